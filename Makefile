@@ -1,0 +1,83 @@
+# srdf — plain Makefile.  make, make check, make bench, make install.
+# Every directory named in TOOLS holds the sources of one executable,
+# srdf-<dir>; lib/ is linked into all of them as lib/libsrdf.a.
+# t/helpers/*.c are test programs linked the same way.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/srdf
+DESTDIR ?=
+
+CC ?= cc
+VERSION := 0.1.0
+PKGS := libmariadb libzstd libsodium jansson
+CPPFLAGS += -D_GNU_SOURCE -DSRDF_VERSION='"$(VERSION)"' -Ilib \
+	$(shell pkg-config --cflags $(PKGS))
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -llmdb -lz
+
+TOOLS := capture
+BINS := $(TOOLS:%=bin/srdf-%)
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:.c=.o)
+HELPER_SRC := $(wildcard t/helpers/*.c)
+HELPERS := $(HELPER_SRC:.c=)
+MAN := $(wildcard man/*.[1-9])
+
+all: $(BINS) $(HELPERS)
+
+lib/libsrdf.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# One rule per tool: all .c files of its directory.
+define tool_rule
+bin/srdf-$(1): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) lib/libsrdf.a
+	@mkdir -p bin
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+t/helpers/%: t/helpers/%.c lib/libsrdf.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+%.o: %.c $(wildcard lib/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+check: all
+	prove -j2 t/
+
+# Unit tests (no servers) under AddressSanitizer and UBSan, in a
+# separate build tree so the normal objects are not mixed in.
+check-asan:
+	$(MAKE) -s clean
+	$(MAKE) WERROR=1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t
+	$(MAKE) -s clean
+
+bench: all
+	bench/run
+
+lint:
+	mandoc -T lint -W warning $(MAN)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do s=$${m##*.}; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	cp -R examples/. $(DESTDIR)$(DOCDIR)/examples/
+
+clean:
+	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
+	rm -rf bin
+
+.PHONY: all check check-asan bench lint install clean

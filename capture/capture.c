@@ -1,0 +1,1507 @@
+/*
+ * srdf-capture — read a MariaDB source's binlog as a replica and write
+ * srdf-record(5) lines on stdout.
+ *
+ * Design rationale.  capture is the only tool that talks the replication
+ * protocol.  It registers like a replica (Connector/C's mariadb_rpl API:
+ * mariadb_rpl_init/optionsv/open send COM_BINLOG_DUMP in GTID mode) and
+ * then reads the event packets itself with mysql_net_read_packet(): the
+ * library's event parser mis-decodes several column types and rotate
+ * events after the first file, so every byte of every event is decoded
+ * here (binlog.h), CRC32 included.  It needs no information_schema
+ * look-ups for tables — binlog_row_metadata=FULL makes each TABLE_MAP
+ * self-describing — so DDL cannot race with it.
+ *
+ * What it refuses to do: guess.  A statement-format DML event, an INCIDENT
+ * event, a CRC mismatch, an event it cannot decode stop it with exit 65
+ * and the binlog coordinates; a purged start position stops it with 66
+ * and points to srdf-bootstrap.  It never writes a state directory: the
+ * resume point is srdf-seal's last sealed GTID, so what was in flight in
+ * the pipe when something died is simply read again (DESIGN.md §5).
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <mariadb_rpl.h>
+#include <zlib.h>
+
+#include "binlog.h"
+#include "buf.h"
+#include "fault.h"
+#include "ledger.h"
+#include "log.h"
+
+#define DEFAULT_SERVER_ID 4202004242u
+#define FLUSH_BYTES (256 * 1024)
+#define MAX_BACKOFF 30
+
+struct gtid {
+	uint32_t domain;
+	uint32_t server;
+	uint64_t seq;
+};
+
+struct config {
+	const char *defaults_file;
+	const char *group;
+	const char *dir;
+	const char *from_gtid;
+	int until_end;
+	uint32_t server_id;
+	int heartbeat;	  /* seconds */
+	int read_timeout; /* seconds; invariant: > heartbeat */
+	char **include;
+	int ninclude;
+	char **exclude;
+	int nexclude;
+};
+
+/* Tables by TABLE_MAP id: a small chained hash. */
+#define TBUCKETS 256
+struct tentry {
+	struct table t;
+	uint8_t *raw; /* the TABLE_MAP body it was parsed from */
+	size_t rawlen;
+	struct tentry *next;
+};
+
+struct capture {
+	const struct config *cf;
+	MYSQL *my;
+	MARIADB_RPL *rpl;
+	struct charsets cs;
+	struct tentry *tab[TBUCKETS];
+
+	char file[512]; /* binlog file being read */
+	uint64_t pos;	/* end of the last event in it */
+	int crc;	/* events carry a CRC32 */
+	int phl[256];	/* post-header length per event type */
+
+	/* The group (transaction) being read. */
+	int in_group;
+	struct gtid cur;
+	uint8_t gflags;
+	char xid[512]; /* XA xid as the server prints it */
+
+	struct gtid *state; /* resume position: one GTID per domain */
+	int nstate;
+
+	struct buf out;
+	struct buf scratch;
+	uint64_t ntrx, nrows, nddl, nevents;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-capture [-v] [--defaults-file file] "
+	    "[--defaults-group group] [--dir dir]\n"
+	    "                    [--from-gtid gtid-list] [--until-end] "
+	    "[--server-id n]\n"
+	    "                    [--include pattern]... [--exclude pattern]... "
+	    "[--heartbeat seconds]\n"
+	    "                    [--read-timeout seconds]\n"
+	    "       srdf-capture --help | --version\n");
+}
+
+/* ---- GTID positions ------------------------------------------------ */
+
+static int
+gtid_parse_list(const char *s, struct gtid **out, int *n)
+{
+	struct gtid *v = NULL;
+	int k = 0;
+
+	while (*s != '\0') {
+		struct gtid g;
+		char *end;
+		unsigned long long a, b, c;
+
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '\0')
+			break;
+		errno = 0;
+		a = strtoull(s, &end, 10);
+		if (end == s || *end != '-' || a > UINT32_MAX)
+			goto bad;
+		s = end + 1;
+		b = strtoull(s, &end, 10);
+		if (end == s || *end != '-' || b > UINT32_MAX)
+			goto bad;
+		s = end + 1;
+		c = strtoull(s, &end, 10);
+		if (end == s || errno != 0 || (*end != '\0' && *end != ','))
+			goto bad;
+		s = end;
+		g.domain = (uint32_t)a;
+		g.server = (uint32_t)b;
+		g.seq = c;
+		for (int i = 0; i < k; i++)
+			if (v[i].domain == g.domain)
+				goto bad; /* one GTID per domain */
+		if ((v = realloc(v, sizeof *v * (size_t)(k + 1))) == NULL)
+			die(EX_OSERR, "out of memory");
+		v[k++] = g;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+bad:
+	free(v);
+	return -1;
+}
+
+static void
+gtid_state_str(const struct capture *c, struct buf *b)
+{
+	b->len = 0;
+	for (int i = 0; i < c->nstate; i++)
+		buf_printf(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64,
+		    i ? "," : "", c->state[i].domain, c->state[i].server,
+		    c->state[i].seq);
+	buf_putc(b, '\0');
+	b->len--;
+}
+
+static void
+gtid_state_set(struct capture *c, const struct gtid *g)
+{
+	for (int i = 0; i < c->nstate; i++)
+		if (c->state[i].domain == g->domain) {
+			c->state[i] = *g;
+			return;
+		}
+	c->state = realloc(c->state, sizeof *c->state * (size_t)(c->nstate + 1));
+	if (c->state == NULL)
+		die(EX_OSERR, "out of memory");
+	c->state[c->nstate++] = *g;
+}
+
+/* ---- output -------------------------------------------------------- */
+
+static void
+flush_out(struct capture *c)
+{
+	if (c->out.len == 0)
+		return;
+	if (write_all(STDOUT_FILENO, c->out.p, c->out.len) < 0) {
+		if (errno == EPIPE)
+			die(EX_IOERR, "cannot write records: the reader of "
+			    "stdout has gone (%s)", strerror(errno));
+		die(EX_IOERR, "cannot write records to stdout: %s",
+		    strerror(errno));
+	}
+	c->out.len = 0;
+}
+
+/* Flush at a group end when a lot is buffered or the server has nothing
+ * more for us right now (so a follower's latency stays low). */
+static void
+maybe_flush(struct capture *c)
+{
+	struct pollfd pfd;
+
+	if (c->out.len >= FLUSH_BYTES) {
+		flush_out(c);
+		return;
+	}
+	pfd.fd = (int)mysql_get_socket(c->my);
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) == 0)
+		flush_out(c);
+}
+
+static void
+put_coords(struct buf *b, const struct capture *c, uint64_t pos)
+{
+	buf_lit(b, ",\"file\":");
+	buf_json_str(b, c->file, strlen(c->file));
+	buf_lit(b, ",\"pos\":");
+	buf_u64(b, pos);
+}
+
+static void
+put_gtid(struct buf *b, const struct gtid *g)
+{
+	buf_printf(b, "\"%" PRIu32 "-%" PRIu32 "-%" PRIu64 "\"", g->domain,
+	    g->server, g->seq);
+}
+
+static void
+emit_begin(struct capture *c, uint32_t ts, uint64_t start)
+{
+	struct buf *b = &c->out;
+
+	buf_lit(b, "{\"v\":1,\"type\":\"begin\",\"gtid\":");
+	put_gtid(b, &c->cur);
+	buf_printf(b, ",\"server_id\":%" PRIu32 ",\"ts\":%" PRIu32, c->cur.server,
+	    ts);
+	put_coords(b, c, start);
+	if (c->gflags & GTID_FL_PREPARED_XA) {
+		buf_lit(b, ",\"xa\":");
+		buf_json_str(b, c->xid, strlen(c->xid));
+	}
+	buf_lit(b, "}\n");
+}
+
+/* Ends the group: "commit" (or "xa_prepare"), then the resume position
+ * moves past it. */
+static void
+emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
+    int has_xid)
+{
+	struct buf *b = &c->out;
+
+	buf_printf(b, "{\"v\":1,\"type\":\"%s\",\"gtid\":", type);
+	put_gtid(b, &c->cur);
+	buf_printf(b, ",\"ts\":%" PRIu32, ts);
+	put_coords(b, c, c->pos);
+	if (has_xid)
+		buf_printf(b, ",\"xid\":%" PRIu64, xid);
+	if (strcmp(type, "xa_prepare") == 0) {
+		buf_lit(b, ",\"xid\":");
+		buf_json_str(b, c->xid, strlen(c->xid));
+	}
+	buf_lit(b, "}\n");
+	c->in_group = 0;
+	c->ntrx++;
+	gtid_state_set(c, &c->cur);
+	maybe_flush(c);
+}
+
+static void
+emit_abort(struct capture *c, const char *reason)
+{
+	struct buf *b = &c->out;
+
+	buf_lit(b, "{\"v\":1,\"type\":\"abort\",\"gtid\":");
+	put_gtid(b, &c->cur);
+	buf_printf(b, ",\"reason\":\"%s\"}\n", reason);
+	c->in_group = 0;
+}
+
+/* ---- filters ------------------------------------------------------- */
+
+static int
+system_schema(const char *db)
+{
+	static const char *const sys[] = {"mysql", "information_schema",
+	    "performance_schema", "sys", "srdf"};
+
+	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+		if (strcmp(db, sys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+table_captured(const struct config *cf, const char *db, const char *tbl)
+{
+	char name[600];
+	int i, in = cf->ninclude == 0;
+
+	if (system_schema(db))
+		return 0;
+	snprintf(name, sizeof name, "%s.%s", db, tbl);
+	for (i = 0; i < cf->ninclude && !in; i++)
+		in = fnmatch(cf->include[i], name, 0) == 0;
+	for (i = 0; i < cf->nexclude && in; i++)
+		in = fnmatch(cf->exclude[i], name, 0) != 0;
+	return in;
+}
+
+/* A DDL is filtered by its default database: it passes an --include
+ * whose database part matches, and is stopped by an --exclude of the
+ * form "db.*". */
+static int
+ddl_captured(const struct config *cf, const char *db)
+{
+	char pat[600], *dot;
+	int i, in = cf->ninclude == 0;
+
+	if (system_schema(db))
+		return 0;
+	for (i = 0; i < cf->ninclude && !in; i++) {
+		snprintf(pat, sizeof pat, "%s", cf->include[i]);
+		if ((dot = strchr(pat, '.')) != NULL)
+			*dot = '\0';
+		in = fnmatch(pat, db, 0) == 0;
+	}
+	for (i = 0; i < cf->nexclude && in; i++) {
+		snprintf(pat, sizeof pat, "%s", cf->exclude[i]);
+		if ((dot = strchr(pat, '.')) == NULL || strcmp(dot, ".*") != 0)
+			continue;
+		*dot = '\0';
+		in = fnmatch(pat, db, 0) != 0;
+	}
+	return in;
+}
+
+/* ---- statements in QUERY events ------------------------------------ */
+
+enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_IGNORE, S_XA_COMMIT,
+	S_XA_ROLLBACK, S_DML, S_SKIP, S_DDL };
+
+/* Skips blanks and comments (the server keeps a leading comment). */
+static const char *
+skip_ws(const char *s, const char *end)
+{
+	for (;;) {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
+				      *s == '\r'))
+			s++;
+		if (end - s >= 2 && s[0] == '/' && s[1] == '*' &&
+		    !(end - s >= 3 && s[2] == '!')) {
+			const char *e = s + 2;
+
+			while (e + 1 < end && !(e[0] == '*' && e[1] == '/'))
+				e++;
+			s = e + 2 <= end ? e + 2 : end;
+			continue;
+		}
+		if (s < end && *s == '#') {
+			while (s < end && *s != '\n')
+				s++;
+			continue;
+		}
+		return s;
+	}
+}
+
+static int
+kw(const char **s, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	*s = skip_ws(*s, end);
+	if ((size_t)(end - *s) < n || strncasecmp(*s, word, n) != 0)
+		return 0;
+	if ((size_t)(end - *s) > n) {
+		char ch = (*s)[n];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_')
+			return 0;
+	}
+	*s += n;
+	return 1;
+}
+
+static enum stmt
+classify(const char *q, size_t n)
+{
+	const char *end = q + n, *s = q;
+
+	if (kw(&s, end, "BEGIN"))
+		return S_BEGIN;
+	s = q;
+	if (kw(&s, end, "COMMIT"))
+		return S_COMMIT;
+	s = q;
+	if (kw(&s, end, "ROLLBACK"))
+		return kw(&s, end, "TO") ? S_IGNORE : S_ROLLBACK;
+	s = q;
+	if (kw(&s, end, "SAVEPOINT") || (s = q, kw(&s, end, "RELEASE")))
+		return S_IGNORE;
+	s = q;
+	if (kw(&s, end, "XA")) {
+		if (kw(&s, end, "COMMIT"))
+			return S_XA_COMMIT;
+		if (kw(&s, end, "ROLLBACK"))
+			return S_XA_ROLLBACK;
+		return S_IGNORE; /* XA START / XA END */
+	}
+	static const char *const dml[] = {"INSERT", "UPDATE", "DELETE",
+	    "REPLACE", "LOAD", "CALL", "DO", "SELECT", "HANDLER", "WITH"};
+	for (size_t i = 0; i < sizeof dml / sizeof *dml; i++) {
+		s = q;
+		if (kw(&s, end, dml[i]))
+			return S_DML;
+	}
+	static const char *const skip[] = {"GRANT", "REVOKE", "FLUSH",
+	    "ANALYZE", "OPTIMIZE", "REPAIR", "SET", "INSTALL", "UNINSTALL",
+	    "CHECKSUM", "CHECK"};
+	for (size_t i = 0; i < sizeof skip / sizeof *skip; i++) {
+		s = q;
+		if (kw(&s, end, skip[i]))
+			return S_SKIP;
+	}
+	/* CREATE/ALTER/DROP/RENAME USER and ROLE are account management. */
+	s = q;
+	if (kw(&s, end, "CREATE") || (s = q, kw(&s, end, "ALTER")) ||
+	    (s = q, kw(&s, end, "DROP")) || (s = q, kw(&s, end, "RENAME"))) {
+		const char *t = s;
+
+		if (!(kw(&t, end, "OR") && kw(&t, end, "REPLACE")))
+			t = s;
+		if (kw(&t, end, "USER") || kw(&t, end, "ROLE"))
+			return S_SKIP;
+	}
+	return S_DDL;
+}
+
+/* ---- events -------------------------------------------------------- */
+
+static struct tentry *
+table_find(struct capture *c, uint64_t id)
+{
+	struct tentry *e;
+
+	for (e = c->tab[id % TBUCKETS]; e != NULL; e = e->next)
+		if (e->t.id == id)
+			return e;
+	return NULL;
+}
+
+static void
+tables_clear(struct capture *c)
+{
+	for (int i = 0; i < TBUCKETS; i++) {
+		struct tentry *e = c->tab[i], *n;
+
+		for (; e != NULL; e = n) {
+			n = e->next;
+			table_free(&e->t);
+			free(e->raw);
+			free(e);
+		}
+		c->tab[i] = NULL;
+	}
+}
+
+/* Where an error happened, for messages. */
+static const char *
+at(const struct capture *c, uint64_t start)
+{
+	static char s[600];
+
+	snprintf(s, sizeof s, "binlog %s at position %" PRIu64, c->file, start);
+	return s;
+}
+
+static void
+on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
+{
+	char err[512];
+	uint64_t id;
+	struct tentry *e, **pp;
+	int phl = c->phl[EV_TABLE_MAP] ? c->phl[EV_TABLE_MAP] : 8;
+
+	if (n < (size_t)phl)
+		die(EX_DATAERR, "TABLE_MAP event too short, %s", at(c, start));
+	id = phl == 6 ? le32(p) : le48(p);
+	e = table_find(c, id);
+	/* The same table is mapped again in every transaction: reuse the
+	 * parsed form while the bytes are identical. */
+	if (e != NULL && e->rawlen == n && memcmp(e->raw, p, n) == 0)
+		return;
+	if (e == NULL) {
+		if ((e = calloc(1, sizeof *e)) == NULL)
+			die(EX_OSERR, "out of memory");
+		e->next = c->tab[id % TBUCKETS];
+		c->tab[id % TBUCKETS] = e;
+	} else {
+		table_free(&e->t);
+		free(e->raw);
+	}
+	if ((e->raw = malloc(n)) == NULL)
+		die(EX_OSERR, "out of memory");
+	memcpy(e->raw, p, n);
+	e->rawlen = n;
+	if (tablemap_parse(p, n, phl, &c->cs, &e->t, err, sizeof err) < 0) {
+		/* Unlink so nothing uses a half-parsed table. */
+		for (pp = &c->tab[id % TBUCKETS]; *pp != e; pp = &(*pp)->next)
+			;
+		*pp = e->next;
+		table_free(&e->t);
+		free(e->raw);
+		free(e);
+		die(EX_DATAERR, "%s, %s", err, at(c, start));
+	}
+	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
+	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
+		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
+			 "was binlog_row_metadata FULL when it was written?",
+		    e->t.db, e->t.name, at(c, start));
+}
+
+static void
+on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
+    uint64_t start)
+{
+	char err[512];
+	struct tentry *e;
+	int kind, v2, compressed = 0, phl;
+	uint64_t id;
+
+	switch (type) {
+	case EV_WRITE_ROWS_COMPRESSED_V1:
+	case EV_UPDATE_ROWS_COMPRESSED_V1:
+	case EV_DELETE_ROWS_COMPRESSED_V1:
+		compressed = 1;
+		kind = type - EV_WRITE_ROWS_COMPRESSED_V1;
+		v2 = 0;
+		break;
+	case EV_WRITE_ROWS_COMPRESSED:
+	case EV_UPDATE_ROWS_COMPRESSED:
+	case EV_DELETE_ROWS_COMPRESSED:
+		compressed = 1;
+		kind = type - EV_WRITE_ROWS_COMPRESSED;
+		v2 = 1;
+		break;
+	case EV_WRITE_ROWS_V1:
+	case EV_UPDATE_ROWS_V1:
+	case EV_DELETE_ROWS_V1:
+		kind = type - EV_WRITE_ROWS_V1;
+		v2 = 0;
+		break;
+	default:
+		kind = type - EV_WRITE_ROWS;
+		v2 = 1;
+	}
+	phl = c->phl[type] ? c->phl[type] : (v2 ? 10 : 8);
+	if (n < (size_t)phl)
+		die(EX_DATAERR, "ROWS event too short, %s", at(c, start));
+	id = le48(p);
+	if (!c->in_group)
+		die(EX_DATAERR, "row event outside a transaction, %s",
+		    at(c, start));
+	if ((e = table_find(c, id)) == NULL)
+		die(EX_DATAERR, "row event for table id %" PRIu64 " that no "
+		    "TABLE_MAP announced, %s", id, at(c, start));
+	if (!e->t.captured)
+		return;
+	if (compressed) {
+		/* Compression starts after the column bitmaps. */
+		const uint8_t *q = p + phl, *end = p + n;
+		uint64_t w;
+		size_t k, head;
+
+		if (v2 && phl == 8) {
+			if (end - q < 2)
+				die(EX_DATAERR, "corrupt compressed ROWS event, %s",
+				    at(c, start));
+			q += le16(q);
+		}
+		if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
+			die(EX_DATAERR, "corrupt compressed ROWS event, %s",
+			    at(c, start));
+		q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
+		if (q > end)
+			die(EX_DATAERR, "corrupt compressed ROWS event, %s",
+			    at(c, start));
+		head = (size_t)(q - p);
+		c->scratch.len = 0;
+		if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
+			die(EX_DATAERR, "cannot uncompress ROWS event, %s",
+			    at(c, start));
+		{
+			struct buf whole = {0};
+
+			buf_add(&whole, p, head);
+			buf_add(&whole, c->scratch.p, c->scratch.len);
+			if (rows_emit((uint8_t *)whole.p, whole.len,
+				v2 && phl == 10, kind, &e->t, &c->out, err,
+				sizeof err) < 0)
+				die(EX_DATAERR, "%s, %s", err, at(c, start));
+			buf_free(&whole);
+		}
+	} else if (rows_emit(p, n, phl == 10, kind, &e->t, &c->out, err,
+		       sizeof err) < 0)
+		die(EX_DATAERR, "%s, %s", err, at(c, start));
+	c->nrows++;
+	/* A huge transaction must not grow memory without bound. */
+	if (c->out.len >= 4 * FLUSH_BYTES)
+		flush_out(c);
+}
+
+int
+binlog_uncompress(const uint8_t *p, size_t n, struct buf *out)
+{
+	unsigned lenlen;
+	uLongf want = 0, got;
+
+	if (n < 2 || !(p[0] & 0x80))
+		return -1;
+	lenlen = p[0] & 7;
+	if (lenlen < 1 || lenlen > 4 || n < 1 + lenlen)
+		return -1;
+	for (unsigned i = 0; i < lenlen; i++)
+		want = want << 8 | p[1 + i];
+	if (want > (1u << 30))
+		return -1;
+	out->len = 0;
+	buf_grow(out, want + 1);
+	got = want;
+	if (uncompress((Bytef *)out->p, &got, p + 1 + lenlen,
+		(uLong)(n - 1 - lenlen)) != Z_OK || got != want)
+		return -1;
+	out->len = got;
+	return 0;
+}
+
+/* Query status variables: only sql_mode and the charset are kept. */
+static void
+query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset)
+{
+	const uint8_t *end = s + n;
+
+	while (s < end) {
+		int code = *s++;
+
+		switch (code) {
+		case 0: s += 4; break;		/* FLAGS2 */
+		case 1:				/* SQL_MODE */
+			if (end - s >= 8)
+				*sql_mode = le64(s);
+			s += 8;
+			break;
+		case 2: s += 1 + (s < end ? s[0] : 0) + 1; break;
+		case 3: s += 4; break;
+		case 4:				/* CHARSET */
+			if (end - s >= 6)
+				*cset = le16(s);
+			s += 6;
+			break;
+		case 5: case 6: s += 1 + (s < end ? s[0] : 0); break;
+		case 7: case 8: s += 2; break;
+		case 9: s += 8; break;
+		case 10: s += 4; break;
+		case 11:
+			s += 1 + (s < end ? s[0] : 0);
+			s += 1 + (s < end ? s[0] : 0);
+			break;
+		case 12: {
+			int cnt = s < end ? *s++ : 0;
+
+			if (cnt == 254)
+				break;
+			while (cnt-- > 0 && s < end) {
+				while (s < end && *s)
+					s++;
+				s++;
+			}
+			break;
+		}
+		case 13: s += 3; break;
+		case 16: case 19: case 20: s += 1; break;
+		case 17: s += 8; break;
+		case 18: s += 2; break;
+		case 128: s += 3; break;
+		case 129: s += 8; break;
+		default:
+			return; /* unknown: the rest cannot be parsed */
+		}
+	}
+}
+
+static void
+on_query(struct capture *c, int type, const uint8_t *p, size_t n,
+    uint32_t ts, uint64_t start)
+{
+	uint64_t sql_mode = 0;
+	uint32_t cset = 0;
+	size_t dblen, stlen;
+	const uint8_t *q, *end = p + n;
+	char db[256];
+	const char *sql;
+	size_t sqllen;
+
+	if (n < 13)
+		die(EX_DATAERR, "QUERY event too short, %s", at(c, start));
+	dblen = p[8];
+	stlen = le16(p + 11);
+	q = p + 13;
+	if ((size_t)(end - q) < stlen + dblen + 1)
+		die(EX_DATAERR, "QUERY event is corrupt, %s", at(c, start));
+	query_status(q, stlen, &sql_mode, &cset);
+	q += stlen;
+	memcpy(db, q, dblen);
+	db[dblen] = '\0';
+	q += dblen + 1;
+	sql = (const char *)q;
+	sqllen = (size_t)(end - q);
+	if (type == EV_QUERY_COMPRESSED) {
+		if (binlog_uncompress(q, sqllen, &c->scratch) < 0)
+			die(EX_DATAERR, "cannot uncompress QUERY event, %s",
+			    at(c, start));
+		sql = c->scratch.p;
+		sqllen = c->scratch.len;
+	}
+
+	switch (classify(sql, sqllen)) {
+	case S_BEGIN:
+	case S_IGNORE:
+		break;
+	case S_COMMIT:
+		if (c->in_group)
+			emit_end(c, "commit", ts, 0, 0);
+		break;
+	case S_ROLLBACK:
+		if (c->in_group)
+			emit_abort(c, "rollback");
+		gtid_state_set(c, &c->cur);
+		break;
+	case S_XA_COMMIT:
+	case S_XA_ROLLBACK: {
+		const char *s = sql;
+		const char *e = sql + sqllen;
+		struct buf *b = &c->out;
+
+		/* "XA COMMIT <xid> [ONE PHASE]": keep the xid text */
+		kw(&s, e, "XA");
+		if (!kw(&s, e, "COMMIT"))
+			kw(&s, e, "ROLLBACK");
+		s = skip_ws(s, e);
+		const char *x = s;
+		while (e > x && (e[-1] == ' ' || e[-1] == ';'))
+			e--;
+		if (e - x > 9 && strncasecmp(e - 9, "ONE PHASE", 9) == 0)
+			e -= 9;
+		while (e > x && e[-1] == ' ')
+			e--;
+		buf_lit(b, "{\"v\":1,\"type\":\"xa_end\",\"xid\":");
+		buf_json_str(b, x, (size_t)(e - x));
+		buf_printf(b, ",\"outcome\":\"%s\"}\n",
+		    classify(sql, sqllen) == S_XA_COMMIT ? "commit"
+							 : "rollback");
+		if (c->gflags & GTID_FL_STANDALONE)
+			emit_end(c, "commit", ts, 0, 0);
+		break;
+	}
+	case S_DML:
+		die(EX_DATAERR, "statement-based event at %s (GTID %" PRIu32
+		    "-%" PRIu32 "-%" PRIu64 "): \"%.*s\"; srdf needs row events: "
+		    "set binlog_format=ROW globally and in every session, then "
+		    "re-bootstrap the affected tables with srdf-bootstrap",
+		    at(c, start) + 0, c->cur.domain, c->cur.server, c->cur.seq,
+		    (int)(sqllen > 120 ? 120 : sqllen), sql);
+	case S_SKIP:
+		log_debug("not captured: %.*s", (int)(sqllen > 80 ? 80 : sqllen),
+		    sql);
+		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
+			emit_end(c, "commit", ts, 0, 0);
+		break;
+	case S_DDL:
+		if (ddl_captured(c->cf, db)) {
+			struct buf *b = &c->out;
+
+			buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
+			buf_json_str(b, db, dblen);
+			buf_lit(b, ",\"sql\":");
+			if (utf8_valid((const uint8_t *)sql, sqllen))
+				buf_json_str(b, sql, sqllen);
+			else
+				buf_json_b64(b, sql, sqllen);
+			buf_printf(b, ",\"sql_mode\":%" PRIu64
+			    ",\"charset\":%" PRIu32 "}\n", sql_mode, cset);
+			c->nddl++;
+		}
+		/* DDL invalidates what we know of tables: TABLE_MAPs come
+		 * again after it anyway. */
+		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
+			emit_end(c, "commit", ts, 0, 0);
+		break;
+	}
+}
+
+static void
+format_xid(char *out, size_t len, uint32_t fmt, const uint8_t *d,
+    unsigned gl, unsigned bl)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	unsigned i;
+
+	o += (size_t)snprintf(out + o, len - o, "X'");
+	for (i = 0; i < gl && o + 4 < len; i++) {
+		out[o++] = hex[d[i] >> 4];
+		out[o++] = hex[d[i] & 15];
+	}
+	o += (size_t)snprintf(out + o, len - o, "',X'");
+	for (i = 0; i < bl && o + 4 < len; i++) {
+		out[o++] = hex[d[gl + i] >> 4];
+		out[o++] = hex[d[gl + i] & 15];
+	}
+	snprintf(out + o, len - o, "',%" PRIu32, fmt);
+}
+
+static void
+on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
+    uint32_t ts, uint64_t start)
+{
+	const uint8_t *q;
+
+	if (n < 13)
+		die(EX_DATAERR, "GTID event too short, %s", at(c, start));
+	if (c->in_group)
+		emit_abort(c, "incomplete");
+	c->cur.seq = le64(p);
+	c->cur.domain = le32(p + 8);
+	c->cur.server = server;
+	c->gflags = p[12];
+	c->xid[0] = '\0';
+	q = p + 13;
+	if (c->gflags & GTID_FL_GROUP_COMMIT_ID)
+		q += 8;
+	if (c->gflags & (GTID_FL_PREPARED_XA | GTID_FL_COMPLETED_XA)) {
+		if ((size_t)(p + n - q) < 6 ||
+		    (size_t)(p + n - q) < 6u + q[4] + q[5])
+			die(EX_DATAERR, "GTID event XID is corrupt, %s",
+			    at(c, start));
+		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
+	}
+	c->in_group = 1;
+	emit_begin(c, ts, start);
+}
+
+static int
+handle_event(struct capture *c, const uint8_t *ev, size_t len)
+{
+	uint32_t ts, server, evlen, logpos;
+	uint16_t flags;
+	int type;
+	const uint8_t *p;
+	size_t n;
+	uint64_t start;
+
+	if (len < EV_HEADER_LEN)
+		die(EX_PROTOCOL, "short event packet (%zu bytes) after %s:%" PRIu64,
+		    len, c->file, c->pos);
+	ts = le32(ev);
+	type = ev[4];
+	server = le32(ev + 5);
+	evlen = le32(ev + 9);
+	logpos = le32(ev + 13);
+	flags = (uint16_t)le16(ev + 17);
+	if (evlen != len)
+		die(EX_PROTOCOL, "event length %" PRIu32 " but packet of %zu "
+		    "bytes after %s:%" PRIu64, evlen, len, c->file, c->pos);
+	start = logpos >= evlen ? logpos - evlen : c->pos;
+
+	if (type == EV_FORMAT_DESCRIPTION && len >= EV_HEADER_LEN + 57 + 5)
+		c->crc = ev[len - 5] == 1;
+	n = len - EV_HEADER_LEN;
+	if (c->crc && !(type == EV_ROTATE && ts == 0)) {
+		uint32_t want;
+
+		if (n < 4)
+			die(EX_DATAERR, "event without room for its CRC32, %s",
+			    at(c, start));
+		want = le32(ev + len - 4);
+		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) != want)
+			die(EX_DATAERR, "CRC32 mismatch in a %d event at %s: "
+			    "the binlog or the network corrupted it; check "
+			    "the source's binlog with mariadb-binlog", type,
+			    at(c, start));
+		n -= 4;
+	}
+	p = ev + EV_HEADER_LEN;
+	c->nevents++;
+
+	switch (type) {
+	case EV_ROTATE:
+		if (n >= 8 && ts == 0 && c->crc) {
+			/* An artificial rotate may carry a CRC too. */
+			if (n >= 12 && (uint32_t)crc32(0, ev, (uInt)(len - 4)) ==
+			    le32(ev + len - 4))
+				n -= 4;
+		}
+		if (n < 8 || n - 8 >= sizeof c->file)
+			die(EX_PROTOCOL, "malformed ROTATE event after %s",
+			    c->file);
+		memcpy(c->file, p + 8, n - 8);
+		c->file[n - 8] = '\0';
+		c->pos = le64(p);
+		log_debug("rotate to %s:%" PRIu64, c->file, c->pos);
+		return 0;
+	case EV_FORMAT_DESCRIPTION:
+		if (n < 57)
+			die(EX_PROTOCOL, "malformed FORMAT_DESCRIPTION event");
+		/* post-header lengths, one per event type from 1 on */
+		memset(c->phl, 0, sizeof c->phl);
+		for (size_t i = 0; 57 + i < n - 1 && i < 255; i++)
+			c->phl[i + 1] = p[57 + i];
+		tables_clear(c);
+		if (c->in_group) /* the server restarted mid-group */
+			emit_abort(c, "incomplete");
+		break;
+	case EV_GTID:
+		on_gtid(c, p, n, server, ts, start);
+		break;
+	case EV_QUERY:
+	case EV_QUERY_COMPRESSED:
+		on_query(c, type, p, n, ts, start);
+		break;
+	case EV_TABLE_MAP:
+		on_table_map(c, p, n, start);
+		break;
+	case EV_WRITE_ROWS_V1: case EV_UPDATE_ROWS_V1: case EV_DELETE_ROWS_V1:
+	case EV_WRITE_ROWS: case EV_UPDATE_ROWS: case EV_DELETE_ROWS:
+	case EV_WRITE_ROWS_COMPRESSED_V1: case EV_UPDATE_ROWS_COMPRESSED_V1:
+	case EV_DELETE_ROWS_COMPRESSED_V1: case EV_WRITE_ROWS_COMPRESSED:
+	case EV_UPDATE_ROWS_COMPRESSED: case EV_DELETE_ROWS_COMPRESSED:
+		on_rows(c, type, p, n, start);
+		break;
+	case EV_XID:
+		if (logpos)
+			c->pos = logpos;
+		if (c->in_group)
+			emit_end(c, "commit", ts, n >= 8 ? le64(p) : 0, n >= 8);
+		return 0;
+	case EV_XA_PREPARE:
+		if (logpos)
+			c->pos = logpos;
+		if (c->in_group) {
+			if (n >= 1 && p[0])
+				emit_end(c, "commit", ts, 0, 0); /* one phase */
+			else
+				emit_end(c, "xa_prepare", ts, 0, 0);
+		}
+		return 0;
+	case EV_HEARTBEAT:
+		flush_out(c);
+		return 0;
+	case EV_INCIDENT:
+		die(EX_DATAERR, "the source logged an INCIDENT event at %s: "
+		    "changes may be missing from its binlog; compare with "
+		    "srdf-verify and re-bootstrap the affected tables",
+		    at(c, start));
+	case EV_STOP:
+	case EV_INTVAR:
+	case EV_RAND:
+	case EV_USER_VAR:
+	case EV_ANNOTATE_ROWS:
+	case EV_BINLOG_CHECKPOINT:
+	case EV_GTID_LIST:
+	case EV_START_ENCRYPTION:
+		break;
+	default:
+		if (!(flags & 0x80)) /* LOG_EVENT_IGNORABLE_F */
+			die(EX_DATAERR, "unknown event type %d at %s", type,
+			    at(c, start));
+	}
+	if (logpos)
+		c->pos = logpos;
+	return 0;
+}
+
+/* ---- connection ---------------------------------------------------- */
+
+static int
+sql_exec(MYSQL *my, const char *q)
+{
+	if (mysql_query(my, q) != 0) {
+		log_err("query failed: %s: %s", q, mysql_error(my));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+exit_for(unsigned e)
+{
+	switch (e) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+		return EX_NOPERM;
+	}
+	return EX_UNAVAILABLE;
+}
+
+static MYSQL *
+db_connect(const struct config *cf, int *ex)
+{
+	MYSQL *my = mysql_init(NULL);
+	unsigned int rt = (unsigned)cf->read_timeout, ct = 10;
+
+	if (my == NULL)
+		die(EX_OSERR, "mysql_init failed");
+	if (cf->defaults_file)
+		mysql_optionsv(my, MYSQL_READ_DEFAULT_FILE, cf->defaults_file);
+	mysql_optionsv(my, MYSQL_READ_DEFAULT_GROUP, cf->group);
+	mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &rt);
+	mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(my, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
+	    NULL) {
+		unsigned e = mysql_errno(my);
+
+		*ex = exit_for(e);
+		log_err("cannot connect to the source%s%s: %s%s",
+		    cf->defaults_file ? " with " : "",
+		    cf->defaults_file ? cf->defaults_file : "", mysql_error(my),
+		    e == ER_ACCESS_DENIED_ERROR
+			? " (check user and password in the option file)"
+			: "");
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+static char *
+query_one(MYSQL *my, const char *q)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
+		return NULL;
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
+		v = strdup(row[0]);
+	mysql_free_result(r);
+	return v;
+}
+
+/* Refuses a source that cannot feed srdf; warns on short retention. */
+static void
+check_source(MYSQL *my)
+{
+	static const struct {
+		const char *var, *want, *fix;
+	} need[] = {
+	    {"@@log_bin", "1", "start the server with log_bin (log-bin=NAME)"},
+	    {"@@global.binlog_format", "ROW",
+		"SET GLOBAL binlog_format=ROW and binlog_format=ROW in my.cnf"},
+	    {"@@global.binlog_row_image", "FULL",
+		"SET GLOBAL binlog_row_image=FULL and in my.cnf"},
+	    {"@@global.binlog_row_metadata", "FULL",
+		"SET GLOBAL binlog_row_metadata=FULL and in my.cnf (MariaDB "
+		"10.5 or later)"},
+	};
+	char *v;
+
+	for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
+		char q[128];
+
+		snprintf(q, sizeof q, "SELECT %s", need[i].var);
+		v = query_one(my, q);
+		if (v == NULL)
+			die(EX_CONFIG, "the source has no %s (%s): MariaDB 10.5 "
+			    "or later is needed", need[i].var + 2,
+			    mysql_error(my));
+		if (strcasecmp(v, need[i].want) != 0)
+			die(EX_CONFIG, "the source has %s=%s, srdf needs %s: %s",
+			    need[i].var + (need[i].var[2] == 'g' ? 9 : 2), v,
+			    need[i].want, need[i].fix);
+		free(v);
+	}
+	if ((v = query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
+	    NULL) {
+		long s = atol(v);
+
+		if (s > 0 && s < 86400)
+			log_warn("binlog retention is %ld s "
+				 "(binlog_expire_logs_seconds): if srdf falls "
+				 "that far behind the binlog it needs is purged; "
+				 "keep at least a day", s);
+		free(v);
+	}
+}
+
+static int
+charset_class(const char *name)
+{
+	static const char *const wide[] = {"ucs2", "utf16", "utf16le",
+	    "utf32", "filename"};
+
+	if (strcmp(name, "utf8mb4") == 0 || strcmp(name, "utf8mb3") == 0 ||
+	    strcmp(name, "utf8") == 0)
+		return CS_UTF8;
+	if (strcmp(name, "binary") == 0)
+		return CS_BINARY;
+	for (size_t i = 0; i < sizeof wide / sizeof *wide; i++)
+		if (strcmp(name, wide[i]) == 0)
+			return CS_OTHER;
+	return CS_ASCII;
+}
+
+static void
+load_charsets(struct capture *c)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	const char *q[] = {
+	    "SELECT ID, CHARACTER_SET_NAME FROM "
+	    "information_schema.COLLATION_CHARACTER_SET_APPLICABILITY",
+	    "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS"};
+
+	c->cs.n = 65536;
+	if ((c->cs.cls = calloc(c->cs.n, 1)) == NULL)
+		die(EX_OSERR, "out of memory");
+	for (size_t i = 0; i < 2; i++) {
+		if (mysql_query(c->my, q[i]) != 0 ||
+		    (r = mysql_store_result(c->my)) == NULL)
+			continue;
+		while ((row = mysql_fetch_row(r)) != NULL) {
+			unsigned long id;
+
+			if (row[0] == NULL || row[1] == NULL)
+				continue;
+			id = strtoul(row[0], NULL, 10);
+			if (id >= c->cs.n)
+				continue;
+			c->cs.cls[id] = charset_class(row[1]);
+		}
+		mysql_free_result(r);
+	}
+	c->cs.cls[63] = CS_BINARY;
+}
+
+/* Connects, checks and starts COM_BINLOG_DUMP at the resume position.
+ * Returns 0, or an exit code (with the reason logged). */
+static int
+start_dump(struct capture *c, int first)
+{
+	const struct config *cf = c->cf;
+	struct buf q = {0}, pos = {0};
+	int ex = EX_UNAVAILABLE;
+	uint16_t flags = cf->until_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0;
+
+	if ((c->my = db_connect(cf, &ex)) == NULL)
+		return ex;
+	if (first) {
+		check_source(c->my);
+		load_charsets(c);
+	}
+	gtid_state_str(c, &pos);
+	buf_printf(&q, "SET @master_binlog_checksum=@@global.binlog_checksum, "
+		       "@mariadb_slave_capability=4, "
+		       "@master_heartbeat_period=%lld, "
+		       "@slave_connect_state='%s'",
+	    (long long)cf->heartbeat * 1000000000LL, pos.p);
+	if (sql_exec(c->my, q.p) < 0) {
+		buf_free(&q);
+		buf_free(&pos);
+		return EX_UNAVAILABLE;
+	}
+	buf_free(&q);
+	c->crc = 0;
+	{
+		char *v = query_one(c->my, "SELECT @@global.binlog_checksum");
+
+		c->crc = v != NULL && strcasecmp(v, "CRC32") == 0;
+		free(v);
+	}
+	if ((c->rpl = mariadb_rpl_init(c->my)) == NULL)
+		die(EX_SOFTWARE, "mariadb_rpl_init failed: %s",
+		    mysql_error(c->my));
+	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_SERVER_ID, cf->server_id);
+	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_FLAGS, (unsigned)flags);
+	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_FILENAME, "", (size_t)0);
+	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_START, (unsigned long)4);
+	if (mariadb_rpl_open(c->rpl) != 0) {
+		log_err("cannot start the binlog dump: %s", mysql_error(c->my));
+		buf_free(&pos);
+		return exit_for(mysql_errno(c->my));
+	}
+	log_info("reading the binlog as replica %" PRIu32 " from GTID "
+		 "position '%s'%s", cf->server_id, pos.p,
+	    cf->until_end ? " to its current end" : "");
+	buf_free(&pos);
+	return 0;
+}
+
+static void
+stop_dump(struct capture *c)
+{
+	if (c->rpl != NULL) {
+		/* mariadb_rpl_close() also closes the connection. */
+		mariadb_rpl_close(c->rpl);
+		c->rpl = NULL;
+		c->my = NULL;
+	}
+	if (c->my != NULL) {
+		mysql_close(c->my);
+		c->my = NULL;
+	}
+}
+
+/* The dump's error packet: map the server's word to an exit code. */
+static int
+dump_error(struct capture *c)
+{
+	unsigned e = mysql_errno(c->my);
+	const char *m = mysql_error(c->my);
+	struct buf pos = {0};
+	int ex;
+
+	gtid_state_str(c, &pos);
+	if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR ||
+	    e == ER_ACCESS_DENIED_ERROR) {
+		log_err("the source refused the binlog dump: %s; grant the "
+			"capture user REPLICATION SLAVE (GRANT REPLICATION SLAVE, "
+			"BINLOG MONITOR, SELECT ON *.* TO ...)", m);
+		ex = EX_NOPERM;
+	} else if (e == 1236 && (strstr(m, "purged") || strstr(m, "Could not "
+			      "find GTID state"))) {
+		log_err("the binlog holding GTID position '%s' is gone from the "
+			"source (%s); the changes after it cannot be read: "
+			"re-initialise the target with srdf-bootstrap",
+		    pos.p, m);
+		ex = EX_NOINPUT;
+	} else if (e == 1236) {
+		log_err("the source cannot serve GTID position '%s': %s", pos.p,
+		    m);
+		ex = EX_DATAERR;
+	} else {
+		log_err("lost the binlog stream after %s:%" PRIu64 ": %s",
+		    c->file, c->pos, m);
+		ex = EX_UNAVAILABLE;
+	}
+	buf_free(&pos);
+	return e >= 2000 && e < 3000 ? -ex : ex; /* client errors: retry */
+}
+
+static int
+run(struct capture *c)
+{
+	int backoff = 1, first = 1, rc;
+
+	for (;;) {
+		if ((rc = start_dump(c, first)) != 0) {
+			if (first || rc != EX_UNAVAILABLE || c->cf->until_end)
+				return rc;
+			goto retry;
+		}
+		first = 0;
+		for (;;) {
+			unsigned long len = mysql_net_read_packet(c->my);
+			const uint8_t *pk = c->my->net.read_pos;
+
+			if (len == (unsigned long)-1) {
+				if (stopping && !c->in_group)
+					goto done;
+				rc = dump_error(c);
+				if (rc > 0)
+					return rc;
+				rc = -rc;
+				break;
+			}
+			if (len < 9 && pk[0] == 0xfe)
+				goto done; /* EOF: end of binlog (non-block) */
+			if (pk[0] != 0)
+				die(EX_PROTOCOL, "unexpected packet 0x%02x from "
+				    "the source after %s:%" PRIu64, pk[0],
+				    c->file, c->pos);
+			handle_event(c, pk + 1, len - 1);
+			if (stopping && !c->in_group)
+				goto done;
+			backoff = 1;
+		}
+		stop_dump(c);
+		if (c->in_group)
+			emit_abort(c, "reconnect");
+		flush_out(c);
+		if (c->cf->until_end || stopping)
+			return stopping ? 0 : rc;
+retry:
+		log_warn("reconnecting to the source in %d s", backoff);
+		sleep((unsigned)backoff);
+		if (stopping)
+			return 0;
+		backoff = backoff * 2 > MAX_BACKOFF ? MAX_BACKOFF : backoff * 2;
+	}
+done:
+	if (c->in_group)
+		emit_abort(c, "incomplete");
+	flush_out(c);
+	stop_dump(c);
+	{
+		struct buf pos = {0};
+
+		gtid_state_str(c, &pos);
+		log_info("stopped at %s:%" PRIu64 ", GTID position '%s': %" PRIu64
+			 " transactions, %" PRIu64 " row events, %" PRIu64
+			 " DDL", c->file, c->pos, pos.p, c->ntrx, c->nrows,
+		    c->nddl);
+		buf_free(&pos);
+	}
+	return 0;
+}
+
+/* ---- main ---------------------------------------------------------- */
+
+static char *
+start_position(const struct config *cf)
+{
+	struct ledger *l;
+	char *v = NULL;
+	struct ledger_txn *t;
+	char path[4096];
+	int rc;
+
+	if (cf->from_gtid != NULL)
+		return strdup(cf->from_gtid);
+	snprintf(path, sizeof path, "%s/ledger", cf->dir);
+	if (access(path, F_OK) != 0)
+		return NULL;
+	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
+		die(EX_NOINPUT, "cannot read the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+	if ((rc = ledger_meta_get(t, "last_sealed_gtid", &v)) == 0 && v == NULL)
+		rc = ledger_meta_get(t, "bootstrap_gtid", &v);
+	ledger_txn_abort(t);
+	ledger_close(l);
+	if (rc != 0)
+		die(EX_NOINPUT, "cannot read the start GTID from the ledger in "
+		    "%s: %s", cf->dir, ledger_strerror(rc));
+	if (v != NULL)
+		log_info("starting after the GTID position '%s' recorded in "
+			 "%s/ledger", v, cf->dir);
+	return v;
+}
+
+static int
+int_arg(const char *s, const char *opt, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi)
+		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
+		    lo, hi, s);
+	return (int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"defaults-file", required_argument, NULL, 'F'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"exclude", required_argument, NULL, 'x'},
+	    {"from-gtid", required_argument, NULL, 'g'},
+	    {"heartbeat", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"include", required_argument, NULL, 'i'},
+	    {"read-timeout", required_argument, NULL, 'T'},
+	    {"server-id", required_argument, NULL, 's'},
+	    {"until-end", no_argument, NULL, 'u'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	struct capture c = {0};
+	struct sigaction sa;
+	char *startpos;
+	int ch, rc;
+
+	log_init(argv[0]);
+	cf.group = "srdf-capture";
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.server_id = DEFAULT_SERVER_ID;
+	cf.heartbeat = 5;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'F': cf.defaults_file = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'g': cf.from_gtid = optarg; break;
+		case 'H':
+			cf.heartbeat = int_arg(optarg, "--heartbeat", 1, 3600);
+			break;
+		case 'T':
+			cf.read_timeout =
+			    int_arg(optarg, "--read-timeout", 2, 86400);
+			break;
+		case 'i':
+			cf.include = realloc(cf.include,
+			    sizeof *cf.include * (size_t)(cf.ninclude + 1));
+			cf.include[cf.ninclude++] = optarg;
+			break;
+		case 'x':
+			cf.exclude = realloc(cf.exclude,
+			    sizeof *cf.exclude * (size_t)(cf.nexclude + 1));
+			cf.exclude[cf.nexclude++] = optarg;
+			break;
+		case 's':
+			cf.server_id = (uint32_t)strtoul(optarg, NULL, 10);
+			if (cf.server_id == 0)
+				die(EX_USAGE, "--server-id must be a non-zero "
+				    "number unique in the topology");
+			break;
+		case 'u': cf.until_end = 1; break;
+		case 'v': log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-capture %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (cf.read_timeout == 0)
+		cf.read_timeout = 3 * cf.heartbeat;
+	if (cf.read_timeout <= cf.heartbeat)
+		die(EX_USAGE, "--read-timeout (%d s) must exceed --heartbeat "
+		    "(%d s), or every quiet moment looks like a dead source",
+		    cf.read_timeout, cf.heartbeat);
+
+	if ((startpos = start_position(&cf)) == NULL)
+		die(EX_USAGE, "no start position: give --from-gtid, or run "
+		    "srdf-bootstrap (or srdf-seal) with --dir %s first", cf.dir);
+	if (gtid_parse_list(startpos, &c.state, &c.nstate) != 0)
+		die(EX_USAGE, "'%s' is not a GTID position (domain-server-"
+		    "sequence, comma-separated, one per domain)", startpos);
+	free(startpos);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: reads return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	c.cf = &cf;
+	strcpy(c.file, "(start)");
+	rc = run(&c);
+	tables_clear(&c);
+	free(c.cs.cls);
+	free(c.state);
+	buf_free(&c.out);
+	buf_free(&c.scratch);
+	free(cf.include);
+	free(cf.exclude);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * ledger.h — the LMDB ledger of one state directory (DESIGN.md section 5).
+ *
+ * The environment is DIR/ledger/ (data.mdb, lock.mdb), map size
+ * LEDGER_MAPSIZE, with three named databases:
+ *
+ *	meta      string key -> string value.  Keys: "source_id";
+ *	          "last_sealed_gtid" (a MariaDB GTID position, "0-1-42" or
+ *	          "0-1-42,1-2-7"), where srdf-capture resumes;
+ *	          "bootstrap_gtid", the snapshot position of srdf-bootstrap.
+ *	wagons    u64 sequence, big-endian (cursor order is sequence order)
+ *	          -> JSON object: state, attempts, last_error, raw_bytes,
+ *	          wagon_bytes, events_in, events_out, first_gtid, last_gtid,
+ *	          chunk, chunks, and sealed_at, received_at, applied_at,
+ *	          confirmed_at as Unix seconds with a fraction.
+ *	attempts  u64 sequence || u32 attempt number, big-endian -> JSON
+ *	          object: time, http_status, answer, latency_ms, error.
+ *
+ * Wagon states: one tool moves a wagon from one state to the next, in one
+ * write transaction; the record is created by the first tool.
+ *
+ *   source ledger
+ *	(none)    -> sealed     srdf-seal, in the transaction that also
+ *	                        advances last_sealed_gtid
+ *	sealed    -> sending    srdf-ship, on the first delivery attempt
+ *	sending   -> sending    srdf-ship, on a failed attempt (attempts,
+ *	                        last_error; one "attempts" record each)
+ *	sending   -> received   srdf-ship, on "accepted" or "duplicate"
+ *	sending   -> dead       srdf-ship, when the retry policy is spent
+ *	received  -> confirmed  srdf-ackd, on a signed ACK "applied"; the
+ *	                        outbox copy may then be purged
+ *	received  -> failed     srdf-ackd, on a signed ACK "failed"
+ *	failed    -> confirmed  srdf-ackd, when the retried apply succeeds
+ *	failed    -> dead       srdf-ackd, when the target dead-letters it
+ *
+ *   target ledger
+ *	(none)    -> received   srdf-recv, after the wagon is in inbox/new
+ *	received  -> applied    srdf-apply, after its target transaction
+ *	                        committed (srdf.applied is the authority)
+ *	received  -> failed     srdf-apply, on an SQL error (last_error)
+ *	failed    -> applied    srdf-apply, on a successful retry
+ *	failed    -> dead       srdf-apply, when the retry policy is spent
+ *	applied   -> confirmed  srdf-apply, once srdf-ackd took the ACK
+ *
+ * Only "confirmed" lets the source forget a wagon's file; the ledger
+ * record stays.  "dead" waits for the operator.  Sequences start at 1.
+ *
+ * Calling sequence (lmdb.h Caveats): one ledger per process, opened after
+ * any fork(); write transactions short, never around network or database
+ * I/O; MDB_NOSYNC is never used, so a commit is durable when it returns.
+ *	ledger_open(dir, 0, &l);
+ *	ledger_txn_begin(l, 0, &t);
+ *	ledger_wagon_put(t, seq, w); ledger_meta_put(t, "last_sealed_gtid", g);
+ *	ledger_txn_commit(t);        -- both or neither
+ *	ledger_close(l);
+ * Readers pass LEDGER_RDONLY to ledger_txn_begin (and to ledger_open when
+ * they never write) and end with ledger_txn_abort.  Every data function
+ * works in the transaction it is given.  ledger_txn_commit and
+ * ledger_txn_abort free the transaction, even when the commit fails.
+ *
+ * ledger_wagon_put stores w (not consumed; the caller keeps its
+ * reference).  ledger_wagon_get returns a new reference.
+ * ledger_wagon_last_seq sets *seq to the highest sequence, 0 when there
+ * is none.  ledger_wagon_foreach calls fn for each wagon from sequence
+ * `from' on, in sequence order, with a borrowed w (json_incref to keep
+ * it); a nonzero return from fn stops the walk and is returned.
+ * ledger_attempt_add stores attempt number `attempt' (from 1, as counted
+ * in the wagon's "attempts") and never replaces one: MDB_KEYEXIST.
+ *
+ * Error handling: 0 on success, else an LMDB return code (MDB_*, or an
+ * errno value), LEDGER_CORRUPT (a stored record is not a JSON object) or
+ * LEDGER_BADREC (a wagon without a valid "state", an attempt that is not
+ * a JSON object, an empty meta key).  ledger_strerror(rc) describes any
+ * of them.  Nothing is logged: the caller says what it was doing.  Absent
+ * items are not errors: ledger_meta_get sets *val to NULL and
+ * ledger_wagon_get sets *w to NULL.
+ */
+#ifndef SRDF_LEDGER_H
+#define SRDF_LEDGER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Address space, not disk: records are a few hundred bytes, so 1 GiB
+ * holds millions of wagons. */
+#define LEDGER_MAPSIZE ((size_t)1 << 30)
+
+#define LEDGER_RDONLY 0x1
+
+/* Below LMDB's range, MDB_KEYEXIST (-30799) .. MDB_LAST_ERRCODE. */
+#define LEDGER_CORRUPT (-31001)
+#define LEDGER_BADREC (-31002)
+
+struct ledger;
+struct ledger_txn;
+
+int ledger_open(const char *dir, unsigned flags, struct ledger **out);
+void ledger_close(struct ledger *l);
+const char *ledger_strerror(int rc);
+
+int ledger_txn_begin(struct ledger *l, unsigned flags, struct ledger_txn **out);
+int ledger_txn_commit(struct ledger_txn *t);
+void ledger_txn_abort(struct ledger_txn *t);
+
+int ledger_meta_get(struct ledger_txn *t, const char *key, char **val);
+int ledger_meta_put(struct ledger_txn *t, const char *key, const char *val);
+
+int ledger_wagon_get(struct ledger_txn *t, uint64_t seq, json_t **w);
+int ledger_wagon_put(struct ledger_txn *t, uint64_t seq, json_t *w);
+int ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq);
+int ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
+                         int (*fn)(uint64_t seq, json_t *w, void *arg),
+                         void *arg);
+
+int ledger_attempt_add(struct ledger_txn *t, uint64_t seq, uint32_t attempt,
+                       json_t *a);
+
+#endif

@@ -1,0 +1,93 @@
+/* log.c — stderr logging with syslog priority prefixes; see log.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *progname = "srdf";
+static int verbose;
+static int prefixes = 1;
+
+void
+log_init(const char *name)
+{
+	const char *s = strrchr(name, '/');
+	const char *d = getenv("SRDF_DEBUG");
+
+	progname = s ? s + 1 : name;
+	prefixes = !isatty(STDERR_FILENO);
+	if (d != NULL && *d != '\0' && strcmp(d, "0") != 0)
+		verbose = 1;
+}
+
+void
+log_set_verbose(int on)
+{
+	verbose = on;
+}
+
+const char *
+log_progname(void)
+{
+	return progname;
+}
+
+static void
+vlog(int prio, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int n = 0;
+
+	if (prefixes)
+		n = snprintf(buf, sizeof buf, "<%d>", prio);
+	n += snprintf(buf + n, sizeof buf - n, "%s: ", progname);
+	if (n < (int)sizeof buf)
+		vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	n = (int)strlen(buf);
+	if (n == (int)sizeof buf - 1)
+		buf[n - 1] = '\n';
+	else
+		buf[n++] = '\n', buf[n] = '\0';
+	/* One write(2) per line so concurrent tools do not interleave. */
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+		return;
+}
+
+#define LOGFN(name, prio)                                                      \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(prio, fmt, ap);                                           \
+		va_end(ap);                                                    \
+	}
+
+LOGFN(log_err, 3)
+LOGFN(log_warn, 4)
+LOGFN(log_notice, 5)
+LOGFN(log_info, 6)
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(7, fmt, ap);
+	va_end(ap);
+}
+
+void
+die(int ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(3, fmt, ap);
+	va_end(ap);
+	exit(ex);
+}

@@ -1,0 +1,35 @@
+/*
+ * log.h — the one module that writes stderr.
+ *
+ * Every line is "<P>srdf-TOOL: message\n" where <P> is the syslog priority
+ * prefix that systemd-journald understands (sd-daemon(3)): <3> error,
+ * <4> warning, <5> notice, <6> info, <7> debug.  When stderr is a terminal
+ * the prefix is left out, so a person reading sees "srdf-capture: ...".
+ *
+ * Calling sequence: log_init(progname) once at the top of main(); then
+ * log_err/log_warn/log_notice/log_info/log_debug anywhere.  log_debug is
+ * silent unless log_set_verbose(1) or SRDF_DEBUG=1.
+ * Secrets never go through these functions (DESIGN.md section 6).
+ */
+#ifndef SRDF_LOG_H
+#define SRDF_LOG_H
+
+#include <stdarg.h>
+#include <sysexits.h>
+
+void log_init(const char *progname);
+void log_set_verbose(int on);
+const char *log_progname(void);
+
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logs at <3> and exits with the sysexits(3) code ex.  Only main() and the
+ * functions it calls before run() should use it. */
+void die(int ex, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+#endif

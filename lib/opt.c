@@ -1,0 +1,122 @@
+/* opt.c — strict number, duration and size parsers; see opt.h. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "opt.h"
+
+/* Reads the leading decimal digits of s into *v; *end is the first byte
+ * after them.  strtoull is not used: it takes a sign and white space. */
+static int
+digits(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*v = n;
+	*end = s;
+	return 0;
+}
+
+/* Scales v by mult into *out, refusing anything above max. */
+static int
+scale(uint64_t v, uint64_t mult, uint64_t max, uint64_t *out)
+{
+	if (v > max / mult) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v * mult;
+	return 0;
+}
+
+int
+parse_u64(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+
+	if (digits(s, &v, &end) != 0)
+		return -1;
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_duration_ms(const char *s, long long *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+	    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	};
+	const char *end;
+	uint64_t v, r;
+	size_t i;
+
+	if (digits(s, &v, &end) != 0)
+		return -1;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			if (scale(v, units[i].mult, LLONG_MAX, &r) != 0)
+				return -1;
+			*ms = (long long)r;
+			return 0;
+		}
+	errno = EINVAL;
+	return -1;
+}
+
+int
+parse_size(const char *s, unsigned long long *bytes)
+{
+	const char *end;
+	uint64_t v, r;
+	int shift;
+
+	if (digits(s, &v, &end) != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		shift = 0;
+		break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (shift != 0 && end[1] != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (scale(v, (uint64_t)1 << shift, ULLONG_MAX, &r) != 0)
+		return -1;
+	*bytes = r;
+	return 0;
+}

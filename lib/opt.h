@@ -1,0 +1,28 @@
+/*
+ * opt.h — strict parsers for option values.
+ *
+ * parse_u64:         decimal digits only: "0" .. "18446744073709551615".
+ * parse_duration_ms: digits and an optional unit: "250ms", "1s", "2m",
+ *                    "1h"; a plain number is seconds.  Result in ms.
+ * parse_size:        digits and an optional binary unit: "64K", "4M", "1G"
+ *                    (k, m, g too; K = 1024); a plain number is bytes.
+ *
+ * Input fails closed (STYLE.md habit 4): no sign, no white space, no
+ * fraction, nothing after the unit, no empty string.
+ *
+ * Error handling: 0 on success; -1 with errno EINVAL for malformed input or
+ * ERANGE when the value does not fit, and *out untouched.  Nothing is
+ * logged: the caller names the option, e.g.
+ *	if (parse_duration_ms(arg, &ms) != 0)
+ *		die(EX_USAGE, "bad --window %s: %s", arg, strerror(errno));
+ */
+#ifndef SRDF_OPT_H
+#define SRDF_OPT_H
+
+#include <stdint.h>
+
+int parse_u64(const char *s, uint64_t *out);
+int parse_duration_ms(const char *s, long long *ms);
+int parse_size(const char *s, unsigned long long *bytes);
+
+#endif

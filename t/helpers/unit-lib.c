@@ -1,0 +1,709 @@
+/*
+ * unit-lib.c — unit tests of lib/ (fault, lock, spool, ledger, opt) that
+ * need no database; run by t/0001-lib-units.t in a scratch directory.
+ *
+ * Prints TAP.  SRDF_FAULT is read once per process, so each fault
+ * scenario runs in a fresh copy of this program: "unit-lib CASE" runs one
+ * case from the table below and exits 0 when the library behaved as
+ * expected.  The TAP helpers live here, not in a tap.h: .gitignore keeps
+ * only *.c in t/helpers/.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "fault.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "opt.h"
+#include "spool.h"
+
+static int ntests, nfailed;
+
+static void __attribute__((format(printf, 2, 3)))
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntests++;
+	if (!cond)
+		nfailed++;
+	printf("%sok %d - ", cond ? "" : "not ", ntests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Runs "unit-lib CASE" with SRDF_FAULT=fault; returns its exit status. */
+static int
+run_case(const char *fault, const char *name)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		setenv("SRDF_FAULT", fault, 1);
+		execl("/proc/self/exe", "unit-lib", name, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return NULL;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Number of items in DIR/SUB, or -1. */
+static long
+count(const char *dir, const char *sub)
+{
+	char **v;
+	size_t n;
+
+	if (spool_list(dir, sub, &v, &n) != 0)
+		return -1;
+	spool_list_free(v, n);
+	return (long)n;
+}
+
+static int
+mode_is(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & 0777) == mode;
+}
+
+/* ---- child cases: exit status 0 means "as expected" ---- */
+
+static int
+case_fault_open(void)
+{
+	int fd1 = f_open("f.open", O_WRONLY | O_CREAT, 0600), e = errno;
+	int fd2 = f_open("f.open", O_WRONLY | O_CREAT, 0600);
+
+	return !(fd1 == -1 && e == EACCES && fd2 >= 0);
+}
+
+static int
+case_fault_write(void)
+{
+	int fd = open("f.write", O_WRONLY | O_CREAT | O_TRUNC, 0600), e;
+	ssize_t a, b, c;
+
+	a = f_write(fd, "a", 1);
+	b = f_write(fd, "b", 1);
+	e = errno;
+	c = f_write(fd, "c", 1);
+	close(fd);
+	return !(a == 1 && b == -1 && e == ENOSPC && c == 1 &&
+	         strcmp(slurp("f.write"), "ac") == 0);
+}
+
+static int
+case_fault_fsync(void)
+{
+	int fd = open("f.fsync", O_WRONLY | O_CREAT, 0600), r[4], e = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		r[i] = f_fsync(fd);
+		if (i == 2)
+			e = errno;
+	}
+	close(fd);
+	return !(r[0] == 0 && r[1] == 0 && r[2] == -1 && e == EIO && r[3] == 0);
+}
+
+static int
+case_fault_rename(void)
+{
+	int fd = open("f.rename", O_WRONLY | O_CREAT, 0600), a, b, e;
+
+	close(fd);
+	a = f_rename("f.rename", "f.renamed");
+	e = errno;
+	b = f_rename("f.rename", "f.renamed");
+	return !(a == -1 && e == EIO && b == 0 &&
+	         access("f.renamed", F_OK) == 0);
+}
+
+static int
+case_fault_eintr(void)
+{
+	int fd = open("f.eintr", O_WRONLY | O_CREAT | O_TRUNC, 0600), r;
+
+	r = write_all(fd, "hello", 5);
+	close(fd);
+	return !(r == 0 && strcmp(slurp("f.eintr"), "hello") == 0);
+}
+
+static int
+case_fault_bad(void)
+{
+	f_fsync(-1);
+	return 0; /* not reached: a bad SRDF_FAULT dies with EX_USAGE */
+}
+
+static int
+case_lock_held(void)
+{
+	int fd = lock_dir("st", "srdf-test");
+
+	return !(fd == -1 && errno == EWOULDBLOCK);
+}
+
+static int
+case_lock_free(void)
+{
+	return !(lock_dir("st", "srdf-test") >= 0);
+}
+
+static int
+case_lock_other(void)
+{
+	return !(lock_dir("st", "srdf-other") >= 0);
+}
+
+static int
+case_lock_die(void)
+{
+	lock_dir_or_die("st", "srdf-test");
+	return 0;
+}
+
+/* A put that meets the fault in SRDF_FAULT fails and leaves nothing in
+ * tmp/ or new/; the spool directory is named after the case. */
+static int
+spool_fault(const char *dir)
+{
+	if (spool_init(dir) != 0)
+		return 2;
+	return !(spool_put(dir, "00000000000000000001.w", "data", 4) == -1 &&
+	         count(dir, "new") == 0 && count(dir, "tmp") == 0);
+}
+
+static int
+case_spool_fsync_file(void)
+{
+	return spool_fault("sp-fsync-file");
+}
+
+static int
+case_spool_fsync_dir(void)
+{
+	return spool_fault("sp-fsync-dir");
+}
+
+static int
+case_spool_rename(void)
+{
+	return spool_fault("sp-rename");
+}
+
+static int
+case_spool_write(void)
+{
+	return spool_fault("sp-write");
+}
+
+static int
+case_spool_open(void)
+{
+	return spool_fault("sp-open");
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+    {"fault-open", case_fault_open},
+    {"fault-write", case_fault_write},
+    {"fault-fsync", case_fault_fsync},
+    {"fault-rename", case_fault_rename},
+    {"fault-eintr", case_fault_eintr},
+    {"fault-bad", case_fault_bad},
+    {"lock-held", case_lock_held},
+    {"lock-free", case_lock_free},
+    {"lock-other", case_lock_other},
+    {"lock-die", case_lock_die},
+    {"sp-fsync-file", case_spool_fsync_file},
+    {"sp-fsync-dir", case_spool_fsync_dir},
+    {"sp-rename", case_spool_rename},
+    {"sp-write", case_spool_write},
+    {"sp-open", case_spool_open},
+};
+
+/* ---- tests run in this process ---- */
+
+static void
+test_fault(void)
+{
+	int fd = f_open("f.plain", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ok(fd >= 0 && write_all(fd, "xyz", 3) == 0 && f_fsync(fd) == 0 &&
+	       close(fd) == 0 && f_rename("f.plain", "f.plain2") == 0 &&
+	       strcmp(slurp("f.plain2"), "xyz") == 0,
+	   "fault: without SRDF_FAULT every call goes through");
+	ok(run_case("open:1:EACCES", "fault-open") == 0,
+	   "fault: open:1:EACCES fails the 1st open only");
+	ok(run_case("write:2:ENOSPC", "fault-write") == 0,
+	   "fault: write:2:ENOSPC fails the 2nd write only");
+	ok(run_case("fsync:3", "fault-fsync") == 0,
+	   "fault: fsync:3 fails the 3rd fsync with EIO");
+	ok(run_case("rename:1", "fault-rename") == 0,
+	   "fault: rename:1 fails the 1st rename");
+	ok(run_case("write:1:EINTR", "fault-eintr") == 0,
+	   "fault: write_all retries after EINTR");
+	ok(run_case("fsync:9,rename:1", "fault-rename") == 0,
+	   "fault: a list of specs is honoured");
+	ok(run_case("fsync:0", "fault-bad") == EX_USAGE &&
+	       run_case("fsync", "fault-bad") == EX_USAGE &&
+	       run_case("sync:1", "fault-bad") == EX_USAGE &&
+	       run_case("write:1:EWHAT", "fault-bad") == EX_USAGE,
+	   "fault: a malformed SRDF_FAULT dies with EX_USAGE");
+}
+
+static void
+test_lock(void)
+{
+	int fd;
+
+	if (mkdir("st", 0700) != 0)
+		perror("mkdir st");
+	fd = lock_dir("st", "srdf-test");
+	ok(fd >= 0 && mode_is("st/lock", 0700) &&
+	       mode_is("st/lock/srdf-test", 0600),
+	   "lock: DIR/lock/TOOL taken, modes 0700 and 0600");
+	ok(run_case("", "lock-held") == 0,
+	   "lock: a second process gets EWOULDBLOCK");
+	ok(run_case("", "lock-die") == EX_TEMPFAIL,
+	   "lock: lock_dir_or_die exits EX_TEMPFAIL when held");
+	ok(run_case("", "lock-other") == 0,
+	   "lock: another tool locks the same DIR");
+	close(fd);
+	ok(run_case("", "lock-free") == 0,
+	   "lock: released when the holder closes it");
+	ok(lock_dir("st", "a/b") == -1 && errno == EINVAL,
+	   "lock: a tool name with '/' is refused");
+}
+
+static void
+test_spool(void)
+{
+	struct spool_file f, g;
+	char **v;
+	size_t n;
+	int fd;
+
+	ok(spool_init("sp") == 0 && mode_is("sp", 0700) &&
+	       mode_is("sp/tmp", 0700) && mode_is("sp/new", 0700) &&
+	       mode_is("sp/cur", 0700) && mode_is("sp/bad", 0700),
+	   "spool: init makes tmp new cur bad, mode 0700");
+	fd = open("sp/tmp/litter", O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	ok(spool_init("sp") == 0 && count("sp", "tmp") == 0,
+	   "spool: init removes tmp/ litter");
+
+	ok(spool_put("sp", "00000000000000000010.w", "ten", 3) == 0 &&
+	       spool_put("sp", "00000000000000000002.w", "two", 3) == 0 &&
+	       spool_put("sp", "00000000000000000009.w", "nine", 4) == 0,
+	   "spool: put three items");
+	ok(strcmp(slurp("sp/new/00000000000000000010.w"), "ten") == 0 &&
+	       count("sp", "tmp") == 0,
+	   "spool: put item complete in new/, tmp/ empty");
+	ok(spool_list("sp", "new", &v, &n) == 0 && n == 3 &&
+	       strcmp(v[0], "00000000000000000002.w") == 0 &&
+	       strcmp(v[1], "00000000000000000009.w") == 0 &&
+	       strcmp(v[2], "00000000000000000010.w") == 0,
+	   "spool: list in name order");
+	spool_list_free(v, n);
+	ok(spool_put("sp", "00000000000000000002.w", "TWO", 3) == 0 &&
+	       strcmp(slurp("sp/new/00000000000000000002.w"), "TWO") == 0,
+	   "spool: put of a name in new/ replaces it");
+	ok(spool_put("sp", "../x", "x", 1) == -1 && errno == EINVAL &&
+	       spool_put("sp", ".x", "x", 1) == -1 &&
+	       spool_put("sp", "", "x", 1) == -1,
+	   "spool: bad names refused");
+
+	ok(spool_move("sp", "new", "cur", "00000000000000000002.w") == 0 &&
+	       count("sp", "new") == 2 &&
+	       strcmp(slurp("sp/cur/00000000000000000002.w"), "TWO") == 0,
+	   "spool: move new -> cur");
+	ok(spool_move("sp", "new", "cur", "00000000000000000002.w") == -1 &&
+	       errno == ENOENT,
+	   "spool: a second claim of the same item fails with ENOENT");
+
+	ok(spool_bad("sp", "cur", "00000000000000000002.w", "bad checksum") ==
+	           0 &&
+	       count("sp", "cur") == 0 &&
+	       strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
+	       strcmp(slurp("sp/bad/00000000000000000002.w.reason"),
+	              "bad checksum\n") == 0,
+	   "spool: bad moves the item and writes NAME.reason");
+	ok(spool_put("sp", "00000000000000000002.w", "2nd", 3) == 0 &&
+	       spool_bad("sp", "new", "00000000000000000002.w", "again") == 0 &&
+	       strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
+	       strcmp(slurp("sp/bad/00000000000000000002.w.1"), "2nd") == 0 &&
+	       strcmp(slurp("sp/bad/00000000000000000002.w.1.reason"),
+	              "again\n") == 0,
+	   "spool: a second bad copy of a name keeps the first");
+
+	ok(spool_open(&f, "sp", "big") == 0 &&
+	       spool_write(&f, "part1,", 6) == 0 &&
+	       access("sp/new/big", F_OK) != 0 &&
+	       spool_write(&f, "part2", 5) == 0 && spool_commit(&f) == 0 &&
+	       strcmp(slurp("sp/new/big"), "part1,part2") == 0 &&
+	       count("sp", "tmp") == 0,
+	   "spool: streaming put appears in new/ only at commit");
+	spool_abort(&f); /* after commit: does nothing */
+	ok(spool_open(&f, "sp", "gone") == 0 && spool_write(&f, "x", 1) == 0 &&
+	       (spool_abort(&f), 1) && access("sp/new/gone", F_OK) != 0 &&
+	       count("sp", "tmp") == 0,
+	   "spool: abort leaves nothing");
+	ok(spool_open(&f, "sp", "twice") == 0 &&
+	       spool_open(&g, "sp", "twice") == -1 && errno == EEXIST,
+	   "spool: tmp/ file created with O_EXCL");
+	spool_abort(&g);
+	spool_abort(&f);
+
+	ok(run_case("fsync:1", "sp-fsync-file") == 0,
+	   "spool: failed file fsync leaves nothing in new/ or tmp/");
+	ok(run_case("fsync:2", "sp-fsync-dir") == 0,
+	   "spool: failed directory fsync leaves nothing in new/ or tmp/");
+	ok(run_case("rename:1", "sp-rename") == 0,
+	   "spool: failed rename leaves nothing in new/ or tmp/");
+	ok(run_case("write:1:ENOSPC", "sp-write") == 0,
+	   "spool: failed write leaves nothing in new/ or tmp/");
+	ok(run_case("open:1:EMFILE", "sp-open") == 0,
+	   "spool: failed open leaves nothing in new/ or tmp/");
+
+	ok(spool_free_ok("sp", 0) == 1 && spool_free_ok("sp", ULLONG_MAX) == 0,
+	   "spool: free_ok compares statvfs with the minimum");
+	ok(spool_list("nowhere", "new", &v, &n) == -1 && errno == ENOENT,
+	   "spool: list of a missing spool fails with ENOENT");
+}
+
+static json_t *
+wagon(const char *state, const char *last_gtid)
+{
+	return json_pack("{s:s, s:i, s:s, s:f}", "state", state, "attempts", 0,
+	                 "last_gtid", last_gtid, "sealed_at", 1732200000.25);
+}
+
+static int
+collect(uint64_t seq, json_t *w, void *arg)
+{
+	char *s = arg;
+	size_t n = strlen(s);
+
+	snprintf(s + n, 256 - n, "%llu,", (unsigned long long)seq);
+	return strcmp(json_string_value(json_object_get(w, "state")), "dead") ==
+	               0
+	           ? 42
+	           : 0;
+}
+
+/* Overwrites wagon 7 with bytes that are not JSON, through raw LMDB
+ * (the ledger is closed: one environment per process). */
+static int
+corrupt_wagon7(void)
+{
+	unsigned char key[8] = {0, 0, 0, 0, 0, 0, 0, 7};
+	MDB_val k = {sizeof key, key}, v = {3, "{x,"};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	return mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+	       mdb_env_set_mapsize(env, LEDGER_MAPSIZE) ||
+	       mdb_env_open(env, "lg/ledger", 0, 0600) ||
+	       mdb_txn_begin(env, NULL, 0, &txn) ||
+	       mdb_dbi_open(txn, "wagons", 0, &dbi) ||
+	       mdb_put(txn, dbi, &k, &v, 0) || mdb_txn_commit(txn) ||
+	       (mdb_env_close(env), 0);
+}
+
+static void
+test_ledger(void)
+{
+	static const uint64_t seqs[] = {256, 1, 65536, 2, 7};
+	struct ledger *l;
+	struct ledger_txn *t;
+	json_t *w, *a;
+	char *val, order[256];
+	uint64_t last;
+	size_t i;
+	int rc;
+
+	ok(ledger_open("nowhere", LEDGER_RDONLY, &l) == ENOENT && l == NULL,
+	   "ledger: read-only open of a missing ledger is ENOENT");
+	if (mkdir("lg", 0700) != 0)
+		perror("mkdir lg");
+	rc = ledger_open("lg", 0, &l);
+	ok(rc == 0 && mode_is("lg/ledger", 0700) &&
+	       access("lg/ledger/data.mdb", F_OK) == 0,
+	   "ledger: open creates DIR/ledger/ (%s)", ledger_strerror(rc));
+	if (rc != 0)
+		return;
+
+	ok(ledger_txn_begin(l, 0, &t) == 0 &&
+	       ledger_meta_put(t, "source_id", "src1") == 0 &&
+	       ledger_txn_commit(t) == 0,
+	   "ledger: meta put");
+	ok(ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	       ledger_meta_get(t, "source_id", &val) == 0 && val != NULL &&
+	       strcmp(val, "src1") == 0,
+	   "ledger: meta get");
+	free(val);
+	ok(ledger_meta_get(t, "bootstrap_gtid", &val) == 0 && val == NULL,
+	   "ledger: absent meta key is NULL, not an error");
+	ok(ledger_meta_put(t, "x", "y") != 0,
+	   "ledger: no write in a read-only transaction");
+	ledger_txn_abort(t);
+
+	w = wagon("sealed", "0-1-42");
+	ok(ledger_txn_begin(l, 0, &t) == 0 && ledger_wagon_put(t, 1, w) == 0 &&
+	       ledger_meta_put(t, "last_sealed_gtid", "0-1-42") == 0 &&
+	       ledger_txn_commit(t) == 0,
+	   "ledger: wagon 1 and last_sealed_gtid in one transaction");
+	json_decref(w);
+
+	w = wagon("sealed", "0-1-50,1-2-7");
+	ok(ledger_txn_begin(l, 0, &t) == 0 && ledger_wagon_put(t, 2, w) == 0 &&
+	       ledger_meta_put(t, "last_sealed_gtid", "0-1-50,1-2-7") == 0,
+	   "ledger: wagon 2 and last_sealed_gtid written");
+	ledger_txn_abort(t);
+	json_decref(w);
+
+	ledger_close(l);
+	rc = ledger_open("lg", LEDGER_RDONLY, &l);
+	ok(rc == 0 && ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	       ledger_meta_get(t, "last_sealed_gtid", &val) == 0 &&
+	       val != NULL && strcmp(val, "0-1-42") == 0 &&
+	       ledger_wagon_get(t, 1, &w) == 0 && w != NULL &&
+	       strcmp(json_string_value(json_object_get(w, "last_gtid")),
+	              "0-1-42") == 0 &&
+	       json_real_value(json_object_get(w, "sealed_at")) ==
+	           1732200000.25,
+	   "ledger: committed wagon and meta survive a reopen");
+	free(val);
+	json_decref(w);
+	ok(ledger_wagon_get(t, 2, &w) == 0 && w == NULL,
+	   "ledger: aborted transaction left no wagon 2");
+	ledger_txn_abort(t);
+	ok(ledger_txn_begin(l, 0, &t) != 0,
+	   "ledger: read-only ledger refuses a write transaction");
+	ledger_close(l);
+
+	if (ledger_open("lg", 0, &l) != 0)
+		return;
+	ok(ledger_txn_begin(l, 0, &t) == 0, "ledger: write transaction");
+	for (i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+		w = wagon(seqs[i] == 65536 ? "dead" : "sending", "0-1-1");
+		ledger_wagon_put(t, seqs[i], w);
+		json_decref(w);
+	}
+	w = json_pack("{s:s}", "state", "shipped");
+	ok(ledger_wagon_put(t, 3, w) == LEDGER_BADREC,
+	   "ledger: wagon with an unknown state refused");
+	json_decref(w);
+	a = json_pack("{s:f, s:i, s:s, s:i, s:n}", "time", 1732200001.5,
+	              "http_status", 503, "answer", "", "latency_ms", 12,
+	              "error");
+	ok(ledger_attempt_add(t, 7, 1, a) == 0 &&
+	       ledger_attempt_add(t, 7, 2, a) == 0 &&
+	       ledger_attempt_add(t, 7, 1, a) == MDB_KEYEXIST,
+	   "ledger: attempts added, never replaced");
+	json_decref(a);
+	ok(ledger_txn_commit(t) == 0, "ledger: commit");
+
+	ok(ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	       ledger_wagon_last_seq(t, &last) == 0 && last == 65536,
+	   "ledger: last sequence is 65536");
+	order[0] = '\0';
+	ok(ledger_wagon_foreach(t, 0, collect, order) == 42 &&
+	       strcmp(order, "1,2,7,256,65536,") == 0,
+	   "ledger: foreach in sequence order, stopped by fn (%s)", order);
+	order[0] = '\0';
+	ok(ledger_wagon_foreach(t, 3, collect, order) == 42 &&
+	       strcmp(order, "7,256,65536,") == 0,
+	   "ledger: foreach from a sequence (%s)", order);
+	ledger_txn_abort(t);
+	ledger_close(l);
+
+	ok(corrupt_wagon7() == 0 && ledger_open("lg", 0, &l) == 0 &&
+	       ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	       ledger_wagon_get(t, 7, &w) == LEDGER_CORRUPT && w == NULL &&
+	       ledger_wagon_foreach(t, 0, collect, order) == LEDGER_CORRUPT,
+	   "ledger: a record that is not JSON is LEDGER_CORRUPT");
+	ledger_txn_abort(t);
+	ledger_close(l);
+
+	if (mkdir("empty", 0700) != 0)
+		perror("mkdir empty");
+	ok(ledger_open("empty", 0, &l) == 0 &&
+	       ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	       ledger_wagon_last_seq(t, &last) == 0 && last == 0,
+	   "ledger: last sequence of an empty ledger is 0");
+	ledger_txn_abort(t);
+	ledger_close(l);
+	ok(strcmp(ledger_strerror(LEDGER_CORRUPT), ledger_strerror(0)) != 0 &&
+	       strcmp(ledger_strerror(ENOENT), strerror(ENOENT)) == 0,
+	   "ledger: ledger_strerror covers own, LMDB and errno codes");
+}
+
+static void
+test_opt(void)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		long long ms;
+	} dur[] = {
+	    {"250ms", 0, 250},
+	    {"1s", 0, 1000},
+	    {"2m", 0, 120000},
+	    {"1h", 0, 3600000},
+	    {"30", 0, 30000},
+	    {"0", 0, 0},
+	    {"9223372036854775807ms", 0, 9223372036854775807LL},
+	    {"9223372036854775808ms", -1, ERANGE},
+	    {"9223372036854775s", 0, 9223372036854775000LL},
+	    {"9223372036854776s", -1, ERANGE},
+	    {"99999999999999999999", -1, ERANGE},
+	    {"", -1, EINVAL},
+	    {"-1s", -1, EINVAL},
+	    {"+1s", -1, EINVAL},
+	    {" 1s", -1, EINVAL},
+	    {"1s ", -1, EINVAL},
+	    {"1.5s", -1, EINVAL},
+	    {"1d", -1, EINVAL},
+	    {"1S", -1, EINVAL},
+	    {"s", -1, EINVAL},
+	    {"1mss", -1, EINVAL},
+	};
+	static const struct {
+		const char *s;
+		int rc;
+		unsigned long long v;
+	} size[] = {
+	    {"64K", 0, 65536},
+	    {"4M", 0, 4194304},
+	    {"1G", 0, 1073741824},
+	    {"1g", 0, 1073741824},
+	    {"123", 0, 123},
+	    {"18446744073709551615", 0, 18446744073709551615ULL},
+	    {"17179869183G", 0, 17179869183ULL << 30},
+	    {"17179869184G", -1, ERANGE},
+	    {"18446744073709551616", -1, ERANGE},
+	    {"", -1, EINVAL},
+	    {"K", -1, EINVAL},
+	    {"-1", -1, EINVAL},
+	    {"1KB", -1, EINVAL},
+	    {"1T", -1, EINVAL},
+	    {"1 K", -1, EINVAL},
+	};
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} u64[] = {
+	    {"0", 0, 0},
+	    {"42", 0, 42},
+	    {"007", 0, 7},
+	    {"18446744073709551615", 0, UINT64_MAX},
+	    {"18446744073709551616", -1, ERANGE},
+	    {"-0", -1, EINVAL},
+	    {"0x10", -1, EINVAL},
+	    {"1e3", -1, EINVAL},
+	    {" 1", -1, EINVAL},
+	    {"", -1, EINVAL},
+	};
+	long long ms;
+	unsigned long long b;
+	uint64_t v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof dur / sizeof dur[0]; i++) {
+		ms = -7;
+		errno = 0;
+		rc = parse_duration_ms(dur[i].s, &ms);
+		ok(rc == dur[i].rc &&
+		       (rc == 0 ? ms == dur[i].ms
+		                : errno == dur[i].ms && ms == -7),
+		   "opt: duration \"%s\"", dur[i].s);
+	}
+	for (i = 0; i < sizeof size / sizeof size[0]; i++) {
+		b = 7;
+		errno = 0;
+		rc = parse_size(size[i].s, &b);
+		ok(rc == size[i].rc &&
+		       (rc == 0 ? b == size[i].v
+		                : errno == (int)size[i].v && b == 7),
+		   "opt: size \"%s\"", size[i].s);
+	}
+	for (i = 0; i < sizeof u64 / sizeof u64[0]; i++) {
+		v = 7;
+		errno = 0;
+		rc = parse_u64(u64[i].s, &v);
+		ok(rc == u64[i].rc &&
+		       (rc == 0 ? v == u64[i].v
+		                : errno == (int)u64[i].v && v == 7),
+		   "opt: u64 \"%s\"", u64[i].s);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	log_init("unit-lib");
+	if (argc == 2) {
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+			if (strcmp(argv[1], cases[i].name) == 0)
+				return cases[i].fn();
+		fprintf(stderr, "unit-lib: no case %s\n", argv[1]);
+		return 127;
+	}
+	unsetenv("SRDF_FAULT");
+	test_opt();
+	test_fault();
+	test_lock();
+	test_spool();
+	test_ledger();
+	printf("1..%d\n", ntests);
+	return nfailed != 0;
+}

@@ -1,0 +1,332 @@
+# t/lib.sh — sourced by every test, t/NNNN-tool-scenario.t, after it sets
+# test_description.  A small cousin of git's t/test-lib.sh; output is TAP
+# for prove(1).
+#
+# A test looks like:
+#
+#	#!/bin/bash
+#	test_description='srdf-capture follows inserts'
+#	. "$(dirname "$0")/lib.sh"
+#	srdf_servers_start                  # only if it needs MariaDB
+#	test_expect_success 'setup' '
+#		src_sql "create database d; create table d.t (id int primary key)"
+#	'
+#	test_expect_success 'insert is captured' '
+#		src_sql "insert into d.t values (1)" &&
+#		srdf-capture --defaults-file "$SRC_CNF" --dir . --until-end >out &&
+#		jq -r .kind out >actual &&
+#		test_cmp expect actual
+#	'
+#	test_done
+#
+# Rules: every step inside an assertion; bodies chain with && (a broken
+# chain hides failures); one scenario per file; the test runs in its own
+# scratch directory, $top/t/trash.NAME, removed on success, kept on failure.
+#
+# Options of a test script (or the environment):
+#	-v, --verbose  (TEST_VERBOSE=1)  show every body's output as "# " lines
+#	-x, --trace    (TEST_TRACE=1)    trace the bodies with set -x
+#	-i, --immediate (TEST_IMMEDIATE=1)  stop at the first failure
+#
+# Functions: test_expect_success, test_must_fail, test_expect_code,
+# test_cmp, test_wait_until, test_pid_alive, skip_all, test_done;
+# srdf_servers_start, srdf_servers, src_sql, dst_sql, checksum_both;
+# test_bg, test_bg_stop.
+
+export LANG=C LC_ALL=C TZ=UTC
+unset LANGUAGE CDPATH
+# A sanitizer report must count as a crash, not as an expected failure:
+# their default exit status is 1, which test_must_fail would accept.
+export ASAN_OPTIONS="exitcode=134:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="exitcode=134:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
+export top
+export PATH="$top/bin:$top/t/helpers:$PATH"
+
+test_name=$(basename "$0" .t)
+test_count=0
+test_failed=0
+_tl_server_dirs=()
+_tl_bg_pids=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-v | --verbose) TEST_VERBOSE=1 ;;
+	-x | --trace) TEST_TRACE=1 ;;
+	-i | --immediate) TEST_IMMEDIATE=1 ;;
+	*) echo "$0: unknown option $1" >&2; exit 1 ;;
+	esac
+	shift
+done
+[ "${TEST_VERBOSE:-0}" != 0 ] || TEST_VERBOSE=
+[ "${TEST_TRACE:-0}" != 0 ] || TEST_TRACE=
+[ "${TEST_IMMEDIATE:-0}" != 0 ] || TEST_IMMEDIATE=
+
+# error MSG: the harness itself cannot go on.  Without a plan on stdout,
+# prove reports the test as failed.
+error() {
+	echo "# error: $*" >&2
+	exit 1
+}
+
+# ---- scratch directory ------------------------------------------------
+
+# The trash directory is locked (flock on the directory itself) while the
+# test runs, so that a second copy of the same test, run at the same time,
+# takes trash.NAME.PID instead of deleting the first one's files.
+_tl_trash=$top/t/trash.$test_name
+mkdir -p "$_tl_trash" && exec 9<"$_tl_trash" || error "cannot create $_tl_trash"
+if ! flock -n 9; then
+	_tl_trash=$top/t/trash.$test_name.$$
+	mkdir -p "$_tl_trash" && exec 9<"$_tl_trash" && flock -n 9 ||
+		error "cannot lock $_tl_trash"
+fi
+find "$_tl_trash" -mindepth 1 -delete || error "cannot empty $_tl_trash"
+cd "$_tl_trash" || error "cannot cd to $_tl_trash"
+TRASH_DIRECTORY=$_tl_trash
+HOME=$_tl_trash
+export TRASH_DIRECTORY HOME
+# Bodies' output goes here, outside the trash so that ls in a test sees
+# only its own files.
+_tl_out=$(mktemp "${TMPDIR:-/tmp}/srdf-test-out.XXXXXX") || error "mktemp failed"
+
+# ---- clean-up -----------------------------------------------------------
+
+# Runs on every exit: background processes, then servers (by PID, through
+# srdf-servers stop), then the output file.  Idempotent.
+_tl_cleanup() {
+	local pid d
+	for pid in "${_tl_bg_pids[@]}"; do
+		_tl_kill "$pid"
+	done
+	_tl_bg_pids=()
+	for d in "${_tl_server_dirs[@]}"; do
+		if [ "$test_failed" != 0 ] && [ -d "$d" ]; then
+			cp "$d/source/error.log" "$_tl_trash/source-error.log" 2>/dev/null
+			cp "$d/target/error.log" "$_tl_trash/target-error.log" 2>/dev/null
+		fi
+		"$top/t/srdf-servers" stop "$d" >/dev/null 2>&1 ||
+			echo "# warning: could not stop the servers in $d" >&2
+	done
+	_tl_server_dirs=()
+	rm -f "$_tl_out"
+}
+trap '_tl_cleanup' EXIT
+trap '_tl_cleanup; trap - EXIT; exit 130' INT
+trap '_tl_cleanup; trap - EXIT; exit 143' TERM HUP
+
+# test_pid_alive PID: true if PID is a live process (a zombie is not).
+test_pid_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	case ${stat%% *} in Z | X) return 1 ;; esac
+}
+
+# SIGTERM, up to 10 s, then SIGKILL.
+_tl_kill() {
+	local n=100
+	kill -TERM "$1" 2>/dev/null || return 0
+	while test_pid_alive "$1" && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# ---- assertions -------------------------------------------------------
+
+_tl_say_lines() {
+	sed -e 's/^/# /' -e 's/[[:space:]]*$//'
+}
+
+_tl_eval() {
+	if [ -n "$TEST_TRACE" ]; then
+		eval "set -x
+$1"
+	else
+		eval "$1"
+	fi
+	{ _tl_rc=$?; set +x; } 2>/dev/null
+	return $_tl_rc
+}
+
+# test_expect_success TITLE BODY
+test_expect_success() {
+	[ $# = 2 ] || error "test_expect_success needs a title and a body"
+	test_count=$((test_count + 1))
+	if _tl_eval "$2" </dev/null >"$_tl_out" 2>&1; then
+		echo "ok $test_count - $1"
+		if [ -n "$TEST_VERBOSE" ]; then
+			_tl_say_lines <"$_tl_out"
+		fi
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		# Diagnostics on stderr, so that prove shows them without -v.
+		{
+			echo "#   failed: $1"
+			printf '%s\n' "$2" | _tl_say_lines
+			echo "#   output:"
+			_tl_say_lines <"$_tl_out"
+		} >&2
+		if [ -n "$TEST_IMMEDIATE" ]; then
+			test_done
+		fi
+	fi
+}
+
+# test_must_fail CMD...: CMD must fail the ordinary way.  A death by
+# signal, a sanitizer abort (134), "cannot execute" (126) or "not found"
+# (127) is never an expected failure.
+test_must_fail() {
+	local ec=0
+	"$@" || ec=$?
+	if [ $ec = 0 ]; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	elif [ $ec -gt 128 ] && [ $ec -le 192 ]; then
+		echo "test_must_fail: died by signal $((ec - 128)): $*" >&2
+		return 1
+	elif [ $ec -ge 126 ]; then
+		echo "test_must_fail: crashed or could not run (exit $ec): $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N CMD...: CMD must exit with status N.
+test_expect_code() {
+	local want=$1 ec=0
+	shift
+	"$@" || ec=$?
+	[ $ec = "$want" ] && return 0
+	echo "test_expect_code: expected exit $want, got $ec: $*" >&2
+	return 1
+}
+
+# test_cmp EXPECTED ACTUAL
+test_cmp() {
+	diff -u "$@"
+}
+
+# test_wait_until SECONDS 'shell condition': polls every 0.1 s.
+test_wait_until() {
+	local n=$(($1 * 10))
+	while ! eval "$2"; do
+		[ $n -gt 0 ] || {
+			echo "test_wait_until: still false after $1 s: $2" >&2
+			return 1
+		}
+		n=$((n - 1))
+		sleep 0.1
+	done
+}
+
+# skip_all REASON: before any test; the whole file is skipped.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	find "$_tl_trash" -delete 2>/dev/null
+	exit 0
+}
+
+test_done() {
+	echo "1..$test_count"
+	_tl_cleanup
+	if [ "$test_failed" != 0 ]; then
+		echo "# failed $test_failed of $test_count; scratch kept in $_tl_trash" >&2
+		exit 1
+	fi
+	cd "$top" && find "$_tl_trash" -delete 2>/dev/null
+	exit 0
+}
+
+# ---- background processes ---------------------------------------------
+
+# test_bg NAME CMD...: runs CMD in the background, stdout to NAME.out and
+# stderr to NAME.err in the trash directory, $NAME_pid... no: the PID is
+# in the file NAME.pid.  Stopped (SIGTERM, then SIGKILL) at exit.
+test_bg() {
+	local name=$1
+	shift
+	"$@" </dev/null >"$name.out" 2>"$name.err" 9<&- &
+	echo $! >"$name.pid"
+	_tl_bg_pids+=($!)
+}
+
+# test_bg_stop NAME: SIGTERM, waits; returns CMD's exit status.
+test_bg_stop() {
+	local pid ec=0
+	pid=$(cat "$1.pid") || return 1
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" || ec=$?
+	return $ec
+}
+
+# ---- MariaDB ----------------------------------------------------------
+
+# srdf_servers_start: a source and a target for this test (t/srdf-servers),
+# with its variables (SRC_CNF, DST_CNF, SRC_PORT, ... see
+# t/srdf-servers help) in the environment.  Stopped, and their directory
+# removed, when the test exits, however it exits.
+srdf_servers_start() {
+	local d
+	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] ||
+		skip_all "no mariadbd"
+	d=$(mktemp -d /tmp/srdf.XXXXXX) || error "mktemp failed"
+	_tl_server_dirs+=("$d")
+	"$top/t/srdf-servers" start "$d" 9<&- >"$_tl_out" 2>&1 || {
+		_tl_say_lines <"$_tl_out" >&2
+		error "cannot start the servers"
+	}
+	. "$d/env"
+}
+
+# srdf_servers CMD: t/srdf-servers CMD on this test's servers
+# (restart-source, kill-source, restart-target, kill-target, stop), then
+# reads the environment again (PIDs change on a restart).
+srdf_servers() {
+	"$top/t/srdf-servers" "$@" "$SRDF_SERVERS_DIR" 9<&- || return
+	[ ! -f "$SRDF_SERVERS_DIR/env" ] || . "$SRDF_SERVERS_DIR/env"
+}
+
+# src_sql 'SQL' [mariadb options], dst_sql ...: SQL as root, tab-separated,
+# no column names.  Without SQL, reads it from stdin.
+src_sql() {
+	_tl_sql "$SRC_ADMIN_CNF" "$@"
+}
+
+dst_sql() {
+	_tl_sql "$DST_ADMIN_CNF" "$@"
+}
+
+_tl_sql() {
+	local cnf=$1
+	shift
+	if [ $# = 0 ]; then
+		mariadb --defaults-file="$cnf" -N -B
+	else
+		local sql=$1
+		shift
+		mariadb --defaults-file="$cnf" -N -B "$@" -e "$sql"
+	fi
+}
+
+# checksum_both DB.TABLE...: silent success if CHECKSUM TABLE agrees on the
+# source and the target for every table; a missing table (NULL) never
+# agrees.
+checksum_both() {
+	local t s d rc=0
+	for t; do
+		s=$(src_sql "CHECKSUM TABLE $t" | cut -f2) || s=ERROR
+		d=$(dst_sql "CHECKSUM TABLE $t" | cut -f2) || d=ERROR
+		if [ "$s" != "$d" ] || [ -z "$s" ] || [ "$s" = NULL ] || [ "$s" = ERROR ]; then
+			echo "checksum_both: $t: source ${s:-none}, target ${d:-none}" >&2
+			rc=1
+		fi
+	done
+	return $rc
+}
