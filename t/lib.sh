@@ -85,8 +85,7 @@ fi
 find "$_tl_trash" -mindepth 1 -delete || error "cannot empty $_tl_trash"
 cd "$_tl_trash" || error "cannot cd to $_tl_trash"
 TRASH_DIRECTORY=$_tl_trash
-HOME=$_tl_trash
-export TRASH_DIRECTORY HOME
+export TRASH_DIRECTORY
 # Bodies' output goes here, outside the trash so that ls in a test sees
 # only its own files.
 _tl_out=$(mktemp "${TMPDIR:-/tmp}/srdf-test-out.XXXXXX") || error "mktemp failed"
@@ -246,9 +245,10 @@ test_done() {
 
 # ---- background processes ---------------------------------------------
 
-# test_bg NAME CMD...: runs CMD in the background, stdout to NAME.out and
-# stderr to NAME.err in the trash directory, $NAME_pid... no: the PID is
-# in the file NAME.pid.  Stopped (SIGTERM, then SIGKILL) at exit.
+# test_bg NAME CMD...: runs CMD (a daemon: srdf-recv, srdf-ackd...) in the
+# background, stdout to NAME.out, stderr to NAME.err, its PID in NAME.pid,
+# all in the current directory.  Whatever is still running at exit gets
+# SIGTERM, then SIGKILL.
 test_bg() {
 	local name=$1
 	shift
@@ -257,7 +257,8 @@ test_bg() {
 	_tl_bg_pids+=($!)
 }
 
-# test_bg_stop NAME: SIGTERM, waits; returns CMD's exit status.
+# test_bg_stop NAME: SIGTERM, then waits; returns CMD's exit status, so
+# test_bg_stop recv checks that srdf-recv stopped cleanly on SIGTERM.
 test_bg_stop() {
 	local pid ec=0
 	pid=$(cat "$1.pid") || return 1
@@ -273,13 +274,13 @@ test_bg_stop() {
 # t/srdf-servers help) in the environment.  Stopped, and their directory
 # removed, when the test exits, however it exits.
 srdf_servers_start() {
-	local d
 	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] ||
 		skip_all "no mariadbd"
+	local d out
 	d=$(mktemp -d /tmp/srdf.XXXXXX) || error "mktemp failed"
 	_tl_server_dirs+=("$d")
-	"$top/t/srdf-servers" start "$d" 9<&- >"$_tl_out" 2>&1 || {
-		_tl_say_lines <"$_tl_out" >&2
+	out=$("$top/t/srdf-servers" start "$d" 9<&- 2>&1) || {
+		printf '%s\n' "$out" | _tl_say_lines >&2
 		error "cannot start the servers"
 	}
 	. "$d/env"
@@ -321,8 +322,8 @@ _tl_sql() {
 checksum_both() {
 	local t s d rc=0
 	for t; do
-		s=$(src_sql "CHECKSUM TABLE $t" | cut -f2) || s=ERROR
-		d=$(dst_sql "CHECKSUM TABLE $t" | cut -f2) || d=ERROR
+		s=$(src_sql "CHECKSUM TABLE $t") && s=${s##*$'\t'} || s=ERROR
+		d=$(dst_sql "CHECKSUM TABLE $t") && d=${d##*$'\t'} || d=ERROR
 		if [ "$s" != "$d" ] || [ -z "$s" ] || [ "$s" = NULL ] || [ "$s" = ERROR ]; then
 			echo "checksum_both: $t: source ${s:-none}, target ${d:-none}" >&2
 			rc=1

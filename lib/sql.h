@@ -1,0 +1,23 @@
+/*
+ * sql.h — srdf-record(5) values as MariaDB SQL text.
+ *
+ * sql_ident appends `name` quoted as an identifier (backquotes doubled).
+ * sql_literal appends the literal for one record value: null → NULL,
+ * integer → digits, real → %.17g, string → '...' with the characters
+ * the server treats specially escaped (the session must not have
+ * NO_BACKSLASH_ESCAPES), {"b64":...} → X'hex' (exact bytes).  Strings
+ * are UTF-8 and assume a utf8mb4 connection; TIMESTAMP strings are UTC
+ * and assume time_zone='+00:00'.
+ * Returns 0, or -1 when v is not a record value (bad base64, an array).
+ */
+#ifndef SRDF_SQL_H
+#define SRDF_SQL_H
+
+#include <jansson.h>
+
+#include "buf.h"
+
+void sql_ident(struct buf *b, const char *name);
+int sql_literal(struct buf *b, json_t *v);
+
+#endif
