@@ -1187,10 +1187,9 @@ start_dump(struct capture *c, int first)
 
 	if ((c->my = db_connect(cf, &ex)) == NULL)
 		return ex;
-	if (first) {
-		check_source(c->my);
+	check_source(c->my);
+	if (first)
 		load_charsets(c);
-	}
 	gtid_state_str(c, &pos);
 	buf_printf(&q, "SET @master_binlog_checksum=@@global.binlog_checksum, "
 		       "@mariadb_slave_capability=4, "
@@ -1244,7 +1243,8 @@ stop_dump(struct capture *c)
 	}
 }
 
-/* The dump's error packet: map the server's word to an exit code. */
+/* The dump's error: map the server's word to an exit code; a negative
+ * one means "temporary, reconnect". */
 static int
 dump_error(struct capture *c)
 {
@@ -1272,12 +1272,15 @@ dump_error(struct capture *c)
 		    m);
 		ex = EX_DATAERR;
 	} else {
-		log_err("lost the binlog stream after %s:%" PRIu64 ": %s",
+		/* Lost connection, server shutdown, killed thread: the
+		 * source comes back, so the caller retries. */
+		log_warn("lost the binlog stream after %s:%" PRIu64 ": %s",
 		    c->file, c->pos, m);
-		ex = EX_UNAVAILABLE;
+		buf_free(&pos);
+		return -EX_UNAVAILABLE;
 	}
 	buf_free(&pos);
-	return e >= 2000 && e < 3000 ? -ex : ex; /* client errors: retry */
+	return ex;
 }
 
 static int
@@ -1296,7 +1299,7 @@ run(struct capture *c)
 			unsigned long len = mysql_net_read_packet(c->my);
 			const uint8_t *pk = c->my->net.read_pos;
 
-			if (len == (unsigned long)-1) {
+			if (len == packet_error) {
 				if (stopping && !c->in_group)
 					goto done;
 				rc = dump_error(c);

@@ -586,6 +586,11 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 		nbefore += bit(before_map, i);
 		nafter += bit(after_map, i);
 	}
+	if (nbefore != width || nafter != width)
+		FAIL("row event for %s.%s does not carry every column: the "
+		     "session that wrote it had binlog_row_image other than "
+		     "FULL; set binlog_row_image=FULL globally and in every "
+		     "session", t->db, t->name);
 	while (p < end) {
 		size_t start = out->len;
 
