@@ -19,6 +19,7 @@
  * resume point is srdf-seal's last sealed GTID, so what was in flight in
  * the pipe when something died is simply read again (DESIGN.md §5).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -282,7 +283,7 @@ emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
 	if (has_xid)
 		buf_printf(b, ",\"xid\":%" PRIu64, xid);
 	if (strcmp(type, "xa_prepare") == 0) {
-		buf_lit(b, ",\"xid\":");
+		buf_lit(b, ",\"xa\":");
 		buf_json_str(b, c->xid, strlen(c->xid));
 	}
 	buf_lit(b, "}\n");
@@ -461,6 +462,65 @@ classify(const char *q, size_t n)
 			return S_SKIP;
 	}
 	return S_DDL;
+}
+
+/*
+ * The database a DDL acts on: the qualifier of its first object name
+ * (CREATE TABLE shop.t, DROP DATABASE shop, RENAME TABLE shop.a TO ...),
+ * else the statement's default database.  Enough to keep srdf's and the
+ * system schemas out and to apply --include/--exclude; statements it
+ * cannot read (CREATE DEFINER=... VIEW) fall back to the default.
+ */
+static void
+ddl_db(const char *q, size_t n, const char *deflt, char *out, size_t outlen)
+{
+	static const char *const verbs[] = {"CREATE", "ALTER", "DROP",
+	    "RENAME", "TRUNCATE"};
+	static const char *const noise[] = {"OR", "REPLACE", "TEMPORARY",
+	    "ONLINE", "IGNORE", "IF", "NOT", "EXISTS"};
+	static const char *const kinds[] = {"TABLE", "DATABASE", "SCHEMA",
+	    "VIEW", "SEQUENCE", "PROCEDURE", "FUNCTION", "EVENT", "TRIGGER"};
+	const char *end = q + n, *s = q, *id;
+	size_t i, len;
+	int isdb = 0, found = 0;
+
+	snprintf(out, outlen, "%s", deflt);
+	for (i = 0; i < sizeof verbs / sizeof *verbs && !found; i++) {
+		s = q;
+		found = kw(&s, end, verbs[i]);
+	}
+	if (!found)
+		return;
+	for (i = 0; i < sizeof noise / sizeof *noise; i++)
+		if (kw(&s, end, noise[i]))
+			i = (size_t)-1; /* start over: words come in any order */
+	for (i = 0, found = 0; i < sizeof kinds / sizeof *kinds && !found; i++)
+		if ((found = kw(&s, end, kinds[i])))
+			isdb = i == 1 || i == 2;
+	if (!found)
+		return;
+	for (i = 0; i < sizeof noise / sizeof *noise; i++)
+		if (kw(&s, end, noise[i]))
+			i = (size_t)-1;
+	s = skip_ws(s, end);
+	if (s < end && *s == '`') {
+		id = ++s;
+		while (s < end && *s != '`')
+			s++;
+		len = (size_t)(s - id);
+		if (s < end)
+			s++;
+	} else {
+		id = s;
+		while (s < end && (isalnum((unsigned char)*s) || *s == '_' ||
+				      *s == '$'))
+			s++;
+		len = (size_t)(s - id);
+	}
+	if (len == 0 || len >= outlen)
+		return;
+	if (isdb || (s < end && *s == '.'))
+		snprintf(out, outlen, "%.*s", (int)len, id);
 }
 
 /* ---- events -------------------------------------------------------- */
@@ -783,7 +843,7 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 			e -= 9;
 		while (e > x && e[-1] == ' ')
 			e--;
-		buf_lit(b, "{\"v\":1,\"type\":\"xa_end\",\"xid\":");
+		buf_lit(b, "{\"v\":1,\"type\":\"xa_end\",\"xa\":");
 		buf_json_str(b, x, (size_t)(e - x));
 		buf_printf(b, ",\"outcome\":\"%s\"}\n",
 		    classify(sql, sqllen) == S_XA_COMMIT ? "commit"
@@ -805,8 +865,11 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
 			emit_end(c, "commit", ts, 0, 0);
 		break;
-	case S_DDL:
-		if (ddl_captured(c->cf, db)) {
+	case S_DDL: {
+		char target[256];
+
+		ddl_db(sql, sqllen, db, target, sizeof target);
+		if (ddl_captured(c->cf, target)) {
 			struct buf *b = &c->out;
 
 			buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
@@ -820,11 +883,10 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 			    ",\"charset\":%" PRIu32 "}\n", sql_mode, cset);
 			c->nddl++;
 		}
-		/* DDL invalidates what we know of tables: TABLE_MAPs come
-		 * again after it anyway. */
 		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
 			emit_end(c, "commit", ts, 0, 0);
 		break;
+	}
 	}
 }
 

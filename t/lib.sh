@@ -117,6 +117,7 @@ trap '_tl_cleanup; trap - EXIT; exit 143' TERM HUP
 
 # test_pid_alive PID: true if PID is a live process (a zombie is not).
 test_pid_alive() {
+	{ local -; set +x; } 2>/dev/null
 	local stat
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) }
@@ -125,6 +126,7 @@ test_pid_alive() {
 
 # SIGTERM, up to 10 s, then SIGKILL.
 _tl_kill() {
+	{ local -; set +x; } 2>/dev/null
 	local n=100
 	kill -TERM "$1" 2>/dev/null || return 0
 	while test_pid_alive "$1" && [ $n -gt 0 ]; do
@@ -142,6 +144,8 @@ _tl_say_lines() {
 	sed -e 's/^/# /' -e 's/[[:space:]]*$//'
 }
 
+# Helpers start with "{ local -; set +x; } 2>/dev/null": under -x the trace
+# shows the call of a helper, not its insides (nor a polling loop's).
 _tl_eval() {
 	if [ -n "$TEST_TRACE" ]; then
 		eval "set -x
@@ -182,6 +186,7 @@ test_expect_success() {
 # signal, a sanitizer abort (134), "cannot execute" (126) or "not found"
 # (127) is never an expected failure.
 test_must_fail() {
+	{ local -; set +x; } 2>/dev/null
 	local ec=0
 	"$@" || ec=$?
 	if [ $ec = 0 ]; then
@@ -199,6 +204,7 @@ test_must_fail() {
 
 # test_expect_code N CMD...: CMD must exit with status N.
 test_expect_code() {
+	{ local -; set +x; } 2>/dev/null
 	local want=$1 ec=0
 	shift
 	"$@" || ec=$?
@@ -209,11 +215,13 @@ test_expect_code() {
 
 # test_cmp EXPECTED ACTUAL
 test_cmp() {
+	{ local -; set +x; } 2>/dev/null
 	diff -u "$@"
 }
 
 # test_wait_until SECONDS 'shell condition': polls every 0.1 s.
 test_wait_until() {
+	{ local -; set +x; } 2>/dev/null
 	local n=$(($1 * 10))
 	while ! eval "$2"; do
 		[ $n -gt 0 ] || {
@@ -250,6 +258,7 @@ test_done() {
 # all in the current directory.  Whatever is still running at exit gets
 # SIGTERM, then SIGKILL.
 test_bg() {
+	{ local -; set +x; } 2>/dev/null
 	local name=$1
 	shift
 	"$@" </dev/null >"$name.out" 2>"$name.err" 9<&- &
@@ -260,6 +269,7 @@ test_bg() {
 # test_bg_stop NAME: SIGTERM, then waits; returns CMD's exit status, so
 # test_bg_stop recv checks that srdf-recv stopped cleanly on SIGTERM.
 test_bg_stop() {
+	{ local -; set +x; } 2>/dev/null
 	local pid ec=0
 	pid=$(cat "$1.pid") || return 1
 	kill -TERM "$pid" 2>/dev/null
@@ -274,6 +284,7 @@ test_bg_stop() {
 # t/srdf-servers help) in the environment.  Stopped, and their directory
 # removed, when the test exits, however it exits.
 srdf_servers_start() {
+	{ local -; set +x; } 2>/dev/null
 	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] ||
 		skip_all "no mariadbd"
 	local d out
@@ -290,6 +301,7 @@ srdf_servers_start() {
 # (restart-source, kill-source, restart-target, kill-target, stop), then
 # reads the environment again (PIDs change on a restart).
 srdf_servers() {
+	{ local -; set +x; } 2>/dev/null
 	"$top/t/srdf-servers" "$@" "$SRDF_SERVERS_DIR" 9<&- || return
 	[ ! -f "$SRDF_SERVERS_DIR/env" ] || . "$SRDF_SERVERS_DIR/env"
 }
@@ -297,14 +309,17 @@ srdf_servers() {
 # src_sql 'SQL' [mariadb options], dst_sql ...: SQL as root, tab-separated,
 # no column names.  Without SQL, reads it from stdin.
 src_sql() {
+	{ local -; set +x; } 2>/dev/null
 	_tl_sql "$SRC_ADMIN_CNF" "$@"
 }
 
 dst_sql() {
+	{ local -; set +x; } 2>/dev/null
 	_tl_sql "$DST_ADMIN_CNF" "$@"
 }
 
 _tl_sql() {
+	{ local -; set +x; } 2>/dev/null
 	local cnf=$1
 	shift
 	if [ $# = 0 ]; then
@@ -320,6 +335,7 @@ _tl_sql() {
 # source and the target for every table; a missing table (NULL) never
 # agrees.
 checksum_both() {
+	{ local -; set +x; } 2>/dev/null
 	local t s d rc=0
 	for t; do
 		s=$(src_sql "CHECKSUM TABLE $t") && s=${s##*$'\t'} || s=ERROR
