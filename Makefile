@@ -58,11 +58,14 @@ check-asan:
 	$(MAKE) -s clean
 	$(MAKE) WERROR=1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t t/1*.t
 	$(MAKE) -s clean
 
 bench: all
 	bench/run
+
+demo:
+	examples/demo.sh
 
 lint:
 	mandoc -T lint -W warning $(MAN)
@@ -80,4 +83,4 @@ clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
 	rm -rf bin
 
-.PHONY: all check check-asan bench lint install clean
+.PHONY: all check check-asan bench demo lint install clean

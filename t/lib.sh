@@ -102,8 +102,8 @@ _tl_cleanup() {
 	_tl_bg_pids=()
 	for d in "${_tl_server_dirs[@]}"; do
 		if [ "$test_failed" != 0 ] && [ -d "$d" ]; then
-			cp "$d/source/error.log" "$_tl_trash/source-error.log" 2>/dev/null
-			cp "$d/target/error.log" "$_tl_trash/target-error.log" 2>/dev/null
+			cp "$d/source/error.log" "$_tl_trash/${d##*/}.source-error.log" 2>/dev/null
+			cp "$d/target/error.log" "$_tl_trash/${d##*/}.target-error.log" 2>/dev/null
 		fi
 		"$top/t/srdf-servers" stop "$d" >/dev/null 2>&1 ||
 			echo "# warning: could not stop the servers in $d" >&2

@@ -138,6 +138,8 @@ main(int argc, char **argv)
 			buf_lit(&b, ";\n");
 		}
 		fwrite(b.p, 1, b.len, stdout);
+		if (strcmp(type, "commit") == 0 || strcmp(type, "abort") == 0)
+			fflush(stdout); /* a follower sees each transaction */
 		json_decref(rec);
 	}
 	if (rc < 0)
