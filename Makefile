@@ -52,8 +52,9 @@ t/helpers/%: t/helpers/%.c lib/libsrdf.a
 check: all
 	prove -j2 t/
 
-# Unit tests (no servers) under AddressSanitizer and UBSan, in a
-# separate build tree so the normal objects are not mixed in.
+# The unit tests and srdf-capture's tests (real servers) under
+# AddressSanitizer, LeakSanitizer and UBSan; rebuilds from clean before
+# and after so sanitized and normal objects never mix.
 check-asan:
 	$(MAKE) -s clean
 	$(MAKE) WERROR=1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \

@@ -1294,10 +1294,9 @@ static void
 stop_dump(struct capture *c)
 {
 	if (c->rpl != NULL) {
-		/* mariadb_rpl_close() also closes the connection. */
+		/* mariadb_rpl_close() frees the handle, not the connection. */
 		mariadb_rpl_close(c->rpl);
 		c->rpl = NULL;
-		c->my = NULL;
 	}
 	if (c->my != NULL) {
 		mysql_close(c->my);
@@ -1561,6 +1560,7 @@ main(int argc, char **argv)
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
 	rc = run(&c);
+	stop_dump(&c);
 	tables_clear(&c);
 	free(c.cs.cls);
 	free(c.state);
