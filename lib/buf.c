@@ -106,20 +106,27 @@ buf_json_i64(struct buf *b, int64_t v)
 		buf_i64(b, v);
 }
 
+/* 1 for the bytes JSON requires escaped: controls, '"' and '\\'. */
+static const unsigned char json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ['\\'] = 1,
+};
+
 void
 buf_json_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
 
-	/* Worst case 6 bytes per input byte, plus quotes. */
 	if (b->cap - b->len < n + 3)
 		buf_grow(b, n + 3);
 	buf_putc(b, '"');
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!json_esc[c])
 			continue;
 		buf_add(b, s + run, i - run);
 		run = i + 1;
@@ -189,7 +196,16 @@ utf8_valid(const unsigned char *s, size_t n)
 
 	while (i < n) {
 		unsigned char c = s[i];
+		uint64_t w;
 
+		/* Plain ASCII, eight bytes at a time. */
+		if (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
