@@ -11,7 +11,7 @@ DESTDIR ?=
 
 CC ?= cc
 VERSION := 0.1.0
-PKGS := libmariadb libzstd libsodium jansson
+PKGS := libmariadb libzstd libsodium jansson libcurl libmicrohttpd
 CPPFLAGS += -D_GNU_SOURCE -DSRDF_VERSION='"$(VERSION)"' -Ilib \
 	$(shell pkg-config --cflags $(PKGS))
 CFLAGS ?= -O2 -g
@@ -22,7 +22,10 @@ CFLAGS += -Werror
 endif
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -llmdb -lz
 
-TOOLS := capture
+# A tool is built once its directory holds sources.
+ALL_TOOLS := capture dedup seal keygen cat ship recv ackd apply bootstrap \
+	verify status promote
+TOOLS := $(foreach d,$(ALL_TOOLS),$(if $(wildcard $(d)/*.c),$(d)))
 BINS := $(TOOLS:%=bin/srdf-%)
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
@@ -48,6 +51,10 @@ t/helpers/%: t/helpers/%.c lib/libsrdf.a
 
 %.o: %.c $(wildcard lib/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# A tool's objects depend on the headers of its own directory too.
+$(foreach t,$(TOOLS),$(eval $(patsubst %.c,%.o,$(wildcard $(t)/*.c)): \
+	$(wildcard $(t)/*.h)))
 
 check: all
 	prove -j2 t/

@@ -6,7 +6,8 @@
 #include "record.h"
 
 static const char *const kinds[] = {"begin", "commit", "abort", "insert",
-    "update", "delete", "ddl", "xa_prepare", "xa_end"};
+    "update", "delete", "ddl", "xa_prepare", "xa_end", "group_begin",
+    "group_end"};
 
 void
 record_reader_init(struct record_reader *r, FILE *f, const char *name)
@@ -67,6 +68,7 @@ record_next(struct record_reader *r, json_t **rec)
 		return 0;
 	}
 	r->line++;
+	r->len = (size_t)n;
 	if (r->buf[n - 1] != '\n') {
 		snprintf(r->err, sizeof r->err, "%s:%lu: truncated record (%zd "
 		    "bytes without the final newline)", r->name, r->line, n);

@@ -27,7 +27,8 @@ struct record_reader {
 	FILE *f;
 	const char *name;
 	unsigned long line;
-	char *buf;
+	char *buf;  /* the last line read, its newline included ... */
+	size_t len; /* ... and its length: srdf-seal keeps lines verbatim */
 	size_t cap;
 	char err[512];
 };

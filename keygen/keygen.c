@@ -1,0 +1,139 @@
+/*
+ * srdf-keygen — make a new 256-bit pre-shared key and its key id.
+ *
+ * Design rationale.  A key is 32 random bytes from libsodium
+ * (randombytes_buf, the kernel's getrandom); its id is the first 8 bytes
+ * of BLAKE2b-256 of the key, derived rather than chosen so that one id
+ * never names two keys (srdf-wagon(5) headers carry the id, srdf-recv
+ * chooses the key by it).  The key file format is one line, written by
+ * key_format and read by key_load (lib/key.c), so the two cannot drift.
+ *
+ * What it refuses to do: leave the key readable by others, even for a
+ * moment.  With -o the file is created with O_EXCL and mode 0600 (never
+ * over an existing key: losing a key loses every wagon sealed with it);
+ * when standard output is a regular file it is fchmod()ed to 0600 before
+ * the key is written.  The key goes to that one place: never to stderr,
+ * a log line or argv.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "fault.h"
+#include "log.h"
+#include "wagon.h"
+
+struct config {
+	const char *out; /* -o FILE, or NULL for stdout */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: srdf-keygen [-o file]\n"
+	           "       srdf-keygen --help | --version\n");
+}
+
+/* Writes line to fd, a fresh key file; dies on error after removing the
+ * file (path, or NULL for standard output). */
+static void
+write_key(int fd, const char *path, const char *line)
+{
+	const char *name = path ? path : "standard output";
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		die(EX_IOERR, "cannot stat %s: %s", name, strerror(errno));
+	/* Before the first byte: a file that others can read must not
+	 * hold the key even for a moment. */
+	if (S_ISREG(st.st_mode) && fchmod(fd, 0600) != 0)
+		die(EX_CANTCREAT, "cannot make %s mode 0600: %s", name,
+		    strerror(errno));
+	if (write_all(fd, line, KEY_LINE_LEN) != 0 ||
+	    (S_ISREG(st.st_mode) && f_fsync(fd) != 0) || close(fd) != 0) {
+		int e = errno;
+
+		if (path != NULL)
+			unlink(path);
+		die(EX_IOERR, "cannot write the key to %s: %s", name,
+		    strerror(e));
+	}
+}
+
+static int
+run(const struct config *cf)
+{
+	struct srdf_key key;
+	char line[KEY_LINE_LEN + 1], id[17];
+	int fd = STDOUT_FILENO;
+
+	if (cf->out != NULL) {
+		fd = f_open(
+		    cf->out,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST)
+			die(EX_CANTCREAT,
+			    "%s exists: srdf-keygen never "
+			    "overwrites a key file",
+			    cf->out);
+		if (fd < 0)
+			die(EX_CANTCREAT, "cannot create %s: %s", cf->out,
+			    strerror(errno));
+	}
+	if (key_new(&key) != 0) {
+		if (cf->out != NULL)
+			unlink(cf->out);
+		die(EX_OSERR, "libsodium cannot start");
+	}
+	key_format(&key, line);
+	key_id_hex(key.id, id);
+	sodium_memzero(&key, sizeof key);
+	write_key(fd, cf->out, line);
+	sodium_memzero(line, sizeof line);
+	if (cf->out != NULL)
+		log_info("wrote key id %s to %s", id, cf->out);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	int ch;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			cf.out = optarg;
+			break;
+		case 'V':
+			printf("srdf-keygen %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return run(&cf);
+}

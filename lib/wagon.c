@@ -1,0 +1,452 @@
+/*
+ * wagon.c — seal, check and open wagon files; see wagon.h and
+ * man/srdf-wagon.5, which holds the byte map below in prose.
+ *
+ * The header is encoded field by field at fixed offsets, never by
+ * copying the struct: the file format must not depend on the compiler's
+ * padding or the host's byte order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "wagon.h"
+
+/* Byte offsets in the header (man/srdf-wagon.5).  Invariant: OFF_RESERVED
+ * + RESERVED_LEN == WAGON_HEADER_LEN, checked below at compile time. */
+enum {
+	OFF_MAGIC = 0,        /* 8  "SRDFWAG1" */
+	OFF_VERSION = 8,      /* 2 */
+	OFF_CODEC = 10,       /* 1 */
+	OFF_CIPHER = 11,      /* 1 */
+	OFF_FLAGS = 12,       /* 4 */
+	OFF_SOURCE_ID = 16,   /* 16 */
+	OFF_SEQ = 32,         /* 8 */
+	OFF_CHUNK = 40,       /* 4 */
+	OFF_CHUNKS = 44,      /* 4 */
+	OFF_FIRST_GTID = 48,  /* 48 */
+	OFF_LAST_GTID = 96,   /* 48 */
+	OFF_EVENTS_IN = 144,  /* 8 */
+	OFF_EVENTS_OUT = 152, /* 8 */
+	OFF_RAW_LEN = 160,    /* 8 */
+	OFF_COMP_LEN = 168,   /* 8 */
+	OFF_KEY_ID = 176,     /* 8 */
+	OFF_NONCE = 184,      /* 24 */
+	OFF_CREATED = 208,    /* 8 */
+	OFF_RESERVED = 216,   /* 40, zero */
+	RESERVED_LEN = 40,
+};
+
+_Static_assert(OFF_RESERVED + RESERVED_LEN == WAGON_HEADER_LEN,
+               "the header fields fill exactly WAGON_HEADER_LEN bytes");
+_Static_assert(WAGON_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES,
+               "tag length");
+_Static_assert(WAGON_NONCE_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+               "nonce length");
+_Static_assert(WAGON_SUM_LEN == crypto_hash_sha256_BYTES, "sum length");
+_Static_assert(sizeof(((struct srdf_key *)0)->key) ==
+                   crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+               "key length");
+
+#define KNOWN_FLAGS (WAGON_F_LAST_CHUNK | WAGON_F_DDL | WAGON_F_BOOTSTRAP)
+#define MIN_FILE (WAGON_HEADER_LEN + WAGON_TAG_LEN + WAGON_SUM_LEN)
+
+static void
+put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static void
+encode(const struct wagon_header *h, uint8_t *p)
+{
+	memset(p, 0, WAGON_HEADER_LEN);
+	memcpy(p + OFF_MAGIC, WAGON_MAGIC, 8);
+	put_le(p + OFF_VERSION, h->version, 2);
+	p[OFF_CODEC] = h->codec;
+	p[OFF_CIPHER] = h->cipher;
+	put_le(p + OFF_FLAGS, h->flags, 4);
+	memcpy(p + OFF_SOURCE_ID, h->source_id, 16);
+	put_le(p + OFF_SEQ, h->seq, 8);
+	put_le(p + OFF_CHUNK, h->chunk, 4);
+	put_le(p + OFF_CHUNKS, h->chunks, 4);
+	/* strnlen: a GTID of 48 characters has no room for its NUL and is
+	 * caught by check_header's "not NUL-terminated". */
+	memcpy(p + OFF_FIRST_GTID, h->first_gtid,
+	       strnlen(h->first_gtid, WAGON_GTID_LEN));
+	memcpy(p + OFF_LAST_GTID, h->last_gtid,
+	       strnlen(h->last_gtid, WAGON_GTID_LEN));
+	put_le(p + OFF_EVENTS_IN, h->events_in, 8);
+	put_le(p + OFF_EVENTS_OUT, h->events_out, 8);
+	put_le(p + OFF_RAW_LEN, h->raw_len, 8);
+	put_le(p + OFF_COMP_LEN, h->comp_len, 8);
+	memcpy(p + OFF_KEY_ID, h->key_id, 8);
+	memcpy(p + OFF_NONCE, h->nonce, WAGON_NONCE_LEN);
+	put_le(p + OFF_CREATED, h->created_us, 8);
+}
+
+static void
+decode(const uint8_t *p, struct wagon_header *h)
+{
+	memset(h, 0, sizeof *h);
+	h->version = (uint16_t)get_le(p + OFF_VERSION, 2);
+	h->codec = p[OFF_CODEC];
+	h->cipher = p[OFF_CIPHER];
+	h->flags = (uint32_t)get_le(p + OFF_FLAGS, 4);
+	memcpy(h->source_id, p + OFF_SOURCE_ID, 16);
+	h->seq = get_le(p + OFF_SEQ, 8);
+	h->chunk = (uint32_t)get_le(p + OFF_CHUNK, 4);
+	h->chunks = (uint32_t)get_le(p + OFF_CHUNKS, 4);
+	/* check_header has made sure both hold a NUL. */
+	memcpy(h->first_gtid, p + OFF_FIRST_GTID, WAGON_GTID_LEN);
+	memcpy(h->last_gtid, p + OFF_LAST_GTID, WAGON_GTID_LEN);
+	h->events_in = get_le(p + OFF_EVENTS_IN, 8);
+	h->events_out = get_le(p + OFF_EVENTS_OUT, 8);
+	h->raw_len = get_le(p + OFF_RAW_LEN, 8);
+	h->comp_len = get_le(p + OFF_COMP_LEN, 8);
+	memcpy(h->key_id, p + OFF_KEY_ID, 8);
+	memcpy(h->nonce, p + OFF_NONCE, WAGON_NONCE_LEN);
+	h->created_us = get_le(p + OFF_CREATED, 8);
+}
+
+/* A GTID field: a NUL-terminated GTID or GTID position (digits, '-' and
+ * ','), zero after the NUL, so that each header has one encoding. */
+static const char *
+check_gtid(const uint8_t *f)
+{
+	size_t n = 0;
+
+	while (n < WAGON_GTID_LEN && f[n] != '\0') {
+		if ((f[n] < '0' || f[n] > '9') && f[n] != '-' && f[n] != ',')
+			return "holds a character that is not in a GTID";
+		n++;
+	}
+	if (n == WAGON_GTID_LEN)
+		return "is not NUL-terminated";
+	while (++n < WAGON_GTID_LEN)
+		if (f[n] != '\0')
+			return "has bytes after its NUL";
+	return NULL;
+}
+
+/* Field sanity of an encoded header whose magic and version are right:
+ * WAGON_EHEADER with the reason, or 0. */
+static int
+check_header(const uint8_t *p, char *err, size_t errlen)
+{
+	uint32_t flags = (uint32_t)get_le(p + OFF_FLAGS, 4);
+	uint32_t chunk = (uint32_t)get_le(p + OFF_CHUNK, 4);
+	uint32_t chunks = (uint32_t)get_le(p + OFF_CHUNKS, 4);
+	uint64_t raw = get_le(p + OFF_RAW_LEN, 8);
+	uint64_t comp = get_le(p + OFF_COMP_LEN, 8);
+	const char *why;
+	int i;
+
+	if (p[OFF_CODEC] != WAGON_CODEC_ZSTD) {
+		snprintf(err, errlen, "bad header: unknown codec %u",
+		         p[OFF_CODEC]);
+		return WAGON_EHEADER;
+	}
+	if (p[OFF_CIPHER] != WAGON_CIPHER_XCHACHA20POLY1305) {
+		snprintf(err, errlen, "bad header: unknown cipher %u",
+		         p[OFF_CIPHER]);
+		return WAGON_EHEADER;
+	}
+	if (flags & ~(uint32_t)KNOWN_FLAGS) {
+		snprintf(err, errlen, "bad header: unknown flags 0x%" PRIx32,
+		         flags & ~(uint32_t)KNOWN_FLAGS);
+		return WAGON_EHEADER;
+	}
+	if (get_le(p + OFF_SEQ, 8) == 0) {
+		snprintf(err, errlen,
+		         "bad header: sequence 0 (they start "
+		         "at 1)");
+		return WAGON_EHEADER;
+	}
+	if (chunk == 0) {
+		snprintf(err, errlen, "bad header: chunk 0 (they start at 1)");
+		return WAGON_EHEADER;
+	}
+	if ((flags & WAGON_F_LAST_CHUNK) ? chunks != chunk : chunks != 0) {
+		snprintf(err, errlen,
+		         "bad header: chunk %" PRIu32 " with "
+		         "chunk count %" PRIu32
+		         " (the count is 0 except on the "
+		         "last chunk, where it equals the chunk number)",
+		         chunk, chunks);
+		return WAGON_EHEADER;
+	}
+	if ((why = check_gtid(p + OFF_FIRST_GTID)) != NULL) {
+		snprintf(err, errlen, "bad header: first GTID %s", why);
+		return WAGON_EHEADER;
+	}
+	if ((why = check_gtid(p + OFF_LAST_GTID)) != NULL) {
+		snprintf(err, errlen, "bad header: last GTID %s", why);
+		return WAGON_EHEADER;
+	}
+	if (raw > WAGON_RAW_MAX) {
+		snprintf(err, errlen,
+		         "bad header: raw length %" PRIu64
+		         " is over the limit of %" PRIu64 " bytes",
+		         raw, WAGON_RAW_MAX);
+		return WAGON_EHEADER;
+	}
+	if (comp > ZSTD_compressBound((size_t)raw)) {
+		snprintf(err, errlen,
+		         "bad header: compressed length %" PRIu64
+		         " is more than zstd makes of %" PRIu64 " bytes",
+		         comp, raw);
+		return WAGON_EHEADER;
+	}
+	for (i = 0; i < RESERVED_LEN; i++)
+		if (p[OFF_RESERVED + i] != 0) {
+			snprintf(err, errlen,
+			         "bad header: reserved byte %d is "
+			         "not zero",
+			         OFF_RESERVED + i);
+			return WAGON_EHEADER;
+		}
+	return 0;
+}
+
+static int
+crypto_ready(void)
+{
+	return sodium_init() >= 0 ? 0 : -1;
+}
+
+int
+wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
+           const struct srdf_key *key, int level, struct buf *out)
+{
+	uint8_t *p, *payload;
+	size_t bound, comp;
+	struct timespec ts;
+	char why[128];
+
+	if (crypto_ready() != 0)
+		return -1;
+	if (len > WAGON_RAW_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	bound = ZSTD_compressBound(len);
+	out->len = 0;
+	buf_grow(out, WAGON_HEADER_LEN + bound + WAGON_TAG_LEN + WAGON_SUM_LEN);
+	p = (uint8_t *)out->p;
+	payload = p + WAGON_HEADER_LEN;
+
+	/* 1. compress, straight into the payload's place. */
+	comp = ZSTD_compress(payload, bound, records, len, level);
+	if (ZSTD_isError(comp)) {
+		errno = EINVAL;
+		return -1;
+	}
+
+	/* 2. the header, now that the compressed length is known. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hdr->version = WAGON_VERSION;
+	hdr->codec = WAGON_CODEC_ZSTD;
+	hdr->cipher = WAGON_CIPHER_XCHACHA20POLY1305;
+	memcpy(hdr->key_id, key->id, sizeof hdr->key_id);
+	randombytes_buf(hdr->nonce, sizeof hdr->nonce);
+	hdr->raw_len = len;
+	hdr->comp_len = comp;
+	hdr->created_us =
+	    (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	encode(hdr, p);
+	/* Never write what wagon_peek would refuse. */
+	if (check_header(p, why, sizeof why) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+
+	/* 3. encrypt in place (libsodium allows c == m), the header as
+	 * associated data: a byte changed in it fails authentication. */
+	crypto_aead_xchacha20poly1305_ietf_encrypt(payload, NULL, payload, comp,
+	                                           p, WAGON_HEADER_LEN, NULL,
+	                                           hdr->nonce, key->key);
+
+	/* 4. checksum over everything before it. */
+	crypto_hash_sha256(payload + comp + WAGON_TAG_LEN, p,
+	                   WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
+	out->len = WAGON_HEADER_LEN + comp + WAGON_TAG_LEN + WAGON_SUM_LEN;
+	return 0;
+}
+
+int
+wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
+           size_t errlen)
+{
+	uint8_t sum[WAGON_SUM_LEN];
+	uint64_t comp, want;
+	uint16_t version;
+	int magic_ok, rc;
+
+	if (crypto_ready() != 0) {
+		snprintf(err, errlen, "libsodium cannot start");
+		return WAGON_ENOMEM;
+	}
+	magic_ok = len >= 8 && memcmp(file, WAGON_MAGIC, 8) == 0;
+	/* The length first, so that a short file is called truncated and not
+	 * damaged.  A file that is neither the right length nor starts with
+	 * the magic is not a wagon at all. */
+	if (len < MIN_FILE) {
+		if (!magic_ok) {
+			snprintf(err, errlen, "not a wagon file (no %s magic)",
+			         WAGON_MAGIC);
+			return WAGON_EMAGIC;
+		}
+		snprintf(err, errlen,
+		         "truncated: %zu bytes, less than the "
+		         "smallest wagon (%d bytes)",
+		         len, MIN_FILE);
+		return WAGON_ETRUNC;
+	}
+	comp = get_le(file + OFF_COMP_LEN, 8);
+	want = comp > UINT64_MAX - MIN_FILE ? UINT64_MAX : comp + MIN_FILE;
+	if (want != len) {
+		if (!magic_ok) {
+			snprintf(err, errlen, "not a wagon file (no %s magic)",
+			         WAGON_MAGIC);
+			return WAGON_EMAGIC;
+		}
+		if (len < want) {
+			snprintf(err, errlen,
+			         "truncated: %zu bytes, the "
+			         "header says %" PRIu64,
+			         len, want);
+			return WAGON_ETRUNC;
+		}
+		snprintf(err, errlen,
+		         "bad header: the file has %zu bytes, "
+		         "the header says %" PRIu64,
+		         len, want);
+		return WAGON_EHEADER;
+	}
+	crypto_hash_sha256(sum, file, len - WAGON_SUM_LEN);
+	if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN, WAGON_SUM_LEN)) {
+		snprintf(err, errlen,
+		         "checksum mismatch: the file is damaged "
+		         "(its SHA-256 differs from the trailer)");
+		return WAGON_ESUM;
+	}
+	if (!magic_ok) {
+		snprintf(err, errlen, "not a wagon file (no %s magic)",
+		         WAGON_MAGIC);
+		return WAGON_EMAGIC;
+	}
+	version = (uint16_t)get_le(file + OFF_VERSION, 2);
+	if (version != WAGON_VERSION) {
+		snprintf(err, errlen,
+		         "unknown wagon format version %u (this "
+		         "srdf reads version %d)",
+		         version, WAGON_VERSION);
+		return WAGON_EMAGIC;
+	}
+	if ((rc = check_header(file, err, errlen)) != 0)
+		return rc;
+	decode(file, hdr);
+	return 0;
+}
+
+int
+wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
+           struct wagon_header *hdr, char **records, size_t *rlen, char *err,
+           size_t errlen)
+{
+	char have[17], want[17];
+	uint8_t *comp = NULL;
+	unsigned long long clen;
+	unsigned long long fsize;
+	size_t n;
+	char *raw;
+	int rc;
+
+	*records = NULL;
+	*rlen = 0;
+	if ((rc = wagon_peek(file, len, hdr, err, errlen)) != 0)
+		return rc;
+	if (memcmp(hdr->key_id, key->id, sizeof key->id) != 0) {
+		key_id_hex(hdr->key_id, have);
+		key_id_hex(key->id, want);
+		snprintf(err, errlen,
+		         "sealed with key id %s, the key file "
+		         "holds %s",
+		         have, want);
+		return WAGON_EKEY;
+	}
+	if ((comp = malloc(hdr->comp_len ? hdr->comp_len : 1)) == NULL ||
+	    (raw = malloc(hdr->raw_len + 1)) == NULL) {
+		free(comp);
+		snprintf(err, errlen, "out of memory");
+		return WAGON_ENOMEM;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	        comp, &clen, NULL, file + WAGON_HEADER_LEN,
+	        hdr->comp_len + WAGON_TAG_LEN, file, WAGON_HEADER_LEN,
+	        hdr->nonce, key->key) != 0) {
+		snprintf(err, errlen,
+		         "authentication failed: the header or "
+		         "payload was altered or swapped");
+		rc = WAGON_EAUTH;
+		goto fail;
+	}
+	fsize = ZSTD_getFrameContentSize(comp, clen);
+	if (fsize != ZSTD_CONTENTSIZE_UNKNOWN &&
+	    fsize != ZSTD_CONTENTSIZE_ERROR && fsize != hdr->raw_len) {
+		snprintf(err, errlen,
+		         "decompression: the payload holds %llu "
+		         "bytes, the header says %" PRIu64,
+		         fsize, hdr->raw_len);
+		rc = WAGON_ECODEC;
+		goto fail;
+	}
+	n = ZSTD_decompress(raw, hdr->raw_len, comp, clen);
+	if (ZSTD_isError(n)) {
+		snprintf(err, errlen, "decompression failed: %s",
+		         ZSTD_getErrorName(n));
+		rc = WAGON_ECODEC;
+		goto fail;
+	}
+	if (n != hdr->raw_len) {
+		snprintf(err, errlen,
+		         "decompression: the payload holds %zu "
+		         "bytes, the header says %" PRIu64,
+		         n, hdr->raw_len);
+		rc = WAGON_ECODEC;
+		goto fail;
+	}
+	free(comp);
+	raw[n] = '\0';
+	*records = raw;
+	*rlen = n;
+	return 0;
+fail:
+	free(comp);
+	free(raw);
+	return rc;
+}
+
+void
+wagon_name(uint64_t seq, char *buf)
+{
+	snprintf(buf, WAGON_NAME_LEN, "%020" PRIu64 ".wagon", seq);
+}

@@ -1,0 +1,141 @@
+/*
+ * wagon.h — the wagon file: one consistency group (or one chunk of one),
+ * sealed.  man/srdf-wagon.5 documents it byte by byte; this is the only
+ * code that writes or reads it (srdf-seal writes; srdf-cat, srdf-recv,
+ * srdf-apply read).
+ *
+ * Pipeline, never another order (DESIGN.md §4): serialize (the group's
+ * srdf-record(5) lines) → compress (zstd) → encrypt (XChaCha20-Poly1305
+ * IETF, libsodium, the clear-text header as associated data) → checksum
+ * (SHA-256 over everything before it, appended).
+ *
+ * Layout (all integers little-endian):
+ *	header    WAGON_HEADER_LEN bytes, struct wagon_header fields
+ *	payload   ciphertext: compressed length + 16-byte tag
+ *	trailer   32-byte SHA-256 of header and payload
+ *
+ * Calling sequence:
+ *	wagon_seal(&hdr, records, len, &key, level, &out)  → out.p/out.len
+ *	wagon_open(file, len, &key, &hdr, &records, err)   → records (malloc'd)
+ *	wagon_peek(file, len, &hdr, err)   header only, checksum verified,
+ *	                                   nothing decrypted (srdf-recv, cat --header)
+ *
+ * Error handling: wagon_open and wagon_peek return 0, or one of the
+ * WAGON_E* codes below with a one-line reason in err; each code is a
+ * distinct failure so callers and tests can tell them apart.  They check
+ * in this order (man/srdf-wagon.5): length (ETRUNC; EMAGIC when the
+ * file does not even start with the magic), SHA-256 (ESUM), magic and
+ * version (EMAGIC), header fields (EHEADER), then wagon_open: key id
+ * (EKEY), AEAD (EAUTH), zstd and raw_len (ECODEC).  hdr is filled when
+ * the checksum and header passed: on 0, EKEY, EAUTH and ECODEC.  A
+ * damaged comp_len field reads as ETRUNC or EHEADER, not ESUM: the
+ * length is checked before the checksum can be found.
+ */
+#ifndef SRDF_WAGON_H
+#define SRDF_WAGON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define WAGON_MAGIC "SRDFWAG1"
+#define WAGON_VERSION 1
+#define WAGON_HEADER_LEN 256
+#define WAGON_TAG_LEN 16
+#define WAGON_SUM_LEN 32
+#define WAGON_NONCE_LEN 24
+#define WAGON_GTID_LEN 48   /* NUL-padded "domain-server-seq" */
+#define WAGON_CODEC_ZSTD 1
+#define WAGON_CIPHER_XCHACHA20POLY1305 1
+
+/* flags */
+#define WAGON_F_LAST_CHUNK 0x1 /* the group's last (or only) chunk */
+#define WAGON_F_DDL 0x2	       /* the group is a DDL barrier */
+#define WAGON_F_BOOTSTRAP 0x4  /* rows from srdf-bootstrap */
+
+struct wagon_header {
+	uint16_t version;
+	uint32_t flags;
+	uint8_t source_id[16];
+	uint64_t seq;	      /* gap-free per source, from 1 */
+	uint32_t chunk;	      /* from 1 */
+	uint32_t chunks;      /* 0 until the last chunk, which holds the count */
+	char first_gtid[WAGON_GTID_LEN];
+	char last_gtid[WAGON_GTID_LEN];
+	uint64_t events_in;   /* row changes before folding */
+	uint64_t events_out;  /* after folding */
+	uint64_t raw_len;     /* serialized records */
+	uint64_t comp_len;    /* compressed, = ciphertext - tag */
+	uint8_t codec;
+	uint8_t cipher;
+	uint8_t key_id[8];
+	uint8_t nonce[WAGON_NONCE_LEN];
+	uint64_t created_us;  /* Unix time in microseconds */
+};
+
+struct srdf_key {
+	uint8_t id[8];
+	uint8_t key[32];
+};
+
+enum {
+	WAGON_OK = 0,
+	WAGON_ETRUNC = 1,   /* shorter than its header says */
+	WAGON_ESUM,	    /* SHA-256 mismatch: the file is damaged */
+	WAGON_EMAGIC,	    /* not a wagon, or an unknown version */
+	WAGON_EHEADER,	    /* a header field out of range */
+	WAGON_EKEY,	    /* sealed under another key id */
+	WAGON_EAUTH,	    /* authentication failed: tampered or swapped */
+	WAGON_ECODEC,	    /* decompression failed or wrong raw length */
+	WAGON_ENOMEM,
+};
+
+/* The largest serialized group a wagon holds: it bounds the memory a
+ * reader gives one wagon, whatever the header claims. */
+#define WAGON_RAW_MAX ((uint64_t)1 << 30)
+
+/* Fills hdr->version, nonce, codec, cipher, key_id, raw_len, comp_len,
+ * created_us; the caller sets the rest.  out receives the whole file
+ * (out->len is reset first; its memory is reused).  Returns 0, or -1
+ * with errno: EFBIG when len is over WAGON_RAW_MAX, EINVAL when zstd
+ * fails or a caller's field would make a header wagon_peek refuses
+ * (seq 0, chunk 0, chunks other than chunk on the last chunk and 0
+ * before it, a GTID longer than 47 characters or not made of digits,
+ * '-' and ',', unknown flags).
+ * Out of memory dies (buf.h). */
+int wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
+    const struct srdf_key *key, int level, struct buf *out);
+
+int wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr,
+    char *err, size_t errlen);
+
+/* *records is malloc'd (NUL-terminated, *rlen bytes); caller frees. */
+int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
+    struct wagon_header *hdr, char **records, size_t *rlen, char *err,
+    size_t errlen);
+
+/* Wagon file name for a sequence: "%020llu.wagon", sorting in sequence
+ * order under ls(1).  buf must hold WAGON_NAME_LEN bytes. */
+#define WAGON_NAME_LEN 32
+void wagon_name(uint64_t seq, char *buf);
+
+/*
+ * Key files (srdf-keygen(1)): one line "srdf-key-v1 KEYID KEY\n", KEYID
+ * 16 hex digits (the first 8 bytes of BLAKE2b-256 of the key, so a key
+ * id never names two keys), KEY 64 hex digits.  key_load refuses a file
+ * readable by group or others (mode must be 0600 or stricter), a
+ * malformed line, or an id that does not match the key.
+ * Returns 0, or -1 with the reason in err.  The key is never logged.
+ */
+int key_load(const char *path, struct srdf_key *key, char *err, size_t errlen);
+void key_id_hex(const uint8_t id[8], char out[17]);
+
+/* key_new: a new random key and its id; 0, or -1 if libsodium cannot
+ * start.  key_format: the key file's line, newline included, in line
+ * (KEY_LINE_LEN bytes and a NUL).  Callers sodium_memzero both. */
+#define KEY_LINE_LEN 94
+int key_new(struct srdf_key *key);
+void key_format(const struct srdf_key *key, char line[KEY_LINE_LEN + 1]);
+
+#endif

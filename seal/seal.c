@@ -1,0 +1,678 @@
+/*
+ * srdf-seal — seal srdf-dedup's consistency groups into wagons in the
+ * outbox and record each in the source ledger.
+ *
+ * Design rationale.  seal is the commit point of the source side
+ * (DESIGN.md §5).  For each group (each chunk of a chunked group) it
+ * makes one wagon (lib/wagon.c: zstd, XChaCha20-Poly1305 with the header
+ * as associated data, SHA-256), puts it into DIR/outbox/new with
+ * spool_put (tmp/, fsync, rename, fsync of new/), and only then records
+ * it in ONE ledger write transaction, together with last_sealed_gtid when
+ * the chunk is the group's last.  That transaction is the commit point:
+ *
+ *	outbox           ledger                       state
+ *	tmp/NAME         -                            sealing (crash: litter,
+ *	                                              spool_init removes it)
+ *	new/NAME         no record for seq            stored, uncommitted
+ *	                                              (crash: an orphan; the
+ *	                                              next start removes it and
+ *	                                              seals the group again
+ *	                                              under the same seq)
+ *	new/NAME         wagons[seq] "sealed",        sealed
+ *	                 last_sealed_gtid moved
+ *
+ * srdf-capture resumes from last_sealed_gtid, so after any crash the
+ * groups after it come again and get the same sequence numbers: nothing
+ * is lost, nothing is sealed twice, and the sequence has no gap.  The
+ * wagon payload is the group's input lines byte for byte, group_begin and
+ * group_end included: srdf-cat gives back exactly what seal read.
+ *
+ * What it refuses to do: guess.  Input fails closed (STYLE.md habit 4): a
+ * truncated or malformed line, a record outside a group, a group_end that
+ * does not close the open group, or the end of input inside a group stop
+ * it with exit 65 and the line, before anything of that group is sealed.
+ * It refuses intake (exit 75) when the outbox file system is nearly full,
+ * rather than fill it and fail half-way.  It never writes a wagon it has
+ * not recorded, nor records one that is not durable in new/.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <zstd.h>
+
+#include "buf.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "opt.h"
+#include "record.h"
+#include "spool.h"
+#include "wagon.h"
+
+#define DEFAULT_LEVEL 3
+/* Invariant: intake stops while the outbox has less than
+ * max(--min-free, 2 x the wagon in hand) free, so a wagon never fills
+ * the disk that the ledger (same DIR) needs for its commit. */
+#define DEFAULT_MIN_FREE (64ULL << 20)
+#define MAX_REASON 32
+
+struct config {
+	const char *dir;
+	char outbox[PATH_MAX];
+	const char *key_file;
+	int level;
+	unsigned long long min_free;
+};
+
+/* The group (one chunk) being read. */
+struct group {
+	uint64_t group;
+	uint32_t chunk;
+	int ddl;            /* holds a "ddl" record: a DDL barrier */
+	unsigned long line; /* of its group_begin */
+	char first_gtid[WAGON_GTID_LEN];
+	struct buf lines; /* the input lines, verbatim */
+};
+
+struct seal {
+	const struct config *cf;
+	const struct srdf_key *key;
+	struct ledger *l;
+	uint8_t source_id[16];
+	char source_hex[33];
+	int source_new; /* source_id not yet in the ledger */
+	uint64_t last_seq;
+	uint64_t nsealed;
+	struct group g;
+	struct buf wagon;
+};
+
+/* SIGTERM: a stop between groups is a stop at a safe point, since the
+ * ledger commit is the only commit and a half-read group is read again
+ * after restart; inside a group, the group is finished first.  stdin is
+ * read through stdio with SA_RESTART (an interrupted read would hand
+ * getline(3) half a line), so the handler itself ends the process when
+ * no group is open. */
+static volatile sig_atomic_t stopping, busy;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (!busy)
+		_exit(0);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: srdf-seal [-v] [--dir dir] --key-file file [--level n] "
+	        "[--min-free size]\n"
+	        "       srdf-seal --help | --version\n");
+}
+
+/* ---- input ---------------------------------------------------------- */
+
+/* A JSON non-negative integer, or the decimal digits as a string
+ * (srdf-record(5) writes |v| >= 2^53 so), up to INT64_MAX: 0, else -1. */
+static int
+get_u64(json_t *rec, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(rec, key);
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v) && parse_u64(json_string_value(v), out) == 0 &&
+	    *out <= INT64_MAX)
+		return 0;
+	return -1;
+}
+
+/* A GTID or GTID position string field that fits max - 1 bytes (0 for no
+ * limit): the string, else NULL. */
+static const char *
+get_gtid(json_t *rec, const char *key, size_t max)
+{
+	const char *s = json_string_value(json_object_get(rec, key));
+	size_t n;
+
+	if (s == NULL || *s == '\0')
+		return NULL;
+	n = strspn(s, "0123456789-,");
+	if (s[n] != '\0' || (max != 0 && n >= max))
+		return NULL;
+	return s;
+}
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+bad_input(const struct record_reader *r, const struct group *g, const char *fmt,
+          ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (g != NULL)
+		die(EX_DATAERR,
+		    "%s:%lu: %s; nothing sealed from group %" PRIu64
+		    " chunk %" PRIu32 " (begun on line %lu)",
+		    r->name, r->line, msg, g->group, g->chunk, g->line);
+	die(EX_DATAERR, "%s:%lu: %s", r->name, r->line, msg);
+}
+
+static void
+begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
+{
+	struct group *g = &s->g;
+	uint64_t chunk;
+	const char *first;
+
+	if (get_u64(rec, "group", &g->group) != 0)
+		bad_input(r, NULL, "group_begin without a valid \"group\"");
+	if (get_u64(rec, "chunk", &chunk) != 0 || chunk == 0 ||
+	    chunk > UINT32_MAX)
+		bad_input(r, NULL,
+		          "group_begin without a valid \"chunk\" "
+		          "(1 or more)");
+	g->chunk = (uint32_t)chunk;
+	g->line = r->line;
+	g->ddl = 0;
+	g->first_gtid[0] = '\0';
+	if (json_object_get(rec, "first_gtid") != NULL) {
+		if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) ==
+		    NULL)
+			bad_input(r, NULL,
+			          "group_begin with a bad "
+			          "\"first_gtid\"");
+		snprintf(g->first_gtid, sizeof g->first_gtid, "%s", first);
+	}
+	g->lines.len = 0;
+}
+
+/* Checks the group_end rec against the open group and fills the header
+ * fields and the ledger record's input part. */
+static void
+end_group(struct seal *s, const struct record_reader *r, json_t *rec,
+          struct wagon_header *h, json_t *w)
+{
+	const struct group *g = &s->g;
+	uint64_t group, chunk, trx, ein, eout;
+	const char *first, *last, *pos, *reason;
+	json_t *lastv = json_object_get(rec, "last");
+
+	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
+	    get_u64(rec, "chunk", &chunk) != 0 || chunk != g->chunk)
+		bad_input(r, g, "group_end does not close the open group");
+	if (!json_is_boolean(lastv))
+		bad_input(r, g, "group_end without a boolean \"last\"");
+	if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) == NULL ||
+	    (last = get_gtid(rec, "last_gtid", WAGON_GTID_LEN)) == NULL)
+		bad_input(
+		    r, g,
+		    "group_end without a valid \"first_gtid\" and "
+		    "\"last_gtid\" (domain-server-seq, at most %d characters)",
+		    WAGON_GTID_LEN - 1);
+	if (g->first_gtid[0] != '\0' && strcmp(first, g->first_gtid) != 0)
+		bad_input(r, g,
+		          "group_end first_gtid %s differs from "
+		          "group_begin's %s",
+		          first, g->first_gtid);
+	if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL)
+		bad_input(r, g, "group_end without a valid \"gtid_pos\"");
+	if (get_u64(rec, "trx", &trx) != 0 ||
+	    get_u64(rec, "events_in", &ein) != 0 ||
+	    get_u64(rec, "events_out", &eout) != 0)
+		bad_input(r, g,
+		          "group_end without valid \"trx\", "
+		          "\"events_in\" and \"events_out\"");
+	reason = json_string_value(json_object_get(rec, "reason"));
+	if (reason == NULL || *reason == '\0' || strlen(reason) > MAX_REASON)
+		bad_input(r, g, "group_end without a valid \"reason\"");
+
+	memset(h, 0, sizeof *h);
+	memcpy(h->source_id, s->source_id, sizeof h->source_id);
+	h->chunk = g->chunk;
+	if (json_is_true(lastv)) {
+		h->flags |= WAGON_F_LAST_CHUNK;
+		h->chunks = g->chunk;
+	}
+	/* By content, not by reason: dedup's reason says why a group was
+	 * closed, and the group before a DDL is closed by it too. */
+	if (g->ddl)
+		h->flags |= WAGON_F_DDL;
+	if (strcmp(reason, "bootstrap") == 0)
+		h->flags |= WAGON_F_BOOTSTRAP;
+	snprintf(h->first_gtid, sizeof h->first_gtid, "%s", first);
+	snprintf(h->last_gtid, sizeof h->last_gtid, "%s", last);
+	h->events_in = ein;
+	h->events_out = eout;
+
+	json_object_set_new(w, "state", json_string("sealed"));
+	json_object_set_new(w, "group", json_integer((json_int_t)g->group));
+	json_object_set_new(w, "chunk", json_integer(g->chunk));
+	json_object_set_new(w, "chunks", json_integer(h->chunks));
+	json_object_set_new(w, "last", json_boolean(json_is_true(lastv)));
+	json_object_set_new(w, "first_gtid", json_string(first));
+	json_object_set_new(w, "last_gtid", json_string(last));
+	json_object_set_new(w, "gtid_pos", json_string(pos));
+	json_object_set_new(w, "trx", json_integer((json_int_t)trx));
+	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
+	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
+	json_object_set_new(w, "reason", json_string(reason));
+}
+
+/* ---- sealing -------------------------------------------------------- */
+
+static const char *
+mib(unsigned long long n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f MiB", (double)n / (1 << 20));
+	return buf;
+}
+
+/* Seals the open group as wagon last_seq + 1: outbox, then ledger. */
+static void
+seal_group(struct seal *s, struct wagon_header *h, json_t *w)
+{
+	const struct config *cf = s->cf;
+	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
+	char name[WAGON_NAME_LEN], path[PATH_MAX], free_s[32];
+	unsigned long long need;
+	struct ledger_txn *t;
+	uint64_t seq = s->last_seq + 1, cur;
+	int rc, ok;
+
+	h->seq = seq;
+	wagon_name(seq, name);
+	if (wagon_seal(h, s->g.lines.p, s->g.lines.len, s->key, cf->level,
+	               &s->wagon) != 0)
+		die(EX_SOFTWARE,
+		    "cannot seal group %" PRIu64 " chunk %" PRIu32
+		    " as wagon %" PRIu64 ": %s",
+		    s->g.group, s->g.chunk, seq, strerror(errno));
+
+	need = 2ULL * s->wagon.len;
+	if (need < cf->min_free)
+		need = cf->min_free;
+	if ((ok = spool_free_ok(cf->outbox, need)) < 0)
+		die(EX_IOERR, "cannot check the free space of %s", cf->outbox);
+	if (ok == 0)
+		die(EX_TEMPFAIL,
+		    "%s has less than %s free: free space there "
+		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
+		    "again; group %" PRIu64 " was not sealed",
+		    cf->outbox, mib(need, free_s, sizeof free_s), s->g.group);
+
+	if (spool_put(cf->outbox, name, s->wagon.p, s->wagon.len) != 0)
+		die(errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR,
+		    "cannot store wagon %" PRIu64 " in %s/new: nothing sealed "
+		    "from group %" PRIu64 " chunk %" PRIu32 "; the ledger is "
+		    "unchanged",
+		    seq, cf->outbox, s->g.group, s->g.chunk);
+
+	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(w, "file", json_string(name));
+	json_object_set_new(w, "raw_bytes",
+	                    json_integer((json_int_t)h->raw_len));
+	json_object_set_new(w, "wagon_bytes",
+	                    json_integer((json_int_t)s->wagon.len));
+	json_object_set_new(w, "attempts", json_integer(0));
+	json_object_set_new(w, "sealed_at",
+	                    json_real((double)h->created_us / 1e6));
+
+	/* The commit point: the wagon record and, on a group's last chunk,
+	 * the resume position, both or neither. */
+	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0)
+		goto fail;
+	if ((rc = ledger_wagon_last_seq(t, &cur)) != 0)
+		goto abort;
+	if (cur != s->last_seq) {
+		ledger_txn_abort(t);
+		die(EX_SOFTWARE,
+		    "the ledger's last wagon is %" PRIu64 ", "
+		    "srdf-seal expected %" PRIu64
+		    ": another writer? wagon %" PRIu64
+		    " stays in %s/new uncommitted",
+		    cur, s->last_seq, seq, cf->outbox);
+	}
+	if ((s->source_new &&
+	     (rc = ledger_meta_put(t, "source_id", s->source_hex)) != 0) ||
+	    (rc = ledger_wagon_put(t, seq, w)) != 0 ||
+	    (h->flags & WAGON_F_LAST_CHUNK &&
+	     (rc = ledger_meta_put(t, "last_sealed_gtid", pos)) != 0))
+		goto abort;
+	if ((rc = ledger_txn_commit(t)) != 0)
+		goto fail;
+	s->source_new = 0;
+	s->last_seq = seq;
+	s->nsealed++;
+	log_info(
+	    "sealed wagon %" PRIu64 " (group %" PRIu64 " chunk %" PRIu32
+	    "%s): %" PRIu64 " events -> %" PRIu64 ", %" PRIu64 " -> %zu bytes"
+	    ", GTID %s..%s%s%s",
+	    seq, s->g.group, s->g.chunk,
+	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
+	    h->events_out, h->raw_len, s->wagon.len, h->first_gtid,
+	    h->last_gtid, h->flags & WAGON_F_LAST_CHUNK ? ", position " : "",
+	    h->flags & WAGON_F_LAST_CHUNK ? pos : "");
+	return;
+abort:
+	ledger_txn_abort(t);
+fail:
+	/* Not recorded: take the file back out of new/ (best effort; the
+	 * next start removes an orphan anyway) so srdf-ship cannot see it. */
+	if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox, name) <
+	    (int)sizeof path)
+		unlink(path);
+	die(EX_IOERR,
+	    "cannot record wagon %" PRIu64 " in the ledger of %s: "
+	    "%s; removed it from the outbox, nothing sealed from group "
+	    "%" PRIu64,
+	    seq, cf->dir, ledger_strerror(rc), s->g.group);
+}
+
+static int
+run(struct seal *s)
+{
+	struct record_reader r;
+	struct wagon_header h;
+	const char *type;
+	int in_group = 0, rc;
+	json_t *rec, *w;
+
+	record_reader_init(&r, stdin, "stdin");
+	while ((rc = record_next(&r, &rec)) == 1) {
+		type = json_string_value(json_object_get(rec, "type"));
+		if (!in_group) {
+			if (strcmp(type, "group_begin") != 0)
+				bad_input(&r, NULL,
+				          "a \"%s\" record outside a "
+				          "group: srdf-seal reads srdf-dedup's "
+				          "groups",
+				          type);
+			busy = 1;
+			begin_group(s, &r, rec);
+			in_group = 1;
+		} else if (strcmp(type, "group_begin") == 0)
+			bad_input(&r, &s->g,
+			          "group_begin inside the open "
+			          "group");
+		if (s->g.lines.len + r.len > WAGON_RAW_MAX)
+			bad_input(&r, &s->g,
+			          "the group is larger than a wagon "
+			          "holds (%" PRIu64 " bytes): lower srdf-dedup "
+			          "--max-bytes",
+			          WAGON_RAW_MAX);
+		buf_add(&s->g.lines, r.buf, r.len);
+		if (strcmp(type, "ddl") == 0)
+			s->g.ddl = 1;
+		if (strcmp(type, "group_end") == 0) {
+			if ((w = json_object()) == NULL)
+				die(EX_OSERR, "out of memory");
+			end_group(s, &r, rec, &h, w);
+			seal_group(s, &h, w);
+			json_decref(w);
+			in_group = 0;
+			busy = 0;
+		}
+		json_decref(rec);
+		if (stopping && !in_group) {
+			log_notice("stopped by a signal after wagon %" PRIu64,
+			           s->last_seq);
+			goto out;
+		}
+	}
+	if (rc < 0 && ferror(stdin))
+		die(EX_IOERR, "%s", r.err);
+	if (rc == 0 && in_group && stopping) {
+		/* Upstream stopped too: the group comes again after the
+		 * restart, from last_sealed_gtid. */
+		log_notice("stopped by a signal inside group %" PRIu64
+		           " chunk %" PRIu32
+		           ", not sealed; it is read again after the restart",
+		           s->g.group, s->g.chunk);
+		goto out;
+	}
+	if (rc < 0)
+		die(EX_DATAERR, "%s%s", r.err,
+		    in_group ? "; nothing sealed "
+		               "from the open group"
+		             : "");
+	if (in_group)
+		die(EX_DATAERR,
+		    "stdin: end of input inside group %" PRIu64
+		    " chunk %" PRIu32 " (begun on line %lu): group %" PRIu64
+		    " truncated, nothing sealed from it",
+		    s->g.group, s->g.chunk, s->g.line, s->g.group);
+	log_info("end of input; wagons sealed: %" PRIu64
+	         ", the last is %" PRIu64,
+	         s->nsealed, s->last_seq);
+out:
+	record_reader_free(&r);
+	return 0;
+}
+
+/* ---- start ---------------------------------------------------------- */
+
+/* The source id and the last sequence; a new source id when the ledger
+ * has none (stored with the first wagon). */
+static void
+read_ledger(struct seal *s)
+{
+	struct ledger_txn *t;
+	char *id = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = ledger_txn_begin(s->l, LEDGER_RDONLY, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, "source_id", &id)) != 0 ||
+	    (rc = ledger_wagon_last_seq(t, &s->last_seq)) != 0) {
+		ledger_txn_abort(t);
+		die(EX_IOERR, "cannot read the ledger of %s: %s", s->cf->dir,
+		    ledger_strerror(rc));
+	}
+	ledger_txn_abort(t);
+	if (id == NULL) {
+		randombytes_buf(s->source_id, sizeof s->source_id);
+		sodium_bin2hex(s->source_hex, sizeof s->source_hex,
+		               s->source_id, sizeof s->source_id);
+		s->source_new = 1;
+		return;
+	}
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
+	    sodium_hex2bin(s->source_id, sizeof s->source_id, id, 32, NULL, &n,
+	                   NULL) != 0 ||
+	    n != sizeof s->source_id)
+		die(EX_SOFTWARE,
+		    "the ledger of %s holds a bad source_id \"%.40s\""
+		    " (32 hex digits expected)",
+		    s->cf->dir, id);
+	memcpy(s->source_hex, id, 33);
+	free(id);
+}
+
+/* The sequence of a wagon file name (wagon_name), or 0 for another name. */
+static uint64_t
+name_seq(const char *name)
+{
+	uint64_t seq;
+
+	if (strlen(name) != 26 || strcmp(name + 20, ".wagon") != 0 ||
+	    strspn(name, "0123456789") != 20 ||
+	    sscanf(name, "%20" SCNu64, &seq) != 1)
+		return 0;
+	return seq;
+}
+
+/* A wagon in new/ just beyond the ledger's last sequence was stored by a
+ * run that died before its ledger commit: remove it before srdf-ship sees
+ * it; the group comes again and is sealed under the same sequence.  One
+ * run leaves at most one such wagon: one further on means the ledger is
+ * not this outbox's, and nothing is removed. */
+static void
+remove_orphans(const struct seal *s)
+{
+	char path[PATH_MAX], **names;
+	const char *orphan = NULL;
+	uint64_t seq;
+	size_t n, i;
+	int k;
+
+	if (spool_list(s->cf->outbox, "new", &names, &n) != 0)
+		die(EX_IOERR, "cannot list %s/new", s->cf->outbox);
+	for (i = 0; i < n; i++) {
+		if ((seq = name_seq(names[i])) <= s->last_seq)
+			continue;
+		if (seq != s->last_seq + 1)
+			die(EX_SOFTWARE,
+			    "%s/new/%s is beyond the ledger's last "
+			    "wagon, %" PRIu64 ": the ledger in %s does not "
+			    "belong to this outbox; nothing removed",
+			    s->cf->outbox, names[i], s->last_seq, s->cf->dir);
+		orphan = names[i];
+	}
+	if (orphan != NULL) {
+		k = snprintf(path, sizeof path, "%s/new/%s", s->cf->outbox,
+		             orphan);
+		if (k < 0 || k >= (int)sizeof path)
+			die(EX_SOFTWARE, "%s/new/%s: path too long",
+			    s->cf->outbox, orphan);
+		if (unlink(path) != 0)
+			die(EX_IOERR, "cannot remove %s: %s", path,
+			    strerror(errno));
+		log_notice("removed %s: stored by a run that died before its "
+		           "ledger commit; it is sealed again",
+		           path);
+	}
+	spool_list_free(names, n);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"key-file", required_argument, NULL, 'k'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"min-free", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	struct srdf_key key;
+	struct seal s = {0};
+	struct sigaction sa;
+	char err[512];
+	uint64_t level;
+	int ch, n, rc;
+
+	log_init(argv[0]);
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.level = DEFAULT_LEVEL;
+	cf.min_free = DEFAULT_MIN_FREE;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			cf.dir = optarg;
+			break;
+		case 'k':
+			cf.key_file = optarg;
+			break;
+		case 'l':
+			if (parse_u64(optarg, &level) != 0 || level < 1 ||
+			    level > (uint64_t)ZSTD_maxCLevel())
+				die(EX_USAGE,
+				    "--level wants a zstd level from 1 "
+				    "to %d, not '%s'",
+				    ZSTD_maxCLevel(), optarg);
+			cf.level = (int)level;
+			break;
+		case 'm':
+			if (parse_size(optarg, &cf.min_free) != 0)
+				die(EX_USAGE, "bad --min-free %s: %s", optarg,
+				    strerror(errno));
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case 'V':
+			printf("srdf-seal %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (cf.key_file == NULL)
+		die(EX_USAGE, "no --key-file: wagons are always encrypted");
+	n = snprintf(cf.outbox, sizeof cf.outbox, "%s/outbox", cf.dir);
+	if (n < 0 || n >= (int)sizeof cf.outbox)
+		die(EX_USAGE, "--dir %s: name too long", cf.dir);
+	if (key_load(cf.key_file, &key, err, sizeof err) != 0)
+		die(EX_CONFIG, "%s", err);
+
+	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
+		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
+		    strerror(errno));
+	lock_dir_or_die(cf.dir, "srdf-seal");
+	if (spool_init(cf.outbox) != 0)
+		die(EX_CANTCREAT, "cannot set up the outbox %s", cf.outbox);
+	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
+		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
+		    ledger_strerror(rc));
+	s.cf = &cf;
+	s.key = &key;
+	read_ledger(&s);
+	remove_orphans(&s);
+	if ((rc = spool_free_ok(cf.outbox, cf.min_free)) < 0)
+		die(EX_IOERR, "cannot check the free space of %s", cf.outbox);
+	if (rc == 0)
+		die(EX_TEMPFAIL,
+		    "%s has less than %s free: free space there "
+		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
+		    "again; nothing was sealed",
+		    cf.outbox, mib(cf.min_free, err, sizeof err));
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	log_info("ready: reading groups on stdin, the next wagon is %" PRIu64
+	         " in %s/new",
+	         s.last_seq + 1, cf.outbox);
+
+	rc = run(&s);
+	ledger_close(s.l);
+	sodium_memzero(&key, sizeof key);
+	buf_free(&s.g.lines);
+	buf_free(&s.wagon);
+	return rc;
+}

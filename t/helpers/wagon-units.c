@@ -1,0 +1,413 @@
+/*
+ * wagon-units.c — unit tests of lib/wagon.c and lib/key.c: the wagon
+ * format's round trip, each verification error, key files.  Run by
+ * t/3000-wagon-units.t in a scratch directory; prints TAP.
+ *
+ * Some failures cannot be made with the tools, only with the key in hand
+ * (a payload that authenticates but does not decompress): forge() makes
+ * them the way a holder of the key could.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "wagon.h"
+
+static int ntests, nfailed;
+
+static void __attribute__((format(printf, 2, 3)))
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntests++;
+	if (!cond)
+		nfailed++;
+	printf("%sok %d - ", cond ? "" : "not ", ntests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static const char records[] =
+    "{\"v\":1,\"type\":\"group_begin\",\"group\":7,\"chunk\":1}\n"
+    "{\"v\":1,\"type\":\"insert\",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"id\"],"
+    "\"after\":{\"id\":1}}\n"
+    "{\"v\":1,\"type\":\"group_end\",\"group\":7,\"chunk\":1,\"last\":true}\n";
+
+static struct wagon_header
+header(void)
+{
+	struct wagon_header h;
+
+	memset(&h, 0, sizeof h);
+	memset(h.source_id, 0xab, sizeof h.source_id);
+	h.seq = 42;
+	h.chunk = 1;
+	h.chunks = 1;
+	h.flags = WAGON_F_LAST_CHUNK;
+	strcpy(h.first_gtid, "0-1-100");
+	strcpy(h.last_gtid, "0-1-130");
+	h.events_in = 124;
+	h.events_out = 57;
+	return h;
+}
+
+static int
+write_file(const char *path, const char *s, mode_t mode)
+{
+	int fd;
+
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)) < 0)
+		return -1;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s)) {
+		close(fd);
+		return -1;
+	}
+	fchmod(fd, mode);
+	return close(fd);
+}
+
+static void
+resum(uint8_t *p, size_t len)
+{
+	crypto_hash_sha256(p + len - WAGON_SUM_LEN, p, len - WAGON_SUM_LEN);
+}
+
+/* Replaces the payload by the encryption of plain[0..n) under the
+ * (possibly edited) header, as only a key holder can. */
+static void
+forge(struct buf *w, const struct srdf_key *k, const void *plain, size_t n)
+{
+	uint8_t *p = (uint8_t *)w->p;
+	size_t i;
+
+	for (i = 0; i < 8; i++) /* comp_len at 168 */
+		p[168 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+	w->len = WAGON_HEADER_LEN + n + WAGON_TAG_LEN + WAGON_SUM_LEN;
+	buf_grow(w, w->len);
+	p = (uint8_t *)w->p;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    p + WAGON_HEADER_LEN, NULL, plain, n, p, WAGON_HEADER_LEN, NULL,
+	    p + 184, k->key);
+	resum(p, w->len);
+}
+
+static int
+open_rc(const struct buf *w, const struct srdf_key *k, char *err, size_t errlen)
+{
+	struct wagon_header h;
+	char *rec;
+	size_t rlen;
+	int rc;
+
+	rc = wagon_open((const uint8_t *)w->p, w->len, k, &h, &rec, &rlen, err,
+	                errlen);
+	if (rc == 0)
+		free(rec);
+	return rc;
+}
+
+static void
+test_keys(struct srdf_key *k)
+{
+	char line[KEY_LINE_LEN + 1], bad[KEY_LINE_LEN + 8], err[512];
+	struct srdf_key k2;
+
+	ok(key_new(k) == 0, "key_new");
+	key_format(k, line);
+	ok(strlen(line) == KEY_LINE_LEN &&
+	       strncmp(line, "srdf-key-v1 ", 12) == 0 && line[28] == ' ' &&
+	       line[KEY_LINE_LEN - 1] == '\n',
+	   "key_format: one line");
+	ok(write_file("key", line, 0600) == 0 &&
+	       key_load("key", &k2, err, sizeof err) == 0 &&
+	       memcmp(&k2, k, sizeof k2) == 0,
+	   "key_load reads key_format's line");
+	ok(write_file("key.ro", line, 0400) == 0 &&
+	       key_load("key.ro", &k2, err, sizeof err) == 0,
+	   "mode 0400 is fine");
+	ok(write_file("key.644", line, 0644) == 0 &&
+	       key_load("key.644", &k2, err, sizeof err) == -1 &&
+	       strstr(err, "chmod 600 key.644") != NULL,
+	   "mode 0644 refused: %s", err);
+	ok(write_file("key.640", line, 0640) == 0 &&
+	       key_load("key.640", &k2, err, sizeof err) == -1,
+	   "mode 0640 refused");
+	memcpy(bad, line, sizeof line);
+	bad[13] = bad[13] == '0' ? '1' : '0';
+	ok(write_file("key.id", bad, 0600) == 0 &&
+	       key_load("key.id", &k2, err, sizeof err) == -1 &&
+	       strstr(err, "does not match") != NULL,
+	   "an edited key id: %s", err);
+	memcpy(bad, line, sizeof line);
+	bad[KEY_LINE_LEN - 1] = '\0';
+	ok(write_file("key.nonl", bad, 0600) == 0 &&
+	       key_load("key.nonl", &k2, err, sizeof err) == -1,
+	   "no final newline refused: %s", err);
+	snprintf(bad, sizeof bad, "%s\n", line);
+	ok(write_file("key.2nl", bad, 0600) == 0 &&
+	       key_load("key.2nl", &k2, err, sizeof err) == -1,
+	   "a second line refused");
+	memcpy(bad, line, sizeof line);
+	bad[40] = 'G';
+	ok(write_file("key.hex", bad, 0600) == 0 &&
+	       key_load("key.hex", &k2, err, sizeof err) == -1,
+	   "a non-hex digit refused");
+	ok(key_load("no-such-key", &k2, err, sizeof err) == -1 &&
+	       strstr(err, "No such file") != NULL,
+	   "a missing file: %s", err);
+	sodium_memzero(line, sizeof line);
+}
+
+static void
+test_round_trip(const struct srdf_key *k, struct buf *w)
+{
+	struct wagon_header h = header(), got;
+	char err[256], *rec = NULL, name[WAGON_NAME_LEN];
+	size_t rlen = 0;
+
+	ok(wagon_seal(&h, records, sizeof records - 1, k, 3, w) == 0,
+	   "wagon_seal");
+	ok(memcmp(w->p, "SRDFWAG1", 8) == 0 &&
+	       w->len == WAGON_HEADER_LEN + h.comp_len + WAGON_TAG_LEN +
+	                     WAGON_SUM_LEN,
+	   "magic and length (%zu bytes)", w->len);
+	ok(memmem(w->p, w->len, "insert", 6) == NULL &&
+	       memmem(w->p, w->len, "group_begin", 11) == NULL,
+	   "no record in clear");
+	ok(wagon_peek((uint8_t *)w->p, w->len, &got, err, sizeof err) == 0 &&
+	       memcmp(&got, &h, sizeof got) == 0,
+	   "wagon_peek: the header back");
+	ok(wagon_open((uint8_t *)w->p, w->len, k, &got, &rec, &rlen, err,
+	              sizeof err) == 0 &&
+	       rlen == sizeof records - 1 && memcmp(rec, records, rlen) == 0 &&
+	       rec[rlen] == '\0',
+	   "wagon_open: the records back, NUL-terminated");
+	free(rec);
+	ok(h.version == 1 && h.codec == WAGON_CODEC_ZSTD &&
+	       h.cipher == WAGON_CIPHER_XCHACHA20POLY1305 &&
+	       memcmp(h.key_id, k->id, 8) == 0 &&
+	       h.raw_len == sizeof records - 1,
+	   "wagon_seal fills version, codec, cipher, key id, raw length");
+	wagon_name(42, name);
+	ok(strcmp(name, "00000000000000000042.wagon") == 0, "wagon_name %s",
+	   name);
+	wagon_name(UINT64_MAX, name);
+	ok(strcmp(name, "18446744073709551615.wagon") == 0, "wagon_name max");
+
+	h = header();
+	ok(wagon_seal(&h, "", 0, k, 3, w) == 0 &&
+	       wagon_open((uint8_t *)w->p, w->len, k, &got, &rec, &rlen, err,
+	                  sizeof err) == 0 &&
+	       rlen == 0,
+	   "an empty payload round-trips");
+	free(rec);
+}
+
+static void
+test_seal_refuses(const struct srdf_key *k, struct buf *w)
+{
+	struct wagon_header h;
+
+	h = header(), h.chunk = 0;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1 && errno == EINVAL,
+	   "seal refuses chunk 0");
+	h = header(), h.seq = 0;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1, "seal refuses seq 0");
+	h = header(), h.chunks = 0;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1,
+	   "seal refuses a last chunk without its count");
+	h = header(), h.flags = 0;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1,
+	   "seal refuses a count on a chunk that is not the last");
+	h = header(), h.flags |= 0x80;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1,
+	   "seal refuses unknown flags");
+	h = header(), memset(h.first_gtid, '1', sizeof h.first_gtid);
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1,
+	   "seal refuses a 48-character GTID");
+	h = header(), strcpy(h.last_gtid, "0-1-x");
+	ok(wagon_seal(&h, records, 10, k, 3, w) == -1,
+	   "seal refuses a GTID with a letter");
+	h = header(), h.chunk = 3, h.chunks = 0, h.flags = 0;
+	ok(wagon_seal(&h, records, 10, k, 3, w) == 0,
+	   "seal takes chunk 3 of a group still open");
+}
+
+/* Sets byte off of a fresh copy of good and recomputes the checksum. */
+static void
+edit(struct buf *w, const struct buf *good, size_t off, uint8_t v)
+{
+	w->len = 0;
+	buf_add(w, good->p, good->len);
+	((uint8_t *)w->p)[off] = v;
+	resum((uint8_t *)w->p, w->len);
+}
+
+/* The good wagon with raw_len one more and its own compressed payload,
+ * encrypted again under the edited header. */
+static int
+raw_len_plus_one(struct buf *w, const struct buf *good,
+                 const struct srdf_key *k)
+{
+	const uint8_t *g = (const uint8_t *)good->p;
+	size_t comp =
+	    good->len - WAGON_HEADER_LEN - WAGON_TAG_LEN - WAGON_SUM_LEN;
+	struct buf plain = {0};
+	int rc;
+
+	buf_grow(&plain, comp);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+	    (uint8_t *)plain.p, NULL, NULL, g + WAGON_HEADER_LEN,
+	    comp + WAGON_TAG_LEN, g, WAGON_HEADER_LEN, g + 184, k->key);
+	if (rc == 0) {
+		w->len = 0;
+		buf_add(w, good->p, good->len);
+		((uint8_t *)w->p)[160] += 1; /* raw_len, little-endian */
+		forge(w, k, plain.p, comp);
+	}
+	buf_free(&plain);
+	return rc;
+}
+
+static void
+test_refusals(const struct srdf_key *k, const struct buf *good)
+{
+	struct buf w = {0};
+	struct wagon_header h;
+	struct srdf_key other;
+	char err[256];
+	uint8_t junk[64];
+
+	w.len = 0, buf_add(&w, good->p, good->len - 1);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_ETRUNC &&
+	       strstr(err, "truncated") != NULL,
+	   "one byte short: ETRUNC: %s", err);
+	ok(wagon_peek((uint8_t *)w.p, 100, &h, err, sizeof err) == WAGON_ETRUNC,
+	   "100 bytes: ETRUNC: %s", err);
+	w.len = 0, buf_add(&w, good->p, good->len), buf_putc(&w, 'x');
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	       WAGON_EHEADER,
+	   "one byte more: EHEADER: %s", err);
+	ok(wagon_peek((const uint8_t *)"hello\n", 6, &h, err, sizeof err) ==
+	           WAGON_EMAGIC &&
+	       strstr(err, "not a wagon") != NULL,
+	   "a text file: EMAGIC: %s", err);
+	ok(wagon_peek((const uint8_t *)"", 0, &h, err, sizeof err) ==
+	       WAGON_EMAGIC,
+	   "an empty file: EMAGIC");
+
+	w.len = 0, buf_add(&w, good->p, good->len);
+	((uint8_t *)w.p)[300] ^= 4;
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_ESUM &&
+	       strstr(err, "checksum mismatch") != NULL,
+	   "a flipped payload bit: ESUM: %s", err);
+
+	edit(&w, good, 0, 'X');
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	       WAGON_EMAGIC,
+	   "another magic, checksum right: EMAGIC: %s", err);
+	edit(&w, good, 8, 2);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EMAGIC &&
+	       strstr(err, "version 2") != NULL,
+	   "version 2: EMAGIC: %s", err);
+	edit(&w, good, 10, 9);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EHEADER &&
+	       strstr(err, "codec") != NULL,
+	   "codec 9: EHEADER: %s", err);
+	edit(&w, good, 11, 9);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EHEADER &&
+	       strstr(err, "cipher") != NULL,
+	   "cipher 9: EHEADER: %s", err);
+	edit(&w, good, 255, 1);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EHEADER &&
+	       strstr(err, "reserved") != NULL,
+	   "a reserved byte set: EHEADER: %s", err);
+	edit(&w, good, 40, 0);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	       WAGON_EHEADER,
+	   "chunk 0: EHEADER: %s", err);
+	edit(&w, good, 167, 0x40); /* raw_len += 2^62 */
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EHEADER &&
+	       strstr(err, "raw length") != NULL,
+	   "raw length over 1 GiB: EHEADER: %s", err);
+	edit(&w, good, 48 + 47, '1');
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
+	           WAGON_EHEADER &&
+	       strstr(err, "first GTID") != NULL,
+	   "a byte after a GTID's NUL: EHEADER: %s", err);
+
+	ok(key_new(&other) == 0 &&
+	       open_rc(good, &other, err, sizeof err) == WAGON_EKEY &&
+	       strstr(err, "sealed with key id") != NULL,
+	   "another key: EKEY: %s", err);
+	edit(&w, good, 32, 43); /* seq 42 -> 43 */
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) == 0 &&
+	       open_rc(&w, k, err, sizeof err) == WAGON_EAUTH &&
+	       strstr(err, "authentication failed") != NULL,
+	   "a header field changed and the checksum redone: peek passes, "
+	   "open EAUTH: %s",
+	   err);
+	w.len = 0, buf_add(&w, good->p, good->len);
+	((uint8_t *)w.p)[WAGON_HEADER_LEN] ^= 1;
+	resum((uint8_t *)w.p, w.len);
+	ok(open_rc(&w, k, err, sizeof err) == WAGON_EAUTH,
+	   "a payload byte changed and the checksum redone: EAUTH");
+
+	/* Forgeries by a key holder: authentic, but not what seal makes. */
+	randombytes_buf(junk, sizeof junk);
+	w.len = 0, buf_add(&w, good->p, good->len);
+	forge(&w, k, junk, sizeof junk);
+	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) == 0 &&
+	       open_rc(&w, k, err, sizeof err) == WAGON_ECODEC &&
+	       strstr(err, "decompress") != NULL,
+	   "not zstd: ECODEC: %s", err);
+	ok(raw_len_plus_one(&w, good, k) == 0,
+	   "(setup) raw length one more, the same zstd frame");
+	ok(open_rc(&w, k, err, sizeof err) == WAGON_ECODEC &&
+	       strstr(err, "the header says") != NULL,
+	   "raw length one more than the payload: ECODEC: %s", err);
+	buf_free(&w);
+}
+
+int
+main(void)
+{
+	struct srdf_key k;
+	struct buf good = {0};
+
+	test_keys(&k);
+	test_round_trip(&k, &good);
+	test_seal_refuses(&k, &good);
+	{
+		struct wagon_header h = header();
+
+		ok(wagon_seal(&h, records, sizeof records - 1, &k, 3, &good) ==
+		       0,
+		   "(setup) a good wagon");
+	}
+	test_refusals(&k, &good);
+	buf_free(&good);
+	printf("1..%d\n", ntests);
+	return nfailed != 0;
+}
