@@ -4,6 +4,23 @@
  * START TRANSACTION ... COMMIT.  It is the simplest possible applier, so
  * the capture tests can prove the records lossless by replaying them into
  * a real server and comparing CHECKSUM TABLE; srdf-apply is the real one.
+ *
+ * It also applies consistency groups (srdf-dedup's output): a group is
+ * one target transaction, START TRANSACTION at group_begin chunk 1,
+ * COMMIT at the group_end with "last":true (a chunk 1 while a chunked
+ * group is open rolls the open one back).  A whole folded group is
+ * applied as a net delta, the strategy that makes the folded form safe
+ * with secondary UNIQUE keys (two rows swapping a value): first DELETE
+ * every row of a table with a primary key that has a before-image
+ * (update, delete), then INSERT every after-image (insert, update);
+ * rows of tables without a primary key are applied in their order.  A
+ * group folds each row to one record, so every key occurs once and the
+ * delta is exact.  The chunks of a streamed transaction are not folded:
+ * their rows, a DDL group's records and those of an XA group are
+ * applied in order; framing records inside a group (begin, commit,
+ * xa_prepare, xa_end) are skipped — XA is not modelled here.  The
+ * session runs with foreign_key_checks=0, so the order inside a group
+ * does not matter for foreign keys.
  * Exit 65 on a malformed record.
  */
 #include <stdio.h>
@@ -58,92 +75,206 @@ table(struct buf *b, json_t *rec)
 	sql_ident(b, json_string_value(json_object_get(rec, "table")));
 }
 
+/* Deletes the row of a before-image by its primary key. */
+static void
+del_row(struct buf *b, json_t *rec)
+{
+	buf_lit(b, "DELETE FROM ");
+	table(b, rec);
+	where(b, rec, json_object_get(rec, "before"));
+	buf_lit(b, ";\n");
+}
+
+static void
+set_list(struct buf *b, json_t *img)
+{
+	json_t *v;
+	const char *k;
+	int first = 1;
+
+	json_object_foreach(img, k, v) {
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		sql_ident(b, k);
+		buf_putc(b, '=');
+		if (sql_literal(b, v) < 0)
+			die(EX_DATAERR, "bad value for %s", k);
+	}
+}
+
+static void
+ins_row(struct buf *b, json_t *rec)
+{
+	buf_lit(b, "INSERT INTO ");
+	table(b, rec);
+	buf_lit(b, " SET ");
+	set_list(b, json_object_get(rec, "after"));
+	buf_lit(b, ";\n");
+}
+
+/* The statement of one row or DDL record, as the source ran it. */
+static void
+stmt(struct buf *b, json_t *rec, const char *type)
+{
+	if (strcmp(type, "ddl") == 0) {
+		const char *db = json_string_value(json_object_get(rec, "db"));
+		const char *q = json_string_value(json_object_get(rec, "sql"));
+
+		/* CREATE/DROP DATABASE name their database as default */
+		if (db && *db && strncasecmp(q, "create database", 15) != 0 &&
+		    strncasecmp(q, "drop database", 13) != 0 &&
+		    strncasecmp(q, "create schema", 13) != 0 &&
+		    strncasecmp(q, "drop schema", 11) != 0) {
+			buf_lit(b, "USE ");
+			sql_ident(b, db);
+			buf_lit(b, ";\n");
+		}
+		buf_printf(b, "%s;\n", q);
+	} else if (strcmp(type, "insert") == 0) {
+		ins_row(b, rec);
+	} else if (strcmp(type, "update") == 0) {
+		buf_lit(b, "UPDATE ");
+		table(b, rec);
+		buf_lit(b, " SET ");
+		set_list(b, json_object_get(rec, "after"));
+		where(b, rec, json_object_get(rec, "before"));
+		buf_lit(b, ";\n");
+	} else if (strcmp(type, "delete") == 0) {
+		del_row(b, rec);
+	}
+}
+
+static int
+keyed(json_t *rec)
+{
+	return json_array_size(json_object_get(rec, "pk")) > 0;
+}
+
+/* The records of one group chunk, applied at its group_end. */
+struct chunk {
+	json_t **rec;
+	size_t n, cap;
+	int rows_only; /* nothing but row records */
+};
+
+static void
+chunk_apply(struct buf *b, struct chunk *c, int net_delta)
+{
+	const char *type;
+	size_t i;
+
+	if (!net_delta) {
+		for (i = 0; i < c->n; i++)
+			stmt(b, c->rec[i], json_string_value(
+			    json_object_get(c->rec[i], "type")));
+		return;
+	}
+	for (i = 0; i < c->n; i++) {
+		type = json_string_value(json_object_get(c->rec[i], "type"));
+		if (keyed(c->rec[i]) && strcmp(type, "insert") != 0)
+			del_row(b, c->rec[i]);
+	}
+	for (i = 0; i < c->n; i++) {
+		type = json_string_value(json_object_get(c->rec[i], "type"));
+		if (keyed(c->rec[i]) && strcmp(type, "delete") != 0)
+			ins_row(b, c->rec[i]);
+	}
+	for (i = 0; i < c->n; i++)
+		if (!keyed(c->rec[i]))
+			stmt(b, c->rec[i], json_string_value(
+			    json_object_get(c->rec[i], "type")));
+}
+
+static void
+chunk_clear(struct chunk *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->rec[i]);
+	c->n = 0;
+	c->rows_only = 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct record_reader r;
 	struct buf b = {0};
-	json_t *rec, *v, *img;
-	const char *type, *k;
-	int rc;
+	struct chunk c = {0};
+	json_t *rec;
+	const char *type;
+	int rc, in_group = 0, open_txn = 0, flush;
 
 	log_init(argv[0]);
 	(void)argc;
+	c.rows_only = 1;
 	puts("SET time_zone='+00:00', sql_mode='NO_AUTO_VALUE_ON_ZERO,"
 	     "NO_ENGINE_SUBSTITUTION', foreign_key_checks=0, NAMES utf8mb4;");
 	record_reader_init(&r, stdin, "stdin");
 	while ((rc = record_next(&r, &rec)) == 1) {
 		type = json_string_value(json_object_get(rec, "type"));
 		b.len = 0;
-		if (strcmp(type, "begin") == 0)
-			buf_lit(&b, "START TRANSACTION;\n");
-		else if (strcmp(type, "commit") == 0)
-			buf_lit(&b, "COMMIT;\n");
-		else if (strcmp(type, "abort") == 0)
-			buf_lit(&b, "ROLLBACK;\n");
-		else if (strcmp(type, "ddl") == 0) {
-			const char *db = json_string_value(json_object_get(rec, "db"));
-
-			const char *q = json_string_value(json_object_get(rec, "sql"));
-
-			/* CREATE/DROP DATABASE name their database as default */
-			if (db && *db && strncasecmp(q, "create database", 15) != 0 &&
-			    strncasecmp(q, "drop database", 13) != 0 &&
-			    strncasecmp(q, "create schema", 13) != 0 &&
-			    strncasecmp(q, "drop schema", 11) != 0) {
-				buf_lit(&b, "USE ");
-				sql_ident(&b, db);
-				buf_lit(&b, ";\n");
+		flush = 0;
+		if (strcmp(type, "group_begin") == 0) {
+			if (json_integer_value(json_object_get(rec, "chunk")) == 1) {
+				if (open_txn)
+					buf_lit(&b, "ROLLBACK;\n");
+				buf_lit(&b, "START TRANSACTION;\n");
+				open_txn = 1;
 			}
-			buf_printf(&b, "%s;\n", q);
-		} else if (strcmp(type, "insert") == 0) {
-			int first = 1;
+			in_group = 1;
+			chunk_clear(&c);
+			json_decref(rec);
+		} else if (strcmp(type, "group_end") == 0) {
+			int last = json_is_true(json_object_get(rec, "last"));
+			int one = last && json_integer_value(
+			    json_object_get(rec, "chunk")) == 1;
 
-			img = json_object_get(rec, "after");
-			buf_lit(&b, "INSERT INTO ");
-			table(&b, rec);
-			buf_lit(&b, " SET ");
-			json_object_foreach(img, k, v) {
-				if (!first)
-					buf_putc(&b, ',');
-				first = 0;
-				sql_ident(&b, k);
-				buf_putc(&b, '=');
-				if (sql_literal(&b, v) < 0)
-					die(EX_DATAERR, "bad value for %s", k);
+			chunk_apply(&b, &c, one && c.rows_only);
+			chunk_clear(&c);
+			if (last) {
+				buf_lit(&b, "COMMIT;\n");
+				open_txn = 0;
 			}
-			buf_lit(&b, ";\n");
-		} else if (strcmp(type, "update") == 0) {
-			int first = 1;
-
-			img = json_object_get(rec, "after");
-			buf_lit(&b, "UPDATE ");
-			table(&b, rec);
-			buf_lit(&b, " SET ");
-			json_object_foreach(img, k, v) {
-				if (!first)
-					buf_putc(&b, ',');
-				first = 0;
-				sql_ident(&b, k);
-				buf_putc(&b, '=');
-				if (sql_literal(&b, v) < 0)
-					die(EX_DATAERR, "bad value for %s", k);
+			in_group = 0;
+			flush = 1;
+			json_decref(rec);
+		} else if (in_group) {
+			if (strcmp(type, "insert") == 0 ||
+			    strcmp(type, "update") == 0 ||
+			    strcmp(type, "delete") == 0 ||
+			    strcmp(type, "ddl") == 0) {
+				c.rec = realloc(c.rec, sizeof *c.rec * (c.n + 1));
+				if (c.rec == NULL)
+					die(EX_OSERR, "out of memory");
+				c.rec[c.n++] = rec;
+				if (strcmp(type, "ddl") == 0)
+					c.rows_only = 0;
+			} else {
+				c.rows_only = 0; /* an XA group: in order */
+				json_decref(rec);
 			}
-			where(&b, rec, json_object_get(rec, "before"));
-			buf_lit(&b, ";\n");
-		} else if (strcmp(type, "delete") == 0) {
-			buf_lit(&b, "DELETE FROM ");
-			table(&b, rec);
-			where(&b, rec, json_object_get(rec, "before"));
-			buf_lit(&b, ";\n");
+		} else {
+			if (strcmp(type, "begin") == 0)
+				buf_lit(&b, "START TRANSACTION;\n");
+			else if (strcmp(type, "commit") == 0)
+				buf_lit(&b, "COMMIT;\n");
+			else if (strcmp(type, "abort") == 0)
+				buf_lit(&b, "ROLLBACK;\n");
+			else
+				stmt(&b, rec, type);
+			flush = strcmp(type, "commit") == 0 ||
+			    strcmp(type, "abort") == 0;
+			json_decref(rec);
 		}
 		fwrite(b.p, 1, b.len, stdout);
-		if (strcmp(type, "commit") == 0 || strcmp(type, "abort") == 0)
+		if (flush)
 			fflush(stdout); /* a follower sees each transaction */
-		json_decref(rec);
 	}
 	if (rc < 0)
 		die(EX_DATAERR, "%s", r.err);
+	chunk_clear(&c);
+	free(c.rec);
 	record_reader_free(&r);
 	buf_free(&b);
 	return 0;
