@@ -49,7 +49,8 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 t/helpers/%: t/helpers/%.c lib/libsrdf.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-%.o: %.c $(wildcard lib/*.h)
+HDRS := $(wildcard lib/*.h $(addsuffix /*.h,$(ALL_TOOLS)))
+%.o: %.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # A tool's objects depend on the headers of its own directory too.

@@ -1,0 +1,1510 @@
+/*
+ * srdf-bootstrap — copy the existing databases of a MariaDB source, from
+ * one consistent snapshot taken without locks, as srdf-record(5) groups
+ * for srdf-seal, and record the snapshot's GTID position so that
+ * srdf-capture continues exactly there.
+ *
+ * Design rationale.
+ *
+ * One snapshot.  START TRANSACTION WITH CONSISTENT SNAPSHOT, then
+ * binlog_snapshot_file/position and BINLOG_GTID_POS() of them: the GTID
+ * position G that corresponds exactly to what the snapshot sees (never
+ * @@gtid_binlog_pos, read beside it, which races with commits).  Every
+ * row group carries gtid_pos G, so srdf-seal's last_sealed_gtid becomes
+ * G and srdf-capture reads the binlog from G on: no gap (every commit
+ * after G is in the binlog after G), no overlap (every commit up to G is
+ * in the copy).  bootstrap_gtid is written to the ledger first, for a
+ * capture started early.  Capture's groups are folded and carry no
+ * per-row GTID, so every table must be copied at one position: there
+ * is no per-table position the target could filter on.
+ *
+ * Parallel readers (--parallel N).  MariaDB cannot share a snapshot
+ * between connections, so N connections start their snapshots at the
+ * same instant and are used together only when all report the same
+ * binlog_snapshot_file/position: two InnoDB snapshots at one binlog
+ * position see the same commits.  Under a write load that may take a few
+ * tries; after them, the largest set of connections that agree is used
+ * (at worst one).  A reader streams whole tables; the main thread alone
+ * writes stdout and the ledger.
+ *
+ * Metadata locks and DDL.  A snapshot does not isolate DDL.  Each table's
+ * definition is hashed (SHOW CREATE TABLE without AUTO_INCREMENT=n)
+ * before the snapshot, after it, and before and after the table's copy;
+ * a difference, or "Table definition has changed", means a DDL reached
+ * the table after G: its rows cannot be read as of G any more, and a
+ * copy taken later would meet that DDL again when capture replays the
+ * binlog from G.  The copy then starts over at a new snapshot (all
+ * tables: they must share one position); after MAX_START_OVERS it gives
+ * up with 75.  A DDL on a table already read waits for the snapshot's
+ * metadata lock until the run ends, as with mariadb-dump
+ * --single-transaction.
+ *
+ * Resume.  Before a group goes to stdout, the ledger records which table
+ * and key range it holds (meta "bootstrap_table:DB.TABLE": the last 64
+ * chunks with their group numbers and last keys).  srdf-seal records each
+ * wagon's group number, so after a kill the groups that really were
+ * sealed are known exactly.  A rerun takes a new snapshot G' and copies
+ * only what was not sealed, from G': unfinished tables with a primary key
+ * go on after their last sealed key, tables not begun are copied whole.
+ * Tables done earlier are as of G (or an earlier G'), and capture still
+ * starts at G, so on the target the wagons of the window (G, G'] meet
+ * rows that already hold some of their effects.  That is correct when
+ * srdf-apply applies them idempotently (insert or update: the row
+ * becomes the after-image, whatever it was; delete: the row is gone,
+ * whether or not it was there): each row ends as its last change in the
+ * window made it, and a row with no change in the window was the same at
+ * G and G'.  Every bootstrap group says how far that window reaches
+ * ("snapshot_gtid": G').  The argument needs (a) a primary key: a table
+ * without one is copied first and must be finished at the first
+ * snapshot, (b) no DDL in the window on a table copied at G': both are
+ * checked, and either failing starts the copy over, which is always
+ * correct.  srdf-apply's side is in srdf-bootstrap(1).
+ *
+ * Order of the output: databases, tables (CREATE OR REPLACE), routines,
+ * views (dependency order), then the rows (tables without a primary key
+ * first), then the triggers, last, so that they never fire on the copied
+ * rows.
+ *
+ * What it refuses to do: lock tables (no FLUSH TABLES WITH READ LOCK),
+ * copy from a source without a binlog (no position to continue from),
+ * resume with another selection than the copy it would continue, or
+ * skip a table it cannot read.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysqld_error.h>
+
+#include "bootstrap.h"
+#include "fault.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "opt.h"
+#include "sql.h"
+
+#define DEFAULT_CHUNK_ROWS 10000
+#define DEFAULT_CHUNK_BYTES (32ULL << 20)
+#define MAX_PARALLEL 64
+#define SNAPSHOT_TRIES 20   /* to get all --parallel snapshots at one position */
+#define PLAN_TRIES 5	    /* a DDL between the two definition reads */
+#define MAX_START_OVERS 5   /* a DDL during the copy, each time */
+#define RING 64		    /* chunks remembered per table */
+#define START_OVER (-1)
+
+atomic_int stopping;
+static volatile sig_atomic_t signalled;
+
+struct bootstrap {
+	const struct config *cf;
+	MYSQL *meta;	     /* autocommit, utf8mb4 results */
+	struct ledger *l;
+	json_t *prog;	     /* meta "bootstrap_progress" */
+	const char *gtid1;   /* where capture starts (in prog) */
+	char first[48];	     /* first_gtid/last_gtid of every group */
+	char *snap;	     /* this run's snapshot position */
+	time_t ts;
+	int next_group;
+	int force_fresh;
+	char *fresh_why;
+
+	struct ttable **t;
+	int nt;
+	struct reader *rd;
+	int nrd;
+	struct pipe pipe;
+
+	struct buf line;
+	double t0, last_report;
+	uint64_t rows, bytes, est_rows;
+	int tables_done;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	signalled = 1;
+	atomic_store(&stopping, 1);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-bootstrap [-v] [--defaults-file file] "
+	    "[--defaults-group group] [--dir dir]\n"
+	    "                      [--databases pattern] [--include pattern]... "
+	    "[--exclude pattern]...\n"
+	    "                      [--parallel n] [--chunk-rows n] "
+	    "[--chunk-bytes size] [--restart]\n"
+	    "                      [--skip-routines] [--skip-triggers] "
+	    "[--skip-views]\n"
+	    "       srdf-bootstrap --help | --version\n");
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		die(EX_OSERR, "out of memory");
+	return d;
+}
+
+/* A string member of a JSON object, "" when absent. */
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void
+out(const void *p, size_t n)
+{
+	if (write_all(STDOUT_FILENO, p, n) < 0)
+		die(EX_IOERR, "cannot write records to stdout: %s%s",
+		    strerror(errno), errno == EPIPE ? " (the reader of stdout "
+						      "has gone: srdf-seal died?)"
+						    : "");
+}
+
+static void
+group_begin(struct bootstrap *b, int g, const struct ttable *t)
+{
+	struct buf *l = &b->line;
+
+	l->len = 0;
+	buf_printf(l, "{\"v\":1,\"type\":\"group_begin\",\"group\":%d,"
+		      "\"chunk\":1,\"first_gtid\":\"%s\",\"bootstrap\":true",
+	    g, b->first);
+	if (t != NULL) {
+		buf_lit(l, ",\"db\":");
+		buf_json_str(l, t->m.db, strlen(t->m.db));
+		buf_lit(l, ",\"table\":");
+		buf_json_str(l, t->m.name, strlen(t->m.name));
+	}
+	buf_lit(l, "}\n");
+	out(l->p, l->len);
+}
+
+static void
+group_end(struct bootstrap *b, int g, uint64_t events, const char *reason)
+{
+	struct buf *l = &b->line;
+
+	l->len = 0;
+	buf_printf(l, "{\"v\":1,\"type\":\"group_end\",\"group\":%d,\"chunk\":1,"
+		      "\"last\":true,\"first_gtid\":\"%s\",\"last_gtid\":\"%s\","
+		      "\"gtid_pos\":",
+	    g, b->first, b->first);
+	buf_json_str(l, b->gtid1, strlen(b->gtid1));
+	buf_printf(l, ",\"trx\":0,\"events_in\":%" PRIu64 ",\"events_out\":%"
+		      PRIu64 ",\"reason\":\"%s\",\"first_ts\":%lld,"
+		      "\"last_ts\":%lld,\"bootstrap\":true,\"snapshot_gtid\":",
+	    events, events, reason, (long long)b->ts, (long long)b->ts);
+	buf_json_str(l, b->snap, strlen(b->snap));
+	buf_lit(l, "}\n");
+	out(l->p, l->len);
+}
+
+static void
+write_ddl(struct bootstrap *b, const struct ddl *d)
+{
+	struct buf r = {0};
+	int g = b->next_group++;
+
+	if (signalled)
+		die(EX_TEMPFAIL, "stopped by a signal; run srdf-bootstrap again "
+		    "to resume the copy");
+	ddl_record(&r, d);
+	group_begin(b, g, NULL);
+	out(r.p, r.len);
+	group_end(b, g, 1, "ddl");
+	log_debug("group %d: %s %s", g, d->object, d->name);
+	buf_free(&r);
+}
+
+/* ---- ledger ------------------------------------------------------------- */
+
+static void
+ledger_fail(const char *what, int rc)
+{
+	die(EX_IOERR, "cannot %s in the ledger: %s", what, ledger_strerror(rc));
+}
+
+static json_t *
+meta_json(struct bootstrap *b, const char *key)
+{
+	struct ledger_txn *t;
+	char *v = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, key, &v)) != 0)
+		ledger_fail("read the progress", rc);
+	ledger_txn_abort(t);
+	if (v != NULL) {
+		j = json_loads(v, 0, NULL);
+		if (!json_is_object(j))
+			die(EX_DATAERR, "the ledger's %s is not a JSON object; "
+			    "use --restart to copy afresh", key);
+		free(v);
+	}
+	return j;
+}
+
+static void
+meta_put_json(struct ledger_txn *t, const char *key, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	int rc;
+
+	if (s == NULL)
+		die(EX_OSERR, "out of memory");
+	if ((rc = ledger_meta_put(t, key, s)) != 0)
+		ledger_fail("record the progress", rc);
+	free(s);
+}
+
+static void
+table_key(char *k, size_t n, const struct ttable *t)
+{
+	snprintf(k, n, "bootstrap_table:%s", t->key);
+}
+
+/* Stores t's record, and the progress record when prog. */
+static void
+save(struct bootstrap *b, struct ttable **t, int nt, int prog)
+{
+	struct ledger_txn *x;
+	char key[700];
+	int rc;
+
+	if ((rc = ledger_txn_begin(b->l, 0, &x)) != 0)
+		ledger_fail("record the progress", rc);
+	for (int i = 0; i < nt; i++) {
+		table_key(key, sizeof key, t[i]);
+		meta_put_json(x, key, t[i]->prog);
+	}
+	if (prog) {
+		meta_put_json(x, "bootstrap_progress", b->prog);
+		if ((rc = ledger_meta_put(x, "bootstrap_gtid", b->gtid1)) != 0)
+			ledger_fail("record bootstrap_gtid", rc);
+	}
+	if ((rc = ledger_txn_commit(x)) != 0)
+		ledger_fail("record the progress", rc);
+}
+
+/* The groups srdf-seal sealed since the copy began: seal records each
+ * wagon's group number.  Sets *sealed to the highest group of ours, in
+ * unbroken order from 1; returns 1 when a wagon that is not ours follows
+ * them (a capture pipeline sealed meanwhile), else 0. */
+struct scan {
+	const char *first;
+	int64_t sealed;
+	int foreign;
+};
+
+static int
+scan_wagon(uint64_t seq, json_t *w, void *arg)
+{
+	struct scan *s = arg;
+	const char *reason = json_string_value(json_object_get(w, "reason"));
+	const char *first = json_string_value(json_object_get(w, "first_gtid"));
+	json_int_t g = json_integer_value(json_object_get(w, "group"));
+
+	int ours;
+
+	(void)seq;
+	ours = reason != NULL && first != NULL &&
+	    (strcmp(reason, "bootstrap") == 0 || strcmp(reason, "ddl") == 0);
+	if (ours && strcmp(first, s->first) == 0 && g == 1) {
+		s->sealed = 1; /* the numbering begins (again): a copy that
+				* started over in the same process */
+		return 0;
+	}
+	if (ours && s->sealed == 0)
+		return 0; /* an abandoned run's groups, sealed late */
+	if (!ours || strcmp(first, s->first) != 0 || g != s->sealed + 1) {
+		s->foreign = 1;
+		return 1;
+	}
+	s->sealed = g;
+	return 0;
+}
+
+static int64_t
+sealed_groups(struct bootstrap *b, uint64_t base, const char *first,
+    int *foreign)
+{
+	struct ledger_txn *t;
+	struct scan s = {first, 0, 0};
+	int rc;
+
+	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0)
+		ledger_fail("read the wagons", rc);
+	rc = ledger_wagon_foreach(t, base + 1, scan_wagon, &s);
+	ledger_txn_abort(t);
+	if (rc != 0 && rc != 1)
+		ledger_fail("read the wagons", rc);
+	*foreign = s.foreign;
+	return s.sealed;
+}
+
+static uint64_t
+last_seq(struct bootstrap *b)
+{
+	struct ledger_txn *t;
+	uint64_t seq = 0;
+	int rc;
+
+	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0 ||
+	    (rc = ledger_wagon_last_seq(t, &seq)) != 0)
+		ledger_fail("read the wagons", rc);
+	ledger_txn_abort(t);
+	return seq;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static MYSQL *
+connect_or_die(const struct config *cf)
+{
+	int ex;
+	MYSQL *my = mdb_connect(cf->defaults_file, cf->group, "the source", 0,
+	    &ex);
+
+	if (my == NULL)
+		exit(ex);
+	return my;
+}
+
+static void
+exec_or_die(MYSQL *my, const char *q)
+{
+	if (mysql_query(my, q) != 0)
+		die(mdb_exit_for(mysql_errno(my)), "%s: %s", q, mysql_error(my));
+}
+
+/* The session of a reader: a REPEATABLE READ snapshot (the only level at
+ * which WITH CONSISTENT SNAPSHOT means anything), exact bytes, UTC, and
+ * patience while stdout's reader is slow. */
+static MYSQL *
+reader_connect(const struct config *cf)
+{
+	MYSQL *my = connect_or_die(cf);
+
+	exec_or_die(my, "SET SESSION TRANSACTION ISOLATION LEVEL "
+			"REPEATABLE READ");
+	exec_or_die(my, "SET SESSION time_zone='+00:00', "
+			"sql_mode='NO_ENGINE_SUBSTITUTION', "
+			"character_set_results=binary, net_write_timeout=3600, "
+			"net_read_timeout=3600, wait_timeout=604800, "
+			"max_statement_time=0");
+	return my;
+}
+
+struct snapshot {
+	MYSQL *my;
+	pthread_barrier_t *bar;
+	char file[256];
+	unsigned long long pos;
+	int ok;
+};
+
+static void *
+snapshot_take(void *arg)
+{
+	struct snapshot *s = arg;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	s->ok = 0;
+	if (s->bar != NULL)
+		pthread_barrier_wait(s->bar);
+	if (mysql_query(s->my, "START TRANSACTION WITH CONSISTENT SNAPSHOT") != 0)
+		return NULL;
+	if (mysql_query(s->my, "SHOW STATUS LIKE 'binlog_snapshot_%'") != 0 ||
+	    (r = mysql_store_result(s->my)) == NULL)
+		return NULL;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		if (strcasecmp(row[0], "Binlog_snapshot_file") == 0)
+			snprintf(s->file, sizeof s->file, "%s", row[1]);
+		else if (strcasecmp(row[0], "Binlog_snapshot_position") == 0) {
+			s->pos = strtoull(row[1], NULL, 10);
+			s->ok++;
+		}
+	}
+	mysql_free_result(r);
+	s->ok = s->ok == 1 && s->file[0] != '\0';
+	return NULL;
+}
+
+static int
+same_pos(const struct snapshot *a, const struct snapshot *b)
+{
+	return a->ok && b->ok && a->pos == b->pos &&
+	    strcmp(a->file, b->file) == 0;
+}
+
+static void
+close_readers(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nrd; i++)
+		if (b->rd[i].my != NULL) {
+			mysql_close(b->rd[i].my);
+			b->rd[i].my = NULL;
+		}
+	free(b->rd);
+	b->rd = NULL;
+	b->nrd = 0;
+}
+
+/* Opens the readers, all in one consistent snapshot; sets b->snap. */
+static void
+snapshots(struct bootstrap *b)
+{
+	const struct config *cf = b->cf;
+	int n = cf->parallel, best = 0, bestn = 0;
+	struct snapshot *s = calloc((size_t)n, sizeof *s);
+	pthread_t *tid = calloc((size_t)n, sizeof *tid);
+	pthread_barrier_t bar;
+	struct buf q = {0};
+	char *g;
+
+	if (s == NULL || tid == NULL)
+		die(EX_OSERR, "out of memory");
+	for (int i = 0; i < n; i++)
+		s[i].my = reader_connect(cf);
+	for (int attempt = 1;; attempt++) {
+		if (n == 1)
+			snapshot_take(&s[0]);
+		else {
+			pthread_barrier_init(&bar, NULL, (unsigned)n);
+			for (int i = 0; i < n; i++) {
+				s[i].bar = &bar;
+				if (pthread_create(&tid[i], NULL, snapshot_take,
+					&s[i]) != 0)
+					die(EX_OSERR, "cannot start a thread");
+			}
+			for (int i = 0; i < n; i++)
+				pthread_join(tid[i], NULL);
+			pthread_barrier_destroy(&bar);
+		}
+		best = -1;
+		bestn = 0;
+		for (int i = 0; i < n; i++) {
+			int k = 0;
+
+			for (int j = 0; j < n; j++)
+				k += same_pos(&s[i], &s[j]);
+			if (k > bestn) {
+				bestn = k;
+				best = i;
+			}
+		}
+		if (best < 0)
+			die(EX_UNAVAILABLE, "cannot start a consistent snapshot "
+			    "on the source: %s", mysql_error(s[0].my));
+		if (bestn == n || attempt >= SNAPSHOT_TRIES)
+			break;
+		for (int i = 0; i < n; i++)
+			mysql_query(s[i].my, "ROLLBACK");
+	}
+	if (bestn < n)
+		log_notice("%d of %d connections share one snapshot after %d "
+			   "tries (the source commits between them): copying "
+			   "with %d reader%s",
+		    bestn, n, SNAPSHOT_TRIES, bestn, bestn == 1 ? "" : "s");
+	b->nrd = 0;
+	if ((b->rd = calloc((size_t)bestn, sizeof *b->rd)) == NULL)
+		die(EX_OSERR, "out of memory");
+	for (int i = 0; i < n; i++) {
+		if (same_pos(&s[i], &s[best])) {
+			b->rd[b->nrd].cf = cf;
+			b->rd[b->nrd++].my = s[i].my;
+		} else
+			mysql_close(s[i].my);
+	}
+	buf_lit(&q, "SELECT BINLOG_GTID_POS('");
+	mdb_escape(&q, s[best].file);
+	buf_printf(&q, "', %llu)", s[best].pos);
+	buf_putc(&q, '\0');
+	g = mdb_query_one(b->rd[0].my, q.p);
+	if (g == NULL)
+		die(EX_UNAVAILABLE, "%s: %s", q.p, mysql_error(b->rd[0].my));
+	if (*g == '\0')
+		die(EX_CONFIG, "the source's binlog holds no GTID at %s:%llu "
+		    "yet, so there is no position for srdf-capture to "
+		    "continue from: commit one transaction on the source and "
+		    "run srdf-bootstrap again", s[best].file, s[best].pos);
+	free(b->snap);
+	b->snap = g;
+	b->ts = time(NULL);
+	log_info("snapshot at %s:%llu, GTID position '%s'%s", s[best].file,
+	    s[best].pos, g, b->nrd > 1 ? ", shared by every reader" : "");
+	buf_free(&q);
+	free(s);
+	free(tid);
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static void
+table_free(struct ttable *t)
+{
+	if (t->after != NULL)
+		for (int i = 0; i < t->m.npk; i++)
+			free(t->after[i]);
+	free(t->after);
+	if (t->jname != NULL)
+		for (int j = 0; j < t->m.ncols; j++)
+			buf_free(&t->jname[j]);
+	free(t->jname);
+	mdb_table_free(&t->m);
+	free(t->key);
+	free(t->create);
+	buf_free(&t->head);
+	buf_free(&t->query);
+	json_decref(t->prog);
+	free(t);
+}
+
+static void
+plan_free(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nt; i++)
+		table_free(b->t[i]);
+	free(b->t);
+	b->t = NULL;
+	b->nt = 0;
+}
+
+/* The selected base tables with their definitions (not yet columns). */
+static void
+plan_list(struct bootstrap *b)
+{
+	const struct config *cf = b->cf;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
+				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
+				 "information_schema.TABLES WHERE TABLE_TYPE IN "
+				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
+				 "ORDER BY 1, 2") != 0 ||
+	    (r = mysql_store_result(b->meta)) == NULL)
+		die(mdb_exit_for(mysql_errno(b->meta)), "cannot list the "
+		    "source's tables: %s", mysql_error(b->meta));
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct ttable *t;
+		char key[300];
+		unsigned e;
+
+		if (!mdb_selected(cf->databases, cf->include, cf->ninclude,
+			cf->exclude, cf->nexclude, row[0], row[1]))
+			continue;
+		if (row[5] != NULL && strcmp(row[5], "SEQUENCE") == 0) {
+			log_warn("%s.%s is a SEQUENCE: not copied (create it "
+				 "on the target with its current value)",
+			    row[0], row[1]);
+			continue;
+		}
+		if (row[2] != NULL && strcasecmp(row[2], "InnoDB") != 0)
+			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
+				 "not cover it, its rows are copied as they are "
+				 "when read", row[0], row[1], row[2]);
+		if ((t = calloc(1, sizeof *t)) == NULL)
+			die(EX_OSERR, "out of memory");
+		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
+		t->key = xstrdup(key);
+		t->m.db = xstrdup(row[0]);
+		t->m.name = xstrdup(row[1]);
+		t->est_rows = row[3] ? strtoull(row[3], NULL, 10) : 0;
+		t->est_bytes = row[4] ? strtoull(row[4], NULL, 10) : 0;
+		{
+			char *h = table_def(b->meta, row[0], row[1], &t->create,
+			    &e);
+
+			if (h == NULL) {
+				if (e == ER_NO_SUCH_TABLE) { /* dropped now */
+					free(t->key);
+					free(t->m.db);
+					free(t->m.name);
+					free(t);
+					continue;
+				}
+				die(mdb_exit_for(e), "cannot read the definition "
+				    "of %s: %s", key, mysql_error(b->meta));
+			}
+			snprintf(t->def, sizeof t->def, "%s", h);
+			free(h);
+		}
+		if ((b->t = realloc(b->t, sizeof *b->t * (size_t)(b->nt + 1))) ==
+		    NULL)
+			die(EX_OSERR, "out of memory");
+		b->t[b->nt++] = t;
+	}
+	mysql_free_result(r);
+}
+
+/* After the snapshot: every definition must be what it was before it
+ * (no DDL slipped in between), then the columns are read.  Returns 0, or
+ * -1 when a table moved (take the snapshot again). */
+static int
+plan_confirm(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+		char err[512], *h, *db = t->m.db, *name = t->m.name;
+		unsigned e;
+
+		h = table_def(b->meta, db, name, NULL, &e);
+		if (h == NULL || strcmp(h, t->def) != 0) {
+			log_notice("%s changed while the snapshot was taken; "
+				   "taking it again", t->key);
+			free(h);
+			return -1;
+		}
+		free(h);
+		t->m.db = NULL;
+		t->m.name = NULL;
+		if (mdb_table_load(b->meta, db, name, &t->m, &e, err,
+			sizeof err) != 0)
+			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+		free(db);
+		free(name);
+		table_prepare(t);
+	}
+	return 0;
+}
+
+static struct ttable *
+plan_find(struct bootstrap *b, const char *key)
+{
+	for (int i = 0; i < b->nt; i++)
+		if (strcmp(b->t[i]->key, key) == 0)
+			return b->t[i];
+	return NULL;
+}
+
+/* The selection as one string: a resumed copy must have the same. */
+static char *
+selection(const struct config *cf)
+{
+	struct buf s = {0};
+	char *v;
+
+	buf_printf(&s, "databases=%s", cf->databases ? cf->databases : "*");
+	for (int i = 0; i < cf->ninclude; i++)
+		buf_printf(&s, " include=%s", cf->include[i]);
+	for (int i = 0; i < cf->nexclude; i++)
+		buf_printf(&s, " exclude=%s", cf->exclude[i]);
+	if (cf->skip_routines)
+		buf_lit(&s, " skip-routines");
+	if (cf->skip_views)
+		buf_lit(&s, " skip-views");
+	if (cf->skip_triggers)
+		buf_lit(&s, " skip-triggers");
+	buf_putc(&s, '\0');
+	v = xstrdup(s.p);
+	buf_free(&s);
+	return v;
+}
+
+static json_t *
+new_table_record(const struct ttable *t)
+{
+	return json_pack("{s:s,s:b,s:b,s:s,s:I,s:I,s:i,s:i,s:[]}", "def",
+	    t->def, "pk", t->m.npk > 0, "keyset", t->m.keyset, "state",
+	    "pending", "rows", (json_int_t)0, "bytes", (json_int_t)0,
+	    "first_group", 0, "done_group", 0, "chunks");
+}
+
+/* ---- resume -------------------------------------------------------------- */
+
+static void
+set_fresh(struct bootstrap *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_fresh(struct bootstrap *b, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[600];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (b->fresh_why == NULL)
+		b->fresh_why = xstrdup(msg);
+}
+
+/* Decides, table by table, what a resumed copy still has to do, from
+ * the old records and `sealed'.  Calls set_fresh when it cannot go on. */
+static void
+resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
+{
+	json_t *names = json_object_get(old, "tables"), *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		const char *key = json_string_value(v);
+		struct ttable *t = key ? plan_find(b, key) : NULL;
+		json_t *rec, *chunks, *c, *keep;
+		char k[700];
+		json_int_t first, done;
+		size_t j;
+
+		if (key == NULL)
+			continue;
+		snprintf(k, sizeof k, "bootstrap_table:%s", key);
+		if ((rec = meta_json(b, k)) == NULL) {
+			set_fresh(b, "the ledger has no record for %s", key);
+			return;
+		}
+		done = json_integer_value(json_object_get(rec, "done_group"));
+		first = json_integer_value(json_object_get(rec, "first_group"));
+		if (strcmp(jstr(rec, "state"), "done") == 0 && done <= sealed) {
+			if (t != NULL) {
+				t->done = 1;
+				t->rows = (uint64_t)json_integer_value(
+				    json_object_get(rec, "rows"));
+				t->prog = rec;
+			} else
+				json_decref(rec);
+			continue;
+		}
+		if (t == NULL) {
+			set_fresh(b, "%s is gone, before it was copied", key);
+			json_decref(rec);
+			return;
+		}
+		if (strcmp(jstr(rec, "def"), t->def) != 0) {
+			set_fresh(b, "the definition of %s changed since the "
+				     "copy began", key);
+			json_decref(rec);
+			return;
+		}
+		if (t->m.npk == 0) {
+			set_fresh(b, "%s has no primary key and was not "
+				     "finished: its rows can only be copied at "
+				     "the first snapshot", key);
+			json_decref(rec);
+			return;
+		}
+		/* Keep the chunks that were sealed, go on after the last. */
+		chunks = json_object_get(rec, "chunks");
+		keep = json_array();
+		json_array_foreach(chunks, j, c) {
+			if (json_integer_value(json_array_get(c, 0)) <= sealed)
+				json_array_append(keep, c);
+		}
+		t->prog = rec;
+		if (first == 0 || first > sealed) {
+			/* nothing of it sealed: copy it whole */
+			json_object_set_new(rec, "first_group", json_integer(0));
+			json_array_clear(keep);
+		} else if (json_array_size(keep) == 0 || !t->m.keyset) {
+			/* sealed in part, and where it ended is unknown (or
+			 * cannot be expressed): replace what the target has */
+			t->recreate = 1;
+			json_object_set_new(rec, "first_group", json_integer(0));
+			json_array_clear(keep);
+		} else {
+			json_t *lastc = json_array_get(keep,
+			    json_array_size(keep) - 1);
+			json_t *lits = json_array_get(lastc, 3);
+
+			if (json_array_size(lits) != (size_t)t->m.npk) {
+				t->recreate = 1;
+				json_object_set_new(rec, "first_group",
+				    json_integer(0));
+				json_array_clear(keep);
+			} else {
+				t->after = calloc((size_t)t->m.npk,
+				    sizeof *t->after);
+				if (t->after == NULL)
+					die(EX_OSERR, "out of memory");
+				for (int p = 0; p < t->m.npk; p++) {
+					const char *l = json_string_value(
+					    json_array_get(lits, (size_t)p));
+
+					t->after[p] = xstrdup(l ? l : "NULL");
+				}
+				t->rows = (uint64_t)json_integer_value(
+				    json_array_get(lastc, 1));
+				t->bytes = (uint64_t)json_integer_value(
+				    json_array_get(lastc, 2));
+			}
+		}
+		json_object_set_new(rec, "chunks", keep);
+		json_object_set_new(rec, "state", json_string("pending"));
+		json_object_set_new(rec, "done_group", json_integer(0));
+		json_object_set_new(rec, "rows", json_integer((json_int_t)t->rows));
+		json_object_set_new(rec, "bytes",
+		    json_integer((json_int_t)t->bytes));
+	}
+}
+
+/* ---- the copy ------------------------------------------------------------- */
+
+static const char *
+human(double v, char *buf, size_t n)
+{
+	if (v >= 1e9)
+		snprintf(buf, n, "%.1f G", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.1f M", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(buf, n, "%.0f k", v / 1e3);
+	else
+		snprintf(buf, n, "%.0f", v);
+	return buf;
+}
+
+static void
+report(struct bootstrap *b, int final)
+{
+	double t = now(), el = t - b->t0, rate, mbs;
+	char r1[32], r2[32], eta[64] = "";
+
+	if (!final && t - b->last_report < 1.0)
+		return;
+	b->last_report = t;
+	rate = el > 0 ? (double)b->rows / el : 0;
+	mbs = el > 0 ? (double)b->bytes / el / 1e6 : 0;
+	if (!final && rate > 0 && b->est_rows > b->rows)
+		snprintf(eta, sizeof eta, ", ETA %.0f s",
+		    ceil((double)(b->est_rows - b->rows) / rate));
+	log_info("%s%d/%d tables, %s rows of ~%s (%.0f%%), %.1f MB, "
+		 "%.0f rows/s, %.1f MB/s%s",
+	    final ? "copied " : "", b->tables_done, b->nt,
+	    human((double)b->rows, r1, sizeof r1),
+	    human((double)(b->est_rows > b->rows ? b->est_rows : b->rows), r2,
+		sizeof r2),
+	    b->est_rows ? 100.0 * (double)b->rows /
+			(double)(b->est_rows > b->rows ? b->est_rows : b->rows)
+			: 100.0,
+	    (double)b->bytes / 1e6, rate, mbs, eta);
+}
+
+/* Records c in its table's ledger record, then writes it as a group. */
+static void
+emit_chunk(struct bootstrap *b, struct chunk *c)
+{
+	struct ttable *t = c->t;
+	json_t *rec = t->prog, *chunks = json_object_get(rec, "chunks");
+	int g = 0;
+
+	if (c->rows > 0) {
+		json_t *lits = json_array();
+
+		g = b->next_group++;
+		t->rows += c->rows;
+		t->run_rows += c->rows;
+		t->bytes += c->body.len;
+		if (c->lits != NULL)
+			for (int i = 0; i < t->m.npk; i++)
+				json_array_append_new(lits,
+				    json_string(c->lits[i]));
+		json_array_append_new(chunks, json_pack("[i,I,I,o]", g,
+		    (json_int_t)t->rows, (json_int_t)t->bytes, lits));
+		while (json_array_size(chunks) > RING)
+			json_array_remove(chunks, 0);
+		if (json_integer_value(json_object_get(rec, "first_group")) == 0)
+			json_object_set_new(rec, "first_group", json_integer(g));
+		t->last_group = g;
+	}
+	json_object_set_new(rec, "rows", json_integer((json_int_t)t->rows));
+	json_object_set_new(rec, "bytes", json_integer((json_int_t)t->bytes));
+	if (c->last) {
+		json_object_set_new(rec, "state", json_string("done"));
+		json_object_set_new(rec, "done_group",
+		    json_integer(t->last_group));
+	} else
+		json_object_set_new(rec, "state", json_string("copying"));
+	save(b, &t, 1, 0);
+	if (c->rows > 0) {
+		group_begin(b, g, t);
+		out(c->body.p, c->body.len);
+		group_end(b, g, c->rows, "bootstrap");
+		b->rows += c->rows;
+		b->bytes += c->body.len;
+	}
+	if (c->last) {
+		t->done = 1;
+		b->tables_done++;
+		log_info("copied %s: %" PRIu64 " rows in this run, %" PRIu64
+			 " in all", t->key, t->run_rows, t->rows);
+	}
+	report(b, 0);
+}
+
+static int
+by_order(const void *x, const void *y)
+{
+	const struct ttable *a = *(struct ttable *const *)x;
+	const struct ttable *c = *(struct ttable *const *)y;
+
+	/* no primary key first (they must finish at the first snapshot),
+	 * then the largest first (so parallel readers end together) */
+	if ((a->m.npk == 0) != (c->m.npk == 0))
+		return a->m.npk == 0 ? -1 : 1;
+	if (a->est_bytes != c->est_bytes)
+		return a->est_bytes > c->est_bytes ? -1 : 1;
+	return strcmp(a->key, c->key);
+}
+
+/* Copies every table not done, with the readers.  Returns 0, START_OVER
+ * after a DDL, or an exit code. */
+static int
+copy_rows(struct bootstrap *b)
+{
+	struct pipe *p = &b->pipe;
+	int ex = 0, changed = 0;
+
+	memset(p, 0, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->max = 2 * b->nrd + 2;
+	if ((p->todo = calloc((size_t)b->nt + 1, sizeof *p->todo)) == NULL)
+		die(EX_OSERR, "out of memory");
+	b->est_rows = 0;
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+
+		if (t->done) {
+			b->tables_done++;
+			continue;
+		}
+		table_set_query(t);
+		p->todo[p->ntodo++] = t;
+		b->est_rows += t->est_rows > t->rows ? t->est_rows - t->rows : 0;
+	}
+	qsort(p->todo, (size_t)p->ntodo, sizeof *p->todo, by_order);
+	p->readers = b->nrd;
+	for (int i = 0; i < b->nrd; i++) {
+		b->rd[i].p = p;
+		if (pthread_create(&b->rd[i].tid, NULL, reader_main, &b->rd[i]) !=
+		    0)
+			die(EX_OSERR, "cannot start a reader thread");
+	}
+	for (;;) {
+		struct chunk *c = NULL;
+		struct timespec ts;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->head == NULL && p->readers > 0 &&
+		    !atomic_load(&stopping)) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+			if (p->head == NULL) {
+				pthread_mutex_unlock(&p->mu);
+				report(b, 0);
+				pthread_mutex_lock(&p->mu);
+			}
+		}
+		if (atomic_load(&stopping)) {
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		if ((c = p->head) != NULL) {
+			p->head = c->next;
+			if (p->head == NULL)
+				p->tail = NULL;
+			p->n--;
+			pthread_cond_broadcast(&p->cv);
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (c == NULL)
+			break; /* no reader left, nothing queued */
+		emit_chunk(b, c);
+		chunk_free(c);
+	}
+	for (int i = 0; i < b->nrd; i++) {
+		pthread_join(b->rd[i].tid, NULL);
+		if (b->rd[i].failed && ex == 0)
+			ex = b->rd[i].failed;
+	}
+	while (p->head != NULL) {
+		struct chunk *c = p->head;
+
+		p->head = c->next;
+		chunk_free(c);
+	}
+	free(p->todo);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	for (int i = 0; i < b->nt; i++)
+		changed |= b->t[i]->changed;
+	if (ex != 0)
+		return ex;
+	if (signalled)
+		return EX_TEMPFAIL;
+	if (changed)
+		return START_OVER;
+	return 0;
+}
+
+/* ---- one run --------------------------------------------------------------- */
+
+/* Reads the progress; returns 1 when the copy recorded there is
+ * complete and sealed, so there is nothing to do. */
+static int
+load_old(struct bootstrap *b, json_t **old, int64_t *sealed)
+{
+	int foreign = 0;
+	const char *first, *sel;
+	char *mine;
+
+	*old = b->force_fresh ? NULL : meta_json(b, "bootstrap_progress");
+	*sealed = 0;
+	if (*old == NULL)
+		return 0;
+	first = json_string_value(json_object_get(*old, "first_gtid"));
+	sel = json_string_value(json_object_get(*old, "selection"));
+	mine = selection(b->cf);
+	if (sel == NULL || strcmp(sel, mine) != 0)
+		die(EX_USAGE, "%s/ledger holds a copy with another selection "
+		    "(%s); run with the same options to resume it, or add "
+		    "--restart to copy afresh", b->cf->dir, sel ? sel : "?");
+	free(mine);
+	*sealed = sealed_groups(b, (uint64_t)json_integer_value(
+	    json_object_get(*old, "base_seq")), first ? first : "", &foreign);
+	if (strcmp(jstr(*old, "state"), "done") == 0 &&
+	    *sealed >= json_integer_value(json_object_get(*old, "last_group")))
+		return 1;
+	if (foreign)
+		set_fresh(b, "wagons that are not the copy's were sealed after "
+			     "it (srdf-capture ran?)");
+	else if (*sealed < json_integer_value(json_object_get(*old,
+			       "ddl_groups")))
+		set_fresh(b, "its schema was not all sealed");
+	return 0;
+}
+
+static void
+set_first(struct bootstrap *b)
+{
+	const char *g = b->gtid1, *comma;
+
+	if (strlen(g) < sizeof b->first)
+		snprintf(b->first, sizeof b->first, "%s", g);
+	else {
+		comma = strchr(g, ',');
+		snprintf(b->first, sizeof b->first, "%.*s",
+		    (int)(comma ? (size_t)(comma - g) : sizeof b->first - 1), g);
+	}
+}
+
+static void
+emit_schema(struct bootstrap *b, json_t *old)
+{
+	struct ddl_list l = {0};
+	struct buf s = {0};
+	json_t *names = json_array();
+	int ex, n;
+
+	/* Tables of an abandoned copy that are not copied now: drop them
+	 * on the target, they would be stale. */
+	if (old != NULL) {
+		json_t *v;
+		size_t i;
+
+		json_array_foreach(json_object_get(old, "tables"), i, v) {
+			const char *key = json_string_value(v), *dot;
+
+			if (key == NULL || plan_find(b, key) != NULL ||
+			    (dot = strchr(key, '.')) == NULL)
+				continue;
+			s.len = 0;
+			buf_lit(&s, "DROP TABLE IF EXISTS ");
+			{
+				char db[300];
+
+				snprintf(db, sizeof db, "%.*s", (int)(dot - key),
+				    key);
+				sql_ident(&s, db);
+			}
+			buf_putc(&s, '.');
+			sql_ident(&s, dot + 1);
+			buf_putc(&s, '\0');
+			ddl_add(&l, "", s.p, TABLE_SQL_MODE, "table", key);
+		}
+	}
+	if ((ex = schema_databases(b->meta, b->cf, &l)) != 0)
+		exit(ex);
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+
+		s.len = 0;
+		if (strncmp(t->create, "CREATE TABLE ", 13) == 0) {
+			buf_lit(&s, "CREATE OR REPLACE TABLE ");
+			buf_puts(&s, t->create + 13);
+		} else
+			buf_puts(&s, t->create);
+		buf_putc(&s, '\0');
+		ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
+		json_array_append_new(names, json_string(t->key));
+		t->prog = new_table_record(t);
+	}
+	if ((ex = schema_routines(b->meta, b->cf, &l)) != 0 ||
+	    (ex = schema_views(b->meta, b->cf, &l)) != 0)
+		exit(ex);
+
+	n = l.n;
+	json_decref(b->prog);
+	{
+		char *sel = selection(b->cf);
+
+		b->prog = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:i,s:s,s:o,"
+				    "s:I}",
+		    "v", 1, "state", "copying", "first_gtid", b->snap,
+		    "snapshot_gtid", b->snap, "base_seq",
+		    (json_int_t)last_seq(b), "ddl_groups", n, "last_group", 0,
+		    "runs", 1, "selection", sel, "tables", names, "started",
+		    (json_int_t)time(NULL));
+		free(sel);
+	}
+	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
+	set_first(b);
+	save(b, b->t, b->nt, 1);
+	b->next_group = 1;
+	for (int i = 0; i < l.n; i++)
+		write_ddl(b, &l.v[i]);
+	log_info("schema: %d statements (databases, tables, routines, views)",
+	    l.n);
+	ddl_list_free(&l);
+	buf_free(&s);
+}
+
+static int
+run(struct bootstrap *b)
+{
+	json_t *old = NULL;
+	int64_t sealed = 0;
+	int ex, tries;
+
+	free(b->fresh_why);
+	b->fresh_why = NULL;
+	if (load_old(b, &old, &sealed)) {
+		log_notice("the copy in %s is complete (snapshot '%s'): "
+			   "nothing to do; --restart copies afresh",
+		    b->cf->dir, json_string_value(json_object_get(old,
+				    "snapshot_gtid")));
+		json_decref(old);
+		return 0;
+	}
+	for (tries = 1;; tries++) {
+		plan_list(b);
+		snapshots(b);
+		if (plan_confirm(b) == 0)
+			break;
+		close_readers(b);
+		plan_free(b);
+		if (tries == PLAN_TRIES)
+			die(EX_TEMPFAIL, "the source's tables keep changing "
+			    "(DDL) while the snapshot is taken; try later");
+	}
+	if (b->nt == 0)
+		log_warn("no table of the source matches the selection");
+	if (old != NULL && b->fresh_why == NULL)
+		resume_plan(b, old, sealed);
+	if (old == NULL || b->fresh_why != NULL) {
+		if (b->fresh_why != NULL)
+			log_notice("the copy in progress cannot be resumed (%s): "
+				   "copying everything again at the new "
+				   "snapshot", b->fresh_why);
+		for (int i = 0; i < b->nt; i++) {
+			json_decref(b->t[i]->prog);
+			b->t[i]->prog = NULL;
+			b->t[i]->done = 0;
+			b->t[i]->rows = b->t[i]->bytes = 0;
+			b->t[i]->recreate = 0;
+			if (b->t[i]->after != NULL) {
+				for (int k = 0; k < b->t[i]->m.npk; k++)
+					free(b->t[i]->after[k]);
+				free(b->t[i]->after);
+				b->t[i]->after = NULL;
+			}
+		}
+		emit_schema(b, old);
+	} else {
+		json_t *names = json_object_get(old, "tables");
+		struct ddl_list l = {0};
+		struct buf s = {0};
+
+		json_decref(b->prog);
+		b->prog = json_incref(old);
+		b->gtid1 = json_string_value(json_object_get(b->prog,
+		    "first_gtid"));
+		json_object_set_new(b->prog, "snapshot_gtid",
+		    json_string(b->snap));
+		json_object_set_new(b->prog, "state", json_string("copying"));
+		json_object_set_new(b->prog, "runs", json_integer(
+		    json_integer_value(json_object_get(b->prog, "runs")) + 1));
+		/* Tables created meanwhile are not copied: srdf-capture
+		 * replays their CREATE and rows from the first snapshot. */
+		for (int i = 0; i < b->nt; i++) {
+			struct ttable *t = b->t[i];
+			int known = 0;
+			json_t *v;
+			size_t k;
+
+			json_array_foreach(names, k, v) {
+				const char *n = json_string_value(v);
+
+				known |= n != NULL && strcmp(n, t->key) == 0;
+			}
+			if (!known) {
+				log_info("%s is new since the copy began: "
+					 "srdf-capture brings it", t->key);
+				t->done = 1;
+				t->prog = new_table_record(t);
+				continue;
+			}
+			if (t->recreate) {
+				s.len = 0;
+				buf_lit(&s, "CREATE OR REPLACE TABLE ");
+				buf_puts(&s, t->create + (strncmp(t->create,
+				    "CREATE TABLE ", 13) == 0 ? 13 : 0));
+				buf_putc(&s, '\0');
+				ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table",
+				    t->key);
+			}
+		}
+		b->next_group = (int)sealed + 1;
+		set_first(b);
+		save(b, b->t, b->nt, 1);
+		for (int i = 0; i < l.n; i++)
+			write_ddl(b, &l.v[i]);
+		ddl_list_free(&l);
+		buf_free(&s);
+		log_notice("resuming the copy begun at GTID position '%s' "
+			   "(run %lld): %lld groups were sealed",
+		    b->gtid1, (long long)json_integer_value(json_object_get(
+				  b->prog, "runs")),
+		    (long long)sealed);
+	}
+	json_decref(old);
+
+	ex = copy_rows(b);
+	close_readers(b);
+	if (ex != 0)
+		return ex;
+
+	{
+		struct ddl_list l = {0};
+
+		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt, &l)) != 0)
+			return ex;
+		json_object_set_new(b->prog, "last_group",
+		    json_integer(b->next_group + l.n - 1));
+		json_object_set_new(b->prog, "state", json_string("done"));
+		save(b, NULL, 0, 1);
+		for (int i = 0; i < l.n; i++)
+			write_ddl(b, &l.v[i]);
+		if (l.n > 0)
+			log_info("triggers: %d", l.n);
+		ddl_list_free(&l);
+	}
+	report(b, 1);
+	log_notice("the copy is complete; srdf-capture continues from GTID "
+		   "position '%s'", b->gtid1);
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static long
+num_arg(const char *s, const char *opt, long lo, long hi)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) != 0 || v < (uint64_t)lo || v > (uint64_t)hi)
+		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
+		    lo, hi, s);
+	return (long)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"chunk-bytes", required_argument, NULL, 'B'},
+	    {"chunk-rows", required_argument, NULL, 'c'},
+	    {"databases", required_argument, NULL, 'D'},
+	    {"defaults-file", required_argument, NULL, 'F'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"exclude", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"include", required_argument, NULL, 'i'},
+	    {"parallel", required_argument, NULL, 'p'},
+	    {"restart", no_argument, NULL, 'R'},
+	    {"skip-routines", no_argument, NULL, 'r'},
+	    {"skip-triggers", no_argument, NULL, 't'},
+	    {"skip-views", no_argument, NULL, 'w'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	struct bootstrap b = {0};
+	struct sigaction sa;
+	char *v;
+	int ch, rc, overs;
+
+	log_init(argv[0]);
+	cf.group = "srdf-bootstrap";
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.parallel = 1;
+	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
+	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'B':
+			if (parse_size(optarg, &cf.chunk_bytes) != 0 ||
+			    cf.chunk_bytes < 4096)
+				die(EX_USAGE, "bad --chunk-bytes %s (a size of "
+				    "4K or more)", optarg);
+			break;
+		case 'c':
+			cf.chunk_rows = (uint64_t)num_arg(optarg, "--chunk-rows",
+			    1, 100000000);
+			break;
+		case 'D': cf.databases = optarg; break;
+		case 'F': cf.defaults_file = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'i':
+			if ((cf.include = realloc(cf.include, sizeof *cf.include *
+			     (size_t)(cf.ninclude + 1))) == NULL)
+				die(EX_OSERR, "out of memory");
+			cf.include[cf.ninclude++] = optarg;
+			break;
+		case 'x':
+			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
+			     (size_t)(cf.nexclude + 1))) == NULL)
+				die(EX_OSERR, "out of memory");
+			cf.exclude[cf.nexclude++] = optarg;
+			break;
+		case 'p':
+			cf.parallel = (int)num_arg(optarg, "--parallel", 1,
+			    MAX_PARALLEL);
+			break;
+		case 'R': cf.restart = 1; break;
+		case 'r': cf.skip_routines = 1; break;
+		case 't': cf.skip_triggers = 1; break;
+		case 'w': cf.skip_views = 1; break;
+		case 'v': log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-bootstrap %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (isatty(STDOUT_FILENO))
+		die(EX_USAGE, "stdout is a terminal: pipe the records into "
+		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
+		    "--key-file KEY)");
+
+	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
+		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir, strerror(errno));
+	lock_dir_or_die(cf.dir, "srdf-bootstrap");
+	if ((rc = ledger_open(cf.dir, 0, &b.l)) != 0)
+		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
+		    ledger_strerror(rc));
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	b.cf = &cf;
+	b.meta = connect_or_die(&cf);
+	exec_or_die(b.meta, "SET SESSION wait_timeout=604800, "
+			    "max_statement_time=0");
+	if ((v = mdb_query_one(b.meta, "SELECT @@log_bin")) == NULL ||
+	    strcmp(v, "1") != 0)
+		die(EX_CONFIG, "the source has no binlog (log_bin): there is no "
+		    "position srdf-capture could continue from");
+	free(v);
+	if ((rc = schema_check_triggers(b.meta, &cf)) != 0)
+		return rc;
+	b.force_fresh = cf.restart;
+	b.t0 = now();
+	for (overs = 0;; overs++) {
+		rc = run(&b);
+		if (rc != START_OVER)
+			break;
+		if (overs + 1 >= MAX_START_OVERS)
+			die(EX_TEMPFAIL, "a DDL reached a table during the copy "
+			    "%d times; run srdf-bootstrap again when the "
+			    "schema is quiet", MAX_START_OVERS);
+		log_notice("a DDL reached a table during its copy: the copy "
+			   "starts over at a new snapshot");
+		plan_free(&b);
+		atomic_store(&stopping, 0);
+		b.force_fresh = 1;
+		b.rows = b.bytes = 0;
+		b.tables_done = 0;
+	}
+	if (rc == EX_TEMPFAIL && signalled)
+		log_notice("stopped by a signal; run srdf-bootstrap again to "
+			   "resume the copy");
+	plan_free(&b);
+	close_readers(&b);
+	mysql_close(b.meta);
+	json_decref(b.prog);
+	free(b.snap);
+	free(b.fresh_why);
+	buf_free(&b.line);
+	ledger_close(b.l);
+	free(cf.include);
+	free(cf.exclude);
+	return rc;
+}

@@ -1,0 +1,438 @@
+/*
+ * schema.c — srdf-bootstrap's schema objects as "ddl" records: databases
+ * (CREATE DATABASE IF NOT EXISTS), stored routines, views and triggers
+ * (CREATE OR REPLACE, from SHOW CREATE).  Tables are in bootstrap.c,
+ * since their definition is part of the consistency checks.
+ *
+ * Every statement is made re-runnable (IF NOT EXISTS, OR REPLACE) so a
+ * copy that starts over, or an apply that runs it twice, finds it done.
+ * Routines and triggers carry the sql_mode they were created with (it
+ * changes what their bodies do); tables and views carry TABLE_SQL_MODE.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mysqld_error.h>
+
+#include "bootstrap.h"
+#include "log.h"
+#include "sql.h"
+
+/* MariaDB's sql_mode bits in the order of the server's names (the
+ * bitmask srdf-capture copies from the binlog's Q_SQL_MODE_CODE). */
+static const char *const mode_names[] = {"REAL_AS_FLOAT", "PIPES_AS_CONCAT",
+    "ANSI_QUOTES", "IGNORE_SPACE", "IGNORE_BAD_TABLE_OPTIONS",
+    "ONLY_FULL_GROUP_BY", "NO_UNSIGNED_SUBTRACTION", "NO_DIR_IN_CREATE",
+    "POSTGRESQL", "ORACLE", "MSSQL", "DB2", "MAXDB", "NO_KEY_OPTIONS",
+    "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS", "MYSQL323", "MYSQL40", "ANSI",
+    "NO_AUTO_VALUE_ON_ZERO", "NO_BACKSLASH_ESCAPES", "STRICT_TRANS_TABLES",
+    "STRICT_ALL_TABLES", "NO_ZERO_IN_DATE", "NO_ZERO_DATE",
+    "ALLOW_INVALID_DATES", "ERROR_FOR_DIVISION_BY_ZERO", "TRADITIONAL",
+    "NO_AUTO_CREATE_USER", "HIGH_NOT_PRECEDENCE", "NO_ENGINE_SUBSTITUTION",
+    "PAD_CHAR_TO_FULL_LENGTH", "EMPTY_STRING_IS_NULL",
+    "SIMULTANEOUS_ASSIGNMENT", "TIME_ROUND_FRACTIONAL"};
+
+uint64_t
+sql_mode_bits(const char *names)
+{
+	uint64_t bits = 0;
+	const char *p = names, *e;
+
+	while (p != NULL && *p != '\0') {
+		size_t n;
+
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		for (size_t i = 0; i < sizeof mode_names / sizeof *mode_names;
+		     i++)
+			if (strlen(mode_names[i]) == n &&
+			    strncasecmp(mode_names[i], p, n) == 0)
+				bits |= 1ULL << i;
+		p = e ? e + 1 : NULL;
+	}
+	return bits;
+}
+
+void
+ddl_add(struct ddl_list *l, const char *db, const char *sql,
+    uint64_t sql_mode, const char *object, const char *name)
+{
+	struct ddl *d;
+
+	if ((l->v = realloc(l->v, sizeof *l->v * (size_t)(l->n + 1))) == NULL)
+		die(EX_OSERR, "out of memory");
+	d = &l->v[l->n++];
+	d->db = strdup(db);
+	d->sql = strdup(sql);
+	d->name = strdup(name);
+	if (d->db == NULL || d->sql == NULL || d->name == NULL)
+		die(EX_OSERR, "out of memory");
+	d->sql_mode = sql_mode;
+	d->object = object;
+}
+
+void
+ddl_list_free(struct ddl_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->v[i].db);
+		free(l->v[i].sql);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The "ddl" record: charset 45 (utf8mb4_general_ci) is the connection's
+ * collation: every text here was read through utf8mb4. */
+void
+ddl_record(struct buf *b, const struct ddl *d)
+{
+	size_t n = strlen(d->sql);
+
+	buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
+	buf_json_str(b, d->db, strlen(d->db));
+	buf_lit(b, ",\"sql\":");
+	if (utf8_valid((const unsigned char *)d->sql, n))
+		buf_json_str(b, d->sql, n);
+	else
+		buf_json_b64(b, d->sql, n);
+	buf_printf(b, ",\"sql_mode\":%llu,\"charset\":45,\"bootstrap\":true,"
+		      "\"object\":\"%s\"}\n",
+	    (unsigned long long)d->sql_mode, d->object);
+}
+
+/* A database is copied (CREATE DATABASE, routines) when it passes the
+ * selection the way srdf-capture filters a DDL by its database: an
+ * --include whose database part matches (any, when none is given), and
+ * no --exclude of the form "db.*". */
+int
+db_selected(const struct config *cf, const char *db)
+{
+	char pat[600], *dot;
+	int i, in = cf->ninclude == 0;
+
+	if (!mdb_selected(cf->databases, NULL, 0, NULL, 0, db, ""))
+		return 0;
+	for (i = 0; i < cf->ninclude && !in; i++) {
+		snprintf(pat, sizeof pat, "%s", cf->include[i]);
+		if ((dot = strchr(pat, '.')) != NULL)
+			*dot = '\0';
+		in = fnmatch(pat, db, 0) == 0;
+	}
+	for (i = 0; i < cf->nexclude && in; i++) {
+		snprintf(pat, sizeof pat, "%s", cf->exclude[i]);
+		if ((dot = strchr(pat, '.')) == NULL || strcmp(dot, ".*") != 0)
+			continue;
+		*dot = '\0';
+		in = fnmatch(pat, db, 0) != 0;
+	}
+	return in;
+}
+
+static int
+query(MYSQL *my, const char *q, MYSQL_RES **r)
+{
+	if (mysql_query(my, q) != 0 || (*r = mysql_store_result(my)) == NULL) {
+		unsigned e = mysql_errno(my);
+
+		log_err("%s: %s", q, mysql_error(my));
+		return mdb_exit_for(e);
+	}
+	return 0;
+}
+
+/* Inserts `words' after the leading "CREATE " of s. */
+static char *
+after_create(const char *s, const char *words)
+{
+	struct buf b = {0};
+	char *out;
+
+	if (strncasecmp(s, "CREATE ", 7) != 0)
+		return strdup(s);
+	buf_lit(&b, "CREATE ");
+	buf_puts(&b, words);
+	buf_putc(&b, ' ');
+	buf_puts(&b, s + 7);
+	buf_putc(&b, '\0');
+	out = strdup(b.p);
+	buf_free(&b);
+	return out;
+}
+
+int
+schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
+{
+	MYSQL_RES *r, *r2;
+	MYSQL_ROW row, row2;
+	struct buf q = {0};
+	int ex;
+
+	if ((ex = query(my, "SELECT SCHEMA_NAME FROM information_schema."
+			    "SCHEMATA ORDER BY SCHEMA_NAME", &r)) != 0)
+		return ex;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		if (!db_selected(cf, row[0]))
+			continue;
+		q.len = 0;
+		buf_lit(&q, "SHOW CREATE DATABASE ");
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '\0');
+		if ((ex = query(my, q.p, &r2)) != 0)
+			break;
+		if ((row2 = mysql_fetch_row(r2)) != NULL && row2[1] != NULL) {
+			q.len = 0;
+			if (strncasecmp(row2[1], "CREATE DATABASE ", 16) == 0) {
+				buf_lit(&q, "CREATE DATABASE IF NOT EXISTS ");
+				buf_puts(&q, row2[1] + 16);
+			} else
+				buf_puts(&q, row2[1]);
+			buf_putc(&q, '\0');
+			ddl_add(l, "", q.p, TABLE_SQL_MODE, "database", row[0]);
+		}
+		mysql_free_result(r2);
+	}
+	mysql_free_result(r);
+	buf_free(&q);
+	return ex;
+}
+
+int
+schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l)
+{
+	MYSQL_RES *r, *r2;
+	MYSQL_ROW row, row2;
+	struct buf q = {0};
+	int ex;
+
+	if (cf->skip_routines)
+		return 0;
+	if ((ex = query(my, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE "
+			    "FROM information_schema.ROUTINES WHERE ROUTINE_TYPE "
+			    "IN ('PROCEDURE','FUNCTION') ORDER BY 1, 3, 2",
+		 &r)) != 0)
+		return ex;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		char name[300], *sql;
+
+		if (!db_selected(cf, row[0]))
+			continue;
+		q.len = 0;
+		buf_printf(&q, "SHOW CREATE %s ", row[2]);
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '.');
+		sql_ident(&q, row[1]);
+		buf_putc(&q, '\0');
+		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
+		if ((ex = query(my, q.p, &r2)) != 0)
+			break;
+		row2 = mysql_fetch_row(r2);
+		if (row2 == NULL || mysql_num_fields(r2) < 3 || row2[2] == NULL) {
+			log_err("cannot read the %s %s: the source account "
+				"needs SELECT on mysql.proc (or SHOW CREATE "
+				"ROUTINE); or use --skip-routines",
+			    row[2], name);
+			mysql_free_result(r2);
+			ex = EX_NOPERM;
+			break;
+		}
+		sql = after_create(row2[2], "OR REPLACE");
+		ddl_add(l, row[0], sql, sql_mode_bits(row2[1]), "routine", name);
+		free(sql);
+		mysql_free_result(r2);
+	}
+	mysql_free_result(r);
+	buf_free(&q);
+	return ex;
+}
+
+/* Views, each after the views it reads: SHOW CREATE VIEW names every
+ * table and view it uses as `db`.`name`. */
+int
+schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
+{
+	MYSQL_RES *r, *r2;
+	MYSQL_ROW row, row2;
+	struct buf q = {0};
+	struct ddl_list v = {0};
+	char **qname = NULL;
+	int ex, *emitted = NULL, left;
+
+	if (cf->skip_views)
+		return 0;
+	if ((ex = query(my, "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+			    "information_schema.TABLES WHERE TABLE_TYPE='VIEW' "
+			    "ORDER BY 1, 2", &r)) != 0)
+		return ex;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		char name[300], *sql;
+
+		if (!mdb_selected(cf->databases, cf->include, cf->ninclude,
+			cf->exclude, cf->nexclude, row[0], row[1]))
+			continue;
+		q.len = 0;
+		buf_lit(&q, "SHOW CREATE VIEW ");
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '.');
+		sql_ident(&q, row[1]);
+		buf_putc(&q, '\0');
+		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
+		if (mysql_query(my, q.p) != 0 ||
+		    (r2 = mysql_store_result(my)) == NULL) {
+			unsigned e = mysql_errno(my);
+
+			log_err("cannot read the view %s: %s%s", name,
+			    mysql_error(my), mdb_exit_for(e) == EX_NOPERM
+				? " (grant the source account SHOW VIEW, or "
+				  "use --skip-views)"
+				: "");
+			ex = mdb_exit_for(e);
+			break;
+		}
+		if ((row2 = mysql_fetch_row(r2)) != NULL && row2[1] != NULL) {
+			sql = after_create(row2[1], "OR REPLACE");
+			ddl_add(&v, row[0], sql, TABLE_SQL_MODE, "view", name);
+			free(sql);
+			if ((qname = realloc(qname, sizeof *qname *
+						 (size_t)v.n)) == NULL)
+				die(EX_OSERR, "out of memory");
+			q.len = 0;
+			sql_ident(&q, row[0]);
+			buf_putc(&q, '.');
+			sql_ident(&q, row[1]);
+			buf_putc(&q, '\0');
+			qname[v.n - 1] = strdup(q.p);
+		}
+		mysql_free_result(r2);
+	}
+	mysql_free_result(r);
+	if (ex == 0 && v.n > 0) {
+		if ((emitted = calloc((size_t)v.n, sizeof *emitted)) == NULL)
+			die(EX_OSERR, "out of memory");
+		for (left = v.n; left > 0;) {
+			int progress = 0;
+
+			for (int i = 0; i < v.n; i++) {
+				int ready = !emitted[i];
+
+				for (int j = 0; j < v.n && ready; j++)
+					if (j != i && !emitted[j] &&
+					    strstr(v.v[i].sql, qname[j]) != NULL)
+						ready = 0;
+				if (!ready)
+					continue;
+				ddl_add(l, v.v[i].db, v.v[i].sql, v.v[i].sql_mode,
+				    "view", v.v[i].name);
+				emitted[i] = 1;
+				left--;
+				progress = 1;
+			}
+			if (!progress) /* a cycle cannot be: emit the rest */
+				for (int i = 0; i < v.n; i++)
+					if (!emitted[i]) {
+						ddl_add(l, v.v[i].db, v.v[i].sql,
+						    v.v[i].sql_mode, "view",
+						    v.v[i].name);
+						emitted[i] = 1;
+						left--;
+					}
+		}
+	}
+	for (int i = 0; i < v.n; i++)
+		free(qname[i]);
+	free(qname);
+	free(emitted);
+	ddl_list_free(&v);
+	buf_free(&q);
+	return ex;
+}
+
+/* The account needs the TRIGGER privilege to see triggers at all:
+ * without it information_schema.TRIGGERS is silently empty.  Checked
+ * before anything is copied. */
+int
+schema_check_triggers(MYSQL *my, const struct config *cf)
+{
+	char *can;
+
+	if (cf->skip_triggers)
+		return 0;
+	can = mdb_query_one(my, "SELECT COUNT(*) FROM information_schema."
+				"USER_PRIVILEGES WHERE PRIVILEGE_TYPE='TRIGGER' "
+				"AND GRANTEE=CONCAT('''', SUBSTRING_INDEX("
+				"CURRENT_USER(),'@',1), '''@''', SUBSTRING_INDEX("
+				"CURRENT_USER(),'@',-1), '''')");
+	if (can == NULL || strcmp(can, "0") == 0) {
+		free(can);
+		can = mdb_query_one(my, "SELECT COUNT(*) FROM "
+					"information_schema.SCHEMA_PRIVILEGES "
+					"WHERE PRIVILEGE_TYPE='TRIGGER'");
+		if (can == NULL || strcmp(can, "0") == 0) {
+			free(can);
+			log_err("the source account has no TRIGGER privilege, "
+				"so it cannot see the triggers: GRANT TRIGGER "
+				"ON *.* (or on the copied databases), or use "
+				"--skip-triggers");
+			return EX_NOPERM;
+		}
+	}
+	free(can);
+	return 0;
+}
+
+/* The triggers of the copied tables, in their action order. */
+int
+schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
+    int ntables, struct ddl_list *l)
+{
+	MYSQL_RES *r, *r2;
+	MYSQL_ROW row, row2;
+	struct buf q = {0};
+	int ex;
+
+	if (cf->skip_triggers)
+		return 0;
+	if ((ex = query(my, "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
+			    "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM "
+			    "information_schema.TRIGGERS ORDER BY "
+			    "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, "
+			    "EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER",
+		 &r)) != 0)
+		return ex;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		char name[300], *sql;
+		int i;
+
+		for (i = 0; i < ntables; i++)
+			if (strcmp(tables[i]->m.db, row[2]) == 0 &&
+			    strcmp(tables[i]->m.name, row[3]) == 0)
+				break;
+		if (i == ntables)
+			continue;
+		q.len = 0;
+		buf_lit(&q, "SHOW CREATE TRIGGER ");
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '.');
+		sql_ident(&q, row[1]);
+		buf_putc(&q, '\0');
+		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
+		if ((ex = query(my, q.p, &r2)) != 0)
+			break;
+		if ((row2 = mysql_fetch_row(r2)) != NULL &&
+		    mysql_num_fields(r2) >= 3 && row2[2] != NULL) {
+			sql = after_create(row2[2], "OR REPLACE");
+			ddl_add(l, row[0], sql, sql_mode_bits(row2[1]),
+			    "trigger", name);
+			free(sql);
+		}
+		mysql_free_result(r2);
+	}
+	mysql_free_result(r);
+	buf_free(&q);
+	return ex;
+}

@@ -1,0 +1,446 @@
+/* mdb.c — MariaDB connections and the table selection; see mdb.h. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysqld_error.h>
+
+#include "log.h"
+#include "mdb.h"
+#include "sql.h"
+
+int
+mdb_exit_for(unsigned e)
+{
+	switch (e) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_COLUMNACCESS_DENIED_ERROR:
+	case ER_PROCACCESS_DENIED_ERROR:
+		return EX_NOPERM;
+	}
+	return EX_UNAVAILABLE;
+}
+
+MYSQL *
+mdb_connect(const char *defaults_file, const char *group, const char *what,
+    unsigned read_timeout, int *ex)
+{
+	MYSQL *my = mysql_init(NULL);
+	unsigned ct = 10;
+
+	if (my == NULL)
+		die(EX_OSERR, "mysql_init failed");
+	if (defaults_file != NULL)
+		mysql_optionsv(my, MYSQL_READ_DEFAULT_FILE, defaults_file);
+	mysql_optionsv(my, MYSQL_READ_DEFAULT_GROUP, group);
+	if (read_timeout > 0)
+		mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(my, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
+	    NULL) {
+		unsigned e = mysql_errno(my);
+
+		*ex = mdb_exit_for(e);
+		log_err("cannot connect to %s%s%s: %s%s", what,
+		    defaults_file ? " with " : "",
+		    defaults_file ? defaults_file : "", mysql_error(my),
+		    e == ER_ACCESS_DENIED_ERROR
+			? " (check user and password in the option file)"
+			: "");
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+char *
+mdb_query_one(MYSQL *my, const char *q)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
+		return NULL;
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
+	    (v = strdup(row[0])) == NULL)
+		die(EX_OSERR, "out of memory");
+	mysql_free_result(r);
+	return v;
+}
+
+int
+mdb_system_schema(const char *db)
+{
+	static const char *const sys[] = {"mysql", "information_schema",
+	    "performance_schema", "sys", "srdf"};
+
+	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+		if (strcmp(db, sys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when s matches one of the comma-separated patterns of list. */
+static int
+match_list(const char *list, const char *s)
+{
+	char pat[600];
+	const char *p = list, *e;
+
+	for (;;) {
+		e = strchr(p, ',');
+		snprintf(pat, sizeof pat, "%.*s",
+		    (int)(e ? (size_t)(e - p) : strlen(p)), p);
+		if (*pat != '\0' && fnmatch(pat, s, 0) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+int
+mdb_selected(const char *databases, char *const *include, int ninclude,
+    char *const *exclude, int nexclude, const char *db, const char *table)
+{
+	char name[600];
+	int i, in = ninclude == 0;
+
+	if (mdb_system_schema(db))
+		return 0;
+	if (databases != NULL && !match_list(databases, db))
+		return 0;
+	snprintf(name, sizeof name, "%s.%s", db, table);
+	for (i = 0; i < ninclude && !in; i++)
+		in = fnmatch(include[i], name, 0) == 0;
+	for (i = 0; i < nexclude && in; i++)
+		in = fnmatch(exclude[i], name, 0) != 0;
+	return in;
+}
+
+int
+mdb_charset_class(const char *name)
+{
+	static const char *const wide[] = {"ucs2", "utf16", "utf16le",
+	    "utf32", "filename"};
+
+	if (name == NULL || strcmp(name, "binary") == 0)
+		return MDB_CS_BINARY;
+	if (strcmp(name, "utf8mb4") == 0 || strcmp(name, "utf8mb3") == 0 ||
+	    strcmp(name, "utf8") == 0)
+		return MDB_CS_UTF8;
+	for (size_t i = 0; i < sizeof wide / sizeof *wide; i++)
+		if (strcmp(name, wide[i]) == 0)
+			return MDB_CS_OTHER;
+	return MDB_CS_ASCII;
+}
+
+/* ---- table metadata ------------------------------------------------ */
+
+void
+mdb_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		die(EX_OSERR, "out of memory");
+	return d;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+col_kind(struct mdb_col *c, const char *coltype, const char *octets)
+{
+	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
+	    "int", "bigint", NULL};
+	static const char *const temporal[] = {"date", "datetime",
+	    "timestamp", "time", NULL};
+	static const char *const text[] = {"char", "varchar", "tinytext",
+	    "text", "mediumtext", "longtext", "json", NULL};
+	static const char *const bytes[] = {"binary", "varbinary", "tinyblob",
+	    "blob", "mediumblob", "longblob", "geometry", "point",
+	    "linestring", "polygon", "multipoint", "multilinestring",
+	    "multipolygon", "geometrycollection", NULL};
+	const char *dt = c->data_type;
+
+	c->zerofill = strstr(coltype, "zerofill") != NULL;
+	c->cls = mdb_charset_class(c->charset);
+	if (in_list(dt, ints))
+		c->kind = strstr(coltype, "unsigned") ? MDB_K_UINT : MDB_K_INT;
+	else if (strcmp(dt, "year") == 0)
+		c->kind = MDB_K_YEAR;
+	else if (strcmp(dt, "bit") == 0)
+		c->kind = MDB_K_BIT;
+	else if (strcmp(dt, "decimal") == 0)
+		c->kind = MDB_K_DECIMAL;
+	else if (strcmp(dt, "float") == 0)
+		c->kind = MDB_K_FLOAT;
+	else if (strcmp(dt, "double") == 0)
+		c->kind = MDB_K_DOUBLE;
+	else if (in_list(dt, temporal))
+		c->kind = MDB_K_TEMPORAL;
+	else if (strcmp(dt, "enum") == 0 || strcmp(dt, "set") == 0)
+		c->kind = MDB_K_ENUMSET;
+	else if (strcmp(dt, "inet6") == 0 || strcmp(dt, "uuid") == 0) {
+		c->kind = MDB_K_FIXBIN;
+		c->fixlen = 16;
+	} else if (strcmp(dt, "inet4") == 0) {
+		c->kind = MDB_K_FIXBIN;
+		c->fixlen = 4;
+	} else if (in_list(dt, text) && c->charset != NULL)
+		c->kind = MDB_K_TEXT;
+	else if (in_list(dt, bytes) || c->charset == NULL)
+		c->kind = MDB_K_BYTES;
+	else
+		c->kind = MDB_K_TEXT;
+	if (c->kind == MDB_K_TEXT && c->cls == MDB_CS_BINARY)
+		c->kind = MDB_K_BYTES;
+	if (c->kind == MDB_K_BYTES && strcmp(dt, "binary") == 0 && octets)
+		c->padlen = (unsigned)strtoul(octets, NULL, 10);
+}
+
+int
+mdb_table_load(MYSQL *my, const char *db, const char *name,
+    struct mdb_table *t, unsigned *myerr, char *err, size_t errlen)
+{
+	struct buf q = {0};
+	MYSQL_RES *r = NULL;
+	MYSQL_ROW row;
+	int i;
+
+	memset(t, 0, sizeof *t);
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
+	*myerr = 0;
+	buf_lit(&q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
+		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH FROM "
+		    "information_schema.COLUMNS WHERE TABLE_SCHEMA='");
+	mdb_escape(&q, db);
+	buf_lit(&q, "' AND TABLE_NAME='");
+	mdb_escape(&q, name);
+	buf_lit(&q, "' ORDER BY ORDINAL_POSITION");
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
+		goto sqlfail;
+	if ((t->ncols = (int)mysql_num_rows(r)) == 0) {
+		snprintf(err, errlen, "no table %s.%s", db, name);
+		goto fail;
+	}
+	if ((t->col = calloc((size_t)t->ncols, sizeof *t->col)) == NULL)
+		die(EX_OSERR, "out of memory");
+	for (i = 0; (row = mysql_fetch_row(r)) != NULL && i < t->ncols; i++) {
+		struct mdb_col *c = &t->col[i];
+		char *p;
+
+		c->name = xstrdup(row[0]);
+		c->data_type = xstrdup(row[1] ? row[1] : "");
+		for (p = c->data_type; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		c->charset = xstrdup(row[2]);
+		col_kind(c, row[3] ? row[3] : "", row[4]);
+	}
+	mysql_free_result(r);
+	r = NULL;
+
+	q.len = 0;
+	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
+		    "STATISTICS WHERE TABLE_SCHEMA='");
+	mdb_escape(&q, db);
+	buf_lit(&q, "' AND TABLE_NAME='");
+	mdb_escape(&q, name);
+	buf_lit(&q, "' AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
+		goto sqlfail;
+	if ((t->pk = calloc(mysql_num_rows(r) + 1, sizeof *t->pk)) == NULL)
+		die(EX_OSERR, "out of memory");
+	t->keyset = 1;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		for (i = 0; i < t->ncols; i++)
+			if (strcmp(t->col[i].name, row[0]) == 0)
+				break;
+		if (i == t->ncols) {
+			snprintf(err, errlen, "%s.%s: primary key column %s "
+			    "is not among the columns (changed meanwhile?)", db,
+			    name, row[0]);
+			goto fail;
+		}
+		t->pk[t->npk++] = i;
+		if (row[1] != NULL) {
+			t->col[i].sub_part = (unsigned)strtoul(row[1], NULL, 10);
+			t->keyset = 0;
+		}
+		if (t->col[i].kind == MDB_K_ENUMSET)
+			t->keyset = 0;
+	}
+	if (t->npk == 0)
+		t->keyset = 0;
+	mysql_free_result(r);
+	buf_free(&q);
+	return 0;
+sqlfail:
+	*myerr = mysql_errno(my);
+	snprintf(err, errlen, "cannot read the columns of %s.%s: %s", db, name,
+	    mysql_error(my));
+fail:
+	if (r != NULL)
+		mysql_free_result(r);
+	buf_free(&q);
+	mdb_table_free(t);
+	return -1;
+}
+
+void
+mdb_table_free(struct mdb_table *t)
+{
+	for (int i = 0; i < t->ncols && t->col != NULL; i++) {
+		free(t->col[i].name);
+		free(t->col[i].data_type);
+		free(t->col[i].charset);
+	}
+	free(t->col);
+	free(t->pk);
+	free(t->db);
+	free(t->name);
+	memset(t, 0, sizeof *t);
+}
+
+void
+mdb_select_expr(struct buf *b, const struct mdb_col *c)
+{
+	switch (c->kind) {
+	case MDB_K_FLOAT:
+		/* The server prints FLOAT with 6 digits; as a DOUBLE (exact)
+		 * it prints the shortest text that reads back the same. */
+		buf_lit(b, "CAST(");
+		sql_ident(b, c->name);
+		buf_lit(b, " AS DOUBLE)");
+		break;
+	case MDB_K_FIXBIN:
+		/* INET6, UUID, INET4 print as text; their bytes are what
+		 * the binlog holds. */
+		buf_lit(b, "CAST(");
+		sql_ident(b, c->name);
+		buf_printf(b, " AS BINARY(%u))", c->fixlen);
+		break;
+	default:
+		sql_ident(b, c->name);
+	}
+}
+
+static void
+hex(struct buf *b, const char *v, unsigned long n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+
+	for (unsigned long i = 0; i < n; i++) {
+		buf_putc(b, digits[(unsigned char)v[i] >> 4]);
+		buf_putc(b, digits[(unsigned char)v[i] & 15]);
+	}
+}
+
+void
+mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
+    unsigned long n)
+{
+	uint64_t u = 0;
+
+	if (v == NULL) {
+		buf_lit(b, "NULL");
+		return;
+	}
+	switch (c->kind) {
+	case MDB_K_INT:
+	case MDB_K_UINT:
+	case MDB_K_YEAR:
+	case MDB_K_DECIMAL:
+	case MDB_K_FLOAT:
+	case MDB_K_DOUBLE:
+		buf_add(b, v, n);
+		break;
+	case MDB_K_BIT:
+		for (unsigned long i = 0; i < n; i++)
+			u = u << 8 | (unsigned char)v[i];
+		buf_u64(b, u);
+		break;
+	case MDB_K_TEMPORAL:
+		buf_putc(b, '\'');
+		buf_add(b, v, n);
+		buf_putc(b, '\'');
+		break;
+	case MDB_K_TEXT:
+	case MDB_K_ENUMSET:
+		buf_putc(b, '_');
+		buf_puts(b, c->charset);
+		buf_lit(b, " X'");
+		hex(b, v, n);
+		buf_putc(b, '\'');
+		break;
+	case MDB_K_FIXBIN:
+		buf_lit(b, "CAST(X'");
+		hex(b, v, n);
+		buf_printf(b, "' AS %s)", c->data_type);
+		break;
+	default:
+		buf_lit(b, "X'");
+		hex(b, v, n);
+		buf_putc(b, '\'');
+	}
+}
+
+/* (k1, k2, .., kn) OP (l1, .., ln) for OP ">" or "<=", lexicographic:
+ * k1 < l1 OR (k1 = l1 AND (k2 ...)), innermost k_n OP l_n. */
+void
+mdb_key_cond(struct buf *b, const struct mdb_table *t, char *const *lits,
+    const char *op)
+{
+	const char *strict = op[0] == '>' ? ">" : "<";
+
+	buf_putc(b, '('); /* closed below with the 2 (n - 1) opened inside */
+	for (int i = 0; i < t->npk; i++) {
+		const char *name = t->col[t->pk[i]].name;
+
+		if (i > 0)
+			buf_lit(b, " AND (");
+		sql_ident(b, name);
+		buf_printf(b, " %s ", i == t->npk - 1 ? op : strict);
+		buf_puts(b, lits[i]);
+		if (i < t->npk - 1) {
+			buf_lit(b, " OR (");
+			sql_ident(b, name);
+			buf_lit(b, " = ");
+			buf_puts(b, lits[i]);
+		}
+	}
+	for (int i = 0; i < t->npk; i++)
+		buf_putc(b, ')');
+	for (int i = 1; i < t->npk; i++)
+		buf_putc(b, ')');
+}

@@ -1,0 +1,119 @@
+/*
+ * mdb.h — MariaDB connections from option files, and the selection of
+ * replicated tables, for the tools that run SQL against the source or
+ * the target (srdf-bootstrap, srdf-verify).
+ *
+ * mdb_connect opens a connection the ecosystem's way (DESIGN.md §7): the
+ * option file `defaults_file' (when not NULL), its [client] group and the
+ * group `group' (e.g. "srdf-bootstrap"), character set utf8mb4.  `what'
+ * names the server in messages ("the source", "the target").
+ *
+ * mdb_system_schema: 1 for the schemas srdf never replicates (mysql,
+ * information_schema, performance_schema, sys, srdf).
+ *
+ * mdb_selected: 1 when db.table passes the selection: not a system
+ * schema; the database matches one of the comma-separated fnmatch(3)
+ * patterns of `databases' (all databases when NULL); "db.table" matches
+ * an --include pattern (all when there is none) and no --exclude
+ * pattern.  The same rules as srdf-capture's --include/--exclude.
+ *
+ * mdb_charset_class: the class of a character set name for the record
+ * encoding (srdf-record(5)): MDB_CS_UTF8 (utf8mb4, utf8mb3: text when
+ * valid UTF-8), MDB_CS_BINARY, MDB_CS_OTHER (ucs2, utf16, utf32: always
+ * base64), MDB_CS_ASCII (latin1 and the other ASCII-compatible sets:
+ * text when every byte is below 0x80).  The same classes as
+ * srdf-capture.
+ *
+ * Calling sequence: my = mdb_connect(...); mdb_query_one(my, q) ...;
+ * mysql_close(my).
+ *
+ * Error handling: mdb_connect logs the server's reason and returns NULL
+ * with *ex set to EX_NOPERM (access denied) or EX_UNAVAILABLE;
+ * mdb_exit_for maps any server error number the same way.
+ * mdb_query_one returns the first column of the first row (malloc'd),
+ * or NULL on an error, an empty result or an SQL NULL, logging nothing.
+ */
+#ifndef SRDF_MDB_H
+#define SRDF_MDB_H
+
+#include <mysql.h>
+
+#include "buf.h"
+
+enum { MDB_CS_OTHER, MDB_CS_UTF8, MDB_CS_BINARY, MDB_CS_ASCII };
+
+/*
+ * A table's columns as both tools read them.  mdb_table_load fills t
+ * from information_schema (COLUMNS in ordinal order, the PRIMARY KEY from
+ * STATISTICS) on a connection whose results are utf8mb4 or binary.  Each
+ * column gets a kind that says how its value is read losslessly through
+ * the text protocol with character_set_results=binary and time_zone
+ * '+00:00' (mdb_select_expr: FLOAT through CAST AS DOUBLE, INET6/UUID/
+ * INET4 through CAST AS BINARY(n), everything else as stored).
+ *
+ * keyset is 1 when the primary key can drive ordered ranges
+ * ("pk > last ORDER BY pk"): every key column is whole (no prefix) and
+ * of a kind whose SQL comparison orders like ORDER BY (not ENUM/SET).
+ *
+ * mdb_literal appends the SQL literal of one key value v[0..n) as read
+ * through mdb_select_expr: digits for numbers, 'text' for temporal
+ * values, _charset X'..' for character columns (so the column's own
+ * collation compares), X'..' for binary ones, CAST(X'..' AS UUID) for
+ * the fixed binary types.  mdb_key_cond appends the row-comparison
+ * "(k1,k2,..) OP (lit1,lit2,..)" for OP ">" or "<=", spelled out as ORs
+ * of ANDs so the range optimizer uses the primary key.
+ *
+ * Returns 0, or -1 with the reason in err (no such table, a query
+ * failed: err holds the server's message and *myerr its number).
+ */
+enum mdb_kind {
+	MDB_K_INT, MDB_K_UINT, MDB_K_YEAR, MDB_K_BIT, MDB_K_DECIMAL,
+	MDB_K_FLOAT, MDB_K_DOUBLE, MDB_K_TEMPORAL, MDB_K_TEXT, MDB_K_BYTES,
+	MDB_K_FIXBIN, MDB_K_ENUMSET,
+};
+
+struct mdb_col {
+	char *name;
+	char *data_type; /* information_schema DATA_TYPE, lower case */
+	char *charset;	 /* CHARACTER_SET_NAME, NULL for binary types */
+	int kind;	 /* enum mdb_kind */
+	int cls;	 /* MDB_CS_* of charset */
+	int zerofill;
+	unsigned padlen; /* BINARY(n): n, else 0 */
+	unsigned fixlen; /* MDB_K_FIXBIN: 16 (INET6, UUID) or 4 (INET4) */
+	unsigned sub_part; /* key prefix length, 0 when whole */
+};
+
+struct mdb_table {
+	char *db, *name;
+	int ncols;
+	struct mdb_col *col;
+	int npk;
+	int *pk; /* column indexes in key order */
+	int keyset;
+};
+
+int mdb_table_load(MYSQL *my, const char *db, const char *name,
+    struct mdb_table *t, unsigned *myerr, char *err, size_t errlen);
+void mdb_table_free(struct mdb_table *t);
+void mdb_select_expr(struct buf *b, const struct mdb_col *c);
+void mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
+    unsigned long n);
+void mdb_key_cond(struct buf *b, const struct mdb_table *t,
+    char *const *lits, const char *op);
+
+/* mdb_escape appends s as the inside of a '...' string literal. */
+void mdb_escape(struct buf *b, const char *s);
+
+MYSQL *mdb_connect(const char *defaults_file, const char *group,
+    const char *what, unsigned read_timeout, int *ex);
+int mdb_exit_for(unsigned err);
+char *mdb_query_one(MYSQL *my, const char *q);
+
+int mdb_system_schema(const char *db);
+int mdb_selected(const char *databases, char *const *include, int ninclude,
+    char *const *exclude, int nexclude, const char *db, const char *table);
+
+int mdb_charset_class(const char *name);
+
+#endif

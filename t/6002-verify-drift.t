@@ -1,0 +1,110 @@
+#!/bin/bash
+test_description='srdf-verify: equal tables pass; a changed and a deleted row on the target are found and named by primary key'
+. "$(dirname "$0")/lib.sh"
+srdf_servers_start
+
+test_expect_success 'setup: tables with int, composite string and no primary key, copied to the target' '
+	src_sql "CREATE DATABASE d; USE d;
+		CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20), f FLOAT, ts TIMESTAMP(3) NULL);
+		CREATE TABLE d.c (a VARCHAR(10) CHARACTER SET latin1, b INT, v BLOB, PRIMARY KEY (a, b));
+		CREATE TABLE d.np (x INT, y TEXT);
+		INSERT INTO d.t SELECT seq, CONCAT(\"v\", seq), seq / 7, FROM_UNIXTIME(1e9 + seq) FROM seq_1_to_1000;
+		INSERT INTO d.c SELECT CHAR(65 + seq % 5, 0xE9), seq, UNHEX(HEX(seq)) FROM seq_1_to_300;
+		INSERT INTO d.np SELECT seq % 3, REPEAT(\"y\", seq) FROM seq_1_to_50" &&
+	src_sql "SET sql_log_bin = 0; GRANT SHOW VIEW, TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir state >copy.jsonl 2>bootstrap.err &&
+	rec2sql <copy.jsonl | dst_sql
+'
+
+test_expect_success 'equal tables: exit 0' '
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --chunk-rows 100 >out &&
+	cat out &&
+	grep -q "^d.t  *1000  *11  equal$" out &&
+	grep -q "^d.c  *300  *4  equal$" out &&
+	grep -q "^d.np  *50  *1  equal$" out &&
+	tail -n 1 out | grep -q "^equal: source at GTID position"
+'
+
+test_expect_success 'one row changed, one deleted on the target: exit 1, both keys named' '
+	dst_sql "UPDATE d.t SET v = \"changed\" WHERE id = 500; DELETE FROM d.t WHERE id = 733" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --chunk-rows 100 >out &&
+	cat out &&
+	grep -q "^d.t .*DRIFT (2 of 11 chunks)$" out &&
+	grep -q "^    missing on the target: id=733$" out &&
+	grep -q "^    changed: id=500$" out &&
+	grep -q "^d.c .*equal$" out &&
+	tail -n 1 out | grep -q "^DRIFT:"
+'
+
+test_expect_success '--json: one document naming the keys and the chunks' '
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --chunk-rows 100 --json >out.json &&
+	jq -e ".equal == false" out.json &&
+	jq -c ".tables[] | select(.table == \"t\") | [.status, .method, .rows, .chunks, .changed, .missing_on_target, .extra_on_target]" out.json >actual &&
+	echo "[\"drift\",\"chunks\",1000,11,[{\"id\":500}],[{\"id\":733}],[]]" >expect &&
+	test_cmp expect actual &&
+	jq -c "[.tables[] | select(.table == \"t\") | .differing_chunks[] | [.chunk, .lower.id, .upper.id, .source.rows, .target.rows]]" out.json >actual &&
+	echo "[[5,\"400\",\"500\",100,100],[8,\"700\",\"800\",100,99]]" >expect &&
+	test_cmp expect actual &&
+	jq -e "[.tables[] | select(.status == \"equal\")] | length == 2" out.json
+'
+
+test_expect_success 'a composite key with latin1 text, an extra row, a table without primary key' '
+	dst_sql "UPDATE d.t SET v = \"v500\" WHERE id = 500; INSERT INTO d.t VALUES (733, \"v733\", 733 / 7, FROM_UNIXTIME(1e9 + 733));
+		UPDATE d.c SET v = NULL WHERE a = CONCAT(\"C\", CHAR(0xE9)) AND b = 42;
+		INSERT INTO d.c VALUES (\"zz\", 1, \"\");
+		UPDATE d.np SET y = \"z\" WHERE x = 1 LIMIT 1" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --json >out.json &&
+	jq -c ".tables[] | select(.table == \"c\") | [.status, .changed, .extra_on_target]" out.json >actual &&
+	echo "[\"drift\",[{\"a\":\"0x43e9\",\"b\":42}],[{\"a\":\"zz\",\"b\":1}]]" >expect &&
+	test_cmp expect actual &&
+	jq -c ".tables[] | select(.table == \"np\") | [.status, .method]" out.json >actual &&
+	echo "[\"drift\",\"checksum-table\"]" >expect &&
+	test_cmp expect actual &&
+	jq -c ".tables[] | select(.table == \"t\") | .status" out.json >actual &&
+	echo "\"equal\"" >expect && test_cmp expect actual
+'
+
+test_expect_success 'a table missing on the target, one only on the target' '
+	dst_sql "DROP TABLE d.np; CREATE TABLE d.only_here (i INT)" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" >out &&
+	grep -q "^d.np .*MISSING on the target$" out &&
+	grep -q "^d.only_here .*EXTRA on the target$" out &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.t" >out &&
+	grep -q "^equal:" out
+'
+
+test_expect_success 'a difference still on its way: re-checked once the target reaches the source GTID' '
+	dst_sql "CREATE DATABASE srdf; CREATE TABLE srdf.applied (source_id CHAR(32) PRIMARY KEY,
+			seq BIGINT UNSIGNED, last_gtid VARCHAR(64), gtid_pos VARCHAR(1024));
+		INSERT INTO srdf.applied VALUES (\"x\", 1, \"0-1-1\", \"0-1-1\");
+		UPDATE d.t SET v = \"in flight\" WHERE id = 10" &&
+	pos=$(src_sql "SELECT @@gtid_binlog_pos") &&
+	{ (sleep 1 && dst_sql "UPDATE d.t SET v = \"v10\" WHERE id = 10;
+		UPDATE srdf.applied SET gtid_pos = \"$pos\", last_gtid = \"$pos\"") & } &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.t" --wait-seconds 20 >out &&
+	wait &&
+	cat out &&
+	grep -q "^d.t .*equal$" out &&
+	grep -q "^equal: source at GTID position .$pos., target at .$pos.$" out
+'
+
+test_expect_success 'a target that does not catch up: drift after --wait-seconds' '
+	dst_sql "UPDATE srdf.applied SET gtid_pos = \"0-1-1\"; UPDATE d.t SET v = \"late\" WHERE id = 11" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.t" --wait-seconds 1 >out 2>err &&
+	grep -q "did not reach the source.s GTID position" err &&
+	grep -q "^    changed: id=11$" out
+'
+
+test_expect_success 'exit status: 78 bad option file, 69 no server, 77 no permission, 64 usage' '
+	test_expect_code 78 srdf-verify --source nonexistent.cnf --target "$DST_CNF" &&
+	printf "[client]\nhost=127.0.0.1\nport=1\nuser=root\n" >down.cnf &&
+	test_expect_code 69 srdf-verify --source down.cnf --target "$DST_CNF" 2>err &&
+	grep -q "cannot connect to the source" err &&
+	dst_sql "CREATE USER nobody@127.0.0.1; GRANT INSERT ON d.c TO nobody@127.0.0.1" &&
+	printf "[client]\nhost=127.0.0.1\nport=%s\nuser=nobody\n" "$DST_PORT" >nobody.cnf &&
+	test_expect_code 77 srdf-verify --source "$SRC_CNF" --target nobody.cnf --include "d.c" 2>err &&
+	cat err &&
+	test_expect_code 64 srdf-verify --source "$SRC_CNF"
+'
+
+test_done

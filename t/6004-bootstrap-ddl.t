@@ -1,0 +1,59 @@
+#!/bin/bash
+test_description='srdf-bootstrap: a DDL on a table not yet copied makes the copy start over at a new snapshot'
+. "$(dirname "$0")/lib.sh"
+srdf_servers_start
+
+test_expect_success 'setup: a big table copied first, a small one after it' '
+	src_sql "SET sql_log_bin = 0;
+		GRANT SHOW VIEW, TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''" &&
+	src_sql "CREATE DATABASE d; USE d;
+		CREATE TABLE big (id INT PRIMARY KEY, pad CHAR(200));
+		INSERT INTO big SELECT seq, REPEAT(\"p\", 200) FROM seq_1_to_30000;
+		CREATE TABLE small (id INT PRIMARY KEY, v INT);
+		INSERT INTO small VALUES (1, 1), (2, 2);
+		ANALYZE TABLE big, small" >/dev/null
+'
+
+# Whether each CREATE of d.small has the new column.
+cat >small.jq <<'JQ'
+[.[] | select(.type == "ddl" and (.sql | startswith("CREATE OR REPLACE TABLE `small`")))
+     | .sql | contains("`w` int(11) DEFAULT 7")]
+JQ
+
+# While srdf-bootstrap waits on a full pipe in the middle of d.big, the
+# small table gets a new column: when its turn comes, its definition is
+# not the one of the snapshot any more.
+test_expect_success 'ALTER TABLE during the copy: detected, the copy starts over' '
+	mkfifo pipe &&
+	{ srdf-bootstrap --defaults-file "$SRC_CNF" --dir state --chunk-rows 1000 \
+		>pipe 2>bootstrap.err & echo $! >bs.pid; } &&
+	exec 8<pipe &&
+	head -c 100000 <&8 >part1 &&
+	src_sql "ALTER TABLE d.small ADD COLUMN w INT DEFAULT 7" &&
+	cat <&8 >part2 && exec 8<&- &&
+	wait "$(cat bs.pid)" &&
+	cat bootstrap.err &&
+	grep -q "d.small changed during its copy (definition differs before its copy)" bootstrap.err &&
+	grep -q "the copy starts over at a new snapshot" bootstrap.err &&
+	grep -q "the copy is complete" bootstrap.err
+'
+
+test_expect_success 'the output holds the abandoned copy, then the whole copy again' '
+	cat part1 part2 >copy.jsonl &&
+	jq -c "select(.type==\"ddl\" and .object==\"table\") | .sql | test(\"small\")" copy.jsonl >tables &&
+	printf "%s\n" true false true false >expect.tmp && sort expect.tmp >expect &&
+	sort tables >actual && test_cmp expect actual &&
+	jq -s -c -f small.jq copy.jsonl >actual &&
+	echo "[false,true]" >expect && test_cmp expect actual &&
+	test "$(jq -r "select(.type==\"group_end\") | .gtid_pos" copy.jsonl | uniq | wc -l)" = 2
+'
+
+test_expect_success 'applied in order, the target equals the source' '
+	rec2sql <copy.jsonl | dst_sql &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" >verify.out &&
+	grep -q "^equal:" verify.out &&
+	checksum_both d.big d.small &&
+	test "$(ledger-meta state bootstrap_gtid)" = "$(jq -r "select(.type==\"group_end\") | .gtid_pos" copy.jsonl | tail -n 1)"
+'
+
+test_done

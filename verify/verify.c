@@ -1,0 +1,1020 @@
+/*
+ * srdf-verify — compare the replicated tables of a source and a target
+ * by chunked checksums over primary-key ranges, and name the rows that
+ * differ.
+ *
+ * Design rationale.  This is pt-table-checksum's method without its
+ * replication trick: the chunk boundaries are found once, by walking each
+ * table's primary key on the source (a boundary every --chunk-rows keys),
+ * and the same ranges are then checksummed on both sides: COUNT(*) and
+ * the XOR over the rows of a 128-bit row hash (MD5 of the columns as
+ * exact bytes: CONCAT_WS('#', CAST(col AS BINARY) ..., ISNULL flags)),
+ * FLOAT through DOUBLE, TIMESTAMP in UTC, INET6/UUID as their bytes.  A
+ * table without a primary key has no ranges: CHECKSUM TABLE on both.
+ *
+ * The source moves on while the target lags, so a first difference is
+ * only a suspicion.  The source's @@gtid_binlog_pos is read before the
+ * first checksum; the differing chunks are checked again once the
+ * target's checkpoint (srdf.applied, written by srdf-apply) has reached
+ * that position, or at once when there is no checkpoint to wait for (a
+ * target fed by other means, or idle).  Chunks that still differ are
+ * compared row by row, and the keys are reported: missing on the target,
+ * extra on the target, changed.
+ *
+ * What it refuses to do: change either side (it only reads; it needs
+ * SELECT), or call a table equal that it could not check: a table
+ * missing on one side, a column list that differs, or a query that fails
+ * is drift, or an error.
+ *
+ * Exit status: 0 equal, 1 drift, 64 usage, 69 a server cannot be
+ * reached, 77 permission denied, 78 bad configuration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mdb.h"
+#include "opt.h"
+#include "sql.h"
+
+#define DEFAULT_CHUNK_ROWS 10000
+#define DEFAULT_WAIT 60
+#define MAX_KEYS_SHOWN 1000 /* per table and kind, in the report */
+
+struct config {
+	const char *source, *target, *group;
+	const char *databases;
+	char **include;
+	int ninclude;
+	char **exclude;
+	int nexclude;
+	int json;
+	uint64_t chunk_rows;
+	int wait_s;
+};
+
+/* A range of primary keys: lo < key <= hi; lo NULL is -inf, hi NULL +inf. */
+struct chunk {
+	char **lo, **hi; /* key literals, borrowed from the boundary list */
+	uint64_t src_rows, dst_rows;
+	char src_sum[40], dst_sum[40];
+	int differs;
+};
+
+struct vtable {
+	struct mdb_table m;
+	char *key;
+	int missing;	   /* not on the target */
+	char *problem;	   /* a reason it could not be compared normally */
+	struct chunk *ch;
+	int nch;
+	char ***bounds;	   /* boundary key literals */
+	int nbounds;
+	struct buf hash;   /* the row hash expression */
+	struct buf cols;   /* the column list, to compare definitions */
+	int ck;		   /* compared by CHECKSUM TABLE */
+	uint64_t rows;
+	json_t *missing_keys, *extra_keys, *changed_keys;
+	int differs;
+};
+
+struct verify {
+	const struct config *cf;
+	MYSQL *src, *dst;
+	char *src_pos;
+	struct vtable **t;
+	int nt;
+	json_t *extra_tables;
+	int waited;
+	char *dst_pos;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-verify [-v] --source file --target file "
+	    "[--defaults-group group]\n"
+	    "                   [--databases pattern] [--include pattern]... "
+	    "[--exclude pattern]...\n"
+	    "                   [--chunk-rows n] [--wait-seconds s] [--json]\n"
+	    "       srdf-verify --help | --version\n");
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		die(EX_OSERR, "out of memory");
+	return d;
+}
+
+static MYSQL *
+open_side(const struct config *cf, const char *file, const char *what)
+{
+	int ex;
+	MYSQL *my;
+
+	if (access(file, R_OK) != 0)
+		die(EX_CONFIG, "cannot read the option file %s: %s", file,
+		    strerror(errno));
+	if ((my = mdb_connect(file, cf->group, what, 0, &ex)) == NULL)
+		exit(ex);
+	if (mysql_query(my, "SET SESSION time_zone='+00:00', "
+			    "sql_mode='NO_ENGINE_SUBSTITUTION', "
+			    "character_set_results=binary, "
+			    "max_statement_time=0, wait_timeout=86400, "
+			    "group_concat_max_len=1048576") != 0)
+		die(mdb_exit_for(mysql_errno(my)), "%s: %s", what,
+		    mysql_error(my));
+	return my;
+}
+
+static void
+fail_sql(MYSQL *my, const char *what, const char *q)
+{
+	die(mdb_exit_for(mysql_errno(my)), "%s: %s (%.200s)", what,
+	    mysql_error(my), q);
+}
+
+static MYSQL_RES *
+query(MYSQL *my, const char *what, const char *q)
+{
+	MYSQL_RES *r;
+
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
+		fail_sql(my, what, q);
+	return r;
+}
+
+/* ---- GTID positions -------------------------------------------------- */
+
+/* 1 when position `have' holds every GTID of `want' (per domain, the
+ * sequence number at least as high). */
+static int
+gtid_reached(const char *have, const char *want)
+{
+	const char *w = want;
+
+	while (w != NULL && *w != '\0') {
+		unsigned long d, s;
+		unsigned long long n;
+		int found = 0;
+		const char *h = have;
+
+		while (*w == ',' || *w == ' ')
+			w++;
+		if (sscanf(w, "%lu-%lu-%llu", &d, &s, &n) != 3)
+			break;
+		while (h != NULL && *h != '\0') {
+			unsigned long hd, hs;
+			unsigned long long hn;
+
+			while (*h == ',' || *h == ' ')
+				h++;
+			if (sscanf(h, "%lu-%lu-%llu", &hd, &hs, &hn) == 3 &&
+			    hd == d && hn >= n)
+				found = 1;
+			h = strchr(h, ',');
+		}
+		if (!found)
+			return 0;
+		w = strchr(w, ',');
+	}
+	return 1;
+}
+
+/* The target's checkpoint, from srdf.applied (srdf-apply's table): a
+ * GTID position column when it has one.  NULL when there is none. */
+static char *
+target_position(struct verify *v)
+{
+	static const char *const cols[] = {"gtid_pos", "last_gtid"};
+	char q[256], *col = NULL, *pos;
+
+	for (size_t i = 0; i < sizeof cols / sizeof *cols && col == NULL; i++) {
+		snprintf(q, sizeof q, "SELECT COLUMN_NAME FROM information_schema"
+				      ".COLUMNS WHERE TABLE_SCHEMA='srdf' AND "
+				      "TABLE_NAME='applied' AND COLUMN_NAME='%s'",
+		    cols[i]);
+		col = mdb_query_one(v->dst, q);
+	}
+	if (col == NULL)
+		return NULL;
+	snprintf(q, sizeof q, "SELECT GROUP_CONCAT(`%s` SEPARATOR ',') FROM "
+			      "srdf.applied", col);
+	free(col);
+	pos = mdb_query_one(v->dst, q);
+	return pos;
+}
+
+/* Waits until the target has applied everything the source had when
+ * the first checksums began.  Returns 1 when it did (or there is nothing
+ * to wait for), 0 after --wait-seconds. */
+static int
+await_target(struct verify *v)
+{
+	time_t end = time(NULL) + v->cf->wait_s;
+	char *pos;
+
+	for (;;) {
+		if ((pos = target_position(v)) == NULL) {
+			log_debug("the target has no srdf.applied checkpoint: "
+				  "checking again at once");
+			return 1;
+		}
+		if (gtid_reached(pos, v->src_pos)) {
+			log_debug("the target reached '%s' ('%s')", v->src_pos,
+			    pos);
+			free(v->dst_pos);
+			v->dst_pos = pos;
+			v->waited = 1;
+			return 1;
+		}
+		if (time(NULL) >= end) {
+			log_warn("the target did not reach the source's GTID "
+				 "position '%s' within %d s (it is at '%s'): "
+				 "what differs may be changes still on their "
+				 "way", v->src_pos, v->cf->wait_s, pos);
+			free(v->dst_pos);
+			v->dst_pos = pos;
+			return 0;
+		}
+		free(pos);
+		usleep(200000);
+	}
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+static int
+selected(const struct config *cf, const char *db, const char *t)
+{
+	return mdb_selected(cf->databases, cf->include, cf->ninclude,
+	    cf->exclude, cf->nexclude, db, t);
+}
+
+static const char list_tables[] =
+    "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+    "TABLE_TYPE IN ('BASE TABLE','SYSTEM VERSIONED') ORDER BY 1, 2";
+
+static void
+build_exprs(struct vtable *t)
+{
+	struct mdb_table *m = &t->m;
+
+	buf_lit(&t->hash, "MD5(CONCAT_WS('#'");
+	for (int i = 0; i < m->ncols; i++) {
+		buf_lit(&t->hash, ",CAST(");
+		mdb_select_expr(&t->hash, &m->col[i]);
+		buf_lit(&t->hash, " AS BINARY)");
+		buf_printf(&t->cols, "%s%s %s", i ? ", " : "", m->col[i].name,
+		    m->col[i].data_type);
+	}
+	buf_lit(&t->hash, ",CONCAT(");
+	for (int i = 0; i < m->ncols; i++) {
+		if (i > 0)
+			buf_putc(&t->hash, ',');
+		buf_lit(&t->hash, "ISNULL(");
+		sql_ident(&t->hash, m->col[i].name);
+		buf_putc(&t->hash, ')');
+	}
+	buf_lit(&t->hash, ")))");
+}
+
+static void
+load_tables(struct verify *v)
+{
+	const struct config *cf = v->cf;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	r = query(v->src, "cannot list the source's tables", list_tables);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct vtable *t;
+		struct mdb_table dm;
+		char err[512], key[300];
+		unsigned e;
+
+		if (!selected(cf, row[0], row[1]))
+			continue;
+		if ((t = calloc(1, sizeof *t)) == NULL)
+			die(EX_OSERR, "out of memory");
+		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
+		t->key = xstrdup(key);
+		if (mdb_table_load(v->src, row[0], row[1], &t->m, &e, err,
+			sizeof err) != 0)
+			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "source: %s",
+			    err);
+		build_exprs(t);
+		if (mdb_table_load(v->dst, row[0], row[1], &dm, &e, err,
+			sizeof err) != 0) {
+			if (e != 0)
+				die(mdb_exit_for(e), "target: %s", err);
+			t->missing = 1;
+			t->differs = 1;
+		} else {
+			struct vtable tmp = {0};
+
+			tmp.m = dm;
+			build_exprs(&tmp);
+			if (strcmp(tmp.cols.p, t->cols.p) != 0) {
+				struct buf p = {0};
+
+				buf_printf(&p, "the columns differ: source (%s), "
+					       "target (%s)", t->cols.p,
+				    tmp.cols.p);
+				buf_putc(&p, '\0');
+				t->problem = xstrdup(p.p);
+				t->differs = 1;
+				buf_free(&p);
+			}
+			buf_free(&tmp.hash);
+			buf_free(&tmp.cols);
+			mdb_table_free(&dm);
+		}
+		buf_putc(&t->cols, '\0');
+		t->missing_keys = json_array();
+		t->extra_keys = json_array();
+		t->changed_keys = json_array();
+		if ((v->t = realloc(v->t, sizeof *v->t * (size_t)(v->nt + 1))) ==
+		    NULL)
+			die(EX_OSERR, "out of memory");
+		v->t[v->nt++] = t;
+	}
+	mysql_free_result(r);
+
+	/* Tables only the target has, in the selection. */
+	v->extra_tables = json_array();
+	r = query(v->dst, "cannot list the target's tables", list_tables);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		char key[300];
+		int known = 0;
+
+		if (!selected(cf, row[0], row[1]))
+			continue;
+		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
+		for (int i = 0; i < v->nt && !known; i++)
+			known = strcmp(v->t[i]->key, key) == 0;
+		if (!known)
+			json_array_append_new(v->extra_tables, json_string(key));
+	}
+	mysql_free_result(r);
+}
+
+static void
+table_from(struct buf *q, const struct vtable *t)
+{
+	buf_lit(q, " FROM ");
+	sql_ident(q, t->m.db);
+	buf_putc(q, '.');
+	sql_ident(q, t->m.name);
+}
+
+/* The chunk boundaries: every chunk_rows-th key, walking the primary key
+ * on the source. */
+static void
+find_chunks(struct verify *v, struct vtable *t)
+{
+	const struct mdb_table *m = &t->m;
+	struct buf q = {0}, lit = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	uint64_t n = 0;
+
+	if (!m->keyset) {
+		/* one chunk: the whole table */
+		if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
+			die(EX_OSERR, "out of memory");
+		t->nch = 1;
+		return;
+	}
+	buf_lit(&q, "SELECT ");
+	for (int i = 0; i < m->npk; i++) {
+		if (i > 0)
+			buf_putc(&q, ',');
+		mdb_select_expr(&q, &m->col[m->pk[i]]);
+	}
+	table_from(&q, t);
+	buf_lit(&q, " ORDER BY ");
+	for (int i = 0; i < m->npk; i++) {
+		if (i > 0)
+			buf_putc(&q, ',');
+		sql_ident(&q, m->col[m->pk[i]].name);
+	}
+	buf_putc(&q, '\0');
+	if (mysql_query(v->src, q.p) != 0 ||
+	    (r = mysql_use_result(v->src)) == NULL)
+		fail_sql(v->src, "cannot walk the primary key", q.p);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		unsigned long *len = mysql_fetch_lengths(r);
+		char **b;
+
+		if (++n % v->cf->chunk_rows != 0)
+			continue;
+		if ((b = calloc((size_t)m->npk, sizeof *b)) == NULL)
+			die(EX_OSERR, "out of memory");
+		for (int i = 0; i < m->npk; i++) {
+			lit.len = 0;
+			mdb_literal(&lit, &m->col[m->pk[i]], row[i], len[i]);
+			buf_putc(&lit, '\0');
+			b[i] = xstrdup(lit.p);
+		}
+		if ((t->bounds = realloc(t->bounds, sizeof *t->bounds *
+			 (size_t)(t->nbounds + 1))) == NULL)
+			die(EX_OSERR, "out of memory");
+		t->bounds[t->nbounds++] = b;
+	}
+	if (mysql_errno(v->src) != 0)
+		fail_sql(v->src, "cannot walk the primary key", q.p);
+	mysql_free_result(r);
+	t->nch = t->nbounds + 1;
+	if ((t->ch = calloc((size_t)t->nch, sizeof *t->ch)) == NULL)
+		die(EX_OSERR, "out of memory");
+	for (int i = 0; i < t->nch; i++) {
+		t->ch[i].lo = i > 0 ? t->bounds[i - 1] : NULL;
+		t->ch[i].hi = i < t->nbounds ? t->bounds[i] : NULL;
+	}
+	buf_free(&q);
+	buf_free(&lit);
+}
+
+static void
+range(struct buf *q, const struct vtable *t, const struct chunk *c)
+{
+	if (c->lo == NULL && c->hi == NULL)
+		return;
+	buf_lit(q, " WHERE ");
+	if (c->lo != NULL)
+		mdb_key_cond(q, &t->m, c->lo, ">");
+	if (c->lo != NULL && c->hi != NULL)
+		buf_lit(q, " AND ");
+	if (c->hi != NULL)
+		mdb_key_cond(q, &t->m, c->hi, "<=");
+}
+
+static void
+chunk_sum(MYSQL *my, const char *what, const struct vtable *t,
+    const struct chunk *c, uint64_t *rows, char *sum, size_t sumlen)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	buf_lit(&q, "SELECT COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(h,16),"
+		    "16,10) AS UNSIGNED)),0), COALESCE(BIT_XOR(CAST(CONV("
+		    "RIGHT(h,16),16,10) AS UNSIGNED)),0) FROM (SELECT ");
+	buf_add(&q, t->hash.p, t->hash.len);
+	buf_lit(&q, " AS h");
+	table_from(&q, t);
+	range(&q, t, c);
+	buf_lit(&q, ") AS x");
+	buf_putc(&q, '\0');
+	r = query(my, what, q.p);
+	row = mysql_fetch_row(r);
+	*rows = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+	snprintf(sum, sumlen, "%s/%s", row && row[1] ? row[1] : "0",
+	    row && row[2] ? row[2] : "0");
+	mysql_free_result(r);
+	buf_free(&q);
+}
+
+static void
+table_sum(MYSQL *my, const char *what, const struct vtable *t,
+    uint64_t *rows, char *sum, size_t sumlen)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *n;
+
+	buf_lit(&q, "CHECKSUM TABLE ");
+	sql_ident(&q, t->m.db);
+	buf_putc(&q, '.');
+	sql_ident(&q, t->m.name);
+	buf_lit(&q, " EXTENDED");
+	buf_putc(&q, '\0');
+	r = query(my, what, q.p);
+	row = mysql_fetch_row(r);
+	snprintf(sum, sumlen, "%s", row && row[1] ? row[1] : "NULL");
+	mysql_free_result(r);
+	q.len = 0;
+	buf_lit(&q, "SELECT COUNT(*)");
+	table_from(&q, t);
+	buf_putc(&q, '\0');
+	n = mdb_query_one(my, q.p);
+	*rows = n ? strtoull(n, NULL, 10) : 0;
+	free(n);
+	buf_free(&q);
+}
+
+/* Checks the chunks of t (all, or only those marked differing). */
+static void
+check(struct verify *v, struct vtable *t, int only_differing)
+{
+	if (t->missing || t->problem != NULL)
+		return;
+	t->differs = 0;
+	for (int i = 0; i < t->nch; i++) {
+		struct chunk *c = &t->ch[i];
+
+		if (only_differing && !c->differs)
+			continue;
+		if (t->ck) {
+			table_sum(v->src, "source", t, &c->src_rows, c->src_sum,
+			    sizeof c->src_sum);
+			table_sum(v->dst, "target", t, &c->dst_rows, c->dst_sum,
+			    sizeof c->dst_sum);
+		} else {
+			chunk_sum(v->src, "source", t, c, &c->src_rows,
+			    c->src_sum, sizeof c->src_sum);
+			chunk_sum(v->dst, "target", t, c, &c->dst_rows,
+			    c->dst_sum, sizeof c->dst_sum);
+		}
+		c->differs = c->src_rows != c->dst_rows ||
+		    strcmp(c->src_sum, c->dst_sum) != 0;
+		t->differs |= c->differs;
+	}
+	if (!only_differing) {
+		t->rows = 0;
+		for (int i = 0; i < t->nch; i++)
+			t->rows += t->ch[i].src_rows;
+	}
+}
+
+/* ---- row by row ------------------------------------------------------ */
+
+struct krow {
+	char *key; /* length-prefixed raw key bytes */
+	size_t keylen;
+	json_t *show; /* {"col": "value", ...} */
+	char hash[33];
+};
+
+static int
+krow_cmp(const void *a, const void *b)
+{
+	const struct krow *x = a, *y = b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c != 0)
+		return c;
+	return x->keylen < y->keylen ? -1 : x->keylen > y->keylen;
+}
+
+/* A key value for people: text when it is valid UTF-8 text, else hex. */
+static json_t *
+show_value(const struct mdb_col *c, const char *v, unsigned long n)
+{
+	struct buf b = {0};
+	json_t *j;
+
+	if (v == NULL)
+		return json_null();
+	if (c->kind == MDB_K_BIT) {
+		uint64_t u = 0;
+
+		for (unsigned long i = 0; i < n; i++)
+			u = u << 8 | (unsigned char)v[i];
+		return json_integer((json_int_t)u);
+	}
+	if ((c->kind == MDB_K_INT || c->kind == MDB_K_UINT ||
+		c->kind == MDB_K_YEAR) && n < 16)
+		return json_integer((json_int_t)strtoll(v, NULL, 10));
+	if (c->kind != MDB_K_BYTES && c->kind != MDB_K_FIXBIN &&
+	    utf8_valid((const unsigned char *)v, n) &&
+	    (j = json_stringn(v, n)) != NULL)
+		return j;
+	buf_lit(&b, "0x");
+	for (unsigned long i = 0; i < n; i++)
+		buf_printf(&b, "%02x", (unsigned char)v[i]);
+	j = json_stringn(b.p, b.len);
+	buf_free(&b);
+	return j;
+}
+
+static struct krow *
+chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
+    const struct chunk *c, size_t *n)
+{
+	const struct mdb_table *m = &t->m;
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	struct krow *v = NULL;
+	size_t k = 0, cap = 0;
+
+	buf_lit(&q, "SELECT ");
+	for (int i = 0; i < m->npk; i++) {
+		mdb_select_expr(&q, &m->col[m->pk[i]]);
+		buf_putc(&q, ',');
+	}
+	buf_add(&q, t->hash.p, t->hash.len);
+	table_from(&q, t);
+	range(&q, t, c);
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 || (r = mysql_use_result(my)) == NULL)
+		fail_sql(my, what, q.p);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		unsigned long *len = mysql_fetch_lengths(r);
+		struct buf key = {0};
+
+		if (k == cap) {
+			cap = cap ? 2 * cap : 1024;
+			if ((v = realloc(v, sizeof *v * cap)) == NULL)
+				die(EX_OSERR, "out of memory");
+		}
+		v[k].show = json_object();
+		for (int i = 0; i < m->npk; i++) {
+			buf_printf(&key, "%lu:", len[i]);
+			buf_add(&key, row[i], len[i]);
+			json_object_set_new(v[k].show, m->col[m->pk[i]].name,
+			    show_value(&m->col[m->pk[i]], row[i], len[i]));
+		}
+		v[k].key = key.p;
+		v[k].keylen = key.len;
+		snprintf(v[k].hash, sizeof v[k].hash, "%s",
+		    row[m->npk] ? row[m->npk] : "");
+		k++;
+	}
+	if (mysql_errno(my) != 0)
+		fail_sql(my, what, q.p);
+	mysql_free_result(r);
+	buf_free(&q);
+	qsort(v, k, sizeof *v, krow_cmp);
+	*n = k;
+	return v;
+}
+
+static void
+add_key(json_t *a, json_t *show)
+{
+	if (json_array_size(a) < MAX_KEYS_SHOWN)
+		json_array_append(a, show);
+}
+
+static void
+compare_rows(struct verify *v, struct vtable *t, const struct chunk *c)
+{
+	size_t ns, nd, i = 0, j = 0;
+	struct krow *s = chunk_rows(v->src, "source", t, c, &ns);
+	struct krow *d = chunk_rows(v->dst, "target", t, c, &nd);
+
+	while (i < ns || j < nd) {
+		int cmp = i == ns ? 1 : j == nd ? -1 : krow_cmp(&s[i], &d[j]);
+
+		if (cmp < 0)
+			add_key(t->missing_keys, s[i++].show);
+		else if (cmp > 0)
+			add_key(t->extra_keys, d[j++].show);
+		else {
+			if (strcmp(s[i].hash, d[j].hash) != 0)
+				add_key(t->changed_keys, s[i].show);
+			i++;
+			j++;
+		}
+	}
+	for (i = 0; i < ns; i++) {
+		free(s[i].key);
+		json_decref(s[i].show);
+	}
+	for (j = 0; j < nd; j++) {
+		free(d[j].key);
+		json_decref(d[j].show);
+	}
+	free(s);
+	free(d);
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+static const char *
+status(const struct vtable *t)
+{
+	if (t->missing)
+		return "missing";
+	if (t->problem)
+		return "definition";
+	return t->differs ? "drift" : "equal";
+}
+
+static json_t *
+bound_json(const struct vtable *t, char **lits)
+{
+	json_t *o;
+
+	if (lits == NULL)
+		return json_null();
+	o = json_object();
+	for (int i = 0; i < t->m.npk; i++)
+		json_object_set_new(o, t->m.col[t->m.pk[i]].name,
+		    json_string(lits[i]));
+	return o;
+}
+
+static int
+report_json(struct verify *v, int drift)
+{
+	json_t *doc = json_object(), *tabs = json_array();
+	char *s;
+
+	for (int i = 0; i < v->nt; i++) {
+		struct vtable *t = v->t[i];
+		json_t *o = json_object(), *chunks = json_array();
+		int ndiff = 0;
+
+		for (int k = 0; k < t->nch; k++) {
+			struct chunk *c = &t->ch[k];
+
+			if (!c->differs)
+				continue;
+			ndiff++;
+			json_array_append_new(chunks, json_pack(
+			    "{s:i,s:o,s:o,s:{s:I,s:s},s:{s:I,s:s}}", "chunk",
+			    k + 1, "lower", bound_json(t, c->lo), "upper",
+			    bound_json(t, c->hi), "source", "rows",
+			    (json_int_t)c->src_rows, "checksum", c->src_sum,
+			    "target", "rows", (json_int_t)c->dst_rows,
+			    "checksum", c->dst_sum));
+		}
+		json_object_set_new(o, "db", json_string(t->m.db));
+		json_object_set_new(o, "table", json_string(t->m.name));
+		json_object_set_new(o, "status", json_string(status(t)));
+		json_object_set_new(o, "method", json_string(t->ck ?
+			"checksum-table" : "chunks"));
+		json_object_set_new(o, "rows", json_integer((json_int_t)t->rows));
+		json_object_set_new(o, "chunks", json_integer(t->nch));
+		json_object_set_new(o, "differing_chunks", chunks);
+		json_object_set_new(o, "missing_on_target",
+		    json_incref(t->missing_keys));
+		json_object_set_new(o, "extra_on_target",
+		    json_incref(t->extra_keys));
+		json_object_set_new(o, "changed", json_incref(t->changed_keys));
+		if (t->problem)
+			json_object_set_new(o, "problem", json_string(t->problem));
+		if (t->ck && t->differs)
+			json_object_set_new(o, "problem", json_string(
+			    "no primary key: the differing rows cannot be "
+			    "named"));
+		(void)ndiff;
+		json_array_append_new(tabs, o);
+	}
+	json_object_set_new(doc, "equal", json_boolean(!drift));
+	json_object_set_new(doc, "source_gtid", json_string(v->src_pos));
+	json_object_set_new(doc, "target_gtid",
+	    v->dst_pos ? json_string(v->dst_pos) : json_null());
+	json_object_set_new(doc, "tables", tabs);
+	json_object_set_new(doc, "extra_tables_on_target",
+	    json_incref(v->extra_tables));
+	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (s == NULL)
+		die(EX_OSERR, "out of memory");
+	puts(s);
+	free(s);
+	json_decref(doc);
+	return 0;
+}
+
+static void
+print_keys(const char *label, json_t *a)
+{
+	size_t i;
+	json_t *k;
+	char *s;
+
+	if (json_array_size(a) == 0)
+		return;
+	printf("    %s:", label);
+	json_array_foreach(a, i, k) {
+		const char *name;
+		json_t *val;
+		int first = 1;
+
+		if (i >= 20) {
+			printf(" ... (%zu in all)", json_array_size(a));
+			break;
+		}
+		printf(" ");
+		if (json_object_size(k) > 1)
+			printf("(");
+		json_object_foreach(k, name, val) {
+			s = json_dumps(val, JSON_ENCODE_ANY);
+			printf("%s%s=%s", first ? "" : ",", name, s ? s : "?");
+			free(s);
+			first = 0;
+		}
+		if (json_object_size(k) > 1)
+			printf(")");
+	}
+	printf("\n");
+}
+
+static void
+report_text(struct verify *v, int drift)
+{
+	size_t i;
+	json_t *e;
+
+	printf("%-40s %12s %8s  %s\n", "table", "rows", "chunks", "status");
+	for (int k = 0; k < v->nt; k++) {
+		struct vtable *t = v->t[k];
+		int nd = 0;
+
+		for (int c = 0; c < t->nch; c++)
+			nd += t->ch[c].differs;
+		printf("%-40s %12" PRIu64 " %8d  %s", t->key, t->rows, t->nch,
+		    t->missing ? "MISSING on the target"
+		    : t->problem ? "DEFINITION differs"
+		    : t->differs ? "DRIFT" : "equal");
+		if (t->differs && !t->missing && !t->problem)
+			printf(" (%d of %d chunk%s%s)", nd, t->nch,
+			    t->nch == 1 ? "" : "s",
+			    t->ck ? ", CHECKSUM TABLE: no primary key" : "");
+		printf("\n");
+		if (t->problem)
+			printf("    %s\n", t->problem);
+		print_keys("missing on the target", t->missing_keys);
+		print_keys("extra on the target", t->extra_keys);
+		print_keys("changed", t->changed_keys);
+	}
+	json_array_foreach(v->extra_tables, i, e)
+		printf("%-40s %12s %8s  %s\n", json_string_value(e), "-", "-",
+		    "EXTRA on the target");
+	printf("%s: source at GTID position '%s'%s%s%s\n",
+	    drift ? "DRIFT" : "equal", v->src_pos,
+	    v->dst_pos ? ", target at '" : "", v->dst_pos ? v->dst_pos : "",
+	    v->dst_pos ? "'" : "");
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"chunk-rows", required_argument, NULL, 'c'},
+	    {"databases", required_argument, NULL, 'D'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"exclude", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"include", required_argument, NULL, 'i'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"source", required_argument, NULL, 's'},
+	    {"target", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"wait-seconds", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	struct verify v = {0};
+	uint64_t n;
+	int ch, drift = 0, suspects = 0;
+
+	log_init(argv[0]);
+	cf.group = "srdf-verify";
+	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
+	cf.wait_s = DEFAULT_WAIT;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (parse_u64(optarg, &cf.chunk_rows) != 0 ||
+			    cf.chunk_rows == 0 || cf.chunk_rows > 100000000)
+				die(EX_USAGE, "--chunk-rows wants a number from "
+				    "1 to 100000000, not '%s'", optarg);
+			break;
+		case 'D': cf.databases = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'i':
+			if ((cf.include = realloc(cf.include, sizeof *cf.include *
+			     (size_t)(cf.ninclude + 1))) == NULL)
+				die(EX_OSERR, "out of memory");
+			cf.include[cf.ninclude++] = optarg;
+			break;
+		case 'x':
+			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
+			     (size_t)(cf.nexclude + 1))) == NULL)
+				die(EX_OSERR, "out of memory");
+			cf.exclude[cf.nexclude++] = optarg;
+			break;
+		case 'j': cf.json = 1; break;
+		case 's': cf.source = optarg; break;
+		case 't': cf.target = optarg; break;
+		case 'v': log_set_verbose(1); break;
+		case 'w':
+			if (parse_u64(optarg, &n) != 0 || n > 86400)
+				die(EX_USAGE, "--wait-seconds wants a number "
+				    "from 0 to 86400, not '%s'", optarg);
+			cf.wait_s = (int)n;
+			break;
+		case 'V':
+			printf("srdf-verify %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc || cf.source == NULL || cf.target == NULL) {
+		if (optind == argc)
+			log_err("--source and --target are required");
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	v.cf = &cf;
+	v.src = open_side(&cf, cf.source, "the source");
+	v.dst = open_side(&cf, cf.target, "the target");
+	if ((v.src_pos = mdb_query_one(v.src, "SELECT @@gtid_binlog_pos")) ==
+	    NULL)
+		v.src_pos = xstrdup("");
+	load_tables(&v);
+
+	for (int i = 0; i < v.nt; i++) {
+		struct vtable *t = v.t[i];
+
+		if (t->missing || t->problem)
+			continue;
+		t->ck = t->m.npk == 0;
+		if (t->ck) {
+			if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
+				die(EX_OSERR, "out of memory");
+			t->nch = 1;
+		} else
+			find_chunks(&v, t);
+		check(&v, t, 0);
+		suspects += t->differs;
+		log_debug("%s: %d chunk(s), %s", t->key, t->nch,
+		    t->differs ? "differs" : "equal");
+	}
+	if (suspects > 0) {
+		await_target(&v);
+		for (int i = 0; i < v.nt; i++) {
+			struct vtable *t = v.t[i];
+
+			if (!t->differs || t->missing || t->problem)
+				continue;
+			check(&v, t, 1);
+			if (t->differs && !t->ck)
+				for (int k = 0; k < t->nch; k++)
+					if (t->ch[k].differs)
+						compare_rows(&v, t, &t->ch[k]);
+		}
+	}
+	for (int i = 0; i < v.nt; i++)
+		drift |= v.t[i]->differs;
+	drift |= json_array_size(v.extra_tables) > 0;
+	if (cf.json)
+		report_json(&v, drift);
+	else
+		report_text(&v, drift);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "cannot write the report: %s", strerror(errno));
+
+	for (int i = 0; i < v.nt; i++) {
+		struct vtable *t = v.t[i];
+
+		for (int b = 0; b < t->nbounds; b++) {
+			for (int k = 0; k < t->m.npk; k++)
+				free(t->bounds[b][k]);
+			free(t->bounds[b]);
+		}
+		free(t->bounds);
+		free(t->ch);
+		buf_free(&t->hash);
+		buf_free(&t->cols);
+		json_decref(t->missing_keys);
+		json_decref(t->extra_keys);
+		json_decref(t->changed_keys);
+		mdb_table_free(&t->m);
+		free(t->key);
+		free(t->problem);
+		free(t);
+	}
+	free(v.t);
+	json_decref(v.extra_tables);
+	free(v.src_pos);
+	free(v.dst_pos);
+	mysql_close(v.src);
+	mysql_close(v.dst);
+	free(cf.include);
+	free(cf.exclude);
+	return drift ? 1 : 0;
+}
