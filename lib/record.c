@@ -51,11 +51,9 @@ record_check(json_t *rec, char *err, size_t errlen)
 }
 
 int
-record_next(struct record_reader *r, json_t **rec)
+record_read_line(struct record_reader *r)
 {
-	json_error_t je;
 	ssize_t n;
-	char why[256];
 
 	errno = 0;
 	n = getline(&r->buf, &r->cap, r->f);
@@ -79,7 +77,17 @@ record_next(struct record_reader *r, json_t **rec)
 		    "longer than the limit", r->name, r->line, n);
 		return -1;
 	}
-	*rec = json_loadb(r->buf, (size_t)n - 1, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	return 1;
+}
+
+int
+record_parse(struct record_reader *r, json_t **rec)
+{
+	json_error_t je;
+	char why[256];
+
+	*rec = json_loadb(r->buf, r->len - 1,
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (*rec == NULL) {
 		snprintf(r->err, sizeof r->err, "%s:%lu:%d: malformed record: %s",
 		    r->name, r->line, je.column, je.text);
@@ -92,5 +100,15 @@ record_next(struct record_reader *r, json_t **rec)
 		*rec = NULL;
 		return -1;
 	}
-	return 1;
+	return 0;
+}
+
+int
+record_next(struct record_reader *r, json_t **rec)
+{
+	int rc = record_read_line(r);
+
+	if (rc != 1)
+		return rc;
+	return record_parse(r, rec) == 0 ? 1 : -1;
 }

@@ -35,6 +35,14 @@ struct record_reader {
 
 void record_reader_init(struct record_reader *r, FILE *f, const char *name);
 int record_next(struct record_reader *r, json_t **rec);
+
+/* The two halves of record_next, for readers with a faster path for
+ * some lines (srdf-seal scans row records with lib/scan.h):
+ * record_read_line reads and frames one line into r->buf/r->len (1, 0 at
+ * the end, -1 with r->err); record_parse parses and checks it with
+ * jansson (0, or -1 with r->err). */
+int record_read_line(struct record_reader *r);
+int record_parse(struct record_reader *r, json_t **rec);
 void record_reader_free(struct record_reader *r);
 
 /* record_check — validates an already parsed record: returns its type
