@@ -41,18 +41,13 @@
 #include "binlog.h"
 #include "buf.h"
 #include "fault.h"
+#include "gtid.h"
 #include "ledger.h"
 #include "log.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
 #define FLUSH_BYTES (256 * 1024)
 #define MAX_BACKOFF 30
-
-struct gtid {
-	uint32_t domain;
-	uint32_t server;
-	uint64_t seq;
-};
 
 struct config {
 	const char *defaults_file;
@@ -96,8 +91,7 @@ struct capture {
 	uint8_t gflags;
 	char xid[512]; /* XA xid as the server prints it */
 
-	struct gtid *state; /* resume position: one GTID per domain */
-	int nstate;
+	struct gtid_pos state; /* resume position: one GTID per domain */
 
 	struct buf out;
 	struct buf scratch;
@@ -129,76 +123,11 @@ usage(FILE *f)
 
 /* ---- GTID positions ------------------------------------------------ */
 
-static int
-gtid_parse_list(const char *s, struct gtid **out, int *n)
-{
-	struct gtid *v = NULL;
-	int k = 0;
-
-	while (*s != '\0') {
-		struct gtid g;
-		char *end;
-		unsigned long long a, b, c;
-
-		while (*s == ' ' || *s == ',')
-			s++;
-		if (*s == '\0')
-			break;
-		errno = 0;
-		a = strtoull(s, &end, 10);
-		if (end == s || *end != '-' || a > UINT32_MAX)
-			goto bad;
-		s = end + 1;
-		b = strtoull(s, &end, 10);
-		if (end == s || *end != '-' || b > UINT32_MAX)
-			goto bad;
-		s = end + 1;
-		c = strtoull(s, &end, 10);
-		if (end == s || errno != 0 || (*end != '\0' && *end != ','))
-			goto bad;
-		s = end;
-		g.domain = (uint32_t)a;
-		g.server = (uint32_t)b;
-		g.seq = c;
-		for (int i = 0; i < k; i++)
-			if (v[i].domain == g.domain)
-				goto bad; /* one GTID per domain */
-		if ((v = realloc(v, sizeof *v * (size_t)(k + 1))) == NULL)
-			die(EX_OSERR, "out of memory");
-		v[k++] = g;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-bad:
-	free(v);
-	return -1;
-}
-
 static void
 gtid_state_str(const struct capture *c, struct buf *b)
 {
 	b->len = 0;
-	for (int i = 0; i < c->nstate; i++)
-		buf_printf(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64,
-		    i ? "," : "", c->state[i].domain, c->state[i].server,
-		    c->state[i].seq);
-	buf_putc(b, '\0');
-	b->len--;
-}
-
-static void
-gtid_state_set(struct capture *c, const struct gtid *g)
-{
-	for (int i = 0; i < c->nstate; i++)
-		if (c->state[i].domain == g->domain) {
-			c->state[i] = *g;
-			return;
-		}
-	c->state = realloc(c->state, sizeof *c->state * (size_t)(c->nstate + 1));
-	if (c->state == NULL)
-		die(EX_OSERR, "out of memory");
-	c->state[c->nstate++] = *g;
+	gtid_pos_format(&c->state, b);
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -289,7 +218,7 @@ emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
 	buf_lit(b, "}\n");
 	c->in_group = 0;
 	c->ntrx++;
-	gtid_state_set(c, &c->cur);
+	gtid_pos_set(&c->state, &c->cur);
 	maybe_flush(c);
 }
 
@@ -823,7 +752,7 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 	case S_ROLLBACK:
 		if (c->in_group)
 			emit_abort(c, "rollback");
-		gtid_state_set(c, &c->cur);
+		gtid_pos_set(&c->state, &c->cur);
 		break;
 	case S_XA_COMMIT:
 	case S_XA_ROLLBACK: {
@@ -1546,7 +1475,7 @@ main(int argc, char **argv)
 	if ((startpos = start_position(&cf)) == NULL)
 		die(EX_USAGE, "no start position: give --from-gtid, or run "
 		    "srdf-bootstrap (or srdf-seal) with --dir %s first", cf.dir);
-	if (gtid_parse_list(startpos, &c.state, &c.nstate) != 0)
+	if (gtid_pos_parse(startpos, &c.state) != 0)
 		die(EX_USAGE, "'%s' is not a GTID position (domain-server-"
 		    "sequence, comma-separated, one per domain)", startpos);
 	free(startpos);
@@ -1563,7 +1492,7 @@ main(int argc, char **argv)
 	stop_dump(&c);
 	tables_clear(&c);
 	free(c.cs.cls);
-	free(c.state);
+	gtid_pos_free(&c.state);
 	buf_free(&c.out);
 	buf_free(&c.scratch);
 	free(cf.include);

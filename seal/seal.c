@@ -57,6 +57,7 @@
 #include "lock.h"
 #include "log.h"
 #include "opt.h"
+#include "gtid.h"
 #include "record.h"
 #include "scan.h"
 #include "spool.h"
@@ -217,6 +218,7 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	const struct group *g = &s->g;
 	uint64_t group, chunk, trx, ein, eout;
 	const char *first, *last, *pos, *reason;
+	struct gtid_pos check = {0};
 	json_t *lastv = json_object_get(rec, "last");
 
 	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
@@ -236,8 +238,11 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		          "group_end first_gtid %s differs from "
 		          "group_begin's %s",
 		          first, g->first_gtid);
-	if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL)
-		bad_input(r, g, "group_end without a valid \"gtid_pos\"");
+	if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
+	    gtid_pos_parse(pos, &check) != 0)
+		bad_input(r, g, "group_end without a valid \"gtid_pos\" (a "
+		          "GTID position: domain-server-seq, one per domain)");
+	gtid_pos_free(&check);
 	if (get_u64(rec, "trx", &trx) != 0 ||
 	    get_u64(rec, "events_in", &ein) != 0 ||
 	    get_u64(rec, "events_out", &eout) != 0)
@@ -290,10 +295,42 @@ mib(unsigned long long n, char *buf, size_t len)
 }
 
 /* Seals the open group as wagon last_seq + 1: outbox, then ledger. */
+
+/*
+ * The resume position after a group: the stored last_sealed_gtid with
+ * the group's gtid_pos merged in domain by domain (srdf-dedup names only
+ * the domains it has seen since it started).  *out is NUL-terminated.
+ */
+static int
+merged_position(struct ledger_txn *t, const char *pos, struct buf *out)
+{
+	struct gtid_pos stored = {0}, group = {0};
+	char *old = NULL;
+	int rc;
+
+	if ((rc = ledger_meta_get(t, "last_sealed_gtid", &old)) != 0)
+		return rc;
+	if (old != NULL && gtid_pos_parse(old, &stored) != 0)
+		log_warn("the ledger's last_sealed_gtid '%s' is not a GTID "
+		         "position; replacing it", old);
+	free(old);
+	if (gtid_pos_parse(pos, &group) != 0) {
+		gtid_pos_free(&stored);
+		return LEDGER_BADREC;
+	}
+	gtid_pos_merge(&stored, &group);
+	out->len = 0;
+	gtid_pos_format(&stored, out);
+	gtid_pos_free(&stored);
+	gtid_pos_free(&group);
+	return 0;
+}
+
 static void
 seal_group(struct seal *s, struct wagon_header *h, json_t *w)
 {
 	const struct config *cf = s->cf;
+	struct buf merged = {0};
 	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
 	char name[WAGON_NAME_LEN], path[PATH_MAX], free_s[32];
 	unsigned long long need;
@@ -354,12 +391,16 @@ seal_group(struct seal *s, struct wagon_header *h, json_t *w)
 		    " stays in %s/new uncommitted",
 		    cur, s->last_seq, seq, cf->outbox);
 	}
+	if (h->flags & WAGON_F_LAST_CHUNK &&
+	    (rc = merged_position(t, pos, &merged)) != 0)
+		goto abort;
 	if ((s->source_new &&
 	     (rc = ledger_meta_put(t, "source_id", s->source_hex)) != 0) ||
 	    (rc = ledger_wagon_put(t, seq, w)) != 0 ||
 	    (h->flags & WAGON_F_LAST_CHUNK &&
-	     (rc = ledger_meta_put(t, "last_sealed_gtid", pos)) != 0))
+	     (rc = ledger_meta_put(t, "last_sealed_gtid", merged.p)) != 0))
 		goto abort;
+	buf_free(&merged);
 	if ((rc = ledger_txn_commit(t)) != 0)
 		goto fail;
 	s->source_new = 0;
