@@ -26,12 +26,19 @@
  *	sending   -> sending    srdf-ship, on a failed attempt (attempts,
  *	                        last_error; one "attempts" record each)
  *	sending   -> received   srdf-ship, on "accepted" or "duplicate"
- *	sending   -> dead       srdf-ship, when the retry policy is spent
+ *	sending   -> dead       srdf-ship, when the retry policy is spent,
+ *	                        the receiver refuses the wagon for good
+ *	                        (409, 413) or the outbox copy is damaged
+ *	dead      -> sending    srdf-ship --retry-dead (the operator)
  *	received  -> confirmed  srdf-ackd, on a signed ACK "applied"; the
- *	                        outbox copy may then be purged
+ *	                        outbox copy may then be purged (purged_at)
  *	received  -> failed     srdf-ackd, on a signed ACK "failed"
  *	failed    -> confirmed  srdf-ackd, when the retried apply succeeds
- *	failed    -> dead       srdf-ackd, when the target dead-letters it
+ *	An ACK can overtake srdf-ship's own record: srdf-ackd moves any
+ *	state but confirmed (sealed, sending, dead too) on an ACK, and
+ *	srdf-ship only ever moves sealed and sending wagons, so it never
+ *	undoes that.  Nothing leaves confirmed.  The target's dead letters
+ *	stay in the target ledger: the ACK has no "dead" (srdf-ack(5)).
  *
  *   target ledger
  *	(none)    -> received   srdf-recv, after the wagon is in inbox/new

@@ -1,0 +1,556 @@
+/*
+ * srdf-ackd — take the target's signed ACKs on the source, mark wagons
+ * confirmed (or failed), and purge confirmed wagons from the outbox.
+ *
+ * Design rationale.  "Confirmed" is the only state that lets the source
+ * forget a wagon (DESIGN.md §1), and ackd is the only tool that sets it:
+ * on POST /v1/acks, an ACK (man/srdf-ack.5) signed with the pre-shared
+ * key (hauth.h, replays refused) for this source (the ledger's meta
+ * source_id) and a wagon the ledger knows.  Each ACK is one write
+ * transaction that re-reads the wagon's record and moves its state:
+ *
+ *	applied:  any state but confirmed -> confirmed (applied_at,
+ *	          confirmed_at, the target's GTID)
+ *	failed:   any state but confirmed -> failed (last_error: the
+ *	          target's message)
+ *
+ * An ACK that changes nothing (the same ACK again, or a "failed" for a
+ * wagon already confirmed: the target applied it on a later try) is a
+ * duplicate, answered 200; a change is answered 201.  ACKs can overtake
+ * srdf-ship's own record (the target applied the wagon before ship wrote
+ * "received"): ackd moves sending -> confirmed, and ship leaves the
+ * state alone afterwards.
+ *
+ * Purging is a sweep on a timer in the main thread: it removes
+ * outbox/new/NAME only for a wagon whose record is "confirmed" with
+ * confirmed_at older than --keep, then records purged_at.  Nothing else
+ * ever removes an outbox file, and nothing makes a confirmed wagon
+ * unconfirmed, so a purged wagon never needs its file again.
+ *
+ * What it refuses to do: purge a wagon that is not confirmed; take an
+ * unsigned or replayed ACK, or one for another source or an unknown
+ * wagon; create a ledger record (a wagon it does not know was never
+ * sealed here).
+ */
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ack.h"
+#include "hauth.h"
+#include "http.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "opt.h"
+#include "wagon.h"
+
+/* Invariant: one sweep does at most this much, then yields to signals. */
+#define SWEEP_BATCH 4096
+
+struct config {
+	const char *dir;
+	const char *key_file;
+	const char *listen;
+	const char *cert;
+	const char *tls_key;
+	int insecure;
+	int once;
+	long long keep_ms;
+	long long sweep_ms;
+	unsigned max_conn;
+	unsigned idle_timeout; /* seconds */
+	long long grace_ms;
+};
+
+struct ackd {
+	const struct config *cf;
+	struct srdf_key key;
+	char outbox[PATH_MAX];
+	struct ledger *l;
+	uint64_t purge_low; /* every wagon below is purged */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-ackd [-v] --dir dir --key-file file --listen "
+	    "addr:port\n"
+	    "                 (--cert pem --tls-key pem | --insecure) "
+	    "[--keep time]\n"
+	    "                 [--sweep-interval time] [--idle-timeout time] "
+	    "[--max-connections n]\n"
+	    "       srdf-ackd [-v] --dir dir --once [--keep time]\n"
+	    "       srdf-ackd --help | --version\n");
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *
+state_of(json_t *w)
+{
+	const char *s = json_string_value(json_object_get(w, "state"));
+
+	return s ? s : "?";
+}
+
+/* ---- ACKs ---------------------------------------------------------------- */
+
+/* Applies a to the ledger: the HTTP status, with *answer. */
+static int
+take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
+{
+	struct ledger_txn *t;
+	char *sid = NULL, from[32];
+	const char *old;
+	json_t *w = NULL;
+	int rc, status;
+
+	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
+	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
+		goto fail;
+	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
+		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
+		    "%s is not this source (%s)", a->seq, peer, a->source_id,
+		    sid ? sid : "none yet");
+		*answer = http_answer("rejected", "ACK for source %s; this is "
+		    "source %s", a->source_id, sid ? sid : "(none yet)");
+		status = 409;
+		goto abort;
+	}
+	if (w == NULL) {
+		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
+		    "wagon in the ledger", a->seq, peer);
+		*answer = http_answer("rejected", "wagon %" PRIu64 " is not in "
+		    "this source's ledger", a->seq);
+		status = 409;
+		goto abort;
+	}
+	old = state_of(w);
+	snprintf(from, sizeof from, "%s", old);
+	if (strcmp(old, "confirmed") == 0 ||
+	    (!a->applied && strcmp(old, "failed") == 0 &&
+	        json_is_string(json_object_get(w, "last_error")) &&
+	        strcmp(json_string_value(json_object_get(w, "last_error")),
+	            a->error) == 0)) {
+		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
+		    "already", a->seq, peer, old);
+		*answer = http_answer("duplicate", "wagon %" PRIu64 " is %s "
+		    "already", a->seq, old);
+		status = 200;
+		goto abort;
+	}
+	if (a->applied) {
+		json_object_set_new(w, "state", json_string("confirmed"));
+		json_object_set_new(w, "applied_at", json_real(a->time));
+		json_object_set_new(w, "confirmed_at", json_real(now_s()));
+		json_object_set_new(w, "applied_gtid", a->last_gtid
+		    ? json_string(a->last_gtid) : json_null());
+		json_object_set_new(w, "last_error", json_null());
+	} else {
+		json_object_set_new(w, "state", json_string("failed"));
+		json_object_set_new(w, "failed_at", json_real(a->time));
+		json_object_set_new(w, "last_error", json_string(a->error));
+		json_object_set_new(w, "apply_failures", json_integer(
+		    json_integer_value(json_object_get(w, "apply_failures")) +
+		    1));
+	}
+	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
+		goto fail;
+	rc = ledger_txn_commit(t);
+	t = NULL;
+	if (rc != 0)
+		goto fail;
+	if (a->applied)
+		log_info("wagon %" PRIu64 ": %s -> confirmed (applied on the "
+		    "target, GTID %s)", a->seq, from,
+		    a->last_gtid ? a->last_gtid : "-");
+	else
+		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
+		    a->seq, from, a->error);
+	*answer = http_answer("accepted", "wagon %" PRIu64 ": %s -> %s",
+	    a->seq, from, a->applied ? "confirmed" : "failed");
+	json_decref(w);
+	free(sid);
+	return 201;
+fail:
+	log_err("cannot record the ACK of wagon %" PRIu64 " in the ledger in "
+	    "%s: %s", a->seq, d->cf->dir, ledger_strerror(rc));
+	*answer = http_answer("busy", "cannot record it in the ledger");
+	status = 503;
+abort:
+	ledger_txn_abort(t);
+	json_decref(w);
+	free(sid);
+	return status;
+}
+
+static int
+post_ack(void *arg, const struct http_req *req, json_t **answer)
+{
+	struct ackd *d = arg;
+	struct ack a;
+	char err[256];
+	int status;
+
+	if (ack_decode((const char *)req->body, req->len, &a, err,
+	        sizeof err) != 0) {
+		log_warn("ACK from %s: invalid_payload: %s", req->peer, err);
+		*answer = http_answer("invalid_payload", "%s", err);
+		return 400;
+	}
+	status = take(d, &a, req->peer, answer);
+	json_object_set_new(*answer, "seq", json_integer((json_int_t)a.seq));
+	ack_free(&a);
+	return status;
+}
+
+static int
+health(void *arg, const struct http_req *req, json_t **answer)
+{
+	if (http_draining(req->server)) {
+		*answer = http_answer("draining", "stopping");
+		return 503;
+	}
+	*answer = http_answer("ready", "ready for ACKs");
+	return 200;
+}
+
+/* ---- the sweep ------------------------------------------------------------- */
+
+struct sweep {
+	struct ackd *d;
+	double cutoff;
+	uint64_t seq[SWEEP_BATCH];
+	size_t n;
+	int low_fixed;
+};
+
+static int
+sweep_one(uint64_t seq, json_t *w, void *arg)
+{
+	struct sweep *sw = arg;
+	json_t *at;
+
+	if (json_object_get(w, "purged_at") != NULL) {
+		if (!sw->low_fixed)
+			sw->d->purge_low = seq + 1;
+		return 0;
+	}
+	sw->low_fixed = 1;
+	if (strcmp(state_of(w), "confirmed") != 0)
+		return 0;
+	at = json_object_get(w, "confirmed_at");
+	if (!json_is_number(at) || json_number_value(at) > sw->cutoff)
+		return 0;
+	sw->seq[sw->n++] = seq;
+	return sw->n == SWEEP_BATCH;
+}
+
+/* Removes the files of confirmed wagons older than --keep.  Returns the
+ * number purged, or -1. */
+static long
+sweep(struct ackd *d)
+{
+	struct sweep *sw;
+	struct ledger_txn *t;
+	char name[WAGON_NAME_LEN], path[PATH_MAX + 64];
+	size_t i;
+	json_t *w = NULL;
+	int rc, fd;
+	long n = -1;
+
+	if ((sw = calloc(1, sizeof *sw)) == NULL)
+		return -1;
+	sw->d = d;
+	sw->cutoff = now_s() - (double)d->cf->keep_ms / 1000.0;
+	if ((rc = ledger_txn_begin(d->l, LEDGER_RDONLY, &t)) == 0) {
+		rc = ledger_wagon_foreach(t, d->purge_low, sweep_one, sw);
+		ledger_txn_abort(t);
+		t = NULL;
+	}
+	if (rc != 0 && rc != 1)
+		goto fail;
+	if (sw->n == 0) {
+		free(sw);
+		return 0;
+	}
+	/* Only ackd moves a wagon out of "confirmed" — never — so what the
+	 * read said still holds. */
+	for (i = 0; i < sw->n; i++) {
+		wagon_name(sw->seq[i], name);
+		snprintf(path, sizeof path, "%s/new/%s", d->outbox, name);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			log_err("cannot remove %s: %s", path, strerror(errno));
+			sw->n = i;
+			break;
+		}
+	}
+	snprintf(path, sizeof path, "%s/new", d->outbox);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) != 0)
+			log_warn("cannot fsync %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0)
+		goto fail;
+	for (i = 0; i < sw->n; i++) {
+		if ((rc = ledger_wagon_get(t, sw->seq[i], &w)) != 0 ||
+		    w == NULL)
+			goto fail;
+		json_object_set_new(w, "purged_at", json_real(now_s()));
+		if ((rc = ledger_wagon_put(t, sw->seq[i], w)) != 0)
+			goto fail;
+		json_decref(w);
+		w = NULL;
+	}
+	rc = ledger_txn_commit(t);
+	t = NULL;
+	if (rc != 0)
+		goto fail;
+	if (sw->n > 0)
+		log_info("purged %zu confirmed wagons from %s/new "
+		    "(%" PRIu64 "..%" PRIu64 ")", sw->n, d->outbox, sw->seq[0],
+		    sw->seq[sw->n - 1]);
+	n = (long)sw->n;
+	free(sw);
+	return n;
+fail:
+	json_decref(w);
+	ledger_txn_abort(t);
+	log_err("sweep: ledger in %s: %s", d->cf->dir, ledger_strerror(rc));
+	free(sw);
+	return -1;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+static int
+run(struct ackd *d, struct http_server *hs, int sigfd)
+{
+	struct pollfd p = {sigfd, POLLIN, 0};
+	struct signalfd_siginfo si;
+	long n;
+
+	for (;;) {
+		/* A full batch means more is due now. */
+		do
+			n = sweep(d);
+		while (n == SWEEP_BATCH && poll(&p, 1, 0) == 0);
+		if (poll(&p, 1, (int)d->cf->sweep_ms) > 0)
+			break;
+	}
+	if (read(sigfd, &si, sizeof si) != sizeof si)
+		si.ssi_signo = SIGTERM;
+	log_notice("%s: draining (%u requests in flight)",
+	    strsignal((int)si.ssi_signo), http_in_flight(hs));
+	http_drain_wait(hs, d->cf->grace_ms, sigfd);
+	return 0;
+}
+
+static long long
+duration_arg(const char *s, const char *opt, long long min_ms)
+{
+	long long v;
+
+	if (parse_duration_ms(s, &v) != 0 || v < min_ms)
+		die(EX_USAGE, "bad %s %s (a duration such as 500ms, 30s, 10m, "
+		    "1h; at least %lld ms)", opt, s, min_ms);
+	return v;
+}
+
+/* "7d" too: parse_duration_ms stops at hours. */
+static long long
+keep_arg(const char *s)
+{
+	size_t n = strlen(s);
+	char copy[64];
+	uint64_t days;
+
+	if (n > 1 && n < sizeof copy && s[n - 1] == 'd') {
+		memcpy(copy, s, n - 1);
+		copy[n - 1] = '\0';
+		if (parse_u64(copy, &days) != 0 || days > 36500)
+			die(EX_USAGE, "bad --keep %s", s);
+		return (long long)days * 86400000LL;
+	}
+	return duration_arg(s, "--keep", 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"cert", required_argument, NULL, 'c'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"idle-timeout", required_argument, NULL, 'I'},
+	    {"insecure", no_argument, NULL, 'k'},
+	    {"keep", required_argument, NULL, 'e'},
+	    {"key-file", required_argument, NULL, 'K'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"max-connections", required_argument, NULL, 'C'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"sweep-interval", required_argument, NULL, 's'},
+	    {"tls-key", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct http_route routes[] = {
+	    {"POST", "/v1/acks", post_ack},
+	    {"GET", "/v1/health", health},
+	};
+	struct config cf = {0};
+	struct ackd d = {0};
+	struct http_server_opts ho = {0};
+	struct http_server *hs;
+	struct hauth_cache *cache;
+	struct stat st;
+	sigset_t mask;
+	char err[512], url[300], path[PATH_MAX + 8];
+	uint64_t v;
+	int ch, sigfd, rc;
+
+	log_init(argv[0]);
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.keep_ms = 7LL * 86400000;
+	cf.sweep_ms = 600000;
+	cf.max_conn = 32;
+	cf.idle_timeout = 30;
+	cf.grace_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cf.cert = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'e': cf.keep_ms = keep_arg(optarg); break;
+		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
+		case 'I':
+			cf.idle_timeout = (unsigned)(duration_arg(optarg,
+			    "--idle-timeout", 1000) / 1000);
+			break;
+		case 'k': cf.insecure = 1; break;
+		case 'K': cf.key_file = optarg; break;
+		case 'l': cf.listen = optarg; break;
+		case 'C':
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 10000)
+				die(EX_USAGE, "bad --max-connections %s",
+				    optarg);
+			cf.max_conn = (unsigned)v;
+			break;
+		case 'o': cf.once = 1; break;
+		case 's':
+			cf.sweep_ms = duration_arg(optarg, "--sweep-interval",
+			    10);
+			break;
+		case 't': cf.tls_key = optarg; break;
+		case 'v': log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-ackd %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!cf.once) {
+		if (cf.key_file == NULL || cf.listen == NULL)
+			die(EX_USAGE, "--key-file and --listen are required "
+			    "(or --once for one sweep)");
+		if (cf.insecure == (cf.cert != NULL))
+			die(EX_USAGE, "give --cert and --tls-key for HTTPS, or "
+			    "--insecure for plain HTTP (one of the two)");
+		if ((cf.cert == NULL) != (cf.tls_key == NULL))
+			die(EX_USAGE, "--cert and --tls-key go together");
+	}
+
+	d.cf = &cf;
+	d.purge_low = 0;
+	if (cf.key_file != NULL &&
+	    key_load(cf.key_file, &d.key, err, sizeof err) != 0)
+		die(EX_CONFIG, "%s", err);
+	if (snprintf(d.outbox, sizeof d.outbox, "%s/outbox", cf.dir) >=
+	    (int)sizeof d.outbox)
+		die(EX_USAGE, "--dir %s is too long", cf.dir);
+	lock_dir_or_die(cf.dir, "srdf-ackd");
+	snprintf(path, sizeof path, "%s/new", d.outbox);
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		die(EX_NOINPUT, "no outbox %s: run srdf-seal --dir %s first",
+		    path, cf.dir);
+	if ((rc = ledger_open(cf.dir, 0, &d.l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
+		    ledger_strerror(rc));
+	if (cf.once) {
+		rc = sweep(&d) < 0 ? EX_SOFTWARE : 0;
+		ledger_close(d.l);
+		sodium_memzero(&d.key, sizeof d.key);
+		return rc;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+		die(EX_OSERR, "signalfd: %s", strerror(errno));
+	if ((cache = hauth_cache_new()) == NULL)
+		die(EX_OSERR, "out of memory");
+	ho.listen = cf.listen;
+	ho.cert = cf.cert;
+	ho.tls_key = cf.tls_key;
+	ho.max_body = 65536;
+	ho.max_memory = 4 << 20;
+	ho.max_conn = cf.max_conn;
+	ho.idle_timeout = cf.idle_timeout;
+	ho.threads = 2;
+	ho.key = &d.key;
+	ho.cache = cache;
+	ho.routes = routes;
+	ho.nroutes = sizeof routes / sizeof routes[0];
+	ho.arg = &d;
+	if ((hs = http_start(&ho, err, sizeof err)) == NULL)
+		die(EX_CONFIG, "%s", err);
+	http_url(hs, url, sizeof url);
+	log_notice("listening on %s: ACKs for %s, keeping confirmed wagons "
+	    "%lld s", url, cf.dir, cf.keep_ms / 1000);
+	rc = run(&d, hs, sigfd);
+	http_stop(hs);
+	log_notice("stopped");
+	hauth_cache_free(cache);
+	ledger_close(d.l);
+	sodium_memzero(&d.key, sizeof d.key);
+	return rc;
+}

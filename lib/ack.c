@@ -1,0 +1,224 @@
+/*
+ * ack.c — encode and decode the ACK of man/srdf-ack.5; see ack.h.
+ *
+ * The decoder fails closed (STYLE.md habit 4): exactly the seven keys of
+ * version 1, each of its type, no duplicate key, no NUL in a string, at
+ * most ACK_MAX bytes; anything else is refused with the first reason.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ack.h"
+
+#define ACK_MAX 65536	  /* body; an error message is cut well below */
+#define ACK_GTID_MAX 47	  /* as in the wagon header (WAGON_GTID_LEN - 1) */
+#define ACK_ERROR_MAX 8192 /* bytes of the target's error text */
+
+static const char *const keys[] = {
+    "v", "source_id", "seq", "status", "last_gtid", "time", "error",
+};
+
+/* The error text as a JSON string the decoder accepts: cut to
+ * ACK_ERROR_MAX bytes at a character boundary; a text that is not UTF-8
+ * (a server message in another character set) has its non-ASCII bytes
+ * replaced by '?'.  "(no error text)" for an empty one. */
+static json_t *
+error_string(const char *e)
+{
+	size_t n = strlen(e), i;
+	json_t *j;
+	char *c;
+
+	if (n == 0)
+		return json_string("(no error text)");
+	if (n > ACK_ERROR_MAX) {
+		n = ACK_ERROR_MAX;
+		while (n > 0 && ((unsigned char)e[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if ((j = json_stringn(e, n)) != NULL)
+		return j;
+	if ((c = strndup(e, n)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)c[i] >= 0x80)
+			c[i] = '?';
+	j = json_stringn(c, n);
+	free(c);
+	return j;
+}
+
+char *
+ack_encode(const struct ack *a)
+{
+	json_t *o;
+	char *s;
+
+	/* "o" steals the reference and fails the pack on a NULL value. */
+	o = json_pack("{s:i, s:s, s:I, s:s, s:o, s:f, s:o}", "v", 1,
+	    "source_id", a->source_id, "seq", (json_int_t)a->seq, "status",
+	    a->applied ? "applied" : "failed", "last_gtid",
+	    a->last_gtid ? json_string(a->last_gtid) : json_null(), "time",
+	    a->time, "error",
+	    a->applied ? json_null()
+	               : error_string(a->error ? a->error : ""));
+	if (o == NULL)
+		return NULL;
+	/* 16 significant digits: a Unix time keeps its microseconds' ms. */
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	json_decref(o);
+	return s;
+}
+
+static int
+fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+static int
+is_hex32(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[32] == '\0';
+}
+
+static int
+is_gtid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((s[i] < '0' || s[i] > '9') && s[i] != '-' && s[i] != ',')
+			return 0;
+	return i > 0 && i <= ACK_GTID_MAX;
+}
+
+int
+ack_decode(const char *body, size_t len, struct ack *a, char *err,
+    size_t errlen)
+{
+	json_t *o, *v;
+	json_error_t je;
+	const char *k, *status;
+	size_t i;
+	double t;
+	int rc = -1;
+
+	memset(a, 0, sizeof *a);
+	if (len > ACK_MAX)
+		return fail(err, errlen, "ACK longer than 64 KiB");
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		snprintf(err, errlen, "not JSON: %s at byte %d", je.text,
+		    je.position);
+		return -1;
+	}
+	if (!json_is_object(o)) {
+		fail(err, errlen, "not a JSON object");
+		goto out;
+	}
+	json_object_foreach(o, k, v) {
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (i == sizeof keys / sizeof keys[0]) {
+			snprintf(err, errlen, "unknown key \"%.64s\"", k);
+			goto out;
+		}
+	}
+	if (json_object_size(o) != sizeof keys / sizeof keys[0]) {
+		fail(err, errlen, "missing key (want v, source_id, seq, "
+		    "status, last_gtid, time, error)");
+		goto out;
+	}
+	v = json_object_get(o, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != 1) {
+		fail(err, errlen, "\"v\" is not 1");
+		goto out;
+	}
+	v = json_object_get(o, "source_id");
+	if (!json_is_string(v) || !is_hex32(json_string_value(v))) {
+		fail(err, errlen, "\"source_id\" is not 32 lowercase hex "
+		    "digits");
+		goto out;
+	}
+	memcpy(a->source_id, json_string_value(v), 33);
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		fail(err, errlen, "\"seq\" is not an integer >= 1");
+		goto out;
+	}
+	a->seq = (uint64_t)json_integer_value(v);
+	v = json_object_get(o, "status");
+	status = json_string_value(v);
+	if (status != NULL && strcmp(status, "applied") == 0)
+		a->applied = 1;
+	else if (status == NULL || strcmp(status, "failed") != 0) {
+		fail(err, errlen, "\"status\" is not \"applied\" or "
+		    "\"failed\"");
+		goto out;
+	}
+	v = json_object_get(o, "last_gtid");
+	if (json_is_string(v) && is_gtid(json_string_value(v))) {
+		if ((a->last_gtid = strdup(json_string_value(v))) == NULL) {
+			fail(err, errlen, "out of memory");
+			goto out;
+		}
+	} else if (!json_is_null(v)) {
+		fail(err, errlen, "\"last_gtid\" is neither null nor a GTID "
+		    "(digits, '-' and ',', at most 47)");
+		goto out;
+	}
+	v = json_object_get(o, "time");
+	t = json_number_value(v);
+	if (!json_is_number(v) || !isfinite(t) || t < 0) {
+		fail(err, errlen, "\"time\" is not a number of seconds >= 0");
+		goto out;
+	}
+	a->time = t;
+	v = json_object_get(o, "error");
+	if (a->applied) {
+		if (!json_is_null(v)) {
+			fail(err, errlen, "\"error\" must be null when status "
+			    "is \"applied\"");
+			goto out;
+		}
+	} else {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > ACK_ERROR_MAX) {
+			fail(err, errlen, "\"error\" must be a non-empty "
+			    "string of at most 8192 bytes when status is "
+			    "\"failed\"");
+			goto out;
+		}
+		if ((a->error = strdup(json_string_value(v))) == NULL) {
+			fail(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	if (rc != 0)
+		ack_free(a);
+	return rc;
+}
+
+void
+ack_free(struct ack *a)
+{
+	free(a->last_gtid);
+	free(a->error);
+	a->last_gtid = NULL;
+	a->error = NULL;
+}

@@ -1,0 +1,396 @@
+/*
+ * hauth.c — HMAC-SHA-256 request authentication and the replay cache;
+ * see hauth.h.
+ *
+ * The replay cache remembers every nonce it accepted for 2 × HAUTH_SKEW
+ * seconds after accepting it.  That is enough: a request is only
+ * accepted while its timestamp is within HAUTH_SKEW of the verifier's
+ * clock, so a nonce accepted at time T carries a timestamp of at most
+ * T + HAUTH_SKEW, and a copy of it presented after T + 2 × HAUTH_SKEW
+ * fails the timestamp check before the cache is asked.
+ *
+ * Memory is bounded: the cache holds at most HAUTH_CACHE_MAX nonces (24
+ * bytes each, plus 8 bytes of index).  Nonces are kept in a ring in the
+ * order they were accepted — which is also the order in which they
+ * expire — with an open-addressing index (linear probing, SipHash with a
+ * random key, so nobody can aim requests at one bucket).  When the ring
+ * is full of unexpired nonces the verifier answers HAUTH_EBUSY: refusing
+ * is safe, forgetting a nonce early would open a replay window.
+ *
+ * Only requests whose signature checks out reach the cache, so an
+ * attacker without the key cannot fill it.
+ *
+ * The cache lives in memory, so a restarted verifier has forgotten what
+ * its predecessor accepted.  It therefore refuses every request signed
+ * in or before the second it was made: signers sign just before sending,
+ * and a refused sender signs again, so only a copy of an old request is
+ * lost.  The refusal is HAUTH_EBUSY ("not now"), not a replay: the
+ * sender did nothing wrong and will be taken a moment later.  (A signer
+ * whose clock runs ahead of ours can still have a request replayed
+ * across a restart; every srdf request is idempotent, so that costs a
+ * duplicate answer, never a change.)
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "hauth.h"
+
+#define NONCE_LEN 16
+#define SIG_LEN crypto_auth_hmacsha256_BYTES
+
+/* Invariant: HAUTH_CACHE_MAX / (2 × HAUTH_SKEW) is the sustained request
+ * rate the cache allows: 1 Mi / 600 s ≈ 1700 requests/s, well above
+ * what one source sends (a wagon is 64 KiB to a few MiB). */
+#define HAUTH_CACHE_MAX ((size_t)1 << 20)
+#define HAUTH_CACHE_MIN ((size_t)1 << 10)
+
+struct nent {
+	uint8_t nonce[NONCE_LEN];
+	int64_t expires;
+};
+
+struct hauth_cache {
+	pthread_mutex_t mu;
+	int64_t not_before; /* the second the cache was made */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	struct nent *ring; /* cap entries; n live ones from head on */
+	size_t cap, head, n;
+	uint32_t *slot; /* 2 × cap slots: ring position + 1, 0 when empty */
+	size_t nslot;
+};
+
+/* ---- signing ----------------------------------------------------------- */
+
+static void
+mac(const struct srdf_key *key, const char *method, const char *path,
+    const char *ts, const char *nonce, const void *body, size_t len,
+    uint8_t out[SIG_LEN])
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	crypto_hash_sha256(sum, body, len);
+	sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+	crypto_auth_hmacsha256_init(&st, key->key, sizeof key->key);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"srdf-v1\n", 8);
+#define PART(s)                                                                \
+	do {                                                                   \
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)(s),       \
+		    strlen(s));                                                \
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);  \
+	} while (0)
+	PART(method);
+	PART(path);
+	PART(ts);
+	PART(nonce);
+#undef PART
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)hex,
+	    2 * crypto_hash_sha256_BYTES);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof st);
+}
+
+void
+hauth_sign(const struct srdf_key *key, const char *method, const char *path,
+    const void *body, size_t len, time_t now, char value[HAUTH_VALUE_LEN])
+{
+	uint8_t nonce[NONCE_LEN], sig[SIG_LEN];
+	char kid[17], nhex[2 * NONCE_LEN + 1], shex[2 * SIG_LEN + 1], ts[24];
+
+	if (sodium_init() < 0)
+		abort(); /* no randomness: nothing safe to do */
+	randombytes_buf(nonce, sizeof nonce);
+	sodium_bin2hex(kid, sizeof kid, key->id, sizeof key->id);
+	sodium_bin2hex(nhex, sizeof nhex, nonce, sizeof nonce);
+	snprintf(ts, sizeof ts, "%lld", (long long)now);
+	mac(key, method, path, ts, nhex, body, len, sig);
+	sodium_bin2hex(shex, sizeof shex, sig, sizeof sig);
+	snprintf(value, HAUTH_VALUE_LEN, "v1 keyid=%s ts=%s nonce=%s sig=%s",
+	    kid, ts, nhex, shex);
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* Matches "NAME=" then exactly n lowercase hex digits at *s, copying them
+ * to out (NUL-terminated); advances *s.  Returns 0 or -1. */
+static int
+hex_token(const char **s, const char *name, size_t n, char *out)
+{
+	size_t nl = strlen(name), i;
+	const char *p = *s;
+
+	if (strncmp(p, name, nl) != 0 || p[nl] != '=')
+		return -1;
+	p += nl + 1;
+	for (i = 0; i < n; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		        (p[i] >= 'a' && p[i] <= 'f')))
+			return -1;
+		out[i] = p[i];
+	}
+	out[n] = '\0';
+	*s = p + n;
+	return 0;
+}
+
+struct parsed {
+	char kid[17];
+	char ts[21];
+	long long tsv;
+	char nonce[2 * NONCE_LEN + 1];
+	char sig[2 * SIG_LEN + 1];
+};
+
+/* The header value, strictly: one space between fields, fields in their
+ * order, lowercase hex, a decimal timestamp without sign or leading
+ * zero, nothing after the signature. */
+static int
+parse(const char *v, struct parsed *p)
+{
+	size_t i;
+
+	if (strncmp(v, "v1 ", 3) != 0)
+		return -1;
+	v += 3;
+	if (hex_token(&v, "keyid", 16, p->kid) != 0 || *v++ != ' ')
+		return -1;
+	if (strncmp(v, "ts=", 3) != 0)
+		return -1;
+	v += 3;
+	for (i = 0; v[i] >= '0' && v[i] <= '9'; i++)
+		if (i == 18)
+			return -1;
+	if (i == 0 || (i > 1 && v[0] == '0'))
+		return -1;
+	memcpy(p->ts, v, i);
+	p->ts[i] = '\0';
+	p->tsv = strtoll(p->ts, NULL, 10);
+	v += i;
+	if (*v++ != ' ' || hex_token(&v, "nonce", 2 * NONCE_LEN, p->nonce) != 0 ||
+	    *v++ != ' ' || hex_token(&v, "sig", 2 * SIG_LEN, p->sig) != 0 ||
+	    *v != '\0')
+		return -1;
+	return 0;
+}
+
+/* ---- the replay cache -------------------------------------------------- */
+
+struct hauth_cache *
+hauth_cache_new(void)
+{
+	struct hauth_cache *c;
+
+	if (sodium_init() < 0 || (c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->cap = HAUTH_CACHE_MIN;
+	c->nslot = 2 * c->cap;
+	c->ring = calloc(c->cap, sizeof *c->ring);
+	c->slot = calloc(c->nslot, sizeof *c->slot);
+	if (c->ring == NULL || c->slot == NULL ||
+	    pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c->ring);
+		free(c->slot);
+		free(c);
+		return NULL;
+	}
+	crypto_shorthash_keygen(c->hkey);
+	c->not_before = (int64_t)time(NULL);
+	return c;
+}
+
+void
+hauth_cache_free(struct hauth_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c->ring);
+	free(c->slot);
+	free(c);
+}
+
+static size_t
+bucket(const struct hauth_cache *c, const uint8_t *nonce)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, nonce, NONCE_LEN, c->hkey);
+	memcpy(&v, h, sizeof v);
+	return (size_t)v & (c->nslot - 1);
+}
+
+/* Slot holding nonce, or the empty slot where it would go. */
+static size_t
+find(const struct hauth_cache *c, const uint8_t *nonce)
+{
+	size_t i = bucket(c, nonce);
+
+	while (c->slot[i] != 0 &&
+	    memcmp(c->ring[c->slot[i] - 1].nonce, nonce, NONCE_LEN) != 0)
+		i = (i + 1) & (c->nslot - 1);
+	return i;
+}
+
+/* Backward-shift deletion of slot i (linear probing without tombstones). */
+static void
+unslot(struct hauth_cache *c, size_t i)
+{
+	size_t j = i, k, mask = c->nslot - 1;
+
+	for (;;) {
+		c->slot[i] = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (c->slot[j] == 0)
+				return;
+			k = bucket(c, c->ring[c->slot[j] - 1].nonce);
+			/* Move j back to i unless its home k lies in (i, j]. */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		c->slot[i] = c->slot[j];
+		i = j;
+	}
+}
+
+static void
+expire(struct hauth_cache *c, int64_t now)
+{
+	while (c->n > 0 && c->ring[c->head].expires <= now) {
+		unslot(c, find(c, c->ring[c->head].nonce));
+		c->head = (c->head + 1) % c->cap;
+		c->n--;
+	}
+}
+
+/* Doubles the ring (and the index); -1 at HAUTH_CACHE_MAX or on ENOMEM. */
+static int
+grow(struct hauth_cache *c)
+{
+	size_t cap = 2 * c->cap, i;
+	struct nent *ring;
+	uint32_t *slot;
+
+	if (cap > HAUTH_CACHE_MAX)
+		return -1;
+	if ((ring = calloc(cap, sizeof *ring)) == NULL)
+		return -1;
+	if ((slot = calloc(2 * cap, sizeof *slot)) == NULL) {
+		free(ring);
+		return -1;
+	}
+	for (i = 0; i < c->n; i++)
+		ring[i] = c->ring[(c->head + i) % c->cap];
+	free(c->ring);
+	free(c->slot);
+	c->ring = ring;
+	c->slot = slot;
+	c->cap = cap;
+	c->nslot = 2 * cap;
+	c->head = 0;
+	for (i = 0; i < c->n; i++)
+		c->slot[find(c, c->ring[i].nonce)] = (uint32_t)(i + 1);
+	return 0;
+}
+
+/* HAUTH_OK after remembering nonce, HAUTH_EREPLAY or HAUTH_EBUSY. */
+static int
+remember(struct hauth_cache *c, const uint8_t *nonce, int64_t now)
+{
+	size_t i, pos;
+	int rc = HAUTH_OK;
+
+	pthread_mutex_lock(&c->mu);
+	expire(c, now);
+	i = find(c, nonce);
+	if (c->slot[i] != 0) {
+		rc = HAUTH_EREPLAY;
+		goto out;
+	}
+	if (c->n == c->cap) {
+		if (grow(c) != 0) {
+			rc = HAUTH_EBUSY;
+			goto out;
+		}
+		i = find(c, nonce);
+	}
+	pos = (c->head + c->n) % c->cap;
+	memcpy(c->ring[pos].nonce, nonce, NONCE_LEN);
+	c->ring[pos].expires = now + 2 * HAUTH_SKEW;
+	c->slot[i] = (uint32_t)(pos + 1);
+	c->n++;
+out:
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+/* ---- verifying ------------------------------------------------------------ */
+
+int
+hauth_verify(const struct srdf_key *key, struct hauth_cache *cache,
+    const char *method, const char *path, const void *body, size_t len,
+    const char *value, time_t now, char *err, size_t errlen)
+{
+	uint8_t sig[SIG_LEN], want[SIG_LEN], nonce[NONCE_LEN], kid[8];
+	struct parsed p;
+	long long skew;
+	int rc;
+
+	if (value == NULL) {
+		snprintf(err, errlen, "no %s header", HAUTH_HEADER);
+		return HAUTH_EMISSING;
+	}
+	if (strlen(value) >= HAUTH_VALUE_LEN || parse(value, &p) != 0) {
+		snprintf(err, errlen, "malformed %s header (want \"v1 "
+		    "keyid=HEX16 ts=SECONDS nonce=HEX32 sig=HEX64\")",
+		    HAUTH_HEADER);
+		return HAUTH_EFORMAT;
+	}
+	sodium_hex2bin(kid, sizeof kid, p.kid, 16, NULL, NULL, NULL);
+	if (memcmp(kid, key->id, sizeof kid) != 0) {
+		snprintf(err, errlen, "unknown key id %s", p.kid);
+		return HAUTH_EKEY;
+	}
+	skew = p.tsv - (long long)now;
+	if (skew > HAUTH_SKEW || skew < -HAUTH_SKEW) {
+		snprintf(err, errlen, "timestamp %lld is %lld s %s this "
+		    "host's clock (at most %d s allowed)", p.tsv,
+		    skew < 0 ? -skew : skew, skew < 0 ? "behind" : "ahead of",
+		    HAUTH_SKEW);
+		return HAUTH_ESKEW;
+	}
+	sodium_hex2bin(sig, sizeof sig, p.sig, 2 * SIG_LEN, NULL, NULL, NULL);
+	mac(key, method, path, p.ts, p.nonce, body, len, want);
+	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
+		snprintf(err, errlen, "signature mismatch (wrong key, or the "
+		    "method, path or body was altered)");
+		return HAUTH_ESIG;
+	}
+	if (cache == NULL)
+		return HAUTH_OK;
+	if (p.tsv <= cache->not_before) {
+		snprintf(err, errlen, "signed at %lld, not after this "
+		    "verifier started (%lld): it may be a replay of a request "
+		    "its predecessor took; sign it again", p.tsv,
+		    (long long)cache->not_before);
+		return HAUTH_EBUSY;
+	}
+	sodium_hex2bin(nonce, sizeof nonce, p.nonce, 2 * NONCE_LEN, NULL, NULL,
+	    NULL);
+	rc = remember(cache, nonce, (int64_t)now);
+	if (rc == HAUTH_EREPLAY)
+		snprintf(err, errlen, "replayed request (nonce %s already "
+		    "seen)", p.nonce);
+	else if (rc == HAUTH_EBUSY)
+		snprintf(err, errlen, "too many requests in the replay window "
+		    "(%zu nonces in %d s); try again later", HAUTH_CACHE_MAX,
+		    2 * HAUTH_SKEW);
+	return rc;
+}

@@ -1,0 +1,99 @@
+#!/bin/bash
+test_description='srdf-ship: back-off, dead letters, refusals, damaged outbox wagons, --retry-dead'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/4-transport-lib.sh"
+
+test_expect_success 'setup' '
+	mkwagons key key &&
+	mkwagons seal src key 5 &&
+	port=$(free_port) && echo $port >port
+'
+
+test_expect_success 'receiver down: each --once run makes one attempt (health), exit 75' '
+	port=$(cat port) &&
+	ship="srdf-ship --dir src --to http://127.0.0.1:$port --insecure --key-file key --retry 3s,3s --once" &&
+	test_expect_code 75 $ship 2>s1.err &&
+	rec src 1 | jq -e ".state == \"sending\" and .failures == 1" &&
+	ledger-wagons --attempts src | jq -e ".seq == 1 and .http_status == 0 and (.error | test(\"health: .*(refused|connect)\"))"
+'
+
+test_expect_success 'the back-off is kept in the ledger and honoured across runs' '
+	test_expect_code 75 $ship 2>s2.err && grep -q "waits until" s2.err &&
+	test $(ledger-wagons --attempts src | wc -l) = 1 &&
+	sleep 3.1 && test_expect_code 75 $ship 2>s3.err &&
+	rec src 1 | jq -e ".failures == 2"
+'
+
+test_expect_success 'one failure more than the policy has steps: dead, exit 69, the wagon stays' '
+	sleep 3.1 && test_expect_code 69 $ship 2>s4.err &&
+	grep -q "wagon 1: dead after attempt 3" s4.err &&
+	rec src 1 | jq -e ".state == \"dead\" and .dead_cause == \"retries spent\"" &&
+	test -f src/outbox/new/00000000000000000001.wagon
+'
+
+test_expect_success 'a dead wagon stops ship at once, daemon or not, and it says so' '
+	test_expect_code 69 $ship 2>s5.err &&
+	grep -q "wagon 1 is dead .*--retry-dead" s5.err &&
+	test_expect_code 69 srdf-ship --dir src --to http://127.0.0.1:$port --insecure --key-file key 2>s6.err &&
+	test $(ledger-wagons --attempts src | wc -l) = 3
+'
+
+test_expect_success 'the receiver comes back; --retry-dead revives the wagon and all 5 go' '
+	daemon_start recv srdf-recv --dir dst --key-file key --listen 127.0.0.1:$port --insecure &&
+	sleep 1 &&
+	ship="srdf-ship --dir src --to $URL --insecure --key-file key --retry 300ms,300ms,300ms,300ms --once" &&
+	{ $ship --retry-dead 2>s7.err || :; } &&
+	grep -q "wagon 1: dead -> sending (--retry-dead)" s7.err &&
+	test_wait_until 10 "$ship 2>s7b.err" &&
+	printf "received 5\n" >expect && states src >actual && test_cmp expect actual
+'
+
+test_expect_success 'a wagon the receiver refuses (409: other content) is dead at once, exit 65' '
+	mkwagons seal src key 3 &&
+	sid=$(ledger-meta src source_id) &&
+	mkwagons one key 7 2000 $sid >w7-other &&
+	curl -s -o answer -H "X-Srdf-Auth: $(hsign key POST /v1/wagons w7-other)" \
+		--data-binary @w7-other $URL/v1/wagons &&
+	jq -e ".status == \"accepted\"" answer &&
+	test_expect_code 65 srdf-ship --dir src --to $URL --insecure --key-file key --once 2>s8.err &&
+	rec src 6 | jq -e ".state == \"received\"" &&
+	rec src 7 | jq -e ".state == \"dead\" and .dead_cause == \"refused\" and (.last_error | test(\"409 rejected.*different content\"))" &&
+	rec src 8 | jq -e ".state == \"sealed\"" &&
+	test_expect_code 65 srdf-ship --dir src --to $URL --insecure --key-file key --once 2>s9.err &&
+	grep -q "wagon 7 is dead" s9.err
+'
+
+test_expect_success 'a wagon damaged in the outbox goes to outbox/bad, dead, exit 65; nothing after it goes' '
+	mkwagons seal src2 key 3 &&
+	flip src2/outbox/new/00000000000000000002.wagon 500 &&
+	daemon_start recv2 srdf-recv --dir dst2 --key-file key --listen 127.0.0.1:0 --insecure &&
+	test_wait_until 10 "srdf-ship --dir src2 --to $URL --insecure --key-file key --once 2>s10.err; test \$? = 65" &&
+	rec src2 1 | jq -e ".state == \"received\"" &&
+	rec src2 2 | jq -e ".state == \"dead\" and .dead_cause == \"damaged\" and (.last_error | test(\"checksum\"))" &&
+	rec src2 3 | jq -e ".state == \"sealed\"" &&
+	test -f src2/outbox/bad/00000000000000000002.wagon &&
+	test -f src2/outbox/bad/00000000000000000002.wagon.reason &&
+	ls dst2/inbox/new >actual && echo 00000000000000000001.wagon >expect && test_cmp expect actual
+'
+
+test_expect_success 'a receiver that stops answering (SIGSTOP): the attempt times out, later succeeds' '
+	mkwagons seal src3 key 2 &&
+	daemon_start recv3 srdf-recv --dir dst3 --key-file key --listen 127.0.0.1:0 --insecure &&
+	sleep 1.1 &&
+	test_bg ship3 srdf-ship --dir src3 --to $URL --insecure --key-file key --timeout 1s --retry 200ms,200ms,200ms,200ms,200ms,200ms,1s,1s,1s,1s &&
+	test_wait_until 10 "states src3 | grep -qx \"received 2\"" &&
+	kill -STOP $(cat recv3.pid) &&
+	mkwagons seal src3 key 1 &&
+	test_wait_until 10 "ledger-wagons --attempts src3 | grep -q \"timed out\"" &&
+	kill -CONT $(cat recv3.pid) &&
+	test_wait_until 15 "states src3 | grep -qx \"received 3\"" &&
+	test_bg_stop ship3 &&
+	grep -q "attempt [0-9]* failed: timed out" ship3.err
+'
+
+test_expect_success 'receivers stop cleanly' '
+	kill -CONT $(cat recv3.pid) &&
+	test_bg_stop recv && test_bg_stop recv2 && test_bg_stop recv3
+'
+
+test_done
