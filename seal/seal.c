@@ -220,14 +220,23 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	const char *first, *last, *pos, *reason;
 	struct gtid_pos check = {0};
 	json_t *lastv = json_object_get(rec, "last");
+	int last_chunk;
 
 	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != g->chunk)
 		bad_input(r, g, "group_end does not close the open group");
 	if (!json_is_boolean(lastv))
 		bad_input(r, g, "group_end without a boolean \"last\"");
-	if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) == NULL ||
-	    (last = get_gtid(rec, "last_gtid", WAGON_GTID_LEN)) == NULL)
+	/* A chunk before the last lies inside one transaction: srdf-dedup
+	 * gives it no last_gtid and no gtid_pos (it is no point to resume
+	 * from); its wagon header names first_gtid twice. */
+	last_chunk = json_is_true(lastv);
+	if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) != NULL &&
+	    !last_chunk && json_object_get(rec, "last_gtid") == NULL)
+		last = first;
+	else
+		last = get_gtid(rec, "last_gtid", WAGON_GTID_LEN);
+	if (first == NULL || last == NULL)
 		bad_input(
 		    r, g,
 		    "group_end without a valid \"first_gtid\" and "
@@ -238,7 +247,9 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		          "group_end first_gtid %s differs from "
 		          "group_begin's %s",
 		          first, g->first_gtid);
-	if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
+	if (!last_chunk && json_object_get(rec, "gtid_pos") == NULL)
+		pos = NULL;
+	else if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
 	    gtid_pos_parse(pos, &check) != 0)
 		bad_input(r, g, "group_end without a valid \"gtid_pos\" (a "
 		          "GTID position: domain-server-seq, one per domain)");
@@ -278,7 +289,7 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	json_object_set_new(w, "last", json_boolean(json_is_true(lastv)));
 	json_object_set_new(w, "first_gtid", json_string(first));
 	json_object_set_new(w, "last_gtid", json_string(last));
-	json_object_set_new(w, "gtid_pos", json_string(pos));
+	json_object_set_new(w, "gtid_pos", pos ? json_string(pos) : json_null());
 	json_object_set_new(w, "trx", json_integer((json_int_t)trx));
 	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
 	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
