@@ -1,0 +1,1390 @@
+/*
+ * srdf-apply — apply the wagons of the target inbox to the target
+ * database, in sequence order, each in one transaction together with the
+ * checkpoint row, and send the source a signed ACK for each.
+ *
+ * Design rationale.  The commit point is the target's own transaction:
+ * a wagon's changes and the UPDATE of srdf.applied (source id, sequence,
+ * last GTID) commit together or not at all, as mysql.gtid_slave_pos does
+ * for a native replica (DESIGN.md §5).  The UPDATE names the sequence it
+ * moves from, and an IF after it raises an error when it matched no row,
+ * so the COMMIT in the same round trip never runs for a checkpoint that
+ * somebody else moved.  Everything else follows from that row C, read at
+ * every start and after every lost connection; for wagon N:
+ *
+ *	inbox      N vs C   ledger (DIR/ledger)   meaning
+ *	new/N      N > C    received, failed      to apply, in order
+ *	new/N      N > C    dead                  stopped here: the operator
+ *	new/N      N <= C   received (a crash     applied: at start recorded
+ *	                    after the COMMIT)     applied and moved to cur/
+ *	cur/N      N <= C   applied, confirmed    done (kept)
+ *	cur/N      N > C    applied               the target lost it (a
+ *	                                          restored backup): again
+ *	bad/N      N <= C   dead, "skipped"       --skip N
+ *
+ * The ledger and the inbox are written after the COMMIT, so they lag
+ * behind the database at worst, and reconcile() brings them level; that
+ * is also why applied wagons may reach the ledger in batches while a
+ * backlog is applied.  A wagon at or below the checkpoint is never
+ * applied again, whatever the ledger or the inbox say.  Wagons are taken
+ * strictly in sequence: a missing one is waited for (inotify on
+ * inbox/new, never polling), and one that fails stops the stream rather
+ * than let later changes overtake it.  A failed wagon is retried per
+ * --retry, then dead-lettered; only the operator moves past it (--skip).
+ * A group split into chunks is applied in one transaction that commits
+ * with its last chunk.
+ *
+ * ACKs (acks.c) are queued in the ledger in the same transaction that
+ * records a wagon's outcome, and delivered in the background of the loop:
+ * the target never waits for the source.
+ *
+ * What it refuses to do: apply a wagon it cannot authenticate, one out of
+ * order, or one from another source than the first it saw; skip data by
+ * itself; apply XA groups (not supported yet: the wagon fails).
+ */
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <mysqld_error.h>
+#include <sodium.h>
+
+#include "ack.h"
+#include "apply.h"
+#include "http.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "mdb.h"
+#include "opt.h"
+#include "spool.h"
+#include "wagon.h"
+
+/* A deadlock or lock wait timeout is retried at once, this many times,
+ * before it counts as a failure of the wagon. */
+#define IMMEDIATE_RETRIES 5
+/* Reconnecting to the target: from 1 s, doubled, up to this. */
+#define MAX_RECONNECT_MS 30000
+/* --once waits this long for queued ACKs to go out before it exits. */
+#define ACK_DRAIN_MS 5000
+
+/* Applied wagons reach the ledger in batches while a backlog is applied:
+ * at most this many, or this old.  The target's checkpoint is the truth
+ * meanwhile (reconcile). */
+#define LEDGER_BATCH 64
+#define LEDGER_LAG_MS 250
+
+enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
+
+/* A committed group the ledger does not know yet. */
+struct done {
+	uint64_t from, to, first;
+	uint64_t rows, ddls, missing;
+	double at;
+	char gtid[WAGON_GTID_LEN];
+};
+
+struct applier {
+	const struct config *cf;
+	struct db db;
+	struct ledger *l;	/* NULL in a dry run */
+	struct acks *acks;
+	char src[33];		/* source id (hex); "" until known */
+	int ready;		/* checkpoint read, ledger reconciled */
+	struct checkpoint cp;	/* what the target holds */
+	uint64_t next;		/* the sequence to apply next */
+	int skip_done;
+	/* A chunked group whose transaction is open. */
+	int open;
+	uint64_t open_group, open_first;
+	uint32_t open_chunk;
+	/* The wagon that failed, at the head of the stream. */
+	uint64_t fail_seq;
+	int fail_attempts, dead, immediate;
+	long long fail_due;
+	int gap_logged;
+	int ino, sig[2];
+	int fatal;
+	struct done *done;	/* committed, not yet in the ledger */
+	size_t ndone, capdone;
+	long long done_since;
+	int crash_after; /* test hook: _exit(137) after this COMMIT */
+	int commits;
+	uint64_t napplied;
+};
+
+static volatile sig_atomic_t stopping, hup;
+static int sig_wfd = -1;
+
+static void
+on_signal(int sig)
+{
+	int e = errno;
+
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stopping = 1;
+	if (sig_wfd >= 0)
+		(void)!write(sig_wfd, "", 1);
+	errno = e;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-apply [-v] [--dir dir] --key-file file "
+	    "[--defaults-file file]\n"
+	    "                  [--defaults-group group] [--ack-to url] "
+	    "[--ca-file pem] [--insecure]\n"
+	    "                  [--once] [--dry-run] [--create-databases] "
+	    "[--skip seq]\n"
+	    "                  [--retry delay,...]\n"
+	    "       srdf-apply --help | --version\n");
+}
+
+/* "00000000000000000042.wagon" -> 42; 0 for another name. */
+static uint64_t
+name_seq(const char *name)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (strlen(name) != 26 || strcmp(name + 20, ".wagon") != 0)
+		return 0;
+	for (i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	return v;
+}
+
+static void
+src_hex(const uint8_t id[16], char out[33])
+{
+	sodium_bin2hex(out, 33, id, 16);
+}
+
+/* ---- the inbox --------------------------------------------------------- */
+
+/* Maps DIR/inbox/SUB/NAME; 0, 1 when absent, -1 on error (err). */
+static int
+map_file(const struct config *cf, const char *sub, const char *name,
+    uint8_t **p, size_t *len, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s/%s", cf->inbox, sub, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "cannot open %.600s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot stat %.600s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*len = (size_t)st.st_size;
+	*p = mmap(NULL, *len ? *len : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (*p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map %.600s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens wagon seq from inbox/new (or inbox/cur, when the target lost
+ * commits that the inbox had seen).  0 with w filled, 1 when it is not
+ * there, -1 when it cannot be used (err). */
+static int
+load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
+    size_t errlen)
+{
+	char name[WAGON_NAME_LEN], why[512], hex[33];
+	const char *sub = "new";
+	uint8_t *p;
+	size_t len;
+	int rc;
+
+	memset(w, 0, sizeof *w);
+	w->seq = seq;
+	wagon_name(seq, name);
+	if ((rc = map_file(a->cf, sub, name, &p, &len, err, errlen)) == 1) {
+		sub = "cur";
+		rc = map_file(a->cf, sub, name, &p, &len, err, errlen);
+	}
+	if (rc != 0)
+		return rc;
+	rc = wagon_open(p, len, &a->cf->key, &w->h, &w->records, &w->len, why,
+	    sizeof why);
+	munmap(p, len ? len : 1);
+	if (rc != 0) {
+		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);
+		return -1;
+	}
+	src_hex(w->h.source_id, hex);
+	if (w->h.seq != seq) {
+		snprintf(err, errlen, "wagon %s/%s holds sequence %" PRIu64,
+		    sub, name, w->h.seq);
+		return -1;
+	}
+	if (strcmp(hex, a->src) != 0) {
+		snprintf(err, errlen, "wagon %s/%s comes from source %s, but "
+		    "this directory applies source %s", sub, name, hex, a->src);
+		return -1;
+	}
+	if (engine_peek(w, why, sizeof why) != 0) {
+		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);
+		return -1;
+	}
+	if (strcmp(sub, "cur") == 0)
+		log_warn("applying wagon %" PRIu64 " again from %s/cur: the "
+		    "target lost transactions it had committed (restored from "
+		    "a backup? innodb_flush_log_at_trx_commit not 1?)", seq,
+		    a->cf->inbox);
+	return 0;
+}
+
+static void
+wagon_free(struct wagon *w)
+{
+	free(w->records);
+	free(w->gtid_pos);
+	free(w->snapshot);
+	w->records = NULL;
+	w->gtid_pos = NULL;
+	w->snapshot = NULL;
+}
+
+/* new/NAME -> cur/NAME for the wagons from..to that are there. */
+static void
+move_done(struct applier *a, uint64_t from, uint64_t to)
+{
+	char name[WAGON_NAME_LEN], path[PATH_MAX];
+
+	if (a->cf->dry_run)
+		return;
+	for (uint64_t s = from; s <= to && s != 0; s++) {
+		wagon_name(s, name);
+		snprintf(path, sizeof path, "%s/new/%s", a->cf->inbox, name);
+		if (access(path, F_OK) == 0)
+			spool_move(a->cf->inbox, "new", "cur", name);
+	}
+}
+
+/* Looks at inbox/new when the next wagon is missing: moves wagons at or
+ * below the checkpoint to cur/, says once that later ones wait. */
+static void
+look_inbox(struct applier *a, int waiting)
+{
+	char **names;
+	size_t n, later = 0;
+
+	if (spool_list(a->cf->inbox, "new", &names, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = name_seq(names[i]);
+
+		if (s == 0)
+			continue;
+		if (s <= a->cp.seq && !a->cf->dry_run) {
+			log_info("wagon %" PRIu64 " is at or below the checkpoint "
+			    "(%" PRIu64 "): already applied", s, a->cp.seq);
+			spool_move(a->cf->inbox, "new", "cur", names[i]);
+		} else if (s > a->next)
+			later++;
+	}
+	spool_list_free(names, n);
+	if (!waiting)
+		return;
+	if (later > 0 && !a->gap_logged)
+		log_notice("waiting for wagon %" PRIu64 ": %zu later wagon%s "
+		    "in the inbox", a->next, later, later == 1 ? " is" : "s are");
+	a->gap_logged = later > 0;
+}
+
+/* ---- the ledger -------------------------------------------------------- */
+
+static json_t *
+wrec(struct ledger_txn *t, uint64_t seq, int *rc)
+{
+	json_t *w = NULL;
+
+	if ((*rc = ledger_wagon_get(t, seq, &w)) != 0)
+		return NULL;
+	if (w == NULL && (w = json_pack("{s:s}", "state", "received")) == NULL)
+		die(EX_OSERR, "out of memory");
+	return w;
+}
+
+static char *
+ack_body(struct applier *a, uint64_t seq, int applied, const char *gtid,
+    const char *error, double at)
+{
+	struct ack k;
+	char *s;
+
+	memset(&k, 0, sizeof k);
+	memcpy(k.source_id, a->src, sizeof k.source_id);
+	k.seq = seq;
+	k.applied = applied;
+	k.last_gtid = gtid != NULL && *gtid != '\0' ? (char *)gtid : NULL;
+	k.time = at;
+	k.error = applied ? NULL : (char *)error;
+	if ((s = ack_encode(&k)) == NULL)
+		die(EX_OSERR, "out of memory");
+	return s;
+}
+
+static int
+ledger_fail(struct applier *a, const char *what, int rc)
+{
+	log_err("cannot record %s in the ledger of %s: %s", what, a->cf->dir,
+	    ledger_strerror(rc));
+	a->fatal = EX_IOERR;
+	return S_FATAL;
+}
+
+/* Stores w (with its ACK) and keeps the ACK hint. */
+static int
+put_with_ack(struct applier *a, struct ledger_txn *t, uint64_t seq, json_t *w,
+    int applied, const char *gtid, const char *error, double at)
+{
+	char *body = ack_body(a, seq, applied, gtid, error, at);
+	int rc;
+
+	json_object_set_new(w, "ack", json_string(body));
+	free(body);
+	if ((rc = ledger_wagon_put(t, seq, w)) == 0)
+		rc = acks_note(t, seq);
+	return rc;
+}
+
+/* Wagons from..to are committed: the group's own ones from `first' on,
+ * those before it were chunks of an abandoned group.  Noted in memory;
+ * flush_applied() records them in the ledger, moves their files to cur/
+ * and queues their ACKs, for many wagons in one ledger transaction while
+ * a backlog is applied (LEDGER_BATCH, LEDGER_LAG_MS).  A crash before
+ * that loses nothing: reconcile() does the same from the checkpoint. */
+static void
+note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
+    const struct wagon *wg)
+{
+	struct done *d;
+
+	if (a->cf->dry_run)
+		return;
+	if (a->ndone == a->capdone) {
+		a->capdone = a->capdone ? 2 * a->capdone : LEDGER_BATCH;
+		if ((a->done = realloc(a->done, a->capdone * sizeof *a->done)) ==
+		    NULL)
+			die(EX_OSERR, "out of memory");
+	}
+	if (a->ndone == 0)
+		a->done_since = now_ms();
+	d = &a->done[a->ndone++];
+	d->from = from;
+	d->to = to;
+	d->first = first;
+	d->rows = wg->rows;
+	d->ddls = wg->ddls;
+	d->missing = a->db.missing;
+	d->at = wall();
+	snprintf(d->gtid, sizeof d->gtid, "%s", wg->last_gtid);
+}
+
+static int
+flush_applied(struct applier *a)
+{
+	struct ledger_txn *t;
+	json_t *w;
+	char buf[24];
+	int rc = 0;
+
+	if (a->ndone == 0)
+		return S_PROGRESS;
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0)
+		return ledger_fail(a, "applied wagons", rc);
+	for (size_t i = 0; i < a->ndone && rc == 0; i++) {
+		const struct done *d = &a->done[i];
+
+		for (uint64_t s = d->from; s <= d->to && rc == 0; s++) {
+			if ((w = wrec(t, s, &rc)) == NULL)
+				break;
+			json_object_set_new(w, "state", json_string("applied"));
+			json_object_set_new(w, "applied_at", json_real(d->at));
+			json_object_del(w, "last_error");
+			json_object_del(w, "ddl_inflight");
+			json_object_del(w, "ddl_done");
+			if (s < d->first) {
+				json_object_set_new(w, "abandoned", json_true());
+			} else {
+				json_int_t n = json_integer_value(
+				    json_object_get(w, "attempts"));
+
+				json_object_set_new(w, "attempts",
+				    json_integer(n + 1));
+			}
+			if (s == d->to) {
+				json_object_set_new(w, "rows",
+				    json_integer((json_int_t)d->rows));
+				if (d->ddls > 0)
+					json_object_set_new(w, "ddl",
+					    json_integer((json_int_t)d->ddls));
+				if (d->missing > 0)
+					json_object_set_new(w, "missing_rows",
+					    json_integer((json_int_t)d->missing));
+			}
+			rc = put_with_ack(a, t, s, w, 1, d->gtid, NULL, d->at);
+			json_decref(w);
+		}
+	}
+	snprintf(buf, sizeof buf, "%" PRIu64, a->done[a->ndone - 1].to);
+	if (rc == 0)
+		rc = ledger_meta_put(t, "last_applied_seq", buf);
+	if (rc != 0) {
+		ledger_txn_abort(t);
+		return ledger_fail(a, "applied wagons", rc);
+	}
+	if ((rc = ledger_txn_commit(t)) != 0)
+		return ledger_fail(a, "applied wagons", rc);
+	for (size_t i = 0; i < a->ndone; i++) {
+		move_done(a, a->done[i].from, a->done[i].to);
+		for (uint64_t s = a->done[i].from; s <= a->done[i].to; s++)
+			acks_enqueue(a->acks, s);
+	}
+	a->ndone = 0;
+	return S_PROGRESS;
+}
+
+/* The wagon failed: returns its attempts so far and whether it is dead. */
+static int
+record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
+    int *dead)
+{
+	struct ledger_txn *t;
+	json_t *w;
+	int rc;
+
+	if (a->cf->dry_run) {
+		*attempts = 1;
+		*dead = 1;
+		return S_FAILED;
+	}
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0)
+		return ledger_fail(a, "a failed wagon", rc);
+	if ((w = wrec(t, seq, &rc)) == NULL) {
+		ledger_txn_abort(t);
+		return ledger_fail(a, "a failed wagon", rc);
+	}
+	*attempts = (int)json_integer_value(json_object_get(w, "attempts")) + 1;
+	*dead = *attempts > a->cf->nretry;
+	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
+	json_object_set_new(w, "attempts", json_integer(*attempts));
+	json_object_set_new(w, "last_error", json_string(msg));
+	json_object_set_new(w, "failed_at", json_real(wall()));
+	json_object_del(w, "ddl_inflight");
+	rc = put_with_ack(a, t, seq, w, 0, NULL, msg, wall());
+	json_decref(w);
+	if (rc != 0) {
+		ledger_txn_abort(t);
+		return ledger_fail(a, "a failed wagon", rc);
+	}
+	if ((rc = ledger_txn_commit(t)) != 0)
+		return ledger_fail(a, "a failed wagon", rc);
+	acks_enqueue(a->acks, seq);
+	return S_FAILED;
+}
+
+/* engine.c's callback around each DDL: how far a DDL wagon got, since
+ * DDL commits by itself (srdf-apply(1), "DDL"). */
+static void
+ddl_mark(void *arg, struct wagon *wg, int i, int done)
+{
+	struct applier *a = arg;
+	struct ledger_txn *t;
+	json_t *w;
+	int rc;
+
+	if (a->cf->dry_run)
+		return;
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
+	    (w = wrec(t, wg->seq, &rc)) == NULL) {
+		ledger_txn_abort(t);
+		log_err("cannot record DDL progress of wagon %" PRIu64 ": %s",
+		    wg->seq, ledger_strerror(rc));
+		return;
+	}
+	if (done) {
+		json_object_set_new(w, "ddl_done", json_integer(i + 1));
+		json_object_del(w, "ddl_inflight");
+	} else
+		json_object_set_new(w, "ddl_inflight", json_integer(i + 1));
+	rc = ledger_wagon_put(t, wg->seq, w);
+	json_decref(w);
+	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
+		if (rc != 0)
+			ledger_txn_abort(t);
+		log_err("cannot record DDL progress of wagon %" PRIu64 ": %s",
+		    wg->seq, ledger_strerror(rc));
+	}
+}
+
+static void
+ddl_progress(struct applier *a, struct wagon *wg)
+{
+	struct ledger_txn *t;
+	json_t *w = NULL;
+
+	if (a->l == NULL || ledger_txn_begin(a->l, LEDGER_RDONLY, &t) != 0)
+		return;
+	if (ledger_wagon_get(t, wg->seq, &w) == 0 && w != NULL) {
+		wg->ddl_done = (int)json_integer_value(
+		    json_object_get(w, "ddl_done"));
+		wg->ddl_inflight = (int)json_integer_value(
+		    json_object_get(w, "ddl_inflight"));
+	}
+	json_decref(w);
+	ledger_txn_abort(t);
+}
+
+/* ---- start: source, checkpoint, reconcile, skip ------------------------ */
+
+/* The wagons after the ledger's last applied one (L) and up to the
+ * checkpoint that the ledger does not know as applied: arg is
+ * {checkpoint, count, seq...}. */
+static void
+lag_add(uint64_t **v, uint64_t seq)
+{
+	size_t n = (size_t)(*v)[1];
+
+	for (size_t i = 0; i < n; i++)
+		if ((*v)[2 + i] == seq)
+			return;
+	if ((*v = realloc(*v, (n + 3) * sizeof **v)) == NULL)
+		die(EX_OSERR, "out of memory");
+	(*v)[2 + n] = seq;
+	(*v)[1] = n + 1;
+}
+
+static int
+collect_lagging(uint64_t seq, json_t *w, void *arg)
+{
+	uint64_t **v = arg;
+	const char *st = json_string_value(json_object_get(w, "state"));
+
+	if (seq > (*v)[0])
+		return 1;
+	if (st != NULL && (strcmp(st, "received") == 0 ||
+	                      strcmp(st, "failed") == 0 ||
+	                      strcmp(st, "dead") == 0))
+		lag_add(v, seq);
+	return 0;
+}
+
+/* Brings the ledger and the inbox level with the checkpoint. */
+static int
+reconcile(struct applier *a)
+{
+	struct ledger_txn *t;
+	uint64_t L = 0, *lag;
+	char *v = NULL, buf[24];
+	size_t n;
+	int rc;
+
+	if (a->cf->dry_run)
+		return S_PROGRESS;
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, "last_applied_seq", &v)) != 0) {
+		ledger_txn_abort(t);
+		return ledger_fail(a, "the checkpoint", rc);
+	}
+	if (v != NULL && parse_u64(v, &L) != 0)
+		L = 0;
+	free(v);
+	if ((lag = calloc(2, sizeof *lag)) == NULL)
+		die(EX_OSERR, "out of memory");
+	lag[0] = a->cp.seq;
+	if (L < a->cp.seq &&
+	    (rc = ledger_wagon_foreach(t, L + 1, collect_lagging, &lag)) != 0 &&
+	    rc != 1) {
+		free(lag);
+		ledger_txn_abort(t);
+		return ledger_fail(a, "the checkpoint", rc);
+	}
+	/* ... and those still in new/: a crash came after their COMMIT and
+	 * before the ledger (the move to cur/ comes last). */
+	if (L < a->cp.seq) {
+		char **names;
+		size_t k;
+
+		if (spool_list(a->cf->inbox, "new", &names, &k) == 0) {
+			for (size_t i = 0; i < k; i++) {
+				uint64_t s = name_seq(names[i]);
+
+				if (s > L && s <= a->cp.seq)
+					lag_add(&lag, s);
+			}
+			spool_list_free(names, k);
+		}
+	}
+	n = (size_t)lag[1];
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		json_t *w = wrec(t, lag[2 + i], &rc);
+
+		if (w == NULL)
+			break;
+		json_object_set_new(w, "state", json_string("applied"));
+		json_object_set_new(w, "applied_at", json_real(wall()));
+		json_object_del(w, "last_error");
+		rc = put_with_ack(a, t, lag[2 + i], w, 1,
+		    lag[2 + i] == a->cp.seq ? a->cp.last_gtid : NULL, NULL,
+		    wall());
+		json_decref(w);
+	}
+	if (L > a->cp.seq)
+		log_warn("the target's checkpoint is at wagon %" PRIu64 ", the "
+		    "ledger says %" PRIu64 " were applied: the target lost "
+		    "commits; applying again from %" PRIu64, a->cp.seq, L,
+		    a->cp.seq + 1);
+	snprintf(buf, sizeof buf, "%" PRIu64, a->cp.seq);
+	if (rc == 0 && L != a->cp.seq)
+		rc = ledger_meta_put(t, "last_applied_seq", buf);
+	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
+		if (rc != 0)
+			ledger_txn_abort(t);
+		free(lag);
+		return ledger_fail(a, "the checkpoint", rc);
+	}
+	if (n > 0)
+		log_notice("recorded %zu wagon%s up to %" PRIu64 " as applied: "
+		    "the target committed them before a crash", n,
+		    n == 1 ? "" : "s", a->cp.seq);
+	for (size_t i = 0; i < n; i++)
+		acks_enqueue(a->acks, lag[2 + i]);
+	free(lag);
+	look_inbox(a, 0);
+	return S_PROGRESS;
+}
+
+/* --skip SEQ: the checkpoint moves past wagon SEQ, which is not applied. */
+static int
+skip(struct applier *a)
+{
+	uint64_t s = a->cf->skip;
+	char name[WAGON_NAME_LEN], path[PATH_MAX], msg[256];
+	struct ledger_txn *t;
+	json_t *w;
+	int rc;
+
+	a->skip_done = 1;
+	if (flush_applied(a) == S_FATAL)
+		return S_FATAL;
+	if (s <= a->cp.seq) {
+		log_notice("--skip %" PRIu64 ": the checkpoint is already at "
+		    "%" PRIu64 ": nothing to skip", s, a->cp.seq);
+		return S_PROGRESS;
+	}
+	if (s != a->cp.seq + 1) {
+		log_err("--skip %" PRIu64 ": only the next wagon, %" PRIu64 ", "
+		    "can be skipped (the checkpoint is at %" PRIu64 ")", s,
+		    a->cp.seq + 1, a->cp.seq);
+		a->fatal = EX_USAGE;
+		return S_FATAL;
+	}
+	snprintf(msg, sizeof msg, "skipped by the operator (srdf-apply --skip "
+	    "%" PRIu64 "): not applied", s);
+	if (a->cf->dry_run) {
+		printf("-- wagon %" PRIu64 ": skipped (--skip)\n", s);
+		db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL);
+		a->cp.seq = s;
+		a->next = s + 1;
+		return S_PROGRESS;
+	}
+	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL,
+	         NULL)) != DB_OK) {
+		db_rollback(&a->db);
+		log_err("--skip %" PRIu64 ": %s", s, a->db.err);
+		if (rc == DB_GONE)
+			return S_GONE;
+		a->fatal = EX_UNAVAILABLE;
+		return S_FATAL;
+	}
+	a->cp.seq = s;
+	a->next = s + 1;
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
+	    (w = wrec(t, s, &rc)) == NULL) {
+		ledger_txn_abort(t);
+		return ledger_fail(a, "the skipped wagon", rc);
+	}
+	json_object_set_new(w, "state", json_string("dead"));
+	json_object_set_new(w, "skipped", json_true());
+	json_object_set_new(w, "skipped_at", json_real(wall()));
+	rc = put_with_ack(a, t, s, w, 0, NULL, msg, wall());
+	json_decref(w);
+	snprintf(name, sizeof name, "%" PRIu64, s);
+	if (rc == 0)
+		rc = ledger_meta_put(t, "last_applied_seq", name);
+	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
+		if (rc != 0)
+			ledger_txn_abort(t);
+		return ledger_fail(a, "the skipped wagon", rc);
+	}
+	acks_enqueue(a->acks, s);
+	wagon_name(s, name);
+	snprintf(path, sizeof path, "%s/new/%s", a->cf->inbox, name);
+	if (access(path, F_OK) == 0)
+		spool_bad(a->cf->inbox, "new", name, msg);
+	log_warn("skipped wagon %" PRIu64 " at the operator's request: its "
+	    "changes are NOT on the target", s);
+	if (a->fail_seq == s)
+		a->fail_seq = 0;
+	return S_PROGRESS;
+}
+
+/* At start and after every reconnection: the source id (the ledger's,
+ * or the first wagon's, once), the checkpoint, reconcile, --skip. */
+static int
+start_source(struct applier *a)
+{
+	char **names, err[512];
+	size_t n;
+	int rc;
+
+	if (a->src[0] == '\0' && a->l != NULL) {
+		struct ledger_txn *t;
+		char *v = NULL;
+
+		if (ledger_txn_begin(a->l, LEDGER_RDONLY, &t) == 0) {
+			if (ledger_meta_get(t, "source_id", &v) == 0 &&
+			    v != NULL && strlen(v) == 32)
+				memcpy(a->src, v, 33);
+			free(v);
+			ledger_txn_abort(t);
+		}
+	}
+	if (a->src[0] == '\0') {
+		if (spool_list(a->cf->inbox, "new", &names, &n) != 0) {
+			a->fatal = EX_IOERR;
+			return S_FATAL;
+		}
+		for (size_t i = 0; i < n && a->src[0] == '\0'; i++) {
+			struct wagon_header h;
+			uint8_t *p;
+			size_t len;
+
+			if (name_seq(names[i]) == 0 ||
+			    map_file(a->cf, "new", names[i], &p, &len, err,
+			        sizeof err) != 0)
+				continue;
+			if (wagon_peek(p, len, &h, err, sizeof err) == 0)
+				src_hex(h.source_id, a->src);
+			munmap(p, len ? len : 1);
+		}
+		spool_list_free(names, n);
+		if (a->src[0] == '\0')
+			return S_IDLE;
+		if (a->l != NULL) {
+			struct ledger_txn *t;
+
+			if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
+			    (rc = ledger_meta_put(t, "source_id", a->src)) != 0 ||
+			    (rc = ledger_txn_commit(t)) != 0) {
+				ledger_txn_abort(t);
+				return ledger_fail(a, "the source id", rc);
+			}
+		}
+		log_info("applying the wagons of source %s", a->src);
+	}
+	if ((rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
+		log_err("%s", a->db.err);
+		if (rc == DB_GONE)
+			return S_GONE;
+		a->fatal = mdb_exit_for(a->db.errnum);
+		return S_FATAL;
+	}
+	a->next = a->cp.seq + 1;
+	a->open = 0;
+	if ((rc = reconcile(a)) != S_PROGRESS)
+		return rc;
+	if (a->cf->has_skip && !a->skip_done &&
+	    (rc = skip(a)) != S_PROGRESS)
+		return rc;
+	log_info("target checkpoint: wagon %" PRIu64 "%s%s", a->cp.seq,
+	    a->cp.last_gtid[0] ? ", GTID " : "", a->cp.last_gtid);
+	a->ready = 1;
+	return S_PROGRESS;
+}
+
+/* ---- one wagon --------------------------------------------------------- */
+
+static int
+failed(struct applier *a, uint64_t seq, const char *msg)
+{
+	int attempts, dead, rc;
+
+	if (flush_applied(a) == S_FATAL)
+		return S_FATAL;
+	rc = record_failed(a, seq, msg, &attempts, &dead);
+	if (rc == S_FATAL)
+		return rc;
+	if (attempts <= a->cf->nretry + 1)
+		log_err("wagon %" PRIu64 " failed (attempt %d of %d): %s", seq,
+		    attempts, a->cf->nretry + 1, msg);
+	else
+		log_err("wagon %" PRIu64 " failed again (attempt %d, the retry "
+		    "policy allows %d): %s", seq, attempts, a->cf->nretry + 1,
+		    msg);
+	a->fail_seq = seq;
+	a->fail_attempts = attempts;
+	a->dead = dead;
+	if (dead && !a->cf->dry_run)
+		log_err("wagon %" PRIu64 " is dead-lettered: srdf-apply stops "
+		    "here rather than skip it; fix the cause and send SIGHUP "
+		    "(or restart), or skip it with --skip %" PRIu64 " (its "
+		    "changes will then be missing on the target)", seq, seq);
+	else if (!dead) {
+		a->fail_due = now_ms() + a->cf->retry_ms[attempts - 1];
+		if (!a->cf->once)
+			log_notice("retrying wagon %" PRIu64 " in %lld s", seq,
+			    a->cf->retry_ms[attempts - 1] / 1000);
+	}
+	return S_FAILED;
+}
+
+static int
+step(struct applier *a)
+{
+	struct wagon w;
+	uint64_t seq = a->next, first, from;
+	long long t0 = now_ms();
+	char err[1024], *newpos = NULL;
+	int rc;
+
+	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
+		return rc;
+	seq = a->next;
+	if (!a->open && a->fail_seq != 0 && (a->dead || t0 < a->fail_due))
+		return S_WAIT;
+	rc = load(a, seq, &w, err, sizeof err);
+	if (rc == 1) {
+		wagon_free(&w);
+		look_inbox(a, 1);
+		return S_IDLE;
+	}
+	a->gap_logged = 0;
+	if (rc < 0) {
+		wagon_free(&w);
+		if (a->open) {
+			db_rollback(&a->db);
+			a->open = 0;
+			a->next = a->cp.seq + 1;
+		}
+		return failed(a, seq, err);
+	}
+
+	/* Chunks: a group's transaction stays open until its last one. */
+	if (w.chunk == 1) {
+		if (a->open) {
+			log_warn("group %" PRIu64 " was abandoned upstream after "
+			    "chunk %" PRIu32 " (wagons %" PRIu64 "..%" PRIu64 "): "
+			    "rolled back; its changes come again in later "
+			    "wagons", a->open_group, a->open_chunk,
+			    a->open_first, seq - 1);
+			db_rollback(&a->db);
+			a->open = 0;
+		}
+		first = seq;
+	} else if (!a->open || a->open_group != w.group ||
+	           w.chunk != a->open_chunk + 1) {
+		if (a->open) {
+			snprintf(err, sizeof err, "chunk %" PRIu32 " of group "
+			    "%" PRIu64 " while chunk %" PRIu32 " of group %"
+			    PRIu64 " is open", w.chunk, w.group, a->open_chunk,
+			    a->open_group);
+			db_rollback(&a->db);
+			a->open = 0;
+			a->next = a->cp.seq + 1;
+		} else
+			snprintf(err, sizeof err, "chunk %" PRIu32 " of group "
+			    "%" PRIu64 " without the chunks before it (was one "
+			    "skipped? skip the rest of the group too)", w.chunk,
+			    w.group);
+		wagon_free(&w);
+		return failed(a, seq, err);
+	} else
+		first = a->open_first;
+
+	if (a->cf->dry_run)
+		printf("-- wagon %" PRIu64 ": group %" PRIu64 " chunk %" PRIu32
+		    "%s, GTID %s..%s\n", seq, w.group, w.chunk,
+		    w.last ? " (last)" : "", w.h.first_gtid, w.h.last_gtid);
+	ddl_progress(a, &w);
+	/* srdf-bootstrap(1), "What srdf-apply does with it": changes the
+	 * copy may already hold are applied idempotently. */
+	w.idem = !(w.h.flags & WAGON_F_BOOTSTRAP) &&
+	    gtid_within(w.h.first_gtid, a->cp.bootstrap_pos);
+	if (w.idem && w.chunk == 1)
+		log_info("wagon %" PRIu64 " (GTID %s) is within the window of "
+		    "srdf-bootstrap's copy (%s): applied idempotently", seq,
+		    w.h.first_gtid, a->cp.bootstrap_pos);
+	if (w.snapshot != NULL)
+		newpos = gtid_merge(a->cp.bootstrap_pos, w.snapshot);
+	rc = engine_run(&a->db, &w, ddl_mark, a);
+	if (rc == DB_OK && w.last) {
+		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
+		    w.gtid_pos, newpos);
+	} else if (rc == DB_OK)
+		rc = db_flush(&a->db);
+	if (rc == DB_OK && w.last && newpos != NULL) {
+		free(a->cp.bootstrap_pos);
+		a->cp.bootstrap_pos = newpos;
+		newpos = NULL;
+	}
+	free(newpos);
+
+	if (rc != DB_OK) {
+		db_rollback(&a->db);
+		a->open = 0;
+		a->next = a->cp.seq + 1;
+		wagon_free(&w);
+		switch (rc) {
+		case DB_GONE:
+			log_warn("wagon %" PRIu64 ": %s", seq, a->db.err);
+			return S_GONE;
+		case DB_RETRY:
+			if (++a->immediate <= IMMEDIATE_RETRIES) {
+				log_notice("wagon %" PRIu64 ": %s; trying again "
+				    "now", seq, a->db.err);
+				return S_PROGRESS;
+			}
+			/* FALLTHROUGH */
+		default:
+			a->immediate = 0;
+			return failed(a, seq, a->db.err);
+		}
+	}
+	a->immediate = 0;
+	if (!w.last) {
+		if (w.chunk == 1)
+			a->open_first = seq;
+		a->open = 1;
+		a->open_group = w.group;
+		a->open_chunk = w.chunk;
+		a->next = seq + 1;
+		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
+		    " applied, %" PRIu64 " row changes; the group commits with "
+		    "its last chunk", seq, w.chunk, w.group, w.rows);
+		wagon_free(&w);
+		return S_PROGRESS;
+	}
+
+	/* Committed.  A crash from here on leaves the ledger behind the
+	 * checkpoint: reconcile() repairs that at the next start. */
+	if (a->crash_after > 0 && ++a->commits == a->crash_after) {
+		log_notice("SRDF_APPLY_CRASH_AFTER_COMMIT: exiting after the "
+		    "COMMIT of wagon %" PRIu64, seq);
+		_exit(137);
+	}
+	from = a->cp.seq + 1;
+	a->cp.seq = seq;
+	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", w.last_gtid);
+	a->open = 0;
+	a->next = seq + 1;
+	if (a->fail_seq != 0 && a->fail_seq <= seq) {
+		log_notice("wagon %" PRIu64 " applied after %d failed "
+		    "attempt%s", a->fail_seq, a->fail_attempts,
+		    a->fail_attempts == 1 ? "" : "s");
+		a->fail_seq = 0;
+		a->dead = 0;
+	}
+	a->napplied += seq - from + 1;
+	note_applied(a, from, seq, first, &w);
+	rc = S_PROGRESS;
+	if (a->ndone >= LEDGER_BATCH || now_ms() - a->done_since >= LEDGER_LAG_MS)
+		rc = flush_applied(a);
+	log_info("%s wagon %" PRIu64 "%s: %s%" PRIu64 " row change%s, "
+	    "GTID %s, %lld ms", a->cf->dry_run ? "printed" : "applied", seq,
+	    first < seq ? " (last chunk)" : "",
+	    w.ddls ? "DDL and " : "", w.rows, w.rows == 1 ? "" : "s",
+	    w.last_gtid, now_ms() - t0);
+	wagon_free(&w);
+	return rc;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static void
+drain(int fd)
+{
+	char b[4096];
+
+	while (read(fd, b, sizeof b) > 0)
+		;
+}
+
+static void
+wait_events(struct applier *a, long timeout_ms)
+{
+	acks_wait(a->acks, a->ino, a->sig[0], timeout_ms);
+	drain(a->ino);
+	drain(a->sig[0]);
+}
+
+/* Connects, retrying with backoff unless --once; 0 or an exit code. */
+static int
+connect_target(struct applier *a)
+{
+	long long backoff = 1000;
+	int rc;
+
+	for (;;) {
+		rc = db_connect(&a->db, a->cf, a->cf->dry_run);
+		if (rc == DB_OK)
+			break;
+		db_close(&a->db);
+		if (rc == DB_FAIL) { /* refused: waiting will not help */
+			log_err("%s", a->db.err);
+			return mdb_exit_for(a->db.errnum);
+		}
+		if (a->cf->once) {
+			log_err("%s", a->db.err);
+			return EX_UNAVAILABLE;
+		}
+		log_warn("%s; trying again in %lld s", a->db.err, backoff / 1000);
+		for (long long until = now_ms() + backoff;
+		     !stopping && now_ms() < until;) {
+			acks_pump(a->acks);
+			wait_events(a, (long)(until - now_ms()));
+		}
+		if (stopping)
+			return 0;
+		backoff = backoff * 2 > MAX_RECONNECT_MS ? MAX_RECONNECT_MS
+		                                         : backoff * 2;
+	}
+	/* What the target holds now is the truth: a COMMIT whose answer
+	 * was lost may or may not have happened.  step() reads the
+	 * checkpoint again before anything else. */
+	a->ready = 0;
+	a->open = 0;
+	return 0;
+}
+
+static int
+run(struct applier *a)
+{
+	int rc, ex = 0;
+
+	if ((ex = connect_target(a)) != 0 || stopping)
+		return ex;
+	log_info("%s: applying the wagons %s %s", a->cf->dry_run ? "dry run"
+	    : "started", a->cf->once ? "ready in" : "as they come into",
+	    a->cf->inbox);
+	for (;;) {
+		if (stopping)
+			break;
+		if (hup) {
+			hup = 0;
+			if (a->fail_seq != 0) {
+				log_notice("SIGHUP: trying wagon %" PRIu64
+				    " again", a->fail_seq);
+				a->fail_due = 0;
+				a->dead = 0;
+			}
+		}
+		acks_pump(a->acks);
+		rc = step(a);
+		/* The ledger catches up whenever the loop is not applying. */
+		if (rc != S_PROGRESS && rc != S_FATAL &&
+		    flush_applied(a) == S_FATAL)
+			rc = S_FATAL;
+		switch (rc) {
+		case S_PROGRESS:
+			continue;
+		case S_FATAL:
+			ex = a->fatal;
+			goto out;
+		case S_GONE:
+			db_close(&a->db);
+			if (a->cf->once) {
+				ex = EX_UNAVAILABLE;
+				goto out;
+			}
+			if ((ex = connect_target(a)) != 0)
+				goto out;
+			continue;
+		case S_FAILED:
+			if (a->cf->once) {
+				ex = a->dead ? EX_DATAERR : EX_TEMPFAIL;
+				goto out;
+			}
+			continue;
+		case S_IDLE:
+			if (a->cf->once)
+				goto out;
+			wait_events(a, -1);
+			continue;
+		case S_WAIT:
+			wait_events(a, a->dead ? -1
+			    : a->fail_due > now_ms() ? (long)(a->fail_due - now_ms())
+			    : 0);
+			continue;
+		}
+	}
+out:
+	if (flush_applied(a) == S_FATAL && ex == 0)
+		ex = a->fatal;
+	if (a->open) {
+		log_notice("group %" PRIu64 ": chunks 1..%" PRIu32 " were applied "
+		    "but not committed: rolled back until the rest of the group "
+		    "is here", a->open_group, a->open_chunk);
+		db_rollback(&a->db);
+		a->open = 0;
+	}
+	if (a->cf->once && !stopping && ex != EX_IOERR)
+		acks_drain(a->acks, ACK_DRAIN_MS);
+	if (!a->cf->dry_run)
+		log_info("%s: %" PRIu64 " wagon%s applied, checkpoint %" PRIu64
+		    ", %zu ACK%s queued", stopping ? "stopped" : "done",
+		    a->napplied, a->napplied == 1 ? "" : "s", a->cp.seq,
+		    acks_pending(a->acks), acks_pending(a->acks) == 1 ? "" : "s");
+	return ex;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void
+parse_retry(struct config *cf, const char *arg)
+{
+	char *s, *tok, *save = NULL;
+
+	cf->nretry = 0;
+	if (strcmp(arg, "none") == 0)
+		return;
+	if ((s = strdup(arg)) == NULL)
+		die(EX_OSERR, "out of memory");
+	for (tok = strtok_r(s, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (cf->nretry == (int)(sizeof cf->retry_ms / sizeof
+		                       *cf->retry_ms))
+			die(EX_USAGE, "--retry: at most %zu delays",
+			    sizeof cf->retry_ms / sizeof *cf->retry_ms);
+		if (parse_duration_ms(tok, &cf->retry_ms[cf->nretry]) != 0)
+			die(EX_USAGE, "--retry: bad delay '%s' (e.g. 10s, 2m, "
+			    "1h; or 'none')", tok);
+		cf->nretry++;
+	}
+	free(s);
+	if (cf->nretry == 0)
+		die(EX_USAGE, "--retry needs delays such as 10s,30s,2m, or "
+		    "'none'");
+}
+
+static void
+make_inbox(const char *inbox)
+{
+	static const char *const sub[] = {"", "/tmp", "/new", "/cur", "/bad"};
+	char path[PATH_MAX];
+
+	/* Not spool_init(): emptying tmp/ is for its writer, srdf-recv,
+	 * which may be writing there right now. */
+	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
+		snprintf(path, sizeof path, "%s%s", inbox, sub[i]);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			die(EX_CANTCREAT, "cannot create %s: %s", path,
+			    strerror(errno));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"ack-to", required_argument, NULL, 'a'},
+	    {"ca-file", required_argument, NULL, 'C'},
+	    {"create-databases", no_argument, NULL, 'c'},
+	    {"defaults-file", required_argument, NULL, 'F'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"insecure", no_argument, NULL, 'I'},
+	    {"key-file", required_argument, NULL, 'k'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"retry", required_argument, NULL, 'r'},
+	    {"skip", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	static struct config cf;
+	struct applier a;
+	struct sigaction sa;
+	char err[512], path[PATH_MAX];
+	const char *hook;
+	int ch, rc;
+
+	log_init(argv[0]);
+	cf.group = TOOL;
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	parse_retry(&cf, "10s,30s,2m,10m,1h");
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': cf.ack_to = optarg; break;
+		case 'C': cf.ca_file = optarg; break;
+		case 'c': cf.create_databases = 1; break;
+		case 'F': cf.defaults_file = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'n': cf.dry_run = 1; break;
+		case 'I': cf.insecure = 1; break;
+		case 'k': cf.key_file = optarg; break;
+		case 'o': cf.once = 1; break;
+		case 'r': parse_retry(&cf, optarg); break;
+		case 's':
+			if (parse_u64(optarg, &cf.skip) != 0 || cf.skip == 0)
+				die(EX_USAGE, "--skip wants a wagon sequence "
+				    "number, not '%s'", optarg);
+			cf.has_skip = 1;
+			break;
+		case 'v': log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-apply %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (cf.key_file == NULL)
+		die(EX_USAGE, "--key-file is required: the key that opens the "
+		    "wagons (srdf-keygen(1))");
+	if (cf.dry_run)
+		cf.once = 1;
+	if (cf.ack_to != NULL &&
+	    http_base_check(cf.ack_to, cf.insecure, err, sizeof err) != 0)
+		die(EX_USAGE, "--ack-to: %s", err);
+	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
+		die(EX_USAGE, "--dir %s: path too long", cf.dir);
+	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
+	if (key_load(cf.key_file, &cf.key, err, sizeof err) != 0)
+		die(EX_CONFIG, "%s", err);
+
+	memset(&a, 0, sizeof a);
+	a.cf = &cf;
+	a.ino = a.sig[0] = a.sig[1] = -1;
+	if ((hook = getenv("SRDF_APPLY_CRASH_AFTER_COMMIT")) != NULL &&
+	    *hook != '\0')
+		a.crash_after = atoi(hook);
+
+	/* A dry run writes nothing: no lock, no ledger, no spool moves. */
+	if (!cf.dry_run) {
+		if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
+			die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
+			    strerror(errno));
+		lock_dir_or_die(cf.dir, TOOL);
+		make_inbox(cf.inbox);
+		if ((rc = ledger_open(cf.dir, 0, &a.l)) != 0)
+			die(EX_CANTCREAT, "cannot open the ledger in %s: %s",
+			    cf.dir, ledger_strerror(rc));
+	} else {
+		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
+		if (access(path, F_OK) == 0 &&
+		    (rc = ledger_open(cf.dir, LEDGER_RDONLY, &a.l)) != 0)
+			die(EX_NOINPUT, "cannot open the ledger in %s: %s",
+			    cf.dir, ledger_strerror(rc));
+		snprintf(path, sizeof path, "%s/new", cf.inbox);
+		if (access(path, F_OK) != 0)
+			die(EX_NOINPUT, "no inbox in %s: %s", cf.dir,
+			    strerror(errno));
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EX_OSERR, "cannot start libcurl");
+	/* A dry run sends no ACK (a.acks NULL: acks.c does nothing). */
+	if (!cf.dry_run)
+		a.acks = acks_new(&cf, a.l);
+
+	if (pipe2(a.sig, O_NONBLOCK | O_CLOEXEC) != 0)
+		die(EX_OSERR, "pipe: %s", strerror(errno));
+	sig_wfd = a.sig[1];
+	if ((a.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		die(EX_OSERR, "inotify_init1: %s", strerror(errno));
+	snprintf(path, sizeof path, "%s/new", cf.inbox);
+	if (inotify_add_watch(a.ino, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = run(&a);
+	if (rc == 0 && cf.has_skip && !a.skip_done && !stopping) {
+		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
+		    "yet: nothing to skip", cf.skip, cf.dir);
+		rc = EX_USAGE;
+	}
+	db_close(&a.db);
+	free(a.db.q.p);
+	free(a.db.st);
+	checkpoint_free(&a.cp);
+	free(a.done);
+	acks_free(a.acks);
+	ledger_close(a.l);
+	curl_global_cleanup();
+	close(a.ino);
+	close(a.sig[0]);
+	close(a.sig[1]);
+	return rc;
+}

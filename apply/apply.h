@@ -1,0 +1,199 @@
+/*
+ * apply.h — srdf-apply's internal interfaces.
+ *
+ *	apply.c   main(), the wagon loop: order, checkpoint, ledger, spool,
+ *	          retries, waiting (inotify), signals
+ *	engine.c  one wagon's payload (srdf-record(5) group lines) to SQL:
+ *	          the net-delta of its rows, its DDL, in record order
+ *	db.c      the target connection: session, statement batches, the
+ *	          checkpoint row, the per-table schema cache
+ *	acks.c    the queue of ACKs to srdf-ackd (ledger-backed, libcurl multi)
+ *
+ * Calling sequence (apply.c):
+ *	db_connect(&db, cf, dry) ... db_checkpoint_read(&db, src, &cp)
+ *	per wagon: engine_run(&db, &w, &res) queues and runs the statements;
+ *	  apply.c then moves the checkpoint and commits in the same round
+ *	  trip (db_commit_at), or rolls back (db_rollback) on failure.
+ *
+ * Error handling: db_* and engine_run return one of the DB_* codes below;
+ * on DB_FAIL the reason, one line with the server's own error text, is
+ * in db->err.  Nothing here exits; only main() does.
+ */
+#ifndef SRDF_APPLY_H
+#define SRDF_APPLY_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "buf.h"
+#include "wagon.h"
+
+#define TOOL "srdf-apply"
+
+/* Statement sizes.  Invariant: ROW_STMT_BYTES <= BATCH_BYTES, and both
+ * are cut further to fit the server's max_allowed_packet (db.c). */
+#define ROWS_PER_STMT 1000	      /* keys of a DELETE, rows of an INSERT */
+#define ROW_STMT_BYTES (4u << 20)     /* text of one multi-row statement */
+#define BATCH_BYTES (8u << 20)	      /* statements sent in one round trip */
+#define BATCH_STMTS 512		      /* ... and at most this many */
+
+struct config {
+	const char *dir;
+	char inbox[PATH_MAX - 64]; /* DIR/inbox: room for /new/NAME */
+	const char *key_file;
+	struct srdf_key key;
+	const char *defaults_file;
+	const char *group;	 /* option-file group, "srdf-apply" */
+	const char *ack_to;	 /* https://host:port of srdf-ackd, or NULL */
+	const char *ca_file;
+	int insecure;
+	int once;
+	int dry_run;
+	int create_databases;
+	int has_skip;
+	uint64_t skip;
+	long long retry_ms[16];	 /* delays between attempts */
+	int nretry;
+};
+
+enum {
+	DB_OK = 0,
+	DB_FAIL,  /* the wagon cannot be applied: db->err says why */
+	DB_RETRY, /* deadlock or lock wait timeout: roll back, try again now */
+	DB_GONE,  /* the connection is lost: reconnect, start from the
+	           * checkpoint */
+};
+
+/* ---- db.c ------------------------------------------------------------- */
+
+/* What the target knows of one table (db.c's schema cache). */
+struct col {
+	char *name;
+	unsigned flags;
+};
+#define COL_GENERATED 0x1 /* never written: the server computes it */
+#define COL_FLOAT 0x2	  /* FLOAT: compared as CAST(v AS FLOAT) */
+#define COL_INT 0x4	  /* integers and BIT: a big value (a JSON string
+			   * of digits) is written as a number, which BIT
+			   * needs: a quoted one would be its bytes */
+
+struct tinfo {
+	char *db, *name;
+	int exists;
+	int cascade;	  /* parent of an ON DELETE CASCADE/SET NULL key */
+	struct col *col;
+	size_t ncol;
+	struct tinfo *next;
+};
+
+/* One queued statement: where it ends in the batch, what it is. */
+struct stmt {
+	size_t end;
+	const char *kind;     /* "delete", "insert"...: a string constant */
+	long long expect;     /* rows it must touch, or -1 */
+	char table[2 * 64 * 4 + 2]; /* "db.t" for messages, or "" */
+};
+
+struct db {
+	const struct config *cf;
+	MYSQL *my;
+	int dry;		/* print the statements, run nothing */
+	unsigned long max_stmt; /* longest statement the server accepts */
+	struct buf q;		/* the batch: statements separated by ';' */
+	struct stmt *st;
+	size_t nst, capst;
+	size_t stmt_start;	/* offset where the open statement begins */
+	struct tinfo *tabs;	/* schema cache, cleared after DDL */
+	uint64_t missing;	/* rows that were not where expected */
+	unsigned errnum;	/* the server's error number of a DB_FAIL */
+	char err[2048];
+};
+
+struct checkpoint {
+	uint64_t seq;
+	char last_gtid[WAGON_GTID_LEN];
+	char *gtid_pos;	     /* malloc'd, may be NULL */
+	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
+			      * wagons applied: the idempotent window */
+};
+
+int db_connect(struct db *d, const struct config *cf, int dry);
+void db_close(struct db *d);
+int db_session(struct db *d);
+int db_checkpoint_init(struct db *d, const char *source_hex,
+    struct checkpoint *cp);
+int db_checkpoint_read(struct db *d, const char *source_hex,
+    struct checkpoint *cp);
+int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
+    uint64_t to, const char *last_gtid, const char *gtid_pos,
+    const char *bootstrap_pos);
+void checkpoint_free(struct checkpoint *cp);
+void db_rollback(struct db *d);
+
+/* Statement building: the text goes straight into d->q. */
+void db_stmt_open(struct db *d);
+int db_stmt_close(struct db *d, const char *kind, const char *table,
+    long long expect);
+size_t db_stmt_len(const struct db *d);
+size_t db_row_limit(const struct db *d);
+int db_flush(struct db *d);
+int db_exec(struct db *d, const char *kind, const char *sql, size_t len);
+
+struct tinfo *db_table(struct db *d, const char *db, const char *name,
+    int *rc);
+void db_tables_forget(struct db *d);
+int db_create_database(struct db *d, const char *name);
+int db_classify(struct db *d, const char *kind, const char *table);
+
+/* ---- engine.c --------------------------------------------------------- */
+
+/* One wagon in hand. */
+struct wagon {
+	uint64_t seq;
+	struct wagon_header h;
+	char *records;	    /* the payload, NUL-terminated */
+	size_t len;
+	/* from the payload */
+	uint64_t group;
+	uint32_t chunk;
+	int last;	    /* the group's last chunk */
+	int ddl_done;	    /* DDL statements applied by earlier attempts */
+	int ddl_inflight;   /* 1 + index of a DDL a crash may have cut, or 0 */
+	char *gtid_pos;	    /* group_end's "gtid_pos", malloc'd or NULL */
+	char *snapshot;	    /* group_end's "snapshot_gtid" (srdf-bootstrap) */
+	int idem;	    /* within the bootstrap window: idempotent */
+	char last_gtid[WAGON_GTID_LEN];
+	uint64_t rows;	    /* row changes applied */
+	uint64_t ddls;	    /* DDL statements run */
+};
+
+/* Called by engine_run before each DDL (index i from 0) and after it
+ * (done = i + 1): the ledger remembers how far a DDL wagon got, since
+ * DDL commits by itself. */
+typedef void (*ddl_mark_fn)(void *arg, struct wagon *w, int i, int done);
+
+int engine_peek(struct wagon *w, char *err, size_t errlen);
+int gtid_within(const char *gtid, const char *pos);
+char *gtid_merge(const char *a, const char *b);
+int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
+
+/* ---- acks.c ----------------------------------------------------------- */
+
+struct ledger;
+struct ledger_txn;
+struct acks;
+
+struct acks *acks_new(const struct config *cf, struct ledger *l);
+void acks_free(struct acks *a);
+int acks_enqueue(struct acks *a, uint64_t seq);
+int acks_note(struct ledger_txn *t, uint64_t seq);
+void acks_pump(struct acks *a);
+long acks_timeout_ms(const struct acks *a);
+size_t acks_pending(const struct acks *a);
+int acks_wait(struct acks *a, int fd1, int fd2, long timeout_ms);
+size_t acks_drain(struct acks *a, long ms);
+
+#endif

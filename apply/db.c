@@ -1,0 +1,627 @@
+/*
+ * db.c — srdf-apply's side of the target connection: the session, the
+ * batches of statements, the checkpoint row and the schema cache.
+ *
+ * The connection is not lib/mdb's mdb_connect(): it needs the client
+ * flags below, which are fixed at connect time, and the server's error
+ * number to tell a lost server from a refusal.
+ *
+ * Statements are text, not prepared: a multi-row INSERT of a thousand
+ * rows is one parse and one round trip, where a prepared statement would
+ * be a thousand executions or one statement prepared per row count.  The
+ * connection has CLIENT_MULTI_STATEMENTS, so a batch of statements (up to
+ * BATCH_BYTES, and never more than the server's max_allowed_packet) is
+ * one round trip too; the server stops a batch at its first error, which
+ * is then reported for the statement that made it.  CLIENT_FOUND_ROWS
+ * makes an UPDATE count the rows it matched, so "rows touched" checks
+ * are exact.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <jansson.h>
+#include <mysqld_error.h>
+
+#include "apply.h"
+#include "log.h"
+#include "mdb.h"
+#include "sql.h"
+
+#define CHECKPOINT_MOVED "srdf: the checkpoint moved"
+#define SESSION_SQL_MODE \
+	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,STRICT_ALL_TABLES"
+
+static const char session_sql[] =
+    "SET NAMES utf8mb4;"
+    "SET SESSION time_zone='+00:00', sql_mode='" SESSION_SQL_MODE "', "
+    "foreign_key_checks=0, unique_checks=1, autocommit=0, "
+    "@srdf_apply=1";
+
+static void
+quote_str(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	mdb_escape(b, s);
+	buf_putc(b, '\'');
+}
+
+int
+db_connect(struct db *d, const struct config *cf, int dry)
+{
+	unsigned int ct = 10;
+	unsigned long maxp = 1UL << 30;
+	unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS;
+
+	d->cf = cf;
+	d->dry = dry;
+	d->err[0] = '\0';
+	d->errnum = 0;
+	if ((d->my = mysql_init(NULL)) == NULL)
+		die(EX_OSERR, "mysql_init failed");
+	if (cf->defaults_file != NULL)
+		mysql_optionsv(d->my, MYSQL_READ_DEFAULT_FILE,
+		    cf->defaults_file);
+	mysql_optionsv(d->my, MYSQL_READ_DEFAULT_GROUP, cf->group);
+	mysql_optionsv(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_optionsv(d->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_optionsv(d->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+	if (mysql_real_connect(d->my, NULL, NULL, NULL, NULL, 0, NULL,
+	        flags) == NULL) {
+		d->errnum = mysql_errno(d->my);
+		snprintf(d->err, sizeof d->err, "cannot connect to the target%s%s: "
+		    "%s", cf->defaults_file ? " with " : "",
+		    cf->defaults_file ? cf->defaults_file : "",
+		    mysql_error(d->my));
+		mysql_close(d->my);
+		d->my = NULL;
+		return mdb_exit_for(d->errnum) == EX_NOPERM ? DB_FAIL : DB_GONE;
+	}
+	return db_session(d);
+}
+
+void
+db_close(struct db *d)
+{
+	if (d->my != NULL)
+		mysql_close(d->my);
+	d->my = NULL;
+	db_tables_forget(d);
+	d->q.len = 0;
+	d->nst = 0;
+}
+
+/* Runs q, which returns no rows, and consumes every result. */
+static int
+simple(struct db *d, const char *kind, const char *q)
+{
+	int rc;
+
+	if (mysql_query(d->my, q) != 0)
+		return db_classify(d, kind, NULL);
+	do {
+		MYSQL_RES *r = mysql_store_result(d->my);
+
+		if (r != NULL)
+			mysql_free_result(r);
+	} while ((rc = mysql_next_result(d->my)) == 0);
+	return rc > 0 ? db_classify(d, kind, NULL) : DB_OK;
+}
+
+/* The first column of the first row of q, malloc'd; NULL for none (or
+ * an error: then *rc says which). */
+static char *
+query_one(struct db *d, const char *kind, const char *q, int *rc)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	*rc = DB_OK;
+	if (mysql_query(d->my, q) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL) {
+		*rc = db_classify(d, kind, NULL);
+		return NULL;
+	}
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
+	    (v = strdup(row[0])) == NULL)
+		die(EX_OSERR, "out of memory");
+	mysql_free_result(r);
+	return v;
+}
+
+/* The session settings that exact values need (srdf-apply(1), "The
+ * session"): utf8mb4 for the strings of the records, UTC for TIMESTAMP,
+ * strict mode so a value the target cannot hold is an error and not a
+ * silent truncation, no foreign-key checks inside a group (its changes
+ * are a net delta, not the source's order), no autocommit. */
+int
+db_session(struct db *d)
+{
+	unsigned long long maxp;
+	char *v;
+	int rc;
+
+	if ((rc = simple(d, "session setup", session_sql)) != DB_OK)
+		return rc;
+	if ((v = query_one(d, "session setup", "SELECT @@max_allowed_packet",
+	         &rc)) == NULL)
+		return rc != DB_OK ? rc : DB_FAIL;
+	maxp = strtoull(v, NULL, 10);
+	free(v);
+	/* Room for the protocol's own bytes. */
+	d->max_stmt = maxp > 4096 ? (unsigned long)(maxp - 1024) : 1024;
+	return simple(d, "session setup", "COMMIT");
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+int
+db_classify(struct db *d, const char *kind, const char *table)
+{
+	unsigned e = mysql_errno(d->my);
+	const char *m = mysql_error(d->my);
+
+	d->errnum = e;
+	switch (e) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_COMMANDS_OUT_OF_SYNC:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+	case ER_QUERY_INTERRUPTED:
+		snprintf(d->err, sizeof d->err, "lost the target during %s: %s",
+		    kind, m);
+		return DB_GONE;
+	case ER_SIGNAL_EXCEPTION:
+		if (strcmp(m, CHECKPOINT_MOVED) != 0)
+			break;
+		snprintf(d->err, sizeof d->err, "the checkpoint row in "
+		    "srdf.applied moved under srdf-apply (another srdf-apply "
+		    "applying the same source to this target?): rolled back");
+		return DB_GONE;
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u)", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return DB_RETRY;
+	case ER_NO_SUCH_TABLE:
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): the "
+		    "table does not exist on the target: create it, or "
+		    "initialise it with srdf-bootstrap", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return DB_FAIL;
+	case ER_BAD_DB_ERROR:
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): create "
+		    "the database on the target, or run srdf-apply with "
+		    "--create-databases", kind, table ? " on " : "",
+		    table ? table : "", m, e);
+		return DB_FAIL;
+	}
+	snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u)", kind,
+	    table ? " on " : "", table ? table : "", m, e);
+	return DB_FAIL;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+void
+db_stmt_open(struct db *d)
+{
+	if (d->q.len > 0)
+		buf_lit(&d->q, ";\n");
+	d->stmt_start = d->q.len;
+}
+
+/* Records the statement that ends at the end of the batch. */
+static void
+push(struct db *d, const char *kind, const char *table, long long expect)
+{
+	if (d->nst == d->capst) {
+		d->capst = d->capst ? 2 * d->capst : 64;
+		if ((d->st = realloc(d->st, d->capst * sizeof *d->st)) == NULL)
+			die(EX_OSERR, "out of memory");
+	}
+	d->st[d->nst].end = d->q.len;
+	d->st[d->nst].kind = kind;
+	/* A copy: the caller's table names go before the batch is sent. */
+	snprintf(d->st[d->nst].table, sizeof d->st[d->nst].table, "%s",
+	    table ? table : "");
+	d->st[d->nst].expect = expect;
+	d->nst++;
+}
+
+size_t
+db_stmt_len(const struct db *d)
+{
+	return d->q.len - d->stmt_start;
+}
+
+/* Where a multi-row statement ends: ROW_STMT_BYTES, or less when the
+ * server's max_allowed_packet is small (half of it: the row that
+ * crosses the limit still fits). */
+size_t
+db_row_limit(const struct db *d)
+{
+	return ROW_STMT_BYTES < d->max_stmt / 2 ? ROW_STMT_BYTES
+	                                        : d->max_stmt / 2;
+}
+
+/* Sends the first n queued statements as one round trip (or prints them)
+ * and keeps the rest queued. */
+static int
+send(struct db *d, size_t n)
+{
+	size_t len = d->st[n - 1].end, i;
+	long long got;
+	int rc;
+
+	if (d->dry) {
+		fwrite(d->q.p, 1, len, stdout);
+		fputs(";\n", stdout);
+		rc = DB_OK;
+		goto keep;
+	}
+	rc = mysql_real_query(d->my, d->q.p, len) != 0;
+	for (i = 0; i < n; i++) {
+		MYSQL_RES *r;
+
+		if (rc != 0) {
+			rc = db_classify(d, d->st[i].kind,
+			    *d->st[i].table ? d->st[i].table : NULL);
+			break;
+		}
+		if ((r = mysql_store_result(d->my)) != NULL)
+			mysql_free_result(r);
+		got = (long long)mysql_affected_rows(d->my);
+		if (d->st[i].expect >= 0 && got < d->st[i].expect) {
+			log_warn("%s on %s touched %lld of %lld rows: the "
+			    "target differs from the source", d->st[i].kind,
+			    d->st[i].table, got, d->st[i].expect);
+			d->missing += (uint64_t)(d->st[i].expect - got);
+		}
+		rc = mysql_next_result(d->my);
+		if (rc == -1) {
+			rc = i + 1 == n ? DB_OK : DB_GONE;
+			if (rc != DB_OK)
+				snprintf(d->err, sizeof d->err, "the server "
+				    "answered %zu of %zu statements", i + 1, n);
+			break;
+		}
+		if (i + 1 == n) {
+			/* More results than statements: not ours. */
+			while (mysql_next_result(d->my) == 0)
+				;
+			snprintf(d->err, sizeof d->err, "the server answered "
+			    "more results than the %zu statements sent", n);
+			rc = DB_GONE;
+		}
+	}
+	if (rc != DB_OK) {
+		/* The server skipped the rest of the batch: nothing of it may
+		 * go out again with the next one. */
+		d->q.len = 0;
+		d->nst = 0;
+		d->stmt_start = 0;
+		return rc;
+	}
+keep:
+	/* Keep the statements after the first n. */
+	if (n < d->nst) {
+		size_t skip = len + 2; /* ";\n" */
+
+		memmove(d->q.p, d->q.p + skip, d->q.len - skip);
+		d->q.len -= skip;
+		for (i = n; i < d->nst; i++) {
+			d->st[i - n] = d->st[i];
+			d->st[i - n].end -= skip;
+		}
+		d->stmt_start = d->stmt_start >= skip ? d->stmt_start - skip : 0;
+		d->nst -= n;
+	} else {
+		d->q.len = 0;
+		d->nst = 0;
+		d->stmt_start = 0;
+	}
+	return DB_OK;
+}
+
+int
+db_stmt_close(struct db *d, const char *kind, const char *table,
+    long long expect)
+{
+	size_t limit = BATCH_BYTES < d->max_stmt ? BATCH_BYTES : d->max_stmt;
+	size_t len = db_stmt_len(d);
+
+	if (len > d->max_stmt) {
+		snprintf(d->err, sizeof d->err, "%s%s%s: a statement of %zu "
+		    "bytes is longer than the target's max_allowed_packet "
+		    "(%lu): raise max_allowed_packet on the target", kind,
+		    table ? " on " : "", table ? table : "", len,
+		    d->max_stmt + 1024);
+		d->errnum = 0;
+		return DB_FAIL;
+	}
+	push(d, kind, table, expect);
+	/* Over the limit: send what was queued before this statement, and
+	 * this one too when it alone reaches the limit. */
+	if (d->q.len > limit && d->nst > 1) {
+		int rc = send(d, d->nst - 1);
+
+		if (rc != DB_OK)
+			return rc;
+	}
+	if (d->q.len >= limit || d->nst >= BATCH_STMTS)
+		return send(d, d->nst);
+	return DB_OK;
+}
+
+int
+db_flush(struct db *d)
+{
+	return d->nst > 0 ? send(d, d->nst) : DB_OK;
+}
+
+/* One statement now, after whatever is queued. */
+int
+db_exec(struct db *d, const char *kind, const char *sql, size_t len)
+{
+	int rc;
+
+	if ((rc = db_flush(d)) != DB_OK)
+		return rc;
+	db_stmt_open(d);
+	buf_add(&d->q, sql, len);
+	if ((rc = db_stmt_close(d, kind, NULL, -1)) != DB_OK)
+		return rc;
+	return db_flush(d);
+}
+
+void
+db_rollback(struct db *d)
+{
+	d->q.len = 0;
+	d->nst = 0;
+	d->stmt_start = 0;
+	if (d->dry)
+		fputs("ROLLBACK;\n", stdout);
+	else if (d->my != NULL && mysql_query(d->my, "ROLLBACK") != 0)
+		log_debug("ROLLBACK failed: %s", mysql_error(d->my));
+}
+
+/* ---- the checkpoint row ------------------------------------------------ */
+
+int
+db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int rc = DB_OK;
+
+	checkpoint_free(cp);
+	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos FROM "
+	            "srdf.applied WHERE source_id=");
+	quote_str(&q, src);
+	buf_putc(&q, '\0');
+	if (mysql_query(d->my, q.p) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL) {
+		unsigned e = mysql_errno(d->my);
+
+		buf_free(&q);
+		/* A dry run on a target srdf never wrote: nothing applied. */
+		if (d->dry && (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR))
+			return DB_OK;
+		return db_classify(d, "reading the checkpoint", "srdf.applied");
+	}
+	buf_free(&q);
+	if ((row = mysql_fetch_row(r)) != NULL) {
+		cp->seq = strtoull(row[0], NULL, 10);
+		if (row[1] != NULL)
+			snprintf(cp->last_gtid, sizeof cp->last_gtid, "%s",
+			    row[1]);
+		if ((row[2] != NULL && (cp->gtid_pos = strdup(row[2])) == NULL) ||
+		    (row[3] != NULL &&
+		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
+			die(EX_OSERR, "out of memory");
+	}
+	mysql_free_result(r);
+	/* End the read's transaction: the next one must see new data. */
+	if (mysql_query(d->my, "COMMIT") != 0)
+		rc = db_classify(d, "reading the checkpoint", "srdf.applied");
+	return rc;
+}
+
+/* The checkpoint table, and this source's row in it (sequence 0 until a
+ * wagon is applied), so that every wagon's transaction can move it with
+ * a conditional UPDATE. */
+int
+db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
+{
+	struct buf q = {0};
+	int rc;
+
+	if (!d->dry) {
+		buf_lit(&q, "CREATE DATABASE IF NOT EXISTS srdf;"
+		    "CREATE TABLE IF NOT EXISTS srdf.applied ("
+		    "source_id CHAR(32) CHARACTER SET ascii PRIMARY KEY, "
+		    "seq BIGINT UNSIGNED NOT NULL, "
+		    "last_gtid VARCHAR(64), "
+		    "gtid_pos VARCHAR(1024), "
+		    "applied_at DATETIME(6) NOT NULL, "
+		    "bootstrap_pos VARCHAR(1024)) ENGINE=InnoDB;"
+		    "INSERT IGNORE INTO srdf.applied (source_id, seq, "
+		    "applied_at) VALUES (");
+		quote_str(&q, src);
+		buf_lit(&q, ", 0, NOW(6));COMMIT");
+		buf_putc(&q, '\0');
+		rc = simple(d, "creating srdf.applied", q.p);
+		buf_free(&q);
+		if (rc != DB_OK)
+			return rc;
+	}
+	return db_checkpoint_read(d, src, cp);
+}
+
+/* Moves the checkpoint from `from' to `to' and commits, in the round trip
+ * of whatever is queued: the UPDATE names the sequence it moves from, and
+ * when it matched no row (another writer moved it) the IF raises an
+ * error, the server skips the rest of the batch and nothing commits. */
+void
+checkpoint_free(struct checkpoint *cp)
+{
+	free(cp->gtid_pos);
+	free(cp->bootstrap_pos);
+	memset(cp, 0, sizeof *cp);
+}
+
+int
+db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
+    const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos)
+{
+	struct buf *b = &d->q;
+
+	db_stmt_open(d);
+	buf_printf(b, "UPDATE srdf.applied SET seq=%" PRIu64, to);
+	if (last_gtid != NULL && *last_gtid != '\0') {
+		buf_lit(b, ", last_gtid=");
+		quote_str(b, last_gtid);
+	}
+	if (gtid_pos != NULL && *gtid_pos != '\0') {
+		buf_lit(b, ", gtid_pos=");
+		quote_str(b, gtid_pos);
+	}
+	if (bootstrap_pos != NULL) {
+		buf_lit(b, ", bootstrap_pos=");
+		quote_str(b, bootstrap_pos);
+	}
+	buf_lit(b, ", applied_at=NOW(6) WHERE source_id=");
+	quote_str(b, src);
+	buf_printf(b, " AND seq=%" PRIu64, from);
+	push(d, "checkpoint", "srdf.applied", -1);
+	/* Not in a dry run: mariadb(1) would cut the IF at its ';'. */
+	if (!d->dry) {
+		db_stmt_open(d);
+		buf_lit(b, "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' "
+		    "SET MESSAGE_TEXT = '" CHECKPOINT_MOVED "'; END IF");
+		push(d, "checkpoint", "srdf.applied", -1);
+	}
+	db_stmt_open(d);
+	buf_lit(b, "COMMIT");
+	push(d, "commit", NULL, -1);
+	return db_flush(d);
+}
+
+/* ---- schema cache ------------------------------------------------------ */
+
+void
+db_tables_forget(struct db *d)
+{
+	struct tinfo *t, *n;
+
+	for (t = d->tabs; t != NULL; t = n) {
+		n = t->next;
+		for (size_t i = 0; i < t->ncol; i++)
+			free(t->col[i].name);
+		free(t->col);
+		free(t->db);
+		free(t->name);
+		free(t);
+	}
+	d->tabs = NULL;
+}
+
+/* What the target says about db.name: its columns (generated, FLOAT),
+ * whether it exists, whether deleting from it cascades.  Asked once per
+ * table until the next DDL. */
+struct tinfo *
+db_table(struct db *d, const char *db, const char *name, int *rc)
+{
+	struct tinfo *t;
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	*rc = DB_OK;
+	for (t = d->tabs; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0 && strcmp(t->db, db) == 0)
+			return t;
+	if ((t = calloc(1, sizeof *t)) == NULL ||
+	    (t->db = strdup(db)) == NULL || (t->name = strdup(name)) == NULL)
+		die(EX_OSERR, "out of memory");
+
+	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE FROM "
+	            "information_schema.COLUMNS WHERE TABLE_SCHEMA=");
+	quote_str(&q, db);
+	buf_lit(&q, " AND TABLE_NAME=");
+	quote_str(&q, name);
+	buf_lit(&q, " ORDER BY ORDINAL_POSITION;"
+	            "SELECT COUNT(*) FROM information_schema."
+	            "REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA=");
+	quote_str(&q, db);
+	buf_lit(&q, " AND REFERENCED_TABLE_NAME=");
+	quote_str(&q, name);
+	buf_lit(&q, " AND DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')");
+	if (mysql_real_query(d->my, q.p, q.len) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL)
+		goto fail;
+	t->col = calloc(mysql_num_rows(r) + 1, sizeof *t->col);
+	if (t->col == NULL)
+		die(EX_OSERR, "out of memory");
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct col *c = &t->col[t->ncol++];
+
+		if ((c->name = strdup(row[0] ? row[0] : "")) == NULL)
+			die(EX_OSERR, "out of memory");
+		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
+			c->flags |= COL_GENERATED;
+		if (row[2] != NULL && strcmp(row[2], "float") == 0)
+			c->flags |= COL_FLOAT;
+		if (row[2] != NULL && (strcmp(row[2], "bigint") == 0 ||
+		                          strcmp(row[2], "bit") == 0))
+			c->flags |= COL_INT;
+	}
+	mysql_free_result(r);
+	t->exists = t->ncol > 0;
+	if (mysql_next_result(d->my) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL)
+		goto fail;
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
+		t->cascade = atoi(row[0]) > 0;
+	mysql_free_result(r);
+	while (mysql_next_result(d->my) == 0)
+		;
+	buf_free(&q);
+	t->next = d->tabs;
+	d->tabs = t;
+	return t;
+fail:
+	*rc = db_classify(d, "reading information_schema", NULL);
+	buf_free(&q);
+	free(t->db);
+	free(t->name);
+	for (size_t i = 0; i < t->ncol; i++)
+		free(t->col[i].name);
+	free(t->col);
+	free(t);
+	return NULL;
+}
+
+int
+db_create_database(struct db *d, const char *name)
+{
+	struct buf q = {0};
+	int rc;
+
+	buf_lit(&q, "CREATE DATABASE IF NOT EXISTS ");
+	sql_ident(&q, name);
+	log_notice("creating database %s on the target (--create-databases)",
+	    name);
+	rc = db_exec(d, "create database", q.p, q.len);
+	buf_free(&q);
+	return rc;
+}

@@ -1,0 +1,1248 @@
+/*
+ * engine.c — one wagon's payload (a consistency group, or one chunk of
+ * one: srdf-record(5) lines between group_begin and group_end) to SQL.
+ *
+ * The net delta.  A group holds whole source transactions, folded by
+ * srdf-dedup to one net change per row; the order of the source's
+ * statements is gone, so replaying the records one by one could trip
+ * over states the source never had (two rows swapping a UNIQUE value, a
+ * child inserted before its parent).  What the group does know exactly is
+ * which rows existed before it and what each row is after it.  So for
+ * each table with a primary key the engine
+ *	1. deletes every key that has a before-image (updated or deleted
+ *	   rows), in batches: DELETE ... WHERE pk IN (...);
+ *	2. inserts every after-image (inserted or updated rows), in
+ *	   multi-row INSERTs;
+ * all in one transaction with foreign_key_checks=0: after step 1 no row
+ * of the group is in the way of another, and after step 2 the tables
+ * hold exactly the source's state after the group (DESIGN.md §3).  The
+ * engine folds again as it reads, per (table, key), so an unfolded chunk
+ * of a huge transaction, or a key that comes back after a delete, nets
+ * out the same way.  Rows of tables without a primary key cannot be
+ * folded or found by key: they are applied in their order, one
+ * statement each (DELETE/UPDATE ... WHERE every column <=> value LIMIT 1),
+ * consecutive inserts merged into one statement.
+ *
+ * Cascades.  ON DELETE CASCADE / SET NULL changes are not in the binlog:
+ * the target must make them itself (DESIGN.md §8).  A row truly deleted
+ * by the group (before-image, no after-image) from a table that is the
+ * parent of such a key is therefore deleted last, with
+ * foreign_key_checks=1, so that the target's own constraint does what
+ * the source's did.
+ *
+ * DDL runs at its place in the record order, after the rows before it
+ * (there are none in a well-formed group: a DDL is a barrier) and before
+ * the rows after it (CREATE TABLE ... SELECT logs its rows after the
+ * CREATE), with the statement's default database, sql_mode and
+ * character set.
+ *
+ * What it refuses: a record it does not understand (fails the wagon), XA
+ * groups (not supported yet), rows before a DDL in one wagon (they would
+ * commit with the DDL, before the checkpoint, and apply twice after a
+ * crash).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <mysqld_error.h>
+#include <sodium.h>
+
+#include "apply.h"
+#include "log.h"
+#include "record.h"
+#include "sql.h"
+
+enum { T_INSERT, T_UPDATE, T_DELETE };
+
+/* The columns of an image, as the records list them. */
+struct plan {
+	char **names;
+	unsigned *flags;
+	size_t n;
+	char *cols; /* "(`a`,`b`)": what an INSERT writes, generated left out */
+};
+
+/* One primary key of a table, folded over the group. */
+struct ent {
+	size_t key;	  /* arena offset of the key's SQL text */
+	size_t val;	  /* arena offset of the after-image "(v,...)" */
+	uint32_t keylen;
+	uint32_t vallen;
+	uint32_t plan;
+	uint8_t before;	  /* the row existed before the group */
+	uint8_t after;	  /* ... and exists after it, as val */
+};
+
+/* One change of a table without a primary key, in order. */
+struct op {
+	uint8_t type;
+	uint32_t plan;
+	size_t where, val; /* arena offsets */
+	uint32_t wherelen, vallen;
+};
+
+struct tab {
+	char *db, *name;
+	char *label; /* db.name, for messages */
+	char *qname; /* `db`.`name` */
+	struct tinfo *ti;
+	char **pk;
+	unsigned *pkflags;
+	size_t npk;
+	struct plan *plans;
+	size_t nplans;
+	uint32_t curplan;
+	struct ent *ent;
+	size_t nent, capent;
+	uint32_t *slot; /* open addressing over ent: index + 1, 0 empty */
+	size_t nslot;
+	struct op *op;
+	size_t nop, capop;
+	struct tab *hnext;
+};
+
+#define TBUCKETS 64
+
+struct eng {
+	struct db *d;
+	struct wagon *w;
+	struct buf arena;
+	struct tab **tabs; /* in order of first appearance */
+	size_t ntab, captab;
+	struct tab *hash[TBUCKETS];
+	struct tab *last;
+	unsigned long line;
+};
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (p == NULL)
+		die(EX_OSERR, "out of memory");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		die(EX_OSERR, "out of memory");
+	return p;
+}
+
+static int
+bad(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A payload the engine cannot read: the wagon fails with the line. */
+static int
+bad(struct eng *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(e->d->err, sizeof e->d->err, "payload line %lu: ",
+	    e->line);
+	va_start(ap, fmt);
+	vsnprintf(e->d->err + n, sizeof e->d->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	e->d->errnum = 0;
+	return DB_FAIL;
+}
+
+static uint32_t
+fnv(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static void
+tab_free(struct tab *t)
+{
+	for (size_t i = 0; i < t->nplans; i++) {
+		for (size_t j = 0; j < t->plans[i].n; j++)
+			free(t->plans[i].names[j]);
+		free(t->plans[i].names);
+		free(t->plans[i].flags);
+		free(t->plans[i].cols);
+	}
+	for (size_t i = 0; i < t->npk; i++)
+		free(t->pk[i]);
+	free(t->pk);
+	free(t->pkflags);
+	free(t->plans);
+	free(t->ent);
+	free(t->slot);
+	free(t->op);
+	free(t->db);
+	free(t->name);
+	free(t->label);
+	free(t->qname);
+	free(t);
+}
+
+static void
+tabs_clear(struct eng *e)
+{
+	for (size_t i = 0; i < e->ntab; i++)
+		tab_free(e->tabs[i]);
+	e->ntab = 0;
+	memset(e->hash, 0, sizeof e->hash);
+	e->last = NULL;
+	e->arena.len = 0;
+}
+
+static unsigned
+col_flags(const struct tinfo *ti, const char *name)
+{
+	for (size_t i = 0; i < ti->ncol; i++)
+		if (strcmp(ti->col[i].name, name) == 0)
+			return ti->col[i].flags;
+	return 0;
+}
+
+/* The table of a row record, asking the target about it the first
+ * time; NULL with *rc set when it cannot be used. */
+static struct tab *
+tab_get(struct eng *e, json_t *rec, int *rc)
+{
+	const char *db = json_string_value(json_object_get(rec, "db"));
+	const char *name = json_string_value(json_object_get(rec, "table"));
+	json_t *pk = json_object_get(rec, "pk"), *v;
+	struct tab *t;
+	struct buf b = {0};
+	uint32_t h;
+	size_t i;
+
+	*rc = DB_OK;
+	if (db == NULL || name == NULL || !json_is_array(pk)) {
+		*rc = bad(e, "row record without \"db\", \"table\" or \"pk\"");
+		return NULL;
+	}
+	t = e->last;
+	if (t != NULL && strcmp(t->name, name) == 0 && strcmp(t->db, db) == 0)
+		return t;
+	h = fnv(name, strlen(name)) % TBUCKETS;
+	for (t = e->hash[h]; t != NULL; t = t->hnext)
+		if (strcmp(t->name, name) == 0 && strcmp(t->db, db) == 0)
+			return e->last = t;
+
+	t = xcalloc(1, sizeof *t);
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
+	buf_printf(&b, "%s.%s", db, name);
+	buf_putc(&b, '\0');
+	t->label = b.p;
+	b = (struct buf){0};
+	sql_ident(&b, db);
+	buf_putc(&b, '.');
+	sql_ident(&b, name);
+	buf_putc(&b, '\0');
+	t->qname = b.p;
+	if ((t->ti = db_table(e->d, db, name, rc)) == NULL) {
+		tab_free(t);
+		return NULL;
+	}
+	if (!t->ti->exists) {
+		snprintf(e->d->err, sizeof e->d->err, "table %s does not exist "
+		    "on the target: create it, or initialise it with "
+		    "srdf-bootstrap", t->label);
+		e->d->errnum = ER_NO_SUCH_TABLE;
+		tab_free(t);
+		*rc = DB_FAIL;
+		return NULL;
+	}
+	t->npk = json_array_size(pk);
+	t->pk = xcalloc(t->npk, sizeof *t->pk);
+	t->pkflags = xcalloc(t->npk, sizeof *t->pkflags);
+	json_array_foreach(pk, i, v) {
+		if (!json_is_string(v)) {
+			t->npk = i;
+			tab_free(t);
+			*rc = bad(e, "\"pk\" holds a name that is not a string");
+			return NULL;
+		}
+		t->pk[i] = xstrdup(json_string_value(v));
+		t->pkflags[i] = col_flags(t->ti, t->pk[i]);
+	}
+	if (e->ntab == e->captab) {
+		e->captab = e->captab ? 2 * e->captab : 16;
+		if ((e->tabs = realloc(e->tabs, e->captab * sizeof *e->tabs)) ==
+		    NULL)
+			die(EX_OSERR, "out of memory");
+	}
+	e->tabs[e->ntab++] = t;
+	t->hnext = e->hash[h];
+	e->hash[h] = t;
+	return e->last = t;
+}
+
+/* The plan (column list) of an image: the table's current one when the
+ * names match, else another seen before, else a new one. */
+static uint32_t
+plan_get(struct tab *t, json_t *img)
+{
+	size_t n = json_object_size(img), i;
+	struct plan *p;
+	const char *k;
+	json_t *v;
+	struct buf b = {0};
+
+	for (size_t j = 0; j < t->nplans; j++) {
+		uint32_t c = (uint32_t)((t->curplan + j) % t->nplans);
+		int same = 1;
+
+		p = &t->plans[c];
+		if (p->n != n)
+			continue;
+		i = 0;
+		json_object_foreach(img, k, v) {
+			if (strcmp(k, p->names[i++]) != 0) {
+				same = 0;
+				break;
+			}
+		}
+		if (same)
+			return t->curplan = c;
+	}
+	if ((t->plans = realloc(t->plans, (t->nplans + 1) * sizeof *t->plans)) ==
+	    NULL)
+		die(EX_OSERR, "out of memory");
+	p = &t->plans[t->nplans];
+	p->n = n;
+	p->names = xcalloc(n, sizeof *p->names);
+	p->flags = xcalloc(n, sizeof *p->flags);
+	buf_putc(&b, '(');
+	i = 0;
+	json_object_foreach(img, k, v) {
+		p->names[i] = xstrdup(k);
+		p->flags[i] = col_flags(t->ti, k);
+		if (!(p->flags[i] & COL_GENERATED)) {
+			if (b.len > 1)
+				buf_putc(&b, ',');
+			sql_ident(&b, k);
+		}
+		i++;
+	}
+	buf_putc(&b, ')');
+	buf_putc(&b, '\0');
+	p->cols = b.p;
+	return t->curplan = (uint32_t)t->nplans++;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+/* A JSON string that is an integer: "-?[0-9]+". */
+static int
+digits(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL)
+		return 0;
+	if (*s == '-')
+		s++;
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* The SQL literal of value v of column col (flags: COL_*); compare is
+ * set in a WHERE, where a FLOAT must be compared as a FLOAT. */
+static int
+literal(struct eng *e, struct tab *t, const char *col, json_t *v,
+    unsigned flags, int compare)
+{
+	struct buf *b = &e->arena;
+	int cast = compare && (flags & COL_FLOAT);
+
+	if ((flags & COL_INT) && digits(v)) {
+		buf_add(b, json_string_value(v), json_string_length(v));
+		return DB_OK;
+	}
+	if (cast)
+		buf_lit(b, "CAST(");
+	if (v == NULL || sql_literal(b, v) != 0)
+		return bad(e, "%s value for column %s of %s",
+		    v == NULL ? "no" : "bad", col, t->label);
+	if (cast)
+		buf_lit(b, " AS FLOAT)");
+	return DB_OK;
+}
+
+/* The key of an image: "v" or "(v1,v2)". */
+static int
+render_key(struct eng *e, struct tab *t, json_t *img, size_t *off,
+    uint32_t *len)
+{
+	struct buf *b = &e->arena;
+	int rc;
+
+	*off = b->len;
+	if (t->npk > 1)
+		buf_putc(b, '(');
+	for (size_t i = 0; i < t->npk; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		if ((rc = literal(e, t, t->pk[i], json_object_get(img, t->pk[i]),
+		         t->pkflags[i], 1)) != DB_OK)
+			return rc;
+	}
+	if (t->npk > 1)
+		buf_putc(b, ')');
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
+/* "(v1,v2,...)": the written columns of an image, in plan order. */
+static int
+render_values(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+    size_t *off, uint32_t *len)
+{
+	struct plan *p = &t->plans[plan];
+	struct buf *b = &e->arena;
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	int first = 1, rc;
+
+	*off = b->len;
+	buf_putc(b, '(');
+	json_object_foreach(img, k, v) {
+		if (!(p->flags[i++] & COL_GENERATED)) {
+			if (!first)
+				buf_putc(b, ',');
+			first = 0;
+			if ((rc = literal(e, t, k, v, p->flags[i - 1], 0)) !=
+			    DB_OK)
+				return rc;
+		}
+	}
+	buf_putc(b, ')');
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
+/* "`a`=v1,`b`=v2": the SET list of an UPDATE. */
+static int
+render_set(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+    size_t *off, uint32_t *len)
+{
+	struct plan *p = &t->plans[plan];
+	struct buf *b = &e->arena;
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	int first = 1, rc;
+
+	*off = b->len;
+	json_object_foreach(img, k, v) {
+		if (!(p->flags[i++] & COL_GENERATED)) {
+			if (!first)
+				buf_putc(b, ',');
+			first = 0;
+			sql_ident(b, k);
+			buf_putc(b, '=');
+			if ((rc = literal(e, t, k, v, p->flags[i - 1], 0)) !=
+			    DB_OK)
+				return rc;
+		}
+	}
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
+/* "`a`<=>v1 AND `b`<=>v2": a row found by all its values. */
+static int
+render_where(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+    size_t *off, uint32_t *len)
+{
+	struct plan *p = &t->plans[plan];
+	struct buf *b = &e->arena;
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+	int rc;
+
+	*off = b->len;
+	json_object_foreach(img, k, v) {
+		if (i > 0)
+			buf_lit(b, " AND ");
+		sql_ident(b, k);
+		buf_lit(b, "<=>");
+		if ((rc = literal(e, t, k, v, p->flags[i], 1)) != DB_OK)
+			return rc;
+		i++;
+	}
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
+/* ---- folding ----------------------------------------------------------- */
+
+/* The entry of the key in the arena at [off, off+len); a new one (which
+ * takes over those bytes) when the key is new, else the old one (and the
+ * bytes are given back). */
+static struct ent *
+ent_get(struct eng *e, struct tab *t, size_t off, uint32_t len, int *isnew)
+{
+	const char *a = e->arena.p;
+	size_t mask, i;
+	struct ent *x;
+
+	if (2 * (t->nent + 1) > t->nslot) {
+		size_t n = t->nslot ? 2 * t->nslot : 64;
+		uint32_t *s = xcalloc(n, sizeof *s);
+
+		for (size_t j = 0; j < t->nent; j++) {
+			x = &t->ent[j];
+			i = fnv(a + x->key, x->keylen) & (n - 1);
+			while (s[i] != 0)
+				i = (i + 1) & (n - 1);
+			s[i] = (uint32_t)(j + 1);
+		}
+		free(t->slot);
+		t->slot = s;
+		t->nslot = n;
+	}
+	mask = t->nslot - 1;
+	i = fnv(a + off, len) & mask;
+	while (t->slot[i] != 0) {
+		x = &t->ent[t->slot[i] - 1];
+		if (x->keylen == len && memcmp(a + x->key, a + off, len) == 0) {
+			e->arena.len = off; /* the key is known: drop the copy */
+			*isnew = 0;
+			return x;
+		}
+		i = (i + 1) & mask;
+	}
+	if (t->nent == t->capent) {
+		t->capent = t->capent ? 2 * t->capent : 64;
+		if ((t->ent = realloc(t->ent, t->capent * sizeof *t->ent)) ==
+		    NULL)
+			die(EX_OSERR, "out of memory");
+	}
+	x = &t->ent[t->nent++];
+	memset(x, 0, sizeof *x);
+	x->key = off;
+	x->keylen = len;
+	t->slot[i] = (uint32_t)t->nent;
+	*isnew = 1;
+	return x;
+}
+
+/* The index of the entry of img's key; a key seen first with a
+ * before-image existed before the group (its first appearance decides:
+ * a key first inserted by the group did not).  -1 with *rc on error. */
+static long
+keyed(struct eng *e, struct tab *t, json_t *img, int before, int *rc)
+{
+	size_t off;
+	uint32_t len;
+	int isnew;
+	struct ent *x;
+
+	if ((*rc = render_key(e, t, img, &off, &len)) != DB_OK)
+		return -1;
+	x = ent_get(e, t, off, len, &isnew);
+	if (isnew)
+		x->before = (uint8_t)before;
+	return (long)(x - t->ent);
+}
+
+static struct op *
+op_add(struct tab *t, int type)
+{
+	struct op *o;
+
+	if (t->nop == t->capop) {
+		t->capop = t->capop ? 2 * t->capop : 64;
+		if ((t->op = realloc(t->op, t->capop * sizeof *t->op)) == NULL)
+			die(EX_OSERR, "out of memory");
+	}
+	o = &t->op[t->nop++];
+	memset(o, 0, sizeof *o);
+	o->type = (uint8_t)type;
+	return o;
+}
+
+static int
+add_row(struct eng *e, int type, json_t *rec)
+{
+	json_t *before = json_object_get(rec, "before");
+	json_t *after = json_object_get(rec, "after");
+	long xb, xa;
+	struct tab *t;
+	struct op *o;
+	int rc;
+
+	if ((type != T_DELETE && !json_is_object(after)) ||
+	    (type != T_INSERT && !json_is_object(before)))
+		return bad(e, "%s record without its %s image",
+		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
+								   : "delete",
+		    type == T_INSERT ? "after" : "before");
+	if ((t = tab_get(e, rec, &rc)) == NULL)
+		return rc;
+	e->w->rows++;
+
+	if (t->npk == 0) {
+		o = op_add(t, type);
+		if (type == T_INSERT) {
+			o->plan = plan_get(t, after);
+			return render_values(e, t, o->plan, after, &o->val,
+			    &o->vallen);
+		}
+		o->plan = plan_get(t, before);
+		if ((rc = render_where(e, t, o->plan, before, &o->where,
+		         &o->wherelen)) != DB_OK)
+			return rc;
+		if (type == T_DELETE)
+			return DB_OK;
+		o->plan = plan_get(t, after);
+		return render_set(e, t, o->plan, after, &o->val, &o->vallen);
+	}
+
+	xb = xa = -1;
+	if (type != T_INSERT && (xb = keyed(e, t, before, 1, &rc)) < 0)
+		return rc;
+	/* The after key: the same entry, or for a primary-key change a new
+	 * one (a delete of the old key and an insert of the new). */
+	if (type != T_DELETE && (xa = keyed(e, t, after, 0, &rc)) < 0)
+		return rc;
+	if (xb >= 0 && xb != xa)
+		t->ent[xb].after = 0;
+	if (xa < 0)
+		return DB_OK;
+	t->ent[xa].plan = plan_get(t, after);
+	t->ent[xa].after = 1;
+	return render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
+	    &t->ent[xa].vallen);
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* Deletes the keys of t that existed before the group; phase 0 all but
+ * the cascading deletes, phase 1 only those.  Returns a DB_* code. */
+static int
+emit_deletes(struct eng *e, struct tab *t, int phase)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	long long n = 0;
+	int rc, cascade = t->ti->cascade;
+
+	for (size_t i = 0; i < t->nent; i++) {
+		struct ent *x = &t->ent[i];
+		int deferred = cascade && !x->after;
+
+		if (!x->before || deferred != phase)
+			continue;
+		if (n == 0) {
+			db_stmt_open(d);
+			buf_lit(q, "DELETE FROM ");
+			buf_puts(q, t->qname);
+			buf_lit(q, " WHERE ");
+			if (t->npk > 1)
+				buf_putc(q, '(');
+			for (size_t k = 0; k < t->npk; k++) {
+				if (k > 0)
+					buf_putc(q, ',');
+				sql_ident(q, t->pk[k]);
+			}
+			if (t->npk > 1)
+				buf_putc(q, ')');
+			buf_lit(q, " IN (");
+		} else
+			buf_putc(q, ',');
+		buf_add(q, e->arena.p + x->key, x->keylen);
+		if (++n == ROWS_PER_STMT || db_stmt_len(d) >= db_row_limit(d)) {
+			buf_putc(q, ')');
+			if ((rc = db_stmt_close(d, "delete", t->label,
+			         e->w->idem ? -1 : n)) != DB_OK)
+				return rc;
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		buf_putc(q, ')');
+		return db_stmt_close(d, "delete", t->label, e->w->idem ? -1 : n);
+	}
+	return DB_OK;
+}
+
+static int
+emit_inserts(struct eng *e, struct tab *t)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	uint32_t plan = 0;
+	long long n = 0;
+	int rc;
+
+	for (size_t i = 0; i < t->nent; i++) {
+		struct ent *x = &t->ent[i];
+
+		if (!x->after)
+			continue;
+		if (n > 0 && x->plan != plan) {
+			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
+			    DB_OK)
+				return rc;
+			n = 0;
+		}
+		if (n == 0) {
+			plan = x->plan;
+			db_stmt_open(d);
+			if (e->w->idem)
+				buf_lit(q, "REPLACE INTO ");
+			else
+				buf_lit(q, "INSERT INTO ");
+			buf_puts(q, t->qname);
+			buf_putc(q, ' ');
+			buf_puts(q, t->plans[plan].cols);
+			buf_lit(q, " VALUES ");
+		} else
+			buf_putc(q, ',');
+		buf_add(q, e->arena.p + x->val, x->vallen);
+		if (++n == ROWS_PER_STMT || db_stmt_len(d) >= db_row_limit(d)) {
+			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
+			    DB_OK)
+				return rc;
+			n = 0;
+		}
+	}
+	return n > 0 ? db_stmt_close(d, "insert", t->label, -1) : DB_OK;
+}
+
+/* Rows of a table without a primary key, in order; runs of inserts
+ * become one statement. */
+static int
+emit_ops(struct eng *e, struct tab *t)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	long long n = 0;
+	uint32_t plan = 0;
+	int rc;
+
+	for (size_t i = 0; i < t->nop; i++) {
+		struct op *o = &t->op[i];
+
+		if (n > 0 && (o->type != T_INSERT || o->plan != plan ||
+		                 n == ROWS_PER_STMT ||
+		                 db_stmt_len(d) >= db_row_limit(d))) {
+			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
+			    DB_OK)
+				return rc;
+			n = 0;
+		}
+		switch (o->type) {
+		case T_INSERT:
+			if (n++ == 0) {
+				plan = o->plan;
+				db_stmt_open(d);
+				buf_lit(q, "INSERT INTO ");
+				buf_puts(q, t->qname);
+				buf_putc(q, ' ');
+				buf_puts(q, t->plans[plan].cols);
+				buf_lit(q, " VALUES ");
+			} else
+				buf_putc(q, ',');
+			buf_add(q, e->arena.p + o->val, o->vallen);
+			continue;
+		case T_UPDATE:
+			db_stmt_open(d);
+			buf_lit(q, "UPDATE ");
+			buf_puts(q, t->qname);
+			buf_lit(q, " SET ");
+			buf_add(q, e->arena.p + o->val, o->vallen);
+			break;
+		default:
+			db_stmt_open(d);
+			buf_lit(q, "DELETE FROM ");
+			buf_puts(q, t->qname);
+			break;
+		}
+		buf_lit(q, " WHERE ");
+		buf_add(q, e->arena.p + o->where, o->wherelen);
+		buf_lit(q, " LIMIT 1");
+		if ((rc = db_stmt_close(d, o->type == T_UPDATE ? "update"
+		                                                : "delete",
+		         t->label, 1)) != DB_OK)
+			return rc;
+	}
+	return n > 0 ? db_stmt_close(d, "insert", t->label, -1) : DB_OK;
+}
+
+static int
+stmt(struct db *d, const char *kind, const char *sql)
+{
+	db_stmt_open(d);
+	buf_puts(&d->q, sql);
+	return db_stmt_close(d, kind, NULL, -1);
+}
+
+/* The net delta of the rows read so far, queued (and sent as batches
+ * fill); the tables are forgotten afterwards. */
+static int
+flush_rows(struct eng *e)
+{
+	int rc = DB_OK, cascades = 0;
+	size_t i;
+
+	for (i = 0; i < e->ntab && rc == DB_OK; i++)
+		if (e->tabs[i]->npk > 0)
+			rc = emit_deletes(e, e->tabs[i], 0);
+	for (i = 0; i < e->ntab && rc == DB_OK; i++)
+		if (e->tabs[i]->npk > 0)
+			rc = emit_inserts(e, e->tabs[i]);
+	for (i = 0; i < e->ntab && rc == DB_OK; i++)
+		if (e->tabs[i]->npk == 0)
+			rc = emit_ops(e, e->tabs[i]);
+	for (i = 0; i < e->ntab && rc == DB_OK; i++) {
+		struct tab *t = e->tabs[i];
+
+		if (t->npk == 0 || !t->ti->cascade)
+			continue;
+		for (size_t k = 0; k < t->nent && !cascades; k++)
+			if (t->ent[k].before && !t->ent[k].after) {
+				cascades = 1;
+				rc = stmt(e->d, "session",
+				    "SET SESSION foreign_key_checks=1");
+			}
+		if (rc == DB_OK)
+			rc = emit_deletes(e, t, 1);
+	}
+	if (cascades && rc == DB_OK)
+		rc = stmt(e->d, "session", "SET SESSION foreign_key_checks=0");
+	tabs_clear(e);
+	return rc;
+}
+
+/* ---- DDL --------------------------------------------------------------- */
+
+/* Skips blanks and comments that are not executable. */
+static const char *
+skip_blank(const char *s, const char *end)
+{
+	for (;;) {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
+		                      *s == '\r'))
+			s++;
+		if (end - s >= 2 && s[0] == '/' && s[1] == '*' &&
+		    !(end - s >= 3 && s[2] == '!')) {
+			const char *c = s + 2;
+
+			while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))
+				c++;
+			s = c + 2 <= end ? c + 2 : end;
+			continue;
+		}
+		if (s < end && *s == '#') {
+			while (s < end && *s != '\n')
+				s++;
+			continue;
+		}
+		return s;
+	}
+}
+
+static int
+word(const char **s, const char *end, const char *w)
+{
+	size_t n = strlen(w);
+
+	*s = skip_blank(*s, end);
+	if ((size_t)(end - *s) < n || strncasecmp(*s, w, n) != 0 ||
+	    ((size_t)(end - *s) > n &&
+	        (((*s)[n] >= 'a' && (*s)[n] <= 'z') ||
+	            ((*s)[n] >= 'A' && (*s)[n] <= 'Z') || (*s)[n] == '_')))
+		return 0;
+	*s += n;
+	return 1;
+}
+
+/* CREATE or DROP DATABASE (SCHEMA): the event names the database itself
+ * as the default one, which may not exist (yet, or any more). */
+static int
+database_stmt(const char *sql, size_t len)
+{
+	const char *s = sql, *end = sql + len;
+
+	if (!word(&s, end, "CREATE") && !(s = sql, word(&s, end, "DROP")))
+		return 0;
+	if (word(&s, end, "OR"))
+		word(&s, end, "REPLACE");
+	return word(&s, end, "DATABASE") || word(&s, end, "SCHEMA");
+}
+
+/* Errors a DDL gives when it was already applied: the table, database,
+ * column or index exists, or is gone. */
+static int
+already_applied(unsigned e)
+{
+	return e == ER_TABLE_EXISTS_ERROR || e == ER_DB_CREATE_EXISTS ||
+	    e == ER_BAD_TABLE_ERROR || e == ER_DB_DROP_EXISTS ||
+	    e == ER_DUP_FIELDNAME || e == ER_CANT_DROP_FIELD_OR_KEY ||
+	    e == ER_DUP_KEYNAME;
+}
+
+/* A view, routine or trigger of srdf-bootstrap: the target may refuse
+ * it (a definer or a table it lacks) without stopping the stream. */
+static int
+refusable(json_t *rec)
+{
+	const char *o = json_string_value(json_object_get(rec, "object"));
+
+	return o != NULL && json_is_true(json_object_get(rec, "bootstrap")) &&
+	    (strcmp(o, "view") == 0 || strcmp(o, "routine") == 0 ||
+	        strcmp(o, "trigger") == 0);
+}
+
+/* The database an "Unknown database 'x'" message names. */
+static int
+unknown_db(const char *msg, char *out, size_t outlen)
+{
+	const char *a = strchr(msg, '\''), *z = strrchr(msg, '\'');
+
+	if (a == NULL || z == NULL || z <= a + 1 || (size_t)(z - a) > outlen)
+		return -1;
+	snprintf(out, outlen, "%.*s", (int)(z - a - 1), a + 1);
+	return 0;
+}
+
+static int
+run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
+{
+	struct db *d = e->d;
+	struct wagon *w = e->w;
+	json_t *jsql = json_object_get(rec, "sql");
+	json_t *jmode = json_object_get(rec, "sql_mode");
+	json_t *jcs = json_object_get(rec, "charset");
+	const char *db = json_string_value(json_object_get(rec, "db"));
+	unsigned char *bin = NULL;
+	const char *sql;
+	size_t len;
+	struct buf q = {0};
+	char what[160], name[256];
+	int rc, nodb = 0, tries = 0;
+
+	if (idx < w->ddl_done) {
+		log_notice("wagon %" PRIu64 ": DDL %d was applied by an earlier "
+		    "attempt", w->seq, idx + 1);
+		return DB_OK;
+	}
+	if (json_is_string(jsql)) {
+		sql = json_string_value(jsql);
+		len = json_string_length(jsql);
+	} else if (json_is_object(jsql) &&
+	           json_is_string(json_object_get(jsql, "b64"))) {
+		const char *s = json_string_value(json_object_get(jsql, "b64"));
+		size_t n = strlen(s);
+
+		bin = xcalloc(n / 4 * 3 + 3, 1);
+		if (sodium_base642bin(bin, n / 4 * 3 + 3, s, n, NULL, &len,
+		        NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+			free(bin);
+			return bad(e, "ddl record whose \"sql\" is bad base64");
+		}
+		sql = (const char *)bin;
+	} else
+		return bad(e, "ddl record without \"sql\"");
+	snprintf(what, sizeof what, "ddl \"%.*s%s\"", len > 100 ? 100 : (int)len,
+	    sql, len > 100 ? "..." : "");
+	for (char *c = what; *c; c++)
+		if (*c == '\n' || *c == '\r' || *c == '\t')
+			*c = ' ';
+
+	if (mark != NULL)
+		mark(arg, w, idx, 0);
+	if ((rc = db_flush(d)) != DB_OK)
+		goto out;
+	if (db != NULL && *db != '\0' && !database_stmt(sql, len)) {
+		buf_lit(&q, "USE ");
+		sql_ident(&q, db);
+		rc = db_exec(d, "use", q.p, q.len);
+		if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR &&
+		    d->cf->create_databases) {
+			if ((rc = db_create_database(d, db)) == DB_OK)
+				rc = db_exec(d, "use", q.p, q.len);
+		} else if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR) {
+			nodb = 1; /* the statement may not need it */
+			rc = DB_OK;
+		}
+		if (rc != DB_OK)
+			goto out;
+	}
+	q.len = 0;
+	buf_printf(&q, "SET SESSION sql_mode=%" JSON_INTEGER_FORMAT,
+	    json_is_integer(jmode) ? json_integer_value(jmode) : 0);
+	if (json_is_integer(jcs) && json_integer_value(jcs) > 0)
+		buf_printf(&q, ", character_set_client=%" JSON_INTEGER_FORMAT
+		    ", collation_connection=%" JSON_INTEGER_FORMAT,
+		    json_integer_value(jcs), json_integer_value(jcs));
+	if ((rc = db_exec(d, "session", q.p, q.len)) != DB_OK)
+		goto out;
+	for (;;) {
+		rc = db_exec(d, what, sql, len);
+		if (rc != DB_FAIL)
+			break;
+		if (d->errnum == ER_BAD_DB_ERROR && d->cf->create_databases &&
+		    tries++ < 4 && unknown_db(mysql_error(d->my), name,
+		                        sizeof name) == 0) {
+			if ((rc = db_create_database(d, name)) != DB_OK)
+				break;
+			continue;
+		}
+		if (w->ddl_inflight == idx + 1 && already_applied(d->errnum)) {
+			log_notice("wagon %" PRIu64 ": %s was already applied "
+			    "before a crash (%s): taken as applied", w->seq,
+			    what, mysql_error(d->my));
+			rc = DB_OK;
+		} else if (refusable(rec) && d->errnum != 0) {
+			log_warn("wagon %" PRIu64 ": %s: %s; the %s is skipped: "
+			    "srdf-bootstrap copies these as far as the target "
+			    "accepts them", w->seq, what, mysql_error(d->my),
+			    json_string_value(json_object_get(rec, "object")));
+			rc = DB_OK;
+		} else if (nodb && (d->errnum == ER_NO_DB_ERROR ||
+		                       d->errnum == ER_BAD_DB_ERROR)) {
+			snprintf(d->err, sizeof d->err, "%s: database %s, the "
+			    "statement's default database, does not exist on "
+			    "the target: create it, or run srdf-apply with "
+			    "--create-databases", what, db);
+		}
+		break;
+	}
+	if (rc == DB_OK) {
+		w->ddls++;
+		if (mark != NULL)
+			mark(arg, w, idx, 1);
+	}
+out:
+	/* Back to the session's own settings, whatever happened. */
+	if (rc != DB_GONE) {
+		int rc2 = stmt(d, "session", "SET NAMES utf8mb4");
+
+		if (rc2 == DB_OK)
+			rc2 = stmt(d, "session", "SET SESSION sql_mode='"
+			    "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
+			    "STRICT_ALL_TABLES'");
+		if (rc2 == DB_OK)
+			rc2 = db_flush(d);
+		if (rc2 == DB_GONE || (rc == DB_OK && rc2 != DB_OK))
+			rc = rc2;
+	}
+	/* The schema changed: what the cache knew may be wrong now. */
+	db_tables_forget(d);
+	free(bin);
+	buf_free(&q);
+	return rc;
+}
+
+/* ---- the payload ------------------------------------------------------- */
+
+/* The next line of the payload: [*p, returned end), *p moved past its
+ * newline; NULL at the end.  *trunc is set for a last line without its
+ * newline. */
+static const char *
+next_line(const char **p, const char *end, const char **line, int *trunc)
+{
+	const char *nl;
+
+	*trunc = 0;
+	if (*p >= end)
+		return NULL;
+	*line = *p;
+	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
+		*trunc = 1;
+		*p = end;
+		return end;
+	}
+	*p = nl + 1;
+	return nl;
+}
+
+static json_t *
+parse(struct eng *e, const char *s, const char *z, const char **type, int *rc)
+{
+	json_error_t je;
+	char why[256];
+	json_t *rec;
+
+	rec = json_loadb(s, (size_t)(z - s), JSON_REJECT_DUPLICATES |
+	    JSON_ALLOW_NUL, &je);
+	if (rec == NULL) {
+		*rc = bad(e, "malformed record: %s", je.text);
+		return NULL;
+	}
+	if ((*type = record_check(rec, why, sizeof why)) == NULL) {
+		json_decref(rec);
+		*rc = bad(e, "%s", why);
+		return NULL;
+	}
+	return rec;
+}
+
+static int
+get_u64(json_t *rec, const char *key, uint64_t *v)
+{
+	json_t *j = json_object_get(rec, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return -1;
+	*v = (uint64_t)json_integer_value(j);
+	return 0;
+}
+
+int
+engine_peek(struct wagon *w, char *err, size_t errlen)
+{
+	const char *p = w->records, *end = w->records + w->len, *s, *z;
+	const char *type, *last = NULL, *lastz = NULL;
+	struct db dummy = {0};
+	struct eng e = {.d = &dummy, .w = w, .line = 1};
+	json_t *rec, *j;
+	uint64_t chunk;
+	int trunc, rc;
+
+	free(w->gtid_pos);
+	free(w->snapshot);
+	w->gtid_pos = NULL;
+	w->snapshot = NULL;
+	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
+		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
+		    "empty payload" : "truncated record");
+		return -1;
+	}
+	if ((rec = parse(&e, s, z, &type, &rc)) == NULL)
+		goto fail;
+	if (strcmp(type, "group_begin") != 0 ||
+	    get_u64(rec, "group", &w->group) != 0 ||
+	    get_u64(rec, "chunk", &chunk) != 0 || chunk != w->h.chunk) {
+		json_decref(rec);
+		rc = bad(&e, "the payload does not begin with the group_begin "
+		    "of chunk %" PRIu32, w->h.chunk);
+		goto fail;
+	}
+	json_decref(rec);
+	w->chunk = (uint32_t)chunk;
+	while ((z = next_line(&p, end, &s, &trunc)) != NULL) {
+		e.line++;
+		if (trunc) {
+			rc = bad(&e, "truncated record");
+			goto fail;
+		}
+		last = s;
+		lastz = z;
+	}
+	if (last == NULL || (rec = parse(&e, last, lastz, &type, &rc)) == NULL) {
+		if (last == NULL)
+			rc = bad(&e, "the payload has no group_end");
+		goto fail;
+	}
+	j = json_object_get(rec, "last");
+	if (strcmp(type, "group_end") != 0 || !json_is_boolean(j)) {
+		json_decref(rec);
+		rc = bad(&e, "the payload does not end with a group_end");
+		goto fail;
+	}
+	w->last = json_is_true(j);
+	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
+		json_decref(rec);
+		rc = bad(&e, "group_end says last=%s, the header the opposite",
+		    w->last ? "true" : "false");
+		goto fail;
+	}
+	if ((j = json_object_get(rec, "gtid_pos")) != NULL &&
+	    json_is_string(j) && (w->gtid_pos = strdup(json_string_value(j))) ==
+	        NULL)
+		die(EX_OSERR, "out of memory");
+	if (json_is_true(json_object_get(rec, "bootstrap")) &&
+	    (j = json_object_get(rec, "snapshot_gtid")) != NULL &&
+	    json_is_string(j) && (w->snapshot = strdup(json_string_value(j))) ==
+	        NULL)
+		die(EX_OSERR, "out of memory");
+	snprintf(w->last_gtid, sizeof w->last_gtid, "%s", w->h.last_gtid);
+	json_decref(rec);
+	return 0;
+fail:
+	(void)rc;
+	snprintf(err, errlen, "%s", dummy.err);
+	return -1;
+}
+
+int
+engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
+{
+	const char *p = w->records, *end = w->records + w->len, *s, *z;
+	struct eng e = {.d = d, .w = w};
+	const char *type;
+	json_t *rec;
+	int trunc, rc = DB_OK, ddl = 0, rows = 0;
+
+	if (w->chunk == 1)
+		d->missing = 0;
+	next_line(&p, end, &s, &trunc); /* group_begin: engine_peek read it */
+	e.line = 1;
+	while (rc == DB_OK && (z = next_line(&p, end, &s, &trunc)) != NULL) {
+		e.line++;
+		if ((rec = parse(&e, s, z, &type, &rc)) == NULL)
+			break;
+		if (strcmp(type, "insert") == 0) {
+			rc = add_row(&e, T_INSERT, rec);
+			rows = 1;
+		} else if (strcmp(type, "update") == 0) {
+			rc = add_row(&e, T_UPDATE, rec);
+			rows = 1;
+		} else if (strcmp(type, "delete") == 0) {
+			rc = add_row(&e, T_DELETE, rec);
+			rows = 1;
+		} else if (strcmp(type, "ddl") == 0) {
+			if (rows)
+				rc = bad(&e, "a DDL after row changes in one "
+				    "group: they would commit with it, before "
+				    "the checkpoint");
+			else
+				rc = run_ddl(&e, rec, ddl++, mark, arg);
+		} else if (strcmp(type, "group_end") == 0) {
+			json_decref(rec);
+			break;
+		} else if ((strcmp(type, "begin") == 0 &&
+		               json_object_get(rec, "xa") != NULL) ||
+		           strcmp(type, "xa_prepare") == 0 ||
+		           strcmp(type, "xa_end") == 0) {
+			rc = bad(&e, "XA transactions (XA PREPARE, XA COMMIT, "
+			    "XA ROLLBACK groups) are not supported by "
+			    "srdf-apply yet");
+		} else if (strcmp(type, "begin") != 0 &&
+		           strcmp(type, "commit") != 0) {
+			rc = bad(&e, "a \"%s\" record inside a group", type);
+		}
+		json_decref(rec);
+	}
+	if (rc == DB_OK)
+		rc = flush_rows(&e);
+	tabs_clear(&e);
+	free(e.tabs);
+	buf_free(&e.arena);
+	return rc;
+}

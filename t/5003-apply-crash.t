@@ -1,0 +1,97 @@
+#!/bin/bash
+test_description='srdf-apply: kill -9 at random points, and between COMMIT and ACK; every wagon applied exactly once'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+srdf_servers_start
+
+# workload N: N source transactions, each an increment of a counter
+# (n = n + 1), a row in a table without primary key (a second apply of
+# it would be a second row) and a key-changing update.
+workload() {
+	local i
+	for i in $(seq "$1"); do
+		echo "BEGIN;
+			UPDATE w.cnt SET n = n + 1 WHERE id = $((RANDOM % 10));
+			INSERT INTO w.journal VALUES ($RANDOM, REPEAT('j', $((RANDOM % 100))));
+			UPDATE w.moving SET id = id + 1000 WHERE id = (SELECT MIN(id) FROM w.moving);
+			COMMIT;"
+	done | src_sql
+}
+
+test_expect_success 'setup' '
+	apply_setup &&
+	src_sql "CREATE DATABASE w;
+		CREATE TABLE w.cnt (id INT PRIMARY KEY, n BIGINT NOT NULL);
+		CREATE TABLE w.journal (k INT, pad VARCHAR(200));
+		CREATE TABLE w.moving (id INT PRIMARY KEY, u INT, UNIQUE KEY (u));
+		INSERT INTO w.cnt SELECT seq, 0 FROM w.seq_0_to_9;
+		INSERT INTO w.moving SELECT seq, seq FROM w.seq_1_to_50" &&
+	seal_new && deliver && apply_once &&
+	checksum_both w.cnt w.journal w.moving &&
+	# The target is slowed down (a trigger that changes nothing), so
+	# that a kill at a random moment lands inside the stream.
+	dst_sql "CREATE TRIGGER w.slow AFTER INSERT ON w.journal FOR EACH ROW DO SLEEP(0.006)"
+'
+
+test_expect_success 'twenty kill -9 of the daemon while it applies a stream of wagons' '
+	RANDOM=${CRASH_SEED:-5003} &&
+	for round in $(seq 20); do
+		workload 60 &&
+		seal_new --max-events $((2 + RANDOM % 8)) &&
+		if [ $((round % 5)) = 0 ]; then
+			src_sql "UPDATE w.journal SET pad = CONCAT(pad, \"+\") LIMIT 400" &&
+			seal_new --max-bytes 8K || return 1
+		fi &&
+		deliver &&
+		test_bg daemon srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
+		test_wait_until 20 "grep -q started daemon.err" &&
+		sleep "0.$((RANDOM % 3))$((RANDOM % 10))" &&
+		kill -9 "$(cat daemon.pid)" &&
+		{ wait "$(cat daemon.pid)"; true; } &&
+		cat daemon.err >>daemons.err &&
+		echo "round $round: killed at wagon $(applied_seq) of $(wagon_count)" >>kills || return 1
+	done &&
+	cat kills &&
+	test "$(wc -l <kills)" = 20 &&
+	test "$(awk "\$6 < \$8" kills | wc -l)" -ge 10
+'
+
+test_expect_success 'after the kills, one run applies the rest: equal, nothing twice' '
+	apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both w.cnt w.journal w.moving &&
+	test "$(dst_sql "SELECT SUM(n) FROM w.cnt")" = 1200 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM w.journal")" = 1200 &&
+	test -z "$(ls "$D/inbox/new")" &&
+	test "$(ledger-wagons "$D" | jq -r .state | sort -u)" = applied
+'
+
+test_expect_success 'killed between COMMIT and ACK: the next start records it, queues its ACK' '
+	workload 30 && seal_new && deliver &&
+	seq=$(wagon_count) &&
+	test_expect_code 137 env SRDF_APPLY_CRASH_AFTER_COMMIT=1 \
+		srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" --once 2>crash.err &&
+	grep -q "exiting after the COMMIT of wagon $seq" crash.err &&
+	test "$(applied_seq)" = $seq &&
+	test "$(wagon_state $seq)" != applied &&
+	test -e "$D/inbox/new/$(wagon_name $seq)" &&
+	apply_once &&
+	grep -q "recorded 1 wagon up to $seq as applied" apply.err &&
+	test "$(wagon_state $seq)" = applied &&
+	wagon_field $seq ack | jq -e ".seq == $seq and .status == \"applied\"" &&
+	test -e "$D/inbox/cur/$(wagon_name $seq)" &&
+	checksum_both w.cnt w.journal w.moving &&
+	test "$(dst_sql "SELECT COUNT(*) FROM w.journal")" = 1230
+'
+
+test_expect_success 'the target restarted under the daemon: it reconnects and goes on' '
+	workload 30 && seal_new --max-events 5 && deliver &&
+	test_bg daemon srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
+	srdf_servers kill-target &&
+	srdf_servers restart-target &&
+	test_wait_until 60 "test \"\$(applied_seq)\" = $(wagon_count)" &&
+	checksum_both w.cnt w.journal w.moving &&
+	test_bg_stop daemon
+'
+
+test_done

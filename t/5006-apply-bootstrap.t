@@ -1,0 +1,57 @@
+#!/bin/bash
+test_description='srdf-apply: srdf-bootstrap wagons, and the window of changes the copy already holds, applied idempotently'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+srdf_servers_start
+
+test_expect_success 'setup: a source with rows, a view the target cannot have, a trigger' '
+	apply_setup &&
+	src_sql "CREATE DATABASE ext; CREATE TABLE ext.e (id INT PRIMARY KEY);
+		CREATE DATABASE bs;
+		CREATE TABLE bs.t (id INT PRIMARY KEY, v VARCHAR(20), u INT, UNIQUE KEY (u));
+		CREATE TABLE bs.n (a INT, b TEXT);
+		INSERT INTO bs.t VALUES (1, \"a\", 1), (2, \"b\", 2), (3, \"c\", 3);
+		INSERT INTO bs.n VALUES (1, \"x\"), (1, \"x\");
+		CREATE VIEW bs.v AS SELECT id, v FROM bs.t;
+		CREATE VIEW bs.vx AS SELECT id FROM ext.e;
+		CREATE TRIGGER bs.trg BEFORE INSERT ON bs.t FOR EACH ROW
+			SET NEW.v = COALESCE(NEW.v, \"dflt\")" &&
+	src_sql "SELECT @@gtid_binlog_pos" >g1
+'
+
+test_expect_success 'changes after G1, then the copy at G2; capture made to start at G1' '
+	src_sql "INSERT INTO bs.t VALUES (4, \"d\", 4);
+		UPDATE bs.t SET u = 10 WHERE id = 1; UPDATE bs.t SET u = 1 WHERE id = 2;
+		DELETE FROM bs.t WHERE id = 3; INSERT INTO bs.t (id, u) VALUES (5, 5)" &&
+	srdf-bootstrap --defaults-file "$SRC_ADMIN_CNF" --dir "$S" --databases bs \
+		2>bootstrap.err |
+		srdf-seal --dir "$S" --key-file key 2>>seal.err &&
+	boot=$(wagon_count) &&
+	test "$boot" -ge 8 &&
+	ledger-meta "$S" last_sealed_gtid "$(cat g1)" &&
+	src_sql "UPDATE bs.t SET v = \"after\" WHERE id = 4; DELETE FROM bs.t WHERE id = 1;
+		INSERT INTO bs.n VALUES (2, \"y\")" &&
+	seal_new && deliver &&
+	test "$(wagon_count)" -gt "$boot"
+'
+
+test_expect_success 'applied: equal, the window idempotent, the refused view skipped' '
+	apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both bs.t bs.n &&
+	grep -q "applied idempotently" apply.err &&
+	grep -q "the view is skipped" apply.err &&
+	test "$(dst_sql "SELECT COUNT(*) FROM bs.v")" = "$(src_sql "SELECT COUNT(*) FROM bs.v")" &&
+	test "$(dst_sql "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = \"bs\"")" = 1 &&
+	test -n "$(dst_sql "SELECT bootstrap_pos FROM srdf.applied")"
+'
+
+test_expect_success 'after the window, a duplicate key is an error again' '
+	dst_sql "INSERT INTO bs.t VALUES (99, \"target only\", 99)" &&
+	src_sql "INSERT INTO bs.t VALUES (99, \"source\", 98)" &&
+	seal_new && deliver &&
+	test_expect_code 65 apply_once --retry none &&
+	grep -q "Duplicate entry .99. for key .PRIMARY." apply.err
+'
+
+test_done
