@@ -30,7 +30,7 @@ test_expect_success 'the srdf user connects over TCP with source.cnf (mode 0600)
 	test_cmp expect actual
 '
 
-test_expect_success 'the srdf user has REPLICATION SLAVE, BINLOG MONITOR, SELECT' '
+test_expect_success 'the srdf user has REPLICATION SLAVE, BINLOG MONITOR, SELECT, SHOW VIEW, TRIGGER' '
 	mariadb --defaults-file="$SRC_CNF" -N -B -e "show grants" >grants &&
 	grep "REPLICATION SLAVE" grants &&
 	grep "BINLOG MONITOR" grants &&
