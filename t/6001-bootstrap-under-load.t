@@ -7,8 +7,8 @@ D=$PWD/state
 sb=(sysbench oltp_write_only --db-driver=mysql --mysql-socket="$SRC_SOCK"
 	--mysql-user=root --mysql-db=sbtest --tables=4 --table-size=20000)
 
-# The type torture table of t/1001-capture-types.t, as it is there.
-sed -n '/^cat >torture.sql/,/^SQL$/p' "$top/t/1001-capture-types.t" | sed '1d;$d' >torture.sql
+# The type torture table, shared with t/1001 and t/8001.
+cp "$top/t/torture.sql" torture.sql
 
 cat >objects.sql <<'SQL'
 CREATE DATABASE shop;
