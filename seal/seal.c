@@ -296,6 +296,8 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
 	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
 	json_object_set_new(w, "reason", json_string(reason));
+	json_object_set(w, "first_ts", json_object_get(rec, "first_ts"));
+	json_object_set(w, "last_ts", json_object_get(rec, "last_ts"));
 }
 
 /* ---- sealing -------------------------------------------------------- */

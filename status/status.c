@@ -1,0 +1,673 @@
+/*
+ * srdf-status — one view of a state directory: wagons by state, spool
+ * depth, the last sequence of each stage, the last error, RPO, stale and
+ * dead wagons; as a table, one JSON object or node_exporter text.
+ *
+ * Design rationale.  status is what a person or a monitoring system asks
+ * when something looks wrong, so it must never be the thing that makes
+ * it worse: it opens the ledger read-only (LEDGER_RDONLY, one read
+ * transaction, an MVCC snapshot that never blocks a writer), takes no
+ * lock on the directory, never writes a file and never moves a spool
+ * item.  It works on either side: a source directory (outbox/, the
+ * states sealed, sending, received, failed, confirmed, dead set by
+ * srdf-seal, srdf-ship and srdf-ackd) and a target directory (inbox/,
+ * received, applied, failed, dead, confirmed set by srdf-recv and
+ * srdf-apply).  On the target, --defaults-file adds srdf.applied, the
+ * authority on what committed (DESIGN.md §5), read with one SELECT.
+ *
+ * RPO is measured where it is known: the source commit time (last_ts,
+ * from srdf-dedup's group_end, kept by srdf-seal) of the newest wagon the
+ * target confirmed.  A wagon without last_ts (sealed by an older
+ * srdf-seal) gives no RPO rather than a guessed one.
+ *
+ * Exit status is for cron and monitoring: 0 all well, 1 when a wagon is
+ * failed or dead (the report is still printed in full), 66 when the
+ * directory has no ledger, 69/77 when the target database cannot be read
+ * (after the report).  Secrets: nothing from the option file is printed,
+ * nor the ACK bodies or attempt answers stored in the ledger.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mysql.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "mdb.h"
+
+#define DEFAULT_STALE 60
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
+enum side { SIDE_SOURCE, SIDE_TARGET };
+
+enum { ST_SEALED, ST_SENDING, ST_RECEIVED, ST_APPLIED, ST_CONFIRMED,
+       ST_FAILED, ST_DEAD, ST_OTHER, NSTATES };
+static const char *const state_names[NSTATES] = {
+    "sealed", "sending", "received", "applied", "confirmed", "failed",
+    "dead", "other",
+};
+
+enum { SG_SEALED, SG_RECEIVED, SG_APPLIED, SG_CONFIRMED, NSTAGES };
+static const char *const stage_names[NSTAGES] = {
+    "sealed", "received", "applied", "confirmed",
+};
+
+struct config {
+	const char *dir;
+	const char *defaults_file;
+	const char *group;
+	enum fmt fmt;
+	int stale;
+};
+
+struct stage {
+	uint64_t seq; /* 0: none */
+	char *gtid;
+};
+
+struct status {
+	const struct config *cf;
+	enum side side;
+	double now;
+	char *source_id;
+	uint64_t count[NSTATES];
+	uint64_t bytes[NSTATES];
+	uint64_t total, total_bytes;
+	struct stage last[NSTAGES];
+	const char *spool; /* "outbox" or "inbox" */
+	long spool_new, spool_bad; /* -1: no such directory */
+	double rpo;		   /* < 0: unknown */
+	uint64_t rpo_seq;
+	uint64_t stale, stale_first;
+	uint64_t err_seq;
+	char *err_state, *err_text;
+	int err_rank;
+	/* srdf.applied on the target, with --defaults-file */
+	int db_read;
+	uint64_t db_seq;
+	char *db_gtid;
+	double db_applied_at;
+	char *db_error;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-status [-v] [--dir dir] [--json | --prometheus]\n"
+	    "                   [--defaults-file file] [--defaults-group group]"
+	    "\n"
+	    "                   [--stale seconds]\n"
+	    "       srdf-status --help | --version\n");
+}
+
+static double
+wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+state_index(const char *s)
+{
+	for (int i = 0; i < ST_OTHER; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return i;
+	return ST_OTHER;
+}
+
+static uint64_t
+u64_field(json_t *w, const char *k)
+{
+	json_t *v = json_object_get(w, k);
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		return (uint64_t)json_integer_value(v);
+	if (json_is_real(v) && json_real_value(v) > 0)
+		return (uint64_t)json_real_value(v);
+	return 0;
+}
+
+/* A time field as seconds, or -1 when absent. */
+static double
+time_field(json_t *w, const char *k)
+{
+	json_t *v = json_object_get(w, k);
+
+	return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static void
+set_stage(struct status *st, int sg, uint64_t seq, json_t *w)
+{
+	const char *g = json_string_value(json_object_get(w, "last_gtid"));
+
+	if (seq < st->last[sg].seq)
+		return;
+	st->last[sg].seq = seq;
+	free(st->last[sg].gtid);
+	st->last[sg].gtid = g ? strdup(g) : NULL;
+}
+
+static int
+visit(uint64_t seq, json_t *w, void *arg)
+{
+	struct status *st = arg;
+	const char *state = json_string_value(json_object_get(w, "state"));
+	const char *err = json_string_value(json_object_get(w, "last_error"));
+	int s = state_index(state ? state : "");
+	int src = st->side == SIDE_SOURCE;
+	double t;
+
+	st->count[s]++;
+	st->bytes[s] += u64_field(w, "wagon_bytes");
+	st->total++;
+	st->total_bytes += u64_field(w, "wagon_bytes");
+
+	if (src)
+		set_stage(st, SG_SEALED, seq, w);
+	if (!src || s == ST_RECEIVED || s == ST_FAILED || s == ST_APPLIED ||
+	    s == ST_CONFIRMED)
+		set_stage(st, SG_RECEIVED, seq, w);
+	if (s == ST_APPLIED || s == ST_CONFIRMED)
+		set_stage(st, SG_APPLIED, seq, w);
+	if (s == ST_CONFIRMED) {
+		set_stage(st, SG_CONFIRMED, seq, w);
+		if (src && (t = time_field(w, "last_ts")) > 0) {
+			st->rpo = st->now - t;
+			st->rpo_seq = seq;
+		} else if (src) {
+			st->rpo = -1;
+			st->rpo_seq = 0;
+		}
+	}
+	/* Stale: sealed on the source, not received after --stale s. */
+	if (src && (s == ST_SEALED || s == ST_SENDING) &&
+	    (t = time_field(w, "sealed_at")) > 0 &&
+	    st->now - t > st->cf->stale) {
+		if (st->stale++ == 0)
+			st->stale_first = seq;
+	}
+	/* The last error: a failed or dead wagon's before any other's, the
+	 * newest of equal rank. */
+	if (err != NULL && *err != '\0') {
+		int rank = s == ST_FAILED || s == ST_DEAD ? 2 : 1;
+
+		if (rank >= st->err_rank) {
+			st->err_rank = rank;
+			st->err_seq = seq;
+			free(st->err_state);
+			free(st->err_text);
+			st->err_state = strdup(state ? state : "?");
+			st->err_text = strdup(err);
+		}
+	}
+	return 0;
+}
+
+/* Files in DIR/SPOOL/SUB that are items (no dot files, no .reason). */
+static long
+count_items(const char *dir, const char *spool, const char *sub)
+{
+	char path[4096];
+	DIR *d;
+	struct dirent *e;
+	long n = 0;
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/%s/%s", dir, spool, sub);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		len = strlen(e->d_name);
+		if (len > 7 && strcmp(e->d_name + len - 7, ".reason") == 0)
+			continue;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+is_dir(const char *dir, const char *sub)
+{
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static void
+read_ledger(struct status *st)
+{
+	const char *dir = st->cf->dir;
+	struct ledger *l;
+	struct ledger_txn *t;
+	char path[4096], *v = NULL;
+	struct stat sb;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		die(EX_NOINPUT, "%s: no ledger (%s/ledger/data.mdb: %s): not a "
+		    "state directory of srdf", dir, dir, strerror(errno));
+	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
+		    ledger_strerror(rc));
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
+		die(EX_IOERR, "cannot read the ledger of %s: %s", dir,
+		    ledger_strerror(rc));
+	if ((rc = ledger_meta_get(t, "source_id", &st->source_id)) != 0)
+		die(EX_DATAERR, "%s: reading source_id: %s", dir,
+		    ledger_strerror(rc));
+	/* The side: the spool the directory holds, else the ledger's own
+	 * marks (last_sealed_gtid is the source's, last_applied_seq the
+	 * target's). */
+	if (is_dir(dir, "outbox"))
+		st->side = SIDE_SOURCE;
+	else if (is_dir(dir, "inbox"))
+		st->side = SIDE_TARGET;
+	else if ((rc = ledger_meta_get(t, "last_applied_seq", &v)) == 0 &&
+	    v != NULL)
+		st->side = SIDE_TARGET;
+	else
+		st->side = SIDE_SOURCE;
+	free(v);
+	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
+	st->spool_new = count_items(dir, st->spool, "new");
+	st->spool_bad = count_items(dir, st->spool, "bad");
+	if ((rc = ledger_wagon_foreach(t, 0, visit, st)) != 0)
+		die(EX_DATAERR, "%s: reading the wagons: %s", dir,
+		    ledger_strerror(rc));
+	ledger_txn_abort(t);
+	ledger_close(l);
+}
+
+/* srdf.applied on the target; 0, or the exit status after a failure
+ * (st->db_error says why). */
+static int
+read_target_db(struct status *st)
+{
+	struct buf q = {0};
+	MYSQL *my;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char err[512];
+	int ex = 0;
+
+	if ((my = mdb_connect(st->cf->defaults_file, st->cf->group,
+	    "the target", 10, &ex)) == NULL) {
+		st->db_error = strdup("cannot connect to the target");
+		return ex;
+	}
+	buf_puts(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) "
+	    "FROM srdf.applied");
+	if (st->source_id != NULL) {
+		buf_puts(&q, " WHERE source_id='");
+		mdb_escape(&q, st->source_id);
+		buf_puts(&q, "'");
+	}
+	buf_puts(&q, " ORDER BY applied_at DESC LIMIT 1");
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		snprintf(err, sizeof err, "reading srdf.applied: %s (error %u)",
+		    mysql_error(my), mysql_errno(my));
+		log_err("%s", err);
+		st->db_error = strdup(err);
+		ex = mdb_exit_for(mysql_errno(my));
+		goto out;
+	}
+	if ((row = mysql_fetch_row(r)) != NULL) {
+		st->db_read = 1;
+		st->db_seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
+		st->db_gtid = row[1] ? strdup(row[1]) : NULL;
+		st->db_applied_at = row[2] ? strtod(row[2], NULL) : -1;
+	} else {
+		st->db_error = strdup("srdf.applied has no row for this "
+		    "source");
+	}
+	mysql_free_result(r);
+out:
+	buf_free(&q);
+	mysql_close(my);
+	return ex;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static json_t *
+jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+jseq(uint64_t seq)
+{
+	return seq ? json_integer((json_int_t)seq) : json_null();
+}
+
+static void
+print_json(const struct status *st)
+{
+	json_t *o = json_object(), *w = json_object(), *last = json_object();
+	json_t *sp, *stale, *e = json_null(), *db;
+	char *s;
+
+	json_object_set_new(o, "dir", json_string(st->cf->dir));
+	json_object_set_new(o, "side", json_string(
+	    st->side == SIDE_SOURCE ? "source" : "target"));
+	json_object_set_new(o, "source_id", jstr(st->source_id));
+	json_object_set_new(o, "now", json_real(st->now));
+	for (int i = 0; i < NSTATES; i++) {
+		if (i == ST_OTHER && st->count[i] == 0)
+			continue;
+		json_object_set_new(w, state_names[i], json_pack("{s:I, s:I}",
+		    "count", (json_int_t)st->count[i], "bytes",
+		    (json_int_t)st->bytes[i]));
+	}
+	json_object_set_new(w, "total", json_pack("{s:I, s:I}", "count",
+	    (json_int_t)st->total, "bytes", (json_int_t)st->total_bytes));
+	json_object_set_new(o, "wagons", w);
+	sp = json_object();
+	json_object_set_new(sp, "name", json_string(st->spool));
+	json_object_set_new(sp, "new", st->spool_new < 0 ? json_null() :
+	    json_integer(st->spool_new));
+	json_object_set_new(sp, "bad", st->spool_bad < 0 ? json_null() :
+	    json_integer(st->spool_bad));
+	json_object_set_new(o, "spool", sp);
+	for (int i = 0; i < NSTAGES; i++)
+		json_object_set_new(last, stage_names[i], st->last[i].seq ?
+		    json_pack("{s:I, s:o}", "seq", (json_int_t)st->last[i].seq,
+		    "gtid", jstr(st->last[i].gtid)) : json_null());
+	json_object_set_new(o, "last", last);
+	json_object_set_new(o, "rpo_seconds", st->rpo >= 0 ?
+	    json_real(st->rpo) : json_null());
+	json_object_set_new(o, "rpo_seq", jseq(st->rpo_seq));
+	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
+	    "first_seq", jseq(st->stale_first), "threshold_seconds",
+	    st->cf->stale);
+	json_object_set_new(o, "stale", stale);
+	json_object_set_new(o, "failed",
+	    json_integer((json_int_t)st->count[ST_FAILED]));
+	json_object_set_new(o, "dead",
+	    json_integer((json_int_t)st->count[ST_DEAD]));
+	if (st->err_seq)
+		e = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)st->err_seq,
+		    "state", st->err_state, "error", st->err_text);
+	json_object_set_new(o, "last_error", e);
+	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET) {
+		db = json_object();
+		if (st->db_read) {
+			json_object_set_new(db, "seq", json_integer(
+			    (json_int_t)st->db_seq));
+			json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
+			json_object_set_new(db, "applied_at",
+			    st->db_applied_at >= 0 ?
+			    json_real(st->db_applied_at) : json_null());
+		}
+		if (st->db_error)
+			json_object_set_new(db, "error",
+			    json_string(st->db_error));
+		json_object_set_new(o, "target_db", db);
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(o);
+}
+
+/* A label value for the text format: \, " and newline escaped. */
+static void
+prom_label(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static void
+prom_head(const char *name, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+static void
+print_prom(const struct status *st)
+{
+	prom_head("srdf_info", "The state directory: its side and source id.");
+	printf("srdf_info{side=\"%s\",source_id=\"",
+	    st->side == SIDE_SOURCE ? "source" : "target");
+	prom_label(st->source_id ? st->source_id : "");
+	printf("\"} 1\n");
+	prom_head("srdf_wagons", "Wagons in the ledger by state.");
+	for (int i = 0; i < ST_OTHER; i++)
+		printf("srdf_wagons{state=\"%s\"} %" PRIu64 "\n",
+		    state_names[i], st->count[i]);
+	prom_head("srdf_wagon_bytes", "Bytes of the wagons by state.");
+	for (int i = 0; i < ST_OTHER; i++)
+		printf("srdf_wagon_bytes{state=\"%s\"} %" PRIu64 "\n",
+		    state_names[i], st->bytes[i]);
+	prom_head("srdf_spool_depth", "Items in the spool's new/ and bad/.");
+	if (st->spool_new >= 0)
+		printf("srdf_spool_depth{spool=\"%s\",dir=\"new\"} %ld\n",
+		    st->spool, st->spool_new);
+	if (st->spool_bad >= 0)
+		printf("srdf_spool_depth{spool=\"%s\",dir=\"bad\"} %ld\n",
+		    st->spool, st->spool_bad);
+	prom_head("srdf_last_sequence",
+	    "The newest wagon sequence that reached each stage.");
+	for (int i = 0; i < NSTAGES; i++)
+		printf("srdf_last_sequence{stage=\"%s\"} %" PRIu64 "\n",
+		    stage_names[i], st->last[i].seq);
+	if (st->rpo >= 0) {
+		prom_head("srdf_rpo_seconds", "Seconds since the source commit "
+		    "of the newest confirmed wagon.");
+		printf("srdf_rpo_seconds %.3f\n", st->rpo);
+	}
+	prom_head("srdf_failed_wagons", "Wagons in state failed.");
+	printf("srdf_failed_wagons %" PRIu64 "\n", st->count[ST_FAILED]);
+	prom_head("srdf_dead_wagons", "Wagons in state dead.");
+	printf("srdf_dead_wagons %" PRIu64 "\n", st->count[ST_DEAD]);
+	prom_head("srdf_stale_wagons",
+	    "Wagons sealed but not received for longer than the threshold.");
+	printf("srdf_stale_wagons %" PRIu64 "\n", st->stale);
+	if (st->db_read) {
+		prom_head("srdf_target_applied_sequence",
+		    "The sequence in the target's srdf.applied.");
+		printf("srdf_target_applied_sequence %" PRIu64 "\n",
+		    st->db_seq);
+		if (st->db_applied_at >= 0) {
+			prom_head("srdf_target_applied_timestamp_seconds",
+			    "When srdf.applied last moved (Unix time).");
+			printf("srdf_target_applied_timestamp_seconds %.6f\n",
+			    st->db_applied_at);
+		}
+	}
+}
+
+static const char *
+iso(double t, char *b, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(b, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+	return b;
+}
+
+static void
+print_table(const struct status *st)
+{
+	char tb[64];
+
+	printf("%s: %s ledger, source id %s\n", st->cf->dir,
+	    st->side == SIDE_SOURCE ? "source" : "target",
+	    st->source_id ? st->source_id : "(none)");
+	printf("  %-10s %10s %14s\n", "state", "wagons", "bytes");
+	for (int i = 0; i < NSTATES; i++) {
+		if (i == ST_OTHER && st->count[i] == 0)
+			continue;
+		printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", state_names[i],
+		    st->count[i], st->bytes[i]);
+	}
+	printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", "total", st->total,
+	    st->total_bytes);
+	if (st->spool_new >= 0)
+		printf("%s/new: %ld wagon(s) waiting", st->spool,
+		    st->spool_new);
+	else
+		printf("%s/new: absent", st->spool);
+	if (st->spool_bad > 0)
+		printf(", %ld in %s/bad", st->spool_bad, st->spool);
+	putchar('\n');
+	for (int i = 0; i < NSTAGES; i++) {
+		if (st->last[i].seq == 0)
+			printf("last %-10s -\n", stage_names[i]);
+		else
+			printf("last %-10s %" PRIu64 " (%s)\n", stage_names[i],
+			    st->last[i].seq, st->last[i].gtid ?
+			    st->last[i].gtid : "no GTID");
+	}
+	if (st->side == SIDE_SOURCE) {
+		if (st->rpo >= 0)
+			printf("rpo: %.0f s (wagon %" PRIu64 ")\n", st->rpo,
+			    st->rpo_seq);
+		else
+			printf("rpo: unknown (no confirmed wagon with a "
+			    "commit time)\n");
+		if (st->stale > 0)
+			printf("STALE: %" PRIu64 " wagon(s) sealed more than "
+			    "%d s ago and not received, the first %" PRIu64
+			    "\n", st->stale, st->cf->stale, st->stale_first);
+	}
+	if (st->count[ST_FAILED] > 0)
+		printf("FAILED: %" PRIu64 " wagon(s)\n", st->count[ST_FAILED]);
+	if (st->count[ST_DEAD] > 0)
+		printf("DEAD: %" PRIu64 " wagon(s), waiting for the operator\n",
+		    st->count[ST_DEAD]);
+	if (st->err_seq)
+		printf("last error: wagon %" PRIu64 " (%s): %s\n", st->err_seq,
+		    st->err_state, st->err_text);
+	if (st->db_read)
+		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
+		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
+		    st->db_applied_at >= 0 ?
+		    iso(st->db_applied_at, tb, sizeof tb) : "?");
+	else if (st->db_error)
+		printf("target srdf.applied: %s\n", st->db_error);
+}
+
+static int
+int_arg(const char *s, const char *opt, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		die(EX_USAGE, "%s wants a number from %ld to %ld, not \"%s\"",
+		    opt, lo, hi, s);
+	return (int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"defaults-file", required_argument, NULL, 'F'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"prometheus", no_argument, NULL, 'p'},
+	    {"stale", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config cf = {0};
+	struct status st = {0};
+	int ch, ex = 0, nfmt = 0;
+
+	log_init(argv[0]);
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.group = "srdf-status";
+	cf.stale = DEFAULT_STALE;
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'F': cf.defaults_file = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'j': cf.fmt = FMT_JSON; nfmt++; break;
+		case 'p': cf.fmt = FMT_PROM; nfmt++; break;
+		case 's':
+			cf.stale = int_arg(optarg, "--stale", 1, 86400 * 365);
+			break;
+		case 'v': log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-status %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (nfmt > 1)
+		die(EX_USAGE, "--json and --prometheus exclude each other");
+
+	st.cf = &cf;
+	st.now = wall();
+	st.rpo = -1;
+	read_ledger(&st);
+	if (cf.defaults_file != NULL) {
+		if (st.side == SIDE_TARGET)
+			ex = read_target_db(&st);
+		else
+			log_warn("%s is a source directory: --defaults-file "
+			    "is for the target's srdf.applied, ignored",
+			    cf.dir);
+	}
+
+	switch (cf.fmt) {
+	case FMT_JSON: print_json(&st); break;
+	case FMT_PROM: print_prom(&st); break;
+	default: print_table(&st); break;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "writing the report: %s", strerror(errno));
+	if (ex != 0)
+		return ex;
+	return st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ? 1 : 0;
+}
