@@ -87,3 +87,148 @@ bench_target() {
 src_sql() {
 	mariadb --defaults-file="$SRC_ADMIN_CNF" -N -B -e "$1"
 }
+
+# ---- a live srdf pipeline (sections catchup and lag) -----------------
+# The whole chain of examples/pipeline.sh on this host, between the
+# servers of bench/run: plain HTTP on 127.0.0.1 (--insecure), one fresh
+# state directory per pipeline (W/src for the source side, W/dst for the
+# target side), a fresh key.  The caller empties the target first (at
+# least DROP DATABASE srdf: a new source starts at wagon 1).
+#
+#   bench_pipe_start W         srdf-recv, srdf-ackd, srdf-ship, srdf-apply
+#                              as daemons, waiting; returns once srdf-recv
+#                              answers its health check
+#   bench_pipe_source W [CAPTURE-OPTION...] [-- DEDUP-OPTION...]
+#                              srdf-capture | srdf-dedup | srdf-seal
+#   bench_pipe_source_stop W   SIGTERM to srdf-capture; waits for the three
+#   bench_pipe_wait GTID SECS  until srdf.applied.gtid_pos = GTID
+#   bench_pipe_stop W          stops all of them (idempotent; for traps)
+#
+# Logs in W/*.log.  Sets BENCH_PIPE_{RECV,ACKD,SHIP,APPLY,SRC}_PID.
+
+bench_pipe_url() { # W NAME: the URL that NAME logged ("listening on URL")
+	local n u
+	for n in $(seq 200); do
+		u=$(sed -n 's|.*listening on \(https*://[0-9.]*:[0-9]*\).*|\1|p' "$1/$2.log" | head -n 1)
+		[ -z "$u" ] || { echo "$u"; return 0; }
+		sleep 0.05
+	done
+	tail -n 5 "$1/$2.log" >&2
+	bench_die "srdf-$2 did not start"
+}
+
+bench_pipe_start() {
+	local w=$1 top=${top:-$PWD} n
+	BENCH_PIPE_RECV_PID= BENCH_PIPE_ACKD_PID= BENCH_PIPE_SHIP_PID=
+	BENCH_PIPE_APPLY_PID= BENCH_PIPE_SRC_PID=
+	rm -rf "$w"
+	mkdir -p "$w/src" "$w/dst"
+	"$top/bin/srdf-keygen" -o "$w/key" 2>/dev/null || bench_die "srdf-keygen failed"
+	# An empty outbox and ledger, so that ship and ackd can start first.
+	"$top/bin/srdf-seal" --dir "$w/src" --key-file "$w/key" </dev/null 2>"$w/seal-init.log" ||
+		{ cat "$w/seal-init.log" >&2; bench_die "srdf-seal cannot make $w/src"; }
+	"$top/bin/srdf-recv" --dir "$w/dst" --key-file "$w/key" --listen 127.0.0.1:0 \
+		--insecure 2>"$w/recv.log" &
+	BENCH_PIPE_RECV_PID=$!
+	"$top/bin/srdf-ackd" --dir "$w/src" --key-file "$w/key" --listen 127.0.0.1:0 \
+		--insecure 2>"$w/ackd.log" &
+	BENCH_PIPE_ACKD_PID=$!
+	BENCH_PIPE_RECV_URL=$(bench_pipe_url "$w" recv)
+	BENCH_PIPE_ACKD_URL=$(bench_pipe_url "$w" ackd)
+	# srdf-recv answers busy to requests signed in the second it started
+	# (see srdf-recv(1)); wait for its first "ready", so that no timed run
+	# begins with srdf-ship's back-off.
+	for n in $(seq 100); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' \
+			-H "X-Srdf-Auth: $("$top/t/helpers/hsign" "$w/key" GET /v1/health -)" \
+			"$BENCH_PIPE_RECV_URL/v1/health")" = 200 ] && break
+		sleep 0.05
+	done
+	# Short back-off steps: a refused attempt costs 100 ms, not 10 s.
+	"$top/bin/srdf-ship" --dir "$w/src" --to "$BENCH_PIPE_RECV_URL" --key-file "$w/key" \
+		--insecure --retry 100ms,100ms,250ms,500ms,1s,2s,5s,10s,30s 2>"$w/ship.log" &
+	BENCH_PIPE_SHIP_PID=$!
+	"$top/bin/srdf-apply" --dir "$w/dst" --key-file "$w/key" --defaults-file "$DST_CNF" \
+		--ack-to "$BENCH_PIPE_ACKD_URL" --insecure --retry 1s,2s,5s 2>"$w/apply.log" &
+	BENCH_PIPE_APPLY_PID=$!
+}
+
+bench_pipe_source() {
+	local w=$1 top=${top:-$PWD} cap=() ded=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do cap+=("$1"); shift; done
+	[ $# = 0 ] || { shift; ded=("$@"); }
+	: >"$w/capture.pid"
+	{
+		"$top/bin/srdf-capture" --defaults-file "$SRC_CNF" --dir "$w/src" \
+			"${cap[@]}" 2>>"$w/capture.log" &
+		echo $! >"$w/capture.pid"
+		wait $!
+	} | "$top/bin/srdf-dedup" "${ded[@]}" 2>>"$w/dedup.log" |
+		"$top/bin/srdf-seal" --dir "$w/src" --key-file "$w/key" 2>>"$w/seal.log" &
+	BENCH_PIPE_SRC_PID=$!
+}
+
+bench_pipe_source_stop() {
+	local w=$1 p rc=0
+	[ -n "${BENCH_PIPE_SRC_PID:-}" ] || return 0
+	for _ in $(seq 50); do
+		[ -s "$w/capture.pid" ] && break
+		sleep 0.02
+	done
+	p=$(cat "$w/capture.pid" 2>/dev/null || true)
+	# Only if it still runs (with --until-end it exits by itself): never
+	# a PID that another process got since.
+	if [ -n "$p" ] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
+		grep -qF -- "srdf-capture --defaults-file $SRC_CNF --dir $w/src"; then
+		kill -TERM "$p" 2>/dev/null || true
+	fi
+	wait "$BENCH_PIPE_SRC_PID" 2>/dev/null || rc=$?
+	BENCH_PIPE_SRC_PID=
+	return "$rc"
+}
+
+# bench_pipe_wait GTID SECONDS: polls the target's checkpoint every 20 ms
+# until its gtid_pos is GTID; dies if a daemon died or time ran out.
+bench_pipe_wait() {
+	local want=$1 deadline=$((${EPOCHREALTIME%.*} + $2)) got p i=0
+	while :; do
+		got=$(mariadb --defaults-file="$DST_ADMIN_CNF" -N -B -e \
+			"SELECT gtid_pos FROM srdf.applied" 2>/dev/null || true)
+		[ "$got" != "$want" ] || return 0
+		if [ $((i++ % 25)) = 0 ]; then
+			for p in "$BENCH_PIPE_RECV_PID" "$BENCH_PIPE_SHIP_PID" "$BENCH_PIPE_APPLY_PID"; do
+				kill -0 "$p" 2>/dev/null || bench_die "a pipeline daemon (pid $p) died; see its log"
+			done
+			[ "${EPOCHREALTIME%.*}" -lt "$deadline" ] ||
+				bench_die "the target did not reach GTID '$want' within $2 s (it is at '$got')"
+		fi
+		sleep 0.02
+	done
+}
+
+# bench_pipe_netbytes: the TCP payload bytes, both ways, of the open
+# connections to srdf-recv and srdf-ackd (the kernel's tcp_info, through
+# ss(8)): wagons, requests' headers, answers and ACKs.  A connection
+# closed before the call is not counted.
+bench_pipe_netbytes() {
+	local f=
+	f="sport = :${BENCH_PIPE_RECV_URL##*:} or sport = :${BENCH_PIPE_ACKD_URL##*:}"
+	ss -tinH state established "( $f )" 2>/dev/null |
+		grep -oE 'bytes_(sent|received):[0-9]+' |
+		awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+bench_pipe_stop() {
+	local w=$1 p
+	bench_pipe_source_stop "$w" || true
+	for p in "${BENCH_PIPE_SHIP_PID:-}" "${BENCH_PIPE_APPLY_PID:-}" \
+		"${BENCH_PIPE_RECV_PID:-}" "${BENCH_PIPE_ACKD_PID:-}"; do
+		[ -z "$p" ] || kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${BENCH_PIPE_SHIP_PID:-}" "${BENCH_PIPE_APPLY_PID:-}" \
+		"${BENCH_PIPE_RECV_PID:-}" "${BENCH_PIPE_ACKD_PID:-}"; do
+		[ -z "$p" ] || wait "$p" 2>/dev/null || true
+	done
+	BENCH_PIPE_RECV_PID= BENCH_PIPE_ACKD_PID= BENCH_PIPE_SHIP_PID= BENCH_PIPE_APPLY_PID=
+}
