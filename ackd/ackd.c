@@ -95,6 +95,7 @@ usage(FILE *f)
 	    "[--keep time]\n"
 	    "                 [--sweep-interval time] [--idle-timeout time] "
 	    "[--max-connections n]\n"
+	    "                 [--grace time]\n"
 	    "       srdf-ackd [-v] --dir dir --once [--keep time]\n"
 	    "       srdf-ackd --help | --version\n");
 }

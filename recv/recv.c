@@ -119,7 +119,7 @@ usage(FILE *f)
 	    "[--max-connections n]\n"
 	    "                 [--max-memory size] [--min-free size] "
 	    "[--source-id hex]\n"
-	    "                 [--threads n]\n"
+	    "                 [--threads n] [--grace time]\n"
 	    "       srdf-recv [-v] --dir dir --key-file file --import dir "
 	    "[--max-body size]\n"
 	    "       srdf-recv --help | --version\n");
