@@ -55,6 +55,7 @@
 #include "apply.h"
 #include "log.h"
 #include "record.h"
+#include "scan.h"
 #include "sql.h"
 
 enum { T_INSERT, T_UPDATE, T_DELETE };
@@ -117,6 +118,8 @@ struct eng {
 	struct tab *hash[TBUCKETS];
 	struct tab *last;
 	unsigned long line;
+	struct scanner sc;	 /* row records: no jansson tree */
+	struct buf tmp, sdb, stab; /* decoded strings */
 };
 
 static void *
@@ -215,21 +218,89 @@ col_flags(const struct tinfo *ti, const char *name)
 	return 0;
 }
 
+/* A JSON string span decoded into b as a C string (what
+ * json_string_value gives: it ends at the first NUL); NULL when the
+ * span is absent or not a string. */
+static const char *
+span_cstr(struct jspan v, struct buf *b)
+{
+	struct jstr j;
+
+	if (jspan_str(v, &j) != 0)
+		return NULL;
+	b->len = 0;
+	if (j.esc)
+		jstr_decode(&j, b);
+	else
+		buf_add(b, j.p, j.n);
+	buf_putc(b, '\0');
+	return b->p;
+}
+
+/* Whether key k (an object key: never a NUL in it) is name. */
+static int
+key_is(struct eng *e, const struct jstr *k, const char *name)
+{
+	const char *p = k->p;
+	size_t n = k->n;
+
+	if (k->esc) {
+		e->tmp.len = 0;
+		jstr_decode(k, &e->tmp);
+		p = e->tmp.p;
+		n = e->tmp.len;
+	}
+	return strlen(name) == n && memcmp(p, name, n) == 0;
+}
+
+/* The names of a "pk" array into t; -1 when it holds a non-string. */
+static int
+pk_names(struct eng *e, struct tab *t, struct jspan pk)
+{
+	const char *p = pk.p, *end = pk.p + pk.n, *q;
+	size_t n = 0;
+
+	/* Count the elements first: commas at depth 1 outside strings. */
+	p = json_ws(p + 1, end);
+	if (p < end && *p != ']')
+		for (q = p, n = 1; q < end && *q != ']';) {
+			q = json_ws(json_skip(q, end), end);
+			if (q < end && *q == ',') {
+				n++;
+				q = json_ws(q + 1, end);
+			}
+		}
+	t->pk = xcalloc(n, sizeof *t->pk);
+	t->pkflags = xcalloc(n, sizeof *t->pkflags);
+	for (size_t i = 0; i < n; i++) {
+		q = json_skip(p, end);
+		if (span_cstr((struct jspan){p, (size_t)(q - p)}, &e->tmp) ==
+		    NULL)
+			return -1;
+		t->pk[i] = xstrdup(e->tmp.p);
+		t->pkflags[i] = col_flags(t->ti, t->pk[i]);
+		t->npk = i + 1;
+		p = json_ws(q, end);
+		if (p < end && *p == ',')
+			p = json_ws(p + 1, end);
+	}
+	return 0;
+}
+
 /* The table of a row record, asking the target about it the first
  * time; NULL with *rc set when it cannot be used. */
 static struct tab *
-tab_get(struct eng *e, json_t *rec, int *rc)
+tab_get(struct eng *e, const struct rec *r, int *rc)
 {
-	const char *db = json_string_value(json_object_get(rec, "db"));
-	const char *name = json_string_value(json_object_get(rec, "table"));
-	json_t *pk = json_object_get(rec, "pk"), *v;
+	const char *db = span_cstr(r->db, &e->sdb);
+	const char *name = span_cstr(r->table, &e->stab);
 	struct tab *t;
 	struct buf b = {0};
 	uint32_t h;
-	size_t i;
 
 	*rc = DB_OK;
-	if (db == NULL || name == NULL || !json_is_array(pk)) {
+	if (db == NULL || name == NULL || r->pk.p == NULL ||
+	    r->pk.p[0] != '[') {
 		*rc = bad(e, "row record without \"db\", \"table\" or \"pk\"");
 		return NULL;
 	}
@@ -266,18 +337,10 @@ tab_get(struct eng *e, json_t *rec, int *rc)
 		*rc = DB_FAIL;
 		return NULL;
 	}
-	t->npk = json_array_size(pk);
-	t->pk = xcalloc(t->npk, sizeof *t->pk);
-	t->pkflags = xcalloc(t->npk, sizeof *t->pkflags);
-	json_array_foreach(pk, i, v) {
-		if (!json_is_string(v)) {
-			t->npk = i;
-			tab_free(t);
-			*rc = bad(e, "\"pk\" holds a name that is not a string");
-			return NULL;
-		}
-		t->pk[i] = xstrdup(json_string_value(v));
-		t->pkflags[i] = col_flags(t->ti, t->pk[i]);
+	if (pk_names(e, t, r->pk) != 0) {
+		tab_free(t);
+		*rc = bad(e, "\"pk\" holds a name that is not a string");
+		return NULL;
 	}
 	if (e->ntab == e->captab) {
 		e->captab = e->captab ? 2 * e->captab : 16;
@@ -291,15 +354,19 @@ tab_get(struct eng *e, json_t *rec, int *rc)
 	return e->last = t;
 }
 
+/* An image: its members in record order. */
+struct img {
+	const struct jmember *m;
+	size_t n;
+};
+
 /* The plan (column list) of an image: the table's current one when the
  * names match, else another seen before, else a new one. */
 static uint32_t
-plan_get(struct tab *t, json_t *img)
+plan_get(struct eng *e, struct tab *t, struct img img)
 {
-	size_t n = json_object_size(img), i;
+	size_t n = img.n, i;
 	struct plan *p;
-	const char *k;
-	json_t *v;
 	struct buf b = {0};
 
 	for (size_t j = 0; j < t->nplans; j++) {
@@ -309,13 +376,11 @@ plan_get(struct tab *t, json_t *img)
 		p = &t->plans[c];
 		if (p->n != n)
 			continue;
-		i = 0;
-		json_object_foreach(img, k, v) {
-			if (strcmp(k, p->names[i++]) != 0) {
+		for (i = 0; i < n; i++)
+			if (!key_is(e, &img.m[i].key, p->names[i])) {
 				same = 0;
 				break;
 			}
-		}
 		if (same)
 			return t->curplan = c;
 	}
@@ -327,8 +392,13 @@ plan_get(struct tab *t, json_t *img)
 	p->names = xcalloc(n, sizeof *p->names);
 	p->flags = xcalloc(n, sizeof *p->flags);
 	buf_putc(&b, '(');
-	i = 0;
-	json_object_foreach(img, k, v) {
+	for (i = 0; i < n; i++) {
+		const char *k;
+
+		e->tmp.len = 0;
+		jstr_decode(&img.m[i].key, &e->tmp);
+		buf_putc(&e->tmp, '\0');
+		k = e->tmp.p;
 		p->names[i] = xstrdup(k);
 		p->flags[i] = col_flags(t->ti, k);
 		if (!(p->flags[i] & COL_GENERATED)) {
@@ -336,7 +406,6 @@ plan_get(struct tab *t, json_t *img)
 				buf_putc(&b, ',');
 			sql_ident(&b, k);
 		}
-		i++;
 	}
 	buf_putc(&b, ')');
 	buf_putc(&b, '\0');
@@ -346,14 +415,10 @@ plan_get(struct tab *t, json_t *img)
 
 /* ---- rendering --------------------------------------------------------- */
 
-/* A JSON string that is an integer: "-?[0-9]+". */
+/* A C string that is an integer: "-?[0-9]+". */
 static int
-digits(json_t *v)
+digits(const char *s)
 {
-	const char *s = json_string_value(v);
-
-	if (s == NULL)
-		return 0;
 	if (*s == '-')
 		s++;
 	if (*s == '\0')
@@ -367,29 +432,51 @@ digits(json_t *v)
 /* The SQL literal of value v of column col (flags: COL_*); compare is
  * set in a WHERE, where a FLOAT must be compared as a FLOAT. */
 static int
-literal(struct eng *e, struct tab *t, const char *col, json_t *v,
+literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
     unsigned flags, int compare)
 {
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
 
-	if ((flags & COL_INT) && digits(v)) {
-		buf_add(b, json_string_value(v), json_string_length(v));
-		return DB_OK;
+	if ((flags & COL_INT) && v.p != NULL && v.p[0] == '"') {
+		struct jstr j;
+
+		/* json_string_value(), json_string_length() */
+		jspan_str(v, &j);
+		e->tmp.len = 0;
+		if (j.esc)
+			jstr_decode(&j, &e->tmp);
+		else
+			buf_add(&e->tmp, j.p, j.n);
+		buf_putc(&e->tmp, '\0');
+		if (digits(e->tmp.p)) {
+			buf_add(b, e->tmp.p, e->tmp.len - 1);
+			return DB_OK;
+		}
 	}
 	if (cast)
 		buf_lit(b, "CAST(");
-	if (v == NULL || sql_literal(b, v) != 0)
+	if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
 		return bad(e, "%s value for column %s of %s",
-		    v == NULL ? "no" : "bad", col, t->label);
+		    v.p == NULL ? "no" : "bad", col, t->label);
 	if (cast)
 		buf_lit(b, " AS FLOAT)");
 	return DB_OK;
 }
 
+/* The value of member name of an image (p == NULL: none). */
+static struct jspan
+img_get(struct eng *e, struct img img, const char *name)
+{
+	for (size_t i = 0; i < img.n; i++)
+		if (key_is(e, &img.m[i].key, name))
+			return img.m[i].val;
+	return (struct jspan){0};
+}
+
 /* The key of an image: "v" or "(v1,v2)". */
 static int
-render_key(struct eng *e, struct tab *t, json_t *img, size_t *off,
+render_key(struct eng *e, struct tab *t, struct img img, size_t *off,
     uint32_t *len)
 {
 	struct buf *b = &e->arena;
@@ -401,7 +488,7 @@ render_key(struct eng *e, struct tab *t, json_t *img, size_t *off,
 	for (size_t i = 0; i < t->npk; i++) {
 		if (i > 0)
 			buf_putc(b, ',');
-		if ((rc = literal(e, t, t->pk[i], json_object_get(img, t->pk[i]),
+		if ((rc = literal(e, t, t->pk[i], img_get(e, img, t->pk[i]),
 		         t->pkflags[i], 1)) != DB_OK)
 			return rc;
 	}
@@ -413,25 +500,22 @@ render_key(struct eng *e, struct tab *t, json_t *img, size_t *off,
 
 /* "(v1,v2,...)": the written columns of an image, in plan order. */
 static int
-render_values(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
     size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	const char *k;
-	json_t *v;
-	size_t i = 0;
 	int first = 1, rc;
 
 	*off = b->len;
 	buf_putc(b, '(');
-	json_object_foreach(img, k, v) {
-		if (!(p->flags[i++] & COL_GENERATED)) {
+	for (size_t i = 0; i < img.n; i++) {
+		if (!(p->flags[i] & COL_GENERATED)) {
 			if (!first)
 				buf_putc(b, ',');
 			first = 0;
-			if ((rc = literal(e, t, k, v, p->flags[i - 1], 0)) !=
-			    DB_OK)
+			if ((rc = literal(e, t, p->names[i], img.m[i].val,
+			         p->flags[i], 0)) != DB_OK)
 				return rc;
 		}
 	}
@@ -442,26 +526,23 @@ render_values(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
 
 /* "`a`=v1,`b`=v2": the SET list of an UPDATE. */
 static int
-render_set(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
     size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	const char *k;
-	json_t *v;
-	size_t i = 0;
 	int first = 1, rc;
 
 	*off = b->len;
-	json_object_foreach(img, k, v) {
-		if (!(p->flags[i++] & COL_GENERATED)) {
+	for (size_t i = 0; i < img.n; i++) {
+		if (!(p->flags[i] & COL_GENERATED)) {
 			if (!first)
 				buf_putc(b, ',');
 			first = 0;
-			sql_ident(b, k);
+			sql_ident(b, p->names[i]);
 			buf_putc(b, '=');
-			if ((rc = literal(e, t, k, v, p->flags[i - 1], 0)) !=
-			    DB_OK)
+			if ((rc = literal(e, t, p->names[i], img.m[i].val,
+			         p->flags[i], 0)) != DB_OK)
 				return rc;
 		}
 	}
@@ -471,25 +552,22 @@ render_set(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
 
 /* "`a`<=>v1 AND `b`<=>v2": a row found by all its values. */
 static int
-render_where(struct eng *e, struct tab *t, uint32_t plan, json_t *img,
+render_where(struct eng *e, struct tab *t, uint32_t plan, struct img img,
     size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	const char *k;
-	json_t *v;
-	size_t i = 0;
 	int rc;
 
 	*off = b->len;
-	json_object_foreach(img, k, v) {
+	for (size_t i = 0; i < img.n; i++) {
 		if (i > 0)
 			buf_lit(b, " AND ");
-		sql_ident(b, k);
+		sql_ident(b, p->names[i]);
 		buf_lit(b, "<=>");
-		if ((rc = literal(e, t, k, v, p->flags[i], 1)) != DB_OK)
+		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
+		         1)) != DB_OK)
 			return rc;
-		i++;
 	}
 	*len = (uint32_t)(b->len - *off);
 	return DB_OK;
@@ -552,7 +630,7 @@ ent_get(struct eng *e, struct tab *t, size_t off, uint32_t len, int *isnew)
  * before-image existed before the group (its first appearance decides:
  * a key first inserted by the group did not).  -1 with *rc on error. */
 static long
-keyed(struct eng *e, struct tab *t, json_t *img, int before, int *rc)
+keyed(struct eng *e, struct tab *t, struct img img, int before, int *rc)
 {
 	size_t off;
 	uint32_t len;
@@ -584,39 +662,40 @@ op_add(struct tab *t, int type)
 }
 
 static int
-add_row(struct eng *e, int type, json_t *rec)
+add_row(struct eng *e, int type, const struct rec *r)
 {
-	json_t *before = json_object_get(rec, "before");
-	json_t *after = json_object_get(rec, "after");
+	struct img before = {r->mem[IMG_BEFORE], r->nmem[IMG_BEFORE]};
+	struct img after = {r->mem[IMG_AFTER], r->nmem[IMG_AFTER]};
+	int isb = r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
+	int isa = r->img[IMG_AFTER].p != NULL && r->img[IMG_AFTER].p[0] == '{';
 	long xb, xa;
 	struct tab *t;
 	struct op *o;
 	int rc;
 
-	if ((type != T_DELETE && !json_is_object(after)) ||
-	    (type != T_INSERT && !json_is_object(before)))
+	if ((type != T_DELETE && !isa) || (type != T_INSERT && !isb))
 		return bad(e, "%s record without its %s image",
 		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
 								   : "delete",
 		    type == T_INSERT ? "after" : "before");
-	if ((t = tab_get(e, rec, &rc)) == NULL)
+	if ((t = tab_get(e, r, &rc)) == NULL)
 		return rc;
 	e->w->rows++;
 
 	if (t->npk == 0) {
 		o = op_add(t, type);
 		if (type == T_INSERT) {
-			o->plan = plan_get(t, after);
+			o->plan = plan_get(e, t, after);
 			return render_values(e, t, o->plan, after, &o->val,
 			    &o->vallen);
 		}
-		o->plan = plan_get(t, before);
+		o->plan = plan_get(e, t, before);
 		if ((rc = render_where(e, t, o->plan, before, &o->where,
 		         &o->wherelen)) != DB_OK)
 			return rc;
 		if (type == T_DELETE)
 			return DB_OK;
-		o->plan = plan_get(t, after);
+		o->plan = plan_get(e, t, after);
 		return render_set(e, t, o->plan, after, &o->val, &o->vallen);
 	}
 
@@ -631,7 +710,7 @@ add_row(struct eng *e, int type, json_t *rec)
 		t->ent[xb].after = 0;
 	if (xa < 0)
 		return DB_OK;
-	t->ent[xa].plan = plan_get(t, after);
+	t->ent[xa].plan = plan_get(e, t, after);
 	t->ent[xa].after = 1;
 	return render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
 	    &t->ent[xa].vallen);
@@ -1204,18 +1283,42 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 	next_line(&p, end, &s, &trunc); /* group_begin: engine_peek read it */
 	e.line = 1;
 	while (rc == DB_OK && (z = next_line(&p, end, &s, &trunc)) != NULL) {
+		struct rec r;
+
 		e.line++;
+		/* Row records, nearly all of a payload, by the scanner; the
+		 * rest (and the words of an error) by jansson. */
+		if (scan_record(&e.sc, s, (size_t)(z - s), &r) == 0) {
+			switch (r.type) {
+			case R_INSERT:
+				rc = add_row(&e, T_INSERT, &r);
+				rows = 1;
+				continue;
+			case R_UPDATE:
+				rc = add_row(&e, T_UPDATE, &r);
+				rows = 1;
+				continue;
+			case R_DELETE:
+				rc = add_row(&e, T_DELETE, &r);
+				rows = 1;
+				continue;
+			case R_COMMIT:
+				continue;
+			case R_BEGIN:
+				if (r.xa.p == NULL)
+					continue;
+				break;
+			default:
+				break;
+			}
+		}
 		if ((rec = parse(&e, s, z, &type, &rc)) == NULL)
 			break;
-		if (strcmp(type, "insert") == 0) {
-			rc = add_row(&e, T_INSERT, rec);
-			rows = 1;
-		} else if (strcmp(type, "update") == 0) {
-			rc = add_row(&e, T_UPDATE, rec);
-			rows = 1;
-		} else if (strcmp(type, "delete") == 0) {
-			rc = add_row(&e, T_DELETE, rec);
-			rows = 1;
+		if (strcmp(type, "insert") == 0 || strcmp(type, "update") == 0 ||
+		    strcmp(type, "delete") == 0) {
+			/* jansson takes what the scanner refused: a NUL byte
+			 * after a number or a literal. */
+			rc = bad(&e, "malformed record: a NUL byte in it");
 		} else if (strcmp(type, "ddl") == 0) {
 			if (rows)
 				rc = bad(&e, "a DDL after row changes in one "
@@ -1244,5 +1347,9 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 	tabs_clear(&e);
 	free(e.tabs);
 	buf_free(&e.arena);
+	scanner_free(&e.sc);
+	buf_free(&e.tmp);
+	buf_free(&e.sdb);
+	buf_free(&e.stab);
 	return rc;
 }

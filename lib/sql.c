@@ -88,3 +88,115 @@ sql_literal(struct buf *b, json_t *v)
 		return -1;
 	}
 }
+
+/* A JSON integer's text as sql_literal writes the integer: jansson reads
+ * it with strtoll, so "-0" is 0 and leading digits are all there is. */
+static void
+span_int(struct buf *b, const char *p, size_t n, struct buf *tmp)
+{
+	tmp->len = 0;
+	buf_add(tmp, p, n);
+	buf_putc(tmp, '\0');
+	buf_i64(b, (int64_t)strtoll(tmp->p, NULL, 10));
+}
+
+int
+sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct jstr s;
+
+	if (v.p == NULL || v.n == 0)
+		return -1;
+	switch (v.p[0]) {
+	case 'n':
+		buf_lit(b, "NULL");
+		return 0;
+	case '"':
+		if (jspan_str(v, &s) != 0)
+			return -1;
+		if (!s.esc) {
+			quote(b, s.p, s.n);
+			return 0;
+		}
+		tmp->len = 0;
+		jstr_decode(&s, tmp);
+		quote(b, tmp->p, tmp->len);
+		return 0;
+	case '{': {
+		const char *p = v.p, *e = v.p + v.n, *q;
+		const char *in;
+		size_t inlen, outlen;
+		unsigned char *bin;
+		struct jstr k;
+
+		p = json_ws(p + 1, e);
+		if (p >= e || *p != '"')
+			return -1;
+		q = json_skip(p, e);
+		if (jspan_str((struct jspan){p, (size_t)(q - p)}, &k) != 0)
+			return -1;
+		if (k.esc) {
+			tmp->len = 0;
+			jstr_decode(&k, tmp);
+			if (tmp->len != 3 || memcmp(tmp->p, "b64", 3) != 0)
+				return -1;
+		} else if (k.n != 3 || memcmp(k.p, "b64", 3) != 0)
+			return -1;
+		p = json_ws(q, e);
+		if (p >= e || *p != ':')
+			return -1;
+		p = json_ws(p + 1, e);
+		if (p >= e || *p != '"')
+			return -1;
+		q = json_skip(p, e);
+		if (jspan_str((struct jspan){p, (size_t)(q - p)}, &s) != 0)
+			return -1;
+		p = json_ws(q, e);
+		if (p >= e || *p != '}' || json_ws(p + 1, e) != e)
+			return -1;
+		if (s.esc) {
+			tmp->len = 0;
+			jstr_decode(&s, tmp);
+			in = tmp->p;
+			inlen = tmp->len;
+		} else {
+			in = s.p;
+			inlen = s.n;
+		}
+		if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
+			return -1;
+		if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL,
+			&outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+			free(bin);
+			return -1;
+		}
+		if (outlen == 0)
+			buf_lit(b, "''");
+		else {
+			buf_lit(b, "X'");
+			for (size_t i = 0; i < outlen; i++) {
+				buf_putc(b, hex[bin[i] >> 4]);
+				buf_putc(b, hex[bin[i] & 15]);
+			}
+			buf_putc(b, '\'');
+		}
+		free(bin);
+		return 0;
+	}
+	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+	case '6': case '7': case '8': case '9':
+		if (memchr(v.p, '.', v.n) == NULL && memchr(v.p, 'e', v.n) ==
+		    NULL && memchr(v.p, 'E', v.n) == NULL) {
+			span_int(b, v.p, v.n, tmp);
+			return 0;
+		}
+		tmp->len = 0;
+		buf_add(tmp, v.p, v.n);
+		buf_putc(tmp, '\0');
+		buf_printf(b, "%.17g", strtod(tmp->p, NULL));
+		return 0;
+	default:
+		return -1;
+	}
+}

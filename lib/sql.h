@@ -16,8 +16,13 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "scan.h"
 
 void sql_ident(struct buf *b, const char *name);
 int sql_literal(struct buf *b, json_t *v);
+/* The same literal for the text of one JSON value that scan_record has
+ * accepted (no surrounding blanks); tmp is scratch.  Byte for byte what
+ * sql_literal writes for the value jansson would parse from v. */
+int sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp);
 
 #endif
