@@ -101,7 +101,7 @@ src_sql() {
 #   bench_pipe_source W [CAPTURE-OPTION...] [-- DEDUP-OPTION...]
 #                              srdf-capture | srdf-dedup | srdf-seal
 #   bench_pipe_source_stop W   SIGTERM to srdf-capture; waits for the three
-#   bench_pipe_wait GTID SECS  until srdf.applied.gtid_pos = GTID
+#   bench_pipe_wait GTID SECS  until srdf.applied.gtid_pos reaches GTID
 #   bench_pipe_stop W          stops all of them (idempotent; for traps)
 #
 # Logs in W/*.log.  Sets BENCH_PIPE_{RECV,ACKD,SHIP,APPLY,SRC}_PID.
@@ -188,14 +188,28 @@ bench_pipe_source_stop() {
 	return "$rc"
 }
 
+# bench_gtid_reached GOT WANT: true when the GTID position GOT is at or
+# past WANT in every domain of WANT (sequence numbers grow within a
+# domain: the bench servers run gtid_strict_mode)
+bench_gtid_reached() {
+	local w g x
+	for w in ${2//,/ }; do
+		x=
+		for g in ${1//,/ }; do
+			[ "${g%%-*}" != "${w%%-*}" ] || x=${g##*-}
+		done
+		[ -n "$x" ] && [ "$x" -ge "${w##*-}" ] || return 1
+	done
+}
+
 # bench_pipe_wait GTID SECONDS: polls the target's checkpoint every 20 ms
-# until its gtid_pos is GTID; dies if a daemon died or time ran out.
+# until its gtid_pos reaches GTID; dies if a daemon died or time ran out.
 bench_pipe_wait() {
 	local want=$1 deadline=$((${EPOCHREALTIME%.*} + $2)) got p i=0
 	while :; do
 		got=$(mariadb --defaults-file="$DST_ADMIN_CNF" -N -B -e \
 			"SELECT gtid_pos FROM srdf.applied" 2>/dev/null || true)
-		[ "$got" != "$want" ] || return 0
+		! bench_gtid_reached "$got" "$want" || return 0
 		if [ $((i++ % 25)) = 0 ]; then
 			for p in "$BENCH_PIPE_RECV_PID" "$BENCH_PIPE_SHIP_PID" "$BENCH_PIPE_APPLY_PID"; do
 				kill -0 "$p" 2>/dev/null || bench_die "a pipeline daemon (pid $p) died; see its log"
