@@ -57,6 +57,7 @@
 #include "record.h"
 #include "scan.h"
 #include "sql.h"
+#include "sqltext.h"
 
 enum { T_INSERT, T_UPDATE, T_DELETE };
 
@@ -918,47 +919,6 @@ flush_rows(struct eng *e)
 
 /* ---- DDL --------------------------------------------------------------- */
 
-/* Skips blanks and comments that are not executable. */
-static const char *
-skip_blank(const char *s, const char *end)
-{
-	for (;;) {
-		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
-		                      *s == '\r'))
-			s++;
-		if (end - s >= 2 && s[0] == '/' && s[1] == '*' &&
-		    !(end - s >= 3 && s[2] == '!')) {
-			const char *c = s + 2;
-
-			while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))
-				c++;
-			s = c + 2 <= end ? c + 2 : end;
-			continue;
-		}
-		if (s < end && *s == '#') {
-			while (s < end && *s != '\n')
-				s++;
-			continue;
-		}
-		return s;
-	}
-}
-
-static int
-word(const char **s, const char *end, const char *w)
-{
-	size_t n = strlen(w);
-
-	*s = skip_blank(*s, end);
-	if ((size_t)(end - *s) < n || strncasecmp(*s, w, n) != 0 ||
-	    ((size_t)(end - *s) > n &&
-	        (((*s)[n] >= 'a' && (*s)[n] <= 'z') ||
-	            ((*s)[n] >= 'A' && (*s)[n] <= 'Z') || (*s)[n] == '_')))
-		return 0;
-	*s += n;
-	return 1;
-}
-
 /* CREATE or DROP DATABASE (SCHEMA): the event names the database itself
  * as the default one, which may not exist (yet, or any more). */
 static int
@@ -966,11 +926,11 @@ database_stmt(const char *sql, size_t len)
 {
 	const char *s = sql, *end = sql + len;
 
-	if (!word(&s, end, "CREATE") && !(s = sql, word(&s, end, "DROP")))
+	if (!sql_word(&s, end, "CREATE") && !(s = sql, sql_word(&s, end, "DROP")))
 		return 0;
-	if (word(&s, end, "OR"))
-		word(&s, end, "REPLACE");
-	return word(&s, end, "DATABASE") || word(&s, end, "SCHEMA");
+	if (sql_word(&s, end, "OR"))
+		sql_word(&s, end, "REPLACE");
+	return sql_word(&s, end, "DATABASE") || sql_word(&s, end, "SCHEMA");
 }
 
 /* Errors a DDL gives when it was already applied: the table, database,

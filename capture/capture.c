@@ -44,6 +44,7 @@
 #include "gtid.h"
 #include "ledger.h"
 #include "log.h"
+#include "sqltext.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
 #define FLUSH_BYTES (256 * 1024)
@@ -295,72 +296,27 @@ ddl_captured(const struct config *cf, const char *db)
 enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_IGNORE, S_XA_COMMIT,
 	S_XA_ROLLBACK, S_DML, S_SKIP, S_DDL };
 
-/* Skips blanks and comments (the server keeps a leading comment). */
-static const char *
-skip_ws(const char *s, const char *end)
-{
-	for (;;) {
-		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
-				      *s == '\r'))
-			s++;
-		if (end - s >= 2 && s[0] == '/' && s[1] == '*' &&
-		    !(end - s >= 3 && s[2] == '!')) {
-			const char *e = s + 2;
-
-			while (e + 1 < end && !(e[0] == '*' && e[1] == '/'))
-				e++;
-			s = e + 2 <= end ? e + 2 : end;
-			continue;
-		}
-		if (s < end && *s == '#') {
-			while (s < end && *s != '\n')
-				s++;
-			continue;
-		}
-		return s;
-	}
-}
-
-static int
-kw(const char **s, const char *end, const char *word)
-{
-	size_t n = strlen(word);
-
-	*s = skip_ws(*s, end);
-	if ((size_t)(end - *s) < n || strncasecmp(*s, word, n) != 0)
-		return 0;
-	if ((size_t)(end - *s) > n) {
-		char ch = (*s)[n];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_')
-			return 0;
-	}
-	*s += n;
-	return 1;
-}
-
 static enum stmt
 classify(const char *q, size_t n)
 {
 	const char *end = q + n, *s = q;
 
-	if (kw(&s, end, "BEGIN"))
+	if (sql_word(&s, end, "BEGIN"))
 		return S_BEGIN;
 	s = q;
-	if (kw(&s, end, "COMMIT"))
+	if (sql_word(&s, end, "COMMIT"))
 		return S_COMMIT;
 	s = q;
-	if (kw(&s, end, "ROLLBACK"))
-		return kw(&s, end, "TO") ? S_IGNORE : S_ROLLBACK;
+	if (sql_word(&s, end, "ROLLBACK"))
+		return sql_word(&s, end, "TO") ? S_IGNORE : S_ROLLBACK;
 	s = q;
-	if (kw(&s, end, "SAVEPOINT") || (s = q, kw(&s, end, "RELEASE")))
+	if (sql_word(&s, end, "SAVEPOINT") || (s = q, sql_word(&s, end, "RELEASE")))
 		return S_IGNORE;
 	s = q;
-	if (kw(&s, end, "XA")) {
-		if (kw(&s, end, "COMMIT"))
+	if (sql_word(&s, end, "XA")) {
+		if (sql_word(&s, end, "COMMIT"))
 			return S_XA_COMMIT;
-		if (kw(&s, end, "ROLLBACK"))
+		if (sql_word(&s, end, "ROLLBACK"))
 			return S_XA_ROLLBACK;
 		return S_IGNORE; /* XA START / XA END */
 	}
@@ -368,7 +324,7 @@ classify(const char *q, size_t n)
 	    "REPLACE", "LOAD", "CALL", "DO", "SELECT", "HANDLER", "WITH"};
 	for (size_t i = 0; i < sizeof dml / sizeof *dml; i++) {
 		s = q;
-		if (kw(&s, end, dml[i]))
+		if (sql_word(&s, end, dml[i]))
 			return S_DML;
 	}
 	static const char *const skip[] = {"GRANT", "REVOKE", "FLUSH",
@@ -376,18 +332,18 @@ classify(const char *q, size_t n)
 	    "CHECKSUM", "CHECK"};
 	for (size_t i = 0; i < sizeof skip / sizeof *skip; i++) {
 		s = q;
-		if (kw(&s, end, skip[i]))
+		if (sql_word(&s, end, skip[i]))
 			return S_SKIP;
 	}
 	/* CREATE/ALTER/DROP/RENAME USER and ROLE are account management. */
 	s = q;
-	if (kw(&s, end, "CREATE") || (s = q, kw(&s, end, "ALTER")) ||
-	    (s = q, kw(&s, end, "DROP")) || (s = q, kw(&s, end, "RENAME"))) {
+	if (sql_word(&s, end, "CREATE") || (s = q, sql_word(&s, end, "ALTER")) ||
+	    (s = q, sql_word(&s, end, "DROP")) || (s = q, sql_word(&s, end, "RENAME"))) {
 		const char *t = s;
 
-		if (!(kw(&t, end, "OR") && kw(&t, end, "REPLACE")))
+		if (!(sql_word(&t, end, "OR") && sql_word(&t, end, "REPLACE")))
 			t = s;
-		if (kw(&t, end, "USER") || kw(&t, end, "ROLE"))
+		if (sql_word(&t, end, "USER") || sql_word(&t, end, "ROLE"))
 			return S_SKIP;
 	}
 	return S_DDL;
@@ -416,22 +372,22 @@ ddl_db(const char *q, size_t n, const char *deflt, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", deflt);
 	for (i = 0; i < sizeof verbs / sizeof *verbs && !found; i++) {
 		s = q;
-		found = kw(&s, end, verbs[i]);
+		found = sql_word(&s, end, verbs[i]);
 	}
 	if (!found)
 		return;
 	for (i = 0; i < sizeof noise / sizeof *noise; i++)
-		if (kw(&s, end, noise[i]))
+		if (sql_word(&s, end, noise[i]))
 			i = (size_t)-1; /* start over: words come in any order */
 	for (i = 0, found = 0; i < sizeof kinds / sizeof *kinds && !found; i++)
-		if ((found = kw(&s, end, kinds[i])))
+		if ((found = sql_word(&s, end, kinds[i])))
 			isdb = i == 1 || i == 2;
 	if (!found)
 		return;
 	for (i = 0; i < sizeof noise / sizeof *noise; i++)
-		if (kw(&s, end, noise[i]))
+		if (sql_word(&s, end, noise[i]))
 			i = (size_t)-1;
-	s = skip_ws(s, end);
+	s = sql_skip_blank(s, end);
 	if (s < end && *s == '`') {
 		id = ++s;
 		while (s < end && *s != '`')
@@ -761,10 +717,10 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 		struct buf *b = &c->out;
 
 		/* "XA COMMIT <xid> [ONE PHASE]": keep the xid text */
-		kw(&s, e, "XA");
-		if (!kw(&s, e, "COMMIT"))
-			kw(&s, e, "ROLLBACK");
-		s = skip_ws(s, e);
+		sql_word(&s, e, "XA");
+		if (!sql_word(&s, e, "COMMIT"))
+			sql_word(&s, e, "ROLLBACK");
+		s = sql_skip_blank(s, e);
 		const char *x = s;
 		while (e > x && (e[-1] == ' ' || e[-1] == ';'))
 			e--;
