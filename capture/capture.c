@@ -44,6 +44,7 @@
 #include "gtid.h"
 #include "ledger.h"
 #include "log.h"
+#include "mdb.h"
 #include "sqltext.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
@@ -237,24 +238,12 @@ emit_abort(struct capture *c, const char *reason)
 /* ---- filters ------------------------------------------------------- */
 
 static int
-system_schema(const char *db)
-{
-	static const char *const sys[] = {"mysql", "information_schema",
-	    "performance_schema", "sys", "srdf"};
-
-	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
-		if (strcmp(db, sys[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 table_captured(const struct config *cf, const char *db, const char *tbl)
 {
 	char name[600];
 	int i, in = cf->ninclude == 0;
 
-	if (system_schema(db))
+	if (mdb_system_schema(db))
 		return 0;
 	snprintf(name, sizeof name, "%s.%s", db, tbl);
 	for (i = 0; i < cf->ninclude && !in; i++)
@@ -273,7 +262,7 @@ ddl_captured(const struct config *cf, const char *db)
 	char pat[600], *dot;
 	int i, in = cf->ninclude == 0;
 
-	if (system_schema(db))
+	if (mdb_system_schema(db))
 		return 0;
 	for (i = 0; i < cf->ninclude && !in; i++) {
 		snprintf(pat, sizeof pat, "%s", cf->include[i]);
@@ -968,65 +957,6 @@ sql_exec(MYSQL *my, const char *q)
 	return 0;
 }
 
-static int
-exit_for(unsigned e)
-{
-	switch (e) {
-	case ER_ACCESS_DENIED_ERROR:
-	case ER_DBACCESS_DENIED_ERROR:
-	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
-	case ER_TABLEACCESS_DENIED_ERROR:
-		return EX_NOPERM;
-	}
-	return EX_UNAVAILABLE;
-}
-
-static MYSQL *
-db_connect(const struct config *cf, int *ex)
-{
-	MYSQL *my = mysql_init(NULL);
-	unsigned int rt = (unsigned)cf->read_timeout, ct = 10;
-
-	if (my == NULL)
-		die(EX_OSERR, "mysql_init failed");
-	if (cf->defaults_file)
-		mysql_optionsv(my, MYSQL_READ_DEFAULT_FILE, cf->defaults_file);
-	mysql_optionsv(my, MYSQL_READ_DEFAULT_GROUP, cf->group);
-	mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &rt);
-	mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-	mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(my, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
-	    NULL) {
-		unsigned e = mysql_errno(my);
-
-		*ex = exit_for(e);
-		log_err("cannot connect to the source%s%s: %s%s",
-		    cf->defaults_file ? " with " : "",
-		    cf->defaults_file ? cf->defaults_file : "", mysql_error(my),
-		    e == ER_ACCESS_DENIED_ERROR
-			? " (check user and password in the option file)"
-			: "");
-		mysql_close(my);
-		return NULL;
-	}
-	return my;
-}
-
-static char *
-query_one(MYSQL *my, const char *q)
-{
-	MYSQL_RES *r;
-	MYSQL_ROW row;
-	char *v = NULL;
-
-	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
-		return NULL;
-	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
-		v = strdup(row[0]);
-	mysql_free_result(r);
-	return v;
-}
-
 /* Refuses a source that cannot feed srdf; warns on short retention. */
 static void
 check_source(MYSQL *my)
@@ -1049,7 +979,7 @@ check_source(MYSQL *my)
 		char q[128];
 
 		snprintf(q, sizeof q, "SELECT %s", need[i].var);
-		v = query_one(my, q);
+		v = mdb_query_one(my, q);
 		if (v == NULL)
 			die(EX_CONFIG, "the source has no %s (%s): MariaDB 10.5 "
 			    "or later is needed", need[i].var + 2,
@@ -1060,7 +990,7 @@ check_source(MYSQL *my)
 			    need[i].want, need[i].fix);
 		free(v);
 	}
-	if ((v = query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
+	if ((v = mdb_query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
 	    NULL) {
 		long s = atol(v);
 
@@ -1132,7 +1062,8 @@ start_dump(struct capture *c, int first)
 	int ex = EX_UNAVAILABLE;
 	uint16_t flags = cf->until_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0;
 
-	if ((c->my = db_connect(cf, &ex)) == NULL)
+	if ((c->my = mdb_connect(cf->defaults_file, cf->group, "the source",
+	    (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
 	check_source(c->my);
 	if (first)
@@ -1151,7 +1082,7 @@ start_dump(struct capture *c, int first)
 	buf_free(&q);
 	c->crc = 0;
 	{
-		char *v = query_one(c->my, "SELECT @@global.binlog_checksum");
+		char *v = mdb_query_one(c->my, "SELECT @@global.binlog_checksum");
 
 		c->crc = v != NULL && strcasecmp(v, "CRC32") == 0;
 		free(v);
@@ -1166,7 +1097,7 @@ start_dump(struct capture *c, int first)
 	if (mariadb_rpl_open(c->rpl) != 0) {
 		log_err("cannot start the binlog dump: %s", mysql_error(c->my));
 		buf_free(&pos);
-		return exit_for(mysql_errno(c->my));
+		return mdb_exit_for(mysql_errno(c->my));
 	}
 	log_info("reading the binlog as replica %" PRIu32 " from GTID "
 		 "position '%s'%s", cf->server_id, pos.p,
