@@ -298,10 +298,15 @@ harvest(struct acks *a)
 				log_debug("ACK of wagon %" PRIu64 ": %s", s->seq,
 				    why);
 			a->failing = 1;
-			a->next_try = now_ms() + a->backoff;
-			a->backoff = a->backoff * 2 > ACK_BACKOFF_MAX
-			    ? ACK_BACKOFF_MAX
-			    : a->backoff * 2;
+			/* The transfers of one round fail together (a
+			 * restarted srdf-ackd answers each "busy"): the
+			 * round backs off once, not once per ACK. */
+			if (now_ms() >= a->next_try) {
+				a->next_try = now_ms() + a->backoff;
+				a->backoff = a->backoff * 2 > ACK_BACKOFF_MAX
+				    ? ACK_BACKOFF_MAX
+				    : a->backoff * 2;
+			}
 		}
 		free(s->body);
 		s->body = NULL;
