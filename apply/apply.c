@@ -175,23 +175,6 @@ usage(FILE *f)
 	    "       srdf-apply --help | --version\n");
 }
 
-/* "00000000000000000042.wagon" -> 42; 0 for another name. */
-static uint64_t
-name_seq(const char *name)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (strlen(name) != 26 || strcmp(name + 20, ".wagon") != 0)
-		return 0;
-	for (i = 0; i < 20; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return 0;
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	return v;
-}
-
 static void
 src_hex(const uint8_t id[16], char out[33])
 {
@@ -324,7 +307,7 @@ look_inbox(struct applier *a, int waiting)
 	if (spool_list(a->cf->inbox, "new", &names, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t s = name_seq(names[i]);
+		uint64_t s = wagon_name_seq(names[i]);
 
 		if (s == 0)
 			continue;
@@ -661,7 +644,7 @@ reconcile(struct applier *a)
 
 		if (spool_list(a->cf->inbox, "new", &names, &k) == 0) {
 			for (size_t i = 0; i < k; i++) {
-				uint64_t s = name_seq(names[i]);
+				uint64_t s = wagon_name_seq(names[i]);
 
 				if (s > L && s <= a->cp.seq)
 					lag_add(&lag, s);
@@ -815,7 +798,7 @@ start_source(struct applier *a)
 			uint8_t *p;
 			size_t len;
 
-			if (name_seq(names[i]) == 0 ||
+			if (wagon_name_seq(names[i]) == 0 ||
 			    map_file(a->cf, "new", names[i], &p, &len, err,
 			        sizeof err) != 0)
 				continue;

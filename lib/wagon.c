@@ -450,3 +450,21 @@ wagon_name(uint64_t seq, char *buf)
 {
 	snprintf(buf, WAGON_NAME_LEN, "%020" PRIu64 ".wagon", seq);
 }
+
+uint64_t
+wagon_name_seq(const char *name)
+{
+	uint64_t v = 0, d;
+
+	if (strlen(name) != 26 || strcmp(name + 20, ".wagon") != 0)
+		return 0;
+	for (int i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		d = (uint64_t)(name[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	return v;
+}

@@ -116,9 +116,12 @@ int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
     size_t errlen);
 
 /* Wagon file name for a sequence: "%020llu.wagon", sorting in sequence
- * order under ls(1).  buf must hold WAGON_NAME_LEN bytes. */
+ * order under ls(1).  buf must hold WAGON_NAME_LEN bytes.
+ * wagon_name_seq is its inverse: the sequence of such a name, or 0 for
+ * any other name (not 20 digits and ".wagon", or beyond 2^64 - 1). */
 #define WAGON_NAME_LEN 32
 void wagon_name(uint64_t seq, char *buf);
+uint64_t wagon_name_seq(const char *name);
 
 /*
  * Key files (srdf-keygen(1)): one line "srdf-key-v1 KEYID KEY\n", KEYID

@@ -585,19 +585,6 @@ read_ledger(struct seal *s)
 	free(id);
 }
 
-/* The sequence of a wagon file name (wagon_name), or 0 for another name. */
-static uint64_t
-name_seq(const char *name)
-{
-	uint64_t seq;
-
-	if (strlen(name) != 26 || strcmp(name + 20, ".wagon") != 0 ||
-	    strspn(name, "0123456789") != 20 ||
-	    sscanf(name, "%20" SCNu64, &seq) != 1)
-		return 0;
-	return seq;
-}
-
 /* A wagon in new/ just beyond the ledger's last sequence was stored by a
  * run that died before its ledger commit: remove it before srdf-ship sees
  * it; the group comes again and is sealed under the same sequence.  One
@@ -615,7 +602,7 @@ remove_orphans(const struct seal *s)
 	if (spool_list(s->cf->outbox, "new", &names, &n) != 0)
 		die(EX_IOERR, "cannot list %s/new", s->cf->outbox);
 	for (i = 0; i < n; i++) {
-		if ((seq = name_seq(names[i])) <= s->last_seq)
+		if ((seq = wagon_name_seq(names[i])) <= s->last_seq)
 			continue;
 		if (seq != s->last_seq + 1)
 			die(EX_SOFTWARE,

@@ -207,6 +207,15 @@ test_round_trip(const struct srdf_key *k, struct buf *w)
 	   name);
 	wagon_name(UINT64_MAX, name);
 	ok(strcmp(name, "18446744073709551615.wagon") == 0, "wagon_name max");
+	ok(wagon_name_seq(name) == UINT64_MAX &&
+	       wagon_name_seq("00000000000000000042.wagon") == 42,
+	   "wagon_name_seq reads what wagon_name writes");
+	ok(wagon_name_seq("18446744073709551616.wagon") == 0 &&
+	       wagon_name_seq("0000000000000000042.wagon") == 0 &&
+	       wagon_name_seq("00000000000000000042.wagon.reason") == 0 &&
+	       wagon_name_seq("0000000000000000004x.wagon") == 0 &&
+	       wagon_name_seq("00000000000000000042.wagoN") == 0,
+	   "wagon_name_seq: 0 for any other name, beyond 2^64 - 1 too");
 
 	h = header();
 	ok(wagon_seal(&h, "", 0, k, 3, w) == 0 &&
