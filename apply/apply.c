@@ -1205,6 +1205,26 @@ parse_retry(struct config *cf, const char *arg)
 		    "'none'");
 }
 
+/* A promoted target (srdf-promote(1)) takes writes of its own: applying
+ * more wagons would mix them with the old source's.  Dies. */
+static void
+refuse_promoted(struct ledger *l, const char *dir)
+{
+	struct ledger_txn *t;
+	char *at = NULL;
+
+	if (l == NULL || ledger_txn_begin(l, LEDGER_RDONLY, &t) != 0)
+		return;
+	if (ledger_meta_get(t, "promoted", &at) != 0)
+		at = NULL;
+	ledger_txn_abort(t);
+	if (at != NULL)
+		die(EX_CONFIG, "the target of %s was promoted at %s "
+		    "(srdf-promote): it is no longer a replica and takes no "
+		    "more wagons; to replicate to it again, start over with a "
+		    "new state directory and srdf-bootstrap", dir, at);
+}
+
 static void
 make_inbox(const char *inbox)
 {
@@ -1330,6 +1350,7 @@ main(int argc, char **argv)
 			die(EX_NOINPUT, "no inbox in %s: %s", cf.dir,
 			    strerror(errno));
 	}
+	refuse_promoted(a.l, cf.dir);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EX_OSERR, "cannot start libcurl");
 	/* A dry run sends no ACK (a.acks NULL: acks.c does nothing). */

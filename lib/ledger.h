@@ -7,7 +7,11 @@
  *	meta      string key -> string value.  Keys: "source_id";
  *	          "last_sealed_gtid" (a MariaDB GTID position, "0-1-42" or
  *	          "0-1-42,1-2-7"), where srdf-capture resumes;
- *	          "bootstrap_gtid", the snapshot position of srdf-bootstrap.
+ *	          "bootstrap_gtid", the snapshot position of srdf-bootstrap;
+ *	          on a target, "last_applied_seq" (srdf-apply) and
+ *	          "promoted" (ISO 8601 UTC time), "promoted_seq",
+ *	          "promoted_gtid", set once by srdf-promote: srdf-apply
+ *	          refuses to run on a ledger that has "promoted".
  *	wagons    u64 sequence, big-endian (cursor order is sequence order)
  *	          -> JSON object: state, attempts, last_error, raw_bytes,
  *	          wagon_bytes, events_in, events_out, first_gtid, last_gtid,

@@ -1,0 +1,1010 @@
+/*
+ * srdf-promote — make the target the new primary: apply what the inbox
+ * holds in sequence, say exactly what the target has and what it lacks
+ * (the recovery point), set it writable, and make sure srdf-apply never
+ * applies another wagon to it.
+ *
+ * Design rationale.  A failover is the one moment an operator must not
+ * have to guess, so promote decides nothing silently.  It applies by
+ * running srdf-apply --once (the same binary, found beside this one):
+ * there is one apply engine, and the checkpoint row srdf.applied stays
+ * the one authority on what committed (DESIGN.md §5).  It then reads the
+ * recovery point from that row, its source commit time from the wagon
+ * itself (last_ts of its group_end), and what lies beyond it: wagons
+ * received but not applied (a gap, a failed or dead wagon, an incomplete
+ * group) and, with --source-dir, what the source had sealed.
+ *
+ * The order of the steps is the safety argument:
+ *	1. the srdf-apply lock (DIR/lock/srdf-apply) must be free: a
+ *	   running daemon would race the promotion, so promote refuses and
+ *	   asks for it to be stopped; --force does not change that;
+ *	2. srdf-apply --once applies the contiguous wagons; promote lets go
+ *	   of the lock for it and takes it back after, and every fact below
+ *	   is read after that, so a daemon started meanwhile is either
+ *	   caught by the lock or already reflected in the checkpoint;
+ *	3. a gap or a failed wagon before received ones refuses (unless
+ *	   --force): the operator may be able to fill it;
+ *	4. "promoted" goes into the ledger before the target is writable,
+ *	   so no instant exists where the target takes writes and
+ *	   srdf-apply would still apply; a crash between 4 and 5 is
+ *	   finished by running srdf-promote again (it resumes at step 5);
+ *	5. SET GLOBAL read_only=OFF (and super_read_only, where the server
+ *	   has it): the RTO ends here;
+ *	6. the audit record, then the operator's hook; a failing hook is
+ *	   reported and the promotion stands.
+ *
+ * What it refuses to do: promote while srdf-apply runs; skip a wagon
+ * (srdf-apply --skip is the operator's tool for that); promote past a
+ * gap or a failed wagon without --force; undo a promotion.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "buf.h"
+#include "ledger.h"
+#include "lock.h"
+#include "log.h"
+#include "mdb.h"
+#include "opt.h"
+#include "spool.h"
+#include "wagon.h"
+
+#define TOOL "srdf-promote"
+#define APPLY "srdf-apply"
+
+struct config {
+	const char *dir;
+	const char *key_file;
+	const char *defaults_file;
+	const char *group;
+	const char *source_dir;
+	const char *hook;
+	int force, dry_run, verbose;
+	struct srdf_key key;
+	char inbox[PATH_MAX - 64];
+	char apply_bin[PATH_MAX];
+};
+
+/* What the target holds, and what lies beyond it. */
+struct state {
+	char src[33];		/* source id, "" when the ledger has none */
+	char *promoted;		/* the ledger's "promoted" time, or NULL */
+	/* srdf.applied */
+	int has_row;
+	uint64_t seq;
+	char *gtid;
+	double applied_at, commit_ts; /* Unix s; < 0 unknown */
+	/* inbox/new above the checkpoint */
+	uint64_t nnew, lo, hi;	/* count, lowest, highest */
+	uint64_t run_end;	/* C+1..run_end present in sequence */
+	uint64_t gap_lo, gap_hi; /* the first missing range, 0 none */
+	uint64_t block_seq;	/* C+1 when it is failed, dead or stuck */
+	char *block_state, *block_error;
+	int incomplete;		/* C+1..run_end: a group without its end */
+	uint64_t will_reach;	/* dry run: where the apply step gets */
+	char will_gtid[WAGON_GTID_LEN];
+	/* the source ledger, with --source-dir */
+	int src_read;
+	uint64_t src_seq;
+	char *src_gtid;
+	double src_ts;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: srdf-promote [-v] [--dir dir] --key-file file "
+	    "[--defaults-file file]\n"
+	    "                    [--defaults-group group] [--source-dir dir] "
+	    "[--hook command]\n"
+	    "                    [--force] [--dry-run]\n"
+	    "       srdf-promote --help | --version\n");
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* t (Unix s) as "2026-11-21T22:30:01Z" in b. */
+static const char *
+iso(double t, char *b, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(b, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return b;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		die(EX_OSERR, "out of memory");
+	return p;
+}
+
+/* ---- the srdf-apply lock ------------------------------------------------ */
+
+/* Takes DIR/lock/srdf-apply, or dies saying that srdf-apply runs. */
+static int
+apply_lock(const struct config *cf, const char *when)
+{
+	int fd;
+
+	if ((fd = lock_dir(cf->dir, APPLY)) >= 0)
+		return fd;
+	if (errno == EWOULDBLOCK)
+		die(EX_TEMPFAIL, "srdf-apply is running on %s%s (it holds "
+		    "%s/lock/srdf-apply): stop it first (systemctl stop "
+		    "srdf-apply), then run srdf-promote again; nothing was "
+		    "promoted", cf->dir, when, cf->dir);
+	die(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s", cf->dir,
+	    strerror(errno));
+}
+
+/* ---- the apply step ---------------------------------------------------- */
+
+/* srdf-apply beside this program (/proc/self/exe), else from PATH. */
+static void
+find_apply(struct config *cf)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(cf->apply_bin, sizeof cf->apply_bin, "%s/" APPLY,
+		    dirname(self));
+		if (access(cf->apply_bin, X_OK) == 0)
+			return;
+	}
+	snprintf(cf->apply_bin, sizeof cf->apply_bin, APPLY);
+}
+
+/* Runs srdf-apply --once on DIR; returns its exit status, or -1 when it
+ * could not run or died of a signal (logged). */
+static int
+run_apply(const struct config *cf)
+{
+	const char *argv[12];
+	int n = 0, st;
+	pid_t pid;
+
+	argv[n++] = cf->apply_bin;
+	argv[n++] = "--once";
+	argv[n++] = "--dir";
+	argv[n++] = cf->dir;
+	argv[n++] = "--key-file";
+	argv[n++] = cf->key_file;
+	if (cf->defaults_file != NULL) {
+		argv[n++] = "--defaults-file";
+		argv[n++] = cf->defaults_file;
+	}
+	if (cf->verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		log_err("cannot fork for %s: %s", cf->apply_bin, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execvp(cf->apply_bin, (char *const *)argv);
+		log_err("cannot run %s: %s", cf->apply_bin, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			log_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFSIGNALED(st)) {
+		log_err("%s died of signal %d", cf->apply_bin, WTERMSIG(st));
+		return -1;
+	}
+	return WEXITSTATUS(st);
+}
+
+/* ---- reading the state -------------------------------------------------- */
+
+static int
+open_ledger(const char *dir, unsigned flags, struct ledger **l)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		die(EX_NOINPUT, "%s: no ledger (%s: %s): not a state directory "
+		    "of srdf", dir, path, strerror(errno));
+	if ((rc = ledger_open(dir, flags, l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
+		    ledger_strerror(rc));
+	return 0;
+}
+
+static char *
+meta(struct ledger_txn *t, const char *dir, const char *key)
+{
+	char *v = NULL;
+	int rc;
+
+	if ((rc = ledger_meta_get(t, key, &v)) != 0)
+		die(EX_DATAERR, "%s: reading %s in the ledger: %s", dir, key,
+		    ledger_strerror(rc));
+	return v;
+}
+
+/* The target ledger's source id and "promoted" mark. */
+static void
+read_marks(const struct config *cf, struct state *s)
+{
+	struct ledger *l;
+	struct ledger_txn *t;
+	char *v;
+	int rc;
+
+	open_ledger(cf->dir, LEDGER_RDONLY, &l);
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
+		die(EX_IOERR, "cannot read the ledger of %s: %s", cf->dir,
+		    ledger_strerror(rc));
+	if ((v = meta(t, cf->dir, "source_id")) != NULL && strlen(v) == 32)
+		memcpy(s->src, v, 33);
+	free(v);
+	s->promoted = meta(t, cf->dir, "promoted");
+	ledger_txn_abort(t);
+	ledger_close(l);
+}
+
+/* srdf.applied's row for the source: 0, or an exit status (logged). */
+static int
+read_checkpoint(MYSQL *my, struct state *s)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	unsigned e;
+
+	buf_lit(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) FROM "
+	    "srdf.applied WHERE source_id='");
+	mdb_escape(&q, s->src);
+	buf_lit(&q, "'");
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		buf_free(&q);
+		e = mysql_errno(my);
+		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
+			return 0; /* nothing ever applied */
+		log_err("reading srdf.applied on the target: %s (error %u)",
+		    mysql_error(my), e);
+		return mdb_exit_for(e);
+	}
+	buf_free(&q);
+	if ((row = mysql_fetch_row(r)) != NULL) {
+		s->has_row = 1;
+		s->seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
+		s->gtid = row[1] ? xstrdup(row[1]) : NULL;
+		s->applied_at = row[2] ? strtod(row[2], NULL) : -1;
+	}
+	mysql_free_result(r);
+	return 0;
+}
+
+/* The source commit time of wagon seq: last_ts of the group_end that
+ * ends its payload (srdf-dedup(1)), or -1 when the wagon is gone or has
+ * none. */
+static double
+commit_ts(const struct config *cf, uint64_t seq)
+{
+	static const char *const subs[] = {"cur", "new"};
+	char name[WAGON_NAME_LEN], path[PATH_MAX], err[512], *rec = NULL;
+	struct wagon_header h;
+	struct stat sb;
+	uint8_t *p = NULL;
+	size_t rlen;
+	double ts = -1;
+	json_t *j;
+	char *last;
+	int fd = -1;
+
+	wagon_name(seq, name);
+	for (size_t i = 0; i < 2 && fd < 0; i++) {
+		snprintf(path, sizeof path, "%s/%s/%s", cf->inbox, subs[i],
+		    name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size <= 0 ||
+	    (p = malloc((size_t)sb.st_size)) == NULL ||
+	    read(fd, p, (size_t)sb.st_size) != sb.st_size) {
+		log_debug("wagon %" PRIu64 ": no readable file in the inbox",
+		    seq);
+		goto out;
+	}
+	if (wagon_open(p, (size_t)sb.st_size, &cf->key, &h, &rec, &rlen, err,
+	        sizeof err) != 0) {
+		log_warn("wagon %" PRIu64 ": %s: its commit time is unknown",
+		    seq, err);
+		goto out;
+	}
+	while (rlen > 0 && rec[rlen - 1] == '\n')
+		rec[--rlen] = '\0';
+	last = strrchr(rec, '\n');
+	last = last ? last + 1 : rec;
+	if ((j = json_loads(last, 0, NULL)) != NULL) {
+		json_t *v = json_object_get(j, "last_ts");
+
+		if (json_is_number(v))
+			ts = json_number_value(v);
+		json_decref(j);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	free(rec);
+	return ts;
+}
+
+/* inbox/new above the checkpoint, against the target ledger: the run of
+ * wagons in sequence after it, the first gap, the wagon that blocks. */
+static void
+scan_inbox(const struct config *cf, struct state *s)
+{
+	struct ledger *l;
+	struct ledger_txn *t;
+	char **names;
+	size_t n;
+	json_t *w = NULL;
+	uint64_t next;
+	int rc;
+
+	if (spool_list(cf->inbox, "new", &names, &n) != 0)
+		die(EX_IOERR, "cannot read %s/new", cf->inbox);
+	next = s->seq + 1;
+	s->run_end = s->seq;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t q = wagon_name_seq(names[i]);
+
+		if (q == 0 || q <= s->seq)
+			continue;
+		if (s->nnew++ == 0)
+			s->lo = q;
+		s->hi = q;
+		if (q == next && s->gap_lo == 0)
+			s->run_end = next++;
+		else if (q > next && s->gap_lo == 0) {
+			s->gap_lo = next;
+			s->gap_hi = q - 1;
+		}
+	}
+	spool_list_free(names, n);
+
+	open_ledger(cf->dir, LEDGER_RDONLY, &l);
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
+		die(EX_IOERR, "cannot read the ledger of %s: %s", cf->dir,
+		    ledger_strerror(rc));
+	/* The first wagon after the checkpoint, when it is here. */
+	if (s->run_end > s->seq &&
+	    ledger_wagon_get(t, s->seq + 1, &w) == 0 && w != NULL) {
+		const char *st = json_string_value(json_object_get(w, "state"));
+		const char *e = json_string_value(
+		    json_object_get(w, "last_error"));
+
+		if (st != NULL && (strcmp(st, "failed") == 0 ||
+		                      strcmp(st, "dead") == 0)) {
+			s->block_seq = s->seq + 1;
+			s->block_state = xstrdup(st);
+			s->block_error = e ? xstrdup(e) : NULL;
+		}
+		json_decref(w);
+		w = NULL;
+	}
+	/* The last of the run: a group's end, or chunks waiting for it. */
+	s->will_reach = s->seq;
+	snprintf(s->will_gtid, sizeof s->will_gtid, "%s",
+	    s->gtid ? s->gtid : "");
+	for (uint64_t q = s->seq + 1; q <= s->run_end && q > s->seq; q++) {
+		json_int_t chunks = 0;
+		const char *g = NULL;
+
+		if (ledger_wagon_get(t, q, &w) == 0 && w != NULL) {
+			chunks = json_integer_value(json_object_get(w, "chunks"));
+			g = json_string_value(json_object_get(w, "last_gtid"));
+		}
+		if (chunks > 0 || w == NULL) {
+			s->will_reach = q;
+			snprintf(s->will_gtid, sizeof s->will_gtid, "%s",
+			    g ? g : "");
+		}
+		json_decref(w);
+		w = NULL;
+	}
+	s->incomplete = s->run_end > s->will_reach;
+	ledger_txn_abort(t);
+	ledger_close(l);
+}
+
+/* What the source had sealed, from its ledger (a drill on one host, or
+ * a copy of the source's directory). */
+static void
+read_source(const struct config *cf, struct state *s)
+{
+	struct ledger *l;
+	struct ledger_txn *t;
+	json_t *w = NULL;
+	char *v;
+	int rc;
+
+	open_ledger(cf->source_dir, LEDGER_RDONLY, &l);
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
+		die(EX_IOERR, "cannot read the ledger of %s: %s",
+		    cf->source_dir, ledger_strerror(rc));
+	v = meta(t, cf->source_dir, "source_id");
+	if (v != NULL && s->src[0] != '\0' && strcmp(v, s->src) != 0)
+		log_warn("--source-dir %s holds source %s, the target applies "
+		    "source %s: its figures are not this target's",
+		    cf->source_dir, v, s->src);
+	free(v);
+	if ((rc = ledger_wagon_last_seq(t, &s->src_seq)) != 0)
+		die(EX_DATAERR, "%s: reading the wagons: %s", cf->source_dir,
+		    ledger_strerror(rc));
+	s->src_ts = -1;
+	if (s->src_seq > 0 && ledger_wagon_get(t, s->src_seq, &w) == 0 &&
+	    w != NULL) {
+		const char *g = json_string_value(
+		    json_object_get(w, "last_gtid"));
+		json_t *ts = json_object_get(w, "last_ts");
+
+		s->src_gtid = g ? xstrdup(g) : NULL;
+		s->src_ts = json_is_number(ts) ? json_number_value(ts) : -1;
+		json_decref(w);
+	}
+	s->src_read = 1;
+	ledger_txn_abort(t);
+	ledger_close(l);
+}
+
+/* ---- the report --------------------------------------------------------- */
+
+static void
+report(const struct config *cf, const struct state *s, double now)
+{
+	char b[64], c[64];
+
+	if (!s->has_row || s->seq == 0)
+		printf("recovery point: none: the target has applied no wagon "
+		    "of source %s\n", s->src[0] ? s->src : "(unknown)");
+	else {
+		printf("recovery point: wagon %" PRIu64 ", GTID %s\n", s->seq,
+		    s->gtid ? s->gtid : "(none)");
+		if (s->commit_ts > 0)
+			printf("source commit time: %s (%.0f s before now)\n",
+			    iso(s->commit_ts, b, sizeof b), now - s->commit_ts);
+		else
+			printf("source commit time: unknown (wagon %" PRIu64
+			    " is not in %s or has no last_ts)\n", s->seq,
+			    cf->inbox);
+		if (s->applied_at > 0)
+			printf("applied at: %s\n", iso(s->applied_at, c, sizeof c));
+	}
+	if (s->nnew == 0)
+		printf("beyond it in the inbox: nothing\n");
+	else
+		printf("beyond it in the inbox: %" PRIu64 " wagon%s received "
+		    "and not applied, %" PRIu64 "..%" PRIu64 "\n", s->nnew,
+		    s->nnew == 1 ? "" : "s", s->lo, s->hi);
+	if (s->gap_lo == s->gap_hi && s->gap_lo != 0)
+		printf("gap: wagon %" PRIu64 " missing\n", s->gap_lo);
+	else if (s->gap_lo != 0)
+		printf("gap: wagons %" PRIu64 "..%" PRIu64 " missing\n",
+		    s->gap_lo, s->gap_hi);
+	if (s->block_seq != 0)
+		printf("%s: wagon %" PRIu64 ": %s\n", s->block_state,
+		    s->block_seq, s->block_error ? s->block_error : "no error "
+		    "recorded");
+	if (s->incomplete)
+		printf("incomplete group: wagons %" PRIu64 "..%" PRIu64 " are "
+		    "chunks of a group whose last chunk was not received\n",
+		    s->will_reach + 1, s->run_end);
+	if (s->src_read) {
+		if (s->src_seq <= s->seq)
+			printf("source sealed: wagon %" PRIu64 ": nothing beyond "
+			    "the recovery point\n", s->src_seq);
+		else {
+			printf("source sealed: wagon %" PRIu64 ", GTID %s: %"
+			    PRIu64 " wagon%s beyond the recovery point", s->src_seq,
+			    s->src_gtid ? s->src_gtid : "(none)",
+			    s->src_seq - s->seq, s->src_seq - s->seq == 1 ? "" :
+			    "s");
+			if (s->src_ts > 0 && s->commit_ts > 0)
+				printf(", %.0f s of source commits (to %s)",
+				    s->src_ts - s->commit_ts,
+				    iso(s->src_ts, b, sizeof b));
+			putchar('\n');
+		}
+	}
+}
+
+/* 0 when nothing blocks the promotion; else the exit status, after
+ * saying what blocks and what to do. */
+static int
+blocked(const struct config *cf, const struct state *s)
+{
+	const char *f = cf->force ? "--force: promoting anyway" : NULL;
+	int ex = 0;
+
+	if (!s->has_row || s->seq == 0) {
+		if (f == NULL)
+			log_err("the target has applied no wagon of source %s: "
+			    "promoting it would start from an empty copy; "
+			    "bootstrap it first, or promote it anyway with "
+			    "--force", s->src[0] ? s->src : "(unknown)");
+		ex = EX_DATAERR;
+	}
+	if (s->gap_lo != 0) {
+		if (f == NULL)
+			log_err("the inbox has a gap: wagon %" PRIu64 "%s is "
+			    "missing while %" PRIu64 " was received; wait for "
+			    "srdf-ship to deliver it (srdf-status on the "
+			    "source), copy it from the source's outbox "
+			    "(srdf-ship --to dir:%s/new), or promote without "
+			    "it and every wagon after it with --force",
+			    s->gap_lo, s->gap_hi > s->gap_lo ? " (and more)"
+			    : "", s->hi, cf->inbox);
+		else
+			log_warn("%s: the wagons from %" PRIu64 " on are given "
+			    "up (a gap at %" PRIu64 ")", f, s->seq + 1,
+			    s->gap_lo);
+		ex = ex ? ex : EX_TEMPFAIL;
+	}
+	if (s->block_seq != 0 && !cf->dry_run) {
+		if (f == NULL)
+			log_err("wagon %" PRIu64 " is %s and blocks the apply: "
+			    "%s; fix the cause and run srdf-promote again, skip "
+			    "the wagon (srdf-apply --skip %" PRIu64 ": its "
+			    "changes will be missing), or promote at wagon %"
+			    PRIu64 " with --force", s->block_seq,
+			    s->block_state, s->block_error ? s->block_error :
+			    "no error recorded", s->block_seq, s->seq);
+		else
+			log_warn("%s: wagon %" PRIu64 " (%s) and every wagon "
+			    "after it are given up", f, s->block_seq,
+			    s->block_state);
+		ex = EX_DATAERR;
+	} else if (!cf->dry_run && s->run_end > s->seq && !s->incomplete) {
+		if (f == NULL)
+			log_err("wagon %" PRIu64 " is in the inbox but was not "
+			    "applied (see srdf-apply's messages above); run "
+			    "srdf-promote again, or promote at wagon %" PRIu64
+			    " with --force", s->seq + 1, s->seq);
+		ex = EX_DATAERR;
+	}
+	return cf->force ? 0 : ex;
+}
+
+/* ---- the promotion ------------------------------------------------------ */
+
+/* "promoted" (the time), "promoted_seq" and "promoted_gtid" in the
+ * target ledger, one transaction: srdf-apply refuses from now on. */
+static void
+mark_promoted(const struct config *cf, const struct state *s, double now)
+{
+	struct ledger *l;
+	struct ledger_txn *t = NULL;
+	char at[64], seq[24];
+	int rc;
+
+	iso(now, at, sizeof at);
+	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
+	open_ledger(cf->dir, 0, &l);
+	if ((rc = ledger_txn_begin(l, 0, &t)) != 0 ||
+	    (rc = ledger_meta_put(t, "promoted", at)) != 0 ||
+	    (rc = ledger_meta_put(t, "promoted_seq", seq)) != 0 ||
+	    (s->gtid != NULL &&
+	        (rc = ledger_meta_put(t, "promoted_gtid", s->gtid)) != 0) ||
+	    (rc = ledger_txn_commit(t)) != 0) {
+		if (t != NULL && rc != 0)
+			ledger_txn_abort(t);
+		die(EX_IOERR, "cannot record the promotion in the ledger of "
+		    "%s: %s; the target is still read-only", cf->dir,
+		    ledger_strerror(rc));
+	}
+	ledger_close(l);
+}
+
+/* SHOW GLOBAL VARIABLES LIKE 'name': its value (malloc'd), or NULL
+ * when the server has no such variable. */
+static char *
+global_var(MYSQL *my, const char *name, int *ex)
+{
+	char q[128];
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	snprintf(q, sizeof q, "SHOW GLOBAL VARIABLES LIKE '%s'", name);
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL) {
+		log_err("reading %s on the target: %s (error %u)", name,
+		    mysql_error(my), mysql_errno(my));
+		*ex = mdb_exit_for(mysql_errno(my));
+		return NULL;
+	}
+	if ((row = mysql_fetch_row(r)) != NULL && row[1] != NULL)
+		v = xstrdup(row[1]);
+	mysql_free_result(r);
+	return v;
+}
+
+static int
+is_on(const char *v)
+{
+	return v != NULL && (strcmp(v, "ON") == 0 || strcmp(v, "1") == 0);
+}
+
+/* read_only (and super_read_only, which MySQL has and MariaDB has
+ * not) OFF; prints before and after.  0, or an exit status. */
+static int
+set_writable(MYSQL *my, int dry)
+{
+	static const char *const vars[] = {"super_read_only", "read_only"};
+	char *before[2], *after, q[64];
+	int ex = 0;
+
+	for (int i = 0; i < 2; i++) {
+		before[i] = global_var(my, vars[i], &ex);
+		if (ex != 0)
+			return ex;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (before[i] == NULL)
+			continue;
+		if (dry) {
+			if (is_on(before[i]))
+				printf("would run: SET GLOBAL %s=OFF (now ON)\n",
+				    vars[i]);
+			else
+				printf("%s: OFF already\n", vars[i]);
+			continue;
+		}
+		if (is_on(before[i])) {
+			snprintf(q, sizeof q, "SET GLOBAL %s=OFF", vars[i]);
+			if (mysql_query(my, q) != 0) {
+				log_err("%s on the target: %s (error %u); the "
+				    "promotion is recorded: run srdf-promote "
+				    "again once this is fixed (the user needs "
+				    "READ ONLY ADMIN, or SUPER before MariaDB "
+				    "10.11)", q, mysql_error(my),
+				    mysql_errno(my));
+				ex = mdb_exit_for(mysql_errno(my));
+				break;
+			}
+		}
+		after = global_var(my, vars[i], &ex);
+		printf("%s: %s -> %s\n", vars[i], before[i],
+		    after ? after : "?");
+		if (ex == 0 && is_on(after)) {
+			log_err("%s is still ON on the target", vars[i]);
+			ex = EX_UNAVAILABLE;
+		}
+		free(after);
+		if (ex != 0)
+			break;
+	}
+	free(before[0]);
+	free(before[1]);
+	return ex;
+}
+
+/*
+ * The audit record: one JSON line appended to DIR/audit.log, fields
+ * time, tool, host, action, detail (an object).  Written, fsync'd and
+ * closed here only, so that lib/audit can take its place.  0, or -1
+ * (logged).
+ */
+static int
+audit(const char *dir, const char *action, json_t *detail)
+{
+	char path[PATH_MAX], host[256] = "", at[64];
+	json_t *o;
+	char *line;
+	size_t len;
+	int fd, rc = 0;
+
+	gethostname(host, sizeof host - 1);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "time", iso(wall(), at,
+	    sizeof at), "tool", TOOL, "host", host, "action", action,
+	    "detail", detail);
+	if (o == NULL || (line = json_dumps(o, JSON_COMPACT |
+	        JSON_PRESERVE_ORDER)) == NULL)
+		die(EX_OSERR, "out of memory");
+	json_decref(o);
+	snprintf(path, sizeof path, "%s/audit.log", dir);
+	len = strlen(line);
+	line[len++] = '\n'; /* json_dumps leaves room: the NUL */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	         0600)) < 0 ||
+	    write(fd, line, len) != (ssize_t)len || fsync(fd) != 0) {
+		log_err("cannot append to %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0 && close(fd) != 0 && rc == 0) {
+		log_err("cannot close %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	return rc;
+}
+
+/* Runs the operator's hook with /bin/sh, its stdout on our stderr (our
+ * stdout is the report), the recovery point in its environment.
+ * Returns its exit status, 128 + N for a signal, -1 when it cannot run. */
+static int
+run_hook(const struct config *cf, const struct state *s, double rto)
+{
+	char seq[24], ts[64], r[32];
+	pid_t pid;
+	int st;
+
+	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
+	if (s->commit_ts > 0)
+		iso(s->commit_ts, ts, sizeof ts);
+	else
+		ts[0] = '\0';
+	snprintf(r, sizeof r, "%.3f", rto);
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		log_err("cannot fork for the hook: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		setenv("SRDF_PROMOTE_SEQ", seq, 1);
+		setenv("SRDF_PROMOTE_GTID", s->gtid ? s->gtid : "", 1);
+		setenv("SRDF_PROMOTE_TIME", ts, 1);
+		setenv("SRDF_PROMOTE_SOURCE_ID", s->src, 1);
+		setenv("SRDF_PROMOTE_DIR", cf->dir, 1);
+		setenv("SRDF_PROMOTE_RTO", r, 1);
+		dup2(2, 1);
+		execl("/bin/sh", "sh", "-c", cf->hook, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static json_t *
+detail(const struct config *cf, const struct state *s, double rto)
+{
+	json_t *d = json_pack("{s:I, s:s?, s:b}", "seq", (json_int_t)s->seq,
+	    "gtid", s->gtid, "forced", cf->force);
+	char b[64];
+
+	if (d == NULL)
+		die(EX_OSERR, "out of memory");
+	if (s->commit_ts > 0)
+		json_object_set_new(d, "source_commit_time",
+		    json_string(iso(s->commit_ts, b, sizeof b)));
+	if (s->nnew > 0)
+		json_object_set_new(d, "not_applied", json_pack("{s:I, s:I, s:I}",
+		    "count", (json_int_t)s->nnew, "first", (json_int_t)s->lo,
+		    "last", (json_int_t)s->hi));
+	if (rto >= 0)
+		json_object_set_new(d, "rto_seconds", json_real(rto));
+	if (s->promoted != NULL)
+		json_object_set_new(d, "again", json_string(s->promoted));
+	return d;
+}
+
+static void
+state_free(struct state *s)
+{
+	free(s->promoted);
+	free(s->gtid);
+	free(s->block_state);
+	free(s->block_error);
+	free(s->src_gtid);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"defaults-file", required_argument, NULL, 'F'},
+	    {"defaults-group", required_argument, NULL, 'G'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"hook", required_argument, NULL, 'H'},
+	    {"key-file", required_argument, NULL, 'k'},
+	    {"source-dir", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	static struct config cf;
+	struct state s = {0};
+	long long t0 = mono_ms();
+	double now, rto = -1;
+	char err[512];
+	MYSQL *my;
+	json_t *d;
+	int ch, ex = 0, fd, rc;
+
+	log_init(argv[0]);
+	cf.group = TOOL;
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'F': cf.defaults_file = optarg; break;
+		case 'G': cf.group = optarg; break;
+		case 'd': cf.dir = optarg; break;
+		case 'n': cf.dry_run = 1; break;
+		case 'f': cf.force = 1; break;
+		case 'H': cf.hook = optarg; break;
+		case 'k': cf.key_file = optarg; break;
+		case 's': cf.source_dir = optarg; break;
+		case 'v': cf.verbose = 1; log_set_verbose(1); break;
+		case 'V':
+			printf("srdf-promote %s\n", SRDF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (cf.key_file == NULL)
+		die(EX_USAGE, "--key-file is required: the key that opens the "
+		    "wagons (srdf-keygen(1))");
+	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
+		die(EX_USAGE, "--dir %s: path too long", cf.dir);
+	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
+	if (key_load(cf.key_file, &cf.key, err, sizeof err) != 0)
+		die(EX_CONFIG, "%s", err);
+	find_apply(&cf);
+
+	/* Locks: one srdf-promote; srdf-apply must not run. */
+	read_marks(&cf, &s);
+	lock_dir_or_die(cf.dir, TOOL);
+	fd = apply_lock(&cf, "");
+	if (cf.dry_run)
+		printf("dry run: nothing is changed\n");
+	if (s.promoted != NULL)
+		log_notice("%s was promoted at %s already: finishing that "
+		    "promotion (no wagon is applied)", cf.dir, s.promoted);
+	else if (cf.dry_run)
+		printf("would run: %s --once --dir %s --key-file %s%s%s\n",
+		    cf.apply_bin, cf.dir, cf.key_file,
+		    cf.defaults_file ? " --defaults-file " : "",
+		    cf.defaults_file ? cf.defaults_file : "");
+	else {
+		close(fd);
+		log_info("applying the inbox: %s --once", cf.apply_bin);
+		rc = run_apply(&cf);
+		fd = apply_lock(&cf, " (it started while srdf-promote "
+		    "applied the inbox)");
+		if (rc < 0 || (rc != 0 && rc != EX_DATAERR &&
+		                  rc != EX_TEMPFAIL)) {
+			log_err("the apply step failed (%s exited %d): see its "
+			    "messages above; nothing was promoted",
+			    cf.apply_bin, rc);
+			return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
+			    rc == EX_CONFIG ? rc : EX_SOFTWARE;
+		}
+	}
+
+	/* The facts, all read after the apply step. */
+	if ((my = mdb_connect(cf.defaults_file, cf.group, "the target", 30,
+	         &ex)) == NULL)
+		return ex;
+	if (s.src[0] == '\0')
+		read_marks(&cf, &s);
+	if ((ex = read_checkpoint(my, &s)) != 0)
+		return ex;
+	scan_inbox(&cf, &s);
+	s.commit_ts = s.seq > 0 ? commit_ts(&cf, s.seq) : -1;
+	if (cf.source_dir != NULL)
+		read_source(&cf, &s);
+	now = wall();
+	if (cf.dry_run && s.promoted == NULL && s.will_reach > s.seq)
+		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
+		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
+		    s.seq + 1, s.will_reach, s.will_reach, s.will_gtid);
+	report(&cf, &s, now);
+	if (s.promoted == NULL && (ex = blocked(&cf, &s)) != 0) {
+		if (cf.dry_run)
+			printf("would refuse: exit %d\n", ex);
+		mysql_close(my);
+		state_free(&s);
+		return ex;
+	}
+
+	if (cf.dry_run) {
+		if (s.promoted == NULL)
+			printf("would record: promoted in the ledger of %s (then "
+			    "srdf-apply refuses)\n", cf.dir);
+		ex = set_writable(my, 1);
+		printf("would append: %s/audit.log\n", cf.dir);
+		if (cf.hook != NULL)
+			printf("would run the hook: %s\n", cf.hook);
+		mysql_close(my);
+		state_free(&s);
+		return ex;
+	}
+
+	if (s.promoted == NULL)
+		mark_promoted(&cf, &s, now);
+	if ((ex = set_writable(my, 0)) != 0) {
+		mysql_close(my);
+		return ex;
+	}
+	rto = (double)(mono_ms() - t0) / 1000.0;
+	mysql_close(my);
+	d = detail(&cf, &s, rto);
+	if (audit(cf.dir, "promote", d) != 0)
+		ex = EX_IOERR;
+	json_decref(d);
+	printf("promoted: %s is writable\n", cf.dir);
+	printf("RTO: %.3f s (from the start of srdf-promote to the target "
+	    "writable)\n", rto);
+	if (cf.hook != NULL) {
+		rc = run_hook(&cf, &s, rto);
+		if (rc == 0)
+			printf("hook: exited 0\n");
+		else {
+			printf("hook: exited %d (the promotion stands)\n", rc);
+			log_err("the hook failed (exit %d): %s; the target is "
+			    "promoted and writable all the same", rc, cf.hook);
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "writing the report: %s", strerror(errno));
+	close(fd);
+	state_free(&s);
+	return ex;
+}
