@@ -327,23 +327,17 @@ read_checkpoint(MYSQL *my, struct state *s)
 	return 0;
 }
 
-/* The source commit time of wagon seq: last_ts of the group_end that
- * ends its payload (srdf-dedup(1)), or -1 when the wagon is gone or has
- * none. */
-static double
-commit_ts(const struct config *cf, uint64_t seq)
+/* Wagon seq's file, from inbox/cur or inbox/new, read whole into *p
+ * (malloc'd, *len bytes).  0, or -1 when there is no readable file. */
+static int
+read_wagon(const struct config *cf, uint64_t seq, uint8_t **p, size_t *len)
 {
 	static const char *const subs[] = {"cur", "new"};
-	char name[WAGON_NAME_LEN], path[PATH_MAX], err[512], *rec = NULL;
-	struct wagon_header h;
+	char name[WAGON_NAME_LEN], path[PATH_MAX];
 	struct stat sb;
-	uint8_t *p = NULL;
-	size_t rlen;
-	double ts = -1;
-	json_t *j;
-	char *last;
 	int fd = -1;
 
+	*p = NULL;
 	wagon_name(seq, name);
 	for (size_t i = 0; i < 2 && fd < 0; i++) {
 		snprintf(path, sizeof path, "%s/%s/%s", cf->inbox, subs[i],
@@ -351,13 +345,37 @@ commit_ts(const struct config *cf, uint64_t seq)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size <= 0 ||
-	    (p = malloc((size_t)sb.st_size)) == NULL ||
-	    read(fd, p, (size_t)sb.st_size) != sb.st_size) {
-		log_debug("wagon %" PRIu64 ": no readable file in the inbox",
-		    seq);
-		goto out;
+	    (*p = malloc((size_t)sb.st_size)) == NULL ||
+	    read(fd, *p, (size_t)sb.st_size) != sb.st_size) {
+		log_debug("wagon %" PRIu64 ": no readable file in %s", seq,
+		    cf->inbox);
+		if (fd >= 0)
+			close(fd);
+		free(*p);
+		*p = NULL;
+		return -1;
 	}
-	if (wagon_open(p, (size_t)sb.st_size, &cf->key, &h, &rec, &rlen, err,
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return 0;
+}
+
+/* The source commit time of wagon seq: last_ts of the group_end that
+ * ends its payload (srdf-dedup(1)), or -1 when the wagon is gone or has
+ * none. */
+static double
+commit_ts(const struct config *cf, uint64_t seq)
+{
+	char err[512], *rec = NULL, *last;
+	struct wagon_header h;
+	uint8_t *p;
+	size_t len, rlen;
+	double ts = -1;
+	json_t *j;
+
+	if (read_wagon(cf, seq, &p, &len) != 0)
+		return -1;
+	if (wagon_open(p, len, &cf->key, &h, &rec, &rlen, err,
 	        sizeof err) != 0) {
 		log_warn("wagon %" PRIu64 ": %s: its commit time is unknown",
 		    seq, err);
@@ -375,11 +393,30 @@ commit_ts(const struct config *cf, uint64_t seq)
 		json_decref(j);
 	}
 out:
-	if (fd >= 0)
-		close(fd);
 	free(p);
 	free(rec);
 	return ts;
+}
+
+/* Whether wagon seq ends its group (its header's last-chunk flag), and
+ * its last GTID: 1, 0 for an earlier chunk, -1 when unreadable. */
+static int
+ends_group(const struct config *cf, uint64_t seq, char gtid[WAGON_GTID_LEN])
+{
+	struct wagon_header h;
+	char err[512];
+	uint8_t *p;
+	size_t len;
+	int rc;
+
+	if (read_wagon(cf, seq, &p, &len) != 0)
+		return -1;
+	rc = wagon_peek(p, len, &h, err, sizeof err);
+	free(p);
+	if (rc != 0)
+		return -1;
+	snprintf(gtid, WAGON_GTID_LEN, "%s", h.last_gtid);
+	return (h.flags & WAGON_F_LAST_CHUNK) != 0;
 }
 
 /* inbox/new above the checkpoint, against the target ledger: the run of
@@ -441,20 +478,12 @@ scan_inbox(const struct config *cf, struct state *s)
 	snprintf(s->will_gtid, sizeof s->will_gtid, "%s",
 	    s->gtid ? s->gtid : "");
 	for (uint64_t q = s->seq + 1; q <= s->run_end && q > s->seq; q++) {
-		json_int_t chunks = 0;
-		const char *g = NULL;
+		char g[WAGON_GTID_LEN] = "";
 
-		if (ledger_wagon_get(t, q, &w) == 0 && w != NULL) {
-			chunks = json_integer_value(json_object_get(w, "chunks"));
-			g = json_string_value(json_object_get(w, "last_gtid"));
-		}
-		if (chunks > 0 || w == NULL) {
+		if (ends_group(cf, q, g) != 0) { /* or unreadable: apply says */
 			s->will_reach = q;
-			snprintf(s->will_gtid, sizeof s->will_gtid, "%s",
-			    g ? g : "");
+			snprintf(s->will_gtid, sizeof s->will_gtid, "%s", g);
 		}
-		json_decref(w);
-		w = NULL;
 	}
 	s->incomplete = s->run_end > s->will_reach;
 	ledger_txn_abort(t);
@@ -570,7 +599,8 @@ blocked(const struct config *cf, const struct state *s)
 	const char *f = cf->force ? "--force: promoting anyway" : NULL;
 	int ex = 0;
 
-	if (!s->has_row || s->seq == 0) {
+	/* A dry run counts what its apply step would apply. */
+	if (cf->dry_run ? s->will_reach == 0 : !s->has_row || s->seq == 0) {
 		if (f == NULL)
 			log_err("the target has applied no wagon of source %s: "
 			    "promoting it would start from an empty copy; "
@@ -843,6 +873,118 @@ state_free(struct state *s)
 	free(s->src_gtid);
 }
 
+/* The steps of srdf-promote(1) in order; returns the exit status.  t0:
+ * the start, CLOCK_MONOTONIC ms, where the RTO begins. */
+static int
+run(const struct config *cf, long long t0)
+{
+	struct state s = {0};
+	double now, rto = -1;
+	MYSQL *my;
+	json_t *d;
+	int ex = 0, fd, rc;
+
+	/* Locks: one srdf-promote; srdf-apply must not run. */
+	read_marks(cf, &s);
+	lock_dir_or_die(cf->dir, TOOL);
+	fd = apply_lock(cf, "");
+	if (cf->dry_run)
+		printf("dry run: nothing is changed\n");
+	if (s.promoted != NULL)
+		log_notice("%s was promoted at %s already: finishing that "
+		    "promotion (no wagon is applied)", cf->dir, s.promoted);
+	else if (cf->dry_run)
+		printf("would run: %s --once --dir %s --key-file %s%s%s\n",
+		    cf->apply_bin, cf->dir, cf->key_file,
+		    cf->defaults_file ? " --defaults-file " : "",
+		    cf->defaults_file ? cf->defaults_file : "");
+	else {
+		close(fd);
+		log_info("applying the inbox: %s --once", cf->apply_bin);
+		rc = run_apply(cf);
+		fd = apply_lock(cf, " (it started while srdf-promote "
+		    "applied the inbox)");
+		if (rc < 0 || (rc != 0 && rc != EX_DATAERR &&
+		                  rc != EX_TEMPFAIL)) {
+			log_err("the apply step failed (%s exited %d): see its "
+			    "messages above; nothing was promoted",
+			    cf->apply_bin, rc);
+			return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
+			    rc == EX_CONFIG ? rc : EX_SOFTWARE;
+		}
+	}
+
+	/* The facts, all read after the apply step. */
+	if ((my = mdb_connect(cf->defaults_file, cf->group, "the target", 30,
+	         &ex)) == NULL)
+		return ex;
+	if (s.src[0] == '\0')
+		read_marks(cf, &s);
+	if ((ex = read_checkpoint(my, &s)) != 0)
+		return ex;
+	scan_inbox(cf, &s);
+	s.commit_ts = s.seq > 0 ? commit_ts(cf, s.seq) : -1;
+	if (cf->source_dir != NULL)
+		read_source(cf, &s);
+	now = wall();
+	if (cf->dry_run && s.promoted == NULL && s.will_reach > s.seq)
+		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
+		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
+		    s.seq + 1, s.will_reach, s.will_reach, s.will_gtid);
+	report(cf, &s, now);
+	if (s.promoted == NULL && (ex = blocked(cf, &s)) != 0) {
+		if (cf->dry_run)
+			printf("would refuse: exit %d\n", ex);
+		mysql_close(my);
+		state_free(&s);
+		return ex;
+	}
+
+	if (cf->dry_run) {
+		if (s.promoted == NULL)
+			printf("would record: promoted in the ledger of %s (then "
+			    "srdf-apply refuses)\n", cf->dir);
+		ex = set_writable(my, 1);
+		printf("would append: %s/audit.log\n", cf->dir);
+		if (cf->hook != NULL)
+			printf("would run the hook: %s\n", cf->hook);
+		mysql_close(my);
+		state_free(&s);
+		return ex;
+	}
+
+	if (s.promoted == NULL)
+		mark_promoted(cf, &s, now);
+	if ((ex = set_writable(my, 0)) != 0) {
+		mysql_close(my);
+		return ex;
+	}
+	rto = (double)(mono_ms() - t0) / 1000.0;
+	mysql_close(my);
+	d = detail(cf, &s, rto);
+	if (audit(cf->dir, "promote", d) != 0)
+		ex = EX_IOERR;
+	json_decref(d);
+	printf("promoted: %s is writable\n", cf->dir);
+	printf("RTO: %.3f s (from the start of srdf-promote to the target "
+	    "writable)\n", rto);
+	if (cf->hook != NULL) {
+		rc = run_hook(cf, &s, rto);
+		if (rc == 0)
+			printf("hook: exited 0\n");
+		else {
+			printf("hook: exited %d (the promotion stands)\n", rc);
+			log_err("the hook failed (exit %d): %s; the target is "
+			    "promoted and writable all the same", rc, cf->hook);
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "writing the report: %s", strerror(errno));
+	close(fd);
+	state_free(&s);
+	return ex;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -861,13 +1003,9 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	static struct config cf;
-	struct state s = {0};
 	long long t0 = mono_ms();
-	double now, rto = -1;
 	char err[512];
-	MYSQL *my;
-	json_t *d;
-	int ch, ex = 0, fd, rc;
+	int ch;
 
 	log_init(argv[0]);
 	cf.group = TOOL;
@@ -907,104 +1045,5 @@ main(int argc, char **argv)
 	if (key_load(cf.key_file, &cf.key, err, sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
 	find_apply(&cf);
-
-	/* Locks: one srdf-promote; srdf-apply must not run. */
-	read_marks(&cf, &s);
-	lock_dir_or_die(cf.dir, TOOL);
-	fd = apply_lock(&cf, "");
-	if (cf.dry_run)
-		printf("dry run: nothing is changed\n");
-	if (s.promoted != NULL)
-		log_notice("%s was promoted at %s already: finishing that "
-		    "promotion (no wagon is applied)", cf.dir, s.promoted);
-	else if (cf.dry_run)
-		printf("would run: %s --once --dir %s --key-file %s%s%s\n",
-		    cf.apply_bin, cf.dir, cf.key_file,
-		    cf.defaults_file ? " --defaults-file " : "",
-		    cf.defaults_file ? cf.defaults_file : "");
-	else {
-		close(fd);
-		log_info("applying the inbox: %s --once", cf.apply_bin);
-		rc = run_apply(&cf);
-		fd = apply_lock(&cf, " (it started while srdf-promote "
-		    "applied the inbox)");
-		if (rc < 0 || (rc != 0 && rc != EX_DATAERR &&
-		                  rc != EX_TEMPFAIL)) {
-			log_err("the apply step failed (%s exited %d): see its "
-			    "messages above; nothing was promoted",
-			    cf.apply_bin, rc);
-			return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
-			    rc == EX_CONFIG ? rc : EX_SOFTWARE;
-		}
-	}
-
-	/* The facts, all read after the apply step. */
-	if ((my = mdb_connect(cf.defaults_file, cf.group, "the target", 30,
-	         &ex)) == NULL)
-		return ex;
-	if (s.src[0] == '\0')
-		read_marks(&cf, &s);
-	if ((ex = read_checkpoint(my, &s)) != 0)
-		return ex;
-	scan_inbox(&cf, &s);
-	s.commit_ts = s.seq > 0 ? commit_ts(&cf, s.seq) : -1;
-	if (cf.source_dir != NULL)
-		read_source(&cf, &s);
-	now = wall();
-	if (cf.dry_run && s.promoted == NULL && s.will_reach > s.seq)
-		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
-		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
-		    s.seq + 1, s.will_reach, s.will_reach, s.will_gtid);
-	report(&cf, &s, now);
-	if (s.promoted == NULL && (ex = blocked(&cf, &s)) != 0) {
-		if (cf.dry_run)
-			printf("would refuse: exit %d\n", ex);
-		mysql_close(my);
-		state_free(&s);
-		return ex;
-	}
-
-	if (cf.dry_run) {
-		if (s.promoted == NULL)
-			printf("would record: promoted in the ledger of %s (then "
-			    "srdf-apply refuses)\n", cf.dir);
-		ex = set_writable(my, 1);
-		printf("would append: %s/audit.log\n", cf.dir);
-		if (cf.hook != NULL)
-			printf("would run the hook: %s\n", cf.hook);
-		mysql_close(my);
-		state_free(&s);
-		return ex;
-	}
-
-	if (s.promoted == NULL)
-		mark_promoted(&cf, &s, now);
-	if ((ex = set_writable(my, 0)) != 0) {
-		mysql_close(my);
-		return ex;
-	}
-	rto = (double)(mono_ms() - t0) / 1000.0;
-	mysql_close(my);
-	d = detail(&cf, &s, rto);
-	if (audit(cf.dir, "promote", d) != 0)
-		ex = EX_IOERR;
-	json_decref(d);
-	printf("promoted: %s is writable\n", cf.dir);
-	printf("RTO: %.3f s (from the start of srdf-promote to the target "
-	    "writable)\n", rto);
-	if (cf.hook != NULL) {
-		rc = run_hook(&cf, &s, rto);
-		if (rc == 0)
-			printf("hook: exited 0\n");
-		else {
-			printf("hook: exited %d (the promotion stands)\n", rc);
-			log_err("the hook failed (exit %d): %s; the target is "
-			    "promoted and writable all the same", rc, cf.hook);
-		}
-	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "writing the report: %s", strerror(errno));
-	close(fd);
-	state_free(&s);
-	return ex;
+	return run(&cf, t0);
 }
