@@ -111,9 +111,9 @@ pl_bootstrap() {
 		srdf-keygen -o "$W/key" 2>"$W/keygen.err" || return
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" 2>"$W/bootstrap.err" |
 		srdf-seal --dir "$S" --key-file "$W/key" 2>"$W/seal-bootstrap.err"
-	local rc=("${PIPESTATUS[@]}")
-	[ "${rc[0]}" = 0 ] || { tail -n 5 "$W/bootstrap.err" >&2; return 1; }
-	[ "${rc[1]}" = 0 ] || { tail -n 5 "$W/seal-bootstrap.err" >&2; return 1; }
+	local st=("${PIPESTATUS[@]}")
+	[ "${st[0]}" = 0 ] || { tail -n 5 "$W/bootstrap.err" >&2; return 1; }
+	[ "${st[1]}" = 0 ] || { tail -n 5 "$W/seal-bootstrap.err" >&2; return 1; }
 }
 
 # pl_listening NAME: the URL that NAME logged ("listening on URL").
@@ -395,7 +395,7 @@ printf '   snapshot at GTID %s; %s wagons sealed in %.1f s\n' "$snap" "$copy" \
 
 echo "== srdf-recv (target), srdf-ackd and srdf-ship (source), srdf-apply (target)"
 pl_start_transport
-pl_start_apply
+pl_start_apply apply
 echo "   srdf-recv on $(cat "$W/recv.url"), srdf-ackd on $(cat "$W/ackd.url")"
 
 echo "== srdf-capture | srdf-dedup | srdf-seal, from the snapshot"

@@ -47,11 +47,12 @@ view_ledger() {
 # move forward, so srdf-status saw that same state); else it tries again.
 status_is_ledger() {
 	local n a s b
-	for n in $(seq 50); do
+	for n in $(seq 100); do
 		a=$(view_ledger "$1" "$2") &&
 			s=$(srdf-status --dir "$1" --json | view_status) &&
 			b=$(view_ledger "$1" "$2") || return 1
 		if [ "$a" = "$b" ]; then
+			echo "$1: the ledger stood still at reading $n: $a"
 			[ "$s" = "$a" ] && return 0
 			echo "srdf-status: $s"
 			echo "ledger:      $a"
@@ -156,16 +157,18 @@ test_expect_success 'the load stops; the target reaches the source'"'"'s last GT
 '
 
 test_expect_success 'every wagon confirmed; srdf-status equals the ledgers and srdf.applied' '
-	test_wait_until 60 pl_all_confirmed &&
+	seq=$(applied_row) &&
+	test_wait_until 60 "pl_all_confirmed &&
+		test \$(sj \"\$D\" .wagons.confirmed.count) = $seq" &&
 	status_is_ledger "$S" source &&
 	status_is_ledger "$D" target &&
 	pl_status_json "$S" >s.json && pl_status_json "$D" >d.json &&
-	seq=$(applied_row) &&
 	test "$(jq .last.sealed.seq s.json)" = "$seq" &&
 	test "$(jq .last.confirmed.seq s.json)" = "$seq" &&
 	test "$(jq .wagons.confirmed.count s.json)" = "$seq" &&
 	test "$(jq .last.applied.seq d.json)" = "$seq" &&
 	test "$(jq .target_db.seq d.json)" = "$seq" &&
+	test "$(jq .wagons.confirmed.count d.json)" = "$seq" &&
 	test "$(jq -r .target_db.last_gtid d.json)" = "$(src_sql "SELECT @@gtid_binlog_pos")" &&
 	test "$(jq .failed s.json)$(jq .dead s.json)$(jq .failed d.json)$(jq .dead d.json)" = 0000
 '
