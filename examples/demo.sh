@@ -3,12 +3,14 @@
 #
 # On a fresh Debian machine: installs what is missing (as root), builds,
 # and runs examples/pipeline.sh: a throwaway source and target mariadbd
-# (t/srdf-servers), a live sysbench workload on the source, and every srdf
-# tool between them (capture | dedup | seal, ship, recv, apply, ackd).  At
-# the end it prints CHECKSUM TABLE of both sides, how long the target took
-# to reach the source's last GTID, and the source ledger's wagon states.
-# It cleans up after itself and is safe to run twice.  DEMO_SECONDS
-# (default 30) sets the workload's length.
+# (t/srdf-servers), sysbench tables on the source before srdf starts,
+# srdf-bootstrap | srdf-seal copying them, then every srdf tool between
+# the two (capture | dedup | seal from the snapshot, ship, recv, apply,
+# ackd) under 30 s of sysbench, with srdf-status figures every 5 s.  At
+# the end it prints the lag, CHECKSUM TABLE of both sides, srdf-verify
+# and the wagons, all confirmed.  It cleans up after itself, ^C included,
+# and is safe to run twice.  DEMO_SECONDS (default 30) sets the
+# workload's length; see examples/pipeline.sh for the other settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD

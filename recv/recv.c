@@ -198,14 +198,19 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 	return -1;
 }
 
-/* Records h as received (and pins its source).  Caller holds r->mu. */
+/* Records h as received (and pins its source).  Caller holds r->mu.
+ * srdf-apply watches inbox/new, so it may apply the wagon between
+ * spool_put and this commit and record it first (applied, or confirmed,
+ * or failed): then its record keeps its state and fields and only gains
+ * the ones it lacks (sha256, wagon_bytes, ...).  Overwriting it would put
+ * an applied wagon back to "received" for good. */
 static int
 record(struct recv *r, const struct wagon_header *h, size_t len,
     const char *src, const char *sum)
 {
 	struct ledger_txn *t;
 	char kid[17];
-	json_t *w;
+	json_t *w, *old = NULL;
 	int rc;
 
 	key_id_hex(h->key_id, kid);
@@ -222,6 +227,20 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 		return ENOMEM;
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0)
 		goto out;
+	if ((rc = ledger_wagon_get(t, h->seq, &old)) != 0) {
+		ledger_txn_abort(t);
+		goto out;
+	}
+	if (old != NULL) {
+		if (json_object_update_missing(old, w) != 0) {
+			json_decref(old);
+			ledger_txn_abort(t);
+			rc = ENOMEM;
+			goto out;
+		}
+		json_decref(w);
+		w = old;
+	}
 	if ((r->source_hex[0] == '\0' &&
 	        (rc = ledger_meta_put(t, "source_id", src)) != 0) ||
 	    (rc = ledger_wagon_put(t, h->seq, w)) != 0) {
