@@ -5,6 +5,10 @@
 #include <string.h>
 #include <sysexits.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "log.h"
 #include "scan.h"
 
@@ -108,9 +112,26 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 	long v, v2;
 
 	for (;;) {
-		/* The hot loop: runs of plain ASCII, eight bytes at a time
-		 * (a byte below 0x20, a quote, a backslash or one with the
-		 * high bit set stops it). */
+		/* The hot loop: runs of plain ASCII, sixteen bytes at a time
+		 * with SSE2 (every x86-64 has it), then eight (a byte below
+		 * 0x20, a quote, a backslash or one with the high bit set
+		 * stops it: as a signed byte, that last one is below 0x20
+		 * too). */
+#ifdef __SSE2__
+		while (end - q >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)q);
+			int m = _mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+			                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+
+			if (m != 0) {
+				q += __builtin_ctz((unsigned)m);
+				break;
+			}
+			q += 16;
+		}
+#endif
 		while (end - q >= 8) {
 			uint64_t w, m;
 

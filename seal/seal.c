@@ -27,6 +27,14 @@
  * wagon payload is the group's input lines byte for byte, group_begin and
  * group_end included: srdf-cat gives back exactly what seal read.
  *
+ * Two threads, for speed only (srdf-seal must keep up with srdf-capture):
+ * the reader (main) reads, checks and frames group N+1 while the sealing
+ * thread compresses, encrypts, stores and records group N.  The sealing
+ * thread takes one group at a time, in input order, and does every step
+ * of the table for it before it takes the next, so the table holds as if
+ * there were one thread; an error found by the reader waits until the
+ * groups before it are committed (or have failed first).
+ *
  * What it refuses to do: guess.  Input fails closed (STYLE.md habit 4): a
  * truncated or malformed line, a record outside a group, a group_end that
  * does not close the open group, or the end of input inside a group stop
@@ -41,7 +49,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,33 +100,57 @@ struct group {
 	struct buf lines; /* the input lines, verbatim */
 };
 
+/* A group read in full and checked, handed to the sealing thread. */
+struct job {
+	struct group *g;
+	struct wagon_header h;
+	json_t *w; /* its ledger record, without seq and sizes yet */
+};
+
 struct seal {
 	const struct config *cf;
 	const struct srdf_key *key;
+	/* Read and written by the sealing thread only, once it runs; the
+	 * reader looks at last_seq and nsealed after drain(). */
 	struct ledger *l;
 	uint8_t source_id[16];
 	char source_hex[33];
 	int source_new; /* source_id not yet in the ledger */
 	uint64_t last_seq;
 	uint64_t nsealed;
-	struct group g;
 	struct buf wagon;
+	/* Two group buffers: the reader fills g[cur] while the sealing
+	 * thread seals the other. */
+	struct group g[2];
+	int cur;
+	/* The hand-off, under mu: pending while job is set and not yet
+	 * sealed; quit when the input is done. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job job;
+	int pending, quit;
+	pthread_t sealer;
 };
 
 /* SIGTERM: a stop between groups is a stop at a safe point, since the
  * ledger commit is the only commit and a half-read group is read again
  * after restart; inside a group, the group is finished first.  stdin is
  * read through stdio with SA_RESTART (an interrupted read would hand
- * getline(3) half a line), so the handler itself ends the process when
- * no group is open. */
-static volatile sig_atomic_t stopping, busy;
+ * getline(3) half a line), so the process ends where it sees busy fall
+ * to 0 after stopping is set: in the handler itself when no group is
+ * open, or in the sealing thread after it commits the last one.  busy
+ * counts the groups begun and not yet committed (the one being read and
+ * the one being sealed); both sides store first and load second, with
+ * sequentially consistent atomics, so one of them sees the other.  Only
+ * the reader (main) thread takes the signals. */
+static atomic_int stopping, busy;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	stopping = 1;
-	if (!busy)
+	atomic_store(&stopping, 1);
+	if (atomic_load(&busy) == 0)
 		_exit(0);
 }
 
@@ -164,13 +198,19 @@ get_gtid(json_t *rec, const char *key, size_t max)
 	return s;
 }
 
-static void __attribute__((noreturn, format(printf, 3, 4)))
-bad_input(const struct record_reader *r, const struct group *g, const char *fmt,
-          ...)
+static void drain(struct seal *s);
+
+/* Refuses the input at r's line.  The groups before it are sealed
+ * first, as if they had been sealed one by one: a failure there is the
+ * first error, and it wins. */
+static void __attribute__((noreturn, format(printf, 4, 5)))
+bad_input(struct seal *s, const struct record_reader *r, const struct group *g,
+          const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
+	drain(s);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -185,15 +225,15 @@ bad_input(const struct record_reader *r, const struct group *g, const char *fmt,
 static void
 begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 {
-	struct group *g = &s->g;
+	struct group *g = &s->g[s->cur];
 	uint64_t chunk;
 	const char *first;
 
 	if (get_u64(rec, "group", &g->group) != 0)
-		bad_input(r, NULL, "group_begin without a valid \"group\"");
+		bad_input(s, r, NULL, "group_begin without a valid \"group\"");
 	if (get_u64(rec, "chunk", &chunk) != 0 || chunk == 0 ||
 	    chunk > UINT32_MAX)
-		bad_input(r, NULL,
+		bad_input(s, r, NULL,
 		          "group_begin without a valid \"chunk\" "
 		          "(1 or more)");
 	g->chunk = (uint32_t)chunk;
@@ -203,7 +243,7 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	if (json_object_get(rec, "first_gtid") != NULL) {
 		if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) ==
 		    NULL)
-			bad_input(r, NULL,
+			bad_input(s, r, NULL,
 			          "group_begin with a bad "
 			          "\"first_gtid\"");
 		snprintf(g->first_gtid, sizeof g->first_gtid, "%s", first);
@@ -217,7 +257,7 @@ static void
 end_group(struct seal *s, const struct record_reader *r, json_t *rec,
           struct wagon_header *h, json_t *w)
 {
-	const struct group *g = &s->g;
+	const struct group *g = &s->g[s->cur];
 	uint64_t group, chunk, trx, ein, eout;
 	const char *first, *last, *pos, *reason;
 	struct gtid_pos check = {0};
@@ -226,9 +266,9 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 
 	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != g->chunk)
-		bad_input(r, g, "group_end does not close the open group");
+		bad_input(s, r, g, "group_end does not close the open group");
 	if (!json_is_boolean(lastv))
-		bad_input(r, g, "group_end without a boolean \"last\"");
+		bad_input(s, r, g, "group_end without a boolean \"last\"");
 	/* A chunk before the last lies inside one transaction: srdf-dedup
 	 * gives it no last_gtid and no gtid_pos (it is no point to resume
 	 * from); its wagon header names first_gtid twice. */
@@ -240,12 +280,12 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		last = get_gtid(rec, "last_gtid", WAGON_GTID_LEN);
 	if (first == NULL || last == NULL)
 		bad_input(
-		    r, g,
+		    s, r, g,
 		    "group_end without a valid \"first_gtid\" and "
 		    "\"last_gtid\" (domain-server-seq, at most %d characters)",
 		    WAGON_GTID_LEN - 1);
 	if (g->first_gtid[0] != '\0' && strcmp(first, g->first_gtid) != 0)
-		bad_input(r, g,
+		bad_input(s, r, g,
 		          "group_end first_gtid %s differs from "
 		          "group_begin's %s",
 		          first, g->first_gtid);
@@ -253,18 +293,18 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		pos = NULL;
 	else if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
 	    gtid_pos_parse(pos, &check) != 0)
-		bad_input(r, g, "group_end without a valid \"gtid_pos\" (a "
+		bad_input(s, r, g, "group_end without a valid \"gtid_pos\" (a "
 		          "GTID position: domain-server-seq, one per domain)");
 	gtid_pos_free(&check);
 	if (get_u64(rec, "trx", &trx) != 0 ||
 	    get_u64(rec, "events_in", &ein) != 0 ||
 	    get_u64(rec, "events_out", &eout) != 0)
-		bad_input(r, g,
+		bad_input(s, r, g,
 		          "group_end without valid \"trx\", "
 		          "\"events_in\" and \"events_out\"");
 	reason = json_string_value(json_object_get(rec, "reason"));
 	if (reason == NULL || *reason == '\0' || strlen(reason) > MAX_REASON)
-		bad_input(r, g, "group_end without a valid \"reason\"");
+		bad_input(s, r, g, "group_end without a valid \"reason\"");
 
 	memset(h, 0, sizeof *h);
 	memcpy(h->source_id, s->source_id, sizeof h->source_id);
@@ -296,8 +336,11 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
 	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
 	json_object_set_new(w, "reason", json_string(reason));
-	json_object_set(w, "first_ts", json_object_get(rec, "first_ts"));
-	json_object_set(w, "last_ts", json_object_get(rec, "last_ts"));
+	/* Copies: w goes to the sealing thread, rec stays here. */
+	json_object_set_new(w, "first_ts",
+	                    json_deep_copy(json_object_get(rec, "first_ts")));
+	json_object_set_new(w, "last_ts",
+	                    json_deep_copy(json_object_get(rec, "last_ts")));
 }
 
 /* ---- sealing -------------------------------------------------------- */
@@ -342,9 +385,12 @@ merged_position(struct ledger_txn *t, const char *pos, struct buf *out)
 }
 
 static void
-seal_group(struct seal *s, struct wagon_header *h, json_t *w)
+seal_group(struct seal *s, struct job *j)
 {
 	const struct config *cf = s->cf;
+	const struct group *g = j->g;
+	struct wagon_header *h = &j->h;
+	json_t *w = j->w;
 	struct buf merged = {0};
 	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
 	char name[WAGON_NAME_LEN], path[PATH_MAX], free_s[32];
@@ -355,12 +401,12 @@ seal_group(struct seal *s, struct wagon_header *h, json_t *w)
 
 	h->seq = seq;
 	wagon_name(seq, name);
-	if (wagon_seal(h, s->g.lines.p, s->g.lines.len, s->key, cf->level,
+	if (wagon_seal(h, g->lines.p, g->lines.len, s->key, cf->level,
 	               &s->wagon) != 0)
 		die(EX_SOFTWARE,
 		    "cannot seal group %" PRIu64 " chunk %" PRIu32
 		    " as wagon %" PRIu64 ": %s",
-		    s->g.group, s->g.chunk, seq, strerror(errno));
+		    g->group, g->chunk, seq, strerror(errno));
 
 	need = 2ULL * s->wagon.len;
 	if (need < cf->min_free)
@@ -372,14 +418,14 @@ seal_group(struct seal *s, struct wagon_header *h, json_t *w)
 		    "%s has less than %s free: free space there "
 		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
 		    "again; group %" PRIu64 " was not sealed",
-		    cf->outbox, mib(need, free_s, sizeof free_s), s->g.group);
+		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
 
 	if (spool_put(cf->outbox, name, s->wagon.p, s->wagon.len) != 0)
 		die(errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR,
 		    "cannot store wagon %" PRIu64 " in %s/new: nothing sealed "
 		    "from group %" PRIu64 " chunk %" PRIu32 "; the ledger is "
 		    "unchanged",
-		    seq, cf->outbox, s->g.group, s->g.chunk);
+		    seq, cf->outbox, g->group, g->chunk);
 
 	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(w, "file", json_string(name));
@@ -425,7 +471,7 @@ seal_group(struct seal *s, struct wagon_header *h, json_t *w)
 	    "sealed wagon %" PRIu64 " (group %" PRIu64 " chunk %" PRIu32
 	    "%s): %" PRIu64 " events -> %" PRIu64 ", %" PRIu64 " -> %zu bytes"
 	    ", GTID %s..%s%s%s",
-	    seq, s->g.group, s->g.chunk,
+	    seq, g->group, g->chunk,
 	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
 	    h->events_out, h->raw_len, s->wagon.len, h->first_gtid,
 	    h->last_gtid, h->flags & WAGON_F_LAST_CHUNK ? ", position " : "",
@@ -443,24 +489,139 @@ fail:
 	    "cannot record wagon %" PRIu64 " in the ledger of %s: "
 	    "%s; removed it from the outbox, nothing sealed from group "
 	    "%" PRIu64,
-	    seq, cf->dir, ledger_strerror(rc), s->g.group);
+	    seq, cf->dir, ledger_strerror(rc), g->group);
 }
+
+/* ---- the sealing thread -------------------------------------------- */
+
+/*
+ * One thread seals (zstd, XChaCha20-Poly1305, SHA-256), stores and
+ * records the groups, strictly in their order, one at a time: the same
+ * steps, in the same order, as when the reader sealed them itself, so
+ * the state table at the top holds unchanged and a wagon is in new/ only
+ * while the ledger is at its sequence - 1.  What overlaps is the reading
+ * and checking of group N+1 with the sealing, fsyncs and ledger commit
+ * of group N: two CPUs, and the fsyncs no longer stall the reader.  Its
+ * errors end the process (die) as the reader's do; the reader drains
+ * the thread before it reports an error of its own, so the first error
+ * in input order is the one reported.
+ */
+static void *
+sealer(void *arg)
+{
+	struct seal *s = arg;
+	uint64_t last;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->pending && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->pending)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		seal_group(s, &s->job);
+		json_decref(s->job.w);
+		last = s->last_seq;
+		/* The group is committed: a stop asked for meanwhile, with
+		 * no group open, ends the process here (see on_signal). */
+		if (atomic_fetch_sub(&busy, 1) == 1 &&
+		    atomic_load(&stopping)) {
+			log_notice("stopped by a signal after wagon %" PRIu64,
+			           last);
+			_exit(0);
+		}
+		pthread_mutex_lock(&s->mu);
+		s->pending = 0;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Waits until the sealing thread has committed every group handed to it
+ * (or died). */
+static void
+drain(struct seal *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->pending)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Hands the group just read (g[cur], its header and ledger record) to
+ * the sealing thread once it is free, and turns to the other buffer. */
+static void
+submit(struct seal *s, const struct wagon_header *h, json_t *w)
+{
+	drain(s);
+	pthread_mutex_lock(&s->mu);
+	s->job.g = &s->g[s->cur];
+	s->job.h = *h;
+	s->job.w = w;
+	s->pending = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	s->cur ^= 1;
+}
+
+static void
+sealer_start(struct seal *s)
+{
+	sigset_t mask, old;
+	int e;
+
+	if ((e = pthread_mutex_init(&s->mu, NULL)) != 0 ||
+	    (e = pthread_cond_init(&s->cv, NULL)) != 0)
+		die(EX_OSERR, "cannot start the sealing thread: %s",
+		    strerror(e));
+	/* The signals go to the reader (on_signal), never to the sealer. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	e = pthread_create(&s->sealer, NULL, sealer, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0)
+		die(EX_OSERR, "cannot start the sealing thread: %s",
+		    strerror(e));
+}
+
+static void
+sealer_stop(struct seal *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->sealer, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* ---- reading -------------------------------------------------------- */
 
 /* How srdf-dedup starts a framing line; others are row or DDL records. */
 #define GROUP_PREFIX "{\"v\":1,\"type\":\"group_"
+
+/* stdin's buffer: a pipe hands over up to 64 KiB a read, a file more. */
+#define INPUT_BUF (1 << 20)
 
 static int
 run(struct seal *s)
 {
 	struct record_reader r;
 	struct wagon_header h;
+	struct group *g;
 	const char *type;
 	int in_group = 0, rc;
 	json_t *rec, *w;
 	struct scanner sc = {0};
 	struct rec sr;
 
+	setvbuf(stdin, NULL, _IOFBF, INPUT_BUF);
 	record_reader_init(&r, stdin, "stdin");
+	sealer_start(s);
 	while ((rc = record_read_line(&r)) == 1) {
 		/* Row records are most of the input: the scanner checks them
 		 * without building a tree; jansson reads the framing lines
@@ -476,54 +637,58 @@ run(struct seal *s)
 			rc = -1;
 			break;
 		}
+		g = &s->g[s->cur];
 		if (!in_group) {
 			if (strcmp(type, "group_begin") != 0)
-				bad_input(&r, NULL,
+				bad_input(s, &r, NULL,
 				          "a \"%s\" record outside a "
 				          "group: srdf-seal reads srdf-dedup's "
 				          "groups",
 				          type);
-			busy = 1;
+			atomic_fetch_add(&busy, 1);
 			begin_group(s, &r, rec);
 			in_group = 1;
 		} else if (strcmp(type, "group_begin") == 0)
-			bad_input(&r, &s->g,
+			bad_input(s, &r, g,
 			          "group_begin inside the open "
 			          "group");
-		if (s->g.lines.len + r.len > WAGON_RAW_MAX)
-			bad_input(&r, &s->g,
+		if (g->lines.len + r.len > WAGON_RAW_MAX)
+			bad_input(s, &r, g,
 			          "the group is larger than a wagon "
 			          "holds (%" PRIu64 " bytes): lower srdf-dedup "
 			          "--max-bytes",
 			          WAGON_RAW_MAX);
-		buf_add(&s->g.lines, r.buf, r.len);
+		buf_add(&g->lines, r.buf, r.len);
 		if (strcmp(type, "ddl") == 0)
-			s->g.ddl = 1;
+			g->ddl = 1;
 		if (strcmp(type, "group_end") == 0) {
 			if ((w = json_object()) == NULL)
 				die(EX_OSERR, "out of memory");
 			end_group(s, &r, rec, &h, w);
-			seal_group(s, &h, w);
-			json_decref(w);
+			/* busy stays counted: the group goes on being
+			 * sealed. */
+			submit(s, &h, w);
 			in_group = 0;
-			busy = 0;
 		}
 		json_decref(rec);
-		if (stopping && !in_group) {
+		if (atomic_load(&stopping) && !in_group) {
+			drain(s);
 			log_notice("stopped by a signal after wagon %" PRIu64,
 			           s->last_seq);
 			goto out;
 		}
 	}
+	drain(s);
+	g = &s->g[s->cur];
 	if (rc < 0 && ferror(stdin))
 		die(EX_IOERR, "%s", r.err);
-	if (rc == 0 && in_group && stopping) {
+	if (rc == 0 && in_group && atomic_load(&stopping)) {
 		/* Upstream stopped too: the group comes again after the
 		 * restart, from last_sealed_gtid. */
 		log_notice("stopped by a signal inside group %" PRIu64
 		           " chunk %" PRIu32
 		           ", not sealed; it is read again after the restart",
-		           s->g.group, s->g.chunk);
+		           g->group, g->chunk);
 		goto out;
 	}
 	if (rc < 0)
@@ -536,11 +701,12 @@ run(struct seal *s)
 		    "stdin: end of input inside group %" PRIu64
 		    " chunk %" PRIu32 " (begun on line %lu): group %" PRIu64
 		    " truncated, nothing sealed from it",
-		    s->g.group, s->g.chunk, s->g.line, s->g.group);
+		    g->group, g->chunk, g->line, g->group);
 	log_info("end of input; wagons sealed: %" PRIu64
 	         ", the last is %" PRIu64,
 	         s->nsealed, s->last_seq);
 out:
+	sealer_stop(s);
 	record_reader_free(&r);
 	scanner_free(&sc);
 	return 0;
@@ -735,7 +901,8 @@ main(int argc, char **argv)
 	rc = run(&s);
 	ledger_close(s.l);
 	sodium_memzero(&key, sizeof key);
-	buf_free(&s.g.lines);
+	buf_free(&s.g[0].lines);
+	buf_free(&s.g[1].lines);
 	buf_free(&s.wagon);
 	return rc;
 }
