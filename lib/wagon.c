@@ -16,12 +16,6 @@
 #include <sodium.h>
 #include <zstd.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <cpuid.h>
-#include <immintrin.h>
-#define HAVE_SHANI_CODE 1
-#endif
-
 #include "wagon.h"
 
 /* Byte offsets in the header (man/srdf-wagon.5).  Invariant: OFF_RESERVED
@@ -232,128 +226,6 @@ check_header(const uint8_t *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- SHA-256 ---------------------------------------------------------
- * The trailer is FIPS 180-4 SHA-256 whoever computes it.  libsodium's is
- * portable C (about 300 MB/s here, a fifth of srdf-seal's CPU); on a CPU
- * with the SHA extensions (Intel since Goldmont and Ice Lake, AMD since
- * Zen) the same digest takes a quarter of that time.  The rounds follow
- * Intel's "SHA extensions" white paper (Gulley et al., 2013); t/helpers/
- * wagon-units checks wagon_sha256 against libsodium on every length up to
- * a few blocks and on megabytes, so a host without the extensions (which
- * falls back to libsodium) reads the same trailers. */
-
-#ifdef HAVE_SHANI_CODE
-static const uint32_t sha256_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-    0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-/* The compression function over n 64-byte blocks at p. */
-__attribute__((target("sha,ssse3,sse4.1"))) static void
-sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t n)
-{
-	const __m128i bswap =
-	    _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-	__m128i s0, s1, t, msg, abef, cdgh, w[4];
-	int i;
-
-	/* st[] is A..H; the instructions want ABEF and CDGH. */
-	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1);
-	s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B);
-	s0 = _mm_alignr_epi8(t, s1, 8);
-	s1 = _mm_blend_epi16(s1, t, 0xF0);
-	for (; n > 0; n--, p += 64) {
-		abef = s0;
-		cdgh = s1;
-		for (i = 0; i < 4; i++)
-			w[i] = _mm_shuffle_epi8(
-			    _mm_loadu_si128((const __m128i *)(p + 16 * i)),
-			    bswap);
-		/* Four rounds a turn; w[i & 3] holds W[4i..4i+3] and then
-		 * becomes W[4i+16..4i+19]. */
-		for (i = 0; i < 16; i++) {
-			msg = _mm_add_epi32(
-			    w[i & 3],
-			    _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]));
-			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
-			s0 = _mm_sha256rnds2_epu32(s0, s1,
-			                           _mm_shuffle_epi32(msg, 0x0E));
-			if (i < 12) {
-				t = _mm_sha256msg1_epu32(w[i & 3],
-				                         w[(i + 1) & 3]);
-				t = _mm_add_epi32(t,
-				                  _mm_alignr_epi8(w[(i + 3) & 3],
-				                                  w[(i + 2) & 3], 4));
-				w[i & 3] = _mm_sha256msg2_epu32(t, w[(i + 3) & 3]);
-			}
-		}
-		s0 = _mm_add_epi32(s0, abef);
-		s1 = _mm_add_epi32(s1, cdgh);
-	}
-	t = _mm_shuffle_epi32(s0, 0x1B);
-	s1 = _mm_shuffle_epi32(s1, 0xB1);
-	_mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(t, s1, 0xF0));
-	_mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(s1, t, 8));
-}
-
-static int
-have_shani(void)
-{
-	static int have = -1;
-	unsigned a, b, c, d;
-
-	/* A benign race: every thread computes the same answer. */
-	if (have < 0) {
-		have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) &&
-		       (c & bit_SSE4_1) &&
-		       __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
-	}
-	return have;
-}
-#endif
-
-void
-wagon_sha256(uint8_t out[WAGON_SUM_LEN], const uint8_t *p, size_t len)
-{
-#ifdef HAVE_SHANI_CODE
-	uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	uint8_t tail[128] = {0};
-	size_t full = len / 64, rest = len % 64, tn;
-	int i;
-
-	if (have_shani()) {
-		sha256_blocks_shani(st, p, full);
-		/* The padding: 0x80, zeros, the bit length big-endian in
-		 * the last 8 bytes of one block or, when it does not fit,
-		 * of a second. */
-		memcpy(tail, p + 64 * full, rest);
-		tail[rest] = 0x80;
-		tn = rest < 56 ? 64 : 128;
-		for (i = 0; i < 8; i++)
-			tail[tn - 1 - i] = (uint8_t)((uint64_t)len << 3 >> (8 * i));
-		sha256_blocks_shani(st, tail, tn / 64);
-		for (i = 0; i < 8; i++) {
-			out[4 * i] = (uint8_t)(st[i] >> 24);
-			out[4 * i + 1] = (uint8_t)(st[i] >> 16);
-			out[4 * i + 2] = (uint8_t)(st[i] >> 8);
-			out[4 * i + 3] = (uint8_t)st[i];
-		}
-		return;
-	}
-#endif
-	crypto_hash_sha256(out, p, len);
-}
-
 static int
 crypto_ready(void)
 {
@@ -413,8 +285,8 @@ wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
 	                                           hdr->nonce, key->key);
 
 	/* 4. checksum over everything before it. */
-	wagon_sha256(payload + comp + WAGON_TAG_LEN, p,
-	             WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
+	crypto_hash_sha256(payload + comp + WAGON_TAG_LEN, p,
+	                   WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
 	out->len = WAGON_HEADER_LEN + comp + WAGON_TAG_LEN + WAGON_SUM_LEN;
 	return 0;
 }
@@ -469,7 +341,7 @@ wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
 		         len, want);
 		return WAGON_EHEADER;
 	}
-	wagon_sha256(sum, file, len - WAGON_SUM_LEN);
+	crypto_hash_sha256(sum, file, len - WAGON_SUM_LEN);
 	if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN, WAGON_SUM_LEN)) {
 		snprintf(err, errlen,
 		         "checksum mismatch: the file is damaged "

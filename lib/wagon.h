@@ -115,11 +115,6 @@ int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
     struct wagon_header *hdr, char **records, size_t *rlen, char *err,
     size_t errlen);
 
-/* FIPS 180-4 SHA-256 of len bytes at p into out (the trailer's sum):
- * with the CPU's SHA extensions when it has them, else libsodium's
- * crypto_hash_sha256; the same digest either way.  Cannot fail. */
-void wagon_sha256(uint8_t out[WAGON_SUM_LEN], const uint8_t *p, size_t len);
-
 /* Wagon file name for a sequence: "%020llu.wagon", sorting in sequence
  * order under ls(1).  buf must hold WAGON_NAME_LEN bytes.
  * wagon_name_seq is its inverse: the sequence of such a name, or 0 for

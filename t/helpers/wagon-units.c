@@ -399,44 +399,12 @@ test_refusals(const struct srdf_key *k, const struct buf *good)
 	buf_free(&w);
 }
 
-/* wagon_sha256 (SHA extensions where the CPU has them) must give
- * libsodium's digest: on every length over four blocks (each padding
- * case), at an odd offset, and on 3 MB. */
-static void
-test_sha256(void)
-{
-	static uint8_t data[3 << 20];
-	uint8_t a[WAGON_SUM_LEN], b[WAGON_SUM_LEN];
-	size_t n, bad = 0;
-
-	randombytes_buf(data, sizeof data);
-	for (n = 0; n <= 260; n++) {
-		wagon_sha256(a, data + 1, n);
-		crypto_hash_sha256(b, data + 1, n);
-		bad += memcmp(a, b, sizeof a) != 0;
-	}
-	ok(bad == 0, "wagon_sha256 = crypto_hash_sha256 on 0 to 260 bytes "
-	   "(%zu differ)", bad);
-	wagon_sha256(a, data, sizeof data);
-	crypto_hash_sha256(b, data, sizeof data);
-	ok(memcmp(a, b, sizeof a) == 0,
-	   "wagon_sha256 = crypto_hash_sha256 on 3 MiB");
-	wagon_sha256(a, (const uint8_t *)"abc", 3);
-	sodium_bin2hex((char *)data, 65, a, sizeof a);
-	ok(strcmp((char *)data, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9"
-	          "cb410ff61f20015ad") == 0,
-	   "wagon_sha256(\"abc\") is FIPS 180-2's example: %s", data);
-}
-
 int
 main(void)
 {
 	struct srdf_key k;
 	struct buf good = {0};
 
-	if (sodium_init() < 0)
-		return 1;
-	test_sha256();
 	test_keys(&k);
 	test_round_trip(&k, &good);
 	test_seal_refuses(&k, &good);
