@@ -233,16 +233,10 @@ crypto_ready(void)
 }
 
 int
-wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
-           const struct srdf_key *key, int level, struct buf *out)
+wagon_compress(const void *records, size_t len, int level, struct buf *out)
 {
-	uint8_t *p, *payload;
 	size_t bound, comp;
-	struct timespec ts;
-	char why[128];
 
-	if (crypto_ready() != 0)
-		return -1;
 	if (len > WAGON_RAW_MAX) {
 		errno = EFBIG;
 		return -1;
@@ -250,24 +244,45 @@ wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
 	bound = ZSTD_compressBound(len);
 	out->len = 0;
 	buf_grow(out, WAGON_HEADER_LEN + bound + WAGON_TAG_LEN + WAGON_SUM_LEN);
-	p = (uint8_t *)out->p;
-	payload = p + WAGON_HEADER_LEN;
-
-	/* 1. compress, straight into the payload's place. */
-	comp = ZSTD_compress(payload, bound, records, len, level);
+	/* Straight into the payload's place, behind the header's. */
+	comp = ZSTD_compress(out->p + WAGON_HEADER_LEN, bound, records, len,
+	                     level);
 	if (ZSTD_isError(comp)) {
 		errno = EINVAL;
 		return -1;
 	}
+	out->len = WAGON_HEADER_LEN + comp;
+	return 0;
+}
 
-	/* 2. the header, now that the compressed length is known. */
+int
+wagon_finish(struct wagon_header *hdr, size_t raw_len,
+             const struct srdf_key *key, struct buf *out)
+{
+	uint8_t *p, *payload;
+	size_t comp;
+	struct timespec ts;
+	char why[128];
+
+	if (crypto_ready() != 0)
+		return -1;
+	if (out->len < WAGON_HEADER_LEN ||
+	    out->cap < out->len + WAGON_TAG_LEN + WAGON_SUM_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	comp = out->len - WAGON_HEADER_LEN;
+	p = (uint8_t *)out->p;
+	payload = p + WAGON_HEADER_LEN;
+
+	/* 1. the header, now that the compressed length is known. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hdr->version = WAGON_VERSION;
 	hdr->codec = WAGON_CODEC_ZSTD;
 	hdr->cipher = WAGON_CIPHER_XCHACHA20POLY1305;
 	memcpy(hdr->key_id, key->id, sizeof hdr->key_id);
 	randombytes_buf(hdr->nonce, sizeof hdr->nonce);
-	hdr->raw_len = len;
+	hdr->raw_len = raw_len;
 	hdr->comp_len = comp;
 	hdr->created_us =
 	    (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
@@ -278,17 +293,26 @@ wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
 		return -1;
 	}
 
-	/* 3. encrypt in place (libsodium allows c == m), the header as
+	/* 2. encrypt in place (libsodium allows c == m), the header as
 	 * associated data: a byte changed in it fails authentication. */
 	crypto_aead_xchacha20poly1305_ietf_encrypt(payload, NULL, payload, comp,
 	                                           p, WAGON_HEADER_LEN, NULL,
 	                                           hdr->nonce, key->key);
 
-	/* 4. checksum over everything before it. */
+	/* 3. checksum over everything before it. */
 	crypto_hash_sha256(payload + comp + WAGON_TAG_LEN, p,
 	                   WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
 	out->len = WAGON_HEADER_LEN + comp + WAGON_TAG_LEN + WAGON_SUM_LEN;
 	return 0;
+}
+
+int
+wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
+           const struct srdf_key *key, int level, struct buf *out)
+{
+	if (wagon_compress(records, len, level, out) != 0)
+		return -1;
+	return wagon_finish(hdr, len, key, out);
 }
 
 int

@@ -16,6 +16,7 @@
  *
  * Calling sequence:
  *	wagon_seal(&hdr, records, len, &key, level, &out)  → out.p/out.len
+ *	  (or wagon_compress, then wagon_finish, on two threads)
  *	wagon_open(file, len, &key, &hdr, &records, err)   → records (malloc'd)
  *	wagon_peek(file, len, &hdr, err)   header only, checksum verified,
  *	                                   nothing decrypted (srdf-recv, cat --header)
@@ -106,6 +107,22 @@ enum {
  * Out of memory dies (buf.h). */
 int wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
     const struct srdf_key *key, int level, struct buf *out);
+
+/* wagon_seal in two steps, for a caller that compresses one group on one
+ * thread while another thread encrypts the previous one (srdf-seal).
+ * wagon_compress: records (len bytes) compressed at zstd level into out,
+ * behind room for the header (out->len = WAGON_HEADER_LEN + compressed
+ * length), with capacity left for tag and checksum; -1 with errno
+ * EFBIG or EINVAL as wagon_seal.  wagon_finish: on such an out, fills
+ * hdr as wagon_seal does (raw_len is the uncompressed length), encrypts
+ * in place and appends the tag and the SHA-256; -1 with errno EINVAL
+ * for an out wagon_compress did not make or a header wagon_peek would
+ * refuse.  wagon_seal(h, r, n, k, lvl, o) is wagon_compress(r, n, lvl, o)
+ * then wagon_finish(h, n, k, o), byte for byte. */
+int wagon_compress(const void *records, size_t len, int level,
+    struct buf *out);
+int wagon_finish(struct wagon_header *hdr, size_t raw_len,
+    const struct srdf_key *key, struct buf *out);
 
 int wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr,
     char *err, size_t errlen);

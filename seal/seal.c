@@ -105,6 +105,7 @@ struct job {
 	struct group *g;
 	struct wagon_header h;
 	json_t *w; /* its ledger record, without seq and sizes yet */
+	struct buf *wagon; /* its records compressed (wagon_compress) */
 };
 
 struct seal {
@@ -118,10 +119,11 @@ struct seal {
 	int source_new; /* source_id not yet in the ledger */
 	uint64_t last_seq;
 	uint64_t nsealed;
-	struct buf wagon;
-	/* Two group buffers: the reader fills g[cur] while the sealing
-	 * thread seals the other. */
+	/* Two group buffers, each with its wagon: the reader fills and
+	 * compresses g[cur] into wagon[cur] while the sealing thread
+	 * encrypts, stores and records the other. */
 	struct group g[2];
+	struct buf wagon[2];
 	int cur;
 	/* The hand-off, under mu: pending while job is set and not yet
 	 * sealed; quit when the input is done. */
@@ -390,6 +392,7 @@ seal_group(struct seal *s, struct job *j)
 	const struct config *cf = s->cf;
 	const struct group *g = j->g;
 	struct wagon_header *h = &j->h;
+	struct buf *wagon = j->wagon;
 	json_t *w = j->w;
 	struct buf merged = {0};
 	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
@@ -401,14 +404,13 @@ seal_group(struct seal *s, struct job *j)
 
 	h->seq = seq;
 	wagon_name(seq, name);
-	if (wagon_seal(h, g->lines.p, g->lines.len, s->key, cf->level,
-	               &s->wagon) != 0)
+	if (wagon_finish(h, g->lines.len, s->key, wagon) != 0)
 		die(EX_SOFTWARE,
 		    "cannot seal group %" PRIu64 " chunk %" PRIu32
 		    " as wagon %" PRIu64 ": %s",
 		    g->group, g->chunk, seq, strerror(errno));
 
-	need = 2ULL * s->wagon.len;
+	need = 2ULL * wagon->len;
 	if (need < cf->min_free)
 		need = cf->min_free;
 	if ((ok = spool_free_ok(cf->outbox, need)) < 0)
@@ -420,7 +422,7 @@ seal_group(struct seal *s, struct job *j)
 		    "again; group %" PRIu64 " was not sealed",
 		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
 
-	if (spool_put(cf->outbox, name, s->wagon.p, s->wagon.len) != 0)
+	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0)
 		die(errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR,
 		    "cannot store wagon %" PRIu64 " in %s/new: nothing sealed "
 		    "from group %" PRIu64 " chunk %" PRIu32 "; the ledger is "
@@ -432,7 +434,7 @@ seal_group(struct seal *s, struct job *j)
 	json_object_set_new(w, "raw_bytes",
 	                    json_integer((json_int_t)h->raw_len));
 	json_object_set_new(w, "wagon_bytes",
-	                    json_integer((json_int_t)s->wagon.len));
+	                    json_integer((json_int_t)wagon->len));
 	json_object_set_new(w, "attempts", json_integer(0));
 	json_object_set_new(w, "sealed_at",
 	                    json_real((double)h->created_us / 1e6));
@@ -473,7 +475,7 @@ seal_group(struct seal *s, struct job *j)
 	    ", GTID %s..%s%s%s",
 	    seq, g->group, g->chunk,
 	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
-	    h->events_out, h->raw_len, s->wagon.len, h->first_gtid,
+	    h->events_out, h->raw_len, wagon->len, h->first_gtid,
 	    h->last_gtid, h->flags & WAGON_F_LAST_CHUNK ? ", position " : "",
 	    h->flags & WAGON_F_LAST_CHUNK ? pos : "");
 	return;
@@ -495,13 +497,14 @@ fail:
 /* ---- the sealing thread -------------------------------------------- */
 
 /*
- * One thread seals (zstd, XChaCha20-Poly1305, SHA-256), stores and
- * records the groups, strictly in their order, one at a time: the same
- * steps, in the same order, as when the reader sealed them itself, so
- * the state table at the top holds unchanged and a wagon is in new/ only
- * while the ledger is at its sequence - 1.  What overlaps is the reading
- * and checking of group N+1 with the sealing, fsyncs and ledger commit
- * of group N: two CPUs, and the fsyncs no longer stall the reader.  Its
+ * One thread seals (XChaCha20-Poly1305, SHA-256), stores and records the
+ * groups, strictly in their order, one at a time: the same steps, in the
+ * same order, as when the reader sealed them itself, so the state table
+ * at the top holds unchanged and a wagon is in new/ only while the ledger
+ * is at its sequence - 1.  What overlaps is the reading, checking and
+ * compressing (zstd, the largest cost) of group N+1 with the encryption,
+ * checksum, fsyncs and ledger commit of group N: the two halves cost
+ * about the same CPU, and the fsyncs no longer stall the reader.  Its
  * errors end the process (die) as the reader's do; the reader drains
  * the thread before it reports an error of its own, so the first error
  * in input order is the one reported.
@@ -559,6 +562,7 @@ submit(struct seal *s, const struct wagon_header *h, json_t *w)
 	s->job.g = &s->g[s->cur];
 	s->job.h = *h;
 	s->job.w = w;
+	s->job.wagon = &s->wagon[s->cur];
 	s->pending = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -665,6 +669,18 @@ run(struct seal *s)
 			if ((w = json_object()) == NULL)
 				die(EX_OSERR, "out of memory");
 			end_group(s, &r, rec, &h, w);
+			/* zstd here, on the reader's CPU, while the
+			 * sealing thread encrypts and stores the group
+			 * before. */
+			if (wagon_compress(g->lines.p, g->lines.len,
+			                   s->cf->level,
+			                   &s->wagon[s->cur]) != 0) {
+				drain(s);
+				die(EX_SOFTWARE,
+				    "cannot compress group %" PRIu64
+				    " chunk %" PRIu32 ": %s",
+				    g->group, g->chunk, strerror(errno));
+			}
 			/* busy stays counted: the group goes on being
 			 * sealed. */
 			submit(s, &h, w);
@@ -903,6 +919,7 @@ main(int argc, char **argv)
 	sodium_memzero(&key, sizeof key);
 	buf_free(&s.g[0].lines);
 	buf_free(&s.g[1].lines);
-	buf_free(&s.wagon);
+	buf_free(&s.wagon[0]);
+	buf_free(&s.wagon[1]);
 	return rc;
 }
