@@ -64,6 +64,8 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "audit.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
 #include "lock.h"
@@ -452,6 +454,9 @@ flush_applied(struct applier *a)
 		for (uint64_t s = d->from; s <= d->to && rc == 0; s++) {
 			if ((w = wrec(t, s, &rc)) == NULL)
 				break;
+			audit_wagon(0, s, json_string_value(json_object_get(w,
+			    "state")), "applied", "GTID %s%s", d->gtid,
+			    s < d->first ? ", an abandoned chunk" : "");
 			json_object_set_new(w, "state", json_string("applied"));
 			json_object_set_new(w, "applied_at", json_real(d->at));
 			json_object_del(w, "last_error");
@@ -520,6 +525,8 @@ record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
 	}
 	*attempts = (int)json_integer_value(json_object_get(w, "attempts")) + 1;
 	*dead = *attempts > a->cf->nretry;
+	audit_wagon(0, seq, json_string_value(json_object_get(w, "state")),
+	    *dead ? "dead" : "failed", "attempt %d: %s", *attempts, msg);
 	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
 	json_object_set_new(w, "attempts", json_integer(*attempts));
 	json_object_set_new(w, "last_error", json_string(msg));
@@ -676,6 +683,8 @@ reconcile(struct applier *a)
 
 		if (w == NULL)
 			break;
+		audit_wagon(0, lag[2 + i], json_string_value(json_object_get(w,
+		    "state")), "applied", "committed before a crash");
 		json_object_set_new(w, "state", json_string("applied"));
 		json_object_set_new(w, "applied_at", json_real(wall()));
 		json_object_del(w, "last_error");
@@ -759,6 +768,8 @@ skip(struct applier *a)
 		ledger_txn_abort(t);
 		return ledger_fail(a, "the skipped wagon", rc);
 	}
+	audit_wagon(AUDIT_OPERATOR, s, json_string_value(json_object_get(w,
+	    "state")), "dead", "%s", msg);
 	json_object_set_new(w, "state", json_string("dead"));
 	json_object_set_new(w, "skipped", json_true());
 	json_object_set_new(w, "skipped_at", json_real(wall()));
@@ -836,6 +847,7 @@ start_source(struct applier *a)
 				return ledger_fail(a, "the source id", rc);
 			}
 		}
+		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);
 	}
 	if ((rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
@@ -1123,6 +1135,8 @@ run(struct applier *a)
 	    : "started", a->cf->once ? "ready in" : "as they come into",
 	    a->cf->inbox);
 	for (;;) {
+		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
+		    : NULL);
 		if (stopping)
 			break;
 		if (hup) {
@@ -1164,10 +1178,10 @@ run(struct applier *a)
 		case S_IDLE:
 			if (a->cf->once)
 				goto out;
-			wait_events(a, -1);
+			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->dead ? -1
+			wait_events(a, a->dead ? HEARTBEAT_INTERVAL_MS
 			    : a->fail_due > now_ms() ? (long)(a->fail_due - now_ms())
 			    : 0);
 			continue;
@@ -1336,6 +1350,9 @@ main(int argc, char **argv)
 		if ((rc = ledger_open(cf.dir, 0, &a.l)) != 0)
 			die(EX_CANTCREAT, "cannot open the ledger in %s: %s",
 			    cf.dir, ledger_strerror(rc));
+		audit_open(cf.dir);
+		audit_source_of(a.l);
+		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL);
 	} else {
 		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
 		if (access(path, F_OK) == 0 &&
@@ -1375,6 +1392,7 @@ main(int argc, char **argv)
 		    "yet: nothing to skip", cf.skip, cf.dir);
 		rc = EX_USAGE;
 	}
+	heartbeat_stop(rc);
 	db_close(&a.db);
 	free(a.db.q.p);
 	free(a.db.st);

@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "fault.h"
 #include "gtid.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "log.h"
 #include "mdb.h"
@@ -1160,6 +1161,17 @@ dump_error(struct capture *c)
 	return ex;
 }
 
+/* The heartbeat, with the GTID position read so far as progress. */
+static void
+beat(const struct capture *c)
+{
+	struct buf pos = {0};
+
+	gtid_state_str(c, &pos);
+	heartbeat_beat(0, pos.p);
+	buf_free(&pos);
+}
+
 static int
 run(struct capture *c)
 {
@@ -1192,6 +1204,8 @@ run(struct capture *c)
 				    "the source after %s:%" PRIu64, pk[0],
 				    c->file, c->pos);
 			handle_event(c, pk + 1, len - 1);
+			if (heartbeat_due())
+				beat(c);
 			if (stopping && !c->in_group)
 				goto done;
 			backoff = 1;
@@ -1375,7 +1389,13 @@ main(int argc, char **argv)
 
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
+	/* Beats come with the source's (--heartbeat); a --from-gtid run
+	 * without a state directory has no heartbeat file. */
+	if (access(cf.dir, F_OK) == 0)
+		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat);
 	rc = run(&c);
+	beat(&c);
+	heartbeat_stop(rc);
 	stop_dump(&c);
 	tables_clear(&c);
 	free(c.cs.cls);
