@@ -1109,7 +1109,9 @@ connect_target(struct applier *a)
 		for (long long until = now_ms() + backoff;
 		     !stopping && now_ms() < until;) {
 			acks_pump(a->acks);
-			wait_events(a, (long)(until - now_ms()));
+			heartbeat_beat(0, NULL);
+			wait_events(a, until - now_ms() > HEARTBEAT_INTERVAL_MS ?
+			    HEARTBEAT_INTERVAL_MS : (long)(until - now_ms()));
 		}
 		if (stopping)
 			return 0;
@@ -1181,7 +1183,8 @@ run(struct applier *a)
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->dead ? HEARTBEAT_INTERVAL_MS
+			wait_events(a, a->dead || a->fail_due - now_ms() >
+			    HEARTBEAT_INTERVAL_MS ? HEARTBEAT_INTERVAL_MS
 			    : a->fail_due > now_ms() ? (long)(a->fail_due - now_ms())
 			    : 0);
 			continue;

@@ -135,9 +135,24 @@ gtid_state_str(const struct capture *c, struct buf *b)
 
 /* ---- output -------------------------------------------------------- */
 
+/* The heartbeat, with the GTID position read so far as progress.  Called
+ * where the output is flushed: at the source's heartbeats and when the
+ * stream pauses or a lot is buffered, never per event. */
+static void
+beat(const struct capture *c)
+{
+	struct buf pos = {0};
+
+	gtid_state_str(c, &pos);
+	heartbeat_beat(0, pos.p);
+	buf_free(&pos);
+}
+
 static void
 flush_out(struct capture *c)
 {
+	if (heartbeat_due())
+		beat(c);
 	if (c->out.len == 0)
 		return;
 	if (write_all(STDOUT_FILENO, c->out.p, c->out.len) < 0) {
@@ -1161,17 +1176,6 @@ dump_error(struct capture *c)
 	return ex;
 }
 
-/* The heartbeat, with the GTID position read so far as progress. */
-static void
-beat(const struct capture *c)
-{
-	struct buf pos = {0};
-
-	gtid_state_str(c, &pos);
-	heartbeat_beat(0, pos.p);
-	buf_free(&pos);
-}
-
 static int
 run(struct capture *c)
 {
@@ -1204,8 +1208,6 @@ run(struct capture *c)
 				    "the source after %s:%" PRIu64, pk[0],
 				    c->file, c->pos);
 			handle_event(c, pk + 1, len - 1);
-			if (heartbeat_due())
-				beat(c);
 			if (stopping && !c->in_group)
 				goto done;
 			backoff = 1;

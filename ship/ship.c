@@ -81,7 +81,9 @@
 #define MAX_RETRY 32
 #define MAX_PIPELINE 64
 /* A re-scan of the ledger at least this often, in case an inotify event
- * was missed (a ledger on a file system without inotify). */
+ * was missed (a ledger on a file system without inotify).  Invariant:
+ * HEARTBEAT_INTERVAL_MS <= RESCAN_MS, so the heartbeat's wake-ups (which
+ * also re-scan) come first. */
 #define RESCAN_MS 60000
 /* Invariant: far longer than a writer takes from its last write(2) to
  * publishing its LMDB transaction; far shorter than a human notices. */
