@@ -21,9 +21,11 @@
  * a reader sees an old or a new file, never a mix; without fsync, since
  * it describes a process, not data: after a host crash the pid it names
  * is gone anyway.  DIR/run is created (0750), files are 0640.  The cost
- * is kept small: with an interval, a write at most once a second while
- * the tool progresses and once per interval while it is idle; without,
- * one at each progress step (srdf-seal's own steps cost two fsyncs).
+ * is kept small: a write at most once a second while the tool
+ * progresses (so the progress in the file may be up to a second behind
+ * during a burst, and stays so until the next beat or the stop when the
+ * tool has no interval; an isolated step is written at once) and once per
+ * interval while it is idle.
  * The writes do not go through lib/fault.
  *
  * Calling sequence: heartbeat_start(dir, tool, interval) in main() after
