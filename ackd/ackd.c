@@ -51,7 +51,9 @@
 #include <sodium.h>
 
 #include "ack.h"
+#include "audit.h"
 #include "hauth.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
 #include "lock.h"
@@ -185,6 +187,15 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
+	audit_source(sid);
+	if (a->applied)
+		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
+		    "on the target, GTID %s", peer, a->last_gtid ? a->last_gtid
+		    : "-");
+	else
+		audit_wagon(0, a->seq, from, "failed", "ACK from %s: %s", peer,
+		    a->error);
+	heartbeat_beat(a->seq, a->applied ? a->last_gtid : NULL);
 	if (a->applied)
 		log_info("wagon %" PRIu64 ": %s -> confirmed (applied on the "
 		    "target, GTID %s)", a->seq, from,
@@ -332,6 +343,10 @@ sweep(struct ackd *d)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
+	for (i = 0; i < sw->n; i++)
+		audit_wagon(0, sw->seq[i], "confirmed", "confirmed", "outbox "
+		    "copy purged (confirmed more than --keep %lld s ago)",
+		    d->cf->keep_ms / 1000);
 	if (sw->n > 0)
 		log_info("purged %zu confirmed wagons from %s/new "
 		    "(%" PRIu64 "..%" PRIu64 ")", sw->n, d->outbox, sw->seq[0],
@@ -354,6 +369,7 @@ run(struct ackd *d, struct http_server *hs, int sigfd)
 {
 	struct pollfd p = {sigfd, POLLIN, 0};
 	struct signalfd_siginfo si;
+	double next, left;
 	long n;
 
 	for (;;) {
@@ -361,9 +377,16 @@ run(struct ackd *d, struct http_server *hs, int sigfd)
 		do
 			n = sweep(d);
 		while (n == SWEEP_BATCH && poll(&p, 1, 0) == 0);
-		if (poll(&p, 1, (int)d->cf->sweep_ms) > 0)
-			break;
+		/* Awake for the heartbeat's promise (heartbeat.h). */
+		for (next = now_s() + (double)d->cf->sweep_ms / 1000;
+		     (left = next - now_s()) > 0;) {
+			heartbeat_beat(0, NULL);
+			if (poll(&p, 1, left * 1000 > HEARTBEAT_INTERVAL_MS ?
+			    HEARTBEAT_INTERVAL_MS : (int)(left * 1000) + 1) > 0)
+				goto stop;
+		}
 	}
+stop:
 	if (read(sigfd, &si, sizeof si) != sizeof si)
 		si.ssi_signo = SIGTERM;
 	log_notice("%s: draining (%u requests in flight)",
@@ -512,8 +535,12 @@ main(int argc, char **argv)
 	if ((rc = ledger_open(cf.dir, 0, &d.l)) != 0)
 		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
 		    ledger_strerror(rc));
+	audit_open(cf.dir);
+	audit_source_of(d.l);
+	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL);
 	if (cf.once) {
 		rc = sweep(&d) < 0 ? EX_SOFTWARE : 0;
+		heartbeat_stop(rc);
 		ledger_close(d.l);
 		sodium_memzero(&d.key, sizeof d.key);
 		return rc;
@@ -549,6 +576,7 @@ main(int argc, char **argv)
 	    "%lld s", url, cf.dir, cf.keep_ms / 1000);
 	rc = run(&d, hs, sigfd);
 	http_stop(hs);
+	heartbeat_stop(rc);
 	log_notice("stopped");
 	hauth_cache_free(cache);
 	ledger_close(d.l);

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "audit.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -214,7 +215,7 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 	json_t *w = NULL;
 	const char *st, *ack;
 	char low[24];
-	int rc;
+	int rc, confirmed = 0;
 
 	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
 	    (rc = ledger_wagon_get(t, seq, &w)) != 0)
@@ -228,6 +229,7 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 
 			clock_gettime(CLOCK_REALTIME, &ts);
 			json_object_set_new(w, "state", json_string("confirmed"));
+			confirmed = 1;
 			json_object_set_new(w, "confirmed_at",
 			    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
 		}
@@ -243,6 +245,9 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 		t = NULL;
 		goto fail;
 	}
+	if (confirmed)
+		audit_wagon(0, seq, "applied", "confirmed", "ACK delivered to "
+		    "%s", a->cf->ack_to);
 	return;
 fail:
 	json_decref(w);

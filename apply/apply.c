@@ -64,6 +64,8 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "audit.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
 #include "lock.h"
@@ -435,6 +437,9 @@ flush_applied(struct applier *a)
 		for (uint64_t s = d->from; s <= d->to && rc == 0; s++) {
 			if ((w = wrec(t, s, &rc)) == NULL)
 				break;
+			audit_wagon(0, s, json_string_value(json_object_get(w,
+			    "state")), "applied", "GTID %s%s", d->gtid,
+			    s < d->first ? ", an abandoned chunk" : "");
 			json_object_set_new(w, "state", json_string("applied"));
 			json_object_set_new(w, "applied_at", json_real(d->at));
 			json_object_del(w, "last_error");
@@ -503,6 +508,8 @@ record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
 	}
 	*attempts = (int)json_integer_value(json_object_get(w, "attempts")) + 1;
 	*dead = *attempts > a->cf->nretry;
+	audit_wagon(0, seq, json_string_value(json_object_get(w, "state")),
+	    *dead ? "dead" : "failed", "attempt %d: %s", *attempts, msg);
 	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
 	json_object_set_new(w, "attempts", json_integer(*attempts));
 	json_object_set_new(w, "last_error", json_string(msg));
@@ -659,6 +666,8 @@ reconcile(struct applier *a)
 
 		if (w == NULL)
 			break;
+		audit_wagon(0, lag[2 + i], json_string_value(json_object_get(w,
+		    "state")), "applied", "committed before a crash");
 		json_object_set_new(w, "state", json_string("applied"));
 		json_object_set_new(w, "applied_at", json_real(wall()));
 		json_object_del(w, "last_error");
@@ -742,6 +751,8 @@ skip(struct applier *a)
 		ledger_txn_abort(t);
 		return ledger_fail(a, "the skipped wagon", rc);
 	}
+	audit_wagon(AUDIT_OPERATOR, s, json_string_value(json_object_get(w,
+	    "state")), "dead", "%s", msg);
 	json_object_set_new(w, "state", json_string("dead"));
 	json_object_set_new(w, "skipped", json_true());
 	json_object_set_new(w, "skipped_at", json_real(wall()));
@@ -819,6 +830,7 @@ start_source(struct applier *a)
 				return ledger_fail(a, "the source id", rc);
 			}
 		}
+		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);
 	}
 	if ((rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
@@ -1080,7 +1092,9 @@ connect_target(struct applier *a)
 		for (long long until = now_ms() + backoff;
 		     !stopping && now_ms() < until;) {
 			acks_pump(a->acks);
-			wait_events(a, (long)(until - now_ms()));
+			heartbeat_beat(0, NULL);
+			wait_events(a, until - now_ms() > HEARTBEAT_INTERVAL_MS ?
+			    HEARTBEAT_INTERVAL_MS : (long)(until - now_ms()));
 		}
 		if (stopping)
 			return 0;
@@ -1106,6 +1120,8 @@ run(struct applier *a)
 	    : "started", a->cf->once ? "ready in" : "as they come into",
 	    a->cf->inbox);
 	for (;;) {
+		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
+		    : NULL);
 		if (stopping)
 			break;
 		if (hup) {
@@ -1147,10 +1163,11 @@ run(struct applier *a)
 		case S_IDLE:
 			if (a->cf->once)
 				goto out;
-			wait_events(a, -1);
+			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->dead ? -1
+			wait_events(a, a->dead || a->fail_due - now_ms() >
+			    HEARTBEAT_INTERVAL_MS ? HEARTBEAT_INTERVAL_MS
 			    : a->fail_due > now_ms() ? (long)(a->fail_due - now_ms())
 			    : 0);
 			continue;
@@ -1339,6 +1356,9 @@ main(int argc, char **argv)
 		if ((rc = ledger_open(cf.dir, 0, &a.l)) != 0)
 			die(EX_CANTCREAT, "cannot open the ledger in %s: %s",
 			    cf.dir, ledger_strerror(rc));
+		audit_open(cf.dir);
+		audit_source_of(a.l);
+		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL);
 	} else {
 		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
 		if (access(path, F_OK) == 0 &&
@@ -1379,6 +1399,7 @@ main(int argc, char **argv)
 		    "yet: nothing to skip", cf.skip, cf.dir);
 		rc = EX_USAGE;
 	}
+	heartbeat_stop(rc);
 	db_close(&a.db);
 	free(a.db.q.p);
 	free(a.db.st);

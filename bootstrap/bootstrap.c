@@ -87,8 +87,10 @@
 
 #include <mysqld_error.h>
 
+#include "audit.h"
 #include "bootstrap.h"
 #include "fault.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
@@ -1202,6 +1204,8 @@ emit_schema(struct bootstrap *b, json_t *old)
 	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
 	set_first(b);
 	save(b, b->t, b->nt, 1);
+	audit_event(0, "bootstrap", NULL, "copying", "snapshot GTID %s, %d "
+	    "tables", b->snap, b->nt);
 	b->next_group = 1;
 	for (int i = 0; i < l.n; i++)
 		write_ddl(b, &l.v[i]);
@@ -1309,6 +1313,8 @@ run(struct bootstrap *b)
 		b->next_group = (int)sealed + 1;
 		set_first(b);
 		save(b, b->t, b->nt, 1);
+		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
+		    "snapshot GTID %s; the copy began at %s", b->snap, b->gtid1);
 		for (int i = 0; i < l.n; i++)
 			write_ddl(b, &l.v[i]);
 		ddl_list_free(&l);
@@ -1335,6 +1341,9 @@ run(struct bootstrap *b)
 		    json_integer(b->next_group + l.n - 1));
 		json_object_set_new(b->prog, "state", json_string("done"));
 		save(b, NULL, 0, 1);
+		audit_event(0, "bootstrap", "copying", "done", "%" PRIu64 " rows "
+		    "in %d tables; srdf-capture continues from %s", b->rows,
+		    b->nt, b->gtid1);
 		for (int i = 0; i < l.n; i++)
 			write_ddl(b, &l.v[i]);
 		if (l.n > 0)
@@ -1457,6 +1466,9 @@ main(int argc, char **argv)
 	if ((rc = ledger_open(cf.dir, 0, &b.l)) != 0)
 		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
 		    ledger_strerror(rc));
+	audit_open(cf.dir);
+	audit_source_of(b.l);
+	heartbeat_start(cf.dir, "srdf-bootstrap", 0);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -1473,8 +1485,10 @@ main(int argc, char **argv)
 		die(EX_CONFIG, "the source has no binlog (log_bin): there is no "
 		    "position srdf-capture could continue from");
 	free(v);
-	if ((rc = schema_check_triggers(b.meta, &cf)) != 0)
+	if ((rc = schema_check_triggers(b.meta, &cf)) != 0) {
+		heartbeat_stop(rc);
 		return rc;
+	}
 	b.force_fresh = cf.restart;
 	b.t0 = now();
 	for (overs = 0;; overs++) {
@@ -1493,6 +1507,7 @@ main(int argc, char **argv)
 		b.rows = b.bytes = 0;
 		b.tables_done = 0;
 	}
+	heartbeat_stop(rc);
 	if (rc == EX_TEMPFAIL && signalled)
 		log_notice("stopped by a signal; run srdf-bootstrap again to "
 			   "resume the copy");

@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "fault.h"
 #include "gtid.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "log.h"
 #include "mdb.h"
@@ -134,9 +135,24 @@ gtid_state_str(const struct capture *c, struct buf *b)
 
 /* ---- output -------------------------------------------------------- */
 
+/* The heartbeat, with the GTID position read so far as progress.  Called
+ * where the output is flushed: at the source's heartbeats and when the
+ * stream pauses or a lot is buffered, never per event. */
+static void
+beat(const struct capture *c)
+{
+	struct buf pos = {0};
+
+	gtid_state_str(c, &pos);
+	heartbeat_beat(0, pos.p);
+	buf_free(&pos);
+}
+
 static void
 flush_out(struct capture *c)
 {
+	if (heartbeat_due())
+		beat(c);
 	if (c->out.len == 0)
 		return;
 	if (write_all(STDOUT_FILENO, c->out.p, c->out.len) < 0) {
@@ -1375,7 +1391,13 @@ main(int argc, char **argv)
 
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
+	/* Beats come with the source's (--heartbeat); a --from-gtid run
+	 * without a state directory has no heartbeat file. */
+	if (access(cf.dir, F_OK) == 0)
+		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat);
 	rc = run(&c);
+	beat(&c);
+	heartbeat_stop(rc);
 	stop_dump(&c);
 	tables_clear(&c);
 	free(c.cs.cls);

@@ -55,6 +55,8 @@
  *
  * Only "confirmed" lets the source forget a wagon's file; the ledger
  * record stays.  "dead" waits for the operator.  Sequences start at 1.
+ * Each transition is also one line of DIR/audit.log, written by the tool
+ * that makes it (audit.h, srdf-audit(5)); the ledger is the authority.
  *
  * Calling sequence (lmdb.h Caveats): one ledger per process, opened after
  * any fork(); write transactions short, never around network or database

@@ -56,6 +56,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "ledger.h"
 #include "lock.h"
@@ -762,46 +763,6 @@ set_writable(MYSQL *my, int dry)
 	return ex;
 }
 
-/*
- * The audit record: one JSON line appended to DIR/audit.log, fields
- * time, tool, host, action, detail (an object).  Written, fsync'd and
- * closed here only, so that lib/audit can take its place.  0, or -1
- * (logged).
- */
-static int
-audit(const char *dir, const char *action, json_t *detail)
-{
-	char path[PATH_MAX], host[256] = "", at[64];
-	json_t *o;
-	char *line;
-	size_t len;
-	int fd, rc = 0;
-
-	gethostname(host, sizeof host - 1);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "time", iso(wall(), at,
-	    sizeof at), "tool", TOOL, "host", host, "action", action,
-	    "detail", detail);
-	if (o == NULL || (line = json_dumps(o, JSON_COMPACT |
-	        JSON_PRESERVE_ORDER)) == NULL)
-		die(EX_OSERR, "out of memory");
-	json_decref(o);
-	snprintf(path, sizeof path, "%s/audit.log", dir);
-	len = strlen(line);
-	line[len++] = '\n'; /* json_dumps leaves room: the NUL */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	         0600)) < 0 ||
-	    write(fd, line, len) != (ssize_t)len || fsync(fd) != 0) {
-		log_err("cannot append to %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (fd >= 0 && close(fd) != 0 && rc == 0) {
-		log_err("cannot close %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(line);
-	return rc;
-}
-
 /* Runs the operator's hook with /bin/sh, its stdout on our stderr (our
  * stdout is the report), the recovery point in its environment.
  * Returns its exit status, 128 + N for a signal, -1 when it cannot run. */
@@ -840,27 +801,29 @@ run_hook(const struct config *cf, const struct state *s, double rto)
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
-static json_t *
-detail(const struct config *cf, const struct state *s, double rto)
+/* The promotion's audit line (srdf-audit(5)): item "target", replica ->
+ * promoted (promoted -> promoted when it finishes an earlier one), by
+ * the operator, the recovery point and what was given up in detail. */
+static void
+audit_promotion(const struct config *cf, const struct state *s, double rto)
 {
-	json_t *d = json_pack("{s:I, s:s?, s:b}", "seq", (json_int_t)s->seq,
-	    "gtid", s->gtid, "forced", cf->force);
-	char b[64];
+	char at[64] = "unknown", beyond[96] = "";
 
-	if (d == NULL)
-		die(EX_OSERR, "out of memory");
 	if (s->commit_ts > 0)
-		json_object_set_new(d, "source_commit_time",
-		    json_string(iso(s->commit_ts, b, sizeof b)));
+		iso(s->commit_ts, at, sizeof at);
 	if (s->nnew > 0)
-		json_object_set_new(d, "not_applied", json_pack("{s:I, s:I, s:I}",
-		    "count", (json_int_t)s->nnew, "first", (json_int_t)s->lo,
-		    "last", (json_int_t)s->hi));
-	if (rto >= 0)
-		json_object_set_new(d, "rto_seconds", json_real(rto));
-	if (s->promoted != NULL)
-		json_object_set_new(d, "again", json_string(s->promoted));
-	return d;
+		snprintf(beyond, sizeof beyond, ", %" PRIu64 " received wagon%s "
+		    "not applied (%" PRIu64 "..%" PRIu64 ")", s->nnew,
+		    s->nnew == 1 ? "" : "s", s->lo, s->hi);
+	if (s->src[0] != '\0')
+		audit_source(s->src);
+	audit_event(AUDIT_OPERATOR, "target",
+	    s->promoted != NULL ? "promoted" : "replica", "promoted",
+	    "recovery point wagon %" PRIu64 ", GTID %s, source commit %s%s, "
+	    "RTO %.3f s%s%s%s", s->seq, s->gtid != NULL ? s->gtid : "none",
+	    at, beyond, rto, cf->force ? ", forced" : "",
+	    s->promoted != NULL ? ", finishing the promotion of " : "",
+	    s->promoted != NULL ? s->promoted : "");
 }
 
 static void
@@ -881,7 +844,6 @@ run(const struct config *cf, long long t0)
 	struct state s = {0};
 	double now, rto = -1;
 	MYSQL *my;
-	json_t *d;
 	int ex = 0, fd, rc;
 
 	/* Locks: one srdf-promote; srdf-apply must not run. */
@@ -953,6 +915,7 @@ run(const struct config *cf, long long t0)
 		return ex;
 	}
 
+	audit_open(cf->dir);
 	if (s.promoted == NULL)
 		mark_promoted(cf, &s, now);
 	if ((ex = set_writable(my, 0)) != 0) {
@@ -961,10 +924,7 @@ run(const struct config *cf, long long t0)
 	}
 	rto = (double)(mono_ms() - t0) / 1000.0;
 	mysql_close(my);
-	d = detail(cf, &s, rto);
-	if (audit(cf->dir, "promote", d) != 0)
-		ex = EX_IOERR;
-	json_decref(d);
+	audit_promotion(cf, &s, rto);
 	printf("promoted: %s is writable\n", cf->dir);
 	printf("RTO: %.3f s (from the start of srdf-promote to the target "
 	    "writable)\n", rto);

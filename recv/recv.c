@@ -62,7 +62,9 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "hauth.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
 #include "lock.h"
@@ -251,6 +253,12 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 		memcpy(r->source_hex, src, 33);
 		log_notice("source %s pinned: wagons from other sources are "
 		    "rejected from now on", src);
+	}
+	if (rc == 0) {
+		audit_source(src);
+		audit_wagon(0, h->seq, NULL, "received", "%zu bytes, GTID "
+		    "%s..%s", len, h->first_gtid, h->last_gtid);
+		heartbeat_beat(h->seq, h->last_gtid);
 	}
 out:
 	json_decref(w);
@@ -741,7 +749,8 @@ run(struct recv *r, int sigfd)
 		import_pass(r, sigfd);
 	}
 	for (;;) {
-		if (poll(pfd, (nfds_t)nfd, -1) < 0) {
+		heartbeat_beat(0, NULL);
+		if (poll(pfd, (nfds_t)nfd, HEARTBEAT_INTERVAL_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			die(EX_OSERR, "poll: %s", strerror(errno));
@@ -882,6 +891,10 @@ main(int argc, char **argv)
 		    ledger_strerror(ex));
 	pthread_mutex_init(&r.mu, NULL);
 	pin_source(&r);
+	audit_open(cf.dir);
+	audit_source(r.source_hex[0] ? r.source_hex : NULL);
+	heartbeat_start(cf.dir, "srdf-recv", cf.listen ? HEARTBEAT_INTERVAL :
+	    0);
 	recover(&r);
 	if (cf.import != NULL) {
 		char p[PATH_MAX + 8];
@@ -907,6 +920,7 @@ main(int argc, char **argv)
 
 	if (cf.listen == NULL) {
 		ex = import_pass(&r, sigfd);
+		heartbeat_stop(ex);
 		ledger_close(r.l);
 		sodium_memzero(&r.key, sizeof r.key);
 		return ex;
@@ -934,6 +948,7 @@ main(int argc, char **argv)
 	    cf.max_body);
 	ex = run(&r, sigfd);
 	http_stop(r.http);
+	heartbeat_stop(ex);
 	log_notice("stopped");
 	hauth_cache_free(cache);
 	ledger_close(r.l);

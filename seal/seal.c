@@ -62,7 +62,9 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include "audit.h"
 #include "buf.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
@@ -469,6 +471,9 @@ seal_group(struct seal *s, struct job *j)
 	s->source_new = 0;
 	s->last_seq = seq;
 	s->nsealed++;
+	audit_wagon(0, seq, NULL, "sealed", "group %" PRIu64 " chunk %" PRIu32
+	    ", GTID %s..%s", g->group, g->chunk, h->first_gtid, h->last_gtid);
+	heartbeat_beat(seq, h->last_gtid);
 	log_info(
 	    "sealed wagon %" PRIu64 " (group %" PRIu64 " chunk %" PRIu32
 	    "%s): %" PRIu64 " events -> %" PRIu64 ", %" PRIu64 " -> %zu bytes"
@@ -896,6 +901,9 @@ main(int argc, char **argv)
 	s.key = &key;
 	read_ledger(&s);
 	remove_orphans(&s);
+	audit_open(cf.dir);
+	audit_source(s.source_hex);
+	heartbeat_start(cf.dir, "srdf-seal", 0);
 	if ((rc = spool_free_ok(cf.outbox, cf.min_free)) < 0)
 		die(EX_IOERR, "cannot check the free space of %s", cf.outbox);
 	if (rc == 0)
@@ -915,6 +923,7 @@ main(int argc, char **argv)
 	         s.last_seq + 1, cf.outbox);
 
 	rc = run(&s);
+	heartbeat_stop(rc);
 	ledger_close(s.l);
 	sodium_memzero(&key, sizeof key);
 	buf_free(&s.g[0].lines);

@@ -68,6 +68,8 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "audit.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
 #include "lock.h"
@@ -79,7 +81,9 @@
 #define MAX_RETRY 32
 #define MAX_PIPELINE 64
 /* A re-scan of the ledger at least this often, in case an inotify event
- * was missed (a ledger on a file system without inotify). */
+ * was missed (a ledger on a file system without inotify).  Invariant:
+ * HEARTBEAT_INTERVAL_MS <= RESCAN_MS, so the heartbeat's wake-ups (which
+ * also re-scan) come first. */
 #define RESCAN_MS 60000
 /* Invariant: far longer than a writer takes from its last write(2) to
  * publishing its LMDB transaction; far shorter than a human notices. */
@@ -271,6 +275,7 @@ mark_sending(struct ship *s, uint64_t seq)
 			t = NULL;
 			goto fail;
 		}
+		audit_wagon(0, seq, "sealed", "sending", "to %s", s->cf->to);
 		return 0;
 	}
 	json_decref(w);
@@ -294,7 +299,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	const char *st;
 	json_int_t attempts, failures;
 	double now = now_s(), wait = 0;
-	char name[WAGON_NAME_LEN];
+	char name[WAGON_NAME_LEN], from[16];
 	int rc, moved = 0;
 
 	a = json_pack("{s:f, s:s, s:i, s:s, s:f, s:s?}", "time", now, "to",
@@ -317,6 +322,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 		goto fail;
 	json_object_set_new(w, "attempts", json_integer(attempts));
 	st = json_string_value(json_object_get(w, "state"));
+	snprintf(from, sizeof from, "%s", st);
 	/* Only ship's own states move; srdf-ackd may have been faster. */
 	if (strcmp(st, "sealed") == 0 || strcmp(st, "sending") == 0) {
 		moved = 1;
@@ -384,6 +390,16 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	if (rc != 0)
 		goto fail;
 
+	if (moved && r->o == O_DELIVERED)
+		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
+		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
+		    r->latency_ms);
+	else if (moved)
+		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
+		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
+		    r->error, is_state(w, "dead") ? "" : "; retried later");
+	if (moved && r->o == O_DELIVERED)
+		heartbeat_beat(seq, NULL);
 	wagon_name(seq, name);
 	if (!moved)
 		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
@@ -454,6 +470,9 @@ revive(struct ship *s)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
+	json_array_foreach(list, i, v)
+		audit_wagon(AUDIT_OPERATOR, (uint64_t)json_integer_value(v),
+		    "dead", "sending", "srdf-ship --retry-dead");
 	json_decref(list);
 	return 0;
 fail:
@@ -694,6 +713,7 @@ deliver_http(struct ship *s, struct cand *c, size_t n)
 		}
 		if (running > 0)
 			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		heartbeat_beat(0, NULL);
 	} while (running > 0);
 	return fatal ? -1 : failed;
 }
@@ -770,6 +790,9 @@ wait_event(struct ship *s, long long timeout_ms)
 
 	if (timeout_ms < 0 || timeout_ms > RESCAN_MS)
 		timeout_ms = RESCAN_MS;
+	/* Awake for the heartbeat's promise (heartbeat.h). */
+	if (timeout_ms > HEARTBEAT_INTERVAL_MS)
+		timeout_ms = HEARTBEAT_INTERVAL_MS;
 	if (poll(p, 2, (int)timeout_ms) < 0 && errno != EINTR)
 		log_warn("poll: %s", strerror(errno));
 	/* Drain before the next scan: a change after it wakes us again. */
@@ -799,6 +822,7 @@ run(struct ship *s)
 	int rc, wake = 0;
 
 	for (;;) {
+		heartbeat_beat(0, NULL);
 		if (stop_pending(s))
 			return 0;
 		if (scan(s, c, s->cf->pipeline, &sc) != 0)
@@ -1004,6 +1028,9 @@ main(int argc, char **argv)
 	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
 		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
 		    ledger_strerror(rc));
+	audit_open(cf.dir);
+	audit_source_of(s.l);
+	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL);
 	if (cf.retry_dead && revive(&s) != 0)
 		die(EX_SOFTWARE, "--retry-dead failed");
 
@@ -1045,6 +1072,7 @@ main(int argc, char **argv)
 	    cf.once ? " (once)" : "");
 
 	rc = run(&s);
+	heartbeat_stop(rc);
 
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",

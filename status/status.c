@@ -20,8 +20,18 @@
  * target confirmed.  A wagon without last_ts (sealed by an older
  * srdf-seal) gives no RPO rather than a guessed one.
  *
+ * Processes: each long-running tool keeps DIR/run/TOOL.heartbeat
+ * (heartbeat.h).  A tool that is not running is normal (a --once run
+ * from cron ended; its file says "stopped").  What is flagged is a file
+ * that says "running" while its pid is gone, or is another program now
+ * (/proc/PID/comm): the tool was killed or died on an error; and a
+ * running tool that promised a beat every N s and has been silent for
+ * longer than --stale and 3 N: hung.  A file written on another host
+ * (a shared directory) is judged by its age alone.
+ *
  * Exit status is for cron and monitoring: 0 all well, 1 when a wagon is
- * failed or dead (the report is still printed in full), 66 when the
+ * failed or dead or a process is flagged (the report is still printed in
+ * full), 66 when the
  * directory has no ledger, 69/77 when the target database cannot be read
  * (after the report).  Secrets: nothing from the option file is printed,
  * nor the ACK bodies or attempt answers stored in the ledger.
@@ -31,6 +41,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +87,22 @@ struct stage {
 	char *gtid;
 };
 
+/* A process's heartbeat file, DIR/run/TOOL.heartbeat (heartbeat.h). */
+struct proc {
+	char *tool;
+	char *host;
+	char *state; /* "running", "stopped"; NULL: unreadable file */
+	char *gtid;
+	char *why;   /* why the file is unreadable */
+	long pid;
+	int exit;    /* -1: none */
+	int interval;
+	double started_at, time, progress_at; /* < 0: absent */
+	uint64_t seq;
+	int alive;   /* 1 yes, 0 gone, -1 unknown (another host) */
+	const char *flag; /* NULL, "dead", "stale", "unreadable" */
+};
+
 struct status {
 	const struct config *cf;
 	enum side side;
@@ -98,6 +126,9 @@ struct status {
 	char *db_gtid;
 	double db_applied_at;
 	char *db_error;
+	struct proc *proc;
+	size_t nproc;
+	size_t flagged;
 };
 
 static void
@@ -299,6 +330,149 @@ read_ledger(struct status *st)
 	ledger_close(l);
 }
 
+/* ---- processes -------------------------------------------------------- */
+
+/* 1 when process pid runs TOOL on this host, 0 when it is gone (or the
+ * pid now belongs to another program), -1 when that cannot be told. */
+static int
+pid_alive(long pid, const char *tool)
+{
+	char path[64], comm[64];
+	FILE *f;
+	size_t n;
+
+	if (pid <= 0)
+		return 0;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return errno == ESRCH ? 0 : -1;
+	/* The kernel keeps the first 15 bytes of the name. */
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	n = fread(comm, 1, sizeof comm - 1, f);
+	fclose(f);
+	while (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
+	return n > 0 && strncmp(comm, tool, n) == 0 ? 1 : 0;
+}
+
+static char *
+jdup(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? strdup(v) : NULL;
+}
+
+static void
+read_proc(struct status *st, struct proc *p, const char *path)
+{
+	char host[256] = "";
+	json_error_t je;
+	json_t *o, *v;
+	double age;
+
+	p->exit = -1;
+	p->started_at = p->time = p->progress_at = -1;
+	if ((o = json_load_file(path, 0, &je)) == NULL || !json_is_object(o) ||
+	    !json_is_string(json_object_get(o, "state"))) {
+		p->why = strdup(o ? "not a heartbeat object" : je.text);
+		p->flag = "unreadable";
+		json_decref(o);
+		return;
+	}
+	free(p->tool);
+	p->tool = json_is_string(json_object_get(o, "tool")) ?
+	    jdup(o, "tool") : strdup(p->tool ? p->tool : "?");
+	p->host = jdup(o, "host");
+	p->state = jdup(o, "state");
+	p->gtid = jdup(o, "gtid");
+	p->pid = (long)json_integer_value(json_object_get(o, "pid"));
+	if (json_is_integer(v = json_object_get(o, "exit")))
+		p->exit = (int)json_integer_value(v);
+	p->interval = (int)json_integer_value(json_object_get(o, "interval"));
+	p->started_at = time_field(o, "started_at");
+	p->time = time_field(o, "time");
+	p->progress_at = time_field(o, "progress_at");
+	p->seq = u64_field(o, "seq");
+	json_decref(o);
+
+	gethostname(host, sizeof host - 1);
+	if (p->host != NULL && strcmp(p->host, host) != 0)
+		p->alive = -1;
+	else
+		p->alive = pid_alive(p->pid, p->tool);
+	if (strcmp(p->state, "running") != 0)
+		return;
+	age = p->time >= 0 ? st->now - p->time : 1e12;
+	if (p->alive == 0)
+		p->flag = "dead";
+	else if (p->interval > 0 && age > st->cf->stale &&
+	    age > 3.0 * p->interval)
+		p->flag = "stale";
+}
+
+/* The pipeline's order first, then by name. */
+static int
+tool_rank(const char *t)
+{
+	static const char *const order[] = {
+	    "srdf-bootstrap", "srdf-capture", "srdf-seal", "srdf-ship",
+	    "srdf-ackd", "srdf-recv", "srdf-apply",
+	};
+
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+		if (strcmp(t, order[i]) == 0)
+			return (int)i;
+	return (int)(sizeof order / sizeof *order);
+}
+
+static int
+proc_cmp(const void *a, const void *b)
+{
+	const struct proc *x = a, *y = b;
+	int d = tool_rank(x->tool) - tool_rank(y->tool);
+
+	return d != 0 ? d : strcmp(x->tool, y->tool);
+}
+
+/* The DIR/run/TOOL.heartbeat files; none (or no run/) is a directory
+ * where no long-running tool ran yet, not an error. */
+static void
+read_procs(struct status *st)
+{
+	static const char ext[] = ".heartbeat";
+	char dir[4096], path[4096 + 256];
+	struct dirent *e;
+	struct proc *p;
+	size_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/run", st->cf->dir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len <= sizeof ext - 1 ||
+		    strcmp(e->d_name + len - (sizeof ext - 1), ext) != 0)
+			continue;
+		st->proc = realloc(st->proc, (st->nproc + 1) * sizeof *st->proc);
+		if (st->proc == NULL)
+			die(EX_OSERR, "out of memory");
+		p = &st->proc[st->nproc++];
+		memset(p, 0, sizeof *p);
+		p->tool = strndup(e->d_name, len - (sizeof ext - 1));
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		read_proc(st, p, path);
+		if (p->flag != NULL)
+			st->flagged++;
+	}
+	closedir(d);
+	if (st->nproc > 1)
+		qsort(st->proc, st->nproc, sizeof *st->proc, proc_cmp);
+}
+
 /* srdf.applied on the target; 0, or the exit status after a failure
  * (st->db_error says why). */
 static int
@@ -368,7 +542,7 @@ static void
 print_json(const struct status *st)
 {
 	json_t *o = json_object(), *w = json_object(), *last = json_object();
-	json_t *sp, *stale, *e = json_null(), *db;
+	json_t *sp, *stale, *e = json_null(), *db, *procs;
 	char *s;
 
 	json_object_set_new(o, "dir", json_string(st->cf->dir));
@@ -413,6 +587,40 @@ print_json(const struct status *st)
 		e = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)st->err_seq,
 		    "state", st->err_state, "error", st->err_text);
 	json_object_set_new(o, "last_error", e);
+	procs = json_array();
+	for (size_t i = 0; i < st->nproc; i++) {
+		const struct proc *p = &st->proc[i];
+		json_t *po = json_object();
+
+		json_object_set_new(po, "tool", jstr(p->tool));
+		json_object_set_new(po, "host", jstr(p->host));
+		json_object_set_new(po, "pid", p->pid > 0 ?
+		    json_integer(p->pid) : json_null());
+		json_object_set_new(po, "state", jstr(p->state));
+		json_object_set_new(po, "exit", p->exit >= 0 ?
+		    json_integer(p->exit) : json_null());
+		json_object_set_new(po, "alive", p->state == NULL ||
+		    p->alive < 0 ? json_null() : json_boolean(p->alive));
+		json_object_set_new(po, "started_at", p->started_at >= 0 ?
+		    json_real(p->started_at) : json_null());
+		json_object_set_new(po, "heartbeat_at", p->time >= 0 ?
+		    json_real(p->time) : json_null());
+		json_object_set_new(po, "heartbeat_age_seconds", p->time >= 0 ?
+		    json_real(st->now - p->time) : json_null());
+		json_object_set_new(po, "interval_seconds",
+		    json_integer(p->interval));
+		json_object_set_new(po, "seq", jseq(p->seq));
+		json_object_set_new(po, "gtid", jstr(p->gtid));
+		json_object_set_new(po, "progress_at", p->progress_at >= 0 ?
+		    json_real(p->progress_at) : json_null());
+		json_object_set_new(po, "flag", jstr(p->flag));
+		if (p->why != NULL)
+			json_object_set_new(po, "error", json_string(p->why));
+		json_array_append_new(procs, po);
+	}
+	json_object_set_new(o, "processes", procs);
+	json_object_set_new(o, "flagged_processes",
+	    json_integer((json_int_t)st->flagged));
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET) {
 		db = json_object();
 		if (st->db_read) {
@@ -452,6 +660,24 @@ static void
 prom_head(const char *name, const char *help)
 {
 	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* NAME{tool="T"} VALUE */
+static void
+prom_proc(const char *name, const struct proc *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+prom_proc(const char *name, const struct proc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s{tool=\"", name);
+	prom_label(p->tool);
+	printf("\"} ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -494,6 +720,33 @@ print_prom(const struct status *st)
 	prom_head("srdf_stale_wagons",
 	    "Wagons sealed but not received for longer than the threshold.");
 	printf("srdf_stale_wagons %" PRIu64 "\n", st->stale);
+	if (st->nproc > 0) {
+		const struct proc *p;
+
+		prom_head("srdf_process_up", "1 while the tool's process runs "
+		    "(its heartbeat file says running and the pid is alive).");
+		for (p = st->proc; p < st->proc + st->nproc; p++)
+			prom_proc("srdf_process_up", p, "%d\n",
+			    p->state != NULL && strcmp(p->state, "running") ==
+			    0 && p->alive != 0);
+		prom_head("srdf_process_heartbeat_age_seconds",
+		    "Seconds since the process's last heartbeat.");
+		for (p = st->proc; p < st->proc + st->nproc; p++)
+			if (p->time >= 0)
+				prom_proc("srdf_process_heartbeat_age_seconds",
+				    p, "%.3f\n", st->now - p->time);
+		prom_head("srdf_process_flagged", "1 when the process ended "
+		    "without a clean stop, is stale, or its file unreadable.");
+		for (p = st->proc; p < st->proc + st->nproc; p++)
+			prom_proc("srdf_process_flagged", p, "%d\n",
+			    p->flag != NULL);
+		prom_head("srdf_process_progress_sequence",
+		    "The newest wagon the process handled.");
+		for (p = st->proc; p < st->proc + st->nproc; p++)
+			if (p->seq > 0)
+				prom_proc("srdf_process_progress_sequence", p,
+				    "%" PRIu64 "\n", p->seq);
+	}
 	if (st->db_read) {
 		prom_head("srdf_target_applied_sequence",
 		    "The sequence in the target's srdf.applied.");
@@ -572,6 +825,53 @@ print_table(const struct status *st)
 	if (st->err_seq)
 		printf("last error: wagon %" PRIu64 " (%s): %s\n", st->err_seq,
 		    st->err_state, st->err_text);
+	if (st->nproc > 0)
+		printf("  %-15s %8s %-10s %9s  %s\n", "process", "pid",
+		    "state", "heartbeat", "progress");
+	for (const struct proc *p = st->proc; p < st->proc + st->nproc; p++) {
+		char ps[32], hb[32], pr[300], sb[32];
+
+		snprintf(ps, sizeof ps, p->pid > 0 ? "%ld" : "-", p->pid);
+		snprintf(hb, sizeof hb, p->time >= 0 ? "%.1f s" : "-",
+		    st->now - p->time);
+		if (p->state == NULL)
+			snprintf(sb, sizeof sb, "UNREADABLE");
+		else if (p->flag != NULL)
+			snprintf(sb, sizeof sb, "%s", strcmp(p->flag, "dead") ==
+			    0 ? "DEAD" : "STALE");
+		else if (p->exit >= 0)
+			snprintf(sb, sizeof sb, "%s(%d)", p->state, p->exit);
+		else
+			snprintf(sb, sizeof sb, "%s", p->state);
+		pr[0] = '\0';
+		if (p->seq > 0)
+			snprintf(pr, sizeof pr, "wagon %" PRIu64 ", ", p->seq);
+		if (p->gtid != NULL)
+			snprintf(pr + strlen(pr), sizeof pr - strlen(pr),
+			    "GTID %s, ", p->gtid);
+		if (pr[0] != '\0')
+			pr[strlen(pr) - 2] = '\0';
+		else
+			snprintf(pr, sizeof pr, "-");
+		printf("  %-15s %8s %-10s %9s  %s\n", p->tool, ps, sb, hb, pr);
+	}
+	for (const struct proc *p = st->proc; p < st->proc + st->nproc; p++) {
+		if (p->flag == NULL)
+			continue;
+		if (strcmp(p->flag, "dead") == 0)
+			printf("DEAD: %s (pid %ld) ended without a clean stop "
+			    "(killed or died on an error; see its log), last "
+			    "heartbeat %.0f s ago\n", p->tool, p->pid,
+			    st->now - p->time);
+		else if (strcmp(p->flag, "stale") == 0)
+			printf("STALE: %s (pid %ld) runs but its last heartbeat "
+			    "is %.0f s old (promised every %d s): hung or "
+			    "blocked\n", p->tool, p->pid, st->now - p->time,
+			    p->interval);
+		else
+			printf("UNREADABLE: %s/run/%s.heartbeat: %s\n",
+			    st->cf->dir, p->tool, p->why ? p->why : "?");
+	}
 	if (st->db_read)
 		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
@@ -651,6 +951,7 @@ main(int argc, char **argv)
 	st.now = wall();
 	st.rpo = -1;
 	read_ledger(&st);
+	read_procs(&st);
 	if (cf.defaults_file != NULL) {
 		if (st.side == SIDE_TARGET)
 			ex = read_target_db(&st);
@@ -669,5 +970,6 @@ main(int argc, char **argv)
 		die(EX_IOERR, "writing the report: %s", strerror(errno));
 	if (ex != 0)
 		return ex;
-	return st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ? 1 : 0;
+	return st.count[ST_FAILED] + st.count[ST_DEAD] > 0 || st.flagged > 0
+	    ? 1 : 0;
 }

@@ -134,7 +134,8 @@ test_expect_success 'the daemon retries per --retry, then dead-letters; SIGHUP t
 	dst_sql "ALTER TABLE shop.w2 MODIFY v VARCHAR(20)" &&
 	kill -HUP "$(cat daemon.pid)" &&
 	test_wait_until 20 "test \"\$(applied_seq)\" = $bad" &&
-	test "$(wagon_state $bad)" = applied &&
+	# The ledger follows the COMMIT (srdf-apply(1)): wait for it too.
+	test_wait_until 10 "test \"\$(wagon_state $bad)\" = applied" &&
 	checksum_both shop.w2 &&
 	test_bg_stop daemon
 '

@@ -103,7 +103,7 @@ test_expect_success '--dry-run says what it would do and changes nothing' '
 	dst_sql "SELECT seq, last_gtid FROM srdf.applied" >applied.after &&
 	test_cmp applied.before applied.after &&
 	ls "$D/inbox/new" | test_cmp pending - &&
-	test ! -e "$D/audit.log"
+	! grep -q srdf-promote "$D/audit.log"
 '
 
 test_expect_success 'the application cannot write to the read-only target' '
@@ -145,7 +145,7 @@ test_expect_success '--force promotes at the recovery point: writable, RTO, audi
 	grep -x "SRDF_PROMOTE_GTID=$gtid" hook.env &&
 	grep -x "SRDF_PROMOTE_SEQ=$((gapseq - 1))" hook.env &&
 	grep "^SRDF_PROMOTE_TIME=20" hook.env &&
-	jq -e "select(.action == \"promote\" and .tool == \"srdf-promote\") | .detail.gtid == \"$gtid\" and .detail.forced" "$D/audit.log" &&
+	jq -e "select(.tool == \"srdf-promote\") | .item == \"target\" and .by == \"operator\" and .from == \"replica\" and .to == \"promoted\" and (.detail | contains(\"GTID $gtid,\") and endswith(\", forced\"))" "$D/audit.log" &&
 	echo "$gtid" >gtid
 '
 
@@ -178,7 +178,7 @@ test_expect_success 'running srdf-promote again finishes nothing twice: already 
 	promote >again.out 2>again.err &&
 	grep "promoted at .* already" again.err &&
 	grep "^read_only: OFF -> OFF" again.out &&
-	test "$(jq -s length "$D/audit.log")" = 2
+	test "$(jq -c "select(.tool == \"srdf-promote\") | [.from, .to]" "$D/audit.log")" = "$(printf "%s\n" "[\"replica\",\"promoted\"]" "[\"promoted\",\"promoted\"]")"
 '
 
 test_done

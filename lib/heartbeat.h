@@ -1,0 +1,59 @@
+/*
+ * heartbeat.h — DIR/run/TOOL.heartbeat: a long-running tool says it is
+ * alive and how far it got; srdf-status(1) reads it.
+ *
+ * The file is one JSON object and a newline (srdf-status(1), FILES):
+ *
+ *	{"v":1,"tool":"srdf-apply","host":"db2","pid":4242,
+ *	 "state":"running","started_at":1763764201.5,"time":1763764261.2,
+ *	 "interval":5,"seq":42,"gtid":"0-1-97","progress_at":1763764260.9}
+ *
+ * times in Unix seconds; "state" is "running", or "stopped" with "exit"
+ * (the exit status) once the tool ended through main()'s return; a tool
+ * that died (killed, die()) leaves "running" with a pid that is gone,
+ * which is what srdf-status flags.  "interval" is the promise: a beat at
+ * least every that many seconds while the process is alive, 0 when the
+ * tool beats only when it progresses (srdf-seal waits on its input and
+ * has no timer).  "seq" and "gtid" are the last progress (the newest
+ * wagon or GTID the tool handled), absent before any.
+ *
+ * It is rewritten whole (DIR/run/.TOOL.heartbeat.tmp, then rename(2)), so
+ * a reader sees an old or a new file, never a mix; without fsync, since
+ * it describes a process, not data: after a host crash the pid it names
+ * is gone anyway.  DIR/run is created (0750), files are 0640.  The cost
+ * is kept small: a write at most once a second while the tool
+ * progresses (so the progress in the file may be up to a second behind
+ * during a burst, and stays so until the next beat or the stop when the
+ * tool has no interval; an isolated step is written at once) and once per
+ * interval while it is idle.
+ * The writes do not go through lib/fault.
+ *
+ * Calling sequence: heartbeat_start(dir, tool, interval) in main() after
+ * the lock; heartbeat_beat(seq, gtid) at each progress step (seq 0 and
+ * gtid NULL: no news, only "alive", from the loop's wake-ups, which must
+ * come at least every HEARTBEAT_INTERVAL seconds for a tool that
+ * promises it); heartbeat_due() tells a hot path whether a beat would be
+ * written now, before it formats a GTID; heartbeat_stop(ex) on main()'s
+ * way out.  Before heartbeat_start every call does nothing.  All
+ * functions are thread-safe.
+ *
+ * Error handling: none reaches the caller; a failure to write is logged
+ * once as a warning (the tool goes on: a heartbeat is for monitoring).
+ */
+#ifndef SRDF_HEARTBEAT_H
+#define SRDF_HEARTBEAT_H
+
+#include <stdint.h>
+
+/* Seconds between beats of an idle tool that promises them.
+ * Invariant: far below srdf-status's default --stale (60 s), so a tool
+ * must miss many beats in a row before it is flagged. */
+#define HEARTBEAT_INTERVAL 5
+#define HEARTBEAT_INTERVAL_MS (HEARTBEAT_INTERVAL * 1000)
+
+void heartbeat_start(const char *dir, const char *tool, int interval);
+int heartbeat_due(void);
+void heartbeat_beat(uint64_t seq, const char *gtid);
+void heartbeat_stop(int ex);
+
+#endif
