@@ -116,6 +116,8 @@ struct status {
 	long spool_new, spool_bad; /* -1: no such directory */
 	double rpo;		   /* < 0: unknown */
 	uint64_t rpo_seq;
+	int rpo_caught_up;	   /* rpo from srdf-capture's heartbeat */
+	char *sealed_pos;	   /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
 	uint64_t err_seq;
 	char *err_state, *err_text;
@@ -130,6 +132,38 @@ struct status {
 	size_t nproc;
 	size_t flagged;
 };
+
+/*
+ * The RPO of a source that is caught up.  The newest confirmed wagon's
+ * commit time alone would make an idle source's RPO grow for ever, as if
+ * commits were missing.  When every sealed wagon is confirmed and a live
+ * srdf-capture's last heartbeat (written when the source's binlog dump
+ * said it had nothing more) reports exactly the position sealed last,
+ * nothing the source had committed at that heartbeat is unconfirmed: the
+ * RPO is at most the heartbeat's age.  Anything less certain (capture
+ * gone or flagged, a group still in srdf-dedup's window, another
+ * position format) keeps the conservative figure.
+ */
+static void
+caught_up(struct status *st)
+{
+	const struct proc *p;
+
+	if (st->side != SIDE_SOURCE || st->rpo < 0 || st->sealed_pos == NULL ||
+	    st->last[SG_CONFIRMED].seq != st->last[SG_SEALED].seq)
+		return;
+	for (p = st->proc; p < st->proc + st->nproc; p++) {
+		if (strcmp(p->tool, "srdf-capture") != 0 || p->flag != NULL ||
+		    p->alive != 1 || p->state == NULL ||
+		    strcmp(p->state, "running") != 0 || p->gtid == NULL ||
+		    strcmp(p->gtid, st->sealed_pos) != 0 || p->time < 0)
+			continue;
+		if (st->now - p->time < st->rpo) {
+			st->rpo = st->now - p->time > 0 ? st->now - p->time : 0;
+			st->rpo_caught_up = 1;
+		}
+	}
+}
 
 static void
 usage(FILE *f)
@@ -320,6 +354,10 @@ read_ledger(struct status *st)
 	else
 		st->side = SIDE_SOURCE;
 	free(v);
+	if (st->side == SIDE_SOURCE &&
+	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
+		die(EX_DATAERR, "%s: reading last_sealed_gtid: %s", dir,
+		    ledger_strerror(rc));
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
@@ -575,6 +613,8 @@ print_json(const struct status *st)
 	json_object_set_new(o, "rpo_seconds", st->rpo >= 0 ?
 	    json_real(st->rpo) : json_null());
 	json_object_set_new(o, "rpo_seq", jseq(st->rpo_seq));
+	json_object_set_new(o, "rpo_caught_up",
+	    json_boolean(st->rpo_caught_up));
 	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
 	    "first_seq", jseq(st->stale_first), "threshold_seconds",
 	    st->cf->stale);
@@ -789,9 +829,11 @@ print_table(const struct status *st)
 	}
 	printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", "total", st->total,
 	    st->total_bytes);
+	/* The outbox keeps a wagon until srdf-ackd purges it, confirmed and
+	 * older than --keep; the inbox's new/ holds what waits to apply. */
 	if (st->spool_new >= 0)
-		printf("%s/new: %ld wagon(s) waiting", st->spool,
-		    st->spool_new);
+		printf("%s/new: %ld wagon(s) %s", st->spool, st->spool_new,
+		    st->side == SIDE_SOURCE ? "kept" : "waiting");
 	else
 		printf("%s/new: absent", st->spool);
 	if (st->spool_bad > 0)
@@ -806,7 +848,10 @@ print_table(const struct status *st)
 			    st->last[i].gtid : "no GTID");
 	}
 	if (st->side == SIDE_SOURCE) {
-		if (st->rpo >= 0)
+		if (st->rpo >= 0 && st->rpo_caught_up)
+			printf("rpo: %.0f s (caught up: every wagon confirmed, "
+			    "srdf-capture at the sealed position)\n", st->rpo);
+		else if (st->rpo >= 0)
 			printf("rpo: %.0f s (wagon %" PRIu64 ")\n", st->rpo,
 			    st->rpo_seq);
 		else
@@ -952,6 +997,7 @@ main(int argc, char **argv)
 	st.rpo = -1;
 	read_ledger(&st);
 	read_procs(&st);
+	caught_up(&st);
 	if (cf.defaults_file != NULL) {
 		if (st.side == SIDE_TARGET)
 			ex = read_target_db(&st);

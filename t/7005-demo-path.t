@@ -173,4 +173,11 @@ test_expect_success 'every wagon confirmed; srdf-status equals the ledgers and s
 	test "$(jq .failed s.json)$(jq .dead s.json)$(jq .failed d.json)$(jq .dead d.json)" = 0000
 '
 
+test_expect_success 'the source idle and all confirmed: RPO is the age of capture'"'"'s last heartbeat, not of the last commit' '
+	test_wait_until 30 "pl_status_json \"\$S\" >i.json &&
+		test \"\$(jq .rpo_caught_up i.json)\" = true" &&
+	jq -e ".rpo_seconds < 10" i.json &&
+	srdf-status --dir "$S" | grep "^rpo: [0-9]* s (caught up: every wagon confirmed"
+'
+
 test_done
