@@ -761,8 +761,10 @@ db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
 		return DB_OK;
 	}
 	/* LOCAL implies IGNORE: a duplicate key or a value the column cannot
-	 * hold is a warning there.  Undone, and left to INSERT, whose error
-	 * (strict mode) is the one to report. */
+	 * hold is a warning there.  A REPLACE that wrote another count than
+	 * the caller's found the target other than the group's before-images
+	 * say.  Either way undone, and left to DELETE and INSERT, whose
+	 * errors (strict mode) and warnings are the ones to report. */
 	log_debug("bulk load on %s: %llu of %lld rows, %u warnings: done with "
 	    "INSERT instead", table, got, rows, warnings);
 	return db_exec(d, "savepoint", undo, sizeof undo - 1);

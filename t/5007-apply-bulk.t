@@ -100,6 +100,46 @@ test_expect_success 'a target with local_infile=OFF: a notice, then multi-row IN
 	grep -q "the target refuses LOAD DATA LOCAL INFILE" apply.err
 '
 
+rollbacks() {
+	dst_sql "SHOW GLOBAL STATUS LIKE 'Com_rollback_to_savepoint'" | cut -f 2
+}
+
+# Updated rows go by LOAD DATA ... REPLACE (not deleted first): rows that
+# swap UNIQUE values, a parent of an ON DELETE CASCADE key whose
+# children must stay, deletes and inserts in the same group.
+test_expect_success 'UNIQUE swaps and a cascading parent, replaced: equal' '
+	src_sql "CREATE TABLE bk.u (id INT PRIMARY KEY, u INT NOT NULL, v VARCHAR(20),
+			UNIQUE KEY (u));
+		CREATE TABLE bk.c (id INT PRIMARY KEY, p INT NOT NULL,
+			FOREIGN KEY (p) REFERENCES bk.u (id) ON DELETE CASCADE);
+		INSERT INTO bk.u SELECT seq, seq, CONCAT(\"v\", seq) FROM bk.seq_1_to_400;
+		INSERT INTO bk.c SELECT seq, seq FROM bk.seq_1_to_400" &&
+	seal_new && deliver && apply_once &&
+	checksum_both bk.u bk.c &&
+	r0=$(rollbacks) &&
+	src_sql "BEGIN;
+		UPDATE bk.u SET u = -u;
+		UPDATE bk.u SET u = IF(id % 2, id + 1, id - 1), v = CONCAT(v, \"s\") WHERE id <= 300;
+		UPDATE bk.u SET u = -u WHERE u < 0;
+		DELETE FROM bk.u WHERE id = 400;
+		INSERT INTO bk.u VALUES (401, 1000, \"new\");
+		COMMIT" &&
+	seal_new && deliver && apply_once &&
+	checksum_both bk.u bk.c &&
+	test "$(dst_sql "SELECT COUNT(*) FROM bk.c")" = 399 &&
+	test "$(rollbacks)" = "$r0"
+'
+
+test_expect_success 'a row the target lacks: DELETE and INSERT after all, with the warning' '
+	dst_sql "DELETE FROM bk.u WHERE id = 5" &&
+	r0=$(rollbacks) &&
+	src_sql "UPDATE bk.u SET v = CONCAT(v, \"t\") WHERE id <= 300" &&
+	seal_new && deliver && apply_once &&
+	checksum_both bk.u &&
+	test "$(rollbacks)" -gt "$r0" &&
+	grep -q "delete on bk.u touched 299 of 300 rows" apply.err
+'
+
 test_expect_success '--no-bulk-load: no LOAD DATA' '
 	rows_sql 1501 1800 | src_sql &&
 	seal_new && deliver &&
