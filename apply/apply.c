@@ -173,7 +173,7 @@ usage(FILE *f)
 	    "[--ca-file pem] [--insecure]\n"
 	    "                  [--once] [--dry-run] [--create-databases] "
 	    "[--skip seq]\n"
-	    "                  [--retry delay,...]\n"
+	    "                  [--retry delay,...] [--no-bulk-load]\n"
 	    "       srdf-apply --help | --version\n");
 }
 
@@ -1272,6 +1272,7 @@ main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {"insecure", no_argument, NULL, 'I'},
 	    {"key-file", required_argument, NULL, 'k'},
+	    {"no-bulk-load", no_argument, NULL, 'B'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"retry", required_argument, NULL, 'r'},
 	    {"skip", required_argument, NULL, 's'},
@@ -1301,6 +1302,7 @@ main(int argc, char **argv)
 		case 'n': cf.dry_run = 1; break;
 		case 'I': cf.insecure = 1; break;
 		case 'k': cf.key_file = optarg; break;
+		case 'B': cf.no_bulk_load = 1; break;
 		case 'o': cf.once = 1; break;
 		case 'r': parse_retry(&cf, optarg); break;
 		case 's':

@@ -39,6 +39,7 @@
 #define ROW_STMT_BYTES (4u << 20)     /* text of one multi-row statement */
 #define BATCH_BYTES (8u << 20)	      /* statements sent in one round trip */
 #define BATCH_STMTS 512		      /* ... and at most this many */
+#define BULK_MIN_ROWS 200	      /* inserts of a table worth a LOAD DATA */
 
 struct config {
 	const char *dir;
@@ -53,6 +54,7 @@ struct config {
 	int once;
 	int dry_run;
 	int create_databases;
+	int no_bulk_load;	 /* --no-bulk-load: never LOAD DATA */
 	int has_skip;
 	uint64_t skip;
 	long long retry_ms[16];	 /* delays between attempts */
@@ -79,6 +81,14 @@ struct col {
 #define COL_INT 0x4	  /* integers and BIT: a big value (a JSON string
 			   * of digits) is written as a number, which BIT
 			   * needs: a quoted one would be its bytes */
+/* What LOAD DATA may carry (engine.c, "Bulk loads", says why): */
+#define COL_BULK 0x8	  /* a string literal: integers but BIT, DECIMAL,
+			   * CHAR/VARCHAR/TEXT, DATE, DATETIME, TIMESTAMP,
+			   * TIME */
+#define COL_BULK_NUM 0x10 /* ... also a bare number: integers, DECIMAL,
+			   * CHAR/VARCHAR/TEXT */
+#define COL_TIMESTAMP 0x20 /* TIMESTAMP: LOAD DATA turns a NULL into
+			    * NOW() in a NOT NULL one, INSERT fails */
 
 struct tinfo {
 	char *db, *name;
@@ -109,6 +119,10 @@ struct db {
 	struct tinfo *tabs;	/* schema cache, cleared after DDL */
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
+	int bulk_refused;	/* the target refused LOAD DATA LOCAL INFILE:
+				 * kept over reconnects, said once */
+	const char *infile;	/* what the LOAD DATA in flight reads */
+	size_t infile_len, infile_pos;
 	char err[2048];
 };
 
@@ -140,6 +154,9 @@ int db_stmt_close(struct db *d, const char *kind, const char *table,
 size_t db_stmt_len(const struct db *d);
 size_t db_row_limit(const struct db *d);
 int db_flush(struct db *d);
+int db_bulk_enabled(const struct db *d);
+int db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
+    size_t datalen, long long rows, const char *table, int *loaded);
 int db_exec(struct db *d, const char *kind, const char *sql, size_t len);
 
 struct tinfo *db_table(struct db *d, const char *db, const char *name,

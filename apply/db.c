@@ -68,6 +68,13 @@ db_connect(struct db *d, const struct config *cf, int dry)
 	mysql_optionsv(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
 	mysql_optionsv(d->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(d->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+	/* LOAD DATA LOCAL INFILE, fed from memory by db_load() alone: the
+	 * handler it installs never opens a file the server names. */
+	if (!dry && !cf->no_bulk_load) {
+		unsigned int one = 1;
+
+		mysql_optionsv(d->my, MYSQL_OPT_LOCAL_INFILE, &one);
+	}
 	if (mysql_real_connect(d->my, NULL, NULL, NULL, NULL, 0, NULL,
 	        flags) == NULL) {
 		d->errnum = mysql_errno(d->my);
@@ -535,6 +542,26 @@ db_tables_forget(struct db *d)
 	d->tabs = NULL;
 }
 
+/* The COL_BULK* flags of a DATA_TYPE: the types whose values LOAD DATA
+ * stores exactly as INSERT does (engine.c, "Bulk loads"). */
+static unsigned
+bulk_flags(const char *type)
+{
+	static const char *const num[] = {"tinyint", "smallint", "mediumint",
+	    "int", "bigint", "decimal", "char", "varchar", "tinytext", "text",
+	    "mediumtext", "longtext"};
+	static const char *const str[] = {"date", "datetime", "timestamp",
+	    "time"};
+
+	for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
+		if (strcmp(type, num[i]) == 0)
+			return COL_BULK | COL_BULK_NUM;
+	for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
+		if (strcmp(type, str[i]) == 0)
+			return COL_BULK | (i == 2 ? COL_TIMESTAMP : 0);
+	return 0;
+}
+
 /* What the target says about db.name: its columns (generated, FLOAT),
  * whether it exists, whether deleting from it cascades.  Asked once per
  * table until the next DDL. */
@@ -584,6 +611,8 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 		if (row[2] != NULL && (strcmp(row[2], "bigint") == 0 ||
 		                          strcmp(row[2], "bit") == 0))
 			c->flags |= COL_INT;
+		if (row[2] != NULL)
+			c->flags |= bulk_flags(row[2]);
 	}
 	mysql_free_result(r);
 	t->exists = t->ncol > 0;
@@ -624,4 +653,119 @@ db_create_database(struct db *d, const char *name)
 	rc = db_exec(d, "create database", q.p, q.len);
 	buf_free(&q);
 	return rc;
+}
+
+/* ---- bulk loads -------------------------------------------------------- */
+
+/* Whether db_load() may be tried: not in a dry run (it prints SQL for
+ * mariadb(1), which has no file to read), not after --no-bulk-load, not
+ * once the target refused it. */
+int
+db_bulk_enabled(const struct db *d)
+{
+	return !d->dry && !d->cf->no_bulk_load && !d->bulk_refused;
+}
+
+/* The LOAD DATA LOCAL INFILE handler: whatever file the server names,
+ * it reads d->infile, never the file system. */
+static int
+infile_init(void **ptr, const char *name, void *arg)
+{
+	struct db *d = arg;
+
+	(void)name;
+	d->infile_pos = 0;
+	*ptr = d;
+	return 0;
+}
+
+static int
+infile_read(void *ptr, char *buf, unsigned int len)
+{
+	struct db *d = ptr;
+	size_t n = d->infile_len - d->infile_pos;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, d->infile + d->infile_pos, n);
+	d->infile_pos += n;
+	return (int)n;
+}
+
+static void
+infile_end(void *ptr)
+{
+	(void)ptr;
+}
+
+static int
+infile_error(void *ptr, char *buf, unsigned int len)
+{
+	(void)ptr;
+	snprintf(buf, len, "srdf-apply: no data");
+	return CR_UNKNOWN_ERROR;
+}
+
+/* Whether error e says the target (or the client library) does not
+ * take LOAD DATA LOCAL INFILE at all. */
+static int
+infile_refused(unsigned e)
+{
+	return e == ER_NOT_ALLOWED_COMMAND ||
+	    e == ER_LOAD_INFILE_CAPABILITY_DISABLED || e == CR_UNKNOWN_ERROR;
+}
+
+int
+db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
+    size_t datalen, long long rows, const char *table, int *loaded)
+{
+	static const char undo[] = "ROLLBACK TO SAVEPOINT srdf_bulk";
+	unsigned long long got;
+	unsigned warnings, e;
+	int rc;
+
+	*loaded = 0;
+	db_stmt_open(d);
+	buf_lit(&d->q, "SAVEPOINT srdf_bulk");
+	if ((rc = db_stmt_close(d, "savepoint", NULL, -1)) != DB_OK ||
+	    (rc = db_flush(d)) != DB_OK)
+		return rc;
+	d->infile = data;
+	d->infile_len = datalen;
+	mysql_set_local_infile_handler(d->my, infile_init, infile_read,
+	    infile_end, infile_error, d);
+	rc = mysql_real_query(d->my, sql, sqllen);
+	d->infile = NULL;
+	if (rc != 0) {
+		e = mysql_errno(d->my);
+		rc = db_classify(d, "bulk load", table);
+		if (rc == DB_GONE || rc == DB_RETRY)
+			return rc;
+		if (infile_refused(e)) {
+			log_notice("the target refuses LOAD DATA LOCAL INFILE "
+			    "(%s): loading with multi-row INSERT instead; set "
+			    "local_infile=ON on the target for bulk loads, or "
+			    "run srdf-apply with --no-bulk-load", mysql_error(d->my));
+			d->bulk_refused = 1;
+		} else
+			log_debug("bulk load on %s: %s: done with INSERT instead",
+			    table, mysql_error(d->my));
+		d->err[0] = '\0';
+		d->errnum = 0;
+		return db_exec(d, "savepoint", undo, sizeof undo - 1);
+	}
+	got = mysql_affected_rows(d->my);
+	warnings = mysql_warning_count(d->my);
+	if (got == (unsigned long long)rows && warnings == 0) {
+		*loaded = 1;
+		return DB_OK;
+	}
+	/* LOCAL implies IGNORE: a duplicate key or a value the column cannot
+	 * hold is a warning there.  A REPLACE that wrote another count than
+	 * the caller's found the target other than the group's before-images
+	 * say.  Either way undone, and left to DELETE and INSERT, whose
+	 * errors (strict mode) and warnings are the ones to report. */
+	log_debug("bulk load on %s: %llu of %lld rows, %u warnings: done with "
+	    "INSERT instead", table, got, rows, warnings);
+	return db_exec(d, "savepoint", undo, sizeof undo - 1);
 }

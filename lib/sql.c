@@ -18,19 +18,33 @@ sql_ident(struct buf *b, const char *name)
 	buf_putc(b, '`');
 }
 
+/* Runs of bytes that need no escape are copied whole: the escaped ones
+ * are rare in real values, and a byte at a time was a tenth of
+ * srdf-apply's CPU. */
 static void
 quote(struct buf *b, const char *s, size_t n)
 {
+	size_t i = 0, run;
+
 	buf_putc(b, '\'');
-	for (size_t i = 0; i < n; i++) {
-		switch (s[i]) {
+	while (i < n) {
+		for (run = i; run < n; run++) {
+			unsigned char c = (unsigned char)s[run];
+
+			if (c == '\0' || c == '\'' || c == '\\' || c == '\n' ||
+			    c == '\r' || c == '\032')
+				break;
+		}
+		buf_add(b, s + i, run - i);
+		if ((i = run) == n)
+			break;
+		switch (s[i++]) {
 		case '\0': buf_lit(b, "\\0"); break;
 		case '\'': buf_lit(b, "\\'"); break;
 		case '\\': buf_lit(b, "\\\\"); break;
 		case '\n': buf_lit(b, "\\n"); break;
 		case '\r': buf_lit(b, "\\r"); break;
-		case '\032': buf_lit(b, "\\Z"); break;
-		default: buf_putc(b, s[i]);
+		default: buf_lit(b, "\\Z"); break;
 		}
 	}
 	buf_putc(b, '\'');
