@@ -124,16 +124,30 @@ test_pid_alive() {
 	case ${stat%% *} in Z | X) return 1 ;; esac
 }
 
-# SIGTERM, up to 10 s, then SIGKILL.
+# _tl_tree PID: PID's descendants, children first listed before theirs.
+_tl_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		_tl_tree "$c"
+	done
+}
+
+# SIGTERM to PID and everything it started (a "bash -c 'a | b | c'"
+# started by test_bg leaves a, b and c running when only bash is
+# signalled), up to 10 s, then SIGKILL.
 _tl_kill() {
 	{ local -; set +x; } 2>/dev/null
-	local n=100
-	kill -TERM "$1" 2>/dev/null || return 0
-	while test_pid_alive "$1" && [ $n -gt 0 ]; do
-		sleep 0.1
-		n=$((n - 1))
+	local n=100 p pids
+	pids="$1 $(_tl_tree "$1")"
+	kill -TERM $pids 2>/dev/null
+	for p in $pids; do
+		while test_pid_alive "$p" && [ $n -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
 	done
-	kill -KILL "$1" 2>/dev/null
+	kill -KILL $pids 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
 }
