@@ -30,6 +30,7 @@
 
 #include "apply.h"
 #include "audit.h"
+#include "clock.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -61,15 +62,6 @@ struct acks {
 	long backoff;
 	int failing;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 q_add(struct acks *a, uint64_t seq)
@@ -306,8 +298,8 @@ harvest(struct acks *a)
 			/* The transfers of one round fail together (a
 			 * restarted srdf-ackd answers each "busy"): the
 			 * round backs off once, not once per ACK. */
-			if (now_ms() >= a->next_try) {
-				a->next_try = now_ms() + a->backoff;
+			if (clock_mono_ms() >= a->next_try) {
+				a->next_try = clock_mono_ms() + a->backoff;
 				a->backoff = a->backoff * 2 > ACK_BACKOFF_MAX
 				    ? ACK_BACKOFF_MAX
 				    : a->backoff * 2;
@@ -334,7 +326,7 @@ start(struct acks *a)
 	struct ledger_txn *t = NULL;
 	size_t k = 0;
 
-	if (a->nq == 0 || now_ms() < a->next_try)
+	if (a->nq == 0 || clock_mono_ms() < a->next_try)
 		return;
 	for (int i = 0; i < ACK_SLOTS; i++) {
 		struct slot *s = &a->slot[i];
@@ -399,7 +391,7 @@ acks_timeout_ms(const struct acks *a)
 			curl_multi_timeout(a->multi, &t);
 			return t < 0 || t > 1000 ? 1000 : t;
 		}
-	t = (long)(a->next_try - now_ms());
+	t = (long)(a->next_try - clock_mono_ms());
 	return t < 0 ? 0 : t;
 }
 
@@ -409,13 +401,13 @@ acks_timeout_ms(const struct acks *a)
 size_t
 acks_drain(struct acks *a, long ms)
 {
-	long long until = now_ms() + ms;
+	long long until = clock_mono_ms() + ms;
 
 	if (a == NULL || a->multi == NULL)
 		return acks_pending(a);
 	acks_pump(a);
-	while (a->nq > 0 && now_ms() < until && a->next_try < until) {
-		acks_wait(a, -1, -1, (long)(until - now_ms()));
+	while (a->nq > 0 && clock_mono_ms() < until && a->next_try < until) {
+		acks_wait(a, -1, -1, (long)(until - clock_mono_ms()));
 		acks_pump(a);
 	}
 	return a->nq;

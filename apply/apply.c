@@ -65,6 +65,7 @@
 #include "ack.h"
 #include "apply.h"
 #include "audit.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
@@ -143,24 +144,6 @@ on_signal(int sig)
 	if (sig_wfd >= 0)
 		(void)!write(sig_wfd, "", 1);
 	errno = e;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void
@@ -407,7 +390,7 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 			die(EX_OSERR, "out of memory");
 	}
 	if (a->ndone == 0)
-		a->done_since = now_ms();
+		a->done_since = clock_mono_ms();
 	d = &a->done[a->ndone++];
 	d->from = from;
 	d->to = to;
@@ -415,7 +398,7 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 	d->rows = wg->rows;
 	d->ddls = wg->ddls;
 	d->missing = a->db.missing;
-	d->at = wall();
+	d->at = clock_wall();
 	snprintf(d->gtid, sizeof d->gtid, "%s", wg->last_gtid);
 }
 
@@ -513,9 +496,9 @@ record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
 	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
 	json_object_set_new(w, "attempts", json_integer(*attempts));
 	json_object_set_new(w, "last_error", json_string(msg));
-	json_object_set_new(w, "failed_at", json_real(wall()));
+	json_object_set_new(w, "failed_at", json_real(clock_wall()));
 	json_object_del(w, "ddl_inflight");
-	rc = put_with_ack(a, t, seq, w, 0, NULL, msg, wall());
+	rc = put_with_ack(a, t, seq, w, 0, NULL, msg, clock_wall());
 	json_decref(w);
 	if (rc != 0) {
 		ledger_txn_abort(t);
@@ -669,11 +652,11 @@ reconcile(struct applier *a)
 		audit_wagon(0, lag[2 + i], json_string_value(json_object_get(w,
 		    "state")), "applied", "committed before a crash");
 		json_object_set_new(w, "state", json_string("applied"));
-		json_object_set_new(w, "applied_at", json_real(wall()));
+		json_object_set_new(w, "applied_at", json_real(clock_wall()));
 		json_object_del(w, "last_error");
 		rc = put_with_ack(a, t, lag[2 + i], w, 1,
 		    lag[2 + i] == a->cp.seq ? a->cp.last_gtid : NULL, NULL,
-		    wall());
+		    clock_wall());
 		json_decref(w);
 	}
 	if (L > a->cp.seq)
@@ -755,8 +738,8 @@ skip(struct applier *a)
 	    "state")), "dead", "%s", msg);
 	json_object_set_new(w, "state", json_string("dead"));
 	json_object_set_new(w, "skipped", json_true());
-	json_object_set_new(w, "skipped_at", json_real(wall()));
-	rc = put_with_ack(a, t, s, w, 0, NULL, msg, wall());
+	json_object_set_new(w, "skipped_at", json_real(clock_wall()));
+	rc = put_with_ack(a, t, s, w, 0, NULL, msg, clock_wall());
 	json_decref(w);
 	snprintf(name, sizeof name, "%" PRIu64, s);
 	if (rc == 0)
@@ -881,7 +864,7 @@ failed(struct applier *a, uint64_t seq, const char *msg)
 		    "(or restart), or skip it with --skip %" PRIu64 " (its "
 		    "changes will then be missing on the target)", seq, seq);
 	else if (!dead) {
-		a->fail_due = now_ms() + a->cf->retry_ms[attempts - 1];
+		a->fail_due = clock_mono_ms() + a->cf->retry_ms[attempts - 1];
 		if (!a->cf->once)
 			log_notice("retrying wagon %" PRIu64 " in %lld s", seq,
 			    a->cf->retry_ms[attempts - 1] / 1000);
@@ -894,7 +877,7 @@ step(struct applier *a)
 {
 	struct wagon w;
 	uint64_t seq = a->next, first, from;
-	long long t0 = now_ms();
+	long long t0 = clock_mono_ms();
 	char err[1024], *newpos = NULL;
 	int rc;
 
@@ -1038,13 +1021,13 @@ step(struct applier *a)
 	a->napplied += seq - from + 1;
 	note_applied(a, from, seq, first, &w);
 	rc = S_PROGRESS;
-	if (a->ndone >= LEDGER_BATCH || now_ms() - a->done_since >= LEDGER_LAG_MS)
+	if (a->ndone >= LEDGER_BATCH || clock_mono_ms() - a->done_since >= LEDGER_LAG_MS)
 		rc = flush_applied(a);
 	log_info("%s wagon %" PRIu64 "%s: %s%" PRIu64 " row change%s, "
 	    "GTID %s, %lld ms", a->cf->dry_run ? "printed" : "applied", seq,
 	    first < seq ? " (last chunk)" : "",
 	    w.ddls ? "DDL and " : "", w.rows, w.rows == 1 ? "" : "s",
-	    w.last_gtid, now_ms() - t0);
+	    w.last_gtid, clock_mono_ms() - t0);
 	wagon_free(&w);
 	return rc;
 }
@@ -1089,12 +1072,12 @@ connect_target(struct applier *a)
 			return EX_UNAVAILABLE;
 		}
 		log_warn("%s; trying again in %lld s", a->db.err, backoff / 1000);
-		for (long long until = now_ms() + backoff;
-		     !stopping && now_ms() < until;) {
+		for (long long until = clock_mono_ms() + backoff;
+		     !stopping && clock_mono_ms() < until;) {
 			acks_pump(a->acks);
 			heartbeat_beat(0, NULL);
-			wait_events(a, until - now_ms() > HEARTBEAT_INTERVAL_MS ?
-			    HEARTBEAT_INTERVAL_MS : (long)(until - now_ms()));
+			wait_events(a, until - clock_mono_ms() > HEARTBEAT_INTERVAL_MS ?
+			    HEARTBEAT_INTERVAL_MS : (long)(until - clock_mono_ms()));
 		}
 		if (stopping)
 			return 0;
@@ -1166,9 +1149,9 @@ run(struct applier *a)
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->dead || a->fail_due - now_ms() >
+			wait_events(a, a->dead || a->fail_due - clock_mono_ms() >
 			    HEARTBEAT_INTERVAL_MS ? HEARTBEAT_INTERVAL_MS
-			    : a->fail_due > now_ms() ? (long)(a->fail_due - now_ms())
+			    : a->fail_due > clock_mono_ms() ? (long)(a->fail_due - clock_mono_ms())
 			    : 0);
 			continue;
 		}

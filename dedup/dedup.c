@@ -56,6 +56,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fault.h"
 #include "fold.h"
 #include "log.h"
@@ -155,15 +156,6 @@ usage(FILE *f)
 	    "usage: srdf-dedup [-v] [--window duration] [--max-events n] "
 	    "[--max-bytes size]\n"
 	    "       srdf-dedup --help | --version\n");
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void *
@@ -689,7 +681,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		return 0;
 	}
 
-	now = now_ms();
+	now = clock_mono_ms();
 	if (d->ntrx == 0) {
 		d->first = t->gtid;
 		d->first_ts = t->ts;
@@ -875,14 +867,14 @@ run(struct dedup *d)
 		if (stopping)
 			break;
 		if (d->ntrx > 0) {
-			long long left = d->deadline - now_ms();
+			long long left = d->deadline - clock_mono_ms();
 
 			if (left <= 0) {
 				seal(d, "window");
 				continue;
 			}
 			rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-			if (rc == 0 && d->deadline <= now_ms())
+			if (rc == 0 && d->deadline <= clock_mono_ms())
 				seal(d, "window");
 			if (rc <= 0)
 				continue; /* timeout, or EINTR */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "log.h"
 
@@ -28,24 +29,6 @@ static uint64_t seq;
 static double started_at, progress_at;
 static long long last_ms; /* monotonic, of the last write */
 
-static double
-wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes the file; caller holds mu.  ex < 0: running. */
 static void
 write_file(int ex)
@@ -62,7 +45,7 @@ write_file(int ex)
 	if (ex >= 0)
 		buf_printf(&b, ",\"exit\":%d", ex);
 	buf_printf(&b, ",\"started_at\":%.6f,\"time\":%.6f,\"interval\":%d",
-	    started_at, wall(), interval);
+	    started_at, clock_wall(), interval);
 	if (seq != 0) {
 		buf_lit(&b, ",\"seq\":");
 		buf_json_u64(&b, seq);
@@ -97,7 +80,7 @@ write_file(int ex)
 		    "process", file, strerror(e));
 		warned = 1;
 	}
-	last_ms = mono_ms();
+	last_ms = clock_mono_ms();
 	dirty = 0;
 	buf_free(&b);
 }
@@ -129,7 +112,7 @@ heartbeat_start(const char *dir, const char *tool, int every)
 		snprintf(host, sizeof host, "unknown");
 	host[sizeof host - 1] = '\0';
 	interval = every;
-	started_at = wall();
+	started_at = clock_wall();
 	write_file(-1);
 out:
 	pthread_mutex_unlock(&mu);
@@ -139,7 +122,7 @@ out:
 static int
 due(void)
 {
-	long long gap = mono_ms() - last_ms;
+	long long gap = clock_mono_ms() - last_ms;
 
 	if (file[0] == '\0')
 		return 0;
@@ -154,7 +137,7 @@ heartbeat_due(void)
 	int d;
 
 	pthread_mutex_lock(&mu);
-	d = file[0] != '\0' && mono_ms() - last_ms >= BUSY_MS;
+	d = file[0] != '\0' && clock_mono_ms() - last_ms >= BUSY_MS;
 	pthread_mutex_unlock(&mu);
 	return d;
 }
@@ -168,7 +151,7 @@ heartbeat_beat(uint64_t s, const char *g)
 			seq = s;
 		if (g != NULL)
 			snprintf(gtid, sizeof gtid, "%s", g);
-		progress_at = wall();
+		progress_at = clock_wall();
 		dirty = 1;
 	}
 	if (due())

@@ -58,6 +58,7 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "clock.h"
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
@@ -117,24 +118,6 @@ usage(FILE *f)
 	    "[--hook command]\n"
 	    "                    [--force] [--dry-run]\n"
 	    "       srdf-promote --help | --version\n");
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* t (Unix s) as "2026-11-21T22:30:01Z" in b. */
@@ -888,7 +871,7 @@ run(const struct config *cf, long long t0)
 	s.commit_ts = s.seq > 0 ? commit_ts(cf, s.seq) : -1;
 	if (cf->source_dir != NULL)
 		read_source(cf, &s);
-	now = wall();
+	now = clock_wall();
 	if (cf->dry_run && s.promoted == NULL && s.will_reach > s.seq)
 		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
 		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
@@ -922,7 +905,7 @@ run(const struct config *cf, long long t0)
 		mysql_close(my);
 		return ex;
 	}
-	rto = (double)(mono_ms() - t0) / 1000.0;
+	rto = (double)(clock_mono_ms() - t0) / 1000.0;
 	mysql_close(my);
 	audit_promotion(cf, &s, rto);
 	printf("promoted: %s is writable\n", cf->dir);
@@ -963,7 +946,7 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	static struct config cf;
-	long long t0 = mono_ms();
+	long long t0 = clock_mono_ms();
 	char err[512];
 	int ch;
 

@@ -53,6 +53,7 @@
 #include <jansson.h>
 #include <mysql.h>
 
+#include "clock.h"
 #include "ledger.h"
 #include "log.h"
 #include "mdb.h"
@@ -174,15 +175,6 @@ usage(FILE *f)
 	    "\n"
 	    "                   [--stale seconds]\n"
 	    "       srdf-status --help | --version\n");
-}
-
-static double
-wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -993,7 +985,7 @@ main(int argc, char **argv)
 		die(EX_USAGE, "--json and --prometheus exclude each other");
 
 	st.cf = &cf;
-	st.now = wall();
+	st.now = clock_wall();
 	st.rpo = -1;
 	read_ledger(&st);
 	read_procs(&st);
