@@ -281,6 +281,16 @@ move_done(struct applier *a, uint64_t from, uint64_t to)
 	}
 }
 
+/* 1 when wagon seq was applied here and waits for the ledger flush. */
+static int
+pending_done(const struct applier *a, uint64_t seq)
+{
+	for (size_t i = 0; i < a->ndone; i++)
+		if (a->done[i].from <= seq && seq <= a->done[i].to)
+			return 1;
+	return 0;
+}
+
 /* Looks at inbox/new when the next wagon is missing: moves wagons at or
  * below the checkpoint to cur/, says once that later ones wait. */
 static void
@@ -297,6 +307,10 @@ look_inbox(struct applier *a, int waiting)
 		if (s == 0)
 			continue;
 		if (s <= a->cp.seq && !a->cf->dry_run) {
+			/* Applied by this process, its ledger record not yet
+			 * written: move_done moves it after the flush. */
+			if (pending_done(a, s))
+				continue;
 			log_info("wagon %" PRIu64 " is at or below the checkpoint "
 			    "(%" PRIu64 "): already applied", s, a->cp.seq);
 			spool_move(a->cf->inbox, "new", "cur", names[i]);
