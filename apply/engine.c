@@ -117,6 +117,7 @@
 #include "scan.h"
 #include "sql.h"
 #include "sqltext.h"
+#include "xalloc.h"
 
 enum { T_INSERT, T_UPDATE, T_DELETE };
 
@@ -186,26 +187,6 @@ struct eng {
 	struct scanner sc;	 /* row records: no jansson tree */
 	struct buf tmp, sdb, stab; /* decoded strings */
 };
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		die(EX_OSERR, "out of memory");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		die(EX_OSERR, "out of memory");
-	return p;
-}
 
 static int
 bad(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -96,6 +96,7 @@
 #include "log.h"
 #include "opt.h"
 #include "sql.h"
+#include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
 #define DEFAULT_CHUNK_BYTES (32ULL << 20)
@@ -164,16 +165,6 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		die(EX_OSERR, "out of memory");
-	return d;
 }
 
 /* A string member of a JSON object, "" when absent. */

@@ -12,6 +12,7 @@
 
 #include "binlog.h"
 #include "log.h"
+#include "xalloc.h"
 
 enum {
 	OM_SIGNEDNESS = 1,
@@ -54,16 +55,6 @@ lenenc(const uint8_t *p, size_t n, uint64_t *v)
 		return 9;
 	}
 	return 0; /* 251 is NULL, 255 undefined: not valid here */
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		die(EX_OSERR, "cannot allocate table map");
-	return p;
 }
 
 static char *

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mdb.h"
 #include "sql.h"
+#include "xalloc.h"
 
 int
 mdb_exit_for(unsigned e)
@@ -151,18 +152,6 @@ mdb_escape(struct buf *b, const char *s)
 			buf_putc(b, '\\');
 		buf_putc(b, *s);
 	}
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		die(EX_OSERR, "out of memory");
-	return d;
 }
 
 static int

@@ -66,6 +66,7 @@
 #include "opt.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 #define TOOL "srdf-promote"
 #define APPLY "srdf-apply"
@@ -130,16 +131,6 @@ iso(double t, char *b, size_t len)
 	gmtime_r(&s, &tm);
 	strftime(b, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return b;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		die(EX_OSERR, "out of memory");
-	return p;
 }
 
 /* ---- the srdf-apply lock ------------------------------------------------ */

@@ -47,6 +47,7 @@
 #include "mdb.h"
 #include "opt.h"
 #include "sql.h"
+#include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
 #define DEFAULT_WAIT 60
@@ -110,16 +111,6 @@ usage(FILE *f)
 	    "[--exclude pattern]...\n"
 	    "                   [--chunk-rows n] [--wait-seconds s] [--json]\n"
 	    "       srdf-verify --help | --version\n");
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		die(EX_OSERR, "out of memory");
-	return d;
 }
 
 static MYSQL *
