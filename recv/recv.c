@@ -152,7 +152,7 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 {
 	struct ledger_txn *t;
 	const char *have;
-	char *applied = NULL;
+	char *applied = NULL, *promoted = NULL;
 	uint64_t last = 0;
 	json_t *w = NULL;
 	int rc, v = -1;
@@ -164,14 +164,29 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 	}
 	if ((rc = ledger_txn_begin(r->l, LEDGER_RDONLY, &t)) != 0 ||
 	    (rc = ledger_wagon_get(t, h->seq, &w)) != 0 ||
-	    (rc = ledger_meta_get(t, "last_applied_seq", &applied)) != 0) {
+	    (rc = ledger_meta_get(t, "last_applied_seq", &applied)) != 0 ||
+	    (rc = ledger_meta_get(t, "promoted", &promoted)) != 0) {
 		ledger_txn_abort(t);
+		json_decref(w);
+		free(applied);
 		log_err("cannot read the ledger in %s: %s", r->cf->dir,
 		    ledger_strerror(rc));
 		snprintf(why, wl, "cannot read the ledger");
 		return V_BUSY;
 	}
 	ledger_txn_abort(t);
+	/* After a failover this host is the production database: the old
+	 * source must not go on filling its inbox (srdf-promote(1)). */
+	if (promoted != NULL) {
+		snprintf(why, wl, "this target was promoted at %s "
+		    "(srdf-promote): it takes no more wagons; stop srdf-ship "
+		    "on the old source, or point it at a new DR site",
+		    promoted);
+		free(promoted);
+		free(applied);
+		json_decref(w);
+		return V_REJECTED;
+	}
 	if (applied != NULL && parse_u64(applied, &last) != 0)
 		last = 0;
 	free(applied);

@@ -164,6 +164,15 @@ test_expect_success 'srdf-apply refuses to apply to the promoted target' '
 	test "$(dst_sql "SELECT last_gtid FROM srdf.applied")" = "$(cat gtid)"
 '
 
+test_expect_success 'srdf-recv refuses wagons for the promoted target, naming the promotion' '
+	mkdir -p xfer/new &&
+	cp "$(ls "$S"/outbox/new/*.wagon | tail -n 1)" xfer/new/ &&
+	n=$(ls "$D/inbox/new" | wc -l) &&
+	test_must_fail srdf-recv --dir "$D" --key-file key --import xfer 2>imp.err &&
+	grep "rejected: this target was promoted at 20.* (srdf-promote): it takes no more wagons" imp.err &&
+	test "$(ls "$D/inbox/new" | wc -l)" = "$n"
+'
+
 test_expect_success 'the target holds the source exactly at the recovery point, nothing beyond' '
 	srdf_servers restart-source &&
 	k=$(( $(sed "s/.*-//" gtid) - $(cat base) )) &&
