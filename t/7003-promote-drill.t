@@ -50,6 +50,9 @@ test_expect_success 'the chain runs: capture | dedup | seal, ship, recv, apply' 
 	test_bg seal sh -c "exec srdf-seal --dir \"$S\" --key-file key <p2" &&
 	test_bg dedup sh -c "exec srdf-dedup --window 200ms <p1 >p2" &&
 	test_bg capture sh -c "exec srdf-capture --defaults-file \"$SRC_CNF\" --dir \"$S\" >p1" &&
+	# srdf-seal makes the outbox once the fifos are open; srdf-ship
+	# refuses a directory without one.
+	test_wait_until 30 "test -d \"$S/outbox/new\"" &&
 	test_bg ship srdf-ship --dir "$S" --to "$(cat recv.url)" --key-file key \
 		--insecure --retry 200ms,500ms,1s,2s,5s &&
 	test_bg apply srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
