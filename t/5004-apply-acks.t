@@ -96,4 +96,27 @@ test_expect_success 'a srdf-ackd with another key refuses: the ACK stays queued'
 	test "$(states "$S")" = "confirmed "
 '
 
+test_expect_success 'srdf-ackd down for a full round of ACKs, then up: --once delivers them before it exits' '
+	for i in 4 5 6 7; do
+		src_sql "INSERT INTO shop.t VALUES ($i, $i)" && seal_new || return 1
+	done &&
+	deliver &&
+	n=$(wagon_count) &&
+	port=${URL##*:} &&
+	test_bg_stop ackd4 &&
+	apply_once &&
+	test "$(wagon_state $n)" = applied &&
+	: >apply.err &&
+	# The four ACKs in flight fail together (connection refused); the
+	# round must back off once (1 s), not once per ACK (8 s, past the
+	# 5 s that --once waits).  srdf-ackd comes up meanwhile.
+	test_bg late sh -c "sleep 0.5; exec srdf-ackd --dir \"$S\" --key-file key \
+		--insecure --listen 127.0.0.1:$port" &&
+	apply_once --ack-to "$URL" --insecure &&
+	grep -q "cannot deliver the ACK" apply.err &&
+	grep -q "takes ACKs again" apply.err &&
+	test "$(states "$D")" = "confirmed " &&
+	test "$(states "$S")" = "confirmed "
+'
+
 test_done
