@@ -75,6 +75,7 @@
 #include "opt.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 /* A deadlock or lock wait timeout is retried at once, this many times,
  * before it counts as a failure of the wagon. */
@@ -83,6 +84,8 @@
 #define MAX_RECONNECT_MS 30000
 /* --once waits this long for queued ACKs to go out before it exits. */
 #define ACK_DRAIN_MS 5000
+/* --parallel: connections for srdf-bootstrap's row wagons. */
+#define DEFAULT_PARALLEL 2
 
 /* Applied wagons reach the ledger in batches while a backlog is applied:
  * at most this many, or this old.  The target's checkpoint is the truth
@@ -127,6 +130,15 @@ struct applier {
 	int crash_after; /* test hook: _exit(137) after this COMMIT */
 	int commits;
 	uint64_t napplied;
+	/* --parallel: srdf-bootstrap's row wagons go to workers (par.c). */
+	struct par *par;	/* NULL: every wagon on a->db */
+	struct wagon held;	/* loaded, waiting for a worker or for the
+				 * workers to finish; records NULL if none */
+	uint64_t disp_seq;	/* the last wagon handed to a worker */
+	char *disp_bpos;	/* bootstrap_pos once the handed ones commit */
+	int par_broken;		/* a worker's wagon failed: drain, then read
+				 * the checkpoint again */
+	uint64_t par_off_until;	/* wagons up to here go alone */
 };
 
 static volatile sig_atomic_t stopping, hup;
@@ -391,7 +403,7 @@ put_with_ack(struct applier *a, struct ledger_txn *t, uint64_t seq, json_t *w,
  * that loses nothing: reconcile() does the same from the checkpoint. */
 static void
 note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
-    const struct wagon *wg)
+    const struct wagon *wg, uint64_t missing)
 {
 	struct done *d;
 
@@ -411,7 +423,7 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 	d->first = first;
 	d->rows = wg->rows;
 	d->ddls = wg->ddls;
-	d->missing = a->db.missing;
+	d->missing = missing;
 	d->at = clock_wall();
 	snprintf(d->gtid, sizeof d->gtid, "%s", wg->last_gtid);
 }
@@ -886,11 +898,149 @@ failed(struct applier *a, uint64_t seq, const char *msg)
 	return S_FAILED;
 }
 
+/* Wagons up to seq are committed on the target (the chunks of its group
+ * from `first' on): the applier's view, the ledger (in batches, see
+ * note_applied), the log.  worker: the parallel connection, or 0. */
+static int
+committed(struct applier *a, uint64_t seq, uint64_t first,
+    const struct wagon *w, uint64_t missing, long long t0, int worker)
+{
+	uint64_t from;
+	int rc;
+
+	/* A crash from here on leaves the ledger behind the checkpoint:
+	 * reconcile() repairs that at the next start. */
+	if (a->crash_after > 0 && ++a->commits == a->crash_after) {
+		log_notice("SRDF_APPLY_CRASH_AFTER_COMMIT: exiting after the "
+		    "COMMIT of wagon %" PRIu64, seq);
+		_exit(137);
+	}
+	from = a->cp.seq + 1;
+	a->cp.seq = seq;
+	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", w->last_gtid);
+	a->open = 0;
+	if (a->fail_seq != 0 && a->fail_seq <= seq) {
+		log_notice("wagon %" PRIu64 " applied after %d failed "
+		    "attempt%s", a->fail_seq, a->fail_attempts,
+		    a->fail_attempts == 1 ? "" : "s");
+		a->fail_seq = 0;
+		a->dead = 0;
+	}
+	a->napplied += seq - from + 1;
+	note_applied(a, from, seq, first, w, missing);
+	rc = S_PROGRESS;
+	if (a->ndone >= LEDGER_BATCH || clock_mono_ms() - a->done_since >= LEDGER_LAG_MS)
+		rc = flush_applied(a);
+	if (worker > 0)
+		log_info("applied wagon %" PRIu64 " on connection %d: %" PRIu64
+		    " row change%s, GTID %s, %lld ms", seq, worker, w->rows,
+		    w->rows == 1 ? "" : "s", w->last_gtid,
+		    clock_mono_ms() - t0);
+	else
+		log_info("%s wagon %" PRIu64 "%s: %s%" PRIu64 " row change%s, "
+		    "GTID %s, %lld ms", a->cf->dry_run ? "printed" : "applied",
+		    seq, first < seq ? " (last chunk)" : "",
+		    w->ddls ? "DDL and " : "", w->rows, w->rows == 1 ? "" : "s",
+		    w->last_gtid, clock_mono_ms() - t0);
+	return rc;
+}
+
+/* ---- parallel apply (par.c) ------------------------------------------- */
+
+/* srdf-apply(1), "Parallel apply": srdf-bootstrap's row wagons, a whole
+ * group each, without DDL, while no wagon is failing. */
+static int
+parallel_ok(const struct applier *a, const struct wagon *w)
+{
+	return a->par != NULL && !a->par_broken && !a->open &&
+	    a->fail_seq == 0 && w->seq > a->par_off_until &&
+	    (w->h.flags & WAGON_F_BOOTSTRAP) && w->chunk == 1 && w->last &&
+	    !w->has_ddl;
+}
+
+/* Takes the oldest finished job, waiting for it (the heartbeat and the
+ * ACKs go on meanwhile).  A failed one breaks the run: the rest are
+ * drained without being counted, and once none is left the checkpoint
+ * is read again (start_source), since it is the truth of what committed;
+ * the failed wagon then goes alone, with the usual retries. */
+static int
+par_take(struct applier *a)
+{
+	struct par_job *j;
+	int rc = S_PROGRESS;
+
+	while ((j = par_collect(a->par, HEARTBEAT_INTERVAL_MS)) == NULL) {
+		if (par_inflight(a->par) == 0)
+			return S_PROGRESS;
+		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
+		    : NULL);
+		acks_pump(a->acks);
+	}
+	if (j->rc == DB_OK && !a->par_broken) {
+		if (j->bootstrap_pos != NULL) {
+			free(a->cp.bootstrap_pos);
+			a->cp.bootstrap_pos = j->bootstrap_pos;
+			j->bootstrap_pos = NULL;
+		}
+		rc = committed(a, j->w.seq, j->w.seq, &j->w, j->missing, j->t0,
+		    j->worker);
+	} else if (!a->par_broken) {
+		log_notice("wagon %" PRIu64 " failed on parallel connection %d: "
+		    "%s; it is applied again alone", j->w.seq, j->worker,
+		    j->err);
+		a->par_broken = 1;
+		a->par_off_until = a->disp_seq;
+	}
+	par_job_free(j);
+	if (a->par_broken && par_inflight(a->par) == 0) {
+		a->par_broken = 0;
+		a->ready = 0;
+	}
+	return rc;
+}
+
+static int
+par_drain(struct applier *a)
+{
+	int rc = S_PROGRESS;
+
+	while (a->par != NULL && par_inflight(a->par) > 0)
+		if (par_take(a) == S_FATAL)
+			rc = S_FATAL;
+	return rc;
+}
+
+/* Hands wagon w (its buffers too) to a worker; one is free. */
+static int
+dispatch(struct applier *a, struct wagon *w)
+{
+	struct par_job *j = xcalloc(1, sizeof *j);
+
+	if (par_inflight(a->par) == 0) {
+		a->disp_seq = a->cp.seq;
+		free(a->disp_bpos);
+		a->disp_bpos = a->cp.bootstrap_pos != NULL ?
+		    xstrdup(a->cp.bootstrap_pos) : NULL;
+	}
+	j->w = *w;
+	j->from = a->disp_seq;
+	if (w->snapshot != NULL) {
+		j->bootstrap_pos = gtid_merge(a->disp_bpos, w->snapshot);
+		free(a->disp_bpos);
+		a->disp_bpos = j->bootstrap_pos != NULL ?
+		    xstrdup(j->bootstrap_pos) : NULL;
+	}
+	a->disp_seq = w->seq;
+	a->next = w->seq + 1;
+	par_submit(a->par, a->src, j);
+	return S_PROGRESS;
+}
+
 static int
 step(struct applier *a)
 {
 	struct wagon w;
-	uint64_t seq = a->next, first, from;
+	uint64_t seq = a->next, first;
 	long long t0 = clock_mono_ms();
 	char err[1024], *newpos = NULL;
 	int rc;
@@ -900,13 +1050,34 @@ step(struct applier *a)
 	seq = a->next;
 	if (!a->open && a->fail_seq != 0 && (a->dead || t0 < a->fail_due))
 		return S_WAIT;
-	rc = load(a, seq, &w, err, sizeof err);
+	if (a->held.records != NULL && a->held.seq == seq) {
+		w = a->held;
+		memset(&a->held, 0, sizeof a->held);
+		rc = 0;
+	} else {
+		wagon_free(&a->held);
+		rc = load(a, seq, &w, err, sizeof err);
+	}
+	if (a->par != NULL && par_inflight(a->par) > 0) {
+		/* A wagon that goes alone waits for all those before it;
+		 * one that goes in parallel, for a free worker. */
+		if (rc == 0 && parallel_ok(a, &w) && !par_full(a->par))
+			return dispatch(a, &w);
+		if (rc == 0)
+			a->held = w;
+		else
+			wagon_free(&w);
+		return rc == 0 && parallel_ok(a, &w) ? par_take(a)
+		    : par_drain(a);
+	}
 	if (rc == 1) {
 		wagon_free(&w);
 		look_inbox(a, 1);
 		return S_IDLE;
 	}
 	a->gap_logged = 0;
+	if (rc == 0 && parallel_ok(a, &w))
+		return dispatch(a, &w);
 	if (rc < 0) {
 		wagon_free(&w);
 		if (a->open) {
@@ -1013,35 +1184,8 @@ step(struct applier *a)
 		return S_PROGRESS;
 	}
 
-	/* Committed.  A crash from here on leaves the ledger behind the
-	 * checkpoint: reconcile() repairs that at the next start. */
-	if (a->crash_after > 0 && ++a->commits == a->crash_after) {
-		log_notice("SRDF_APPLY_CRASH_AFTER_COMMIT: exiting after the "
-		    "COMMIT of wagon %" PRIu64, seq);
-		_exit(137);
-	}
-	from = a->cp.seq + 1;
-	a->cp.seq = seq;
-	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", w.last_gtid);
-	a->open = 0;
 	a->next = seq + 1;
-	if (a->fail_seq != 0 && a->fail_seq <= seq) {
-		log_notice("wagon %" PRIu64 " applied after %d failed "
-		    "attempt%s", a->fail_seq, a->fail_attempts,
-		    a->fail_attempts == 1 ? "" : "s");
-		a->fail_seq = 0;
-		a->dead = 0;
-	}
-	a->napplied += seq - from + 1;
-	note_applied(a, from, seq, first, &w);
-	rc = S_PROGRESS;
-	if (a->ndone >= LEDGER_BATCH || clock_mono_ms() - a->done_since >= LEDGER_LAG_MS)
-		rc = flush_applied(a);
-	log_info("%s wagon %" PRIu64 "%s: %s%" PRIu64 " row change%s, "
-	    "GTID %s, %lld ms", a->cf->dry_run ? "printed" : "applied", seq,
-	    first < seq ? " (last chunk)" : "",
-	    w.ddls ? "DDL and " : "", w.rows, w.rows == 1 ? "" : "s",
-	    w.last_gtid, clock_mono_ms() - t0);
+	rc = committed(a, seq, first, &w, a->db.missing, t0, 0);
 	wagon_free(&w);
 	return rc;
 }
@@ -1119,8 +1263,12 @@ run(struct applier *a)
 	for (;;) {
 		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
 		    : NULL);
-		if (stopping)
+		if (stopping) {
+			/* What the workers have begun commits or fails. */
+			if (par_drain(a) == S_FATAL)
+				ex = a->fatal;
 			break;
+		}
 		if (hup) {
 			hup = 0;
 			if (a->fail_seq != 0) {
@@ -1171,6 +1319,8 @@ run(struct applier *a)
 		}
 	}
 out:
+	if (par_drain(a) == S_FATAL && ex == 0)
+		ex = a->fatal;
 	if (flush_applied(a) == S_FATAL && ex == 0)
 		ex = a->fatal;
 	if (a->open) {
@@ -1271,6 +1421,7 @@ main(int argc, char **argv)
 	    {"key-file", required_argument, NULL, 'k'},
 	    {"no-bulk-load", no_argument, NULL, 'B'},
 	    {"once", no_argument, NULL, 'o'},
+	    {"parallel", required_argument, NULL, 'P'},
 	    {"retry", required_argument, NULL, 'r'},
 	    {"skip", required_argument, NULL, 's'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -1282,9 +1433,11 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char err[512], path[PATH_MAX];
 	const char *hook;
+	uint64_t n;
 	int ch, rc;
 
 	log_init(argv[0]);
+	cf.parallel = DEFAULT_PARALLEL;
 	cf.group = TOOL;
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
@@ -1301,6 +1454,12 @@ main(int argc, char **argv)
 		case 'k': cf.key_file = optarg; break;
 		case 'B': cf.no_bulk_load = 1; break;
 		case 'o': cf.once = 1; break;
+		case 'P':
+			if (parse_u64(optarg, &n) != 0 || n < 1 || n > 64)
+				die(EX_USAGE, "--parallel wants 1 to 64 "
+				    "connections, not '%s'", optarg);
+			cf.parallel = (int)n;
+			break;
 		case 'r': parse_retry(&cf, optarg); break;
 		case 's':
 			if (parse_u64(optarg, &cf.skip) != 0 || cf.skip == 0)
@@ -1392,7 +1551,16 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before any thread: what libmariadb and jansson set up once. */
+	if (cf.parallel > 1 && !cf.dry_run) {
+		mysql_library_init(0, NULL, NULL);
+		json_object_seed(0);
+		a.par = par_new(&cf, cf.parallel);
+	}
 	rc = run(&a);
+	par_free(a.par);
+	wagon_free(&a.held);
+	free(a.disp_bpos);
 	if (rc == 0 && cf.has_skip && !a.skip_done && !stopping) {
 		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
 		    "yet: nothing to skip", cf.skip, cf.dir);

@@ -8,6 +8,8 @@
  *	db.c      the target connection: session, statement batches, the
  *	          checkpoint row, the per-table schema cache
  *	acks.c    the queue of ACKs to srdf-ackd (ledger-backed, libcurl multi)
+ *	par.c     worker threads applying srdf-bootstrap's row wagons over
+ *	          connections of their own (--parallel)
  *
  * Calling sequence (apply.c):
  *	db_connect(&db, cf, dry) ... db_checkpoint_read(&db, src, &cp)
@@ -55,6 +57,8 @@ struct config {
 	int dry_run;
 	int create_databases;
 	int no_bulk_load;	 /* --no-bulk-load: never LOAD DATA */
+	int parallel;		 /* --parallel: connections for bootstrap
+				  * row wagons; 1 applies all on one */
 	int has_skip;
 	uint64_t skip;
 	long long retry_ms[16];	 /* delays between attempts */
@@ -185,6 +189,7 @@ struct wagon {
 	char last_gtid[WAGON_GTID_LEN];
 	uint64_t rows;	    /* row changes applied */
 	uint64_t ddls;	    /* DDL statements run */
+	int has_ddl;	    /* a "ddl" record in the payload (engine_peek) */
 };
 
 /* Called by engine_run before each DDL (index i from 0) and after it
@@ -196,6 +201,40 @@ int engine_peek(struct wagon *w, char *err, size_t errlen);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
 int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
+
+/* ---- par.c ------------------------------------------------------------ */
+
+/* One wagon for a worker: filled by apply.c, which keeps ownership of
+ * the struct while it is submitted; w (its buffers) and bootstrap_pos
+ * (malloc'd or NULL) go with it to par_job_free. */
+struct par_job {
+	struct wagon w;
+	uint64_t from;		/* the checkpoint it moves from */
+	char *bootstrap_pos;	/* srdf.applied.bootstrap_pos to set, or NULL */
+	/* set by the worker */
+	int finished;
+	int rc;			/* DB_*: DB_OK means committed */
+	int worker;		/* 1.. */
+	uint64_t missing;
+	long long t0;		/* clock_mono_ms() when the worker took it */
+	char err[2048];
+};
+struct par;
+
+/* par_new starts n worker threads (each connects on its first job, with
+ * cf's options); dies when threads cannot start.  par_free stops them,
+ * closes their connections and frees the jobs not collected. */
+struct par *par_new(const struct config *cf, int n);
+void par_free(struct par *p);
+/* par_submit queues job j (no more than n in flight: see par_full) for
+ * source src (32 hex digits).  par_collect returns the oldest submitted
+ * job once it has finished, waiting at most timeout_ms; NULL when it has
+ * not (or none is in flight).  The caller frees it (par_job_free). */
+void par_submit(struct par *p, const char *src, struct par_job *j);
+struct par_job *par_collect(struct par *p, long timeout_ms);
+size_t par_inflight(const struct par *p);
+int par_full(const struct par *p);
+void par_job_free(struct par_job *j);
 
 /* ---- acks.c ----------------------------------------------------------- */
 

@@ -1340,6 +1340,22 @@ parse(struct eng *e, const char *s, const char *z, const char **type, int *rc)
 	return rec;
 }
 
+/* 1 when the record s..z is a "ddl" one (a row whose value holds the
+ * word is not). */
+static int
+is_ddl(struct eng *e, const char *s, const char *z)
+{
+	const char *type;
+	json_t *rec;
+	int rc, yes;
+
+	if ((rec = parse(e, s, z, &type, &rc)) == NULL)
+		return 0; /* engine_run says what is wrong with it */
+	yes = strcmp(type, "ddl") == 0;
+	json_decref(rec);
+	return yes;
+}
+
 static int
 get_u64(json_t *rec, const char *key, uint64_t *v)
 {
@@ -1383,12 +1399,18 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	}
 	json_decref(rec);
 	w->chunk = (uint32_t)chunk;
+	w->has_ddl = 0;
 	while ((z = next_line(&p, end, &s, &trunc)) != NULL) {
 		e.line++;
 		if (trunc) {
 			rc = bad(&e, "truncated record");
 			goto fail;
 		}
+		/* Any "ddl" record, however it is spaced, names its type
+		 * before a row could: a line without the word has none. */
+		if (!w->has_ddl && memmem(s, (size_t)(z - s), "\"ddl\"", 5) !=
+		    NULL && is_ddl(&e, s, z))
+			w->has_ddl = 1;
 		last = s;
 		lastz = z;
 	}
@@ -1483,6 +1505,9 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 				rc = bad(&e, "a DDL after row changes in one "
 				    "group: they would commit with it, before "
 				    "the checkpoint");
+			else if (mark == NULL)
+				rc = bad(&e, "a DDL in a wagon applied on a "
+				    "parallel connection");
 			else
 				rc = run_ddl(&e, rec, ddl++, mark, arg);
 		} else if (strcmp(type, "group_end") == 0) {

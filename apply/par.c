@@ -1,0 +1,238 @@
+/*
+ * par.c — wagons applied over several target connections at once.
+ *
+ * srdf-bootstrap's row wagons (srdf-bootstrap(1)) each insert one primary
+ * key range of one table, and no two touch the same row; they are the
+ * bulk of an initial copy.  srdf-apply(1), "Parallel apply", hands such
+ * wagons to these workers, each a thread with its own connection, while
+ * the main thread loads the next ones.  Every worker runs its wagon and
+ * then the checkpoint UPDATE that moves srdf.applied from the wagon
+ * before it (db_commit_at): that UPDATE waits for the row lock the
+ * previous wagon's transaction holds, so the wagons still commit one
+ * after the other, in sequence order, and a wagon whose predecessor
+ * rolled back fails on the checkpoint instead of committing past it.
+ *
+ * Jobs are collected in the order they were submitted.  Nothing here
+ * decides what a failure means: apply.c drains the workers and applies
+ * the failed wagon again alone.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "apply.h"
+#include "clock.h"
+#include "log.h"
+
+struct worker {
+	struct par *p;
+	pthread_t th;
+	struct db db;
+	int connected;
+	int id;		  /* 1.., for messages */
+	struct par_job *job; /* the job it runs, or NULL when idle */
+};
+
+struct par {
+	const struct config *cf;
+	char src[33];
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	int quit;
+	struct worker *w;
+	int n;
+	/* Submitted jobs, oldest first: a ring of n. */
+	struct par_job **ring;
+	size_t head, count;
+	struct par_job **queue; /* submitted, not yet taken by a worker */
+	size_t qhead, qcount;
+};
+
+/* One wagon on the worker's connection: its rows, then the checkpoint
+ * and COMMIT in one round trip.  Sets job->rc and job->err. */
+static void
+run_job(struct worker *wk, struct par_job *j)
+{
+	struct db *d = &wk->db;
+	int rc;
+
+	if (!wk->connected) {
+		rc = db_connect(d, wk->p->cf, 0);
+		if (rc != DB_OK) {
+			snprintf(j->err, sizeof j->err, "%s", d->err);
+			db_close(d);
+			j->rc = rc;
+			return;
+		}
+		wk->connected = 1;
+	}
+	rc = engine_run(d, &j->w, NULL, NULL);
+	if (rc == DB_OK)
+		rc = db_commit_at(d, wk->p->src, j->from, j->w.seq,
+		    j->w.last_gtid, j->w.gtid_pos, j->bootstrap_pos);
+	j->missing = d->missing;
+	j->rc = rc;
+	if (rc == DB_OK)
+		return;
+	snprintf(j->err, sizeof j->err, "%s", d->err);
+	if (rc == DB_GONE) {
+		db_close(d);
+		wk->connected = 0;
+	} else
+		db_rollback(d);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct par *p = wk->p;
+	struct par_job *j;
+	sigset_t all;
+
+	/* Signals are the main thread's (its self-pipe wakes it). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->quit && p->qcount == 0)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit)
+			break;
+		j = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % (size_t)p->n;
+		p->qcount--;
+		wk->job = j;
+		pthread_mutex_unlock(&p->mu);
+
+		j->t0 = clock_mono_ms();
+		run_job(wk, j);
+		j->worker = wk->id;
+
+		pthread_mutex_lock(&p->mu);
+		wk->job = NULL;
+		j->finished = 1;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	db_close(&wk->db);
+	free(wk->db.q.p);
+	free(wk->db.st);
+	return NULL;
+}
+
+struct par *
+par_new(const struct config *cf, int n)
+{
+	struct par *p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->w = calloc((size_t)n, sizeof *p->w)) == NULL ||
+	    (p->ring = calloc((size_t)n, sizeof *p->ring)) == NULL ||
+	    (p->queue = calloc((size_t)n, sizeof *p->queue)) == NULL)
+		die(EX_OSERR, "out of memory");
+	p->cf = cf;
+	p->n = n;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (int i = 0; i < n; i++) {
+		p->w[i].p = p;
+		p->w[i].id = i + 1;
+		if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0)
+			die(EX_OSERR, "cannot start apply worker %d", i + 1);
+	}
+	return p;
+}
+
+void
+par_free(struct par *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n; i++)
+		pthread_join(p->w[i].th, NULL);
+	for (size_t i = 0; i < p->count; i++) {
+		struct par_job *j = p->ring[(p->head + i) % (size_t)p->n];
+
+		par_job_free(j);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p->queue);
+	free(p->ring);
+	free(p->w);
+	free(p);
+}
+
+size_t
+par_inflight(const struct par *p)
+{
+	return p->count;
+}
+
+int
+par_full(const struct par *p)
+{
+	return p->count == (size_t)p->n;
+}
+
+void
+par_submit(struct par *p, const char *src, struct par_job *j)
+{
+	pthread_mutex_lock(&p->mu);
+	snprintf(p->src, sizeof p->src, "%s", src);
+	p->ring[(p->head + p->count) % (size_t)p->n] = j;
+	p->count++;
+	p->queue[(p->qhead + p->qcount) % (size_t)p->n] = j;
+	p->qcount++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct par_job *
+par_collect(struct par *p, long timeout_ms)
+{
+	struct par_job *j = NULL;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->count > 0 && !p->ring[p->head]->finished)
+		if (pthread_cond_timedwait(&p->done, &p->mu, &ts) != 0)
+			break;
+	if (p->count > 0 && p->ring[p->head]->finished) {
+		j = p->ring[p->head];
+		p->head = (p->head + 1) % (size_t)p->n;
+		p->count--;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+void
+par_job_free(struct par_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->w.records);
+	free(j->w.gtid_pos);
+	free(j->w.snapshot);
+	free(j->bootstrap_pos);
+	free(j);
+}
