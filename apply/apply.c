@@ -995,6 +995,8 @@ par_take(struct applier *a)
 	if (a->par_broken && par_inflight(a->par) == 0) {
 		a->par_broken = 0;
 		a->ready = 0;
+		if (rc != S_FATAL)
+			rc = flush_applied(a);
 	}
 	return rc;
 }

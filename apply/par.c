@@ -5,12 +5,12 @@
  * key range of one table, and no two touch the same row; they are the
  * bulk of an initial copy.  srdf-apply(1), "Parallel apply", hands such
  * wagons to these workers, each a thread with its own connection, while
- * the main thread loads the next ones.  Every worker runs its wagon and
- * then the checkpoint UPDATE that moves srdf.applied from the wagon
- * before it (db_commit_at): that UPDATE waits for the row lock the
- * previous wagon's transaction holds, so the wagons still commit one
- * after the other, in sequence order, and a wagon whose predecessor
- * rolled back fails on the checkpoint instead of committing past it.
+ * the main thread loads the next ones.  Every worker runs its wagon's
+ * rows at once, but sends the checkpoint UPDATE and COMMIT (db_commit_at)
+ * only when the wagon before it has committed: the wagons commit one
+ * after the other, in sequence order, and when one fails those after it
+ * roll back.  (The UPDATE names the sequence it moves from, as on one
+ * connection: a wagon that would commit out of order fails instead.)
  *
  * Jobs are collected in the order they were submitted.  Nothing here
  * decides what a failure means: apply.c drains the workers and applies
@@ -50,18 +50,29 @@ struct par {
 	size_t head, count;
 	struct par_job **queue; /* submitted, not yet taken by a worker */
 	size_t qhead, qcount;
+	uint64_t last_ok;	/* the last wagon committed, in order */
+	uint64_t failed;	/* the first wagon that failed, or 0: those
+				 * after it roll back */
 };
+
+/* A lock wait longer than this on a worker's connection fails the wagon,
+ * which then goes again alone: two wagons that wait for each other (one
+ * for a row lock, the other for its turn to commit) are a deadlock the
+ * server cannot see. */
+#define WORKER_LOCK_WAIT "SET SESSION innodb_lock_wait_timeout = 10"
+
 
 /* One wagon on the worker's connection: its rows, then the checkpoint
  * and COMMIT in one round trip.  Sets job->rc and job->err. */
 static void
 run_job(struct worker *wk, struct par_job *j)
 {
+	struct par *p = wk->p;
 	struct db *d = &wk->db;
 	int rc;
 
 	if (!wk->connected) {
-		rc = db_connect(d, wk->p->cf, 0);
+		rc = db_connect(d, p->cf, 0);
 		if (rc != DB_OK) {
 			snprintf(j->err, sizeof j->err, "%s", d->err);
 			db_close(d);
@@ -69,11 +80,36 @@ run_job(struct worker *wk, struct par_job *j)
 			return;
 		}
 		wk->connected = 1;
+		rc = db_exec(d, "session", WORKER_LOCK_WAIT,
+		    sizeof WORKER_LOCK_WAIT - 1);
+		if (rc != DB_OK)
+			goto out;
 	}
 	rc = engine_run(d, &j->w, NULL, NULL);
 	if (rc == DB_OK)
-		rc = db_commit_at(d, wk->p->src, j->from, j->w.seq,
-		    j->w.last_gtid, j->w.gtid_pos, j->bootstrap_pos);
+		rc = db_flush(d);
+	/* Its turn to commit: once the wagon before it has. */
+	pthread_mutex_lock(&p->mu);
+	while (rc == DB_OK && p->last_ok != j->from &&
+	    (p->failed == 0 || p->failed > j->w.seq))
+		pthread_cond_wait(&p->done, &p->mu);
+	if (rc == DB_OK && p->last_ok != j->from) {
+		snprintf(d->err, sizeof d->err, "not committed: a wagon before "
+		    "it failed");
+		rc = DB_FAIL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (rc == DB_OK)
+		rc = db_commit_at(d, p->src, j->from, j->w.seq, j->w.last_gtid,
+		    j->w.gtid_pos, j->bootstrap_pos);
+	pthread_mutex_lock(&p->mu);
+	if (rc == DB_OK)
+		p->last_ok = j->w.seq;
+	else if (p->failed == 0 || p->failed > j->w.seq)
+		p->failed = j->w.seq;
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->mu);
+out:
 	j->missing = d->missing;
 	j->rc = rc;
 	if (rc == DB_OK)
@@ -191,6 +227,10 @@ par_submit(struct par *p, const char *src, struct par_job *j)
 {
 	pthread_mutex_lock(&p->mu);
 	snprintf(p->src, sizeof p->src, "%s", src);
+	if (p->count == 0) { /* a new run, from a committed checkpoint */
+		p->last_ok = j->from;
+		p->failed = 0;
+	}
 	p->ring[(p->head + p->count) % (size_t)p->n] = j;
 	p->count++;
 	p->queue[(p->qhead + p->qcount) % (size_t)p->n] = j;
