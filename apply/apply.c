@@ -168,7 +168,8 @@ usage(FILE *f)
 	    "[--ca-file pem] [--insecure]\n"
 	    "                  [--once] [--dry-run] [--create-databases] "
 	    "[--skip seq]\n"
-	    "                  [--retry delay,...] [--no-bulk-load]\n"
+	    "                  [--retry delay,...] [--no-bulk-load] "
+	    "[--parallel n]\n"
 	    "       srdf-apply --help | --version\n");
 }
 

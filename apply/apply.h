@@ -41,7 +41,7 @@
 #define ROW_STMT_BYTES (4u << 20)     /* text of one multi-row statement */
 #define BATCH_BYTES (8u << 20)	      /* statements sent in one round trip */
 #define BATCH_STMTS 512		      /* ... and at most this many */
-#define BULK_MIN_ROWS 200	      /* inserts of a table worth a LOAD DATA */
+#define BULK_MIN_ROWS 200	      /* inserts of a table worth a bulk insert */
 
 struct config {
 	const char *dir;
@@ -56,7 +56,7 @@ struct config {
 	int once;
 	int dry_run;
 	int create_databases;
-	int no_bulk_load;	 /* --no-bulk-load: never LOAD DATA */
+	int no_bulk_load;	 /* --no-bulk-load: never a bulk insert */
 	int parallel;		 /* --parallel: connections for bootstrap
 				  * row wagons; 1 applies all on one */
 	int has_skip;
@@ -85,14 +85,13 @@ struct col {
 #define COL_INT 0x4	  /* integers and BIT: a big value (a JSON string
 			   * of digits) is written as a number, which BIT
 			   * needs: a quoted one would be its bytes */
-/* What LOAD DATA may carry (engine.c, "Bulk loads", says why): */
-#define COL_BULK 0x8	  /* a string literal: integers but BIT, DECIMAL,
+/* What a bulk insert may carry (engine.c, "Bulk loads", says why): */
+#define COL_BULK 0x8	  /* a string value: integers but BIT, DECIMAL,
 			   * CHAR/VARCHAR/TEXT, DATE, DATETIME, TIMESTAMP,
 			   * TIME */
 #define COL_BULK_NUM 0x10 /* ... also a bare number: integers, DECIMAL,
 			   * CHAR/VARCHAR/TEXT */
-#define COL_TIMESTAMP 0x20 /* TIMESTAMP: LOAD DATA turns a NULL into
-			    * NOW() in a NOT NULL one, INSERT fails */
+#define COL_TIMESTAMP 0x20 /* TIMESTAMP: a NULL goes by INSERT */
 
 struct tinfo {
 	char *db, *name;
@@ -123,10 +122,8 @@ struct db {
 	struct tinfo *tabs;	/* schema cache, cleared after DDL */
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
-	int bulk_refused;	/* the target refused LOAD DATA LOCAL INFILE:
-				 * kept over reconnects, said once */
-	const char *infile;	/* what the LOAD DATA in flight reads */
-	size_t infile_len, infile_pos;
+	int bulk_refused;	/* the target refused array binding: kept
+				 * over reconnects, said once */
 	char err[2048];
 };
 
@@ -159,8 +156,24 @@ size_t db_stmt_len(const struct db *d);
 size_t db_row_limit(const struct db *d);
 int db_flush(struct db *d);
 int db_bulk_enabled(const struct db *d);
-int db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
-    size_t datalen, long long rows, const char *table, int *loaded);
+/* One value of a bulk insert: bytes off..off+len of the caller's data,
+ * or NULL. */
+struct bulk_cell {
+	size_t off;
+	unsigned long len;
+	int null;
+};
+/* db_bulk runs sql, an INSERT or REPLACE of ncol placeholders, once per
+ * row of cells (nrows x ncol, row-major) with the values as strings, in
+ * array-bound executions (COM_STMT_BULK_EXECUTE, MariaDB 10.2 and
+ * later), after a SAVEPOINT.  *loaded = 1 when the server wrote exactly
+ * `expect' rows with no warning; otherwise it is rolled back to the
+ * savepoint, *loaded = 0, and the caller goes by INSERT.  Returns DB_OK
+ * (either way), or DB_GONE/DB_RETRY/DB_FAIL of the savepoint's round
+ * trips. */
+int db_bulk(struct db *d, const char *sql, size_t sqllen,
+    const struct bulk_cell *cells, size_t ncol, size_t nrows,
+    const char *data, long long expect, const char *table, int *loaded);
 int db_exec(struct db *d, const char *kind, const char *sql, size_t len);
 
 struct tinfo *db_table(struct db *d, const char *db, const char *name,

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mdb.h"
 #include "sql.h"
+#include "xalloc.h"
 
 #define CHECKPOINT_MOVED "srdf: the checkpoint moved"
 #define SESSION_SQL_MODE \
@@ -68,13 +69,6 @@ db_connect(struct db *d, const struct config *cf, int dry)
 	mysql_optionsv(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
 	mysql_optionsv(d->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(d->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
-	/* LOAD DATA LOCAL INFILE, fed from memory by db_load() alone: the
-	 * handler it installs never opens a file the server names. */
-	if (!dry && !cf->no_bulk_load) {
-		unsigned int one = 1;
-
-		mysql_optionsv(d->my, MYSQL_OPT_LOCAL_INFILE, &one);
-	}
 	if (mysql_real_connect(d->my, NULL, NULL, NULL, NULL, 0, NULL,
 	        flags) == NULL) {
 		d->errnum = mysql_errno(d->my);
@@ -165,12 +159,19 @@ db_session(struct db *d)
 
 /* ---- errors ------------------------------------------------------------ */
 
+static int classify(struct db *d, const char *kind, const char *table,
+    unsigned e, const char *m);
+
 int
 db_classify(struct db *d, const char *kind, const char *table)
 {
-	unsigned e = mysql_errno(d->my);
-	const char *m = mysql_error(d->my);
+	return classify(d, kind, table, mysql_errno(d->my), mysql_error(d->my));
+}
 
+static int
+classify(struct db *d, const char *kind, const char *table, unsigned e,
+    const char *m)
+{
 	d->errnum = e;
 	switch (e) {
 	case CR_SERVER_GONE_ERROR:
@@ -542,8 +543,9 @@ db_tables_forget(struct db *d)
 	d->tabs = NULL;
 }
 
-/* The COL_BULK* flags of a DATA_TYPE: the types whose values LOAD DATA
- * stores exactly as INSERT does (engine.c, "Bulk loads"). */
+/* The COL_BULK* flags of a DATA_TYPE: the types whose values a bulk
+ * insert's string parameters store exactly as INSERT's literals do
+ * (engine.c, "Bulk loads"). */
 static unsigned
 bulk_flags(const char *type)
 {
@@ -657,71 +659,84 @@ db_create_database(struct db *d, const char *name)
 
 /* ---- bulk loads -------------------------------------------------------- */
 
-/* Whether db_load() may be tried: not in a dry run (it prints SQL for
- * mariadb(1), which has no file to read), not after --no-bulk-load, not
- * once the target refused it. */
+/* Whether db_bulk() may be tried: not in a dry run (it prints SQL for
+ * mariadb(1)), not after --no-bulk-load, not once the target refused
+ * array binding. */
 int
 db_bulk_enabled(const struct db *d)
 {
 	return !d->dry && !d->cf->no_bulk_load && !d->bulk_refused;
 }
 
-/* The LOAD DATA LOCAL INFILE handler: whatever file the server names,
- * it reads d->infile, never the file system. */
-static int
-infile_init(void **ptr, const char *name, void *arg)
-{
-	struct db *d = arg;
+/* Rows per execution: the parameters of one travel in one packet. */
+#define BULK_ROWS_MAX 20000
 
-	(void)name;
-	d->infile_pos = 0;
-	*ptr = d;
-	return 0;
+/* Executes the prepared st for rows [from, to) of cells (row-major, ncol
+ * per row) over data: column-wise arrays, MYSQL_TYPE_STRING, NULL by
+ * indicator (MariaDB Connector/C, "Bulk operations": STMT_ATTR_ARRAY_SIZE).
+ * Adds the rows it wrote to *got.  0, or -1 with the statement's error. */
+static int
+bulk_exec(MYSQL_STMT *st, const struct bulk_cell *cells, size_t ncol,
+    const char *data, size_t from, size_t to, unsigned long long *got)
+{
+	size_t n = to - from;
+	MYSQL_BIND *b = xcalloc(ncol, sizeof *b);
+	char **ptr = xcalloc(ncol * n, sizeof *ptr);
+	unsigned long *len = xcalloc(ncol * n, sizeof *len);
+	char *ind = xcalloc(ncol * n, 1);
+	unsigned int size = (unsigned int)n;
+	int rc = -1;
+
+	for (size_t c = 0; c < ncol; c++) {
+		for (size_t r = 0; r < n; r++) {
+			const struct bulk_cell *x = &cells[(from + r) * ncol + c];
+
+			if (x->null)
+				ind[c * n + r] = STMT_INDICATOR_NULL;
+			else {
+				ptr[c * n + r] = (char *)data + x->off;
+				len[c * n + r] = x->len;
+				ind[c * n + r] = STMT_INDICATOR_NONE;
+			}
+		}
+		b[c].buffer_type = MYSQL_TYPE_STRING;
+		b[c].buffer = ptr + c * n;
+		b[c].length = len + c * n;
+		b[c].u.indicator = ind + c * n;
+	}
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) == 0 &&
+	    mysql_stmt_bind_param(st, b) == 0 && mysql_stmt_execute(st) == 0) {
+		*got += mysql_stmt_affected_rows(st);
+		rc = 0;
+	}
+	free(ind);
+	free(len);
+	free(ptr);
+	free(b);
+	return rc;
 }
 
+/* Whether error e says the target (or the client library) cannot run
+ * an array-bound statement at all. */
 static int
-infile_read(void *ptr, char *buf, unsigned int len)
+bulk_unsupported(unsigned e)
 {
-	struct db *d = ptr;
-	size_t n = d->infile_len - d->infile_pos;
-
-	if (n > len)
-		n = len;
-	memcpy(buf, d->infile + d->infile_pos, n);
-	d->infile_pos += n;
-	return (int)n;
-}
-
-static void
-infile_end(void *ptr)
-{
-	(void)ptr;
-}
-
-static int
-infile_error(void *ptr, char *buf, unsigned int len)
-{
-	(void)ptr;
-	snprintf(buf, len, "srdf-apply: no data");
-	return CR_UNKNOWN_ERROR;
-}
-
-/* Whether error e says the target (or the client library) does not
- * take LOAD DATA LOCAL INFILE at all. */
-static int
-infile_refused(unsigned e)
-{
-	return e == ER_NOT_ALLOWED_COMMAND ||
-	    e == ER_LOAD_INFILE_CAPABILITY_DISABLED || e == CR_UNKNOWN_ERROR;
+	return e == ER_UNKNOWN_COM_ERROR || e == ER_NOT_SUPPORTED_YET ||
+	    e == ER_MAX_PREPARED_STMT_COUNT_REACHED ||
+	    (e >= 2000 && e < 3000 && e != CR_SERVER_GONE_ERROR &&
+	        e != CR_SERVER_LOST);
 }
 
 int
-db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
-    size_t datalen, long long rows, const char *table, int *loaded)
+db_bulk(struct db *d, const char *sql, size_t sqllen,
+    const struct bulk_cell *cells, size_t ncol, size_t nrows,
+    const char *data, long long expect, const char *table, int *loaded)
 {
 	static const char undo[] = "ROLLBACK TO SAVEPOINT srdf_bulk";
-	unsigned long long got;
-	unsigned warnings, e;
+	unsigned long long got = 0;
+	unsigned warnings = 0;
+	MYSQL_STMT *st;
+	size_t from, to, bytes;
 	int rc;
 
 	*loaded = 0;
@@ -730,42 +745,57 @@ db_load(struct db *d, const char *sql, size_t sqllen, const char *data,
 	if ((rc = db_stmt_close(d, "savepoint", NULL, -1)) != DB_OK ||
 	    (rc = db_flush(d)) != DB_OK)
 		return rc;
-	d->infile = data;
-	d->infile_len = datalen;
-	mysql_set_local_infile_handler(d->my, infile_init, infile_read,
-	    infile_end, infile_error, d);
-	rc = mysql_real_query(d->my, sql, sqllen);
-	d->infile = NULL;
+	if ((st = mysql_stmt_init(d->my)) == NULL)
+		die(EX_OSERR, "out of memory");
+	rc = mysql_stmt_prepare(st, sql, sqllen);
+	/* Chunks of rows whose bytes fit a packet, with room for the
+	 * lengths and indicators. */
+	for (from = 0; rc == 0 && from < nrows; from = to) {
+		bytes = 0;
+		for (to = from; to < nrows && to - from < BULK_ROWS_MAX; to++) {
+			size_t rb = 0;
+
+			for (size_t c = 0; c < ncol; c++)
+				rb += cells[to * ncol + c].len + 10;
+			if (to > from && bytes + rb > d->max_stmt / 2)
+				break;
+			bytes += rb;
+		}
+		rc = bulk_exec(st, cells, ncol, data, from, to, &got);
+		warnings += mysql_stmt_warning_count(st);
+	}
 	if (rc != 0) {
-		e = mysql_errno(d->my);
-		rc = db_classify(d, "bulk load", table);
+		unsigned e = mysql_stmt_errno(st);
+		char m[512];
+
+		snprintf(m, sizeof m, "%s", mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		rc = classify(d, "bulk insert", table, e, m);
 		if (rc == DB_GONE || rc == DB_RETRY)
 			return rc;
-		if (infile_refused(e)) {
-			log_notice("the target refuses LOAD DATA LOCAL INFILE "
-			    "(%s): loading with multi-row INSERT instead; set "
-			    "local_infile=ON on the target for bulk loads, or "
-			    "run srdf-apply with --no-bulk-load", mysql_error(d->my));
+		if (bulk_unsupported(e)) {
+			log_notice("the target refuses array-bound prepared "
+			    "statements (%s): loading with multi-row INSERT "
+			    "instead", m);
 			d->bulk_refused = 1;
 		} else
-			log_debug("bulk load on %s: %s: done with INSERT instead",
-			    table, mysql_error(d->my));
+			log_debug("bulk insert on %s: %s: done with INSERT "
+			    "instead", table, m);
 		d->err[0] = '\0';
 		d->errnum = 0;
 		return db_exec(d, "savepoint", undo, sizeof undo - 1);
 	}
-	got = mysql_affected_rows(d->my);
-	warnings = mysql_warning_count(d->my);
-	if (got == (unsigned long long)rows && warnings == 0) {
+	mysql_stmt_close(st);
+	if (got == (unsigned long long)expect && warnings == 0) {
 		*loaded = 1;
 		return DB_OK;
 	}
-	/* LOCAL implies IGNORE: a duplicate key or a value the column cannot
-	 * hold is a warning there.  A REPLACE that wrote another count than
-	 * the caller's found the target other than the group's before-images
-	 * say.  Either way undone, and left to DELETE and INSERT, whose
-	 * errors (strict mode) and warnings are the ones to report. */
-	log_debug("bulk load on %s: %llu of %lld rows, %u warnings: done with "
-	    "INSERT instead", table, got, rows, warnings);
+	/* A REPLACE that wrote another count than the caller's found the
+	 * target other than the group's before-images say; a warning is
+	 * a value not stored as given.  Either way undone, and left to
+	 * DELETE and INSERT, whose errors and warnings are the ones to
+	 * report. */
+	log_debug("bulk insert on %s: %llu of %lld rows, %u warnings: done "
+	    "with INSERT instead", table, got, expect, warnings);
 	return db_exec(d, "savepoint", undo, sizeof undo - 1);
 }

@@ -1,14 +1,15 @@
 #!/bin/bash
-test_description='srdf-apply: inserts as LOAD DATA LOCAL INFILE keep every value exact, and fall back to INSERT when the target refuses it or a row does not fit'
+test_description='srdf-apply: inserts as array-bound bulk INSERT keep every value exact, and fall back to INSERT when the target refuses it or a row does not fit'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
 
+# bulk inserts are the only prepared statements srdf-apply executes
 loads() {
-	dst_sql "SHOW GLOBAL STATUS LIKE 'Com_load'" | cut -f 2
+	dst_sql "SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'" | cut -f 2
 }
 
-# 600 rows of the types LOAD DATA carries, with the bytes it treats
+# 600 rows of the types a bulk insert carries, with the bytes LOAD DATA treated
 # specially (tab, newline, backslash, \N, NUL, quotes, ^Z, CR), NULLs,
 # empty strings, 4-byte UTF-8, extreme numbers, zero and negative times;
 # a generated column.  A second table goes by INSERT: its nullable
@@ -33,7 +34,7 @@ INSERT INTO bk.n (id, ts, l1) SELECT seq, IF(seq % 2, NULL, FROM_UNIXTIME(seq)),
 EOF
 }
 
-test_expect_success 'setup: tables of the types LOAD DATA carries' '
+test_expect_success 'setup: tables of the types a bulk insert carries' '
 	apply_setup &&
 	src_sql "CREATE DATABASE bk;
 		CREATE TABLE bk.t (id INT PRIMARY KEY, ti TINYINT, bi BIGINT UNSIGNED,
@@ -47,7 +48,7 @@ test_expect_success 'setup: tables of the types LOAD DATA carries' '
 	test "$(dst_sql "SHOW TABLES FROM bk" | wc -l)" = 2
 '
 
-test_expect_success 'inserts loaded with LOAD DATA: equal' '
+test_expect_success 'inserts by bulk insert: equal' '
 	n0=$(loads) &&
 	rows_sql 1 600 | src_sql &&
 	seal_new && deliver && apply_once &&
@@ -89,22 +90,23 @@ test_expect_success 'a value the target cannot hold: the error of INSERT, in str
 	checksum_both bk.t bk.n
 '
 
-test_expect_success 'a target with local_infile=OFF: a notice, then multi-row INSERT' '
-	dst_sql "SET GLOBAL local_infile = 0" &&
+test_expect_success 'a target that refuses prepared statements: a notice, then multi-row INSERT' '
+	dst_sql "SET GLOBAL max_prepared_stmt_count = 0" &&
 	rows_sql 1201 1500 | src_sql &&
 	seal_new && deliver &&
 	n0=$(loads) &&
 	apply_once &&
-	dst_sql "SET GLOBAL local_infile = 1" &&
+	dst_sql "SET GLOBAL max_prepared_stmt_count = 16382" &&
 	checksum_both bk.t bk.n &&
-	grep -q "the target refuses LOAD DATA LOCAL INFILE" apply.err
+	test "$(loads)" = "$n0" &&
+	grep -q "the target refuses array-bound prepared statements" apply.err
 '
 
 rollbacks() {
 	dst_sql "SHOW GLOBAL STATUS LIKE 'Com_rollback_to_savepoint'" | cut -f 2
 }
 
-# Updated rows go by LOAD DATA ... REPLACE (not deleted first): rows that
+# Updated rows go by a bulk REPLACE (not deleted first): rows that
 # swap UNIQUE values, a parent of an ON DELETE CASCADE key whose
 # children must stay, deletes and inserts in the same group.
 test_expect_success 'UNIQUE swaps and a cascading parent, replaced: equal' '
@@ -140,7 +142,7 @@ test_expect_success 'a row the target lacks: DELETE and INSERT after all, with t
 	grep -q "delete on bk.u touched 299 of 300 rows" apply.err
 '
 
-test_expect_success '--no-bulk-load: no LOAD DATA' '
+test_expect_success '--no-bulk-load: no bulk insert' '
 	rows_sql 1501 1800 | src_sql &&
 	seal_new && deliver &&
 	n0=$(loads) &&
