@@ -953,7 +953,8 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 static int
 parallel_ok(const struct applier *a, const struct wagon *w)
 {
-	return a->par != NULL && !a->par_broken && !a->open &&
+	return a->cf->parallel > 1 && !a->cf->dry_run && !a->par_broken &&
+	    !a->open &&
 	    a->fail_seq == 0 && w->seq > a->par_off_until &&
 	    (w->h.flags & WAGON_F_BOOTSTRAP) && w->chunk == 1 && w->last &&
 	    !w->has_ddl;
@@ -1019,6 +1020,11 @@ dispatch(struct applier *a, struct wagon *w)
 {
 	struct par_job *j = xcalloc(1, sizeof *j);
 
+	/* The workers start with the first such wagon and stop with the
+	 * first wagon that goes alone: a daemon that applies what capture
+	 * reads runs no thread of them. */
+	if (a->par == NULL)
+		a->par = par_new(a->cf, a->cf->parallel);
 	if (par_inflight(a->par) == 0) {
 		a->disp_seq = a->cp.seq;
 		free(a->disp_bpos);
@@ -1081,6 +1087,10 @@ step(struct applier *a)
 	a->gap_logged = 0;
 	if (rc == 0 && parallel_ok(a, &w))
 		return dispatch(a, &w);
+	if (a->par != NULL) {
+		par_free(a->par);
+		a->par = NULL;
+	}
 	if (rc < 0) {
 		wagon_free(&w);
 		if (a->open) {
@@ -1558,7 +1568,6 @@ main(int argc, char **argv)
 	if (cf.parallel > 1 && !cf.dry_run) {
 		mysql_library_init(0, NULL, NULL);
 		json_object_seed(0);
-		a.par = par_new(&cf, cf.parallel);
 	}
 	rc = run(&a);
 	par_free(a.par);

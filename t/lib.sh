@@ -121,7 +121,14 @@ test_pid_alive() {
 	local stat
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) }
-	case ${stat%% *} in Z | X) return 1 ;; esac
+	# A zombie leader whose other threads still exit keeps its files
+	# (and flocks) open: alive until those threads are gone too.
+	case ${stat%% *} in
+	Z | X)
+		local t=(/proc/"$1"/task/*)
+		[ ${#t[@]} -gt 1 ] && [ -e "${t[1]}" ] || return 1
+		;;
+	esac
 }
 
 # _tl_tree PID: PID's descendants, children first listed before theirs.
