@@ -124,6 +124,11 @@ struct db {
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
 	int bulk_refused;	/* the target refused array binding: kept
 				 * over reconnects, said once */
+	/* db_bulk's arrays, grown as needed, freed by db_close */
+	char **bulk_ptr, *bulk_ind;
+	unsigned long *bulk_len;
+	MYSQL_BIND *bulk_bind;
+	size_t nbulk, nbind;
 	char err[2048];
 };
 

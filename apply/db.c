@@ -92,6 +92,15 @@ db_close(struct db *d)
 	db_tables_forget(d);
 	d->q.len = 0;
 	d->nst = 0;
+	free(d->bulk_ptr);
+	free(d->bulk_len);
+	free(d->bulk_ind);
+	free(d->bulk_bind);
+	d->bulk_ptr = NULL;
+	d->bulk_len = NULL;
+	d->bulk_ind = NULL;
+	d->bulk_bind = NULL;
+	d->nbulk = d->nbind = 0;
 }
 
 /* Runs q, which returns no rows, and consumes every result. */
@@ -676,16 +685,36 @@ db_bulk_enabled(const struct db *d)
  * indicator (MariaDB Connector/C, "Bulk operations": STMT_ATTR_ARRAY_SIZE).
  * Adds the rows it wrote to *got.  0, or -1 with the statement's error. */
 static int
-bulk_exec(MYSQL_STMT *st, const struct bulk_cell *cells, size_t ncol,
-    const char *data, size_t from, size_t to, unsigned long long *got)
+bulk_exec(struct db *d, MYSQL_STMT *st, const struct bulk_cell *cells,
+    size_t ncol, const char *data, size_t from, size_t to,
+    unsigned long long *got)
 {
 	size_t n = to - from;
-	MYSQL_BIND *b = xcalloc(ncol, sizeof *b);
-	char **ptr = xcalloc(ncol * n, sizeof *ptr);
-	unsigned long *len = xcalloc(ncol * n, sizeof *len);
-	char *ind = xcalloc(ncol * n, 1);
+	MYSQL_BIND *b;
+	char **ptr, *ind;
+	unsigned long *len;
 	unsigned int size = (unsigned int)n;
-	int rc = -1;
+
+	/* The arrays stay with the connection: a wagon's loads reuse them. */
+	if (d->nbulk < ncol * n || d->nbind < ncol) {
+		if (d->nbulk < ncol * n)
+			d->nbulk = ncol * n;
+		if (d->nbind < ncol)
+			d->nbind = ncol;
+		free(d->bulk_ptr);
+		free(d->bulk_len);
+		free(d->bulk_ind);
+		free(d->bulk_bind);
+		d->bulk_ptr = xcalloc(d->nbulk, sizeof *d->bulk_ptr);
+		d->bulk_len = xcalloc(d->nbulk, sizeof *d->bulk_len);
+		d->bulk_ind = xcalloc(d->nbulk, 1);
+		d->bulk_bind = xcalloc(d->nbind, sizeof *d->bulk_bind);
+	}
+	b = d->bulk_bind;
+	ptr = d->bulk_ptr;
+	len = d->bulk_len;
+	ind = d->bulk_ind;
+	memset(b, 0, ncol * sizeof *b);
 
 	for (size_t c = 0; c < ncol; c++) {
 		for (size_t r = 0; r < n; r++) {
@@ -704,16 +733,11 @@ bulk_exec(MYSQL_STMT *st, const struct bulk_cell *cells, size_t ncol,
 		b[c].length = len + c * n;
 		b[c].u.indicator = ind + c * n;
 	}
-	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) == 0 &&
-	    mysql_stmt_bind_param(st, b) == 0 && mysql_stmt_execute(st) == 0) {
-		*got += mysql_stmt_affected_rows(st);
-		rc = 0;
-	}
-	free(ind);
-	free(len);
-	free(ptr);
-	free(b);
-	return rc;
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+	    mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return -1;
+	*got += mysql_stmt_affected_rows(st);
+	return 0;
 }
 
 /* Whether error e says the target (or the client library) cannot run
@@ -761,7 +785,7 @@ db_bulk(struct db *d, const char *sql, size_t sqllen,
 				break;
 			bytes += rb;
 		}
-		rc = bulk_exec(st, cells, ncol, data, from, to, &got);
+		rc = bulk_exec(d, st, cells, ncol, data, from, to, &got);
 		warnings += mysql_stmt_warning_count(st);
 	}
 	if (rc != 0) {
