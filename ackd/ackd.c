@@ -493,21 +493,11 @@ main(int argc, char **argv)
 			break;
 		case 't': cf.tls_key = optarg; break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-ackd %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-ackd", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (!cf.once) {
 		if (cf.key_file == NULL || cf.listen == NULL)
 			die(EX_USAGE, "--key-file and --listen are required "

@@ -1481,21 +1481,11 @@ main(int argc, char **argv)
 			cf.has_skip = 1;
 			break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-apply %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-apply", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
 		    "wagons (srdf-keygen(1))");

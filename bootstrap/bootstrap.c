@@ -1431,21 +1431,11 @@ main(int argc, char **argv)
 		case 't': cf.skip_triggers = 1; break;
 		case 'w': cf.skip_views = 1; break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-bootstrap %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-bootstrap", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (isatty(STDOUT_FILENO))
 		die(EX_USAGE, "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "

@@ -45,6 +45,7 @@
 #include "heartbeat.h"
 #include "ledger.h"
 #include "log.h"
+#include "opt.h"
 #include "mdb.h"
 #include "sqltext.h"
 
@@ -1353,21 +1354,11 @@ main(int argc, char **argv)
 			break;
 		case 'u': cf.until_end = 1; break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-capture %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-capture", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.read_timeout == 0)
 		cf.read_timeout = 3 * cf.heartbeat;
 	if (cf.read_timeout <= cf.heartbeat)

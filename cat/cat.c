@@ -36,6 +36,7 @@
 
 #include "fault.h"
 #include "log.h"
+#include "opt.h"
 #include "spool.h"
 #include "wagon.h"
 
@@ -312,15 +313,8 @@ main(int argc, char **argv)
 		case 'k':
 			key_file = optarg;
 			break;
-		case 'V':
-			printf("srdf-cat %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-cat", usage);
 		}
 	}
 	if (optind == argc) {

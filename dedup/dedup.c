@@ -941,21 +941,11 @@ main(int argc, char **argv)
 		case 'v':
 			log_set_verbose(1);
 			break;
-		case 'V':
-			printf("srdf-dedup %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-dedup", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	env = getenv("SRDF_DEDUP_VERIFY");
 	cf.verify = env != NULL && *env != '\0' && strcmp(env, "0") != 0;
 

@@ -28,6 +28,7 @@
 
 #include "fault.h"
 #include "log.h"
+#include "opt.h"
 #include "wagon.h"
 
 struct config {
@@ -120,20 +121,10 @@ main(int argc, char **argv)
 		case 'o':
 			cf.out = optarg;
 			break;
-		case 'V':
-			printf("srdf-keygen %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-keygen", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	return run(&cf);
 }

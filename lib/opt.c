@@ -1,7 +1,10 @@
 /* opt.c — strict number, duration and size parsers; see opt.h. */
 #include <errno.h>
 #include <limits.h>
+#include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "opt.h"
 
@@ -119,4 +122,29 @@ parse_size(const char *s, unsigned long long *bytes)
 		return -1;
 	*bytes = r;
 	return 0;
+}
+
+void
+opt_std(int ch, const char *tool, void (*usage)(FILE *))
+{
+	switch (ch) {
+	case 'V':
+		printf("%s %s\n", tool, SRDF_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case 'h':
+		usage(stdout);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	default:
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+}
+
+void
+opt_no_operands(int argc, void (*usage)(FILE *))
+{
+	if (optind < argc) {
+		usage(stderr);
+		exit(EX_USAGE);
+	}
 }

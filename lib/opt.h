@@ -7,6 +7,14 @@
  * parse_size:        digits and an optional binary unit: "64K", "4M", "1G"
  *                    (k, m, g too; K = 1024); a plain number is bytes.
  *
+ * opt_std:           the getopt_long cases every tool shares, for its
+ *                    `default:': 'V' prints "TOOL VERSION" and exits 0,
+ *                    'h' prints the usage on stdout and exits 0, anything
+ *                    else (an unknown option) the usage on stderr and
+ *                    exits EX_USAGE.  Never returns.
+ * opt_no_operands:   after the options, exits EX_USAGE with the usage on
+ *                    stderr when operands are left (optind < argc).
+ *
  * Input fails closed (STYLE.md habit 4): no sign, no white space, no
  * fraction, nothing after the unit, no empty string.
  *
@@ -20,7 +28,11 @@
 #define SRDF_OPT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
+void opt_std(int ch, const char *tool, void (*usage)(FILE *))
+    __attribute__((noreturn));
+void opt_no_operands(int argc, void (*usage)(FILE *));
 int parse_u64(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, long long *ms);
 int parse_size(const char *s, unsigned long long *bytes);

@@ -955,21 +955,11 @@ main(int argc, char **argv)
 		case 'k': cf.key_file = optarg; break;
 		case 's': cf.source_dir = optarg; break;
 		case 'v': cf.verbose = 1; log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-promote %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-promote", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
 		    "wagons (srdf-keygen(1))");

@@ -859,21 +859,11 @@ main(int argc, char **argv)
 		case 'T': cf.threads = uint_arg(optarg, "--threads", 1, 64); break;
 		case 't': cf.tls_key = optarg; break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-recv %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-recv", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "--key-file is required");
 	if (cf.listen == NULL && cf.import == NULL)

@@ -865,21 +865,11 @@ main(int argc, char **argv)
 		case 'v':
 			log_set_verbose(1);
 			break;
-		case 'V':
-			printf("srdf-seal %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-seal", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "no --key-file: wagons are always encrypted");
 	n = snprintf(cf.outbox, sizeof cf.outbox, "%s/outbox", cf.dir);

@@ -967,21 +967,11 @@ main(int argc, char **argv)
 			break;
 		case 't': cf.to = optarg; break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-ship %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-ship", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (cf.to == NULL)
 		die(EX_USAGE, "--to is required (https://host:port or "
 		    "dir:/path)");

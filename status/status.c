@@ -56,6 +56,7 @@
 #include "clock.h"
 #include "ledger.h"
 #include "log.h"
+#include "opt.h"
 #include "mdb.h"
 
 #define DEFAULT_STALE 60
@@ -966,21 +967,11 @@ main(int argc, char **argv)
 			cf.stale = int_arg(optarg, "--stale", 1, 86400 * 365);
 			break;
 		case 'v': log_set_verbose(1); break;
-		case 'V':
-			printf("srdf-status %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-status", usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	opt_no_operands(argc, usage);
 	if (nfmt > 1)
 		die(EX_USAGE, "--json and --prometheus exclude each other");
 

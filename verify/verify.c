@@ -912,15 +912,8 @@ main(int argc, char **argv)
 				    "from 0 to 86400, not '%s'", optarg);
 			cf.wait_s = (int)n;
 			break;
-		case 'V':
-			printf("srdf-verify %s\n", SRDF_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			opt_std(ch, "srdf-verify", usage);
 		}
 	}
 	if (optind != argc || cf.source == NULL || cf.target == NULL) {
