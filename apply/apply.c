@@ -267,17 +267,6 @@ load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
 	return 0;
 }
 
-static void
-wagon_free(struct wagon *w)
-{
-	free(w->records);
-	free(w->gtid_pos);
-	free(w->snapshot);
-	w->records = NULL;
-	w->gtid_pos = NULL;
-	w->snapshot = NULL;
-}
-
 /* new/NAME -> cur/NAME for the wagons from..to that are there. */
 static void
 move_done(struct applier *a, uint64_t from, uint64_t to)

@@ -219,6 +219,9 @@ int engine_peek(struct wagon *w, char *err, size_t errlen);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
 int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
+/* wagon_free frees what load() and engine_peek allocated in w (records,
+ * gtid_pos, snapshot) and leaves them NULL; w itself is the caller's. */
+void wagon_free(struct wagon *w);
 
 /* ---- par.c ------------------------------------------------------------ */
 

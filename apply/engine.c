@@ -1551,3 +1551,14 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 	buf_free(&e.stab);
 	return rc;
 }
+
+void
+wagon_free(struct wagon *w)
+{
+	free(w->records);
+	free(w->gtid_pos);
+	free(w->snapshot);
+	w->records = NULL;
+	w->gtid_pos = NULL;
+	w->snapshot = NULL;
+}

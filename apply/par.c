@@ -270,9 +270,7 @@ par_job_free(struct par_job *j)
 {
 	if (j == NULL)
 		return;
-	free(j->w.records);
-	free(j->w.gtid_pos);
-	free(j->w.snapshot);
+	wagon_free(&j->w);
 	free(j->bootstrap_pos);
 	free(j);
 }
