@@ -95,6 +95,40 @@ test_expect_success 'the row out of the way, the next start goes on in parallel:
 	test "$(connections)" -ge 1
 '
 
+# A copy big enough to be killed in the middle of: 150000 rows in
+# wagons of 2500, in a source directory and target inbox of its own.
+test_expect_success 'kill -9 while wagons are applied in parallel, six times: equal, no wagon twice' '
+	src_sql "CREATE DATABASE kk;
+		CREATE TABLE kk.t (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(100), KEY (k));
+		INSERT INTO kk.t SELECT seq, seq * 7 % 1000, REPEAT(CHAR(65 + seq % 26), 100)
+			FROM kk.seq_1_to_150000" &&
+	mkdir -p ksrc kdst/inbox/new &&
+	srdf-bootstrap --defaults-file "$SRC_ADMIN_CNF" --dir ksrc --databases kk \
+		--chunk-rows 2500 2>>bootstrap.err |
+		srdf-seal --dir ksrc --key-file key 2>>seal.err &&
+	kn=$(ls ksrc/outbox/new | grep -c "\.wagon\$") &&
+	dst_sql "DROP DATABASE srdf" &&
+	cp ksrc/outbox/new/*.wagon kdst/inbox/new/ &&
+	RANDOM=${CRASH_SEED:-5} &&
+	for i in $(seq 6); do
+		test_bg daemon srdf-apply --dir kdst --key-file key \
+			--defaults-file "$DST_CNF" --parallel 3 &&
+		sleep "0.$(printf %02d $((RANDOM % 15 + 5)))" &&
+		kill -9 "$(cat daemon.pid)" &&
+		{ wait "$(cat daemon.pid)"; true; } &&
+		cat daemon.err >>daemons.err &&
+		echo "kill $i at wagon $(dst_sql "SELECT MAX(seq) FROM srdf.applied") of $kn" >>kills || return 1
+	done &&
+	cat kills >&2 &&
+	test "$(awk "\$5 > 1 && \$5 < \$7" kills | wc -l)" -ge 2 &&
+	srdf-apply --dir kdst --key-file key --defaults-file "$DST_CNF" --once \
+		--parallel 3 2>>daemons.err &&
+	checksum_both kk.t &&
+	test "$(dst_sql "SELECT MAX(seq) FROM srdf.applied")" = "$kn" &&
+	test "$(ledger-wagons kdst | jq -r .state | sort -u)" = applied &&
+	! grep -q "Duplicate entry" daemons.err
+'
+
 test_expect_success '--parallel 1 applies every wagon on one connection; a bad count is refused' '
 	rm -rf "$D" && mkdir -p "$D/inbox/new" && : >apply.err &&
 	dst_sql "DROP DATABASE pp; DROP DATABASE srdf" &&

@@ -33,7 +33,7 @@ apply_start() { # NAME [env...]: srdf-apply as a daemon
 
 kill9() { # PID: kill -9 and wait until it is gone (its flock with it)
 	kill -9 "$1" 2>/dev/null
-	while test_pid_alive "$1"; do sleep 0.05; done
+	until test_pid_gone "$1"; do sleep 0.05; done
 }
 
 test_expect_success 'source data before srdf: sysbench tables and the torture table' '

@@ -29,7 +29,7 @@
 #	-i, --immediate (TEST_IMMEDIATE=1)  stop at the first failure
 #
 # Functions: test_expect_success, test_must_fail, test_expect_code,
-# test_cmp, test_wait_until, test_pid_alive, skip_all, test_done;
+# test_cmp, test_wait_until, test_pid_alive, test_pid_gone, skip_all, test_done;
 # srdf_servers_start, srdf_servers, src_sql, dst_sql, checksum_both;
 # test_bg, test_bg_stop.
 
@@ -121,14 +121,17 @@ test_pid_alive() {
 	local stat
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) }
-	# A zombie leader whose other threads still exit keeps its files
-	# (and flocks) open: alive until those threads are gone too.
-	case ${stat%% *} in
-	Z | X)
-		local t=(/proc/"$1"/task/*)
-		[ ${#t[@]} -gt 1 ] && [ -e "${t[1]}" ] || return 1
-		;;
-	esac
+	case ${stat%% *} in Z | X) return 1 ;; esac
+}
+
+# test_pid_gone PID: true once PID and all its threads have exited.  A
+# killed process is a zombie (test_pid_alive says no) while its other
+# threads still exit, and they keep its files and flocks open until then.
+test_pid_gone() {
+	{ local -; set +x; } 2>/dev/null
+	! test_pid_alive "$1" || return 1
+	local t=(/proc/"$1"/task/*)
+	[ ${#t[@]} -le 1 ] || [ ! -e "${t[1]}" ]
 }
 
 # _tl_tree PID: PID's descendants, children first listed before theirs.
