@@ -50,6 +50,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,14 @@ struct applier {
 	int par_broken;		/* a worker's wagon failed: drain, then read
 				 * the checkpoint again */
 	uint64_t par_off_until;	/* wagons up to here go alone */
+	/* The next wagon, read and decrypted by a thread of its own while
+	 * this one is applied (prefetch_*). */
+	pthread_t pf_th;
+	pthread_mutex_t pf_mu;
+	pthread_cond_t pf_cv;
+	int pf_started, pf_quit, pf_busy;
+	uint64_t pf_want;	/* the wagon asked for, 0 none */
+	struct wagon pf_w;	/* ... read: records NULL if not (yet) */
 };
 
 static volatile sig_atomic_t stopping, hup;
@@ -937,6 +946,100 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 
 /* ---- parallel apply (par.c) ------------------------------------------- */
 
+/* ---- reading ahead ----------------------------------------------------- */
+
+static void *
+prefetch_main(void *arg)
+{
+	struct applier *a = arg;
+	struct wagon w;
+	char err[1024];
+	sigset_t all;
+	uint64_t seq;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&a->pf_mu);
+	for (;;) {
+		while (!a->pf_quit && a->pf_want == 0)
+			pthread_cond_wait(&a->pf_cv, &a->pf_mu);
+		if (a->pf_quit)
+			break;
+		seq = a->pf_want;
+		a->pf_want = 0;
+		a->pf_busy = 1;
+		pthread_mutex_unlock(&a->pf_mu);
+		/* Only a wagon that opens is kept: one that is missing or
+		 * bad is read again, and reported, by the main thread. */
+		if (load(a, seq, &w, err, sizeof err) != 0)
+			wagon_free(&w);
+		pthread_mutex_lock(&a->pf_mu);
+		wagon_free(&a->pf_w);
+		a->pf_w = w;
+		a->pf_busy = 0;
+		pthread_cond_broadcast(&a->pf_cv);
+	}
+	pthread_mutex_unlock(&a->pf_mu);
+	return NULL;
+}
+
+/* Asks the reading thread for wagon seq (started on first use). */
+static void
+prefetch(struct applier *a, uint64_t seq)
+{
+	if (!a->pf_started) {
+		json_object_seed(0);
+		pthread_mutex_init(&a->pf_mu, NULL);
+		pthread_cond_init(&a->pf_cv, NULL);
+		if (pthread_create(&a->pf_th, NULL, prefetch_main, a) != 0)
+			return; /* then every wagon is read when it is due */
+		a->pf_started = 1;
+	}
+	pthread_mutex_lock(&a->pf_mu);
+	a->pf_want = seq;
+	pthread_cond_signal(&a->pf_cv);
+	pthread_mutex_unlock(&a->pf_mu);
+}
+
+/* Wagon seq from the reading thread into w (0), or 1 when it has not
+ * got it: it then reads nothing more until asked again. */
+static int
+prefetched(struct applier *a, uint64_t seq, struct wagon *w)
+{
+	int rc = 1;
+
+	if (!a->pf_started)
+		return 1;
+	pthread_mutex_lock(&a->pf_mu);
+	if (a->pf_want == seq)
+		a->pf_want = 0;
+	while (a->pf_busy)
+		pthread_cond_wait(&a->pf_cv, &a->pf_mu);
+	if (a->pf_w.records != NULL && a->pf_w.seq == seq) {
+		*w = a->pf_w;
+		memset(&a->pf_w, 0, sizeof a->pf_w);
+		rc = 0;
+	}
+	a->pf_want = 0;
+	wagon_free(&a->pf_w);
+	pthread_mutex_unlock(&a->pf_mu);
+	return rc;
+}
+
+static void
+prefetch_stop(struct applier *a)
+{
+	if (!a->pf_started)
+		return;
+	pthread_mutex_lock(&a->pf_mu);
+	a->pf_quit = 1;
+	pthread_cond_signal(&a->pf_cv);
+	pthread_mutex_unlock(&a->pf_mu);
+	pthread_join(a->pf_th, NULL);
+	wagon_free(&a->pf_w);
+	a->pf_started = 0;
+}
+
 /* srdf-apply(1), "Parallel apply": srdf-bootstrap's row wagons, a whole
  * group each, without DDL, while no wagon is failing. */
 static int
@@ -1054,8 +1157,12 @@ step(struct applier *a)
 		rc = 0;
 	} else {
 		wagon_free(&a->held);
-		rc = load(a, seq, &w, err, sizeof err);
+		if ((rc = prefetched(a, seq, &w)) != 0)
+			rc = load(a, seq, &w, err, sizeof err);
 	}
+	/* The next one is read while this one is applied. */
+	if (rc == 0)
+		prefetch(a, seq + 1);
 	if (a->par != NULL && par_inflight(a->par) > 0) {
 		/* A wagon that goes alone waits for all those before it;
 		 * one that goes in parallel, for a free worker. */
@@ -1549,6 +1656,7 @@ main(int argc, char **argv)
 		json_object_seed(0);
 	}
 	rc = run(&a);
+	prefetch_stop(&a);
 	par_free(a.par);
 	wagon_free(&a.held);
 	free(a.disp_bpos);
