@@ -1238,7 +1238,8 @@ step(struct applier *a)
 	 * copy may already hold are applied idempotently. */
 	w.idem = !(w.h.flags & WAGON_F_BOOTSTRAP) &&
 	    gtid_within(w.h.first_gtid, a->cp.bootstrap_pos);
-	if (w.idem && w.chunk == 1)
+	/* (A DDL wagon has no rows to be idempotent about: not said.) */
+	if (w.idem && w.chunk == 1 && !w.has_ddl)
 		log_info("wagon %" PRIu64 " (GTID %s) is within the window of "
 		    "srdf-bootstrap's copy (%s): applied idempotently", seq,
 		    w.h.first_gtid, a->cp.bootstrap_pos);
