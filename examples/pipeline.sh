@@ -185,15 +185,29 @@ pl_ready() {
 
 # pl_load SECONDS: sysbench oltp_write_only on the source for SECONDS
 # (DEMO_THREADS, DEMO_RATE), and the heartbeat: demo.heartbeat's row set
-# to NOW(6) every 0.25 s.
+# to NOW(6) every 0.25 s (a SIGTERM ends it after the UPDATE in flight).
 pl_load() {
 	pl_sb &&
 		pl_bg load "${PL_SB[@]}" --threads="${DEMO_THREADS:-4}" \
 			--rate="${DEMO_RATE:-0}" --time="$1" --report-interval=0 run &&
-		pl_bg heartbeat bash -c 'while :; do
+		pl_bg heartbeat bash -c 'trap "exit 0" TERM
+		while :; do
 			mariadb --defaults-file="$1" -e "UPDATE demo.heartbeat SET ts = NOW(6) WHERE id = 1" || exit
 			sleep 0.25
 		done' heartbeat "$SRC_ADMIN_CNF"
+}
+
+# pl_src_quiet SECONDS: until no sysbench connection is left on the
+# source.  A sysbench killed with its COMMIT sent leaves the server to
+# finish it: the source's last GTID is known only after that.
+pl_src_quiet() {
+	local n=$(($1 * 20))
+	while [ "$(pl_src "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+			WHERE ID <> CONNECTION_ID() AND DB = 'sbtest'")" != 0 ]; do
+		[ $n -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.05
+	done
 }
 
 # pl_lag: seconds between now and the heartbeat the target holds.

@@ -147,6 +147,7 @@ test_expect_success 'srdf-apply restarted: applied catches up with sealed, RPO f
 
 test_expect_success 'the load stops; the target reaches the source'"'"'s last GTID; equal' '
 	{ test_bg_stop load; test_bg_stop heartbeat; true; } &&
+	pl_src_quiet 30 &&
 	! grep -i "fatal\|error" load.err &&
 	last=$(src_sql "SELECT @@gtid_binlog_pos") &&
 	pl_wait_gtid "$last" 120 &&
