@@ -155,8 +155,11 @@ live_run() {
 		{ bench_pipe_stop "$w"; tail -n 3 "$w/bootstrap.log" "$w/seal.log" >&2; bench_die "srdf live: srdf-bootstrap | srdf-seal failed"; }
 	last=$("$top/t/helpers/ledger-wagons" "$w/src" | jq -s 'map(.seq) | max')
 	deadline=$((${EPOCHREALTIME%.*} + 600))
+	bench_probe_open
 	while :; do
-		got=$(dst_sql "SELECT seq FROM srdf.applied" 2>/dev/null || true)
+		bench_probe "DO SLEEP(0.02); SELECT seq FROM srdf.applied" ||
+			{ bench_pipe_stop "$w"; bench_die "srdf live: the probe's session on the target ended"; }
+		got=$BENCH_PROBE_VAL
 		[ -z "$got" ] || [ "$got" -lt "$last" ] || break
 		if [ $((i++ % 25)) = 0 ]; then
 			for p in "$BENCH_PIPE_RECV_PID" "$BENCH_PIPE_SHIP_PID" "$BENCH_PIPE_APPLY_PID"; do
@@ -166,9 +169,9 @@ live_run() {
 			[ "${EPOCHREALTIME%.*}" -lt "$deadline" ] ||
 				{ bench_pipe_stop "$w"; bench_die "srdf live: wagon $last not applied within 600 s (at ${got:-none})"; }
 		fi
-		sleep 0.02
 	done
 	wall_live1=$(bench_calc "$EPOCHREALTIME - $t0")
+	bench_probe_close
 	bench_pipe_stop "$w"
 	check_target "srdf live"
 	bench_log "srdf live run: ${wall_live1} s, $last wagons"

@@ -23,7 +23,8 @@
 #                    32M).  The daemons are up and idle first; the clock
 #                    starts with srdf-capture and stops when the target's
 #                    srdf.applied.gtid_pos is the source's @@gtid_binlog_pos
-#                    (polled every 20 ms).
+#                    (polled every 20 ms over one open session:
+#                    bench_probe in bench/lib.sh).
 #   native           the target as a MariaDB replica of the source
 #                    (CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos, as
 #                    the srdf user, which has REPLICATION SLAVE), with
