@@ -87,6 +87,10 @@
 #define ACK_DRAIN_MS 5000
 /* --parallel: connections for srdf-bootstrap's row wagons. */
 #define DEFAULT_PARALLEL 2
+/* --merge-bytes: a backlog's wagons applied together, up to this many
+ * payload bytes (and MERGE_MAX wagons) in one transaction. */
+#define DEFAULT_MERGE_BYTES (128ULL << 20)
+#define MERGE_MAX 256
 
 /* Applied wagons reach the ledger in batches while a backlog is applied:
  * at most this many, or this old.  The target's checkpoint is the truth
@@ -140,6 +144,7 @@ struct applier {
 	int par_broken;		/* a worker's wagon failed: drain, then read
 				 * the checkpoint again */
 	uint64_t par_off_until;	/* wagons up to here go alone */
+	uint64_t merge_off_until; /* wagons up to here are not merged */
 	/* The next wagon, read and decrypted by a thread of its own while
 	 * this one is applied (prefetch_*). */
 	pthread_t pf_th;
@@ -179,6 +184,7 @@ usage(FILE *f)
 	    "[--skip seq]\n"
 	    "                  [--retry delay,...] [--no-bulk-load] "
 	    "[--parallel n]\n"
+	    "                  [--merge-bytes size]\n"
 	    "       srdf-apply --help | --version\n");
 }
 
@@ -1137,6 +1143,111 @@ dispatch(struct applier *a, struct wagon *w)
 	return S_PROGRESS;
 }
 
+/* ---- applying a backlog: wagons merged ------------------------------- */
+
+/* srdf-apply(1), "Applying a backlog": a whole group of rows only, not
+ * srdf-bootstrap's nor within its window, while nothing is failing. */
+static int
+merge_ok(const struct applier *a, const struct wagon *w)
+{
+	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->open &&
+	    a->fail_seq == 0 && w->seq > a->merge_off_until &&
+	    w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
+	    !(w->h.flags & WAGON_F_BOOTSTRAP) &&
+	    !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
+}
+
+/* The wagons after w that are in the inbox already and may go with it,
+ * into more[] (at most MERGE_MAX - 1); the first that may not is kept
+ * in a->held.  A wagon missing or unreadable ends the run: its turn
+ * comes next, alone, and reports it.  Returns how many. */
+static size_t
+gather(struct applier *a, const struct wagon *w, struct wagon *more)
+{
+	unsigned long long bytes = w->len;
+	char err[1024];
+	size_t n = 0;
+	uint64_t seq = w->seq + 1;
+	int rc;
+
+	while (n < MERGE_MAX - 1) {
+		struct wagon x;
+
+		if ((rc = prefetched(a, seq, &x)) != 0)
+			rc = load(a, seq, &x, err, sizeof err);
+		if (rc != 0) {
+			wagon_free(&x);
+			break;
+		}
+		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes) {
+			a->held = x;
+			break;
+		}
+		bytes += x.len;
+		more[n++] = x;
+		seq++;
+	}
+	if (a->held.records == NULL)
+		prefetch(a, seq);
+	return n;
+}
+
+/* w and more[0..n-1] in one transaction with the last one's checkpoint.
+ * A failure of any kind but a lost connection rolls back and applies
+ * them one by one (a->merge_off_until), w first, so that a failing wagon
+ * is told apart, retried and reported on its own. */
+static int
+apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
+    long long t0)
+{
+	struct wagon *ws[MERGE_MAX], *z = &more[n - 1];
+	uint64_t rows = 0;
+	int rc;
+
+	ws[0] = w;
+	for (size_t i = 0; i < n; i++)
+		ws[i + 1] = &more[i];
+	rc = engine_run_many(&a->db, ws, n + 1, ddl_mark, a);
+	if (rc == DB_OK)
+		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
+		    z->last_gtid, z->gtid_pos, NULL);
+	if (rc != DB_OK) {
+		db_rollback(&a->db);
+		a->next = a->cp.seq + 1;
+		for (size_t i = 0; i < n; i++)
+			wagon_free(&more[i]);
+		if (rc == DB_GONE) {
+			wagon_free(w);
+			log_warn("wagons %" PRIu64 "..%" PRIu64 ": %s", w->seq,
+			    z->seq, a->db.err);
+			return S_GONE;
+		}
+		log_notice("wagons %" PRIu64 "..%" PRIu64 " in one transaction: "
+		    "%s; applying them one by one", w->seq, z->seq,
+		    rc == DB_SPLIT ? "a table of theirs is the parent of a "
+		    "cascading foreign key" : a->db.err);
+		a->merge_off_until = z->seq;
+		wagon_free(&a->held);
+		a->held = *w;
+		return S_PROGRESS;
+	}
+	a->immediate = 0;
+	for (size_t i = 0; i <= n; i++)
+		rows += ws[i]->rows;
+	log_info("wagons %" PRIu64 "..%" PRIu64 " applied in one transaction "
+	    "(a backlog, its row changes folded together): %" PRIu64 " row "
+	    "changes, %lld ms", w->seq, z->seq, rows, clock_mono_ms() - t0);
+	rc = S_PROGRESS;
+	for (size_t i = 0; i <= n && rc != S_FATAL; i++) {
+		a->next = ws[i]->seq + 1;
+		rc = committed(a, ws[i]->seq, ws[i]->seq, ws[i],
+		    i == n ? a->db.missing : 0, t0, 0);
+	}
+	for (size_t i = 0; i <= n; i++)
+		wagon_free(ws[i]);
+	return rc;
+}
+
 static int
 step(struct applier *a)
 {
@@ -1195,6 +1306,19 @@ step(struct applier *a)
 			a->next = a->cp.seq + 1;
 		}
 		return failed(a, seq, err);
+	}
+
+	/* A backlog: the wagons waiting after this one go with it. */
+	if (merge_ok(a, &w)) {
+		struct wagon *more = xcalloc(MERGE_MAX, sizeof *more);
+		size_t n = gather(a, &w, more);
+
+		if (n > 0) {
+			rc = apply_merged(a, &w, more, n, t0);
+			free(more);
+			return rc;
+		}
+		free(more);
 	}
 
 	/* Chunks: a group's transaction stays open until its last one. */
@@ -1531,6 +1655,7 @@ main(int argc, char **argv)
 	    {"key-file", required_argument, NULL, 'k'},
 	    {"no-bulk-load", no_argument, NULL, 'B'},
 	    {"once", no_argument, NULL, 'o'},
+	    {"merge-bytes", required_argument, NULL, 'M'},
 	    {"parallel", required_argument, NULL, 'P'},
 	    {"retry", required_argument, NULL, 'r'},
 	    {"skip", required_argument, NULL, 's'},
@@ -1548,6 +1673,7 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	cf.parallel = DEFAULT_PARALLEL;
+	cf.merge_bytes = DEFAULT_MERGE_BYTES;
 	cf.group = TOOL;
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
@@ -1564,6 +1690,12 @@ main(int argc, char **argv)
 		case 'k': cf.key_file = optarg; break;
 		case 'B': cf.no_bulk_load = 1; break;
 		case 'o': cf.once = 1; break;
+		case 'M':
+			if (parse_size(optarg, &cf.merge_bytes) != 0)
+				die(EX_USAGE, "--merge-bytes wants a size "
+				    "(e.g. 128M, or 0 for never), not '%s'",
+				    optarg);
+			break;
 		case 'P':
 			if (parse_u64(optarg, &n) != 0 || n < 1 || n > 64)
 				die(EX_USAGE, "--parallel wants 1 to 64 "

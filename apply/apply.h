@@ -57,6 +57,9 @@ struct config {
 	int dry_run;
 	int create_databases;
 	int no_bulk_load;	 /* --no-bulk-load: never a bulk insert */
+	unsigned long long merge_bytes; /* --merge-bytes: wagons waiting in
+				  * the inbox applied together, up to
+				  * this many payload bytes; 0 never */
 	int parallel;		 /* --parallel: connections for bootstrap
 				  * row wagons; 1 applies all on one */
 	int has_skip;
@@ -71,6 +74,8 @@ enum {
 	DB_RETRY, /* deadlock or lock wait timeout: roll back, try again now */
 	DB_GONE,  /* the connection is lost: reconnect, start from the
 	           * checkpoint */
+	DB_SPLIT, /* engine_run_many: these wagons must go one by one; roll
+	           * back (nothing of them is an error) */
 };
 
 /* ---- db.c ------------------------------------------------------------- */
@@ -219,6 +224,16 @@ int engine_peek(struct wagon *w, char *err, size_t errlen);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
 int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
+/* engine_run_many runs the payloads of ws[0..n-1] (consecutive whole
+ * groups without DDL, in sequence order) as one net delta, folded across
+ * them, in the open transaction; the caller commits it with the last
+ * one's checkpoint (srdf-apply(1), "Applying a backlog").  Returns DB_*
+ * as engine_run, or DB_SPLIT, before any statement, when n > 1 and a
+ * table they touch is the parent of a cascading foreign key: folding a
+ * parent's delete and re-insert across groups would lose the cascade.
+ * Each wagon's rows count lands in its own ws[i]->rows. */
+int engine_run_many(struct db *d, struct wagon **ws, size_t n,
+    ddl_mark_fn mark, void *arg);
 /* wagon_free frees what load() and engine_peek allocated in w (records,
  * gtid_pos, snapshot) and leaves them NULL; w itself is the caller's. */
 void wagon_free(struct wagon *w);

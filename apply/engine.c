@@ -190,6 +190,7 @@ struct eng {
 	unsigned long line;
 	struct scanner sc;	 /* row records: no jansson tree */
 	struct buf tmp, sdb, stab; /* decoded strings */
+	int merged;		   /* engine_run_many of more than one */
 };
 
 static int
@@ -1099,6 +1100,14 @@ flush_rows(struct eng *e)
 	int rc = DB_OK, cascades = 0;
 	size_t i;
 
+	/* Groups folded together: a cascade parent's delete and re-insert
+	 * would net out to an update, and the target would not cascade. */
+	for (i = 0; i < e->ntab && e->merged; i++)
+		if (e->tabs[i]->npk > 0 && e->tabs[i]->ti->cascade &&
+		    e->tabs[i]->nent > 0) {
+			tabs_clear(e);
+			return DB_SPLIT;
+		}
 	for (i = 0; i < e->ntab; i++)
 		bulk_plan(e, e->tabs[i]);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
@@ -1464,38 +1473,38 @@ fail:
 	return -1;
 }
 
-int
-engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
+/* One wagon's payload, after its group_begin, up to its group_end, into
+ * e (the rows are queued, the DDL run).  *rows: whether rows came. */
+static int
+run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 {
+	struct wagon *w = e->w;
 	const char *p = w->records, *end = w->records + w->len, *s, *z;
-	struct eng e = {.d = d, .w = w};
 	const char *type;
 	json_t *rec;
-	int trunc, rc = DB_OK, ddl = 0, rows = 0;
+	int trunc, rc = DB_OK, ddl = 0;
 
-	if (w->chunk == 1)
-		d->missing = 0;
 	next_line(&p, end, &s, &trunc); /* group_begin: engine_peek read it */
-	e.line = 1;
+	e->line = 1;
 	while (rc == DB_OK && (z = next_line(&p, end, &s, &trunc)) != NULL) {
 		struct rec r;
 
-		e.line++;
+		e->line++;
 		/* Row records, nearly all of a payload, by the scanner; the
 		 * rest (and the words of an error) by jansson. */
-		if (scan_record(&e.sc, s, (size_t)(z - s), &r) == 0) {
+		if (scan_record(&e->sc, s, (size_t)(z - s), &r) == 0) {
 			switch (r.type) {
 			case R_INSERT:
-				rc = add_row(&e, T_INSERT, &r);
-				rows = 1;
+				rc = add_row(e, T_INSERT, &r);
+				*rows = 1;
 				continue;
 			case R_UPDATE:
-				rc = add_row(&e, T_UPDATE, &r);
-				rows = 1;
+				rc = add_row(e, T_UPDATE, &r);
+				*rows = 1;
 				continue;
 			case R_DELETE:
-				rc = add_row(&e, T_DELETE, &r);
-				rows = 1;
+				rc = add_row(e, T_DELETE, &r);
+				*rows = 1;
 				continue;
 			case R_COMMIT:
 				continue;
@@ -1507,23 +1516,23 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 				break;
 			}
 		}
-		if ((rec = parse(&e, s, z, &type, &rc)) == NULL)
+		if ((rec = parse(e, s, z, &type, &rc)) == NULL)
 			break;
 		if (strcmp(type, "insert") == 0 || strcmp(type, "update") == 0 ||
 		    strcmp(type, "delete") == 0) {
 			/* jansson takes what the scanner refused: a NUL byte
 			 * after a number or a literal. */
-			rc = bad(&e, "malformed record: a NUL byte in it");
+			rc = bad(e, "malformed record: a NUL byte in it");
 		} else if (strcmp(type, "ddl") == 0) {
-			if (rows)
-				rc = bad(&e, "a DDL after row changes in one "
+			if (*rows)
+				rc = bad(e, "a DDL after row changes in one "
 				    "group: they would commit with it, before "
 				    "the checkpoint");
 			else if (mark == NULL)
-				rc = bad(&e, "a DDL in a wagon applied on a "
+				rc = bad(e, "a DDL in a wagon applied on a "
 				    "parallel connection");
 			else
-				rc = run_ddl(&e, rec, ddl++, mark, arg);
+				rc = run_ddl(e, rec, ddl++, mark, arg);
 		} else if (strcmp(type, "group_end") == 0) {
 			json_decref(rec);
 			break;
@@ -1531,14 +1540,30 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 		               json_object_get(rec, "xa") != NULL) ||
 		           strcmp(type, "xa_prepare") == 0 ||
 		           strcmp(type, "xa_end") == 0) {
-			rc = bad(&e, "XA transactions (XA PREPARE, XA COMMIT, "
+			rc = bad(e, "XA transactions (XA PREPARE, XA COMMIT, "
 			    "XA ROLLBACK groups) are not supported by "
 			    "srdf-apply yet");
 		} else if (strcmp(type, "begin") != 0 &&
 		           strcmp(type, "commit") != 0) {
-			rc = bad(&e, "a \"%s\" record inside a group", type);
+			rc = bad(e, "a \"%s\" record inside a group", type);
 		}
 		json_decref(rec);
+	}
+	return rc;
+}
+
+int
+engine_run_many(struct db *d, struct wagon **ws, size_t n,
+    ddl_mark_fn mark, void *arg)
+{
+	struct eng e = {.d = d, .w = ws[0], .merged = n > 1};
+	int rc = DB_OK, rows = 0;
+
+	if (ws[0]->chunk == 1)
+		d->missing = 0;
+	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+		e.w = ws[i];
+		rc = run_payload(&e, mark, arg, &rows);
 	}
 	if (rc == DB_OK)
 		rc = flush_rows(&e);
@@ -1550,6 +1575,12 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 	buf_free(&e.sdb);
 	buf_free(&e.stab);
 	return rc;
+}
+
+int
+engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
+{
+	return engine_run_many(d, &w, 1, mark, arg);
 }
 
 void
