@@ -109,6 +109,7 @@ best() { # current best, new
 measure() { # name script -> sets wall_<name>
 	local name=$1 script=$2 i out w r c b=
 	for i in $(seq "$BENCH_REPEAT"); do
+		bench_settle
 		out=$(bench_measure "$W/$name.err" bash "$script") ||
 			{ tail -n 20 "$W/$name.err" >&2; return 1; }
 		read -r w r c <<<"$out"
@@ -146,6 +147,7 @@ done
 live_run() {
 	local w=$W/live t0 last got i=0 deadline p
 	bash "$W/apply-prep.sh" || bench_die "cannot empty the target"
+	bench_settle
 	bench_pipe_start "$w"
 	t0=$EPOCHREALTIME
 	"$top/bin/srdf-bootstrap" --defaults-file "$SRC_ADMIN_CNF" --dir "$w/src" \

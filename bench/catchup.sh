@@ -32,7 +32,8 @@
 #                    the clock starts with START SLAVE and stops when
 #                    MASTER_GTID_WAIT reaches the same GTID.
 #
-# Each run must leave the target's tables equal to the source's (CHECKSUM
+# Before each run the servers settle (bench_settle: InnoDB's purge and
+# flushing done).  Each run must leave the target's tables equal to the source's (CHECKSUM
 # TABLE), or the section fails.  rows/s counts the source's row changes
 # (before srdf-dedup folds them).  BENCH_CATCHUP_REPEAT runs of each
 # (default 1: a run is tens of seconds), best wall time counting.
@@ -132,6 +133,7 @@ last_at() {
 srdf_run() {
 	local from=$1 want=$2 label=$3 w=$cw/pipe t0 line
 	reset_target
+	bench_settle
 	bench_pipe_start "$w"
 	t0=$EPOCHREALTIME
 	bench_pipe_source "$w" --from-gtid "$from" --until-end
@@ -164,6 +166,7 @@ native_run() {
 		until=" UNTIL master_gtid_pos = '$want'"
 	reset_target
 	replica_off
+	bench_settle
 	dst_sql "SET GLOBAL gtid_slave_pos = '$from';
 		SET GLOBAL slave_parallel_threads = $threads;
 		SET GLOBAL slave_parallel_mode = 'optimistic';

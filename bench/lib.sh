@@ -203,6 +203,24 @@ bench_gtid_reached() {
 	done
 }
 
+# bench_settle: waits (up to 60 s) until the two servers are at rest, less
+# than 3% of a CPU between them over half a second: InnoDB's purge and
+# page flushing after a workload was recorded or a database dropped
+# would otherwise fall into the next timed run, whichever replicator it
+# measures (on this 2-CPU host, the source purged at 65% of a CPU for
+# seconds after the catch-up backlog was recorded).
+bench_settle() {
+	local t0=$EPOCHREALTIME a b n
+	for n in $(seq 120); do
+		a=$(awk '{ s += $14 + $15 } END { print s }' "/proc/$SRC_PID/stat" "/proc/$DST_PID/stat" 2>/dev/null) || return 0
+		sleep 0.5
+		b=$(awk '{ s += $14 + $15 } END { print s }' "/proc/$SRC_PID/stat" "/proc/$DST_PID/stat" 2>/dev/null) || return 0
+		# clock ticks (100/s): 3% of a CPU over 0.5 s is 1.5 ticks
+		[ $((b - a)) -gt 1 ] || break
+	done
+	bench_log "settled in $(bench_calc "$EPOCHREALTIME - $t0") s"
+}
+
 # The probe: one client session on the target, kept open (a coprocess),
 # through which the timed runs poll the checkpoint.  A mariadb process
 # forked and connected per poll, 50 times a second, cost a tenth of this
