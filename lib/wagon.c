@@ -396,6 +396,21 @@ wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
            struct wagon_header *hdr, char **records, size_t *rlen, char *err,
            size_t errlen)
 {
+	int rc;
+
+	*records = NULL;
+	*rlen = 0;
+	if ((rc = wagon_peek(file, len, hdr, err, errlen)) != 0)
+		return rc;
+	return wagon_open_peeked(file, len, key, hdr, records, rlen, err,
+	                         errlen);
+}
+
+int
+wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
+                  const struct wagon_header *hdr, char **records,
+                  size_t *rlen, char *err, size_t errlen)
+{
 	char have[17], want[17];
 	uint8_t *comp = NULL;
 	unsigned long long clen;
@@ -404,10 +419,9 @@ wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
 	char *raw;
 	int rc;
 
+	(void)len; /* wagon_peek matched it to hdr->comp_len */
 	*records = NULL;
 	*rlen = 0;
-	if ((rc = wagon_peek(file, len, hdr, err, errlen)) != 0)
-		return rc;
 	if (memcmp(hdr->key_id, key->id, sizeof key->id) != 0) {
 		key_id_hex(hdr->key_id, have);
 		key_id_hex(key->id, want);

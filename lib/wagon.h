@@ -132,6 +132,14 @@ int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
     struct wagon_header *hdr, char **records, size_t *rlen, char *err,
     size_t errlen);
 
+/* wagon_open's steps after wagon_peek, for a caller that has just had
+ * wagon_peek return 0 on these same bytes and fill hdr (srdf-recv): the
+ * SHA-256 is not computed twice.  Returns 0, WAGON_EKEY, WAGON_EAUTH,
+ * WAGON_ECODEC or WAGON_ENOMEM, as wagon_open. */
+int wagon_open_peeked(const uint8_t *file, size_t len,
+    const struct srdf_key *key, const struct wagon_header *hdr,
+    char **records, size_t *rlen, char *err, size_t errlen);
+
 /* Wagon file name for a sequence: "%020llu.wagon", sorting in sequence
  * order under ls(1).  buf must hold WAGON_NAME_LEN bytes.
  * wagon_name_seq is its inverse: the sequence of such a name, or 0 for

@@ -6,8 +6,9 @@
  * it checks everything before a wagon goes in: the request's signature
  * (hauth.h, replays refused), the wagon's checksum and header
  * (wagon_peek), its key id and source, and its authentication tag
- * (wagon_open decrypts and decompresses it; the plaintext is thrown away
- * at once — recv never writes or logs it).  Only then is it written with
+ * (wagon_open_peeked decrypts and decompresses it, without hashing it a
+ * second time; the plaintext is thrown away at once — recv never writes
+ * or logs it).  Only then is it written with
  * spool_put (file fsync'd, renamed, directory fsync'd), recorded in the
  * target ledger, and answered "accepted": an answer never runs ahead of
  * the disk.  Every answer is one of four words (DESIGN.md §4) with a
@@ -289,7 +290,7 @@ out:
  *	ledger: same sequence, same SHA-256        -> duplicate
  *	        same sequence, other content       -> rejected
  *	        at or below last_applied_seq       -> duplicate
- *	AEAD tag and decompression (wagon_open)    -> invalid_payload
+ *	AEAD tag, decompression (wagon_open_peeked) -> invalid_payload
  *	free space, spool_put, ledger commit       -> busy on failure
  *	                                           -> accepted
  */
@@ -297,7 +298,7 @@ static enum verdict
 receive(struct recv *r, const uint8_t *body, size_t len, uint64_t *seq,
     char *why, size_t wl)
 {
-	struct wagon_header h, h2;
+	struct wagon_header h;
 	char err[256], src[33], sum[65], name[WAGON_NAME_LEN], kh[17], kw[17];
 	char *records = NULL;
 	unsigned long long need, cur;
@@ -344,7 +345,7 @@ receive(struct recv *r, const uint8_t *body, size_t len, uint64_t *seq,
 		}
 	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
 	    cur + need));
-	rc = wagon_open(body, len, &r->key, &h2, &records, &rlen, err,
+	rc = wagon_open_peeked(body, len, &r->key, &h, &records, &rlen, err,
 	    sizeof err);
 	if (records != NULL) {
 		sodium_memzero(records, rlen);
