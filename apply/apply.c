@@ -85,6 +85,9 @@
 #define MAX_RECONNECT_MS 30000
 /* --once waits this long for queued ACKs to go out before it exits. */
 #define ACK_DRAIN_MS 5000
+/* How long a start waits for the target's apply lock of the source
+ * (db_apply_lock): a killed srdf-apply's last statements may run on. */
+#define APPLY_LOCK_WAIT_S 600
 /* --parallel: connections for srdf-bootstrap's row wagons. */
 #define DEFAULT_PARALLEL 2
 /* --merge-bytes: a backlog's wagons applied together, up to this many
@@ -575,6 +578,32 @@ ddl_mark(void *arg, struct wagon *wg, int i, int done)
 	}
 }
 
+/* A DDL wagon that failed on a worker, the server's error and not a lost
+ * connection: its DDL did not run, and when it goes again alone its
+ * error is its own, not a crash's (as record_failed does). */
+static void
+ddl_forget_inflight(struct applier *a, uint64_t seq)
+{
+	struct ledger_txn *t;
+	json_t *w;
+	int rc;
+
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0)
+		return;
+	if ((w = wrec(t, seq, &rc)) == NULL) {
+		ledger_txn_abort(t);
+		return;
+	}
+	json_object_del(w, "ddl_inflight");
+	rc = ledger_wagon_put(t, seq, w);
+	json_decref(w);
+	if (rc != 0 || ledger_txn_commit(t) != 0) {
+		if (rc != 0)
+			ledger_txn_abort(t);
+		log_err("cannot record DDL progress of wagon %" PRIu64, seq);
+	}
+}
+
 static void
 ddl_progress(struct applier *a, struct wagon *wg)
 {
@@ -847,7 +876,8 @@ start_source(struct applier *a)
 		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);
 	}
-	if ((rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
+	if ((rc = db_apply_lock(&a->db, a->src, APPLY_LOCK_WAIT_S)) != DB_OK ||
+	    (rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
 		log_err("%s", a->db.err);
 		if (rc == DB_GONE)
 			return S_GONE;
@@ -1046,16 +1076,76 @@ prefetch_stop(struct applier *a)
 	a->pf_started = 0;
 }
 
-/* srdf-apply(1), "Parallel apply": srdf-bootstrap's row wagons, a whole
- * group each, without DDL, while no wagon is failing. */
+/* Whether w lies within srdf-bootstrap's window (applied idempotently,
+ * so alone). */
 static int
-parallel_ok(const struct applier *a, const struct wagon *w)
+in_window(const struct applier *a, const struct wagon *w)
 {
-	return a->cf->parallel > 1 && !a->cf->dry_run && !a->par_broken &&
-	    !a->open &&
-	    a->fail_seq == 0 && w->seq > a->par_off_until &&
-	    (w->h.flags & WAGON_F_BOOTSTRAP) && w->chunk == 1 && w->last &&
-	    !w->has_ddl;
+	return !(w->h.flags & WAGON_F_BOOTSTRAP) &&
+	    (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
+	    (a->par != NULL && par_inflight(a->par) > 0 && a->disp_bpos != NULL &&
+	    gtid_within(w->h.first_gtid, a->disp_bpos)));
+}
+
+/* srdf-apply(1), "Parallel apply": where wagon w goes.
+ *	0  alone, on the main connection, once the jobs in flight are done;
+ *	1  to a worker, now;
+ *	2  to a worker, once a job in flight is done;
+ *	3  rows with nothing in flight: to a worker if a DDL wagon follows
+ *	   (lone_parallel).
+ * srdf-bootstrap's row wagons always go to workers; other wagons of rows
+ * and DDL wagons when the tables they touch are known, whole groups,
+ * outside the bootstrap window, while no wagon is failing; a wagon of
+ * rows never beside one in flight that touches one of its tables. */
+static int
+sched(struct applier *a, const struct wagon *w)
+{
+	struct par_job dummy;
+	int boot_rows, inflight, rows;
+
+	if (a->cf->parallel < 2 || a->cf->dry_run || a->par_broken ||
+	    a->open || a->fail_seq != 0 || w->seq <= a->par_off_until ||
+	    w->chunk != 1 || !w->last)
+		return 0;
+	boot_rows = (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl;
+	inflight = a->par != NULL && par_inflight(a->par) > 0;
+	if (!boot_rows && (w->tabs_all || in_window(a, w) ||
+	    (w->snapshot != NULL && !(w->h.flags & WAGON_F_BOOTSTRAP))))
+		return 0;
+	if (!inflight)
+		return boot_rows || w->has_ddl ? (boot_rows ? 1 : 0) : 3;
+	if ((rows = par_deps(a->par, w, &dummy)) < 0)
+		return 0;
+	if (!w->has_ddl && rows > 0 && !boot_rows)
+		return 0;
+	if (par_full(a->par) || (!w->has_ddl &&
+	    par_rows_inflight(a->par) >= (size_t)a->cf->parallel))
+		return 2;
+	return 1;
+}
+
+/* A wagon of rows with no job in flight goes to a worker when the next
+ * wagon is a DDL wagon already in the inbox: what follows that DDL may
+ * then run beside it (a table loaded, its index built, the next table
+ * created and loaded).  The next wagon is kept in a->held. */
+static int
+lone_parallel(struct applier *a, const struct wagon *w)
+{
+	char err[1024];
+	struct wagon x;
+	int rc;
+
+	if (a->held.records == NULL || a->held.seq != w->seq + 1) {
+		wagon_free(&a->held);
+		if ((rc = prefetched(a, w->seq + 1, &x)) != 0)
+			rc = load(a, w->seq + 1, &x, err, sizeof err);
+		if (rc != 0) {
+			wagon_free(&x);
+			return 0;
+		}
+		a->held = x;
+	}
+	return a->held.has_ddl && !a->held.tabs_all;
 }
 
 /* Takes the oldest finished job, waiting for it (the heartbeat and the
@@ -1076,6 +1166,8 @@ par_take(struct applier *a)
 		    : NULL);
 		acks_pump(a->acks);
 	}
+	if (j->rc == DB_OK && j->w.has_ddl) /* a DDL ran on a worker */
+		db_tables_forget(&a->db);
 	if (j->rc == DB_OK && !a->par_broken) {
 		if (j->bootstrap_pos != NULL) {
 			free(a->cp.bootstrap_pos);
@@ -1088,6 +1180,8 @@ par_take(struct applier *a)
 		log_notice("wagon %" PRIu64 " failed on parallel connection %d: "
 		    "%s; it is applied again alone", j->w.seq, j->worker,
 		    j->err);
+		if (j->w.has_ddl && j->rc != DB_GONE)
+			ddl_forget_inflight(a, j->w.seq);
 		a->par_broken = 1;
 		a->par_off_until = a->disp_seq;
 	}
@@ -1121,13 +1215,20 @@ dispatch(struct applier *a, struct wagon *w)
 	/* The workers start with the first such wagon and stop with the
 	 * first wagon that goes alone: a daemon that applies what capture
 	 * reads runs no thread of them. */
-	if (a->par == NULL)
-		a->par = par_new(a->cf, a->cf->parallel);
+	if (a->par == NULL) /* and two for DDL wagons waiting their turn */
+		a->par = par_new(a->cf, a->cf->parallel + 2);
 	if (par_inflight(a->par) == 0) {
 		a->disp_seq = a->cp.seq;
 		free(a->disp_bpos);
 		a->disp_bpos = a->cp.bootstrap_pos != NULL ?
 		    xstrdup(a->cp.bootstrap_pos) : NULL;
+	}
+	par_deps(a->par, w, j);
+	j->rows_job = !w->has_ddl;
+	if (w->has_ddl) {
+		j->mark = ddl_mark;
+		j->mark_arg = a;
+		ddl_progress(a, w);
 	}
 	j->w = *w;
 	j->from = a->disp_seq;
@@ -1173,7 +1274,11 @@ gather(struct applier *a, const struct wagon *w, struct wagon *more)
 	while (n < MERGE_MAX - 1) {
 		struct wagon x;
 
-		if ((rc = prefetched(a, seq, &x)) != 0)
+		if (a->held.records != NULL && a->held.seq == seq) {
+			x = a->held;
+			memset(&a->held, 0, sizeof a->held);
+			rc = 0;
+		} else if ((rc = prefetched(a, seq, &x)) != 0)
 			rc = load(a, seq, &x, err, sizeof err);
 		if (rc != 0) {
 			wagon_free(&x);
@@ -1277,14 +1382,15 @@ step(struct applier *a)
 	if (a->par != NULL && par_inflight(a->par) > 0) {
 		/* A wagon that goes alone waits for all those before it;
 		 * one that goes in parallel, for a free worker. */
-		if (rc == 0 && parallel_ok(a, &w) && !par_full(a->par))
+		int k = rc == 0 ? sched(a, &w) : 0;
+
+		if (k == 1)
 			return dispatch(a, &w);
 		if (rc == 0)
 			a->held = w;
 		else
 			wagon_free(&w);
-		return rc == 0 && parallel_ok(a, &w) ? par_take(a)
-		    : par_drain(a);
+		return k == 2 ? par_take(a) : par_drain(a);
 	}
 	if (rc == 1) {
 		wagon_free(&w);
@@ -1292,8 +1398,14 @@ step(struct applier *a)
 		return S_IDLE;
 	}
 	a->gap_logged = 0;
-	if (rc == 0 && parallel_ok(a, &w))
-		return dispatch(a, &w);
+	if (rc == 0) {
+		int k = sched(a, &w);
+
+		if (k == 3)
+			k = lone_parallel(a, &w);
+		if (k == 1)
+			return dispatch(a, &w);
+	}
 	if (a->par != NULL) {
 		par_free(a->par);
 		a->par = NULL;

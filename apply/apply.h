@@ -80,6 +80,7 @@ enum {
 
 /* ---- db.c ------------------------------------------------------------- */
 
+
 /* What the target knows of one table (db.c's schema cache). */
 struct col {
 	char *name;
@@ -148,6 +149,15 @@ struct checkpoint {
 int db_connect(struct db *d, const struct config *cf, int dry);
 void db_close(struct db *d);
 int db_session(struct db *d);
+/* db_apply_lock: this connection takes the target's named lock of source
+ * src (GET_LOCK('srdf_apply_<src>'), held until it disconnects), waiting
+ * up to wait_s seconds, before the checkpoint is read: a killed
+ * srdf-apply's session may still be running the statements it sent, its
+ * COMMIT included, and its checkpoint must be read after they end
+ * (srdf-apply(1), "Order and the checkpoint").  DB_OK when held (also
+ * when this connection held it already), DB_FAIL with d->err when
+ * another session still holds it, or DB_GONE.  Nothing in a dry run. */
+int db_apply_lock(struct db *d, const char *src, int wait_s);
 int db_checkpoint_init(struct db *d, const char *source_hex,
     struct checkpoint *cp);
 int db_checkpoint_read(struct db *d, const char *source_hex,
@@ -213,6 +223,12 @@ struct wagon {
 	uint64_t rows;	    /* row changes applied */
 	uint64_t ddls;	    /* DDL statements run */
 	int has_ddl;	    /* a "ddl" record in the payload (engine_peek) */
+	/* The tables it touches (engine_peek): "db\037table\0" each,
+	 * lowercased, ntabs of them; tabs_all when it cannot tell (a
+	 * record it does not know, a DDL sql_ddl_tables cannot read). */
+	struct buf tabs;
+	size_t ntabs;
+	int tabs_all;
 };
 
 /* Called by engine_run before each DDL (index i from 0) and after it
@@ -243,10 +259,19 @@ void wagon_free(struct wagon *w);
 /* One wagon for a worker: filled by apply.c, which keeps ownership of
  * the struct while it is submitted; w (its buffers) and bootstrap_pos
  * (malloc'd or NULL) go with it to par_job_free. */
+#define PAR_EXEC_DEPS 4
 struct par_job {
 	struct wagon w;
 	uint64_t from;		/* the checkpoint it moves from */
 	char *bootstrap_pos;	/* srdf.applied.bootstrap_pos to set, or NULL */
+	/* What must be done before it starts (par_deps): the wagons up to
+	 * wait_commit committed, and the DDL of wait_exec[] run. */
+	uint64_t wait_commit;
+	uint64_t wait_exec[PAR_EXEC_DEPS];
+	int nwait_exec;
+	int rows_job;		/* a wagon of rows, not of DDL */
+	ddl_mark_fn mark;	/* for its DDL (engine_run) */
+	void *mark_arg;
 	/* set by the worker */
 	int finished;
 	int rc;			/* DB_*: DB_OK means committed */
@@ -270,6 +295,15 @@ void par_submit(struct par *p, const char *src, struct par_job *j);
 struct par_job *par_collect(struct par *p, long timeout_ms);
 size_t par_inflight(const struct par *p);
 int par_full(const struct par *p);
+/* par_deps: what wagon w must wait for among the jobs in flight that
+ * touch a table of its (srdf-apply(1), "Parallel apply"), into j's
+ * wait_commit and wait_exec: a job of rows, its commit; a job of DDL,
+ * that its DDL has run.  Returns how many jobs of rows in flight touch
+ * a table of w's (bootstrap row wagons never count against each other),
+ * or -1 when one in flight touches every table (tabs_all). */
+int par_deps(struct par *p, const struct wagon *w, struct par_job *j);
+/* The jobs of rows in flight. */
+size_t par_rows_inflight(struct par *p);
 void par_job_free(struct par_job *j);
 
 /* ---- acks.c ----------------------------------------------------------- */

@@ -453,6 +453,47 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	return rc;
 }
 
+int
+db_apply_lock(struct db *d, const char *src, int wait_s)
+{
+	char q[256], *v;
+	long long holder, me;
+	int rc;
+
+	if (d->dry)
+		return DB_OK;
+	snprintf(q, sizeof q, "SELECT CONCAT(IFNULL(IS_USED_LOCK('srdf_apply_%s'), "
+	    "0), ' ', CONNECTION_ID())", src);
+	if ((v = query_one(d, "the apply lock", q, &rc)) == NULL)
+		return rc != DB_OK ? rc : DB_FAIL;
+	holder = me = 0;
+	(void)sscanf(v, "%lld %lld", &holder, &me);
+	free(v);
+	if (holder != 0 && holder == me)
+		return DB_OK;
+	if (holder != 0)
+		log_notice("connection %lld on the target holds the apply lock of "
+		    "source %s: a srdf-apply killed while the server ran its "
+		    "last statements, whose session ends with them (or one "
+		    "running elsewhere); waiting up to %d s", holder, src,
+		    wait_s);
+	snprintf(q, sizeof q, "SELECT GET_LOCK('srdf_apply_%s', %d)", src,
+	    wait_s);
+	if ((v = query_one(d, "the apply lock", q, &rc)) == NULL)
+		return rc != DB_OK ? rc : DB_FAIL;
+	rc = strcmp(v, "1") == 0 ? DB_OK : DB_FAIL;
+	free(v);
+	if (rc != DB_OK) {
+		snprintf(d->err, sizeof d->err, "another session holds the "
+		    "apply lock of source %s on the target (GET_LOCK("
+		    "'srdf_apply_%s')) after %d s: is a srdf-apply of this "
+		    "source running elsewhere against this target?", src, src,
+		    wait_s);
+		d->errnum = 0;
+	}
+	return rc;
+}
+
 /* The checkpoint table, and this source's row in it (sequence 0 until a
  * wagon is applied), so that every wagon's transaction can move it with
  * a conditional UPDATE. */

@@ -1379,6 +1379,103 @@ is_ddl(struct eng *e, const char *s, const char *z)
 	return yes;
 }
 
+/* 1 for a record that touches no table: begin, commit, group_end,
+ * heartbeat and the like, as srdf-capture writes them. */
+static int
+other_record(const char *s, const char *z)
+{
+	static const char *const types[] = {"begin\"", "commit\"",
+	    "group_end\"", "heartbeat\"", "gtid\"", NULL};
+	static const char head[] = "{\"v\":1,\"type\":\"";
+
+	if ((size_t)(z - s) < sizeof head + 10 ||
+	    memcmp(s, head, sizeof head - 1) != 0)
+		return 0;
+	s += sizeof head - 1;
+	for (const char *const *t = types; *t; t++)
+		if ((size_t)(z - s) > strlen(*t) &&
+		    memcmp(s, *t, strlen(*t)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Name (len bytes, lowercased) added to w's tables unless there. */
+static void
+add_table(struct wagon *w, const char *name, size_t len)
+{
+	for (size_t o = 0; o < w->tabs.len; o += strlen(w->tabs.p + o) + 1)
+		if (strlen(w->tabs.p + o) == len &&
+		    memcmp(w->tabs.p + o, name, len) == 0)
+			return;
+	buf_add(&w->tabs, name, len);
+	buf_add(&w->tabs, "", 1);
+	w->ntabs++;
+}
+
+/* The table of a row record as srdf-capture and srdf-bootstrap write it,
+ * {"v":1,"type":"insert","db":"D","table":"T",... (no escape in D or T),
+ * into w's tables; 0, or -1 when the line is not of that shape. */
+static int
+row_table(struct wagon *w, const char *s, const char *z, struct buf *tmp)
+{
+	static const char head[] = "{\"v\":1,\"type\":\"";
+	const char *p = s + sizeof head - 1, *d, *t, *e;
+
+	if ((size_t)(z - s) < sizeof head + 30 ||
+	    memcmp(s, head, sizeof head - 1) != 0)
+		return -1;
+	if (memcmp(p, "insert\"", 7) != 0 && memcmp(p, "update\"", 7) != 0 &&
+	    memcmp(p, "delete\"", 7) != 0)
+		return -1;
+	p += 7;
+	if ((size_t)(z - p) < 8 || memcmp(p, ",\"db\":\"", 7) != 0)
+		return -1;
+	d = p + 7;
+	if ((e = memchr(d, '"', (size_t)(z - d))) == NULL ||
+	    memchr(d, '\\', (size_t)(e - d)) != NULL ||
+	    (size_t)(z - e) < 11 || memcmp(e, "\",\"table\":\"", 11) != 0)
+		return -1;
+	tmp->len = 0;
+	buf_add(tmp, d, (size_t)(e - d));
+	buf_add(tmp, "\037", 1);
+	t = e + 11;
+	if ((e = memchr(t, '"', (size_t)(z - t))) == NULL ||
+	    memchr(t, '\\', (size_t)(e - t)) != NULL)
+		return -1;
+	buf_add(tmp, t, (size_t)(e - t));
+	for (size_t i = 0; i < tmp->len; i++)
+		if (tmp->p[i] >= 'A' && tmp->p[i] <= 'Z')
+			tmp->p[i] = (char)(tmp->p[i] - 'A' + 'a');
+	add_table(w, tmp->p, tmp->len);
+	return 0;
+}
+
+/* The tables of a "ddl" record s..z into w's, or w->tabs_all. */
+static void
+ddl_tables(struct eng *e, const char *s, const char *z)
+{
+	struct wagon *w = e->w;
+	const char *type, *sql, *db;
+	struct buf names = {0};
+	json_t *rec, *j;
+	int rc, n;
+
+	if ((rec = parse(e, s, z, &type, &rc)) == NULL) {
+		w->tabs_all = 1;
+		return;
+	}
+	j = json_object_get(rec, "sql");
+	db = json_string_value(json_object_get(rec, "db"));
+	if (!json_is_string(j) || (sql = json_string_value(j)) == NULL ||
+	    (n = sql_ddl_tables(sql, json_string_length(j), db, &names)) < 0)
+		w->tabs_all = 1;
+	else
+		for (size_t o = 0; o < names.len; o += strlen(names.p + o) + 1)
+			add_table(w, names.p + o, strlen(names.p + o));
+	free(names.p);
+	json_decref(rec);
+}
+
 static int
 get_u64(json_t *rec, const char *key, uint64_t *v)
 {
@@ -1399,6 +1496,7 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	struct eng e = {.d = &dummy, .w = w, .line = 1};
 	json_t *rec, *j;
 	uint64_t chunk;
+	size_t rowhead = 0;
 	int trunc, rc;
 
 	free(w->gtid_pos);
@@ -1423,20 +1521,44 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	json_decref(rec);
 	w->chunk = (uint32_t)chunk;
 	w->has_ddl = 0;
+	w->tabs.len = 0;
+	w->ntabs = 0;
+	w->tabs_all = 0;
 	while ((z = next_line(&p, end, &s, &trunc)) != NULL) {
 		e.line++;
 		if (trunc) {
 			rc = bad(&e, "truncated record");
 			goto fail;
 		}
+		/* The rows' tables: a line like the one before it is of the
+		 * same table (and a row, so not a "ddl" record). */
+		if (last != NULL && !w->tabs_all && rowhead > 0 &&
+		    (size_t)(z - s) > rowhead &&
+		    memcmp(s, last, rowhead) == 0) {
+			last = s;
+			lastz = z;
+			continue;
+		}
+		rowhead = 0;
 		/* Any "ddl" record, however it is spaced, names its type
 		 * before a row could: a line without the word has none. */
-		if (!w->has_ddl && memmem(s, (size_t)(z - s), "\"ddl\"", 5) !=
-		    NULL && is_ddl(&e, s, z))
+		if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
+		    is_ddl(&e, s, z)) {
 			w->has_ddl = 1;
+			ddl_tables(&e, s, z);
+		} else if (!w->tabs_all && row_table(w, s, z, &e.tmp) == 0) {
+			/* up to the table's closing quote */
+			const char *q = memmem(s, (size_t)(z - s),
+			    "\",\"table\":\"", 11);
+
+			q = memchr(q + 11, '"', (size_t)(z - q - 11));
+			rowhead = (size_t)(q - s) + 1;
+		} else if (!w->tabs_all && !other_record(s, z))
+			w->tabs_all = 1;
 		last = s;
 		lastz = z;
 	}
+	buf_free(&e.tmp);
 	if (last == NULL || (rec = parse(&e, last, lastz, &type, &rc)) == NULL) {
 		if (last == NULL)
 			rc = bad(&e, "the payload has no group_end");
@@ -1586,6 +1708,8 @@ engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
 void
 wagon_free(struct wagon *w)
 {
+	buf_free(&w->tabs);
+	w->ntabs = 0;
 	free(w->records);
 	free(w->gtid_pos);
 	free(w->snapshot);

@@ -35,6 +35,7 @@ struct worker {
 	int connected;
 	int id;		  /* 1.., for messages */
 	struct par_job *job; /* the job it runs, or NULL when idle */
+	unsigned gen;	  /* p->gen its schema cache is of */
 };
 
 struct par {
@@ -53,13 +54,32 @@ struct par {
 	uint64_t last_ok;	/* the last wagon committed, in order */
 	uint64_t failed;	/* the first wagon that failed, or 0: those
 				 * after it roll back */
+	uint64_t *execd;	/* [seq % (2n)] = seq once its DDL ran */
+	unsigned gen;		/* DDL run so far: schema caches older are
+				 * forgotten */
 };
+
+/* Whether what j waits for is done (p->mu held). */
+static int
+deps_met(const struct par *p, const struct par_job *j)
+{
+	if (p->last_ok < j->wait_commit)
+		return 0;
+	for (int i = 0; i < j->nwait_exec; i++) {
+		uint64_t x = j->wait_exec[i];
+
+		if (p->last_ok < x && p->execd[x % (2 * (size_t)p->n)] != x)
+			return 0;
+	}
+	return 1;
+}
 
 /* A lock wait longer than this on a worker's connection fails the wagon,
  * which then goes again alone: two wagons that wait for each other (one
  * for a row lock, the other for its turn to commit) are a deadlock the
  * server cannot see. */
-#define WORKER_LOCK_WAIT "SET SESSION innodb_lock_wait_timeout = 10"
+#define WORKER_LOCK_WAIT "SET SESSION innodb_lock_wait_timeout = 10, " \
+	"lock_wait_timeout = 10"
 
 
 /* One wagon on the worker's connection: its rows, then the checkpoint
@@ -69,6 +89,7 @@ run_job(struct worker *wk, struct par_job *j)
 {
 	struct par *p = wk->p;
 	struct db *d = &wk->db;
+	unsigned gen;
 	int rc;
 
 	if (!wk->connected) {
@@ -85,7 +106,36 @@ run_job(struct worker *wk, struct par_job *j)
 		if (rc != DB_OK)
 			goto out;
 	}
-	rc = engine_run(d, &j->w, NULL, NULL);
+	/* Its turn to start: once what it depends on is done. */
+	pthread_mutex_lock(&p->mu);
+	while (!deps_met(p, j) && (p->failed == 0 || p->failed > j->w.seq))
+		pthread_cond_wait(&p->done, &p->mu);
+	gen = p->gen;
+	if (!deps_met(p, j)) {
+		pthread_mutex_unlock(&p->mu);
+		snprintf(d->err, sizeof d->err, "not run: a wagon before it "
+		    "failed");
+		rc = DB_FAIL;
+		pthread_mutex_lock(&p->mu);
+		if (p->failed == 0 || p->failed > j->w.seq)
+			p->failed = j->w.seq;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->mu);
+		goto out;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (wk->gen != gen) { /* a DDL ran on another connection */
+		db_tables_forget(d);
+		wk->gen = gen;
+	}
+	rc = engine_run(d, &j->w, j->mark, j->mark_arg);
+	if (rc == DB_OK && j->w.has_ddl) {
+		pthread_mutex_lock(&p->mu);
+		p->execd[j->w.seq % (2 * (size_t)p->n)] = j->w.seq;
+		wk->gen = ++p->gen;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
 	if (rc == DB_OK)
 		rc = db_flush(d);
 	/* Its turn to commit: once the wagon before it has. */
@@ -169,7 +219,8 @@ par_new(const struct config *cf, int n)
 	if ((p = calloc(1, sizeof *p)) == NULL ||
 	    (p->w = calloc((size_t)n, sizeof *p->w)) == NULL ||
 	    (p->ring = calloc((size_t)n, sizeof *p->ring)) == NULL ||
-	    (p->queue = calloc((size_t)n, sizeof *p->queue)) == NULL)
+	    (p->queue = calloc((size_t)n, sizeof *p->queue)) == NULL ||
+	    (p->execd = calloc(2 * (size_t)n, sizeof *p->execd)) == NULL)
 		die(EX_OSERR, "out of memory");
 	p->cf = cf;
 	p->n = n;
@@ -205,6 +256,7 @@ par_free(struct par *p)
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
 	free(p->queue);
+	free(p->execd);
 	free(p->ring);
 	free(p->w);
 	free(p);
@@ -220,6 +272,69 @@ int
 par_full(const struct par *p)
 {
 	return p->count == (size_t)p->n;
+}
+
+/* 1 when the wagons share a table (either touching every table). */
+static int
+overlap(const struct wagon *a, const struct wagon *b)
+{
+	if (a->tabs_all || b->tabs_all)
+		return 1;
+	for (size_t i = 0; i < a->tabs.len; i += strlen(a->tabs.p + i) + 1)
+		for (size_t k = 0; k < b->tabs.len;
+		     k += strlen(b->tabs.p + k) + 1)
+			if (strcmp(a->tabs.p + i, b->tabs.p + k) == 0)
+				return 1;
+	return 0;
+}
+
+int
+par_deps(struct par *p, const struct wagon *w, struct par_job *j)
+{
+	int rows = 0;
+
+	j->wait_commit = 0;
+	j->nwait_exec = 0;
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->count; i++) {
+		struct par_job *o = p->ring[(p->head + i) % (size_t)p->n];
+
+		if (o->finished && o->rc == DB_OK)
+			continue;
+		/* srdf-bootstrap's row wagons never share a row */
+		if (o->rows_job && (o->w.h.flags & WAGON_F_BOOTSTRAP) &&
+		    (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl)
+			continue;
+		if (!overlap(&o->w, w))
+			continue;
+		if (o->w.tabs_all) {
+			rows = -1;
+			break;
+		}
+		if (o->rows_job) {
+			rows++;
+			if (o->w.seq > j->wait_commit)
+				j->wait_commit = o->w.seq;
+		} else if (j->nwait_exec < PAR_EXEC_DEPS)
+			j->wait_exec[j->nwait_exec++] = o->w.seq;
+		else if (o->w.seq > j->wait_commit)
+			j->wait_commit = o->w.seq;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rows;
+}
+
+size_t
+par_rows_inflight(struct par *p)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->count; i++)
+		if (p->ring[(p->head + i) % (size_t)p->n]->rows_job)
+			n++;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 void

@@ -1,4 +1,6 @@
 /* sqltext.c — first words of SQL statements; see sqltext.h. */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,4 +48,140 @@ sql_word(const char **s, const char *end, const char *w)
 	}
 	*s += n;
 	return 1;
+}
+
+/* An identifier at *s (after blanks): `quoted` (`` inside is one `) or
+ * bare ([A-Za-z0-9_$] and bytes >= 0x80), appended lowercased to out;
+ * 0, or -1 when there is none. */
+static int
+ident(const char **s, const char *end, struct buf *out)
+{
+	const char *p = sql_skip_blank(*s, end);
+	size_t n0 = out->len;
+	char c;
+
+	if (p < end && *p == '`') {
+		for (p++;; p++) {
+			if (p >= end)
+				return -1;
+			if (*p == '`') {
+				if (p + 1 < end && p[1] == '`')
+					p++;
+				else
+					break;
+			}
+			c = *p;
+			buf_add(out, &c, 1);
+		}
+		p++;
+	} else {
+		while (p < end && ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)) {
+			buf_add(out, p, 1);
+			p++;
+		}
+	}
+	if (out->len == n0)
+		return -1;
+	for (size_t i = n0; i < out->len; i++)
+		if (out->p[i] >= 'A' && out->p[i] <= 'Z')
+			out->p[i] = (char)(out->p[i] - 'A' + 'a');
+	*s = p;
+	return 0;
+}
+
+/* A table name, `db`.`t` or t (then in db), to out as "db\037t\0". */
+static int
+table_name(const char **s, const char *end, const char *db, struct buf *out)
+{
+	struct buf a = {0};
+	const char *p;
+	int rc = -1;
+
+	if (ident(s, end, &a) != 0)
+		goto out;
+	p = sql_skip_blank(*s, end);
+	if (p < end && *p == '.') {
+		p++;
+		buf_add(out, a.p, a.len);
+		a.len = 0;
+		if (ident(&p, end, &a) != 0)
+			goto out;
+		*s = p;
+	} else {
+		if (db == NULL || *db == '\0')
+			goto out;
+		for (const char *c = db; *c; c++) {
+			char l = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a')
+			    : *c;
+			buf_add(out, &l, 1);
+		}
+	}
+	buf_add(out, "\037", 1);
+	buf_add(out, a.p, a.len);
+	buf_add(out, "", 1);
+	rc = 0;
+out:
+	free(a.p);
+	return rc;
+}
+
+/* 1 when any of the words is anywhere in the text, as a whole word. */
+static int
+has_word(const char *sql, const char *end, const char *const *words)
+{
+	for (const char *p = sql; p < end; p++) {
+		if (p > sql && ((p[-1] >= 'a' && p[-1] <= 'z') ||
+		    (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
+		    (p[-1] >= '0' && p[-1] <= '9')))
+			continue;
+		for (const char *const *w = words; *w; w++) {
+			const char *q = p;
+
+			if (sql_word(&q, end, *w) && q - p == (ptrdiff_t)strlen(*w))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
+{
+	static const char *const unsure[] = {"REFERENCES", "FOREIGN", "SELECT",
+	    "LIKE", "RENAME", "EXCHANGE", "TRIGGER", "VIEW", NULL};
+	const char *s = sql, *end = sql + len;
+	struct buf junk = {0};
+	size_t n0 = out->len;
+	int rc = -1;
+
+	if (has_word(sql, end, unsure) || !sql_word(&s, end, "CREATE"))
+		return -1;
+	if (sql_word(&s, end, "TABLE")) {
+		if (sql_word(&s, end, "IF") && !(sql_word(&s, end, "NOT") &&
+		    sql_word(&s, end, "EXISTS")))
+			goto out;
+	} else {
+		(void)(sql_word(&s, end, "UNIQUE") ||
+		    sql_word(&s, end, "FULLTEXT") || sql_word(&s, end, "SPATIAL"));
+		if (!sql_word(&s, end, "INDEX"))
+			goto out;
+		if (sql_word(&s, end, "IF") && !(sql_word(&s, end, "NOT") &&
+		    sql_word(&s, end, "EXISTS")))
+			goto out;
+		if (ident(&s, end, &junk) != 0)
+			goto out;
+		if (sql_word(&s, end, "USING") && ident(&s, end, &junk) != 0)
+			goto out;
+		if (!sql_word(&s, end, "ON"))
+			goto out;
+	}
+	if (table_name(&s, end, db, out) == 0)
+		rc = 1;
+out:
+	free(junk.p);
+	if (rc < 0)
+		out->len = n0;
+	return rc;
 }

@@ -9,11 +9,28 @@
  * sql_word: after blanks and comments, if the text starts with w
  * (case-insensitive) as a whole word, advances *s past it and returns 1;
  * else returns 0 (*s may have moved past blanks and comments only).
+ *
+ * sql_ddl_tables: the table a DDL statement (len bytes, default database
+ * db or NULL) adds to without changing a row, when it is CREATE TABLE
+ * [IF NOT EXISTS] t or CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX [IF NOT
+ * EXISTS] i [USING x] ON t, and none of the words REFERENCES, FOREIGN,
+ * SELECT, LIKE, RENAME, EXCHANGE, TRIGGER, VIEW is anywhere in it (they
+ * may name other tables).  The name is appended to out as
+ * "db\037table\0", lowercased; returns 1, or -1 (out as it was) for any
+ * other statement (CREATE OR REPLACE TABLE drops one: -1 too).
+ * srdf-apply(1), "Parallel apply", runs such a statement ahead of the
+ * wagons before it.
  */
 #ifndef SRDF_SQLTEXT_H
 #define SRDF_SQLTEXT_H
 
+#include <stddef.h>
+
+#include "buf.h"
+
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
+int sql_ddl_tables(const char *sql, size_t len, const char *db,
+    struct buf *out);
 
 #endif

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
+#include "sqltext.h"
 
 static int ntests, nfailed;
 
@@ -685,6 +686,53 @@ test_opt(void)
 	}
 }
 
+/* sql_ddl_tables: the table of a CREATE TABLE / CREATE INDEX, -1 for
+ * anything that may touch more, or change a row. */
+static void
+test_ddl_tables(void)
+{
+	static const struct {
+		const char *sql, *db, *want; /* want NULL: -1 */
+	} c[] = {
+	    {"CREATE TABLE sbtest1(\t id INT PRIMARY KEY)", "sbtest",
+	        "sbtest\037sbtest1"},
+	    {"create table if not exists `My``Db`.`T 1` (a int)", "x",
+	        "my`db\037t 1"},
+	    {"CREATE TABLE Shop.Orders (id INT)", NULL, "shop\037orders"},
+	    {"CREATE INDEX k_1 ON sbtest1(k)", "sbtest", "sbtest\037sbtest1"},
+	    {"CREATE UNIQUE INDEX IF NOT EXISTS u USING BTREE ON d.t (a)", NULL,
+	        "d\037t"},
+	    {"/* c */ CREATE FULLTEXT INDEX f ON `t` (b)", "db", "db\037t"},
+	    {"CREATE TABLE t (a INT)", NULL, NULL},
+	    {"CREATE OR REPLACE TABLE t (a INT)", "d", NULL},
+	    {"CREATE TABLE c (p INT REFERENCES p (id))", "d", NULL},
+	    {"CREATE TABLE c (p INT, FOREIGN KEY (p) REFERENCES p (id))", "d",
+	        NULL},
+	    {"CREATE TABLE t2 LIKE t1", "d", NULL},
+	    {"CREATE TABLE t2 AS SELECT * FROM t1", "d", NULL},
+	    {"CREATE TEMPORARY TABLE t (a INT)", "d", NULL},
+	    {"ALTER TABLE t ADD COLUMN x INT", "d", NULL},
+	    {"DROP TABLE t", "d", NULL},
+	    {"TRUNCATE t", "d", NULL},
+	    {"CREATE VIEW v AS SELECT 1", "d", NULL},
+	    {"CREATE DATABASE d", "d", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct buf out = {0};
+		int n = sql_ddl_tables(c[i].sql, strlen(c[i].sql), c[i].db, &out);
+
+		if (c[i].want == NULL)
+			ok(n == -1 && out.len == 0, "sql_ddl_tables(%s): -1",
+			    c[i].sql);
+		else
+			ok(n == 1 && out.len == strlen(c[i].want) + 1 &&
+			    memcmp(out.p, c[i].want, out.len) == 0,
+			    "sql_ddl_tables(%s): %s", c[i].sql, c[i].want);
+		free(out.p);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -704,6 +752,7 @@ main(int argc, char **argv)
 	test_lock();
 	test_spool();
 	test_ledger();
+	test_ddl_tables();
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
 }
