@@ -84,6 +84,21 @@ test_expect_success 'killed between COMMIT and ACK: the next start records it, q
 	test "$(dst_sql "SELECT COUNT(*) FROM w.journal")" = 1230
 '
 
+test_expect_success 'a session that still holds the apply lock (a killed srdf-apply'"'"'s, running its last statements): the start waits for it, then applies' '
+	workload 5 && seal_new && deliver &&
+	src=$(ledger-meta "$D" source_id) && test -n "$src" &&
+	test_bg holder mariadb --defaults-file="$DST_ADMIN_CNF" -N -e \
+		"SELECT GET_LOCK('\''srdf_apply_$src'\'', 10); SELECT SLEEP(2)" &&
+	test_wait_until 10 "test \"\$(dst_sql \"SELECT IS_USED_LOCK('\''srdf_apply_$src'\'') IS NOT NULL\")\" = 1" &&
+	: >apply.err && t0=$EPOCHREALTIME &&
+	apply_once &&
+	grep -q "holds the apply lock of source $src" apply.err &&
+	awk "BEGIN { exit !($EPOCHREALTIME - $t0 >= 1) }" &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both w.cnt w.journal w.moving &&
+	test_bg_stop holder
+'
+
 test_expect_success 'the target restarted under the daemon: it reconnects and goes on' '
 	workload 30 && seal_new --max-events 5 && deliver &&
 	test_bg daemon srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
