@@ -1784,6 +1784,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.parallel = DEFAULT_PARALLEL;
 	cf.merge_bytes = DEFAULT_MERGE_BYTES;
 	cf.group = TOOL;

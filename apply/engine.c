@@ -173,8 +173,9 @@ struct tab {
 	int bulk;
 	uint32_t bulkplan;
 	long long nafter, nupd; /* after-images; of keys that existed */
-	struct buf text;	/* the bulk insert's values, raw bytes */
-	struct buf cells;	/* ... as struct bulk_cell, row-major */
+	struct buf cells;	/* its values, as struct bulk_cell, row-major,
+				 * over the arena's bytes */
+	struct buf text, fix;	/* bulk_text's decoded strings; their cells */
 };
 
 #define TBUCKETS 64
@@ -243,6 +244,7 @@ tab_free(struct tab *t)
 	free(t->slot);
 	free(t->op);
 	buf_free(&t->text);
+	buf_free(&t->fix);
 	buf_free(&t->cells);
 	free(t->db);
 	free(t->name);
@@ -825,14 +827,18 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 }
 
 /* One value of a bulk insert for the SQL literal at *p (as literal()
- * wrote it, in a values list) of a column with flags f: its bytes go to
- * t->text, its cell to t->cells; *p is moved past it.  -1 when a bulk
- * insert could not carry it exactly (see "Bulk loads"). */
+ * wrote it, in a values list, in e->arena) of a column with flags f: its
+ * cell goes to t->cells and *p is moved past it.  A value that needs no
+ * decoding is not copied: its cell is its bytes in the arena.  An
+ * escaped string is decoded into t->text, its cell's index noted in
+ * t->fix; bulk_text moves those into the arena at the end.  -1 when a
+ * bulk insert could not carry the value exactly (see "Bulk loads"). */
 static int
-bulk_field(struct tab *t, const char **p, unsigned f)
+bulk_field(struct eng *e, struct tab *t, const char **p, unsigned f)
 {
-	struct bulk_cell c = {.off = t->text.len};
+	struct bulk_cell c = {.off = 0};
 	const char *s = *p, *run;
+	size_t i;
 
 	if (strncmp(s, "NULL", 4) == 0) {
 		if (f & COL_TIMESTAMP)
@@ -840,21 +846,32 @@ bulk_field(struct tab *t, const char **p, unsigned f)
 		c.null = 1;
 		*p = s + 4;
 	} else if (*s == '\'') {
-		/* quote()'s escapes (lib/sql.c): \0 \' \\ \n \r \Z */
-		for (s++;;) {
-			for (run = s; *s != '\'' && *s != '\\'; s++)
-				;
-			buf_add(&t->text, run, (size_t)(s - run));
-			if (*s == '\'')
-				break;
-			switch (*++s) {
-			case '0': buf_putc(&t->text, '\0'); break;
-			case 'n': buf_putc(&t->text, '\n'); break;
-			case 'r': buf_putc(&t->text, '\r'); break;
-			case 'Z': buf_putc(&t->text, '\032'); break;
-			default: buf_putc(&t->text, *s); break;
+		for (run = ++s; *s != '\'' && *s != '\\'; s++)
+			;
+		if (*s == '\'') {
+			c.off = (size_t)(run - e->arena.p);
+			c.len = (unsigned long)(s - run);
+		} else {
+			/* quote()'s escapes (lib/sql.c): \0 \' \\ \n \r \Z */
+			c.off = t->text.len;
+			for (s = run;;) {
+				for (run = s; *s != '\'' && *s != '\\'; s++)
+					;
+				buf_add(&t->text, run, (size_t)(s - run));
+				if (*s == '\'')
+					break;
+				switch (*++s) {
+				case '0': buf_putc(&t->text, '\0'); break;
+				case 'n': buf_putc(&t->text, '\n'); break;
+				case 'r': buf_putc(&t->text, '\r'); break;
+				case 'Z': buf_putc(&t->text, '\032'); break;
+				default: buf_putc(&t->text, *s); break;
+				}
+				s++;
 			}
-			s++;
+			c.len = (unsigned long)(t->text.len - c.off);
+			i = t->cells.len / sizeof c;
+			buf_add(&t->fix, &i, sizeof i);
 		}
 		*p = s + 1;
 	} else {
@@ -863,20 +880,23 @@ bulk_field(struct tab *t, const char **p, unsigned f)
 		for (; *s != ',' && *s != ')'; s++)
 			if (*s != '-' && *s != '.' && (*s < '0' || *s > '9'))
 				return -1; /* an exponent, inf, nan */
-		buf_add(&t->text, *p, (size_t)(s - *p));
+		c.off = (size_t)(*p - e->arena.p);
+		c.len = (unsigned long)(s - *p);
 		*p = s;
 	}
-	c.len = (unsigned long)(t->text.len - c.off);
 	buf_add(&t->cells, &c, sizeof c);
 	return 0;
 }
 
-/* The after-images of t as the values of a bulk insert in t->text and
- * t->cells; -1 when some row cannot go that way. */
+/* The after-images of t as the values of a bulk insert: t->cells, over
+ * the bytes of e->arena; -1 when some row cannot go that way. */
 static int
 bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
 {
 	const struct plan *p = &t->plans[plan];
+	struct bulk_cell *c;
+	const size_t *fix;
+	size_t base, nfix;
 
 	for (size_t i = 0; i < p->n; i++)
 		if (!(p->flags[i] & COL_GENERATED) && !(p->flags[i] & COL_BULK)) {
@@ -885,6 +905,8 @@ bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
 		}
 	t->text.len = 0;
 	t->cells.len = 0;
+	t->fix.len = 0;
+	buf_grow(&t->cells, (size_t)t->nafter * p->n * sizeof *c);
 	*rows = 0;
 	for (size_t i = 0; i < t->nent; i++) {
 		const struct ent *x = &t->ent[i];
@@ -901,7 +923,7 @@ bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
 			if (!first && *s++ != ',')
 				return -1;
 			first = 0;
-			if (bulk_field(t, &s, p->flags[k]) != 0) {
+			if (bulk_field(e, t, &s, p->flags[k]) != 0) {
 				log_debug("%s: column %s: %.20s: by INSERT",
 				    t->label, p->names[k], s);
 				return -1;
@@ -910,6 +932,16 @@ bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
 		if (*s != ')')
 			return -1;
 		++*rows;
+	}
+	/* The decoded strings join the arena, past everything the
+	 * statements use. */
+	if ((nfix = t->fix.len / sizeof *fix) > 0) {
+		base = e->arena.len;
+		buf_add(&e->arena, t->text.p, t->text.len);
+		c = (struct bulk_cell *)t->cells.p;
+		fix = (const size_t *)t->fix.p;
+		for (size_t i = 0; i < nfix; i++)
+			c[fix[i]].off += base;
 	}
 	return 0;
 }
@@ -964,7 +996,7 @@ emit_load(struct eng *e, struct tab *t, int *loaded)
 	}
 	buf_putc(&sql, ')');
 	rc = db_bulk(e->d, sql.p, sql.len, (const struct bulk_cell *)t->cells.p,
-	    ncol, (size_t)t->nafter, t->text.p, t->nafter + t->nupd, t->label,
+	    ncol, (size_t)t->nafter, e->arena.p, t->nafter + t->nupd, t->label,
 	    loaded);
 	buf_free(&sql);
 	return rc;

@@ -1389,6 +1389,7 @@ main(int argc, char **argv)
 	int ch, rc, overs;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.group = "srdf-bootstrap";
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf.parallel = 1;

@@ -39,6 +39,7 @@
 #include "opt.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 struct config {
 	const struct srdf_key *key; /* NULL: --header without --key-file */
@@ -305,6 +306,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':

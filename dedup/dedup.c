@@ -63,6 +63,7 @@
 #include "opt.h"
 #include "record.h"
 #include "scan.h"
+#include "xalloc.h"
 
 #define IN_START (4UL << 20) /* input buffer; grows for longer records */
 #define READ_MIN (64UL << 10)
@@ -916,6 +917,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.window_ms = 1000;
 	cf.max_events = 100000;
 	cf.max_bytes = 32ULL << 20;

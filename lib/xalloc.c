@@ -1,4 +1,5 @@
 /* xalloc.c — see xalloc.h. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,4 +26,18 @@ xstrdup(const char *s)
 	if ((d = strdup(s)) == NULL)
 		die(EX_OSERR, "out of memory");
 	return d;
+}
+
+/* The largest mmap threshold glibc accepts on 64-bit (mallopt(3),
+ * DEFAULT_MMAP_THRESHOLD_MAX) and the free memory kept at the heap's top:
+ * a merged backlog (srdf-apply --merge-bytes) is at most 256 MiB. */
+#define XALLOC_MAP_ABOVE (32 << 20)
+#define XALLOC_KEEP	 (256 << 20)
+
+void
+xalloc_big_buffers(void)
+{
+	/* Advice only: a libc without these keeps its defaults. */
+	(void)mallopt(M_MMAP_THRESHOLD, XALLOC_MAP_ABOVE);
+	(void)mallopt(M_TRIM_THRESHOLD, XALLOC_KEEP);
 }

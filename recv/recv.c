@@ -73,6 +73,7 @@
 #include "opt.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 struct config {
 	const char *dir;
@@ -828,6 +829,7 @@ main(int argc, char **argv)
 	int ch, sigfd, ex;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf.max_body = 64ULL << 20;
 	cf.max_memory = 256ULL << 20;

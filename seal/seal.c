@@ -74,6 +74,7 @@
 #include "scan.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 /* Level 1: on sysbench rows it compresses as well as 3 at half the CPU
  * (bench/seal.sh), and seal must keep up with capture. */
@@ -837,6 +838,7 @@ main(int argc, char **argv)
 	int ch, n, rc;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf.level = DEFAULT_LEVEL;
 	cf.min_free = DEFAULT_MIN_FREE;

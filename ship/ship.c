@@ -77,6 +77,7 @@
 #include "opt.h"
 #include "spool.h"
 #include "wagon.h"
+#include "xalloc.h"
 
 #define MAX_RETRY 32
 #define MAX_PIPELINE 64
@@ -942,6 +943,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init(argv[0]);
+	xalloc_big_buffers();
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
 	cf.pipeline = 1;
