@@ -135,6 +135,10 @@ struct db {
 	unsigned long *bulk_len;
 	MYSQL_BIND *bulk_bind;
 	size_t nbulk, nbind;
+	/* The engine's arena between wagons (engine_run_many), so that a
+	 * connection's next wagon reuses memory already mapped; freed by
+	 * db_close */
+	struct buf arena;
 	char err[2048];
 };
 

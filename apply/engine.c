@@ -179,6 +179,8 @@ struct tab {
 };
 
 #define TBUCKETS 64
+/* The largest arena a connection keeps for its next wagon (bytes). */
+#define ARENA_KEEP (64u << 20)
 
 struct eng {
 	struct db *d;
@@ -1712,7 +1714,16 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 {
 	struct eng e = {.d = d, .w = ws[0], .merged = n > 1};
 	int rc = DB_OK, rows = 0;
+	size_t len = 0;
 
+	/* The arena holds less than the payloads (keys and after-images
+	 * as SQL text): sized once, it is never copied as it fills. */
+	e.arena = d->arena;
+	d->arena = (struct buf){0};
+	e.arena.len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += ws[i]->len;
+	buf_grow(&e.arena, len + 1);
 	if (ws[0]->chunk == 1)
 		d->missing = 0;
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
@@ -1723,7 +1734,10 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 		rc = flush_rows(&e);
 	tabs_clear(&e);
 	free(e.tabs);
-	buf_free(&e.arena);
+	if (e.arena.cap <= ARENA_KEEP)
+		d->arena = e.arena;
+	else
+		buf_free(&e.arena);
 	scanner_free(&e.sc);
 	buf_free(&e.tmp);
 	buf_free(&e.sdb);

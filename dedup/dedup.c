@@ -920,7 +920,7 @@ main(int argc, char **argv)
 	xalloc_big_buffers();
 	cf.window_ms = 1000;
 	cf.max_events = 100000;
-	cf.max_bytes = 32ULL << 20;
+	cf.max_bytes = 16ULL << 20;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
