@@ -821,6 +821,18 @@ skip(struct applier *a)
 	return S_PROGRESS;
 }
 
+/* Between the seconds of the apply lock's wait: ACKs go on, the
+ * heartbeat says the process lives, a signal ends the wait. */
+static int
+lock_waiting(void *arg)
+{
+	struct applier *a = arg;
+
+	acks_pump(a->acks);
+	heartbeat_beat(0, NULL);
+	return stopping;
+}
+
 /* At start and after every reconnection: the source id (the ledger's,
  * or the first wagon's, once), the checkpoint, reconcile, --skip. */
 static int
@@ -876,8 +888,11 @@ start_source(struct applier *a)
 		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);
 	}
-	if ((rc = db_apply_lock(&a->db, a->src, APPLY_LOCK_WAIT_S)) != DB_OK ||
+	if ((rc = db_apply_lock(&a->db, a->src, APPLY_LOCK_WAIT_S,
+	         lock_waiting, a)) != DB_OK ||
 	    (rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
+		if (stopping)
+			return S_IDLE;
 		log_err("%s", a->db.err);
 		if (rc == DB_GONE)
 			return S_GONE;

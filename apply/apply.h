@@ -158,10 +158,14 @@ int db_session(struct db *d);
  * up to wait_s seconds, before the checkpoint is read: a killed
  * srdf-apply's session may still be running the statements it sent, its
  * COMMIT included, and its checkpoint must be read after they end
- * (srdf-apply(1), "Order and the checkpoint").  DB_OK when held (also
- * when this connection held it already), DB_FAIL with d->err when
- * another session still holds it, or DB_GONE.  Nothing in a dry run. */
-int db_apply_lock(struct db *d, const char *src, int wait_s);
+ * (srdf-apply(1), "Order and the checkpoint").  It waits a second at a
+ * time and calls waiting(arg) in between (NULL: nothing): the caller
+ * keeps its heartbeat, and a nonzero return ends the wait.  DB_OK when
+ * held (also when this connection held it already), DB_FAIL with d->err
+ * when another session still holds it or waiting() ended the wait, or
+ * DB_GONE.  Nothing in a dry run. */
+int db_apply_lock(struct db *d, const char *src, int wait_s,
+    int (*waiting)(void *arg), void *arg);
 int db_checkpoint_init(struct db *d, const char *source_hex,
     struct checkpoint *cp);
 int db_checkpoint_read(struct db *d, const char *source_hex,

@@ -455,11 +455,12 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 }
 
 int
-db_apply_lock(struct db *d, const char *src, int wait_s)
+db_apply_lock(struct db *d, const char *src, int wait_s,
+    int (*waiting)(void *arg), void *arg)
 {
 	char q[256], *v;
 	long long holder, me;
-	int rc;
+	int rc, got = 0, waited;
 
 	if (d->dry)
 		return DB_OK;
@@ -478,21 +479,34 @@ db_apply_lock(struct db *d, const char *src, int wait_s)
 		    "last statements, whose session ends with them (or one "
 		    "running elsewhere); waiting up to %d s", holder, src,
 		    wait_s);
+	/* A second at a time: the caller's heartbeat and signals go on. */
 	snprintf(q, sizeof q, "SELECT GET_LOCK('srdf_apply_%s', %d)", src,
-	    wait_s);
-	if ((v = query_one(d, "the apply lock", q, &rc)) == NULL)
-		return rc != DB_OK ? rc : DB_FAIL;
-	rc = strcmp(v, "1") == 0 ? DB_OK : DB_FAIL;
-	free(v);
-	if (rc != DB_OK) {
+	    wait_s > 0 ? 1 : 0);
+	for (waited = 0;; waited++) {
+		if ((v = query_one(d, "the apply lock", q, &rc)) == NULL)
+			return rc != DB_OK ? rc : DB_FAIL;
+		got = strcmp(v, "1") == 0;
+		free(v);
+		if (got || waited + 1 >= wait_s)
+			break;
+		if (waiting != NULL && waiting(arg) != 0) {
+			snprintf(d->err, sizeof d->err, "stopped while waiting "
+			    "for the apply lock of source %s on the target",
+			    src);
+			d->errnum = 0;
+			return DB_FAIL;
+		}
+	}
+	if (!got) {
 		snprintf(d->err, sizeof d->err, "another session holds the "
 		    "apply lock of source %s on the target (GET_LOCK("
 		    "'srdf_apply_%s')) after %d s: is a srdf-apply of this "
 		    "source running elsewhere against this target?", src, src,
 		    wait_s);
 		d->errnum = 0;
+		return DB_FAIL;
 	}
-	return rc;
+	return DB_OK;
 }
 
 /* The checkpoint table, and this source's row in it (sequence 0 until a

@@ -99,6 +99,26 @@ test_expect_success 'a session that still holds the apply lock (a killed srdf-ap
 	test_bg_stop holder
 '
 
+test_expect_success 'SIGTERM while it waits for the apply lock: it stops at once, having applied nothing' '
+	workload 5 && seal_new && deliver &&
+	before=$(applied_seq) &&
+	test "$before" -lt "$(wagon_count)" &&
+	test_bg holder mariadb --defaults-file="$DST_ADMIN_CNF" -N -e \
+		"SELECT GET_LOCK('\''srdf_apply_$src'\'', 10); SELECT SLEEP(60)" &&
+	test_wait_until 10 "test \"\$(dst_sql \"SELECT IS_USED_LOCK('\''srdf_apply_$src'\'') IS NOT NULL\")\" = 1" &&
+	test_bg waiter srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
+	test_wait_until 20 "grep -q \"holds the apply lock of source $src\" waiter.err" &&
+	sleep 1.5 && t0=$EPOCHREALTIME &&
+	test_bg_stop waiter &&
+	awk "BEGIN { exit !($EPOCHREALTIME - $t0 < 5) }" &&
+	test "$(applied_seq)" = "$before" &&
+	dst_sql "KILL $(dst_sql "SELECT IS_USED_LOCK('\''srdf_apply_$src'\'')")" &&
+	{ test_bg_stop holder || :; } &&
+	apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both w.cnt w.journal w.moving
+'
+
 test_expect_success 'the target restarted under the daemon: it reconnects and goes on' '
 	workload 30 && seal_new --max-events 5 && deliver &&
 	test_bg daemon srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
