@@ -59,10 +59,9 @@
 #include "lock.h"
 #include "log.h"
 #include "opt.h"
+#include "purge.h"
 #include "wagon.h"
 
-/* Invariant: one sweep does at most this much, then yields to signals. */
-#define SWEEP_BATCH 4096
 
 struct config {
 	const char *dir;
@@ -84,7 +83,8 @@ struct ackd {
 	struct srdf_key key;
 	char outbox[PATH_MAX];
 	struct ledger *l;
-	uint64_t purge_low; /* every wagon below is purged */
+	struct purge purge; /* the sweep's, over outbox/new */
+	char newdir[PATH_MAX + 8], why[128];
 };
 
 static void
@@ -253,113 +253,14 @@ health(void *arg, const struct http_req *req, json_t **answer)
 
 /* ---- the sweep ------------------------------------------------------------- */
 
-struct sweep {
-	struct ackd *d;
-	double cutoff;
-	uint64_t seq[SWEEP_BATCH];
-	size_t n;
-	int low_fixed;
-};
+static const char *const confirmed[] = {"confirmed", NULL};
 
-static int
-sweep_one(uint64_t seq, json_t *w, void *arg)
-{
-	struct sweep *sw = arg;
-	json_t *at;
-
-	if (json_object_get(w, "purged_at") != NULL) {
-		if (!sw->low_fixed)
-			sw->d->purge_low = seq + 1;
-		return 0;
-	}
-	sw->low_fixed = 1;
-	if (strcmp(state_of(w), "confirmed") != 0)
-		return 0;
-	at = json_object_get(w, "confirmed_at");
-	if (!json_is_number(at) || json_number_value(at) > sw->cutoff)
-		return 0;
-	sw->seq[sw->n++] = seq;
-	return sw->n == SWEEP_BATCH;
-}
-
-/* Removes the files of confirmed wagons older than --keep.  Returns the
- * number purged, or -1. */
+/* Removes the files of confirmed wagons older than --keep (purge.h).
+ * Returns the number purged, or -1. */
 static long
 sweep(struct ackd *d)
 {
-	struct sweep *sw;
-	struct ledger_txn *t;
-	char name[WAGON_NAME_LEN], path[PATH_MAX + 64];
-	size_t i;
-	json_t *w = NULL;
-	int rc, fd;
-	long n = -1;
-
-	if ((sw = calloc(1, sizeof *sw)) == NULL)
-		return -1;
-	sw->d = d;
-	sw->cutoff = now_s() - (double)d->cf->keep_ms / 1000.0;
-	if ((rc = ledger_txn_begin(d->l, LEDGER_RDONLY, &t)) == 0) {
-		rc = ledger_wagon_foreach(t, d->purge_low, sweep_one, sw);
-		ledger_txn_abort(t);
-		t = NULL;
-	}
-	if (rc != 0 && rc != 1)
-		goto fail;
-	if (sw->n == 0) {
-		free(sw);
-		return 0;
-	}
-	/* Only ackd moves a wagon out of "confirmed" — never — so what the
-	 * read said still holds. */
-	for (i = 0; i < sw->n; i++) {
-		wagon_name(sw->seq[i], name);
-		snprintf(path, sizeof path, "%s/new/%s", d->outbox, name);
-		if (unlink(path) != 0 && errno != ENOENT) {
-			log_err("cannot remove %s: %s", path, strerror(errno));
-			sw->n = i;
-			break;
-		}
-	}
-	snprintf(path, sizeof path, "%s/new", d->outbox);
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0)
-			log_warn("cannot fsync %s: %s", path, strerror(errno));
-		close(fd);
-	}
-	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0)
-		goto fail;
-	for (i = 0; i < sw->n; i++) {
-		if ((rc = ledger_wagon_get(t, sw->seq[i], &w)) != 0 ||
-		    w == NULL)
-			goto fail;
-		json_object_set_new(w, "purged_at", json_real(now_s()));
-		if ((rc = ledger_wagon_put(t, sw->seq[i], w)) != 0)
-			goto fail;
-		json_decref(w);
-		w = NULL;
-	}
-	rc = ledger_txn_commit(t);
-	t = NULL;
-	if (rc != 0)
-		goto fail;
-	for (i = 0; i < sw->n; i++)
-		audit_wagon(0, sw->seq[i], "confirmed", "confirmed", "outbox "
-		    "copy purged (confirmed more than --keep %lld s ago)",
-		    d->cf->keep_ms / 1000);
-	if (sw->n > 0)
-		log_info("purged %zu confirmed wagons from %s/new "
-		    "(%" PRIu64 "..%" PRIu64 ")", sw->n, d->outbox, sw->seq[0],
-		    sw->seq[sw->n - 1]);
-	n = (long)sw->n;
-	free(sw);
-	return n;
-fail:
-	json_decref(w);
-	ledger_txn_abort(t);
-	log_err("sweep: ledger in %s: %s", d->cf->dir, ledger_strerror(rc));
-	free(sw);
-	return -1;
+	return purge_sweep(&d->purge);
 }
 
 /* ---- main ------------------------------------------------------------------- */
@@ -376,7 +277,7 @@ run(struct ackd *d, struct http_server *hs, int sigfd)
 		/* A full batch means more is due now. */
 		do
 			n = sweep(d);
-		while (n == SWEEP_BATCH && poll(&p, 1, 0) == 0);
+		while (n == PURGE_BATCH && poll(&p, 1, 0) == 0);
 		/* Awake for the heartbeat's promise (heartbeat.h). */
 		for (next = now_s() + (double)d->cf->sweep_ms / 1000;
 		     (left = next - now_s()) > 0;) {
@@ -510,7 +411,6 @@ main(int argc, char **argv)
 	}
 
 	d.cf = &cf;
-	d.purge_low = 0;
 	if (cf.key_file != NULL &&
 	    key_load(cf.key_file, &d.key, err, sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
@@ -527,6 +427,12 @@ main(int argc, char **argv)
 		    ledger_strerror(rc));
 	audit_open(cf.dir);
 	audit_source_of(d.l);
+	snprintf(d.newdir, sizeof d.newdir, "%s/new", d.outbox);
+	snprintf(d.why, sizeof d.why, "outbox copy purged (confirmed more "
+	    "than --keep %lld s ago)", cf.keep_ms / 1000);
+	d.purge = (struct purge){.l = d.l, .dir = d.newdir, .states = confirmed,
+	    .at = "confirmed_at", .below = UINT64_MAX, .keep_ms = cf.keep_ms,
+	    .why = d.why};
 	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL);
 	if (cf.once) {
 		rc = sweep(&d) < 0 ? EX_SOFTWARE : 0;

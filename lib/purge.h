@@ -1,0 +1,44 @@
+/*
+ * purge.h — removing the wagon files that are done with, after they have
+ * been kept a while: srdf-ackd's confirmed wagons from the outbox
+ * (outbox/new), srdf-apply's applied ones from the inbox (inbox/cur).
+ * The ledger keeps each wagon's record, with "purged_at" added
+ * (srdf.7, FILES; DESIGN.md section 4).
+ *
+ * A wagon is purged when its ledger record's "state" is one of states,
+ * its time field at (Unix seconds) is keep_ms or more in the past, and
+ * its sequence is below below; the file dir/NAME (wagon_name) is
+ * unlinked (one already gone is fine), dir is fsync'd, then the records
+ * get "purged_at" in one ledger transaction, then one audit line each
+ * (audit_wagon, reason why, state unchanged).
+ *
+ * Calling sequence: fill a struct purge (low 0 at first: the scan starts
+ * there and purge_sweep moves it past the purged prefix), then call
+ * purge_sweep(&p) as often as wanted.  It does at most PURGE_BATCH
+ * wagons a call and returns how many it purged (PURGE_BATCH: call again,
+ * more are due), or -1 after logging a ledger or unlink error (what was
+ * purged before it stays recorded; the next call goes on).
+ */
+#ifndef SRDF_PURGE_H
+#define SRDF_PURGE_H
+
+#include <stdint.h>
+
+#include "ledger.h"
+
+#define PURGE_BATCH 4096
+
+struct purge {
+	struct ledger *l;
+	const char *dir;	   /* where the wagon files are */
+	const char *const *states; /* NULL-terminated: the states purgeable */
+	const char *at;		   /* the record's field of the time to age */
+	uint64_t below;		   /* only sequences below this */
+	long long keep_ms;
+	const char *why;	   /* the audit reason */
+	uint64_t low;		   /* every wagon below is purged (internal) */
+};
+
+long purge_sweep(struct purge *p);
+
+#endif
