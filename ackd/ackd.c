@@ -303,26 +303,8 @@ duration_arg(const char *s, const char *opt, long long min_ms)
 
 	if (parse_duration_ms(s, &v) != 0 || v < min_ms)
 		die(EX_USAGE, "bad %s %s (a duration such as 500ms, 30s, 10m, "
-		    "1h; at least %lld ms)", opt, s, min_ms);
+		    "1h, 7d; at least %lld ms)", opt, s, min_ms);
 	return v;
-}
-
-/* "7d" too: parse_duration_ms stops at hours. */
-static long long
-keep_arg(const char *s)
-{
-	size_t n = strlen(s);
-	char copy[64];
-	uint64_t days;
-
-	if (n > 1 && n < sizeof copy && s[n - 1] == 'd') {
-		memcpy(copy, s, n - 1);
-		copy[n - 1] = '\0';
-		if (parse_u64(copy, &days) != 0 || days > 36500)
-			die(EX_USAGE, "bad --keep %s", s);
-		return (long long)days * 86400000LL;
-	}
-	return duration_arg(s, "--keep", 0);
 }
 
 int
@@ -372,7 +354,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': cf.cert = optarg; break;
 		case 'd': cf.dir = optarg; break;
-		case 'e': cf.keep_ms = keep_arg(optarg); break;
+		case 'e': cf.keep_ms = duration_arg(optarg, "--keep", 0); break;
 		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
 		case 'I':
 			cf.idle_timeout = (unsigned)(duration_arg(optarg,

@@ -67,6 +67,7 @@ parse_duration_ms(const char *s, long long *ms)
 		uint64_t mult;
 	} units[] = {
 	    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	    {"d", 86400000},
 	};
 	const char *end;
 	uint64_t v, r;

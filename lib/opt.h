@@ -3,7 +3,7 @@
  *
  * parse_u64:         decimal digits only: "0" .. "18446744073709551615".
  * parse_duration_ms: digits and an optional unit: "250ms", "1s", "2m",
- *                    "1h"; a plain number is seconds.  Result in ms.
+ *                    "1h", "7d"; a plain number is seconds.  Result in ms.
  * parse_size:        digits and an optional binary unit: "64K", "4M", "1G"
  *                    (k, m, g too; K = 1024); a plain number is bytes.
  *
