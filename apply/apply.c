@@ -74,6 +74,7 @@
 #include "log.h"
 #include "mdb.h"
 #include "opt.h"
+#include "purge.h"
 #include "spool.h"
 #include "wagon.h"
 #include "xalloc.h"
@@ -93,6 +94,9 @@
 /* --merge-bytes: a backlog's wagons applied together, up to this many
  * payload bytes (and MERGE_MAX wagons) in one transaction. */
 #define DEFAULT_MERGE_BYTES (128ULL << 20)
+#define DEFAULT_KEEP_MS (7LL * 86400000)
+/* How often the applied wagons' files are looked at for --keep. */
+#define PURGE_INTERVAL_MS 60000
 #define MERGE_MAX 256
 
 /* Applied wagons reach the ledger in batches while a backlog is applied:
@@ -113,6 +117,10 @@ struct done {
 
 struct applier {
 	const struct config *cf;
+	/* --keep over inbox/cur (purge.h); below the checkpoint only */
+	struct purge purge;
+	char curdir[PATH_MAX + 8], purge_why[128];
+	long long purge_due;
 	struct db db;
 	struct ledger *l;	/* NULL in a dry run */
 	struct acks *acks;
@@ -187,7 +195,7 @@ usage(FILE *f)
 	    "[--skip seq]\n"
 	    "                  [--retry delay,...] [--no-bulk-load] "
 	    "[--parallel n]\n"
-	    "                  [--merge-bytes size]\n"
+	    "                  [--merge-bytes size] [--keep time]\n"
 	    "       srdf-apply --help | --version\n");
 }
 
@@ -1611,6 +1619,28 @@ connect_target(struct applier *a)
 	return 0;
 }
 
+/* The files of wagons applied more than --keep ago leave inbox/cur;
+ * the checkpoint's own stays (srdf-promote reads it).  At most every
+ * PURGE_INTERVAL_MS unless a batch was full; all that is due with
+ * --once (now set). */
+static const char *const applied_states[] = {"applied", "confirmed", NULL};
+
+static void
+purge_applied(struct applier *a, int now)
+{
+	long n;
+
+	if (a->cf->dry_run || a->l == NULL || !a->ready ||
+	    (!now && clock_mono_ms() < a->purge_due))
+		return;
+	a->purge.below = a->cp.seq;
+	do
+		n = purge_sweep(&a->purge);
+	while (now && n == PURGE_BATCH && !stopping);
+	a->purge_due = clock_mono_ms() +
+	    (n == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
+}
+
 static int
 run(struct applier *a)
 {
@@ -1667,6 +1697,7 @@ run(struct applier *a)
 			}
 			continue;
 		case S_IDLE:
+			purge_applied(a, a->cf->once);
 			if (a->cf->once)
 				goto out;
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
@@ -1783,6 +1814,7 @@ main(int argc, char **argv)
 	    {"no-bulk-load", no_argument, NULL, 'B'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"merge-bytes", required_argument, NULL, 'M'},
+	    {"keep", required_argument, NULL, 'K'},
 	    {"parallel", required_argument, NULL, 'P'},
 	    {"retry", required_argument, NULL, 'r'},
 	    {"skip", required_argument, NULL, 's'},
@@ -1802,6 +1834,7 @@ main(int argc, char **argv)
 	xalloc_big_buffers();
 	cf.parallel = DEFAULT_PARALLEL;
 	cf.merge_bytes = DEFAULT_MERGE_BYTES;
+	cf.keep_ms = DEFAULT_KEEP_MS;
 	cf.group = TOOL;
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
@@ -1818,6 +1851,11 @@ main(int argc, char **argv)
 		case 'k': cf.key_file = optarg; break;
 		case 'B': cf.no_bulk_load = 1; break;
 		case 'o': cf.once = 1; break;
+		case 'K':
+			if (parse_duration_ms(optarg, &cf.keep_ms) != 0)
+				die(EX_USAGE, "--keep wants a duration such as "
+				    "7d, 12h or 0, not '%s'", optarg);
+			break;
 		case 'M':
 			if (parse_size(optarg, &cf.merge_bytes) != 0)
 				die(EX_USAGE, "--merge-bytes wants a size "
@@ -1877,6 +1915,12 @@ main(int argc, char **argv)
 		audit_open(cf.dir);
 		audit_source_of(a.l);
 		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL);
+		snprintf(a.curdir, sizeof a.curdir, "%s/cur", cf.inbox);
+		snprintf(a.purge_why, sizeof a.purge_why, "inbox copy purged "
+		    "(applied more than --keep %lld s ago)", cf.keep_ms / 1000);
+		a.purge = (struct purge){.l = a.l, .dir = a.curdir,
+		    .states = applied_states, .at = "applied_at",
+		    .keep_ms = cf.keep_ms, .why = a.purge_why};
 	} else {
 		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
 		if (access(path, F_OK) == 0 &&

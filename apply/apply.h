@@ -60,6 +60,8 @@ struct config {
 	unsigned long long merge_bytes; /* --merge-bytes: wagons waiting in
 				  * the inbox applied together, up to
 				  * this many payload bytes; 0 never */
+	long long keep_ms;	 /* --keep: applied wagons' files kept in
+				  * inbox/cur this long */
 	int parallel;		 /* --parallel: connections for bootstrap
 				  * row wagons; 1 applies all on one */
 	int has_skip;

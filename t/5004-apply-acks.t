@@ -119,4 +119,29 @@ test_expect_success 'srdf-ackd down for a full round of ACKs, then up: --once de
 	test "$(states "$S")" = "confirmed "
 '
 
+test_expect_success '--keep: applied wagons older than it leave inbox/cur, the checkpoint'"'"'s own stays' '
+	for i in 8 9; do
+		src_sql "INSERT INTO shop.t VALUES ($i, $i)" && seal_new || return 1
+	done &&
+	deliver &&
+	n=$(wagon_count) &&
+	: >apply.err &&
+	apply_once &&
+	test "$(applied_seq)" = $n &&
+	test "$(ls "$D/inbox/cur" | wc -l)" = $n &&
+	: >apply.err &&
+	apply_once --keep 0 &&
+	test "$(ls "$D/inbox/cur")" = "$(wagon_name $n)" &&
+	grep -q "purged $((n - 1)) wagons from $D/inbox/cur (1..$((n - 1)))" apply.err &&
+	test "$(ledger-wagons "$D" | jq -s "map(select(.purged_at != null)) | length")" = $((n - 1)) &&
+	test "$(wagon_field $n purged_at)" = null &&
+	grep -c "inbox copy purged (applied more than --keep 0 s ago)" "$D/audit.log" >count &&
+	test "$(cat count)" = $((n - 1)) &&
+	: >apply.err &&
+	apply_once --keep 0 &&
+	! grep -q purged apply.err &&
+	test_expect_code 64 srdf-apply --dir "$D" --key-file key --keep 2x 2>err &&
+	grep -q "keep wants a duration" err
+'
+
 test_done
