@@ -247,6 +247,9 @@ struct wagon {
 typedef void (*ddl_mark_fn)(void *arg, struct wagon *w, int i, int done);
 
 int engine_peek(struct wagon *w, char *err, size_t errlen);
+/* wagon_has_table: whether name (len bytes, "db\037table" lowercased) is
+ * among w's tables (engine_peek's list; tabs_all is the caller's). */
+int wagon_has_table(const struct wagon *w, const char *name, size_t len);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
 int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);

@@ -1433,14 +1433,22 @@ other_record(const char *s, const char *z)
 	return 0;
 }
 
-/* Name (len bytes, lowercased) added to w's tables unless there. */
-static void
-add_table(struct wagon *w, const char *name, size_t len)
+int
+wagon_has_table(const struct wagon *w, const char *name, size_t len)
 {
 	for (size_t o = 0; o < w->tabs.len; o += strlen(w->tabs.p + o) + 1)
 		if (strlen(w->tabs.p + o) == len &&
 		    memcmp(w->tabs.p + o, name, len) == 0)
-			return;
+			return 1;
+	return 0;
+}
+
+/* Name (len bytes, lowercased) added to w's tables unless there. */
+static void
+add_table(struct wagon *w, const char *name, size_t len)
+{
+	if (wagon_has_table(w, name, len))
+		return;
 	buf_add(&w->tabs, name, len);
 	buf_add(&w->tabs, "", 1);
 	w->ntabs++;

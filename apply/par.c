@@ -280,11 +280,11 @@ overlap(const struct wagon *a, const struct wagon *b)
 {
 	if (a->tabs_all || b->tabs_all)
 		return 1;
-	for (size_t i = 0; i < a->tabs.len; i += strlen(a->tabs.p + i) + 1)
-		for (size_t k = 0; k < b->tabs.len;
-		     k += strlen(b->tabs.p + k) + 1)
-			if (strcmp(a->tabs.p + i, b->tabs.p + k) == 0)
-				return 1;
+	for (size_t i = 0, n; i < a->tabs.len; i += n + 1) {
+		n = strlen(a->tabs.p + i);
+		if (wagon_has_table(b, a->tabs.p + i, n))
+			return 1;
+	}
 	return 0;
 }
 
