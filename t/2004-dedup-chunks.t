@@ -97,4 +97,16 @@ test_expect_success 'a streamed transaction whose commit never comes: its chunks
 	test_cmp expect actual
 '
 
+test_expect_success 'by default (--max-bytes 16M) the 19 MB transaction streams too: two chunks' '
+	srdf-dedup --window 1h <records >out3 2>err3 &&
+	grep "^{\"v\":1,\"type\":\"group_end\"" out3 |
+		jq -r "[.group, .chunk, .last] | map(tostring) | join(\" \")" >actual &&
+	printf "%s\n" "1 1 true" "2 1 false" "2 2 true" "3 1 true" >expect &&
+	test_cmp expect actual &&
+	awk "/\"type\":\"group_begin\",\"group\":2,\"chunk\":1,/ { on = 1; next }
+		/\"type\":\"group_end\",\"group\":2,\"chunk\":1,/ { on = 0 }
+		on { b += length(\$0) + 1 }
+		END { exit !(b > 8388608 && b <= 16777216) }" out3
+'
+
 test_done
