@@ -129,6 +129,7 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 	char *sid = NULL, from[32];
 	const char *old;
 	json_t *w = NULL;
+	uint64_t last = 0;
 	int rc, status;
 
 	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
@@ -142,6 +143,18 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 		*answer = http_answer("rejected", "ACK for source %s; this is "
 		    "source %s", a->source_id, sid ? sid : "(none yet)");
 		status = 409;
+		goto abort;
+	}
+	if (w == NULL && (rc = ledger_wagon_last_seq(t, &last)) != 0)
+		goto fail;
+	if (w == NULL && a->seq < last) {
+		/* Only the sweep removes records, of confirmed wagons, and
+		 * never the newest: this one was confirmed, then purged. */
+		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: confirmed "
+		    "and purged already", a->seq, peer);
+		*answer = http_answer("duplicate", "wagon %" PRIu64 " is "
+		    "confirmed and purged already", a->seq);
+		status = 200;
 		goto abort;
 	}
 	if (w == NULL) {
@@ -342,6 +355,7 @@ main(int argc, char **argv)
 	char err[512], url[300], path[PATH_MAX + 8];
 	uint64_t v;
 	int ch, sigfd, rc;
+	long n;
 
 	log_init(argv[0]);
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
@@ -417,7 +431,10 @@ main(int argc, char **argv)
 	    .why = d.why};
 	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL);
 	if (cf.once) {
-		rc = sweep(&d) < 0 ? EX_SOFTWARE : 0;
+		do
+			n = sweep(&d);
+		while (n == PURGE_BATCH);
+		rc = n < 0 ? EX_SOFTWARE : 0;
 		heartbeat_stop(rc);
 		ledger_close(d.l);
 		sodium_memzero(&d.key, sizeof d.key);

@@ -302,6 +302,34 @@ ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
 }
 
 int
+ledger_wagon_del(struct ledger_txn *t, uint64_t seq)
+{
+	unsigned char key[12];
+	MDB_val k = {8, key}, v;
+	MDB_cursor *c;
+	int rc;
+
+	put_be(key, seq, 8);
+	if ((rc = mdb_del(t->txn, t->l->wagons, &k, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	/* Its attempts: keys seq (8 bytes) + attempt (4), from attempt 0. */
+	put_be(key + 8, 0, 4);
+	k.mv_size = sizeof key;
+	if ((rc = mdb_cursor_open(t->txn, t->l->attempts, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12 || get_be64(k.mv_data) != seq)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+int
 ledger_attempt_add(struct ledger_txn *t, uint64_t seq, uint32_t attempt,
                    json_t *a)
 {

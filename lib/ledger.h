@@ -77,6 +77,8 @@
  * is none.  ledger_wagon_foreach calls fn for each wagon from sequence
  * `from' on, in sequence order, with a borrowed w (json_incref to keep
  * it); a nonzero return from fn stops the walk and is returned.
+ * ledger_wagon_del removes wagon seq's record and its attempts (none is
+ * no error).
  * ledger_attempt_add stores attempt number `attempt' (from 1, as counted
  * in the wagon's "attempts") and never replaces one: MDB_KEYEXIST.
  *
@@ -95,9 +97,11 @@
 
 #include <jansson.h>
 
-/* Address space, not disk: records are a few hundred bytes, so 1 GiB
- * holds millions of wagons. */
-#define LEDGER_MAPSIZE ((size_t)1 << 30)
+/* Address space, not disk: the file grows as records come.  A record
+ * takes about 800 bytes, so this holds some 20 million wagons: the
+ * purged ones' records go (purge.h), and a week of --keep at ten wagons
+ * a second is 6 million. */
+#define LEDGER_MAPSIZE ((size_t)16 << 30)
 
 #define LEDGER_RDONLY 0x1
 
@@ -121,6 +125,7 @@ int ledger_meta_put(struct ledger_txn *t, const char *key, const char *val);
 
 int ledger_wagon_get(struct ledger_txn *t, uint64_t seq, json_t **w);
 int ledger_wagon_put(struct ledger_txn *t, uint64_t seq, json_t *w);
+int ledger_wagon_del(struct ledger_txn *t, uint64_t seq);
 int ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq);
 int ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
                          int (*fn)(uint64_t seq, json_t *w, void *arg),

@@ -20,7 +20,9 @@ struct scan {
 	struct purge *p;
 	double cutoff;
 	uint64_t seq[PURGE_BATCH];
-	const char *state[PURGE_BATCH]; /* points into p->states */
+	const char *state[PURGE_BATCH]; /* into p->states; NULL: marked */
+	json_int_t bytes[PURGE_BATCH];
+	uint64_t below;
 	size_t n;
 	int low_fixed;
 };
@@ -33,13 +35,17 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	json_t *at;
 	size_t i;
 
-	if (seq >= sc->p->below)
+	if (seq >= sc->below)
 		return 1;
+	/* A record marked by an older srdf: its file went, it goes. */
 	if (json_object_get(w, "purged_at") != NULL) {
-		if (!sc->low_fixed)
-			sc->p->low = seq + 1;
-		return 0;
+		sc->state[sc->n] = NULL;
+		sc->bytes[sc->n] = 0;
+		sc->seq[sc->n++] = seq;
+		return sc->n == PURGE_BATCH;
 	}
+	if (!sc->low_fixed)
+		sc->p->low = seq;
 	sc->low_fixed = 1;
 	st = json_string_value(json_object_get(w, "state"));
 	for (i = 0; st != NULL && sc->p->states[i] != NULL; i++)
@@ -51,17 +57,36 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	if (!json_is_number(at) || json_number_value(at) > sc->cutoff)
 		return 0;
 	sc->state[sc->n] = sc->p->states[i];
+	sc->bytes[sc->n] = json_integer_value(json_object_get(w, "wagon_bytes"));
 	sc->seq[sc->n++] = seq;
 	return sc->n == PURGE_BATCH;
+}
+
+/* Adds n to the meta counter key (decimal text; absent is 0). */
+static int
+count_add(struct ledger_txn *t, const char *key, json_int_t n)
+{
+	char *v = NULL, buf[32];
+	long long cur = 0;
+	int rc;
+
+	if ((rc = ledger_meta_get(t, key, &v)) != 0)
+		return rc;
+	if (v != NULL)
+		cur = strtoll(v, NULL, 10);
+	free(v);
+	snprintf(buf, sizeof buf, "%lld", cur + (long long)n);
+	return ledger_meta_put(t, key, buf);
 }
 
 long
 purge_sweep(struct purge *p)
 {
 	struct scan *sc;
-	struct ledger_txn *t;
+	struct ledger_txn *t = NULL;
 	char name[WAGON_NAME_LEN], path[PATH_MAX + 64];
-	json_t *w = NULL;
+	json_int_t bytes = 0;
+	uint64_t last;
 	size_t i;
 	int rc, fd;
 	long n = -1;
@@ -70,8 +95,13 @@ purge_sweep(struct purge *p)
 		return -1;
 	sc->p = p;
 	sc->cutoff = clock_wall() - (double)p->keep_ms / 1000.0;
+	/* The newest record always stays: the next sequence is read from
+	 * it (srdf-seal, srdf-recv). */
 	if ((rc = ledger_txn_begin(p->l, LEDGER_RDONLY, &t)) == 0) {
-		rc = ledger_wagon_foreach(t, p->low, scan_one, sc);
+		if ((rc = ledger_wagon_last_seq(t, &last)) == 0) {
+			sc->below = p->below < last ? p->below : last;
+			rc = ledger_wagon_foreach(t, p->low, scan_one, sc);
+		}
 		ledger_txn_abort(t);
 		t = NULL;
 	}
@@ -95,25 +125,25 @@ purge_sweep(struct purge *p)
 			log_warn("cannot fsync %s: %s", p->dir, strerror(errno));
 		close(fd);
 	}
-	if ((rc = ledger_txn_begin(p->l, 0, &t)) != 0)
+	t = NULL;
+	if ((rc = ledger_txn_begin(p->l, 0, &t)) != 0 ||
+	    (rc = count_add(t, "purged_wagons", (json_int_t)sc->n)) != 0)
 		goto fail;
 	for (i = 0; i < sc->n; i++) {
-		if ((rc = ledger_wagon_get(t, sc->seq[i], &w)) != 0 ||
-		    w == NULL)
+		bytes += sc->bytes[i];
+		if ((rc = ledger_wagon_del(t, sc->seq[i])) != 0)
 			goto fail;
-		json_object_set_new(w, "purged_at", json_real(clock_wall()));
-		if ((rc = ledger_wagon_put(t, sc->seq[i], w)) != 0)
-			goto fail;
-		json_decref(w);
-		w = NULL;
 	}
+	if ((rc = count_add(t, "purged_bytes", bytes)) != 0)
+		goto fail;
 	rc = ledger_txn_commit(t);
 	t = NULL;
 	if (rc != 0)
 		goto fail;
 	for (i = 0; i < sc->n; i++)
-		audit_wagon(0, sc->seq[i], sc->state[i], sc->state[i], "%s",
-		    p->why);
+		if (sc->state[i] != NULL)
+			audit_wagon(0, sc->seq[i], sc->state[i], sc->state[i],
+			    "%s", p->why);
 	if (sc->n > 0)
 		log_info("purged %zu wagons from %s (%" PRIu64 "..%" PRIu64
 		    "): %s", sc->n, p->dir, sc->seq[0], sc->seq[sc->n - 1],
@@ -122,10 +152,8 @@ purge_sweep(struct purge *p)
 	free(sc);
 	return n;
 fail:
-	json_decref(w);
 	ledger_txn_abort(t);
-	log_err("purge of %s: ledger: %s", p->dir,
-	    rc != 0 ? ledger_strerror(rc) : "a wagon's record vanished");
+	log_err("purge of %s: ledger: %s", p->dir, ledger_strerror(rc));
 	free(sc);
 	return -1;
 }

@@ -1,23 +1,27 @@
 /*
- * purge.h — removing the wagon files that are done with, after they have
- * been kept a while: srdf-ackd's confirmed wagons from the outbox
+ * purge.h — removing the wagons that are done with, after they have been
+ * kept a while: srdf-ackd's confirmed wagons from the outbox
  * (outbox/new), srdf-apply's applied ones from the inbox (inbox/cur).
- * The ledger keeps each wagon's record, with "purged_at" added
- * (srdf.7, FILES; DESIGN.md section 4).
+ * Their files go, and so do their ledger records (and delivery
+ * attempts), so that neither the spool nor the ledger grows without
+ * bound; the ledger's meta keeps the counts, "purged_wagons" and
+ * "purged_bytes" (decimal text), for srdf-status (srdf.7, FILES).
  *
  * A wagon is purged when its ledger record's "state" is one of states,
  * its time field at (Unix seconds) is keep_ms or more in the past, and
- * its sequence is below below; the file dir/NAME (wagon_name) is
- * unlinked (one already gone is fine), dir is fsync'd, then the records
- * get "purged_at" in one ledger transaction, then one audit line each
- * (audit_wagon, reason why, state unchanged).
+ * its sequence is below below and below the ledger's newest record,
+ * which always stays (srdf-seal and srdf-recv number from it).  A record
+ * an older srdf marked "purged_at" goes too.  The file dir/NAME
+ * (wagon_name) is unlinked (one already gone is fine), dir is fsync'd,
+ * then the records go and the counters grow in one ledger transaction,
+ * then one audit line each (audit_wagon, reason why, state unchanged).
  *
  * Calling sequence: fill a struct purge (low 0 at first: the scan starts
- * there and purge_sweep moves it past the purged prefix), then call
+ * there and purge_sweep moves it to the first record kept), then call
  * purge_sweep(&p) as often as wanted.  It does at most PURGE_BATCH
  * wagons a call and returns how many it purged (PURGE_BATCH: call again,
  * more are due), or -1 after logging a ledger or unlink error (what was
- * purged before it stays recorded; the next call goes on).
+ * purged before it stays purged; the next call goes on).
  */
 #ifndef SRDF_PURGE_H
 #define SRDF_PURGE_H
@@ -36,7 +40,7 @@ struct purge {
 	uint64_t below;		   /* only sequences below this */
 	long long keep_ms;
 	const char *why;	   /* the audit reason */
-	uint64_t low;		   /* every wagon below is purged (internal) */
+	uint64_t low;		   /* no record below is kept (internal) */
 };
 
 long purge_sweep(struct purge *p);

@@ -113,6 +113,7 @@ struct status {
 	uint64_t count[NSTATES];
 	uint64_t bytes[NSTATES];
 	uint64_t total, total_bytes;
+	uint64_t purged, purged_bytes; /* records removed (purge.h) */
 	struct stage last[NSTAGES];
 	const char *spool; /* "outbox" or "inbox" */
 	long spool_new, spool_bad; /* -1: no such directory */
@@ -218,6 +219,21 @@ set_stage(struct status *st, int sg, uint64_t seq, json_t *w)
 	st->last[sg].seq = seq;
 	free(st->last[sg].gtid);
 	st->last[sg].gtid = g ? strdup(g) : NULL;
+}
+
+/* A decimal counter of the meta table into *v (absent: 0). */
+static int
+meta_u64(struct ledger_txn *t, const char *key, uint64_t *v)
+{
+	char *s = NULL;
+	int rc;
+
+	*v = 0;
+	if ((rc = ledger_meta_get(t, key, &s)) == 0 && s != NULL &&
+	    parse_u64(s, v) != 0)
+		*v = 0;
+	free(s);
+	return rc;
 }
 
 static int
@@ -354,6 +370,12 @@ read_ledger(struct status *st)
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
+	if ((rc = meta_u64(t, "purged_wagons", &st->purged)) != 0 ||
+	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0)
+		die(EX_DATAERR, "%s: reading the purge counters: %s", dir,
+		    ledger_strerror(rc));
+	st->total = st->purged;
+	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach(t, 0, visit, st)) != 0)
 		die(EX_DATAERR, "%s: reading the wagons: %s", dir,
 		    ledger_strerror(rc));
@@ -588,6 +610,8 @@ print_json(const struct status *st)
 		    "count", (json_int_t)st->count[i], "bytes",
 		    (json_int_t)st->bytes[i]));
 	}
+	json_object_set_new(w, "purged", json_pack("{s:I, s:I}", "count",
+	    (json_int_t)st->purged, "bytes", (json_int_t)st->purged_bytes));
 	json_object_set_new(w, "total", json_pack("{s:I, s:I}", "count",
 	    (json_int_t)st->total, "bytes", (json_int_t)st->total_bytes));
 	json_object_set_new(o, "wagons", w);
@@ -721,14 +745,17 @@ print_prom(const struct status *st)
 	    st->side == SIDE_SOURCE ? "source" : "target");
 	prom_label(st->source_id ? st->source_id : "");
 	printf("\"} 1\n");
-	prom_head("srdf_wagons", "Wagons in the ledger by state.");
+	prom_head("srdf_wagons", "Wagons by state; purged: their records removed.");
 	for (int i = 0; i < ST_OTHER; i++)
 		printf("srdf_wagons{state=\"%s\"} %" PRIu64 "\n",
 		    state_names[i], st->count[i]);
+	printf("srdf_wagons{state=\"purged\"} %" PRIu64 "\n", st->purged);
 	prom_head("srdf_wagon_bytes", "Bytes of the wagons by state.");
 	for (int i = 0; i < ST_OTHER; i++)
 		printf("srdf_wagon_bytes{state=\"%s\"} %" PRIu64 "\n",
 		    state_names[i], st->bytes[i]);
+	printf("srdf_wagon_bytes{state=\"purged\"} %" PRIu64 "\n",
+	    st->purged_bytes);
 	prom_head("srdf_spool_depth", "Items in the spool's new/ and bad/.");
 	if (st->spool_new >= 0)
 		printf("srdf_spool_depth{spool=\"%s\",dir=\"new\"} %ld\n",
@@ -820,6 +847,8 @@ print_table(const struct status *st)
 		printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", state_names[i],
 		    st->count[i], st->bytes[i]);
 	}
+	printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", "purged", st->purged,
+	    st->purged_bytes);
 	printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", "total", st->total,
 	    st->total_bytes);
 	/* The outbox keeps a wagon until srdf-ackd purges it, confirmed and

@@ -98,9 +98,17 @@ test_expect_success 'after --keep, the sweep removes confirmed wagons only' '
 	ls src/outbox/new >actual &&
 	printf "%020d.wagon\n" 4 5 6 8 >expect &&
 	test_cmp expect actual &&
-	rec src 1 | jq -e ".purged_at > .confirmed_at" &&
-	rec src 4 | jq -e ".purged_at == null" &&
-	grep -q "purged" ackd.err
+	test -z "$(rec src 1)" && test -z "$(rec src 3)" && test -z "$(rec src 7)" &&
+	rec src 4 | jq -e ".state" &&
+	n=$(ledger-meta src purged_wagons) && test "$n" -ge 3 &&
+	test "$(ledger-meta src purged_bytes)" -gt 0 &&
+	grep -q "purged" ackd.err &&
+	test "$(grep -c "outbox copy purged" src/audit.log)" = "$n" &&
+	test "$(ledger-wagons src | jq -s length)" = $((8 - n))
+'
+
+test_expect_success 'a late ACK of a purged wagon: duplicate, not an unknown wagon' '
+	got=$(ack 1 applied) && answer_is 200 duplicate "confirmed and purged"
 '
 
 test_expect_success 'a confirmed wagon of 1 s is still kept (--keep is honoured)' '

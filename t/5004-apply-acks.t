@@ -119,7 +119,7 @@ test_expect_success 'srdf-ackd down for a full round of ACKs, then up: --once de
 	test "$(states "$S")" = "confirmed "
 '
 
-test_expect_success '--keep: applied wagons older than it leave inbox/cur, the checkpoint'"'"'s own stays' '
+test_expect_success '--keep: applied wagons older than it leave inbox/cur and the ledger, the checkpoint'"'"'s own stays' '
 	for i in 8 9; do
 		src_sql "INSERT INTO shop.t VALUES ($i, $i)" && seal_new || return 1
 	done &&
@@ -133,8 +133,12 @@ test_expect_success '--keep: applied wagons older than it leave inbox/cur, the c
 	apply_once --keep 0 &&
 	test "$(ls "$D/inbox/cur")" = "$(wagon_name $n)" &&
 	grep -q "purged $((n - 1)) wagons from $D/inbox/cur (1..$((n - 1)))" apply.err &&
-	test "$(ledger-wagons "$D" | jq -s "map(select(.purged_at != null)) | length")" = $((n - 1)) &&
-	test "$(wagon_field $n purged_at)" = null &&
+	test "$(ledger-wagons "$D" | jq -s "map(.seq)" -c)" = "[$n]" &&
+	test "$(ledger-meta "$D" purged_wagons)" = $((n - 1)) &&
+	srdf-status --dir "$D" --json >st.json &&
+	test "$(jq .wagons.purged.count st.json)" = $((n - 1)) &&
+	test "$(jq .wagons.total.count st.json)" = $n &&
+	test "$(wagon_state $n)" = applied &&
 	grep -c "inbox copy purged (applied more than --keep 0 s ago)" "$D/audit.log" >count &&
 	test "$(cat count)" = $((n - 1)) &&
 	: >apply.err &&
