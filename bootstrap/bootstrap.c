@@ -324,6 +324,9 @@ struct scan {
 	const char *first;
 	int64_t sealed;
 	int foreign;
+	uint64_t from;	/* the first sequence looked at */
+	int purged;	/* the records from there on are gone: confirmed
+			 * long enough ago, srdf-ackd removed them */
 };
 
 static int
@@ -336,7 +339,9 @@ scan_wagon(uint64_t seq, json_t *w, void *arg)
 
 	int ours;
 
-	(void)seq;
+	if (seq > s->from && s->sealed == 0 && !s->foreign)
+		s->purged = 1;
+	s->from = UINT64_MAX;
 	ours = reason != NULL && first != NULL &&
 	    (strcmp(reason, "bootstrap") == 0 || strcmp(reason, "ddl") == 0);
 	if (ours && strcmp(first, s->first) == 0 && g == 1) {
@@ -356,10 +361,10 @@ scan_wagon(uint64_t seq, json_t *w, void *arg)
 
 static int64_t
 sealed_groups(struct bootstrap *b, uint64_t base, const char *first,
-    int *foreign)
+    int *foreign, int *purged)
 {
 	struct ledger_txn *t;
-	struct scan s = {first, 0, 0};
+	struct scan s = {first, 0, 0, base + 1, 0};
 	int rc;
 
 	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0)
@@ -369,6 +374,7 @@ sealed_groups(struct bootstrap *b, uint64_t base, const char *first,
 	if (rc != 0 && rc != 1)
 		ledger_fail("read the wagons", rc);
 	*foreign = s.foreign;
+	*purged = s.purged;
 	return s.sealed;
 }
 
@@ -1079,7 +1085,7 @@ copy_rows(struct bootstrap *b)
 static int
 load_old(struct bootstrap *b, json_t **old, int64_t *sealed)
 {
-	int foreign = 0;
+	int foreign = 0, purged = 0;
 	const char *first, *sel;
 	char *mine;
 
@@ -1096,9 +1102,11 @@ load_old(struct bootstrap *b, json_t **old, int64_t *sealed)
 		    "--restart to copy afresh", b->cf->dir, sel ? sel : "?");
 	free(mine);
 	*sealed = sealed_groups(b, (uint64_t)json_integer_value(
-	    json_object_get(*old, "base_seq")), first ? first : "", &foreign);
-	if (strcmp(jstr(*old, "state"), "done") == 0 &&
-	    *sealed >= json_integer_value(json_object_get(*old, "last_group")))
+	    json_object_get(*old, "base_seq")), first ? first : "", &foreign,
+	    &purged);
+	/* A copy done whose wagons were purged since was sealed whole. */
+	if (strcmp(jstr(*old, "state"), "done") == 0 && (purged ||
+	    *sealed >= json_integer_value(json_object_get(*old, "last_group"))))
 		return 1;
 	if (foreign)
 		set_fresh(b, "wagons that are not the copy's were sealed after "

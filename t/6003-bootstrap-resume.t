@@ -114,4 +114,16 @@ test_expect_success 'a complete copy is not copied again; --restart copies afres
 	test "$(inserts fresh.jsonl)" = "$(src_sql "SELECT (SELECT COUNT(*) FROM d.c) + (SELECT COUNT(*) FROM d.np)")"
 '
 
+test_expect_success 'a complete copy whose wagons were confirmed and purged since is still complete' '
+	srdf-keygen -o ekey 2>/dev/null && mkdir E &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir E --include "d.*" 2>e1.err |
+		srdf-seal --dir E --key-file ekey 2>eseal.err &&
+	test "$(ledger-wagons E | jq -s length)" -gt 2 &&
+	ledger-confirm E &&
+	srdf-ackd --dir E --once --keep 0 2>eackd.err &&
+	test "$(ledger-wagons E | jq -s length)" = 1 &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir E --include "d.*" >e2.jsonl 2>e2.err &&
+	grep -q "is complete" e2.err && test ! -s e2.jsonl
+'
+
 test_done
