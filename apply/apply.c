@@ -1623,7 +1623,11 @@ connect_target(struct applier *a)
  * the checkpoint's own stays (srdf-promote reads it).  At most every
  * PURGE_INTERVAL_MS unless a batch was full; all that is due with
  * --once (now set). */
+/* What --keep purges: with --ack-to, only wagons whose ACK the source
+ * took (an ACK still owed is sent from the record); without, applied is
+ * as far as a wagon goes. */
 static const char *const applied_states[] = {"applied", "confirmed", NULL};
+static const char *const confirmed_states[] = {"confirmed", NULL};
 
 static void
 purge_applied(struct applier *a, int now)
@@ -1919,7 +1923,8 @@ main(int argc, char **argv)
 		snprintf(a.purge_why, sizeof a.purge_why, "inbox copy purged "
 		    "(applied more than --keep %lld s ago)", cf.keep_ms / 1000);
 		a.purge = (struct purge){.l = a.l, .dir = a.curdir,
-		    .states = applied_states, .at = "applied_at",
+		    .states = cf.ack_to != NULL ? confirmed_states :
+		    applied_states, .at = "applied_at",
 		    .keep_ms = cf.keep_ms, .why = a.purge_why};
 	} else {
 		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);

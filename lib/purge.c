@@ -23,6 +23,8 @@ struct scan {
 	const char *state[PURGE_BATCH]; /* into p->states; NULL: marked */
 	json_int_t bytes[PURGE_BATCH];
 	uint64_t below;
+	double last_ts;		/* of the newest purged, when it says */
+	char last_gtid[256];
 	size_t n;
 	int low_fixed;
 };
@@ -59,6 +61,10 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	sc->state[sc->n] = sc->p->states[i];
 	sc->bytes[sc->n] = json_integer_value(json_object_get(w, "wagon_bytes"));
 	sc->seq[sc->n++] = seq;
+	sc->last_ts = json_number_value(json_object_get(w, "last_ts"));
+	snprintf(sc->last_gtid, sizeof sc->last_gtid, "%s",
+	    json_string_value(json_object_get(w, "last_gtid")) ?
+	    json_string_value(json_object_get(w, "last_gtid")) : "");
 	return sc->n == PURGE_BATCH;
 }
 
@@ -77,6 +83,37 @@ count_add(struct ledger_txn *t, const char *key, json_int_t n)
 	free(v);
 	snprintf(buf, sizeof buf, "%lld", cur + (long long)n);
 	return ledger_meta_put(t, key, buf);
+}
+
+/* The newest wagon purged, for srdf-status's last stages and RPO:
+ * meta purged_seq, purged_last_ts, purged_last_gtid. */
+static int
+newest_put(struct ledger_txn *t, const struct scan *sc)
+{
+	char buf[32], *v = NULL;
+	uint64_t seq = 0;
+	int rc;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->state[i] != NULL && sc->seq[i] > seq)
+			seq = sc->seq[i];
+	if (seq == 0 || (rc = ledger_meta_get(t, "purged_seq", &v)) != 0)
+		return seq == 0 ? 0 : rc;
+	/* A later sweep may purge an older wagon (kept longer, confirmed
+	 * later): the mark only moves up. */
+	if (v != NULL && strtoull(v, NULL, 10) >= seq) {
+		free(v);
+		return 0;
+	}
+	free(v);
+	snprintf(buf, sizeof buf, "%" PRIu64, seq);
+	if ((rc = ledger_meta_put(t, "purged_seq", buf)) != 0)
+		return rc;
+	snprintf(buf, sizeof buf, "%.6f", sc->last_ts);
+	if ((rc = ledger_meta_put(t, "purged_last_ts", buf)) != 0)
+		return rc;
+	return ledger_meta_put(t, "purged_last_gtid", sc->last_gtid[0] ?
+	    sc->last_gtid : "-");
 }
 
 long
@@ -134,7 +171,8 @@ purge_sweep(struct purge *p)
 		if ((rc = ledger_wagon_del(t, sc->seq[i])) != 0)
 			goto fail;
 	}
-	if ((rc = count_add(t, "purged_bytes", bytes)) != 0)
+	if ((rc = count_add(t, "purged_bytes", bytes)) != 0 ||
+	    (rc = newest_put(t, sc)) != 0)
 		goto fail;
 	rc = ledger_txn_commit(t);
 	t = NULL;

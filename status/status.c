@@ -236,6 +236,39 @@ meta_u64(struct ledger_txn *t, const char *key, uint64_t *v)
 	return rc;
 }
 
+/* The newest purged wagon (purge.h) went through every stage that
+ * purged it (the source purges confirmed wagons, the target applied
+ * ones): when no record kept is further, the stages and the source's
+ * RPO come from it. */
+static int
+purged_newest(struct status *st, struct ledger_txn *t)
+{
+	char *ts = NULL, *g = NULL;
+	uint64_t seq;
+	int rc, last = st->side == SIDE_SOURCE ? SG_CONFIRMED : SG_APPLIED;
+	json_t *w;
+
+	if ((rc = meta_u64(t, "purged_seq", &seq)) != 0 || seq == 0 ||
+	    (rc = ledger_meta_get(t, "purged_last_ts", &ts)) != 0 ||
+	    (rc = ledger_meta_get(t, "purged_last_gtid", &g)) != 0)
+		goto out;
+	w = json_pack("{s:s}", "last_gtid", g && strcmp(g, "-") != 0 ? g : "");
+	for (int sg = st->side == SIDE_SOURCE ? SG_SEALED : SG_RECEIVED;
+	     sg <= last; sg++)
+		if (st->last[sg].seq < seq)
+			set_stage(st, sg, seq, w);
+	json_decref(w);
+	if (st->side == SIDE_SOURCE && st->rpo_seq < seq && ts != NULL &&
+	    atof(ts) > 0) {
+		st->rpo = st->now - atof(ts);
+		st->rpo_seq = seq;
+	}
+out:
+	free(ts);
+	free(g);
+	return rc;
+}
+
 static int
 visit(uint64_t seq, json_t *w, void *arg)
 {
@@ -378,6 +411,9 @@ read_ledger(struct status *st)
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach(t, 0, visit, st)) != 0)
 		die(EX_DATAERR, "%s: reading the wagons: %s", dir,
+		    ledger_strerror(rc));
+	if ((rc = purged_newest(st, t)) != 0)
+		die(EX_DATAERR, "%s: reading the purge marks: %s", dir,
 		    ledger_strerror(rc));
 	ledger_txn_abort(t);
 	ledger_close(l);

@@ -104,7 +104,11 @@ test_expect_success 'after --keep, the sweep removes confirmed wagons only' '
 	test "$(ledger-meta src purged_bytes)" -gt 0 &&
 	grep -q "purged" ackd.err &&
 	test "$(grep -c "outbox copy purged" src/audit.log)" = "$n" &&
-	test "$(ledger-wagons src | jq -s length)" = $((8 - n))
+	test "$(ledger-wagons src | jq -s length)" = $((8 - n)) &&
+	srdf-status --dir src --json >st.json &&
+	test "$(jq .wagons.purged.count st.json)" = "$n" &&
+	test "$(jq .wagons.total.count st.json)" = 8 &&
+	test "$(jq .last.confirmed.seq st.json)" -ge 7
 '
 
 test_expect_success 'a late ACK of a purged wagon: duplicate, not an unknown wagon' '

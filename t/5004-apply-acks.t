@@ -119,7 +119,7 @@ test_expect_success 'srdf-ackd down for a full round of ACKs, then up: --once de
 	test "$(states "$S")" = "confirmed "
 '
 
-test_expect_success '--keep: applied wagons older than it leave inbox/cur and the ledger, the checkpoint'"'"'s own stays' '
+test_expect_success '--keep: applied wagons older than it leave inbox/cur and the ledger, the checkpoint'"'"'s own stays; with --ack-to, not before their ACK is taken' '
 	for i in 8 9; do
 		src_sql "INSERT INTO shop.t VALUES ($i, $i)" && seal_new || return 1
 	done &&
@@ -144,6 +144,11 @@ test_expect_success '--keep: applied wagons older than it leave inbox/cur and th
 	: >apply.err &&
 	apply_once --keep 0 &&
 	! grep -q purged apply.err &&
+	src_sql "INSERT INTO shop.t VALUES (10, 10)" && seal_new && deliver &&
+	apply_once --ack-to "http://127.0.0.1:9" --insecure --keep 0 &&
+	test "$(applied_seq)" = $((n + 1)) &&
+	test "$(wagon_state $n)" = applied &&
+	test -e "$D/inbox/cur/$(wagon_name $n)" &&
 	test_expect_code 64 srdf-apply --dir "$D" --key-file key --keep 2x 2>err &&
 	grep -q "keep wants a duration" err
 '
