@@ -457,7 +457,7 @@ jdup(json_t *o, const char *k)
 static void
 read_proc(struct status *st, struct proc *p, const char *path)
 {
-	char host[256] = "";
+	char host[256] = "", *name;
 	json_error_t je;
 	json_t *o, *v;
 	double age;
@@ -471,9 +471,10 @@ read_proc(struct status *st, struct proc *p, const char *path)
 		json_decref(o);
 		return;
 	}
-	free(p->tool);
+	name = p->tool;
 	p->tool = json_is_string(json_object_get(o, "tool")) ?
-	    jdup(o, "tool") : strdup(p->tool ? p->tool : "?");
+	    jdup(o, "tool") : strdup(name ? name : "?");
+	free(name);
 	p->host = jdup(o, "host");
 	p->state = jdup(o, "state");
 	p->gtid = jdup(o, "gtid");
@@ -998,6 +999,28 @@ int_arg(const char *s, const char *opt, long lo, long hi)
 	return (int)v;
 }
 
+/* Frees what read_ledger, read_procs and read_target_db allocated. */
+static void
+status_free(struct status *st)
+{
+	free(st->source_id);
+	free(st->sealed_pos);
+	free(st->err_state);
+	free(st->err_text);
+	free(st->db_gtid);
+	free(st->db_error);
+	for (int i = 0; i < NSTAGES; i++)
+		free(st->last[i].gtid);
+	for (size_t i = 0; i < st->nproc; i++) {
+		free(st->proc[i].tool);
+		free(st->proc[i].host);
+		free(st->proc[i].state);
+		free(st->proc[i].gtid);
+		free(st->proc[i].why);
+	}
+	free(st->proc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1062,8 +1085,9 @@ main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die(EX_IOERR, "writing the report: %s", strerror(errno));
-	if (ex != 0)
-		return ex;
-	return st.count[ST_FAILED] + st.count[ST_DEAD] > 0 || st.flagged > 0
-	    ? 1 : 0;
+	if (ex == 0)
+		ex = st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ||
+		    st.flagged > 0 ? 1 : 0;
+	status_free(&st);
+	return ex;
 }
