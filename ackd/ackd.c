@@ -23,7 +23,8 @@
  *
  * Purging is a sweep on a timer in the main thread: it removes
  * outbox/new/NAME only for a wagon whose record is "confirmed" with
- * confirmed_at older than --keep, then records purged_at.  Nothing else
+ * confirmed_at older than --keep, then removes its ledger record, kept
+ * in the meta counters (lib/purge.h; never the newest).  Nothing else
  * ever removes an outbox file, and nothing makes a confirmed wagon
  * unconfirmed, so a purged wagon never needs its file again.
  *

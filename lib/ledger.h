@@ -35,7 +35,8 @@
  *	                        (409, 413) or the outbox copy is damaged
  *	dead      -> sending    srdf-ship --retry-dead (the operator)
  *	received  -> confirmed  srdf-ackd, on a signed ACK "applied"; the
- *	                        outbox copy may then be purged (purged_at)
+ *	                        outbox copy and the record may then be
+ *	                        purged (lib/purge.h)
  *	received  -> failed     srdf-ackd, on a signed ACK "failed"
  *	failed    -> confirmed  srdf-ackd, when the retried apply succeeds
  *	An ACK can overtake srdf-ship's own record: srdf-ackd moves any
