@@ -262,9 +262,12 @@ pl_wait_gtid() {
 # pl_wait_seq SEQ SECONDS: until the target's srdf.applied has applied
 # wagon SEQ.  (The bootstrap's wagons all carry its snapshot GTID, so the
 # GTID alone does not say that the whole copy is in.)
+# Before the first wagon srdf.applied is missing or has no row: seq 0
+# (an empty answer must not end the wait as a failed comparison would).
 pl_wait_seq() {
-	local n=$(($2 * 20))
-	while [ "$(pl_dst "SELECT seq FROM srdf.applied" 2>/dev/null || echo 0)" -lt "$1" ]; do
+	local n=$(($2 * 20)) seq
+	while seq=$(pl_dst "SELECT seq FROM srdf.applied" 2>/dev/null) || seq=0
+		[ "${seq:-0}" -lt "$1" ]; do
 		[ $n -gt 0 ] || return 1
 		n=$((n - 1))
 		sleep 0.05
