@@ -781,13 +781,14 @@ skip(struct applier *a)
 	    "%" PRIu64 "): not applied", s);
 	if (a->cf->dry_run) {
 		printf("-- wagon %" PRIu64 ": skipped (--skip)\n", s);
-		db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL);
+		db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL,
+		    NULL);
 		a->cp.seq = s;
 		a->next = s + 1;
 		return S_PROGRESS;
 	}
 	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL,
-	         NULL)) != DB_OK) {
+	         NULL, NULL)) != DB_OK) {
 		db_rollback(&a->db);
 		log_err("--skip %" PRIu64 ": %s", s, a->db.err);
 		if (rc == DB_GONE)
@@ -1338,7 +1339,7 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 	rc = engine_run_many(&a->db, ws, n + 1, ddl_mark, a);
 	if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
-		    z->last_gtid, z->gtid_pos, NULL);
+		    z->last_gtid, z->gtid_pos, NULL, NULL);
 	if (rc != DB_OK) {
 		db_rollback(&a->db);
 		a->next = a->cp.seq + 1;
@@ -1382,7 +1383,8 @@ step(struct applier *a)
 	struct wagon w;
 	uint64_t seq = a->next, first;
 	long long t0 = clock_mono_ms();
-	char err[1024], *newpos = NULL;
+	char err[1024], *newpos = NULL, *newredo = NULL;
+	struct redo_list redo = {0};
 	int rc;
 
 	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
@@ -1504,10 +1506,21 @@ step(struct applier *a)
 		    w.h.first_gtid, a->cp.bootstrap_pos);
 	if (w.snapshot != NULL)
 		newpos = gtid_merge(a->cp.bootstrap_pos, w.snapshot);
+	/* Tables copied again (redo.c): this wagon's copy adds one; those
+	 * it begins beyond are done with.  Only a wagon within one's
+	 * position has changes to skip (the others: not a look per row). */
+	redo_copy(&redo, &a->cp.redo);
+	if (redo_prune(&redo, &w) > 0 || w.redo_db != NULL) {
+		if (w.redo_db != NULL) /* with a snapshot_gtid: engine_peek */
+			redo_add(&redo, w.redo_db, w.redo_table, w.snapshot);
+		newredo = redo_format(&redo);
+	}
+	a->db.redo = redo_due(&a->cp.redo, &w) ? &a->cp.redo : NULL;
 	rc = engine_run(&a->db, &w, ddl_mark, a);
+	a->db.redo = NULL;
 	if (rc == DB_OK && w.last) {
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
-		    w.gtid_pos, newpos);
+		    w.gtid_pos, newpos, newredo);
 	} else if (rc == DB_OK)
 		rc = db_flush(&a->db);
 	if (rc == DB_OK && w.last && newpos != NULL) {
@@ -1515,6 +1528,17 @@ step(struct applier *a)
 		a->cp.bootstrap_pos = newpos;
 		newpos = NULL;
 	}
+	if (rc == DB_OK && w.last && newredo != NULL) {
+		redo_free(&a->cp.redo);
+		a->cp.redo = redo;
+		memset(&redo, 0, sizeof redo);
+	}
+	if (rc == DB_OK && w.skipped > 0)
+		log_notice("wagon %" PRIu64 ": %" PRIu64 " row change(s) skipped: "
+		    "srdf-bootstrap copied their table again after them",
+		    seq, w.skipped);
+	redo_free(&redo);
+	free(newredo);
 	free(newpos);
 
 	if (rc != DB_OK) {

@@ -141,7 +141,22 @@ struct db {
 	 * connection's next wagon reuses memory already mapped; freed by
 	 * db_close */
 	struct buf arena;
+	/* The tables copied again whose older changes the engine skips
+	 * (redo.c); NULL on a worker's connection, which never gets a
+	 * wagon of srdf-bootstrap's window. */
+	const struct redo_list *redo;
 	char err[2048];
+};
+
+/* srdf.applied.redo_tables (redo.c): the tables srdf-bootstrap copied
+ * again at a later snapshot pos, whose changes in wagons up to pos are
+ * in that copy. */
+struct redo_entry {
+	char *db, *table, *pos;
+};
+struct redo_list {
+	struct redo_entry *v;
+	size_t n;
 };
 
 struct checkpoint {
@@ -150,6 +165,7 @@ struct checkpoint {
 	char *gtid_pos;	     /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
 			      * wagons applied: the idempotent window */
+	struct redo_list redo; /* srdf.applied.redo_tables */
 };
 
 int db_connect(struct db *d, const struct config *cf, int dry);
@@ -172,9 +188,12 @@ int db_checkpoint_init(struct db *d, const char *source_hex,
     struct checkpoint *cp);
 int db_checkpoint_read(struct db *d, const char *source_hex,
     struct checkpoint *cp);
+/* db_commit_at queues the checkpoint UPDATE (seq from -> to, and each
+ * of last_gtid, gtid_pos, bootstrap_pos, redo_tables that is not NULL)
+ * and COMMIT, and sends what is queued. */
 int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
     uint64_t to, const char *last_gtid, const char *gtid_pos,
-    const char *bootstrap_pos);
+    const char *bootstrap_pos, const char *redo_tables);
 void checkpoint_free(struct checkpoint *cp);
 void db_rollback(struct db *d);
 
@@ -228,6 +247,9 @@ struct wagon {
 	int ddl_inflight;   /* 1 + index of a DDL a crash may have cut, or 0 */
 	char *gtid_pos;	    /* group_end's "gtid_pos", malloc'd or NULL */
 	char *snapshot;	    /* group_end's "snapshot_gtid" (srdf-bootstrap) */
+	char *redo_db;	    /* group_end's "redo": the table it creates */
+	char *redo_table;   /* again (srdf-bootstrap), malloc'd or NULL */
+	uint64_t skipped;   /* row changes skipped (redo.c) */
 	int idem;	    /* within the bootstrap window: idempotent */
 	char last_gtid[WAGON_GTID_LEN];
 	uint64_t rows;	    /* row changes applied */
@@ -252,6 +274,31 @@ int engine_peek(struct wagon *w, char *err, size_t errlen);
 int wagon_has_table(const struct wagon *w, const char *name, size_t len);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
+
+/* ---- redo.c ----------------------------------------------------------- */
+
+/* redo_parse reads srdf.applied.redo_tables (JSON [[db, table, pos],
+ * ...]; NULL or empty: none) into l, replacing what l held: 0, or -1
+ * when malformed (l left empty).  redo_format is the reverse (malloc'd).
+ * redo_add adds table db.table at position pos (merged with its entry
+ * when it has one); redo_copy replaces to by a copy of from; redo_free
+ * empties l.  For a wagon w of capture's (not srdf-bootstrap's):
+ * redo_prune drops the entries w begins beyond (w and every wagon after
+ * it lie beyond their position) and returns how many; redo_due tells
+ * whether w's last GTID lies within an entry's position (it may have
+ * changes to skip); redo_find gives the entry that says w must skip
+ * db.table (names compared exactly, or ignoring case when icase), or
+ * NULL.  See redo.c and srdf-apply(1), "Tables copied again". */
+int redo_parse(const char *text, struct redo_list *l);
+char *redo_format(const struct redo_list *l);
+void redo_add(struct redo_list *l, const char *db, const char *table,
+    const char *pos);
+void redo_copy(struct redo_list *to, const struct redo_list *from);
+void redo_free(struct redo_list *l);
+size_t redo_prune(struct redo_list *l, const struct wagon *w);
+int redo_due(const struct redo_list *l, const struct wagon *w);
+const struct redo_entry *redo_find(const struct redo_list *l,
+    const struct wagon *w, const char *db, const char *table, int icase);
 int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
 /* engine_run_many runs the payloads of ws[0..n-1] (consecutive whole
  * groups without DDL, in sequence order) as one net delta, folded across

@@ -422,8 +422,8 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	int rc = DB_OK;
 
 	checkpoint_free(cp);
-	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos FROM "
-	            "srdf.applied WHERE source_id=");
+	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, "
+		    "redo_tables FROM srdf.applied WHERE source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	if (mysql_query(d->my, q.p) != 0 ||
@@ -446,6 +446,9 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 		    (row[3] != NULL &&
 		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
 			die(EX_OSERR, "out of memory");
+		if (redo_parse(row[4], &cp->redo) != 0)
+			log_warn("srdf.applied.redo_tables is not what srdf-apply "
+			    "writes, ignored: %.200s", row[4]);
 	}
 	mysql_free_result(r);
 	/* End the read's transaction: the next one must see new data. */
@@ -526,7 +529,10 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 		    "last_gtid VARCHAR(64), "
 		    "gtid_pos VARCHAR(1024), "
 		    "applied_at DATETIME(6) NOT NULL, "
-		    "bootstrap_pos VARCHAR(1024)) ENGINE=InnoDB;"
+		    "bootstrap_pos VARCHAR(1024), redo_tables TEXT) "
+		    "ENGINE=InnoDB;"
+		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
+		    "redo_tables TEXT;"
 		    "INSERT IGNORE INTO srdf.applied (source_id, seq, "
 		    "applied_at) VALUES (");
 		quote_str(&q, src);
@@ -549,12 +555,14 @@ checkpoint_free(struct checkpoint *cp)
 {
 	free(cp->gtid_pos);
 	free(cp->bootstrap_pos);
+	redo_free(&cp->redo);
 	memset(cp, 0, sizeof *cp);
 }
 
 int
 db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
-    const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos)
+    const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos,
+    const char *redo_tables)
 {
 	struct buf *b = &d->q;
 
@@ -571,6 +579,10 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 	if (bootstrap_pos != NULL) {
 		buf_lit(b, ", bootstrap_pos=");
 		quote_str(b, bootstrap_pos);
+	}
+	if (redo_tables != NULL) {
+		buf_lit(b, ", redo_tables=");
+		quote_str(b, redo_tables);
 	}
 	buf_lit(b, ", applied_at=NOW(6) WHERE source_id=");
 	quote_str(b, src);

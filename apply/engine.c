@@ -735,6 +735,13 @@ add_row(struct eng *e, int type, const struct rec *r)
 		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
 								   : "delete",
 		    type == T_INSERT ? "after" : "before");
+	/* A table srdf-bootstrap copied again after this wagon (redo.c). */
+	if (e->d->redo != NULL && e->d->redo->n > 0 &&
+	    redo_find(e->d->redo, e->w, span_cstr(r->db, &e->sdb),
+	        span_cstr(r->table, &e->stab), 0) != NULL) {
+		e->w->skipped++;
+		return DB_OK;
+	}
 	if ((t = tab_get(e, r, &rc)) == NULL)
 		return rc;
 	e->w->rows++;
@@ -1268,6 +1275,28 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 		if (*c == '\n' || *c == '\r' || *c == '\t')
 			*c = ' ';
 
+	/* A DDL of one table that srdf-bootstrap copied again after it: the
+	 * copy has its effect (redo.c). */
+	if (d->redo != NULL && d->redo->n > 0) {
+		const struct redo_entry *r = NULL;
+		char *sep;
+
+		q.len = 0;
+		if (sql_ddl_table_of(sql, len, db, &q) == 1 &&
+		    (sep = strchr(q.p, '\037')) != NULL) {
+			*sep = '\0';
+			r = redo_find(d->redo, w, q.p, sep + 1, 1);
+		}
+		q.len = 0;
+		if (r != NULL) {
+			log_notice("wagon %" PRIu64 ": %s skipped: srdf-bootstrap "
+			    "copied %s.%s again after it, at GTID position %s",
+			    w->seq, what, r->db, r->table, r->pos);
+			free(bin);
+			buf_free(&q);
+			return DB_OK;
+		}
+	}
 	if (mark != NULL)
 		mark(arg, w, idx, 0);
 	if ((rc = db_flush(d)) != DB_OK)
@@ -1543,8 +1572,11 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 
 	free(w->gtid_pos);
 	free(w->snapshot);
+	free(w->redo_db);
+	free(w->redo_table);
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
+	w->redo_db = w->redo_table = NULL;
 	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
 		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
 		    "empty payload" : "truncated record");
@@ -1628,6 +1660,20 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	    json_is_string(j) && (w->snapshot = strdup(json_string_value(j))) ==
 	        NULL)
 		die(EX_OSERR, "out of memory");
+	if (w->snapshot != NULL &&
+	    (j = json_object_get(rec, "redo")) != NULL) {
+		const char *rdb = json_string_value(json_object_get(j, "db"));
+		const char *rt = json_string_value(json_object_get(j, "table"));
+
+		if (rdb == NULL || rt == NULL) {
+			json_decref(rec);
+			rc = bad(&e, "group_end's \"redo\" is not "
+			    "{\"db\": ..., \"table\": ...}");
+			goto fail;
+		}
+		w->redo_db = xstrdup(rdb);
+		w->redo_table = xstrdup(rt);
+	}
 	snprintf(w->last_gtid, sizeof w->last_gtid, "%s", w->h.last_gtid);
 	json_decref(rec);
 	return 0;
@@ -1767,7 +1813,10 @@ wagon_free(struct wagon *w)
 	free(w->records);
 	free(w->gtid_pos);
 	free(w->snapshot);
+	free(w->redo_db);
+	free(w->redo_table);
 	w->records = NULL;
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
+	w->redo_db = w->redo_table = NULL;
 }

@@ -31,12 +31,16 @@
  * definition is hashed (SHOW CREATE TABLE without AUTO_INCREMENT=n)
  * before the snapshot, after it, and before and after the table's copy;
  * a difference, or "Table definition has changed", means a DDL reached
- * the table after G: its rows cannot be read as of G any more, and a
- * copy taken later would meet that DDL again when capture replays the
- * binlog from G.  The copy then starts over at a new snapshot (all
- * tables: they must share one position); after MAX_START_OVERS it gives
- * up with 75.  A DDL on a table already read waits for the snapshot's
- * metadata lock until the run ends, as with mariadb-dump
+ * the table after G: its rows cannot be read as of G any more.  The
+ * other tables go on; then that table is copied again alone at a new
+ * snapshot G_T, and its CREATE OR REPLACE names it ("redo") so that
+ * srdf-apply skips its changes up to G_T, the DDL among them, which the
+ * copy holds (redo_changed).  A table without a primary key, a table
+ * gone, or a table of the selection created, dropped or renamed
+ * meanwhile (a rename moves rows between names) makes the whole copy
+ * start over at a new snapshot instead; after MAX_START_OVERS of either
+ * it gives up with 75.  A DDL on a table already read waits for the
+ * snapshot's metadata lock until the run ends, as with mariadb-dump
  * --single-transaction.
  *
  * Resume.  Before a group goes to stdout, the ledger records which table
@@ -57,8 +61,9 @@
  * ("snapshot_gtid": G').  The argument needs (a) a primary key: a table
  * without one is copied first and must be finished at the first
  * snapshot, (b) no DDL in the window on a table copied at G': both are
- * checked, and either failing starts the copy over, which is always
- * correct.  srdf-apply's side is in srdf-bootstrap(1).
+ * checked; a table with a primary key that a DDL reached is copied again
+ * whole at G' as above, anything else starts the copy over, which is
+ * always correct.  srdf-apply's side is in srdf-bootstrap(1).
  *
  * Order of the output: databases, tables (CREATE OR REPLACE), routines,
  * views (dependency order), then the rows (tables without a primary key
@@ -103,7 +108,7 @@
 #define MAX_PARALLEL 64
 #define SNAPSHOT_TRIES 20   /* to get all --parallel snapshots at one position */
 #define PLAN_TRIES 5	    /* a DDL between the two definition reads */
-#define MAX_START_OVERS 5   /* a DDL during the copy, each time */
+#define MAX_START_OVERS 5   /* a DDL during the copy: rounds of each kind */
 #define RING 64		    /* chunks remembered per table */
 #define START_OVER (-1)
 
@@ -207,8 +212,11 @@ group_begin(struct bootstrap *b, int g, const struct ttable *t)
 	out(l->p, l->len);
 }
 
+/* The group_end of group g (srdf-record(5)); redo: the table this
+ * group's CREATE OR REPLACE TABLE copies again, or NULL. */
 static void
-group_end(struct bootstrap *b, int g, uint64_t events, const char *reason)
+group_end(struct bootstrap *b, int g, uint64_t events, const char *reason,
+    const struct ttable *redo)
 {
 	struct buf *l = &b->line;
 
@@ -223,12 +231,19 @@ group_end(struct bootstrap *b, int g, uint64_t events, const char *reason)
 		      "\"last_ts\":%lld,\"bootstrap\":true,\"snapshot_gtid\":",
 	    events, events, reason, (long long)b->ts, (long long)b->ts);
 	buf_json_str(l, b->snap, strlen(b->snap));
+	if (redo != NULL) {
+		buf_lit(l, ",\"redo\":{\"db\":");
+		buf_json_str(l, redo->m.db, strlen(redo->m.db));
+		buf_lit(l, ",\"table\":");
+		buf_json_str(l, redo->m.name, strlen(redo->m.name));
+		buf_putc(l, '}');
+	}
 	buf_lit(l, "}\n");
 	out(l->p, l->len);
 }
 
 static void
-write_ddl(struct bootstrap *b, const struct ddl *d)
+write_ddl(struct bootstrap *b, const struct ddl *d, const struct ttable *redo)
 {
 	struct buf r = {0};
 	int g = b->next_group++;
@@ -239,7 +254,7 @@ write_ddl(struct bootstrap *b, const struct ddl *d)
 	ddl_record(&r, d);
 	group_begin(b, g, NULL);
 	out(r.p, r.len);
-	group_end(b, g, 1, "ddl");
+	group_end(b, g, 1, "ddl", redo);
 	log_debug("group %d: %s %s", g, d->object, d->name);
 	buf_free(&r);
 }
@@ -599,6 +614,25 @@ table_free(struct ttable *t)
 	free(t);
 }
 
+/* Forgets what was copied of t: it is copied whole next. */
+static void
+table_reset(struct ttable *t)
+{
+	json_decref(t->prog);
+	t->prog = NULL;
+	t->done = 0;
+	t->rows = t->bytes = t->run_rows = 0;
+	t->recreate = t->redo = 0;
+	t->changed = t->whole = 0;
+	t->last_group = 0;
+	if (t->after != NULL) {
+		for (int k = 0; k < t->m.npk; k++)
+			free(t->after[k]);
+		free(t->after);
+		t->after = NULL;
+	}
+}
+
 static void
 plan_free(struct bootstrap *b)
 {
@@ -609,9 +643,10 @@ plan_free(struct bootstrap *b)
 	b->nt = 0;
 }
 
-/* The selected base tables with their definitions (not yet columns). */
+/* The selected base tables with their definitions (not yet columns),
+ * appended to *v (*n of them). */
 static void
-plan_list(struct bootstrap *b)
+plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 {
 	const struct config *cf = b->cf;
 	MYSQL_RES *r;
@@ -669,12 +704,17 @@ plan_list(struct bootstrap *b)
 			snprintf(t->def, sizeof t->def, "%s", h);
 			free(h);
 		}
-		if ((b->t = realloc(b->t, sizeof *b->t * (size_t)(b->nt + 1))) ==
-		    NULL)
+		if ((*v = realloc(*v, sizeof **v * (size_t)(*n + 1))) == NULL)
 			die(EX_OSERR, "out of memory");
-		b->t[b->nt++] = t;
+		(*v)[(*n)++] = t;
 	}
 	mysql_free_result(r);
+}
+
+static void
+plan_list(struct bootstrap *b)
+{
+	plan_list_into(b, &b->t, &b->nt);
 }
 
 /* After the snapshot: every definition must be what it was before it
@@ -769,12 +809,35 @@ set_fresh(struct bootstrap *b, const char *fmt, ...)
 		b->fresh_why = xstrdup(msg);
 }
 
+/* Whether the plan's tables are, by name, those of the copy begun
+ * (names). */
+static int
+same_names(struct bootstrap *b, json_t *names)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(names) != (size_t)b->nt)
+		return 0;
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v) || plan_find(b, json_string_value(v)) ==
+		    NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* Decides, table by table, what a resumed copy still has to do, from
- * the old records and `sealed'.  Calls set_fresh when it cannot go on. */
+ * the old records and `sealed'.  Calls set_fresh when it cannot go on.
+ * A table with a primary key whose definition changed since (a DDL
+ * after the snapshot it was read at), or whose CREATE OR REPLACE of a
+ * copy again was not sealed, is copied again whole at the new snapshot
+ * (redo_changed), when the tables are those of the copy by name. */
 static void
 resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
 {
 	json_t *names = json_object_get(old, "tables"), *v;
+	int same = same_names(b, names);
 	size_t i;
 
 	json_array_foreach(names, i, v) {
@@ -808,6 +871,19 @@ resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
 			set_fresh(b, "%s is gone, before it was copied", key);
 			json_decref(rec);
 			return;
+		}
+		if ((strcmp(jstr(rec, "def"), t->def) != 0 ||
+		    json_integer_value(json_object_get(rec, "redo_group")) >
+		        sealed) && t->m.npk > 0 && same) {
+			log_notice("%s is copied again whole at the new "
+				   "snapshot (%s)", key, strcmp(jstr(rec, "def"),
+				       t->def) != 0 ? "a DDL reached it since "
+				   "the copy began" : "its copy again had only "
+				   "begun");
+			json_decref(rec);
+			t->prog = new_table_record(t);
+			t->recreate = t->redo = 1;
+			continue;
 		}
 		if (strcmp(jstr(rec, "def"), t->def) != 0) {
 			set_fresh(b, "the definition of %s changed since the "
@@ -957,7 +1033,7 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 	if (c->rows > 0) {
 		group_begin(b, g, t);
 		out(c->body.p, c->body.len);
-		group_end(b, g, c->rows, "bootstrap");
+		group_end(b, g, c->rows, "bootstrap", NULL);
 		b->rows += c->rows;
 		b->bytes += c->body.len;
 	}
@@ -985,8 +1061,9 @@ by_order(const void *x, const void *y)
 	return strcmp(a->key, c->key);
 }
 
-/* Copies every table not done, with the readers.  Returns 0, START_OVER
- * after a DDL, or an exit code. */
+/* Copies every table not done, with the readers.  Returns 0 (tables a
+ * DDL reached are left changed, for redo_changed), START_OVER after a
+ * DDL that the copy cannot survive, or an exit code. */
 static int
 copy_rows(struct bootstrap *b)
 {
@@ -1068,7 +1145,8 @@ copy_rows(struct bootstrap *b)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	for (int i = 0; i < b->nt; i++)
-		changed |= b->t[i]->changed;
+		changed |= b->t[i]->changed &&
+		    (b->t[i]->whole || b->t[i]->m.npk == 0);
 	if (ex != 0)
 		return ex;
 	if (signalled)
@@ -1076,6 +1154,178 @@ copy_rows(struct bootstrap *b)
 	if (changed)
 		return START_OVER;
 	return 0;
+}
+
+/* ---- a table copied again ---------------------------------------------- */
+
+/* The group that copies t again: CREATE OR REPLACE TABLE with its
+ * definition now, naming t as redone (srdf-record(5), group_end
+ * "redo").  Its number goes to t's ledger record first ("redo_group"):
+ * a resumed copy that finds it not sealed sends it again. */
+static void
+redo_ddl(struct bootstrap *b, struct ttable *t)
+{
+	struct ddl_list l = {0};
+	struct buf s = {0};
+
+	buf_lit(&s, "CREATE OR REPLACE TABLE ");
+	buf_puts(&s, t->create + (strncmp(t->create, "CREATE TABLE ", 13) == 0 ?
+	    13 : 0));
+	buf_putc(&s, '\0');
+	ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
+	json_object_set_new(t->prog, "redo_group", json_integer(b->next_group));
+	save(b, &t, 1, 0);
+	write_ddl(b, &l.v[0], t);
+	ddl_list_free(&l);
+	buf_free(&s);
+}
+
+/* Whether the tables listed now (v, n) are the plan's, by name. */
+static int
+same_tables(struct bootstrap *b, struct ttable **v, int n)
+{
+	if (n != b->nt)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (plan_find(b, v[i]->key) == NULL)
+			return 0;
+	return 1;
+}
+
+/* After the new snapshot: each table to copy again still has the
+ * definition read before it; then its columns are read.  0, or -1 when
+ * one moved again (take the snapshot again). */
+static int
+redo_confirm(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+		char err[512], *h, *db, *name;
+		unsigned e;
+
+		if (!t->changed)
+			continue;
+		h = table_def(b->meta, t->m.db, t->m.name, NULL, &e);
+		if (h == NULL || strcmp(h, t->def) != 0) {
+			free(h);
+			return -1;
+		}
+		free(h);
+		buf_free(&t->head);
+		buf_free(&t->query);
+		if (t->jname != NULL)
+			for (int j = 0; j < t->m.ncols; j++)
+				buf_free(&t->jname[j]);
+		free(t->jname);
+		t->jname = NULL;
+		db = xstrdup(t->m.db);
+		name = xstrdup(t->m.name);
+		mdb_table_free(&t->m);
+		if (mdb_table_load(b->meta, db, name, &t->m, &e, err,
+			sizeof err) != 0)
+			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+		free(db);
+		free(name);
+		table_prepare(t);
+	}
+	return 0;
+}
+
+/* srdf-bootstrap(1), "DDL during the copy".  A table that a DDL reached
+ * while it waited for its turn (or while it was read) cannot be read as
+ * of the snapshot G any more.  Once the other tables are copied, it is
+ * copied again, alone, at a new snapshot G_T taken after the DDL: a
+ * CREATE OR REPLACE TABLE with its definition now, in a group naming it
+ * ("redo"), then its rows, whose groups carry snapshot_gtid G_T.
+ * srdf-capture still starts at G; srdf-apply skips that table's changes
+ * in the wagons up to G_T, the DDL among them (the copy holds their
+ * effects, in the new shape), and applies the rest of the window up to
+ * G_T idempotently, as for a resumed copy.  The tables must be those of
+ * the plan, by name: a table created, dropped or renamed meanwhile may
+ * be part of a rename that moved rows between names, which no per-table
+ * position can sort out, so the whole copy starts over instead.  Rounds
+ * repeat while DDL keeps coming, up to MAX_START_OVERS.  Returns 0,
+ * START_OVER, or an exit code. */
+static int
+redo_changed(struct bootstrap *b)
+{
+	for (int round = 1;; round++) {
+		struct ttable **now = NULL;
+		int nnow = 0, n = 0, tries, ex;
+
+		for (int i = 0; i < b->nt; i++)
+			n += b->t[i]->changed;
+		if (n == 0)
+			return 0;
+		if (round > MAX_START_OVERS)
+			die(EX_TEMPFAIL, "a DDL reached the tables copied again "
+			    "%d times; run srdf-bootstrap again when the schema "
+			    "is quiet (it resumes the copy)", MAX_START_OVERS);
+		for (tries = 1;; tries++) {
+			int same;
+
+			plan_list_into(b, &now, &nnow);
+			same = same_tables(b, now, nnow);
+			for (int i = 0; same && i < nnow; i++) {
+				struct ttable *t = plan_find(b, now[i]->key);
+
+				if (!t->changed)
+					continue;
+				free(t->create);
+				t->create = now[i]->create;
+				now[i]->create = NULL;
+				memcpy(t->def, now[i]->def, sizeof t->def);
+			}
+			for (int i = 0; i < nnow; i++)
+				table_free(now[i]);
+			free(now);
+			now = NULL;
+			nnow = 0;
+			if (!same) {
+				log_notice("a table of the selection was created, "
+					   "dropped or renamed while the copy "
+					   "ran: the copy starts over");
+				return START_OVER;
+			}
+			snapshots(b);
+			if (redo_confirm(b) == 0)
+				break;
+			if (tries == PLAN_TRIES)
+				die(EX_TEMPFAIL, "the tables to copy again keep "
+				    "changing (DDL); run srdf-bootstrap again "
+				    "when the schema is quiet (it resumes)");
+		}
+		for (int i = 0; i < b->nt; i++)
+			if (b->t[i]->changed && b->t[i]->m.npk == 0) {
+				log_notice("%s has no primary key now: the copy "
+					   "starts over", b->t[i]->key);
+				close_readers(b);
+				return START_OVER;
+			}
+		json_object_set_new(b->prog, "snapshot_gtid",
+		    json_string(b->snap));
+		save(b, NULL, 0, 1);
+		for (int i = 0; i < b->nt; i++) {
+			struct ttable *t = b->t[i];
+
+			if (!t->changed)
+				continue;
+			table_reset(t);
+			t->prog = new_table_record(t);
+			log_notice("%s is copied again, alone, at the snapshot "
+				   "'%s' (a DDL reached it during its copy)",
+			    t->key, b->snap);
+			audit_event(0, "bootstrap", "copying", "copying", "%s "
+			    "copied again at snapshot GTID %s after a DDL",
+			    t->key, b->snap);
+			redo_ddl(b, t);
+		}
+		b->tables_done = 0; /* copy_rows counts the done ones */
+		ex = copy_rows(b);
+		close_readers(b);
+		if (ex != 0)
+			return ex;
+	}
 }
 
 /* ---- one run --------------------------------------------------------------- */
@@ -1207,7 +1457,7 @@ emit_schema(struct bootstrap *b, json_t *old)
 	    "tables", b->snap, b->nt);
 	b->next_group = 1;
 	for (int i = 0; i < l.n; i++)
-		write_ddl(b, &l.v[i]);
+		write_ddl(b, &l.v[i], NULL);
 	log_info("schema: %d statements (databases, tables, routines, views)",
 	    l.n);
 	ddl_list_free(&l);
@@ -1251,19 +1501,8 @@ run(struct bootstrap *b)
 			log_notice("the copy in progress cannot be resumed (%s): "
 				   "copying everything again at the new "
 				   "snapshot", b->fresh_why);
-		for (int i = 0; i < b->nt; i++) {
-			json_decref(b->t[i]->prog);
-			b->t[i]->prog = NULL;
-			b->t[i]->done = 0;
-			b->t[i]->rows = b->t[i]->bytes = 0;
-			b->t[i]->recreate = 0;
-			if (b->t[i]->after != NULL) {
-				for (int k = 0; k < b->t[i]->m.npk; k++)
-					free(b->t[i]->after[k]);
-				free(b->t[i]->after);
-				b->t[i]->after = NULL;
-			}
-		}
+		for (int i = 0; i < b->nt; i++)
+			table_reset(b->t[i]);
 		emit_schema(b, old);
 	} else {
 		json_t *names = json_object_get(old, "tables");
@@ -1299,7 +1538,7 @@ run(struct bootstrap *b)
 				t->prog = new_table_record(t);
 				continue;
 			}
-			if (t->recreate) {
+			if (t->recreate && !t->redo) {
 				s.len = 0;
 				buf_lit(&s, "CREATE OR REPLACE TABLE ");
 				buf_puts(&s, t->create + (strncmp(t->create,
@@ -1315,7 +1554,10 @@ run(struct bootstrap *b)
 		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
 		    "snapshot GTID %s; the copy began at %s", b->snap, b->gtid1);
 		for (int i = 0; i < l.n; i++)
-			write_ddl(b, &l.v[i]);
+			write_ddl(b, &l.v[i], NULL);
+		for (int i = 0; i < b->nt; i++)
+			if (b->t[i]->redo)
+				redo_ddl(b, b->t[i]);
 		ddl_list_free(&l);
 		buf_free(&s);
 		log_notice("resuming the copy begun at GTID position '%s' "
@@ -1328,6 +1570,8 @@ run(struct bootstrap *b)
 
 	ex = copy_rows(b);
 	close_readers(b);
+	if (ex == 0)
+		ex = redo_changed(b);
 	if (ex != 0)
 		return ex;
 
@@ -1344,7 +1588,7 @@ run(struct bootstrap *b)
 		    "in %d tables; srdf-capture continues from %s", b->rows,
 		    b->nt, b->gtid1);
 		for (int i = 0; i < l.n; i++)
-			write_ddl(b, &l.v[i]);
+			write_ddl(b, &l.v[i], NULL);
 		if (l.n > 0)
 			log_info("triggers: %d", l.n);
 		ddl_list_free(&l);

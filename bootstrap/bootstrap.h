@@ -58,7 +58,11 @@ struct ttable {
 	uint64_t bytes;	 /* record bytes emitted, all runs */
 	uint64_t run_rows;
 	int last_group;	 /* group of its last chunk, 0 for none */
+	int redo;	 /* its CREATE OR REPLACE names it as copied again
+			  * ("redo"): srdf-apply skips its older changes */
 	int changed;	 /* its definition moved: set by a reader */
+	int whole;	 /* and the whole copy must start over (the table
+			  * is gone, or the reader's snapshot ended) */
 };
 
 /* A chunk: up to --chunk-rows rows of one table, one group of output. */

@@ -321,13 +321,19 @@ key_literals(const struct mdb_table *m, MYSQL_ROW row, unsigned long *len)
 	return l;
 }
 
-/* A DDL reached the table: the copy cannot be consistent any more. */
+/* A DDL reached the table: its rows cannot be read as of the snapshot
+ * any more.  The main thread copies it again alone after the others
+ * (bootstrap.c, redo_changed); a table without a primary key, or when
+ * whole (the table is gone, or the snapshot ended), the whole copy
+ * starts over, so the readers stop now. */
 static void
-table_changed(struct ttable *t, const char *why)
+table_changed(struct ttable *t, const char *why, int whole)
 {
 	log_warn("%s.%s changed during its copy (%s)", t->m.db, t->m.name, why);
 	t->changed = 1;
-	atomic_store(&stopping, 1);
+	t->whole = whole;
+	if (whole || t->m.npk == 0)
+		atomic_store(&stopping, 1);
 }
 
 static int
@@ -346,7 +352,7 @@ same_def(struct reader *r, struct ttable *t, const char *when)
 	if (h == NULL || strcmp(h, t->def) != 0) {
 		snprintf(why, sizeof why, "%s %s", h ? "definition differs"
 						     : "table gone", when);
-		table_changed(t, why);
+		table_changed(t, why, h == NULL);
 		free(h);
 		return 0;
 	}
@@ -411,7 +417,16 @@ copy_table(struct reader *r, struct ttable *t)
 sqlerr:
 	e = mysql_errno(r->my);
 	if (e == ER_TABLE_DEF_CHANGED || e == ER_NO_SUCH_TABLE) {
-		table_changed(t, mysql_error(r->my));
+		char why[600], *in;
+
+		snprintf(why, sizeof why, "%s", mysql_error(r->my));
+		/* The reader goes on with other tables only inside its
+		 * snapshot: should the error have ended the transaction,
+		 * what it read next would not be as of the snapshot. */
+		in = e == ER_NO_SUCH_TABLE ? NULL :
+		    mdb_query_one(r->my, "SELECT @@in_transaction");
+		table_changed(t, why, in == NULL || strcmp(in, "1") != 0);
+		free(in);
 		return;
 	}
 	if (atomic_load(&stopping))

@@ -185,3 +185,104 @@ out:
 		out->len = n0;
 	return rc;
 }
+
+/* 1 when the text renames a table: RENAME anywhere as a word, not
+ * followed by COLUMN, INDEX or KEY (ALTER TABLE's RENAME TO/AS, RENAME
+ * TABLE). */
+static int
+renames_table(const char *sql, const char *end)
+{
+	for (const char *p = sql; p < end; p++) {
+		const char *q = p;
+
+		if ((*p != 'R' && *p != 'r') || (p > sql &&
+		    ((p[-1] >= 'a' && p[-1] <= 'z') ||
+		        (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
+		        (p[-1] >= '0' && p[-1] <= '9'))) ||
+		    !sql_word(&q, end, "RENAME"))
+			continue;
+		if (!sql_word(&q, end, "COLUMN") && !sql_word(&q, end, "INDEX") &&
+		    !sql_word(&q, end, "KEY"))
+			return 1;
+	}
+	return 0;
+}
+
+int
+sql_ddl_table_of(const char *sql, size_t len, const char *db,
+    struct buf *out)
+{
+	static const char *const unsure[] = {"EXCHANGE", NULL};
+	const char *s = sql, *end = sql + len, *p;
+	struct buf junk = {0};
+	size_t n0 = out->len;
+	int rc = -1;
+
+	if (has_word(sql, end, unsure) || renames_table(sql, end))
+		return -1;
+	if (sql_word(&s, end, "ALTER")) {
+		(void)sql_word(&s, end, "ONLINE");
+		(void)sql_word(&s, end, "IGNORE");
+		if (!sql_word(&s, end, "TABLE"))
+			goto out;
+		if (sql_word(&s, end, "IF") && !sql_word(&s, end, "EXISTS"))
+			goto out;
+	} else if (sql_word(&s, end, "TRUNCATE")) {
+		(void)sql_word(&s, end, "TABLE");
+	} else if (sql_word(&s, end, "OPTIMIZE") ||
+	           sql_word(&s, end, "ANALYZE") || sql_word(&s, end, "REPAIR")) {
+		(void)(sql_word(&s, end, "NO_WRITE_TO_BINLOG") ||
+		    sql_word(&s, end, "LOCAL"));
+		if (!sql_word(&s, end, "TABLE"))
+			goto out;
+	} else if (sql_word(&s, end, "DROP")) {
+		if (sql_word(&s, end, "INDEX")) {
+			if (sql_word(&s, end, "IF") && !sql_word(&s, end, "EXISTS"))
+				goto out;
+			if (ident(&s, end, &junk) != 0 || !sql_word(&s, end, "ON"))
+				goto out;
+		} else {
+			if (!sql_word(&s, end, "TABLE"))
+				goto out;
+			if (sql_word(&s, end, "IF") && !sql_word(&s, end, "EXISTS"))
+				goto out;
+		}
+	} else if (sql_word(&s, end, "CREATE")) {
+		if (sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
+			goto out;
+		if (sql_word(&s, end, "TABLE")) {
+			if (sql_word(&s, end, "IF") && !(sql_word(&s, end,
+			    "NOT") && sql_word(&s, end, "EXISTS")))
+				goto out;
+		} else {
+			(void)(sql_word(&s, end, "UNIQUE") ||
+			    sql_word(&s, end, "FULLTEXT") ||
+			    sql_word(&s, end, "SPATIAL"));
+			if (!sql_word(&s, end, "INDEX"))
+				goto out;
+			if (sql_word(&s, end, "IF") && !(sql_word(&s, end,
+			    "NOT") && sql_word(&s, end, "EXISTS")))
+				goto out;
+			if (ident(&s, end, &junk) != 0)
+				goto out;
+			if (sql_word(&s, end, "USING") &&
+			    ident(&s, end, &junk) != 0)
+				goto out;
+			if (!sql_word(&s, end, "ON"))
+				goto out;
+		}
+	} else
+		goto out;
+	if (table_name(&s, end, db, out) != 0)
+		goto out;
+	/* One table: a list (DROP TABLE a, b; OPTIMIZE TABLE a, b) is not. */
+	p = sql_skip_blank(s, end);
+	if (p < end && *p == ',')
+		goto out;
+	rc = 1;
+out:
+	free(junk.p);
+	if (rc < 0)
+		out->len = n0;
+	return rc;
+}

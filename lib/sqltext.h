@@ -20,6 +20,15 @@
  * other statement (CREATE OR REPLACE TABLE drops one: -1 too).
  * srdf-apply(1), "Parallel apply", runs such a statement ahead of the
  * wagons before it.
+ *
+ * sql_ddl_table_of: the one table a DDL statement changes, when it is
+ * ALTER [ONLINE] [IGNORE] TABLE t, TRUNCATE [TABLE] t, CREATE [OR
+ * REPLACE] TABLE t, CREATE [...] INDEX i ON t, DROP INDEX i ON t, DROP
+ * TABLE t, or OPTIMIZE/ANALYZE/REPAIR TABLE t, of one table, with no
+ * EXCHANGE and no RENAME other than RENAME COLUMN/INDEX/KEY in it
+ * (other tables it names, as REFERENCES or SELECT do, are only read).
+ * Appends "db\037table\0" (lowercased) to out and returns 1, or -1 (out
+ * as it was).  srdf-apply(1), "Tables copied again", skips such a DDL.
  */
 #ifndef SRDF_SQLTEXT_H
 #define SRDF_SQLTEXT_H
@@ -31,6 +40,8 @@
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
 int sql_ddl_tables(const char *sql, size_t len, const char *db,
+    struct buf *out);
+int sql_ddl_table_of(const char *sql, size_t len, const char *db,
     struct buf *out);
 
 #endif
