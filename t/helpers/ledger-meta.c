@@ -34,11 +34,10 @@ main(int argc, char **argv)
 		ledger_txn_abort(t);
 		if (rc != 0)
 			die(EX_IOERR, "%s: %s", argv[1], ledger_strerror(rc));
-		if (v == NULL)
-			return 1;
-		puts(v);
-		free(v);
+		if (v != NULL)
+			puts(v);
 	}
 	ledger_close(l);
-	return 0;
+	free(v);
+	return w || v != NULL ? 0 : 1;
 }
