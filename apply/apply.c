@@ -133,6 +133,11 @@ struct applier {
 	int open;
 	uint64_t open_group, open_first;
 	uint32_t open_chunk;
+	char *open_xid;		/* the open group is XA PREPAREd: its id */
+	/* The lowest first wagon of an XA transaction prepared on the
+	 * source and pending on the target (srdf.xa_pending), 0 none:
+	 * --keep purges nothing from there on. */
+	uint64_t xa_min;
 	/* The wagon that failed, at the head of the stream. */
 	uint64_t fail_seq;
 	int fail_attempts, dead, immediate;
@@ -245,8 +250,8 @@ map_file(const struct config *cf, const char *sub, const char *name,
  * commits that the inbox had seen).  0 with w filled, 1 when it is not
  * there, -1 when it cannot be used (err). */
 static int
-load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
-    size_t errlen)
+load_wagon(struct applier *a, uint64_t seq, struct wagon *w, char *err,
+    size_t errlen, int warn_cur)
 {
 	char name[WAGON_NAME_LEN], why[512], hex[33];
 	const char *sub = "new";
@@ -285,12 +290,21 @@ load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
 		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);
 		return -1;
 	}
-	if (strcmp(sub, "cur") == 0)
+	if (strcmp(sub, "cur") == 0 && warn_cur)
 		log_warn("applying wagon %" PRIu64 " again from %s/cur: the "
 		    "target lost transactions it had committed (restored from "
 		    "a backup? innodb_flush_log_at_trx_commit not 1?)", seq,
 		    a->cf->inbox);
 	return 0;
+}
+
+/* Wagon seq from the inbox (new/, else cur/), opened and peeked; 0, 1
+ * when it is not there, -1 with err. */
+static int
+load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
+    size_t errlen)
+{
+	return load_wagon(a, seq, w, err, errlen, 1);
 }
 
 /* new/NAME -> cur/NAME for the wagons from..to that are there. */
@@ -910,6 +924,13 @@ start_source(struct applier *a)
 	}
 	a->next = a->cp.seq + 1;
 	a->open = 0;
+	if ((rc = db_xa_min(&a->db, a->src, &a->xa_min)) != DB_OK) {
+		log_err("%s", a->db.err);
+		if (rc == DB_GONE)
+			return S_GONE;
+		a->fatal = mdb_exit_for(a->db.errnum);
+		return S_FATAL;
+	}
 	if ((rc = reconcile(a)) != S_PROGRESS)
 		return rc;
 	if (a->cf->has_skip && !a->skip_done &&
@@ -1278,6 +1299,7 @@ merge_ok(const struct applier *a, const struct wagon *w)
 	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->open &&
 	    a->fail_seq == 0 && w->seq > a->merge_off_until &&
 	    w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
+	    w->xa == XA_NONE &&
 	    !(w->h.flags & WAGON_F_BOOTSTRAP) &&
 	    !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
 }
@@ -1374,6 +1396,88 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 	}
 	for (size_t i = 0; i <= n; i++)
 		wagon_free(ws[i]);
+	return rc;
+}
+
+/* srdf-apply(1), "XA transactions".  MariaDB logs an XA transaction's
+ * rows when it is prepared, and its XA COMMIT or XA ROLLBACK later, as
+ * groups of their own.  The source holds the prepared rows' locks until
+ * the outcome, so nothing else changes them in between: applying them
+ * with the XA COMMIT's wagon gives the target what the source shows.
+ * The prepared group (wagons first..w) only records its wagons in
+ * srdf.xa_pending; the XA COMMIT runs them from the inbox and removes
+ * the row; the XA ROLLBACK removes it.  Each in the transaction of the
+ * checkpoint.  A DB_* code, with a->db.err on DB_FAIL. */
+static int
+apply_xa(struct applier *a, struct wagon *w, uint64_t first)
+{
+	uint64_t p0, p1;
+	int rc;
+
+	if (w->xa == XA_PREPARED) {
+		if (!w->last)
+			return DB_OK;
+		if (first == w->seq)
+			log_notice("wagon %" PRIu64 ": XA transaction %s was "
+			    "prepared on the source: its rows wait for its XA "
+			    "COMMIT", w->seq, w->xid);
+		else
+			log_notice("wagons %" PRIu64 "..%" PRIu64 ": XA "
+			    "transaction %s was prepared on the source: its "
+			    "rows wait for its XA COMMIT", first, w->seq, w->xid);
+		return db_xa_put(&a->db, a->src, w->xid, first, w->seq);
+	}
+	if (a->cf->dry_run) {
+		printf("-- XA %s %s: %s\n", w->xa == XA_COMMIT ? "COMMIT" :
+		    "ROLLBACK", w->xid, w->xa == XA_COMMIT ? "the rows of its "
+		    "prepared wagons (srdf.xa_pending) are applied here" :
+		    "its prepared rows are dropped");
+		return DB_OK;
+	}
+	if ((rc = db_xa_get(&a->db, a->src, w->xid, &p0, &p1)) != DB_OK)
+		return rc;
+	if (w->xa == XA_ROLLBACK) {
+		log_notice("wagon %" PRIu64 ": XA ROLLBACK %s on the source: %s",
+		    w->seq, w->xid, p0 ? "its prepared rows are dropped" :
+		    "nothing of it was pending");
+		return p0 ? db_xa_del(&a->db, a->src, w->xid) : DB_OK;
+	}
+	if (p0 == 0) {
+		snprintf(a->db.err, sizeof a->db.err, "XA COMMIT %s: its "
+		    "prepared rows are not pending on the target "
+		    "(srdf.xa_pending): it was prepared before the GTID "
+		    "position srdf-capture started from, or its wagon was "
+		    "skipped; the target lacks them (copy them by hand, then "
+		    "--skip this wagon)", w->xid);
+		a->db.errnum = 0;
+		return DB_FAIL;
+	}
+	for (uint64_t s = p0; s <= p1 && rc == DB_OK; s++) {
+		struct wagon pw;
+		char err[1024];
+
+		if (load_wagon(a, s, &pw, err, sizeof err, 0) != 0) {
+			snprintf(a->db.err, sizeof a->db.err, "XA COMMIT %s: "
+			    "wagon %" PRIu64 " of its prepared rows cannot be "
+			    "read: %s", w->xid, s, err);
+			a->db.errnum = 0;
+			wagon_free(&pw);
+			return DB_FAIL;
+		}
+		pw.xa = XA_PREPARED;
+		pw.idem = w->idem;
+		if ((rc = engine_run(&a->db, &pw, NULL, NULL)) == DB_OK)
+			rc = db_flush(&a->db);
+		w->rows += pw.rows;
+		wagon_free(&pw);
+	}
+	if (rc == DB_OK)
+		rc = db_xa_del(&a->db, a->src, w->xid);
+	if (rc == DB_OK)
+		log_notice("wagon %" PRIu64 ": XA COMMIT %s: the %" PRIu64 " row "
+		    "change(s) prepared in wagon%s %" PRIu64 "%s applied",
+		    w->seq, w->xid, w->rows, p0 == p1 ? "" : "s", p0,
+		    p0 == p1 ? "" : " and after");
 	return rc;
 }
 
@@ -1489,6 +1593,12 @@ step(struct applier *a)
 		return failed(a, seq, err);
 	} else
 		first = a->open_first;
+	/* The chunks between the first and the last of an XA PREPARE
+	 * group carry no XA record of their own. */
+	if (w.chunk > 1 && a->open_xid != NULL && w.xa == XA_NONE) {
+		w.xa = XA_PREPARED;
+		w.xid = xstrdup(a->open_xid);
+	}
 
 	if (a->cf->dry_run)
 		printf("-- wagon %" PRIu64 ": group %" PRIu64 " chunk %" PRIu32
@@ -1516,7 +1626,10 @@ step(struct applier *a)
 		newredo = redo_format(&redo);
 	}
 	a->db.redo = redo_due(&a->cp.redo, &w) ? &a->cp.redo : NULL;
-	rc = engine_run(&a->db, &w, ddl_mark, a);
+	if (w.xa != XA_NONE)
+		rc = apply_xa(a, &w, first);
+	else
+		rc = engine_run(&a->db, &w, ddl_mark, a);
 	a->db.redo = NULL;
 	if (rc == DB_OK && w.last) {
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
@@ -1564,8 +1677,11 @@ step(struct applier *a)
 	}
 	a->immediate = 0;
 	if (!w.last) {
-		if (w.chunk == 1)
+		if (w.chunk == 1) {
 			a->open_first = seq;
+			free(a->open_xid);
+			a->open_xid = w.xa == XA_PREPARED ? xstrdup(w.xid) : NULL;
+		}
 		a->open = 1;
 		a->open_group = w.group;
 		a->open_chunk = w.chunk;
@@ -1578,6 +1694,13 @@ step(struct applier *a)
 	}
 
 	a->next = seq + 1;
+	free(a->open_xid);
+	a->open_xid = NULL;
+	if (w.xa == XA_PREPARED && (a->xa_min == 0 || first < a->xa_min))
+		a->xa_min = first;
+	if ((w.xa == XA_COMMIT || w.xa == XA_ROLLBACK) &&
+	    db_xa_min(&a->db, a->src, &a->xa_min) != DB_OK)
+		log_warn("reading srdf.xa_pending: %s", a->db.err);
 	rc = committed(a, seq, first, &w, a->db.missing, t0, 0);
 	wagon_free(&w);
 	return rc;
@@ -1662,6 +1785,8 @@ purge_applied(struct applier *a, int now)
 	    (!now && clock_mono_ms() < a->purge_due))
 		return;
 	a->purge.below = a->cp.seq;
+	if (a->xa_min != 0 && a->xa_min < a->purge.below)
+		a->purge.below = a->xa_min; /* an XA COMMIT will read them */
 	do
 		n = purge_sweep(&a->purge);
 	while (now && n == PURGE_BATCH && !stopping);
@@ -2004,6 +2129,7 @@ main(int argc, char **argv)
 	free(a.db.q.p);
 	free(a.db.st);
 	checkpoint_free(&a.cp);
+	free(a.open_xid);
 	free(a.done);
 	acks_free(a.acks);
 	ledger_close(a.l);

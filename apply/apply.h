@@ -195,6 +195,19 @@ int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
     uint64_t to, const char *last_gtid, const char *gtid_pos,
     const char *bootstrap_pos, const char *redo_tables);
 void checkpoint_free(struct checkpoint *cp);
+/* srdf.xa_pending: the XA transactions prepared on the source whose
+ * rows wait, in wagons first..last of the inbox, for their XA COMMIT
+ * (srdf-apply(1), "XA transactions").  db_xa_get sets *first and *last
+ * of xid (0 when it has no row); db_xa_min sets *first to the lowest
+ * first_seq of any (0 for none) and ends its read; db_xa_put records
+ * xid and db_xa_del removes it, in the open transaction.  Each returns
+ * a DB_* code; a dry run reads nothing. */
+int db_xa_get(struct db *d, const char *source_hex, const char *xid,
+    uint64_t *first, uint64_t *last);
+int db_xa_min(struct db *d, const char *source_hex, uint64_t *first);
+int db_xa_put(struct db *d, const char *source_hex, const char *xid,
+    uint64_t first, uint64_t last);
+int db_xa_del(struct db *d, const char *source_hex, const char *xid);
 void db_rollback(struct db *d);
 
 /* Statement building: the text goes straight into d->q. */
@@ -233,6 +246,11 @@ int db_classify(struct db *d, const char *kind, const char *table);
 
 /* ---- engine.c --------------------------------------------------------- */
 
+/* What a wagon is to an XA transaction of the source: none; the rows of
+ * one that was XA PREPAREd (a group that begins with "xa" or ends with
+ * xa_prepare); its XA COMMIT or XA ROLLBACK (xa_end). */
+enum { XA_NONE, XA_PREPARED, XA_COMMIT, XA_ROLLBACK };
+
 /* One wagon in hand. */
 struct wagon {
 	uint64_t seq;
@@ -247,6 +265,9 @@ struct wagon {
 	int ddl_inflight;   /* 1 + index of a DDL a crash may have cut, or 0 */
 	char *gtid_pos;	    /* group_end's "gtid_pos", malloc'd or NULL */
 	char *snapshot;	    /* group_end's "snapshot_gtid" (srdf-bootstrap) */
+	int xa;		    /* XA_* (engine_peek; the chunks after the first
+			     * of a prepared group: apply.c) */
+	char *xid;	    /* its XA id in SQL form, malloc'd or NULL */
 	char *redo_db;	    /* group_end's "redo": the table it creates */
 	char *redo_table;   /* again (srdf-bootstrap), malloc'd or NULL */
 	uint64_t skipped;   /* row changes skipped (redo.c) */

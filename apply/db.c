@@ -533,6 +533,13 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 		    "ENGINE=InnoDB;"
 		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
 		    "redo_tables TEXT;"
+		    "CREATE TABLE IF NOT EXISTS srdf.xa_pending ("
+		    "source_id CHAR(32) CHARACTER SET ascii, "
+		    "xid VARCHAR(300) CHARACTER SET ascii COLLATE ascii_bin, "
+		    "first_seq BIGINT UNSIGNED NOT NULL, "
+		    "last_seq BIGINT UNSIGNED NOT NULL, "
+		    "prepared_at DATETIME(6) NOT NULL, "
+		    "PRIMARY KEY (source_id, xid)) ENGINE=InnoDB;"
 		    "INSERT IGNORE INTO srdf.applied (source_id, seq, "
 		    "applied_at) VALUES (");
 		quote_str(&q, src);
@@ -599,6 +606,94 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 	buf_lit(b, "COMMIT");
 	push(d, "commit", NULL, -1);
 	return db_flush(d);
+}
+
+/* ---- XA transactions prepared on the source ----------------------------- */
+
+int
+db_xa_get(struct db *d, const char *src, const char *xid, uint64_t *first,
+    uint64_t *last)
+{
+	struct buf q = {0};
+	char *v;
+	int rc;
+
+	*first = *last = 0;
+	if (d->dry)
+		return DB_OK;
+	buf_lit(&q, "SELECT CONCAT(first_seq, ' ', last_seq) FROM "
+		    "srdf.xa_pending WHERE source_id=");
+	quote_str(&q, src);
+	buf_lit(&q, " AND xid=");
+	quote_str(&q, xid);
+	buf_putc(&q, '\0');
+	v = query_one(d, "srdf.xa_pending", q.p, &rc);
+	buf_free(&q);
+	if (v != NULL && sscanf(v, "%" SCNu64 " %" SCNu64, first, last) != 2)
+		*first = *last = 0;
+	free(v);
+	return rc;
+}
+
+int
+db_xa_min(struct db *d, const char *src, uint64_t *first)
+{
+	struct buf q = {0};
+	char *v;
+	int rc;
+
+	*first = 0;
+	if (d->dry)
+		return DB_OK;
+	buf_lit(&q, "SELECT MIN(first_seq) FROM srdf.xa_pending WHERE "
+		    "source_id=");
+	quote_str(&q, src);
+	buf_putc(&q, '\0');
+	v = query_one(d, "srdf.xa_pending", q.p, &rc);
+	buf_free(&q);
+	if (v != NULL)
+		*first = strtoull(v, NULL, 10);
+	free(v);
+	/* End the read's transaction: the next one must see new data. */
+	if (rc == DB_OK && mysql_query(d->my, "COMMIT") != 0)
+		rc = db_classify(d, "srdf.xa_pending", NULL);
+	return rc;
+}
+
+int
+db_xa_put(struct db *d, const char *src, const char *xid, uint64_t first,
+    uint64_t last)
+{
+	struct buf q = {0};
+	int rc;
+
+	buf_lit(&q, "INSERT INTO srdf.xa_pending (source_id, xid, first_seq, "
+		    "last_seq, prepared_at) VALUES (");
+	quote_str(&q, src);
+	buf_putc(&q, ',');
+	quote_str(&q, xid);
+	buf_printf(&q, ", %" PRIu64 ", %" PRIu64 ", NOW(6)) ON DUPLICATE KEY "
+		       "UPDATE first_seq=VALUES(first_seq), "
+		       "last_seq=VALUES(last_seq), prepared_at=NOW(6)",
+	    first, last);
+	rc = db_exec(d, "srdf.xa_pending", q.p, q.len);
+	buf_free(&q);
+	return rc;
+}
+
+int
+db_xa_del(struct db *d, const char *src, const char *xid)
+{
+	struct buf q = {0};
+	int rc;
+
+	buf_lit(&q, "DELETE FROM srdf.xa_pending WHERE source_id=");
+	quote_str(&q, src);
+	buf_lit(&q, " AND xid=");
+	quote_str(&q, xid);
+	rc = db_exec(d, "srdf.xa_pending", q.p, q.len);
+	buf_free(&q);
+	return rc;
 }
 
 /* ---- schema cache ------------------------------------------------------ */

@@ -1558,6 +1558,48 @@ get_u64(json_t *rec, const char *key, uint64_t *v)
 	return 0;
 }
 
+/* An XA record s..z ("begin" with "xa", xa_prepare, xa_end;
+ * srdf-record(5)) into e->w's xa and xid: 1 when it is one, 0 when not,
+ * -1 (bad) when it is malformed. */
+static int
+xa_record(struct eng *e, const char *s, const char *z)
+{
+	struct wagon *w = e->w;
+	const char *type, *xid, *outcome;
+	json_t *rec;
+	int rc, kind;
+
+	if ((rec = parse(e, s, z, &type, &rc)) == NULL)
+		return -1;
+	xid = json_string_value(json_object_get(rec, "xa"));
+	outcome = json_string_value(json_object_get(rec, "outcome"));
+	if (strcmp(type, "xa_end") == 0)
+		kind = outcome != NULL && strcmp(outcome, "commit") == 0 ?
+		    XA_COMMIT : outcome != NULL &&
+		    strcmp(outcome, "rollback") == 0 ? XA_ROLLBACK : -1;
+	else if ((strcmp(type, "begin") == 0 && xid != NULL) ||
+	         strcmp(type, "xa_prepare") == 0)
+		kind = XA_PREPARED;
+	else {
+		json_decref(rec);
+		return 0;
+	}
+	if (kind < 0 || xid == NULL || strlen(xid) > 300 ||
+	    (w->xa != XA_NONE && (w->xa != kind || strcmp(w->xid, xid) != 0))) {
+		json_decref(rec);
+		bad(e, "%s: an XA record without its \"xa\" id or outcome, or "
+		    "of another XA transaction than the group's", type);
+		return -1;
+	}
+	if (w->xa == XA_NONE) {
+		w->xa = kind;
+		w->xid = xstrdup(xid);
+	}
+	w->tabs_all = 1; /* alone, never merged */
+	json_decref(rec);
+	return 1;
+}
+
 int
 engine_peek(struct wagon *w, char *err, size_t errlen)
 {
@@ -1574,9 +1616,11 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	free(w->snapshot);
 	free(w->redo_db);
 	free(w->redo_table);
+	free(w->xid);
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
-	w->redo_db = w->redo_table = NULL;
+	w->redo_db = w->redo_table = w->xid = NULL;
+	w->xa = XA_NONE;
 	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
 		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
 		    "empty payload" : "truncated record");
@@ -1620,6 +1664,10 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 		    is_ddl(&e, s, z)) {
 			w->has_ddl = 1;
 			ddl_tables(&e, s, z);
+		} else if (memmem(s, (size_t)(z - s), "\"xa", 3) != NULL &&
+		    (rc = xa_record(&e, s, z)) != 0) {
+			if (rc < 0)
+				goto fail;
 		} else if (!w->tabs_all && row_table(w, s, z, &e.tmp) == 0) {
 			/* up to the table's closing quote */
 			const char *q = memmem(s, (size_t)(z - s),
@@ -1750,9 +1798,11 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 		               json_object_get(rec, "xa") != NULL) ||
 		           strcmp(type, "xa_prepare") == 0 ||
 		           strcmp(type, "xa_end") == 0) {
-			rc = bad(e, "XA transactions (XA PREPARE, XA COMMIT, "
-			    "XA ROLLBACK groups) are not supported by "
-			    "srdf-apply yet");
+			/* apply.c runs an XA PREPARE group's rows with its
+			 * XA COMMIT, never otherwise */
+			if (w->xa == XA_NONE)
+				rc = bad(e, "an XA record in a wagon that was "
+				    "not read as XA");
 		} else if (strcmp(type, "begin") != 0 &&
 		           strcmp(type, "commit") != 0) {
 			rc = bad(e, "a \"%s\" record inside a group", type);
@@ -1815,8 +1865,9 @@ wagon_free(struct wagon *w)
 	free(w->snapshot);
 	free(w->redo_db);
 	free(w->redo_table);
+	free(w->xid);
 	w->records = NULL;
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
-	w->redo_db = w->redo_table = NULL;
+	w->redo_db = w->redo_table = w->xid = NULL;
 }

@@ -302,6 +302,37 @@ read_checkpoint(MYSQL *my, struct state *s)
 	return 0;
 }
 
+/* XA transactions prepared on the source whose XA COMMIT the target
+ * never received (srdf-apply(1), "XA transactions"): their rows are not
+ * applied, as the source had not committed them when it was lost; the
+ * operator is told which.  Nothing when there are none. */
+static void
+xa_pending(MYSQL *my, const struct state *s)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	buf_lit(&q, "SELECT COUNT(*), GROUP_CONCAT(xid SEPARATOR ' ') FROM "
+	    "srdf.xa_pending WHERE source_id='");
+	mdb_escape(&q, s->src);
+	buf_lit(&q, "'");
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		buf_free(&q);
+		return; /* no table: no XA ever prepared */
+	}
+	buf_free(&q);
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
+	    strcmp(row[0], "0") != 0)
+		log_warn("%s XA transaction(s) prepared on the source without "
+		    "an XA COMMIT or ROLLBACK received: their rows are not "
+		    "applied (srdf.xa_pending): %.300s", row[0],
+		    row[1] ? row[1] : "");
+	mysql_free_result(r);
+}
+
 /* Wagon seq's file, from inbox/cur or inbox/new, read whole into *p
  * (malloc'd, *len bytes).  0, or -1 when there is no readable file. */
 static int
@@ -858,6 +889,7 @@ run(const struct config *cf, long long t0)
 		read_marks(cf, &s);
 	if ((ex = read_checkpoint(my, &s)) != 0)
 		return ex;
+	xa_pending(my, &s);
 	scan_inbox(cf, &s);
 	s.commit_ts = s.seq > 0 ? commit_ts(cf, s.seq) : -1;
 	if (cf->source_dir != NULL)

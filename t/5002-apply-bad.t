@@ -140,19 +140,14 @@ test_expect_success 'the daemon retries per --retry, then dead-letters; SIGHUP t
 	test_bg_stop daemon
 '
 
-test_expect_success 'XA groups are refused with a clear message' '
+test_expect_success 'XA groups are no longer refused: the prepared row is applied with its XA COMMIT (t/5011)' '
 	src_sql "CREATE TABLE shop.xa (id INT PRIMARY KEY)" &&
 	seal_new && deliver && apply_once &&
 	src_sql "XA START \"x1\"; INSERT INTO shop.xa VALUES (1); XA END \"x1\"; XA PREPARE \"x1\"; XA COMMIT \"x1\"" &&
 	seal_new && deliver &&
-	test_expect_code 65 apply_once --retry none &&
-	last_error "$(applied_seq | xargs expr 1 +)" >msg &&
-	grep -q "XA transactions .* are not supported by srdf-apply yet" msg &&
-	while [ "$(applied_seq)" != "$(wagon_count)" ]; do
-		rc=0 &&
-		apply_once --retry none --skip $(($(applied_seq) + 1)) || rc=$?
-		test $rc = 0 || test $rc = 65 || return 1
-	done
+	apply_once --retry none &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	test "$(dst_sql "SELECT COUNT(*) FROM shop.xa")" = 1
 '
 
 test_expect_success 'the checkpoint moved by another writer: nothing of the group commits' '
