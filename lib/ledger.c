@@ -302,6 +302,34 @@ ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
 }
 
 int
+ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
+    int (*fn)(uint64_t seq, const char *json, size_t len, void *arg),
+    void *arg)
+{
+	unsigned char key[8];
+	MDB_cursor *c;
+	MDB_val k = {sizeof key, key}, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	int rc;
+
+	put_be(key, from, 8);
+	if ((rc = mdb_cursor_open(t->txn, t->l->wagons, &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != 8) {
+			rc = LEDGER_CORRUPT;
+			break;
+		}
+		if ((rc = fn(get_be64(k.mv_data), v.mv_data, v.mv_size,
+		    arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
 ledger_wagon_del(struct ledger_txn *t, uint64_t seq)
 {
 	unsigned char key[12];

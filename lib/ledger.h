@@ -78,6 +78,9 @@
  * is none.  ledger_wagon_foreach calls fn for each wagon from sequence
  * `from' on, in sequence order, with a borrowed w (json_incref to keep
  * it); a nonzero return from fn stops the walk and is returned.
+ * ledger_wagon_foreach_raw walks the same way without building a tree:
+ * fn gets each record's JSON text (len bytes, not NUL-terminated, valid
+ * only during the call) and judges it itself (LEDGER_CORRUPT, say).
  * ledger_wagon_del removes wagon seq's record and its attempts (none is
  * no error).
  * ledger_attempt_add stores attempt number `attempt' (from 1, as counted
@@ -131,6 +134,9 @@ int ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq);
 int ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
                          int (*fn)(uint64_t seq, json_t *w, void *arg),
                          void *arg);
+int ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
+    int (*fn)(uint64_t seq, const char *json, size_t len, void *arg),
+    void *arg);
 
 int ledger_attempt_add(struct ledger_txn *t, uint64_t seq, uint32_t attempt,
                        json_t *a);

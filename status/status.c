@@ -58,6 +58,7 @@
 #include "log.h"
 #include "opt.h"
 #include "mdb.h"
+#include "scan.h"
 
 #define DEFAULT_STALE 60
 
@@ -119,6 +120,7 @@ struct status {
 	long spool_new, spool_bad; /* -1: no such directory */
 	double rpo;		   /* < 0: unknown */
 	uint64_t rpo_seq;
+	uint64_t conf_seq;	   /* the newest confirmed record (source) */
 	int rpo_caught_up;	   /* rpo from srdf-capture's heartbeat */
 	char *sealed_pos;	   /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
@@ -269,6 +271,80 @@ out:
 	return rc;
 }
 
+/* One record counted: its state s, bytes, and (source) sealed_at, or
+ * -1.  The stages and the newest confirmed record go by sequence only;
+ * finish_stages reads what they need of those few records after the
+ * walk. */
+static void
+count_record(struct status *st, uint64_t seq, int s, uint64_t bytes,
+    double sealed_at)
+{
+	int src = st->side == SIDE_SOURCE;
+	int sg[4], n = 0;
+
+	st->count[s]++;
+	st->bytes[s] += bytes;
+	st->total++;
+	st->total_bytes += bytes;
+	if (src)
+		sg[n++] = SG_SEALED;
+	if (!src || s == ST_RECEIVED || s == ST_FAILED || s == ST_APPLIED ||
+	    s == ST_CONFIRMED)
+		sg[n++] = SG_RECEIVED;
+	if (s == ST_APPLIED || s == ST_CONFIRMED)
+		sg[n++] = SG_APPLIED;
+	if (s == ST_CONFIRMED) {
+		sg[n++] = SG_CONFIRMED;
+		if (src)
+			st->conf_seq = seq;
+	}
+	for (int i = 0; i < n; i++)
+		if (seq >= st->last[sg[i]].seq) {
+			st->last[sg[i]].seq = seq;
+			free(st->last[sg[i]].gtid);
+			st->last[sg[i]].gtid = NULL;
+		}
+	/* Stale: sealed on the source, not received after --stale s. */
+	if (src && (s == ST_SEALED || s == ST_SENDING) && sealed_at > 0 &&
+	    st->now - sealed_at > st->cf->stale) {
+		if (st->stale++ == 0)
+			st->stale_first = seq;
+	}
+}
+
+/* After the walk: each stage's GTID, and the source's RPO from the
+ * newest confirmed wagon's last transaction time. */
+static int
+finish_stages(struct status *st, struct ledger_txn *t)
+{
+	json_t *w;
+	double ts;
+	int rc;
+
+	for (int sg = 0; sg < NSTAGES; sg++) {
+		if (st->last[sg].seq == 0)
+			continue;
+		if ((rc = ledger_wagon_get(t, st->last[sg].seq, &w)) != 0)
+			return rc;
+		if (w != NULL)
+			set_stage(st, sg, st->last[sg].seq, w);
+		json_decref(w);
+	}
+	if (st->conf_seq == 0)
+		return 0;
+	if ((rc = ledger_wagon_get(t, st->conf_seq, &w)) != 0)
+		return rc;
+	if (w != NULL && (ts = time_field(w, "last_ts")) > 0) {
+		st->rpo = st->now - ts;
+		st->rpo_seq = st->conf_seq;
+	} else {
+		st->rpo = -1;
+		st->rpo_seq = 0;
+	}
+	json_decref(w);
+	return 0;
+}
+
 static int
 visit(uint64_t seq, json_t *w, void *arg)
 {
@@ -276,38 +352,9 @@ visit(uint64_t seq, json_t *w, void *arg)
 	const char *state = json_string_value(json_object_get(w, "state"));
 	const char *err = json_string_value(json_object_get(w, "last_error"));
 	int s = state_index(state ? state : "");
-	int src = st->side == SIDE_SOURCE;
-	double t;
 
-	st->count[s]++;
-	st->bytes[s] += u64_field(w, "wagon_bytes");
-	st->total++;
-	st->total_bytes += u64_field(w, "wagon_bytes");
-
-	if (src)
-		set_stage(st, SG_SEALED, seq, w);
-	if (!src || s == ST_RECEIVED || s == ST_FAILED || s == ST_APPLIED ||
-	    s == ST_CONFIRMED)
-		set_stage(st, SG_RECEIVED, seq, w);
-	if (s == ST_APPLIED || s == ST_CONFIRMED)
-		set_stage(st, SG_APPLIED, seq, w);
-	if (s == ST_CONFIRMED) {
-		set_stage(st, SG_CONFIRMED, seq, w);
-		if (src && (t = time_field(w, "last_ts")) > 0) {
-			st->rpo = st->now - t;
-			st->rpo_seq = seq;
-		} else if (src) {
-			st->rpo = -1;
-			st->rpo_seq = 0;
-		}
-	}
-	/* Stale: sealed on the source, not received after --stale s. */
-	if (src && (s == ST_SEALED || s == ST_SENDING) &&
-	    (t = time_field(w, "sealed_at")) > 0 &&
-	    st->now - t > st->cf->stale) {
-		if (st->stale++ == 0)
-			st->stale_first = seq;
-	}
+	count_record(st, seq, s, u64_field(w, "wagon_bytes"),
+	    time_field(w, "sealed_at"));
 	/* The last error: a failed or dead wagon's before any other's, the
 	 * newest of equal rank. */
 	if (err != NULL && *err != '\0') {
@@ -322,6 +369,119 @@ visit(uint64_t seq, json_t *w, void *arg)
 			st->err_text = strdup(err);
 		}
 	}
+	return 0;
+}
+
+/* The members of a ledger record that the walk needs, as spans of its
+ * JSON text: ledger.c stores json_dumps() of an object, so a one-pass
+ * look at its top-level members suffices.  0, or -1 when the text is
+ * not such an object (then jansson reads it, and says what is wrong). */
+struct fields {
+	struct jspan state, bytes, err, sealed_at;
+};
+
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int
+raw_fields(const char *p, size_t n, struct fields *f)
+{
+	const char *e = p + n, *k, *v;
+	size_t kn;
+
+	memset(f, 0, sizeof *f);
+	p = skip_ws(p, e);
+	if (p >= e || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, e);
+	if (p < e && *p == '}')
+		return 0;
+	for (;;) {
+		if (p >= e || *p != '"')
+			return -1;
+		for (k = ++p; p < e && *p != '"'; p++)
+			if (*p == '\\')
+				return -1; /* no escape in the keys it writes */
+		if (p >= e)
+			return -1;
+		kn = (size_t)(p - k);
+		p = skip_ws(p + 1, e);
+		if (p >= e || *p != ':')
+			return -1;
+		if ((v = skip_ws(p + 1, e)) >= e || (p = json_skip(v, e)) > e)
+			return -1;
+#define FIELD(name, m) \
+	if (kn == sizeof name - 1 && memcmp(k, name, kn) == 0) \
+		f->m = (struct jspan){v, (size_t)(p - v)};
+		FIELD("state", state)
+		else FIELD("wagon_bytes", bytes)
+		else FIELD("last_error", err)
+		else FIELD("sealed_at", sealed_at)
+#undef FIELD
+		p = skip_ws(p, e);
+		if (p < e && *p == ',')
+			p = skip_ws(p + 1, e);
+		else if (p < e && *p == '}')
+			return skip_ws(p + 1, e) == e ? 0 : -1;
+		else
+			return -1;
+	}
+}
+
+/* A number span (a JSON integer or real) as a double; -1 when it is
+ * absent or not a number. */
+static double
+span_num(struct jspan v)
+{
+	char b[64], *end;
+	double d;
+
+	if (v.p == NULL || v.n == 0 || v.n >= sizeof b ||
+	    !((*v.p >= '0' && *v.p <= '9') || *v.p == '-'))
+		return -1;
+	memcpy(b, v.p, v.n);
+	b[v.n] = '\0';
+	d = strtod(b, &end);
+	return *end == '\0' ? d : -1;
+}
+
+/* The walk (ledger_wagon_foreach_raw): most records are counted from
+ * their text; one that carries an error, or that the quick look does not
+ * read, goes through jansson and visit(). */
+static int
+visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
+{
+	struct status *st = arg;
+	struct fields f;
+	char state[16];
+	double b;
+	json_t *w;
+	int rc;
+
+	if (raw_fields(p, n, &f) != 0 || f.state.p == NULL ||
+	    f.state.n < 2 || f.state.n - 2 >= sizeof state ||
+	    f.state.p[0] != '"' || memchr(f.state.p, '\\', f.state.n) ||
+	    (f.err.p != NULL && !(f.err.n == 2 && f.err.p[0] == '"') &&
+	     !(f.err.n == 4 && memcmp(f.err.p, "null", 4) == 0))) {
+		if ((w = json_loadb(p, n, 0, NULL)) == NULL ||
+		    !json_is_object(w)) {
+			json_decref(w);
+			return LEDGER_CORRUPT;
+		}
+		rc = visit(seq, w, arg);
+		json_decref(w);
+		return rc;
+	}
+	memcpy(state, f.state.p + 1, f.state.n - 2);
+	state[f.state.n - 2] = '\0';
+	b = span_num(f.bytes);
+	count_record(st, seq, state_index(state), b > 0 ? (uint64_t)b : 0,
+	    span_num(f.sealed_at));
 	return 0;
 }
 
@@ -409,7 +569,8 @@ read_ledger(struct status *st)
 		    ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
-	if ((rc = ledger_wagon_foreach(t, 0, visit, st)) != 0)
+	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
+	    (rc = finish_stages(st, t)) != 0)
 		die(EX_DATAERR, "%s: reading the wagons: %s", dir,
 		    ledger_strerror(rc));
 	if ((rc = purged_newest(st, t)) != 0)
