@@ -717,6 +717,21 @@ plan_list(struct bootstrap *b)
 	plan_list_into(b, &b->t, &b->nt);
 }
 
+/* t's columns, read now, for table db.name (both freed here), and its
+ * record head and SELECT; dies when they cannot be read. */
+static void
+table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
+{
+	char err[512];
+	unsigned e;
+
+	if (mdb_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) != 0)
+		die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+	free(db);
+	free(name);
+	table_prepare(t);
+}
+
 /* After the snapshot: every definition must be what it was before it
  * (no DDL slipped in between), then the columns are read.  Returns 0, or
  * -1 when a table moved (take the snapshot again). */
@@ -725,7 +740,7 @@ plan_confirm(struct bootstrap *b)
 {
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
-		char err[512], *h, *db = t->m.db, *name = t->m.name;
+		char *h, *db = t->m.db, *name = t->m.name;
 		unsigned e;
 
 		h = table_def(b->meta, db, name, NULL, &e);
@@ -738,12 +753,7 @@ plan_confirm(struct bootstrap *b)
 		free(h);
 		t->m.db = NULL;
 		t->m.name = NULL;
-		if (mdb_table_load(b->meta, db, name, &t->m, &e, err,
-			sizeof err) != 0)
-			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
-		free(db);
-		free(name);
-		table_prepare(t);
+		table_columns(b, t, db, name);
 	}
 	return 0;
 }
@@ -1200,7 +1210,7 @@ redo_confirm(struct bootstrap *b)
 {
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
-		char err[512], *h, *db, *name;
+		char *h, *db, *name;
 		unsigned e;
 
 		if (!t->changed)
@@ -1221,12 +1231,7 @@ redo_confirm(struct bootstrap *b)
 		db = xstrdup(t->m.db);
 		name = xstrdup(t->m.name);
 		mdb_table_free(&t->m);
-		if (mdb_table_load(b->meta, db, name, &t->m, &e, err,
-			sizeof err) != 0)
-			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
-		free(db);
-		free(name);
-		table_prepare(t);
+		table_columns(b, t, db, name);
 	}
 	return 0;
 }

@@ -273,35 +273,6 @@ ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq)
 }
 
 int
-ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
-                     int (*fn)(uint64_t seq, json_t *w, void *arg), void *arg)
-{
-	unsigned char key[8];
-	MDB_cursor *c;
-	MDB_val k = {sizeof key, key}, v;
-	MDB_cursor_op op = MDB_SET_RANGE;
-	json_t *w;
-	int rc;
-
-	put_be(key, from, 8);
-	if ((rc = mdb_cursor_open(t->txn, t->l->wagons, &c)) != 0)
-		return rc;
-	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (k.mv_size != 8 || (rc = decode(&v, &w)) != 0) {
-			rc = LEDGER_CORRUPT;
-			break;
-		}
-		rc = fn(get_be64(k.mv_data), w, arg);
-		json_decref(w);
-		if (rc != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int
 ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
     int (*fn)(uint64_t seq, const char *json, size_t len, void *arg),
     void *arg)
@@ -327,6 +298,37 @@ ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ledger_wagon_foreach's walk over ledger_wagon_foreach_raw: each
+ * record decoded for the caller's fn. */
+struct tree_walk {
+	int (*fn)(uint64_t seq, json_t *w, void *arg);
+	void *arg;
+};
+
+static int
+tree_visit(uint64_t seq, const char *json, size_t len, void *arg)
+{
+	struct tree_walk *tw = arg;
+	MDB_val v = {len, (void *)json};
+	json_t *w;
+	int rc;
+
+	if (decode(&v, &w) != 0)
+		return LEDGER_CORRUPT;
+	rc = tw->fn(seq, w, tw->arg);
+	json_decref(w);
+	return rc;
+}
+
+int
+ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
+                     int (*fn)(uint64_t seq, json_t *w, void *arg), void *arg)
+{
+	struct tree_walk tw = {fn, arg};
+
+	return ledger_wagon_foreach_raw(t, from, tree_visit, &tw);
 }
 
 int

@@ -146,6 +146,26 @@ has_word(const char *sql, const char *end, const char *const *words)
 	return 0;
 }
 
+/* After CREATE: [UNIQUE|FULLTEXT|SPATIAL] INDEX [IF NOT EXISTS] i
+ * [USING x] ON, the index's name into junk; 0, or -1 when the text is
+ * not that. */
+static int
+index_on(const char **s, const char *end, struct buf *junk)
+{
+	(void)(sql_word(s, end, "UNIQUE") || sql_word(s, end, "FULLTEXT") ||
+	    sql_word(s, end, "SPATIAL"));
+	if (!sql_word(s, end, "INDEX"))
+		return -1;
+	if (sql_word(s, end, "IF") && !(sql_word(s, end, "NOT") &&
+	    sql_word(s, end, "EXISTS")))
+		return -1;
+	if (ident(s, end, junk) != 0)
+		return -1;
+	if (sql_word(s, end, "USING") && ident(s, end, junk) != 0)
+		return -1;
+	return sql_word(s, end, "ON") ? 0 : -1;
+}
+
 int
 sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
 {
@@ -162,21 +182,8 @@ sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
 		if (sql_word(&s, end, "IF") && !(sql_word(&s, end, "NOT") &&
 		    sql_word(&s, end, "EXISTS")))
 			goto out;
-	} else {
-		(void)(sql_word(&s, end, "UNIQUE") ||
-		    sql_word(&s, end, "FULLTEXT") || sql_word(&s, end, "SPATIAL"));
-		if (!sql_word(&s, end, "INDEX"))
-			goto out;
-		if (sql_word(&s, end, "IF") && !(sql_word(&s, end, "NOT") &&
-		    sql_word(&s, end, "EXISTS")))
-			goto out;
-		if (ident(&s, end, &junk) != 0)
-			goto out;
-		if (sql_word(&s, end, "USING") && ident(&s, end, &junk) != 0)
-			goto out;
-		if (!sql_word(&s, end, "ON"))
-			goto out;
-	}
+	} else if (index_on(&s, end, &junk) != 0)
+		goto out;
 	if (table_name(&s, end, db, out) == 0)
 		rc = 1;
 out:
@@ -254,23 +261,8 @@ sql_ddl_table_of(const char *sql, size_t len, const char *db,
 			if (sql_word(&s, end, "IF") && !(sql_word(&s, end,
 			    "NOT") && sql_word(&s, end, "EXISTS")))
 				goto out;
-		} else {
-			(void)(sql_word(&s, end, "UNIQUE") ||
-			    sql_word(&s, end, "FULLTEXT") ||
-			    sql_word(&s, end, "SPATIAL"));
-			if (!sql_word(&s, end, "INDEX"))
-				goto out;
-			if (sql_word(&s, end, "IF") && !(sql_word(&s, end,
-			    "NOT") && sql_word(&s, end, "EXISTS")))
-				goto out;
-			if (ident(&s, end, &junk) != 0)
-				goto out;
-			if (sql_word(&s, end, "USING") &&
-			    ident(&s, end, &junk) != 0)
-				goto out;
-			if (!sql_word(&s, end, "ON"))
-				goto out;
-		}
+		} else if (index_on(&s, end, &junk) != 0)
+			goto out;
 	} else
 		goto out;
 	if (table_name(&s, end, db, out) != 0)
