@@ -110,4 +110,37 @@ test_expect_success 'killed after the DDL, resumed: the table is copied again wh
 	grep -q "ddl \"ALTER TABLE small ADD COLUMN w INT DEFAULT 7\" skipped" apply.err
 '
 
+# Two readers (--parallel 2), each in the middle of a big table when
+# the small one changes: the copy again takes new snapshots for both
+# readers and only the small table.
+test_expect_success 'with --parallel 2: the table is copied again alone, the target ends equal' '
+	S=$PWD/src3 D=$PWD/dst3 && mkdir -p "$S" "$D/inbox/new" &&
+	src_sql "CREATE DATABASE f; USE f;
+		CREATE TABLE big1 (id INT PRIMARY KEY, pad CHAR(200));
+		INSERT INTO big1 SELECT seq, REPEAT(\"p\", 200) FROM seq_1_to_30000;
+		CREATE TABLE big2 LIKE big1; INSERT INTO big2 SELECT * FROM big1;
+		CREATE TABLE small (id INT PRIMARY KEY, v INT);
+		INSERT INTO small VALUES (1, 1), (2, 2);
+		ANALYZE TABLE big1, big2, small" >/dev/null &&
+	mkfifo pipe3 &&
+	{ srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases f \
+		--chunk-rows 1000 --parallel 2 >pipe3 2>par.err & echo $! >bs.pid; } &&
+	exec 8<pipe3 &&
+	head -c 100000 <&8 >par.jsonl &&
+	src_sql "USE f; UPDATE small SET v = 20 WHERE id = 2;
+		ALTER TABLE small DROP COLUMN v, ADD COLUMN w VARCHAR(5) DEFAULT \"x\";
+		INSERT INTO small VALUES (3, \"y\"); UPDATE big2 SET pad = \"q\" WHERE id = 7" &&
+	cat <&8 >>par.jsonl && exec 8<&- &&
+	wait "$(cat bs.pid)" &&
+	cat par.err &&
+	grep -q "f.small is copied again, alone, at the snapshot" par.err &&
+	! grep -q "starts over" par.err &&
+	test "$(jq -s "[.[] | select(.type==\"insert\" and .table==\"big2\")] | length" par.jsonl)" = 30000 &&
+	srdf-seal --dir "$S" --key-file key <par.jsonl 2>>seal.err &&
+	seal_new && deliver && apply_once &&
+	test "$(wagon_state "$(wagon_count)")" = applied &&
+	checksum_both f.big1 f.big2 f.small &&
+	grep -q "ALTER TABLE small DROP COLUMN v.* skipped: srdf-bootstrap copied f.small again" apply.err
+'
+
 test_done
