@@ -52,6 +52,7 @@
 
 #include <jansson.h>
 #include <mysql.h>
+#include <mysqld_error.h>
 
 #include "clock.h"
 #include "ledger.h"
@@ -133,6 +134,8 @@ struct status {
 	char *db_gtid;
 	double db_applied_at;
 	char *db_error;
+	long long xa_pending;	   /* srdf.xa_pending rows, -1 unknown */
+	uint64_t xa_first;	   /* the lowest first wagon among them */
 	struct proc *proc;
 	size_t nproc;
 	size_t flagged;
@@ -769,6 +772,25 @@ read_target_db(struct status *st)
 		    "source");
 	}
 	mysql_free_result(r);
+	/* XA transactions prepared on the source whose rows wait for their
+	 * XA COMMIT (srdf-apply(1)); no such table: none ever. */
+	q.len = 0;
+	buf_puts(&q, "SELECT COUNT(*), IFNULL(MIN(first_seq), 0) FROM "
+	    "srdf.xa_pending");
+	if (st->source_id != NULL) {
+		buf_puts(&q, " WHERE source_id='");
+		mdb_escape(&q, st->source_id);
+		buf_puts(&q, "'");
+	}
+	buf_putc(&q, '\0');
+	if (mysql_query(my, q.p) == 0 && (r = mysql_store_result(my)) != NULL) {
+		if ((row = mysql_fetch_row(r)) != NULL && row[0] && row[1]) {
+			st->xa_pending = strtoll(row[0], NULL, 10);
+			st->xa_first = strtoull(row[1], NULL, 10);
+		}
+		mysql_free_result(r);
+	} else if (mysql_errno(my) == ER_NO_SUCH_TABLE)
+		st->xa_pending = 0;
 out:
 	buf_free(&q);
 	mysql_close(my);
@@ -885,6 +907,13 @@ print_json(const struct status *st)
 			json_object_set_new(db, "applied_at",
 			    st->db_applied_at >= 0 ?
 			    json_real(st->db_applied_at) : json_null());
+		}
+		if (st->xa_pending >= 0) {
+			json_object_set_new(db, "xa_pending", json_integer(
+			    (json_int_t)st->xa_pending));
+			if (st->xa_pending > 0)
+				json_object_set_new(db, "xa_pending_first_seq",
+				    json_integer((json_int_t)st->xa_first));
 		}
 		if (st->db_error)
 			json_object_set_new(db, "error",
@@ -1017,6 +1046,12 @@ print_prom(const struct status *st)
 			    st->db_applied_at);
 		}
 	}
+	if (st->xa_pending >= 0) {
+		prom_head("srdf_target_xa_pending",
+		    "XA transactions prepared on the source whose rows wait "
+		    "on the target for their XA COMMIT.");
+		printf("srdf_target_xa_pending %lld\n", st->xa_pending);
+	}
 }
 
 static const char *
@@ -1144,6 +1179,10 @@ print_table(const struct status *st)
 		    iso(st->db_applied_at, tb, sizeof tb) : "?");
 	else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
+	if (st->xa_pending > 0)
+		printf("target XA pending: %lld prepared on the source, waiting "
+		    "for their XA COMMIT (srdf.xa_pending; from wagon %" PRIu64
+		    ")\n", st->xa_pending, st->xa_first);
 }
 
 static int
@@ -1227,6 +1266,7 @@ main(int argc, char **argv)
 	st.cf = &cf;
 	st.now = clock_wall();
 	st.rpo = -1;
+	st.xa_pending = -1;
 	read_ledger(&st);
 	read_procs(&st);
 	caught_up(&st);

@@ -67,10 +67,15 @@ test_expect_success 'a prepared transaction bigger than --max-bytes: chunks, app
 	checksum_both x.t x.c
 '
 
-test_expect_success 'srdf-promote --dry-run names a prepared transaction whose outcome never came' '
+test_expect_success 'srdf-status counts, srdf-promote --dry-run names, a prepared transaction whose outcome never came' '
 	xa tx7 "INSERT INTO x.t VALUES (7, 7)" &&
 	seal_new && deliver && apply_once &&
 	test "$(pending)" = 1 &&
+	srdf-status --dir "$D" --defaults-file "$DST_CNF" --json >st.json &&
+	jq -e ".target_db.xa_pending == 1 and .target_db.xa_pending_first_seq == $(wagon_count)" st.json &&
+	srdf-status --dir "$D" --defaults-file "$DST_CNF" |
+		grep -q "^target XA pending: 1 prepared on the source, waiting for their XA COMMIT (srdf.xa_pending; from wagon $(wagon_count))" &&
+	srdf-status --dir "$D" --defaults-file "$DST_CNF" --prometheus | grep -qx "srdf_target_xa_pending 1" &&
 	srdf-promote --dir "$D" --key-file key --defaults-file "$DST_CNF" --dry-run \
 		>promote.out 2>promote.err &&
 	grep -q "1 XA transaction(s) prepared on the source without an XA COMMIT or ROLLBACK received: their rows are not applied (srdf.xa_pending): X.747837.,X..,1" promote.err &&
