@@ -127,6 +127,11 @@ struct bootstrap {
 	int next_group;
 	int force_fresh;
 	char *fresh_why;
+	/* The routines and views, and the triggers, as of the snapshot
+	 * (objects_read); the triggers go to the ledger with the progress
+	 * record that begins the copy (trig_rec, once) and out at its end. */
+	struct ddl_list objs, trig;
+	json_t *trig_rec;
 
 	struct ttable **t;
 	int nt;
@@ -242,20 +247,29 @@ group_end(struct bootstrap *b, int g, uint64_t events, const char *reason,
 	out(l->p, l->len);
 }
 
+/* One group of one "ddl" record: rec, len bytes with its newline. */
 static void
-write_ddl(struct bootstrap *b, const struct ddl *d, const struct ttable *redo)
+write_ddl_record(struct bootstrap *b, const char *rec, size_t len,
+    const char *object, const char *name, const struct ttable *redo)
 {
-	struct buf r = {0};
 	int g = b->next_group++;
 
 	if (signalled)
 		die(EX_TEMPFAIL, "stopped by a signal; run srdf-bootstrap again "
 		    "to resume the copy");
-	ddl_record(&r, d);
 	group_begin(b, g, NULL);
-	out(r.p, r.len);
+	out(rec, len);
 	group_end(b, g, 1, "ddl", redo);
-	log_debug("group %d: %s %s", g, d->object, d->name);
+	log_debug("group %d: %s %s", g, object, name);
+}
+
+static void
+write_ddl(struct bootstrap *b, const struct ddl *d, const struct ttable *redo)
+{
+	struct buf r = {0};
+
+	ddl_record(&r, d);
+	write_ddl_record(b, r.p, r.len, d->object, d->name, redo);
 	buf_free(&r);
 }
 
@@ -326,9 +340,15 @@ save(struct bootstrap *b, struct ttable **t, int nt, int prog)
 		meta_put_json(x, "bootstrap_progress", b->prog);
 		if ((rc = ledger_meta_put(x, "bootstrap_gtid", b->gtid1)) != 0)
 			ledger_fail("record bootstrap_gtid", rc);
+		if (b->trig_rec != NULL)
+			meta_put_json(x, "bootstrap_triggers", b->trig_rec);
 	}
 	if ((rc = ledger_txn_commit(x)) != 0)
 		ledger_fail("record the progress", rc);
+	if (prog && b->trig_rec != NULL) {
+		json_decref(b->trig_rec);
+		b->trig_rec = NULL;
+	}
 }
 
 /* The groups srdf-seal sealed since the copy began: seal records each
@@ -730,6 +750,32 @@ table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
 	free(db);
 	free(name);
 	table_prepare(t);
+}
+
+/* The selection's routines and views into *o, the triggers of its
+ * tables (b->t) into *trg; dies when they cannot be read. */
+static void
+objects_read(struct bootstrap *b, struct ddl_list *o, struct ddl_list *trg)
+{
+	int ex;
+
+	if ((ex = schema_routines(b->meta, b->cf, o)) != 0 ||
+	    (ex = schema_views(b->meta, b->cf, o)) != 0 ||
+	    (ex = schema_triggers(b->meta, b->cf, b->t, b->nt, trg)) != 0)
+		exit(ex);
+}
+
+static int
+ddl_list_same(const struct ddl_list *a, const struct ddl_list *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
+		    strcmp(a->v[i].sql, b->v[i].sql) != 0 ||
+		    a->v[i].sql_mode != b->v[i].sql_mode)
+			return 0;
+	return 1;
 }
 
 /* After the snapshot: every definition must be what it was before it
@@ -1437,9 +1483,25 @@ emit_schema(struct bootstrap *b, json_t *old)
 		json_array_append_new(names, json_string(t->key));
 		t->prog = new_table_record(t);
 	}
-	if ((ex = schema_routines(b->meta, b->cf, &l)) != 0 ||
-	    (ex = schema_views(b->meta, b->cf, &l)) != 0)
-		exit(ex);
+	for (int i = 0; i < b->objs.n; i++) {
+		const struct ddl *d = &b->objs.v[i];
+
+		ddl_add(&l, d->db, d->sql, d->sql_mode, d->object, d->name);
+	}
+	/* The triggers as of the snapshot, kept for the end of the copy
+	 * (and a resumed run's): srdf-capture replays those created or
+	 * dropped after it. */
+	json_decref(b->trig_rec);
+	b->trig_rec = json_pack("{s:i,s:[]}", "v", 1, "triggers");
+	for (int i = 0; i < b->trig.n; i++) {
+		const struct ddl *d = &b->trig.v[i];
+
+		s.len = 0;
+		ddl_record(&s, d);
+		json_array_append_new(json_object_get(b->trig_rec, "triggers"),
+		    json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
+			s.len));
+	}
 
 	n = l.n;
 	json_decref(b->prog);
@@ -1487,10 +1549,26 @@ run(struct bootstrap *b)
 		return 0;
 	}
 	for (tries = 1;; tries++) {
+		struct ddl_list o = {0}, trg = {0};
+
 		plan_list(b);
+		objects_read(b, &o, &trg);
 		snapshots(b);
-		if (plan_confirm(b) == 0)
-			break;
+		ddl_list_free(&b->objs);
+		ddl_list_free(&b->trig);
+		if (plan_confirm(b) == 0) {
+			objects_read(b, &b->objs, &b->trig);
+			if (ddl_list_same(&o, &b->objs) &&
+			    ddl_list_same(&trg, &b->trig)) {
+				ddl_list_free(&o);
+				ddl_list_free(&trg);
+				break;
+			}
+			log_notice("a routine, view or trigger changed while "
+				   "the snapshot was taken; taking it again");
+		}
+		ddl_list_free(&o);
+		ddl_list_free(&trg);
 		close_readers(b);
 		plan_free(b);
 		if (tries == PLAN_TRIES)
@@ -1581,22 +1659,49 @@ run(struct bootstrap *b)
 		return ex;
 
 	{
+		/* The triggers as of the first snapshot, which srdf-capture
+		 * continues from; a copy begun by srdf-bootstrap 0.1.0 before
+		 * the ledger kept them reads them now. */
+		json_t *tr = meta_json(b, "bootstrap_triggers"), *v;
+		json_t *a = json_object_get(tr, "triggers");
 		struct ddl_list l = {0};
+		size_t i, n;
 
-		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt, &l)) != 0)
-			return ex;
+		if (tr == NULL) {
+			if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt,
+			    &l)) != 0)
+				return ex;
+			log_info("the ledger holds no triggers of the copy's "
+				 "snapshot (a copy begun by an older "
+				 "srdf-bootstrap): reading them now");
+		} else if (!json_is_array(a))
+			die(EX_DATAERR, "the ledger's bootstrap_triggers has no "
+			    "list of triggers; use --restart to copy afresh");
+		n = tr != NULL ? json_array_size(a) : (size_t)l.n;
 		json_object_set_new(b->prog, "last_group",
-		    json_integer(b->next_group + l.n - 1));
+		    json_integer(b->next_group + (json_int_t)n - 1));
 		json_object_set_new(b->prog, "state", json_string("done"));
 		save(b, NULL, 0, 1);
 		audit_event(0, "bootstrap", "copying", "done", "%" PRIu64 " rows "
 		    "in %d tables; srdf-capture continues from %s", b->rows,
 		    b->nt, b->gtid1);
-		for (int i = 0; i < l.n; i++)
-			write_ddl(b, &l.v[i], NULL);
-		if (l.n > 0)
-			log_info("triggers: %d", l.n);
+		for (int k = 0; k < l.n; k++)
+			write_ddl(b, &l.v[k], NULL);
+		json_array_foreach(a, i, v) {
+			const char *name = jstr(v, "name");
+			json_t *rec = json_object_get(v, "record");
+
+			if (!json_is_string(rec))
+				die(EX_DATAERR, "the ledger's bootstrap_triggers: "
+				    "trigger %s has no record; use --restart "
+				    "to copy afresh", name);
+			write_ddl_record(b, json_string_value(rec),
+			    json_string_length(rec), "trigger", name, NULL);
+		}
+		if (n > 0)
+			log_info("triggers: %zu", n);
 		ddl_list_free(&l);
+		json_decref(tr);
 	}
 	report(b, 1);
 	log_notice("the copy is complete; srdf-capture continues from GTID "
@@ -1754,6 +1859,9 @@ main(int argc, char **argv)
 	close_readers(&b);
 	mysql_close(b.meta);
 	json_decref(b.prog);
+	json_decref(b.trig_rec);
+	ddl_list_free(&b.objs);
+	ddl_list_free(&b.trig);
 	free(b.snap);
 	free(b.fresh_why);
 	buf_free(&b.line);

@@ -1,0 +1,121 @@
+#!/bin/bash
+test_description='srdf-bootstrap writes the triggers of its snapshot, kept in the ledger until the end of the copy: a trigger created or dropped during the copy is replayed by srdf-capture, not written twice nor missed'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+srdf_servers_start
+
+# The triggers of database $1 on the source or the target, one line each.
+triggers() {
+	"$1" "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING,
+		EVENT_MANIPULATION, ACTION_STATEMENT FROM information_schema.TRIGGERS
+		WHERE TRIGGER_SCHEMA = '$2' ORDER BY 1"
+}
+
+# o.big is there to be copied slowly (the reader waits on a full pipe);
+# o.t1 has a trigger that the source drops during the copy and gets one
+# that it creates then.  The triggers that write leave srdf-apply's rows
+# alone (srdf-apply(1)), as a target trigger must; tr_keep acts on them,
+# to no effect.
+test_expect_success 'setup: tables, a trigger, a view' '
+	srdf-keygen -o key 2>/dev/null && mkdir -p "$S" "$D/inbox/new" &&
+	src_sql "SET sql_log_bin = 0;
+		GRANT SHOW VIEW, TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''" &&
+	src_sql "CREATE DATABASE o; USE o;
+		CREATE TABLE big (id INT PRIMARY KEY, pad CHAR(200));
+		INSERT INTO big SELECT seq, REPEAT(\"p\", 200) FROM seq_1_to_30000;
+		CREATE TABLE t1 (id INT PRIMARY KEY, v INT);
+		CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, t1_id INT);
+		INSERT INTO t1 VALUES (1, 1), (2, 2);
+		CREATE TRIGGER tr_old AFTER INSERT ON t1 FOR EACH ROW
+			INSERT INTO log (t1_id) SELECT NEW.id WHERE @srdf_apply IS NULL;
+		CREATE TRIGGER tr_keep BEFORE UPDATE ON t1 FOR EACH ROW
+			SET NEW.v = GREATEST(NEW.v, 0);
+		CREATE VIEW v1 AS SELECT id, v FROM t1;
+		ANALYZE TABLE big, t1" >/dev/null
+'
+
+test_expect_success 'a trigger dropped and one created during the copy: the copy writes those of its snapshot' '
+	mkfifo pipe &&
+	{ srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases o \
+		--chunk-rows 1000 >pipe 2>bootstrap.err & echo $! >bs.pid; } &&
+	exec 8<pipe &&
+	head -c 100000 <&8 >part1 &&
+	src_sql "USE o; INSERT INTO t1 VALUES (3, 3);
+		DROP TRIGGER tr_old;
+		CREATE TRIGGER tr_new BEFORE INSERT ON t1 FOR EACH ROW
+			SET NEW.v = IF(@srdf_apply IS NULL, NEW.v * 10, NEW.v);
+		INSERT INTO t1 VALUES (4, 4); UPDATE t1 SET v = -1 WHERE id = 1" &&
+	cat <&8 >part2 && exec 8<&- &&
+	wait "$(cat bs.pid)" &&
+	cat bootstrap.err &&
+	grep -q "the copy is complete" bootstrap.err &&
+	cat part1 part2 >copy.jsonl &&
+	jq -r "select(.type==\"ddl\" and .object==\"trigger\") | .sql" copy.jsonl >trig.sql &&
+	cat trig.sql &&
+	grep -q "TRIGGER .*tr_old" trig.sql &&
+	grep -q "TRIGGER .*tr_keep" trig.sql &&
+	! grep -q tr_new trig.sql &&
+	test "$(jq -s "[.[] | select(.type==\"ddl\")] | last | .object" copy.jsonl)" = "\"trigger\"" &&
+	ledger-meta "$S" bootstrap_triggers >kept.json &&
+	test "$(jq -r "[.triggers[].name] | join(\" \")" kept.json)" = "o.tr_old o.tr_keep"
+'
+
+test_expect_success 'sealed, captured from the snapshot, applied: the triggers and rows are the source'"'"'s' '
+	srdf-seal --dir "$S" --key-file key <copy.jsonl 2>>seal.err &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	! grep -q "failed" apply.err &&
+	triggers src_sql o >src.trig && triggers dst_sql o >dst.trig &&
+	test_cmp src.trig dst.trig &&
+	test "$(cut -f1 dst.trig | tr "\n" " ")" = "tr_keep tr_new " &&
+	checksum_both o.t1 o.log o.big &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(v ORDER BY id) FROM o.t1")" = "0,2,3,40" &&
+	test "$(dst_sql "SELECT COUNT(*) FROM o.v1")" = 4
+'
+
+test_expect_success 'the triggers then act on the target as on the source, and srdf-apply'"'"'s rows are left alone' '
+	src_sql "INSERT INTO o.t1 VALUES (5, 5); UPDATE o.t1 SET v = -7 WHERE id = 2" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both o.t1 o.log &&
+	test "$(dst_sql "SELECT v FROM o.t1 WHERE id = 5")" = 50
+'
+
+# Killed in the middle of the rows, after a trigger was created and one
+# dropped: the resumed run (a new snapshot) still writes the triggers of
+# the first snapshot, the one capture continues from.
+test_expect_success 'killed during the copy, resumed: the triggers of the first snapshot' '
+	S=$PWD/src2 D=$PWD/dst2 && mkdir -p "$S" "$D/inbox/new" &&
+	src_sql "CREATE DATABASE q; USE q;
+		CREATE TABLE big (id INT PRIMARY KEY, pad CHAR(200));
+		INSERT INTO big SELECT seq, REPEAT(\"p\", 200) FROM seq_1_to_30000;
+		CREATE TABLE t (id INT PRIMARY KEY, v INT);
+		CREATE TRIGGER ta BEFORE INSERT ON t FOR EACH ROW SET NEW.v = NEW.v;
+		INSERT INTO t VALUES (1, 1);
+		ANALYZE TABLE big, t" >/dev/null &&
+	mkfifo pipe2 &&
+	{ srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases q \
+		--chunk-rows 1000 >pipe2 2>resume1.err & echo $! >bs.pid; } &&
+	exec 8<pipe2 &&
+	head -c 100000 <&8 >run1.jsonl &&
+	src_sql "USE q; DROP TRIGGER ta;
+		CREATE TRIGGER tb AFTER UPDATE ON t FOR EACH ROW SET @x = 1;
+		INSERT INTO t VALUES (2, 2)" &&
+	kill -9 "$(cat bs.pid)" && { wait "$(cat bs.pid)"; true; } &&
+	cat <&8 >>run1.jsonl && exec 8<&- &&
+	{ srdf-seal --dir "$S" --key-file key <run1.jsonl 2>>seal.err; true; } &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases q \
+		--chunk-rows 1000 2>resume2.err >run2.jsonl &&
+	cat resume2.err &&
+	grep -q "resuming the copy begun" resume2.err &&
+	jq -r "select(.type==\"ddl\" and .object==\"trigger\") | .sql" run2.jsonl >trig2.sql &&
+	grep -q "TRIGGER .*ta" trig2.sql && ! grep -q "TRIGGER .*tb" trig2.sql &&
+	srdf-seal --dir "$S" --key-file key <run2.jsonl 2>>seal.err &&
+	seal_new && deliver && apply_once &&
+	test "$(wagon_state "$(wagon_count)")" = applied &&
+	triggers src_sql q >src.trig && triggers dst_sql q >dst.trig &&
+	test_cmp src.trig dst.trig &&
+	checksum_both q.t q.big
+'
+
+test_done
