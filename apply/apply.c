@@ -200,7 +200,8 @@ usage(FILE *f)
 	    "[--skip seq]\n"
 	    "                  [--retry delay,...] [--no-bulk-load] "
 	    "[--parallel n]\n"
-	    "                  [--merge-bytes size] [--keep time]\n"
+	    "                  [--merge-bytes size] [--keep time] "
+	    "[--fire-triggers]\n"
 	    "       srdf-apply --help | --version\n");
 }
 
@@ -1961,6 +1962,7 @@ main(int argc, char **argv)
 	    {"defaults-group", required_argument, NULL, 'G'},
 	    {"dir", required_argument, NULL, 'd'},
 	    {"dry-run", no_argument, NULL, 'n'},
+	    {"fire-triggers", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"insecure", no_argument, NULL, 'I'},
 	    {"key-file", required_argument, NULL, 'k'},
@@ -2003,6 +2005,7 @@ main(int argc, char **argv)
 		case 'I': cf.insecure = 1; break;
 		case 'k': cf.key_file = optarg; break;
 		case 'B': cf.no_bulk_load = 1; break;
+		case 'T': cf.fire_triggers = 1; break;
 		case 'o': cf.once = 1; break;
 		case 'K':
 			if (parse_duration_ms(optarg, &cf.keep_ms) != 0)

@@ -57,6 +57,8 @@ struct config {
 	int dry_run;
 	int create_databases;
 	int no_bulk_load;	 /* --no-bulk-load: never a bulk insert */
+	int fire_triggers;	 /* --fire-triggers: triggers created as
+				  * written, firing on the rows applied */
 	unsigned long long merge_bytes; /* --merge-bytes: wagons waiting in
 				  * the inbox applied together, up to
 				  * this many payload bytes; 0 never */

@@ -278,3 +278,153 @@ out:
 		out->len = n0;
 	return rc;
 }
+
+/* ---- CREATE TRIGGER ---------------------------------------------------- */
+
+static int
+word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* Blanks and comments, "-- " ones too. */
+static const char *
+skip_all_blank(const char *s, const char *end)
+{
+	for (;;) {
+		s = sql_skip_blank(s, end);
+		if (end - s < 3 || s[0] != '-' || s[1] != '-' ||
+		    (s[2] != ' ' && s[2] != '\t' && s[2] != '\n' &&
+			s[2] != '\r'))
+			return s;
+		while (s < end && *s != '\n')
+			s++;
+	}
+}
+
+/* One token at *s, after blanks and comments: a quoted identifier or
+ * string, a word, or one other byte; *s is moved past it.  Returns its
+ * start, or NULL at the end, at an executable comment or for a quote
+ * that does not end. */
+static const char *
+token(const char **s, const char *end)
+{
+	const char *p = skip_all_blank(*s, end), *t = p;
+
+	if (p >= end || (end - p >= 3 && p[0] == '/' && p[1] == '*' &&
+	    p[2] == '!'))
+		return NULL;
+	if (*p == '`' || *p == '\'' || *p == '"') {
+		char q = *p++;
+
+		for (;; p++) {
+			if (p >= end)
+				return NULL;
+			if (*p == '\\' && q != '`' && p + 1 < end)
+				p++;
+			else if (*p == q && p + 1 < end && p[1] == q)
+				p++;
+			else if (*p == q)
+				break;
+		}
+		p++;
+	} else if (word_byte((unsigned char)*p)) {
+		while (p < end && word_byte((unsigned char)*p))
+			p++;
+	} else
+		p++;
+	*s = p;
+	return t;
+}
+
+static int
+is_word(const char *t, const char *z, const char *w)
+{
+	size_t n = strlen(w);
+
+	return t != NULL && (size_t)(z - t) == n && strncasecmp(t, w, n) == 0;
+}
+
+/* "= user" of DEFINER: CURRENT_USER or CURRENT_ROLE [()], or a name
+ * [@ host]. */
+static int
+definer(const char **s, const char *end)
+{
+	const char *t, *p;
+
+	if ((t = token(s, end)) == NULL || *t != '=' ||
+	    (t = token(s, end)) == NULL)
+		return -1;
+	p = *s;
+	if (is_word(t, *s, "CURRENT_USER") || is_word(t, *s, "CURRENT_ROLE")) {
+		if ((t = token(&p, end)) != NULL && *t == '(' &&
+		    (t = token(&p, end)) != NULL && *t == ')')
+			*s = p;
+		return 0;
+	}
+	if ((t = token(&p, end)) != NULL && *t == '@') {
+		if (token(&p, end) == NULL)
+			return -1;
+		*s = p;
+	}
+	return 0;
+}
+
+int
+sql_trigger_guard(const char *sql, size_t len, const char *cond,
+    struct buf *out)
+{
+	const char *s = sql, *end = sql + len, *t, *p, *body, *z;
+	const char *w[3] = {NULL, NULL, NULL}, *wz[3] = {NULL, NULL, NULL};
+	size_t n;
+
+	if (!sql_word(&s, end, "CREATE"))
+		return -1;
+	if (sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
+		return -1;
+	if (sql_word(&s, end, "DEFINER") && definer(&s, end) != 0)
+		return -1;
+	if (!sql_word(&s, end, "TRIGGER"))
+		return -1;
+	/* The name, the time, the event and the table, up to FOR EACH ROW. */
+	for (n = 0;; n++) {
+		if (n > 64 || (t = token(&s, end)) == NULL)
+			return -1;
+		w[0] = w[1], wz[0] = wz[1];
+		w[1] = w[2], wz[1] = wz[2];
+		w[2] = t, wz[2] = s;
+		if (is_word(w[0], wz[0], "FOR") && is_word(w[1], wz[1], "EACH") &&
+		    is_word(w[2], wz[2], "ROW"))
+			break;
+	}
+	p = s;
+	if ((t = token(&p, end)) != NULL &&
+	    (is_word(t, p, "FOLLOWS") || is_word(t, p, "PRECEDES"))) {
+		if (token(&p, end) == NULL)
+			return -1;
+		s = p;
+	}
+	body = skip_all_blank(s, end);
+	for (z = end; z > body && (z[-1] == ';' || z[-1] == ' ' ||
+	    z[-1] == '\t' || z[-1] == '\n' || z[-1] == '\r'); z--)
+		;
+	if (body == z)
+		return -1;
+	p = body;
+	if (sql_word(&p, end, "IF")) {
+		size_t c = strlen(cond);
+
+		p = skip_all_blank(p, end);
+		if ((size_t)(end - p) >= c && strncasecmp(p, cond, c) == 0 &&
+		    (p += c, sql_word(&p, end, "THEN")))
+			return 0;
+	}
+	buf_add(out, sql, (size_t)(body - sql));
+	buf_lit(out, "IF ");
+	buf_puts(out, cond);
+	buf_lit(out, " THEN ");
+	buf_add(out, body, (size_t)(z - body));
+	buf_lit(out, "\n; END IF");
+	return 1;
+}

@@ -29,6 +29,15 @@
  * (other tables it names, as REFERENCES or SELECT do, are only read).
  * Appends "db\037table\0" (lowercased) to out and returns 1, or -1 (out
  * as it was).  srdf-apply(1), "Tables copied again", skips such a DDL.
+ *
+ * sql_trigger_guard: when sql (len bytes) is CREATE [OR REPLACE]
+ * [DEFINER = user] TRIGGER ... FOR EACH ROW [{FOLLOWS | PRECEDES} name]
+ * body (MariaDB Knowledge Base, "CREATE TRIGGER"), appends to out the
+ * same statement with the body run only where cond (SQL text) holds,
+ * "IF cond THEN body\n; END IF", and returns 1.  Returns 0 (out as it
+ * was) when the body already begins "IF cond THEN", -1 for any other
+ * statement and for a head it cannot read through (an executable
+ * comment, an unterminated quote).  srdf-apply(1), "Triggers".
  */
 #ifndef SRDF_SQLTEXT_H
 #define SRDF_SQLTEXT_H
@@ -40,6 +49,8 @@
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
 int sql_ddl_tables(const char *sql, size_t len, const char *db,
+    struct buf *out);
+int sql_trigger_guard(const char *sql, size_t len, const char *cond,
     struct buf *out);
 int sql_ddl_table_of(const char *sql, size_t len, const char *db,
     struct buf *out);

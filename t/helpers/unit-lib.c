@@ -788,6 +788,68 @@ test_ddl_table_of(void)
 	}
 }
 
+/* sql_trigger_guard: the body of a CREATE TRIGGER run only without
+ * @srdf_apply; -1 for what it does not read, 0 when guarded already. */
+static void
+test_trigger_guard(void)
+{
+	static const char g[] = "@srdf_apply IS NULL";
+	static const struct {
+		const char *sql, *want; /* want NULL: -1; "": 0 */
+	} c[] = {
+	    {"CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t1 "
+	     "FOR EACH ROW SET NEW.v = NEW.v * 10",
+	        "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t1 "
+	        "FOR EACH ROW IF @srdf_apply IS NULL THEN SET NEW.v = NEW.v * 10"
+	        "\n; END IF"},
+	    {"CREATE OR REPLACE DEFINER='u'@'%' TRIGGER `for each row` AFTER "
+	     "UPDATE ON `d`.`t` FOR EACH ROW FOLLOWS other\nBEGIN\n  INSERT "
+	     "INTO log VALUES ('for each row;'); END;\n",
+	        "CREATE OR REPLACE DEFINER='u'@'%' TRIGGER `for each row` AFTER "
+	        "UPDATE ON `d`.`t` FOR EACH ROW FOLLOWS other\nIF @srdf_apply IS "
+	        "NULL THEN BEGIN\n  INSERT INTO log VALUES ('for each row;'); "
+	        "END\n; END IF"},
+	    {"create definer=current_user() trigger if not exists x before "
+	     "delete on t for each row precedes `y` set @a=1 -- note",
+	        "create definer=current_user() trigger if not exists x before "
+	        "delete on t for each row precedes `y` IF @srdf_apply IS NULL "
+	        "THEN set @a=1 -- note\n; END IF"},
+	    {"CREATE DEFINER=root@localhost TRIGGER a.b BEFORE INSERT ON t "
+	     "FOR EACH ROW lbl: BEGIN END lbl",
+	        "CREATE DEFINER=root@localhost TRIGGER a.b BEFORE INSERT ON t "
+	        "FOR EACH ROW IF @srdf_apply IS NULL THEN lbl: BEGIN END lbl"
+	        "\n; END IF"},
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW "
+	     "if @srdf_apply is null then set new.a = 1\n; end if", ""},
+	    {"CREATE TABLE t (a INT)", NULL},
+	    {"CREATE OR REPLACE VIEW v AS SELECT 1", NULL},
+	    {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 "
+	     "TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a=1 */", NULL},
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", NULL},
+	    {"CREATE TRIGGER `tr BEFORE INSERT ON t FOR EACH ROW SET @a = 1",
+	        NULL},
+	    {"DROP TRIGGER tr", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct buf out = {0};
+		int n = sql_trigger_guard(c[i].sql, strlen(c[i].sql), g, &out);
+
+		if (c[i].want == NULL)
+			ok(n == -1 && out.len == 0, "sql_trigger_guard, case "
+			    "%zu: -1", i + 1);
+		else if (*c[i].want == '\0')
+			ok(n == 0 && out.len == 0, "sql_trigger_guard, case "
+			    "%zu: guarded already", i + 1);
+		else
+			ok(n == 1 && out.len == strlen(c[i].want) &&
+			    memcmp(out.p, c[i].want, out.len) == 0,
+			    "sql_trigger_guard, case %zu: the body guarded",
+			    i + 1);
+		free(out.p);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -809,6 +871,7 @@ main(int argc, char **argv)
 	test_ledger();
 	test_ddl_tables();
 	test_ddl_table_of();
+	test_trigger_guard();
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
 }
