@@ -1495,12 +1495,15 @@ emit_schema(struct bootstrap *b, json_t *old)
 	b->trig_rec = json_pack("{s:i,s:[]}", "v", 1, "triggers");
 	for (int i = 0; i < b->trig.n; i++) {
 		const struct ddl *d = &b->trig.v[i];
+		json_t *x;
 
 		s.len = 0;
 		ddl_record(&s, d);
-		json_array_append_new(json_object_get(b->trig_rec, "triggers"),
-		    json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
-			s.len));
+		if ((x = json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
+		    s.len)) == NULL || json_array_append_new(json_object_get(
+		    b->trig_rec, "triggers"), x) != 0)
+			die(EX_SOFTWARE, "cannot keep trigger %s in the ledger "
+			    "(its name is not UTF-8?)", d->name);
 	}
 
 	n = l.n;
