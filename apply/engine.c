@@ -1305,14 +1305,22 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 	/* A trigger leaves the rows srdf-apply writes alone, as on a
 	 * replica of row events: the source's trigger did its work there,
 	 * and its rows are in the wagons. */
-	if (!d->cf->fire_triggers && sql_trigger_guard(sql, len,
-	    TRIGGER_GUARD, &guarded) == 1) {
-		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
-		    "srdf-apply (@srdf_apply IS NULL)", w->seq, what);
-		asis = sql;
-		asis_len = len;
-		sql = guarded.p;
-		len = guarded.len;
+	if (!d->cf->fire_triggers) {
+		int g = sql_trigger_guard(sql, len, TRIGGER_GUARD, &guarded);
+
+		if (g == 1) {
+			log_debug("wagon %" PRIu64 ": %s: its body runs only "
+			    "outside srdf-apply (@srdf_apply IS NULL)", w->seq,
+			    what);
+			asis = sql;
+			asis_len = len;
+			sql = guarded.p;
+			len = guarded.len;
+		} else if (g == -2)
+			log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find "
+			    "the trigger's body to guard it: created as "
+			    "written, it fires on the rows srdf-apply writes "
+			    "too", w->seq, what);
 	}
 	if (mark != NULL)
 		mark(arg, w, idx, 0);

@@ -390,7 +390,7 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 	/* The name, the time, the event and the table, up to FOR EACH ROW. */
 	for (n = 0;; n++) {
 		if (n > 64 || (t = token(&s, end)) == NULL)
-			return -1;
+			return -2;
 		w[0] = w[1], wz[0] = wz[1];
 		w[1] = w[2], wz[1] = wz[2];
 		w[2] = t, wz[2] = s;
@@ -402,7 +402,7 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 	if ((t = token(&p, end)) != NULL &&
 	    (is_word(t, p, "FOLLOWS") || is_word(t, p, "PRECEDES"))) {
 		if (token(&p, end) == NULL)
-			return -1;
+			return -2;
 		s = p;
 	}
 	body = skip_all_blank(s, end);
@@ -410,7 +410,7 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 	    z[-1] == '\t' || z[-1] == '\n' || z[-1] == '\r'); z--)
 		;
 	if (body == z)
-		return -1;
+		return -2;
 	p = body;
 	if (sql_word(&p, end, "IF")) {
 		size_t c = strlen(cond);

@@ -35,9 +35,11 @@
  * body (MariaDB Knowledge Base, "CREATE TRIGGER"), appends to out the
  * same statement with the body run only where cond (SQL text) holds,
  * "IF cond THEN body\n; END IF", and returns 1.  Returns 0 (out as it
- * was) when the body already begins "IF cond THEN", -1 for any other
- * statement and for a head it cannot read through (an executable
- * comment, an unterminated quote).  srdf-apply(1), "Triggers".
+ * was) when the body already begins "IF cond THEN", -2 for a CREATE
+ * TRIGGER it cannot read through to its body (an executable comment, an
+ * unterminated quote, no FOR EACH ROW, no body), -1 for any other
+ * statement (or one whose head is an executable comment).  srdf-apply(1),
+ * "Triggers".
  */
 #ifndef SRDF_SQLTEXT_H
 #define SRDF_SQLTEXT_H

@@ -795,7 +795,7 @@ test_trigger_guard(void)
 {
 	static const char g[] = "@srdf_apply IS NULL";
 	static const struct {
-		const char *sql, *want; /* want NULL: -1; "": 0 */
+		const char *sql, *want; /* want NULL: -1; "-2": -2; "": 0 */
 	} c[] = {
 	    {"CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t1 "
 	     "FOR EACH ROW SET NEW.v = NEW.v * 10",
@@ -825,9 +825,11 @@ test_trigger_guard(void)
 	    {"CREATE OR REPLACE VIEW v AS SELECT 1", NULL},
 	    {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 "
 	     "TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a=1 */", NULL},
-	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", NULL},
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", "-2"},
 	    {"CREATE TRIGGER `tr BEFORE INSERT ON t FOR EACH ROW SET @a = 1",
-	        NULL},
+	        "-2"},
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t /*!FOR EACH ROW */ SET @a=1",
+	        "-2"},
 	    {"DROP TRIGGER tr", NULL},
 	};
 
@@ -838,6 +840,9 @@ test_trigger_guard(void)
 		if (c[i].want == NULL)
 			ok(n == -1 && out.len == 0, "sql_trigger_guard, case "
 			    "%zu: -1", i + 1);
+		else if (strcmp(c[i].want, "-2") == 0)
+			ok(n == -2 && out.len == 0, "sql_trigger_guard, case "
+			    "%zu: -2", i + 1);
 		else if (*c[i].want == '\0')
 			ok(n == 0 && out.len == 0, "sql_trigger_guard, case "
 			    "%zu: guarded already", i + 1);
