@@ -664,7 +664,11 @@ plan_free(struct bootstrap *b)
 }
 
 /* The selected base tables with their definitions (not yet columns),
- * appended to *v (*n of them). */
+ * appended to *v (*n of them).  A SEQUENCE is one of them, listed first
+ * since a table's DEFAULT NEXTVAL(s) needs s to exist: SHOW CREATE TABLE
+ * gives it as CREATE TABLE ... SEQUENCE=1, which creates it, and its one
+ * row without a key, inserted, sets its state, as srdf-capture writes
+ * every change of it. */
 static void
 plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 {
@@ -676,7 +680,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
 				 "information_schema.TABLES WHERE TABLE_TYPE IN "
 				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
-				 "ORDER BY 1, 2") != 0 ||
+				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
 		die(mdb_exit_for(mysql_errno(b->meta)), "cannot list the "
 		    "source's tables: %s", mysql_error(b->meta));
@@ -688,12 +692,6 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 		if (!mdb_selected(cf->databases, cf->include, cf->ninclude,
 			cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
-		if (row[5] != NULL && strcmp(row[5], "SEQUENCE") == 0) {
-			log_warn("%s.%s is a SEQUENCE: not copied (create it "
-				 "on the target with its current value)",
-			    row[0], row[1]);
-			continue;
-		}
 		if (row[2] != NULL && strcasecmp(row[2], "InnoDB") != 0)
 			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
 				 "not cover it, its rows are copied as they are "

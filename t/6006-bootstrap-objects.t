@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-bootstrap writes the triggers of its snapshot, kept in the ledger until the end of the copy: a trigger created or dropped during the copy is replayed by srdf-capture, not written twice nor missed'
+test_description='srdf-bootstrap writes the triggers of its snapshot, kept in the ledger until the end of the copy: a trigger created or dropped during the copy is replayed by srdf-capture, not written twice nor missed; sequences are copied before the tables that use them'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
@@ -16,7 +16,8 @@ triggers() {
 
 # o.big is there to be copied slowly (the reader waits on a full pipe);
 # o.t1 has a trigger that the source drops during the copy and gets one
-# that it creates then.
+# that it creates then.  o.ids takes its keys from the sequence o.zseq,
+# which must be created before it.
 test_expect_success 'setup: tables, a trigger, a view' '
 	srdf-keygen -o key 2>/dev/null && mkdir -p "$S" "$D/inbox/new" &&
 	src_sql "SET sql_log_bin = 0;
@@ -32,6 +33,9 @@ test_expect_success 'setup: tables, a trigger, a view' '
 		CREATE TRIGGER tr_keep BEFORE UPDATE ON t1 FOR EACH ROW
 			SET NEW.v = GREATEST(NEW.v, 0);
 		CREATE VIEW v1 AS SELECT id, v FROM t1;
+		CREATE SEQUENCE zseq START WITH 100 CACHE 5;
+		CREATE TABLE ids (id BIGINT PRIMARY KEY DEFAULT NEXTVAL(zseq), v INT);
+		INSERT INTO ids (v) VALUES (1), (2), (3);
 		ANALYZE TABLE big, t1" >/dev/null
 '
 
@@ -45,7 +49,8 @@ test_expect_success 'a trigger dropped and one created during the copy: the copy
 		DROP TRIGGER tr_old;
 		CREATE TRIGGER tr_new BEFORE INSERT ON t1 FOR EACH ROW
 			SET NEW.v = NEW.v * 10;
-		INSERT INTO t1 VALUES (4, 4); UPDATE t1 SET v = -1 WHERE id = 1" &&
+		INSERT INTO t1 VALUES (4, 4); UPDATE t1 SET v = -1 WHERE id = 1;
+		INSERT INTO ids (v) VALUES (4), (5), (6), (7)" &&
 	cat <&8 >part2 && exec 8<&- &&
 	wait "$(cat bs.pid)" &&
 	cat bootstrap.err &&
@@ -69,16 +74,19 @@ test_expect_success 'sealed, captured from the snapshot, applied: the triggers a
 	triggers src_sql o >src.trig && triggers dst_sql o >dst.trig &&
 	test_cmp src.trig dst.trig &&
 	test "$(cut -f1 dst.trig | tr "\n" " ")" = "tr_keep tr_new " &&
-	checksum_both o.t1 o.log o.big &&
+	checksum_both o.t1 o.log o.big o.ids o.zseq &&
 	test "$(dst_sql "SELECT GROUP_CONCAT(v ORDER BY id) FROM o.t1")" = "0,2,3,40" &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM o.ids")" = "100,101,102,103,104,105,106" &&
 	test "$(dst_sql "SELECT COUNT(*) FROM o.v1")" = 4
 '
 
 test_expect_success 'then rows change: the target is the source'"'"'s' '
-	src_sql "INSERT INTO o.t1 VALUES (5, 5); UPDATE o.t1 SET v = -7 WHERE id = 2" &&
+	src_sql "INSERT INTO o.t1 VALUES (5, 5); UPDATE o.t1 SET v = -7 WHERE id = 2;
+		INSERT INTO o.ids (v) VALUES (8), (9), (10); DO SETVAL(o.zseq, 500)" &&
 	seal_new && deliver && apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
-	checksum_both o.t1 o.log &&
+	checksum_both o.t1 o.log o.ids o.zseq &&
+	test "$(dst_sql "SELECT NEXTVAL(o.zseq)")" = 501 &&
 	test "$(dst_sql "SELECT v FROM o.t1 WHERE id = 5")" = 50
 '
 
