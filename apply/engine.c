@@ -1185,6 +1185,40 @@ flush_rows(struct eng *e)
 
 /* ---- DDL --------------------------------------------------------------- */
 
+/* What a replica makes of a DDL (srdf-apply(1), "Triggers", "Events"):
+ * a trigger leaves the rows srdf-apply writes alone, since the source's
+ * trigger did its work there and its rows are in the wagons; an event
+ * does not run on the target (DISABLE ON SLAVE) until srdf-promote(1)
+ * enables it, since the source's runs arrive as their changes.  Returns
+ * 1 with the statement to run in *out, 0 to run it as written. */
+static int
+replica_ddl(struct db *d, const struct wagon *w, const char *sql,
+    size_t len, const char *what, struct buf *out)
+{
+	int g;
+
+	if ((g = sql_event_replica(sql, len, out)) == 1) {
+		log_debug("wagon %" PRIu64 ": %s: DISABLE ON SLAVE on the "
+		    "target", w->seq, what);
+		return 1;
+	} else if (g == -2)
+		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot read the "
+		    "event's statement to disable it: created as written, "
+		    "it runs on the target too when event_scheduler is ON",
+		    w->seq, what);
+	if (g != -1 || d->cf->fire_triggers)
+		return 0;
+	if ((g = sql_trigger_guard(sql, len, TRIGGER_GUARD, out)) == 1) {
+		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
+		    "srdf-apply (@srdf_apply IS NULL)", w->seq, what);
+		return 1;
+	} else if (g == -2)
+		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find the "
+		    "trigger's body to guard it: created as written, it fires "
+		    "on the rows srdf-apply writes too", w->seq, what);
+	return 0;
+}
+
 /* CREATE or DROP DATABASE (SCHEMA): the event names the database itself
  * as the default one, which may not exist (yet, or any more). */
 static int
@@ -1302,25 +1336,11 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 			return DB_OK;
 		}
 	}
-	/* A trigger leaves the rows srdf-apply writes alone, as on a
-	 * replica of row events: the source's trigger did its work there,
-	 * and its rows are in the wagons. */
-	if (!d->cf->fire_triggers) {
-		int g = sql_trigger_guard(sql, len, TRIGGER_GUARD, &guarded);
-
-		if (g == 1) {
-			log_debug("wagon %" PRIu64 ": %s: its body runs only "
-			    "outside srdf-apply (@srdf_apply IS NULL)", w->seq,
-			    what);
-			asis = sql;
-			asis_len = len;
-			sql = guarded.p;
-			len = guarded.len;
-		} else if (g == -2)
-			log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find "
-			    "the trigger's body to guard it: created as "
-			    "written, it fires on the rows srdf-apply writes "
-			    "too", w->seq, what);
+	if (replica_ddl(d, w, sql, len, what, &guarded)) {
+		asis = sql;
+		asis_len = len;
+		sql = guarded.p;
+		len = guarded.len;
 	}
 	if (mark != NULL)
 		mark(arg, w, idx, 0);
@@ -1354,11 +1374,13 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 		rc = db_exec(d, what, sql, len);
 		if (rc == DB_FAIL && asis != NULL && d->errnum == ER_PARSE_ERROR) {
 			/* Not a body IF can hold (another sql_mode's
-			 * syntax): as written, and said. */
+			 * syntax), or no DISABLE ON SLAVE where it went:
+			 * as written, and said. */
 			log_warn("wagon %" PRIu64 ": %s: the target refuses "
-			    "its body guarded (%s): created as written, it "
-			    "fires on the rows srdf-apply writes too",
-			    w->seq, what, mysql_error(d->my));
+			    "it as a replica's (%s): run as written; a "
+			    "trigger then fires on the rows srdf-apply "
+			    "writes, an event runs", w->seq, what,
+			    mysql_error(d->my));
 			sql = asis;
 			len = asis_len;
 			asis = NULL;

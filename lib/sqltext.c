@@ -428,3 +428,60 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 	buf_lit(out, "\n; END IF");
 	return 1;
 }
+
+/* ---- CREATE and ALTER EVENT -------------------------------------------- */
+
+int
+sql_event_replica(const char *sql, size_t len, struct buf *out)
+{
+	const char *s = sql, *end = sql + len, *t, *p, *at = NULL;
+	const char *st = NULL, *stz = NULL; /* the ENABLE to replace */
+	int create, disabled = 0;
+	size_t n;
+
+	if ((create = sql_word(&s, end, "CREATE")) == 0 &&
+	    !sql_word(&s, end, "ALTER"))
+		return -1;
+	if (create && sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
+		return -1;
+	if (sql_word(&s, end, "DEFINER") && definer(&s, end) != 0)
+		return -1;
+	if (!sql_word(&s, end, "EVENT"))
+		return -1;
+	/* Up to the body: the schedule, ON COMPLETION, RENAME TO, the
+	 * status, COMMENT. */
+	for (n = 0;; n++) {
+		p = s;
+		if ((t = token(&s, end)) == NULL) {
+			if (create || skip_all_blank(p, end) < end)
+				return -2; /* a CREATE has a body */
+			break;
+		}
+		if (n > 4096)
+			return -2;
+		if (is_word(t, s, "DO") && n > 0) {
+			if (at == NULL)
+				at = t;
+			break;
+		}
+		if (is_word(t, s, "COMMENT") && at == NULL)
+			at = t;
+		if (is_word(t, s, "ENABLE")) {
+			st = t;
+			stz = s;
+		} else if (is_word(t, s, "DISABLE"))
+			disabled = 1;
+	}
+	if (st == NULL && (disabled || !create))
+		return 0; /* disabled at the source, or no status given */
+	if (st != NULL) {
+		buf_add(out, sql, (size_t)(st - sql));
+		buf_lit(out, "DISABLE ON SLAVE");
+		buf_add(out, stz, (size_t)(end - stz));
+	} else {
+		buf_add(out, sql, (size_t)(at - sql));
+		buf_lit(out, "DISABLE ON SLAVE ");
+		buf_add(out, at, (size_t)(end - at));
+	}
+	return 1;
+}

@@ -40,6 +40,16 @@
  * unterminated quote, no FOR EACH ROW, no body), -1 for any other
  * statement (or one whose head is an executable comment).  srdf-apply(1),
  * "Triggers".
+ *
+ * sql_event_replica: when sql (len bytes) is CREATE [OR REPLACE]
+ * [DEFINER = user] EVENT ... DO body that would run the event, or ALTER
+ * [DEFINER = user] EVENT ... ENABLE ... (MariaDB Knowledge Base, "CREATE
+ * EVENT", "ALTER EVENT"), appends to out the same statement with its
+ * status DISABLE ON SLAVE instead (ENABLE replaced, or the clause added
+ * before COMMENT or DO), what a MariaDB replica makes of it, and returns
+ * 1.  Returns 0 (out as it was) when the statement leaves the status as
+ * it was or disables the event, -2 for a CREATE EVENT it cannot read
+ * through to DO, -1 for any other statement.  srdf-apply(1), "Events".
  */
 #ifndef SRDF_SQLTEXT_H
 #define SRDF_SQLTEXT_H
@@ -54,6 +64,7 @@ int sql_ddl_tables(const char *sql, size_t len, const char *db,
     struct buf *out);
 int sql_trigger_guard(const char *sql, size_t len, const char *cond,
     struct buf *out);
+int sql_event_replica(const char *sql, size_t len, struct buf *out);
 int sql_ddl_table_of(const char *sql, size_t len, const char *db,
     struct buf *out);
 

@@ -29,7 +29,8 @@
  *	   srdf-apply would still apply; a crash between 4 and 5 is
  *	   finished by running srdf-promote again (it resumes at step 5);
  *	5. SET GLOBAL read_only=OFF (and super_read_only, where the server
- *	   has it): the RTO ends here;
+ *	   has it): the RTO ends here; then the events srdf-apply created
+ *	   DISABLE ON SLAVE are enabled, now that this is the primary;
  *	6. the audit record, then the operator's hook; a failing hook is
  *	   reported and the promotion stands.
  *
@@ -65,6 +66,7 @@
 #include "mdb.h"
 #include "opt.h"
 #include "spool.h"
+#include "sql.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -768,6 +770,63 @@ set_writable(MYSQL *my, int dry)
 	return ex;
 }
 
+/* The events srdf-apply created DISABLE ON SLAVE (srdf-apply(1),
+ * "Events"), enabled: ALTER EVENT ... ENABLE each, printed.  0, or an
+ * exit status when one cannot be read or enabled (the others still
+ * are). */
+static int
+enable_events(MYSQL *my, int dry)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	struct buf q = {0};
+	char *sched;
+	int ex = 0, n = 0;
+
+	if (mysql_query(my, "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
+			    "information_schema.EVENTS WHERE STATUS = "
+			    "'SLAVESIDE_DISABLED' ORDER BY 1, 2") != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		log_err("cannot list the target's events: %s (error %u)",
+		    mysql_error(my), mysql_errno(my));
+		return mdb_exit_for(mysql_errno(my));
+	}
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		n++;
+		if (dry) {
+			printf("would enable: event %s.%s\n", row[0], row[1]);
+			continue;
+		}
+		q.len = 0;
+		buf_lit(&q, "ALTER EVENT ");
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '.');
+		sql_ident(&q, row[1]);
+		buf_lit(&q, " ENABLE");
+		if (mysql_real_query(my, q.p, q.len) == 0) {
+			printf("event %s.%s: enabled\n", row[0], row[1]);
+			continue;
+		}
+		printf("event %s.%s: not enabled: %s\n", row[0], row[1],
+		    mysql_error(my));
+		log_err("ALTER EVENT %s.%s ENABLE on the target: %s (error "
+		    "%u); the promotion stands: enable it by hand, or run "
+		    "srdf-promote again once this is fixed (the user needs "
+		    "the EVENT privilege)", row[0], row[1], mysql_error(my),
+		    mysql_errno(my));
+		ex = mdb_exit_for(mysql_errno(my));
+	}
+	mysql_free_result(r);
+	buf_free(&q);
+	if (n > 0 && (sched = global_var(my, "event_scheduler", &ex)) != NULL) {
+		if (!is_on(sched))
+			printf("event_scheduler: %s on the target: the events "
+			    "run once it is ON\n", sched);
+		free(sched);
+	}
+	return ex;
+}
+
 /* Runs the operator's hook with /bin/sh, its stdout on our stderr (our
  * stdout is the report), the recovery point in its environment.
  * Returns its exit status, 128 + N for a signal, -1 when it cannot run. */
@@ -913,6 +972,8 @@ run(const struct config *cf, long long t0)
 			printf("would record: promoted in the ledger of %s (then "
 			    "srdf-apply refuses)\n", cf->dir);
 		ex = set_writable(my, 1);
+		if (ex == 0)
+			ex = enable_events(my, 1);
 		printf("would append: %s/audit.log\n", cf->dir);
 		if (cf->hook != NULL)
 			printf("would run the hook: %s\n", cf->hook);
@@ -929,6 +990,7 @@ run(const struct config *cf, long long t0)
 		return ex;
 	}
 	rto = (double)(clock_mono_ms() - t0) / 1000.0;
+	ex = enable_events(my, 0);
 	mysql_close(my);
 	audit_promotion(cf, &s, rto);
 	printf("promoted: %s is writable\n", cf->dir);

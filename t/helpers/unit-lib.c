@@ -855,6 +855,68 @@ test_trigger_guard(void)
 	}
 }
 
+/* sql_event_replica: an event that would run becomes DISABLE ON SLAVE;
+ * 0 when the status is left as it was or disabled, -1 for what is no
+ * event statement, -2 for a CREATE EVENT without DO. */
+static void
+test_event_replica(void)
+{
+	static const struct {
+		const char *sql, *want; /* NULL: -1; "-2": -2; "": 0 */
+	} c[] = {
+	    {"CREATE DEFINER=`root`@`localhost` EVENT ev1 ON SCHEDULE EVERY 1 "
+	     "HOUR COMMENT 'x' DO INSERT INTO c VALUES (1)",
+	        "CREATE DEFINER=`root`@`localhost` EVENT ev1 ON SCHEDULE EVERY 1 "
+	        "HOUR DISABLE ON SLAVE COMMENT 'x' DO INSERT INTO c VALUES (1)"},
+	    {"CREATE EVENT e ON SCHEDULE AT '2030-01-01 00:00:00' DO "
+	     "UPDATE t SET s = 'ENABLE'",
+	        "CREATE EVENT e ON SCHEDULE AT '2030-01-01 00:00:00' DISABLE ON "
+	        "SLAVE DO UPDATE t SET s = 'ENABLE'"},
+	    {"CREATE OR REPLACE DEFINER=`u`@`%` EVENT `e` ON SCHEDULE EVERY 1 "
+	     "HOUR STARTS '2026-12-05 13:17:15' ON COMPLETION NOT PRESERVE "
+	     "ENABLE COMMENT 'do it' DO BEGIN DO 1; END",
+	        "CREATE OR REPLACE DEFINER=`u`@`%` EVENT `e` ON SCHEDULE EVERY 1 "
+	        "HOUR STARTS '2026-12-05 13:17:15' ON COMPLETION NOT PRESERVE "
+	        "DISABLE ON SLAVE COMMENT 'do it' DO BEGIN DO 1; END"},
+	    {"ALTER EVENT ev1 RENAME TO ev2 ENABLE",
+	        "ALTER EVENT ev1 RENAME TO ev2 DISABLE ON SLAVE"},
+	    {"alter definer=current_user event d.e enable do set @a = 1",
+	        "alter definer=current_user event d.e DISABLE ON SLAVE do set "
+	        "@a = 1"},
+	    {"CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO DO 1",
+	        ""},
+	    {"CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO DO 1", ""},
+	    {"ALTER EVENT ev1 DISABLE", ""},
+	    {"ALTER EVENT ev1 ON SCHEDULE EVERY 2 HOUR", ""},
+	    {"CREATE EVENT e ON SCHEDULE EVERY 1 DAY", "-2"},
+	    {"CREATE TABLE event (a INT)", NULL},
+	    {"DROP EVENT e", NULL},
+	    {"CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1",
+	        NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct buf out = {0};
+		int n = sql_event_replica(c[i].sql, strlen(c[i].sql), &out);
+
+		if (c[i].want == NULL)
+			ok(n == -1 && out.len == 0, "sql_event_replica, case "
+			    "%zu: -1", i + 1);
+		else if (strcmp(c[i].want, "-2") == 0)
+			ok(n == -2 && out.len == 0, "sql_event_replica, case "
+			    "%zu: -2", i + 1);
+		else if (*c[i].want == '\0')
+			ok(n == 0 && out.len == 0, "sql_event_replica, case "
+			    "%zu: as written", i + 1);
+		else
+			ok(n == 1 && out.len == strlen(c[i].want) &&
+			    memcmp(out.p, c[i].want, out.len) == 0,
+			    "sql_event_replica, case %zu: DISABLE ON SLAVE (%.*s)",
+			    i + 1, (int)out.len, out.p ? out.p : "");
+		free(out.p);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -877,6 +939,7 @@ main(int argc, char **argv)
 	test_ddl_tables();
 	test_ddl_table_of();
 	test_trigger_guard();
+	test_event_replica();
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
 }
