@@ -1276,6 +1276,7 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 	json_t *jsql = json_object_get(rec, "sql");
 	json_t *jmode = json_object_get(rec, "sql_mode");
 	json_t *jcs = json_object_get(rec, "charset");
+	json_t *jtz = json_object_get(rec, "time_zone");
 	const char *db = json_string_value(json_object_get(rec, "db"));
 	unsigned char *bin = NULL;
 	const char *sql;
@@ -1368,6 +1369,14 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 		buf_printf(&q, ", character_set_client=%" JSON_INTEGER_FORMAT
 		    ", collation_connection=%" JSON_INTEGER_FORMAT,
 		    json_integer_value(jcs), json_integer_value(jcs));
+	/* The statement's time zone (a TIMESTAMP default, an event's
+	 * schedule); without one the source's was its default, and so is
+	 * the target's, as for a MariaDB replica. */
+	buf_lit(&q, ", time_zone=");
+	if (json_is_string(jtz))
+		sql_literal(&q, jtz);
+	else
+		buf_lit(&q, "DEFAULT");
 	if ((rc = db_exec(d, "session", q.p, q.len)) != DB_OK)
 		goto out;
 	for (;;) {
@@ -1428,7 +1437,7 @@ out:
 		if (rc2 == DB_OK)
 			rc2 = stmt(d, "session", "SET SESSION sql_mode='"
 			    "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
-			    "STRICT_ALL_TABLES'");
+			    "STRICT_ALL_TABLES', time_zone='+00:00'");
 		if (rc2 == DB_OK)
 			rc2 = db_flush(d);
 		if (rc2 == DB_GONE || (rc == DB_OK && rc2 != DB_OK))

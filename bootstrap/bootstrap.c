@@ -1823,8 +1823,11 @@ main(int argc, char **argv)
 
 	b.cf = &cf;
 	b.meta = connect_or_die(&cf);
+	/* UTC, as the readers: SHOW CREATE TABLE writes a TIMESTAMP
+	 * default in the session's time zone, which the "ddl" records
+	 * name (schema.c, ddl_record). */
 	exec_or_die(b.meta, "SET SESSION wait_timeout=604800, "
-			    "max_statement_time=0");
+			    "max_statement_time=0, time_zone='+00:00'");
 	if ((v = mdb_query_one(b.meta, "SELECT @@log_bin")) == NULL ||
 	    strcmp(v, "1") != 0)
 		die(EX_CONFIG, "the source has no binlog (log_bin): there is no "

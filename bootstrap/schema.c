@@ -101,7 +101,8 @@ ddl_record(struct buf *b, const struct ddl *d)
 		buf_json_str(b, d->sql, n);
 	else
 		buf_json_b64(b, d->sql, n);
-	buf_printf(b, ",\"sql_mode\":%llu,\"charset\":45,\"bootstrap\":true,"
+	buf_printf(b, ",\"sql_mode\":%llu,\"charset\":45,"
+		      "\"time_zone\":\"+00:00\",\"bootstrap\":true,"
 		      "\"object\":\"%s\"}\n",
 	    (unsigned long long)d->sql_mode, d->object);
 }

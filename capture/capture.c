@@ -614,9 +614,13 @@ binlog_uncompress(const uint8_t *p, size_t n, struct buf *out)
 	return 0;
 }
 
-/* Query status variables: only sql_mode and the charset are kept. */
+/* Query status variables: only sql_mode, the charset and the time zone
+ * (tz, tzsize bytes: "" when the event has none, that is the session's
+ * was the server's default) are kept.  MariaDB Knowledge Base,
+ * "QUERY_EVENT": status variables. */
 static void
-query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset)
+query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset,
+    char *tz, size_t tzsize)
 {
 	const uint8_t *end = s + n;
 
@@ -637,7 +641,15 @@ query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset)
 				*cset = le16(s);
 			s += 6;
 			break;
-		case 5: case 6: s += 1 + (s < end ? s[0] : 0); break;
+		case 5:				/* TIME_ZONE */
+			if (s < end && (size_t)(end - s) > s[0] &&
+			    s[0] < tzsize) {
+				memcpy(tz, s + 1, s[0]);
+				tz[s[0]] = '\0';
+			}
+			s += 1 + (s < end ? s[0] : 0);
+			break;
+		case 6: s += 1 + (s < end ? s[0] : 0); break;
 		case 7: case 8: s += 2; break;
 		case 9: s += 8; break;
 		case 10: s += 4; break;
@@ -675,6 +687,7 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 {
 	uint64_t sql_mode = 0;
 	uint32_t cset = 0;
+	char tz[256] = "";
 	size_t dblen, stlen;
 	const uint8_t *q, *end = p + n;
 	char db[256];
@@ -688,7 +701,7 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 	q = p + 13;
 	if ((size_t)(end - q) < stlen + dblen + 1)
 		die(EX_DATAERR, "QUERY event is corrupt, %s", at(c, start));
-	query_status(q, stlen, &sql_mode, &cset);
+	query_status(q, stlen, &sql_mode, &cset, tz, sizeof tz);
 	q += stlen;
 	memcpy(db, q, dblen);
 	db[dblen] = '\0';
@@ -771,7 +784,12 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 			else
 				buf_json_b64(b, sql, sqllen);
 			buf_printf(b, ",\"sql_mode\":%" PRIu64
-			    ",\"charset\":%" PRIu32 "}\n", sql_mode, cset);
+			    ",\"charset\":%" PRIu32, sql_mode, cset);
+			if (tz[0] != '\0') {
+				buf_lit(b, ",\"time_zone\":");
+				buf_json_str(b, tz, strlen(tz));
+			}
+			buf_lit(b, "}\n");
 			c->nddl++;
 		}
 		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
