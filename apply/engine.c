@@ -1241,7 +1241,11 @@ already_applied(unsigned e)
 	return e == ER_TABLE_EXISTS_ERROR || e == ER_DB_CREATE_EXISTS ||
 	    e == ER_BAD_TABLE_ERROR || e == ER_DB_DROP_EXISTS ||
 	    e == ER_DUP_FIELDNAME || e == ER_CANT_DROP_FIELD_OR_KEY ||
-	    e == ER_DUP_KEYNAME;
+	    e == ER_DUP_KEYNAME || e == ER_TRG_ALREADY_EXISTS ||
+	    e == ER_TRG_DOES_NOT_EXIST || e == ER_SP_ALREADY_EXISTS ||
+	    e == ER_SP_DOES_NOT_EXIST || e == ER_EVENT_ALREADY_EXISTS ||
+	    e == ER_EVENT_DOES_NOT_EXIST || e == ER_UNKNOWN_SEQUENCES ||
+	    e == ER_UNKNOWN_VIEW;
 }
 
 /* A view, routine or trigger of srdf-bootstrap: the target may refuse

@@ -65,4 +65,17 @@ test_expect_success '--fire-triggers: a trigger created as written' '
 		WHERE TRIGGER_SCHEMA = \"tg\" AND TRIGGER_NAME = \"tr_del\"")" = "SET @d = 1"
 '
 
+# A srdf-apply killed after the server ran a CREATE TRIGGER and before its
+# checkpoint: the ledger says the DDL was in flight, the trigger is there.
+test_expect_success 'a CREATE TRIGGER cut by a crash before its checkpoint: taken as applied' '
+	src_sql "CREATE TRIGGER tg.tr_cut BEFORE DELETE ON tg.t1 FOR EACH ROW SET @d = 2" &&
+	seal_new && deliver &&
+	n=$(wagon_count) &&
+	dst_sql "CREATE TRIGGER tg.tr_cut BEFORE DELETE ON tg.t1 FOR EACH ROW SET @d = 2" &&
+	ledger-wagon-set "$D" "$n" "{\"state\": \"received\", \"ddl_inflight\": 1}" &&
+	apply_once &&
+	test "$(applied_seq)" = "$n" &&
+	grep -q "wagon $n: ddl \"CREATE DEFINER=.* TRIGGER tg.tr_cut .* was already applied before a crash (Trigger .* already exists): taken as applied" apply.err
+'
+
 test_done
