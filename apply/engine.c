@@ -1248,8 +1248,9 @@ already_applied(unsigned e)
 	    e == ER_UNKNOWN_VIEW;
 }
 
-/* A view, routine or trigger of srdf-bootstrap: the target may refuse
- * it (a definer or a table it lacks) without stopping the stream. */
+/* A view, routine, trigger or event of srdf-bootstrap: the target may
+ * refuse it (a definer or a table it lacks) without stopping the
+ * stream. */
 static int
 refusable(json_t *rec)
 {
@@ -1257,7 +1258,7 @@ refusable(json_t *rec)
 
 	return o != NULL && json_is_true(json_object_get(rec, "bootstrap")) &&
 	    (strcmp(o, "view") == 0 || strcmp(o, "routine") == 0 ||
-	        strcmp(o, "trigger") == 0);
+	        strcmp(o, "trigger") == 0 || strcmp(o, "event") == 0);
 }
 
 /* The database an "Unknown database 'x'" message names. */

@@ -164,7 +164,7 @@ usage(FILE *f)
 	    "                      [--parallel n] [--chunk-rows n] "
 	    "[--chunk-bytes size] [--restart]\n"
 	    "                      [--skip-routines] [--skip-triggers] "
-	    "[--skip-views]\n"
+	    "[--skip-views] [--skip-events]\n"
 	    "       srdf-bootstrap --help | --version\n");
 }
 
@@ -759,6 +759,7 @@ objects_read(struct bootstrap *b, struct ddl_list *o, struct ddl_list *trg)
 
 	if ((ex = schema_routines(b->meta, b->cf, o)) != 0 ||
 	    (ex = schema_views(b->meta, b->cf, o)) != 0 ||
+	    (ex = schema_events(b->meta, b->cf, o)) != 0 ||
 	    (ex = schema_triggers(b->meta, b->cf, b->t, b->nt, trg)) != 0)
 		exit(ex);
 }
@@ -771,6 +772,8 @@ ddl_list_same(const struct ddl_list *a, const struct ddl_list *b)
 	for (int i = 0; i < a->n; i++)
 		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
 		    strcmp(a->v[i].sql, b->v[i].sql) != 0 ||
+		    strcmp(a->v[i].tz ? a->v[i].tz : "",
+			b->v[i].tz ? b->v[i].tz : "") != 0 ||
 		    a->v[i].sql_mode != b->v[i].sql_mode)
 			return 0;
 	return 1;
@@ -829,6 +832,8 @@ selection(const struct config *cf)
 		buf_lit(&s, " skip-views");
 	if (cf->skip_triggers)
 		buf_lit(&s, " skip-triggers");
+	if (cf->skip_events)
+		buf_lit(&s, " skip-events");
 	buf_putc(&s, '\0');
 	v = xstrdup(s.p);
 	buf_free(&s);
@@ -1485,6 +1490,8 @@ emit_schema(struct bootstrap *b, json_t *old)
 		const struct ddl *d = &b->objs.v[i];
 
 		ddl_add(&l, d->db, d->sql, d->sql_mode, d->object, d->name);
+		if (d->tz != NULL)
+			l.v[l.n - 1].tz = xstrdup(d->tz);
 	}
 	/* The triggers as of the snapshot, kept for the end of the copy
 	 * (and a resumed run's): srdf-capture replays those created or
@@ -1526,7 +1533,8 @@ emit_schema(struct bootstrap *b, json_t *old)
 	b->next_group = 1;
 	for (int i = 0; i < l.n; i++)
 		write_ddl(b, &l.v[i], NULL);
-	log_info("schema: %d statements (databases, tables, routines, views)",
+	log_info("schema: %d statements (databases, tables, routines, views, "
+		 "events)",
 	    l.n);
 	ddl_list_free(&l);
 	buf_free(&s);
@@ -1565,8 +1573,9 @@ run(struct bootstrap *b)
 				ddl_list_free(&trg);
 				break;
 			}
-			log_notice("a routine, view or trigger changed while "
-				   "the snapshot was taken; taking it again");
+			log_notice("a routine, view, event or trigger "
+				   "changed while the snapshot was taken; "
+				   "taking it again");
 		}
 		ddl_list_free(&o);
 		ddl_list_free(&trg);
@@ -1738,6 +1747,7 @@ main(int argc, char **argv)
 	    {"include", required_argument, NULL, 'i'},
 	    {"parallel", required_argument, NULL, 'p'},
 	    {"restart", no_argument, NULL, 'R'},
+	    {"skip-events", no_argument, NULL, 'e'},
 	    {"skip-routines", no_argument, NULL, 'r'},
 	    {"skip-triggers", no_argument, NULL, 't'},
 	    {"skip-views", no_argument, NULL, 'w'},
@@ -1794,6 +1804,7 @@ main(int argc, char **argv)
 		case 'r': cf.skip_routines = 1; break;
 		case 't': cf.skip_triggers = 1; break;
 		case 'w': cf.skip_views = 1; break;
+		case 'e': cf.skip_events = 1; break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-bootstrap", usage);

@@ -35,7 +35,7 @@ struct config {
 	uint64_t chunk_rows;
 	unsigned long long chunk_bytes;
 	int restart;
-	int skip_views, skip_triggers, skip_routines;
+	int skip_views, skip_triggers, skip_routines, skip_events;
 };
 
 /* One table of the plan. */
@@ -109,8 +109,11 @@ struct ddl {
 	char *db;
 	char *sql;
 	uint64_t sql_mode;
-	const char *object; /* database, table, routine, view, trigger */
+	const char *object; /* database, table, routine, view, trigger,
+			     * event */
 	char *name;	    /* db.name, for messages */
+	char *tz;	    /* the time zone of its text, NULL: +00:00 (the
+			     * session's); an event's own */
 };
 struct ddl_list {
 	struct ddl *v;
@@ -123,6 +126,7 @@ void ddl_record(struct buf *b, const struct ddl *d);
 int schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l);
+int schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_check_triggers(MYSQL *my, const struct config *cf);
 int schema_triggers(MYSQL *my, const struct config *cf,
     struct ttable **tables, int ntables, struct ddl_list *l);

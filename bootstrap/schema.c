@@ -72,6 +72,7 @@ ddl_add(struct ddl_list *l, const char *db, const char *sql,
 		die(EX_OSERR, "out of memory");
 	d->sql_mode = sql_mode;
 	d->object = object;
+	d->tz = NULL;
 }
 
 void
@@ -81,6 +82,7 @@ ddl_list_free(struct ddl_list *l)
 		free(l->v[i].db);
 		free(l->v[i].sql);
 		free(l->v[i].name);
+		free(l->v[i].tz);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -93,6 +95,7 @@ void
 ddl_record(struct buf *b, const struct ddl *d)
 {
 	size_t n = strlen(d->sql);
+	const char *tz;
 
 	buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
 	buf_json_str(b, d->db, strlen(d->db));
@@ -101,10 +104,11 @@ ddl_record(struct buf *b, const struct ddl *d)
 		buf_json_str(b, d->sql, n);
 	else
 		buf_json_b64(b, d->sql, n);
-	buf_printf(b, ",\"sql_mode\":%llu,\"charset\":45,"
-		      "\"time_zone\":\"+00:00\",\"bootstrap\":true,"
-		      "\"object\":\"%s\"}\n",
-	    (unsigned long long)d->sql_mode, d->object);
+	buf_printf(b, ",\"sql_mode\":%llu,\"charset\":45,\"time_zone\":",
+	    (unsigned long long)d->sql_mode);
+	tz = d->tz != NULL ? d->tz : "+00:00";
+	buf_json_str(b, tz, strlen(tz));
+	buf_printf(b, ",\"bootstrap\":true,\"object\":\"%s\"}\n", d->object);
 }
 
 /* A database is copied (CREATE DATABASE, routines) when it passes the
@@ -349,6 +353,88 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	free(qname);
 	free(emitted);
 	ddl_list_free(&v);
+	buf_free(&q);
+	return ex;
+}
+
+/* Whether the account has privilege priv anywhere (globally or on a
+ * schema): without it information_schema hides the objects it covers. */
+static int
+has_privilege(MYSQL *my, const char *priv)
+{
+	char q[512], *can;
+	int yes;
+
+	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
+	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
+	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
+	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
+	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
+	    "PRIVILEGE_TYPE='%s')", priv, priv);
+	can = mdb_query_one(my, q);
+	yes = can != NULL && strcmp(can, "0") != 0;
+	free(can);
+	return yes;
+}
+
+/* The events of the selected databases, from SHOW CREATE EVENT, each
+ * with its own time zone (the text's STARTS, ENDS and AT are in it);
+ * srdf-apply creates them DISABLE ON SLAVE, srdf-promote enables them.
+ * Without the EVENT privilege the account sees none: said, and none is
+ * copied. */
+int
+schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
+{
+	MYSQL_RES *r, *r2;
+	MYSQL_ROW row, row2;
+	struct buf q = {0};
+	int ex;
+
+	if (cf->skip_events)
+		return 0;
+	if (!has_privilege(my, "EVENT")) {
+		log_warn("the source account has no EVENT privilege, so it "
+			 "cannot see the events: they are not copied (GRANT "
+			 "EVENT ON *.* or on the copied databases, or "
+			 "--skip-events to say so)");
+		return 0;
+	}
+	if ((ex = query(my, "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
+			    "information_schema.EVENTS ORDER BY 1, 2", &r)) != 0)
+		return ex;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		char name[300], *sql;
+
+		if (!db_selected(cf, row[0]))
+			continue;
+		q.len = 0;
+		buf_lit(&q, "SHOW CREATE EVENT ");
+		sql_ident(&q, row[0]);
+		buf_putc(&q, '.');
+		sql_ident(&q, row[1]);
+		buf_putc(&q, '\0');
+		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
+		if ((ex = query(my, q.p, &r2)) != 0)
+			break;
+		row2 = mysql_fetch_row(r2);
+		if (row2 == NULL || mysql_num_fields(r2) < 4 || row2[3] == NULL) {
+			log_err("cannot read the event %s: the source account "
+				"needs the EVENT privilege on %s; or use "
+				"--skip-events", name, row[0]);
+			mysql_free_result(r2);
+			ex = EX_NOPERM;
+			break;
+		}
+		sql = after_create(row2[3], "OR REPLACE");
+		ddl_add(l, row[0], sql, sql_mode_bits(row2[1] ? row2[1] : ""),
+		    "event", name);
+		if (row2[2] != NULL &&
+		    (l->v[l->n - 1].tz = strdup(row2[2])) == NULL)
+			die(EX_OSERR, "out of memory");
+		free(sql);
+		mysql_free_result(r2);
+	}
+	mysql_free_result(r);
 	buf_free(&q);
 	return ex;
 }

@@ -1,8 +1,16 @@
 #!/bin/bash
-test_description='srdf-bootstrap writes the triggers of its snapshot, kept in the ledger until the end of the copy: a trigger created or dropped during the copy is replayed by srdf-capture, not written twice nor missed; sequences are copied before the tables that use them'
+test_description='srdf-bootstrap writes the triggers of its snapshot, kept in the ledger until the end of the copy: a trigger created or dropped during the copy is replayed by srdf-capture, not written twice nor missed; sequences are copied before the tables that use them; events are copied in their time zone, and do not run on the target'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
+
+# The events of database o: their schedule in their time zone, as
+# srdf-promote would enable them.
+events() { # src_sql | dst_sql
+	"$1" "SELECT EVENT_NAME, TIME_ZONE, STARTS, INTERVAL_VALUE, INTERVAL_FIELD,
+		EVENT_DEFINITION FROM information_schema.EVENTS
+		WHERE EVENT_SCHEMA = 'o' ORDER BY 1"
+}
 
 # The triggers of database $2 on the source ($1 src_sql) or the target
 # (dst_sql), one line each; the body without the guard srdf-apply adds
@@ -21,7 +29,7 @@ triggers() {
 test_expect_success 'setup: tables, a trigger, a view' '
 	srdf-keygen -o key 2>/dev/null && mkdir -p "$S" "$D/inbox/new" &&
 	src_sql "SET sql_log_bin = 0;
-		GRANT SHOW VIEW, TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''" &&
+		GRANT SHOW VIEW, TRIGGER, EVENT ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''" &&
 	src_sql "CREATE DATABASE o; USE o;
 		CREATE TABLE big (id INT PRIMARY KEY, pad CHAR(200));
 		INSERT INTO big SELECT seq, REPEAT(\"p\", 200) FROM seq_1_to_30000;
@@ -36,6 +44,11 @@ test_expect_success 'setup: tables, a trigger, a view' '
 		CREATE SEQUENCE zseq START WITH 100 CACHE 5;
 		CREATE TABLE ids (id BIGINT PRIMARY KEY DEFAULT NEXTVAL(zseq), v INT);
 		INSERT INTO ids (v) VALUES (1), (2), (3);
+		CREATE TABLE ticks (id INT AUTO_INCREMENT PRIMARY KEY);
+		CREATE EVENT ev_tick ON SCHEDULE EVERY 1 SECOND DO INSERT INTO ticks VALUES ();
+		CREATE EVENT ev_off ON SCHEDULE EVERY 1 SECOND DISABLE DO INSERT INTO ticks VALUES ();
+		SET time_zone = \"+05:00\";
+		CREATE EVENT ev_tz ON SCHEDULE EVERY 1 DAY STARTS \"2030-01-01 00:00:00\" DO DO 1;
 		ANALYZE TABLE big, t1" >/dev/null
 '
 
@@ -77,7 +90,13 @@ test_expect_success 'sealed, captured from the snapshot, applied: the triggers a
 	checksum_both o.t1 o.log o.big o.ids o.zseq &&
 	test "$(dst_sql "SELECT GROUP_CONCAT(v ORDER BY id) FROM o.t1")" = "0,2,3,40" &&
 	test "$(dst_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM o.ids")" = "100,101,102,103,104,105,106" &&
-	test "$(dst_sql "SELECT COUNT(*) FROM o.v1")" = 4
+	test "$(dst_sql "SELECT COUNT(*) FROM o.v1")" = 4 &&
+	events src_sql >src.ev && events dst_sql >dst.ev &&
+	test_cmp src.ev dst.ev &&
+	grep -q "^ev_tz	+05:00	2030-01-01 00:00:00	1	DAY" dst.ev &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(EVENT_NAME, \":\", STATUS ORDER BY 1)
+		FROM information_schema.EVENTS WHERE EVENT_SCHEMA = \"o\"")" = \
+		"ev_off:DISABLED,ev_tick:SLAVESIDE_DISABLED,ev_tz:SLAVESIDE_DISABLED"
 '
 
 test_expect_success 'then rows change: the target is the source'"'"'s' '
@@ -88,6 +107,19 @@ test_expect_success 'then rows change: the target is the source'"'"'s' '
 	checksum_both o.t1 o.log o.ids o.zseq &&
 	test "$(dst_sql "SELECT NEXTVAL(o.zseq)")" = 501 &&
 	test "$(dst_sql "SELECT v FROM o.t1 WHERE id = 5")" = 50
+'
+
+test_expect_success 'without the EVENT privilege: the events are not copied, and it says so' '
+	src_sql "SET sql_log_bin = 0;
+		REVOKE EVENT ON *.* FROM '\''srdf'\''@'\''127.0.0.1'\''" &&
+	mkdir -p noev &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir noev --databases o 2>noev.err >noev.jsonl &&
+	grep -q "no EVENT privilege, so it cannot see the events: they are not copied" noev.err &&
+	test "$(jq -s "[.[] | select(.object == \"event\")] | length" noev.jsonl)" = 0 &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir noev2 --databases o --skip-events 2>noev2.err >/dev/null &&
+	! grep -q EVENT noev2.err &&
+	src_sql "SET sql_log_bin = 0;
+		GRANT EVENT ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
 '
 
 # Killed in the middle of the rows, after a trigger was created and one
