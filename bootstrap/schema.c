@@ -20,6 +20,7 @@
 #include "bootstrap.h"
 #include "log.h"
 #include "sql.h"
+#include "xalloc.h"
 
 /* MariaDB's sql_mode bits in the order of the server's names (the
  * bitmask srdf-capture copies from the binlog's Q_SQL_MODE_CODE). */
@@ -170,6 +171,64 @@ after_create(const char *s, const char *words)
 	return out;
 }
 
+/* SHOW CREATE kind db.name, added to l as object: CREATE OR REPLACE, the
+ * sql_mode of column 1, the text of column col and, unless tzcol is 0,
+ * the time zone of column tzcol.  Returns 0; 1 when the server shows no
+ * text (the account may not see it); or an exit status. */
+static int
+show_create(MYSQL *my, const char *kind, const char *db, const char *name,
+    unsigned col, unsigned tzcol, const char *object, struct ddl_list *l)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	struct buf q = {0};
+	char what[300], *sql;
+	int ex;
+
+	buf_printf(&q, "SHOW CREATE %s ", kind);
+	sql_ident(&q, db);
+	buf_putc(&q, '.');
+	sql_ident(&q, name);
+	buf_putc(&q, '\0');
+	ex = query(my, q.p, &r);
+	buf_free(&q);
+	if (ex != 0)
+		return ex;
+	if ((row = mysql_fetch_row(r)) == NULL || mysql_num_fields(r) <= col ||
+	    row[col] == NULL) {
+		mysql_free_result(r);
+		return 1;
+	}
+	snprintf(what, sizeof what, "%s.%s", db, name);
+	sql = after_create(row[col], "OR REPLACE");
+	ddl_add(l, db, sql, sql_mode_bits(row[1] ? row[1] : ""), object, what);
+	if (tzcol > 0 && row[tzcol] != NULL)
+		l->v[l->n - 1].tz = xstrdup(row[tzcol]);
+	free(sql);
+	mysql_free_result(r);
+	return 0;
+}
+
+/* Whether the account has privilege priv anywhere (globally or on a
+ * schema): without it information_schema hides the objects it covers. */
+static int
+has_privilege(MYSQL *my, const char *priv)
+{
+	char q[512], *can;
+	int yes;
+
+	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
+	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
+	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
+	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
+	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
+	    "PRIVILEGE_TYPE='%s')", priv, priv);
+	can = mdb_query_one(my, q);
+	yes = can != NULL && strcmp(can, "0") != 0;
+	free(can);
+	return yes;
+}
+
 int
 schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
 {
@@ -210,9 +269,8 @@ schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
 int
 schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l)
 {
-	MYSQL_RES *r, *r2;
-	MYSQL_ROW row, row2;
-	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
 	int ex;
 
 	if (cf->skip_routines)
@@ -223,36 +281,20 @@ schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l)
 		 &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		char name[300], *sql;
-
 		if (!db_selected(cf, row[0]))
 			continue;
-		q.len = 0;
-		buf_printf(&q, "SHOW CREATE %s ", row[2]);
-		sql_ident(&q, row[0]);
-		buf_putc(&q, '.');
-		sql_ident(&q, row[1]);
-		buf_putc(&q, '\0');
-		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
-		if ((ex = query(my, q.p, &r2)) != 0)
-			break;
-		row2 = mysql_fetch_row(r2);
-		if (row2 == NULL || mysql_num_fields(r2) < 3 || row2[2] == NULL) {
-			log_err("cannot read the %s %s: the source account "
+		if ((ex = show_create(my, row[2], row[0], row[1], 2, 0,
+		    "routine", l)) == 1) {
+			log_err("cannot read the %s %s.%s: the source account "
 				"needs SELECT on mysql.proc (or SHOW CREATE "
 				"ROUTINE); or use --skip-routines",
-			    row[2], name);
-			mysql_free_result(r2);
+			    row[2], row[0], row[1]);
 			ex = EX_NOPERM;
-			break;
 		}
-		sql = after_create(row2[2], "OR REPLACE");
-		ddl_add(l, row[0], sql, sql_mode_bits(row2[1]), "routine", name);
-		free(sql);
-		mysql_free_result(r2);
+		if (ex != 0)
+			break;
 	}
 	mysql_free_result(r);
-	buf_free(&q);
 	return ex;
 }
 
@@ -357,25 +399,6 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	return ex;
 }
 
-/* Whether the account has privilege priv anywhere (globally or on a
- * schema): without it information_schema hides the objects it covers. */
-static int
-has_privilege(MYSQL *my, const char *priv)
-{
-	char q[512], *can;
-	int yes;
-
-	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
-	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
-	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
-	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
-	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
-	    "PRIVILEGE_TYPE='%s')", priv, priv);
-	can = mdb_query_one(my, q);
-	yes = can != NULL && strcmp(can, "0") != 0;
-	free(can);
-	return yes;
-}
 
 /* The events of the selected databases, from SHOW CREATE EVENT, each
  * with its own time zone (the text's STARTS, ENDS and AT are in it);
@@ -385,9 +408,8 @@ has_privilege(MYSQL *my, const char *priv)
 int
 schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 {
-	MYSQL_RES *r, *r2;
-	MYSQL_ROW row, row2;
-	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
 	int ex;
 
 	if (cf->skip_events)
@@ -403,41 +425,22 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			    "information_schema.EVENTS ORDER BY 1, 2", &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		char name[300], *sql;
-
 		if (!db_selected(cf, row[0]))
 			continue;
-		q.len = 0;
-		buf_lit(&q, "SHOW CREATE EVENT ");
-		sql_ident(&q, row[0]);
-		buf_putc(&q, '.');
-		sql_ident(&q, row[1]);
-		buf_putc(&q, '\0');
-		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
-		if ((ex = query(my, q.p, &r2)) != 0)
-			break;
-		row2 = mysql_fetch_row(r2);
-		if (row2 == NULL || mysql_num_fields(r2) < 4 || row2[3] == NULL) {
-			log_err("cannot read the event %s: the source account "
-				"needs the EVENT privilege on %s; or use "
-				"--skip-events", name, row[0]);
-			mysql_free_result(r2);
+		if ((ex = show_create(my, "EVENT", row[0], row[1], 3, 2, "event",
+		    l)) == 1) {
+			log_err("cannot read the event %s.%s: the source "
+				"account needs the EVENT privilege on %s; or "
+				"use --skip-events", row[0], row[1], row[0]);
 			ex = EX_NOPERM;
-			break;
 		}
-		sql = after_create(row2[3], "OR REPLACE");
-		ddl_add(l, row[0], sql, sql_mode_bits(row2[1] ? row2[1] : ""),
-		    "event", name);
-		if (row2[2] != NULL &&
-		    (l->v[l->n - 1].tz = strdup(row2[2])) == NULL)
-			die(EX_OSERR, "out of memory");
-		free(sql);
-		mysql_free_result(r2);
+		if (ex != 0)
+			break;
 	}
 	mysql_free_result(r);
-	buf_free(&q);
 	return ex;
 }
+
 
 /* The account needs the TRIGGER privilege to see triggers at all:
  * without it information_schema.TRIGGERS is silently empty.  Checked
@@ -445,31 +448,12 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 int
 schema_check_triggers(MYSQL *my, const struct config *cf)
 {
-	char *can;
-
-	if (cf->skip_triggers)
+	if (cf->skip_triggers || has_privilege(my, "TRIGGER"))
 		return 0;
-	can = mdb_query_one(my, "SELECT COUNT(*) FROM information_schema."
-				"USER_PRIVILEGES WHERE PRIVILEGE_TYPE='TRIGGER' "
-				"AND GRANTEE=CONCAT('''', SUBSTRING_INDEX("
-				"CURRENT_USER(),'@',1), '''@''', SUBSTRING_INDEX("
-				"CURRENT_USER(),'@',-1), '''')");
-	if (can == NULL || strcmp(can, "0") == 0) {
-		free(can);
-		can = mdb_query_one(my, "SELECT COUNT(*) FROM "
-					"information_schema.SCHEMA_PRIVILEGES "
-					"WHERE PRIVILEGE_TYPE='TRIGGER'");
-		if (can == NULL || strcmp(can, "0") == 0) {
-			free(can);
-			log_err("the source account has no TRIGGER privilege, "
-				"so it cannot see the triggers: GRANT TRIGGER "
-				"ON *.* (or on the copied databases), or use "
-				"--skip-triggers");
-			return EX_NOPERM;
-		}
-	}
-	free(can);
-	return 0;
+	log_err("the source account has no TRIGGER privilege, so it cannot "
+		"see the triggers: GRANT TRIGGER ON *.* (or on the copied "
+		"databases), or use --skip-triggers");
+	return EX_NOPERM;
 }
 
 /* The triggers of the copied tables, in their action order. */
@@ -477,9 +461,8 @@ int
 schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
     int ntables, struct ddl_list *l)
 {
-	MYSQL_RES *r, *r2;
-	MYSQL_ROW row, row2;
-	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
 	int ex;
 
 	if (cf->skip_triggers)
@@ -492,34 +475,18 @@ schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
 		 &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		char name[300], *sql;
 		int i;
 
 		for (i = 0; i < ntables; i++)
 			if (strcmp(tables[i]->m.db, row[2]) == 0 &&
 			    strcmp(tables[i]->m.name, row[3]) == 0)
 				break;
-		if (i == ntables)
-			continue;
-		q.len = 0;
-		buf_lit(&q, "SHOW CREATE TRIGGER ");
-		sql_ident(&q, row[0]);
-		buf_putc(&q, '.');
-		sql_ident(&q, row[1]);
-		buf_putc(&q, '\0');
-		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
-		if ((ex = query(my, q.p, &r2)) != 0)
+		/* 1: gone since it was listed, or not to be seen */
+		if (i < ntables && (ex = show_create(my, "TRIGGER", row[0],
+		    row[1], 2, 0, "trigger", l)) > 1)
 			break;
-		if ((row2 = mysql_fetch_row(r2)) != NULL &&
-		    mysql_num_fields(r2) >= 3 && row2[2] != NULL) {
-			sql = after_create(row2[2], "OR REPLACE");
-			ddl_add(l, row[0], sql, sql_mode_bits(row2[1]),
-			    "trigger", name);
-			free(sql);
-		}
-		mysql_free_result(r2);
+		ex = 0;
 	}
 	mysql_free_result(r);
-	buf_free(&q);
 	return ex;
 }

@@ -122,6 +122,16 @@ test_expect_success 'without the EVENT privilege: the events are not copied, and
 		GRANT EVENT ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
 '
 
+test_expect_success 'without the TRIGGER privilege it refuses to start (exit 77), as it would miss them' '
+	src_sql "SET sql_log_bin = 0;
+		REVOKE TRIGGER ON *.* FROM '\''srdf'\''@'\''127.0.0.1'\''" &&
+	test_expect_code 77 srdf-bootstrap --defaults-file "$SRC_CNF" --dir notrg --databases o 2>notrg.err >notrg.jsonl &&
+	grep -q "no TRIGGER privilege, so it cannot see the triggers" notrg.err &&
+	test ! -s notrg.jsonl &&
+	src_sql "SET sql_log_bin = 0;
+		GRANT TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
+'
+
 # Killed in the middle of the rows, after a trigger was created and one
 # dropped: the resumed run (a new snapshot) still writes the triggers of
 # the first snapshot, the one capture continues from.
