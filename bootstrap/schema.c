@@ -209,25 +209,6 @@ show_create(MYSQL *my, const char *kind, const char *db, const char *name,
 	return 0;
 }
 
-/* Whether the account has privilege priv anywhere (globally or on a
- * schema): without it information_schema hides the objects it covers. */
-static int
-has_privilege(MYSQL *my, const char *priv)
-{
-	char q[512], *can;
-	int yes;
-
-	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
-	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
-	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
-	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
-	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
-	    "PRIVILEGE_TYPE='%s')", priv, priv);
-	can = mdb_query_one(my, q);
-	yes = can != NULL && strcmp(can, "0") != 0;
-	free(can);
-	return yes;
-}
 
 int
 schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
@@ -414,7 +395,7 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 
 	if (cf->skip_events)
 		return 0;
-	if (!has_privilege(my, "EVENT")) {
+	if (!mdb_has_privilege(my, "EVENT")) {
 		log_warn("the source account has no EVENT privilege, so it "
 			 "cannot see the events: they are not copied (GRANT "
 			 "EVENT ON *.* or on the copied databases, or "
@@ -448,7 +429,7 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 int
 schema_check_triggers(MYSQL *my, const struct config *cf)
 {
-	if (cf->skip_triggers || has_privilege(my, "TRIGGER"))
+	if (cf->skip_triggers || mdb_has_privilege(my, "TRIGGER"))
 		return 0;
 	log_err("the source account has no TRIGGER privilege, so it cannot "
 		"see the triggers: GRANT TRIGGER ON *.* (or on the copied "

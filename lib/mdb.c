@@ -433,3 +433,21 @@ mdb_key_cond(struct buf *b, const struct mdb_table *t, char *const *lits,
 	for (int i = 1; i < t->npk; i++)
 		buf_putc(b, ')');
 }
+
+int
+mdb_has_privilege(MYSQL *my, const char *priv)
+{
+	char q[512], *can;
+	int yes;
+
+	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
+	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
+	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
+	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
+	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
+	    "PRIVILEGE_TYPE='%s')", priv, priv);
+	can = mdb_query_one(my, q);
+	yes = can != NULL && strcmp(can, "0") != 0;
+	free(can);
+	return yes;
+}

@@ -17,6 +17,12 @@
  * an --include pattern (all when there is none) and no --exclude
  * pattern.  The same rules as srdf-capture's --include/--exclude.
  *
+ * mdb_has_privilege: 1 when the connected account holds privilege priv
+ * ("TRIGGER", "EVENT") globally or on some schema, read from
+ * information_schema.USER_PRIVILEGES and SCHEMA_PRIVILEGES; 0 otherwise
+ * or when they cannot be read.  Without TRIGGER or EVENT the server
+ * hides those objects without an error.
+ *
  * mdb_charset_class: the class of a character set name for the record
  * encoding (srdf-record(5)): MDB_CS_UTF8 (utf8mb4, utf8mb3: text when
  * valid UTF-8), MDB_CS_BINARY, MDB_CS_OTHER (ucs2, utf16, utf32: always
@@ -109,6 +115,7 @@ MYSQL *mdb_connect(const char *defaults_file, const char *group,
     const char *what, unsigned read_timeout, int *ex);
 int mdb_exit_for(unsigned err);
 char *mdb_query_one(MYSQL *my, const char *q);
+int mdb_has_privilege(MYSQL *my, const char *priv);
 
 int mdb_system_schema(const char *db);
 int mdb_selected(const char *databases, char *const *include, int ninclude,

@@ -783,6 +783,15 @@ enable_events(MYSQL *my, int dry)
 	char *sched;
 	int ex = 0, n = 0;
 
+	/* Without EVENT the account sees no event, and says nothing. */
+	if (!mdb_has_privilege(my, "EVENT")) {
+		printf("events: not looked at: the account has no EVENT "
+		    "privilege\n");
+		log_warn("the account has no EVENT privilege: the events "
+		    "srdf-apply created DISABLE ON SLAVE stay disabled; GRANT "
+		    "EVENT and run srdf-promote again, or enable them by hand");
+		return 0;
+	}
 	if (mysql_query(my, "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
 			    "information_schema.EVENTS WHERE STATUS = "
 			    "'SLAVESIDE_DISABLED' ORDER BY 1, 2") != 0 ||

@@ -62,6 +62,16 @@ test_expect_success 'srdf-promote --dry-run names the events it would enable' '
 	test "$(status ev.tick)" = SLAVESIDE_DISABLED
 '
 
+test_expect_success 'srdf-promote --dry-run with an account that has no EVENT privilege: it says it cannot look' '
+	dst_sql "CREATE USER prom@127.0.0.1 IDENTIFIED BY \"p\";
+		GRANT SELECT ON *.* TO prom@127.0.0.1" &&
+	sed "s/^user=.*/user=prom\npassword=p/" "$DST_CNF" >prom.cnf && chmod 600 prom.cnf &&
+	srdf-promote --dir "$D" --key-file key --defaults-file prom.cnf --dry-run >dry2.out 2>dry2.err &&
+	grep -q "^events: not looked at: the account has no EVENT privilege$" dry2.out &&
+	grep -q "stay disabled; GRANT EVENT and run srdf-promote again" dry2.err &&
+	! grep -q "would enable" dry2.out
+'
+
 test_expect_success 'srdf-promote enables them; the one the source disabled stays disabled' '
 	srdf-promote --dir "$D" --key-file key --defaults-file "$DST_CNF" >promote.out &&
 	cat promote.out &&
