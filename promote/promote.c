@@ -783,7 +783,8 @@ enable_events(MYSQL *my, int dry)
 	char *sched;
 	int ex = 0, n = 0;
 
-	/* Without EVENT the account sees no event, and says nothing. */
+	/* The server shows an account without EVENT no event at all,
+	 * and no error either. */
 	if (!mdb_has_privilege(my, "EVENT")) {
 		printf("events: not looked at: the account has no EVENT "
 		    "privilege\n");
