@@ -696,6 +696,14 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
 				 "not cover it, its rows are copied as they are "
 				 "when read", row[0], row[1], row[2]);
+		if (row[5] != NULL && strcmp(row[5], "SYSTEM VERSIONED") == 0)
+			log_warn("%s.%s is system-versioned: its current rows "
+				 "are copied, not its history, and srdf-apply "
+				 "cannot apply its later changes (their row "
+				 "images carry the period columns, which the "
+				 "target does not take): leave it out with "
+				 "--exclude '%s.%s' here and for srdf-capture",
+			    row[0], row[1], row[0], row[1]);
 		if ((t = calloc(1, sizeof *t)) == NULL)
 			die(EX_OSERR, "out of memory");
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);

@@ -122,6 +122,17 @@ test_expect_success 'without the EVENT privilege: the events are not copied, and
 		GRANT EVENT ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
 '
 
+test_expect_success 'a system-versioned table: a warning that names --exclude; excluded, it is left out' '
+	src_sql "CREATE DATABASE vv; CREATE TABLE vv.h (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;
+		CREATE TABLE vv.p (id INT PRIMARY KEY); INSERT INTO vv.h VALUES (1, 1)" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir vv1 --databases vv 2>vv1.err >vv1.jsonl &&
+	grep -q "vv.h is system-versioned: its current rows are copied, not its history, and srdf-apply cannot apply its later changes .*--exclude '\''vv.h'\''" vv1.err &&
+	! grep -q "vv.p is system-versioned" vv1.err &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir vv2 --databases vv --exclude "vv.h" 2>vv2.err >vv2.jsonl &&
+	! grep -q "system-versioned" vv2.err &&
+	test "$(jq -r "select(.type == \"ddl\" and .object == \"table\") | .sql" vv2.jsonl | grep -c "TABLE .h.")" = 0
+'
+
 test_expect_success 'without the TRIGGER privilege it refuses to start (exit 77), as it would miss them' '
 	src_sql "SET sql_log_bin = 0;
 		REVOKE TRIGGER ON *.* FROM '\''srdf'\''@'\''127.0.0.1'\''" &&
