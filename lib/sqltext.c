@@ -50,6 +50,14 @@ sql_word(const char **s, const char *end, const char *w)
 	return 1;
 }
 
+/* A byte of a bare identifier or word: [A-Za-z0-9_$] and bytes >= 0x80. */
+static int
+word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+}
+
 /* An identifier at *s (after blanks): `quoted` (`` inside is one `) or
  * bare ([A-Za-z0-9_$] and bytes >= 0x80), appended lowercased to out;
  * 0, or -1 when there is none. */
@@ -75,9 +83,7 @@ ident(const char **s, const char *end, struct buf *out)
 		}
 		p++;
 	} else {
-		while (p < end && ((*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)) {
+		while (p < end && word_byte((unsigned char)*p)) {
 			buf_add(out, p, 1);
 			p++;
 		}
@@ -281,12 +287,6 @@ out:
 
 /* ---- CREATE TRIGGER ---------------------------------------------------- */
 
-static int
-word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
-}
 
 /* Blanks and comments, "-- " ones too. */
 static const char *
