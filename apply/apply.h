@@ -102,11 +102,17 @@ struct col {
 #define COL_BULK_NUM 0x10 /* ... also a bare number: integers, DECIMAL,
 			   * CHAR/VARCHAR/TEXT */
 #define COL_TIMESTAMP 0x20 /* TIMESTAMP: a NULL goes by INSERT */
+/* The period of a system-versioned table (GENERATED ALWAYS AS ROW
+ * START/END, or the hidden row_start/row_end), also COL_GENERATED: */
+#define COL_ROW_START 0x40
+#define COL_ROW_END 0x80
 
 struct tinfo {
 	char *db, *name;
 	int exists;
 	int cascade;	  /* parent of an ON DELETE CASCADE/SET NULL key */
+	int versioned;	  /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
+	size_t row_end;
 	struct col *col;
 	size_t ncol;
 	struct tinfo *next;

@@ -736,9 +736,34 @@ bulk_flags(const char *type)
 	return 0;
 }
 
-/* What the target says about db.name: its columns (generated, FLOAT),
- * whether it exists, whether deleting from it cascades.  Asked once per
- * table until the next DDL. */
+/* The period columns of system-versioned table t: declared ones are
+ * in information_schema.COLUMNS (GENERATION_EXPRESSION "ROW START",
+ * "ROW END"); a table made WITH SYSTEM VERSIONING alone has hidden
+ * ones, which information_schema does not list and row events name
+ * row_start and row_end (MariaDB docs, "System-Versioned Tables").
+ * Adds those two to t->col (room for them is allocated) and sets
+ * t->row_end. */
+static void
+period_columns(struct tinfo *t)
+{
+	static const char *const hidden[] = {"row_start", "row_end"};
+
+	for (size_t i = 0; i < t->ncol; i++)
+		if (t->col[i].flags & COL_ROW_END)
+			return;
+	for (size_t i = 0; i < 2; i++) {
+		struct col *c = &t->col[t->ncol++];
+
+		if ((c->name = strdup(hidden[i])) == NULL)
+			die(EX_OSERR, "out of memory");
+		c->flags = COL_GENERATED | (i == 0 ? COL_ROW_START : COL_ROW_END);
+	}
+	t->row_end = t->ncol - 1;
+}
+
+/* What the target says about db.name: its columns (generated, FLOAT,
+ * period), whether it exists, is system-versioned, whether deleting
+ * from it cascades.  Asked once per table until the next DDL. */
 struct tinfo *
 db_table(struct db *d, const char *db, const char *name, int *rc)
 {
@@ -755,12 +780,19 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	    (t->db = strdup(db)) == NULL || (t->name = strdup(name)) == NULL)
 		die(EX_OSERR, "out of memory");
 
-	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE FROM "
-	            "information_schema.COLUMNS WHERE TABLE_SCHEMA=");
+	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
+	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
+	            "WHERE TABLE_SCHEMA=");
 	quote_str(&q, db);
 	buf_lit(&q, " AND TABLE_NAME=");
 	quote_str(&q, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION;"
+	            "SELECT COUNT(*) FROM information_schema.TABLES "
+	            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND TABLE_SCHEMA=");
+	quote_str(&q, db);
+	buf_lit(&q, " AND TABLE_NAME=");
+	quote_str(&q, name);
+	buf_lit(&q, ";"
 	            "SELECT COUNT(*) FROM information_schema."
 	            "REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA=");
 	quote_str(&q, db);
@@ -770,7 +802,8 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	if (mysql_real_query(d->my, q.p, q.len) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;
-	t->col = calloc(mysql_num_rows(r) + 1, sizeof *t->col);
+	/* + 2: the hidden period columns of a system-versioned table */
+	t->col = calloc(mysql_num_rows(r) + 3, sizeof *t->col);
 	if (t->col == NULL)
 		die(EX_OSERR, "out of memory");
 	while ((row = mysql_fetch_row(r)) != NULL) {
@@ -780,6 +813,12 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 			die(EX_OSERR, "out of memory");
 		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
 			c->flags |= COL_GENERATED;
+		if (row[3] != NULL && strcmp(row[3], "ROW START") == 0)
+			c->flags |= COL_ROW_START;
+		if (row[3] != NULL && strcmp(row[3], "ROW END") == 0) {
+			c->flags |= COL_ROW_END;
+			t->row_end = t->ncol - 1;
+		}
 		if (row[2] != NULL && strcmp(row[2], "float") == 0)
 			c->flags |= COL_FLOAT;
 		if (row[2] != NULL && (strcmp(row[2], "bigint") == 0 ||
@@ -790,6 +829,14 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	}
 	mysql_free_result(r);
 	t->exists = t->ncol > 0;
+	if (mysql_next_result(d->my) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL)
+		goto fail;
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
+		t->versioned = atoi(row[0]) > 0;
+	mysql_free_result(r);
+	if (t->versioned)
+		period_columns(t);
 	if (mysql_next_result(d->my) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;

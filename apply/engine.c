@@ -337,12 +337,17 @@ pk_names(struct eng *e, struct tab *t, struct jspan pk)
 		if (span_cstr((struct jspan){p, (size_t)(q - p)}, &e->tmp) ==
 		    NULL)
 			return -1;
-		t->pk[i] = xstrdup(e->tmp.p);
-		t->pkflags[i] = col_flags(t->ti, t->pk[i]);
-		t->npk = i + 1;
 		p = json_ws(q, end);
 		if (p < end && *p == ',')
 			p = json_ws(p + 1, end);
+		/* A system-versioned table's keys hold ROW END, which
+		 * tells the current row from its history: the current
+		 * row is found by the rest (versioned_row). */
+		if (col_flags(t->ti, e->tmp.p) & (COL_ROW_START | COL_ROW_END))
+			continue;
+		t->pk[t->npk] = xstrdup(e->tmp.p);
+		t->pkflags[t->npk] = col_flags(t->ti, e->tmp.p);
+		t->npk++;
 	}
 	return 0;
 }
@@ -620,8 +625,12 @@ render_where(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	int rc;
 
 	*off = b->len;
-	for (size_t i = 0; i < img.n; i++) {
-		if (i > 0)
+	for (size_t i = 0, n = 0; i < img.n; i++) {
+		/* DELETE and UPDATE see a system-versioned table's current
+		 * rows only, whose period is the target's own. */
+		if (p->flags[i] & (COL_ROW_START | COL_ROW_END))
+			continue;
+		if (n++ > 0)
 			buf_lit(b, " AND ");
 		sql_ident(b, p->names[i]);
 		buf_lit(b, "<=>");
@@ -721,6 +730,51 @@ op_add(struct tab *t, int type)
 	return o;
 }
 
+/* Whether an image of system-versioned table t is its current row: its
+ * ROW END at the greatest value its type holds (TIMESTAMP(6): 2038 up to
+ * MariaDB 11.4, 2106 since 11.5 on 64-bit; BIGINT UNSIGNED: a
+ * transaction-precise table), or absent (srdf-bootstrap copies what a
+ * SELECT gives: current rows, hidden columns left out).  History rows
+ * end at an earlier instant.  MariaDB docs, "System-Versioned Tables". */
+static int
+versioned_current(struct eng *e, struct tab *t, struct img img)
+{
+	static const char *const max[] = {"2038-01-19 03:14:07.999999",
+	    "2106-02-07 06:28:15.999999", "18446744073709551615"};
+	struct jspan v = img_get(e, img, t->ti->col[t->ti->row_end].name);
+	struct jstr j;
+
+	if (v.p == NULL)
+		return 1;
+	if (v.p[0] != '"') /* a bare number */
+		return v.n == strlen(max[2]) && memcmp(v.p, max[2], v.n) == 0;
+	if (jspan_str(v, &j) != 0 || j.esc)
+		return 0;
+	for (size_t i = 0; i < sizeof max / sizeof max[0]; i++)
+		if (j.n == strlen(max[i]) && memcmp(j.p, max[i], j.n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The change a row record of system-versioned table t makes to its
+ * current rows, which is all srdf-apply writes (the target keeps its own
+ * history, stamped as it applies): -1 for none (a history row written or
+ * purged), else T_INSERT, T_UPDATE or T_DELETE.  The source's binlog
+ * has an UPDATE as the update of the current row plus the insert of the
+ * old version as history, a DELETE as an update that ends the current
+ * row, DELETE HISTORY as deletes of history rows. */
+static int
+versioned_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	int b = type != T_INSERT && versioned_current(e, t, before);
+	int a = type != T_DELETE && versioned_current(e, t, after);
+
+	if (b && a)
+		return T_UPDATE;
+	return b ? T_DELETE : a ? T_INSERT : -1;
+}
+
 static int
 add_row(struct eng *e, int type, const struct rec *r)
 {
@@ -747,6 +801,9 @@ add_row(struct eng *e, int type, const struct rec *r)
 	}
 	if ((t = tab_get(e, r, &rc)) == NULL)
 		return rc;
+	if (t->ti->versioned &&
+	    (type = versioned_row(e, t, type, before, after)) < 0)
+		return DB_OK;
 	e->w->rows++;
 
 	if (t->npk == 0) {

@@ -676,9 +676,15 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
+	/* The 7th column: the type of a versioned table's ROW END when
+	 * declared (bigint: transaction-precise history). */
 	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
-				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
-				 "information_schema.TABLES WHERE TABLE_TYPE IN "
+				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE, (SELECT "
+				 "MAX(DATA_TYPE) FROM information_schema.COLUMNS c "
+				 "WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND "
+				 "c.TABLE_NAME = t.TABLE_NAME AND "
+				 "GENERATION_EXPRESSION = 'ROW END') FROM "
+				 "information_schema.TABLES t WHERE TABLE_TYPE IN "
 				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
 				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
@@ -696,14 +702,18 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
 				 "not cover it, its rows are copied as they are "
 				 "when read", row[0], row[1], row[2]);
-		if (row[5] != NULL && strcmp(row[5], "SYSTEM VERSIONED") == 0)
+		if (row[6] != NULL && strcmp(row[6], "bigint") == 0)
+			log_warn("%s.%s is system-versioned by transaction "
+				 "id: MariaDB writes its changes to the binlog "
+				 "as statements, which srdf-capture refuses; "
+				 "leave it out with --exclude '%s.%s' here and "
+				 "for srdf-capture", row[0], row[1], row[0],
+			    row[1]);
+		else if (row[5] != NULL &&
+		    strcmp(row[5], "SYSTEM VERSIONED") == 0)
 			log_warn("%s.%s is system-versioned: its current rows "
-				 "are copied, not its history, and srdf-apply "
-				 "cannot apply its later changes (their row "
-				 "images carry the period columns, which the "
-				 "target does not take): leave it out with "
-				 "--exclude '%s.%s' here and for srdf-capture",
-			    row[0], row[1], row[0], row[1]);
+				 "are copied, not its history; the target keeps "
+				 "its own history from now on", row[0], row[1]);
 		if ((t = calloc(1, sizeof *t)) == NULL)
 			die(EX_OSERR, "out of memory");
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);

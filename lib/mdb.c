@@ -227,8 +227,12 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	t->db = xstrdup(db);
 	t->name = xstrdup(name);
 	*myerr = 0;
+	/* A system-versioned table's period columns are left out: their
+	 * values are each side's own (the target stamps the rows as it
+	 * writes them), and a SELECT gives current rows only. */
 	buf_lit(&q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
-		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH FROM "
+		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
+		    "IN ('ROW START','ROW END') FROM "
 		    "information_schema.COLUMNS WHERE TABLE_SCHEMA='");
 	mdb_escape(&q, db);
 	buf_lit(&q, "' AND TABLE_NAME='");
@@ -237,16 +241,21 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
 		goto sqlfail;
-	if ((t->ncols = (int)mysql_num_rows(r)) == 0) {
+	if (mysql_num_rows(r) == 0) {
 		snprintf(err, errlen, "no table %s.%s", db, name);
 		goto fail;
 	}
-	if ((t->col = calloc((size_t)t->ncols, sizeof *t->col)) == NULL)
+	if ((t->col = calloc(mysql_num_rows(r), sizeof *t->col)) == NULL)
 		die(EX_OSERR, "out of memory");
-	for (i = 0; (row = mysql_fetch_row(r)) != NULL && i < t->ncols; i++) {
-		struct mdb_col *c = &t->col[i];
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct mdb_col *c;
 		char *p;
 
+		if (row[5] != NULL && strcmp(row[5], "1") == 0) {
+			t->versioned = 1;
+			continue;
+		}
+		c = &t->col[t->ncols++];
 		c->name = xstrdup(row[0]);
 		c->data_type = xstrdup(row[1] ? row[1] : "");
 		for (p = c->data_type; *p; p++)
@@ -257,6 +266,26 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	}
 	mysql_free_result(r);
 	r = NULL;
+	if (!t->versioned) {
+		/* WITH SYSTEM VERSIONING alone: hidden period columns */
+		q.len = 0;
+		buf_lit(&q, "SELECT COUNT(*) FROM information_schema.TABLES "
+			    "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND "
+			    "TABLE_SCHEMA='");
+		mdb_escape(&q, db);
+		buf_lit(&q, "' AND TABLE_NAME='");
+		mdb_escape(&q, name);
+		buf_lit(&q, "'");
+		buf_putc(&q, '\0');
+		if (mysql_query(my, q.p) != 0 ||
+		    (r = mysql_store_result(my)) == NULL)
+			goto sqlfail;
+		row = mysql_fetch_row(r);
+		t->versioned = row != NULL && row[0] != NULL &&
+		    strcmp(row[0], "0") != 0;
+		mysql_free_result(r);
+		r = NULL;
+	}
 
 	q.len = 0;
 	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
@@ -275,6 +304,9 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 		for (i = 0; i < t->ncols; i++)
 			if (strcmp(t->col[i].name, row[0]) == 0)
 				break;
+		/* ROW END is in every unique key of a versioned table */
+		if (i == t->ncols && t->versioned)
+			continue;
 		if (i == t->ncols) {
 			snprintf(err, errlen, "%s.%s: primary key column %s "
 			    "is not among the columns (changed meanwhile?)", db,

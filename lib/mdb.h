@@ -51,7 +51,10 @@ enum { MDB_CS_OTHER, MDB_CS_UTF8, MDB_CS_BINARY, MDB_CS_ASCII };
 /*
  * A table's columns as both tools read them.  mdb_table_load fills t
  * from information_schema (COLUMNS in ordinal order, the PRIMARY KEY from
- * STATISTICS) on a connection whose results are utf8mb4 or binary.  Each
+ * STATISTICS) on a connection whose results are utf8mb4 or binary.  A
+ * system-versioned table's period columns are left out of both (MariaDB
+ * docs, "System-Versioned Tables": a SELECT sees the current rows; ROW
+ * END is part of every unique key).  Each
  * column gets a kind that says how its value is read losslessly through
  * the text protocol with character_set_results=binary and time_zone
  * '+00:00' (mdb_select_expr: FLOAT through CAST AS DOUBLE, INET6/UUID/
@@ -97,6 +100,8 @@ struct mdb_table {
 	int npk;
 	int *pk; /* column indexes in key order */
 	int keyset;
+	int versioned; /* WITH SYSTEM VERSIONING: its period columns (ROW
+			* START, ROW END) are not in col, nor in pk */
 };
 
 int mdb_table_load(MYSQL *my, const char *db, const char *name,

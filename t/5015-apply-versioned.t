@@ -1,0 +1,88 @@
+#!/bin/bash
+test_description='system-versioned tables (WITH SYSTEM VERSIONING, hidden or declared period, with and without a primary key): srdf-bootstrap copies their current rows, srdf-apply applies their later changes to the current rows and leaves the history to the target, srdf-verify compares the current rows'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+srdf_servers_start
+
+# The current rows of database vt, period columns left out.
+rows() { # src_sql | dst_sql
+	"$1" "SELECT 'imp', id, v FROM vt.imp ORDER BY id;
+		SELECT 'dec', id, v FROM vt.dec ORDER BY id;
+		SELECT 'nopk', a, b FROM vt.nopk ORDER BY a, b;
+		SELECT 'late', id, v FROM vt.late ORDER BY id"
+}
+
+test_expect_success 'setup: versioned tables with history on the source, copied by srdf-bootstrap' '
+	srdf-keygen -o key 2>/dev/null && mkdir -p "$S" "$D/inbox/new" &&
+	src_sql "CREATE DATABASE vt;
+		CREATE TABLE vt.imp (id INT PRIMARY KEY, v VARCHAR(20)) WITH SYSTEM VERSIONING;
+		CREATE TABLE vt.dec (id INT PRIMARY KEY, v VARCHAR(20),
+			s TIMESTAMP(6) GENERATED ALWAYS AS ROW START,
+			e TIMESTAMP(6) GENERATED ALWAYS AS ROW END,
+			PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING;
+		CREATE TABLE vt.nopk (a INT, b VARCHAR(20)) WITH SYSTEM VERSIONING;
+		CREATE TABLE vt.late (id INT PRIMARY KEY, v VARCHAR(20));
+		INSERT INTO vt.imp VALUES (1, \"a\"), (2, \"b\"), (3, \"c\");
+		UPDATE vt.imp SET v = \"a2\" WHERE id = 1; DELETE FROM vt.imp WHERE id = 3;
+		INSERT INTO vt.dec (id, v) VALUES (1, \"a\"), (2, \"b\"), (3, \"c\");
+		UPDATE vt.dec SET v = \"a2\" WHERE id = 1; DELETE FROM vt.dec WHERE id = 3;
+		INSERT INTO vt.nopk VALUES (1, \"x\"), (2, \"y\"), (2, \"y\"), (3, \"z\");
+		UPDATE vt.nopk SET b = \"x2\" WHERE a = 1;
+		INSERT INTO vt.late VALUES (1, \"a\"), (2, \"b\")" &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 4 &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases vt 2>bootstrap.err >copy.jsonl &&
+	grep -q "vt.imp is system-versioned: its current rows are copied, not its history" bootstrap.err &&
+	srdf-seal --dir "$S" --key-file key <copy.jsonl 2>>seal.err &&
+	deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	rows src_sql >src.rows && rows dst_sql >dst.rows && test_cmp src.rows dst.rows &&
+	test "$(dst_sql "SELECT TABLE_TYPE FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = \"vt\" AND TABLE_NAME = \"dec\"")" = "SYSTEM VERSIONED"
+'
+
+test_expect_success 'inserts, updates, deletes, a transaction that folds, DELETE HISTORY: the target has the source'"'"'s current rows' '
+	src_sql "INSERT INTO vt.imp VALUES (10, \"j\"), (11, \"k\");
+		UPDATE vt.imp SET v = \"b2\" WHERE id = 2; DELETE FROM vt.imp WHERE id = 1;
+		START TRANSACTION;
+		INSERT INTO vt.imp VALUES (20, \"t\"); UPDATE vt.imp SET v = \"t2\" WHERE id = 20;
+		UPDATE vt.imp SET v = \"t3\" WHERE id = 20; DELETE FROM vt.imp WHERE id = 11;
+		INSERT INTO vt.imp VALUES (21, \"gone\"); DELETE FROM vt.imp WHERE id = 21;
+		UPDATE vt.imp SET v = \"j2\" WHERE id = 10;
+		COMMIT;
+		INSERT INTO vt.dec (id, v) VALUES (10, \"j\");
+		UPDATE vt.dec SET v = \"b2\" WHERE id = 2; DELETE FROM vt.dec WHERE id = 1;
+		INSERT INTO vt.nopk VALUES (4, \"w\"); UPDATE vt.nopk SET b = \"y2\" WHERE a = 2 LIMIT 1;
+		DELETE FROM vt.nopk WHERE a = 3;
+		DELETE HISTORY FROM vt.imp" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	rows src_sql >src.rows && rows dst_sql >dst.rows && test_cmp src.rows dst.rows &&
+	grep -q "^nopk	2	y2$" dst.rows && grep -q "^imp	20	t3$" dst.rows
+'
+
+test_expect_success 'the target keeps its own history of the rows srdf-apply changed' '
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 2")" -ge 2 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 1")" -ge 1 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec WHERE id = 1")" = 0
+'
+
+test_expect_success 'a table made versioned while replicating: its changes apply' '
+	src_sql "ALTER TABLE vt.late ADD SYSTEM VERSIONING;
+		UPDATE vt.late SET v = \"a2\" WHERE id = 1; DELETE FROM vt.late WHERE id = 2;
+		INSERT INTO vt.late VALUES (3, \"c\")" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	rows src_sql >src.rows && rows dst_sql >dst.rows && test_cmp src.rows dst.rows
+'
+
+test_expect_success 'srdf-verify compares their current rows: equal, then a row changed on the target is found' '
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases vt --json >verify.json &&
+	test "$(jq -r "[.tables[] | .status] | unique | join(\",\")" verify.json)" = equal &&
+	test "$(jq -r ".tables | length" verify.json)" = 4 &&
+	dst_sql "SET @srdf_apply = 1; UPDATE vt.nopk SET b = \"drift\" WHERE a = 4; UPDATE vt.dec SET v = \"drift\" WHERE id = 10" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases vt --wait-seconds 1 --json >drift.json &&
+	test "$(jq -r "[.tables[] | select(.status != \"equal\") | .table] | join(\",\")" drift.json)" = "dec,nopk" &&
+	test "$(jq -c "[.tables[] | select(.table == \"dec\") | .changed[]]" drift.json)" = "[{\"id\":10}]"
+'
+
+test_done
