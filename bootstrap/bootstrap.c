@@ -1864,6 +1864,10 @@ main(int argc, char **argv)
 	free(v);
 	if ((rc = schema_check_triggers(b.meta, &cf)) != 0) {
 		heartbeat_stop(rc);
+		mysql_close(b.meta);
+		ledger_close(b.l);
+		free(cf.include);
+		free(cf.exclude);
 		return rc;
 	}
 	b.force_fresh = cf.restart;
