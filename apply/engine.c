@@ -181,9 +181,6 @@ struct tab {
 #define TBUCKETS 64
 /* The largest arena a connection keeps for its next wagon (bytes). */
 #define ARENA_KEEP (64u << 20)
-/* What a trigger srdf-apply creates tests before its body runs: its
- * own session sets @srdf_apply (db.c). */
-#define TRIGGER_GUARD "@srdf_apply IS NULL"
 
 struct eng {
 	struct db *d;
@@ -1265,7 +1262,7 @@ replica_ddl(struct db *d, const struct wagon *w, const char *sql,
 		    w->seq, what);
 	if (g != -1 || d->cf->fire_triggers)
 		return 0;
-	if ((g = sql_trigger_guard(sql, len, TRIGGER_GUARD, out)) == 1) {
+	if ((g = sql_trigger_guard(sql, len, SQL_TRIGGER_GUARD, out)) == 1) {
 		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
 		    "srdf-apply (@srdf_apply IS NULL)", w->seq, what);
 		return 1;

@@ -9,7 +9,6 @@
  * Routines and triggers carry the sql_mode they were created with (it
  * changes what their bodies do); tables and views carry TABLE_SQL_MODE.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,32 +111,14 @@ ddl_record(struct buf *b, const struct ddl *d)
 	buf_printf(b, ",\"bootstrap\":true,\"object\":\"%s\"}\n", d->object);
 }
 
-/* A database is copied (CREATE DATABASE, routines) when it passes the
- * selection the way srdf-capture filters a DDL by its database: an
- * --include whose database part matches (any, when none is given), and
- * no --exclude of the form "db.*". */
+/* A database is copied (CREATE DATABASE, routines, events) when it
+ * passes the selection as srdf-capture filters a DDL by its database
+ * (mdb_db_selected). */
 int
 db_selected(const struct config *cf, const char *db)
 {
-	char pat[600], *dot;
-	int i, in = cf->ninclude == 0;
-
-	if (!mdb_selected(cf->databases, NULL, 0, NULL, 0, db, ""))
-		return 0;
-	for (i = 0; i < cf->ninclude && !in; i++) {
-		snprintf(pat, sizeof pat, "%s", cf->include[i]);
-		if ((dot = strchr(pat, '.')) != NULL)
-			*dot = '\0';
-		in = fnmatch(pat, db, 0) == 0;
-	}
-	for (i = 0; i < cf->nexclude && in; i++) {
-		snprintf(pat, sizeof pat, "%s", cf->exclude[i]);
-		if ((dot = strchr(pat, '.')) == NULL || strcmp(dot, ".*") != 0)
-			continue;
-		*dot = '\0';
-		in = fnmatch(pat, db, 0) != 0;
-	}
-	return in;
+	return mdb_db_selected(cf->databases, cf->include, cf->ninclude,
+	    cf->exclude, cf->nexclude, db);
 }
 
 static int

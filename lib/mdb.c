@@ -126,6 +126,31 @@ mdb_selected(const char *databases, char *const *include, int ninclude,
 }
 
 int
+mdb_db_selected(const char *databases, char *const *include, int ninclude,
+    char *const *exclude, int nexclude, const char *db)
+{
+	char pat[600], *dot;
+	int i, in = ninclude == 0;
+
+	if (!mdb_selected(databases, NULL, 0, NULL, 0, db, ""))
+		return 0;
+	for (i = 0; i < ninclude && !in; i++) {
+		snprintf(pat, sizeof pat, "%s", include[i]);
+		if ((dot = strchr(pat, '.')) != NULL)
+			*dot = '\0';
+		in = fnmatch(pat, db, 0) == 0;
+	}
+	for (i = 0; i < nexclude && in; i++) {
+		snprintf(pat, sizeof pat, "%s", exclude[i]);
+		if ((dot = strchr(pat, '.')) == NULL || strcmp(dot, ".*") != 0)
+			continue;
+		*dot = '\0';
+		in = fnmatch(pat, db, 0) != 0;
+	}
+	return in;
+}
+
+int
 mdb_charset_class(const char *name)
 {
 	static const char *const wide[] = {"ucs2", "utf16", "utf16le",

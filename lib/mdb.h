@@ -16,6 +16,11 @@
  * patterns of `databases' (all databases when NULL); "db.table" matches
  * an --include pattern (all when there is none) and no --exclude
  * pattern.  The same rules as srdf-capture's --include/--exclude.
+ * mdb_db_selected: 1 when database db passes it as a whole, as
+ * srdf-capture filters a DDL by its database: selected by `databases',
+ * an include whose database part matches db (any, when none is given),
+ * and no exclude "db.*" that matches.  For the objects of a database
+ * (routines, events), and the database itself.
  *
  * mdb_has_privilege: 1 when the connected account holds privilege priv
  * ("TRIGGER", "EVENT") globally or on some schema, read from
@@ -125,6 +130,8 @@ int mdb_has_privilege(MYSQL *my, const char *priv);
 int mdb_system_schema(const char *db);
 int mdb_selected(const char *databases, char *const *include, int ninclude,
     char *const *exclude, int nexclude, const char *db, const char *table);
+int mdb_db_selected(const char *databases, char *const *include,
+    int ninclude, char *const *exclude, int nexclude, const char *db);
 
 int mdb_charset_class(const char *name);
 

@@ -429,6 +429,23 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 	return 1;
 }
 
+int
+sql_trigger_unguarded(const char *body, size_t len, const char *cond,
+    const char **inner, size_t *n)
+{
+	static const char head[] = "IF ", mid[] = " THEN ", tail[] = "\n; END IF";
+	size_t c = strlen(cond), h = sizeof head - 1 + c + sizeof mid - 1;
+
+	if (len < h + sizeof tail - 1 || memcmp(body, head, sizeof head - 1) != 0 ||
+	    memcmp(body + sizeof head - 1, cond, c) != 0 ||
+	    memcmp(body + sizeof head - 1 + c, mid, sizeof mid - 1) != 0 ||
+	    memcmp(body + len - (sizeof tail - 1), tail, sizeof tail - 1) != 0)
+		return 0;
+	*inner = body + h;
+	*n = len - h - (sizeof tail - 1);
+	return 1;
+}
+
 /* ---- CREATE and ALTER EVENT -------------------------------------------- */
 
 int

@@ -41,6 +41,12 @@
  * statement (or one whose head is an executable comment).  srdf-apply(1),
  * "Triggers".
  *
+ * sql_trigger_unguarded: the body of a trigger as written, from its
+ * ACTION_STATEMENT (information_schema.TRIGGERS) body (len bytes): when
+ * that is "IF cond THEN inner\n; END IF", as sql_trigger_guard made it,
+ * sets *inner and *n to inner and returns 1; else returns 0.
+ * srdf-verify compares the source's triggers with the target's so.
+ *
  * sql_event_replica: when sql (len bytes) is CREATE [OR REPLACE]
  * [DEFINER = user] EVENT ... DO body that would run the event, or ALTER
  * [DEFINER = user] EVENT ... ENABLE ... (MariaDB Knowledge Base, "CREATE
@@ -58,12 +64,18 @@
 
 #include "buf.h"
 
+/* The condition srdf-apply's triggers test before their body runs: its
+ * own session sets @srdf_apply (srdf-apply(1), "Triggers"). */
+#define SQL_TRIGGER_GUARD "@srdf_apply IS NULL"
+
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
 int sql_ddl_tables(const char *sql, size_t len, const char *db,
     struct buf *out);
 int sql_trigger_guard(const char *sql, size_t len, const char *cond,
     struct buf *out);
+int sql_trigger_unguarded(const char *body, size_t len, const char *cond,
+    const char **inner, size_t *n);
 int sql_event_replica(const char *sql, size_t len, struct buf *out);
 int sql_ddl_table_of(const char *sql, size_t len, const char *db,
     struct buf *out);

@@ -41,6 +41,7 @@ test_expect_success 'setup: tables, a trigger, a view' '
 		CREATE TRIGGER tr_keep BEFORE UPDATE ON t1 FOR EACH ROW
 			SET NEW.v = GREATEST(NEW.v, 0);
 		CREATE VIEW v1 AS SELECT id, v FROM t1;
+		CREATE FUNCTION f1(x INT) RETURNS INT DETERMINISTIC RETURN x * 7;
 		CREATE SEQUENCE zseq START WITH 100 CACHE 5;
 		CREATE TABLE ids (id BIGINT PRIMARY KEY DEFAULT NEXTVAL(zseq), v INT);
 		INSERT INTO ids (v) VALUES (1), (2), (3);
@@ -99,6 +100,30 @@ test_expect_success 'sealed, captured from the snapshot, applied: the triggers a
 		"ev_off:DISABLED,ev_tick:SLAVESIDE_DISABLED,ev_tz:SLAVESIDE_DISABLED"
 '
 
+test_expect_success 'srdf-verify: tables, the sequence, the view, triggers, the routine and events agree; a view and a trigger dropped, an event changed, a procedure added on the target are named' '
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks --json >verify.json &&
+	test "$(jq -r ".equal, .objects_compared, (.objects | length), (.objects_not_compared | length)" verify.json | tr "\n" " ")" = "true 7 0 0 " &&
+	test "$(jq -r ".tables[] | select(.table == \"zseq\") | .status + \" \" + .method" verify.json)" = "equal checksum-table" &&
+	dst_sql "USE o; DROP VIEW v1; DROP TRIGGER tr_keep; ALTER EVENT ev_off ON SCHEDULE EVERY 2 SECOND;
+		CREATE PROCEDURE p_extra() DO 1" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks \
+		--wait-seconds 0 --json >drift.json &&
+	test "$(jq -c "[.objects[] | [.type, .db, .name, .status]]" drift.json)" = \
+		"[[\"view\",\"o\",\"v1\",\"missing\"],[\"trigger\",\"o\",\"tr_keep\",\"missing\"],[\"procedure\",\"o\",\"p_extra\",\"extra\"],[\"event\",\"o\",\"ev_off\",\"definition\"]]" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks \
+		--wait-seconds 0 >drift.txt &&
+	grep -q "^trigger o.tr_keep  *- *-  MISSING on the target$" drift.txt &&
+	grep -q "^event o.ev_off  *- *-  DEFINITION differs$" drift.txt &&
+	grep -q "^views, triggers, routines, events: 8 compared, 4 differ$" drift.txt &&
+	dst_sql "USE o; CREATE VIEW v1 AS SELECT id, v FROM t1; DROP PROCEDURE p_extra;
+		ALTER EVENT ev_off ON SCHEDULE EVERY 1 SECOND;
+DELIMITER //
+		CREATE TRIGGER tr_keep BEFORE UPDATE ON t1 FOR EACH ROW
+			IF @srdf_apply IS NULL THEN SET NEW.v = GREATEST(NEW.v, 0)
+; END IF //" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks >verify.txt
+'
+
 test_expect_success 'then rows change: the target is the source'"'"'s' '
 	src_sql "INSERT INTO o.t1 VALUES (5, 5); UPDATE o.t1 SET v = -7 WHERE id = 2;
 		INSERT INTO o.ids (v) VALUES (8), (9), (10); DO SETVAL(o.zseq, 500)" &&
@@ -109,9 +134,13 @@ test_expect_success 'then rows change: the target is the source'"'"'s' '
 	test "$(dst_sql "SELECT v FROM o.t1 WHERE id = 5")" = 50
 '
 
-test_expect_success 'without the EVENT privilege: the events are not copied, and it says so' '
+test_expect_success 'without the EVENT privilege: the events are not copied, nor compared by srdf-verify, and both say so' '
 	src_sql "SET sql_log_bin = 0;
 		REVOKE EVENT ON *.* FROM '\''srdf'\''@'\''127.0.0.1'\''" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks \
+		--exclude o.zseq --json >noev.verify 2>noev.verify.err &&
+	grep -q "events not compared: the source account has no EVENT privilege" noev.verify.err &&
+	test "$(jq -c ".objects_not_compared, .objects_compared" noev.verify | tr "\n" " ")" = "[\"events\"] 4 " &&
 	mkdir -p noev &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir noev --databases o 2>noev.err >noev.jsonl &&
 	grep -q "no EVENT privilege, so it cannot see the events: they are not copied" noev.err &&

@@ -10,7 +10,10 @@
  * the XOR over the rows of a 128-bit row hash (MD5 of the columns as
  * exact bytes: CONCAT_WS('#', CAST(col AS BINARY) ..., ISNULL flags)),
  * FLOAT through DOUBLE, TIMESTAMP in UTC, INET6/UUID as their bytes.  A
- * table without a primary key has no ranges: CHECKSUM TABLE on both.
+ * table without a primary key (a sequence too) has no ranges: CHECKSUM
+ * TABLE on both; a system-versioned one is one chunk of the row hash.
+ * The views, triggers, routines and events of the selection are compared
+ * by their definitions in information_schema (compare_objects).
  *
  * The source moves on while the target lags, so a first difference is
  * only a suspicion.  The source's @@gtid_binlog_pos is read before the
@@ -47,6 +50,7 @@
 #include "mdb.h"
 #include "opt.h"
 #include "sql.h"
+#include "sqltext.h"
 #include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
@@ -99,6 +103,9 @@ struct verify {
 	json_t *extra_tables;
 	int waited;
 	char *dst_pos;
+	json_t *objects;     /* the views, triggers... that differ */
+	size_t nobjects;     /* how many were compared */
+	json_t *not_compared; /* the kinds an account cannot see */
 };
 
 static void
@@ -260,7 +267,8 @@ selected(const struct config *cf, const char *db, const char *t)
 
 static const char list_tables[] =
     "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
-    "TABLE_TYPE IN ('BASE TABLE','SYSTEM VERSIONED') ORDER BY 1, 2";
+    "TABLE_TYPE IN ('BASE TABLE','SYSTEM VERSIONED','SEQUENCE') "
+    "ORDER BY 1, 2";
 
 static void
 build_exprs(struct vtable *t)
@@ -691,6 +699,178 @@ compare_rows(struct verify *v, struct vtable *t, const struct chunk *c)
 	free(d);
 }
 
+/* ---- views, triggers, routines, events ------------------------------- */
+
+/* One schema object, as information_schema shows it. */
+struct obj {
+	char *kind, *db, *name; /* kind: "view", "trigger", "procedure"... */
+	char *head;		/* what defines it besides its body */
+	char *body;		/* NULL: the account cannot see it */
+};
+
+/* A kind of object: who may see them all, and the query that lists
+ * them: kind, database, name, the table whose selection decides (NULL:
+ * the database's does), head, body.  Events are compared without their
+ * STATUS, which srdf-apply sets to SLAVESIDE_DISABLED on the target
+ * (srdf-apply(1), "Events"); a trigger's body without the guard
+ * srdf-apply wraps it in (sql_trigger_unguarded). */
+static const struct objkind {
+	const char *what, *priv, *q;
+} objkinds[] = {
+    {"views", "SHOW VIEW",
+	"SELECT 'view', TABLE_SCHEMA, TABLE_NAME, TABLE_NAME, CONCAT_WS(' ', "
+	"CHECK_OPTION, SECURITY_TYPE, ALGORITHM), VIEW_DEFINITION FROM "
+	"information_schema.VIEWS"},
+    {"triggers", "TRIGGER",
+	"SELECT 'trigger', TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, "
+	"CONCAT_WS(' ', ACTION_TIMING, EVENT_MANIPULATION, 'ON', "
+	"EVENT_OBJECT_TABLE, 'ORDER', ACTION_ORDER), ACTION_STATEMENT FROM "
+	"information_schema.TRIGGERS"},
+    {"routines", NULL,
+	"SELECT LOWER(ROUTINE_TYPE), ROUTINE_SCHEMA, ROUTINE_NAME, NULL, "
+	"CONCAT_WS(' ', DTD_IDENTIFIER, IS_DETERMINISTIC, SQL_DATA_ACCESS, "
+	"SECURITY_TYPE), ROUTINE_DEFINITION FROM information_schema.ROUTINES"},
+    {"events", "EVENT",
+	"SELECT 'event', EVENT_SCHEMA, EVENT_NAME, NULL, CONCAT_WS(' ', "
+	"EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
+	"ON_COMPLETION), EVENT_DEFINITION FROM information_schema.EVENTS"},
+};
+
+static int
+obj_cmp(const void *a, const void *b)
+{
+	const struct obj *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->kind, y->kind)) != 0 ||
+	    (c = strcmp(x->db, y->db)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+/* A body as compared: srdf-apply's trigger guard taken off (on either
+ * side: a promoted target becomes a source), trailing blanks and
+ * semicolons dropped. */
+static char *
+obj_body(const char *kind, const char *s)
+{
+	const char *in = s;
+	size_t n = strlen(s);
+	char *b;
+
+	if (strcmp(kind, "trigger") == 0)
+		sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD, &in, &n);
+	while (n > 0 && (in[n - 1] == ';' || in[n - 1] == ' ' ||
+	    in[n - 1] == '\t' || in[n - 1] == '\n' || in[n - 1] == '\r'))
+		n--;
+	b = xcalloc(n + 1, 1);
+	memcpy(b, in, n);
+	b[n] = '\0';
+	return b;
+}
+
+/* The selected objects of kind k on one side, sorted; *n of them. */
+static struct obj *
+objects_of(struct verify *v, MYSQL *my, const char *side,
+    const struct objkind *k, size_t *n)
+{
+	const struct config *cf = v->cf;
+	MYSQL_RES *r = query(my, side, k->q);
+	MYSQL_ROW row;
+	struct obj *o = xcalloc(mysql_num_rows(r) + 1, sizeof *o);
+
+	*n = 0;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct obj *x;
+
+		if (row[3] != NULL ? !selected(cf, row[1], row[3]) :
+		    !mdb_db_selected(cf->databases, cf->include, cf->ninclude,
+			cf->exclude, cf->nexclude, row[1]))
+			continue;
+		x = &o[(*n)++];
+		x->kind = xstrdup(row[0]);
+		x->db = xstrdup(row[1]);
+		x->name = xstrdup(row[2]);
+		x->head = xstrdup(row[4] ? row[4] : "");
+		x->body = row[5] != NULL ? obj_body(row[0], row[5]) : NULL;
+	}
+	mysql_free_result(r);
+	qsort(o, *n, sizeof *o, obj_cmp);
+	return o;
+}
+
+static void
+objects_free(struct obj *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(o[i].kind);
+		free(o[i].db);
+		free(o[i].name);
+		free(o[i].head);
+		free(o[i].body);
+	}
+	free(o);
+}
+
+/* Compares the views, triggers, routines and events of the selection
+ * on both sides: each must be on both, with the same head and body (a
+ * body one account cannot see is not compared).  A kind an account
+ * cannot see whole (no SHOW VIEW, TRIGGER, EVENT privilege) is not
+ * compared, with a warning.  Sets v->objects to those that differ. */
+static void
+compare_objects(struct verify *v)
+{
+	json_decref(v->objects);
+	json_decref(v->not_compared);
+	v->objects = json_array();
+	v->not_compared = json_array();
+	v->nobjects = 0;
+	for (size_t k = 0; k < sizeof objkinds / sizeof *objkinds; k++) {
+		const struct objkind *ok = &objkinds[k];
+		struct obj *a, *b;
+		size_t na, nb, i = 0, j = 0;
+
+		if (ok->priv != NULL && (!mdb_has_privilege(v->src, ok->priv) ||
+		    !mdb_has_privilege(v->dst, ok->priv))) {
+			log_warn("%s not compared: the %s account has no %s "
+				 "privilege", ok->what,
+			    !mdb_has_privilege(v->src, ok->priv) ? "source"
+								 : "target",
+			    ok->priv);
+			json_array_append_new(v->not_compared,
+			    json_string(ok->what));
+			continue;
+		}
+		a = objects_of(v, v->src, "cannot list the source's objects",
+		    ok, &na);
+		b = objects_of(v, v->dst, "cannot list the target's objects",
+		    ok, &nb);
+		while (i < na || j < nb) {
+			int c = i == na ? 1 : j == nb ? -1 : obj_cmp(&a[i], &b[j]);
+			const struct obj *x = c <= 0 ? &a[i] : &b[j];
+			const char *st = NULL;
+
+			if (c < 0)
+				st = "missing";
+			else if (c > 0)
+				st = "extra";
+			else if (strcmp(a[i].head, b[j].head) != 0 ||
+			    (a[i].body != NULL && b[j].body != NULL &&
+				strcmp(a[i].body, b[j].body) != 0))
+				st = "definition";
+			v->nobjects++;
+			if (st != NULL)
+				json_array_append_new(v->objects, json_pack(
+				    "{s:s,s:s,s:s,s:s}", "type", x->kind, "db",
+				    x->db, "name", x->name, "status", st));
+			i += c <= 0;
+			j += c >= 0;
+		}
+		objects_free(a, na);
+		objects_free(b, nb);
+	}
+}
+
 /* ---- report -------------------------------------------------------------- */
 
 static const char *
@@ -771,6 +951,11 @@ report_json(struct verify *v, int drift)
 	json_object_set_new(doc, "tables", tabs);
 	json_object_set_new(doc, "extra_tables_on_target",
 	    json_incref(v->extra_tables));
+	json_object_set_new(doc, "objects_compared",
+	    json_integer((json_int_t)v->nobjects));
+	json_object_set_new(doc, "objects", json_incref(v->objects));
+	json_object_set_new(doc, "objects_not_compared",
+	    json_incref(v->not_compared));
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL)
 		die(EX_OSERR, "out of memory");
@@ -845,6 +1030,24 @@ report_text(struct verify *v, int drift)
 	json_array_foreach(v->extra_tables, i, e)
 		printf("%-40s %12s %8s  %s\n", json_string_value(e), "-", "-",
 		    "EXTRA on the target");
+	json_array_foreach(v->objects, i, e) {
+		const char *st = json_string_value(json_object_get(e, "status"));
+		char name[300];
+
+		snprintf(name, sizeof name, "%s %s.%s",
+		    json_string_value(json_object_get(e, "type")),
+		    json_string_value(json_object_get(e, "db")),
+		    json_string_value(json_object_get(e, "name")));
+		printf("%-40s %12s %8s  %s\n", name, "-", "-",
+		    strcmp(st, "missing") == 0 ? "MISSING on the target"
+		    : strcmp(st, "extra") == 0 ? "EXTRA on the target"
+					       : "DEFINITION differs");
+	}
+	printf("views, triggers, routines, events: %zu compared, %zu "
+	       "differ%s\n", v->nobjects, json_array_size(v->objects),
+	    json_array_size(v->not_compared) > 0 ? " (some kinds not "
+						   "compared: see the warnings)"
+						 : "");
 	printf("%s: source at GTID position '%s'%s%s%s\n",
 	    drift ? "DRIFT" : "equal", v->src_pos,
 	    v->dst_pos ? ", target at '" : "", v->dst_pos ? v->dst_pos : "",
@@ -951,8 +1154,11 @@ main(int argc, char **argv)
 		log_debug("%s: %d chunk(s), %s", t->key, t->nch,
 		    t->differs ? "differs" : "equal");
 	}
-	if (suspects > 0) {
+	compare_objects(&v);
+	if (suspects > 0 || json_array_size(v.objects) > 0) {
 		await_target(&v);
+		if (json_array_size(v.objects) > 0)
+			compare_objects(&v);
 		for (int i = 0; i < v.nt; i++) {
 			struct vtable *t = v.t[i];
 
@@ -968,6 +1174,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < v.nt; i++)
 		drift |= v.t[i]->differs;
 	drift |= json_array_size(v.extra_tables) > 0;
+	drift |= json_array_size(v.objects) > 0;
 	if (cf.json)
 		report_json(&v, drift);
 	else
@@ -997,6 +1204,8 @@ main(int argc, char **argv)
 	}
 	free(v.t);
 	json_decref(v.extra_tables);
+	json_decref(v.objects);
+	json_decref(v.not_compared);
 	free(v.src_pos);
 	free(v.dst_pos);
 	mysql_close(v.src);

@@ -855,6 +855,41 @@ test_trigger_guard(void)
 	}
 }
 
+/* sql_trigger_unguarded: the body inside the guard sql_trigger_guard
+ * writes, as information_schema.TRIGGERS shows it; 0 for any other. */
+static void
+test_trigger_unguarded(void)
+{
+	static const struct {
+		const char *body, *want; /* want NULL: 0 */
+	} c[] = {
+	    {"IF @srdf_apply IS NULL THEN SET NEW.v = NEW.v * 10\n; END IF",
+	        "SET NEW.v = NEW.v * 10"},
+	    {"IF @srdf_apply IS NULL THEN BEGIN\n  INSERT INTO log VALUES "
+	     "('x;'); END\n; END IF", "BEGIN\n  INSERT INTO log VALUES "
+	     "('x;'); END"},
+	    {"SET NEW.v = NEW.v * 10", NULL},
+	    {"IF @srdf_apply IS NULL THEN SET @a = 1", NULL},
+	    {"IF @other IS NULL THEN SET @a = 1\n; END IF", NULL},
+	    {"IF @srdf_apply IS NULL THEN\n; END IF", NULL},
+	    {"", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		const char *in = NULL;
+		size_t n = 0;
+		int r = sql_trigger_unguarded(c[i].body, strlen(c[i].body),
+		    SQL_TRIGGER_GUARD, &in, &n);
+
+		if (c[i].want == NULL)
+			ok(r == 0, "sql_trigger_unguarded, case %zu: 0", i + 1);
+		else
+			ok(r == 1 && n == strlen(c[i].want) &&
+			    memcmp(in, c[i].want, n) == 0,
+			    "sql_trigger_unguarded, case %zu: the body", i + 1);
+	}
+}
+
 /* sql_event_replica: an event that would run becomes DISABLE ON SLAVE;
  * 0 when the status is left as it was or disabled, -1 for what is no
  * event statement, -2 for a CREATE EVENT without DO. */
@@ -939,6 +974,7 @@ main(int argc, char **argv)
 	test_ddl_tables();
 	test_ddl_table_of();
 	test_trigger_guard();
+	test_trigger_unguarded();
 	test_event_replica();
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
