@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mysqld_error.h>
 
@@ -491,20 +492,42 @@ mdb_key_cond(struct buf *b, const struct mdb_table *t, char *const *lits,
 		buf_putc(b, ')');
 }
 
+/* Whether the privilege list of one SHOW GRANTS line, "GRANT list ON
+ * ...", names priv, or ALL PRIVILEGES, as a whole item. */
+static int
+grant_names(const char *line, const char *priv)
+{
+	const char *p, *end, *on;
+	size_t n = strlen(priv);
+
+	if (strncmp(line, "GRANT ", 6) != 0 || (on = strstr(line, " ON ")) ==
+	    NULL)
+		return 0;
+	for (p = line + 6; p < on; p = end + 1) {
+		while (*p == ' ')
+			p++;
+		if ((end = strchr(p, ',')) == NULL || end > on)
+			end = on;
+		if (((size_t)(end - p) == n && strncasecmp(p, priv, n) == 0) ||
+		    ((size_t)(end - p) == 14 &&
+			strncasecmp(p, "ALL PRIVILEGES", 14) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 int
 mdb_has_privilege(MYSQL *my, const char *priv)
 {
-	char q[512], *can;
-	int yes;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int yes = 0;
 
-	snprintf(q, sizeof q, "SELECT (SELECT COUNT(*) FROM information_schema."
-	    "USER_PRIVILEGES WHERE PRIVILEGE_TYPE='%s' AND GRANTEE=CONCAT("
-	    "'''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
-	    "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')) + (SELECT "
-	    "COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE "
-	    "PRIVILEGE_TYPE='%s')", priv, priv);
-	can = mdb_query_one(my, q);
-	yes = can != NULL && strcmp(can, "0") != 0;
-	free(can);
+	if (mysql_query(my, "SHOW GRANTS") != 0 ||
+	    (r = mysql_store_result(my)) == NULL)
+		return 0;
+	while (!yes && (row = mysql_fetch_row(r)) != NULL)
+		yes = row[0] != NULL && grant_names(row[0], priv);
+	mysql_free_result(r);
 	return yes;
 }

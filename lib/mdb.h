@@ -22,11 +22,13 @@
  * and no exclude "db.*" that matches.  For the objects of a database
  * (routines, events), and the database itself.
  *
- * mdb_has_privilege: 1 when the connected account holds privilege priv
- * ("TRIGGER", "EVENT") globally or on some schema, read from
- * information_schema.USER_PRIVILEGES and SCHEMA_PRIVILEGES; 0 otherwise
- * or when they cannot be read.  Without TRIGGER or EVENT the server
- * hides those objects without an error.
+ * mdb_has_privilege: 1 when the connected session holds privilege priv
+ * ("TRIGGER", "EVENT", "SHOW VIEW"), or ALL PRIVILEGES, globally or on
+ * some schema or table, itself or through its enabled role, read from
+ * SHOW GRANTS (MariaDB Knowledge Base, "SHOW GRANTS": the current role's
+ * grants are listed with the user's); 0 otherwise or when they cannot be
+ * read.  Without TRIGGER or EVENT the server hides those objects without
+ * an error.
  *
  * mdb_charset_class: the class of a character set name for the record
  * encoding (srdf-record(5)): MDB_CS_UTF8 (utf8mb4, utf8mb3: text when

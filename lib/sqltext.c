@@ -59,10 +59,10 @@ word_byte(unsigned char c)
 }
 
 /* An identifier at *s (after blanks): `quoted` (`` inside is one `) or
- * bare ([A-Za-z0-9_$] and bytes >= 0x80), appended lowercased to out;
- * 0, or -1 when there is none. */
+ * bare ([A-Za-z0-9_$] and bytes >= 0x80), appended to out, lowercased
+ * unless asis; 0, or -1 when there is none. */
 static int
-ident(const char **s, const char *end, struct buf *out)
+ident_as(const char **s, const char *end, struct buf *out, int asis)
 {
 	const char *p = sql_skip_blank(*s, end);
 	size_t n0 = out->len;
@@ -90,37 +90,45 @@ ident(const char **s, const char *end, struct buf *out)
 	}
 	if (out->len == n0)
 		return -1;
-	for (size_t i = n0; i < out->len; i++)
+	for (size_t i = n0; i < out->len && !asis; i++)
 		if (out->p[i] >= 'A' && out->p[i] <= 'Z')
 			out->p[i] = (char)(out->p[i] - 'A' + 'a');
 	*s = p;
 	return 0;
 }
 
-/* A table name, `db`.`t` or t (then in db), to out as "db\037t\0". */
 static int
-table_name(const char **s, const char *end, const char *db, struct buf *out)
+ident(const char **s, const char *end, struct buf *out)
+{
+	return ident_as(s, end, out, 0);
+}
+
+/* A table name, `db`.`t` or t (then in db), to out as "db\037t\0",
+ * lowercased unless asis. */
+static int
+table_name_as(const char **s, const char *end, const char *db,
+    struct buf *out, int asis)
 {
 	struct buf a = {0};
 	const char *p;
 	int rc = -1;
 
-	if (ident(s, end, &a) != 0)
+	if (ident_as(s, end, &a, asis) != 0)
 		goto out;
 	p = sql_skip_blank(*s, end);
 	if (p < end && *p == '.') {
 		p++;
 		buf_add(out, a.p, a.len);
 		a.len = 0;
-		if (ident(&p, end, &a) != 0)
+		if (ident_as(&p, end, &a, asis) != 0)
 			goto out;
 		*s = p;
 	} else {
 		if (db == NULL || *db == '\0')
 			goto out;
 		for (const char *c = db; *c; c++) {
-			char l = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a')
-			    : *c;
+			char l = *c >= 'A' && *c <= 'Z' && !asis
+			    ? (char)(*c - 'A' + 'a') : *c;
 			buf_add(out, &l, 1);
 		}
 	}
@@ -131,6 +139,12 @@ table_name(const char **s, const char *end, const char *db, struct buf *out)
 out:
 	free(a.p);
 	return rc;
+}
+
+static int
+table_name(const char **s, const char *end, const char *db, struct buf *out)
+{
+	return table_name_as(s, end, db, out, 0);
 }
 
 /* 1 when any of the words is anywhere in the text, as a whole word. */
@@ -277,6 +291,71 @@ sql_ddl_table_of(const char *sql, size_t len, const char *db,
 	p = sql_skip_blank(s, end);
 	if (p < end && *p == ',')
 		goto out;
+	rc = 1;
+out:
+	free(junk.p);
+	if (rc < 0)
+		out->len = n0;
+	return rc;
+}
+
+/* ---- DML written as a statement ---------------------------------------- */
+
+/* Whether what follows the table of a single-table UPDATE is SET, or of
+ * a DELETE the end, WHERE, ORDER, LIMIT, RETURNING or (DELETE HISTORY)
+ * BEFORE: no join, no USING. */
+static int
+dml_tail(const char **s, const char *end, int update)
+{
+	const char *p;
+
+	if (update)
+		return sql_word(s, end, "SET");
+	p = sql_skip_blank(*s, end);
+	return p == end || *p == ';' || sql_word(s, end, "WHERE") ||
+	    sql_word(s, end, "ORDER") || sql_word(s, end, "LIMIT") ||
+	    sql_word(s, end, "RETURNING") || sql_word(s, end, "BEFORE");
+}
+
+int
+sql_dml_table(const char *sql, size_t len, const char *db, struct buf *out)
+{
+	const char *s = sql, *end = sql + len, *p;
+	struct buf junk = {0};
+	size_t n0 = out->len;
+	int rc = -1, update = 0, del = 0;
+
+	if (sql_word(&s, end, "INSERT") || sql_word(&s, end, "REPLACE")) {
+		(void)(sql_word(&s, end, "LOW_PRIORITY") ||
+		    sql_word(&s, end, "DELAYED") ||
+		    sql_word(&s, end, "HIGH_PRIORITY"));
+		(void)sql_word(&s, end, "IGNORE");
+		(void)sql_word(&s, end, "INTO");
+	} else if (sql_word(&s, end, "UPDATE")) {
+		(void)sql_word(&s, end, "LOW_PRIORITY");
+		(void)sql_word(&s, end, "IGNORE");
+		update = 1;
+	} else if (sql_word(&s, end, "DELETE")) {
+		if (!sql_word(&s, end, "HISTORY")) {
+			(void)sql_word(&s, end, "LOW_PRIORITY");
+			(void)sql_word(&s, end, "QUICK");
+			(void)sql_word(&s, end, "IGNORE");
+		}
+		if (!sql_word(&s, end, "FROM"))
+			goto out;
+		del = 1;
+	} else
+		goto out;
+	if (table_name_as(&s, end, db, out, 1) != 0)
+		goto out;
+	p = sql_skip_blank(s, end);
+	if (p < end && *p == ',')
+		goto out;
+	if ((update || del) && !dml_tail(&s, end, update)) {
+		(void)sql_word(&s, end, "AS");
+		if (ident(&s, end, &junk) != 0 || !dml_tail(&s, end, update))
+			goto out;
+	}
 	rc = 1;
 out:
 	free(junk.p);

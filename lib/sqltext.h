@@ -30,6 +30,15 @@
  * Appends "db\037table\0" (lowercased) to out and returns 1, or -1 (out
  * as it was).  srdf-apply(1), "Tables copied again", skips such a DDL.
  *
+ * sql_dml_table: the one table a DML statement (len bytes, default
+ * database db or NULL) writes, when it is INSERT or REPLACE [INTO] t,
+ * UPDATE t [[AS] a] SET, or DELETE [HISTORY] FROM t [[AS] a] followed by
+ * its end, WHERE, ORDER, LIMIT, RETURNING or BEFORE (MariaDB Knowledge
+ * Base, "INSERT", "UPDATE", "DELETE"): not a multi-table UPDATE or
+ * DELETE, nor a WITH.  Appends "db\037table\0", as written (no case
+ * folding), to out and returns 1, or -1 (out as it was).  srdf-capture
+ * passes over such a statement on a table it does not capture.
+ *
  * sql_trigger_guard: when sql (len bytes) is CREATE [OR REPLACE]
  * [DEFINER = user] TRIGGER ... FOR EACH ROW [{FOLLOWS | PRECEDES} name]
  * body (MariaDB Knowledge Base, "CREATE TRIGGER"), appends to out the
@@ -71,6 +80,8 @@
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
 int sql_ddl_tables(const char *sql, size_t len, const char *db,
+    struct buf *out);
+int sql_dml_table(const char *sql, size_t len, const char *db,
     struct buf *out);
 int sql_trigger_guard(const char *sql, size_t len, const char *cond,
     struct buf *out);

@@ -95,4 +95,22 @@ test_expect_success 'a statement-based DML event is refused (65)' '
 	grep "set binlog_format=ROW" err
 '
 
+test_expect_success 'a table versioned by transaction id (MariaDB logs its changes as statements): refused, passed over once excluded' '
+	from=$(src_sql "SELECT @@gtid_binlog_pos") &&
+	src_sql "CREATE TABLE d.tv (id INT PRIMARY KEY, v INT,
+			s BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE,
+			e BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE,
+			PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING;
+		INSERT INTO d.tv (id, v) VALUES (1, 1); UPDATE d.tv SET v = 2 WHERE id = 1;
+		INSERT INTO d.m VALUES (7, 7); DELETE FROM d.tv WHERE id = 1" &&
+	FROM=$from test_expect_code 65 cap &&
+	grep "statement-based event at binlog .*INSERT INTO d.tv" err &&
+	grep "one versioned by transaction id, must be left out with --exclude" err &&
+	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "$from" --until-end \
+		--exclude "d.tv" >out 2>err &&
+	test "$(jq -c "select(.type == \"insert\") | [.table, .after.id]" out)" = "[\"m\",7]" &&
+	test -z "$(jq -c "select(.table == \"tv\" and .type != \"ddl\")" out)" &&
+	test "$(jq -r "select(.type==\"commit\") | .gtid" out | tail -1)" = "$(src_sql "SELECT @@gtid_binlog_pos")"
+'
+
 test_done

@@ -177,6 +177,19 @@ test_expect_success 'without the TRIGGER privilege it refuses to start (exit 77)
 		GRANT TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
 '
 
+test_expect_success 'TRIGGER held through the account'"'"'s default role is seen' '
+	src_sql "SET sql_log_bin = 0;
+		REVOKE TRIGGER ON *.* FROM '\''srdf'\''@'\''127.0.0.1'\'';
+		CREATE ROLE srdf_trg; GRANT TRIGGER ON o.* TO srdf_trg;
+		GRANT srdf_trg TO '\''srdf'\''@'\''127.0.0.1'\'';
+		SET DEFAULT ROLE srdf_trg FOR '\''srdf'\''@'\''127.0.0.1'\''" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir rtrg --databases o 2>rtrg.err >rtrg.jsonl &&
+	! grep -q "no TRIGGER privilege" rtrg.err &&
+	test "$(jq -s "[.[] | select(.object == \"trigger\")] | length" rtrg.jsonl)" = 2 &&
+	src_sql "SET sql_log_bin = 0; DROP ROLE srdf_trg;
+		GRANT TRIGGER ON *.* TO '\''srdf'\''@'\''127.0.0.1'\''"
+'
+
 # Killed in the middle of the rows, after a trigger was created and one
 # dropped: the resumed run (a new snapshot) still writes the triggers of
 # the first snapshot, the one capture continues from.

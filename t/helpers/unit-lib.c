@@ -855,6 +855,51 @@ test_trigger_guard(void)
 	}
 }
 
+/* sql_dml_table: the one table a DML statement writes, as written. */
+static void
+test_dml_table(void)
+{
+	static const struct {
+		const char *sql, *want; /* NULL: -1 */
+	} c[] = {
+	    {"INSERT INTO tt (id,v) VALUES (1,'a')", "v\037tt"},
+	    {"insert low_priority ignore `My`.`T``x` SELECT * FROM u",
+	        "My\037T`x"},
+	    {"REPLACE Db.T VALUES (1)", "Db\037T"},
+	    {"/* c */ UPDATE IGNORE tt SET v = 2 WHERE id = 1", "v\037tt"},
+	    {"UPDATE tt AS a SET a.v = 2", "v\037tt"},
+	    {"UPDATE tt a SET a.v = 2", "v\037tt"},
+	    {"DELETE FROM tt WHERE id = 1", "v\037tt"},
+	    {"DELETE QUICK FROM d.tt", "d\037tt"},
+	    {"DELETE FROM tt;", "v\037tt"},
+	    {"DELETE FROM tt a ORDER BY id LIMIT 1", "v\037tt"},
+	    {"DELETE HISTORY FROM tt BEFORE SYSTEM_TIME NOW()", "v\037tt"},
+	    {"UPDATE t1, t2 SET t1.a = t2.a", NULL},
+	    {"UPDATE t1 JOIN t2 ON t1.id = t2.id SET t1.a = 1", NULL},
+	    {"UPDATE t1 a JOIN t2 b ON a.id = b.id SET a.x = 1", NULL},
+	    {"DELETE FROM t1 USING t1 JOIN t2", NULL},
+	    {"DELETE t1 FROM t1 JOIN t2 ON t1.a = t2.a", NULL},
+	    {"DELETE t1, t2 FROM t1, t2", NULL},
+	    {"WITH x AS (SELECT 1) UPDATE t SET a = 1", NULL},
+	    {"SELECT 1", NULL},
+	    {"INSERT INTO", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct buf out = {0};
+		int n = sql_dml_table(c[i].sql, strlen(c[i].sql), "v", &out);
+
+		if (c[i].want == NULL)
+			ok(n == -1 && out.len == 0, "sql_dml_table(%s): -1",
+			    c[i].sql);
+		else
+			ok(n == 1 && out.len == strlen(c[i].want) + 1 &&
+			    memcmp(out.p, c[i].want, out.len) == 0,
+			    "sql_dml_table(%s)", c[i].sql);
+		free(out.p);
+	}
+}
+
 /* sql_trigger_unguarded: the body inside the guard sql_trigger_guard
  * writes, as information_schema.TRIGGERS shows it; 0 for any other. */
 static void
@@ -973,6 +1018,7 @@ main(int argc, char **argv)
 	test_ledger();
 	test_ddl_tables();
 	test_ddl_table_of();
+	test_dml_table();
 	test_trigger_guard();
 	test_trigger_unguarded();
 	test_event_replica();
