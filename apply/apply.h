@@ -111,6 +111,7 @@ struct tinfo {
 	char *db, *name;
 	int exists;
 	int cascade;	  /* parent of an ON DELETE CASCADE/SET NULL key */
+	int upd_cascade;  /* parent of an ON UPDATE CASCADE/SET NULL key */
 	int versioned;	  /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
 	size_t row_end;
 	struct col *col;

@@ -763,7 +763,8 @@ period_columns(struct tinfo *t)
 
 /* What the target says about db.name: its columns (generated, FLOAT,
  * period), whether it exists, is system-versioned, whether deleting
- * from it cascades.  Asked once per table until the next DDL. */
+ * from it or changing a key of it cascades.  Asked once per table until
+ * the next DDL. */
 struct tinfo *
 db_table(struct db *d, const char *db, const char *name, int *rc)
 {
@@ -793,12 +794,14 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	buf_lit(&q, " AND TABLE_NAME=");
 	quote_str(&q, name);
 	buf_lit(&q, ";"
-	            "SELECT COUNT(*) FROM information_schema."
-	            "REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA=");
+	            "SELECT COALESCE(SUM(DELETE_RULE IN ('CASCADE','SET NULL',"
+	            "'SET DEFAULT')),0), COALESCE(SUM(UPDATE_RULE IN "
+	            "('CASCADE','SET NULL','SET DEFAULT')),0) FROM "
+	            "information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+	            "UNIQUE_CONSTRAINT_SCHEMA=");
 	quote_str(&q, db);
 	buf_lit(&q, " AND REFERENCED_TABLE_NAME=");
 	quote_str(&q, name);
-	buf_lit(&q, " AND DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')");
 	if (mysql_real_query(d->my, q.p, q.len) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;
@@ -840,8 +843,11 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	if (mysql_next_result(d->my) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;
-	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
+	    row[1] != NULL) {
 		t->cascade = atoi(row[0]) > 0;
+		t->upd_cascade = atoi(row[1]) > 0;
+	}
 	mysql_free_result(r);
 	while (mysql_next_result(d->my) == 0)
 		;

@@ -30,6 +30,17 @@
  * foreign_key_checks=1, so that the target's own constraint does what
  * the source's did.
  *
+ * Moves.  ON UPDATE CASCADE / SET NULL likewise: a primary key changed
+ * on the parent of such a key (an update record whose keys differ,
+ * which srdf-dedup keeps when nothing else in the group touches either
+ * key) is a move.  When whole (the old key existed and is gone, the new
+ * did not and is there: moves_mark), after every other row is written,
+ * the old key becomes the new one by an UPDATE with foreign_key_checks=1,
+ * so the target's children follow, those the group inserted with the
+ * old key too (on the source they followed it later); then the row is
+ * deleted and written as the group left it, foreign_key_checks=0
+ * again.  Any other key change stays a delete and an insert.
+ *
  * DDL runs at its place in the record order, after the rows before it
  * (there are none in a well-formed group: a DDL is a barrier) and before
  * the rows after it (CREATE TABLE ... SELECT logs its rows after the
@@ -141,7 +152,17 @@ struct ent {
 	uint32_t plan;
 	uint8_t before;	  /* the row existed before the group */
 	uint8_t after;	  /* ... and exists after it, as val */
+	uint8_t move;	  /* MOVE_FROM, MOVE_TO: the two keys of a move */
 };
+
+/* A primary-key change of a parent of an ON UPDATE rule (see "Moves"):
+ * the entries of the old and the new key, and "`k`=v,..." of the new. */
+struct move {
+	uint32_t from, to;
+	size_t set;
+	uint32_t setlen;
+};
+enum { MOVE_FROM = 1, MOVE_TO = 2 };
 
 /* One change of a table without a primary key, in order. */
 struct op {
@@ -168,6 +189,8 @@ struct tab {
 	size_t nslot;
 	struct op *op;
 	size_t nop, capop;
+	struct move *mv;
+	size_t nmv, capmv, nmoved;
 	struct tab *hnext;
 	/* A bulk load (see "Bulk loads"), decided before the deletes: */
 	int bulk;
@@ -245,6 +268,7 @@ tab_free(struct tab *t)
 	free(t->ent);
 	free(t->slot);
 	free(t->op);
+	free(t->mv);
 	buf_free(&t->text);
 	buf_free(&t->fix);
 	buf_free(&t->cells);
@@ -560,6 +584,28 @@ render_key(struct eng *e, struct tab *t, struct img img, size_t *off,
 	return DB_OK;
 }
 
+/* "`k1`=v1,`k2`=v2": the primary key of an image as a SET list. */
+static int
+render_key_set(struct eng *e, struct tab *t, struct img img, size_t *off,
+    uint32_t *len)
+{
+	struct buf *b = &e->arena;
+	int rc;
+
+	*off = b->len;
+	for (size_t i = 0; i < t->npk; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		sql_ident(b, t->pk[i]);
+		buf_putc(b, '=');
+		if ((rc = literal(e, t, t->pk[i], img_get(e, img, t->pk[i]),
+		         t->pkflags[i], 0)) != DB_OK)
+			return rc;
+	}
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
 /* "(v1,v2,...)": the written columns of an image, in plan order. */
 static int
 render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
@@ -829,6 +875,22 @@ add_row(struct eng *e, int type, const struct rec *r)
 		return rc;
 	if (xb >= 0 && xb != xa)
 		t->ent[xb].after = 0;
+	if (xb >= 0 && xa >= 0 && xb != xa && t->ti->upd_cascade) {
+		struct move *m;
+
+		if (t->nmv == t->capmv) {
+			t->capmv = t->capmv ? 2 * t->capmv : 8;
+			if ((t->mv = realloc(t->mv, t->capmv * sizeof *t->mv)) ==
+			    NULL)
+				die(EX_OSERR, "out of memory");
+		}
+		m = &t->mv[t->nmv++];
+		m->from = (uint32_t)xb;
+		m->to = (uint32_t)xa;
+		if ((rc = render_key_set(e, t, after, &m->set, &m->setlen)) !=
+		    DB_OK)
+			return rc;
+	}
 	if (xa < 0)
 		return DB_OK;
 	t->ent[xa].plan = plan_get(e, t, after);
@@ -857,7 +919,10 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 		int want = phase == 0 ? !deferred && !(t->bulk && x->after)
 		    : phase == 1 ? deferred : x->after;
 
-		if (!x->before || !want)
+		if (phase == 3) {
+			if (x->move != MOVE_TO)
+				continue;
+		} else if (!x->before || !want || x->move)
 			continue;
 		if (n == 0) {
 			db_stmt_open(d);
@@ -1021,7 +1086,8 @@ bulk_plan(struct eng *e, struct tab *t)
 
 	t->bulk = 0;
 	t->nafter = t->nupd = 0;
-	if (t->npk == 0 || e->w->idem || !db_bulk_enabled(e->d))
+	if (t->npk == 0 || e->w->idem || !db_bulk_enabled(e->d) ||
+	    t->nmoved > 0)
 		return;
 	for (size_t i = 0; i < t->nent; i++)
 		if (t->ent[i].after) {
@@ -1069,7 +1135,7 @@ emit_load(struct eng *e, struct tab *t, int *loaded)
 }
 
 static int
-emit_inserts(struct eng *e, struct tab *t)
+emit_inserts(struct eng *e, struct tab *t, int moved)
 {
 	struct db *d = e->d;
 	struct buf *q = &d->q;
@@ -1077,7 +1143,7 @@ emit_inserts(struct eng *e, struct tab *t)
 	long long n = 0;
 	int rc, loaded;
 
-	if (t->bulk) {
+	if (t->bulk && !moved) {
 		loaded = 0;
 		if (db_bulk_enabled(d) &&
 		    ((rc = emit_load(e, t, &loaded)) != DB_OK || loaded))
@@ -1090,7 +1156,7 @@ emit_inserts(struct eng *e, struct tab *t)
 	for (size_t i = 0; i < t->nent; i++) {
 		struct ent *x = &t->ent[i];
 
-		if (!x->after)
+		if (!x->after || (x->move == MOVE_TO) != moved)
 			continue;
 		if (n > 0 && x->plan != plan) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
@@ -1190,6 +1256,79 @@ stmt(struct db *d, const char *kind, const char *sql)
 	return db_stmt_close(d, kind, NULL, -1);
 }
 
+/* ---- moves ------------------------------------------------------------- */
+
+/* The moves of t that are whole (see "Moves"): the old key existed before
+ * the group and is gone after it, the new one did not and is there after
+ * it, neither in another move.  Marks their entries; their count. */
+static size_t
+moves_mark(struct tab *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmv; i++) {
+		struct ent *a = &t->ent[t->mv[i].from], *b = &t->ent[t->mv[i].to];
+
+		if (!a->before || a->after || b->before || !b->after ||
+		    a->move || b->move) {
+			t->mv[i].setlen = 0;
+			continue;
+		}
+		a->move = MOVE_FROM;
+		b->move = MOVE_TO;
+		n++;
+	}
+	return t->nmoved = n;
+}
+
+/* The moves of t, after the other rows are in place: each old key
+ * changed to the new one by an UPDATE with foreign_key_checks=1, so that
+ * the target's ON UPDATE rule changes the children as the source's did;
+ * then the rows of the new keys are written as the group left them. */
+static int
+emit_moves(struct eng *e, struct tab *t)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	int rc;
+
+	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=1")) !=
+	    DB_OK)
+		return rc;
+	for (size_t i = 0; i < t->nmv; i++) {
+		const struct move *m = &t->mv[i];
+		const struct ent *a = &t->ent[m->from];
+
+		if (m->setlen == 0)
+			continue;
+		db_stmt_open(d);
+		buf_lit(q, "UPDATE ");
+		buf_puts(q, t->qname);
+		buf_lit(q, " SET ");
+		buf_add(q, e->arena.p + m->set, m->setlen);
+		buf_lit(q, " WHERE ");
+		if (t->npk > 1)
+			buf_putc(q, '(');
+		for (size_t k = 0; k < t->npk; k++) {
+			if (k > 0)
+				buf_putc(q, ',');
+			sql_ident(q, t->pk[k]);
+		}
+		if (t->npk > 1)
+			buf_putc(q, ')');
+		buf_putc(q, '=');
+		buf_add(q, e->arena.p + a->key, a->keylen);
+		if ((rc = db_stmt_close(d, "update", t->label,
+		         e->w->idem ? -1 : 1)) != DB_OK)
+			return rc;
+	}
+	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=0")) !=
+	        DB_OK ||
+	    (rc = emit_deletes(e, t, 3)) != DB_OK)
+		return rc;
+	return emit_inserts(e, t, 1);
+}
+
 /* The net delta of the rows read so far, queued (and sent as batches
  * fill); the tables are forgotten afterwards. */
 static int
@@ -1199,24 +1338,31 @@ flush_rows(struct eng *e)
 	size_t i;
 
 	/* Groups folded together: a cascade parent's delete and re-insert
-	 * would net out to an update, and the target would not cascade. */
+	 * would net out to an update, and the target would not cascade;
+	 * a move followed by a change of either key would not be one. */
 	for (i = 0; i < e->ntab && e->merged; i++)
-		if (e->tabs[i]->npk > 0 && e->tabs[i]->ti->cascade &&
-		    e->tabs[i]->nent > 0) {
+		if (e->tabs[i]->npk > 0 && e->tabs[i]->nent > 0 &&
+		    (e->tabs[i]->ti->cascade || e->tabs[i]->ti->upd_cascade)) {
 			tabs_clear(e);
 			return DB_SPLIT;
 		}
-	for (i = 0; i < e->ntab; i++)
+	for (i = 0; i < e->ntab; i++) {
+		if (e->tabs[i]->nmv > 0)
+			moves_mark(e->tabs[i]);
 		bulk_plan(e, e->tabs[i]);
+	}
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk > 0)
 			rc = emit_deletes(e, e->tabs[i], 0);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk > 0)
-			rc = emit_inserts(e, e->tabs[i]);
+			rc = emit_inserts(e, e->tabs[i], 0);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk == 0)
 			rc = emit_ops(e, e->tabs[i]);
+	for (i = 0; i < e->ntab && rc == DB_OK; i++)
+		if (e->tabs[i]->nmoved > 0)
+			rc = emit_moves(e, e->tabs[i]);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++) {
 		struct tab *t = e->tabs[i];
 

@@ -21,16 +21,21 @@ struct fold_ent {
 /* One row of the group.  Its net before-image is the "before" of the
  * first record (when before), its net after-image the "after" of the
  * last record (when after).  raw: one record, not a key change, so its
- * own line is the net effect. */
+ * own line is the net effect; RAW_MOVE: one half of a key change (pair:
+ * the other half), whose record is the net effect of both when neither
+ * row has another record. */
 struct fold_slot {
 	uint64_t hash;
 	size_t key;
 	uint32_t keylen;
 	uint32_t n;
+	uint32_t pair;
 	size_t first, last;
 	uint32_t firstlen, lastlen;
 	uint8_t before, after, raw;
 };
+
+#define RAW_MOVE 2
 
 /* An index entry is in use when gen is the fold's; h is the key hash's
  * high bits, so a probe touches a slot only when they match. */
@@ -352,7 +357,7 @@ add_ent(struct fold *f, size_t off, uint32_t len, uint32_t slot)
 
 /* One record's change to one row: before/after say whether the row
  * exists before and after this change. */
-static void
+static uint32_t
 contribute(struct fold *f, const char *key, size_t keylen, size_t off,
     uint32_t len, int before, int after, int raw)
 {
@@ -374,7 +379,7 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 			s->after = (uint8_t)after;
 			s->raw = 0;
 			s->n++;
-			return;
+			return f->idx[i].slot;
 		}
 	}
 	idx_grow(f);
@@ -390,9 +395,10 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 	s->after = (uint8_t)after;
 	s->raw = (uint8_t)raw;
 	s->n = 1;
+	s->pair = NO_SLOT;
 	idx_insert(f, (uint32_t)f->nslots);
 	add_ent(f, 0, 0, (uint32_t)f->nslots);
-	f->nslots++;
+	return (uint32_t)f->nslots++;
 }
 
 void
@@ -419,9 +425,19 @@ fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
 			contribute(f, kb, kbn, off, len, 1, 1, 1);
 		} else {
 			/* A primary-key change: delete the old row, insert
-			 * the new one. */
-			contribute(f, kb, kbn, off, len, 1, 0, 0);
-			contribute(f, ka, kan, off, len, 0, 1, 0);
+			 * the new one; kept as one update (a move) when
+			 * nothing else touches either row (fold_emit), so
+			 * that srdf-apply can make the target's ON UPDATE
+			 * CASCADE act. */
+			uint32_t a = contribute(f, kb, kbn, off, len, 1, 0,
+			    RAW_MOVE);
+			uint32_t b = contribute(f, ka, kan, off, len, 0, 1,
+			    RAW_MOVE);
+
+			if (f->slots[a].n == 1 && f->slots[b].n == 1) {
+				f->slots[a].pair = b;
+				f->slots[b].pair = a;
+			}
 		}
 	}
 }
@@ -501,7 +517,16 @@ fold_emit(struct fold *f, struct buf *out)
 			continue;
 		}
 		s = &f->slots[e->slot];
-		if (s->n == 1 && s->raw) {
+		if (s->n == 1 && s->raw == RAW_MOVE && s->pair != NO_SLOT &&
+		    f->slots[s->pair].n == 1) {
+			/* An untouched move: its record once, where the
+			 * old row's first appears. */
+			if (s->before) {
+				buf_add(out, f->arena.p + s->first, s->firstlen);
+				buf_putc(out, '\n');
+				n++;
+			}
+		} else if (s->n == 1 && s->raw == 1) {
 			buf_add(out, f->arena.p + s->first, s->firstlen);
 			buf_putc(out, '\n');
 			n++;

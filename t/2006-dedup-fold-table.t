@@ -73,11 +73,14 @@ test_expect_success 'a row seen once is its input line, byte for byte' '
 	test_cmp expect actual
 '
 
-test_expect_success 'one group per transaction (--window 0): each still folds inside itself' '
+test_expect_success 'one group per transaction (--window 0): each still folds inside itself; a key change nothing else touches stays one update (a move)' '
 	srdf-dedup --window 0 <records >groups0 2>err &&
 	test "$(grep -c group_end groups0)" = 5 &&
 	jq -r "select(.type==\"group_end\") | .events_out" groups0 | paste -sd " " >actual &&
-	echo "4 5 6 4 2" >expect &&
+	echo "4 5 5 4 2" >expect &&
+	test_cmp expect actual &&
+	grep -F "\"before\":{\"id\":6" records >expect &&
+	grep -F "\"before\":{\"id\":6" groups0 >actual &&
 	test_cmp expect actual
 '
 

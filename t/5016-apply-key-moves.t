@@ -1,0 +1,62 @@
+#!/bin/bash
+test_description='a primary key changed on the parent of an ON UPDATE CASCADE or SET NULL foreign key: the target'"'"'s children follow as the source'"'"'s did (the change travels as one update, a move, and is applied as an UPDATE with foreign_key_checks=1), not deleted or set NULL by its ON DELETE rule'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+srdf_servers_start
+
+tables="mv.p mv.c mv.q mv.cq mv.s mv.cs"
+
+test_expect_success 'setup: parents with ON UPDATE rules and children, replicated' '
+	apply_setup &&
+	src_sql "CREATE DATABASE mv;
+		CREATE TABLE mv.p (id INT PRIMARY KEY, v INT);
+		CREATE TABLE mv.c (id INT PRIMARY KEY, pid INT,
+			FOREIGN KEY (pid) REFERENCES mv.p (id) ON UPDATE CASCADE ON DELETE SET NULL);
+		CREATE TABLE mv.q (a INT, b INT, v INT, PRIMARY KEY (a, b));
+		CREATE TABLE mv.cq (id INT PRIMARY KEY, qa INT, qb INT,
+			FOREIGN KEY (qa, qb) REFERENCES mv.q (a, b) ON UPDATE CASCADE ON DELETE CASCADE);
+		CREATE TABLE mv.s (id INT PRIMARY KEY);
+		CREATE TABLE mv.cs (id INT PRIMARY KEY, sid INT,
+			FOREIGN KEY (sid) REFERENCES mv.s (id) ON UPDATE SET NULL);
+		INSERT INTO mv.p VALUES (1, 1), (2, 2), (3, 3), (4, 4);
+		INSERT INTO mv.c VALUES (1, 1), (2, 2), (3, 1), (4, 3), (5, 4);
+		INSERT INTO mv.q VALUES (1, 1, 0), (1, 2, 0);
+		INSERT INTO mv.cq VALUES (1, 1, 1), (2, 1, 2);
+		INSERT INTO mv.s VALUES (1), (2); INSERT INTO mv.cs VALUES (1, 1), (2, 2)" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both $tables
+'
+
+test_expect_success 'keys changed, one with other columns, one with a child inserted before it in the same transaction: the children follow' '
+	src_sql "UPDATE mv.p SET id = 10 WHERE id = 1;
+		UPDATE mv.p SET id = 20, v = 22 WHERE id = 2;
+		START TRANSACTION; INSERT INTO mv.c VALUES (6, 3); UPDATE mv.p SET id = 30 WHERE id = 3; COMMIT;
+		UPDATE mv.q SET b = 5 WHERE a = 1 AND b = 2;
+		UPDATE mv.s SET id = 9 WHERE id = 1" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both $tables &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", IFNULL(pid, \"-\") ORDER BY id) FROM mv.c")" = "1:10,2:20,3:10,4:30,5:4,6:30" &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(qa, qb ORDER BY id) FROM mv.cq")" = "11,15" &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", IFNULL(sid, \"-\") ORDER BY id) FROM mv.cs")" = "1:-,2:2"
+'
+
+test_expect_success 'a key changed then deleted in one group: the ON DELETE rule acts (SET NULL)' '
+	src_sql "START TRANSACTION; UPDATE mv.p SET id = 40 WHERE id = 4; DELETE FROM mv.p WHERE id = 40; COMMIT" &&
+	seal_new && deliver && apply_once &&
+	checksum_both $tables &&
+	test "$(dst_sql "SELECT IFNULL(pid, \"-\") FROM mv.c WHERE id = 5")" = "-"
+'
+
+test_expect_success 'two wagons moving the same key, applied in one run: still followed' '
+	src_sql "UPDATE mv.p SET id = 11 WHERE id = 10" && seal_new &&
+	src_sql "UPDATE mv.p SET id = 12 WHERE id = 11" && seal_new &&
+	deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both $tables &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM mv.c WHERE pid = 12")" = "1,3" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases mv >verify.out
+'
+
+test_done
