@@ -669,6 +669,31 @@ plan_free(struct bootstrap *b)
  * gives it as CREATE TABLE ... SEQUENCE=1, which creates it, and its one
  * row without a key, inserted, sets its state, as srdf-capture writes
  * every change of it. */
+/* Whether system-versioned table db.name keeps its history by
+ * transaction id: its ROW END column is a BIGINT UNSIGNED (MariaDB docs,
+ * "System-Versioned Tables", transaction-precise history).  Asked of
+ * the one table, as information_schema answers fast only so. */
+static int
+versioned_by_trx(MYSQL *my, const char *db, const char *name)
+{
+	struct buf q = {0};
+	char *v;
+	int yes;
+
+	buf_lit(&q, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE "
+		    "GENERATION_EXPRESSION = 'ROW END' AND TABLE_SCHEMA='");
+	mdb_escape(&q, db);
+	buf_lit(&q, "' AND TABLE_NAME='");
+	mdb_escape(&q, name);
+	buf_lit(&q, "'");
+	buf_putc(&q, '\0');
+	v = mdb_query_one(my, q.p);
+	yes = v != NULL && strcmp(v, "bigint") == 0;
+	free(v);
+	buf_free(&q);
+	return yes;
+}
+
 static void
 plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 {
@@ -676,15 +701,9 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	/* The 7th column: the type of a versioned table's ROW END when
-	 * declared (bigint: transaction-precise history). */
 	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
-				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE, (SELECT "
-				 "MAX(DATA_TYPE) FROM information_schema.COLUMNS c "
-				 "WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND "
-				 "c.TABLE_NAME = t.TABLE_NAME AND "
-				 "GENERATION_EXPRESSION = 'ROW END') FROM "
-				 "information_schema.TABLES t WHERE TABLE_TYPE IN "
+				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
+				 "information_schema.TABLES WHERE TABLE_TYPE IN "
 				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
 				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
@@ -702,7 +721,8 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
 				 "not cover it, its rows are copied as they are "
 				 "when read", row[0], row[1], row[2]);
-		if (row[6] != NULL && strcmp(row[6], "bigint") == 0)
+		if (row[5] != NULL && strcmp(row[5], "SYSTEM VERSIONED") == 0 &&
+		    versioned_by_trx(b->meta, row[0], row[1]))
 			log_warn("%s.%s is system-versioned by transaction "
 				 "id: MariaDB writes its changes to the binlog "
 				 "as statements, which srdf-capture refuses; "
