@@ -73,6 +73,28 @@ test_expect_success 'a table missing on the target, one only on the target' '
 	grep -q "^equal:" out
 '
 
+test_expect_success 'an index missing on the target, one with other columns: definition differs, and the rows are still compared' '
+	dst_sql "UPDATE d.c SET v = UNHEX(HEX(42)) WHERE b = 42; DELETE FROM d.c WHERE a = \"zz\"" &&
+	src_sql "CREATE INDEX v_idx ON d.c (v(10)); CREATE UNIQUE INDEX vb ON d.t (v, id)" &&
+	dst_sql "CREATE INDEX v_idx ON d.c (v(10)); CREATE UNIQUE INDEX vb ON d.t (v)" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.c" >out &&
+	grep -q "^d.c .*equal$" out &&
+	dst_sql "DROP INDEX v_idx ON d.c" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.c" --include "d.t" --json >out.json &&
+	test "$(jq -r ".tables[] | .table + \" \" + .status" out.json | tr "\n" ,)" = "c definition,t definition," &&
+	test "$(jq -r ".tables[] | select(.table == \"c\") | .indexes" out.json)" = \
+		"the indexes differ: source (PRIMARY UNIQUE BTREE (a, b); v_idx BTREE (v(10))), target (PRIMARY UNIQUE BTREE (a, b))" &&
+	jq -r ".tables[] | select(.table == \"t\") | .indexes" out.json | grep -q "vb UNIQUE BTREE (v, id).*vb UNIQUE BTREE (v)" &&
+	dst_sql "UPDATE d.c SET v = \"x\" WHERE b = 7" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.c" --wait-seconds 0 >out &&
+	grep -q "^d.c .*DRIFT (1 of 1 chunk)$" out &&
+	grep -q "^    the indexes differ: " out &&
+	grep -q "^    changed: (a=.*,b=7)$" out &&
+	src_sql "DROP INDEX vb ON d.t" && dst_sql "DROP INDEX vb ON d.t; CREATE INDEX v_idx ON d.c (v(10));
+		UPDATE d.c SET v = UNHEX(HEX(7)) WHERE b = 7" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.c" --include "d.t" >out
+'
+
 test_expect_success 'a difference still on its way: re-checked once the target reaches the source GTID' '
 	dst_sql "CREATE DATABASE srdf; CREATE TABLE srdf.applied (source_id CHAR(32) PRIMARY KEY,
 			seq BIGINT UNSIGNED, last_gtid VARCHAR(64), gtid_pos VARCHAR(1024));

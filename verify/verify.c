@@ -82,6 +82,7 @@ struct vtable {
 	char *key;
 	int missing;	   /* not on the target */
 	char *problem;	   /* a reason it could not be compared normally */
+	char *indexes;	   /* how the indexes differ, or NULL */
 	struct chunk *ch;
 	int nch;
 	char ***bounds;	   /* boundary key literals */
@@ -294,6 +295,39 @@ build_exprs(struct vtable *t)
 	buf_lit(&t->hash, ")))");
 }
 
+/* The indexes of db.name as one string, "name [UNIQUE ][type ](col,
+ * col(prefix), col DESC); ..." in name order, from
+ * information_schema.STATISTICS; an index the optimizer ignores counts
+ * like any other.  Appended to b, NUL-terminated. */
+static void
+index_sig(MYSQL *my, const char *what, const char *db, const char *name,
+    struct buf *b)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	buf_lit(&q, "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, GROUP_CONCAT("
+		    "COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), ''), "
+		    "IF(COLLATION = 'D', ' DESC', '') ORDER BY SEQ_IN_INDEX "
+		    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE "
+		    "TABLE_SCHEMA='");
+	mdb_escape(&q, db);
+	buf_lit(&q, "' AND TABLE_NAME='");
+	mdb_escape(&q, name);
+	buf_lit(&q, "' GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
+		    "ORDER BY INDEX_NAME");
+	buf_putc(&q, '\0');
+	r = query(my, what, q.p);
+	while ((row = mysql_fetch_row(r)) != NULL)
+		buf_printf(b, "%s%s %s%s (%s)", b->len > 0 ? "; " : "",
+		    row[0] ? row[0] : "", row[1] && strcmp(row[1], "0") == 0 ?
+		    "UNIQUE " : "", row[2] ? row[2] : "", row[3] ? row[3] : "");
+	buf_putc(b, '\0');
+	mysql_free_result(r);
+	buf_free(&q);
+}
+
 static void
 load_tables(struct verify *v)
 {
@@ -339,6 +373,23 @@ load_tables(struct verify *v)
 				buf_putc(&p, '\0');
 				t->problem = xstrdup(p.p);
 				t->differs = 1;
+				buf_free(&p);
+			} else {
+				struct buf a = {0}, b = {0}, p = {0};
+
+				index_sig(v->src, "cannot read the source's "
+				    "indexes", row[0], row[1], &a);
+				index_sig(v->dst, "cannot read the target's "
+				    "indexes", row[0], row[1], &b);
+				if (strcmp(a.p, b.p) != 0) {
+					buf_printf(&p, "the indexes differ: "
+					    "source (%s), target (%s)", a.p,
+					    b.p);
+					buf_putc(&p, '\0');
+					t->indexes = xstrdup(p.p);
+				}
+				buf_free(&a);
+				buf_free(&b);
 				buf_free(&p);
 			}
 			buf_free(&tmp.hash);
@@ -880,7 +931,7 @@ status(const struct vtable *t)
 		return "missing";
 	if (t->problem)
 		return "definition";
-	return t->differs ? "drift" : "equal";
+	return t->differs ? "drift" : t->indexes ? "definition" : "equal";
 }
 
 static json_t *
@@ -937,6 +988,8 @@ report_json(struct verify *v, int drift)
 		json_object_set_new(o, "changed", json_incref(t->changed_keys));
 		if (t->problem)
 			json_object_set_new(o, "problem", json_string(t->problem));
+		if (t->indexes)
+			json_object_set_new(o, "indexes", json_string(t->indexes));
 		if (t->m.npk == 0 && t->differs)
 			json_object_set_new(o, "problem", json_string(
 			    "no primary key: the differing rows cannot be "
@@ -1015,7 +1068,8 @@ report_text(struct verify *v, int drift)
 		printf("%-40s %12" PRIu64 " %8d  %s", t->key, t->rows, t->nch,
 		    t->missing ? "MISSING on the target"
 		    : t->problem ? "DEFINITION differs"
-		    : t->differs ? "DRIFT" : "equal");
+		    : t->differs ? "DRIFT"
+		    : t->indexes ? "DEFINITION differs" : "equal");
 		if (t->differs && !t->missing && !t->problem)
 			printf(" (%d of %d chunk%s%s)", nd, t->nch,
 			    t->nch == 1 ? "" : "s",
@@ -1023,6 +1077,8 @@ report_text(struct verify *v, int drift)
 		printf("\n");
 		if (t->problem)
 			printf("    %s\n", t->problem);
+		if (t->indexes)
+			printf("    %s\n", t->indexes);
 		print_keys("missing on the target", t->missing_keys);
 		print_keys("extra on the target", t->extra_keys);
 		print_keys("changed", t->changed_keys);
@@ -1172,7 +1228,7 @@ main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < v.nt; i++)
-		drift |= v.t[i]->differs;
+		drift |= v.t[i]->differs || v.t[i]->indexes != NULL;
 	drift |= json_array_size(v.extra_tables) > 0;
 	drift |= json_array_size(v.objects) > 0;
 	if (cf.json)
@@ -1200,6 +1256,7 @@ main(int argc, char **argv)
 		mdb_table_free(&t->m);
 		free(t->key);
 		free(t->problem);
+		free(t->indexes);
 		free(t);
 	}
 	free(v.t);
