@@ -783,16 +783,12 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 
 	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
 	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
-	            "WHERE TABLE_SCHEMA=");
-	quote_str(&q, db);
-	buf_lit(&q, " AND TABLE_NAME=");
-	quote_str(&q, name);
+	            "WHERE ");
+	mdb_table_where(&q, db, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION;"
 	            "SELECT COUNT(*) FROM information_schema.TABLES "
-	            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND TABLE_SCHEMA=");
-	quote_str(&q, db);
-	buf_lit(&q, " AND TABLE_NAME=");
-	quote_str(&q, name);
+	            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
+	mdb_table_where(&q, db, name);
 	buf_lit(&q, ";"
 	            "SELECT COALESCE(SUM(DELETE_RULE IN ('CASCADE','SET NULL',"
 	            "'SET DEFAULT')),0), COALESCE(SUM(UPDATE_RULE IN "

@@ -901,6 +901,22 @@ add_row(struct eng *e, int type, const struct rec *r)
 
 /* ---- statements -------------------------------------------------------- */
 
+/* The primary key's columns as a key literal (render_key) is compared
+ * with: "`k`" or "(`k1`,`k2`)". */
+static void
+pk_columns(struct buf *q, const struct tab *t)
+{
+	if (t->npk > 1)
+		buf_putc(q, '(');
+	for (size_t k = 0; k < t->npk; k++) {
+		if (k > 0)
+			buf_putc(q, ',');
+		sql_ident(q, t->pk[k]);
+	}
+	if (t->npk > 1)
+		buf_putc(q, ')');
+}
+
 /* Deletes the keys of t that existed before the group; phase 0 all but
  * the cascading deletes and those a bulk REPLACE replaces, phase 1 the
  * cascading ones, phase 2 those of the REPLACE (when it did not run).
@@ -929,15 +945,7 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 			buf_lit(q, "DELETE FROM ");
 			buf_puts(q, t->qname);
 			buf_lit(q, " WHERE ");
-			if (t->npk > 1)
-				buf_putc(q, '(');
-			for (size_t k = 0; k < t->npk; k++) {
-				if (k > 0)
-					buf_putc(q, ',');
-				sql_ident(q, t->pk[k]);
-			}
-			if (t->npk > 1)
-				buf_putc(q, ')');
+			pk_columns(q, t);
 			buf_lit(q, " IN (");
 		} else
 			buf_putc(q, ',');
@@ -1307,15 +1315,7 @@ emit_moves(struct eng *e, struct tab *t)
 		buf_lit(q, " SET ");
 		buf_add(q, e->arena.p + m->set, m->setlen);
 		buf_lit(q, " WHERE ");
-		if (t->npk > 1)
-			buf_putc(q, '(');
-		for (size_t k = 0; k < t->npk; k++) {
-			if (k > 0)
-				buf_putc(q, ',');
-			sql_ident(q, t->pk[k]);
-		}
-		if (t->npk > 1)
-			buf_putc(q, ')');
+		pk_columns(q, t);
 		buf_putc(q, '=');
 		buf_add(q, e->arena.p + a->key, a->keylen);
 		if ((rc = db_stmt_close(d, "update", t->label,

@@ -681,11 +681,8 @@ versioned_by_trx(MYSQL *my, const char *db, const char *name)
 	int yes;
 
 	buf_lit(&q, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE "
-		    "GENERATION_EXPRESSION = 'ROW END' AND TABLE_SCHEMA='");
-	mdb_escape(&q, db);
-	buf_lit(&q, "' AND TABLE_NAME='");
-	mdb_escape(&q, name);
-	buf_lit(&q, "'");
+		    "GENERATION_EXPRESSION = 'ROW END' AND ");
+	mdb_table_where(&q, db, name);
 	buf_putc(&q, '\0');
 	v = mdb_query_one(my, q.p);
 	yes = v != NULL && strcmp(v, "bigint") == 0;

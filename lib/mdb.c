@@ -180,6 +180,16 @@ mdb_escape(struct buf *b, const char *s)
 	}
 }
 
+void
+mdb_table_where(struct buf *b, const char *db, const char *name)
+{
+	buf_lit(b, "TABLE_SCHEMA='");
+	mdb_escape(b, db);
+	buf_lit(b, "' AND TABLE_NAME='");
+	mdb_escape(b, name);
+	buf_putc(b, '\'');
+}
+
 static int
 in_list(const char *s, const char *const *list)
 {
@@ -259,11 +269,9 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	buf_lit(&q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
 		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
 		    "IN ('ROW START','ROW END') FROM "
-		    "information_schema.COLUMNS WHERE TABLE_SCHEMA='");
-	mdb_escape(&q, db);
-	buf_lit(&q, "' AND TABLE_NAME='");
-	mdb_escape(&q, name);
-	buf_lit(&q, "' ORDER BY ORDINAL_POSITION");
+		    "information_schema.COLUMNS WHERE ");
+	mdb_table_where(&q, db, name);
+	buf_lit(&q, " ORDER BY ORDINAL_POSITION");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
 		goto sqlfail;
@@ -296,12 +304,8 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 		/* WITH SYSTEM VERSIONING alone: hidden period columns */
 		q.len = 0;
 		buf_lit(&q, "SELECT COUNT(*) FROM information_schema.TABLES "
-			    "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND "
-			    "TABLE_SCHEMA='");
-		mdb_escape(&q, db);
-		buf_lit(&q, "' AND TABLE_NAME='");
-		mdb_escape(&q, name);
-		buf_lit(&q, "'");
+			    "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
+		mdb_table_where(&q, db, name);
 		buf_putc(&q, '\0');
 		if (mysql_query(my, q.p) != 0 ||
 		    (r = mysql_store_result(my)) == NULL)
@@ -315,11 +319,9 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 
 	q.len = 0;
 	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
-		    "STATISTICS WHERE TABLE_SCHEMA='");
-	mdb_escape(&q, db);
-	buf_lit(&q, "' AND TABLE_NAME='");
-	mdb_escape(&q, name);
-	buf_lit(&q, "' AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
+		    "STATISTICS WHERE ");
+	mdb_table_where(&q, db, name);
+	buf_lit(&q, " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
 		goto sqlfail;

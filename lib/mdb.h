@@ -120,8 +120,12 @@ void mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
 void mdb_key_cond(struct buf *b, const struct mdb_table *t,
     char *const *lits, const char *op);
 
-/* mdb_escape appends s as the inside of a '...' string literal. */
+/* mdb_escape appends s as the inside of a '...' string literal;
+ * mdb_table_where "TABLE_SCHEMA='db' AND TABLE_NAME='name'", the
+ * condition that finds one table in information_schema (and lets the
+ * server open that table alone). */
 void mdb_escape(struct buf *b, const char *s);
+void mdb_table_where(struct buf *b, const char *db, const char *name);
 
 MYSQL *mdb_connect(const char *defaults_file, const char *group,
     const char *what, unsigned read_timeout, int *ex);

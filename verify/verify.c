@@ -310,12 +310,9 @@ index_sig(MYSQL *my, const char *what, const char *db, const char *name,
 	buf_lit(&q, "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, GROUP_CONCAT("
 		    "COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), ''), "
 		    "IF(COLLATION = 'D', ' DESC', '') ORDER BY SEQ_IN_INDEX "
-		    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE "
-		    "TABLE_SCHEMA='");
-	mdb_escape(&q, db);
-	buf_lit(&q, "' AND TABLE_NAME='");
-	mdb_escape(&q, name);
-	buf_lit(&q, "' GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
+		    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE ");
+	mdb_table_where(&q, db, name);
+	buf_lit(&q, " GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
 		    "ORDER BY INDEX_NAME");
 	buf_putc(&q, '\0');
 	r = query(my, what, q.p);
