@@ -106,6 +106,9 @@ struct col {
  * START/END, or the hidden row_start/row_end), also COL_GENERATED: */
 #define COL_ROW_START 0x40
 #define COL_ROW_END 0x80
+/* Referenced by a foreign key whose ON UPDATE rule changes the children
+ * (CASCADE, SET NULL): engine.c, "Moves". */
+#define COL_REFERENCED 0x100
 
 struct tinfo {
 	char *db, *name;

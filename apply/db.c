@@ -761,6 +761,42 @@ period_columns(struct tinfo *t)
 	t->row_end = t->ncol - 1;
 }
 
+/* Marks COL_REFERENCED the columns of t that a foreign key with an ON
+ * UPDATE rule that changes the children refers to
+ * (information_schema.KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS).  0, or
+ * -1 with the connection's error. */
+static int
+referenced_columns(struct db *d, struct tinfo *t)
+{
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	buf_lit(&q, "SELECT DISTINCT k.REFERENCED_COLUMN_NAME FROM "
+	            "information_schema.KEY_COLUMN_USAGE k JOIN "
+	            "information_schema.REFERENTIAL_CONSTRAINTS c ON "
+	            "c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND "
+	            "c.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND "
+	            "c.TABLE_NAME = k.TABLE_NAME WHERE c.UPDATE_RULE IN "
+	            "('CASCADE','SET NULL','SET DEFAULT') AND "
+	            "k.REFERENCED_TABLE_SCHEMA=");
+	quote_str(&q, t->db);
+	buf_lit(&q, " AND k.REFERENCED_TABLE_NAME=");
+	quote_str(&q, t->name);
+	if (mysql_real_query(d->my, q.p, q.len) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL) {
+		buf_free(&q);
+		return -1;
+	}
+	while ((row = mysql_fetch_row(r)) != NULL)
+		for (size_t i = 0; i < t->ncol && row[0] != NULL; i++)
+			if (strcmp(t->col[i].name, row[0]) == 0)
+				t->col[i].flags |= COL_REFERENCED;
+	mysql_free_result(r);
+	buf_free(&q);
+	return 0;
+}
+
 /* What the target says about db.name: its columns (generated, FLOAT,
  * period), whether it exists, is system-versioned, whether deleting
  * from it or changing a key of it cascades.  Asked once per table until
@@ -847,6 +883,8 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	mysql_free_result(r);
 	while (mysql_next_result(d->my) == 0)
 		;
+	if (t->upd_cascade && referenced_columns(d, t) != 0)
+		goto fail;
 	buf_free(&q);
 	t->next = d->tabs;
 	d->tabs = t;

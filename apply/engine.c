@@ -30,16 +30,19 @@
  * foreign_key_checks=1, so that the target's own constraint does what
  * the source's did.
  *
- * Moves.  ON UPDATE CASCADE / SET NULL likewise: a primary key changed
- * on the parent of such a key (an update record whose keys differ,
+ * Moves.  ON UPDATE CASCADE / SET NULL likewise: on the parent of such
+ * a key, a primary key changed (an update record whose keys differ,
  * which srdf-dedup keeps when nothing else in the group touches either
- * key) is a move.  When whole (the old key existed and is gone, the new
- * did not and is there: moves_mark), after every other row is written,
- * the old key becomes the new one by an UPDATE with foreign_key_checks=1,
- * so the target's children follow, those the group inserted with the
- * old key too (on the source they followed it later); then the row is
- * deleted and written as the group left it, foreign_key_checks=0
- * again.  Any other key change stays a delete and an insert.
+ * key), or a referenced column that is not the key changed in place, is
+ * a move.  When whole (moves_mark: the old key existed and is gone, the
+ * new did not and is there; in place: the row is there before and
+ * after), after every other row is written, the old key or the
+ * referenced values become the new ones by an UPDATE with
+ * foreign_key_checks=1, so the target's children follow, those the
+ * group inserted with the old value too (on the source they followed it
+ * later); then the row is deleted and written as the group left it,
+ * foreign_key_checks=0 again.  Any other key change stays a delete and
+ * an insert.
  *
  * DDL runs at its place in the record order, after the rows before it
  * (there are none in a well-formed group: a DDL is a barrier) and before
@@ -606,6 +609,51 @@ render_key_set(struct eng *e, struct tab *t, struct img img, size_t *off,
 	return DB_OK;
 }
 
+/* Whether column name is part of t's primary key. */
+static int
+is_pk(const struct tab *t, const char *name)
+{
+	for (size_t i = 0; i < t->npk; i++)
+		if (strcmp(t->pk[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* For an update of a row whose key stays: "`c`=v,..." of the referenced
+ * columns (COL_REFERENCED, not of the key) when one of them changes, into
+ * the arena; *len 0 when none changes.  engine.c, "Moves". */
+static int
+render_ref_set(struct eng *e, struct tab *t, uint32_t plan, struct img before,
+    struct img after, size_t *off, uint32_t *len)
+{
+	struct plan *p = &t->plans[plan];
+	struct buf *b = &e->arena;
+	int changed = 0, rc;
+
+	*off = b->len;
+	*len = 0;
+	for (size_t i = 0; i < after.n; i++) {
+		struct jspan a = after.m[i].val, v;
+
+		if (!(p->flags[i] & COL_REFERENCED) || is_pk(t, p->names[i]))
+			continue;
+		v = img_get(e, before, p->names[i]);
+		changed |= v.p == NULL || v.n != a.n || memcmp(v.p, a.p, a.n) != 0;
+		if (b->len > *off)
+			buf_putc(b, ',');
+		sql_ident(b, p->names[i]);
+		buf_putc(b, '=');
+		if ((rc = literal(e, t, p->names[i], a, p->flags[i], 0)) !=
+		    DB_OK)
+			return rc;
+	}
+	if (changed)
+		*len = (uint32_t)(b->len - *off);
+	else
+		b->len = *off;
+	return DB_OK;
+}
+
 /* "(v1,v2,...)": the written columns of an image, in plan order. */
 static int
 render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
@@ -818,6 +866,47 @@ versioned_row(struct eng *e, struct tab *t, int type, struct img before,
 	return b ? T_DELETE : a ? T_INSERT : -1;
 }
 
+/* Notes an update of a parent of an ON UPDATE rule that the children
+ * must follow (see "Moves"): the key changed (from != to), or a
+ * referenced column changed in place (from == to: the last such update
+ * of the key is the one written). */
+static int
+add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
+    struct img before, struct img after)
+{
+	struct move *m = NULL;
+	size_t set;
+	uint32_t len;
+	int rc;
+
+	if (from != to)
+		rc = render_key_set(e, t, after, &set, &len);
+	else
+		rc = render_ref_set(e, t, plan_get(e, t, after), before, after,
+		    &set, &len);
+	if (rc != DB_OK || len == 0)
+		return rc;
+	for (size_t i = t->nmv; from == to && i-- > 0;)
+		if (t->mv[i].from == from && t->mv[i].to == to) {
+			m = &t->mv[i];
+			break;
+		}
+	if (m == NULL) {
+		if (t->nmv == t->capmv) {
+			t->capmv = t->capmv ? 2 * t->capmv : 8;
+			if ((t->mv = realloc(t->mv, t->capmv * sizeof *t->mv)) ==
+			    NULL)
+				die(EX_OSERR, "out of memory");
+		}
+		m = &t->mv[t->nmv++];
+		m->from = from;
+		m->to = to;
+	}
+	m->set = set;
+	m->setlen = len;
+	return DB_OK;
+}
+
 static int
 add_row(struct eng *e, int type, const struct rec *r)
 {
@@ -875,22 +964,10 @@ add_row(struct eng *e, int type, const struct rec *r)
 		return rc;
 	if (xb >= 0 && xb != xa)
 		t->ent[xb].after = 0;
-	if (xb >= 0 && xa >= 0 && xb != xa && t->ti->upd_cascade) {
-		struct move *m;
-
-		if (t->nmv == t->capmv) {
-			t->capmv = t->capmv ? 2 * t->capmv : 8;
-			if ((t->mv = realloc(t->mv, t->capmv * sizeof *t->mv)) ==
-			    NULL)
-				die(EX_OSERR, "out of memory");
-		}
-		m = &t->mv[t->nmv++];
-		m->from = (uint32_t)xb;
-		m->to = (uint32_t)xa;
-		if ((rc = render_key_set(e, t, after, &m->set, &m->setlen)) !=
-		    DB_OK)
-			return rc;
-	}
+	if (xb >= 0 && xa >= 0 && t->ti->upd_cascade &&
+	    (rc = add_move(e, t, (uint32_t)xb, (uint32_t)xa, before, after)) !=
+	        DB_OK)
+		return rc;
 	if (xa < 0)
 		return DB_OK;
 	t->ent[xa].plan = plan_get(e, t, after);
@@ -1268,7 +1345,8 @@ stmt(struct db *d, const char *kind, const char *sql)
 
 /* The moves of t that are whole (see "Moves"): the old key existed before
  * the group and is gone after it, the new one did not and is there after
- * it, neither in another move.  Marks their entries; their count. */
+ * it, or (in place) the row is there before and after; neither entry in
+ * another move.  Marks their entries; their count. */
 static size_t
 moves_mark(struct tab *t)
 {
@@ -1277,8 +1355,9 @@ moves_mark(struct tab *t)
 	for (size_t i = 0; i < t->nmv; i++) {
 		struct ent *a = &t->ent[t->mv[i].from], *b = &t->ent[t->mv[i].to];
 
-		if (!a->before || a->after || b->before || !b->after ||
-		    a->move || b->move) {
+		if (a == b ? !a->before || !a->after || a->move
+			   : !a->before || a->after || b->before || !b->after ||
+			    a->move || b->move) {
 			t->mv[i].setlen = 0;
 			continue;
 		}
@@ -1289,10 +1368,11 @@ moves_mark(struct tab *t)
 	return t->nmoved = n;
 }
 
-/* The moves of t, after the other rows are in place: each old key
- * changed to the new one by an UPDATE with foreign_key_checks=1, so that
- * the target's ON UPDATE rule changes the children as the source's did;
- * then the rows of the new keys are written as the group left them. */
+/* The moves of t, after the other rows are in place: each old key (or
+ * referenced value) changed to the new one by an UPDATE with
+ * foreign_key_checks=1, so that the target's ON UPDATE rule changes the
+ * children as the source's did; then the rows of the new keys are
+ * written as the group left them. */
 static int
 emit_moves(struct eng *e, struct tab *t)
 {

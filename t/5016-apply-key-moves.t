@@ -1,10 +1,10 @@
 #!/bin/bash
-test_description='a primary key changed on the parent of an ON UPDATE CASCADE or SET NULL foreign key: the target'"'"'s children follow as the source'"'"'s did (the change travels as one update, a move, and is applied as an UPDATE with foreign_key_checks=1), not deleted or set NULL by its ON DELETE rule'
+test_description='a primary key, or a referenced UNIQUE column, changed on the parent of an ON UPDATE CASCADE or SET NULL foreign key: the target'"'"'s children follow as the source'"'"'s did (the change travels as one update, a move, and is applied as an UPDATE with foreign_key_checks=1), not deleted or set NULL by its ON DELETE rule'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
 
-tables="mv.p mv.c mv.q mv.cq mv.s mv.cs"
+tables="mv.p mv.c mv.q mv.cq mv.s mv.cs mv.u mv.cu"
 
 test_expect_success 'setup: parents with ON UPDATE rules and children, replicated' '
 	apply_setup &&
@@ -22,7 +22,12 @@ test_expect_success 'setup: parents with ON UPDATE rules and children, replicate
 		INSERT INTO mv.c VALUES (1, 1), (2, 2), (3, 1), (4, 3), (5, 4);
 		INSERT INTO mv.q VALUES (1, 1, 0), (1, 2, 0);
 		INSERT INTO mv.cq VALUES (1, 1, 1), (2, 1, 2);
-		INSERT INTO mv.s VALUES (1), (2); INSERT INTO mv.cs VALUES (1, 1), (2, 2)" &&
+		INSERT INTO mv.s VALUES (1), (2); INSERT INTO mv.cs VALUES (1, 1), (2, 2);
+		CREATE TABLE mv.u (id INT PRIMARY KEY, code VARCHAR(10) NOT NULL UNIQUE, v INT);
+		CREATE TABLE mv.cu (id INT PRIMARY KEY, code VARCHAR(10),
+			FOREIGN KEY (code) REFERENCES mv.u (code) ON UPDATE CASCADE ON DELETE CASCADE);
+		INSERT INTO mv.u VALUES (1, \"a\", 0), (2, \"b\", 0), (3, \"c\", 0);
+		INSERT INTO mv.cu VALUES (1, \"a\"), (2, \"b\"), (3, \"a\"), (4, \"c\")" &&
 	seal_new && deliver && apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
 	checksum_both $tables
@@ -40,6 +45,17 @@ test_expect_success 'keys changed, one with other columns, one with a child inse
 	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", IFNULL(pid, \"-\") ORDER BY id) FROM mv.c")" = "1:10,2:20,3:10,4:30,5:4,6:30" &&
 	test "$(dst_sql "SELECT GROUP_CONCAT(qa, qb ORDER BY id) FROM mv.cq")" = "11,15" &&
 	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", IFNULL(sid, \"-\") ORDER BY id) FROM mv.cs")" = "1:-,2:2"
+'
+
+test_expect_success 'a referenced UNIQUE column changed, twice in one group for one row, with other columns; a row whose other columns only change: the children follow' '
+	src_sql "UPDATE mv.u SET code = \"a2\", v = 1 WHERE id = 1;
+		START TRANSACTION; INSERT INTO mv.cu VALUES (5, \"b\"); UPDATE mv.u SET code = \"b2\" WHERE id = 2;
+		UPDATE mv.u SET code = \"b3\" WHERE id = 2; COMMIT;
+		UPDATE mv.u SET v = 7 WHERE id = 3" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both $tables &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", code ORDER BY id) FROM mv.cu")" = "1:a2,2:b3,3:a2,4:c,5:b3"
 '
 
 test_expect_success 'a key changed then deleted in one group: the ON DELETE rule acts (SET NULL)' '
