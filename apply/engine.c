@@ -996,7 +996,8 @@ pk_columns(struct buf *q, const struct tab *t)
 
 /* Deletes the keys of t that existed before the group; phase 0 all but
  * the cascading deletes and those a bulk REPLACE replaces, phase 1 the
- * cascading ones, phase 2 those of the REPLACE (when it did not run).
+ * cascading ones, phase 2 those of the REPLACE (when it did not run);
+ * never the keys of a move, whose new keys phase 3 deletes (emit_moves).
  * Returns a DB_* code. */
 static int
 emit_deletes(struct eng *e, struct tab *t, int phase)
