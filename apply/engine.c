@@ -431,12 +431,7 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 		*rc = bad(e, "\"pk\" holds a name that is not a string");
 		return NULL;
 	}
-	if (e->ntab == e->captab) {
-		e->captab = e->captab ? 2 * e->captab : 16;
-		if ((e->tabs = realloc(e->tabs, e->captab * sizeof *e->tabs)) ==
-		    NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	e->tabs = xgrow(e->tabs, &e->captab, e->ntab + 1, sizeof *e->tabs);
 	e->tabs[e->ntab++] = t;
 	t->hnext = e->hash[h];
 	e->hash[h] = t;
@@ -771,12 +766,7 @@ ent_get(struct eng *e, struct tab *t, size_t off, uint32_t len, int *isnew)
 		}
 		i = (i + 1) & mask;
 	}
-	if (t->nent == t->capent) {
-		t->capent = t->capent ? 2 * t->capent : 64;
-		if ((t->ent = realloc(t->ent, t->capent * sizeof *t->ent)) ==
-		    NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	t->ent = xgrow(t->ent, &t->capent, t->nent + 1, sizeof *t->ent);
 	x = &t->ent[t->nent++];
 	memset(x, 0, sizeof *x);
 	x->key = off;
@@ -810,11 +800,7 @@ op_add(struct tab *t, int type)
 {
 	struct op *o;
 
-	if (t->nop == t->capop) {
-		t->capop = t->capop ? 2 * t->capop : 64;
-		if ((t->op = realloc(t->op, t->capop * sizeof *t->op)) == NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	t->op = xgrow(t->op, &t->capop, t->nop + 1, sizeof *t->op);
 	o = &t->op[t->nop++];
 	memset(o, 0, sizeof *o);
 	o->type = (uint8_t)type;
@@ -892,12 +878,7 @@ add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
 			break;
 		}
 	if (m == NULL) {
-		if (t->nmv == t->capmv) {
-			t->capmv = t->capmv ? 2 * t->capmv : 8;
-			if ((t->mv = realloc(t->mv, t->capmv * sizeof *t->mv)) ==
-			    NULL)
-				die(EX_OSERR, "out of memory");
-		}
+		t->mv = xgrow(t->mv, &t->capmv, t->nmv + 1, sizeof *t->mv);
 		m = &t->mv[t->nmv++];
 		m->from = from;
 		m->to = to;

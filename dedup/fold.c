@@ -7,6 +7,7 @@
 
 #include "fold.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define NO_SLOT UINT32_MAX
 
@@ -44,21 +45,6 @@ struct fold_idx {
 	uint32_t slot;
 	uint32_t h;
 };
-
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-
-	if (need <= *cap)
-		return p;
-	while (n < need)
-		n *= 2;
-	if ((p = realloc(p, n * size)) == NULL)
-		die(EX_OSERR, "out of memory");
-	*cap = n;
-	return p;
-}
 
 /* ---- keys ---------------------------------------------------------- */
 
@@ -209,7 +195,7 @@ pk_names(struct fold *f, struct jspan pk)
 		q = json_skip(p, e);
 		sp.p = p;
 		sp.n = (size_t)(q - p);
-		f->pk = grow(f->pk, &f->cappk, f->npk + 1, sizeof *f->pk);
+		f->pk = xgrow(f->pk, &f->cappk, f->npk + 1, sizeof *f->pk);
 		jspan_str(sp, &f->pk[f->npk++]);
 		p = json_ws(q, e);
 		if (*p == ',')
@@ -348,7 +334,7 @@ idx_grow(struct fold *f)
 static void
 add_ent(struct fold *f, size_t off, uint32_t len, uint32_t slot)
 {
-	f->ents = grow(f->ents, &f->capents, f->nents + 1, sizeof *f->ents);
+	f->ents = xgrow(f->ents, &f->capents, f->nents + 1, sizeof *f->ents);
 	f->ents[f->nents].off = off;
 	f->ents[f->nents].len = len;
 	f->ents[f->nents].slot = slot;
@@ -383,7 +369,7 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 		}
 	}
 	idx_grow(f);
-	f->slots = grow(f->slots, &f->capslots, f->nslots + 1, sizeof *f->slots);
+	f->slots = xgrow(f->slots, &f->capslots, f->nslots + 1, sizeof *f->slots);
 	s = &f->slots[f->nslots];
 	s->hash = h;
 	s->key = f->keys.len;

@@ -16,6 +16,21 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	if ((p = realloc(p, n * size)) == NULL)
+		die(EX_OSERR, "out of memory");
+	*cap = n;
+	return p;
+}
+
 char *
 xstrdup(const char *s)
 {

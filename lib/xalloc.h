@@ -4,8 +4,11 @@
  * returning NULL (the same policy as buf.h).
  *
  * xcalloc(n, size): zeroed memory for n objects (n 0 gives one, so the
- * result is never NULL); the caller frees it.  xstrdup(s): a copy of s
- * the caller frees, or NULL for s NULL.
+ * result is never NULL); the caller frees it.  xgrow(p, &cap, need,
+ * size): array p of *cap objects of size bytes, grown (doubling, from 16)
+ * to hold at least need of them; returns the array, which may have
+ * moved, and updates *cap; new room is not zeroed.  xstrdup(s): a copy of
+ * s the caller frees, or NULL for s NULL.
  *
  * xalloc_big_buffers(): tells malloc that this process allocates and
  * frees buffers of megabytes over and over (a wagon's payload, a bulk
@@ -21,6 +24,7 @@
 #include <stddef.h>
 
 void *xcalloc(size_t n, size_t size);
+void *xgrow(void *p, size_t *cap, size_t need, size_t size);
 char *xstrdup(const char *s);
 void xalloc_big_buffers(void);
 
