@@ -159,21 +159,6 @@ usage(FILE *f)
 	    "       srdf-dedup --help | --version\n");
 }
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-
-	if (need <= *cap)
-		return p;
-	while (n < need)
-		n *= 2;
-	if ((p = realloc(p, n * size)) == NULL)
-		die(EX_OSERR, "out of memory");
-	*cap = n;
-	return p;
-}
-
 /* Bad input: one line naming it, then exit 65 (run() returns -1). */
 static int
 bad(struct dedup *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -538,7 +523,7 @@ push_rec(struct trx *t, enum rec_type type, const char *p, size_t n)
 {
 	struct trec *r;
 
-	t->rec = grow(t->rec, &t->caprec, t->nrec + 1, sizeof *t->rec);
+	t->rec = xgrow(t->rec, &t->caprec, t->nrec + 1, sizeof *t->rec);
 	r = &t->rec[t->nrec++];
 	memset(r, 0, sizeof *r);
 	r->type = type;

@@ -10,6 +10,7 @@
 #endif
 
 #include "log.h"
+#include "xalloc.h"
 #include "scan.h"
 
 /* jansson's JSON_PARSER_MAX_DEPTH: a value nested deeper is an error. */
@@ -44,21 +45,6 @@ static const struct {
 } kinds[] = {KIND("begin"), KIND("commit"), KIND("abort"), KIND("insert"),
     KIND("update"), KIND("delete"), KIND("ddl"), KIND("xa_prepare"),
     KIND("xa_end")};
-
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-
-	if (need <= *cap)
-		return p;
-	while (n < need)
-		n *= 2;
-	if ((p = realloc(p, n * size)) == NULL)
-		die(EX_OSERR, "out of memory");
-	*cap = n;
-	return p;
-}
 
 const char *
 json_ws(const char *p, const char *e)
@@ -325,7 +311,7 @@ duplicates(struct scanner *s, size_t base)
 					return 1;
 		return 0;
 	}
-	s->ht = grow(s->ht, &s->htcap, 4 * n, sizeof *s->ht);
+	s->ht = xgrow(s->ht, &s->htcap, 4 * n, sizeof *s->ht);
 	for (mask = 1; mask < 2 * n; mask <<= 1)
 		;
 	memset(s->ht, 0, mask * sizeof *s->ht);
@@ -368,7 +354,7 @@ scan_object(struct scanner *s, const char *p, const char *e, int depth,
 			return NULL;
 		if ((p = scan_str(p + 1, e, &k, 1)) == NULL)
 			return NULL;
-		s->keys = grow(s->keys, &s->capkeys, s->nkeys + 1, sizeof *s->keys);
+		s->keys = xgrow(s->keys, &s->capkeys, s->nkeys + 1, sizeof *s->keys);
 		s->keys[s->nkeys++] = k;
 		p = json_ws(p, e);
 		if (p >= e || *p != ':')
@@ -380,7 +366,7 @@ scan_object(struct scanner *s, const char *p, const char *e, int depth,
 		if ((p = scan_value(s, p, e, depth + 1)) == NULL)
 			return NULL;
 		if (img >= 0) {
-			s->mem[img] = grow(s->mem[img], &s->capmem[img],
+			s->mem[img] = xgrow(s->mem[img], &s->capmem[img],
 			    *nmem + 1, sizeof *s->mem[img]);
 			s->mem[img][*nmem].key = k;
 			s->mem[img][*nmem].val.p = v;
@@ -510,7 +496,7 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 		/* Duplicates: of a known key by the bit mask, of others
 		 * (which never equal a known key) on the key stack. */
 		if ((id = top_key(s, &k)) == K_OTHER) {
-			s->keys = grow(s->keys, &s->capkeys, s->nkeys + 1,
+			s->keys = xgrow(s->keys, &s->capkeys, s->nkeys + 1,
 			    sizeof *s->keys);
 			s->keys[s->nkeys++] = k;
 		} else if (seen & 1U << id) {
