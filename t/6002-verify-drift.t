@@ -95,6 +95,16 @@ test_expect_success 'an index missing on the target, one with other columns: def
 	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.c" --include "d.t" >out
 '
 
+test_expect_success 'the text report pads names by characters: a non-ASCII name lines up' '
+	src_sql "CREATE TABLE d.\`tâble\` (i INT PRIMARY KEY); INSERT INTO d.\`tâble\` VALUES (1)" &&
+	dst_sql "CREATE TABLE d.\`tâble\` (i INT PRIMARY KEY); INSERT INTO d.\`tâble\` VALUES (1)" &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --include "d.t*" >out &&
+	cat out &&
+	grep -qE "^d\.tâble {45}1 {8}1  equal$" out &&
+	grep -qE "^d\.t {46}[0-9]{4} {8}1  equal$" out &&
+	src_sql "DROP TABLE d.\`tâble\`" && dst_sql "DROP TABLE d.\`tâble\`"
+'
+
 test_expect_success 'a difference still on its way: re-checked once the target reaches the source GTID' '
 	dst_sql "CREATE DATABASE srdf; CREATE TABLE srdf.applied (source_id CHAR(32) PRIMARY KEY,
 			seq BIGINT UNSIGNED, last_gtid VARCHAR(64), gtid_pos VARCHAR(1024));

@@ -1049,6 +1049,21 @@ print_keys(const char *label, json_t *a)
 	printf("\n");
 }
 
+/* Prints name left-aligned in a column of width characters: padded by
+ * UTF-8 characters, not bytes, so that a name like `dé`.`日本` lines up
+ * with the others (a wide character counts as one). */
+static void
+print_name(const char *name, int width)
+{
+	int n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		n += (*p & 0xC0) != 0x80;
+	fputs(name, stdout);
+	for (; n < width; n++)
+		putchar(' ');
+}
+
 static void
 report_text(struct verify *v, int drift)
 {
@@ -1062,7 +1077,8 @@ report_text(struct verify *v, int drift)
 
 		for (int c = 0; c < t->nch; c++)
 			nd += t->ch[c].differs;
-		printf("%-40s %12" PRIu64 " %8d  %s", t->key, t->rows, t->nch,
+		print_name(t->key, 40);
+		printf(" %12" PRIu64 " %8d  %s", t->rows, t->nch,
 		    t->missing ? "MISSING on the target"
 		    : t->problem ? "DEFINITION differs"
 		    : t->differs ? "DRIFT"
@@ -1080,9 +1096,10 @@ report_text(struct verify *v, int drift)
 		print_keys("extra on the target", t->extra_keys);
 		print_keys("changed", t->changed_keys);
 	}
-	json_array_foreach(v->extra_tables, i, e)
-		printf("%-40s %12s %8s  %s\n", json_string_value(e), "-", "-",
-		    "EXTRA on the target");
+	json_array_foreach(v->extra_tables, i, e) {
+		print_name(json_string_value(e), 40);
+		printf(" %12s %8s  %s\n", "-", "-", "EXTRA on the target");
+	}
 	json_array_foreach(v->objects, i, e) {
 		const char *st = json_string_value(json_object_get(e, "status"));
 		char name[300];
@@ -1091,7 +1108,8 @@ report_text(struct verify *v, int drift)
 		    json_string_value(json_object_get(e, "type")),
 		    json_string_value(json_object_get(e, "db")),
 		    json_string_value(json_object_get(e, "name")));
-		printf("%-40s %12s %8s  %s\n", name, "-", "-",
+		print_name(name, 40);
+		printf(" %12s %8s  %s\n", "-", "-",
 		    strcmp(st, "missing") == 0 ? "MISSING on the target"
 		    : strcmp(st, "extra") == 0 ? "EXTRA on the target"
 					       : "DEFINITION differs");
