@@ -269,8 +269,8 @@ load_wagon(struct applier *a, uint64_t seq, struct wagon *w, char *err,
 	}
 	if (rc != 0)
 		return rc;
-	rc = wagon_open(p, len, &a->cf->key, &w->h, &w->records, &w->len, why,
-	    sizeof why);
+	rc = wagon_open_tagged(p, len, &a->cf->key, &w->h, &w->records,
+	    &w->len, why, sizeof why);
 	munmap(p, len ? len : 1);
 	if (rc != 0) {
 		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);

@@ -41,6 +41,7 @@
 
 #define NONCE_LEN 16
 #define SIG_LEN crypto_auth_hmacsha256_BYTES
+_Static_assert(HAUTH_SUM_LEN == crypto_hash_sha256_BYTES, "body digest");
 
 /* Invariant: HAUTH_CACHE_MAX / (2 × HAUTH_SKEW) is the sustained request
  * rate the cache allows: 1 Mi / 600 s ≈ 1700 requests/s, well above
@@ -67,15 +68,13 @@ struct hauth_cache {
 
 static void
 mac(const struct srdf_key *key, const char *method, const char *path,
-    const char *ts, const char *nonce, const void *body, size_t len,
+    const char *ts, const char *nonce, const uint8_t sum[HAUTH_SUM_LEN],
     uint8_t out[SIG_LEN])
 {
 	crypto_auth_hmacsha256_state st;
-	uint8_t sum[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	char hex[2 * HAUTH_SUM_LEN + 1];
 
-	crypto_hash_sha256(sum, body, len);
-	sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+	sodium_bin2hex(hex, sizeof hex, sum, HAUTH_SUM_LEN);
 	crypto_auth_hmacsha256_init(&st, key->key, sizeof key->key);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"srdf-v1\n", 8);
 #define PART(s)                                                                \
@@ -90,7 +89,7 @@ mac(const struct srdf_key *key, const char *method, const char *path,
 	PART(nonce);
 #undef PART
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)hex,
-	    2 * crypto_hash_sha256_BYTES);
+	    2 * HAUTH_SUM_LEN);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof st);
 }
@@ -99,7 +98,7 @@ void
 hauth_sign(const struct srdf_key *key, const char *method, const char *path,
     const void *body, size_t len, time_t now, char value[HAUTH_VALUE_LEN])
 {
-	uint8_t nonce[NONCE_LEN], sig[SIG_LEN];
+	uint8_t nonce[NONCE_LEN], sig[SIG_LEN], sum[HAUTH_SUM_LEN];
 	char kid[17], nhex[2 * NONCE_LEN + 1], shex[2 * SIG_LEN + 1], ts[24];
 
 	if (sodium_init() < 0)
@@ -108,7 +107,8 @@ hauth_sign(const struct srdf_key *key, const char *method, const char *path,
 	sodium_bin2hex(kid, sizeof kid, key->id, sizeof key->id);
 	sodium_bin2hex(nhex, sizeof nhex, nonce, sizeof nonce);
 	snprintf(ts, sizeof ts, "%lld", (long long)now);
-	mac(key, method, path, ts, nhex, body, len, sig);
+	crypto_hash_sha256(sum, body, len);
+	mac(key, method, path, ts, nhex, sum, sig);
 	sodium_bin2hex(shex, sizeof shex, sig, sizeof sig);
 	snprintf(value, HAUTH_VALUE_LEN, "v1 keyid=%s ts=%s nonce=%s sig=%s",
 	    kid, ts, nhex, shex);
@@ -338,6 +338,19 @@ hauth_verify(const struct srdf_key *key, struct hauth_cache *cache,
     const char *method, const char *path, const void *body, size_t len,
     const char *value, time_t now, char *err, size_t errlen)
 {
+	uint8_t sum[HAUTH_SUM_LEN];
+
+	crypto_hash_sha256(sum, body, len);
+	return hauth_verify_summed(key, cache, method, path, sum, value, now,
+	    err, errlen);
+}
+
+int
+hauth_verify_summed(const struct srdf_key *key, struct hauth_cache *cache,
+    const char *method, const char *path,
+    const uint8_t body_sum[HAUTH_SUM_LEN], const char *value, time_t now,
+    char *err, size_t errlen)
+{
 	uint8_t sig[SIG_LEN], want[SIG_LEN], nonce[NONCE_LEN], kid[8];
 	struct parsed p;
 	long long skew;
@@ -367,7 +380,7 @@ hauth_verify(const struct srdf_key *key, struct hauth_cache *cache,
 		return HAUTH_ESKEW;
 	}
 	sodium_hex2bin(sig, sizeof sig, p.sig, 2 * SIG_LEN, NULL, NULL, NULL);
-	mac(key, method, path, p.ts, p.nonce, body, len, want);
+	mac(key, method, path, p.ts, p.nonce, body_sum, want);
 	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
 		snprintf(err, errlen, "signature mismatch (wrong key, or the "
 		    "method, path or body was altered)");

@@ -39,6 +39,7 @@
 #define HAUTH_HEADER "X-Srdf-Auth"
 #define HAUTH_SKEW 300
 #define HAUTH_VALUE_LEN 192
+#define HAUTH_SUM_LEN 32 /* SHA-256 */
 
 enum {
 	HAUTH_OK = 0,
@@ -63,5 +64,14 @@ void hauth_sign(const struct srdf_key *key, const char *method,
 int hauth_verify(const struct srdf_key *key, struct hauth_cache *cache,
     const char *method, const char *path, const void *body, size_t len,
     const char *value, time_t now, char *err, size_t errlen);
+
+/* hauth_verify for a caller that has the body's SHA-256 already
+ * (body_sum, HAUTH_SUM_LEN bytes): srdf's HTTP server gets it from
+ * wagon_sums with the wagon's checksum, so srdf-recv hashes a wagon
+ * once, not twice. */
+int hauth_verify_summed(const struct srdf_key *key, struct hauth_cache *cache,
+    const char *method, const char *path,
+    const uint8_t body_sum[HAUTH_SUM_LEN], const char *value, time_t now,
+    char *err, size_t errlen);
 
 #endif

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "opt.h"
+#include "wagon.h"
 
 struct http_server {
 	struct http_server_opts o;
@@ -218,6 +219,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct http_req hr;
 	json_t *answer = NULL;
 	const char *auth;
+	uint8_t head[WAGON_SUM_LEN], whole[HAUTH_SUM_LEN];
 	char err[256];
 	int status, rc;
 
@@ -241,9 +243,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq->len != rq->cap)
 		return MHD_NO;
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER);
-	rc = hauth_verify(s->o.key, s->o.cache, method, url,
-	    rq->body ? rq->body : (const uint8_t *)"", rq->len, auth,
-	    time(NULL), err, sizeof err);
+	wagon_sums(rq->body ? rq->body : (const uint8_t *)"", rq->len, head,
+	    whole);
+	rc = hauth_verify_summed(s->o.key, s->o.cache, method, url, whole,
+	    auth, time(NULL), err, sizeof err);
 	if (rc == HAUTH_EBUSY)
 		return refuse(c, rq, method, url, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "busy", err);
@@ -254,6 +257,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	hr.path = url;
 	hr.body = rq->body ? rq->body : (const uint8_t *)"";
 	hr.len = rq->len;
+	hr.head_sum = rq->len >= WAGON_SUM_LEN ? head : NULL;
 	hr.peer = rq->peer;
 	hr.server = s;
 	status = rq->route->fn(s->o.arg, &hr, &answer);

@@ -73,6 +73,10 @@ struct http_req {
 	const char *path;
 	const uint8_t *body;
 	size_t len;
+	/* SHA-256 of body[0, len - 32), NULL when len < 32: the checksum a
+	 * wagon's trailer must hold (wagon_peek_summed), got in the pass that
+	 * hashed the body for its signature. */
+	const uint8_t *head_sum;
 	const char *peer; /* "127.0.0.1:54321" */
 	const struct http_server *server;
 };

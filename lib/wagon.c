@@ -56,6 +56,9 @@ _Static_assert(sizeof(((struct srdf_key *)0)->key) ==
 
 #define KNOWN_FLAGS (WAGON_F_LAST_CHUNK | WAGON_F_DDL | WAGON_F_BOOTSTRAP)
 #define MIN_FILE (WAGON_HEADER_LEN + WAGON_TAG_LEN + WAGON_SUM_LEN)
+#define SUM_MISMATCH                                                           \
+	"checksum mismatch: the file is damaged (its SHA-256 differs from the "  \
+	"trailer)"
 
 static void
 put_le(uint8_t *p, uint64_t v, int n)
@@ -315,11 +318,44 @@ wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
 	return wagon_finish(hdr, len, key, out);
 }
 
-int
-wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
-           size_t errlen)
+void
+wagon_sums(const uint8_t *file, size_t len, uint8_t head[WAGON_SUM_LEN],
+           uint8_t whole[WAGON_SUM_LEN])
 {
-	uint8_t sum[WAGON_SUM_LEN];
+	crypto_hash_sha256_state st, rest;
+	size_t n = len < WAGON_SUM_LEN ? 0 : len - WAGON_SUM_LEN;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, file, n);
+	if (whole != NULL) {
+		rest = st;
+		crypto_hash_sha256_update(&rest, file + n, len - n);
+		crypto_hash_sha256_final(&rest, whole);
+	}
+	crypto_hash_sha256_final(&st, head);
+}
+
+/* Whether len is the length the header's comp_len gives: the first check
+ * of wagon_peek, and the point past which it computes the checksum. */
+static int
+length_matches(const uint8_t *file, size_t len)
+{
+	uint64_t comp;
+
+	if (len < MIN_FILE)
+		return 0;
+	comp = get_le(file + OFF_COMP_LEN, 8);
+	return comp <= UINT64_MAX - MIN_FILE && comp + MIN_FILE == len;
+}
+
+/* wagon_peek with the checksum of file given in sum (SHA-256 of all but
+ * the trailer), computed here when sum is NULL, or not checked at all
+ * when check_sum is 0 (wagon_open_tagged). */
+static int
+peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
+     struct wagon_header *hdr, char *err, size_t errlen)
+{
+	uint8_t own[WAGON_SUM_LEN];
 	uint64_t comp, want;
 	uint16_t version;
 	int magic_ok, rc;
@@ -365,12 +401,16 @@ wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
 		         len, want);
 		return WAGON_EHEADER;
 	}
-	crypto_hash_sha256(sum, file, len - WAGON_SUM_LEN);
-	if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN, WAGON_SUM_LEN)) {
-		snprintf(err, errlen,
-		         "checksum mismatch: the file is damaged "
-		         "(its SHA-256 differs from the trailer)");
-		return WAGON_ESUM;
+	if (check_sum) {
+		if (sum == NULL) {
+			crypto_hash_sha256(own, file, len - WAGON_SUM_LEN);
+			sum = own;
+		}
+		if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN,
+		                  WAGON_SUM_LEN)) {
+			snprintf(err, errlen, "%s", SUM_MISMATCH);
+			return WAGON_ESUM;
+		}
 	}
 	if (!magic_ok) {
 		snprintf(err, errlen, "not a wagon file (no %s magic)",
@@ -392,6 +432,21 @@ wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
 }
 
 int
+wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
+           size_t errlen)
+{
+	return peek(file, len, NULL, 1, hdr, err, errlen);
+}
+
+int
+wagon_peek_summed(const uint8_t *file, size_t len,
+                  const uint8_t sum[WAGON_SUM_LEN], struct wagon_header *hdr,
+                  char *err, size_t errlen)
+{
+	return peek(file, len, sum, 1, hdr, err, errlen);
+}
+
+int
 wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
            struct wagon_header *hdr, char **records, size_t *rlen, char *err,
            size_t errlen)
@@ -404,6 +459,32 @@ wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
 		return rc;
 	return wagon_open_peeked(file, len, key, hdr, records, rlen, err,
 	                         errlen);
+}
+
+int
+wagon_open_tagged(const uint8_t *file, size_t len, const struct srdf_key *key,
+                  struct wagon_header *hdr, char **records, size_t *rlen,
+                  char *err, size_t errlen)
+{
+	uint8_t sum[WAGON_SUM_LEN];
+	int rc;
+
+	*records = NULL;
+	*rlen = 0;
+	rc = peek(file, len, NULL, 0, hdr, err, errlen);
+	if (rc == 0)
+		rc = wagon_open_peeked(file, len, key, hdr, records, rlen, err,
+		                       errlen);
+	if (rc == 0 || rc == WAGON_ENOMEM || !length_matches(file, len))
+		return rc;
+	/* Refused past the length check: a damaged file says so, as
+	 * wagon_open would have, before the reason it was refused for. */
+	crypto_hash_sha256(sum, file, len - WAGON_SUM_LEN);
+	if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN, WAGON_SUM_LEN)) {
+		snprintf(err, errlen, "%s", SUM_MISMATCH);
+		return WAGON_ESUM;
+	}
+	return rc;
 }
 
 int

@@ -127,10 +127,36 @@ int wagon_finish(struct wagon_header *hdr, size_t raw_len,
 int wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr,
     char *err, size_t errlen);
 
+/* The SHA-256 of file[0, len - WAGON_SUM_LEN) — the wagon's checksum,
+ * which its trailer must hold — into head, and, when whole is not NULL,
+ * of all len bytes into whole (the body digest a request signature
+ * covers, hauth.h), in one pass over the bytes.  For a len shorter than
+ * WAGON_SUM_LEN head is the hash of nothing.  Never fails. */
+void wagon_sums(const uint8_t *file, size_t len, uint8_t head[WAGON_SUM_LEN],
+    uint8_t whole[WAGON_SUM_LEN]);
+
+/* wagon_peek for a caller that has the checksum of these bytes already
+ * (wagon_sums, head): the same checks and answers, without hashing the
+ * file again (srdf-ship, srdf-recv). */
+int wagon_peek_summed(const uint8_t *file, size_t len,
+    const uint8_t sum[WAGON_SUM_LEN], struct wagon_header *hdr, char *err,
+    size_t errlen);
+
 /* *records is malloc'd (NUL-terminated, *rlen bytes); caller frees. */
 int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
     struct wagon_header *hdr, char **records, size_t *rlen, char *err,
     size_t errlen);
+
+/* wagon_open for a reader that holds the key and will use the records
+ * (srdf-apply): the AEAD tag authenticates the header and the payload,
+ * everything the checksum covers, so the SHA-256 is computed only when
+ * the wagon is refused past the length check, to answer WAGON_ESUM for
+ * a damaged file as wagon_open does.  Same arguments, answers and
+ * ownership as wagon_open, but for one case: a file whose only damage is
+ * in its trailer opens (its content is authentic). */
+int wagon_open_tagged(const uint8_t *file, size_t len,
+    const struct srdf_key *key, struct wagon_header *hdr, char **records,
+    size_t *rlen, char *err, size_t errlen);
 
 /* wagon_open's steps after wagon_peek, for a caller that has just had
  * wagon_peek return 0 on these same bytes and fill hdr (srdf-recv): the

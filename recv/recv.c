@@ -294,10 +294,12 @@ out:
  *	AEAD tag, decompression (wagon_open_peeked) -> invalid_payload
  *	free space, spool_put, ledger commit       -> busy on failure
  *	                                           -> accepted
+ * head_sum is the checksum of body when the HTTP server computed it with
+ * the signature's hash (http_req.head_sum), NULL to compute it here.
  */
 static enum verdict
-receive(struct recv *r, const uint8_t *body, size_t len, uint64_t *seq,
-    char *why, size_t wl)
+receive(struct recv *r, const uint8_t *body, size_t len,
+    const uint8_t *head_sum, uint64_t *seq, char *why, size_t wl)
 {
 	struct wagon_header h;
 	char err[256], src[33], sum[65], name[WAGON_NAME_LEN], kh[17], kw[17];
@@ -307,7 +309,10 @@ receive(struct recv *r, const uint8_t *body, size_t len, uint64_t *seq,
 	int rc, v, ok;
 
 	*seq = 0;
-	if ((rc = wagon_peek(body, len, &h, err, sizeof err)) != 0) {
+	rc = head_sum != NULL
+	    ? wagon_peek_summed(body, len, head_sum, &h, err, sizeof err)
+	    : wagon_peek(body, len, &h, err, sizeof err);
+	if (rc != 0) {
 		snprintf(why, wl, "%s", err);
 		return rc == WAGON_ENOMEM ? V_BUSY : V_INVALID;
 	}
@@ -423,7 +428,8 @@ post_wagon(void *arg, const struct http_req *req, json_t **answer)
 	enum verdict v;
 	uint64_t seq;
 
-	v = receive(r, req->body, req->len, &seq, why, sizeof why);
+	v = receive(r, req->body, req->len, req->head_sum, &seq, why,
+	    sizeof why);
 	log_verdict(v, seq, req->peer, req->len, why);
 	*answer = http_answer(vword[v], "%s", why);
 	if (seq != 0)
@@ -586,7 +592,8 @@ import_pass(struct recv *r, int sigfd)
 			v = V_REJECTED;
 			seq = 0;
 		} else {
-			v = receive(r, body, len, &seq, why, sizeof why);
+			v = receive(r, body, len, NULL, &seq, why,
+			    sizeof why);
 			free(body);
 		}
 		log_verdict(v, seq, from, len, why);

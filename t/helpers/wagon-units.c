@@ -399,6 +399,78 @@ test_refusals(const struct srdf_key *k, const struct buf *good)
 	buf_free(&w);
 }
 
+/* wagon_sums against two plain hashes; wagon_peek_summed answers as
+ * wagon_peek; wagon_open_tagged answers as wagon_open for a bit flipped
+ * at every byte (reason and all), but opens a wagon whose only damage is
+ * in its trailer, with the same records. */
+static void
+test_sums_and_tagged(const struct srdf_key *k, const struct buf *good)
+{
+	uint8_t head[WAGON_SUM_LEN], whole[WAGON_SUM_LEN], want[WAGON_SUM_LEN];
+	uint8_t want2[WAGON_SUM_LEN];
+	const uint8_t *g = (const uint8_t *)good->p;
+	struct wagon_header h1, h2;
+	struct buf w = {0};
+	char e1[256], e2[256], *r1, *r2;
+	size_t i, n1, n2, same = 0, trailer_opens = 0;
+	int rc1, rc2;
+
+	wagon_sums(g, good->len, head, whole);
+	crypto_hash_sha256(want, g, good->len - WAGON_SUM_LEN);
+	crypto_hash_sha256(want2, g, good->len);
+	ok(memcmp(head, want, sizeof want) == 0 &&
+	       memcmp(whole, want2, sizeof want2) == 0,
+	   "wagon_sums: the checksum and the whole file's SHA-256, one pass");
+	wagon_sums(g, good->len, head, NULL);
+	ok(memcmp(head, want, sizeof want) == 0,
+	   "wagon_sums without whole: the checksum");
+	ok(wagon_peek_summed(g, good->len, head, &h1, e1, sizeof e1) == 0 &&
+	       h1.seq == 42,
+	   "wagon_peek_summed with the right sum: 0, the header");
+	head[5] ^= 1;
+	ok(wagon_peek_summed(g, good->len, head, &h1, e1, sizeof e1) ==
+	           WAGON_ESUM &&
+	       strstr(e1, "checksum mismatch") != NULL,
+	   "wagon_peek_summed with another sum: ESUM: %s", e1);
+
+	for (i = 0; i < good->len; i++) {
+		w.len = 0, buf_add(&w, good->p, good->len);
+		((uint8_t *)w.p)[i] ^= (uint8_t)(1u << (i % 8));
+		e1[0] = e2[0] = '\0';
+		rc1 = wagon_open((uint8_t *)w.p, w.len, k, &h1, &r1, &n1, e1,
+		    sizeof e1);
+		rc2 = wagon_open_tagged((uint8_t *)w.p, w.len, k, &h2, &r2,
+		    &n2, e2, sizeof e2);
+		if (i >= good->len - WAGON_SUM_LEN) {
+			if (rc1 == WAGON_ESUM && rc2 == 0 && r2 != NULL &&
+			    n2 == sizeof records - 1 &&
+			    memcmp(r2, records, n2) == 0 && h2.seq == 42)
+				trailer_opens++;
+		} else if (rc1 == rc2 && rc1 != 0 && strcmp(e1, e2) == 0) {
+			same++;
+		} else {
+			printf("# byte %zu: wagon_open %d (%s), tagged %d "
+			    "(%s)\n", i, rc1, e1, rc2, e2);
+		}
+		free(r1);
+		free(r2);
+	}
+	ok(same == good->len - WAGON_SUM_LEN,
+	   "a bit flipped at each of the %zu bytes before the trailer: "
+	   "wagon_open_tagged refuses it as wagon_open does (%zu did)",
+	   good->len - WAGON_SUM_LEN, same);
+	ok(trailer_opens == WAGON_SUM_LEN,
+	   "a bit flipped in the trailer: wagon_open says ESUM, "
+	   "wagon_open_tagged opens it, the same records (%zu of %d)",
+	   trailer_opens, WAGON_SUM_LEN);
+	rc2 = wagon_open_tagged(g, good->len, k, &h2, &r2, &n2, e2, sizeof e2);
+	ok(rc2 == 0 && n2 == sizeof records - 1 &&
+	       memcmp(r2, records, n2) == 0,
+	   "wagon_open_tagged on a good wagon: its records");
+	free(r2);
+	buf_free(&w);
+}
+
 int
 main(void)
 {
@@ -416,6 +488,7 @@ main(void)
 		   "(setup) a good wagon");
 	}
 	test_refusals(&k, &good);
+	test_sums_and_tagged(&k, &good);
 	buf_free(&good);
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
