@@ -130,6 +130,11 @@ struct stmt {
 	char table[2 * 64 * 4 + 2]; /* "db.t" for messages, or "" */
 };
 
+struct fkparent {
+	char *db, *name;
+	int on_delete, on_update; /* the rule of some child cascades */
+};
+
 struct db {
 	const struct config *cf;
 	MYSQL *my;
@@ -140,6 +145,13 @@ struct db {
 	size_t nst, capst;
 	size_t stmt_start;	/* offset where the open statement begins */
 	struct tinfo *tabs;	/* schema cache, cleared after DDL */
+	/* The parents of foreign keys whose ON DELETE or ON UPDATE rule
+	 * changes the children (db_table's cascade flags): read for all
+	 * schemas at once, when the first table is asked about after a
+	 * DDL, cleared with tabs. */
+	struct fkparent *fk;
+	size_t nfk;
+	int fk_known;
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
 	int bulk_refused;	/* the target refused array binding: kept
