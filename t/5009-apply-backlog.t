@@ -92,6 +92,26 @@ test_expect_success 'a cascade parent deleted, then inserted again in a later wa
 	checksum_both w.p w.c
 '
 
+test_expect_success 'a cascading foreign key added by a DDL in the backlog itself: the parent deleted and inserted again after it are not merged' '
+	src_sql "CREATE TABLE w.p2 (id INT PRIMARY KEY, name VARCHAR(20));
+		CREATE TABLE w.c2 (id INT PRIMARY KEY, pid INT, KEY (pid));
+		INSERT INTO w.p2 VALUES (1, \"a\"), (2, \"b\");
+		INSERT INTO w.c2 SELECT seq, 1 + seq % 2 FROM w.seq_1_to_10" &&
+	seal_new && deliver && apply_once &&
+	first=$(($(wagon_count) + 1)) &&
+	src_sql "UPDATE w.p2 SET name = \"b2\" WHERE id = 2" && seal_new &&
+	src_sql "ALTER TABLE w.c2 ADD FOREIGN KEY (pid) REFERENCES w.p2 (id)
+		ON DELETE CASCADE" && seal_new &&
+	src_sql "DELETE FROM w.p2 WHERE id = 1" && seal_new &&
+	src_sql "INSERT INTO w.p2 VALUES (1, \"a again\")" && seal_new &&
+	test "$(wagon_count)" = $((first + 3)) &&
+	test "$(src_sql "SELECT COUNT(*) FROM w.c2")" = 5 &&
+	deliver && : >apply.err && apply_once &&
+	grep -F "wagons $((first + 2))..$((first + 3)) in one transaction: a table of theirs is the parent of a cascading foreign key" apply.err &&
+	test "$(dst_sql "SELECT COUNT(*) FROM w.c2")" = 5 &&
+	checksum_both w.p2 w.c2
+'
+
 test_expect_success 'a DDL wagon between two runs of row wagons: each run merged, the DDL alone' '
 	first=$(($(wagon_count) + 1)) &&
 	group 12 && group 13 &&
