@@ -36,7 +36,11 @@
  * key), or a referenced column that is not the key changed in place, is
  * a move.  When whole (moves_mark: the old key existed and is gone, the
  * new did not and is there; in place: the row is there before and
- * after), after every other row is written, the old key or the
+ * after), the row keeps its key through step 1 and then takes the
+ * group's values in every column but the key and the referenced ones
+ * (emit_move_preps), so that step 2 may write a row with a UNIQUE value
+ * the moved row held before the group; after every other row is
+ * written, the old key or the
  * referenced values become the new ones by an UPDATE with
  * foreign_key_checks=1, so the target's children follow, those the
  * group inserted with the old value too (on the source they followed it
@@ -156,14 +160,17 @@ struct ent {
 	uint8_t before;	  /* the row existed before the group */
 	uint8_t after;	  /* ... and exists after it, as val */
 	uint8_t move;	  /* MOVE_FROM, MOVE_TO: the two keys of a move */
+	uint32_t mvto;	  /* 1 + index of the move into this key, or 0 */
 };
 
 /* A primary-key change of a parent of an ON UPDATE rule (see "Moves"):
- * the entries of the old and the new key, and "`k`=v,..." of the new. */
+ * the entries of the old and the new key, "`k`=v,..." of the new (or of
+ * the referenced columns, in place), and "`c`=v,..." of the other
+ * columns as the group leaves the row (emit_move_preps). */
 struct move {
 	uint32_t from, to;
-	size_t set;
-	uint32_t setlen;
+	size_t set, pre;
+	uint32_t setlen, prelen;
 };
 enum { MOVE_FROM = 1, MOVE_TO = 2 };
 
@@ -649,6 +656,36 @@ render_ref_set(struct eng *e, struct tab *t, uint32_t plan, struct img before,
 	return DB_OK;
 }
 
+/* "`c`=v,...": the columns of an image a move's UPDATE leaves alone —
+ * not of the key, not referenced (COL_REFERENCED), not generated, not a
+ * period — into the arena; *len 0 when there are none.  engine.c,
+ * "Moves". */
+static int
+render_pre_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
+    size_t *off, uint32_t *len)
+{
+	struct plan *p = &t->plans[plan];
+	struct buf *b = &e->arena;
+	int rc;
+
+	*off = b->len;
+	for (size_t i = 0; i < img.n; i++) {
+		if ((p->flags[i] & (COL_GENERATED | COL_REFERENCED |
+		        COL_ROW_START | COL_ROW_END)) ||
+		    is_pk(t, p->names[i]))
+			continue;
+		if (b->len > *off)
+			buf_putc(b, ',');
+		sql_ident(b, p->names[i]);
+		buf_putc(b, '=');
+		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
+		         0)) != DB_OK)
+			return rc;
+	}
+	*len = (uint32_t)(b->len - *off);
+	return DB_OK;
+}
+
 /* "(v1,v2,...)": the written columns of an image, in plan order. */
 static int
 render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
@@ -882,6 +919,8 @@ add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
 		m = &t->mv[t->nmv++];
 		m->from = from;
 		m->to = to;
+		m->prelen = 0;
+		t->ent[to].mvto = (uint32_t)t->nmv;
 	}
 	m->set = set;
 	m->setlen = len;
@@ -953,6 +992,13 @@ add_row(struct eng *e, int type, const struct rec *r)
 		return DB_OK;
 	t->ent[xa].plan = plan_get(e, t, after);
 	t->ent[xa].after = 1;
+	if (t->ent[xa].mvto > 0) {
+		struct move *m = &t->mv[t->ent[xa].mvto - 1];
+
+		if ((rc = render_pre_set(e, t, t->ent[xa].plan, after, &m->pre,
+		         &m->prelen)) != DB_OK)
+			return rc;
+	}
 	return render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
 	    &t->ent[xa].vallen);
 }
@@ -1350,6 +1396,40 @@ moves_mark(struct tab *t)
 	return t->nmoved = n;
 }
 
+/* Before step 2 (see "Moves"): the rows of t's moves, still at their old
+ * key or referenced values, given the group's values in every other
+ * column, so that a row step 2 writes with a unique value one of them
+ * held before the group does not find it still there.  What a move's row
+ * ends as is written again by emit_moves.  foreign_key_checks=0 holds:
+ * no referenced column changes here. */
+static int
+emit_move_preps(struct eng *e, struct tab *t)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	int rc;
+
+	for (size_t i = 0; i < t->nmv; i++) {
+		const struct move *m = &t->mv[i];
+		const struct ent *a = &t->ent[m->from];
+
+		if (m->setlen == 0 || m->prelen == 0)
+			continue;
+		db_stmt_open(d);
+		buf_lit(q, "UPDATE ");
+		buf_puts(q, t->qname);
+		buf_lit(q, " SET ");
+		buf_add(q, e->arena.p + m->pre, m->prelen);
+		buf_lit(q, " WHERE ");
+		pk_columns(q, t);
+		buf_putc(q, '=');
+		buf_add(q, e->arena.p + a->key, a->keylen);
+		if ((rc = db_stmt_close(d, "update", t->label, -1)) != DB_OK)
+			return rc;
+	}
+	return DB_OK;
+}
+
 /* The moves of t, after the other rows are in place: each old key (or
  * referenced value) changed to the new one by an UPDATE with
  * foreign_key_checks=1, so that the target's ON UPDATE rule changes the
@@ -1416,6 +1496,9 @@ flush_rows(struct eng *e)
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk > 0)
 			rc = emit_deletes(e, e->tabs[i], 0);
+	for (i = 0; i < e->ntab && rc == DB_OK; i++)
+		if (e->tabs[i]->nmoved > 0)
+			rc = emit_move_preps(e, e->tabs[i]);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk > 0)
 			rc = emit_inserts(e, e->tabs[i], 0);

@@ -75,4 +75,35 @@ test_expect_success 'two wagons moving the same key, applied in one run: still f
 	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases mv >verify.out
 '
 
+test_expect_success 'a moved row gives a UNIQUE value of its own to another row in the same transaction, inserted or updated: applied, the children follow' '
+	src_sql "CREATE TABLE mv.e (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL UNIQUE);
+		CREATE TABLE mv.ce (id INT PRIMARY KEY, eid INT,
+			FOREIGN KEY (eid) REFERENCES mv.e (id) ON UPDATE CASCADE);
+		INSERT INTO mv.e VALUES (1, \"old\"), (5, \"five\");
+		INSERT INTO mv.ce VALUES (1, 1), (2, 1), (3, 5)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "START TRANSACTION; UPDATE mv.e SET id = 10, email = \"new\" WHERE id = 1;
+		INSERT INTO mv.e VALUES (2, \"old\"); INSERT INTO mv.ce VALUES (4, 2); COMMIT" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	src_sql "START TRANSACTION; UPDATE mv.e SET id = 11, email = \"newer\" WHERE id = 10;
+		UPDATE mv.e SET email = \"new\" WHERE id = 5; COMMIT" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both mv.e mv.ce &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", eid ORDER BY id) FROM mv.ce")" = "1:11,2:11,3:5,4:2"
+'
+
+test_expect_success 'a row whose referenced UNIQUE column changes in place gives its other UNIQUE value away in the same transaction: applied, the children follow' '
+	src_sql "ALTER TABLE mv.u ADD COLUMN mail VARCHAR(20), ADD UNIQUE KEY (mail);
+		UPDATE mv.u SET mail = CONCAT(\"m\", id)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "START TRANSACTION; UPDATE mv.u SET code = \"a9\", mail = \"m9\" WHERE id = 1;
+		INSERT INTO mv.u VALUES (4, \"d\", 0, \"m1\"); COMMIT" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both $tables &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM mv.cu WHERE code = \"a9\"")" = "1,3"
+'
+
 test_done
