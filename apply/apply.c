@@ -82,6 +82,9 @@
 /* A deadlock or lock wait timeout is retried at once, this many times,
  * before it counts as a failure of the wagon. */
 #define IMMEDIATE_RETRIES 5
+/* Between attempts of a wagon the target has no room for, once --retry
+ * is spent (or is "none"). */
+#define FULL_RETRY_MS 60000LL
 /* Reconnecting to the target: from 1 s, doubled, up to this. */
 #define MAX_RECONNECT_MS 30000
 /* --once waits this long for queued ACKs to go out before it exits. */
@@ -526,10 +529,11 @@ flush_applied(struct applier *a)
 	return S_PROGRESS;
 }
 
-/* The wagon failed: returns its attempts so far and whether it is dead. */
+/* The wagon failed: returns its attempts so far and whether it is dead
+ * (never when full: the target is out of space, db_full). */
 static int
-record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
-    int *dead)
+record_failed(struct applier *a, uint64_t seq, const char *msg, int full,
+    int *attempts, int *dead)
 {
 	struct ledger_txn *t;
 	json_t *w;
@@ -547,7 +551,7 @@ record_failed(struct applier *a, uint64_t seq, const char *msg, int *attempts,
 		return ledger_fail(a, "a failed wagon", rc);
 	}
 	*attempts = (int)json_integer_value(json_object_get(w, "attempts")) + 1;
-	*dead = *attempts > a->cf->nretry;
+	*dead = !full && *attempts > a->cf->nretry;
 	audit_wagon(0, seq, json_string_value(json_object_get(w, "state")),
 	    *dead ? "dead" : "failed", "attempt %d: %s", *attempts, msg);
 	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
@@ -946,13 +950,14 @@ start_source(struct applier *a)
 /* ---- one wagon --------------------------------------------------------- */
 
 static int
-failed(struct applier *a, uint64_t seq, const char *msg)
+failed(struct applier *a, uint64_t seq, const char *msg, int full)
 {
 	int attempts, dead, rc;
+	long long delay;
 
 	if (flush_applied(a) == S_FATAL)
 		return S_FATAL;
-	rc = record_failed(a, seq, msg, &attempts, &dead);
+	rc = record_failed(a, seq, msg, full, &attempts, &dead);
 	if (rc == S_FATAL)
 		return rc;
 	if (attempts <= a->cf->nretry + 1)
@@ -971,10 +976,15 @@ failed(struct applier *a, uint64_t seq, const char *msg)
 		    "(or restart), or skip it with --skip %" PRIu64 " (its "
 		    "changes will then be missing on the target)", seq, seq);
 	else if (!dead) {
-		a->fail_due = clock_mono_ms() + a->cf->retry_ms[attempts - 1];
+		/* Out of space: past the schedule, its last wait (or a
+		 * minute) again and again. */
+		delay = attempts <= a->cf->nretry ? a->cf->retry_ms[attempts - 1]
+		    : a->cf->nretry > 0 ? a->cf->retry_ms[a->cf->nretry - 1]
+		                        : FULL_RETRY_MS;
+		a->fail_due = clock_mono_ms() + delay;
 		if (!a->cf->once)
 			log_notice("retrying wagon %" PRIu64 " in %lld s", seq,
-			    a->cf->retry_ms[attempts - 1] / 1000);
+			    delay / 1000);
 	}
 	return S_FAILED;
 }
@@ -1547,7 +1557,7 @@ step(struct applier *a)
 			a->open = 0;
 			a->next = a->cp.seq + 1;
 		}
-		return failed(a, seq, err);
+		return failed(a, seq, err, 0);
 	}
 
 	/* A backlog: the wagons waiting after this one go with it. */
@@ -1591,7 +1601,7 @@ step(struct applier *a)
 			    "skipped? skip the rest of the group too)", w.chunk,
 			    w.group);
 		wagon_free(&w);
-		return failed(a, seq, err);
+		return failed(a, seq, err, 0);
 	} else
 		first = a->open_first;
 	/* The chunks between the first and the last of an XA PREPARE
@@ -1673,7 +1683,7 @@ step(struct applier *a)
 			/* FALLTHROUGH */
 		default:
 			a->immediate = 0;
-			return failed(a, seq, a->db.err);
+			return failed(a, seq, a->db.err, db_full(&a->db));
 		}
 	}
 	a->immediate = 0;

@@ -154,6 +154,7 @@ struct db {
 	int fk_known;
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
+	int full;		/* ... and it says the target is out of space */
 	int bulk_refused;	/* the target refused array binding: kept
 				 * over reconnects, said once */
 	/* db_bulk's arrays, grown as needed, freed by db_close */
@@ -267,6 +268,11 @@ struct tinfo *db_table(struct db *d, const char *db, const char *name,
 void db_tables_forget(struct db *d);
 int db_create_database(struct db *d, const char *name);
 int db_classify(struct db *d, const char *kind, const char *table);
+/* Whether the error of the last DB_FAIL says the target is out of space
+ * (a full disk or tablespace, a table at its size limit: ER_RECORD_FILE_FULL,
+ * ER_DISK_FULL, or an engine's ENOSPC): not the wagon's fault, so it is
+ * retried but never dead-lettered for it. */
+int db_full(const struct db *d);
 
 /* ---- engine.c --------------------------------------------------------- */
 

@@ -174,6 +174,14 @@ static int classify(struct db *d, const char *kind, const char *table,
     unsigned e, const char *m);
 
 int
+db_full(const struct db *d)
+{
+	return d->full && (d->errnum == ER_RECORD_FILE_FULL ||
+	    d->errnum == ER_DISK_FULL || d->errnum == ER_GET_ERRNO ||
+	    d->errnum == ER_ERROR_ON_WRITE);
+}
+
+int
 db_classify(struct db *d, const char *kind, const char *table)
 {
 	return classify(d, kind, table, mysql_errno(d->my), mysql_error(d->my));
@@ -184,6 +192,17 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
     const char *m)
 {
 	d->errnum = e;
+	d->full = e == ER_RECORD_FILE_FULL || e == ER_DISK_FULL ||
+	    ((e == ER_GET_ERRNO || e == ER_ERROR_ON_WRITE) &&
+	        strstr(m, "No space left") != NULL);
+	if (d->full) {
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): the "
+		    "target is out of space (a full disk or tablespace, or a "
+		    "table at its size limit): make room there; the wagon is "
+		    "tried again and not given up for this", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return DB_FAIL;
+	}
 	switch (e) {
 	case CR_SERVER_GONE_ERROR:
 	case CR_SERVER_LOST:

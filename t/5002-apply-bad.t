@@ -170,4 +170,28 @@ test_expect_success 'the checkpoint moved by another writer: nothing of the grou
 	checksum_both shop.big
 '
 
+test_expect_success 'a target table out of space: failed with what to do, tried again however many times, never dead; applied once there is room' '
+	src_sql "CREATE TABLE shop.roomless (id INT PRIMARY KEY, pad VARCHAR(200))" &&
+	seal_new && deliver && apply_once &&
+	dst_sql "SET SESSION max_heap_table_size = 65536; ALTER TABLE shop.roomless ENGINE = MEMORY" &&
+	src_sql "INSERT INTO shop.roomless SELECT seq, REPEAT(\"m\", 200) FROM shop.seq_1_to_2000" &&
+	seal_new && full=$(wagon_count) && deliver &&
+	for i in 1 2 3; do
+		test_expect_code 75 srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" \
+			--once --retry none 2>>apply.err || return 1
+	done &&
+	test "$(applied_seq)" = $((full - 1)) &&
+	test "$(wagon_state $full)" = failed &&
+	test "$(wagon_field $full attempts)" = 3 &&
+	last_error $full | grep -q "is full (error 1114): the target is out of space" &&
+	grep -q "make room there; the wagon is tried again and not given up for this" apply.err &&
+	! grep -q "wagon $full is dead-lettered" apply.err &&
+	# MEMORY does not roll back: the rows the attempts left go first.
+	dst_sql "DELETE FROM shop.roomless; SET SESSION max_heap_table_size = 67108864;
+		ALTER TABLE shop.roomless ENGINE = MEMORY" &&
+	apply_once --retry none &&
+	test "$(applied_seq)" = $full &&
+	checksum_both shop.roomless
+'
+
 test_done
