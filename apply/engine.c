@@ -1396,6 +1396,28 @@ moves_mark(struct tab *t)
 	return t->nmoved = n;
 }
 
+/* "UPDATE t SET <the arena's set, len bytes> WHERE <key> = <m's old key>",
+ * queued; expect: the rows it must change, or -1 for no check. */
+static int
+move_update(struct eng *e, struct tab *t, const struct move *m, size_t set,
+    uint32_t len, long long expect)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	const struct ent *a = &t->ent[m->from];
+
+	db_stmt_open(d);
+	buf_lit(q, "UPDATE ");
+	buf_puts(q, t->qname);
+	buf_lit(q, " SET ");
+	buf_add(q, e->arena.p + set, len);
+	buf_lit(q, " WHERE ");
+	pk_columns(q, t);
+	buf_putc(q, '=');
+	buf_add(q, e->arena.p + a->key, a->keylen);
+	return db_stmt_close(d, "update", t->label, expect);
+}
+
 /* Before step 2 (see "Moves"): the rows of t's moves, still at their old
  * key or referenced values, given the group's values in every other
  * column, so that a row step 2 writes with a unique value one of them
@@ -1405,26 +1427,13 @@ moves_mark(struct tab *t)
 static int
 emit_move_preps(struct eng *e, struct tab *t)
 {
-	struct db *d = e->d;
-	struct buf *q = &d->q;
 	int rc;
 
 	for (size_t i = 0; i < t->nmv; i++) {
 		const struct move *m = &t->mv[i];
-		const struct ent *a = &t->ent[m->from];
 
-		if (m->setlen == 0 || m->prelen == 0)
-			continue;
-		db_stmt_open(d);
-		buf_lit(q, "UPDATE ");
-		buf_puts(q, t->qname);
-		buf_lit(q, " SET ");
-		buf_add(q, e->arena.p + m->pre, m->prelen);
-		buf_lit(q, " WHERE ");
-		pk_columns(q, t);
-		buf_putc(q, '=');
-		buf_add(q, e->arena.p + a->key, a->keylen);
-		if ((rc = db_stmt_close(d, "update", t->label, -1)) != DB_OK)
+		if (m->setlen > 0 && m->prelen > 0 &&
+		    (rc = move_update(e, t, m, m->pre, m->prelen, -1)) != DB_OK)
 			return rc;
 	}
 	return DB_OK;
@@ -1439,7 +1448,6 @@ static int
 emit_moves(struct eng *e, struct tab *t)
 {
 	struct db *d = e->d;
-	struct buf *q = &d->q;
 	int rc;
 
 	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=1")) !=
@@ -1447,21 +1455,9 @@ emit_moves(struct eng *e, struct tab *t)
 		return rc;
 	for (size_t i = 0; i < t->nmv; i++) {
 		const struct move *m = &t->mv[i];
-		const struct ent *a = &t->ent[m->from];
 
-		if (m->setlen == 0)
-			continue;
-		db_stmt_open(d);
-		buf_lit(q, "UPDATE ");
-		buf_puts(q, t->qname);
-		buf_lit(q, " SET ");
-		buf_add(q, e->arena.p + m->set, m->setlen);
-		buf_lit(q, " WHERE ");
-		pk_columns(q, t);
-		buf_putc(q, '=');
-		buf_add(q, e->arena.p + a->key, a->keylen);
-		if ((rc = db_stmt_close(d, "update", t->label,
-		         e->w->idem ? -1 : 1)) != DB_OK)
+		if (m->setlen > 0 && (rc = move_update(e, t, m, m->set,
+		        m->setlen, e->w->idem ? -1 : 1)) != DB_OK)
 			return rc;
 	}
 	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=0")) !=
