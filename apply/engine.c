@@ -75,10 +75,10 @@
  *	  GEOMETRY, INET and the rest go by INSERT;
  *	- a bare number only for integer, DECIMAL and string columns, and
  *	  only without an exponent (a DOUBLE literal in SQL), since a number
- *	  into a date is stored from the integer, not the text; X'...' (the
- *	  bytes of a binary or non-UTF-8 value) never; a NULL never into a
- *	  TIMESTAMP (explicit_defaults_for_timestamp decides what it
- *	  becomes: left to INSERT);
+ *	  into a date is stored from the integer, not the text;
+ *	  _binary'...' (the bytes of a binary or non-UTF-8 value) never; a
+ *	  NULL never into a TIMESTAMP (explicit_defaults_for_timestamp
+ *	  decides what it becomes: left to INSERT);
  *	- the insert runs after a SAVEPOINT and counts only when it wrote
  *	  every row with no warning; otherwise (an error of strict mode, a
  *	  duplicate key, a count that is not the expected one) it is rolled

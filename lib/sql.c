@@ -50,10 +50,24 @@ quote(struct buf *b, const char *s, size_t n)
 	buf_putc(b, '\'');
 }
 
+/* A binary string: _binary'...' with quote()'s escapes, about as long as
+ * the bytes (X'...' took twice as many, and a row had to fit in the
+ * target's max_allowed_packet at that size); '' for none.  The _binary
+ * introducer keeps the bytes as they are, whatever the connection's
+ * character set: every byte quote() escapes is ASCII, which no
+ * multi-byte sequence of a client character set srdf uses (utf8mb4)
+ * contains. */
+static void
+bytes_literal(struct buf *b, const unsigned char *p, size_t n)
+{
+	if (n > 0)
+		buf_lit(b, "_binary");
+	quote(b, (const char *)p, n);
+}
+
 int
 sql_literal(struct buf *b, json_t *v)
 {
-	static const char hex[] = "0123456789abcdef";
 
 	switch (json_typeof(v)) {
 	case JSON_NULL:
@@ -85,16 +99,7 @@ sql_literal(struct buf *b, json_t *v)
 			free(bin);
 			return -1;
 		}
-		if (outlen == 0)
-			buf_lit(b, "''");
-		else {
-			buf_lit(b, "X'");
-			for (size_t i = 0; i < outlen; i++) {
-				buf_putc(b, hex[bin[i] >> 4]);
-				buf_putc(b, hex[bin[i] & 15]);
-			}
-			buf_putc(b, '\'');
-		}
+		bytes_literal(b, bin, outlen);
 		free(bin);
 		return 0;
 	}
@@ -117,7 +122,6 @@ span_int(struct buf *b, const char *p, size_t n, struct buf *tmp)
 int
 sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct jstr s;
 
 	if (v.p == NULL || v.n == 0)
@@ -185,16 +189,7 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 			free(bin);
 			return -1;
 		}
-		if (outlen == 0)
-			buf_lit(b, "''");
-		else {
-			buf_lit(b, "X'");
-			for (size_t i = 0; i < outlen; i++) {
-				buf_putc(b, hex[bin[i] >> 4]);
-				buf_putc(b, hex[bin[i] & 15]);
-			}
-			buf_putc(b, '\'');
-		}
+		bytes_literal(b, bin, outlen);
 		free(bin);
 		return 0;
 	}

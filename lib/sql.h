@@ -5,7 +5,8 @@
  * sql_literal appends the literal for one record value: null → NULL,
  * integer → digits, real → %.17g, string → '...' with the characters
  * the server treats specially escaped (the session must not have
- * NO_BACKSLASH_ESCAPES), {"b64":...} → X'hex' (exact bytes).  Strings
+ * NO_BACKSLASH_ESCAPES), {"b64":...} → _binary'...' with the same
+ * escapes (the exact bytes; '' for none).  Strings
  * are UTF-8 and assume a utf8mb4 connection; TIMESTAMP strings are UTC
  * and assume time_zone='+00:00'.
  * Returns 0, or -1 when v is not a record value (bad base64, an array).

@@ -46,4 +46,16 @@ test_expect_success 'a latin1 DDL and its data keep their bytes' '
 	test "$(dst_sql "SELECT HEX(v) FROM tt.l1 WHERE id = 1")" = E974E9
 '
 
+test_expect_success 'a 10 MiB BLOB of every byte value, under the target'"'"'s default max_allowed_packet (16 MiB): applied byte for byte' '
+	test "$(dst_sql "SELECT @@max_allowed_packet")" = 16777216 &&
+	src_sql "CREATE TABLE tt.blobs (id INT PRIMARY KEY, b LONGBLOB, t VARCHAR(300) CHARACTER SET latin1);
+		SET @all = (SELECT GROUP_CONCAT(CHAR(seq USING binary) ORDER BY seq SEPARATOR \"\") FROM tt.seq_0_to_255);
+		INSERT INTO tt.blobs VALUES (1, REPEAT(@all, 40960), NULL), (2, RANDOM_BYTES(1024), CONVERT(@all USING latin1)),
+			(3, @all, CONVERT(REPEAT(\"\\\\\x27\", 10) USING latin1)), (4, \"\", \"\")" &&
+	seal_new && deliver && apply_once &&
+	checksum_both tt.blobs &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, LENGTH(b), MD5(b), MD5(t)) FROM tt.blobs")" = \
+		"$(src_sql "SELECT GROUP_CONCAT(id, LENGTH(b), MD5(b), MD5(t)) FROM tt.blobs")"
+'
+
 test_done

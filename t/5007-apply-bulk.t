@@ -13,7 +13,7 @@ loads() {
 # specially (tab, newline, backslash, \N, NUL, quotes, ^Z, CR), NULLs,
 # empty strings, 4-byte UTF-8, extreme numbers, zero and negative times;
 # a generated column.  A second table goes by INSERT: its nullable
-# TIMESTAMP holds NULLs, its latin1 strings travel as bytes (X'...').
+# TIMESTAMP holds NULLs, its latin1 strings travel as bytes (_binary'...').
 rows_sql() { # FROM TO
 	cat <<EOF
 INSERT INTO bk.t (id, ti, bi, de, c, vc, tx, d, dt, ts, tm)
