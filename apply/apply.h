@@ -109,6 +109,7 @@ struct col {
 /* Referenced by a foreign key whose ON UPDATE rule changes the children
  * (CASCADE, SET NULL): engine.c, "Moves". */
 #define COL_REFERENCED 0x100
+#define COL_ENUM 0x200	  /* ENUM: "" may be the error value (index 0) */
 
 struct tinfo {
 	char *db, *name;
@@ -129,6 +130,19 @@ struct stmt {
 	long long expect;     /* rows it must touch, or -1 */
 	char table[2 * 64 * 4 + 2]; /* "db.t" for messages, or "" */
 };
+
+/* The session's sql_mode (srdf-apply(1), "The session"): strict, so that
+ * a value the target cannot hold is an error, not a truncation; any
+ * date the source stored (ALLOW_INVALID_DATES there) accepted; a zero
+ * in an AUTO_INCREMENT column kept. */
+#define APPLY_SQL_MODE                                                         \
+	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,STRICT_ALL_TABLES,"      \
+	"ALLOW_INVALID_DATES"
+/* ... and without strictness, for the one statement that writes a row
+ * holding what only a lax source stores: an ENUM's error value "" (index
+ * 0), which strict mode refuses ("Data truncated"). */
+#define APPLY_LAX_SQL_MODE                                                     \
+	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES"
 
 struct fkparent {
 	char *db, *name;

@@ -33,12 +33,10 @@
 #include "xalloc.h"
 
 #define CHECKPOINT_MOVED "srdf: the checkpoint moved"
-#define SESSION_SQL_MODE \
-	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,STRICT_ALL_TABLES"
 
 static const char session_sql[] =
     "SET NAMES utf8mb4;"
-    "SET SESSION time_zone='+00:00', sql_mode='" SESSION_SQL_MODE "', "
+    "SET SESSION time_zone='+00:00', sql_mode='" APPLY_SQL_MODE "', "
     "foreign_key_checks=0, unique_checks=1, autocommit=0, "
     "@srdf_apply=1";
 
@@ -924,6 +922,8 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 		if (row[2] != NULL && (strcmp(row[2], "bigint") == 0 ||
 		                          strcmp(row[2], "bit") == 0))
 			c->flags |= COL_INT;
+		if (row[2] != NULL && strcmp(row[2], "enum") == 0)
+			c->flags |= COL_ENUM;
 		if (row[2] != NULL)
 			c->flags |= bulk_flags(row[2]);
 	}

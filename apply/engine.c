@@ -160,6 +160,7 @@ struct ent {
 	uint8_t before;	  /* the row existed before the group */
 	uint8_t after;	  /* ... and exists after it, as val */
 	uint8_t move;	  /* MOVE_FROM, MOVE_TO: the two keys of a move */
+	uint8_t lax;	  /* val holds an ENUM "": written in a lax mode */
 	uint32_t mvto;	  /* 1 + index of the move into this key, or 0 */
 };
 
@@ -177,6 +178,7 @@ enum { MOVE_FROM = 1, MOVE_TO = 2 };
 /* One change of a table without a primary key, in order. */
 struct op {
 	uint8_t type;
+	uint8_t lax; /* val holds an ENUM "" (struct ent) */
 	uint32_t plan;
 	size_t where, val; /* arena offsets */
 	uint32_t wherelen, vallen;
@@ -227,6 +229,7 @@ struct eng {
 	struct scanner sc;	 /* row records: no jansson tree */
 	struct buf tmp, sdb, stab; /* decoded strings */
 	int merged;		   /* engine_run_many of more than one */
+	int lax;		   /* literal() wrote an ENUM "" since reset */
 };
 
 static int
@@ -529,6 +532,10 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
 
+	/* "" into an ENUM that lacks it: the error value, which only a lax
+	 * session may write (APPLY_LAX_SQL_MODE). */
+	if ((flags & COL_ENUM) && v.n == 2 && v.p[0] == '"' && v.p[1] == '"')
+		e->lax = 1;
 	if ((flags & COL_INT) && v.p != NULL && v.p[0] == '"') {
 		struct jstr j;
 
@@ -962,8 +969,11 @@ add_row(struct eng *e, int type, const struct rec *r)
 		o = op_add(t, type);
 		if (type == T_INSERT) {
 			o->plan = plan_get(e, t, after);
-			return render_values(e, t, o->plan, after, &o->val,
+			e->lax = 0;
+			rc = render_values(e, t, o->plan, after, &o->val,
 			    &o->vallen);
+			o->lax = (uint8_t)e->lax;
+			return rc;
 		}
 		o->plan = plan_get(e, t, before);
 		if ((rc = render_where(e, t, o->plan, before, &o->where,
@@ -972,7 +982,10 @@ add_row(struct eng *e, int type, const struct rec *r)
 		if (type == T_DELETE)
 			return DB_OK;
 		o->plan = plan_get(e, t, after);
-		return render_set(e, t, o->plan, after, &o->val, &o->vallen);
+		e->lax = 0;
+		rc = render_set(e, t, o->plan, after, &o->val, &o->vallen);
+		o->lax = (uint8_t)e->lax;
+		return rc;
 	}
 
 	xb = xa = -1;
@@ -992,6 +1005,7 @@ add_row(struct eng *e, int type, const struct rec *r)
 		return DB_OK;
 	t->ent[xa].plan = plan_get(e, t, after);
 	t->ent[xa].after = 1;
+	e->lax = 0;
 	if (t->ent[xa].mvto > 0) {
 		struct move *m = &t->mv[t->ent[xa].mvto - 1];
 
@@ -999,11 +1013,21 @@ add_row(struct eng *e, int type, const struct rec *r)
 		         &m->prelen)) != DB_OK)
 			return rc;
 	}
-	return render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
+	rc = render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
 	    &t->ent[xa].vallen);
+	t->ent[xa].lax = (uint8_t)e->lax;
+	return rc;
 }
 
 /* ---- statements -------------------------------------------------------- */
+
+/* Opens a statement that writes a row holding an ENUM's error value:
+ * strict mode off for it alone (APPLY_LAX_SQL_MODE). */
+static void
+lax_prefix(struct buf *q)
+{
+	buf_lit(q, "SET STATEMENT sql_mode='" APPLY_LAX_SQL_MODE "' FOR ");
+}
 
 /* The primary key's columns as a key literal (render_key) is compared
  * with: "`k`" or "(`k1`,`k2`)". */
@@ -1271,7 +1295,7 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 
 		if (!x->after || (x->move == MOVE_TO) != moved)
 			continue;
-		if (n > 0 && x->plan != plan) {
+		if (n > 0 && (x->plan != plan || x->lax)) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
 			    DB_OK)
 				return rc;
@@ -1280,6 +1304,8 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 		if (n == 0) {
 			plan = x->plan;
 			db_stmt_open(d);
+			if (x->lax)
+				lax_prefix(q);
 			if (e->w->idem)
 				buf_lit(q, "REPLACE INTO ");
 			else
@@ -1291,7 +1317,8 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 		} else
 			buf_putc(q, ',');
 		buf_add(q, e->arena.p + x->val, x->vallen);
-		if (++n == ROWS_PER_STMT || db_stmt_len(d) >= db_row_limit(d)) {
+		if (++n == ROWS_PER_STMT || x->lax ||
+		    db_stmt_len(d) >= db_row_limit(d)) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
 			    DB_OK)
 				return rc;
@@ -1316,7 +1343,7 @@ emit_ops(struct eng *e, struct tab *t)
 		struct op *o = &t->op[i];
 
 		if (n > 0 && (o->type != T_INSERT || o->plan != plan ||
-		                 n == ROWS_PER_STMT ||
+		                 n == ROWS_PER_STMT || o->lax ||
 		                 db_stmt_len(d) >= db_row_limit(d))) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
 			    DB_OK)
@@ -1328,6 +1355,10 @@ emit_ops(struct eng *e, struct tab *t)
 			if (n++ == 0) {
 				plan = o->plan;
 				db_stmt_open(d);
+				if (o->lax) {
+					lax_prefix(q);
+					n = ROWS_PER_STMT; /* alone */
+				}
 				buf_lit(q, "INSERT INTO ");
 				buf_puts(q, t->qname);
 				buf_putc(q, ' ');
@@ -1339,6 +1370,8 @@ emit_ops(struct eng *e, struct tab *t)
 			continue;
 		case T_UPDATE:
 			db_stmt_open(d);
+			if (o->lax)
+				lax_prefix(q);
 			buf_lit(q, "UPDATE ");
 			buf_puts(q, t->qname);
 			buf_lit(q, " SET ");
@@ -1407,6 +1440,8 @@ move_update(struct eng *e, struct tab *t, const struct move *m, size_t set,
 	const struct ent *a = &t->ent[m->from];
 
 	db_stmt_open(d);
+	if (t->ent[m->to].lax)
+		lax_prefix(q);
 	buf_lit(q, "UPDATE ");
 	buf_puts(q, t->qname);
 	buf_lit(q, " SET ");
@@ -1782,8 +1817,7 @@ out:
 
 		if (rc2 == DB_OK)
 			rc2 = stmt(d, "session", "SET SESSION sql_mode='"
-			    "NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
-			    "STRICT_ALL_TABLES', time_zone='+00:00'");
+			    APPLY_SQL_MODE "', time_zone='+00:00'");
 		if (rc2 == DB_OK)
 			rc2 = db_flush(d);
 		if (rc2 == DB_GONE || (rc == DB_OK && rc2 != DB_OK))

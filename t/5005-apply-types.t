@@ -58,4 +58,27 @@ test_expect_success 'a 10 MiB BLOB of every byte value, under the target'"'"'s d
 		"$(src_sql "SELECT GROUP_CONCAT(id, LENGTH(b), MD5(b), MD5(t)) FROM tt.blobs")"
 '
 
+test_expect_success 'what only a lax sql_mode on the source stores (invalid and zero dates, an ENUM'"'"'s error value), with and without a key: applied, equal; the session stays strict otherwise' '
+	src_sql "CREATE TABLE tt.lax (id INT PRIMARY KEY, d DATE, dt DATETIME, e ENUM(\"a\",\"b\") NOT NULL,
+			e2 ENUM(\"\",\"x\"), s VARCHAR(5));
+		CREATE TABLE tt.laxnk (d DATE, e ENUM(\"a\",\"b\"), n INT)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "SET SESSION sql_mode = \"ALLOW_INVALID_DATES\";
+		INSERT INTO tt.lax VALUES (1, \"2004-04-31\", \"2004-02-30 10:00:00\", \"a\", \"\", \"x\");
+		SET SESSION sql_mode = \"\";
+		INSERT INTO tt.lax VALUES (2, \"0000-00-00\", \"2004-00-00 00:00:00\", \"zzz\", \"x\", \"toolong\"),
+			(3, NULL, NULL, \"b\", NULL, \"ok\"), (4, NULL, NULL, \"nope\", \"\", NULL);
+		INSERT INTO tt.laxnk VALUES (\"2004-02-30\", \"zzz\", 1), (\"2004-02-30\", \"a\", 2), (NULL, \"zzz\", 3);
+		UPDATE tt.lax SET e = \"bad\" WHERE id = 3;
+		UPDATE tt.laxnk SET n = n + 10 WHERE n = 1; DELETE FROM tt.laxnk WHERE n = 3" &&
+	test "$(src_sql "SELECT GROUP_CONCAT(id, \":\", e + 0 ORDER BY id) FROM tt.lax")" = "1:1,2:0,3:0,4:0" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.lax tt.laxnk &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", e + 0, \":\", d ORDER BY id) FROM tt.lax WHERE id < 3")" = "1:1:2004-04-31,2:0:0000-00-00" &&
+	src_sql "SET SESSION sql_mode = \"\"; UPDATE tt.lax SET dt = \"2004-04-31 00:00:00\", e = \"a\" WHERE id = 2" &&
+	seal_new && deliver && apply_once &&
+	checksum_both tt.lax tt.laxnk
+'
+
 test_done
