@@ -139,4 +139,32 @@ test_expect_success 'exit status: 78 bad option file, 69 no server, 77 no permis
 	test_expect_code 64 srdf-verify --source "$SRC_CNF"
 '
 
+test_expect_success '--accounts: the accounts and roles of both sides compared and named, never counted as drift' '
+	src_sql "CREATE USER app@\"%\" IDENTIFIED BY \"s3cret\"; GRANT SELECT, INSERT ON d.* TO app@\"%\";
+		CREATE ROLE reader; GRANT SELECT ON d.* TO reader" &&
+	dst_sql "CREATE ROLE reader; GRANT SELECT ON d.* TO reader" &&
+	{ srdf-verify --source "$SRC_ADMIN_CNF" --target "$DST_ADMIN_CNF" --include "d.c" >plain 2>err; rc1=$?; } &&
+	{ srdf-verify --source "$SRC_ADMIN_CNF" --target "$DST_ADMIN_CNF" --include "d.c" --accounts >out 2>err; rc2=$?; } &&
+	cat out &&
+	test "$rc1" = "$rc2" &&
+	! grep -q "account" plain &&
+	grep -q "^account .app.@.%. .*MISSING on the target" out &&
+	grep -q "^account .nobody.@.127.0.0.1. .*EXTRA on the target" out &&
+	! grep -q "reader" out &&
+	grep -q "^accounts and roles: [0-9]* compared, [0-9]* differ (not replicated; not counted as drift)" out &&
+	dst_sql "CREATE USER app@\"%\" IDENTIFIED BY \"other\"; GRANT SELECT, INSERT ON d.* TO app@\"%\"" &&
+	{ srdf-verify --source "$SRC_ADMIN_CNF" --target "$DST_ADMIN_CNF" --include "d.c" --accounts --json >out.json 2>err; test $? = "$rc1"; } &&
+	jq -e ".accounts | map(select(.account | test(\"app\"))) | .[0].status == \"grants\"" out.json &&
+	jq -e ".accounts_compared > 3" out.json &&
+	dst_sql "ALTER USER app@\"%\" IDENTIFIED BY \"s3cret\"" &&
+	srdf-verify --source "$SRC_ADMIN_CNF" --target "$DST_ADMIN_CNF" --include "d.c" --accounts --json >out2.json 2>err;
+	jq -e ".accounts | map(select(.account | test(\"app|reader\"))) | length == 0" out2.json &&
+	dst_sql "CREATE USER peek@127.0.0.1; GRANT SELECT ON d.* TO peek@127.0.0.1" &&
+	printf "[client]\nhost=127.0.0.1\nport=%s\nuser=peek\n" "$DST_PORT" >peek.cnf &&
+	srdf-verify --source "$SRC_ADMIN_CNF" --target peek.cnf --include "d.c" --accounts >out3 2>err3;
+	cat err3 &&
+	grep -q "accounts not compared: the target account cannot read mysql.global_priv" err3 &&
+	grep -q "^accounts: not compared: cannot read mysql.global_priv" out3
+'
+
 test_done

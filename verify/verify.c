@@ -65,6 +65,7 @@ struct config {
 	char **exclude;
 	int nexclude;
 	int json;
+	int accounts; /* --accounts */
 	uint64_t chunk_rows;
 	int wait_s;
 };
@@ -107,6 +108,9 @@ struct verify {
 	json_t *objects;     /* the views, triggers... that differ */
 	size_t nobjects;     /* how many were compared */
 	json_t *not_compared; /* the kinds an account cannot see */
+	json_t *accounts;    /* --accounts: those that differ, or NULL */
+	size_t naccounts;    /* how many were compared */
+	const char *accounts_not; /* why they were not compared, or NULL */
 };
 
 static void
@@ -117,7 +121,8 @@ usage(FILE *f)
 	    "[--defaults-group group]\n"
 	    "                   [--databases pattern] [--include pattern]... "
 	    "[--exclude pattern]...\n"
-	    "                   [--chunk-rows n] [--wait-seconds s] [--json]\n"
+	    "                   [--chunk-rows n] [--wait-seconds s] [--accounts] "
+	    "[--json]\n"
 	    "       srdf-verify --help | --version\n");
 }
 
@@ -919,6 +924,123 @@ compare_objects(struct verify *v)
 	}
 }
 
+/* ---- accounts ---------------------------------------------------------- */
+
+/* One account: "'user'@'host'" and what SHOW GRANTS says of it (its
+ * password hash included), NULL when that cannot be read. */
+struct acct {
+	char *name, *grants;
+};
+
+static int
+acct_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct acct *)a)->name,
+	    ((const struct acct *)b)->name);
+}
+
+/* The accounts and roles of one side, sorted; *n of them, or NULL (with
+ * *why) when the account cannot read mysql.global_priv. */
+static struct acct *
+accounts_of(MYSQL *my, size_t *n, const char **why)
+{
+	MYSQL_RES *r, *g;
+	MYSQL_ROW row;
+	struct acct *a;
+	struct buf q = {0};
+
+	*n = 0;
+	if (mysql_query(my, "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) "
+	    "FROM mysql.global_priv") != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		*why = "cannot read mysql.global_priv (grant SELECT ON mysql.* "
+		    "to both accounts)";
+		return NULL;
+	}
+	a = xcalloc(mysql_num_rows(r) + 1, sizeof *a);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct acct *x = &a[(*n)++];
+
+		x->name = xstrdup(row[0] ? row[0] : "");
+		q.len = 0;
+		buf_lit(&q, "SHOW GRANTS FOR ");
+		buf_puts(&q, x->name);
+		buf_putc(&q, '\0');
+		if (mysql_query(my, q.p) == 0 &&
+		    (g = mysql_store_result(my)) != NULL) {
+			struct buf all = {0};
+			MYSQL_ROW l;
+
+			while ((l = mysql_fetch_row(g)) != NULL) {
+				buf_puts(&all, l[0] ? l[0] : "");
+				buf_putc(&all, '\n');
+			}
+			buf_putc(&all, '\0');
+			x->grants = all.p;
+			mysql_free_result(g);
+		}
+	}
+	mysql_free_result(r);
+	buf_free(&q);
+	qsort(a, *n, sizeof *a, acct_cmp);
+	return a;
+}
+
+static void
+accounts_free(struct acct *a, size_t n)
+{
+	for (size_t i = 0; a != NULL && i < n; i++) {
+		free(a[i].name);
+		free(a[i].grants);
+	}
+	free(a);
+}
+
+/* --accounts: the accounts and roles of the two servers, which srdf does
+ * not replicate (srdf-promote(1), CAVEATS): each must be on both, with
+ * the same grants and password (SHOW GRANTS).  Sets v->accounts to those
+ * that differ; they are reported, not counted as drift. */
+static void
+compare_accounts(struct verify *v)
+{
+	struct acct *a, *b;
+	size_t na = 0, nb = 0, i = 0, j = 0;
+	const char *why = NULL;
+
+	a = accounts_of(v->src, &na, &why);
+	b = a != NULL ? accounts_of(v->dst, &nb, &why) : NULL;
+	if (a == NULL || b == NULL) {
+		v->accounts_not = why;
+		log_warn("accounts not compared: the %s account %s",
+		    a == NULL ? "source" : "target", why);
+		accounts_free(a, na);
+		return;
+	}
+	v->accounts = json_array();
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : acct_cmp(&a[i], &b[j]);
+		const struct acct *x = c <= 0 ? &a[i] : &b[j];
+		const char *st = NULL;
+
+		if (c < 0)
+			st = "missing";
+		else if (c > 0)
+			st = "extra";
+		else if ((a[i].grants == NULL) != (b[j].grants == NULL) ||
+		    (a[i].grants != NULL &&
+			strcmp(a[i].grants, b[j].grants) != 0))
+			st = "grants"; /* unreadable on both: not compared */
+		v->naccounts++;
+		if (st != NULL)
+			json_array_append_new(v->accounts, json_pack(
+			    "{s:s,s:s}", "account", x->name, "status", st));
+		i += c <= 0;
+		j += c >= 0;
+	}
+	accounts_free(a, na);
+	accounts_free(b, nb);
+}
+
 /* ---- report -------------------------------------------------------------- */
 
 static const char *
@@ -1006,6 +1128,12 @@ report_json(struct verify *v, int drift)
 	json_object_set_new(doc, "objects", json_incref(v->objects));
 	json_object_set_new(doc, "objects_not_compared",
 	    json_incref(v->not_compared));
+	if (v->cf->accounts) {
+		json_object_set_new(doc, "accounts_compared", v->accounts ?
+		    json_integer((json_int_t)v->naccounts) : json_null());
+		json_object_set_new(doc, "accounts", v->accounts ?
+		    json_incref(v->accounts) : json_null());
+	}
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL)
 		die(EX_OSERR, "out of memory");
@@ -1119,6 +1247,26 @@ report_text(struct verify *v, int drift)
 	    json_array_size(v->not_compared) > 0 ? " (some kinds not "
 						   "compared: see the warnings)"
 						 : "");
+	if (v->cf->accounts && v->accounts == NULL)
+		printf("accounts: not compared: %s\n", v->accounts_not);
+	else if (v->cf->accounts) {
+		json_array_foreach(v->accounts, i, e) {
+			const char *st = json_string_value(json_object_get(e,
+			    "status"));
+			char name[300];
+
+			snprintf(name, sizeof name, "account %s",
+			    json_string_value(json_object_get(e, "account")));
+			print_name(name, 40);
+			printf(" %12s %8s  %s\n", "-", "-",
+			    strcmp(st, "missing") == 0 ? "MISSING on the target"
+			    : strcmp(st, "extra") == 0 ? "EXTRA on the target"
+			    : "GRANTS or password differ");
+		}
+		printf("accounts and roles: %zu compared, %zu differ (not "
+		       "replicated; not counted as drift)\n", v->naccounts,
+		    json_array_size(v->accounts));
+	}
 	printf("%s: source at GTID position '%s'%s%s%s\n",
 	    drift ? "DRIFT" : "equal", v->src_pos,
 	    v->dst_pos ? ", target at '" : "", v->dst_pos ? v->dst_pos : "",
@@ -1131,6 +1279,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"accounts", no_argument, NULL, 'A'},
 	    {"chunk-rows", required_argument, NULL, 'c'},
 	    {"databases", required_argument, NULL, 'D'},
 	    {"defaults-group", required_argument, NULL, 'G'},
@@ -1162,6 +1311,7 @@ main(int argc, char **argv)
 				die(EX_USAGE, "--chunk-rows wants a number from "
 				    "1 to 100000000, not '%s'", optarg);
 			break;
+		case 'A': cf.accounts = 1; break;
 		case 'D': cf.databases = optarg; break;
 		case 'G': cf.group = optarg; break;
 		case 'i':
@@ -1242,6 +1392,8 @@ main(int argc, char **argv)
 						compare_rows(&v, t, &t->ch[k]);
 		}
 	}
+	if (cf.accounts)
+		compare_accounts(&v);
 	for (int i = 0; i < v.nt; i++)
 		drift |= v.t[i]->differs || v.t[i]->indexes != NULL;
 	drift |= json_array_size(v.extra_tables) > 0;
@@ -1278,6 +1430,7 @@ main(int argc, char **argv)
 	json_decref(v.extra_tables);
 	json_decref(v.objects);
 	json_decref(v.not_compared);
+	json_decref(v.accounts);
 	free(v.src_pos);
 	free(v.dst_pos);
 	mysql_close(v.src);
