@@ -518,13 +518,46 @@ range(struct buf *q, const struct vtable *t, const struct chunk *c)
 		mdb_key_cond(q, &t->m, c->hi, "<=");
 }
 
+/* Runs q on both servers at once: sent to each (mysql_send_query), then
+ * both answers read, so that each side computes while the other does.
+ * Dies on an error, naming the side. */
 static void
-chunk_sum(MYSQL *my, const char *what, const struct vtable *t,
-    const struct chunk *c, uint64_t *rows, char *sum, size_t sumlen)
+query_both(struct verify *v, const char *q, MYSQL_RES **rs, MYSQL_RES **rd)
+{
+	unsigned long n = (unsigned long)strlen(q);
+
+	if (mysql_send_query(v->src, q, n) != 0)
+		fail_sql(v->src, "source", q);
+	if (mysql_send_query(v->dst, q, n) != 0)
+		fail_sql(v->dst, "target", q);
+	if (mysql_read_query_result(v->src) != 0 ||
+	    (*rs = mysql_store_result(v->src)) == NULL)
+		fail_sql(v->src, "source", q);
+	if (mysql_read_query_result(v->dst) != 0 ||
+	    (*rd = mysql_store_result(v->dst)) == NULL)
+		fail_sql(v->dst, "target", q);
+}
+
+/* The row count and checksum in one side's answer to chunk_sums' query;
+ * frees r. */
+static void
+sum_of(MYSQL_RES *r, uint64_t *rows, char *sum, size_t sumlen)
+{
+	MYSQL_ROW row = mysql_fetch_row(r);
+
+	*rows = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+	snprintf(sum, sumlen, "%s/%s", row && row[1] ? row[1] : "0",
+	    row && row[2] ? row[2] : "0");
+	mysql_free_result(r);
+}
+
+/* Chunk c of t on both sides at once: its rows, and the BIT_XOR of its
+ * rows' MD5 in two 64-bit halves (the pt-table-checksum method). */
+static void
+chunk_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 {
 	struct buf q = {0};
-	MYSQL_RES *r;
-	MYSQL_ROW row;
+	MYSQL_RES *rs, *rd;
 
 	buf_lit(&q, "SELECT COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(h,16),"
 		    "16,10) AS UNSIGNED)),0), COALESCE(BIT_XOR(CAST(CONV("
@@ -535,23 +568,31 @@ chunk_sum(MYSQL *my, const char *what, const struct vtable *t,
 	range(&q, t, c);
 	buf_lit(&q, ") AS x");
 	buf_putc(&q, '\0');
-	r = query(my, what, q.p);
-	row = mysql_fetch_row(r);
-	*rows = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
-	snprintf(sum, sumlen, "%s/%s", row && row[1] ? row[1] : "0",
-	    row && row[2] ? row[2] : "0");
-	mysql_free_result(r);
+	query_both(v, q.p, &rs, &rd);
+	sum_of(rs, &c->src_rows, c->src_sum, sizeof c->src_sum);
+	sum_of(rd, &c->dst_rows, c->dst_sum, sizeof c->dst_sum);
 	buf_free(&q);
 }
 
+/* The first column of the first row of r as text ("NULL" for none);
+ * frees r. */
 static void
-table_sum(MYSQL *my, const char *what, const struct vtable *t,
-    uint64_t *rows, char *sum, size_t sumlen)
+first_of(MYSQL_RES *r, unsigned col, char *out, size_t len)
+{
+	MYSQL_ROW row = mysql_fetch_row(r);
+
+	snprintf(out, len, "%s", row && row[col] ? row[col] : "NULL");
+	mysql_free_result(r);
+}
+
+/* A table compared whole (c its one chunk), on both sides at once:
+ * CHECKSUM TABLE ... EXTENDED, then its rows. */
+static void
+table_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 {
 	struct buf q = {0};
-	MYSQL_RES *r;
-	MYSQL_ROW row;
-	char *n;
+	MYSQL_RES *rs, *rd;
+	char n[32];
 
 	buf_lit(&q, "CHECKSUM TABLE ");
 	sql_ident(&q, t->m.db);
@@ -559,17 +600,18 @@ table_sum(MYSQL *my, const char *what, const struct vtable *t,
 	sql_ident(&q, t->m.name);
 	buf_lit(&q, " EXTENDED");
 	buf_putc(&q, '\0');
-	r = query(my, what, q.p);
-	row = mysql_fetch_row(r);
-	snprintf(sum, sumlen, "%s", row && row[1] ? row[1] : "NULL");
-	mysql_free_result(r);
+	query_both(v, q.p, &rs, &rd);
+	first_of(rs, 1, c->src_sum, sizeof c->src_sum);
+	first_of(rd, 1, c->dst_sum, sizeof c->dst_sum);
 	q.len = 0;
 	buf_lit(&q, "SELECT COUNT(*)");
 	table_from(&q, t);
 	buf_putc(&q, '\0');
-	n = mdb_query_one(my, q.p);
-	*rows = n ? strtoull(n, NULL, 10) : 0;
-	free(n);
+	query_both(v, q.p, &rs, &rd);
+	first_of(rs, 0, n, sizeof n);
+	c->src_rows = strtoull(n, NULL, 10);
+	first_of(rd, 0, n, sizeof n);
+	c->dst_rows = strtoull(n, NULL, 10);
 	buf_free(&q);
 }
 
@@ -585,17 +627,10 @@ check(struct verify *v, struct vtable *t, int only_differing)
 
 		if (only_differing && !c->differs)
 			continue;
-		if (t->ck) {
-			table_sum(v->src, "source", t, &c->src_rows, c->src_sum,
-			    sizeof c->src_sum);
-			table_sum(v->dst, "target", t, &c->dst_rows, c->dst_sum,
-			    sizeof c->dst_sum);
-		} else {
-			chunk_sum(v->src, "source", t, c, &c->src_rows,
-			    c->src_sum, sizeof c->src_sum);
-			chunk_sum(v->dst, "target", t, c, &c->dst_rows,
-			    c->dst_sum, sizeof c->dst_sum);
-		}
+		if (t->ck)
+			table_sums(v, t, c);
+		else
+			chunk_sums(v, t, c);
 		c->differs = c->src_rows != c->dst_rows ||
 		    strcmp(c->src_sum, c->dst_sum) != 0;
 		t->differs |= c->differs;
