@@ -524,6 +524,41 @@ close_readers(struct bootstrap *b)
 	b->nrd = 0;
 }
 
+/* Warns of the XA transactions prepared on the source (XA RECOVER) when
+ * the snapshot at GTID position pos was taken: one prepared before it is
+ * neither in the copy (a snapshot does not see it) nor after pos in the
+ * binlog, so its XA COMMIT would fail srdf-apply (srdf-apply(1),
+ * CAVEATS).  XA RECOVER cannot tell when each was prepared. */
+static void
+xa_prepared(MYSQL *my, const char *pos)
+{
+	struct buf l = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	unsigned long n;
+
+	if (mysql_query(my, "XA RECOVER FORMAT='SQL'") != 0 ||
+	    (r = mysql_store_result(my)) == NULL)
+		return; /* an older server, or no right to ask: nothing to say */
+	n = (unsigned long)mysql_num_rows(r);
+	while ((row = mysql_fetch_row(r)) != NULL && l.len < 200) {
+		if (l.len > 0)
+			buf_lit(&l, "; ");
+		buf_puts(&l, row[3] ? row[3] : ""); /* XID in SQL form */
+	}
+	mysql_free_result(r);
+	if (n > 0) {
+		buf_putc(&l, '\0');
+		log_warn("%lu XA transaction%s prepared on the source at the "
+		    "snapshot (%s%s): one prepared before GTID position '%s' is "
+		    "not in the copy, and its XA COMMIT will stop srdf-apply; "
+		    "if so, commit or roll it back on the source and run "
+		    "srdf-bootstrap --restart", n, n == 1 ? " is" : "s are",
+		    l.p, l.len > 200 ? "; ..." : "", pos);
+	}
+	buf_free(&l);
+}
+
 /* Opens the readers, all in one consistent snapshot; sets b->snap. */
 static void
 snapshots(struct bootstrap *b)
@@ -607,6 +642,7 @@ snapshots(struct bootstrap *b)
 	b->ts = time(NULL);
 	log_info("snapshot at %s:%llu, GTID position '%s'%s", s[best].file,
 	    s[best].pos, g, b->nrd > 1 ? ", shared by every reader" : "");
+	xa_prepared(b->rd[0].my, g);
 	buf_free(&q);
 	free(s);
 	free(tid);

@@ -97,4 +97,14 @@ test_expect_success 'an XA COMMIT whose prepared rows the target lacks fails wit
 	srdf-status --dir "$D" | grep -q "XA COMMIT X.747836.,X..,1: its prepared rows are not pending"
 '
 
+test_expect_success 'srdf-bootstrap warns of an XA transaction prepared at its snapshot, whose rows the copy lacks' '
+	xa tx9 "INSERT INTO x.t VALUES (9, 9)" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$PWD/bs" --databases x 2>bs.err >bs.jsonl &&
+	cat bs.err &&
+	grep -q "1 XA transaction is prepared on the source at the snapshot (.tx9.): one prepared before GTID position .* is not in the copy, and its XA COMMIT will stop srdf-apply" bs.err &&
+	src_sql "XA ROLLBACK '\''tx9'\''" &&
+	rm -rf bs && srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$PWD/bs" --databases x 2>bs2.err >/dev/null &&
+	! grep -q "XA transaction" bs2.err
+'
+
 test_done
