@@ -978,9 +978,12 @@ failed(struct applier *a, uint64_t seq, const char *msg, int full)
 	else if (!dead) {
 		/* Out of space: past the schedule, its last wait (or a
 		 * minute) again and again. */
-		delay = attempts <= a->cf->nretry ? a->cf->retry_ms[attempts - 1]
-		    : a->cf->nretry > 0 ? a->cf->retry_ms[a->cf->nretry - 1]
-		                        : FULL_RETRY_MS;
+		if (attempts <= a->cf->nretry)
+			delay = a->cf->retry_ms[attempts - 1];
+		else if (a->cf->nretry > 0)
+			delay = a->cf->retry_ms[a->cf->nretry - 1];
+		else
+			delay = FULL_RETRY_MS;
 		a->fail_due = clock_mono_ms() + delay;
 		if (!a->cf->once)
 			log_notice("retrying wagon %" PRIu64 " in %lld s", seq,

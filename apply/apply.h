@@ -168,7 +168,7 @@ struct db {
 	int fk_known;
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */
-	int full;		/* ... and it says the target is out of space */
+	int full;		/* ... and says the target is out of space */
 	int bulk_refused;	/* the target refused array binding: kept
 				 * over reconnects, said once */
 	/* db_bulk's arrays, grown as needed, freed by db_close */

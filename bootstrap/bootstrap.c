@@ -539,7 +539,7 @@ xa_prepared(MYSQL *my, const char *pos)
 
 	if (mysql_query(my, "XA RECOVER FORMAT='SQL'") != 0 ||
 	    (r = mysql_store_result(my)) == NULL)
-		return; /* an older server, or no right to ask: nothing to say */
+		return; /* an older server, or no right to ask */
 	n = (unsigned long)mysql_num_rows(r);
 	while ((row = mysql_fetch_row(r)) != NULL && l.len < 200) {
 		if (l.len > 0)
@@ -550,9 +550,10 @@ xa_prepared(MYSQL *my, const char *pos)
 	if (n > 0) {
 		buf_putc(&l, '\0');
 		log_warn("%lu XA transaction%s prepared on the source at the "
-		    "snapshot (%s%s): one prepared before GTID position '%s' is "
-		    "not in the copy, and its XA COMMIT will stop srdf-apply; "
-		    "if so, commit or roll it back on the source and run "
+		    "snapshot (%s%s): one prepared before GTID position '%s' "
+		    "is not in the copy, and its XA COMMIT will stop "
+		    "srdf-apply; if so, commit or roll it back on the source "
+		    "and run "
 		    "srdf-bootstrap --restart", n, n == 1 ? " is" : "s are",
 		    l.p, l.len > 200 ? "; ..." : "", pos);
 	}

@@ -57,8 +57,8 @@ _Static_assert(sizeof(((struct srdf_key *)0)->key) ==
 #define KNOWN_FLAGS (WAGON_F_LAST_CHUNK | WAGON_F_DDL | WAGON_F_BOOTSTRAP)
 #define MIN_FILE (WAGON_HEADER_LEN + WAGON_TAG_LEN + WAGON_SUM_LEN)
 #define SUM_MISMATCH                                                           \
-	"checksum mismatch: the file is damaged (its SHA-256 differs from the "  \
-	"trailer)"
+	"checksum mismatch: the file is damaged (its SHA-256 differs from "    \
+	"the trailer)"
 
 static void
 put_le(uint8_t *p, uint64_t v, int n)

@@ -121,8 +121,8 @@ usage(FILE *f)
 	    "[--defaults-group group]\n"
 	    "                   [--databases pattern] [--include pattern]... "
 	    "[--exclude pattern]...\n"
-	    "                   [--chunk-rows n] [--wait-seconds s] [--accounts] "
-	    "[--json]\n"
+	    "                   [--chunk-rows n] [--wait-seconds s] "
+	    "[--accounts] [--json]\n"
 	    "       srdf-verify --help | --version\n");
 }
 
