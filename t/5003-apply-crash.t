@@ -129,4 +129,34 @@ test_expect_success 'the target restarted under the daemon: it reconnects and go
 	test_bg_stop daemon
 '
 
+# A srdf-apply killed after the server ran a RENAME TABLE and before its
+# checkpoint (seen in t/8001 under CI's timing): the ledger says the DDL
+# was in flight; run again, it finds the old name gone.
+test_expect_success 'a RENAME TABLE, and an ALTER TABLE ... RENAME TO, cut by a crash before the checkpoint: taken as applied' '
+	src_sql "CREATE TABLE w.ren (id INT PRIMARY KEY); INSERT INTO w.ren VALUES (1)" &&
+	seal_new && deliver && apply_once &&
+	for ddl in "RENAME TABLE w.ren TO w.ren2" "ALTER TABLE w.ren2 RENAME TO w.ren3"; do
+		src_sql "$ddl" && seal_new && deliver &&
+		n=$(wagon_count) &&
+		dst_sql "$ddl" &&
+		ledger-wagon-set "$D" "$n" "{\"state\": \"received\", \"ddl_inflight\": 1}" &&
+		apply_once &&
+		test "$(applied_seq)" = "$n" &&
+		grep -q "wagon $n: ddl \"$ddl\" was already applied before a crash (Table .* doesn.t exist): taken as applied" apply.err ||
+		return 1
+	done &&
+	src_sql "INSERT INTO w.ren3 VALUES (2)" && seal_new && deliver && apply_once &&
+	checksum_both w.ren3
+'
+
+test_expect_success 'the same RENAME of a table missing on the target, not cut by a crash: fails, named' '
+	src_sql "CREATE TABLE w.solo (id INT PRIMARY KEY)" && seal_new && deliver && apply_once &&
+	dst_sql "DROP TABLE w.solo" &&
+	src_sql "RENAME TABLE w.solo TO w.solo2" && seal_new && deliver &&
+	n=$(wagon_count) &&
+	test_expect_code 65 apply_once --retry none &&
+	test "$(applied_seq)" = $((n - 1)) &&
+	grep -q "wagon $n failed (attempt 1 of 1): ddl \"RENAME TABLE w.solo TO w.solo2\": Table .w.solo. doesn.t exist" apply.err
+'
+
 test_done
