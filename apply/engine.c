@@ -663,36 +663,6 @@ render_ref_set(struct eng *e, struct tab *t, uint32_t plan, struct img before,
 	return DB_OK;
 }
 
-/* "`c`=v,...": the columns of an image a move's UPDATE leaves alone —
- * not of the key, not referenced (COL_REFERENCED), not generated, not a
- * period — into the arena; *len 0 when there are none.  engine.c,
- * "Moves". */
-static int
-render_pre_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
-    size_t *off, uint32_t *len)
-{
-	struct plan *p = &t->plans[plan];
-	struct buf *b = &e->arena;
-	int rc;
-
-	*off = b->len;
-	for (size_t i = 0; i < img.n; i++) {
-		if ((p->flags[i] & (COL_GENERATED | COL_REFERENCED |
-		        COL_ROW_START | COL_ROW_END)) ||
-		    is_pk(t, p->names[i]))
-			continue;
-		if (b->len > *off)
-			buf_putc(b, ',');
-		sql_ident(b, p->names[i]);
-		buf_putc(b, '=');
-		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
-		         0)) != DB_OK)
-			return rc;
-	}
-	*len = (uint32_t)(b->len - *off);
-	return DB_OK;
-}
-
 /* "(v1,v2,...)": the written columns of an image, in plan order. */
 static int
 render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
@@ -719,27 +689,32 @@ render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	return DB_OK;
 }
 
-/* "`a`=v1,`b`=v2": the SET list of an UPDATE. */
+/* "`a`=v1,`b`=v2": the SET list of an image's columns, into the arena,
+ * leaving out those with a flag in skip (COL_GENERATED always: the
+ * server computes them) and, when nokey, those of the primary key; *len
+ * 0 when none is left.  An UPDATE of a table without a key writes them
+ * all; a move's prep (engine.c, "Moves") all but the key, the referenced
+ * columns and the periods. */
 static int
 render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
-    size_t *off, uint32_t *len)
+    unsigned skip, int nokey, size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	int first = 1, rc;
+	int rc;
 
 	*off = b->len;
 	for (size_t i = 0; i < img.n; i++) {
-		if (!(p->flags[i] & COL_GENERATED)) {
-			if (!first)
-				buf_putc(b, ',');
-			first = 0;
-			sql_ident(b, p->names[i]);
-			buf_putc(b, '=');
-			if ((rc = literal(e, t, p->names[i], img.m[i].val,
-			         p->flags[i], 0)) != DB_OK)
-				return rc;
-		}
+		if ((p->flags[i] & (skip | COL_GENERATED)) ||
+		    (nokey && is_pk(t, p->names[i])))
+			continue;
+		if (b->len > *off)
+			buf_putc(b, ',');
+		sql_ident(b, p->names[i]);
+		buf_putc(b, '=');
+		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
+		         0)) != DB_OK)
+			return rc;
 	}
 	*len = (uint32_t)(b->len - *off);
 	return DB_OK;
@@ -983,7 +958,8 @@ add_row(struct eng *e, int type, const struct rec *r)
 			return DB_OK;
 		o->plan = plan_get(e, t, after);
 		e->lax = 0;
-		rc = render_set(e, t, o->plan, after, &o->val, &o->vallen);
+		rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
+		    &o->vallen);
 		o->lax = (uint8_t)e->lax;
 		return rc;
 	}
@@ -1009,8 +985,9 @@ add_row(struct eng *e, int type, const struct rec *r)
 	if (t->ent[xa].mvto > 0) {
 		struct move *m = &t->mv[t->ent[xa].mvto - 1];
 
-		if ((rc = render_pre_set(e, t, t->ent[xa].plan, after, &m->pre,
-		         &m->prelen)) != DB_OK)
+		if ((rc = render_set(e, t, t->ent[xa].plan, after,
+		         COL_REFERENCED | COL_ROW_START | COL_ROW_END, 1,
+		         &m->pre, &m->prelen)) != DB_OK)
 			return rc;
 	}
 	rc = render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
