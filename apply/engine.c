@@ -23,30 +23,32 @@
  * statement each (DELETE/UPDATE ... WHERE every column <=> value LIMIT 1),
  * consecutive inserts merged into one statement.
  *
- * Cascades.  ON DELETE CASCADE / SET NULL changes are not in the binlog:
- * the target must make them itself (DESIGN.md §8).  A row truly deleted
- * by the group (before-image, no after-image) from a table that is the
- * parent of such a key is therefore deleted last, with
- * foreign_key_checks=1, so that the target's own constraint does what
- * the source's did.
+ * Cascades.  ON DELETE/ON UPDATE CASCADE and SET NULL changes are not in
+ * the binlog (DESIGN.md §8): the target must make them itself, and what
+ * they do depends on the order of the source's statements (a child
+ * inserted and its parent deleted in one group, a parent deleted and
+ * inserted again, a key shifted by one statement).  The net delta has
+ * lost that order, so a wagon with a row change that sets off such a
+ * rule (cascades(): a delete from the parent of an ON DELETE rule, a
+ * change of a parent's key or of a column an ON UPDATE rule refers to)
+ * is read a second time and applied in source order instead
+ * (ordered_row): each row change in turn, under SET STATEMENT
+ * foreign_key_checks=1, as a replica replays row events, so that the
+ * target's rules do what the source's did.  srdf-dedup leaves such a
+ * group unfolded ("cascade" in srdf-record(5)); the first reading sends
+ * nothing, so the switch costs only the reading.
  *
- * Moves.  ON UPDATE CASCADE / SET NULL likewise: on the parent of such
- * a key, a primary key changed (an update record whose keys differ,
- * which srdf-dedup keeps when nothing else in the group touches either
- * key), or a referenced column that is not the key changed in place, is
- * a move.  When whole (moves_mark: the old key existed and is gone, the
- * new did not and is there; in place: the row is there before and
- * after), the row keeps its key through step 1 and then takes the
- * group's values in every column but the key and the referenced ones
- * (emit_move_preps), so that step 2 may write a row with a UNIQUE value
- * the moved row held before the group; after every other row is
- * written, the old key or the
- * referenced values become the new ones by an UPDATE with
- * foreign_key_checks=1, so the target's children follow, those the
- * group inserted with the old value too (on the source they followed it
- * later); then the row is deleted and written as the group left it,
- * foreign_key_checks=0 again.  Any other key change stays a delete and
- * an insert.
+ * Moves.  A primary-key change, or a change of a referenced column, of a
+ * parent of an ON UPDATE rule is such a change; what remains of the
+ * "moves" below (a key change kept as one UPDATE) serves the wagons that
+ * are not read in order: srdf-bootstrap's idempotent ones.  When whole
+ * (moves_mark: the old key existed and is gone, the new did not and is
+ * there; in place: the row is there before and after), the row keeps its
+ * key through step 1 and then takes the group's values in every column
+ * but the key and the referenced ones (emit_move_preps); after every
+ * other row is written, the old key or the referenced values become the
+ * new ones by an UPDATE with foreign_key_checks=1; then the row is
+ * deleted and written as the group left it.
  *
  * DDL runs at its place in the record order, after the rows before it
  * (there are none in a well-formed group: a DDL is a barrier) and before
@@ -230,7 +232,19 @@ struct eng {
 	struct buf tmp, sdb, stab; /* decoded strings */
 	int merged;		   /* engine_run_many of more than one */
 	int lax;		   /* literal() wrote an ENUM "" since reset */
+	/* In source order (see "Cascades"): the rows go one by one, as
+	 * they come; an INSERT is kept open for the next row of its table
+	 * and plan (on rows so far, otab NULL when none). */
+	int ordered;
+	struct tab *otab;
+	uint32_t oplan;
+	int onofk;
+	long long on;
 };
+
+/* run_payload's answer, inside the engine only: a row that needs the
+ * wagon in source order came while folding (see "Cascades"). */
+#define ENG_REORDER 100
 
 static int
 bad(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -909,6 +923,155 @@ add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
 	return DB_OK;
 }
 
+/* ---- source order ------------------------------------------------------ */
+
+static void lax_prefix(struct buf *q);
+static void pk_columns(struct buf *q, const struct tab *t);
+
+/* Whether a row change makes the target's own cascades act: a delete
+ * from the parent of an ON DELETE rule, a change of the key or of a
+ * referenced column of the parent of an ON UPDATE rule (or of the key of
+ * any parent).  Then the wagon goes in source order (see "Cascades"). */
+static int
+cascades(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	const struct tinfo *ti = t->ti;
+	const struct plan *p;
+	uint32_t plan;
+
+	if (!ti->cascade && !ti->upd_cascade)
+		return 0;
+	if (e->w->idem)
+		return 0; /* srdf-bootstrap's copy: inserts */
+	if (type == T_DELETE)
+		return ti->cascade;
+	if (type == T_INSERT)
+		return 0;
+	if (t->npk == 0)
+		return ti->upd_cascade;
+	plan = plan_get(e, t, after); /* it may move t->plans */
+	p = &t->plans[plan];
+	for (size_t i = 0; i < after.n; i++) {
+		struct jspan a = after.m[i].val, b;
+
+		if (!is_pk(t, p->names[i]) && !(p->flags[i] & COL_REFERENCED))
+			continue;
+		b = img_get(e, before, p->names[i]);
+		if (b.p == NULL || b.n != a.n || memcmp(b.p, a.p, a.n) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "SET STATEMENT foreign_key_checks=1 FOR " (=0 when nofk: the source's
+ * session had them off), with the lax sql_mode (lax_prefix) when lax. */
+static void
+ordered_prefix(struct buf *q, int nofk, int lax)
+{
+	buf_lit(q, "SET STATEMENT foreign_key_checks=");
+	buf_putc(q, nofk ? '0' : '1');
+	if (lax)
+		buf_lit(q, ", sql_mode='" APPLY_LAX_SQL_MODE "'");
+	buf_lit(q, " FOR ");
+}
+
+/* Sends the INSERT kept open by ordered_row, if any. */
+static int
+ordered_close(struct eng *e)
+{
+	long long n = e->on;
+
+	if (n == 0)
+		return DB_OK;
+	e->on = 0;
+	return db_stmt_close(e->d, "insert", e->otab->label, n);
+}
+
+/* One row change in source order, with foreign_key_checks=1 so that the
+ * target's ON DELETE and ON UPDATE rules do what the source's did, as a
+ * replica replaying the row events does (0 when nofk, as the source's
+ * session had it: the row event's flag, "fk_checks" in srdf-record(5)):
+ * an INSERT (consecutive rows of one table and plan in one statement),
+ * an UPDATE of every written column or a DELETE, of the row found by its
+ * key (or, without one, by all its values, LIMIT 1), which must be
+ * there. */
+static int
+ordered_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after, int nofk)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	size_t mark = e->arena.len, off, woff = 0;
+	uint32_t len, wlen = 0, plan;
+	int rc, lax;
+
+	if (type == T_INSERT) {
+		plan = plan_get(e, t, after);
+		e->lax = 0;
+		if ((rc = render_values(e, t, plan, after, &off, &len)) !=
+		    DB_OK)
+			return rc;
+		lax = e->lax;
+		if (e->on > 0 && (e->otab != t || e->oplan != plan || lax ||
+		                     e->onofk != nofk ||
+		                     e->on == ROWS_PER_STMT ||
+		                     db_stmt_len(d) >= db_row_limit(d)) &&
+		    (rc = ordered_close(e)) != DB_OK)
+			return rc;
+		if (e->on == 0) {
+			db_stmt_open(d);
+			ordered_prefix(q, nofk, lax);
+			buf_lit(q, "INSERT INTO ");
+			buf_puts(q, t->qname);
+			buf_putc(q, ' ');
+			buf_puts(q, t->plans[plan].cols);
+			buf_lit(q, " VALUES ");
+			e->otab = t;
+			e->oplan = plan;
+			e->onofk = nofk;
+		} else
+			buf_putc(q, ',');
+		buf_add(q, e->arena.p + off, len);
+		e->on++;
+		e->arena.len = mark;
+		return lax ? ordered_close(e) : DB_OK;
+	}
+	if ((rc = ordered_close(e)) != DB_OK)
+		return rc;
+	plan = plan_get(e, t, before);
+	rc = t->npk > 0 ? render_key(e, t, before, &woff, &wlen)
+			: render_where(e, t, plan, before, &woff, &wlen);
+	e->lax = 0;
+	if (rc == DB_OK && type == T_UPDATE)
+		rc = render_set(e, t, plan_get(e, t, after), after, 0, 0, &off,
+		    &len);
+	if (rc != DB_OK)
+		return rc;
+	db_stmt_open(d);
+	ordered_prefix(q, nofk, e->lax);
+	if (type == T_UPDATE) {
+		buf_lit(q, "UPDATE ");
+		buf_puts(q, t->qname);
+		buf_lit(q, " SET ");
+		buf_add(q, e->arena.p + off, len);
+	} else {
+		buf_lit(q, "DELETE FROM ");
+		buf_puts(q, t->qname);
+	}
+	buf_lit(q, " WHERE ");
+	if (t->npk > 0) {
+		pk_columns(q, t);
+		buf_putc(q, '=');
+	}
+	buf_add(q, e->arena.p + woff, wlen);
+	if (t->npk == 0)
+		buf_lit(q, " LIMIT 1");
+	e->arena.len = mark;
+	return db_stmt_close(d, type == T_UPDATE ? "update" : "delete",
+	    t->label, 1);
+}
+
 static int
 add_row(struct eng *e, int type, const struct rec *r)
 {
@@ -939,6 +1102,11 @@ add_row(struct eng *e, int type, const struct rec *r)
 	    (type = versioned_row(e, t, type, before, after)) < 0)
 		return DB_OK;
 	e->w->rows++;
+	if (e->ordered)
+		return ordered_row(e, t, type, before, after,
+		    r->fk_checks.n == 5 && memcmp(r->fk_checks.p, "false", 5) == 0);
+	if (cascades(e, t, type, before, after))
+		return ENG_REORDER;
 
 	if (t->npk == 0) {
 		o = op_add(t, type);
@@ -2284,7 +2452,23 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 		e.w = ws[i];
 		rc = run_payload(&e, mark, arg, &rows);
 	}
-	if (rc == DB_OK)
+	if (rc == ENG_REORDER && n > 1) {
+		rc = DB_SPLIT;
+	} else if (rc == ENG_REORDER) {
+		/* Nothing was sent yet (rows are sent by flush_rows): read
+		 * the payload again, in order. */
+		tabs_clear(&e);
+		e.arena.len = 0;
+		e.ordered = 1;
+		ws[0]->rows = ws[0]->skipped = 0;
+		rows = 0;
+		if ((rc = run_payload(&e, mark, arg, &rows)) == DB_OK)
+			rc = ordered_close(&e);
+		if (rc == DB_OK)
+			log_debug("wagon %" PRIu64 ": applied in source order: "
+				  "it deletes or changes the parent of a "
+				  "cascading foreign key", ws[0]->seq);
+	} else if (rc == DB_OK)
 		rc = flush_rows(&e);
 	tabs_clear(&e);
 	free(e.tabs);

@@ -62,6 +62,10 @@ enum {
 #define GTID_FL_PREPARED_XA 0x40
 #define GTID_FL_COMPLETED_XA 0x80
 
+/* ROWS event flags: the session that wrote the rows had
+ * foreign_key_checks=0. */
+#define ROWS_NO_FOREIGN_KEY_CHECKS 0x0002
+
 /* Column types as they appear in TABLE_MAP (enum_field_types). */
 enum {
 	T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
@@ -99,6 +103,7 @@ struct table {
 	uint32_t npk;
 	uint32_t *pk;	  /* column indexes in key order */
 	int captured;	  /* passes the --include/--exclude filters */
+	int cascade;	  /* the parent of a cascading foreign key */
 	struct buf head;  /* "db":"..","table":"..","pk":[..] */
 	struct buf *cname; /* per column: "name": */
 };
@@ -167,6 +172,26 @@ le64(const uint8_t *p)
 {
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
+
+/*
+ * The source tables that are the parent of a foreign key whose ON DELETE
+ * or ON UPDATE rule changes the children (cascade.c says why).
+ * cascade_load adds those the server lists now (0, or -1 with the error
+ * on my); cascade_has tells whether db.table is one (always, while
+ * unknown is set); cascade_ddl_may_add whether a DDL's text may add one;
+ * cascade_free empties the set.
+ */
+struct cascade_set {
+	char **db, **table;
+	size_t n, capdb, captable;
+	int unknown; /* the set could not be read: every table counts */
+};
+typedef struct st_mysql MYSQL;
+int cascade_load(MYSQL *my, struct cascade_set *s);
+int cascade_has(const struct cascade_set *s, const char *db,
+    const char *table);
+int cascade_ddl_may_add(const char *sql, size_t n);
+void cascade_free(struct cascade_set *s);
 
 /* Length-encoded integer ("packed integer"): returns bytes used, 0 if it
  * does not fit in n. */

@@ -81,6 +81,7 @@ struct capture {
 	MYSQL *my;
 	MARIADB_RPL *rpl;
 	struct charsets cs;
+	struct cascade_set fk; /* parents of cascading foreign keys */
 	struct tentry *tab[TBUCKETS];
 
 	char file[512]; /* binlog file being read */
@@ -416,6 +417,39 @@ tables_clear(struct capture *c)
 	}
 }
 
+/* After the set of cascade parents grew (cascade.c): the tables mapped
+ * already take it too, since a table's TABLE_MAP stays the same when a
+ * child's DDL makes it a parent. */
+static void
+tables_cascade(struct capture *c)
+{
+	for (int i = 0; i < TBUCKETS; i++)
+		for (struct tentry *e = c->tab[i]; e != NULL; e = e->next)
+			e->t.cascade = cascade_has(&c->fk, e->t.db, e->t.name);
+}
+
+/* A DDL that may have made a table the parent of a cascading foreign
+ * key: the set is read again, on a connection of its own (the dump's is
+ * busy).  When it cannot be, every table counts as one until the next
+ * connection reads it (cascade.c). */
+static void
+cascade_reload(struct capture *c)
+{
+	int ex;
+	MYSQL *my = mdb_connect(c->cf->defaults_file, c->cf->group,
+	    "the source", (unsigned)c->cf->read_timeout, &ex);
+
+	if (my == NULL || cascade_load(my, &c->fk) != 0) {
+		log_warn("cannot read the source's foreign keys after a DDL%s%s:"
+			 " no group is folded until capture reconnects",
+		    my != NULL ? ": " : "", my != NULL ? mysql_error(my) : "");
+		c->fk.unknown = 1;
+	}
+	if (my != NULL)
+		mysql_close(my);
+	tables_cascade(c);
+}
+
 /* Where an error happened, for messages. */
 static const char *
 at(const struct capture *c, uint64_t start)
@@ -466,6 +500,7 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		die(EX_DATAERR, "%s, %s", err, at(c, start));
 	}
 	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
+	e->t.cascade = cascade_has(&c->fk, e->t.db, e->t.name);
 	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
 			 "was binlog_row_metadata FULL when it was written?",
@@ -771,6 +806,8 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 		char target[256];
 
 		ddl_db(sql, sqllen, db, target, sizeof target);
+		if (cascade_ddl_may_add(sql, sqllen))
+			cascade_reload(c);
 		if (ddl_captured(c->cf, target)) {
 			struct buf *b = &c->out;
 
@@ -1099,6 +1136,13 @@ start_dump(struct capture *c, int first)
 	    (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
 	check_source(c->my);
+	if (cascade_load(c->my, &c->fk) != 0) {
+		log_err("cannot read the source's foreign keys "
+			"(information_schema.REFERENTIAL_CONSTRAINTS): %s",
+		    mysql_error(c->my));
+		return mdb_exit_for(mysql_errno(c->my));
+	}
+	tables_cascade(c);
 	if (first)
 		load_charsets(c);
 	gtid_state_str(c, &pos);

@@ -557,11 +557,12 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 	uint64_t width;
 	uint32_t i, nbefore = 0, nafter = 0;
 	size_t k, mapl;
-	int rows = 0;
+	int rows = 0, nofk;
 
 	/* post-header: table id (6) and flags (2), then the V2 extra data */
 	if (n < 8)
 		FAIL("ROWS event too short");
+	nofk = (le16(p + 6) & ROWS_NO_FOREIGN_KEY_CHECKS) != 0;
 	p += 8;
 	if (v2) {
 		if (end - p < 2 || le16(p) < 2 || le16(p) > (size_t)(end - p))
@@ -598,6 +599,10 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 		buf_puts(out, kind_name[kind]);
 		buf_lit(out, "\",");
 		buf_add(out, t->head.p, t->head.len);
+		if (t->cascade)
+			buf_lit(out, ",\"cascade\":true");
+		if (nofk)
+			buf_lit(out, ",\"fk_checks\":false");
 		if (kind == 0)
 			buf_lit(out, ",\"after\":");
 		else

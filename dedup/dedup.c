@@ -88,6 +88,7 @@ struct trec {
 	size_t off;
 	uint32_t len;
 	uint8_t nokey;
+	uint8_t order;	/* an update or delete of a cascade parent */
 	size_t key;
 	uint32_t kbn, kan;
 };
@@ -576,6 +577,8 @@ add_record(struct dedup *d, const char *p, size_t n)
 	}
 	push_rec(t, d->r.type, p, n);
 	t->rec[t->nrec - 1].nokey = keyed == 0;
+	t->rec[t->nrec - 1].order = d->r.type != R_INSERT && is_row(d->r.type) &&
+	    d->r.cascade.n == 4 && memcmp(d->r.cascade.p, "true", 4) == 0;
 	t->rec[t->nrec - 1].key = k;
 	t->rec[t->nrec - 1].kbn = (uint32_t)kbn;
 	t->rec[t->nrec - 1].kan = (uint32_t)kan;
@@ -680,6 +683,8 @@ end_trx(struct dedup *d, const char *p, size_t n)
 			fold_row(&d->fold, r->type, t->arena.p + r->off, r->len,
 			    r->nokey, t->keys.p + r->key, r->kbn,
 			    t->keys.p + r->key + r->kbn, r->kan);
+		if (r->order)
+			d->fold.ordered = 1;
 	}
 	d->ntrx++;
 	d->events_in += t->rows;

@@ -395,6 +395,10 @@ fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
 	uint32_t len = (uint32_t)n;
 
 	buf_add(&f->arena, line, n);
+	f->lines = xgrow(f->lines, &f->caplines, f->nlines + 2,
+	    sizeof *f->lines);
+	f->lines[f->nlines++] = off;
+	f->lines[f->nlines++] = n;
 	if (nokey) {
 		add_ent(f, off, len, NO_SLOT);
 		return;
@@ -492,6 +496,17 @@ fold_emit(struct fold *f, struct buf *out)
 {
 	uint64_t n = 0;
 
+	/* Cascades: the target must delete or change the parent where the
+	 * source did, among the group's other rows, for its own ON DELETE
+	 * and ON UPDATE rules to do what the source's did (srdf-dedup(1),
+	 * "Folding"). */
+	if (f->ordered) {
+		for (size_t i = 0; i < f->nlines; i += 2) {
+			buf_add(out, f->arena.p + f->lines[i], f->lines[i + 1]);
+			buf_putc(out, '\n');
+		}
+		return f->nlines / 2;
+	}
 	for (size_t i = 0; i < f->nents; i++) {
 		const struct fold_ent *e = &f->ents[i];
 		const struct fold_slot *s;
@@ -529,6 +544,8 @@ fold_reset(struct fold *f)
 	f->keys.len = 0;
 	f->nents = 0;
 	f->nslots = 0;
+	f->nlines = 0;
+	f->ordered = 0;
 	if (++f->gen == 0) {
 		if (f->idx != NULL)
 			memset(f->idx, 0, f->idxcap * sizeof *f->idx);
@@ -545,6 +562,7 @@ fold_free(struct fold *f)
 	free(f->slots);
 	free(f->idx);
 	free(f->pk);
+	free(f->lines);
 	buf_free(&f->tmp);
 	scanner_free(&f->sc);
 	memset(f, 0, sizeof *f);

@@ -52,6 +52,11 @@ struct fold {
 	struct jstr *pk;
 	size_t npk, cappk;
 	struct buf tmp;
+	/* The group deletes or changes a row of a cascade parent: written
+	 * unfolded, every row in its order (fold_emit).  Set by the caller. */
+	int ordered;
+	size_t *lines; /* with ordered: each row's arena offset and length */
+	size_t nlines, caplines;
 };
 
 /*

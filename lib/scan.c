@@ -439,7 +439,7 @@ scan_value(struct scanner *s, const char *p, const char *e, int depth)
 
 /* Which top-level member a key names. */
 enum { K_OTHER, K_V, K_TYPE, K_DB, K_TABLE, K_PK, K_BEFORE, K_AFTER, K_GTID,
-	K_TS, K_XA };
+	K_TS, K_XA, K_CASCADE, K_FK_CHECKS };
 
 static int
 top_key(struct scanner *s, const struct jstr *k)
@@ -460,6 +460,8 @@ top_key(struct scanner *s, const struct jstr *k)
 		return IS("type") ? K_TYPE : IS("table") ? K_TABLE :
 		    IS("ts") ? K_TS : K_OTHER;
 	case 'd': return IS("db") ? K_DB : K_OTHER;
+	case 'f': return IS("fk_checks") ? K_FK_CHECKS : K_OTHER;
+	case 'c': return IS("cascade") ? K_CASCADE : K_OTHER;
 	case 'p': return IS("pk") ? K_PK : K_OTHER;
 	case 'b': return IS("before") ? K_BEFORE : K_OTHER;
 	case 'a': return IS("after") ? K_AFTER : K_OTHER;
@@ -529,6 +531,8 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 		case K_GTID: dst = &r->gtid; break;
 		case K_TS: dst = &r->ts; break;
 		case K_XA: dst = &r->xa; break;
+		case K_CASCADE: dst = &r->cascade; break;
+		case K_FK_CHECKS: dst = &r->fk_checks; break;
 		default: dst = NULL;
 		}
 		if (dst != NULL) {

@@ -71,6 +71,8 @@ struct rec {
 	enum rec_type type;
 	/* top-level members dedup reads (absent: p == NULL) */
 	struct jspan db, table, pk, gtid, ts, xa;
+	struct jspan cascade;	/* a row of a cascade parent: "true" */
+	struct jspan fk_checks; /* written with foreign_key_checks=0: "false" */
 	struct jspan img[2]; /* "before", "after" */
 	/* the members of "before"/"after" when they are objects */
 	struct jmember *mem[2];
