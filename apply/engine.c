@@ -537,6 +537,19 @@ digits(const char *s)
 	return 1;
 }
 
+/* Whether number v is a negative zero ("-0", "-0.0e0"). */
+static int
+neg_zero(struct jspan v)
+{
+	size_t i;
+
+	if (v.p == NULL || v.n < 2 || v.p[0] != '-')
+		return 0;
+	for (i = 1; i < v.n && (v.p[i] == '0' || v.p[i] == '.'); i++)
+		;
+	return i == v.n || v.p[i] == 'e' || v.p[i] == 'E';
+}
+
 /* The SQL literal of value v of column col (flags: COL_*); compare is
  * set in a WHERE, where a FLOAT must be compared as a FLOAT. */
 static int
@@ -568,7 +581,11 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	}
 	if (cast)
 		buf_lit(b, "CAST(");
-	if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
+	/* A FLOAT's -0: the server reads "-0" as the integer 0, and writes
+	 * -0.0 only as a negative DOUBLE that the FLOAT rounds to zero. */
+	if ((flags & COL_FLOAT) && neg_zero(v))
+		buf_lit(b, "-1e-46");
+	else if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
 		return bad(e, "%s value for column %s of %s",
 		    v.p == NULL ? "no" : "bad", col, t->label);
 	if (cast)

@@ -83,7 +83,7 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		buf_putc(b, '"');
 		break;
 	case MDB_K_FLOAT:
-		buf_printf(b, "%.9g", (double)(float)strtod(v, NULL));
+		buf_json_float(b, (float)strtod(v, NULL));
 		break;
 	case MDB_K_DOUBLE:
 		buf_printf(b, "%.17g", strtod(v, NULL));

@@ -237,7 +237,7 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 		memcpy(&f, &w, 4);
 		if (!isfinite(f))
 			return 0;
-		buf_printf(b, "%.9g", (double)f);
+		buf_json_float(b, f);
 		return 4;
 	}
 	case T_DOUBLE: {

@@ -1,4 +1,5 @@
 /* buf.c — growable buffer and JSON appenders; see buf.h. */
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,68 @@ buf_json_i64(struct buf *b, int64_t v)
 		buf_putc(b, '"');
 	} else
 		buf_i64(b, v);
+}
+
+/* Whether decimal s reads back as exactly f (bit for bit) by strtof and
+ * by strtod then (float), and is within FLT_MAX read as a double.
+ * *range is set when only the last fails. */
+static int
+float_reads(const char *s, float f, int *range)
+{
+	double d = strtod(s, NULL);
+	float g = strtof(s, NULL), h = (float)d;
+
+	*range = 0;
+	if (memcmp(&g, &f, sizeof f) != 0 || memcmp(&h, &f, sizeof f) != 0)
+		return 0;
+	if (d > FLT_MAX || d < -FLT_MAX) {
+		*range = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* Decimal s ("-d.ddde+xx" or "-ddd.dd") one unit of its last digit
+ * nearer zero, in place; 0 when that would take its first digit to 0. */
+static int
+toward_zero(char *s)
+{
+	char *first = s + (*s == '-'), *e = strchr(s, 'e'), *p;
+
+	p = (e != NULL ? e : s + strlen(s)) - 1;
+	for (; p >= first; p--) {
+		if (*p == '.')
+			continue;
+		if (*p < '0' || *p > '9')
+			return 0;
+		if (*p != '0')
+			break;
+		*p = '9';
+	}
+	if (p < first || (p == first && *p == '1'))
+		return 0;
+	--*p;
+	return 1;
+}
+
+void
+buf_json_float(struct buf *b, float f)
+{
+	char s[40];
+	int range;
+
+	/* FLT_DECIMAL_DIG (9) digits always read back as f. */
+	for (int prec = 1; prec <= 9; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, (double)f);
+		if (float_reads(s, f, &range) ||
+		    (range && toward_zero(s) && float_reads(s, f, &range))) {
+			buf_puts(b, s);
+			return;
+		}
+	}
+	/* Not reached for a finite f: its double's shortest digits read
+	 * back as that double, which is f. */
+	buf_printf(b, "%.17g", (double)f);
 }
 
 /* 1 for the bytes JSON requires escaped: controls, '"' and '\\'. */

@@ -56,6 +56,16 @@ void buf_i64(struct buf *b, int64_t v);
 void buf_json_u64(struct buf *b, uint64_t v);
 void buf_json_i64(struct buf *b, int64_t v);
 
+/* A finite FLOAT value as a JSON number: the shortest decimal that
+ * strtof, and strtod then a cast to float (how the server reads a
+ * literal into a FLOAT column), both read back as exactly f, sign of
+ * zero included, and that is not beyond FLT_MAX in magnitude read as a
+ * double (else the server refuses it: "Out of range value").  At most 9
+ * significant digits, except for +-FLT_MAX, whose 8-digit rounding lies
+ * above it: the shortest digits toward zero that still read back as it
+ * (-3.4028234e+38).  srdf-record(5), "Values". */
+void buf_json_float(struct buf *b, float f);
+
 /* A JSON string from UTF-8 bytes s[0..n) (quotes included).  The caller
  * has checked utf8_valid(); control characters are escaped. */
 void buf_json_str(struct buf *b, const char *s, size_t n);

@@ -55,4 +55,31 @@ test_expect_success 'replayed on the target, the records give an equal table' '
 	checksum_both tt.torture
 '
 
+test_expect_success 'a FLOAT is the shortest decimal that reads back as it, never beyond FLT_MAX: its limits, denormals, -0' '
+	src_sql "CREATE TABLE tt.fl (id INT PRIMARY KEY, f FLOAT);
+		INSERT INTO tt.fl VALUES (1, -3.402823466E+38), (2, 3.402823466E+38),
+			(3, 1.401298464e-45), (4, 1.17549435e-38), (5, -1e-50), (6, 0.1),
+			(7, 3.14159274), (8, NULL)" &&
+	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "" --until-end \
+		>records 2>err &&
+	grep "\"table\":\"fl\"" records | grep -o "\"f\":[^,}]*" >actual &&
+	cat >expect <<-\EOF &&
+	"f":-3.4028234e+38
+	"f":3.4028234e+38
+	"f":1e-45
+	"f":1.1754944e-38
+	"f":-0
+	"f":0.1
+	"f":3.1415927
+	"f":null
+	EOF
+	test_cmp expect actual &&
+	dst_sql "CREATE DATABASE IF NOT EXISTS tt; CREATE TABLE tt.fl (id INT PRIMARY KEY, f FLOAT)" &&
+	sed "s/\"f\"://; =" actual | paste -d, - - |
+		sed "s/^/SET sql_mode=\"STRICT_ALL_TABLES\"; INSERT INTO tt.fl VALUES (/; s/\$/);/" |
+		dst_sql &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", CAST(f AS DOUBLE) ORDER BY id) FROM tt.fl WHERE id <> 5")" = \
+		"$(src_sql "SELECT GROUP_CONCAT(id, \":\", CAST(f AS DOUBLE) ORDER BY id) FROM tt.fl WHERE id <> 5")"
+'
+
 test_done

@@ -81,4 +81,27 @@ test_expect_success 'what only a lax sql_mode on the source stores (invalid and 
 	checksum_both tt.lax tt.laxnk
 '
 
+test_expect_success 'FLOAT at its limits (+-FLT_MAX, denormals, -0), as a key and in a row without one: inserted, updated, deleted, equal' '
+	src_sql "CREATE TABLE tt.flk (f FLOAT PRIMARY KEY, n INT);
+		CREATE TABLE tt.fln (f FLOAT, n INT)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "INSERT INTO tt.flk VALUES (-3.402823466E+38, 1), (3.402823466E+38, 2),
+			(1.401298464e-45, 3), (1.17549435e-38, 4), (-1e-50, 5), (0.1, 6);
+		INSERT INTO tt.fln SELECT * FROM tt.flk" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.flk tt.fln &&
+	src_sql "UPDATE tt.flk SET n = n + 10; DELETE FROM tt.flk WHERE n = 11;
+		UPDATE tt.flk SET f = -f WHERE n = 12;
+		UPDATE tt.fln SET n = n + 10 WHERE n < 6; DELETE FROM tt.fln WHERE n = 12;
+		UPDATE tt.fln SET f = 3.402823466E+38 WHERE n = 6" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.flk tt.fln &&
+	src_sql "DELETE FROM tt.flk; DELETE FROM tt.fln" &&
+	seal_new && deliver && apply_once &&
+	test "$(dst_sql "SELECT COUNT(*) FROM tt.flk") $(dst_sql "SELECT COUNT(*) FROM tt.fln")" = "0 0" &&
+	test -z "$(grep "touched 0 of" apply.err)"
+'
+
 test_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-apply: srdf-bootstrap wagons, and the window of changes the copy already holds, applied idempotently'
+test_description='srdf-apply: srdf-bootstrap wagons (a FLOAT at its limits too), and the window of changes the copy already holds, applied idempotently'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
@@ -10,6 +10,9 @@ test_expect_success 'setup: a source with rows, a view the target cannot have, a
 		CREATE DATABASE bs;
 		CREATE TABLE bs.t (id INT PRIMARY KEY, v VARCHAR(20), u INT, UNIQUE KEY (u));
 		CREATE TABLE bs.n (a INT, b TEXT);
+		CREATE TABLE bs.fl (id INT PRIMARY KEY, f FLOAT);
+		INSERT INTO bs.fl VALUES (1, -3.402823466E+38), (2, 3.402823466E+38),
+			(3, 1.401298464e-45), (4, 1.17549435e-38), (5, 0.1);
 		INSERT INTO bs.t VALUES (1, \"a\", 1), (2, \"b\", 2), (3, \"c\", 3);
 		INSERT INTO bs.n VALUES (1, \"x\"), (1, \"x\");
 		CREATE VIEW bs.v AS SELECT id, v FROM bs.t;
@@ -39,7 +42,7 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 test_expect_success 'applied: equal, the window idempotent, the refused view skipped' '
 	apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
-	checksum_both bs.t bs.n &&
+	checksum_both bs.t bs.n bs.fl &&
 	grep -q "applied idempotently" apply.err &&
 	! sed -n "s/.*wagon \([0-9]*\) (GTID .*applied idempotently.*/\1/p" apply.err |
 		awk -v b="$(cat boot)" "\$1 <= b { bad = 1 } END { exit !bad }" &&

@@ -4,6 +4,8 @@
  * same bytes, base64 must match libsodium's decoder, and utf8_valid must
  * agree with RFC 3629 (jansson refuses what it should refuse).
  */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +51,7 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	printf("1..5\n");
+	printf("1..7\n");
 	for (i = 0; i < sizeof u / sizeof *u; i++)
 		if (utf8_valid((const unsigned char *)u[i].s, u[i].len) !=
 		    u[i].valid) {
@@ -112,6 +114,39 @@ main(void)
 	buf_putc(&b, '\0');
 	ok(strcmp(b.p, "\"\xf0\x9f\x98\x80\\\"\\\\\\n\"") == 0,
 	    "UTF-8 passes through, quotes, backslash and newline escaped");
+
+	b.len = 0;
+	buf_json_float(&b, -FLT_MAX);
+	buf_putc(&b, ' ');
+	buf_json_float(&b, FLT_TRUE_MIN);
+	buf_putc(&b, ' ');
+	buf_json_float(&b, -0.0f);
+	buf_putc(&b, ' ');
+	buf_json_float(&b, 0.1f);
+	buf_putc(&b, '\0');
+	ok(strcmp(b.p, "-3.4028234e+38 1e-45 -0 0.1") == 0,
+	    "FLOAT: shortest digits, FLT_MAX within FLT_MAX");
+	good = 1;
+	for (uint32_t w = 0, k = 0; k < 200000; k++, w += 21475) {
+		float f, g, h;
+		double d;
+
+		memcpy(&f, &w, sizeof f);
+		if (!isfinite(f))
+			continue;
+		b.len = 0;
+		buf_json_float(&b, f);
+		buf_putc(&b, '\0');
+		d = strtod(b.p, NULL);
+		g = strtof(b.p, NULL);
+		h = (float)d;
+		if (memcmp(&f, &g, sizeof f) != 0 ||
+		    memcmp(&f, &h, sizeof f) != 0 || fabs(d) > FLT_MAX) {
+			printf("# %08x: %s\n", (unsigned)w, b.p);
+			good = 0;
+		}
+	}
+	ok(good, "FLOAT: 200000 bit patterns read back exactly, within FLT_MAX");
 	buf_free(&b);
 	return failed ? 1 : 0;
 }
