@@ -118,6 +118,11 @@ struct tinfo {
 	int upd_cascade;  /* parent of an ON UPDATE CASCADE/SET NULL key */
 	int versioned;	  /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
 	size_t row_end;
+	/* The history row the target's own UPDATE just wrote, which the
+	 * source's next record of the table inserts (engine.c,
+	 * versioned_add): "(cols) VALUES (...)", malloc'd, or NULL */
+	char *vhist;
+	size_t vhistlen;
 	struct col *col;
 	size_t ncol;
 	struct tinfo *next;
@@ -184,6 +189,10 @@ struct db {
 	 * (redo.c); NULL on a worker's connection, which never gets a
 	 * wagon of srdf-bootstrap's window. */
 	const struct redo_list *redo;
+	/* The target writes a system-versioned table's history as the
+	 * source's (system_versioning_insert_history, MariaDB 10.11 and
+	 * later): srdf-apply(1), "System-versioned tables" */
+	int history;
 	char err[2048];
 };
 

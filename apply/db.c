@@ -161,6 +161,14 @@ db_session(struct db *d)
 		return rc != DB_OK ? rc : DB_FAIL;
 	maxp = strtoull(v, NULL, 10);
 	free(v);
+	/* srdf-apply(1), "System-versioned tables": older servers lack the
+	 * variable, and get the current rows only. */
+	if ((v = query_one(d, "session setup",
+	         "SELECT @@system_versioning_insert_history", &rc)) != NULL)
+		free(v);
+	else if (rc != DB_OK && d->errnum != ER_UNKNOWN_SYSTEM_VARIABLE)
+		return rc;
+	d->history = rc == DB_OK;
 	/* Room for the protocol's own bytes. */
 	d->max_stmt = maxp > 4096 ? (unsigned long)(maxp - 1024) : 1024;
 	return simple(d, "session setup", "COMMIT");
@@ -229,6 +237,21 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): the "
 		    "table does not exist on the target: create it, or "
 		    "initialise it with srdf-bootstrap", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return DB_FAIL;
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_OPTION_PREVENTS_STATEMENT:
+		/* engine.c, versioned_add: srdf-apply(1), "System-versioned
+		 * tables" */
+		if (strncmp(kind, "versioned ", 10) != 0 &&
+		    strcmp(kind, "DELETE HISTORY") != 0)
+			break;
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+		    "writing the source's history of a system-versioned "
+		    "table needs the DELETE HISTORY privilege on it and the "
+		    "right to set @@timestamp (secure_timestamp=NO, or the "
+		    "SUPER privilege with secure_timestamp=SUPER)", kind,
 		    table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	case ER_BAD_DB_ERROR:
@@ -726,6 +749,7 @@ db_tables_forget(struct db *d)
 		for (size_t i = 0; i < t->ncol; i++)
 			free(t->col[i].name);
 		free(t->col);
+		free(t->vhist);
 		free(t->db);
 		free(t->name);
 		free(t);

@@ -129,6 +129,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <mysqld_error.h>
@@ -143,6 +144,9 @@
 #include "xalloc.h"
 
 enum { T_INSERT, T_UPDATE, T_DELETE };
+/* A change to a system-versioned table, as one statement of its own in
+ * the arena (versioned_add): */
+enum { T_VINSERT = 3, T_VUPDATE, T_VDELETE, T_VPURGE };
 
 /* The columns of an image, as the records list them. */
 struct plan {
@@ -184,6 +188,8 @@ struct op {
 	uint32_t plan;
 	size_t where, val; /* arena offsets */
 	uint32_t wherelen, vallen;
+	size_t ts;	/* T_VUPDATE, T_VDELETE: @@timestamp */
+	uint32_t tslen;
 };
 
 struct tab {
@@ -455,6 +461,10 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 		*rc = bad(e, "\"pk\" holds a name that is not a string");
 		return NULL;
 	}
+	/* Its history written as the source's: its rows in their order,
+	 * never folded (versioned_add). */
+	while (t->ti->versioned && e->d->history && t->npk > 0)
+		free(t->pk[--t->npk]);
 	e->tabs = xgrow(e->tabs, &e->captab, e->ntab + 1, sizeof *e->tabs);
 	e->tabs[e->ntab++] = t;
 	t->hnext = e->hash[h];
@@ -884,8 +894,10 @@ versioned_current(struct eng *e, struct tab *t, struct img img)
 }
 
 /* The change a row record of system-versioned table t makes to its
- * current rows, which is all srdf-apply writes (the target keeps its own
- * history, stamped as it applies): -1 for none (a history row written or
+ * current rows, which is all srdf-apply writes on a target without
+ * system_versioning_insert_history (before MariaDB 10.11: the target
+ * keeps its own history, stamped as it applies; versioned_add writes
+ * the source's elsewhere): -1 for none (a history row written or
  * purged), else T_INSERT, T_UPDATE or T_DELETE.  The source's binlog
  * has an UPDATE as the update of the current row plus the insert of the
  * old version as history, a DELETE as an update that ends the current
@@ -900,6 +912,311 @@ versioned_row(struct eng *e, struct tab *t, int type, struct img before,
 	if (b && a)
 		return T_UPDATE;
 	return b ? T_DELETE : a ? T_INSERT : -1;
+}
+
+/* ---- system-versioned tables: the source's history --------------------- */
+
+/*
+ * srdf-apply(1), "System-versioned tables".  The source's binlog has an
+ * INSERT as the insert of a current row, an UPDATE as the update of the
+ * current row (its ROW START the statement's time T) followed by the
+ * insert of the old version as history (ROW END T), a DELETE as an
+ * update that ends the current row at T, DELETE HISTORY as deletes of
+ * history rows.  Each is made on the target so that nothing carries the
+ * target's clock:
+ *	- an insert, current row or history, by INSERT under
+ *	  system_versioning_insert_history=1 with the source's period
+ *	  (ROW END left out of a current row: the target's own greatest
+ *	  value, which is the source's on the same major version);
+ *	- an update of the current row by UPDATE with @@timestamp at T:
+ *	  the target then writes the old version as history itself, just as
+ *	  the source did, and the source's record of it, next for the table,
+ *	  is passed over (ti->vhist; an UPDATE at the row's own ROW START
+ *	  writes none, on either side);
+ *	- an update that ends the current row by DELETE with @@timestamp at
+ *	  its ROW END;
+ *	- a delete of history by DELETE HISTORY BEFORE SYSTEM_TIME just
+ *	  after its ROW END, the only way a session can delete history.  It
+ *	  also deletes every older history row, which the source's DELETE
+ *	  HISTORY ... BEFORE SYSTEM_TIME X deleted in the same statement:
+ *	  it deletes all history before X, and its records follow.
+ * Rows are never folded (srdf-dedup keeps them too): a row updated three
+ * times in a group leaves three versions, each with its own period.
+ */
+
+/* The name of ti's period column of flag (COL_ROW_START, COL_ROW_END). */
+static const char *
+period_name(const struct tinfo *ti, unsigned flag)
+{
+	for (size_t i = 0; i < ti->ncol; i++)
+		if (ti->col[i].flags & flag)
+			return ti->col[i].name;
+	return NULL;
+}
+
+/* @@timestamp at period value v, "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC
+ * (the records' time zone), as "seconds.micros5" into the arena; -1 when
+ * v is no such value.  The server reads @@timestamp as a DOUBLE and
+ * truncates it to microseconds: a literal of exactly the microseconds
+ * comes out one lower for some values, one half a microsecond more
+ * never (MariaDB 10.11, checked over random values). */
+static int
+stamp(struct eng *e, struct jspan v)
+{
+	struct jstr j;
+	struct tm tm = {0};
+	char s[40];
+	long us = 0;
+	int n = 0, k;
+
+	if (v.p == NULL || v.p[0] != '"' || jspan_str(v, &j) != 0 || j.esc ||
+	    j.n >= sizeof s)
+		return -1;
+	memcpy(s, j.p, j.n);
+	s[j.n] = '\0';
+	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	if (s[19] == '.') {
+		for (k = 0; k < 6 && s[20 + k] >= '0' && s[20 + k] <= '9'; k++)
+			us = us * 10 + (s[20 + k] - '0');
+		if (k == 0 || s[20 + k] != '\0')
+			return -1;
+		for (; k < 6; k++)
+			us *= 10;
+	} else if (s[19] != '\0')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	buf_printf(&e->arena, "%lld.%06ld5", (long long)timegm(&tm), us);
+	return 0;
+}
+
+/* Whether an INSERT of the history writes column flags f (a current
+ * row: cur): all but the generated columns, and the period, but for a
+ * current row's ROW END. */
+static int
+history_col(unsigned f, int cur)
+{
+	if (f & COL_ROW_END)
+		return !cur;
+	return (f & COL_ROW_START) || !(f & COL_GENERATED);
+}
+
+/* "(`a`,...,`start`[,`end`]) VALUES (v,...)" of img into the arena, its
+ * ROW END replaced by end when given (end.p != NULL). */
+static int
+history_values(struct eng *e, struct tab *t, struct img img, struct jspan end,
+    int cur)
+{
+	struct buf *b = &e->arena;
+	uint32_t plan = plan_get(e, t, img); /* before t->plans is read */
+	const struct plan *p = &t->plans[plan];
+	size_t n = 0;
+	int rc;
+
+	buf_putc(b, '(');
+	for (size_t i = 0; i < img.n; i++)
+		if (history_col(p->flags[i], cur)) {
+			if (n++ > 0)
+				buf_putc(b, ',');
+			sql_ident(b, p->names[i]);
+		}
+	buf_lit(b, ") VALUES (");
+	n = 0;
+	for (size_t i = 0; i < img.n; i++) {
+		struct jspan v = img.m[i].val;
+
+		if (!history_col(p->flags[i], cur))
+			continue;
+		if (n++ > 0)
+			buf_putc(b, ',');
+		if ((p->flags[i] & COL_ROW_END) && end.p != NULL)
+			v = end;
+		if ((rc = literal(e, t, p->names[i], v, p->flags[i], 0)) !=
+		    DB_OK)
+			return rc;
+	}
+	buf_putc(b, ')');
+	return DB_OK;
+}
+
+/* "`a`<=>v AND ... ORDER BY `start`<=>v DESC": the current row of img
+ * into the arena, by every column but the period, the one that started
+ * when the source's did first (a table made versioned by ALTER TABLE
+ * has each side's own time there); or (set) "`a`=v,...": what an UPDATE
+ * writes, the generated columns and the period left out. */
+static int
+history_cols(struct eng *e, struct tab *t, struct img img, int set)
+{
+	struct buf *b = &e->arena;
+	uint32_t plan = plan_get(e, t, img); /* before t->plans is read */
+	const struct plan *p = &t->plans[plan];
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < img.n; i++) {
+		if ((p->flags[i] & (COL_ROW_START | COL_ROW_END)) ||
+		    (set && (p->flags[i] & COL_GENERATED)))
+			continue;
+		if (n++ > 0)
+			buf_puts(b, set ? "," : " AND ");
+		sql_ident(b, p->names[i]);
+		buf_puts(b, set ? "=" : "<=>");
+		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
+		         !set)) != DB_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < img.n && !set; i++)
+		if (p->flags[i] & COL_ROW_START) {
+			buf_lit(b, " ORDER BY ");
+			sql_ident(b, p->names[i]);
+			buf_lit(b, "<=>");
+			if ((rc = literal(e, t, p->names[i], img.m[i].val,
+			         p->flags[i], 1)) != DB_OK)
+				return rc;
+			buf_lit(b, " DESC");
+		}
+	return DB_OK;
+}
+
+/* A change to system-versioned table t as the source made it (see
+ * above), queued in t->op in its order. */
+static int
+versioned_add(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	struct tinfo *ti = t->ti;
+	int b = type != T_INSERT && versioned_current(e, t, before);
+	int a = type != T_DELETE && versioned_current(e, t, after);
+	const char *sname = period_name(ti, COL_ROW_START);
+	const char *ename = ti->col[ti->row_end].name;
+	char *pend = ti->vhist;
+	size_t pendlen = ti->vhistlen, off = e->arena.len;
+	struct jspan s0, s1;
+	struct op *o;
+	int rc = DB_OK;
+
+	ti->vhist = NULL;
+	e->lax = 0;
+	if (type == T_INSERT) {
+		if ((rc = history_values(e, t, after, (struct jspan){0}, a)) !=
+		    DB_OK)
+			goto out;
+		/* The history row the target's UPDATE wrote itself. */
+		if (pend != NULL && e->arena.len - off == pendlen &&
+		    memcmp(e->arena.p + off, pend, pendlen) == 0) {
+			e->arena.len = off;
+			goto out;
+		}
+		o = op_add(t, T_VINSERT);
+		o->val = off;
+		o->vallen = (uint32_t)(e->arena.len - off);
+	} else if (type == T_UPDATE && b) {
+		/* T: the new version's ROW START, or the ended row's END. */
+		s1 = img_get(e, after, a ? sname : ename);
+		o = op_add(t, a ? T_VUPDATE : T_VDELETE);
+		o->ts = e->arena.len;
+		if (sname == NULL || stamp(e, s1) != 0) {
+			rc = bad(e, "no period for the update of %s", t->label);
+			goto out;
+		}
+		o->tslen = (uint32_t)(e->arena.len - o->ts);
+		o->where = e->arena.len;
+		if ((rc = history_cols(e, t, before, 0)) != DB_OK)
+			goto out;
+		o->wherelen = (uint32_t)(e->arena.len - o->where);
+		if (a) {
+			o->val = e->arena.len;
+			if ((rc = history_cols(e, t, after, 1)) != DB_OK)
+				goto out;
+			o->vallen = (uint32_t)(e->arena.len - o->val);
+		}
+		s0 = img_get(e, before, sname);
+		/* An UPDATE after the row's ROW START writes history. */
+		if (a && s0.p != NULL &&
+		    (s0.n != s1.n || memcmp(s0.p, s1.p, s0.n) < 0)) {
+			size_t at = e->arena.len;
+
+			if ((rc = history_values(e, t, before, s1, 0)) != DB_OK)
+				goto out;
+			ti->vhistlen = e->arena.len - at;
+			ti->vhist = xcalloc(1, ti->vhistlen);
+			memcpy(ti->vhist, e->arena.p + at, ti->vhistlen);
+			e->arena.len = at;
+		}
+	} else if (type == T_DELETE && !b) {
+		o = op_add(t, T_VPURGE);
+		o->val = e->arena.len;
+		if ((rc = literal(e, t, ename, img_get(e, before, ename),
+		         COL_ROW_END, 0)) != DB_OK)
+			goto out;
+		o->vallen = (uint32_t)(e->arena.len - o->val);
+	} else {
+		rc = bad(e, "a%s %s of %s row of system-versioned %s, which "
+		    "no statement makes", type == T_UPDATE ? "n" : "",
+		    type == T_UPDATE ? "update" : "delete",
+		    b ? "a current" : "a history", t->label);
+		goto out;
+	}
+	o->lax = (uint8_t)e->lax;
+	e->w->rows++;
+out:
+	free(pend);
+	return rc;
+}
+
+/* One change of versioned_add's, queued as its statement. */
+static int
+versioned_emit(struct eng *e, struct tab *t, const struct op *o)
+{
+	static const char *const kind[] = {[T_VINSERT] = "versioned insert",
+	    [T_VUPDATE] = "versioned update", [T_VDELETE] = "versioned delete",
+	    [T_VPURGE] = "DELETE HISTORY"};
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	const char *a = e->arena.p;
+
+	db_stmt_open(d);
+	if (o->type == T_VPURGE) {
+		buf_lit(q, "DELETE HISTORY FROM ");
+		buf_puts(q, t->qname);
+		buf_lit(q, " BEFORE SYSTEM_TIME CAST(");
+		buf_add(q, a + o->val, o->vallen);
+		buf_lit(q, " AS DATETIME(6)) + INTERVAL 1 MICROSECOND");
+		return db_stmt_close(d, kind[o->type], t->label, -1);
+	}
+	buf_lit(q, "SET STATEMENT ");
+	if (o->type == T_VINSERT)
+		buf_lit(q, "system_versioning_insert_history=1");
+	else {
+		buf_lit(q, "timestamp=");
+		buf_add(q, a + o->ts, o->tslen);
+	}
+	if (o->lax)
+		buf_lit(q, ",sql_mode='" APPLY_LAX_SQL_MODE "'");
+	buf_lit(q, " FOR ");
+	if (o->type == T_VINSERT) {
+		buf_lit(q, e->w->idem ? "INSERT IGNORE INTO " : "INSERT INTO ");
+		buf_puts(q, t->qname);
+		buf_putc(q, ' ');
+		buf_add(q, a + o->val, o->vallen);
+		return db_stmt_close(d, kind[o->type], t->label, -1);
+	}
+	if (o->type == T_VUPDATE) {
+		buf_lit(q, "UPDATE ");
+		buf_puts(q, t->qname);
+		buf_lit(q, " SET ");
+		buf_add(q, a + o->val, o->vallen);
+	} else {
+		buf_lit(q, "DELETE FROM ");
+		buf_puts(q, t->qname);
+	}
+	buf_lit(q, " WHERE ");
+	buf_add(q, a + o->where, o->wherelen);
+	buf_lit(q, " LIMIT 1");
+	return db_stmt_close(d, kind[o->type], t->label, e->w->idem ? -1 : 1);
 }
 
 /* Notes an update of a parent of an ON UPDATE rule that the children
@@ -1115,6 +1432,20 @@ add_row(struct eng *e, int type, const struct rec *r)
 	}
 	if ((t = tab_get(e, r, &rc)) == NULL)
 		return rc;
+	if (t->ti->versioned && e->d->history && !e->ordered)
+		return versioned_add(e, t, type, before, after);
+	if (t->ti->versioned && e->d->history) {
+		/* In source order: its statements now, in their place. */
+		size_t n0 = t->nop;
+
+		if ((rc = versioned_add(e, t, type, before, after)) != DB_OK ||
+		    (rc = ordered_close(e)) != DB_OK)
+			return rc;
+		for (size_t i = n0; i < t->nop && rc == DB_OK; i++)
+			rc = versioned_emit(e, t, &t->op[i]);
+		t->nop = n0;
+		return rc;
+	}
 	if (t->ti->versioned &&
 	    (type = versioned_row(e, t, type, before, after)) < 0)
 		return DB_OK;
@@ -1513,6 +1844,13 @@ emit_ops(struct eng *e, struct tab *t)
 			n = 0;
 		}
 		switch (o->type) {
+		case T_VINSERT:
+		case T_VUPDATE:
+		case T_VDELETE:
+		case T_VPURGE:
+			if ((rc = versioned_emit(e, t, o)) != DB_OK)
+				return rc;
+			continue;
 		case T_INSERT:
 			if (n++ == 0) {
 				plan = o->plan;
@@ -2463,8 +2801,14 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 	for (size_t i = 0; i < n; i++)
 		len += ws[i]->len;
 	buf_grow(&e.arena, len + 1);
-	if (ws[0]->chunk == 1)
+	if (ws[0]->chunk == 1) {
 		d->missing = 0;
+		/* (a wagon tried again: its records come again) */
+		for (struct tinfo *ti = d->tabs; ti != NULL; ti = ti->next) {
+			free(ti->vhist);
+			ti->vhist = NULL;
+		}
+	}
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		e.w = ws[i];
 		rc = run_payload(&e, mark, arg, &rows);

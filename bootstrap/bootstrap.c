@@ -763,11 +763,6 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "leave it out with --exclude '%s.%s' here and "
 				 "for srdf-capture", row[0], row[1], row[0],
 			    row[1]);
-		else if (row[5] != NULL &&
-		    strcmp(row[5], "SYSTEM VERSIONED") == 0)
-			log_warn("%s.%s is system-versioned: its current rows "
-				 "are copied, not its history; the target keeps "
-				 "its own history from now on", row[0], row[1]);
 		if ((t = calloc(1, sizeof *t)) == NULL)
 			die(EX_OSERR, "out of memory");
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
@@ -807,6 +802,44 @@ plan_list(struct bootstrap *b)
 	plan_list_into(b, &b->t, &b->nt);
 }
 
+/* The period columns of system-versioned table m, which mdb_table_load
+ * leaves out, put back at the end: the copy is of its history too (FOR
+ * SYSTEM_TIME ALL, rows.c), each row with its period, which srdf-apply
+ * writes as the source's (srdf-apply(1), "System-versioned tables").
+ * ROW END also ends the primary key, as MariaDB makes it; a table made
+ * WITH SYSTEM VERSIONING alone has them hidden, as row_start and
+ * row_end. */
+static void
+period_columns(struct bootstrap *b, struct mdb_table *m)
+{
+	static const char *const gen[] = {"ROW START", "ROW END"};
+	static const char *const hidden[] = {"row_start", "row_end"};
+
+	if ((m->col = realloc(m->col, (size_t)(m->ncols + 2) * sizeof *m->col)) ==
+	    NULL)
+		die(EX_OSERR, "out of memory");
+	for (int i = 0; i < 2; i++) {
+		struct mdb_col *c = &m->col[m->ncols];
+		struct buf q = {0};
+		char *v;
+
+		buf_printf(&q, "SELECT COLUMN_NAME FROM information_schema."
+			       "COLUMNS WHERE GENERATION_EXPRESSION = '%s' AND ",
+		    gen[i]);
+		mdb_table_where(&q, m->db, m->name);
+		buf_putc(&q, '\0');
+		v = mdb_query_one(b->meta, q.p);
+		buf_free(&q);
+		memset(c, 0, sizeof *c);
+		c->name = v != NULL ? v : xstrdup(hidden[i]);
+		c->data_type = xstrdup("timestamp");
+		c->kind = MDB_K_TEMPORAL;
+		if (i == 1 && m->npk > 0) /* pk: room for it (mdb.c) */
+			m->pk[m->npk++] = m->ncols;
+		m->ncols++;
+	}
+}
+
 /* t's columns, read now, for table db.name (both freed here), and its
  * record head and SELECT; dies when they cannot be read. */
 static void
@@ -817,6 +850,8 @@ table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
 
 	if (mdb_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) != 0)
 		die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+	if (t->m.versioned)
+		period_columns(b, &t->m);
 	free(db);
 	free(name);
 	table_prepare(t);

@@ -236,6 +236,53 @@ one_key(struct fold *f, const struct rec *r, int img, const struct jstr *db,
 	return 0;
 }
 
+/* Whether value v is the greatest TIMESTAMP(6), which a system-versioned
+ * table's current row holds as ROW END, a column MariaDB adds to its
+ * primary key (2106 on MariaDB 11.5 and later; "System-Versioned
+ * Tables" in MariaDB's docs). */
+static int
+ts_max(struct jspan v)
+{
+	static const char *const max[] = {"\"2038-01-19 03:14:07.999999\"",
+	    "\"2106-02-07 06:28:15.999999\""};
+
+	for (size_t i = 0; i < sizeof max / sizeof max[0]; i++)
+		if (v.n == strlen(max[i]) && memcmp(v.p, max[i], v.n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the table of key (its "d" and "t" fields, len bytes) is
+ * system-versioned: known, or told by record r (a primary-key value at
+ * the greatest TIMESTAMP), then remembered for the run.  Its rows are
+ * never folded: each version of a row is a row of its own, with its
+ * own period, that the target must write (srdf-dedup(1)). */
+static int
+versioned(struct fold *f, const struct rec *r, const char *key, size_t len)
+{
+	const char *p = f->vers.p, *end = f->vers.p + f->vers.len;
+	uint32_t n;
+	int seen = 0;
+
+	for (; p < end; p += 4 + n) {
+		memcpy(&n, p, 4);
+		if (n == len && memcmp(p + 4, key, len) == 0)
+			return 1;
+	}
+	for (int img = 0; img < 2 && !seen; img++)
+		for (size_t m = 0; m < r->nmem[img] && !seen; m++)
+			for (size_t i = 0; i < f->npk && !seen; i++)
+				seen = jstr_equal(f, &f->pk[i],
+				           &r->mem[img][m].key) &&
+				    ts_max(r->mem[img][m].val);
+	if (seen) {
+		n = (uint32_t)len;
+		buf_add(&f->vers, &n, 4);
+		buf_add(&f->vers, key, len);
+	}
+	return seen;
+}
+
 int
 row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
     size_t *kan, char *err, size_t errlen)
@@ -244,7 +291,8 @@ row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
 	    [R_UPDATE] = "update", [R_DELETE] = "delete"};
 	struct jstr db, table;
 	int need[2];
-	size_t at;
+	size_t at, start;
+	uint32_t tl;
 
 	*kbn = *kan = 0;
 	need[IMG_BEFORE] = r->type != R_INSERT;
@@ -268,6 +316,7 @@ row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
 		}
 	if (f->npk == 0)
 		return 0;
+	start = keys->len;
 	for (int i = 0; i < 2; i++) {
 		if (!need[i])
 			continue;
@@ -275,6 +324,15 @@ row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
 		if (one_key(f, r, i, &db, &table, keys, err, errlen) != 0)
 			return -1;
 		*(i == IMG_BEFORE ? kbn : kan) = keys->len - at;
+	}
+	/* The "d" and "t" fields: the key's first two */
+	memcpy(&tl, keys->p + start + 1, 4);
+	at = 5 + tl;
+	memcpy(&tl, keys->p + start + at + 1, 4);
+	if (versioned(f, r, keys->p + start, at + 5 + tl)) {
+		keys->len = start;
+		*kbn = *kan = 0;
+		return 0;
 	}
 	return 1;
 }
@@ -564,6 +622,7 @@ fold_free(struct fold *f)
 	free(f->pk);
 	free(f->lines);
 	buf_free(&f->tmp);
+	buf_free(&f->vers);
 	scanner_free(&f->sc);
 	memset(f, 0, sizeof *f);
 }

@@ -11,8 +11,9 @@
  * update).  A key seen once is written back as its input line, byte for
  * byte; a folded key is written as one record assembled from the spans
  * of the first record's "before" and the last one's "after" — values
- * are never re-encoded.  Rows of tables without a primary key are never
- * folded and keep their place.  Output order: a key at its first
+ * are never re-encoded.  Rows of tables without a primary key, and of
+ * system-versioned tables (whose every version is a row of its own),
+ * are never folded and keep their place.  Output order: a key at its first
  * appearance.
  *
  * Calling sequence: struct fold f = {0}; per committed transaction,
@@ -57,6 +58,9 @@ struct fold {
 	int ordered;
 	size_t *lines; /* with ordered: each row's arena offset and length */
 	size_t nlines, caplines;
+	/* The system-versioned tables seen (versioned() in fold.c), kept
+	 * over groups: a length, then a key's "d" and "t" fields */
+	struct buf vers;
 };
 
 /*
@@ -65,8 +69,8 @@ struct fold {
  * appended to keys, their lengths in *kbn and *kan (0: not made).  Also
  * checks the record's shape: "db" and "table" strings, "pk" an array of
  * strings, the images it needs objects holding every primary-key
- * column.  Returns 1, 0 when the table has no primary key (no key made),
- * or -1 with the reason in err.
+ * column.  Returns 1, 0 when the table has no primary key or is
+ * system-versioned (no key made), or -1 with the reason in err.
  */
 int row_keys(struct fold *f, const struct rec *r, struct buf *keys,
     size_t *kbn, size_t *kan, char *err, size_t errlen);

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='system-versioned tables (WITH SYSTEM VERSIONING, hidden or declared period, with and without a primary key): srdf-bootstrap copies their current rows, srdf-apply applies their later changes to the current rows and leaves the history to the target, srdf-verify compares the current rows'
+test_description='system-versioned tables (WITH SYSTEM VERSIONING, hidden or declared period, with and without a primary key): srdf-bootstrap copies their history, srdf-apply writes their later changes and history with the source'"'"'s periods, srdf-verify compares the current rows'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
@@ -10,6 +10,23 @@ rows() { # src_sql | dst_sql
 		SELECT 'dec', id, v FROM vt.dec ORDER BY id;
 		SELECT 'nopk', a, b FROM vt.nopk ORDER BY a, b;
 		SELECT 'late', id, v FROM vt.late ORDER BY id"
+}
+
+# Every version of the rows of the tables versioned from the start, with
+# its period: the history.
+history() { # src_sql | dst_sql
+	"$1" "SELECT 'imp', id, v, row_start, row_end FROM vt.imp
+			FOR SYSTEM_TIME ALL ORDER BY id, row_end;
+		SELECT 'dec', id, v, s, e FROM vt.dec
+			FOR SYSTEM_TIME ALL ORDER BY id, e;
+		SELECT 'nopk', a, b, row_start, row_end FROM vt.nopk
+			FOR SYSTEM_TIME ALL ORDER BY a, b, row_end, row_start"
+}
+
+history_equal() {
+	history src_sql >src.hist && history dst_sql >dst.hist &&
+	test_cmp src.hist dst.hist &&
+	checksum_both vt.imp vt.dec vt.nopk
 }
 
 test_expect_success 'setup: versioned tables with history on the source, copied by srdf-bootstrap' '
@@ -31,13 +48,18 @@ test_expect_success 'setup: versioned tables with history on the source, copied 
 		INSERT INTO vt.late VALUES (1, \"a\"), (2, \"b\")" &&
 	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 4 &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases vt 2>bootstrap.err >copy.jsonl &&
-	grep -q "vt.imp is system-versioned: its current rows are copied, not its history" bootstrap.err &&
 	srdf-seal --dir "$S" --key-file key <copy.jsonl 2>>seal.err &&
 	deliver && apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
 	rows src_sql >src.rows && rows dst_sql >dst.rows && test_cmp src.rows dst.rows &&
 	test "$(dst_sql "SELECT TABLE_TYPE FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = \"vt\" AND TABLE_NAME = \"dec\"")" = "SYSTEM VERSIONED"
+'
+
+test_expect_success 'the copy holds the source'"'"'s history, each version with its period' '
+	! grep -q "system-versioned" bootstrap.err &&
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 4 &&
+	history_equal
 '
 
 test_expect_success 'inserts, updates, deletes, a transaction that folds, DELETE HISTORY: the target has the source'"'"'s current rows' '
@@ -49,21 +71,30 @@ test_expect_success 'inserts, updates, deletes, a transaction that folds, DELETE
 		INSERT INTO vt.imp VALUES (21, \"gone\"); DELETE FROM vt.imp WHERE id = 21;
 		UPDATE vt.imp SET v = \"j2\" WHERE id = 10;
 		COMMIT;
+		START TRANSACTION;
+		UPDATE vt.dec SET v = \"c1\" WHERE id = 2; UPDATE vt.dec SET v = \"c2\" WHERE id = 2;
+		UPDATE vt.nopk SET b = \"w1\" WHERE a = 4;
+		COMMIT;
 		INSERT INTO vt.dec (id, v) VALUES (10, \"j\");
 		UPDATE vt.dec SET v = \"b2\" WHERE id = 2; DELETE FROM vt.dec WHERE id = 1;
 		INSERT INTO vt.nopk VALUES (4, \"w\"); UPDATE vt.nopk SET b = \"y2\" WHERE a = 2 LIMIT 1;
 		DELETE FROM vt.nopk WHERE a = 3;
-		DELETE HISTORY FROM vt.imp" &&
+		UPDATE vt.nopk SET b = \"dup\" WHERE a = 2;
+		DELETE HISTORY FROM vt.imp;
+		SET @mid = (SELECT MIN(e) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 2);
+		DELETE HISTORY FROM vt.dec BEFORE SYSTEM_TIME @mid + INTERVAL 1 MICROSECOND" &&
 	seal_new && deliver && apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
 	rows src_sql >src.rows && rows dst_sql >dst.rows && test_cmp src.rows dst.rows &&
-	grep -q "^nopk	2	y2$" dst.rows && grep -q "^imp	20	t3$" dst.rows
+	grep -q "^nopk	2	dup$" dst.rows && grep -q "^imp	20	t3$" dst.rows
 '
 
-test_expect_success 'the target keeps its own history of the rows srdf-apply changed' '
-	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 2")" -ge 2 &&
-	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 1")" -ge 1 &&
-	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec WHERE id = 1")" = 0
+test_expect_success 'the target holds the source'"'"'s history: every version with the source'"'"'s period, CHECKSUM TABLE equal' '
+	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 3 &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 2")" = 3 &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE id = 1")" = 1 &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.nopk FOR SYSTEM_TIME ALL WHERE a = 2")" = 5 &&
+	history_equal
 '
 
 test_expect_success 'a table made versioned while replicating: its changes apply' '
