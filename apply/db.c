@@ -924,6 +924,10 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 			c->flags |= COL_INT;
 		if (row[2] != NULL && strcmp(row[2], "enum") == 0)
 			c->flags |= COL_ENUM;
+		if (row[2] != NULL && (strcmp(row[2], "char") == 0 ||
+		                          strcmp(row[2], "varchar") == 0 ||
+		                          strstr(row[2], "text") != NULL))
+			c->flags |= COL_TEXT;
 		if (row[2] != NULL)
 			c->flags |= bulk_flags(row[2]);
 	}

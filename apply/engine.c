@@ -737,28 +737,53 @@ render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	return DB_OK;
 }
 
-/* "`a`<=>v1 AND `b`<=>v2": a row found by all its values. */
+/* The longest value (its record text) whose text column is compared
+ * twice in a WHERE, under its collation and as bytes: the longest key
+ * an InnoDB index holds (3072 bytes).  A longer one is compared as
+ * bytes only, so that the statement stays the size it was. */
+#define EXACT_TWICE_MAX 3072
+
+/* "`a`<=>v1 AND `b`<=>v2": a row found by all its values.  A text
+ * column (COL_TEXT) compares under its collation, where 'x' = 'X ' may
+ * hold, so the row is matched byte for byte too: "`c`<=>v AND BINARY
+ * `c`<=>v", whose first half still finds it by an index on c. */
 static int
 render_where(struct eng *e, struct tab *t, uint32_t plan, struct img img,
     size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	int rc;
+	size_t at, vlen;
+	int rc, text;
 
 	*off = b->len;
 	for (size_t i = 0, n = 0; i < img.n; i++) {
+		struct jspan v = img.m[i].val;
+
 		/* DELETE and UPDATE see a system-versioned table's current
 		 * rows only, whose period is the target's own. */
 		if (p->flags[i] & (COL_ROW_START | COL_ROW_END))
 			continue;
 		if (n++ > 0)
 			buf_lit(b, " AND ");
+		text = (p->flags[i] & COL_TEXT) && v.p != NULL && v.p[0] != 'n';
+		if (text && v.n > EXACT_TWICE_MAX)
+			buf_lit(b, "BINARY ");
 		sql_ident(b, p->names[i]);
 		buf_lit(b, "<=>");
-		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
-		         1)) != DB_OK)
+		at = b->len;
+		if ((rc = literal(e, t, p->names[i], v, p->flags[i], 1)) !=
+		    DB_OK)
 			return rc;
+		if (!text || v.n > EXACT_TWICE_MAX)
+			continue;
+		vlen = b->len - at;
+		buf_lit(b, " AND BINARY ");
+		sql_ident(b, p->names[i]);
+		buf_lit(b, "<=>");
+		buf_grow(b, vlen + 1); /* b->p stays where it is */
+		memcpy(b->p + b->len, b->p + at, vlen);
+		b->len += vlen;
 	}
 	*len = (uint32_t)(b->len - *off);
 	return DB_OK;
