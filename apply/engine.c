@@ -544,6 +544,7 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 {
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
+	size_t at;
 
 	/* "" into an ENUM that lacks it: the error value, which only a lax
 	 * session may write (APPLY_LAX_SQL_MODE). */
@@ -567,6 +568,7 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	}
 	if (cast)
 		buf_lit(b, "CAST(");
+	at = b->len;
 	/* A FLOAT's -0: the server reads "-0" as the integer 0, and writes
 	 * -0.0 only as a negative DOUBLE that the FLOAT rounds to zero. */
 	if ((flags & COL_FLOAT) && neg_zero(v))
@@ -574,6 +576,17 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	else if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
 		return bad(e, "%s value for column %s of %s",
 		    v.p == NULL ? "no" : "bad", col, t->label);
+	/* An empty GEOMETRY (what a lax source stores in a NOT NULL one
+	 * left without a value): the server takes no literal for it (error
+	 * 1416), but the column's own name writes it, in VALUES (the value
+	 * the new row holds before it is written) and in SET (which leaves
+	 * it: an UPDATE cannot write one, so the row held it before).  A
+	 * WHERE compares it with '' as it is. */
+	if ((flags & COL_GEOM) && !compare && b->len - at == 2 &&
+	    memcmp(b->p + at, "''", 2) == 0) {
+		b->len = at;
+		sql_ident(b, col);
+	}
 	if (cast)
 		buf_lit(b, " AS FLOAT)");
 	return DB_OK;
