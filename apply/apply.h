@@ -110,6 +110,10 @@ struct col {
  * (CASCADE, SET NULL): engine.c, "Moves". */
 #define COL_REFERENCED 0x100
 #define COL_ENUM 0x200	  /* ENUM: "" may be the error value (index 0) */
+#define COL_TEXT 0x400	  /* CHAR, VARCHAR, TEXT (JSON too): compared
+			   * under a collation, which may not be exact */
+#define COL_GEOM 0x800	  /* GEOMETRY and its subtypes: an empty value
+			   * has no literal (engine.c, literal()) */
 
 struct tinfo {
 	char *db, *name;

@@ -830,6 +830,20 @@ bulk_flags(const char *type)
 	return 0;
 }
 
+/* Whether DATA_TYPE type is GEOMETRY or one of its subtypes. */
+static int
+geometry_type(const char *type)
+{
+	static const char *const geo[] = {"geometry", "point", "linestring",
+	    "polygon", "multipoint", "multilinestring", "multipolygon",
+	    "geometrycollection"};
+
+	for (size_t i = 0; i < sizeof geo / sizeof geo[0]; i++)
+		if (strcmp(type, geo[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The period columns of system-versioned table t: declared ones are
  * in information_schema.COLUMNS (GENERATION_EXPRESSION "ROW START",
  * "ROW END"); a table made WITH SYSTEM VERSIONING alone has hidden
@@ -948,6 +962,12 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 			c->flags |= COL_INT;
 		if (row[2] != NULL && strcmp(row[2], "enum") == 0)
 			c->flags |= COL_ENUM;
+		if (row[2] != NULL && (strcmp(row[2], "char") == 0 ||
+		                          strcmp(row[2], "varchar") == 0 ||
+		                          strstr(row[2], "text") != NULL))
+			c->flags |= COL_TEXT;
+		if (row[2] != NULL && geometry_type(row[2]))
+			c->flags |= COL_GEOM;
 		if (row[2] != NULL)
 			c->flags |= bulk_flags(row[2]);
 	}

@@ -568,6 +568,7 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 {
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
+	size_t at;
 
 	/* "" into an ENUM that lacks it: the error value, which only a lax
 	 * session may write (APPLY_LAX_SQL_MODE). */
@@ -591,6 +592,7 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	}
 	if (cast)
 		buf_lit(b, "CAST(");
+	at = b->len;
 	/* A FLOAT's -0: the server reads "-0" as the integer 0, and writes
 	 * -0.0 only as a negative DOUBLE that the FLOAT rounds to zero. */
 	if ((flags & COL_FLOAT) && neg_zero(v))
@@ -598,6 +600,17 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	else if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
 		return bad(e, "%s value for column %s of %s",
 		    v.p == NULL ? "no" : "bad", col, t->label);
+	/* An empty GEOMETRY (what a lax source stores in a NOT NULL one
+	 * left without a value): the server takes no literal for it (error
+	 * 1416), but the column's own name writes it, in VALUES (the value
+	 * the new row holds before it is written) and in SET (which leaves
+	 * it: an UPDATE cannot write one, so the row held it before).  A
+	 * WHERE compares it with '' as it is. */
+	if ((flags & COL_GEOM) && !compare && b->len - at == 2 &&
+	    memcmp(b->p + at, "''", 2) == 0) {
+		b->len = at;
+		sql_ident(b, col);
+	}
 	if (cast)
 		buf_lit(b, " AS FLOAT)");
 	return DB_OK;
@@ -761,28 +774,53 @@ render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	return DB_OK;
 }
 
-/* "`a`<=>v1 AND `b`<=>v2": a row found by all its values. */
+/* The longest value (its record text) whose text column is compared
+ * twice in a WHERE, under its collation and as bytes: the longest key
+ * an InnoDB index holds (3072 bytes).  A longer one is compared as
+ * bytes only, so that the statement stays the size it was. */
+#define EXACT_TWICE_MAX 3072
+
+/* "`a`<=>v1 AND `b`<=>v2": a row found by all its values.  A text
+ * column (COL_TEXT) compares under its collation, where 'x' = 'X ' may
+ * hold, so the row is matched byte for byte too: "`c`<=>v AND BINARY
+ * `c`<=>v", whose first half still finds it by an index on c. */
 static int
 render_where(struct eng *e, struct tab *t, uint32_t plan, struct img img,
     size_t *off, uint32_t *len)
 {
 	struct plan *p = &t->plans[plan];
 	struct buf *b = &e->arena;
-	int rc;
+	size_t at, vlen;
+	int rc, text;
 
 	*off = b->len;
 	for (size_t i = 0, n = 0; i < img.n; i++) {
+		struct jspan v = img.m[i].val;
+
 		/* DELETE and UPDATE see a system-versioned table's current
 		 * rows only, whose period is the target's own. */
 		if (p->flags[i] & (COL_ROW_START | COL_ROW_END))
 			continue;
 		if (n++ > 0)
 			buf_lit(b, " AND ");
+		text = (p->flags[i] & COL_TEXT) && v.p != NULL && v.p[0] != 'n';
+		if (text && v.n > EXACT_TWICE_MAX)
+			buf_lit(b, "BINARY ");
 		sql_ident(b, p->names[i]);
 		buf_lit(b, "<=>");
-		if ((rc = literal(e, t, p->names[i], img.m[i].val, p->flags[i],
-		         1)) != DB_OK)
+		at = b->len;
+		if ((rc = literal(e, t, p->names[i], v, p->flags[i], 1)) !=
+		    DB_OK)
 			return rc;
+		if (!text || v.n > EXACT_TWICE_MAX)
+			continue;
+		vlen = b->len - at;
+		buf_lit(b, " AND BINARY ");
+		sql_ident(b, p->names[i]);
+		buf_lit(b, "<=>");
+		buf_grow(b, vlen + 1); /* b->p stays where it is */
+		memcpy(b->p + b->len, b->p + at, vlen);
+		b->len += vlen;
 	}
 	*len = (uint32_t)(b->len - *off);
 	return DB_OK;

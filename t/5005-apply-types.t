@@ -104,4 +104,29 @@ test_expect_success 'FLOAT at its limits (+-FLT_MAX, denormals, -0), as a key an
 	test -z "$(grep "touched 0 of" apply.err)"
 '
 
+test_expect_success 'an empty GEOMETRY (a NOT NULL one a lax source left without a value), with and without a key: inserted, updated, deleted, equal' '
+	src_sql "CREATE TABLE tt.geo (id INT PRIMARY KEY, p POINT NOT NULL, g GEOMETRY NOT NULL,
+			n GEOMETRY NULL, v INT);
+		CREATE TABLE tt.geonk (p POINT NOT NULL, v INT)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "SET SESSION sql_mode = \"\";
+		INSERT INTO tt.geo (id, v) VALUES (1, 1);
+		INSERT INTO tt.geo (id, p, v) VALUES (2, POINT(1, 2), 2), (3, POINT(3, 4), 3);
+		INSERT IGNORE INTO tt.geo SELECT 4, NULL, POINT(5, 6), NULL, 4;
+		INSERT INTO tt.geonk (v) VALUES (1), (2);
+		INSERT IGNORE INTO tt.geonk SELECT NULL, 3;
+		INSERT INTO tt.geonk VALUES (POINT(0, 0), 4)" &&
+	test "$(src_sql "SELECT GROUP_CONCAT(id, \":\", LENGTH(p), \":\", LENGTH(g) ORDER BY id) FROM tt.geo")" = "1:0:0,2:25:0,3:25:0,4:0:25" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.geo tt.geonk &&
+	src_sql "UPDATE tt.geo SET v = v + 10; UPDATE tt.geo SET id = 5 WHERE id = 1;
+		UPDATE tt.geonk SET v = v + 10 WHERE v IN (1, 4); DELETE FROM tt.geonk WHERE v = 2;
+		DELETE FROM tt.geo WHERE id = 3" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.geo tt.geonk &&
+	test -z "$(grep "touched 0 of" apply.err)"
+'
+
 test_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-apply: srdf-bootstrap wagons (a FLOAT at its limits too), and the window of changes the copy already holds, applied idempotently'
+test_description='srdf-apply: srdf-bootstrap wagons (a FLOAT at its limits, empty GEOMETRY values too), and the window of changes the copy already holds, applied idempotently'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
@@ -13,6 +13,13 @@ test_expect_success 'setup: a source with rows, a view the target cannot have, a
 		CREATE TABLE bs.fl (id INT PRIMARY KEY, f FLOAT);
 		INSERT INTO bs.fl VALUES (1, -3.402823466E+38), (2, 3.402823466E+38),
 			(3, 1.401298464e-45), (4, 1.17549435e-38), (5, 0.1);
+		CREATE TABLE bs.g (id INT PRIMARY KEY, p POINT NOT NULL);
+		CREATE TABLE bs.gn (p POINT NOT NULL, v INT);
+		SET SESSION sql_mode = \"\";
+		INSERT INTO bs.g (id) SELECT seq FROM bs.seq_1_to_300;
+		UPDATE bs.g SET p = POINT(id, 0) WHERE id % 2 = 0;
+		INSERT INTO bs.gn (v) VALUES (1), (2);
+		SET SESSION sql_mode = DEFAULT;
 		INSERT INTO bs.t VALUES (1, \"a\", 1), (2, \"b\", 2), (3, \"c\", 3);
 		INSERT INTO bs.n VALUES (1, \"x\"), (1, \"x\");
 		CREATE VIEW bs.v AS SELECT id, v FROM bs.t;
@@ -25,7 +32,8 @@ test_expect_success 'setup: a source with rows, a view the target cannot have, a
 test_expect_success 'changes after G1, then the copy at G2; capture made to start at G1' '
 	src_sql "INSERT INTO bs.t VALUES (4, \"d\", 4);
 		UPDATE bs.t SET u = 10 WHERE id = 1; UPDATE bs.t SET u = 1 WHERE id = 2;
-		DELETE FROM bs.t WHERE id = 3; INSERT INTO bs.t (id, u) VALUES (5, 5)" &&
+		DELETE FROM bs.t WHERE id = 3; INSERT INTO bs.t (id, u) VALUES (5, 5);
+		SET SESSION sql_mode = \"\"; INSERT INTO bs.g (id) VALUES (301)" &&
 	srdf-bootstrap --defaults-file "$SRC_ADMIN_CNF" --dir "$S" --databases bs \
 		2>bootstrap.err |
 		srdf-seal --dir "$S" --key-file key 2>>seal.err &&
@@ -34,7 +42,8 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 	test "$boot" -ge 8 &&
 	ledger-meta "$S" last_sealed_gtid "$(cat g1)" &&
 	src_sql "UPDATE bs.t SET v = \"after\" WHERE id = 4; DELETE FROM bs.t WHERE id = 1;
-		INSERT INTO bs.n VALUES (2, \"y\")" &&
+		INSERT INTO bs.n VALUES (2, \"y\");
+		SET SESSION sql_mode = \"\"; INSERT INTO bs.g (id) VALUES (302)" &&
 	seal_new && deliver &&
 	test "$(wagon_count)" -gt "$boot"
 '
@@ -42,7 +51,8 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 test_expect_success 'applied: equal, the window idempotent, the refused view skipped' '
 	apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
-	checksum_both bs.t bs.n bs.fl &&
+	checksum_both bs.t bs.n bs.fl bs.g bs.gn &&
+	test "$(dst_sql "SELECT COUNT(*) FROM bs.g WHERE LENGTH(p) = 0")" = 152 &&
 	grep -q "applied idempotently" apply.err &&
 	! sed -n "s/.*wagon \([0-9]*\) (GTID .*applied idempotently.*/\1/p" apply.err |
 		awk -v b="$(cat boot)" "\$1 <= b { bad = 1 } END { exit !bad }" &&
