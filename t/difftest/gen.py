@@ -40,6 +40,7 @@ FEATURES = {
     'xa': (1, 'XA START/END/PREPARE/COMMIT'),
     'ddl': (2, 'DDL mid-stream: ADD/DROP/MODIFY COLUMN, indexes, RENAME, '
             'TRUNCATE, CREATE/DROP'),
+    'bootstrap_ddl': (2, 'mode c: DDL in the load that runs while srdf-bootstrap copies'),
     'sqlmode': (2, 'writes under sql_mode=\'\''),
     'bigtxn': (1, 'transactions of thousands of rows'),
     'savepoints': (2, 'rollbacks and savepoints'),
@@ -186,6 +187,7 @@ class Gen:
         self.sequences = []
         self.xid = 0
         self.units_left = 0
+        self.no_ddl = False
 
     def on(self, f):
         return f in self.features
@@ -648,7 +650,7 @@ class Gen:
             choices.append(('multi', 2))
         if self.on('xa'):
             choices.append(('xa', 2))
-        if self.on('ddl'):
+        if self.on('ddl') and not self.no_ddl:
             choices.append(('ddl', 1))
         if self.on('sqlmode'):
             choices.append(('sqlmode', 2))
