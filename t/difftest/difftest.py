@@ -1003,6 +1003,7 @@ def run_seed(srv, seed, mode, args, base):
         script.close()
     w.elapsed = time.time() - t0
     w.features = sorted(g.features)
+    w.tables = ['%s[%s]' % (t.name, ','.join(sorted(t.kind))) for t in g.tables]
     w.opts = o
     return w, ok, fail
 
@@ -1011,6 +1012,8 @@ def report(w, fail, out):
     out.write('FAIL seed=%d mode=%s: %s: %s\n' % (w.seed, w.mode, fail.kind, fail.msg))
     out.write('  features: %s\n' % ' '.join(w.features))
     out.write('  pipeline: %s\n' % json.dumps(w.opts))
+    if getattr(w, 'tables', None):
+        out.write('  tables: %s\n' % ' '.join(w.tables))
     for l in fail.details[:60]:
         out.write('  ' + l + '\n')
     out.write('  script: %s (replay: t/difftest/run --replay %s)\n'
