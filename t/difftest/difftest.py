@@ -1045,8 +1045,19 @@ def replay_once(srv, header, items, base, mode=None, tag='replay'):
 
 
 def signature(f):
+    """What a shrunk script must still do: the same kind of failure, and
+    for srdf-apply the same server error number."""
     if f is None:
         return None
+    if f.kind == 'apply':
+        for l in f.details:
+            m = re.search(r'<3>srdf-apply: wagon \d+ failed.*\(error (\d+)\)', l)
+            if m:
+                return 'apply error ' + m.group(1)
+        return 'apply ' + re.sub(r'[0-9-]+', 'N', f.msg)
+    if f.kind == 'diff':
+        return 'diff' + (' verify-only' if all(p.startswith('srdf-verify')
+                                              for p in f.msg.split('; ')) else '')
     return f.kind
 
 
