@@ -781,7 +781,8 @@ def mode_b(w, g, o, script, nunits, kills=True):
                 exec_unit(src, u, script)
             if kills:
                 kt.start()
-            run_units(src, g, nunits, script, pause=0.002)
+            # At least ~2.5 s of load, so that several stages get killed.
+            run_units(src, g, nunits, script, pause=max(0.002, 2.5 / nunits))
         finally:
             src.close()
             stop.set()
