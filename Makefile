@@ -73,6 +73,13 @@ check-asan:
 bench: all
 	bench/run
 
+# The seeded random differential tester of the whole pipeline
+# (t/difftest/README): make difftest SEEDS=1-30 MODE=a|b|c|v|all.
+SEEDS ?= 1-30
+MODE ?= all
+difftest: all
+	t/difftest/run --seeds $(SEEDS) --mode $(MODE) $(DIFFTEST_FLAGS)
+
 demo:
 	examples/demo.sh
 
@@ -92,4 +99,4 @@ clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
 	rm -rf bin
 
-.PHONY: all check check-asan bench demo lint install clean
+.PHONY: difftest all check check-asan bench demo lint install clean
