@@ -1151,9 +1151,15 @@ versioned_add(struct eng *e, struct tab *t, int type, struct img before,
 		o = op_add(t, T_VINSERT);
 		o->val = off;
 		o->vallen = (uint32_t)(e->arena.len - off);
-	} else if (type == T_UPDATE && b) {
-		/* T: the new version's ROW START, or the ended row's END. */
-		s1 = img_get(e, after, a ? sname : ename);
+	} else if (b && type != T_INSERT) {
+		/* T: the new version's ROW START, or the ended row's END.  A
+		 * current row the source deleted outright was deleted at its
+		 * own ROW START (a row a statement wrote and replaced at one
+		 * instant, as a multi-row REPLACE can): the target ends it at
+		 * that instant, which keeps an empty period as history where
+		 * the source kept none (srdf-apply(1), CAVEATS). */
+		s1 = type == T_DELETE ? img_get(e, before, sname)
+				      : img_get(e, after, a ? sname : ename);
 		o = op_add(t, a ? T_VUPDATE : T_VDELETE);
 		o->ts = e->arena.len;
 		if (sname == NULL || stamp(e, s1) != 0) {
