@@ -31,6 +31,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "mdb.h"
 #include "wagon.h"
 
 #define TOOL "srdf-apply"
@@ -153,11 +154,6 @@ struct stmt {
 #define APPLY_LAX_SQL_MODE                                                     \
 	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES"
 
-struct fkparent {
-	char *db, *name;
-	int on_delete, on_update; /* the rule of some child cascades */
-};
-
 struct db {
 	const struct config *cf;
 	MYSQL *my;
@@ -172,8 +168,7 @@ struct db {
 	 * changes the children (db_table's cascade flags): read for all
 	 * schemas at once, when the first table is asked about after a
 	 * DDL, cleared with tabs. */
-	struct fkparent *fk;
-	size_t nfk;
+	struct mdb_fk_parents fk;
 	int fk_known;
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */

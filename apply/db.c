@@ -755,56 +755,21 @@ db_tables_forget(struct db *d)
 		free(t);
 	}
 	d->tabs = NULL;
-	for (size_t i = 0; i < d->nfk; i++) {
-		free(d->fk[i].db);
-		free(d->fk[i].name);
-	}
-	free(d->fk);
-	d->fk = NULL;
-	d->nfk = 0;
+	mdb_fk_parents_free(&d->fk);
 	d->fk_known = 0;
 }
 
 /* Reads, once per schema cache, which tables are the parent of a
- * foreign key whose ON DELETE or ON UPDATE rule changes its children.
- * information_schema.REFERENTIAL_CONSTRAINTS can only be searched by the
- * child's schema and name: asked per parent, each question opened every
- * table of the server (100-300 ms each with 2000 tables), so it is
- * asked once for all.  0, or -1 with the connection's error. */
+ * foreign key whose ON DELETE or ON UPDATE rule changes its children
+ * (mdb_fk_parents: for all schemas in one question).  0, or -1 with the
+ * connection's error. */
 static int
 fk_parents(struct db *d)
 {
-	static const char q[] =
-	    "SELECT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, "
-	    "MAX(DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')), "
-	    "MAX(UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')) FROM "
-	    "information_schema.REFERENTIAL_CONSTRAINTS GROUP BY 1, 2 "
-	    "HAVING MAX(DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')) "
-	    "OR MAX(UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT'))";
-	MYSQL_RES *r;
-	MYSQL_ROW row;
-
 	if (d->fk_known)
 		return 0;
-	if (mysql_real_query(d->my, q, sizeof q - 1) != 0 ||
-	    (r = mysql_store_result(d->my)) == NULL)
+	if (mdb_fk_parents(d->my, &d->fk) != 0)
 		return -1;
-	d->fk = calloc(mysql_num_rows(r) + 1, sizeof *d->fk);
-	if (d->fk == NULL)
-		die(EX_OSERR, "out of memory");
-	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct fkparent *f = &d->fk[d->nfk];
-
-		if (row[0] == NULL || row[1] == NULL)
-			continue;
-		if ((f->db = strdup(row[0])) == NULL ||
-		    (f->name = strdup(row[1])) == NULL)
-			die(EX_OSERR, "out of memory");
-		f->on_delete = row[2] != NULL && atoi(row[2]) > 0;
-		f->on_update = row[3] != NULL && atoi(row[3]) > 0;
-		d->nfk++;
-	}
-	mysql_free_result(r);
 	d->fk_known = 1;
 	return 0;
 }
@@ -913,6 +878,7 @@ struct tinfo *
 db_table(struct db *d, const char *db, const char *name, int *rc)
 {
 	struct tinfo *t;
+	const struct mdb_fk_parent *fk;
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -981,14 +947,10 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	mysql_free_result(r);
 	if (t->versioned)
 		period_columns(t);
-	for (size_t i = 0; i < d->nfk; i++)
-		/* Without case: a table too many is only slower to apply
-		 * (lower_case_table_names). */
-		if (strcasecmp(d->fk[i].name, name) == 0 &&
-		    strcasecmp(d->fk[i].db, db) == 0) {
-			t->cascade = d->fk[i].on_delete;
-			t->upd_cascade = d->fk[i].on_update;
-		}
+	if ((fk = mdb_fk_parent(&d->fk, db, name)) != NULL) {
+		t->cascade = fk->on_delete;
+		t->upd_cascade = fk->on_update;
+	}
 	while (mysql_next_result(d->my) == 0)
 		;
 	if (t->upd_cascade && referenced_columns(d, t) != 0)

@@ -24,7 +24,7 @@
  * consecutive inserts merged into one statement.
  *
  * Cascades.  ON DELETE/ON UPDATE CASCADE and SET NULL changes are not in
- * the binlog (DESIGN.md §8): the target must make them itself, and what
+ * the binlog (srdf(7)): the target must make them itself, and what
  * they do depends on the order of the source's statements (a child
  * inserted and its parent deleted in one group, a parent deleted and
  * inserted again, a key shifted by one statement).  The net delta has

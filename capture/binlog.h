@@ -173,26 +173,6 @@ le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/*
- * The source tables that are the parent of a foreign key whose ON DELETE
- * or ON UPDATE rule changes the children (cascade.c says why).
- * cascade_load adds those the server lists now (0, or -1 with the error
- * on my); cascade_has tells whether db.table is one (always, while
- * unknown is set); cascade_ddl_may_add whether a DDL's text may add one;
- * cascade_free empties the set.
- */
-struct cascade_set {
-	char **db, **table;
-	size_t n, capdb, captable;
-	int unknown; /* the set could not be read: every table counts */
-};
-typedef struct st_mysql MYSQL;
-int cascade_load(MYSQL *my, struct cascade_set *s);
-int cascade_has(const struct cascade_set *s, const char *db,
-    const char *table);
-int cascade_ddl_may_add(const char *sql, size_t n);
-void cascade_free(struct cascade_set *s);
-
 /* Length-encoded integer ("packed integer"): returns bytes used, 0 if it
  * does not fit in n. */
 size_t lenenc(const uint8_t *p, size_t n, uint64_t *v);

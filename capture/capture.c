@@ -81,7 +81,10 @@ struct capture {
 	MYSQL *my;
 	MARIADB_RPL *rpl;
 	struct charsets cs;
-	struct cascade_set fk; /* parents of cascading foreign keys */
+	/* The parents of cascading foreign keys (see "Cascading foreign
+	 * keys"); fk_unknown: they could not be read, every table counts. */
+	struct mdb_fk_parents fk;
+	int fk_unknown;
 	struct tentry *tab[TBUCKETS];
 
 	char file[512]; /* binlog file being read */
@@ -417,21 +420,69 @@ tables_clear(struct capture *c)
 	}
 }
 
-/* After the set of cascade parents grew (cascade.c): the tables mapped
- * already take it too, since a table's TABLE_MAP stays the same when a
- * child's DDL makes it a parent. */
-static void
-tables_cascade(struct capture *c)
+/*
+ * Cascading foreign keys.  InnoDB makes the changes of an ON DELETE or ON
+ * UPDATE rule of CASCADE or SET NULL inside the statement, and they never
+ * reach the binlog: the target must make them again, from its own
+ * constraints, by deleting or changing the parent row in the source's
+ * order.  Folding a group that deletes or changes such a parent would
+ * lose that order, so the rows of these tables say "cascade" and
+ * srdf-dedup leaves such a group unfolded (srdf-capture(1), "Cascading
+ * foreign keys").  TABLE_MAP does not name foreign keys: the source's
+ * information_schema does, read at each connection and after each DDL
+ * that may add one.  The set only grows while capture runs: a table
+ * marked too many costs folding, one marked too few would let a group
+ * fold what it must not; when it cannot be read, every table counts.
+ */
+static int
+cascade_parent(const struct capture *c, const char *db, const char *table)
 {
-	for (int i = 0; i < TBUCKETS; i++)
-		for (struct tentry *e = c->tab[i]; e != NULL; e = e->next)
-			e->t.cascade = cascade_has(&c->fk, e->t.db, e->t.name);
+	return c->fk_unknown || mdb_fk_parent(&c->fk, db, table) != NULL;
 }
 
-/* A DDL that may have made a table the parent of a cascading foreign
- * key: the set is read again, on a connection of its own (the dump's is
- * busy).  When it cannot be, every table counts as one until the next
- * connection reads it (cascade.c). */
+/* Whether a DDL's text may make a table the parent of a cascading key,
+ * or give a parent another name: it names FOREIGN, REFERENCES or
+ * RENAME (a word inside a name or a string only costs a reading). */
+static int
+cascade_ddl(const char *sql, size_t n)
+{
+	static const char *const words[] = {"FOREIGN", "REFERENCES", "RENAME"};
+
+	for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+		size_t k = strlen(words[w]);
+
+		for (size_t i = 0; i + k <= n; i++)
+			if (strncasecmp(sql + i, words[w], k) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Reads the parents on my (0), or says why not and counts every table
+ * as one until a later reading succeeds (-1); then the tables mapped
+ * already take the set, since a parent's TABLE_MAP stays the same when a
+ * child's DDL makes it one. */
+static int
+cascade_read(struct capture *c, MYSQL *my, const char *when)
+{
+	int rc = 0;
+
+	if (my == NULL || mdb_fk_parents(my, &c->fk) != 0) {
+		log_warn("cannot read the source's foreign keys %s%s%s: every "
+			 "group is written unfolded until they can be read",
+		    when, my != NULL ? ": " : "", my != NULL ? mysql_error(my) : "");
+		c->fk_unknown = 1;
+		rc = -1;
+	} else
+		c->fk_unknown = 0;
+	for (int i = 0; i < TBUCKETS; i++)
+		for (struct tentry *e = c->tab[i]; e != NULL; e = e->next)
+			e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
+	return rc;
+}
+
+/* After a DDL that may add a cascading key: read again, on a connection
+ * of its own (the dump's is busy). */
 static void
 cascade_reload(struct capture *c)
 {
@@ -439,15 +490,9 @@ cascade_reload(struct capture *c)
 	MYSQL *my = mdb_connect(c->cf->defaults_file, c->cf->group,
 	    "the source", (unsigned)c->cf->read_timeout, &ex);
 
-	if (my == NULL || cascade_load(my, &c->fk) != 0) {
-		log_warn("cannot read the source's foreign keys after a DDL%s%s:"
-			 " no group is folded until capture reconnects",
-		    my != NULL ? ": " : "", my != NULL ? mysql_error(my) : "");
-		c->fk.unknown = 1;
-	}
+	cascade_read(c, my, "after a DDL");
 	if (my != NULL)
 		mysql_close(my);
-	tables_cascade(c);
 }
 
 /* Where an error happened, for messages. */
@@ -500,7 +545,7 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		die(EX_DATAERR, "%s, %s", err, at(c, start));
 	}
 	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
-	e->t.cascade = cascade_has(&c->fk, e->t.db, e->t.name);
+	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
 	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
 			 "was binlog_row_metadata FULL when it was written?",
@@ -806,7 +851,7 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 		char target[256];
 
 		ddl_db(sql, sqllen, db, target, sizeof target);
-		if (cascade_ddl_may_add(sql, sqllen))
+		if (cascade_ddl(sql, sqllen))
 			cascade_reload(c);
 		if (ddl_captured(c->cf, target)) {
 			struct buf *b = &c->out;
@@ -1136,13 +1181,8 @@ start_dump(struct capture *c, int first)
 	    (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
 	check_source(c->my);
-	if (cascade_load(c->my, &c->fk) != 0) {
-		log_err("cannot read the source's foreign keys "
-			"(information_schema.REFERENTIAL_CONSTRAINTS): %s",
-		    mysql_error(c->my));
-		return mdb_exit_for(mysql_errno(c->my));
-	}
-	tables_cascade(c);
+	/* Never a reason to stop: a lost connection fails the dump next. */
+	cascade_read(c, c->my, "at connection");
 	if (first)
 		load_charsets(c);
 	gtid_state_str(c, &pos);

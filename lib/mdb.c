@@ -518,6 +518,65 @@ grant_names(const char *line, const char *priv)
 	return 0;
 }
 
+const struct mdb_fk_parent *
+mdb_fk_parent(const struct mdb_fk_parents *l, const char *db,
+    const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->p[i].name, name) == 0 &&
+		    strcasecmp(l->p[i].db, db) == 0)
+			return &l->p[i];
+	return NULL;
+}
+
+int
+mdb_fk_parents(MYSQL *my, struct mdb_fk_parents *l)
+{
+	static const char q[] =
+	    "SELECT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, "
+	    "MAX(DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')), "
+	    "MAX(UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')) FROM "
+	    "information_schema.REFERENTIAL_CONSTRAINTS GROUP BY 1, 2 "
+	    "HAVING MAX(DELETE_RULE IN ('CASCADE','SET NULL','SET DEFAULT')) "
+	    "OR MAX(UPDATE_RULE IN ('CASCADE','SET NULL','SET DEFAULT'))";
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	if (mysql_real_query(my, q, sizeof q - 1) != 0 ||
+	    (r = mysql_store_result(my)) == NULL)
+		return -1;
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct mdb_fk_parent *f;
+
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		if ((f = (struct mdb_fk_parent *)mdb_fk_parent(l, row[0],
+		         row[1])) == NULL) {
+			l->p = xgrow(l->p, &l->cap, l->n + 1, sizeof *l->p);
+			f = &l->p[l->n++];
+			f->db = xstrdup(row[0]);
+			f->name = xstrdup(row[1]);
+			f->on_delete = f->on_update = 0;
+		}
+		f->on_delete |= row[2] != NULL && atoi(row[2]) > 0;
+		f->on_update |= row[3] != NULL && atoi(row[3]) > 0;
+	}
+	mysql_free_result(r);
+	return 0;
+}
+
+void
+mdb_fk_parents_free(struct mdb_fk_parents *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->p[i].db);
+		free(l->p[i].name);
+	}
+	free(l->p);
+	memset(l, 0, sizeof *l);
+}
+
+
 int
 mdb_has_privilege(MYSQL *my, const char *priv)
 {

@@ -37,6 +37,19 @@
  * text when every byte is below 0x80).  The same classes as
  * srdf-capture.
  *
+ * mdb_fk_parents adds to l the tables that are the parent of a foreign
+ * key whose ON DELETE or ON UPDATE rule changes the children (CASCADE,
+ * SET NULL; SET DEFAULT, which InnoDB parses and ignores, counts too),
+ * read at once for every schema from
+ * information_schema.REFERENTIAL_CONSTRAINTS, which can be searched only
+ * by the child (asked per parent, each question opens every table of
+ * the server): a table already in l gets the rules or'ed in.  0, or -1
+ * with the error on my.  mdb_fk_parent finds db.name in l, without case
+ * (a table too many only costs its reader speed: lower_case_table_names),
+ * or NULL; mdb_fk_parents_free empties l.  srdf-capture marks these
+ * tables' rows, srdf-apply applies their cascading changes in order
+ * (srdf-capture(1), srdf-apply(1), "Cascades").
+ *
  * Calling sequence: my = mdb_connect(...); mdb_query_one(my, q) ...;
  * mysql_close(my).
  *
@@ -132,6 +145,19 @@ MYSQL *mdb_connect(const char *defaults_file, const char *group,
 int mdb_exit_for(unsigned err);
 char *mdb_query_one(MYSQL *my, const char *q);
 int mdb_has_privilege(MYSQL *my, const char *priv);
+
+struct mdb_fk_parent {
+	char *db, *name;
+	int on_delete, on_update; /* the rule of some child changes it */
+};
+struct mdb_fk_parents {
+	struct mdb_fk_parent *p;
+	size_t n, cap;
+};
+int mdb_fk_parents(MYSQL *my, struct mdb_fk_parents *l);
+const struct mdb_fk_parent *mdb_fk_parent(const struct mdb_fk_parents *l,
+    const char *db, const char *name);
+void mdb_fk_parents_free(struct mdb_fk_parents *l);
 
 int mdb_system_schema(const char *db);
 int mdb_selected(const char *databases, char *const *include, int ninclude,

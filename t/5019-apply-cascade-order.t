@@ -105,4 +105,25 @@ test_expect_success 'srdf-dedup left those groups unfolded, and folds a group th
 	test "$(grep -c "\"table\":\"c\"" folded)" = 1
 '
 
+test_expect_success 'a cascading key added while srdf-capture follows: the parent is marked from that DDL on, and the group cascades' '
+	src_sql "CREATE TABLE fk.lp (id INT PRIMARY KEY); CREATE TABLE fk.lc (id INT PRIMARY KEY, pid INT)" &&
+	seal_new && deliver && apply_once &&
+	test_bg cap srdf-capture --defaults-file "$SRC_CNF" --dir "$S" &&
+	test_wait_until 10 "grep -q \"reading the binlog\" cap.err" &&
+	src_sql "INSERT INTO fk.lp VALUES (1); INSERT INTO fk.lc VALUES (1, 1)" &&
+	src_sql "ALTER TABLE fk.lc ADD FOREIGN KEY (pid) REFERENCES fk.lp (id) ON DELETE CASCADE" &&
+	src_sql "INSERT INTO fk.lp VALUES (2); INSERT INTO fk.lc VALUES (2, 2); DELETE FROM fk.lp WHERE id = 2" &&
+	echo "\"gtid\":\"$(src_sql "SELECT @@gtid_binlog_pos")\"" >last &&
+	test_wait_until 10 "grep -qF -f last cap.out" &&
+	test_bg_stop cap &&
+	grep "\"table\":\"lp\"" cap.out >lp.rows &&
+	test "$(head -n 1 lp.rows | grep -c "\"cascade\"")" = 0 &&
+	test "$(tail -n 2 lp.rows | grep -c "\"cascade\":true")" = 2 &&
+	srdf-dedup --window 1h <cap.out 2>>dedup.err | srdf-seal --dir "$S" --key-file key 2>>seal.err &&
+	deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both fk.lp fk.lc &&
+	test "$(dst_sql "SELECT COUNT(*) FROM fk.lc")" = 1
+'
+
 test_done
