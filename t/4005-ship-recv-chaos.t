@@ -61,10 +61,10 @@ wait
 EOF
 }
 
-test_expect_success 'setup: keys, certificate, 600 small wagons' '
+test_expect_success 'setup: keys, certificate, 400 small wagons' '
 	mkwagons key key && mkwagons key key2 &&
 	make_cert tls &&
-	mkwagons seal src key 600 1500 &&
+	mkwagons seal src key 400 1500 &&
 	head -c 100000 /dev/urandom >big &&
 	write_noise
 '
@@ -76,6 +76,8 @@ test_expect_success 'start srdf-recv, srdf-ship (fast back-off) and the bad requ
 	test_bg noise bash noise.sh $URL
 '
 
+# More wagons are sealed during the chaos (200 after disruptions 3, 6 and
+# 9), so srdf-ship has wagons to send whatever the machine's speed.
 test_expect_success 'chaos: kill -9 at random moments, a stop of 3 s, a freeze of 2 s, more wagons sealed meanwhile' '
 	n=0 &&
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
@@ -89,7 +91,7 @@ test_expect_success 'chaos: kill -9 at random moments, a stop of 3 s, a freeze o
 		*)	kill9 recv$n && sleep 0.$((RANDOM % 3)) ;;
 		esac &&
 		n=$((n + 1)) && recv_start recv$n $PORT || return 1
-		[ $i != 6 ] || mkwagons seal src key 400 1500 || return 1
+		case $i in 3|6|9) mkwagons seal src key 200 1500 || return 1 ;; esac
 	done &&
 	echo $n >last &&
 	ls src/outbox/new | wc -l | grep -qx 1000
@@ -103,10 +105,11 @@ test_expect_success 'srdf-ship delivers all 1000, then stops cleanly on SIGTERM'
 
 test_expect_success 'the chaos really happened: failed attempts are in the ledger' '
 	ledger-wagons --attempts src >attempts &&
-	jq -s -e "map(select(.error != null)) | length > 5" attempts &&
-	jq -s -e "map(select(.answer == \"duplicate\")) | length >= 0" attempts &&
-	ledger-wagons src | jq -s -e "(map(.attempts) | add) == $(wc -l <attempts)" &&
-	grep -c "attempt [0-9]* failed" ship.err
+	failed=$(jq -s "map(select(.error != null)) | length" attempts) &&
+	sum=$(ledger-wagons src | jq -s "map(.attempts) | add") &&
+	logged=$(grep -c "attempt [0-9]* failed" ship.err || :) &&
+	echo "attempts recorded $(wc -l <attempts), counted $sum, failed $failed, logged failed $logged" &&
+	test "$failed" -gt 5 && test "$sum" = $(wc -l <attempts) && test "$logged" -gt 0
 '
 
 test_expect_success 'the inbox holds every wagon exactly once, byte for byte' '
