@@ -47,6 +47,7 @@
 #include "opt.h"
 #include "mdb.h"
 #include "sqltext.h"
+#include "xalloc.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
 #define FLUSH_BYTES (256 * 1024)
@@ -97,6 +98,14 @@ struct capture {
 	struct gtid cur;
 	uint8_t gflags;
 	char xid[512]; /* XA xid as the server prints it */
+	/* The group's savepoints, when the binlog carries them: where each
+	 * began in out, which is not flushed while one is set (see
+	 * "Savepoints" in srdf-capture(1)). */
+	struct savepoint {
+		char name[256];
+		size_t off;
+	} *sp;
+	size_t nsp, spcap;
 
 	struct gtid_pos state; /* resume position: one GTID per domain */
 
@@ -239,6 +248,7 @@ emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
 	}
 	buf_lit(b, "}\n");
 	c->in_group = 0;
+	c->nsp = 0;
 	c->ntrx++;
 	gtid_pos_set(&c->state, &c->cur);
 	maybe_flush(c);
@@ -253,6 +263,7 @@ emit_abort(struct capture *c, const char *reason)
 	put_gtid(b, &c->cur);
 	buf_printf(b, ",\"reason\":\"%s\"}\n", reason);
 	c->in_group = 0;
+	c->nsp = 0;
 }
 
 /* ---- filters ------------------------------------------------------- */
@@ -277,7 +288,8 @@ ddl_captured(const struct config *cf, const char *db)
 /* ---- statements in QUERY events ------------------------------------ */
 
 enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_IGNORE, S_XA_COMMIT,
-	S_XA_ROLLBACK, S_DML, S_SKIP, S_DDL };
+	S_XA_ROLLBACK, S_DML, S_SKIP, S_DDL, S_SAVEPOINT, S_ROLLBACK_TO,
+	S_RELEASE };
 
 static enum stmt
 classify(const char *q, size_t n)
@@ -290,11 +302,16 @@ classify(const char *q, size_t n)
 	if (sql_word(&s, end, "COMMIT"))
 		return S_COMMIT;
 	s = q;
-	if (sql_word(&s, end, "ROLLBACK"))
-		return sql_word(&s, end, "TO") ? S_IGNORE : S_ROLLBACK;
+	if (sql_word(&s, end, "ROLLBACK")) {
+		sql_word(&s, end, "WORK");
+		return sql_word(&s, end, "TO") ? S_ROLLBACK_TO : S_ROLLBACK;
+	}
 	s = q;
-	if (sql_word(&s, end, "SAVEPOINT") || (s = q, sql_word(&s, end, "RELEASE")))
-		return S_IGNORE;
+	if (sql_word(&s, end, "SAVEPOINT"))
+		return S_SAVEPOINT;
+	s = q;
+	if (sql_word(&s, end, "RELEASE"))
+		return S_RELEASE;
 	s = q;
 	if (sql_word(&s, end, "XA")) {
 		if (sql_word(&s, end, "COMMIT"))
@@ -637,8 +654,9 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 		       sizeof err) < 0)
 		die(EX_DATAERR, "%s, %s", err, at(c, start));
 	c->nrows++;
-	/* A huge transaction must not grow memory without bound. */
-	if (c->out.len >= 4 * FLUSH_BYTES)
+	/* A huge transaction must not grow memory without bound, unless a
+	 * savepoint may still withdraw what follows it. */
+	if (c->nsp == 0 && c->out.len >= 4 * FLUSH_BYTES)
 		flush_out(c);
 }
 
@@ -734,6 +752,107 @@ query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset,
 	}
 }
 
+/* ---- savepoints ---------------------------------------------------- */
+
+/* The savepoint name after "SAVEPOINT", "ROLLBACK [WORK] TO [SAVEPOINT]"
+ * or "RELEASE SAVEPOINT" in sql (len bytes), as MariaDB logs it
+ * (`name`, quotes doubled inside) or bare, into name (size bytes,
+ * ASCII lowercased: MariaDB compares savepoint names without case).
+ * Returns 0, or -1 when there is none or it does not fit. */
+static int
+savepoint_name(const char *sql, size_t len, char *name, size_t size)
+{
+	const char *s = sql, *end = sql + len;
+	size_t n = 0;
+
+	if (sql_word(&s, end, "ROLLBACK")) {
+		sql_word(&s, end, "WORK");
+		sql_word(&s, end, "TO");
+	} else {
+		s = sql;
+		sql_word(&s, end, "RELEASE");
+	}
+	sql_word(&s, end, "SAVEPOINT");
+	s = sql_skip_blank(s, end);
+	if (s < end && *s == '`') {
+		for (s++; s < end; s++) {
+			if (*s == '`' && (++s == end || *s != '`'))
+				break;
+			if (n + 1 >= size)
+				return -1;
+			name[n++] = (char)tolower((unsigned char)*s);
+		}
+	} else {
+		for (; s < end && *s != ' ' && *s != ';' && *s != '\t' &&
+		     *s != '\n'; s++) {
+			if (n + 1 >= size)
+				return -1;
+			name[n++] = (char)tolower((unsigned char)*s);
+		}
+	}
+	name[n] = '\0';
+	return n ? 0 : -1;
+}
+
+/* The newest savepoint of the group named name, or -1. */
+static long
+savepoint_find(const struct capture *c, const char *name)
+{
+	for (size_t i = c->nsp; i-- > 0;)
+		if (strcmp(c->sp[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* A SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE SAVEPOINT the binlog
+ * carries inside the group being read (kind S_SAVEPOINT, S_ROLLBACK_TO,
+ * S_RELEASE).  MariaDB logs them only in a transaction that also changed
+ * a non-transactional table, and then keeps the rows it rolled back in
+ * the binlog, between the two (the replica's ROLLBACK TO undoes them):
+ * a rollback to a savepoint withdraws the records written since it.
+ * Dies (EX_DATAERR) on a rollback to a savepoint the group never set. */
+static void
+on_savepoint(struct capture *c, enum stmt kind, const char *sql,
+    size_t len, uint64_t start)
+{
+	char name[256];
+	long i;
+
+	if (!c->in_group)
+		return;
+	if (savepoint_name(sql, len, name, sizeof name) < 0)
+		die(EX_DATAERR, "cannot read the savepoint name in \"%.*s\", "
+		    "%s", (int)(len > 80 ? 80 : len), sql, at(c, start));
+	i = savepoint_find(c, name);
+	switch (kind) {
+	case S_SAVEPOINT:
+		/* SQL: a savepoint of the same name is replaced. */
+		if (i >= 0) {
+			memmove(c->sp + i, c->sp + i + 1,
+			    (c->nsp - (size_t)i - 1) * sizeof *c->sp);
+			c->nsp--;
+		}
+		c->sp = xgrow(c->sp, &c->spcap, c->nsp + 1, sizeof *c->sp);
+		snprintf(c->sp[c->nsp].name, sizeof c->sp->name, "%s", name);
+		c->sp[c->nsp++].off = c->out.len;
+		break;
+	case S_ROLLBACK_TO:
+		if (i < 0)
+			die(EX_DATAERR, "ROLLBACK TO SAVEPOINT `%s` without its "
+			    "SAVEPOINT in the group %" PRIu32 "-%" PRIu32 "-%"
+			    PRIu64 ", %s", name, c->cur.domain, c->cur.server,
+			    c->cur.seq, at(c, start));
+		/* Savepoints set after it are gone; it stays. */
+		c->out.len = c->sp[i].off;
+		c->nsp = (size_t)i + 1;
+		break;
+	default: /* S_RELEASE: it and the later ones are gone */
+		if (i >= 0)
+			c->nsp = (size_t)i;
+		break;
+	}
+}
+
 static void
 on_query(struct capture *c, int type, const uint8_t *p, size_t n,
     uint32_t ts, uint64_t start)
@@ -772,6 +891,11 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 	switch (classify(sql, sqllen)) {
 	case S_BEGIN:
 	case S_IGNORE:
+		break;
+	case S_SAVEPOINT:
+	case S_ROLLBACK_TO:
+	case S_RELEASE:
+		on_savepoint(c, classify(sql, sqllen), sql, sqllen, start);
 		break;
 	case S_COMMIT:
 		if (c->in_group)
@@ -1034,7 +1158,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 		}
 		return 0;
 	case EV_HEARTBEAT:
-		flush_out(c);
+		if (c->nsp == 0)
+			flush_out(c);
 		return 0;
 	case EV_INCIDENT:
 		die(EX_DATAERR, "the source logged an INCIDENT event at %s: "
