@@ -115,6 +115,10 @@ struct col {
 			   * under a collation, which may not be exact */
 #define COL_GEOM 0x800	  /* GEOMETRY and its subtypes: an empty value
 			   * has no literal (engine.c, literal()) */
+/* In a plan only: the image holds an empty GEOMETRY there, which no
+ * literal writes; an INSERT leaves the column out (the lax sql_mode gives
+ * it that empty value), a SET leaves it as it is (engine.c, plan_get). */
+#define COL_OMIT 0x1000
 
 struct tinfo {
 	char *db, *name;

@@ -478,8 +478,28 @@ struct img {
 	size_t n;
 };
 
+/* Whether v, a value's record text, is an empty byte string: "" or
+ * {"b64":""} (srdf-record(5)). */
+static int
+empty_bytes(struct jspan v)
+{
+	static const char b64[] = "{\"b64\":\"\"}";
+	size_t k = 0;
+
+	if (v.n == 2 && v.p[0] == '"' && v.p[1] == '"')
+		return 1;
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == '\n')
+			continue;
+		if (k == sizeof b64 - 1 || v.p[i] != b64[k++])
+			return 0;
+	}
+	return k == sizeof b64 - 1;
+}
+
 /* The plan (column list) of an image: the table's current one when the
- * names match, else another seen before, else a new one. */
+ * names match, else another seen before, else a new one.  An empty
+ * GEOMETRY makes a plan of its own, where the column is COL_OMIT. */
 static uint32_t
 plan_get(struct eng *e, struct tab *t, struct img img)
 {
@@ -495,7 +515,10 @@ plan_get(struct eng *e, struct tab *t, struct img img)
 		if (p->n != n)
 			continue;
 		for (i = 0; i < n; i++)
-			if (!key_is(e, &img.m[i].key, p->names[i])) {
+			if (!key_is(e, &img.m[i].key, p->names[i]) ||
+			    ((p->flags[i] & COL_GEOM) &&
+			        !(p->flags[i] & COL_OMIT) !=
+			            !empty_bytes(img.m[i].val))) {
 				same = 0;
 				break;
 			}
@@ -519,7 +542,9 @@ plan_get(struct eng *e, struct tab *t, struct img img)
 		k = e->tmp.p;
 		p->names[i] = xstrdup(k);
 		p->flags[i] = col_flags(t->ti, k);
-		if (!(p->flags[i] & COL_GENERATED)) {
+		if ((p->flags[i] & COL_GEOM) && empty_bytes(img.m[i].val))
+			p->flags[i] |= COL_OMIT;
+		if (!(p->flags[i] & (COL_GENERATED | COL_OMIT))) {
 			if (b.len > 1)
 				buf_putc(&b, ',');
 			sql_ident(&b, k);
@@ -568,7 +593,6 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 {
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
-	size_t at;
 
 	/* "" into an ENUM that lacks it: the error value, which only a lax
 	 * session may write (APPLY_LAX_SQL_MODE). */
@@ -592,7 +616,6 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	}
 	if (cast)
 		buf_lit(b, "CAST(");
-	at = b->len;
 	/* A FLOAT's -0: the server reads "-0" as the integer 0, and writes
 	 * -0.0 only as a negative DOUBLE that the FLOAT rounds to zero. */
 	if ((flags & COL_FLOAT) && neg_zero(v))
@@ -600,17 +623,8 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	else if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
 		return bad(e, "%s value for column %s of %s",
 		    v.p == NULL ? "no" : "bad", col, t->label);
-	/* An empty GEOMETRY (what a lax source stores in a NOT NULL one
-	 * left without a value): the server takes no literal for it (error
-	 * 1416), but the column's own name writes it, in VALUES (the value
-	 * the new row holds before it is written) and in SET (which leaves
-	 * it: an UPDATE cannot write one, so the row held it before).  A
-	 * WHERE compares it with '' as it is. */
-	if ((flags & COL_GEOM) && !compare && b->len - at == 2 &&
-	    memcmp(b->p + at, "''", 2) == 0) {
-		b->len = at;
-		sql_ident(b, col);
-	}
+	/* An empty GEOMETRY has no literal: VALUES and SET leave it out
+	 * (COL_OMIT); a WHERE compares it with '' as it is. */
 	if (cast)
 		buf_lit(b, " AS FLOAT)");
 	return DB_OK;
@@ -729,7 +743,9 @@ render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	*off = b->len;
 	buf_putc(b, '(');
 	for (size_t i = 0; i < img.n; i++) {
-		if (!(p->flags[i] & COL_GENERATED)) {
+		if (p->flags[i] & COL_OMIT)
+			e->lax = 1;
+		if (!(p->flags[i] & (COL_GENERATED | COL_OMIT))) {
 			if (!first)
 				buf_putc(b, ',');
 			first = 0;
@@ -759,7 +775,7 @@ render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 
 	*off = b->len;
 	for (size_t i = 0; i < img.n; i++) {
-		if ((p->flags[i] & (skip | COL_GENERATED)) ||
+		if ((p->flags[i] & (skip | COL_GENERATED | COL_OMIT)) ||
 		    (nokey && is_pk(t, p->names[i])))
 			continue;
 		if (b->len > *off)

@@ -129,4 +129,23 @@ test_expect_success 'an empty GEOMETRY (a NOT NULL one a lax source left without
 	test -z "$(grep "touched 0 of" apply.err)"
 '
 
+test_expect_success 'an empty GEOMETRY in a table with a trigger (where writing the column by its name is NULL): applied, equal, the session strict after it' '
+	src_sql "CREATE TABLE tt.geotr (id VARCHAR(20) PRIMARY KEY, n INT, p POINT NOT NULL);
+		CREATE TABLE tt.geotr_log (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(40));
+		CREATE TRIGGER tt.geotr_bu BEFORE UPDATE ON tt.geotr FOR EACH ROW SET NEW.n = IFNULL(NEW.n, 0) + 1000" &&
+	seal_new && deliver && apply_once &&
+	src_sql "SET SESSION sql_mode = \"\";
+		INSERT IGNORE INTO tt.geotr (id) VALUES (\"a\");
+		INSERT INTO tt.geotr (id, n) VALUES (\"b\", 1), (\"c\", 2);
+		INSERT INTO tt.geotr VALUES (\"d\", 3, POINT(1, 1));
+		UPDATE tt.geotr SET id = \"e\" WHERE id = \"b\"" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.geotr &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id, \":\", IFNULL(n, \"-\"), \":\", LENGTH(p) ORDER BY id) FROM tt.geotr")" = "a:-:0,c:2:0,d:3:25,e:1001:0" &&
+	src_sql "INSERT INTO tt.geotr_log (what) VALUES (\"x\")" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)"
+'
+
 test_done
