@@ -126,6 +126,8 @@ struct tinfo {
 	int cascade;	  /* parent of an ON DELETE CASCADE/SET NULL key */
 	int upd_cascade;  /* parent of an ON UPDATE CASCADE/SET NULL key */
 	int versioned;	  /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
+	int genexpr;	  /* has generated columns (not periods): written
+			   * without strict mode after error 1292 (db.genlax) */
 	size_t row_end;
 	/* The history row the target's own UPDATE just wrote, which the
 	 * source's next record of the table inserts (engine.c,
@@ -196,6 +198,11 @@ struct db {
 	 * source's (system_versioning_insert_history, MariaDB 10.11 and
 	 * later): srdf-apply(1), "System-versioned tables" */
 	int history;
+	/* Set by error 1292 (a generated column's expression a lax source
+	 * evaluated with a warning) on a table with generated columns:
+	 * the wagon is tried again at once, the rows of such tables written
+	 * without strict mode; cleared at the next commit. */
+	int genlax;
 	char err[2048];
 };
 

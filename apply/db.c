@@ -193,6 +193,21 @@ db_classify(struct db *d, const char *kind, const char *table)
 	return classify(d, kind, table, mysql_errno(d->my), mysql_error(d->my));
 }
 
+/* Whether the table labelled label ("db.name") has generated columns. */
+static int
+genexpr_label(const struct db *d, const char *label)
+{
+	size_t n;
+
+	for (const struct tinfo *t = d->tabs; t != NULL; t = t->next) {
+		n = strlen(t->db);
+		if (strncmp(label, t->db, n) == 0 && label[n] == '.' &&
+		    strcmp(label + n + 1, t->name) == 0)
+			return t->genexpr;
+	}
+	return 0;
+}
+
 static int
 classify(struct db *d, const char *kind, const char *table, unsigned e,
     const char *m)
@@ -228,6 +243,18 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 		    "srdf.applied moved under srdf-apply (another srdf-apply "
 		    "applying the same source to this target?): rolled back");
 		return DB_GONE;
+	case ER_TRUNCATED_WRONG_VALUE:
+		/* "Truncated incorrect DOUBLE value": a generated column's
+		 * expression over a value a lax source stored (it had a
+		 * warning there); once per commit (srdf-apply(1), "The session"). */
+		if (d->genlax || table == NULL || !genexpr_label(d, table))
+			break;
+		d->genlax = 1;
+		snprintf(d->err, sizeof d->err, "%s on %s: %s (error %u): a "
+		    "generated column's expression, which the source evaluated "
+		    "without strict mode; applying the wagon again so", kind,
+		    table, m, e);
+		return DB_RETRY;
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
 		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u)", kind,
@@ -613,6 +640,7 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
     const char *redo_tables)
 {
 	struct buf *b = &d->q;
+	int rc;
 
 	db_stmt_open(d);
 	buf_printf(b, "UPDATE srdf.applied SET seq=%" PRIu64, to);
@@ -646,7 +674,9 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 	db_stmt_open(d);
 	buf_lit(b, "COMMIT");
 	push(d, "commit", NULL, -1);
-	return db_flush(d);
+	if ((rc = db_flush(d)) == DB_OK)
+		d->genlax = 0;
+	return rc;
 }
 
 /* ---- XA transactions prepared on the source ----------------------------- */
@@ -915,6 +945,10 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 			die(EX_OSERR, "out of memory");
 		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
 			c->flags |= COL_GENERATED;
+		if (c->flags & COL_GENERATED && (row[3] == NULL ||
+		    (strcmp(row[3], "ROW START") != 0 &&
+		     strcmp(row[3], "ROW END") != 0)))
+			t->genexpr = 1;
 		if (row[3] != NULL && strcmp(row[3], "ROW START") == 0)
 			c->flags |= COL_ROW_START;
 		if (row[3] != NULL && strcmp(row[3], "ROW END") == 0) {

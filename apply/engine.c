@@ -741,6 +741,8 @@ render_values(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	int first = 1, rc;
 
 	*off = b->len;
+	if (t->ti->genexpr && e->d->genlax)
+		e->lax = 1;
 	buf_putc(b, '(');
 	for (size_t i = 0; i < img.n; i++) {
 		if (p->flags[i] & COL_OMIT)
@@ -774,6 +776,8 @@ render_set(struct eng *e, struct tab *t, uint32_t plan, struct img img,
 	int rc;
 
 	*off = b->len;
+	if (t->ti->genexpr && e->d->genlax)
+		e->lax = 1;
 	for (size_t i = 0; i < img.n; i++) {
 		if ((p->flags[i] & (skip | COL_GENERATED | COL_OMIT)) ||
 		    (nokey && is_pk(t, p->names[i])))
@@ -1804,6 +1808,8 @@ emit_load(struct eng *e, struct tab *t, int *loaded)
 	size_t ncol = 0;
 	int rc;
 
+	if (t->ti->genexpr && e->d->genlax)
+		lax_prefix(&sql);
 	buf_puts(&sql, t->nupd > 0 ? "REPLACE INTO " : "INSERT INTO ");
 	buf_puts(&sql, t->qname);
 	buf_putc(&sql, ' ');
@@ -1831,7 +1837,7 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 	struct buf *q = &d->q;
 	uint32_t plan = 0;
 	long long n = 0;
-	int rc, loaded;
+	int rc, loaded, lax = 0;
 
 	if (t->bulk && !moved) {
 		loaded = 0;
@@ -1848,7 +1854,7 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 
 		if (!x->after || (x->move == MOVE_TO) != moved)
 			continue;
-		if (n > 0 && (x->plan != plan || x->lax)) {
+		if (n > 0 && (x->plan != plan || x->lax != lax)) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
 			    DB_OK)
 				return rc;
@@ -1856,6 +1862,7 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 		}
 		if (n == 0) {
 			plan = x->plan;
+			lax = x->lax;
 			db_stmt_open(d);
 			if (x->lax)
 				lax_prefix(q);
@@ -1870,8 +1877,7 @@ emit_inserts(struct eng *e, struct tab *t, int moved)
 		} else
 			buf_putc(q, ',');
 		buf_add(q, e->arena.p + x->val, x->vallen);
-		if (++n == ROWS_PER_STMT || x->lax ||
-		    db_stmt_len(d) >= db_row_limit(d)) {
+		if (++n == ROWS_PER_STMT || db_stmt_len(d) >= db_row_limit(d)) {
 			if ((rc = db_stmt_close(d, "insert", t->label, -1)) !=
 			    DB_OK)
 				return rc;

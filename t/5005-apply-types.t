@@ -148,4 +148,22 @@ test_expect_success 'an empty GEOMETRY in a table with a trigger (where writing 
 	test "$(applied_seq)" = "$(wagon_count)"
 '
 
+test_expect_success 'a generated column whose expression a lax source evaluated with a warning (12abc * 2): applied again at once without strict mode, equal; strict again after' '
+	src_sql "CREATE TABLE tt.gx (id INT PRIMARY KEY, s VARCHAR(10), v INT AS (s * 2) VIRTUAL, w INT AS (s + 1) STORED)" &&
+	seal_new && deliver && apply_once &&
+	src_sql "SET SESSION sql_mode = \"\"; INSERT INTO tt.gx (id, s) VALUES (1, \"12abc\"), (2, \"7\"); UPDATE tt.gx SET s = \"x9\" WHERE id = 2" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	checksum_both tt.gx &&
+	grep -q "on tt.gx: Truncated incorrect DOUBLE value: .12abc. (error 1292): a generated column.s expression.*applying the wagon again so" apply.err &&
+	src_sql "INSERT INTO tt.gx (id, s) VALUES (3, \"3\")" &&
+	dst_sql "ALTER TABLE tt.geotr MODIFY id VARCHAR(2)" &&
+	src_sql "INSERT INTO tt.geotr (id, n, p) VALUES (\"long id\", 1, POINT(0, 0))" &&
+	seal_new && deliver &&
+	test_expect_code 65 apply_once --retry none &&
+	grep -q "Data too long for column .id." apply.err &&
+	dst_sql "ALTER TABLE tt.geotr MODIFY id VARCHAR(20)" &&
+	apply_once && checksum_both tt.gx tt.geotr
+'
+
 test_done
