@@ -268,7 +268,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	 * writes them), and a SELECT gives current rows only. */
 	buf_lit(&q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
 		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
-		    "IN ('ROW START','ROW END') FROM "
+		    "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
 		    "information_schema.COLUMNS WHERE ");
 	mdb_table_where(&q, db, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION");
@@ -289,6 +289,8 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 			t->versioned = 1;
 			continue;
 		}
+		if (row[6] != NULL && strcmp(row[6], "1") == 0)
+			t->nvirtual++;
 		c = &t->col[t->ncols++];
 		c->name = xstrdup(row[0]);
 		c->data_type = xstrdup(row[1] ? row[1] : "");

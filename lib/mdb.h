@@ -122,6 +122,7 @@ struct mdb_table {
 	int keyset;
 	int versioned; /* WITH SYSTEM VERSIONING: its period columns (ROW
 			* START, ROW END) are not in col, nor in pk */
+	int nvirtual;  /* VIRTUAL generated columns (in col) */
 };
 
 int mdb_table_load(MYSQL *my, const char *db, const char *name,

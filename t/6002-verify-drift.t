@@ -167,4 +167,24 @@ test_expect_success '--accounts: the accounts and roles of both sides compared a
 	grep -q "^accounts: not compared: cannot read mysql.global_priv" out3
 '
 
+# CHECKSUM TABLE of a table with VIRTUAL columns is not stable in
+# MariaDB 10.11 (it sums record bytes the virtual columns left behind):
+# such a keyless table is hashed row by row, as one chunk.
+test_expect_success 'a table without a primary key but with VIRTUAL columns: one chunk of the row hash, equal, then a changed row found' '
+	for side in src_sql dst_sql; do
+		$side "CREATE DATABASE d2; CREATE TABLE d2.nv (n INT, s VARCHAR(20), gv INT AS (n * 2 + 1) VIRTUAL,
+				gs VARCHAR(40) AS (CONCAT(\"n=\", n)) STORED, b BLOB);
+			INSERT INTO d2.nv (n, s, b) SELECT seq % 7, IF(seq % 3, CONCAT(\"s\", seq), NULL), REPEAT(\"b\", seq) FROM seq.seq_1_to_200" || return 1
+	done &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases d2 --json >out.json &&
+	jq -c ".tables[] | [.table, .status, .method, .rows]" out.json >actual &&
+	echo "[\"nv\",\"equal\",\"chunks\",200]" >expect &&
+	test_cmp expect actual &&
+	dst_sql "UPDATE d2.nv SET n = 99 WHERE s = \"s100\"" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases d2 --json >out.json &&
+	jq -c ".tables[] | [.table, .status, .method]" out.json >actual &&
+	echo "[\"nv\",\"drift\",\"chunks\"]" >expect &&
+	test_cmp expect actual
+'
+
 test_done
