@@ -594,9 +594,11 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	struct buf *b = &e->arena;
 	int cast = compare && (flags & COL_FLOAT);
 
-	/* "" into an ENUM that lacks it: the error value, which only a lax
-	 * session may write (APPLY_LAX_SQL_MODE). */
-	if ((flags & COL_ENUM) && v.n == 2 && v.p[0] == '"' && v.p[1] == '"')
+	/* An ENUM's error value, the number 0 (a record of srdf 0.1: ""
+	 * into an ENUM that lacks it), which only a lax session may write
+	 * (APPLY_LAX_SQL_MODE); a WHERE finds it by "<=> 0". */
+	if ((flags & COL_ENUM) && ((v.n == 2 && v.p[0] == '"' &&
+	    v.p[1] == '"') || (v.n == 1 && v.p[0] == '0')))
 		e->lax = 1;
 	if ((flags & COL_INT) && v.p != NULL && v.p[0] == '"') {
 		struct jstr j;

@@ -41,8 +41,16 @@ put_text(struct buf *b, int cls, const char *s, unsigned long n)
 	buf_json_b64(b, s, n);
 }
 
+/* Whether c is an ENUM (not a SET). */
+static int
+is_enum(const struct mdb_col *c)
+{
+	return c->kind == MDB_K_ENUMSET && strcmp(c->data_type, "enum") == 0;
+}
+
 /* One value v[0..n) (NUL-terminated by the client library) of column c
- * as srdf-record(5) JSON. */
+ * as srdf-record(5) JSON; an ENUM's as table_set_query selects it,
+ * "index:bytes". */
 static void
 put_value(struct buf *b, const struct mdb_col *c, const char *v,
     unsigned long n)
@@ -93,6 +101,16 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		break;
 	case MDB_K_TEXT:
 	case MDB_K_ENUMSET:
+		if (is_enum(c)) {
+			const char *sep = memchr(v, ':', n);
+
+			if (sep == NULL || (sep - v == 1 && v[0] == '0')) {
+				buf_putc(b, '0'); /* the error value */
+				break;
+			}
+			n -= (unsigned long)(sep + 1 - v);
+			v = sep + 1;
+		}
 		put_text(b, c->cls, v, n);
 		break;
 	case MDB_K_BYTES:
@@ -152,7 +170,16 @@ table_set_query(struct ttable *t)
 	for (int i = 0; i < m->ncols; i++) {
 		if (i > 0)
 			buf_putc(&t->query, ',');
-		mdb_select_expr(&t->query, &m->col[i]);
+		if (is_enum(&m->col[i])) {
+			/* "index:bytes": the error value (index 0) reads as
+			 * '' like a member '' would (put_value) */
+			buf_lit(&t->query, "CONCAT(CAST(");
+			sql_ident(&t->query, m->col[i].name);
+			buf_lit(&t->query, " + 0 AS BINARY),':',CAST(");
+			sql_ident(&t->query, m->col[i].name);
+			buf_lit(&t->query, " AS BINARY))");
+		} else
+			mdb_select_expr(&t->query, &m->col[i]);
 	}
 	buf_lit(&t->query, " FROM ");
 	sql_ident(&t->query, m->db);

@@ -417,8 +417,8 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 			return 0;
 		NEED(len);
 		idx = len == 1 ? p[0] : le16(p);
-		if (idx == 0)
-			buf_lit(b, "\"\"");
+		if (idx == 0) /* the error value: 0, never "" */
+			buf_lit(b, "0");
 		else if (idx <= c->nelem)
 			put_text(b, c, (const uint8_t *)c->elem[idx - 1],
 			    c->elemlen[idx - 1]);

@@ -187,4 +187,13 @@ test_expect_success 'a table without a primary key but with VIRTUAL columns: one
 	test_cmp expect actual
 '
 
+test_expect_success 'an ENUM holding its error value on one side and the member '"''"' on the other: drift, the key named' '
+	src_sql "SET sql_mode = \"\"; CREATE TABLE d2.en (id INT PRIMARY KEY, c ENUM(\"\", \"a\")); INSERT INTO d2.en VALUES (1, 0), (2, \"a\")" &&
+	dst_sql "CREATE TABLE d2.en (id INT PRIMARY KEY, c ENUM(\"\", \"a\")); INSERT INTO d2.en VALUES (1, \"\"), (2, \"a\")" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases d2 --json >out.json &&
+	jq -c ".tables[] | select(.table == \"en\") | [.status, .changed]" out.json >actual &&
+	echo "[\"drift\",[{\"id\":1}]]" >expect &&
+	test_cmp expect actual
+'
+
 test_done

@@ -287,6 +287,12 @@ build_exprs(struct vtable *t)
 		buf_lit(&t->hash, ",CAST(");
 		mdb_select_expr(&t->hash, &m->col[i]);
 		buf_lit(&t->hash, " AS BINARY)");
+		/* An ENUM's error value and a member '' read alike. */
+		if (strcmp(m->col[i].data_type, "enum") == 0) {
+			buf_lit(&t->hash, ",");
+			sql_ident(&t->hash, m->col[i].name);
+			buf_lit(&t->hash, " + 0");
+		}
 		buf_printf(&t->cols, "%s%s %s", i ? ", " : "", m->col[i].name,
 		    m->col[i].data_type);
 	}
