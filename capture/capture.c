@@ -95,6 +95,8 @@ struct capture {
 
 	/* The group (transaction) being read. */
 	int in_group;
+	uint32_t gts;	 /* its GTID event's timestamp and position */
+	uint64_t gstart;
 	struct gtid cur;
 	uint8_t gflags;
 	char xid[512]; /* XA xid as the server prints it */
@@ -902,8 +904,17 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 			emit_end(c, "commit", ts, 0, 0);
 		break;
 	case S_ROLLBACK:
-		if (c->in_group)
+		/* A group the source rolled back (logged because it changed
+		 * a non-transactional table too, whose rows are in a group
+		 * of their own): its rows are withdrawn, and an empty group
+		 * carries the position past its GTID, so that the target
+		 * reaches the source's position. */
+		if (c->in_group) {
 			emit_abort(c, "rollback");
+			emit_begin(c, c->gts, c->gstart);
+			c->in_group = 1;
+			emit_end(c, "commit", ts, 0, 0);
+		}
 		gtid_pos_set(&c->state, &c->cur);
 		break;
 	case S_XA_COMMIT:
@@ -1050,6 +1061,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
 	c->in_group = 1;
+	c->gts = ts;
+	c->gstart = start;
 	emit_begin(c, ts, start);
 }
 

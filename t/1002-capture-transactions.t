@@ -103,6 +103,30 @@ test_expect_success 'a rollback to a savepoint withdraws the rows after it' '
 	src_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM d.s" >actual && echo 1,5,6 >expect && test_cmp expect actual
 '
 
+test_expect_success 'a transaction rolled back after changing a MyISAM table: its rows withdrawn, an empty group carries the position to the source'"'"'s' '
+	g=$(src_sql "SELECT @@gtid_binlog_pos") &&
+	src_sql "BEGIN; SAVEPOINT a; INSERT INTO d.s VALUES (7, NULL);
+		REPLACE INTO d.m VALUES (2), (2), (3); ROLLBACK TO a; ROLLBACK" &&
+	end=$(src_sql "SELECT @@gtid_binlog_pos") && test "$end" != "$g" &&
+	src_sql "SHOW BINLOG EVENTS" | tail -n 1 | grep -q "ROLLBACK\$" &&
+	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "$g" --until-end >records 2>err &&
+	jq -r "[.type, .table // \"\", .after.id // \"\", .reason // \"\"] | join(\" \")" records | tr -s " " | sed "s/ *\$//" >actual &&
+	cat >expect <<-\EOT &&
+	begin
+	insert m 2
+	update m 2
+	insert m 3
+	commit
+	begin
+	insert s 7
+	abort rollback
+	begin
+	commit
+	EOT
+	test_cmp expect actual &&
+	test "$(jq -r "select(.type == \"commit\") | .gtid" records | tail -n 1)" = "$end"
+'
+
 test_expect_success 'a GTID position is validated' '
 	test_expect_code 64 srdf-capture --defaults-file "$SRC_CNF" --from-gtid "0-1" --until-end 2>err &&
 	grep "is not a GTID position" err
