@@ -92,4 +92,25 @@ test_expect_success 'the row is found by the index, not by reading the table' '
 	checksum_both k.ix
 '
 
+# MariaDB leaves a STORED generated column stale on the source after a
+# multi-table UPDATE whose BEFORE UPDATE trigger changes a column it
+# reads (every row but the first); the target computes it.  The rows are
+# still found by their other columns.
+test_expect_success 'a keyless row whose STORED generated column the source left stale: found by its other columns, updated and deleted' '
+	src_sql "CREATE TABLE k.g (n INT, s VARCHAR(10), gs VARCHAR(40) AS (CONCAT(\"n=\", n)) STORED);
+		CREATE TABLE k.o (s VARCHAR(10) PRIMARY KEY);
+		CREATE TRIGGER k.g_bu BEFORE UPDATE ON k.g FOR EACH ROW SET NEW.n = IFNULL(NEW.n, 0) + 1000;
+		INSERT INTO k.g (n, s) VALUES (1, \"a\"), (2, \"b\"), (3, \"c\"); INSERT INTO k.o VALUES (\"a\"), (\"b\"), (\"c\")" &&
+	seal_new && deliver && apply_once &&
+	src_sql "UPDATE k.o, k.g SET k.g.n = 5 WHERE k.o.s = \"a\"" &&
+	test "$(src_sql "SELECT COUNT(*) FROM k.g WHERE gs <> CONCAT(\"n=\", n)")" -gt 0 &&
+	src_sql "DELETE FROM k.g WHERE s = \"b\"; UPDATE k.g SET s = \"z\" WHERE s = \"c\"" &&
+	seal_new && deliver && apply_once &&
+	test "$(applied_seq)" = "$(wagon_count)" &&
+	q="SELECT GROUP_CONCAT(n, s ORDER BY s) FROM k.g" &&
+	test "$(dst_sql "$q")" = "$(src_sql "$q")" &&
+	test "$(dst_sql "SELECT COUNT(*) FROM k.g WHERE gs <> CONCAT(\"n=\", n)")" = 0 &&
+	! grep "touched 0 of" apply.err
+'
+
 test_done
