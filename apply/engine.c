@@ -1176,6 +1176,33 @@ versioned_add(struct eng *e, struct tab *t, int type, struct img before,
 		o = op_add(t, T_VINSERT);
 		o->val = off;
 		o->vallen = (uint32_t)(e->arena.len - off);
+		s0 = img_get(e, after, sname);
+		s1 = img_get(e, after, ename);
+		if (!a && s0.p != NULL && s0.n == s1.n &&
+		    memcmp(s0.p, s1.p, s0.n) == 0) {
+			/* An empty period (ROW START = ROW END), which a
+			 * source's DELETE of a row at its own ROW START
+			 * keeps and no INSERT of history may write (error
+			 * 1525): the row as current from that instant, then
+			 * deleted at it. */
+			e->arena.len = off;
+			if ((rc = history_values(e, t, after, (struct jspan){0},
+			         1)) != DB_OK)
+				goto out;
+			o->vallen = (uint32_t)(e->arena.len - off);
+			o->lax = (uint8_t)e->lax;
+			o = op_add(t, T_VDELETE);
+			o->ts = e->arena.len;
+			if (stamp(e, s0) != 0) {
+				rc = bad(e, "no period for a row of %s", t->label);
+				goto out;
+			}
+			o->tslen = (uint32_t)(e->arena.len - o->ts);
+			o->where = e->arena.len;
+			if ((rc = history_cols(e, t, after, 0)) != DB_OK)
+				goto out;
+			o->wherelen = (uint32_t)(e->arena.len - o->where);
+		}
 	} else if (b && type != T_INSERT) {
 		/* T: the new version's ROW START, or the ended row's END.  A
 		 * current row the source deleted outright was deleted at its

@@ -45,8 +45,14 @@ test_expect_success 'setup: versioned tables with history on the source, copied 
 		UPDATE vt.dec SET v = \"a2\" WHERE id = 1; DELETE FROM vt.dec WHERE id = 3;
 		INSERT INTO vt.nopk VALUES (1, \"x\"), (2, \"y\"), (2, \"y\"), (3, \"z\");
 		UPDATE vt.nopk SET b = \"x2\" WHERE a = 1;
-		INSERT INTO vt.late VALUES (1, \"a\"), (2, \"b\")" &&
-	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 4 &&
+		INSERT INTO vt.late VALUES (1, \"a\"), (2, \"b\");
+		SET timestamp = 1700000000.25;
+		INSERT INTO vt.imp VALUES (9, \"gone\"); DELETE FROM vt.imp WHERE id = 9;
+		INSERT INTO vt.dec (id, v) VALUES (9, \"gone\"); DELETE FROM vt.dec WHERE id = 9;
+		INSERT INTO vt.nopk VALUES (9, \"gone\"); DELETE FROM vt.nopk WHERE a = 9;
+		SET timestamp = DEFAULT" &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 5 &&
+	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL WHERE row_start = row_end")" = 1 &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases vt 2>bootstrap.err >copy.jsonl &&
 	srdf-seal --dir "$S" --key-file key <copy.jsonl 2>>seal.err &&
 	deliver && apply_once &&
@@ -58,7 +64,8 @@ test_expect_success 'setup: versioned tables with history on the source, copied 
 
 test_expect_success 'the copy holds the source'"'"'s history, each version with its period' '
 	! grep -q "system-versioned" bootstrap.err &&
-	test "$(dst_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 4 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 5 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE s = e")" = 1 &&
 	history_equal
 '
 
