@@ -886,12 +886,32 @@ ddl_list_same(const struct ddl_list *a, const struct ddl_list *b)
 	return 1;
 }
 
-/* After the snapshot: every definition must be what it was before it
- * (no DDL slipped in between), then the columns are read.  Returns 0, or
- * -1 when a table moved (take the snapshot again). */
+static int same_tables(struct bootstrap *b, struct ttable **v, int n);
+
+/* After the snapshot: the tables are the plan's, and every definition
+ * is what it was before it (no DDL slipped in between), then the columns
+ * are read.  Returns 0, or -1 when a table moved (take the snapshot
+ * again). */
 static int
 plan_confirm(struct bootstrap *b)
 {
+	struct ttable **now = NULL;
+	int nnow = 0, same;
+
+	/* A table created between the listing and the snapshot is not in
+	 * the plan while its CREATE is before the snapshot's position:
+	 * nothing would bring it to the target. */
+	plan_list_into(b, &now, &nnow);
+	same = same_tables(b, now, nnow);
+	for (int i = 0; i < nnow; i++)
+		table_free(now[i]);
+	free(now);
+	if (!same) {
+		log_notice("a table of the selection was created, dropped or "
+			   "renamed while the snapshot was taken; taking it "
+			   "again");
+		return -1;
+	}
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
 		char *h, *db = t->m.db, *name = t->m.name;
