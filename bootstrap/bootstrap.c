@@ -127,6 +127,9 @@ struct bootstrap {
 	int next_group;
 	int force_fresh;
 	char *fresh_why;
+	/* The tables of copies this run abandoned (a start over), whose
+	 * CREATE may have reached the output: "db.table" strings. */
+	json_t *abandoned;
 	/* The routines and views, and the triggers, as of the snapshot
 	 * (objects_read); the triggers go to the ledger with the progress
 	 * record that begins the copy (trig_rec, once) and out at its end. */
@@ -1570,13 +1573,15 @@ emit_schema(struct bootstrap *b, json_t *old)
 	json_t *names = json_array();
 	int ex, n;
 
-	/* Tables of an abandoned copy that are not copied now: drop them
-	 * on the target, they would be stale. */
-	if (old != NULL) {
-		json_t *v;
+	/* Tables of an abandoned copy (a run's before, or this run's before
+	 * it started over) that are not copied now: drop them on the
+	 * target, they would be stale. */
+	for (int k = 0; k < 2; k++) {
+		json_t *v, *tables = k == 0 ? json_object_get(old, "tables")
+					    : b->abandoned;
 		size_t i;
 
-		json_array_foreach(json_object_get(old, "tables"), i, v) {
+		json_array_foreach(tables, i, v) {
 			const char *key = json_string_value(v), *dot;
 
 			if (key == NULL || plan_find(b, key) != NULL ||
@@ -1991,6 +1996,11 @@ main(int argc, char **argv)
 			    "schema is quiet", MAX_START_OVERS);
 		log_notice("a DDL reached a table during its copy: the copy "
 			   "starts over at a new snapshot");
+		if (b.abandoned == NULL)
+			b.abandoned = json_array();
+		for (int i = 0; i < b.nt; i++)
+			json_array_append_new(b.abandoned,
+			    json_string(b.t[i]->key));
 		plan_free(&b);
 		atomic_store(&stopping, 0);
 		b.force_fresh = 1;
