@@ -4,7 +4,7 @@ test_description='the differential tester (t/difftest) on 30 fixed seeds over mo
 
 # Feature classes of the generator that still hit open bugs; drop a name
 # as its fix lands (t/difftest/run --list-features lists them all).
-KNOWN_OPEN="versioned_history bootstrap_ddl"
+KNOWN_OPEN=""
 
 # Short workloads for CI; DIFFTEST_UNITS=200 for a long run.
 UNITS=${DIFFTEST_UNITS:-40}
