@@ -323,7 +323,9 @@ remember(struct hauth_cache *c, const uint8_t *nonce, int64_t now)
 	}
 	pos = (c->head + c->n) % c->cap;
 	memcpy(c->ring[pos].nonce, nonce, NONCE_LEN);
-	c->ring[pos].expires = now + 2 * HAUTH_SKEW;
+	/* Its timestamp is at most HAUTH_SKEW ahead of now, and passes
+	 * until HAUTH_SKEW behind: up to now + 2 x HAUTH_SKEW inclusive. */
+	c->ring[pos].expires = now + 2 * HAUTH_SKEW + 1;
 	c->slot[i] = (uint32_t)(pos + 1);
 	c->n++;
 out:

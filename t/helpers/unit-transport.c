@@ -143,6 +143,14 @@ test_hauth(void)
 	    HAUTH_EREPLAY, "still a replay HAUTH_SKEW later");
 	ok(verify(&k, c, "GET", "/v1/health", "", v, now + HAUTH_SKEW + 1,
 	    err) == HAUTH_ESKEW, "then refused by its timestamp");
+	/* The last second its timestamp passes: signed HAUTH_SKEW ahead,
+	 * replayed 2 x HAUTH_SKEW after it was first taken. */
+	hauth_sign(&k, "GET", "/v1/health", "", 0, now + HAUTH_SKEW, v);
+	ok(verify(&k, c, "GET", "/v1/health", "", v, now, err) == 0,
+	    "signed HAUTH_SKEW ahead: taken");
+	ok(verify(&k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW,
+	    err) == HAUTH_EREPLAY, "a replay 2 x HAUTH_SKEW later, when its "
+	    "timestamp is HAUTH_SKEW behind: %s", err);
 	hauth_cache_free(c);
 
 	/* Capacity: 2^20 nonces in one window, then HAUTH_EBUSY; space
@@ -154,8 +162,9 @@ test_hauth(void)
 	}
 	ok(rc == HAUTH_EBUSY && n == (1 << 20) + 1,
 	    "full after %d nonces: %s", n - 1, err);
-	hauth_sign(&k, "GET", "/v1/health", "", 0, now + 2 * HAUTH_SKEW, v);
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW,
+	hauth_sign(&k, "GET", "/v1/health", "", 0, now + 2 * HAUTH_SKEW + 1,
+	    v);
+	ok(verify(&k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW + 1,
 	    err) == 0, "room again once the window has passed");
 	hauth_cache_free(c);
 }
