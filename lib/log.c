@@ -34,22 +34,33 @@ log_progname(void)
 	return progname;
 }
 
+/* One line per message: a control character in it (a byte below 0x20,
+ * or 0x7f), which a peer may have put in a path or a value, is written
+ * as \xNN, so that no message makes a line (or a priority prefix) of its
+ * own. */
 static void
 vlog(int prio, const char *fmt, va_list ap)
 {
-	char buf[4096];
+	static const char hex[] = "0123456789abcdef";
+	char msg[4096], buf[4096];
 	int n = 0;
 
 	if (prefixes)
 		n = snprintf(buf, sizeof buf, "<%d>", prio);
 	n += snprintf(buf + n, sizeof buf - n, "%s: ", progname);
-	if (n < (int)sizeof buf)
-		vsnprintf(buf + n, sizeof buf - n, fmt, ap);
-	n = (int)strlen(buf);
-	if (n == (int)sizeof buf - 1)
-		buf[n - 1] = '\n';
-	else
-		buf[n++] = '\n', buf[n] = '\0';
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	for (const unsigned char *m = (const unsigned char *)msg;
+	     *m != '\0' && n < (int)sizeof buf - 5; m++) {
+		if (*m < 0x20 || *m == 0x7f) {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[*m >> 4];
+			buf[n++] = hex[*m & 15];
+		} else
+			buf[n++] = (char)*m;
+	}
+	buf[n++] = '\n';
+	buf[n] = '\0';
 	/* One write(2) per line so concurrent tools do not interleave. */
 	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
 		return;

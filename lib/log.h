@@ -5,6 +5,9 @@
  * prefix that systemd-journald understands (sd-daemon(3)): <3> error,
  * <4> warning, <5> notice, <6> info, <7> debug.  When stderr is a terminal
  * the prefix is left out, so a person reading sees "srdf-capture: ...".
+ * A control character in a message (a byte below 0x20, or 0x7f: a peer
+ * can put one in a path or a value) is written as \xNN: one message is
+ * always one line.
  *
  * Calling sequence: log_init(progname) once at the top of main(); then
  * log_err/log_warn/log_notice/log_info/log_debug anywhere.  log_debug is

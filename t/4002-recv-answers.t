@@ -147,6 +147,14 @@ test_expect_success '404 and 405 rejected' '
 	got=$(req PUT /v1/wagons w1) && answer_is 405 rejected "not allowed"
 '
 
+test_expect_success 'a control character in a request path is escaped in the log, never a line of its own' '
+	curl -s -o /dev/null "$URL/v1/x%0a%3c3%3esrdf-recv:%20FORGED-LOG-LINE" &&
+	test_wait_until 5 "grep -q FORGED-LOG-LINE recv.err" &&
+	grep FORGED-LOG-LINE recv.err &&
+	! grep -q "^<3>srdf-recv: FORGED-LOG-LINE" recv.err &&
+	grep -q "x\\\\x0a<3>srdf-recv: FORGED-LOG-LINE" recv.err
+'
+
 test_expect_success '503 busy: bodies in flight would pass --max-memory' '
 	exec 5<>/dev/tcp/127.0.0.1/${URL##*:} &&
 	printf "POST /v1/wagons HTTP/1.1\r\nHost: x\r\nContent-Length: 65000\r\n\r\nabc" >&5 &&
