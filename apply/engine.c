@@ -1057,11 +1057,14 @@ stamp(struct eng *e, struct jspan v)
 }
 
 /* Whether an INSERT of the history writes column flags f (a current
- * row: cur): all but the generated columns, and the period, but for a
+ * row: cur): all but the generated columns and an empty GEOMETRY
+ * (COL_OMIT), and the period, but for a
  * current row's ROW END. */
 static int
 history_col(unsigned f, int cur)
 {
+	if (f & COL_OMIT)
+		return 0;
 	if (f & COL_ROW_END)
 		return !cur;
 	return (f & COL_ROW_START) || !(f & COL_GENERATED);
@@ -1080,6 +1083,9 @@ history_values(struct eng *e, struct tab *t, struct img img, struct jspan end,
 	int rc;
 
 	buf_putc(b, '(');
+	for (size_t i = 0; i < img.n; i++)
+		if (p->flags[i] & COL_OMIT)
+			e->lax = 1; /* an empty GEOMETRY: left out */
 	for (size_t i = 0; i < img.n; i++)
 		if (history_col(p->flags[i], cur)) {
 			if (n++ > 0)
@@ -1106,7 +1112,8 @@ history_values(struct eng *e, struct tab *t, struct img img, struct jspan end,
 }
 
 /* "`a`<=>v AND ... ORDER BY `start`<=>v DESC": the current row of img
- * into the arena, by every column but the period, the one that started
+ * into the arena, by every column but the period and the generated ones
+ * (render_where), the one that started
  * when the source's did first (a table made versioned by ALTER TABLE
  * has each side's own time there); or (set) "`a`=v,...": what an UPDATE
  * writes, the generated columns and the period left out. */
@@ -1120,8 +1127,8 @@ history_cols(struct eng *e, struct tab *t, struct img img, int set)
 	int rc;
 
 	for (size_t i = 0; i < img.n; i++) {
-		if ((p->flags[i] & (COL_ROW_START | COL_ROW_END)) ||
-		    (set && (p->flags[i] & COL_GENERATED)))
+		if ((p->flags[i] & (COL_ROW_START | COL_ROW_END |
+		        COL_GENERATED)) || (set && (p->flags[i] & COL_OMIT)))
 			continue;
 		if (n++ > 0)
 			buf_puts(b, set ? "," : " AND ");
