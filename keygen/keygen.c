@@ -11,8 +11,10 @@
  * What it refuses to do: leave the key readable by others, even for a
  * moment.  With -o the file is created with O_EXCL and mode 0600 (never
  * over an existing key: losing a key loses every wagon sealed with it);
- * when standard output is a regular file it is fchmod()ed to 0600 before
- * the key is written.  The key goes to that one place: never to stderr,
+ * standard output that is a regular file group or others can read is
+ * refused (the shell made it so, and someone may hold it open already),
+ * any other regular file is fchmod()ed to 0600 before the key is
+ * written.  The key goes to that one place: never to stderr,
  * a log line or argv.
  */
 #include <sys/stat.h>
@@ -52,6 +54,15 @@ write_key(int fd, const char *path, const char *line)
 
 	if (fstat(fd, &st) != 0)
 		die(EX_IOERR, "cannot stat %s: %s", name, strerror(errno));
+	/* A file the shell made for "srdf-keygen >file" under umask 022
+	 * was readable by others from its creation on: one of them may
+	 * hold it open already, and fchmod cannot take that back. */
+	if (path == NULL && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+		die(EX_CANTCREAT, "standard output is a file group or others "
+		    "can read (mode %04o), which one of them may have opened "
+		    "already: the key is not written there; use srdf-keygen "
+		    "-o FILE (or umask 077 first)", (unsigned)(st.st_mode &
+		    07777));
 	/* Before the first byte: a file that others can read must not
 	 * hold the key even for a moment. */
 	if (S_ISREG(st.st_mode) && fchmod(fd, 0600) != 0)

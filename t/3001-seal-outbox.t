@@ -23,9 +23,14 @@ test_expect_success 'srdf-keygen -o: mode 0600, one key line, never overwrites' 
 	cmp key key.orig
 '
 
-test_expect_success 'srdf-keygen >file: made 0600 before the key is written; the key is nowhere else' '
-	(umask 022 && srdf-keygen >key2 2>keygen2.err) &&
+test_expect_success 'srdf-keygen >file: refused when others can read the file, else made 0600 before the key is written; the key is nowhere else' '
+	(umask 022 && test_expect_code 73 srdf-keygen >key0 2>keygen0.err) &&
+	grep -q "standard output is a file group or others can read (mode 0644).*srdf-keygen -o" keygen0.err &&
+	test ! -s key0 &&
+	(umask 027 && test_expect_code 73 srdf-keygen >key1 2>/dev/null) && test ! -s key1 &&
+	(umask 077 && srdf-keygen >key2 2>keygen2.err) &&
 	test "$(stat -c %a key2)" = 600 &&
+	srdf-keygen 2>/dev/null | grep -Eqx "srdf-key-v1 [0-9a-f]{16} [0-9a-f]{64}" &&
 	grep -Eqx "srdf-key-v1 [0-9a-f]{16} [0-9a-f]{64}" key2 &&
 	! cmp -s key key2 &&
 	secret=$(cut -d" " -f3 key) &&
