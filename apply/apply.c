@@ -226,7 +226,7 @@ map_file(const struct config *cf, const char *sub, const char *name,
 	int fd;
 
 	snprintf(path, sizeof path, "%s/%s/%s", cf->inbox, sub, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return 1;
 		snprintf(err, errlen, "cannot open %.600s: %s", path,
@@ -236,6 +236,11 @@ map_file(const struct config *cf, const char *sub, const char *name,
 	if (fstat(fd, &st) != 0) {
 		snprintf(err, errlen, "cannot stat %.600s: %s", path,
 		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%.600s is not a regular file", path);
 		close(fd);
 		return -1;
 	}

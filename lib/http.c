@@ -314,7 +314,7 @@ slurp(const char *path, char *err, size_t errlen)
 	char *p;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 		    strerror(errno));
 		return NULL;

@@ -94,7 +94,7 @@ key_load(const char *path, struct srdf_key *key, char *err, size_t errlen)
 		snprintf(err, errlen, "libsodium cannot start");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
 		snprintf(err, errlen, "cannot open key file %s: %s", path,
 		         strerror(errno));
 		return -1;

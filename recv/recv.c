@@ -512,7 +512,10 @@ read_item(const char *dir, const char *name, unsigned long long max,
 	int fd;
 
 	snprintf(path, sizeof path, "%s/new/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	/* O_NONBLOCK: a FIFO put there must not hang the import (it is
+	 * refused below, as not a regular file). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0) {
 		int e = errno;
 		snprintf(why, wl, "cannot open %.300s: %s", path, strerror(e));
 		errno = e;

@@ -527,7 +527,7 @@ load(struct ship *s, struct cand *c, struct result *r)
 	snprintf(path, sizeof path, "%s/new/%s", s->outbox, name);
 	memset(r, 0, sizeof *r);
 	r->answer = "";
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		r->o = errno == ENOENT ? O_DAMAGED : O_RETRY;
 		snprintf(r->error, sizeof r->error, "cannot open outbox/new/%s: "
 		    "%s", name, strerror(errno));

@@ -52,6 +52,15 @@ test_expect_success 'a second copy is a duplicate; refused items go to bad/ with
 	test -z "$(ls dst/inbox/bad)"
 '
 
+test_expect_success 'a FIFO in the spool: refused as not a regular file, never waited on' '
+	mkfifo xfer/new/fifo &&
+	test_expect_code 65 timeout -k 5 20 srdf-recv --dir dst --key-file key --import xfer 2>imp3.err &&
+	grep -q "not a regular file" xfer/bad/fifo.reason &&
+	test -z "$(ls xfer/new)" &&
+	test $(ls dst/inbox/new | wc -l) = 20 &&
+	test -z "$(ls dst/inbox/bad)"
+'
+
 test_expect_success 'recv --listen --import watches the spool while serving' '
 	daemon_start recv srdf-recv --dir dst --key-file key --import xfer \
 		--listen 127.0.0.1:0 --insecure &&
