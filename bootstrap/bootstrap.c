@@ -841,6 +841,12 @@ period_columns(struct bootstrap *b, struct mdb_table *m)
 			m->pk[m->npk++] = m->ncols;
 		m->ncols++;
 	}
+	/* Copied whole, its rows with an empty period first (rows.c,
+	 * table_set_query), not in key ranges: srdf-apply writes such a row
+	 * as current for an instant, which must not meet a current row
+	 * holding the same UNIQUE value (srdf-apply(1), "System-versioned
+	 * tables"). */
+	m->keyset = 0;
 }
 
 /* t's columns, read now, for table db.name (both freed here), and its

@@ -185,8 +185,13 @@ table_set_query(struct ttable *t)
 	sql_ident(&t->query, m->db);
 	buf_putc(&t->query, '.');
 	sql_ident(&t->query, m->name);
-	if (m->versioned) /* its history too (bootstrap.c, period_columns) */
-		buf_lit(&t->query, " FOR SYSTEM_TIME ALL");
+	if (m->versioned) { /* its history too (bootstrap.c, period_columns) */
+		buf_lit(&t->query, " FOR SYSTEM_TIME ALL ORDER BY ");
+		sql_ident(&t->query, m->col[m->ncols - 2].name);
+		buf_lit(&t->query, " = ");
+		sql_ident(&t->query, m->col[m->ncols - 1].name);
+		buf_lit(&t->query, " DESC");
+	}
 	if (m->keyset) {
 		if (t->after != NULL) {
 			buf_lit(&t->query, " WHERE ");

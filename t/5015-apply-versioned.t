@@ -50,7 +50,10 @@ test_expect_success 'setup: versioned tables with history on the source, copied 
 		INSERT INTO vt.imp VALUES (9, \"gone\"); DELETE FROM vt.imp WHERE id = 9;
 		INSERT INTO vt.dec (id, v) VALUES (9, \"gone\"); DELETE FROM vt.dec WHERE id = 9;
 		INSERT INTO vt.nopk VALUES (9, \"gone\"); DELETE FROM vt.nopk WHERE a = 9;
-		SET timestamp = DEFAULT" &&
+		CREATE TABLE vt.uq (id INT PRIMARY KEY, u INT, UNIQUE KEY (u)) WITH SYSTEM VERSIONING;
+		INSERT INTO vt.uq VALUES (2, 3); DELETE FROM vt.uq WHERE id = 2;
+		SET timestamp = DEFAULT;
+		INSERT INTO vt.uq VALUES (1, 3)" &&
 	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 5 &&
 	test "$(src_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL WHERE row_start = row_end")" = 1 &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases vt 2>bootstrap.err >copy.jsonl &&
@@ -66,6 +69,8 @@ test_expect_success 'the copy holds the source'"'"'s history, each version with 
 	! grep -q "system-versioned" bootstrap.err &&
 	test "$(dst_sql "SELECT COUNT(*) FROM vt.imp FOR SYSTEM_TIME ALL")" = 5 &&
 	test "$(dst_sql "SELECT COUNT(*) FROM vt.dec FOR SYSTEM_TIME ALL WHERE s = e")" = 1 &&
+	q="SELECT id, u, row_start, row_end FROM vt.uq FOR SYSTEM_TIME ALL ORDER BY id" &&
+	src_sql "$q" >src.uq && dst_sql "$q" >dst.uq && test_cmp src.uq dst.uq &&
 	history_equal
 '
 
@@ -116,7 +121,7 @@ test_expect_success 'a table made versioned while replicating: its changes apply
 test_expect_success 'srdf-verify compares their current rows: equal, then a row changed on the target is found' '
 	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases vt --json >verify.json &&
 	test "$(jq -r "[.tables[] | .status] | unique | join(\",\")" verify.json)" = equal &&
-	test "$(jq -r ".tables | length" verify.json)" = 4 &&
+	test "$(jq -r ".tables | length" verify.json)" = 5 &&
 	dst_sql "SET @srdf_apply = 1; UPDATE vt.nopk SET b = \"drift\" WHERE a = 4; UPDATE vt.dec SET v = \"drift\" WHERE id = 10" &&
 	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases vt --wait-seconds 1 --json >drift.json &&
 	test "$(jq -r "[.tables[] | select(.status != \"equal\") | .table] | join(\",\")" drift.json)" = "dec,nopk" &&
