@@ -41,11 +41,13 @@ put_text(struct buf *b, int cls, const char *s, unsigned long n)
 	buf_json_b64(b, s, n);
 }
 
-/* Whether c is an ENUM (not a SET). */
+/* Whether c is an ENUM, or a SET with a member '' (whose bit the text
+ * does not show): selected as "number:bytes" (table_set_query). */
 static int
 is_enum(const struct mdb_col *c)
 {
-	return c->kind == MDB_K_ENUMSET && strcmp(c->data_type, "enum") == 0;
+	return c->kind == MDB_K_ENUMSET && (strcmp(c->data_type, "enum") == 0 ||
+	    c->empty_member);
 }
 
 /* One value v[0..n) (NUL-terminated by the client library) of column c
@@ -104,8 +106,14 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		if (is_enum(c)) {
 			const char *sep = memchr(v, ':', n);
 
-			if (sep == NULL || (sep - v == 1 && v[0] == '0')) {
+			if (sep == NULL || (sep - v == 1 && v[0] == '0' &&
+			    strcmp(c->data_type, "enum") == 0)) {
 				buf_putc(b, '0'); /* the error value */
+				break;
+			}
+			if (strcmp(c->data_type, "set") == 0) {
+				/* the bitmap, exact (srdf-record(5)) */
+				buf_add(b, v, (size_t)(sep - v));
 				break;
 			}
 			n -= (unsigned long)(sep + 1 - v);

@@ -437,6 +437,13 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 		u = 0;
 		for (i = 0; i < len; i++)
 			u |= (uint64_t)p[i] << (8 * i);
+		/* A member '' that is set leaves no trace in the text:
+		 * the bitmap as a number then (srdf-record(5)). */
+		for (i = 0; i < c->nelem && i < 64; i++)
+			if (c->elemlen[i] == 0 && (u & (1ULL << i))) {
+				buf_json_u64(b, u);
+				return len;
+			}
 		for (i = 0; i < c->nelem && i < 64; i++) {
 			if (!(u & (1ULL << i)))
 				continue;

@@ -230,8 +230,13 @@ col_kind(struct mdb_col *c, const char *coltype, const char *octets)
 		c->kind = MDB_K_DOUBLE;
 	else if (in_list(dt, temporal))
 		c->kind = MDB_K_TEMPORAL;
-	else if (strcmp(dt, "enum") == 0 || strcmp(dt, "set") == 0)
+	else if (strcmp(dt, "enum") == 0 || strcmp(dt, "set") == 0) {
 		c->kind = MDB_K_ENUMSET;
+		/* COLUMN_TYPE "set('','x')": a member '' (quotes inside
+		 * a member are doubled, so '' stands alone there) */
+		c->empty_member = strstr(coltype, "(''") != NULL ||
+		    strstr(coltype, ",''") != NULL;
+	}
 	else if (strcmp(dt, "inet6") == 0 || strcmp(dt, "uuid") == 0) {
 		c->kind = MDB_K_FIXBIN;
 		c->fixlen = 16;

@@ -111,6 +111,7 @@ struct mdb_col {
 	unsigned padlen; /* BINARY(n): n, else 0 */
 	unsigned fixlen; /* MDB_K_FIXBIN: 16 (INET6, UUID) or 4 (INET4) */
 	unsigned sub_part; /* key prefix length, 0 when whole */
+	int empty_member;  /* ENUM or SET with a member '' */
 };
 
 struct mdb_table {

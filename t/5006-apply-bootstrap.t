@@ -23,6 +23,8 @@ test_expect_success 'setup: a source with rows, a view the target cannot have, a
 		CREATE TABLE bs.enk (c ENUM(\"\", \"a\"), v INT);
 		INSERT INTO bs.en VALUES (1, 0), (2, \"\"), (3, \"zz\"), (4, \"a\"), (5, NULL);
 		INSERT INTO bs.enk VALUES (0, 1), (\"\", 2), (\"a\", 3);
+		CREATE TABLE bs.st (id INT PRIMARY KEY, s SET(\"\", \"x\", \"y\"));
+		INSERT INTO bs.st VALUES (1, -1), (2, \"\"), (3, \"x\"), (4, 3);
 		SET SESSION sql_mode = DEFAULT;
 		INSERT INTO bs.t VALUES (1, \"a\", 1), (2, \"b\", 2), (3, \"c\", 3);
 		INSERT INTO bs.n VALUES (1, \"x\"), (1, \"x\");
@@ -38,7 +40,8 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 		UPDATE bs.t SET u = 10 WHERE id = 1; UPDATE bs.t SET u = 1 WHERE id = 2;
 		DELETE FROM bs.t WHERE id = 3; INSERT INTO bs.t (id, u) VALUES (5, 5);
 		SET SESSION sql_mode = \"\"; INSERT INTO bs.g (id) VALUES (301);
-		UPDATE bs.en SET c = \"zz\" WHERE id = 4; INSERT INTO bs.en VALUES (6, 0)" &&
+		UPDATE bs.en SET c = \"zz\" WHERE id = 4; INSERT INTO bs.en VALUES (6, 0);
+		UPDATE bs.st SET s = -1 WHERE id = 3; INSERT INTO bs.st VALUES (5, 5)" &&
 	srdf-bootstrap --defaults-file "$SRC_ADMIN_CNF" --dir "$S" --databases bs \
 		2>bootstrap.err |
 		srdf-seal --dir "$S" --key-file key 2>>seal.err &&
@@ -56,7 +59,9 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 test_expect_success 'applied: equal, the window idempotent, the refused view skipped' '
 	apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
-	checksum_both bs.t bs.n bs.fl bs.g bs.gn bs.en bs.enk &&
+	checksum_both bs.t bs.n bs.fl bs.g bs.gn bs.en bs.enk bs.st &&
+	q="SELECT GROUP_CONCAT(id, \":\", s + 0 ORDER BY id) FROM bs.st" &&
+	test "$(src_sql "$q")" = "1:7,2:0,3:7,4:3,5:5" && test "$(dst_sql "$q")" = "$(src_sql "$q")" &&
 	q="SELECT GROUP_CONCAT(id, \":\", c + 0 ORDER BY id) FROM bs.en" &&
 	test "$(src_sql "$q")" = "1:0,2:1,3:0,4:0,6:0" && test "$(dst_sql "$q")" = "$(src_sql "$q")" &&
 	q="SELECT GROUP_CONCAT(v, \":\", c + 0 ORDER BY v) FROM bs.enk" &&

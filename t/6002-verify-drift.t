@@ -193,6 +193,12 @@ test_expect_success 'an ENUM holding its error value on one side and the member 
 	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases d2 --json >out.json &&
 	jq -c ".tables[] | select(.table == \"en\") | [.status, .changed]" out.json >actual &&
 	echo "[\"drift\",[{\"id\":1}]]" >expect &&
+	test_cmp expect actual &&
+	src_sql "CREATE TABLE d2.st (id INT PRIMARY KEY, s SET(\"\", \"a\")); INSERT INTO d2.st VALUES (1, 3), (2, 2)" &&
+	dst_sql "CREATE TABLE d2.st (id INT PRIMARY KEY, s SET(\"\", \"a\")); INSERT INTO d2.st VALUES (1, 2), (2, 2)" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases d2 --json >out.json &&
+	jq -c ".tables[] | select(.table == \"st\") | [.status, .changed]" out.json >actual &&
+	echo "[\"drift\",[{\"id\":1}]]" >expect &&
 	test_cmp expect actual
 '
 

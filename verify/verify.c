@@ -287,8 +287,9 @@ build_exprs(struct vtable *t)
 		buf_lit(&t->hash, ",CAST(");
 		mdb_select_expr(&t->hash, &m->col[i]);
 		buf_lit(&t->hash, " AS BINARY)");
-		/* An ENUM's error value and a member '' read alike. */
-		if (strcmp(m->col[i].data_type, "enum") == 0) {
+		/* An ENUM's error value and a member '' read alike; so do
+		 * a SET with and without its member ''. */
+		if (m->col[i].kind == MDB_K_ENUMSET) {
 			buf_lit(&t->hash, ",");
 			sql_ident(&t->hash, m->col[i].name);
 			buf_lit(&t->hash, " + 0");

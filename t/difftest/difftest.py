@@ -457,8 +457,9 @@ def compare(w, history=False):
                 except pymysql.err.MySQLError as e:
                     details.append('%s.%s: cannot list rows: %s' % (w.db, t, e))
         for t in sorted(differing):
-            n = stale_generated(src, dst, w.db, t, ts.get(t) == 'SYSTEM VERSIONED',
-                                history) if ts.get(t) in ('BASE TABLE', 'SYSTEM VERSIONED') else 0
+            versioned = ts.get(t) == 'SYSTEM VERSIONED'
+            n = stale_generated(src, dst, w.db, t, versioned, history and versioned) \
+                if ts.get(t) in ('BASE TABLE', 'SYSTEM VERSIONED') else 0
             if n:
                 print('# seed %s: %s.%s: %d source rows whose STORED generated column '
                     'contradicts its expression (MariaDB: multi-table UPDATE with a '
