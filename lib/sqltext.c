@@ -13,8 +13,11 @@ sql_skip_blank(const char *s, const char *end)
 		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
 				      *s == '\r'))
 			s++;
+		/* "/ *!...", "/ *M!...": executable comments, which the
+		 * server runs (MariaDB Knowledge Base, "Comment Syntax") */
 		if (end - s >= 2 && s[0] == '/' && s[1] == '*' &&
-		    !(end - s >= 3 && s[2] == '!')) {
+		    !(end - s >= 3 && s[2] == '!') &&
+		    !(end - s >= 4 && s[2] == 'M' && s[3] == '!')) {
 			const char *c = s + 2;
 
 			while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))

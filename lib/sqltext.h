@@ -5,7 +5,8 @@
  *
  * sql_skip_blank: returns the first byte at or after s (before end) that
  * is not a blank or a comment ("/ * ... * /", "#..." to the end of the
- * line); executable comments ("/ *! ...") are not skipped.
+ * line); executable comments ("/ *! ..." and MariaDB's "/ *M! ...")
+ * are not skipped.
  * sql_word: after blanks and comments, if the text starts with w
  * (case-insensitive) as a whole word, advances *s past it and returns 1;
  * else returns 0 (*s may have moved past blanks and comments only).

@@ -719,6 +719,10 @@ test_ddl_tables(void)
 	    {"TRUNCATE t", "d", NULL},
 	    {"CREATE VIEW v AS SELECT 1", "d", NULL},
 	    {"CREATE DATABASE d", "d", NULL},
+	    /* MariaDB's executable comments run: not comments here */
+	    {"CREATE /*M! OR REPLACE */ TABLE t (a INT)", "d", NULL},
+	    {"CREATE /*M!100100 OR REPLACE */ TABLE t (a INT)", "d", NULL},
+	    {"CREATE /*! OR REPLACE */ TABLE t (a INT)", "d", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
@@ -883,6 +887,8 @@ test_dml_table(void)
 	    {"WITH x AS (SELECT 1) UPDATE t SET a = 1", NULL},
 	    {"SELECT 1", NULL},
 	    {"INSERT INTO", NULL},
+	    {"UPDATE a /*M!, b */ SET a.x = 1", NULL},
+	    {"UPDATE a /*!, b */ SET a.x = 1", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
