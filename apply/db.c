@@ -208,10 +208,45 @@ genexpr_label(const struct db *d, const char *label)
 	return 0;
 }
 
+/* The server's error text m without the row value it quotes, into out
+ * (n bytes): "Duplicate entry '<v>' for key 'k'" and "... value: '<v>'
+ * [for column ...]" keep their words and name the key or column, but
+ * the value never leaves the target: the error goes to the ledger, the
+ * audit log and the ACK.  Returns 1 when something was withheld. */
+static int
+redact(const char *m, char *out, size_t n)
+{
+	static const struct {
+		const char *lead, *tail; /* tail NULL: up to the last quote */
+	} v[] = {{"entry '", "' for key '"}, {"value: '", "' for column "},
+	    {"value: '", NULL}, {"value '", "' for column "}};
+	const char *start, *end;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if ((start = strstr(m, v[i].lead)) == NULL)
+			continue;
+		start += strlen(v[i].lead);
+		end = v[i].tail ? strstr(start, v[i].tail) : strrchr(start, '\'');
+		if (end == NULL)
+			continue;
+		snprintf(out, n, "%.*s(value withheld)%s",
+		    (int)(start - 1 - m), m, end + 1);
+		return 1;
+	}
+	snprintf(out, n, "%s", m);
+	return 0;
+}
+
 static int
 classify(struct db *d, const char *kind, const char *table, unsigned e,
     const char *m)
 {
+	char safe[1024];
+
+	if (redact(m, safe, sizeof safe))
+		log_debug("%s%s%s: error %u in full: %s", kind,
+		    table ? " on " : "", table ? table : "", e, m);
+	m = safe;
 	d->errnum = e;
 	d->full = e == ER_RECORD_FILE_FULL || e == ER_DISK_FULL ||
 	    ((e == ER_GET_ERRNO || e == ER_ERROR_ON_WRITE) &&

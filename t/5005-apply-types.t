@@ -155,7 +155,8 @@ test_expect_success 'a generated column whose expression a lax source evaluated 
 	seal_new && deliver && apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
 	checksum_both tt.gx &&
-	grep -q "on tt.gx: Truncated incorrect DOUBLE value: .12abc. (error 1292): a generated column.s expression.*applying the wagon again so" apply.err &&
+	grep -q "on tt.gx: Truncated incorrect DOUBLE value: (value withheld) (error 1292): a generated column.s expression.*applying the wagon again so" apply.err &&
+	! grep -q 12abc apply.err &&
 	src_sql "INSERT INTO tt.gx (id, s) VALUES (3, \"3\")" &&
 	dst_sql "ALTER TABLE tt.geotr MODIFY id VARCHAR(2)" &&
 	src_sql "INSERT INTO tt.geotr (id, n, p) VALUES (\"long id\", 1, POINT(0, 0))" &&

@@ -76,12 +76,16 @@ test_expect_success 'applied: equal, the window idempotent, the refused view ski
 	test -n "$(dst_sql "SELECT bootstrap_pos FROM srdf.applied")"
 '
 
-test_expect_success 'after the window, a duplicate key is an error again' '
-	dst_sql "INSERT INTO bs.t VALUES (99, \"target only\", 99)" &&
-	src_sql "INSERT INTO bs.t VALUES (99, \"source\", 98)" &&
+test_expect_success 'after the window, a duplicate key is an error again, its key named, its value nowhere' '
+	dst_sql "INSERT INTO bs.t VALUES (987654321, \"target only\", 99)" &&
+	src_sql "INSERT INTO bs.t VALUES (987654321, \"source\", 98)" &&
 	seal_new && deliver &&
 	test_expect_code 65 apply_once --retry none &&
-	grep -q "Duplicate entry .99. for key .PRIMARY." apply.err
+	grep -q "Duplicate entry (value withheld) for key .PRIMARY." apply.err &&
+	ledger-wagons "$D" | grep -q "Duplicate entry (value withheld)" &&
+	! grep -rq 987654321 apply.err "$D/audit.log" &&
+	! ledger-wagons "$D" | grep -q 987654321 &&
+	! ledger-wagons --attempts "$D" | grep -q 987654321
 '
 
 test_done
