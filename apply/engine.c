@@ -1379,8 +1379,6 @@ cascades(struct eng *e, struct tab *t, int type, struct img before,
 
 	if (!ti->cascade && !ti->upd_cascade)
 		return 0;
-	if (e->w->idem)
-		return 0; /* srdf-bootstrap's copy: inserts */
 	if (type == T_DELETE)
 		return ti->cascade;
 	if (type == T_INSERT)
@@ -1422,7 +1420,8 @@ ordered_close(struct eng *e)
 	if (n == 0)
 		return DB_OK;
 	e->on = 0;
-	return db_stmt_close(e->d, "insert", e->otab->label, n);
+	return db_stmt_close(e->d, "insert", e->otab->label,
+	    e->w->idem ? -1 : n);
 }
 
 /* One row change in source order, with foreign_key_checks=1 so that the
@@ -1432,7 +1431,12 @@ ordered_close(struct eng *e)
  * an INSERT (consecutive rows of one table and plan in one statement),
  * an UPDATE of every written column or a DELETE, of the row found by its
  * key (or, without one, by all its values, LIMIT 1), which must be
- * there. */
+ * there.  In srdf-bootstrap's window (an idempotent wagon) the row
+ * becomes what the change made it, whatever the target holds: REPLACE
+ * for an insert, an UPDATE then a REPLACE of the after-image, a DELETE
+ * of the row if it is there; only a delete or update of a cascade
+ * parent checks foreign keys (so that it cascades), the rest do not, as
+ * the window's rows may be ahead of or behind each other. */
 static int
 ordered_row(struct eng *e, struct tab *t, int type, struct img before,
     struct img after, int nofk)
@@ -1441,8 +1445,11 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	struct buf *q = &d->q;
 	size_t mark = e->arena.len, off, woff = 0;
 	uint32_t len, wlen = 0, plan;
-	int rc, lax;
+	int rc, lax, idem = e->w->idem;
 
+	if (idem && (type == T_INSERT ||
+	    !(t->ti->cascade || t->ti->upd_cascade)))
+		nofk = 1;
 	if (type == T_INSERT) {
 		plan = plan_get(e, t, after);
 		e->lax = 0;
@@ -1459,7 +1466,8 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 		if (e->on == 0) {
 			db_stmt_open(d);
 			ordered_prefix(q, nofk, lax);
-			buf_lit(q, "INSERT INTO ");
+			buf_lit(q, idem && t->npk > 0 ? "REPLACE INTO "
+						      : "INSERT INTO ");
 			buf_puts(q, t->qname);
 			buf_putc(q, ' ');
 			buf_puts(q, t->plans[plan].cols);
@@ -1504,9 +1512,26 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	buf_add(q, e->arena.p + woff, wlen);
 	if (t->npk == 0)
 		buf_lit(q, " LIMIT 1");
+	rc = db_stmt_close(d, type == T_UPDATE ? "update" : "delete",
+	    t->label, idem ? -1 : 1);
+	if (rc == DB_OK && idem && type == T_UPDATE && t->npk > 0) {
+		plan = plan_get(e, t, after);
+		e->lax = 0;
+		if ((rc = render_values(e, t, plan, after, &off, &len)) !=
+		    DB_OK)
+			return rc;
+		db_stmt_open(d);
+		ordered_prefix(q, 1, e->lax);
+		buf_lit(q, "REPLACE INTO ");
+		buf_puts(q, t->qname);
+		buf_putc(q, ' ');
+		buf_puts(q, t->plans[plan].cols);
+		buf_lit(q, " VALUES ");
+		buf_add(q, e->arena.p + off, len);
+		rc = db_stmt_close(d, "insert", t->label, -1);
+	}
 	e->arena.len = mark;
-	return db_stmt_close(d, type == T_UPDATE ? "update" : "delete",
-	    t->label, 1);
+	return rc;
 }
 
 static int

@@ -23,6 +23,9 @@ test_expect_success 'setup: a source with rows, a view the target cannot have, a
 		CREATE TABLE bs.enk (c ENUM(\"\", \"a\"), v INT);
 		INSERT INTO bs.en VALUES (1, 0), (2, \"\"), (3, \"zz\"), (4, \"a\"), (5, NULL);
 		INSERT INTO bs.enk VALUES (0, 1), (\"\", 2), (\"a\", 3);
+		CREATE TABLE bs.tree (id INT PRIMARY KEY, pid INT,
+			FOREIGN KEY (pid) REFERENCES bs.tree (id) ON DELETE CASCADE);
+		INSERT INTO bs.tree VALUES (1, NULL), (2, 1);
 		CREATE TABLE bs.st (id INT PRIMARY KEY, s SET(\"\", \"x\", \"y\"));
 		INSERT INTO bs.st VALUES (1, -1), (2, \"\"), (3, \"x\"), (4, 3);
 		SET SESSION sql_mode = DEFAULT;
@@ -41,7 +44,9 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 		DELETE FROM bs.t WHERE id = 3; INSERT INTO bs.t (id, u) VALUES (5, 5);
 		SET SESSION sql_mode = \"\"; INSERT INTO bs.g (id) VALUES (301);
 		UPDATE bs.en SET c = \"zz\" WHERE id = 4; INSERT INTO bs.en VALUES (6, 0);
-		UPDATE bs.st SET s = -1 WHERE id = 3; INSERT INTO bs.st VALUES (5, 5)" &&
+		UPDATE bs.st SET s = -1 WHERE id = 3; INSERT INTO bs.st VALUES (5, 5);
+		INSERT INTO bs.tree VALUES (13, 1); DELETE FROM bs.tree WHERE id = 1;
+		INSERT INTO bs.tree VALUES (1, NULL), (3, 1)" &&
 	srdf-bootstrap --defaults-file "$SRC_ADMIN_CNF" --dir "$S" --databases bs \
 		2>bootstrap.err |
 		srdf-seal --dir "$S" --key-file key 2>>seal.err &&
@@ -59,7 +64,8 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 test_expect_success 'applied: equal, the window idempotent, the refused view skipped' '
 	apply_once &&
 	test "$(applied_seq)" = "$(wagon_count)" &&
-	checksum_both bs.t bs.n bs.fl bs.g bs.gn bs.en bs.enk bs.st &&
+	checksum_both bs.t bs.n bs.fl bs.g bs.gn bs.en bs.enk bs.st bs.tree &&
+	test "$(dst_sql "SELECT GROUP_CONCAT(id ORDER BY id) FROM bs.tree")" = "1,3" &&
 	q="SELECT GROUP_CONCAT(id, \":\", s + 0 ORDER BY id) FROM bs.st" &&
 	test "$(src_sql "$q")" = "1:7,2:0,3:7,4:3,5:5" && test "$(dst_sql "$q")" = "$(src_sql "$q")" &&
 	q="SELECT GROUP_CONCAT(id, \":\", c + 0 ORDER BY id) FROM bs.en" &&
