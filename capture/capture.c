@@ -1633,6 +1633,7 @@ main(int argc, char **argv)
 	gtid_pos_free(&c.state);
 	buf_free(&c.out);
 	buf_free(&c.scratch);
+	free(c.sp);
 	free(cf.include);
 	free(cf.exclude);
 	return rc;
