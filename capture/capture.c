@@ -86,6 +86,10 @@ struct capture {
 	 * keys"); fk_unknown: they could not be read, every table counts. */
 	struct mdb_fk_parents fk;
 	int fk_unknown;
+	/* The source's tables at that reading (db, name; no rules): a table
+	 * of the binlog that is not among them (renamed or dropped since)
+	 * may have been a parent then, so it counts as one. */
+	struct mdb_fk_parents known;
 	struct tentry *tab[TBUCKETS];
 
 	char file[512]; /* binlog file being read */
@@ -456,16 +460,50 @@ tables_clear(struct capture *c)
 static int
 cascade_parent(const struct capture *c, const char *db, const char *table)
 {
-	return c->fk_unknown || mdb_fk_parent(&c->fk, db, table) != NULL;
+	return c->fk_unknown || mdb_fk_parent(&c->fk, db, table) != NULL ||
+	    mdb_fk_parent(&c->known, db, table) == NULL;
+}
+
+/* The source's tables now, into c->known (emptied first); 0, or -1 with
+ * the error on my. */
+static int
+known_tables(struct capture *c, MYSQL *my)
+{
+	static const char q[] = "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+				"information_schema.TABLES WHERE TABLE_TYPE <> "
+				"'VIEW'";
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	if (mysql_real_query(my, q, sizeof q - 1) != 0 ||
+	    (r = mysql_store_result(my)) == NULL)
+		return -1;
+	mdb_fk_parents_free(&c->known);
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct mdb_fk_parent *k;
+
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		c->known.p = xgrow(c->known.p, &c->known.cap, c->known.n + 1,
+		    sizeof *c->known.p);
+		k = &c->known.p[c->known.n++];
+		k->db = xstrdup(row[0]);
+		k->name = xstrdup(row[1]);
+		k->on_delete = k->on_update = 0;
+	}
+	mysql_free_result(r);
+	return 0;
 }
 
 /* Whether a DDL's text may make a table the parent of a cascading key,
- * or give a parent another name: it names FOREIGN, REFERENCES or
- * RENAME (a word inside a name or a string only costs a reading). */
+ * give a parent another name, or make a table: it names FOREIGN,
+ * REFERENCES, RENAME or CREATE (a word inside a name or a string only
+ * costs a reading). */
 static int
 cascade_ddl(const char *sql, size_t n)
 {
-	static const char *const words[] = {"FOREIGN", "REFERENCES", "RENAME"};
+	static const char *const words[] = {"FOREIGN", "REFERENCES", "RENAME",
+	    "CREATE"};
 
 	for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
 		size_t k = strlen(words[w]);
@@ -486,7 +524,8 @@ cascade_read(struct capture *c, MYSQL *my, const char *when)
 {
 	int rc = 0;
 
-	if (my == NULL || mdb_fk_parents(my, &c->fk) != 0) {
+	if (my == NULL || mdb_fk_parents(my, &c->fk) != 0 ||
+	    known_tables(c, my) != 0) {
 		log_warn("cannot read the source's foreign keys %s%s%s: every "
 			 "group is written unfolded until they can be read",
 		    when, my != NULL ? ": " : "", my != NULL ? mysql_error(my) : "");
@@ -1634,6 +1673,8 @@ main(int argc, char **argv)
 	buf_free(&c.out);
 	buf_free(&c.scratch);
 	free(c.sp);
+	mdb_fk_parents_free(&c.known);
+	mdb_fk_parents_free(&c.fk);
 	free(cf.include);
 	free(cf.exclude);
 	return rc;
