@@ -75,6 +75,7 @@ struct config {
 	long long keep_ms;
 	long long sweep_ms;
 	unsigned max_conn;
+	unsigned max_peer_conn;
 	unsigned idle_timeout; /* seconds */
 	long long grace_ms;
 };
@@ -97,7 +98,7 @@ usage(FILE *f)
 	    "                 (--cert pem --tls-key pem | --insecure) "
 	    "[--keep time]\n"
 	    "                 [--sweep-interval time] [--idle-timeout time] "
-	    "[--max-connections n]\n"
+	    "[--max-connections n] [--max-peer-connections n]\n"
 	    "                 [--grace time]\n"
 	    "       srdf-ackd [-v] --dir dir --once [--keep time]\n"
 	    "       srdf-ackd --help | --version\n");
@@ -335,6 +336,7 @@ main(int argc, char **argv)
 	    {"key-file", required_argument, NULL, 'K'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"max-connections", required_argument, NULL, 'C'},
+	    {"max-peer-connections", required_argument, NULL, 'P'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"sweep-interval", required_argument, NULL, 's'},
 	    {"tls-key", required_argument, NULL, 't'},
@@ -362,7 +364,8 @@ main(int argc, char **argv)
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf.keep_ms = 7LL * 86400000;
 	cf.sweep_ms = 600000;
-	cf.max_conn = 32;
+	cf.max_conn = 128;
+	cf.max_peer_conn = 16;
 	cf.idle_timeout = 30;
 	cf.grace_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -378,6 +381,12 @@ main(int argc, char **argv)
 		case 'k': cf.insecure = 1; break;
 		case 'K': cf.key_file = optarg; break;
 		case 'l': cf.listen = optarg; break;
+		case 'P':
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 10000)
+				die(EX_USAGE, "bad --max-peer-connections %s",
+				    optarg);
+			cf.max_peer_conn = (unsigned)v;
+			break;
 		case 'C':
 			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 10000)
 				die(EX_USAGE, "bad --max-connections %s",
@@ -458,9 +467,11 @@ main(int argc, char **argv)
 	ho.max_body = 65536;
 	ho.max_memory = 4 << 20;
 	ho.max_conn = cf.max_conn;
+	ho.max_peer_conn = cf.max_peer_conn;
 	ho.idle_timeout = cf.idle_timeout;
 	ho.threads = 2;
 	ho.key = &d.key;
+	ho.to = HAUTH_TO_ACKD;
 	ho.cache = cache;
 	ho.routes = routes;
 	ho.nroutes = sizeof routes / sizeof routes[0];

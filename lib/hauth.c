@@ -31,6 +31,7 @@
  * duplicate answer, never a change.)
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,40 +67,50 @@ struct hauth_cache {
 
 /* ---- signing ----------------------------------------------------------- */
 
+/* HMAC-SHA-256 under the subkey sub of key over the parts, each followed
+ * by a newline but the last; NULL ends the list. */
 static void
-mac(const struct srdf_key *key, const char *method, const char *path,
-    const char *ts, const char *nonce, const uint8_t sum[HAUTH_SUM_LEN],
-    uint8_t out[SIG_LEN])
+mac(const struct srdf_key *key, int sub, uint8_t out[SIG_LEN], ...)
 {
 	crypto_auth_hmacsha256_state st;
-	char hex[2 * HAUTH_SUM_LEN + 1];
+	uint8_t k[32];
+	const char *part, *next;
+	va_list ap;
 
-	sodium_bin2hex(hex, sizeof hex, sum, HAUTH_SUM_LEN);
-	crypto_auth_hmacsha256_init(&st, key->key, sizeof key->key);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"srdf-v1\n", 8);
-#define PART(s)                                                                \
-	do {                                                                   \
-		crypto_auth_hmacsha256_update(&st, (const uint8_t *)(s),       \
-		    strlen(s));                                                \
-		crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);  \
-	} while (0)
-	PART(method);
-	PART(path);
-	PART(ts);
-	PART(nonce);
-#undef PART
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)hex,
-	    2 * HAUTH_SUM_LEN);
+	key_subkey(key, sub, k);
+	crypto_auth_hmacsha256_init(&st, k, sizeof k);
+	sodium_memzero(k, sizeof k);
+	va_start(ap, out);
+	for (part = va_arg(ap, const char *); part != NULL; part = next) {
+		next = va_arg(ap, const char *);
+		crypto_auth_hmacsha256_update(&st, (const uint8_t *)part,
+		    strlen(part));
+		if (next != NULL)
+			crypto_auth_hmacsha256_update(&st,
+			    (const uint8_t *)"\n", 1);
+	}
+	va_end(ap);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof st);
 }
 
+static void
+request_mac(const struct srdf_key *key, int to, const char *method,
+    const char *path, const char *ts, const char *nonce, const char *len,
+    const char *sum, uint8_t out[SIG_LEN])
+{
+	mac(key, to, out, "srdf-v2", method, path, ts, nonce, len, sum,
+	    (const char *)NULL);
+}
+
 void
-hauth_sign(const struct srdf_key *key, const char *method, const char *path,
-    const void *body, size_t len, time_t now, char value[HAUTH_VALUE_LEN])
+hauth_sign(const struct srdf_key *key, int to, const char *method,
+    const char *path, const void *body, size_t len, time_t now,
+    char value[HAUTH_VALUE_LEN])
 {
 	uint8_t nonce[NONCE_LEN], sig[SIG_LEN], sum[HAUTH_SUM_LEN];
-	char kid[17], nhex[2 * NONCE_LEN + 1], shex[2 * SIG_LEN + 1], ts[24];
+	char kid[17], nhex[HAUTH_NONCE_HEX], shex[2 * SIG_LEN + 1], ts[21];
+	char lbuf[21], sumhex[2 * HAUTH_SUM_LEN + 1];
 
 	if (sodium_init() < 0)
 		abort(); /* no randomness: nothing safe to do */
@@ -107,11 +118,40 @@ hauth_sign(const struct srdf_key *key, const char *method, const char *path,
 	sodium_bin2hex(kid, sizeof kid, key->id, sizeof key->id);
 	sodium_bin2hex(nhex, sizeof nhex, nonce, sizeof nonce);
 	snprintf(ts, sizeof ts, "%lld", (long long)now);
+	snprintf(lbuf, sizeof lbuf, "%zu", len);
 	crypto_hash_sha256(sum, body, len);
-	mac(key, method, path, ts, nhex, sum, sig);
+	sodium_bin2hex(sumhex, sizeof sumhex, sum, sizeof sum);
+	request_mac(key, to, method, path, ts, nhex, lbuf, sumhex, sig);
 	sodium_bin2hex(shex, sizeof shex, sig, sizeof sig);
-	snprintf(value, HAUTH_VALUE_LEN, "v1 keyid=%s ts=%s nonce=%s sig=%s",
-	    kid, ts, nhex, shex);
+	snprintf(value, HAUTH_VALUE_LEN, "v2 keyid=%s ts=%s nonce=%s len=%s "
+	    "sum=%s sig=%s", kid, ts, nhex, lbuf, sumhex, shex);
+}
+
+static void
+answer_mac(const struct srdf_key *key, const char *nonce, long status,
+    const void *body, size_t len, uint8_t out[SIG_LEN])
+{
+	uint8_t sum[HAUTH_SUM_LEN];
+	char st[24], hex[2 * HAUTH_SUM_LEN + 1];
+
+	crypto_hash_sha256(sum, body, len);
+	sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+	snprintf(st, sizeof st, "%ld", status);
+	mac(key, KEY_SUB_ANSWER, out, "srdf-v2-answer", nonce, st, hex,
+	    (const char *)NULL);
+}
+
+void
+hauth_sign_answer(const struct srdf_key *key, const char *nonce,
+    long status, const void *body, size_t len, char value[HAUTH_VALUE_LEN])
+{
+	uint8_t sig[SIG_LEN];
+	char kid[17], shex[2 * SIG_LEN + 1];
+
+	answer_mac(key, nonce, status, body, len, sig);
+	sodium_bin2hex(kid, sizeof kid, key->id, sizeof key->id);
+	sodium_bin2hex(shex, sizeof shex, sig, sizeof sig);
+	snprintf(value, HAUTH_VALUE_LEN, "v2 keyid=%s sig=%s", kid, shex);
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -138,43 +178,69 @@ hex_token(const char **s, const char *name, size_t n, char *out)
 	return 0;
 }
 
+/* Matches "NAME=" then a decimal without sign or leading zero of at
+ * most 18 digits at *s, copying it to out (21 bytes); advances *s. */
+static int
+dec_token(const char **s, const char *name, char *out, long long *v)
+{
+	size_t nl = strlen(name), i;
+	const char *p = *s;
+
+	if (strncmp(p, name, nl) != 0 || p[nl] != '=')
+		return -1;
+	p += nl + 1;
+	for (i = 0; p[i] >= '0' && p[i] <= '9'; i++)
+		if (i == 18)
+			return -1;
+	if (i == 0 || (i > 1 && p[0] == '0'))
+		return -1;
+	memcpy(out, p, i);
+	out[i] = '\0';
+	*v = strtoll(out, NULL, 10);
+	*s = p + i;
+	return 0;
+}
+
 struct parsed {
 	char kid[17];
 	char ts[21];
 	long long tsv;
-	char nonce[2 * NONCE_LEN + 1];
+	char nonce[HAUTH_NONCE_HEX];
+	char len[21];
+	long long lenv;
+	char sum[2 * HAUTH_SUM_LEN + 1];
 	char sig[2 * SIG_LEN + 1];
 };
 
-/* The header value, strictly: one space between fields, fields in their
- * order, lowercase hex, a decimal timestamp without sign or leading
- * zero, nothing after the signature. */
+/* A request's header value, strictly: one space between fields, fields
+ * in their order, lowercase hex, decimals without sign or leading zero,
+ * nothing after the signature. */
 static int
 parse(const char *v, struct parsed *p)
 {
-	size_t i;
-
-	if (strncmp(v, "v1 ", 3) != 0)
+	if (strlen(v) >= HAUTH_VALUE_LEN || strncmp(v, "v2 ", 3) != 0)
 		return -1;
 	v += 3;
-	if (hex_token(&v, "keyid", 16, p->kid) != 0 || *v++ != ' ')
-		return -1;
-	if (strncmp(v, "ts=", 3) != 0)
-		return -1;
-	v += 3;
-	for (i = 0; v[i] >= '0' && v[i] <= '9'; i++)
-		if (i == 18)
-			return -1;
-	if (i == 0 || (i > 1 && v[0] == '0'))
-		return -1;
-	memcpy(p->ts, v, i);
-	p->ts[i] = '\0';
-	p->tsv = strtoll(p->ts, NULL, 10);
-	v += i;
-	if (*v++ != ' ' || hex_token(&v, "nonce", 2 * NONCE_LEN, p->nonce) != 0 ||
+	if (hex_token(&v, "keyid", 16, p->kid) != 0 || *v++ != ' ' ||
+	    dec_token(&v, "ts", p->ts, &p->tsv) != 0 || *v++ != ' ' ||
+	    hex_token(&v, "nonce", 2 * NONCE_LEN, p->nonce) != 0 ||
+	    *v++ != ' ' || dec_token(&v, "len", p->len, &p->lenv) != 0 ||
+	    *v++ != ' ' ||
+	    hex_token(&v, "sum", 2 * HAUTH_SUM_LEN, p->sum) != 0 ||
 	    *v++ != ' ' || hex_token(&v, "sig", 2 * SIG_LEN, p->sig) != 0 ||
 	    *v != '\0')
 		return -1;
+	return 0;
+}
+
+int
+hauth_nonce(const char *value, char nonce[HAUTH_NONCE_HEX])
+{
+	struct parsed p;
+
+	if (value == NULL || parse(value, &p) != 0)
+		return -1;
+	memcpy(nonce, p.nonce, HAUTH_NONCE_HEX);
 	return 0;
 }
 
@@ -336,22 +402,10 @@ out:
 /* ---- verifying ------------------------------------------------------------ */
 
 int
-hauth_verify(const struct srdf_key *key, struct hauth_cache *cache,
-    const char *method, const char *path, const void *body, size_t len,
-    const char *value, time_t now, char *err, size_t errlen)
-{
-	uint8_t sum[HAUTH_SUM_LEN];
-
-	crypto_hash_sha256(sum, body, len);
-	return hauth_verify_summed(key, cache, method, path, sum, value, now,
-	    err, errlen);
-}
-
-int
-hauth_verify_summed(const struct srdf_key *key, struct hauth_cache *cache,
-    const char *method, const char *path,
-    const uint8_t body_sum[HAUTH_SUM_LEN], const char *value, time_t now,
-    char *err, size_t errlen)
+hauth_verify_head(const struct srdf_key *key, int to,
+    struct hauth_cache *cache, const char *method, const char *path,
+    const char *value, time_t now, struct hauth_head *h, char *err,
+    size_t errlen)
 {
 	uint8_t sig[SIG_LEN], want[SIG_LEN], nonce[NONCE_LEN], kid[8];
 	struct parsed p;
@@ -362,10 +416,12 @@ hauth_verify_summed(const struct srdf_key *key, struct hauth_cache *cache,
 		snprintf(err, errlen, "no %s header", HAUTH_HEADER);
 		return HAUTH_EMISSING;
 	}
-	if (strlen(value) >= HAUTH_VALUE_LEN || parse(value, &p) != 0) {
-		snprintf(err, errlen, "malformed %s header (want \"v1 "
-		    "keyid=HEX16 ts=SECONDS nonce=HEX32 sig=HEX64\")",
-		    HAUTH_HEADER);
+	if (parse(value, &p) != 0) {
+		snprintf(err, errlen, "malformed %s header (want \"v2 "
+		    "keyid=HEX16 ts=SECONDS nonce=HEX32 len=BYTES sum=HEX64 "
+		    "sig=HEX64\"%s)", HAUTH_HEADER, strncmp(value, "v1 ", 3)
+		    == 0 ? "; v1 is the signature of srdf 0.1: upgrade the "
+		    "sender" : "");
 		return HAUTH_EFORMAT;
 	}
 	sodium_hex2bin(kid, sizeof kid, p.kid, 16, NULL, NULL, NULL);
@@ -382,30 +438,109 @@ hauth_verify_summed(const struct srdf_key *key, struct hauth_cache *cache,
 		return HAUTH_ESKEW;
 	}
 	sodium_hex2bin(sig, sizeof sig, p.sig, 2 * SIG_LEN, NULL, NULL, NULL);
-	mac(key, method, path, p.ts, p.nonce, body_sum, want);
+	request_mac(key, to, method, path, p.ts, p.nonce, p.len, p.sum, want);
 	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
-		snprintf(err, errlen, "signature mismatch (wrong key, or the "
-		    "method, path or body was altered)");
+		snprintf(err, errlen, "signature mismatch (wrong key, a "
+		    "request meant for the other service, or the method, "
+		    "path or body was altered)");
 		return HAUTH_ESIG;
 	}
-	if (cache == NULL)
-		return HAUTH_OK;
-	if (p.tsv <= cache->not_before) {
+	if (cache != NULL && p.tsv <= cache->not_before) {
 		snprintf(err, errlen, "signed at %lld, not after this "
 		    "verifier started (%lld): it may be a replay of a request "
 		    "its predecessor took; sign it again", p.tsv,
 		    (long long)cache->not_before);
 		return HAUTH_EBUSY;
 	}
-	sodium_hex2bin(nonce, sizeof nonce, p.nonce, 2 * NONCE_LEN, NULL, NULL,
-	    NULL);
-	rc = remember(cache, nonce, (int64_t)now);
-	if (rc == HAUTH_EREPLAY)
-		snprintf(err, errlen, "replayed request (nonce %s already "
-		    "seen)", p.nonce);
-	else if (rc == HAUTH_EBUSY)
-		snprintf(err, errlen, "too many requests in the replay window "
-		    "(%zu nonces in %d s); try again later", HAUTH_CACHE_MAX,
-		    2 * HAUTH_SKEW);
-	return rc;
+	if (cache != NULL) {
+		sodium_hex2bin(nonce, sizeof nonce, p.nonce, 2 * NONCE_LEN,
+		    NULL, NULL, NULL);
+		rc = remember(cache, nonce, (int64_t)now);
+		if (rc == HAUTH_EREPLAY)
+			snprintf(err, errlen, "replayed request (nonce %s "
+			    "already seen)", p.nonce);
+		else if (rc == HAUTH_EBUSY)
+			snprintf(err, errlen, "too many requests in the replay "
+			    "window (%zu nonces in %d s); try again later",
+			    HAUTH_CACHE_MAX, 2 * HAUTH_SKEW);
+		if (rc != HAUTH_OK)
+			return rc;
+	}
+	h->len = (uint64_t)p.lenv;
+	sodium_hex2bin(h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL,
+	    NULL, NULL);
+	memcpy(h->nonce, p.nonce, sizeof h->nonce);
+	return HAUTH_OK;
+}
+
+int
+hauth_verify_body(const struct hauth_head *h,
+    const uint8_t sum[HAUTH_SUM_LEN], size_t len, char *err, size_t errlen)
+{
+	if (h->len != (uint64_t)len) {
+		snprintf(err, errlen, "body of %zu bytes, signed as %llu",
+		    len, (unsigned long long)h->len);
+		return HAUTH_EBODY;
+	}
+	if (sodium_memcmp(h->sum, sum, HAUTH_SUM_LEN) != 0) {
+		snprintf(err, errlen, "the body is not the one signed (its "
+		    "SHA-256 differs): altered on the way");
+		return HAUTH_EBODY;
+	}
+	return HAUTH_OK;
+}
+
+int
+hauth_verify(const struct srdf_key *key, int to, struct hauth_cache *cache,
+    const char *method, const char *path, const void *body, size_t len,
+    const char *value, time_t now, char *err, size_t errlen)
+{
+	struct hauth_head h;
+	uint8_t sum[HAUTH_SUM_LEN];
+	int rc;
+
+	rc = hauth_verify_head(key, to, cache, method, path, value, now, &h,
+	    err, errlen);
+	if (rc != HAUTH_OK)
+		return rc;
+	crypto_hash_sha256(sum, body, len);
+	return hauth_verify_body(&h, sum, len, err, errlen);
+}
+
+int
+hauth_verify_answer(const struct srdf_key *key, const char *nonce,
+    long status, const void *body, size_t len, const char *value, char *err,
+    size_t errlen)
+{
+	uint8_t sig[SIG_LEN], want[SIG_LEN], kid[8];
+	char khex[17], shex[2 * SIG_LEN + 1];
+	const char *v = value;
+
+	if (v == NULL) {
+		snprintf(err, errlen, "no %s header: not an srdf server, or "
+		    "one that did not authenticate the request",
+		    HAUTH_ANSWER_HEADER);
+		return HAUTH_EANSWER;
+	}
+	if (strncmp(v, "v2 ", 3) != 0 || (v += 3,
+	    hex_token(&v, "keyid", 16, khex) != 0) || *v++ != ' ' ||
+	    hex_token(&v, "sig", 2 * SIG_LEN, shex) != 0 || *v != '\0') {
+		snprintf(err, errlen, "malformed %s header",
+		    HAUTH_ANSWER_HEADER);
+		return HAUTH_EANSWER;
+	}
+	sodium_hex2bin(kid, sizeof kid, khex, 16, NULL, NULL, NULL);
+	if (memcmp(kid, key->id, sizeof kid) != 0) {
+		snprintf(err, errlen, "answer signed with key id %s, not "
+		    "ours", khex);
+		return HAUTH_EANSWER;
+	}
+	sodium_hex2bin(sig, sizeof sig, shex, 2 * SIG_LEN, NULL, NULL, NULL);
+	answer_mac(key, nonce, status, body, len, want);
+	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
+		snprintf(err, errlen, "answer signature mismatch (a forged or "
+		    "altered answer, or one to another request)");
+		return HAUTH_EANSWER;
+	}
+	return HAUTH_OK;
 }

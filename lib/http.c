@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,11 @@ struct request {
 	uint8_t *body;
 	size_t len, cap;
 	size_t reserved; /* bytes counted in s->mem */
+	int counted;	 /* in s->in_flight */
+	int authed;	 /* the header verified: answers are signed */
+	struct hauth_head auth;
+	char target[HTTP_TARGET_MAX + 1]; /* as sent, maybe cut short */
+	int target_long;		  /* longer than HTTP_TARGET_MAX */
 	char peer[64];
 };
 
@@ -89,11 +95,13 @@ peer_name(struct MHD_Connection *c, char *out, size_t len)
 		snprintf(out, len, "%.46s:%.8s", host, serv);
 }
 
-/* Queues status with answer (consumed). */
+/* Queues status with answer (consumed), signed when the request was
+ * authenticated (rq->authed). */
 static enum MHD_Result
-respond(struct MHD_Connection *c, int status, json_t *answer,
-    const char *allow)
+respond(const struct http_server *sv, struct MHD_Connection *c,
+    const struct request *rq, int status, json_t *answer, const char *allow)
 {
+	char sig[HAUTH_VALUE_LEN];
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *s, *t;
@@ -121,6 +129,10 @@ respond(struct MHD_Connection *c, int status, json_t *answer,
 	    "application/json");
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (rq != NULL && rq->authed) {
+		hauth_sign_answer(sv->o.key, rq->auth.nonce, status, s, n, sig);
+		MHD_add_response_header(r, HAUTH_ANSWER_HEADER, sig);
+	}
 	ret = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -128,24 +140,81 @@ respond(struct MHD_Connection *c, int status, json_t *answer,
 
 /* A refusal the server makes itself: logged, then answered. */
 static enum MHD_Result
-refuse(struct MHD_Connection *c, const struct request *rq, const char *method,
-    const char *url, int status, const char *word, const char *reason)
+refuse(const struct http_server *s, struct MHD_Connection *c,
+    const struct request *rq, const char *method, const char *url,
+    int status, const char *word, const char *reason)
 {
 	log_notice("%s %.200s from %s: %d %s: %s", method, url, rq->peer,
 	    status, word, reason);
-	return respond(c, status, http_answer(word, "%s", reason), NULL);
+	return respond(s, c, rq, status, http_answer(word, "%s", reason),
+	    NULL);
+}
+
+/* Counts the request headers named name (case-insensitively). */
+struct hcount {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hcount *h = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, h->name) == 0)
+		h->n++;
+	return MHD_YES;
+}
+
+/* The request's state, made by MHD before it decodes the target, so that
+ * the target is seen as it was sent. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct request *rq;
+	size_t n = strlen(uri);
+
+	(void)cls;
+	if ((rq = calloc(1, sizeof *rq)) == NULL)
+		return NULL;
+	rq->target_long = n > HTTP_TARGET_MAX;
+	memcpy(rq->target, uri, rq->target_long ? HTTP_TARGET_MAX : n);
+	peer_name(c, rq->peer, sizeof rq->peer);
+	return rq;
 }
 
 static enum MHD_Result
 first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
-    const char *method, struct request *rq)
+    const char *method, const char *version, struct request *rq)
 {
 	const char *cl, *te;
 	const struct http_route *rt = NULL;
+	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
 	char why[256], allow[64] = "";
 	uint64_t len = 0;
 	size_t i, cur;
+	int rc;
 
+	/* What is signed is the target as sent; what is routed is MHD's
+	 * decoding of it.  srdf never sends a query or a %-escape, so the
+	 * two must be the same bytes. */
+	if (rq->target_long || strcmp(rq->target, url) != 0)
+		return refuse(s, c, rq, method, rq->target,
+		    MHD_HTTP_BAD_REQUEST, "rejected", "the request target "
+		    "must be a plain path: no query string, no %-escape");
+	rc = hauth_verify_head(s->o.key, s->o.to, s->o.cache, method, url,
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER),
+	    time(NULL), &rq->auth, why, sizeof why);
+	if (rc == HAUTH_EBUSY)
+		return refuse(s, c, rq, method, url,
+		    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", why);
+	if (rc != HAUTH_OK)
+		return refuse(s, c, rq, method, url, MHD_HTTP_UNAUTHORIZED,
+		    "rejected", why);
+	rq->authed = 1;
 	for (i = 0; i < s->o.nroutes; i++) {
 		if (strcmp(url, s->o.routes[i].path) != 0)
 			continue;
@@ -160,51 +229,64 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 	if (rt == NULL && *allow != '\0') {
 		log_notice("%s %.200s from %s: 405 rejected", method, url,
 		    rq->peer);
-		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return respond(s, c, rq, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    http_answer("rejected", "method %s not allowed here "
 		    "(allowed: %s)", method, allow), allow);
 	}
 	if (rt == NULL)
-		return refuse(c, rq, method, url, MHD_HTTP_NOT_FOUND,
+		return refuse(s, c, rq, method, url, MHD_HTTP_NOT_FOUND,
 		    "rejected", "no such endpoint");
 	rq->route = rt;
 	if (s->draining)
-		return refuse(c, rq, method, url,
+		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "draining",
 		    "the server is stopping; try again later");
 	te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (te != NULL)
-		return refuse(c, rq, method, url, MHD_HTTP_LENGTH_REQUIRED,
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
+	if (te != NULL || (cl == NULL && strcmp(method, "POST") == 0))
+		return refuse(s, c, rq, method, url, MHD_HTTP_LENGTH_REQUIRED,
 		    "invalid_payload", "a body needs Content-Length, "
-		    "not Transfer-Encoding");
+		    "not Transfer-Encoding or the end of the connection");
+	if (hc.n > 1)
+		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
+		    "invalid_payload", "more than one Content-Length");
 	if (cl != NULL && parse_u64(cl, &len) != 0)
-		return refuse(c, rq, method, url, MHD_HTTP_BAD_REQUEST,
+		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
 		    "invalid_payload", "malformed Content-Length");
+	if (len != rq->auth.len) {
+		snprintf(why, sizeof why, "Content-Length %llu, signed as "
+		    "%llu", (unsigned long long)len,
+		    (unsigned long long)rq->auth.len);
+		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
+		    "invalid_payload", why);
+	}
+	(void)version;
 	if (len > s->o.max_body) {
 		snprintf(why, sizeof why, "body of %llu bytes is over the "
 		    "limit of %zu (--max-body)", (unsigned long long)len,
 		    s->o.max_body);
-		return refuse(c, rq, method, url,
+		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_CONTENT_TOO_LARGE, "rejected", why);
 	}
-	/* Reserve the whole body now, or refuse it now. */
+	/* Reserve the whole body now, or refuse it now: only a holder of
+	 * the key gets this far. */
 	cur = atomic_load(&s->mem);
 	do {
 		if (cur + len > s->o.max_memory) {
 			snprintf(why, sizeof why, "%zu bytes of requests in "
 			    "flight, %llu more would pass --max-memory; try "
 			    "again later", cur, (unsigned long long)len);
-			return refuse(c, rq, method, url,
+			return refuse(s, c, rq, method, url,
 			    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", why);
 		}
 	} while (!atomic_compare_exchange_weak(&s->mem, &cur, cur + len));
 	rq->reserved = len;
 	rq->cap = len;
 	if (len > 0 && (rq->body = malloc(len)) == NULL)
-		return refuse(c, rq, method, url,
+		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "out of memory");
 	return MHD_YES;
 }
@@ -218,18 +300,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct request *rq = *req_cls;
 	struct http_req hr;
 	json_t *answer = NULL;
-	const char *auth;
 	uint8_t head[WAGON_SUM_LEN], whole[HAUTH_SUM_LEN];
 	char err[256];
-	int status, rc;
+	int status;
 
-	if (rq == NULL) {
-		if ((rq = calloc(1, sizeof *rq)) == NULL)
-			return MHD_NO;
-		*req_cls = rq;
+	if (rq == NULL) /* on_uri ran out of memory */
+		return MHD_NO;
+	if (!rq->counted) {
+		rq->counted = 1;
 		atomic_fetch_add(&s->in_flight, 1);
-		peer_name(c, rq->peer, sizeof rq->peer);
-		return first_call(s, c, url, method, rq);
+		return first_call(s, c, url, method, version, rq);
 	}
 	if (*upload_data_size > 0) {
 		/* MHD delivers no more than Content-Length; be sure anyway. */
@@ -242,17 +322,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->len != rq->cap)
 		return MHD_NO;
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER);
 	wagon_sums(rq->body ? rq->body : (const uint8_t *)"", rq->len, head,
 	    whole);
-	rc = hauth_verify_summed(s->o.key, s->o.cache, method, url, whole,
-	    auth, time(NULL), err, sizeof err);
-	if (rc == HAUTH_EBUSY)
-		return refuse(c, rq, method, url, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "busy", err);
-	if (rc != HAUTH_OK)
-		return refuse(c, rq, method, url, MHD_HTTP_UNAUTHORIZED,
-		    "rejected", err);
+	if (hauth_verify_body(&rq->auth, whole, rq->len, err, sizeof err) !=
+	    HAUTH_OK)
+		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
+		    "invalid_payload", err);
 	hr.method = method;
 	hr.path = url;
 	hr.body = rq->body ? rq->body : (const uint8_t *)"";
@@ -269,7 +344,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq->body = NULL;
 	atomic_fetch_sub(&s->mem, rq->reserved);
 	rq->reserved = 0;
-	return respond(c, status, answer, NULL);
+	return respond(s, c, rq, status, answer, NULL);
 }
 
 static void
@@ -287,7 +362,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	else if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT)
 		log_info("request from %s: the client went away", rq->peer);
 	atomic_fetch_sub(&s->mem, rq->reserved);
-	atomic_fetch_sub(&s->in_flight, 1);
+	if (rq->counted)
+		atomic_fetch_sub(&s->in_flight, 1);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;
@@ -417,8 +493,12 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	    (intptr_t)o->idle_timeout, NULL};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (intptr_t)(32 * 1024), NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (intptr_t)o->max_peer_conn, NULL};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)on_completed, s};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+	    (intptr_t)on_uri, s};
 	if (o->threads > 1)
 		ops[n++] = (struct MHD_OptionItem){
 		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
@@ -624,6 +704,7 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 
 	c->resp.len = 0;
 	c->status = 0;
+	c->unsigned_status = 0;
 	c->latency_ms = 0;
 	c->error[0] = '\0';
 	c->errbuf[0] = '\0';
@@ -638,8 +719,9 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 	    (c->o->base[strlen(c->o->base) - 1] == '/')), c->o->base, path);
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	memcpy(auth, HAUTH_HEADER ": ", sizeof HAUTH_HEADER + 1);
-	hauth_sign(c->o->key, method, path, body ? body : "", len, time(NULL),
-	    auth + sizeof HAUTH_HEADER + 1);
+	hauth_sign(c->o->key, c->o->to, method, path, body ? body : "", len,
+	    time(NULL), auth + sizeof HAUTH_HEADER + 1);
+	hauth_nonce(auth + sizeof HAUTH_HEADER + 1, c->nonce);
 	c->hdrs = curl_slist_append(c->hdrs, auth);
 	if (ctype != NULL) {
 		snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
@@ -665,7 +747,9 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 int
 http_call_done(struct http_call *c, CURLcode rc)
 {
+	struct curl_header *h;
 	curl_off_t us = 0;
+	char why[256], excerpt[161];
 	json_t *s;
 
 	curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME_T, &us);
@@ -683,6 +767,27 @@ http_call_done(struct http_call *c, CURLcode rc)
 		return -1;
 	}
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
+	/* An answer counts only when the server proves it holds the key. */
+	if (curl_easy_header(c->easy, HAUTH_ANSWER_HEADER, 0, CURLH_HEADER,
+	    -1, &h) != CURLHE_OK)
+		h = NULL;
+	if (hauth_verify_answer(c->o->key, c->nonce, c->status,
+	    c->resp.p ? c->resp.p : "", c->resp.len, h ? h->value : NULL, why,
+	    sizeof why) != HAUTH_OK) {
+		unsigned i, n = 0;
+
+		for (i = 0; i < c->resp.len && n < 160; i++)
+			if (c->resp.p[i] >= ' ' && c->resp.p[i] < 127 &&
+			    c->resp.p[i] != '\\')
+				excerpt[n++] = c->resp.p[i];
+		excerpt[n] = '\0';
+		snprintf(c->error, sizeof c->error, "HTTP %ld answer not "
+		    "believed, %s; it said: %s", c->status, why,
+		    n ? excerpt : "(nothing)");
+		c->unsigned_status = c->status;
+		c->status = 0;
+		return -1;
+	}
 	c->answer = json_loadb(c->resp.p ? c->resp.p : "", c->resp.len, 0,
 	    NULL);
 	if (c->answer != NULL && !json_is_object(c->answer)) {

@@ -4,26 +4,40 @@
  * Server (srdf-recv, srdf-ackd; libmicrohttpd): a fixed table of routes,
  * each METHOD PATH -> handler.  The server does everything that is the
  * same for both tools before a handler runs, and answers the refusals
- * itself, always with a JSON object {"status":..., "reason":...}:
+ * itself, always with a JSON object {"status":..., "reason":...}, in
+ * this order, all before a byte of the body is read:
  *
- *	404 rejected         no such path
- *	405 rejected         the path exists, not with this method
- *	411 invalid_payload  a body without Content-Length (chunked)
- *	413 rejected         Content-Length over max_body (before reading it)
- *	503 busy             bodies in flight would pass max_memory, or the
- *	                     replay cache is full (HAUTH_EBUSY)
- *	503 draining         http_drain was called (the tool is stopping)
+ *	400 rejected         the target has a query, a %-escape, or is
+ *	                     longer than HTTP_TARGET_MAX
  *	401 rejected         X-Srdf-Auth missing, malformed, unknown key id,
  *	                     clock skew, bad signature, or a replay
+ *	503 busy             the replay cache is full (HAUTH_EBUSY)
+ *	--- from here on the request is authenticated and every answer,
+ *	    the handler's too, carries a signed X-Srdf-Answer (hauth.h) ---
+ *	404 rejected         no such path
+ *	405 rejected         the path exists, not with this method
+ *	503 draining         http_drain was called (the tool is stopping)
+ *	411 invalid_payload  a POST without Content-Length (chunked, or
+ *	                     HTTP/1.0 to the end of the connection)
+ *	400 invalid_payload  two Content-Length headers, a malformed one, or
+ *	                     one that is not the signed length
+ *	413 rejected         Content-Length over max_body
+ *	503 busy             bodies in flight would pass max_memory
+ *	--- after the body ---
+ *	400 invalid_payload  the body is not the one signed
  *
- * A request that passes all of them reaches its handler with the whole
- * body in memory; the handler returns the HTTP status and a new JSON
- * object for the answer (the server adds nothing to it).  Connections
- * idle for idle_timeout seconds are closed without an answer, whatever
- * part of a request they sent.  At most max_conn connections; memory
- * per connection is bounded by MHD's 32 KiB for headers plus the body,
- * and all bodies together by max_memory.  Handlers run on the server's
- * threads (opts.threads of them) and must be thread-safe.
+ * Nobody without the key can make the server reserve memory for a body:
+ * slow or idle unauthenticated connections cost a connection slot each,
+ * of max_conn in all and max_peer_conn per IP address, until
+ * idle_timeout closes them.  A request that passes all of the above
+ * reaches its handler with the whole body in memory; the handler
+ * returns the HTTP status and a new JSON object for the answer (the
+ * server adds nothing to it).  Connections idle for idle_timeout
+ * seconds are closed without an answer, whatever part of a request they
+ * sent.  Memory per connection is bounded by MHD's 32 KiB for headers
+ * plus the body, and all bodies together by max_memory.  Handlers run
+ * on the server's threads (opts.threads of them) and must be
+ * thread-safe.
  *
  * Server calling sequence:
  *	s = http_start(&opts, err, sizeof err);   NULL: err says why
@@ -42,7 +56,9 @@
  *	  -> 0: an HTTP answer came back: c.status (e.g. 201), c.answer (the
  *	        JSON object, or NULL if the body was not one), c.answer_status
  *	        ("accepted"...) and c.reason (strings owned by c.answer, or "")
- *	  -> -1: no answer: c.error says why (connection refused, TLS, timeout)
+ *	  -> -1: no answer: c.error says why (connection refused, TLS, timeout,
+ *	        or an answer without a good X-Srdf-Answer signature, whose
+ *	        status is then c.unsigned_status and never c.status)
  *	  c.latency_ms in both cases.
  *	http_call_cleanup(&c);
  * The client follows no redirects, verifies the server's certificate and
@@ -63,6 +79,7 @@
 #include "hauth.h"
 
 #define HTTP_ANSWER_MAX 65536
+#define HTTP_TARGET_MAX 256 /* a longer request target is refused */
 
 /* ---- server ------------------------------------------------------------ */
 
@@ -98,9 +115,11 @@ struct http_server_opts {
 	size_t max_body;     /* bytes of one request body */
 	size_t max_memory;   /* bytes of all bodies in flight, >= max_body */
 	unsigned max_conn;
+	unsigned max_peer_conn; /* of those, from one IP address */
 	unsigned idle_timeout; /* seconds */
 	unsigned threads;
 	const struct srdf_key *key;
+	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD: which requests we take */
 	struct hauth_cache *cache;
 	const struct http_route *routes;
 	size_t nroutes;
@@ -136,6 +155,7 @@ struct http_client_opts {
 	int insecure;	     /* allow http:// */
 	long timeout_ms;     /* no progress for this long: give up */
 	const struct srdf_key *key;
+	int to;		     /* HAUTH_TO_RECV or HAUTH_TO_ACKD */
 };
 
 /* 0 when base is a URL the client accepts (scheme, no path, query or
@@ -149,6 +169,8 @@ struct http_call {
 	struct curl_slist *hdrs;
 	struct buf resp;
 	long status;
+	long unsigned_status; /* an answer's status that was not believed */
+	char nonce[HAUTH_NONCE_HEX]; /* of the request, to check the answer */
 	double latency_ms;
 	char error[CURL_ERROR_SIZE + 64];
 	json_t *answer;

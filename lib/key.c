@@ -153,3 +153,13 @@ out:
 	close(fd);
 	return rc;
 }
+
+void
+key_subkey(const struct srdf_key *key, int purpose, uint8_t out[32])
+{
+	_Static_assert(crypto_kdf_KEYBYTES == sizeof key->key, "kdf key");
+	_Static_assert(crypto_kdf_CONTEXTBYTES == 8, "kdf context");
+
+	crypto_kdf_derive_from_key(out, 32, (uint64_t)purpose, "srdf-key",
+	    key->key);
+}

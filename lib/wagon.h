@@ -192,4 +192,16 @@ void key_id_hex(const uint8_t id[8], char out[17]);
 int key_new(struct srdf_key *key);
 void key_format(const struct srdf_key *key, char line[KEY_LINE_LEN + 1]);
 
+/* The subkey of key for one purpose, into out (32 bytes; the caller
+ * wipes it with sodium_memzero): crypto_kdf_derive_from_key with the
+ * context "srdf-key" and the purpose as subkey id (srdf(7) SECURITY).
+ * Nothing is encrypted or signed with the key itself. */
+enum {
+	KEY_SUB_WAGON = 1,  /* wagon encryption, format version 2 */
+	KEY_SUB_RECV = 2,   /* requests to srdf-recv */
+	KEY_SUB_ACKD = 3,   /* requests to srdf-ackd (ACKs) */
+	KEY_SUB_ANSWER = 4, /* answers of srdf-recv and srdf-ackd */
+};
+void key_subkey(const struct srdf_key *key, int purpose, uint8_t out[32]);
+
 #endif

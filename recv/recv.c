@@ -88,6 +88,7 @@ struct config {
 	unsigned long long max_memory;
 	unsigned long long min_free;
 	unsigned max_conn;
+	unsigned max_peer_conn;
 	unsigned idle_timeout; /* seconds */
 	unsigned threads;
 	long long grace_ms;
@@ -120,7 +121,7 @@ usage(FILE *f)
 	    "                 (--cert pem --tls-key pem | --insecure) "
 	    "[--import dir]\n"
 	    "                 [--idle-timeout time] [--max-body size] "
-	    "[--max-connections n]\n"
+	    "[--max-connections n] [--max-peer-connections n]\n"
 	    "                 [--max-memory size] [--min-free size] "
 	    "[--source-id hex]\n"
 	    "                 [--threads n] [--grace time]\n"
@@ -817,6 +818,7 @@ main(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"max-body", required_argument, NULL, 'B'},
 	    {"max-connections", required_argument, NULL, 'C'},
+	    {"max-peer-connections", required_argument, NULL, 'P'},
 	    {"max-memory", required_argument, NULL, 'M'},
 	    {"min-free", required_argument, NULL, 'F'},
 	    {"source-id", required_argument, NULL, 's'},
@@ -844,7 +846,8 @@ main(int argc, char **argv)
 	cf.max_body = 64ULL << 20;
 	cf.max_memory = 256ULL << 20;
 	cf.min_free = 256ULL << 20;
-	cf.max_conn = 64;
+	cf.max_conn = 256;
+	cf.max_peer_conn = 72; /* ship --pipeline 64, health, spare */
 	cf.idle_timeout = 30;
 	cf.threads = 4;
 	cf.grace_ms = 10000;
@@ -862,6 +865,10 @@ main(int argc, char **argv)
 		case 'K': cf.key_file = optarg; break;
 		case 'l': cf.listen = optarg; break;
 		case 'B': cf.max_body = size_arg(optarg, "--max-body"); break;
+		case 'P':
+			cf.max_peer_conn = uint_arg(optarg,
+			    "--max-peer-connections", 1, 10000);
+			break;
 		case 'C':
 			cf.max_conn = uint_arg(optarg, "--max-connections", 1,
 			    10000);
@@ -951,9 +958,11 @@ main(int argc, char **argv)
 	ho.max_body = cf.max_body;
 	ho.max_memory = cf.max_memory;
 	ho.max_conn = cf.max_conn;
+	ho.max_peer_conn = cf.max_peer_conn;
 	ho.idle_timeout = cf.idle_timeout;
 	ho.threads = cf.threads;
 	ho.key = &r.key;
+	ho.to = HAUTH_TO_RECV;
 	ho.cache = cache;
 	ho.routes = routes;
 	ho.nroutes = sizeof routes / sizeof routes[0];

@@ -118,7 +118,13 @@ struct cand {
 /* The outcome of one attempt.  O_BUSY is a 503 from a receiver that is
  * alive (busy, draining, just restarted): retried on the current step of
  * the schedule, never the attempt that makes a wagon dead. */
-enum outcome { O_DELIVERED, O_RETRY, O_BUSY, O_REFUSED, O_DAMAGED };
+/* O_UNBELIEVED: an answer without a good X-Srdf-Answer signature (an
+ * impostor, or a receiver under another key): the back-off grows to its
+ * last step and stays there, never dead — nobody without the key may
+ * decide a wagon's fate. */
+enum outcome {
+	O_DELIVERED, O_RETRY, O_BUSY, O_REFUSED, O_DAMAGED, O_UNBELIEVED
+};
 
 struct result {
 	enum outcome o;
@@ -343,6 +349,19 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 			    json_string("sending"));
 			json_object_set_new(w, "last_error",
 			    json_string(r->error));
+			json_object_set_new(w, "next_attempt_at",
+			    json_real(now + wait));
+			break;
+		case O_UNBELIEVED:
+			if (failures < s->cf->nretry)
+				failures++;
+			wait = (double)s->cf->retry[failures - 1] / 1000.0;
+			json_object_set_new(w, "failures",
+			    json_integer(failures));
+			json_object_set_new(w, "last_error",
+			    json_string(r->error));
+			json_object_set_new(w, "state",
+			    json_string("sending"));
 			json_object_set_new(w, "next_attempt_at",
 			    json_real(now + wait));
 			break;
@@ -573,7 +592,7 @@ classify(const struct http_call *c, uint64_t seq, struct result *r)
 	r->answer = c->answer_status ? c->answer_status : "";
 	r->latency_ms = c->latency_ms;
 	if (c->error[0] != '\0') {
-		r->o = O_RETRY;
+		r->o = c->unsigned_status != 0 ? O_UNBELIEVED : O_RETRY;
 		snprintf(r->error, sizeof r->error, "%s", c->error);
 		return;
 	}
@@ -614,7 +633,9 @@ health_http(struct ship *s, struct result *r)
 	if (c->error[0] == '\0' && c->status == 200 &&
 	    strcmp(r->answer, "ready") == 0)
 		return 0;
-	r->o = c->error[0] == '\0' && c->status == 503 ? O_BUSY : O_RETRY;
+	r->o = c->error[0] == '\0' && c->status == 503 ? O_BUSY
+	    : c->unsigned_status != 0                  ? O_UNBELIEVED
+	                                               : O_RETRY;
 	if (c->error[0] == '\0')
 		snprintf(r->error, sizeof r->error, "health: HTTP %ld %s: %s",
 		    c->status, *r->answer ? r->answer : "(no srdf answer)",
@@ -1048,6 +1069,7 @@ main(int argc, char **argv)
 	s.co.insecure = cf.insecure;
 	s.co.timeout_ms = cf.timeout_ms;
 	s.co.key = &s.key;
+	s.co.to = HAUTH_TO_RECV;
 	if (cf.dest == NULL) {
 		if ((s.multi = curl_multi_init()) == NULL)
 			die(EX_OSERR, "cannot start libcurl");

@@ -97,7 +97,7 @@ test_expect_success '400 invalid_payload: garbage, truncation, an empty body' '
 	got=$(req POST /v1/wagons garbage) && answer_is 400 invalid_payload "not a wagon" &&
 	head -c 1000 src/outbox/new/00000000000000000003.wagon >trunc &&
 	got=$(req POST /v1/wagons trunc) && answer_is 400 invalid_payload "truncated" &&
-	got=$(req POST /v1/wagons -) && answer_is 400 invalid_payload
+	: >empty && got=$(req POST /v1/wagons empty) && answer_is 400 invalid_payload
 '
 
 test_expect_success '401 rejected: no signature, malformed, another key' '
@@ -108,10 +108,16 @@ test_expect_success '401 rejected: no signature, malformed, another key' '
 	got=$(req POST /v1/wagons w1 key2) && answer_is 401 rejected "unknown key id"
 '
 
-test_expect_success '401 rejected: a body, path or method changed after signing' '
+test_expect_success '400, 401: a body, path or method changed after signing' '
 	cp w1 tampered && flip tampered 300 &&
 	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(hsign key POST /v1/wagons w1)" \
 		--data-binary @tampered $URL/v1/wagons) &&
+	answer_is 400 invalid_payload "not the one signed" &&
+	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(hsign key POST /v1/wagons w1)" \
+		--data-binary @w2 $URL/v1/wagons) &&
+	answer_is 400 invalid_payload "signed as" &&
+	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(HSIGN_TO=ackd hsign key POST /v1/wagons w1)" \
+		--data-binary @w1 $URL/v1/wagons) &&
 	answer_is 401 rejected "signature mismatch" &&
 	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(hsign key GET /v1/health -)" \
 		--data-binary @w1 $URL/v1/wagons) &&
@@ -137,9 +143,29 @@ test_expect_success '413 rejected: a body over --max-body, refused before it is 
 	got=$(req POST /v1/wagons big) && answer_is 413 rejected "over the limit"
 '
 
-test_expect_success '411 invalid_payload: a chunked body' '
+test_expect_success '411 invalid_payload: a chunked body, a POST without Content-Length' '
 	got=$(req POST /v1/wagons w1 key -H "Transfer-Encoding: chunked") &&
+	answer_is 411 invalid_payload "Content-Length" &&
+	got=$(req POST /v1/wagons - key -0) &&
 	answer_is 411 invalid_payload "Content-Length"
+'
+
+test_expect_success '400 invalid_payload: two Content-Length headers' '
+	exec 5<>/dev/tcp/127.0.0.1/${URL##*:} &&
+	printf "POST /v1/wagons HTTP/1.1\r\nHost: x\r\nX-Srdf-Auth: %s\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" \
+		"$(hsign key POST /v1/wagons -)" >&5 &&
+	timeout 5 cat <&5 >dup.out; exec 5>&- &&
+	head -1 dup.out | grep -q "^HTTP/1.1 400" &&
+	grep -q "more than one Content-Length" dup.out
+'
+
+test_expect_success '400 rejected: a query string or a %-escape in the target, even under a good signature' '
+	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(hsign key GET /v1/health -)" \
+		"$URL/v1/%68ealth") &&
+	answer_is 400 rejected "plain path" &&
+	got=$(curl -s -o answer -w "%{http_code}" -H "X-Srdf-Auth: $(hsign key GET /v1/health -)" \
+		"$URL/v1/health?x=1") &&
+	answer_is 400 rejected "plain path"
 '
 
 test_expect_success '404 and 405 rejected' '
@@ -147,17 +173,20 @@ test_expect_success '404 and 405 rejected' '
 	got=$(req PUT /v1/wagons w1) && answer_is 405 rejected "not allowed"
 '
 
-test_expect_success 'a control character in a request path is escaped in the log, never a line of its own' '
-	curl -s -o /dev/null "$URL/v1/x%0a%3c3%3esrdf-recv:%20FORGED-LOG-LINE" &&
+test_expect_success 'an escaped control character in a request path is logged as sent, never a line of its own' '
+	got=$(curl -s -o answer -w "%{http_code}" "$URL/v1/x%0a%3c3%3esrdf-recv:%20FORGED-LOG-LINE") &&
+	answer_is 400 rejected "plain path" &&
 	test_wait_until 5 "grep -q FORGED-LOG-LINE recv.err" &&
 	grep FORGED-LOG-LINE recv.err &&
 	! grep -q "^<3>srdf-recv: FORGED-LOG-LINE" recv.err &&
-	grep -q "x\\\\x0a<3>srdf-recv: FORGED-LOG-LINE" recv.err
+	grep -q "GET /v1/x%0a%3c3%3esrdf-recv:%20FORGED-LOG-LINE from" recv.err
 '
 
-test_expect_success '503 busy: bodies in flight would pass --max-memory' '
+test_expect_success '503 busy: signed bodies in flight would pass --max-memory' '
+	head -c 65000 /dev/urandom >b65000 &&
 	exec 5<>/dev/tcp/127.0.0.1/${URL##*:} &&
-	printf "POST /v1/wagons HTTP/1.1\r\nHost: x\r\nContent-Length: 65000\r\n\r\nabc" >&5 &&
+	printf "POST /v1/wagons HTTP/1.1\r\nHost: x\r\nX-Srdf-Auth: %s\r\nContent-Length: 65000\r\n\r\nabc" \
+		"$(hsign key POST /v1/wagons b65000)" >&5 &&
 	sleep 0.3 &&
 	got=$(req POST /v1/wagons w1) && answer_is 503 busy "max-memory" &&
 	exec 5>&-
@@ -235,6 +264,43 @@ test_expect_success '503 busy: the disk is nearly full (--min-free); health says
 	got=$(req GET /v1/health -) && answer_is 503 busy "nearly full" &&
 	test -z "$(ls dst2/inbox/new)" &&
 	test_bg_stop full
+'
+
+# Issue 21 finding 1: nobody without the key can hold memory or every
+# connection slot.  16 slow clients from 127.0.0.2 (8 trickling headers,
+# 8 trickling a 1 MiB body under a made-up signature) against
+# --max-body 1M --max-memory 2M: a signed wagon from 127.0.0.1 is
+# still taken at once.
+test_expect_success 'unauthenticated slow clients neither reserve memory nor hold off a signed wagon' '
+	daemon_start slow srdf-recv --dir dst4 --key-file key --listen 127.0.0.1:0 --insecure \
+		--max-body 1M --max-memory 2M --idle-timeout 30s &&
+	test_wait_until 5 "got=\$(req GET /v1/health -); [ \$got = 200 ]" &&
+	test_bg peers slowpeers 127.0.0.1 ${URL##*:} 127.0.0.2 16 4 &&
+	test_wait_until 5 "grep -q ready peers.out" &&
+	sleep 1 &&
+	got=$(curl -s -o answer -w "%{http_code} %{time_total}" \
+		-H "X-Srdf-Auth: $(hsign key POST /v1/wagons w1)" --data-binary @w1 $URL/v1/wagons) &&
+	echo "signed wagon: $got" &&
+	secs=${got#* } && got=${got% *} &&
+	answer_is 201 accepted &&
+	awk -v t="$secs" "BEGIN { exit !(t < 1.0) }" &&
+	test_wait_until 10 "grep -q held peers.out" &&
+	cat peers.out && grep -q "held 8 closed 8" peers.out &&
+	grep -c "401 rejected" slow.err >n401 && test $(cat n401) -ge 8
+'
+
+test_expect_success '--max-peer-connections: one address holds at most that many connections' '
+	test_bg_stop slow &&
+	daemon_start slow2 srdf-recv --dir dst4 --key-file key --listen 127.0.0.1:0 --insecure \
+		--max-peer-connections 4 --idle-timeout 30s &&
+	test_bg peers2 slowpeers 127.0.0.1 ${URL##*:} 127.0.0.2 16 3 &&
+	test_wait_until 5 "grep -q ready peers2.out" &&
+	got=$(req_started GET /v1/health -) && answer_is 200 ready &&
+	test_wait_until 10 "grep -q held peers2.out" &&
+	cat peers2.out &&
+	held=$(sed -n "s/held \([0-9]*\).*/\1/p" peers2.out) &&
+	test "$held" -le 4 &&
+	test_bg_stop slow2
 '
 
 test_done

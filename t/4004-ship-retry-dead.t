@@ -91,6 +91,57 @@ test_expect_success 'a receiver that stops answering (SIGSTOP): the attempt time
 	grep -q "attempt [0-9]* failed: timed out" ship3.err
 '
 
+# Issue 21 finding 3: an answer counts only when it is signed with the
+# key (X-Srdf-Answer), with --insecure too.  Nobody without the key can
+# mark a wagon received or make one dead.
+test_expect_success 'an impostor receiver without the key: nothing sent, nothing received, nothing dead' '
+	mkwagons seal src4 key 2 &&
+	test_bg fake fakerecv fakeport accept &&
+	test_wait_until 5 "test -s fakeport" &&
+	for i in 1 2 3 4 5; do
+		test_expect_code 75 srdf-ship --dir src4 --to http://127.0.0.1:$(cat fakeport) --insecure \
+			--key-file key --retry 100ms,100ms --once 2>>s11.err || return 1
+		sleep 0.15
+	done &&
+	test_bg_stop fake &&
+	! grep -q POST fake.err &&
+	rec src4 1 | jq -e ".state == \"sending\" and .failures == 2 and .attempts == 5" &&
+	rec src4 2 | jq -e ".state == \"sealed\"" &&
+	ledger-wagons --attempts src4 | jq -e "select(.seq == 1) | .error | test(\"health: HTTP 200 answer not believed.*no X-Srdf-Answer\")"
+'
+
+test_expect_success 'a man in the middle relaying the health check, forging "accepted" and 409: nothing received, nothing dead' '
+	daemon_start recv4 srdf-recv --dir dst4 --key-file key --listen 127.0.0.1:0 --insecure &&
+	real=$URL && sleep 1.1 &&
+	test_bg mitm fakerecv mitmport accept $real &&
+	test_wait_until 5 "test -s mitmport" &&
+	sleep 0.2 &&
+	test_expect_code 75 srdf-ship --dir src4 --to http://127.0.0.1:$(cat mitmport) --insecure \
+		--key-file key --retry 100ms,100ms --once 2>s12.err &&
+	grep -q "POST /v1/wagons" mitm.err &&
+	rec src4 1 | jq -e ".state == \"sending\"" &&
+	ledger-wagons --attempts src4 | jq -e "select(.seq == 1 and .attempt == 6) | .error | test(\"HTTP 201 answer not believed\")" &&
+	test_bg_stop mitm && rm -f mitmport &&
+	test_bg mitm2 fakerecv mitmport refuse $real &&
+	test_wait_until 5 "test -s mitmport" &&
+	for i in 1 2 3 4; do
+		sleep 0.15
+		test_expect_code 75 srdf-ship --dir src4 --to http://127.0.0.1:$(cat mitmport) --insecure \
+			--key-file key --retry 100ms,100ms --once 2>>s13.err || return 1
+	done &&
+	test_bg_stop mitm2 &&
+	grep -q "HTTP 409 answer not believed" s13.err &&
+	rec src4 1 | jq -e ".state == \"sending\"" &&
+	test -z "$(ls dst4/inbox/new)"
+'
+
+test_expect_success 'then the real receiver takes both wagons, each once' '
+	test_wait_until 10 "srdf-ship --dir src4 --to $real --insecure --key-file key --retry 100ms --once 2>s14.err" &&
+	printf "received 2\n" >expect && states src4 >actual && test_cmp expect actual &&
+	ls dst4/inbox/new | wc -l | grep -qx 2 &&
+	test_bg_stop recv4
+'
+
 test_expect_success 'receivers stop cleanly' '
 	kill -CONT $(cat recv3.pid) &&
 	test_bg_stop recv && test_bg_stop recv2 && test_bg_stop recv3

@@ -4,7 +4,9 @@
  * keys, skewed clocks, altered bodies.
  *	hsign KEYFILE METHOD PATH BODYFILE [UNIXTIME]
  * prints the header value (without "X-Srdf-Auth: ") on stdout.  BODYFILE
- * "-" or empty means an empty body.
+ * "-" or empty means an empty body.  The request is signed for
+ * srdf-ackd when PATH is /v1/acks or HSIGN_TO=ackd is in the
+ * environment, else for srdf-recv (hauth.h, subkeys).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@ main(int argc, char **argv)
 	size_t len = 0, cap = 0, n;
 	uint64_t ts = (uint64_t)time(NULL);
 	FILE *f;
+	int to;
 
 	log_init(argv[0]);
 	if (argc != 5 && argc != 6)
@@ -47,8 +50,11 @@ main(int argc, char **argv)
 		}
 		fclose(f);
 	}
-	hauth_sign(&k, argv[2], argv[3], body ? body : "", len, (time_t)ts,
-	    value);
+	to = strcmp(argv[3], "/v1/acks") == 0 ||
+	    (getenv("HSIGN_TO") && strcmp(getenv("HSIGN_TO"), "ackd") == 0)
+	    ? HAUTH_TO_ACKD : HAUTH_TO_RECV;
+	hauth_sign(&k, to, argv[2], argv[3], body ? body : "", len,
+	    (time_t)ts, value);
 	puts(value);
 	free(body);
 	return 0;
