@@ -82,7 +82,7 @@ struct config {
 
 struct ackd {
 	const struct config *cf;
-	struct srdf_key key;
+	struct srdf_key *key;
 	char outbox[PATH_MAX];
 	struct ledger *l;
 	struct purge purge; /* the sweep's, over outbox/new */
@@ -418,7 +418,7 @@ main(int argc, char **argv)
 
 	d.cf = &cf;
 	if (cf.key_file != NULL &&
-	    key_load(cf.key_file, &d.key, err, sizeof err) != 0)
+	    (d.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (snprintf(d.outbox, sizeof d.outbox, "%s/outbox", cf.dir) >=
 	    (int)sizeof d.outbox)
@@ -447,7 +447,7 @@ main(int argc, char **argv)
 		rc = n < 0 ? EX_SOFTWARE : 0;
 		heartbeat_stop(rc);
 		ledger_close(d.l);
-		sodium_memzero(&d.key, sizeof d.key);
+		key_free(d.key);
 		return rc;
 	}
 
@@ -470,7 +470,7 @@ main(int argc, char **argv)
 	ho.max_peer_conn = cf.max_peer_conn;
 	ho.idle_timeout = cf.idle_timeout;
 	ho.threads = 2;
-	ho.key = &d.key;
+	ho.key = d.key;
 	ho.to = HAUTH_TO_ACKD;
 	ho.cache = cache;
 	ho.routes = routes;
@@ -487,6 +487,6 @@ main(int argc, char **argv)
 	log_notice("stopped");
 	hauth_cache_free(cache);
 	ledger_close(d.l);
-	sodium_memzero(&d.key, sizeof d.key);
+	key_free(d.key);
 	return rc;
 }

@@ -277,7 +277,7 @@ load_wagon(struct applier *a, uint64_t seq, struct wagon *w, char *err,
 	}
 	if (rc != 0)
 		return rc;
-	rc = wagon_open_tagged(p, len, &a->cf->key, &w->h, &w->records,
+	rc = wagon_open_tagged(p, len, a->cf->key, &w->h, &w->records,
 	    &w->len, why, sizeof why);
 	munmap(p, len ? len : 1);
 	if (rc != 0) {
@@ -2066,7 +2066,7 @@ main(int argc, char **argv)
 	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
 		die(EX_USAGE, "--dir %s: path too long", cf.dir);
 	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
-	if (key_load(cf.key_file, &cf.key, err, sizeof err) != 0)
+	if ((cf.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 
 	memset(&a, 0, sizeof a);
@@ -2158,5 +2158,6 @@ main(int argc, char **argv)
 	close(a.ino);
 	close(a.sig[0]);
 	close(a.sig[1]);
+	key_free(cf.key);
 	return rc;
 }

@@ -301,7 +301,7 @@ main(int argc, char **argv)
 	};
 	struct config cf = {0};
 	const char *key_file = NULL;
-	struct srdf_key key;
+	struct srdf_key *key = NULL;
 	char err[512];
 	int ch, rc;
 
@@ -327,11 +327,11 @@ main(int argc, char **argv)
 		die(EX_USAGE, "no --key-file: the records are encrypted (the "
 		              "headers are not: --header)");
 	if (key_file != NULL) {
-		if (key_load(key_file, &key, err, sizeof err) != 0)
+		if ((key = key_load(key_file, err, sizeof err)) == NULL)
 			die(EX_CONFIG, "%s", err);
-		cf.key = &key;
+		cf.key = key;
 	}
 	rc = run(&cf, argv + optind, argc - optind);
-	sodium_memzero(&key, sizeof key);
+	key_free(key);
 	return rc;
 }

@@ -82,7 +82,7 @@ write_key(int fd, const char *path, const char *line)
 static int
 run(const struct config *cf)
 {
-	struct srdf_key key;
+	struct srdf_key *key;
 	char line[KEY_LINE_LEN + 1], id[17];
 	int fd = STDOUT_FILENO;
 
@@ -99,14 +99,14 @@ run(const struct config *cf)
 			die(EX_CANTCREAT, "cannot create %s: %s", cf->out,
 			    strerror(errno));
 	}
-	if (key_new(&key) != 0) {
+	if ((key = key_new()) == NULL) {
 		if (cf->out != NULL)
 			unlink(cf->out);
 		die(EX_OSERR, "libsodium cannot start");
 	}
-	key_format(&key, line);
-	key_id_hex(key.id, id);
-	sodium_memzero(&key, sizeof key);
+	key_format(key, line);
+	key_id_hex(key->id, id);
+	key_free(key);
 	write_key(fd, cf->out, line);
 	sodium_memzero(line, sizeof line);
 	if (cf->out != NULL)

@@ -4,8 +4,18 @@
  * The key id is derived from the key (BLAKE2b-256, first 8 bytes) rather
  * than chosen, so an id never names two keys and a file whose id was
  * edited is caught.  The key bytes are wiped from every buffer this file
- * fills, except the caller's struct srdf_key.
+ * fills, except the key's own memory.
+ *
+ * That memory comes from sodium_malloc: pages of their own between guard
+ * pages, which libsodium marks MADV_DONTDUMP (a core dump of the process,
+ * by the kernel or by gcore, leaves them out) and tries to mlock (never
+ * written to swap).  Once filled they are made read-only, and key_free
+ * wipes them.  The process itself stays dumpable: a core of a crashed
+ * tool is still worth having, and it holds no key (srdf(7), Security).
+ * mlock can fail for an unprivileged user under RLIMIT_MEMLOCK; that is
+ * said in a notice, not a reason to stop: the key is still out of cores.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -16,6 +26,7 @@
 
 #include <sodium.h>
 
+#include "log.h"
 #include "wagon.h"
 
 #define KEY_PREFIX "srdf-key-v1 "
@@ -32,14 +43,53 @@ derive_id(const uint8_t key[32], uint8_t id[8])
 	memcpy(id, h, 8);
 }
 
-int
-key_new(struct srdf_key *key)
+/* A zeroed struct srdf_key in memory of its own (see the top), writable
+ * until key_readonly; NULL when libsodium cannot start or on no memory. */
+static struct srdf_key *
+key_alloc(void)
 {
-	if (sodium_init() < 0)
-		return -1;
+	struct srdf_key *key;
+
+	if (sodium_init() < 0 || (key = sodium_malloc(sizeof *key)) == NULL)
+		return NULL;
+	/* sodium_malloc has tried mlock and says nothing of it: ask again
+	 * (the same page; locks do not stack) to be able to tell. */
+	if (mlock(key, sizeof *key) != 0)
+		log_notice(
+		    "the key is not locked in memory (mlock: %s): "
+		    "it may be swapped out, though it stays out of core "
+		    "dumps; raise RLIMIT_MEMLOCK (LimitMEMLOCK= in systemd) "
+		    "to lock it",
+		    strerror(errno));
+	memset(key, 0, sizeof *key);
+	return key;
+}
+
+/* From here on the key can only be read: a stray write faults. */
+static void
+key_readonly(struct srdf_key *key)
+{
+	sodium_mprotect_readonly(key);
+}
+
+void
+key_free(struct srdf_key *key)
+{
+	if (key != NULL)
+		sodium_free(key); /* makes it writable, wipes, unmaps */
+}
+
+struct srdf_key *
+key_new(void)
+{
+	struct srdf_key *key;
+
+	if ((key = key_alloc()) == NULL)
+		return NULL;
 	randombytes_buf(key->key, sizeof key->key);
 	derive_id(key->key, key->id);
-	return 0;
+	key_readonly(key);
+	return key;
 }
 
 void
@@ -81,23 +131,26 @@ hex_field(const char *s, size_t n, uint8_t *bin)
 	           : -1;
 }
 
-int
-key_load(const char *path, struct srdf_key *key, char *err, size_t errlen)
+struct srdf_key *
+key_load(const char *path, char *err, size_t errlen)
 {
 	char line[KEY_LINE_LEN + 2];
 	uint8_t id[8];
+	struct srdf_key *key;
 	struct stat st;
 	ssize_t n;
 	int fd, rc = -1;
 
-	if (sodium_init() < 0) {
-		snprintf(err, errlen, "libsodium cannot start");
-		return -1;
+	if ((key = key_alloc()) == NULL) {
+		snprintf(err, errlen,
+		         "libsodium cannot start, or no memory for the key");
+		return NULL;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
 		snprintf(err, errlen, "cannot open key file %s: %s", path,
 		         strerror(errno));
-		return -1;
+		key_free(key);
+		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
 		snprintf(err, errlen, "cannot stat key file %s: %s", path,
@@ -148,10 +201,13 @@ key_load(const char *path, struct srdf_key *key, char *err, size_t errlen)
 	rc = 0;
 out:
 	sodium_memzero(line, sizeof line);
-	if (rc != 0)
-		sodium_memzero(key, sizeof *key);
 	close(fd);
-	return rc;
+	if (rc != 0) {
+		key_free(key);
+		return NULL;
+	}
+	key_readonly(key);
+	return key;
 }
 
 void

@@ -75,6 +75,7 @@ struct wagon_header {
 	uint64_t created_us;  /* Unix time in microseconds */
 };
 
+/* Only ever in key_load's or key_new's memory (below), by pointer. */
 struct srdf_key {
 	uint8_t id[8];
 	uint8_t key[32];
@@ -180,16 +181,27 @@ uint64_t wagon_name_seq(const char *name);
  * id never names two keys), KEY 64 hex digits.  key_load refuses a file
  * readable by group or others (mode must be 0600 or stricter), a
  * malformed line, or an id that does not match the key.
- * Returns 0, or -1 with the reason in err.  The key is never logged.
+ * Returns the key, or NULL with the reason in err.  The key is never
+ * logged.
+ *
+ * A key from key_load or key_new lives in memory of its own, never in
+ * the caller's: guard pages around it, left out of core dumps
+ * (MADV_DONTDUMP), locked in RAM when RLIMIT_MEMLOCK allows (a notice
+ * says so when not; it is no error), read-only once filled.  Copying
+ * *key anywhere else would undo that: pass the pointer.  The caller owns
+ * it and gives it back with key_free, which wipes it; key_free(NULL)
+ * does nothing.
  */
-int key_load(const char *path, struct srdf_key *key, char *err, size_t errlen);
+struct srdf_key *key_load(const char *path, char *err, size_t errlen);
+void key_free(struct srdf_key *key);
 void key_id_hex(const uint8_t id[8], char out[17]);
 
-/* key_new: a new random key and its id; 0, or -1 if libsodium cannot
- * start.  key_format: the key file's line, newline included, in line
- * (KEY_LINE_LEN bytes and a NUL).  Callers sodium_memzero both. */
+/* key_new: a new random key and its id, as key_load's (caller frees
+ * with key_free); NULL if libsodium cannot start or on no memory.
+ * key_format: the key file's line, newline included, in line
+ * (KEY_LINE_LEN bytes and a NUL); the caller sodium_memzero's line. */
 #define KEY_LINE_LEN 94
-int key_new(struct srdf_key *key);
+struct srdf_key *key_new(void);
 void key_format(const struct srdf_key *key, char line[KEY_LINE_LEN + 1]);
 
 /* The subkey of key for one purpose, into out (32 bytes; the caller

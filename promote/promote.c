@@ -81,7 +81,7 @@ struct config {
 	const char *source_dir;
 	const char *hook;
 	int force, dry_run, verbose;
-	struct srdf_key key;
+	struct srdf_key *key;
 	char inbox[PATH_MAX - 64];
 	char apply_bin[PATH_MAX];
 };
@@ -383,7 +383,7 @@ commit_ts(const struct config *cf, uint64_t seq)
 
 	if (read_wagon(cf, seq, &p, &len) != 0)
 		return -1;
-	if (wagon_open(p, len, &cf->key, &h, &rec, &rlen, err,
+	if (wagon_open(p, len, cf->key, &h, &rec, &rlen, err,
 	        sizeof err) != 0) {
 		log_warn("wagon %" PRIu64 ": %s: its commit time is unknown",
 		    seq, err);
@@ -1043,7 +1043,7 @@ main(int argc, char **argv)
 	static struct config cf;
 	long long t0 = clock_mono_ms();
 	char err[512];
-	int ch;
+	int ch, rc;
 
 	log_init(argv[0]);
 	cf.group = TOOL;
@@ -1070,8 +1070,10 @@ main(int argc, char **argv)
 	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
 		die(EX_USAGE, "--dir %s: path too long", cf.dir);
 	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
-	if (key_load(cf.key_file, &cf.key, err, sizeof err) != 0)
+	if ((cf.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	find_apply(&cf);
-	return run(&cf, t0);
+	rc = run(&cf, t0);
+	key_free(cf.key);
+	return rc;
 }

@@ -103,7 +103,7 @@ static const int vstatus[] = {201, 200, 400, 409, 503};
 
 struct recv {
 	const struct config *cf;
-	struct srdf_key key;
+	struct srdf_key *key;
 	char inbox[PATH_MAX];
 	struct ledger *l;
 	pthread_mutex_t mu;  /* storing; and source_hex */
@@ -320,9 +320,9 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	*seq = h.seq;
 	hex(h.source_id, 16, src);
 	hex(body + len - WAGON_SUM_LEN, WAGON_SUM_LEN, sum);
-	if (memcmp(h.key_id, r->key.id, sizeof r->key.id) != 0) {
+	if (memcmp(h.key_id, r->key->id, sizeof r->key->id) != 0) {
 		key_id_hex(h.key_id, kh);
-		key_id_hex(r->key.id, kw);
+		key_id_hex(r->key->id, kw);
 		snprintf(why, wl, "sealed under unknown key id %s (this "
 		    "receiver holds %s)", kh, kw);
 		return V_REJECTED;
@@ -352,7 +352,7 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 		}
 	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
 	    cur + need));
-	rc = wagon_open_peeked(body, len, &r->key, &h, &records, &rlen, err,
+	rc = wagon_open_peeked(body, len, r->key, &h, &records, &rlen, err,
 	    sizeof err);
 	if (records != NULL) {
 		sodium_memzero(records, rlen);
@@ -900,7 +900,7 @@ main(int argc, char **argv)
 		    "wagon of the largest size could ever be taken in");
 
 	r.cf = &cf;
-	if (key_load(cf.key_file, &r.key, err, sizeof err) != 0)
+	if ((r.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (snprintf(r.inbox, sizeof r.inbox, "%s/inbox", cf.dir) >=
 	    (int)sizeof r.inbox)
@@ -947,7 +947,7 @@ main(int argc, char **argv)
 		ex = import_pass(&r, sigfd);
 		heartbeat_stop(ex);
 		ledger_close(r.l);
-		sodium_memzero(&r.key, sizeof r.key);
+		key_free(r.key);
 		return ex;
 	}
 	if ((cache = hauth_cache_new()) == NULL)
@@ -961,7 +961,7 @@ main(int argc, char **argv)
 	ho.max_peer_conn = cf.max_peer_conn;
 	ho.idle_timeout = cf.idle_timeout;
 	ho.threads = cf.threads;
-	ho.key = &r.key;
+	ho.key = r.key;
 	ho.to = HAUTH_TO_RECV;
 	ho.cache = cache;
 	ho.routes = routes;
@@ -979,6 +979,6 @@ main(int argc, char **argv)
 	log_notice("stopped");
 	hauth_cache_free(cache);
 	ledger_close(r.l);
-	sodium_memzero(&r.key, sizeof r.key);
+	key_free(r.key);
 	return ex;
 }

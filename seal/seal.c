@@ -830,7 +830,7 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cf = {0};
-	struct srdf_key key;
+	struct srdf_key *key;
 	struct seal s = {0};
 	struct sigaction sa;
 	char err[512];
@@ -877,7 +877,7 @@ main(int argc, char **argv)
 	n = snprintf(cf.outbox, sizeof cf.outbox, "%s/outbox", cf.dir);
 	if (n < 0 || n >= (int)sizeof cf.outbox)
 		die(EX_USAGE, "--dir %s: name too long", cf.dir);
-	if (key_load(cf.key_file, &key, err, sizeof err) != 0)
+	if ((key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 
 	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
@@ -890,7 +890,7 @@ main(int argc, char **argv)
 		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
 		    ledger_strerror(rc));
 	s.cf = &cf;
-	s.key = &key;
+	s.key = key;
 	read_ledger(&s);
 	remove_orphans(&s);
 	audit_open(cf.dir);
@@ -917,7 +917,7 @@ main(int argc, char **argv)
 	rc = run(&s);
 	heartbeat_stop(rc);
 	ledger_close(s.l);
-	sodium_memzero(&key, sizeof key);
+	key_free(key);
 	buf_free(&s.g[0].lines);
 	buf_free(&s.g[1].lines);
 	buf_free(&s.wagon[0]);

@@ -136,7 +136,7 @@ struct result {
 
 struct ship {
 	const struct config *cf;
-	struct srdf_key key;
+	struct srdf_key *key;
 	char outbox[PATH_MAX];
 	struct ledger *l;
 	struct http_client_opts co;
@@ -1015,7 +1015,7 @@ main(int argc, char **argv)
 
 	s.cf = &cf;
 	if (cf.key_file != NULL &&
-	    key_load(cf.key_file, &s.key, err, sizeof err) != 0)
+	    (s.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (cf.ca_file != NULL && access(cf.ca_file, R_OK) != 0)
 		die(EX_CONFIG, "cannot read --ca-file %s: %s", cf.ca_file,
@@ -1068,7 +1068,7 @@ main(int argc, char **argv)
 	s.co.ca_file = cf.ca_file;
 	s.co.insecure = cf.insecure;
 	s.co.timeout_ms = cf.timeout_ms;
-	s.co.key = &s.key;
+	s.co.key = s.key;
 	s.co.to = HAUTH_TO_RECV;
 	if (cf.dest == NULL) {
 		if ((s.multi = curl_multi_init()) == NULL)
@@ -1097,6 +1097,6 @@ main(int argc, char **argv)
 		curl_multi_cleanup(s.multi);
 	curl_global_cleanup();
 	ledger_close(s.l);
-	sodium_memzero(&s.key, sizeof s.key);
+	key_free(s.key);
 	return rc;
 }

@@ -22,7 +22,7 @@
 int
 main(int argc, char **argv)
 {
-	struct srdf_key k;
+	struct srdf_key *k;
 	char err[256], value[HAUTH_VALUE_LEN], *body = NULL;
 	size_t len = 0, cap = 0, n;
 	uint64_t ts = (uint64_t)time(NULL);
@@ -33,7 +33,7 @@ main(int argc, char **argv)
 	if (argc != 5 && argc != 6)
 		die(EX_USAGE, "usage: hsign KEYFILE METHOD PATH BODYFILE "
 		    "[UNIXTIME]");
-	if (key_load(argv[1], &k, err, sizeof err) != 0)
+	if ((k = key_load(argv[1], err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (argc == 6 && parse_u64(argv[5], &ts) != 0)
 		die(EX_USAGE, "bad UNIXTIME %s", argv[5]);
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	to = strcmp(argv[3], "/v1/acks") == 0 ||
 	    (getenv("HSIGN_TO") && strcmp(getenv("HSIGN_TO"), "ackd") == 0)
 	    ? HAUTH_TO_ACKD : HAUTH_TO_RECV;
-	hauth_sign(&k, to, argv[2], argv[3], body ? body : "", len,
+	hauth_sign(k, to, argv[2], argv[3], body ? body : "", len,
 	    (time_t)ts, value);
 	puts(value);
 	free(body);

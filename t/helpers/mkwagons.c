@@ -38,13 +38,15 @@
 #include "spool.h"
 #include "wagon.h"
 
-static void
-load(const char *path, struct srdf_key *k)
+static struct srdf_key *
+load(const char *path)
 {
+	struct srdf_key *k;
 	char err[256];
 
-	if (key_load(path, k, err, sizeof err) != 0)
+	if ((k = key_load(path, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
+	return k;
 }
 
 static uint64_t
@@ -106,7 +108,7 @@ seal_one(const struct srdf_key *k, const uint8_t src[16], uint64_t seq,
 static int
 cmd_seal(int argc, char **argv)
 {
-	struct srdf_key k;
+	struct srdf_key *k;
 	struct ledger *l;
 	struct ledger_txn *t;
 	struct wagon_header h;
@@ -121,7 +123,7 @@ cmd_seal(int argc, char **argv)
 	if (argc < 5 || argc > 7)
 		die(EX_USAGE, "usage: mkwagons seal DIR KEYFILE COUNT "
 		    "[BYTES [FIRST]]");
-	load(argv[3], &k);
+	k = load(argv[3]);
 	count = num(argv[4], "COUNT");
 	if (argc > 5)
 		bytes = num(argv[5], "BYTES");
@@ -152,7 +154,7 @@ cmd_seal(int argc, char **argv)
 	if (first == 0)
 		first = last + 1;
 	for (i = first; i < first + count; i++) {
-		seal_one(&k, src, i, (size_t)bytes, &out, &h);
+		seal_one(k, src, i, (size_t)bytes, &out, &h);
 		wagon_name(i, name);
 		if (spool_put(outbox, name, out.p, out.len) != 0)
 			die(EX_IOERR, "cannot store %s", name);
@@ -180,7 +182,7 @@ cmd_seal(int argc, char **argv)
 static int
 cmd_one(int argc, char **argv)
 {
-	struct srdf_key k;
+	struct srdf_key *k;
 	struct wagon_header h;
 	struct buf out = {0};
 	uint8_t src[16];
@@ -190,7 +192,7 @@ cmd_one(int argc, char **argv)
 	if (argc < 4 || argc > 6)
 		die(EX_USAGE, "usage: mkwagons one KEYFILE SEQ [BYTES "
 		    "[SOURCE_HEX]]");
-	load(argv[2], &k);
+	k = load(argv[2]);
 	seq = num(argv[3], "SEQ");
 	if (argc > 4)
 		bytes = num(argv[4], "BYTES");
@@ -200,7 +202,7 @@ cmd_one(int argc, char **argv)
 			die(EX_USAGE, "SOURCE_HEX must be 32 hex digits");
 	} else
 		memset(src, 0x42, sizeof src);
-	seal_one(&k, src, seq, (size_t)bytes, &out, &h);
+	seal_one(k, src, seq, (size_t)bytes, &out, &h);
 	if (write_all(STDOUT_FILENO, out.p, out.len) != 0)
 		die(EX_IOERR, "write: %s", strerror(errno));
 	buf_free(&out);
@@ -210,15 +212,16 @@ cmd_one(int argc, char **argv)
 static int
 cmd_key(int argc, char **argv)
 {
-	struct srdf_key k;
+	struct srdf_key *k;
 	char line[KEY_LINE_LEN + 1];
 	int fd;
 
 	if (argc != 3)
 		die(EX_USAGE, "usage: mkwagons key FILE");
-	if (key_new(&k) != 0)
+	if ((k = key_new()) == NULL)
 		die(EX_SOFTWARE, "key_new failed");
-	key_format(&k, line);
+	key_format(k, line);
+	key_free(k);
 	if ((fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
 	    write_all(fd, line, KEY_LINE_LEN) != 0 || close(fd) != 0)
 		die(EX_CANTCREAT, "%s: %s", argv[2], strerror(errno));

@@ -49,73 +49,71 @@ verify(const struct srdf_key *k, struct hauth_cache *c, const char *m,
 static void
 test_hauth(void)
 {
-	struct srdf_key k, k2;
+	struct srdf_key *k = key_new(), *k2 = key_new();
 	struct hauth_cache *c = hauth_cache_new();
 	char v[HAUTH_VALUE_LEN], v2[HAUTH_VALUE_LEN], err[256], bad[300];
 	time_t now = time(NULL) + 10;
 	int rc, i, n;
 
-	key_new(&k);
-	key_new(&k2);
-	ok(c != NULL, "hauth_cache_new");
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now, v);
+	ok(c != NULL && k != NULL && k2 != NULL, "hauth_cache_new, key_new");
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now, v);
 	ok(strncmp(v, "v2 keyid=", 9) == 0 && strlen(v) < HAUTH_VALUE_LEN,
 	    "header value: %s", v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
 	    "a signed request verifies");
-	rc = verify(&k, c, "POST", "/v1/wagons", "body", v, now, err);
+	rc = verify(k, c, "POST", "/v1/wagons", "body", v, now, err);
 	ok(rc == HAUTH_EREPLAY, "the same request again is a replay: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now, v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "bodY", v, now, err) ==
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now, v);
+	ok(verify(k, c, "POST", "/v1/wagons", "bodY", v, now, err) ==
 	    HAUTH_EBODY, "another body: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now, v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body!", v, now, err) ==
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now, v);
+	ok(verify(k, c, "POST", "/v1/wagons", "body!", v, now, err) ==
 	    HAUTH_EBODY, "a longer body: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now, v);
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now, v);
 	{
 		char *l = strstr(v, " len=4 ");
 
 		l[5] = '5';
-		ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) ==
+		ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) ==
 		    HAUTH_ESIG, "the signed length altered: %s", err);
 		l[5] = '4';
 	}
-	ok(hauth_verify(&k, HAUTH_TO_ACKD, c, "POST", "/v1/wagons", "body", 4,
+	ok(hauth_verify(k, HAUTH_TO_ACKD, c, "POST", "/v1/wagons", "body", 4,
 	    v, now, err, sizeof err) == HAUTH_ESIG,
 	    "a request for srdf-recv is no request for srdf-ackd: %s", err);
-	ok(verify(&k, c, "POST", "/v1/acks", "body", v, now, err) ==
+	ok(verify(k, c, "POST", "/v1/acks", "body", v, now, err) ==
 	    HAUTH_ESIG, "another path: signature mismatch");
-	ok(verify(&k, c, "GET", "/v1/wagons", "body", v, now, err) ==
+	ok(verify(k, c, "GET", "/v1/wagons", "body", v, now, err) ==
 	    HAUTH_ESIG, "another method: signature mismatch");
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
 	    "failed checks do not use the nonce up");
-	hauth_sign(&k2, R, "POST", "/v1/wagons", "body", 4, now, v2);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v2, now, err) ==
+	hauth_sign(k2, R, "POST", "/v1/wagons", "body", 4, now, v2);
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v2, now, err) ==
 	    HAUTH_EKEY, "another key: unknown key id: %s", err);
 	memcpy(v2 + 9, v + 9, 16); /* our key id, their signature */
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v2, now, err) ==
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v2, now, err) ==
 	    HAUTH_ESIG, "another key under our key id: signature mismatch");
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", NULL, now, err) ==
+	ok(verify(k, c, "POST", "/v1/wagons", "body", NULL, now, err) ==
 	    HAUTH_EMISSING, "no header: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now - HAUTH_SKEW - 1,
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now - HAUTH_SKEW - 1,
 	    v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) ==
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) ==
 	    HAUTH_ESKEW, "timestamp too old: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now + HAUTH_SKEW + 1,
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now + HAUTH_SKEW + 1,
 	    v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) ==
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) ==
 	    HAUTH_ESKEW, "timestamp too new: %s", err);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, now + HAUTH_SKEW, v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, now + HAUTH_SKEW, v);
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, now, err) == 0,
 	    "timestamp at the edge of the window is taken");
-	hauth_sign(&k, R, "POST", "/v1/wagons", "body", 4, time(NULL) - 1, v);
-	ok(verify(&k, c, "POST", "/v1/wagons", "body", v, time(NULL), err) ==
+	hauth_sign(k, R, "POST", "/v1/wagons", "body", 4, time(NULL) - 1, v);
+	ok(verify(k, c, "POST", "/v1/wagons", "body", v, time(NULL), err) ==
 	    HAUTH_EBUSY, "signed before the verifier started: %s", err);
-	ok(verify(&k, NULL, "POST", "/v1/wagons", "body", v, time(NULL),
+	ok(verify(k, NULL, "POST", "/v1/wagons", "body", v, time(NULL),
 	    err) == 0, "without a cache there is no replay check");
 
 	/* Malformed values, each a single change to a good one. */
-	hauth_sign(&k, R, "GET", "/v1/health", "", 0, now, v);
+	hauth_sign(k, R, "GET", "/v1/health", "", 0, now, v);
 	{
 		static const char *const edits[] = {
 		    "v1 ", "upper", "space2", "short", "long", "ts0", "tssign",
@@ -144,29 +142,29 @@ test_hauth(void)
 				*t = '+';
 			} else
 				strcat(bad, " x=1");
-			ok(verify(&k, c, "GET", "/v1/health", "", bad, now,
+			ok(verify(k, c, "GET", "/v1/health", "", bad, now,
 			    err) == HAUTH_EFORMAT, "malformed (%s): %s",
 			    edits[i], err);
 		}
 	}
-	ok(verify(&k, c, "GET", "/v1/health", "", "", now, err) ==
+	ok(verify(k, c, "GET", "/v1/health", "", "", now, err) ==
 	    HAUTH_EFORMAT, "empty value");
 
 	/* Expiry: a nonce is forgotten after 2 x HAUTH_SKEW, when its
 	 * timestamp can no longer pass. */
-	hauth_sign(&k, R, "GET", "/v1/health", "", 0, now, v);
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now, err) == 0,
+	hauth_sign(k, R, "GET", "/v1/health", "", 0, now, v);
+	ok(verify(k, c, "GET", "/v1/health", "", v, now, err) == 0,
 	    "fresh nonce");
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now + HAUTH_SKEW, err) ==
+	ok(verify(k, c, "GET", "/v1/health", "", v, now + HAUTH_SKEW, err) ==
 	    HAUTH_EREPLAY, "still a replay HAUTH_SKEW later");
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now + HAUTH_SKEW + 1,
+	ok(verify(k, c, "GET", "/v1/health", "", v, now + HAUTH_SKEW + 1,
 	    err) == HAUTH_ESKEW, "then refused by its timestamp");
 	/* The last second its timestamp passes: signed HAUTH_SKEW ahead,
 	 * replayed 2 x HAUTH_SKEW after it was first taken. */
-	hauth_sign(&k, R, "GET", "/v1/health", "", 0, now + HAUTH_SKEW, v);
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now, err) == 0,
+	hauth_sign(k, R, "GET", "/v1/health", "", 0, now + HAUTH_SKEW, v);
+	ok(verify(k, c, "GET", "/v1/health", "", v, now, err) == 0,
 	    "signed HAUTH_SKEW ahead: taken");
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW,
+	ok(verify(k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW,
 	    err) == HAUTH_EREPLAY, "a replay 2 x HAUTH_SKEW later, when its "
 	    "timestamp is HAUTH_SKEW behind: %s", err);
 	hauth_cache_free(c);
@@ -175,52 +173,54 @@ test_hauth(void)
 	 * comes back as they expire. */
 	c = hauth_cache_new();
 	for (n = 0, rc = 0; rc == 0 && n < (1 << 20) + 1; n++) {
-		hauth_sign(&k, R, "GET", "/v1/health", "", 0, now, v);
-		rc = verify(&k, c, "GET", "/v1/health", "", v, now, err);
+		hauth_sign(k, R, "GET", "/v1/health", "", 0, now, v);
+		rc = verify(k, c, "GET", "/v1/health", "", v, now, err);
 	}
 	ok(rc == HAUTH_EBUSY && n == (1 << 20) + 1,
 	    "full after %d nonces: %s", n - 1, err);
-	hauth_sign(&k, R, "GET", "/v1/health", "", 0, now + 2 * HAUTH_SKEW + 1,
+	hauth_sign(k, R, "GET", "/v1/health", "", 0, now + 2 * HAUTH_SKEW + 1,
 	    v);
-	ok(verify(&k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW + 1,
+	ok(verify(k, c, "GET", "/v1/health", "", v, now + 2 * HAUTH_SKEW + 1,
 	    err) == 0, "room again once the window has passed");
 	hauth_cache_free(c);
+	key_free(k);
+	key_free(k2);
 }
 
 static void
 test_answers(void)
 {
-	struct srdf_key k, k2;
+	struct srdf_key *k = key_new(), *k2 = key_new();
 	char v[HAUTH_VALUE_LEN], a[HAUTH_VALUE_LEN], n[HAUTH_NONCE_HEX],
 	    n2[HAUTH_NONCE_HEX], err[256];
 	const char *body = "{\"status\":\"accepted\"}\n";
 	size_t len = strlen(body);
 
-	key_new(&k);
-	key_new(&k2);
-	hauth_sign(&k, R, "POST", "/v1/wagons", "w", 1, time(NULL), v);
+	hauth_sign(k, R, "POST", "/v1/wagons", "w", 1, time(NULL), v);
 	ok(hauth_nonce(v, n) == 0 && strlen(n) == 32 && strstr(v, n) != NULL,
 	    "hauth_nonce: %s", n);
 	ok(hauth_nonce("v1 keyid=0", n2) == -1, "hauth_nonce of a bad value");
-	hauth_sign(&k, R, "POST", "/v1/wagons", "w", 1, time(NULL), v);
+	hauth_sign(k, R, "POST", "/v1/wagons", "w", 1, time(NULL), v);
 	hauth_nonce(v, n2);
-	hauth_sign_answer(&k, n, 201, body, len, a);
+	hauth_sign_answer(k, n, 201, body, len, a);
 	ok(strncmp(a, "v2 keyid=", 9) == 0, "answer value: %s", a);
-	ok(hauth_verify_answer(&k, n, 201, body, len, a, err, sizeof err) ==
+	ok(hauth_verify_answer(k, n, 201, body, len, a, err, sizeof err) ==
 	    0, "a signed answer verifies");
-	ok(hauth_verify_answer(&k, n, 409, body, len, a, err, sizeof err) ==
+	ok(hauth_verify_answer(k, n, 409, body, len, a, err, sizeof err) ==
 	    HAUTH_EANSWER, "another status: %s", err);
-	ok(hauth_verify_answer(&k, n, 201, body, len - 1, a, err,
+	ok(hauth_verify_answer(k, n, 201, body, len - 1, a, err,
 	    sizeof err) == HAUTH_EANSWER, "another body: %s", err);
-	ok(hauth_verify_answer(&k, n2, 201, body, len, a, err, sizeof err) ==
+	ok(hauth_verify_answer(k, n2, 201, body, len, a, err, sizeof err) ==
 	    HAUTH_EANSWER, "the answer to another request: %s", err);
-	ok(hauth_verify_answer(&k2, n, 201, body, len, a, err, sizeof err) ==
+	ok(hauth_verify_answer(k2, n, 201, body, len, a, err, sizeof err) ==
 	    HAUTH_EANSWER, "another key: %s", err);
-	ok(hauth_verify_answer(&k, n, 201, body, len, NULL, err, sizeof err) ==
+	ok(hauth_verify_answer(k, n, 201, body, len, NULL, err, sizeof err) ==
 	    HAUTH_EANSWER, "no signature: %s", err);
 	a[strlen(a) - 1] ^= 1;
-	ok(hauth_verify_answer(&k, n, 201, body, len, a, err, sizeof err) ==
+	ok(hauth_verify_answer(k, n, 201, body, len, a, err, sizeof err) ==
 	    HAUTH_EANSWER, "a damaged signature: %s", err);
+	key_free(k);
+	key_free(k2);
 }
 
 static void

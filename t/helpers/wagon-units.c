@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,56 +121,90 @@ open_rc(const struct buf *w, const struct srdf_key *k, char *err, size_t errlen)
 	return rc;
 }
 
-static void
-test_keys(struct srdf_key *k)
+/* Whether the mapping that holds p is marked "dd" (MADV_DONTDUMP: left
+ * out of core dumps) in /proc/self/smaps; -1 when that cannot be read. */
+static int
+dontdump(const void *p)
+{
+	char l[512];
+	uintptr_t a = (uintptr_t)p, lo, hi;
+	int in = 0, rc = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(l, sizeof l, f) != NULL) {
+		/* A mapping's first line is "LO-HI perms ..."; none of
+		 * its other lines reads as two hex numbers and a dash. */
+		if (sscanf(l, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2)
+			in = lo <= a && a < hi;
+		else if (in && strncmp(l, "VmFlags:", 8) == 0) {
+			rc = strstr(l, " dd") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static struct srdf_key *
+test_keys(void)
 {
 	char line[KEY_LINE_LEN + 1], bad[KEY_LINE_LEN + 8], err[512];
-	struct srdf_key k2;
+	struct srdf_key *k, *k2 = NULL;
 
-	ok(key_new(k) == 0, "key_new");
+	ok((k = key_new()) != NULL, "key_new");
 	key_format(k, line);
 	ok(strlen(line) == KEY_LINE_LEN &&
 	       strncmp(line, "srdf-key-v1 ", 12) == 0 && line[28] == ' ' &&
 	       line[KEY_LINE_LEN - 1] == '\n',
 	   "key_format: one line");
 	ok(write_file("key", line, 0600) == 0 &&
-	       key_load("key", &k2, err, sizeof err) == 0 &&
-	       memcmp(&k2, k, sizeof k2) == 0,
+	       (k2 = key_load("key", err, sizeof err)) != NULL &&
+	       memcmp(k2, k, sizeof *k2) == 0,
 	   "key_load reads key_format's line");
+	ok(dontdump(k) == 1 && dontdump(k2) == 1,
+	   "key_new's and key_load's keys are left out of core dumps "
+	   "(MADV_DONTDUMP)");
+	ok(dontdump(line) == 0, "(control) the stack is not");
+	key_free(k2);
+	k2 = NULL;
 	ok(write_file("key.ro", line, 0400) == 0 &&
-	       key_load("key.ro", &k2, err, sizeof err) == 0,
+	       (k2 = key_load("key.ro", err, sizeof err)) != NULL,
 	   "mode 0400 is fine");
+	key_free(k2);
 	ok(write_file("key.644", line, 0644) == 0 &&
-	       key_load("key.644", &k2, err, sizeof err) == -1 &&
+	       key_load("key.644", err, sizeof err) == NULL &&
 	       strstr(err, "chmod 600 key.644") != NULL,
 	   "mode 0644 refused: %s", err);
 	ok(write_file("key.640", line, 0640) == 0 &&
-	       key_load("key.640", &k2, err, sizeof err) == -1,
+	       key_load("key.640", err, sizeof err) == NULL,
 	   "mode 0640 refused");
 	memcpy(bad, line, sizeof line);
 	bad[13] = bad[13] == '0' ? '1' : '0';
 	ok(write_file("key.id", bad, 0600) == 0 &&
-	       key_load("key.id", &k2, err, sizeof err) == -1 &&
+	       key_load("key.id", err, sizeof err) == NULL &&
 	       strstr(err, "does not match") != NULL,
 	   "an edited key id: %s", err);
 	memcpy(bad, line, sizeof line);
 	bad[KEY_LINE_LEN - 1] = '\0';
 	ok(write_file("key.nonl", bad, 0600) == 0 &&
-	       key_load("key.nonl", &k2, err, sizeof err) == -1,
+	       key_load("key.nonl", err, sizeof err) == NULL,
 	   "no final newline refused: %s", err);
 	snprintf(bad, sizeof bad, "%s\n", line);
 	ok(write_file("key.2nl", bad, 0600) == 0 &&
-	       key_load("key.2nl", &k2, err, sizeof err) == -1,
+	       key_load("key.2nl", err, sizeof err) == NULL,
 	   "a second line refused");
 	memcpy(bad, line, sizeof line);
 	bad[40] = 'G';
 	ok(write_file("key.hex", bad, 0600) == 0 &&
-	       key_load("key.hex", &k2, err, sizeof err) == -1,
+	       key_load("key.hex", err, sizeof err) == NULL,
 	   "a non-hex digit refused");
-	ok(key_load("no-such-key", &k2, err, sizeof err) == -1 &&
+	ok(key_load("no-such-key", err, sizeof err) == NULL &&
 	       strstr(err, "No such file") != NULL,
 	   "a missing file: %s", err);
 	sodium_memzero(line, sizeof line);
+	return k;
 }
 
 static void
@@ -297,7 +332,7 @@ test_refusals(const struct srdf_key *k, const struct buf *good)
 {
 	struct buf w = {0};
 	struct wagon_header h;
-	struct srdf_key other;
+	struct srdf_key *other;
 	char err[256];
 	uint8_t junk[64];
 
@@ -366,10 +401,11 @@ test_refusals(const struct srdf_key *k, const struct buf *good)
 	       strstr(err, "first GTID") != NULL,
 	   "a byte after a GTID's NUL: EHEADER: %s", err);
 
-	ok(key_new(&other) == 0 &&
-	       open_rc(good, &other, err, sizeof err) == WAGON_EKEY &&
+	ok((other = key_new()) != NULL &&
+	       open_rc(good, other, err, sizeof err) == WAGON_EKEY &&
 	       strstr(err, "sealed with key id") != NULL,
 	   "another key: EKEY: %s", err);
+	key_free(other);
 	edit(&w, good, 32, 43); /* seq 42 -> 43 */
 	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) == 0 &&
 	       open_rc(&w, k, err, sizeof err) == WAGON_EAUTH &&
@@ -474,21 +510,22 @@ test_sums_and_tagged(const struct srdf_key *k, const struct buf *good)
 int
 main(void)
 {
-	struct srdf_key k;
+	struct srdf_key *k;
 	struct buf good = {0};
 
-	test_keys(&k);
-	test_round_trip(&k, &good);
-	test_seal_refuses(&k, &good);
+	k = test_keys();
+	test_round_trip(k, &good);
+	test_seal_refuses(k, &good);
 	{
 		struct wagon_header h = header();
 
-		ok(wagon_seal(&h, records, sizeof records - 1, &k, 3, &good) ==
+		ok(wagon_seal(&h, records, sizeof records - 1, k, 3, &good) ==
 		       0,
 		   "(setup) a good wagon");
 	}
-	test_refusals(&k, &good);
-	test_sums_and_tagged(&k, &good);
+	test_refusals(k, &good);
+	test_sums_and_tagged(k, &good);
+	key_free(k);
 	buf_free(&good);
 	printf("1..%d\n", ntests);
 	return nfailed != 0;
