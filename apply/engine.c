@@ -2985,7 +2985,7 @@ wagon_free(struct wagon *w)
 {
 	buf_free(&w->tabs);
 	w->ntabs = 0;
-	free(w->records);
+	wagon_records_free(w->records, w->len); /* wipes the plaintext */
 	free(w->gtid_pos);
 	free(w->snapshot);
 	free(w->redo_db);

@@ -212,10 +212,8 @@ cat_wagon(const struct config *cf, const char *path, struct status *st)
 	} else {
 		out(rec, rlen);
 	}
-	if (rc == 0 && cf->key != NULL) {
-		sodium_memzero(rec, rlen);
-		free(rec);
-	}
+	if (rc == 0 && cf->key != NULL)
+		wagon_records_free(rec, rlen);
 	free(file);
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "log.h"
 
@@ -23,6 +25,14 @@ buf_grow(struct buf *b, size_t need)
 		die(EX_OSERR, "cannot allocate %zu bytes", cap);
 	b->p = p;
 	b->cap = cap;
+}
+
+void
+buf_free_wiped(struct buf *b)
+{
+	if (b->p != NULL)
+		sodium_memzero(b->p, b->cap);
+	buf_free(b);
 }
 
 void

@@ -25,6 +25,11 @@ struct buf {
 
 void buf_grow(struct buf *b, size_t need);
 void buf_free(struct buf *b);
+/* buf_free for a buffer that held plaintext records: its whole capacity
+ * is wiped (sodium_memzero) before it is freed.  The copies a buf_grow
+ * left behind when it moved the bytes are not: a caller that must leave
+ * none sizes the buffer once. */
+void buf_free_wiped(struct buf *b);
 
 static inline void
 buf_add(struct buf *b, const void *s, size_t n)

@@ -14,8 +14,11 @@
 #include <time.h>
 
 #include <sodium.h>
+/* For ZSTD_customMem: zstd's own buffers hold plaintext too (below). */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "log.h"
 #include "wagon.h"
 
 /* Byte offsets in the header (man/srdf-wagon.5).  Invariant: OFF_RESERVED
@@ -229,6 +232,46 @@ check_header(const uint8_t *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * zstd's contexts keep pieces of what they compress or decompress in
+ * buffers of their own (literals, the window), which ZSTD_compress and
+ * ZSTD_decompress free without a wipe.  Contexts made here allocate
+ * through wipe_alloc and wipe_free instead: each block carries its size
+ * in front, and is wiped whole before it is freed.  WIPE_HEAD keeps the
+ * block as aligned as malloc's.
+ */
+#define WIPE_HEAD 16
+_Static_assert(WIPE_HEAD >= sizeof(size_t), "room for the size");
+
+static void *
+wipe_alloc(void *opaque, size_t n)
+{
+	char *p;
+
+	(void)opaque;
+	if (n > SIZE_MAX - WIPE_HEAD || (p = malloc(WIPE_HEAD + n)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof n);
+	return p + WIPE_HEAD;
+}
+
+static void
+wipe_free(void *opaque, void *q)
+{
+	char *p;
+	size_t n;
+
+	(void)opaque;
+	if (q == NULL)
+		return;
+	p = (char *)q - WIPE_HEAD;
+	memcpy(&n, p, sizeof n);
+	sodium_memzero(p, WIPE_HEAD + n);
+	free(p);
+}
+
+static const ZSTD_customMem wipe_mem = {wipe_alloc, wipe_free, NULL};
+
 static int
 crypto_ready(void)
 {
@@ -238,6 +281,7 @@ crypto_ready(void)
 int
 wagon_compress(const void *records, size_t len, int level, struct buf *out)
 {
+	ZSTD_CCtx *cc;
 	size_t bound, comp;
 
 	if (len > WAGON_RAW_MAX) {
@@ -247,9 +291,13 @@ wagon_compress(const void *records, size_t len, int level, struct buf *out)
 	bound = ZSTD_compressBound(len);
 	out->len = 0;
 	buf_grow(out, WAGON_HEADER_LEN + bound + WAGON_TAG_LEN + WAGON_SUM_LEN);
+	/* Out of memory dies, as buf_grow does (wagon.h). */
+	if ((cc = ZSTD_createCCtx_advanced(wipe_mem)) == NULL)
+		die(EX_OSERR, "out of memory for zstd");
 	/* Straight into the payload's place, behind the header's. */
-	comp = ZSTD_compress(out->p + WAGON_HEADER_LEN, bound, records, len,
-	                     level);
+	comp = ZSTD_compressCCtx(cc, out->p + WAGON_HEADER_LEN, bound, records,
+	                         len, level);
+	ZSTD_freeCCtx(cc);
 	if (ZSTD_isError(comp)) {
 		errno = EINVAL;
 		return -1;
@@ -493,6 +541,7 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
                   size_t *rlen, char *err, size_t errlen)
 {
 	char have[17], want[17];
+	ZSTD_DCtx *dc;
 	uint8_t *comp = NULL;
 	unsigned long long clen;
 	unsigned long long fsize;
@@ -538,7 +587,13 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 		rc = WAGON_ECODEC;
 		goto fail;
 	}
-	n = ZSTD_decompress(raw, hdr->raw_len, comp, clen);
+	if ((dc = ZSTD_createDCtx_advanced(wipe_mem)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = WAGON_ENOMEM;
+		goto fail;
+	}
+	n = ZSTD_decompressDCtx(dc, raw, hdr->raw_len, comp, clen);
+	ZSTD_freeDCtx(dc);
 	if (ZSTD_isError(n)) {
 		snprintf(err, errlen, "decompression failed: %s",
 		         ZSTD_getErrorName(n));
@@ -553,15 +608,27 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 		rc = WAGON_ECODEC;
 		goto fail;
 	}
+	/* The compressed frame is plaintext too: wiped on every path. */
+	sodium_memzero(comp, hdr->comp_len ? hdr->comp_len : 1);
 	free(comp);
 	raw[n] = '\0';
 	*records = raw;
 	*rlen = n;
 	return 0;
 fail:
+	sodium_memzero(comp, hdr->comp_len ? hdr->comp_len : 1);
 	free(comp);
-	free(raw);
+	wagon_records_free(raw, hdr->raw_len);
 	return rc;
+}
+
+void
+wagon_records_free(char *records, size_t rlen)
+{
+	if (records == NULL)
+		return;
+	sodium_memzero(records, rlen + 1);
+	free(records);
 }
 
 void

@@ -119,7 +119,9 @@ int wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
  * in place and appends the tag and the SHA-256; -1 with errno EINVAL
  * for an out wagon_compress did not make or a header wagon_peek would
  * refuse.  wagon_seal(h, r, n, k, lvl, o) is wagon_compress(r, n, lvl, o)
- * then wagon_finish(h, n, k, o), byte for byte. */
+ * then wagon_finish(h, n, k, o), byte for byte.  zstd's own buffers,
+ * which hold pieces of the records, are wiped before they are freed;
+ * out and records are the caller's to wipe (buf_free_wiped). */
 int wagon_compress(const void *records, size_t len, int level,
     struct buf *out);
 int wagon_finish(struct wagon_header *hdr, size_t raw_len,
@@ -143,7 +145,10 @@ int wagon_peek_summed(const uint8_t *file, size_t len,
     const uint8_t sum[WAGON_SUM_LEN], struct wagon_header *hdr, char *err,
     size_t errlen);
 
-/* *records is malloc'd (NUL-terminated, *rlen bytes); caller frees. */
+/* *records is malloc'd (NUL-terminated, *rlen bytes): the plaintext,
+ * which the caller gives back with wagon_records_free.  Every other
+ * buffer that held plaintext (the compressed frame; the records when
+ * opening fails) is wiped before it is freed. */
 int wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
     struct wagon_header *hdr, char **records, size_t *rlen, char *err,
     size_t errlen);
@@ -166,6 +171,11 @@ int wagon_open_tagged(const uint8_t *file, size_t len,
 int wagon_open_peeked(const uint8_t *file, size_t len,
     const struct srdf_key *key, const struct wagon_header *hdr,
     char **records, size_t *rlen, char *err, size_t errlen);
+
+/* Wipes records (rlen bytes and the NUL after them, as wagon_open
+ * returned them: rlen is that length, whatever the caller did to the
+ * bytes since) and frees it; NULL does nothing.  Never fails. */
+void wagon_records_free(char *records, size_t rlen);
 
 /* Wagon file name for a sequence: "%020llu.wagon", sorting in sequence
  * order under ls(1).  buf must hold WAGON_NAME_LEN bytes.

@@ -377,7 +377,7 @@ commit_ts(const struct config *cf, uint64_t seq)
 	char err[512], *rec = NULL, *last;
 	struct wagon_header h;
 	uint8_t *p;
-	size_t len, rlen;
+	size_t len, rlen, opened = 0;
 	double ts = -1;
 	json_t *j;
 
@@ -389,6 +389,7 @@ commit_ts(const struct config *cf, uint64_t seq)
 		    seq, err);
 		goto out;
 	}
+	opened = rlen;
 	while (rlen > 0 && rec[rlen - 1] == '\n')
 		rec[--rlen] = '\0';
 	last = strrchr(rec, '\n');
@@ -402,7 +403,7 @@ commit_ts(const struct config *cf, uint64_t seq)
 	}
 out:
 	free(p);
-	free(rec);
+	wagon_records_free(rec, opened);
 	return ts;
 }
 

@@ -354,10 +354,7 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	    cur + need));
 	rc = wagon_open_peeked(body, len, r->key, &h, &records, &rlen, err,
 	    sizeof err);
-	if (records != NULL) {
-		sodium_memzero(records, rlen);
-		free(records);
-	}
+	wagon_records_free(records, rlen);
 	atomic_fetch_sub(&r->decoding, need);
 	if (rc != 0) {
 		snprintf(why, wl, "%s", err);

@@ -918,9 +918,11 @@ main(int argc, char **argv)
 	heartbeat_stop(rc);
 	ledger_close(s.l);
 	key_free(key);
-	buf_free(&s.g[0].lines);
-	buf_free(&s.g[1].lines);
-	buf_free(&s.wagon[0]);
-	buf_free(&s.wagon[1]);
+	/* The records in clear, and a wagon that failed before it was
+	 * encrypted. */
+	buf_free_wiped(&s.g[0].lines);
+	buf_free_wiped(&s.g[1].lines);
+	buf_free_wiped(&s.wagon[0]);
+	buf_free_wiped(&s.wagon[1]);
 	return rc;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-recv: a core dump of the running receiver does not hold the key'
+test_description='srdf-recv: a core dump of the running receiver holds neither the key nor a wagon'"'"'s records'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/4-transport-lib.sh"
 
@@ -28,13 +28,16 @@ text_hex() {
 	printf %s "$1" | od -An -v -tx1 | tr -d ' \n'
 }
 
-test_expect_success 'setup: a key, two wagons' '
+test_expect_success 'setup: a key, two wagons, a part of the records of the first' '
 	mkwagons key key &&
 	mkwagons seal src key 2 &&
 	cp src/outbox/new/00000000000000000001.wagon w1 &&
 	cp src/outbox/new/00000000000000000002.wagon bad && flip bad 700 &&
 	key=$(cut -d" " -f3 key) &&
-	test ${#key} = 64
+	test ${#key} = 64 &&
+	srdf-cat --key-file key w1 >records &&
+	plain=$(jq -r "select(.pad) | .pad" records | head -1 | cut -c 100-163) &&
+	test ${#plain} = 64
 '
 
 test_expect_success 'srdf-recv opens a wagon, and refuses a damaged one' '
@@ -58,6 +61,10 @@ test_expect_success '(control) the core is the process: it holds its inbox path'
 test_expect_success 'the core does not hold the key, raw or in hex' '
 	! holds core $key &&
 	! holds core $(text_hex $key)
+'
+
+test_expect_success 'the core does not hold the records it opened' '
+	! holds core $(text_hex "$plain")
 '
 
 test_expect_success 'srdf-recv stops cleanly' '
