@@ -306,10 +306,23 @@ wagon_compress(const void *records, size_t len, int level, struct buf *out)
 	return 0;
 }
 
+/* The AEAD key of a wagon of format version: the pre-shared key itself
+ * for version 1 (srdf 0.1), its wagon subkey (key_subkey,
+ * KEY_SUB_WAGON) from version 2 on (srdf-wagon(5)). */
+static void
+cipher_key(const struct srdf_key *key, unsigned version, uint8_t k[32])
+{
+	if (version == 1)
+		memcpy(k, key->key, 32);
+	else
+		key_subkey(key, KEY_SUB_WAGON, k);
+}
+
 int
 wagon_finish(struct wagon_header *hdr, size_t raw_len,
              const struct srdf_key *key, struct buf *out)
 {
+	uint8_t k[32];
 	uint8_t *p, *payload;
 	size_t comp;
 	struct timespec ts;
@@ -346,9 +359,11 @@ wagon_finish(struct wagon_header *hdr, size_t raw_len,
 
 	/* 2. encrypt in place (libsodium allows c == m), the header as
 	 * associated data: a byte changed in it fails authentication. */
+	cipher_key(key, hdr->version, k);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(payload, NULL, payload, comp,
 	                                           p, WAGON_HEADER_LEN, NULL,
-	                                           hdr->nonce, key->key);
+	                                           hdr->nonce, k);
+	sodium_memzero(k, sizeof k);
 
 	/* 3. checksum over everything before it. */
 	crypto_hash_sha256(payload + comp + WAGON_TAG_LEN, p,
@@ -466,11 +481,11 @@ peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
 		return WAGON_EMAGIC;
 	}
 	version = (uint16_t)get_le(file + OFF_VERSION, 2);
-	if (version != WAGON_VERSION) {
+	if (version < WAGON_VERSION_MIN || version > WAGON_VERSION) {
 		snprintf(err, errlen,
 		         "unknown wagon format version %u (this "
-		         "srdf reads version %d)",
-		         version, WAGON_VERSION);
+		         "srdf reads versions %d to %d)",
+		         version, WAGON_VERSION_MIN, WAGON_VERSION);
 		return WAGON_EMAGIC;
 	}
 	if ((rc = check_header(file, err, errlen)) != 0)
@@ -542,6 +557,7 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 {
 	char have[17], want[17];
 	ZSTD_DCtx *dc;
+	uint8_t k[32];
 	uint8_t *comp = NULL;
 	unsigned long long clen;
 	unsigned long long fsize;
@@ -567,10 +583,13 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 		snprintf(err, errlen, "out of memory");
 		return WAGON_ENOMEM;
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-	        comp, &clen, NULL, file + WAGON_HEADER_LEN,
-	        hdr->comp_len + WAGON_TAG_LEN, file, WAGON_HEADER_LEN,
-	        hdr->nonce, key->key) != 0) {
+	cipher_key(key, hdr->version, k);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+	    comp, &clen, NULL, file + WAGON_HEADER_LEN,
+	    hdr->comp_len + WAGON_TAG_LEN, file, WAGON_HEADER_LEN,
+	    hdr->nonce, k);
+	sodium_memzero(k, sizeof k);
+	if (rc != 0) {
 		snprintf(err, errlen,
 		         "authentication failed: the header or "
 		         "payload was altered or swapped");

@@ -41,7 +41,8 @@
 #include "buf.h"
 
 #define WAGON_MAGIC "SRDFWAG1"
-#define WAGON_VERSION 1
+#define WAGON_VERSION 2	  /* written; 2: encrypted under the wagon subkey */
+#define WAGON_VERSION_MIN 1 /* read; 1: under the pre-shared key (srdf 0.1) */
 #define WAGON_HEADER_LEN 256
 #define WAGON_TAG_LEN 16
 #define WAGON_SUM_LEN 32

@@ -94,7 +94,7 @@ test_expect_success 'srdf-cat --header: every field, without the key' '
 		--argjson raw1 "$(head -n 4 two.in | wc -c)" --argjson size1 "$(stat -c %s "$w1")" "
 		.[0].seq == 1 and .[1].seq == 2 and
 		.[0].file == \"$w1\" and
-		all(.[]; .version == 1 and .chunk == 1 and .chunks == 1 and .last == true and
+		all(.[]; .version == 2 and .chunk == 1 and .chunks == 1 and .last == true and
 			.codec == \"zstd\" and .cipher == \"xchacha20poly1305-ietf\" and
 			.source_id == \$src and .key_id == \$kid and .bootstrap == false and
 			(.nonce | test(\"^[0-9a-f]{48}$\")) and (.sha256 | test(\"^[0-9a-f]{64}$\")) and

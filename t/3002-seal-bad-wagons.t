@@ -75,7 +75,9 @@ test_expect_success 'a header field changed, the checksum recomputed: the reason
 		refused 65 "$msg" x || { echo "at $off" >&2; return 1; }
 	done <<-\EOF
 	0 0x20 not a wagon file
-	8 0x01 unknown wagon format version 0
+	8 0x01 unknown wagon format version 3
+	8 0x02 unknown wagon format version 0
+	8 0x03 authentication failed
 	10 0x02 bad header: unknown codec 3
 	11 0x04 bad header: unknown cipher 5
 	12 0x10 bad header: unknown flags 0x10
@@ -263,6 +265,16 @@ test_expect_success 'seal: a key file readable by others: exit 78, nothing chang
 	grep -q "chmod 600 loose" err &&
 	snapshot after &&
 	test_cmp before after
+'
+
+# t/data/wagon-v1.wagon was sealed by srdf 0.1 (format version 1, the
+# pre-shared key itself as the AEAD key) under t/data/wagon-v1.key;
+# t/data/wagon-v1.records is what srdf-cat printed of it then.
+test_expect_success 'a version 1 wagon of srdf 0.1 still opens, to the same records' '
+	cp "$top/t/data/wagon-v1.key" v1key && chmod 600 v1key &&
+	srdf-cat --header "$top/t/data/wagon-v1.wagon" | jq -e ".version == 1" &&
+	srdf-cat --key-file v1key "$top/t/data/wagon-v1.wagon" >v1.out &&
+	test_cmp "$top/t/data/wagon-v1.records" v1.out
 '
 
 test_done

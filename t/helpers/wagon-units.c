@@ -92,7 +92,7 @@ resum(uint8_t *p, size_t len)
 static void
 forge(struct buf *w, const struct srdf_key *k, const void *plain, size_t n)
 {
-	uint8_t *p = (uint8_t *)w->p;
+	uint8_t *p = (uint8_t *)w->p, sub[32];
 	size_t i;
 
 	for (i = 0; i < 8; i++) /* comp_len at 168 */
@@ -100,9 +100,11 @@ forge(struct buf *w, const struct srdf_key *k, const void *plain, size_t n)
 	w->len = WAGON_HEADER_LEN + n + WAGON_TAG_LEN + WAGON_SUM_LEN;
 	buf_grow(w, w->len);
 	p = (uint8_t *)w->p;
+	key_subkey(k, KEY_SUB_WAGON, sub);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 	    p + WAGON_HEADER_LEN, NULL, plain, n, p, WAGON_HEADER_LEN, NULL,
-	    p + 184, k->key);
+	    p + 184, sub);
+	sodium_memzero(sub, sizeof sub);
 	resum(p, w->len);
 }
 
@@ -232,7 +234,25 @@ test_round_trip(const struct srdf_key *k, struct buf *w)
 	       rec[rlen] == '\0',
 	   "wagon_open: the records back, NUL-terminated");
 	free(rec);
-	ok(h.version == 1 && h.codec == WAGON_CODEC_ZSTD &&
+	{
+		uint8_t sub[32], *tmp = malloc(h.comp_len + 1);
+		const uint8_t *f = (const uint8_t *)w->p;
+		unsigned long long tl;
+		size_t ct = h.comp_len + WAGON_TAG_LEN;
+
+		key_subkey(k, KEY_SUB_WAGON, sub);
+		ok(tmp != NULL &&
+		       crypto_aead_xchacha20poly1305_ietf_decrypt(tmp, &tl,
+		           NULL, f + WAGON_HEADER_LEN, ct, f, WAGON_HEADER_LEN,
+		           h.nonce, k->key) != 0 &&
+		       crypto_aead_xchacha20poly1305_ietf_decrypt(tmp, &tl,
+		           NULL, f + WAGON_HEADER_LEN, ct, f, WAGON_HEADER_LEN,
+		           h.nonce, sub) == 0,
+		   "version 2: encrypted under the wagon subkey, not the key");
+		sodium_memzero(sub, sizeof sub);
+		free(tmp);
+	}
+	ok(h.version == 2 && h.codec == WAGON_CODEC_ZSTD &&
 	       h.cipher == WAGON_CIPHER_XCHACHA20POLY1305 &&
 	       memcmp(h.key_id, k->id, 8) == 0 &&
 	       h.raw_len == sizeof records - 1,
@@ -311,12 +331,15 @@ raw_len_plus_one(struct buf *w, const struct buf *good,
 	size_t comp =
 	    good->len - WAGON_HEADER_LEN - WAGON_TAG_LEN - WAGON_SUM_LEN;
 	struct buf plain = {0};
+	uint8_t sub[32];
 	int rc;
 
 	buf_grow(&plain, comp);
+	key_subkey(k, KEY_SUB_WAGON, sub);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
 	    (uint8_t *)plain.p, NULL, NULL, g + WAGON_HEADER_LEN,
-	    comp + WAGON_TAG_LEN, g, WAGON_HEADER_LEN, g + 184, k->key);
+	    comp + WAGON_TAG_LEN, g, WAGON_HEADER_LEN, g + 184, sub);
+	sodium_memzero(sub, sizeof sub);
 	if (rc == 0) {
 		w->len = 0;
 		buf_add(w, good->p, good->len);
@@ -366,11 +389,11 @@ test_refusals(const struct srdf_key *k, const struct buf *good)
 	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
 	       WAGON_EMAGIC,
 	   "another magic, checksum right: EMAGIC: %s", err);
-	edit(&w, good, 8, 2);
+	edit(&w, good, 8, 3);
 	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
 	           WAGON_EMAGIC &&
-	       strstr(err, "version 2") != NULL,
-	   "version 2: EMAGIC: %s", err);
+	       strstr(err, "version 3") != NULL,
+	   "version 3: EMAGIC: %s", err);
 	edit(&w, good, 10, 9);
 	ok(wagon_peek((uint8_t *)w.p, w.len, &h, err, sizeof err) ==
 	           WAGON_EHEADER &&
