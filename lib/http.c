@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "http.h"
 #include "log.h"
@@ -466,6 +467,7 @@ struct http_server *
 http_start(const struct http_server_opts *o, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
+	struct stat st;
 	struct http_server *s;
 	const union MHD_DaemonInfo *di;
 	struct MHD_OptionItem ops[16];
@@ -510,6 +512,14 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 		if ((s->cert = slurp(o->cert, err, errlen)) == NULL ||
 		    (s->key = slurp(o->tls_key, err, errlen)) == NULL)
 			goto fail;
+		/* Group may read it (Debian's ssl-cert group); others not. */
+		if (stat(o->tls_key, &st) == 0 && (st.st_mode & 007) != 0) {
+			snprintf(err, errlen, "--tls-key %s has mode %04o: "
+			    "every user of this host can read the TLS private "
+			    "key; chmod o-rwx it", o->tls_key,
+			    (unsigned)(st.st_mode & 07777));
+			goto fail;
+		}
 		flags |= MHD_USE_TLS;
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT,
 		    0, s->cert};
@@ -532,7 +542,7 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	return s;
 fail:
 	if (s->key != NULL)
-		memset(s->key, 0, strlen(s->key));
+		sodium_memzero(s->key, strlen(s->key));
 	free(s->cert);
 	free(s->key);
 	free(s);
@@ -606,7 +616,7 @@ http_stop(struct http_server *s)
 		return;
 	MHD_stop_daemon(s->d);
 	if (s->key != NULL)
-		memset(s->key, 0, strlen(s->key));
+		sodium_memzero(s->key, strlen(s->key));
 	free(s->cert);
 	free(s->key);
 	free(s);

@@ -47,10 +47,27 @@ lock_dir(const char *dir, const char *tool)
 int
 lock_dir_or_die(const char *dir, const char *tool)
 {
+	struct stat st;
 	int fd;
 
-	if ((fd = lock_dir(dir, tool)) >= 0)
+	if ((fd = lock_dir(dir, tool)) >= 0) {
+		/* The state directory holds the ledger, spools and logs:
+		 * nothing in it is for every user of the host. */
+		if (stat(dir, &st) == 0 && (st.st_mode & 007) != 0) {
+			if (chmod(dir, st.st_mode & 0770) != 0)
+				die(EX_NOPERM, "%s has mode %04o, open to every "
+				    "user of this host, and cannot be made "
+				    "%04o: %s; chmod o-rwx it", dir,
+				    (unsigned)(st.st_mode & 07777),
+				    (unsigned)(st.st_mode & 0770),
+				    strerror(errno));
+			log_notice("%s had mode %04o, open to every user of "
+			    "this host: now %04o", dir,
+			    (unsigned)(st.st_mode & 07777),
+			    (unsigned)(st.st_mode & 0770));
+		}
 		return fd;
+	}
 	if (errno == EWOULDBLOCK)
 		die(EX_TEMPFAIL, "another %s holds %s/lock/%s", tool, dir,
 		    tool);

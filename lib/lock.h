@@ -23,8 +23,10 @@
  * Error handling: lock_dir logs nothing; it returns the locked descriptor,
  * or -1 with errno set: EWOULDBLOCK when another process holds the lock,
  * EINVAL for an empty TOOL or one with a '/', ENAMETOOLONG, else the
- * errno of mkdir(2) or open(2).  lock_dir_or_die returns the descriptor or
- * dies: EX_TEMPFAIL ("another srdf-seal holds DIR/lock/srdf-seal") when
+ * errno of mkdir(2) or open(2).  lock_dir_or_die also takes every right
+ * of "others" from DIR (chmod o-rwx, said at notice level; srdf(7)
+ * Security), and returns the descriptor or dies: EX_NOPERM when that
+ * chmod fails, EX_TEMPFAIL ("another srdf-seal holds DIR/lock/srdf-seal") when
  * the lock is held, EX_CANTCREAT ("cannot lock DIR/lock/srdf-seal:
  * reason") otherwise.
  */

@@ -90,4 +90,28 @@ test_expect_success 'srdf-recv stops on SIGTERM, exit 0' '
 	test_bg_stop recv
 '
 
+test_expect_success 'a TLS private key every user can read is refused (78); group may read it' '
+	cp tls.key loose.key && chmod 644 loose.key &&
+	test_expect_code 78 srdf-recv --dir dstx --key-file key --listen 127.0.0.1:0 \
+		--cert tls.crt --tls-key loose.key 2>loose.err &&
+	grep -q "tls-key loose.key has mode 0644.*chmod o-rwx" loose.err &&
+	chmod 640 loose.key &&
+	daemon_start recvg srdf-recv --dir dstx --key-file key --listen 127.0.0.1:0 \
+		--cert tls.crt --tls-key loose.key &&
+	test_bg_stop recvg
+'
+
+test_expect_success 'a state directory open to every user is closed to them (o-rwx), said once' '
+	mkdir -m 0755 dsty &&
+	daemon_start recvy srdf-recv --dir dsty --key-file key --listen 127.0.0.1:0 \
+		--cert tls.crt --tls-key tls.key &&
+	test_bg_stop recvy &&
+	test "$(stat -c %a dsty)" = 750 &&
+	grep -q "dsty had mode 0755, open to every user of this host: now 0750" recvy.err &&
+	daemon_start recvy2 srdf-recv --dir dsty --key-file key --listen 127.0.0.1:0 \
+		--cert tls.crt --tls-key tls.key &&
+	test_bg_stop recvy2 &&
+	! grep -q "open to every user" recvy2.err
+'
+
 test_done
