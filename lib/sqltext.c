@@ -454,8 +454,7 @@ definer(const char **s, const char *end)
 }
 
 int
-sql_trigger_guard(const char *sql, size_t len, const char *cond,
-    struct buf *out)
+sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp)
 {
 	const char *s = sql, *end = sql + len, *t, *p, *body, *z;
 	const char *w[3] = {NULL, NULL, NULL}, *wz[3] = {NULL, NULL, NULL};
@@ -463,8 +462,12 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 
 	if (!sql_word(&s, end, "CREATE"))
 		return -1;
-	if (sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
-		return -1;
+	tp->head = (size_t)(s - sql);
+	if (sql_word(&s, end, "OR")) {
+		if (!sql_word(&s, end, "REPLACE"))
+			return -1;
+		tp->head = (size_t)(s - sql);
+	}
 	if (sql_word(&s, end, "DEFINER") && definer(&s, end) != 0)
 		return -1;
 	if (!sql_word(&s, end, "TRIGGER"))
@@ -480,6 +483,7 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 		    is_word(w[2], wz[2], "ROW"))
 			break;
 	}
+	tp->row = (size_t)(s - sql);
 	p = s;
 	if ((t = token(&p, end)) != NULL &&
 	    (is_word(t, p, "FOLLOWS") || is_word(t, p, "PRECEDES"))) {
@@ -493,7 +497,22 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 		;
 	if (body == z)
 		return -2;
-	p = body;
+	tp->body = (size_t)(body - sql);
+	tp->body_end = (size_t)(z - sql);
+	return 1;
+}
+
+int
+sql_trigger_guard(const char *sql, size_t len, const char *cond,
+    struct buf *out)
+{
+	const char *end = sql + len, *p, *body;
+	struct sql_trigger tp;
+	int rc;
+
+	if ((rc = sql_trigger_parts(sql, len, &tp)) != 1)
+		return rc;
+	p = body = sql + tp.body;
 	if (sql_word(&p, end, "IF")) {
 		size_t c = strlen(cond);
 
@@ -502,11 +521,11 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 		    (p += c, sql_word(&p, end, "THEN")))
 			return 0;
 	}
-	buf_add(out, sql, (size_t)(body - sql));
+	buf_add(out, sql, tp.body);
 	buf_lit(out, "IF ");
 	buf_puts(out, cond);
 	buf_lit(out, " THEN ");
-	buf_add(out, body, (size_t)(z - body));
+	buf_add(out, body, tp.body_end - tp.body);
 	buf_lit(out, "\n; END IF");
 	return 1;
 }

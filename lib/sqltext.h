@@ -51,6 +51,12 @@
  * statement (or one whose head is an executable comment).  srdf-apply(1),
  * "Triggers".
  *
+ * sql_trigger_parts: where the parts of that CREATE TRIGGER statement
+ * lie, as byte offsets into sql: tp->head just after CREATE [OR
+ * REPLACE], tp->row just after FOR EACH ROW, the body from tp->body to
+ * tp->body_end (trailing blanks and semicolons left out).  Returns 1, or
+ * -2 and -1 as sql_trigger_guard does.
+ *
  * sql_trigger_unguarded: the body of a trigger as written, from its
  * ACTION_STATEMENT (information_schema.TRIGGERS) body (len bytes): when
  * that is "IF cond THEN inner\n; END IF", as sql_trigger_guard made it,
@@ -78,6 +84,11 @@
  * own session sets @srdf_apply (srdf-apply(1), "Triggers"). */
 #define SQL_TRIGGER_GUARD "@srdf_apply IS NULL"
 
+/* sql_trigger_parts's answer. */
+struct sql_trigger {
+	size_t head, row, body, body_end;
+};
+
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
 int sql_ddl_tables(const char *sql, size_t len, const char *db,
@@ -86,6 +97,7 @@ int sql_dml_table(const char *sql, size_t len, const char *db,
     struct buf *out);
 int sql_trigger_guard(const char *sql, size_t len, const char *cond,
     struct buf *out);
+int sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp);
 int sql_trigger_unguarded(const char *body, size_t len, const char *cond,
     const char **inner, size_t *n);
 int sql_event_replica(const char *sql, size_t len, struct buf *out);

@@ -941,6 +941,47 @@ test_trigger_unguarded(void)
 	}
 }
 
+/* sql_trigger_parts: CREATE [OR REPLACE] as far as the head goes, FOR
+ * EACH ROW, and the body without FOLLOWS or PRECEDES, trailing blanks
+ * and semicolons. */
+static void
+test_trigger_parts(void)
+{
+	static const struct {
+		const char *sql;
+		int rc;
+		const char *head, *row, *body; /* what follows each offset */
+	} c[] = {
+	    {"CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON "
+	     "t1 FOR EACH ROW SET NEW.v = 1", 1,
+	        " DEFINER=`root`@`localhost` TRIGGER", " SET NEW.v", "SET NEW"},
+	    {"create or replace trigger x after update on t for each row "
+	     "follows `y` begin end ;\n", 1, " trigger x", " follows",
+	        "begin end"},
+	    {"CREATE TABLE t (a INT)", -1, NULL, NULL, NULL},
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", -2, NULL,
+	        NULL, NULL},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct sql_trigger tp = {0};
+		const char *s = c[i].sql;
+		int r = sql_trigger_parts(s, strlen(s), &tp);
+
+		if (c[i].rc != 1) {
+			ok(r == c[i].rc, "sql_trigger_parts, case %zu: %d", i + 1,
+			    c[i].rc);
+			continue;
+		}
+		ok(r == 1 &&
+		    strncmp(s + tp.head, c[i].head, strlen(c[i].head)) == 0 &&
+		    strncmp(s + tp.row, c[i].row, strlen(c[i].row)) == 0 &&
+		    strncmp(s + tp.body, c[i].body, strlen(c[i].body)) == 0 &&
+		    (s[tp.body_end] == '\0' || s[tp.body_end] == ' '),
+		    "sql_trigger_parts, case %zu", i + 1);
+	}
+}
+
 /* sql_event_replica: an event that would run becomes DISABLE ON SLAVE;
  * 0 when the status is left as it was or disabled, -1 for what is no
  * event statement, -2 for a CREATE EVENT without DO. */
@@ -1026,6 +1067,7 @@ main(int argc, char **argv)
 	test_ddl_table_of();
 	test_dml_table();
 	test_trigger_guard();
+	test_trigger_parts();
 	test_trigger_unguarded();
 	test_event_replica();
 	printf("1..%d\n", ntests);
