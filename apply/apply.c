@@ -129,6 +129,7 @@ struct applier {
 	struct acks *acks;
 	char src[33];		/* source id (hex); "" until known */
 	int ready;		/* checkpoint read, ledger reconciled */
+	int triggers_upgraded;	/* db_triggers_upgrade ran */
 	struct checkpoint cp;	/* what the target holds */
 	uint64_t next;		/* the sequence to apply next */
 	int skip_done;
@@ -931,6 +932,17 @@ start_source(struct applier *a)
 			return S_GONE;
 		a->fatal = mdb_exit_for(a->db.errnum);
 		return S_FATAL;
+	}
+	if (!a->triggers_upgraded) {
+		if ((rc = db_triggers_upgrade(&a->db)) == DB_GONE) {
+			log_err("%s", a->db.err);
+			return S_GONE;
+		}
+		if (rc != DB_OK)
+			log_warn("%s: triggers that an earlier srdf-apply "
+			    "guarded with @srdf_apply keep that guard, which "
+			    "any session can set", a->db.err);
+		a->triggers_upgraded = 1;
 	}
 	a->next = a->cp.seq + 1;
 	a->open = 0;

@@ -244,6 +244,14 @@ int db_apply_lock(struct db *d, const char *src, int wait_s,
     int (*waiting)(void *arg), void *arg);
 int db_checkpoint_init(struct db *d, const char *source_hex,
     struct checkpoint *cp);
+/* db_triggers_upgrade: the triggers that earlier builds guarded with
+ * @srdf_apply, which any session can set, get the guard of
+ * srdf.apply_sessions instead, in their place (lib/trigger.h), each
+ * logged (srdf-apply(1), "Triggers").  DB_OK also when some could not
+ * be written (a warning each: they are tried at the next start);
+ * DB_GONE, or DB_FAIL with d->err when the triggers cannot be listed.
+ * Nothing in a dry run. */
+int db_triggers_upgrade(struct db *d);
 int db_checkpoint_read(struct db *d, const char *source_hex,
     struct checkpoint *cp);
 /* db_commit_at queues the checkpoint UPDATE (seq from -> to, and each

@@ -30,15 +30,42 @@
 #include "log.h"
 #include "mdb.h"
 #include "sql.h"
+#include "sqltext.h"
+#include "trigger.h"
 #include "xalloc.h"
 
 #define CHECKPOINT_MOVED "srdf: the checkpoint moved"
 
+/* @srdf_apply is for the triggers written by hand that test it, as
+ * earlier builds told (srdf-apply(1), "Triggers"); the guard of the
+ * source's triggers is the session's row in srdf.apply_sessions. */
 static const char session_sql[] =
     "SET NAMES utf8mb4;"
     "SET SESSION time_zone='+00:00', sql_mode='" APPLY_SQL_MODE "', "
     "foreign_key_checks=0, unique_checks=1, autocommit=0, "
     "@srdf_apply=1";
+
+/* The session's row in srdf.apply_sessions, which SQL_TRIGGER_GUARD
+ * looks up (lib/sqltext.h): its connection id.  The table is MEMORY, so
+ * a server restart, which hands the ids out again from 1, empties it;
+ * the rows of this account's sessions that are gone (a srdf-apply killed,
+ * a connection lost) go now, so that an id the server hands out again
+ * later never finds one.  Rows of another account (a srdf-apply of
+ * another source) are left to it: without PROCESS this session sees its
+ * own account's sessions only.  One partition, named in the guard. */
+static const char register_sql[] =
+    "CREATE DATABASE IF NOT EXISTS srdf;"
+    "CREATE TABLE IF NOT EXISTS srdf.apply_sessions ("
+    "id BIGINT UNSIGNED NOT NULL PRIMARY KEY, "
+    "user VARCHAR(128) CHARACTER SET utf8mb4 NOT NULL, "
+    "connected_at DATETIME(6) NOT NULL) "
+    "ENGINE=MEMORY PARTITION BY KEY (id) (PARTITION p);"
+    "DELETE FROM srdf.apply_sessions WHERE user IN (SELECT USER FROM "
+    "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) AND "
+    "(id, user) NOT IN (SELECT ID, USER FROM "
+    "information_schema.PROCESSLIST);"
+    "REPLACE INTO srdf.apply_sessions SELECT ID, USER, NOW(6) FROM "
+    "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()";
 
 static void
 quote_str(struct buf *b, const char *s)
@@ -146,7 +173,9 @@ query_one(struct db *d, const char *kind, const char *q, int *rc)
  * session"): utf8mb4 for the strings of the records, UTC for TIMESTAMP,
  * strict mode so a value the target cannot hold is an error and not a
  * silent truncation, no foreign-key checks inside a group (its changes
- * are a net delta, not the source's order), no autocommit. */
+ * are a net delta, not the source's order), no autocommit; and the
+ * session known to the triggers as srdf-apply's (register_sql), but for
+ * a dry run, which writes nothing. */
 int
 db_session(struct db *d)
 {
@@ -155,6 +184,9 @@ db_session(struct db *d)
 	int rc;
 
 	if ((rc = simple(d, "session setup", session_sql)) != DB_OK)
+		return rc;
+	if (!d->dry && (rc = simple(d, "registering the session in "
+	                     "srdf.apply_sessions", register_sql)) != DB_OK)
 		return rc;
 	if ((v = query_one(d, "session setup", "SELECT @@max_allowed_packet",
 	         &rc)) == NULL)
@@ -304,6 +336,19 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
 	case ER_TABLEACCESS_DENIED_ERROR:
 	case ER_OPTION_PREVENTS_STATEMENT:
+		/* A trigger's guard, run with its definer's privileges
+		 * (srdf-apply(1), "Triggers"). */
+		if (e == ER_TABLEACCESS_DENIED_ERROR &&
+		    strstr(m, "`apply_sessions`") != NULL) {
+			snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+			    "a trigger's definer needs SELECT on "
+			    "srdf.apply_sessions, where its guard looks for "
+			    "srdf-apply's sessions: GRANT SELECT ON "
+			    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
+			    "later), or to the definer", kind,
+			    table ? " on " : "", table ? table : "", m, e);
+			return DB_FAIL;
+		}
 		/* engine.c, versioned_add: srdf-apply(1), "System-versioned
 		 * tables" */
 		if (strncmp(kind, "versioned ", 10) != 0 &&
@@ -654,6 +699,32 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 			return rc;
 	}
 	return db_checkpoint_read(d, src, cp);
+}
+
+static void
+upgraded(void *arg, const char *db, const char *name, const char *err)
+{
+	if (err == NULL)
+		log_notice("trigger %s.%s: the guard @srdf_apply IS NULL, "
+		    "which any session can set, replaced by srdf-apply's "
+		    "sessions in srdf.apply_sessions", db, name);
+	else
+		log_warn("trigger %s.%s keeps the guard @srdf_apply IS NULL, "
+		    "which any session can set, until the next start: %s", db,
+		    name, err);
+}
+
+int
+db_triggers_upgrade(struct db *d)
+{
+	static const char *const from[] = {SQL_TRIGGER_GUARD_V1, NULL};
+
+	if (d->dry)
+		return DB_OK;
+	if (trigger_rewrite(d->my, from, SQL_TRIGGER_GUARD, 0, upgraded,
+	        NULL) < 0)
+		return db_classify(d, "the triggers' guard", NULL);
+	return DB_OK;
 }
 
 /* Moves the checkpoint from `from' to `to' and commits, in the round trip

@@ -2216,7 +2216,8 @@ replica_ddl(struct db *d, const struct wagon *w, const char *sql,
 		return 0;
 	if ((g = sql_trigger_guard(sql, len, SQL_TRIGGER_GUARD, out)) == 1) {
 		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
-		    "srdf-apply (@srdf_apply IS NULL)", w->seq, what);
+		    "srdf-apply's sessions (srdf.apply_sessions)", w->seq,
+		    what);
 		return 1;
 	} else if (g == -2)
 		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find the "

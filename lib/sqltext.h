@@ -55,7 +55,8 @@
  * lie, as byte offsets into sql: tp->head just after CREATE [OR
  * REPLACE], tp->row just after FOR EACH ROW, the body from tp->body to
  * tp->body_end (trailing blanks and semicolons left out).  Returns 1, or
- * -2 and -1 as sql_trigger_guard does.
+ * -2 and -1 as sql_trigger_guard does.  lib/trigger.c writes a trigger
+ * again with another body so.
  *
  * sql_trigger_unguarded: the body of a trigger as written, from its
  * ACTION_STATEMENT (information_schema.TRIGGERS) body (len bytes): when
@@ -80,9 +81,19 @@
 
 #include "buf.h"
 
-/* The condition srdf-apply's triggers test before their body runs: its
- * own session sets @srdf_apply (srdf-apply(1), "Triggers"). */
-#define SQL_TRIGGER_GUARD "@srdf_apply IS NULL"
+/* The condition srdf-apply's triggers test before their body runs
+ * (srdf-apply(1), "Triggers"): the session is not one of srdf-apply's,
+ * which alone have their connection id in srdf.apply_sessions, a table
+ * only srdf's account writes.  A temporary table of that name, which a
+ * session with CREATE TEMPORARY TABLES could fill with its own id, is
+ * never partitioned: PARTITION (p) makes reading it an error (1747)
+ * instead of a way around the trigger.  One primary-key look-up a row. */
+#define SQL_TRIGGER_GUARD "NOT EXISTS (SELECT 1 FROM srdf.apply_sessions " \
+	"PARTITION (p) WHERE id = CONNECTION_ID())"
+/* The guard earlier builds of srdf-apply wrote, which any session passes
+ * by setting @srdf_apply: srdf-apply replaces it with SQL_TRIGGER_GUARD
+ * (lib/trigger.h). */
+#define SQL_TRIGGER_GUARD_V1 "@srdf_apply IS NULL"
 
 /* sql_trigger_parts's answer. */
 struct sql_trigger {

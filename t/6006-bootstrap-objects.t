@@ -19,7 +19,7 @@ triggers() {
 	"$1" "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING,
 		EVENT_MANIPULATION, ACTION_STATEMENT FROM information_schema.TRIGGERS
 		WHERE TRIGGER_SCHEMA = '$2' ORDER BY 1" |
-		sed 's/\tIF @srdf_apply IS NULL THEN /\t/; s/\\n; END IF$//'
+		sed 's/\tIF NOT EXISTS (SELECT 1 FROM srdf\.apply_sessions PARTITION (p) WHERE id = CONNECTION_ID()) THEN /\t/; s/\\n; END IF$//'
 }
 
 # o.big is there to be copied slowly (the reader waits on a full pipe);
@@ -119,7 +119,7 @@ test_expect_success 'srdf-verify: tables, the sequence, the view, triggers, the 
 		ALTER EVENT ev_off ON SCHEDULE EVERY 1 SECOND;
 DELIMITER //
 		CREATE TRIGGER tr_keep BEFORE UPDATE ON t1 FOR EACH ROW
-			IF @srdf_apply IS NULL THEN SET NEW.v = GREATEST(NEW.v, 0)
+			IF NOT EXISTS (SELECT 1 FROM srdf.apply_sessions PARTITION (p) WHERE id = CONNECTION_ID()) THEN SET NEW.v = GREATEST(NEW.v, 0)
 ; END IF //" &&
 	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases o --exclude o.ticks >verify.txt
 '

@@ -844,9 +844,9 @@ obj_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* A body as compared: srdf-apply's trigger guard taken off (on either
- * side: a promoted target becomes a source), trailing blanks and
- * semicolons dropped. */
+/* A body as compared: srdf-apply's trigger guard taken off, or that of
+ * its earlier builds (on either side: a promoted target becomes a
+ * source), trailing blanks and semicolons dropped. */
 static char *
 obj_body(const char *kind, const char *s)
 {
@@ -854,8 +854,9 @@ obj_body(const char *kind, const char *s)
 	size_t n = strlen(s);
 	char *b;
 
-	if (strcmp(kind, "trigger") == 0)
-		sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD, &in, &n);
+	if (strcmp(kind, "trigger") == 0 &&
+	    !sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD, &in, &n))
+		sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD_V1, &in, &n);
 	while (n > 0 && (in[n - 1] == ';' || in[n - 1] == ' ' ||
 	    in[n - 1] == '\t' || in[n - 1] == '\n' || in[n - 1] == '\r'))
 		n--;

@@ -907,30 +907,43 @@ test_dml_table(void)
 }
 
 /* sql_trigger_unguarded: the body inside the guard sql_trigger_guard
- * writes, as information_schema.TRIGGERS shows it; 0 for any other. */
+ * writes, as information_schema.TRIGGERS shows it; 0 for any other.
+ * The guard of srdf-apply's earlier builds (V1) is read the same way. */
 static void
 test_trigger_unguarded(void)
 {
+	static const char g[] = "IF " SQL_TRIGGER_GUARD " THEN ";
+	static const char create[] = "CREATE TRIGGER t BEFORE INSERT ON t "
+	    "FOR EACH ROW SET NEW.a = 1;"; /* the body at 49 */
 	static const struct {
 		const char *body, *want; /* want NULL: 0 */
+		int v1;                  /* SQL_TRIGGER_GUARD_V1 */
 	} c[] = {
 	    {"IF @srdf_apply IS NULL THEN SET NEW.v = NEW.v * 10\n; END IF",
-	        "SET NEW.v = NEW.v * 10"},
+	        "SET NEW.v = NEW.v * 10", 1},
 	    {"IF @srdf_apply IS NULL THEN BEGIN\n  INSERT INTO log VALUES "
 	     "('x;'); END\n; END IF", "BEGIN\n  INSERT INTO log VALUES "
-	     "('x;'); END"},
-	    {"SET NEW.v = NEW.v * 10", NULL},
-	    {"IF @srdf_apply IS NULL THEN SET @a = 1", NULL},
-	    {"IF @other IS NULL THEN SET @a = 1\n; END IF", NULL},
-	    {"IF @srdf_apply IS NULL THEN\n; END IF", NULL},
-	    {"", NULL},
+	     "('x;'); END", 1},
+	    {"SET NEW.v = NEW.v * 10", NULL, 1},
+	    {"IF @srdf_apply IS NULL THEN SET @a = 1", NULL, 1},
+	    {"IF @other IS NULL THEN SET @a = 1\n; END IF", NULL, 1},
+	    {"IF @srdf_apply IS NULL THEN\n; END IF", NULL, 1},
+	    {"", NULL, 1},
+	    {"IF @srdf_apply IS NULL THEN SET @a = 1\n; END IF", NULL, 0},
+	    {"IF NOT EXISTS (SELECT 1 FROM srdf.apply_sessions PARTITION (p) "
+	     "WHERE id = CONNECTION_ID()) THEN SET @a = 1\n; END IF",
+	        "SET @a = 1", 0},
+	    {"IF NOT EXISTS (SELECT 1 FROM srdf.apply_sessions WHERE id = "
+	     "CONNECTION_ID()) THEN SET @a = 1\n; END IF", NULL, 0},
 	};
+	struct buf out = {0};
+	const char *in = NULL;
+	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-		const char *in = NULL;
-		size_t n = 0;
 		int r = sql_trigger_unguarded(c[i].body, strlen(c[i].body),
-		    SQL_TRIGGER_GUARD, &in, &n);
+		    c[i].v1 ? SQL_TRIGGER_GUARD_V1 : SQL_TRIGGER_GUARD, &in,
+		    &n);
 
 		if (c[i].want == NULL)
 			ok(r == 0, "sql_trigger_unguarded, case %zu: 0", i + 1);
@@ -939,6 +952,13 @@ test_trigger_unguarded(void)
 			    memcmp(in, c[i].want, n) == 0,
 			    "sql_trigger_unguarded, case %zu: the body", i + 1);
 	}
+	/* What sql_trigger_guard writes with SQL_TRIGGER_GUARD, read back. */
+	sql_trigger_guard(create, strlen(create), SQL_TRIGGER_GUARD, &out);
+	ok(out.len > 49 + strlen(g) && memcmp(out.p + 49, g, strlen(g)) == 0 &&
+	    sql_trigger_unguarded(out.p + 49, out.len - 49, SQL_TRIGGER_GUARD,
+	        &in, &n) == 1 && n == 13 && memcmp(in, "SET NEW.a = 1", 13) == 0,
+	    "sql_trigger_unguarded reads what sql_trigger_guard writes");
+	free(out.p);
 }
 
 /* sql_trigger_parts: CREATE [OR REPLACE] as far as the head goes, FOR
