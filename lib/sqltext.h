@@ -92,7 +92,7 @@
 	"PARTITION (p) WHERE id = CONNECTION_ID())"
 /* The guard earlier builds of srdf-apply wrote, which any session passes
  * by setting @srdf_apply: srdf-apply replaces it with SQL_TRIGGER_GUARD
- * (lib/trigger.h). */
+ * (lib/trigger.h), srdf-promote takes either off. */
 #define SQL_TRIGGER_GUARD_V1 "@srdf_apply IS NULL"
 
 /* sql_trigger_parts's answer. */

@@ -30,7 +30,11 @@
  *	   finished by running srdf-promote again (it resumes at step 5);
  *	5. SET GLOBAL read_only=OFF (and super_read_only, where the server
  *	   has it): the RTO ends here; then the events srdf-apply created
- *	   DISABLE ON SLAVE are enabled, now that this is the primary;
+ *	   DISABLE ON SLAVE are enabled, now that this is the primary, and
+ *	   the triggers it guarded are created again as the source wrote
+ *	   them (a guarded trigger fires for every session but
+ *	   srdf-apply's, which no longer runs, so neither waits for the
+ *	   other);
  *	6. the audit record, then the operator's hook; a failing hook is
  *	   reported and the promotion stands.
  *
@@ -67,6 +71,8 @@
 #include "opt.h"
 #include "spool.h"
 #include "sql.h"
+#include "sqltext.h"
+#include "trigger.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -838,6 +844,58 @@ enable_events(MYSQL *my, int dry)
 	return ex;
 }
 
+/* One trigger of restore_triggers, printed. */
+static void
+restored(void *arg, const char *db, const char *name, const char *err)
+{
+	const int *dry = arg;
+
+	if (*dry)
+		printf("would restore: trigger %s.%s\n", db, name);
+	else if (err == NULL)
+		printf("trigger %s.%s: restored as the source wrote it\n", db,
+		    name);
+	else {
+		printf("trigger %s.%s: not restored: %s\n", db, name, err);
+		log_err("restoring trigger %s.%s on the target: %s; the "
+		    "promotion stands: run srdf-promote again once this is "
+		    "fixed (the user needs the TRIGGER privilege, and SET USER "
+		    "for another definer)", db, name, err);
+	}
+}
+
+/* The triggers srdf-apply guarded (srdf-apply(1), "Triggers"), created
+ * again as the source wrote them, in their place (lib/trigger.h): no
+ * session of the new primary is told apart from another any more.
+ * Either guard goes, srdf-apply's and that of its earlier builds.  0,
+ * or an exit status when one cannot be restored (the others still are;
+ * running srdf-promote again does the rest). */
+static int
+restore_triggers(MYSQL *my, int dry)
+{
+	static const char *const from[] = {SQL_TRIGGER_GUARD,
+	    SQL_TRIGGER_GUARD_V1, NULL};
+	int n;
+
+	/* The server shows an account without TRIGGER no trigger, and no
+	 * error either. */
+	if (!mdb_has_privilege(my, "TRIGGER")) {
+		printf("triggers: not looked at: the account has no TRIGGER "
+		    "privilege\n");
+		log_warn("the account has no TRIGGER privilege: the triggers "
+		    "srdf-apply guarded keep their guard; GRANT TRIGGER and "
+		    "run srdf-promote again");
+		return 0;
+	}
+	if ((n = trigger_rewrite(my, from, NULL, dry, restored, &dry)) < 0) {
+		log_err("cannot restore the target's triggers: %s (error %u); "
+		    "the promotion stands: run srdf-promote again",
+		    mysql_error(my), mysql_errno(my));
+		return mdb_exit_for(mysql_errno(my));
+	}
+	return n > 0 ? EX_UNAVAILABLE : 0;
+}
+
 /* Runs the operator's hook with /bin/sh, its stdout on our stderr (our
  * stdout is the report), the recovery point in its environment.
  * Returns its exit status, 128 + N for a signal, -1 when it cannot run. */
@@ -985,6 +1043,8 @@ run(const struct config *cf, long long t0)
 		ex = set_writable(my, 1);
 		if (ex == 0)
 			ex = enable_events(my, 1);
+		if (ex == 0)
+			ex = restore_triggers(my, 1);
 		printf("would append: %s/audit.log\n", cf->dir);
 		if (cf->hook != NULL)
 			printf("would run the hook: %s\n", cf->hook);
@@ -1002,6 +1062,9 @@ run(const struct config *cf, long long t0)
 	}
 	rto = (double)(clock_mono_ms() - t0) / 1000.0;
 	ex = enable_events(my, 0);
+	rc = restore_triggers(my, 0);
+	if (ex == 0)
+		ex = rc;
 	mysql_close(my);
 	audit_promotion(cf, &s, rto);
 	printf("promoted: %s is writable\n", cf->dir);

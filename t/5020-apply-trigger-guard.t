@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='the guard srdf-apply puts on the source'"'"'s triggers cannot be forged by a target user with SELECT and INSERT (a user variable, its own row in srdf.apply_sessions, a temporary table of that name): the triggers fire for that user and never for srdf-apply; the guard of earlier builds is replaced in place'
+test_description='the guard srdf-apply puts on the source'"'"'s triggers cannot be forged by a target user with SELECT and INSERT (a user variable, its own row in srdf.apply_sessions, a temporary table of that name): the triggers fire for that user, before and after srdf-promote, and never for srdf-apply; the guard of earlier builds is replaced; srdf-promote restores the triggers as the source wrote them, in their order, also when run again'
 . "$(dirname "$0")/lib.sh"
 . "$top/t/5-apply-lib.sh"
 srdf_servers_start
@@ -165,6 +165,60 @@ test_expect_success 'the guard @srdf_apply IS NULL of an earlier srdf-apply is r
 	test_cmp src.rows dst.rows &&
 	as_user mallory "SET @srdf_apply = 1; INSERT INTO tg.t1 (id, v) VALUES (106, 1)" &&
 	fired 106
+'
+
+promote() {
+	srdf-promote --dir "$D" --key-file key --defaults-file "$DST_CNF" "$@"
+}
+
+test_expect_success 'srdf-promote --dry-run says which triggers it would restore' '
+	promote --dry-run >dry.out 2>dry.err &&
+	grep -x "would restore: trigger tg.tr_first" dry.out &&
+	grep -x "would restore: trigger tg.tr_ins" dry.out &&
+	grep -x "would restore: trigger tg.tr_log" dry.out &&
+	test "$(triggers dst_sql | grep -cF "$guard")" = 3
+'
+
+test_expect_success 'srdf-promote --force: the triggers as the source wrote them, in its order, with its sql_mode' '
+	promote --force >promote.out 2>promote.err &&
+	grep -x "trigger tg.tr_first: restored as the source wrote it" promote.out &&
+	grep -x "trigger tg.tr_ins: restored as the source wrote it" promote.out &&
+	grep -x "trigger tg.tr_log: restored as the source wrote it" promote.out &&
+	triggers src_sql >src.triggers && triggers dst_sql >dst.triggers &&
+	test_cmp src.triggers dst.triggers &&
+	! triggers dst_sql | grep -q "srdf" &&
+	for t in tr_first tr_ins tr_log; do
+		src_sql "SHOW CREATE TRIGGER tg.$t" | cut -f 3 >src.create.$t &&
+		dst_sql "SHOW CREATE TRIGGER tg.$t" | cut -f 3 >dst.create.$t &&
+		test_cmp src.create.$t dst.create.$t || return 1
+	done
+'
+
+test_expect_success 'after the promotion the triggers fire for mallory, and for a session in srdf.apply_sessions' '
+	as_user mallory "SET @srdf_apply = 1; INSERT INTO tg.t1 (id, v) VALUES (201, 1)" &&
+	fired 201 &&
+	dst_sql "SET @srdf_apply = 1; INSERT INTO srdf.apply_sessions SELECT CONNECTION_ID(), \"root\", NOW(6);
+		INSERT INTO tg.t1 (id, v) VALUES (202, 1); DELETE FROM srdf.apply_sessions WHERE id = CONNECTION_ID()" &&
+	fired 202
+'
+
+# A promotion cut short before tr_log was restored: that trigger still
+# has the guard, the others are restored.
+test_expect_success 'srdf-promote run again restores what a cut-short run left, and nothing else' '
+	dst_sql "DELIMITER //
+		CREATE OR REPLACE DEFINER = root@localhost TRIGGER tg.tr_log AFTER INSERT ON tg.t1 FOR EACH ROW FOLLOWS tr_first
+			${guard}INSERT INTO tg.log (t1_id, what) VALUES (NEW.id, \"i\")
+; END IF //" &&
+	test "$(triggers dst_sql | grep -cF "$guard")" = 1 &&
+	promote >again.out 2>again.err &&
+	grep "^trigger " again.out >again.triggers &&
+	echo "trigger tg.tr_log: restored as the source wrote it" | test_cmp - again.triggers &&
+	triggers dst_sql >dst.triggers &&
+	test_cmp src.triggers dst.triggers &&
+	dst_sql "SHOW CREATE TRIGGER tg.tr_log" | cut -f 3 >dst.create.tr_log &&
+	test_cmp src.create.tr_log dst.create.tr_log &&
+	promote >third.out 2>third.err &&
+	! grep "^trigger " third.out
 '
 
 test_done
