@@ -17,6 +17,7 @@
  * are exact.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,27 @@ query_one(struct db *d, const char *kind, const char *q, int *rc)
 	return v;
 }
 
+/* Once a process: lets every trigger definer read srdf.apply_sessions,
+ * which the guards of the replicated triggers look up with the
+ * definer's privileges (srdf-apply(1), "Triggers").  MariaDB 10.11 and
+ * later have PUBLIC; an account without the right to grant, or an older
+ * server, is told once what the DBA must do, and goes on: a wagon whose
+ * trigger cannot read the table fails with the same advice. */
+static void
+grant_public(struct db *d)
+{
+	static _Atomic int tried;
+
+	if (atomic_exchange(&tried, 1))
+		return;
+	if (mysql_query(d->my, "GRANT SELECT ON srdf.apply_sessions TO "
+	    "PUBLIC") != 0)
+		log_warn("cannot GRANT SELECT ON srdf.apply_sessions TO PUBLIC "
+		    "(%s): the definers of the replicated triggers need it "
+		    "(srdf-apply(1), Triggers); have a DBA grant it, to PUBLIC "
+		    "or to each definer", mysql_error(d->my));
+}
+
 /* The session settings that exact values need (srdf-apply(1), "The
  * session"): utf8mb4 for the strings of the records, UTC for TIMESTAMP,
  * strict mode so a value the target cannot hold is an error and not a
@@ -188,6 +210,8 @@ db_session(struct db *d)
 	if (!d->dry && (rc = simple(d, "registering the session in "
 	                     "srdf.apply_sessions", register_sql)) != DB_OK)
 		return rc;
+	if (!d->dry)
+		grant_public(d);
 	if ((v = query_one(d, "session setup", "SELECT @@max_allowed_packet",
 	         &rc)) == NULL)
 		return rc != DB_OK ? rc : DB_FAIL;
