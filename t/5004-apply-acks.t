@@ -96,6 +96,21 @@ test_expect_success 'a srdf-ackd with another key refuses: the ACK stays queued'
 	test "$(states "$S")" = "confirmed "
 '
 
+test_expect_success 'an impostor srdf-ackd without the key says "accepted": not believed, the ACK stays queued' '
+	test_bg fake fakerecv fakeport accept &&
+	test_wait_until 5 "test -s fakeport" &&
+	src_sql "INSERT INTO shop.t VALUES (40, 40)" && seal_new && deliver &&
+	n=$(wagon_count) &&
+	apply_once --ack-to "http://127.0.0.1:$(cat fakeport)" --insecure &&
+	test_bg_stop fake &&
+	grep -q "POST /v1/acks" fake.err &&
+	grep -q "cannot deliver the ACK of wagon $n .*HTTP 201 answer not believed" apply.err &&
+	wagon_field $n ack | jq -e ".status == \"applied\"" &&
+	test "$(wagon_state $n)" = applied &&
+	apply_once --ack-to "$URL" --insecure &&
+	test "$(wagon_state $n)" = confirmed
+'
+
 test_expect_success 'srdf-ackd down for a full round of ACKs, then up: --once delivers them before it exits' '
 	for i in 4 5 6 7; do
 		src_sql "INSERT INTO shop.t VALUES ($i, $i)" && seal_new || return 1
