@@ -10,8 +10,8 @@
  * one write transaction after the exchange (never around it): the
  * attempt's record (time, HTTP status, answer, latency, error) and the
  * wagon's new state — received on "accepted" or "duplicate", sending
- * with a back-off time on a failure, dead when the retry policy is spent
- * or the receiver refuses the wagon for good.  A crash between an answer
+ * with a back-off time on a failure, dead when the receiver refuses the
+ * wagon for good or its outbox copy is damaged.  A crash between an answer
  * and its transaction loses nothing: the wagon is still "sending", is
  * sent again and answered "duplicate".
  *
@@ -20,10 +20,12 @@
  * "ready"; a health check that fails counts as a failed attempt of the
  * wagon at the head, so the same back-off applies and the ledger shows
  * why nothing moved.  The back-off schedule (--retry, default 10s, 30s,
- * 2m, 10m, 1h) gives the wait after the 1st, 2nd... consecutive failure;
- * one more failure after the last makes the wagon dead, and ship stops
- * there and says so (exit 69), because the pipeline never skips data.
- * A 503 answer (busy, draining, or "signed before I started" from a
+ * 2m, 10m, 1h) gives the wait after the 1st, 2nd... consecutive failure,
+ * and its last step is waited again for as long as it takes: a failure
+ * that may pass never makes a wagon dead (srdf-ship(1), "Back-off and
+ * dead letters").  Only a refusal no retry can change (409, 413, a
+ * damaged copy) does, and ship stops there and says so (exit 65),
+ * because the pipeline never skips data.  A 503 answer (busy, draining, or "signed before I started" from a
  * receiver that just restarted) comes from a receiver that is alive: it
  * is retried on the current step of the schedule without advancing it,
  * so it never makes a wagon dead.  The wait is kept in the ledger
@@ -186,7 +188,6 @@ struct scan {
 	size_t n, max;
 	int low_fixed;
 	uint64_t dead;	     /* first dead wagon met, 0 when none */
-	int dead_refused;    /* it was refused or damaged, not timed out */
 	char dead_err[512];
 };
 
@@ -195,7 +196,6 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 {
 	struct scan *sc = arg;
 	const char *st = json_string_value(json_object_get(w, "state"));
-	const char *cause;
 	struct cand *c;
 
 	if (st == NULL)
@@ -210,9 +210,6 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	sc->low_fixed = 1;
 	if (strcmp(st, "dead") == 0) {
 		sc->dead = seq;
-		cause = json_string_value(json_object_get(w, "dead_cause"));
-		sc->dead_refused = cause != NULL &&
-		    strcmp(cause, "retries spent") != 0;
 		snprintf(sc->dead_err, sizeof sc->dead_err, "%s",
 		    json_is_string(json_object_get(w, "last_error"))
 		        ? json_string_value(json_object_get(w, "last_error"))
@@ -296,6 +293,17 @@ fail:
 	return -1;
 }
 
+/* The smallest power of two above n (n >= 0). */
+static long long
+pow2_above(long long n)
+{
+	long long p = 1;
+
+	while (p <= n)
+		p <<= 1;
+	return p;
+}
+
 /* One attempt's record, and the wagon's state after it, in one
  * transaction.  -1 on a ledger error. */
 static int
@@ -305,6 +313,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	json_t *w = NULL, *a;
 	const char *st;
 	json_int_t attempts, failures;
+	int quiet = 0;
 	double now = now_s(), wait = 0;
 	char name[WAGON_NAME_LEN], from[16];
 	int rc, moved = 0;
@@ -352,7 +361,10 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 			json_object_set_new(w, "next_attempt_at",
 			    json_real(now + wait));
 			break;
+		case O_RETRY:
 		case O_UNBELIEVED:
+			/* srdf-ship(1): a failure that may pass never makes a wagon
+			 * dead; the back-off stays at its last step. */
 			if (failures < s->cf->nretry)
 				failures++;
 			wait = (double)s->cf->retry[failures - 1] / 1000.0;
@@ -364,29 +376,10 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 			    json_string("sending"));
 			json_object_set_new(w, "next_attempt_at",
 			    json_real(now + wait));
-			break;
-		case O_RETRY:
-			failures++;
-			json_object_set_new(w, "failures",
-			    json_integer(failures));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			if (failures > s->cf->nretry) {
-				json_object_set_new(w, "state",
-				    json_string("dead"));
-				json_object_set_new(w, "dead_cause",
-				    json_string("retries spent"));
-				json_object_set_new(w, "dead_at",
-				    json_real(now));
-				json_object_del(w, "next_attempt_at");
-			} else {
-				wait = (double)s->cf->retry[failures - 1] /
-				    1000.0;
-				json_object_set_new(w, "state",
-				    json_string("sending"));
-				json_object_set_new(w, "next_attempt_at",
-				    json_real(now + wait));
-			}
+			/* At the last step, said at attempts 2^k only. */
+			quiet = failures == (json_int_t)s->cf->nretry &&
+			    attempts > (json_int_t)s->cf->nretry + 1 &&
+			    (attempts & (attempts - 1)) != 0;
 			break;
 		case O_REFUSED:
 		case O_DAMAGED:
@@ -414,7 +407,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
 		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
 		    r->latency_ms);
-	else if (moved)
+	else if (moved && !quiet)
 		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
 		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
 		    r->error, is_state(w, "dead") ? "" : "; retried later");
@@ -432,6 +425,15 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	else if (is_state(w, "dead"))
 		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
 		    (long long)attempts, r->error);
+	else if (quiet)
+		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
+		    "%.3g s", seq, (long long)attempts, r->error, wait);
+	else if (failures == (json_int_t)s->cf->nretry &&
+	    r->o != O_BUSY)
+		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
+		    "every %.3g s until it goes, whatever it takes (said "
+		    "again at attempt %lld)", seq, (long long)attempts,
+		    r->error, wait, pow2_above(attempts));
 	else
 		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
 		    "%.3g s", seq, (long long)attempts, r->error, wait);
@@ -447,27 +449,42 @@ fail:
 	return -1;
 }
 
-/* dead -> sending, failures forgotten: the operator's --retry-dead. */
+/* dead -> sending, failures forgotten: the operator's --retry-dead
+ * (all), or at every start the wagons an earlier srdf-ship made dead when
+ * its retry policy was spent (all 0): a failure that may pass no longer
+ * makes a wagon dead (srdf-ship(1), "Back-off and dead letters"). */
+struct revival {
+	json_t *list;
+	int all;
+};
+
 static int
 revive_one(uint64_t seq, json_t *w, void *arg)
 {
-	json_t **list = arg;
+	struct revival *rv = arg;
+	const char *cause = json_string_value(json_object_get(w,
+	    "dead_cause"));
 
-	if (is_state(w, "dead"))
-		json_array_append_new(*list, json_integer((json_int_t)seq));
+	if (is_state(w, "dead") && (rv->all || (cause != NULL &&
+	    strcmp(cause, "retries spent") == 0)))
+		json_array_append_new(rv->list, json_integer((json_int_t)seq));
 	return 0;
 }
 
 static int
-revive(struct ship *s)
+revive(struct ship *s, int all)
 {
 	struct ledger_txn *t;
-	json_t *list = json_array(), *w = NULL, *v;
+	struct revival rv = {json_array(), all};
+	json_t *list = rv.list, *w = NULL, *v;
+	const char *why = all ? "--retry-dead" : "dead after a transient "
+	    "failure by an earlier srdf-ship; such failures are retried for "
+	    "ever now";
 	size_t i;
 	int rc;
 
 	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0 ||
-	    (rc = ledger_wagon_foreach(t, 0, revive_one, &list)) != 0)
+	    (rc = ledger_wagon_foreach(t, 0, revive_one, &rv)) != 0)
 		goto fail;
 	json_array_foreach(list, i, v) {
 		uint64_t seq = (uint64_t)json_integer_value(v);
@@ -483,16 +500,17 @@ revive(struct ship *s)
 			goto fail;
 		json_decref(w);
 		w = NULL;
-		log_notice("wagon %" PRIu64 ": dead -> sending (--retry-dead)",
-		    seq);
+		log_notice("wagon %" PRIu64 ": dead -> sending (%s)", seq, why);
 	}
 	rc = ledger_txn_commit(t);
 	t = NULL;
 	if (rc != 0)
 		goto fail;
 	json_array_foreach(list, i, v)
-		audit_wagon(AUDIT_OPERATOR, (uint64_t)json_integer_value(v),
-		    "dead", "sending", "srdf-ship --retry-dead");
+		audit_wagon(all ? AUDIT_OPERATOR : 0,
+		    (uint64_t)json_integer_value(v), "dead", "sending",
+		    all ? "srdf-ship --retry-dead" : "srdf-ship: dead after a "
+		    "transient failure by an earlier srdf-ship");
 	json_decref(list);
 	return 0;
 fail:
@@ -853,7 +871,7 @@ run(struct ship *s)
 			log_err("wagon %" PRIu64 " is dead (%s): nothing after "
 			    "it is shipped; fix the cause, then run srdf-ship "
 			    "--retry-dead", sc.dead, sc.dead_err);
-			return sc.dead_refused ? EX_DATAERR : EX_UNAVAILABLE;
+			return EX_DATAERR;
 		}
 		if (sc.n == 0) {
 			if (s->cf->once) {
@@ -1044,8 +1062,8 @@ main(int argc, char **argv)
 	audit_open(cf.dir);
 	audit_source_of(s.l);
 	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL);
-	if (cf.retry_dead && revive(&s) != 0)
-		die(EX_SOFTWARE, "--retry-dead failed");
+	if (revive(&s, cf.retry_dead) != 0)
+		die(EX_SOFTWARE, "cannot revive dead wagons (see above)");
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

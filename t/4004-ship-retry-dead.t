@@ -24,26 +24,32 @@ test_expect_success 'the back-off is kept in the ledger and honoured across runs
 	rec src 1 | jq -e ".failures == 2"
 '
 
-test_expect_success 'one failure more than the policy has steps: dead, exit 69, the wagon stays' '
-	sleep 3.1 && test_expect_code 69 $ship 2>s4.err &&
-	grep -q "wagon 1: dead after attempt 3" s4.err &&
-	rec src 1 | jq -e ".state == \"dead\" and .dead_cause == \"retries spent\"" &&
+# Issue 16: a failure that may pass (here: connection refused) never makes
+# a wagon dead; the back-off stays at its last step, said at attempts 2^k.
+test_expect_success 'past the last step of the policy: never dead, the back-off stays at its last step' '
+	sleep 3.1 && test_expect_code 75 $ship 2>s4.err &&
+	grep -q "wagon 1: attempt 3 failed: .*retried every 3 s until it goes, whatever it takes (said again at attempt 4)" s4.err &&
+	rec src 1 | jq -e ".state == \"sending\" and .failures == 2 and .attempts == 3" &&
+	sleep 3.1 && test_expect_code 75 $ship 2>s5.err &&
+	grep -q "attempt 4 failed: .*said again at attempt 8" s5.err &&
+	sleep 3.1 && test_expect_code 75 $ship 2>s6.err &&
+	! grep -q "attempt 5 failed" s6.err &&
+	rec src 1 | jq -e ".state == \"sending\" and .attempts == 5 and .next_attempt_at - now < 3.1" &&
+	test $(ledger-wagons --attempts src | wc -l) = 5 &&
 	test -f src/outbox/new/00000000000000000001.wagon
 '
 
-test_expect_success 'a dead wagon stops ship at once, daemon or not, and it says so' '
-	test_expect_code 69 $ship 2>s5.err &&
-	grep -q "wagon 1 is dead .*--retry-dead" s5.err &&
-	test_expect_code 69 srdf-ship --dir src --to http://127.0.0.1:$port --insecure --key-file key 2>s6.err &&
-	test $(ledger-wagons --attempts src | wc -l) = 3
+test_expect_success 'a wagon that an earlier srdf-ship made dead when its retries were spent is revived at start' '
+	ledger-wagon-set src 1 "{\"state\":\"dead\",\"dead_cause\":\"retries spent\",\"dead_at\":1}" &&
+	test_expect_code 75 $ship 2>s6b.err &&
+	grep -q "wagon 1: dead -> sending (dead after a transient failure by an earlier srdf-ship" s6b.err &&
+	rec src 1 | jq -e ".state == \"sending\" and (has(\"dead_cause\") | not)"
 '
 
-test_expect_success 'the receiver comes back; --retry-dead revives the wagon and all 5 go' '
+test_expect_success 'the receiver comes back: all 5 go, no operator needed' '
 	daemon_start recv srdf-recv --dir dst --key-file key --listen 127.0.0.1:$port --insecure &&
 	sleep 1 &&
 	ship="srdf-ship --dir src --to $URL --insecure --key-file key --retry 300ms,300ms,300ms,300ms --once" &&
-	{ $ship --retry-dead 2>s7.err || :; } &&
-	grep -q "wagon 1: dead -> sending (--retry-dead)" s7.err &&
 	test_wait_until 10 "$ship 2>s7b.err" &&
 	printf "received 5\n" >expect && states src >actual && test_cmp expect actual
 '
@@ -60,7 +66,10 @@ test_expect_success 'a wagon the receiver refuses (409: other content) is dead a
 	rec src 7 | jq -e ".state == \"dead\" and .dead_cause == \"refused\" and (.last_error | test(\"409 rejected.*different content\"))" &&
 	rec src 8 | jq -e ".state == \"sealed\"" &&
 	test_expect_code 65 srdf-ship --dir src --to $URL --insecure --key-file key --once 2>s9.err &&
-	grep -q "wagon 7 is dead" s9.err
+	grep -q "wagon 7 is dead" s9.err &&
+	test_expect_code 65 srdf-ship --dir src --to $URL --insecure --key-file key --once --retry-dead 2>s9b.err &&
+	grep -q "wagon 7: dead -> sending (--retry-dead)" s9b.err &&
+	rec src 7 | jq -e ".state == \"dead\" and .dead_cause == \"refused\""
 '
 
 test_expect_success 'a wagon damaged in the outbox goes to outbox/bad, dead, exit 65; nothing after it goes' '

@@ -45,7 +45,7 @@ test_expect_success 'setup: a wagon sealed; srdf-recv and srdf-ackd run' '
 	got=$(req_started GET /v1/health -) && answer_is 200 ready &&
 	daemon_start ackd srdf-ackd --dir "$S" --key-file key --listen 127.0.0.1:0 --insecure &&
 	echo "$URL" >ackd.url &&
-	got=$(req_started GET /v1/health -) && answer_is 200 ready
+	got=$(HSIGN_TO=ackd req_started GET /v1/health -) && answer_is 200 ready
 '
 
 test_expect_success 'the wagon travels: ship, apply, ACK' '
@@ -176,15 +176,20 @@ test_expect_success 'an unwritable audit.log: the pipeline goes on, one warning'
 
 test_expect_success 'operator: srdf-ship --retry-dead is recorded as the operators' '
 	src_sql "INSERT INTO shop.t VALUES (5, \"e\")" && seal_new && w=$(wagon_count) &&
-	test_expect_code 69 srdf-ship --dir "$S" --to "http://127.0.0.1:$(free_port)" \
-		--key-file key --insecure --retry 1ms --timeout 2s 2>ship4.err &&
+	# A receiver pinned to another source refuses it (409): dead.
+	daemon_start pinned srdf-recv --dir pinned --key-file key --listen 127.0.0.1:0 --insecure \
+		--source-id 00000000000000000000000000000001 &&
+	sleep 1.1 &&
+	test_expect_code 65 srdf-ship --dir "$S" --to "$URL" \
+		--key-file key --insecure --once 2>ship4.err &&
+	test_bg_stop pinned &&
 	test "$(rec "$S" $w | jq -r .state)" = dead &&
 	srdf-ship --dir "$S" --to "$(cat recv.url)" --key-file key --insecure --once --retry-dead 2>ship5.err &&
 	jq -s -e "map(select(.seq == $w and .by == \"operator\")) |
 		length == 1 and .[0].from == \"dead\" and .[0].to == \"sending\" and
 		.[0].tool == \"srdf-ship\" and .[0].detail == \"srdf-ship --retry-dead\"" "$S/audit.log" &&
 	jq -r "select(.seq == $w and .to == \"dead\") | .detail" "$S/audit.log" >d.err &&
-	grep "^attempt 2 failed: health: .*onnect" d.err
+	grep "^attempt 1 failed: HTTP 409 rejected" d.err
 '
 
 test_done
