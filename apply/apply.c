@@ -536,10 +536,13 @@ flush_applied(struct applier *a)
 }
 
 /* The wagon failed: returns its attempts so far and whether it is dead
- * (never when full: the target is out of space, db_full). */
+ * (never when transient: the target is out of space, db_full, or the
+ * wagon met deadlocks or lock wait timeouts past its immediate retries:
+ * failures that pass, srdf-apply(1) "Failures, retries, the dead
+ * letter"). */
 static int
-record_failed(struct applier *a, uint64_t seq, const char *msg, int full,
-    int *attempts, int *dead)
+record_failed(struct applier *a, uint64_t seq, const char *msg,
+    int transient, int *attempts, int *dead)
 {
 	struct ledger_txn *t;
 	json_t *w;
@@ -557,7 +560,7 @@ record_failed(struct applier *a, uint64_t seq, const char *msg, int full,
 		return ledger_fail(a, "a failed wagon", rc);
 	}
 	*attempts = (int)json_integer_value(json_object_get(w, "attempts")) + 1;
-	*dead = !full && *attempts > a->cf->nretry;
+	*dead = !transient && *attempts > a->cf->nretry;
 	audit_wagon(0, seq, json_string_value(json_object_get(w, "state")),
 	    *dead ? "dead" : "failed", "attempt %d: %s", *attempts, msg);
 	json_object_set_new(w, "state", json_string(*dead ? "dead" : "failed"));
@@ -967,14 +970,14 @@ start_source(struct applier *a)
 /* ---- one wagon --------------------------------------------------------- */
 
 static int
-failed(struct applier *a, uint64_t seq, const char *msg, int full)
+failed(struct applier *a, uint64_t seq, const char *msg, int transient)
 {
 	int attempts, dead, rc;
 	long long delay;
 
 	if (flush_applied(a) == S_FATAL)
 		return S_FATAL;
-	rc = record_failed(a, seq, msg, full, &attempts, &dead);
+	rc = record_failed(a, seq, msg, transient, &attempts, &dead);
 	if (rc == S_FATAL)
 		return rc;
 	if (attempts <= a->cf->nretry + 1)
@@ -993,8 +996,8 @@ failed(struct applier *a, uint64_t seq, const char *msg, int full)
 		    "(or restart), or skip it with --skip %" PRIu64 " (its "
 		    "changes will then be missing on the target)", seq, seq);
 	else if (!dead) {
-		/* Out of space: past the schedule, its last wait (or a
-		 * minute) again and again. */
+		/* Out of space, locks: past the schedule, its last wait
+		 * (or a minute) again and again. */
 		if (attempts <= a->cf->nretry)
 			delay = a->cf->retry_ms[attempts - 1];
 		else if (a->cf->nretry > 0)
@@ -1700,7 +1703,8 @@ step(struct applier *a)
 				    "now", seq, a->db.err);
 				return S_PROGRESS;
 			}
-			/* FALLTHROUGH */
+			a->immediate = 0;
+			return failed(a, seq, a->db.err, 1);
 		default:
 			a->immediate = 0;
 			return failed(a, seq, a->db.err, db_full(&a->db));

@@ -194,4 +194,31 @@ test_expect_success 'a target table out of space: failed with what to do, tried 
 	checksum_both shop.roomless
 '
 
+# Issue 16: a lock wait timeout (or a deadlock) is a failure that passes:
+# past --retry it is tried again at the last step, never dead.
+test_expect_success 'a row locked on the target past the retry policy: failed, never dead; applied once the lock goes' '
+	src_sql "INSERT INTO shop.t VALUES (900, \"locked\")" && seal_new && deliver && n=$(wagon_count) &&
+	apply_once &&
+	src_sql "UPDATE shop.t SET v = \"moved\" WHERE id = 900" && seal_new && deliver && n=$(wagon_count) &&
+	dst_sql "SET GLOBAL innodb_lock_wait_timeout = 1" &&
+	mkfifo hold &&
+	{ mariadb --defaults-file="$DST_ADMIN_CNF" -N -B --unbuffered <hold >locker.out 2>&1 & } &&
+	exec 7>hold &&
+	echo "BEGIN; SELECT id FROM shop.t WHERE id = 900 FOR UPDATE; SELECT \"locked\";" >&7 &&
+	test_wait_until 10 "grep -q ^locked locker.out" &&
+	for i in 1 2; do
+		test_expect_code 75 srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" \
+			--once --retry 100ms 2>>lock.err || return 1
+	done &&
+	dst_sql "SET GLOBAL innodb_lock_wait_timeout = 50" &&
+	test "$(wagon_state $n)" = failed &&
+	test "$(wagon_field $n attempts)" = 2 &&
+	grep -q "Lock wait timeout exceeded" lock.err &&
+	! grep -q "wagon $n is dead-lettered" lock.err &&
+	echo "ROLLBACK;" >&7 && exec 7>&- &&
+	apply_once --retry 100ms &&
+	test "$(applied_seq)" = $n &&
+	checksum_both shop.t
+'
+
 test_done
