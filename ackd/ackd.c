@@ -439,7 +439,8 @@ main(int argc, char **argv)
 	d.purge = (struct purge){.l = d.l, .dir = d.newdir, .states = confirmed,
 	    .at = "confirmed_at", .below = UINT64_MAX, .keep_ms = cf.keep_ms,
 	    .why = d.why};
-	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL);
+	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL,
+	    !cf.once);
 	if (cf.once) {
 		do
 			n = sweep(&d);

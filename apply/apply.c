@@ -2104,7 +2104,7 @@ main(int argc, char **argv)
 			    cf.dir, ledger_strerror(rc));
 		audit_open(cf.dir);
 		audit_source_of(a.l);
-		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL);
+		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL, !cf.once);
 		snprintf(a.curdir, sizeof a.curdir, "%s/cur", cf.inbox);
 		snprintf(a.purge_why, sizeof a.purge_why, "inbox copy purged "
 		    "(applied more than --keep %lld s ago)", cf.keep_ms / 1000);

@@ -1962,7 +1962,7 @@ main(int argc, char **argv)
 		    ledger_strerror(rc));
 	audit_open(cf.dir);
 	audit_source_of(b.l);
-	heartbeat_start(cf.dir, "srdf-bootstrap", 0);
+	heartbeat_start(cf.dir, "srdf-bootstrap", 0, 0);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

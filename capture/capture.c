@@ -1662,7 +1662,8 @@ main(int argc, char **argv)
 	/* Beats come with the source's (--heartbeat); a --from-gtid run
 	 * without a state directory has no heartbeat file. */
 	if (access(cf.dir, F_OK) == 0)
-		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat);
+		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat,
+		    !cf.until_end);
 	rc = run(&c);
 	beat(&c);
 	heartbeat_stop(rc);

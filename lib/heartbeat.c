@@ -28,6 +28,7 @@ static int interval, warned, dirty;
 static uint64_t seq;
 static double started_at, progress_at;
 static long long last_ms; /* monotonic, of the last write */
+static int daemon_run;
 
 /* Writes the file; caller holds mu.  ex < 0: running. */
 static void
@@ -40,8 +41,9 @@ write_file(int ex)
 	buf_json_str(&b, tool_name, strlen(tool_name));
 	buf_lit(&b, ",\"host\":");
 	buf_json_str(&b, host, strlen(host));
-	buf_printf(&b, ",\"pid\":%ld,\"state\":\"%s\"", (long)getpid(),
-	    ex < 0 ? "running" : "stopped");
+	buf_printf(&b, ",\"pid\":%ld,\"state\":\"%s\",\"daemon\":%s",
+	    (long)getpid(), ex < 0 ? "running" : "stopped",
+	    daemon_run ? "true" : "false");
 	if (ex >= 0)
 		buf_printf(&b, ",\"exit\":%d", ex);
 	buf_printf(&b, ",\"started_at\":%.6f,\"time\":%.6f,\"interval\":%d",
@@ -86,7 +88,7 @@ write_file(int ex)
 }
 
 void
-heartbeat_start(const char *dir, const char *tool, int every)
+heartbeat_start(const char *dir, const char *tool, int every, int daemon)
 {
 	char rundir[PATH_MAX];
 
@@ -112,8 +114,10 @@ heartbeat_start(const char *dir, const char *tool, int every)
 		snprintf(host, sizeof host, "unknown");
 	host[sizeof host - 1] = '\0';
 	interval = every;
+	daemon_run = daemon != 0;
 	started_at = clock_wall();
 	write_file(-1);
+	log_on_die(heartbeat_stop);
 out:
 	pthread_mutex_unlock(&mu);
 }

@@ -5,13 +5,16 @@
  * The file is one JSON object and a newline (srdf-status(1), FILES):
  *
  *	{"v":1,"tool":"srdf-apply","host":"db2","pid":4242,
- *	 "state":"running","started_at":1763764201.5,"time":1763764261.2,
- *	 "interval":5,"seq":42,"gtid":"0-1-97","progress_at":1763764260.9}
+ *	 "state":"running","daemon":true,"started_at":1763764201.5,
+ *	 "time":1763764261.2,"interval":5,"seq":42,"gtid":"0-1-97",
+ *	 "progress_at":1763764260.9}
  *
  * times in Unix seconds; "state" is "running", or "stopped" with "exit"
- * (the exit status) once the tool ended through main()'s return; a tool
- * that died (killed, die()) leaves "running" with a pid that is gone,
- * which is what srdf-status flags.  "interval" is the promise: a beat at
+ * (the exit status) once the tool ended through main()'s return or die()
+ * (log_on_die); a tool that was killed leaves "running" with a pid that
+ * is gone, which is what srdf-status flags.  "daemon" says the run was
+ * meant to go on until stopped (not --once, --until-end...): such a run
+ * that stopped, however, leaves its stage down.  "interval" is the promise: a beat at
  * least every that many seconds while the process is alive, 0 when the
  * tool beats only when it progresses (srdf-seal waits on its input and
  * has no timer).  "seq" and "gtid" are the last progress (the newest
@@ -28,7 +31,7 @@
  * interval while it is idle.
  * The writes do not go through lib/fault.
  *
- * Calling sequence: heartbeat_start(dir, tool, interval) in main() after
+ * Calling sequence: heartbeat_start(dir, tool, interval, daemon) in main() after
  * the lock; heartbeat_beat(seq, gtid) at each progress step (seq 0 and
  * gtid NULL: no news, only "alive", from the loop's wake-ups, which must
  * come at least every HEARTBEAT_INTERVAL seconds for a tool that
@@ -51,7 +54,8 @@
 #define HEARTBEAT_INTERVAL 5
 #define HEARTBEAT_INTERVAL_MS (HEARTBEAT_INTERVAL * 1000)
 
-void heartbeat_start(const char *dir, const char *tool, int interval);
+void heartbeat_start(const char *dir, const char *tool, int interval,
+    int daemon);
 int heartbeat_due(void);
 void heartbeat_beat(uint64_t seq, const char *gtid);
 void heartbeat_stop(int ex);

@@ -1,4 +1,5 @@
 /* log.c — stderr logging with syslog priority prefixes; see log.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,13 +93,24 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void (*_Atomic die_hook)(int);
+
+void
+log_on_die(void (*fn)(int ex))
+{
+	die_hook = fn;
+}
+
 void
 die(int ex, const char *fmt, ...)
 {
+	void (*fn)(int) = atomic_exchange(&die_hook, NULL);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(3, fmt, ap);
 	va_end(ap);
+	if (fn != NULL)
+		fn(ex);
 	exit(ex);
 }

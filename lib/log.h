@@ -32,6 +32,10 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Logs at <3> and exits with the sysexits(3) code ex.  Only main() and the
  * functions it calls before run() should use it. */
+/* fn(ex) runs in die() before exit(ex), once: heartbeat.c records the
+ * exit status with it, so that a tool that refused to start is not taken
+ * for one that crashed.  NULL: none. */
+void log_on_die(void (*fn)(int ex));
 void die(int ex, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 

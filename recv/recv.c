@@ -916,7 +916,7 @@ main(int argc, char **argv)
 	audit_open(cf.dir);
 	audit_source(r.source_hex[0] ? r.source_hex : NULL);
 	heartbeat_start(cf.dir, "srdf-recv", cf.listen ? HEARTBEAT_INTERVAL :
-	    0);
+	    0, cf.listen != NULL);
 	recover(&r);
 	if (cf.import != NULL) {
 		char p[PATH_MAX + 8];

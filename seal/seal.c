@@ -895,7 +895,7 @@ main(int argc, char **argv)
 	remove_orphans(&s);
 	audit_open(cf.dir);
 	audit_source(s.source_hex);
-	heartbeat_start(cf.dir, "srdf-seal", 0);
+	heartbeat_start(cf.dir, "srdf-seal", 0, 0);
 	if ((rc = spool_free_ok(cf.outbox, cf.min_free)) < 0)
 		die(EX_IOERR, "cannot check the free space of %s", cf.outbox);
 	if (rc == 0)

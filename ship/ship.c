@@ -1061,7 +1061,7 @@ main(int argc, char **argv)
 		    ledger_strerror(rc));
 	audit_open(cf.dir);
 	audit_source_of(s.l);
-	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL);
+	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf.once);
 	if (revive(&s, cf.retry_dead) != 0)
 		die(EX_SOFTWARE, "cannot revive dead wagons (see above)");
 

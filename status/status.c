@@ -15,23 +15,27 @@
  * srdf-apply).  On the target, --defaults-file adds srdf.applied, the
  * authority on what committed (DESIGN.md §5), read with one SELECT.
  *
- * RPO is measured where it is known: the source commit time (last_ts,
- * from srdf-dedup's group_end, kept by srdf-seal) of the newest wagon the
- * target confirmed.  A wagon without last_ts (sealed by an older
- * srdf-seal) gives no RPO rather than a guessed one.
+ * RPO is the age of the oldest source commit not yet confirmed: the
+ * first commit (first_ts, from srdf-dedup's group_end, kept by
+ * srdf-seal) of the oldest wagon not confirmed; when all are confirmed,
+ * the last commit (last_ts) of the newest, or less when srdf-capture's
+ * heartbeat proves it caught up (caught_up).  A wagon without those
+ * times (sealed by an older srdf-seal) gives no RPO rather than a guessed
+ * one.
  *
  * Processes: each long-running tool keeps DIR/run/TOOL.heartbeat
- * (heartbeat.h).  A tool that is not running is normal (a --once run
- * from cron ended; its file says "stopped").  What is flagged is a file
- * that says "running" while its pid is gone, or is another program now
- * (/proc/PID/comm): the tool was killed or died on an error; and a
- * running tool that promised a beat every N s and has been silent for
- * longer than --stale and 3 N: hung.  A file written on another host
- * (a shared directory) is judged by its age alone.
+ * (heartbeat.h).  A run that ends by itself (--once from cron) and
+ * stopped is normal, also when it refused to start (exit 64, 77, 78:
+ * noted, not a crash).  What is flagged is a daemon run that stopped,
+ * however (its stage is down); a file that says "running" while its pid
+ * is gone, or is another program now (/proc/PID/comm): the tool was
+ * killed; and a running tool that promised a beat every N s and has been
+ * silent for longer than --stale and 3 N: hung.  A file written on
+ * another host (a shared directory) is judged by its age alone.
  *
  * Exit status is for cron and monitoring: 0 all well, 1 when a wagon is
- * failed or dead or a process is flagged (the report is still printed in
- * full), 66 when the
+ * failed, dead or stale, a process is flagged or the RPO is over
+ * --max-rpo (the report is still printed in full), 66 when the
  * directory has no ledger, 69/77 when the target database cannot be read
  * (after the report).  Secrets: nothing from the option file is printed,
  * nor the ACK bodies or attempt answers stored in the ledger.
@@ -84,6 +88,7 @@ struct config {
 	const char *group;
 	enum fmt fmt;
 	int stale;
+	double max_rpo; /* seconds; < 0: no threshold */
 };
 
 struct stage {
@@ -104,7 +109,8 @@ struct proc {
 	double started_at, time, progress_at; /* < 0: absent */
 	uint64_t seq;
 	int alive;   /* 1 yes, 0 gone, -1 unknown (another host) */
-	const char *flag; /* NULL, "dead", "stale", "unreadable" */
+	const char *flag; /* NULL, "dead", "stale", "down", "unreadable" */
+	int daemon;	  /* the run was meant to go on until stopped */
 };
 
 struct status {
@@ -122,7 +128,9 @@ struct status {
 	double rpo;		   /* < 0: unknown */
 	uint64_t rpo_seq;
 	uint64_t conf_seq;	   /* the newest confirmed record (source) */
+	uint64_t unconf_seq;	   /* the oldest record not confirmed, 0 none */
 	int rpo_caught_up;	   /* rpo from srdf-capture's heartbeat */
+	int rpo_unconfirmed;	   /* rpo from the oldest wagon not confirmed */
 	char *sealed_pos;	   /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
 	uint64_t err_seq;
@@ -157,7 +165,8 @@ caught_up(struct status *st)
 {
 	const struct proc *p;
 
-	if (st->side != SIDE_SOURCE || st->rpo < 0 || st->sealed_pos == NULL ||
+	if (st->side != SIDE_SOURCE || st->rpo < 0 || st->rpo_unconfirmed ||
+	    st->sealed_pos == NULL ||
 	    st->last[SG_CONFIRMED].seq != st->last[SG_SEALED].seq)
 		return;
 	for (p = st->proc; p < st->proc + st->nproc; p++) {
@@ -180,7 +189,7 @@ usage(FILE *f)
 	    "usage: srdf-status [-v] [--dir dir] [--json | --prometheus]\n"
 	    "                   [--defaults-file file] [--defaults-group group]"
 	    "\n"
-	    "                   [--stale seconds]\n"
+	    "                   [--stale seconds] [--max-rpo seconds]\n"
 	    "       srdf-status --help | --version\n");
 }
 
@@ -263,8 +272,8 @@ purged_newest(struct status *st, struct ledger_txn *t)
 		if (st->last[sg].seq < seq)
 			set_stage(st, sg, seq, w);
 	json_decref(w);
-	if (st->side == SIDE_SOURCE && st->rpo_seq < seq && ts != NULL &&
-	    atof(ts) > 0) {
+	if (st->side == SIDE_SOURCE && !st->rpo_unconfirmed &&
+	    st->rpo_seq < seq && ts != NULL && atof(ts) > 0) {
 		st->rpo = st->now - atof(ts);
 		st->rpo_seq = seq;
 	}
@@ -274,13 +283,14 @@ out:
 	return rc;
 }
 
-/* One record counted: its state s, bytes, and (source) sealed_at, or
- * -1.  The stages and the newest confirmed record go by sequence only;
+/* One record counted: its state s, bytes, and since, the time it
+ * entered its stage (source: sealed_at; target: received_at), or -1.
+ * The stages and the newest confirmed record go by sequence only;
  * finish_stages reads what they need of those few records after the
  * walk. */
 static void
 count_record(struct status *st, uint64_t seq, int s, uint64_t bytes,
-    double sealed_at)
+    double since)
 {
 	int src = st->side == SIDE_SOURCE;
 	int sg[4], n = 0;
@@ -300,16 +310,19 @@ count_record(struct status *st, uint64_t seq, int s, uint64_t bytes,
 		sg[n++] = SG_CONFIRMED;
 		if (src)
 			st->conf_seq = seq;
-	}
+	} else if (src && (st->unconf_seq == 0 || seq < st->unconf_seq))
+		st->unconf_seq = seq;
 	for (int i = 0; i < n; i++)
 		if (seq >= st->last[sg[i]].seq) {
 			st->last[sg[i]].seq = seq;
 			free(st->last[sg[i]].gtid);
 			st->last[sg[i]].gtid = NULL;
 		}
-	/* Stale: sealed on the source, not received after --stale s. */
-	if (src && (s == ST_SEALED || s == ST_SENDING) && sealed_at > 0 &&
-	    st->now - sealed_at > st->cf->stale) {
+	/* Stale: sealed on the source and not received, or received on
+	 * the target and not applied, after --stale s. */
+	if (((src && (s == ST_SEALED || s == ST_SENDING)) ||
+	     (!src && s == ST_RECEIVED)) && since > 0 &&
+	    st->now - since > st->cf->stale) {
 		if (st->stale++ == 0)
 			st->stale_first = seq;
 	}
@@ -332,6 +345,21 @@ finish_stages(struct status *st, struct ledger_txn *t)
 		if (w != NULL)
 			set_stage(st, sg, st->last[sg].seq, w);
 		json_decref(w);
+	}
+	/* What a disaster now would lose begins with the first commit of
+	 * the oldest wagon not confirmed (first_ts; binlog timestamps are
+	 * whole seconds, so this errs by less than one, high). */
+	if (st->side == SIDE_SOURCE && st->unconf_seq != 0) {
+		if ((rc = ledger_wagon_get(t, st->unconf_seq, &w)) != 0)
+			return rc;
+		if (w != NULL && (ts = time_field(w, "first_ts")) > 0) {
+			st->rpo = st->now - ts > 0 ? st->now - ts : 0;
+			st->rpo_seq = st->unconf_seq;
+			st->rpo_unconfirmed = 1;
+		}
+		json_decref(w);
+		if (st->rpo_unconfirmed)
+			return 0;
 	}
 	if (st->conf_seq == 0)
 		return 0;
@@ -357,7 +385,8 @@ visit(uint64_t seq, json_t *w, void *arg)
 	int s = state_index(state ? state : "");
 
 	count_record(st, seq, s, u64_field(w, "wagon_bytes"),
-	    time_field(w, "sealed_at"));
+	    time_field(w, st->side == SIDE_SOURCE ? "sealed_at" :
+	    "received_at"));
 	/* The last error: a failed or dead wagon's before any other's, the
 	 * newest of equal rank. */
 	if (err != NULL && *err != '\0') {
@@ -380,7 +409,7 @@ visit(uint64_t seq, json_t *w, void *arg)
  * look at its top-level members suffices.  0, or -1 when the text is
  * not such an object (then jansson reads it, and says what is wrong). */
 struct fields {
-	struct jspan state, bytes, err, sealed_at;
+	struct jspan state, bytes, err, sealed_at, received_at;
 };
 
 static const char *
@@ -425,6 +454,7 @@ raw_fields(const char *p, size_t n, struct fields *f)
 		else FIELD("wagon_bytes", bytes)
 		else FIELD("last_error", err)
 		else FIELD("sealed_at", sealed_at)
+		else FIELD("received_at", received_at)
 #undef FIELD
 		p = skip_ws(p, e);
 		if (p < e && *p == ',')
@@ -484,7 +514,7 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	state[f.state.n - 2] = '\0';
 	b = span_num(f.bytes);
 	count_record(st, seq, state_index(state), b > 0 ? (uint64_t)b : 0,
-	    span_num(f.sealed_at));
+	    span_num(st->side == SIDE_SOURCE ? f.sealed_at : f.received_at));
 	return 0;
 }
 
@@ -610,6 +640,37 @@ pid_alive(long pid, const char *tool)
 	return n > 0 && strncmp(comm, tool, n) == 0 ? 1 : 0;
 }
 
+/* The exit statuses of a run that refused to start (sysexits(3)):
+ * usage, configuration, permission; not a crash. */
+static int
+refused(int ex)
+{
+	return ex == EX_USAGE || ex == EX_CONFIG || ex == EX_NOPERM;
+}
+
+static const char *
+exit_words(int ex)
+{
+	static char buf[64];
+
+	switch (ex) {
+	case 0: return "exit 0, a clean stop";
+	case EX_USAGE: return "exit 64: a usage error";
+	case EX_DATAERR: return "exit 65: a data error";
+	case EX_NOINPUT: return "exit 66: an input is missing";
+	case EX_UNAVAILABLE: return "exit 69: a service is unavailable";
+	case EX_SOFTWARE: return "exit 70: an internal error";
+	case EX_OSERR: return "exit 71: an operating-system error";
+	case EX_CANTCREAT: return "exit 73: cannot create a file";
+	case EX_IOERR: return "exit 74: an I/O error";
+	case EX_TEMPFAIL: return "exit 75: a temporary failure";
+	case EX_NOPERM: return "exit 77: no permission";
+	case EX_CONFIG: return "exit 78: a configuration error";
+	}
+	snprintf(buf, sizeof buf, "exit %d", ex);
+	return buf;
+}
+
 static char *
 jdup(json_t *o, const char *k)
 {
@@ -650,6 +711,7 @@ read_proc(struct status *st, struct proc *p, const char *path)
 	p->time = time_field(o, "time");
 	p->progress_at = time_field(o, "progress_at");
 	p->seq = u64_field(o, "seq");
+	p->daemon = json_is_true(json_object_get(o, "daemon"));
 	json_decref(o);
 
 	gethostname(host, sizeof host - 1);
@@ -657,8 +719,14 @@ read_proc(struct status *st, struct proc *p, const char *path)
 		p->alive = -1;
 	else
 		p->alive = pid_alive(p->pid, p->tool);
-	if (strcmp(p->state, "running") != 0)
+	if (strcmp(p->state, "running") != 0) {
+		/* A daemon that ended, however it ended, leaves its stage
+		 * down until it runs again; a --once run that ended is the
+		 * normal case (cron). */
+		if (p->daemon)
+			p->flag = "down";
 		return;
+	}
 	age = p->time >= 0 ? st->now - p->time : 1e12;
 	if (p->alive == 0)
 		p->flag = "dead";
@@ -852,6 +920,8 @@ print_json(const struct status *st)
 	json_object_set_new(o, "rpo_seq", jseq(st->rpo_seq));
 	json_object_set_new(o, "rpo_caught_up",
 	    json_boolean(st->rpo_caught_up));
+	json_object_set_new(o, "rpo_unconfirmed",
+	    json_boolean(st->rpo_unconfirmed));
 	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
 	    "first_seq", jseq(st->stale_first), "threshold_seconds",
 	    st->cf->stale);
@@ -891,6 +961,7 @@ print_json(const struct status *st)
 		json_object_set_new(po, "progress_at", p->progress_at >= 0 ?
 		    json_real(p->progress_at) : json_null());
 		json_object_set_new(po, "flag", jstr(p->flag));
+		json_object_set_new(po, "daemon", json_boolean(p->daemon));
 		if (p->why != NULL)
 			json_object_set_new(po, "error", json_string(p->why));
 		json_array_append_new(procs, po);
@@ -1022,7 +1093,7 @@ print_prom(const struct status *st)
 			if (p->time >= 0)
 				prom_proc("srdf_process_heartbeat_age_seconds",
 				    p, "%.3f\n", st->now - p->time);
-		prom_head("srdf_process_flagged", "1 when the process ended "
+		prom_head("srdf_process_flagged", "1 when the process is down, ended "
 		    "without a clean stop, is stale, or its file unreadable.");
 		for (p = st->proc; p < st->proc + st->nproc; p++)
 			prom_proc("srdf_process_flagged", p, "%d\n",
@@ -1106,6 +1177,10 @@ print_table(const struct status *st)
 		if (st->rpo >= 0 && st->rpo_caught_up)
 			printf("rpo: %.0f s (caught up: every wagon confirmed, "
 			    "srdf-capture at the sealed position)\n", st->rpo);
+		else if (st->rpo >= 0 && st->rpo_unconfirmed)
+			printf("rpo: %.0f s (the first commit of wagon %" PRIu64
+			    ", the oldest not confirmed)\n", st->rpo,
+			    st->rpo_seq);
 		else if (st->rpo >= 0)
 			printf("rpo: %.0f s (wagon %" PRIu64 ")\n", st->rpo,
 			    st->rpo_seq);
@@ -1116,7 +1191,13 @@ print_table(const struct status *st)
 			printf("STALE: %" PRIu64 " wagon(s) sealed more than "
 			    "%d s ago and not received, the first %" PRIu64
 			    "\n", st->stale, st->cf->stale, st->stale_first);
-	}
+		if (st->cf->max_rpo >= 0 && st->rpo > st->cf->max_rpo)
+			printf("RPO: %.0f s, over --max-rpo %.0f s\n", st->rpo,
+			    st->cf->max_rpo);
+	} else if (st->stale > 0)
+		printf("STALE: %" PRIu64 " wagon(s) received more than %d s "
+		    "ago and not applied, the first %" PRIu64 "\n",
+		    st->stale, st->cf->stale, st->stale_first);
 	if (st->count[ST_FAILED] > 0)
 		printf("FAILED: %" PRIu64 " wagon(s)\n", st->count[ST_FAILED]);
 	if (st->count[ST_DEAD] > 0)
@@ -1138,7 +1219,8 @@ print_table(const struct status *st)
 			snprintf(sb, sizeof sb, "UNREADABLE");
 		else if (p->flag != NULL)
 			snprintf(sb, sizeof sb, "%s", strcmp(p->flag, "dead") ==
-			    0 ? "DEAD" : "STALE");
+			    0 ? "DEAD" : strcmp(p->flag, "down") == 0 ? "DOWN" :
+			    "STALE");
 		else if (p->exit >= 0)
 			snprintf(sb, sizeof sb, "%s(%d)", p->state, p->exit);
 		else
@@ -1168,10 +1250,22 @@ print_table(const struct status *st)
 			    "is %.0f s old (promised every %d s): hung or "
 			    "blocked\n", p->tool, p->pid, st->now - p->time,
 			    p->interval);
+		else if (strcmp(p->flag, "down") == 0)
+			printf("DOWN: %s, which ran as a daemon, %s %.0f s ago "
+			    "(%s); its stage does nothing until it runs "
+			    "again\n", p->tool, refused(p->exit) ? "refused "
+			    "to start" : "stopped", st->now - p->time,
+			    exit_words(p->exit));
 		else
 			printf("UNREADABLE: %s/run/%s.heartbeat: %s\n",
 			    st->cf->dir, p->tool, p->why ? p->why : "?");
 	}
+	for (const struct proc *p = st->proc; p < st->proc + st->nproc; p++)
+		if (p->flag == NULL && p->state != NULL && p->exit != 0 &&
+		    p->exit >= 0)
+			printf("note: the last run of %s %s %.0f s ago (%s)\n",
+			    p->tool, refused(p->exit) ? "refused to start" :
+			    "ended", st->now - p->time, exit_words(p->exit));
 	if (st->db_read)
 		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
@@ -1230,6 +1324,7 @@ main(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"max-rpo", required_argument, NULL, 'r'},
 	    {"prometheus", no_argument, NULL, 'p'},
 	    {"stale", required_argument, NULL, 's'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -1244,6 +1339,7 @@ main(int argc, char **argv)
 	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf.group = "srdf-status";
 	cf.stale = DEFAULT_STALE;
+	cf.max_rpo = -1;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'F': cf.defaults_file = optarg; break;
@@ -1251,6 +1347,10 @@ main(int argc, char **argv)
 		case 'd': cf.dir = optarg; break;
 		case 'j': cf.fmt = FMT_JSON; nfmt++; break;
 		case 'p': cf.fmt = FMT_PROM; nfmt++; break;
+		case 'r':
+			cf.max_rpo = int_arg(optarg, "--max-rpo", 0,
+			    86400 * 365);
+			break;
 		case 's':
 			cf.stale = int_arg(optarg, "--stale", 1, 86400 * 365);
 			break;
@@ -1288,7 +1388,8 @@ main(int argc, char **argv)
 		die(EX_IOERR, "writing the report: %s", strerror(errno));
 	if (ex == 0)
 		ex = st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ||
-		    st.flagged > 0 ? 1 : 0;
+		    st.flagged > 0 || st.stale > 0 ||
+		    (st.cf->max_rpo >= 0 && st.rpo > st.cf->max_rpo) ? 1 : 0;
 	status_free(&st);
 	return ex;
 }

@@ -45,7 +45,10 @@ test_expect_success 'source: --json numbers equal the ledger'"'"'s' '
 	test "$(jq -r .last.sealed.gtid st.json)" = \
 		"$(ledger-wagons "$S" | jq -r "select(.seq == $(wagon_count)) | .last_gtid")" &&
 	test "$(jq .last.confirmed st.json)" = null &&
-	test "$(jq .rpo_seconds st.json)" = null &&
+	# Nothing confirmed: the RPO is the age of wagon 1'"'"'s first commit.
+	first=$(ledger-wagons "$S" | jq "select(.seq == 1) | .first_ts") &&
+	jq -e --argjson f "$first" ".rpo_unconfirmed and .rpo_seq == 1 and
+		(.rpo_seconds - (.now - \$f) | fabs) < 0.01" st.json &&
 	test "$(jq .stale.count st.json)" = 0 &&
 	test "$(jq .last_error st.json)" = null
 '
@@ -60,12 +63,12 @@ test_expect_success 'source: the table and the exit status 0' '
 
 test_expect_success 'source: stale after --stale seconds' '
 	sleep 1.1 &&
-	srdf-status --dir "$S" --stale 1 --json >st.json &&
+	test_expect_code 1 srdf-status --dir "$S" --stale 1 --json >st.json &&
 	test "$(jq .stale.count st.json)" = "$(wagon_count)" &&
 	test "$(jq .stale.first_seq st.json)" = 1 &&
-	srdf-status --dir "$S" --stale 1 >table &&
+	test_expect_code 1 srdf-status --dir "$S" --stale 1 >table &&
 	grep -q "^STALE: $(wagon_count) wagon" table &&
-	srdf-status --dir "$S" --stale 1 --prometheus >prom &&
+	test_expect_code 1 srdf-status --dir "$S" --stale 1 --prometheus >prom &&
 	grep -qx "srdf_stale_wagons $(wagon_count)" prom
 '
 
@@ -144,6 +147,51 @@ test_expect_success 'read-only: the ledger is not modified' '
 	srdf-status --dir "$S" >/dev/null && srdf-status --dir "$D" >/dev/null &&
 	cksum "$S/ledger/data.mdb" "$D/ledger/data.mdb" >after &&
 	test_cmp before after
+'
+
+# Issue 16, third symptom: the RPO read 92 s when the only transaction not
+# confirmed was 7 s old.
+test_expect_success 'RPO: the age of the oldest commit not confirmed, not of the newest confirmed' '
+	mkdir -p rpo/outbox/new &&
+	now=$(date +%s) &&
+	ledger-wagon-set rpo 1 "{\"state\":\"confirmed\",\"first_ts\":$((now - 95)),\"last_ts\":$((now - 92)),\"sealed_at\":$((now - 92))}" &&
+	ledger-wagon-set rpo 2 "{\"state\":\"received\",\"first_ts\":$((now - 7)),\"last_ts\":$((now - 7)),\"sealed_at\":$((now - 7))}" &&
+	srdf-status --dir rpo --json >rpo.json &&
+	jq -e ".rpo_seq == 2 and .rpo_unconfirmed and .rpo_seconds >= 7 and .rpo_seconds < 9" rpo.json &&
+	srdf-status --dir rpo >rpo.table &&
+	grep -q "^rpo: [78] s (the first commit of wagon 2, the oldest not confirmed)" rpo.table &&
+	test_expect_code 1 srdf-status --dir rpo --max-rpo 5 >rpo5.table &&
+	grep -q "^RPO: [78] s, over --max-rpo 5 s" rpo5.table &&
+	srdf-status --dir rpo --max-rpo 60 >/dev/null &&
+	ledger-wagon-set rpo 2 "{\"state\":\"confirmed\"}" &&
+	srdf-status --dir rpo --json >rpo2.json &&
+	jq -e ".rpo_seq == 2 and (.rpo_unconfirmed | not) and .rpo_seconds >= 7 and .rpo_seconds < 9" rpo2.json
+'
+
+# Issue 16, second symptom: srdf-status said "fine" with srdf-recv down,
+# and called a refused start a crash for ever.
+test_expect_success 'srdf-recv stopped: DOWN, since when, exit 1' '
+	mkdir -p hb &&
+	test_bg recv srdf-recv --dir hb --key-file key --listen 127.0.0.1:0 --insecure &&
+	test_wait_until 10 "grep -q \"listening on\" recv.err" &&
+	srdf-status --dir hb >hb0.table &&
+	grep -Eq "^  srdf-recv +[0-9]+ running " hb0.table &&
+	test_bg_stop recv &&
+	test_expect_code 1 srdf-status --dir hb >hb.table &&
+	grep -Eq "^  srdf-recv +[0-9]+ DOWN " hb.table &&
+	grep -q "^DOWN: srdf-recv, which ran as a daemon, stopped [0-9]* s ago (exit 0, a clean stop)" hb.table
+'
+
+test_expect_success 'srdf-apply --once refusing a promoted target (78): no crash, no DEAD, exit 0' '
+	srdf-status --dir "$D" >/dev/null &&
+	ledger-meta "$D" promoted "2026-12-07T00:00:00Z" &&
+	test_expect_code 78 apply_once &&
+	srdf-status --dir "$D" --json >p.json &&
+	jq -e ".processes[] | select(.tool == \"srdf-apply\") |
+		.state == \"stopped\" and .exit == 78 and .flag == null" p.json &&
+	srdf-status --dir "$D" >p.table &&
+	grep -q "^note: the last run of srdf-apply refused to start [0-9]* s ago (exit 78: a configuration error)" p.table &&
+	! grep -q "DEAD" p.table
 '
 
 test_done

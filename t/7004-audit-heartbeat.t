@@ -141,11 +141,13 @@ test_expect_success 'restarted, it applies the wagon once the table exists; SIGT
 	trail_is "$D" $w srdf-recv:-/received srdf-apply:received/failed srdf-apply:failed/applied srdf-apply:applied/confirmed &&
 	test_wait_until 20 "test \"\$(rec \"\$S\" $w | jq -r .state)\" = confirmed" &&
 	test_bg_stop apply2 &&
-	srdf-status --dir "$D" --json >st.json &&
+	# A daemon that stopped, cleanly or not, leaves its stage down.
+	test_expect_code 1 srdf-status --dir "$D" --json >st.json &&
 	jq -e ".processes[] | select(.tool == \"srdf-apply\") |
-		.state == \"stopped\" and .exit == 0 and .flag == null and .seq == $w" st.json &&
-	srdf-status --dir "$D" >table &&
-	grep -Eq "^  srdf-apply +$(cat apply2.pid) stopped\(0\) " table
+		.state == \"stopped\" and .exit == 0 and .flag == \"down\" and .daemon and .seq == $w" st.json &&
+	test_expect_code 1 srdf-status --dir "$D" >table &&
+	grep -Eq "^  srdf-apply +$(cat apply2.pid) DOWN " table &&
+	grep -q "^DOWN: srdf-apply, which ran as a daemon, stopped [0-9]* s ago (exit 0, a clean stop)" table
 '
 
 test_expect_success 'a running tool silent for longer than --stale is flagged stale' '
