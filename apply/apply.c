@@ -114,6 +114,7 @@ enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
 struct done {
 	uint64_t from, to, first;
 	uint64_t rows, ddls, missing;
+	uint64_t last_ts; /* source commit time of the last transaction */
 	double at;
 	char gtid[WAGON_GTID_LEN];
 };
@@ -464,6 +465,7 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 	d->rows = wg->rows;
 	d->ddls = wg->ddls;
 	d->missing = missing;
+	d->last_ts = wg->last_ts;
 	d->at = clock_wall();
 	snprintf(d->gtid, sizeof d->gtid, "%s", wg->last_gtid);
 }
@@ -512,6 +514,9 @@ flush_applied(struct applier *a)
 				if (d->missing > 0)
 					json_object_set_new(w, "missing_rows",
 					    json_integer((json_int_t)d->missing));
+				if (d->last_ts > 0)
+					json_object_set_new(w, "last_ts",
+					    json_integer((json_int_t)d->last_ts));
 			}
 			rc = put_with_ack(a, t, s, w, 1, d->gtid, NULL, d->at);
 			json_decref(w);
@@ -810,13 +815,13 @@ skip(struct applier *a)
 	if (a->cf->dry_run) {
 		printf("-- wagon %" PRIu64 ": skipped (--skip)\n", s);
 		db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL,
-		    NULL);
+		    NULL, 0);
 		a->cp.seq = s;
 		a->next = s + 1;
 		return S_PROGRESS;
 	}
 	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL,
-	         NULL, NULL)) != DB_OK) {
+	         NULL, NULL, 0)) != DB_OK) {
 		db_rollback(&a->db);
 		log_err("--skip %" PRIu64 ": %s", s, a->db.err);
 		if (rc == DB_GONE)
@@ -1395,7 +1400,7 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 	rc = engine_run_many(&a->db, ws, n + 1, ddl_mark, a);
 	if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
-		    z->last_gtid, z->gtid_pos, NULL, NULL);
+		    z->last_gtid, z->gtid_pos, NULL, NULL, z->last_ts);
 	if (rc != DB_OK) {
 		db_rollback(&a->db);
 		a->next = a->cp.seq + 1;
@@ -1667,7 +1672,7 @@ step(struct applier *a)
 	a->db.redo = NULL;
 	if (rc == DB_OK && w.last) {
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
-		    w.gtid_pos, newpos, newredo);
+		    w.gtid_pos, newpos, newredo, w.last_ts);
 	} else if (rc == DB_OK)
 		rc = db_flush(&a->db);
 	if (rc == DB_OK && w.last && newpos != NULL) {

@@ -255,11 +255,13 @@ int db_triggers_upgrade(struct db *d);
 int db_checkpoint_read(struct db *d, const char *source_hex,
     struct checkpoint *cp);
 /* db_commit_at queues the checkpoint UPDATE (seq from -> to, and each
- * of last_gtid, gtid_pos, bootstrap_pos, redo_tables that is not NULL)
- * and COMMIT, and sends what is queued. */
+ * of last_gtid, gtid_pos, bootstrap_pos, redo_tables that is not NULL,
+ * and source_commit_at from source_ts, the last transaction's source
+ * commit time in Unix seconds, when not 0) and COMMIT, and sends what is
+ * queued. */
 int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
     uint64_t to, const char *last_gtid, const char *gtid_pos,
-    const char *bootstrap_pos, const char *redo_tables);
+    const char *bootstrap_pos, const char *redo_tables, uint64_t source_ts);
 void checkpoint_free(struct checkpoint *cp);
 /* srdf.xa_pending: the XA transactions prepared on the source whose
  * rows wait, in wagons first..last of the inbox, for their XA COMMIT
@@ -344,6 +346,8 @@ struct wagon {
 	uint64_t skipped;   /* row changes skipped (redo.c) */
 	int idem;	    /* within the bootstrap window: idempotent */
 	char last_gtid[WAGON_GTID_LEN];
+	uint64_t last_ts;   /* group_end's "last_ts": the source commit time
+			     * of its last transaction (Unix s), or 0 */
 	uint64_t rows;	    /* row changes applied */
 	uint64_t ddls;	    /* DDL statements run */
 	int has_ddl;	    /* a "ddl" record in the payload (engine_peek) */

@@ -705,6 +705,8 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 		    "ENGINE=InnoDB;"
 		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
 		    "redo_tables TEXT;"
+		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
+		    "source_commit_at DATETIME(6);"
 		    "CREATE TABLE IF NOT EXISTS srdf.xa_pending ("
 		    "source_id CHAR(32) CHARACTER SET ascii, "
 		    "xid VARCHAR(300) CHARACTER SET ascii COLLATE ascii_bin, "
@@ -767,7 +769,7 @@ checkpoint_free(struct checkpoint *cp)
 int
 db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
     const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos,
-    const char *redo_tables)
+    const char *redo_tables, uint64_t source_ts)
 {
 	struct buf *b = &d->q;
 	int rc;
@@ -790,6 +792,10 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 		buf_lit(b, ", redo_tables=");
 		quote_str(b, redo_tables);
 	}
+	/* The session's time zone is UTC (session_sql). */
+	if (source_ts != 0)
+		buf_printf(b, ", source_commit_at=FROM_UNIXTIME(%" PRIu64 ")",
+		    source_ts);
 	buf_lit(b, ", applied_at=NOW(6) WHERE source_id=");
 	quote_str(b, src);
 	buf_printf(b, " AND seq=%" PRIu64, from);

@@ -2725,6 +2725,7 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	w->snapshot = NULL;
 	w->redo_db = w->redo_table = w->xid = NULL;
 	w->xa = XA_NONE;
+	w->last_ts = 0;
 	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
 		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
 		    "empty payload" : "truncated record");
@@ -2797,6 +2798,9 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 		goto fail;
 	}
 	w->last = json_is_true(j);
+	if (json_is_integer(j = json_object_get(rec, "last_ts")) &&
+	    json_integer_value(j) > 0)
+		w->last_ts = (uint64_t)json_integer_value(j);
 	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
 		json_decref(rec);
 		rc = bad(&e, "group_end says last=%s, the header the opposite",

@@ -151,7 +151,7 @@ run_job(struct worker *wk, struct par_job *j)
 	pthread_mutex_unlock(&p->mu);
 	if (rc == DB_OK)
 		rc = db_commit_at(d, p->src, j->from, j->w.seq, j->w.last_gtid,
-		    j->w.gtid_pos, j->bootstrap_pos, NULL);
+		    j->w.gtid_pos, j->bootstrap_pos, NULL, j->w.last_ts);
 	pthread_mutex_lock(&p->mu);
 	if (rc == DB_OK)
 		p->last_ok = j->w.seq;

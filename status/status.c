@@ -131,6 +131,9 @@ struct status {
 	uint64_t unconf_seq;	   /* the oldest record not confirmed, 0 none */
 	int rpo_caught_up;	   /* rpo from srdf-capture's heartbeat */
 	int rpo_unconfirmed;	   /* rpo from the oldest wagon not confirmed */
+	/* target: the newest applied wagon's last source commit (Unix s)
+	 * and when it was applied; < 0 unknown */
+	double applied_ts, applied_at;
 	char *sealed_pos;	   /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
 	uint64_t err_seq;
@@ -344,6 +347,16 @@ finish_stages(struct status *st, struct ledger_txn *t)
 			return rc;
 		if (w != NULL)
 			set_stage(st, sg, st->last[sg].seq, w);
+		json_decref(w);
+	}
+	if (st->side == SIDE_TARGET && st->last[SG_APPLIED].seq != 0) {
+		if ((rc = ledger_wagon_get(t, st->last[SG_APPLIED].seq, &w)) !=
+		    0)
+			return rc;
+		if (w != NULL) {
+			st->applied_ts = time_field(w, "last_ts");
+			st->applied_at = time_field(w, "applied_at");
+		}
 		json_decref(w);
 	}
 	/* What a disaster now would lose begins with the first commit of
@@ -922,6 +935,15 @@ print_json(const struct status *st)
 	    json_boolean(st->rpo_caught_up));
 	json_object_set_new(o, "rpo_unconfirmed",
 	    json_boolean(st->rpo_unconfirmed));
+	if (st->side == SIDE_TARGET)
+		json_object_set_new(o, "apply_lag", st->applied_ts > 0 &&
+		    st->applied_at > 0 ? json_pack("{s:I, s:f, s:f, s:f}",
+		    "seq", (json_int_t)st->last[SG_APPLIED].seq,
+		    "source_commit_at", st->applied_ts, "lag_seconds",
+		    st->applied_at - st->applied_ts > 0 ?
+		    st->applied_at - st->applied_ts : 0.0,
+		    "source_commit_age_seconds", st->now - st->applied_ts) :
+		    json_null());
 	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
 	    "first_seq", jseq(st->stale_first), "threshold_seconds",
 	    st->cf->stale);
@@ -1194,10 +1216,20 @@ print_table(const struct status *st)
 		if (st->cf->max_rpo >= 0 && st->rpo > st->cf->max_rpo)
 			printf("RPO: %.0f s, over --max-rpo %.0f s\n", st->rpo,
 			    st->cf->max_rpo);
-	} else if (st->stale > 0)
-		printf("STALE: %" PRIu64 " wagon(s) received more than %d s "
-		    "ago and not applied, the first %" PRIu64 "\n",
-		    st->stale, st->cf->stale, st->stale_first);
+	} else {
+		if (st->applied_ts > 0 && st->applied_at > 0) {
+			double lag = st->applied_at - st->applied_ts;
+
+			printf("apply lag: %.0f s (wagon %" PRIu64 ", applied "
+			    "that long after its last source commit, which is "
+			    "%.0f s old)\n", lag > 0 ? lag : 0.0,
+			    st->last[SG_APPLIED].seq, st->now - st->applied_ts);
+		}
+		if (st->stale > 0)
+			printf("STALE: %" PRIu64 " wagon(s) received more "
+			    "than %d s ago and not applied, the first %" PRIu64
+			    "\n", st->stale, st->cf->stale, st->stale_first);
+	}
 	if (st->count[ST_FAILED] > 0)
 		printf("FAILED: %" PRIu64 " wagon(s)\n", st->count[ST_FAILED]);
 	if (st->count[ST_DEAD] > 0)
@@ -1366,6 +1398,7 @@ main(int argc, char **argv)
 	st.cf = &cf;
 	st.now = clock_wall();
 	st.rpo = -1;
+	st.applied_ts = st.applied_at = -1;
 	st.xa_pending = -1;
 	read_ledger(&st);
 	read_procs(&st);

@@ -109,6 +109,22 @@ test_expect_success 'target: --json equals the ledger, the error with its wagon'
 	test "$(jq .last.applied.seq st.json)" = $((bad - 1))
 '
 
+# Issue 16: the apply lag, from the target alone: srdf-apply keeps the
+# source commit time of the last transaction it applied, in the ledger and
+# in srdf.applied.source_commit_at.
+test_expect_success 'target: the apply lag without a connection to the source' '
+	bad=$(cat bad) && a=$((bad - 1)) &&
+	ts=$(ledger-wagons "$S" | jq "select(.seq == $a) | .last_ts") &&
+	test "$(ledger-wagons "$D" | jq "select(.seq == $a) | .last_ts")" = "$ts" &&
+	test_expect_code 1 srdf-status --dir "$D" --json >lag.json &&
+	jq -e --argjson ts "$ts" ".apply_lag.seq == $a and .apply_lag.source_commit_at == \$ts and
+		.apply_lag.lag_seconds >= 0 and .apply_lag.lag_seconds < 60 and
+		(.apply_lag.source_commit_age_seconds - (.now - \$ts) | fabs) < 0.01" lag.json &&
+	test_expect_code 1 srdf-status --dir "$D" >lag.table &&
+	grep -q "^apply lag: [0-9]* s (wagon $a, applied that long after its last source commit" lag.table &&
+	test "$(dst_sql "SELECT UNIX_TIMESTAMP(source_commit_at) FROM srdf.applied" | cut -d. -f1)" = "$ts"
+'
+
 test_expect_success 'target: --prometheus' '
 	bad=$(cat bad) &&
 	test_expect_code 1 srdf-status --dir "$D" --prometheus >prom &&
