@@ -1769,10 +1769,11 @@ wait_events(struct applier *a, long timeout_ms)
 static int
 connect_target(struct applier *a)
 {
-	long long backoff = 1000;
+	long long backoff = 1000, tries = 0;
 	int rc;
 
 	for (;;) {
+		tries++;
 		rc = db_connect(&a->db, a->cf, a->cf->dry_run);
 		if (rc == DB_OK)
 			break;
@@ -1785,7 +1786,14 @@ connect_target(struct applier *a)
 			log_err("%s", a->db.err);
 			return EX_UNAVAILABLE;
 		}
-		log_warn("%s; trying again in %lld s", a->db.err, backoff / 1000);
+		/* For as long as it takes; said at tries 1, 2, 4, 8... */
+		if ((tries & (tries - 1)) == 0)
+			log_warn("%s; trying again in %lld s, for as long as it "
+			    "takes (attempt %lld; said again at attempt %lld)",
+			    a->db.err, backoff / 1000, tries, 2 * tries);
+		else
+			log_debug("%s; trying again in %lld s (attempt %lld)",
+			    a->db.err, backoff / 1000, tries);
 		for (long long until = clock_mono_ms() + backoff;
 		     !stopping && clock_mono_ms() < until;) {
 			acks_pump(a->acks);
