@@ -70,6 +70,38 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t t/1*.t
 	$(MAKE) -s clean
 
+# The libFuzzer harnesses, t/fuzz/README.  lib/ compiled again by clang
+# with the fuzzer's coverage and the sanitizers into t/fuzz/obj/, apart
+# from the normal build's objects.  make fuzz runs each harness
+# FUZZ_SECONDS (300) on one CPU and fails on the first crash, which it
+# leaves in t/fuzz/crash/.
+FUZZ := ddl ack hauth
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
+	-Wno-unused-parameter -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=t/fuzz/obj/%.o)
+FUZZ_BINS := $(FUZZ:%=t/fuzz/bin/%)
+
+t/fuzz/obj/%.o: %.c $(HDRS) $(wildcard t/fuzz/*.h apply/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -It/fuzz $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -c -o $@ $<
+
+t/fuzz/obj/libsrdf.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+t/fuzz/bin/%: t/fuzz/obj/t/fuzz/%.o t/fuzz/obj/libsrdf.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		t/fuzz/obj/libsrdf.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	t/fuzz/run $(FUZZ_SECONDS) $(FUZZ)
+
 bench: all
 	bench/run
 
@@ -97,6 +129,7 @@ install: all
 
 clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
-	rm -rf bin
+	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work
 
-.PHONY: difftest all check check-asan bench demo lint install clean
+.PHONY: difftest all check check-asan bench demo lint install clean fuzz \
+	fuzz-build
