@@ -63,7 +63,9 @@ word_byte(unsigned char c)
 
 /* An identifier at *s (after blanks): `quoted` (`` inside is one `) or
  * bare ([A-Za-z0-9_$] and bytes >= 0x80), appended to out, lowercased
- * unless asis; 0, or -1 when there is none. */
+ * unless asis; 0, or -1 when there is none.  A NUL byte, which no
+ * MariaDB identifier holds, ends none: the name would be cut short in
+ * the "db\037table\0" lists. */
 static int
 ident_as(const char **s, const char *end, struct buf *out, int asis)
 {
@@ -73,7 +75,7 @@ ident_as(const char **s, const char *end, struct buf *out, int asis)
 
 	if (p < end && *p == '`') {
 		for (p++;; p++) {
-			if (p >= end)
+			if (p >= end || *p == '\0')
 				return -1;
 			if (*p == '`') {
 				if (p + 1 < end && p[1] == '`')
