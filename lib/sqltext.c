@@ -524,6 +524,9 @@ sql_trigger_guard(const char *sql, size_t len, const char *cond,
 			return 0;
 	}
 	buf_add(out, sql, tp.body);
+	/* "FOR EACH ROW`label`: BEGIN ...": not "ROWIF". */
+	if (tp.body > 0 && word_byte((unsigned char)sql[tp.body - 1]))
+		buf_putc(out, ' ');
 	buf_lit(out, "IF ");
 	buf_puts(out, cond);
 	buf_lit(out, " THEN ");

@@ -823,6 +823,11 @@ test_trigger_guard(void)
 	        "CREATE DEFINER=root@localhost TRIGGER a.b BEFORE INSERT ON t "
 	        "FOR EACH ROW IF @srdf_apply IS NULL THEN lbl: BEGIN END lbl"
 	        "\n; END IF"},
+	    /* a body right after ROW: not "ROWIF" (found by t/fuzz/ddl) */
+	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW`l`: BEGIN "
+	     "END l",
+	        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW IF "
+	        "@srdf_apply IS NULL THEN `l`: BEGIN END l\n; END IF"},
 	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW "
 	     "if @srdf_apply is null then set new.a = 1\n; end if", ""},
 	    {"CREATE TABLE t (a INT)", NULL},
