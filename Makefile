@@ -75,7 +75,7 @@ check-asan:
 # from the normal build's objects.  make fuzz runs each harness
 # FUZZ_SECONDS (300) on one CPU and fails on the first crash, which it
 # leaves in t/fuzz/crash/.
-FUZZ := ddl ack hauth
+FUZZ := wagon record ddl ack hauth
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
