@@ -297,10 +297,11 @@ static int
 duplicates(struct scanner *s, size_t base)
 {
 	size_t n = s->nkeys - base, mask, i, j;
-	struct jstr *k = s->keys + base;
+	struct jstr *k;
 
 	if (n < 2)
 		return 0;
+	k = s->keys + base; /* not before: keys is NULL until one is read */
 	if (n <= 16) {
 		for (i = 1; i < n; i++)
 			for (j = 0; j < i; j++)

@@ -27,8 +27,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct scanner sc;
-
 /* The span's value equals jansson's v (NULL: the span must be absent). */
 static int
 same_value(struct jspan s, json_t *v)
@@ -102,7 +100,7 @@ scanned_kind(const char *t)
 }
 
 static void
-one_line(const uint8_t *p, size_t n)
+one_line(struct scanner *sc, const uint8_t *p, size_t n)
 {
 	char *line = malloc(n ? n : 1), why[256];
 	json_error_t je;
@@ -114,7 +112,7 @@ one_line(const uint8_t *p, size_t n)
 	if (line == NULL)
 		abort();
 	memcpy(line, p, n);
-	ok_scan = scan_record(&sc, line, n, &r) == 0;
+	ok_scan = scan_record(sc, line, n, &r) == 0;
 	j = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	type = j ? record_check(j, why, sizeof why) : NULL;
 	/* A raw NUL: the scanner refuses it where jansson may skip it. */
@@ -135,6 +133,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size, *nl;
+	struct scanner sc = {0}; /* new: each input on its own */
 	struct record_reader rr;
 	json_t *rec;
 	FILE *f;
@@ -143,8 +142,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		one_line(p, (size_t)(nl - p));
+		one_line(&sc, p, (size_t)(nl - p));
 	}
+	scanner_free(&sc);
 
 	if (size == 0 || (f = fmemopen((void *)data, size, "r")) == NULL)
 		return 0;
