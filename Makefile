@@ -70,18 +70,23 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t t/1*.t
 	$(MAKE) -s clean
 
-# The libFuzzer harnesses, t/fuzz/README.  lib/ compiled again by clang
-# with the fuzzer's coverage and the sanitizers into t/fuzz/obj/, apart
-# from the normal build's objects.  make fuzz runs each harness
-# FUZZ_SECONDS (300) on one CPU and fails on the first crash, which it
+# The libFuzzer harnesses, t/fuzz/README.  lib/ (and, for the sql
+# harness, srdf-apply's engine) compiled again by clang with the fuzzer's
+# coverage and the sanitizers into t/fuzz/obj/, apart from the normal
+# build's objects.  make fuzz runs each harness FUZZ_SECONDS (300: half
+# an hour for the six) on one CPU and fails on the first crash, which it
 # leaves in t/fuzz/crash/.
-FUZZ := wagon record ddl ack hauth
+FUZZ := wagon record sql ddl ack hauth
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
 	-Wno-unused-parameter -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=t/fuzz/obj/%.o)
+# srdf-apply's objects but its main(): the sql harness renders wagons as
+# srdf-apply --dry-run does.
+FUZZ_APPLY_OBJ := $(patsubst %.c,t/fuzz/obj/%.o,$(filter-out apply/apply.c,\
+	$(wildcard apply/*.c)))
 FUZZ_BINS := $(FUZZ:%=t/fuzz/bin/%)
 
 t/fuzz/obj/%.o: %.c $(HDRS) $(wildcard t/fuzz/*.h apply/*.h)
@@ -92,9 +97,12 @@ t/fuzz/obj/%.o: %.c $(HDRS) $(wildcard t/fuzz/*.h apply/*.h)
 t/fuzz/obj/libsrdf.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
+t/fuzz/obj/t/fuzz/sql.o: CPPFLAGS += -Iapply
+t/fuzz/bin/sql: FUZZ_EXTRA = $(FUZZ_APPLY_OBJ) -Wl,--wrap=db_table
+t/fuzz/bin/sql: $(FUZZ_APPLY_OBJ)
 t/fuzz/bin/%: t/fuzz/obj/t/fuzz/%.o t/fuzz/obj/libsrdf.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA) \
 		t/fuzz/obj/libsrdf.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
