@@ -2835,6 +2835,7 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	return 0;
 fail:
 	(void)rc;
+	buf_free(&e.tmp);
 	snprintf(err, errlen, "%s", dummy.err);
 	return -1;
 }
