@@ -74,8 +74,9 @@ check-asan:
 # harness, srdf-apply's engine) compiled again by clang with the fuzzer's
 # coverage and the sanitizers into t/fuzz/obj/, apart from the normal
 # build's objects.  make fuzz runs each harness FUZZ_SECONDS (300: half
-# an hour for the six) on one CPU and fails on the first crash, which it
-# leaves in t/fuzz/crash/.
+# an hour for the six) on one CPU and fails on a crash, which it leaves
+# in t/fuzz/crash/; make check runs them 5 s each (t/0004-lib-fuzz.t)
+# when clang can link libFuzzer.
 FUZZ := wagon record sql ddl ack hauth
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300

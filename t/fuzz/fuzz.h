@@ -3,8 +3,8 @@
  *
  * The test key: bytes 0, 1, ..., 31, its id the first 8 bytes of their
  * BLAKE2b-256 (srdf-keygen(1)), so cb2f5160fc1f7e05, the same in
- * every harness and in t/fuzz/mkseeds.c, which sealed the seed wagons
- * and signed the seed requests with it.  Never a real key.
+ * every harness; the seed wagons were sealed and the seed requests
+ * signed with it (t/fuzz/README).  Never a real key.
  *
  * Calling sequence: fuzz_key() from LLVMFuzzerInitialize or anywhere
  * after; fuzz_cstr() to have an input as a C string (malloc'd, freed by
