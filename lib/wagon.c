@@ -577,12 +577,11 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 		         have, want);
 		return WAGON_EKEY;
 	}
-	if ((comp = malloc(hdr->comp_len ? hdr->comp_len : 1)) == NULL ||
-	    (raw = malloc(hdr->raw_len + 1)) == NULL) {
-		free(comp);
+	if ((comp = malloc(hdr->comp_len ? hdr->comp_len : 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return WAGON_ENOMEM;
 	}
+	raw = NULL; /* raw_len is believed only once the tag is checked */
 	cipher_key(key, hdr->version, k);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
 	    comp, &clen, NULL, file + WAGON_HEADER_LEN,
@@ -606,7 +605,8 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 		rc = WAGON_ECODEC;
 		goto fail;
 	}
-	if ((dc = ZSTD_createDCtx_advanced(wipe_mem)) == NULL) {
+	if ((raw = malloc(hdr->raw_len + 1)) == NULL ||
+	    (dc = ZSTD_createDCtx_advanced(wipe_mem)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = WAGON_ENOMEM;
 		goto fail;
