@@ -22,6 +22,8 @@ struct scan {
 	uint64_t seq[PURGE_BATCH];
 	const char *state[PURGE_BATCH]; /* into p->states; NULL: marked */
 	json_int_t bytes[PURGE_BATCH];
+	json_int_t ev_in[PURGE_BATCH], ev_out[PURGE_BATCH];
+	json_int_t attempts[PURGE_BATCH];
 	uint64_t below;
 	double last_ts;		/* of the newest purged, when it says */
 	char last_gtid[256];
@@ -42,7 +44,8 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	/* A record marked by an older srdf: its file went, it goes. */
 	if (json_object_get(w, "purged_at") != NULL) {
 		sc->state[sc->n] = NULL;
-		sc->bytes[sc->n] = 0;
+		sc->bytes[sc->n] = sc->ev_in[sc->n] = sc->ev_out[sc->n] = 0;
+		sc->attempts[sc->n] = 0;
 		sc->seq[sc->n++] = seq;
 		return sc->n == PURGE_BATCH;
 	}
@@ -60,6 +63,9 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 		return 0;
 	sc->state[sc->n] = sc->p->states[i];
 	sc->bytes[sc->n] = json_integer_value(json_object_get(w, "wagon_bytes"));
+	sc->ev_in[sc->n] = json_integer_value(json_object_get(w, "events_in"));
+	sc->ev_out[sc->n] = json_integer_value(json_object_get(w, "events_out"));
+	sc->attempts[sc->n] = json_integer_value(json_object_get(w, "attempts"));
 	sc->seq[sc->n++] = seq;
 	sc->last_ts = json_number_value(json_object_get(w, "last_ts"));
 	snprintf(sc->last_gtid, sizeof sc->last_gtid, "%s",
@@ -83,6 +89,38 @@ count_add(struct ledger_txn *t, const char *key, json_int_t n)
 	free(v);
 	snprintf(buf, sizeof buf, "%lld", cur + (long long)n);
 	return ledger_meta_put(t, key, buf);
+}
+
+/* The sums over the records purged that srdf-status's counters need so
+ * that they never go down (purge.h): row changes, attempts, retries (the
+ * attempts after a wagon's first) and the wagons by state. */
+static int
+sums_add(struct ledger_txn *t, const struct scan *sc)
+{
+	json_int_t in = 0, out = 0, att = 0, retries = 0, n;
+	char key[64];
+	int rc;
+
+	for (size_t i = 0; i < sc->n; i++) {
+		in += sc->ev_in[i];
+		out += sc->ev_out[i];
+		att += sc->attempts[i];
+		retries += sc->attempts[i] > 1 ? sc->attempts[i] - 1 : 0;
+	}
+	if ((rc = count_add(t, "purged_events_in", in)) != 0 ||
+	    (rc = count_add(t, "purged_events_out", out)) != 0 ||
+	    (rc = count_add(t, "purged_attempts", att)) != 0 ||
+	    (rc = count_add(t, "purged_retries", retries)) != 0)
+		return rc;
+	for (size_t s = 0; sc->p->states[s] != NULL; s++) {
+		n = 0;
+		for (size_t i = 0; i < sc->n; i++)
+			n += sc->state[i] == sc->p->states[s];
+		snprintf(key, sizeof key, "purged_wagons_%s", sc->p->states[s]);
+		if (n > 0 && (rc = count_add(t, key, n)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The newest wagon purged, for srdf-status's last stages and RPO:
@@ -172,7 +210,7 @@ purge_sweep(struct purge *p)
 			goto fail;
 	}
 	if ((rc = count_add(t, "purged_bytes", bytes)) != 0 ||
-	    (rc = newest_put(t, sc)) != 0)
+	    (rc = sums_add(t, sc)) != 0 || (rc = newest_put(t, sc)) != 0)
 		goto fail;
 	rc = ledger_txn_commit(t);
 	t = NULL;

@@ -5,7 +5,12 @@
  * Their files go, and so do their ledger records (and delivery
  * attempts), so that neither the spool nor the ledger grows without
  * bound; the ledger's meta keeps the counts, "purged_wagons" and
- * "purged_bytes" (decimal text), for srdf-status (srdf.7, FILES).
+ * "purged_bytes" (decimal text), for srdf-status (srdf.7, FILES), and
+ * the sums over the purged records that its Prometheus counters add to
+ * the records kept so that a purge never lowers them: "purged_events_in",
+ * "purged_events_out", "purged_attempts", "purged_retries" (the attempts
+ * after each wagon's first) and "purged_wagons_STATE" per state purged
+ * (a ledger purged by an older srdf lacks them for those wagons).
  *
  * A wagon is purged when its ledger record's "state" is one of states,
  * its time field at (Unix seconds) is keep_ms or more in the past, and
