@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -51,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +124,15 @@ struct status {
 	uint64_t bytes[NSTATES];
 	uint64_t total, total_bytes;
 	uint64_t purged, purged_bytes; /* records removed (purge.h) */
+	/* Sums over the records kept, and over those purged (purge.h's
+	 * meta counters): what the Prometheus counters add up. */
+	uint64_t ev_in, ev_out, attempts, retries;
+	uint64_t p_ev_in, p_ev_out, p_attempts, p_retries;
+	uint64_t p_confirmed; /* purged wagons that were confirmed */
+	double pending_since;	   /* the oldest wagon waiting; < 0 none */
+	char *promoted;		   /* the target's meta "promoted" */
+	char *realdir;		   /* the state directory, absolute */
+	double fs_avail, fs_size;  /* its file system; < 0 unknown */
 	struct stage last[NSTAGES];
 	const char *spool; /* "outbox" or "inbox" */
 	long spool_new, spool_bad; /* -1: no such directory */
@@ -286,22 +297,32 @@ out:
 	return rc;
 }
 
-/* One record counted: its state s, bytes, and since, the time it
- * entered its stage (source: sealed_at; target: received_at), or -1.
- * The stages and the newest confirmed record go by sequence only;
- * finish_stages reads what they need of those few records after the
- * walk. */
+/* What the walk counts of one record: bytes, row changes, attempts and
+ * since, the time it entered its stage (source: sealed_at; target:
+ * received_at), or -1. */
+struct counted {
+	uint64_t bytes, ev_in, ev_out, attempts;
+	double since;
+};
+
+/* One record counted, in state s.  The stages and the newest confirmed
+ * record go by sequence only; finish_stages reads what they need of
+ * those few records after the walk. */
 static void
-count_record(struct status *st, uint64_t seq, int s, uint64_t bytes,
-    double since)
+count_record(struct status *st, uint64_t seq, int s, const struct counted *r)
 {
 	int src = st->side == SIDE_SOURCE;
 	int sg[4], n = 0;
+	double since = r->since;
 
 	st->count[s]++;
-	st->bytes[s] += bytes;
+	st->bytes[s] += r->bytes;
 	st->total++;
-	st->total_bytes += bytes;
+	st->total_bytes += r->bytes;
+	st->ev_in += r->ev_in;
+	st->ev_out += r->ev_out;
+	st->attempts += r->attempts;
+	st->retries += r->attempts > 1 ? r->attempts - 1 : 0;
 	if (src)
 		sg[n++] = SG_SEALED;
 	if (!src || s == ST_RECEIVED || s == ST_FAILED || s == ST_APPLIED ||
@@ -321,12 +342,13 @@ count_record(struct status *st, uint64_t seq, int s, uint64_t bytes,
 			free(st->last[sg[i]].gtid);
 			st->last[sg[i]].gtid = NULL;
 		}
-	/* Stale: sealed on the source and not received, or received on
-	 * the target and not applied, after --stale s. */
+	/* Pending: sealed on the source and not received, or received on
+	 * the target and not applied; stale after --stale s. */
 	if (((src && (s == ST_SEALED || s == ST_SENDING)) ||
-	     (!src && s == ST_RECEIVED)) && since > 0 &&
-	    st->now - since > st->cf->stale) {
-		if (st->stale++ == 0)
+	     (!src && s == ST_RECEIVED)) && since > 0) {
+		if (st->pending_since < 0 || since < st->pending_since)
+			st->pending_since = since;
+		if (st->now - since > st->cf->stale && st->stale++ == 0)
 			st->stale_first = seq;
 	}
 }
@@ -396,10 +418,14 @@ visit(uint64_t seq, json_t *w, void *arg)
 	const char *state = json_string_value(json_object_get(w, "state"));
 	const char *err = json_string_value(json_object_get(w, "last_error"));
 	int s = state_index(state ? state : "");
-
-	count_record(st, seq, s, u64_field(w, "wagon_bytes"),
+	struct counted r = {
+	    u64_field(w, "wagon_bytes"), u64_field(w, "events_in"),
+	    u64_field(w, "events_out"), u64_field(w, "attempts"),
 	    time_field(w, st->side == SIDE_SOURCE ? "sealed_at" :
-	    "received_at"));
+	    "received_at"),
+	};
+
+	count_record(st, seq, s, &r);
 	/* The last error: a failed or dead wagon's before any other's, the
 	 * newest of equal rank. */
 	if (err != NULL && *err != '\0') {
@@ -423,6 +449,7 @@ visit(uint64_t seq, json_t *w, void *arg)
  * not such an object (then jansson reads it, and says what is wrong). */
 struct fields {
 	struct jspan state, bytes, err, sealed_at, received_at;
+	struct jspan ev_in, ev_out, attempts;
 };
 
 static const char *
@@ -468,6 +495,9 @@ raw_fields(const char *p, size_t n, struct fields *f)
 		else FIELD("last_error", err)
 		else FIELD("sealed_at", sealed_at)
 		else FIELD("received_at", received_at)
+		else FIELD("events_in", ev_in)
+		else FIELD("events_out", ev_out)
+		else FIELD("attempts", attempts)
 #undef FIELD
 		p = skip_ws(p, e);
 		if (p < e && *p == ',')
@@ -496,6 +526,15 @@ span_num(struct jspan v)
 	return *end == '\0' ? d : -1;
 }
 
+/* A count span as u64_field reads it: 0 when absent or not above 0. */
+static uint64_t
+span_count(struct jspan v)
+{
+	double d = span_num(v);
+
+	return d > 0 ? (uint64_t)d : 0;
+}
+
 /* The walk (ledger_wagon_foreach_raw): most records are counted from
  * their text; one that carries an error, or that the quick look does not
  * read, goes through jansson and visit(). */
@@ -505,7 +544,7 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	struct status *st = arg;
 	struct fields f;
 	char state[16];
-	double b;
+	struct counted r;
 	json_t *w;
 	int rc;
 
@@ -525,9 +564,13 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	}
 	memcpy(state, f.state.p + 1, f.state.n - 2);
 	state[f.state.n - 2] = '\0';
-	b = span_num(f.bytes);
-	count_record(st, seq, state_index(state), b > 0 ? (uint64_t)b : 0,
-	    span_num(st->side == SIDE_SOURCE ? f.sealed_at : f.received_at));
+	r.bytes = span_count(f.bytes);
+	r.ev_in = span_count(f.ev_in);
+	r.ev_out = span_count(f.ev_out);
+	r.attempts = span_count(f.attempts);
+	r.since = span_num(st->side == SIDE_SOURCE ? f.sealed_at :
+	    f.received_at);
+	count_record(st, seq, state_index(state), &r);
 	return 0;
 }
 
@@ -564,6 +607,47 @@ is_dir(const char *dir, const char *sub)
 
 	snprintf(path, sizeof path, "%s/%s", dir, sub);
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The sums over the purged records (purge.h).  srdf-ackd purges only
+ * confirmed wagons, so on the source the ones an older srdf purged
+ * without counting their state were confirmed too; on the target they
+ * may have been applied only, and are not counted as confirmed. */
+static int
+purged_sums(struct status *st, struct ledger_txn *t)
+{
+	uint64_t conf, appl;
+	int rc;
+
+	if ((rc = meta_u64(t, "purged_events_in", &st->p_ev_in)) != 0 ||
+	    (rc = meta_u64(t, "purged_events_out", &st->p_ev_out)) != 0 ||
+	    (rc = meta_u64(t, "purged_attempts", &st->p_attempts)) != 0 ||
+	    (rc = meta_u64(t, "purged_retries", &st->p_retries)) != 0 ||
+	    (rc = meta_u64(t, "purged_wagons_confirmed", &conf)) != 0 ||
+	    (rc = meta_u64(t, "purged_wagons_applied", &appl)) != 0)
+		return rc;
+	st->p_confirmed = conf;
+	if (st->side == SIDE_SOURCE && st->purged > conf + appl)
+		st->p_confirmed = st->purged - appl;
+	return 0;
+}
+
+/* The state directory as a label (absolute, so that two `--dir .` differ)
+ * and its file system's space, from statvfs(2). */
+static void
+read_fs(struct status *st)
+{
+	char buf[PATH_MAX];
+	struct statvfs vf;
+
+	st->realdir = strdup(realpath(st->cf->dir, buf) ? buf : st->cf->dir);
+	if (st->realdir == NULL)
+		die(EX_OSERR, "out of memory");
+	st->fs_avail = st->fs_size = -1;
+	if (statvfs(st->cf->dir, &vf) == 0) {
+		st->fs_avail = (double)vf.f_bavail * (double)vf.f_frsize;
+		st->fs_size = (double)vf.f_blocks * (double)vf.f_frsize;
+	}
 }
 
 static void
@@ -610,8 +694,13 @@ read_ledger(struct status *st)
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
 	if ((rc = meta_u64(t, "purged_wagons", &st->purged)) != 0 ||
-	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0)
+	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0 ||
+	    (rc = purged_sums(st, t)) != 0)
 		die(EX_DATAERR, "%s: reading the purge counters: %s", dir,
+		    ledger_strerror(rc));
+	if (st->side == SIDE_TARGET &&
+	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
+		die(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
@@ -1019,7 +1108,20 @@ print_json(const struct status *st)
 	json_decref(o);
 }
 
-/* A label value for the text format: \, " and newline escaped. */
+/* ---- Prometheus ------------------------------------------------------
+ *
+ * The text format (0.0.4) of the node_exporter textfile collector.
+ * Several state directories on one host (two pipelines, or a source and
+ * a target) may write files into one collector directory, which
+ * node_exporter merges into one scrape: so every series carries
+ * source_id, side and state_dir, and a name's HELP, TYPE and label names
+ * never depend on the side or the directory, as a family merged from
+ * several files must agree.  Counters end in _total and never go down:
+ * each adds up the records kept and the sums purge.h keeps in the meta
+ * table of the records purged.  Ages are gauges in seconds.
+ */
+
+/* A label value: \, " and newline escaped. */
 static void
 prom_label(const char *s)
 {
@@ -1034,116 +1136,322 @@ prom_label(const char *s)
 }
 
 static void
-prom_head(const char *name, const char *help)
+prom_head(const char *name, const char *type, const char *help)
 {
-	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* NAME{tool="T"} VALUE */
+/* NAME{source_id="..",side="..",state_dir="..",K="V"...} VALUE; the
+ * extra labels as key, value pairs ending with NULL. */
 static void
-prom_proc(const char *name, const struct proc *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+prom_vseries(const struct status *st, const char *name, const char *value,
+    va_list ap)
+{
+	const char *k;
+
+	printf("%s{source_id=\"", name);
+	prom_label(st->source_id ? st->source_id : "");
+	printf("\",side=\"%s\",state_dir=\"",
+	    st->side == SIDE_SOURCE ? "source" : "target");
+	prom_label(st->realdir);
+	putchar('"');
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		printf(",%s=\"", k);
+		prom_label(va_arg(ap, const char *));
+		putchar('"');
+	}
+	printf("} %s\n", value);
+}
+
+static void prom_u(const struct status *, const char *, uint64_t, ...)
+	__attribute__((sentinel));
+static void prom_f(const struct status *, const char *, double, ...)
+	__attribute__((sentinel));
 
 static void
-prom_proc(const char *name, const struct proc *p, const char *fmt, ...)
+prom_u(const struct status *st, const char *name, uint64_t v, ...)
 {
+	char b[32];
 	va_list ap;
 
-	printf("%s{tool=\"", name);
-	prom_label(p->tool);
-	printf("\"} ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	snprintf(b, sizeof b, "%" PRIu64, v);
+	va_start(ap, v);
+	prom_vseries(st, name, b, ap);
 	va_end(ap);
+}
+
+static void
+prom_f(const struct status *st, const char *name, double v, ...)
+{
+	char b[64];
+	va_list ap;
+
+	snprintf(b, sizeof b, "%.3f", v);
+	va_start(ap, v);
+	prom_vseries(st, name, b, ap);
+	va_end(ap);
+}
+
+/* The ledger's "promoted" (srdf-promote's ISO 8601 UTC time) as Unix
+ * seconds, or -1. */
+static double
+iso_time(const char *s)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || (e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *e != '\0')
+		return -1;
+	return (double)timegm(&tm);
+}
+
+/* A process's one state for srdf_process_state: its flag, else what its
+ * file says. */
+static const char *const proc_states[] = {
+    "running", "stopped", "down", "dead", "stale", "unreadable",
+};
+
+static const char *
+proc_state(const struct proc *p)
+{
+	if (p->flag != NULL)
+		return p->flag;
+	return p->state != NULL && strcmp(p->state, "running") == 0 ?
+	    "running" : "stopped";
+}
+
+/* The counters: wagons, bytes, row changes and attempts through each
+ * stage of the side, the records kept plus the ones purged. */
+static void
+prom_counters(const struct status *st)
+{
+	int src = st->side == SIDE_SOURCE;
+	/* Past the delivery (source) or the apply (target); a purged wagon
+	 * always is (srdf-ackd purges confirmed wagons, srdf-apply applied
+	 * ones). */
+	static const int past_src[] = {ST_RECEIVED, ST_FAILED, ST_CONFIRMED};
+	static const int past_dst[] = {ST_APPLIED, ST_CONFIRMED};
+	const int *past = src ? past_src : past_dst;
+	size_t npast = src ? 3 : 2;
+	uint64_t n = st->purged, b = st->purged_bytes;
+
+	for (size_t i = 0; i < npast; i++) {
+		n += st->count[past[i]];
+		b += st->bytes[past[i]];
+	}
+	if (src) {
+		prom_head("srdf_wagons_sealed_total", "counter",
+		    "Wagons sealed (source).");
+		prom_u(st, "srdf_wagons_sealed_total", st->total, NULL);
+		prom_head("srdf_sealed_bytes_total", "counter",
+		    "Bytes of the wagons sealed (source).");
+		prom_u(st, "srdf_sealed_bytes_total", st->total_bytes, NULL);
+		prom_head("srdf_wagons_shipped_total", "counter",
+		    "Wagons delivered to the target (source).");
+		prom_u(st, "srdf_wagons_shipped_total", n, NULL);
+		prom_head("srdf_shipped_bytes_total", "counter",
+		    "Bytes of the wagons delivered to the target (source).");
+		prom_u(st, "srdf_shipped_bytes_total", b, NULL);
+		prom_head("srdf_ship_attempts_total", "counter",
+		    "Delivery attempts of srdf-ship (source).");
+		prom_u(st, "srdf_ship_attempts_total",
+		    st->attempts + st->p_attempts, NULL);
+		prom_head("srdf_ship_retries_total", "counter",
+		    "Delivery attempts after a wagon's first, each one after "
+		    "a failed attempt (source).");
+		prom_u(st, "srdf_ship_retries_total",
+		    st->retries + st->p_retries, NULL);
+	} else {
+		prom_head("srdf_wagons_received_total", "counter",
+		    "Wagons received (target).");
+		prom_u(st, "srdf_wagons_received_total", st->total, NULL);
+		prom_head("srdf_received_bytes_total", "counter",
+		    "Bytes of the wagons received (target).");
+		prom_u(st, "srdf_received_bytes_total", st->total_bytes, NULL);
+		prom_head("srdf_wagons_applied_total", "counter",
+		    "Wagons applied to the target database (target).");
+		prom_u(st, "srdf_wagons_applied_total", n, NULL);
+		prom_head("srdf_applied_bytes_total", "counter",
+		    "Bytes of the wagons applied (target).");
+		prom_u(st, "srdf_applied_bytes_total", b, NULL);
+		prom_head("srdf_apply_attempts_total", "counter",
+		    "Apply attempts of srdf-apply (target).");
+		prom_u(st, "srdf_apply_attempts_total",
+		    st->attempts + st->p_attempts, NULL);
+		prom_head("srdf_apply_retries_total", "counter",
+		    "Apply attempts after a wagon's first, each one after a "
+		    "failed attempt (target).");
+		prom_u(st, "srdf_apply_retries_total",
+		    st->retries + st->p_retries, NULL);
+	}
+	prom_head("srdf_wagons_confirmed_total", "counter",
+	    "Wagons whose ACK of their apply the source took.");
+	prom_u(st, "srdf_wagons_confirmed_total",
+	    st->count[ST_CONFIRMED] + st->p_confirmed, NULL);
+	prom_head("srdf_wagons_purged_total", "counter",
+	    "Wagons whose file and ledger record were removed after --keep.");
+	prom_u(st, "srdf_wagons_purged_total", st->purged, NULL);
+	prom_head("srdf_purged_bytes_total", "counter",
+	    "Bytes of the wagons purged.");
+	prom_u(st, "srdf_purged_bytes_total", st->purged_bytes, NULL);
+	prom_head("srdf_row_changes_in_total", "counter",
+	    "Row changes captured into the wagons sealed (source) or "
+	    "received (target), before srdf-dedup folded them.");
+	prom_u(st, "srdf_row_changes_in_total", st->ev_in + st->p_ev_in, NULL);
+	prom_head("srdf_row_changes_out_total", "counter",
+	    "Row changes in the wagons sealed (source) or received "
+	    "(target), after srdf-dedup folded them.");
+	prom_u(st, "srdf_row_changes_out_total", st->ev_out + st->p_ev_out,
+	    NULL);
+}
+
+static void
+prom_procs(const struct status *st)
+{
+	const struct proc *p;
+	size_t i;
+
+	if (st->nproc == 0)
+		return;
+	prom_head("srdf_process_up", "gauge", "1 while the tool's process "
+	    "runs: its heartbeat file says running and its pid is alive.");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		prom_u(st, "srdf_process_up", p->state != NULL &&
+		    strcmp(p->state, "running") == 0 && p->alive != 0,
+		    "tool", p->tool, NULL);
+	prom_head("srdf_process_state", "gauge", "1 for the state of the "
+	    "tool's process, 0 for the others: running, stopped (a run that "
+	    "ends by itself, ended), down (a daemon stopped), dead (killed), "
+	    "stale (hung), unreadable.");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		for (i = 0; i < sizeof proc_states / sizeof *proc_states; i++)
+			prom_u(st, "srdf_process_state",
+			    strcmp(proc_state(p), proc_states[i]) == 0,
+			    "tool", p->tool, "state", proc_states[i], NULL);
+	prom_head("srdf_process_flagged", "gauge", "1 when the process is "
+	    "down, dead, stale or its heartbeat file unreadable.");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		prom_u(st, "srdf_process_flagged", p->flag != NULL,
+		    "tool", p->tool, NULL);
+	prom_head("srdf_process_heartbeat_age_seconds", "gauge",
+	    "Seconds since the process's last heartbeat.");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		if (p->time >= 0)
+			prom_f(st, "srdf_process_heartbeat_age_seconds",
+			    st->now - p->time, "tool", p->tool, NULL);
+	prom_head("srdf_process_start_time_seconds", "gauge",
+	    "When the process started (Unix time).");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		if (p->started_at >= 0)
+			prom_f(st, "srdf_process_start_time_seconds",
+			    p->started_at, "tool", p->tool, NULL);
+	prom_head("srdf_process_progress_sequence", "gauge",
+	    "The newest wagon the process handled.");
+	for (p = st->proc; p < st->proc + st->nproc; p++)
+		if (p->seq > 0)
+			prom_u(st, "srdf_process_progress_sequence", p->seq,
+			    "tool", p->tool, NULL);
 }
 
 static void
 print_prom(const struct status *st)
 {
-	prom_head("srdf_info", "The state directory: its side and source id.");
-	printf("srdf_info{side=\"%s\",source_id=\"",
-	    st->side == SIDE_SOURCE ? "source" : "target");
-	prom_label(st->source_id ? st->source_id : "");
-	printf("\"} 1\n");
-	prom_head("srdf_wagons", "Wagons by state; purged: their records removed.");
-	for (int i = 0; i < ST_OTHER; i++)
-		printf("srdf_wagons{state=\"%s\"} %" PRIu64 "\n",
-		    state_names[i], st->count[i]);
-	printf("srdf_wagons{state=\"purged\"} %" PRIu64 "\n", st->purged);
-	prom_head("srdf_wagon_bytes", "Bytes of the wagons by state.");
-	for (int i = 0; i < ST_OTHER; i++)
-		printf("srdf_wagon_bytes{state=\"%s\"} %" PRIu64 "\n",
-		    state_names[i], st->bytes[i]);
-	printf("srdf_wagon_bytes{state=\"purged\"} %" PRIu64 "\n",
-	    st->purged_bytes);
-	prom_head("srdf_spool_depth", "Items in the spool's new/ and bad/.");
-	if (st->spool_new >= 0)
-		printf("srdf_spool_depth{spool=\"%s\",dir=\"new\"} %ld\n",
-		    st->spool, st->spool_new);
-	if (st->spool_bad >= 0)
-		printf("srdf_spool_depth{spool=\"%s\",dir=\"bad\"} %ld\n",
-		    st->spool, st->spool_bad);
-	prom_head("srdf_last_sequence",
-	    "The newest wagon sequence that reached each stage.");
-	for (int i = 0; i < NSTAGES; i++)
-		printf("srdf_last_sequence{stage=\"%s\"} %" PRIu64 "\n",
-		    stage_names[i], st->last[i].seq);
-	if (st->rpo >= 0) {
-		prom_head("srdf_rpo_seconds", "Seconds since the source commit "
-		    "of the newest confirmed wagon.");
-		printf("srdf_rpo_seconds %.3f\n", st->rpo);
-	}
-	prom_head("srdf_failed_wagons", "Wagons in state failed.");
-	printf("srdf_failed_wagons %" PRIu64 "\n", st->count[ST_FAILED]);
-	prom_head("srdf_dead_wagons", "Wagons in state dead.");
-	printf("srdf_dead_wagons %" PRIu64 "\n", st->count[ST_DEAD]);
-	prom_head("srdf_stale_wagons",
-	    "Wagons sealed but not received for longer than the threshold.");
-	printf("srdf_stale_wagons %" PRIu64 "\n", st->stale);
-	if (st->nproc > 0) {
-		const struct proc *p;
+	double t;
 
-		prom_head("srdf_process_up", "1 while the tool's process runs "
-		    "(its heartbeat file says running and the pid is alive).");
-		for (p = st->proc; p < st->proc + st->nproc; p++)
-			prom_proc("srdf_process_up", p, "%d\n",
-			    p->state != NULL && strcmp(p->state, "running") ==
-			    0 && p->alive != 0);
-		prom_head("srdf_process_heartbeat_age_seconds",
-		    "Seconds since the process's last heartbeat.");
-		for (p = st->proc; p < st->proc + st->nproc; p++)
-			if (p->time >= 0)
-				prom_proc("srdf_process_heartbeat_age_seconds",
-				    p, "%.3f\n", st->now - p->time);
-		prom_head("srdf_process_flagged", "1 when the process is down, ended "
-		    "without a clean stop, is stale, or its file unreadable.");
-		for (p = st->proc; p < st->proc + st->nproc; p++)
-			prom_proc("srdf_process_flagged", p, "%d\n",
-			    p->flag != NULL);
-		prom_head("srdf_process_progress_sequence",
-		    "The newest wagon the process handled.");
-		for (p = st->proc; p < st->proc + st->nproc; p++)
-			if (p->seq > 0)
-				prom_proc("srdf_process_progress_sequence", p,
-				    "%" PRIu64 "\n", p->seq);
+	prom_head("srdf_info", "gauge", "Always 1: the state directory's "
+	    "source id, side and path, and the srdf version.");
+	prom_u(st, "srdf_info", 1, "version", SRDF_VERSION, NULL);
+	prom_head("srdf_status_timestamp_seconds", "gauge",
+	    "When srdf-status made this report (Unix time).");
+	prom_f(st, "srdf_status_timestamp_seconds", st->now, NULL);
+	prom_counters(st);
+	prom_head("srdf_wagons", "gauge",
+	    "Wagons whose ledger record is kept, by state.");
+	for (int i = 0; i < ST_OTHER; i++)
+		prom_u(st, "srdf_wagons", st->count[i], "state", state_names[i],
+		    NULL);
+	prom_head("srdf_wagon_bytes", "gauge",
+	    "Bytes of the wagons whose ledger record is kept, by state.");
+	for (int i = 0; i < ST_OTHER; i++)
+		prom_u(st, "srdf_wagon_bytes", st->bytes[i], "state",
+		    state_names[i], NULL);
+	prom_head("srdf_spool_depth", "gauge",
+	    "Items in the spool's new/ and bad/.");
+	if (st->spool_new >= 0)
+		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_new,
+		    "spool", st->spool, "subdir", "new", NULL);
+	if (st->spool_bad >= 0)
+		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_bad,
+		    "spool", st->spool, "subdir", "bad", NULL);
+	prom_head("srdf_last_sequence", "gauge",
+	    "The newest wagon sequence that reached each stage; 0: none.");
+	for (int i = 0; i < NSTAGES; i++)
+		prom_u(st, "srdf_last_sequence", st->last[i].seq, "stage",
+		    stage_names[i], NULL);
+	if (st->rpo >= 0) {
+		prom_head("srdf_rpo_seconds", "gauge", "Recovery point "
+		    "(source): seconds since the oldest source commit not yet "
+		    "confirmed, or less when caught up.");
+		prom_f(st, "srdf_rpo_seconds", st->rpo, NULL);
 	}
+	prom_head("srdf_failed_wagons", "gauge", "Wagons in state failed.");
+	prom_u(st, "srdf_failed_wagons", st->count[ST_FAILED], NULL);
+	prom_head("srdf_dead_wagons", "gauge", "Wagons in state dead.");
+	prom_u(st, "srdf_dead_wagons", st->count[ST_DEAD], NULL);
+	prom_head("srdf_stale_wagons", "gauge", "Wagons waiting longer than "
+	    "--stale: sealed and not received (source), received and not "
+	    "applied (target).");
+	prom_u(st, "srdf_stale_wagons", st->stale, NULL);
+	prom_head("srdf_oldest_pending_wagon_age_seconds", "gauge",
+	    "Seconds the oldest wagon sealed and not received (source), "
+	    "received and not applied (target) has waited; 0: none.");
+	prom_f(st, "srdf_oldest_pending_wagon_age_seconds",
+	    st->pending_since >= 0 && st->now > st->pending_since ?
+	    st->now - st->pending_since : 0, NULL);
+	if (st->fs_avail >= 0) {
+		prom_head("srdf_filesystem_avail_bytes", "gauge", "Bytes "
+		    "free to unprivileged users on the state directory's file "
+		    "system.");
+		prom_u(st, "srdf_filesystem_avail_bytes",
+		    (uint64_t)st->fs_avail, NULL);
+		prom_head("srdf_filesystem_size_bytes", "gauge",
+		    "Size of the state directory's file system in bytes.");
+		prom_u(st, "srdf_filesystem_size_bytes", (uint64_t)st->fs_size,
+		    NULL);
+	}
+	if (st->side == SIDE_TARGET) {
+		prom_head("srdf_promoted", "gauge", "1 when srdf-promote made "
+		    "the target writable (target).");
+		prom_u(st, "srdf_promoted", st->promoted != NULL, NULL);
+		if ((t = iso_time(st->promoted)) >= 0) {
+			prom_head("srdf_promoted_timestamp_seconds", "gauge",
+			    "When srdf-promote promoted the target (Unix "
+			    "time).");
+			prom_u(st, "srdf_promoted_timestamp_seconds",
+			    (uint64_t)t, NULL);
+		}
+	}
+	prom_procs(st);
 	if (st->db_read) {
-		prom_head("srdf_target_applied_sequence",
+		prom_head("srdf_target_applied_sequence", "gauge",
 		    "The sequence in the target's srdf.applied.");
-		printf("srdf_target_applied_sequence %" PRIu64 "\n",
-		    st->db_seq);
+		prom_u(st, "srdf_target_applied_sequence", st->db_seq, NULL);
 		if (st->db_applied_at >= 0) {
 			prom_head("srdf_target_applied_timestamp_seconds",
-			    "When srdf.applied last moved (Unix time).");
-			printf("srdf_target_applied_timestamp_seconds %.6f\n",
-			    st->db_applied_at);
+			    "gauge", "When srdf.applied last moved (Unix "
+			    "time).");
+			prom_f(st, "srdf_target_applied_timestamp_seconds",
+			    st->db_applied_at, NULL);
 		}
 	}
 	if (st->xa_pending >= 0) {
-		prom_head("srdf_target_xa_pending",
+		prom_head("srdf_target_xa_pending", "gauge",
 		    "XA transactions prepared on the source whose rows wait "
 		    "on the target for their XA COMMIT.");
-		printf("srdf_target_xa_pending %lld\n", st->xa_pending);
+		prom_u(st, "srdf_target_xa_pending", (uint64_t)st->xa_pending,
+		    NULL);
 	}
 }
 
@@ -1331,6 +1639,8 @@ status_free(struct status *st)
 {
 	free(st->source_id);
 	free(st->sealed_pos);
+	free(st->promoted);
+	free(st->realdir);
 	free(st->err_state);
 	free(st->err_text);
 	free(st->db_gtid);
@@ -1400,7 +1710,9 @@ main(int argc, char **argv)
 	st.rpo = -1;
 	st.applied_ts = st.applied_at = -1;
 	st.xa_pending = -1;
+	st.pending_since = -1;
 	read_ledger(&st);
+	read_fs(&st);
 	read_procs(&st);
 	caught_up(&st);
 	if (cf.defaults_file != NULL) {

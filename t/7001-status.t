@@ -69,7 +69,7 @@ test_expect_success 'source: stale after --stale seconds' '
 	test_expect_code 1 srdf-status --dir "$S" --stale 1 >table &&
 	grep -q "^STALE: $(wagon_count) wagon" table &&
 	test_expect_code 1 srdf-status --dir "$S" --stale 1 --prometheus >prom &&
-	grep -qx "srdf_stale_wagons $(wagon_count)" prom
+	grep -q "^srdf_stale_wagons{.*} $(wagon_count)$" prom
 '
 
 test_expect_success 'setup: the target applies, then fails on a missing table' '
@@ -128,13 +128,14 @@ test_expect_success 'target: the apply lag without a connection to the source' '
 test_expect_success 'target: --prometheus' '
 	bad=$(cat bad) &&
 	test_expect_code 1 srdf-status --dir "$D" --prometheus >prom &&
-	grep -qx "srdf_wagons{state=\"failed\"} 1" prom &&
-	grep -qx "srdf_failed_wagons 1" prom &&
-	grep -qx "srdf_dead_wagons 0" prom &&
-	grep -qx "srdf_last_sequence{stage=\"applied\"} $((bad - 1))" prom &&
-	grep -qx "srdf_last_sequence{stage=\"received\"} $bad" prom &&
-	grep -qx "srdf_wagon_bytes{state=\"applied\"} $(lw_bytes "$D" applied)" prom &&
-	grep -q "^# TYPE srdf_wagons gauge" prom
+	grep -q "^srdf_wagons{.*,state=\"failed\"} 1$" prom &&
+	grep -q "^srdf_failed_wagons{.*} 1$" prom &&
+	grep -q "^srdf_dead_wagons{.*} 0$" prom &&
+	grep -q "^srdf_last_sequence{.*,stage=\"applied\"} $((bad - 1))$" prom &&
+	grep -q "^srdf_last_sequence{.*,stage=\"received\"} $bad$" prom &&
+	grep -q "^srdf_wagon_bytes{.*,state=\"applied\"} $(lw_bytes "$D" applied)$" prom &&
+	grep -q "^# TYPE srdf_wagons gauge" prom &&
+	grep -q "^srdf_wagons_received_total{.*} $bad$" prom
 '
 
 test_expect_success 'target: --defaults-file adds srdf.applied; no secret printed' '

@@ -91,9 +91,10 @@ test_expect_success 'heartbeats: srdf-status shows srdf-apply and srdf-recv aliv
 	srdf-status --dir "$D" >table &&
 	grep -Eq "^  srdf-apply +$(cat apply1.pid) running " table &&
 	srdf-status --dir "$D" --prometheus >prom &&
-	grep -qx "srdf_process_up{tool=\"srdf-apply\"} 1" prom &&
-	grep -qx "srdf_process_flagged{tool=\"srdf-apply\"} 0" prom &&
-	grep -q "^srdf_process_heartbeat_age_seconds{tool=\"srdf-apply\"} [0-9.]*$" prom
+	grep -q "^srdf_process_up{.*,tool=\"srdf-apply\"} 1$" prom &&
+	grep -q "^srdf_process_flagged{.*,tool=\"srdf-apply\"} 0$" prom &&
+	grep -q "^srdf_process_state{.*,tool=\"srdf-apply\",state=\"running\"} 1$" prom &&
+	grep -q "^srdf_process_heartbeat_age_seconds{.*,tool=\"srdf-apply\"} [0-9.]*$" prom
 '
 
 test_expect_success 'the source side: seal and ship stopped cleanly, ackd runs' '
@@ -130,8 +131,9 @@ test_expect_success 'kill -9 of srdf-apply: srdf-status flags it dead, exit 1' '
 	test_expect_code 1 srdf-status --dir "$D" >table &&
 	grep -q "^DEAD: srdf-apply (pid $(cat apply1.pid)) ended without a clean stop" table &&
 	test_expect_code 1 srdf-status --dir "$D" --prometheus >prom &&
-	grep -qx "srdf_process_up{tool=\"srdf-apply\"} 0" prom &&
-	grep -qx "srdf_process_flagged{tool=\"srdf-apply\"} 1" prom
+	grep -q "^srdf_process_up{.*,tool=\"srdf-apply\"} 0$" prom &&
+	grep -q "^srdf_process_flagged{.*,tool=\"srdf-apply\"} 1$" prom &&
+	grep -q "^srdf_process_state{.*,tool=\"srdf-apply\",state=\"dead\"} 1$" prom
 '
 
 test_expect_success 'restarted, it applies the wagon once the table exists; SIGTERM: stopped, exit 0' '
