@@ -1396,6 +1396,20 @@ print_prom(const struct status *st)
 		    "confirmed, or less when caught up.");
 		prom_f(st, "srdf_rpo_seconds", st->rpo, NULL);
 	}
+	if (st->side == SIDE_TARGET && st->applied_ts > 0 &&
+	    st->applied_at > 0) {
+		prom_head("srdf_apply_lag_seconds", "gauge", "Target: how long "
+		    "after its last source commit the newest applied wagon "
+		    "was applied.");
+		prom_f(st, "srdf_apply_lag_seconds", st->applied_at -
+		    st->applied_ts > 0 ? st->applied_at - st->applied_ts : 0.0,
+		    NULL);
+		prom_head("srdf_applied_source_commit_timestamp_seconds",
+		    "gauge", "Target: the source commit time of the last "
+		    "transaction applied (Unix seconds).");
+		prom_f(st, "srdf_applied_source_commit_timestamp_seconds",
+		    st->applied_ts, NULL);
+	}
 	prom_head("srdf_failed_wagons", "gauge", "Wagons in state failed.");
 	prom_u(st, "srdf_failed_wagons", st->count[ST_FAILED], NULL);
 	prom_head("srdf_dead_wagons", "gauge", "Wagons in state dead.");
