@@ -40,7 +40,8 @@
  *
  * What it refuses to do: apply a wagon it cannot authenticate, one out of
  * order, or one from another source than the first it saw; skip data by
- * itself; apply XA groups (not supported yet: the wagon fails).
+ * itself.  XA groups are applied at their XA COMMIT (srdf-apply(1), "XA
+ * transactions").
  */
 #include <sys/inotify.h>
 #include <sys/mman.h>

@@ -118,10 +118,9 @@
  * (REPLACE deletes, it only updates in place a table without DELETE
  * triggers), every after-image its INSERT triggers.
  *
- * What it refuses: a record it does not understand (fails the wagon), XA
- * groups (not supported yet), rows before a DDL in one wagon (they would
- * commit with the DDL, before the checkpoint, and apply twice after a
- * crash).
+ * What it refuses: a record it does not understand (fails the wagon),
+ * rows before a DDL in one wagon (they would commit with the DDL, before
+ * the checkpoint, and apply twice after a crash).
  */
 #include <inttypes.h>
 #include <stdarg.h>
