@@ -445,6 +445,12 @@ hauth_verify_head(const struct srdf_key *key, int to,
 		    "path or body was altered)");
 		return HAUTH_ESIG;
 	}
+	/* Authentic from here on: what it promised is known, even when the
+	 * replay checks say "not now". */
+	h->len = (uint64_t)p.lenv;
+	sodium_hex2bin(h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL,
+	    NULL, NULL);
+	memcpy(h->nonce, p.nonce, sizeof h->nonce);
 	if (cache != NULL && p.tsv <= cache->not_before) {
 		snprintf(err, errlen, "signed at %lld, not after this "
 		    "verifier started (%lld): it may be a replay of a request "
@@ -466,10 +472,6 @@ hauth_verify_head(const struct srdf_key *key, int to,
 		if (rc != HAUTH_OK)
 			return rc;
 	}
-	h->len = (uint64_t)p.lenv;
-	sodium_hex2bin(h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL,
-	    NULL, NULL);
-	memcpy(h->nonce, p.nonce, sizeof h->nonce);
 	return HAUTH_OK;
 }
 

@@ -118,7 +118,9 @@ void hauth_sign(const struct srdf_key *key, int to, const char *method,
 /* Verifies a request header value (NULL: none came) for method and
  * path against key and subkey to, the clock now and, when cache is not
  * NULL, the replay cache, and fills *h.  Returns HAUTH_OK or one of
- * HAUTH_EMISSING .. HAUTH_EBUSY, with a reason in err.  A nonce is
+ * HAUTH_EMISSING .. HAUTH_EBUSY, with a reason in err; *h is filled on
+ * HAUTH_OK and on HAUTH_EREPLAY and HAUTH_EBUSY, which come after the
+ * signature checked out (the answer can be signed).  A nonce is
  * remembered only when everything else passed. */
 int hauth_verify_head(const struct srdf_key *key, int to,
     struct hauth_cache *cache, const char *method, const char *path,

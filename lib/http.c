@@ -194,7 +194,7 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 	const char *cl, *te;
 	const struct http_route *rt = NULL;
 	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
-	char why[256], allow[64] = "";
+	char why[512], allow[64] = "";
 	uint64_t len = 0;
 	size_t i, cur;
 	int rc;
@@ -209,13 +209,16 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 	rc = hauth_verify_head(s->o.key, s->o.to, s->o.cache, method, url,
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER),
 	    time(NULL), &rq->auth, why, sizeof why);
+	/* "Not now" goes to a holder of the key: signed, so that the
+	 * sender waits instead of doubting the answer. */
+	if (rc == HAUTH_OK || rc == HAUTH_EBUSY)
+		rq->authed = 1;
 	if (rc == HAUTH_EBUSY)
 		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", why);
 	if (rc != HAUTH_OK)
 		return refuse(s, c, rq, method, url, MHD_HTTP_UNAUTHORIZED,
 		    "rejected", why);
-	rq->authed = 1;
 	for (i = 0; i < s->o.nroutes; i++) {
 		if (strcmp(url, s->o.routes[i].path) != 0)
 			continue;

@@ -11,9 +11,10 @@
  *	                     longer than HTTP_TARGET_MAX
  *	401 rejected         X-Srdf-Auth missing, malformed, unknown key id,
  *	                     clock skew, bad signature, or a replay
- *	503 busy             the replay cache is full (HAUTH_EBUSY)
  *	--- from here on the request is authenticated and every answer,
  *	    the handler's too, carries a signed X-Srdf-Answer (hauth.h) ---
+ *	503 busy             the replay cache is full, or the request was
+ *	                     signed before this server started (HAUTH_EBUSY)
  *	404 rejected         no such path
  *	405 rejected         the path exists, not with this method
  *	503 draining         http_drain was called (the tool is stopping)
