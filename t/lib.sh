@@ -31,7 +31,7 @@
 # Functions: test_expect_success, test_must_fail, test_expect_code,
 # test_cmp, test_wait_until, test_pid_alive, test_pid_gone, skip_all, test_done;
 # srdf_servers_start, srdf_servers, src_sql, dst_sql, checksum_both;
-# test_bg, test_bg_stop.
+# srdf_wan_up, srdf_wan, on_src, on_dst; test_bg, test_bg_stop.
 
 export LANG=C LC_ALL=C TZ=UTC
 unset LANGUAGE CDPATH
@@ -48,6 +48,7 @@ test_name=$(basename "$0" .t)
 test_count=0
 test_failed=0
 _tl_server_dirs=()
+_tl_wan_dirs=()
 _tl_bg_pids=()
 
 while [ $# -gt 0 ]; do
@@ -92,14 +93,20 @@ _tl_out=$(mktemp "${TMPDIR:-/tmp}/srdf-test-out.XXXXXX") || error "mktemp failed
 
 # ---- clean-up -----------------------------------------------------------
 
-# Runs on every exit: background processes, then servers (by PID, through
-# srdf-servers stop), then the output file.  Idempotent.
+# Runs on every exit: background processes, then the WAN link's
+# namespaces (srdf-wan down), then servers (by PID, through srdf-servers
+# stop), then the output file.  Idempotent.
 _tl_cleanup() {
 	local pid d
 	for pid in "${_tl_bg_pids[@]}"; do
 		_tl_kill "$pid"
 	done
 	_tl_bg_pids=()
+	for d in "${_tl_wan_dirs[@]}"; do
+		"$top/t/srdf-wan" down "$d" >/dev/null 2>&1 ||
+			echo "# warning: could not remove the WAN link of $d" >&2
+	done
+	_tl_wan_dirs=()
 	for d in "${_tl_server_dirs[@]}"; do
 		if [ "$test_failed" != 0 ] && [ -d "$d" ]; then
 			cp "$d/source/error.log" "$_tl_trash/${d##*/}.source-error.log" 2>/dev/null
@@ -328,6 +335,59 @@ srdf_servers() {
 	{ local -; set +x; } 2>/dev/null
 	"$top/t/srdf-servers" "$@" "$SRDF_SERVERS_DIR" 9<&- || return
 	[ ! -f "$SRDF_SERVERS_DIR/env" ] || . "$SRDF_SERVERS_DIR/env"
+}
+
+# ---- a WAN between the two hosts ----------------------------------------
+
+# srdf_wan_up: a source and a target network namespace joined by a link
+# (t/srdf-wan), its variables (WAN_SRC_NS, WAN_DST_NS, WAN_SRC_IP,
+# WAN_DST_IP...) in the environment; skip_all when the machine cannot
+# (not root, no netns, veth, tbf or nftables).  Removed when the test
+# exits, however it exits.  Call it before srdf_servers_start: a skip
+# then costs no server.
+srdf_wan_up() {
+	{ local -; set +x; } 2>/dev/null
+	local why
+	why=$("$top/t/srdf-wan" check 2>&1) || skip_all "no WAN link here: ${why#srdf-wan: }"
+	_tl_wan_dirs+=("$_tl_trash")
+	why=$("$top/t/srdf-wan" up "$_tl_trash" 9<&- 2>&1) || {
+		printf '%s\n' "$why" | _tl_say_lines >&2
+		error "cannot set up the WAN link"
+	}
+	. "$_tl_trash/wan/env"
+}
+
+# srdf_wan CMD [OPTIONS]: t/srdf-wan CMD on this test's link (degrade,
+# cut, heal, status).
+srdf_wan() {
+	{ local -; set +x; } 2>/dev/null
+	local cmd=$1
+	shift
+	"$top/t/srdf-wan" "$cmd" "$_tl_trash" "$@" 9<&-
+}
+
+# on_src CMD..., on_dst CMD...: CMD on the source or the target host, in
+# its network namespace.  A MariaDB server is reached there by its socket
+# (SRC_ADMIN_CNF, DST_ADMIN_CNF), not by 127.0.0.1.  In a subshell (test_bg,
+# $(...), a pipeline) it execs, so that test_bg NAME on_dst srdf-recv ...
+# records srdf-recv's own PID: there it must be the subshell's last
+# command.
+on_src() {
+	exec_in_ns "$WAN_SRC_NS" "$@"
+}
+
+on_dst() {
+	exec_in_ns "$WAN_DST_NS" "$@"
+}
+
+exec_in_ns() {
+	local ns=$1
+	shift
+	if [ "$BASH_SUBSHELL" = 0 ]; then
+		ip netns exec "$ns" "$@"
+	else
+		exec ip netns exec "$ns" "$@"
+	fi
 }
 
 # src_sql 'SQL' [mariadb options], dst_sql ...: SQL as root, tab-separated,
