@@ -114,6 +114,11 @@ fuzz: fuzz-build
 bench: all
 	bench/run
 
+# The WAN partition tests in their long form: the link cut for five
+# minutes instead of one (t/8-wan-lib.sh; needs root).
+soak: all
+	SRDF_SOAK=1 prove -v t/8003-wan-partition.t t/8004-wan-partition-dr-restart.t
+
 # The seeded random differential tester of the whole pipeline
 # (t/difftest/README): make difftest SEEDS=1-30 MODE=a|b|c|v|all.
 SEEDS ?= 1-30
@@ -140,5 +145,5 @@ clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
 	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work
 
-.PHONY: difftest all check check-asan bench demo lint install clean fuzz \
-	fuzz-build
+.PHONY: difftest all check check-asan bench soak demo lint install clean \
+	fuzz fuzz-build
