@@ -72,7 +72,7 @@ wan_setup() {
 
 # wan_listening NAME: the URL NAME logged ("listening on URL").
 wan_listening() {
-	test_wait_until 20 "grep -q 'listening on' $1.err" &&
+	test_wait_until 20 "grep -qs 'listening on' $1.err" &&
 		sed -n 's|.*listening on \(https*://[0-9.]*:[0-9]*\).*|\1|p' "$1.err" |
 		head -n 1
 }
