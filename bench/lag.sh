@@ -82,59 +82,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- the probe's tables and procedures --------------------------------
-# Source: not binlogged (sql_log_bin=0), the target gets its own copy of
-# the table; only the heartbeat rows travel.  Target: lagprobe is its own.
 
-hb_table="CREATE TABLE lagbench.hb (id INT AUTO_INCREMENT PRIMARY KEY,
-	ts DATETIME(6) NOT NULL, done TINYINT NOT NULL DEFAULT 0)"
-mariadb --defaults-file="$SRC_ADMIN_CNF" <<EOF || bench_die "cannot set up the heartbeat on the source"
-SET sql_log_bin = 0;
-DROP DATABASE IF EXISTS lagbench;
-CREATE DATABASE lagbench;
-$hb_table;
-DELIMITER //
-CREATE PROCEDURE lagbench.beat(secs DOUBLE)
-BEGIN
-	DECLARE t_end DATETIME(6) DEFAULT
-		SYSDATE(6) + INTERVAL CAST(secs * 1000000 AS SIGNED) MICROSECOND;
-	WHILE SYSDATE(6) < t_end DO
-		INSERT INTO lagbench.hb (ts) VALUES (SYSDATE(6));
-		DO SLEEP(0.05);
-	END WHILE;
-	INSERT INTO lagbench.hb (ts, done) VALUES (SYSDATE(6), 1);
-END //
-DELIMITER ;
-EOF
-mariadb --defaults-file="$DST_ADMIN_CNF" <<EOF || bench_die "cannot set up the probe on the target"
-DROP DATABASE IF EXISTS lagbench;
-DROP DATABASE IF EXISTS lagprobe;
-DROP DATABASE IF EXISTS lagsb;
-DROP DATABASE IF EXISTS srdf;
-CREATE DATABASE lagbench;
-$hb_table;
-CREATE DATABASE lagprobe;
-DELIMITER //
-CREATE PROCEDURE lagprobe.probe(max_secs DOUBLE)
-BEGIN
-	DECLARE last_id INT DEFAULT 0;
-	DECLARE fin INT DEFAULT 0;
-	DECLARE t_end DATETIME(6) DEFAULT
-		SYSDATE(6) + INTERVAL CAST(max_secs * 1000000 AS SIGNED) MICROSECOND;
-	CREATE TEMPORARY TABLE seen (id INT PRIMARY KEY, ts DATETIME(6),
-		seen_at DATETIME(6), done TINYINT) ENGINE = MEMORY;
-	SELECT COALESCE(MAX(id), 0) INTO last_id FROM lagbench.hb;
-	WHILE fin = 0 AND SYSDATE(6) < t_end DO
-		INSERT INTO seen SELECT id, ts, SYSDATE(6), done FROM lagbench.hb
-			WHERE id > last_id;
-		SELECT COALESCE(MAX(id), last_id), COALESCE(MAX(done), 0)
-			INTO last_id, fin FROM seen;
-		DO SLEEP(0.01);
-	END WHILE;
-	SELECT id, TIMESTAMPDIFF(MICROSECOND, ts, seen_at), done FROM seen ORDER BY id;
-	DROP TEMPORARY TABLE seen;
-END //
-DELIMITER ;
-EOF
+dst_sql "DROP DATABASE IF EXISTS lagsb; DROP DATABASE IF EXISTS srdf" ||
+	bench_die "cannot set up the probe on the target"
+bench_hb_setup
 
 # ---- the pipeline and the load's tables -------------------------------
 
@@ -149,15 +100,6 @@ src_sql "CREATE DATABASE lagsb"
 "${sb[@]}" prepare >"$lw/prepare.log" 2>&1 ||
 	{ tail -n 20 "$lw/prepare.log" >&2; bench_die "sysbench prepare failed"; }
 bench_pipe_wait "$(src_sql "SELECT @@gtid_binlog_pos")" 300
-
-# pct FILE Q: the Q-quantile (nearest rank) of the numbers in FILE, one a
-# line, sorted
-pct() {
-	awk -v q="$2" '{ v[NR] = $1 } END {
-		if (NR == 0) { print "nan"; exit }
-		i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1
-		print v[i] }' "$1"
-}
 
 results=()
 # lag_run NAME RATE WINDOW-LABEL: one measured run; keys lag_NAME_*
@@ -191,9 +133,9 @@ lag_run() {
 	awk -F'\t' '$3 == 1 { d = 1 } { print $2 / 1e6 } END { exit !d }' "$d/probe.out" |
 		sort -g >"$d/lag.s" || bench_die "$name: the probe did not see the last heartbeat"
 	n=$(wc -l <"$d/lag.s")
-	p50=$(bench_round "$(pct "$d/lag.s" 0.50)" 3)
-	p99=$(bench_round "$(pct "$d/lag.s" 0.99)" 3)
-	mx=$(bench_round "$(pct "$d/lag.s" 1)" 3)
+	p50=$(bench_round "$(bench_pct "$d/lag.s" 0.50)" 3)
+	p99=$(bench_round "$(bench_pct "$d/lag.s" 0.99)" 3)
+	mx=$(bench_round "$(bench_pct "$d/lag.s" 1)" 3)
 	tps=$(sed -n 's/^ *transactions: .*(\([0-9.]*\) per sec.)/\1/p' "$d/sysbench.log")
 	# The wagons sealed during the run, from the two ledgers: how many,
 	# their bytes per source row change, and the time from sealed to

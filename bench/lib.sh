@@ -88,7 +88,84 @@ src_sql() {
 	mariadb --defaults-file="$SRC_ADMIN_CNF" -N -B -e "$1"
 }
 
-# ---- a live srdf pipeline (sections catchup and lag) -----------------
+# ---- the heartbeat (sections lag and wan) ------------------------------
+# A source commit's visibility on the target, on the same host and clock:
+#
+#   bench_hb_setup      on the source, lagbench.hb (not binlogged: the
+#                       target gets its own copy; only the heartbeat rows
+#                       travel) and lagbench.beat(SECS), which commits
+#                       INSERT INTO lagbench.hb (ts) VALUES (SYSDATE(6))
+#                       every 50 ms for SECS seconds, one transaction
+#                       each, then a last row with done = 1; on the
+#                       target, lagbench.hb and lagprobe.probe(MAX_SECS),
+#                       which polls lagbench.hb every 10 ms (call it in
+#                       READ COMMITTED), stamps each new row with
+#                       SYSDATE(6) when it first sees it, and ends at the
+#                       done row or after MAX_SECS, answering "id, lag in
+#                       microseconds, done" for every row it saw
+#   bench_pct FILE Q    the Q-quantile (nearest rank) of the numbers in
+#                       FILE, one a line, sorted
+#
+# Both drop and recreate lagbench (and lagprobe) where they make it.
+bench_hb_setup() {
+	local hb_table="CREATE TABLE lagbench.hb (id INT AUTO_INCREMENT PRIMARY KEY,
+	ts DATETIME(6) NOT NULL, done TINYINT NOT NULL DEFAULT 0)"
+	mariadb --defaults-file="$SRC_ADMIN_CNF" <<EOF || bench_die "cannot set up the heartbeat on the source"
+SET sql_log_bin = 0;
+DROP DATABASE IF EXISTS lagbench;
+CREATE DATABASE lagbench;
+$hb_table;
+DELIMITER //
+CREATE PROCEDURE lagbench.beat(secs DOUBLE)
+BEGIN
+	DECLARE t_end DATETIME(6) DEFAULT
+		SYSDATE(6) + INTERVAL CAST(secs * 1000000 AS SIGNED) MICROSECOND;
+	WHILE SYSDATE(6) < t_end DO
+		INSERT INTO lagbench.hb (ts) VALUES (SYSDATE(6));
+		DO SLEEP(0.05);
+	END WHILE;
+	INSERT INTO lagbench.hb (ts, done) VALUES (SYSDATE(6), 1);
+END //
+DELIMITER ;
+EOF
+	mariadb --defaults-file="$DST_ADMIN_CNF" <<EOF || bench_die "cannot set up the probe on the target"
+DROP DATABASE IF EXISTS lagbench;
+DROP DATABASE IF EXISTS lagprobe;
+CREATE DATABASE lagbench;
+$hb_table;
+CREATE DATABASE lagprobe;
+DELIMITER //
+CREATE PROCEDURE lagprobe.probe(max_secs DOUBLE)
+BEGIN
+	DECLARE last_id INT DEFAULT 0;
+	DECLARE fin INT DEFAULT 0;
+	DECLARE t_end DATETIME(6) DEFAULT
+		SYSDATE(6) + INTERVAL CAST(max_secs * 1000000 AS SIGNED) MICROSECOND;
+	CREATE TEMPORARY TABLE seen (id INT PRIMARY KEY, ts DATETIME(6),
+		seen_at DATETIME(6), done TINYINT) ENGINE = MEMORY;
+	SELECT COALESCE(MAX(id), 0) INTO last_id FROM lagbench.hb;
+	WHILE fin = 0 AND SYSDATE(6) < t_end DO
+		INSERT INTO seen SELECT id, ts, SYSDATE(6), done FROM lagbench.hb
+			WHERE id > last_id;
+		SELECT COALESCE(MAX(id), last_id), COALESCE(MAX(done), 0)
+			INTO last_id, fin FROM seen;
+		DO SLEEP(0.01);
+	END WHILE;
+	SELECT id, TIMESTAMPDIFF(MICROSECOND, ts, seen_at), done FROM seen ORDER BY id;
+	DROP TEMPORARY TABLE seen;
+END //
+DELIMITER ;
+EOF
+}
+
+bench_pct() {
+	awk -v q="$2" '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1
+		print v[i] }' "$1"
+}
+
+# ---- a live srdf pipeline (sections catchup, lag and wan) ------------
 # The whole chain of examples/pipeline.sh on this host, between the
 # servers of bench/run: plain HTTP on 127.0.0.1 (--insecure), one fresh
 # state directory per pipeline (W/src for the source side, W/dst for the
@@ -106,6 +183,24 @@ src_sql() {
 #   bench_pipe_stop W          stops all of them (idempotent; for traps)
 #
 # Logs in W/*.log.  Sets BENCH_PIPE_{RECV,ACKD,SHIP,APPLY,SRC}_PID.
+#
+# Across two hosts (section wan), these change where it runs; unset,
+# the pipeline is the one above:
+#
+#   BENCH_PIPE_ON_SRC, BENCH_PIPE_ON_DST
+#                              arrays: a command prefix that runs a tool
+#                              on that side (t/srdf-wan exec DIR src); it
+#                              must exec the tool, whose PID is kept
+#   BENCH_PIPE_SRC_CNF         srdf-capture's option file ($SRC_CNF)
+#   BENCH_PIPE_DST_CNF         srdf-apply's option file ($DST_CNF)
+#   BENCH_PIPE_RECV_LISTEN, BENCH_PIPE_ACKD_LISTEN
+#                              --listen of srdf-recv, srdf-ackd
+#                              (127.0.0.1:0)
+#   BENCH_PIPE_TLS_SERVER      array: srdf-recv's and srdf-ackd's TLS
+#                              options (--cert C --tls-key K; --insecure)
+#   BENCH_PIPE_TLS_CLIENT      array: srdf-ship's and srdf-apply's
+#                              (--ca-file C; --insecure)
+#   BENCH_PIPE_TLS_CURL        array: curl's (--cacert C; none)
 
 bench_pipe_url() { # W NAME: the URL that NAME logged ("listening on URL")
 	local n u
@@ -118,8 +213,23 @@ bench_pipe_url() { # W NAME: the URL that NAME logged ("listening on URL")
 	bench_die "srdf-$2 did not start"
 }
 
+# bench_pipe_opts: the settings above, defaults filled in, as locals of
+# the caller (on_src, on_dst, src_cnf, dst_cnf, tls_srv, tls_cli, tls_curl).
+bench_pipe_opts() {
+	on_src=(${BENCH_PIPE_ON_SRC[@]+"${BENCH_PIPE_ON_SRC[@]}"})
+	on_dst=(${BENCH_PIPE_ON_DST[@]+"${BENCH_PIPE_ON_DST[@]}"})
+	src_cnf=${BENCH_PIPE_SRC_CNF:-$SRC_CNF}
+	dst_cnf=${BENCH_PIPE_DST_CNF:-$DST_CNF}
+	tls_srv=(${BENCH_PIPE_TLS_SERVER[@]+"${BENCH_PIPE_TLS_SERVER[@]}"})
+	[ ${#tls_srv[@]} -gt 0 ] || tls_srv=(--insecure)
+	tls_cli=(${BENCH_PIPE_TLS_CLIENT[@]+"${BENCH_PIPE_TLS_CLIENT[@]}"})
+	[ ${#tls_cli[@]} -gt 0 ] || tls_cli=(--insecure)
+	tls_curl=(${BENCH_PIPE_TLS_CURL[@]+"${BENCH_PIPE_TLS_CURL[@]}"})
+}
+
 bench_pipe_start() {
-	local w=$1 top=${top:-$PWD} n
+	local w=$1 top=${top:-$PWD} n on_src on_dst src_cnf dst_cnf tls_srv tls_cli tls_curl
+	bench_pipe_opts
 	BENCH_PIPE_RECV_PID= BENCH_PIPE_ACKD_PID= BENCH_PIPE_SHIP_PID=
 	BENCH_PIPE_APPLY_PID= BENCH_PIPE_SRC_PID=
 	rm -rf "$w"
@@ -128,11 +238,11 @@ bench_pipe_start() {
 	# An empty outbox and ledger, so that ship and ackd can start first.
 	"$top/bin/srdf-seal" --dir "$w/src" --key-file "$w/key" </dev/null 2>"$w/seal-init.log" ||
 		{ cat "$w/seal-init.log" >&2; bench_die "srdf-seal cannot make $w/src"; }
-	"$top/bin/srdf-recv" --dir "$w/dst" --key-file "$w/key" --listen 127.0.0.1:0 \
-		--insecure 2>"$w/recv.log" &
+	${on_dst[@]+"${on_dst[@]}"} "$top/bin/srdf-recv" --dir "$w/dst" --key-file "$w/key" \
+		--listen "${BENCH_PIPE_RECV_LISTEN:-127.0.0.1:0}" "${tls_srv[@]}" 2>"$w/recv.log" &
 	BENCH_PIPE_RECV_PID=$!
-	"$top/bin/srdf-ackd" --dir "$w/src" --key-file "$w/key" --listen 127.0.0.1:0 \
-		--insecure 2>"$w/ackd.log" &
+	${on_src[@]+"${on_src[@]}"} "$top/bin/srdf-ackd" --dir "$w/src" --key-file "$w/key" \
+		--listen "${BENCH_PIPE_ACKD_LISTEN:-127.0.0.1:0}" "${tls_srv[@]}" 2>"$w/ackd.log" &
 	BENCH_PIPE_ACKD_PID=$!
 	BENCH_PIPE_RECV_URL=$(bench_pipe_url "$w" recv)
 	BENCH_PIPE_ACKD_URL=$(bench_pipe_url "$w" ackd)
@@ -140,33 +250,38 @@ bench_pipe_start() {
 	# (see srdf-recv(1)); wait for its first "ready", so that no timed run
 	# begins with srdf-ship's back-off.
 	for n in $(seq 100); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' \
+		[ "$(${on_src[@]+"${on_src[@]}"} curl -s -o /dev/null -w '%{http_code}' \
+			${tls_curl[@]+"${tls_curl[@]}"} \
 			-H "X-Srdf-Auth: $("$top/t/helpers/hsign" "$w/key" GET /v1/health -)" \
 			"$BENCH_PIPE_RECV_URL/v1/health")" = 200 ] && break
 		sleep 0.05
 	done
 	# Short back-off steps: a refused attempt costs 100 ms, not 10 s.
-	"$top/bin/srdf-ship" --dir "$w/src" --to "$BENCH_PIPE_RECV_URL" --key-file "$w/key" \
-		--insecure --retry 100ms,100ms,250ms,500ms,1s,2s,5s,10s,30s 2>"$w/ship.log" &
+	${on_src[@]+"${on_src[@]}"} "$top/bin/srdf-ship" --dir "$w/src" --to "$BENCH_PIPE_RECV_URL" \
+		--key-file "$w/key" "${tls_cli[@]}" \
+		--retry 100ms,100ms,250ms,500ms,1s,2s,5s,10s,30s 2>"$w/ship.log" &
 	BENCH_PIPE_SHIP_PID=$!
-	"$top/bin/srdf-apply" --dir "$w/dst" --key-file "$w/key" --defaults-file "$DST_CNF" \
-		--ack-to "$BENCH_PIPE_ACKD_URL" --insecure --retry 1s,2s,5s 2>"$w/apply.log" &
+	${on_dst[@]+"${on_dst[@]}"} "$top/bin/srdf-apply" --dir "$w/dst" --key-file "$w/key" \
+		--defaults-file "$dst_cnf" --ack-to "$BENCH_PIPE_ACKD_URL" "${tls_cli[@]}" \
+		--retry 1s,2s,5s 2>"$w/apply.log" &
 	BENCH_PIPE_APPLY_PID=$!
 }
 
 bench_pipe_source() {
-	local w=$1 top=${top:-$PWD} cap=() ded=()
+	local w=$1 top=${top:-$PWD} cap=() ded=() on_src on_dst src_cnf dst_cnf tls_srv tls_cli tls_curl
+	bench_pipe_opts
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do cap+=("$1"); shift; done
 	[ $# = 0 ] || { shift; ded=("$@"); }
 	: >"$w/capture.pid"
 	{
-		"$top/bin/srdf-capture" --defaults-file "$SRC_CNF" --dir "$w/src" \
-			"${cap[@]}" 2>>"$w/capture.log" &
+		${on_src[@]+"${on_src[@]}"} "$top/bin/srdf-capture" --defaults-file "$src_cnf" \
+			--dir "$w/src" "${cap[@]}" 2>>"$w/capture.log" &
 		echo $! >"$w/capture.pid"
 		wait $!
-	} | "$top/bin/srdf-dedup" "${ded[@]}" 2>>"$w/dedup.log" |
-		"$top/bin/srdf-seal" --dir "$w/src" --key-file "$w/key" 2>>"$w/seal.log" &
+	} | ${on_src[@]+"${on_src[@]}"} "$top/bin/srdf-dedup" "${ded[@]}" 2>>"$w/dedup.log" |
+		${on_src[@]+"${on_src[@]}"} "$top/bin/srdf-seal" --dir "$w/src" --key-file "$w/key" \
+			2>>"$w/seal.log" &
 	BENCH_PIPE_SRC_PID=$!
 }
 
@@ -181,7 +296,7 @@ bench_pipe_source_stop() {
 	# Only if it still runs (with --until-end it exits by itself): never
 	# a PID that another process got since.
 	if [ -n "$p" ] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
-		grep -qF -- "srdf-capture --defaults-file $SRC_CNF --dir $w/src"; then
+		grep -qF -- "srdf-capture --defaults-file ${BENCH_PIPE_SRC_CNF:-$SRC_CNF} --dir $w/src"; then
 		kill -TERM "$p" 2>/dev/null || true
 	fi
 	wait "$BENCH_PIPE_SRC_PID" 2>/dev/null || rc=$?
