@@ -169,8 +169,20 @@ acks_free(struct acks *a)
 int
 acks_enqueue(struct acks *a, uint64_t seq)
 {
-	if (a != NULL)
-		q_add(a, seq);
+	long long soon;
+
+	if (a == NULL)
+		return 0;
+	q_add(a, seq);
+	/* A wagon just applied came over the link from the source's site:
+	 * srdf-ackd is likely reachable again, so a queue backing off after
+	 * an outage tries within ACK_BACKOFF_MIN, not at the end of a wait
+	 * of up to ACK_BACKOFF_MAX (the RPO waits on these ACKs). */
+	soon = clock_mono_ms() + ACK_BACKOFF_MIN;
+	if (a->failing && a->next_try > soon) {
+		a->next_try = soon;
+		a->backoff = ACK_BACKOFF_MIN;
+	}
 	return 0;
 }
 

@@ -64,6 +64,28 @@ test_expect_success 'srdf-ackd away: the daemon applies on, ACKs wait, then go o
 	test_bg_stop daemon
 '
 
+# Issue 16: after an outage the ACK queue has backed off (1, 2, 4, 8 s
+# ...); a wagon applied once srdf-ackd is back must not wait that out: it
+# came over the link, so the queue tries again at once.
+test_expect_success 'srdf-ackd back after a long outage: a newly applied wagon sends the queue at once, not after the back-off' '
+	port=${URL##*:} &&
+	test_bg_stop ackd2 &&
+	src_sql "UPDATE shop.t SET v = v + 1" && seal_new && deliver &&
+	test_bg daemon2 srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" \
+		--ack-to "$URL" --insecure &&
+	test_wait_until 20 "test \"\$(applied_seq)\" = $(wagon_count)" &&
+	# Past 1+2+4+8 s of failures the next try is 16 s away.
+	sleep 17 &&
+	ackd_start ackd3 "127.0.0.1:$port" &&
+	src_sql "UPDATE shop.t SET v = v + 1" && seal_new && deliver &&
+	t0=$(date +%s%N) &&
+	test_wait_until 8 "test \"\$(states \"\$S\")\" = \"confirmed \"" &&
+	echo "confirmed $((($(date +%s%N) - t0) / 1000000)) ms after the new wagon" &&
+	test_bg_stop daemon2 &&
+	test_bg_stop ackd3 &&
+	ackd_start ackd2 "127.0.0.1:$port"
+'
+
 test_expect_success 'a failed wagon: a failed ACK with the error, then confirmed when it applies' '
 	src_sql "SET sql_log_bin = 0; CREATE TABLE shop.m (id INT PRIMARY KEY); SET sql_log_bin = 1;
 		INSERT INTO shop.m VALUES (1)" &&
