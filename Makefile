@@ -115,9 +115,11 @@ bench: all
 	bench/run
 
 # The WAN partition tests in their long form: the link cut for five
-# minutes instead of one (t/8-wan-lib.sh; needs root).
+# minutes instead of one, and t/8005's 30 minutes of load with a cut of
+# ten (t/8-wan-lib.sh; needs root).
 soak: all
-	SRDF_SOAK=1 prove -v t/8003-wan-partition.t t/8004-wan-partition-dr-restart.t
+	SRDF_SOAK=1 prove -v t/8003-wan-partition.t \
+		t/8004-wan-partition-dr-restart.t t/8005-wan-soak.t
 
 # The seeded random differential tester of the whole pipeline
 # (t/difftest/README): make difftest SEEDS=1-30 MODE=a|b|c|v|all.

@@ -26,7 +26,8 @@
 # Knobs: WAN_PARTITION, the seconds the link stays cut (default 60, or
 # 300 with SRDF_SOAK=1: "several minutes", make soak); WAN_RATE (tps,
 # default 30); WAN_DEGRADE, srdf-wan degrade options for the whole run
-# (default --rate 10mbit --loss 1 --delay 40ms).
+# (default --rate 10mbit --loss 1 --delay 40ms); WAN_SHIP_ARGS, more
+# srdf-ship options (e.g. --pipeline 8).
 #
 # Timeouts, in the order they depend on each other:
 #	srdf-ship --timeout 2s (connect within 2 s)  <  the partition,
@@ -91,7 +92,8 @@ wan_daemons_start() {
 	wan_listening ackd >ackd.url &&
 	test_bg chain bash -c "set -o pipefail; srdf-capture --defaults-file \"$SRC_CNF\" --dir \"$S\" --heartbeat 1 2>capture.err | srdf-dedup 2>dedup.err | srdf-seal --dir \"$S\" --key-file key 2>seal.err" &&
 	test_bg ship on_src srdf-ship --dir "$S" --to "$(cat recv.url)" \
-		--key-file key --ca-file tls.crt --timeout 2s --retry "$WAN_RETRY" &&
+		--key-file key --ca-file tls.crt --timeout 2s --retry "$WAN_RETRY" \
+		$WAN_SHIP_ARGS &&
 	test_bg apply on_dst srdf-apply --dir "$D" --key-file key \
 		--defaults-file "$DST_ADMIN_CNF" --ack-to "$(cat ackd.url)" \
 		--ca-file tls.crt --retry "$WAN_RETRY"
@@ -110,7 +112,10 @@ wan_no_dead() {
 	{ local -; set +x; } 2>/dev/null
 	local d
 	for d in "$S" "$D"; do
-		if ledger-wagons "$d" | jq -e 'select(.state == "dead")' >&2; then
+		# -s: jq -e of no input at all (an empty ledger) is true.
+		if ledger-wagons "$d" 2>/dev/null |
+		    jq -s -e 'map(select(.state == "dead")) | length > 0' >/dev/null; then
+			ledger-wagons "$d" | jq -c 'select(.state == "dead")' >&2
 			echo "wan_no_dead: a wagon is dead in $d" >&2
 			return 1
 		fi
