@@ -189,7 +189,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
 static enum MHD_Result
 first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, struct request *rq)
+    const char *method, struct request *rq)
 {
 	const char *cl, *te;
 	const struct http_route *rt = NULL;
@@ -267,7 +267,6 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
 		    "invalid_payload", why);
 	}
-	(void)version;
 	if (len > s->o.max_body) {
 		snprintf(why, sizeof why, "body of %llu bytes is over the "
 		    "limit of %zu (--max-body)", (unsigned long long)len,
@@ -313,7 +312,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (!rq->counted) {
 		rq->counted = 1;
 		atomic_fetch_add(&s->in_flight, 1);
-		return first_call(s, c, url, method, version, rq);
+		return first_call(s, c, url, method, rq);
 	}
 	if (*upload_data_size > 0) {
 		/* MHD delivers no more than Content-Length; be sure anyway. */
