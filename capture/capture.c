@@ -457,11 +457,26 @@ tables_clear(struct capture *c)
  * marked too many costs folding, one marked too few would let a group
  * fold what it must not; when it cannot be read, every table counts.
  */
+/* Orders c->known as mdb_fk_parent matches: names without case. */
+static int
+known_cmp(const void *a, const void *b)
+{
+	const struct mdb_fk_parent *x = a, *y = b;
+	int d = strcasecmp(x->db, y->db);
+
+	return d != 0 ? d : strcasecmp(x->name, y->name);
+}
+
 static int
 cascade_parent(const struct capture *c, const char *db, const char *table)
 {
+	struct mdb_fk_parent k = {(char *)db, (char *)table, 0, 0};
+
+	/* c->known is sorted (known_tables): a source of many tables costs
+	 * a search, not a scan, for each of them at every reload. */
 	return c->fk_unknown || mdb_fk_parent(&c->fk, db, table) != NULL ||
-	    mdb_fk_parent(&c->known, db, table) == NULL;
+	    c->known.n == 0 || bsearch(&k, c->known.p, c->known.n,
+	    sizeof *c->known.p, known_cmp) == NULL;
 }
 
 /* The source's tables now, into c->known (emptied first); 0, or -1 with
@@ -492,6 +507,8 @@ known_tables(struct capture *c, MYSQL *my)
 		k->on_delete = k->on_update = 0;
 	}
 	mysql_free_result(r);
+	if (c->known.n > 1)
+		qsort(c->known.p, c->known.n, sizeof *c->known.p, known_cmp);
 	return 0;
 }
 
