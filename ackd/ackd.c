@@ -356,7 +356,6 @@ main(int argc, char **argv)
 	struct stat st;
 	sigset_t mask;
 	char err[512], url[300], path[PATH_MAX + 8];
-	uint64_t v;
 	int ch, sigfd, rc;
 	long n;
 
@@ -382,16 +381,12 @@ main(int argc, char **argv)
 		case 'K': cf.key_file = optarg; break;
 		case 'l': cf.listen = optarg; break;
 		case 'P':
-			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 10000)
-				die(EX_USAGE, "bad --max-peer-connections %s",
-				    optarg);
-			cf.max_peer_conn = (unsigned)v;
+			cf.max_peer_conn = opt_count(optarg,
+			    "--max-peer-connections", 1, 10000);
 			break;
 		case 'C':
-			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 10000)
-				die(EX_USAGE, "bad --max-connections %s",
-				    optarg);
-			cf.max_conn = (unsigned)v;
+			cf.max_conn = opt_count(optarg, "--max-connections", 1,
+			    10000);
 			break;
 		case 'o': cf.once = 1; break;
 		case 's':

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "log.h"
 #include "opt.h"
 
 /* Reads the leading decimal digits of s into *v; *end is the first byte
@@ -148,4 +149,14 @@ opt_no_operands(int argc, void (*usage)(FILE *))
 		usage(stderr);
 		exit(EX_USAGE);
 	}
+}
+
+unsigned
+opt_count(const char *s, const char *opt, unsigned lo, unsigned hi)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
+		die(EX_USAGE, "bad %s %s (want %u to %u)", opt, s, lo, hi);
+	return (unsigned)v;
 }

@@ -36,5 +36,9 @@ void opt_no_operands(int argc, void (*usage)(FILE *));
 int parse_u64(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, long long *ms);
 int parse_size(const char *s, unsigned long long *bytes);
+/* The count s of option opt (e.g. "--max-connections"), lo to hi; dies
+ * with EX_USAGE and "bad OPT S (want LO to HI)" otherwise.  For main()'s
+ * option loop only. */
+unsigned opt_count(const char *s, const char *opt, unsigned lo, unsigned hi);
 
 #endif

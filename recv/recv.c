@@ -721,16 +721,6 @@ recover(struct recv *r)
 	spool_list_free(names, n);
 }
 
-static unsigned
-uint_arg(const char *s, const char *opt, unsigned lo, unsigned hi)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
-		die(EX_USAGE, "bad %s %s (want %u to %u)", opt, s, lo, hi);
-	return (unsigned)v;
-}
-
 static unsigned long long
 size_arg(const char *s, const char *opt)
 {
@@ -863,17 +853,17 @@ main(int argc, char **argv)
 		case 'l': cf.listen = optarg; break;
 		case 'B': cf.max_body = size_arg(optarg, "--max-body"); break;
 		case 'P':
-			cf.max_peer_conn = uint_arg(optarg,
+			cf.max_peer_conn = opt_count(optarg,
 			    "--max-peer-connections", 1, 10000);
 			break;
 		case 'C':
-			cf.max_conn = uint_arg(optarg, "--max-connections", 1,
+			cf.max_conn = opt_count(optarg, "--max-connections", 1,
 			    10000);
 			break;
 		case 'M': cf.max_memory = size_arg(optarg, "--max-memory"); break;
 		case 'F': cf.min_free = size_arg(optarg, "--min-free"); break;
 		case 's': cf.source_id = optarg; break;
-		case 'T': cf.threads = uint_arg(optarg, "--threads", 1, 64); break;
+		case 'T': cf.threads = opt_count(optarg, "--threads", 1, 64); break;
 		case 't': cf.tls_key = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		default:
