@@ -425,8 +425,9 @@ hauth_verify_head(const struct srdf_key *key, int to,
 		return HAUTH_EFORMAT;
 	}
 	sodium_hex2bin(kid, sizeof kid, p.kid, 16, NULL, NULL, NULL);
-	if (memcmp(kid, key->id, sizeof kid) != 0) {
-		snprintf(err, errlen, "unknown key id %s", p.kid);
+	if ((key = key_find(key, kid)) == NULL) {
+		snprintf(err, errlen, "unknown key id %s (not in the key "
+		    "file's ring)", p.kid);
 		return HAUTH_EKEY;
 	}
 	skew = p.tsv - (long long)now;
@@ -447,6 +448,7 @@ hauth_verify_head(const struct srdf_key *key, int to,
 	}
 	/* Authentic from here on: what it promised is known, even when the
 	 * replay checks say "not now". */
+	h->key = key;
 	h->len = (uint64_t)p.lenv;
 	sodium_hex2bin(h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL,
 	    NULL, NULL);
@@ -532,7 +534,7 @@ hauth_verify_answer(const struct srdf_key *key, const char *nonce,
 		return HAUTH_EANSWER;
 	}
 	sodium_hex2bin(kid, sizeof kid, khex, 16, NULL, NULL, NULL);
-	if (memcmp(kid, key->id, sizeof kid) != 0) {
+	if ((key = key_find(key, kid)) == NULL) {
 		snprintf(err, errlen, "answer signed with key id %s, not "
 		    "ours", khex);
 		return HAUTH_EANSWER;

@@ -10,7 +10,11 @@
  * the context "srdf-key" (key_subkey, wagon.h): requests to srdf-recv
  * (subkey 2), requests to srdf-ackd — the ACKs — (3), and answers (4);
  * subkey 1 encrypts wagons.  A request signed for one service is
- * therefore no request to the other.
+ * therefore no request to the other.  The key is a ring (wagon.h,
+ * srdf-keygen(1) --rotate): a signer uses its newest key, a verifier
+ * any key of its ring whose id the header names, and an answer is
+ * signed with the key its request was signed with, so that either side
+ * may add a key first.
  *
  * A request carries one header, checked as soon as the headers are in,
  * before a byte of the body is read or memory is reserved for it:
@@ -57,7 +61,7 @@
  *	hauth_verify_body(&h, sha256(body), len, err)  -> 0 or HAUTH_EBODY
  *	(hauth_verify does the three steps on a body in memory)
  * Answers:
- *	hauth_sign_answer(key, h.nonce, status, body, len, value)
+ *	hauth_sign_answer(h.key, h.nonce, status, body, len, value)
  *	hauth_verify_answer(key, nonce, status, body, len, value, err)
  */
 #ifndef SRDF_HAUTH_H
@@ -103,6 +107,8 @@ void hauth_cache_free(struct hauth_cache *c);
 
 /* What a verified request header promised about its body. */
 struct hauth_head {
+	const struct srdf_key *key; /* the ring's key it was signed with:
+				       the answer is signed with it too */
 	uint64_t len;
 	uint8_t sum[HAUTH_SUM_LEN];
 	char nonce[HAUTH_NONCE_HEX];

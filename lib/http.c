@@ -131,7 +131,7 @@ respond(const struct http_server *sv, struct MHD_Connection *c,
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (rq != NULL && rq->authed) {
-		hauth_sign_answer(sv->o.key, rq->auth.nonce, status, s, n, sig);
+		hauth_sign_answer(rq->auth.key, rq->auth.nonce, status, s, n, sig);
 		MHD_add_response_header(r, HAUTH_ANSWER_HEADER, sig);
 	}
 	ret = MHD_queue_response(c, (unsigned)status, r);

@@ -75,8 +75,12 @@ key_readonly(struct srdf_key *key)
 void
 key_free(struct srdf_key *key)
 {
-	if (key != NULL)
+	struct srdf_key *older;
+
+	for (; key != NULL; key = older) {
+		older = key->older;
 		sodium_free(key); /* makes it writable, wipes, unmaps */
+	}
 }
 
 struct srdf_key *
@@ -131,83 +135,152 @@ hex_field(const char *s, size_t n, uint8_t *bin)
 	           : -1;
 }
 
-struct srdf_key *
-key_load(const char *path, char *err, size_t errlen)
+/* One key line (KEY_LINE_LEN bytes, newline included) of path, line
+ * lineno, into a new key; NULL with the reason in err. */
+static struct srdf_key *
+key_parse(const char *path, int lineno, const char *line, char *err,
+    size_t errlen)
 {
-	char line[KEY_LINE_LEN + 2];
-	uint8_t id[8];
 	struct srdf_key *key;
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	uint8_t id[8];
 
 	if ((key = key_alloc()) == NULL) {
 		snprintf(err, errlen,
-		         "libsodium cannot start, or no memory for the key");
+		    "libsodium cannot start, or no memory for the key");
 		return NULL;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-		snprintf(err, errlen, "cannot open key file %s: %s", path,
-		         strerror(errno));
-		key_free(key);
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "cannot stat key file %s: %s", path,
-		         strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "key file %s is not a regular file",
-		         path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(
-		    err, errlen,
-		    "key file %s has mode %04o: it must not "
-		    "be readable or writable by group or others; chmod 600 %s",
-		    path, (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	/* One read of at most one byte more than a key line: a longer file
-	 * is refused without reading the rest. */
-	n = read(fd, line, sizeof line);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read key file %s: %s", path,
-		         strerror(errno));
-		goto out;
-	}
-	if (n != KEY_LINE_LEN ||
-	    memcmp(line, KEY_PREFIX, sizeof KEY_PREFIX - 1) != 0 ||
+	if (memcmp(line, KEY_PREFIX, sizeof KEY_PREFIX - 1) != 0 ||
 	    line[sizeof KEY_PREFIX - 1 + 16] != ' ' ||
 	    line[KEY_LINE_LEN - 1] != '\n' ||
 	    hex_field(line + sizeof KEY_PREFIX - 1, 16, id) != 0 ||
 	    hex_field(line + sizeof KEY_PREFIX - 1 + 17, 64, key->key) != 0) {
-		snprintf(err, errlen,
-		         "key file %s is not one line "
-		         "\"srdf-key-v1 KEYID KEY\" as srdf-keygen writes it",
-		         path);
-		goto out;
-	}
-	derive_id(key->key, key->id);
-	if (memcmp(id, key->id, sizeof id) != 0) {
-		snprintf(err, errlen,
-		         "key file %s: the key id does not match "
-		         "the key (was the file edited?)",
-		         path);
-		goto out;
-	}
-	rc = 0;
-out:
-	sodium_memzero(line, sizeof line);
-	close(fd);
-	if (rc != 0) {
+		snprintf(err, errlen, "key file %s line %d is not "
+		    "\"srdf-key-v1 KEYID KEY\" as srdf-keygen writes it",
+		    path, lineno);
 		key_free(key);
 		return NULL;
 	}
-	key_readonly(key);
+	derive_id(key->key, key->id);
+	if (memcmp(id, key->id, sizeof id) != 0) {
+		snprintf(err, errlen, "key file %s line %d: the key id does "
+		    "not match the key (was the file edited?)", path, lineno);
+		key_free(key);
+		return NULL;
+	}
 	return key;
+}
+
+/* The key file's bytes (at most KEY_RING_MAX lines; one byte more is
+ * read so that a longer file is refused) into buf; their count, or -1
+ * with the reason in err. */
+static ssize_t
+key_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n, got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		snprintf(err, errlen, "cannot open key file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot stat key file %s: %s", path,
+		    strerror(errno));
+		got = -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "key file %s is not a regular file",
+		    path);
+		got = -1;
+	} else if (st.st_mode & 077) {
+		snprintf(err, errlen, "key file %s has mode %04o: it must not "
+		    "be readable or writable by group or others; chmod 600 %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
+		got = -1;
+	}
+	while (got >= 0 && (size_t)got < cap &&
+	    (n = read(fd, buf + got, cap - (size_t)got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read key file %s: %s",
+			    path, strerror(errno));
+			got = -1;
+		} else
+			got += n;
+	}
+	close(fd);
+	return got;
+}
+
+struct srdf_key *
+key_load(const char *path, char *err, size_t errlen)
+{
+	char buf[KEY_RING_MAX * KEY_LINE_LEN + 1];
+	struct srdf_key *ring = NULL, *key;
+	ssize_t n;
+	int i;
+
+	if ((n = key_read(path, buf, sizeof buf, err, errlen)) < 0)
+		goto fail;
+	if (n == 0 || n % KEY_LINE_LEN != 0 ||
+	    n > KEY_RING_MAX * KEY_LINE_LEN) {
+		snprintf(err, errlen, "key file %s is not 1 to %d lines "
+		    "\"srdf-key-v1 KEYID KEY\" as srdf-keygen writes them",
+		    path, KEY_RING_MAX);
+		goto fail;
+	}
+	for (i = 0; i < n / KEY_LINE_LEN; i++) {
+		key = key_parse(path, i + 1, buf + i * KEY_LINE_LEN, err,
+		    errlen);
+		if (key == NULL)
+			goto fail;
+		if (key_find(ring, key->id) != NULL) {
+			char hex[17];
+
+			key_id_hex(key->id, hex);
+			snprintf(err, errlen, "key file %s holds key id %s "
+			    "twice (line %d)", path, hex, i + 1);
+			key_free(key);
+			goto fail;
+		}
+		key->older = ring;
+		ring = key;
+	}
+	/* Read-only from here on, the older links included. */
+	for (key = ring; key != NULL; key = key->older)
+		key_readonly(key);
+	sodium_memzero(buf, sizeof buf);
+	return ring;
+fail:
+	sodium_memzero(buf, sizeof buf);
+	key_free(ring);
+	return NULL;
+}
+
+const struct srdf_key *
+key_find(const struct srdf_key *ring, const uint8_t id[8])
+{
+	for (; ring != NULL; ring = ring->older)
+		if (memcmp(ring->id, id, sizeof ring->id) == 0)
+			return ring;
+	return NULL;
+}
+
+void
+key_ring_ids(const struct srdf_key *ring, char *out, size_t len)
+{
+	char hex[17];
+	size_t at = 0;
+
+	if (len > 0)
+		out[0] = '\0';
+	for (; ring != NULL && at < len; ring = ring->older) {
+		key_id_hex(ring->id, hex);
+		at += (size_t)snprintf(out + at, len - at, "%s%s",
+		    at ? ", " : "", hex);
+	}
 }
 
 void

@@ -551,11 +551,12 @@ wagon_open_tagged(const uint8_t *file, size_t len, const struct srdf_key *key,
 }
 
 int
-wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
+wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
                   const struct wagon_header *hdr, char **records,
                   size_t *rlen, char *err, size_t errlen)
 {
-	char have[17], want[17];
+	const struct srdf_key *key = ring;
+	char have[17], want[KEY_RING_MAX * 18];
 	ZSTD_DCtx *dc;
 	uint8_t k[32];
 	uint8_t *comp = NULL;
@@ -568,13 +569,11 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *key,
 	(void)len; /* wagon_peek matched it to hdr->comp_len */
 	*records = NULL;
 	*rlen = 0;
-	if (memcmp(hdr->key_id, key->id, sizeof key->id) != 0) {
+	if ((key = key_find(key, hdr->key_id)) == NULL) {
 		key_id_hex(hdr->key_id, have);
-		key_id_hex(key->id, want);
-		snprintf(err, errlen,
-		         "sealed with key id %s, the key file "
-		         "holds %s",
-		         have, want);
+		key_ring_ids(ring, want, sizeof want);
+		snprintf(err, errlen, "sealed with key id %s, the key file "
+		    "holds %s", have, want);
 		return WAGON_EKEY;
 	}
 	if ((comp = malloc(hdr->comp_len ? hdr->comp_len : 1)) == NULL) {

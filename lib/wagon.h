@@ -76,11 +76,15 @@ struct wagon_header {
 	uint64_t created_us;  /* Unix time in microseconds */
 };
 
-/* Only ever in key_load's or key_new's memory (below), by pointer. */
+/* Only ever in key_load's or key_new's memory (below), by pointer.  A
+ * key file may hold a key ring (srdf-keygen(1) --rotate): key_load
+ * returns its newest key, and each key links to the one before it. */
 struct srdf_key {
 	uint8_t id[8];
 	uint8_t key[32];
+	struct srdf_key *older; /* the previous key of the ring, or NULL */
 };
+#define KEY_RING_MAX 8 /* keys in one key file */
 
 enum {
 	WAGON_OK = 0,
@@ -187,23 +191,34 @@ void wagon_name(uint64_t seq, char *buf);
 uint64_t wagon_name_seq(const char *name);
 
 /*
- * Key files (srdf-keygen(1)): one line "srdf-key-v1 KEYID KEY\n", KEYID
- * 16 hex digits (the first 8 bytes of BLAKE2b-256 of the key, so a key
- * id never names two keys), KEY 64 hex digits.  key_load refuses a file
+ * Key files (srdf-keygen(1) KEY FILES): 1 to KEY_RING_MAX lines
+ * "srdf-key-v1 KEYID KEY\n", oldest first, KEYID 16 hex digits (the first
+ * 8 bytes of BLAKE2b-256 of the key, so a key id never names two keys),
+ * KEY 64 hex digits.  The last line is the newest key: the one that seals
+ * wagons and signs requests and ACKs; every key of the ring opens wagons
+ * and verifies what the other side signed.  key_load refuses a file
  * readable by group or others (mode must be 0600 or stricter), a
- * malformed line, or an id that does not match the key.
- * Returns the key, or NULL with the reason in err.  The key is never
- * logged.
+ * malformed line, an id that does not match its key, a key given twice,
+ * or more than KEY_RING_MAX keys.
+ * Returns the newest key (the others through ->older), or NULL with the
+ * reason in err.  The keys are never logged.
+ *
+ * key_find: the key of the ring with this id, or NULL.
+ * key_ring_ids: the ring's ids, newest first, separated by ", ", into
+ * out (at most KEY_RING_MAX * 18 bytes; truncated to len).
  *
  * A key from key_load or key_new lives in memory of its own, never in
  * the caller's: guard pages around it, left out of core dumps
  * (MADV_DONTDUMP), locked in RAM when RLIMIT_MEMLOCK allows (a notice
  * says so when not; it is no error), read-only once filled.  Copying
  * *key anywhere else would undo that: pass the pointer.  The caller owns
- * it and gives it back with key_free, which wipes it; key_free(NULL)
- * does nothing.
+ * it and gives it back with key_free, which wipes it and the older keys
+ * of its ring; key_free(NULL) does nothing.
  */
 struct srdf_key *key_load(const char *path, char *err, size_t errlen);
+const struct srdf_key *key_find(const struct srdf_key *ring,
+    const uint8_t id[8]);
+void key_ring_ids(const struct srdf_key *ring, char *out, size_t len);
 void key_free(struct srdf_key *key);
 void key_id_hex(const uint8_t id[8], char out[17]);
 

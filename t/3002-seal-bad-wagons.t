@@ -190,7 +190,7 @@ test_expect_success 'a key file readable by others: exit 78, chmod 600 said' '
 	! grep -q "$(cut -d" " -f3 key)" err &&
 	printf "srdf-key-v1 nonsense\n" >malformed && chmod 600 malformed &&
 	test_expect_code 78 srdf-cat --key-file malformed "$w1" 2>err &&
-	grep -q "is not one line" err
+	grep -q "is not 1 to 8 lines" err
 '
 
 # ---- srdf-seal: bad input seals nothing ------------------------------

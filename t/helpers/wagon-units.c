@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "buf.h"
+#include "hauth.h"
 #include "wagon.h"
 
 static int ntests, nfailed;
@@ -530,6 +532,100 @@ test_sums_and_tagged(const struct srdf_key *k, const struct buf *good)
 	buf_free(&w);
 }
 
+/* A key ring (srdf-keygen --rotate): the newest key seals and signs,
+ * every key of the ring opens and verifies, an answer is signed with the
+ * key its request used. */
+static void
+test_ring(void)
+{
+	char la[KEY_LINE_LEN + 1], lb[KEY_LINE_LEN + 1], err[512];
+	char many[(KEY_RING_MAX + 1) * KEY_LINE_LEN + 1], ids[200];
+	char value[HAUTH_VALUE_LEN], answer[HAUTH_VALUE_LEN];
+	struct srdf_key *a, *b, *ring = NULL, *only_a = NULL, *only_b = NULL;
+	struct wagon_header h = header();
+	struct hauth_head hh;
+	struct buf w = {0};
+	int i;
+
+	a = key_new(), b = key_new();
+	key_format(a, la), key_format(b, lb);
+	snprintf(many, sizeof many, "%s%s", la, lb);
+	ok(write_file("ring", many, 0600) == 0 &&
+	       (ring = key_load("ring", err, sizeof err)) != NULL &&
+	       memcmp(ring->id, b->id, 8) == 0 && ring->older != NULL &&
+	       memcmp(ring->older->id, a->id, 8) == 0 &&
+	       ring->older->older == NULL,
+	   "a two-line key file: the last line is the newest key");
+	ok(key_find(ring, a->id) == ring->older && key_find(ring, b->id) ==
+	       ring && key_find(ring->older, b->id) == NULL,
+	   "key_find finds each key of the ring, and only those");
+	key_ring_ids(ring, ids, sizeof ids);
+	ok(strlen(ids) == 34 && ids[16] == ',', "key_ring_ids: %s", ids);
+	write_file("only-a", la, 0600), write_file("only-b", lb, 0600);
+	only_a = key_load("only-a", err, sizeof err);
+	only_b = key_load("only-b", err, sizeof err);
+
+	ok(wagon_seal(&h, records, sizeof records - 1, a, 3, &w) == 0 &&
+	       open_rc(&w, ring, err, sizeof err) == 0,
+	   "a wagon sealed with the older key opens with the ring");
+	h = header(), w.len = 0;
+	ok(wagon_seal(&h, records, sizeof records - 1, ring, 3, &w) == 0 &&
+	       memcmp(h.key_id, b->id, 8) == 0 &&
+	       open_rc(&w, only_b, err, sizeof err) == 0,
+	   "the ring seals with its newest key");
+	ok(open_rc(&w, only_a, err, sizeof err) == WAGON_EKEY &&
+	       strstr(err, "sealed with key id") != NULL,
+	   "a key file without it: EKEY: %s", err);
+
+	hauth_sign(only_a, HAUTH_TO_RECV, "POST", "/v1/wagons", "x", 1,
+	    time(NULL), value);
+	ok(hauth_verify_head(ring, HAUTH_TO_RECV, NULL, "POST",
+	       "/v1/wagons", value, time(NULL), &hh, err, sizeof err) ==
+	           HAUTH_OK &&
+	       hh.key == ring->older,
+	   "a request signed with the older key is verified by the ring");
+	hauth_sign_answer(hh.key, hh.nonce, 201, "{}", 2, answer);
+	ok(hauth_verify_answer(only_a, hh.nonce, 201, "{}", 2, answer, err,
+	       sizeof err) == HAUTH_OK,
+	   "its answer is signed with that key: a side without the new "
+	   "key verifies it");
+	hauth_sign(ring, HAUTH_TO_ACKD, "POST", "/v1/acks", "x", 1,
+	    time(NULL), value);
+	ok(hauth_verify_head(only_a, HAUTH_TO_ACKD, NULL, "POST", "/v1/acks",
+	       value, time(NULL), &hh, err, sizeof err) == HAUTH_EKEY &&
+	       strstr(err, "unknown key id") != NULL,
+	   "a side without the newest key refuses what it signs: %s", err);
+
+	snprintf(many, sizeof many, "%s%s%s", la, lb, la);
+	ok(write_file("ring.dup", many, 0600) == 0 &&
+	       key_load("ring.dup", err, sizeof err) == NULL &&
+	       strstr(err, "twice (line 3)") != NULL,
+	   "a key given twice refused: %s", err);
+	many[0] = '\0';
+	for (i = 0; i <= KEY_RING_MAX; i++) {
+		struct srdf_key *n = key_new();
+		char l[KEY_LINE_LEN + 1];
+
+		key_format(n, l);
+		strcat(many, l);
+		key_free(n);
+	}
+	ok(write_file("ring.big", many, 0600) == 0 &&
+	       key_load("ring.big", err, sizeof err) == NULL &&
+	       strstr(err, "1 to 8 lines") != NULL,
+	   "more than KEY_RING_MAX keys refused: %s", err);
+	many[KEY_RING_MAX * KEY_LINE_LEN] = '\0';
+	ok(write_file("ring.max", many, 0600) == 0 &&
+	       (only_b = (key_free(only_b), key_load("ring.max", err,
+	           sizeof err))) != NULL,
+	   "KEY_RING_MAX keys are fine");
+	sodium_memzero(la, sizeof la), sodium_memzero(lb, sizeof lb);
+	sodium_memzero(many, sizeof many);
+	key_free(a), key_free(b), key_free(ring);
+	key_free(only_a), key_free(only_b);
+	buf_free(&w);
+}
+
 int
 main(void)
 {
@@ -548,6 +644,7 @@ main(void)
 	}
 	test_refusals(k, &good);
 	test_sums_and_tagged(k, &good);
+	test_ring();
 	key_free(k);
 	buf_free(&good);
 	printf("1..%d\n", ntests);
