@@ -11,7 +11,7 @@ DESTDIR ?=
 
 CC ?= cc
 VERSION := 0.1.0
-PKGS := libmariadb libzstd libsodium jansson libcurl libmicrohttpd
+PKGS := libmariadb libzstd libsodium jansson libcurl libmicrohttpd libsystemd
 CPPFLAGS += -D_GNU_SOURCE -DSRDF_VERSION='"$(VERSION)"' -Ilib \
 	$(shell pkg-config --cflags $(PKGS))
 CFLAGS ?= -O2 -g

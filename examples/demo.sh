@@ -18,7 +18,7 @@ seconds=${DEMO_SECONDS:-30}
 
 packages=(build-essential pkg-config mariadb-server mariadb-client
 	libmariadb-dev libzstd-dev libsodium-dev libcurl4-openssl-dev
-	libjansson-dev liblmdb-dev libmicrohttpd-dev zlib1g-dev sysbench jq
+	libjansson-dev liblmdb-dev libmicrohttpd-dev zlib1g-dev libsystemd-dev sysbench jq
 	python3)
 missing=()
 for p in "${packages[@]}"; do
