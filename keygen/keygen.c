@@ -34,13 +34,17 @@
 #include "wagon.h"
 
 struct config {
-	const char *out; /* -o FILE, or NULL for stdout */
+	const char *out;    /* -o FILE, or NULL for stdout */
+	const char *rotate; /* --rotate FILE: add a new newest key */
+	const char *retire; /* --retire KEYID (of the file given last) */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: srdf-keygen [-o file]\n"
+	           "       srdf-keygen --rotate file\n"
+	           "       srdf-keygen --retire keyid file\n"
 	           "       srdf-keygen --help | --version\n");
 }
 
@@ -77,6 +81,153 @@ write_key(int fd, const char *path, const char *line)
 		die(EX_IOERR, "cannot write the key to %s: %s", name,
 		    strerror(e));
 	}
+}
+
+/*
+ * The key ring of a key file (srdf-keygen(1) ROTATION): --rotate adds a
+ * new key as the newest (last line), --retire takes one out.  The file
+ * is replaced whole, the way a spool file is written: FILE.new (O_EXCL,
+ * mode 0600, the old file's owner and group), fsync, rename over FILE,
+ * fsync of the directory; a crash leaves the old ring or the new one,
+ * never half of one.  The keys go from key_load's memory to a wiped
+ * buffer to the file, never elsewhere.
+ */
+
+/* The ring's lines, oldest first, into buf (KEY_RING_MAX + 1 lines);
+ * without the key whose id is skip (NULL: none); their bytes. */
+static size_t
+ring_lines(const struct srdf_key *ring, const uint8_t *skip, char *buf)
+{
+	const struct srdf_key *k[KEY_RING_MAX];
+	size_t n = 0, len = 0;
+
+	for (; ring != NULL && n < KEY_RING_MAX; ring = ring->older)
+		k[n++] = ring;
+	while (n-- > 0)
+		if (skip == NULL || memcmp(k[n]->id, skip, 8) != 0) {
+			key_format(k[n], buf + len);
+			len += KEY_LINE_LEN;
+		}
+	return len;
+}
+
+/* Replaces path (whose stat is st) by the len bytes of buf; 0, or -1
+ * with the reason in err. */
+static int
+replace_file(const char *path, const struct stat *st, const char *buf,
+    size_t len, char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096], *slash;
+	int fd, dfd, e;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp) {
+		snprintf(err, errlen, "%s: name too long", path);
+		return -1;
+	}
+	fd = f_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s%s", tmp,
+		    strerror(errno), errno == EEXIST ? " (left by an "
+		    "interrupted srdf-keygen? check it and remove it)" : "");
+		return -1;
+	}
+	if ((fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM) ||
+	    write_all(fd, buf, len) != 0 || f_fsync(fd) != 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		return -1;
+	}
+	if (close(fd) != 0 || f_rename(tmp, path) != 0) {
+		e = errno;
+		unlink(tmp);
+		snprintf(err, errlen, "cannot replace %s: %s", path,
+		    strerror(e));
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		f_fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* --rotate and --retire: the exit status; the reason said on error. */
+static int
+run_ring(const struct config *cf)
+{
+	char buf[(KEY_RING_MAX + 1) * KEY_LINE_LEN + 1], err[8400], id[17];
+	char ids[KEY_RING_MAX * 18];
+	const char *path = cf->rotate;
+	struct srdf_key *ring, *key = NULL;
+	uint8_t skip[8];
+	struct stat st;
+	size_t len;
+	int rc = EX_DATAERR;
+
+	if ((ring = key_load(path, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_DATAERR;
+	}
+	if (stat(path, &st) != 0) {
+		log_err("cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (cf->retire != NULL) {
+		if (strlen(cf->retire) != 16 || sodium_hex2bin(skip, 8,
+		    cf->retire, 16, NULL, NULL, NULL) != 0 ||
+		    key_find(ring, skip) == NULL) {
+			key_ring_ids(ring, ids, sizeof ids);
+			log_err("%s holds no key id %s (it holds %s)", path,
+			    cf->retire, ids);
+			goto out;
+		}
+		if (memcmp(ring->id, skip, 8) == 0) {
+			log_err("key id %s is the newest key of %s: it seals "
+			    "and signs; add a newer one first (--rotate)",
+			    cf->retire, path);
+			goto out;
+		}
+		len = ring_lines(ring, skip, buf);
+	} else {
+		if (ring_lines(ring, NULL, buf) >= KEY_RING_MAX * KEY_LINE_LEN) {
+			log_err("%s holds %d keys already: retire the oldest "
+			    "first (--retire KEYID, once srdf-status says no "
+			    "wagon or ACK uses it)", path, KEY_RING_MAX);
+			goto out;
+		}
+		if ((key = key_new()) == NULL) {
+			rc = EX_OSERR;
+			log_err("libsodium cannot start");
+			goto out;
+		}
+		len = ring_lines(ring, NULL, buf);
+		key_format(key, buf + len);
+		len += KEY_LINE_LEN;
+		key_id_hex(key->id, id);
+	}
+	if (replace_file(path, &st, buf, len, err, sizeof err) != 0) {
+		log_err("%s", err);
+		rc = EX_IOERR;
+		goto out;
+	}
+	if (cf->retire != NULL)
+		log_info("retired key id %s from %s", cf->retire, path);
+	else
+		log_info("added key id %s to %s as the newest key", id, path);
+	rc = 0;
+out:
+	sodium_memzero(buf, sizeof buf);
+	key_free(key);
+	key_free(ring);
+	return rc;
 }
 
 static int
@@ -120,11 +271,13 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"output", required_argument, NULL, 'o'},
+	    {"retire", required_argument, NULL, 'R'},
+	    {"rotate", no_argument, NULL, 'r'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cf = {0};
-	int ch;
+	int ch, rotate = 0;
 
 	log_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -132,9 +285,24 @@ main(int argc, char **argv)
 		case 'o':
 			cf.out = optarg;
 			break;
+		case 'r':
+			rotate = 1;
+			break;
+		case 'R':
+			cf.retire = optarg;
+			break;
 		default:
 			opt_std(ch, "srdf-keygen", usage);
 		}
+	}
+	if (rotate || cf.retire != NULL) {
+		if (rotate + (cf.retire != NULL) + (cf.out != NULL) != 1 ||
+		    argc - optind != 1) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		cf.rotate = argv[optind];
+		return run_ring(&cf);
 	}
 	opt_no_operands(argc, usage);
 	return run(&cf);
