@@ -244,6 +244,20 @@ hauth_nonce(const char *value, char nonce[HAUTH_NONCE_HEX])
 	return 0;
 }
 
+int
+hauth_key_id(const char *value, uint8_t kid[8])
+{
+	const char *v = value;
+	char hex[17];
+
+	if (value == NULL || strncmp(v, "v2 ", 3) != 0)
+		return -1;
+	v += 3;
+	if (hex_token(&v, "keyid", 16, hex) != 0 || (*v != ' ' && *v != '\0'))
+		return -1;
+	return sodium_hex2bin(kid, 8, hex, 16, NULL, NULL, NULL);
+}
+
 /* ---- the replay cache -------------------------------------------------- */
 
 struct hauth_cache *

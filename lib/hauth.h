@@ -148,6 +148,11 @@ int hauth_verify(const struct srdf_key *key, int to,
  * parses), into nonce; 0, or -1 when value is not one. */
 int hauth_nonce(const char *value, char nonce[HAUTH_NONCE_HEX]);
 
+/* The key id a request or answer header value names (the "v2 keyid="
+ * that starts both), into kid: 0, or -1 when value has none.  For
+ * keyring_find (keyring.h) after HAUTH_EKEY or HAUTH_EANSWER. */
+int hauth_key_id(const char *value, uint8_t kid[8]);
+
 /* Signs an answer (HTTP status, body of len bytes) to the request
  * whose nonce is given: value gets the X-Srdf-Answer header value. */
 void hauth_sign_answer(const struct srdf_key *key, const char *nonce,

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "hauth.h"
+#include "keyring.h"
 #include "wagon.h"
 
 static int ntests, nfailed;
@@ -626,6 +627,50 @@ test_ring(void)
 	buf_free(&w);
 }
 
+/* A key file read again while the tool runs (keyring.h). */
+static void
+test_keyring(void)
+{
+	char la[KEY_LINE_LEN + 1], lb[KEY_LINE_LEN + 1], both[2 * KEY_LINE_LEN + 1];
+	char err[512], value[HAUTH_VALUE_LEN];
+	struct srdf_key *a = key_new(), *b = key_new();
+	const struct srdf_key *first;
+	struct keyring *kr;
+	uint8_t kid[8];
+
+	key_format(a, la), key_format(b, lb);
+	write_file("kr", la, 0600);
+	ok((kr = keyring_open("kr", err, sizeof err)) != NULL &&
+	       memcmp(keyring_key(kr)->id, a->id, 8) == 0,
+	   "keyring_open: the file's key");
+	first = keyring_key(kr);
+	ok(keyring_reload(kr, err, sizeof err) == 0 && keyring_key(kr) == first,
+	   "a reload of the same file changes nothing");
+	snprintf(both, sizeof both, "%s%s", la, lb);
+	unlink("kr"), write_file("kr", both, 0600);
+	ok(keyring_find(kr, b->id) != NULL &&
+	       memcmp(keyring_key(kr)->id, b->id, 8) == 0,
+	   "an unknown id read the file again: the new key is found and is "
+	   "now the newest");
+	ok(memcmp(first->id, a->id, 8) == 0,
+	   "the ring handed out before stays readable");
+	ok(keyring_find(kr, (const uint8_t *)"12345678") == NULL,
+	   "an id the file does not hold either: NULL");
+	unlink("kr"), write_file("kr", "nonsense\n", 0600);
+	ok(keyring_reload(kr, err, sizeof err) == -1 &&
+	       memcmp(keyring_key(kr)->id, b->id, 8) == 0,
+	   "a malformed file: the reload fails, the ring stays: %s", err);
+	hauth_sign(b, HAUTH_TO_RECV, "POST", "/v1/wagons", "", 0, time(NULL),
+	    value);
+	ok(hauth_key_id(value, kid) == 0 && memcmp(kid, b->id, 8) == 0 &&
+	       hauth_key_id("v2 keyid=zz", kid) == -1,
+	   "hauth_key_id reads a header's key id");
+	keyring_close(kr);
+	sodium_memzero(la, sizeof la), sodium_memzero(lb, sizeof lb);
+	sodium_memzero(both, sizeof both);
+	key_free(a), key_free(b);
+}
+
 int
 main(void)
 {
@@ -645,6 +690,7 @@ main(void)
 	test_refusals(k, &good);
 	test_sums_and_tagged(k, &good);
 	test_ring();
+	test_keyring();
 	key_free(k);
 	buf_free(&good);
 	printf("1..%d\n", ntests);
