@@ -569,14 +569,12 @@ snapshots(struct bootstrap *b)
 {
 	const struct config *cf = b->cf;
 	int n = cf->parallel, best = 0, bestn = 0;
-	struct snapshot *s = calloc((size_t)n, sizeof *s);
-	pthread_t *tid = calloc((size_t)n, sizeof *tid);
+	struct snapshot *s = xcalloc((size_t)n, sizeof *s);
+	pthread_t *tid = xcalloc((size_t)n, sizeof *tid);
 	pthread_barrier_t bar;
 	struct buf q = {0};
 	char *g;
 
-	if (s == NULL || tid == NULL)
-		die(EX_OSERR, "out of memory");
 	for (int i = 0; i < n; i++)
 		s[i].my = reader_connect(cf);
 	for (int attempt = 1;; attempt++) {
@@ -620,8 +618,7 @@ snapshots(struct bootstrap *b)
 			   "with %d reader%s",
 		    bestn, n, SNAPSHOT_TRIES, bestn, bestn == 1 ? "" : "s");
 	b->nrd = 0;
-	if ((b->rd = calloc((size_t)bestn, sizeof *b->rd)) == NULL)
-		die(EX_OSERR, "out of memory");
+	b->rd = xcalloc((size_t)bestn, sizeof *b->rd);
 	for (int i = 0; i < n; i++) {
 		if (same_pos(&s[i], &s[best])) {
 			b->rd[b->nrd].cf = cf;
@@ -737,6 +734,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 	const struct config *cf = b->cf;
 	MYSQL_RES *r;
 	MYSQL_ROW row;
+	size_t cap = (size_t)*n; /* *v holds exactly *n */
 
 	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
 				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
@@ -766,8 +764,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "leave it out with --exclude '%s.%s' here and "
 				 "for srdf-capture", row[0], row[1], row[0],
 			    row[1]);
-		if ((t = calloc(1, sizeof *t)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
 		t->m.db = xstrdup(row[0]);
@@ -792,8 +789,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 			snprintf(t->def, sizeof t->def, "%s", h);
 			free(h);
 		}
-		if ((*v = realloc(*v, sizeof **v * (size_t)(*n + 1))) == NULL)
-			die(EX_OSERR, "out of memory");
+		*v = xgrow(*v, &cap, (size_t)*n + 1, sizeof **v);
 		(*v)[(*n)++] = t;
 	}
 	mysql_free_result(r);
@@ -817,10 +813,9 @@ period_columns(struct bootstrap *b, struct mdb_table *m)
 {
 	static const char *const gen[] = {"ROW START", "ROW END"};
 	static const char *const hidden[] = {"row_start", "row_end"};
+	size_t cap = (size_t)m->ncols; /* m->col holds exactly ncols */
 
-	if ((m->col = realloc(m->col, (size_t)(m->ncols + 2) * sizeof *m->col)) ==
-	    NULL)
-		die(EX_OSERR, "out of memory");
+	m->col = xgrow(m->col, &cap, cap + 2, sizeof *m->col);
 	for (int i = 0; i < 2; i++) {
 		struct mdb_col *c = &m->col[m->ncols];
 		struct buf q = {0};
@@ -1122,10 +1117,8 @@ resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
 				    json_integer(0));
 				json_array_clear(keep);
 			} else {
-				t->after = calloc((size_t)t->m.npk,
+				t->after = xcalloc((size_t)t->m.npk,
 				    sizeof *t->after);
-				if (t->after == NULL)
-					die(EX_OSERR, "out of memory");
 				for (int p = 0; p < t->m.npk; p++) {
 					const char *l = json_string_value(
 					    json_array_get(lits, (size_t)p));
@@ -1269,8 +1262,7 @@ copy_rows(struct bootstrap *b)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->max = 2 * b->nrd + 2;
-	if ((p->todo = calloc((size_t)b->nt + 1, sizeof *p->todo)) == NULL)
-		die(EX_OSERR, "out of memory");
+	p->todo = xcalloc((size_t)b->nt + 1, sizeof *p->todo);
 	b->est_rows = 0;
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
@@ -1897,6 +1889,7 @@ main(int argc, char **argv)
 	struct bootstrap b = {0};
 	struct sigaction sa;
 	char *v;
+	size_t incap = 0, excap = 0;
 	int ch, rc, overs;
 
 	log_init(argv[0]);
@@ -1923,15 +1916,13 @@ main(int argc, char **argv)
 		case 'G': cf.group = optarg; break;
 		case 'd': cf.dir = optarg; break;
 		case 'i':
-			if ((cf.include = realloc(cf.include, sizeof *cf.include *
-			     (size_t)(cf.ninclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
+			cf.include = xgrow(cf.include, &incap,
+			    (size_t)cf.ninclude + 1, sizeof *cf.include);
 			cf.include[cf.ninclude++] = optarg;
 			break;
 		case 'x':
-			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
-			     (size_t)(cf.nexclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
+			cf.exclude = xgrow(cf.exclude, &excap,
+			    (size_t)cf.nexclude + 1, sizeof *cf.exclude);
 			cf.exclude[cf.nexclude++] = optarg;
 			break;
 		case 'p':

@@ -597,16 +597,14 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	if (e != NULL && e->rawlen == n && memcmp(e->raw, p, n) == 0)
 		return;
 	if (e == NULL) {
-		if ((e = calloc(1, sizeof *e)) == NULL)
-			die(EX_OSERR, "out of memory");
+		e = xcalloc(1, sizeof *e);
 		e->next = c->tab[id % TBUCKETS];
 		c->tab[id % TBUCKETS] = e;
 	} else {
 		table_free(&e->t);
 		free(e->raw);
 	}
-	if ((e->raw = malloc(n)) == NULL)
-		die(EX_OSERR, "out of memory");
+	e->raw = xcalloc(n, 1);
 	memcpy(e->raw, p, n);
 	e->rawlen = n;
 	if (tablemap_parse(p, n, phl, &c->cs, &e->t, err, sizeof err) < 0) {
@@ -1340,8 +1338,7 @@ load_charsets(struct capture *c)
 	    "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS"};
 
 	c->cs.n = 65536;
-	if ((c->cs.cls = calloc(c->cs.n, 1)) == NULL)
-		die(EX_OSERR, "out of memory");
+	c->cs.cls = xcalloc(c->cs.n, 1);
 	for (size_t i = 0; i < 2; i++) {
 		if (mysql_query(c->my, q[i]) != 0 ||
 		    (r = mysql_store_result(c->my)) == NULL)
@@ -1550,7 +1547,7 @@ start_position(const struct config *cf)
 	int rc;
 
 	if (cf->from_gtid != NULL)
-		return strdup(cf->from_gtid);
+		return xstrdup(cf->from_gtid);
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
 		return NULL;
@@ -1610,6 +1607,7 @@ main(int argc, char **argv)
 	struct capture c = {0};
 	struct sigaction sa;
 	char *startpos;
+	size_t incap = 0, excap = 0;
 	int ch, rc;
 
 	log_init(argv[0]);
@@ -1631,13 +1629,13 @@ main(int argc, char **argv)
 			    int_arg(optarg, "--read-timeout", 2, 86400);
 			break;
 		case 'i':
-			cf.include = realloc(cf.include,
-			    sizeof *cf.include * (size_t)(cf.ninclude + 1));
+			cf.include = xgrow(cf.include, &incap,
+			    (size_t)cf.ninclude + 1, sizeof *cf.include);
 			cf.include[cf.ninclude++] = optarg;
 			break;
 		case 'x':
-			cf.exclude = realloc(cf.exclude,
-			    sizeof *cf.exclude * (size_t)(cf.nexclude + 1));
+			cf.exclude = xgrow(cf.exclude, &excap,
+			    (size_t)cf.nexclude + 1, sizeof *cf.exclude);
 			cf.exclude[cf.nexclude++] = optarg;
 			break;
 		case 's':
