@@ -1851,17 +1851,6 @@ run(struct bootstrap *b)
 
 /* ---- main -------------------------------------------------------------- */
 
-static long
-num_arg(const char *s, const char *opt, long lo, long hi)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v) != 0 || v < (uint64_t)lo || v > (uint64_t)hi)
-		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
-		    lo, hi, s);
-	return (long)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1908,8 +1897,8 @@ main(int argc, char **argv)
 				    "4K or more)", optarg);
 			break;
 		case 'c':
-			cf.chunk_rows = (uint64_t)num_arg(optarg, "--chunk-rows",
-			    1, 100000000);
+			cf.chunk_rows = opt_count(optarg, "--chunk-rows", 1,
+			    100000000);
 			break;
 		case 'D': cf.databases = optarg; break;
 		case 'F': cf.defaults_file = optarg; break;
@@ -1926,7 +1915,7 @@ main(int argc, char **argv)
 			cf.exclude[cf.nexclude++] = optarg;
 			break;
 		case 'p':
-			cf.parallel = (int)num_arg(optarg, "--parallel", 1,
+			cf.parallel = (int)opt_count(optarg, "--parallel", 1,
 			    MAX_PARALLEL);
 			break;
 		case 'R': cf.restart = 1; break;

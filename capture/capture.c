@@ -1570,20 +1570,6 @@ start_position(const struct config *cf)
 	return v;
 }
 
-static int
-int_arg(const char *s, const char *opt, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi)
-		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
-		    lo, hi, s);
-	return (int)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1622,11 +1608,12 @@ main(int argc, char **argv)
 		case 'd': cf.dir = optarg; break;
 		case 'g': cf.from_gtid = optarg; break;
 		case 'H':
-			cf.heartbeat = int_arg(optarg, "--heartbeat", 1, 3600);
+			cf.heartbeat = (int)opt_count(optarg, "--heartbeat", 1,
+			    3600);
 			break;
 		case 'T':
-			cf.read_timeout =
-			    int_arg(optarg, "--read-timeout", 2, 86400);
+			cf.read_timeout = (int)opt_count(optarg,
+			    "--read-timeout", 2, 86400);
 			break;
 		case 'i':
 			cf.include = xgrow(cf.include, &incap,
