@@ -150,11 +150,11 @@ usage(FILE *f)
 /*
  * Error handling.  Only main() exits.  A function that meets an error
  * while the binlog is read (a corrupt or unknown event, stdout gone, a
- * source that does not qualify) logs it at <3>, as die() would, and
- * returns its sysexits(3) code; the callers return it unchanged up to
- * run() and main(), which exits with it.  Such an error also sets
- * c->failed: what is buffered for stdout is then dropped and main()
- * writes no last heartbeat beat, as when die() ended the process.
+ * source that does not qualify) logs it at <3>, the line log.h's die
+ * writes, and returns its sysexits(3) code; the callers return it
+ * unchanged up to run() and main(), which exits with it.  Such an error
+ * also sets c->failed: what is buffered for stdout is then dropped and
+ * main() writes no last heartbeat beat, as when the process died there.
  * srdf-capture(1), EXIT STATUS, lists the codes.
  */
 static int
