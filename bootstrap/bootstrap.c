@@ -542,7 +542,8 @@ reader_connect(struct bootstrap *b, MYSQL **my)
 			      "sql_mode='NO_ENGINE_SUBSTITUTION', "
 			      "character_set_results=binary, "
 			      "net_write_timeout=3600, net_read_timeout=3600, "
-			      "wait_timeout=604800, max_statement_time=0")) != 0)
+			      "wait_timeout=604800, "
+			      "max_statement_time=0")) != 0)
 		return ex;
 	return 0;
 }
@@ -735,9 +736,10 @@ snapshots(struct bootstrap *b)
 		ex = reader_connect(b, &s[i].my);
 	for (int attempt = 1; ex == 0; attempt++) {
 		if ((best = snapshot_round(b, s, tid, n, &bestn)) == -2)
-			return EX_OSERR; /* s and tid stay: see snapshot_round */
+			return EX_OSERR; /* s, tid stay: see snapshot_round */
 		if (best < 0)
-			ex = fail(b, EX_UNAVAILABLE, "cannot start a consistent "
+			ex = fail(b, EX_UNAVAILABLE,
+			    "cannot start a consistent "
 			    "snapshot on the source: %s", mysql_error(s[0].my));
 		else if (bestn == n || attempt >= SNAPSHOT_TRIES)
 			break;
@@ -1185,7 +1187,8 @@ resume_chunks(struct ttable *t, json_t *rec, json_int_t first,
 
 		if (json_array_size(lits) != (size_t)t->m.npk) {
 			t->recreate = 1;
-			json_object_set_new(rec, "first_group", json_integer(0));
+			json_object_set_new(rec, "first_group",
+			    json_integer(0));
 			json_array_clear(keep);
 		} else {
 			t->after = xcalloc((size_t)t->m.npk, sizeof *t->after);
@@ -1248,9 +1251,9 @@ resume_table(struct bootstrap *b, const char *key, struct ttable *t,
 	    json_integer_value(json_object_get(rec, "redo_group")) > sealed) &&
 	    t->m.npk > 0 && same) {
 		log_notice("%s is copied again whole at the new snapshot (%s)",
-		    key, strcmp(jstr(rec, "def"), t->def) != 0 ? "a DDL reached "
-		    "it since the copy began" : "its copy again had only "
-		    "begun");
+		    key, strcmp(jstr(rec, "def"), t->def) != 0
+			     ? "a DDL reached it since the copy began"
+			     : "its copy again had only begun");
 		json_decref(rec);
 		t->prog = new_table_record(t);
 		t->recreate = t->redo = 1;
@@ -1664,9 +1667,9 @@ redo_snapshot(struct bootstrap *b)
 		if ((ex = redo_confirm(b)) >= 0)
 			return ex;
 		if (tries == PLAN_TRIES)
-			return fail(b, EX_TEMPFAIL, "the tables to copy again "
-			    "keep changing (DDL); run srdf-bootstrap again when "
-			    "the schema is quiet (it resumes)");
+			return fail(b, EX_TEMPFAIL, "the tables to copy "
+			    "again keep changing (DDL); run srdf-bootstrap "
+			    "again when the schema is quiet (it resumes)");
 	}
 }
 
@@ -1779,8 +1782,9 @@ load_old(struct bootstrap *b, json_t **old, int64_t *sealed, int *complete)
 	    &foreign, &purged)) != 0)
 		return ex;
 	/* A copy done whose wagons were purged since was sealed whole. */
-	if (strcmp(jstr(*old, "state"), "done") == 0 && (purged ||
-	    *sealed >= json_integer_value(json_object_get(*old, "last_group")))) {
+	if (strcmp(jstr(*old, "state"), "done") == 0 &&
+	    (purged || *sealed >= json_integer_value(json_object_get(*old,
+	    "last_group")))) {
 		*complete = 1;
 		return 0;
 	}
@@ -2045,7 +2049,8 @@ resume_creates(struct bootstrap *b, json_t *names, struct ddl_list *l)
 			buf_puts(&s, t->create + (strncmp(t->create,
 			    "CREATE TABLE ", 13) == 0 ? 13 : 0));
 			buf_putc(&s, '\0');
-			ddl_add(l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
+			ddl_add(l, t->m.db, s.p, TABLE_SQL_MODE, "table",
+			    t->key);
 		}
 	}
 	buf_free(&s);
@@ -2071,7 +2076,8 @@ resume_copy(struct bootstrap *b, json_t *old, int64_t sealed)
 	set_first(b);
 	if ((ex = save(b, b->t, b->nt, 1)) == 0) {
 		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
-		    "snapshot GTID %s; the copy began at %s", b->snap, b->gtid1);
+		    "snapshot GTID %s; the copy began at %s", b->snap,
+		    b->gtid1);
 		for (int i = 0; i < l.n && ex == 0; i++)
 			ex = write_ddl(b, &l.v[i], NULL);
 		for (int i = 0; i < b->nt && ex == 0; i++)
@@ -2097,15 +2103,17 @@ emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
 	int ex;
 
 	if (tr == NULL) {
-		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt, l)) != 0) {
+		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt,
+		    l)) != 0) {
 			b->failed = 1; /* schema.c logged why */
 			return ex;
 		}
-		log_info("the ledger holds no triggers of the copy's snapshot (a "
-			 "copy begun by an older srdf-bootstrap): reading them "
-			 "now");
+		log_info("the ledger holds no triggers of the copy's snapshot "
+			 "(a copy begun by an older srdf-bootstrap): reading "
+			 "them now");
 	} else if (!json_is_array(a))
-		return fail(b, EX_DATAERR, "the ledger's bootstrap_triggers has "
+		return fail(b, EX_DATAERR,
+		    "the ledger's bootstrap_triggers has "
 		    "no list of triggers; use --restart to copy afresh");
 	n = tr != NULL ? json_array_size(a) : (size_t)l->n;
 	json_object_set_new(b->prog, "last_group",
@@ -2350,7 +2358,8 @@ copy(struct bootstrap *b)
 		if ((rc = run(b)) != START_OVER)
 			return rc;
 		if (overs + 1 >= MAX_START_OVERS)
-			return fail(b, EX_TEMPFAIL, "a DDL reached a table during "
+			return fail(b, EX_TEMPFAIL,
+			    "a DDL reached a table during "
 			    "the copy %d times; run srdf-bootstrap again when "
 			    "the schema is quiet", MAX_START_OVERS);
 		log_notice("a DDL reached a table during its copy: the copy "

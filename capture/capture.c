@@ -209,7 +209,8 @@ flush_out(struct capture *c)
 		return 0;
 	if (write_all(STDOUT_FILENO, c->out.p, c->out.len) < 0) {
 		if (errno == EPIPE)
-			return fail(c, EX_IOERR, "cannot write records: the reader of "
+			return fail(c, EX_IOERR,
+			    "cannot write records: the reader of "
 			    "stdout has gone (%s)", strerror(errno));
 		return fail(c, EX_IOERR, "cannot write records to stdout: %s",
 		    strerror(errno));
@@ -623,7 +624,8 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	int phl = c->phl[EV_TABLE_MAP] ? c->phl[EV_TABLE_MAP] : 8;
 
 	if (n < (size_t)phl)
-		return fail(c, EX_DATAERR, "TABLE_MAP event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "TABLE_MAP event too short, %s", at(c, start));
 	id = phl == 6 ? le32(p) : le48(p);
 	e = table_find(c, id);
 	/* The same table is mapped again in every transaction: reuse the
@@ -696,13 +698,16 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 	}
 	phl = c->phl[type] ? c->phl[type] : (v2 ? 10 : 8);
 	if (n < (size_t)phl)
-		return fail(c, EX_DATAERR, "ROWS event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "ROWS event too short, %s", at(c, start));
 	id = le48(p);
 	if (!c->in_group)
-		return fail(c, EX_DATAERR, "row event outside a transaction, %s",
+		return fail(c, EX_DATAERR,
+		    "row event outside a transaction, %s",
 		    at(c, start));
 	if ((e = table_find(c, id)) == NULL)
-		return fail(c, EX_DATAERR, "row event for table id %" PRIu64 " that no "
+		return fail(c, EX_DATAERR,
+		    "row event for table id %" PRIu64 " that no "
 		    "TABLE_MAP announced, %s", id, at(c, start));
 	if (!e->t.captured)
 		return 0;
@@ -714,21 +719,25 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 
 		if (v2 && phl == 8) {
 			if (end - q < 2)
-				return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+				return fail(c, EX_DATAERR,
+				    "corrupt compressed ROWS event, %s",
 				    at(c, start));
 			q += le16(q);
 		}
 		if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
-			return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+			return fail(c, EX_DATAERR,
+			    "corrupt compressed ROWS event, %s",
 			    at(c, start));
 		q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
 		if (q > end)
-			return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+			return fail(c, EX_DATAERR,
+			    "corrupt compressed ROWS event, %s",
 			    at(c, start));
 		head = (size_t)(q - p);
 		c->scratch.len = 0;
 		if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
-			return fail(c, EX_DATAERR, "cannot uncompress ROWS event, %s",
+			return fail(c, EX_DATAERR,
+			    "cannot uncompress ROWS event, %s",
 			    at(c, start));
 		{
 			struct buf whole = {0};
@@ -917,7 +926,8 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 	if (!c->in_group)
 		return 0;
 	if (savepoint_name(sql, len, name, sizeof name) < 0)
-		return fail(c, EX_DATAERR, "cannot read the savepoint name in \"%.*s\", "
+		return fail(c, EX_DATAERR,
+		    "cannot read the savepoint name in \"%.*s\", "
 		    "%s", (int)(len > 80 ? 80 : len), sql, at(c, start));
 	i = savepoint_find(c, name);
 	switch (kind) {
@@ -934,7 +944,8 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 		break;
 	case S_ROLLBACK_TO:
 		if (i < 0)
-			return fail(c, EX_DATAERR, "ROLLBACK TO SAVEPOINT `%s` without its "
+			return fail(c, EX_DATAERR,
+			    "ROLLBACK TO SAVEPOINT `%s` without its "
 			    "SAVEPOINT in the group %" PRIu32 "-%" PRIu32 "-%"
 			    PRIu64 ", %s", name, c->cur.domain, c->cur.server,
 			    c->cur.seq, at(c, start));
@@ -1190,7 +1201,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 	const uint8_t *q;
 
 	if (n < 13)
-		return fail(c, EX_DATAERR, "GTID event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "GTID event too short, %s", at(c, start));
 	if (c->in_group)
 		emit_abort(c, "incomplete");
 	c->cur.seq = le64(p);
@@ -1204,7 +1216,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 	if (c->gflags & (GTID_FL_PREPARED_XA | GTID_FL_COMPLETED_XA)) {
 		if ((size_t)(p + n - q) < 6 ||
 		    (size_t)(p + n - q) < 6u + q[4] + q[5])
-			return fail(c, EX_DATAERR, "GTID event XID is corrupt, %s",
+			return fail(c, EX_DATAERR,
+			    "GTID event XID is corrupt, %s",
 			    at(c, start));
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
@@ -1256,7 +1269,8 @@ event_header(struct capture *c, const uint8_t *ev, size_t len,
 			return fail(c, EX_DATAERR, "event without room for its "
 			    "CRC32, %s", at(c, e->start));
 		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) != le32(ev + len - 4))
-			return fail(c, EX_DATAERR, "CRC32 mismatch in a %d event "
+			return fail(c, EX_DATAERR,
+			    "CRC32 mismatch in a %d event "
 			    "at %s: the binlog or the network corrupted it; "
 			    "check the source's binlog with mariadb-binlog",
 			    e->type, at(c, e->start));
@@ -1362,7 +1376,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 	case EV_HEARTBEAT:
 		return c->nsp == 0 ? flush_out(c) : 0;
 	case EV_INCIDENT:
-		return fail(c, EX_DATAERR, "the source logged an INCIDENT event "
+		return fail(c, EX_DATAERR,
+		    "the source logged an INCIDENT event "
 		    "at %s: changes may be missing from its binlog; compare "
 		    "with srdf-verify and re-bootstrap the affected tables",
 		    at(c, e.start));
@@ -1377,7 +1392,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 		break;
 	default:
 		if (!(e.flags & 0x80)) /* LOG_EVENT_IGNORABLE_F */
-			return fail(c, EX_DATAERR, "unknown event type %d at %s",
+			return fail(c, EX_DATAERR,
+			    "unknown event type %d at %s",
 			    e.type, at(c, e.start));
 	}
 	if (ex != 0)
@@ -1425,11 +1441,13 @@ check_source(struct capture *c)
 		snprintf(q, sizeof q, "SELECT %s", need[i].var);
 		v = mdb_query_one(my, q);
 		if (v == NULL)
-			return fail(c, EX_CONFIG, "the source has no %s (%s): MariaDB 10.5 "
+			return fail(c, EX_CONFIG,
+			    "the source has no %s (%s): MariaDB 10.5 "
 			    "or later is needed", need[i].var + 2,
 			    mysql_error(my));
 		if (strcasecmp(v, need[i].want) != 0)
-			return fail(c, EX_CONFIG, "the source has %s=%s, srdf needs %s: %s",
+			return fail(c, EX_CONFIG,
+			    "the source has %s=%s, srdf needs %s: %s",
 			    need[i].var + (need[i].var[2] == 'g' ? 9 : 2), v,
 			    need[i].want, need[i].fix);
 		free(v);
