@@ -662,13 +662,56 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	return 0;
 }
 
+/* A compressed ROWS event p (n bytes; post-header phl, v2: version 2,
+ * kind 0 write, 1 update, 2 delete) of table t: its records, from the
+ * event with its rows uncompressed.  Compression starts after the column
+ * bitmaps. */
+static int
+rows_compressed(struct capture *c, struct table *t, const uint8_t *p,
+    size_t n, int phl, int v2, int kind, uint64_t start)
+{
+	const uint8_t *q = p + phl, *end = p + n;
+	struct buf whole = {0};
+	char err[512];
+	uint64_t w;
+	size_t k, head;
+	int rc;
+
+	if (v2 && phl == 8) {
+		if (end - q < 2)
+			return fail(c, EX_DATAERR, "corrupt compressed ROWS "
+			    "event, %s", at(c, start));
+		q += le16(q);
+	}
+	if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
+		return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+		    at(c, start));
+	q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
+	if (q > end)
+		return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+		    at(c, start));
+	head = (size_t)(q - p);
+	c->scratch.len = 0;
+	if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
+		return fail(c, EX_DATAERR, "cannot uncompress ROWS event, %s",
+		    at(c, start));
+	buf_add(&whole, p, head);
+	buf_add(&whole, c->scratch.p, c->scratch.len);
+	rc = rows_emit((uint8_t *)whole.p, whole.len, v2 && phl == 10, kind, t,
+	    &c->out, err, sizeof err);
+	buf_free(&whole);
+	if (rc < 0)
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
+	return 0;
+}
+
 static int
 on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
     uint64_t start)
 {
 	char err[512];
 	struct tentry *e;
-	int kind, v2, compressed = 0, phl;
+	int kind, v2, compressed = 0, phl, ex;
 	uint64_t id;
 
 	switch (type) {
@@ -712,47 +755,9 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 	if (!e->t.captured)
 		return 0;
 	if (compressed) {
-		/* Compression starts after the column bitmaps. */
-		const uint8_t *q = p + phl, *end = p + n;
-		uint64_t w;
-		size_t k, head;
-
-		if (v2 && phl == 8) {
-			if (end - q < 2)
-				return fail(c, EX_DATAERR,
-				    "corrupt compressed ROWS event, %s",
-				    at(c, start));
-			q += le16(q);
-		}
-		if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
-			return fail(c, EX_DATAERR,
-			    "corrupt compressed ROWS event, %s",
-			    at(c, start));
-		q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
-		if (q > end)
-			return fail(c, EX_DATAERR,
-			    "corrupt compressed ROWS event, %s",
-			    at(c, start));
-		head = (size_t)(q - p);
-		c->scratch.len = 0;
-		if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
-			return fail(c, EX_DATAERR,
-			    "cannot uncompress ROWS event, %s",
-			    at(c, start));
-		{
-			struct buf whole = {0};
-			int rc;
-
-			buf_add(&whole, p, head);
-			buf_add(&whole, c->scratch.p, c->scratch.len);
-			rc = rows_emit((uint8_t *)whole.p, whole.len,
-			    v2 && phl == 10, kind, &e->t, &c->out, err,
-			    sizeof err);
-			buf_free(&whole);
-			if (rc < 0)
-				return fail(c, EX_DATAERR, "%s, %s", err,
-				    at(c, start));
-		}
+		if ((ex = rows_compressed(c, &e->t, p, n, phl, v2, kind,
+		    start)) != 0)
+			return ex;
 	} else if (rows_emit(p, n, phl == 10, kind, &e->t, &c->out, err,
 		       sizeof err) < 0)
 		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
