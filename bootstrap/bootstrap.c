@@ -146,6 +146,7 @@ struct bootstrap {
 	double t0, last_report;
 	uint64_t rows, bytes, est_rows;
 	int tables_done;
+	int failed; /* fail() was called: see "Error handling" */
 };
 
 static void
@@ -189,19 +190,50 @@ jstr(json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* ---- errors ------------------------------------------------------------ */
+
+/*
+ * Error handling.  Only main() exits.  The main thread's functions
+ * return 0 or a sysexits(3) code (srdf-bootstrap(1), EXIT STATUS) with
+ * the reason logged at <3> (the line log.h's die writes); the callers
+ * return it unchanged up to run() and main().  A reader thread's error
+ * is its reader's `failed' (rows.c).  fail() also sets b->failed (and so
+ * do the callers of schema.c and mdb_connect, which log their own
+ * errors), so that main() does not add its signal notice to the
+ * message.
+ */
+static int
+fail(struct bootstrap *b, int ex, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct bootstrap *b, int ex, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	b->failed = 1;
+	return ex;
+}
+
 /* ---- output ------------------------------------------------------------ */
 
-static void
-out(const void *p, size_t n)
+static int
+out(struct bootstrap *b, const void *p, size_t n)
 {
 	if (write_all(STDOUT_FILENO, p, n) < 0)
-		die(EX_IOERR, "cannot write records to stdout: %s%s",
+		return fail(b, EX_IOERR, "cannot write records to stdout: %s%s",
 		    strerror(errno), errno == EPIPE ? " (the reader of stdout "
 						      "has gone: srdf-seal died?)"
 						    : "");
+	return 0;
 }
 
-static void
+static int
 group_begin(struct bootstrap *b, int g, const struct ttable *t)
 {
 	struct buf *l = &b->line;
@@ -217,12 +249,12 @@ group_begin(struct bootstrap *b, int g, const struct ttable *t)
 		buf_json_str(l, t->m.name, strlen(t->m.name));
 	}
 	buf_lit(l, "}\n");
-	out(l->p, l->len);
+	return out(b, l->p, l->len);
 }
 
 /* The group_end of group g (srdf-record(5)); redo: the table this
  * group's CREATE OR REPLACE TABLE copies again, or NULL. */
-static void
+static int
 group_end(struct bootstrap *b, int g, uint64_t events, const char *reason,
     const struct ttable *redo)
 {
@@ -247,76 +279,93 @@ group_end(struct bootstrap *b, int g, uint64_t events, const char *reason,
 		buf_putc(l, '}');
 	}
 	buf_lit(l, "}\n");
-	out(l->p, l->len);
+	return out(b, l->p, l->len);
 }
 
 /* One group of one "ddl" record: rec, len bytes with its newline. */
-static void
+static int
 write_ddl_record(struct bootstrap *b, const char *rec, size_t len,
     const char *object, const char *name, const struct ttable *redo)
 {
-	int g = b->next_group++;
+	int g = b->next_group++, ex;
 
 	if (signalled)
-		die(EX_TEMPFAIL, "stopped by a signal; run srdf-bootstrap again "
-		    "to resume the copy");
-	group_begin(b, g, NULL);
-	out(rec, len);
-	group_end(b, g, 1, "ddl", redo);
+		return fail(b, EX_TEMPFAIL, "stopped by a signal; run "
+		    "srdf-bootstrap again to resume the copy");
+	if ((ex = group_begin(b, g, NULL)) != 0 ||
+	    (ex = out(b, rec, len)) != 0 ||
+	    (ex = group_end(b, g, 1, "ddl", redo)) != 0)
+		return ex;
 	log_debug("group %d: %s %s", g, object, name);
+	return 0;
 }
 
-static void
+static int
 write_ddl(struct bootstrap *b, const struct ddl *d, const struct ttable *redo)
 {
 	struct buf r = {0};
+	int ex;
 
 	ddl_record(&r, d);
-	write_ddl_record(b, r.p, r.len, d->object, d->name, redo);
+	ex = write_ddl_record(b, r.p, r.len, d->object, d->name, redo);
 	buf_free(&r);
+	return ex;
 }
 
 /* ---- ledger ------------------------------------------------------------- */
 
-static void
-ledger_fail(const char *what, int rc)
+/* The ledger's error rc while doing what: EX_IOERR. */
+static int
+ledger_fail(struct bootstrap *b, const char *what, int rc)
 {
-	die(EX_IOERR, "cannot %s in the ledger: %s", what, ledger_strerror(rc));
+	return fail(b, EX_IOERR, "cannot %s in the ledger: %s", what,
+	    ledger_strerror(rc));
 }
 
-static json_t *
-meta_json(struct bootstrap *b, const char *key)
+/* The JSON object of meta key into *j (the caller's reference; NULL
+ * when the key is absent). */
+static int
+meta_json(struct bootstrap *b, const char *key, json_t **j)
 {
-	struct ledger_txn *t;
+	struct ledger_txn *t = NULL;
 	char *v = NULL;
-	json_t *j = NULL;
 	int rc;
 
+	*j = NULL;
 	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, key, &v)) != 0)
-		ledger_fail("read the progress", rc);
+	    (rc = ledger_meta_get(t, key, &v)) != 0) {
+		if (t != NULL)
+			ledger_txn_abort(t);
+		return ledger_fail(b, "read the progress", rc);
+	}
 	ledger_txn_abort(t);
 	if (v != NULL) {
-		j = json_loads(v, 0, NULL);
-		if (!json_is_object(j))
-			die(EX_DATAERR, "the ledger's %s is not a JSON object; "
-			    "use --restart to copy afresh", key);
+		*j = json_loads(v, 0, NULL);
 		free(v);
+		if (!json_is_object(*j)) {
+			json_decref(*j);
+			*j = NULL;
+			return fail(b, EX_DATAERR, "the ledger's %s is not a "
+			    "JSON object; use --restart to copy afresh", key);
+		}
 	}
-	return j;
+	return 0;
 }
 
-static void
-meta_put_json(struct ledger_txn *t, const char *key, json_t *j)
+static int
+meta_put_json(struct bootstrap *b, struct ledger_txn *t, const char *key,
+    json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
 	int rc;
 
 	if (s == NULL)
-		die(EX_OSERR, "out of memory");
-	if ((rc = ledger_meta_put(t, key, s)) != 0)
-		ledger_fail("record the progress", rc);
+		return fail(b, EX_OSERR, "out of memory");
+	rc = ledger_meta_put(t, key, s);
 	free(s);
+	if (rc != 0)
+		return ledger_fail(b, "record the progress", rc);
+	return 0;
 }
 
 static void
@@ -325,33 +374,48 @@ table_key(char *k, size_t n, const struct ttable *t)
 	snprintf(k, n, "bootstrap_table:%s", t->key);
 }
 
+/* The records of the progress record's keys into transaction x. */
+static int
+save_progress(struct bootstrap *b, struct ledger_txn *x)
+{
+	int rc, ex;
+
+	if ((ex = meta_put_json(b, x, "bootstrap_progress", b->prog)) != 0)
+		return ex;
+	if ((rc = ledger_meta_put(x, "bootstrap_gtid", b->gtid1)) != 0)
+		return ledger_fail(b, "record bootstrap_gtid", rc);
+	if (b->trig_rec != NULL)
+		return meta_put_json(b, x, "bootstrap_triggers", b->trig_rec);
+	return 0;
+}
+
 /* Stores t's record, and the progress record when prog. */
-static void
+static int
 save(struct bootstrap *b, struct ttable **t, int nt, int prog)
 {
 	struct ledger_txn *x;
 	char key[700];
-	int rc;
+	int rc, ex = 0;
 
 	if ((rc = ledger_txn_begin(b->l, 0, &x)) != 0)
-		ledger_fail("record the progress", rc);
-	for (int i = 0; i < nt; i++) {
+		return ledger_fail(b, "record the progress", rc);
+	for (int i = 0; i < nt && ex == 0; i++) {
 		table_key(key, sizeof key, t[i]);
-		meta_put_json(x, key, t[i]->prog);
+		ex = meta_put_json(b, x, key, t[i]->prog);
 	}
-	if (prog) {
-		meta_put_json(x, "bootstrap_progress", b->prog);
-		if ((rc = ledger_meta_put(x, "bootstrap_gtid", b->gtid1)) != 0)
-			ledger_fail("record bootstrap_gtid", rc);
-		if (b->trig_rec != NULL)
-			meta_put_json(x, "bootstrap_triggers", b->trig_rec);
+	if (ex == 0 && prog)
+		ex = save_progress(b, x);
+	if (ex != 0) {
+		ledger_txn_abort(x);
+		return ex;
 	}
 	if ((rc = ledger_txn_commit(x)) != 0)
-		ledger_fail("record the progress", rc);
+		return ledger_fail(b, "record the progress", rc);
 	if (prog && b->trig_rec != NULL) {
 		json_decref(b->trig_rec);
 		b->trig_rec = NULL;
 	}
+	return 0;
 }
 
 /* The groups srdf-seal sealed since the copy began: seal records each
@@ -397,76 +461,91 @@ scan_wagon(uint64_t seq, json_t *w, void *arg)
 	return 0;
 }
 
-static int64_t
+/* The groups sealed after wagon base into *sealed (struct scan). */
+static int
 sealed_groups(struct bootstrap *b, uint64_t base, const char *first,
-    int *foreign, int *purged)
+    int64_t *sealed, int *foreign, int *purged)
 {
 	struct ledger_txn *t;
 	struct scan s = {first, 0, 0, base + 1, 0};
 	int rc;
 
 	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0)
-		ledger_fail("read the wagons", rc);
+		return ledger_fail(b, "read the wagons", rc);
 	rc = ledger_wagon_foreach(t, base + 1, scan_wagon, &s);
 	ledger_txn_abort(t);
 	if (rc != 0 && rc != 1)
-		ledger_fail("read the wagons", rc);
+		return ledger_fail(b, "read the wagons", rc);
+	*sealed = s.sealed;
 	*foreign = s.foreign;
 	*purged = s.purged;
-	return s.sealed;
+	return 0;
 }
 
-static uint64_t
-last_seq(struct bootstrap *b)
+/* The sequence of the ledger's last wagon into *seq (0: none). */
+static int
+last_seq(struct bootstrap *b, uint64_t *seq)
 {
-	struct ledger_txn *t;
-	uint64_t seq = 0;
+	struct ledger_txn *t = NULL;
 	int rc;
 
+	*seq = 0;
 	if ((rc = ledger_txn_begin(b->l, LEDGER_RDONLY, &t)) != 0 ||
-	    (rc = ledger_wagon_last_seq(t, &seq)) != 0)
-		ledger_fail("read the wagons", rc);
+	    (rc = ledger_wagon_last_seq(t, seq)) != 0) {
+		if (t != NULL)
+			ledger_txn_abort(t);
+		return ledger_fail(b, "read the wagons", rc);
+	}
 	ledger_txn_abort(t);
-	return seq;
+	return 0;
 }
 
 /* ---- connections ------------------------------------------------------ */
 
-static MYSQL *
-connect_or_die(const struct config *cf)
-{
-	int ex;
-	MYSQL *my = mdb_connect(cf->defaults_file, cf->group, "the source", 0,
-	    &ex);
-
-	if (my == NULL)
-		exit(ex);
-	return my;
-}
-
-static void
-exec_or_die(MYSQL *my, const char *q)
+/* Query q on my: 0, or the exit code for the server's error. */
+static int
+exec(struct bootstrap *b, MYSQL *my, const char *q)
 {
 	if (mysql_query(my, q) != 0)
-		die(mdb_exit_for(mysql_errno(my)), "%s: %s", q, mysql_error(my));
+		return fail(b, mdb_exit_for(mysql_errno(my)), "%s: %s", q,
+		    mysql_error(my));
+	return 0;
 }
 
-/* The session of a reader: a REPEATABLE READ snapshot (the only level at
- * which WITH CONSISTENT SNAPSHOT means anything), exact bytes, UTC, and
- * patience while stdout's reader is slow. */
-static MYSQL *
-reader_connect(const struct config *cf)
+/* A connection to the source into *my: 0, or mdb_connect's exit code
+ * (the reason logged). */
+static int
+source_connect(struct bootstrap *b, MYSQL **my)
 {
-	MYSQL *my = connect_or_die(cf);
+	int ex;
 
-	exec_or_die(my, "SET SESSION TRANSACTION ISOLATION LEVEL "
-			"REPEATABLE READ");
-	exec_or_die(my, "SET SESSION time_zone='+00:00', "
-			"sql_mode='NO_ENGINE_SUBSTITUTION', "
-			"character_set_results=binary, net_write_timeout=3600, "
-			"net_read_timeout=3600, wait_timeout=604800, "
-			"max_statement_time=0");
-	return my;
+	if ((*my = mdb_connect(b->cf->defaults_file, b->cf->group,
+	    "the source", 0, &ex)) == NULL) {
+		b->failed = 1; /* mdb_connect logged why */
+		return ex;
+	}
+	return 0;
+}
+
+/* The session of a reader into *my: a REPEATABLE READ snapshot (the
+ * only level at which WITH CONSISTENT SNAPSHOT means anything), exact
+ * bytes, UTC, and patience while stdout's reader is slow. */
+static int
+reader_connect(struct bootstrap *b, MYSQL **my)
+{
+	int ex;
+
+	if ((ex = source_connect(b, my)) != 0 ||
+	    (ex = exec(b, *my, "SET SESSION TRANSACTION ISOLATION LEVEL "
+			      "REPEATABLE READ")) != 0 ||
+	    (ex = exec(b, *my, "SET SESSION time_zone='+00:00', "
+			      "sql_mode='NO_ENGINE_SUBSTITUTION', "
+			      "character_set_results=binary, "
+			      "net_write_timeout=3600, net_read_timeout=3600, "
+			      "wait_timeout=604800, "
+			      "max_statement_time=0")) != 0)
+		return ex;
+	return 0;
 }
 
 struct snapshot {
@@ -563,56 +642,118 @@ xa_prepared(MYSQL *my, const char *pos)
 	buf_free(&l);
 }
 
+/* Starts a snapshot on each of the n connections s at one instant (a
+ * barrier) and returns the index of one of the largest set that agree
+ * on the binlog position, with its size in *bestn; -1 when none started
+ * one; -2 when a thread could not be started (fail(), EX_OSERR): the
+ * threads started then wait at the barrier until the process exits, so
+ * s and the barrier are left allocated. */
+static int
+snapshot_round(struct bootstrap *b, struct snapshot *s, pthread_t *tid,
+    int n, int *bestn)
+{
+	pthread_barrier_t *bar;
+	int best = -1;
+
+	if (n == 1)
+		snapshot_take(&s[0]);
+	else {
+		bar = xcalloc(1, sizeof *bar);
+		pthread_barrier_init(bar, NULL, (unsigned)n);
+		for (int i = 0; i < n; i++) {
+			s[i].bar = bar;
+			if (pthread_create(&tid[i], NULL, snapshot_take,
+			    &s[i]) != 0) {
+				fail(b, EX_OSERR, "cannot start a thread");
+				return -2;
+			}
+		}
+		for (int i = 0; i < n; i++)
+			pthread_join(tid[i], NULL);
+		pthread_barrier_destroy(bar);
+		free(bar);
+	}
+	*bestn = 0;
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+
+		for (int j = 0; j < n; j++)
+			k += same_pos(&s[i], &s[j]);
+		if (k > *bestn) {
+			*bestn = k;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* The GTID position of snapshot s into b->snap (with b->ts), asked on
+ * b->rd[0]. */
+static int
+snapshot_gtid(struct bootstrap *b, const struct snapshot *s)
+{
+	struct buf q = {0};
+	char *g;
+	int ex = 0;
+
+	buf_lit(&q, "SELECT BINLOG_GTID_POS('");
+	mdb_escape(&q, s->file);
+	buf_printf(&q, "', %llu)", s->pos);
+	buf_putc(&q, '\0');
+	g = mdb_query_one(b->rd[0].my, q.p);
+	if (g == NULL)
+		ex = fail(b, EX_UNAVAILABLE, "%s: %s", q.p,
+		    mysql_error(b->rd[0].my));
+	else if (*g == '\0')
+		ex = fail(b, EX_CONFIG, "the source's binlog holds no GTID at "
+		    "%s:%llu yet, so there is no position for srdf-capture to "
+		    "continue from: commit one transaction on the source and "
+		    "run srdf-bootstrap again", s->file, s->pos);
+	buf_free(&q);
+	if (ex != 0) {
+		free(g);
+		return ex;
+	}
+	free(b->snap);
+	b->snap = g;
+	b->ts = time(NULL);
+	log_info("snapshot at %s:%llu, GTID position '%s'%s", s->file, s->pos,
+	    g, b->nrd > 1 ? ", shared by every reader" : "");
+	xa_prepared(b->rd[0].my, g);
+	return 0;
+}
+
 /* Opens the readers, all in one consistent snapshot; sets b->snap. */
-static void
+static int
 snapshots(struct bootstrap *b)
 {
 	const struct config *cf = b->cf;
-	int n = cf->parallel, best = 0, bestn = 0;
-	struct snapshot *s = calloc((size_t)n, sizeof *s);
-	pthread_t *tid = calloc((size_t)n, sizeof *tid);
-	pthread_barrier_t bar;
-	struct buf q = {0};
-	char *g;
+	int n = cf->parallel, best = 0, bestn = 0, ex = 0;
+	struct snapshot *s = xcalloc((size_t)n, sizeof *s);
+	pthread_t *tid = xcalloc((size_t)n, sizeof *tid);
 
-	if (s == NULL || tid == NULL)
-		die(EX_OSERR, "out of memory");
-	for (int i = 0; i < n; i++)
-		s[i].my = reader_connect(cf);
-	for (int attempt = 1;; attempt++) {
-		if (n == 1)
-			snapshot_take(&s[0]);
-		else {
-			pthread_barrier_init(&bar, NULL, (unsigned)n);
-			for (int i = 0; i < n; i++) {
-				s[i].bar = &bar;
-				if (pthread_create(&tid[i], NULL, snapshot_take,
-					&s[i]) != 0)
-					die(EX_OSERR, "cannot start a thread");
-			}
-			for (int i = 0; i < n; i++)
-				pthread_join(tid[i], NULL);
-			pthread_barrier_destroy(&bar);
-		}
-		best = -1;
-		bestn = 0;
-		for (int i = 0; i < n; i++) {
-			int k = 0;
-
-			for (int j = 0; j < n; j++)
-				k += same_pos(&s[i], &s[j]);
-			if (k > bestn) {
-				bestn = k;
-				best = i;
-			}
-		}
+	for (int i = 0; i < n && ex == 0; i++)
+		ex = reader_connect(b, &s[i].my);
+	for (int attempt = 1; ex == 0; attempt++) {
+		if ((best = snapshot_round(b, s, tid, n, &bestn)) == -2)
+			return EX_OSERR; /* s, tid stay: see snapshot_round */
 		if (best < 0)
-			die(EX_UNAVAILABLE, "cannot start a consistent snapshot "
-			    "on the source: %s", mysql_error(s[0].my));
-		if (bestn == n || attempt >= SNAPSHOT_TRIES)
+			ex = fail(b, EX_UNAVAILABLE,
+			    "cannot start a consistent "
+			    "snapshot on the source: %s", mysql_error(s[0].my));
+		else if (bestn == n || attempt >= SNAPSHOT_TRIES)
 			break;
+		else
+			for (int i = 0; i < n; i++)
+				mysql_query(s[i].my, "ROLLBACK");
+	}
+	if (ex != 0) {
 		for (int i = 0; i < n; i++)
-			mysql_query(s[i].my, "ROLLBACK");
+			if (s[i].my != NULL)
+				mysql_close(s[i].my);
+		free(s);
+		free(tid);
+		return ex;
 	}
 	if (bestn < n)
 		log_notice("%d of %d connections share one snapshot after %d "
@@ -620,8 +761,7 @@ snapshots(struct bootstrap *b)
 			   "with %d reader%s",
 		    bestn, n, SNAPSHOT_TRIES, bestn, bestn == 1 ? "" : "s");
 	b->nrd = 0;
-	if ((b->rd = calloc((size_t)bestn, sizeof *b->rd)) == NULL)
-		die(EX_OSERR, "out of memory");
+	b->rd = xcalloc((size_t)bestn, sizeof *b->rd);
 	for (int i = 0; i < n; i++) {
 		if (same_pos(&s[i], &s[best])) {
 			b->rd[b->nrd].cf = cf;
@@ -629,27 +769,10 @@ snapshots(struct bootstrap *b)
 		} else
 			mysql_close(s[i].my);
 	}
-	buf_lit(&q, "SELECT BINLOG_GTID_POS('");
-	mdb_escape(&q, s[best].file);
-	buf_printf(&q, "', %llu)", s[best].pos);
-	buf_putc(&q, '\0');
-	g = mdb_query_one(b->rd[0].my, q.p);
-	if (g == NULL)
-		die(EX_UNAVAILABLE, "%s: %s", q.p, mysql_error(b->rd[0].my));
-	if (*g == '\0')
-		die(EX_CONFIG, "the source's binlog holds no GTID at %s:%llu "
-		    "yet, so there is no position for srdf-capture to "
-		    "continue from: commit one transaction on the source and "
-		    "run srdf-bootstrap again", s[best].file, s[best].pos);
-	free(b->snap);
-	b->snap = g;
-	b->ts = time(NULL);
-	log_info("snapshot at %s:%llu, GTID position '%s'%s", s[best].file,
-	    s[best].pos, g, b->nrd > 1 ? ", shared by every reader" : "");
-	xa_prepared(b->rd[0].my, g);
-	buf_free(&q);
+	ex = snapshot_gtid(b, &s[best]);
 	free(s);
 	free(tid);
+	return ex;
 }
 
 /* ---- the plan ---------------------------------------------------------- */
@@ -731,12 +854,14 @@ versioned_by_trx(MYSQL *my, const char *db, const char *name)
 	return yes;
 }
 
-static void
+static int
 plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 {
 	const struct config *cf = b->cf;
 	MYSQL_RES *r;
 	MYSQL_ROW row;
+	size_t cap = (size_t)*n; /* *v holds exactly *n */
+	int ex;
 
 	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
 				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
@@ -744,8 +869,8 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
 				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
-		die(mdb_exit_for(mysql_errno(b->meta)), "cannot list the "
-		    "source's tables: %s", mysql_error(b->meta));
+		return fail(b, mdb_exit_for(mysql_errno(b->meta)), "cannot "
+		    "list the source's tables: %s", mysql_error(b->meta));
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct ttable *t;
 		char key[300];
@@ -766,8 +891,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "leave it out with --exclude '%s.%s' here and "
 				 "for srdf-capture", row[0], row[1], row[0],
 			    row[1]);
-		if ((t = calloc(1, sizeof *t)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
 		t->m.db = xstrdup(row[0]);
@@ -786,23 +910,24 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 					free(t);
 					continue;
 				}
-				die(mdb_exit_for(e), "cannot read the definition "
-				    "of %s: %s", key, mysql_error(b->meta));
+				ex = fail(b, mdb_exit_for(e), "cannot read the "
+				    "definition of %s: %s", key,
+				    mysql_error(b->meta));
+				free(t->key);
+				free(t->m.db);
+				free(t->m.name);
+				free(t);
+				mysql_free_result(r);
+				return ex;
 			}
 			snprintf(t->def, sizeof t->def, "%s", h);
 			free(h);
 		}
-		if ((*v = realloc(*v, sizeof **v * (size_t)(*n + 1))) == NULL)
-			die(EX_OSERR, "out of memory");
+		*v = xgrow(*v, &cap, (size_t)*n + 1, sizeof **v);
 		(*v)[(*n)++] = t;
 	}
 	mysql_free_result(r);
-}
-
-static void
-plan_list(struct bootstrap *b)
-{
-	plan_list_into(b, &b->t, &b->nt);
+	return 0;
 }
 
 /* The period columns of system-versioned table m, which mdb_table_load
@@ -817,10 +942,9 @@ period_columns(struct bootstrap *b, struct mdb_table *m)
 {
 	static const char *const gen[] = {"ROW START", "ROW END"};
 	static const char *const hidden[] = {"row_start", "row_end"};
+	size_t cap = (size_t)m->ncols; /* m->col holds exactly ncols */
 
-	if ((m->col = realloc(m->col, (size_t)(m->ncols + 2) * sizeof *m->col)) ==
-	    NULL)
-		die(EX_OSERR, "out of memory");
+	m->col = xgrow(m->col, &cap, cap + 2, sizeof *m->col);
 	for (int i = 0; i < 2; i++) {
 		struct mdb_col *c = &m->col[m->ncols];
 		struct buf q = {0};
@@ -850,25 +974,30 @@ period_columns(struct bootstrap *b, struct mdb_table *m)
 }
 
 /* t's columns, read now, for table db.name (both freed here), and its
- * record head and SELECT; dies when they cannot be read. */
-static void
+ * record head and SELECT. */
+static int
 table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
 {
 	char err[512];
 	unsigned e;
 
-	if (mdb_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) != 0)
-		die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+	if (mdb_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) !=
+	    0) {
+		free(db);
+		free(name);
+		return fail(b, e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+	}
 	if (t->m.versioned)
 		period_columns(b, &t->m);
 	free(db);
 	free(name);
 	table_prepare(t);
+	return 0;
 }
 
 /* The selection's routines and views into *o, the triggers of its
- * tables (b->t) into *trg; dies when they cannot be read. */
-static void
+ * tables (b->t) into *trg; schema.c logs why they cannot be read. */
+static int
 objects_read(struct bootstrap *b, struct ddl_list *o, struct ddl_list *trg)
 {
 	int ex;
@@ -877,7 +1006,8 @@ objects_read(struct bootstrap *b, struct ddl_list *o, struct ddl_list *trg)
 	    (ex = schema_views(b->meta, b->cf, o)) != 0 ||
 	    (ex = schema_events(b->meta, b->cf, o)) != 0 ||
 	    (ex = schema_triggers(b->meta, b->cf, b->t, b->nt, trg)) != 0)
-		exit(ex);
+		b->failed = 1;
+	return ex;
 }
 
 static int
@@ -899,22 +1029,24 @@ static int same_tables(struct bootstrap *b, struct ttable **v, int n);
 
 /* After the snapshot: the tables are the plan's, and every definition
  * is what it was before it (no DDL slipped in between), then the columns
- * are read.  Returns 0, or -1 when a table moved (take the snapshot
- * again). */
+ * are read.  Returns 0, -1 when a table moved (take the snapshot
+ * again), or an exit code. */
 static int
 plan_confirm(struct bootstrap *b)
 {
 	struct ttable **now = NULL;
-	int nnow = 0, same;
+	int nnow = 0, same, ex;
 
 	/* A table created between the listing and the snapshot is not in
 	 * the plan while its CREATE is before the snapshot's position:
 	 * nothing would bring it to the target. */
-	plan_list_into(b, &now, &nnow);
-	same = same_tables(b, now, nnow);
+	ex = plan_list_into(b, &now, &nnow);
+	same = ex == 0 && same_tables(b, now, nnow);
 	for (int i = 0; i < nnow; i++)
 		table_free(now[i]);
 	free(now);
+	if (ex != 0)
+		return ex;
 	if (!same) {
 		log_notice("a table of the selection was created, dropped or "
 			   "renamed while the snapshot was taken; taking it "
@@ -936,7 +1068,8 @@ plan_confirm(struct bootstrap *b)
 		free(h);
 		t->m.db = NULL;
 		t->m.name = NULL;
-		table_columns(b, t, db, name);
+		if ((ex = table_columns(b, t, db, name)) != 0)
+			return ex;
 	}
 	return 0;
 }
@@ -1022,129 +1155,152 @@ same_names(struct bootstrap *b, json_t *names)
 	return 1;
 }
 
+/* The part of table t's record rec that was sealed (its chunks up to
+ * group `sealed'): the copy goes on after the last key of it, or starts
+ * t over (whole, or replacing what the target has). */
+static void
+resume_chunks(struct ttable *t, json_t *rec, json_int_t first,
+    int64_t sealed)
+{
+	json_t *chunks = json_object_get(rec, "chunks"), *c, *keep;
+	size_t j;
+
+	keep = json_array();
+	json_array_foreach(chunks, j, c) {
+		if (json_integer_value(json_array_get(c, 0)) <= sealed)
+			json_array_append(keep, c);
+	}
+	t->prog = rec;
+	if (first == 0 || first > sealed) {
+		/* nothing of it sealed: copy it whole */
+		json_object_set_new(rec, "first_group", json_integer(0));
+		json_array_clear(keep);
+	} else if (json_array_size(keep) == 0 || !t->m.keyset) {
+		/* sealed in part, and where it ended is unknown (or
+		 * cannot be expressed): replace what the target has */
+		t->recreate = 1;
+		json_object_set_new(rec, "first_group", json_integer(0));
+		json_array_clear(keep);
+	} else {
+		json_t *lastc = json_array_get(keep, json_array_size(keep) - 1);
+		json_t *lits = json_array_get(lastc, 3);
+
+		if (json_array_size(lits) != (size_t)t->m.npk) {
+			t->recreate = 1;
+			json_object_set_new(rec, "first_group",
+			    json_integer(0));
+			json_array_clear(keep);
+		} else {
+			t->after = xcalloc((size_t)t->m.npk, sizeof *t->after);
+			for (int p = 0; p < t->m.npk; p++) {
+				const char *l = json_string_value(
+				    json_array_get(lits, (size_t)p));
+
+				t->after[p] = xstrdup(l ? l : "NULL");
+			}
+			t->rows = (uint64_t)json_integer_value(
+			    json_array_get(lastc, 1));
+			t->bytes = (uint64_t)json_integer_value(
+			    json_array_get(lastc, 2));
+		}
+	}
+	json_object_set_new(rec, "chunks", keep);
+	json_object_set_new(rec, "state", json_string("pending"));
+	json_object_set_new(rec, "done_group", json_integer(0));
+	json_object_set_new(rec, "rows", json_integer((json_int_t)t->rows));
+	json_object_set_new(rec, "bytes", json_integer((json_int_t)t->bytes));
+}
+
+/* What is left to do of the table of the copy begun named key (t, the
+ * plan's table of that name, or NULL); same: the plan's tables are the
+ * copy's by name.  Calls set_fresh when the copy cannot go on. */
+static int
+resume_table(struct bootstrap *b, const char *key, struct ttable *t,
+    int same, int64_t sealed)
+{
+	json_t *rec;
+	char k[700];
+	json_int_t first, done;
+	int ex;
+
+	snprintf(k, sizeof k, "bootstrap_table:%s", key);
+	if ((ex = meta_json(b, k, &rec)) != 0)
+		return ex;
+	if (rec == NULL) {
+		set_fresh(b, "the ledger has no record for %s", key);
+		return 0;
+	}
+	done = json_integer_value(json_object_get(rec, "done_group"));
+	first = json_integer_value(json_object_get(rec, "first_group"));
+	if (strcmp(jstr(rec, "state"), "done") == 0 && done <= sealed) {
+		if (t != NULL) {
+			t->done = 1;
+			t->rows = (uint64_t)json_integer_value(
+			    json_object_get(rec, "rows"));
+			t->prog = rec;
+		} else
+			json_decref(rec);
+		return 0;
+	}
+	if (t == NULL) {
+		set_fresh(b, "%s is gone, before it was copied", key);
+		json_decref(rec);
+		return 0;
+	}
+	if ((strcmp(jstr(rec, "def"), t->def) != 0 ||
+	    json_integer_value(json_object_get(rec, "redo_group")) > sealed) &&
+	    t->m.npk > 0 && same) {
+		log_notice("%s is copied again whole at the new snapshot (%s)",
+		    key, strcmp(jstr(rec, "def"), t->def) != 0
+			     ? "a DDL reached it since the copy began"
+			     : "its copy again had only begun");
+		json_decref(rec);
+		t->prog = new_table_record(t);
+		t->recreate = t->redo = 1;
+		return 0;
+	}
+	if (strcmp(jstr(rec, "def"), t->def) != 0) {
+		set_fresh(b, "the definition of %s changed since the copy "
+			     "began", key);
+		json_decref(rec);
+		return 0;
+	}
+	if (t->m.npk == 0) {
+		set_fresh(b, "%s has no primary key and was not finished: its "
+			     "rows can only be copied at the first snapshot",
+		    key);
+		json_decref(rec);
+		return 0;
+	}
+	resume_chunks(t, rec, first, sealed);
+	return 0;
+}
+
 /* Decides, table by table, what a resumed copy still has to do, from
  * the old records and `sealed'.  Calls set_fresh when it cannot go on.
  * A table with a primary key whose definition changed since (a DDL
  * after the snapshot it was read at), or whose CREATE OR REPLACE of a
  * copy again was not sealed, is copied again whole at the new snapshot
  * (redo_changed), when the tables are those of the copy by name. */
-static void
+static int
 resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
 {
 	json_t *names = json_object_get(old, "tables"), *v;
-	int same = same_names(b, names);
+	int same = same_names(b, names), ex;
 	size_t i;
 
 	json_array_foreach(names, i, v) {
 		const char *key = json_string_value(v);
-		struct ttable *t = key ? plan_find(b, key) : NULL;
-		json_t *rec, *chunks, *c, *keep;
-		char k[700];
-		json_int_t first, done;
-		size_t j;
 
 		if (key == NULL)
 			continue;
-		snprintf(k, sizeof k, "bootstrap_table:%s", key);
-		if ((rec = meta_json(b, k)) == NULL) {
-			set_fresh(b, "the ledger has no record for %s", key);
-			return;
-		}
-		done = json_integer_value(json_object_get(rec, "done_group"));
-		first = json_integer_value(json_object_get(rec, "first_group"));
-		if (strcmp(jstr(rec, "state"), "done") == 0 && done <= sealed) {
-			if (t != NULL) {
-				t->done = 1;
-				t->rows = (uint64_t)json_integer_value(
-				    json_object_get(rec, "rows"));
-				t->prog = rec;
-			} else
-				json_decref(rec);
-			continue;
-		}
-		if (t == NULL) {
-			set_fresh(b, "%s is gone, before it was copied", key);
-			json_decref(rec);
-			return;
-		}
-		if ((strcmp(jstr(rec, "def"), t->def) != 0 ||
-		    json_integer_value(json_object_get(rec, "redo_group")) >
-		        sealed) && t->m.npk > 0 && same) {
-			log_notice("%s is copied again whole at the new "
-				   "snapshot (%s)", key, strcmp(jstr(rec, "def"),
-				       t->def) != 0 ? "a DDL reached it since "
-				   "the copy began" : "its copy again had only "
-				   "begun");
-			json_decref(rec);
-			t->prog = new_table_record(t);
-			t->recreate = t->redo = 1;
-			continue;
-		}
-		if (strcmp(jstr(rec, "def"), t->def) != 0) {
-			set_fresh(b, "the definition of %s changed since the "
-				     "copy began", key);
-			json_decref(rec);
-			return;
-		}
-		if (t->m.npk == 0) {
-			set_fresh(b, "%s has no primary key and was not "
-				     "finished: its rows can only be copied at "
-				     "the first snapshot", key);
-			json_decref(rec);
-			return;
-		}
-		/* Keep the chunks that were sealed, go on after the last. */
-		chunks = json_object_get(rec, "chunks");
-		keep = json_array();
-		json_array_foreach(chunks, j, c) {
-			if (json_integer_value(json_array_get(c, 0)) <= sealed)
-				json_array_append(keep, c);
-		}
-		t->prog = rec;
-		if (first == 0 || first > sealed) {
-			/* nothing of it sealed: copy it whole */
-			json_object_set_new(rec, "first_group", json_integer(0));
-			json_array_clear(keep);
-		} else if (json_array_size(keep) == 0 || !t->m.keyset) {
-			/* sealed in part, and where it ended is unknown (or
-			 * cannot be expressed): replace what the target has */
-			t->recreate = 1;
-			json_object_set_new(rec, "first_group", json_integer(0));
-			json_array_clear(keep);
-		} else {
-			json_t *lastc = json_array_get(keep,
-			    json_array_size(keep) - 1);
-			json_t *lits = json_array_get(lastc, 3);
-
-			if (json_array_size(lits) != (size_t)t->m.npk) {
-				t->recreate = 1;
-				json_object_set_new(rec, "first_group",
-				    json_integer(0));
-				json_array_clear(keep);
-			} else {
-				t->after = calloc((size_t)t->m.npk,
-				    sizeof *t->after);
-				if (t->after == NULL)
-					die(EX_OSERR, "out of memory");
-				for (int p = 0; p < t->m.npk; p++) {
-					const char *l = json_string_value(
-					    json_array_get(lits, (size_t)p));
-
-					t->after[p] = xstrdup(l ? l : "NULL");
-				}
-				t->rows = (uint64_t)json_integer_value(
-				    json_array_get(lastc, 1));
-				t->bytes = (uint64_t)json_integer_value(
-				    json_array_get(lastc, 2));
-			}
-		}
-		json_object_set_new(rec, "chunks", keep);
-		json_object_set_new(rec, "state", json_string("pending"));
-		json_object_set_new(rec, "done_group", json_integer(0));
-		json_object_set_new(rec, "rows", json_integer((json_int_t)t->rows));
-		json_object_set_new(rec, "bytes",
-		    json_integer((json_int_t)t->bytes));
+		if ((ex = resume_table(b, key, plan_find(b, key), same,
+		    sealed)) != 0)
+			return ex;
+		if (b->fresh_why != NULL)
+			return 0;
 	}
+	return 0;
 }
 
 /* ---- the copy ------------------------------------------------------------- */
@@ -1190,12 +1346,12 @@ report(struct bootstrap *b, int final)
 }
 
 /* Records c in its table's ledger record, then writes it as a group. */
-static void
+static int
 emit_chunk(struct bootstrap *b, struct chunk *c)
 {
 	struct ttable *t = c->t;
 	json_t *rec = t->prog, *chunks = json_object_get(rec, "chunks");
-	int g = 0;
+	int g = 0, ex;
 
 	if (c->rows > 0) {
 		json_t *lits = json_array();
@@ -1224,11 +1380,13 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 		    json_integer(t->last_group));
 	} else
 		json_object_set_new(rec, "state", json_string("copying"));
-	save(b, &t, 1, 0);
+	if ((ex = save(b, &t, 1, 0)) != 0)
+		return ex;
 	if (c->rows > 0) {
-		group_begin(b, g, t);
-		out(c->body.p, c->body.len);
-		group_end(b, g, c->rows, "bootstrap", NULL);
+		if ((ex = group_begin(b, g, t)) != 0 ||
+		    (ex = out(b, c->body.p, c->body.len)) != 0 ||
+		    (ex = group_end(b, g, c->rows, "bootstrap", NULL)) != 0)
+			return ex;
 		b->rows += c->rows;
 		b->bytes += c->body.len;
 	}
@@ -1239,6 +1397,7 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 			 " in all", t->key, t->run_rows, t->rows);
 	}
 	report(b, 0);
+	return 0;
 }
 
 static int
@@ -1256,21 +1415,18 @@ by_order(const void *x, const void *y)
 	return strcmp(a->key, c->key);
 }
 
-/* Copies every table not done, with the readers.  Returns 0 (tables a
- * DDL reached are left changed, for redo_changed), START_OVER after a
- * DDL that the copy cannot survive, or an exit code. */
-static int
-copy_rows(struct bootstrap *b)
+/* The pipe of a copy: its queue of the tables not done, largest first
+ * (by_order). */
+static void
+pipe_open(struct bootstrap *b)
 {
 	struct pipe *p = &b->pipe;
-	int ex = 0, changed = 0;
 
 	memset(p, 0, sizeof *p);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->max = 2 * b->nrd + 2;
-	if ((p->todo = calloc((size_t)b->nt + 1, sizeof *p->todo)) == NULL)
-		die(EX_OSERR, "out of memory");
+	p->todo = xcalloc((size_t)b->nt + 1, sizeof *p->todo);
 	b->est_rows = 0;
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
@@ -1284,48 +1440,27 @@ copy_rows(struct bootstrap *b)
 		b->est_rows += t->est_rows > t->rows ? t->est_rows - t->rows : 0;
 	}
 	qsort(p->todo, (size_t)p->ntodo, sizeof *p->todo, by_order);
-	p->readers = b->nrd;
-	for (int i = 0; i < b->nrd; i++) {
-		b->rd[i].p = p;
-		if (pthread_create(&b->rd[i].tid, NULL, reader_main, &b->rd[i]) !=
-		    0)
-			die(EX_OSERR, "cannot start a reader thread");
-	}
-	for (;;) {
-		struct chunk *c = NULL;
-		struct timespec ts;
+}
 
-		pthread_mutex_lock(&p->mu);
-		while (p->head == NULL && p->readers > 0 &&
-		    !atomic_load(&stopping)) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-			if (p->head == NULL) {
-				pthread_mutex_unlock(&p->mu);
-				report(b, 0);
-				pthread_mutex_lock(&p->mu);
-			}
-		}
-		if (atomic_load(&stopping)) {
-			pthread_cond_broadcast(&p->cv);
-			pthread_mutex_unlock(&p->mu);
-			break;
-		}
-		if ((c = p->head) != NULL) {
-			p->head = c->next;
-			if (p->head == NULL)
-				p->tail = NULL;
-			p->n--;
-			pthread_cond_broadcast(&p->cv);
-		}
-		pthread_mutex_unlock(&p->mu);
-		if (c == NULL)
-			break; /* no reader left, nothing queued */
-		emit_chunk(b, c);
-		chunk_free(c);
-	}
-	for (int i = 0; i < b->nrd; i++) {
+/* Tells the readers to stop: an error of the main thread. */
+static void
+pipe_stop(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	atomic_store(&stopping, 1);
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits for the nrd readers started, then frees the pipe; returns the
+ * first reader's error, or 0. */
+static int
+pipe_close(struct bootstrap *b, int nrd)
+{
+	struct pipe *p = &b->pipe;
+	int ex = 0;
+
+	for (int i = 0; i < nrd; i++) {
 		pthread_join(b->rd[i].tid, NULL);
 		if (b->rd[i].failed && ex == 0)
 			ex = b->rd[i].failed;
@@ -1339,11 +1474,79 @@ copy_rows(struct bootstrap *b)
 	free(p->todo);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	return ex;
+}
+
+/* The next chunk from the readers, or NULL when they are done or
+ * stopping; reports the progress while it waits. */
+static struct chunk *
+pipe_next(struct bootstrap *b)
+{
+	struct pipe *p = &b->pipe;
+	struct chunk *c = NULL;
+	struct timespec ts;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head == NULL && p->readers > 0 && !atomic_load(&stopping)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		if (p->head == NULL) {
+			pthread_mutex_unlock(&p->mu);
+			report(b, 0);
+			pthread_mutex_lock(&p->mu);
+		}
+	}
+	if (atomic_load(&stopping)) {
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		return NULL;
+	}
+	if ((c = p->head) != NULL) {
+		p->head = c->next;
+		if (p->head == NULL)
+			p->tail = NULL;
+		p->n--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return c; /* NULL: no reader left, nothing queued */
+}
+
+/* Copies every table not done, with the readers.  Returns 0 (tables a
+ * DDL reached are left changed, for redo_changed), START_OVER after a
+ * DDL that the copy cannot survive, or an exit code. */
+static int
+copy_rows(struct bootstrap *b)
+{
+	struct pipe *p = &b->pipe;
+	struct chunk *c;
+	int ex = 0, rex, changed = 0, started;
+
+	pipe_open(b);
+	p->readers = b->nrd;
+	for (started = 0; started < b->nrd; started++) {
+		b->rd[started].p = p;
+		if (pthread_create(&b->rd[started].tid, NULL, reader_main,
+		    &b->rd[started]) != 0) {
+			ex = fail(b, EX_OSERR, "cannot start a reader thread");
+			pipe_stop(p);
+			break;
+		}
+	}
+	while (ex == 0 && (c = pipe_next(b)) != NULL) {
+		if ((ex = emit_chunk(b, c)) != 0)
+			pipe_stop(p);
+		chunk_free(c);
+	}
+	rex = pipe_close(b, started);
+	if (ex != 0)
+		return ex;
+	if (rex != 0)
+		return rex;
 	for (int i = 0; i < b->nt; i++)
 		changed |= b->t[i]->changed &&
 		    (b->t[i]->whole || b->t[i]->m.npk == 0);
-	if (ex != 0)
-		return ex;
 	if (signalled)
 		return EX_TEMPFAIL;
 	if (changed)
@@ -1357,11 +1560,12 @@ copy_rows(struct bootstrap *b)
  * definition now, naming t as redone (srdf-record(5), group_end
  * "redo").  Its number goes to t's ledger record first ("redo_group"):
  * a resumed copy that finds it not sealed sends it again. */
-static void
+static int
 redo_ddl(struct bootstrap *b, struct ttable *t)
 {
 	struct ddl_list l = {0};
 	struct buf s = {0};
+	int ex;
 
 	buf_lit(&s, "CREATE OR REPLACE TABLE ");
 	buf_puts(&s, t->create + (strncmp(t->create, "CREATE TABLE ", 13) == 0 ?
@@ -1369,10 +1573,11 @@ redo_ddl(struct bootstrap *b, struct ttable *t)
 	buf_putc(&s, '\0');
 	ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
 	json_object_set_new(t->prog, "redo_group", json_integer(b->next_group));
-	save(b, &t, 1, 0);
-	write_ddl(b, &l.v[0], t);
+	if ((ex = save(b, &t, 1, 0)) == 0)
+		ex = write_ddl(b, &l.v[0], t);
 	ddl_list_free(&l);
 	buf_free(&s);
+	return ex;
 }
 
 /* Whether the tables listed now (v, n) are the plan's, by name. */
@@ -1388,8 +1593,8 @@ same_tables(struct bootstrap *b, struct ttable **v, int n)
 }
 
 /* After the new snapshot: each table to copy again still has the
- * definition read before it; then its columns are read.  0, or -1 when
- * one moved again (take the snapshot again). */
+ * definition read before it; then its columns are read.  0, -1 when
+ * one moved again (take the snapshot again), or an exit code. */
 static int
 redo_confirm(struct bootstrap *b)
 {
@@ -1397,6 +1602,7 @@ redo_confirm(struct bootstrap *b)
 		struct ttable *t = b->t[i];
 		char *h, *db, *name;
 		unsigned e;
+		int ex;
 
 		if (!t->changed)
 			continue;
@@ -1416,9 +1622,92 @@ redo_confirm(struct bootstrap *b)
 		db = xstrdup(t->m.db);
 		name = xstrdup(t->m.name);
 		mdb_table_free(&t->m);
-		table_columns(b, t, db, name);
+		if ((ex = table_columns(b, t, db, name)) != 0)
+			return ex;
 	}
 	return 0;
+}
+
+/* The tables to copy again (changed) take their definitions now, then a
+ * new snapshot is taken, until they hold still across it.  Returns 0,
+ * START_OVER when the plan's tables are not those of the source any
+ * more, or an exit code. */
+static int
+redo_snapshot(struct bootstrap *b)
+{
+	for (int tries = 1;; tries++) {
+		struct ttable **now = NULL;
+		int nnow = 0, same, ex;
+
+		ex = plan_list_into(b, &now, &nnow);
+		same = ex == 0 && same_tables(b, now, nnow);
+		for (int i = 0; same && i < nnow; i++) {
+			struct ttable *t = plan_find(b, now[i]->key);
+
+			if (!t->changed)
+				continue;
+			free(t->create);
+			t->create = now[i]->create;
+			now[i]->create = NULL;
+			memcpy(t->def, now[i]->def, sizeof t->def);
+		}
+		for (int i = 0; i < nnow; i++)
+			table_free(now[i]);
+		free(now);
+		if (ex != 0)
+			return ex;
+		if (!same) {
+			log_notice("a table of the selection was created, "
+				   "dropped or renamed while the copy ran: the "
+				   "copy starts over");
+			return START_OVER;
+		}
+		if ((ex = snapshots(b)) != 0)
+			return ex;
+		if ((ex = redo_confirm(b)) >= 0)
+			return ex;
+		if (tries == PLAN_TRIES)
+			return fail(b, EX_TEMPFAIL, "the tables to copy "
+			    "again keep changing (DDL); run srdf-bootstrap "
+			    "again when the schema is quiet (it resumes)");
+	}
+}
+
+/* One round of redo_changed, at the snapshot redo_snapshot took: the
+ * tables to copy again are written, CREATE OR REPLACE first. */
+static int
+redo_round(struct bootstrap *b)
+{
+	int ex;
+
+	for (int i = 0; i < b->nt; i++)
+		if (b->t[i]->changed && b->t[i]->m.npk == 0) {
+			log_notice("%s has no primary key now: the copy "
+				   "starts over", b->t[i]->key);
+			close_readers(b);
+			return START_OVER;
+		}
+	json_object_set_new(b->prog, "snapshot_gtid", json_string(b->snap));
+	if ((ex = save(b, NULL, 0, 1)) != 0)
+		return ex;
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+
+		if (!t->changed)
+			continue;
+		table_reset(t);
+		t->prog = new_table_record(t);
+		log_notice("%s is copied again, alone, at the snapshot '%s' (a "
+			   "DDL reached it during its copy)", t->key, b->snap);
+		audit_event(0, "bootstrap", "copying", "copying", "%s copied "
+		    "again at snapshot GTID %s after a DDL", t->key, b->snap);
+		if ((ex = redo_ddl(b, t)) != 0)
+			return ex;
+	}
+	b->tables_done = 0; /* copy_rows counts the done ones */
+	ex = copy_rows(b);
+	close_readers(b);
+	return ex;
 }
 
 /* srdf-bootstrap(1), "DDL during the copy".  A table that a DDL reached
@@ -1440,114 +1729,65 @@ static int
 redo_changed(struct bootstrap *b)
 {
 	for (int round = 1;; round++) {
-		struct ttable **now = NULL;
-		int nnow = 0, n = 0, tries, ex;
+		int n = 0, ex;
 
 		for (int i = 0; i < b->nt; i++)
 			n += b->t[i]->changed;
 		if (n == 0)
 			return 0;
 		if (round > MAX_START_OVERS)
-			die(EX_TEMPFAIL, "a DDL reached the tables copied again "
-			    "%d times; run srdf-bootstrap again when the schema "
-			    "is quiet (it resumes the copy)", MAX_START_OVERS);
-		for (tries = 1;; tries++) {
-			int same;
-
-			plan_list_into(b, &now, &nnow);
-			same = same_tables(b, now, nnow);
-			for (int i = 0; same && i < nnow; i++) {
-				struct ttable *t = plan_find(b, now[i]->key);
-
-				if (!t->changed)
-					continue;
-				free(t->create);
-				t->create = now[i]->create;
-				now[i]->create = NULL;
-				memcpy(t->def, now[i]->def, sizeof t->def);
-			}
-			for (int i = 0; i < nnow; i++)
-				table_free(now[i]);
-			free(now);
-			now = NULL;
-			nnow = 0;
-			if (!same) {
-				log_notice("a table of the selection was created, "
-					   "dropped or renamed while the copy "
-					   "ran: the copy starts over");
-				return START_OVER;
-			}
-			snapshots(b);
-			if (redo_confirm(b) == 0)
-				break;
-			if (tries == PLAN_TRIES)
-				die(EX_TEMPFAIL, "the tables to copy again keep "
-				    "changing (DDL); run srdf-bootstrap again "
-				    "when the schema is quiet (it resumes)");
-		}
-		for (int i = 0; i < b->nt; i++)
-			if (b->t[i]->changed && b->t[i]->m.npk == 0) {
-				log_notice("%s has no primary key now: the copy "
-					   "starts over", b->t[i]->key);
-				close_readers(b);
-				return START_OVER;
-			}
-		json_object_set_new(b->prog, "snapshot_gtid",
-		    json_string(b->snap));
-		save(b, NULL, 0, 1);
-		for (int i = 0; i < b->nt; i++) {
-			struct ttable *t = b->t[i];
-
-			if (!t->changed)
-				continue;
-			table_reset(t);
-			t->prog = new_table_record(t);
-			log_notice("%s is copied again, alone, at the snapshot "
-				   "'%s' (a DDL reached it during its copy)",
-			    t->key, b->snap);
-			audit_event(0, "bootstrap", "copying", "copying", "%s "
-			    "copied again at snapshot GTID %s after a DDL",
-			    t->key, b->snap);
-			redo_ddl(b, t);
-		}
-		b->tables_done = 0; /* copy_rows counts the done ones */
-		ex = copy_rows(b);
-		close_readers(b);
-		if (ex != 0)
+			return fail(b, EX_TEMPFAIL, "a DDL reached the tables "
+			    "copied again %d times; run srdf-bootstrap again "
+			    "when the schema is quiet (it resumes the copy)",
+			    MAX_START_OVERS);
+		if ((ex = redo_snapshot(b)) != 0 || (ex = redo_round(b)) != 0)
 			return ex;
 	}
 }
 
 /* ---- one run --------------------------------------------------------------- */
 
-/* Reads the progress; returns 1 when the copy recorded there is
- * complete and sealed, so there is nothing to do. */
+/* Reads the progress into *old (the caller's reference; NULL when there
+ * is none or --restart) and the groups sealed of it into *sealed;
+ * *complete: the copy recorded there is complete and sealed, so there
+ * is nothing to do. */
 static int
-load_old(struct bootstrap *b, json_t **old, int64_t *sealed)
+load_old(struct bootstrap *b, json_t **old, int64_t *sealed, int *complete)
 {
-	int foreign = 0, purged = 0;
+	int foreign = 0, purged = 0, ex;
 	const char *first, *sel;
 	char *mine;
 
-	*old = b->force_fresh ? NULL : meta_json(b, "bootstrap_progress");
+	*old = NULL;
 	*sealed = 0;
+	*complete = 0;
+	if (!b->force_fresh &&
+	    (ex = meta_json(b, "bootstrap_progress", old)) != 0)
+		return ex;
 	if (*old == NULL)
 		return 0;
 	first = json_string_value(json_object_get(*old, "first_gtid"));
 	sel = json_string_value(json_object_get(*old, "selection"));
 	mine = selection(b->cf);
-	if (sel == NULL || strcmp(sel, mine) != 0)
-		die(EX_USAGE, "%s/ledger holds a copy with another selection "
-		    "(%s); run with the same options to resume it, or add "
-		    "--restart to copy afresh", b->cf->dir, sel ? sel : "?");
+	if (sel == NULL || strcmp(sel, mine) != 0) {
+		free(mine);
+		return fail(b, EX_USAGE, "%s/ledger holds a copy with another "
+		    "selection (%s); run with the same options to resume it, "
+		    "or add --restart to copy afresh", b->cf->dir,
+		    sel ? sel : "?");
+	}
 	free(mine);
-	*sealed = sealed_groups(b, (uint64_t)json_integer_value(
-	    json_object_get(*old, "base_seq")), first ? first : "", &foreign,
-	    &purged);
+	if ((ex = sealed_groups(b, (uint64_t)json_integer_value(
+	    json_object_get(*old, "base_seq")), first ? first : "", sealed,
+	    &foreign, &purged)) != 0)
+		return ex;
 	/* A copy done whose wagons were purged since was sealed whole. */
-	if (strcmp(jstr(*old, "state"), "done") == 0 && (purged ||
-	    *sealed >= json_integer_value(json_object_get(*old, "last_group"))))
-		return 1;
+	if (strcmp(jstr(*old, "state"), "done") == 0 &&
+	    (purged || *sealed >= json_integer_value(json_object_get(*old,
+	    "last_group")))) {
+		*complete = 1;
+		return 0;
+	}
 	if (foreign)
 		set_fresh(b, "wagons that are not the copy's were sealed after "
 			     "it (srdf-capture ran?)");
@@ -1571,17 +1811,29 @@ set_first(struct bootstrap *b)
 	}
 }
 
+/* "CREATE OR REPLACE TABLE" and the rest of CREATE TABLE statement
+ * create (a SEQUENCE's CREATE stays as it is) into s, cleared first,
+ * with its '\0'. */
 static void
-emit_schema(struct bootstrap *b, json_t *old)
+create_or_replace(struct buf *s, const char *create)
 {
-	struct ddl_list l = {0};
-	struct buf s = {0};
-	json_t *names = json_array();
-	int ex, n;
+	s->len = 0;
+	if (strncmp(create, "CREATE TABLE ", 13) == 0) {
+		buf_lit(s, "CREATE OR REPLACE TABLE ");
+		buf_puts(s, create + 13);
+	} else
+		buf_puts(s, create);
+	buf_putc(s, '\0');
+}
 
-	/* Tables of an abandoned copy (a run's before, or this run's before
-	 * it started over) that are not copied now: drop them on the
-	 * target, they would be stale. */
+/* Tables of an abandoned copy (a run's before, old, or this run's before
+ * it started over) that are not copied now, into l: drop them on the
+ * target, they would be stale. */
+static void
+schema_drops(struct bootstrap *b, json_t *old, struct ddl_list *l)
+{
+	struct buf s = {0};
+
 	for (int k = 0; k < 2; k++) {
 		json_t *v, *tables = k == 0 ? json_object_get(old, "tables")
 					    : b->abandoned;
@@ -1589,37 +1841,96 @@ emit_schema(struct bootstrap *b, json_t *old)
 
 		json_array_foreach(tables, i, v) {
 			const char *key = json_string_value(v), *dot;
+			char db[300];
 
 			if (key == NULL || plan_find(b, key) != NULL ||
 			    (dot = strchr(key, '.')) == NULL)
 				continue;
 			s.len = 0;
 			buf_lit(&s, "DROP TABLE IF EXISTS ");
-			{
-				char db[300];
-
-				snprintf(db, sizeof db, "%.*s", (int)(dot - key),
-				    key);
-				sql_ident(&s, db);
-			}
+			snprintf(db, sizeof db, "%.*s", (int)(dot - key), key);
+			sql_ident(&s, db);
 			buf_putc(&s, '.');
 			sql_ident(&s, dot + 1);
 			buf_putc(&s, '\0');
-			ddl_add(&l, "", s.p, TABLE_SQL_MODE, "table", key);
+			ddl_add(l, "", s.p, TABLE_SQL_MODE, "table", key);
 		}
 	}
-	if ((ex = schema_databases(b->meta, b->cf, &l)) != 0)
-		exit(ex);
+	buf_free(&s);
+}
+
+/* The triggers as of the snapshot into b->trig_rec, kept for the end of
+ * the copy (and a resumed run's): srdf-capture replays those created or
+ * dropped after it. */
+static int
+keep_triggers(struct bootstrap *b)
+{
+	struct buf s = {0};
+	int ex = 0;
+
+	json_decref(b->trig_rec);
+	b->trig_rec = json_pack("{s:i,s:[]}", "v", 1, "triggers");
+	for (int i = 0; i < b->trig.n && ex == 0; i++) {
+		const struct ddl *d = &b->trig.v[i];
+		json_t *x;
+
+		s.len = 0;
+		ddl_record(&s, d);
+		if ((x = json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
+		    s.len)) == NULL || json_array_append_new(json_object_get(
+		    b->trig_rec, "triggers"), x) != 0)
+			ex = fail(b, EX_SOFTWARE, "cannot keep trigger %s in "
+			    "the ledger (its name is not UTF-8?)", d->name);
+	}
+	buf_free(&s);
+	return ex;
+}
+
+/* The progress record of a copy that begins at b->snap with ngroups
+ * groups of schema and the tables names (taken). */
+static int
+new_progress(struct bootstrap *b, int ngroups, json_t *names)
+{
+	uint64_t base;
+	char *sel;
+	int ex;
+
+	if ((ex = last_seq(b, &base)) != 0) {
+		json_decref(names);
+		return ex;
+	}
+	sel = selection(b->cf);
+	json_decref(b->prog);
+	b->prog = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:i,s:s,s:o,s:I}",
+	    "v", 1, "state", "copying", "first_gtid", b->snap,
+	    "snapshot_gtid", b->snap, "base_seq", (json_int_t)base,
+	    "ddl_groups", ngroups, "last_group", 0, "runs", 1, "selection",
+	    sel, "tables", names, "started", (json_int_t)time(NULL));
+	free(sel);
+	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
+	set_first(b);
+	return 0;
+}
+
+/* A copy from the start: the schema's groups (databases, tables,
+ * routines, views, events), after the progress that names them. */
+static int
+emit_schema(struct bootstrap *b, json_t *old)
+{
+	struct ddl_list l = {0};
+	struct buf s = {0};
+	json_t *names = json_array();
+	int ex;
+
+	schema_drops(b, old, &l);
+	if ((ex = schema_databases(b->meta, b->cf, &l)) != 0) {
+		b->failed = 1; /* schema.c logged why */
+		goto out;
+	}
 	for (int i = 0; i < b->nt; i++) {
 		struct ttable *t = b->t[i];
 
-		s.len = 0;
-		if (strncmp(t->create, "CREATE TABLE ", 13) == 0) {
-			buf_lit(&s, "CREATE OR REPLACE TABLE ");
-			buf_puts(&s, t->create + 13);
-		} else
-			buf_puts(&s, t->create);
-		buf_putc(&s, '\0');
+		create_or_replace(&s, t->create);
 		ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
 		json_array_append_new(names, json_string(t->key));
 		t->prog = new_table_record(t);
@@ -1631,247 +1942,285 @@ emit_schema(struct bootstrap *b, json_t *old)
 		if (d->tz != NULL)
 			l.v[l.n - 1].tz = xstrdup(d->tz);
 	}
-	/* The triggers as of the snapshot, kept for the end of the copy
-	 * (and a resumed run's): srdf-capture replays those created or
-	 * dropped after it. */
-	json_decref(b->trig_rec);
-	b->trig_rec = json_pack("{s:i,s:[]}", "v", 1, "triggers");
-	for (int i = 0; i < b->trig.n; i++) {
-		const struct ddl *d = &b->trig.v[i];
-		json_t *x;
-
-		s.len = 0;
-		ddl_record(&s, d);
-		if ((x = json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
-		    s.len)) == NULL || json_array_append_new(json_object_get(
-		    b->trig_rec, "triggers"), x) != 0)
-			die(EX_SOFTWARE, "cannot keep trigger %s in the ledger "
-			    "(its name is not UTF-8?)", d->name);
-	}
-
-	n = l.n;
-	json_decref(b->prog);
-	{
-		char *sel = selection(b->cf);
-
-		b->prog = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:i,s:s,s:o,"
-				    "s:I}",
-		    "v", 1, "state", "copying", "first_gtid", b->snap,
-		    "snapshot_gtid", b->snap, "base_seq",
-		    (json_int_t)last_seq(b), "ddl_groups", n, "last_group", 0,
-		    "runs", 1, "selection", sel, "tables", names, "started",
-		    (json_int_t)time(NULL));
-		free(sel);
-	}
-	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
-	set_first(b);
-	save(b, b->t, b->nt, 1);
+	if ((ex = keep_triggers(b)) != 0)
+		goto out;
+	ex = new_progress(b, l.n, names);
+	names = NULL;
+	if (ex != 0 || (ex = save(b, b->t, b->nt, 1)) != 0)
+		goto out;
 	audit_event(0, "bootstrap", NULL, "copying", "snapshot GTID %s, %d "
 	    "tables", b->snap, b->nt);
 	b->next_group = 1;
-	for (int i = 0; i < l.n; i++)
-		write_ddl(b, &l.v[i], NULL);
-	log_info("schema: %d statements (databases, tables, routines, views, "
-		 "events)",
-	    l.n);
+	for (int i = 0; i < l.n && ex == 0; i++)
+		ex = write_ddl(b, &l.v[i], NULL);
+	if (ex == 0)
+		log_info("schema: %d statements (databases, tables, routines, "
+			 "views, events)", l.n);
+out:
+	json_decref(names);
 	ddl_list_free(&l);
 	buf_free(&s);
+	return ex;
 }
 
+/* The plan (b->t), its routines, views, events and triggers, and the
+ * readers in one snapshot, taken again while a DDL moves them. */
 static int
-run(struct bootstrap *b)
+take_snapshot(struct bootstrap *b)
 {
-	json_t *old = NULL;
-	int64_t sealed = 0;
-	int ex, tries;
-
-	free(b->fresh_why);
-	b->fresh_why = NULL;
-	if (load_old(b, &old, &sealed)) {
-		log_notice("the copy in %s is complete (snapshot '%s'): "
-			   "nothing to do; --restart copies afresh",
-		    b->cf->dir, json_string_value(json_object_get(old,
-				    "snapshot_gtid")));
-		json_decref(old);
-		return 0;
-	}
-	for (tries = 1;; tries++) {
+	for (int tries = 1;; tries++) {
 		struct ddl_list o = {0}, trg = {0};
+		int ex, same = 0;
 
-		plan_list(b);
-		objects_read(b, &o, &trg);
-		snapshots(b);
+		if ((ex = plan_list_into(b, &b->t, &b->nt)) != 0 ||
+		    (ex = objects_read(b, &o, &trg)) != 0 ||
+		    (ex = snapshots(b)) != 0)
+			goto fail;
 		ddl_list_free(&b->objs);
 		ddl_list_free(&b->trig);
-		if (plan_confirm(b) == 0) {
-			objects_read(b, &b->objs, &b->trig);
-			if (ddl_list_same(&o, &b->objs) &&
-			    ddl_list_same(&trg, &b->trig)) {
-				ddl_list_free(&o);
-				ddl_list_free(&trg);
-				break;
-			}
-			log_notice("a routine, view, event or trigger "
-				   "changed while the snapshot was taken; "
-				   "taking it again");
+		if ((ex = plan_confirm(b)) > 0)
+			goto fail;
+		if (ex == 0) {
+			if ((ex = objects_read(b, &b->objs, &b->trig)) != 0)
+				goto fail;
+			same = ddl_list_same(&o, &b->objs) &&
+			    ddl_list_same(&trg, &b->trig);
+			if (!same)
+				log_notice("a routine, view, event or trigger "
+					   "changed while the snapshot was "
+					   "taken; taking it again");
 		}
 		ddl_list_free(&o);
 		ddl_list_free(&trg);
+		if (same)
+			return 0;
 		close_readers(b);
 		plan_free(b);
 		if (tries == PLAN_TRIES)
-			die(EX_TEMPFAIL, "the source's tables keep changing "
-			    "(DDL) while the snapshot is taken; try later");
+			return fail(b, EX_TEMPFAIL, "the source's tables keep "
+			    "changing (DDL) while the snapshot is taken; try "
+			    "later");
+		continue;
+fail:
+		ddl_list_free(&o);
+		ddl_list_free(&trg);
+		return ex;
 	}
-	if (b->nt == 0)
-		log_warn("no table of the source matches the selection");
-	if (old != NULL && b->fresh_why == NULL)
-		resume_plan(b, old, sealed);
-	if (old == NULL || b->fresh_why != NULL) {
-		if (b->fresh_why != NULL)
-			log_notice("the copy in progress cannot be resumed (%s): "
-				   "copying everything again at the new "
-				   "snapshot", b->fresh_why);
-		for (int i = 0; i < b->nt; i++)
-			table_reset(b->t[i]);
-		emit_schema(b, old);
-	} else {
-		json_t *names = json_object_get(old, "tables");
-		struct ddl_list l = {0};
-		struct buf s = {0};
+}
 
-		json_decref(b->prog);
-		b->prog = json_incref(old);
-		b->gtid1 = json_string_value(json_object_get(b->prog,
-		    "first_gtid"));
-		json_object_set_new(b->prog, "snapshot_gtid",
-		    json_string(b->snap));
-		json_object_set_new(b->prog, "state", json_string("copying"));
-		json_object_set_new(b->prog, "runs", json_integer(
-		    json_integer_value(json_object_get(b->prog, "runs")) + 1));
-		/* Tables created meanwhile are not copied: srdf-capture
-		 * replays their CREATE and rows from the first snapshot. */
-		for (int i = 0; i < b->nt; i++) {
-			struct ttable *t = b->t[i];
-			int known = 0;
-			json_t *v;
-			size_t k;
+/* Whether the copy begun (its tables, names) has table key. */
+static int
+named(json_t *names, const char *key)
+{
+	json_t *v;
+	size_t k;
 
-			json_array_foreach(names, k, v) {
-				const char *n = json_string_value(v);
+	json_array_foreach(names, k, v) {
+		const char *n = json_string_value(v);
 
-				known |= n != NULL && strcmp(n, t->key) == 0;
-			}
-			if (!known) {
-				log_info("%s is new since the copy began: "
-					 "srdf-capture brings it", t->key);
-				t->done = 1;
-				t->prog = new_table_record(t);
-				continue;
-			}
-			if (t->recreate && !t->redo) {
-				s.len = 0;
-				buf_lit(&s, "CREATE OR REPLACE TABLE ");
-				buf_puts(&s, t->create + (strncmp(t->create,
-				    "CREATE TABLE ", 13) == 0 ? 13 : 0));
-				buf_putc(&s, '\0');
-				ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table",
-				    t->key);
-			}
+		if (n != NULL && strcmp(n, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The CREATE OR REPLACE TABLE of the tables a resumed copy copies whole
+ * again into l; the tables created since the copy began are left to
+ * srdf-capture, which replays their CREATE and rows from the first
+ * snapshot. */
+static void
+resume_creates(struct bootstrap *b, json_t *names, struct ddl_list *l)
+{
+	struct buf s = {0};
+
+	for (int i = 0; i < b->nt; i++) {
+		struct ttable *t = b->t[i];
+
+		if (!named(names, t->key)) {
+			log_info("%s is new since the copy began: srdf-capture "
+				 "brings it", t->key);
+			t->done = 1;
+			t->prog = new_table_record(t);
+			continue;
 		}
-		b->next_group = (int)sealed + 1;
-		set_first(b);
-		save(b, b->t, b->nt, 1);
-		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
-		    "snapshot GTID %s; the copy began at %s", b->snap, b->gtid1);
-		for (int i = 0; i < l.n; i++)
-			write_ddl(b, &l.v[i], NULL);
-		for (int i = 0; i < b->nt; i++)
-			if (b->t[i]->redo)
-				redo_ddl(b, b->t[i]);
-		ddl_list_free(&l);
-		buf_free(&s);
-		log_notice("resuming the copy begun at GTID position '%s' "
-			   "(run %lld): %lld groups were sealed",
-		    b->gtid1, (long long)json_integer_value(json_object_get(
-				  b->prog, "runs")),
-		    (long long)sealed);
+		if (t->recreate && !t->redo) {
+			s.len = 0;
+			buf_lit(&s, "CREATE OR REPLACE TABLE ");
+			buf_puts(&s, t->create + (strncmp(t->create,
+			    "CREATE TABLE ", 13) == 0 ? 13 : 0));
+			buf_putc(&s, '\0');
+			ddl_add(l, t->m.db, s.p, TABLE_SQL_MODE, "table",
+			    t->key);
+		}
 	}
-	json_decref(old);
+	buf_free(&s);
+}
 
-	ex = copy_rows(b);
-	close_readers(b);
+/* A copy resumed from its progress old, of which `sealed' groups were
+ * sealed: the tables to replace or copy again get their CREATE first. */
+static int
+resume_copy(struct bootstrap *b, json_t *old, int64_t sealed)
+{
+	struct ddl_list l = {0};
+	int ex;
+
+	json_decref(b->prog);
+	b->prog = json_incref(old);
+	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
+	json_object_set_new(b->prog, "snapshot_gtid", json_string(b->snap));
+	json_object_set_new(b->prog, "state", json_string("copying"));
+	json_object_set_new(b->prog, "runs", json_integer(
+	    json_integer_value(json_object_get(b->prog, "runs")) + 1));
+	resume_creates(b, json_object_get(old, "tables"), &l);
+	b->next_group = (int)sealed + 1;
+	set_first(b);
+	if ((ex = save(b, b->t, b->nt, 1)) == 0) {
+		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
+		    "snapshot GTID %s; the copy began at %s", b->snap,
+		    b->gtid1);
+		for (int i = 0; i < l.n && ex == 0; i++)
+			ex = write_ddl(b, &l.v[i], NULL);
+		for (int i = 0; i < b->nt && ex == 0; i++)
+			if (b->t[i]->redo)
+				ex = redo_ddl(b, b->t[i]);
+	}
+	ddl_list_free(&l);
 	if (ex == 0)
-		ex = redo_changed(b);
+		log_notice("resuming the copy begun at GTID position '%s' "
+			   "(run %lld): %lld groups were sealed", b->gtid1,
+		    (long long)json_integer_value(json_object_get(b->prog,
+		    "runs")), (long long)sealed);
+	return ex;
+}
+
+/* The triggers kept in the ledger (tr, or read now into l when it has
+ * none), after the progress says the copy is done. */
+static int
+emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
+{
+	json_t *a = json_object_get(tr, "triggers"), *v;
+	size_t i, n;
+	int ex;
+
+	if (tr == NULL) {
+		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt,
+		    l)) != 0) {
+			b->failed = 1; /* schema.c logged why */
+			return ex;
+		}
+		log_info("the ledger holds no triggers of the copy's snapshot "
+			 "(a copy begun by an older srdf-bootstrap): reading "
+			 "them now");
+	} else if (!json_is_array(a))
+		return fail(b, EX_DATAERR,
+		    "the ledger's bootstrap_triggers has "
+		    "no list of triggers; use --restart to copy afresh");
+	n = tr != NULL ? json_array_size(a) : (size_t)l->n;
+	json_object_set_new(b->prog, "last_group",
+	    json_integer(b->next_group + (json_int_t)n - 1));
+	json_object_set_new(b->prog, "state", json_string("done"));
+	if ((ex = save(b, NULL, 0, 1)) != 0)
+		return ex;
+	audit_event(0, "bootstrap", "copying", "done", "%" PRIu64 " rows in %d "
+	    "tables; srdf-capture continues from %s", b->rows, b->nt, b->gtid1);
+	for (int k = 0; k < l->n; k++)
+		if ((ex = write_ddl(b, &l->v[k], NULL)) != 0)
+			return ex;
+	json_array_foreach(a, i, v) {
+		const char *name = jstr(v, "name");
+		json_t *rec = json_object_get(v, "record");
+
+		if (!json_is_string(rec))
+			return fail(b, EX_DATAERR, "the ledger's "
+			    "bootstrap_triggers: trigger %s has no record; use "
+			    "--restart to copy afresh", name);
+		if ((ex = write_ddl_record(b, json_string_value(rec),
+		    json_string_length(rec), "trigger", name, NULL)) != 0)
+			return ex;
+	}
+	if (n > 0)
+		log_info("triggers: %zu", n);
+	return 0;
+}
+
+/* The end of the copy: the triggers as of the first snapshot, which
+ * srdf-capture continues from; a copy begun by srdf-bootstrap 0.1.0
+ * before the ledger kept them reads them now. */
+static int
+finish(struct bootstrap *b)
+{
+	struct ddl_list l = {0};
+	json_t *tr;
+	int ex;
+
+	if ((ex = meta_json(b, "bootstrap_triggers", &tr)) != 0)
+		return ex;
+	ex = emit_triggers(b, tr, &l);
+	ddl_list_free(&l);
+	json_decref(tr);
 	if (ex != 0)
 		return ex;
-
-	{
-		/* The triggers as of the first snapshot, which srdf-capture
-		 * continues from; a copy begun by srdf-bootstrap 0.1.0 before
-		 * the ledger kept them reads them now. */
-		json_t *tr = meta_json(b, "bootstrap_triggers"), *v;
-		json_t *a = json_object_get(tr, "triggers");
-		struct ddl_list l = {0};
-		size_t i, n;
-
-		if (tr == NULL) {
-			if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt,
-			    &l)) != 0)
-				return ex;
-			log_info("the ledger holds no triggers of the copy's "
-				 "snapshot (a copy begun by an older "
-				 "srdf-bootstrap): reading them now");
-		} else if (!json_is_array(a))
-			die(EX_DATAERR, "the ledger's bootstrap_triggers has no "
-			    "list of triggers; use --restart to copy afresh");
-		n = tr != NULL ? json_array_size(a) : (size_t)l.n;
-		json_object_set_new(b->prog, "last_group",
-		    json_integer(b->next_group + (json_int_t)n - 1));
-		json_object_set_new(b->prog, "state", json_string("done"));
-		save(b, NULL, 0, 1);
-		audit_event(0, "bootstrap", "copying", "done", "%" PRIu64 " rows "
-		    "in %d tables; srdf-capture continues from %s", b->rows,
-		    b->nt, b->gtid1);
-		for (int k = 0; k < l.n; k++)
-			write_ddl(b, &l.v[k], NULL);
-		json_array_foreach(a, i, v) {
-			const char *name = jstr(v, "name");
-			json_t *rec = json_object_get(v, "record");
-
-			if (!json_is_string(rec))
-				die(EX_DATAERR, "the ledger's bootstrap_triggers: "
-				    "trigger %s has no record; use --restart "
-				    "to copy afresh", name);
-			write_ddl_record(b, json_string_value(rec),
-			    json_string_length(rec), "trigger", name, NULL);
-		}
-		if (n > 0)
-			log_info("triggers: %zu", n);
-		ddl_list_free(&l);
-		json_decref(tr);
-	}
 	report(b, 1);
 	log_notice("the copy is complete; srdf-capture continues from GTID "
 		   "position '%s'", b->gtid1);
 	return 0;
 }
 
-/* ---- main -------------------------------------------------------------- */
-
-static long
-num_arg(const char *s, const char *opt, long lo, long hi)
+/* One attempt at the copy: returns 0, START_OVER, or an exit code. */
+static int
+run(struct bootstrap *b)
 {
-	uint64_t v;
+	json_t *old = NULL;
+	int64_t sealed = 0;
+	int ex, complete;
 
-	if (parse_u64(s, &v) != 0 || v < (uint64_t)lo || v > (uint64_t)hi)
-		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
-		    lo, hi, s);
-	return (long)v;
+	free(b->fresh_why);
+	b->fresh_why = NULL;
+	if ((ex = load_old(b, &old, &sealed, &complete)) != 0 || complete) {
+		if (complete)
+			log_notice("the copy in %s is complete (snapshot '%s'): "
+				   "nothing to do; --restart copies afresh",
+			    b->cf->dir, json_string_value(json_object_get(old,
+			    "snapshot_gtid")));
+		json_decref(old);
+		return ex;
+	}
+	if ((ex = take_snapshot(b)) != 0) {
+		json_decref(old);
+		return ex;
+	}
+	if (b->nt == 0)
+		log_warn("no table of the source matches the selection");
+	if (old != NULL && b->fresh_why == NULL)
+		ex = resume_plan(b, old, sealed);
+	if (ex == 0 && (old == NULL || b->fresh_why != NULL)) {
+		if (b->fresh_why != NULL)
+			log_notice("the copy in progress cannot be resumed (%s): "
+				   "copying everything again at the new "
+				   "snapshot", b->fresh_why);
+		for (int i = 0; i < b->nt; i++)
+			table_reset(b->t[i]);
+		ex = emit_schema(b, old);
+	} else if (ex == 0)
+		ex = resume_copy(b, old, sealed);
+	json_decref(old);
+	if (ex != 0)
+		return ex;
+	ex = copy_rows(b);
+	close_readers(b);
+	if (ex == 0)
+		ex = redo_changed(b);
+	if (ex != 0)
+		return ex;
+	return finish(b);
 }
 
-int
-main(int argc, char **argv)
+/* ---- main -------------------------------------------------------------- */
+
+/* Options and operands into *cf (srdf-bootstrap(1), OPTIONS); dies with
+ * EX_USAGE on a bad one. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"chunk-bytes", required_argument, NULL, 'B'},
@@ -1893,11 +2242,165 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	size_t incap = 0, excap = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'B':
+			if (parse_size(optarg, &cf->chunk_bytes) != 0 ||
+			    cf->chunk_bytes < 4096)
+				die(EX_USAGE, "bad --chunk-bytes %s (a size of "
+				    "4K or more)", optarg);
+			break;
+		case 'c':
+			cf->chunk_rows = opt_count(optarg, "--chunk-rows", 1,
+			    100000000);
+			break;
+		case 'D': cf->databases = optarg; break;
+		case 'F': cf->defaults_file = optarg; break;
+		case 'G': cf->group = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'i':
+			cf->include = xgrow(cf->include, &incap,
+			    (size_t)cf->ninclude + 1, sizeof *cf->include);
+			cf->include[cf->ninclude++] = optarg;
+			break;
+		case 'x':
+			cf->exclude = xgrow(cf->exclude, &excap,
+			    (size_t)cf->nexclude + 1, sizeof *cf->exclude);
+			cf->exclude[cf->nexclude++] = optarg;
+			break;
+		case 'p':
+			cf->parallel = (int)opt_count(optarg, "--parallel", 1,
+			    MAX_PARALLEL);
+			break;
+		case 'R': cf->restart = 1; break;
+		case 'r': cf->skip_routines = 1; break;
+		case 't': cf->skip_triggers = 1; break;
+		case 'w': cf->skip_views = 1; break;
+		case 'e': cf->skip_events = 1; break;
+		case 'v': log_set_verbose(1); break;
+		default:
+			opt_std(ch, "srdf-bootstrap", usage);
+		}
+	}
+	opt_no_operands(argc, usage);
+}
+
+/* The state directory: created, locked, its ledger opened into b->l,
+ * the audit log and the heartbeat started.  Dies (setup: main only). */
+static void
+open_dir_or_die(const struct config *cf, struct bootstrap *b)
+{
+	int rc;
+
+	if (mkdir(cf->dir, 0700) != 0 && errno != EEXIST)
+		die(EX_CANTCREAT, "cannot create %s: %s", cf->dir,
+		    strerror(errno));
+	lock_dir_or_die(cf->dir, "srdf-bootstrap");
+	if ((rc = ledger_open(cf->dir, 0, &b->l)) != 0)
+		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+	audit_open(cf->dir);
+	audit_source_of(b->l);
+	heartbeat_start(cf->dir, "srdf-bootstrap", 0, 0);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The main connection, b->meta, to a source that can be copied. */
+static int
+source_open(struct bootstrap *b)
+{
+	char *v;
+	int ex;
+
+	if ((ex = source_connect(b, &b->meta)) != 0)
+		return ex;
+	/* UTC, as the readers: SHOW CREATE TABLE writes a TIMESTAMP
+	 * default in the session's time zone, which the "ddl" records
+	 * name (schema.c, ddl_record). */
+	if ((ex = exec(b, b->meta, "SET SESSION wait_timeout=604800, "
+				   "max_statement_time=0, "
+				   "time_zone='+00:00'")) != 0)
+		return ex;
+	v = mdb_query_one(b->meta, "SELECT @@log_bin");
+	if (v == NULL || strcmp(v, "1") != 0) {
+		free(v);
+		return fail(b, EX_CONFIG, "the source has no binlog (log_bin): "
+		    "there is no position srdf-capture could continue from");
+	}
+	free(v);
+	if ((ex = schema_check_triggers(b->meta, b->cf)) != 0)
+		b->failed = 1; /* schema.c logged why */
+	return ex;
+}
+
+/* run(), again at a new snapshot after a DDL it cannot survive, up to
+ * MAX_START_OVERS times. */
+static int
+copy(struct bootstrap *b)
+{
+	int rc;
+
+	for (int overs = 0;; overs++) {
+		if ((rc = run(b)) != START_OVER)
+			return rc;
+		if (overs + 1 >= MAX_START_OVERS)
+			return fail(b, EX_TEMPFAIL,
+			    "a DDL reached a table during "
+			    "the copy %d times; run srdf-bootstrap again when "
+			    "the schema is quiet", MAX_START_OVERS);
+		log_notice("a DDL reached a table during its copy: the copy "
+			   "starts over at a new snapshot");
+		if (b->abandoned == NULL)
+			b->abandoned = json_array();
+		for (int i = 0; i < b->nt; i++)
+			json_array_append_new(b->abandoned,
+			    json_string(b->t[i]->key));
+		plan_free(b);
+		atomic_store(&stopping, 0);
+		b->force_fresh = 1;
+		b->rows = b->bytes = 0;
+		b->tables_done = 0;
+	}
+}
+
+static void
+bootstrap_free(struct bootstrap *b)
+{
+	plan_free(b);
+	close_readers(b);
+	if (b->meta != NULL)
+		mysql_close(b->meta);
+	json_decref(b->prog);
+	json_decref(b->trig_rec);
+	json_decref(b->abandoned);
+	ddl_list_free(&b->objs);
+	ddl_list_free(&b->trig);
+	free(b->snap);
+	free(b->fresh_why);
+	buf_free(&b->line);
+	ledger_close(b->l);
+}
+
+int
+main(int argc, char **argv)
+{
 	struct config cf = {0};
 	struct bootstrap b = {0};
-	struct sigaction sa;
-	char *v;
-	int ch, rc, overs;
+	int rc;
 
 	log_init(argv[0]);
 	xalloc_big_buffers();
@@ -1906,128 +2409,25 @@ main(int argc, char **argv)
 	cf.parallel = 1;
 	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
-	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'B':
-			if (parse_size(optarg, &cf.chunk_bytes) != 0 ||
-			    cf.chunk_bytes < 4096)
-				die(EX_USAGE, "bad --chunk-bytes %s (a size of "
-				    "4K or more)", optarg);
-			break;
-		case 'c':
-			cf.chunk_rows = (uint64_t)num_arg(optarg, "--chunk-rows",
-			    1, 100000000);
-			break;
-		case 'D': cf.databases = optarg; break;
-		case 'F': cf.defaults_file = optarg; break;
-		case 'G': cf.group = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'i':
-			if ((cf.include = realloc(cf.include, sizeof *cf.include *
-			     (size_t)(cf.ninclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.include[cf.ninclude++] = optarg;
-			break;
-		case 'x':
-			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
-			     (size_t)(cf.nexclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.exclude[cf.nexclude++] = optarg;
-			break;
-		case 'p':
-			cf.parallel = (int)num_arg(optarg, "--parallel", 1,
-			    MAX_PARALLEL);
-			break;
-		case 'R': cf.restart = 1; break;
-		case 'r': cf.skip_routines = 1; break;
-		case 't': cf.skip_triggers = 1; break;
-		case 'w': cf.skip_views = 1; break;
-		case 'e': cf.skip_events = 1; break;
-		case 'v': log_set_verbose(1); break;
-		default:
-			opt_std(ch, "srdf-bootstrap", usage);
-		}
-	}
-	opt_no_operands(argc, usage);
+	parse_options(argc, argv, &cf);
 	if (isatty(STDOUT_FILENO))
 		die(EX_USAGE, "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
 		    "--key-file KEY)");
 
-	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir, strerror(errno));
-	lock_dir_or_die(cf.dir, "srdf-bootstrap");
-	if ((rc = ledger_open(cf.dir, 0, &b.l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
-		    ledger_strerror(rc));
-	audit_open(cf.dir);
-	audit_source_of(b.l);
-	heartbeat_start(cf.dir, "srdf-bootstrap", 0, 0);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	b.cf = &cf;
-	b.meta = connect_or_die(&cf);
-	/* UTC, as the readers: SHOW CREATE TABLE writes a TIMESTAMP
-	 * default in the session's time zone, which the "ddl" records
-	 * name (schema.c, ddl_record). */
-	exec_or_die(b.meta, "SET SESSION wait_timeout=604800, "
-			    "max_statement_time=0, time_zone='+00:00'");
-	if ((v = mdb_query_one(b.meta, "SELECT @@log_bin")) == NULL ||
-	    strcmp(v, "1") != 0)
-		die(EX_CONFIG, "the source has no binlog (log_bin): there is no "
-		    "position srdf-capture could continue from");
-	free(v);
-	if ((rc = schema_check_triggers(b.meta, &cf)) != 0) {
-		heartbeat_stop(rc);
-		mysql_close(b.meta);
-		ledger_close(b.l);
-		free(cf.include);
-		free(cf.exclude);
-		return rc;
-	}
-	b.force_fresh = cf.restart;
-	b.t0 = now();
-	for (overs = 0;; overs++) {
-		rc = run(&b);
-		if (rc != START_OVER)
-			break;
-		if (overs + 1 >= MAX_START_OVERS)
-			die(EX_TEMPFAIL, "a DDL reached a table during the copy "
-			    "%d times; run srdf-bootstrap again when the "
-			    "schema is quiet", MAX_START_OVERS);
-		log_notice("a DDL reached a table during its copy: the copy "
-			   "starts over at a new snapshot");
-		if (b.abandoned == NULL)
-			b.abandoned = json_array();
-		for (int i = 0; i < b.nt; i++)
-			json_array_append_new(b.abandoned,
-			    json_string(b.t[i]->key));
-		plan_free(&b);
-		atomic_store(&stopping, 0);
-		b.force_fresh = 1;
-		b.rows = b.bytes = 0;
-		b.tables_done = 0;
+	open_dir_or_die(&cf, &b);
+	catch_signals();
+	if ((rc = source_open(&b)) == 0) {
+		b.force_fresh = cf.restart;
+		b.t0 = now();
+		rc = copy(&b);
 	}
 	heartbeat_stop(rc);
-	if (rc == EX_TEMPFAIL && signalled)
+	if (rc == EX_TEMPFAIL && signalled && !b.failed)
 		log_notice("stopped by a signal; run srdf-bootstrap again to "
 			   "resume the copy");
-	plan_free(&b);
-	close_readers(&b);
-	mysql_close(b.meta);
-	json_decref(b.prog);
-	json_decref(b.trig_rec);
-	ddl_list_free(&b.objs);
-	ddl_list_free(&b.trig);
-	free(b.snap);
-	free(b.fresh_why);
-	buf_free(&b.line);
-	ledger_close(b.l);
+	bootstrap_free(&b);
 	free(cf.include);
 	free(cf.exclude);
 	return rc;

@@ -118,6 +118,7 @@ struct ddl {
 struct ddl_list {
 	struct ddl *v;
 	int n;
+	size_t cap; /* room in v (xgrow) */
 };
 void ddl_add(struct ddl_list *l, const char *db, const char *sql,
     uint64_t sql_mode, const char *object, const char *name);

@@ -20,6 +20,7 @@
 #include "bootstrap.h"
 #include "log.h"
 #include "sql.h"
+#include "xalloc.h"
 
 static void
 put_text(struct buf *b, int cls, const char *s, unsigned long n)
@@ -155,8 +156,7 @@ table_prepare(struct ttable *t)
 		buf_json_str(&t->head, n, strlen(n));
 	}
 	buf_lit(&t->head, "],\"after\":{");
-	if ((t->jname = calloc((size_t)m->ncols, sizeof *t->jname)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t->jname = xcalloc((size_t)m->ncols, sizeof *t->jname);
 	for (int i = 0; i < m->ncols; i++) {
 		const char *n = m->col[i].name;
 
@@ -267,12 +267,10 @@ table_def(MYSQL *my, const char *db, const char *name, char **create,
 	}
 	crypto_generichash(h, sizeof h, (const unsigned char *)s.p, s.len, NULL,
 	    0);
-	if ((hex = malloc(2 * sizeof h + 1)) == NULL)
-		die(EX_OSERR, "out of memory");
+	hex = xcalloc(2 * sizeof h + 1, 1);
 	sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
 	if (create != NULL) {
-		if ((*create = malloc(len[1] + 1)) == NULL)
-			die(EX_OSERR, "out of memory");
+		*create = xcalloc(len[1] + 1, 1);
 		memcpy(*create, row[1], len[1]);
 		(*create)[len[1]] = '\0';
 	}
@@ -334,10 +332,8 @@ next_table(struct pipe *p)
 static struct chunk *
 chunk_new(struct ttable *t)
 {
-	struct chunk *c = calloc(1, sizeof *c);
+	struct chunk *c = xcalloc(1, sizeof *c);
 
-	if (c == NULL)
-		die(EX_OSERR, "out of memory");
 	c->t = t;
 	return c;
 }
@@ -345,19 +341,16 @@ chunk_new(struct ttable *t)
 static char **
 key_literals(const struct mdb_table *m, MYSQL_ROW row, unsigned long *len)
 {
-	char **l = calloc((size_t)m->npk, sizeof *l);
+	char **l = xcalloc((size_t)m->npk, sizeof *l);
 	struct buf b = {0};
 
-	if (l == NULL)
-		die(EX_OSERR, "out of memory");
 	for (int i = 0; i < m->npk; i++) {
 		int k = m->pk[i];
 
 		b.len = 0;
 		mdb_literal(&b, &m->col[k], row[k], len[k]);
 		buf_putc(&b, '\0');
-		if ((l[i] = strdup(b.p)) == NULL)
-			die(EX_OSERR, "out of memory");
+		l[i] = xstrdup(b.p);
 	}
 	buf_free(&b);
 	return l;

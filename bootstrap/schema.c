@@ -62,14 +62,11 @@ ddl_add(struct ddl_list *l, const char *db, const char *sql,
 {
 	struct ddl *d;
 
-	if ((l->v = realloc(l->v, sizeof *l->v * (size_t)(l->n + 1))) == NULL)
-		die(EX_OSERR, "out of memory");
+	l->v = xgrow(l->v, &l->cap, (size_t)l->n + 1, sizeof *l->v);
 	d = &l->v[l->n++];
-	d->db = strdup(db);
-	d->sql = strdup(sql);
-	d->name = strdup(name);
-	if (d->db == NULL || d->sql == NULL || d->name == NULL)
-		die(EX_OSERR, "out of memory");
+	d->db = xstrdup(db);
+	d->sql = xstrdup(sql);
+	d->name = xstrdup(name);
 	d->sql_mode = sql_mode;
 	d->object = object;
 	d->tz = NULL;
@@ -87,6 +84,7 @@ ddl_list_free(struct ddl_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+	l->cap = 0;
 }
 
 /* The "ddl" record: charset 45 (utf8mb4_general_ci) is the connection's
@@ -141,13 +139,13 @@ after_create(const char *s, const char *words)
 	char *out;
 
 	if (strncasecmp(s, "CREATE ", 7) != 0)
-		return strdup(s);
+		return xstrdup(s);
 	buf_lit(&b, "CREATE ");
 	buf_puts(&b, words);
 	buf_putc(&b, ' ');
 	buf_puts(&b, s + 7);
 	buf_putc(&b, '\0');
-	out = strdup(b.p);
+	out = xstrdup(b.p);
 	buf_free(&b);
 	return out;
 }
@@ -270,6 +268,7 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	struct buf q = {0};
 	struct ddl_list v = {0};
 	char **qname = NULL;
+	size_t qcap = 0;
 	int ex, *emitted = NULL, left;
 
 	if (cf->skip_views)
@@ -307,22 +306,20 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			sql = after_create(row2[1], "OR REPLACE");
 			ddl_add(&v, row[0], sql, TABLE_SQL_MODE, "view", name);
 			free(sql);
-			if ((qname = realloc(qname, sizeof *qname *
-						 (size_t)v.n)) == NULL)
-				die(EX_OSERR, "out of memory");
+			qname = xgrow(qname, &qcap, (size_t)v.n,
+			    sizeof *qname);
 			q.len = 0;
 			sql_ident(&q, row[0]);
 			buf_putc(&q, '.');
 			sql_ident(&q, row[1]);
 			buf_putc(&q, '\0');
-			qname[v.n - 1] = strdup(q.p);
+			qname[v.n - 1] = xstrdup(q.p);
 		}
 		mysql_free_result(r2);
 	}
 	mysql_free_result(r);
 	if (ex == 0 && v.n > 0) {
-		if ((emitted = calloc((size_t)v.n, sizeof *emitted)) == NULL)
-			die(EX_OSERR, "out of memory");
+		emitted = xcalloc((size_t)v.n, sizeof *emitted);
 		for (left = v.n; left > 0;) {
 			int progress = 0;
 

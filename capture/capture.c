@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ struct capture {
 	struct buf out;
 	struct buf scratch;
 	uint64_t ntrx, nrows, nddl, nevents;
+	int failed; /* fail() was called: see "Error handling" */
 };
 
 static volatile sig_atomic_t stopping;
@@ -141,6 +143,36 @@ usage(FILE *f)
 	    "[--heartbeat seconds]\n"
 	    "                    [--read-timeout seconds]\n"
 	    "       srdf-capture --help | --version\n");
+}
+
+/* ---- errors -------------------------------------------------------- */
+
+/*
+ * Error handling.  Only main() exits.  A function that meets an error
+ * while the binlog is read (a corrupt or unknown event, stdout gone, a
+ * source that does not qualify) logs it at <3>, the line log.h's die
+ * writes, and returns its sysexits(3) code; the callers return it
+ * unchanged up to run() and main(), which exits with it.  Such an error
+ * also sets c->failed: what is buffered for stdout is then dropped and
+ * main() writes no last heartbeat beat, as when the process died there.
+ * srdf-capture(1), EXIT STATUS, lists the codes.
+ */
+static int
+fail(struct capture *c, int ex, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct capture *c, int ex, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	c->failed = 1;
+	return ex;
 }
 
 /* ---- GTID positions ------------------------------------------------ */
@@ -167,38 +199,40 @@ beat(const struct capture *c)
 	buf_free(&pos);
 }
 
-static void
+/* Writes what is buffered to stdout: 0, or EX_IOERR (fail()). */
+static int
 flush_out(struct capture *c)
 {
 	if (heartbeat_due())
 		beat(c);
 	if (c->out.len == 0)
-		return;
+		return 0;
 	if (write_all(STDOUT_FILENO, c->out.p, c->out.len) < 0) {
 		if (errno == EPIPE)
-			die(EX_IOERR, "cannot write records: the reader of "
+			return fail(c, EX_IOERR,
+			    "cannot write records: the reader of "
 			    "stdout has gone (%s)", strerror(errno));
-		die(EX_IOERR, "cannot write records to stdout: %s",
+		return fail(c, EX_IOERR, "cannot write records to stdout: %s",
 		    strerror(errno));
 	}
 	c->out.len = 0;
+	return 0;
 }
 
 /* Flush at a group end when a lot is buffered or the server has nothing
  * more for us right now (so a follower's latency stays low). */
-static void
+static int
 maybe_flush(struct capture *c)
 {
 	struct pollfd pfd;
 
-	if (c->out.len >= FLUSH_BYTES) {
-		flush_out(c);
-		return;
-	}
+	if (c->out.len >= FLUSH_BYTES)
+		return flush_out(c);
 	pfd.fd = (int)mysql_get_socket(c->my);
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 0) == 0)
-		flush_out(c);
+		return flush_out(c);
+	return 0;
 }
 
 static void
@@ -235,8 +269,8 @@ emit_begin(struct capture *c, uint32_t ts, uint64_t start)
 }
 
 /* Ends the group: "commit" (or "xa_prepare"), then the resume position
- * moves past it. */
-static void
+ * moves past it.  0, or flush_out's error. */
+static int
 emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
     int has_xid)
 {
@@ -257,7 +291,7 @@ emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
 	c->nsp = 0;
 	c->ntrx++;
 	gtid_pos_set(&c->state, &c->cur);
-	maybe_flush(c);
+	return maybe_flush(c);
 }
 
 static void
@@ -580,7 +614,8 @@ at(const struct capture *c, uint64_t start)
 	return s;
 }
 
-static void
+/* The event handlers below return 0, or an exit code through fail(). */
+static int
 on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 {
 	char err[512];
@@ -589,24 +624,23 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	int phl = c->phl[EV_TABLE_MAP] ? c->phl[EV_TABLE_MAP] : 8;
 
 	if (n < (size_t)phl)
-		die(EX_DATAERR, "TABLE_MAP event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "TABLE_MAP event too short, %s", at(c, start));
 	id = phl == 6 ? le32(p) : le48(p);
 	e = table_find(c, id);
 	/* The same table is mapped again in every transaction: reuse the
 	 * parsed form while the bytes are identical. */
 	if (e != NULL && e->rawlen == n && memcmp(e->raw, p, n) == 0)
-		return;
+		return 0;
 	if (e == NULL) {
-		if ((e = calloc(1, sizeof *e)) == NULL)
-			die(EX_OSERR, "out of memory");
+		e = xcalloc(1, sizeof *e);
 		e->next = c->tab[id % TBUCKETS];
 		c->tab[id % TBUCKETS] = e;
 	} else {
 		table_free(&e->t);
 		free(e->raw);
 	}
-	if ((e->raw = malloc(n)) == NULL)
-		die(EX_OSERR, "out of memory");
+	e->raw = xcalloc(n, 1);
 	memcpy(e->raw, p, n);
 	e->rawlen = n;
 	if (tablemap_parse(p, n, phl, &c->cs, &e->t, err, sizeof err) < 0) {
@@ -617,7 +651,7 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		table_free(&e->t);
 		free(e->raw);
 		free(e);
-		die(EX_DATAERR, "%s, %s", err, at(c, start));
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	}
 	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
 	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
@@ -625,15 +659,59 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
 			 "was binlog_row_metadata FULL when it was written?",
 		    e->t.db, e->t.name, at(c, start));
+	return 0;
 }
 
-static void
+/* A compressed ROWS event p (n bytes; post-header phl, v2: version 2,
+ * kind 0 write, 1 update, 2 delete) of table t: its records, from the
+ * event with its rows uncompressed.  Compression starts after the column
+ * bitmaps. */
+static int
+rows_compressed(struct capture *c, struct table *t, const uint8_t *p,
+    size_t n, int phl, int v2, int kind, uint64_t start)
+{
+	const uint8_t *q = p + phl, *end = p + n;
+	struct buf whole = {0};
+	char err[512];
+	uint64_t w;
+	size_t k, head;
+	int rc;
+
+	if (v2 && phl == 8) {
+		if (end - q < 2)
+			return fail(c, EX_DATAERR, "corrupt compressed ROWS "
+			    "event, %s", at(c, start));
+		q += le16(q);
+	}
+	if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
+		return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+		    at(c, start));
+	q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
+	if (q > end)
+		return fail(c, EX_DATAERR, "corrupt compressed ROWS event, %s",
+		    at(c, start));
+	head = (size_t)(q - p);
+	c->scratch.len = 0;
+	if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
+		return fail(c, EX_DATAERR, "cannot uncompress ROWS event, %s",
+		    at(c, start));
+	buf_add(&whole, p, head);
+	buf_add(&whole, c->scratch.p, c->scratch.len);
+	rc = rows_emit((uint8_t *)whole.p, whole.len, v2 && phl == 10, kind, t,
+	    &c->out, err, sizeof err);
+	buf_free(&whole);
+	if (rc < 0)
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
+	return 0;
+}
+
+static int
 on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
     uint64_t start)
 {
 	char err[512];
 	struct tentry *e;
-	int kind, v2, compressed = 0, phl;
+	int kind, v2, compressed = 0, phl, ex;
 	uint64_t id;
 
 	switch (type) {
@@ -663,59 +741,32 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 	}
 	phl = c->phl[type] ? c->phl[type] : (v2 ? 10 : 8);
 	if (n < (size_t)phl)
-		die(EX_DATAERR, "ROWS event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "ROWS event too short, %s", at(c, start));
 	id = le48(p);
 	if (!c->in_group)
-		die(EX_DATAERR, "row event outside a transaction, %s",
+		return fail(c, EX_DATAERR,
+		    "row event outside a transaction, %s",
 		    at(c, start));
 	if ((e = table_find(c, id)) == NULL)
-		die(EX_DATAERR, "row event for table id %" PRIu64 " that no "
+		return fail(c, EX_DATAERR,
+		    "row event for table id %" PRIu64 " that no "
 		    "TABLE_MAP announced, %s", id, at(c, start));
 	if (!e->t.captured)
-		return;
+		return 0;
 	if (compressed) {
-		/* Compression starts after the column bitmaps. */
-		const uint8_t *q = p + phl, *end = p + n;
-		uint64_t w;
-		size_t k, head;
-
-		if (v2 && phl == 8) {
-			if (end - q < 2)
-				die(EX_DATAERR, "corrupt compressed ROWS event, %s",
-				    at(c, start));
-			q += le16(q);
-		}
-		if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
-			die(EX_DATAERR, "corrupt compressed ROWS event, %s",
-			    at(c, start));
-		q += k + (w + 7) / 8 * (kind == 1 ? 2 : 1);
-		if (q > end)
-			die(EX_DATAERR, "corrupt compressed ROWS event, %s",
-			    at(c, start));
-		head = (size_t)(q - p);
-		c->scratch.len = 0;
-		if (binlog_uncompress(q, (size_t)(end - q), &c->scratch) < 0)
-			die(EX_DATAERR, "cannot uncompress ROWS event, %s",
-			    at(c, start));
-		{
-			struct buf whole = {0};
-
-			buf_add(&whole, p, head);
-			buf_add(&whole, c->scratch.p, c->scratch.len);
-			if (rows_emit((uint8_t *)whole.p, whole.len,
-				v2 && phl == 10, kind, &e->t, &c->out, err,
-				sizeof err) < 0)
-				die(EX_DATAERR, "%s, %s", err, at(c, start));
-			buf_free(&whole);
-		}
+		if ((ex = rows_compressed(c, &e->t, p, n, phl, v2, kind,
+		    start)) != 0)
+			return ex;
 	} else if (rows_emit(p, n, phl == 10, kind, &e->t, &c->out, err,
 		       sizeof err) < 0)
-		die(EX_DATAERR, "%s, %s", err, at(c, start));
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	c->nrows++;
 	/* A huge transaction must not grow memory without bound, unless a
 	 * savepoint may still withdraw what follows it. */
 	if (c->nsp == 0 && c->out.len >= 4 * FLUSH_BYTES)
-		flush_out(c);
+		return flush_out(c);
+	return 0;
 }
 
 int
@@ -868,8 +919,9 @@ savepoint_find(const struct capture *c, const char *name)
  * a non-transactional table, and then keeps the rows it rolled back in
  * the binlog, between the two (the replica's ROLLBACK TO undoes them):
  * a rollback to a savepoint withdraws the records written since it.
- * Dies (EX_DATAERR) on a rollback to a savepoint the group never set. */
-static void
+ * Returns 0, or EX_DATAERR (fail()) for a rollback to a savepoint the
+ * group never set. */
+static int
 on_savepoint(struct capture *c, enum stmt kind, const char *sql,
     size_t len, uint64_t start)
 {
@@ -877,9 +929,10 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 	long i;
 
 	if (!c->in_group)
-		return;
+		return 0;
 	if (savepoint_name(sql, len, name, sizeof name) < 0)
-		die(EX_DATAERR, "cannot read the savepoint name in \"%.*s\", "
+		return fail(c, EX_DATAERR,
+		    "cannot read the savepoint name in \"%.*s\", "
 		    "%s", (int)(len > 80 ? 80 : len), sql, at(c, start));
 	i = savepoint_find(c, name);
 	switch (kind) {
@@ -896,7 +949,8 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 		break;
 	case S_ROLLBACK_TO:
 		if (i < 0)
-			die(EX_DATAERR, "ROLLBACK TO SAVEPOINT `%s` without its "
+			return fail(c, EX_DATAERR,
+			    "ROLLBACK TO SAVEPOINT `%s` without its "
 			    "SAVEPOINT in the group %" PRIu32 "-%" PRIu32 "-%"
 			    PRIu64 ", %s", name, c->cur.domain, c->cur.server,
 			    c->cur.seq, at(c, start));
@@ -909,165 +963,218 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 			c->nsp = (size_t)i;
 		break;
 	}
+	return 0;
 }
 
-static void
+/* A QUERY event's parts (MariaDB Knowledge Base, "QUERY_EVENT"): the
+ * status variables kept (query_status), the default database, and the
+ * statement, which points into the event or, for a compressed one, into
+ * c->scratch. */
+struct query {
+	uint64_t sql_mode;
+	uint32_t cset;
+	char tz[256];
+	char db[256];
+	size_t dblen;
+	const char *sql;
+	size_t sqllen;
+};
+
+/* Splits QUERY event p (n bytes, of type EV_QUERY or EV_QUERY_COMPRESSED)
+ * into *q. */
+static int
+query_parse(struct capture *c, int type, const uint8_t *p, size_t n,
+    uint64_t start, struct query *q)
+{
+	const uint8_t *s, *end = p + n;
+	size_t stlen;
+
+	if (n < 13)
+		return fail(c, EX_DATAERR, "QUERY event too short, %s",
+		    at(c, start));
+	memset(q, 0, sizeof *q);
+	q->dblen = p[8];
+	stlen = le16(p + 11);
+	s = p + 13;
+	if ((size_t)(end - s) < stlen + q->dblen + 1)
+		return fail(c, EX_DATAERR, "QUERY event is corrupt, %s",
+		    at(c, start));
+	query_status(s, stlen, &q->sql_mode, &q->cset, q->tz, sizeof q->tz);
+	s += stlen;
+	memcpy(q->db, s, q->dblen);
+	q->db[q->dblen] = '\0';
+	s += q->dblen + 1;
+	q->sql = (const char *)s;
+	q->sqllen = (size_t)(end - s);
+	if (type == EV_QUERY_COMPRESSED) {
+		if (binlog_uncompress(s, q->sqllen, &c->scratch) < 0)
+			return fail(c, EX_DATAERR, "cannot uncompress QUERY "
+			    "event, %s", at(c, start));
+		q->sql = c->scratch.p;
+		q->sqllen = c->scratch.len;
+	}
+	return 0;
+}
+
+/* A statement of a group of its own (a DDL, a statement passed over)
+ * ends the group. */
+static int
+end_standalone(struct capture *c, uint32_t ts)
+{
+	if (c->gflags & GTID_FL_STANDALONE && c->in_group)
+		return emit_end(c, "commit", ts, 0, 0);
+	return 0;
+}
+
+/* ROLLBACK: a group the source rolled back (logged because it changed a
+ * non-transactional table too, whose rows are in a group of their own):
+ * its rows are withdrawn, and an empty group carries the position past
+ * its GTID, so that the target reaches the source's position. */
+static int
+on_rollback(struct capture *c, uint32_t ts)
+{
+	int ex = 0;
+
+	if (c->in_group) {
+		emit_abort(c, "rollback");
+		emit_begin(c, c->gts, c->gstart);
+		c->in_group = 1;
+		ex = emit_end(c, "commit", ts, 0, 0);
+	}
+	gtid_pos_set(&c->state, &c->cur);
+	return ex;
+}
+
+/* "XA COMMIT <xid> [ONE PHASE]" or "XA ROLLBACK <xid>" (kind): an
+ * "xa_end" record with the xid text. */
+static int
+on_xa_end(struct capture *c, const struct query *q, enum stmt kind,
+    uint32_t ts)
+{
+	const char *s = q->sql, *e = q->sql + q->sqllen, *x;
+	struct buf *b = &c->out;
+
+	sql_word(&s, e, "XA");
+	if (!sql_word(&s, e, "COMMIT"))
+		sql_word(&s, e, "ROLLBACK");
+	s = sql_skip_blank(s, e);
+	x = s;
+	while (e > x && (e[-1] == ' ' || e[-1] == ';'))
+		e--;
+	if (e - x > 9 && strncasecmp(e - 9, "ONE PHASE", 9) == 0)
+		e -= 9;
+	while (e > x && e[-1] == ' ')
+		e--;
+	buf_lit(b, "{\"v\":1,\"type\":\"xa_end\",\"xa\":");
+	buf_json_str(b, x, (size_t)(e - x));
+	buf_printf(b, ",\"outcome\":\"%s\"}\n",
+	    kind == S_XA_COMMIT ? "commit" : "rollback");
+	if (c->gflags & GTID_FL_STANDALONE)
+		return emit_end(c, "commit", ts, 0, 0);
+	return 0;
+}
+
+/* A statement-format DML: refused (EX_DATAERR), unless it is on a table
+ * that is not captured, which is passed over as its rows would be (a
+ * table versioned by transaction id has its changes logged so). */
+static int
+on_dml(struct capture *c, const struct query *q, uint32_t ts,
+    uint64_t start)
+{
+	struct buf tn = {0};
+	char *sep;
+	int left_out = 0;
+
+	if (sql_dml_table(q->sql, q->sqllen, q->db, &tn) == 1 &&
+	    (sep = strchr(tn.p, '\037')) != NULL) {
+		*sep = '\0';
+		left_out = !table_captured(c->cf, tn.p, sep + 1);
+	}
+	buf_free(&tn);
+	if (left_out) {
+		log_debug("not captured (a statement on a table left out): "
+			  "%.*s", (int)(q->sqllen > 80 ? 80 : q->sqllen),
+		    q->sql);
+		return end_standalone(c, ts);
+	}
+	return fail(c, EX_DATAERR, "statement-based event at %s (GTID %" PRIu32
+	    "-%" PRIu32 "-%" PRIu64 "): \"%.*s\"; srdf needs row events: "
+	    "set binlog_format=ROW globally and in every session, then "
+	    "re-bootstrap the affected tables with srdf-bootstrap (a "
+	    "table MariaDB always logs so, one versioned by transaction "
+	    "id, must be left out with --exclude)",
+	    at(c, start), c->cur.domain, c->cur.server, c->cur.seq,
+	    (int)(q->sqllen > 120 ? 120 : q->sqllen), q->sql);
+}
+
+/* A DDL: a "ddl" record when its database is captured; the foreign keys
+ * are read again when it may add a cascading one. */
+static int
+on_ddl(struct capture *c, const struct query *q, uint32_t ts)
+{
+	char target[256];
+	struct buf *b = &c->out;
+
+	ddl_db(q->sql, q->sqllen, q->db, target, sizeof target);
+	if (cascade_ddl(q->sql, q->sqllen))
+		cascade_reload(c);
+	if (ddl_captured(c->cf, target)) {
+		buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
+		buf_json_str(b, q->db, q->dblen);
+		buf_lit(b, ",\"sql\":");
+		if (utf8_valid((const uint8_t *)q->sql, q->sqllen))
+			buf_json_str(b, q->sql, q->sqllen);
+		else
+			buf_json_b64(b, q->sql, q->sqllen);
+		buf_printf(b, ",\"sql_mode\":%" PRIu64 ",\"charset\":%" PRIu32,
+		    q->sql_mode, q->cset);
+		if (q->tz[0] != '\0') {
+			buf_lit(b, ",\"time_zone\":");
+			buf_json_str(b, q->tz, strlen(q->tz));
+		}
+		buf_lit(b, "}\n");
+		c->nddl++;
+	}
+	return end_standalone(c, ts);
+}
+
+/* A QUERY event: transaction control, savepoints, XA, DDL; DML in
+ * statement format is refused. */
+static int
 on_query(struct capture *c, int type, const uint8_t *p, size_t n,
     uint32_t ts, uint64_t start)
 {
-	uint64_t sql_mode = 0;
-	uint32_t cset = 0;
-	char tz[256] = "";
-	size_t dblen, stlen;
-	const uint8_t *q, *end = p + n;
-	char db[256];
-	const char *sql;
-	size_t sqllen;
+	struct query q;
+	enum stmt kind;
+	int ex;
 
-	if (n < 13)
-		die(EX_DATAERR, "QUERY event too short, %s", at(c, start));
-	dblen = p[8];
-	stlen = le16(p + 11);
-	q = p + 13;
-	if ((size_t)(end - q) < stlen + dblen + 1)
-		die(EX_DATAERR, "QUERY event is corrupt, %s", at(c, start));
-	query_status(q, stlen, &sql_mode, &cset, tz, sizeof tz);
-	q += stlen;
-	memcpy(db, q, dblen);
-	db[dblen] = '\0';
-	q += dblen + 1;
-	sql = (const char *)q;
-	sqllen = (size_t)(end - q);
-	if (type == EV_QUERY_COMPRESSED) {
-		if (binlog_uncompress(q, sqllen, &c->scratch) < 0)
-			die(EX_DATAERR, "cannot uncompress QUERY event, %s",
-			    at(c, start));
-		sql = c->scratch.p;
-		sqllen = c->scratch.len;
-	}
-
-	switch (classify(sql, sqllen)) {
+	if ((ex = query_parse(c, type, p, n, start, &q)) != 0)
+		return ex;
+	switch (kind = classify(q.sql, q.sqllen)) {
 	case S_BEGIN:
 	case S_IGNORE:
-		break;
+		return 0;
 	case S_SAVEPOINT:
 	case S_ROLLBACK_TO:
 	case S_RELEASE:
-		on_savepoint(c, classify(sql, sqllen), sql, sqllen, start);
-		break;
+		return on_savepoint(c, kind, q.sql, q.sqllen, start);
 	case S_COMMIT:
-		if (c->in_group)
-			emit_end(c, "commit", ts, 0, 0);
-		break;
+		return c->in_group ? emit_end(c, "commit", ts, 0, 0) : 0;
 	case S_ROLLBACK:
-		/* A group the source rolled back (logged because it changed
-		 * a non-transactional table too, whose rows are in a group
-		 * of their own): its rows are withdrawn, and an empty group
-		 * carries the position past its GTID, so that the target
-		 * reaches the source's position. */
-		if (c->in_group) {
-			emit_abort(c, "rollback");
-			emit_begin(c, c->gts, c->gstart);
-			c->in_group = 1;
-			emit_end(c, "commit", ts, 0, 0);
-		}
-		gtid_pos_set(&c->state, &c->cur);
-		break;
+		return on_rollback(c, ts);
 	case S_XA_COMMIT:
-	case S_XA_ROLLBACK: {
-		const char *s = sql;
-		const char *e = sql + sqllen;
-		struct buf *b = &c->out;
-
-		/* "XA COMMIT <xid> [ONE PHASE]": keep the xid text */
-		sql_word(&s, e, "XA");
-		if (!sql_word(&s, e, "COMMIT"))
-			sql_word(&s, e, "ROLLBACK");
-		s = sql_skip_blank(s, e);
-		const char *x = s;
-		while (e > x && (e[-1] == ' ' || e[-1] == ';'))
-			e--;
-		if (e - x > 9 && strncasecmp(e - 9, "ONE PHASE", 9) == 0)
-			e -= 9;
-		while (e > x && e[-1] == ' ')
-			e--;
-		buf_lit(b, "{\"v\":1,\"type\":\"xa_end\",\"xa\":");
-		buf_json_str(b, x, (size_t)(e - x));
-		buf_printf(b, ",\"outcome\":\"%s\"}\n",
-		    classify(sql, sqllen) == S_XA_COMMIT ? "commit"
-							 : "rollback");
-		if (c->gflags & GTID_FL_STANDALONE)
-			emit_end(c, "commit", ts, 0, 0);
-		break;
-	}
-	case S_DML: {
-		/* A statement on a table that is not captured is passed
-		 * over, as its rows would be (a table versioned by
-		 * transaction id has its changes logged so). */
-		struct buf tn = {0};
-		char *sep;
-		int left_out = 0;
-
-		if (sql_dml_table(sql, sqllen, db, &tn) == 1 &&
-		    (sep = strchr(tn.p, '\037')) != NULL) {
-			*sep = '\0';
-			left_out = !table_captured(c->cf, tn.p, sep + 1);
-		}
-
-		buf_free(&tn);
-		if (left_out) {
-			log_debug("not captured (a statement on a table left "
-				  "out): %.*s", (int)(sqllen > 80 ? 80 : sqllen),
-			    sql);
-			if (c->gflags & GTID_FL_STANDALONE && c->in_group)
-				emit_end(c, "commit", ts, 0, 0);
-			break;
-		}
-		die(EX_DATAERR, "statement-based event at %s (GTID %" PRIu32
-		    "-%" PRIu32 "-%" PRIu64 "): \"%.*s\"; srdf needs row events: "
-		    "set binlog_format=ROW globally and in every session, then "
-		    "re-bootstrap the affected tables with srdf-bootstrap (a "
-		    "table MariaDB always logs so, one versioned by transaction "
-		    "id, must be left out with --exclude)",
-		    at(c, start) + 0, c->cur.domain, c->cur.server, c->cur.seq,
-		    (int)(sqllen > 120 ? 120 : sqllen), sql);
-	}
+	case S_XA_ROLLBACK:
+		return on_xa_end(c, &q, kind, ts);
+	case S_DML:
+		return on_dml(c, &q, ts, start);
 	case S_SKIP:
-		log_debug("not captured: %.*s", (int)(sqllen > 80 ? 80 : sqllen),
-		    sql);
-		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
-			emit_end(c, "commit", ts, 0, 0);
-		break;
-	case S_DDL: {
-		char target[256];
-
-		ddl_db(sql, sqllen, db, target, sizeof target);
-		if (cascade_ddl(sql, sqllen))
-			cascade_reload(c);
-		if (ddl_captured(c->cf, target)) {
-			struct buf *b = &c->out;
-
-			buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
-			buf_json_str(b, db, dblen);
-			buf_lit(b, ",\"sql\":");
-			if (utf8_valid((const uint8_t *)sql, sqllen))
-				buf_json_str(b, sql, sqllen);
-			else
-				buf_json_b64(b, sql, sqllen);
-			buf_printf(b, ",\"sql_mode\":%" PRIu64
-			    ",\"charset\":%" PRIu32, sql_mode, cset);
-			if (tz[0] != '\0') {
-				buf_lit(b, ",\"time_zone\":");
-				buf_json_str(b, tz, strlen(tz));
-			}
-			buf_lit(b, "}\n");
-			c->nddl++;
-		}
-		if (c->gflags & GTID_FL_STANDALONE && c->in_group)
-			emit_end(c, "commit", ts, 0, 0);
-		break;
+		log_debug("not captured: %.*s",
+		    (int)(q.sqllen > 80 ? 80 : q.sqllen), q.sql);
+		return end_standalone(c, ts);
+	case S_DDL:
+		return on_ddl(c, &q, ts);
 	}
-	}
+	return 0;
 }
 
 static void
@@ -1091,14 +1198,16 @@ format_xid(char *out, size_t len, uint32_t fmt, const uint8_t *d,
 	snprintf(out + o, len - o, "',%" PRIu32, fmt);
 }
 
-static void
+/* GTID: a group begins. */
+static int
 on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
     uint32_t ts, uint64_t start)
 {
 	const uint8_t *q;
 
 	if (n < 13)
-		die(EX_DATAERR, "GTID event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR,
+		    "GTID event too short, %s", at(c, start));
 	if (c->in_group)
 		emit_abort(c, "incomplete");
 	c->cur.seq = le64(p);
@@ -1112,7 +1221,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 	if (c->gflags & (GTID_FL_PREPARED_XA | GTID_FL_COMPLETED_XA)) {
 		if ((size_t)(p + n - q) < 6 ||
 		    (size_t)(p + n - q) < 6u + q[4] + q[5])
-			die(EX_DATAERR, "GTID event XID is corrupt, %s",
+			return fail(c, EX_DATAERR,
+			    "GTID event XID is corrupt, %s",
 			    at(c, start));
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
@@ -1120,121 +1230,162 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 	c->gts = ts;
 	c->gstart = start;
 	emit_begin(c, ts, start);
+	return 0;
 }
 
+/* An event as handle_event reads it: its common header (MariaDB
+ * Knowledge Base, "Binlog Event Header") and its body. */
+struct event {
+	uint32_t ts, server, logpos;
+	uint16_t flags;
+	int type;
+	const uint8_t *p; /* the body, after the header */
+	size_t n;	  /* its length, without a CRC32 */
+	uint64_t start;	  /* where the event begins in c->file */
+};
+
+/* Reads the header of event ev (len bytes) into *e and checks its CRC32
+ * (an artificial ROTATE's is checked by on_rotate). */
+static int
+event_header(struct capture *c, const uint8_t *ev, size_t len,
+    struct event *e)
+{
+	uint32_t evlen;
+
+	if (len < EV_HEADER_LEN)
+		return fail(c, EX_PROTOCOL, "short event packet (%zu bytes) "
+		    "after %s:%" PRIu64, len, c->file, c->pos);
+	e->ts = le32(ev);
+	e->type = ev[4];
+	e->server = le32(ev + 5);
+	evlen = le32(ev + 9);
+	e->logpos = le32(ev + 13);
+	e->flags = (uint16_t)le16(ev + 17);
+	if (evlen != len)
+		return fail(c, EX_PROTOCOL, "event length %" PRIu32 " but "
+		    "packet of %zu bytes after %s:%" PRIu64, evlen, len,
+		    c->file, c->pos);
+	e->start = e->logpos >= evlen ? e->logpos - evlen : c->pos;
+	if (e->type == EV_FORMAT_DESCRIPTION && len >= EV_HEADER_LEN + 57 + 5)
+		c->crc = ev[len - 5] == 1;
+	e->n = len - EV_HEADER_LEN;
+	if (c->crc && !(e->type == EV_ROTATE && e->ts == 0)) {
+		if (e->n < 4)
+			return fail(c, EX_DATAERR, "event without room for its "
+			    "CRC32, %s", at(c, e->start));
+		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) != le32(ev + len - 4))
+			return fail(c, EX_DATAERR,
+			    "CRC32 mismatch in a %d event "
+			    "at %s: the binlog or the network corrupted it; "
+			    "check the source's binlog with mariadb-binlog",
+			    e->type, at(c, e->start));
+		e->n -= 4;
+	}
+	e->p = ev + EV_HEADER_LEN;
+	return 0;
+}
+
+/* ROTATE: the next binlog file and position. */
+static int
+on_rotate(struct capture *c, const uint8_t *ev, size_t len, struct event *e)
+{
+	if (e->n >= 8 && e->ts == 0 && c->crc) {
+		/* An artificial rotate may carry a CRC too. */
+		if (e->n >= 12 && (uint32_t)crc32(0, ev, (uInt)(len - 4)) ==
+		    le32(ev + len - 4))
+			e->n -= 4;
+	}
+	if (e->n < 8 || e->n - 8 >= sizeof c->file)
+		return fail(c, EX_PROTOCOL, "malformed ROTATE event after %s",
+		    c->file);
+	memcpy(c->file, e->p + 8, e->n - 8);
+	c->file[e->n - 8] = '\0';
+	c->pos = le64(e->p);
+	log_debug("rotate to %s:%" PRIu64, c->file, c->pos);
+	return 0;
+}
+
+/* FORMAT_DESCRIPTION: the post-header lengths, one per event type from 1
+ * on; the tables mapped before are forgotten. */
+static int
+on_format_description(struct capture *c, const struct event *e)
+{
+	if (e->n < 57)
+		return fail(c, EX_PROTOCOL, "malformed FORMAT_DESCRIPTION "
+		    "event");
+	memset(c->phl, 0, sizeof c->phl);
+	for (size_t i = 0; 57 + i < e->n - 1 && i < 255; i++)
+		c->phl[i + 1] = e->p[57 + i];
+	tables_clear(c);
+	if (c->in_group) /* the server restarted mid-group */
+		emit_abort(c, "incomplete");
+	return 0;
+}
+
+/* XA_PREPARE ends the group: a one-phase XA COMMIT commits it. */
+static int
+on_xa_prepare(struct capture *c, const struct event *e)
+{
+	if (!c->in_group)
+		return 0;
+	if (e->n >= 1 && e->p[0])
+		return emit_end(c, "commit", e->ts, 0, 0); /* one phase */
+	return emit_end(c, "xa_prepare", e->ts, 0, 0);
+}
+
+/* One event (len bytes from ev, the packet without its 0x00 byte);
+ * c->pos moves past it. */
 static int
 handle_event(struct capture *c, const uint8_t *ev, size_t len)
 {
-	uint32_t ts, server, evlen, logpos;
-	uint16_t flags;
-	int type;
-	const uint8_t *p;
-	size_t n;
-	uint64_t start;
+	struct event e = {0};
+	int ex = 0;
 
-	if (len < EV_HEADER_LEN)
-		die(EX_PROTOCOL, "short event packet (%zu bytes) after %s:%" PRIu64,
-		    len, c->file, c->pos);
-	ts = le32(ev);
-	type = ev[4];
-	server = le32(ev + 5);
-	evlen = le32(ev + 9);
-	logpos = le32(ev + 13);
-	flags = (uint16_t)le16(ev + 17);
-	if (evlen != len)
-		die(EX_PROTOCOL, "event length %" PRIu32 " but packet of %zu "
-		    "bytes after %s:%" PRIu64, evlen, len, c->file, c->pos);
-	start = logpos >= evlen ? logpos - evlen : c->pos;
-
-	if (type == EV_FORMAT_DESCRIPTION && len >= EV_HEADER_LEN + 57 + 5)
-		c->crc = ev[len - 5] == 1;
-	n = len - EV_HEADER_LEN;
-	if (c->crc && !(type == EV_ROTATE && ts == 0)) {
-		uint32_t want;
-
-		if (n < 4)
-			die(EX_DATAERR, "event without room for its CRC32, %s",
-			    at(c, start));
-		want = le32(ev + len - 4);
-		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) != want)
-			die(EX_DATAERR, "CRC32 mismatch in a %d event at %s: "
-			    "the binlog or the network corrupted it; check "
-			    "the source's binlog with mariadb-binlog", type,
-			    at(c, start));
-		n -= 4;
-	}
-	p = ev + EV_HEADER_LEN;
+	if ((ex = event_header(c, ev, len, &e)) != 0)
+		return ex;
 	c->nevents++;
-
-	switch (type) {
+	switch (e.type) {
 	case EV_ROTATE:
-		if (n >= 8 && ts == 0 && c->crc) {
-			/* An artificial rotate may carry a CRC too. */
-			if (n >= 12 && (uint32_t)crc32(0, ev, (uInt)(len - 4)) ==
-			    le32(ev + len - 4))
-				n -= 4;
-		}
-		if (n < 8 || n - 8 >= sizeof c->file)
-			die(EX_PROTOCOL, "malformed ROTATE event after %s",
-			    c->file);
-		memcpy(c->file, p + 8, n - 8);
-		c->file[n - 8] = '\0';
-		c->pos = le64(p);
-		log_debug("rotate to %s:%" PRIu64, c->file, c->pos);
-		return 0;
+		return on_rotate(c, ev, len, &e);
 	case EV_FORMAT_DESCRIPTION:
-		if (n < 57)
-			die(EX_PROTOCOL, "malformed FORMAT_DESCRIPTION event");
-		/* post-header lengths, one per event type from 1 on */
-		memset(c->phl, 0, sizeof c->phl);
-		for (size_t i = 0; 57 + i < n - 1 && i < 255; i++)
-			c->phl[i + 1] = p[57 + i];
-		tables_clear(c);
-		if (c->in_group) /* the server restarted mid-group */
-			emit_abort(c, "incomplete");
+		ex = on_format_description(c, &e);
 		break;
 	case EV_GTID:
-		on_gtid(c, p, n, server, ts, start);
+		ex = on_gtid(c, e.p, e.n, e.server, e.ts, e.start);
 		break;
 	case EV_QUERY:
 	case EV_QUERY_COMPRESSED:
-		on_query(c, type, p, n, ts, start);
+		ex = on_query(c, e.type, e.p, e.n, e.ts, e.start);
 		break;
 	case EV_TABLE_MAP:
-		on_table_map(c, p, n, start);
+		ex = on_table_map(c, e.p, e.n, e.start);
 		break;
 	case EV_WRITE_ROWS_V1: case EV_UPDATE_ROWS_V1: case EV_DELETE_ROWS_V1:
 	case EV_WRITE_ROWS: case EV_UPDATE_ROWS: case EV_DELETE_ROWS:
 	case EV_WRITE_ROWS_COMPRESSED_V1: case EV_UPDATE_ROWS_COMPRESSED_V1:
 	case EV_DELETE_ROWS_COMPRESSED_V1: case EV_WRITE_ROWS_COMPRESSED:
 	case EV_UPDATE_ROWS_COMPRESSED: case EV_DELETE_ROWS_COMPRESSED:
-		on_rows(c, type, p, n, start);
+		ex = on_rows(c, e.type, e.p, e.n, e.start);
 		break;
 	case EV_XID:
-		if (logpos)
-			c->pos = logpos;
-		if (c->in_group)
-			emit_end(c, "commit", ts, n >= 8 ? le64(p) : 0, n >= 8);
-		return 0;
+		if (e.logpos)
+			c->pos = e.logpos;
+		if (!c->in_group)
+			return 0;
+		return emit_end(c, "commit", e.ts, e.n >= 8 ? le64(e.p) : 0,
+		    e.n >= 8);
 	case EV_XA_PREPARE:
-		if (logpos)
-			c->pos = logpos;
-		if (c->in_group) {
-			if (n >= 1 && p[0])
-				emit_end(c, "commit", ts, 0, 0); /* one phase */
-			else
-				emit_end(c, "xa_prepare", ts, 0, 0);
-		}
-		return 0;
+		if (e.logpos)
+			c->pos = e.logpos;
+		return on_xa_prepare(c, &e);
 	case EV_HEARTBEAT:
-		if (c->nsp == 0)
-			flush_out(c);
-		return 0;
+		return c->nsp == 0 ? flush_out(c) : 0;
 	case EV_INCIDENT:
-		die(EX_DATAERR, "the source logged an INCIDENT event at %s: "
-		    "changes may be missing from its binlog; compare with "
-		    "srdf-verify and re-bootstrap the affected tables",
-		    at(c, start));
+		return fail(c, EX_DATAERR,
+		    "the source logged an INCIDENT event "
+		    "at %s: changes may be missing from its binlog; compare "
+		    "with srdf-verify and re-bootstrap the affected tables",
+		    at(c, e.start));
 	case EV_STOP:
 	case EV_INTVAR:
 	case EV_RAND:
@@ -1245,12 +1396,15 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 	case EV_START_ENCRYPTION:
 		break;
 	default:
-		if (!(flags & 0x80)) /* LOG_EVENT_IGNORABLE_F */
-			die(EX_DATAERR, "unknown event type %d at %s", type,
-			    at(c, start));
+		if (!(e.flags & 0x80)) /* LOG_EVENT_IGNORABLE_F */
+			return fail(c, EX_DATAERR,
+			    "unknown event type %d at %s",
+			    e.type, at(c, e.start));
 	}
-	if (logpos)
-		c->pos = logpos;
+	if (ex != 0)
+		return ex;
+	if (e.logpos)
+		c->pos = e.logpos;
 	return 0;
 }
 
@@ -1266,10 +1420,12 @@ sql_exec(MYSQL *my, const char *q)
 	return 0;
 }
 
-/* Refuses a source that cannot feed srdf; warns on short retention. */
-static void
-check_source(MYSQL *my)
+/* Refuses a source that cannot feed srdf (EX_CONFIG, fail()); warns on
+ * short retention. */
+static int
+check_source(struct capture *c)
 {
+	MYSQL *my = c->my;
 	static const struct {
 		const char *var, *want, *fix;
 	} need[] = {
@@ -1290,11 +1446,13 @@ check_source(MYSQL *my)
 		snprintf(q, sizeof q, "SELECT %s", need[i].var);
 		v = mdb_query_one(my, q);
 		if (v == NULL)
-			die(EX_CONFIG, "the source has no %s (%s): MariaDB 10.5 "
+			return fail(c, EX_CONFIG,
+			    "the source has no %s (%s): MariaDB 10.5 "
 			    "or later is needed", need[i].var + 2,
 			    mysql_error(my));
 		if (strcasecmp(v, need[i].want) != 0)
-			die(EX_CONFIG, "the source has %s=%s, srdf needs %s: %s",
+			return fail(c, EX_CONFIG,
+			    "the source has %s=%s, srdf needs %s: %s",
 			    need[i].var + (need[i].var[2] == 'g' ? 9 : 2), v,
 			    need[i].want, need[i].fix);
 		free(v);
@@ -1310,6 +1468,7 @@ check_source(MYSQL *my)
 				 "keep at least a day", s);
 		free(v);
 	}
+	return 0;
 }
 
 static int
@@ -1340,8 +1499,7 @@ load_charsets(struct capture *c)
 	    "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS"};
 
 	c->cs.n = 65536;
-	if ((c->cs.cls = calloc(c->cs.n, 1)) == NULL)
-		die(EX_OSERR, "out of memory");
+	c->cs.cls = xcalloc(c->cs.n, 1);
 	for (size_t i = 0; i < 2; i++) {
 		if (mysql_query(c->my, q[i]) != 0 ||
 		    (r = mysql_store_result(c->my)) == NULL)
@@ -1374,7 +1532,8 @@ start_dump(struct capture *c, int first)
 	if ((c->my = mdb_connect(cf->defaults_file, cf->group, "the source",
 	    (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
-	check_source(c->my);
+	if ((ex = check_source(c)) != 0)
+		return ex;
 	/* Never a reason to stop: a lost connection fails the dump next. */
 	cascade_read(c, c->my, "at connection");
 	if (first)
@@ -1399,7 +1558,7 @@ start_dump(struct capture *c, int first)
 		free(v);
 	}
 	if ((c->rpl = mariadb_rpl_init(c->my)) == NULL)
-		die(EX_SOFTWARE, "mariadb_rpl_init failed: %s",
+		return fail(c, EX_SOFTWARE, "mariadb_rpl_init failed: %s",
 		    mysql_error(c->my));
 	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_SERVER_ID, cf->server_id);
 	mariadb_rpl_optionsv(c->rpl, MARIADB_RPL_FLAGS, (unsigned)flags);
@@ -1471,10 +1630,14 @@ dump_error(struct capture *c)
 	return ex;
 }
 
+/* Reads the binlog from c->state until stopped (or its end, with
+ * --until-end), reconnecting after a lost connection.  Returns 0, or
+ * an exit code with the reason logged (c->failed set when fail() gave
+ * it). */
 static int
 run(struct capture *c)
 {
-	int backoff = 1, first = 1, rc;
+	int backoff = 1, first = 1, rc, ex;
 
 	for (;;) {
 		if ((rc = start_dump(c, first)) != 0) {
@@ -1499,10 +1662,11 @@ run(struct capture *c)
 			if (len < 9 && pk[0] == 0xfe)
 				goto done; /* EOF: end of binlog (non-block) */
 			if (pk[0] != 0)
-				die(EX_PROTOCOL, "unexpected packet 0x%02x from "
-				    "the source after %s:%" PRIu64, pk[0],
-				    c->file, c->pos);
-			handle_event(c, pk + 1, len - 1);
+				return fail(c, EX_PROTOCOL, "unexpected packet "
+				    "0x%02x from the source after %s:%" PRIu64,
+				    pk[0], c->file, c->pos);
+			if ((ex = handle_event(c, pk + 1, len - 1)) != 0)
+				return ex;
 			if (stopping && !c->in_group)
 				goto done;
 			backoff = 1;
@@ -1510,7 +1674,8 @@ run(struct capture *c)
 		stop_dump(c);
 		if (c->in_group)
 			emit_abort(c, "reconnect");
-		flush_out(c);
+		if ((ex = flush_out(c)) != 0)
+			return ex;
 		if (c->cf->until_end || stopping)
 			return stopping ? 0 : rc;
 retry:
@@ -1523,7 +1688,8 @@ retry:
 done:
 	if (c->in_group)
 		emit_abort(c, "incomplete");
-	flush_out(c);
+	if ((ex = flush_out(c)) != 0)
+		return ex;
 	stop_dump(c);
 	{
 		struct buf pos = {0};
@@ -1540,8 +1706,11 @@ done:
 
 /* ---- main ---------------------------------------------------------- */
 
-static char *
-start_position(const struct config *cf)
+/* The GTID position to start from, into *pos (the caller frees it; NULL
+ * when there is none): --from-gtid, else the ledger's last_sealed_gtid,
+ * else its bootstrap_gtid.  0, or EX_NOINPUT with the reason logged. */
+static int
+start_position(const struct config *cf, char **pos)
 {
 	struct ledger *l;
 	char *v = NULL;
@@ -1549,46 +1718,45 @@ start_position(const struct config *cf)
 	char path[4096];
 	int rc;
 
-	if (cf->from_gtid != NULL)
-		return strdup(cf->from_gtid);
+	*pos = NULL;
+	if (cf->from_gtid != NULL) {
+		*pos = xstrdup(cf->from_gtid);
+		return 0;
+	}
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
-		return NULL;
-	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
+		return 0;
+	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
-	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
-		die(EX_NOINPUT, "cannot read the ledger in %s: %s", cf->dir,
+		return EX_NOINPUT;
+	}
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
+		log_err("cannot read the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
+		ledger_close(l);
+		return EX_NOINPUT;
+	}
 	if ((rc = ledger_meta_get(t, "last_sealed_gtid", &v)) == 0 && v == NULL)
 		rc = ledger_meta_get(t, "bootstrap_gtid", &v);
 	ledger_txn_abort(t);
 	ledger_close(l);
-	if (rc != 0)
-		die(EX_NOINPUT, "cannot read the start GTID from the ledger in "
-		    "%s: %s", cf->dir, ledger_strerror(rc));
+	if (rc != 0) {
+		log_err("cannot read the start GTID from the ledger in %s: %s",
+		    cf->dir, ledger_strerror(rc));
+		return EX_NOINPUT;
+	}
 	if (v != NULL)
 		log_info("starting after the GTID position '%s' recorded in "
 			 "%s/ledger", v, cf->dir);
-	return v;
+	*pos = v;
+	return 0;
 }
 
-static int
-int_arg(const char *s, const char *opt, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi)
-		die(EX_USAGE, "%s wants a number from %ld to %ld, not '%s'", opt,
-		    lo, hi, s);
-	return (int)v;
-}
-
-int
-main(int argc, char **argv)
+/* Options and operands into *cf (srdf-capture(1), OPTIONS); dies with
+ * EX_USAGE on a bad one. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"defaults-file", required_argument, NULL, 'F'},
@@ -1606,53 +1774,88 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct capture c = {0};
-	struct sigaction sa;
-	char *startpos;
-	int ch, rc;
+	size_t incap = 0, excap = 0;
+	int ch;
 
-	log_init(argv[0]);
-	cf.group = "srdf-capture";
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.server_id = DEFAULT_SERVER_ID;
-	cf.heartbeat = 5;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf.defaults_file = optarg; break;
-		case 'G': cf.group = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'g': cf.from_gtid = optarg; break;
+		case 'F': cf->defaults_file = optarg; break;
+		case 'G': cf->group = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'g': cf->from_gtid = optarg; break;
 		case 'H':
-			cf.heartbeat = int_arg(optarg, "--heartbeat", 1, 3600);
+			cf->heartbeat = (int)opt_count(optarg, "--heartbeat", 1,
+			    3600);
 			break;
 		case 'T':
-			cf.read_timeout =
-			    int_arg(optarg, "--read-timeout", 2, 86400);
+			cf->read_timeout = (int)opt_count(optarg,
+			    "--read-timeout", 2, 86400);
 			break;
 		case 'i':
-			cf.include = realloc(cf.include,
-			    sizeof *cf.include * (size_t)(cf.ninclude + 1));
-			cf.include[cf.ninclude++] = optarg;
+			cf->include = xgrow(cf->include, &incap,
+			    (size_t)cf->ninclude + 1, sizeof *cf->include);
+			cf->include[cf->ninclude++] = optarg;
 			break;
 		case 'x':
-			cf.exclude = realloc(cf.exclude,
-			    sizeof *cf.exclude * (size_t)(cf.nexclude + 1));
-			cf.exclude[cf.nexclude++] = optarg;
+			cf->exclude = xgrow(cf->exclude, &excap,
+			    (size_t)cf->nexclude + 1, sizeof *cf->exclude);
+			cf->exclude[cf->nexclude++] = optarg;
 			break;
 		case 's':
-			cf.server_id = (uint32_t)strtoul(optarg, NULL, 10);
-			if (cf.server_id == 0)
+			cf->server_id = (uint32_t)strtoul(optarg, NULL, 10);
+			if (cf->server_id == 0)
 				die(EX_USAGE, "--server-id must be a non-zero "
 				    "number unique in the topology");
 			break;
-		case 'u': cf.until_end = 1; break;
+		case 'u': cf->until_end = 1; break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-capture", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal; /* no SA_RESTART: reads return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+capture_free(struct capture *c)
+{
+	stop_dump(c);
+	tables_clear(c);
+	free(c->cs.cls);
+	gtid_pos_free(&c->state);
+	buf_free(&c->out);
+	buf_free(&c->scratch);
+	free(c->sp);
+	mdb_fk_parents_free(&c->known);
+	mdb_fk_parents_free(&c->fk);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {0};
+	struct capture c = {0};
+	char *startpos;
+	int rc;
+
+	log_init(argv[0]);
+	cf.group = "srdf-capture";
+	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf.server_id = DEFAULT_SERVER_ID;
+	cf.heartbeat = 5;
+	parse_options(argc, argv, &cf);
 	if (cf.read_timeout == 0)
 		cf.read_timeout = 3 * cf.heartbeat;
 	if (cf.read_timeout <= cf.heartbeat)
@@ -1660,7 +1863,9 @@ main(int argc, char **argv)
 		    "(%d s), or every quiet moment looks like a dead source",
 		    cf.read_timeout, cf.heartbeat);
 
-	if ((startpos = start_position(&cf)) == NULL)
+	if ((rc = start_position(&cf, &startpos)) != 0)
+		return rc;
+	if (startpos == NULL)
 		die(EX_USAGE, "no start position: give --from-gtid, or run "
 		    "srdf-bootstrap (or srdf-seal) with --dir %s first", cf.dir);
 	if (gtid_pos_parse(startpos, &c.state) != 0)
@@ -1668,12 +1873,7 @@ main(int argc, char **argv)
 		    "sequence, comma-separated, one per domain)", startpos);
 	free(startpos);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: reads return EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	catch_signals();
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
 	/* Beats come with the source's (--heartbeat); a --from-gtid run
@@ -1682,17 +1882,10 @@ main(int argc, char **argv)
 		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat,
 		    !cf.until_end);
 	rc = run(&c);
-	beat(&c);
+	if (!c.failed)
+		beat(&c);
 	heartbeat_stop(rc);
-	stop_dump(&c);
-	tables_clear(&c);
-	free(c.cs.cls);
-	gtid_pos_free(&c.state);
-	buf_free(&c.out);
-	buf_free(&c.scratch);
-	free(c.sp);
-	mdb_fk_parents_free(&c.known);
-	mdb_fk_parents_free(&c.fk);
+	capture_free(&c);
 	free(cf.include);
 	free(cf.exclude);
 	return rc;

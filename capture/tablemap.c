@@ -422,7 +422,7 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 		    c->unsig ? " unsigned" : "");
 		if (c->name == NULL) {
 			snprintf(tmp, sizeof tmp, "@%u", i + 1);
-			c->name = strdup(tmp);
+			c->name = xstrdup(tmp);
 		}
 		buf_json_str(&t->cname[i], c->name, strlen(c->name));
 		buf_putc(&t->cname[i], ':');
