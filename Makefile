@@ -179,9 +179,21 @@ units:
 	rm -rf bin/systemd
 	$(MAKE) $(UNITS)
 
+# The Debian package (debian/), built by dpkg-buildpackage in a copy of
+# the tree under bin/deb/, where it leaves srdf_$(VERSION)_*.deb and the
+# .changes; `lintian bin/deb/*.changes` checks them.
+deb:
+	rm -rf bin/deb
+	mkdir -p bin/deb/srdf-$(VERSION)
+	tar -cf - --exclude-vcs --exclude=./bin --exclude='./t/trash*' \
+		--exclude='*.o' --exclude='*.a' . | tar -C bin/deb/srdf-$(VERSION) -xf -
+	cd bin/deb/srdf-$(VERSION) && dpkg-buildpackage -us -uc -b
+	rm -rf bin/deb/srdf-$(VERSION)
+	ls bin/deb
+
 clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
 	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work
 
 .PHONY: difftest all check check-asan bench soak demo lint install clean \
-	fuzz fuzz-build units
+	fuzz fuzz-build units deb
