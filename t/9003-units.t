@@ -68,4 +68,51 @@ test_expect_success 'sysusers.d makes the srdf user, tmpfiles.d its 0700 state d
 	test "$(stat -c "%a %U" root/etc/srdf)" = "750 root"
 '
 
+# Each service's ExecStart=, as systemd would run it with the example
+# srdf.env (listeners on 127.0.0.1:0, peers at a closed port), against
+# files made for it under S: its options parse (no exit 64, no complaint
+# of an option) and it gets on with its job until stopped after 3 s.
+test_expect_success 'every ExecStart= runs: options parse with the example srdf.env' '
+	S=$PWD/s && mkdir -p "$S/etc/srdf/tls" "$S/var/lib/srdf" &&
+	srdf-keygen -o "$S/etc/srdf/key" 2>/dev/null &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+		-keyout "$S/etc/srdf/tls/key.pem" -out "$S/etc/srdf/tls/cert.pem" >/dev/null 2>&1 &&
+	cp "$S/etc/srdf/tls/cert.pem" "$S/etc/srdf/tls/dr-ca.pem" &&
+	cp "$S/etc/srdf/tls/cert.pem" "$S/etc/srdf/tls/source-ca.pem" &&
+	for c in source target; do
+		printf "[client]\nsocket=%s/no.sock\nuser=srdf\n" "$S" >"$S/etc/srdf/$c.cnf" &&
+		chmod 600 "$S/etc/srdf/$c.cnf" || return 1
+	done &&
+	printf "%s\n" \
+		"{\"v\":1,\"type\":\"begin\",\"gtid\":\"0-1-1\",\"server_id\":1,\"ts\":1,\"file\":\"b.1\",\"pos\":4}" \
+		"{\"v\":1,\"type\":\"insert\",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"id\"],\"after\":{\"id\":1}}" \
+		"{\"v\":1,\"type\":\"commit\",\"gtid\":\"0-1-1\",\"ts\":1,\"file\":\"b.1\",\"pos\":9,\"xid\":1}" |
+		srdf-dedup | srdf-seal --dir "$S/var/lib/srdf" --key-file "$S/etc/srdf/key" 2>/dev/null &&
+	sed -e "s|=https://[^/]*|=https://127.0.0.1:9|" -e "s|=0.0.0.0:[0-9]*|=127.0.0.1:0|" \
+		"$top/examples/systemd/srdf.env" | grep "^SRDF_" >env &&
+	cat env &&
+	fails=0 &&
+	for u in root/usr/lib/systemd/system/*.service; do
+		line=$(sed -n "s/^ExecStart=//p" "$u") &&
+		line=$(sed -e "s|/usr/bin/|$PWD/root/usr/bin/|g" -e "s|/etc/srdf|$S/etc/srdf|g" \
+			-e "s|/var/lib/srdf|$S/var/lib/srdf|g" -e "s|%I|shop|g" <<<"$line") &&
+		while read -r kv; do
+			line=${line//"\${${kv%%=*}}"/${kv#*=}}
+		done <env &&
+		line=${line//\$\$/\$} &&
+		echo "${u##*/}: $line" || return 1
+		# A variable systemd would leave unset (bash expands SRDF_WINDOW).
+		if grep -q "\${" <<<"${line//\$\{SRDF_WINDOW:-1s\}/}"; then
+			echo "  unexpanded variable" && fails=$((fails + 1)) && continue
+		fi
+		(set -a && . ./env && exec timeout -k 2 3 bash -c "exec $line" </dev/null >/dev/null 2>err)
+		rc=$?
+		echo "  exit $rc" && sed "s/^/  /" err
+		if [ $rc = 64 ] || grep -Eqi "unrecognized option|unknown option|invalid option|bad --|^usage:" err; then
+			fails=$((fails + 1))
+		fi
+	done &&
+	test "$fails" = 0
+'
+
 test_done
