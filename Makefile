@@ -7,6 +7,13 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/srdf
+# /usr installs its configuration in /etc, anything else under PREFIX.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# The tools' default state directory (srdf(7)); the units' StateDirectory=.
+STATEDIR := /var/lib/srdf
 DESTDIR ?=
 
 CC ?= cc
@@ -142,10 +149,51 @@ install: all
 	for m in $(MAN); do s=$${m##*.}; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	cp -R examples/. $(DESTDIR)$(DOCDIR)/examples/
+	$(MAKE) units
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR)
+	install -m 644 $(filter %.service %.target %.timer,$(UNITS)) \
+		$(DESTDIR)$(SYSTEMDDIR)
+	install -m 644 bin/systemd/srdf.sysusers $(DESTDIR)$(SYSUSERSDIR)/srdf.conf
+	install -m 644 bin/systemd/srdf.tmpfiles $(DESTDIR)$(TMPFILESDIR)/srdf.conf
+
+# The systemd units (examples/systemd, srdf-deploy(7)), with the paths of
+# this build, in bin/systemd/; make install installs them.
+UNIT_SRC := $(wildcard examples/systemd/*.service.in examples/systemd/*.target \
+	examples/systemd/*.timer examples/systemd/*.tmpfiles.in \
+	examples/systemd/*.sysusers)
+UNITS := $(patsubst examples/systemd/%,bin/systemd/%,$(UNIT_SRC:.in=))
+SUBST := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@STATEDIR@|$(STATEDIR)|g'
+
+bin/systemd/%: examples/systemd/%.in Makefile
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@
+bin/systemd/%: examples/systemd/% Makefile
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@
+
+# The paths are substituted at build time: a unit built for one PREFIX is
+# rebuilt when another is asked for.
+units:
+	rm -rf bin/systemd
+	$(MAKE) $(UNITS)
+
+# The Debian package (debian/), built by dpkg-buildpackage in a copy of
+# the tree under bin/deb/, where it leaves srdf_$(VERSION)_*.deb and the
+# .changes; `lintian bin/deb/*.changes` checks them.
+deb:
+	rm -rf bin/deb
+	mkdir -p bin/deb/srdf-$(VERSION)
+	tar -cf - --exclude-vcs --exclude=./bin --exclude='./t/trash*' \
+		--exclude='*.o' --exclude='*.a' . | tar -C bin/deb/srdf-$(VERSION) -xf -
+	cd bin/deb/srdf-$(VERSION) && dpkg-buildpackage -us -uc -b
+	rm -rf bin/deb/srdf-$(VERSION)
+	ls bin/deb
 
 clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
 	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work
 
 .PHONY: difftest all check check-asan bench soak demo lint install clean \
-	fuzz fuzz-build
+	fuzz fuzz-build units deb

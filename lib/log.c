@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -10,6 +12,28 @@
 static const char *progname = "srdf";
 static int verbose;
 static int prefixes = 1;
+static int stamps = 1;
+
+/* Is stderr the journal?  systemd sets JOURNAL_STREAM to "DEV:INO" of
+ * the stream it connected to stdout/stderr (systemd.exec(5)); a child
+ * that inherited the variable but whose stderr was redirected elsewhere
+ * (a file, a pipe) sees another device or inode, and stamps its lines. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%n", &dev, &ino, &end) != 2 ||
+	    js[end] != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *name)
@@ -19,6 +43,7 @@ log_init(const char *name)
 
 	progname = s ? s + 1 : name;
 	prefixes = !isatty(STDERR_FILENO);
+	stamps = !stderr_is_journal();
 	if (d != NULL && *d != '\0' && strcmp(d, "0") != 0)
 		verbose = 1;
 }
@@ -48,6 +73,17 @@ vlog(int prio, const char *fmt, va_list ap)
 
 	if (prefixes)
 		n = snprintf(buf, sizeof buf, "<%d>", prio);
+	if (stamps) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n += (int)strftime(buf + n, sizeof buf - n, "%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		n += snprintf(buf + n, sizeof buf - n, ".%06ldZ ",
+		    ts.tv_nsec / 1000);
+	}
 	n += snprintf(buf + n, sizeof buf - n, "%s: ", progname);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	for (const unsigned char *m = (const unsigned char *)msg;

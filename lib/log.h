@@ -5,6 +5,12 @@
  * prefix that systemd-journald understands (sd-daemon(3)): <3> error,
  * <4> warning, <5> notice, <6> info, <7> debug.  When stderr is a terminal
  * the prefix is left out, so a person reading sees "srdf-capture: ...".
+ * Unless stderr is the journal (JOURNAL_STREAM names stderr's device and
+ * inode, systemd.exec(5)), which stamps each line itself, the time comes
+ * next, RFC 3339 in UTC with microseconds, then a space:
+ * "<6>2026-12-07T13:45:01.123456Z srdf-seal: sealed wagon 7 ...".  The
+ * priority prefix stays first because readers of it (journald,
+ * logger --prio-prefix) look for it only at the start of a line.
  * A control character in a message (a byte below 0x20, or 0x7f: a peer
  * can put one in a path or a value) is written as \xNN: one message is
  * always one line.

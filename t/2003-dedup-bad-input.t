@@ -33,7 +33,7 @@ bad_case() {
 
 test_expect_success 'a last line without its newline is a truncated record' '
 	printf "{\"v\":1,\"type\":\"begin\",\"gtid\":\"0-1-4\"" | bad_case trunc &&
-	grep "^<3>srdf-dedup: stdin:10: truncated record (36 bytes without the final newline)$" trunc.err
+	grep "^<3>\([0-9TZ:.-]* \)\?srdf-dedup: stdin:10: truncated record (36 bytes without the final newline)$" trunc.err
 '
 
 test_expect_success 'a whole record without its newline is truncated too, never data' '
@@ -43,7 +43,7 @@ test_expect_success 'a whole record without its newline is truncated too, never 
 
 test_expect_success 'malformed JSON names the line and the column' '
 	echo "{\"v\":1,\"type\":\"begin\",\"gtid\":\"0-1-4\",}" | bad_case json &&
-	grep "^<3>srdf-dedup: stdin:10:38: malformed record: string or .}. expected near .}.$" json.err
+	grep "^<3>\([0-9TZ:.-]* \)\?srdf-dedup: stdin:10:38: malformed record: string or .}. expected near .}.$" json.err
 '
 
 test_expect_success 'an unknown record version is refused' '

@@ -1092,7 +1092,7 @@ def signature(f):
         return None
     if f.kind == 'apply':
         for l in f.details:
-            m = re.search(r'<3>srdf-apply: wagon \d+ failed.*\(error (\d+)\)', l)
+            m = re.search(r'<3>(?:[0-9TZ:.-]* )?srdf-apply: wagon \d+ failed.*\(error (\d+)\)', l)
             if m:
                 return 'apply error ' + m.group(1)
         return 'apply ' + re.sub(r'[0-9-]+', 'N', f.msg)
