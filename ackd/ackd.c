@@ -54,6 +54,7 @@
 #include "ack.h"
 #include "audit.h"
 #include "hauth.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
@@ -102,15 +103,6 @@ usage(FILE *f)
 	    "                 [--grace time]\n"
 	    "       srdf-ackd [-v] --dir dir --once [--keep time]\n"
 	    "       srdf-ackd --help | --version\n");
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *
@@ -184,7 +176,7 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 	if (a->applied) {
 		json_object_set_new(w, "state", json_string("confirmed"));
 		json_object_set_new(w, "applied_at", json_real(a->time));
-		json_object_set_new(w, "confirmed_at", json_real(now_s()));
+		json_object_set_new(w, "confirmed_at", json_real(clock_wall()));
 		json_object_set_new(w, "applied_gtid", a->last_gtid
 		    ? json_string(a->last_gtid) : json_null());
 		json_object_set_new(w, "last_error", json_null());
@@ -294,8 +286,8 @@ run(struct ackd *d, struct http_server *hs, int sigfd)
 			n = sweep(d);
 		while (n == PURGE_BATCH && poll(&p, 1, 0) == 0);
 		/* Awake for the heartbeat's promise (heartbeat.h). */
-		for (next = now_s() + (double)d->cf->sweep_ms / 1000;
-		     (left = next - now_s()) > 0;) {
+		for (next = clock_wall() + (double)d->cf->sweep_ms / 1000;
+		     (left = next - clock_wall()) > 0;) {
 			heartbeat_beat(0, NULL);
 			if (poll(&p, 1, left * 1000 > HEARTBEAT_INTERVAL_MS ?
 			    HEARTBEAT_INTERVAL_MS : (int)(left * 1000) + 1) > 0)
@@ -309,17 +301,6 @@ stop:
 	    strsignal((int)si.ssi_signo), http_in_flight(hs));
 	http_drain_wait(hs, d->cf->grace_ms, sigfd);
 	return 0;
-}
-
-static long long
-duration_arg(const char *s, const char *opt, long long min_ms)
-{
-	long long v;
-
-	if (parse_duration_ms(s, &v) != 0 || v < min_ms)
-		die(EX_USAGE, "bad %s %s (a duration such as 500ms, 30s, 10m, "
-		    "1h, 7d; at least %lld ms)", opt, s, min_ms);
-	return v;
 }
 
 int
@@ -371,11 +352,15 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': cf.cert = optarg; break;
 		case 'd': cf.dir = optarg; break;
-		case 'e': cf.keep_ms = duration_arg(optarg, "--keep", 0); break;
-		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
+		case 'e':
+			cf.keep_ms = opt_duration(optarg, "--keep", 0, LLONG_MAX);
+			break;
+		case 'g':
+			cf.grace_ms = opt_duration(optarg, "--grace", 0, LLONG_MAX);
+			break;
 		case 'I':
-			cf.idle_timeout = (unsigned)(duration_arg(optarg,
-			    "--idle-timeout", 1000) / 1000);
+			cf.idle_timeout = (unsigned)(opt_duration(optarg,
+			    "--idle-timeout", 1000, LLONG_MAX) / 1000);
 			break;
 		case 'k': cf.insecure = 1; break;
 		case 'K': cf.key_file = optarg; break;
@@ -390,8 +375,8 @@ main(int argc, char **argv)
 			break;
 		case 'o': cf.once = 1; break;
 		case 's':
-			cf.sweep_ms = duration_arg(optarg, "--sweep-interval",
-			    10);
+			cf.sweep_ms = opt_duration(optarg, "--sweep-interval",
+			    10, LLONG_MAX);
 			break;
 		case 't': cf.tls_key = optarg; break;
 		case 'v': log_set_verbose(1); break;

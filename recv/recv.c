@@ -65,6 +65,7 @@
 
 #include "audit.h"
 #include "hauth.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
@@ -128,15 +129,6 @@ usage(FILE *f)
 	    "       srdf-recv [-v] --dir dir --key-file file --import dir "
 	    "[--max-body size]\n"
 	    "       srdf-recv --help | --version\n");
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -242,7 +234,7 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 	    "events_out", (json_int_t)h->events_out, "first_gtid",
 	    h->first_gtid, "last_gtid", h->last_gtid, "chunk",
 	    (json_int_t)h->chunk, "chunks", (json_int_t)h->chunks, "key_id",
-	    kid, "flags", (json_int_t)h->flags, "received_at", now_s());
+	    kid, "flags", (json_int_t)h->flags, "received_at", clock_wall());
 	if (w == NULL)
 		return ENOMEM;
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0)
@@ -721,28 +713,6 @@ recover(struct recv *r)
 	spool_list_free(names, n);
 }
 
-static unsigned long long
-size_arg(const char *s, const char *opt)
-{
-	unsigned long long v;
-
-	if (parse_size(s, &v) != 0)
-		die(EX_USAGE, "bad %s %s: %s", opt, s, strerror(errno));
-	return v;
-}
-
-static long long
-duration_arg(const char *s, const char *opt, long long min_ms)
-{
-	long long v;
-
-	if (parse_duration_ms(s, &v) != 0)
-		die(EX_USAGE, "bad %s %s: %s", opt, s, strerror(errno));
-	if (v < min_ms)
-		die(EX_USAGE, "%s %s is below %lld ms", opt, s, min_ms);
-	return v;
-}
-
 /* The main loop: signals, and the import directory when watched. */
 static int
 run(struct recv *r, int sigfd)
@@ -842,16 +812,21 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': cf.cert = optarg; break;
 		case 'd': cf.dir = optarg; break;
-		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
+		case 'g':
+			cf.grace_ms = opt_duration(optarg, "--grace", 0, LLONG_MAX);
+			break;
 		case 'I':
-			cf.idle_timeout = (unsigned)(duration_arg(optarg,
-			    "--idle-timeout", 1000) / 1000);
+			cf.idle_timeout = (unsigned)(opt_duration(optarg,
+			    "--idle-timeout", 1000, LLONG_MAX) / 1000);
 			break;
 		case 'i': cf.import = optarg; break;
 		case 'k': cf.insecure = 1; break;
 		case 'K': cf.key_file = optarg; break;
 		case 'l': cf.listen = optarg; break;
-		case 'B': cf.max_body = size_arg(optarg, "--max-body"); break;
+		case 'B':
+			cf.max_body = opt_size(optarg, "--max-body", 1024,
+			    WAGON_RAW_MAX * 2);
+			break;
 		case 'P':
 			cf.max_peer_conn = opt_count(optarg,
 			    "--max-peer-connections", 1, 10000);
@@ -860,8 +835,14 @@ main(int argc, char **argv)
 			cf.max_conn = opt_count(optarg, "--max-connections", 1,
 			    10000);
 			break;
-		case 'M': cf.max_memory = size_arg(optarg, "--max-memory"); break;
-		case 'F': cf.min_free = size_arg(optarg, "--min-free"); break;
+		case 'M':
+			cf.max_memory = opt_size(optarg, "--max-memory", 0,
+			    ULLONG_MAX);
+			break;
+		case 'F':
+			cf.min_free = opt_size(optarg, "--min-free", 0,
+			    ULLONG_MAX);
+			break;
 		case 's': cf.source_id = optarg; break;
 		case 'T': cf.threads = opt_count(optarg, "--threads", 1, 64); break;
 		case 't': cf.tls_key = optarg; break;
@@ -880,8 +861,6 @@ main(int argc, char **argv)
 		    "--insecure for plain HTTP (one of the two)");
 	if ((cf.cert == NULL) != (cf.tls_key == NULL))
 		die(EX_USAGE, "--cert and --tls-key go together");
-	if (cf.max_body < 1024 || cf.max_body > WAGON_RAW_MAX * 2)
-		die(EX_USAGE, "--max-body must be from 1K to 2G");
 	if (cf.max_memory < cf.max_body)
 		die(EX_USAGE, "--max-memory must be at least --max-body, or no "
 		    "wagon of the largest size could ever be taken in");

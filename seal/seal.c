@@ -834,7 +834,6 @@ main(int argc, char **argv)
 	struct seal s = {0};
 	struct sigaction sa;
 	char err[512];
-	uint64_t level;
 	int ch, n, rc;
 
 	log_init(argv[0]);
@@ -851,18 +850,12 @@ main(int argc, char **argv)
 			cf.key_file = optarg;
 			break;
 		case 'l':
-			if (parse_u64(optarg, &level) != 0 || level < 1 ||
-			    level > (uint64_t)ZSTD_maxCLevel())
-				die(EX_USAGE,
-				    "--level wants a zstd level from 1 "
-				    "to %d, not '%s'",
-				    ZSTD_maxCLevel(), optarg);
-			cf.level = (int)level;
+			cf.level = (int)opt_count(optarg, "--level", 1,
+			    (unsigned)ZSTD_maxCLevel());
 			break;
 		case 'm':
-			if (parse_size(optarg, &cf.min_free) != 0)
-				die(EX_USAGE, "bad --min-free %s: %s", optarg,
-				    strerror(errno));
+			cf.min_free = opt_size(optarg, "--min-free", 0,
+			    ULLONG_MAX);
 			break;
 		case 'v':
 			log_set_verbose(1);

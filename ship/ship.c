@@ -71,6 +71,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
@@ -161,15 +162,6 @@ usage(FILE *f)
 	    "                 [--pipeline n] [--timeout time] "
 	    "[--retry-dead]\n"
 	    "       srdf-ship --help | --version\n");
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -271,7 +263,7 @@ mark_sending(struct ship *s, uint64_t seq)
 		goto fail;
 	if (w != NULL && is_state(w, "sealed")) {
 		json_object_set_new(w, "state", json_string("sending"));
-		json_object_set_new(w, "sending_at", json_real(now_s()));
+		json_object_set_new(w, "sending_at", json_real(clock_wall()));
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
 			goto fail;
 		json_decref(w);
@@ -314,7 +306,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	const char *st;
 	json_int_t attempts, failures;
 	int quiet = 0;
-	double now = now_s(), wait = 0;
+	double now = clock_wall(), wait = 0;
 	char name[WAGON_NAME_LEN], from[16];
 	int rc, moved = 0;
 
@@ -493,7 +485,7 @@ revive(struct ship *s, int all)
 			goto fail;
 		json_object_set_new(w, "state", json_string("sending"));
 		json_object_set_new(w, "failures", json_integer(0));
-		json_object_set_new(w, "revived_at", json_real(now_s()));
+		json_object_set_new(w, "revived_at", json_real(clock_wall()));
 		json_object_del(w, "next_attempt_at");
 		json_object_del(w, "dead_cause");
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
@@ -692,7 +684,7 @@ static void
 deliver_dir(struct ship *s, struct cand *c, struct result *r)
 {
 	char name[WAGON_NAME_LEN];
-	double t0 = now_s();
+	double t0 = clock_wall();
 
 	memset(r, 0, sizeof *r);
 	wagon_name(c->seq, name);
@@ -705,7 +697,7 @@ deliver_dir(struct ship *s, struct cand *c, struct result *r)
 		r->o = O_DELIVERED;
 		r->answer = "accepted";
 	}
-	r->latency_ms = (now_s() - t0) * 1000;
+	r->latency_ms = (clock_wall() - t0) * 1000;
 }
 
 /* Sends c[0..n) at once over HTTP, recording each as it completes.
@@ -892,7 +884,7 @@ run(struct ship *s)
 		}
 		/* The ready ones, in order: pipelining never jumps a wagon
 		 * that is waiting out its back-off. */
-		now = now_s();
+		now = clock_wall();
 		for (k = 0; k < sc.n && c[k].next_at <= now; k++)
 			;
 		if (k == 0) {
@@ -922,36 +914,19 @@ run(struct ship *s)
 static void
 parse_retry(struct config *cf, const char *arg)
 {
-	char *copy = strdup(arg), *tok, *save;
-	long long ms;
+	char *copy = xstrdup(arg), *tok, *save;
 
-	if (copy == NULL)
-		die(EX_OSERR, "out of memory");
 	cf->nretry = 0;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (cf->nretry == MAX_RETRY)
 			die(EX_USAGE, "--retry: at most %d steps", MAX_RETRY);
-		if (parse_duration_ms(tok, &ms) != 0 || ms < 1 ||
-		    ms > 7LL * 24 * 3600 * 1000)
-			die(EX_USAGE, "bad --retry step \"%s\" (want a "
-			    "duration from 1ms to 7d such as 250ms, 10s, 2m, "
-			    "1h)", tok);
-		cf->retry[cf->nretry++] = ms;
+		cf->retry[cf->nretry++] = opt_duration(tok, "--retry step", 1,
+		    7LL * 24 * 3600 * 1000);
 	}
 	free(copy);
 	if (cf->nretry == 0)
 		die(EX_USAGE, "--retry needs at least one step");
-}
-
-static unsigned
-uint_arg(const char *s, const char *opt, unsigned lo, unsigned hi)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
-		die(EX_USAGE, "bad %s %s (want %u to %u)", opt, s, lo, hi);
-	return (unsigned)v;
 }
 
 int
@@ -995,16 +970,14 @@ main(int argc, char **argv)
 		case 'K': cf.key_file = optarg; break;
 		case 'o': cf.once = 1; break;
 		case 'p':
-			cf.pipeline = uint_arg(optarg, "--pipeline", 1,
+			cf.pipeline = opt_count(optarg, "--pipeline", 1,
 			    MAX_PIPELINE);
 			break;
 		case 'r': parse_retry(&cf, optarg); break;
 		case 'R': cf.retry_dead = 1; break;
 		case 'T':
-			if (parse_duration_ms(optarg, &cf.timeout_ms) != 0 ||
-			    cf.timeout_ms < 1000)
-				die(EX_USAGE, "bad --timeout %s (want 1s or "
-				    "more)", optarg);
+			cf.timeout_ms = opt_duration(optarg, "--timeout", 1000,
+			    LLONG_MAX);
 			break;
 		case 't': cf.to = optarg; break;
 		case 'v': log_set_verbose(1); break;
