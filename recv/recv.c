@@ -64,35 +64,29 @@
 #include <sodium.h>
 
 #include "audit.h"
-#include "hauth.h"
 #include "clock.h"
+#include "hauth.h"
 #include "heartbeat.h"
 #include "http.h"
+#include "httpd.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
 struct config {
 	const char *dir;
 	const char *key_file;
-	const char *listen;
-	const char *cert;
-	const char *tls_key;
-	int insecure;
+	struct httpd_cf srv; /* --listen, TLS, connections, --grace */
 	const char *import;
 	const char *source_id; /* 32 hex digits, or NULL */
 	unsigned long long max_body;
 	unsigned long long max_memory;
 	unsigned long long min_free;
-	unsigned max_conn;
-	unsigned max_peer_conn;
-	unsigned idle_timeout; /* seconds */
 	unsigned threads;
-	long long grace_ms;
 };
 
 enum verdict { V_ACCEPTED, V_DUPLICATE, V_INVALID, V_REJECTED, V_BUSY };
@@ -110,7 +104,7 @@ struct recv {
 	pthread_mutex_t mu;  /* storing; and source_hex */
 	char source_hex[33]; /* pinned source, "" while none */
 	_Atomic unsigned long long decoding; /* bytes wagon_open holds */
-	struct http_server *http;
+	int sigfd;
 };
 
 static void
@@ -713,23 +707,41 @@ recover(struct recv *r)
 	spool_list_free(names, n);
 }
 
-/* The main loop: signals, and the import directory when watched. */
+/* Watches DIR/new of --import (an inotify descriptor), or -1 after
+ * logging why. */
 static int
-run(struct recv *r, int sigfd)
+watch_import(const char *dir)
 {
+	char path[PATH_MAX + 8];
+	int in;
+
+	snprintf(path, sizeof path, "%s/new", dir);
+	if ((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(in, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		log_err("cannot watch %s: %s", path, strerror(errno));
+		if (in >= 0)
+			close(in);
+		return -1;
+	}
+	return in;
+}
+
+/* The main loop (http_serve's wait): returns 0 when sigfd is readable
+ * (the signal is left for http_serve to read), and imports what
+ * arrives in the import directory when watched; EX_OSERR after logging
+ * why when it cannot watch or poll. */
+static int
+run(void *arg, int sigfd)
+{
+	struct recv *r = arg;
 	struct pollfd pfd[2];
-	char evbuf[4096], path[PATH_MAX + 8];
-	struct signalfd_siginfo si;
-	int in = -1, nfd = 1;
+	char evbuf[4096];
+	int in = -1, nfd = 1, rc = 0;
 
 	pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
 	if (r->cf->import != NULL) {
-		snprintf(path, sizeof path, "%s/new", r->cf->import);
-		if ((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-		    inotify_add_watch(in, path, IN_MOVED_TO | IN_CLOSE_WRITE) <
-		        0)
-			die(EX_OSERR, "cannot watch %s: %s", path,
-			    strerror(errno));
+		if ((in = watch_import(r->cf->import)) < 0)
+			return EX_OSERR;
 		pfd[nfd++] = (struct pollfd){in, POLLIN, 0};
 		import_pass(r, sigfd);
 	}
@@ -738,7 +750,9 @@ run(struct recv *r, int sigfd)
 		if (poll(pfd, (nfds_t)nfd, HEARTBEAT_INTERVAL_MS) < 0) {
 			if (errno == EINTR)
 				continue;
-			die(EX_OSERR, "poll: %s", strerror(errno));
+			log_err("poll: %s", strerror(errno));
+			rc = EX_OSERR;
+			break;
 		}
 		if (pfd[0].revents & POLLIN)
 			break;
@@ -748,20 +762,13 @@ run(struct recv *r, int sigfd)
 			import_pass(r, sigfd);
 		}
 	}
-	if (read(sigfd, &si, sizeof si) != sizeof si)
-		si.ssi_signo = SIGTERM;
-	log_notice("%s: draining (%u requests in flight)",
-	    strsignal((int)si.ssi_signo), http_in_flight(r->http));
-	/* Requests already being handled finish (a wagon being stored is
-	 * stored and answered); a second signal or --grace cuts it short. */
-	http_drain_wait(r->http, r->cf->grace_ms, sigfd);
 	if (in >= 0)
 		close(in);
-	return 0;
+	return rc;
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"cert", required_argument, NULL, 'c'},
@@ -785,165 +792,149 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const struct http_route routes[] = {
-	    {"POST", "/v1/wagons", post_wagon},
-	    {"GET", "/v1/health", health},
-	};
-	struct config cf = {0};
-	struct recv r = {0};
-	struct http_server_opts ho = {0};
-	struct hauth_cache *cache;
-	sigset_t mask;
-	char err[512], url[300];
-	int ch, sigfd, ex;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.max_body = 64ULL << 20;
-	cf.max_memory = 256ULL << 20;
-	cf.min_free = 256ULL << 20;
-	cf.max_conn = 256;
-	cf.max_peer_conn = 72; /* ship --pipeline 64, health, spare */
-	cf.idle_timeout = 30;
-	cf.threads = 4;
-	cf.grace_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (httpd_option(ch, optarg, &cf->srv))
+			continue;
 		switch (ch) {
-		case 'c': cf.cert = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'g':
-			cf.grace_ms = opt_duration(optarg, "--grace", 0, LLONG_MAX);
-			break;
-		case 'I':
-			cf.idle_timeout = (unsigned)(opt_duration(optarg,
-			    "--idle-timeout", 1000, LLONG_MAX) / 1000);
-			break;
-		case 'i': cf.import = optarg; break;
-		case 'k': cf.insecure = 1; break;
-		case 'K': cf.key_file = optarg; break;
-		case 'l': cf.listen = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'i': cf->import = optarg; break;
+		case 'K': cf->key_file = optarg; break;
 		case 'B':
-			cf.max_body = opt_size(optarg, "--max-body", 1024,
+			cf->max_body = opt_size(optarg, "--max-body", 1024,
 			    WAGON_RAW_MAX * 2);
 			break;
-		case 'P':
-			cf.max_peer_conn = opt_count(optarg,
-			    "--max-peer-connections", 1, 10000);
-			break;
-		case 'C':
-			cf.max_conn = opt_count(optarg, "--max-connections", 1,
-			    10000);
-			break;
 		case 'M':
-			cf.max_memory = opt_size(optarg, "--max-memory", 0,
+			cf->max_memory = opt_size(optarg, "--max-memory", 0,
 			    ULLONG_MAX);
 			break;
 		case 'F':
-			cf.min_free = opt_size(optarg, "--min-free", 0,
+			cf->min_free = opt_size(optarg, "--min-free", 0,
 			    ULLONG_MAX);
 			break;
-		case 's': cf.source_id = optarg; break;
-		case 'T': cf.threads = opt_count(optarg, "--threads", 1, 64); break;
-		case 't': cf.tls_key = optarg; break;
+		case 's': cf->source_id = optarg; break;
+		case 'T': cf->threads = opt_count(optarg, "--threads", 1, 64); break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-recv", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.key_file == NULL)
-		die(EX_USAGE, "--key-file is required");
-	if (cf.listen == NULL && cf.import == NULL)
-		die(EX_USAGE, "give --listen, --import, or both");
-	if (cf.listen != NULL && cf.insecure == (cf.cert != NULL))
-		die(EX_USAGE, "give --cert and --tls-key for HTTPS, or "
-		    "--insecure for plain HTTP (one of the two)");
-	if ((cf.cert == NULL) != (cf.tls_key == NULL))
-		die(EX_USAGE, "--cert and --tls-key go together");
-	if (cf.max_memory < cf.max_body)
-		die(EX_USAGE, "--max-memory must be at least --max-body, or no "
-		    "wagon of the largest size could ever be taken in");
+}
 
-	r.cf = &cf;
-	if ((r.key = key_load(cf.key_file, err, sizeof err)) == NULL)
+/* The usage errors options cannot show one by one; NULL if none. */
+static const char *
+check_options(const struct config *cf)
+{
+	if (cf->key_file == NULL)
+		return "--key-file is required";
+	if (cf->srv.listen == NULL && cf->import == NULL)
+		return "give --listen, --import, or both";
+	if (httpd_check(&cf->srv) != NULL)
+		return httpd_check(&cf->srv);
+	if (cf->max_memory < cf->max_body)
+		return "--max-memory must be at least --max-body, or no "
+		       "wagon of the largest size could ever be taken in";
+	return NULL;
+}
+
+/* Creates --import's new/, cur/ and bad/ when missing. */
+static void
+import_dirs(const char *dir)
+{
+	static const char *const sub[] = {"new", "cur", "bad"};
+	char p[PATH_MAX + 8];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			die(EX_CANTCREAT, "cannot create %s: %s", p,
+			    strerror(errno));
+	}
+}
+
+/* Lock, inbox, ledger, pinned source, audit, heartbeat, recovery: the
+ * state main() needs before serving (man/srdf-recv.1 FILES). */
+static void
+open_state(struct recv *r, const struct config *cf)
+{
+	char err[512];
+	int ex;
+
+	r->cf = cf;
+	if ((r->key = key_load(cf->key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
-	if (snprintf(r.inbox, sizeof r.inbox, "%s/inbox", cf.dir) >=
-	    (int)sizeof r.inbox)
-		die(EX_USAGE, "--dir %s is too long", cf.dir);
-	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
-		    strerror(errno));
-	lock_dir_or_die(cf.dir, "srdf-recv");
-	if (spool_init(r.inbox) != 0)
-		die(EX_CANTCREAT, "cannot set up the inbox %s", r.inbox);
-	if ((ex = ledger_open(cf.dir, 0, &r.l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
+	tool_path(r->inbox, sizeof r->inbox, cf->dir, "inbox");
+	tool_lock(cf->dir, "srdf-recv", 1);
+	if (spool_init(r->inbox) != 0)
+		die(EX_CANTCREAT, "cannot set up the inbox %s", r->inbox);
+	if ((ex = ledger_open(cf->dir, 0, &r->l)) != 0)
+		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(ex));
-	pthread_mutex_init(&r.mu, NULL);
-	pin_source(&r);
-	audit_open(cf.dir);
-	audit_source(r.source_hex[0] ? r.source_hex : NULL);
-	heartbeat_start(cf.dir, "srdf-recv", cf.listen ? HEARTBEAT_INTERVAL :
-	    0, cf.listen != NULL);
-	recover(&r);
-	if (cf.import != NULL) {
-		char p[PATH_MAX + 8];
-		const char *sub[] = {"new", "cur", "bad"};
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(p, sizeof p, "%s/%s", cf.import, sub[i]);
-			if (mkdir(p, 0700) != 0 && errno != EEXIST)
-				die(EX_CANTCREAT, "cannot create %s: %s", p,
-				    strerror(errno));
-		}
-	}
+	pthread_mutex_init(&r->mu, NULL);
+	pin_source(r);
+	audit_open(cf->dir);
+	audit_source(r->source_hex[0] ? r->source_hex : NULL);
+	heartbeat_start(cf->dir, "srdf-recv", cf->srv.listen ?
+	    HEARTBEAT_INTERVAL : 0, cf->srv.listen != NULL);
+	recover(r);
+	if (cf->import != NULL)
+		import_dirs(cf->import);
+}
 
-	/* Signals arrive through a descriptor, and only where the main
-	 * loop reads it: the server's threads inherit the blocked mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-		die(EX_OSERR, "signalfd: %s", strerror(errno));
+/* Serves until a signal; the exit status, or -1 with err set. */
+static int
+serve(struct recv *r, char *err, size_t errlen)
+{
+	static const struct http_route routes[] = {
+	    {"POST", "/v1/wagons", post_wagon},
+	    {"GET", "/v1/health", health},
+	};
+	struct http_server_opts ho = {
+	    .max_body = r->cf->max_body, .max_memory = r->cf->max_memory,
+	    .threads = r->cf->threads, .key = r->key, .to = HAUTH_TO_RECV,
+	    .routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+	    .arg = r};
+	char what[PATH_MAX + 128];
 
-	if (cf.listen == NULL) {
-		ex = import_pass(&r, sigfd);
-		heartbeat_stop(ex);
-		ledger_close(r.l);
-		key_free(r.key);
-		return ex;
-	}
-	if ((cache = hauth_cache_new()) == NULL)
-		die(EX_OSERR, "out of memory");
-	ho.listen = cf.listen;
-	ho.cert = cf.cert;
-	ho.tls_key = cf.tls_key;
-	ho.max_body = cf.max_body;
-	ho.max_memory = cf.max_memory;
-	ho.max_conn = cf.max_conn;
-	ho.max_peer_conn = cf.max_peer_conn;
-	ho.idle_timeout = cf.idle_timeout;
-	ho.threads = cf.threads;
-	ho.key = r.key;
-	ho.to = HAUTH_TO_RECV;
-	ho.cache = cache;
-	ho.routes = routes;
-	ho.nroutes = sizeof routes / sizeof routes[0];
-	ho.arg = &r;
-	if ((r.http = http_start(&ho, err, sizeof err)) == NULL)
+	snprintf(what, sizeof what, "inbox %s, source %s, max body %llu",
+	    r->inbox, r->source_hex[0] ? r->source_hex : "not pinned yet",
+	    r->cf->max_body);
+	return http_serve(&r->cf->srv, &ho, r->sigfd, run, r, what, err,
+	    errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.max_body = 64ULL << 20,
+	    .max_memory = 256ULL << 20, .min_free = 256ULL << 20, .threads = 4,
+	    /* ship --pipeline 64, health, spare */
+	    .srv = {.max_conn = 256, .max_peer_conn = 72, .idle_timeout = 30,
+	        .grace_ms = 10000}};
+	struct recv r = {0};
+	const char *why;
+	char err[512];
+	int ex;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_options(argc, argv, &cf);
+	if ((why = check_options(&cf)) != NULL)
+		die(EX_USAGE, "%s", why);
+
+	open_state(&r, &cf);
+	r.sigfd = tool_signals(0);
+	if (cf.srv.listen == NULL)
+		ex = import_pass(&r, r.sigfd);
+	else if ((ex = serve(&r, err, sizeof err)) < 0)
 		die(EX_CONFIG, "%s", err);
-	http_url(r.http, url, sizeof url);
-	log_notice("listening on %s: inbox %s, source %s, max body %llu",
-	    url, r.inbox, r.source_hex[0] ? r.source_hex : "not pinned yet",
-	    cf.max_body);
-	ex = run(&r, sigfd);
-	http_stop(r.http);
 	heartbeat_stop(ex);
-	log_notice("stopped");
-	hauth_cache_free(cache);
+	if (cf.srv.listen != NULL)
+		log_notice("stopped");
 	ledger_close(r.l);
 	key_free(r.key);
 	return ex;
