@@ -75,10 +75,10 @@
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -929,8 +929,8 @@ parse_retry(struct config *cf, const char *arg)
 		die(EX_USAGE, "--retry needs at least one step");
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"ca-file", required_argument, NULL, 'C'},
@@ -948,129 +948,170 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct ship s = {0};
-	char err[512], path[PATH_MAX + 32];
-	struct stat st;
-	sigset_t mask;
-	size_t i;
-	int ch, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	parse_retry(&cf, "10s,30s,2m,10m,1h");
-	cf.pipeline = 1;
-	cf.timeout_ms = 60000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'C': cf.ca_file = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'k': cf.insecure = 1; break;
-		case 'K': cf.key_file = optarg; break;
-		case 'o': cf.once = 1; break;
+		case 'C': cf->ca_file = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'k': cf->insecure = 1; break;
+		case 'K': cf->key_file = optarg; break;
+		case 'o': cf->once = 1; break;
 		case 'p':
-			cf.pipeline = opt_count(optarg, "--pipeline", 1,
+			cf->pipeline = opt_count(optarg, "--pipeline", 1,
 			    MAX_PIPELINE);
 			break;
-		case 'r': parse_retry(&cf, optarg); break;
-		case 'R': cf.retry_dead = 1; break;
+		case 'r': parse_retry(cf, optarg); break;
+		case 'R': cf->retry_dead = 1; break;
 		case 'T':
-			cf.timeout_ms = opt_duration(optarg, "--timeout", 1000,
-			    LLONG_MAX);
+			cf->timeout_ms = opt_duration(optarg, "--timeout",
+			    1000, LLONG_MAX);
 			break;
-		case 't': cf.to = optarg; break;
+		case 't': cf->to = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-ship", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.to == NULL)
+}
+
+/* --to and what it needs (man/srdf-ship.1 OPTIONS); sets cf->dest for
+ * dir:PATH.  Dies with EX_USAGE. */
+static void
+check_to(struct config *cf)
+{
+	char err[512];
+
+	if (cf->to == NULL)
 		die(EX_USAGE, "--to is required (https://host:port or "
 		    "dir:/path)");
-	if (strncmp(cf.to, "dir:", 4) == 0) {
-		cf.dest = cf.to + 4;
-		if (*cf.dest == '\0')
+	if (strncmp(cf->to, "dir:", 4) == 0) {
+		cf->dest = cf->to + 4;
+		if (*cf->dest == '\0')
 			die(EX_USAGE, "--to dir: needs a path");
-		if (cf.pipeline > 1)
+		if (cf->pipeline > 1)
 			die(EX_USAGE, "--pipeline is for HTTP; dir: copies one "
 			    "wagon at a time");
-	} else {
-		if (http_base_check(cf.to, cf.insecure, err, sizeof err) != 0)
-			die(EX_USAGE, "--to: %s", err);
-		if (cf.key_file == NULL)
-			die(EX_USAGE, "--key-file is required with --to %s "
-			    "(requests are signed)", cf.to);
+		return;
 	}
+	if (http_base_check(cf->to, cf->insecure, err, sizeof err) != 0)
+		die(EX_USAGE, "--to: %s", err);
+	if (cf->key_file == NULL)
+		die(EX_USAGE, "--key-file is required with --to %s "
+		    "(requests are signed)", cf->to);
+}
 
-	s.cf = &cf;
-	if (cf.key_file != NULL &&
-	    (s.key = key_load(cf.key_file, err, sizeof err)) == NULL)
+/* Key, CA file, lock, outbox, --to dir: spool, ledger, audit,
+ * heartbeat, revival of dead wagons: the state main() needs before
+ * shipping (man/srdf-ship.1 FILES). */
+static void
+open_state(struct ship *s, const struct config *cf)
+{
+	char err[512];
+	struct stat st;
+	int rc;
+
+	s->cf = cf;
+	if (cf->key_file != NULL &&
+	    (s->key = key_load(cf->key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
-	if (cf.ca_file != NULL && access(cf.ca_file, R_OK) != 0)
-		die(EX_CONFIG, "cannot read --ca-file %s: %s", cf.ca_file,
+	if (cf->ca_file != NULL && access(cf->ca_file, R_OK) != 0)
+		die(EX_CONFIG, "cannot read --ca-file %s: %s", cf->ca_file,
 		    strerror(errno));
-	if (snprintf(s.outbox, sizeof s.outbox, "%s/outbox", cf.dir) >=
-	    (int)sizeof s.outbox)
-		die(EX_USAGE, "--dir %s is too long", cf.dir);
-	lock_dir_or_die(cf.dir, "srdf-ship");
+	tool_path(s->outbox, sizeof s->outbox, cf->dir, "outbox");
+	tool_lock(cf->dir, "srdf-ship", 0);
 	/* The outbox is srdf-seal's: ship only reads it (no spool_init,
 	 * which would clear seal's tmp/). */
-	snprintf(path, sizeof path, "%s/new", s.outbox);
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		die(EX_NOINPUT, "no outbox %s: run srdf-seal --dir %s first",
-		    path, cf.dir);
-	if (cf.dest != NULL) {
-		if (stat(cf.dest, &st) != 0 || !S_ISDIR(st.st_mode))
+	tool_outbox(s->outbox, sizeof s->outbox, cf->dir);
+	if (cf->dest != NULL) {
+		if (stat(cf->dest, &st) != 0 || !S_ISDIR(st.st_mode))
 			die(EX_CANTCREAT, "--to dir:%s is not a directory (a "
-			    "mounted volume must be mounted)", cf.dest);
-		if (spool_init(cf.dest) != 0)
+			    "mounted volume must be mounted)", cf->dest);
+		if (spool_init(cf->dest) != 0)
 			die(EX_CANTCREAT, "cannot set up the spool %s",
-			    cf.dest);
+			    cf->dest);
 	}
-	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
+	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
-	audit_open(cf.dir);
-	audit_source_of(s.l);
-	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf.once);
-	if (revive(&s, cf.retry_dead) != 0)
+	audit_open(cf->dir);
+	audit_source_of(s->l);
+	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);
+	if (revive(s, cf->retry_dead) != 0)
 		die(EX_SOFTWARE, "cannot revive dead wagons (see above)");
+}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		die(EX_OSERR, "signalfd: %s", strerror(errno));
-	if ((s.inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-	    inotify_add_watch(s.inot, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+/* The events the main loop waits on: signals, new wagons in the
+ * outbox, and ledger writes (srdf-ackd's). */
+static void
+open_events(struct ship *s)
+{
+	char path[PATH_MAX + 32];
+
+	s->sigfd = tool_signals(SFD_NONBLOCK);
+	snprintf(path, sizeof path, "%s/new", s->outbox);
+	if ((s->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(s->inot, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
 		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
-	snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
-	if (inotify_add_watch(s.inot, path, IN_MODIFY) < 0)
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", s->cf->dir);
+	if (inotify_add_watch(s->inot, path, IN_MODIFY) < 0)
 		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
+}
+
+/* libcurl, and one connection per --pipeline slot for HTTP. */
+static void
+open_http(struct ship *s)
+{
+	const struct config *cf = s->cf;
+	char err[512];
+	size_t i;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EX_OSERR, "cannot start libcurl");
-	s.co.base = cf.to;
-	s.co.ca_file = cf.ca_file;
-	s.co.insecure = cf.insecure;
-	s.co.timeout_ms = cf.timeout_ms;
-	s.co.key = s.key;
-	s.co.to = HAUTH_TO_RECV;
-	if (cf.dest == NULL) {
-		if ((s.multi = curl_multi_init()) == NULL)
-			die(EX_OSERR, "cannot start libcurl");
-		curl_multi_setopt(s.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		    (long)cf.pipeline);
-		for (i = 0; i < cf.pipeline; i++)
-			if (http_call_init(&s.calls[i], &s.co, err,
-			        sizeof err) != 0)
-				die(EX_OSERR, "%s", err);
-	}
+	s->co = (struct http_client_opts){.base = cf->to,
+	    .ca_file = cf->ca_file, .insecure = cf->insecure,
+	    .timeout_ms = cf->timeout_ms, .key = s->key, .to = HAUTH_TO_RECV};
+	if (cf->dest != NULL)
+		return;
+	if ((s->multi = curl_multi_init()) == NULL)
+		die(EX_OSERR, "cannot start libcurl");
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)cf->pipeline);
+	for (i = 0; i < cf->pipeline; i++)
+		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) != 0)
+			die(EX_OSERR, "%s", err);
+}
+
+static void
+close_http(struct ship *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cf->pipeline && s->cf->dest == NULL; i++)
+		http_call_cleanup(&s->calls[i]);
+	if (s->multi != NULL)
+		curl_multi_cleanup(s->multi);
+	curl_global_cleanup();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.pipeline = 1, .timeout_ms = 60000};
+	struct ship s = {0};
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_retry(&cf, "10s,30s,2m,10m,1h");
+	parse_options(argc, argv, &cf);
+	check_to(&cf);
+
+	open_state(&s, &cf);
+	open_events(&s);
+	open_http(&s);
 	s.low = 1;
 	s.need_health = 1;
 	log_notice("shipping %s to %s%s", s.outbox, cf.to,
@@ -1078,15 +1119,10 @@ main(int argc, char **argv)
 
 	rc = run(&s);
 	heartbeat_stop(rc);
-
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",
 		    s.delivered, s.bytes);
-	for (i = 0; i < cf.pipeline && cf.dest == NULL; i++)
-		http_call_cleanup(&s.calls[i]);
-	if (s.multi != NULL)
-		curl_multi_cleanup(s.multi);
-	curl_global_cleanup();
+	close_http(&s);
 	ledger_close(s.l);
 	key_free(s.key);
 	return rc;
