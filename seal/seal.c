@@ -66,13 +66,13 @@
 #include "buf.h"
 #include "heartbeat.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "gtid.h"
 #include "record.h"
 #include "scan.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -816,8 +816,8 @@ remove_orphans(const struct seal *s)
 	spool_list_free(names, n);
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
@@ -829,78 +829,83 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct srdf_key *key;
-	struct seal s = {0};
-	struct sigaction sa;
-	char err[512];
-	int ch, n, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.level = DEFAULT_LEVEL;
-	cf.min_free = DEFAULT_MIN_FREE;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd':
-			cf.dir = optarg;
-			break;
-		case 'k':
-			cf.key_file = optarg;
-			break;
+		case 'd': cf->dir = optarg; break;
+		case 'k': cf->key_file = optarg; break;
 		case 'l':
-			cf.level = (int)opt_count(optarg, "--level", 1,
+			cf->level = (int)opt_count(optarg, "--level", 1,
 			    (unsigned)ZSTD_maxCLevel());
 			break;
 		case 'm':
-			cf.min_free = opt_size(optarg, "--min-free", 0,
+			cf->min_free = opt_size(optarg, "--min-free", 0,
 			    ULLONG_MAX);
 			break;
-		case 'v':
-			log_set_verbose(1);
-			break;
+		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-seal", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.key_file == NULL)
+	if (cf->key_file == NULL)
 		die(EX_USAGE, "no --key-file: wagons are always encrypted");
-	n = snprintf(cf.outbox, sizeof cf.outbox, "%s/outbox", cf.dir);
-	if (n < 0 || n >= (int)sizeof cf.outbox)
-		die(EX_USAGE, "--dir %s: name too long", cf.dir);
-	if ((key = key_load(cf.key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
+}
 
-	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
-		    strerror(errno));
-	lock_dir_or_die(cf.dir, "srdf-seal");
-	if (spool_init(cf.outbox) != 0)
-		die(EX_CANTCREAT, "cannot set up the outbox %s", cf.outbox);
-	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
+/* Lock, outbox, ledger (the next sequence), orphans, audit, heartbeat,
+ * and the outbox's free space: the state main() needs before sealing
+ * (man/srdf-seal.1 FILES). */
+static void
+open_state(struct seal *s, const struct config *cf)
+{
+	char buf[64];
+	int rc;
+
+	tool_lock(cf->dir, "srdf-seal", 1);
+	if (spool_init(cf->outbox) != 0)
+		die(EX_CANTCREAT, "cannot set up the outbox %s", cf->outbox);
+	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0)
+		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
-	s.cf = &cf;
-	s.key = key;
-	read_ledger(&s);
-	remove_orphans(&s);
-	audit_open(cf.dir);
-	audit_source(s.source_hex);
-	heartbeat_start(cf.dir, "srdf-seal", 0, 0);
-	if ((rc = spool_free_ok(cf.outbox, cf.min_free)) < 0)
-		die(EX_IOERR, "cannot check the free space of %s", cf.outbox);
+	s->cf = cf;
+	read_ledger(s);
+	remove_orphans(s);
+	audit_open(cf->dir);
+	audit_source(s->source_hex);
+	heartbeat_start(cf->dir, "srdf-seal", 0, 0);
+	if ((rc = spool_free_ok(cf->outbox, cf->min_free)) < 0)
+		die(EX_IOERR, "cannot check the free space of %s", cf->outbox);
 	if (rc == 0)
 		die(EX_TEMPFAIL,
 		    "%s has less than %s free: free space there "
 		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
 		    "again; nothing was sealed",
-		    cf.outbox, mib(cf.min_free, err, sizeof err));
+		    cf->outbox, mib(cf->min_free, buf, sizeof buf));
+}
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.level = DEFAULT_LEVEL,
+	    .min_free = DEFAULT_MIN_FREE};
+	struct seal s = {0};
+	struct srdf_key *key;
+	struct sigaction sa = {.sa_handler = on_signal,
+	    .sa_flags = SA_RESTART};
+	char err[512];
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_options(argc, argv, &cf);
+	tool_path(cf.outbox, sizeof cf.outbox, cf.dir, "outbox");
+	if ((key = key_load(cf.key_file, err, sizeof err)) == NULL)
+		die(EX_CONFIG, "%s", err);
+
+	s.key = key;
+	open_state(&s, &cf);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	log_info("ready: reading groups on stdin, the next wagon is %" PRIu64
