@@ -144,6 +144,7 @@ struct ship {
 	struct ledger *l;
 	struct http_client_opts co;
 	struct http_call calls[MAX_PIPELINE];
+	size_t ncalls; /* of calls, initialised */
 	CURLM *multi;
 	uint64_t low; /* every wagon below is past ship's part */
 	int need_health;
@@ -977,74 +978,101 @@ parse_options(int argc, char **argv, struct config *cf)
 }
 
 /* --to and what it needs (man/srdf-ship.1 OPTIONS); sets cf->dest for
- * dir:PATH.  Dies with EX_USAGE. */
-static void
-check_to(struct config *cf)
+ * dir:PATH.  Returns 0, or -1 with the usage error in why. */
+static int
+check_to(struct config *cf, char *why, size_t len)
 {
 	char err[512];
 
 	if (cf->to == NULL)
-		die(EX_USAGE, "--to is required (https://host:port or "
+		snprintf(why, len, "--to is required (https://host:port or "
 		    "dir:/path)");
-	if (strncmp(cf->to, "dir:", 4) == 0) {
+	else if (strncmp(cf->to, "dir:", 4) == 0) {
 		cf->dest = cf->to + 4;
 		if (*cf->dest == '\0')
-			die(EX_USAGE, "--to dir: needs a path");
-		if (cf->pipeline > 1)
-			die(EX_USAGE, "--pipeline is for HTTP; dir: copies one "
-			    "wagon at a time");
-		return;
-	}
-	if (http_base_check(cf->to, cf->insecure, err, sizeof err) != 0)
-		die(EX_USAGE, "--to: %s", err);
-	if (cf->key_file == NULL)
-		die(EX_USAGE, "--key-file is required with --to %s "
+			snprintf(why, len, "--to dir: needs a path");
+		else if (cf->pipeline > 1)
+			snprintf(why, len, "--pipeline is for HTTP; dir: copies "
+			    "one wagon at a time");
+		else
+			return 0;
+	} else if (http_base_check(cf->to, cf->insecure, err,
+	    sizeof err) != 0)
+		snprintf(why, len, "--to: %s", err);
+	else if (cf->key_file == NULL)
+		snprintf(why, len, "--key-file is required with --to %s "
 		    "(requests are signed)", cf->to);
+	else
+		return 0;
+	return -1;
+}
+
+/* --to dir:PATH, a directory that must exist (a mounted volume), set up
+ * as a spool.  Returns 0, or EX_CANTCREAT after logging why. */
+static int
+open_dest(const char *dest)
+{
+	struct stat st;
+
+	if (stat(dest, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_err("--to dir:%s is not a directory (a mounted volume "
+		    "must be mounted)", dest);
+		return EX_CANTCREAT;
+	}
+	if (spool_init(dest) != 0) {
+		log_err("cannot set up the spool %s", dest);
+		return EX_CANTCREAT;
+	}
+	return 0;
 }
 
 /* Key, CA file, lock, outbox, --to dir: spool, ledger, audit,
  * heartbeat, revival of dead wagons: the state main() needs before
- * shipping (man/srdf-ship.1 FILES). */
-static void
+ * shipping (man/srdf-ship.1 FILES).  Returns 0, or an exit status after
+ * logging why (the prelude of tool.h dies as it says). */
+static int
 open_state(struct ship *s, const struct config *cf)
 {
 	char err[512];
-	struct stat st;
 	int rc;
 
 	s->cf = cf;
 	if (cf->key_file != NULL &&
-	    (s->key = key_load(cf->key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	if (cf->ca_file != NULL && access(cf->ca_file, R_OK) != 0)
-		die(EX_CONFIG, "cannot read --ca-file %s: %s", cf->ca_file,
+	    (s->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
+	if (cf->ca_file != NULL && access(cf->ca_file, R_OK) != 0) {
+		log_err("cannot read --ca-file %s: %s", cf->ca_file,
 		    strerror(errno));
+		return EX_CONFIG;
+	}
 	tool_path(s->outbox, sizeof s->outbox, cf->dir, "outbox");
 	tool_lock(cf->dir, "srdf-ship", 0);
 	/* The outbox is srdf-seal's: ship only reads it (no spool_init,
 	 * which would clear seal's tmp/). */
 	tool_outbox(s->outbox, sizeof s->outbox, cf->dir);
-	if (cf->dest != NULL) {
-		if (stat(cf->dest, &st) != 0 || !S_ISDIR(st.st_mode))
-			die(EX_CANTCREAT, "--to dir:%s is not a directory (a "
-			    "mounted volume must be mounted)", cf->dest);
-		if (spool_init(cf->dest) != 0)
-			die(EX_CANTCREAT, "cannot set up the spool %s",
-			    cf->dest);
-	}
-	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
+	if (cf->dest != NULL && (rc = open_dest(cf->dest)) != 0)
+		return rc;
+	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
+		return EX_NOINPUT;
+	}
 	audit_open(cf->dir);
 	audit_source_of(s->l);
 	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);
-	if (revive(s, cf->retry_dead) != 0)
-		die(EX_SOFTWARE, "cannot revive dead wagons (see above)");
+	if (revive(s, cf->retry_dead) != 0) {
+		log_err("cannot revive dead wagons (see above)");
+		return EX_SOFTWARE;
+	}
+	return 0;
 }
 
 /* The events the main loop waits on: signals, new wagons in the
- * outbox, and ledger writes (srdf-ackd's). */
-static void
+ * outbox, and ledger writes (srdf-ackd's).  Returns 0, or EX_OSERR
+ * after logging why. */
+static int
 open_events(struct ship *s)
 {
 	char path[PATH_MAX + 32];
@@ -1053,34 +1081,46 @@ open_events(struct ship *s)
 	snprintf(path, sizeof path, "%s/new", s->outbox);
 	if ((s->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
 	    inotify_add_watch(s->inot, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
+		goto fail;
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", s->cf->dir);
 	if (inotify_add_watch(s->inot, path, IN_MODIFY) < 0)
-		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
+		goto fail;
+	return 0;
+fail:
+	log_err("cannot watch %s: %s", path, strerror(errno));
+	return EX_OSERR;
 }
 
-/* libcurl, and one connection per --pipeline slot for HTTP. */
-static void
+/* libcurl, and one connection per --pipeline slot for HTTP.  Returns 0,
+ * or EX_OSERR after logging why. */
+static int
 open_http(struct ship *s)
 {
 	const struct config *cf = s->cf;
 	char err[512];
 	size_t i;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		die(EX_OSERR, "cannot start libcurl");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_err("cannot start libcurl");
+		return EX_OSERR;
+	}
 	s->co = (struct http_client_opts){.base = cf->to,
 	    .ca_file = cf->ca_file, .insecure = cf->insecure,
 	    .timeout_ms = cf->timeout_ms, .key = s->key, .to = HAUTH_TO_RECV};
 	if (cf->dest != NULL)
-		return;
-	if ((s->multi = curl_multi_init()) == NULL)
-		die(EX_OSERR, "cannot start libcurl");
+		return 0;
+	if ((s->multi = curl_multi_init()) == NULL) {
+		log_err("cannot start libcurl");
+		return EX_OSERR;
+	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)cf->pipeline);
-	for (i = 0; i < cf->pipeline; i++)
-		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) != 0)
-			die(EX_OSERR, "%s", err);
+	for (i = 0; i < cf->pipeline; i++, s->ncalls++)
+		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) != 0) {
+			log_err("%s", err);
+			return EX_OSERR;
+		}
+	return 0;
 }
 
 static void
@@ -1088,7 +1128,7 @@ close_http(struct ship *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->cf->pipeline && s->cf->dest == NULL; i++)
+	for (i = 0; i < s->ncalls; i++)
 		http_call_cleanup(&s->calls[i]);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
@@ -1099,7 +1139,8 @@ int
 main(int argc, char **argv)
 {
 	struct config cf = {.pipeline = 1, .timeout_ms = 60000};
-	struct ship s = {0};
+	struct ship s = {.sigfd = -1, .inot = -1};
+	char why[PATH_MAX + 128];
 	int rc;
 
 	log_init(argv[0]);
@@ -1107,23 +1148,24 @@ main(int argc, char **argv)
 	cf.dir = tool_dir_default();
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
 	parse_options(argc, argv, &cf);
-	check_to(&cf);
+	if (check_to(&cf, why, sizeof why) != 0)
+		die(EX_USAGE, "%s", why);
 
-	open_state(&s, &cf);
-	open_events(&s);
-	open_http(&s);
-	s.low = 1;
-	s.need_health = 1;
-	log_notice("shipping %s to %s%s", s.outbox, cf.to,
-	    cf.once ? " (once)" : "");
-
-	rc = run(&s);
+	if ((rc = open_state(&s, &cf)) == 0 && (rc = open_events(&s)) == 0 &&
+	    (rc = open_http(&s)) == 0) {
+		s.low = 1;
+		s.need_health = 1;
+		log_notice("shipping %s to %s%s", s.outbox, cf.to,
+		    cf.once ? " (once)" : "");
+		rc = run(&s);
+	}
 	heartbeat_stop(rc);
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",
 		    s.delivered, s.bytes);
 	close_http(&s);
-	ledger_close(s.l);
+	if (s.l != NULL)
+		ledger_close(s.l);
 	key_free(s.key);
 	return rc;
 }
