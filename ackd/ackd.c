@@ -352,8 +352,10 @@ check_options(const struct config *cf)
 }
 
 /* Key, lock, outbox, ledger, audit, the sweep, heartbeat: the state
- * main() needs before serving (man/srdf-ackd.1 FILES). */
-static void
+ * main() needs before serving (man/srdf-ackd.1 FILES).  Returns 0, or an
+ * exit status after logging why (the prelude of tool.h dies as it
+ * says). */
+static int
 open_state(struct ackd *d, const struct config *cf)
 {
 	char err[512];
@@ -361,14 +363,18 @@ open_state(struct ackd *d, const struct config *cf)
 
 	d->cf = cf;
 	if (cf->key_file != NULL &&
-	    (d->key = key_load(cf->key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
+	    (d->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
 	tool_path(d->outbox, sizeof d->outbox, cf->dir, "outbox");
 	tool_lock(cf->dir, "srdf-ackd", 0);
 	tool_outbox(d->outbox, sizeof d->outbox, cf->dir);
-	if ((rc = ledger_open(cf->dir, 0, &d->l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
+	if ((rc = ledger_open(cf->dir, 0, &d->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
+		return EX_NOINPUT;
+	}
 	audit_open(cf->dir);
 	audit_source_of(d->l);
 	snprintf(d->newdir, sizeof d->newdir, "%s/new", d->outbox);
@@ -379,6 +385,7 @@ open_state(struct ackd *d, const struct config *cf)
 	    .keep_ms = cf->keep_ms, .why = d->why};
 	heartbeat_start(cf->dir, "srdf-ackd", cf->once ? 0 :
 	    HEARTBEAT_INTERVAL, !cf->once);
+	return 0;
 }
 
 /* --once: sweeps until nothing is due; the exit status. */
@@ -430,14 +437,16 @@ main(int argc, char **argv)
 	if ((why = check_options(&cf)) != NULL)
 		die(EX_USAGE, "%s", why);
 
-	open_state(&d, &cf);
-	if (cf.once)
-		rc = sweep_all(&d);
-	else if ((rc = serve(&d, err, sizeof err)) < 0)
-		die(EX_CONFIG, "%s", err);
-	heartbeat_stop(rc);
-	if (!cf.once)
+	if ((rc = open_state(&d, &cf)) != 0 || cf.once) {
+		if (rc == 0)
+			rc = sweep_all(&d);
+		heartbeat_stop(rc);
+	} else {
+		if ((rc = serve(&d, err, sizeof err)) < 0)
+			die(EX_CONFIG, "%s", err);
+		heartbeat_stop(rc);
 		log_notice("stopped");
+	}
 	ledger_close(d.l);
 	key_free(d.key);
 	return rc;

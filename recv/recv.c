@@ -607,46 +607,58 @@ import_pass(struct recv *r, int sigfd)
 
 /* ---- start ------------------------------------------------------------------ */
 
-static void
+/* 0 when s is 32 lowercase hex digits (a source id). */
+static int
+bad_source_id(const char *s)
+{
+	return strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32;
+}
+
+/* Pins the ledger to --source-id, or takes the source it is pinned to
+ * into r->source_hex ("" while none).  Returns 0, or an exit status after
+ * logging why. */
+static int
 pin_source(struct recv *r)
 {
 	struct ledger_txn *t;
 	char *have = NULL;
 	const char *want = r->cf->source_id;
-	size_t i;
-	int rc;
+	int rc, ex = 0;
 
-	if (want != NULL) {
-		for (i = 0; i < 32; i++)
-			if (!((want[i] >= '0' && want[i] <= '9') ||
-			        (want[i] >= 'a' && want[i] <= 'f')))
-				break;
-		if (i != 32 || want[32] != '\0')
-			die(EX_USAGE, "--source-id %s is not 32 lowercase hex "
-			    "digits", want);
-	}
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &have)) != 0)
-		die(EX_CANTCREAT, "cannot read the ledger in %s: %s",
-		    r->cf->dir, ledger_strerror(rc));
-	if (have != NULL && want != NULL && strcmp(have, want) != 0)
-		die(EX_CONFIG, "--source-id %s, but %s has received wagons "
-		    "from source %s", want, r->cf->dir, have);
-	if (have == NULL && want != NULL &&
-	    ((rc = ledger_meta_put(t, "source_id", want)) != 0 ||
-	        (rc = ledger_txn_commit(t)) != 0))
-		die(EX_CANTCREAT, "cannot write the ledger in %s: %s",
-		    r->cf->dir, ledger_strerror(rc));
-	if (have != NULL || want == NULL)
+	    (rc = ledger_meta_get(t, "source_id", &have)) != 0) {
 		ledger_txn_abort(t);
+		log_err("cannot read the ledger in %s: %s", r->cf->dir,
+		    ledger_strerror(rc));
+		return EX_CANTCREAT;
+	}
+	if (have != NULL && want != NULL && strcmp(have, want) != 0) {
+		log_err("--source-id %s, but %s has received wagons from "
+		    "source %s", want, r->cf->dir, have);
+		ex = EX_CONFIG;
+	} else if (have == NULL && want != NULL) {
+		if ((rc = ledger_meta_put(t, "source_id", want)) != 0)
+			ledger_txn_abort(t);
+		else
+			rc = ledger_txn_commit(t);
+		t = NULL;
+		if (rc != 0) {
+			log_err("cannot write the ledger in %s: %s",
+			    r->cf->dir, ledger_strerror(rc));
+			ex = EX_CANTCREAT;
+		}
+	}
+	ledger_txn_abort(t);
 	snprintf(r->source_hex, sizeof r->source_hex, "%s",
 	    have ? have : want ? want : "");
 	free(have);
+	return ex;
 }
 
 /* Records what inbox/new holds and the ledger does not (a crash between
- * spool_put and the ledger commit); moves damaged files to bad/. */
-static void
+ * spool_put and the ledger commit); moves damaged files to bad/.
+ * Returns 0, or EX_CANTCREAT after logging why. */
+static int
 recover(struct recv *r)
 {
 	struct wagon_header h;
@@ -656,11 +668,13 @@ recover(struct recv *r)
 	uint8_t *body;
 	uint64_t seq;
 	json_t *w;
-	int rc;
+	int rc, ex = 0;
 
-	if (spool_list(r->inbox, "new", &names, &n) != 0)
-		die(EX_CANTCREAT, "cannot list %s/new", r->inbox);
-	for (i = 0; i < n; i++) {
+	if (spool_list(r->inbox, "new", &names, &n) != 0) {
+		log_err("cannot list %s/new", r->inbox);
+		return EX_CANTCREAT;
+	}
+	for (i = 0; i < n && ex == 0; i++) {
 		if (strlen(names[i]) != 26 ||
 		    strcmp(names[i] + 20, ".wagon") != 0)
 			continue;
@@ -670,9 +684,13 @@ recover(struct recv *r)
 		if (rc != 0)
 			continue;
 		if ((rc = ledger_txn_begin(r->l, LEDGER_RDONLY, &t)) != 0 ||
-		    (rc = ledger_wagon_get(t, seq, &w)) != 0)
-			die(EX_CANTCREAT, "cannot read the ledger in %s: %s",
-			    r->cf->dir, ledger_strerror(rc));
+		    (rc = ledger_wagon_get(t, seq, &w)) != 0) {
+			ledger_txn_abort(t);
+			log_err("cannot read the ledger in %s: %s", r->cf->dir,
+			    ledger_strerror(rc));
+			ex = EX_CANTCREAT;
+			break;
+		}
 		ledger_txn_abort(t);
 		if (w != NULL) {
 			json_decref(w);
@@ -696,15 +714,18 @@ recover(struct recv *r)
 		} else {
 			hex(h.source_id, 16, src);
 			hex(body + len - WAGON_SUM_LEN, WAGON_SUM_LEN, sum);
-			if ((rc = record(r, &h, len, src, sum)) != 0)
-				die(EX_CANTCREAT, "cannot write the ledger in "
-				    "%s: %s", r->cf->dir, ledger_strerror(rc));
-			log_notice("recorded wagon %" PRIu64 ", stored before "
-			    "a crash", h.seq);
+			if ((rc = record(r, &h, len, src, sum)) != 0) {
+				log_err("cannot write the ledger in %s: %s",
+				    r->cf->dir, ledger_strerror(rc));
+				ex = EX_CANTCREAT;
+			} else
+				log_notice("recorded wagon %" PRIu64 ", stored "
+				    "before a crash", h.seq);
 		}
 		free(body);
 	}
 	spool_list_free(names, n);
+	return ex;
 }
 
 /* Watches DIR/new of --import (an inotify descriptor), or -1 after
@@ -823,24 +844,36 @@ parse_options(int argc, char **argv, struct config *cf)
 	opt_no_operands(argc, usage);
 }
 
-/* The usage errors options cannot show one by one; NULL if none. */
-static const char *
-check_options(const struct config *cf)
+/* The usage errors options cannot show one by one: 0, or -1 with the
+ * message in why. */
+static int
+check_options(const struct config *cf, char *why, size_t len)
 {
+	const char *e = NULL;
+
 	if (cf->key_file == NULL)
-		return "--key-file is required";
-	if (cf->srv.listen == NULL && cf->import == NULL)
-		return "give --listen, --import, or both";
-	if (httpd_check(&cf->srv) != NULL)
-		return httpd_check(&cf->srv);
-	if (cf->max_memory < cf->max_body)
-		return "--max-memory must be at least --max-body, or no "
-		       "wagon of the largest size could ever be taken in";
-	return NULL;
+		e = "--key-file is required";
+	else if (cf->srv.listen == NULL && cf->import == NULL)
+		e = "give --listen, --import, or both";
+	else if ((e = httpd_check(&cf->srv)) != NULL)
+		;
+	else if (cf->max_memory < cf->max_body)
+		e = "--max-memory must be at least --max-body, or no wagon of "
+		    "the largest size could ever be taken in";
+	else if (cf->source_id != NULL && bad_source_id(cf->source_id)) {
+		snprintf(why, len, "--source-id %s is not 32 lowercase hex "
+		    "digits", cf->source_id);
+		return -1;
+	}
+	if (e == NULL)
+		return 0;
+	snprintf(why, len, "%s", e);
+	return -1;
 }
 
-/* Creates --import's new/, cur/ and bad/ when missing. */
-static void
+/* Creates --import's new/, cur/ and bad/ when missing.  Returns 0, or
+ * EX_CANTCREAT after logging why. */
+static int
 import_dirs(const char *dir)
 {
 	static const char *const sub[] = {"new", "cur", "bad"};
@@ -849,39 +882,50 @@ import_dirs(const char *dir)
 
 	for (i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			die(EX_CANTCREAT, "cannot create %s: %s", p,
-			    strerror(errno));
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			log_err("cannot create %s: %s", p, strerror(errno));
+			return EX_CANTCREAT;
+		}
 	}
+	return 0;
 }
 
-/* Lock, inbox, ledger, pinned source, audit, heartbeat, recovery: the
- * state main() needs before serving (man/srdf-recv.1 FILES). */
-static void
+/* Key, lock, inbox, ledger, pinned source, audit, heartbeat, recovery:
+ * the state main() needs before serving (man/srdf-recv.1 FILES).
+ * Returns 0, or an exit status after logging why (the prelude of tool.h
+ * dies as it says). */
+static int
 open_state(struct recv *r, const struct config *cf)
 {
 	char err[512];
 	int ex;
 
 	r->cf = cf;
-	if ((r->key = key_load(cf->key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
+	if ((r->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
 	tool_path(r->inbox, sizeof r->inbox, cf->dir, "inbox");
 	tool_lock(cf->dir, "srdf-recv", 1);
-	if (spool_init(r->inbox) != 0)
-		die(EX_CANTCREAT, "cannot set up the inbox %s", r->inbox);
-	if ((ex = ledger_open(cf->dir, 0, &r->l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf->dir,
+	if (spool_init(r->inbox) != 0) {
+		log_err("cannot set up the inbox %s", r->inbox);
+		return EX_CANTCREAT;
+	}
+	if ((ex = ledger_open(cf->dir, 0, &r->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(ex));
+		return EX_CANTCREAT;
+	}
 	pthread_mutex_init(&r->mu, NULL);
-	pin_source(r);
+	if ((ex = pin_source(r)) != 0)
+		return ex;
 	audit_open(cf->dir);
 	audit_source(r->source_hex[0] ? r->source_hex : NULL);
 	heartbeat_start(cf->dir, "srdf-recv", cf->srv.listen ?
 	    HEARTBEAT_INTERVAL : 0, cf->srv.listen != NULL);
-	recover(r);
-	if (cf->import != NULL)
-		import_dirs(cf->import);
+	if ((ex = recover(r)) != 0)
+		return ex;
+	return cf->import != NULL ? import_dirs(cf->import) : 0;
 }
 
 /* Serves until a signal; the exit status, or -1 with err set. */
@@ -915,7 +959,6 @@ main(int argc, char **argv)
 	    .srv = {.max_conn = 256, .max_peer_conn = 72, .idle_timeout = 30,
 	        .grace_ms = 10000}};
 	struct recv r = {0};
-	const char *why;
 	char err[512];
 	int ex;
 
@@ -923,18 +966,21 @@ main(int argc, char **argv)
 	xalloc_big_buffers();
 	cf.dir = tool_dir_default();
 	parse_options(argc, argv, &cf);
-	if ((why = check_options(&cf)) != NULL)
-		die(EX_USAGE, "%s", why);
+	if (check_options(&cf, err, sizeof err) != 0)
+		die(EX_USAGE, "%s", err);
 
-	open_state(&r, &cf);
-	r.sigfd = tool_signals(0);
-	if (cf.srv.listen == NULL)
-		ex = import_pass(&r, r.sigfd);
-	else if ((ex = serve(&r, err, sizeof err)) < 0)
-		die(EX_CONFIG, "%s", err);
-	heartbeat_stop(ex);
-	if (cf.srv.listen != NULL)
+	if ((ex = open_state(&r, &cf)) != 0)
+		heartbeat_stop(ex);
+	else if (cf.srv.listen == NULL) {
+		ex = import_pass(&r, tool_signals(0));
+		heartbeat_stop(ex);
+	} else {
+		r.sigfd = tool_signals(0);
+		if ((ex = serve(&r, err, sizeof err)) < 0)
+			die(EX_CONFIG, "%s", err);
+		heartbeat_stop(ex);
 		log_notice("stopped");
+	}
 	ledger_close(r.l);
 	key_free(r.key);
 	return ex;
