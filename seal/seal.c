@@ -367,8 +367,6 @@ mib(unsigned long long n, char *buf, size_t len)
 	return buf;
 }
 
-/* Seals the open group as wagon last_seq + 1: outbox, then ledger. */
-
 /*
  * The resume position after a group: the stored last_sealed_gtid with
  * the group's gtid_pos merged in domain by domain (srdf-dedup names only
@@ -399,33 +397,27 @@ merged_position(struct ledger_txn *t, const char *pos, struct buf *out)
 	return 0;
 }
 
-/* Returns 0, or an exit status after logging why: the wagon is then
- * neither in new/ nor in the ledger. */
+/* Encrypts the job's compressed records into wagon seq (wagon_finish)
+ * and stores it in outbox/new as name, when the outbox has room for it
+ * twice over and --min-free.  Returns 0, or an exit status after logging
+ * why: nothing is then in new/. */
 static int
-seal_group(struct seal *s, struct job *j)
+store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 {
 	const struct config *cf = s->cf;
 	const struct group *g = j->g;
-	struct wagon_header *h = &j->h;
 	struct buf *wagon = j->wagon;
-	json_t *w = j->w;
-	struct buf merged = {0};
-	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
-	char name[WAGON_NAME_LEN], path[PATH_MAX], free_s[32];
 	unsigned long long need;
-	struct ledger_txn *t;
-	uint64_t seq = s->last_seq + 1, cur;
-	int rc, ok;
+	char free_s[32];
+	int ok;
 
-	h->seq = seq;
-	wagon_name(seq, name);
-	if (wagon_finish(h, g->lines.len, s->key, wagon) != 0) {
+	j->h.seq = seq;
+	if (wagon_finish(&j->h, g->lines.len, s->key, wagon) != 0) {
 		log_err("cannot seal group %" PRIu64 " chunk %" PRIu32
 		    " as wagon %" PRIu64 ": %s",
 		    g->group, g->chunk, seq, strerror(errno));
 		return EX_SOFTWARE;
 	}
-
 	need = 2ULL * wagon->len;
 	if (need < cf->min_free)
 		need = cf->min_free;
@@ -440,7 +432,6 @@ seal_group(struct seal *s, struct job *j)
 		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
 		return EX_TEMPFAIL;
 	}
-
 	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0) {
 		ok = errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR;
 		log_err("cannot store wagon %" PRIu64 " in %s/new: nothing "
@@ -449,19 +440,23 @@ seal_group(struct seal *s, struct job *j)
 		    seq, cf->outbox, g->group, g->chunk);
 		return ok;
 	}
+	return 0;
+}
 
-	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
-	json_object_set_new(w, "file", json_string(name));
-	json_object_set_new(w, "raw_bytes",
-	                    json_integer((json_int_t)h->raw_len));
-	json_object_set_new(w, "wagon_bytes",
-	                    json_integer((json_int_t)wagon->len));
-	json_object_set_new(w, "attempts", json_integer(0));
-	json_object_set_new(w, "sealed_at",
-	                    json_real((double)h->created_us / 1e6));
+/* The commit point: the wagon record w of seq and, on a group's last
+ * chunk, the resume position, both or neither.  Returns 0; EX_SOFTWARE
+ * after logging why when another writer moved the ledger; or -1 with
+ * the ledger's error in *lrc. */
+static int
+commit_wagon(struct seal *s, const struct wagon_header *h, uint64_t seq,
+             json_t *w, int *lrc)
+{
+	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
+	struct buf merged = {0};
+	struct ledger_txn *t;
+	uint64_t cur;
+	int rc;
 
-	/* The commit point: the wagon record and, on a group's last chunk,
-	 * the resume position, both or neither. */
 	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0)
 		goto fail;
 	if ((rc = ledger_wagon_last_seq(t, &cur)) != 0)
@@ -471,7 +466,7 @@ seal_group(struct seal *s, struct job *j)
 		log_err("the ledger's last wagon is %" PRIu64 ", srdf-seal "
 		    "expected %" PRIu64 ": another writer? wagon %" PRIu64
 		    " stays in %s/new uncommitted",
-		    cur, s->last_seq, seq, cf->outbox);
+		    cur, s->last_seq, seq, s->cf->outbox);
 		return EX_SOFTWARE;
 	}
 	if (h->flags & WAGON_F_LAST_CHUNK &&
@@ -486,6 +481,57 @@ seal_group(struct seal *s, struct job *j)
 	buf_free(&merged);
 	if ((rc = ledger_txn_commit(t)) != 0)
 		goto fail;
+	return 0;
+abort:
+	ledger_txn_abort(t);
+	buf_free(&merged);
+fail:
+	*lrc = rc;
+	return -1;
+}
+
+/* Seals the job as wagon last_seq + 1: outbox, then ledger.  Returns 0,
+ * or an exit status after logging why: the wagon is then neither in
+ * new/ nor in the ledger (but for "another writer"). */
+static int
+seal_group(struct seal *s, struct job *j)
+{
+	const struct config *cf = s->cf;
+	const struct group *g = j->g;
+	const struct wagon_header *h = &j->h;
+	json_t *w = j->w;
+	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
+	char name[WAGON_NAME_LEN], path[PATH_MAX];
+	uint64_t seq = s->last_seq + 1;
+	int rc, lrc = 0;
+
+	wagon_name(seq, name);
+	if ((rc = store_wagon(s, j, seq, name)) != 0)
+		return rc;
+	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(w, "file", json_string(name));
+	json_object_set_new(w, "raw_bytes",
+	                    json_integer((json_int_t)h->raw_len));
+	json_object_set_new(w, "wagon_bytes",
+	                    json_integer((json_int_t)j->wagon->len));
+	json_object_set_new(w, "attempts", json_integer(0));
+	json_object_set_new(w, "sealed_at",
+	                    json_real((double)h->created_us / 1e6));
+	if ((rc = commit_wagon(s, h, seq, w, &lrc)) > 0)
+		return rc;
+	if (rc < 0) {
+		/* Not recorded: take the file back out of new/ (best
+		 * effort; the next start removes an orphan anyway) so
+		 * srdf-ship cannot see it. */
+		if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox,
+		             name) < (int)sizeof path)
+			unlink(path);
+		log_err("cannot record wagon %" PRIu64 " in the ledger of %s: "
+		    "%s; removed it from the outbox, nothing sealed from "
+		    "group %" PRIu64, seq, cf->dir, ledger_strerror(lrc),
+		    g->group);
+		return EX_IOERR;
+	}
 	s->source_new = 0;
 	s->last_seq = seq;
 	s->nsealed++;
@@ -498,23 +544,10 @@ seal_group(struct seal *s, struct job *j)
 	    ", GTID %s..%s%s%s",
 	    seq, g->group, g->chunk,
 	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
-	    h->events_out, h->raw_len, wagon->len, h->first_gtid,
+	    h->events_out, h->raw_len, j->wagon->len, h->first_gtid,
 	    h->last_gtid, h->flags & WAGON_F_LAST_CHUNK ? ", position " : "",
 	    h->flags & WAGON_F_LAST_CHUNK ? pos : "");
 	return 0;
-abort:
-	ledger_txn_abort(t);
-	buf_free(&merged);
-fail:
-	/* Not recorded: take the file back out of new/ (best effort; the
-	 * next start removes an orphan anyway) so srdf-ship cannot see it. */
-	if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox, name) <
-	    (int)sizeof path)
-		unlink(path);
-	log_err("cannot record wagon %" PRIu64 " in the ledger of %s: %s; "
-	    "removed it from the outbox, nothing sealed from group %" PRIu64,
-	    seq, cf->dir, ledger_strerror(rc), g->group);
-	return EX_IOERR;
 }
 
 /* ---- the sealing thread -------------------------------------------- */
