@@ -297,6 +297,102 @@ pow2_above(long long n)
 	return p;
 }
 
+/* What an attempt did to a wagon that is still ship's (sealed or
+ * sending): its record w moves to received, sending (retried after
+ * *wait seconds) or dead (srdf-ship(1) DELIVERY).  *failures is its
+ * consecutive failures, updated; *quiet is set when the failure is not
+ * worth a line (at the last step, said at attempts 2^k only). */
+static void
+move_state(const struct config *cf, json_t *w, const struct result *r,
+    double now, json_int_t attempts, json_int_t *failures, double *wait,
+    int *quiet)
+{
+	switch (r->o) {
+	case O_DELIVERED:
+		json_object_set_new(w, "state", json_string("received"));
+		json_object_set_new(w, "received_at", json_real(now));
+		json_object_set_new(w, "failures", json_integer(0));
+		json_object_del(w, "next_attempt_at");
+		json_object_set_new(w, "last_error", json_null());
+		break;
+	case O_BUSY:
+		*wait = (double)cf->retry[*failures < cf->nretry ? *failures :
+		    cf->nretry - 1] / 1000.0;
+		json_object_set_new(w, "state", json_string("sending"));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_set_new(w, "next_attempt_at",
+		    json_real(now + *wait));
+		break;
+	case O_RETRY:
+	case O_UNBELIEVED:
+		/* srdf-ship(1): a failure that may pass never makes a wagon
+		 * dead; the back-off stays at its last step. */
+		if (*failures < cf->nretry)
+			(*failures)++;
+		*wait = (double)cf->retry[*failures - 1] / 1000.0;
+		json_object_set_new(w, "failures", json_integer(*failures));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_set_new(w, "state", json_string("sending"));
+		json_object_set_new(w, "next_attempt_at",
+		    json_real(now + *wait));
+		*quiet = *failures == (json_int_t)cf->nretry &&
+		    attempts > (json_int_t)cf->nretry + 1 &&
+		    (attempts & (attempts - 1)) != 0;
+		break;
+	case O_REFUSED:
+	case O_DAMAGED:
+		json_object_set_new(w, "state", json_string("dead"));
+		json_object_set_new(w, "dead_cause", json_string(
+		    r->o == O_REFUSED ? "refused" : "damaged"));
+		json_object_set_new(w, "dead_at", json_real(now));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_del(w, "next_attempt_at");
+		break;
+	}
+}
+
+/* The audit line, heartbeat and log line of an attempt recorded: wagon
+ * seq (record w, state before: from; moved: ship changed it) at attempt
+ * number attempts.  failures, wait and quiet as move_state left them. */
+static void
+say_attempt(const struct ship *s, uint64_t seq, const struct result *r,
+    size_t len, json_t *w, const char *from, int moved,
+    json_int_t attempts, json_int_t failures, double wait, int quiet)
+{
+	if (moved && r->o == O_DELIVERED)
+		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
+		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
+		    r->latency_ms);
+	else if (moved && !quiet)
+		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
+		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
+		    r->error, is_state(w, "dead") ? "" : "; retried later");
+	if (moved && r->o == O_DELIVERED)
+		heartbeat_beat(seq, NULL);
+	if (!moved)
+		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
+		    "%s already", seq, (long long)attempts,
+		    r->o == O_DELIVERED ? r->answer : r->error, from);
+	else if (r->o == O_DELIVERED)
+		log_info("wagon %" PRIu64 ": received (%s, %zu bytes, "
+		    "%.1f ms, attempt %lld)", seq, r->answer, len,
+		    r->latency_ms, (long long)attempts);
+	else if (is_state(w, "dead"))
+		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
+		    (long long)attempts, r->error);
+	else if (quiet)
+		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
+		    "%.3g s", seq, (long long)attempts, r->error, wait);
+	else if (failures == (json_int_t)s->cf->nretry && r->o != O_BUSY)
+		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
+		    "every %.3g s until it goes, whatever it takes (said "
+		    "again at attempt %lld)", seq, (long long)attempts,
+		    r->error, wait, pow2_above(attempts));
+	else
+		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
+		    "%.3g s", seq, (long long)attempts, r->error, wait);
+}
+
 /* One attempt's record, and the wagon's state after it, in one
  * transaction.  -1 on a ledger error. */
 static int
@@ -308,7 +404,7 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	json_int_t attempts, failures;
 	int quiet = 0;
 	double now = clock_wall(), wait = 0;
-	char name[WAGON_NAME_LEN], from[16];
+	char from[16];
 	int rc, moved = 0;
 
 	a = json_pack("{s:f, s:s, s:i, s:s, s:f, s:s?}", "time", now, "to",
@@ -335,57 +431,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	/* Only ship's own states move; srdf-ackd may have been faster. */
 	if (strcmp(st, "sealed") == 0 || strcmp(st, "sending") == 0) {
 		moved = 1;
-		switch (r->o) {
-		case O_DELIVERED:
-			json_object_set_new(w, "state",
-			    json_string("received"));
-			json_object_set_new(w, "received_at", json_real(now));
-			json_object_set_new(w, "failures", json_integer(0));
-			json_object_del(w, "next_attempt_at");
-			json_object_set_new(w, "last_error", json_null());
-			break;
-		case O_BUSY:
-			wait = (double)s->cf->retry[failures < s->cf->nretry
-			    ? failures : s->cf->nretry - 1] / 1000.0;
-			json_object_set_new(w, "state",
-			    json_string("sending"));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_set_new(w, "next_attempt_at",
-			    json_real(now + wait));
-			break;
-		case O_RETRY:
-		case O_UNBELIEVED:
-			/* srdf-ship(1): a failure that may pass never makes a wagon
-			 * dead; the back-off stays at its last step. */
-			if (failures < s->cf->nretry)
-				failures++;
-			wait = (double)s->cf->retry[failures - 1] / 1000.0;
-			json_object_set_new(w, "failures",
-			    json_integer(failures));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_set_new(w, "state",
-			    json_string("sending"));
-			json_object_set_new(w, "next_attempt_at",
-			    json_real(now + wait));
-			/* At the last step, said at attempts 2^k only. */
-			quiet = failures == (json_int_t)s->cf->nretry &&
-			    attempts > (json_int_t)s->cf->nretry + 1 &&
-			    (attempts & (attempts - 1)) != 0;
-			break;
-		case O_REFUSED:
-		case O_DAMAGED:
-			json_object_set_new(w, "state", json_string("dead"));
-			json_object_set_new(w, "dead_cause",
-			    json_string(r->o == O_REFUSED ? "refused"
-			                                  : "damaged"));
-			json_object_set_new(w, "dead_at", json_real(now));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_del(w, "next_attempt_at");
-			break;
-		}
+		move_state(s->cf, w, r, now, attempts, &failures, &wait,
+		    &quiet);
 	}
 	if (json_object_get(w, "last_error") == NULL)
 		json_object_set_new(w, "last_error", json_null());
@@ -395,41 +442,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
-
-	if (moved && r->o == O_DELIVERED)
-		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
-		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
-		    r->latency_ms);
-	else if (moved && !quiet)
-		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
-		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
-		    r->error, is_state(w, "dead") ? "" : "; retried later");
-	if (moved && r->o == O_DELIVERED)
-		heartbeat_beat(seq, NULL);
-	wagon_name(seq, name);
-	if (!moved)
-		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
-		    "%s already", seq, (long long)attempts,
-		    r->o == O_DELIVERED ? r->answer : r->error, st);
-	else if (r->o == O_DELIVERED)
-		log_info("wagon %" PRIu64 ": received (%s, %zu bytes, "
-		    "%.1f ms, attempt %lld)", seq, r->answer, len,
-		    r->latency_ms, (long long)attempts);
-	else if (is_state(w, "dead"))
-		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
-		    (long long)attempts, r->error);
-	else if (quiet)
-		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
-	else if (failures == (json_int_t)s->cf->nretry &&
-	    r->o != O_BUSY)
-		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
-		    "every %.3g s until it goes, whatever it takes (said "
-		    "again at attempt %lld)", seq, (long long)attempts,
-		    r->error, wait, pow2_above(attempts));
-	else
-		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
+	say_attempt(s, seq, r, len, w, from, moved, attempts, failures, wait,
+	    quiet);
 	json_decref(w);
 	json_decref(a);
 	return 0;
