@@ -109,32 +109,24 @@ state_of(json_t *w)
 
 /* ---- ACKs ---------------------------------------------------------------- */
 
-/* Applies a to the ledger: the HTTP status, with *answer. */
+/* 0 when the ACK a (from peer) moves wagon w's record; else the HTTP
+ * status of its answer, *answer set and a line logged: 409 for another
+ * source (sid: this one, NULL while none) or an unknown wagon, 200 for a
+ * duplicate.  last: the ledger's last sequence, read when w is NULL. */
 static int
-take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
+refusal(const struct ack *a, const char *peer, const char *sid, json_t *w,
+    uint64_t last, json_t **answer)
 {
-	struct ledger_txn *t;
-	char *sid = NULL, from[32];
-	const char *old;
-	json_t *w = NULL;
-	uint64_t last = 0;
-	int rc, status;
+	const char *old, *err;
 
-	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
-	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
-		goto fail;
 	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
 		    "%s is not this source (%s)", a->seq, peer, a->source_id,
 		    sid ? sid : "none yet");
 		*answer = http_answer("rejected", "ACK for source %s; this is "
 		    "source %s", a->source_id, sid ? sid : "(none yet)");
-		status = 409;
-		goto abort;
+		return 409;
 	}
-	if (w == NULL && (rc = ledger_wagon_last_seq(t, &last)) != 0)
-		goto fail;
 	if (w == NULL && a->seq < last) {
 		/* Only the sweep removes records, of confirmed wagons, and
 		 * never the newest: this one was confirmed, then purged. */
@@ -142,31 +134,33 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 		    "and purged already", a->seq, peer);
 		*answer = http_answer("duplicate", "wagon %" PRIu64 " is "
 		    "confirmed and purged already", a->seq);
-		status = 200;
-		goto abort;
+		return 200;
 	}
 	if (w == NULL) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
 		    "wagon in the ledger", a->seq, peer);
 		*answer = http_answer("rejected", "wagon %" PRIu64 " is not in "
 		    "this source's ledger", a->seq);
-		status = 409;
-		goto abort;
+		return 409;
 	}
 	old = state_of(w);
-	snprintf(from, sizeof from, "%s", old);
-	if (strcmp(old, "confirmed") == 0 ||
-	    (!a->applied && strcmp(old, "failed") == 0 &&
-	        json_is_string(json_object_get(w, "last_error")) &&
-	        strcmp(json_string_value(json_object_get(w, "last_error")),
-	            a->error) == 0)) {
+	err = json_string_value(json_object_get(w, "last_error"));
+	if (strcmp(old, "confirmed") == 0 || (!a->applied &&
+	    strcmp(old, "failed") == 0 && err != NULL &&
+	    strcmp(err, a->error) == 0)) {
 		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
 		    "already", a->seq, peer, old);
 		*answer = http_answer("duplicate", "wagon %" PRIu64 " is %s "
 		    "already", a->seq, old);
-		status = 200;
-		goto abort;
+		return 200;
 	}
+	return 0;
+}
+
+/* Moves wagon record w as the ACK a says (man/srdf-ackd.1). */
+static void
+move_state(json_t *w, const struct ack *a)
+{
 	if (a->applied) {
 		json_object_set_new(w, "state", json_string("confirmed"));
 		json_object_set_new(w, "applied_at", json_real(a->time));
@@ -182,12 +176,14 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 		    json_integer_value(json_object_get(w, "apply_failures")) +
 		    1));
 	}
-	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
-		goto fail;
-	rc = ledger_txn_commit(t);
-	t = NULL;
-	if (rc != 0)
-		goto fail;
+}
+
+/* The audit line, heartbeat and log line of the ACK a (from peer) taken
+ * for source sid: wagon a->seq moved from state from. */
+static void
+say_ack(const struct ack *a, const char *peer, const char *sid,
+    const char *from)
+{
 	audit_source(sid);
 	if (a->applied)
 		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
@@ -204,6 +200,37 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 	else
 		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
 		    a->seq, from, a->error);
+}
+
+/* Applies a to the ledger, in one write transaction: the HTTP status,
+ * with *answer. */
+static int
+take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
+{
+	struct ledger_txn *t;
+	char *sid = NULL, from[32];
+	json_t *w = NULL;
+	uint64_t last = 0;
+	int rc, status;
+
+	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
+	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
+		goto fail;
+	if (w == NULL && sid != NULL && strcmp(sid, a->source_id) == 0 &&
+	    (rc = ledger_wagon_last_seq(t, &last)) != 0)
+		goto fail;
+	if ((status = refusal(a, peer, sid, w, last, answer)) != 0)
+		goto abort;
+	snprintf(from, sizeof from, "%s", state_of(w));
+	move_state(w, a);
+	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
+		goto fail;
+	rc = ledger_txn_commit(t);
+	t = NULL;
+	if (rc != 0)
+		goto fail;
+	say_ack(a, peer, sid, from);
 	*answer = http_answer("accepted", "wagon %" PRIu64 ": %s -> %s",
 	    a->seq, from, a->applied ? "confirmed" : "failed");
 	json_decref(w);
