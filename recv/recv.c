@@ -271,6 +271,88 @@ out:
 
 /* ---- receiving one wagon -------------------------------------------------- */
 
+/* Opens the wagon (h: its header, peeked) with the key, outside the
+ * lock, and keeps nothing of it.  What opening takes (ciphertext copy
+ * and plaintext) is counted against --max-memory, like the bodies: a
+ * wagon that compresses well may be much larger open than sent.
+ * Returns -1 when it opened, else the verdict with why. */
+static int
+authenticate(struct recv *r, const uint8_t *body, size_t len,
+    const struct wagon_header *h, char *why, size_t wl)
+{
+	unsigned long long need = h->comp_len + h->raw_len + 1, cur;
+	char err[256], *records = NULL;
+	size_t rlen;
+	int rc;
+
+	if (need > r->cf->max_memory) {
+		snprintf(why, wl, "opening it takes %llu bytes, over "
+		    "--max-memory %llu", need, r->cf->max_memory);
+		return V_REJECTED;
+	}
+	cur = atomic_load(&r->decoding);
+	do {
+		if (cur + need > r->cf->max_memory) {
+			snprintf(why, wl, "too many bytes being opened "
+			    "(--max-memory); try again later");
+			return V_BUSY;
+		}
+	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
+	    cur + need));
+	rc = wagon_open_peeked(body, len, r->key, h, &records, &rlen, err,
+	    sizeof err);
+	wagon_records_free(records, rlen);
+	atomic_fetch_sub(&r->decoding, need);
+	if (rc == 0)
+		return -1;
+	snprintf(why, wl, "%s", err);
+	return rc == WAGON_ENOMEM ? V_BUSY
+	    : rc == WAGON_EKEY    ? V_REJECTED
+	                          : V_INVALID;
+}
+
+/* Stores the authenticated wagon in inbox/new and records it, under
+ * r->mu, unless another thread stored it meanwhile (src, sum: its
+ * source and checksum in hex).  Returns the verdict, with why. */
+static enum verdict
+store(struct recv *r, const uint8_t *body, size_t len,
+    const struct wagon_header *h, const char *src, const char *sum,
+    char *why, size_t wl)
+{
+	char name[WAGON_NAME_LEN];
+	int rc, v, ok;
+
+	pthread_mutex_lock(&r->mu);
+	/* Again: another thread may have stored it meanwhile. */
+	if ((v = known(r, h, src, sum, why, wl)) >= 0)
+		goto out;
+	v = V_BUSY;
+	ok = spool_free_ok(r->inbox, r->cf->min_free + len);
+	if (ok <= 0) {
+		snprintf(why, wl, ok < 0 ? "cannot check the free space of %s"
+		    : "the disk of %s is nearly full (--min-free)", r->inbox);
+		goto out;
+	}
+	wagon_name(h->seq, name);
+	if (spool_put(r->inbox, name, body, len) != 0) {
+		snprintf(why, wl, "cannot store it: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = record(r, h, len, src, sum)) != 0) {
+		/* Stored but not recorded: the sender will retry, and the
+		 * retry stores it again (spool_put replaces) and records it. */
+		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
+		    "%s", h->seq, r->cf->dir, ledger_strerror(rc));
+		snprintf(why, wl, "cannot record it in the ledger");
+		goto out;
+	}
+	snprintf(why, wl, "stored as inbox/new/%s", name);
+	v = V_ACCEPTED;
+out:
+	pthread_mutex_unlock(&r->mu);
+	return (enum verdict)v;
+}
+
 /*
  * The checks, in order (each answer in srdf-recv(1)):
  *	checksum and header (wagon_peek)          -> invalid_payload
@@ -289,11 +371,8 @@ receive(struct recv *r, const uint8_t *body, size_t len,
     const uint8_t *head_sum, uint64_t *seq, char *why, size_t wl)
 {
 	struct wagon_header h;
-	char err[256], src[33], sum[65], name[WAGON_NAME_LEN], kh[17], kw[17];
-	char *records = NULL;
-	unsigned long long need, cur;
-	size_t rlen;
-	int rc, v, ok;
+	char err[256], src[33], sum[65], kh[17], kw[17];
+	int rc, v;
 
 	*seq = 0;
 	rc = head_sum != NULL
@@ -318,66 +397,9 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	pthread_mutex_unlock(&r->mu);
 	if (v >= 0)
 		return (enum verdict)v;
-
-	/* Open it with the key, outside the lock; keep nothing of it.  What
-	 * opening takes (ciphertext copy and plaintext) is counted against
-	 * --max-memory, like the bodies: a wagon that compresses well may
-	 * be much larger open than sent. */
-	need = h.comp_len + h.raw_len + 1;
-	if (need > r->cf->max_memory) {
-		snprintf(why, wl, "opening it takes %llu bytes, over "
-		    "--max-memory %llu", need, r->cf->max_memory);
-		return V_REJECTED;
-	}
-	cur = atomic_load(&r->decoding);
-	do {
-		if (cur + need > r->cf->max_memory) {
-			snprintf(why, wl, "too many bytes being opened "
-			    "(--max-memory); try again later");
-			return V_BUSY;
-		}
-	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
-	    cur + need));
-	rc = wagon_open_peeked(body, len, r->key, &h, &records, &rlen, err,
-	    sizeof err);
-	wagon_records_free(records, rlen);
-	atomic_fetch_sub(&r->decoding, need);
-	if (rc != 0) {
-		snprintf(why, wl, "%s", err);
-		return rc == WAGON_ENOMEM ? V_BUSY
-		    : rc == WAGON_EKEY    ? V_REJECTED
-		                          : V_INVALID;
-	}
-
-	pthread_mutex_lock(&r->mu);
-	/* Again: another thread may have stored it meanwhile. */
-	if ((v = known(r, &h, src, sum, why, wl)) >= 0)
-		goto out;
-	v = V_BUSY;
-	ok = spool_free_ok(r->inbox, r->cf->min_free + len);
-	if (ok <= 0) {
-		snprintf(why, wl, ok < 0 ? "cannot check the free space of %s"
-		    : "the disk of %s is nearly full (--min-free)", r->inbox);
-		goto out;
-	}
-	wagon_name(h.seq, name);
-	if (spool_put(r->inbox, name, body, len) != 0) {
-		snprintf(why, wl, "cannot store it: %s", strerror(errno));
-		goto out;
-	}
-	if ((rc = record(r, &h, len, src, sum)) != 0) {
-		/* Stored but not recorded: the sender will retry, and the
-		 * retry stores it again (spool_put replaces) and records it. */
-		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
-		    "%s", h.seq, r->cf->dir, ledger_strerror(rc));
-		snprintf(why, wl, "cannot record it in the ledger");
-		goto out;
-	}
-	snprintf(why, wl, "stored as inbox/new/%s", name);
-	v = V_ACCEPTED;
-out:
-	pthread_mutex_unlock(&r->mu);
-	return (enum verdict)v;
+	if ((v = authenticate(r, body, len, &h, why, wl)) >= 0)
+		return (enum verdict)v;
+	return store(r, body, len, &h, src, sum, why, wl);
 }
 
 static void
