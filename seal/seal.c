@@ -260,11 +260,20 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	return 0;
 }
 
-/* Checks the group_end rec against the open group and fills the header
- * fields and the ledger record's input part. */
+/* A group_end record's fields, checked by end_group; the strings are
+ * the record's. */
+struct group_end {
+	const char *first, *last, *reason;
+	const char *pos; /* the GTID position to resume from, or NULL */
+	uint64_t trx, ein, eout;
+	int last_chunk;
+};
+
+/* Checks the group_end rec against the open group into *e.  Returns 0,
+ * or EX_DATAERR after logging why (bad_input). */
 static int
 end_group(struct seal *s, const struct record_reader *r, json_t *rec,
-          struct wagon_header *h, json_t *w)
+          struct group_end *e)
 {
 	const struct group *g = &s->g[s->cur];
 	uint64_t group, chunk, trx, ein, eout;
@@ -319,11 +328,24 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	if (reason == NULL || *reason == '\0' || strlen(reason) > MAX_REASON)
 		return bad_input(s, r, g,
 		    "group_end without a valid \"reason\"");
+	*e = (struct group_end){.first = first, .last = last, .pos = pos,
+	    .reason = reason, .trx = trx, .ein = ein, .eout = eout,
+	    .last_chunk = last_chunk};
+	return 0;
+}
+
+/* The header fields and the ledger record's input part of the open
+ * group, closed by the group_end rec (e: its fields, checked). */
+static void
+describe(const struct seal *s, json_t *rec, const struct group_end *e,
+         struct wagon_header *h, json_t *w)
+{
+	const struct group *g = &s->g[s->cur];
 
 	memset(h, 0, sizeof *h);
 	memcpy(h->source_id, s->source_id, sizeof h->source_id);
 	h->chunk = g->chunk;
-	if (json_is_true(lastv)) {
+	if (e->last_chunk) {
 		h->flags |= WAGON_F_LAST_CHUNK;
 		h->chunks = g->chunk;
 	}
@@ -331,31 +353,33 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	 * closed, and the group before a DDL is closed by it too. */
 	if (g->ddl)
 		h->flags |= WAGON_F_DDL;
-	if (strcmp(reason, "bootstrap") == 0)
+	if (strcmp(e->reason, "bootstrap") == 0)
 		h->flags |= WAGON_F_BOOTSTRAP;
-	snprintf(h->first_gtid, sizeof h->first_gtid, "%s", first);
-	snprintf(h->last_gtid, sizeof h->last_gtid, "%s", last);
-	h->events_in = ein;
-	h->events_out = eout;
+	snprintf(h->first_gtid, sizeof h->first_gtid, "%s", e->first);
+	snprintf(h->last_gtid, sizeof h->last_gtid, "%s", e->last);
+	h->events_in = e->ein;
+	h->events_out = e->eout;
 
 	json_object_set_new(w, "state", json_string("sealed"));
 	json_object_set_new(w, "group", json_integer((json_int_t)g->group));
 	json_object_set_new(w, "chunk", json_integer(g->chunk));
 	json_object_set_new(w, "chunks", json_integer(h->chunks));
-	json_object_set_new(w, "last", json_boolean(json_is_true(lastv)));
-	json_object_set_new(w, "first_gtid", json_string(first));
-	json_object_set_new(w, "last_gtid", json_string(last));
-	json_object_set_new(w, "gtid_pos", pos ? json_string(pos) : json_null());
-	json_object_set_new(w, "trx", json_integer((json_int_t)trx));
-	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
-	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
-	json_object_set_new(w, "reason", json_string(reason));
+	json_object_set_new(w, "last", json_boolean(e->last_chunk));
+	json_object_set_new(w, "first_gtid", json_string(e->first));
+	json_object_set_new(w, "last_gtid", json_string(e->last));
+	json_object_set_new(w, "gtid_pos",
+	                    e->pos ? json_string(e->pos) : json_null());
+	json_object_set_new(w, "trx", json_integer((json_int_t)e->trx));
+	json_object_set_new(w, "events_in",
+	                    json_integer((json_int_t)e->ein));
+	json_object_set_new(w, "events_out",
+	                    json_integer((json_int_t)e->eout));
+	json_object_set_new(w, "reason", json_string(e->reason));
 	/* Copies: w goes to the sealing thread, rec stays here. */
 	json_object_set_new(w, "first_ts",
 	                    json_deep_copy(json_object_get(rec, "first_ts")));
 	json_object_set_new(w, "last_ts",
 	                    json_deep_copy(json_object_get(rec, "last_ts")));
-	return 0;
 }
 
 /* ---- sealing -------------------------------------------------------- */
@@ -713,6 +737,7 @@ close_group(struct seal *s, const struct record_reader *r, json_t *rec)
 {
 	struct group *g = &s->g[s->cur];
 	struct wagon_header h;
+	struct group_end e = {0};
 	json_t *w;
 	int rc;
 
@@ -720,10 +745,11 @@ close_group(struct seal *s, const struct record_reader *r, json_t *rec)
 		log_err("out of memory");
 		return EX_OSERR;
 	}
-	if ((rc = end_group(s, r, rec, &h, w)) != 0) {
+	if ((rc = end_group(s, r, rec, &e)) != 0) {
 		json_decref(w);
 		return rc;
 	}
+	describe(s, rec, &e, &h, w);
 	if (wagon_compress(g->lines.p, g->lines.len, s->cf->level,
 	                   &s->wagon[s->cur]) != 0) {
 		rc = errno;
