@@ -3,11 +3,12 @@
  * confirmed (or failed), and purge confirmed wagons from the outbox.
  *
  * Design rationale.  "Confirmed" is the only state that lets the source
- * forget a wagon (DESIGN.md §1), and ackd is the only tool that sets it:
- * on POST /v1/acks, an ACK (man/srdf-ack.5) signed with the pre-shared
- * key (hauth.h, replays refused) for this source (the ledger's meta
- * source_id) and a wagon the ledger knows.  Each ACK is one write
- * transaction that re-reads the wagon's record and moves its state:
+ * forget a wagon (srdf(7), the four states of a change), and ackd is the
+ * only tool that sets it: on POST /v1/acks, an ACK (man/srdf-ack.5)
+ * signed with the pre-shared key (hauth.h, replays refused) for this
+ * source (the ledger's meta source_id) and a wagon the ledger knows.
+ * Each ACK is one write transaction that re-reads the wagon's record and
+ * moves its state:
  *
  *	applied:  any state but confirmed -> confirmed (applied_at,
  *	          confirmed_at, the target's GTID)

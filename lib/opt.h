@@ -15,7 +15,7 @@
  * opt_no_operands:   after the options, exits EX_USAGE with the usage on
  *                    stderr when operands are left (optind < argc).
  *
- * Input fails closed (STYLE.md habit 4): no sign, no white space, no
+ * Input fails closed: no sign, no white space, no
  * fraction, nothing after the unit, no empty string.
  *
  * Error handling: 0 on success; -1 with errno EINVAL for malformed input or

@@ -21,7 +21,7 @@
  *	is noticed only there, at a safe point.
  *
  * Calling sequence, in main() after the options and before the spool
- * and the ledger are opened (STYLE habit 8 order):
+ * and the ledger are opened:
  *	cf.dir = tool_dir_default();        before getopt_long
  *	tool_path(r.inbox, sizeof r.inbox, cf.dir, "inbox");
  *	tool_lock(cf.dir, "srdf-recv", 1);

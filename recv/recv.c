@@ -11,9 +11,9 @@
  * or logs it).  Only then is it written with
  * spool_put (file fsync'd, renamed, directory fsync'd), recorded in the
  * target ledger, and answered "accepted": an answer never runs ahead of
- * the disk.  Every answer is one of four words (DESIGN.md §4) with a
- * reason: accepted, duplicate, invalid_payload, rejected; and "busy" for
- * "not now, retry" (503).
+ * the disk.  Every answer is one of four words (srdf-recv(1) ANSWERS)
+ * with a reason: accepted, duplicate, invalid_payload, rejected; and
+ * "busy" for "not now, retry" (503).
  *
  * The ledger, not the inbox, remembers what was received: srdf-apply
  * moves files away, but the record of sequence N (its SHA-256, its
@@ -857,7 +857,9 @@ parse_options(int argc, char **argv, struct config *cf)
 			    ULLONG_MAX);
 			break;
 		case 's': cf->source_id = optarg; break;
-		case 'T': cf->threads = opt_count(optarg, "--threads", 1, 64); break;
+		case 'T':
+			cf->threads = opt_count(optarg, "--threads", 1, 64);
+			break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-recv", usage);

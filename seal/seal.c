@@ -3,8 +3,8 @@
  * outbox and record each in the source ledger.
  *
  * Design rationale.  seal is the commit point of the source side
- * (DESIGN.md §5).  For each group (each chunk of a chunked group) it
- * makes one wagon (lib/wagon.c: zstd, XChaCha20-Poly1305 with the header
+ * (srdf-seal(1) Commit point).  For each group (each chunk of a
+ * chunked group) it makes one wagon (lib/wagon.c: zstd, XChaCha20-Poly1305 with the header
  * as associated data, SHA-256), puts it into DIR/outbox/new with
  * spool_put (tmp/, fsync, rename, fsync of new/), and only then records
  * it in ONE ledger write transaction, together with last_sealed_gtid when
@@ -35,7 +35,7 @@
  * there were one thread; an error found by the reader waits until the
  * groups before it are committed (or have failed first).
  *
- * What it refuses to do: guess.  Input fails closed (STYLE.md habit 4): a
+ * What it refuses to do: guess.  Input fails closed: a
  * truncated or malformed line, a record outside a group, a group_end that
  * does not close the open group, or the end of input inside a group stop
  * it with exit 65 and the line, before anything of that group is sealed.
@@ -788,8 +788,9 @@ take_line(struct seal *s, const struct record_reader *r, json_t *rec,
 		return bad_input(s, r, g, "group_begin inside the open group");
 	if (g->lines.len + r->len > WAGON_RAW_MAX)
 		return bad_input(s, r, g,
-		                 "the group is larger than a wagon holds (%" PRIu64
-		                 " bytes): lower srdf-dedup --max-bytes",
+		                 "the group is larger than a wagon holds "
+		                 "(%" PRIu64 " bytes): lower srdf-dedup "
+		                 "--max-bytes",
 		                 WAGON_RAW_MAX);
 	buf_add(&g->lines, r->buf, r->len);
 	if (strcmp(type, "ddl") == 0)
