@@ -3,11 +3,12 @@
  * confirmed (or failed), and purge confirmed wagons from the outbox.
  *
  * Design rationale.  "Confirmed" is the only state that lets the source
- * forget a wagon (DESIGN.md §1), and ackd is the only tool that sets it:
- * on POST /v1/acks, an ACK (man/srdf-ack.5) signed with the pre-shared
- * key (hauth.h, replays refused) for this source (the ledger's meta
- * source_id) and a wagon the ledger knows.  Each ACK is one write
- * transaction that re-reads the wagon's record and moves its state:
+ * forget a wagon (srdf(7), the four states of a change), and ackd is the
+ * only tool that sets it: on POST /v1/acks, an ACK (man/srdf-ack.5)
+ * signed with the pre-shared key (hauth.h, replays refused) for this
+ * source (the ledger's meta source_id) and a wagon the ledger knows.
+ * Each ACK is one write transaction that re-reads the wagon's record and
+ * moves its state:
  *
  *	applied:  any state but confirmed -> confirmed (applied_at,
  *	          confirmed_at, the target's GTID)
@@ -54,30 +55,25 @@
 #include "ack.h"
 #include "audit.h"
 #include "hauth.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
+#include "httpd.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "purge.h"
+#include "tool.h"
 #include "wagon.h"
 
 
 struct config {
 	const char *dir;
 	const char *key_file;
-	const char *listen;
-	const char *cert;
-	const char *tls_key;
-	int insecure;
+	struct httpd_cf srv; /* --listen, TLS, connections, --grace */
 	int once;
 	long long keep_ms;
 	long long sweep_ms;
-	unsigned max_conn;
-	unsigned max_peer_conn;
-	unsigned idle_timeout; /* seconds */
-	long long grace_ms;
 };
 
 struct ackd {
@@ -104,15 +100,6 @@ usage(FILE *f)
 	    "       srdf-ackd --help | --version\n");
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *
 state_of(json_t *w)
 {
@@ -123,32 +110,24 @@ state_of(json_t *w)
 
 /* ---- ACKs ---------------------------------------------------------------- */
 
-/* Applies a to the ledger: the HTTP status, with *answer. */
+/* 0 when the ACK a (from peer) moves wagon w's record; else the HTTP
+ * status of its answer, *answer set and a line logged: 409 for another
+ * source (sid: this one, NULL while none) or an unknown wagon, 200 for a
+ * duplicate.  last: the ledger's last sequence, read when w is NULL. */
 static int
-take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
+refusal(const struct ack *a, const char *peer, const char *sid, json_t *w,
+    uint64_t last, json_t **answer)
 {
-	struct ledger_txn *t;
-	char *sid = NULL, from[32];
-	const char *old;
-	json_t *w = NULL;
-	uint64_t last = 0;
-	int rc, status;
+	const char *old, *err;
 
-	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
-	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
-		goto fail;
 	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
 		    "%s is not this source (%s)", a->seq, peer, a->source_id,
 		    sid ? sid : "none yet");
 		*answer = http_answer("rejected", "ACK for source %s; this is "
 		    "source %s", a->source_id, sid ? sid : "(none yet)");
-		status = 409;
-		goto abort;
+		return 409;
 	}
-	if (w == NULL && (rc = ledger_wagon_last_seq(t, &last)) != 0)
-		goto fail;
 	if (w == NULL && a->seq < last) {
 		/* Only the sweep removes records, of confirmed wagons, and
 		 * never the newest: this one was confirmed, then purged. */
@@ -156,35 +135,37 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 		    "and purged already", a->seq, peer);
 		*answer = http_answer("duplicate", "wagon %" PRIu64 " is "
 		    "confirmed and purged already", a->seq);
-		status = 200;
-		goto abort;
+		return 200;
 	}
 	if (w == NULL) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
 		    "wagon in the ledger", a->seq, peer);
 		*answer = http_answer("rejected", "wagon %" PRIu64 " is not in "
 		    "this source's ledger", a->seq);
-		status = 409;
-		goto abort;
+		return 409;
 	}
 	old = state_of(w);
-	snprintf(from, sizeof from, "%s", old);
-	if (strcmp(old, "confirmed") == 0 ||
-	    (!a->applied && strcmp(old, "failed") == 0 &&
-	        json_is_string(json_object_get(w, "last_error")) &&
-	        strcmp(json_string_value(json_object_get(w, "last_error")),
-	            a->error) == 0)) {
+	err = json_string_value(json_object_get(w, "last_error"));
+	if (strcmp(old, "confirmed") == 0 || (!a->applied &&
+	    strcmp(old, "failed") == 0 && err != NULL &&
+	    strcmp(err, a->error) == 0)) {
 		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
 		    "already", a->seq, peer, old);
 		*answer = http_answer("duplicate", "wagon %" PRIu64 " is %s "
 		    "already", a->seq, old);
-		status = 200;
-		goto abort;
+		return 200;
 	}
+	return 0;
+}
+
+/* Moves wagon record w as the ACK a says (man/srdf-ackd.1). */
+static void
+move_state(json_t *w, const struct ack *a)
+{
 	if (a->applied) {
 		json_object_set_new(w, "state", json_string("confirmed"));
 		json_object_set_new(w, "applied_at", json_real(a->time));
-		json_object_set_new(w, "confirmed_at", json_real(now_s()));
+		json_object_set_new(w, "confirmed_at", json_real(clock_wall()));
 		json_object_set_new(w, "applied_gtid", a->last_gtid
 		    ? json_string(a->last_gtid) : json_null());
 		json_object_set_new(w, "last_error", json_null());
@@ -196,12 +177,14 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 		    json_integer_value(json_object_get(w, "apply_failures")) +
 		    1));
 	}
-	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
-		goto fail;
-	rc = ledger_txn_commit(t);
-	t = NULL;
-	if (rc != 0)
-		goto fail;
+}
+
+/* The audit line, heartbeat and log line of the ACK a (from peer) taken
+ * for source sid: wagon a->seq moved from state from. */
+static void
+say_ack(const struct ack *a, const char *peer, const char *sid,
+    const char *from)
+{
 	audit_source(sid);
 	if (a->applied)
 		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
@@ -218,6 +201,37 @@ take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 	else
 		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
 		    a->seq, from, a->error);
+}
+
+/* Applies a to the ledger, in one write transaction: the HTTP status,
+ * with *answer. */
+static int
+take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
+{
+	struct ledger_txn *t;
+	char *sid = NULL, from[32];
+	json_t *w = NULL;
+	uint64_t last = 0;
+	int rc, status;
+
+	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
+	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
+	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
+		goto fail;
+	if (w == NULL && sid != NULL && strcmp(sid, a->source_id) == 0 &&
+	    (rc = ledger_wagon_last_seq(t, &last)) != 0)
+		goto fail;
+	if ((status = refusal(a, peer, sid, w, last, answer)) != 0)
+		goto abort;
+	snprintf(from, sizeof from, "%s", state_of(w));
+	move_state(w, a);
+	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
+		goto fail;
+	rc = ledger_txn_commit(t);
+	t = NULL;
+	if (rc != 0)
+		goto fail;
+	say_ack(a, peer, sid, from);
 	*answer = http_answer("accepted", "wagon %" PRIu64 ": %s -> %s",
 	    a->seq, from, a->applied ? "confirmed" : "failed");
 	json_decref(w);
@@ -280,11 +294,13 @@ sweep(struct ackd *d)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* The main loop (http_serve's wait): sweeps every --sweep-interval
+ * until sigfd is readable (the signal is left for http_serve). */
 static int
-run(struct ackd *d, struct http_server *hs, int sigfd)
+run(void *arg, int sigfd)
 {
+	struct ackd *d = arg;
 	struct pollfd p = {sigfd, POLLIN, 0};
-	struct signalfd_siginfo si;
 	double next, left;
 	long n;
 
@@ -294,36 +310,18 @@ run(struct ackd *d, struct http_server *hs, int sigfd)
 			n = sweep(d);
 		while (n == PURGE_BATCH && poll(&p, 1, 0) == 0);
 		/* Awake for the heartbeat's promise (heartbeat.h). */
-		for (next = now_s() + (double)d->cf->sweep_ms / 1000;
-		     (left = next - now_s()) > 0;) {
+		for (next = clock_wall() + (double)d->cf->sweep_ms / 1000;
+		     (left = next - clock_wall()) > 0;) {
 			heartbeat_beat(0, NULL);
 			if (poll(&p, 1, left * 1000 > HEARTBEAT_INTERVAL_MS ?
 			    HEARTBEAT_INTERVAL_MS : (int)(left * 1000) + 1) > 0)
-				goto stop;
+				return 0;
 		}
 	}
-stop:
-	if (read(sigfd, &si, sizeof si) != sizeof si)
-		si.ssi_signo = SIGTERM;
-	log_notice("%s: draining (%u requests in flight)",
-	    strsignal((int)si.ssi_signo), http_in_flight(hs));
-	http_drain_wait(hs, d->cf->grace_ms, sigfd);
-	return 0;
 }
 
-static long long
-duration_arg(const char *s, const char *opt, long long min_ms)
-{
-	long long v;
-
-	if (parse_duration_ms(s, &v) != 0 || v < min_ms)
-		die(EX_USAGE, "bad %s %s (a duration such as 500ms, 30s, 10m, "
-		    "1h, 7d; at least %lld ms)", opt, s, min_ms);
-	return v;
-}
-
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"cert", required_argument, NULL, 'c'},
@@ -344,144 +342,139 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const struct http_route routes[] = {
-	    {"POST", "/v1/acks", post_ack},
-	    {"GET", "/v1/health", health},
-	};
-	struct config cf = {0};
-	struct ackd d = {0};
-	struct http_server_opts ho = {0};
-	struct http_server *hs;
-	struct hauth_cache *cache;
-	struct stat st;
-	sigset_t mask;
-	char err[512], url[300], path[PATH_MAX + 8];
-	int ch, sigfd, rc;
-	long n;
+	int ch;
 
-	log_init(argv[0]);
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.keep_ms = 7LL * 86400000;
-	cf.sweep_ms = 600000;
-	cf.max_conn = 128;
-	cf.max_peer_conn = 16;
-	cf.idle_timeout = 30;
-	cf.grace_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (httpd_option(ch, optarg, &cf->srv))
+			continue;
 		switch (ch) {
-		case 'c': cf.cert = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'e': cf.keep_ms = duration_arg(optarg, "--keep", 0); break;
-		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
-		case 'I':
-			cf.idle_timeout = (unsigned)(duration_arg(optarg,
-			    "--idle-timeout", 1000) / 1000);
+		case 'd': cf->dir = optarg; break;
+		case 'e':
+			cf->keep_ms = opt_duration(optarg, "--keep", 0,
+			    LLONG_MAX);
 			break;
-		case 'k': cf.insecure = 1; break;
-		case 'K': cf.key_file = optarg; break;
-		case 'l': cf.listen = optarg; break;
-		case 'P':
-			cf.max_peer_conn = opt_count(optarg,
-			    "--max-peer-connections", 1, 10000);
-			break;
-		case 'C':
-			cf.max_conn = opt_count(optarg, "--max-connections", 1,
-			    10000);
-			break;
-		case 'o': cf.once = 1; break;
+		case 'K': cf->key_file = optarg; break;
+		case 'o': cf->once = 1; break;
 		case 's':
-			cf.sweep_ms = duration_arg(optarg, "--sweep-interval",
-			    10);
+			cf->sweep_ms = opt_duration(optarg, "--sweep-interval",
+			    10, LLONG_MAX);
 			break;
-		case 't': cf.tls_key = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-ackd", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (!cf.once) {
-		if (cf.key_file == NULL || cf.listen == NULL)
-			die(EX_USAGE, "--key-file and --listen are required "
-			    "(or --once for one sweep)");
-		if (cf.insecure == (cf.cert != NULL))
-			die(EX_USAGE, "give --cert and --tls-key for HTTPS, or "
-			    "--insecure for plain HTTP (one of the two)");
-		if ((cf.cert == NULL) != (cf.tls_key == NULL))
-			die(EX_USAGE, "--cert and --tls-key go together");
-	}
+}
 
-	d.cf = &cf;
-	if (cf.key_file != NULL &&
-	    (d.key = key_load(cf.key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	if (snprintf(d.outbox, sizeof d.outbox, "%s/outbox", cf.dir) >=
-	    (int)sizeof d.outbox)
-		die(EX_USAGE, "--dir %s is too long", cf.dir);
-	lock_dir_or_die(cf.dir, "srdf-ackd");
-	snprintf(path, sizeof path, "%s/new", d.outbox);
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		die(EX_NOINPUT, "no outbox %s: run srdf-seal --dir %s first",
-		    path, cf.dir);
-	if ((rc = ledger_open(cf.dir, 0, &d.l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
+/* The usage errors options cannot show one by one; NULL if none. */
+static const char *
+check_options(const struct config *cf)
+{
+	if (cf->once)
+		return NULL;
+	if (cf->key_file == NULL || cf->srv.listen == NULL)
+		return "--key-file and --listen are required (or --once for "
+		       "one sweep)";
+	return httpd_check(&cf->srv);
+}
+
+/* Key, lock, outbox, ledger, audit, the sweep, heartbeat: the state
+ * main() needs before serving (man/srdf-ackd.1 FILES).  Returns 0, or an
+ * exit status after logging why (the prelude of tool.h dies as it
+ * says). */
+static int
+open_state(struct ackd *d, const struct config *cf)
+{
+	char err[512];
+	int rc;
+
+	d->cf = cf;
+	if (cf->key_file != NULL &&
+	    (d->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
+	tool_path(d->outbox, sizeof d->outbox, cf->dir, "outbox");
+	tool_lock(cf->dir, "srdf-ackd", 0);
+	tool_outbox(d->outbox, sizeof d->outbox, cf->dir);
+	if ((rc = ledger_open(cf->dir, 0, &d->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
-	audit_open(cf.dir);
-	audit_source_of(d.l);
-	snprintf(d.newdir, sizeof d.newdir, "%s/new", d.outbox);
-	snprintf(d.why, sizeof d.why, "outbox copy purged (confirmed more "
-	    "than --keep %lld s ago)", cf.keep_ms / 1000);
-	d.purge = (struct purge){.l = d.l, .dir = d.newdir, .states = confirmed,
-	    .at = "confirmed_at", .below = UINT64_MAX, .keep_ms = cf.keep_ms,
-	    .why = d.why};
-	heartbeat_start(cf.dir, "srdf-ackd", cf.once ? 0 : HEARTBEAT_INTERVAL,
-	    !cf.once);
-	if (cf.once) {
-		do
-			n = sweep(&d);
-		while (n == PURGE_BATCH);
-		rc = n < 0 ? EX_SOFTWARE : 0;
-		heartbeat_stop(rc);
-		ledger_close(d.l);
-		key_free(d.key);
-		return rc;
+		return EX_NOINPUT;
 	}
+	audit_open(cf->dir);
+	audit_source_of(d->l);
+	snprintf(d->newdir, sizeof d->newdir, "%s/new", d->outbox);
+	snprintf(d->why, sizeof d->why, "outbox copy purged (confirmed more "
+	    "than --keep %lld s ago)", cf->keep_ms / 1000);
+	d->purge = (struct purge){.l = d->l, .dir = d->newdir,
+	    .states = confirmed, .at = "confirmed_at", .below = UINT64_MAX,
+	    .keep_ms = cf->keep_ms, .why = d->why};
+	heartbeat_start(cf->dir, "srdf-ackd", cf->once ? 0 :
+	    HEARTBEAT_INTERVAL, !cf->once);
+	return 0;
+}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-		die(EX_OSERR, "signalfd: %s", strerror(errno));
-	if ((cache = hauth_cache_new()) == NULL)
-		die(EX_OSERR, "out of memory");
-	ho.listen = cf.listen;
-	ho.cert = cf.cert;
-	ho.tls_key = cf.tls_key;
-	ho.max_body = 65536;
-	ho.max_memory = 4 << 20;
-	ho.max_conn = cf.max_conn;
-	ho.max_peer_conn = cf.max_peer_conn;
-	ho.idle_timeout = cf.idle_timeout;
-	ho.threads = 2;
-	ho.key = d.key;
-	ho.to = HAUTH_TO_ACKD;
-	ho.cache = cache;
-	ho.routes = routes;
-	ho.nroutes = sizeof routes / sizeof routes[0];
-	ho.arg = &d;
-	if ((hs = http_start(&ho, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	http_url(hs, url, sizeof url);
-	log_notice("listening on %s: ACKs for %s, keeping confirmed wagons "
-	    "%lld s", url, cf.dir, cf.keep_ms / 1000);
-	rc = run(&d, hs, sigfd);
-	http_stop(hs);
-	heartbeat_stop(rc);
-	log_notice("stopped");
-	hauth_cache_free(cache);
+/* --once: sweeps until nothing is due; the exit status. */
+static int
+sweep_all(struct ackd *d)
+{
+	long n;
+
+	do
+		n = sweep(d);
+	while (n == PURGE_BATCH);
+	return n < 0 ? EX_SOFTWARE : 0;
+}
+
+/* Serves until a signal; the exit status, or -1 with err set. */
+static int
+serve(struct ackd *d, char *err, size_t errlen)
+{
+	static const struct http_route routes[] = {
+	    {"POST", "/v1/acks", post_ack},
+	    {"GET", "/v1/health", health},
+	};
+	struct http_server_opts ho = {.max_body = 65536,
+	    .max_memory = 4 << 20, .threads = 2, .key = d->key,
+	    .to = HAUTH_TO_ACKD, .routes = routes,
+	    .nroutes = sizeof routes / sizeof routes[0], .arg = d};
+	char what[PATH_MAX + 80];
+
+	snprintf(what, sizeof what, "ACKs for %s, keeping confirmed wagons "
+	    "%lld s", d->cf->dir, d->cf->keep_ms / 1000);
+	return http_serve(&d->cf->srv, &ho, tool_signals(0), run, d, what,
+	    err, errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.keep_ms = 7LL * 86400000, .sweep_ms = 600000,
+	    .srv = {.max_conn = 128, .max_peer_conn = 16, .idle_timeout = 30,
+	        .grace_ms = 10000}};
+	struct ackd d = {0};
+	const char *why;
+	char err[512];
+	int rc;
+
+	log_init(argv[0]);
+	cf.dir = tool_dir_default();
+	parse_options(argc, argv, &cf);
+	if ((why = check_options(&cf)) != NULL)
+		die(EX_USAGE, "%s", why);
+
+	if ((rc = open_state(&d, &cf)) != 0 || cf.once) {
+		if (rc == 0)
+			rc = sweep_all(&d);
+		heartbeat_stop(rc);
+	} else {
+		if ((rc = serve(&d, err, sizeof err)) < 0)
+			die(EX_CONFIG, "%s", err);
+		heartbeat_stop(rc);
+		log_notice("stopped");
+	}
 	ledger_close(d.l);
 	key_free(d.key);
 	return rc;

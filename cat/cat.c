@@ -50,6 +50,8 @@ struct config {
 struct status {
 	int bad;      /* a wagon failed a check: 65 */
 	int unopened; /* an operand could not be read: 66 */
+	int ex;       /* standard output failed (74) or memory ran out
+	               * (71): the run stops, with this status */
 };
 
 static void
@@ -60,12 +62,18 @@ usage(FILE *f)
 	           "       srdf-cat --help | --version\n");
 }
 
+/* Writes to standard output, unless an earlier write failed; a failure
+ * is logged and ends the run with EX_IOERR (st->ex). */
 static void
-out(const void *p, size_t len)
+out(struct status *st, const void *p, size_t len)
 {
-	if (write_all(STDOUT_FILENO, p, len) != 0)
-		die(EX_IOERR, "cannot write to standard output: %s",
+	if (st->ex != 0)
+		return;
+	if (write_all(STDOUT_FILENO, p, len) != 0) {
+		log_err("cannot write to standard output: %s",
 		    strerror(errno));
+		st->ex = EX_IOERR;
+	}
 }
 
 /* buf holds 2 n + 1 bytes. */
@@ -77,7 +85,8 @@ hex(const uint8_t *p, size_t n, char *buf)
 
 static void
 print_header(const char *path, const struct wagon_header *h,
-             const uint8_t *file, size_t len, int authenticated)
+             const uint8_t *file, size_t len, int authenticated,
+             struct status *st)
 {
 	char buf[2 * WAGON_SUM_LEN + 1], when[64]; /* the longest hex field */
 	struct tm tm;
@@ -135,11 +144,14 @@ print_header(const char *path, const struct wagon_header *h,
 	json_object_set_new(
 	    j, "verified",
 	    json_string(authenticated ? "authenticated" : "checksum"));
-	if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
-		die(EX_OSERR, "out of memory");
-	out(s, strlen(s));
-	out("\n", 1);
-	free(s);
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		log_err("out of memory");
+		st->ex = EX_OSERR;
+	} else {
+		out(st, s, strlen(s));
+		out(st, "\n", 1);
+		free(s);
+	}
 	json_decref(j);
 }
 
@@ -208,9 +220,9 @@ cat_wagon(const struct config *cf, const char *path, struct status *st)
 		log_err("%s: %s", path, err);
 		st->bad = 1;
 	} else if (cf->header) {
-		print_header(path, &h, file, len, cf->key != NULL);
+		print_header(path, &h, file, len, cf->key != NULL, st);
 	} else {
-		out(rec, rlen);
+		out(st, rec, rlen);
 	}
 	if (rc == 0 && cf->key != NULL)
 		wagon_records_free(rec, rlen);
@@ -244,7 +256,7 @@ cat_dir(const struct config *cf, const char *dir, struct status *st)
 			st->unopened = 1;
 			return;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n && st->ex == 0; i++)
 			if (snprintf(path, sizeof path, "%s/%s", sub,
 			             names[i]) < (int)sizeof path)
 				cat_wagon(cf, path, st);
@@ -259,8 +271,8 @@ cat_dir(const struct config *cf, const char *dir, struct status *st)
 		return;
 	}
 	for (j = 0; j < k; j++) {
-		if (snprintf(path, sizeof path, "%s/%s", dir, de[j]->d_name) <
-		    (int)sizeof path)
+		if (st->ex == 0 && snprintf(path, sizeof path, "%s/%s", dir,
+		    de[j]->d_name) < (int)sizeof path)
 			cat_wagon(cf, path, st);
 		free(de[j]);
 	}
@@ -274,7 +286,7 @@ run(const struct config *cf, char **operands, int n)
 	struct stat sb;
 	int i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && st.ex == 0; i++) {
 		if (stat(operands[i], &sb) != 0) {
 			log_err("%s: cannot open: %s", operands[i],
 			        strerror(errno));
@@ -284,6 +296,8 @@ run(const struct config *cf, char **operands, int n)
 		else
 			cat_wagon(cf, operands[i], &st);
 	}
+	if (st.ex != 0)
+		return st.ex;
 	return st.unopened ? EX_NOINPUT : st.bad ? EX_DATAERR : 0;
 }
 

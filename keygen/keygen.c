@@ -48,39 +48,45 @@ usage(FILE *f)
 	           "       srdf-keygen --help | --version\n");
 }
 
-/* Writes line to fd, a fresh key file; dies on error after removing the
- * file (path, or NULL for standard output). */
-static void
+/* Writes line to fd, a fresh key file (path, or NULL for standard
+ * output), and closes it.  Returns 0, or an exit status after logging
+ * why and removing the file. */
+static int
 write_key(int fd, const char *path, const char *line)
 {
 	const char *name = path ? path : "standard output";
 	struct stat st;
+	int e;
 
-	if (fstat(fd, &st) != 0)
-		die(EX_IOERR, "cannot stat %s: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		log_err("cannot stat %s: %s", name, strerror(errno));
+		return EX_IOERR;
+	}
 	/* A file the shell made for "srdf-keygen >file" under umask 022
 	 * was readable by others from its creation on: one of them may
 	 * hold it open already, and fchmod cannot take that back. */
-	if (path == NULL && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
-		die(EX_CANTCREAT, "standard output is a file group or others "
-		    "can read (mode %04o), which one of them may have opened "
-		    "already: the key is not written there; use srdf-keygen "
-		    "-o FILE (or umask 077 first)", (unsigned)(st.st_mode &
-		    07777));
+	if (path == NULL && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+		log_err("standard output is a file group or others can read "
+		    "(mode %04o), which one of them may have opened already: "
+		    "the key is not written there; use srdf-keygen -o FILE "
+		    "(or umask 077 first)", (unsigned)(st.st_mode & 07777));
+		return EX_CANTCREAT;
+	}
 	/* Before the first byte: a file that others can read must not
 	 * hold the key even for a moment. */
-	if (S_ISREG(st.st_mode) && fchmod(fd, 0600) != 0)
-		die(EX_CANTCREAT, "cannot make %s mode 0600: %s", name,
-		    strerror(errno));
+	if (S_ISREG(st.st_mode) && fchmod(fd, 0600) != 0) {
+		log_err("cannot make %s mode 0600: %s", name, strerror(errno));
+		return EX_CANTCREAT;
+	}
 	if (write_all(fd, line, KEY_LINE_LEN) != 0 ||
 	    (S_ISREG(st.st_mode) && f_fsync(fd) != 0) || close(fd) != 0) {
-		int e = errno;
-
+		e = errno;
 		if (path != NULL)
 			unlink(path);
-		die(EX_IOERR, "cannot write the key to %s: %s", name,
-		    strerror(e));
+		log_err("cannot write the key to %s: %s", name, strerror(e));
+		return EX_IOERR;
 	}
+	return 0;
 }
 
 /*
@@ -230,39 +236,47 @@ out:
 	return rc;
 }
 
+/* Creates -o FILE (never over an existing one): its descriptor, or -1
+ * after logging why. */
+static int
+create_out(const char *path)
+{
+	int fd = f_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno == EEXIST)
+		log_err("%s exists: srdf-keygen never overwrites a key file",
+		    path);
+	else if (fd < 0)
+		log_err("cannot create %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Makes a key and writes its line: 0, or an exit status after logging
+ * why. */
 static int
 run(const struct config *cf)
 {
 	struct srdf_key *key;
 	char line[KEY_LINE_LEN + 1], id[17];
-	int fd = STDOUT_FILENO;
+	int fd = STDOUT_FILENO, rc;
 
-	if (cf->out != NULL) {
-		fd = f_open(
-		    cf->out,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST)
-			die(EX_CANTCREAT,
-			    "%s exists: srdf-keygen never "
-			    "overwrites a key file",
-			    cf->out);
-		if (fd < 0)
-			die(EX_CANTCREAT, "cannot create %s: %s", cf->out,
-			    strerror(errno));
-	}
+	if (cf->out != NULL && (fd = create_out(cf->out)) < 0)
+		return EX_CANTCREAT;
 	if ((key = key_new()) == NULL) {
 		if (cf->out != NULL)
 			unlink(cf->out);
-		die(EX_OSERR, "libsodium cannot start");
+		log_err("libsodium cannot start");
+		return EX_OSERR;
 	}
 	key_format(key, line);
 	key_id_hex(key->id, id);
 	key_free(key);
-	write_key(fd, cf->out, line);
+	rc = write_key(fd, cf->out, line);
 	sodium_memzero(line, sizeof line);
-	if (cf->out != NULL)
+	if (rc == 0 && cf->out != NULL)
 		log_info("wrote key id %s to %s", id, cf->out);
-	return 0;
+	return rc;
 }
 
 int

@@ -1,6 +1,6 @@
 /*
  * lock.h — one running copy of a tool per state directory
- * (STYLE.md habit 10).
+ * (srdf(7)).
  *
  * The lock is a non-blocking flock(2) on DIR/lock/TOOL, a file created
  * with mode 0600 in the directory DIR/lock (0700).  There is one file per

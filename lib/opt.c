@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -159,4 +160,60 @@ opt_count(const char *s, const char *opt, unsigned lo, unsigned hi)
 	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
 		die(EX_USAGE, "bad %s %s (want %u to %u)", opt, s, lo, hi);
 	return (unsigned)v;
+}
+
+/* "LO to HI" with each bound as the shortest exact form in the largest
+ * unit that divides it ("7d", "250ms"; units[0] is the smallest), or
+ * "at least LO" when hi is max (no upper bound). */
+static const char *
+want(unsigned long long lo, unsigned long long hi, unsigned long long max,
+    const char *const *names, const unsigned long long *mult, size_t nunit,
+    char *buf, size_t len)
+{
+	unsigned long long b[2] = {lo, hi};
+	char s[2][32];
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		for (i = nunit - 1; i > 0 && (b[k] == 0 || b[k] % mult[i]);)
+			i--;
+		snprintf(s[k], sizeof s[k], "%llu%s", b[k] / mult[i], names[i]);
+	}
+	if (hi == max)
+		snprintf(buf, len, "at least %s", s[0]);
+	else
+		snprintf(buf, len, "%s to %s", s[0], s[1]);
+	return buf;
+}
+
+long long
+opt_duration(const char *s, const char *opt, long long lo, long long hi)
+{
+	static const char *const names[] = {"ms", "s", "m", "h", "d"};
+	static const unsigned long long mult[] = {1, 1000, 60000, 3600000,
+	    86400000};
+	char w[80];
+	long long v;
+
+	if (parse_duration_ms(s, &v) != 0 || v < lo || v > hi)
+		die(EX_USAGE, "bad %s %s (want %s)", opt, s,
+		    want((unsigned long long)lo, (unsigned long long)hi,
+		        LLONG_MAX, names, mult, 5, w, sizeof w));
+	return v;
+}
+
+unsigned long long
+opt_size(const char *s, const char *opt, unsigned long long lo,
+    unsigned long long hi)
+{
+	static const char *const names[] = {"", "K", "M", "G"};
+	static const unsigned long long mult[] = {1, 1ULL << 10, 1ULL << 20,
+	    1ULL << 30};
+	char w[80];
+	unsigned long long v;
+
+	if (parse_size(s, &v) != 0 || v < lo || v > hi)
+		die(EX_USAGE, "bad %s %s (want %s)", opt, s,
+		    want(lo, hi, ULLONG_MAX, names, mult, 4, w, sizeof w));
+	return v;
 }

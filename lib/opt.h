@@ -15,7 +15,7 @@
  * opt_no_operands:   after the options, exits EX_USAGE with the usage on
  *                    stderr when operands are left (optind < argc).
  *
- * Input fails closed (STYLE.md habit 4): no sign, no white space, no
+ * Input fails closed: no sign, no white space, no
  * fraction, nothing after the unit, no empty string.
  *
  * Error handling: 0 on success; -1 with errno EINVAL for malformed input or
@@ -36,9 +36,24 @@ void opt_no_operands(int argc, void (*usage)(FILE *));
 int parse_u64(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, long long *ms);
 int parse_size(const char *s, unsigned long long *bytes);
-/* The count s of option opt (e.g. "--max-connections"), lo to hi; dies
- * with EX_USAGE and "bad OPT S (want LO to HI)" otherwise.  For main()'s
- * option loop only. */
+/*
+ * The option-value parsers for main()'s option loop (and only for it:
+ * they die).  Each takes the value s of option opt (its long name with
+ * the dashes, e.g. "--max-connections") and the inclusive bounds lo..hi,
+ * and returns the value, or dies with EX_USAGE and one message form:
+ *	bad OPT S (want LO to HI)
+ * opt_count:    a count (parse_u64), bounds printed as numbers.
+ * opt_duration: a duration (parse_duration_ms) in ms, bounds printed as
+ *               durations ("1s", "7d").
+ * opt_size:     a size in bytes (parse_size), bounds printed as sizes
+ *               ("1K", "2G").
+ * A hi of LLONG_MAX (opt_duration) or ULLONG_MAX (opt_size) is no upper
+ * bound, said "(want at least LO)".
+ */
 unsigned opt_count(const char *s, const char *opt, unsigned lo, unsigned hi);
+long long opt_duration(const char *s, const char *opt, long long lo,
+    long long hi);
+unsigned long long opt_size(const char *s, const char *opt,
+    unsigned long long lo, unsigned long long hi);
 
 #endif

@@ -11,9 +11,9 @@
  * or logs it).  Only then is it written with
  * spool_put (file fsync'd, renamed, directory fsync'd), recorded in the
  * target ledger, and answered "accepted": an answer never runs ahead of
- * the disk.  Every answer is one of four words (DESIGN.md §4) with a
- * reason: accepted, duplicate, invalid_payload, rejected; and "busy" for
- * "not now, retry" (503).
+ * the disk.  Every answer is one of four words (srdf-recv(1) ANSWERS)
+ * with a reason: accepted, duplicate, invalid_payload, rejected; and
+ * "busy" for "not now, retry" (503).
  *
  * The ledger, not the inbox, remembers what was received: srdf-apply
  * moves files away, but the record of sequence N (its SHA-256, its
@@ -64,34 +64,29 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "hauth.h"
 #include "heartbeat.h"
 #include "http.h"
+#include "httpd.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
 struct config {
 	const char *dir;
 	const char *key_file;
-	const char *listen;
-	const char *cert;
-	const char *tls_key;
-	int insecure;
+	struct httpd_cf srv; /* --listen, TLS, connections, --grace */
 	const char *import;
 	const char *source_id; /* 32 hex digits, or NULL */
 	unsigned long long max_body;
 	unsigned long long max_memory;
 	unsigned long long min_free;
-	unsigned max_conn;
-	unsigned max_peer_conn;
-	unsigned idle_timeout; /* seconds */
 	unsigned threads;
-	long long grace_ms;
 };
 
 enum verdict { V_ACCEPTED, V_DUPLICATE, V_INVALID, V_REJECTED, V_BUSY };
@@ -109,7 +104,7 @@ struct recv {
 	pthread_mutex_t mu;  /* storing; and source_hex */
 	char source_hex[33]; /* pinned source, "" while none */
 	_Atomic unsigned long long decoding; /* bytes wagon_open holds */
-	struct http_server *http;
+	int sigfd;
 };
 
 static void
@@ -128,15 +123,6 @@ usage(FILE *f)
 	    "       srdf-recv [-v] --dir dir --key-file file --import dir "
 	    "[--max-body size]\n"
 	    "       srdf-recv --help | --version\n");
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -242,7 +228,7 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 	    "events_out", (json_int_t)h->events_out, "first_gtid",
 	    h->first_gtid, "last_gtid", h->last_gtid, "chunk",
 	    (json_int_t)h->chunk, "chunks", (json_int_t)h->chunks, "key_id",
-	    kid, "flags", (json_int_t)h->flags, "received_at", now_s());
+	    kid, "flags", (json_int_t)h->flags, "received_at", clock_wall());
 	if (w == NULL)
 		return ENOMEM;
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0)
@@ -285,6 +271,88 @@ out:
 
 /* ---- receiving one wagon -------------------------------------------------- */
 
+/* Opens the wagon (h: its header, peeked) with the key, outside the
+ * lock, and keeps nothing of it.  What opening takes (ciphertext copy
+ * and plaintext) is counted against --max-memory, like the bodies: a
+ * wagon that compresses well may be much larger open than sent.
+ * Returns -1 when it opened, else the verdict with why. */
+static int
+authenticate(struct recv *r, const uint8_t *body, size_t len,
+    const struct wagon_header *h, char *why, size_t wl)
+{
+	unsigned long long need = h->comp_len + h->raw_len + 1, cur;
+	char err[256], *records = NULL;
+	size_t rlen;
+	int rc;
+
+	if (need > r->cf->max_memory) {
+		snprintf(why, wl, "opening it takes %llu bytes, over "
+		    "--max-memory %llu", need, r->cf->max_memory);
+		return V_REJECTED;
+	}
+	cur = atomic_load(&r->decoding);
+	do {
+		if (cur + need > r->cf->max_memory) {
+			snprintf(why, wl, "too many bytes being opened "
+			    "(--max-memory); try again later");
+			return V_BUSY;
+		}
+	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
+	    cur + need));
+	rc = wagon_open_peeked(body, len, r->key, h, &records, &rlen, err,
+	    sizeof err);
+	wagon_records_free(records, rlen);
+	atomic_fetch_sub(&r->decoding, need);
+	if (rc == 0)
+		return -1;
+	snprintf(why, wl, "%s", err);
+	return rc == WAGON_ENOMEM ? V_BUSY
+	    : rc == WAGON_EKEY    ? V_REJECTED
+	                          : V_INVALID;
+}
+
+/* Stores the authenticated wagon in inbox/new and records it, under
+ * r->mu, unless another thread stored it meanwhile (src, sum: its
+ * source and checksum in hex).  Returns the verdict, with why. */
+static enum verdict
+store(struct recv *r, const uint8_t *body, size_t len,
+    const struct wagon_header *h, const char *src, const char *sum,
+    char *why, size_t wl)
+{
+	char name[WAGON_NAME_LEN];
+	int rc, v, ok;
+
+	pthread_mutex_lock(&r->mu);
+	/* Again: another thread may have stored it meanwhile. */
+	if ((v = known(r, h, src, sum, why, wl)) >= 0)
+		goto out;
+	v = V_BUSY;
+	ok = spool_free_ok(r->inbox, r->cf->min_free + len);
+	if (ok <= 0) {
+		snprintf(why, wl, ok < 0 ? "cannot check the free space of %s"
+		    : "the disk of %s is nearly full (--min-free)", r->inbox);
+		goto out;
+	}
+	wagon_name(h->seq, name);
+	if (spool_put(r->inbox, name, body, len) != 0) {
+		snprintf(why, wl, "cannot store it: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = record(r, h, len, src, sum)) != 0) {
+		/* Stored but not recorded: the sender will retry, and the
+		 * retry stores it again (spool_put replaces) and records it. */
+		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
+		    "%s", h->seq, r->cf->dir, ledger_strerror(rc));
+		snprintf(why, wl, "cannot record it in the ledger");
+		goto out;
+	}
+	snprintf(why, wl, "stored as inbox/new/%s", name);
+	v = V_ACCEPTED;
+out:
+	pthread_mutex_unlock(&r->mu);
+	return (enum verdict)v;
+}
+
 /*
  * The checks, in order (each answer in srdf-recv(1)):
  *	checksum and header (wagon_peek)          -> invalid_payload
@@ -303,11 +371,8 @@ receive(struct recv *r, const uint8_t *body, size_t len,
     const uint8_t *head_sum, uint64_t *seq, char *why, size_t wl)
 {
 	struct wagon_header h;
-	char err[256], src[33], sum[65], name[WAGON_NAME_LEN], kh[17], kw[17];
-	char *records = NULL;
-	unsigned long long need, cur;
-	size_t rlen;
-	int rc, v, ok;
+	char err[256], src[33], sum[65], kh[17], kw[17];
+	int rc, v;
 
 	*seq = 0;
 	rc = head_sum != NULL
@@ -332,66 +397,9 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	pthread_mutex_unlock(&r->mu);
 	if (v >= 0)
 		return (enum verdict)v;
-
-	/* Open it with the key, outside the lock; keep nothing of it.  What
-	 * opening takes (ciphertext copy and plaintext) is counted against
-	 * --max-memory, like the bodies: a wagon that compresses well may
-	 * be much larger open than sent. */
-	need = h.comp_len + h.raw_len + 1;
-	if (need > r->cf->max_memory) {
-		snprintf(why, wl, "opening it takes %llu bytes, over "
-		    "--max-memory %llu", need, r->cf->max_memory);
-		return V_REJECTED;
-	}
-	cur = atomic_load(&r->decoding);
-	do {
-		if (cur + need > r->cf->max_memory) {
-			snprintf(why, wl, "too many bytes being opened "
-			    "(--max-memory); try again later");
-			return V_BUSY;
-		}
-	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
-	    cur + need));
-	rc = wagon_open_peeked(body, len, r->key, &h, &records, &rlen, err,
-	    sizeof err);
-	wagon_records_free(records, rlen);
-	atomic_fetch_sub(&r->decoding, need);
-	if (rc != 0) {
-		snprintf(why, wl, "%s", err);
-		return rc == WAGON_ENOMEM ? V_BUSY
-		    : rc == WAGON_EKEY    ? V_REJECTED
-		                          : V_INVALID;
-	}
-
-	pthread_mutex_lock(&r->mu);
-	/* Again: another thread may have stored it meanwhile. */
-	if ((v = known(r, &h, src, sum, why, wl)) >= 0)
-		goto out;
-	v = V_BUSY;
-	ok = spool_free_ok(r->inbox, r->cf->min_free + len);
-	if (ok <= 0) {
-		snprintf(why, wl, ok < 0 ? "cannot check the free space of %s"
-		    : "the disk of %s is nearly full (--min-free)", r->inbox);
-		goto out;
-	}
-	wagon_name(h.seq, name);
-	if (spool_put(r->inbox, name, body, len) != 0) {
-		snprintf(why, wl, "cannot store it: %s", strerror(errno));
-		goto out;
-	}
-	if ((rc = record(r, &h, len, src, sum)) != 0) {
-		/* Stored but not recorded: the sender will retry, and the
-		 * retry stores it again (spool_put replaces) and records it. */
-		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
-		    "%s", h.seq, r->cf->dir, ledger_strerror(rc));
-		snprintf(why, wl, "cannot record it in the ledger");
-		goto out;
-	}
-	snprintf(why, wl, "stored as inbox/new/%s", name);
-	v = V_ACCEPTED;
-out:
-	pthread_mutex_unlock(&r->mu);
-	return (enum verdict)v;
+	if ((v = authenticate(r, body, len, &h, why, wl)) >= 0)
+		return (enum verdict)v;
+	return store(r, body, len, &h, src, sum, why, wl);
 }
 
 static void
@@ -621,46 +629,58 @@ import_pass(struct recv *r, int sigfd)
 
 /* ---- start ------------------------------------------------------------------ */
 
-static void
+/* 0 when s is 32 lowercase hex digits (a source id). */
+static int
+bad_source_id(const char *s)
+{
+	return strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32;
+}
+
+/* Pins the ledger to --source-id, or takes the source it is pinned to
+ * into r->source_hex ("" while none).  Returns 0, or an exit status after
+ * logging why. */
+static int
 pin_source(struct recv *r)
 {
 	struct ledger_txn *t;
 	char *have = NULL;
 	const char *want = r->cf->source_id;
-	size_t i;
-	int rc;
+	int rc, ex = 0;
 
-	if (want != NULL) {
-		for (i = 0; i < 32; i++)
-			if (!((want[i] >= '0' && want[i] <= '9') ||
-			        (want[i] >= 'a' && want[i] <= 'f')))
-				break;
-		if (i != 32 || want[32] != '\0')
-			die(EX_USAGE, "--source-id %s is not 32 lowercase hex "
-			    "digits", want);
-	}
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &have)) != 0)
-		die(EX_CANTCREAT, "cannot read the ledger in %s: %s",
-		    r->cf->dir, ledger_strerror(rc));
-	if (have != NULL && want != NULL && strcmp(have, want) != 0)
-		die(EX_CONFIG, "--source-id %s, but %s has received wagons "
-		    "from source %s", want, r->cf->dir, have);
-	if (have == NULL && want != NULL &&
-	    ((rc = ledger_meta_put(t, "source_id", want)) != 0 ||
-	        (rc = ledger_txn_commit(t)) != 0))
-		die(EX_CANTCREAT, "cannot write the ledger in %s: %s",
-		    r->cf->dir, ledger_strerror(rc));
-	if (have != NULL || want == NULL)
+	    (rc = ledger_meta_get(t, "source_id", &have)) != 0) {
 		ledger_txn_abort(t);
+		log_err("cannot read the ledger in %s: %s", r->cf->dir,
+		    ledger_strerror(rc));
+		return EX_CANTCREAT;
+	}
+	if (have != NULL && want != NULL && strcmp(have, want) != 0) {
+		log_err("--source-id %s, but %s has received wagons from "
+		    "source %s", want, r->cf->dir, have);
+		ex = EX_CONFIG;
+	} else if (have == NULL && want != NULL) {
+		if ((rc = ledger_meta_put(t, "source_id", want)) != 0)
+			ledger_txn_abort(t);
+		else
+			rc = ledger_txn_commit(t);
+		t = NULL;
+		if (rc != 0) {
+			log_err("cannot write the ledger in %s: %s",
+			    r->cf->dir, ledger_strerror(rc));
+			ex = EX_CANTCREAT;
+		}
+	}
+	ledger_txn_abort(t);
 	snprintf(r->source_hex, sizeof r->source_hex, "%s",
 	    have ? have : want ? want : "");
 	free(have);
+	return ex;
 }
 
 /* Records what inbox/new holds and the ledger does not (a crash between
- * spool_put and the ledger commit); moves damaged files to bad/. */
-static void
+ * spool_put and the ledger commit); moves damaged files to bad/.
+ * Returns 0, or EX_CANTCREAT after logging why. */
+static int
 recover(struct recv *r)
 {
 	struct wagon_header h;
@@ -670,11 +690,13 @@ recover(struct recv *r)
 	uint8_t *body;
 	uint64_t seq;
 	json_t *w;
-	int rc;
+	int rc, ex = 0;
 
-	if (spool_list(r->inbox, "new", &names, &n) != 0)
-		die(EX_CANTCREAT, "cannot list %s/new", r->inbox);
-	for (i = 0; i < n; i++) {
+	if (spool_list(r->inbox, "new", &names, &n) != 0) {
+		log_err("cannot list %s/new", r->inbox);
+		return EX_CANTCREAT;
+	}
+	for (i = 0; i < n && ex == 0; i++) {
 		if (strlen(names[i]) != 26 ||
 		    strcmp(names[i] + 20, ".wagon") != 0)
 			continue;
@@ -684,9 +706,13 @@ recover(struct recv *r)
 		if (rc != 0)
 			continue;
 		if ((rc = ledger_txn_begin(r->l, LEDGER_RDONLY, &t)) != 0 ||
-		    (rc = ledger_wagon_get(t, seq, &w)) != 0)
-			die(EX_CANTCREAT, "cannot read the ledger in %s: %s",
-			    r->cf->dir, ledger_strerror(rc));
+		    (rc = ledger_wagon_get(t, seq, &w)) != 0) {
+			ledger_txn_abort(t);
+			log_err("cannot read the ledger in %s: %s", r->cf->dir,
+			    ledger_strerror(rc));
+			ex = EX_CANTCREAT;
+			break;
+		}
 		ledger_txn_abort(t);
 		if (w != NULL) {
 			json_decref(w);
@@ -710,56 +736,55 @@ recover(struct recv *r)
 		} else {
 			hex(h.source_id, 16, src);
 			hex(body + len - WAGON_SUM_LEN, WAGON_SUM_LEN, sum);
-			if ((rc = record(r, &h, len, src, sum)) != 0)
-				die(EX_CANTCREAT, "cannot write the ledger in "
-				    "%s: %s", r->cf->dir, ledger_strerror(rc));
-			log_notice("recorded wagon %" PRIu64 ", stored before "
-			    "a crash", h.seq);
+			if ((rc = record(r, &h, len, src, sum)) != 0) {
+				log_err("cannot write the ledger in %s: %s",
+				    r->cf->dir, ledger_strerror(rc));
+				ex = EX_CANTCREAT;
+			} else
+				log_notice("recorded wagon %" PRIu64 ", stored "
+				    "before a crash", h.seq);
 		}
 		free(body);
 	}
 	spool_list_free(names, n);
+	return ex;
 }
 
-static unsigned long long
-size_arg(const char *s, const char *opt)
-{
-	unsigned long long v;
-
-	if (parse_size(s, &v) != 0)
-		die(EX_USAGE, "bad %s %s: %s", opt, s, strerror(errno));
-	return v;
-}
-
-static long long
-duration_arg(const char *s, const char *opt, long long min_ms)
-{
-	long long v;
-
-	if (parse_duration_ms(s, &v) != 0)
-		die(EX_USAGE, "bad %s %s: %s", opt, s, strerror(errno));
-	if (v < min_ms)
-		die(EX_USAGE, "%s %s is below %lld ms", opt, s, min_ms);
-	return v;
-}
-
-/* The main loop: signals, and the import directory when watched. */
+/* Watches DIR/new of --import (an inotify descriptor), or -1 after
+ * logging why. */
 static int
-run(struct recv *r, int sigfd)
+watch_import(const char *dir)
 {
+	char path[PATH_MAX + 8];
+	int in;
+
+	snprintf(path, sizeof path, "%s/new", dir);
+	if ((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(in, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		log_err("cannot watch %s: %s", path, strerror(errno));
+		if (in >= 0)
+			close(in);
+		return -1;
+	}
+	return in;
+}
+
+/* The main loop (http_serve's wait): returns 0 when sigfd is readable
+ * (the signal is left for http_serve to read), and imports what
+ * arrives in the import directory when watched; EX_OSERR after logging
+ * why when it cannot watch or poll. */
+static int
+run(void *arg, int sigfd)
+{
+	struct recv *r = arg;
 	struct pollfd pfd[2];
-	char evbuf[4096], path[PATH_MAX + 8];
-	struct signalfd_siginfo si;
-	int in = -1, nfd = 1;
+	char evbuf[4096];
+	int in = -1, nfd = 1, rc = 0;
 
 	pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
 	if (r->cf->import != NULL) {
-		snprintf(path, sizeof path, "%s/new", r->cf->import);
-		if ((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-		    inotify_add_watch(in, path, IN_MOVED_TO | IN_CLOSE_WRITE) <
-		        0)
-			die(EX_OSERR, "cannot watch %s: %s", path,
-			    strerror(errno));
+		if ((in = watch_import(r->cf->import)) < 0)
+			return EX_OSERR;
 		pfd[nfd++] = (struct pollfd){in, POLLIN, 0};
 		import_pass(r, sigfd);
 	}
@@ -768,7 +793,9 @@ run(struct recv *r, int sigfd)
 		if (poll(pfd, (nfds_t)nfd, HEARTBEAT_INTERVAL_MS) < 0) {
 			if (errno == EINTR)
 				continue;
-			die(EX_OSERR, "poll: %s", strerror(errno));
+			log_err("poll: %s", strerror(errno));
+			rc = EX_OSERR;
+			break;
 		}
 		if (pfd[0].revents & POLLIN)
 			break;
@@ -778,20 +805,13 @@ run(struct recv *r, int sigfd)
 			import_pass(r, sigfd);
 		}
 	}
-	if (read(sigfd, &si, sizeof si) != sizeof si)
-		si.ssi_signo = SIGTERM;
-	log_notice("%s: draining (%u requests in flight)",
-	    strsignal((int)si.ssi_signo), http_in_flight(r->http));
-	/* Requests already being handled finish (a wagon being stored is
-	 * stored and answered); a second signal or --grace cuts it short. */
-	http_drain_wait(r->http, r->cf->grace_ms, sigfd);
 	if (in >= 0)
 		close(in);
-	return 0;
+	return rc;
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"cert", required_argument, NULL, 'c'},
@@ -815,156 +835,176 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const struct http_route routes[] = {
-	    {"POST", "/v1/wagons", post_wagon},
-	    {"GET", "/v1/health", health},
-	};
-	struct config cf = {0};
-	struct recv r = {0};
-	struct http_server_opts ho = {0};
-	struct hauth_cache *cache;
-	sigset_t mask;
-	char err[512], url[300];
-	int ch, sigfd, ex;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.max_body = 64ULL << 20;
-	cf.max_memory = 256ULL << 20;
-	cf.min_free = 256ULL << 20;
-	cf.max_conn = 256;
-	cf.max_peer_conn = 72; /* ship --pipeline 64, health, spare */
-	cf.idle_timeout = 30;
-	cf.threads = 4;
-	cf.grace_ms = 10000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (httpd_option(ch, optarg, &cf->srv))
+			continue;
 		switch (ch) {
-		case 'c': cf.cert = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'g': cf.grace_ms = duration_arg(optarg, "--grace", 0); break;
-		case 'I':
-			cf.idle_timeout = (unsigned)(duration_arg(optarg,
-			    "--idle-timeout", 1000) / 1000);
+		case 'd': cf->dir = optarg; break;
+		case 'i': cf->import = optarg; break;
+		case 'K': cf->key_file = optarg; break;
+		case 'B':
+			cf->max_body = opt_size(optarg, "--max-body", 1024,
+			    WAGON_RAW_MAX * 2);
 			break;
-		case 'i': cf.import = optarg; break;
-		case 'k': cf.insecure = 1; break;
-		case 'K': cf.key_file = optarg; break;
-		case 'l': cf.listen = optarg; break;
-		case 'B': cf.max_body = size_arg(optarg, "--max-body"); break;
-		case 'P':
-			cf.max_peer_conn = opt_count(optarg,
-			    "--max-peer-connections", 1, 10000);
+		case 'M':
+			cf->max_memory = opt_size(optarg, "--max-memory", 0,
+			    ULLONG_MAX);
 			break;
-		case 'C':
-			cf.max_conn = opt_count(optarg, "--max-connections", 1,
-			    10000);
+		case 'F':
+			cf->min_free = opt_size(optarg, "--min-free", 0,
+			    ULLONG_MAX);
 			break;
-		case 'M': cf.max_memory = size_arg(optarg, "--max-memory"); break;
-		case 'F': cf.min_free = size_arg(optarg, "--min-free"); break;
-		case 's': cf.source_id = optarg; break;
-		case 'T': cf.threads = opt_count(optarg, "--threads", 1, 64); break;
-		case 't': cf.tls_key = optarg; break;
+		case 's': cf->source_id = optarg; break;
+		case 'T':
+			cf->threads = opt_count(optarg, "--threads", 1, 64);
+			break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-recv", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.key_file == NULL)
-		die(EX_USAGE, "--key-file is required");
-	if (cf.listen == NULL && cf.import == NULL)
-		die(EX_USAGE, "give --listen, --import, or both");
-	if (cf.listen != NULL && cf.insecure == (cf.cert != NULL))
-		die(EX_USAGE, "give --cert and --tls-key for HTTPS, or "
-		    "--insecure for plain HTTP (one of the two)");
-	if ((cf.cert == NULL) != (cf.tls_key == NULL))
-		die(EX_USAGE, "--cert and --tls-key go together");
-	if (cf.max_body < 1024 || cf.max_body > WAGON_RAW_MAX * 2)
-		die(EX_USAGE, "--max-body must be from 1K to 2G");
-	if (cf.max_memory < cf.max_body)
-		die(EX_USAGE, "--max-memory must be at least --max-body, or no "
-		    "wagon of the largest size could ever be taken in");
+}
 
-	r.cf = &cf;
-	if ((r.key = key_load(cf.key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	if (snprintf(r.inbox, sizeof r.inbox, "%s/inbox", cf.dir) >=
-	    (int)sizeof r.inbox)
-		die(EX_USAGE, "--dir %s is too long", cf.dir);
-	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
-		    strerror(errno));
-	lock_dir_or_die(cf.dir, "srdf-recv");
-	if (spool_init(r.inbox) != 0)
-		die(EX_CANTCREAT, "cannot set up the inbox %s", r.inbox);
-	if ((ex = ledger_open(cf.dir, 0, &r.l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
-		    ledger_strerror(ex));
-	pthread_mutex_init(&r.mu, NULL);
-	pin_source(&r);
-	audit_open(cf.dir);
-	audit_source(r.source_hex[0] ? r.source_hex : NULL);
-	heartbeat_start(cf.dir, "srdf-recv", cf.listen ? HEARTBEAT_INTERVAL :
-	    0, cf.listen != NULL);
-	recover(&r);
-	if (cf.import != NULL) {
-		char p[PATH_MAX + 8];
-		const char *sub[] = {"new", "cur", "bad"};
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(p, sizeof p, "%s/%s", cf.import, sub[i]);
-			if (mkdir(p, 0700) != 0 && errno != EEXIST)
-				die(EX_CANTCREAT, "cannot create %s: %s", p,
-				    strerror(errno));
+/* The usage errors options cannot show one by one: 0, or -1 with the
+ * message in why. */
+static int
+check_options(const struct config *cf, char *why, size_t len)
+{
+	const char *e = NULL;
+
+	if (cf->key_file == NULL)
+		e = "--key-file is required";
+	else if (cf->srv.listen == NULL && cf->import == NULL)
+		e = "give --listen, --import, or both";
+	else if ((e = httpd_check(&cf->srv)) != NULL)
+		;
+	else if (cf->max_memory < cf->max_body)
+		e = "--max-memory must be at least --max-body, or no wagon of "
+		    "the largest size could ever be taken in";
+	else if (cf->source_id != NULL && bad_source_id(cf->source_id)) {
+		snprintf(why, len, "--source-id %s is not 32 lowercase hex "
+		    "digits", cf->source_id);
+		return -1;
+	}
+	if (e == NULL)
+		return 0;
+	snprintf(why, len, "%s", e);
+	return -1;
+}
+
+/* Creates --import's new/, cur/ and bad/ when missing.  Returns 0, or
+ * EX_CANTCREAT after logging why. */
+static int
+import_dirs(const char *dir)
+{
+	static const char *const sub[] = {"new", "cur", "bad"};
+	char p[PATH_MAX + 8];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			log_err("cannot create %s: %s", p, strerror(errno));
+			return EX_CANTCREAT;
 		}
 	}
+	return 0;
+}
 
-	/* Signals arrive through a descriptor, and only where the main
-	 * loop reads it: the server's threads inherit the blocked mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-		die(EX_OSERR, "signalfd: %s", strerror(errno));
+/* Key, lock, inbox, ledger, pinned source, audit, heartbeat, recovery:
+ * the state main() needs before serving (man/srdf-recv.1 FILES).
+ * Returns 0, or an exit status after logging why (the prelude of tool.h
+ * dies as it says). */
+static int
+open_state(struct recv *r, const struct config *cf)
+{
+	char err[512];
+	int ex;
 
-	if (cf.listen == NULL) {
-		ex = import_pass(&r, sigfd);
-		heartbeat_stop(ex);
-		ledger_close(r.l);
-		key_free(r.key);
-		return ex;
+	r->cf = cf;
+	if ((r->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
 	}
-	if ((cache = hauth_cache_new()) == NULL)
-		die(EX_OSERR, "out of memory");
-	ho.listen = cf.listen;
-	ho.cert = cf.cert;
-	ho.tls_key = cf.tls_key;
-	ho.max_body = cf.max_body;
-	ho.max_memory = cf.max_memory;
-	ho.max_conn = cf.max_conn;
-	ho.max_peer_conn = cf.max_peer_conn;
-	ho.idle_timeout = cf.idle_timeout;
-	ho.threads = cf.threads;
-	ho.key = r.key;
-	ho.to = HAUTH_TO_RECV;
-	ho.cache = cache;
-	ho.routes = routes;
-	ho.nroutes = sizeof routes / sizeof routes[0];
-	ho.arg = &r;
-	if ((r.http = http_start(&ho, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	http_url(r.http, url, sizeof url);
-	log_notice("listening on %s: inbox %s, source %s, max body %llu",
-	    url, r.inbox, r.source_hex[0] ? r.source_hex : "not pinned yet",
-	    cf.max_body);
-	ex = run(&r, sigfd);
-	http_stop(r.http);
-	heartbeat_stop(ex);
-	log_notice("stopped");
-	hauth_cache_free(cache);
+	tool_path(r->inbox, sizeof r->inbox, cf->dir, "inbox");
+	tool_lock(cf->dir, "srdf-recv", 1);
+	if (spool_init(r->inbox) != 0) {
+		log_err("cannot set up the inbox %s", r->inbox);
+		return EX_CANTCREAT;
+	}
+	if ((ex = ledger_open(cf->dir, 0, &r->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(ex));
+		return EX_CANTCREAT;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	if ((ex = pin_source(r)) != 0)
+		return ex;
+	audit_open(cf->dir);
+	audit_source(r->source_hex[0] ? r->source_hex : NULL);
+	heartbeat_start(cf->dir, "srdf-recv", cf->srv.listen ?
+	    HEARTBEAT_INTERVAL : 0, cf->srv.listen != NULL);
+	if ((ex = recover(r)) != 0)
+		return ex;
+	return cf->import != NULL ? import_dirs(cf->import) : 0;
+}
+
+/* Serves until a signal; the exit status, or -1 with err set. */
+static int
+serve(struct recv *r, char *err, size_t errlen)
+{
+	static const struct http_route routes[] = {
+	    {"POST", "/v1/wagons", post_wagon},
+	    {"GET", "/v1/health", health},
+	};
+	struct http_server_opts ho = {
+	    .max_body = r->cf->max_body, .max_memory = r->cf->max_memory,
+	    .threads = r->cf->threads, .key = r->key, .to = HAUTH_TO_RECV,
+	    .routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+	    .arg = r};
+	char what[PATH_MAX + 128];
+
+	snprintf(what, sizeof what, "inbox %s, source %s, max body %llu",
+	    r->inbox, r->source_hex[0] ? r->source_hex : "not pinned yet",
+	    r->cf->max_body);
+	return http_serve(&r->cf->srv, &ho, r->sigfd, run, r, what, err,
+	    errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.max_body = 64ULL << 20,
+	    .max_memory = 256ULL << 20, .min_free = 256ULL << 20, .threads = 4,
+	    /* ship --pipeline 64, health, spare */
+	    .srv = {.max_conn = 256, .max_peer_conn = 72, .idle_timeout = 30,
+	        .grace_ms = 10000}};
+	struct recv r = {0};
+	char err[512];
+	int ex;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_options(argc, argv, &cf);
+	if (check_options(&cf, err, sizeof err) != 0)
+		die(EX_USAGE, "%s", err);
+
+	if ((ex = open_state(&r, &cf)) != 0)
+		heartbeat_stop(ex);
+	else if (cf.srv.listen == NULL) {
+		ex = import_pass(&r, tool_signals(0));
+		heartbeat_stop(ex);
+	} else {
+		r.sigfd = tool_signals(0);
+		if ((ex = serve(&r, err, sizeof err)) < 0)
+			die(EX_CONFIG, "%s", err);
+		heartbeat_stop(ex);
+		log_notice("stopped");
+	}
 	ledger_close(r.l);
 	key_free(r.key);
 	return ex;

@@ -3,8 +3,8 @@
  * outbox and record each in the source ledger.
  *
  * Design rationale.  seal is the commit point of the source side
- * (DESIGN.md §5).  For each group (each chunk of a chunked group) it
- * makes one wagon (lib/wagon.c: zstd, XChaCha20-Poly1305 with the header
+ * (srdf-seal(1) Commit point).  For each group (each chunk of a
+ * chunked group) it makes one wagon (lib/wagon.c: zstd, XChaCha20-Poly1305 with the header
  * as associated data, SHA-256), puts it into DIR/outbox/new with
  * spool_put (tmp/, fsync, rename, fsync of new/), and only then records
  * it in ONE ledger write transaction, together with last_sealed_gtid when
@@ -35,7 +35,7 @@
  * there were one thread; an error found by the reader waits until the
  * groups before it are committed (or have failed first).
  *
- * What it refuses to do: guess.  Input fails closed (STYLE.md habit 4): a
+ * What it refuses to do: guess.  Input fails closed: a
  * truncated or malformed line, a record outside a group, a group_end that
  * does not close the open group, or the end of input inside a group stop
  * it with exit 65 and the line, before anything of that group is sealed.
@@ -66,13 +66,13 @@
 #include "buf.h"
 #include "heartbeat.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "gtid.h"
 #include "record.h"
 #include "scan.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -205,10 +205,11 @@ get_gtid(json_t *rec, const char *key, size_t max)
 
 static void drain(struct seal *s);
 
-/* Refuses the input at r's line.  The groups before it are sealed
- * first, as if they had been sealed one by one: a failure there is the
- * first error, and it wins. */
-static void __attribute__((noreturn, format(printf, 4, 5)))
+/* Refuses the input at r's line: returns EX_DATAERR after logging why.
+ * The groups before it are sealed first, as if they had been sealed one
+ * by one: a failure there is the first error, and it wins (the sealing
+ * thread ends the process). */
+static int __attribute__((format(printf, 4, 5)))
 bad_input(struct seal *s, const struct record_reader *r, const struct group *g,
           const char *fmt, ...)
 {
@@ -220,14 +221,15 @@ bad_input(struct seal *s, const struct record_reader *r, const struct group *g,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (g != NULL)
-		die(EX_DATAERR,
-		    "%s:%lu: %s; nothing sealed from group %" PRIu64
+		log_err("%s:%lu: %s; nothing sealed from group %" PRIu64
 		    " chunk %" PRIu32 " (begun on line %lu)",
 		    r->name, r->line, msg, g->group, g->chunk, g->line);
-	die(EX_DATAERR, "%s:%lu: %s", r->name, r->line, msg);
+	else
+		log_err("%s:%lu: %s", r->name, r->line, msg);
+	return EX_DATAERR;
 }
 
-static void
+static int
 begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 {
 	struct group *g = &s->g[s->cur];
@@ -235,10 +237,11 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	const char *first;
 
 	if (get_u64(rec, "group", &g->group) != 0)
-		bad_input(s, r, NULL, "group_begin without a valid \"group\"");
+		return bad_input(s, r, NULL,
+		    "group_begin without a valid \"group\"");
 	if (get_u64(rec, "chunk", &chunk) != 0 || chunk == 0 ||
 	    chunk > UINT32_MAX)
-		bad_input(s, r, NULL,
+		return bad_input(s, r, NULL,
 		          "group_begin without a valid \"chunk\" "
 		          "(1 or more)");
 	g->chunk = (uint32_t)chunk;
@@ -248,19 +251,29 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	if (json_object_get(rec, "first_gtid") != NULL) {
 		if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) ==
 		    NULL)
-			bad_input(s, r, NULL,
+			return bad_input(s, r, NULL,
 			          "group_begin with a bad "
 			          "\"first_gtid\"");
 		snprintf(g->first_gtid, sizeof g->first_gtid, "%s", first);
 	}
 	g->lines.len = 0;
+	return 0;
 }
 
-/* Checks the group_end rec against the open group and fills the header
- * fields and the ledger record's input part. */
-static void
+/* A group_end record's fields, checked by end_group; the strings are
+ * the record's. */
+struct group_end {
+	const char *first, *last, *reason;
+	const char *pos; /* the GTID position to resume from, or NULL */
+	uint64_t trx, ein, eout;
+	int last_chunk;
+};
+
+/* Checks the group_end rec against the open group into *e.  Returns 0,
+ * or EX_DATAERR after logging why (bad_input). */
+static int
 end_group(struct seal *s, const struct record_reader *r, json_t *rec,
-          struct wagon_header *h, json_t *w)
+          struct group_end *e)
 {
 	const struct group *g = &s->g[s->cur];
 	uint64_t group, chunk, trx, ein, eout;
@@ -271,9 +284,11 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 
 	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != g->chunk)
-		bad_input(s, r, g, "group_end does not close the open group");
+		return bad_input(s, r, g,
+		    "group_end does not close the open group");
 	if (!json_is_boolean(lastv))
-		bad_input(s, r, g, "group_end without a boolean \"last\"");
+		return bad_input(s, r, g,
+		    "group_end without a boolean \"last\"");
 	/* A chunk before the last lies inside one transaction: srdf-dedup
 	 * gives it no last_gtid and no gtid_pos (it is no point to resume
 	 * from); its wagon header names first_gtid twice. */
@@ -284,37 +299,53 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	else
 		last = get_gtid(rec, "last_gtid", WAGON_GTID_LEN);
 	if (first == NULL || last == NULL)
-		bad_input(
-		    s, r, g,
+		return bad_input(s, r, g,
 		    "group_end without a valid \"first_gtid\" and "
 		    "\"last_gtid\" (domain-server-seq, at most %d characters)",
 		    WAGON_GTID_LEN - 1);
 	if (g->first_gtid[0] != '\0' && strcmp(first, g->first_gtid) != 0)
-		bad_input(s, r, g,
+		return bad_input(s, r, g,
 		          "group_end first_gtid %s differs from "
 		          "group_begin's %s",
 		          first, g->first_gtid);
 	if (!last_chunk && json_object_get(rec, "gtid_pos") == NULL)
 		pos = NULL;
 	else if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
-	    gtid_pos_parse(pos, &check) != 0)
-		bad_input(s, r, g, "group_end without a valid \"gtid_pos\" (a "
-		          "GTID position: domain-server-seq, one per domain)");
+	    gtid_pos_parse(pos, &check) != 0) {
+		gtid_pos_free(&check);
+		return bad_input(s, r, g, "group_end without a valid "
+		    "\"gtid_pos\" (a GTID position: domain-server-seq, one "
+		    "per domain)");
+	}
 	gtid_pos_free(&check);
 	if (get_u64(rec, "trx", &trx) != 0 ||
 	    get_u64(rec, "events_in", &ein) != 0 ||
 	    get_u64(rec, "events_out", &eout) != 0)
-		bad_input(s, r, g,
+		return bad_input(s, r, g,
 		          "group_end without valid \"trx\", "
 		          "\"events_in\" and \"events_out\"");
 	reason = json_string_value(json_object_get(rec, "reason"));
 	if (reason == NULL || *reason == '\0' || strlen(reason) > MAX_REASON)
-		bad_input(s, r, g, "group_end without a valid \"reason\"");
+		return bad_input(s, r, g,
+		    "group_end without a valid \"reason\"");
+	*e = (struct group_end){.first = first, .last = last, .pos = pos,
+	    .reason = reason, .trx = trx, .ein = ein, .eout = eout,
+	    .last_chunk = last_chunk};
+	return 0;
+}
+
+/* The header fields and the ledger record's input part of the open
+ * group, closed by the group_end rec (e: its fields, checked). */
+static void
+describe(const struct seal *s, json_t *rec, const struct group_end *e,
+         struct wagon_header *h, json_t *w)
+{
+	const struct group *g = &s->g[s->cur];
 
 	memset(h, 0, sizeof *h);
 	memcpy(h->source_id, s->source_id, sizeof h->source_id);
 	h->chunk = g->chunk;
-	if (json_is_true(lastv)) {
+	if (e->last_chunk) {
 		h->flags |= WAGON_F_LAST_CHUNK;
 		h->chunks = g->chunk;
 	}
@@ -322,25 +353,28 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	 * closed, and the group before a DDL is closed by it too. */
 	if (g->ddl)
 		h->flags |= WAGON_F_DDL;
-	if (strcmp(reason, "bootstrap") == 0)
+	if (strcmp(e->reason, "bootstrap") == 0)
 		h->flags |= WAGON_F_BOOTSTRAP;
-	snprintf(h->first_gtid, sizeof h->first_gtid, "%s", first);
-	snprintf(h->last_gtid, sizeof h->last_gtid, "%s", last);
-	h->events_in = ein;
-	h->events_out = eout;
+	snprintf(h->first_gtid, sizeof h->first_gtid, "%s", e->first);
+	snprintf(h->last_gtid, sizeof h->last_gtid, "%s", e->last);
+	h->events_in = e->ein;
+	h->events_out = e->eout;
 
 	json_object_set_new(w, "state", json_string("sealed"));
 	json_object_set_new(w, "group", json_integer((json_int_t)g->group));
 	json_object_set_new(w, "chunk", json_integer(g->chunk));
 	json_object_set_new(w, "chunks", json_integer(h->chunks));
-	json_object_set_new(w, "last", json_boolean(json_is_true(lastv)));
-	json_object_set_new(w, "first_gtid", json_string(first));
-	json_object_set_new(w, "last_gtid", json_string(last));
-	json_object_set_new(w, "gtid_pos", pos ? json_string(pos) : json_null());
-	json_object_set_new(w, "trx", json_integer((json_int_t)trx));
-	json_object_set_new(w, "events_in", json_integer((json_int_t)ein));
-	json_object_set_new(w, "events_out", json_integer((json_int_t)eout));
-	json_object_set_new(w, "reason", json_string(reason));
+	json_object_set_new(w, "last", json_boolean(e->last_chunk));
+	json_object_set_new(w, "first_gtid", json_string(e->first));
+	json_object_set_new(w, "last_gtid", json_string(e->last));
+	json_object_set_new(w, "gtid_pos",
+	                    e->pos ? json_string(e->pos) : json_null());
+	json_object_set_new(w, "trx", json_integer((json_int_t)e->trx));
+	json_object_set_new(w, "events_in",
+	                    json_integer((json_int_t)e->ein));
+	json_object_set_new(w, "events_out",
+	                    json_integer((json_int_t)e->eout));
+	json_object_set_new(w, "reason", json_string(e->reason));
 	/* Copies: w goes to the sealing thread, rec stays here. */
 	json_object_set_new(w, "first_ts",
 	                    json_deep_copy(json_object_get(rec, "first_ts")));
@@ -356,8 +390,6 @@ mib(unsigned long long n, char *buf, size_t len)
 	snprintf(buf, len, "%.1f MiB", (double)n / (1 << 20));
 	return buf;
 }
-
-/* Seals the open group as wagon last_seq + 1: outbox, then ledger. */
 
 /*
  * The resume position after a group: the stored last_sealed_gtid with
@@ -389,73 +421,77 @@ merged_position(struct ledger_txn *t, const char *pos, struct buf *out)
 	return 0;
 }
 
-static void
-seal_group(struct seal *s, struct job *j)
+/* Encrypts the job's compressed records into wagon seq (wagon_finish)
+ * and stores it in outbox/new as name, when the outbox has room for it
+ * twice over and --min-free.  Returns 0, or an exit status after logging
+ * why: nothing is then in new/. */
+static int
+store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 {
 	const struct config *cf = s->cf;
 	const struct group *g = j->g;
-	struct wagon_header *h = &j->h;
 	struct buf *wagon = j->wagon;
-	json_t *w = j->w;
-	struct buf merged = {0};
-	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
-	char name[WAGON_NAME_LEN], path[PATH_MAX], free_s[32];
 	unsigned long long need;
-	struct ledger_txn *t;
-	uint64_t seq = s->last_seq + 1, cur;
-	int rc, ok;
+	char free_s[32];
+	int ok;
 
-	h->seq = seq;
-	wagon_name(seq, name);
-	if (wagon_finish(h, g->lines.len, s->key, wagon) != 0)
-		die(EX_SOFTWARE,
-		    "cannot seal group %" PRIu64 " chunk %" PRIu32
+	j->h.seq = seq;
+	if (wagon_finish(&j->h, g->lines.len, s->key, wagon) != 0) {
+		log_err("cannot seal group %" PRIu64 " chunk %" PRIu32
 		    " as wagon %" PRIu64 ": %s",
 		    g->group, g->chunk, seq, strerror(errno));
-
+		return EX_SOFTWARE;
+	}
 	need = 2ULL * wagon->len;
 	if (need < cf->min_free)
 		need = cf->min_free;
-	if ((ok = spool_free_ok(cf->outbox, need)) < 0)
-		die(EX_IOERR, "cannot check the free space of %s", cf->outbox);
-	if (ok == 0)
-		die(EX_TEMPFAIL,
-		    "%s has less than %s free: free space there "
+	if ((ok = spool_free_ok(cf->outbox, need)) < 0) {
+		log_err("cannot check the free space of %s", cf->outbox);
+		return EX_IOERR;
+	}
+	if (ok == 0) {
+		log_err("%s has less than %s free: free space there "
 		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
 		    "again; group %" PRIu64 " was not sealed",
 		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
-
-	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0)
-		die(errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR,
-		    "cannot store wagon %" PRIu64 " in %s/new: nothing sealed "
-		    "from group %" PRIu64 " chunk %" PRIu32 "; the ledger is "
-		    "unchanged",
+		return EX_TEMPFAIL;
+	}
+	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0) {
+		ok = errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR;
+		log_err("cannot store wagon %" PRIu64 " in %s/new: nothing "
+		    "sealed from group %" PRIu64 " chunk %" PRIu32 "; the "
+		    "ledger is unchanged",
 		    seq, cf->outbox, g->group, g->chunk);
+		return ok;
+	}
+	return 0;
+}
 
-	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
-	json_object_set_new(w, "file", json_string(name));
-	json_object_set_new(w, "raw_bytes",
-	                    json_integer((json_int_t)h->raw_len));
-	json_object_set_new(w, "wagon_bytes",
-	                    json_integer((json_int_t)wagon->len));
-	json_object_set_new(w, "attempts", json_integer(0));
-	json_object_set_new(w, "sealed_at",
-	                    json_real((double)h->created_us / 1e6));
+/* The commit point: the wagon record w of seq and, on a group's last
+ * chunk, the resume position, both or neither.  Returns 0; EX_SOFTWARE
+ * after logging why when another writer moved the ledger; or -1 with
+ * the ledger's error in *lrc. */
+static int
+commit_wagon(struct seal *s, const struct wagon_header *h, uint64_t seq,
+             json_t *w, int *lrc)
+{
+	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
+	struct buf merged = {0};
+	struct ledger_txn *t;
+	uint64_t cur;
+	int rc;
 
-	/* The commit point: the wagon record and, on a group's last chunk,
-	 * the resume position, both or neither. */
 	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0)
 		goto fail;
 	if ((rc = ledger_wagon_last_seq(t, &cur)) != 0)
 		goto abort;
 	if (cur != s->last_seq) {
 		ledger_txn_abort(t);
-		die(EX_SOFTWARE,
-		    "the ledger's last wagon is %" PRIu64 ", "
-		    "srdf-seal expected %" PRIu64
-		    ": another writer? wagon %" PRIu64
+		log_err("the ledger's last wagon is %" PRIu64 ", srdf-seal "
+		    "expected %" PRIu64 ": another writer? wagon %" PRIu64
 		    " stays in %s/new uncommitted",
-		    cur, s->last_seq, seq, cf->outbox);
+		    cur, s->last_seq, seq, s->cf->outbox);
+		return EX_SOFTWARE;
 	}
 	if (h->flags & WAGON_F_LAST_CHUNK &&
 	    (rc = merged_position(t, pos, &merged)) != 0)
@@ -469,6 +505,57 @@ seal_group(struct seal *s, struct job *j)
 	buf_free(&merged);
 	if ((rc = ledger_txn_commit(t)) != 0)
 		goto fail;
+	return 0;
+abort:
+	ledger_txn_abort(t);
+	buf_free(&merged);
+fail:
+	*lrc = rc;
+	return -1;
+}
+
+/* Seals the job as wagon last_seq + 1: outbox, then ledger.  Returns 0,
+ * or an exit status after logging why: the wagon is then neither in
+ * new/ nor in the ledger (but for "another writer"). */
+static int
+seal_group(struct seal *s, struct job *j)
+{
+	const struct config *cf = s->cf;
+	const struct group *g = j->g;
+	const struct wagon_header *h = &j->h;
+	json_t *w = j->w;
+	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
+	char name[WAGON_NAME_LEN], path[PATH_MAX];
+	uint64_t seq = s->last_seq + 1;
+	int rc, lrc = 0;
+
+	wagon_name(seq, name);
+	if ((rc = store_wagon(s, j, seq, name)) != 0)
+		return rc;
+	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(w, "file", json_string(name));
+	json_object_set_new(w, "raw_bytes",
+	                    json_integer((json_int_t)h->raw_len));
+	json_object_set_new(w, "wagon_bytes",
+	                    json_integer((json_int_t)j->wagon->len));
+	json_object_set_new(w, "attempts", json_integer(0));
+	json_object_set_new(w, "sealed_at",
+	                    json_real((double)h->created_us / 1e6));
+	if ((rc = commit_wagon(s, h, seq, w, &lrc)) > 0)
+		return rc;
+	if (rc < 0) {
+		/* Not recorded: take the file back out of new/ (best
+		 * effort; the next start removes an orphan anyway) so
+		 * srdf-ship cannot see it. */
+		if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox,
+		             name) < (int)sizeof path)
+			unlink(path);
+		log_err("cannot record wagon %" PRIu64 " in the ledger of %s: "
+		    "%s; removed it from the outbox, nothing sealed from "
+		    "group %" PRIu64, seq, cf->dir, ledger_strerror(lrc),
+		    g->group);
+		return EX_IOERR;
+	}
 	s->source_new = 0;
 	s->last_seq = seq;
 	s->nsealed++;
@@ -481,23 +568,10 @@ seal_group(struct seal *s, struct job *j)
 	    ", GTID %s..%s%s%s",
 	    seq, g->group, g->chunk,
 	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
-	    h->events_out, h->raw_len, wagon->len, h->first_gtid,
+	    h->events_out, h->raw_len, j->wagon->len, h->first_gtid,
 	    h->last_gtid, h->flags & WAGON_F_LAST_CHUNK ? ", position " : "",
 	    h->flags & WAGON_F_LAST_CHUNK ? pos : "");
-	return;
-abort:
-	ledger_txn_abort(t);
-fail:
-	/* Not recorded: take the file back out of new/ (best effort; the
-	 * next start removes an orphan anyway) so srdf-ship cannot see it. */
-	if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox, name) <
-	    (int)sizeof path)
-		unlink(path);
-	die(EX_IOERR,
-	    "cannot record wagon %" PRIu64 " in the ledger of %s: "
-	    "%s; removed it from the outbox, nothing sealed from group "
-	    "%" PRIu64,
-	    seq, cf->dir, ledger_strerror(rc), g->group);
+	return 0;
 }
 
 /* ---- the sealing thread -------------------------------------------- */
@@ -510,16 +584,19 @@ fail:
  * is at its sequence - 1.  What overlaps is the reading, checking and
  * compressing (zstd, the largest cost) of group N+1 with the encryption,
  * checksum, fsyncs and ledger commit of group N: the two halves cost
- * about the same CPU, and the fsyncs no longer stall the reader.  Its
- * errors end the process (die) as the reader's do; the reader drains
- * the thread before it reports an error of its own, so the first error
- * in input order is the one reported.
+ * about the same CPU, and the fsyncs no longer stall the reader.  An
+ * error of seal_group ends the process here, with its exit status (and
+ * the heartbeat's "stopped"), at once: the reader may be blocked on
+ * stdin for as long as the source is idle, and cannot be told.  The
+ * reader drains the thread before it reports an error of its own, so
+ * the first error in input order is the one reported.
  */
 static void *
 sealer(void *arg)
 {
 	struct seal *s = arg;
 	uint64_t last;
+	int rc;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -528,7 +605,10 @@ sealer(void *arg)
 		if (!s->pending)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		seal_group(s, &s->job);
+		if ((rc = seal_group(s, &s->job)) != 0) {
+			heartbeat_stop(rc);
+			exit(rc);
+		}
 		json_decref(s->job.w);
 		last = s->last_seq;
 		/* The group is committed: a stop asked for meanwhile, with
@@ -575,16 +655,18 @@ submit(struct seal *s, const struct wagon_header *h, json_t *w)
 	s->cur ^= 1;
 }
 
-static void
+/* Returns 0, or EX_OSERR after logging why. */
+static int
 sealer_start(struct seal *s)
 {
 	sigset_t mask, old;
 	int e;
 
 	if ((e = pthread_mutex_init(&s->mu, NULL)) != 0 ||
-	    (e = pthread_cond_init(&s->cv, NULL)) != 0)
-		die(EX_OSERR, "cannot start the sealing thread: %s",
-		    strerror(e));
+	    (e = pthread_cond_init(&s->cv, NULL)) != 0) {
+		log_err("cannot start the sealing thread: %s", strerror(e));
+		return EX_OSERR;
+	}
 	/* The signals go to the reader (on_signal), never to the sealer. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -592,9 +674,13 @@ sealer_start(struct seal *s)
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
 	e = pthread_create(&s->sealer, NULL, sealer, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0)
-		die(EX_OSERR, "cannot start the sealing thread: %s",
-		    strerror(e));
+	if (e != 0) {
+		log_err("cannot start the sealing thread: %s", strerror(e));
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		return EX_OSERR;
+	}
+	return 0;
 }
 
 static void
@@ -617,93 +703,119 @@ sealer_stop(struct seal *s)
 /* stdin's buffer: a pipe hands over up to 64 KiB a read, a file more. */
 #define INPUT_BUF (1 << 20)
 
+/* One input line r holds: its type, and for a framing line (or one the
+ * scanner refuses) its tree in *rec (else NULL).  Returns 0, or -1 with
+ * r->err set (record_parse). */
 static int
-run(struct seal *s)
+classify(struct record_reader *r, struct scanner *sc, json_t **rec,
+         const char **type)
 {
-	struct record_reader r;
-	struct wagon_header h;
-	struct group *g;
-	const char *type;
-	int in_group = 0, rc;
-	json_t *rec, *w;
-	struct scanner sc = {0};
 	struct rec sr;
 
-	setvbuf(stdin, NULL, _IOFBF, INPUT_BUF);
-	record_reader_init(&r, stdin, "stdin");
-	sealer_start(s);
-	while ((rc = record_read_line(&r)) == 1) {
-		/* Row records are most of the input: the scanner checks them
-		 * without building a tree; jansson reads the framing lines
-		 * (and words the error of a line the scanner refuses). */
-		rec = NULL;
-		if (r.len > sizeof GROUP_PREFIX &&
-		    memcmp(r.buf, GROUP_PREFIX, sizeof GROUP_PREFIX - 1) != 0 &&
-		    scan_record(&sc, r.buf, r.len - 1, &sr) == 0)
-			type = rec_type_name(sr.type);
-		else if (record_parse(&r, &rec) == 0)
-			type = json_string_value(json_object_get(rec, "type"));
-		else {
-			rc = -1;
-			break;
-		}
-		g = &s->g[s->cur];
-		if (!in_group) {
-			if (strcmp(type, "group_begin") != 0)
-				bad_input(s, &r, NULL,
-				          "a \"%s\" record outside a "
-				          "group: srdf-seal reads srdf-dedup's "
-				          "groups",
-				          type);
-			atomic_fetch_add(&busy, 1);
-			begin_group(s, &r, rec);
-			in_group = 1;
-		} else if (strcmp(type, "group_begin") == 0)
-			bad_input(s, &r, g,
-			          "group_begin inside the open "
-			          "group");
-		if (g->lines.len + r.len > WAGON_RAW_MAX)
-			bad_input(s, &r, g,
-			          "the group is larger than a wagon "
-			          "holds (%" PRIu64 " bytes): lower srdf-dedup "
-			          "--max-bytes",
-			          WAGON_RAW_MAX);
-		buf_add(&g->lines, r.buf, r.len);
-		if (strcmp(type, "ddl") == 0)
-			g->ddl = 1;
-		if (strcmp(type, "group_end") == 0) {
-			if ((w = json_object()) == NULL)
-				die(EX_OSERR, "out of memory");
-			end_group(s, &r, rec, &h, w);
-			/* zstd here, on the reader's CPU, while the
-			 * sealing thread encrypts and stores the group
-			 * before. */
-			if (wagon_compress(g->lines.p, g->lines.len,
-			                   s->cf->level,
-			                   &s->wagon[s->cur]) != 0) {
-				drain(s);
-				die(EX_SOFTWARE,
-				    "cannot compress group %" PRIu64
-				    " chunk %" PRIu32 ": %s",
-				    g->group, g->chunk, strerror(errno));
-			}
-			/* busy stays counted: the group goes on being
-			 * sealed. */
-			submit(s, &h, w);
-			in_group = 0;
-		}
-		json_decref(rec);
-		if (atomic_load(&stopping) && !in_group) {
-			drain(s);
-			log_notice("stopped by a signal after wagon %" PRIu64,
-			           s->last_seq);
-			goto out;
-		}
+	/* Row records are most of the input: the scanner checks them
+	 * without building a tree; jansson reads the framing lines (and
+	 * words the error of a line the scanner refuses). */
+	*rec = NULL;
+	if (r->len > sizeof GROUP_PREFIX &&
+	    memcmp(r->buf, GROUP_PREFIX, sizeof GROUP_PREFIX - 1) != 0 &&
+	    scan_record(sc, r->buf, r->len - 1, &sr) == 0) {
+		*type = rec_type_name(sr.type);
+		return 0;
 	}
-	drain(s);
-	g = &s->g[s->cur];
-	if (rc < 0 && ferror(stdin))
-		die(EX_IOERR, "%s", r.err);
+	if (record_parse(r, rec) != 0)
+		return -1;
+	*type = json_string_value(json_object_get(*rec, "type"));
+	return 0;
+}
+
+/* The group_end rec closes the open group: checked, compressed (zstd
+ * here, on the reader's CPU, while the sealing thread encrypts and
+ * stores the group before), and handed to the sealing thread.  Returns
+ * 0, or an exit status after logging why. */
+static int
+close_group(struct seal *s, const struct record_reader *r, json_t *rec)
+{
+	struct group *g = &s->g[s->cur];
+	struct wagon_header h;
+	struct group_end e = {0};
+	json_t *w;
+	int rc;
+
+	if ((w = json_object()) == NULL) {
+		log_err("out of memory");
+		return EX_OSERR;
+	}
+	if ((rc = end_group(s, r, rec, &e)) != 0) {
+		json_decref(w);
+		return rc;
+	}
+	describe(s, rec, &e, &h, w);
+	if (wagon_compress(g->lines.p, g->lines.len, s->cf->level,
+	                   &s->wagon[s->cur]) != 0) {
+		rc = errno;
+		json_decref(w);
+		drain(s);
+		log_err("cannot compress group %" PRIu64 " chunk %" PRIu32
+		        ": %s", g->group, g->chunk, strerror(rc));
+		return EX_SOFTWARE;
+	}
+	/* busy stays counted: the group goes on being sealed. */
+	submit(s, &h, w);
+	return 0;
+}
+
+/* Takes one input line of type (rec: its tree or NULL) into the open
+ * group, opening or closing it; *in_group says whether one is open.
+ * Returns 0, or an exit status after logging why. */
+static int
+take_line(struct seal *s, const struct record_reader *r, json_t *rec,
+          const char *type, int *in_group)
+{
+	struct group *g = &s->g[s->cur];
+	int rc;
+
+	if (!*in_group) {
+		if (strcmp(type, "group_begin") != 0)
+			return bad_input(s, r, NULL,
+			                 "a \"%s\" record outside a group: "
+			                 "srdf-seal reads srdf-dedup's groups",
+			                 type);
+		atomic_fetch_add(&busy, 1);
+		if ((rc = begin_group(s, r, rec)) != 0)
+			return rc;
+		*in_group = 1;
+	} else if (strcmp(type, "group_begin") == 0)
+		return bad_input(s, r, g, "group_begin inside the open group");
+	if (g->lines.len + r->len > WAGON_RAW_MAX)
+		return bad_input(s, r, g,
+		                 "the group is larger than a wagon holds "
+		                 "(%" PRIu64 " bytes): lower srdf-dedup "
+		                 "--max-bytes",
+		                 WAGON_RAW_MAX);
+	buf_add(&g->lines, r->buf, r->len);
+	if (strcmp(type, "ddl") == 0)
+		g->ddl = 1;
+	if (strcmp(type, "group_end") == 0) {
+		if ((rc = close_group(s, r, rec)) != 0)
+			return rc;
+		*in_group = 0;
+	}
+	return 0;
+}
+
+/* The end of the input (rc of record_read_line: 0 at its end, -1 on an
+ * error), the sealing thread drained.  Returns 0 or an exit status after
+ * logging why. */
+static int
+end_of_input(struct seal *s, const struct record_reader *r, int rc,
+             int in_group)
+{
+	const struct group *g = &s->g[s->cur];
+
+	if (rc < 0 && ferror(stdin)) {
+		log_err("%s", r->err);
+		return EX_IOERR;
+	}
 	if (rc == 0 && in_group && atomic_load(&stopping)) {
 		/* Upstream stopped too: the group comes again after the
 		 * restart, from last_sealed_gtid. */
@@ -711,34 +823,78 @@ run(struct seal *s)
 		           " chunk %" PRIu32
 		           ", not sealed; it is read again after the restart",
 		           g->group, g->chunk);
-		goto out;
+		return 0;
 	}
-	if (rc < 0)
-		die(EX_DATAERR, "%s%s", r.err,
-		    in_group ? "; nothing sealed "
-		               "from the open group"
-		             : "");
-	if (in_group)
-		die(EX_DATAERR,
-		    "stdin: end of input inside group %" PRIu64
-		    " chunk %" PRIu32 " (begun on line %lu): group %" PRIu64
-		    " truncated, nothing sealed from it",
-		    g->group, g->chunk, g->line, g->group);
+	if (rc < 0) {
+		log_err("%s%s", r->err,
+		        in_group ? "; nothing sealed from the open group" : "");
+		return EX_DATAERR;
+	}
+	if (in_group) {
+		log_err("stdin: end of input inside group %" PRIu64
+		        " chunk %" PRIu32 " (begun on line %lu): group %" PRIu64
+		        " truncated, nothing sealed from it",
+		        g->group, g->chunk, g->line, g->group);
+		return EX_DATAERR;
+	}
 	log_info("end of input; wagons sealed: %" PRIu64
 	         ", the last is %" PRIu64,
 	         s->nsealed, s->last_seq);
-out:
+	return 0;
+}
+
+/* Reads groups on stdin and hands them to the sealing thread until the
+ * end of the input or a signal.  Returns 0, or an exit status after
+ * logging why. */
+static int
+run(struct seal *s)
+{
+	struct record_reader r;
+	struct scanner sc = {0};
+	const char *type;
+	int in_group = 0, rc, ex = 0;
+	json_t *rec;
+
+	setvbuf(stdin, NULL, _IOFBF, INPUT_BUF);
+	record_reader_init(&r, stdin, "stdin");
+	if ((ex = sealer_start(s)) != 0)
+		goto out;
+	while ((rc = record_read_line(&r)) == 1) {
+		if (classify(&r, &sc, &rec, &type) != 0) {
+			rc = -1;
+			break;
+		}
+		ex = take_line(s, &r, rec, type, &in_group);
+		json_decref(rec);
+		if (ex != 0)
+			break;
+		if (atomic_load(&stopping) && !in_group) {
+			drain(s);
+			log_notice("stopped by a signal after wagon %" PRIu64,
+			           s->last_seq);
+			break;
+		}
+	}
+	drain(s);
+	if (rc != 1)
+		ex = end_of_input(s, &r, rc, in_group);
+	/* An error is on its way to main(): a signal now must not end
+	 * the process with 0 (on_signal). */
+	if (ex != 0)
+		atomic_fetch_add(&busy, 1);
 	sealer_stop(s);
+out:
 	record_reader_free(&r);
 	scanner_free(&sc);
-	return 0;
+	return ex;
 }
 
 /* ---- start ---------------------------------------------------------- */
 
 /* The source id and the last sequence; a new source id when the ledger
- * has none (stored with the first wagon). */
-static void
+ * has none (stored with the first wagon).  Returns 0, or an exit status
+ * after logging why. */
+static int
 read_ledger(struct seal *s)
 {
 	struct ledger_txn *t;
@@ -750,8 +906,9 @@ read_ledger(struct seal *s)
 	    (rc = ledger_meta_get(t, "source_id", &id)) != 0 ||
 	    (rc = ledger_wagon_last_seq(t, &s->last_seq)) != 0) {
 		ledger_txn_abort(t);
-		die(EX_IOERR, "cannot read the ledger of %s: %s", s->cf->dir,
+		log_err("cannot read the ledger of %s: %s", s->cf->dir,
 		    ledger_strerror(rc));
+		return EX_IOERR;
 	}
 	ledger_txn_abort(t);
 	if (id == NULL) {
@@ -759,65 +916,74 @@ read_ledger(struct seal *s)
 		sodium_bin2hex(s->source_hex, sizeof s->source_hex,
 		               s->source_id, sizeof s->source_id);
 		s->source_new = 1;
-		return;
+		return 0;
 	}
 	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
 	    sodium_hex2bin(s->source_id, sizeof s->source_id, id, 32, NULL, &n,
 	                   NULL) != 0 ||
-	    n != sizeof s->source_id)
-		die(EX_SOFTWARE,
-		    "the ledger of %s holds a bad source_id \"%.40s\""
-		    " (32 hex digits expected)",
-		    s->cf->dir, id);
+	    n != sizeof s->source_id) {
+		log_err("the ledger of %s holds a bad source_id \"%.40s\""
+		    " (32 hex digits expected)", s->cf->dir, id);
+		free(id);
+		return EX_SOFTWARE;
+	}
 	memcpy(s->source_hex, id, 33);
 	free(id);
+	return 0;
 }
 
 /* A wagon in new/ just beyond the ledger's last sequence was stored by a
  * run that died before its ledger commit: remove it before srdf-ship sees
  * it; the group comes again and is sealed under the same sequence.  One
  * run leaves at most one such wagon: one further on means the ledger is
- * not this outbox's, and nothing is removed. */
-static void
+ * not this outbox's, and nothing is removed.  Returns 0, or an exit
+ * status after logging why. */
+static int
 remove_orphans(const struct seal *s)
 {
 	char path[PATH_MAX], **names;
 	const char *orphan = NULL;
 	uint64_t seq;
 	size_t n, i;
-	int k;
+	int k, ex = 0;
 
-	if (spool_list(s->cf->outbox, "new", &names, &n) != 0)
-		die(EX_IOERR, "cannot list %s/new", s->cf->outbox);
-	for (i = 0; i < n; i++) {
+	if (spool_list(s->cf->outbox, "new", &names, &n) != 0) {
+		log_err("cannot list %s/new", s->cf->outbox);
+		return EX_IOERR;
+	}
+	for (i = 0; i < n && ex == 0; i++) {
 		if ((seq = wagon_name_seq(names[i])) <= s->last_seq)
 			continue;
-		if (seq != s->last_seq + 1)
-			die(EX_SOFTWARE,
-			    "%s/new/%s is beyond the ledger's last "
-			    "wagon, %" PRIu64 ": the ledger in %s does not "
-			    "belong to this outbox; nothing removed",
-			    s->cf->outbox, names[i], s->last_seq, s->cf->dir);
+		if (seq != s->last_seq + 1) {
+			log_err("%s/new/%s is beyond the ledger's last wagon, "
+			    "%" PRIu64 ": the ledger in %s does not belong to "
+			    "this outbox; nothing removed", s->cf->outbox,
+			    names[i], s->last_seq, s->cf->dir);
+			ex = EX_SOFTWARE;
+		}
 		orphan = names[i];
 	}
-	if (orphan != NULL) {
+	if (ex == 0 && orphan != NULL) {
 		k = snprintf(path, sizeof path, "%s/new/%s", s->cf->outbox,
 		             orphan);
-		if (k < 0 || k >= (int)sizeof path)
-			die(EX_SOFTWARE, "%s/new/%s: path too long",
-			    s->cf->outbox, orphan);
-		if (unlink(path) != 0)
-			die(EX_IOERR, "cannot remove %s: %s", path,
-			    strerror(errno));
-		log_notice("removed %s: stored by a run that died before its "
-		           "ledger commit; it is sealed again",
-		           path);
+		if (k < 0 || k >= (int)sizeof path) {
+			log_err("%s/new/%s: path too long", s->cf->outbox,
+			    orphan);
+			ex = EX_SOFTWARE;
+		} else if (unlink(path) != 0) {
+			log_err("cannot remove %s: %s", path, strerror(errno));
+			ex = EX_IOERR;
+		} else
+			log_notice("removed %s: stored by a run that died "
+			    "before its ledger commit; it is sealed again",
+			    path);
 	}
 	spool_list_free(names, n);
+	return ex;
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
@@ -829,94 +995,101 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct srdf_key *key;
-	struct seal s = {0};
-	struct sigaction sa;
-	char err[512];
-	uint64_t level;
-	int ch, n, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.level = DEFAULT_LEVEL;
-	cf.min_free = DEFAULT_MIN_FREE;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd':
-			cf.dir = optarg;
-			break;
-		case 'k':
-			cf.key_file = optarg;
-			break;
+		case 'd': cf->dir = optarg; break;
+		case 'k': cf->key_file = optarg; break;
 		case 'l':
-			if (parse_u64(optarg, &level) != 0 || level < 1 ||
-			    level > (uint64_t)ZSTD_maxCLevel())
-				die(EX_USAGE,
-				    "--level wants a zstd level from 1 "
-				    "to %d, not '%s'",
-				    ZSTD_maxCLevel(), optarg);
-			cf.level = (int)level;
+			cf->level = (int)opt_count(optarg, "--level", 1,
+			    (unsigned)ZSTD_maxCLevel());
 			break;
 		case 'm':
-			if (parse_size(optarg, &cf.min_free) != 0)
-				die(EX_USAGE, "bad --min-free %s: %s", optarg,
-				    strerror(errno));
+			cf->min_free = opt_size(optarg, "--min-free", 0,
+			    ULLONG_MAX);
 			break;
-		case 'v':
-			log_set_verbose(1);
-			break;
+		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-seal", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
+}
+
+/* Lock, outbox, ledger (the next sequence), orphans, audit, heartbeat,
+ * and the outbox's free space: the state main() needs before sealing
+ * (man/srdf-seal.1 FILES).  Returns 0, or an exit status after logging
+ * why (the lock dies as lock.h says). */
+static int
+open_state(struct seal *s, const struct config *cf)
+{
+	char buf[64];
+	int rc;
+
+	s->cf = cf;
+	tool_lock(cf->dir, "srdf-seal", 1);
+	if (spool_init(cf->outbox) != 0) {
+		log_err("cannot set up the outbox %s", cf->outbox);
+		return EX_CANTCREAT;
+	}
+	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+		return EX_CANTCREAT;
+	}
+	if ((rc = read_ledger(s)) != 0 || (rc = remove_orphans(s)) != 0)
+		return rc;
+	audit_open(cf->dir);
+	audit_source(s->source_hex);
+	heartbeat_start(cf->dir, "srdf-seal", 0, 0);
+	if ((rc = spool_free_ok(cf->outbox, cf->min_free)) < 0) {
+		log_err("cannot check the free space of %s", cf->outbox);
+		return EX_IOERR;
+	}
+	if (rc == 0) {
+		log_err("%s has less than %s free: free space there "
+		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
+		    "again; nothing was sealed",
+		    cf->outbox, mib(cf->min_free, buf, sizeof buf));
+		return EX_TEMPFAIL;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.level = DEFAULT_LEVEL,
+	    .min_free = DEFAULT_MIN_FREE};
+	struct seal s = {0};
+	struct srdf_key *key;
+	struct sigaction sa = {.sa_handler = on_signal,
+	    .sa_flags = SA_RESTART};
+	char err[512];
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_options(argc, argv, &cf);
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "no --key-file: wagons are always encrypted");
-	n = snprintf(cf.outbox, sizeof cf.outbox, "%s/outbox", cf.dir);
-	if (n < 0 || n >= (int)sizeof cf.outbox)
-		die(EX_USAGE, "--dir %s: name too long", cf.dir);
+	tool_path(cf.outbox, sizeof cf.outbox, cf.dir, "outbox");
 	if ((key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 
-	if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-		die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
-		    strerror(errno));
-	lock_dir_or_die(cf.dir, "srdf-seal");
-	if (spool_init(cf.outbox) != 0)
-		die(EX_CANTCREAT, "cannot set up the outbox %s", cf.outbox);
-	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
-		die(EX_CANTCREAT, "cannot open the ledger in %s: %s", cf.dir,
-		    ledger_strerror(rc));
-	s.cf = &cf;
 	s.key = key;
-	read_ledger(&s);
-	remove_orphans(&s);
-	audit_open(cf.dir);
-	audit_source(s.source_hex);
-	heartbeat_start(cf.dir, "srdf-seal", 0, 0);
-	if ((rc = spool_free_ok(cf.outbox, cf.min_free)) < 0)
-		die(EX_IOERR, "cannot check the free space of %s", cf.outbox);
-	if (rc == 0)
-		die(EX_TEMPFAIL,
-		    "%s has less than %s free: free space there "
-		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
-		    "again; nothing was sealed",
-		    cf.outbox, mib(cf.min_free, err, sizeof err));
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	log_info("ready: reading groups on stdin, the next wagon is %" PRIu64
-	         " in %s/new",
-	         s.last_seq + 1, cf.outbox);
-
-	rc = run(&s);
+	if ((rc = open_state(&s, &cf)) == 0) {
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		log_info("ready: reading groups on stdin, the next wagon is "
+		         "%" PRIu64 " in %s/new", s.last_seq + 1, cf.outbox);
+		rc = run(&s);
+	}
 	heartbeat_stop(rc);
-	ledger_close(s.l);
+	if (s.l != NULL)
+		ledger_close(s.l);
 	key_free(key);
 	/* The records in clear, and a wagon that failed before it was
 	 * encrypted. */

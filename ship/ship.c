@@ -71,13 +71,14 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "ledger.h"
-#include "lock.h"
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
+#include "tool.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -143,6 +144,7 @@ struct ship {
 	struct ledger *l;
 	struct http_client_opts co;
 	struct http_call calls[MAX_PIPELINE];
+	size_t ncalls; /* of calls, initialised */
 	CURLM *multi;
 	uint64_t low; /* every wagon below is past ship's part */
 	int need_health;
@@ -161,15 +163,6 @@ usage(FILE *f)
 	    "                 [--pipeline n] [--timeout time] "
 	    "[--retry-dead]\n"
 	    "       srdf-ship --help | --version\n");
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -271,7 +264,7 @@ mark_sending(struct ship *s, uint64_t seq)
 		goto fail;
 	if (w != NULL && is_state(w, "sealed")) {
 		json_object_set_new(w, "state", json_string("sending"));
-		json_object_set_new(w, "sending_at", json_real(now_s()));
+		json_object_set_new(w, "sending_at", json_real(clock_wall()));
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
 			goto fail;
 		json_decref(w);
@@ -304,6 +297,102 @@ pow2_above(long long n)
 	return p;
 }
 
+/* What an attempt did to a wagon that is still ship's (sealed or
+ * sending): its record w moves to received, sending (retried after
+ * *wait seconds) or dead (srdf-ship(1) DELIVERY).  *failures is its
+ * consecutive failures, updated; *quiet is set when the failure is not
+ * worth a line (at the last step, said at attempts 2^k only). */
+static void
+move_state(const struct config *cf, json_t *w, const struct result *r,
+    double now, json_int_t attempts, json_int_t *failures, double *wait,
+    int *quiet)
+{
+	switch (r->o) {
+	case O_DELIVERED:
+		json_object_set_new(w, "state", json_string("received"));
+		json_object_set_new(w, "received_at", json_real(now));
+		json_object_set_new(w, "failures", json_integer(0));
+		json_object_del(w, "next_attempt_at");
+		json_object_set_new(w, "last_error", json_null());
+		break;
+	case O_BUSY:
+		*wait = (double)cf->retry[*failures < cf->nretry ? *failures :
+		    cf->nretry - 1] / 1000.0;
+		json_object_set_new(w, "state", json_string("sending"));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_set_new(w, "next_attempt_at",
+		    json_real(now + *wait));
+		break;
+	case O_RETRY:
+	case O_UNBELIEVED:
+		/* srdf-ship(1): a failure that may pass never makes a wagon
+		 * dead; the back-off stays at its last step. */
+		if (*failures < cf->nretry)
+			(*failures)++;
+		*wait = (double)cf->retry[*failures - 1] / 1000.0;
+		json_object_set_new(w, "failures", json_integer(*failures));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_set_new(w, "state", json_string("sending"));
+		json_object_set_new(w, "next_attempt_at",
+		    json_real(now + *wait));
+		*quiet = *failures == (json_int_t)cf->nretry &&
+		    attempts > (json_int_t)cf->nretry + 1 &&
+		    (attempts & (attempts - 1)) != 0;
+		break;
+	case O_REFUSED:
+	case O_DAMAGED:
+		json_object_set_new(w, "state", json_string("dead"));
+		json_object_set_new(w, "dead_cause", json_string(
+		    r->o == O_REFUSED ? "refused" : "damaged"));
+		json_object_set_new(w, "dead_at", json_real(now));
+		json_object_set_new(w, "last_error", json_string(r->error));
+		json_object_del(w, "next_attempt_at");
+		break;
+	}
+}
+
+/* The audit line, heartbeat and log line of an attempt recorded: wagon
+ * seq (record w, state before: from; moved: ship changed it) at attempt
+ * number attempts.  failures, wait and quiet as move_state left them. */
+static void
+say_attempt(const struct ship *s, uint64_t seq, const struct result *r,
+    size_t len, json_t *w, const char *from, int moved,
+    json_int_t attempts, json_int_t failures, double wait, int quiet)
+{
+	if (moved && r->o == O_DELIVERED)
+		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
+		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
+		    r->latency_ms);
+	else if (moved && !quiet)
+		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
+		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
+		    r->error, is_state(w, "dead") ? "" : "; retried later");
+	if (moved && r->o == O_DELIVERED)
+		heartbeat_beat(seq, NULL);
+	if (!moved)
+		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
+		    "%s already", seq, (long long)attempts,
+		    r->o == O_DELIVERED ? r->answer : r->error, from);
+	else if (r->o == O_DELIVERED)
+		log_info("wagon %" PRIu64 ": received (%s, %zu bytes, "
+		    "%.1f ms, attempt %lld)", seq, r->answer, len,
+		    r->latency_ms, (long long)attempts);
+	else if (is_state(w, "dead"))
+		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
+		    (long long)attempts, r->error);
+	else if (quiet)
+		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
+		    "%.3g s", seq, (long long)attempts, r->error, wait);
+	else if (failures == (json_int_t)s->cf->nretry && r->o != O_BUSY)
+		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
+		    "every %.3g s until it goes, whatever it takes (said "
+		    "again at attempt %lld)", seq, (long long)attempts,
+		    r->error, wait, pow2_above(attempts));
+	else
+		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
+		    "%.3g s", seq, (long long)attempts, r->error, wait);
+}
+
 /* One attempt's record, and the wagon's state after it, in one
  * transaction.  -1 on a ledger error. */
 static int
@@ -314,8 +403,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	const char *st;
 	json_int_t attempts, failures;
 	int quiet = 0;
-	double now = now_s(), wait = 0;
-	char name[WAGON_NAME_LEN], from[16];
+	double now = clock_wall(), wait = 0;
+	char from[16];
 	int rc, moved = 0;
 
 	a = json_pack("{s:f, s:s, s:i, s:s, s:f, s:s?}", "time", now, "to",
@@ -342,57 +431,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	/* Only ship's own states move; srdf-ackd may have been faster. */
 	if (strcmp(st, "sealed") == 0 || strcmp(st, "sending") == 0) {
 		moved = 1;
-		switch (r->o) {
-		case O_DELIVERED:
-			json_object_set_new(w, "state",
-			    json_string("received"));
-			json_object_set_new(w, "received_at", json_real(now));
-			json_object_set_new(w, "failures", json_integer(0));
-			json_object_del(w, "next_attempt_at");
-			json_object_set_new(w, "last_error", json_null());
-			break;
-		case O_BUSY:
-			wait = (double)s->cf->retry[failures < s->cf->nretry
-			    ? failures : s->cf->nretry - 1] / 1000.0;
-			json_object_set_new(w, "state",
-			    json_string("sending"));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_set_new(w, "next_attempt_at",
-			    json_real(now + wait));
-			break;
-		case O_RETRY:
-		case O_UNBELIEVED:
-			/* srdf-ship(1): a failure that may pass never makes a wagon
-			 * dead; the back-off stays at its last step. */
-			if (failures < s->cf->nretry)
-				failures++;
-			wait = (double)s->cf->retry[failures - 1] / 1000.0;
-			json_object_set_new(w, "failures",
-			    json_integer(failures));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_set_new(w, "state",
-			    json_string("sending"));
-			json_object_set_new(w, "next_attempt_at",
-			    json_real(now + wait));
-			/* At the last step, said at attempts 2^k only. */
-			quiet = failures == (json_int_t)s->cf->nretry &&
-			    attempts > (json_int_t)s->cf->nretry + 1 &&
-			    (attempts & (attempts - 1)) != 0;
-			break;
-		case O_REFUSED:
-		case O_DAMAGED:
-			json_object_set_new(w, "state", json_string("dead"));
-			json_object_set_new(w, "dead_cause",
-			    json_string(r->o == O_REFUSED ? "refused"
-			                                  : "damaged"));
-			json_object_set_new(w, "dead_at", json_real(now));
-			json_object_set_new(w, "last_error",
-			    json_string(r->error));
-			json_object_del(w, "next_attempt_at");
-			break;
-		}
+		move_state(s->cf, w, r, now, attempts, &failures, &wait,
+		    &quiet);
 	}
 	if (json_object_get(w, "last_error") == NULL)
 		json_object_set_new(w, "last_error", json_null());
@@ -402,41 +442,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
-
-	if (moved && r->o == O_DELIVERED)
-		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
-		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
-		    r->latency_ms);
-	else if (moved && !quiet)
-		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
-		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
-		    r->error, is_state(w, "dead") ? "" : "; retried later");
-	if (moved && r->o == O_DELIVERED)
-		heartbeat_beat(seq, NULL);
-	wagon_name(seq, name);
-	if (!moved)
-		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
-		    "%s already", seq, (long long)attempts,
-		    r->o == O_DELIVERED ? r->answer : r->error, st);
-	else if (r->o == O_DELIVERED)
-		log_info("wagon %" PRIu64 ": received (%s, %zu bytes, "
-		    "%.1f ms, attempt %lld)", seq, r->answer, len,
-		    r->latency_ms, (long long)attempts);
-	else if (is_state(w, "dead"))
-		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
-		    (long long)attempts, r->error);
-	else if (quiet)
-		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
-	else if (failures == (json_int_t)s->cf->nretry &&
-	    r->o != O_BUSY)
-		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
-		    "every %.3g s until it goes, whatever it takes (said "
-		    "again at attempt %lld)", seq, (long long)attempts,
-		    r->error, wait, pow2_above(attempts));
-	else
-		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
+	say_attempt(s, seq, r, len, w, from, moved, attempts, failures, wait,
+	    quiet);
 	json_decref(w);
 	json_decref(a);
 	return 0;
@@ -493,7 +500,7 @@ revive(struct ship *s, int all)
 			goto fail;
 		json_object_set_new(w, "state", json_string("sending"));
 		json_object_set_new(w, "failures", json_integer(0));
-		json_object_set_new(w, "revived_at", json_real(now_s()));
+		json_object_set_new(w, "revived_at", json_real(clock_wall()));
 		json_object_del(w, "next_attempt_at");
 		json_object_del(w, "dead_cause");
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
@@ -692,7 +699,7 @@ static void
 deliver_dir(struct ship *s, struct cand *c, struct result *r)
 {
 	char name[WAGON_NAME_LEN];
-	double t0 = now_s();
+	double t0 = clock_wall();
 
 	memset(r, 0, sizeof *r);
 	wagon_name(c->seq, name);
@@ -705,7 +712,7 @@ deliver_dir(struct ship *s, struct cand *c, struct result *r)
 		r->o = O_DELIVERED;
 		r->answer = "accepted";
 	}
-	r->latency_ms = (now_s() - t0) * 1000;
+	r->latency_ms = (clock_wall() - t0) * 1000;
 }
 
 /* Sends c[0..n) at once over HTTP, recording each as it completes.
@@ -892,7 +899,7 @@ run(struct ship *s)
 		}
 		/* The ready ones, in order: pipelining never jumps a wagon
 		 * that is waiting out its back-off. */
-		now = now_s();
+		now = clock_wall();
 		for (k = 0; k < sc.n && c[k].next_at <= now; k++)
 			;
 		if (k == 0) {
@@ -922,40 +929,23 @@ run(struct ship *s)
 static void
 parse_retry(struct config *cf, const char *arg)
 {
-	char *copy = strdup(arg), *tok, *save;
-	long long ms;
+	char *copy = xstrdup(arg), *tok, *save;
 
-	if (copy == NULL)
-		die(EX_OSERR, "out of memory");
 	cf->nretry = 0;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (cf->nretry == MAX_RETRY)
 			die(EX_USAGE, "--retry: at most %d steps", MAX_RETRY);
-		if (parse_duration_ms(tok, &ms) != 0 || ms < 1 ||
-		    ms > 7LL * 24 * 3600 * 1000)
-			die(EX_USAGE, "bad --retry step \"%s\" (want a "
-			    "duration from 1ms to 7d such as 250ms, 10s, 2m, "
-			    "1h)", tok);
-		cf->retry[cf->nretry++] = ms;
+		cf->retry[cf->nretry++] = opt_duration(tok, "--retry step", 1,
+		    7LL * 24 * 3600 * 1000);
 	}
 	free(copy);
 	if (cf->nretry == 0)
 		die(EX_USAGE, "--retry needs at least one step");
 }
 
-static unsigned
-uint_arg(const char *s, const char *opt, unsigned lo, unsigned hi)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v) != 0 || v < lo || v > hi)
-		die(EX_USAGE, "bad %s %s (want %u to %u)", opt, s, lo, hi);
-	return (unsigned)v;
-}
-
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"ca-file", required_argument, NULL, 'C'},
@@ -973,148 +963,223 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct ship s = {0};
-	char err[512], path[PATH_MAX + 32];
-	struct stat st;
-	sigset_t mask;
-	size_t i;
-	int ch, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	parse_retry(&cf, "10s,30s,2m,10m,1h");
-	cf.pipeline = 1;
-	cf.timeout_ms = 60000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'C': cf.ca_file = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'k': cf.insecure = 1; break;
-		case 'K': cf.key_file = optarg; break;
-		case 'o': cf.once = 1; break;
+		case 'C': cf->ca_file = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'k': cf->insecure = 1; break;
+		case 'K': cf->key_file = optarg; break;
+		case 'o': cf->once = 1; break;
 		case 'p':
-			cf.pipeline = uint_arg(optarg, "--pipeline", 1,
+			cf->pipeline = opt_count(optarg, "--pipeline", 1,
 			    MAX_PIPELINE);
 			break;
-		case 'r': parse_retry(&cf, optarg); break;
-		case 'R': cf.retry_dead = 1; break;
+		case 'r': parse_retry(cf, optarg); break;
+		case 'R': cf->retry_dead = 1; break;
 		case 'T':
-			if (parse_duration_ms(optarg, &cf.timeout_ms) != 0 ||
-			    cf.timeout_ms < 1000)
-				die(EX_USAGE, "bad --timeout %s (want 1s or "
-				    "more)", optarg);
+			cf->timeout_ms = opt_duration(optarg, "--timeout",
+			    1000, LLONG_MAX);
 			break;
-		case 't': cf.to = optarg; break;
+		case 't': cf->to = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-ship", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.to == NULL)
-		die(EX_USAGE, "--to is required (https://host:port or "
-		    "dir:/path)");
-	if (strncmp(cf.to, "dir:", 4) == 0) {
-		cf.dest = cf.to + 4;
-		if (*cf.dest == '\0')
-			die(EX_USAGE, "--to dir: needs a path");
-		if (cf.pipeline > 1)
-			die(EX_USAGE, "--pipeline is for HTTP; dir: copies one "
-			    "wagon at a time");
-	} else {
-		if (http_base_check(cf.to, cf.insecure, err, sizeof err) != 0)
-			die(EX_USAGE, "--to: %s", err);
-		if (cf.key_file == NULL)
-			die(EX_USAGE, "--key-file is required with --to %s "
-			    "(requests are signed)", cf.to);
-	}
+}
 
-	s.cf = &cf;
-	if (cf.key_file != NULL &&
-	    (s.key = key_load(cf.key_file, err, sizeof err)) == NULL)
-		die(EX_CONFIG, "%s", err);
-	if (cf.ca_file != NULL && access(cf.ca_file, R_OK) != 0)
-		die(EX_CONFIG, "cannot read --ca-file %s: %s", cf.ca_file,
+/* --to and what it needs (man/srdf-ship.1 OPTIONS); sets cf->dest for
+ * dir:PATH.  Returns 0, or -1 with the usage error in why. */
+static int
+check_to(struct config *cf, char *why, size_t len)
+{
+	char err[512];
+
+	if (cf->to == NULL)
+		snprintf(why, len, "--to is required (https://host:port or "
+		    "dir:/path)");
+	else if (strncmp(cf->to, "dir:", 4) == 0) {
+		cf->dest = cf->to + 4;
+		if (*cf->dest == '\0')
+			snprintf(why, len, "--to dir: needs a path");
+		else if (cf->pipeline > 1)
+			snprintf(why, len, "--pipeline is for HTTP; dir: copies "
+			    "one wagon at a time");
+		else
+			return 0;
+	} else if (http_base_check(cf->to, cf->insecure, err,
+	    sizeof err) != 0)
+		snprintf(why, len, "--to: %s", err);
+	else if (cf->key_file == NULL)
+		snprintf(why, len, "--key-file is required with --to %s "
+		    "(requests are signed)", cf->to);
+	else
+		return 0;
+	return -1;
+}
+
+/* --to dir:PATH, a directory that must exist (a mounted volume), set up
+ * as a spool.  Returns 0, or EX_CANTCREAT after logging why. */
+static int
+open_dest(const char *dest)
+{
+	struct stat st;
+
+	if (stat(dest, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_err("--to dir:%s is not a directory (a mounted volume "
+		    "must be mounted)", dest);
+		return EX_CANTCREAT;
+	}
+	if (spool_init(dest) != 0) {
+		log_err("cannot set up the spool %s", dest);
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+/* Key, CA file, lock, outbox, --to dir: spool, ledger, audit,
+ * heartbeat, revival of dead wagons: the state main() needs before
+ * shipping (man/srdf-ship.1 FILES).  Returns 0, or an exit status after
+ * logging why (the prelude of tool.h dies as it says). */
+static int
+open_state(struct ship *s, const struct config *cf)
+{
+	char err[512];
+	int rc;
+
+	s->cf = cf;
+	if (cf->key_file != NULL &&
+	    (s->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
+	if (cf->ca_file != NULL && access(cf->ca_file, R_OK) != 0) {
+		log_err("cannot read --ca-file %s: %s", cf->ca_file,
 		    strerror(errno));
-	if (snprintf(s.outbox, sizeof s.outbox, "%s/outbox", cf.dir) >=
-	    (int)sizeof s.outbox)
-		die(EX_USAGE, "--dir %s is too long", cf.dir);
-	lock_dir_or_die(cf.dir, "srdf-ship");
+		return EX_CONFIG;
+	}
+	tool_path(s->outbox, sizeof s->outbox, cf->dir, "outbox");
+	tool_lock(cf->dir, "srdf-ship", 0);
 	/* The outbox is srdf-seal's: ship only reads it (no spool_init,
 	 * which would clear seal's tmp/). */
-	snprintf(path, sizeof path, "%s/new", s.outbox);
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		die(EX_NOINPUT, "no outbox %s: run srdf-seal --dir %s first",
-		    path, cf.dir);
-	if (cf.dest != NULL) {
-		if (stat(cf.dest, &st) != 0 || !S_ISDIR(st.st_mode))
-			die(EX_CANTCREAT, "--to dir:%s is not a directory (a "
-			    "mounted volume must be mounted)", cf.dest);
-		if (spool_init(cf.dest) != 0)
-			die(EX_CANTCREAT, "cannot set up the spool %s",
-			    cf.dest);
-	}
-	if ((rc = ledger_open(cf.dir, 0, &s.l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf.dir,
+	tool_outbox(s->outbox, sizeof s->outbox, cf->dir);
+	if (cf->dest != NULL && (rc = open_dest(cf->dest)) != 0)
+		return rc;
+	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
-	audit_open(cf.dir);
-	audit_source_of(s.l);
-	heartbeat_start(cf.dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf.once);
-	if (revive(&s, cf.retry_dead) != 0)
-		die(EX_SOFTWARE, "cannot revive dead wagons (see above)");
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
-		die(EX_OSERR, "signalfd: %s", strerror(errno));
-	if ((s.inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
-	    inotify_add_watch(s.inot, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
-	snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
-	if (inotify_add_watch(s.inot, path, IN_MODIFY) < 0)
-		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		die(EX_OSERR, "cannot start libcurl");
-	s.co.base = cf.to;
-	s.co.ca_file = cf.ca_file;
-	s.co.insecure = cf.insecure;
-	s.co.timeout_ms = cf.timeout_ms;
-	s.co.key = s.key;
-	s.co.to = HAUTH_TO_RECV;
-	if (cf.dest == NULL) {
-		if ((s.multi = curl_multi_init()) == NULL)
-			die(EX_OSERR, "cannot start libcurl");
-		curl_multi_setopt(s.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		    (long)cf.pipeline);
-		for (i = 0; i < cf.pipeline; i++)
-			if (http_call_init(&s.calls[i], &s.co, err,
-			        sizeof err) != 0)
-				die(EX_OSERR, "%s", err);
+		return EX_NOINPUT;
 	}
-	s.low = 1;
-	s.need_health = 1;
-	log_notice("shipping %s to %s%s", s.outbox, cf.to,
-	    cf.once ? " (once)" : "");
+	audit_open(cf->dir);
+	audit_source_of(s->l);
+	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);
+	if (revive(s, cf->retry_dead) != 0) {
+		log_err("cannot revive dead wagons (see above)");
+		return EX_SOFTWARE;
+	}
+	return 0;
+}
 
-	rc = run(&s);
+/* The events the main loop waits on: signals, new wagons in the
+ * outbox, and ledger writes (srdf-ackd's).  Returns 0, or EX_OSERR
+ * after logging why. */
+static int
+open_events(struct ship *s)
+{
+	char path[PATH_MAX + 32];
+
+	s->sigfd = tool_signals(SFD_NONBLOCK);
+	snprintf(path, sizeof path, "%s/new", s->outbox);
+	if ((s->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(s->inot, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", s->cf->dir);
+	if (inotify_add_watch(s->inot, path, IN_MODIFY) < 0)
+		goto fail;
+	return 0;
+fail:
+	log_err("cannot watch %s: %s", path, strerror(errno));
+	return EX_OSERR;
+}
+
+/* libcurl, and one connection per --pipeline slot for HTTP.  Returns 0,
+ * or EX_OSERR after logging why. */
+static int
+open_http(struct ship *s)
+{
+	const struct config *cf = s->cf;
+	char err[512];
+	size_t i;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_err("cannot start libcurl");
+		return EX_OSERR;
+	}
+	s->co = (struct http_client_opts){.base = cf->to,
+	    .ca_file = cf->ca_file, .insecure = cf->insecure,
+	    .timeout_ms = cf->timeout_ms, .key = s->key, .to = HAUTH_TO_RECV};
+	if (cf->dest != NULL)
+		return 0;
+	if ((s->multi = curl_multi_init()) == NULL) {
+		log_err("cannot start libcurl");
+		return EX_OSERR;
+	}
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)cf->pipeline);
+	for (i = 0; i < cf->pipeline; i++, s->ncalls++)
+		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) != 0) {
+			log_err("%s", err);
+			return EX_OSERR;
+		}
+	return 0;
+}
+
+static void
+close_http(struct ship *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncalls; i++)
+		http_call_cleanup(&s->calls[i]);
+	if (s->multi != NULL)
+		curl_multi_cleanup(s->multi);
+	curl_global_cleanup();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {.pipeline = 1, .timeout_ms = 60000};
+	struct ship s = {.sigfd = -1, .inot = -1};
+	char why[PATH_MAX + 128];
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	cf.dir = tool_dir_default();
+	parse_retry(&cf, "10s,30s,2m,10m,1h");
+	parse_options(argc, argv, &cf);
+	if (check_to(&cf, why, sizeof why) != 0)
+		die(EX_USAGE, "%s", why);
+
+	if ((rc = open_state(&s, &cf)) == 0 && (rc = open_events(&s)) == 0 &&
+	    (rc = open_http(&s)) == 0) {
+		s.low = 1;
+		s.need_health = 1;
+		log_notice("shipping %s to %s%s", s.outbox, cf.to,
+		    cf.once ? " (once)" : "");
+		rc = run(&s);
+	}
 	heartbeat_stop(rc);
-
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",
 		    s.delivered, s.bytes);
-	for (i = 0; i < cf.pipeline && cf.dest == NULL; i++)
-		http_call_cleanup(&s.calls[i]);
-	if (s.multi != NULL)
-		curl_multi_cleanup(s.multi);
-	curl_global_cleanup();
-	ledger_close(s.l);
+	close_http(&s);
+	if (s.l != NULL)
+		ledger_close(s.l);
 	key_free(s.key);
 	return rc;
 }

@@ -85,6 +85,71 @@ slurp(const char *path)
 	return buf;
 }
 
+/* Runs opt_duration (kind 'd') or opt_size ('s') on s, lo..hi in a child
+ * whose stderr goes to the file "opt.err"; returns its exit status, the
+ * value (as a count) written to "opt.out" when it returns. */
+static int
+opt_child(int kind, const char *s, long long lo, long long hi)
+{
+	pid_t pid;
+	int st, fd;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open("opt.err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		if (kind == 'd')
+			printf("%lld\n", opt_duration(s, "--grace", lo, hi));
+		else
+			printf("%llu\n", opt_size(s, "--max-body",
+			    (unsigned long long)lo, hi < 0 ? ULLONG_MAX :
+			    (unsigned long long)hi));
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The die() form the option parsers share: "bad OPT S (want ...)". */
+static void
+test_opt_die(void)
+{
+	static const struct {
+		int kind;
+		const char *s;
+		long long lo, hi;
+		const char *err; /* NULL: accepted */
+	} c[] = {
+	    {'d', "5x", 0, LLONG_MAX, "bad --grace 5x (want at least 0ms)"},
+	    {'d', "500ms", 1000, LLONG_MAX,
+	        "bad --grace 500ms (want at least 1s)"},
+	    {'d', "8d", 1, 7LL * 86400000, "bad --grace 8d (want 1ms to 7d)"},
+	    {'d', "3h", 60000, 7200000,
+	        "bad --grace 3h (want 1m to 2h)"},
+	    {'d', "7d", 1, 7LL * 86400000, NULL},
+	    {'s', "10", 1024, 2LL << 30, "bad --max-body 10 (want 1K to 2G)"},
+	    {'s', "1X", 0, -1, "bad --max-body 1X (want at least 0)"},
+	    {'s', "3M", 1536, 3 << 20, NULL},
+	};
+	const char *e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		rc = opt_child(c[i].kind, c[i].s, c[i].lo, c[i].hi);
+		e = slurp("opt.err");
+		if (c[i].err == NULL)
+			ok(rc == 0 && e != NULL && *e == '\0',
+			   "opt: %s accepted", c[i].s);
+		else
+			ok(rc == 64 && e != NULL && strstr(e, c[i].err) != NULL,
+			   "opt: %s dies 64 with \"%s\"", c[i].s, c[i].err);
+	}
+}
+
 /* Number of items in DIR/SUB, or -1. */
 static long
 count(const char *dir, const char *sub)
@@ -1084,6 +1149,7 @@ main(int argc, char **argv)
 	}
 	unsetenv("SRDF_FAULT");
 	test_opt();
+	test_opt_die();
 	test_fault();
 	test_lock();
 	test_spool();

@@ -1,0 +1,69 @@
+/* tool.c — the state-directory and signal prelude of main(); see tool.h. */
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lock.h"
+#include "log.h"
+#include "tool.h"
+
+const char *
+tool_dir_default(void)
+{
+	const char *d = getenv("SRDF_DIR");
+
+	return d != NULL ? d : "/var/lib/srdf";
+}
+
+void
+tool_path(char *out, size_t len, const char *dir, const char *sub)
+{
+	int n = snprintf(out, len, "%s/%s", dir, sub);
+
+	if (n < 0 || (size_t)n >= len)
+		die(EX_USAGE, "--dir %s is too long", dir);
+}
+
+int
+tool_lock(const char *dir, const char *tool, int create)
+{
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		die(EX_CANTCREAT, "cannot create %s: %s", dir, strerror(errno));
+	return lock_dir_or_die(dir, tool);
+}
+
+void
+tool_outbox(char *out, size_t len, const char *dir)
+{
+	char path[PATH_MAX + 8];
+	struct stat st;
+
+	tool_path(out, len, dir, "outbox");
+	snprintf(path, sizeof path, "%s/new", out);
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		die(EX_NOINPUT, "no outbox %s: run srdf-seal --dir %s first",
+		    path, dir);
+}
+
+int
+tool_signals(int flags)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | flags)) < 0)
+		die(EX_OSERR, "signalfd: %s", strerror(errno));
+	return fd;
+}

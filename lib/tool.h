@@ -1,0 +1,48 @@
+/*
+ * tool.h — the prelude every long-running tool's main() shares: its
+ * state directory (default, creation, lock), the paths in it, and the
+ * signals it stops on.  man/srdf.7 (FILES) describes the directory.
+ *
+ * tool_dir_default: $SRDF_DIR, or /var/lib/srdf when it is unset; the
+ *	default of --dir, taken before the options are parsed.  The string
+ *	is the environment's or static: never freed.
+ * tool_path:        OUT (LEN bytes) = "DIR/SUB".
+ * tool_lock:        creates DIR (mode 0700) when CREATE is set and it does
+ *	not exist, then lock_dir_or_die(DIR, TOOL) (lock.h): one running
+ *	copy of TOOL per DIR.  Returns the lock's descriptor, held until
+ *	the process exits.
+ * tool_outbox:      OUT = "DIR/outbox", which srdf-seal must have created
+ *	(its new/ a directory): the outbox of srdf-ship and srdf-ackd,
+ *	which only read it and never create it.
+ * tool_signals:     blocks SIGTERM, SIGINT and SIGHUP in this thread (and
+ *	so in the threads it starts afterwards), ignores SIGPIPE, and
+ *	returns a signalfd(2) for the three, opened with SFD_CLOEXEC and
+ *	FLAGS (e.g. SFD_NONBLOCK): the main loop polls it, and a signal
+ *	is noticed only there, at a safe point.
+ *
+ * Calling sequence, in main() after the options and before the spool
+ * and the ledger are opened:
+ *	cf.dir = tool_dir_default();        before getopt_long
+ *	tool_path(r.inbox, sizeof r.inbox, cf.dir, "inbox");
+ *	tool_lock(cf.dir, "srdf-recv", 1);
+ *	sigfd = tool_signals(0);
+ *
+ * Error handling: for main() before run() only, as they die:
+ * tool_path and tool_outbox with EX_USAGE ("--dir DIR is too long"),
+ * tool_lock with EX_CANTCREAT ("cannot create DIR: reason") or as
+ * lock_dir_or_die does, tool_outbox with EX_NOINPUT ("no outbox
+ * DIR/outbox/new: run srdf-seal --dir DIR first"), tool_signals with
+ * EX_OSERR ("signalfd: reason").
+ */
+#ifndef SRDF_TOOL_H
+#define SRDF_TOOL_H
+
+#include <stddef.h>
+
+const char *tool_dir_default(void);
+void tool_path(char *out, size_t len, const char *dir, const char *sub);
+int tool_lock(const char *dir, const char *tool, int create);
+void tool_outbox(char *out, size_t len, const char *dir);
+int tool_signals(int flags);
+
+#endif
