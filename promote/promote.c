@@ -61,6 +61,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "audit.h"
 #include "buf.h"
 #include "clock.h"
@@ -279,34 +280,24 @@ read_marks(const struct config *cf, struct state *s)
 static int
 read_checkpoint(MYSQL *my, struct state *s)
 {
-	struct buf q = {0};
-	MYSQL_RES *r;
-	MYSQL_ROW row;
+	struct applied_rows rows = {0};
+	char err[400];
 	unsigned e;
 
-	buf_lit(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) FROM "
-	    "srdf.applied WHERE source_id='");
-	mdb_escape(&q, s->src);
-	buf_lit(&q, "'");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
-		buf_free(&q);
+	if (applied_read(my, s->src, &rows, err, sizeof err) != 0) {
 		e = mysql_errno(my);
 		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
 			return 0; /* nothing ever applied */
-		log_err("reading srdf.applied on the target: %s (error %u)",
-		    mysql_error(my), e);
+		log_err("reading srdf.applied on the target: %s", err);
 		return mdb_exit_for(e);
 	}
-	buf_free(&q);
-	if ((row = mysql_fetch_row(r)) != NULL) {
+	if (rows.n > 0) {
 		s->has_row = 1;
-		s->seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
-		s->gtid = row[1] ? xstrdup(row[1]) : NULL;
-		s->applied_at = row[2] ? strtod(row[2], NULL) : -1;
+		s->seq = rows.v[0].seq;
+		s->gtid = xstrdup(rows.v[0].last_gtid);
+		s->applied_at = rows.v[0].applied_at;
 	}
-	mysql_free_result(r);
+	applied_free(&rows);
 	return 0;
 }
 

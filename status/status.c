@@ -60,12 +60,14 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "clock.h"
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
 #include "mdb.h"
 #include "scan.h"
+#include "xalloc.h"
 
 #define DEFAULT_STALE 60
 
@@ -906,7 +908,8 @@ read_target_db(struct status *st)
 	MYSQL *my;
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	char err[512];
+	struct applied_rows rows = {0};
+	char err[512], err1[400];
 	int ex = 0;
 
 	if ((my = mdb_connect(st->cf->defaults_file, st->cf->group,
@@ -914,37 +917,25 @@ read_target_db(struct status *st)
 		st->db_error = strdup("cannot connect to the target");
 		return ex;
 	}
-	buf_puts(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) "
-	    "FROM srdf.applied");
-	if (st->source_id != NULL) {
-		buf_puts(&q, " WHERE source_id='");
-		mdb_escape(&q, st->source_id);
-		buf_puts(&q, "'");
-	}
-	buf_puts(&q, " ORDER BY applied_at DESC LIMIT 1");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
-		snprintf(err, sizeof err, "reading srdf.applied: %s (error %u)",
-		    mysql_error(my), mysql_errno(my));
+	if (applied_read(my, st->source_id, &rows, err1, sizeof err1) != 0) {
+		snprintf(err, sizeof err, "reading srdf.applied: %s", err1);
 		log_err("%s", err);
-		st->db_error = strdup(err);
+		st->db_error = xstrdup(err);
 		ex = mdb_exit_for(mysql_errno(my));
 		goto out;
 	}
-	if ((row = mysql_fetch_row(r)) != NULL) {
+	if (rows.n > 0) {
 		st->db_read = 1;
-		st->db_seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
-		st->db_gtid = row[1] ? strdup(row[1]) : NULL;
-		st->db_applied_at = row[2] ? strtod(row[2], NULL) : -1;
+		st->db_seq = rows.v[0].seq;
+		st->db_gtid = xstrdup(rows.v[0].last_gtid);
+		st->db_applied_at = rows.v[0].applied_at;
 	} else {
-		st->db_error = strdup("srdf.applied has no row for this "
+		st->db_error = xstrdup("srdf.applied has no row for this "
 		    "source");
 	}
-	mysql_free_result(r);
+	applied_free(&rows);
 	/* XA transactions prepared on the source whose rows wait for their
 	 * XA COMMIT (srdf-apply(1)); no such table: none ever. */
-	q.len = 0;
 	buf_puts(&q, "SELECT COUNT(*), IFNULL(MIN(first_seq), 0) FROM "
 	    "srdf.xa_pending");
 	if (st->source_id != NULL) {

@@ -46,7 +46,9 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "buf.h"
+#include "gtid.h"
 #include "log.h"
 #include "mdb.h"
 #include "opt.h"
@@ -167,100 +169,107 @@ query(MYSQL *my, const char *what, const char *q)
 
 /* ---- GTID positions -------------------------------------------------- */
 
-/* 1 when position `have' holds every GTID of `want' (per domain, the
- * sequence number at least as high). */
+/* The target's checkpoint (srdf.applied, srdf-apply(1) "Order and the
+ * checkpoint"): the GTID positions of its rows, merged (per domain the
+ * highest), as text into *pos and parsed into *p.  A row without
+ * gtid_pos counts by its last_gtid.  Returns 0; 1 when there is no
+ * checkpoint to wait for (no such table, or no position in it: *pos
+ * NULL); -1 when it cannot be read or a position is not a GTID position
+ * (logged: never counted as reached). */
 static int
-gtid_reached(const char *have, const char *want)
+target_position(struct verify *v, char **pos, struct gtid_pos *p)
 {
-	const char *w = want;
+	struct applied_rows rows = {0};
+	struct gtid_pos one = {0};
+	struct buf text = {0};
+	char err[400];
+	int rc = 1;
 
-	while (w != NULL && *w != '\0') {
-		unsigned long d, s;
-		unsigned long long n;
-		int found = 0;
-		const char *h = have;
+	*pos = NULL;
+	gtid_pos_free(p);
+	if (applied_read(v->dst, NULL, &rows, err, sizeof err) != 0) {
+		unsigned e = mysql_errno(v->dst);
 
-		while (*w == ',' || *w == ' ')
-			w++;
-		if (sscanf(w, "%lu-%lu-%llu", &d, &s, &n) != 3)
-			break;
-		while (h != NULL && *h != '\0') {
-			unsigned long hd, hs;
-			unsigned long long hn;
+		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
+			return 1;
+		log_err("reading srdf.applied on the target: %s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < rows.n && rc >= 0; i++) {
+		const char *s = rows.v[i].gtid_pos != NULL ?
+		    rows.v[i].gtid_pos : rows.v[i].last_gtid;
 
-			while (*h == ',' || *h == ' ')
-				h++;
-			if (sscanf(h, "%lu-%lu-%llu", &hd, &hs, &hn) == 3 &&
-			    hd == d && hn >= n)
-				found = 1;
-			h = strchr(h, ',');
+		if (s == NULL)
+			continue;
+		buf_printf(&text, "%s%s", text.len ? "," : "", s);
+		if (gtid_pos_parse(s, &one) != 0) {
+			log_err("the target's checkpoint (srdf.applied) holds "
+			    "'%s', which is not a GTID position: not counted "
+			    "as reaching the source's", s);
+			rc = -1;
+		} else {
+			gtid_pos_max(p, &one);
+			rc = 0;
 		}
-		if (!found)
-			return 0;
-		w = strchr(w, ',');
 	}
-	return 1;
-}
-
-/* The target's checkpoint, from srdf.applied (srdf-apply's table): a
- * GTID position column when it has one.  NULL when there is none. */
-static char *
-target_position(struct verify *v)
-{
-	static const char *const cols[] = {"gtid_pos", "last_gtid"};
-	char q[256], *col = NULL, *pos;
-
-	for (size_t i = 0; i < sizeof cols / sizeof *cols && col == NULL; i++) {
-		snprintf(q, sizeof q, "SELECT COLUMN_NAME FROM information_schema"
-				      ".COLUMNS WHERE TABLE_SCHEMA='srdf' AND "
-				      "TABLE_NAME='applied' AND COLUMN_NAME='%s'",
-		    cols[i]);
-		col = mdb_query_one(v->dst, q);
-	}
-	if (col == NULL)
-		return NULL;
-	snprintf(q, sizeof q, "SELECT GROUP_CONCAT(`%s` SEPARATOR ',') FROM "
-			      "srdf.applied", col);
-	free(col);
-	pos = mdb_query_one(v->dst, q);
-	return pos;
+	gtid_pos_free(&one);
+	applied_free(&rows);
+	if (text.len > 0)
+		*pos = text.p;
+	else
+		buf_free(&text);
+	return rc;
 }
 
 /* Waits until the target has applied everything the source had when
  * the first checksums began.  Returns 1 when it did (or there is nothing
- * to wait for), 0 after --wait-seconds. */
+ * to wait for), 0 after --wait-seconds, or at once when the checkpoint
+ * cannot be read or is no GTID position (an error, logged). */
 static int
 await_target(struct verify *v)
 {
 	time_t end = time(NULL) + v->cf->wait_s;
+	struct gtid_pos want = {0}, have = {0};
 	char *pos;
+	int rc;
 
+	if (gtid_pos_parse(v->src_pos, &want) != 0) {
+		log_err("the source's @@gtid_binlog_pos '%s' is not a GTID "
+			"position: not waiting for the target", v->src_pos);
+		return 0;
+	}
 	for (;;) {
-		if ((pos = target_position(v)) == NULL) {
+		if ((rc = target_position(v, &pos, &have)) == 1) {
 			log_debug("the target has no srdf.applied checkpoint: "
 				  "checking again at once");
-			return 1;
+			break;
 		}
-		if (gtid_reached(pos, v->src_pos)) {
+		if (rc == 0 && gtid_pos_reached(&have, &want)) {
 			log_debug("the target reached '%s' ('%s')", v->src_pos,
 			    pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
 			v->waited = 1;
-			return 1;
+			break;
 		}
-		if (time(NULL) >= end) {
-			log_warn("the target did not reach the source's GTID "
-				 "position '%s' within %d s (it is at '%s'): "
-				 "what differs may be changes still on their "
-				 "way", v->src_pos, v->cf->wait_s, pos);
+		if (rc < 0 || time(NULL) >= end) {
+			if (rc == 0)
+				log_warn("the target did not reach the source's "
+					 "GTID position '%s' within %d s (it is "
+					 "at '%s'): what differs may be changes "
+					 "still on their way", v->src_pos,
+				    v->cf->wait_s, pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
-			return 0;
+			rc = -1;
+			break;
 		}
 		free(pos);
 		usleep(200000);
 	}
+	gtid_pos_free(&want);
+	gtid_pos_free(&have);
+	return rc >= 0;
 }
 
 /* ---- tables -------------------------------------------------------------- */
