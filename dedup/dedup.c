@@ -59,6 +59,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "fold.h"
+#include "gtid.h"
 #include "log.h"
 #include "opt.h"
 #include "record.h"
@@ -73,12 +74,6 @@ struct config {
 	uint64_t max_events;
 	unsigned long long max_bytes;
 	int verify; /* SRDF_DEDUP_VERIFY: jansson re-reads every record */
-};
-
-struct gtid {
-	uint32_t domain;
-	uint32_t server;
-	uint64_t seq;
 };
 
 /* A record of the open transaction: its line in trx.arena, its row's
@@ -134,8 +129,8 @@ struct dedup {
 	uint64_t first_ts, last_ts;
 	long long deadline; /* CLOCK_MONOTONIC, ms */
 
-	struct gtid *pos; /* one GTID per domain seen, after the sealed groups */
-	int npos;
+	struct gtid_pos pos; /* one GTID per domain seen, after the sealed
+			      * groups */
 
 	uint64_t groupno;
 	struct buf out, tmp;
@@ -206,28 +201,21 @@ parse_u(const char **s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-/* A "gtid" member: domain-server-seq. */
+/* A "gtid" member: domain-server-seq (lib/gtid.h). */
 static int
 parse_gtid(struct dedup *d, struct jspan v, struct gtid *g)
 {
 	struct jstr j;
-	const char *s;
-	uint64_t a, b, c;
 
 	if (jspan_str(v, &j) != 0)
 		return -1;
 	d->tmp.len = 0;
 	jstr_decode(&j, &d->tmp);
 	buf_putc(&d->tmp, '\0');
-	s = d->tmp.p;
-	if (parse_u(&s, UINT32_MAX, &a) || *s++ != '-' ||
-	    parse_u(&s, UINT32_MAX, &b) || *s++ != '-' ||
-	    parse_u(&s, UINT64_MAX, &c) || s != d->tmp.p + d->tmp.len - 1)
+	/* A NUL inside the string is not part of a GTID either. */
+	if (strlen(d->tmp.p) != d->tmp.len - 1)
 		return -1;
-	g->domain = (uint32_t)a;
-	g->server = (uint32_t)b;
-	g->seq = c;
-	return 0;
+	return gtid_parse(d->tmp.p, g);
 }
 
 /* A "ts" member: absent is 0, else a non-negative integer. */
@@ -250,22 +238,9 @@ parse_ts(struct jspan v, uint64_t *ts)
 static void
 put_gtid(struct buf *b, const struct gtid *g)
 {
-	buf_printf(b, "\"%" PRIu32 "-%" PRIu32 "-%" PRIu64 "\"", g->domain,
-	    g->server, g->seq);
-}
-
-static void
-pos_set(struct dedup *d, const struct gtid *g)
-{
-	for (int i = 0; i < d->npos; i++)
-		if (d->pos[i].domain == g->domain) {
-			d->pos[i] = *g;
-			return;
-		}
-	d->pos = realloc(d->pos, sizeof *d->pos * (size_t)(d->npos + 1));
-	if (d->pos == NULL)
-		die(EX_OSERR, "out of memory");
-	d->pos[d->npos++] = *g;
+	buf_putc(b, '"');
+	gtid_format(g, b);
+	buf_putc(b, '"');
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -324,10 +299,7 @@ put_group_end(struct dedup *d, const struct gend *g)
 		buf_lit(b, ",\"last_gtid\":");
 		put_gtid(b, g->lastg);
 		buf_lit(b, ",\"gtid_pos\":\"");
-		for (int i = 0; i < d->npos; i++)
-			buf_printf(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64,
-			    i ? "," : "", d->pos[i].domain, d->pos[i].server,
-			    d->pos[i].seq);
+		gtid_pos_format(&d->pos, b);
 		buf_putc(b, '"');
 	}
 	buf_lit(b, ",\"trx\":");
@@ -655,7 +627,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		t->chunked = 1;
 	}
 	if (t->chunked) {
-		pos_set(d, &t->gtid);
+		gtid_pos_set(&d->pos, &t->gtid);
 		chunk_flush(d, 1);
 		trx_reset(t);
 		return 0;
@@ -664,7 +636,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		const char *reason = t->xa ? "xa" : "ddl";
 
 		seal(d, reason);
-		pos_set(d, &t->gtid);
+		gtid_pos_set(&d->pos, &t->gtid);
 		emit_barrier(d, reason);
 		trx_reset(t);
 		return 0;
@@ -691,7 +663,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 	d->bytes += t->bytes;
 	d->last = t->gtid;
 	d->last_ts = t->end_ts;
-	pos_set(d, &t->gtid);
+	gtid_pos_set(&d->pos, &t->gtid);
 	trx_reset(t);
 	if (d->events_in >= d->cf->max_events)
 		seal(d, "max-events");
@@ -957,7 +929,7 @@ main(int argc, char **argv)
 	fold_free(&d.fold);
 	scanner_free(&d.sc);
 	free(d.in);
-	free(d.pos);
+	gtid_pos_free(&d.pos);
 	free(d.t.rec);
 	buf_free(&d.t.arena);
 	buf_free(&d.t.keys);
