@@ -130,18 +130,6 @@ usage(FILE *f)
 	    "       srdf-promote --help | --version\n");
 }
 
-/* t (Unix s) as "2026-11-21T22:30:01Z" in b. */
-static const char *
-iso(double t, char *b, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(b, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
-}
-
 /* ---- the srdf-apply lock ------------------------------------------------ */
 
 /* Takes DIR/lock/srdf-apply, or dies saying that srdf-apply runs. */
@@ -551,13 +539,15 @@ report(const struct config *cf, const struct state *s, double now)
 		    s->gtid ? s->gtid : "(none)");
 		if (s->commit_ts > 0)
 			printf("source commit time: %s (%.0f s before now)\n",
-			    iso(s->commit_ts, b, sizeof b), now - s->commit_ts);
+			    clock_iso(s->commit_ts, 'T', b, sizeof b),
+			    now - s->commit_ts);
 		else
 			printf("source commit time: unknown (wagon %" PRIu64
 			    " is not in %s or has no last_ts)\n", s->seq,
 			    cf->inbox);
 		if (s->applied_at > 0)
-			printf("applied at: %s\n", iso(s->applied_at, c, sizeof c));
+			printf("applied at: %s\n",
+			    clock_iso(s->applied_at, 'T', c, sizeof c));
 	}
 	if (s->nnew == 0)
 		printf("beyond it in the inbox: nothing\n");
@@ -591,7 +581,7 @@ report(const struct config *cf, const struct state *s, double now)
 			if (s->src_ts > 0 && s->commit_ts > 0)
 				printf(", %.0f s of source commits (to %s)",
 				    s->src_ts - s->commit_ts,
-				    iso(s->src_ts, b, sizeof b));
+				    clock_iso(s->src_ts, 'T', b, sizeof b));
 			putchar('\n');
 		}
 	}
@@ -667,7 +657,7 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 	char at[64], seq[24];
 	int rc;
 
-	iso(now, at, sizeof at);
+	clock_iso(now, 'T', at, sizeof at);
 	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
 	open_ledger(cf->dir, 0, &l);
 	if ((rc = ledger_txn_begin(l, 0, &t)) != 0 ||
@@ -899,7 +889,7 @@ run_hook(const struct config *cf, const struct state *s, double rto)
 
 	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
 	if (s->commit_ts > 0)
-		iso(s->commit_ts, ts, sizeof ts);
+		clock_iso(s->commit_ts, 'T', ts, sizeof ts);
 	else
 		ts[0] = '\0';
 	snprintf(r, sizeof r, "%.3f", rto);
@@ -934,7 +924,7 @@ audit_promotion(const struct config *cf, const struct state *s, double rto)
 	char at[64] = "unknown", beyond[96] = "";
 
 	if (s->commit_ts > 0)
-		iso(s->commit_ts, at, sizeof at);
+		clock_iso(s->commit_ts, 'T', at, sizeof at);
 	if (s->nnew > 0)
 		snprintf(beyond, sizeof beyond, ", %" PRIu64 " received wagon%s "
 		    "not applied (%" PRIu64 "..%" PRIu64 ")", s->nnew,

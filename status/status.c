@@ -1183,21 +1183,6 @@ prom_f(const struct status *st, const char *name, double v, ...)
 	va_end(ap);
 }
 
-/* The ledger's "promoted" (srdf-promote's ISO 8601 UTC time) as Unix
- * seconds, or -1. */
-static double
-iso_time(const char *s)
-{
-	struct tm tm;
-	const char *e;
-
-	memset(&tm, 0, sizeof tm);
-	if (s == NULL || (e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
-	    *e != '\0')
-		return -1;
-	return (double)timegm(&tm);
-}
-
 /* A process's one state for srdf_process_state: its flag, else what its
  * file says. */
 static const char *const proc_states[] = {
@@ -1430,7 +1415,7 @@ print_prom(const struct status *st)
 		prom_head("srdf_promoted", "gauge", "1 when srdf-promote made "
 		    "the target writable (target).");
 		prom_u(st, "srdf_promoted", st->promoted != NULL, NULL);
-		if ((t = iso_time(st->promoted)) >= 0) {
+		if ((t = clock_iso_parse(st->promoted)) >= 0) {
 			prom_head("srdf_promoted_timestamp_seconds", "gauge",
 			    "When srdf-promote promoted the target (Unix "
 			    "time).");
@@ -1458,17 +1443,6 @@ print_prom(const struct status *st)
 		prom_u(st, "srdf_target_xa_pending", (uint64_t)st->xa_pending,
 		    NULL);
 	}
-}
-
-static const char *
-iso(double t, char *b, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(b, len, "%Y-%m-%d %H:%M:%SZ", &tm);
-	return b;
 }
 
 static void
@@ -1615,7 +1589,7 @@ print_table(const struct status *st)
 		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
 		    st->db_applied_at >= 0 ?
-		    iso(st->db_applied_at, tb, sizeof tb) : "?");
+		    clock_iso(st->db_applied_at, ' ', tb, sizeof tb) : "?");
 	else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
 	if (st->xa_pending > 0)
