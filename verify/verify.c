@@ -91,6 +91,7 @@ struct vtable {
 	int nch;
 	char ***bounds;	   /* boundary key literals */
 	int nbounds;
+	size_t capbounds;  /* room in bounds */
 	struct buf hash;   /* the row hash expression */
 	struct buf cols;   /* the column list, to compare definitions */
 	int ck;		   /* compared by CHECKSUM TABLE */
@@ -105,6 +106,7 @@ struct verify {
 	char *src_pos;
 	struct vtable **t;
 	int nt;
+	size_t capt;	     /* room in t */
 	json_t *extra_tables;
 	int waited;
 	char *dst_pos;
@@ -363,8 +365,7 @@ load_tables(struct verify *v)
 
 		if (!selected(cf, row[0], row[1]))
 			continue;
-		if ((t = calloc(1, sizeof *t)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
 		if (mdb_table_load(v->src, row[0], row[1], &t->m, &e, err,
@@ -419,9 +420,7 @@ load_tables(struct verify *v)
 		t->missing_keys = json_array();
 		t->extra_keys = json_array();
 		t->changed_keys = json_array();
-		if ((v->t = realloc(v->t, sizeof *v->t * (size_t)(v->nt + 1))) ==
-		    NULL)
-			die(EX_OSERR, "out of memory");
+		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
 		v->t[v->nt++] = t;
 	}
 	mysql_free_result(r);
@@ -466,8 +465,7 @@ find_chunks(struct verify *v, struct vtable *t)
 
 	if (!m->keyset) {
 		/* one chunk: the whole table */
-		if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t->ch = xcalloc(1, sizeof *t->ch);
 		t->nch = 1;
 		return;
 	}
@@ -494,25 +492,22 @@ find_chunks(struct verify *v, struct vtable *t)
 
 		if (++n % v->cf->chunk_rows != 0)
 			continue;
-		if ((b = calloc((size_t)m->npk, sizeof *b)) == NULL)
-			die(EX_OSERR, "out of memory");
+		b = xcalloc((size_t)m->npk, sizeof *b);
 		for (int i = 0; i < m->npk; i++) {
 			lit.len = 0;
 			mdb_literal(&lit, &m->col[m->pk[i]], row[i], len[i]);
 			buf_putc(&lit, '\0');
 			b[i] = xstrdup(lit.p);
 		}
-		if ((t->bounds = realloc(t->bounds, sizeof *t->bounds *
-			 (size_t)(t->nbounds + 1))) == NULL)
-			die(EX_OSERR, "out of memory");
+		t->bounds = xgrow(t->bounds, &t->capbounds,
+		    (size_t)t->nbounds + 1, sizeof *t->bounds);
 		t->bounds[t->nbounds++] = b;
 	}
 	if (mysql_errno(v->src) != 0)
 		fail_sql(v->src, "cannot walk the primary key", q.p);
 	mysql_free_result(r);
 	t->nch = t->nbounds + 1;
-	if ((t->ch = calloc((size_t)t->nch, sizeof *t->ch)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t->ch = xcalloc((size_t)t->nch, sizeof *t->ch);
 	for (int i = 0; i < t->nch; i++) {
 		t->ch[i].lo = i > 0 ? t->bounds[i - 1] : NULL;
 		t->ch[i].hi = i < t->nbounds ? t->bounds[i] : NULL;
@@ -737,11 +732,7 @@ chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
 		unsigned long *len = mysql_fetch_lengths(r);
 		struct buf key = {0};
 
-		if (k == cap) {
-			cap = cap ? 2 * cap : 1024;
-			if ((v = realloc(v, sizeof *v * cap)) == NULL)
-				die(EX_OSERR, "out of memory");
-		}
+		v = xgrow(v, &cap, k + 1, sizeof *v);
 		v[k].show = json_object();
 		for (int i = 0; i < m->npk; i++) {
 			buf_printf(&key, "%lu:", len[i]);
@@ -1328,8 +1319,9 @@ report_text(struct verify *v, int drift)
 
 /* ---- main ------------------------------------------------------------- */
 
-int
-main(int argc, char **argv)
+/* The options into *cf; exits on a usage error, --help, --version. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"accounts", no_argument, NULL, 'A'},
@@ -1347,69 +1339,77 @@ main(int argc, char **argv)
 	    {"wait-seconds", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct verify v = {0};
+	size_t capi = 0, capx = 0;
 	uint64_t n;
-	int ch, drift = 0, suspects = 0;
+	int ch;
 
-	log_init(argv[0]);
-	cf.group = "srdf-verify";
-	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
-	cf.wait_s = DEFAULT_WAIT;
+	cf->group = "srdf-verify";
+	cf->chunk_rows = DEFAULT_CHUNK_ROWS;
+	cf->wait_s = DEFAULT_WAIT;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (parse_u64(optarg, &cf.chunk_rows) != 0 ||
-			    cf.chunk_rows == 0 || cf.chunk_rows > 100000000)
+			if (parse_u64(optarg, &cf->chunk_rows) != 0 ||
+			    cf->chunk_rows == 0 || cf->chunk_rows > 100000000)
 				die(EX_USAGE, "--chunk-rows wants a number from "
 				    "1 to 100000000, not '%s'", optarg);
 			break;
-		case 'A': cf.accounts = 1; break;
-		case 'D': cf.databases = optarg; break;
-		case 'G': cf.group = optarg; break;
+		case 'A': cf->accounts = 1; break;
+		case 'D': cf->databases = optarg; break;
+		case 'G': cf->group = optarg; break;
 		case 'i':
-			if ((cf.include = realloc(cf.include, sizeof *cf.include *
-			     (size_t)(cf.ninclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.include[cf.ninclude++] = optarg;
+			cf->include = xgrow(cf->include, &capi,
+			    (size_t)cf->ninclude + 1, sizeof *cf->include);
+			cf->include[cf->ninclude++] = optarg;
 			break;
 		case 'x':
-			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
-			     (size_t)(cf.nexclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.exclude[cf.nexclude++] = optarg;
+			cf->exclude = xgrow(cf->exclude, &capx,
+			    (size_t)cf->nexclude + 1, sizeof *cf->exclude);
+			cf->exclude[cf->nexclude++] = optarg;
 			break;
-		case 'j': cf.json = 1; break;
-		case 's': cf.source = optarg; break;
-		case 't': cf.target = optarg; break;
+		case 'j': cf->json = 1; break;
+		case 's': cf->source = optarg; break;
+		case 't': cf->target = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		case 'w':
 			if (parse_u64(optarg, &n) != 0 || n > 86400)
 				die(EX_USAGE, "--wait-seconds wants a number "
 				    "from 0 to 86400, not '%s'", optarg);
-			cf.wait_s = (int)n;
+			cf->wait_s = (int)n;
 			break;
 		default:
 			opt_std(ch, "srdf-verify", usage);
 		}
 	}
-	if (optind != argc || cf.source == NULL || cf.target == NULL) {
+	if (optind != argc || cf->source == NULL || cf->target == NULL) {
 		if (optind == argc)
 			log_err("--source and --target are required");
 		usage(stderr);
-		return EX_USAGE;
+		exit(EX_USAGE);
 	}
+}
 
-	v.cf = &cf;
-	v.src = open_side(&cf, cf.source, "the source");
-	v.dst = open_side(&cf, cf.target, "the target");
-	if ((v.src_pos = mdb_query_one(v.src, "SELECT @@gtid_binlog_pos")) ==
+/* Both sides open, the source's position read, the tables listed. */
+static void
+setup(struct verify *v, const struct config *cf)
+{
+	v->cf = cf;
+	v->src = open_side(cf, cf->source, "the source");
+	v->dst = open_side(cf, cf->target, "the target");
+	if ((v->src_pos = mdb_query_one(v->src, "SELECT @@gtid_binlog_pos")) ==
 	    NULL)
-		v.src_pos = xstrdup("");
-	load_tables(&v);
+		v->src_pos = xstrdup("");
+	load_tables(v);
+}
 
-	for (int i = 0; i < v.nt; i++) {
-		struct vtable *t = v.t[i];
+/* The first checksums of every table; returns how many differ. */
+static int
+first_pass(struct verify *v)
+{
+	int suspects = 0;
+
+	for (int i = 0; i < v->nt; i++) {
+		struct vtable *t = v->t[i];
 
 		if (t->missing || t->problem)
 			continue;
@@ -1420,76 +1420,115 @@ main(int argc, char **argv)
 		 * chunk instead. */
 		t->ck = t->m.npk == 0 && !t->m.versioned && t->m.nvirtual == 0;
 		if (t->m.npk == 0) {
-			if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
-				die(EX_OSERR, "out of memory");
+			t->ch = xcalloc(1, sizeof *t->ch);
 			t->nch = 1;
 		} else
-			find_chunks(&v, t);
-		check(&v, t, 0);
+			find_chunks(v, t);
+		check(v, t, 0);
 		suspects += t->differs;
 		log_debug("%s: %d chunk(s), %s", t->key, t->nch,
 		    t->differs ? "differs" : "equal");
 	}
-	compare_objects(&v);
-	if (suspects > 0 || json_array_size(v.objects) > 0) {
-		await_target(&v);
-		if (json_array_size(v.objects) > 0)
-			compare_objects(&v);
-		for (int i = 0; i < v.nt; i++) {
-			struct vtable *t = v.t[i];
+	return suspects;
+}
 
-			if (!t->differs || t->missing || t->problem)
-				continue;
-			check(&v, t, 1);
-			if (t->differs && t->m.npk > 0)
-				for (int k = 0; k < t->nch; k++)
-					if (t->ch[k].differs)
-						compare_rows(&v, t, &t->ch[k]);
-		}
+/* What differed, once the target has caught up: checked again, and the
+ * rows of the chunks that still differ compared. */
+static void
+second_pass(struct verify *v)
+{
+	await_target(v);
+	if (json_array_size(v->objects) > 0)
+		compare_objects(v);
+	for (int i = 0; i < v->nt; i++) {
+		struct vtable *t = v->t[i];
+
+		if (!t->differs || t->missing || t->problem)
+			continue;
+		check(v, t, 1);
+		if (t->differs && t->m.npk > 0)
+			for (int k = 0; k < t->nch; k++)
+				if (t->ch[k].differs)
+					compare_rows(v, t, &t->ch[k]);
 	}
-	if (cf.accounts)
-		compare_accounts(&v);
-	for (int i = 0; i < v.nt; i++)
-		drift |= v.t[i]->differs || v.t[i]->indexes != NULL;
-	drift |= json_array_size(v.extra_tables) > 0;
-	drift |= json_array_size(v.objects) > 0;
-	if (cf.json)
-		report_json(&v, drift);
+}
+
+/* The comparison and its report on stdout; returns 1 for drift, 0
+ * equal, or -1 when the report cannot be written (errno). */
+static int
+run(struct verify *v)
+{
+	int drift = 0, suspects = first_pass(v);
+
+	compare_objects(v);
+	if (suspects > 0 || json_array_size(v->objects) > 0)
+		second_pass(v);
+	if (v->cf->accounts)
+		compare_accounts(v);
+	for (int i = 0; i < v->nt; i++)
+		drift |= v->t[i]->differs || v->t[i]->indexes != NULL;
+	drift |= json_array_size(v->extra_tables) > 0;
+	drift |= json_array_size(v->objects) > 0;
+	if (v->cf->json)
+		report_json(v, drift);
 	else
-		report_text(&v, drift);
+		report_text(v, drift);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "cannot write the report: %s", strerror(errno));
+		return -1;
+	return drift;
+}
 
-	for (int i = 0; i < v.nt; i++) {
-		struct vtable *t = v.t[i];
-
-		for (int b = 0; b < t->nbounds; b++) {
-			for (int k = 0; k < t->m.npk; k++)
-				free(t->bounds[b][k]);
-			free(t->bounds[b]);
-		}
-		free(t->bounds);
-		free(t->ch);
-		buf_free(&t->hash);
-		buf_free(&t->cols);
-		json_decref(t->missing_keys);
-		json_decref(t->extra_keys);
-		json_decref(t->changed_keys);
-		mdb_table_free(&t->m);
-		free(t->key);
-		free(t->problem);
-		free(t->indexes);
-		free(t);
+static void
+vtable_free(struct vtable *t)
+{
+	for (int b = 0; b < t->nbounds; b++) {
+		for (int k = 0; k < t->m.npk; k++)
+			free(t->bounds[b][k]);
+		free(t->bounds[b]);
 	}
-	free(v.t);
-	json_decref(v.extra_tables);
-	json_decref(v.objects);
-	json_decref(v.not_compared);
-	json_decref(v.accounts);
-	free(v.src_pos);
-	free(v.dst_pos);
-	mysql_close(v.src);
-	mysql_close(v.dst);
+	free(t->bounds);
+	free(t->ch);
+	buf_free(&t->hash);
+	buf_free(&t->cols);
+	json_decref(t->missing_keys);
+	json_decref(t->extra_keys);
+	json_decref(t->changed_keys);
+	mdb_table_free(&t->m);
+	free(t->key);
+	free(t->problem);
+	free(t->indexes);
+	free(t);
+}
+
+static void
+verify_free(struct verify *v)
+{
+	for (int i = 0; i < v->nt; i++)
+		vtable_free(v->t[i]);
+	free(v->t);
+	json_decref(v->extra_tables);
+	json_decref(v->objects);
+	json_decref(v->not_compared);
+	json_decref(v->accounts);
+	free(v->src_pos);
+	free(v->dst_pos);
+	mysql_close(v->src);
+	mysql_close(v->dst);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {0};
+	struct verify v = {0};
+	int drift;
+
+	log_init(argv[0]);
+	parse_options(argc, argv, &cf);
+	setup(&v, &cf);
+	if ((drift = run(&v)) < 0)
+		die(EX_IOERR, "cannot write the report: %s", strerror(errno));
+	verify_free(&v);
 	free(cf.include);
 	free(cf.exclude);
 	return drift ? 1 : 0;
