@@ -107,6 +107,7 @@ struct verify {
 	struct vtable **t;
 	int nt;
 	size_t capt;	     /* room in t */
+	int err;	     /* once a query failed: the exit status */
 	json_t *extra_tables;
 	int waited;
 	char *dst_pos;
@@ -152,20 +153,31 @@ open_side(const struct config *cf, const char *file, const char *what)
 	return my;
 }
 
+/* A query q on my failed: logged, and its exit status kept in v->err
+ * (the first only), which ends the comparison: every query after it is
+ * refused, and main exits with it. */
 static void
-fail_sql(MYSQL *my, const char *what, const char *q)
+fail_sql(struct verify *v, MYSQL *my, const char *what, const char *q)
 {
-	die(mdb_exit_for(mysql_errno(my)), "%s: %s (%.200s)", what,
-	    mysql_error(my), q);
+	if (v->err != 0)
+		return;
+	log_err("%s: %s (%.200s)", what, mysql_error(my), q);
+	v->err = mdb_exit_for(mysql_errno(my));
 }
 
+/* q's stored result, or NULL after a failure (fail_sql) or once one
+ * failed. */
 static MYSQL_RES *
-query(MYSQL *my, const char *what, const char *q)
+query(struct verify *v, MYSQL *my, const char *what, const char *q)
 {
 	MYSQL_RES *r;
 
-	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
-		fail_sql(my, what, q);
+	if (v->err != 0)
+		return NULL;
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL) {
+		fail_sql(v, my, what, q);
+		return NULL;
+	}
 	return r;
 }
 
@@ -324,8 +336,8 @@ build_exprs(struct vtable *t)
  * information_schema.STATISTICS; an index the optimizer ignores counts
  * like any other.  Appended to b, NUL-terminated. */
 static void
-index_sig(MYSQL *my, const char *what, const char *db, const char *name,
-    struct buf *b)
+index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
+    const char *name, struct buf *b)
 {
 	struct buf q = {0};
 	MYSQL_RES *r;
@@ -339,7 +351,11 @@ index_sig(MYSQL *my, const char *what, const char *db, const char *name,
 	buf_lit(&q, " GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
 		    "ORDER BY INDEX_NAME");
 	buf_putc(&q, '\0');
-	r = query(my, what, q.p);
+	if ((r = query(v, my, what, q.p)) == NULL) {
+		buf_putc(b, '\0');
+		buf_free(&q);
+		return;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL)
 		buf_printf(b, "%s%s %s%s (%s)", b->len > 0 ? "; " : "",
 		    row[0] ? row[0] : "", row[1] && strcmp(row[1], "0") == 0 ?
@@ -356,7 +372,9 @@ load_tables(struct verify *v)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	r = query(v->src, "cannot list the source's tables", list_tables);
+	if ((r = query(v, v->src, "cannot list the source's tables",
+	    list_tables)) == NULL)
+		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct vtable *t;
 		struct mdb_table dm;
@@ -397,10 +415,10 @@ load_tables(struct verify *v)
 			} else {
 				struct buf a = {0}, b = {0}, p = {0};
 
-				index_sig(v->src, "cannot read the source's "
-				    "indexes", row[0], row[1], &a);
-				index_sig(v->dst, "cannot read the target's "
-				    "indexes", row[0], row[1], &b);
+				index_sig(v, v->src, "cannot read the "
+				    "source's indexes", row[0], row[1], &a);
+				index_sig(v, v->dst, "cannot read the "
+				    "target's indexes", row[0], row[1], &b);
 				if (strcmp(a.p, b.p) != 0) {
 					buf_printf(&p, "the indexes differ: "
 					    "source (%s), target (%s)", a.p,
@@ -427,7 +445,9 @@ load_tables(struct verify *v)
 
 	/* Tables only the target has, in the selection. */
 	v->extra_tables = json_array();
-	r = query(v->dst, "cannot list the target's tables", list_tables);
+	if ((r = query(v, v->dst, "cannot list the target's tables",
+	    list_tables)) == NULL)
+		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		char key[300];
 		int known = 0;
@@ -483,9 +503,12 @@ find_chunks(struct verify *v, struct vtable *t)
 		sql_ident(&q, m->col[m->pk[i]].name);
 	}
 	buf_putc(&q, '\0');
-	if (mysql_query(v->src, q.p) != 0 ||
-	    (r = mysql_use_result(v->src)) == NULL)
-		fail_sql(v->src, "cannot walk the primary key", q.p);
+	if (v->err != 0 || mysql_query(v->src, q.p) != 0 ||
+	    (r = mysql_use_result(v->src)) == NULL) {
+		fail_sql(v, v->src, "cannot walk the primary key", q.p);
+		buf_free(&q);
+		return;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		unsigned long *len = mysql_fetch_lengths(r);
 		char **b;
@@ -504,8 +527,13 @@ find_chunks(struct verify *v, struct vtable *t)
 		t->bounds[t->nbounds++] = b;
 	}
 	if (mysql_errno(v->src) != 0)
-		fail_sql(v->src, "cannot walk the primary key", q.p);
+		fail_sql(v, v->src, "cannot walk the primary key", q.p);
 	mysql_free_result(r);
+	if (v->err != 0) {
+		buf_free(&q);
+		buf_free(&lit);
+		return;
+	}
 	t->nch = t->nbounds + 1;
 	t->ch = xcalloc((size_t)t->nch, sizeof *t->ch);
 	for (int i = 0; i < t->nch; i++) {
@@ -533,21 +561,31 @@ range(struct buf *q, const struct vtable *t, const struct chunk *c)
 /* Runs q on both servers at once: sent to each (mysql_send_query), then
  * both answers read, so that each side computes while the other does.
  * Dies on an error, naming the side. */
-static void
+/* q sent to both sides at once, their results into *rs and *rd.  0, or
+ * -1 after a failure (fail_sql; nothing left to free). */
+static int
 query_both(struct verify *v, const char *q, MYSQL_RES **rs, MYSQL_RES **rd)
 {
 	unsigned long n = (unsigned long)strlen(q);
 
+	*rs = *rd = NULL;
+	if (v->err != 0)
+		return -1;
 	if (mysql_send_query(v->src, q, n) != 0)
-		fail_sql(v->src, "source", q);
-	if (mysql_send_query(v->dst, q, n) != 0)
-		fail_sql(v->dst, "target", q);
-	if (mysql_read_query_result(v->src) != 0 ||
+		fail_sql(v, v->src, "source", q);
+	else if (mysql_send_query(v->dst, q, n) != 0)
+		fail_sql(v, v->dst, "target", q);
+	else if (mysql_read_query_result(v->src) != 0 ||
 	    (*rs = mysql_store_result(v->src)) == NULL)
-		fail_sql(v->src, "source", q);
-	if (mysql_read_query_result(v->dst) != 0 ||
+		fail_sql(v, v->src, "source", q);
+	else if (mysql_read_query_result(v->dst) != 0 ||
 	    (*rd = mysql_store_result(v->dst)) == NULL)
-		fail_sql(v->dst, "target", q);
+		fail_sql(v, v->dst, "target", q);
+	if (v->err == 0)
+		return 0;
+	mysql_free_result(*rs);
+	*rs = NULL;
+	return -1;
 }
 
 /* The row count and checksum in one side's answer to chunk_sums' query;
@@ -580,7 +618,10 @@ chunk_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 	range(&q, t, c);
 	buf_lit(&q, ") AS x");
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	sum_of(rs, &c->src_rows, c->src_sum, sizeof c->src_sum);
 	sum_of(rd, &c->dst_rows, c->dst_sum, sizeof c->dst_sum);
 	buf_free(&q);
@@ -612,14 +653,20 @@ table_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 	sql_ident(&q, t->m.name);
 	buf_lit(&q, " EXTENDED");
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	first_of(rs, 1, c->src_sum, sizeof c->src_sum);
 	first_of(rd, 1, c->dst_sum, sizeof c->dst_sum);
 	q.len = 0;
 	buf_lit(&q, "SELECT COUNT(*)");
 	table_from(&q, t);
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	first_of(rs, 0, n, sizeof n);
 	c->src_rows = strtoull(n, NULL, 10);
 	first_of(rd, 0, n, sizeof n);
@@ -707,8 +754,8 @@ show_value(const struct mdb_col *c, const char *v, unsigned long n)
 }
 
 static struct krow *
-chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
-    const struct chunk *c, size_t *n)
+chunk_rows(struct verify *vf, MYSQL *my, const char *what,
+    const struct vtable *t, const struct chunk *c, size_t *n)
 {
 	const struct mdb_table *m = &t->m;
 	struct buf q = {0};
@@ -726,8 +773,13 @@ chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
 	table_from(&q, t);
 	range(&q, t, c);
 	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 || (r = mysql_use_result(my)) == NULL)
-		fail_sql(my, what, q.p);
+	*n = 0;
+	if (vf->err != 0 || mysql_query(my, q.p) != 0 ||
+	    (r = mysql_use_result(my)) == NULL) {
+		fail_sql(vf, my, what, q.p);
+		buf_free(&q);
+		return NULL;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		unsigned long *len = mysql_fetch_lengths(r);
 		struct buf key = {0};
@@ -747,7 +799,7 @@ chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
 		k++;
 	}
 	if (mysql_errno(my) != 0)
-		fail_sql(my, what, q.p);
+		fail_sql(vf, my, what, q.p);
 	mysql_free_result(r);
 	buf_free(&q);
 	qsort(v, k, sizeof *v, krow_cmp);
@@ -766,8 +818,8 @@ static void
 compare_rows(struct verify *v, struct vtable *t, const struct chunk *c)
 {
 	size_t ns, nd, i = 0, j = 0;
-	struct krow *s = chunk_rows(v->src, "source", t, c, &ns);
-	struct krow *d = chunk_rows(v->dst, "target", t, c, &nd);
+	struct krow *s = chunk_rows(v, v->src, "source", t, c, &ns);
+	struct krow *d = chunk_rows(v, v->dst, "target", t, c, &nd);
 
 	while (i < ns || j < nd) {
 		int cmp = i == ns ? 1 : j == nd ? -1 : krow_cmp(&s[i], &d[j]);
@@ -872,11 +924,14 @@ objects_of(struct verify *v, MYSQL *my, const char *side,
     const struct objkind *k, size_t *n)
 {
 	const struct config *cf = v->cf;
-	MYSQL_RES *r = query(my, side, k->q);
+	MYSQL_RES *r = query(v, my, side, k->q);
 	MYSQL_ROW row;
-	struct obj *o = xcalloc(mysql_num_rows(r) + 1, sizeof *o);
+	struct obj *o;
 
 	*n = 0;
+	if (r == NULL)
+		return xcalloc(1, sizeof *o);
+	o = xcalloc(mysql_num_rows(r) + 1, sizeof *o);
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct obj *x;
 
@@ -1408,7 +1463,7 @@ first_pass(struct verify *v)
 {
 	int suspects = 0;
 
-	for (int i = 0; i < v->nt; i++) {
+	for (int i = 0; i < v->nt && v->err == 0; i++) {
 		struct vtable *t = v->t[i];
 
 		if (t->missing || t->problem)
@@ -1440,7 +1495,7 @@ second_pass(struct verify *v)
 	await_target(v);
 	if (json_array_size(v->objects) > 0)
 		compare_objects(v);
-	for (int i = 0; i < v->nt; i++) {
+	for (int i = 0; i < v->nt && v->err == 0; i++) {
 		struct vtable *t = v->t[i];
 
 		if (!t->differs || t->missing || t->problem)
@@ -1453,18 +1508,25 @@ second_pass(struct verify *v)
 	}
 }
 
-/* The comparison and its report on stdout; returns 1 for drift, 0
- * equal, or -1 when the report cannot be written (errno). */
+/* The comparison and its report on stdout; returns the exit status: 1
+ * drift, 0 equal, or that of a query that failed (v->err, no report),
+ * EX_IOERR when the report cannot be written (both logged). */
 static int
 run(struct verify *v)
 {
-	int drift = 0, suspects = first_pass(v);
+	int drift = 0, suspects;
 
-	compare_objects(v);
-	if (suspects > 0 || json_array_size(v->objects) > 0)
+	if (v->err != 0) /* in setup */
+		return v->err;
+	suspects = first_pass(v);
+	if (v->err == 0)
+		compare_objects(v);
+	if (v->err == 0 && (suspects > 0 || json_array_size(v->objects) > 0))
 		second_pass(v);
-	if (v->cf->accounts)
+	if (v->err == 0 && v->cf->accounts)
 		compare_accounts(v);
+	if (v->err != 0)
+		return v->err;
 	for (int i = 0; i < v->nt; i++)
 		drift |= v->t[i]->differs || v->t[i]->indexes != NULL;
 	drift |= json_array_size(v->extra_tables) > 0;
@@ -1473,8 +1535,10 @@ run(struct verify *v)
 		report_json(v, drift);
 	else
 		report_text(v, drift);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return -1;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_err("cannot write the report: %s", strerror(errno));
+		return EX_IOERR;
+	}
 	return drift;
 }
 
@@ -1521,15 +1585,14 @@ main(int argc, char **argv)
 {
 	struct config cf = {0};
 	struct verify v = {0};
-	int drift;
+	int ex;
 
 	log_init(argv[0]);
 	parse_options(argc, argv, &cf);
 	setup(&v, &cf);
-	if ((drift = run(&v)) < 0)
-		die(EX_IOERR, "cannot write the report: %s", strerror(errno));
+	ex = run(&v);
 	verify_free(&v);
 	free(cf.include);
 	free(cf.exclude);
-	return drift ? 1 : 0;
+	return ex;
 }
