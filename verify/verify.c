@@ -365,6 +365,48 @@ index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
 	buf_free(&q);
 }
 
+/* Table t's definition on the target, dm, against the source's: the
+ * columns (a difference is t->problem), then the indexes (t->indexes).
+ * dm is freed. */
+static void
+compare_defs(struct verify *v, struct vtable *t, struct mdb_table *dm,
+    const char *db, const char *name)
+{
+	struct vtable tmp = {0};
+
+	tmp.m = *dm;
+	build_exprs(&tmp);
+	if (strcmp(tmp.cols.p, t->cols.p) != 0) {
+		struct buf p = {0};
+
+		buf_printf(&p, "the columns differ: source (%s), target (%s)",
+		    t->cols.p, tmp.cols.p);
+		buf_putc(&p, '\0');
+		t->problem = xstrdup(p.p);
+		t->differs = 1;
+		buf_free(&p);
+	} else {
+		struct buf a = {0}, b = {0}, p = {0};
+
+		index_sig(v, v->src, "cannot read the source's indexes", db,
+		    name, &a);
+		index_sig(v, v->dst, "cannot read the target's indexes", db,
+		    name, &b);
+		if (strcmp(a.p, b.p) != 0) {
+			buf_printf(&p, "the indexes differ: source (%s), "
+			    "target (%s)", a.p, b.p);
+			buf_putc(&p, '\0');
+			t->indexes = xstrdup(p.p);
+		}
+		buf_free(&a);
+		buf_free(&b);
+		buf_free(&p);
+	}
+	buf_free(&tmp.hash);
+	buf_free(&tmp.cols);
+	mdb_table_free(dm);
+}
+
 static void
 load_tables(struct verify *v)
 {
@@ -386,62 +428,34 @@ load_tables(struct verify *v)
 		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
+		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
+		v->t[v->nt++] = t; /* verify_free's, from here on */
 		if (mdb_table_load(v->src, row[0], row[1], &t->m, &e, err,
-			sizeof err) != 0)
-			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "source: %s",
-			    err);
+			sizeof err) != 0) {
+			log_err("source: %s", err);
+			v->err = e ? mdb_exit_for(e) : EX_UNAVAILABLE;
+			break;
+		}
 		build_exprs(t);
 		if (mdb_table_load(v->dst, row[0], row[1], &dm, &e, err,
 			sizeof err) != 0) {
-			if (e != 0)
-				die(mdb_exit_for(e), "target: %s", err);
+			if (e != 0) {
+				log_err("target: %s", err);
+				v->err = mdb_exit_for(e);
+				break;
+			}
 			t->missing = 1;
 			t->differs = 1;
-		} else {
-			struct vtable tmp = {0};
-
-			tmp.m = dm;
-			build_exprs(&tmp);
-			if (strcmp(tmp.cols.p, t->cols.p) != 0) {
-				struct buf p = {0};
-
-				buf_printf(&p, "the columns differ: source (%s), "
-					       "target (%s)", t->cols.p,
-				    tmp.cols.p);
-				buf_putc(&p, '\0');
-				t->problem = xstrdup(p.p);
-				t->differs = 1;
-				buf_free(&p);
-			} else {
-				struct buf a = {0}, b = {0}, p = {0};
-
-				index_sig(v, v->src, "cannot read the "
-				    "source's indexes", row[0], row[1], &a);
-				index_sig(v, v->dst, "cannot read the "
-				    "target's indexes", row[0], row[1], &b);
-				if (strcmp(a.p, b.p) != 0) {
-					buf_printf(&p, "the indexes differ: "
-					    "source (%s), target (%s)", a.p,
-					    b.p);
-					buf_putc(&p, '\0');
-					t->indexes = xstrdup(p.p);
-				}
-				buf_free(&a);
-				buf_free(&b);
-				buf_free(&p);
-			}
-			buf_free(&tmp.hash);
-			buf_free(&tmp.cols);
-			mdb_table_free(&dm);
-		}
+		} else
+			compare_defs(v, t, &dm, row[0], row[1]);
 		buf_putc(&t->cols, '\0');
 		t->missing_keys = json_array();
 		t->extra_keys = json_array();
 		t->changed_keys = json_array();
-		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
-		v->t[v->nt++] = t;
 	}
 	mysql_free_result(r);
+	if (v->err != 0)
+		return;
 
 	/* Tables only the target has, in the selection. */
 	v->extra_tables = json_array();
