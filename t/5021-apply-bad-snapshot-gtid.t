@@ -24,4 +24,11 @@ test_expect_success 'refused: exit 65, the wagon dead with the reason, nothing a
 	test "$(dst_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = \"bs\"")" = 0
 '
 
+test_expect_success 'a bootstrap_pos in srdf.applied that is not a GTID position: ignored, with a warning' '
+	dst_sql "UPDATE srdf.applied SET bootstrap_pos = \"0-1-9x\"" &&
+	: >apply.err &&
+	{ apply_once --retry none; true; } &&
+	grep -q "srdf.applied.bootstrap_pos is not a GTID position, ignored: 0-1-9x" apply.err
+'
+
 test_done
