@@ -37,10 +37,10 @@
  *
  * Text forms, for callers that keep positions as strings (srdf-apply's
  * checkpoint columns): gtid_pos_valid(s): 1 when s is a position (as
- * gtid_pos_parse takes it), 0 when not or NULL.  gtid_within(gtid, pos): 1 when the GTID text gtid
- * lies within the position text pos; 0 when not, when either is NULL,
- * and when either is malformed (so a damaged position never makes a
- * GTID count as done).  gtid_merge(a, b): the position a with b laid over
+ * gtid_pos_parse takes it), 0 when not or NULL.  gtid_within(gtid,
+ * pos): 1 when the GTID text gtid lies within the position text pos; 0
+ * when not, when either is NULL, and when either is malformed (so a
+ * damaged position never makes a GTID count as done).  gtid_merge(a, b): the position a with b laid over
  * it, per domain the higher sequence number, malloc'd; a or b NULL is
  * the empty position; NULL when a or b is malformed.
  *

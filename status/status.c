@@ -249,7 +249,7 @@ set_stage(struct status *st, int sg, uint64_t seq, json_t *w)
 		return;
 	st->last[sg].seq = seq;
 	free(st->last[sg].gtid);
-	st->last[sg].gtid = g ? strdup(g) : NULL;
+	st->last[sg].gtid = g ? xstrdup(g) : NULL;
 }
 
 /* A decimal counter of the meta table into *v (absent: 0). */
@@ -439,8 +439,8 @@ visit(uint64_t seq, json_t *w, void *arg)
 			st->err_seq = seq;
 			free(st->err_state);
 			free(st->err_text);
-			st->err_state = strdup(state ? state : "?");
-			st->err_text = strdup(err);
+			st->err_state = xstrdup(state ? state : "?");
+			st->err_text = xstrdup(err);
 		}
 	}
 	return 0;
@@ -820,7 +820,7 @@ jdup(json_t *o, const char *k)
 {
 	const char *v = json_string_value(json_object_get(o, k));
 
-	return v ? strdup(v) : NULL;
+	return v ? xstrdup(v) : NULL;
 }
 
 static void
@@ -835,14 +835,14 @@ read_proc(struct status *st, struct proc *p, const char *path)
 	p->started_at = p->time = p->progress_at = -1;
 	if ((o = json_load_file(path, 0, &je)) == NULL || !json_is_object(o) ||
 	    !json_is_string(json_object_get(o, "state"))) {
-		p->why = strdup(o ? "not a heartbeat object" : je.text);
+		p->why = xstrdup(o ? "not a heartbeat object" : je.text);
 		p->flag = "unreadable";
 		json_decref(o);
 		return;
 	}
 	name = p->tool;
 	p->tool = json_is_string(json_object_get(o, "tool")) ?
-	    jdup(o, "tool") : strdup(name ? name : "?");
+	    jdup(o, "tool") : xstrdup(name ? name : "?");
 	free(name);
 	p->host = jdup(o, "host");
 	p->state = jdup(o, "state");
@@ -953,7 +953,7 @@ read_target_db(struct status *st)
 
 	if ((my = mdb_connect(st->cf->defaults_file, st->cf->group,
 	    "the target", 10, &ex)) == NULL) {
-		st->db_error = strdup("cannot connect to the target");
+		st->db_error = xstrdup("cannot connect to the target");
 		return ex;
 	}
 	if (applied_read(my, st->source_id, &rows, err1, sizeof err1) != 0) {
