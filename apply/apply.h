@@ -31,6 +31,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "gtid.h"
 #include "mdb.h"
 #include "wagon.h"
 
@@ -368,8 +369,6 @@ int engine_peek(struct wagon *w, char *err, size_t errlen);
 /* wagon_has_table: whether name (len bytes, "db\037table" lowercased) is
  * among w's tables (engine_peek's list; tabs_all is the caller's). */
 int wagon_has_table(const struct wagon *w, const char *name, size_t len);
-int gtid_within(const char *gtid, const char *pos);
-char *gtid_merge(const char *a, const char *b);
 
 /* ---- redo.c ----------------------------------------------------------- */
 

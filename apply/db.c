@@ -618,6 +618,13 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 		    (row[3] != NULL &&
 		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
 			die(EX_OSERR, "out of memory");
+		if (cp->bootstrap_pos != NULL &&
+		    !gtid_pos_valid(cp->bootstrap_pos)) {
+			log_warn("srdf.applied.bootstrap_pos is not a GTID "
+			    "position, ignored: %.200s", cp->bootstrap_pos);
+			free(cp->bootstrap_pos);
+			cp->bootstrap_pos = NULL;
+		}
 		if (redo_parse(row[4], &cp->redo) != 0)
 			log_warn("srdf.applied.redo_tables is not what srdf-apply "
 			    "writes, ignored: %.200s", row[4]);

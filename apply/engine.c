@@ -2815,6 +2815,12 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 	    json_is_string(j) && (w->snapshot = strdup(json_string_value(j))) ==
 	        NULL)
 		die(EX_OSERR, "out of memory");
+	if (w->snapshot != NULL && !gtid_pos_valid(w->snapshot)) {
+		json_decref(rec);
+		rc = bad(&e, "group_end's \"snapshot_gtid\" is not a GTID "
+		    "position: %.200s", w->snapshot);
+		goto fail;
+	}
 	if (w->snapshot != NULL &&
 	    (j = json_object_get(rec, "redo")) != NULL) {
 		const char *rdb = json_string_value(json_object_get(j, "db"));

@@ -79,7 +79,7 @@ redo_parse(const char *text, struct redo_list *l)
 		const char *t = json_string_value(json_array_get(e, 1));
 		const char *p = json_string_value(json_array_get(e, 2));
 
-		if (db == NULL || t == NULL || p == NULL) {
+		if (db == NULL || t == NULL || !gtid_pos_valid(p)) {
 			rc = -1;
 			break;
 		}

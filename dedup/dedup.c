@@ -59,6 +59,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "fold.h"
+#include "gtid.h"
 #include "log.h"
 #include "opt.h"
 #include "record.h"
@@ -73,12 +74,6 @@ struct config {
 	uint64_t max_events;
 	unsigned long long max_bytes;
 	int verify; /* SRDF_DEDUP_VERIFY: jansson re-reads every record */
-};
-
-struct gtid {
-	uint32_t domain;
-	uint32_t server;
-	uint64_t seq;
 };
 
 /* A record of the open transaction: its line in trx.arena, its row's
@@ -134,10 +129,11 @@ struct dedup {
 	uint64_t first_ts, last_ts;
 	long long deadline; /* CLOCK_MONOTONIC, ms */
 
-	struct gtid *pos; /* one GTID per domain seen, after the sealed groups */
-	int npos;
+	struct gtid_pos pos; /* one GTID per domain seen, after the sealed
+			      * groups */
 
 	uint64_t groupno;
+	int err; /* once input or output failed: the exit status (logged) */
 	struct buf out, tmp;
 	uint64_t tot_groups, tot_trx, tot_in, tot_out, dropped;
 };
@@ -206,28 +202,21 @@ parse_u(const char **s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-/* A "gtid" member: domain-server-seq. */
+/* A "gtid" member: domain-server-seq (lib/gtid.h). */
 static int
 parse_gtid(struct dedup *d, struct jspan v, struct gtid *g)
 {
 	struct jstr j;
-	const char *s;
-	uint64_t a, b, c;
 
 	if (jspan_str(v, &j) != 0)
 		return -1;
 	d->tmp.len = 0;
 	jstr_decode(&j, &d->tmp);
 	buf_putc(&d->tmp, '\0');
-	s = d->tmp.p;
-	if (parse_u(&s, UINT32_MAX, &a) || *s++ != '-' ||
-	    parse_u(&s, UINT32_MAX, &b) || *s++ != '-' ||
-	    parse_u(&s, UINT64_MAX, &c) || s != d->tmp.p + d->tmp.len - 1)
+	/* A NUL inside the string is not part of a GTID either. */
+	if (strlen(d->tmp.p) != d->tmp.len - 1)
 		return -1;
-	g->domain = (uint32_t)a;
-	g->server = (uint32_t)b;
-	g->seq = c;
-	return 0;
+	return gtid_parse(d->tmp.p, g);
 }
 
 /* A "ts" member: absent is 0, else a non-negative integer. */
@@ -250,35 +239,26 @@ parse_ts(struct jspan v, uint64_t *ts)
 static void
 put_gtid(struct buf *b, const struct gtid *g)
 {
-	buf_printf(b, "\"%" PRIu32 "-%" PRIu32 "-%" PRIu64 "\"", g->domain,
-	    g->server, g->seq);
-}
-
-static void
-pos_set(struct dedup *d, const struct gtid *g)
-{
-	for (int i = 0; i < d->npos; i++)
-		if (d->pos[i].domain == g->domain) {
-			d->pos[i] = *g;
-			return;
-		}
-	d->pos = realloc(d->pos, sizeof *d->pos * (size_t)(d->npos + 1));
-	if (d->pos == NULL)
-		die(EX_OSERR, "out of memory");
-	d->pos[d->npos++] = *g;
+	buf_putc(b, '"');
+	gtid_format(g, b);
+	buf_putc(b, '"');
 }
 
 /* ---- output -------------------------------------------------------- */
 
+/* Writes the output buffer to stdout.  A failed write is logged once
+ * and ends the run (d->err); what follows it is discarded. */
 static void
 flush_out(struct dedup *d)
 {
-	if (write_all(STDOUT_FILENO, d->out.p, d->out.len) < 0) {
+	if (d->err == 0 && write_all(STDOUT_FILENO, d->out.p, d->out.len) < 0) {
 		if (errno == EPIPE)
-			die(EX_IOERR, "cannot write groups: the reader of stdout "
+			log_err("cannot write groups: the reader of stdout "
 			    "has gone (%s)", strerror(errno));
-		die(EX_IOERR, "cannot write groups to stdout: %s",
-		    strerror(errno));
+		else
+			log_err("cannot write groups to stdout: %s",
+			    strerror(errno));
+		d->err = EX_IOERR;
 	}
 	d->out.len = 0;
 }
@@ -324,10 +304,7 @@ put_group_end(struct dedup *d, const struct gend *g)
 		buf_lit(b, ",\"last_gtid\":");
 		put_gtid(b, g->lastg);
 		buf_lit(b, ",\"gtid_pos\":\"");
-		for (int i = 0; i < d->npos; i++)
-			buf_printf(b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64,
-			    i ? "," : "", d->pos[i].domain, d->pos[i].server,
-			    d->pos[i].seq);
+		gtid_pos_format(&d->pos, b);
 		buf_putc(b, '"');
 	}
 	buf_lit(b, ",\"trx\":");
@@ -655,7 +632,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		t->chunked = 1;
 	}
 	if (t->chunked) {
-		pos_set(d, &t->gtid);
+		gtid_pos_set(&d->pos, &t->gtid);
 		chunk_flush(d, 1);
 		trx_reset(t);
 		return 0;
@@ -664,7 +641,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		const char *reason = t->xa ? "xa" : "ddl";
 
 		seal(d, reason);
-		pos_set(d, &t->gtid);
+		gtid_pos_set(&d->pos, &t->gtid);
 		emit_barrier(d, reason);
 		trx_reset(t);
 		return 0;
@@ -691,7 +668,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 	d->bytes += t->bytes;
 	d->last = t->gtid;
 	d->last_ts = t->end_ts;
-	pos_set(d, &t->gtid);
+	gtid_pos_set(&d->pos, &t->gtid);
 	trx_reset(t);
 	if (d->events_in >= d->cf->max_events)
 		seal(d, "max-events");
@@ -731,11 +708,13 @@ bad_record(struct dedup *d, const char *p, size_t n)
 	if (memchr(p, '\0', n) != NULL)
 		return bad(d, "malformed record: a NUL byte (which JSON only "
 			      "allows escaped, as \\u0000)");
-	die(EX_SOFTWARE, "stdin:%lu: internal error: the record scanner "
-	    "refused a record that jansson accepts", d->line);
+	log_err("stdin:%lu: internal error: the record scanner refused a "
+	    "record that jansson accepts", d->line);
+	d->err = EX_SOFTWARE;
+	return -1;
 }
 
-static void
+static int
 verify_record(struct dedup *d, const char *p, size_t n)
 {
 	json_error_t je;
@@ -743,11 +722,16 @@ verify_record(struct dedup *d, const char *p, size_t n)
 	json_t *j;
 
 	j = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-	if (j == NULL || record_check(j, why, sizeof why) == NULL)
-		die(EX_SOFTWARE, "stdin:%lu: internal error: the record "
-		    "scanner accepted a record that jansson refuses (%s)",
-		    d->line, j == NULL ? je.text : why);
+	if (j == NULL || record_check(j, why, sizeof why) == NULL) {
+		log_err("stdin:%lu: internal error: the record scanner "
+		    "accepted a record that jansson refuses (%s)", d->line,
+		    j == NULL ? je.text : why);
+		json_decref(j);
+		d->err = EX_SOFTWARE;
+		return -1;
+	}
 	json_decref(j);
+	return 0;
 }
 
 static int
@@ -758,8 +742,8 @@ on_line(struct dedup *d, const char *p, size_t n)
 	d->line++;
 	if (scan_record(&d->sc, p, n, &d->r) != 0)
 		return bad_record(d, p, n);
-	if (d->cf->verify)
-		verify_record(d, p, n);
+	if (d->cf->verify && verify_record(d, p, n) != 0)
+		return -1;
 	switch (d->r.type) {
 	case R_BEGIN:
 		if (t->open)
@@ -832,15 +816,15 @@ read_more(struct dedup *d)
 	if (d->incap - d->inlen < READ_MIN) {
 		size_t cap = d->incap ? d->incap * 2 : IN_START;
 
-		if ((d->in = realloc(d->in, cap)) == NULL)
-			die(EX_OSERR, "out of memory");
-		d->incap = cap;
+		d->in = xgrow(d->in, &d->incap, cap, 1);
 	}
 	n = read(STDIN_FILENO, d->in + d->inlen, d->incap - d->inlen);
 	if (n < 0) {
 		if (errno == EINTR)
 			return -1;
-		die(EX_IOERR, "cannot read stdin: %s", strerror(errno));
+		log_err("cannot read stdin: %s", strerror(errno));
+		d->err = EX_IOERR;
+		return 0;
 	}
 	d->inlen += (size_t)n;
 	return n > 0;
@@ -854,7 +838,9 @@ run(struct dedup *d)
 
 	for (;;) {
 		if (lines(d) < 0)
-			return EX_DATAERR;
+			return d->err != 0 ? d->err : EX_DATAERR;
+		if (d->err != 0)
+			return d->err;
 		if (stopping)
 			break;
 		if (d->ntrx > 0) {
@@ -870,7 +856,9 @@ run(struct dedup *d)
 			if (rc <= 0)
 				continue; /* timeout, or EINTR */
 		}
-		if ((rc = read_more(d)) == 0)
+		if ((rc = read_more(d)) == 0 && d->err != 0)
+			return d->err;
+		if (rc == 0)
 			break;
 	}
 	if (!stopping && d->inpos < d->inlen) {
@@ -883,13 +871,15 @@ run(struct dedup *d)
 		drop_trx(d, stopping ? "stopped by a signal" : "the input "
 		    "ended before its commit");
 	seal(d, "eof");
-	return 0;
+	return d->err;
 }
 
 /* ---- main ---------------------------------------------------------- */
 
-int
-main(int argc, char **argv)
+/* The options and SRDF_DEDUP_VERIFY into *cf; exits on a usage error,
+ * --help, --version. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -900,33 +890,28 @@ main(int argc, char **argv)
 	    {"window", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct dedup d = {0};
-	struct sigaction sa;
 	const char *env;
-	int ch, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.window_ms = 1000;
-	cf.max_events = 100000;
-	cf.max_bytes = 16ULL << 20;
+	cf->window_ms = 1000;
+	cf->max_events = 100000;
+	cf->max_bytes = 16ULL << 20;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (parse_size(optarg, &cf.max_bytes) != 0 ||
-			    cf.max_bytes == 0)
+			if (parse_size(optarg, &cf->max_bytes) != 0 ||
+			    cf->max_bytes == 0)
 				die(EX_USAGE, "--max-bytes wants a size such as "
 				    "32M (at least 1 byte), not '%s'", optarg);
 			break;
 		case 'e':
-			if (parse_u64(optarg, &cf.max_events) != 0 ||
-			    cf.max_events == 0)
+			if (parse_u64(optarg, &cf->max_events) != 0 ||
+			    cf->max_events == 0)
 				die(EX_USAGE, "--max-events wants a number of row "
 				    "changes from 1, not '%s'", optarg);
 			break;
 		case 'w':
-			if (parse_duration_ms(optarg, &cf.window_ms) != 0)
+			if (parse_duration_ms(optarg, &cf->window_ms) != 0)
 				die(EX_USAGE, "--window wants a duration such as "
 				    "1s or 250ms, not '%s'", optarg);
 			break;
@@ -939,14 +924,48 @@ main(int argc, char **argv)
 	}
 	opt_no_operands(argc, usage);
 	env = getenv("SRDF_DEDUP_VERIFY");
-	cf.verify = env != NULL && *env != '\0' && strcmp(env, "0") != 0;
+	cf->verify = env != NULL && *env != '\0' && strcmp(env, "0") != 0;
+}
+
+/* SIGTERM and SIGINT end the run at a group boundary (on_signal); a
+ * reader of stdout that goes is a write error, not a signal. */
+static void
+signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal; /* no SA_RESTART: poll and read return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+static void
+dedup_free(struct dedup *d)
+{
+	fold_free(&d->fold);
+	scanner_free(&d->sc);
+	free(d->in);
+	gtid_pos_free(&d->pos);
+	free(d->t.rec);
+	buf_free(&d->t.arena);
+	buf_free(&d->t.keys);
+	buf_free(&d->out);
+	buf_free(&d->tmp);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {0};
+	struct dedup d = {0};
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	parse_options(argc, argv, &cf);
+	signals();
 	d.cf = &cf;
 	rc = run(&d);
 	if (rc == 0)
@@ -954,14 +973,6 @@ main(int argc, char **argv)
 			 " transactions, %" PRIu64 " row changes in, %" PRIu64
 			 " out%s", d.tot_groups, d.tot_trx, d.tot_in, d.tot_out,
 		    d.dropped ? ", incomplete transactions dropped" : "");
-	fold_free(&d.fold);
-	scanner_free(&d.sc);
-	free(d.in);
-	free(d.pos);
-	free(d.t.rec);
-	buf_free(&d.t.arena);
-	buf_free(&d.t.keys);
-	buf_free(&d.out);
-	buf_free(&d.tmp);
+	dedup_free(&d);
 	return rc;
 }

@@ -381,8 +381,7 @@ idx_grow(struct fold *f)
 	if (2 * (f->nslots + 1) <= f->idxcap)
 		return;
 	free(f->idx);
-	if ((f->idx = calloc(cap, sizeof *f->idx)) == NULL)
-		die(EX_OSERR, "out of memory");
+	f->idx = xcalloc(cap, sizeof *f->idx);
 	f->idxcap = cap;
 	f->gen = 1;
 	for (size_t s = 0; s < f->nslots; s++)

@@ -51,6 +51,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "audit.h"
 #include "buf.h"
 #include "clock.h"
@@ -129,35 +131,39 @@ usage(FILE *f)
 	    "       srdf-promote --help | --version\n");
 }
 
-/* t (Unix s) as "2026-11-21T22:30:01Z" in b. */
-static const char *
-iso(double t, char *b, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
+/* Logs the error; returns ex, the exit status it calls for. */
+static int fail(int ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-	gmtime_r(&s, &tm);
-	strftime(b, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
+static int
+fail(int ex, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	return ex;
 }
 
 /* ---- the srdf-apply lock ------------------------------------------------ */
 
-/* Takes DIR/lock/srdf-apply, or dies saying that srdf-apply runs. */
+/* Takes DIR/lock/srdf-apply into *fd: 0, or an exit status (logged:
+ * srdf-apply runs, 75, or the lock cannot be made). */
 static int
-apply_lock(const struct config *cf, const char *when)
+apply_lock(const struct config *cf, const char *when, int *fd)
 {
-	int fd;
-
-	if ((fd = lock_dir(cf->dir, APPLY)) >= 0)
-		return fd;
+	if ((*fd = lock_dir(cf->dir, APPLY)) >= 0)
+		return 0;
 	if (errno == EWOULDBLOCK)
-		die(EX_TEMPFAIL, "srdf-apply is running on %s%s (it holds "
-		    "%s/lock/srdf-apply): stop it first (systemctl stop "
+		return fail(EX_TEMPFAIL, "srdf-apply is running on %s%s (it "
+		    "holds %s/lock/srdf-apply): stop it first (systemctl stop "
 		    "srdf-apply), then run srdf-promote again; nothing was "
 		    "promoted", cf->dir, when, cf->dir);
-	die(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s", cf->dir,
-	    strerror(errno));
+	return fail(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s",
+	    cf->dir, strerror(errno));
 }
 
 /* ---- the apply step ---------------------------------------------------- */
@@ -234,79 +240,76 @@ open_ledger(const char *dir, unsigned flags, struct ledger **l)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		die(EX_NOINPUT, "%s: no ledger (%s: %s): not a state directory "
-		    "of srdf", dir, path, strerror(errno));
+		return fail(EX_NOINPUT, "%s: no ledger (%s: %s): not a state "
+		    "directory of srdf", dir, path, strerror(errno));
 	if ((rc = ledger_open(dir, flags, l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
+		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
 		    ledger_strerror(rc));
 	return 0;
 }
 
-static char *
-meta(struct ledger_txn *t, const char *dir, const char *key)
+static int
+meta(struct ledger_txn *t, const char *dir, const char *key, char **v)
 {
-	char *v = NULL;
 	int rc;
 
-	if ((rc = ledger_meta_get(t, key, &v)) != 0)
-		die(EX_DATAERR, "%s: reading %s in the ledger: %s", dir, key,
-		    ledger_strerror(rc));
-	return v;
+	*v = NULL;
+	if ((rc = ledger_meta_get(t, key, v)) != 0)
+		return fail(EX_DATAERR, "%s: reading %s in the ledger: %s", dir,
+		    key, ledger_strerror(rc));
+	return 0;
 }
 
 /* The target ledger's source id and "promoted" mark. */
-static void
+static int
 read_marks(const struct config *cf, struct state *s)
 {
 	struct ledger *l;
 	struct ledger_txn *t;
 	char *v;
-	int rc;
+	int rc, ex;
 
-	open_ledger(cf->dir, LEDGER_RDONLY, &l);
-	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
-		die(EX_IOERR, "cannot read the ledger of %s: %s", cf->dir,
-		    ledger_strerror(rc));
-	if ((v = meta(t, cf->dir, "source_id")) != NULL && strlen(v) == 32)
+	if ((ex = open_ledger(cf->dir, LEDGER_RDONLY, &l)) != 0)
+		return ex;
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
+		ledger_close(l);
+		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		    cf->dir, ledger_strerror(rc));
+	}
+	if ((ex = meta(t, cf->dir, "source_id", &v)) == 0 && v != NULL &&
+	    strlen(v) == 32)
 		memcpy(s->src, v, 33);
 	free(v);
-	s->promoted = meta(t, cf->dir, "promoted");
+	free(s->promoted);
+	if (ex == 0)
+		ex = meta(t, cf->dir, "promoted", &s->promoted);
 	ledger_txn_abort(t);
 	ledger_close(l);
+	return ex;
 }
 
 /* srdf.applied's row for the source: 0, or an exit status (logged). */
 static int
 read_checkpoint(MYSQL *my, struct state *s)
 {
-	struct buf q = {0};
-	MYSQL_RES *r;
-	MYSQL_ROW row;
+	struct applied_rows rows = {0};
+	char err[400];
 	unsigned e;
 
-	buf_lit(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) FROM "
-	    "srdf.applied WHERE source_id='");
-	mdb_escape(&q, s->src);
-	buf_lit(&q, "'");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
-		buf_free(&q);
+	if (applied_read(my, s->src, &rows, err, sizeof err) != 0) {
 		e = mysql_errno(my);
 		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
 			return 0; /* nothing ever applied */
-		log_err("reading srdf.applied on the target: %s (error %u)",
-		    mysql_error(my), e);
+		log_err("reading srdf.applied on the target: %s", err);
 		return mdb_exit_for(e);
 	}
-	buf_free(&q);
-	if ((row = mysql_fetch_row(r)) != NULL) {
+	if (rows.n > 0) {
 		s->has_row = 1;
-		s->seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
-		s->gtid = row[1] ? xstrdup(row[1]) : NULL;
-		s->applied_at = row[2] ? strtod(row[2], NULL) : -1;
+		s->seq = rows.v[0].seq;
+		s->gtid = xstrdup(rows.v[0].last_gtid);
+		s->applied_at = rows.v[0].applied_at;
 	}
-	mysql_free_result(r);
+	applied_free(&rows);
 	return 0;
 }
 
@@ -436,7 +439,7 @@ ends_group(const struct config *cf, uint64_t seq, char gtid[WAGON_GTID_LEN])
 
 /* inbox/new above the checkpoint, against the target ledger: the run of
  * wagons in sequence after it, the first gap, the wagon that blocks. */
-static void
+static int
 scan_inbox(const struct config *cf, struct state *s)
 {
 	struct ledger *l;
@@ -448,7 +451,7 @@ scan_inbox(const struct config *cf, struct state *s)
 	int rc;
 
 	if (spool_list(cf->inbox, "new", &names, &n) != 0)
-		die(EX_IOERR, "cannot read %s/new", cf->inbox);
+		return fail(EX_IOERR, "cannot read %s/new", cf->inbox);
 	next = s->seq + 1;
 	s->run_end = s->seq;
 	for (size_t i = 0; i < n; i++) {
@@ -468,10 +471,13 @@ scan_inbox(const struct config *cf, struct state *s)
 	}
 	spool_list_free(names, n);
 
-	open_ledger(cf->dir, LEDGER_RDONLY, &l);
-	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
-		die(EX_IOERR, "cannot read the ledger of %s: %s", cf->dir,
-		    ledger_strerror(rc));
+	if ((rc = open_ledger(cf->dir, LEDGER_RDONLY, &l)) != 0)
+		return rc;
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
+		ledger_close(l);
+		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		    cf->dir, ledger_strerror(rc));
+	}
 	/* The first wagon after the checkpoint, when it is here. */
 	if (s->run_end > s->seq &&
 	    ledger_wagon_get(t, s->seq + 1, &w) == 0 && w != NULL) {
@@ -503,32 +509,42 @@ scan_inbox(const struct config *cf, struct state *s)
 	s->incomplete = s->run_end > s->will_reach;
 	ledger_txn_abort(t);
 	ledger_close(l);
+	return 0;
 }
 
 /* What the source had sealed, from its ledger (a drill on one host, or
  * a copy of the source's directory). */
-static void
+static int
 read_source(const struct config *cf, struct state *s)
 {
 	struct ledger *l;
 	struct ledger_txn *t;
 	json_t *w = NULL;
 	char *v;
-	int rc;
+	int rc, ex;
 
-	open_ledger(cf->source_dir, LEDGER_RDONLY, &l);
-	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
-		die(EX_IOERR, "cannot read the ledger of %s: %s",
+	if ((rc = open_ledger(cf->source_dir, LEDGER_RDONLY, &l)) != 0)
+		return rc;
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
+		ledger_close(l);
+		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
 		    cf->source_dir, ledger_strerror(rc));
-	v = meta(t, cf->source_dir, "source_id");
+	}
+	if ((ex = meta(t, cf->source_dir, "source_id", &v)) == 0 &&
+	    (rc = ledger_wagon_last_seq(t, &s->src_seq)) != 0)
+		ex = fail(EX_DATAERR, "%s: reading the wagons: %s",
+		    cf->source_dir, ledger_strerror(rc));
+	if (ex != 0) {
+		free(v);
+		ledger_txn_abort(t);
+		ledger_close(l);
+		return ex;
+	}
 	if (v != NULL && s->src[0] != '\0' && strcmp(v, s->src) != 0)
 		log_warn("--source-dir %s holds source %s, the target applies "
 		    "source %s: its figures are not this target's",
 		    cf->source_dir, v, s->src);
 	free(v);
-	if ((rc = ledger_wagon_last_seq(t, &s->src_seq)) != 0)
-		die(EX_DATAERR, "%s: reading the wagons: %s", cf->source_dir,
-		    ledger_strerror(rc));
 	s->src_ts = -1;
 	if (s->src_seq > 0 && ledger_wagon_get(t, s->src_seq, &w) == 0 &&
 	    w != NULL) {
@@ -543,6 +559,7 @@ read_source(const struct config *cf, struct state *s)
 	s->src_read = 1;
 	ledger_txn_abort(t);
 	ledger_close(l);
+	return 0;
 }
 
 /* ---- the report --------------------------------------------------------- */
@@ -560,13 +577,15 @@ report(const struct config *cf, const struct state *s, double now)
 		    s->gtid ? s->gtid : "(none)");
 		if (s->commit_ts > 0)
 			printf("source commit time: %s (%.0f s before now)\n",
-			    iso(s->commit_ts, b, sizeof b), now - s->commit_ts);
+			    clock_iso(s->commit_ts, 'T', b, sizeof b),
+			    now - s->commit_ts);
 		else
 			printf("source commit time: unknown (wagon %" PRIu64
 			    " is not in %s or has no last_ts)\n", s->seq,
 			    cf->inbox);
 		if (s->applied_at > 0)
-			printf("applied at: %s\n", iso(s->applied_at, c, sizeof c));
+			printf("applied at: %s\n",
+			    clock_iso(s->applied_at, 'T', c, sizeof c));
 	}
 	if (s->nnew == 0)
 		printf("beyond it in the inbox: nothing\n");
@@ -600,7 +619,7 @@ report(const struct config *cf, const struct state *s, double now)
 			if (s->src_ts > 0 && s->commit_ts > 0)
 				printf(", %.0f s of source commits (to %s)",
 				    s->src_ts - s->commit_ts,
-				    iso(s->src_ts, b, sizeof b));
+				    clock_iso(s->src_ts, 'T', b, sizeof b));
 			putchar('\n');
 		}
 	}
@@ -668,7 +687,7 @@ blocked(const struct config *cf, const struct state *s)
 
 /* "promoted" (the time), "promoted_seq" and "promoted_gtid" in the
  * target ledger, one transaction: srdf-apply refuses from now on. */
-static void
+static int
 mark_promoted(const struct config *cf, const struct state *s, double now)
 {
 	struct ledger *l;
@@ -676,9 +695,10 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 	char at[64], seq[24];
 	int rc;
 
-	iso(now, at, sizeof at);
+	clock_iso(now, 'T', at, sizeof at);
 	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
-	open_ledger(cf->dir, 0, &l);
+	if ((rc = open_ledger(cf->dir, 0, &l)) != 0)
+		return rc;
 	if ((rc = ledger_txn_begin(l, 0, &t)) != 0 ||
 	    (rc = ledger_meta_put(t, "promoted", at)) != 0 ||
 	    (rc = ledger_meta_put(t, "promoted_seq", seq)) != 0 ||
@@ -687,11 +707,13 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 	    (rc = ledger_txn_commit(t)) != 0) {
 		if (t != NULL && rc != 0)
 			ledger_txn_abort(t);
-		die(EX_IOERR, "cannot record the promotion in the ledger of "
-		    "%s: %s; the target is still read-only", cf->dir,
+		ledger_close(l);
+		return fail(EX_IOERR, "cannot record the promotion in the "
+		    "ledger of %s: %s; the target is still read-only", cf->dir,
 		    ledger_strerror(rc));
 	}
 	ledger_close(l);
+	return 0;
 }
 
 /* SHOW GLOBAL VARIABLES LIKE 'name': its value (malloc'd), or NULL
@@ -908,7 +930,7 @@ run_hook(const struct config *cf, const struct state *s, double rto)
 
 	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
 	if (s->commit_ts > 0)
-		iso(s->commit_ts, ts, sizeof ts);
+		clock_iso(s->commit_ts, 'T', ts, sizeof ts);
 	else
 		ts[0] = '\0';
 	snprintf(r, sizeof r, "%.3f", rto);
@@ -943,7 +965,7 @@ audit_promotion(const struct config *cf, const struct state *s, double rto)
 	char at[64] = "unknown", beyond[96] = "";
 
 	if (s->commit_ts > 0)
-		iso(s->commit_ts, at, sizeof at);
+		clock_iso(s->commit_ts, 'T', at, sizeof at);
 	if (s->nnew > 0)
 		snprintf(beyond, sizeof beyond, ", %" PRIu64 " received wagon%s "
 		    "not applied (%" PRIu64 "..%" PRIu64 ")", s->nnew,
@@ -969,109 +991,128 @@ state_free(struct state *s)
 	free(s->src_gtid);
 }
 
-/* The steps of srdf-promote(1) in order; returns the exit status.  t0:
- * the start, CLOCK_MONOTONIC ms, where the RTO begins. */
+/* The locks: one srdf-promote (lock_dir_or_die exits when another
+ * runs), and srdf-apply's, so that srdf-apply cannot run; the ledger's
+ * marks read first.  0, or an exit status (logged). */
 static int
-run(const struct config *cf, long long t0)
+take_locks(const struct config *cf, struct state *s, int *fd)
 {
-	struct state s = {0};
-	double now, rto = -1;
-	MYSQL *my;
-	int ex = 0, fd, rc;
+	int ex;
 
-	/* Locks: one srdf-promote; srdf-apply must not run. */
-	read_marks(cf, &s);
+	if ((ex = read_marks(cf, s)) != 0)
+		return ex;
 	lock_dir_or_die(cf->dir, TOOL);
-	fd = apply_lock(cf, "");
+	return apply_lock(cf, "", fd);
+}
+
+/* srdf-apply --once over the inbox, unless the target was promoted
+ * already or this is a dry run; *fd, srdf-apply's lock, is let go for
+ * it and taken again.  0, or an exit status (logged). */
+static int
+apply_step(const struct config *cf, const struct state *s, int *fd)
+{
+	int rc, ex;
+
 	if (cf->dry_run)
 		printf("dry run: nothing is changed\n");
-	if (s.promoted != NULL)
+	if (s->promoted != NULL) {
 		log_notice("%s was promoted at %s already: finishing that "
-		    "promotion (no wagon is applied)", cf->dir, s.promoted);
-	else if (cf->dry_run)
+		    "promotion (no wagon is applied)", cf->dir, s->promoted);
+		return 0;
+	}
+	if (cf->dry_run) {
 		printf("would run: %s --once --dir %s --key-file %s%s%s\n",
 		    cf->apply_bin, cf->dir, cf->key_file,
 		    cf->defaults_file ? " --defaults-file " : "",
 		    cf->defaults_file ? cf->defaults_file : "");
-	else {
-		close(fd);
-		log_info("applying the inbox: %s --once", cf->apply_bin);
-		rc = run_apply(cf);
-		fd = apply_lock(cf, " (it started while srdf-promote "
-		    "applied the inbox)");
-		if (rc < 0 || (rc != 0 && rc != EX_DATAERR &&
-		                  rc != EX_TEMPFAIL)) {
-			log_err("the apply step failed (%s exited %d): see its "
-			    "messages above; nothing was promoted",
-			    cf->apply_bin, rc);
-			return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
-			    rc == EX_CONFIG ? rc : EX_SOFTWARE;
-		}
+		return 0;
 	}
+	close(*fd);
+	log_info("applying the inbox: %s --once", cf->apply_bin);
+	rc = run_apply(cf);
+	if ((ex = apply_lock(cf, " (it started while srdf-promote applied "
+	    "the inbox)", fd)) != 0)
+		return ex;
+	if (rc < 0 || (rc != 0 && rc != EX_DATAERR && rc != EX_TEMPFAIL)) {
+		log_err("the apply step failed (%s exited %d): see its "
+		    "messages above; nothing was promoted", cf->apply_bin, rc);
+		return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
+		    rc == EX_CONFIG ? rc : EX_SOFTWARE;
+	}
+	return 0;
+}
 
-	/* The facts, all read after the apply step. */
-	if ((my = mdb_connect(cf->defaults_file, cf->group, "the target", 30,
+/* The facts, all read after the apply step, into *s; *my, the target,
+ * is the caller's to close.  0, or an exit status (logged). */
+static int
+gather(const struct config *cf, struct state *s, MYSQL **my)
+{
+	int ex = 0;
+
+	if ((*my = mdb_connect(cf->defaults_file, cf->group, "the target", 30,
 	         &ex)) == NULL)
 		return ex;
-	if (s.src[0] == '\0')
-		read_marks(cf, &s);
-	if ((ex = read_checkpoint(my, &s)) != 0)
+	if (s->src[0] == '\0' && (ex = read_marks(cf, s)) != 0)
 		return ex;
-	xa_pending(my, &s);
-	scan_inbox(cf, &s);
-	s.commit_ts = s.seq > 0 ? commit_ts(cf, s.seq) : -1;
-	if (cf->source_dir != NULL)
-		read_source(cf, &s);
-	now = clock_wall();
-	if (cf->dry_run && s.promoted == NULL && s.will_reach > s.seq)
-		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
-		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
-		    s.seq + 1, s.will_reach, s.will_reach, s.will_gtid);
-	report(cf, &s, now);
-	if (s.promoted == NULL && (ex = blocked(cf, &s)) != 0) {
-		if (cf->dry_run)
-			printf("would refuse: exit %d\n", ex);
-		mysql_close(my);
-		state_free(&s);
+	if ((ex = read_checkpoint(*my, s)) != 0)
 		return ex;
-	}
+	xa_pending(*my, s);
+	if ((ex = scan_inbox(cf, s)) != 0)
+		return ex;
+	s->commit_ts = s->seq > 0 ? commit_ts(cf, s->seq) : -1;
+	if (cf->source_dir != NULL && (ex = read_source(cf, s)) != 0)
+		return ex;
+	return 0;
+}
 
-	if (cf->dry_run) {
-		if (s.promoted == NULL)
-			printf("would record: promoted in the ledger of %s (then "
-			    "srdf-apply refuses)\n", cf->dir);
-		ex = set_writable(my, 1);
-		if (ex == 0)
-			ex = enable_events(my, 1);
-		if (ex == 0)
-			ex = restore_triggers(my, 1);
-		printf("would append: %s/audit.log\n", cf->dir);
-		if (cf->hook != NULL)
-			printf("would run the hook: %s\n", cf->hook);
-		mysql_close(my);
-		state_free(&s);
-		return ex;
-	}
+/* --dry-run, past the checks: what promoting would do. */
+static int
+dry_run_end(const struct config *cf, const struct state *s, MYSQL *my)
+{
+	int ex;
+
+	if (s->promoted == NULL)
+		printf("would record: promoted in the ledger of %s (then "
+		    "srdf-apply refuses)\n", cf->dir);
+	ex = set_writable(my, 1);
+	if (ex == 0)
+		ex = enable_events(my, 1);
+	if (ex == 0)
+		ex = restore_triggers(my, 1);
+	printf("would append: %s/audit.log\n", cf->dir);
+	if (cf->hook != NULL)
+		printf("would run the hook: %s\n", cf->hook);
+	return ex;
+}
+
+/* The promotion: recorded in the ledger, the target made writable, its
+ * events and triggers enabled, the audit line, the hook.  *my is closed.
+ * 0, or an exit status (logged). */
+static int
+promote_now(const struct config *cf, struct state *s, MYSQL **my,
+    double now, long long t0)
+{
+	double rto;
+	int ex, rc;
 
 	audit_open(cf->dir);
-	if (s.promoted == NULL)
-		mark_promoted(cf, &s, now);
-	if ((ex = set_writable(my, 0)) != 0) {
-		mysql_close(my);
+	if (s->promoted == NULL && (ex = mark_promoted(cf, s, now)) != 0)
 		return ex;
-	}
+	if ((ex = set_writable(*my, 0)) != 0)
+		return ex;
 	rto = (double)(clock_mono_ms() - t0) / 1000.0;
-	ex = enable_events(my, 0);
-	rc = restore_triggers(my, 0);
+	ex = enable_events(*my, 0);
+	rc = restore_triggers(*my, 0);
 	if (ex == 0)
 		ex = rc;
-	mysql_close(my);
-	audit_promotion(cf, &s, rto);
+	mysql_close(*my);
+	*my = NULL;
+	audit_promotion(cf, s, rto);
 	printf("promoted: %s is writable\n", cf->dir);
 	printf("RTO: %.3f s (from the start of srdf-promote to the target "
 	    "writable)\n", rto);
 	if (cf->hook != NULL) {
-		rc = run_hook(cf, &s, rto);
+		rc = run_hook(cf, s, rto);
 		if (rc == 0)
 			printf("hook: exited 0\n");
 		else {
@@ -1081,14 +1122,46 @@ run(const struct config *cf, long long t0)
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "writing the report: %s", strerror(errno));
-	close(fd);
-	state_free(&s);
+		return fail(EX_IOERR, "writing the report: %s",
+		    strerror(errno));
 	return ex;
 }
 
-int
-main(int argc, char **argv)
+/* The steps of srdf-promote(1) after the locks, in order; returns the
+ * exit status.  fd: srdf-apply's lock; t0: the start, CLOCK_MONOTONIC
+ * ms, where the RTO begins. */
+static int
+run(const struct config *cf, struct state *s, int *fd, long long t0)
+{
+	MYSQL *my = NULL;
+	double now;
+	int ex;
+
+	if ((ex = apply_step(cf, s, fd)) != 0 || (ex = gather(cf, s, &my)) != 0)
+		goto out;
+	now = clock_wall();
+	if (cf->dry_run && s->promoted == NULL && s->will_reach > s->seq)
+		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
+		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
+		    s->seq + 1, s->will_reach, s->will_reach, s->will_gtid);
+	report(cf, s, now);
+	if (s->promoted == NULL && (ex = blocked(cf, s)) != 0) {
+		if (cf->dry_run)
+			printf("would refuse: exit %d\n", ex);
+	} else if (cf->dry_run)
+		ex = dry_run_end(cf, s, my);
+	else
+		ex = promote_now(cf, s, &my, now, t0);
+out:
+	if (my != NULL)
+		mysql_close(my);
+	return ex;
+}
+
+/* The options into *cf, the key loaded, srdf-apply found; exits on a
+ * usage or configuration error, --help, --version. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"defaults-file", required_argument, NULL, 'F'},
@@ -1104,40 +1177,53 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static struct config cf;
-	long long t0 = clock_mono_ms();
-	char err[512];
-	int ch, rc;
+	int ch;
 
-	log_init(argv[0]);
-	cf.group = TOOL;
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf->group = TOOL;
+	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf.defaults_file = optarg; break;
-		case 'G': cf.group = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'n': cf.dry_run = 1; break;
-		case 'f': cf.force = 1; break;
-		case 'H': cf.hook = optarg; break;
-		case 'k': cf.key_file = optarg; break;
-		case 's': cf.source_dir = optarg; break;
-		case 'v': cf.verbose = 1; log_set_verbose(1); break;
+		case 'F': cf->defaults_file = optarg; break;
+		case 'G': cf->group = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'n': cf->dry_run = 1; break;
+		case 'f': cf->force = 1; break;
+		case 'H': cf->hook = optarg; break;
+		case 'k': cf->key_file = optarg; break;
+		case 's': cf->source_dir = optarg; break;
+		case 'v': cf->verbose = 1; log_set_verbose(1); break;
 		default:
 			opt_std(ch, "srdf-promote", usage);
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.key_file == NULL)
+	if (cf->key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
 		    "wagons (srdf-keygen(1))");
-	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
-		die(EX_USAGE, "--dir %s: path too long", cf.dir);
+	if (strlen(cf->dir) + sizeof "/inbox" > sizeof cf->inbox)
+		die(EX_USAGE, "--dir %s: path too long", cf->dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cf;
+	struct state s = {0};
+	long long t0 = clock_mono_ms();
+	char err[512];
+	int rc, fd = -1;
+
+	log_init(argv[0]);
+	parse_options(argc, argv, &cf);
 	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
 	if ((cf.key = key_load(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	find_apply(&cf);
-	rc = run(&cf, t0);
+	if ((rc = take_locks(&cf, &s, &fd)) == 0)
+		rc = run(&cf, &s, &fd, t0);
+	if (fd >= 0)
+		close(fd);
+	state_free(&s);
 	key_free(cf.key);
 	return rc;
 }

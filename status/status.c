@@ -60,12 +60,14 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "clock.h"
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
 #include "mdb.h"
 #include "scan.h"
+#include "xalloc.h"
 
 #define DEFAULT_STALE 60
 
@@ -160,6 +162,7 @@ struct status {
 	uint64_t xa_first;	   /* the lowest first wagon among them */
 	struct proc *proc;
 	size_t nproc;
+	size_t capproc; /* room in proc */
 	size_t flagged;
 };
 
@@ -246,7 +249,7 @@ set_stage(struct status *st, int sg, uint64_t seq, json_t *w)
 		return;
 	st->last[sg].seq = seq;
 	free(st->last[sg].gtid);
-	st->last[sg].gtid = g ? strdup(g) : NULL;
+	st->last[sg].gtid = g ? xstrdup(g) : NULL;
 }
 
 /* A decimal counter of the meta table into *v (absent: 0). */
@@ -436,8 +439,8 @@ visit(uint64_t seq, json_t *w, void *arg)
 			st->err_seq = seq;
 			free(st->err_state);
 			free(st->err_text);
-			st->err_state = strdup(state ? state : "?");
-			st->err_text = strdup(err);
+			st->err_state = xstrdup(state ? state : "?");
+			st->err_text = xstrdup(err);
 		}
 	}
 	return 0;
@@ -634,15 +637,30 @@ purged_sums(struct status *st, struct ledger_txn *t)
 
 /* The state directory as a label (absolute, so that two `--dir .` differ)
  * and its file system's space, from statvfs(2). */
+/* Logs the error; returns ex, the exit status it calls for. */
+static int fail(int ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(int ex, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	return ex;
+}
+
 static void
 read_fs(struct status *st)
 {
 	char buf[PATH_MAX];
 	struct statvfs vf;
 
-	st->realdir = strdup(realpath(st->cf->dir, buf) ? buf : st->cf->dir);
-	if (st->realdir == NULL)
-		die(EX_OSERR, "out of memory");
+	st->realdir = xstrdup(realpath(st->cf->dir, buf) ? buf : st->cf->dir);
 	st->fs_avail = st->fs_size = -1;
 	if (statvfs(st->cf->dir, &vf) == 0) {
 		st->fs_avail = (double)vf.f_bavail * (double)vf.f_frsize;
@@ -650,69 +668,93 @@ read_fs(struct status *st)
 	}
 }
 
-static void
-read_ledger(struct status *st)
+/* The side of directory dir: the spool it holds, else the ledger's own
+ * marks (last_sealed_gtid is the source's, last_applied_seq the
+ * target's). */
+static int
+which_side(const char *dir, struct ledger_txn *t)
+{
+	char *v = NULL;
+	int side;
+
+	if (is_dir(dir, "outbox"))
+		return SIDE_SOURCE;
+	if (is_dir(dir, "inbox"))
+		return SIDE_TARGET;
+	side = ledger_meta_get(t, "last_applied_seq", &v) == 0 && v != NULL ?
+	    SIDE_TARGET : SIDE_SOURCE;
+	free(v);
+	return side;
+}
+
+/* What the ledger says, in the read transaction t; 0, or an exit
+ * status (logged). */
+static int
+read_ledger_txn(struct status *st, struct ledger_txn *t)
 {
 	const char *dir = st->cf->dir;
-	struct ledger *l;
-	struct ledger_txn *t;
-	char path[4096], *v = NULL;
-	struct stat sb;
 	int rc;
 
-	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
-	if (stat(path, &sb) != 0)
-		die(EX_NOINPUT, "%s: no ledger (%s/ledger/data.mdb: %s): not a "
-		    "state directory of srdf", dir, dir, strerror(errno));
-	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
-	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0)
-		die(EX_IOERR, "cannot read the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
 	if ((rc = ledger_meta_get(t, "source_id", &st->source_id)) != 0)
-		die(EX_DATAERR, "%s: reading source_id: %s", dir,
+		return fail(EX_DATAERR, "%s: reading source_id: %s", dir,
 		    ledger_strerror(rc));
-	/* The side: the spool the directory holds, else the ledger's own
-	 * marks (last_sealed_gtid is the source's, last_applied_seq the
-	 * target's). */
-	if (is_dir(dir, "outbox"))
-		st->side = SIDE_SOURCE;
-	else if (is_dir(dir, "inbox"))
-		st->side = SIDE_TARGET;
-	else if ((rc = ledger_meta_get(t, "last_applied_seq", &v)) == 0 &&
-	    v != NULL)
-		st->side = SIDE_TARGET;
-	else
-		st->side = SIDE_SOURCE;
-	free(v);
+	st->side = which_side(dir, t);
 	if (st->side == SIDE_SOURCE &&
 	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
-		die(EX_DATAERR, "%s: reading last_sealed_gtid: %s", dir,
-		    ledger_strerror(rc));
+		return fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s",
+		    dir, ledger_strerror(rc));
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
 	if ((rc = meta_u64(t, "purged_wagons", &st->purged)) != 0 ||
 	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0 ||
 	    (rc = purged_sums(st, t)) != 0)
-		die(EX_DATAERR, "%s: reading the purge counters: %s", dir,
-		    ledger_strerror(rc));
+		return fail(EX_DATAERR, "%s: reading the purge counters: %s",
+		    dir, ledger_strerror(rc));
 	if (st->side == SIDE_TARGET &&
 	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
-		die(EX_DATAERR, "%s: reading promoted: %s", dir,
+		return fail(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
 	    (rc = finish_stages(st, t)) != 0)
-		die(EX_DATAERR, "%s: reading the wagons: %s", dir,
+		return fail(EX_DATAERR, "%s: reading the wagons: %s", dir,
 		    ledger_strerror(rc));
 	if ((rc = purged_newest(st, t)) != 0)
-		die(EX_DATAERR, "%s: reading the purge marks: %s", dir,
+		return fail(EX_DATAERR, "%s: reading the purge marks: %s", dir,
 		    ledger_strerror(rc));
+	return 0;
+}
+
+/* The ledger of the state directory; 0, or an exit status (logged). */
+static int
+read_ledger(struct status *st)
+{
+	const char *dir = st->cf->dir;
+	struct ledger *l;
+	struct ledger_txn *t;
+	char path[4096];
+	struct stat sb;
+	int rc, ex;
+
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		return fail(EX_NOINPUT, "%s: no ledger (%s/ledger/data.mdb: "
+		    "%s): not a state directory of srdf", dir, dir,
+		    strerror(errno));
+	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
+		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
+		    ledger_strerror(rc));
+	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
+		ledger_close(l);
+		return fail(EX_IOERR, "cannot read the ledger of %s: %s", dir,
+		    ledger_strerror(rc));
+	}
+	ex = read_ledger_txn(st, t);
 	ledger_txn_abort(t);
 	ledger_close(l);
+	return ex;
 }
 
 /* ---- processes -------------------------------------------------------- */
@@ -778,7 +820,7 @@ jdup(json_t *o, const char *k)
 {
 	const char *v = json_string_value(json_object_get(o, k));
 
-	return v ? strdup(v) : NULL;
+	return v ? xstrdup(v) : NULL;
 }
 
 static void
@@ -793,14 +835,14 @@ read_proc(struct status *st, struct proc *p, const char *path)
 	p->started_at = p->time = p->progress_at = -1;
 	if ((o = json_load_file(path, 0, &je)) == NULL || !json_is_object(o) ||
 	    !json_is_string(json_object_get(o, "state"))) {
-		p->why = strdup(o ? "not a heartbeat object" : je.text);
+		p->why = xstrdup(o ? "not a heartbeat object" : je.text);
 		p->flag = "unreadable";
 		json_decref(o);
 		return;
 	}
 	name = p->tool;
 	p->tool = json_is_string(json_object_get(o, "tool")) ?
-	    jdup(o, "tool") : strdup(name ? name : "?");
+	    jdup(o, "tool") : xstrdup(name ? name : "?");
 	free(name);
 	p->host = jdup(o, "host");
 	p->state = jdup(o, "state");
@@ -881,9 +923,8 @@ read_procs(struct status *st)
 		if (e->d_name[0] == '.' || len <= sizeof ext - 1 ||
 		    strcmp(e->d_name + len - (sizeof ext - 1), ext) != 0)
 			continue;
-		st->proc = realloc(st->proc, (st->nproc + 1) * sizeof *st->proc);
-		if (st->proc == NULL)
-			die(EX_OSERR, "out of memory");
+		st->proc = xgrow(st->proc, &st->capproc, st->nproc + 1,
+		    sizeof *st->proc);
 		p = &st->proc[st->nproc++];
 		memset(p, 0, sizeof *p);
 		p->tool = strndup(e->d_name, len - (sizeof ext - 1));
@@ -906,45 +947,34 @@ read_target_db(struct status *st)
 	MYSQL *my;
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	char err[512];
+	struct applied_rows rows = {0};
+	char err[512], err1[400];
 	int ex = 0;
 
 	if ((my = mdb_connect(st->cf->defaults_file, st->cf->group,
 	    "the target", 10, &ex)) == NULL) {
-		st->db_error = strdup("cannot connect to the target");
+		st->db_error = xstrdup("cannot connect to the target");
 		return ex;
 	}
-	buf_puts(&q, "SELECT seq, last_gtid, UNIX_TIMESTAMP(applied_at) "
-	    "FROM srdf.applied");
-	if (st->source_id != NULL) {
-		buf_puts(&q, " WHERE source_id='");
-		mdb_escape(&q, st->source_id);
-		buf_puts(&q, "'");
-	}
-	buf_puts(&q, " ORDER BY applied_at DESC LIMIT 1");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
-		snprintf(err, sizeof err, "reading srdf.applied: %s (error %u)",
-		    mysql_error(my), mysql_errno(my));
+	if (applied_read(my, st->source_id, &rows, err1, sizeof err1) != 0) {
+		snprintf(err, sizeof err, "reading srdf.applied: %s", err1);
 		log_err("%s", err);
-		st->db_error = strdup(err);
+		st->db_error = xstrdup(err);
 		ex = mdb_exit_for(mysql_errno(my));
 		goto out;
 	}
-	if ((row = mysql_fetch_row(r)) != NULL) {
+	if (rows.n > 0) {
 		st->db_read = 1;
-		st->db_seq = row[0] ? strtoull(row[0], NULL, 10) : 0;
-		st->db_gtid = row[1] ? strdup(row[1]) : NULL;
-		st->db_applied_at = row[2] ? strtod(row[2], NULL) : -1;
+		st->db_seq = rows.v[0].seq;
+		st->db_gtid = xstrdup(rows.v[0].last_gtid);
+		st->db_applied_at = rows.v[0].applied_at;
 	} else {
-		st->db_error = strdup("srdf.applied has no row for this "
+		st->db_error = xstrdup("srdf.applied has no row for this "
 		    "source");
 	}
-	mysql_free_result(r);
+	applied_free(&rows);
 	/* XA transactions prepared on the source whose rows wait for their
 	 * XA COMMIT (srdf-apply(1)); no such table: none ever. */
-	q.len = 0;
 	buf_puts(&q, "SELECT COUNT(*), IFNULL(MIN(first_seq), 0) FROM "
 	    "srdf.xa_pending");
 	if (st->source_id != NULL) {
@@ -981,18 +1011,13 @@ jseq(uint64_t seq)
 	return seq ? json_integer((json_int_t)seq) : json_null();
 }
 
+/* print_json's parts: the wagons, the spool and the last of each stage
+ * into o; one process; the target's database. */
 static void
-print_json(const struct status *st)
+json_counts(const struct status *st, json_t *o)
 {
-	json_t *o = json_object(), *w = json_object(), *last = json_object();
-	json_t *sp, *stale, *e = json_null(), *db, *procs;
-	char *s;
+	json_t *w = json_object(), *last = json_object(), *sp;
 
-	json_object_set_new(o, "dir", json_string(st->cf->dir));
-	json_object_set_new(o, "side", json_string(
-	    st->side == SIDE_SOURCE ? "source" : "target"));
-	json_object_set_new(o, "source_id", jstr(st->source_id));
-	json_object_set_new(o, "now", json_real(st->now));
 	for (int i = 0; i < NSTATES; i++) {
 		if (i == ST_OTHER && st->count[i] == 0)
 			continue;
@@ -1017,6 +1042,80 @@ print_json(const struct status *st)
 		    json_pack("{s:I, s:o}", "seq", (json_int_t)st->last[i].seq,
 		    "gtid", jstr(st->last[i].gtid)) : json_null());
 	json_object_set_new(o, "last", last);
+}
+
+static json_t *
+json_proc(const struct status *st, const struct proc *p)
+{
+	json_t *po = json_object();
+
+	json_object_set_new(po, "tool", jstr(p->tool));
+	json_object_set_new(po, "host", jstr(p->host));
+	json_object_set_new(po, "pid", p->pid > 0 ?
+	    json_integer(p->pid) : json_null());
+	json_object_set_new(po, "state", jstr(p->state));
+	json_object_set_new(po, "exit", p->exit >= 0 ?
+	    json_integer(p->exit) : json_null());
+	json_object_set_new(po, "alive", p->state == NULL ||
+	    p->alive < 0 ? json_null() : json_boolean(p->alive));
+	json_object_set_new(po, "started_at", p->started_at >= 0 ?
+	    json_real(p->started_at) : json_null());
+	json_object_set_new(po, "heartbeat_at", p->time >= 0 ?
+	    json_real(p->time) : json_null());
+	json_object_set_new(po, "heartbeat_age_seconds", p->time >= 0 ?
+	    json_real(st->now - p->time) : json_null());
+	json_object_set_new(po, "interval_seconds",
+	    json_integer(p->interval));
+	json_object_set_new(po, "seq", jseq(p->seq));
+	json_object_set_new(po, "gtid", jstr(p->gtid));
+	json_object_set_new(po, "progress_at", p->progress_at >= 0 ?
+	    json_real(p->progress_at) : json_null());
+	json_object_set_new(po, "flag", jstr(p->flag));
+	json_object_set_new(po, "daemon", json_boolean(p->daemon));
+	if (p->why != NULL)
+		json_object_set_new(po, "error", json_string(p->why));
+	return po;
+}
+
+static json_t *
+json_db(const struct status *st)
+{
+	json_t *db;
+
+	db = json_object();
+	if (st->db_read) {
+		json_object_set_new(db, "seq", json_integer(
+		    (json_int_t)st->db_seq));
+		json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
+		json_object_set_new(db, "applied_at",
+		    st->db_applied_at >= 0 ?
+		    json_real(st->db_applied_at) : json_null());
+	}
+	if (st->xa_pending >= 0) {
+		json_object_set_new(db, "xa_pending", json_integer(
+		    (json_int_t)st->xa_pending));
+		if (st->xa_pending > 0)
+			json_object_set_new(db, "xa_pending_first_seq",
+			    json_integer((json_int_t)st->xa_first));
+	}
+	if (st->db_error)
+		json_object_set_new(db, "error",
+		    json_string(st->db_error));
+	return db;
+}
+
+static void
+print_json(const struct status *st)
+{
+	json_t *o = json_object(), *stale, *e = json_null(), *procs;
+	char *s;
+
+	json_object_set_new(o, "dir", json_string(st->cf->dir));
+	json_object_set_new(o, "side", json_string(
+	    st->side == SIDE_SOURCE ? "source" : "target"));
+	json_object_set_new(o, "source_id", jstr(st->source_id));
+	json_object_set_new(o, "now", json_real(st->now));
+	json_counts(st, o);
 	json_object_set_new(o, "rpo_seconds", st->rpo >= 0 ?
 	    json_real(st->rpo) : json_null());
 	json_object_set_new(o, "rpo_seq", jseq(st->rpo_seq));
@@ -1046,62 +1145,13 @@ print_json(const struct status *st)
 		    "state", st->err_state, "error", st->err_text);
 	json_object_set_new(o, "last_error", e);
 	procs = json_array();
-	for (size_t i = 0; i < st->nproc; i++) {
-		const struct proc *p = &st->proc[i];
-		json_t *po = json_object();
-
-		json_object_set_new(po, "tool", jstr(p->tool));
-		json_object_set_new(po, "host", jstr(p->host));
-		json_object_set_new(po, "pid", p->pid > 0 ?
-		    json_integer(p->pid) : json_null());
-		json_object_set_new(po, "state", jstr(p->state));
-		json_object_set_new(po, "exit", p->exit >= 0 ?
-		    json_integer(p->exit) : json_null());
-		json_object_set_new(po, "alive", p->state == NULL ||
-		    p->alive < 0 ? json_null() : json_boolean(p->alive));
-		json_object_set_new(po, "started_at", p->started_at >= 0 ?
-		    json_real(p->started_at) : json_null());
-		json_object_set_new(po, "heartbeat_at", p->time >= 0 ?
-		    json_real(p->time) : json_null());
-		json_object_set_new(po, "heartbeat_age_seconds", p->time >= 0 ?
-		    json_real(st->now - p->time) : json_null());
-		json_object_set_new(po, "interval_seconds",
-		    json_integer(p->interval));
-		json_object_set_new(po, "seq", jseq(p->seq));
-		json_object_set_new(po, "gtid", jstr(p->gtid));
-		json_object_set_new(po, "progress_at", p->progress_at >= 0 ?
-		    json_real(p->progress_at) : json_null());
-		json_object_set_new(po, "flag", jstr(p->flag));
-		json_object_set_new(po, "daemon", json_boolean(p->daemon));
-		if (p->why != NULL)
-			json_object_set_new(po, "error", json_string(p->why));
-		json_array_append_new(procs, po);
-	}
+	for (size_t i = 0; i < st->nproc; i++)
+		json_array_append_new(procs, json_proc(st, &st->proc[i]));
 	json_object_set_new(o, "processes", procs);
 	json_object_set_new(o, "flagged_processes",
 	    json_integer((json_int_t)st->flagged));
-	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET) {
-		db = json_object();
-		if (st->db_read) {
-			json_object_set_new(db, "seq", json_integer(
-			    (json_int_t)st->db_seq));
-			json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
-			json_object_set_new(db, "applied_at",
-			    st->db_applied_at >= 0 ?
-			    json_real(st->db_applied_at) : json_null());
-		}
-		if (st->xa_pending >= 0) {
-			json_object_set_new(db, "xa_pending", json_integer(
-			    (json_int_t)st->xa_pending));
-			if (st->xa_pending > 0)
-				json_object_set_new(db, "xa_pending_first_seq",
-				    json_integer((json_int_t)st->xa_first));
-		}
-		if (st->db_error)
-			json_object_set_new(db, "error",
-			    json_string(st->db_error));
-		json_object_set_new(o, "target_db", db);
-	}
+	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
+		json_object_set_new(o, "target_db", json_db(st));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	puts(s);
 	free(s);
@@ -1190,21 +1240,6 @@ prom_f(const struct status *st, const char *name, double v, ...)
 	va_start(ap, v);
 	prom_vseries(st, name, b, ap);
 	va_end(ap);
-}
-
-/* The ledger's "promoted" (srdf-promote's ISO 8601 UTC time) as Unix
- * seconds, or -1. */
-static double
-iso_time(const char *s)
-{
-	struct tm tm;
-	const char *e;
-
-	memset(&tm, 0, sizeof tm);
-	if (s == NULL || (e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
-	    *e != '\0')
-		return -1;
-	return (double)timegm(&tm);
 }
 
 /* A process's one state for srdf_process_state: its flag, else what its
@@ -1355,18 +1390,12 @@ prom_procs(const struct status *st)
 			    "tool", p->tool, NULL);
 }
 
+/* print_prom's parts: the wagons and spools; RPO, lag and the wagons
+ * in trouble; the file system and the promotion; the target's
+ * database. */
 static void
-print_prom(const struct status *st)
+prom_wagons(const struct status *st)
 {
-	double t;
-
-	prom_head("srdf_info", "gauge", "Always 1: the state directory's "
-	    "source id, side and path, and the srdf version.");
-	prom_u(st, "srdf_info", 1, "version", SRDF_VERSION, NULL);
-	prom_head("srdf_status_timestamp_seconds", "gauge",
-	    "When srdf-status made this report (Unix time).");
-	prom_f(st, "srdf_status_timestamp_seconds", st->now, NULL);
-	prom_counters(st);
 	prom_head("srdf_wagons", "gauge",
 	    "Wagons whose ledger record is kept, by state.");
 	for (int i = 0; i < ST_OTHER; i++)
@@ -1390,6 +1419,11 @@ print_prom(const struct status *st)
 	for (int i = 0; i < NSTAGES; i++)
 		prom_u(st, "srdf_last_sequence", st->last[i].seq, "stage",
 		    stage_names[i], NULL);
+}
+
+static void
+prom_lag(const struct status *st)
+{
 	if (st->rpo >= 0) {
 		prom_head("srdf_rpo_seconds", "gauge", "Recovery point "
 		    "(source): seconds since the oldest source commit not yet "
@@ -1424,6 +1458,13 @@ print_prom(const struct status *st)
 	prom_f(st, "srdf_oldest_pending_wagon_age_seconds",
 	    st->pending_since >= 0 && st->now > st->pending_since ?
 	    st->now - st->pending_since : 0, NULL);
+}
+
+static void
+prom_fs(const struct status *st)
+{
+	double t;
+
 	if (st->fs_avail >= 0) {
 		prom_head("srdf_filesystem_avail_bytes", "gauge", "Bytes "
 		    "free to unprivileged users on the state directory's file "
@@ -1439,7 +1480,7 @@ print_prom(const struct status *st)
 		prom_head("srdf_promoted", "gauge", "1 when srdf-promote made "
 		    "the target writable (target).");
 		prom_u(st, "srdf_promoted", st->promoted != NULL, NULL);
-		if ((t = iso_time(st->promoted)) >= 0) {
+		if ((t = clock_iso_parse(st->promoted)) >= 0) {
 			prom_head("srdf_promoted_timestamp_seconds", "gauge",
 			    "When srdf-promote promoted the target (Unix "
 			    "time).");
@@ -1447,7 +1488,11 @@ print_prom(const struct status *st)
 			    (uint64_t)t, NULL);
 		}
 	}
-	prom_procs(st);
+}
+
+static void
+prom_db(const struct status *st)
+{
 	if (st->db_read) {
 		prom_head("srdf_target_applied_sequence", "gauge",
 		    "The sequence in the target's srdf.applied.");
@@ -1469,22 +1514,28 @@ print_prom(const struct status *st)
 	}
 }
 
-static const char *
-iso(double t, char *b, size_t len)
+static void
+print_prom(const struct status *st)
 {
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(b, len, "%Y-%m-%d %H:%M:%SZ", &tm);
-	return b;
+	prom_head("srdf_info", "gauge", "Always 1: the state directory's "
+	    "source id, side and path, and the srdf version.");
+	prom_u(st, "srdf_info", 1, "version", SRDF_VERSION, NULL);
+	prom_head("srdf_status_timestamp_seconds", "gauge",
+	    "When srdf-status made this report (Unix time).");
+	prom_f(st, "srdf_status_timestamp_seconds", st->now, NULL);
+	prom_counters(st);
+	prom_wagons(st);
+	prom_lag(st);
+	prom_fs(st);
+	prom_procs(st);
+	prom_db(st);
 }
 
+/* print_table's parts, in their order: the counts, RPO or lag, the
+ * errors, the processes and what is wrong with them, the target. */
 static void
-print_table(const struct status *st)
+table_counts(const struct status *st)
 {
-	char tb[64];
-
 	printf("%s: %s ledger, source id %s\n", st->cf->dir,
 	    st->side == SIDE_SOURCE ? "source" : "target",
 	    st->source_id ? st->source_id : "(none)");
@@ -1517,6 +1568,11 @@ print_table(const struct status *st)
 			    st->last[i].seq, st->last[i].gtid ?
 			    st->last[i].gtid : "no GTID");
 	}
+}
+
+static void
+table_lag(const struct status *st)
+{
 	if (st->side == SIDE_SOURCE) {
 		if (st->rpo >= 0 && st->rpo_caught_up)
 			printf("rpo: %.0f s (caught up: every wagon confirmed, "
@@ -1560,6 +1616,11 @@ print_table(const struct status *st)
 	if (st->err_seq)
 		printf("last error: wagon %" PRIu64 " (%s): %s\n", st->err_seq,
 		    st->err_state, st->err_text);
+}
+
+static void
+table_procs(const struct status *st)
+{
 	if (st->nproc > 0)
 		printf("  %-15s %8s %-10s %9s  %s\n", "process", "pid",
 		    "state", "heartbeat", "progress");
@@ -1591,6 +1652,11 @@ print_table(const struct status *st)
 			snprintf(pr, sizeof pr, "-");
 		printf("  %-15s %8s %-10s %9s  %s\n", p->tool, ps, sb, hb, pr);
 	}
+}
+
+static void
+table_flags(const struct status *st)
+{
 	for (const struct proc *p = st->proc; p < st->proc + st->nproc; p++) {
 		if (p->flag == NULL)
 			continue;
@@ -1620,17 +1686,34 @@ print_table(const struct status *st)
 			printf("note: the last run of %s %s %.0f s ago (%s)\n",
 			    p->tool, refused(p->exit) ? "refused to start" :
 			    "ended", st->now - p->time, exit_words(p->exit));
+}
+
+static void
+table_db(const struct status *st)
+{
+	char tb[64];
+
 	if (st->db_read)
 		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
 		    st->db_applied_at >= 0 ?
-		    iso(st->db_applied_at, tb, sizeof tb) : "?");
+		    clock_iso(st->db_applied_at, ' ', tb, sizeof tb) : "?");
 	else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
 	if (st->xa_pending > 0)
 		printf("target XA pending: %lld prepared on the source, waiting "
 		    "for their XA COMMIT (srdf.xa_pending; from wagon %" PRIu64
 		    ")\n", st->xa_pending, st->xa_first);
+}
+
+static void
+print_table(const struct status *st)
+{
+	table_counts(st);
+	table_lag(st);
+	table_procs(st);
+	table_flags(st);
+	table_db(st);
 }
 
 static int
@@ -1671,8 +1754,9 @@ status_free(struct status *st)
 	free(st->proc);
 }
 
-int
-main(int argc, char **argv)
+/* The options into *cf; exits on a usage error, --help, --version. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"defaults-file", required_argument, NULL, 'F'},
@@ -1687,28 +1771,25 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct status st = {0};
-	int ch, ex = 0, nfmt = 0;
+	int ch, nfmt = 0;
 
-	log_init(argv[0]);
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	cf.group = "srdf-status";
-	cf.stale = DEFAULT_STALE;
-	cf.max_rpo = -1;
+	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf->group = "srdf-status";
+	cf->stale = DEFAULT_STALE;
+	cf->max_rpo = -1;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf.defaults_file = optarg; break;
-		case 'G': cf.group = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'j': cf.fmt = FMT_JSON; nfmt++; break;
-		case 'p': cf.fmt = FMT_PROM; nfmt++; break;
+		case 'F': cf->defaults_file = optarg; break;
+		case 'G': cf->group = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'j': cf->fmt = FMT_JSON; nfmt++; break;
+		case 'p': cf->fmt = FMT_PROM; nfmt++; break;
 		case 'r':
-			cf.max_rpo = int_arg(optarg, "--max-rpo", 0,
+			cf->max_rpo = int_arg(optarg, "--max-rpo", 0,
 			    86400 * 365);
 			break;
 		case 's':
-			cf.stale = int_arg(optarg, "--stale", 1, 86400 * 365);
+			cf->stale = int_arg(optarg, "--stale", 1, 86400 * 365);
 			break;
 		case 'v': log_set_verbose(1); break;
 		default:
@@ -1718,34 +1799,67 @@ main(int argc, char **argv)
 	opt_no_operands(argc, usage);
 	if (nfmt > 1)
 		die(EX_USAGE, "--json and --prometheus exclude each other");
+}
 
-	st.cf = &cf;
-	st.now = clock_wall();
-	st.rpo = -1;
-	st.applied_ts = st.applied_at = -1;
-	st.xa_pending = -1;
-	st.pending_since = -1;
-	read_ledger(&st);
-	read_fs(&st);
-	read_procs(&st);
-	caught_up(&st);
-	if (cf.defaults_file != NULL) {
-		if (st.side == SIDE_TARGET)
-			ex = read_target_db(&st);
+/* Everything the report shows, into *st: the ledger, the file system,
+ * the processes, the target's checkpoint.  0, or an exit status: for the
+ * ledger, fatal (logged); for the target database, the report goes on
+ * (st->db_error). */
+static int
+gather(struct status *st, const struct config *cf, int *db_ex)
+{
+	int ex;
+
+	st->cf = cf;
+	st->now = clock_wall();
+	st->rpo = -1;
+	st->applied_ts = st->applied_at = -1;
+	st->xa_pending = -1;
+	st->pending_since = -1;
+	if ((ex = read_ledger(st)) != 0)
+		return ex;
+	read_fs(st);
+	read_procs(st);
+	caught_up(st);
+	if (cf->defaults_file != NULL) {
+		if (st->side == SIDE_TARGET)
+			*db_ex = read_target_db(st);
 		else
 			log_warn("%s is a source directory: --defaults-file "
 			    "is for the target's srdf.applied, ignored",
-			    cf.dir);
+			    cf->dir);
 	}
+	return 0;
+}
 
-	switch (cf.fmt) {
-	case FMT_JSON: print_json(&st); break;
-	case FMT_PROM: print_prom(&st); break;
-	default: print_table(&st); break;
+/* The report on stdout; 0, or -1 when it cannot be written (errno). */
+static int
+report(const struct status *st)
+{
+	switch (st->cf->fmt) {
+	case FMT_JSON: print_json(st); break;
+	case FMT_PROM: print_prom(st); break;
+	default: print_table(st); break;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout))
+	return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {0};
+	struct status st = {0};
+	int ex, db_ex = 0;
+
+	log_init(argv[0]);
+	parse_options(argc, argv, &cf);
+	if ((ex = gather(&st, &cf, &db_ex)) != 0) {
+		status_free(&st);
+		return ex;
+	}
+	if (report(&st) != 0)
 		die(EX_IOERR, "writing the report: %s", strerror(errno));
-	if (ex == 0)
+	if ((ex = db_ex) == 0)
 		ex = st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ||
 		    st.flagged > 0 || st.stale > 0 ||
 		    (st.cf->max_rpo >= 0 && st.rpo > st.cf->max_rpo) ? 1 : 0;

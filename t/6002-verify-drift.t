@@ -107,8 +107,8 @@ test_expect_success 'the text report pads names by characters: a non-ASCII name 
 
 test_expect_success 'a difference still on its way: re-checked once the target reaches the source GTID' '
 	dst_sql "CREATE DATABASE srdf; CREATE TABLE srdf.applied (source_id CHAR(32) PRIMARY KEY,
-			seq BIGINT UNSIGNED, last_gtid VARCHAR(64), gtid_pos VARCHAR(1024));
-		INSERT INTO srdf.applied VALUES (\"x\", 1, \"0-1-1\", \"0-1-1\");
+			seq BIGINT UNSIGNED, last_gtid VARCHAR(64), gtid_pos VARCHAR(1024), applied_at DATETIME(6));
+		INSERT INTO srdf.applied VALUES (\"x\", 1, \"0-1-1\", \"0-1-1\", NOW(6));
 		UPDATE d.t SET v = \"in flight\" WHERE id = 10" &&
 	pos=$(src_sql "SELECT @@gtid_binlog_pos") &&
 	{ (sleep 1 && dst_sql "UPDATE d.t SET v = \"v10\" WHERE id = 10;

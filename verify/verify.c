@@ -46,7 +46,9 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "buf.h"
+#include "gtid.h"
 #include "log.h"
 #include "mdb.h"
 #include "opt.h"
@@ -89,6 +91,7 @@ struct vtable {
 	int nch;
 	char ***bounds;	   /* boundary key literals */
 	int nbounds;
+	size_t capbounds;  /* room in bounds */
 	struct buf hash;   /* the row hash expression */
 	struct buf cols;   /* the column list, to compare definitions */
 	int ck;		   /* compared by CHECKSUM TABLE */
@@ -103,6 +106,8 @@ struct verify {
 	char *src_pos;
 	struct vtable **t;
 	int nt;
+	size_t capt;	     /* room in t */
+	int err;	     /* once a query failed: the exit status */
 	json_t *extra_tables;
 	int waited;
 	char *dst_pos;
@@ -148,119 +153,137 @@ open_side(const struct config *cf, const char *file, const char *what)
 	return my;
 }
 
+/* A query q on my failed: logged, and its exit status kept in v->err
+ * (the first only), which ends the comparison: every query after it is
+ * refused, and main exits with it. */
 static void
-fail_sql(MYSQL *my, const char *what, const char *q)
+fail_sql(struct verify *v, MYSQL *my, const char *what, const char *q)
 {
-	die(mdb_exit_for(mysql_errno(my)), "%s: %s (%.200s)", what,
-	    mysql_error(my), q);
+	if (v->err != 0)
+		return;
+	log_err("%s: %s (%.200s)", what, mysql_error(my), q);
+	v->err = mdb_exit_for(mysql_errno(my));
 }
 
+/* q's stored result, or NULL after a failure (fail_sql) or once one
+ * failed. */
 static MYSQL_RES *
-query(MYSQL *my, const char *what, const char *q)
+query(struct verify *v, MYSQL *my, const char *what, const char *q)
 {
 	MYSQL_RES *r;
 
-	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
-		fail_sql(my, what, q);
+	if (v->err != 0)
+		return NULL;
+	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL) {
+		fail_sql(v, my, what, q);
+		return NULL;
+	}
 	return r;
 }
 
 /* ---- GTID positions -------------------------------------------------- */
 
-/* 1 when position `have' holds every GTID of `want' (per domain, the
- * sequence number at least as high). */
+/* The target's checkpoint (srdf.applied, srdf-apply(1) "Order and the
+ * checkpoint"): the GTID positions of its rows, merged (per domain the
+ * highest), as text into *pos and parsed into *p.  A row without
+ * gtid_pos counts by its last_gtid.  Returns 0; 1 when there is no
+ * checkpoint to wait for (no such table, or no position in it: *pos
+ * NULL); -1 when it cannot be read or a position is not a GTID position
+ * (logged: never counted as reached). */
 static int
-gtid_reached(const char *have, const char *want)
+target_position(struct verify *v, char **pos, struct gtid_pos *p)
 {
-	const char *w = want;
+	struct applied_rows rows = {0};
+	struct gtid_pos one = {0};
+	struct buf text = {0};
+	char err[400];
+	int rc = 1;
 
-	while (w != NULL && *w != '\0') {
-		unsigned long d, s;
-		unsigned long long n;
-		int found = 0;
-		const char *h = have;
+	*pos = NULL;
+	gtid_pos_free(p);
+	if (applied_read(v->dst, NULL, &rows, err, sizeof err) != 0) {
+		unsigned e = mysql_errno(v->dst);
 
-		while (*w == ',' || *w == ' ')
-			w++;
-		if (sscanf(w, "%lu-%lu-%llu", &d, &s, &n) != 3)
-			break;
-		while (h != NULL && *h != '\0') {
-			unsigned long hd, hs;
-			unsigned long long hn;
+		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
+			return 1;
+		log_err("reading srdf.applied on the target: %s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < rows.n && rc >= 0; i++) {
+		const char *s = rows.v[i].gtid_pos != NULL ?
+		    rows.v[i].gtid_pos : rows.v[i].last_gtid;
 
-			while (*h == ',' || *h == ' ')
-				h++;
-			if (sscanf(h, "%lu-%lu-%llu", &hd, &hs, &hn) == 3 &&
-			    hd == d && hn >= n)
-				found = 1;
-			h = strchr(h, ',');
+		if (s == NULL)
+			continue;
+		buf_printf(&text, "%s%s", text.len ? "," : "", s);
+		if (gtid_pos_parse(s, &one) != 0) {
+			log_err("the target's checkpoint (srdf.applied) holds "
+			    "'%s', which is not a GTID position: not counted "
+			    "as reaching the source's", s);
+			rc = -1;
+		} else {
+			gtid_pos_max(p, &one);
+			rc = 0;
 		}
-		if (!found)
-			return 0;
-		w = strchr(w, ',');
 	}
-	return 1;
-}
-
-/* The target's checkpoint, from srdf.applied (srdf-apply's table): a
- * GTID position column when it has one.  NULL when there is none. */
-static char *
-target_position(struct verify *v)
-{
-	static const char *const cols[] = {"gtid_pos", "last_gtid"};
-	char q[256], *col = NULL, *pos;
-
-	for (size_t i = 0; i < sizeof cols / sizeof *cols && col == NULL; i++) {
-		snprintf(q, sizeof q, "SELECT COLUMN_NAME FROM information_schema"
-				      ".COLUMNS WHERE TABLE_SCHEMA='srdf' AND "
-				      "TABLE_NAME='applied' AND COLUMN_NAME='%s'",
-		    cols[i]);
-		col = mdb_query_one(v->dst, q);
-	}
-	if (col == NULL)
-		return NULL;
-	snprintf(q, sizeof q, "SELECT GROUP_CONCAT(`%s` SEPARATOR ',') FROM "
-			      "srdf.applied", col);
-	free(col);
-	pos = mdb_query_one(v->dst, q);
-	return pos;
+	gtid_pos_free(&one);
+	applied_free(&rows);
+	if (text.len > 0)
+		*pos = text.p;
+	else
+		buf_free(&text);
+	return rc;
 }
 
 /* Waits until the target has applied everything the source had when
  * the first checksums began.  Returns 1 when it did (or there is nothing
- * to wait for), 0 after --wait-seconds. */
+ * to wait for), 0 after --wait-seconds, or at once when the checkpoint
+ * cannot be read or is no GTID position (an error, logged). */
 static int
 await_target(struct verify *v)
 {
 	time_t end = time(NULL) + v->cf->wait_s;
+	struct gtid_pos want = {0}, have = {0};
 	char *pos;
+	int rc;
 
+	if (gtid_pos_parse(v->src_pos, &want) != 0) {
+		log_err("the source's @@gtid_binlog_pos '%s' is not a GTID "
+			"position: not waiting for the target", v->src_pos);
+		return 0;
+	}
 	for (;;) {
-		if ((pos = target_position(v)) == NULL) {
+		if ((rc = target_position(v, &pos, &have)) == 1) {
 			log_debug("the target has no srdf.applied checkpoint: "
 				  "checking again at once");
-			return 1;
+			break;
 		}
-		if (gtid_reached(pos, v->src_pos)) {
+		if (rc == 0 && gtid_pos_reached(&have, &want)) {
 			log_debug("the target reached '%s' ('%s')", v->src_pos,
 			    pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
 			v->waited = 1;
-			return 1;
+			break;
 		}
-		if (time(NULL) >= end) {
-			log_warn("the target did not reach the source's GTID "
-				 "position '%s' within %d s (it is at '%s'): "
-				 "what differs may be changes still on their "
-				 "way", v->src_pos, v->cf->wait_s, pos);
+		if (rc < 0 || time(NULL) >= end) {
+			if (rc == 0)
+				log_warn("the target did not reach the source's "
+					 "GTID position '%s' within %d s (it is "
+					 "at '%s'): what differs may be changes "
+					 "still on their way", v->src_pos,
+				    v->cf->wait_s, pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
-			return 0;
+			rc = -1;
+			break;
 		}
 		free(pos);
 		usleep(200000);
 	}
+	gtid_pos_free(&want);
+	gtid_pos_free(&have);
+	return rc >= 0;
 }
 
 /* ---- tables -------------------------------------------------------------- */
@@ -313,8 +336,8 @@ build_exprs(struct vtable *t)
  * information_schema.STATISTICS; an index the optimizer ignores counts
  * like any other.  Appended to b, NUL-terminated. */
 static void
-index_sig(MYSQL *my, const char *what, const char *db, const char *name,
-    struct buf *b)
+index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
+    const char *name, struct buf *b)
 {
 	struct buf q = {0};
 	MYSQL_RES *r;
@@ -328,7 +351,11 @@ index_sig(MYSQL *my, const char *what, const char *db, const char *name,
 	buf_lit(&q, " GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
 		    "ORDER BY INDEX_NAME");
 	buf_putc(&q, '\0');
-	r = query(my, what, q.p);
+	if ((r = query(v, my, what, q.p)) == NULL) {
+		buf_putc(b, '\0');
+		buf_free(&q);
+		return;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL)
 		buf_printf(b, "%s%s %s%s (%s)", b->len > 0 ? "; " : "",
 		    row[0] ? row[0] : "", row[1] && strcmp(row[1], "0") == 0 ?
@@ -338,6 +365,48 @@ index_sig(MYSQL *my, const char *what, const char *db, const char *name,
 	buf_free(&q);
 }
 
+/* Table t's definition on the target, dm, against the source's: the
+ * columns (a difference is t->problem), then the indexes (t->indexes).
+ * dm is freed. */
+static void
+compare_defs(struct verify *v, struct vtable *t, struct mdb_table *dm,
+    const char *db, const char *name)
+{
+	struct vtable tmp = {0};
+
+	tmp.m = *dm;
+	build_exprs(&tmp);
+	if (strcmp(tmp.cols.p, t->cols.p) != 0) {
+		struct buf p = {0};
+
+		buf_printf(&p, "the columns differ: source (%s), target (%s)",
+		    t->cols.p, tmp.cols.p);
+		buf_putc(&p, '\0');
+		t->problem = xstrdup(p.p);
+		t->differs = 1;
+		buf_free(&p);
+	} else {
+		struct buf a = {0}, b = {0}, p = {0};
+
+		index_sig(v, v->src, "cannot read the source's indexes", db,
+		    name, &a);
+		index_sig(v, v->dst, "cannot read the target's indexes", db,
+		    name, &b);
+		if (strcmp(a.p, b.p) != 0) {
+			buf_printf(&p, "the indexes differ: source (%s), "
+			    "target (%s)", a.p, b.p);
+			buf_putc(&p, '\0');
+			t->indexes = xstrdup(p.p);
+		}
+		buf_free(&a);
+		buf_free(&b);
+		buf_free(&p);
+	}
+	buf_free(&tmp.hash);
+	buf_free(&tmp.cols);
+	mdb_table_free(dm);
+}
+
 static void
 load_tables(struct verify *v)
 {
@@ -345,7 +414,9 @@ load_tables(struct verify *v)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	r = query(v->src, "cannot list the source's tables", list_tables);
+	if ((r = query(v, v->src, "cannot list the source's tables",
+	    list_tables)) == NULL)
+		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct vtable *t;
 		struct mdb_table dm;
@@ -354,72 +425,43 @@ load_tables(struct verify *v)
 
 		if (!selected(cf, row[0], row[1]))
 			continue;
-		if ((t = calloc(1, sizeof *t)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
+		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
+		v->t[v->nt++] = t; /* verify_free's, from here on */
 		if (mdb_table_load(v->src, row[0], row[1], &t->m, &e, err,
-			sizeof err) != 0)
-			die(e ? mdb_exit_for(e) : EX_UNAVAILABLE, "source: %s",
-			    err);
+			sizeof err) != 0) {
+			log_err("source: %s", err);
+			v->err = e ? mdb_exit_for(e) : EX_UNAVAILABLE;
+			break;
+		}
 		build_exprs(t);
 		if (mdb_table_load(v->dst, row[0], row[1], &dm, &e, err,
 			sizeof err) != 0) {
-			if (e != 0)
-				die(mdb_exit_for(e), "target: %s", err);
+			if (e != 0) {
+				log_err("target: %s", err);
+				v->err = mdb_exit_for(e);
+				break;
+			}
 			t->missing = 1;
 			t->differs = 1;
-		} else {
-			struct vtable tmp = {0};
-
-			tmp.m = dm;
-			build_exprs(&tmp);
-			if (strcmp(tmp.cols.p, t->cols.p) != 0) {
-				struct buf p = {0};
-
-				buf_printf(&p, "the columns differ: source (%s), "
-					       "target (%s)", t->cols.p,
-				    tmp.cols.p);
-				buf_putc(&p, '\0');
-				t->problem = xstrdup(p.p);
-				t->differs = 1;
-				buf_free(&p);
-			} else {
-				struct buf a = {0}, b = {0}, p = {0};
-
-				index_sig(v->src, "cannot read the source's "
-				    "indexes", row[0], row[1], &a);
-				index_sig(v->dst, "cannot read the target's "
-				    "indexes", row[0], row[1], &b);
-				if (strcmp(a.p, b.p) != 0) {
-					buf_printf(&p, "the indexes differ: "
-					    "source (%s), target (%s)", a.p,
-					    b.p);
-					buf_putc(&p, '\0');
-					t->indexes = xstrdup(p.p);
-				}
-				buf_free(&a);
-				buf_free(&b);
-				buf_free(&p);
-			}
-			buf_free(&tmp.hash);
-			buf_free(&tmp.cols);
-			mdb_table_free(&dm);
-		}
+		} else
+			compare_defs(v, t, &dm, row[0], row[1]);
 		buf_putc(&t->cols, '\0');
 		t->missing_keys = json_array();
 		t->extra_keys = json_array();
 		t->changed_keys = json_array();
-		if ((v->t = realloc(v->t, sizeof *v->t * (size_t)(v->nt + 1))) ==
-		    NULL)
-			die(EX_OSERR, "out of memory");
-		v->t[v->nt++] = t;
 	}
 	mysql_free_result(r);
+	if (v->err != 0)
+		return;
 
 	/* Tables only the target has, in the selection. */
 	v->extra_tables = json_array();
-	r = query(v->dst, "cannot list the target's tables", list_tables);
+	if ((r = query(v, v->dst, "cannot list the target's tables",
+	    list_tables)) == NULL)
+		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		char key[300];
 		int known = 0;
@@ -457,8 +499,7 @@ find_chunks(struct verify *v, struct vtable *t)
 
 	if (!m->keyset) {
 		/* one chunk: the whole table */
-		if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
-			die(EX_OSERR, "out of memory");
+		t->ch = xcalloc(1, sizeof *t->ch);
 		t->nch = 1;
 		return;
 	}
@@ -476,34 +517,39 @@ find_chunks(struct verify *v, struct vtable *t)
 		sql_ident(&q, m->col[m->pk[i]].name);
 	}
 	buf_putc(&q, '\0');
-	if (mysql_query(v->src, q.p) != 0 ||
-	    (r = mysql_use_result(v->src)) == NULL)
-		fail_sql(v->src, "cannot walk the primary key", q.p);
+	if (v->err != 0 || mysql_query(v->src, q.p) != 0 ||
+	    (r = mysql_use_result(v->src)) == NULL) {
+		fail_sql(v, v->src, "cannot walk the primary key", q.p);
+		buf_free(&q);
+		return;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		unsigned long *len = mysql_fetch_lengths(r);
 		char **b;
 
 		if (++n % v->cf->chunk_rows != 0)
 			continue;
-		if ((b = calloc((size_t)m->npk, sizeof *b)) == NULL)
-			die(EX_OSERR, "out of memory");
+		b = xcalloc((size_t)m->npk, sizeof *b);
 		for (int i = 0; i < m->npk; i++) {
 			lit.len = 0;
 			mdb_literal(&lit, &m->col[m->pk[i]], row[i], len[i]);
 			buf_putc(&lit, '\0');
 			b[i] = xstrdup(lit.p);
 		}
-		if ((t->bounds = realloc(t->bounds, sizeof *t->bounds *
-			 (size_t)(t->nbounds + 1))) == NULL)
-			die(EX_OSERR, "out of memory");
+		t->bounds = xgrow(t->bounds, &t->capbounds,
+		    (size_t)t->nbounds + 1, sizeof *t->bounds);
 		t->bounds[t->nbounds++] = b;
 	}
 	if (mysql_errno(v->src) != 0)
-		fail_sql(v->src, "cannot walk the primary key", q.p);
+		fail_sql(v, v->src, "cannot walk the primary key", q.p);
 	mysql_free_result(r);
+	if (v->err != 0) {
+		buf_free(&q);
+		buf_free(&lit);
+		return;
+	}
 	t->nch = t->nbounds + 1;
-	if ((t->ch = calloc((size_t)t->nch, sizeof *t->ch)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t->ch = xcalloc((size_t)t->nch, sizeof *t->ch);
 	for (int i = 0; i < t->nch; i++) {
 		t->ch[i].lo = i > 0 ? t->bounds[i - 1] : NULL;
 		t->ch[i].hi = i < t->nbounds ? t->bounds[i] : NULL;
@@ -529,21 +575,31 @@ range(struct buf *q, const struct vtable *t, const struct chunk *c)
 /* Runs q on both servers at once: sent to each (mysql_send_query), then
  * both answers read, so that each side computes while the other does.
  * Dies on an error, naming the side. */
-static void
+/* q sent to both sides at once, their results into *rs and *rd.  0, or
+ * -1 after a failure (fail_sql; nothing left to free). */
+static int
 query_both(struct verify *v, const char *q, MYSQL_RES **rs, MYSQL_RES **rd)
 {
 	unsigned long n = (unsigned long)strlen(q);
 
+	*rs = *rd = NULL;
+	if (v->err != 0)
+		return -1;
 	if (mysql_send_query(v->src, q, n) != 0)
-		fail_sql(v->src, "source", q);
-	if (mysql_send_query(v->dst, q, n) != 0)
-		fail_sql(v->dst, "target", q);
-	if (mysql_read_query_result(v->src) != 0 ||
+		fail_sql(v, v->src, "source", q);
+	else if (mysql_send_query(v->dst, q, n) != 0)
+		fail_sql(v, v->dst, "target", q);
+	else if (mysql_read_query_result(v->src) != 0 ||
 	    (*rs = mysql_store_result(v->src)) == NULL)
-		fail_sql(v->src, "source", q);
-	if (mysql_read_query_result(v->dst) != 0 ||
+		fail_sql(v, v->src, "source", q);
+	else if (mysql_read_query_result(v->dst) != 0 ||
 	    (*rd = mysql_store_result(v->dst)) == NULL)
-		fail_sql(v->dst, "target", q);
+		fail_sql(v, v->dst, "target", q);
+	if (v->err == 0)
+		return 0;
+	mysql_free_result(*rs);
+	*rs = NULL;
+	return -1;
 }
 
 /* The row count and checksum in one side's answer to chunk_sums' query;
@@ -576,7 +632,10 @@ chunk_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 	range(&q, t, c);
 	buf_lit(&q, ") AS x");
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	sum_of(rs, &c->src_rows, c->src_sum, sizeof c->src_sum);
 	sum_of(rd, &c->dst_rows, c->dst_sum, sizeof c->dst_sum);
 	buf_free(&q);
@@ -608,14 +667,20 @@ table_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 	sql_ident(&q, t->m.name);
 	buf_lit(&q, " EXTENDED");
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	first_of(rs, 1, c->src_sum, sizeof c->src_sum);
 	first_of(rd, 1, c->dst_sum, sizeof c->dst_sum);
 	q.len = 0;
 	buf_lit(&q, "SELECT COUNT(*)");
 	table_from(&q, t);
 	buf_putc(&q, '\0');
-	query_both(v, q.p, &rs, &rd);
+	if (query_both(v, q.p, &rs, &rd) != 0) {
+		buf_free(&q);
+		return;
+	}
 	first_of(rs, 0, n, sizeof n);
 	c->src_rows = strtoull(n, NULL, 10);
 	first_of(rd, 0, n, sizeof n);
@@ -703,8 +768,8 @@ show_value(const struct mdb_col *c, const char *v, unsigned long n)
 }
 
 static struct krow *
-chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
-    const struct chunk *c, size_t *n)
+chunk_rows(struct verify *vf, MYSQL *my, const char *what,
+    const struct vtable *t, const struct chunk *c, size_t *n)
 {
 	const struct mdb_table *m = &t->m;
 	struct buf q = {0};
@@ -722,17 +787,18 @@ chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
 	table_from(&q, t);
 	range(&q, t, c);
 	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 || (r = mysql_use_result(my)) == NULL)
-		fail_sql(my, what, q.p);
+	*n = 0;
+	if (vf->err != 0 || mysql_query(my, q.p) != 0 ||
+	    (r = mysql_use_result(my)) == NULL) {
+		fail_sql(vf, my, what, q.p);
+		buf_free(&q);
+		return NULL;
+	}
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		unsigned long *len = mysql_fetch_lengths(r);
 		struct buf key = {0};
 
-		if (k == cap) {
-			cap = cap ? 2 * cap : 1024;
-			if ((v = realloc(v, sizeof *v * cap)) == NULL)
-				die(EX_OSERR, "out of memory");
-		}
+		v = xgrow(v, &cap, k + 1, sizeof *v);
 		v[k].show = json_object();
 		for (int i = 0; i < m->npk; i++) {
 			buf_printf(&key, "%lu:", len[i]);
@@ -747,7 +813,7 @@ chunk_rows(MYSQL *my, const char *what, const struct vtable *t,
 		k++;
 	}
 	if (mysql_errno(my) != 0)
-		fail_sql(my, what, q.p);
+		fail_sql(vf, my, what, q.p);
 	mysql_free_result(r);
 	buf_free(&q);
 	qsort(v, k, sizeof *v, krow_cmp);
@@ -766,8 +832,8 @@ static void
 compare_rows(struct verify *v, struct vtable *t, const struct chunk *c)
 {
 	size_t ns, nd, i = 0, j = 0;
-	struct krow *s = chunk_rows(v->src, "source", t, c, &ns);
-	struct krow *d = chunk_rows(v->dst, "target", t, c, &nd);
+	struct krow *s = chunk_rows(v, v->src, "source", t, c, &ns);
+	struct krow *d = chunk_rows(v, v->dst, "target", t, c, &nd);
 
 	while (i < ns || j < nd) {
 		int cmp = i == ns ? 1 : j == nd ? -1 : krow_cmp(&s[i], &d[j]);
@@ -872,11 +938,14 @@ objects_of(struct verify *v, MYSQL *my, const char *side,
     const struct objkind *k, size_t *n)
 {
 	const struct config *cf = v->cf;
-	MYSQL_RES *r = query(my, side, k->q);
+	MYSQL_RES *r = query(v, my, side, k->q);
 	MYSQL_ROW row;
-	struct obj *o = xcalloc(mysql_num_rows(r) + 1, sizeof *o);
+	struct obj *o;
 
 	*n = 0;
+	if (r == NULL)
+		return xcalloc(1, sizeof *o);
+	o = xcalloc(mysql_num_rows(r) + 1, sizeof *o);
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct obj *x;
 
@@ -1319,8 +1388,9 @@ report_text(struct verify *v, int drift)
 
 /* ---- main ------------------------------------------------------------- */
 
-int
-main(int argc, char **argv)
+/* The options into *cf; exits on a usage error, --help, --version. */
+static void
+parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
 	    {"accounts", no_argument, NULL, 'A'},
@@ -1338,69 +1408,77 @@ main(int argc, char **argv)
 	    {"wait-seconds", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config cf = {0};
-	struct verify v = {0};
+	size_t capi = 0, capx = 0;
 	uint64_t n;
-	int ch, drift = 0, suspects = 0;
+	int ch;
 
-	log_init(argv[0]);
-	cf.group = "srdf-verify";
-	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
-	cf.wait_s = DEFAULT_WAIT;
+	cf->group = "srdf-verify";
+	cf->chunk_rows = DEFAULT_CHUNK_ROWS;
+	cf->wait_s = DEFAULT_WAIT;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (parse_u64(optarg, &cf.chunk_rows) != 0 ||
-			    cf.chunk_rows == 0 || cf.chunk_rows > 100000000)
+			if (parse_u64(optarg, &cf->chunk_rows) != 0 ||
+			    cf->chunk_rows == 0 || cf->chunk_rows > 100000000)
 				die(EX_USAGE, "--chunk-rows wants a number from "
 				    "1 to 100000000, not '%s'", optarg);
 			break;
-		case 'A': cf.accounts = 1; break;
-		case 'D': cf.databases = optarg; break;
-		case 'G': cf.group = optarg; break;
+		case 'A': cf->accounts = 1; break;
+		case 'D': cf->databases = optarg; break;
+		case 'G': cf->group = optarg; break;
 		case 'i':
-			if ((cf.include = realloc(cf.include, sizeof *cf.include *
-			     (size_t)(cf.ninclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.include[cf.ninclude++] = optarg;
+			cf->include = xgrow(cf->include, &capi,
+			    (size_t)cf->ninclude + 1, sizeof *cf->include);
+			cf->include[cf->ninclude++] = optarg;
 			break;
 		case 'x':
-			if ((cf.exclude = realloc(cf.exclude, sizeof *cf.exclude *
-			     (size_t)(cf.nexclude + 1))) == NULL)
-				die(EX_OSERR, "out of memory");
-			cf.exclude[cf.nexclude++] = optarg;
+			cf->exclude = xgrow(cf->exclude, &capx,
+			    (size_t)cf->nexclude + 1, sizeof *cf->exclude);
+			cf->exclude[cf->nexclude++] = optarg;
 			break;
-		case 'j': cf.json = 1; break;
-		case 's': cf.source = optarg; break;
-		case 't': cf.target = optarg; break;
+		case 'j': cf->json = 1; break;
+		case 's': cf->source = optarg; break;
+		case 't': cf->target = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		case 'w':
 			if (parse_u64(optarg, &n) != 0 || n > 86400)
 				die(EX_USAGE, "--wait-seconds wants a number "
 				    "from 0 to 86400, not '%s'", optarg);
-			cf.wait_s = (int)n;
+			cf->wait_s = (int)n;
 			break;
 		default:
 			opt_std(ch, "srdf-verify", usage);
 		}
 	}
-	if (optind != argc || cf.source == NULL || cf.target == NULL) {
+	if (optind != argc || cf->source == NULL || cf->target == NULL) {
 		if (optind == argc)
 			log_err("--source and --target are required");
 		usage(stderr);
-		return EX_USAGE;
+		exit(EX_USAGE);
 	}
+}
 
-	v.cf = &cf;
-	v.src = open_side(&cf, cf.source, "the source");
-	v.dst = open_side(&cf, cf.target, "the target");
-	if ((v.src_pos = mdb_query_one(v.src, "SELECT @@gtid_binlog_pos")) ==
+/* Both sides open, the source's position read, the tables listed. */
+static void
+setup(struct verify *v, const struct config *cf)
+{
+	v->cf = cf;
+	v->src = open_side(cf, cf->source, "the source");
+	v->dst = open_side(cf, cf->target, "the target");
+	if ((v->src_pos = mdb_query_one(v->src, "SELECT @@gtid_binlog_pos")) ==
 	    NULL)
-		v.src_pos = xstrdup("");
-	load_tables(&v);
+		v->src_pos = xstrdup("");
+	load_tables(v);
+}
 
-	for (int i = 0; i < v.nt; i++) {
-		struct vtable *t = v.t[i];
+/* The first checksums of every table; returns how many differ. */
+static int
+first_pass(struct verify *v)
+{
+	int suspects = 0;
+
+	for (int i = 0; i < v->nt && v->err == 0; i++) {
+		struct vtable *t = v->t[i];
 
 		if (t->missing || t->problem)
 			continue;
@@ -1411,77 +1489,124 @@ main(int argc, char **argv)
 		 * chunk instead. */
 		t->ck = t->m.npk == 0 && !t->m.versioned && t->m.nvirtual == 0;
 		if (t->m.npk == 0) {
-			if ((t->ch = calloc(1, sizeof *t->ch)) == NULL)
-				die(EX_OSERR, "out of memory");
+			t->ch = xcalloc(1, sizeof *t->ch);
 			t->nch = 1;
 		} else
-			find_chunks(&v, t);
-		check(&v, t, 0);
+			find_chunks(v, t);
+		check(v, t, 0);
 		suspects += t->differs;
 		log_debug("%s: %d chunk(s), %s", t->key, t->nch,
 		    t->differs ? "differs" : "equal");
 	}
-	compare_objects(&v);
-	if (suspects > 0 || json_array_size(v.objects) > 0) {
-		await_target(&v);
-		if (json_array_size(v.objects) > 0)
-			compare_objects(&v);
-		for (int i = 0; i < v.nt; i++) {
-			struct vtable *t = v.t[i];
+	return suspects;
+}
 
-			if (!t->differs || t->missing || t->problem)
-				continue;
-			check(&v, t, 1);
-			if (t->differs && t->m.npk > 0)
-				for (int k = 0; k < t->nch; k++)
-					if (t->ch[k].differs)
-						compare_rows(&v, t, &t->ch[k]);
-		}
+/* What differed, once the target has caught up: checked again, and the
+ * rows of the chunks that still differ compared. */
+static void
+second_pass(struct verify *v)
+{
+	await_target(v);
+	if (json_array_size(v->objects) > 0)
+		compare_objects(v);
+	for (int i = 0; i < v->nt && v->err == 0; i++) {
+		struct vtable *t = v->t[i];
+
+		if (!t->differs || t->missing || t->problem)
+			continue;
+		check(v, t, 1);
+		if (t->differs && t->m.npk > 0)
+			for (int k = 0; k < t->nch; k++)
+				if (t->ch[k].differs)
+					compare_rows(v, t, &t->ch[k]);
 	}
-	if (cf.accounts)
-		compare_accounts(&v);
-	for (int i = 0; i < v.nt; i++)
-		drift |= v.t[i]->differs || v.t[i]->indexes != NULL;
-	drift |= json_array_size(v.extra_tables) > 0;
-	drift |= json_array_size(v.objects) > 0;
-	if (cf.json)
-		report_json(&v, drift);
+}
+
+/* The comparison and its report on stdout; returns the exit status: 1
+ * drift, 0 equal, or that of a query that failed (v->err, no report),
+ * EX_IOERR when the report cannot be written (both logged). */
+static int
+run(struct verify *v)
+{
+	int drift = 0, suspects;
+
+	if (v->err != 0) /* in setup */
+		return v->err;
+	suspects = first_pass(v);
+	if (v->err == 0)
+		compare_objects(v);
+	if (v->err == 0 && (suspects > 0 || json_array_size(v->objects) > 0))
+		second_pass(v);
+	if (v->err == 0 && v->cf->accounts)
+		compare_accounts(v);
+	if (v->err != 0)
+		return v->err;
+	for (int i = 0; i < v->nt; i++)
+		drift |= v->t[i]->differs || v->t[i]->indexes != NULL;
+	drift |= json_array_size(v->extra_tables) > 0;
+	drift |= json_array_size(v->objects) > 0;
+	if (v->cf->json)
+		report_json(v, drift);
 	else
-		report_text(&v, drift);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "cannot write the report: %s", strerror(errno));
-
-	for (int i = 0; i < v.nt; i++) {
-		struct vtable *t = v.t[i];
-
-		for (int b = 0; b < t->nbounds; b++) {
-			for (int k = 0; k < t->m.npk; k++)
-				free(t->bounds[b][k]);
-			free(t->bounds[b]);
-		}
-		free(t->bounds);
-		free(t->ch);
-		buf_free(&t->hash);
-		buf_free(&t->cols);
-		json_decref(t->missing_keys);
-		json_decref(t->extra_keys);
-		json_decref(t->changed_keys);
-		mdb_table_free(&t->m);
-		free(t->key);
-		free(t->problem);
-		free(t->indexes);
-		free(t);
+		report_text(v, drift);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_err("cannot write the report: %s", strerror(errno));
+		return EX_IOERR;
 	}
-	free(v.t);
-	json_decref(v.extra_tables);
-	json_decref(v.objects);
-	json_decref(v.not_compared);
-	json_decref(v.accounts);
-	free(v.src_pos);
-	free(v.dst_pos);
-	mysql_close(v.src);
-	mysql_close(v.dst);
+	return drift;
+}
+
+static void
+vtable_free(struct vtable *t)
+{
+	for (int b = 0; b < t->nbounds; b++) {
+		for (int k = 0; k < t->m.npk; k++)
+			free(t->bounds[b][k]);
+		free(t->bounds[b]);
+	}
+	free(t->bounds);
+	free(t->ch);
+	buf_free(&t->hash);
+	buf_free(&t->cols);
+	json_decref(t->missing_keys);
+	json_decref(t->extra_keys);
+	json_decref(t->changed_keys);
+	mdb_table_free(&t->m);
+	free(t->key);
+	free(t->problem);
+	free(t->indexes);
+	free(t);
+}
+
+static void
+verify_free(struct verify *v)
+{
+	for (int i = 0; i < v->nt; i++)
+		vtable_free(v->t[i]);
+	free(v->t);
+	json_decref(v->extra_tables);
+	json_decref(v->objects);
+	json_decref(v->not_compared);
+	json_decref(v->accounts);
+	free(v->src_pos);
+	free(v->dst_pos);
+	mysql_close(v->src);
+	mysql_close(v->dst);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cf = {0};
+	struct verify v = {0};
+	int ex;
+
+	log_init(argv[0]);
+	parse_options(argc, argv, &cf);
+	setup(&v, &cf);
+	ex = run(&v);
+	verify_free(&v);
 	free(cf.include);
 	free(cf.exclude);
-	return drift ? 1 : 0;
+	return ex;
 }
