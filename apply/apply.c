@@ -159,7 +159,7 @@ struct applier {
 	uint64_t napplied;
 	/* --parallel: srdf-bootstrap's row wagons go to workers (par.c). */
 	struct par *par;	/* NULL: every wagon on a->db */
-	struct wagon held;	/* loaded, waiting for a worker or for the
+	struct inwagon held;	/* loaded, waiting for a worker or for the
 				 * workers to finish; records NULL if none */
 	uint64_t disp_seq;	/* the last wagon handed to a worker */
 	char *disp_bpos;	/* bootstrap_pos once the handed ones commit */
@@ -174,7 +174,7 @@ struct applier {
 	pthread_cond_t pf_cv;
 	int pf_started, pf_quit, pf_busy;
 	uint64_t pf_want;	/* the wagon asked for, 0 none */
-	struct wagon pf_w;	/* ... read: records NULL if not (yet) */
+	struct inwagon pf_w;	/* ... read: records NULL if not (yet) */
 };
 
 static volatile sig_atomic_t stopping, hup;
@@ -262,7 +262,7 @@ map_file(const struct config *cf, const char *sub, const char *name,
  * commits that the inbox had seen).  0 with w filled, 1 when it is not
  * there, -1 when it cannot be used (err). */
 static int
-load_wagon(struct applier *a, uint64_t seq, struct wagon *w, char *err,
+load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
     size_t errlen, int warn_cur)
 {
 	char name[WAGON_NAME_LEN], why[512], hex[33];
@@ -313,7 +313,7 @@ load_wagon(struct applier *a, uint64_t seq, struct wagon *w, char *err,
 /* Wagon seq from the inbox (new/, else cur/), opened and peeked; 0, 1
  * when it is not there, -1 with err. */
 static int
-load(struct applier *a, uint64_t seq, struct wagon *w, char *err,
+load(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
     size_t errlen)
 {
 	return load_wagon(a, seq, w, err, errlen, 1);
@@ -445,7 +445,7 @@ put_with_ack(struct applier *a, struct ledger_txn *t, uint64_t seq, json_t *w,
  * that loses nothing: reconcile() does the same from the checkpoint. */
 static void
 note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
-    const struct wagon *wg, uint64_t missing)
+    const struct inwagon *wg, uint64_t missing)
 {
 	struct done *d;
 
@@ -589,7 +589,7 @@ record_failed(struct applier *a, uint64_t seq, const char *msg,
 /* engine.c's callback around each DDL: how far a DDL wagon got, since
  * DDL commits by itself (srdf-apply(1), "DDL"). */
 static void
-ddl_mark(void *arg, struct wagon *wg, int i, int done)
+ddl_mark(void *arg, struct inwagon *wg, int i, int done)
 {
 	struct applier *a = arg;
 	struct ledger_txn *t;
@@ -647,7 +647,7 @@ ddl_forget_inflight(struct applier *a, uint64_t seq)
 }
 
 static void
-ddl_progress(struct applier *a, struct wagon *wg)
+ddl_progress(struct applier *a, struct inwagon *wg)
 {
 	struct ledger_txn *t;
 	json_t *w = NULL;
@@ -1023,7 +1023,7 @@ failed(struct applier *a, uint64_t seq, const char *msg, int transient)
  * note_applied), the log.  worker: the parallel connection, or 0. */
 static int
 committed(struct applier *a, uint64_t seq, uint64_t first,
-    const struct wagon *w, uint64_t missing, long long t0, int worker)
+    const struct inwagon *w, uint64_t missing, long long t0, int worker)
 {
 	uint64_t from;
 	int rc;
@@ -1073,7 +1073,7 @@ static void *
 prefetch_main(void *arg)
 {
 	struct applier *a = arg;
-	struct wagon w;
+	struct inwagon w;
 	char err[1024];
 	sigset_t all;
 	uint64_t seq;
@@ -1093,9 +1093,9 @@ prefetch_main(void *arg)
 		/* Only a wagon that opens is kept: one that is missing or
 		 * bad is read again, and reported, by the main thread. */
 		if (load(a, seq, &w, err, sizeof err) != 0)
-			wagon_free(&w);
+			inwagon_free(&w);
 		pthread_mutex_lock(&a->pf_mu);
-		wagon_free(&a->pf_w);
+		inwagon_free(&a->pf_w);
 		a->pf_w = w;
 		a->pf_busy = 0;
 		pthread_cond_broadcast(&a->pf_cv);
@@ -1125,7 +1125,7 @@ prefetch(struct applier *a, uint64_t seq)
 /* Wagon seq from the reading thread into w (0), or 1 when it has not
  * got it: it then reads nothing more until asked again. */
 static int
-prefetched(struct applier *a, uint64_t seq, struct wagon *w)
+prefetched(struct applier *a, uint64_t seq, struct inwagon *w)
 {
 	int rc = 1;
 
@@ -1142,7 +1142,7 @@ prefetched(struct applier *a, uint64_t seq, struct wagon *w)
 		rc = 0;
 	}
 	a->pf_want = 0;
-	wagon_free(&a->pf_w);
+	inwagon_free(&a->pf_w);
 	pthread_mutex_unlock(&a->pf_mu);
 	return rc;
 }
@@ -1157,14 +1157,14 @@ prefetch_stop(struct applier *a)
 	pthread_cond_signal(&a->pf_cv);
 	pthread_mutex_unlock(&a->pf_mu);
 	pthread_join(a->pf_th, NULL);
-	wagon_free(&a->pf_w);
+	inwagon_free(&a->pf_w);
 	a->pf_started = 0;
 }
 
 /* Whether w lies within srdf-bootstrap's window (applied idempotently,
  * so alone). */
 static int
-in_window(const struct applier *a, const struct wagon *w)
+in_window(const struct applier *a, const struct inwagon *w)
 {
 	return !(w->h.flags & WAGON_F_BOOTSTRAP) &&
 	    (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
@@ -1183,7 +1183,7 @@ in_window(const struct applier *a, const struct wagon *w)
  * outside the bootstrap window, while no wagon is failing; a wagon of
  * rows never beside one in flight that touches one of its tables. */
 static int
-sched(struct applier *a, const struct wagon *w)
+sched(struct applier *a, const struct inwagon *w)
 {
 	struct par_job dummy;
 	int boot_rows, inflight, rows;
@@ -1214,18 +1214,18 @@ sched(struct applier *a, const struct wagon *w)
  * then run beside it (a table loaded, its index built, the next table
  * created and loaded).  The next wagon is kept in a->held. */
 static int
-lone_parallel(struct applier *a, const struct wagon *w)
+lone_parallel(struct applier *a, const struct inwagon *w)
 {
 	char err[1024];
-	struct wagon x;
+	struct inwagon x;
 	int rc;
 
 	if (a->held.records == NULL || a->held.seq != w->seq + 1) {
-		wagon_free(&a->held);
+		inwagon_free(&a->held);
 		if ((rc = prefetched(a, w->seq + 1, &x)) != 0)
 			rc = load(a, w->seq + 1, &x, err, sizeof err);
 		if (rc != 0) {
-			wagon_free(&x);
+			inwagon_free(&x);
 			return 0;
 		}
 		a->held = x;
@@ -1293,7 +1293,7 @@ par_drain(struct applier *a)
 
 /* Hands wagon w (its buffers too) to a worker; one is free. */
 static int
-dispatch(struct applier *a, struct wagon *w)
+dispatch(struct applier *a, struct inwagon *w)
 {
 	struct par_job *j = xcalloc(1, sizeof *j);
 
@@ -1334,7 +1334,7 @@ dispatch(struct applier *a, struct wagon *w)
 /* srdf-apply(1), "Applying a backlog": a whole group of rows only, not
  * srdf-bootstrap's nor within its window, while nothing is failing. */
 static int
-merge_ok(const struct applier *a, const struct wagon *w)
+merge_ok(const struct applier *a, const struct inwagon *w)
 {
 	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->open &&
 	    a->fail_seq == 0 && w->seq > a->merge_off_until &&
@@ -1349,7 +1349,7 @@ merge_ok(const struct applier *a, const struct wagon *w)
  * in a->held.  A wagon missing or unreadable ends the run: its turn
  * comes next, alone, and reports it.  Returns how many. */
 static size_t
-gather(struct applier *a, const struct wagon *w, struct wagon *more)
+gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 {
 	unsigned long long bytes = w->len;
 	char err[1024];
@@ -1358,7 +1358,7 @@ gather(struct applier *a, const struct wagon *w, struct wagon *more)
 	int rc;
 
 	while (n < MERGE_MAX - 1) {
-		struct wagon x;
+		struct inwagon x;
 
 		if (a->held.records != NULL && a->held.seq == seq) {
 			x = a->held;
@@ -1367,7 +1367,7 @@ gather(struct applier *a, const struct wagon *w, struct wagon *more)
 		} else if ((rc = prefetched(a, seq, &x)) != 0)
 			rc = load(a, seq, &x, err, sizeof err);
 		if (rc != 0) {
-			wagon_free(&x);
+			inwagon_free(&x);
 			break;
 		}
 		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes) {
@@ -1388,17 +1388,17 @@ gather(struct applier *a, const struct wagon *w, struct wagon *more)
  * them one by one (a->merge_off_until), w first, so that a failing wagon
  * is told apart, retried and reported on its own. */
 static int
-apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
+apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more, size_t n,
     long long t0)
 {
-	struct wagon *ws[MERGE_MAX], *z = &more[n - 1];
+	struct inwagon *ws[MERGE_MAX], *z = &more[n - 1];
 	uint64_t rows = 0;
 	int rc;
 
 	ws[0] = w;
 	for (size_t i = 0; i < n; i++)
 		ws[i + 1] = &more[i];
-	rc = engine_run_many(&a->db, ws, n + 1, ddl_mark, a);
+	rc = engine_run_many(&a->db, ws, n + 1, NULL, ddl_mark, a);
 	if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
 		    z->last_gtid, z->gtid_pos, NULL, NULL, z->last_ts);
@@ -1406,9 +1406,9 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 		db_rollback(&a->db);
 		a->next = a->cp.seq + 1;
 		for (size_t i = 0; i < n; i++)
-			wagon_free(&more[i]);
+			inwagon_free(&more[i]);
 		if (rc == DB_GONE) {
-			wagon_free(w);
+			inwagon_free(w);
 			log_warn("wagons %" PRIu64 "..%" PRIu64 ": %s", w->seq,
 			    z->seq, a->db.err);
 			return S_GONE;
@@ -1418,7 +1418,7 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 		    rc == DB_SPLIT ? "a table of theirs is the parent of a "
 		    "cascading foreign key" : a->db.err);
 		a->merge_off_until = z->seq;
-		wagon_free(&a->held);
+		inwagon_free(&a->held);
 		a->held = *w;
 		return S_PROGRESS;
 	}
@@ -1435,7 +1435,7 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
 		    i == n ? a->db.missing : 0, t0, 0);
 	}
 	for (size_t i = 0; i <= n; i++)
-		wagon_free(ws[i]);
+		inwagon_free(ws[i]);
 	return rc;
 }
 
@@ -1449,7 +1449,8 @@ apply_merged(struct applier *a, struct wagon *w, struct wagon *more, size_t n,
  * the row; the XA ROLLBACK removes it.  Each in the transaction of the
  * checkpoint.  A DB_* code, with a->db.err on DB_FAIL. */
 static int
-apply_xa(struct applier *a, struct wagon *w, uint64_t first)
+apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
+    const struct recopy_list *recopied)
 {
 	uint64_t p0, p1;
 	int rc;
@@ -1493,7 +1494,7 @@ apply_xa(struct applier *a, struct wagon *w, uint64_t first)
 		return DB_FAIL;
 	}
 	for (uint64_t s = p0; s <= p1 && rc == DB_OK; s++) {
-		struct wagon pw;
+		struct inwagon pw;
 		char err[1024];
 
 		if (load_wagon(a, s, &pw, err, sizeof err, 0) != 0) {
@@ -1501,15 +1502,15 @@ apply_xa(struct applier *a, struct wagon *w, uint64_t first)
 			    "wagon %" PRIu64 " of its prepared rows cannot be "
 			    "read: %s", w->xid, s, err);
 			a->db.errnum = 0;
-			wagon_free(&pw);
+			inwagon_free(&pw);
 			return DB_FAIL;
 		}
 		pw.xa = XA_PREPARED;
 		pw.idem = w->idem;
-		if ((rc = engine_run(&a->db, &pw, NULL, NULL)) == DB_OK)
+		if ((rc = engine_run(&a->db, &pw, recopied, NULL, NULL)) == DB_OK)
 			rc = db_flush(&a->db);
 		w->rows += pw.rows;
-		wagon_free(&pw);
+		inwagon_free(&pw);
 	}
 	if (rc == DB_OK)
 		rc = db_xa_del(&a->db, a->src, w->xid);
@@ -1524,11 +1525,12 @@ apply_xa(struct applier *a, struct wagon *w, uint64_t first)
 static int
 step(struct applier *a)
 {
-	struct wagon w;
+	struct inwagon w;
 	uint64_t seq = a->next, first;
 	long long t0 = clock_mono_ms();
-	char err[1024], *newpos = NULL, *newredo = NULL;
-	struct redo_list redo = {0};
+	char err[1024], *newpos = NULL, *newrecopied = NULL;
+	struct recopy_list recopied = {0};
+	const struct recopy_list *skip;
 	int rc;
 
 	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
@@ -1541,7 +1543,7 @@ step(struct applier *a)
 		memset(&a->held, 0, sizeof a->held);
 		rc = 0;
 	} else {
-		wagon_free(&a->held);
+		inwagon_free(&a->held);
 		if ((rc = prefetched(a, seq, &w)) != 0)
 			rc = load(a, seq, &w, err, sizeof err);
 	}
@@ -1558,11 +1560,11 @@ step(struct applier *a)
 		if (rc == 0)
 			a->held = w;
 		else
-			wagon_free(&w);
+			inwagon_free(&w);
 		return k == 2 ? par_take(a) : par_drain(a);
 	}
 	if (rc == 1) {
-		wagon_free(&w);
+		inwagon_free(&w);
 		look_inbox(a, 1);
 		return S_IDLE;
 	}
@@ -1580,7 +1582,7 @@ step(struct applier *a)
 		a->par = NULL;
 	}
 	if (rc < 0) {
-		wagon_free(&w);
+		inwagon_free(&w);
 		if (a->open) {
 			db_rollback(&a->db);
 			a->open = 0;
@@ -1591,7 +1593,7 @@ step(struct applier *a)
 
 	/* A backlog: the wagons waiting after this one go with it. */
 	if (merge_ok(a, &w)) {
-		struct wagon *more = xcalloc(MERGE_MAX, sizeof *more);
+		struct inwagon *more = xcalloc(MERGE_MAX, sizeof *more);
 		size_t n = gather(a, &w, more);
 
 		if (n > 0) {
@@ -1629,7 +1631,7 @@ step(struct applier *a)
 			    "%" PRIu64 " without the chunks before it (was one "
 			    "skipped? skip the rest of the group too)", w.chunk,
 			    w.group);
-		wagon_free(&w);
+		inwagon_free(&w);
 		return failed(a, seq, err, 0);
 	} else
 		first = a->open_first;
@@ -1656,24 +1658,24 @@ step(struct applier *a)
 		    w.h.first_gtid, a->cp.bootstrap_pos);
 	if (w.snapshot != NULL)
 		newpos = gtid_merge(a->cp.bootstrap_pos, w.snapshot);
-	/* Tables copied again (redo.c): this wagon's copy adds one; those
+	/* Tables copied again (recopy.c): this wagon's copy adds one; those
 	 * it begins beyond are done with.  Only a wagon within one's
 	 * position has changes to skip (the others: not a look per row). */
-	redo_copy(&redo, &a->cp.redo);
-	if (redo_prune(&redo, &w) > 0 || w.redo_db != NULL) {
-		if (w.redo_db != NULL) /* with a snapshot_gtid: engine_peek */
-			redo_add(&redo, w.redo_db, w.redo_table, w.snapshot);
-		newredo = redo_format(&redo);
+	recopy_copy(&recopied, &a->cp.recopied);
+	if (recopy_prune(&recopied, &w) > 0 || w.recopy_db != NULL) {
+		if (w.recopy_db != NULL) /* with a snapshot_gtid: engine_peek */
+			recopy_add(&recopied, w.recopy_db, w.recopy_table,
+			    w.snapshot);
+		newrecopied = recopy_format(&recopied);
 	}
-	a->db.redo = redo_due(&a->cp.redo, &w) ? &a->cp.redo : NULL;
+	skip = recopy_due(&a->cp.recopied, &w) ? &a->cp.recopied : NULL;
 	if (w.xa != XA_NONE)
-		rc = apply_xa(a, &w, first);
+		rc = apply_xa(a, &w, first, skip);
 	else
-		rc = engine_run(&a->db, &w, ddl_mark, a);
-	a->db.redo = NULL;
+		rc = engine_run(&a->db, &w, skip, ddl_mark, a);
 	if (rc == DB_OK && w.last) {
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
-		    w.gtid_pos, newpos, newredo, w.last_ts);
+		    w.gtid_pos, newpos, newrecopied, w.last_ts);
 	} else if (rc == DB_OK)
 		rc = db_flush(&a->db);
 	if (rc == DB_OK && w.last && newpos != NULL) {
@@ -1681,24 +1683,24 @@ step(struct applier *a)
 		a->cp.bootstrap_pos = newpos;
 		newpos = NULL;
 	}
-	if (rc == DB_OK && w.last && newredo != NULL) {
-		redo_free(&a->cp.redo);
-		a->cp.redo = redo;
-		memset(&redo, 0, sizeof redo);
+	if (rc == DB_OK && w.last && newrecopied != NULL) {
+		recopy_free(&a->cp.recopied);
+		a->cp.recopied = recopied;
+		memset(&recopied, 0, sizeof recopied);
 	}
 	if (rc == DB_OK && w.skipped > 0)
 		log_notice("wagon %" PRIu64 ": %" PRIu64 " row change(s) skipped: "
 		    "srdf-bootstrap copied their table again after them",
 		    seq, w.skipped);
-	redo_free(&redo);
-	free(newredo);
+	recopy_free(&recopied);
+	free(newrecopied);
 	free(newpos);
 
 	if (rc != DB_OK) {
 		db_rollback(&a->db);
 		a->open = 0;
 		a->next = a->cp.seq + 1;
-		wagon_free(&w);
+		inwagon_free(&w);
 		switch (rc) {
 		case DB_GONE:
 			log_warn("wagon %" PRIu64 ": %s", seq, a->db.err);
@@ -1730,7 +1732,7 @@ step(struct applier *a)
 		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
 		    " applied, %" PRIu64 " row changes; the group commits with "
 		    "its last chunk", seq, w.chunk, w.group, w.rows);
-		wagon_free(&w);
+		inwagon_free(&w);
 		return S_PROGRESS;
 	}
 
@@ -1743,7 +1745,7 @@ step(struct applier *a)
 	    db_xa_min(&a->db, a->src, &a->xa_min) != DB_OK)
 		log_warn("reading srdf.xa_pending: %s", a->db.err);
 	rc = committed(a, seq, first, &w, a->db.missing, t0, 0);
-	wagon_free(&w);
+	inwagon_free(&w);
 	return rc;
 }
 
@@ -2168,7 +2170,7 @@ main(int argc, char **argv)
 	rc = run(&a);
 	prefetch_stop(&a);
 	par_free(a.par);
-	wagon_free(&a.held);
+	inwagon_free(&a.held);
 	free(a.disp_bpos);
 	if (rc == 0 && cf.has_skip && !a.skip_done && !stopping) {
 		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "

@@ -190,10 +190,6 @@ struct db {
 	 * connection's next wagon reuses memory already mapped; freed by
 	 * db_close */
 	struct buf arena;
-	/* The tables copied again whose older changes the engine skips
-	 * (redo.c); NULL on a worker's connection, which never gets a
-	 * wagon of srdf-bootstrap's window. */
-	const struct redo_list *redo;
 	/* The target writes a system-versioned table's history as the
 	 * source's (system_versioning_insert_history, MariaDB 10.11 and
 	 * later): srdf-apply(1), "System-versioned tables" */
@@ -206,14 +202,14 @@ struct db {
 	char err[2048];
 };
 
-/* srdf.applied.redo_tables (redo.c): the tables srdf-bootstrap copied
+/* srdf.applied.redo_tables (recopy.c): the tables srdf-bootstrap copied
  * again at a later snapshot pos, whose changes in wagons up to pos are
  * in that copy. */
-struct redo_entry {
+struct recopy_entry {
 	char *db, *table, *pos;
 };
-struct redo_list {
-	struct redo_entry *v;
+struct recopy_list {
+	struct recopy_entry *v;
 	size_t n;
 };
 
@@ -223,7 +219,7 @@ struct checkpoint {
 	char *gtid_pos;	     /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
 			      * wagons applied: the idempotent window */
-	struct redo_list redo; /* srdf.applied.redo_tables */
+	struct recopy_list recopied; /* srdf.applied.redo_tables */
 };
 
 int db_connect(struct db *d, const struct config *cf, int dry);
@@ -325,7 +321,7 @@ int db_full(const struct db *d);
 enum { XA_NONE, XA_PREPARED, XA_COMMIT, XA_ROLLBACK };
 
 /* One wagon in hand. */
-struct wagon {
+struct inwagon {
 	uint64_t seq;
 	struct wagon_header h;
 	char *records;	    /* the payload, NUL-terminated */
@@ -341,9 +337,9 @@ struct wagon {
 	int xa;		    /* XA_* (engine_peek; the chunks after the first
 			     * of a prepared group: apply.c) */
 	char *xid;	    /* its XA id in SQL form, malloc'd or NULL */
-	char *redo_db;	    /* group_end's "redo": the table it creates */
-	char *redo_table;   /* again (srdf-bootstrap), malloc'd or NULL */
-	uint64_t skipped;   /* row changes skipped (redo.c) */
+	char *recopy_db;    /* group_end's "redo": the table it creates */
+	char *recopy_table; /* again (srdf-bootstrap), malloc'd or NULL */
+	uint64_t skipped;   /* row changes skipped (recopy.c) */
 	int idem;	    /* within the bootstrap window: idempotent */
 	char last_gtid[WAGON_GTID_LEN];
 	uint64_t last_ts;   /* group_end's "last_ts": the source commit time
@@ -362,40 +358,45 @@ struct wagon {
 /* Called by engine_run before each DDL (index i from 0) and after it
  * (done = i + 1): the ledger remembers how far a DDL wagon got, since
  * DDL commits by itself. */
-typedef void (*ddl_mark_fn)(void *arg, struct wagon *w, int i, int done);
+typedef void (*ddl_mark_fn)(void *arg, struct inwagon *w, int i, int done);
 
-int engine_peek(struct wagon *w, char *err, size_t errlen);
-/* wagon_has_table: whether name (len bytes, "db\037table" lowercased) is
+int engine_peek(struct inwagon *w, char *err, size_t errlen);
+/* inwagon_has_table: whether name (len bytes, "db\037table" lowercased) is
  * among w's tables (engine_peek's list; tabs_all is the caller's). */
-int wagon_has_table(const struct wagon *w, const char *name, size_t len);
+int inwagon_has_table(const struct inwagon *w, const char *name, size_t len);
 int gtid_within(const char *gtid, const char *pos);
 char *gtid_merge(const char *a, const char *b);
 
-/* ---- redo.c ----------------------------------------------------------- */
+/* ---- recopy.c ----------------------------------------------------------- */
 
-/* redo_parse reads srdf.applied.redo_tables (JSON [[db, table, pos],
+/* recopy_parse reads srdf.applied.redo_tables (JSON [[db, table, pos],
  * ...]; NULL or empty: none) into l, replacing what l held: 0, or -1
- * when malformed (l left empty).  redo_format is the reverse (malloc'd).
- * redo_add adds table db.table at position pos (merged with its entry
- * when it has one); redo_copy replaces to by a copy of from; redo_free
+ * when malformed (l left empty).  recopy_format is the reverse (malloc'd).
+ * recopy_add adds table db.table at position pos (merged with its entry
+ * when it has one); recopy_copy replaces to by a copy of from; recopy_free
  * empties l.  For a wagon w of capture's (not srdf-bootstrap's):
- * redo_prune drops the entries w begins beyond (w and every wagon after
- * it lie beyond their position) and returns how many; redo_due tells
+ * recopy_prune drops the entries w begins beyond (w and every wagon after
+ * it lie beyond their position) and returns how many; recopy_due tells
  * whether w's last GTID lies within an entry's position (it may have
- * changes to skip); redo_find gives the entry that says w must skip
+ * changes to skip); recopy_find gives the entry that says w must skip
  * db.table (names compared exactly, or ignoring case when icase), or
- * NULL.  See redo.c and srdf-apply(1), "Tables copied again". */
-int redo_parse(const char *text, struct redo_list *l);
-char *redo_format(const struct redo_list *l);
-void redo_add(struct redo_list *l, const char *db, const char *table,
+ * NULL.  See recopy.c and srdf-apply(1), "Tables copied again". */
+int recopy_parse(const char *text, struct recopy_list *l);
+char *recopy_format(const struct recopy_list *l);
+void recopy_add(struct recopy_list *l, const char *db, const char *table,
     const char *pos);
-void redo_copy(struct redo_list *to, const struct redo_list *from);
-void redo_free(struct redo_list *l);
-size_t redo_prune(struct redo_list *l, const struct wagon *w);
-int redo_due(const struct redo_list *l, const struct wagon *w);
-const struct redo_entry *redo_find(const struct redo_list *l,
-    const struct wagon *w, const char *db, const char *table, int icase);
-int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
+void recopy_copy(struct recopy_list *to, const struct recopy_list *from);
+void recopy_free(struct recopy_list *l);
+size_t recopy_prune(struct recopy_list *l, const struct inwagon *w);
+int recopy_due(const struct recopy_list *l, const struct inwagon *w);
+const struct recopy_entry *recopy_find(const struct recopy_list *l,
+    const struct inwagon *w, const char *db, const char *table, int icase);
+/* engine_run applies w's payload in the open transaction: its rows
+ * queued, its DDL run (mark called around each).  recopied: the tables
+ * srdf-bootstrap copied again whose changes in w are skipped (recopy.c,
+ * recopy_due), or NULL.  Returns DB_*, the reason in d->err on DB_FAIL. */
+int engine_run(struct db *d, struct inwagon *w,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg);
 /* engine_run_many runs the payloads of ws[0..n-1] (consecutive whole
  * groups without DDL, in sequence order) as one net delta, folded across
  * them, in the open transaction; the caller commits it with the last
@@ -404,11 +405,11 @@ int engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg);
  * table they touch is the parent of a cascading foreign key: folding a
  * parent's delete and re-insert across groups would lose the cascade.
  * Each wagon's rows count lands in its own ws[i]->rows. */
-int engine_run_many(struct db *d, struct wagon **ws, size_t n,
-    ddl_mark_fn mark, void *arg);
-/* wagon_free frees what load() and engine_peek allocated in w (records,
+int engine_run_many(struct db *d, struct inwagon **ws, size_t n,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg);
+/* inwagon_free frees what load() and engine_peek allocated in w (records,
  * gtid_pos, snapshot) and leaves them NULL; w itself is the caller's. */
-void wagon_free(struct wagon *w);
+void inwagon_free(struct inwagon *w);
 
 /* ---- par.c ------------------------------------------------------------ */
 
@@ -417,7 +418,7 @@ void wagon_free(struct wagon *w);
  * (malloc'd or NULL) go with it to par_job_free. */
 #define PAR_EXEC_DEPS 4
 struct par_job {
-	struct wagon w;
+	struct inwagon w;
 	uint64_t from;		/* the checkpoint it moves from */
 	char *bootstrap_pos;	/* srdf.applied.bootstrap_pos to set, or NULL */
 	/* What must be done before it starts (par_deps): the wagons up to
@@ -457,7 +458,7 @@ int par_full(const struct par *p);
  * that its DDL has run.  Returns how many jobs of rows in flight touch
  * a table of w's (bootstrap row wagons never count against each other),
  * or -1 when one in flight touches every table (tabs_all). */
-int par_deps(struct par *p, const struct wagon *w, struct par_job *j);
+int par_deps(struct par *p, const struct inwagon *w, struct par_job *j);
 /* The jobs of rows in flight. */
 size_t par_rows_inflight(struct par *p);
 void par_job_free(struct par_job *j);

@@ -618,7 +618,7 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 		    (row[3] != NULL &&
 		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
 			die(EX_OSERR, "out of memory");
-		if (redo_parse(row[4], &cp->redo) != 0)
+		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn("srdf.applied.redo_tables is not what srdf-apply "
 			    "writes, ignored: %.200s", row[4]);
 	}
@@ -762,7 +762,7 @@ checkpoint_free(struct checkpoint *cp)
 {
 	free(cp->gtid_pos);
 	free(cp->bootstrap_pos);
-	redo_free(&cp->redo);
+	recopy_free(&cp->recopied);
 	memset(cp, 0, sizeof *cp);
 }
 

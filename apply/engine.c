@@ -226,7 +226,7 @@ struct tab {
 
 struct eng {
 	struct db *d;
-	struct wagon *w;
+	struct inwagon *w;
 	struct buf arena;
 	struct tab **tabs; /* in order of first appearance */
 	size_t ntab, captab;
@@ -236,6 +236,9 @@ struct eng {
 	struct scanner sc;	 /* row records: no jansson tree */
 	struct buf tmp, sdb, stab; /* decoded strings */
 	int merged;		   /* engine_run_many of more than one */
+	/* The tables copied again whose older changes are skipped
+	 * (recopy.c), or NULL */
+	const struct recopy_list *recopied;
 	int lax;		   /* literal() wrote an ENUM "" since reset */
 	/* In source order (see "Cascades"): the rows go one by one, as
 	 * they come; an INSERT is kept open for the next row of its table
@@ -1550,9 +1553,9 @@ add_row(struct eng *e, int type, const struct rec *r)
 		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
 								   : "delete",
 		    type == T_INSERT ? "after" : "before");
-	/* A table srdf-bootstrap copied again after this wagon (redo.c). */
-	if (e->d->redo != NULL && e->d->redo->n > 0 &&
-	    redo_find(e->d->redo, e->w, span_cstr(r->db, &e->sdb),
+	/* A table srdf-bootstrap copied again after this wagon (recopy.c). */
+	if (e->recopied != NULL && e->recopied->n > 0 &&
+	    recopy_find(e->recopied, e->w, span_cstr(r->db, &e->sdb),
 	        span_cstr(r->table, &e->stab), 0) != NULL) {
 		e->w->skipped++;
 		return DB_OK;
@@ -2197,7 +2200,7 @@ flush_rows(struct eng *e)
  * enables it, since the source's runs arrive as their changes.  Returns
  * 1 with the statement to run in *out, 0 to run it as written. */
 static int
-replica_ddl(struct db *d, const struct wagon *w, const char *sql,
+replica_ddl(struct db *d, const struct inwagon *w, const char *sql,
     size_t len, const char *what, struct buf *out)
 {
 	int g;
@@ -2306,7 +2309,7 @@ static int
 run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 {
 	struct db *d = e->d;
-	struct wagon *w = e->w;
+	struct inwagon *w = e->w;
 	json_t *jsql = json_object_get(rec, "sql");
 	json_t *jmode = json_object_get(rec, "sql_mode");
 	json_t *jcs = json_object_get(rec, "charset");
@@ -2350,16 +2353,16 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 			*c = ' ';
 
 	/* A DDL of one table that srdf-bootstrap copied again after it: the
-	 * copy has its effect (redo.c). */
-	if (d->redo != NULL && d->redo->n > 0) {
-		const struct redo_entry *r = NULL;
+	 * copy has its effect (recopy.c). */
+	if (e->recopied != NULL && e->recopied->n > 0) {
+		const struct recopy_entry *r = NULL;
 		char *sep;
 
 		q.len = 0;
 		if (sql_ddl_table_of(sql, len, db, &q) == 1 &&
 		    (sep = strchr(q.p, '\037')) != NULL) {
 			*sep = '\0';
-			r = redo_find(d->redo, w, q.p, sep + 1, 1);
+			r = recopy_find(e->recopied, w, q.p, sep + 1, 1);
 		}
 		q.len = 0;
 		if (r != NULL) {
@@ -2566,7 +2569,7 @@ other_record(const char *s, const char *z)
 }
 
 int
-wagon_has_table(const struct wagon *w, const char *name, size_t len)
+inwagon_has_table(const struct inwagon *w, const char *name, size_t len)
 {
 	for (size_t o = 0; o < w->tabs.len; o += strlen(w->tabs.p + o) + 1)
 		if (strlen(w->tabs.p + o) == len &&
@@ -2577,9 +2580,9 @@ wagon_has_table(const struct wagon *w, const char *name, size_t len)
 
 /* Name (len bytes, lowercased) added to w's tables unless there. */
 static void
-add_table(struct wagon *w, const char *name, size_t len)
+add_table(struct inwagon *w, const char *name, size_t len)
 {
-	if (wagon_has_table(w, name, len))
+	if (inwagon_has_table(w, name, len))
 		return;
 	buf_add(&w->tabs, name, len);
 	buf_add(&w->tabs, "", 1);
@@ -2590,7 +2593,7 @@ add_table(struct wagon *w, const char *name, size_t len)
  * {"v":1,"type":"insert","db":"D","table":"T",... (no escape in D or T),
  * into w's tables; 0, or -1 when the line is not of that shape. */
 static int
-row_table(struct wagon *w, const char *s, const char *z, struct buf *tmp)
+row_table(struct inwagon *w, const char *s, const char *z, struct buf *tmp)
 {
 	static const char head[] = "{\"v\":1,\"type\":\"";
 	const char *p = s + sizeof head - 1, *d, *t, *e;
@@ -2628,7 +2631,7 @@ row_table(struct wagon *w, const char *s, const char *z, struct buf *tmp)
 static void
 ddl_tables(struct eng *e, const char *s, const char *z)
 {
-	struct wagon *w = e->w;
+	struct inwagon *w = e->w;
 	const char *type, *sql, *db;
 	struct buf names = {0};
 	json_t *rec, *j;
@@ -2667,7 +2670,7 @@ get_u64(json_t *rec, const char *key, uint64_t *v)
 static int
 xa_record(struct eng *e, const char *s, const char *z)
 {
-	struct wagon *w = e->w;
+	struct inwagon *w = e->w;
 	const char *type, *xid, *outcome;
 	json_t *rec;
 	int rc, kind;
@@ -2704,7 +2707,7 @@ xa_record(struct eng *e, const char *s, const char *z)
 }
 
 int
-engine_peek(struct wagon *w, char *err, size_t errlen)
+engine_peek(struct inwagon *w, char *err, size_t errlen)
 {
 	const char *p = w->records, *end = w->records + w->len, *s, *z;
 	const char *type, *last = NULL, *lastz = NULL;
@@ -2717,12 +2720,12 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 
 	free(w->gtid_pos);
 	free(w->snapshot);
-	free(w->redo_db);
-	free(w->redo_table);
+	free(w->recopy_db);
+	free(w->recopy_table);
 	free(w->xid);
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
-	w->redo_db = w->redo_table = w->xid = NULL;
+	w->recopy_db = w->recopy_table = w->xid = NULL;
 	w->xa = XA_NONE;
 	w->last_ts = 0;
 	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
@@ -2826,8 +2829,8 @@ engine_peek(struct wagon *w, char *err, size_t errlen)
 			    "{\"db\": ..., \"table\": ...}");
 			goto fail;
 		}
-		w->redo_db = xstrdup(rdb);
-		w->redo_table = xstrdup(rt);
+		w->recopy_db = xstrdup(rdb);
+		w->recopy_table = xstrdup(rt);
 	}
 	snprintf(w->last_gtid, sizeof w->last_gtid, "%s", w->h.last_gtid);
 	json_decref(rec);
@@ -2844,7 +2847,7 @@ fail:
 static int
 run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 {
-	struct wagon *w = e->w;
+	struct inwagon *w = e->w;
 	const char *p = w->records, *end = w->records + w->len, *s, *z;
 	const char *type;
 	json_t *rec;
@@ -2921,10 +2924,11 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 }
 
 int
-engine_run_many(struct db *d, struct wagon **ws, size_t n,
-    ddl_mark_fn mark, void *arg)
+engine_run_many(struct db *d, struct inwagon **ws, size_t n,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
 {
-	struct eng e = {.d = d, .w = ws[0], .merged = n > 1};
+	struct eng e = {.d = d, .w = ws[0], .merged = n > 1,
+	    .recopied = recopied};
 	int rc = DB_OK, rows = 0;
 	size_t len = 0;
 
@@ -2980,24 +2984,25 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 }
 
 int
-engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
+engine_run(struct db *d, struct inwagon *w,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
 {
-	return engine_run_many(d, &w, 1, mark, arg);
+	return engine_run_many(d, &w, 1, recopied, mark, arg);
 }
 
 void
-wagon_free(struct wagon *w)
+inwagon_free(struct inwagon *w)
 {
 	buf_free(&w->tabs);
 	w->ntabs = 0;
 	wagon_records_free(w->records, w->len); /* wipes the plaintext */
 	free(w->gtid_pos);
 	free(w->snapshot);
-	free(w->redo_db);
-	free(w->redo_table);
+	free(w->recopy_db);
+	free(w->recopy_table);
 	free(w->xid);
 	w->records = NULL;
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
-	w->redo_db = w->redo_table = w->xid = NULL;
+	w->recopy_db = w->recopy_table = w->xid = NULL;
 }

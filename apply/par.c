@@ -128,7 +128,7 @@ run_job(struct worker *wk, struct par_job *j)
 		db_tables_forget(d);
 		wk->gen = gen;
 	}
-	rc = engine_run(d, &j->w, j->mark, j->mark_arg);
+	rc = engine_run(d, &j->w, NULL, j->mark, j->mark_arg);
 	if (rc == DB_OK && j->w.has_ddl) {
 		pthread_mutex_lock(&p->mu);
 		p->execd[j->w.seq % (2 * (size_t)p->n)] = j->w.seq;
@@ -276,20 +276,20 @@ par_full(const struct par *p)
 
 /* 1 when the wagons share a table (either touching every table). */
 static int
-overlap(const struct wagon *a, const struct wagon *b)
+overlap(const struct inwagon *a, const struct inwagon *b)
 {
 	if (a->tabs_all || b->tabs_all)
 		return 1;
 	for (size_t i = 0, n; i < a->tabs.len; i += n + 1) {
 		n = strlen(a->tabs.p + i);
-		if (wagon_has_table(b, a->tabs.p + i, n))
+		if (inwagon_has_table(b, a->tabs.p + i, n))
 			return 1;
 	}
 	return 0;
 }
 
 int
-par_deps(struct par *p, const struct wagon *w, struct par_job *j)
+par_deps(struct par *p, const struct inwagon *w, struct par_job *j)
 {
 	int rows = 0;
 
@@ -385,7 +385,7 @@ par_job_free(struct par_job *j)
 {
 	if (j == NULL)
 		return;
-	wagon_free(&j->w);
+	inwagon_free(&j->w);
 	free(j->bootstrap_pos);
 	free(j);
 }
