@@ -111,6 +111,16 @@
 
 enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
 
+/* Where a wagon goes (sched(), srdf-apply(1), "Parallel apply"). */
+enum sched {
+	SCHED_ALONE,	  /* on the main connection, once the jobs in flight
+			   * are done */
+	SCHED_NOW,	  /* to a worker, now */
+	SCHED_LATER,	  /* to a worker, once a job in flight is done */
+	SCHED_IF_DDL_NEXT /* rows with nothing in flight: to a worker if a
+			   * DDL wagon follows (lone_parallel) */
+};
+
 /* A committed group the ledger does not know yet. */
 struct done {
 	uint64_t from, to, first;
@@ -1172,17 +1182,12 @@ in_window(const struct applier *a, const struct inwagon *w)
 	    gtid_within(w->h.first_gtid, a->disp_bpos)));
 }
 
-/* srdf-apply(1), "Parallel apply": where wagon w goes.
- *	0  alone, on the main connection, once the jobs in flight are done;
- *	1  to a worker, now;
- *	2  to a worker, once a job in flight is done;
- *	3  rows with nothing in flight: to a worker if a DDL wagon follows
- *	   (lone_parallel).
+/* srdf-apply(1), "Parallel apply": where wagon w goes (enum sched).
  * srdf-bootstrap's row wagons always go to workers; other wagons of rows
  * and DDL wagons when the tables they touch are known, whole groups,
  * outside the bootstrap window, while no wagon is failing; a wagon of
  * rows never beside one in flight that touches one of its tables. */
-static int
+static enum sched
 sched(struct applier *a, const struct inwagon *w)
 {
 	struct par_job dummy;
@@ -1191,29 +1196,30 @@ sched(struct applier *a, const struct inwagon *w)
 	if (a->cf->parallel < 2 || a->cf->dry_run || a->par_broken ||
 	    a->open || a->fail_seq != 0 || w->seq <= a->par_off_until ||
 	    w->chunk != 1 || !w->last)
-		return 0;
+		return SCHED_ALONE;
 	boot_rows = (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl;
 	inflight = a->par != NULL && par_inflight(a->par) > 0;
 	if (!boot_rows && (w->tabs_all || in_window(a, w) ||
 	    (w->snapshot != NULL && !(w->h.flags & WAGON_F_BOOTSTRAP))))
-		return 0;
+		return SCHED_ALONE;
 	if (!inflight)
-		return boot_rows || w->has_ddl ? (boot_rows ? 1 : 0) : 3;
+		return boot_rows || w->has_ddl ? (boot_rows ? SCHED_NOW :
+		    SCHED_ALONE) : SCHED_IF_DDL_NEXT;
 	if ((rows = par_deps(a->par, w, &dummy)) < 0)
-		return 0;
+		return SCHED_ALONE;
 	if (!w->has_ddl && rows > 0 && !boot_rows)
-		return 0;
+		return SCHED_ALONE;
 	if (par_full(a->par) || (!w->has_ddl &&
 	    par_rows_inflight(a->par) >= (size_t)a->cf->parallel))
-		return 2;
-	return 1;
+		return SCHED_LATER;
+	return SCHED_NOW;
 }
 
 /* A wagon of rows with no job in flight goes to a worker when the next
  * wagon is a DDL wagon already in the inbox: what follows that DDL may
  * then run beside it (a table loaded, its index built, the next table
  * created and loaded).  The next wagon is kept in a->held. */
-static int
+static enum sched
 lone_parallel(struct applier *a, const struct inwagon *w)
 {
 	char err[1024];
@@ -1226,11 +1232,11 @@ lone_parallel(struct applier *a, const struct inwagon *w)
 			rc = load(a, w->seq + 1, &x, err, sizeof err);
 		if (rc != 0) {
 			inwagon_free(&x);
-			return 0;
+			return SCHED_ALONE;
 		}
 		a->held = x;
 	}
-	return a->held.has_ddl && !a->held.tabs_all;
+	return a->held.has_ddl && !a->held.tabs_all ? SCHED_NOW : SCHED_ALONE;
 }
 
 /* Takes the oldest finished job, waiting for it (the heartbeat and the
@@ -1522,15 +1528,257 @@ apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
 	return rc;
 }
 
+/* The next wagon into *w: the one held back, the one read ahead, or
+ * from the inbox; the one after it is then read ahead.  0, 1 when it is
+ * not there yet, -1 with err when it cannot be read (load()). */
+static int
+take(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if (a->held.records != NULL && a->held.seq == seq) {
+		*w = a->held;
+		memset(&a->held, 0, sizeof a->held);
+		rc = 0;
+	} else {
+		inwagon_free(&a->held);
+		if ((rc = prefetched(a, seq, w)) != 0)
+			rc = load(a, seq, w, err, errlen);
+	}
+	/* The next one is read while this one is applied. */
+	if (rc == 0)
+		prefetch(a, seq + 1);
+	return rc;
+}
+
+/* Wagon w (taken: rc of take()) while jobs are in flight on the workers:
+ * one that goes alone waits for all those before it; one that goes in
+ * parallel, for a free worker. */
+static int
+beside_workers(struct applier *a, struct inwagon *w, int rc)
+{
+	enum sched k = rc == 0 ? sched(a, w) : SCHED_ALONE;
+
+	if (k == SCHED_NOW)
+		return dispatch(a, w);
+	if (rc == 0)
+		a->held = *w;
+	else
+		inwagon_free(w);
+	return k == SCHED_LATER ? par_take(a) : par_drain(a);
+}
+
+/* Nothing in flight: whether w goes to a worker. */
+static int
+to_worker(struct applier *a, const struct inwagon *w)
+{
+	enum sched k = sched(a, w);
+
+	if (k == SCHED_IF_DDL_NEXT)
+		k = lone_parallel(a, w);
+	return k == SCHED_NOW;
+}
+
+/* A backlog: the wagons waiting after w go with it.  An S_* code, or -1
+ * when none may (w is then applied alone). */
+static int
+merged(struct applier *a, struct inwagon *w, long long t0)
+{
+	struct inwagon *more;
+	size_t n;
+	int rc = -1;
+
+	if (!merge_ok(a, w))
+		return -1;
+	more = xcalloc(MERGE_MAX, sizeof *more);
+	if ((n = gather(a, w, more)) > 0)
+		rc = apply_merged(a, w, more, n, t0);
+	free(more);
+	return rc;
+}
+
+/* Chunks: a group's transaction stays open until its last one.  Sets
+ * *first, the group's first wagon, and returns 0; -1 with err when w is
+ * not the chunk that may come now (the open transaction rolled back). */
+static int
+chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first,
+    char *err, size_t errlen)
+{
+	if (w->chunk == 1) {
+		if (a->open) {
+			log_warn("group %" PRIu64 " was abandoned upstream after "
+			    "chunk %" PRIu32 " (wagons %" PRIu64 "..%" PRIu64 "): "
+			    "rolled back; its changes come again in later "
+			    "wagons", a->open_group, a->open_chunk,
+			    a->open_first, w->seq - 1);
+			db_rollback(&a->db);
+			a->open = 0;
+		}
+		*first = w->seq;
+	} else if (!a->open || a->open_group != w->group ||
+	           w->chunk != a->open_chunk + 1) {
+		if (a->open) {
+			snprintf(err, errlen, "chunk %" PRIu32 " of group "
+			    "%" PRIu64 " while chunk %" PRIu32 " of group %"
+			    PRIu64 " is open", w->chunk, w->group, a->open_chunk,
+			    a->open_group);
+			db_rollback(&a->db);
+			a->open = 0;
+			a->next = a->cp.seq + 1;
+		} else
+			snprintf(err, errlen, "chunk %" PRIu32 " of group "
+			    "%" PRIu64 " without the chunks before it (was one "
+			    "skipped? skip the rest of the group too)", w->chunk,
+			    w->group);
+		return -1;
+	} else
+		*first = a->open_first;
+	/* The chunks between the first and the last of an XA PREPARE
+	 * group carry no XA record of their own. */
+	if (w->chunk > 1 && a->open_xid != NULL && w->xa == XA_NONE) {
+		w->xa = XA_PREPARED;
+		w->xid = xstrdup(a->open_xid);
+	}
+	return 0;
+}
+
+/* Applies w on the main connection in the open transaction, and commits
+ * it with the checkpoint when it is its group's last chunk.  A DB_* code,
+ * with a->db.err. */
+static int
+apply_one(struct applier *a, struct inwagon *w, uint64_t first)
+{
+	char *newpos = NULL, *newrecopied = NULL;
+	struct recopy_list recopied = {0};
+	const struct recopy_list *skip;
+	int rc;
+
+	if (a->cf->dry_run)
+		printf("-- wagon %" PRIu64 ": group %" PRIu64 " chunk %" PRIu32
+		    "%s, GTID %s..%s\n", w->seq, w->group, w->chunk,
+		    w->last ? " (last)" : "", w->h.first_gtid, w->h.last_gtid);
+	ddl_progress(a, w);
+	/* srdf-bootstrap(1), "What srdf-apply does with it": changes the
+	 * copy may already hold are applied idempotently. */
+	w->idem = !(w->h.flags & WAGON_F_BOOTSTRAP) &&
+	    gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
+	/* (A DDL wagon has no rows to be idempotent about: not said.) */
+	if (w->idem && w->chunk == 1 && !w->has_ddl)
+		log_info("wagon %" PRIu64 " (GTID %s) is within the window of "
+		    "srdf-bootstrap's copy (%s): applied idempotently", w->seq,
+		    w->h.first_gtid, a->cp.bootstrap_pos);
+	if (w->snapshot != NULL)
+		newpos = gtid_merge(a->cp.bootstrap_pos, w->snapshot);
+	/* Tables copied again (recopy.c): this wagon's copy adds one; those
+	 * it begins beyond are done with.  Only a wagon within one's
+	 * position has changes to skip (the others: not a look per row). */
+	recopy_copy(&recopied, &a->cp.recopied);
+	if (recopy_prune(&recopied, w) > 0 || w->recopy_db != NULL) {
+		if (w->recopy_db != NULL) /* with a snapshot_gtid: engine_peek */
+			recopy_add(&recopied, w->recopy_db, w->recopy_table,
+			    w->snapshot);
+		newrecopied = recopy_format(&recopied);
+	}
+	skip = recopy_due(&a->cp.recopied, w) ? &a->cp.recopied : NULL;
+	if (w->xa != XA_NONE)
+		rc = apply_xa(a, w, first, skip);
+	else
+		rc = engine_run(&a->db, w, skip, ddl_mark, a);
+	if (rc == DB_OK && w->last) {
+		rc = db_commit_at(&a->db, a->src, a->cp.seq, w->seq,
+		    w->last_gtid, w->gtid_pos, newpos, newrecopied, w->last_ts);
+	} else if (rc == DB_OK)
+		rc = db_flush(&a->db);
+	if (rc == DB_OK && w->last && newpos != NULL) {
+		free(a->cp.bootstrap_pos);
+		a->cp.bootstrap_pos = newpos;
+		newpos = NULL;
+	}
+	if (rc == DB_OK && w->last && newrecopied != NULL) {
+		recopy_free(&a->cp.recopied);
+		a->cp.recopied = recopied;
+		memset(&recopied, 0, sizeof recopied);
+	}
+	if (rc == DB_OK && w->skipped > 0)
+		log_notice("wagon %" PRIu64 ": %" PRIu64 " row change(s) skipped: "
+		    "srdf-bootstrap copied their table again after them",
+		    w->seq, w->skipped);
+	recopy_free(&recopied);
+	free(newrecopied);
+	free(newpos);
+	return rc;
+}
+
+/* apply_one's failure rc (DB_*) of wagon seq: rolled back, retried now
+ * (a deadlock), or counted as a failure.  An S_* code. */
+static int
+apply_failed(struct applier *a, uint64_t seq, int rc)
+{
+	db_rollback(&a->db);
+	a->open = 0;
+	a->next = a->cp.seq + 1;
+	switch (rc) {
+	case DB_GONE:
+		log_warn("wagon %" PRIu64 ": %s", seq, a->db.err);
+		return S_GONE;
+	case DB_RETRY:
+		if (++a->immediate <= IMMEDIATE_RETRIES) {
+			log_notice("wagon %" PRIu64 ": %s; trying again "
+			    "now", seq, a->db.err);
+			return S_PROGRESS;
+		}
+		a->immediate = 0;
+		return failed(a, seq, a->db.err, 1);
+	default:
+		a->immediate = 0;
+		return failed(a, seq, a->db.err, db_full(&a->db));
+	}
+}
+
+/* w applied: a chunk leaves its group's transaction open; a last chunk
+ * committed it.  An S_* code. */
+static int
+applied(struct applier *a, const struct inwagon *w, uint64_t first,
+    long long t0)
+{
+	a->immediate = 0;
+	if (!w->last) {
+		if (w->chunk == 1) {
+			a->open_first = w->seq;
+			free(a->open_xid);
+			a->open_xid = w->xa == XA_PREPARED ? xstrdup(w->xid) : NULL;
+		}
+		a->open = 1;
+		a->open_group = w->group;
+		a->open_chunk = w->chunk;
+		a->next = w->seq + 1;
+		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
+		    " applied, %" PRIu64 " row changes; the group commits with "
+		    "its last chunk", w->seq, w->chunk, w->group, w->rows);
+		return S_PROGRESS;
+	}
+	a->next = w->seq + 1;
+	free(a->open_xid);
+	a->open_xid = NULL;
+	if (w->xa == XA_PREPARED && (a->xa_min == 0 || first < a->xa_min))
+		a->xa_min = first;
+	if ((w->xa == XA_COMMIT || w->xa == XA_ROLLBACK) &&
+	    db_xa_min(&a->db, a->src, &a->xa_min) != DB_OK)
+		log_warn("reading srdf.xa_pending: %s", a->db.err);
+	return committed(a, w->seq, first, w, a->db.missing, t0, 0);
+}
+
+/* The per-wagon state machine: the next wagon is taken, scheduled (a
+ * worker, merged with a backlog, or alone), applied and committed, or
+ * its failure counted.  An S_* code. */
 static int
 step(struct applier *a)
 {
 	struct inwagon w;
-	uint64_t seq = a->next, first;
+	uint64_t seq, first;
 	long long t0 = clock_mono_ms();
-	char err[1024], *newpos = NULL, *newrecopied = NULL;
-	struct recopy_list recopied = {0};
-	const struct recopy_list *skip;
+	char err[1024];
 	int rc;
 
 	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
@@ -1538,45 +1786,17 @@ step(struct applier *a)
 	seq = a->next;
 	if (!a->open && a->fail_seq != 0 && (a->dead || t0 < a->fail_due))
 		return S_WAIT;
-	if (a->held.records != NULL && a->held.seq == seq) {
-		w = a->held;
-		memset(&a->held, 0, sizeof a->held);
-		rc = 0;
-	} else {
-		inwagon_free(&a->held);
-		if ((rc = prefetched(a, seq, &w)) != 0)
-			rc = load(a, seq, &w, err, sizeof err);
-	}
-	/* The next one is read while this one is applied. */
-	if (rc == 0)
-		prefetch(a, seq + 1);
-	if (a->par != NULL && par_inflight(a->par) > 0) {
-		/* A wagon that goes alone waits for all those before it;
-		 * one that goes in parallel, for a free worker. */
-		int k = rc == 0 ? sched(a, &w) : 0;
-
-		if (k == 1)
-			return dispatch(a, &w);
-		if (rc == 0)
-			a->held = w;
-		else
-			inwagon_free(&w);
-		return k == 2 ? par_take(a) : par_drain(a);
-	}
+	rc = take(a, seq, &w, err, sizeof err);
+	if (a->par != NULL && par_inflight(a->par) > 0)
+		return beside_workers(a, &w, rc);
 	if (rc == 1) {
 		inwagon_free(&w);
 		look_inbox(a, 1);
 		return S_IDLE;
 	}
 	a->gap_logged = 0;
-	if (rc == 0) {
-		int k = sched(a, &w);
-
-		if (k == 3)
-			k = lone_parallel(a, &w);
-		if (k == 1)
-			return dispatch(a, &w);
-	}
+	if (rc == 0 && to_worker(a, &w))
+		return dispatch(a, &w);
 	if (a->par != NULL) {
 		par_free(a->par);
 		a->par = NULL;
@@ -1590,161 +1810,17 @@ step(struct applier *a)
 		}
 		return failed(a, seq, err, 0);
 	}
-
-	/* A backlog: the wagons waiting after this one go with it. */
-	if (merge_ok(a, &w)) {
-		struct inwagon *more = xcalloc(MERGE_MAX, sizeof *more);
-		size_t n = gather(a, &w, more);
-
-		if (n > 0) {
-			rc = apply_merged(a, &w, more, n, t0);
-			free(more);
-			return rc;
-		}
-		free(more);
-	}
-
-	/* Chunks: a group's transaction stays open until its last one. */
-	if (w.chunk == 1) {
-		if (a->open) {
-			log_warn("group %" PRIu64 " was abandoned upstream after "
-			    "chunk %" PRIu32 " (wagons %" PRIu64 "..%" PRIu64 "): "
-			    "rolled back; its changes come again in later "
-			    "wagons", a->open_group, a->open_chunk,
-			    a->open_first, seq - 1);
-			db_rollback(&a->db);
-			a->open = 0;
-		}
-		first = seq;
-	} else if (!a->open || a->open_group != w.group ||
-	           w.chunk != a->open_chunk + 1) {
-		if (a->open) {
-			snprintf(err, sizeof err, "chunk %" PRIu32 " of group "
-			    "%" PRIu64 " while chunk %" PRIu32 " of group %"
-			    PRIu64 " is open", w.chunk, w.group, a->open_chunk,
-			    a->open_group);
-			db_rollback(&a->db);
-			a->open = 0;
-			a->next = a->cp.seq + 1;
-		} else
-			snprintf(err, sizeof err, "chunk %" PRIu32 " of group "
-			    "%" PRIu64 " without the chunks before it (was one "
-			    "skipped? skip the rest of the group too)", w.chunk,
-			    w.group);
+	if ((rc = merged(a, &w, t0)) >= 0)
+		return rc;
+	if (chunk_begin(a, &w, &first, err, sizeof err) != 0) {
 		inwagon_free(&w);
 		return failed(a, seq, err, 0);
-	} else
-		first = a->open_first;
-	/* The chunks between the first and the last of an XA PREPARE
-	 * group carry no XA record of their own. */
-	if (w.chunk > 1 && a->open_xid != NULL && w.xa == XA_NONE) {
-		w.xa = XA_PREPARED;
-		w.xid = xstrdup(a->open_xid);
 	}
-
-	if (a->cf->dry_run)
-		printf("-- wagon %" PRIu64 ": group %" PRIu64 " chunk %" PRIu32
-		    "%s, GTID %s..%s\n", seq, w.group, w.chunk,
-		    w.last ? " (last)" : "", w.h.first_gtid, w.h.last_gtid);
-	ddl_progress(a, &w);
-	/* srdf-bootstrap(1), "What srdf-apply does with it": changes the
-	 * copy may already hold are applied idempotently. */
-	w.idem = !(w.h.flags & WAGON_F_BOOTSTRAP) &&
-	    gtid_within(w.h.first_gtid, a->cp.bootstrap_pos);
-	/* (A DDL wagon has no rows to be idempotent about: not said.) */
-	if (w.idem && w.chunk == 1 && !w.has_ddl)
-		log_info("wagon %" PRIu64 " (GTID %s) is within the window of "
-		    "srdf-bootstrap's copy (%s): applied idempotently", seq,
-		    w.h.first_gtid, a->cp.bootstrap_pos);
-	if (w.snapshot != NULL)
-		newpos = gtid_merge(a->cp.bootstrap_pos, w.snapshot);
-	/* Tables copied again (recopy.c): this wagon's copy adds one; those
-	 * it begins beyond are done with.  Only a wagon within one's
-	 * position has changes to skip (the others: not a look per row). */
-	recopy_copy(&recopied, &a->cp.recopied);
-	if (recopy_prune(&recopied, &w) > 0 || w.recopy_db != NULL) {
-		if (w.recopy_db != NULL) /* with a snapshot_gtid: engine_peek */
-			recopy_add(&recopied, w.recopy_db, w.recopy_table,
-			    w.snapshot);
-		newrecopied = recopy_format(&recopied);
-	}
-	skip = recopy_due(&a->cp.recopied, &w) ? &a->cp.recopied : NULL;
-	if (w.xa != XA_NONE)
-		rc = apply_xa(a, &w, first, skip);
-	else
-		rc = engine_run(&a->db, &w, skip, ddl_mark, a);
-	if (rc == DB_OK && w.last) {
-		rc = db_commit_at(&a->db, a->src, a->cp.seq, seq, w.last_gtid,
-		    w.gtid_pos, newpos, newrecopied, w.last_ts);
-	} else if (rc == DB_OK)
-		rc = db_flush(&a->db);
-	if (rc == DB_OK && w.last && newpos != NULL) {
-		free(a->cp.bootstrap_pos);
-		a->cp.bootstrap_pos = newpos;
-		newpos = NULL;
-	}
-	if (rc == DB_OK && w.last && newrecopied != NULL) {
-		recopy_free(&a->cp.recopied);
-		a->cp.recopied = recopied;
-		memset(&recopied, 0, sizeof recopied);
-	}
-	if (rc == DB_OK && w.skipped > 0)
-		log_notice("wagon %" PRIu64 ": %" PRIu64 " row change(s) skipped: "
-		    "srdf-bootstrap copied their table again after them",
-		    seq, w.skipped);
-	recopy_free(&recopied);
-	free(newrecopied);
-	free(newpos);
-
-	if (rc != DB_OK) {
-		db_rollback(&a->db);
-		a->open = 0;
-		a->next = a->cp.seq + 1;
+	if ((rc = apply_one(a, &w, first)) != DB_OK) {
 		inwagon_free(&w);
-		switch (rc) {
-		case DB_GONE:
-			log_warn("wagon %" PRIu64 ": %s", seq, a->db.err);
-			return S_GONE;
-		case DB_RETRY:
-			if (++a->immediate <= IMMEDIATE_RETRIES) {
-				log_notice("wagon %" PRIu64 ": %s; trying again "
-				    "now", seq, a->db.err);
-				return S_PROGRESS;
-			}
-			a->immediate = 0;
-			return failed(a, seq, a->db.err, 1);
-		default:
-			a->immediate = 0;
-			return failed(a, seq, a->db.err, db_full(&a->db));
-		}
+		return apply_failed(a, seq, rc);
 	}
-	a->immediate = 0;
-	if (!w.last) {
-		if (w.chunk == 1) {
-			a->open_first = seq;
-			free(a->open_xid);
-			a->open_xid = w.xa == XA_PREPARED ? xstrdup(w.xid) : NULL;
-		}
-		a->open = 1;
-		a->open_group = w.group;
-		a->open_chunk = w.chunk;
-		a->next = seq + 1;
-		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
-		    " applied, %" PRIu64 " row changes; the group commits with "
-		    "its last chunk", seq, w.chunk, w.group, w.rows);
-		inwagon_free(&w);
-		return S_PROGRESS;
-	}
-
-	a->next = seq + 1;
-	free(a->open_xid);
-	a->open_xid = NULL;
-	if (w.xa == XA_PREPARED && (a->xa_min == 0 || first < a->xa_min))
-		a->xa_min = first;
-	if ((w.xa == XA_COMMIT || w.xa == XA_ROLLBACK) &&
-	    db_xa_min(&a->db, a->src, &a->xa_min) != DB_OK)
-		log_warn("reading srdf.xa_pending: %s", a->db.err);
-	rc = committed(a, seq, first, &w, a->db.missing, t0, 0);
+	rc = applied(a, &w, first, t0);
 	inwagon_free(&w);
 	return rc;
 }
