@@ -130,61 +130,89 @@ struct done {
 	char gtid[WAGON_GTID_LEN];
 };
 
+/* Chunks: a group whose transaction is open. */
+struct open_group {
+	int open;
+	uint64_t group, first;
+	uint32_t chunk;
+	char *xid;		/* the open group is XA PREPAREd: its id */
+};
+
+/* Retries: the wagon that failed, at the head of the stream. */
+struct failing {
+	uint64_t seq;
+	int attempts, dead;
+	int immediate;		/* deadlocks retried at once in a row */
+	long long due;		/* its next attempt (clock_mono_ms) */
+};
+
+/* Ledger batching: committed groups the ledger does not know yet. */
+struct done_list {
+	struct done *v;
+	size_t n, cap;
+	long long since;
+};
+
+/* --parallel: srdf-bootstrap's row wagons go to workers (par.c). */
+struct dispatch {
+	struct par *p;		/* NULL: every wagon on a->db */
+	struct inwagon held;	/* loaded, waiting for a worker or for the
+				 * workers to finish; records NULL if none */
+	uint64_t seq;		/* the last wagon handed to a worker */
+	char *bpos;		/* bootstrap_pos once the handed ones commit */
+	int broken;		/* a worker's wagon failed: drain, then read
+				 * the checkpoint again */
+	uint64_t off_until;	/* wagons up to here go alone */
+	uint64_t merge_off_until; /* wagons up to here are not merged */
+};
+
+/* The next wagon, read and decrypted by a thread of its own while this
+ * one is applied (prefetch_*). */
+struct prefetch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, quit, busy;
+	uint64_t want;		/* the wagon asked for, 0 none */
+	struct inwagon w;	/* ... read: records NULL if not (yet) */
+};
+
+/* --keep over inbox/cur (purge.h); below the checkpoint only. */
+struct keep {
+	struct purge p;
+	char curdir[PATH_MAX + 8], why[128];
+	long long due;
+};
+
 struct applier {
 	const struct config *cf;
-	/* --keep over inbox/cur (purge.h); below the checkpoint only */
-	struct purge purge;
-	char curdir[PATH_MAX + 8], purge_why[128];
-	long long purge_due;
 	struct db db;
 	struct ledger *l;	/* NULL in a dry run */
 	struct acks *acks;
+	/* The checkpoint */
 	char src[33];		/* source id (hex); "" until known */
 	int ready;		/* checkpoint read, ledger reconciled */
 	int triggers_upgraded;	/* db_triggers_upgrade ran */
 	struct checkpoint cp;	/* what the target holds */
 	uint64_t next;		/* the sequence to apply next */
 	int skip_done;
-	/* A chunked group whose transaction is open. */
-	int open;
-	uint64_t open_group, open_first;
-	uint32_t open_chunk;
-	char *open_xid;		/* the open group is XA PREPAREd: its id */
-	/* The lowest first wagon of an XA transaction prepared on the
+	struct open_group og;
+	/* XA: the lowest first wagon of an XA transaction prepared on the
 	 * source and pending on the target (srdf.xa_pending), 0 none:
 	 * --keep purges nothing from there on. */
 	uint64_t xa_min;
-	/* The wagon that failed, at the head of the stream. */
-	uint64_t fail_seq;
-	int fail_attempts, dead, immediate;
-	long long fail_due;
+	struct failing fail;
+	struct done_list done;
+	struct dispatch par;
+	struct prefetch pf;
+	struct keep keep;
+	/* Waiting */
 	int gap_logged;
 	int ino, sig[2];
 	int fatal;
-	struct done *done;	/* committed, not yet in the ledger */
-	size_t ndone, capdone;
-	long long done_since;
 	int crash_after; /* test hook: _exit(137) after this COMMIT */
 	int commits;
 	uint64_t napplied;
-	/* --parallel: srdf-bootstrap's row wagons go to workers (par.c). */
-	struct par *par;	/* NULL: every wagon on a->db */
-	struct inwagon held;	/* loaded, waiting for a worker or for the
-				 * workers to finish; records NULL if none */
-	uint64_t disp_seq;	/* the last wagon handed to a worker */
-	char *disp_bpos;	/* bootstrap_pos once the handed ones commit */
-	int par_broken;		/* a worker's wagon failed: drain, then read
-				 * the checkpoint again */
-	uint64_t par_off_until;	/* wagons up to here go alone */
-	uint64_t merge_off_until; /* wagons up to here are not merged */
-	/* The next wagon, read and decrypted by a thread of its own while
-	 * this one is applied (prefetch_*). */
-	pthread_t pf_th;
-	pthread_mutex_t pf_mu;
-	pthread_cond_t pf_cv;
-	int pf_started, pf_quit, pf_busy;
-	uint64_t pf_want;	/* the wagon asked for, 0 none */
-	struct inwagon pf_w;	/* ... read: records NULL if not (yet) */
 };
 
 static volatile sig_atomic_t stopping, hup;
@@ -349,8 +377,8 @@ move_done(struct applier *a, uint64_t from, uint64_t to)
 static int
 pending_done(const struct applier *a, uint64_t seq)
 {
-	for (size_t i = 0; i < a->ndone; i++)
-		if (a->done[i].from <= seq && seq <= a->done[i].to)
+	for (size_t i = 0; i < a->done.n; i++)
+		if (a->done.v[i].from <= seq && seq <= a->done.v[i].to)
 			return 1;
 	return 0;
 }
@@ -461,15 +489,15 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 
 	if (a->cf->dry_run)
 		return;
-	if (a->ndone == a->capdone) {
-		a->capdone = a->capdone ? 2 * a->capdone : LEDGER_BATCH;
-		if ((a->done = realloc(a->done, a->capdone * sizeof *a->done)) ==
+	if (a->done.n == a->done.cap) {
+		a->done.cap = a->done.cap ? 2 * a->done.cap : LEDGER_BATCH;
+		if ((a->done.v = realloc(a->done.v, a->done.cap * sizeof *a->done.v)) ==
 		    NULL)
 			die(EX_OSERR, "out of memory");
 	}
-	if (a->ndone == 0)
-		a->done_since = clock_mono_ms();
-	d = &a->done[a->ndone++];
+	if (a->done.n == 0)
+		a->done.since = clock_mono_ms();
+	d = &a->done.v[a->done.n++];
 	d->from = from;
 	d->to = to;
 	d->first = first;
@@ -489,12 +517,12 @@ flush_applied(struct applier *a)
 	char buf[24];
 	int rc = 0;
 
-	if (a->ndone == 0)
+	if (a->done.n == 0)
 		return S_PROGRESS;
 	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0)
 		return ledger_fail(a, "applied wagons", rc);
-	for (size_t i = 0; i < a->ndone && rc == 0; i++) {
-		const struct done *d = &a->done[i];
+	for (size_t i = 0; i < a->done.n && rc == 0; i++) {
+		const struct done *d = &a->done.v[i];
 
 		for (uint64_t s = d->from; s <= d->to && rc == 0; s++) {
 			if ((w = wrec(t, s, &rc)) == NULL)
@@ -533,7 +561,7 @@ flush_applied(struct applier *a)
 			json_decref(w);
 		}
 	}
-	snprintf(buf, sizeof buf, "%" PRIu64, a->done[a->ndone - 1].to);
+	snprintf(buf, sizeof buf, "%" PRIu64, a->done.v[a->done.n - 1].to);
 	if (rc == 0)
 		rc = ledger_meta_put(t, "last_applied_seq", buf);
 	if (rc != 0) {
@@ -542,12 +570,12 @@ flush_applied(struct applier *a)
 	}
 	if ((rc = ledger_txn_commit(t)) != 0)
 		return ledger_fail(a, "applied wagons", rc);
-	for (size_t i = 0; i < a->ndone; i++) {
-		move_done(a, a->done[i].from, a->done[i].to);
-		for (uint64_t s = a->done[i].from; s <= a->done[i].to; s++)
+	for (size_t i = 0; i < a->done.n; i++) {
+		move_done(a, a->done.v[i].from, a->done.v[i].to);
+		for (uint64_t s = a->done.v[i].from; s <= a->done.v[i].to; s++)
 			acks_enqueue(a->acks, s);
 	}
-	a->ndone = 0;
+	a->done.n = 0;
 	return S_PROGRESS;
 }
 
@@ -869,8 +897,8 @@ skip(struct applier *a)
 		spool_bad(a->cf->inbox, "new", name, msg);
 	log_warn("skipped wagon %" PRIu64 " at the operator's request: its "
 	    "changes are NOT on the target", s);
-	if (a->fail_seq == s)
-		a->fail_seq = 0;
+	if (a->fail.seq == s)
+		a->fail.seq = 0;
 	return S_PROGRESS;
 }
 
@@ -964,7 +992,7 @@ start_source(struct applier *a)
 		a->triggers_upgraded = 1;
 	}
 	a->next = a->cp.seq + 1;
-	a->open = 0;
+	a->og.open = 0;
 	if ((rc = db_xa_min(&a->db, a->src, &a->xa_min)) != DB_OK) {
 		log_err("%s", a->db.err);
 		if (rc == DB_GONE)
@@ -1003,9 +1031,9 @@ failed(struct applier *a, uint64_t seq, const char *msg, int transient)
 		log_err("wagon %" PRIu64 " failed again (attempt %d, the retry "
 		    "policy allows %d): %s", seq, attempts, a->cf->nretry + 1,
 		    msg);
-	a->fail_seq = seq;
-	a->fail_attempts = attempts;
-	a->dead = dead;
+	a->fail.seq = seq;
+	a->fail.attempts = attempts;
+	a->fail.dead = dead;
 	if (dead && !a->cf->dry_run)
 		log_err("wagon %" PRIu64 " is dead-lettered: srdf-apply stops "
 		    "here rather than skip it; fix the cause and send SIGHUP "
@@ -1020,7 +1048,7 @@ failed(struct applier *a, uint64_t seq, const char *msg, int transient)
 			delay = a->cf->retry_ms[a->cf->nretry - 1];
 		else
 			delay = FULL_RETRY_MS;
-		a->fail_due = clock_mono_ms() + delay;
+		a->fail.due = clock_mono_ms() + delay;
 		if (!a->cf->once)
 			log_notice("retrying wagon %" PRIu64 " in %lld s", seq,
 			    delay / 1000);
@@ -1048,18 +1076,18 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 	from = a->cp.seq + 1;
 	a->cp.seq = seq;
 	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", w->last_gtid);
-	a->open = 0;
-	if (a->fail_seq != 0 && a->fail_seq <= seq) {
+	a->og.open = 0;
+	if (a->fail.seq != 0 && a->fail.seq <= seq) {
 		log_notice("wagon %" PRIu64 " applied after %d failed "
-		    "attempt%s", a->fail_seq, a->fail_attempts,
-		    a->fail_attempts == 1 ? "" : "s");
-		a->fail_seq = 0;
-		a->dead = 0;
+		    "attempt%s", a->fail.seq, a->fail.attempts,
+		    a->fail.attempts == 1 ? "" : "s");
+		a->fail.seq = 0;
+		a->fail.dead = 0;
 	}
 	a->napplied += seq - from + 1;
 	note_applied(a, from, seq, first, w, missing);
 	rc = S_PROGRESS;
-	if (a->ndone >= LEDGER_BATCH || clock_mono_ms() - a->done_since >= LEDGER_LAG_MS)
+	if (a->done.n >= LEDGER_BATCH || clock_mono_ms() - a->done.since >= LEDGER_LAG_MS)
 		rc = flush_applied(a);
 	if (worker > 0)
 		log_info("applied wagon %" PRIu64 " on connection %d: %" PRIu64
@@ -1090,27 +1118,27 @@ prefetch_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	pthread_mutex_lock(&a->pf_mu);
+	pthread_mutex_lock(&a->pf.mu);
 	for (;;) {
-		while (!a->pf_quit && a->pf_want == 0)
-			pthread_cond_wait(&a->pf_cv, &a->pf_mu);
-		if (a->pf_quit)
+		while (!a->pf.quit && a->pf.want == 0)
+			pthread_cond_wait(&a->pf.cv, &a->pf.mu);
+		if (a->pf.quit)
 			break;
-		seq = a->pf_want;
-		a->pf_want = 0;
-		a->pf_busy = 1;
-		pthread_mutex_unlock(&a->pf_mu);
+		seq = a->pf.want;
+		a->pf.want = 0;
+		a->pf.busy = 1;
+		pthread_mutex_unlock(&a->pf.mu);
 		/* Only a wagon that opens is kept: one that is missing or
 		 * bad is read again, and reported, by the main thread. */
 		if (load(a, seq, &w, err, sizeof err) != 0)
 			inwagon_free(&w);
-		pthread_mutex_lock(&a->pf_mu);
-		inwagon_free(&a->pf_w);
-		a->pf_w = w;
-		a->pf_busy = 0;
-		pthread_cond_broadcast(&a->pf_cv);
+		pthread_mutex_lock(&a->pf.mu);
+		inwagon_free(&a->pf.w);
+		a->pf.w = w;
+		a->pf.busy = 0;
+		pthread_cond_broadcast(&a->pf.cv);
 	}
-	pthread_mutex_unlock(&a->pf_mu);
+	pthread_mutex_unlock(&a->pf.mu);
 	return NULL;
 }
 
@@ -1118,18 +1146,18 @@ prefetch_main(void *arg)
 static void
 prefetch(struct applier *a, uint64_t seq)
 {
-	if (!a->pf_started) {
+	if (!a->pf.started) {
 		json_object_seed(0);
-		pthread_mutex_init(&a->pf_mu, NULL);
-		pthread_cond_init(&a->pf_cv, NULL);
-		if (pthread_create(&a->pf_th, NULL, prefetch_main, a) != 0)
+		pthread_mutex_init(&a->pf.mu, NULL);
+		pthread_cond_init(&a->pf.cv, NULL);
+		if (pthread_create(&a->pf.th, NULL, prefetch_main, a) != 0)
 			return; /* then every wagon is read when it is due */
-		a->pf_started = 1;
+		a->pf.started = 1;
 	}
-	pthread_mutex_lock(&a->pf_mu);
-	a->pf_want = seq;
-	pthread_cond_signal(&a->pf_cv);
-	pthread_mutex_unlock(&a->pf_mu);
+	pthread_mutex_lock(&a->pf.mu);
+	a->pf.want = seq;
+	pthread_cond_signal(&a->pf.cv);
+	pthread_mutex_unlock(&a->pf.mu);
 }
 
 /* Wagon seq from the reading thread into w (0), or 1 when it has not
@@ -1139,36 +1167,36 @@ prefetched(struct applier *a, uint64_t seq, struct inwagon *w)
 {
 	int rc = 1;
 
-	if (!a->pf_started)
+	if (!a->pf.started)
 		return 1;
-	pthread_mutex_lock(&a->pf_mu);
-	if (a->pf_want == seq)
-		a->pf_want = 0;
-	while (a->pf_busy)
-		pthread_cond_wait(&a->pf_cv, &a->pf_mu);
-	if (a->pf_w.records != NULL && a->pf_w.seq == seq) {
-		*w = a->pf_w;
-		memset(&a->pf_w, 0, sizeof a->pf_w);
+	pthread_mutex_lock(&a->pf.mu);
+	if (a->pf.want == seq)
+		a->pf.want = 0;
+	while (a->pf.busy)
+		pthread_cond_wait(&a->pf.cv, &a->pf.mu);
+	if (a->pf.w.records != NULL && a->pf.w.seq == seq) {
+		*w = a->pf.w;
+		memset(&a->pf.w, 0, sizeof a->pf.w);
 		rc = 0;
 	}
-	a->pf_want = 0;
-	inwagon_free(&a->pf_w);
-	pthread_mutex_unlock(&a->pf_mu);
+	a->pf.want = 0;
+	inwagon_free(&a->pf.w);
+	pthread_mutex_unlock(&a->pf.mu);
 	return rc;
 }
 
 static void
 prefetch_stop(struct applier *a)
 {
-	if (!a->pf_started)
+	if (!a->pf.started)
 		return;
-	pthread_mutex_lock(&a->pf_mu);
-	a->pf_quit = 1;
-	pthread_cond_signal(&a->pf_cv);
-	pthread_mutex_unlock(&a->pf_mu);
-	pthread_join(a->pf_th, NULL);
-	inwagon_free(&a->pf_w);
-	a->pf_started = 0;
+	pthread_mutex_lock(&a->pf.mu);
+	a->pf.quit = 1;
+	pthread_cond_signal(&a->pf.cv);
+	pthread_mutex_unlock(&a->pf.mu);
+	pthread_join(a->pf.th, NULL);
+	inwagon_free(&a->pf.w);
+	a->pf.started = 0;
 }
 
 /* Whether w lies within srdf-bootstrap's window (applied idempotently,
@@ -1178,8 +1206,8 @@ in_window(const struct applier *a, const struct inwagon *w)
 {
 	return !(w->h.flags & WAGON_F_BOOTSTRAP) &&
 	    (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
-	    (a->par != NULL && par_inflight(a->par) > 0 && a->disp_bpos != NULL &&
-	    gtid_within(w->h.first_gtid, a->disp_bpos)));
+	    (a->par.p != NULL && par_inflight(a->par.p) > 0 && a->par.bpos != NULL &&
+	    gtid_within(w->h.first_gtid, a->par.bpos)));
 }
 
 /* srdf-apply(1), "Parallel apply": where wagon w goes (enum sched).
@@ -1193,24 +1221,24 @@ sched(struct applier *a, const struct inwagon *w)
 	struct par_job dummy;
 	int boot_rows, inflight, rows;
 
-	if (a->cf->parallel < 2 || a->cf->dry_run || a->par_broken ||
-	    a->open || a->fail_seq != 0 || w->seq <= a->par_off_until ||
+	if (a->cf->parallel < 2 || a->cf->dry_run || a->par.broken ||
+	    a->og.open || a->fail.seq != 0 || w->seq <= a->par.off_until ||
 	    w->chunk != 1 || !w->last)
 		return SCHED_ALONE;
 	boot_rows = (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl;
-	inflight = a->par != NULL && par_inflight(a->par) > 0;
+	inflight = a->par.p != NULL && par_inflight(a->par.p) > 0;
 	if (!boot_rows && (w->tabs_all || in_window(a, w) ||
 	    (w->snapshot != NULL && !(w->h.flags & WAGON_F_BOOTSTRAP))))
 		return SCHED_ALONE;
 	if (!inflight)
 		return boot_rows || w->has_ddl ? (boot_rows ? SCHED_NOW :
 		    SCHED_ALONE) : SCHED_IF_DDL_NEXT;
-	if ((rows = par_deps(a->par, w, &dummy)) < 0)
+	if ((rows = par_deps(a->par.p, w, &dummy)) < 0)
 		return SCHED_ALONE;
 	if (!w->has_ddl && rows > 0 && !boot_rows)
 		return SCHED_ALONE;
-	if (par_full(a->par) || (!w->has_ddl &&
-	    par_rows_inflight(a->par) >= (size_t)a->cf->parallel))
+	if (par_full(a->par.p) || (!w->has_ddl &&
+	    par_rows_inflight(a->par.p) >= (size_t)a->cf->parallel))
 		return SCHED_LATER;
 	return SCHED_NOW;
 }
@@ -1218,7 +1246,7 @@ sched(struct applier *a, const struct inwagon *w)
 /* A wagon of rows with no job in flight goes to a worker when the next
  * wagon is a DDL wagon already in the inbox: what follows that DDL may
  * then run beside it (a table loaded, its index built, the next table
- * created and loaded).  The next wagon is kept in a->held. */
+ * created and loaded).  The next wagon is kept in a->par.held. */
 static enum sched
 lone_parallel(struct applier *a, const struct inwagon *w)
 {
@@ -1226,17 +1254,17 @@ lone_parallel(struct applier *a, const struct inwagon *w)
 	struct inwagon x;
 	int rc;
 
-	if (a->held.records == NULL || a->held.seq != w->seq + 1) {
-		inwagon_free(&a->held);
+	if (a->par.held.records == NULL || a->par.held.seq != w->seq + 1) {
+		inwagon_free(&a->par.held);
 		if ((rc = prefetched(a, w->seq + 1, &x)) != 0)
 			rc = load(a, w->seq + 1, &x, err, sizeof err);
 		if (rc != 0) {
 			inwagon_free(&x);
 			return SCHED_ALONE;
 		}
-		a->held = x;
+		a->par.held = x;
 	}
-	return a->held.has_ddl && !a->held.tabs_all ? SCHED_NOW : SCHED_ALONE;
+	return a->par.held.has_ddl && !a->par.held.tabs_all ? SCHED_NOW : SCHED_ALONE;
 }
 
 /* Takes the oldest finished job, waiting for it (the heartbeat and the
@@ -1250,8 +1278,8 @@ par_take(struct applier *a)
 	struct par_job *j;
 	int rc = S_PROGRESS;
 
-	while ((j = par_collect(a->par, HEARTBEAT_INTERVAL_MS)) == NULL) {
-		if (par_inflight(a->par) == 0)
+	while ((j = par_collect(a->par.p, HEARTBEAT_INTERVAL_MS)) == NULL) {
+		if (par_inflight(a->par.p) == 0)
 			return S_PROGRESS;
 		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
 		    : NULL);
@@ -1259,7 +1287,7 @@ par_take(struct applier *a)
 	}
 	if (j->rc == DB_OK && j->w.has_ddl) /* a DDL ran on a worker */
 		db_tables_forget(&a->db);
-	if (j->rc == DB_OK && !a->par_broken) {
+	if (j->rc == DB_OK && !a->par.broken) {
 		if (j->bootstrap_pos != NULL) {
 			free(a->cp.bootstrap_pos);
 			a->cp.bootstrap_pos = j->bootstrap_pos;
@@ -1267,18 +1295,18 @@ par_take(struct applier *a)
 		}
 		rc = committed(a, j->w.seq, j->w.seq, &j->w, j->missing, j->t0,
 		    j->worker);
-	} else if (!a->par_broken) {
+	} else if (!a->par.broken) {
 		log_notice("wagon %" PRIu64 " failed on parallel connection %d: "
 		    "%s; it is applied again alone", j->w.seq, j->worker,
 		    j->err);
 		if (j->w.has_ddl && j->rc != DB_GONE)
 			ddl_forget_inflight(a, j->w.seq);
-		a->par_broken = 1;
-		a->par_off_until = a->disp_seq;
+		a->par.broken = 1;
+		a->par.off_until = a->par.seq;
 	}
 	par_job_free(j);
-	if (a->par_broken && par_inflight(a->par) == 0) {
-		a->par_broken = 0;
+	if (a->par.broken && par_inflight(a->par.p) == 0) {
+		a->par.broken = 0;
 		a->ready = 0;
 		if (rc != S_FATAL)
 			rc = flush_applied(a);
@@ -1291,7 +1319,7 @@ par_drain(struct applier *a)
 {
 	int rc = S_PROGRESS;
 
-	while (a->par != NULL && par_inflight(a->par) > 0)
+	while (a->par.p != NULL && par_inflight(a->par.p) > 0)
 		if (par_take(a) == S_FATAL)
 			rc = S_FATAL;
 	return rc;
@@ -1306,15 +1334,15 @@ dispatch(struct applier *a, struct inwagon *w)
 	/* The workers start with the first such wagon and stop with the
 	 * first wagon that goes alone: a daemon that applies what capture
 	 * reads runs no thread of them. */
-	if (a->par == NULL) /* and two for DDL wagons waiting their turn */
-		a->par = par_new(a->cf, a->cf->parallel + 2);
-	if (par_inflight(a->par) == 0) {
-		a->disp_seq = a->cp.seq;
-		free(a->disp_bpos);
-		a->disp_bpos = a->cp.bootstrap_pos != NULL ?
+	if (a->par.p == NULL) /* and two for DDL wagons waiting their turn */
+		a->par.p = par_new(a->cf, a->cf->parallel + 2);
+	if (par_inflight(a->par.p) == 0) {
+		a->par.seq = a->cp.seq;
+		free(a->par.bpos);
+		a->par.bpos = a->cp.bootstrap_pos != NULL ?
 		    xstrdup(a->cp.bootstrap_pos) : NULL;
 	}
-	par_deps(a->par, w, j);
+	par_deps(a->par.p, w, j);
 	j->rows_job = !w->has_ddl;
 	if (w->has_ddl) {
 		j->mark = ddl_mark;
@@ -1322,16 +1350,16 @@ dispatch(struct applier *a, struct inwagon *w)
 		ddl_progress(a, w);
 	}
 	j->w = *w;
-	j->from = a->disp_seq;
+	j->from = a->par.seq;
 	if (w->snapshot != NULL) {
-		j->bootstrap_pos = gtid_merge(a->disp_bpos, w->snapshot);
-		free(a->disp_bpos);
-		a->disp_bpos = j->bootstrap_pos != NULL ?
+		j->bootstrap_pos = gtid_merge(a->par.bpos, w->snapshot);
+		free(a->par.bpos);
+		a->par.bpos = j->bootstrap_pos != NULL ?
 		    xstrdup(j->bootstrap_pos) : NULL;
 	}
-	a->disp_seq = w->seq;
+	a->par.seq = w->seq;
 	a->next = w->seq + 1;
-	par_submit(a->par, a->src, j);
+	par_submit(a->par.p, a->src, j);
 	return S_PROGRESS;
 }
 
@@ -1342,8 +1370,8 @@ dispatch(struct applier *a, struct inwagon *w)
 static int
 merge_ok(const struct applier *a, const struct inwagon *w)
 {
-	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->open &&
-	    a->fail_seq == 0 && w->seq > a->merge_off_until &&
+	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->og.open &&
+	    a->fail.seq == 0 && w->seq > a->par.merge_off_until &&
 	    w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
 	    w->xa == XA_NONE &&
 	    !(w->h.flags & WAGON_F_BOOTSTRAP) &&
@@ -1352,7 +1380,7 @@ merge_ok(const struct applier *a, const struct inwagon *w)
 
 /* The wagons after w that are in the inbox already and may go with it,
  * into more[] (at most MERGE_MAX - 1); the first that may not is kept
- * in a->held.  A wagon missing or unreadable ends the run: its turn
+ * in a->par.held.  A wagon missing or unreadable ends the run: its turn
  * comes next, alone, and reports it.  Returns how many. */
 static size_t
 gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
@@ -1366,9 +1394,9 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 	while (n < MERGE_MAX - 1) {
 		struct inwagon x;
 
-		if (a->held.records != NULL && a->held.seq == seq) {
-			x = a->held;
-			memset(&a->held, 0, sizeof a->held);
+		if (a->par.held.records != NULL && a->par.held.seq == seq) {
+			x = a->par.held;
+			memset(&a->par.held, 0, sizeof a->par.held);
 			rc = 0;
 		} else if ((rc = prefetched(a, seq, &x)) != 0)
 			rc = load(a, seq, &x, err, sizeof err);
@@ -1377,21 +1405,21 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 			break;
 		}
 		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes) {
-			a->held = x;
+			a->par.held = x;
 			break;
 		}
 		bytes += x.len;
 		more[n++] = x;
 		seq++;
 	}
-	if (a->held.records == NULL)
+	if (a->par.held.records == NULL)
 		prefetch(a, seq);
 	return n;
 }
 
 /* w and more[0..n-1] in one transaction with the last one's checkpoint.
  * A failure of any kind but a lost connection rolls back and applies
- * them one by one (a->merge_off_until), w first, so that a failing wagon
+ * them one by one (a->par.merge_off_until), w first, so that a failing wagon
  * is told apart, retried and reported on its own. */
 static int
 apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more, size_t n,
@@ -1423,12 +1451,12 @@ apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more, size_t 
 		    "%s; applying them one by one", w->seq, z->seq,
 		    rc == DB_SPLIT ? "a table of theirs is the parent of a "
 		    "cascading foreign key" : a->db.err);
-		a->merge_off_until = z->seq;
-		inwagon_free(&a->held);
-		a->held = *w;
+		a->par.merge_off_until = z->seq;
+		inwagon_free(&a->par.held);
+		a->par.held = *w;
 		return S_PROGRESS;
 	}
-	a->immediate = 0;
+	a->fail.immediate = 0;
 	for (size_t i = 0; i <= n; i++)
 		rows += ws[i]->rows;
 	log_info("wagons %" PRIu64 "..%" PRIu64 " applied in one transaction "
@@ -1537,12 +1565,12 @@ take(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 {
 	int rc;
 
-	if (a->held.records != NULL && a->held.seq == seq) {
-		*w = a->held;
-		memset(&a->held, 0, sizeof a->held);
+	if (a->par.held.records != NULL && a->par.held.seq == seq) {
+		*w = a->par.held;
+		memset(&a->par.held, 0, sizeof a->par.held);
 		rc = 0;
 	} else {
-		inwagon_free(&a->held);
+		inwagon_free(&a->par.held);
 		if ((rc = prefetched(a, seq, w)) != 0)
 			rc = load(a, seq, w, err, errlen);
 	}
@@ -1563,7 +1591,7 @@ beside_workers(struct applier *a, struct inwagon *w, int rc)
 	if (k == SCHED_NOW)
 		return dispatch(a, w);
 	if (rc == 0)
-		a->held = *w;
+		a->par.held = *w;
 	else
 		inwagon_free(w);
 	return k == SCHED_LATER ? par_take(a) : par_drain(a);
@@ -1606,25 +1634,25 @@ chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first,
     char *err, size_t errlen)
 {
 	if (w->chunk == 1) {
-		if (a->open) {
+		if (a->og.open) {
 			log_warn("group %" PRIu64 " was abandoned upstream after "
 			    "chunk %" PRIu32 " (wagons %" PRIu64 "..%" PRIu64 "): "
 			    "rolled back; its changes come again in later "
-			    "wagons", a->open_group, a->open_chunk,
-			    a->open_first, w->seq - 1);
+			    "wagons", a->og.group, a->og.chunk,
+			    a->og.first, w->seq - 1);
 			db_rollback(&a->db);
-			a->open = 0;
+			a->og.open = 0;
 		}
 		*first = w->seq;
-	} else if (!a->open || a->open_group != w->group ||
-	           w->chunk != a->open_chunk + 1) {
-		if (a->open) {
+	} else if (!a->og.open || a->og.group != w->group ||
+	           w->chunk != a->og.chunk + 1) {
+		if (a->og.open) {
 			snprintf(err, errlen, "chunk %" PRIu32 " of group "
 			    "%" PRIu64 " while chunk %" PRIu32 " of group %"
-			    PRIu64 " is open", w->chunk, w->group, a->open_chunk,
-			    a->open_group);
+			    PRIu64 " is open", w->chunk, w->group, a->og.chunk,
+			    a->og.group);
 			db_rollback(&a->db);
-			a->open = 0;
+			a->og.open = 0;
 			a->next = a->cp.seq + 1;
 		} else
 			snprintf(err, errlen, "chunk %" PRIu32 " of group "
@@ -1633,12 +1661,12 @@ chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first,
 			    w->group);
 		return -1;
 	} else
-		*first = a->open_first;
+		*first = a->og.first;
 	/* The chunks between the first and the last of an XA PREPARE
 	 * group carry no XA record of their own. */
-	if (w->chunk > 1 && a->open_xid != NULL && w->xa == XA_NONE) {
+	if (w->chunk > 1 && a->og.xid != NULL && w->xa == XA_NONE) {
 		w->xa = XA_PREPARED;
-		w->xid = xstrdup(a->open_xid);
+		w->xid = xstrdup(a->og.xid);
 	}
 	return 0;
 }
@@ -1716,22 +1744,22 @@ static int
 apply_failed(struct applier *a, uint64_t seq, int rc)
 {
 	db_rollback(&a->db);
-	a->open = 0;
+	a->og.open = 0;
 	a->next = a->cp.seq + 1;
 	switch (rc) {
 	case DB_GONE:
 		log_warn("wagon %" PRIu64 ": %s", seq, a->db.err);
 		return S_GONE;
 	case DB_RETRY:
-		if (++a->immediate <= IMMEDIATE_RETRIES) {
+		if (++a->fail.immediate <= IMMEDIATE_RETRIES) {
 			log_notice("wagon %" PRIu64 ": %s; trying again "
 			    "now", seq, a->db.err);
 			return S_PROGRESS;
 		}
-		a->immediate = 0;
+		a->fail.immediate = 0;
 		return failed(a, seq, a->db.err, 1);
 	default:
-		a->immediate = 0;
+		a->fail.immediate = 0;
 		return failed(a, seq, a->db.err, db_full(&a->db));
 	}
 }
@@ -1742,16 +1770,16 @@ static int
 applied(struct applier *a, const struct inwagon *w, uint64_t first,
     long long t0)
 {
-	a->immediate = 0;
+	a->fail.immediate = 0;
 	if (!w->last) {
 		if (w->chunk == 1) {
-			a->open_first = w->seq;
-			free(a->open_xid);
-			a->open_xid = w->xa == XA_PREPARED ? xstrdup(w->xid) : NULL;
+			a->og.first = w->seq;
+			free(a->og.xid);
+			a->og.xid = w->xa == XA_PREPARED ? xstrdup(w->xid) : NULL;
 		}
-		a->open = 1;
-		a->open_group = w->group;
-		a->open_chunk = w->chunk;
+		a->og.open = 1;
+		a->og.group = w->group;
+		a->og.chunk = w->chunk;
 		a->next = w->seq + 1;
 		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
 		    " applied, %" PRIu64 " row changes; the group commits with "
@@ -1759,8 +1787,8 @@ applied(struct applier *a, const struct inwagon *w, uint64_t first,
 		return S_PROGRESS;
 	}
 	a->next = w->seq + 1;
-	free(a->open_xid);
-	a->open_xid = NULL;
+	free(a->og.xid);
+	a->og.xid = NULL;
 	if (w->xa == XA_PREPARED && (a->xa_min == 0 || first < a->xa_min))
 		a->xa_min = first;
 	if ((w->xa == XA_COMMIT || w->xa == XA_ROLLBACK) &&
@@ -1784,10 +1812,10 @@ step(struct applier *a)
 	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
 		return rc;
 	seq = a->next;
-	if (!a->open && a->fail_seq != 0 && (a->dead || t0 < a->fail_due))
+	if (!a->og.open && a->fail.seq != 0 && (a->fail.dead || t0 < a->fail.due))
 		return S_WAIT;
 	rc = take(a, seq, &w, err, sizeof err);
-	if (a->par != NULL && par_inflight(a->par) > 0)
+	if (a->par.p != NULL && par_inflight(a->par.p) > 0)
 		return beside_workers(a, &w, rc);
 	if (rc == 1) {
 		inwagon_free(&w);
@@ -1797,15 +1825,15 @@ step(struct applier *a)
 	a->gap_logged = 0;
 	if (rc == 0 && to_worker(a, &w))
 		return dispatch(a, &w);
-	if (a->par != NULL) {
-		par_free(a->par);
-		a->par = NULL;
+	if (a->par.p != NULL) {
+		par_free(a->par.p);
+		a->par.p = NULL;
 	}
 	if (rc < 0) {
 		inwagon_free(&w);
-		if (a->open) {
+		if (a->og.open) {
 			db_rollback(&a->db);
-			a->open = 0;
+			a->og.open = 0;
 			a->next = a->cp.seq + 1;
 		}
 		return failed(a, seq, err, 0);
@@ -1889,7 +1917,7 @@ connect_target(struct applier *a)
 	 * was lost may or may not have happened.  step() reads the
 	 * checkpoint again before anything else. */
 	a->ready = 0;
-	a->open = 0;
+	a->og.open = 0;
 	return 0;
 }
 
@@ -1909,15 +1937,15 @@ purge_applied(struct applier *a, int now)
 	long n;
 
 	if (a->cf->dry_run || a->l == NULL || !a->ready ||
-	    (!now && clock_mono_ms() < a->purge_due))
+	    (!now && clock_mono_ms() < a->keep.due))
 		return;
-	a->purge.below = a->cp.seq;
-	if (a->xa_min != 0 && a->xa_min < a->purge.below)
-		a->purge.below = a->xa_min; /* an XA COMMIT will read them */
+	a->keep.p.below = a->cp.seq;
+	if (a->xa_min != 0 && a->xa_min < a->keep.p.below)
+		a->keep.p.below = a->xa_min; /* an XA COMMIT will read them */
 	do
-		n = purge_sweep(&a->purge);
+		n = purge_sweep(&a->keep.p);
 	while (now && n == PURGE_BATCH && !stopping);
-	a->purge_due = clock_mono_ms() +
+	a->keep.due = clock_mono_ms() +
 	    (n == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
 }
 
@@ -1942,11 +1970,11 @@ run(struct applier *a)
 		}
 		if (hup) {
 			hup = 0;
-			if (a->fail_seq != 0) {
+			if (a->fail.seq != 0) {
 				log_notice("SIGHUP: trying wagon %" PRIu64
-				    " again", a->fail_seq);
-				a->fail_due = 0;
-				a->dead = 0;
+				    " again", a->fail.seq);
+				a->fail.due = 0;
+				a->fail.dead = 0;
 			}
 		}
 		acks_pump(a->acks);
@@ -1972,7 +2000,7 @@ run(struct applier *a)
 			continue;
 		case S_FAILED:
 			if (a->cf->once) {
-				ex = a->dead ? EX_DATAERR : EX_TEMPFAIL;
+				ex = a->fail.dead ? EX_DATAERR : EX_TEMPFAIL;
 				goto out;
 			}
 			continue;
@@ -1983,9 +2011,9 @@ run(struct applier *a)
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->dead || a->fail_due - clock_mono_ms() >
+			wait_events(a, a->fail.dead || a->fail.due - clock_mono_ms() >
 			    HEARTBEAT_INTERVAL_MS ? HEARTBEAT_INTERVAL_MS
-			    : a->fail_due > clock_mono_ms() ? (long)(a->fail_due - clock_mono_ms())
+			    : a->fail.due > clock_mono_ms() ? (long)(a->fail.due - clock_mono_ms())
 			    : 0);
 			continue;
 		}
@@ -1995,12 +2023,12 @@ out:
 		ex = a->fatal;
 	if (flush_applied(a) == S_FATAL && ex == 0)
 		ex = a->fatal;
-	if (a->open) {
+	if (a->og.open) {
 		log_notice("group %" PRIu64 ": chunks 1..%" PRIu32 " were applied "
 		    "but not committed: rolled back until the rest of the group "
-		    "is here", a->open_group, a->open_chunk);
+		    "is here", a->og.group, a->og.chunk);
 		db_rollback(&a->db);
-		a->open = 0;
+		a->og.open = 0;
 	}
 	if (a->cf->once && !stopping && ex != EX_IOERR)
 		acks_drain(a->acks, ACK_DRAIN_MS);
@@ -2197,13 +2225,13 @@ main(int argc, char **argv)
 		audit_open(cf.dir);
 		audit_source_of(a.l);
 		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL, !cf.once);
-		snprintf(a.curdir, sizeof a.curdir, "%s/cur", cf.inbox);
-		snprintf(a.purge_why, sizeof a.purge_why, "inbox copy purged "
+		snprintf(a.keep.curdir, sizeof a.keep.curdir, "%s/cur", cf.inbox);
+		snprintf(a.keep.why, sizeof a.keep.why, "inbox copy purged "
 		    "(applied more than --keep %lld s ago)", cf.keep_ms / 1000);
-		a.purge = (struct purge){.l = a.l, .dir = a.curdir,
+		a.keep.p = (struct purge){.l = a.l, .dir = a.keep.curdir,
 		    .states = cf.ack_to != NULL ? confirmed_states :
 		    applied_states, .at = "applied_at",
-		    .keep_ms = cf.keep_ms, .why = a.purge_why};
+		    .keep_ms = cf.keep_ms, .why = a.keep.why};
 	} else {
 		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
 		if (access(path, F_OK) == 0 &&
@@ -2245,9 +2273,9 @@ main(int argc, char **argv)
 	}
 	rc = run(&a);
 	prefetch_stop(&a);
-	par_free(a.par);
-	inwagon_free(&a.held);
-	free(a.disp_bpos);
+	par_free(a.par.p);
+	inwagon_free(&a.par.held);
+	free(a.par.bpos);
 	if (rc == 0 && cf.has_skip && !a.skip_done && !stopping) {
 		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
 		    "yet: nothing to skip", cf.skip, cf.dir);
@@ -2258,8 +2286,8 @@ main(int argc, char **argv)
 	free(a.db.q.p);
 	free(a.db.st);
 	checkpoint_free(&a.cp);
-	free(a.open_xid);
-	free(a.done);
+	free(a.og.xid);
+	free(a.done.v);
 	acks_free(a.acks);
 	ledger_close(a.l);
 	curl_global_cleanup();
