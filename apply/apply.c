@@ -2105,8 +2105,10 @@ make_inbox(const char *inbox)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* Options and operands into *cf, a configuration from then on read
+ * only; the key is loaded.  Dies on a usage or configuration error. */
+static void
+parse_options(struct config *cf, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"ack-to", required_argument, NULL, 'a'},
@@ -2131,43 +2133,37 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static struct config cf;
-	struct applier a;
-	struct sigaction sa;
-	char err[512], path[PATH_MAX];
-	const char *hook;
+	char err[512];
 	uint64_t n;
-	int ch, rc;
+	int ch;
 
-	log_init(argv[0]);
-	xalloc_big_buffers();
-	cf.parallel = DEFAULT_PARALLEL;
-	cf.merge_bytes = DEFAULT_MERGE_BYTES;
-	cf.keep_ms = DEFAULT_KEEP_MS;
-	cf.group = TOOL;
-	cf.dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
-	parse_retry(&cf, "10s,30s,2m,10m,1h");
+	cf->parallel = DEFAULT_PARALLEL;
+	cf->merge_bytes = DEFAULT_MERGE_BYTES;
+	cf->keep_ms = DEFAULT_KEEP_MS;
+	cf->group = TOOL;
+	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	parse_retry(cf, "10s,30s,2m,10m,1h");
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'a': cf.ack_to = optarg; break;
-		case 'C': cf.ca_file = optarg; break;
-		case 'c': cf.create_databases = 1; break;
-		case 'F': cf.defaults_file = optarg; break;
-		case 'G': cf.group = optarg; break;
-		case 'd': cf.dir = optarg; break;
-		case 'n': cf.dry_run = 1; break;
-		case 'I': cf.insecure = 1; break;
-		case 'k': cf.key_file = optarg; break;
-		case 'B': cf.no_bulk_load = 1; break;
-		case 'T': cf.fire_triggers = 1; break;
-		case 'o': cf.once = 1; break;
+		case 'a': cf->ack_to = optarg; break;
+		case 'C': cf->ca_file = optarg; break;
+		case 'c': cf->create_databases = 1; break;
+		case 'F': cf->defaults_file = optarg; break;
+		case 'G': cf->group = optarg; break;
+		case 'd': cf->dir = optarg; break;
+		case 'n': cf->dry_run = 1; break;
+		case 'I': cf->insecure = 1; break;
+		case 'k': cf->key_file = optarg; break;
+		case 'B': cf->no_bulk_load = 1; break;
+		case 'T': cf->fire_triggers = 1; break;
+		case 'o': cf->once = 1; break;
 		case 'K':
-			if (parse_duration_ms(optarg, &cf.keep_ms) != 0)
+			if (parse_duration_ms(optarg, &cf->keep_ms) != 0)
 				die(EX_USAGE, "--keep wants a duration such as "
 				    "7d, 12h or 0, not '%s'", optarg);
 			break;
 		case 'M':
-			if (parse_size(optarg, &cf.merge_bytes) != 0)
+			if (parse_size(optarg, &cf->merge_bytes) != 0)
 				die(EX_USAGE, "--merge-bytes wants a size "
 				    "(e.g. 128M, or 0 for never), not '%s'",
 				    optarg);
@@ -2176,14 +2172,14 @@ main(int argc, char **argv)
 			if (parse_u64(optarg, &n) != 0 || n < 1 || n > 64)
 				die(EX_USAGE, "--parallel wants 1 to 64 "
 				    "connections, not '%s'", optarg);
-			cf.parallel = (int)n;
+			cf->parallel = (int)n;
 			break;
-		case 'r': parse_retry(&cf, optarg); break;
+		case 'r': parse_retry(cf, optarg); break;
 		case 's':
-			if (parse_u64(optarg, &cf.skip) != 0 || cf.skip == 0)
+			if (parse_u64(optarg, &cf->skip) != 0 || cf->skip == 0)
 				die(EX_USAGE, "--skip wants a wagon sequence "
 				    "number, not '%s'", optarg);
-			cf.has_skip = 1;
+			cf->has_skip = 1;
 			break;
 		case 'v': log_set_verbose(1); break;
 		default:
@@ -2191,72 +2187,81 @@ main(int argc, char **argv)
 		}
 	}
 	opt_no_operands(argc, usage);
-	if (cf.key_file == NULL)
+	if (cf->key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
 		    "wagons (srdf-keygen(1))");
-	if (cf.dry_run)
-		cf.once = 1;
-	if (cf.ack_to != NULL &&
-	    http_base_check(cf.ack_to, cf.insecure, err, sizeof err) != 0)
+	if (cf->dry_run)
+		cf->once = 1;
+	if (cf->ack_to != NULL &&
+	    http_base_check(cf->ack_to, cf->insecure, err, sizeof err) != 0)
 		die(EX_USAGE, "--ack-to: %s", err);
-	if (strlen(cf.dir) + sizeof "/inbox" > sizeof cf.inbox)
-		die(EX_USAGE, "--dir %s: path too long", cf.dir);
-	snprintf(cf.inbox, sizeof cf.inbox, "%s/inbox", cf.dir);
-	if ((cf.key = key_load(cf.key_file, err, sizeof err)) == NULL)
+	if (strlen(cf->dir) + sizeof "/inbox" > sizeof cf->inbox)
+		die(EX_USAGE, "--dir %s: path too long", cf->dir);
+	snprintf(cf->inbox, sizeof cf->inbox, "%s/inbox", cf->dir);
+	if ((cf->key = key_load(cf->key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
+}
 
-	memset(&a, 0, sizeof a);
-	a.cf = &cf;
-	a.ino = a.sig[0] = a.sig[1] = -1;
-	if ((hook = getenv("SRDF_APPLY_CRASH_AFTER_COMMIT")) != NULL &&
-	    *hook != '\0')
-		a.crash_after = atoi(hook);
+/* The state directory: its lock, the inbox, the ledger, the audit log,
+ * the heartbeat and --keep.  A dry run writes nothing: no lock, no
+ * ledger, no spool moves; it reads the ledger when there is one.  Dies
+ * when they cannot be had. */
+static void
+open_state(struct applier *a)
+{
+	const struct config *cf = a->cf;
+	char path[PATH_MAX];
+	int rc;
 
-	/* A dry run writes nothing: no lock, no ledger, no spool moves. */
-	if (!cf.dry_run) {
-		if (mkdir(cf.dir, 0700) != 0 && errno != EEXIST)
-			die(EX_CANTCREAT, "cannot create %s: %s", cf.dir,
+	if (!cf->dry_run) {
+		if (mkdir(cf->dir, 0700) != 0 && errno != EEXIST)
+			die(EX_CANTCREAT, "cannot create %s: %s", cf->dir,
 			    strerror(errno));
-		lock_dir_or_die(cf.dir, TOOL);
-		make_inbox(cf.inbox);
-		if ((rc = ledger_open(cf.dir, 0, &a.l)) != 0)
+		lock_dir_or_die(cf->dir, TOOL);
+		make_inbox(cf->inbox);
+		if ((rc = ledger_open(cf->dir, 0, &a->l)) != 0)
 			die(EX_CANTCREAT, "cannot open the ledger in %s: %s",
-			    cf.dir, ledger_strerror(rc));
-		audit_open(cf.dir);
-		audit_source_of(a.l);
-		heartbeat_start(cf.dir, TOOL, HEARTBEAT_INTERVAL, !cf.once);
-		snprintf(a.keep.curdir, sizeof a.keep.curdir, "%s/cur", cf.inbox);
-		snprintf(a.keep.why, sizeof a.keep.why, "inbox copy purged "
-		    "(applied more than --keep %lld s ago)", cf.keep_ms / 1000);
-		a.keep.p = (struct purge){.l = a.l, .dir = a.keep.curdir,
-		    .states = cf.ack_to != NULL ? confirmed_states :
+			    cf->dir, ledger_strerror(rc));
+		audit_open(cf->dir);
+		audit_source_of(a->l);
+		heartbeat_start(cf->dir, TOOL, HEARTBEAT_INTERVAL, !cf->once);
+		snprintf(a->keep.curdir, sizeof a->keep.curdir, "%s/cur",
+		    cf->inbox);
+		snprintf(a->keep.why, sizeof a->keep.why, "inbox copy purged "
+		    "(applied more than --keep %lld s ago)", cf->keep_ms / 1000);
+		a->keep.p = (struct purge){.l = a->l, .dir = a->keep.curdir,
+		    .states = cf->ack_to != NULL ? confirmed_states :
 		    applied_states, .at = "applied_at",
-		    .keep_ms = cf.keep_ms, .why = a.keep.why};
-	} else {
-		snprintf(path, sizeof path, "%s/ledger/data.mdb", cf.dir);
-		if (access(path, F_OK) == 0 &&
-		    (rc = ledger_open(cf.dir, LEDGER_RDONLY, &a.l)) != 0)
-			die(EX_NOINPUT, "cannot open the ledger in %s: %s",
-			    cf.dir, ledger_strerror(rc));
-		snprintf(path, sizeof path, "%s/new", cf.inbox);
-		if (access(path, F_OK) != 0)
-			die(EX_NOINPUT, "no inbox in %s: %s", cf.dir,
-			    strerror(errno));
+		    .keep_ms = cf->keep_ms, .why = a->keep.why};
+		return;
 	}
-	refuse_promoted(a.l, cf.dir);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		die(EX_OSERR, "cannot start libcurl");
-	/* A dry run sends no ACK (a.acks NULL: acks.c does nothing). */
-	if (!cf.dry_run)
-		a.acks = acks_new(&cf, a.l);
+	snprintf(path, sizeof path, "%s/ledger/data.mdb", cf->dir);
+	if (access(path, F_OK) == 0 &&
+	    (rc = ledger_open(cf->dir, LEDGER_RDONLY, &a->l)) != 0)
+		die(EX_NOINPUT, "cannot open the ledger in %s: %s",
+		    cf->dir, ledger_strerror(rc));
+	snprintf(path, sizeof path, "%s/new", cf->inbox);
+	if (access(path, F_OK) != 0)
+		die(EX_NOINPUT, "no inbox in %s: %s", cf->dir,
+		    strerror(errno));
+}
 
-	if (pipe2(a.sig, O_NONBLOCK | O_CLOEXEC) != 0)
+/* Readiness: the self-pipe of the signals and the inotify watch of
+ * inbox/new that the loop waits on, the signal handlers.  Dies when
+ * they cannot be had. */
+static void
+watch_events(struct applier *a)
+{
+	struct sigaction sa;
+	char path[PATH_MAX];
+
+	if (pipe2(a->sig, O_NONBLOCK | O_CLOEXEC) != 0)
 		die(EX_OSERR, "pipe: %s", strerror(errno));
-	sig_wfd = a.sig[1];
-	if ((a.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+	sig_wfd = a->sig[1];
+	if ((a->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		die(EX_OSERR, "inotify_init1: %s", strerror(errno));
-	snprintf(path, sizeof path, "%s/new", cf.inbox);
-	if (inotify_add_watch(a.ino, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+	snprintf(path, sizeof path, "%s/new", a->cf->inbox);
+	if (inotify_add_watch(a->ino, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
 		die(EX_OSERR, "cannot watch %s: %s", path, strerror(errno));
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -2265,35 +2270,69 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+/* After run(): everything a started, let go; rc, run()'s exit code,
+ * becomes EX_USAGE for a --skip that found nothing to skip. */
+static int
+finish(struct applier *a, int rc)
+{
+	prefetch_stop(a);
+	par_free(a->par.p);
+	inwagon_free(&a->par.held);
+	free(a->par.bpos);
+	if (rc == 0 && a->cf->has_skip && !a->skip_done && !stopping) {
+		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
+		    "yet: nothing to skip", a->cf->skip, a->cf->dir);
+		rc = EX_USAGE;
+	}
+	heartbeat_stop(rc);
+	db_close(&a->db);
+	free(a->db.q.p);
+	free(a->db.st);
+	checkpoint_free(&a->cp);
+	free(a->og.xid);
+	free(a->done.v);
+	acks_free(a->acks);
+	ledger_close(a->l);
+	curl_global_cleanup();
+	close(a->ino);
+	close(a->sig[0]);
+	close(a->sig[1]);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cf;
+	struct applier a;
+	const char *hook;
+	int rc;
+
+	log_init(argv[0]);
+	xalloc_big_buffers();
+	parse_options(&cf, argc, argv);
+	memset(&a, 0, sizeof a);
+	a.cf = &cf;
+	a.ino = a.sig[0] = a.sig[1] = -1;
+	if ((hook = getenv("SRDF_APPLY_CRASH_AFTER_COMMIT")) != NULL &&
+	    *hook != '\0')
+		a.crash_after = atoi(hook);
+	open_state(&a);
+	refuse_promoted(a.l, cf.dir);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EX_OSERR, "cannot start libcurl");
+	/* A dry run sends no ACK (a.acks NULL: acks.c does nothing). */
+	if (!cf.dry_run)
+		a.acks = acks_new(&cf, a.l);
+	watch_events(&a);
 	/* Before any thread: what libmariadb and jansson set up once. */
 	if (cf.parallel > 1 && !cf.dry_run) {
 		mysql_library_init(0, NULL, NULL);
 		json_object_seed(0);
 	}
-	rc = run(&a);
-	prefetch_stop(&a);
-	par_free(a.par.p);
-	inwagon_free(&a.par.held);
-	free(a.par.bpos);
-	if (rc == 0 && cf.has_skip && !a.skip_done && !stopping) {
-		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
-		    "yet: nothing to skip", cf.skip, cf.dir);
-		rc = EX_USAGE;
-	}
-	heartbeat_stop(rc);
-	db_close(&a.db);
-	free(a.db.q.p);
-	free(a.db.st);
-	checkpoint_free(&a.cp);
-	free(a.og.xid);
-	free(a.done.v);
-	acks_free(a.acks);
-	ledger_close(a.l);
-	curl_global_cleanup();
-	close(a.ino);
-	close(a.sig[0]);
-	close(a.sig[1]);
+	rc = finish(&a, run(&a));
 	key_free(cf.key);
 	return rc;
 }
