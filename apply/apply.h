@@ -96,7 +96,7 @@ struct col {
 #define COL_INT 0x4	  /* integers and BIT: a big value (a JSON string
 			   * of digits) is written as a number, which BIT
 			   * needs: a quoted one would be its bytes */
-/* What a bulk insert may carry (engine.c, "Bulk loads", says why): */
+/* What a bulk insert may carry (load.c says why): */
 #define COL_BULK 0x8	  /* a string value: integers but BIT, DECIMAL,
 			   * CHAR/VARCHAR/TEXT, DATE, DATETIME, TIMESTAMP,
 			   * TIME */

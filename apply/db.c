@@ -942,7 +942,7 @@ fk_parents(struct db *d)
 
 /* The COL_BULK* flags of a DATA_TYPE: the types whose values a bulk
  * insert's string parameters store exactly as INSERT's literals do
- * (engine.c, "Bulk loads"). */
+ * (load.c). */
 static unsigned
 bulk_flags(const char *type)
 {
