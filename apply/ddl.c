@@ -11,7 +11,8 @@
  * A DDL commits by itself, before the checkpoint: the ledger remembers
  * which DDL of a wagon was running (ddl_mark_fn), and when the wagon is
  * tried again after a crash an error that says the statement already
- * took effect (already_applied, a rename whose old name is gone) counts
+ * took effect (already_applied; a rename, sql_renames_table, whose
+ * old name is gone) counts
  * as done.  DDL of a table srdf-bootstrap copied again after it is
  * skipped (recopy.c).
  */
@@ -96,29 +97,6 @@ already_applied(unsigned e)
 	    e == ER_SP_DOES_NOT_EXIST || e == ER_EVENT_ALREADY_EXISTS ||
 	    e == ER_EVENT_DOES_NOT_EXIST || e == ER_UNKNOWN_SEQUENCES ||
 	    e == ER_UNKNOWN_VIEW;
-}
-
-/* Whether a DDL statement (len bytes) renames a table: RENAME TABLE, or
- * an ALTER TABLE with a RENAME in it.  Run again after it ran, it finds
- * the old name gone (ER_NO_SUCH_TABLE), which already_applied cannot
- * take for "done" for every DDL. */
-static int
-renames(const char *sql, size_t len)
-{
-	const char *p = sql, *e = sql + len;
-
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	if ((size_t)(e - p) >= 6 && strncasecmp(p, "RENAME", 6) == 0)
-		return 1;
-	if ((size_t)(e - p) < 5 || strncasecmp(p, "ALTER", 5) != 0)
-		return 0;
-	for (p += 5; e - p >= 8; p++) /* " RENAME " as a word */
-		if ((p[0] == ' ' || p[0] == '\n' || p[0] == '\t' ||
-		        p[0] == ',') && strncasecmp(p + 1, "RENAME", 6) == 0 &&
-		    (p[7] == ' ' || p[7] == '\n' || p[7] == '\t'))
-			return 1;
-	return 0;
 }
 
 /* A view, routine, trigger or event of srdf-bootstrap: the target may
@@ -283,7 +261,8 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 			continue;
 		}
 		if (w->ddl_inflight == idx + 1 && (already_applied(d->errnum) ||
-		    (d->errnum == ER_NO_SUCH_TABLE && renames(sql, len)))) {
+		    (d->errnum == ER_NO_SUCH_TABLE &&
+		    sql_renames_table(sql, len)))) {
 			log_notice("wagon %" PRIu64 ": %s was already applied "
 			    "before a crash (%s): taken as applied", w->seq,
 			    what, mysql_error(d->my));

@@ -1,6 +1,7 @@
 /*
  * load.c — the inserts of a table as one bulk load (db_bulk), when that
- * writes exactly what the INSERTs would (engine.c's step 2).
+ * writes exactly what the INSERTs would (engine.c's step 2;
+ * srdf-apply(1), "Bulk loads").
  *
  * Bulk loads.  Step 2 of a table with at least BULK_MIN_ROWS after-images
  * goes to the server as one prepared INSERT executed over arrays of
