@@ -490,10 +490,8 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 	if (a->cf->dry_run)
 		return;
 	if (a->done.n == a->done.cap) {
-		a->done.cap = a->done.cap ? 2 * a->done.cap : LEDGER_BATCH;
-		if ((a->done.v = realloc(a->done.v, a->done.cap * sizeof *a->done.v)) ==
-		    NULL)
-			die(EX_OSERR, "out of memory");
+		a->done.v = xgrow(a->done.v, &a->done.cap, a->done.n + 1,
+		    sizeof *a->done.v);
 	}
 	if (a->done.n == 0)
 		a->done.since = clock_mono_ms();
@@ -756,8 +754,7 @@ reconcile(struct applier *a)
 	if (v != NULL && parse_u64(v, &L) != 0)
 		L = 0;
 	free(v);
-	if ((lag = calloc(2, sizeof *lag)) == NULL)
-		die(EX_OSERR, "out of memory");
+	lag = xcalloc(2, sizeof *lag);
 	lag[0] = a->cp.seq;
 	if (L < a->cp.seq &&
 	    (rc = ledger_wagon_foreach(t, L + 1, collect_lagging, &lag)) != 0 &&
@@ -2050,8 +2047,7 @@ parse_retry(struct config *cf, const char *arg)
 	cf->nretry = 0;
 	if (strcmp(arg, "none") == 0)
 		return;
-	if ((s = strdup(arg)) == NULL)
-		die(EX_OSERR, "out of memory");
+	s = xstrdup(arg);
 	for (tok = strtok_r(s, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (cf->nretry == (int)(sizeof cf->retry_ms / sizeof

@@ -153,20 +153,11 @@ simple(struct db *d, const char *kind, const char *q)
 static char *
 query_one(struct db *d, const char *kind, const char *q, int *rc)
 {
-	MYSQL_RES *r;
-	MYSQL_ROW row;
-	char *v = NULL;
+	char *v = mdb_query_one(d->my, q);
 
-	*rc = DB_OK;
-	if (mysql_query(d->my, q) != 0 ||
-	    (r = mysql_store_result(d->my)) == NULL) {
-		*rc = db_classify(d, kind, NULL);
-		return NULL;
-	}
-	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
-	    (v = strdup(row[0])) == NULL)
-		die(EX_OSERR, "out of memory");
-	mysql_free_result(r);
+	/* NULL with no error: an empty result or an SQL NULL */
+	*rc = v == NULL && mysql_errno(d->my) != 0 ?
+	    db_classify(d, kind, NULL) : DB_OK;
 	return v;
 }
 
@@ -411,11 +402,7 @@ db_stmt_open(struct db *d)
 static void
 push(struct db *d, const char *kind, const char *table, long long expect)
 {
-	if (d->nst == d->capst) {
-		d->capst = d->capst ? 2 * d->capst : 64;
-		if ((d->st = realloc(d->st, d->capst * sizeof *d->st)) == NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	d->st = xgrow(d->st, &d->capst, d->nst + 1, sizeof *d->st);
 	d->st[d->nst].end = d->q.len;
 	d->st[d->nst].kind = kind;
 	/* A copy: the caller's table names go before the batch is sent. */
@@ -614,10 +601,8 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 		if (row[1] != NULL)
 			snprintf(cp->last_gtid, sizeof cp->last_gtid, "%s",
 			    row[1]);
-		if ((row[2] != NULL && (cp->gtid_pos = strdup(row[2])) == NULL) ||
-		    (row[3] != NULL &&
-		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
-			die(EX_OSERR, "out of memory");
+		cp->gtid_pos = xstrdup(row[2]);
+		cp->bootstrap_pos = xstrdup(row[3]);
 		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn("srdf.applied.redo_tables is not what srdf-apply "
 			    "writes, ignored: %.200s", row[4]);
@@ -993,8 +978,7 @@ period_columns(struct tinfo *t)
 	for (size_t i = 0; i < 2; i++) {
 		struct col *c = &t->col[t->ncol++];
 
-		if ((c->name = strdup(hidden[i])) == NULL)
-			die(EX_OSERR, "out of memory");
+		c->name = xstrdup(hidden[i]);
 		c->flags = COL_GENERATED | (i == 0 ? COL_ROW_START : COL_ROW_END);
 	}
 	t->row_end = t->ncol - 1;
@@ -1053,9 +1037,9 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	for (t = d->tabs; t != NULL; t = t->next)
 		if (strcmp(t->name, name) == 0 && strcmp(t->db, db) == 0)
 			return t;
-	if ((t = calloc(1, sizeof *t)) == NULL ||
-	    (t->db = strdup(db)) == NULL || (t->name = strdup(name)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t = xcalloc(1, sizeof *t);
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
 
 	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
 	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
@@ -1071,14 +1055,11 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;
 	/* + 2: the hidden period columns of a system-versioned table */
-	t->col = calloc(mysql_num_rows(r) + 3, sizeof *t->col);
-	if (t->col == NULL)
-		die(EX_OSERR, "out of memory");
+	t->col = xcalloc(mysql_num_rows(r) + 3, sizeof *t->col);
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct col *c = &t->col[t->ncol++];
 
-		if ((c->name = strdup(row[0] ? row[0] : "")) == NULL)
-			die(EX_OSERR, "out of memory");
+		c->name = xstrdup(row[0] ? row[0] : "");
 		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
 			c->flags |= COL_GENERATED;
 		if (c->flags & COL_GENERATED && (row[3] == NULL ||

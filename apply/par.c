@@ -27,6 +27,7 @@
 #include "apply.h"
 #include "clock.h"
 #include "log.h"
+#include "xalloc.h"
 
 struct worker {
 	struct par *p;
@@ -216,12 +217,11 @@ par_new(const struct config *cf, int n)
 {
 	struct par *p;
 
-	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (p->w = calloc((size_t)n, sizeof *p->w)) == NULL ||
-	    (p->ring = calloc((size_t)n, sizeof *p->ring)) == NULL ||
-	    (p->queue = calloc((size_t)n, sizeof *p->queue)) == NULL ||
-	    (p->execd = calloc(2 * (size_t)n, sizeof *p->execd)) == NULL)
-		die(EX_OSERR, "out of memory");
+	p = xcalloc(1, sizeof *p);
+	p->w = xcalloc((size_t)n, sizeof *p->w);
+	p->ring = xcalloc((size_t)n, sizeof *p->ring);
+	p->queue = xcalloc((size_t)n, sizeof *p->queue);
+	p->execd = xcalloc(2 * (size_t)n, sizeof *p->execd);
 	p->cf = cf;
 	p->n = n;
 	pthread_mutex_init(&p->mu, NULL);

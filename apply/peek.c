@@ -349,15 +349,12 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 		    w->last ? "true" : "false");
 		goto fail;
 	}
-	if ((j = json_object_get(rec, "gtid_pos")) != NULL &&
-	    json_is_string(j) && (w->gtid_pos = strdup(json_string_value(j))) ==
-	        NULL)
-		die(EX_OSERR, "out of memory");
+	if ((j = json_object_get(rec, "gtid_pos")) != NULL && json_is_string(j))
+		w->gtid_pos = xstrdup(json_string_value(j));
 	if (json_is_true(json_object_get(rec, "bootstrap")) &&
 	    (j = json_object_get(rec, "snapshot_gtid")) != NULL &&
-	    json_is_string(j) && (w->snapshot = strdup(json_string_value(j))) ==
-	        NULL)
-		die(EX_OSERR, "out of memory");
+	    json_is_string(j))
+		w->snapshot = xstrdup(json_string_value(j));
 	if (w->snapshot != NULL &&
 	    (j = json_object_get(rec, "redo")) != NULL) {
 		const char *rdb = json_string_value(json_object_get(j, "db"));
