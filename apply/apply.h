@@ -1,10 +1,14 @@
 /*
  * apply.h — srdf-apply's internal interfaces.
  *
- *	apply.c   main(), the wagon loop: order, checkpoint, ledger, spool,
- *	          retries, waiting (inotify), signals
+ *	apply.c   main(), the start and the loop; with step.c, inbox.c,
+ *	          outcome.c, prefetch.c, dispatch.c, merge.c, xa.c over
+ *	          struct applier (applier.h)
  *	engine.c  one wagon's payload (srdf-record(5) group lines) to SQL:
- *	          the net-delta of its rows, its DDL, in record order
+ *	          the net-delta of its rows, in record order; with ddl.c
+ *	          (its DDL), load.c (bulk loads), peek.c (engine_peek)
+ *	          over struct eng (eng.h)
+ *	recopy.c  the tables srdf-bootstrap copied again
  *	db.c      the target connection: session, statement batches, the
  *	          checkpoint row, the per-table schema cache
  *	acks.c    the queue of ACKs to srdf-ackd (ledger-backed, libcurl multi)
@@ -13,8 +17,9 @@
  *
  * Calling sequence (apply.c):
  *	db_connect(&db, cf, dry) ... db_checkpoint_read(&db, src, &cp)
- *	per wagon: engine_run(&db, &w, &res) queues and runs the statements;
- *	  apply.c then moves the checkpoint and commits in the same round
+ *	per wagon: engine_run(&db, &w, recopied, mark, arg) queues and runs
+ *	  the statements;
+ *	  step.c then moves the checkpoint and commits in the same round
  *	  trip (db_commit_at), or rolls back (db_rollback) on failure.
  *
  * Error handling: db_* and engine_run return one of the DB_* codes below;
