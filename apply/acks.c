@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "acks.h"
 #include "audit.h"
 #include "clock.h"
 #include "http.h"

@@ -31,6 +31,11 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "acks.h"
+#include "db.h"
+#include "engine.h"
+#include "par.h"
+#include "recopy.h"
 #include "purge.h"
 
 /* A deadlock or lock wait timeout is retried at once, this many times,

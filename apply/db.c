@@ -28,6 +28,8 @@
 #include <mysqld_error.h>
 
 #include "apply.h"
+#include "db.h"
+#include "recopy.h"
 #include "log.h"
 #include "mdb.h"
 #include "sql.h"

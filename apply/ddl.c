@@ -28,6 +28,8 @@
 #include <sodium.h>
 
 #include "apply.h"
+#include "db.h"
+#include "recopy.h"
 #include "eng.h"
 #include "log.h"
 #include "record.h"

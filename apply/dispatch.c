@@ -27,6 +27,10 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "acks.h"
+#include "db.h"
+#include "engine.h"
+#include "par.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"

@@ -24,6 +24,8 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "db.h"
+#include "recopy.h"
 #include "scan.h"
 
 enum { T_INSERT, T_UPDATE, T_DELETE };

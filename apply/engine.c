@@ -71,6 +71,9 @@
 #include <sodium.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
+#include "recopy.h"
 #include "eng.h"
 #include "log.h"
 #include "record.h"

@@ -77,6 +77,7 @@
 #include <sodium.h>
 
 #include "apply.h"
+#include "db.h"
 #include "eng.h"
 #include "log.h"
 #include "record.h"

@@ -27,6 +27,8 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"

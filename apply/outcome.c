@@ -29,6 +29,7 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "acks.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"

@@ -25,6 +25,9 @@
 #include <time.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
+#include "par.h"
 #include "clock.h"
 #include "log.h"
 #include "xalloc.h"

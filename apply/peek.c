@@ -23,6 +23,8 @@
 #include <sodium.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
 #include "eng.h"
 #include "log.h"
 #include "record.h"

@@ -27,6 +27,7 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "engine.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "recopy.h"
 #include "log.h"
 #include "xalloc.h"
 

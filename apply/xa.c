@@ -25,6 +25,9 @@
 
 #include "ack.h"
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
+#include "recopy.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"

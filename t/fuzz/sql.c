@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
