@@ -126,101 +126,111 @@ unknown_db(const char *msg, char *out, size_t outlen)
 	return 0;
 }
 
-int
-run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
-{
-	struct db *d = e->d;
-	struct inwagon *w = e->w;
-	json_t *jsql = json_object_get(rec, "sql");
-	json_t *jmode = json_object_get(rec, "sql_mode");
-	json_t *jcs = json_object_get(rec, "charset");
-	json_t *jtz = json_object_get(rec, "time_zone");
-	const char *db = json_string_value(json_object_get(rec, "db"));
-	unsigned char *bin = NULL;
-	const char *sql;
-	size_t len;
-	struct buf q = {0}, guarded = {0};
-	const char *asis = NULL;
-	size_t asis_len = 0;
-	char what[160], name[256];
-	int rc, nodb = 0, tries = 0;
+/* A "ddl" record in hand: its statement, as run and (when run in a
+ * replica's form, replica_ddl) as written. */
+struct ddl {
+	const char *sql, *asis;
+	size_t len, asis_len;
+	const char *db;		/* its default database, or NULL */
+	int nodb;		/* ... which the target lacks */
+	char what[160];		/* "ddl \"...\"", for messages */
+};
 
-	if (idx < w->ddl_done) {
-		log_notice("wagon %" PRIu64 ": DDL %d was applied by an earlier "
-		    "attempt", w->seq, idx + 1);
-		return DB_OK;
-	}
+/* The statement of record rec into x: its "sql", a string or
+ * {"b64": ...} (decoded into *bin, the caller's to free).  DB_OK, or
+ * eng_bad's DB_FAIL. */
+static int
+ddl_text(struct eng *e, json_t *rec, unsigned char **bin, struct ddl *x)
+{
+	json_t *jsql = json_object_get(rec, "sql");
+
 	if (json_is_string(jsql)) {
-		sql = json_string_value(jsql);
-		len = json_string_length(jsql);
+		x->sql = json_string_value(jsql);
+		x->len = json_string_length(jsql);
 	} else if (json_is_object(jsql) &&
 	           json_is_string(json_object_get(jsql, "b64"))) {
 		const char *s = json_string_value(json_object_get(jsql, "b64"));
 		size_t n = strlen(s);
 
-		bin = xcalloc(n / 4 * 3 + 3, 1);
-		if (sodium_base642bin(bin, n / 4 * 3 + 3, s, n, NULL, &len,
+		*bin = xcalloc(n / 4 * 3 + 3, 1);
+		if (sodium_base642bin(*bin, n / 4 * 3 + 3, s, n, NULL, &x->len,
 		        NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
-			free(bin);
+			free(*bin);
+			*bin = NULL;
 			return eng_bad(e, "ddl record whose \"sql\" is bad base64");
 		}
-		sql = (const char *)bin;
+		x->sql = (const char *)*bin;
 	} else
 		return eng_bad(e, "ddl record without \"sql\"");
-	snprintf(what, sizeof what, "ddl \"%.*s%s\"", len > 100 ? 100 : (int)len,
-	    sql, len > 100 ? "..." : "");
-	for (char *c = what; *c; c++)
+	snprintf(x->what, sizeof x->what, "ddl \"%.*s%s\"",
+	    x->len > 100 ? 100 : (int)x->len, x->sql, x->len > 100 ? "..." : "");
+	for (char *c = x->what; *c; c++)
 		if (*c == '\n' || *c == '\r' || *c == '\t')
 			*c = ' ';
+	return DB_OK;
+}
 
-	/* A DDL of one table that srdf-bootstrap copied again after it: the
-	 * copy has its effect (recopy.c). */
-	if (e->recopied != NULL && e->recopied->n > 0) {
-		const struct recopy_entry *r = NULL;
-		char *sep;
+/* Whether x is a DDL of one table that srdf-bootstrap copied again
+ * after it: the copy has its effect (recopy.c); said. */
+static int
+recopied_ddl(struct eng *e, const struct ddl *x)
+{
+	const struct recopy_entry *r = NULL;
+	struct buf q = {0};
+	char *sep;
 
-		q.len = 0;
-		if (sql_ddl_table_of(sql, len, db, &q) == 1 &&
-		    (sep = strchr(q.p, '\037')) != NULL) {
-			*sep = '\0';
-			r = recopy_find(e->recopied, w, q.p, sep + 1, 1);
-		}
-		q.len = 0;
-		if (r != NULL) {
-			log_notice("wagon %" PRIu64 ": %s skipped: srdf-bootstrap "
-			    "copied %s.%s again after it, at GTID position %s",
-			    w->seq, what, r->db, r->table, r->pos);
-			free(bin);
-			buf_free(&q);
-			return DB_OK;
-		}
+	if (e->recopied == NULL || e->recopied->n == 0)
+		return 0;
+	if (sql_ddl_table_of(x->sql, x->len, x->db, &q) == 1 &&
+	    (sep = strchr(q.p, '\037')) != NULL) {
+		*sep = '\0';
+		r = recopy_find(e->recopied, e->w, q.p, sep + 1, 1);
 	}
-	if (replica_ddl(d, w, sql, len, what, &guarded)) {
-		asis = sql;
-		asis_len = len;
-		sql = guarded.p;
-		len = guarded.len;
+	buf_free(&q);
+	if (r == NULL)
+		return 0;
+	log_notice("wagon %" PRIu64 ": %s skipped: srdf-bootstrap copied "
+	    "%s.%s again after it, at GTID position %s", e->w->seq, x->what,
+	    r->db, r->table, r->pos);
+	return 1;
+}
+
+/* USE x's default database (created with --create-databases); one the
+ * target lacks sets x->nodb, since the statement may not need it. */
+static int
+ddl_use(struct db *d, struct ddl *x)
+{
+	struct buf q = {0};
+	int rc;
+
+	if (x->db == NULL || *x->db == '\0' || database_stmt(x->sql, x->len))
+		return DB_OK;
+	buf_lit(&q, "USE ");
+	sql_ident(&q, x->db);
+	rc = db_exec(d, "use", q.p, q.len);
+	if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR &&
+	    d->cf->create_databases) {
+		if ((rc = db_create_database(d, x->db)) == DB_OK)
+			rc = db_exec(d, "use", q.p, q.len);
+	} else if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR) {
+		x->nodb = 1;
+		rc = DB_OK;
 	}
-	if (mark != NULL)
-		mark(arg, w, idx, 0);
-	if ((rc = db_flush(d)) != DB_OK)
-		goto out;
-	if (db != NULL && *db != '\0' && !database_stmt(sql, len)) {
-		buf_lit(&q, "USE ");
-		sql_ident(&q, db);
-		rc = db_exec(d, "use", q.p, q.len);
-		if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR &&
-		    d->cf->create_databases) {
-			if ((rc = db_create_database(d, db)) == DB_OK)
-				rc = db_exec(d, "use", q.p, q.len);
-		} else if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR) {
-			nodb = 1; /* the statement may not need it */
-			rc = DB_OK;
-		}
-		if (rc != DB_OK)
-			goto out;
-	}
-	q.len = 0;
+	buf_free(&q);
+	return rc;
+}
+
+/* The statement's sql_mode, character set and time zone (rec's), for
+ * the session. */
+static int
+ddl_session(struct db *d, json_t *rec)
+{
+	json_t *jmode = json_object_get(rec, "sql_mode");
+	json_t *jcs = json_object_get(rec, "charset");
+	json_t *jtz = json_object_get(rec, "time_zone");
+	struct buf q = {0};
+	int rc;
+
 	buf_printf(&q, "SET SESSION sql_mode=%" JSON_INTEGER_FORMAT,
 	    json_is_integer(jmode) ? json_integer_value(jmode) : 0);
 	if (json_is_integer(jcs) && json_integer_value(jcs) > 0)
@@ -235,62 +245,81 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 		sql_literal(&q, jtz);
 	else
 		buf_lit(&q, "DEFAULT");
-	if ((rc = db_exec(d, "session", q.p, q.len)) != DB_OK)
-		goto out;
+	rc = db_exec(d, "session", q.p, q.len);
+	buf_free(&q);
+	return rc;
+}
+
+/* Runs x, the idx-th DDL of e->w (record rec): as written when the
+ * target refuses its replica's form; again after creating a database it
+ * names that the target lacks (--create-databases); an error that says
+ * a DDL a crash cut took effect already, or that the target refuses
+ * srdf-bootstrap's view, routine, trigger or event, is no failure. */
+static int
+ddl_exec(struct eng *e, json_t *rec, int idx, struct ddl *x)
+{
+	struct db *d = e->d;
+	struct inwagon *w = e->w;
+	char name[256];
+	int rc, tries = 0;
+
 	for (;;) {
-		rc = db_exec(d, what, sql, len);
-		if (rc == DB_FAIL && asis != NULL && d->errnum == ER_PARSE_ERROR) {
+		rc = db_exec(d, x->what, x->sql, x->len);
+		if (rc == DB_FAIL && x->asis != NULL &&
+		    d->errnum == ER_PARSE_ERROR) {
 			/* Not a body IF can hold (another sql_mode's
 			 * syntax), or no DISABLE ON SLAVE where it went:
 			 * as written, and said. */
 			log_warn("wagon %" PRIu64 ": %s: the target refuses "
 			    "it as a replica's (%s): run as written; a "
 			    "trigger then fires on the rows srdf-apply "
-			    "writes, an event runs", w->seq, what,
+			    "writes, an event runs", w->seq, x->what,
 			    mysql_error(d->my));
-			sql = asis;
-			len = asis_len;
-			asis = NULL;
+			x->sql = x->asis;
+			x->len = x->asis_len;
+			x->asis = NULL;
 			continue;
 		}
 		if (rc != DB_FAIL)
-			break;
+			return rc;
 		if (d->errnum == ER_BAD_DB_ERROR && d->cf->create_databases &&
 		    tries++ < 4 && unknown_db(mysql_error(d->my), name,
 		                        sizeof name) == 0) {
 			if ((rc = db_create_database(d, name)) != DB_OK)
-				break;
+				return rc;
 			continue;
-		}
-		if (w->ddl_inflight == idx + 1 && (already_applied(d->errnum) ||
-		    (d->errnum == ER_NO_SUCH_TABLE &&
-		    sql_renames_table(sql, len)))) {
-			log_notice("wagon %" PRIu64 ": %s was already applied "
-			    "before a crash (%s): taken as applied", w->seq,
-			    what, mysql_error(d->my));
-			rc = DB_OK;
-		} else if (refusable(rec) && d->errnum != 0) {
-			log_warn("wagon %" PRIu64 ": %s: %s; the %s is skipped: "
-			    "srdf-bootstrap copies these as far as the target "
-			    "accepts them", w->seq, what, mysql_error(d->my),
-			    json_string_value(json_object_get(rec, "object")));
-			rc = DB_OK;
-		} else if (nodb && (d->errnum == ER_NO_DB_ERROR ||
-		                       d->errnum == ER_BAD_DB_ERROR)) {
-			snprintf(d->err, sizeof d->err, "%s: database %s, the "
-			    "statement's default database, does not exist on "
-			    "the target: create it, or run srdf-apply with "
-			    "--create-databases", what, db);
 		}
 		break;
 	}
-	if (rc == DB_OK) {
-		w->ddls++;
-		if (mark != NULL)
-			mark(arg, w, idx, 1);
+	if (w->ddl_inflight == idx + 1 && (already_applied(d->errnum) ||
+	    (d->errnum == ER_NO_SUCH_TABLE &&
+	    sql_renames_table(x->sql, x->len)))) {
+		log_notice("wagon %" PRIu64 ": %s was already applied before a "
+		    "crash (%s): taken as applied", w->seq, x->what,
+		    mysql_error(d->my));
+		rc = DB_OK;
+	} else if (refusable(rec) && d->errnum != 0) {
+		log_warn("wagon %" PRIu64 ": %s: %s; the %s is skipped: "
+		    "srdf-bootstrap copies these as far as the target accepts "
+		    "them", w->seq, x->what, mysql_error(d->my),
+		    json_string_value(json_object_get(rec, "object")));
+		rc = DB_OK;
+	} else if (x->nodb && (d->errnum == ER_NO_DB_ERROR ||
+	                          d->errnum == ER_BAD_DB_ERROR)) {
+		snprintf(d->err, sizeof d->err, "%s: database %s, the "
+		    "statement's default database, does not exist on the "
+		    "target: create it, or run srdf-apply with "
+		    "--create-databases", x->what, x->db);
 	}
-out:
-	/* Back to the session's own settings, whatever happened. */
+	return rc;
+}
+
+/* Back to the session's own settings after a DDL that ended with rc,
+ * whatever happened; the schema cache forgotten.  rc, or the error of
+ * the way back. */
+static int
+ddl_restore(struct db *d, int rc)
+{
 	if (rc != DB_GONE) {
 		int rc2 = eng_stmt(d, "session", "SET NAMES utf8mb4");
 
@@ -304,8 +333,47 @@ out:
 	}
 	/* The schema changed: what the cache knew may be wrong now. */
 	db_tables_forget(d);
+	return rc;
+}
+
+int
+run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
+{
+	struct db *d = e->d;
+	struct inwagon *w = e->w;
+	struct ddl x = {.db = json_string_value(json_object_get(rec, "db"))};
+	struct buf guarded = {0};
+	unsigned char *bin = NULL;
+	int rc;
+
+	if (idx < w->ddl_done) {
+		log_notice("wagon %" PRIu64 ": DDL %d was applied by an earlier "
+		    "attempt", w->seq, idx + 1);
+		return DB_OK;
+	}
+	if ((rc = ddl_text(e, rec, &bin, &x)) != DB_OK)
+		return rc;
+	if (recopied_ddl(e, &x)) {
+		free(bin);
+		return DB_OK;
+	}
+	if (replica_ddl(d, w, x.sql, x.len, x.what, &guarded)) {
+		x.asis = x.sql;
+		x.asis_len = x.len;
+		x.sql = guarded.p;
+		x.len = guarded.len;
+	}
+	if (mark != NULL)
+		mark(arg, w, idx, 0);
+	if ((rc = db_flush(d)) == DB_OK && (rc = ddl_use(d, &x)) == DB_OK &&
+	    (rc = ddl_session(d, rec)) == DB_OK &&
+	    (rc = ddl_exec(e, rec, idx, &x)) == DB_OK) {
+		w->ddls++;
+		if (mark != NULL)
+			mark(arg, w, idx, 1);
+	}
+	rc = ddl_restore(d, rc);
 	free(bin);
-	buf_free(&q);
 	buf_free(&guarded);
 	return rc;
 }
