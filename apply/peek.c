@@ -248,18 +248,10 @@ xa_record(struct eng *e, const char *s, const char *z)
 	return 1;
 }
 
-int
-engine_peek(struct inwagon *w, char *err, size_t errlen)
+/* What engine_peek sets, back to nothing. */
+static void
+peek_reset(struct inwagon *w)
 {
-	const char *p = w->records, *end = w->records + w->len, *s, *z;
-	const char *type, *last = NULL, *lastz = NULL;
-	struct db dummy = {0};
-	struct eng e = {.d = &dummy, .w = w, .line = 1};
-	json_t *rec, *j;
-	uint64_t chunk;
-	size_t rowhead = 0;
-	int trunc, rc;
-
 	free(w->gtid_pos);
 	free(w->snapshot);
 	free(w->recopy_db);
@@ -270,20 +262,27 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 	w->recopy_db = w->recopy_table = w->xid = NULL;
 	w->xa = XA_NONE;
 	w->last_ts = 0;
-	if ((z = eng_next_line(&p, end, &s, &trunc)) == NULL || trunc) {
-		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
-		    "empty payload" : "truncated record");
-		return -1;
-	}
-	if ((rec = eng_parse(&e, s, z, &type, &rc)) == NULL)
-		goto fail;
+}
+
+/* The group_begin s..z: the group, and the chunk the header says.  DB_OK
+ * or eng_bad's DB_FAIL. */
+static int
+peek_begin(struct eng *e, const char *s, const char *z)
+{
+	struct inwagon *w = e->w;
+	const char *type;
+	uint64_t chunk;
+	json_t *rec;
+	int rc;
+
+	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
+		return rc;
 	if (strcmp(type, "group_begin") != 0 ||
 	    get_u64(rec, "group", &w->group) != 0 ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != w->h.chunk) {
 		json_decref(rec);
-		rc = eng_bad(&e, "the payload does not begin with the group_begin "
-		    "of chunk %" PRIu32, w->h.chunk);
-		goto fail;
+		return eng_bad(e, "the payload does not begin with the "
+		    "group_begin of chunk %" PRIu32, w->h.chunk);
 	}
 	json_decref(rec);
 	w->chunk = (uint32_t)chunk;
@@ -291,33 +290,46 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 	w->tabs.len = 0;
 	w->ntabs = 0;
 	w->tabs_all = 0;
-	while ((z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
-		e.line++;
-		if (trunc) {
-			rc = eng_bad(&e, "truncated record");
-			goto fail;
-		}
+	return DB_OK;
+}
+
+/* The lines after group_begin, from *p: the tables, the DDL, the XA
+ * records; the last line in *last..*lastz (NULL for none).  DB_OK or
+ * eng_bad's DB_FAIL. */
+static int
+peek_lines(struct eng *e, const char **p, const char *end,
+    const char **last, const char **lastz)
+{
+	struct inwagon *w = e->w;
+	const char *s, *z;
+	size_t rowhead = 0;
+	int trunc, rc;
+
+	while ((z = eng_next_line(p, end, &s, &trunc)) != NULL) {
+		e->line++;
+		if (trunc)
+			return eng_bad(e, "truncated record");
 		/* The rows' tables: a line like the one before it is of the
 		 * same table (and a row, so not a "ddl" record). */
-		if (last != NULL && !w->tabs_all && rowhead > 0 &&
+		if (*last != NULL && !w->tabs_all && rowhead > 0 &&
 		    (size_t)(z - s) > rowhead &&
-		    memcmp(s, last, rowhead) == 0) {
-			last = s;
-			lastz = z;
+		    memcmp(s, *last, rowhead) == 0) {
+			*last = s;
+			*lastz = z;
 			continue;
 		}
 		rowhead = 0;
 		/* Any "ddl" record, however it is spaced, names its type
 		 * before a row could: a line without the word has none. */
 		if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
-		    is_ddl(&e, s, z)) {
+		    is_ddl(e, s, z)) {
 			w->has_ddl = 1;
-			ddl_tables(&e, s, z);
+			ddl_tables(e, s, z);
 		} else if (memmem(s, (size_t)(z - s), "\"xa", 3) != NULL &&
-		    (rc = xa_record(&e, s, z)) != 0) {
+		    (rc = xa_record(e, s, z)) != 0) {
 			if (rc < 0)
-				goto fail;
-		} else if (!w->tabs_all && row_table(w, s, z, &e.tmp) == 0) {
+				return DB_FAIL;
+		} else if (!w->tabs_all && row_table(w, s, z, &e->tmp) == 0) {
 			/* up to the table's closing quote */
 			const char *q = memmem(s, (size_t)(z - s),
 			    "\",\"table\":\"", 11);
@@ -326,20 +338,31 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 			rowhead = (size_t)(q - s) + 1;
 		} else if (!w->tabs_all && !other_record(s, z))
 			w->tabs_all = 1;
-		last = s;
-		lastz = z;
+		*last = s;
+		*lastz = z;
 	}
-	buf_free(&e.tmp);
-	if (last == NULL || (rec = eng_parse(&e, last, lastz, &type, &rc)) == NULL) {
-		if (last == NULL)
-			rc = eng_bad(&e, "the payload has no group_end");
-		goto fail;
-	}
+	return DB_OK;
+}
+
+/* The group_end s..z (the last line; s NULL for none): last, last_ts,
+ * gtid_pos, and srdf-bootstrap's snapshot_gtid and "redo".  DB_OK or
+ * eng_bad's DB_FAIL. */
+static int
+peek_end(struct eng *e, const char *s, const char *z)
+{
+	struct inwagon *w = e->w;
+	const char *type;
+	json_t *rec, *j;
+	int rc;
+
+	if (s == NULL)
+		return eng_bad(e, "the payload has no group_end");
+	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
+		return rc;
 	j = json_object_get(rec, "last");
 	if (strcmp(type, "group_end") != 0 || !json_is_boolean(j)) {
 		json_decref(rec);
-		rc = eng_bad(&e, "the payload does not end with a group_end");
-		goto fail;
+		return eng_bad(e, "the payload does not end with a group_end");
 	}
 	w->last = json_is_true(j);
 	if (json_is_integer(j = json_object_get(rec, "last_ts")) &&
@@ -347,9 +370,8 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 		w->last_ts = (uint64_t)json_integer_value(j);
 	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
 		json_decref(rec);
-		rc = eng_bad(&e, "group_end says last=%s, the header the opposite",
-		    w->last ? "true" : "false");
-		goto fail;
+		return eng_bad(e, "group_end says last=%s, the header the "
+		    "opposite", w->last ? "true" : "false");
 	}
 	if ((j = json_object_get(rec, "gtid_pos")) != NULL && json_is_string(j))
 		w->gtid_pos = xstrdup(json_string_value(j));
@@ -364,21 +386,43 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 
 		if (rdb == NULL || rt == NULL) {
 			json_decref(rec);
-			rc = eng_bad(&e, "group_end's \"redo\" is not "
+			return eng_bad(e, "group_end's \"redo\" is not "
 			    "{\"db\": ..., \"table\": ...}");
-			goto fail;
 		}
 		w->recopy_db = xstrdup(rdb);
 		w->recopy_table = xstrdup(rt);
 	}
 	snprintf(w->last_gtid, sizeof w->last_gtid, "%s", w->h.last_gtid);
 	json_decref(rec);
-	return 0;
-fail:
-	(void)rc;
+	return DB_OK;
+}
+
+int
+engine_peek(struct inwagon *w, char *err, size_t errlen)
+{
+	const char *p = w->records, *end = w->records + w->len, *s, *z;
+	const char *last = NULL, *lastz = NULL;
+	struct db dummy = {0};
+	struct eng e = {.d = &dummy, .w = w, .line = 1};
+	int trunc, rc;
+
+	peek_reset(w);
+	if ((z = eng_next_line(&p, end, &s, &trunc)) == NULL || trunc) {
+		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
+		    "empty payload" : "truncated record");
+		return -1;
+	}
+	if ((rc = peek_begin(&e, s, z)) == DB_OK &&
+	    (rc = peek_lines(&e, &p, end, &last, &lastz)) == DB_OK) {
+		buf_free(&e.tmp);
+		rc = peek_end(&e, last, lastz);
+	}
 	buf_free(&e.tmp);
-	snprintf(err, errlen, "%s", dummy.err);
-	return -1;
+	if (rc != DB_OK) {
+		snprintf(err, errlen, "%s", dummy.err);
+		return -1;
+	}
+	return 0;
 }
 
 void
