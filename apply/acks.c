@@ -75,9 +75,7 @@ q_add(struct acks *a, uint64_t seq)
 			return;
 		i--;
 	}
-	if (a->nq == a->capq) {
-		a->q = xgrow(a->q, &a->capq, a->nq + 1, sizeof *a->q);
-	}
+	a->q = xgrow(a->q, &a->capq, a->nq + 1, sizeof *a->q);
 	memmove(a->q + i + 1, a->q + i, (a->nq - i) * sizeof *a->q);
 	a->q[i] = seq;
 	a->nq++;

@@ -114,10 +114,8 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 
 	if (a->cf->dry_run)
 		return;
-	if (a->done.n == a->done.cap) {
-		a->done.v = xgrow(a->done.v, &a->done.cap, a->done.n + 1,
-		    sizeof *a->done.v);
-	}
+	a->done.v = xgrow(a->done.v, &a->done.cap, a->done.n + 1,
+	    sizeof *a->done.v);
 	if (a->done.n == 0)
 		a->done.since = clock_mono_ms();
 	d = &a->done.v[a->done.n++];
