@@ -981,6 +981,116 @@ history_cols(struct eng *e, struct tab *t, struct img img, int set)
 	return DB_OK;
 }
 
+/* versioned_add of an insert: the history row the source's statement
+ * wrote (a current one: a), unless it is pend (pendlen bytes), the one
+ * the target's own UPDATE wrote; an empty period as a current row
+ * deleted at its ROW START.  *op: the op queued last, NULL for none. */
+static int
+versioned_insert(struct eng *e, struct tab *t, struct img after, int a,
+    const char *pend, size_t pendlen, struct op **op)
+{
+	struct tinfo *ti = t->ti;
+	const char *sname = period_name(ti, COL_ROW_START);
+	const char *ename = ti->col[ti->row_end].name;
+	size_t off = e->arena.len;
+	struct jspan s0, s1;
+	struct op *o;
+	int rc;
+
+	*op = NULL;
+	if ((rc = history_values(e, t, after, (struct jspan){0}, a)) != DB_OK)
+		return rc;
+	/* The history row the target's UPDATE wrote itself. */
+	if (pend != NULL && e->arena.len - off == pendlen &&
+	    memcmp(e->arena.p + off, pend, pendlen) == 0) {
+		e->arena.len = off;
+		return DB_OK;
+	}
+	o = op_add(t, T_VINSERT);
+	o->val = off;
+	o->vallen = (uint32_t)(e->arena.len - off);
+	s0 = img_get(e, after, sname);
+	s1 = img_get(e, after, ename);
+	if (!a && s0.p != NULL && s0.n == s1.n &&
+	    memcmp(s0.p, s1.p, s0.n) == 0) {
+		/* An empty period (ROW START = ROW END), which a source's
+		 * DELETE of a row at its own ROW START keeps and no INSERT
+		 * of history may write (error 1525): the row as current
+		 * from that instant, then deleted at it. */
+		e->arena.len = off;
+		if ((rc = history_values(e, t, after, (struct jspan){0}, 1)) !=
+		    DB_OK)
+			return rc;
+		o->vallen = (uint32_t)(e->arena.len - off);
+		o->lax = (uint8_t)e->lax;
+		o = op_add(t, T_VDELETE);
+		o->ts = e->arena.len;
+		if (stamp(e, s0) != 0)
+			return eng_bad(e, "no period for a row of %s", t->label);
+		o->tslen = (uint32_t)(e->arena.len - o->ts);
+		o->where = e->arena.len;
+		if ((rc = history_cols(e, t, after, 0)) != DB_OK)
+			return rc;
+		o->wherelen = (uint32_t)(e->arena.len - o->where);
+	}
+	*op = o;
+	return DB_OK;
+}
+
+/* versioned_add of an update or delete of a current row: the row ended
+ * (and its new version written: a), and the history an UPDATE after the
+ * row's ROW START writes kept in ti->vhist for the source's next record
+ * of it.  *op: the op queued. */
+static int
+versioned_end(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after, int a, struct op **op)
+{
+	struct tinfo *ti = t->ti;
+	const char *sname = period_name(ti, COL_ROW_START);
+	const char *ename = ti->col[ti->row_end].name;
+	struct jspan s0, s1;
+	struct op *o;
+	int rc;
+
+	/* T: the new version's ROW START, or the ended row's END.  A
+	 * current row the source deleted outright was deleted at its own
+	 * ROW START (a row a statement wrote and replaced at one instant,
+	 * as a multi-row REPLACE can): the target ends it at that instant,
+	 * which keeps an empty period as history where the source kept
+	 * none (srdf-apply(1), CAVEATS). */
+	s1 = type == T_DELETE ? img_get(e, before, sname)
+			      : img_get(e, after, a ? sname : ename);
+	*op = o = op_add(t, a ? T_VUPDATE : T_VDELETE);
+	o->ts = e->arena.len;
+	if (sname == NULL || stamp(e, s1) != 0)
+		return eng_bad(e, "no period for the update of %s", t->label);
+	o->tslen = (uint32_t)(e->arena.len - o->ts);
+	o->where = e->arena.len;
+	if ((rc = history_cols(e, t, before, 0)) != DB_OK)
+		return rc;
+	o->wherelen = (uint32_t)(e->arena.len - o->where);
+	if (a) {
+		o->val = e->arena.len;
+		if ((rc = history_cols(e, t, after, 1)) != DB_OK)
+			return rc;
+		o->vallen = (uint32_t)(e->arena.len - o->val);
+	}
+	s0 = img_get(e, before, sname);
+	/* An UPDATE after the row's ROW START writes history. */
+	if (a && s0.p != NULL &&
+	    (s0.n != s1.n || memcmp(s0.p, s1.p, s0.n) < 0)) {
+		size_t at = e->arena.len;
+
+		if ((rc = history_values(e, t, before, s1, 0)) != DB_OK)
+			return rc;
+		ti->vhistlen = e->arena.len - at;
+		ti->vhist = xcalloc(1, ti->vhistlen);
+		memcpy(ti->vhist, e->arena.p + at, ti->vhistlen);
+		e->arena.len = at;
+	}
+	return DB_OK;
+}
+
 /* A change to system-versioned table t as the source made it (see
  * above), queued in t->op in its order. */
 static int
@@ -990,112 +1100,33 @@ versioned_add(struct eng *e, struct tab *t, int type, struct img before,
 	struct tinfo *ti = t->ti;
 	int b = type != T_INSERT && versioned_current(e, t, before);
 	int a = type != T_DELETE && versioned_current(e, t, after);
-	const char *sname = period_name(ti, COL_ROW_START);
 	const char *ename = ti->col[ti->row_end].name;
 	char *pend = ti->vhist;
-	size_t pendlen = ti->vhistlen, off = e->arena.len;
-	struct jspan s0, s1;
-	struct op *o;
-	int rc = DB_OK;
+	size_t pendlen = ti->vhistlen;
+	struct op *o = NULL;
+	int rc;
 
 	ti->vhist = NULL;
 	e->lax = 0;
-	if (type == T_INSERT) {
-		if ((rc = history_values(e, t, after, (struct jspan){0}, a)) !=
-		    DB_OK)
-			goto out;
-		/* The history row the target's UPDATE wrote itself. */
-		if (pend != NULL && e->arena.len - off == pendlen &&
-		    memcmp(e->arena.p + off, pend, pendlen) == 0) {
-			e->arena.len = off;
-			goto out;
-		}
-		o = op_add(t, T_VINSERT);
-		o->val = off;
-		o->vallen = (uint32_t)(e->arena.len - off);
-		s0 = img_get(e, after, sname);
-		s1 = img_get(e, after, ename);
-		if (!a && s0.p != NULL && s0.n == s1.n &&
-		    memcmp(s0.p, s1.p, s0.n) == 0) {
-			/* An empty period (ROW START = ROW END), which a
-			 * source's DELETE of a row at its own ROW START
-			 * keeps and no INSERT of history may write (error
-			 * 1525): the row as current from that instant, then
-			 * deleted at it. */
-			e->arena.len = off;
-			if ((rc = history_values(e, t, after, (struct jspan){0},
-			         1)) != DB_OK)
-				goto out;
-			o->vallen = (uint32_t)(e->arena.len - off);
-			o->lax = (uint8_t)e->lax;
-			o = op_add(t, T_VDELETE);
-			o->ts = e->arena.len;
-			if (stamp(e, s0) != 0) {
-				rc = eng_bad(e, "no period for a row of %s", t->label);
-				goto out;
-			}
-			o->tslen = (uint32_t)(e->arena.len - o->ts);
-			o->where = e->arena.len;
-			if ((rc = history_cols(e, t, after, 0)) != DB_OK)
-				goto out;
-			o->wherelen = (uint32_t)(e->arena.len - o->where);
-		}
-	} else if (b && type != T_INSERT) {
-		/* T: the new version's ROW START, or the ended row's END.  A
-		 * current row the source deleted outright was deleted at its
-		 * own ROW START (a row a statement wrote and replaced at one
-		 * instant, as a multi-row REPLACE can): the target ends it at
-		 * that instant, which keeps an empty period as history where
-		 * the source kept none (srdf-apply(1), CAVEATS). */
-		s1 = type == T_DELETE ? img_get(e, before, sname)
-				      : img_get(e, after, a ? sname : ename);
-		o = op_add(t, a ? T_VUPDATE : T_VDELETE);
-		o->ts = e->arena.len;
-		if (sname == NULL || stamp(e, s1) != 0) {
-			rc = eng_bad(e, "no period for the update of %s", t->label);
-			goto out;
-		}
-		o->tslen = (uint32_t)(e->arena.len - o->ts);
-		o->where = e->arena.len;
-		if ((rc = history_cols(e, t, before, 0)) != DB_OK)
-			goto out;
-		o->wherelen = (uint32_t)(e->arena.len - o->where);
-		if (a) {
-			o->val = e->arena.len;
-			if ((rc = history_cols(e, t, after, 1)) != DB_OK)
-				goto out;
-			o->vallen = (uint32_t)(e->arena.len - o->val);
-		}
-		s0 = img_get(e, before, sname);
-		/* An UPDATE after the row's ROW START writes history. */
-		if (a && s0.p != NULL &&
-		    (s0.n != s1.n || memcmp(s0.p, s1.p, s0.n) < 0)) {
-			size_t at = e->arena.len;
-
-			if ((rc = history_values(e, t, before, s1, 0)) != DB_OK)
-				goto out;
-			ti->vhistlen = e->arena.len - at;
-			ti->vhist = xcalloc(1, ti->vhistlen);
-			memcpy(ti->vhist, e->arena.p + at, ti->vhistlen);
-			e->arena.len = at;
-		}
-	} else if (type == T_DELETE && !b) {
+	if (type == T_INSERT)
+		rc = versioned_insert(e, t, after, a, pend, pendlen, &o);
+	else if (b)
+		rc = versioned_end(e, t, type, before, after, a, &o);
+	else if (type == T_DELETE) {
 		o = op_add(t, T_VPURGE);
 		o->val = e->arena.len;
-		if ((rc = literal(e, t, ename, img_get(e, before, ename),
-		         COL_ROW_END, 0)) != DB_OK)
-			goto out;
+		rc = literal(e, t, ename, img_get(e, before, ename),
+		    COL_ROW_END, 0);
 		o->vallen = (uint32_t)(e->arena.len - o->val);
-	} else {
-		rc = eng_bad(e, "a%s %s of %s row of system-versioned %s, which "
-		    "no statement makes", type == T_UPDATE ? "n" : "",
+	} else
+		rc = eng_bad(e, "a%s %s of %s row of system-versioned %s, "
+		    "which no statement makes", type == T_UPDATE ? "n" : "",
 		    type == T_UPDATE ? "update" : "delete",
 		    b ? "a current" : "a history", t->label);
-		goto out;
+	if (rc == DB_OK && o != NULL) {
+		o->lax = (uint8_t)e->lax;
+		e->w->rows++;
 	}
-	o->lax = (uint8_t)e->lax;
-	e->w->rows++;
-out:
 	free(pend);
 	return rc;
 }
