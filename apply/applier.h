@@ -145,6 +145,7 @@ struct keep {
 struct applier {
 	const struct config *cf;
 	struct db db;
+	struct buf arena;	/* the engine's, between wagons (engine_run) */
 	struct ledger *l;	/* NULL in a dry run */
 	struct acks *acks;
 	/* The checkpoint */

@@ -461,6 +461,7 @@ connect_target(struct applier *a)
 		if (rc == DB_OK)
 			break;
 		db_close(&a->db);
+		buf_free(&a->arena);
 		if (rc == DB_FAIL) { /* refused: waiting will not help */
 			log_err("%s", a->db.err);
 			return mdb_exit_for(a->db.errnum);
@@ -567,6 +568,7 @@ run(struct applier *a)
 			goto out;
 		case S_GONE:
 			db_close(&a->db);
+			buf_free(&a->arena);
 			if (a->cf->once) {
 				ex = EX_UNAVAILABLE;
 				goto out;
@@ -863,6 +865,7 @@ finish(struct applier *a, int rc)
 	}
 	heartbeat_stop(rc);
 	db_close(&a->db);
+	buf_free(&a->arena);
 	free(a->db.q.p);
 	free(a->db.st);
 	checkpoint_free(&a->cp);

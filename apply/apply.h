@@ -18,8 +18,8 @@
  *
  * Calling sequence (apply.c):
  *	db_connect(&db, cf, dry) ... db_checkpoint_read(&db, src, &cp)
- *	per wagon: engine_run(&db, &w, recopied, mark, arg) queues and runs
- *	  the statements;
+ *	per wagon: engine_run(&db, &arena, &w, recopied, mark, arg)
+ *	  queues and runs the statements;
  *	  step.c then moves the checkpoint and commits in the same round
  *	  trip (db_commit_at), or rolls back (db_rollback) on failure.
  *

@@ -130,7 +130,6 @@ db_close(struct db *d)
 	d->bulk_ind = NULL;
 	d->bulk_bind = NULL;
 	d->nbulk = d->nbind = 0;
-	buf_free(&d->arena);
 }
 
 /* Runs q, which returns no rows, and consumes every result. */

@@ -134,10 +134,6 @@ struct db {
 	unsigned long *bulk_len;
 	MYSQL_BIND *bulk_bind;
 	size_t nbulk, nbind;
-	/* The engine's arena between wagons (engine_run_many), so that a
-	 * connection's next wagon reuses memory already mapped; freed by
-	 * db_close */
-	struct buf arena;
 	/* The target writes a system-versioned table's history as the
 	 * source's (system_versioning_insert_history, MariaDB 10.11 and
 	 * later): srdf-apply(1), "System-versioned tables" */

@@ -1952,8 +1952,9 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 }
 
 int
-engine_run_many(struct db *d, struct inwagon **ws, size_t n,
-    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
+engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
+    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark,
+    void *arg)
 {
 	struct eng e = {.d = d, .w = ws[0], .merged = n > 1,
 	    .recopied = recopied};
@@ -1962,8 +1963,10 @@ engine_run_many(struct db *d, struct inwagon **ws, size_t n,
 
 	/* The arena holds less than the payloads (keys and after-images
 	 * as SQL text): sized once, it is never copied as it fills. */
-	e.arena = d->arena;
-	d->arena = (struct buf){0};
+	if (kept != NULL) {
+		e.arena = *kept;
+		*kept = (struct buf){0};
+	}
 	e.arena.len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += ws[i]->len;
@@ -2000,8 +2003,8 @@ engine_run_many(struct db *d, struct inwagon **ws, size_t n,
 		rc = flush_rows(&e);
 	tabs_clear(&e);
 	free(e.tabs);
-	if (e.arena.cap <= ARENA_KEEP)
-		d->arena = e.arena;
+	if (kept != NULL && e.arena.cap <= ARENA_KEEP)
+		*kept = e.arena;
 	else
 		buf_free(&e.arena);
 	scanner_free(&e.sc);
@@ -2012,8 +2015,8 @@ engine_run_many(struct db *d, struct inwagon **ws, size_t n,
 }
 
 int
-engine_run(struct db *d, struct inwagon *w,
+engine_run(struct db *d, struct buf *kept, struct inwagon *w,
     const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
 {
-	return engine_run_many(d, &w, 1, recopied, mark, arg);
+	return engine_run_many(d, kept, &w, 1, recopied, mark, arg);
 }

@@ -25,11 +25,14 @@ int engine_peek(struct inwagon *w, char *err, size_t errlen);
 /* inwagon_has_table: whether name (len bytes, "db\037table" lowercased) is
  * among w's tables (engine_peek's list; tabs_all is the caller's). */
 int inwagon_has_table(const struct inwagon *w, const char *name, size_t len);
-/* engine_run applies w's payload in the open transaction: its rows
- * queued, its DDL run (mark called around each).  recopied: the tables
+/* engine_run applies w's payload in the open transaction on d: its rows
+ * queued, its DDL run (mark called around each).  kept: the engine's
+ * arena kept between the wagons of d's connection, so that the next one
+ * reuses memory already mapped (up to 64 MiB; the caller's, one per
+ * connection, freed with buf_free), or NULL for none.  recopied: the tables
  * srdf-bootstrap copied again whose changes in w are skipped (recopy.c,
  * recopy_due), or NULL.  Returns DB_*, the reason in d->err on DB_FAIL. */
-int engine_run(struct db *d, struct inwagon *w,
+int engine_run(struct db *d, struct buf *kept, struct inwagon *w,
     const struct recopy_list *recopied, ddl_mark_fn mark, void *arg);
 /* engine_run_many runs the payloads of ws[0..n-1] (consecutive whole
  * groups without DDL, in sequence order) as one net delta, folded across
@@ -39,8 +42,9 @@ int engine_run(struct db *d, struct inwagon *w,
  * table they touch is the parent of a cascading foreign key: folding a
  * parent's delete and re-insert across groups would lose the cascade.
  * Each wagon's rows count lands in its own ws[i]->rows. */
-int engine_run_many(struct db *d, struct inwagon **ws, size_t n,
-    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg);
+int engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
+    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark,
+    void *arg);
 /* inwagon_free frees what load() and engine_peek allocated in w (records,
  * gtid_pos, snapshot) and leaves them NULL; w itself is the caller's. */
 void inwagon_free(struct inwagon *w);

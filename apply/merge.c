@@ -111,7 +111,8 @@ apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more, size_t 
 	ws[0] = w;
 	for (size_t i = 0; i < n; i++)
 		ws[i + 1] = &more[i];
-	rc = engine_run_many(&a->db, ws, n + 1, NULL, ddl_mark, a);
+	rc = engine_run_many(&a->db, &a->arena, ws, n + 1, NULL, ddl_mark,
+	    a);
 	if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
 		    z->last_gtid, z->gtid_pos, NULL, NULL, z->last_ts);

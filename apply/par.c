@@ -36,6 +36,7 @@ struct worker {
 	struct par *p;
 	pthread_t th;
 	struct db db;
+	struct buf arena;   /* the engine's, between wagons (engine_run) */
 	int connected;
 	int id;		  /* 1.., for messages */
 	struct par_job *job; /* the job it runs, or NULL when idle */
@@ -101,6 +102,7 @@ run_job(struct worker *wk, struct par_job *j)
 		if (rc != DB_OK) {
 			snprintf(j->err, sizeof j->err, "%s", d->err);
 			db_close(d);
+			buf_free(&wk->arena);
 			j->rc = rc;
 			return;
 		}
@@ -132,7 +134,7 @@ run_job(struct worker *wk, struct par_job *j)
 		db_tables_forget(d);
 		wk->gen = gen;
 	}
-	rc = engine_run(d, &j->w, NULL, j->mark, j->mark_arg);
+	rc = engine_run(d, &wk->arena, &j->w, NULL, j->mark, j->mark_arg);
 	if (rc == DB_OK && j->w.has_ddl) {
 		pthread_mutex_lock(&p->mu);
 		p->execd[j->w.seq % (2 * (size_t)p->n)] = j->w.seq;
@@ -171,6 +173,7 @@ out:
 	snprintf(j->err, sizeof j->err, "%s", d->err);
 	if (rc == DB_GONE) {
 		db_close(d);
+		buf_free(&wk->arena);
 		wk->connected = 0;
 	} else
 		db_rollback(d);
@@ -210,6 +213,7 @@ worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	db_close(&wk->db);
+	buf_free(&wk->arena);
 	free(wk->db.q.p);
 	free(wk->db.st);
 	return NULL;

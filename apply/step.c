@@ -156,7 +156,7 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 	if (w->xa != XA_NONE)
 		rc = apply_xa(a, w, first, skip);
 	else
-		rc = engine_run(&a->db, w, skip, ddl_mark, a);
+		rc = engine_run(&a->db, &a->arena, w, skip, ddl_mark, a);
 	if (rc == DB_OK && w->last) {
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, w->seq,
 		    w->last_gtid, w->gtid_pos, newpos, newrecopied, w->last_ts);

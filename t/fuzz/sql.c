@@ -180,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dup2(out_fd, STDOUT_FILENO) < 0 || ftruncate(out_fd, 0) != 0 ||
 	    lseek(out_fd, 0, SEEK_SET) != 0)
 		abort();
-	if (engine_run(&d, &w, NULL, mark, NULL) == DB_OK)
+	if (engine_run(&d, NULL, &w, NULL, mark, NULL) == DB_OK)
 		db_flush(&d);
 	fflush(stdout);
 	if (!w.has_ddl && (len = lseek(out_fd, 0, SEEK_CUR)) > 0) {
