@@ -17,22 +17,15 @@
  * skipped (recopy.c).
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <jansson.h>
 #include <mysqld_error.h>
 #include <sodium.h>
 
-#include "apply.h"
-#include "db.h"
-#include "recopy.h"
 #include "eng.h"
 #include "log.h"
-#include "record.h"
 #include "sql.h"
 #include "sqltext.h"
 #include "xalloc.h"

@@ -65,25 +65,12 @@
  * (REPLACE deletes, it only updates in place a table without DELETE
  * triggers), every after-image its INSERT triggers.
  */
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+
+
 #include <string.h>
-#include <strings.h>
 
-#include <jansson.h>
-#include <mysqld_error.h>
-#include <sodium.h>
-
-#include "apply.h"
-#include "db.h"
 #include "eng.h"
 #include "log.h"
-#include "record.h"
-#include "sql.h"
-#include "sqltext.h"
-#include "xalloc.h"
 
 /* One value of a bulk insert for the SQL literal at *p (as literal()
  * wrote it, in a values list, in e->arena) of a column with flags f: its

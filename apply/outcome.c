@@ -6,43 +6,18 @@
  * commits by itself), and the log.  The target's checkpoint stays the
  * truth: the ledger lags behind it at worst (reconcile() in apply.c).
  */
-#include <sys/inotify.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <jansson.h>
-#include <mysqld_error.h>
-#include <sodium.h>
-
 #include "ack.h"
-#include "apply.h"
-#include "acks.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"
-#include "heartbeat.h"
-#include "http.h"
-#include "ledger.h"
-#include "lock.h"
 #include "log.h"
-#include "mdb.h"
-#include "opt.h"
-#include "purge.h"
-#include "spool.h"
-#include "wagon.h"
 #include "xalloc.h"
 
 json_t *

@@ -12,23 +12,13 @@
  * makes the wagon touch every table (tabs_all).
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <jansson.h>
-#include <mysqld_error.h>
-#include <sodium.h>
-
-#include "apply.h"
-#include "db.h"
-#include "engine.h"
 #include "eng.h"
-#include "log.h"
+#include "engine.h"
 #include "record.h"
-#include "sql.h"
 #include "sqltext.h"
 #include "xalloc.h"
 
