@@ -85,7 +85,6 @@
 #include "wagon.h"
 #include "xalloc.h"
 
-
 volatile sig_atomic_t stopping;
 static volatile sig_atomic_t hup;
 static int sig_wfd = -1;

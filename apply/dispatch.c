@@ -4,7 +4,6 @@
  * over (dispatch) and taking the finished ones back in sequence order
  * (par_take), their outcome recorded as the main connection's are.
  */
-
 #include <inttypes.h>
 #include <stdlib.h>
 

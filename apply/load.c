@@ -65,8 +65,6 @@
  * (REPLACE deletes, it only updates in place a table without DELETE
  * triggers), every after-image its INSERT triggers.
  */
-
-
 #include <string.h>
 
 #include "eng.h"

@@ -4,7 +4,6 @@
  * one net delta in one transaction, committed with the last one's
  * checkpoint; on a failure they go one by one.
  */
-
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,6 @@
  * commits by itself), and the log.  The target's checkpoint stays the
  * truth: the ledger lags behind it at worst (reconcile() in apply.c).
  */
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

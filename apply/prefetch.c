@@ -4,9 +4,6 @@
  * takes it (waiting while it is read), prefetch_stop() ends the thread.
  * The thread only reads the inbox (load_wagon, no ledger, no database).
  */
-
-
-
 #include <pthread.h>
 #include <string.h>
 

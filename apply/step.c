@@ -4,7 +4,6 @@
  * transaction of its group and committed with the checkpoint when it is
  * the group's last chunk, or its failure counted.
  */
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,6 @@
  * xa.c — XA transactions of the source (srdf-apply(1), "XA
  * transactions").
  */
-
 #include <inttypes.h>
 #include <stdio.h>
 
