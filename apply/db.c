@@ -285,6 +285,39 @@ redact(const char *m, char *out, size_t n)
 	return 0;
 }
 
+/* classify's access errors (e, message m) that srdf-apply can explain:
+ * 1 with d->err set, or 0. */
+static int
+denied(struct db *d, const char *kind, const char *table, unsigned e,
+    const char *m)
+{
+	/* A trigger's guard, run with its definer's privileges
+	 * (srdf-apply(1), "Triggers"). */
+	if (e == ER_TABLEACCESS_DENIED_ERROR &&
+	    strstr(m, "`apply_sessions`") != NULL) {
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+		    "a trigger's definer needs SELECT on "
+		    "srdf.apply_sessions, where its guard looks for "
+		    "srdf-apply's sessions: GRANT SELECT ON "
+		    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
+		    "later), or to the definer", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return 1;
+	}
+	/* engine.c, versioned_add: srdf-apply(1), "System-versioned
+	 * tables" */
+	if (strncmp(kind, "versioned ", 10) != 0 &&
+	    strcmp(kind, "DELETE HISTORY") != 0)
+		return 0;
+	snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+	    "writing the source's history of a system-versioned "
+	    "table needs the DELETE HISTORY privilege on it and the "
+	    "right to set @@timestamp (secure_timestamp=NO, or the "
+	    "SUPER privilege with secure_timestamp=SUPER)", kind,
+	    table ? " on " : "", table ? table : "", m, e);
+	return 1;
+}
+
 static int
 classify(struct db *d, const char *kind, const char *table, unsigned e,
     const char *m)
@@ -352,30 +385,8 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
 	case ER_TABLEACCESS_DENIED_ERROR:
 	case ER_OPTION_PREVENTS_STATEMENT:
-		/* A trigger's guard, run with its definer's privileges
-		 * (srdf-apply(1), "Triggers"). */
-		if (e == ER_TABLEACCESS_DENIED_ERROR &&
-		    strstr(m, "`apply_sessions`") != NULL) {
-			snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
-			    "a trigger's definer needs SELECT on "
-			    "srdf.apply_sessions, where its guard looks for "
-			    "srdf-apply's sessions: GRANT SELECT ON "
-			    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
-			    "later), or to the definer", kind,
-			    table ? " on " : "", table ? table : "", m, e);
-			return DB_FAIL;
-		}
-		/* engine.c, versioned_add: srdf-apply(1), "System-versioned
-		 * tables" */
-		if (strncmp(kind, "versioned ", 10) != 0 &&
-		    strcmp(kind, "DELETE HISTORY") != 0)
+		if (!denied(d, kind, table, e, m))
 			break;
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
-		    "writing the source's history of a system-versioned "
-		    "table needs the DELETE HISTORY privilege on it and the "
-		    "right to set @@timestamp (secure_timestamp=NO, or the "
-		    "SUPER privilege with secure_timestamp=SUPER)", kind,
-		    table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	case ER_BAD_DB_ERROR:
 		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): create "

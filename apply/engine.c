@@ -1394,6 +1394,82 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	return rc;
 }
 
+/* A row change of t, a table without a primary key: one op, in order. */
+static int
+keyless_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	struct op *o;
+	int rc;
+
+	o = op_add(t, type);
+	if (type == T_INSERT) {
+		o->plan = plan_get(e, t, after);
+		e->lax = 0;
+		rc = render_values(e, t, o->plan, after, &o->val,
+		    &o->vallen);
+		o->lax = (uint8_t)e->lax;
+		return rc;
+	}
+	o->plan = plan_get(e, t, before);
+	if ((rc = render_where(e, t, o->plan, before, &o->where,
+	         &o->wherelen)) != DB_OK)
+		return rc;
+	if (type == T_DELETE)
+		return DB_OK;
+	o->plan = plan_get(e, t, after);
+	e->lax = 0;
+	rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
+	    &o->vallen);
+	o->lax = (uint8_t)e->lax;
+	return rc;
+}
+
+/* A row change of t, a table with a primary key: folded into the
+ * entries of its keys (a move when the key of a parent of an ON UPDATE
+ * rule changes). */
+static int
+keyed_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	long xb, xa;
+	int rc;
+
+	xb = xa = -1;
+	if (type != T_INSERT && (xb = keyed(e, t, before, 1, &rc)) < 0)
+		return rc;
+	/* The after key: the same entry, or for a primary-key change a new
+	 * one (a delete of the old key and an insert of the new). */
+	if (type != T_DELETE && (xa = keyed(e, t, after, 0, &rc)) < 0)
+		return rc;
+	if (xb >= 0 && xb != xa)
+		t->ent[xb].after = 0;
+	if (xb >= 0 && xa >= 0 && t->ti->upd_cascade &&
+	    (rc = add_move(e, t, (uint32_t)xb, (uint32_t)xa, before, after)) !=
+	        DB_OK)
+		return rc;
+	if (xa < 0)
+		return DB_OK;
+	t->ent[xa].plan = plan_get(e, t, after);
+	t->ent[xa].after = 1;
+	e->lax = 0;
+	if (t->ent[xa].mvto > 0) {
+		struct move *m = &t->mv[t->ent[xa].mvto - 1];
+
+		if ((rc = render_set(e, t, t->ent[xa].plan, after,
+		         COL_REFERENCED | COL_ROW_START | COL_ROW_END, 1,
+		         &m->pre, &m->prelen)) != DB_OK)
+			return rc;
+	}
+	rc = render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
+	    &t->ent[xa].vallen);
+	t->ent[xa].lax = (uint8_t)e->lax;
+	return rc;
+}
+
+/* A row record r of the payload (type T_*) into the engine: skipped for
+ * a table copied again, as history for a system-versioned one, in source
+ * order, or folded.  ENG_REORDER when it sets off a cascade. */
 static int
 add_row(struct eng *e, int type, const struct rec *r)
 {
@@ -1401,9 +1477,7 @@ add_row(struct eng *e, int type, const struct rec *r)
 	struct img after = {r->mem[IMG_AFTER], r->nmem[IMG_AFTER]};
 	int isb = r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
 	int isa = r->img[IMG_AFTER].p != NULL && r->img[IMG_AFTER].p[0] == '{';
-	long xb, xa;
 	struct tab *t;
-	struct op *o;
 	int rc;
 
 	if ((type != T_DELETE && !isa) || (type != T_INSERT && !isb))
@@ -1443,61 +1517,9 @@ add_row(struct eng *e, int type, const struct rec *r)
 		    r->fk_checks.n == 5 && memcmp(r->fk_checks.p, "false", 5) == 0);
 	if (cascades(e, t, type, before, after))
 		return ENG_REORDER;
-
-	if (t->npk == 0) {
-		o = op_add(t, type);
-		if (type == T_INSERT) {
-			o->plan = plan_get(e, t, after);
-			e->lax = 0;
-			rc = render_values(e, t, o->plan, after, &o->val,
-			    &o->vallen);
-			o->lax = (uint8_t)e->lax;
-			return rc;
-		}
-		o->plan = plan_get(e, t, before);
-		if ((rc = render_where(e, t, o->plan, before, &o->where,
-		         &o->wherelen)) != DB_OK)
-			return rc;
-		if (type == T_DELETE)
-			return DB_OK;
-		o->plan = plan_get(e, t, after);
-		e->lax = 0;
-		rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
-		    &o->vallen);
-		o->lax = (uint8_t)e->lax;
-		return rc;
-	}
-
-	xb = xa = -1;
-	if (type != T_INSERT && (xb = keyed(e, t, before, 1, &rc)) < 0)
-		return rc;
-	/* The after key: the same entry, or for a primary-key change a new
-	 * one (a delete of the old key and an insert of the new). */
-	if (type != T_DELETE && (xa = keyed(e, t, after, 0, &rc)) < 0)
-		return rc;
-	if (xb >= 0 && xb != xa)
-		t->ent[xb].after = 0;
-	if (xb >= 0 && xa >= 0 && t->ti->upd_cascade &&
-	    (rc = add_move(e, t, (uint32_t)xb, (uint32_t)xa, before, after)) !=
-	        DB_OK)
-		return rc;
-	if (xa < 0)
-		return DB_OK;
-	t->ent[xa].plan = plan_get(e, t, after);
-	t->ent[xa].after = 1;
-	e->lax = 0;
-	if (t->ent[xa].mvto > 0) {
-		struct move *m = &t->mv[t->ent[xa].mvto - 1];
-
-		if ((rc = render_set(e, t, t->ent[xa].plan, after,
-		         COL_REFERENCED | COL_ROW_START | COL_ROW_END, 1,
-		         &m->pre, &m->prelen)) != DB_OK)
-			return rc;
-	}
-	rc = render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
-	    &t->ent[xa].vallen);
-	t->ent[xa].lax = (uint8_t)e->lax;
-	return rc;
+	if (t->npk == 0)
+		return keyless_row(e, t, type, before, after);
+	return keyed_row(e, t, type, before, after);
 }
 
 /* ---- statements -------------------------------------------------------- */
