@@ -6,11 +6,12 @@
  * Design rationale.  The commit point is the target's own transaction:
  * a wagon's changes and the UPDATE of srdf.applied (source id, sequence,
  * last GTID) commit together or not at all, as mysql.gtid_slave_pos does
- * for a native replica (DESIGN.md §5).  The UPDATE names the sequence it
- * moves from, and an IF after it raises an error when it matched no row,
- * so the COMMIT in the same round trip never runs for a checkpoint that
- * somebody else moved.  Everything else follows from that row C, read at
- * every start and after every lost connection; for wagon N:
+ * for a native replica (srdf-apply(1), "Order and the checkpoint").  The
+ * UPDATE names the sequence it moves from, and an IF after it raises an
+ * error when it matched no row, so the COMMIT in the same round trip
+ * never runs for a checkpoint that somebody else moved.  Everything
+ * else follows from that row C, read at every start and after every
+ * lost connection; for wagon N:
  *
  *	inbox      N vs C   ledger (DIR/ledger)   meaning
  *	new/N      N > C    received, failed      to apply, in order
@@ -38,6 +39,9 @@
  * records a wagon's outcome, and delivered in the background of the loop:
  * the target never waits for the source.
  *
+ * This file holds main(), the start (reconcile, --skip) and the loop;
+ * one wagon's turn is step.c's, and applier.h lists the rest.
+ *
  * What it refuses to do: apply a wagon it cannot authenticate, one out of
  * order, or one from another source than the first it saw; skip data by
  * itself.  XA groups are applied at their XA COMMIT (srdf-apply(1), "XA
@@ -51,38 +55,25 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <mysqld_error.h>
-#include <sodium.h>
 
-#include "ack.h"
-#include "apply.h"
-#include "acks.h"
-#include "db.h"
-#include "engine.h"
-#include "par.h"
 #include "applier.h"
 #include "audit.h"
 #include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
-#include "ledger.h"
 #include "lock.h"
 #include "log.h"
-#include "mdb.h"
 #include "opt.h"
-#include "purge.h"
 #include "spool.h"
-#include "wagon.h"
 #include "xalloc.h"
 
 volatile sig_atomic_t stopping;

@@ -15,10 +15,10 @@
  *	   multi-row INSERTs;
  * all in one transaction with foreign_key_checks=0: after step 1 no row
  * of the group is in the way of another, and after step 2 the tables
- * hold exactly the source's state after the group (DESIGN.md §3).  The
- * engine folds again as it reads, per (table, key), so an unfolded chunk
- * of a huge transaction, or a key that comes back after a delete, nets
- * out the same way.  Rows of tables without a primary key cannot be
+ * hold exactly the source's state after the group (srdf-apply(1), "The
+ * transaction of a wagon").  The engine folds again as it reads, per
+ * (table, key), so an unfolded chunk of a huge transaction, or a key
+ * that comes back after a delete, nets out the same way.  Rows of tables without a primary key cannot be
  * folded or found by key: they are applied in their order, one
  * statement each (DELETE/UPDATE ... WHERE every column <=> value LIMIT 1),
  * consecutive inserts merged into one statement.
