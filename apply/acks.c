@@ -2,7 +2,7 @@
  * acks.c — the queue of ACKs that srdf-apply owes srdf-ackd.
  *
  * The queue is the ledger: a wagon whose record holds "ack" (the exact
- * body to POST, ack.h) has an ACK not yet delivered.  apply.c writes it
+ * body to POST, ack.h) has an ACK not yet delivered.  outcome.c writes it
  * in the same ledger transaction that records the outcome (applied,
  * failed, dead), so a crash loses no ACK; a delivered ACK is removed,
  * and an "applied" wagon becomes "confirmed", in one more transaction.

@@ -1959,7 +1959,7 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 		               json_object_get(rec, "xa") != NULL) ||
 		           strcmp(type, "xa_prepare") == 0 ||
 		           strcmp(type, "xa_end") == 0) {
-			/* apply.c runs an XA PREPARE group's rows with its
+			/* xa.c runs an XA PREPARE group's rows with its
 			 * XA COMMIT, never otherwise */
 			if (w->xa == XA_NONE)
 				rc = eng_bad(e, "an XA record in a wagon that was "

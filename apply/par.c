@@ -13,7 +13,7 @@
  * connection: a wagon that would commit out of order fails instead.)
  *
  * Jobs are collected in the order they were submitted.  Nothing here
- * decides what a failure means: apply.c drains the workers and applies
+ * decides what a failure means: dispatch.c drains the workers and applies
  * the failed wagon again alone.
  */
 #include <pthread.h>

@@ -16,7 +16,7 @@
 
 #include "apply.h"
 
-/* One wagon for a worker: filled by apply.c, which keeps ownership of
+/* One wagon for a worker: filled by dispatch.c, which keeps ownership of
  * the struct while it is submitted; w (its buffers) and bootstrap_pos
  * (malloc'd or NULL) go with it to par_job_free. */
 #define PAR_EXEC_DEPS 4

@@ -3,7 +3,7 @@
  * its group and chunk, group_end's fields (last, gtid_pos,
  * snapshot_gtid, "redo", last_ts), whether it holds DDL, its XA
  * transaction, and the tables it touches, which the scheduler of
- * --parallel and the merging of a backlog go by (apply.c, par.c).  Also
+ * --parallel and the merging of a backlog go by (dispatch.c, merge.c).  Also
  * the payload's framing, shared with the engine (srdf-record(5)).
  *
  * Rows are not parsed here: the table of a row record is read off its
