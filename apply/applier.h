@@ -211,8 +211,8 @@ void ddl_progress(struct applier *a, struct inwagon *wg);
 int failed(struct applier *a, uint64_t seq, const char *msg, int transient);
 int flush_applied(struct applier *a);
 int ledger_fail(struct applier *a, const char *what, int rc);
-int put_with_ack(struct applier *a, struct ledger_txn *t, uint64_t seq, json_t *w,
-    int applied, const char *gtid, const char *error, double at);
+int put_with_ack(struct applier *a, struct ledger_txn *t, uint64_t seq,
+    json_t *w, int applied, const char *gtid, const char *error, double at);
 json_t *wrec(struct ledger_txn *t, uint64_t seq, int *rc);
 void ddl_mark(void *arg, struct inwagon *wg, int i, int done);
 

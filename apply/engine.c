@@ -18,10 +18,11 @@
  * hold exactly the source's state after the group (srdf-apply(1), "The
  * transaction of a wagon").  The engine folds again as it reads, per
  * (table, key), so an unfolded chunk of a huge transaction, or a key
- * that comes back after a delete, nets out the same way.  Rows of tables without a primary key cannot be
- * folded or found by key: they are applied in their order, one
- * statement each (DELETE/UPDATE ... WHERE every column <=> value LIMIT 1),
- * consecutive inserts merged into one statement.
+ * that comes back after a delete, nets out the same way.  Rows of
+ * tables without a primary key cannot be folded or found by key: they
+ * are applied in their order, one statement each (DELETE/UPDATE ...
+ * WHERE every column <=> value LIMIT 1), consecutive inserts merged into
+ * one statement.
  *
  * Cascades.  ON DELETE/ON UPDATE CASCADE and SET NULL changes are not in
  * the binlog (srdf(7)): the target must make them itself, and what
