@@ -579,10 +579,10 @@ run(struct applier *a)
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->fail.dead || a->fail.due - clock_mono_ms() >
-			    HEARTBEAT_INTERVAL_MS ? HEARTBEAT_INTERVAL_MS
-			    : a->fail.due > clock_mono_ms() ? (long)(a->fail.due - clock_mono_ms())
-			    : 0);
+			wait_events(a, a->fail.dead ||
+			    a->fail.due - clock_mono_ms() > HEARTBEAT_INTERVAL_MS ?
+			    HEARTBEAT_INTERVAL_MS : a->fail.due > clock_mono_ms() ?
+			    (long)(a->fail.due - clock_mono_ms()) : 0);
 			continue;
 		}
 	}

@@ -19,8 +19,8 @@ in_window(const struct applier *a, const struct inwagon *w)
 {
 	return !(w->h.flags & WAGON_F_BOOTSTRAP) &&
 	    (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
-	    (a->par.p != NULL && par_inflight(a->par.p) > 0 && a->par.bpos != NULL &&
-	    gtid_within(w->h.first_gtid, a->par.bpos)));
+	    (a->par.p != NULL && par_inflight(a->par.p) > 0 &&
+	    a->par.bpos != NULL && gtid_within(w->h.first_gtid, a->par.bpos)));
 }
 
 /* srdf-apply(1), "Parallel apply": where wagon w goes (enum sched).
@@ -77,7 +77,8 @@ lone_parallel(struct applier *a, const struct inwagon *w)
 		}
 		a->par.held = x;
 	}
-	return a->par.held.has_ddl && !a->par.held.tabs_all ? SCHED_NOW : SCHED_ALONE;
+	return a->par.held.has_ddl && !a->par.held.tabs_all ? SCHED_NOW :
+	    SCHED_ALONE;
 }
 
 /* Takes the oldest finished job, waiting for it (the heartbeat and the

@@ -251,7 +251,8 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 	*rc = DB_OK;
 	if (db == NULL || name == NULL || r->pk.p == NULL ||
 	    r->pk.p[0] != '[') {
-		*rc = eng_bad(e, "row record without \"db\", \"table\" or \"pk\"");
+		*rc = eng_bad(e, "row record without \"db\", \"table\" or "
+		    "\"pk\"");
 		return NULL;
 	}
 	t = e->last;
@@ -1904,9 +1905,11 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 	json_t *rec;
 	int trunc, rc = DB_OK, ddl = 0;
 
-	eng_next_line(&p, end, &s, &trunc); /* group_begin: engine_peek read it */
+	/* group_begin: engine_peek read it */
+	eng_next_line(&p, end, &s, &trunc);
 	e->line = 1;
-	while (rc == DB_OK && (z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
+	while (rc == DB_OK &&
+	    (z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
 		struct rec r;
 
 		e->line++;

@@ -70,8 +70,8 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
  * them one by one (a->par.merge_off_until), w first, so that a failing wagon
  * is told apart, retried and reported on its own. */
 static int
-apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more, size_t n,
-    long long t0)
+apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more,
+    size_t n, long long t0)
 {
 	struct inwagon *ws[MERGE_MAX], *z = &more[n - 1];
 	uint64_t rows = 0;

@@ -371,7 +371,8 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 	a->napplied += seq - from + 1;
 	note_applied(a, from, seq, first, w, missing);
 	rc = S_PROGRESS;
-	if (a->done.n >= LEDGER_BATCH || clock_mono_ms() - a->done.since >= LEDGER_LAG_MS)
+	if (a->done.n >= LEDGER_BATCH ||
+	    clock_mono_ms() - a->done.since >= LEDGER_LAG_MS)
 		rc = flush_applied(a);
 	if (worker > 0)
 		log_info("applied wagon %" PRIu64 " on connection %d: %" PRIu64

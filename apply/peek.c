@@ -44,7 +44,8 @@ eng_next_line(const char **p, const char *end, const char **line, int *trunc)
 }
 
 json_t *
-eng_parse(struct eng *e, const char *s, const char *z, const char **type, int *rc)
+eng_parse(struct eng *e, const char *s, const char *z, const char **type,
+    int *rc)
 {
 	json_error_t je;
 	char why[256];

@@ -155,8 +155,8 @@ recopy_due(const struct recopy_list *l, const struct inwagon *w)
 }
 
 const struct recopy_entry *
-recopy_find(const struct recopy_list *l, const struct inwagon *w, const char *db,
-    const char *table, int icase)
+recopy_find(const struct recopy_list *l, const struct inwagon *w,
+    const char *db, const char *table, int icase)
 {
 	if (l == NULL || !captured(w) || db == NULL || table == NULL)
 		return NULL;

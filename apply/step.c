@@ -187,7 +187,8 @@ applied(struct applier *a, const struct inwagon *w, uint64_t first,
 		if (w->chunk == 1) {
 			a->og.first = w->seq;
 			free(a->og.xid);
-			a->og.xid = w->xa == XA_PREPARED ? xstrdup(w->xid) : NULL;
+			a->og.xid = w->xa == XA_PREPARED ? xstrdup(w->xid) :
+			    NULL;
 		}
 		a->og.open = 1;
 		a->og.group = w->group;
@@ -224,7 +225,8 @@ step(struct applier *a)
 	if (!a->ready && (rc = start_source(a)) != S_PROGRESS)
 		return rc;
 	seq = a->next;
-	if (!a->og.open && a->fail.seq != 0 && (a->fail.dead || t0 < a->fail.due))
+	if (!a->og.open && a->fail.seq != 0 &&
+	    (a->fail.dead || t0 < a->fail.due))
 		return S_WAIT;
 	rc = take(a, seq, &w, err, sizeof err);
 	if (a->par.p != NULL && par_inflight(a->par.p) > 0)

@@ -76,7 +76,8 @@ apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
 		}
 		pw.xa = XA_PREPARED;
 		pw.idem = w->idem;
-		if ((rc = engine_run(&a->db, &a->arena, &pw, recopied, NULL, NULL)) == DB_OK)
+		if ((rc = engine_run(&a->db, &a->arena, &pw, recopied, NULL,
+		         NULL)) == DB_OK)
 			rc = db_flush(&a->db);
 		w->rows += pw.rows;
 		inwagon_free(&pw);
