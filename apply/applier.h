@@ -1,8 +1,8 @@
 /*
  * applier.h — srdf-apply's loop: struct applier, the state of one
  * process applying one source's wagons, shared by the files of the loop:
- *	apply.c     main(), the start (source, checkpoint, reconcile,
- *	            --skip), the loop (waiting, reconnecting, --keep)
+ *	apply.c     main(), the loop (waiting, reconnecting, --keep)
+ *	start.c     the start (source, checkpoint, reconcile, --skip)
  *	step.c      one wagon: taken, scheduled, applied, committed
  *	inbox.c     reading wagons from the inbox, moving applied ones
  *	outcome.c   the ledger, the ACKs and the log of each outcome
@@ -12,9 +12,9 @@
  *	xa.c        XA transactions: prepared rows applied at the XA COMMIT
  *
  * Calling sequence: main() sets up a struct applier and calls run(),
- * which calls start_source() until the checkpoint is read, then step()
- * for each wagon; step() returns one of the S_* codes below, which run()
- * turns into waiting, reconnecting or exiting.
+ * which calls step() for each wagon (step() calls start_source() first
+ * until the checkpoint is read); step() returns one of the S_* codes
+ * below, which run() turns into waiting, reconnecting or exiting.
  *
  * Error handling: the functions returning int return an S_* code (or
  * say otherwise); a wagon's failure is recorded (failed()) and retried
@@ -240,7 +240,7 @@ int merged(struct applier *a, struct inwagon *w, long long t0);
 int apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
     const struct recopy_list *recopied);
 
-/* apply.c: start_source reads the source id, the checkpoint, and
+/* start.c: start_source reads the source id, the checkpoint, and
  * reconciles the ledger and the inbox with it (--skip too); S_*. */
 int start_source(struct applier *a);
 

@@ -4,7 +4,7 @@
  * applied; failed, with its attempts and the dead letter), the ACK
  * queued in the same ledger transaction, how far a DDL wagon got (a DDL
  * commits by itself), and the log.  The target's checkpoint stays the
- * truth: the ledger lags behind it at worst (reconcile() in apply.c).
+ * truth: the ledger lags behind it at worst (reconcile() in start.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
