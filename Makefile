@@ -91,10 +91,13 @@ FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
 	-Wno-unused-parameter -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=t/fuzz/obj/%.o)
-# srdf-apply's objects but its main(): the sql harness renders wagons as
+# srdf-apply's objects but its loop (main() and the files over struct
+# applier, apply/applier.h): the sql harness renders wagons as
 # srdf-apply --dry-run does.
-FUZZ_APPLY_OBJ := $(patsubst %.c,t/fuzz/obj/%.o,$(filter-out apply/apply.c,\
-	$(wildcard apply/*.c)))
+APPLY_LOOP_SRC := apply/apply.c apply/start.c apply/step.c apply/inbox.c \
+	apply/outcome.c apply/prefetch.c apply/dispatch.c apply/merge.c apply/xa.c
+FUZZ_APPLY_OBJ := $(patsubst %.c,t/fuzz/obj/%.o,$(filter-out \
+	$(APPLY_LOOP_SRC),$(wildcard apply/*.c)))
 FUZZ_BINS := $(FUZZ:%=t/fuzz/bin/%)
 
 t/fuzz/obj/%.o: %.c $(HDRS) $(wildcard t/fuzz/*.h apply/*.h)

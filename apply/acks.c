@@ -2,7 +2,7 @@
  * acks.c — the queue of ACKs that srdf-apply owes srdf-ackd.
  *
  * The queue is the ledger: a wagon whose record holds "ack" (the exact
- * body to POST, ack.h) has an ACK not yet delivered.  apply.c writes it
+ * body to POST, ack.h) has an ACK not yet delivered.  outcome.c writes it
  * in the same ledger transaction that records the outcome (applied,
  * failed, dead), so a crash loses no ACK; a delivered ACK is removed,
  * and an "applied" wagon becomes "confirmed", in one more transaction.
@@ -29,12 +29,14 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "acks.h"
 #include "audit.h"
 #include "clock.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
+#include "xalloc.h"
 
 #define ACK_SLOTS 4
 #define ACK_PATH "/v1/acks"
@@ -73,11 +75,7 @@ q_add(struct acks *a, uint64_t seq)
 			return;
 		i--;
 	}
-	if (a->nq == a->capq) {
-		a->capq = a->capq ? 2 * a->capq : 64;
-		if ((a->q = realloc(a->q, a->capq * sizeof *a->q)) == NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	a->q = xgrow(a->q, &a->capq, a->nq + 1, sizeof *a->q);
 	memmove(a->q + i + 1, a->q + i, (a->nq - i) * sizeof *a->q);
 	a->q[i] = seq;
 	a->nq++;
@@ -106,14 +104,12 @@ collect(uint64_t seq, json_t *w, void *arg)
 struct acks *
 acks_new(const struct config *cf, struct ledger *l)
 {
-	struct acks *a = calloc(1, sizeof *a);
+	struct acks *a = xcalloc(1, sizeof *a);
 	struct ledger_txn *t;
 	char *low = NULL, err[256];
 	uint64_t from = 1;
 	int rc;
 
-	if (a == NULL)
-		die(EX_OSERR, "out of memory");
 	a->cf = cf;
 	a->l = l;
 	a->backoff = ACK_BACKOFF_MIN;
@@ -362,8 +358,7 @@ start(struct acks *a)
 			i--;
 			continue;
 		}
-		if ((s->body = strdup(body)) == NULL)
-			die(EX_OSERR, "out of memory");
+		s->body = xstrdup(body);
 		json_decref(w);
 		s->seq = a->q[k++];
 		http_call_setup(&s->c, "POST", ACK_PATH, s->body,

@@ -28,6 +28,8 @@
 #include <mysqld_error.h>
 
 #include "apply.h"
+#include "db.h"
+#include "recopy.h"
 #include "log.h"
 #include "mdb.h"
 #include "sql.h"
@@ -128,7 +130,6 @@ db_close(struct db *d)
 	d->bulk_ind = NULL;
 	d->bulk_bind = NULL;
 	d->nbulk = d->nbind = 0;
-	buf_free(&d->arena);
 }
 
 /* Runs q, which returns no rows, and consumes every result. */
@@ -153,20 +154,11 @@ simple(struct db *d, const char *kind, const char *q)
 static char *
 query_one(struct db *d, const char *kind, const char *q, int *rc)
 {
-	MYSQL_RES *r;
-	MYSQL_ROW row;
-	char *v = NULL;
+	char *v = mdb_query_one(d->my, q);
 
-	*rc = DB_OK;
-	if (mysql_query(d->my, q) != 0 ||
-	    (r = mysql_store_result(d->my)) == NULL) {
-		*rc = db_classify(d, kind, NULL);
-		return NULL;
-	}
-	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
-	    (v = strdup(row[0])) == NULL)
-		die(EX_OSERR, "out of memory");
-	mysql_free_result(r);
+	/* NULL with no error: an empty result or an SQL NULL */
+	*rc = v == NULL && mysql_errno(d->my) != 0 ?
+	    db_classify(d, kind, NULL) : DB_OK;
 	return v;
 }
 
@@ -293,6 +285,39 @@ redact(const char *m, char *out, size_t n)
 	return 0;
 }
 
+/* classify's access errors (e, message m) that srdf-apply can explain:
+ * 1 with d->err set, or 0. */
+static int
+denied(struct db *d, const char *kind, const char *table, unsigned e,
+    const char *m)
+{
+	/* A trigger's guard, run with its definer's privileges
+	 * (srdf-apply(1), "Triggers"). */
+	if (e == ER_TABLEACCESS_DENIED_ERROR &&
+	    strstr(m, "`apply_sessions`") != NULL) {
+		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+		    "a trigger's definer needs SELECT on "
+		    "srdf.apply_sessions, where its guard looks for "
+		    "srdf-apply's sessions: GRANT SELECT ON "
+		    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
+		    "later), or to the definer", kind,
+		    table ? " on " : "", table ? table : "", m, e);
+		return 1;
+	}
+	/* engine.c, versioned_add: srdf-apply(1), "System-versioned
+	 * tables" */
+	if (strncmp(kind, "versioned ", 10) != 0 &&
+	    strcmp(kind, "DELETE HISTORY") != 0)
+		return 0;
+	snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+	    "writing the source's history of a system-versioned "
+	    "table needs the DELETE HISTORY privilege on it and the "
+	    "right to set @@timestamp (secure_timestamp=NO, or the "
+	    "SUPER privilege with secure_timestamp=SUPER)", kind,
+	    table ? " on " : "", table ? table : "", m, e);
+	return 1;
+}
+
 static int
 classify(struct db *d, const char *kind, const char *table, unsigned e,
     const char *m)
@@ -360,30 +385,8 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
 	case ER_TABLEACCESS_DENIED_ERROR:
 	case ER_OPTION_PREVENTS_STATEMENT:
-		/* A trigger's guard, run with its definer's privileges
-		 * (srdf-apply(1), "Triggers"). */
-		if (e == ER_TABLEACCESS_DENIED_ERROR &&
-		    strstr(m, "`apply_sessions`") != NULL) {
-			snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
-			    "a trigger's definer needs SELECT on "
-			    "srdf.apply_sessions, where its guard looks for "
-			    "srdf-apply's sessions: GRANT SELECT ON "
-			    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
-			    "later), or to the definer", kind,
-			    table ? " on " : "", table ? table : "", m, e);
-			return DB_FAIL;
-		}
-		/* engine.c, versioned_add: srdf-apply(1), "System-versioned
-		 * tables" */
-		if (strncmp(kind, "versioned ", 10) != 0 &&
-		    strcmp(kind, "DELETE HISTORY") != 0)
+		if (!denied(d, kind, table, e, m))
 			break;
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
-		    "writing the source's history of a system-versioned "
-		    "table needs the DELETE HISTORY privilege on it and the "
-		    "right to set @@timestamp (secure_timestamp=NO, or the "
-		    "SUPER privilege with secure_timestamp=SUPER)", kind,
-		    table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	case ER_BAD_DB_ERROR:
 		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): create "
@@ -411,11 +414,7 @@ db_stmt_open(struct db *d)
 static void
 push(struct db *d, const char *kind, const char *table, long long expect)
 {
-	if (d->nst == d->capst) {
-		d->capst = d->capst ? 2 * d->capst : 64;
-		if ((d->st = realloc(d->st, d->capst * sizeof *d->st)) == NULL)
-			die(EX_OSERR, "out of memory");
-	}
+	d->st = xgrow(d->st, &d->capst, d->nst + 1, sizeof *d->st);
 	d->st[d->nst].end = d->q.len;
 	d->st[d->nst].kind = kind;
 	/* A copy: the caller's table names go before the batch is sent. */
@@ -614,10 +613,8 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 		if (row[1] != NULL)
 			snprintf(cp->last_gtid, sizeof cp->last_gtid, "%s",
 			    row[1]);
-		if ((row[2] != NULL && (cp->gtid_pos = strdup(row[2])) == NULL) ||
-		    (row[3] != NULL &&
-		        (cp->bootstrap_pos = strdup(row[3])) == NULL))
-			die(EX_OSERR, "out of memory");
+		cp->gtid_pos = xstrdup(row[2]);
+		cp->bootstrap_pos = xstrdup(row[3]);
 		if (cp->bootstrap_pos != NULL &&
 		    !gtid_pos_valid(cp->bootstrap_pos)) {
 			log_warn("srdf.applied.bootstrap_pos is not a GTID "
@@ -625,7 +622,7 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 			free(cp->bootstrap_pos);
 			cp->bootstrap_pos = NULL;
 		}
-		if (redo_parse(row[4], &cp->redo) != 0)
+		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn("srdf.applied.redo_tables is not what srdf-apply "
 			    "writes, ignored: %.200s", row[4]);
 	}
@@ -769,7 +766,7 @@ checkpoint_free(struct checkpoint *cp)
 {
 	free(cp->gtid_pos);
 	free(cp->bootstrap_pos);
-	redo_free(&cp->redo);
+	recopy_free(&cp->recopied);
 	memset(cp, 0, sizeof *cp);
 }
 
@@ -949,7 +946,7 @@ fk_parents(struct db *d)
 
 /* The COL_BULK* flags of a DATA_TYPE: the types whose values a bulk
  * insert's string parameters store exactly as INSERT's literals do
- * (engine.c, "Bulk loads"). */
+ * (load.c). */
 static unsigned
 bulk_flags(const char *type)
 {
@@ -1000,8 +997,7 @@ period_columns(struct tinfo *t)
 	for (size_t i = 0; i < 2; i++) {
 		struct col *c = &t->col[t->ncol++];
 
-		if ((c->name = strdup(hidden[i])) == NULL)
-			die(EX_OSERR, "out of memory");
+		c->name = xstrdup(hidden[i]);
 		c->flags = COL_GENERATED | (i == 0 ? COL_ROW_START : COL_ROW_END);
 	}
 	t->row_end = t->ncol - 1;
@@ -1060,9 +1056,9 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	for (t = d->tabs; t != NULL; t = t->next)
 		if (strcmp(t->name, name) == 0 && strcmp(t->db, db) == 0)
 			return t;
-	if ((t = calloc(1, sizeof *t)) == NULL ||
-	    (t->db = strdup(db)) == NULL || (t->name = strdup(name)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t = xcalloc(1, sizeof *t);
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
 
 	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
 	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
@@ -1078,14 +1074,11 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	    (r = mysql_store_result(d->my)) == NULL)
 		goto fail;
 	/* + 2: the hidden period columns of a system-versioned table */
-	t->col = calloc(mysql_num_rows(r) + 3, sizeof *t->col);
-	if (t->col == NULL)
-		die(EX_OSERR, "out of memory");
+	t->col = xcalloc(mysql_num_rows(r) + 3, sizeof *t->col);
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct col *c = &t->col[t->ncol++];
 
-		if ((c->name = strdup(row[0] ? row[0] : "")) == NULL)
-			die(EX_OSERR, "out of memory");
+		c->name = xstrdup(row[0] ? row[0] : "");
 		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
 			c->flags |= COL_GENERATED;
 		if (c->flags & COL_GENERATED && (row[3] == NULL ||

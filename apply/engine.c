@@ -15,13 +15,14 @@
  *	   multi-row INSERTs;
  * all in one transaction with foreign_key_checks=0: after step 1 no row
  * of the group is in the way of another, and after step 2 the tables
- * hold exactly the source's state after the group (DESIGN.md §3).  The
- * engine folds again as it reads, per (table, key), so an unfolded chunk
- * of a huge transaction, or a key that comes back after a delete, nets
- * out the same way.  Rows of tables without a primary key cannot be
- * folded or found by key: they are applied in their order, one
- * statement each (DELETE/UPDATE ... WHERE every column <=> value LIMIT 1),
- * consecutive inserts merged into one statement.
+ * hold exactly the source's state after the group (srdf-apply(1), "The
+ * transaction of a wagon").  The engine folds again as it reads, per
+ * (table, key), so an unfolded chunk of a huge transaction, or a key
+ * that comes back after a delete, nets out the same way.  Rows of
+ * tables without a primary key cannot be folded or found by key: they
+ * are applied in their order, one statement each (DELETE/UPDATE ...
+ * WHERE every column <=> value LIMIT 1), consecutive inserts merged into
+ * one statement.
  *
  * Cascades.  ON DELETE/ON UPDATE CASCADE and SET NULL changes are not in
  * the binlog (srdf(7)): the target must make them itself, and what
@@ -50,73 +51,9 @@
  * new ones by an UPDATE with foreign_key_checks=1; then the row is
  * deleted and written as the group left it.
  *
- * DDL runs at its place in the record order, after the rows before it
- * (there are none in a well-formed group: a DDL is a barrier) and before
- * the rows after it (CREATE TABLE ... SELECT logs its rows after the
- * CREATE), with the statement's default database, sql_mode and
- * character set.
- *
- * Bulk loads.  Step 2 of a table with at least BULK_MIN_ROWS after-images
- * goes to the server as one prepared INSERT executed over arrays of
- * values (db_bulk: COM_STMT_BULK_EXECUTE, "array binding" in MariaDB
- * Connector/C), which spares the server the SQL parser and the client
- * the quoting: a fifth of the server's CPU on sysbench rows, and a
- * table lock-free insert that two connections can run side by side
- * (--parallel).  Only where the result is provably the row INSERT would
- * write:
- *	- every value is sent as a string parameter whose bytes are those of
- *	  the very literal the INSERT would send, unquoted (quote()'s
- *	  escapes \0 \' \\ \n \r \Z undone); a string parameter reaches
- *	  Field::store(bytes, utf8mb4) as the quoted literal does
- *	  (utf8mb4 is the connection's character set); NULL is the NULL
- *	  indicator;
- *	- every written column is of a type in COL_BULK (db.c: integers
- *	  but BIT, whose bytes a string would be; DECIMAL; CHAR, VARCHAR,
- *	  TEXT, which are never binary; DATE, DATETIME, TIMESTAMP, TIME);
- *	  binary strings, BLOB, BIT, FLOAT, DOUBLE, ENUM, SET, YEAR,
- *	  GEOMETRY, INET and the rest go by INSERT;
- *	- a bare number only for integer, DECIMAL and string columns, and
- *	  only without an exponent (a DOUBLE literal in SQL), since a number
- *	  into a date is stored from the integer, not the text;
- *	  _binary'...' (the bytes of a binary or non-UTF-8 value) never; a
- *	  NULL never into a TIMESTAMP (explicit_defaults_for_timestamp
- *	  decides what it becomes: left to INSERT);
- *	- the insert runs after a SAVEPOINT and counts only when it wrote
- *	  every row with no warning; otherwise (an error of strict mode, a
- *	  duplicate key, a count that is not the expected one) it is rolled
- *	  back to the savepoint and the same rows go by INSERT, which fails
- *	  (or not) exactly as it always did, with its own message.  A target
- *	  that refuses array binding or prepared statements at all is said
- *	  once and then left alone.
- * Anything else, idempotent wagons (REPLACE) and dry runs go by INSERT.
- *
- * Updated rows in a bulk load.  A key with both images (updated) is then
- * not deleted in step 1: the load is a bulk REPLACE, which
- * costs the server a third less than the DELETE and the insert.  It
- * gives the same rows.  Suppose, as steps 1 and 2 do, that the target
- * holds the source's rows before the group.  Step 1 still deletes every
- * key with a before-image and no after-image.  REPLACE writes each
- * after-image X, first deleting every row that holds one of X's unique
- * values (primary or secondary).  Such a row R is X's own old version,
- * or a row whose after-image the load writes later (a swap: it is
- * written then), never anything else: not a row without an after-image
- * (deleted in step 1), not a row the group leaves alone nor one whose
- * after-image is already written (either would hold a value of X in
- * the source's state after the group, where all of them coexist).  So
- * the rows deleted are exactly the old versions of the updated keys,
- * each once, and the table ends with every after-image: what the
- * DELETE and INSERT give.  The server reports one row per after-image
- * plus one per deleted row, nafter + nupd; the load counts only at that
- * count, so a target that breaks the supposition (a row missing, a
- * target-only row in the way) is rolled back to the savepoint and done
- * by DELETE and INSERT, which warn and fail as before.  (Two such
- * differences that cancel out in the count are not told apart: the
- * load then makes the group's rows the source's where DELETE and INSERT
- * would have failed on the row in the way.)  foreign_key_checks=0
- * holds: REPLACE's deletes cascade no more than step 1's DELETE does.
- * Triggers: the deleted rows fire their DELETE triggers as in step 1
- * (REPLACE deletes, it only updates in place a table without DELETE
- * triggers), every after-image its INSERT triggers.
+ * DDL (ddl.c) runs at its place in the record order; the inserts of a
+ * big table may go as one bulk load (load.c); the payload's framing and
+ * what a wagon touches are read by peek.c.
  *
  * What it refuses: a record it does not understand (fails the wagon),
  * rows before a DDL in one wagon (they would commit with the DDL, before
@@ -135,6 +72,10 @@
 #include <sodium.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
+#include "recopy.h"
+#include "eng.h"
 #include "log.h"
 #include "record.h"
 #include "scan.h"
@@ -142,121 +83,12 @@
 #include "sqltext.h"
 #include "xalloc.h"
 
-enum { T_INSERT, T_UPDATE, T_DELETE };
-/* A change to a system-versioned table, as one statement of its own in
- * the arena (versioned_add): */
-enum { T_VINSERT = 3, T_VUPDATE, T_VDELETE, T_VPURGE };
-
-/* The columns of an image, as the records list them. */
-struct plan {
-	char **names;
-	unsigned *flags;
-	size_t n;
-	char *cols; /* "(`a`,`b`)": what an INSERT writes, generated left out */
-};
-
-/* One primary key of a table, folded over the group. */
-struct ent {
-	size_t key;	  /* arena offset of the key's SQL text */
-	size_t val;	  /* arena offset of the after-image "(v,...)" */
-	uint32_t keylen;
-	uint32_t vallen;
-	uint32_t plan;
-	uint8_t before;	  /* the row existed before the group */
-	uint8_t after;	  /* ... and exists after it, as val */
-	uint8_t move;	  /* MOVE_FROM, MOVE_TO: the two keys of a move */
-	uint8_t lax;	  /* val holds an ENUM "": written in a lax mode */
-	uint32_t mvto;	  /* 1 + index of the move into this key, or 0 */
-};
-
-/* A primary-key change of a parent of an ON UPDATE rule (see "Moves"):
- * the entries of the old and the new key, "`k`=v,..." of the new (or of
- * the referenced columns, in place), and "`c`=v,..." of the other
- * columns as the group leaves the row (emit_move_preps). */
-struct move {
-	uint32_t from, to;
-	size_t set, pre;
-	uint32_t setlen, prelen;
-};
-enum { MOVE_FROM = 1, MOVE_TO = 2 };
-
-/* One change of a table without a primary key, in order. */
-struct op {
-	uint8_t type;
-	uint8_t lax; /* val holds an ENUM "" (struct ent) */
-	uint32_t plan;
-	size_t where, val; /* arena offsets */
-	uint32_t wherelen, vallen;
-	size_t ts;	/* T_VUPDATE, T_VDELETE: @@timestamp */
-	uint32_t tslen;
-};
-
-struct tab {
-	char *db, *name;
-	char *label; /* db.name, for messages */
-	char *qname; /* `db`.`name` */
-	struct tinfo *ti;
-	char **pk;
-	unsigned *pkflags;
-	size_t npk;
-	struct plan *plans;
-	size_t nplans;
-	uint32_t curplan;
-	struct ent *ent;
-	size_t nent, capent;
-	uint32_t *slot; /* open addressing over ent: index + 1, 0 empty */
-	size_t nslot;
-	struct op *op;
-	size_t nop, capop;
-	struct move *mv;
-	size_t nmv, capmv, nmoved;
-	struct tab *hnext;
-	/* A bulk load (see "Bulk loads"), decided before the deletes: */
-	int bulk;
-	uint32_t bulkplan;
-	long long nafter, nupd; /* after-images; of keys that existed */
-	struct buf cells;	/* its values, as struct bulk_cell, row-major,
-				 * over the arena's bytes */
-	struct buf text, fix;	/* bulk_text's decoded strings; their cells */
-};
-
-#define TBUCKETS 64
 /* The largest arena a connection keeps for its next wagon (bytes). */
 #define ARENA_KEEP (64u << 20)
 
-struct eng {
-	struct db *d;
-	struct wagon *w;
-	struct buf arena;
-	struct tab **tabs; /* in order of first appearance */
-	size_t ntab, captab;
-	struct tab *hash[TBUCKETS];
-	struct tab *last;
-	unsigned long line;
-	struct scanner sc;	 /* row records: no jansson tree */
-	struct buf tmp, sdb, stab; /* decoded strings */
-	int merged;		   /* engine_run_many of more than one */
-	int lax;		   /* literal() wrote an ENUM "" since reset */
-	/* In source order (see "Cascades"): the rows go one by one, as
-	 * they come; an INSERT is kept open for the next row of its table
-	 * and plan (on rows so far, otab NULL when none). */
-	int ordered;
-	struct tab *otab;
-	uint32_t oplan;
-	int onofk;
-	long long on;
-};
-
-/* run_payload's answer, inside the engine only: a row that needs the
- * wagon in source order came while folding (see "Cascades"). */
-#define ENG_REORDER 100
-
-static int
-bad(struct eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A payload the engine cannot read: the wagon fails with the line. */
-static int
-bad(struct eng *e, const char *fmt, ...)
+int
+eng_bad(struct eng *e, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -419,7 +251,8 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 	*rc = DB_OK;
 	if (db == NULL || name == NULL || r->pk.p == NULL ||
 	    r->pk.p[0] != '[') {
-		*rc = bad(e, "row record without \"db\", \"table\" or \"pk\"");
+		*rc = eng_bad(e, "row record without \"db\", \"table\" or "
+		    "\"pk\"");
 		return NULL;
 	}
 	t = e->last;
@@ -457,7 +290,7 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 	}
 	if (pk_names(e, t, r->pk) != 0) {
 		tab_free(t);
-		*rc = bad(e, "\"pk\" holds a name that is not a string");
+		*rc = eng_bad(e, "\"pk\" holds a name that is not a string");
 		return NULL;
 	}
 	/* Its history written as the source's: its rows in their order,
@@ -622,7 +455,7 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	if ((flags & COL_FLOAT) && neg_zero(v))
 		buf_lit(b, "-1e-46");
 	else if (v.p == NULL || sql_literal_span(b, v, &e->tmp) != 0)
-		return bad(e, "%s value for column %s of %s",
+		return eng_bad(e, "%s value for column %s of %s",
 		    v.p == NULL ? "no" : "bad", col, t->label);
 	/* An empty GEOMETRY has no literal: VALUES and SET leave it out
 	 * (COL_OMIT); a WHERE compares it with '' as it is. */
@@ -1150,6 +983,116 @@ history_cols(struct eng *e, struct tab *t, struct img img, int set)
 	return DB_OK;
 }
 
+/* versioned_add of an insert: the history row the source's statement
+ * wrote (a current one: a), unless it is pend (pendlen bytes), the one
+ * the target's own UPDATE wrote; an empty period as a current row
+ * deleted at its ROW START.  *op: the op queued last, NULL for none. */
+static int
+versioned_insert(struct eng *e, struct tab *t, struct img after, int a,
+    const char *pend, size_t pendlen, struct op **op)
+{
+	struct tinfo *ti = t->ti;
+	const char *sname = period_name(ti, COL_ROW_START);
+	const char *ename = ti->col[ti->row_end].name;
+	size_t off = e->arena.len;
+	struct jspan s0, s1;
+	struct op *o;
+	int rc;
+
+	*op = NULL;
+	if ((rc = history_values(e, t, after, (struct jspan){0}, a)) != DB_OK)
+		return rc;
+	/* The history row the target's UPDATE wrote itself. */
+	if (pend != NULL && e->arena.len - off == pendlen &&
+	    memcmp(e->arena.p + off, pend, pendlen) == 0) {
+		e->arena.len = off;
+		return DB_OK;
+	}
+	o = op_add(t, T_VINSERT);
+	o->val = off;
+	o->vallen = (uint32_t)(e->arena.len - off);
+	s0 = img_get(e, after, sname);
+	s1 = img_get(e, after, ename);
+	if (!a && s0.p != NULL && s0.n == s1.n &&
+	    memcmp(s0.p, s1.p, s0.n) == 0) {
+		/* An empty period (ROW START = ROW END), which a source's
+		 * DELETE of a row at its own ROW START keeps and no INSERT
+		 * of history may write (error 1525): the row as current
+		 * from that instant, then deleted at it. */
+		e->arena.len = off;
+		if ((rc = history_values(e, t, after, (struct jspan){0}, 1)) !=
+		    DB_OK)
+			return rc;
+		o->vallen = (uint32_t)(e->arena.len - off);
+		o->lax = (uint8_t)e->lax;
+		o = op_add(t, T_VDELETE);
+		o->ts = e->arena.len;
+		if (stamp(e, s0) != 0)
+			return eng_bad(e, "no period for a row of %s", t->label);
+		o->tslen = (uint32_t)(e->arena.len - o->ts);
+		o->where = e->arena.len;
+		if ((rc = history_cols(e, t, after, 0)) != DB_OK)
+			return rc;
+		o->wherelen = (uint32_t)(e->arena.len - o->where);
+	}
+	*op = o;
+	return DB_OK;
+}
+
+/* versioned_add of an update or delete of a current row: the row ended
+ * (and its new version written: a), and the history an UPDATE after the
+ * row's ROW START writes kept in ti->vhist for the source's next record
+ * of it.  *op: the op queued. */
+static int
+versioned_end(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after, int a, struct op **op)
+{
+	struct tinfo *ti = t->ti;
+	const char *sname = period_name(ti, COL_ROW_START);
+	const char *ename = ti->col[ti->row_end].name;
+	struct jspan s0, s1;
+	struct op *o;
+	int rc;
+
+	/* T: the new version's ROW START, or the ended row's END.  A
+	 * current row the source deleted outright was deleted at its own
+	 * ROW START (a row a statement wrote and replaced at one instant,
+	 * as a multi-row REPLACE can): the target ends it at that instant,
+	 * which keeps an empty period as history where the source kept
+	 * none (srdf-apply(1), CAVEATS). */
+	s1 = type == T_DELETE ? img_get(e, before, sname)
+			      : img_get(e, after, a ? sname : ename);
+	*op = o = op_add(t, a ? T_VUPDATE : T_VDELETE);
+	o->ts = e->arena.len;
+	if (sname == NULL || stamp(e, s1) != 0)
+		return eng_bad(e, "no period for the update of %s", t->label);
+	o->tslen = (uint32_t)(e->arena.len - o->ts);
+	o->where = e->arena.len;
+	if ((rc = history_cols(e, t, before, 0)) != DB_OK)
+		return rc;
+	o->wherelen = (uint32_t)(e->arena.len - o->where);
+	if (a) {
+		o->val = e->arena.len;
+		if ((rc = history_cols(e, t, after, 1)) != DB_OK)
+			return rc;
+		o->vallen = (uint32_t)(e->arena.len - o->val);
+	}
+	s0 = img_get(e, before, sname);
+	/* An UPDATE after the row's ROW START writes history. */
+	if (a && s0.p != NULL &&
+	    (s0.n != s1.n || memcmp(s0.p, s1.p, s0.n) < 0)) {
+		size_t at = e->arena.len;
+
+		if ((rc = history_values(e, t, before, s1, 0)) != DB_OK)
+			return rc;
+		ti->vhistlen = e->arena.len - at;
+		ti->vhist = xcalloc(1, ti->vhistlen);
+		memcpy(ti->vhist, e->arena.p + at, ti->vhistlen);
+		e->arena.len = at;
+	}
+	return DB_OK;
+}
+
 /* A change to system-versioned table t as the source made it (see
  * above), queued in t->op in its order. */
 static int
@@ -1159,112 +1102,33 @@ versioned_add(struct eng *e, struct tab *t, int type, struct img before,
 	struct tinfo *ti = t->ti;
 	int b = type != T_INSERT && versioned_current(e, t, before);
 	int a = type != T_DELETE && versioned_current(e, t, after);
-	const char *sname = period_name(ti, COL_ROW_START);
 	const char *ename = ti->col[ti->row_end].name;
 	char *pend = ti->vhist;
-	size_t pendlen = ti->vhistlen, off = e->arena.len;
-	struct jspan s0, s1;
-	struct op *o;
-	int rc = DB_OK;
+	size_t pendlen = ti->vhistlen;
+	struct op *o = NULL;
+	int rc;
 
 	ti->vhist = NULL;
 	e->lax = 0;
-	if (type == T_INSERT) {
-		if ((rc = history_values(e, t, after, (struct jspan){0}, a)) !=
-		    DB_OK)
-			goto out;
-		/* The history row the target's UPDATE wrote itself. */
-		if (pend != NULL && e->arena.len - off == pendlen &&
-		    memcmp(e->arena.p + off, pend, pendlen) == 0) {
-			e->arena.len = off;
-			goto out;
-		}
-		o = op_add(t, T_VINSERT);
-		o->val = off;
-		o->vallen = (uint32_t)(e->arena.len - off);
-		s0 = img_get(e, after, sname);
-		s1 = img_get(e, after, ename);
-		if (!a && s0.p != NULL && s0.n == s1.n &&
-		    memcmp(s0.p, s1.p, s0.n) == 0) {
-			/* An empty period (ROW START = ROW END), which a
-			 * source's DELETE of a row at its own ROW START
-			 * keeps and no INSERT of history may write (error
-			 * 1525): the row as current from that instant, then
-			 * deleted at it. */
-			e->arena.len = off;
-			if ((rc = history_values(e, t, after, (struct jspan){0},
-			         1)) != DB_OK)
-				goto out;
-			o->vallen = (uint32_t)(e->arena.len - off);
-			o->lax = (uint8_t)e->lax;
-			o = op_add(t, T_VDELETE);
-			o->ts = e->arena.len;
-			if (stamp(e, s0) != 0) {
-				rc = bad(e, "no period for a row of %s", t->label);
-				goto out;
-			}
-			o->tslen = (uint32_t)(e->arena.len - o->ts);
-			o->where = e->arena.len;
-			if ((rc = history_cols(e, t, after, 0)) != DB_OK)
-				goto out;
-			o->wherelen = (uint32_t)(e->arena.len - o->where);
-		}
-	} else if (b && type != T_INSERT) {
-		/* T: the new version's ROW START, or the ended row's END.  A
-		 * current row the source deleted outright was deleted at its
-		 * own ROW START (a row a statement wrote and replaced at one
-		 * instant, as a multi-row REPLACE can): the target ends it at
-		 * that instant, which keeps an empty period as history where
-		 * the source kept none (srdf-apply(1), CAVEATS). */
-		s1 = type == T_DELETE ? img_get(e, before, sname)
-				      : img_get(e, after, a ? sname : ename);
-		o = op_add(t, a ? T_VUPDATE : T_VDELETE);
-		o->ts = e->arena.len;
-		if (sname == NULL || stamp(e, s1) != 0) {
-			rc = bad(e, "no period for the update of %s", t->label);
-			goto out;
-		}
-		o->tslen = (uint32_t)(e->arena.len - o->ts);
-		o->where = e->arena.len;
-		if ((rc = history_cols(e, t, before, 0)) != DB_OK)
-			goto out;
-		o->wherelen = (uint32_t)(e->arena.len - o->where);
-		if (a) {
-			o->val = e->arena.len;
-			if ((rc = history_cols(e, t, after, 1)) != DB_OK)
-				goto out;
-			o->vallen = (uint32_t)(e->arena.len - o->val);
-		}
-		s0 = img_get(e, before, sname);
-		/* An UPDATE after the row's ROW START writes history. */
-		if (a && s0.p != NULL &&
-		    (s0.n != s1.n || memcmp(s0.p, s1.p, s0.n) < 0)) {
-			size_t at = e->arena.len;
-
-			if ((rc = history_values(e, t, before, s1, 0)) != DB_OK)
-				goto out;
-			ti->vhistlen = e->arena.len - at;
-			ti->vhist = xcalloc(1, ti->vhistlen);
-			memcpy(ti->vhist, e->arena.p + at, ti->vhistlen);
-			e->arena.len = at;
-		}
-	} else if (type == T_DELETE && !b) {
+	if (type == T_INSERT)
+		rc = versioned_insert(e, t, after, a, pend, pendlen, &o);
+	else if (b)
+		rc = versioned_end(e, t, type, before, after, a, &o);
+	else if (type == T_DELETE) {
 		o = op_add(t, T_VPURGE);
 		o->val = e->arena.len;
-		if ((rc = literal(e, t, ename, img_get(e, before, ename),
-		         COL_ROW_END, 0)) != DB_OK)
-			goto out;
+		rc = literal(e, t, ename, img_get(e, before, ename),
+		    COL_ROW_END, 0);
 		o->vallen = (uint32_t)(e->arena.len - o->val);
-	} else {
-		rc = bad(e, "a%s %s of %s row of system-versioned %s, which "
-		    "no statement makes", type == T_UPDATE ? "n" : "",
+	} else
+		rc = eng_bad(e, "a%s %s of %s row of system-versioned %s, "
+		    "which no statement makes", type == T_UPDATE ? "n" : "",
 		    type == T_UPDATE ? "update" : "delete",
 		    b ? "a current" : "a history", t->label);
-		goto out;
+	if (rc == DB_OK && o != NULL) {
+		o->lax = (uint8_t)e->lax;
+		e->w->rows++;
 	}
-	o->lax = (uint8_t)e->lax;
-	e->w->rows++;
-out:
 	free(pend);
 	return rc;
 }
@@ -1361,7 +1225,6 @@ add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
 
 /* ---- source order ------------------------------------------------------ */
 
-static void lax_prefix(struct buf *q);
 static void pk_columns(struct buf *q, const struct tab *t);
 
 /* Whether a row change makes the target's own cascades act: a delete
@@ -1533,79 +1396,46 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	return rc;
 }
 
+/* A row change of t, a table without a primary key: one op, in order. */
 static int
-add_row(struct eng *e, int type, const struct rec *r)
+keyless_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
 {
-	struct img before = {r->mem[IMG_BEFORE], r->nmem[IMG_BEFORE]};
-	struct img after = {r->mem[IMG_AFTER], r->nmem[IMG_AFTER]};
-	int isb = r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
-	int isa = r->img[IMG_AFTER].p != NULL && r->img[IMG_AFTER].p[0] == '{';
-	long xb, xa;
-	struct tab *t;
 	struct op *o;
 	int rc;
 
-	if ((type != T_DELETE && !isa) || (type != T_INSERT && !isb))
-		return bad(e, "%s record without its %s image",
-		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
-								   : "delete",
-		    type == T_INSERT ? "after" : "before");
-	/* A table srdf-bootstrap copied again after this wagon (redo.c). */
-	if (e->d->redo != NULL && e->d->redo->n > 0 &&
-	    redo_find(e->d->redo, e->w, span_cstr(r->db, &e->sdb),
-	        span_cstr(r->table, &e->stab), 0) != NULL) {
-		e->w->skipped++;
-		return DB_OK;
-	}
-	if ((t = tab_get(e, r, &rc)) == NULL)
-		return rc;
-	if (t->ti->versioned && e->d->history && !e->ordered)
-		return versioned_add(e, t, type, before, after);
-	if (t->ti->versioned && e->d->history) {
-		/* In source order: its statements now, in their place. */
-		size_t n0 = t->nop;
-
-		if ((rc = versioned_add(e, t, type, before, after)) != DB_OK ||
-		    (rc = ordered_close(e)) != DB_OK)
-			return rc;
-		for (size_t i = n0; i < t->nop && rc == DB_OK; i++)
-			rc = versioned_emit(e, t, &t->op[i]);
-		t->nop = n0;
-		return rc;
-	}
-	if (t->ti->versioned &&
-	    (type = versioned_row(e, t, type, before, after)) < 0)
-		return DB_OK;
-	e->w->rows++;
-	if (e->ordered)
-		return ordered_row(e, t, type, before, after,
-		    r->fk_checks.n == 5 && memcmp(r->fk_checks.p, "false", 5) == 0);
-	if (cascades(e, t, type, before, after))
-		return ENG_REORDER;
-
-	if (t->npk == 0) {
-		o = op_add(t, type);
-		if (type == T_INSERT) {
-			o->plan = plan_get(e, t, after);
-			e->lax = 0;
-			rc = render_values(e, t, o->plan, after, &o->val,
-			    &o->vallen);
-			o->lax = (uint8_t)e->lax;
-			return rc;
-		}
-		o->plan = plan_get(e, t, before);
-		if ((rc = render_where(e, t, o->plan, before, &o->where,
-		         &o->wherelen)) != DB_OK)
-			return rc;
-		if (type == T_DELETE)
-			return DB_OK;
+	o = op_add(t, type);
+	if (type == T_INSERT) {
 		o->plan = plan_get(e, t, after);
 		e->lax = 0;
-		rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
+		rc = render_values(e, t, o->plan, after, &o->val,
 		    &o->vallen);
 		o->lax = (uint8_t)e->lax;
 		return rc;
 	}
+	o->plan = plan_get(e, t, before);
+	if ((rc = render_where(e, t, o->plan, before, &o->where,
+	         &o->wherelen)) != DB_OK)
+		return rc;
+	if (type == T_DELETE)
+		return DB_OK;
+	o->plan = plan_get(e, t, after);
+	e->lax = 0;
+	rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
+	    &o->vallen);
+	o->lax = (uint8_t)e->lax;
+	return rc;
+}
+
+/* A row change of t, a table with a primary key: folded into the
+ * entries of its keys (a move when the key of a parent of an ON UPDATE
+ * rule changes). */
+static int
+keyed_row(struct eng *e, struct tab *t, int type, struct img before,
+    struct img after)
+{
+	long xb, xa;
+	int rc;
 
 	xb = xa = -1;
 	if (type != T_INSERT && (xb = keyed(e, t, before, 1, &rc)) < 0)
@@ -1639,11 +1469,66 @@ add_row(struct eng *e, int type, const struct rec *r)
 	return rc;
 }
 
+/* A row record r of the payload (type T_*) into the engine: skipped for
+ * a table copied again, as history for a system-versioned one, in source
+ * order, or folded.  ENG_REORDER when it sets off a cascade. */
+static int
+add_row(struct eng *e, int type, const struct rec *r)
+{
+	struct img before = {r->mem[IMG_BEFORE], r->nmem[IMG_BEFORE]};
+	struct img after = {r->mem[IMG_AFTER], r->nmem[IMG_AFTER]};
+	int isb = r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
+	int isa = r->img[IMG_AFTER].p != NULL && r->img[IMG_AFTER].p[0] == '{';
+	struct tab *t;
+	int rc;
+
+	if ((type != T_DELETE && !isa) || (type != T_INSERT && !isb))
+		return eng_bad(e, "%s record without its %s image",
+		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
+								   : "delete",
+		    type == T_INSERT ? "after" : "before");
+	/* A table srdf-bootstrap copied again after this wagon (recopy.c). */
+	if (e->recopied != NULL && e->recopied->n > 0 &&
+	    recopy_find(e->recopied, e->w, span_cstr(r->db, &e->sdb),
+	        span_cstr(r->table, &e->stab), 0) != NULL) {
+		e->w->skipped++;
+		return DB_OK;
+	}
+	if ((t = tab_get(e, r, &rc)) == NULL)
+		return rc;
+	if (t->ti->versioned && e->d->history && !e->ordered)
+		return versioned_add(e, t, type, before, after);
+	if (t->ti->versioned && e->d->history) {
+		/* In source order: its statements now, in their place. */
+		size_t n0 = t->nop;
+
+		if ((rc = versioned_add(e, t, type, before, after)) != DB_OK ||
+		    (rc = ordered_close(e)) != DB_OK)
+			return rc;
+		for (size_t i = n0; i < t->nop && rc == DB_OK; i++)
+			rc = versioned_emit(e, t, &t->op[i]);
+		t->nop = n0;
+		return rc;
+	}
+	if (t->ti->versioned &&
+	    (type = versioned_row(e, t, type, before, after)) < 0)
+		return DB_OK;
+	e->w->rows++;
+	if (e->ordered)
+		return ordered_row(e, t, type, before, after,
+		    r->fk_checks.n == 5 && memcmp(r->fk_checks.p, "false", 5) == 0);
+	if (cascades(e, t, type, before, after))
+		return ENG_REORDER;
+	if (t->npk == 0)
+		return keyless_row(e, t, type, before, after);
+	return keyed_row(e, t, type, before, after);
+}
+
 /* ---- statements -------------------------------------------------------- */
 
 /* Opens a statement that writes a row holding an ENUM's error value:
  * strict mode off for it alone (APPLY_LAX_SQL_MODE). */
-static void
+void
 lax_prefix(struct buf *q)
 {
 	buf_lit(q, "SET STATEMENT sql_mode='" APPLY_LAX_SQL_MODE "' FOR ");
@@ -1712,185 +1597,6 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 		return db_stmt_close(d, "delete", t->label, e->w->idem ? -1 : n);
 	}
 	return DB_OK;
-}
-
-/* One value of a bulk insert for the SQL literal at *p (as literal()
- * wrote it, in a values list, in e->arena) of a column with flags f: its
- * cell goes to t->cells and *p is moved past it.  A value that needs no
- * decoding is not copied: its cell is its bytes in the arena.  An
- * escaped string is decoded into t->text, its cell's index noted in
- * t->fix; bulk_text moves those into the arena at the end.  -1 when a
- * bulk insert could not carry the value exactly (see "Bulk loads"). */
-static int
-bulk_field(struct eng *e, struct tab *t, const char **p, unsigned f)
-{
-	struct bulk_cell c = {.off = 0};
-	const char *s = *p, *run;
-	size_t i;
-
-	if (strncmp(s, "NULL", 4) == 0) {
-		if (f & COL_TIMESTAMP)
-			return -1;
-		c.null = 1;
-		*p = s + 4;
-	} else if (*s == '\'') {
-		for (run = ++s; *s != '\'' && *s != '\\'; s++)
-			;
-		if (*s == '\'') {
-			c.off = (size_t)(run - e->arena.p);
-			c.len = (unsigned long)(s - run);
-		} else {
-			/* quote()'s escapes (lib/sql.c): \0 \' \\ \n \r \Z */
-			c.off = t->text.len;
-			for (s = run;;) {
-				for (run = s; *s != '\'' && *s != '\\'; s++)
-					;
-				buf_add(&t->text, run, (size_t)(s - run));
-				if (*s == '\'')
-					break;
-				switch (*++s) {
-				case '0': buf_putc(&t->text, '\0'); break;
-				case 'n': buf_putc(&t->text, '\n'); break;
-				case 'r': buf_putc(&t->text, '\r'); break;
-				case 'Z': buf_putc(&t->text, '\032'); break;
-				default: buf_putc(&t->text, *s); break;
-				}
-				s++;
-			}
-			c.len = (unsigned long)(t->text.len - c.off);
-			i = t->cells.len / sizeof c;
-			buf_add(&t->fix, &i, sizeof i);
-		}
-		*p = s + 1;
-	} else {
-		if (!(f & COL_BULK_NUM) || (*s != '-' && (*s < '0' || *s > '9')))
-			return -1; /* X'...', or a number where a date goes */
-		for (; *s != ',' && *s != ')'; s++)
-			if (*s != '-' && *s != '.' && (*s < '0' || *s > '9'))
-				return -1; /* an exponent, inf, nan */
-		c.off = (size_t)(*p - e->arena.p);
-		c.len = (unsigned long)(s - *p);
-		*p = s;
-	}
-	buf_add(&t->cells, &c, sizeof c);
-	return 0;
-}
-
-/* The after-images of t as the values of a bulk insert: t->cells, over
- * the bytes of e->arena; -1 when some row cannot go that way. */
-static int
-bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
-{
-	const struct plan *p = &t->plans[plan];
-	struct bulk_cell *c;
-	const size_t *fix;
-	size_t base, nfix;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (!(p->flags[i] & COL_GENERATED) && !(p->flags[i] & COL_BULK)) {
-			log_debug("%s: column %s: by INSERT", t->label, p->names[i]);
-			return -1;
-		}
-	t->text.len = 0;
-	t->cells.len = 0;
-	t->fix.len = 0;
-	buf_grow(&t->cells, (size_t)t->nafter * p->n * sizeof *c);
-	*rows = 0;
-	for (size_t i = 0; i < t->nent; i++) {
-		const struct ent *x = &t->ent[i];
-		const char *s = e->arena.p + x->val + 1; /* past '(' */
-		int first = 1;
-
-		if (!x->after)
-			continue;
-		if (x->plan != plan)
-			return -1;
-		for (size_t k = 0; k < p->n; k++) {
-			if (p->flags[k] & COL_GENERATED)
-				continue;
-			if (!first && *s++ != ',')
-				return -1;
-			first = 0;
-			if (bulk_field(e, t, &s, p->flags[k]) != 0) {
-				log_debug("%s: column %s: %.20s: by INSERT",
-				    t->label, p->names[k], s);
-				return -1;
-			}
-		}
-		if (*s != ')')
-			return -1;
-		++*rows;
-	}
-	/* The decoded strings join the arena, past everything the
-	 * statements use. */
-	if ((nfix = t->fix.len / sizeof *fix) > 0) {
-		base = e->arena.len;
-		buf_add(&e->arena, t->text.p, t->text.len);
-		c = (struct bulk_cell *)t->cells.p;
-		fix = (const size_t *)t->fix.p;
-		for (size_t i = 0; i < nfix; i++)
-			c[fix[i]].off += base;
-	}
-	return 0;
-}
-
-/* Whether t's after-images go by bulk load: sets t->bulk and the rest
- * when they are enough and exact that way. */
-static void
-bulk_plan(struct eng *e, struct tab *t)
-{
-	long long n = 0;
-
-	t->bulk = 0;
-	t->nafter = t->nupd = 0;
-	if (t->npk == 0 || e->w->idem || !db_bulk_enabled(e->d) ||
-	    t->nmoved > 0)
-		return;
-	for (size_t i = 0; i < t->nent; i++)
-		if (t->ent[i].after) {
-			if (t->nafter++ == 0)
-				t->bulkplan = t->ent[i].plan;
-			t->nupd += t->ent[i].before;
-		}
-	if (t->nafter < BULK_MIN_ROWS ||
-	    bulk_text(e, t, t->bulkplan, &n) != 0 || n != t->nafter)
-		return;
-	t->bulk = 1;
-}
-
-/* The inserts of t as one bulk insert (bulk_plan said so); *loaded
- * says whether it was done.  The keys that existed before, not deleted
- * (emit_deletes), are replaced: REPLACE then writes each of them twice
- * (deleted, inserted) and every new key once, which is what db_bulk
- * checks. */
-static int
-emit_load(struct eng *e, struct tab *t, int *loaded)
-{
-	const struct plan *p = &t->plans[t->bulkplan];
-	struct buf sql = {0};
-	size_t ncol = 0;
-	int rc;
-
-	if (t->ti->genexpr && e->d->genlax)
-		lax_prefix(&sql);
-	buf_puts(&sql, t->nupd > 0 ? "REPLACE INTO " : "INSERT INTO ");
-	buf_puts(&sql, t->qname);
-	buf_putc(&sql, ' ');
-	buf_puts(&sql, p->cols);
-	buf_lit(&sql, " VALUES (");
-	for (size_t k = 0; k < p->n; k++) {
-		if (p->flags[k] & COL_GENERATED)
-			continue;
-		if (ncol++ > 0)
-			buf_putc(&sql, ',');
-		buf_putc(&sql, '?');
-	}
-	buf_putc(&sql, ')');
-	rc = db_bulk(e->d, sql.p, sql.len, (const struct bulk_cell *)t->cells.p,
-	    ncol, (size_t)t->nafter, e->arena.p, t->nafter + t->nupd, t->label,
-	    loaded);
-	buf_free(&sql);
-	return rc;
 }
 
 static int
@@ -2023,8 +1729,8 @@ emit_ops(struct eng *e, struct tab *t)
 	return n > 0 ? db_stmt_close(d, "insert", t->label, -1) : DB_OK;
 }
 
-static int
-stmt(struct db *d, const char *kind, const char *sql)
+int
+eng_stmt(struct db *d, const char *kind, const char *sql)
 {
 	db_stmt_open(d);
 	buf_puts(&d->q, sql);
@@ -2114,7 +1820,7 @@ emit_moves(struct eng *e, struct tab *t)
 	struct db *d = e->d;
 	int rc;
 
-	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=1")) !=
+	if ((rc = eng_stmt(d, "session", "SET SESSION foreign_key_checks=1")) !=
 	    DB_OK)
 		return rc;
 	for (size_t i = 0; i < t->nmv; i++) {
@@ -2124,7 +1830,7 @@ emit_moves(struct eng *e, struct tab *t)
 		        m->setlen, e->w->idem ? -1 : 1)) != DB_OK)
 			return rc;
 	}
-	if ((rc = stmt(d, "session", "SET SESSION foreign_key_checks=0")) !=
+	if ((rc = eng_stmt(d, "session", "SET SESSION foreign_key_checks=0")) !=
 	        DB_OK ||
 	    (rc = emit_deletes(e, t, 3)) != DB_OK)
 		return rc;
@@ -2176,673 +1882,16 @@ flush_rows(struct eng *e)
 		for (size_t k = 0; k < t->nent && !cascades; k++)
 			if (t->ent[k].before && !t->ent[k].after) {
 				cascades = 1;
-				rc = stmt(e->d, "session",
+				rc = eng_stmt(e->d, "session",
 				    "SET SESSION foreign_key_checks=1");
 			}
 		if (rc == DB_OK)
 			rc = emit_deletes(e, t, 1);
 	}
 	if (cascades && rc == DB_OK)
-		rc = stmt(e->d, "session", "SET SESSION foreign_key_checks=0");
+		rc = eng_stmt(e->d, "session", "SET SESSION foreign_key_checks=0");
 	tabs_clear(e);
 	return rc;
-}
-
-/* ---- DDL --------------------------------------------------------------- */
-
-/* What a replica makes of a DDL (srdf-apply(1), "Triggers", "Events"):
- * a trigger leaves the rows srdf-apply writes alone, since the source's
- * trigger did its work there and its rows are in the wagons; an event
- * does not run on the target (DISABLE ON SLAVE) until srdf-promote(1)
- * enables it, since the source's runs arrive as their changes.  Returns
- * 1 with the statement to run in *out, 0 to run it as written. */
-static int
-replica_ddl(struct db *d, const struct wagon *w, const char *sql,
-    size_t len, const char *what, struct buf *out)
-{
-	int g;
-
-	if ((g = sql_event_replica(sql, len, out)) == 1) {
-		log_debug("wagon %" PRIu64 ": %s: DISABLE ON SLAVE on the "
-		    "target", w->seq, what);
-		return 1;
-	} else if (g == -2)
-		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot read the "
-		    "event's statement to disable it: created as written, "
-		    "it runs on the target too when event_scheduler is ON",
-		    w->seq, what);
-	if (g != -1 || d->cf->fire_triggers)
-		return 0;
-	if ((g = sql_trigger_guard(sql, len, SQL_TRIGGER_GUARD, out)) == 1) {
-		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
-		    "srdf-apply's sessions (srdf.apply_sessions)", w->seq,
-		    what);
-		return 1;
-	} else if (g == -2)
-		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find the "
-		    "trigger's body to guard it: created as written, it fires "
-		    "on the rows srdf-apply writes too", w->seq, what);
-	return 0;
-}
-
-/* CREATE or DROP DATABASE (SCHEMA): the event names the database itself
- * as the default one, which may not exist (yet, or any more). */
-static int
-database_stmt(const char *sql, size_t len)
-{
-	const char *s = sql, *end = sql + len;
-
-	if (!sql_word(&s, end, "CREATE") && !(s = sql, sql_word(&s, end, "DROP")))
-		return 0;
-	if (sql_word(&s, end, "OR"))
-		sql_word(&s, end, "REPLACE");
-	return sql_word(&s, end, "DATABASE") || sql_word(&s, end, "SCHEMA");
-}
-
-/* Errors a DDL gives when it was already applied: the table, database,
- * column or index exists, or is gone. */
-static int
-already_applied(unsigned e)
-{
-	return e == ER_TABLE_EXISTS_ERROR || e == ER_DB_CREATE_EXISTS ||
-	    e == ER_BAD_TABLE_ERROR || e == ER_DB_DROP_EXISTS ||
-	    e == ER_DUP_FIELDNAME || e == ER_CANT_DROP_FIELD_OR_KEY ||
-	    e == ER_DUP_KEYNAME || e == ER_TRG_ALREADY_EXISTS ||
-	    e == ER_TRG_DOES_NOT_EXIST || e == ER_SP_ALREADY_EXISTS ||
-	    e == ER_SP_DOES_NOT_EXIST || e == ER_EVENT_ALREADY_EXISTS ||
-	    e == ER_EVENT_DOES_NOT_EXIST || e == ER_UNKNOWN_SEQUENCES ||
-	    e == ER_UNKNOWN_VIEW;
-}
-
-/* Whether a DDL statement (len bytes) renames a table: RENAME TABLE, or
- * an ALTER TABLE with a RENAME in it.  Run again after it ran, it finds
- * the old name gone (ER_NO_SUCH_TABLE), which already_applied cannot
- * take for "done" for every DDL. */
-static int
-renames(const char *sql, size_t len)
-{
-	const char *p = sql, *e = sql + len;
-
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	if ((size_t)(e - p) >= 6 && strncasecmp(p, "RENAME", 6) == 0)
-		return 1;
-	if ((size_t)(e - p) < 5 || strncasecmp(p, "ALTER", 5) != 0)
-		return 0;
-	for (p += 5; e - p >= 8; p++) /* " RENAME " as a word */
-		if ((p[0] == ' ' || p[0] == '\n' || p[0] == '\t' ||
-		        p[0] == ',') && strncasecmp(p + 1, "RENAME", 6) == 0 &&
-		    (p[7] == ' ' || p[7] == '\n' || p[7] == '\t'))
-			return 1;
-	return 0;
-}
-
-/* A view, routine, trigger or event of srdf-bootstrap: the target may
- * refuse it (a definer or a table it lacks) without stopping the
- * stream. */
-static int
-refusable(json_t *rec)
-{
-	const char *o = json_string_value(json_object_get(rec, "object"));
-
-	return o != NULL && json_is_true(json_object_get(rec, "bootstrap")) &&
-	    (strcmp(o, "view") == 0 || strcmp(o, "routine") == 0 ||
-	        strcmp(o, "trigger") == 0 || strcmp(o, "event") == 0);
-}
-
-/* The database an "Unknown database 'x'" message names. */
-static int
-unknown_db(const char *msg, char *out, size_t outlen)
-{
-	const char *a = strchr(msg, '\''), *z = strrchr(msg, '\'');
-
-	if (a == NULL || z == NULL || z <= a + 1 || (size_t)(z - a) > outlen)
-		return -1;
-	snprintf(out, outlen, "%.*s", (int)(z - a - 1), a + 1);
-	return 0;
-}
-
-static int
-run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
-{
-	struct db *d = e->d;
-	struct wagon *w = e->w;
-	json_t *jsql = json_object_get(rec, "sql");
-	json_t *jmode = json_object_get(rec, "sql_mode");
-	json_t *jcs = json_object_get(rec, "charset");
-	json_t *jtz = json_object_get(rec, "time_zone");
-	const char *db = json_string_value(json_object_get(rec, "db"));
-	unsigned char *bin = NULL;
-	const char *sql;
-	size_t len;
-	struct buf q = {0}, guarded = {0};
-	const char *asis = NULL;
-	size_t asis_len = 0;
-	char what[160], name[256];
-	int rc, nodb = 0, tries = 0;
-
-	if (idx < w->ddl_done) {
-		log_notice("wagon %" PRIu64 ": DDL %d was applied by an earlier "
-		    "attempt", w->seq, idx + 1);
-		return DB_OK;
-	}
-	if (json_is_string(jsql)) {
-		sql = json_string_value(jsql);
-		len = json_string_length(jsql);
-	} else if (json_is_object(jsql) &&
-	           json_is_string(json_object_get(jsql, "b64"))) {
-		const char *s = json_string_value(json_object_get(jsql, "b64"));
-		size_t n = strlen(s);
-
-		bin = xcalloc(n / 4 * 3 + 3, 1);
-		if (sodium_base642bin(bin, n / 4 * 3 + 3, s, n, NULL, &len,
-		        NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
-			free(bin);
-			return bad(e, "ddl record whose \"sql\" is bad base64");
-		}
-		sql = (const char *)bin;
-	} else
-		return bad(e, "ddl record without \"sql\"");
-	snprintf(what, sizeof what, "ddl \"%.*s%s\"", len > 100 ? 100 : (int)len,
-	    sql, len > 100 ? "..." : "");
-	for (char *c = what; *c; c++)
-		if (*c == '\n' || *c == '\r' || *c == '\t')
-			*c = ' ';
-
-	/* A DDL of one table that srdf-bootstrap copied again after it: the
-	 * copy has its effect (redo.c). */
-	if (d->redo != NULL && d->redo->n > 0) {
-		const struct redo_entry *r = NULL;
-		char *sep;
-
-		q.len = 0;
-		if (sql_ddl_table_of(sql, len, db, &q) == 1 &&
-		    (sep = strchr(q.p, '\037')) != NULL) {
-			*sep = '\0';
-			r = redo_find(d->redo, w, q.p, sep + 1, 1);
-		}
-		q.len = 0;
-		if (r != NULL) {
-			log_notice("wagon %" PRIu64 ": %s skipped: srdf-bootstrap "
-			    "copied %s.%s again after it, at GTID position %s",
-			    w->seq, what, r->db, r->table, r->pos);
-			free(bin);
-			buf_free(&q);
-			return DB_OK;
-		}
-	}
-	if (replica_ddl(d, w, sql, len, what, &guarded)) {
-		asis = sql;
-		asis_len = len;
-		sql = guarded.p;
-		len = guarded.len;
-	}
-	if (mark != NULL)
-		mark(arg, w, idx, 0);
-	if ((rc = db_flush(d)) != DB_OK)
-		goto out;
-	if (db != NULL && *db != '\0' && !database_stmt(sql, len)) {
-		buf_lit(&q, "USE ");
-		sql_ident(&q, db);
-		rc = db_exec(d, "use", q.p, q.len);
-		if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR &&
-		    d->cf->create_databases) {
-			if ((rc = db_create_database(d, db)) == DB_OK)
-				rc = db_exec(d, "use", q.p, q.len);
-		} else if (rc == DB_FAIL && d->errnum == ER_BAD_DB_ERROR) {
-			nodb = 1; /* the statement may not need it */
-			rc = DB_OK;
-		}
-		if (rc != DB_OK)
-			goto out;
-	}
-	q.len = 0;
-	buf_printf(&q, "SET SESSION sql_mode=%" JSON_INTEGER_FORMAT,
-	    json_is_integer(jmode) ? json_integer_value(jmode) : 0);
-	if (json_is_integer(jcs) && json_integer_value(jcs) > 0)
-		buf_printf(&q, ", character_set_client=%" JSON_INTEGER_FORMAT
-		    ", collation_connection=%" JSON_INTEGER_FORMAT,
-		    json_integer_value(jcs), json_integer_value(jcs));
-	/* The statement's time zone (a TIMESTAMP default, an event's
-	 * schedule); without one the source's was its default, and so is
-	 * the target's, as for a MariaDB replica. */
-	buf_lit(&q, ", time_zone=");
-	if (json_is_string(jtz))
-		sql_literal(&q, jtz);
-	else
-		buf_lit(&q, "DEFAULT");
-	if ((rc = db_exec(d, "session", q.p, q.len)) != DB_OK)
-		goto out;
-	for (;;) {
-		rc = db_exec(d, what, sql, len);
-		if (rc == DB_FAIL && asis != NULL && d->errnum == ER_PARSE_ERROR) {
-			/* Not a body IF can hold (another sql_mode's
-			 * syntax), or no DISABLE ON SLAVE where it went:
-			 * as written, and said. */
-			log_warn("wagon %" PRIu64 ": %s: the target refuses "
-			    "it as a replica's (%s): run as written; a "
-			    "trigger then fires on the rows srdf-apply "
-			    "writes, an event runs", w->seq, what,
-			    mysql_error(d->my));
-			sql = asis;
-			len = asis_len;
-			asis = NULL;
-			continue;
-		}
-		if (rc != DB_FAIL)
-			break;
-		if (d->errnum == ER_BAD_DB_ERROR && d->cf->create_databases &&
-		    tries++ < 4 && unknown_db(mysql_error(d->my), name,
-		                        sizeof name) == 0) {
-			if ((rc = db_create_database(d, name)) != DB_OK)
-				break;
-			continue;
-		}
-		if (w->ddl_inflight == idx + 1 && (already_applied(d->errnum) ||
-		    (d->errnum == ER_NO_SUCH_TABLE && renames(sql, len)))) {
-			log_notice("wagon %" PRIu64 ": %s was already applied "
-			    "before a crash (%s): taken as applied", w->seq,
-			    what, mysql_error(d->my));
-			rc = DB_OK;
-		} else if (refusable(rec) && d->errnum != 0) {
-			log_warn("wagon %" PRIu64 ": %s: %s; the %s is skipped: "
-			    "srdf-bootstrap copies these as far as the target "
-			    "accepts them", w->seq, what, mysql_error(d->my),
-			    json_string_value(json_object_get(rec, "object")));
-			rc = DB_OK;
-		} else if (nodb && (d->errnum == ER_NO_DB_ERROR ||
-		                       d->errnum == ER_BAD_DB_ERROR)) {
-			snprintf(d->err, sizeof d->err, "%s: database %s, the "
-			    "statement's default database, does not exist on "
-			    "the target: create it, or run srdf-apply with "
-			    "--create-databases", what, db);
-		}
-		break;
-	}
-	if (rc == DB_OK) {
-		w->ddls++;
-		if (mark != NULL)
-			mark(arg, w, idx, 1);
-	}
-out:
-	/* Back to the session's own settings, whatever happened. */
-	if (rc != DB_GONE) {
-		int rc2 = stmt(d, "session", "SET NAMES utf8mb4");
-
-		if (rc2 == DB_OK)
-			rc2 = stmt(d, "session", "SET SESSION sql_mode='"
-			    APPLY_SQL_MODE "', time_zone='+00:00'");
-		if (rc2 == DB_OK)
-			rc2 = db_flush(d);
-		if (rc2 == DB_GONE || (rc == DB_OK && rc2 != DB_OK))
-			rc = rc2;
-	}
-	/* The schema changed: what the cache knew may be wrong now. */
-	db_tables_forget(d);
-	free(bin);
-	buf_free(&q);
-	buf_free(&guarded);
-	return rc;
-}
-
-/* ---- the payload ------------------------------------------------------- */
-
-/* The next line of the payload: [*p, returned end), *p moved past its
- * newline; NULL at the end.  *trunc is set for a last line without its
- * newline. */
-static const char *
-next_line(const char **p, const char *end, const char **line, int *trunc)
-{
-	const char *nl;
-
-	*trunc = 0;
-	if (*p >= end)
-		return NULL;
-	*line = *p;
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
-		*trunc = 1;
-		*p = end;
-		return end;
-	}
-	*p = nl + 1;
-	return nl;
-}
-
-static json_t *
-parse(struct eng *e, const char *s, const char *z, const char **type, int *rc)
-{
-	json_error_t je;
-	char why[256];
-	json_t *rec;
-
-	rec = json_loadb(s, (size_t)(z - s), JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &je);
-	if (rec == NULL) {
-		*rc = bad(e, "malformed record: %s", je.text);
-		return NULL;
-	}
-	if ((*type = record_check(rec, why, sizeof why)) == NULL) {
-		json_decref(rec);
-		*rc = bad(e, "%s", why);
-		return NULL;
-	}
-	return rec;
-}
-
-/* 1 when the record s..z is a "ddl" one (a row whose value holds the
- * word is not). */
-static int
-is_ddl(struct eng *e, const char *s, const char *z)
-{
-	const char *type;
-	json_t *rec;
-	int rc, yes;
-
-	if ((rec = parse(e, s, z, &type, &rc)) == NULL)
-		return 0; /* engine_run says what is wrong with it */
-	yes = strcmp(type, "ddl") == 0;
-	json_decref(rec);
-	return yes;
-}
-
-/* 1 for a record that touches no table: begin, commit, group_end,
- * heartbeat and the like, as srdf-capture writes them. */
-static int
-other_record(const char *s, const char *z)
-{
-	static const char *const types[] = {"begin\"", "commit\"",
-	    "group_end\"", "heartbeat\"", "gtid\"", NULL};
-	static const char head[] = "{\"v\":1,\"type\":\"";
-
-	if ((size_t)(z - s) < sizeof head + 10 ||
-	    memcmp(s, head, sizeof head - 1) != 0)
-		return 0;
-	s += sizeof head - 1;
-	for (const char *const *t = types; *t; t++)
-		if ((size_t)(z - s) > strlen(*t) &&
-		    memcmp(s, *t, strlen(*t)) == 0)
-			return 1;
-	return 0;
-}
-
-int
-wagon_has_table(const struct wagon *w, const char *name, size_t len)
-{
-	for (size_t o = 0; o < w->tabs.len; o += strlen(w->tabs.p + o) + 1)
-		if (strlen(w->tabs.p + o) == len &&
-		    memcmp(w->tabs.p + o, name, len) == 0)
-			return 1;
-	return 0;
-}
-
-/* Name (len bytes, lowercased) added to w's tables unless there. */
-static void
-add_table(struct wagon *w, const char *name, size_t len)
-{
-	if (wagon_has_table(w, name, len))
-		return;
-	buf_add(&w->tabs, name, len);
-	buf_add(&w->tabs, "", 1);
-	w->ntabs++;
-}
-
-/* The table of a row record as srdf-capture and srdf-bootstrap write it,
- * {"v":1,"type":"insert","db":"D","table":"T",... (no escape in D or T),
- * into w's tables; 0, or -1 when the line is not of that shape. */
-static int
-row_table(struct wagon *w, const char *s, const char *z, struct buf *tmp)
-{
-	static const char head[] = "{\"v\":1,\"type\":\"";
-	const char *p = s + sizeof head - 1, *d, *t, *e;
-
-	if ((size_t)(z - s) < sizeof head + 30 ||
-	    memcmp(s, head, sizeof head - 1) != 0)
-		return -1;
-	if (memcmp(p, "insert\"", 7) != 0 && memcmp(p, "update\"", 7) != 0 &&
-	    memcmp(p, "delete\"", 7) != 0)
-		return -1;
-	p += 7;
-	if ((size_t)(z - p) < 8 || memcmp(p, ",\"db\":\"", 7) != 0)
-		return -1;
-	d = p + 7;
-	if ((e = memchr(d, '"', (size_t)(z - d))) == NULL ||
-	    memchr(d, '\\', (size_t)(e - d)) != NULL ||
-	    (size_t)(z - e) < 11 || memcmp(e, "\",\"table\":\"", 11) != 0)
-		return -1;
-	tmp->len = 0;
-	buf_add(tmp, d, (size_t)(e - d));
-	buf_add(tmp, "\037", 1);
-	t = e + 11;
-	if ((e = memchr(t, '"', (size_t)(z - t))) == NULL ||
-	    memchr(t, '\\', (size_t)(e - t)) != NULL)
-		return -1;
-	buf_add(tmp, t, (size_t)(e - t));
-	for (size_t i = 0; i < tmp->len; i++)
-		if (tmp->p[i] >= 'A' && tmp->p[i] <= 'Z')
-			tmp->p[i] = (char)(tmp->p[i] - 'A' + 'a');
-	add_table(w, tmp->p, tmp->len);
-	return 0;
-}
-
-/* The tables of a "ddl" record s..z into w's, or w->tabs_all. */
-static void
-ddl_tables(struct eng *e, const char *s, const char *z)
-{
-	struct wagon *w = e->w;
-	const char *type, *sql, *db;
-	struct buf names = {0};
-	json_t *rec, *j;
-	int rc, n;
-
-	if ((rec = parse(e, s, z, &type, &rc)) == NULL) {
-		w->tabs_all = 1;
-		return;
-	}
-	j = json_object_get(rec, "sql");
-	db = json_string_value(json_object_get(rec, "db"));
-	if (!json_is_string(j) || (sql = json_string_value(j)) == NULL ||
-	    (n = sql_ddl_tables(sql, json_string_length(j), db, &names)) < 0)
-		w->tabs_all = 1;
-	else
-		for (size_t o = 0; o < names.len; o += strlen(names.p + o) + 1)
-			add_table(w, names.p + o, strlen(names.p + o));
-	free(names.p);
-	json_decref(rec);
-}
-
-static int
-get_u64(json_t *rec, const char *key, uint64_t *v)
-{
-	json_t *j = json_object_get(rec, key);
-
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return -1;
-	*v = (uint64_t)json_integer_value(j);
-	return 0;
-}
-
-/* An XA record s..z ("begin" with "xa", xa_prepare, xa_end;
- * srdf-record(5)) into e->w's xa and xid: 1 when it is one, 0 when not,
- * -1 (bad) when it is malformed. */
-static int
-xa_record(struct eng *e, const char *s, const char *z)
-{
-	struct wagon *w = e->w;
-	const char *type, *xid, *outcome;
-	json_t *rec;
-	int rc, kind;
-
-	if ((rec = parse(e, s, z, &type, &rc)) == NULL)
-		return -1;
-	xid = json_string_value(json_object_get(rec, "xa"));
-	outcome = json_string_value(json_object_get(rec, "outcome"));
-	if (strcmp(type, "xa_end") == 0)
-		kind = outcome != NULL && strcmp(outcome, "commit") == 0 ?
-		    XA_COMMIT : outcome != NULL &&
-		    strcmp(outcome, "rollback") == 0 ? XA_ROLLBACK : -1;
-	else if ((strcmp(type, "begin") == 0 && xid != NULL) ||
-	         strcmp(type, "xa_prepare") == 0)
-		kind = XA_PREPARED;
-	else {
-		json_decref(rec);
-		return 0;
-	}
-	if (kind < 0 || xid == NULL || strlen(xid) > 300 ||
-	    (w->xa != XA_NONE && (w->xa != kind || strcmp(w->xid, xid) != 0))) {
-		json_decref(rec);
-		bad(e, "%s: an XA record without its \"xa\" id or outcome, or "
-		    "of another XA transaction than the group's", type);
-		return -1;
-	}
-	if (w->xa == XA_NONE) {
-		w->xa = kind;
-		w->xid = xstrdup(xid);
-	}
-	w->tabs_all = 1; /* alone, never merged */
-	json_decref(rec);
-	return 1;
-}
-
-int
-engine_peek(struct wagon *w, char *err, size_t errlen)
-{
-	const char *p = w->records, *end = w->records + w->len, *s, *z;
-	const char *type, *last = NULL, *lastz = NULL;
-	struct db dummy = {0};
-	struct eng e = {.d = &dummy, .w = w, .line = 1};
-	json_t *rec, *j;
-	uint64_t chunk;
-	size_t rowhead = 0;
-	int trunc, rc;
-
-	free(w->gtid_pos);
-	free(w->snapshot);
-	free(w->redo_db);
-	free(w->redo_table);
-	free(w->xid);
-	w->gtid_pos = NULL;
-	w->snapshot = NULL;
-	w->redo_db = w->redo_table = w->xid = NULL;
-	w->xa = XA_NONE;
-	w->last_ts = 0;
-	if ((z = next_line(&p, end, &s, &trunc)) == NULL || trunc) {
-		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
-		    "empty payload" : "truncated record");
-		return -1;
-	}
-	if ((rec = parse(&e, s, z, &type, &rc)) == NULL)
-		goto fail;
-	if (strcmp(type, "group_begin") != 0 ||
-	    get_u64(rec, "group", &w->group) != 0 ||
-	    get_u64(rec, "chunk", &chunk) != 0 || chunk != w->h.chunk) {
-		json_decref(rec);
-		rc = bad(&e, "the payload does not begin with the group_begin "
-		    "of chunk %" PRIu32, w->h.chunk);
-		goto fail;
-	}
-	json_decref(rec);
-	w->chunk = (uint32_t)chunk;
-	w->has_ddl = 0;
-	w->tabs.len = 0;
-	w->ntabs = 0;
-	w->tabs_all = 0;
-	while ((z = next_line(&p, end, &s, &trunc)) != NULL) {
-		e.line++;
-		if (trunc) {
-			rc = bad(&e, "truncated record");
-			goto fail;
-		}
-		/* The rows' tables: a line like the one before it is of the
-		 * same table (and a row, so not a "ddl" record). */
-		if (last != NULL && !w->tabs_all && rowhead > 0 &&
-		    (size_t)(z - s) > rowhead &&
-		    memcmp(s, last, rowhead) == 0) {
-			last = s;
-			lastz = z;
-			continue;
-		}
-		rowhead = 0;
-		/* Any "ddl" record, however it is spaced, names its type
-		 * before a row could: a line without the word has none. */
-		if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
-		    is_ddl(&e, s, z)) {
-			w->has_ddl = 1;
-			ddl_tables(&e, s, z);
-		} else if (memmem(s, (size_t)(z - s), "\"xa", 3) != NULL &&
-		    (rc = xa_record(&e, s, z)) != 0) {
-			if (rc < 0)
-				goto fail;
-		} else if (!w->tabs_all && row_table(w, s, z, &e.tmp) == 0) {
-			/* up to the table's closing quote */
-			const char *q = memmem(s, (size_t)(z - s),
-			    "\",\"table\":\"", 11);
-
-			q = memchr(q + 11, '"', (size_t)(z - q - 11));
-			rowhead = (size_t)(q - s) + 1;
-		} else if (!w->tabs_all && !other_record(s, z))
-			w->tabs_all = 1;
-		last = s;
-		lastz = z;
-	}
-	buf_free(&e.tmp);
-	if (last == NULL || (rec = parse(&e, last, lastz, &type, &rc)) == NULL) {
-		if (last == NULL)
-			rc = bad(&e, "the payload has no group_end");
-		goto fail;
-	}
-	j = json_object_get(rec, "last");
-	if (strcmp(type, "group_end") != 0 || !json_is_boolean(j)) {
-		json_decref(rec);
-		rc = bad(&e, "the payload does not end with a group_end");
-		goto fail;
-	}
-	w->last = json_is_true(j);
-	if (json_is_integer(j = json_object_get(rec, "last_ts")) &&
-	    json_integer_value(j) > 0)
-		w->last_ts = (uint64_t)json_integer_value(j);
-	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
-		json_decref(rec);
-		rc = bad(&e, "group_end says last=%s, the header the opposite",
-		    w->last ? "true" : "false");
-		goto fail;
-	}
-	if ((j = json_object_get(rec, "gtid_pos")) != NULL &&
-	    json_is_string(j) && (w->gtid_pos = strdup(json_string_value(j))) ==
-	        NULL)
-		die(EX_OSERR, "out of memory");
-	if (json_is_true(json_object_get(rec, "bootstrap")) &&
-	    (j = json_object_get(rec, "snapshot_gtid")) != NULL &&
-	    json_is_string(j) && (w->snapshot = strdup(json_string_value(j))) ==
-	        NULL)
-		die(EX_OSERR, "out of memory");
-	if (w->snapshot != NULL && !gtid_pos_valid(w->snapshot)) {
-		json_decref(rec);
-		rc = bad(&e, "group_end's \"snapshot_gtid\" is not a GTID "
-		    "position: %.200s", w->snapshot);
-		goto fail;
-	}
-	if (w->snapshot != NULL &&
-	    (j = json_object_get(rec, "redo")) != NULL) {
-		const char *rdb = json_string_value(json_object_get(j, "db"));
-		const char *rt = json_string_value(json_object_get(j, "table"));
-
-		if (rdb == NULL || rt == NULL) {
-			json_decref(rec);
-			rc = bad(&e, "group_end's \"redo\" is not "
-			    "{\"db\": ..., \"table\": ...}");
-			goto fail;
-		}
-		w->redo_db = xstrdup(rdb);
-		w->redo_table = xstrdup(rt);
-	}
-	snprintf(w->last_gtid, sizeof w->last_gtid, "%s", w->h.last_gtid);
-	json_decref(rec);
-	return 0;
-fail:
-	(void)rc;
-	buf_free(&e.tmp);
-	snprintf(err, errlen, "%s", dummy.err);
-	return -1;
 }
 
 /* One wagon's payload, after its group_begin, up to its group_end, into
@@ -2850,15 +1899,17 @@ fail:
 static int
 run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 {
-	struct wagon *w = e->w;
+	struct inwagon *w = e->w;
 	const char *p = w->records, *end = w->records + w->len, *s, *z;
 	const char *type;
 	json_t *rec;
 	int trunc, rc = DB_OK, ddl = 0;
 
-	next_line(&p, end, &s, &trunc); /* group_begin: engine_peek read it */
+	/* group_begin: engine_peek read it */
+	eng_next_line(&p, end, &s, &trunc);
 	e->line = 1;
-	while (rc == DB_OK && (z = next_line(&p, end, &s, &trunc)) != NULL) {
+	while (rc == DB_OK &&
+	    (z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
 		struct rec r;
 
 		e->line++;
@@ -2888,20 +1939,20 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 				break;
 			}
 		}
-		if ((rec = parse(e, s, z, &type, &rc)) == NULL)
+		if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
 			break;
 		if (strcmp(type, "insert") == 0 || strcmp(type, "update") == 0 ||
 		    strcmp(type, "delete") == 0) {
 			/* jansson takes what the scanner refused: a NUL byte
 			 * after a number or a literal. */
-			rc = bad(e, "malformed record: a NUL byte in it");
+			rc = eng_bad(e, "malformed record: a NUL byte in it");
 		} else if (strcmp(type, "ddl") == 0) {
 			if (*rows)
-				rc = bad(e, "a DDL after row changes in one "
+				rc = eng_bad(e, "a DDL after row changes in one "
 				    "group: they would commit with it, before "
 				    "the checkpoint");
 			else if (mark == NULL)
-				rc = bad(e, "a DDL in a wagon applied on a "
+				rc = eng_bad(e, "a DDL in a wagon applied on a "
 				    "parallel connection");
 			else
 				rc = run_ddl(e, rec, ddl++, mark, arg);
@@ -2912,14 +1963,14 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 		               json_object_get(rec, "xa") != NULL) ||
 		           strcmp(type, "xa_prepare") == 0 ||
 		           strcmp(type, "xa_end") == 0) {
-			/* apply.c runs an XA PREPARE group's rows with its
+			/* xa.c runs an XA PREPARE group's rows with its
 			 * XA COMMIT, never otherwise */
 			if (w->xa == XA_NONE)
-				rc = bad(e, "an XA record in a wagon that was "
+				rc = eng_bad(e, "an XA record in a wagon that was "
 				    "not read as XA");
 		} else if (strcmp(type, "begin") != 0 &&
 		           strcmp(type, "commit") != 0) {
-			rc = bad(e, "a \"%s\" record inside a group", type);
+			rc = eng_bad(e, "a \"%s\" record inside a group", type);
 		}
 		json_decref(rec);
 	}
@@ -2927,17 +1978,21 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 }
 
 int
-engine_run_many(struct db *d, struct wagon **ws, size_t n,
-    ddl_mark_fn mark, void *arg)
+engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
+    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark,
+    void *arg)
 {
-	struct eng e = {.d = d, .w = ws[0], .merged = n > 1};
+	struct eng e = {.d = d, .w = ws[0], .merged = n > 1,
+	    .recopied = recopied};
 	int rc = DB_OK, rows = 0;
 	size_t len = 0;
 
 	/* The arena holds less than the payloads (keys and after-images
 	 * as SQL text): sized once, it is never copied as it fills. */
-	e.arena = d->arena;
-	d->arena = (struct buf){0};
+	if (kept != NULL) {
+		e.arena = *kept;
+		*kept = (struct buf){0};
+	}
 	e.arena.len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += ws[i]->len;
@@ -2974,8 +2029,8 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 		rc = flush_rows(&e);
 	tabs_clear(&e);
 	free(e.tabs);
-	if (e.arena.cap <= ARENA_KEEP)
-		d->arena = e.arena;
+	if (kept != NULL && e.arena.cap <= ARENA_KEEP)
+		*kept = e.arena;
 	else
 		buf_free(&e.arena);
 	scanner_free(&e.sc);
@@ -2986,24 +2041,8 @@ engine_run_many(struct db *d, struct wagon **ws, size_t n,
 }
 
 int
-engine_run(struct db *d, struct wagon *w, ddl_mark_fn mark, void *arg)
+engine_run(struct db *d, struct buf *kept, struct inwagon *w,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
 {
-	return engine_run_many(d, &w, 1, mark, arg);
-}
-
-void
-wagon_free(struct wagon *w)
-{
-	buf_free(&w->tabs);
-	w->ntabs = 0;
-	wagon_records_free(w->records, w->len); /* wipes the plaintext */
-	free(w->gtid_pos);
-	free(w->snapshot);
-	free(w->redo_db);
-	free(w->redo_table);
-	free(w->xid);
-	w->records = NULL;
-	w->gtid_pos = NULL;
-	w->snapshot = NULL;
-	w->redo_db = w->redo_table = w->xid = NULL;
+	return engine_run_many(d, kept, &w, 1, recopied, mark, arg);
 }

@@ -13,7 +13,7 @@
  * connection: a wagon that would commit out of order fails instead.)
  *
  * Jobs are collected in the order they were submitted.  Nothing here
- * decides what a failure means: apply.c drains the workers and applies
+ * decides what a failure means: dispatch.c drains the workers and applies
  * the failed wagon again alone.
  */
 #include <pthread.h>
@@ -25,13 +25,18 @@
 #include <time.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
+#include "par.h"
 #include "clock.h"
 #include "log.h"
+#include "xalloc.h"
 
 struct worker {
 	struct par *p;
 	pthread_t th;
 	struct db db;
+	struct buf arena;   /* the engine's, between wagons (engine_run) */
 	int connected;
 	int id;		  /* 1.., for messages */
 	struct par_job *job; /* the job it runs, or NULL when idle */
@@ -97,6 +102,7 @@ run_job(struct worker *wk, struct par_job *j)
 		if (rc != DB_OK) {
 			snprintf(j->err, sizeof j->err, "%s", d->err);
 			db_close(d);
+			buf_free(&wk->arena);
 			j->rc = rc;
 			return;
 		}
@@ -128,7 +134,7 @@ run_job(struct worker *wk, struct par_job *j)
 		db_tables_forget(d);
 		wk->gen = gen;
 	}
-	rc = engine_run(d, &j->w, j->mark, j->mark_arg);
+	rc = engine_run(d, &wk->arena, &j->w, NULL, j->mark, j->mark_arg);
 	if (rc == DB_OK && j->w.has_ddl) {
 		pthread_mutex_lock(&p->mu);
 		p->execd[j->w.seq % (2 * (size_t)p->n)] = j->w.seq;
@@ -167,6 +173,7 @@ out:
 	snprintf(j->err, sizeof j->err, "%s", d->err);
 	if (rc == DB_GONE) {
 		db_close(d);
+		buf_free(&wk->arena);
 		wk->connected = 0;
 	} else
 		db_rollback(d);
@@ -206,6 +213,7 @@ worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	db_close(&wk->db);
+	buf_free(&wk->arena);
 	free(wk->db.q.p);
 	free(wk->db.st);
 	return NULL;
@@ -216,12 +224,11 @@ par_new(const struct config *cf, int n)
 {
 	struct par *p;
 
-	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (p->w = calloc((size_t)n, sizeof *p->w)) == NULL ||
-	    (p->ring = calloc((size_t)n, sizeof *p->ring)) == NULL ||
-	    (p->queue = calloc((size_t)n, sizeof *p->queue)) == NULL ||
-	    (p->execd = calloc(2 * (size_t)n, sizeof *p->execd)) == NULL)
-		die(EX_OSERR, "out of memory");
+	p = xcalloc(1, sizeof *p);
+	p->w = xcalloc((size_t)n, sizeof *p->w);
+	p->ring = xcalloc((size_t)n, sizeof *p->ring);
+	p->queue = xcalloc((size_t)n, sizeof *p->queue);
+	p->execd = xcalloc(2 * (size_t)n, sizeof *p->execd);
 	p->cf = cf;
 	p->n = n;
 	pthread_mutex_init(&p->mu, NULL);
@@ -276,20 +283,20 @@ par_full(const struct par *p)
 
 /* 1 when the wagons share a table (either touching every table). */
 static int
-overlap(const struct wagon *a, const struct wagon *b)
+overlap(const struct inwagon *a, const struct inwagon *b)
 {
 	if (a->tabs_all || b->tabs_all)
 		return 1;
 	for (size_t i = 0, n; i < a->tabs.len; i += n + 1) {
 		n = strlen(a->tabs.p + i);
-		if (wagon_has_table(b, a->tabs.p + i, n))
+		if (inwagon_has_table(b, a->tabs.p + i, n))
 			return 1;
 	}
 	return 0;
 }
 
 int
-par_deps(struct par *p, const struct wagon *w, struct par_job *j)
+par_deps(struct par *p, const struct inwagon *w, struct par_job *j)
 {
 	int rows = 0;
 
@@ -385,7 +392,7 @@ par_job_free(struct par_job *j)
 {
 	if (j == NULL)
 		return;
-	wagon_free(&j->w);
+	inwagon_free(&j->w);
 	free(j->bootstrap_pos);
 	free(j);
 }

@@ -218,9 +218,7 @@ out:
 	return rc;
 }
 
-/* 1 when the text renames a table: RENAME anywhere as a word, not
- * followed by COLUMN, INDEX or KEY (ALTER TABLE's RENAME TO/AS, RENAME
- * TABLE). */
+/* sql_renames_table over sql..end (sqltext.h). */
 static int
 renames_table(const char *sql, const char *end)
 {
@@ -238,6 +236,12 @@ renames_table(const char *sql, const char *end)
 			return 1;
 	}
 	return 0;
+}
+
+int
+sql_renames_table(const char *sql, size_t len)
+{
+	return renames_table(sql, sql + len);
 }
 
 int

@@ -22,6 +22,13 @@
  * srdf-apply(1), "Parallel apply", runs such a statement ahead of the
  * wagons before it.
  *
+ * sql_renames_table: 1 when a DDL statement (len bytes) renames a
+ * table: RENAME anywhere in it as a word, not followed by COLUMN, INDEX
+ * or KEY (RENAME TABLE, ALTER TABLE's RENAME TO/AS); else 0.  (MariaDB
+ * Knowledge Base, "RENAME TABLE", "ALTER TABLE".)  sql_ddl_table_of
+ * refuses such a statement; srdf-apply(1), "DDL", takes one that finds
+ * its table gone after a crash for applied.
+ *
  * sql_ddl_table_of: the one table a DDL statement changes, when it is
  * ALTER [ONLINE] [IGNORE] TABLE t, TRUNCATE [TABLE] t, CREATE [OR
  * REPLACE] TABLE t, CREATE [...] INDEX i ON t, DROP INDEX i ON t, DROP
@@ -112,6 +119,7 @@ int sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp);
 int sql_trigger_unguarded(const char *body, size_t len, const char *cond,
     const char **inner, size_t *n);
 int sql_event_replica(const char *sql, size_t len, struct buf *out);
+int sql_renames_table(const char *sql, size_t len);
 int sql_ddl_table_of(const char *sql, size_t len, const char *db,
     struct buf *out);
 

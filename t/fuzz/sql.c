@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "db.h"
+#include "engine.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -107,7 +109,7 @@ __wrap_db_table(struct db *dd, const char *db, const char *name, int *rc)
 }
 
 static void
-mark(void *arg, struct wagon *w, int i, int done)
+mark(void *arg, struct inwagon *w, int i, int done)
 {
 }
 
@@ -154,7 +156,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wagon w = {0};
+	struct inwagon w = {0};
 	char err[512];
 	off_t len;
 
@@ -167,7 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a chunk before the last */
 		w.h.flags = 0;
 		if (engine_peek(&w, err, sizeof err) != 0) {
-			wagon_free(&w);
+			inwagon_free(&w);
 			return 0;
 		}
 	}
@@ -178,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dup2(out_fd, STDOUT_FILENO) < 0 || ftruncate(out_fd, 0) != 0 ||
 	    lseek(out_fd, 0, SEEK_SET) != 0)
 		abort();
-	if (engine_run(&d, &w, mark, NULL) == DB_OK)
+	if (engine_run(&d, NULL, &w, NULL, mark, NULL) == DB_OK)
 		db_flush(&d);
 	fflush(stdout);
 	if (!w.has_ddl && (len = lseek(out_fd, 0, SEEK_CUR)) > 0) {
@@ -192,6 +194,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	db_rollback(&d);
 	db_close(&d);
-	wagon_free(&w);
+	inwagon_free(&w);
 	return 0;
 }

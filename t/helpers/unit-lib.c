@@ -857,6 +857,30 @@ test_ddl_table_of(void)
 	}
 }
 
+/* sql_renames_table: whether a DDL renames a table (srdf-apply's
+ * recovery of a DDL a crash cut, and sql_ddl_table_of). */
+static void
+test_renames_table(void)
+{
+	static const struct {
+		const char *sql;
+		int want;
+	} c[] = {
+	    {"RENAME TABLE t TO u", 1},
+	    {"  rename table a to b, c to d", 1},
+	    {"ALTER TABLE t RENAME TO u", 1},
+	    {"ALTER TABLE t ADD x INT,\tRENAME AS u", 1},
+	    {"ALTER TABLE t RENAME COLUMN a TO b", 0},
+	    {"ALTER TABLE t RENAME INDEX k TO j, RENAME KEY l TO m", 0},
+	    {"ALTER TABLE renamed ADD COLUMN renames INT", 0},
+	    {"CREATE TABLE t (a INT)", 0},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		ok(sql_renames_table(c[i].sql, strlen(c[i].sql)) == c[i].want,
+		    "sql_renames_table(%s): %d", c[i].sql, c[i].want);
+}
+
 /* sql_trigger_guard: the body of a CREATE TRIGGER run only without
  * @srdf_apply; -1 for what it does not read, 0 when guarded already. */
 static void
@@ -1156,6 +1180,7 @@ main(int argc, char **argv)
 	test_ledger();
 	test_ddl_tables();
 	test_ddl_table_of();
+	test_renames_table();
 	test_dml_table();
 	test_trigger_guard();
 	test_trigger_parts();

@@ -1,5 +1,5 @@
 /*
- * redo.c — the tables srdf-bootstrap copied again after a DDL reached
+ * recopy.c — the tables srdf-bootstrap copied again after a DDL reached
  * them during its copy (srdf-bootstrap(1), "DDL during the copy";
  * srdf-apply(1), "Tables copied again").
  *
@@ -23,11 +23,12 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "recopy.h"
 #include "log.h"
 #include "xalloc.h"
 
 void
-redo_free(struct redo_list *l)
+recopy_free(struct recopy_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].db);
@@ -40,7 +41,7 @@ redo_free(struct redo_list *l)
 }
 
 void
-redo_add(struct redo_list *l, const char *db, const char *table,
+recopy_add(struct recopy_list *l, const char *db, const char *table,
     const char *pos)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -61,13 +62,13 @@ redo_add(struct redo_list *l, const char *db, const char *table,
 }
 
 int
-redo_parse(const char *text, struct redo_list *l)
+recopy_parse(const char *text, struct recopy_list *l)
 {
 	json_t *a, *e;
 	size_t i;
 	int rc = 0;
 
-	redo_free(l);
+	recopy_free(l);
 	if (text == NULL || *text == '\0')
 		return 0;
 	if ((a = json_loads(text, 0, NULL)) == NULL || !json_is_array(a)) {
@@ -83,16 +84,16 @@ redo_parse(const char *text, struct redo_list *l)
 			rc = -1;
 			break;
 		}
-		redo_add(l, db, t, p);
+		recopy_add(l, db, t, p);
 	}
 	json_decref(a);
 	if (rc != 0)
-		redo_free(l);
+		recopy_free(l);
 	return rc;
 }
 
 char *
-redo_format(const struct redo_list *l)
+recopy_format(const struct recopy_list *l)
 {
 	json_t *a = json_array();
 	char *s;
@@ -107,23 +108,23 @@ redo_format(const struct redo_list *l)
 }
 
 void
-redo_copy(struct redo_list *to, const struct redo_list *from)
+recopy_copy(struct recopy_list *to, const struct recopy_list *from)
 {
-	redo_free(to);
+	recopy_free(to);
 	for (size_t i = 0; i < from->n; i++)
-		redo_add(to, from->v[i].db, from->v[i].table, from->v[i].pos);
+		recopy_add(to, from->v[i].db, from->v[i].table, from->v[i].pos);
 }
 
 /* Whether w is capture's: srdf-bootstrap's own wagons (its rows, and
  * its DDL, whose group_end has a snapshot_gtid) are the copy. */
 static int
-captured(const struct wagon *w)
+captured(const struct inwagon *w)
 {
 	return !(w->h.flags & WAGON_F_BOOTSTRAP) && w->snapshot == NULL;
 }
 
 size_t
-redo_prune(struct redo_list *l, const struct wagon *w)
+recopy_prune(struct recopy_list *l, const struct inwagon *w)
 {
 	size_t n = 0, j = 0;
 
@@ -143,7 +144,7 @@ redo_prune(struct redo_list *l, const struct wagon *w)
 }
 
 int
-redo_due(const struct redo_list *l, const struct wagon *w)
+recopy_due(const struct recopy_list *l, const struct inwagon *w)
 {
 	if (!captured(w))
 		return 0;
@@ -153,14 +154,14 @@ redo_due(const struct redo_list *l, const struct wagon *w)
 	return 0;
 }
 
-const struct redo_entry *
-redo_find(const struct redo_list *l, const struct wagon *w, const char *db,
-    const char *table, int icase)
+const struct recopy_entry *
+recopy_find(const struct recopy_list *l, const struct inwagon *w,
+    const char *db, const char *table, int icase)
 {
 	if (l == NULL || !captured(w) || db == NULL || table == NULL)
 		return NULL;
 	for (size_t i = 0; i < l->n; i++) {
-		const struct redo_entry *e = &l->v[i];
+		const struct recopy_entry *e = &l->v[i];
 
 		if ((icase ? strcasecmp(e->db, db) == 0 &&
 			    strcasecmp(e->table, table) == 0
