@@ -52,6 +52,7 @@
 #include <sodium.h>
 
 #include "ack.h"
+#include "acktake.h"
 #include "audit.h"
 #include "hauth.h"
 #include "heartbeat.h"
@@ -113,126 +114,22 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *
-state_of(json_t *w)
-{
-	const char *s = json_string_value(json_object_get(w, "state"));
-
-	return s ? s : "?";
-}
-
 /* ---- ACKs ---------------------------------------------------------------- */
 
-/* Applies a to the ledger: the HTTP status, with *answer. */
+/* Applies a to the ledger (acktake.h): the HTTP status, with *answer. */
 static int
 take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 {
-	struct ledger_txn *t;
-	char *sid = NULL, from[32];
-	const char *old;
-	json_t *w = NULL;
-	uint64_t last = 0;
-	int rc, status;
+	static const char *const word[] = {"accepted", "duplicate",
+	    "rejected", "busy"};
+	static const int status[] = {201, 200, 409, 503};
+	char why[512];
+	int rc = acktake(d->l, a, peer, why, sizeof why);
 
-	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
-	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
-		goto fail;
-	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
-		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
-		    "%s is not this source (%s)", a->seq, peer, a->source_id,
-		    sid ? sid : "none yet");
-		*answer = http_answer("rejected", "ACK for source %s; this is "
-		    "source %s", a->source_id, sid ? sid : "(none yet)");
-		status = 409;
-		goto abort;
-	}
-	if (w == NULL && (rc = ledger_wagon_last_seq(t, &last)) != 0)
-		goto fail;
-	if (w == NULL && a->seq < last) {
-		/* Only the sweep removes records, of confirmed wagons, and
-		 * never the newest: this one was confirmed, then purged. */
-		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: confirmed "
-		    "and purged already", a->seq, peer);
-		*answer = http_answer("duplicate", "wagon %" PRIu64 " is "
-		    "confirmed and purged already", a->seq);
-		status = 200;
-		goto abort;
-	}
-	if (w == NULL) {
-		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
-		    "wagon in the ledger", a->seq, peer);
-		*answer = http_answer("rejected", "wagon %" PRIu64 " is not in "
-		    "this source's ledger", a->seq);
-		status = 409;
-		goto abort;
-	}
-	old = state_of(w);
-	snprintf(from, sizeof from, "%s", old);
-	if (strcmp(old, "confirmed") == 0 ||
-	    (!a->applied && strcmp(old, "failed") == 0 &&
-	        json_is_string(json_object_get(w, "last_error")) &&
-	        strcmp(json_string_value(json_object_get(w, "last_error")),
-	            a->error) == 0)) {
-		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
-		    "already", a->seq, peer, old);
-		*answer = http_answer("duplicate", "wagon %" PRIu64 " is %s "
-		    "already", a->seq, old);
-		status = 200;
-		goto abort;
-	}
-	if (a->applied) {
-		json_object_set_new(w, "state", json_string("confirmed"));
-		json_object_set_new(w, "applied_at", json_real(a->time));
-		json_object_set_new(w, "confirmed_at", json_real(now_s()));
-		json_object_set_new(w, "applied_gtid", a->last_gtid
-		    ? json_string(a->last_gtid) : json_null());
-		json_object_set_new(w, "last_error", json_null());
-	} else {
-		json_object_set_new(w, "state", json_string("failed"));
-		json_object_set_new(w, "failed_at", json_real(a->time));
-		json_object_set_new(w, "last_error", json_string(a->error));
-		json_object_set_new(w, "apply_failures", json_integer(
-		    json_integer_value(json_object_get(w, "apply_failures")) +
-		    1));
-	}
-	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
-		goto fail;
-	rc = ledger_txn_commit(t);
-	t = NULL;
-	if (rc != 0)
-		goto fail;
-	audit_source(sid);
-	if (a->applied)
-		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
-		    "on the target, GTID %s", peer, a->last_gtid ? a->last_gtid
-		    : "-");
-	else
-		audit_wagon(0, a->seq, from, "failed", "ACK from %s: %s", peer,
-		    a->error);
-	heartbeat_beat(a->seq, a->applied ? a->last_gtid : NULL);
-	if (a->applied)
-		log_info("wagon %" PRIu64 ": %s -> confirmed (applied on the "
-		    "target, GTID %s)", a->seq, from,
-		    a->last_gtid ? a->last_gtid : "-");
-	else
-		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
-		    a->seq, from, a->error);
-	*answer = http_answer("accepted", "wagon %" PRIu64 ": %s -> %s",
-	    a->seq, from, a->applied ? "confirmed" : "failed");
-	json_decref(w);
-	free(sid);
-	return 201;
-fail:
-	log_err("cannot record the ACK of wagon %" PRIu64 " in the ledger in "
-	    "%s: %s", a->seq, d->cf->dir, ledger_strerror(rc));
-	*answer = http_answer("busy", "cannot record it in the ledger");
-	status = 503;
-abort:
-	ledger_txn_abort(t);
-	json_decref(w);
-	free(sid);
-	return status;
+	if (rc == ACKTAKE_CHANGED)
+		heartbeat_beat(a->seq, a->applied ? a->last_gtid : NULL);
+	*answer = http_answer(word[rc], "%s", why);
+	return status[rc];
 }
 
 static int
