@@ -77,6 +77,7 @@
 #include "lock.h"
 #include "log.h"
 #include "opt.h"
+#include "pull.h"
 #include "spool.h"
 #include "wagon.h"
 #include "xalloc.h"
@@ -105,6 +106,8 @@ struct config {
 	unsigned pipeline;
 	long long timeout_ms;
 	int retry_dead;
+	int ack_pull;	   /* --ack-pull: ACKs fetched from srdf-recv */
+	long long keep_ms; /* --keep, with --ack-pull */
 };
 
 /* A wagon to send, from its ledger record. */
@@ -148,6 +151,7 @@ struct ship {
 	int need_health;
 	int sigfd, inot;
 	unsigned long long delivered, bytes;
+	struct pull *pull; /* --ack-pull, else NULL (pull.h) */
 };
 
 static void
@@ -156,6 +160,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: srdf-ship [-v] --dir dir --to https://host:port|dir:path "
 	    "[--once]\n"
+	    "                 [--ack-pull [--keep time]] "
 	    "                 [--key-file file] [--ca-file pem] "
 	    "[--insecure] [--retry list]\n"
 	    "                 [--pipeline n] [--timeout time] "
@@ -830,6 +835,8 @@ wait_event(struct ship *s, long long timeout_ms)
 
 	if (timeout_ms < 0 || timeout_ms > RESCAN_MS)
 		timeout_ms = RESCAN_MS;
+	if (s->pull != NULL && pull_wait_ms(s->pull) < timeout_ms)
+		timeout_ms = pull_wait_ms(s->pull);
 	/* Awake for the heartbeat's promise (heartbeat.h). */
 	if (timeout_ms > HEARTBEAT_INTERVAL_MS)
 		timeout_ms = HEARTBEAT_INTERVAL_MS;
@@ -865,6 +872,8 @@ run(struct ship *s)
 		heartbeat_beat(0, NULL);
 		if (stop_pending(s))
 			return 0;
+		if (pull_tick(s->pull) != 0)
+			return EX_SOFTWARE;
 		if (scan(s, c, s->cf->pipeline, &sc) != 0)
 			return EX_SOFTWARE;
 		if (sc.n == 0 && sc.dead != 0) {
@@ -875,6 +884,8 @@ run(struct ship *s)
 		}
 		if (sc.n == 0) {
 			if (s->cf->once) {
+				if (pull_drain(s->pull) != 0)
+					return EX_SOFTWARE;
 				log_info("nothing left to ship: %llu wagons, "
 				    "%llu bytes delivered", s->delivered,
 				    s->bytes);
@@ -958,10 +969,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"ack-pull", no_argument, NULL, 'A'},
 	    {"ca-file", required_argument, NULL, 'C'},
 	    {"dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"insecure", no_argument, NULL, 'k'},
+	    {"keep", required_argument, NULL, 'e'},
 	    {"key-file", required_argument, NULL, 'K'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"pipeline", required_argument, NULL, 'p'},
@@ -987,10 +1000,17 @@ main(int argc, char **argv)
 	parse_retry(&cf, "10s,30s,2m,10m,1h");
 	cf.pipeline = 1;
 	cf.timeout_ms = 60000;
+	cf.keep_ms = 7LL * 86400000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'A': cf.ack_pull = 1; break;
 		case 'C': cf.ca_file = optarg; break;
 		case 'd': cf.dir = optarg; break;
+		case 'e':
+			if (parse_duration_ms(optarg, &cf.keep_ms) != 0)
+				die(EX_USAGE, "bad --keep %s (a duration such "
+				    "as 30s, 10m, 7d)", optarg);
+			break;
 		case 'k': cf.insecure = 1; break;
 		case 'K': cf.key_file = optarg; break;
 		case 'o': cf.once = 1; break;
@@ -1023,6 +1043,9 @@ main(int argc, char **argv)
 		if (cf.pipeline > 1)
 			die(EX_USAGE, "--pipeline is for HTTP; dir: copies one "
 			    "wagon at a time");
+		if (cf.ack_pull)
+			die(EX_USAGE, "--ack-pull fetches ACKs from srdf-recv "
+			    "over HTTP; with --to dir: run srdf-ackd");
 	} else {
 		if (http_base_check(cf.to, cf.insecure, err, sizeof err) != 0)
 			die(EX_USAGE, "--to: %s", err);
@@ -1098,10 +1121,14 @@ main(int argc, char **argv)
 			        sizeof err) != 0)
 				die(EX_OSERR, "%s", err);
 	}
+	snprintf(path, sizeof path, "%s/new", s.outbox);
+	if (cf.ack_pull)
+		s.pull = pull_new(s.l, &s.calls[0], cf.to, cf.keep_ms, path);
 	s.low = 1;
 	s.need_health = 1;
-	log_notice("shipping %s to %s%s", s.outbox, cf.to,
-	    cf.once ? " (once)" : "");
+	log_notice("shipping %s to %s%s%s", s.outbox, cf.to,
+	    cf.once ? " (once)" : "", cf.ack_pull ? ", fetching its ACKs "
+	    "(--ack-pull)" : "");
 
 	rc = run(&s);
 	heartbeat_stop(rc);
@@ -1109,6 +1136,7 @@ main(int argc, char **argv)
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",
 		    s.delivered, s.bytes);
+	pull_free(s.pull);
 	for (i = 0; i < cf.pipeline && cf.dest == NULL; i++)
 		http_call_cleanup(&s.calls[i]);
 	if (s.multi != NULL)
