@@ -37,6 +37,7 @@ struct pull {
 	long backoff;	      /* ms, 0 when the last fetch went well */
 	int failing;
 	uint64_t low;	      /* no unconfirmed wagon below (a hint) */
+	unsigned long fetches; /* answered */
 	struct refused refused[PULL_REFUSED];
 };
 
@@ -159,7 +160,7 @@ fetch(struct pull *p)
 	struct ack a;
 	size_t i, nchanged = 0;
 	uint64_t seq;
-	int rc, more, fatal = 0, busy = 0;
+	int rc, more, fatal = 0, busy = 0, ok = 1;
 
 	if (http_call_run(p->c, "GET", "/v1/acks/pending", NULL, 0, NULL) !=
 	    0 || p->c->status != 200 ||
@@ -175,6 +176,7 @@ fetch(struct pull *p)
 		json_decref(taken);
 		return 0;
 	}
+	p->fetches++;
 	more = json_is_true(json_object_get(p->c->answer, "more"));
 	json_array_foreach(acks, i, v) {
 		const char *s = json_string_value(v);
@@ -225,6 +227,7 @@ fetch(struct pull *p)
 			    ? p->c->error : p->c->reason);
 			failed(p, what);
 			more = 0;
+			ok = 0;
 		}
 	}
 	free(body);
@@ -232,7 +235,7 @@ fetch(struct pull *p)
 	if (busy) {
 		failed(p, "the source ledger is busy");
 		more = 0;
-	} else if (p->c->error[0] == '\0' && p->failing) {
+	} else if (ok && p->failing) {
 		log_info("ACKs from %s are fetched again", p->to);
 		p->failing = 0;
 		p->backoff = 0;
@@ -247,7 +250,17 @@ pull_tick(struct pull *p)
 {
 	int rc, u;
 
-	if (p == NULL || clock_mono_ms() < p->next)
+	if (p == NULL)
+		return 0;
+	/* Idle until now, and a wagon went out meanwhile: its ACK is
+	 * worth asking for soon. */
+	if (!p->failing && p->next - clock_mono_ms() > PULL_BUSY_MS) {
+		if ((u = unconfirmed(p)) < 0)
+			return -1;
+		if (u)
+			p->next = clock_mono_ms() + PULL_BUSY_MS;
+	}
+	if (clock_mono_ms() < p->next)
 		return 0;
 	do
 		rc = fetch(p);
@@ -280,9 +293,12 @@ pull_drain(struct pull *p)
 
 	if (p == NULL)
 		return 0;
-	do
-		rc = fetch(p);
-	while (rc == 1);
+	/* pull_tick fetched when the round began, unless it failed. */
+	rc = 0;
+	while (p->fetches == 0 || p->failing || rc == 1) {
+		if ((rc = fetch(p)) < 0 || (p->failing && rc == 0))
+			break;
+	}
 	if (rc < 0 || sweep(p, 1) != 0)
 		return -1;
 	return 0;

@@ -19,7 +19,9 @@
  * every PULL_SWEEP_MS, as srdf-ackd sweeps.
  *
  * When: every PULL_BUSY_MS while the ledger has a wagon that is neither
- * confirmed nor dead, every PULL_IDLE_MS otherwise, at once again when
+ * confirmed nor dead (looked at on every pull_tick, so that a wagon
+ * just shipped shortens a longer wait), every PULL_IDLE_MS otherwise,
+ * at once again when
  * the answer said "more"; after a failure (no answer, one not believed,
  * 5xx) the wait doubles from PULL_BUSY_MS up to PULL_BACKOFF_MAX_MS.
  *
@@ -27,7 +29,8 @@
  *	p = pull_new(l, call, to, keep_ms, outbox_new);
  *	pull_tick(p);        fetches if due
  *	wait at most pull_wait_ms(p) ms (-1: no fetch pending)
- *	pull_drain(p);       --once: fetch until nothing more, sweep all
+ *	pull_drain(p);       --once: fetch (unless pull_tick did, and
+ *	                     well) until nothing more, then sweep all
  *	pull_free(p);
  * call is a struct http_call of lib/http.h set up for srdf-recv (it is
  * used with http_call_run only while no transfer of it is running);
