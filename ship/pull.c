@@ -158,7 +158,7 @@ fetch(struct pull *p)
 	uint8_t sum[crypto_hash_sha256_BYTES];
 	char what[600], err[256], why[512], hex[65], *body = NULL;
 	struct ack a;
-	size_t i, nchanged = 0;
+	size_t i, nchanged = 0, ntaken;
 	uint64_t seq;
 	int rc, more, fatal = 0, busy = 0, ok = 1;
 
@@ -210,7 +210,11 @@ fetch(struct pull *p)
 		json_array_append_new(taken, json_pack("{s:I, s:s}", "seq",
 		    (json_int_t)seq, "sha256", hex));
 	}
-	if (json_array_size(taken) > 0) {
+	/* "more" is worth asking for only when this answer moved something:
+	 * ACKs refused here stay first in line on the target. */
+	if ((ntaken = json_array_size(taken)) == 0)
+		more = 0;
+	if (ntaken > 0) {
 		json_t *o = json_pack("{s:i, s:O}", "v", 1, "taken", taken);
 
 		if (o == NULL || (body = json_dumps(o, JSON_COMPACT)) == NULL)
