@@ -3,7 +3,8 @@
  * confirmed (or failed), and purge confirmed wagons from the outbox.
  *
  * Design rationale.  "Confirmed" is the only state that lets the source
- * forget a wagon (DESIGN.md §1), and ackd is the only tool that sets it:
+ * forget a wagon (srdf(7)), and ackd sets it (so does srdf-ship
+ * --ack-pull, with the same lib/acktake.c, for ACKs it fetches instead):
  * on POST /v1/acks, an ACK (man/srdf-ack.5) signed with the pre-shared
  * key (hauth.h, replays refused) for this source (the ledger's meta
  * source_id) and a wagon the ledger knows.  Each ACK is one write

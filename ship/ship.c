@@ -45,8 +45,13 @@
  * attempts, so SIGTERM finishes the attempt in progress (bounded by
  * --timeout), records it and exits 0.
  *
+ * With --ack-pull ship also fetches the target's ACKs from srdf-recv
+ * between its rounds and takes them as srdf-ackd would (ship/pull.h), so
+ * that the source host opens no port.
+ *
  * What it refuses to do: delete or rewrite anything in the outbox (only
- * srdf-ackd removes confirmed wagons); skip a wagon; send plain HTTP
+ * the purge of confirmed wagons removes one: srdf-ackd's, or with
+ * --ack-pull ship's own); skip a wagon; send plain HTTP
  * without --insecure; move a state backwards (a wagon srdf-ackd already
  * confirmed stays confirmed, whatever ship learns afterwards).
  */
