@@ -3,7 +3,7 @@
  * state transition of its wagon in the source ledger, shared by
  * srdf-ackd (ACKs pushed to it by srdf-apply --ack-to) and srdf-ship
  * --ack-pull (ACKs fetched from srdf-recv), so that both do exactly the
- * same thing (srdf-ack(5), "On the source").
+ * same thing (srdf-ack(5), "Meaning"; srdf-ackd(1)).
  *
  * An ACK is taken when its source_id is the ledger's meta "source_id"
  * and the ledger holds its wagon; in one write transaction that

@@ -1,9 +1,9 @@
 /*
- * acks.h — srdf-recv's side of the pull-ACK mode (srdf-recv(1), "ACKs
- * fetched by the source"; srdf-ack(5), "Pulled by srdf-ship"): the ACKs
- * srdf-apply keeps in the target ledger (a wagon record's "ack", the
- * exact body srdf-apply --ack-to would POST) are handed to srdf-ship
- * --ack-pull, which asks for them over the connection it ships on.
+ * acks.h — srdf-recv's side of the pull-ACK mode (srdf-recv(1),
+ * "Requests"; srdf-ack(5), "Pulled by srdf-ship"): the ACKs srdf-apply
+ * keeps in the target ledger (a wagon record's "ack", the exact body
+ * srdf-apply --ack-to would POST) are handed to srdf-ship --ack-pull,
+ * which asks for them over the connection it ships on.
  *
  *	GET /v1/acks/pending   -> 200 {"status":"ok", "reason":...,
  *	                          "acks":[BODY, ...], "more":BOOL}
