@@ -46,7 +46,7 @@ enum {
 	ACKTAKE_BUSY,
 };
 
-int acktake(struct ledger *l, const struct ack *a, const char *peer,
-    char *why, size_t wl);
+int acktake(struct ledger *l, const struct ack *a, const char *peer, char *why,
+    size_t wl);
 
 #endif

@@ -63,8 +63,7 @@ ack_low(struct ledger_txn *t, uint64_t *low)
 }
 
 int
-recv_acks_pending(struct ledger *l, const struct http_req *req,
-    json_t **answer)
+recv_acks_pending(struct ledger *l, const struct http_req *req, json_t **answer)
 {
 	struct ledger_txn *t;
 	struct pend p = {json_array(), 0, 0};
@@ -86,8 +85,10 @@ recv_acks_pending(struct ledger *l, const struct http_req *req,
 	log_debug("ACKs for %s: %zu pending%s", req->peer,
 	    json_array_size(p.acks), p.more ? ", more" : "");
 	*answer = http_answer("ok", "%zu ACK%s%s", json_array_size(p.acks),
-	    json_array_size(p.acks) == 1 ? "" : "s", p.more ? ", more to "
-	    "come" : "");
+	    json_array_size(p.acks) == 1 ? "" : "s",
+	    p.more ? ", more to "
+	             "come"
+	           : "");
 	json_object_set_new(*answer, "acks", p.acks);
 	json_object_set_new(*answer, "more", json_boolean(p.more));
 	return 200;
@@ -99,8 +100,8 @@ is_hex64(const char *s)
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return i == 64;
 }
@@ -113,11 +114,11 @@ taken_list(const struct http_req *req, json_t **root, char *why, size_t wl)
 	json_t *list, *e, *seq, *sum;
 	size_t i;
 
-	*root = json_loadb((const char *)req->body, req->len,
-	    JSON_REJECT_DUPLICATES, &je);
+	*root = json_loadb(
+	    (const char *)req->body, req->len, JSON_REJECT_DUPLICATES, &je);
 	if (*root == NULL) {
-		snprintf(why, wl, "not JSON: %s at offset %d", je.text,
-		    je.position);
+		snprintf(
+		    why, wl, "not JSON: %s at offset %d", je.text, je.position);
 		return NULL;
 	}
 	if (!json_is_object(*root) ||
@@ -132,14 +133,17 @@ taken_list(const struct http_req *req, json_t **root, char *why, size_t wl)
 		    RECV_TAKEN_MAX);
 		return NULL;
 	}
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		seq = json_object_get(e, "seq");
 		sum = json_object_get(e, "sha256");
 		if (!json_is_object(e) || !json_is_integer(seq) ||
 		    json_integer_value(seq) < 1 || !json_is_string(sum) ||
 		    !is_hex64(json_string_value(sum))) {
-			snprintf(why, wl, "taken[%zu] is not {\"seq\": N, "
-			    "\"sha256\": 64 hex digits}", i);
+			snprintf(why, wl,
+			    "taken[%zu] is not {\"seq\": N, "
+			    "\"sha256\": 64 hex digits}",
+			    i);
 			return NULL;
 		}
 	}
@@ -156,8 +160,7 @@ first_ack(uint64_t seq, json_t *w, void *arg)
 }
 
 int
-recv_acks_taken(struct ledger *l, const struct http_req *req,
-    json_t **answer)
+recv_acks_taken(struct ledger *l, const struct http_req *req, json_t **answer)
 {
 	struct ledger_txn *t = NULL;
 	json_t *root = NULL, *list, *e, *w = NULL;
@@ -169,8 +172,8 @@ recv_acks_taken(struct ledger *l, const struct http_req *req,
 	int rc;
 
 	if ((list = taken_list(req, &root, why, sizeof why)) == NULL) {
-		log_warn("ACKs taken by %s: invalid_payload: %s", req->peer,
-		    why);
+		log_warn(
+		    "ACKs taken by %s: invalid_payload: %s", req->peer, why);
 		json_decref(root);
 		*answer = http_answer("invalid_payload", "%s", why);
 		return 400;
@@ -182,19 +185,21 @@ recv_acks_taken(struct ledger *l, const struct http_req *req,
 	}
 	if ((rc = ledger_txn_begin(l, 0, &t)) != 0)
 		goto fail;
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		seq = (uint64_t)json_integer_value(json_object_get(e, "seq"));
 		if ((rc = ledger_wagon_get(t, seq, &w)) != 0)
 			goto fail;
 		ack = w != NULL ? json_string_value(json_object_get(w, "ack"))
-		    : NULL;
+		                : NULL;
 		if (ack != NULL) {
-			crypto_hash_sha256(sum, (const unsigned char *)ack,
-			    strlen(ack));
+			crypto_hash_sha256(
+			    sum, (const unsigned char *)ack, strlen(ack));
 			sodium_bin2hex(have, sizeof have, sum, sizeof sum);
 		}
-		if (ack == NULL || strcmp(have, json_string_value(
-		    json_object_get(e, "sha256"))) != 0) {
+		if (ack == NULL ||
+		    strcmp(have,
+		        json_string_value(json_object_get(e, "sha256"))) != 0) {
 			json_decref(w);
 			w = NULL;
 			continue;
@@ -205,7 +210,8 @@ recv_acks_taken(struct ledger *l, const struct http_req *req,
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			json_object_set_new(w, "state", json_string("confirmed"));
+			json_object_set_new(
+			    w, "state", json_string("confirmed"));
 			json_object_set_new(w, "confirmed_at",
 			    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
 			conf[nconf++] = seq;
@@ -232,15 +238,18 @@ recv_acks_taken(struct ledger *l, const struct http_req *req,
 	if (rc != 0)
 		goto fail;
 	for (i = 0; i < nconf; i++)
-		audit_wagon(0, conf[i], "applied", "confirmed", "ACK taken by "
-		    "the source (srdf-ship --ack-pull from %s)", req->peer);
+		audit_wagon(0, conf[i], "applied", "confirmed",
+		    "ACK taken by "
+		    "the source (srdf-ship --ack-pull from %s)",
+		    req->peer);
 	log_info("ACKs taken by %s: %zu of %zu removed, %zu wagon%s "
-	    "confirmed", req->peer, removed, json_array_size(list), nconf,
+	         "confirmed",
+	    req->peer, removed, json_array_size(list), nconf,
 	    nconf == 1 ? "" : "s");
 	*answer = http_answer("accepted", "%zu of %zu ACKs removed", removed,
 	    json_array_size(list));
-	json_object_set_new(*answer, "removed", json_integer((json_int_t)
-	    removed));
+	json_object_set_new(
+	    *answer, "removed", json_integer((json_int_t)removed));
 	json_decref(root);
 	free(conf);
 	return 200;

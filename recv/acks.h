@@ -45,9 +45,9 @@
 #define RECV_ACKS_BYTES 49152
 #define RECV_TAKEN_MAX 1024 /* entries of one /v1/acks/taken */
 
-int recv_acks_pending(struct ledger *l, const struct http_req *req,
-    json_t **answer);
-int recv_acks_taken(struct ledger *l, const struct http_req *req,
-    json_t **answer);
+int recv_acks_pending(
+    struct ledger *l, const struct http_req *req, json_t **answer);
+int recv_acks_taken(
+    struct ledger *l, const struct http_req *req, json_t **answer);
 
 #endif

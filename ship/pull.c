@@ -32,11 +32,11 @@ struct pull {
 	char peer[300];
 	struct purge purge;
 	char why[128];
-	long long next;	      /* monotonic ms of the next fetch */
+	long long next;       /* monotonic ms of the next fetch */
 	long long next_sweep; /* ... and sweep */
-	long backoff;	      /* ms, 0 when the last fetch went well */
+	long backoff;         /* ms, 0 when the last fetch went well */
 	int failing;
-	uint64_t low;	      /* no unconfirmed wagon below (a hint) */
+	uint64_t low;          /* no unconfirmed wagon below (a hint) */
 	unsigned long fetches; /* answered */
 	struct refused refused[PULL_REFUSED];
 };
@@ -55,11 +55,17 @@ pull_new(struct ledger *l, struct http_call *call, const char *to,
 	p->c = call;
 	p->to = to;
 	snprintf(p->peer, sizeof p->peer, "%s (pulled by srdf-ship)", to);
-	snprintf(p->why, sizeof p->why, "outbox copy purged (confirmed more "
-	    "than --keep %lld s ago)", keep_ms / 1000);
-	p->purge = (struct purge){.l = l, .dir = outbox_new,
-	    .states = confirmed, .at = "confirmed_at", .below = UINT64_MAX,
-	    .keep_ms = keep_ms, .why = p->why};
+	snprintf(p->why, sizeof p->why,
+	    "outbox copy purged (confirmed more "
+	    "than --keep %lld s ago)",
+	    keep_ms / 1000);
+	p->purge = (struct purge){.l = l,
+	    .dir = outbox_new,
+	    .states = confirmed,
+	    .at = "confirmed_at",
+	    .below = UINT64_MAX,
+	    .keep_ms = keep_ms,
+	    .why = p->why};
 	p->next = p->next_sweep = clock_mono_ms();
 	p->low = 1;
 	return p;
@@ -138,12 +144,14 @@ static void
 failed(struct pull *p, const char *what)
 {
 	p->backoff = p->backoff == 0 ? PULL_BUSY_MS
-	    : p->backoff * 2 > PULL_BACKOFF_MAX_MS ? PULL_BACKOFF_MAX_MS
-	    : p->backoff * 2;
+	             : p->backoff * 2 > PULL_BACKOFF_MAX_MS
+	                 ? PULL_BACKOFF_MAX_MS
+	                 : p->backoff * 2;
 	p->next = clock_mono_ms() + p->backoff;
 	if (!p->failing)
 		log_warn("cannot fetch ACKs from %s: %s; tried again in "
-		    "%ld s and on", p->to, what, p->backoff / 1000);
+		         "%ld s and on",
+		    p->to, what, p->backoff / 1000);
 	else
 		log_debug("cannot fetch ACKs from %s: %s", p->to, what);
 	p->failing = 1;
@@ -163,14 +171,16 @@ fetch(struct pull *p)
 	int rc, more, fatal = 0, busy = 0, ok = 1;
 
 	if (http_call_run(p->c, "GET", "/v1/acks/pending", NULL, 0, NULL) !=
-	    0 || p->c->status != 200 ||
+	        0 ||
+	    p->c->status != 200 ||
 	    !json_is_array(acks = json_object_get(p->c->answer, "acks"))) {
 		if (p->c->error[0] != '\0')
 			snprintf(what, sizeof what, "%s", p->c->error);
 		else
 			snprintf(what, sizeof what, "HTTP %ld %s: %s",
-			    p->c->status, *p->c->answer_status
-			    ? p->c->answer_status : "(no srdf answer)",
+			    p->c->status,
+			    *p->c->answer_status ? p->c->answer_status
+			                         : "(no srdf answer)",
 			    *p->c->reason ? p->c->reason : "-");
 		failed(p, what);
 		json_decref(taken);
@@ -178,7 +188,8 @@ fetch(struct pull *p)
 	}
 	p->fetches++;
 	more = json_is_true(json_object_get(p->c->answer, "more"));
-	json_array_foreach(acks, i, v) {
+	json_array_foreach(acks, i, v)
+	{
 		const char *s = json_string_value(v);
 
 		if (s == NULL) {
@@ -191,7 +202,8 @@ fetch(struct pull *p)
 			continue;
 		if (ack_decode(s, strlen(s), &a, err, sizeof err) != 0) {
 			refused_lately(p, sum, 1);
-			log_warn("ACK from %s: invalid_payload: %s", p->to, err);
+			log_warn(
+			    "ACK from %s: invalid_payload: %s", p->to, err);
 			continue;
 		}
 		rc = acktake(p->l, &a, p->peer, why, sizeof why);
@@ -207,8 +219,9 @@ fetch(struct pull *p)
 		}
 		nchanged += rc == ACKTAKE_CHANGED;
 		sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
-		json_array_append_new(taken, json_pack("{s:I, s:s}", "seq",
-		    (json_int_t)seq, "sha256", hex));
+		json_array_append_new(
+		    taken, json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
+		               "sha256", hex));
 	}
 	/* "more" is worth asking for only when this answer moved something:
 	 * ACKs refused here stay first in line on the target. */
@@ -227,8 +240,9 @@ fetch(struct pull *p)
 		    p->c->status != 200) {
 			/* Taken here, not forgotten there: offered again, a
 			 * duplicate then, and confirmed to it then. */
-			snprintf(what, sizeof what, "%s", p->c->error[0] != '\0'
-			    ? p->c->error : p->c->reason);
+			snprintf(what, sizeof what, "%s",
+			    p->c->error[0] != '\0' ? p->c->error
+			                           : p->c->reason);
 			failed(p, what);
 			more = 0;
 			ok = 0;

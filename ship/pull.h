@@ -55,8 +55,8 @@
 
 struct pull;
 
-struct pull *pull_new(struct ledger *l, struct http_call *call,
-    const char *to, long long keep_ms, const char *outbox_new);
+struct pull *pull_new(struct ledger *l, struct http_call *call, const char *to,
+    long long keep_ms, const char *outbox_new);
 int pull_tick(struct pull *p);
 long long pull_wait_ms(const struct pull *p);
 int pull_drain(struct pull *p);
