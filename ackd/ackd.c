@@ -3,12 +3,12 @@
  * confirmed (or failed), and purge confirmed wagons from the outbox.
  *
  * Design rationale.  "Confirmed" is the only state that lets the source
- * forget a wagon (srdf(7), the four states of a change), and ackd is the
- * only tool that sets it: on POST /v1/acks, an ACK (man/srdf-ack.5)
- * signed with the pre-shared key (hauth.h, replays refused) for this
- * source (the ledger's meta source_id) and a wagon the ledger knows.
- * Each ACK is one write transaction that re-reads the wagon's record and
- * moves its state:
+ * forget a wagon (srdf(7), the four states of a change), and ackd sets it (so does srdf-ship
+ * --ack-pull, with the same lib/acktake.c, for ACKs it fetches instead):
+ * on POST /v1/acks, an ACK (man/srdf-ack.5) signed with the pre-shared
+ * key (hauth.h, replays refused) for this source (the ledger's meta
+ * source_id) and a wagon the ledger knows.  Each ACK is one write
+ * transaction that re-reads the wagon's record and moves its state:
  *
  *	applied:  any state but confirmed -> confirmed (applied_at,
  *	          confirmed_at, the target's GTID)
@@ -53,6 +53,7 @@
 #include <sodium.h>
 
 #include "ack.h"
+#include "acktake.h"
 #include "audit.h"
 #include "hauth.h"
 #include "clock.h"
@@ -100,153 +101,22 @@ usage(FILE *f)
 	    "       srdf-ackd --help | --version\n");
 }
 
-static const char *
-state_of(json_t *w)
-{
-	const char *s = json_string_value(json_object_get(w, "state"));
-
-	return s ? s : "?";
-}
-
 /* ---- ACKs ---------------------------------------------------------------- */
 
-/* 0 when the ACK a (from peer) moves wagon w's record; else the HTTP
- * status of its answer, *answer set and a line logged: 409 for another
- * source (sid: this one, NULL while none) or an unknown wagon, 200 for a
- * duplicate.  last: the ledger's last sequence, read when w is NULL. */
-static int
-refusal(const struct ack *a, const char *peer, const char *sid, json_t *w,
-    uint64_t last, json_t **answer)
-{
-	const char *old, *err;
-
-	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
-		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
-		    "%s is not this source (%s)", a->seq, peer, a->source_id,
-		    sid ? sid : "none yet");
-		*answer = http_answer("rejected", "ACK for source %s; this is "
-		    "source %s", a->source_id, sid ? sid : "(none yet)");
-		return 409;
-	}
-	if (w == NULL && a->seq < last) {
-		/* Only the sweep removes records, of confirmed wagons, and
-		 * never the newest: this one was confirmed, then purged. */
-		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: confirmed "
-		    "and purged already", a->seq, peer);
-		*answer = http_answer("duplicate", "wagon %" PRIu64 " is "
-		    "confirmed and purged already", a->seq);
-		return 200;
-	}
-	if (w == NULL) {
-		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
-		    "wagon in the ledger", a->seq, peer);
-		*answer = http_answer("rejected", "wagon %" PRIu64 " is not in "
-		    "this source's ledger", a->seq);
-		return 409;
-	}
-	old = state_of(w);
-	err = json_string_value(json_object_get(w, "last_error"));
-	if (strcmp(old, "confirmed") == 0 || (!a->applied &&
-	    strcmp(old, "failed") == 0 && err != NULL &&
-	    strcmp(err, a->error) == 0)) {
-		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
-		    "already", a->seq, peer, old);
-		*answer = http_answer("duplicate", "wagon %" PRIu64 " is %s "
-		    "already", a->seq, old);
-		return 200;
-	}
-	return 0;
-}
-
-/* Moves wagon record w as the ACK a says (man/srdf-ackd.1). */
-static void
-move_state(json_t *w, const struct ack *a)
-{
-	if (a->applied) {
-		json_object_set_new(w, "state", json_string("confirmed"));
-		json_object_set_new(w, "applied_at", json_real(a->time));
-		json_object_set_new(w, "confirmed_at", json_real(clock_wall()));
-		json_object_set_new(w, "applied_gtid", a->last_gtid
-		    ? json_string(a->last_gtid) : json_null());
-		json_object_set_new(w, "last_error", json_null());
-	} else {
-		json_object_set_new(w, "state", json_string("failed"));
-		json_object_set_new(w, "failed_at", json_real(a->time));
-		json_object_set_new(w, "last_error", json_string(a->error));
-		json_object_set_new(w, "apply_failures", json_integer(
-		    json_integer_value(json_object_get(w, "apply_failures")) +
-		    1));
-	}
-}
-
-/* The audit line, heartbeat and log line of the ACK a (from peer) taken
- * for source sid: wagon a->seq moved from state from. */
-static void
-say_ack(const struct ack *a, const char *peer, const char *sid,
-    const char *from)
-{
-	audit_source(sid);
-	if (a->applied)
-		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
-		    "on the target, GTID %s", peer, a->last_gtid ? a->last_gtid
-		    : "-");
-	else
-		audit_wagon(0, a->seq, from, "failed", "ACK from %s: %s", peer,
-		    a->error);
-	heartbeat_beat(a->seq, a->applied ? a->last_gtid : NULL);
-	if (a->applied)
-		log_info("wagon %" PRIu64 ": %s -> confirmed (applied on the "
-		    "target, GTID %s)", a->seq, from,
-		    a->last_gtid ? a->last_gtid : "-");
-	else
-		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
-		    a->seq, from, a->error);
-}
-
-/* Applies a to the ledger, in one write transaction: the HTTP status,
- * with *answer. */
+/* Applies a to the ledger (acktake.h): the HTTP status, with *answer. */
 static int
 take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 {
-	struct ledger_txn *t;
-	char *sid = NULL, from[32];
-	json_t *w = NULL;
-	uint64_t last = 0;
-	int rc, status;
+	static const char *const word[] = {"accepted", "duplicate",
+	    "rejected", "busy"};
+	static const int status[] = {201, 200, 409, 503};
+	char why[512];
+	int rc = acktake(d->l, a, peer, why, sizeof why);
 
-	if ((rc = ledger_txn_begin(d->l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_get(t, "source_id", &sid)) != 0 ||
-	    (rc = ledger_wagon_get(t, a->seq, &w)) != 0)
-		goto fail;
-	if (w == NULL && sid != NULL && strcmp(sid, a->source_id) == 0 &&
-	    (rc = ledger_wagon_last_seq(t, &last)) != 0)
-		goto fail;
-	if ((status = refusal(a, peer, sid, w, last, answer)) != 0)
-		goto abort;
-	snprintf(from, sizeof from, "%s", state_of(w));
-	move_state(w, a);
-	if ((rc = ledger_wagon_put(t, a->seq, w)) != 0)
-		goto fail;
-	rc = ledger_txn_commit(t);
-	t = NULL;
-	if (rc != 0)
-		goto fail;
-	say_ack(a, peer, sid, from);
-	*answer = http_answer("accepted", "wagon %" PRIu64 ": %s -> %s",
-	    a->seq, from, a->applied ? "confirmed" : "failed");
-	json_decref(w);
-	free(sid);
-	return 201;
-fail:
-	log_err("cannot record the ACK of wagon %" PRIu64 " in the ledger in "
-	    "%s: %s", a->seq, d->cf->dir, ledger_strerror(rc));
-	*answer = http_answer("busy", "cannot record it in the ledger");
-	status = 503;
-abort:
-	ledger_txn_abort(t);
-	json_decref(w);
-	free(sid);
-	return status;
+	if (rc == ACKTAKE_CHANGED)
+		heartbeat_beat(a->seq, a->applied ? a->last_gtid : NULL);
+	*answer = http_answer(word[rc], "%s", why);
+	return status[rc];
 }
 
 static int

@@ -122,6 +122,11 @@ acks_new(const struct config *cf, struct ledger *l)
 		    "%s: %s", cf->dir, ledger_strerror(rc));
 	ledger_txn_abort(t);
 	free(low);
+	if (cf->ack_to == NULL && cf->ack_pull) {
+		log_info("--ack-pull: ACKs are kept in the ledger (%zu now) for "
+		    "srdf-ship --ack-pull to fetch through srdf-recv", a->nq);
+		return a;
+	}
 	if (cf->ack_to == NULL) {
 		log_notice("no --ack-to: ACKs are kept in the ledger (%zu now), "
 		    "not sent; the source keeps its wagons until srdf-ackd "
@@ -167,7 +172,8 @@ acks_enqueue(struct acks *a, uint64_t seq)
 {
 	long long soon;
 
-	if (a == NULL)
+	/* --ack-pull: srdf-recv hands them out from the ledger. */
+	if (a == NULL || a->cf->ack_pull)
 		return 0;
 	q_add(a, seq);
 	/* A wagon just applied came over the link from the source's site:

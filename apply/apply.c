@@ -97,7 +97,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: srdf-apply [-v] [--dir dir] --key-file file "
 	    "[--defaults-file file]\n"
-	    "                  [--defaults-group group] [--ack-to url] "
+	    "                  [--defaults-group group] [--ack-to url | "
+	    "--ack-pull] "
 	    "[--ca-file pem] [--insecure]\n"
 	    "                  [--once] [--dry-run] [--create-databases] "
 	    "[--skip seq]\n"
@@ -181,9 +182,9 @@ connect_target(struct applier *a)
  * the checkpoint's own stays (srdf-promote reads it).  At most every
  * PURGE_INTERVAL_MS unless a batch was full; all that is due with
  * --once (now set). */
-/* What --keep purges: with --ack-to, only wagons whose ACK the source
- * took (an ACK still owed is sent from the record); without, applied is
- * as far as a wagon goes. */
+/* What --keep purges: with --ack-to or --ack-pull, only wagons whose
+ * ACK the source took (an ACK still owed is sent from the record);
+ * without, applied is as far as a wagon goes. */
 static const char *const applied_states[] = {"applied", "confirmed", NULL};
 static const char *const confirmed_states[] = {"confirmed", NULL};
 
@@ -367,6 +368,7 @@ static void
 parse_options(struct config *cf, int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"ack-pull", no_argument, NULL, 'A'},
 	    {"ack-to", required_argument, NULL, 'a'},
 	    {"ca-file", required_argument, NULL, 'C'},
 	    {"create-databases", no_argument, NULL, 'c'},
@@ -401,6 +403,7 @@ parse_options(struct config *cf, int argc, char **argv)
 	parse_retry(cf, "10s,30s,2m,10m,1h");
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'A': cf->ack_pull = 1; break;
 		case 'a': cf->ack_to = optarg; break;
 		case 'C': cf->ca_file = optarg; break;
 		case 'c': cf->create_databases = 1; break;
@@ -448,6 +451,9 @@ parse_options(struct config *cf, int argc, char **argv)
 		    "wagons (srdf-keygen(1))");
 	if (cf->dry_run)
 		cf->once = 1;
+	if (cf->ack_to != NULL && cf->ack_pull)
+		die(EX_USAGE, "--ack-to sends the ACKs, --ack-pull leaves them "
+		    "for srdf-ship --ack-pull to fetch: one of the two");
 	if (cf->ack_to != NULL &&
 	    http_base_check(cf->ack_to, cf->insecure, err, sizeof err) != 0)
 		die(EX_USAGE, "--ack-to: %s", err);
@@ -486,7 +492,8 @@ open_state(struct applier *a)
 		snprintf(a->keep.why, sizeof a->keep.why, "inbox copy purged "
 		    "(applied more than --keep %lld s ago)", cf->keep_ms / 1000);
 		a->keep.p = (struct purge){.l = a->l, .dir = a->keep.curdir,
-		    .states = cf->ack_to != NULL ? confirmed_states :
+		    .states = cf->ack_to != NULL || cf->ack_pull ?
+		    confirmed_states :
 		    applied_states, .at = "applied_at",
 		    .keep_ms = cf->keep_ms, .why = a->keep.why};
 		return;

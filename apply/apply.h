@@ -48,6 +48,8 @@ struct config {
 	const char *defaults_file;
 	const char *group;	 /* option-file group, "srdf-apply" */
 	const char *ack_to;	 /* https://host:port of srdf-ackd, or NULL */
+	int ack_pull;		 /* --ack-pull: srdf-ship fetches them
+				  * through srdf-recv (recv/acks.h) */
 	const char *ca_file;
 	int insecure;
 	int once;

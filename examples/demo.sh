@@ -5,8 +5,9 @@
 # and runs examples/pipeline.sh: a throwaway source and target mariadbd
 # (t/srdf-servers), sysbench tables on the source before srdf starts,
 # srdf-bootstrap | srdf-seal copying them, then every srdf tool between
-# the two (capture | dedup | seal from the snapshot, ship, recv, apply,
-# ackd) under 30 s of sysbench, with srdf-status figures every 5 s.  At
+# the two (capture | dedup | seal from the snapshot, ship, recv, apply;
+# the ACKs pulled back by srdf-ship, or pushed to srdf-ackd with
+# DEMO_ACKS=push) under 30 s of sysbench, with srdf-status figures every 5 s.  At
 # the end it prints the lag, CHECKSUM TABLE of both sides, srdf-verify
 # and the wagons, all confirmed.  It cleans up after itself, ^C included,
 # and is safe to run twice.  DEMO_SECONDS (default 30) sets the
@@ -39,5 +40,6 @@ fi
 make -s
 
 # The whole chain on this host: capture | dedup | seal, ship, recv, apply,
-# ackd, between two throwaway servers, under a live sysbench load.
+# the ACKs back (pulled; DEMO_ACKS=push: srdf-ackd), between two
+# throwaway servers, under a live sysbench load.
 exec examples/pipeline.sh "$seconds"

@@ -9,9 +9,14 @@
 #                                            from the bootstrap's snapshot
 #   srdf-ship                                source: outbox -> HTTP POST
 #   srdf-recv                                target: -> dst/inbox
-#   srdf-apply                               target: inbox -> MariaDB,
-#                                                    signed ACKs back
-#   srdf-ackd                                source: ACKs -> confirmed
+#   srdf-apply --ack-pull                    target: inbox -> MariaDB,
+#                                                    ACKs kept for ship
+#   srdf-ship --ack-pull                     source: ACKs fetched from
+#                                            srdf-recv -> confirmed
+#
+# The ACKs come back in the pull mode (srdf-ship(1), "Pulled ACKs"): the
+# source opens no port.  DEMO_ACKS=push runs srdf-ackd on the source
+# instead, with srdf-apply --ack-to, the push mode.
 #
 # Then sysbench oltp_write_only runs on the source while it all
 # replicates, and srdf-status of both state directories is printed every
@@ -22,8 +27,8 @@
 # every wagon confirmed.  Exit 0 when both sides are equal and every
 # wagon is confirmed.
 #
-# Plain HTTP on 127.0.0.1 (--insecure): a real setup gives srdf-recv and
-# srdf-ackd certificates (--cert, --tls-key) and the senders --ca-file.
+# Plain HTTP on 127.0.0.1 (--insecure): a real setup gives srdf-recv (and
+# srdf-ackd, in the push mode) certificates (--cert, --tls-key) and the senders --ca-file.
 #
 # Clean-up: everything lives in one directory /tmp/srdf-demo.XXXXXX.  On
 # any exit, ^C included, the tools are stopped by the PIDs this run
@@ -42,6 +47,7 @@
 #   DEMO_THREADS      sysbench threads (4)
 #   DEMO_RATE         transactions per second, 0 for as many as it can (0)
 #   DEMO_STATUS_EVERY seconds between two status lines (5)
+#   DEMO_ACKS         pull (default) or push: how ACKs reach the source
 #   DEMO_KEEP         1: keep the directory, its logs and the datadirs
 #                     (the servers are stopped all the same)
 #
@@ -130,27 +136,36 @@ pl_listening() {
 	return 1
 }
 
-# pl_start_transport: srdf-recv (target) and srdf-ackd (source), then
-# srdf-ship (source); their URLs in W/recv.url and W/ackd.url.  Needs S's
-# outbox (pl_bootstrap made it).
+# pl_start_transport: srdf-recv (target), then srdf-ship --ack-pull
+# (source); with DEMO_ACKS=push, srdf-ackd (source) and a plain
+# srdf-ship instead.  Their URLs in W/recv.url (and W/ackd.url).  Needs
+# S's outbox (pl_bootstrap made it).
 pl_start_transport() {
+	local pull=--ack-pull
 	pl_bg recv srdf-recv --dir "$D" --key-file "$W/key" \
 		--listen 127.0.0.1:0 --insecure &&
-		pl_listening recv >"$W/recv.url" &&
+		pl_listening recv >"$W/recv.url" || return 1
+	if [ "${DEMO_ACKS:-pull}" = push ]; then
+		pull=
 		pl_bg ackd srdf-ackd --dir "$S" --key-file "$W/key" \
 			--listen 127.0.0.1:0 --insecure &&
-		pl_listening ackd >"$W/ackd.url" &&
-		# Short back-off steps: srdf-recv answers "busy" in the second
-		# it started, and the first retry should not wait 10 s.
-		pl_bg ship srdf-ship --dir "$S" --to "$(cat "$W/recv.url")" \
-			--key-file "$W/key" --insecure \
-			--retry 100ms,250ms,500ms,1s,2s,5s
+			pl_listening ackd >"$W/ackd.url" || return 1
+	fi
+	# Short back-off steps: srdf-recv answers "busy" in the second
+	# it started, and the first retry should not wait 10 s.
+	pl_bg ship srdf-ship --dir "$S" --to "$(cat "$W/recv.url")" \
+		--key-file "$W/key" --insecure $pull \
+		--retry 100ms,250ms,500ms,1s,2s,5s
 }
 
-# pl_start_apply [NAME]: srdf-apply on the target (default NAME apply).
+# pl_start_apply [NAME]: srdf-apply on the target (default NAME apply),
+# keeping its ACKs for srdf-ship --ack-pull, or sending them to
+# srdf-ackd with DEMO_ACKS=push.
 pl_start_apply() {
+	local acks=(--ack-pull)
+	[ "${DEMO_ACKS:-pull}" != push ] || acks=(--ack-to "$(cat "$W/ackd.url")")
 	pl_bg "${1:-apply}" srdf-apply --dir "$D" --key-file "$W/key" \
-		--defaults-file "$DST_CNF" --ack-to "$(cat "$W/ackd.url")" \
+		--defaults-file "$DST_CNF" "${acks[@]}" \
 		--insecure --retry 200ms,500ms,1s,2s
 }
 
@@ -410,10 +425,18 @@ snap=$(pl_status_json "$S" | jq -r .last.sealed.gtid)
 printf '   snapshot at GTID %s; %s wagons sealed in %.1f s\n' "$snap" "$copy" \
 	"$(awk "BEGIN { print $EPOCHREALTIME - $t0 }")"
 
-echo "== srdf-recv (target), srdf-ackd and srdf-ship (source), srdf-apply (target)"
+case ${DEMO_ACKS:-pull} in
+pull) echo "== srdf-recv (target), srdf-ship --ack-pull (source: no port open), srdf-apply --ack-pull (target)" ;;
+push) echo "== srdf-recv (target), srdf-ackd and srdf-ship (source), srdf-apply --ack-to (target)" ;;
+*) echo "pipeline: DEMO_ACKS is pull or push" >&2; exit 64 ;;
+esac
 pl_start_transport
 pl_start_apply apply
-echo "   srdf-recv on $(cat "$W/recv.url"), srdf-ackd on $(cat "$W/ackd.url")"
+if [ -s "$W/ackd.url" ]; then
+	echo "   srdf-recv on $(cat "$W/recv.url"), srdf-ackd on $(cat "$W/ackd.url")"
+else
+	echo "   srdf-recv on $(cat "$W/recv.url"); the ACKs come back through it"
+fi
 
 echo "== srdf-capture | srdf-dedup | srdf-seal, from the snapshot"
 pl_start_capture

@@ -63,6 +63,7 @@
 
 #include <sodium.h>
 
+#include "acks.h"
 #include "audit.h"
 #include "clock.h"
 #include "hauth.h"
@@ -441,6 +442,18 @@ post_wagon(void *arg, const struct http_req *req, json_t **answer)
 	if (seq != 0)
 		json_object_set_new(*answer, "seq", json_integer((json_int_t)seq));
 	return vstatus[v];
+}
+
+static int
+get_acks(void *arg, const struct http_req *req, json_t **answer)
+{
+	return recv_acks_pending(((struct recv *)arg)->l, req, answer);
+}
+
+static int
+post_taken(void *arg, const struct http_req *req, json_t **answer)
+{
+	return recv_acks_taken(((struct recv *)arg)->l, req, answer);
 }
 
 /* Entries of dir, or -1. */
@@ -959,6 +972,8 @@ serve(struct recv *r, char *err, size_t errlen)
 	static const struct http_route routes[] = {
 	    {"POST", "/v1/wagons", post_wagon},
 	    {"GET", "/v1/health", health},
+	    {"GET", "/v1/acks/pending", get_acks},
+	    {"POST", "/v1/acks/taken", post_taken},
 	};
 	struct http_server_opts ho = {
 	    .max_body = r->cf->max_body, .max_memory = r->cf->max_memory,

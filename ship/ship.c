@@ -45,8 +45,13 @@
  * attempts, so SIGTERM finishes the attempt in progress (bounded by
  * --timeout), records it and exits 0.
  *
+ * With --ack-pull ship also fetches the target's ACKs from srdf-recv
+ * between its rounds and takes them as srdf-ackd would (ship/pull.h), so
+ * that the source host opens no port.
+ *
  * What it refuses to do: delete or rewrite anything in the outbox (only
- * srdf-ackd removes confirmed wagons); skip a wagon; send plain HTTP
+ * the purge of confirmed wagons removes one: srdf-ackd's, or with
+ * --ack-pull ship's own); skip a wagon; send plain HTTP
  * without --insecure; move a state backwards (a wagon srdf-ackd already
  * confirmed stays confirmed, whatever ship learns afterwards).
  */
@@ -77,6 +82,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
+#include "pull.h"
 #include "spool.h"
 #include "tool.h"
 #include "wagon.h"
@@ -106,6 +112,8 @@ struct config {
 	unsigned pipeline;
 	long long timeout_ms;
 	int retry_dead;
+	int ack_pull;	   /* --ack-pull: ACKs fetched from srdf-recv */
+	long long keep_ms; /* --keep, with --ack-pull */
 };
 
 /* A wagon to send, from its ledger record. */
@@ -150,6 +158,7 @@ struct ship {
 	int need_health;
 	int sigfd, inot;
 	unsigned long long delivered, bytes;
+	struct pull *pull; /* --ack-pull, else NULL (pull.h) */
 };
 
 static void
@@ -158,6 +167,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: srdf-ship [-v] --dir dir --to https://host:port|dir:path "
 	    "[--once]\n"
+	    "                 [--ack-pull [--keep time]] "
 	    "                 [--key-file file] [--ca-file pem] "
 	    "[--insecure] [--retry list]\n"
 	    "                 [--pipeline n] [--timeout time] "
@@ -837,6 +847,8 @@ wait_event(struct ship *s, long long timeout_ms)
 
 	if (timeout_ms < 0 || timeout_ms > RESCAN_MS)
 		timeout_ms = RESCAN_MS;
+	if (s->pull != NULL && pull_wait_ms(s->pull) < timeout_ms)
+		timeout_ms = pull_wait_ms(s->pull);
 	/* Awake for the heartbeat's promise (heartbeat.h). */
 	if (timeout_ms > HEARTBEAT_INTERVAL_MS)
 		timeout_ms = HEARTBEAT_INTERVAL_MS;
@@ -872,6 +884,8 @@ run(struct ship *s)
 		heartbeat_beat(0, NULL);
 		if (stop_pending(s))
 			return 0;
+		if (pull_tick(s->pull) != 0)
+			return EX_SOFTWARE;
 		if (scan(s, c, s->cf->pipeline, &sc) != 0)
 			return EX_SOFTWARE;
 		if (sc.n == 0 && sc.dead != 0) {
@@ -882,6 +896,8 @@ run(struct ship *s)
 		}
 		if (sc.n == 0) {
 			if (s->cf->once) {
+				if (pull_drain(s->pull) != 0)
+					return EX_SOFTWARE;
 				log_info("nothing left to ship: %llu wagons, "
 				    "%llu bytes delivered", s->delivered,
 				    s->bytes);
@@ -948,10 +964,12 @@ static void
 parse_options(int argc, char **argv, struct config *cf)
 {
 	static const struct option opts[] = {
+	    {"ack-pull", no_argument, NULL, 'A'},
 	    {"ca-file", required_argument, NULL, 'C'},
 	    {"dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"insecure", no_argument, NULL, 'k'},
+	    {"keep", required_argument, NULL, 'e'},
 	    {"key-file", required_argument, NULL, 'K'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"pipeline", required_argument, NULL, 'p'},
@@ -967,8 +985,13 @@ parse_options(int argc, char **argv, struct config *cf)
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'A': cf->ack_pull = 1; break;
 		case 'C': cf->ca_file = optarg; break;
 		case 'd': cf->dir = optarg; break;
+		case 'e':
+			cf->keep_ms = opt_duration(optarg, "--keep", 0,
+			    LLONG_MAX);
+			break;
 		case 'k': cf->insecure = 1; break;
 		case 'K': cf->key_file = optarg; break;
 		case 'o': cf->once = 1; break;
@@ -1008,6 +1031,9 @@ check_to(struct config *cf, char *why, size_t len)
 		else if (cf->pipeline > 1)
 			snprintf(why, len, "--pipeline is for HTTP; dir: copies "
 			    "one wagon at a time");
+		else if (cf->ack_pull)
+			snprintf(why, len, "--ack-pull fetches ACKs from "
+			    "srdf-recv over HTTP; with --to dir: run srdf-ackd");
 		else
 			return 0;
 	} else if (http_base_check(cf->to, cf->insecure, err,
@@ -1152,9 +1178,10 @@ close_http(struct ship *s)
 int
 main(int argc, char **argv)
 {
-	struct config cf = {.pipeline = 1, .timeout_ms = 60000};
+	struct config cf = {.pipeline = 1, .timeout_ms = 60000,
+	    .keep_ms = 7LL * 86400000};
 	struct ship s = {.sigfd = -1, .inot = -1};
-	char why[PATH_MAX + 128];
+	char why[PATH_MAX + 128], pulled[PATH_MAX + 32];
 	int rc;
 
 	log_init(argv[0]);
@@ -1167,16 +1194,23 @@ main(int argc, char **argv)
 
 	if ((rc = open_state(&s, &cf)) == 0 && (rc = open_events(&s)) == 0 &&
 	    (rc = open_http(&s)) == 0) {
+		if (cf.ack_pull) {
+			snprintf(pulled, sizeof pulled, "%s/new", s.outbox);
+			s.pull = pull_new(s.l, &s.calls[0], cf.to, cf.keep_ms,
+			    pulled); /* pulled outlives s.pull */
+		}
 		s.low = 1;
 		s.need_health = 1;
-		log_notice("shipping %s to %s%s", s.outbox, cf.to,
-		    cf.once ? " (once)" : "");
+		log_notice("shipping %s to %s%s%s", s.outbox, cf.to,
+		    cf.once ? " (once)" : "", cf.ack_pull ? ", fetching its "
+		    "ACKs (--ack-pull)" : "");
 		rc = run(&s);
 	}
 	heartbeat_stop(rc);
 	if (rc == 0 && !cf.once)
 		log_notice("stopped: %llu wagons, %llu bytes delivered",
 		    s.delivered, s.bytes);
+	pull_free(s.pull);
 	close_http(&s);
 	if (s.l != NULL)
 		ledger_close(s.l);

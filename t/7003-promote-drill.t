@@ -6,6 +6,12 @@ srdf_servers_start
 S=$PWD/src
 D=$PWD/dst
 
+# ack_pull=1 (t/7008-promote-drill-pull.t): the ACKs go back in
+# the pull mode, srdf-apply --ack-pull and srdf-ship --ack-pull, with no
+# srdf-ackd and nothing listening on the source.
+ack_pull=${ack_pull:-}
+pull_opt=${ack_pull:+--ack-pull}
+
 # listening NAME: the URL a daemon logs as "listening on URL"
 listening() {
 	test_wait_until 30 "grep -q 'listening on http' $1.err" &&
@@ -54,8 +60,8 @@ test_expect_success 'the chain runs: capture | dedup | seal, ship, recv, apply' 
 	# refuses a directory without one.
 	test_wait_until 30 "test -d \"$S/outbox/new\"" &&
 	test_bg ship srdf-ship --dir "$S" --to "$(cat recv.url)" --key-file key \
-		--insecure --retry 200ms,500ms,1s,2s,5s &&
-	test_bg apply srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" &&
+		--insecure --retry 200ms,500ms,1s,2s,5s $pull_opt &&
+	test_bg apply srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" $pull_opt &&
 	test_wait_until 60 "test \"\$(dst_sql \"SELECT COUNT(*) FROM drill.static\" 2>/dev/null)\" = 3"
 '
 
@@ -63,6 +69,14 @@ test_expect_success 'under load, with srdf-apply applying to the read-only targe
 	test_bg load sh -c "seq 1 1000000 | sed \"s/.*/INSERT INTO drill.c VALUES (&, NOW(6));/\" |
 		mariadb --defaults-file=\"$SRC_ADMIN_CNF\"" &&
 	test_wait_until 60 "test \"\$(dst_sql \"SELECT COUNT(*) FROM drill.c\")\" -ge 500"
+'
+
+[ -z "$ack_pull" ] ||
+test_expect_success 'pull mode: the source has the signed ACKs (wagons confirmed) without srdf-ackd' '
+	test_wait_until 30 "test -n \"\$(ledger-wagons \"$S\" | jq -r \"select(.state == \\\"confirmed\\\") | .seq\")\"" &&
+	grep -q "confirmed (applied on the target" ship.err &&
+	jq -s -e "map(select(.tool == \"srdf-ship\" and .to == \"confirmed\")) | length > 0" "$S/audit.log" &&
+	jq -s -e "map(select(.tool == \"srdf-recv\" and .to == \"confirmed\")) | length > 0" "$D/audit.log"
 '
 
 test_expect_success 'srdf-promote refuses while srdf-apply runs, and changes nothing' '

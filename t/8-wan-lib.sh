@@ -27,7 +27,11 @@
 # 300 with SRDF_SOAK=1: "several minutes", make soak); WAN_RATE (tps,
 # default 30); WAN_DEGRADE, srdf-wan degrade options for the whole run
 # (default --rate 10mbit --loss 1 --delay 40ms); WAN_SHIP_ARGS, more
-# srdf-ship options (e.g. --pipeline 8).
+# srdf-ship options (e.g. --pipeline 8); WAN_ACKS=pull (t/8006): no
+# srdf-ackd, the ACKs fetched back by srdf-ship --ack-pull from
+# srdf-recv (srdf-apply --ack-pull), so that only srdf-ship's
+# connections cross the link and nothing listens in the source
+# namespace.
 #
 # Timeouts, in the order they depend on each other:
 #	srdf-ship --timeout 2s (connect within 2 s)  <  the partition,
@@ -46,6 +50,7 @@ fi
 WAN_RATE=${WAN_RATE:-30}
 WAN_DEGRADE=${WAN_DEGRADE:---rate 10mbit --loss 1 --delay 40ms}
 WAN_RETRY=200ms,500ms,1s
+WAN_ACKS=${WAN_ACKS:-push}
 WAN_TABLES=4
 
 wan_sb() {
@@ -86,16 +91,23 @@ wan_recv_start() {
 }
 
 wan_daemons_start() {
-	wan_recv_start recv0 &&
-	test_bg ackd on_src srdf-ackd --dir "$S" --key-file key \
-		--listen "$WAN_SRC_IP:0" --cert tls.crt --tls-key tls.key &&
-	wan_listening ackd >ackd.url &&
+	local pull= acks
+	wan_recv_start recv0 || return 1
+	if [ "$WAN_ACKS" = pull ]; then
+		pull=--ack-pull acks=(--ack-pull)
+	else
+		test_bg ackd on_src srdf-ackd --dir "$S" --key-file key \
+			--listen "$WAN_SRC_IP:0" --cert tls.crt --tls-key tls.key &&
+		wan_listening ackd >ackd.url || return 1
+		acks=(--ack-to "$(cat ackd.url)")
+	fi
+
 	test_bg chain bash -c "set -o pipefail; srdf-capture --defaults-file \"$SRC_CNF\" --dir \"$S\" --heartbeat 1 2>capture.err | srdf-dedup 2>dedup.err | srdf-seal --dir \"$S\" --key-file key 2>seal.err" &&
 	test_bg ship on_src srdf-ship --dir "$S" --to "$(cat recv.url)" \
 		--key-file key --ca-file tls.crt --timeout 2s --retry "$WAN_RETRY" \
-		$WAN_SHIP_ARGS &&
+		$pull $WAN_SHIP_ARGS &&
 	test_bg apply on_dst srdf-apply --dir "$D" --key-file key \
-		--defaults-file "$DST_ADMIN_CNF" --ack-to "$(cat ackd.url)" \
+		--defaults-file "$DST_ADMIN_CNF" "${acks[@]}" \
 		--ca-file tls.crt --retry "$WAN_RETRY"
 }
 
