@@ -251,6 +251,14 @@ test_cmp() {
 }
 
 # test_wait_until SECONDS 'shell condition': polls every 0.1 s.
+# untime [FILE...]: log lines without the RFC 3339 time a tool writes
+# when standard error is not the journal (srdf(7) Log lines), so a test can
+# compare whole lines: "<3>2026-12-07T13:45:01.123456Z srdf-x: m" becomes
+# "<3>srdf-x: m".
+untime() {
+	sed -E 's/^(<[0-7]>)?[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z /\1/' "$@"
+}
+
 test_wait_until() {
 	{ local -; set +x; } 2>/dev/null
 	local n=$(($1 * 10))
