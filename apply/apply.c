@@ -144,7 +144,7 @@ connect_target(struct applier *a)
 		buf_free(&a->arena);
 		if (rc == DB_FAIL) { /* refused: waiting will not help */
 			log_err("%s", a->db.err);
-			return mdb_exit_for(a->db.errnum);
+			return maria_exit_for(a->db.errnum);
 		}
 		if (a->cf->once) {
 			log_err("%s", a->db.err);

@@ -2,7 +2,7 @@
  * db.c — srdf-apply's side of the target connection: the session, the
  * batches of statements, the checkpoint row and the schema cache.
  *
- * The connection is not lib/mdb's mdb_connect(): it needs the client
+ * The connection is not lib/maria's maria_connect(): it needs the client
  * flags below, which are fixed at connect time, and the server's error
  * number to tell a lost server from a refusal.
  *
@@ -31,7 +31,7 @@
 #include "db.h"
 #include "recopy.h"
 #include "log.h"
-#include "mdb.h"
+#include "maria.h"
 #include "sql.h"
 #include "sqltext.h"
 #include "trigger.h"
@@ -74,7 +74,7 @@ static void
 quote_str(struct buf *b, const char *s)
 {
 	buf_putc(b, '\'');
-	mdb_escape(b, s);
+	maria_escape(b, s);
 	buf_putc(b, '\'');
 }
 
@@ -107,7 +107,7 @@ db_connect(struct db *d, const struct config *cf, int dry)
 		    mysql_error(d->my));
 		mysql_close(d->my);
 		d->my = NULL;
-		return mdb_exit_for(d->errnum) == EX_NOPERM ? DB_FAIL : DB_GONE;
+		return maria_exit_for(d->errnum) == EX_NOPERM ? DB_FAIL : DB_GONE;
 	}
 	return db_session(d);
 }
@@ -154,7 +154,7 @@ simple(struct db *d, const char *kind, const char *q)
 static char *
 query_one(struct db *d, const char *kind, const char *q, int *rc)
 {
-	char *v = mdb_query_one(d->my, q);
+	char *v = maria_query_one(d->my, q);
 
 	/* NULL with no error: an empty result or an SQL NULL */
 	*rc = v == NULL && mysql_errno(d->my) != 0 ?
@@ -925,20 +925,20 @@ db_tables_forget(struct db *d)
 		free(t);
 	}
 	d->tabs = NULL;
-	mdb_fk_parents_free(&d->fk);
+	maria_fk_parents_free(&d->fk);
 	d->fk_known = 0;
 }
 
 /* Reads, once per schema cache, which tables are the parent of a
  * foreign key whose ON DELETE or ON UPDATE rule changes its children
- * (mdb_fk_parents: for all schemas in one question).  0, or -1 with the
+ * (maria_fk_parents: for all schemas in one question).  0, or -1 with the
  * connection's error. */
 static int
 fk_parents(struct db *d)
 {
 	if (d->fk_known)
 		return 0;
-	if (mdb_fk_parents(d->my, &d->fk) != 0)
+	if (maria_fk_parents(d->my, &d->fk) != 0)
 		return -1;
 	d->fk_known = 1;
 	return 0;
@@ -1047,7 +1047,7 @@ struct tinfo *
 db_table(struct db *d, const char *db, const char *name, int *rc)
 {
 	struct tinfo *t;
-	const struct mdb_fk_parent *fk;
+	const struct maria_fk_parent *fk;
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -1063,11 +1063,11 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	buf_lit(&q, "SELECT COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
 	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
 	            "WHERE ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION;"
 	            "SELECT COUNT(*) FROM information_schema.TABLES "
 	            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	if (fk_parents(d) != 0)
 		goto fail;
 	if (mysql_real_query(d->my, q.p, q.len) != 0 ||
@@ -1117,7 +1117,7 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	mysql_free_result(r);
 	if (t->versioned)
 		period_columns(t);
-	if ((fk = mdb_fk_parent(&d->fk, db, name)) != NULL) {
+	if ((fk = maria_fk_parent(&d->fk, db, name)) != NULL) {
 		t->cascade = fk->on_delete;
 		t->upd_cascade = fk->on_update;
 	}

@@ -23,7 +23,7 @@
 
 #include "apply.h"
 #include "buf.h"
-#include "mdb.h"
+#include "maria.h"
 #include "recopy.h"
 
 /* Statement sizes.  Invariant: ROW_STMT_BYTES <= BATCH_BYTES, and both
@@ -122,7 +122,7 @@ struct db {
 	 * changes the children (db_table's cascade flags): read for all
 	 * schemas at once, when the first table is asked about after a
 	 * DDL, cleared with tabs. */
-	struct mdb_fk_parents fk;
+	struct maria_fk_parents fk;
 	int fk_known;
 	uint64_t missing;	/* rows that were not where expected */
 	unsigned errnum;	/* the server's error number of a DB_FAIL */

@@ -297,7 +297,7 @@ start_source(struct applier *a)
 		log_err("%s", a->db.err);
 		if (rc == DB_GONE)
 			return S_GONE;
-		a->fatal = mdb_exit_for(a->db.errnum);
+		a->fatal = maria_exit_for(a->db.errnum);
 		return S_FATAL;
 	}
 	if (!a->triggers_upgraded) {
@@ -317,7 +317,7 @@ start_source(struct applier *a)
 		log_err("%s", a->db.err);
 		if (rc == DB_GONE)
 			return S_GONE;
-		a->fatal = mdb_exit_for(a->db.errnum);
+		a->fatal = maria_exit_for(a->db.errnum);
 		return S_FATAL;
 	}
 	if ((rc = reconcile(a)) != S_PROGRESS)

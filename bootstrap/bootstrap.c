@@ -198,7 +198,7 @@ jstr(json_t *o, const char *key)
  * the reason logged at <3> (the line log.h's die writes); the callers
  * return it unchanged up to run() and main().  A reader thread's error
  * is its reader's `failed' (rows.c).  fail() also sets b->failed (and so
- * do the callers of schema.c and mdb_connect, which log their own
+ * do the callers of schema.c and maria_connect, which log their own
  * errors), so that main() does not add its signal notice to the
  * message.
  */
@@ -507,21 +507,21 @@ static int
 exec(struct bootstrap *b, MYSQL *my, const char *q)
 {
 	if (mysql_query(my, q) != 0)
-		return fail(b, mdb_exit_for(mysql_errno(my)), "%s: %s", q,
+		return fail(b, maria_exit_for(mysql_errno(my)), "%s: %s", q,
 		    mysql_error(my));
 	return 0;
 }
 
-/* A connection to the source into *my: 0, or mdb_connect's exit code
+/* A connection to the source into *my: 0, or maria_connect's exit code
  * (the reason logged). */
 static int
 source_connect(struct bootstrap *b, MYSQL **my)
 {
 	int ex;
 
-	if ((*my = mdb_connect(b->cf->defaults_file, b->cf->group,
+	if ((*my = maria_connect(b->cf->defaults_file, b->cf->group,
 	    "the source", 0, &ex)) == NULL) {
-		b->failed = 1; /* mdb_connect logged why */
+		b->failed = 1; /* maria_connect logged why */
 		return ex;
 	}
 	return 0;
@@ -697,10 +697,10 @@ snapshot_gtid(struct bootstrap *b, const struct snapshot *s)
 	int ex = 0;
 
 	buf_lit(&q, "SELECT BINLOG_GTID_POS('");
-	mdb_escape(&q, s->file);
+	maria_escape(&q, s->file);
 	buf_printf(&q, "', %llu)", s->pos);
 	buf_putc(&q, '\0');
-	g = mdb_query_one(b->rd[0].my, q.p);
+	g = maria_query_one(b->rd[0].my, q.p);
 	if (g == NULL)
 		ex = fail(b, EX_UNAVAILABLE, "%s: %s", q.p,
 		    mysql_error(b->rd[0].my));
@@ -788,7 +788,7 @@ table_free(struct ttable *t)
 		for (int j = 0; j < t->m.ncols; j++)
 			buf_free(&t->jname[j]);
 	free(t->jname);
-	mdb_table_free(&t->m);
+	maria_table_free(&t->m);
 	free(t->key);
 	free(t->create);
 	buf_free(&t->head);
@@ -845,9 +845,9 @@ versioned_by_trx(MYSQL *my, const char *db, const char *name)
 
 	buf_lit(&q, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE "
 		    "GENERATION_EXPRESSION = 'ROW END' AND ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	buf_putc(&q, '\0');
-	v = mdb_query_one(my, q.p);
+	v = maria_query_one(my, q.p);
 	yes = v != NULL && strcmp(v, "bigint") == 0;
 	free(v);
 	buf_free(&q);
@@ -869,14 +869,14 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
 				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
-		return fail(b, mdb_exit_for(mysql_errno(b->meta)), "cannot "
+		return fail(b, maria_exit_for(mysql_errno(b->meta)), "cannot "
 		    "list the source's tables: %s", mysql_error(b->meta));
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct ttable *t;
 		char key[300];
 		unsigned e;
 
-		if (!mdb_selected(cf->databases, cf->include, cf->ninclude,
+		if (!maria_selected(cf->databases, cf->include, cf->ninclude,
 			cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
 		if (row[2] != NULL && strcasecmp(row[2], "InnoDB") != 0)
@@ -910,7 +910,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 					free(t);
 					continue;
 				}
-				ex = fail(b, mdb_exit_for(e), "cannot read the "
+				ex = fail(b, maria_exit_for(e), "cannot read the "
 				    "definition of %s: %s", key,
 				    mysql_error(b->meta));
 				free(t->key);
@@ -930,7 +930,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 	return 0;
 }
 
-/* The period columns of system-versioned table m, which mdb_table_load
+/* The period columns of system-versioned table m, which maria_table_load
  * leaves out, put back at the end: the copy is of its history too (FOR
  * SYSTEM_TIME ALL, rows.c), each row with its period, which srdf-apply
  * writes as the source's (srdf-apply(1), "System-versioned tables").
@@ -938,7 +938,7 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
  * WITH SYSTEM VERSIONING alone has them hidden, as row_start and
  * row_end. */
 static void
-period_columns(struct bootstrap *b, struct mdb_table *m)
+period_columns(struct bootstrap *b, struct maria_table *m)
 {
 	static const char *const gen[] = {"ROW START", "ROW END"};
 	static const char *const hidden[] = {"row_start", "row_end"};
@@ -946,22 +946,22 @@ period_columns(struct bootstrap *b, struct mdb_table *m)
 
 	m->col = xgrow(m->col, &cap, cap + 2, sizeof *m->col);
 	for (int i = 0; i < 2; i++) {
-		struct mdb_col *c = &m->col[m->ncols];
+		struct maria_col *c = &m->col[m->ncols];
 		struct buf q = {0};
 		char *v;
 
 		buf_printf(&q, "SELECT COLUMN_NAME FROM information_schema."
 			       "COLUMNS WHERE GENERATION_EXPRESSION = '%s' AND ",
 		    gen[i]);
-		mdb_table_where(&q, m->db, m->name);
+		maria_table_where(&q, m->db, m->name);
 		buf_putc(&q, '\0');
-		v = mdb_query_one(b->meta, q.p);
+		v = maria_query_one(b->meta, q.p);
 		buf_free(&q);
 		memset(c, 0, sizeof *c);
 		c->name = v != NULL ? v : xstrdup(hidden[i]);
 		c->data_type = xstrdup("timestamp");
-		c->kind = MDB_K_TEMPORAL;
-		if (i == 1 && m->npk > 0) /* pk: room for it (mdb.c) */
+		c->kind = MARIA_K_TEMPORAL;
+		if (i == 1 && m->npk > 0) /* pk: room for it (maria.c) */
 			m->pk[m->npk++] = m->ncols;
 		m->ncols++;
 	}
@@ -981,11 +981,11 @@ table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
 	char err[512];
 	unsigned e;
 
-	if (mdb_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) !=
+	if (maria_table_load(b->meta, db, name, &t->m, &e, err, sizeof err) !=
 	    0) {
 		free(db);
 		free(name);
-		return fail(b, e ? mdb_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+		return fail(b, e ? maria_exit_for(e) : EX_UNAVAILABLE, "%s", err);
 	}
 	if (t->m.versioned)
 		period_columns(b, &t->m);
@@ -1621,7 +1621,7 @@ redo_confirm(struct bootstrap *b)
 		t->jname = NULL;
 		db = xstrdup(t->m.db);
 		name = xstrdup(t->m.name);
-		mdb_table_free(&t->m);
+		maria_table_free(&t->m);
 		if ((ex = table_columns(b, t, db, name)) != 0)
 			return ex;
 	}
@@ -2335,7 +2335,7 @@ source_open(struct bootstrap *b)
 				   "max_statement_time=0, "
 				   "time_zone='+00:00'")) != 0)
 		return ex;
-	v = mdb_query_one(b->meta, "SELECT @@log_bin");
+	v = maria_query_one(b->meta, "SELECT @@log_bin");
 	if (v == NULL || strcmp(v, "1") != 0) {
 		free(v);
 		return fail(b, EX_CONFIG, "the source has no binlog (log_bin): "

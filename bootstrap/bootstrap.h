@@ -20,7 +20,7 @@
 #include <mysql.h>
 
 #include "buf.h"
-#include "mdb.h"
+#include "maria.h"
 
 struct config {
 	const char *defaults_file;
@@ -40,7 +40,7 @@ struct config {
 
 /* One table of the plan. */
 struct ttable {
-	struct mdb_table m;
+	struct maria_table m;
 	char *key;	  /* "db.table", the ledger key's suffix */
 	char *create;	  /* SHOW CREATE TABLE as read for the plan */
 	char def[33];	  /* hash of it without AUTO_INCREMENT=n */

@@ -27,11 +27,11 @@ put_text(struct buf *b, int cls, const char *s, unsigned long n)
 {
 	unsigned long i = 0;
 
-	if (cls == MDB_CS_UTF8 && utf8_valid((const unsigned char *)s, n)) {
+	if (cls == MARIA_CS_UTF8 && utf8_valid((const unsigned char *)s, n)) {
 		buf_json_str(b, s, n);
 		return;
 	}
-	if (cls == MDB_CS_ASCII) {
+	if (cls == MARIA_CS_ASCII) {
 		while (i < n && (unsigned char)s[i] < 0x80)
 			i++;
 		if (i == n) {
@@ -45,9 +45,9 @@ put_text(struct buf *b, int cls, const char *s, unsigned long n)
 /* Whether c is an ENUM, or a SET with a member '' (whose bit the text
  * does not show): selected as "number:bytes" (table_set_query). */
 static int
-is_enum(const struct mdb_col *c)
+is_enum(const struct maria_col *c)
 {
-	return c->kind == MDB_K_ENUMSET && (strcmp(c->data_type, "enum") == 0 ||
+	return c->kind == MARIA_K_ENUMSET && (strcmp(c->data_type, "enum") == 0 ||
 	    c->empty_member);
 }
 
@@ -55,7 +55,7 @@ is_enum(const struct mdb_col *c)
  * as srdf-record(5) JSON; an ENUM's as table_set_query selects it,
  * "index:bytes". */
 static void
-put_value(struct buf *b, const struct mdb_col *c, const char *v,
+put_value(struct buf *b, const struct maria_col *c, const char *v,
     unsigned long n)
 {
 	uint64_t u = 0;
@@ -65,25 +65,25 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		return;
 	}
 	switch (c->kind) {
-	case MDB_K_INT:
-	case MDB_K_UINT:
+	case MARIA_K_INT:
+	case MARIA_K_UINT:
 		/* Fifteen digits are below 2^53: a JSON integer as is. */
 		if (!c->zerofill && n <= 15 && n > 0)
 			buf_add(b, v, n);
-		else if (c->kind == MDB_K_UINT)
+		else if (c->kind == MARIA_K_UINT)
 			buf_json_u64(b, strtoull(v, NULL, 10));
 		else
 			buf_json_i64(b, strtoll(v, NULL, 10));
 		break;
-	case MDB_K_YEAR:
+	case MARIA_K_YEAR:
 		buf_u64(b, strtoull(v, NULL, 10)); /* "0000" is 0 */
 		break;
-	case MDB_K_BIT:
+	case MARIA_K_BIT:
 		for (unsigned long i = 0; i < n; i++)
 			u = u << 8 | (unsigned char)v[i];
 		buf_json_u64(b, u);
 		break;
-	case MDB_K_DECIMAL:
+	case MARIA_K_DECIMAL:
 		/* ZEROFILL pads the integer part; the record never does. */
 		while (c->zerofill && n > 1 && v[0] == '0' && v[1] != '.') {
 			v++;
@@ -93,17 +93,17 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		buf_add(b, v, n);
 		buf_putc(b, '"');
 		break;
-	case MDB_K_FLOAT:
+	case MARIA_K_FLOAT:
 		buf_json_float(b, (float)strtod(v, NULL));
 		break;
-	case MDB_K_DOUBLE:
+	case MARIA_K_DOUBLE:
 		buf_printf(b, "%.17g", strtod(v, NULL));
 		break;
-	case MDB_K_TEMPORAL:
+	case MARIA_K_TEMPORAL:
 		buf_json_str(b, v, n);
 		break;
-	case MDB_K_TEXT:
-	case MDB_K_ENUMSET:
+	case MARIA_K_TEXT:
+	case MARIA_K_ENUMSET:
 		if (is_enum(c)) {
 			const char *sep = memchr(v, ':', n);
 
@@ -122,7 +122,7 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		}
 		put_text(b, c->cls, v, n);
 		break;
-	case MDB_K_BYTES:
+	case MARIA_K_BYTES:
 		if (c->padlen > n && c->padlen <= 255) {
 			/* BINARY(n) keeps its 0x00 padding (srdf-record(5)) */
 			char pad[256];
@@ -133,7 +133,7 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 		} else
 			buf_json_b64(b, v, n);
 		break;
-	default: /* MDB_K_FIXBIN */
+	default: /* MARIA_K_FIXBIN */
 		buf_json_b64(b, v, n);
 	}
 }
@@ -141,7 +141,7 @@ put_value(struct buf *b, const struct mdb_col *c, const char *v,
 void
 table_prepare(struct ttable *t)
 {
-	struct mdb_table *m = &t->m;
+	struct maria_table *m = &t->m;
 
 	buf_lit(&t->head, "{\"v\":1,\"type\":\"insert\",\"db\":");
 	buf_json_str(&t->head, m->db, strlen(m->db));
@@ -171,7 +171,7 @@ table_prepare(struct ttable *t)
 void
 table_set_query(struct ttable *t)
 {
-	struct mdb_table *m = &t->m;
+	struct maria_table *m = &t->m;
 
 	t->query.len = 0;
 	buf_lit(&t->query, "SELECT ");
@@ -187,7 +187,7 @@ table_set_query(struct ttable *t)
 			sql_ident(&t->query, m->col[i].name);
 			buf_lit(&t->query, " AS BINARY))");
 		} else
-			mdb_select_expr(&t->query, &m->col[i]);
+			maria_select_expr(&t->query, &m->col[i]);
 	}
 	buf_lit(&t->query, " FROM ");
 	sql_ident(&t->query, m->db);
@@ -203,7 +203,7 @@ table_set_query(struct ttable *t)
 	if (m->keyset) {
 		if (t->after != NULL) {
 			buf_lit(&t->query, " WHERE ");
-			mdb_key_cond(&t->query, m, t->after, ">");
+			maria_key_cond(&t->query, m, t->after, ">");
 		}
 		buf_lit(&t->query, " ORDER BY ");
 		for (int i = 0; i < m->npk; i++) {
@@ -339,7 +339,7 @@ chunk_new(struct ttable *t)
 }
 
 static char **
-key_literals(const struct mdb_table *m, MYSQL_ROW row, unsigned long *len)
+key_literals(const struct maria_table *m, MYSQL_ROW row, unsigned long *len)
 {
 	char **l = xcalloc((size_t)m->npk, sizeof *l);
 	struct buf b = {0};
@@ -348,7 +348,7 @@ key_literals(const struct mdb_table *m, MYSQL_ROW row, unsigned long *len)
 		int k = m->pk[i];
 
 		b.len = 0;
-		mdb_literal(&b, &m->col[k], row[k], len[k]);
+		maria_literal(&b, &m->col[k], row[k], len[k]);
 		buf_putc(&b, '\0');
 		l[i] = xstrdup(b.p);
 	}
@@ -380,7 +380,7 @@ same_def(struct reader *r, struct ttable *t, const char *when)
 	if (h == NULL && e != ER_NO_SUCH_TABLE) {
 		log_err("cannot read the definition of %s.%s: %s", t->m.db,
 		    t->m.name, mysql_error(r->my));
-		r->failed = mdb_exit_for(e);
+		r->failed = maria_exit_for(e);
 		atomic_store(&stopping, 1);
 		return 0;
 	}
@@ -398,7 +398,7 @@ same_def(struct reader *r, struct ttable *t, const char *when)
 static void
 copy_table(struct reader *r, struct ttable *t)
 {
-	const struct mdb_table *m = &t->m;
+	const struct maria_table *m = &t->m;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	struct chunk *c;
@@ -459,7 +459,7 @@ sqlerr:
 		 * snapshot: should the error have ended the transaction,
 		 * what it read next would not be as of the snapshot. */
 		in = e == ER_NO_SUCH_TABLE ? NULL :
-		    mdb_query_one(r->my, "SELECT @@in_transaction");
+		    maria_query_one(r->my, "SELECT @@in_transaction");
 		table_changed(t, why, in == NULL || strcmp(in, "1") != 0);
 		free(in);
 		return;
@@ -467,7 +467,7 @@ sqlerr:
 	if (atomic_load(&stopping))
 		return;
 	log_err("cannot read %s.%s: %s", m->db, m->name, mysql_error(r->my));
-	r->failed = mdb_exit_for(e);
+	r->failed = maria_exit_for(e);
 	atomic_store(&stopping, 1);
 }
 

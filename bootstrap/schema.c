@@ -111,11 +111,11 @@ ddl_record(struct buf *b, const struct ddl *d)
 
 /* A database is copied (CREATE DATABASE, routines, events) when it
  * passes the selection as srdf-capture filters a DDL by its database
- * (mdb_db_selected). */
+ * (maria_db_selected). */
 int
 db_selected(const struct config *cf, const char *db)
 {
-	return mdb_db_selected(cf->databases, cf->include, cf->ninclude,
+	return maria_db_selected(cf->databases, cf->include, cf->ninclude,
 	    cf->exclude, cf->nexclude, db);
 }
 
@@ -126,7 +126,7 @@ query(MYSQL *my, const char *q, MYSQL_RES **r)
 		unsigned e = mysql_errno(my);
 
 		log_err("%s: %s", q, mysql_error(my));
-		return mdb_exit_for(e);
+		return maria_exit_for(e);
 	}
 	return 0;
 }
@@ -280,7 +280,7 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		char name[300], *sql;
 
-		if (!mdb_selected(cf->databases, cf->include, cf->ninclude,
+		if (!maria_selected(cf->databases, cf->include, cf->ninclude,
 			cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
 		q.len = 0;
@@ -295,11 +295,11 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			unsigned e = mysql_errno(my);
 
 			log_err("cannot read the view %s: %s%s", name,
-			    mysql_error(my), mdb_exit_for(e) == EX_NOPERM
+			    mysql_error(my), maria_exit_for(e) == EX_NOPERM
 				? " (grant the source account SHOW VIEW, or "
 				  "use --skip-views)"
 				: "");
-			ex = mdb_exit_for(e);
+			ex = maria_exit_for(e);
 			break;
 		}
 		if ((row2 = mysql_fetch_row(r2)) != NULL && row2[1] != NULL) {
@@ -373,7 +373,7 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 
 	if (cf->skip_events)
 		return 0;
-	if (!mdb_has_privilege(my, "EVENT")) {
+	if (!maria_has_privilege(my, "EVENT")) {
 		log_warn("the source account has no EVENT privilege, so it "
 			 "cannot see the events: they are not copied (GRANT "
 			 "EVENT ON *.* or on the copied databases, or "
@@ -407,7 +407,7 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 int
 schema_check_triggers(MYSQL *my, const struct config *cf)
 {
-	if (cf->skip_triggers || mdb_has_privilege(my, "TRIGGER"))
+	if (cf->skip_triggers || maria_has_privilege(my, "TRIGGER"))
 		return 0;
 	log_err("the source account has no TRIGGER privilege, so it cannot "
 		"see the triggers: GRANT TRIGGER ON *.* (or on the copied "

@@ -46,7 +46,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
-#include "mdb.h"
+#include "maria.h"
 #include "sqltext.h"
 #include "xalloc.h"
 
@@ -85,12 +85,12 @@ struct capture {
 	struct charsets cs;
 	/* The parents of cascading foreign keys (see "Cascading foreign
 	 * keys"); fk_unknown: they could not be read, every table counts. */
-	struct mdb_fk_parents fk;
+	struct maria_fk_parents fk;
 	int fk_unknown;
 	/* The source's tables at that reading (db, name; no rules): a table
 	 * of the binlog that is not among them (renamed or dropped since)
 	 * may have been a parent then, so it counts as one. */
-	struct mdb_fk_parents known;
+	struct maria_fk_parents known;
 	struct tentry *tab[TBUCKETS];
 
 	char file[512]; /* binlog file being read */
@@ -311,17 +311,17 @@ emit_abort(struct capture *c, const char *reason)
 static int
 table_captured(const struct config *cf, const char *db, const char *tbl)
 {
-	return mdb_selected(NULL, cf->include, cf->ninclude, cf->exclude,
+	return maria_selected(NULL, cf->include, cf->ninclude, cf->exclude,
 	    cf->nexclude, db, tbl);
 }
 
-/* A DDL is filtered by its default database (mdb_db_selected): it passes
+/* A DDL is filtered by its default database (maria_db_selected): it passes
  * an --include whose database part matches, and is stopped by an
  * --exclude of the form "db.*". */
 static int
 ddl_captured(const struct config *cf, const char *db)
 {
-	return mdb_db_selected(NULL, cf->include, cf->ninclude, cf->exclude,
+	return maria_db_selected(NULL, cf->include, cf->ninclude, cf->exclude,
 	    cf->nexclude, db);
 }
 
@@ -491,11 +491,11 @@ tables_clear(struct capture *c)
  * marked too many costs folding, one marked too few would let a group
  * fold what it must not; when it cannot be read, every table counts.
  */
-/* Orders c->known as mdb_fk_parent matches: names without case. */
+/* Orders c->known as maria_fk_parent matches: names without case. */
 static int
 known_cmp(const void *a, const void *b)
 {
-	const struct mdb_fk_parent *x = a, *y = b;
+	const struct maria_fk_parent *x = a, *y = b;
 	int d = strcasecmp(x->db, y->db);
 
 	return d != 0 ? d : strcasecmp(x->name, y->name);
@@ -504,11 +504,11 @@ known_cmp(const void *a, const void *b)
 static int
 cascade_parent(const struct capture *c, const char *db, const char *table)
 {
-	struct mdb_fk_parent k = {(char *)db, (char *)table, 0, 0};
+	struct maria_fk_parent k = {(char *)db, (char *)table, 0, 0};
 
 	/* c->known is sorted (known_tables): a source of many tables costs
 	 * a search, not a scan, for each of them at every reload. */
-	return c->fk_unknown || mdb_fk_parent(&c->fk, db, table) != NULL ||
+	return c->fk_unknown || maria_fk_parent(&c->fk, db, table) != NULL ||
 	    c->known.n == 0 || bsearch(&k, c->known.p, c->known.n,
 	    sizeof *c->known.p, known_cmp) == NULL;
 }
@@ -527,9 +527,9 @@ known_tables(struct capture *c, MYSQL *my)
 	if (mysql_real_query(my, q, sizeof q - 1) != 0 ||
 	    (r = mysql_store_result(my)) == NULL)
 		return -1;
-	mdb_fk_parents_free(&c->known);
+	maria_fk_parents_free(&c->known);
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct mdb_fk_parent *k;
+		struct maria_fk_parent *k;
 
 		if (row[0] == NULL || row[1] == NULL)
 			continue;
@@ -575,7 +575,7 @@ cascade_read(struct capture *c, MYSQL *my, const char *when)
 {
 	int rc = 0;
 
-	if (my == NULL || mdb_fk_parents(my, &c->fk) != 0 ||
+	if (my == NULL || maria_fk_parents(my, &c->fk) != 0 ||
 	    known_tables(c, my) != 0) {
 		log_warn("cannot read the source's foreign keys %s%s%s: every "
 			 "group is written unfolded until they can be read",
@@ -596,7 +596,7 @@ static void
 cascade_reload(struct capture *c)
 {
 	int ex;
-	MYSQL *my = mdb_connect(c->cf->defaults_file, c->cf->group,
+	MYSQL *my = maria_connect(c->cf->defaults_file, c->cf->group,
 	    "the source", (unsigned)c->cf->read_timeout, &ex);
 
 	cascade_read(c, my, "after a DDL");
@@ -1444,7 +1444,7 @@ check_source(struct capture *c)
 		char q[128];
 
 		snprintf(q, sizeof q, "SELECT %s", need[i].var);
-		v = mdb_query_one(my, q);
+		v = maria_query_one(my, q);
 		if (v == NULL)
 			return fail(c, EX_CONFIG,
 			    "the source has no %s (%s): MariaDB 10.5 "
@@ -1457,7 +1457,7 @@ check_source(struct capture *c)
 			    need[i].want, need[i].fix);
 		free(v);
 	}
-	if ((v = mdb_query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
+	if ((v = maria_query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
 	    NULL) {
 		long s = atol(v);
 
@@ -1529,7 +1529,7 @@ start_dump(struct capture *c, int first)
 	int ex = EX_UNAVAILABLE;
 	uint16_t flags = cf->until_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0;
 
-	if ((c->my = mdb_connect(cf->defaults_file, cf->group, "the source",
+	if ((c->my = maria_connect(cf->defaults_file, cf->group, "the source",
 	    (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
 	if ((ex = check_source(c)) != 0)
@@ -1552,7 +1552,7 @@ start_dump(struct capture *c, int first)
 	buf_free(&q);
 	c->crc = 0;
 	{
-		char *v = mdb_query_one(c->my, "SELECT @@global.binlog_checksum");
+		char *v = maria_query_one(c->my, "SELECT @@global.binlog_checksum");
 
 		c->crc = v != NULL && strcasecmp(v, "CRC32") == 0;
 		free(v);
@@ -1567,7 +1567,7 @@ start_dump(struct capture *c, int first)
 	if (mariadb_rpl_open(c->rpl) != 0) {
 		log_err("cannot start the binlog dump: %s", mysql_error(c->my));
 		buf_free(&pos);
-		return mdb_exit_for(mysql_errno(c->my));
+		return maria_exit_for(mysql_errno(c->my));
 	}
 	log_info("reading the binlog as replica %" PRIu32 " from GTID "
 		 "position '%s'%s", cf->server_id, pos.p,
@@ -1838,8 +1838,8 @@ capture_free(struct capture *c)
 	buf_free(&c->out);
 	buf_free(&c->scratch);
 	free(c->sp);
-	mdb_fk_parents_free(&c->known);
-	mdb_fk_parents_free(&c->fk);
+	maria_fk_parents_free(&c->known);
+	maria_fk_parents_free(&c->fk);
 }
 
 int

@@ -5,7 +5,7 @@
 
 #include "applied.h"
 #include "buf.h"
-#include "mdb.h"
+#include "maria.h"
 #include "xalloc.h"
 
 void
@@ -45,7 +45,7 @@ applied_read(MYSQL *my, const char *source, struct applied_rows *out,
 	buf_puts(&q, "SELECT " APPLIED_COLUMNS " FROM " APPLIED_TABLE);
 	if (source != NULL) {
 		buf_puts(&q, " WHERE source_id='");
-		mdb_escape(&q, source);
+		maria_escape(&q, source);
 		buf_puts(&q, "'");
 	}
 	buf_puts(&q, " ORDER BY applied_at DESC");

@@ -18,7 +18,7 @@
 #include <errmsg.h>
 
 #include "buf.h"
-#include "mdb.h"
+#include "maria.h"
 #include "sql.h"
 #include "sqltext.h"
 #include "trigger.h"
@@ -56,7 +56,7 @@ static void
 lit(struct buf *b, const char *s)
 {
 	buf_putc(b, '\'');
-	mdb_escape(b, s);
+	maria_escape(b, s);
 	buf_putc(b, '\'');
 }
 

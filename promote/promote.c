@@ -69,7 +69,7 @@
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
-#include "mdb.h"
+#include "maria.h"
 #include "opt.h"
 #include "spool.h"
 #include "sql.h"
@@ -301,7 +301,7 @@ read_checkpoint(MYSQL *my, struct state *s)
 		if (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR)
 			return 0; /* nothing ever applied */
 		log_err("reading srdf.applied on the target: %s", err);
-		return mdb_exit_for(e);
+		return maria_exit_for(e);
 	}
 	if (rows.n > 0) {
 		s->has_row = 1;
@@ -326,7 +326,7 @@ xa_pending(MYSQL *my, const struct state *s)
 
 	buf_lit(&q, "SELECT COUNT(*), GROUP_CONCAT(xid SEPARATOR ' ') FROM "
 	    "srdf.xa_pending WHERE source_id='");
-	mdb_escape(&q, s->src);
+	maria_escape(&q, s->src);
 	buf_lit(&q, "'");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 ||
@@ -730,7 +730,7 @@ global_var(MYSQL *my, const char *name, int *ex)
 	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL) {
 		log_err("reading %s on the target: %s (error %u)", name,
 		    mysql_error(my), mysql_errno(my));
-		*ex = mdb_exit_for(mysql_errno(my));
+		*ex = maria_exit_for(mysql_errno(my));
 		return NULL;
 	}
 	if ((row = mysql_fetch_row(r)) != NULL && row[1] != NULL)
@@ -779,7 +779,7 @@ set_writable(MYSQL *my, int dry)
 				    "READ ONLY ADMIN, or SUPER before MariaDB "
 				    "10.11)", q, mysql_error(my),
 				    mysql_errno(my));
-				ex = mdb_exit_for(mysql_errno(my));
+				ex = maria_exit_for(mysql_errno(my));
 				break;
 			}
 		}
@@ -814,7 +814,7 @@ enable_events(MYSQL *my, int dry)
 
 	/* The server shows an account without EVENT no event at all,
 	 * and no error either. */
-	if (!mdb_has_privilege(my, "EVENT")) {
+	if (!maria_has_privilege(my, "EVENT")) {
 		printf("events: not looked at: the account has no EVENT "
 		    "privilege\n");
 		log_warn("the account has no EVENT privilege: the events "
@@ -828,7 +828,7 @@ enable_events(MYSQL *my, int dry)
 	    (r = mysql_store_result(my)) == NULL) {
 		log_err("cannot list the target's events: %s (error %u)",
 		    mysql_error(my), mysql_errno(my));
-		return mdb_exit_for(mysql_errno(my));
+		return maria_exit_for(mysql_errno(my));
 	}
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		n++;
@@ -853,7 +853,7 @@ enable_events(MYSQL *my, int dry)
 		    "srdf-promote again once this is fixed (the user needs "
 		    "the EVENT privilege)", row[0], row[1], mysql_error(my),
 		    mysql_errno(my));
-		ex = mdb_exit_for(mysql_errno(my));
+		ex = maria_exit_for(mysql_errno(my));
 	}
 	mysql_free_result(r);
 	buf_free(&q);
@@ -901,7 +901,7 @@ restore_triggers(MYSQL *my, int dry)
 
 	/* The server shows an account without TRIGGER no trigger, and no
 	 * error either. */
-	if (!mdb_has_privilege(my, "TRIGGER")) {
+	if (!maria_has_privilege(my, "TRIGGER")) {
 		printf("triggers: not looked at: the account has no TRIGGER "
 		    "privilege\n");
 		log_warn("the account has no TRIGGER privilege: the triggers "
@@ -913,7 +913,7 @@ restore_triggers(MYSQL *my, int dry)
 		log_err("cannot restore the target's triggers: %s (error %u); "
 		    "the promotion stands: run srdf-promote again",
 		    mysql_error(my), mysql_errno(my));
-		return mdb_exit_for(mysql_errno(my));
+		return maria_exit_for(mysql_errno(my));
 	}
 	return n > 0 ? EX_UNAVAILABLE : 0;
 }
@@ -1049,7 +1049,7 @@ gather(const struct config *cf, struct state *s, MYSQL **my)
 {
 	int ex = 0;
 
-	if ((*my = mdb_connect(cf->defaults_file, cf->group, "the target", 30,
+	if ((*my = maria_connect(cf->defaults_file, cf->group, "the target", 30,
 	         &ex)) == NULL)
 		return ex;
 	if (s->src[0] == '\0' && (ex = read_marks(cf, s)) != 0)

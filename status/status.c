@@ -65,7 +65,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "opt.h"
-#include "mdb.h"
+#include "maria.h"
 #include "scan.h"
 #include "xalloc.h"
 
@@ -951,7 +951,7 @@ read_target_db(struct status *st)
 	char err[512], err1[400];
 	int ex = 0;
 
-	if ((my = mdb_connect(st->cf->defaults_file, st->cf->group,
+	if ((my = maria_connect(st->cf->defaults_file, st->cf->group,
 	    "the target", 10, &ex)) == NULL) {
 		st->db_error = xstrdup("cannot connect to the target");
 		return ex;
@@ -960,7 +960,7 @@ read_target_db(struct status *st)
 		snprintf(err, sizeof err, "reading srdf.applied: %s", err1);
 		log_err("%s", err);
 		st->db_error = xstrdup(err);
-		ex = mdb_exit_for(mysql_errno(my));
+		ex = maria_exit_for(mysql_errno(my));
 		goto out;
 	}
 	if (rows.n > 0) {
@@ -979,7 +979,7 @@ read_target_db(struct status *st)
 	    "srdf.xa_pending");
 	if (st->source_id != NULL) {
 		buf_puts(&q, " WHERE source_id='");
-		mdb_escape(&q, st->source_id);
+		maria_escape(&q, st->source_id);
 		buf_puts(&q, "'");
 	}
 	buf_putc(&q, '\0');

@@ -50,7 +50,7 @@
 #include "buf.h"
 #include "gtid.h"
 #include "log.h"
-#include "mdb.h"
+#include "maria.h"
 #include "opt.h"
 #include "sql.h"
 #include "sqltext.h"
@@ -82,7 +82,7 @@ struct chunk {
 };
 
 struct vtable {
-	struct mdb_table m;
+	struct maria_table m;
 	char *key;
 	int missing;	   /* not on the target */
 	char *problem;	   /* a reason it could not be compared normally */
@@ -141,14 +141,14 @@ open_side(const struct config *cf, const char *file, const char *what)
 	if (access(file, R_OK) != 0)
 		die(EX_CONFIG, "cannot read the option file %s: %s", file,
 		    strerror(errno));
-	if ((my = mdb_connect(file, cf->group, what, 0, &ex)) == NULL)
+	if ((my = maria_connect(file, cf->group, what, 0, &ex)) == NULL)
 		exit(ex);
 	if (mysql_query(my, "SET SESSION time_zone='+00:00', "
 			    "sql_mode='NO_ENGINE_SUBSTITUTION', "
 			    "character_set_results=binary, "
 			    "max_statement_time=0, wait_timeout=86400, "
 			    "group_concat_max_len=1048576") != 0)
-		die(mdb_exit_for(mysql_errno(my)), "%s: %s", what,
+		die(maria_exit_for(mysql_errno(my)), "%s: %s", what,
 		    mysql_error(my));
 	return my;
 }
@@ -162,7 +162,7 @@ fail_sql(struct verify *v, MYSQL *my, const char *what, const char *q)
 	if (v->err != 0)
 		return;
 	log_err("%s: %s (%.200s)", what, mysql_error(my), q);
-	v->err = mdb_exit_for(mysql_errno(my));
+	v->err = maria_exit_for(mysql_errno(my));
 }
 
 /* q's stored result, or NULL after a failure (fail_sql) or once one
@@ -291,7 +291,7 @@ await_target(struct verify *v)
 static int
 selected(const struct config *cf, const char *db, const char *t)
 {
-	return mdb_selected(cf->databases, cf->include, cf->ninclude,
+	return maria_selected(cf->databases, cf->include, cf->ninclude,
 	    cf->exclude, cf->nexclude, db, t);
 }
 
@@ -303,16 +303,16 @@ static const char list_tables[] =
 static void
 build_exprs(struct vtable *t)
 {
-	struct mdb_table *m = &t->m;
+	struct maria_table *m = &t->m;
 
 	buf_lit(&t->hash, "MD5(CONCAT_WS('#'");
 	for (int i = 0; i < m->ncols; i++) {
 		buf_lit(&t->hash, ",CAST(");
-		mdb_select_expr(&t->hash, &m->col[i]);
+		maria_select_expr(&t->hash, &m->col[i]);
 		buf_lit(&t->hash, " AS BINARY)");
 		/* An ENUM's error value and a member '' read alike; so do
 		 * a SET with and without its member ''. */
-		if (m->col[i].kind == MDB_K_ENUMSET) {
+		if (m->col[i].kind == MARIA_K_ENUMSET) {
 			buf_lit(&t->hash, ",");
 			sql_ident(&t->hash, m->col[i].name);
 			buf_lit(&t->hash, " + 0");
@@ -347,7 +347,7 @@ index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
 		    "COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), ''), "
 		    "IF(COLLATION = 'D', ' DESC', '') ORDER BY SEQ_IN_INDEX "
 		    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	buf_lit(&q, " GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
 		    "ORDER BY INDEX_NAME");
 	buf_putc(&q, '\0');
@@ -369,7 +369,7 @@ index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
  * columns (a difference is t->problem), then the indexes (t->indexes).
  * dm is freed. */
 static void
-compare_defs(struct verify *v, struct vtable *t, struct mdb_table *dm,
+compare_defs(struct verify *v, struct vtable *t, struct maria_table *dm,
     const char *db, const char *name)
 {
 	struct vtable tmp = {0};
@@ -404,7 +404,7 @@ compare_defs(struct verify *v, struct vtable *t, struct mdb_table *dm,
 	}
 	buf_free(&tmp.hash);
 	buf_free(&tmp.cols);
-	mdb_table_free(dm);
+	maria_table_free(dm);
 }
 
 static void
@@ -419,7 +419,7 @@ load_tables(struct verify *v)
 		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct vtable *t;
-		struct mdb_table dm;
+		struct maria_table dm;
 		char err[512], key[300];
 		unsigned e;
 
@@ -430,18 +430,18 @@ load_tables(struct verify *v)
 		t->key = xstrdup(key);
 		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
 		v->t[v->nt++] = t; /* verify_free's, from here on */
-		if (mdb_table_load(v->src, row[0], row[1], &t->m, &e, err,
+		if (maria_table_load(v->src, row[0], row[1], &t->m, &e, err,
 			sizeof err) != 0) {
 			log_err("source: %s", err);
-			v->err = e ? mdb_exit_for(e) : EX_UNAVAILABLE;
+			v->err = e ? maria_exit_for(e) : EX_UNAVAILABLE;
 			break;
 		}
 		build_exprs(t);
-		if (mdb_table_load(v->dst, row[0], row[1], &dm, &e, err,
+		if (maria_table_load(v->dst, row[0], row[1], &dm, &e, err,
 			sizeof err) != 0) {
 			if (e != 0) {
 				log_err("target: %s", err);
-				v->err = mdb_exit_for(e);
+				v->err = maria_exit_for(e);
 				break;
 			}
 			t->missing = 1;
@@ -491,7 +491,7 @@ table_from(struct buf *q, const struct vtable *t)
 static void
 find_chunks(struct verify *v, struct vtable *t)
 {
-	const struct mdb_table *m = &t->m;
+	const struct maria_table *m = &t->m;
 	struct buf q = {0}, lit = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -507,7 +507,7 @@ find_chunks(struct verify *v, struct vtable *t)
 	for (int i = 0; i < m->npk; i++) {
 		if (i > 0)
 			buf_putc(&q, ',');
-		mdb_select_expr(&q, &m->col[m->pk[i]]);
+		maria_select_expr(&q, &m->col[m->pk[i]]);
 	}
 	table_from(&q, t);
 	buf_lit(&q, " ORDER BY ");
@@ -532,7 +532,7 @@ find_chunks(struct verify *v, struct vtable *t)
 		b = xcalloc((size_t)m->npk, sizeof *b);
 		for (int i = 0; i < m->npk; i++) {
 			lit.len = 0;
-			mdb_literal(&lit, &m->col[m->pk[i]], row[i], len[i]);
+			maria_literal(&lit, &m->col[m->pk[i]], row[i], len[i]);
 			buf_putc(&lit, '\0');
 			b[i] = xstrdup(lit.p);
 		}
@@ -565,11 +565,11 @@ range(struct buf *q, const struct vtable *t, const struct chunk *c)
 		return;
 	buf_lit(q, " WHERE ");
 	if (c->lo != NULL)
-		mdb_key_cond(q, &t->m, c->lo, ">");
+		maria_key_cond(q, &t->m, c->lo, ">");
 	if (c->lo != NULL && c->hi != NULL)
 		buf_lit(q, " AND ");
 	if (c->hi != NULL)
-		mdb_key_cond(q, &t->m, c->hi, "<=");
+		maria_key_cond(q, &t->m, c->hi, "<=");
 }
 
 /* Runs q on both servers at once: sent to each (mysql_send_query), then
@@ -738,24 +738,24 @@ krow_cmp(const void *a, const void *b)
 
 /* A key value for people: text when it is valid UTF-8 text, else hex. */
 static json_t *
-show_value(const struct mdb_col *c, const char *v, unsigned long n)
+show_value(const struct maria_col *c, const char *v, unsigned long n)
 {
 	struct buf b = {0};
 	json_t *j;
 
 	if (v == NULL)
 		return json_null();
-	if (c->kind == MDB_K_BIT) {
+	if (c->kind == MARIA_K_BIT) {
 		uint64_t u = 0;
 
 		for (unsigned long i = 0; i < n; i++)
 			u = u << 8 | (unsigned char)v[i];
 		return json_integer((json_int_t)u);
 	}
-	if ((c->kind == MDB_K_INT || c->kind == MDB_K_UINT ||
-		c->kind == MDB_K_YEAR) && n < 16)
+	if ((c->kind == MARIA_K_INT || c->kind == MARIA_K_UINT ||
+		c->kind == MARIA_K_YEAR) && n < 16)
 		return json_integer((json_int_t)strtoll(v, NULL, 10));
-	if (c->kind != MDB_K_BYTES && c->kind != MDB_K_FIXBIN &&
+	if (c->kind != MARIA_K_BYTES && c->kind != MARIA_K_FIXBIN &&
 	    utf8_valid((const unsigned char *)v, n) &&
 	    (j = json_stringn(v, n)) != NULL)
 		return j;
@@ -771,7 +771,7 @@ static struct krow *
 chunk_rows(struct verify *vf, MYSQL *my, const char *what,
     const struct vtable *t, const struct chunk *c, size_t *n)
 {
-	const struct mdb_table *m = &t->m;
+	const struct maria_table *m = &t->m;
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -780,7 +780,7 @@ chunk_rows(struct verify *vf, MYSQL *my, const char *what,
 
 	buf_lit(&q, "SELECT ");
 	for (int i = 0; i < m->npk; i++) {
-		mdb_select_expr(&q, &m->col[m->pk[i]]);
+		maria_select_expr(&q, &m->col[m->pk[i]]);
 		buf_putc(&q, ',');
 	}
 	buf_add(&q, t->hash.p, t->hash.len);
@@ -950,7 +950,7 @@ objects_of(struct verify *v, MYSQL *my, const char *side,
 		struct obj *x;
 
 		if (row[3] != NULL ? !selected(cf, row[1], row[3]) :
-		    !mdb_db_selected(cf->databases, cf->include, cf->ninclude,
+		    !maria_db_selected(cf->databases, cf->include, cf->ninclude,
 			cf->exclude, cf->nexclude, row[1]))
 			continue;
 		x = &o[(*n)++];
@@ -996,11 +996,11 @@ compare_objects(struct verify *v)
 		struct obj *a, *b;
 		size_t na, nb, i = 0, j = 0;
 
-		if (ok->priv != NULL && (!mdb_has_privilege(v->src, ok->priv) ||
-		    !mdb_has_privilege(v->dst, ok->priv))) {
+		if (ok->priv != NULL && (!maria_has_privilege(v->src, ok->priv) ||
+		    !maria_has_privilege(v->dst, ok->priv))) {
 			log_warn("%s not compared: the %s account has no %s "
 				 "privilege", ok->what,
-			    !mdb_has_privilege(v->src, ok->priv) ? "source"
+			    !maria_has_privilege(v->src, ok->priv) ? "source"
 								 : "target",
 			    ok->priv);
 			json_array_append_new(v->not_compared,
@@ -1465,7 +1465,7 @@ setup(struct verify *v, const struct config *cf)
 	v->cf = cf;
 	v->src = open_side(cf, cf->source, "the source");
 	v->dst = open_side(cf, cf->target, "the target");
-	if ((v->src_pos = mdb_query_one(v->src, "SELECT @@gtid_binlog_pos")) ==
+	if ((v->src_pos = maria_query_one(v->src, "SELECT @@gtid_binlog_pos")) ==
 	    NULL)
 		v->src_pos = xstrdup("");
 	load_tables(v);
@@ -1571,7 +1571,7 @@ vtable_free(struct vtable *t)
 	json_decref(t->missing_keys);
 	json_decref(t->extra_keys);
 	json_decref(t->changed_keys);
-	mdb_table_free(&t->m);
+	maria_table_free(&t->m);
 	free(t->key);
 	free(t->problem);
 	free(t->indexes);

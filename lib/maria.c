@@ -1,4 +1,4 @@
-/* mdb.c — MariaDB connections and the table selection; see mdb.h. */
+/* maria.c — MariaDB connections and the table selection; see maria.h. */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +8,12 @@
 #include <mysqld_error.h>
 
 #include "log.h"
-#include "mdb.h"
+#include "maria.h"
 #include "sql.h"
 #include "xalloc.h"
 
 int
-mdb_exit_for(unsigned e)
+maria_exit_for(unsigned e)
 {
 	switch (e) {
 	case ER_ACCESS_DENIED_ERROR:
@@ -28,7 +28,7 @@ mdb_exit_for(unsigned e)
 }
 
 MYSQL *
-mdb_connect(const char *defaults_file, const char *group, const char *what,
+maria_connect(const char *defaults_file, const char *group, const char *what,
     unsigned read_timeout, int *ex)
 {
 	MYSQL *my = mysql_init(NULL);
@@ -47,7 +47,7 @@ mdb_connect(const char *defaults_file, const char *group, const char *what,
 	    NULL) {
 		unsigned e = mysql_errno(my);
 
-		*ex = mdb_exit_for(e);
+		*ex = maria_exit_for(e);
 		log_err("cannot connect to %s%s%s: %s%s", what,
 		    defaults_file ? " with " : "",
 		    defaults_file ? defaults_file : "", mysql_error(my),
@@ -61,7 +61,7 @@ mdb_connect(const char *defaults_file, const char *group, const char *what,
 }
 
 char *
-mdb_query_one(MYSQL *my, const char *q)
+maria_query_one(MYSQL *my, const char *q)
 {
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -77,7 +77,7 @@ mdb_query_one(MYSQL *my, const char *q)
 }
 
 int
-mdb_system_schema(const char *db)
+maria_system_schema(const char *db)
 {
 	static const char *const sys[] = {"mysql", "information_schema",
 	    "performance_schema", "sys", "srdf"};
@@ -108,13 +108,13 @@ match_list(const char *list, const char *s)
 }
 
 int
-mdb_selected(const char *databases, char *const *include, int ninclude,
+maria_selected(const char *databases, char *const *include, int ninclude,
     char *const *exclude, int nexclude, const char *db, const char *table)
 {
 	char name[600];
 	int i, in = ninclude == 0;
 
-	if (mdb_system_schema(db))
+	if (maria_system_schema(db))
 		return 0;
 	if (databases != NULL && !match_list(databases, db))
 		return 0;
@@ -127,13 +127,13 @@ mdb_selected(const char *databases, char *const *include, int ninclude,
 }
 
 int
-mdb_db_selected(const char *databases, char *const *include, int ninclude,
+maria_db_selected(const char *databases, char *const *include, int ninclude,
     char *const *exclude, int nexclude, const char *db)
 {
 	char pat[600], *dot;
 	int i, in = ninclude == 0;
 
-	if (!mdb_selected(databases, NULL, 0, NULL, 0, db, ""))
+	if (!maria_selected(databases, NULL, 0, NULL, 0, db, ""))
 		return 0;
 	for (i = 0; i < ninclude && !in; i++) {
 		snprintf(pat, sizeof pat, "%s", include[i]);
@@ -152,26 +152,26 @@ mdb_db_selected(const char *databases, char *const *include, int ninclude,
 }
 
 int
-mdb_charset_class(const char *name)
+maria_charset_class(const char *name)
 {
 	static const char *const wide[] = {"ucs2", "utf16", "utf16le",
 	    "utf32", "filename"};
 
 	if (name == NULL || strcmp(name, "binary") == 0)
-		return MDB_CS_BINARY;
+		return MARIA_CS_BINARY;
 	if (strcmp(name, "utf8mb4") == 0 || strcmp(name, "utf8mb3") == 0 ||
 	    strcmp(name, "utf8") == 0)
-		return MDB_CS_UTF8;
+		return MARIA_CS_UTF8;
 	for (size_t i = 0; i < sizeof wide / sizeof *wide; i++)
 		if (strcmp(name, wide[i]) == 0)
-			return MDB_CS_OTHER;
-	return MDB_CS_ASCII;
+			return MARIA_CS_OTHER;
+	return MARIA_CS_ASCII;
 }
 
 /* ---- table metadata ------------------------------------------------ */
 
 void
-mdb_escape(struct buf *b, const char *s)
+maria_escape(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\'' || *s == '\\')
@@ -181,12 +181,12 @@ mdb_escape(struct buf *b, const char *s)
 }
 
 void
-mdb_table_where(struct buf *b, const char *db, const char *name)
+maria_table_where(struct buf *b, const char *db, const char *name)
 {
 	buf_lit(b, "TABLE_SCHEMA='");
-	mdb_escape(b, db);
+	maria_escape(b, db);
 	buf_lit(b, "' AND TABLE_NAME='");
-	mdb_escape(b, name);
+	maria_escape(b, name);
 	buf_putc(b, '\'');
 }
 
@@ -200,7 +200,7 @@ in_list(const char *s, const char *const *list)
 }
 
 static void
-col_kind(struct mdb_col *c, const char *coltype, const char *octets)
+col_kind(struct maria_col *c, const char *coltype, const char *octets)
 {
 	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
 	    "int", "bigint", NULL};
@@ -215,49 +215,49 @@ col_kind(struct mdb_col *c, const char *coltype, const char *octets)
 	const char *dt = c->data_type;
 
 	c->zerofill = strstr(coltype, "zerofill") != NULL;
-	c->cls = mdb_charset_class(c->charset);
+	c->cls = maria_charset_class(c->charset);
 	if (in_list(dt, ints))
-		c->kind = strstr(coltype, "unsigned") ? MDB_K_UINT : MDB_K_INT;
+		c->kind = strstr(coltype, "unsigned") ? MARIA_K_UINT : MARIA_K_INT;
 	else if (strcmp(dt, "year") == 0)
-		c->kind = MDB_K_YEAR;
+		c->kind = MARIA_K_YEAR;
 	else if (strcmp(dt, "bit") == 0)
-		c->kind = MDB_K_BIT;
+		c->kind = MARIA_K_BIT;
 	else if (strcmp(dt, "decimal") == 0)
-		c->kind = MDB_K_DECIMAL;
+		c->kind = MARIA_K_DECIMAL;
 	else if (strcmp(dt, "float") == 0)
-		c->kind = MDB_K_FLOAT;
+		c->kind = MARIA_K_FLOAT;
 	else if (strcmp(dt, "double") == 0)
-		c->kind = MDB_K_DOUBLE;
+		c->kind = MARIA_K_DOUBLE;
 	else if (in_list(dt, temporal))
-		c->kind = MDB_K_TEMPORAL;
+		c->kind = MARIA_K_TEMPORAL;
 	else if (strcmp(dt, "enum") == 0 || strcmp(dt, "set") == 0) {
-		c->kind = MDB_K_ENUMSET;
+		c->kind = MARIA_K_ENUMSET;
 		/* COLUMN_TYPE "set('','x')": a member '' (quotes inside
 		 * a member are doubled, so '' stands alone there) */
 		c->empty_member = strstr(coltype, "(''") != NULL ||
 		    strstr(coltype, ",''") != NULL;
 	}
 	else if (strcmp(dt, "inet6") == 0 || strcmp(dt, "uuid") == 0) {
-		c->kind = MDB_K_FIXBIN;
+		c->kind = MARIA_K_FIXBIN;
 		c->fixlen = 16;
 	} else if (strcmp(dt, "inet4") == 0) {
-		c->kind = MDB_K_FIXBIN;
+		c->kind = MARIA_K_FIXBIN;
 		c->fixlen = 4;
 	} else if (in_list(dt, text) && c->charset != NULL)
-		c->kind = MDB_K_TEXT;
+		c->kind = MARIA_K_TEXT;
 	else if (in_list(dt, bytes) || c->charset == NULL)
-		c->kind = MDB_K_BYTES;
+		c->kind = MARIA_K_BYTES;
 	else
-		c->kind = MDB_K_TEXT;
-	if (c->kind == MDB_K_TEXT && c->cls == MDB_CS_BINARY)
-		c->kind = MDB_K_BYTES;
-	if (c->kind == MDB_K_BYTES && strcmp(dt, "binary") == 0 && octets)
+		c->kind = MARIA_K_TEXT;
+	if (c->kind == MARIA_K_TEXT && c->cls == MARIA_CS_BINARY)
+		c->kind = MARIA_K_BYTES;
+	if (c->kind == MARIA_K_BYTES && strcmp(dt, "binary") == 0 && octets)
 		c->padlen = (unsigned)strtoul(octets, NULL, 10);
 }
 
 int
-mdb_table_load(MYSQL *my, const char *db, const char *name,
-    struct mdb_table *t, unsigned *myerr, char *err, size_t errlen)
+maria_table_load(MYSQL *my, const char *db, const char *name,
+    struct maria_table *t, unsigned *myerr, char *err, size_t errlen)
 {
 	struct buf q = {0};
 	MYSQL_RES *r = NULL;
@@ -275,7 +275,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
 		    "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
 		    "information_schema.COLUMNS WHERE ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
@@ -287,7 +287,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	if ((t->col = calloc(mysql_num_rows(r), sizeof *t->col)) == NULL)
 		die(EX_OSERR, "out of memory");
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct mdb_col *c;
+		struct maria_col *c;
 		char *p;
 
 		if (row[5] != NULL && strcmp(row[5], "1") == 0) {
@@ -312,7 +312,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 		q.len = 0;
 		buf_lit(&q, "SELECT COUNT(*) FROM information_schema.TABLES "
 			    "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
-		mdb_table_where(&q, db, name);
+		maria_table_where(&q, db, name);
 		buf_putc(&q, '\0');
 		if (mysql_query(my, q.p) != 0 ||
 		    (r = mysql_store_result(my)) == NULL)
@@ -327,7 +327,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 	q.len = 0;
 	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
 		    "STATISTICS WHERE ");
-	mdb_table_where(&q, db, name);
+	maria_table_where(&q, db, name);
 	buf_lit(&q, " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
@@ -353,7 +353,7 @@ mdb_table_load(MYSQL *my, const char *db, const char *name,
 			t->col[i].sub_part = (unsigned)strtoul(row[1], NULL, 10);
 			t->keyset = 0;
 		}
-		if (t->col[i].kind == MDB_K_ENUMSET)
+		if (t->col[i].kind == MARIA_K_ENUMSET)
 			t->keyset = 0;
 	}
 	if (t->npk == 0)
@@ -369,12 +369,12 @@ fail:
 	if (r != NULL)
 		mysql_free_result(r);
 	buf_free(&q);
-	mdb_table_free(t);
+	maria_table_free(t);
 	return -1;
 }
 
 void
-mdb_table_free(struct mdb_table *t)
+maria_table_free(struct maria_table *t)
 {
 	for (int i = 0; i < t->ncols && t->col != NULL; i++) {
 		free(t->col[i].name);
@@ -389,17 +389,17 @@ mdb_table_free(struct mdb_table *t)
 }
 
 void
-mdb_select_expr(struct buf *b, const struct mdb_col *c)
+maria_select_expr(struct buf *b, const struct maria_col *c)
 {
 	switch (c->kind) {
-	case MDB_K_FLOAT:
+	case MARIA_K_FLOAT:
 		/* The server prints FLOAT with 6 digits; as a DOUBLE (exact)
 		 * it prints the shortest text that reads back the same. */
 		buf_lit(b, "CAST(");
 		sql_ident(b, c->name);
 		buf_lit(b, " AS DOUBLE)");
 		break;
-	case MDB_K_FIXBIN:
+	case MARIA_K_FIXBIN:
 		/* INET6, UUID, INET4 print as text; their bytes are what
 		 * the binlog holds. */
 		buf_lit(b, "CAST(");
@@ -423,7 +423,7 @@ hex(struct buf *b, const char *v, unsigned long n)
 }
 
 void
-mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
+maria_literal(struct buf *b, const struct maria_col *c, const char *v,
     unsigned long n)
 {
 	uint64_t u = 0;
@@ -433,33 +433,33 @@ mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
 		return;
 	}
 	switch (c->kind) {
-	case MDB_K_INT:
-	case MDB_K_UINT:
-	case MDB_K_YEAR:
-	case MDB_K_DECIMAL:
-	case MDB_K_FLOAT:
-	case MDB_K_DOUBLE:
+	case MARIA_K_INT:
+	case MARIA_K_UINT:
+	case MARIA_K_YEAR:
+	case MARIA_K_DECIMAL:
+	case MARIA_K_FLOAT:
+	case MARIA_K_DOUBLE:
 		buf_add(b, v, n);
 		break;
-	case MDB_K_BIT:
+	case MARIA_K_BIT:
 		for (unsigned long i = 0; i < n; i++)
 			u = u << 8 | (unsigned char)v[i];
 		buf_u64(b, u);
 		break;
-	case MDB_K_TEMPORAL:
+	case MARIA_K_TEMPORAL:
 		buf_putc(b, '\'');
 		buf_add(b, v, n);
 		buf_putc(b, '\'');
 		break;
-	case MDB_K_TEXT:
-	case MDB_K_ENUMSET:
+	case MARIA_K_TEXT:
+	case MARIA_K_ENUMSET:
 		buf_putc(b, '_');
 		buf_puts(b, c->charset);
 		buf_lit(b, " X'");
 		hex(b, v, n);
 		buf_putc(b, '\'');
 		break;
-	case MDB_K_FIXBIN:
+	case MARIA_K_FIXBIN:
 		buf_lit(b, "CAST(X'");
 		hex(b, v, n);
 		buf_printf(b, "' AS %s)", c->data_type);
@@ -474,7 +474,7 @@ mdb_literal(struct buf *b, const struct mdb_col *c, const char *v,
 /* (k1, k2, .., kn) OP (l1, .., ln) for OP ">" or "<=", lexicographic:
  * k1 < l1 OR (k1 = l1 AND (k2 ...)), innermost k_n OP l_n. */
 void
-mdb_key_cond(struct buf *b, const struct mdb_table *t, char *const *lits,
+maria_key_cond(struct buf *b, const struct maria_table *t, char *const *lits,
     const char *op)
 {
 	const char *strict = op[0] == '>' ? ">" : "<";
@@ -525,8 +525,8 @@ grant_names(const char *line, const char *priv)
 	return 0;
 }
 
-const struct mdb_fk_parent *
-mdb_fk_parent(const struct mdb_fk_parents *l, const char *db,
+const struct maria_fk_parent *
+maria_fk_parent(const struct maria_fk_parents *l, const char *db,
     const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -537,7 +537,7 @@ mdb_fk_parent(const struct mdb_fk_parents *l, const char *db,
 }
 
 int
-mdb_fk_parents(MYSQL *my, struct mdb_fk_parents *l)
+maria_fk_parents(MYSQL *my, struct maria_fk_parents *l)
 {
 	static const char q[] =
 	    "SELECT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, "
@@ -553,11 +553,11 @@ mdb_fk_parents(MYSQL *my, struct mdb_fk_parents *l)
 	    (r = mysql_store_result(my)) == NULL)
 		return -1;
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct mdb_fk_parent *f;
+		struct maria_fk_parent *f;
 
 		if (row[0] == NULL || row[1] == NULL)
 			continue;
-		if ((f = (struct mdb_fk_parent *)mdb_fk_parent(l, row[0],
+		if ((f = (struct maria_fk_parent *)maria_fk_parent(l, row[0],
 		         row[1])) == NULL) {
 			l->p = xgrow(l->p, &l->cap, l->n + 1, sizeof *l->p);
 			f = &l->p[l->n++];
@@ -573,7 +573,7 @@ mdb_fk_parents(MYSQL *my, struct mdb_fk_parents *l)
 }
 
 void
-mdb_fk_parents_free(struct mdb_fk_parents *l)
+maria_fk_parents_free(struct maria_fk_parents *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->p[i].db);
@@ -585,7 +585,7 @@ mdb_fk_parents_free(struct mdb_fk_parents *l)
 
 
 int
-mdb_has_privilege(MYSQL *my, const char *priv)
+maria_has_privilege(MYSQL *my, const char *priv)
 {
 	MYSQL_RES *r;
 	MYSQL_ROW row;
