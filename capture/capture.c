@@ -17,7 +17,7 @@
  * and the binlog coordinates; a purged start position stops it with 66
  * and points to srdf-bootstrap.  It never writes a state directory: the
  * resume point is srdf-seal's last sealed GTID, so what was in flight in
- * the pipe when something died is simply read again (DESIGN.md §5).
+ * the pipe when something died is simply read again (srdf(7) "Exactly once").
  */
 #include <ctype.h>
 #include <errno.h>

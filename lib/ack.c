@@ -1,7 +1,7 @@
 /*
  * ack.c — encode and decode the ACK of man/srdf-ack.5; see ack.h.
  *
- * The decoder fails closed (STYLE.md habit 4): exactly the seven keys of
+ * The decoder fails closed: exactly the seven keys of
  * version 1, each of its type, no duplicate key, no NUL in a string, at
  * most ACK_MAX bytes; anything else is refused with the first reason.
  */

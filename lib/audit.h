@@ -1,6 +1,6 @@
 /*
  * audit.h — DIR/audit.log, the trail of every wagon state transition and
- * operator action (DESIGN.md section 9, srdf-audit(5)).
+ * operator action (srdf-audit(5)).
  *
  * One JSON object per line (srdf-audit(5) is the format):
  *

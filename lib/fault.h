@@ -1,6 +1,6 @@
 /*
- * fault.h — fault injection beside the system calls that matter
- * (STYLE.md habit 14), and write_all().
+ * fault.h — fault injection beside the system calls that matter, and
+ * write_all().
  *
  * The tools call f_open, f_write, f_fsync and f_rename where they would
  * call open(2), write(2), fsync(2) and rename(2).  With SRDF_FAULT unset

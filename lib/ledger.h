@@ -1,5 +1,6 @@
 /*
- * ledger.h — the LMDB ledger of one state directory (DESIGN.md section 5).
+ * ledger.h — the LMDB ledger of one state directory (srdf(7) "Exactly
+ * once", srdf-status(1)).
  *
  * The environment is DIR/ledger/ (data.mdb, lock.mdb), map size
  * LEDGER_MAPSIZE, with three named databases:

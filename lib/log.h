@@ -18,7 +18,7 @@
  * Calling sequence: log_init(progname) once at the top of main(); then
  * log_err/log_warn/log_notice/log_info/log_debug anywhere.  log_debug is
  * silent unless log_set_verbose(1) or SRDF_DEBUG=1.
- * Secrets never go through these functions (DESIGN.md section 6).
+ * Secrets never go through these functions (srdf(7) "Security").
  */
 #ifndef SRDF_LOG_H
 #define SRDF_LOG_H

@@ -3,10 +3,11 @@
  * replicated tables, for the tools that run SQL against the source or
  * the target (srdf-bootstrap, srdf-verify).
  *
- * maria_connect opens a connection the ecosystem's way (DESIGN.md §7): the
- * option file `defaults_file' (when not NULL), its [client] group and the
- * group `group' (e.g. "srdf-bootstrap"), character set utf8mb4.  `what'
- * names the server in messages ("the source", "the target").
+ * maria_connect opens a connection the ecosystem's way (srdf(7) "State
+ * directories and option files"): the option file `defaults_file' (when not
+ * NULL), its [client] group and the group `group' (e.g. "srdf-bootstrap"),
+ * character set utf8mb4.  `what' names the server in messages ("the source",
+ * "the target").
  *
  * maria_system_schema: 1 for the schemas srdf never replicates (mysql,
  * information_schema, performance_schema, sys, srdf).

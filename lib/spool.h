@@ -1,6 +1,6 @@
 /*
- * spool.h — Maildir-like spools: the outbox and the inbox (DESIGN.md
- * section 4, STYLE.md habit 2, maildir(5)).
+ * spool.h — Maildir-like spools: the outbox and the inbox (srdf-wagon(5)
+ * FILES, maildir(5)).
  *
  * A spool DIR holds four directories (mode 0700); item NAME is in exactly
  * one of them, and every move is one rename(2):

@@ -4,8 +4,8 @@
  * code that writes or reads it (srdf-seal writes; srdf-cat, srdf-recv,
  * srdf-apply read).
  *
- * Pipeline, never another order (DESIGN.md §4): serialize (the group's
- * srdf-record(5) lines) → compress (zstd) → encrypt (XChaCha20-Poly1305
+ * Pipeline, never another order (srdf-wagon(5) "Pipeline"): serialize
+ * (the group's srdf-record(5) lines) → compress (zstd) → encrypt (XChaCha20-Poly1305
  * IETF, libsodium, the clear-text header as associated data) → checksum
  * (SHA-256 over everything before it, appended).
  *

@@ -8,8 +8,8 @@
  * have to guess, so promote decides nothing silently.  It applies by
  * running srdf-apply --once (the same binary, found beside this one):
  * there is one apply engine, and the checkpoint row srdf.applied stays
- * the one authority on what committed (DESIGN.md §5).  It then reads the
- * recovery point from that row, its source commit time from the wagon
+ * the one authority on what committed (srdf(7) "Exactly once").  It then
+ * reads the recovery point from that row, its source commit time from the wagon
  * itself (last_ts of its group_end), and what lies beyond it: wagons
  * received but not applied (a gap, a failed or dead wagon, an incomplete
  * group) and, with --source-dir, what the source had sealed.

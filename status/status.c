@@ -13,7 +13,7 @@
  * srdf-seal, srdf-ship and srdf-ackd) and a target directory (inbox/,
  * received, applied, failed, dead, confirmed set by srdf-recv and
  * srdf-apply).  On the target, --defaults-file adds srdf.applied, the
- * authority on what committed (DESIGN.md §5), read with one SELECT.
+ * authority on what committed (srdf(7) "Exactly once"), read with one SELECT.
  *
  * RPO is the age of the oldest source commit not yet confirmed: the
  * first commit (first_ts, from srdf-dedup's group_end, kept by
