@@ -67,7 +67,6 @@
 #include "tool.h"
 #include "wagon.h"
 
-
 struct config {
 	const char *dir;
 	const char *key_file;
@@ -107,8 +106,8 @@ usage(FILE *f)
 static int
 take(struct ackd *d, const struct ack *a, const char *peer, json_t **answer)
 {
-	static const char *const word[] = {"accepted", "duplicate",
-	    "rejected", "busy"};
+	static const char *const word[] = {
+	    "accepted", "duplicate", "rejected", "busy"};
 	static const int status[] = {201, 200, 409, 503};
 	char why[512];
 	int rc = acktake(d->l, a, peer, why, sizeof why);
@@ -127,8 +126,8 @@ post_ack(void *arg, const struct http_req *req, json_t **answer)
 	char err[256];
 	int status;
 
-	if (ack_decode((const char *)req->body, req->len, &a, err,
-	        sizeof err) != 0) {
+	if (ack_decode(
+	        (const char *)req->body, req->len, &a, err, sizeof err) != 0) {
 		log_warn("ACK from %s: invalid_payload: %s", req->peer, err);
 		*answer = http_answer("invalid_payload", "%s", err);
 		return 400;
@@ -183,8 +182,10 @@ run(void *arg, int sigfd)
 		for (next = clock_wall() + (double)d->cf->sweep_ms / 1000;
 		     (left = next - clock_wall()) > 0;) {
 			heartbeat_beat(0, NULL);
-			if (poll(&p, 1, left * 1000 > HEARTBEAT_INTERVAL_MS ?
-			    HEARTBEAT_INTERVAL_MS : (int)(left * 1000) + 1) > 0)
+			if (poll(&p, 1,
+			        left * 1000 > HEARTBEAT_INTERVAL_MS
+			            ? HEARTBEAT_INTERVAL_MS
+			            : (int)(left * 1000) + 1) > 0)
 				return 0;
 		}
 	}
@@ -218,18 +219,26 @@ parse_options(int argc, char **argv, struct config *cf)
 		if (httpd_option(ch, optarg, &cf->srv))
 			continue;
 		switch (ch) {
-		case 'd': cf->dir = optarg; break;
+		case 'd':
+			cf->dir = optarg;
+			break;
 		case 'e':
-			cf->keep_ms = opt_duration(optarg, "--keep", 0,
-			    LLONG_MAX);
+			cf->keep_ms =
+			    opt_duration(optarg, "--keep", 0, LLONG_MAX);
 			break;
-		case 'K': cf->key_file = optarg; break;
-		case 'o': cf->once = 1; break;
+		case 'K':
+			cf->key_file = optarg;
+			break;
+		case 'o':
+			cf->once = 1;
+			break;
 		case 's':
-			cf->sweep_ms = opt_duration(optarg, "--sweep-interval",
-			    10, LLONG_MAX);
+			cf->sweep_ms = opt_duration(
+			    optarg, "--sweep-interval", 10, LLONG_MAX);
 			break;
-		case 'v': log_set_verbose(1); break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-ackd", usage);
 		}
@@ -276,13 +285,19 @@ open_state(struct ackd *d, const struct config *cf)
 	audit_open(cf->dir);
 	audit_source_of(d->l);
 	snprintf(d->newdir, sizeof d->newdir, "%s/new", d->outbox);
-	snprintf(d->why, sizeof d->why, "outbox copy purged (confirmed more "
-	    "than --keep %lld s ago)", cf->keep_ms / 1000);
-	d->purge = (struct purge){.l = d->l, .dir = d->newdir,
-	    .states = confirmed, .at = "confirmed_at", .below = UINT64_MAX,
-	    .keep_ms = cf->keep_ms, .why = d->why};
-	heartbeat_start(cf->dir, "srdf-ackd", cf->once ? 0 :
-	    HEARTBEAT_INTERVAL, !cf->once);
+	snprintf(d->why, sizeof d->why,
+	    "outbox copy purged (confirmed more "
+	    "than --keep %lld s ago)",
+	    cf->keep_ms / 1000);
+	d->purge = (struct purge){.l = d->l,
+	    .dir = d->newdir,
+	    .states = confirmed,
+	    .at = "confirmed_at",
+	    .below = UINT64_MAX,
+	    .keep_ms = cf->keep_ms,
+	    .why = d->why};
+	heartbeat_start(
+	    cf->dir, "srdf-ackd", cf->once ? 0 : HEARTBEAT_INTERVAL, !cf->once);
 	return 0;
 }
 
@@ -307,22 +322,31 @@ serve(struct ackd *d, char *err, size_t errlen)
 	    {"GET", "/v1/health", health},
 	};
 	struct http_server_opts ho = {.max_body = 65536,
-	    .max_memory = 4 << 20, .threads = 2, .key = d->key,
-	    .to = HAUTH_TO_ACKD, .routes = routes,
-	    .nroutes = sizeof routes / sizeof routes[0], .arg = d};
+	    .max_memory = 4 << 20,
+	    .threads = 2,
+	    .key = d->key,
+	    .to = HAUTH_TO_ACKD,
+	    .routes = routes,
+	    .nroutes = sizeof routes / sizeof routes[0],
+	    .arg = d};
 	char what[PATH_MAX + 80];
 
-	snprintf(what, sizeof what, "ACKs for %s, keeping confirmed wagons "
-	    "%lld s", d->cf->dir, d->cf->keep_ms / 1000);
-	return http_serve(&d->cf->srv, &ho, tool_signals(0), run, d, what,
-	    err, errlen);
+	snprintf(what, sizeof what,
+	    "ACKs for %s, keeping confirmed wagons "
+	    "%lld s",
+	    d->cf->dir, d->cf->keep_ms / 1000);
+	return http_serve(
+	    &d->cf->srv, &ho, tool_signals(0), run, d, what, err, errlen);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct config cf = {.keep_ms = 7LL * 86400000, .sweep_ms = 600000,
-	    .srv = {.max_conn = 128, .max_peer_conn = 16, .idle_timeout = 30,
+	struct config cf = {.keep_ms = 7LL * 86400000,
+	    .sweep_ms = 600000,
+	    .srv = {.max_conn = 128,
+	        .max_peer_conn = 16,
+	        .idle_timeout = 30,
 	        .grace_ms = 10000}};
 	struct ackd d = {0};
 	const char *why;

@@ -116,21 +116,27 @@ acks_new(const struct config *cf, struct ledger *l)
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0 ||
 	    (rc = ledger_meta_get(t, "ack_low", &low)) != 0 ||
 	    (rc = (low != NULL && parse_u64(low, &from) != 0) ? LEDGER_BADREC
-	                                                       : 0) != 0 ||
+	                                                      : 0) != 0 ||
 	    (rc = ledger_wagon_foreach(t, from, collect, a)) != 0)
-		die(EX_SOFTWARE, "cannot read the ACK queue from the ledger of "
-		    "%s: %s", cf->dir, ledger_strerror(rc));
+		die(EX_SOFTWARE,
+		    "cannot read the ACK queue from the ledger of "
+		    "%s: %s",
+		    cf->dir, ledger_strerror(rc));
 	ledger_txn_abort(t);
 	free(low);
 	if (cf->ack_to == NULL && cf->ack_pull) {
-		log_info("--ack-pull: ACKs are kept in the ledger (%zu now) for "
-		    "srdf-ship --ack-pull to fetch through srdf-recv", a->nq);
+		log_info(
+		    "--ack-pull: ACKs are kept in the ledger (%zu now) for "
+		    "srdf-ship --ack-pull to fetch through srdf-recv",
+		    a->nq);
 		return a;
 	}
 	if (cf->ack_to == NULL) {
-		log_notice("no --ack-to: ACKs are kept in the ledger (%zu now), "
+		log_notice(
+		    "no --ack-to: ACKs are kept in the ledger (%zu now), "
 		    "not sent; the source keeps its wagons until srdf-ackd "
-		    "has them", a->nq);
+		    "has them",
+		    a->nq);
 		return a;
 	}
 	a->o.base = cf->ack_to;
@@ -145,8 +151,8 @@ acks_new(const struct config *cf, struct ledger *l)
 		if (http_call_init(&a->slot[i].c, &a->o, err, sizeof err) != 0)
 			die(EX_OSERR, "%s", err);
 	if (a->nq > 0)
-		log_info("%zu ACK%s queued for %s", a->nq, a->nq == 1 ? "" : "s",
-		    cf->ack_to);
+		log_info("%zu ACK%s queued for %s", a->nq,
+		    a->nq == 1 ? "" : "s", cf->ack_to);
 	return a;
 }
 
@@ -235,7 +241,8 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			json_object_set_new(w, "state", json_string("confirmed"));
+			json_object_set_new(
+			    w, "state", json_string("confirmed"));
 			confirmed = 1;
 			json_object_set_new(w, "confirmed_at",
 			    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
@@ -253,16 +260,18 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 		goto fail;
 	}
 	if (confirmed)
-		audit_wagon(0, seq, "applied", "confirmed", "ACK delivered to "
-		    "%s", a->cf->ack_to);
+		audit_wagon(0, seq, "applied", "confirmed",
+		    "ACK delivered to "
+		    "%s",
+		    a->cf->ack_to);
 	return;
 fail:
 	json_decref(w);
 	ledger_txn_abort(t);
 	/* Delivered but not recorded: it is sent again later, which
 	 * srdf-ackd takes as a duplicate. */
-	log_err("cannot record the delivered ACK of wagon %" PRIu64 ": %s",
-	    seq, ledger_strerror(rc));
+	log_err("cannot record the delivered ACK of wagon %" PRIu64 ": %s", seq,
+	    ledger_strerror(rc));
 }
 
 static void
@@ -277,7 +286,8 @@ harvest(struct acks *a)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		for (int i = 0; i < ACK_SLOTS; i++)
-			if (a->slot[i].busy && a->slot[i].c.easy == m->easy_handle)
+			if (a->slot[i].busy &&
+			    a->slot[i].c.easy == m->easy_handle)
 				s = &a->slot[i];
 		if (s == NULL)
 			continue;
@@ -286,7 +296,8 @@ harvest(struct acks *a)
 		if (http_call_done(&s->c, m->data.result) == 0 &&
 		    s->c.status / 100 == 2) {
 			log_debug("ACK of wagon %" PRIu64 " delivered (%ld, "
-			    "%.1f ms)", s->seq, s->c.status, s->c.latency_ms);
+			          "%.1f ms)",
+			    s->seq, s->c.status, s->c.latency_ms);
 			delivered(a, s->seq, s->body);
 			if (a->failing)
 				log_info("srdf-ackd at %s takes ACKs again",
@@ -303,12 +314,14 @@ harvest(struct acks *a)
 				    s->c.status, s->c.answer_status,
 				    *s->c.reason ? ": " : "", s->c.reason);
 			if (!a->failing)
-				log_warn("cannot deliver the ACK of wagon %" PRIu64
+				log_warn(
+				    "cannot deliver the ACK of wagon %" PRIu64
 				    " to %s: %s; ACKs stay queued and are "
-				    "retried", s->seq, a->cf->ack_to, why);
+				    "retried",
+				    s->seq, a->cf->ack_to, why);
 			else
-				log_debug("ACK of wagon %" PRIu64 ": %s", s->seq,
-				    why);
+				log_debug("ACK of wagon %" PRIu64 ": %s",
+				    s->seq, why);
 			a->failing = 1;
 			/* The transfers of one round fail together (a
 			 * restarted srdf-ackd answers each "busy"): the
@@ -316,8 +329,8 @@ harvest(struct acks *a)
 			if (clock_mono_ms() >= a->next_try) {
 				a->next_try = clock_mono_ms() + a->backoff;
 				a->backoff = a->backoff * 2 > ACK_BACKOFF_MAX
-				    ? ACK_BACKOFF_MAX
-				    : a->backoff * 2;
+				                 ? ACK_BACKOFF_MAX
+				                 : a->backoff * 2;
 			}
 		}
 		free(s->body);
@@ -437,17 +450,17 @@ acks_wait(struct acks *a, int fd1, int fd2, long timeout_ms)
 	if (at >= 0 && (timeout_ms < 0 || at < timeout_ms))
 		timeout_ms = at;
 	if (a != NULL && a->multi != NULL) {
-		struct curl_waitfd w[2] = {{fd1, CURL_WAIT_POLLIN, 0},
-		    {fd2, CURL_WAIT_POLLIN, 0}};
+		struct curl_waitfd w[2] = {
+		    {fd1, CURL_WAIT_POLLIN, 0}, {fd2, CURL_WAIT_POLLIN, 0}};
 		int n;
 
 		/* curl_multi_wait has no "for ever": wake up now and then. */
 		if (timeout_ms < 0 || timeout_ms > 60000)
 			timeout_ms = 60000;
 		return curl_multi_wait(a->multi, w, 2, (int)timeout_ms, &n) ==
-		        CURLM_OK
-		    ? 0
-		    : -1;
+		               CURLM_OK
+		           ? 0
+		           : -1;
 	} else {
 		struct pollfd p[2] = {{fd1, POLLIN, 0}, {fd2, POLLIN, 0}};
 

@@ -71,10 +71,10 @@ enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
 
 /* Where a wagon goes (sched(), srdf-apply(1), "Parallel apply"). */
 enum sched {
-	SCHED_ALONE,	  /* on the main connection, once the jobs in flight
+	SCHED_ALONE,      /* on the main connection, once the jobs in flight
 			   * are done */
-	SCHED_NOW,	  /* to a worker, now */
-	SCHED_LATER,	  /* to a worker, once a job in flight is done */
+	SCHED_NOW,        /* to a worker, now */
+	SCHED_LATER,      /* to a worker, once a job in flight is done */
 	SCHED_IF_DDL_NEXT /* rows with nothing in flight: to a worker if a
 			   * DDL wagon follows (lone_parallel) */
 };
@@ -93,15 +93,15 @@ struct open_group {
 	int open;
 	uint64_t group, first;
 	uint32_t chunk;
-	char *xid;		/* the open group is XA PREPAREd: its id */
+	char *xid; /* the open group is XA PREPAREd: its id */
 };
 
 /* Retries: the wagon that failed, at the head of the stream. */
 struct failing {
 	uint64_t seq;
 	int attempts, dead;
-	int immediate;		/* deadlocks retried at once in a row */
-	long long due;		/* its next attempt (clock_mono_ms) */
+	int immediate; /* deadlocks retried at once in a row */
+	long long due; /* its next attempt (clock_mono_ms) */
 };
 
 /* Ledger batching: committed groups the ledger does not know yet. */
@@ -113,14 +113,14 @@ struct done_list {
 
 /* --parallel: srdf-bootstrap's row wagons go to workers (par.c). */
 struct dispatch {
-	struct par *p;		/* NULL: every wagon on a->db */
-	struct inwagon held;	/* loaded, waiting for a worker or for the
+	struct par *p;       /* NULL: every wagon on a->db */
+	struct inwagon held; /* loaded, waiting for a worker or for the
 				 * workers to finish; records NULL if none */
-	uint64_t seq;		/* the last wagon handed to a worker */
-	char *bpos;		/* bootstrap_pos once the handed ones commit */
-	int broken;		/* a worker's wagon failed: drain, then read
+	uint64_t seq;        /* the last wagon handed to a worker */
+	char *bpos;          /* bootstrap_pos once the handed ones commit */
+	int broken;          /* a worker's wagon failed: drain, then read
 				 * the checkpoint again */
-	uint64_t off_until;	/* wagons up to here go alone */
+	uint64_t off_until;  /* wagons up to here go alone */
 	uint64_t merge_off_until; /* wagons up to here are not merged */
 };
 
@@ -131,8 +131,8 @@ struct prefetch {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int started, quit, busy;
-	uint64_t want;		/* the wagon asked for, 0 none */
-	struct inwagon w;	/* ... read: records NULL if not (yet) */
+	uint64_t want;    /* the wagon asked for, 0 none */
+	struct inwagon w; /* ... read: records NULL if not (yet) */
 };
 
 /* --keep over inbox/cur (purge.h); below the checkpoint only. */
@@ -145,15 +145,15 @@ struct keep {
 struct applier {
 	const struct config *cf;
 	struct db db;
-	struct buf arena;	/* the engine's, between wagons (engine_run) */
-	struct ledger *l;	/* NULL in a dry run */
+	struct buf arena; /* the engine's, between wagons (engine_run) */
+	struct ledger *l; /* NULL in a dry run */
 	struct acks *acks;
 	/* The checkpoint */
-	char src[33];		/* source id (hex); "" until known */
-	int ready;		/* checkpoint read, ledger reconciled */
-	int triggers_upgraded;	/* db_triggers_upgrade ran */
-	struct checkpoint cp;	/* what the target holds */
-	uint64_t next;		/* the sequence to apply next */
+	char src[33];          /* source id (hex); "" until known */
+	int ready;             /* checkpoint read, ledger reconciled */
+	int triggers_upgraded; /* db_triggers_upgrade ran */
+	struct checkpoint cp;  /* what the target holds */
+	uint64_t next;         /* the sequence to apply next */
 	int skip_done;
 	struct open_group og;
 	/* XA: the lowest first wagon of an XA transaction prepared on the

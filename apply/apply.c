@@ -152,7 +152,8 @@ connect_target(struct applier *a)
 		}
 		/* For as long as it takes; said at tries 1, 2, 4, 8... */
 		if ((tries & (tries - 1)) == 0)
-			log_warn("%s; trying again in %lld s, for as long as it "
+			log_warn(
+			    "%s; trying again in %lld s, for as long as it "
 			    "takes (attempt %lld; said again at attempt %lld)",
 			    a->db.err, backoff / 1000, tries, 2 * tries);
 		else
@@ -162,8 +163,10 @@ connect_target(struct applier *a)
 		     !stopping && clock_mono_ms() < until;) {
 			acks_pump(a->acks);
 			heartbeat_beat(0, NULL);
-			wait_events(a, until - clock_mono_ms() > HEARTBEAT_INTERVAL_MS ?
-			    HEARTBEAT_INTERVAL_MS : (long)(until - clock_mono_ms()));
+			wait_events(
+			    a, until - clock_mono_ms() > HEARTBEAT_INTERVAL_MS
+			           ? HEARTBEAT_INTERVAL_MS
+			           : (long)(until - clock_mono_ms()));
 		}
 		if (stopping)
 			return 0;
@@ -202,8 +205,8 @@ purge_applied(struct applier *a, int now)
 	do
 		n = purge_sweep(&a->keep.p);
 	while (now && n == PURGE_BATCH && !stopping);
-	a->keep.due = clock_mono_ms() +
-	    (n == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
+	a->keep.due =
+	    clock_mono_ms() + (n == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
 }
 
 static int
@@ -213,12 +216,12 @@ run(struct applier *a)
 
 	if ((ex = connect_target(a)) != 0 || stopping)
 		return ex;
-	log_info("%s: applying the wagons %s %s", a->cf->dry_run ? "dry run"
-	    : "started", a->cf->once ? "ready in" : "as they come into",
-	    a->cf->inbox);
+	log_info("%s: applying the wagons %s %s",
+	    a->cf->dry_run ? "dry run" : "started",
+	    a->cf->once ? "ready in" : "as they come into", a->cf->inbox);
 	for (;;) {
-		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
-		    : NULL);
+		heartbeat_beat(
+		    a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid : NULL);
 		if (stopping) {
 			/* What the workers have begun commits or fails. */
 			if (par_drain(a) == S_FATAL)
@@ -229,7 +232,8 @@ run(struct applier *a)
 			hup = 0;
 			if (a->fail.seq != 0) {
 				log_notice("SIGHUP: trying wagon %" PRIu64
-				    " again", a->fail.seq);
+				           " again",
+				    a->fail.seq);
 				a->fail.due = 0;
 				a->fail.dead = 0;
 			}
@@ -269,10 +273,13 @@ run(struct applier *a)
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
 		case S_WAIT:
-			wait_events(a, a->fail.dead ||
-			    a->fail.due - clock_mono_ms() > HEARTBEAT_INTERVAL_MS ?
-			    HEARTBEAT_INTERVAL_MS : a->fail.due > clock_mono_ms() ?
-			    (long)(a->fail.due - clock_mono_ms()) : 0);
+			wait_events(
+			    a, a->fail.dead || a->fail.due - clock_mono_ms() >
+			                           HEARTBEAT_INTERVAL_MS
+			           ? HEARTBEAT_INTERVAL_MS
+			       : a->fail.due > clock_mono_ms()
+			           ? (long)(a->fail.due - clock_mono_ms())
+			           : 0);
 			continue;
 		}
 	}
@@ -282,9 +289,11 @@ out:
 	if (flush_applied(a) == S_FATAL && ex == 0)
 		ex = a->fatal;
 	if (a->og.open) {
-		log_notice("group %" PRIu64 ": chunks 1..%" PRIu32 " were applied "
+		log_notice(
+		    "group %" PRIu64 ": chunks 1..%" PRIu32 " were applied "
 		    "but not committed: rolled back until the rest of the group "
-		    "is here", a->og.group, a->og.chunk);
+		    "is here",
+		    a->og.group, a->og.chunk);
 		db_rollback(&a->db);
 		a->og.open = 0;
 	}
@@ -292,9 +301,11 @@ out:
 		acks_drain(a->acks, ACK_DRAIN_MS);
 	if (!a->cf->dry_run)
 		log_info("%s: %" PRIu64 " wagon%s applied, checkpoint %" PRIu64
-		    ", %zu ACK%s queued", stopping ? "stopped" : "done",
-		    a->napplied, a->napplied == 1 ? "" : "s", a->cp.seq,
-		    acks_pending(a->acks), acks_pending(a->acks) == 1 ? "" : "s");
+		         ", %zu ACK%s queued",
+		    stopping ? "stopped" : "done", a->napplied,
+		    a->napplied == 1 ? "" : "s", a->cp.seq,
+		    acks_pending(a->acks),
+		    acks_pending(a->acks) == 1 ? "" : "s");
 	return ex;
 }
 
@@ -311,19 +322,21 @@ parse_retry(struct config *cf, const char *arg)
 	s = xstrdup(arg);
 	for (tok = strtok_r(s, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (cf->nretry == (int)(sizeof cf->retry_ms / sizeof
-		                       *cf->retry_ms))
+		if (cf->nretry ==
+		    (int)(sizeof cf->retry_ms / sizeof *cf->retry_ms))
 			die(EX_USAGE, "--retry: at most %zu delays",
 			    sizeof cf->retry_ms / sizeof *cf->retry_ms);
 		if (parse_duration_ms(tok, &cf->retry_ms[cf->nretry]) != 0)
-			die(EX_USAGE, "--retry: bad delay '%s' (e.g. 10s, 2m, "
-			    "1h; or 'none')", tok);
+			die(EX_USAGE,
+			    "--retry: bad delay '%s' (e.g. 10s, 2m, "
+			    "1h; or 'none')",
+			    tok);
 		cf->nretry++;
 	}
 	free(s);
 	if (cf->nretry == 0)
 		die(EX_USAGE, "--retry needs delays such as 10s,30s,2m, or "
-		    "'none'");
+		              "'none'");
 }
 
 /* A promoted target (srdf-promote(1)) takes writes of its own: applying
@@ -340,10 +353,12 @@ refuse_promoted(struct ledger *l, const char *dir)
 		at = NULL;
 	ledger_txn_abort(t);
 	if (at != NULL)
-		die(EX_CONFIG, "the target of %s was promoted at %s "
+		die(EX_CONFIG,
+		    "the target of %s was promoted at %s "
 		    "(srdf-promote): it is no longer a replica and takes no "
 		    "more wagons; to replicate to it again, start over with a "
-		    "new state directory and srdf-bootstrap", dir, at);
+		    "new state directory and srdf-bootstrap",
+		    dir, at);
 }
 
 static void
@@ -403,44 +418,81 @@ parse_options(struct config *cf, int argc, char **argv)
 	parse_retry(cf, "10s,30s,2m,10m,1h");
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'A': cf->ack_pull = 1; break;
-		case 'a': cf->ack_to = optarg; break;
-		case 'C': cf->ca_file = optarg; break;
-		case 'c': cf->create_databases = 1; break;
-		case 'F': cf->defaults_file = optarg; break;
-		case 'G': cf->group = optarg; break;
-		case 'd': cf->dir = optarg; break;
-		case 'n': cf->dry_run = 1; break;
-		case 'I': cf->insecure = 1; break;
-		case 'k': cf->key_file = optarg; break;
-		case 'B': cf->no_bulk_load = 1; break;
-		case 'T': cf->fire_triggers = 1; break;
-		case 'o': cf->once = 1; break;
+		case 'A':
+			cf->ack_pull = 1;
+			break;
+		case 'a':
+			cf->ack_to = optarg;
+			break;
+		case 'C':
+			cf->ca_file = optarg;
+			break;
+		case 'c':
+			cf->create_databases = 1;
+			break;
+		case 'F':
+			cf->defaults_file = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'n':
+			cf->dry_run = 1;
+			break;
+		case 'I':
+			cf->insecure = 1;
+			break;
+		case 'k':
+			cf->key_file = optarg;
+			break;
+		case 'B':
+			cf->no_bulk_load = 1;
+			break;
+		case 'T':
+			cf->fire_triggers = 1;
+			break;
+		case 'o':
+			cf->once = 1;
+			break;
 		case 'K':
 			if (parse_duration_ms(optarg, &cf->keep_ms) != 0)
-				die(EX_USAGE, "--keep wants a duration such as "
-				    "7d, 12h or 0, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--keep wants a duration such as "
+				    "7d, 12h or 0, not '%s'",
+				    optarg);
 			break;
 		case 'M':
 			if (parse_size(optarg, &cf->merge_bytes) != 0)
-				die(EX_USAGE, "--merge-bytes wants a size "
+				die(EX_USAGE,
+				    "--merge-bytes wants a size "
 				    "(e.g. 128M, or 0 for never), not '%s'",
 				    optarg);
 			break;
 		case 'P':
 			if (parse_u64(optarg, &n) != 0 || n < 1 || n > 64)
-				die(EX_USAGE, "--parallel wants 1 to 64 "
-				    "connections, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--parallel wants 1 to 64 "
+				    "connections, not '%s'",
+				    optarg);
 			cf->parallel = (int)n;
 			break;
-		case 'r': parse_retry(cf, optarg); break;
+		case 'r':
+			parse_retry(cf, optarg);
+			break;
 		case 's':
 			if (parse_u64(optarg, &cf->skip) != 0 || cf->skip == 0)
-				die(EX_USAGE, "--skip wants a wagon sequence "
-				    "number, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--skip wants a wagon sequence "
+				    "number, not '%s'",
+				    optarg);
 			cf->has_skip = 1;
 			break;
-		case 'v': log_set_verbose(1); break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-apply", usage);
 		}
@@ -448,11 +500,12 @@ parse_options(struct config *cf, int argc, char **argv)
 	opt_no_operands(argc, usage);
 	if (cf->key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
-		    "wagons (srdf-keygen(1))");
+		              "wagons (srdf-keygen(1))");
 	if (cf->dry_run)
 		cf->once = 1;
 	if (cf->ack_to != NULL && cf->ack_pull)
-		die(EX_USAGE, "--ack-to sends the ACKs, --ack-pull leaves them "
+		die(EX_USAGE,
+		    "--ack-to sends the ACKs, --ack-pull leaves them "
 		    "for srdf-ship --ack-pull to fetch: one of the two");
 	if (cf->ack_to != NULL &&
 	    http_base_check(cf->ack_to, cf->insecure, err, sizeof err) != 0)
@@ -487,26 +540,30 @@ open_state(struct applier *a)
 		audit_open(cf->dir);
 		audit_source_of(a->l);
 		heartbeat_start(cf->dir, TOOL, HEARTBEAT_INTERVAL, !cf->once);
-		snprintf(a->keep.curdir, sizeof a->keep.curdir, "%s/cur",
-		    cf->inbox);
-		snprintf(a->keep.why, sizeof a->keep.why, "inbox copy purged "
-		    "(applied more than --keep %lld s ago)", cf->keep_ms / 1000);
-		a->keep.p = (struct purge){.l = a->l, .dir = a->keep.curdir,
-		    .states = cf->ack_to != NULL || cf->ack_pull ?
-		    confirmed_states :
-		    applied_states, .at = "applied_at",
-		    .keep_ms = cf->keep_ms, .why = a->keep.why};
+		snprintf(
+		    a->keep.curdir, sizeof a->keep.curdir, "%s/cur", cf->inbox);
+		snprintf(a->keep.why, sizeof a->keep.why,
+		    "inbox copy purged "
+		    "(applied more than --keep %lld s ago)",
+		    cf->keep_ms / 1000);
+		a->keep.p = (struct purge){.l = a->l,
+		    .dir = a->keep.curdir,
+		    .states = cf->ack_to != NULL || cf->ack_pull
+		                  ? confirmed_states
+		                  : applied_states,
+		    .at = "applied_at",
+		    .keep_ms = cf->keep_ms,
+		    .why = a->keep.why};
 		return;
 	}
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", cf->dir);
 	if (access(path, F_OK) == 0 &&
 	    (rc = ledger_open(cf->dir, LEDGER_RDONLY, &a->l)) != 0)
-		die(EX_NOINPUT, "cannot open the ledger in %s: %s",
-		    cf->dir, ledger_strerror(rc));
+		die(EX_NOINPUT, "cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
 	snprintf(path, sizeof path, "%s/new", cf->inbox);
 	if (access(path, F_OK) != 0)
-		die(EX_NOINPUT, "no inbox in %s: %s", cf->dir,
-		    strerror(errno));
+		die(EX_NOINPUT, "no inbox in %s: %s", cf->dir, strerror(errno));
 }
 
 /* Readiness: the self-pipe of the signals and the inotify watch of
@@ -546,7 +603,8 @@ finish(struct applier *a, int rc)
 	free(a->par.bpos);
 	if (rc == 0 && a->cf->has_skip && !a->skip_done && !stopping) {
 		log_err("--skip %" PRIu64 ": no wagon and no source id in %s "
-		    "yet: nothing to skip", a->cf->skip, a->cf->dir);
+		        "yet: nothing to skip",
+		    a->cf->skip, a->cf->dir);
 		rc = EX_USAGE;
 	}
 	heartbeat_stop(rc);

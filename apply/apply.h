@@ -46,28 +46,28 @@ struct config {
 	const char *key_file;
 	struct srdf_key *key;
 	const char *defaults_file;
-	const char *group;	 /* option-file group, "srdf-apply" */
-	const char *ack_to;	 /* https://host:port of srdf-ackd, or NULL */
-	int ack_pull;		 /* --ack-pull: srdf-ship fetches them
+	const char *group;  /* option-file group, "srdf-apply" */
+	const char *ack_to; /* https://host:port of srdf-ackd, or NULL */
+	int ack_pull;       /* --ack-pull: srdf-ship fetches them
 				  * through srdf-recv (recv/acks.h) */
 	const char *ca_file;
 	int insecure;
 	int once;
 	int dry_run;
 	int create_databases;
-	int no_bulk_load;	 /* --no-bulk-load: never a bulk insert */
-	int fire_triggers;	 /* --fire-triggers: triggers created as
+	int no_bulk_load;  /* --no-bulk-load: never a bulk insert */
+	int fire_triggers; /* --fire-triggers: triggers created as
 				  * written, firing on the rows applied */
 	unsigned long long merge_bytes; /* --merge-bytes: wagons waiting in
 				  * the inbox applied together, up to
 				  * this many payload bytes; 0 never */
-	long long keep_ms;	 /* --keep: applied wagons' files kept in
+	long long keep_ms;              /* --keep: applied wagons' files kept in
 				  * inbox/cur this long */
-	int parallel;		 /* --parallel: connections for bootstrap
+	int parallel;                   /* --parallel: connections for bootstrap
 				  * row wagons; 1 applies all on one */
 	int has_skip;
 	uint64_t skip;
-	long long retry_ms[16];	 /* delays between attempts */
+	long long retry_ms[16]; /* delays between attempts */
 	int nretry;
 };
 
@@ -90,29 +90,29 @@ enum { XA_NONE, XA_PREPARED, XA_COMMIT, XA_ROLLBACK };
 struct inwagon {
 	uint64_t seq;
 	struct wagon_header h;
-	char *records;	    /* the payload, NUL-terminated */
+	char *records; /* the payload, NUL-terminated */
 	size_t len;
 	/* from the payload */
 	uint64_t group;
 	uint32_t chunk;
-	int last;	    /* the group's last chunk */
-	int ddl_done;	    /* DDL statements applied by earlier attempts */
+	int last;           /* the group's last chunk */
+	int ddl_done;       /* DDL statements applied by earlier attempts */
 	int ddl_inflight;   /* 1 + index of a DDL a crash may have cut, or 0 */
-	char *gtid_pos;	    /* group_end's "gtid_pos", malloc'd or NULL */
-	char *snapshot;	    /* group_end's "snapshot_gtid" (srdf-bootstrap) */
-	int xa;		    /* XA_* (engine_peek; the chunks after the first
+	char *gtid_pos;     /* group_end's "gtid_pos", malloc'd or NULL */
+	char *snapshot;     /* group_end's "snapshot_gtid" (srdf-bootstrap) */
+	int xa;             /* XA_* (engine_peek; the chunks after the first
 			     * of a prepared group: apply.c) */
-	char *xid;	    /* its XA id in SQL form, malloc'd or NULL */
+	char *xid;          /* its XA id in SQL form, malloc'd or NULL */
 	char *recopy_db;    /* group_end's "redo": the table it creates */
 	char *recopy_table; /* again (srdf-bootstrap), malloc'd or NULL */
 	uint64_t skipped;   /* row changes skipped (recopy.c) */
-	int idem;	    /* within the bootstrap window: idempotent */
+	int idem;           /* within the bootstrap window: idempotent */
 	char last_gtid[WAGON_GTID_LEN];
-	uint64_t last_ts;   /* group_end's "last_ts": the source commit time
+	uint64_t last_ts; /* group_end's "last_ts": the source commit time
 			     * of its last transaction (Unix s), or 0 */
-	uint64_t rows;	    /* row changes applied */
-	uint64_t ddls;	    /* DDL statements run */
-	int has_ddl;	    /* a "ddl" record in the payload (engine_peek) */
+	uint64_t rows;    /* row changes applied */
+	uint64_t ddls;    /* DDL statements run */
+	int has_ddl;      /* a "ddl" record in the payload (engine_peek) */
 	/* The tables it touches (engine_peek): "db\037table\0" each,
 	 * lowercased, ntabs of them; tabs_all when it cannot tell (a
 	 * record it does not know, a DDL sql_ddl_tables cannot read). */

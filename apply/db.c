@@ -92,22 +92,25 @@ db_connect(struct db *d, const struct config *cf, int dry)
 	if ((d->my = mysql_init(NULL)) == NULL)
 		die(EX_OSERR, "mysql_init failed");
 	if (cf->defaults_file != NULL)
-		mysql_optionsv(d->my, MYSQL_READ_DEFAULT_FILE,
-		    cf->defaults_file);
+		mysql_optionsv(
+		    d->my, MYSQL_READ_DEFAULT_FILE, cf->defaults_file);
 	mysql_optionsv(d->my, MYSQL_READ_DEFAULT_GROUP, cf->group);
 	mysql_optionsv(d->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
 	mysql_optionsv(d->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(d->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
-	if (mysql_real_connect(d->my, NULL, NULL, NULL, NULL, 0, NULL,
-	        flags) == NULL) {
+	if (mysql_real_connect(d->my, NULL, NULL, NULL, NULL, 0, NULL, flags) ==
+	    NULL) {
 		d->errnum = mysql_errno(d->my);
-		snprintf(d->err, sizeof d->err, "cannot connect to the target%s%s: "
-		    "%s", cf->defaults_file ? " with " : "",
+		snprintf(d->err, sizeof d->err,
+		    "cannot connect to the target%s%s: "
+		    "%s",
+		    cf->defaults_file ? " with " : "",
 		    cf->defaults_file ? cf->defaults_file : "",
 		    mysql_error(d->my));
 		mysql_close(d->my);
 		d->my = NULL;
-		return maria_exit_for(d->errnum) == EX_NOPERM ? DB_FAIL : DB_GONE;
+		return maria_exit_for(d->errnum) == EX_NOPERM ? DB_FAIL
+		                                              : DB_GONE;
 	}
 	return db_session(d);
 }
@@ -157,8 +160,8 @@ query_one(struct db *d, const char *kind, const char *q, int *rc)
 	char *v = maria_query_one(d->my, q);
 
 	/* NULL with no error: an empty result or an SQL NULL */
-	*rc = v == NULL && mysql_errno(d->my) != 0 ?
-	    db_classify(d, kind, NULL) : DB_OK;
+	*rc = v == NULL && mysql_errno(d->my) != 0 ? db_classify(d, kind, NULL)
+	                                           : DB_OK;
 	return v;
 }
 
@@ -176,11 +179,13 @@ grant_public(struct db *d)
 	if (atomic_exchange(&tried, 1))
 		return;
 	if (mysql_query(d->my, "GRANT SELECT ON srdf.apply_sessions TO "
-	    "PUBLIC") != 0)
-		log_warn("cannot GRANT SELECT ON srdf.apply_sessions TO PUBLIC "
+	                       "PUBLIC") != 0)
+		log_warn(
+		    "cannot GRANT SELECT ON srdf.apply_sessions TO PUBLIC "
 		    "(%s): the definers of the replicated triggers need it "
 		    "(srdf-apply(1), Triggers); have a DBA grant it, to PUBLIC "
-		    "or to each definer", mysql_error(d->my));
+		    "or to each definer",
+		    mysql_error(d->my));
 }
 
 /* The session settings that exact values need (srdf-apply(1), "The
@@ -199,8 +204,10 @@ db_session(struct db *d)
 
 	if ((rc = simple(d, "session setup", session_sql)) != DB_OK)
 		return rc;
-	if (!d->dry && (rc = simple(d, "registering the session in "
-	                     "srdf.apply_sessions", register_sql)) != DB_OK)
+	if (!d->dry && (rc = simple(d,
+	                    "registering the session in "
+	                    "srdf.apply_sessions",
+	                    register_sql)) != DB_OK)
 		return rc;
 	if (!d->dry)
 		grant_public(d);
@@ -230,9 +237,9 @@ static int classify(struct db *d, const char *kind, const char *table,
 int
 db_full(const struct db *d)
 {
-	return d->full && (d->errnum == ER_RECORD_FILE_FULL ||
-	    d->errnum == ER_DISK_FULL || d->errnum == ER_GET_ERRNO ||
-	    d->errnum == ER_ERROR_ON_WRITE);
+	return d->full &&
+	       (d->errnum == ER_RECORD_FILE_FULL || d->errnum == ER_DISK_FULL ||
+	           d->errnum == ER_GET_ERRNO || d->errnum == ER_ERROR_ON_WRITE);
 }
 
 int
@@ -274,11 +281,12 @@ redact(const char *m, char *out, size_t n)
 		if ((start = strstr(m, v[i].lead)) == NULL)
 			continue;
 		start += strlen(v[i].lead);
-		end = v[i].tail ? strstr(start, v[i].tail) : strrchr(start, '\'');
+		end =
+		    v[i].tail ? strstr(start, v[i].tail) : strrchr(start, '\'');
 		if (end == NULL)
 			continue;
-		snprintf(out, n, "%.*s(value withheld)%s",
-		    (int)(start - 1 - m), m, end + 1);
+		snprintf(out, n, "%.*s(value withheld)%s", (int)(start - 1 - m),
+		    m, end + 1);
 		return 1;
 	}
 	snprintf(out, n, "%s", m);
@@ -295,13 +303,14 @@ denied(struct db *d, const char *kind, const char *table, unsigned e,
 	 * (srdf-apply(1), "Triggers"). */
 	if (e == ER_TABLEACCESS_DENIED_ERROR &&
 	    strstr(m, "`apply_sessions`") != NULL) {
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+		snprintf(d->err, sizeof d->err,
+		    "%s%s%s: %s (error %u): "
 		    "a trigger's definer needs SELECT on "
 		    "srdf.apply_sessions, where its guard looks for "
 		    "srdf-apply's sessions: GRANT SELECT ON "
 		    "srdf.apply_sessions TO PUBLIC (MariaDB 10.11 and "
-		    "later), or to the definer", kind,
-		    table ? " on " : "", table ? table : "", m, e);
+		    "later), or to the definer",
+		    kind, table ? " on " : "", table ? table : "", m, e);
 		return 1;
 	}
 	/* engine.c, versioned_add: srdf-apply(1), "System-versioned
@@ -309,12 +318,13 @@ denied(struct db *d, const char *kind, const char *table, unsigned e,
 	if (strncmp(kind, "versioned ", 10) != 0 &&
 	    strcmp(kind, "DELETE HISTORY") != 0)
 		return 0;
-	snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): "
+	snprintf(d->err, sizeof d->err,
+	    "%s%s%s: %s (error %u): "
 	    "writing the source's history of a system-versioned "
 	    "table needs the DELETE HISTORY privilege on it and the "
 	    "right to set @@timestamp (secure_timestamp=NO, or the "
-	    "SUPER privilege with secure_timestamp=SUPER)", kind,
-	    table ? " on " : "", table ? table : "", m, e);
+	    "SUPER privilege with secure_timestamp=SUPER)",
+	    kind, table ? " on " : "", table ? table : "", m, e);
 	return 1;
 }
 
@@ -330,14 +340,15 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 	m = safe;
 	d->errnum = e;
 	d->full = e == ER_RECORD_FILE_FULL || e == ER_DISK_FULL ||
-	    ((e == ER_GET_ERRNO || e == ER_ERROR_ON_WRITE) &&
-	        strstr(m, "No space left") != NULL);
+	          ((e == ER_GET_ERRNO || e == ER_ERROR_ON_WRITE) &&
+	              strstr(m, "No space left") != NULL);
 	if (d->full) {
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): the "
+		snprintf(d->err, sizeof d->err,
+		    "%s%s%s: %s (error %u): the "
 		    "target is out of space (a full disk or tablespace, or a "
 		    "table at its size limit): make room there; the wagon is "
-		    "tried again and not given up for this", kind,
-		    table ? " on " : "", table ? table : "", m, e);
+		    "tried again and not given up for this",
+		    kind, table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	}
 	switch (e) {
@@ -355,7 +366,8 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 	case ER_SIGNAL_EXCEPTION:
 		if (strcmp(m, CHECKPOINT_MOVED) != 0)
 			break;
-		snprintf(d->err, sizeof d->err, "the checkpoint row in "
+		snprintf(d->err, sizeof d->err,
+		    "the checkpoint row in "
 		    "srdf.applied moved under srdf-apply (another srdf-apply "
 		    "applying the same source to this target?): rolled back");
 		return DB_GONE;
@@ -366,10 +378,11 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 		if (d->genlax || table == NULL || !genexpr_label(d, table))
 			break;
 		d->genlax = 1;
-		snprintf(d->err, sizeof d->err, "%s on %s: %s (error %u): a "
+		snprintf(d->err, sizeof d->err,
+		    "%s on %s: %s (error %u): a "
 		    "generated column's expression, which the source evaluated "
-		    "without strict mode; applying the wagon again so", kind,
-		    table, m, e);
+		    "without strict mode; applying the wagon again so",
+		    kind, table, m, e);
 		return DB_RETRY;
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
@@ -377,10 +390,11 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 		    table ? " on " : "", table ? table : "", m, e);
 		return DB_RETRY;
 	case ER_NO_SUCH_TABLE:
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): the "
+		snprintf(d->err, sizeof d->err,
+		    "%s%s%s: %s (error %u): the "
 		    "table does not exist on the target: create it, or "
-		    "initialise it with srdf-bootstrap", kind,
-		    table ? " on " : "", table ? table : "", m, e);
+		    "initialise it with srdf-bootstrap",
+		    kind, table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
 	case ER_TABLEACCESS_DENIED_ERROR:
@@ -389,10 +403,11 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 			break;
 		return DB_FAIL;
 	case ER_BAD_DB_ERROR:
-		snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u): create "
+		snprintf(d->err, sizeof d->err,
+		    "%s%s%s: %s (error %u): create "
 		    "the database on the target, or run srdf-apply with "
-		    "--create-databases", kind, table ? " on " : "",
-		    table ? table : "", m, e);
+		    "--create-databases",
+		    kind, table ? " on " : "", table ? table : "", m, e);
 		return DB_FAIL;
 	}
 	snprintf(d->err, sizeof d->err, "%s%s%s: %s (error %u)", kind,
@@ -469,24 +484,29 @@ send(struct db *d, size_t n)
 		got = (long long)mysql_affected_rows(d->my);
 		if (d->st[i].expect >= 0 && got < d->st[i].expect) {
 			log_warn("%s on %s touched %lld of %lld rows: the "
-			    "target differs from the source", d->st[i].kind,
-			    d->st[i].table, got, d->st[i].expect);
+			         "target differs from the source",
+			    d->st[i].kind, d->st[i].table, got,
+			    d->st[i].expect);
 			d->missing += (uint64_t)(d->st[i].expect - got);
 		}
 		rc = mysql_next_result(d->my);
 		if (rc == -1) {
 			rc = i + 1 == n ? DB_OK : DB_GONE;
 			if (rc != DB_OK)
-				snprintf(d->err, sizeof d->err, "the server "
-				    "answered %zu of %zu statements", i + 1, n);
+				snprintf(d->err, sizeof d->err,
+				    "the server "
+				    "answered %zu of %zu statements",
+				    i + 1, n);
 			break;
 		}
 		if (i + 1 == n) {
 			/* More results than statements: not ours. */
 			while (mysql_next_result(d->my) == 0)
 				;
-			snprintf(d->err, sizeof d->err, "the server answered "
-			    "more results than the %zu statements sent", n);
+			snprintf(d->err, sizeof d->err,
+			    "the server answered "
+			    "more results than the %zu statements sent",
+			    n);
 			rc = DB_GONE;
 		}
 	}
@@ -509,7 +529,8 @@ keep:
 			d->st[i - n] = d->st[i];
 			d->st[i - n].end -= skip;
 		}
-		d->stmt_start = d->stmt_start >= skip ? d->stmt_start - skip : 0;
+		d->stmt_start =
+		    d->stmt_start >= skip ? d->stmt_start - skip : 0;
 		d->nst -= n;
 	} else {
 		d->q.len = 0;
@@ -520,17 +541,18 @@ keep:
 }
 
 int
-db_stmt_close(struct db *d, const char *kind, const char *table,
-    long long expect)
+db_stmt_close(
+    struct db *d, const char *kind, const char *table, long long expect)
 {
 	size_t limit = BATCH_BYTES < d->max_stmt ? BATCH_BYTES : d->max_stmt;
 	size_t len = db_stmt_len(d);
 
 	if (len > d->max_stmt) {
-		snprintf(d->err, sizeof d->err, "%s%s%s: a statement of %zu "
+		snprintf(d->err, sizeof d->err,
+		    "%s%s%s: a statement of %zu "
 		    "bytes is longer than the target's max_allowed_packet "
-		    "(%lu): raise max_allowed_packet on the target", kind,
-		    table ? " on " : "", table ? table : "", len,
+		    "(%lu): raise max_allowed_packet on the target",
+		    kind, table ? " on " : "", table ? table : "", len,
 		    d->max_stmt + 1024);
 		d->errnum = 0;
 		return DB_FAIL;
@@ -594,7 +616,7 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 
 	checkpoint_free(cp);
 	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, "
-		    "redo_tables FROM srdf.applied WHERE source_id=");
+	            "redo_tables FROM srdf.applied WHERE source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	if (mysql_query(d->my, q.p) != 0 ||
@@ -611,20 +633,23 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	if ((row = mysql_fetch_row(r)) != NULL) {
 		cp->seq = strtoull(row[0], NULL, 10);
 		if (row[1] != NULL)
-			snprintf(cp->last_gtid, sizeof cp->last_gtid, "%s",
-			    row[1]);
+			snprintf(
+			    cp->last_gtid, sizeof cp->last_gtid, "%s", row[1]);
 		cp->gtid_pos = xstrdup(row[2]);
 		cp->bootstrap_pos = xstrdup(row[3]);
 		if (cp->bootstrap_pos != NULL &&
 		    !gtid_pos_valid(cp->bootstrap_pos)) {
 			log_warn("srdf.applied.bootstrap_pos is not a GTID "
-			    "position, ignored: %.200s", cp->bootstrap_pos);
+			         "position, ignored: %.200s",
+			    cp->bootstrap_pos);
 			free(cp->bootstrap_pos);
 			cp->bootstrap_pos = NULL;
 		}
 		if (recopy_parse(row[4], &cp->recopied) != 0)
-			log_warn("srdf.applied.redo_tables is not what srdf-apply "
-			    "writes, ignored: %.200s", row[4]);
+			log_warn(
+			    "srdf.applied.redo_tables is not what srdf-apply "
+			    "writes, ignored: %.200s",
+			    row[4]);
 	}
 	mysql_free_result(r);
 	/* End the read's transaction: the next one must see new data. */
@@ -643,8 +668,10 @@ db_apply_lock(struct db *d, const char *src, int wait_s,
 
 	if (d->dry)
 		return DB_OK;
-	snprintf(q, sizeof q, "SELECT CONCAT(IFNULL(IS_USED_LOCK('srdf_apply_%s'), "
-	    "0), ' ', CONNECTION_ID())", src);
+	snprintf(q, sizeof q,
+	    "SELECT CONCAT(IFNULL(IS_USED_LOCK('srdf_apply_%s'), "
+	    "0), ' ', CONNECTION_ID())",
+	    src);
 	if ((v = query_one(d, "the apply lock", q, &rc)) == NULL)
 		return rc != DB_OK ? rc : DB_FAIL;
 	holder = me = 0;
@@ -653,11 +680,12 @@ db_apply_lock(struct db *d, const char *src, int wait_s,
 	if (holder != 0 && holder == me)
 		return DB_OK;
 	if (holder != 0)
-		log_notice("connection %lld on the target holds the apply lock of "
+		log_notice(
+		    "connection %lld on the target holds the apply lock of "
 		    "source %s: a srdf-apply killed while the server ran its "
 		    "last statements, whose session ends with them (or one "
-		    "running elsewhere); waiting up to %d s", holder, src,
-		    wait_s);
+		    "running elsewhere); waiting up to %d s",
+		    holder, src, wait_s);
 	/* A second at a time: the caller's heartbeat and signals go on. */
 	snprintf(q, sizeof q, "SELECT GET_LOCK('srdf_apply_%s', %d)", src,
 	    wait_s > 0 ? 1 : 0);
@@ -669,7 +697,8 @@ db_apply_lock(struct db *d, const char *src, int wait_s,
 		if (got || waited + 1 >= wait_s)
 			break;
 		if (waiting != NULL && waiting(arg) != 0) {
-			snprintf(d->err, sizeof d->err, "stopped while waiting "
+			snprintf(d->err, sizeof d->err,
+			    "stopped while waiting "
 			    "for the apply lock of source %s on the target",
 			    src);
 			d->errnum = 0;
@@ -677,11 +706,12 @@ db_apply_lock(struct db *d, const char *src, int wait_s,
 		}
 	}
 	if (!got) {
-		snprintf(d->err, sizeof d->err, "another session holds the "
+		snprintf(d->err, sizeof d->err,
+		    "another session holds the "
 		    "apply lock of source %s on the target (GET_LOCK("
 		    "'srdf_apply_%s')) after %d s: is a srdf-apply of this "
-		    "source running elsewhere against this target?", src, src,
-		    wait_s);
+		    "source running elsewhere against this target?",
+		    src, src, wait_s);
 		d->errnum = 0;
 		return DB_FAIL;
 	}
@@ -698,7 +728,8 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 	int rc;
 
 	if (!d->dry) {
-		buf_lit(&q, "CREATE DATABASE IF NOT EXISTS srdf;"
+		buf_lit(&q,
+		    "CREATE DATABASE IF NOT EXISTS srdf;"
 		    "CREATE TABLE IF NOT EXISTS srdf.applied ("
 		    "source_id CHAR(32) CHARACTER SET ascii PRIMARY KEY, "
 		    "seq BIGINT UNSIGNED NOT NULL, "
@@ -735,13 +766,15 @@ static void
 upgraded(void *arg, const char *db, const char *name, const char *err)
 {
 	if (err == NULL)
-		log_notice("trigger %s.%s: the guard @srdf_apply IS NULL, "
+		log_notice(
+		    "trigger %s.%s: the guard @srdf_apply IS NULL, "
 		    "which any session can set, replaced by srdf-apply's "
-		    "sessions in srdf.apply_sessions", db, name);
+		    "sessions in srdf.apply_sessions",
+		    db, name);
 	else
 		log_warn("trigger %s.%s keeps the guard @srdf_apply IS NULL, "
-		    "which any session can set, until the next start: %s", db,
-		    name, err);
+		         "which any session can set, until the next start: %s",
+		    db, name, err);
 }
 
 int
@@ -751,8 +784,8 @@ db_triggers_upgrade(struct db *d)
 
 	if (d->dry)
 		return DB_OK;
-	if (trigger_rewrite(d->my, from, SQL_TRIGGER_GUARD, 0, upgraded,
-	        NULL) < 0)
+	if (trigger_rewrite(d->my, from, SQL_TRIGGER_GUARD, 0, upgraded, NULL) <
+	    0)
 		return db_classify(d, "the triggers' guard", NULL);
 	return DB_OK;
 }
@@ -808,7 +841,7 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 	if (!d->dry) {
 		db_stmt_open(d);
 		buf_lit(b, "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' "
-		    "SET MESSAGE_TEXT = '" CHECKPOINT_MOVED "'; END IF");
+		           "SET MESSAGE_TEXT = '" CHECKPOINT_MOVED "'; END IF");
 		push(d, "checkpoint", "srdf.applied", -1);
 	}
 	db_stmt_open(d);
@@ -833,7 +866,7 @@ db_xa_get(struct db *d, const char *src, const char *xid, uint64_t *first,
 	if (d->dry)
 		return DB_OK;
 	buf_lit(&q, "SELECT CONCAT(first_seq, ' ', last_seq) FROM "
-		    "srdf.xa_pending WHERE source_id=");
+	            "srdf.xa_pending WHERE source_id=");
 	quote_str(&q, src);
 	buf_lit(&q, " AND xid=");
 	quote_str(&q, xid);
@@ -857,7 +890,7 @@ db_xa_min(struct db *d, const char *src, uint64_t *first)
 	if (d->dry)
 		return DB_OK;
 	buf_lit(&q, "SELECT MIN(first_seq) FROM srdf.xa_pending WHERE "
-		    "source_id=");
+	            "source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	v = query_one(d, "srdf.xa_pending", q.p, &rc);
@@ -879,13 +912,14 @@ db_xa_put(struct db *d, const char *src, const char *xid, uint64_t first,
 	int rc;
 
 	buf_lit(&q, "INSERT INTO srdf.xa_pending (source_id, xid, first_seq, "
-		    "last_seq, prepared_at) VALUES (");
+	            "last_seq, prepared_at) VALUES (");
 	quote_str(&q, src);
 	buf_putc(&q, ',');
 	quote_str(&q, xid);
-	buf_printf(&q, ", %" PRIu64 ", %" PRIu64 ", NOW(6)) ON DUPLICATE KEY "
-		       "UPDATE first_seq=VALUES(first_seq), "
-		       "last_seq=VALUES(last_seq), prepared_at=NOW(6)",
+	buf_printf(&q,
+	    ", %" PRIu64 ", %" PRIu64 ", NOW(6)) ON DUPLICATE KEY "
+	    "UPDATE first_seq=VALUES(first_seq), "
+	    "last_seq=VALUES(last_seq), prepared_at=NOW(6)",
 	    first, last);
 	rc = db_exec(d, "srdf.xa_pending", q.p, q.len);
 	buf_free(&q);
@@ -953,8 +987,8 @@ bulk_flags(const char *type)
 	static const char *const num[] = {"tinyint", "smallint", "mediumint",
 	    "int", "bigint", "decimal", "char", "varchar", "tinytext", "text",
 	    "mediumtext", "longtext"};
-	static const char *const str[] = {"date", "datetime", "timestamp",
-	    "time"};
+	static const char *const str[] = {
+	    "date", "datetime", "timestamp", "time"};
 
 	for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
 		if (strcmp(type, num[i]) == 0)
@@ -998,7 +1032,8 @@ period_columns(struct tinfo *t)
 		struct col *c = &t->col[t->ncol++];
 
 		c->name = xstrdup(hidden[i]);
-		c->flags = COL_GENERATED | (i == 0 ? COL_ROW_START : COL_ROW_END);
+		c->flags =
+		    COL_GENERATED | (i == 0 ? COL_ROW_START : COL_ROW_END);
 	}
 	t->row_end = t->ncol - 1;
 }
@@ -1081,9 +1116,9 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 		c->name = xstrdup(row[0] ? row[0] : "");
 		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
 			c->flags |= COL_GENERATED;
-		if (c->flags & COL_GENERATED && (row[3] == NULL ||
-		    (strcmp(row[3], "ROW START") != 0 &&
-		     strcmp(row[3], "ROW END") != 0)))
+		if (c->flags & COL_GENERATED &&
+		    (row[3] == NULL || (strcmp(row[3], "ROW START") != 0 &&
+		                           strcmp(row[3], "ROW END") != 0)))
 			t->genexpr = 1;
 		if (row[3] != NULL && strcmp(row[3], "ROW START") == 0)
 			c->flags |= COL_ROW_START;
@@ -1149,8 +1184,8 @@ db_create_database(struct db *d, const char *name)
 
 	buf_lit(&q, "CREATE DATABASE IF NOT EXISTS ");
 	sql_ident(&q, name);
-	log_notice("creating database %s on the target (--create-databases)",
-	    name);
+	log_notice(
+	    "creating database %s on the target (--create-databases)", name);
 	rc = db_exec(d, "create database", q.p, q.len);
 	buf_free(&q);
 	return rc;
@@ -1208,7 +1243,8 @@ bulk_exec(struct db *d, MYSQL_STMT *st, const struct bulk_cell *cells,
 
 	for (size_t c = 0; c < ncol; c++) {
 		for (size_t r = 0; r < n; r++) {
-			const struct bulk_cell *x = &cells[(from + r) * ncol + c];
+			const struct bulk_cell *x =
+			    &cells[(from + r) * ncol + c];
 
 			if (x->null)
 				ind[c * n + r] = STMT_INDICATOR_NULL;
@@ -1236,15 +1272,15 @@ static int
 bulk_unsupported(unsigned e)
 {
 	return e == ER_UNKNOWN_COM_ERROR || e == ER_NOT_SUPPORTED_YET ||
-	    e == ER_MAX_PREPARED_STMT_COUNT_REACHED ||
-	    (e >= 2000 && e < 3000 && e != CR_SERVER_GONE_ERROR &&
-	        e != CR_SERVER_LOST);
+	       e == ER_MAX_PREPARED_STMT_COUNT_REACHED ||
+	       (e >= 2000 && e < 3000 && e != CR_SERVER_GONE_ERROR &&
+	           e != CR_SERVER_LOST);
 }
 
 int
 db_bulk(struct db *d, const char *sql, size_t sqllen,
-    const struct bulk_cell *cells, size_t ncol, size_t nrows,
-    const char *data, long long expect, const char *table, int *loaded)
+    const struct bulk_cell *cells, size_t ncol, size_t nrows, const char *data,
+    long long expect, const char *table, int *loaded)
 {
 	static const char undo[] = "ROLLBACK TO SAVEPOINT srdf_bulk";
 	unsigned long long got = 0;
@@ -1288,13 +1324,16 @@ db_bulk(struct db *d, const char *sql, size_t sqllen,
 		if (rc == DB_GONE || rc == DB_RETRY)
 			return rc;
 		if (bulk_unsupported(e)) {
-			log_notice("the target refuses array-bound prepared "
+			log_notice(
+			    "the target refuses array-bound prepared "
 			    "statements (%s): loading with multi-row INSERT "
-			    "instead", m);
+			    "instead",
+			    m);
 			d->bulk_refused = 1;
 		} else
 			log_debug("bulk insert on %s: %s: done with INSERT "
-			    "instead", table, m);
+			          "instead",
+			    table, m);
 		d->err[0] = '\0';
 		d->errnum = 0;
 		return db_exec(d, "savepoint", undo, sizeof undo - 1);
@@ -1310,6 +1349,7 @@ db_bulk(struct db *d, const char *sql, size_t sqllen,
 	 * DELETE and INSERT, whose errors and warnings are the ones to
 	 * report. */
 	log_debug("bulk insert on %s: %llu of %lld rows, %u warnings: done "
-	    "with INSERT instead", table, got, expect, warnings);
+	          "with INSERT instead",
+	    table, got, expect, warnings);
 	return db_exec(d, "savepoint", undo, sizeof undo - 1);
 }

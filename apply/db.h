@@ -28,11 +28,11 @@
 
 /* Statement sizes.  Invariant: ROW_STMT_BYTES <= BATCH_BYTES, and both
  * are cut further to fit the server's max_allowed_packet (db.c). */
-#define ROWS_PER_STMT 1000	      /* keys of a DELETE, rows of an INSERT */
-#define ROW_STMT_BYTES (4u << 20)     /* text of one multi-row statement */
-#define BATCH_BYTES (8u << 20)	      /* statements sent in one round trip */
-#define BATCH_STMTS 512		      /* ... and at most this many */
-#define BULK_MIN_ROWS 200	      /* inserts of a table worth a bulk insert */
+#define ROWS_PER_STMT 1000        /* keys of a DELETE, rows of an INSERT */
+#define ROW_STMT_BYTES (4u << 20) /* text of one multi-row statement */
+#define BATCH_BYTES (8u << 20)    /* statements sent in one round trip */
+#define BATCH_STMTS 512           /* ... and at most this many */
+#define BULK_MIN_ROWS 200         /* inserts of a table worth a bulk insert */
 
 /* What the target knows of one table (db.c's schema cache). */
 struct col {
@@ -40,15 +40,18 @@ struct col {
 	unsigned flags;
 };
 #define COL_GENERATED 0x1 /* never written: the server computes it */
-#define COL_FLOAT 0x2	  /* FLOAT: compared as CAST(v AS FLOAT) */
-#define COL_INT 0x4	  /* integers and BIT: a big value (a JSON string
+#define COL_FLOAT 0x2     /* FLOAT: compared as CAST(v AS FLOAT) */
+#define COL_INT \
+	0x4 /* integers and BIT: a big value (a JSON string
 			   * of digits) is written as a number, which BIT
 			   * needs: a quoted one would be its bytes */
 /* What a bulk insert may carry (load.c says why): */
-#define COL_BULK 0x8	  /* a string value: integers but BIT, DECIMAL,
+#define COL_BULK \
+	0x8 /* a string value: integers but BIT, DECIMAL,
 			   * CHAR/VARCHAR/TEXT, DATE, DATETIME, TIMESTAMP,
 			   * TIME */
-#define COL_BULK_NUM 0x10 /* ... also a bare number: integers, DECIMAL,
+#define COL_BULK_NUM \
+	0x10               /* ... also a bare number: integers, DECIMAL,
 			   * CHAR/VARCHAR/TEXT */
 #define COL_TIMESTAMP 0x20 /* TIMESTAMP: a NULL goes by INSERT */
 /* The period of a system-versioned table (GENERATED ALWAYS AS ROW
@@ -58,10 +61,12 @@ struct col {
 /* Referenced by a foreign key whose ON UPDATE rule changes the children
  * (CASCADE, SET NULL): engine.c, "Moves". */
 #define COL_REFERENCED 0x100
-#define COL_ENUM 0x200	  /* ENUM: "" may be the error value (index 0) */
-#define COL_TEXT 0x400	  /* CHAR, VARCHAR, TEXT (JSON too): compared
+#define COL_ENUM 0x200 /* ENUM: "" may be the error value (index 0) */
+#define COL_TEXT \
+	0x400 /* CHAR, VARCHAR, TEXT (JSON too): compared
 			   * under a collation, which may not be exact */
-#define COL_GEOM 0x800	  /* GEOMETRY and its subtypes: an empty value
+#define COL_GEOM \
+	0x800 /* GEOMETRY and its subtypes: an empty value
 			   * has no literal (engine.c, literal()) */
 /* In a plan only: the image holds an empty GEOMETRY there, which no
  * literal writes; an INSERT leaves the column out (the lax sql_mode gives
@@ -71,10 +76,10 @@ struct col {
 struct tinfo {
 	char *db, *name;
 	int exists;
-	int cascade;	  /* parent of an ON DELETE CASCADE/SET NULL key */
-	int upd_cascade;  /* parent of an ON UPDATE CASCADE/SET NULL key */
-	int versioned;	  /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
-	int genexpr;	  /* has generated columns (not periods): written
+	int cascade;     /* parent of an ON DELETE CASCADE/SET NULL key */
+	int upd_cascade; /* parent of an ON UPDATE CASCADE/SET NULL key */
+	int versioned;   /* WITH SYSTEM VERSIONING: col[row_end] is ROW END */
+	int genexpr;     /* has generated columns (not periods): written
 			   * without strict mode after error 1292 (db.genlax) */
 	size_t row_end;
 	/* The history row the target's own UPDATE just wrote, which the
@@ -90,8 +95,8 @@ struct tinfo {
 /* One queued statement: where it ends in the batch, what it is. */
 struct stmt {
 	size_t end;
-	const char *kind;     /* "delete", "insert"...: a string constant */
-	long long expect;     /* rows it must touch, or -1 */
+	const char *kind; /* "delete", "insert"...: a string constant */
+	long long expect; /* rows it must touch, or -1 */
 	char table[2 * 64 * 4 + 2]; /* "db.t" for messages, or "" */
 };
 
@@ -99,35 +104,35 @@ struct stmt {
  * a value the target cannot hold is an error, not a truncation; any
  * date the source stored (ALLOW_INVALID_DATES there) accepted; a zero
  * in an AUTO_INCREMENT column kept. */
-#define APPLY_SQL_MODE                                                         \
-	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,STRICT_ALL_TABLES,"      \
+#define APPLY_SQL_MODE \
+	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,STRICT_ALL_TABLES," \
 	"ALLOW_INVALID_DATES"
 /* ... and without strictness, for the one statement that writes a row
  * holding what only a lax source stores: an ENUM's error value "" (index
  * 0), which strict mode refuses ("Data truncated"). */
-#define APPLY_LAX_SQL_MODE                                                     \
+#define APPLY_LAX_SQL_MODE \
 	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES"
 
 struct db {
 	const struct config *cf;
 	MYSQL *my;
-	int dry;		/* print the statements, run nothing */
+	int dry;                /* print the statements, run nothing */
 	unsigned long max_stmt; /* longest statement the server accepts */
-	struct buf q;		/* the batch: statements separated by ';' */
+	struct buf q;           /* the batch: statements separated by ';' */
 	struct stmt *st;
 	size_t nst, capst;
-	size_t stmt_start;	/* offset where the open statement begins */
-	struct tinfo *tabs;	/* schema cache, cleared after DDL */
+	size_t stmt_start;  /* offset where the open statement begins */
+	struct tinfo *tabs; /* schema cache, cleared after DDL */
 	/* The parents of foreign keys whose ON DELETE or ON UPDATE rule
 	 * changes the children (db_table's cascade flags): read for all
 	 * schemas at once, when the first table is asked about after a
 	 * DDL, cleared with tabs. */
 	struct maria_fk_parents fk;
 	int fk_known;
-	uint64_t missing;	/* rows that were not where expected */
-	unsigned errnum;	/* the server's error number of a DB_FAIL */
-	int full;		/* ... and says the target is out of space */
-	int bulk_refused;	/* the target refused array binding: kept
+	uint64_t missing; /* rows that were not where expected */
+	unsigned errnum;  /* the server's error number of a DB_FAIL */
+	int full;         /* ... and says the target is out of space */
+	int bulk_refused; /* the target refused array binding: kept
 				 * over reconnects, said once */
 	/* db_bulk's arrays, grown as needed, freed by db_close */
 	char **bulk_ptr, *bulk_ind;
@@ -149,7 +154,7 @@ struct db {
 struct checkpoint {
 	uint64_t seq;
 	char last_gtid[WAGON_GTID_LEN];
-	char *gtid_pos;	     /* malloc'd, may be NULL */
+	char *gtid_pos;      /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
 			      * wagons applied: the idempotent window */
 	struct recopy_list recopied; /* srdf.applied.redo_tables */
@@ -171,8 +176,8 @@ int db_session(struct db *d);
  * DB_GONE.  Nothing in a dry run. */
 int db_apply_lock(struct db *d, const char *src, int wait_s,
     int (*waiting)(void *arg), void *arg);
-int db_checkpoint_init(struct db *d, const char *source_hex,
-    struct checkpoint *cp);
+int db_checkpoint_init(
+    struct db *d, const char *source_hex, struct checkpoint *cp);
 /* db_triggers_upgrade: the triggers that earlier builds guarded with
  * @srdf_apply, which any session can set, get the guard of
  * srdf.apply_sessions instead, in their place (lib/trigger.h), each
@@ -181,8 +186,8 @@ int db_checkpoint_init(struct db *d, const char *source_hex,
  * DB_GONE, or DB_FAIL with d->err when the triggers cannot be listed.
  * Nothing in a dry run. */
 int db_triggers_upgrade(struct db *d);
-int db_checkpoint_read(struct db *d, const char *source_hex,
-    struct checkpoint *cp);
+int db_checkpoint_read(
+    struct db *d, const char *source_hex, struct checkpoint *cp);
 /* db_commit_at queues the checkpoint UPDATE (seq from -> to, and each
  * of last_gtid, gtid_pos, bootstrap_pos, redo_tables that is not NULL,
  * and source_commit_at from source_ts, the last transaction's source
@@ -209,8 +214,8 @@ void db_rollback(struct db *d);
 
 /* Statement building: the text goes straight into d->q. */
 void db_stmt_open(struct db *d);
-int db_stmt_close(struct db *d, const char *kind, const char *table,
-    long long expect);
+int db_stmt_close(
+    struct db *d, const char *kind, const char *table, long long expect);
 size_t db_stmt_len(const struct db *d);
 size_t db_row_limit(const struct db *d);
 int db_flush(struct db *d);
@@ -231,12 +236,11 @@ struct bulk_cell {
  * (either way), or DB_GONE/DB_RETRY/DB_FAIL of the savepoint's round
  * trips. */
 int db_bulk(struct db *d, const char *sql, size_t sqllen,
-    const struct bulk_cell *cells, size_t ncol, size_t nrows,
-    const char *data, long long expect, const char *table, int *loaded);
+    const struct bulk_cell *cells, size_t ncol, size_t nrows, const char *data,
+    long long expect, const char *table, int *loaded);
 int db_exec(struct db *d, const char *kind, const char *sql, size_t len);
 
-struct tinfo *db_table(struct db *d, const char *db, const char *name,
-    int *rc);
+struct tinfo *db_table(struct db *d, const char *db, const char *name, int *rc);
 void db_tables_forget(struct db *d);
 int db_create_database(struct db *d, const char *name);
 int db_classify(struct db *d, const char *kind, const char *table);

@@ -37,31 +37,34 @@
  * enables it, since the source's runs arrive as their changes.  Returns
  * 1 with the statement to run in *out, 0 to run it as written. */
 static int
-replica_ddl(struct db *d, const struct inwagon *w, const char *sql,
-    size_t len, const char *what, struct buf *out)
+replica_ddl(struct db *d, const struct inwagon *w, const char *sql, size_t len,
+    const char *what, struct buf *out)
 {
 	int g;
 
 	if ((g = sql_event_replica(sql, len, out)) == 1) {
 		log_debug("wagon %" PRIu64 ": %s: DISABLE ON SLAVE on the "
-		    "target", w->seq, what);
+		          "target",
+		    w->seq, what);
 		return 1;
 	} else if (g == -2)
 		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot read the "
-		    "event's statement to disable it: created as written, "
-		    "it runs on the target too when event_scheduler is ON",
+		         "event's statement to disable it: created as written, "
+		         "it runs on the target too when event_scheduler is ON",
 		    w->seq, what);
 	if (g != -1 || d->cf->fire_triggers)
 		return 0;
 	if ((g = sql_trigger_guard(sql, len, SQL_TRIGGER_GUARD, out)) == 1) {
 		log_debug("wagon %" PRIu64 ": %s: its body runs only outside "
-		    "srdf-apply's sessions (srdf.apply_sessions)", w->seq,
-		    what);
+		          "srdf-apply's sessions (srdf.apply_sessions)",
+		    w->seq, what);
 		return 1;
 	} else if (g == -2)
-		log_warn("wagon %" PRIu64 ": %s: srdf-apply cannot find the "
+		log_warn(
+		    "wagon %" PRIu64 ": %s: srdf-apply cannot find the "
 		    "trigger's body to guard it: created as written, it fires "
-		    "on the rows srdf-apply writes too", w->seq, what);
+		    "on the rows srdf-apply writes too",
+		    w->seq, what);
 	return 0;
 }
 
@@ -72,7 +75,8 @@ database_stmt(const char *sql, size_t len)
 {
 	const char *s = sql, *end = sql + len;
 
-	if (!sql_word(&s, end, "CREATE") && !(s = sql, sql_word(&s, end, "DROP")))
+	if (!sql_word(&s, end, "CREATE") &&
+	    !(s = sql, sql_word(&s, end, "DROP")))
 		return 0;
 	if (sql_word(&s, end, "OR"))
 		sql_word(&s, end, "REPLACE");
@@ -85,13 +89,13 @@ static int
 already_applied(unsigned e)
 {
 	return e == ER_TABLE_EXISTS_ERROR || e == ER_DB_CREATE_EXISTS ||
-	    e == ER_BAD_TABLE_ERROR || e == ER_DB_DROP_EXISTS ||
-	    e == ER_DUP_FIELDNAME || e == ER_CANT_DROP_FIELD_OR_KEY ||
-	    e == ER_DUP_KEYNAME || e == ER_TRG_ALREADY_EXISTS ||
-	    e == ER_TRG_DOES_NOT_EXIST || e == ER_SP_ALREADY_EXISTS ||
-	    e == ER_SP_DOES_NOT_EXIST || e == ER_EVENT_ALREADY_EXISTS ||
-	    e == ER_EVENT_DOES_NOT_EXIST || e == ER_UNKNOWN_SEQUENCES ||
-	    e == ER_UNKNOWN_VIEW;
+	       e == ER_BAD_TABLE_ERROR || e == ER_DB_DROP_EXISTS ||
+	       e == ER_DUP_FIELDNAME || e == ER_CANT_DROP_FIELD_OR_KEY ||
+	       e == ER_DUP_KEYNAME || e == ER_TRG_ALREADY_EXISTS ||
+	       e == ER_TRG_DOES_NOT_EXIST || e == ER_SP_ALREADY_EXISTS ||
+	       e == ER_SP_DOES_NOT_EXIST || e == ER_EVENT_ALREADY_EXISTS ||
+	       e == ER_EVENT_DOES_NOT_EXIST || e == ER_UNKNOWN_SEQUENCES ||
+	       e == ER_UNKNOWN_VIEW;
 }
 
 /* A view, routine, trigger or event of srdf-bootstrap: the target may
@@ -103,8 +107,8 @@ refusable(json_t *rec)
 	const char *o = json_string_value(json_object_get(rec, "object"));
 
 	return o != NULL && json_is_true(json_object_get(rec, "bootstrap")) &&
-	    (strcmp(o, "view") == 0 || strcmp(o, "routine") == 0 ||
-	        strcmp(o, "trigger") == 0 || strcmp(o, "event") == 0);
+	       (strcmp(o, "view") == 0 || strcmp(o, "routine") == 0 ||
+	           strcmp(o, "trigger") == 0 || strcmp(o, "event") == 0);
 }
 
 /* The database an "Unknown database 'x'" message names. */
@@ -124,9 +128,9 @@ unknown_db(const char *msg, char *out, size_t outlen)
 struct ddl {
 	const char *sql, *asis;
 	size_t len, asis_len;
-	const char *db;		/* its default database, or NULL */
-	int nodb;		/* ... which the target lacks */
-	char what[160];		/* "ddl \"...\"", for messages */
+	const char *db; /* its default database, or NULL */
+	int nodb;       /* ... which the target lacks */
+	char what[160]; /* "ddl \"...\"", for messages */
 };
 
 /* The statement of record rec into x: its "sql", a string or
@@ -150,13 +154,15 @@ ddl_text(struct eng *e, json_t *rec, unsigned char **bin, struct ddl *x)
 		        NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(*bin);
 			*bin = NULL;
-			return eng_bad(e, "ddl record whose \"sql\" is bad base64");
+			return eng_bad(
+			    e, "ddl record whose \"sql\" is bad base64");
 		}
 		x->sql = (const char *)*bin;
 	} else
 		return eng_bad(e, "ddl record without \"sql\"");
 	snprintf(x->what, sizeof x->what, "ddl \"%.*s%s\"",
-	    x->len > 100 ? 100 : (int)x->len, x->sql, x->len > 100 ? "..." : "");
+	    x->len > 100 ? 100 : (int)x->len, x->sql,
+	    x->len > 100 ? "..." : "");
 	for (char *c = x->what; *c; c++)
 		if (*c == '\n' || *c == '\r' || *c == '\t')
 			*c = ' ';
@@ -183,8 +189,8 @@ recopied_ddl(struct eng *e, const struct ddl *x)
 	if (r == NULL)
 		return 0;
 	log_notice("wagon %" PRIu64 ": %s skipped: srdf-bootstrap copied "
-	    "%s.%s again after it, at GTID position %s", e->w->seq, x->what,
-	    r->db, r->table, r->pos);
+	           "%s.%s again after it, at GTID position %s",
+	    e->w->seq, x->what, r->db, r->table, r->pos);
 	return 1;
 }
 
@@ -227,7 +233,8 @@ ddl_session(struct db *d, json_t *rec)
 	buf_printf(&q, "SET SESSION sql_mode=%" JSON_INTEGER_FORMAT,
 	    json_is_integer(jmode) ? json_integer_value(jmode) : 0);
 	if (json_is_integer(jcs) && json_integer_value(jcs) > 0)
-		buf_printf(&q, ", character_set_client=%" JSON_INTEGER_FORMAT
+		buf_printf(&q,
+		    ", character_set_client=%" JSON_INTEGER_FORMAT
 		    ", collation_connection=%" JSON_INTEGER_FORMAT,
 		    json_integer_value(jcs), json_integer_value(jcs));
 	/* The statement's time zone (a TIMESTAMP default, an event's
@@ -264,10 +271,10 @@ ddl_exec(struct eng *e, json_t *rec, int idx, struct ddl *x)
 			 * syntax), or no DISABLE ON SLAVE where it went:
 			 * as written, and said. */
 			log_warn("wagon %" PRIu64 ": %s: the target refuses "
-			    "it as a replica's (%s): run as written; a "
-			    "trigger then fires on the rows srdf-apply "
-			    "writes, an event runs", w->seq, x->what,
-			    mysql_error(d->my));
+			         "it as a replica's (%s): run as written; a "
+			         "trigger then fires on the rows srdf-apply "
+			         "writes, an event runs",
+			    w->seq, x->what, mysql_error(d->my));
 			x->sql = x->asis;
 			x->len = x->asis_len;
 			x->asis = NULL;
@@ -276,33 +283,38 @@ ddl_exec(struct eng *e, json_t *rec, int idx, struct ddl *x)
 		if (rc != DB_FAIL)
 			return rc;
 		if (d->errnum == ER_BAD_DB_ERROR && d->cf->create_databases &&
-		    tries++ < 4 && unknown_db(mysql_error(d->my), name,
-		                        sizeof name) == 0) {
+		    tries++ < 4 &&
+		    unknown_db(mysql_error(d->my), name, sizeof name) == 0) {
 			if ((rc = db_create_database(d, name)) != DB_OK)
 				return rc;
 			continue;
 		}
 		break;
 	}
-	if (w->ddl_inflight == idx + 1 && (already_applied(d->errnum) ||
-	    (d->errnum == ER_NO_SUCH_TABLE &&
-	    sql_renames_table(x->sql, x->len)))) {
+	if (w->ddl_inflight == idx + 1 &&
+	    (already_applied(d->errnum) ||
+	        (d->errnum == ER_NO_SUCH_TABLE &&
+	            sql_renames_table(x->sql, x->len)))) {
 		log_notice("wagon %" PRIu64 ": %s was already applied before a "
-		    "crash (%s): taken as applied", w->seq, x->what,
-		    mysql_error(d->my));
+		           "crash (%s): taken as applied",
+		    w->seq, x->what, mysql_error(d->my));
 		rc = DB_OK;
 	} else if (refusable(rec) && d->errnum != 0) {
-		log_warn("wagon %" PRIu64 ": %s: %s; the %s is skipped: "
+		log_warn(
+		    "wagon %" PRIu64 ": %s: %s; the %s is skipped: "
 		    "srdf-bootstrap copies these as far as the target accepts "
-		    "them", w->seq, x->what, mysql_error(d->my),
+		    "them",
+		    w->seq, x->what, mysql_error(d->my),
 		    json_string_value(json_object_get(rec, "object")));
 		rc = DB_OK;
 	} else if (x->nodb && (d->errnum == ER_NO_DB_ERROR ||
 	                          d->errnum == ER_BAD_DB_ERROR)) {
-		snprintf(d->err, sizeof d->err, "%s: database %s, the "
+		snprintf(d->err, sizeof d->err,
+		    "%s: database %s, the "
 		    "statement's default database, does not exist on the "
 		    "target: create it, or run srdf-apply with "
-		    "--create-databases", x->what, x->db);
+		    "--create-databases",
+		    x->what, x->db);
 	}
 	return rc;
 }
@@ -317,8 +329,9 @@ ddl_restore(struct db *d, int rc)
 		int rc2 = eng_stmt(d, "session", "SET NAMES utf8mb4");
 
 		if (rc2 == DB_OK)
-			rc2 = eng_stmt(d, "session", "SET SESSION sql_mode='"
-			    APPLY_SQL_MODE "', time_zone='+00:00'");
+			rc2 = eng_stmt(d, "session",
+			    "SET SESSION sql_mode='" APPLY_SQL_MODE
+			    "', time_zone='+00:00'");
 		if (rc2 == DB_OK)
 			rc2 = db_flush(d);
 		if (rc2 == DB_GONE || (rc == DB_OK && rc2 != DB_OK))
@@ -340,8 +353,10 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 	int rc;
 
 	if (idx < w->ddl_done) {
-		log_notice("wagon %" PRIu64 ": DDL %d was applied by an earlier "
-		    "attempt", w->seq, idx + 1);
+		log_notice("wagon %" PRIu64
+		           ": DDL %d was applied by an earlier "
+		           "attempt",
+		    w->seq, idx + 1);
 		return DB_OK;
 	}
 	if ((rc = ddl_text(e, rec, &bin, &x)) != DB_OK)

@@ -18,9 +18,10 @@ static int
 in_window(const struct applier *a, const struct inwagon *w)
 {
 	return !(w->h.flags & WAGON_F_BOOTSTRAP) &&
-	    (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
-	    (a->par.p != NULL && par_inflight(a->par.p) > 0 &&
-	    a->par.bpos != NULL && gtid_within(w->h.first_gtid, a->par.bpos)));
+	       (gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) ||
+	           (a->par.p != NULL && par_inflight(a->par.p) > 0 &&
+	               a->par.bpos != NULL &&
+	               gtid_within(w->h.first_gtid, a->par.bpos)));
 }
 
 /* srdf-apply(1), "Parallel apply": where wagon w goes (enum sched).
@@ -40,18 +41,20 @@ sched(struct applier *a, const struct inwagon *w)
 		return SCHED_ALONE;
 	boot_rows = (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl;
 	inflight = a->par.p != NULL && par_inflight(a->par.p) > 0;
-	if (!boot_rows && (w->tabs_all || in_window(a, w) ||
-	    (w->snapshot != NULL && !(w->h.flags & WAGON_F_BOOTSTRAP))))
+	if (!boot_rows &&
+	    (w->tabs_all || in_window(a, w) ||
+	        (w->snapshot != NULL && !(w->h.flags & WAGON_F_BOOTSTRAP))))
 		return SCHED_ALONE;
 	if (!inflight)
-		return boot_rows || w->has_ddl ? (boot_rows ? SCHED_NOW :
-		    SCHED_ALONE) : SCHED_IF_DDL_NEXT;
+		return boot_rows || w->has_ddl
+		           ? (boot_rows ? SCHED_NOW : SCHED_ALONE)
+		           : SCHED_IF_DDL_NEXT;
 	if ((rows = par_deps(a->par.p, w, &dummy)) < 0)
 		return SCHED_ALONE;
 	if (!w->has_ddl && rows > 0 && !boot_rows)
 		return SCHED_ALONE;
-	if (par_full(a->par.p) || (!w->has_ddl &&
-	    par_rows_inflight(a->par.p) >= (size_t)a->cf->parallel))
+	if (par_full(a->par.p) || (!w->has_ddl && par_rows_inflight(a->par.p) >=
+	                                              (size_t)a->cf->parallel))
 		return SCHED_LATER;
 	return SCHED_NOW;
 }
@@ -77,8 +80,8 @@ lone_parallel(struct applier *a, const struct inwagon *w)
 		}
 		a->par.held = x;
 	}
-	return a->par.held.has_ddl && !a->par.held.tabs_all ? SCHED_NOW :
-	    SCHED_ALONE;
+	return a->par.held.has_ddl && !a->par.held.tabs_all ? SCHED_NOW
+	                                                    : SCHED_ALONE;
 }
 
 /* Takes the oldest finished job, waiting for it (the heartbeat and the
@@ -95,8 +98,8 @@ par_take(struct applier *a)
 	while ((j = par_collect(a->par.p, HEARTBEAT_INTERVAL_MS)) == NULL) {
 		if (par_inflight(a->par.p) == 0)
 			return S_PROGRESS;
-		heartbeat_beat(a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid
-		    : NULL);
+		heartbeat_beat(
+		    a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid : NULL);
 		acks_pump(a->acks);
 	}
 	if (j->rc == DB_OK && j->w.has_ddl) /* a DDL ran on a worker */
@@ -107,12 +110,13 @@ par_take(struct applier *a)
 			a->cp.bootstrap_pos = j->bootstrap_pos;
 			j->bootstrap_pos = NULL;
 		}
-		rc = committed(a, j->w.seq, j->w.seq, &j->w, j->missing, j->t0,
-		    j->worker);
+		rc = committed(
+		    a, j->w.seq, j->w.seq, &j->w, j->missing, j->t0, j->worker);
 	} else if (!a->par.broken) {
-		log_notice("wagon %" PRIu64 " failed on parallel connection %d: "
-		    "%s; it is applied again alone", j->w.seq, j->worker,
-		    j->err);
+		log_notice("wagon %" PRIu64
+		           " failed on parallel connection %d: "
+		           "%s; it is applied again alone",
+		    j->w.seq, j->worker, j->err);
 		if (j->w.has_ddl && j->rc != DB_GONE)
 			ddl_forget_inflight(a, j->w.seq);
 		a->par.broken = 1;
@@ -153,8 +157,9 @@ dispatch(struct applier *a, struct inwagon *w)
 	if (par_inflight(a->par.p) == 0) {
 		a->par.seq = a->cp.seq;
 		free(a->par.bpos);
-		a->par.bpos = a->cp.bootstrap_pos != NULL ?
-		    xstrdup(a->cp.bootstrap_pos) : NULL;
+		a->par.bpos = a->cp.bootstrap_pos != NULL
+		                  ? xstrdup(a->cp.bootstrap_pos)
+		                  : NULL;
 	}
 	par_deps(a->par.p, w, j);
 	j->rows_job = !w->has_ddl;
@@ -168,8 +173,8 @@ dispatch(struct applier *a, struct inwagon *w)
 	if (w->snapshot != NULL) {
 		j->bootstrap_pos = gtid_merge(a->par.bpos, w->snapshot);
 		free(a->par.bpos);
-		a->par.bpos = j->bootstrap_pos != NULL ?
-		    xstrdup(j->bootstrap_pos) : NULL;
+		a->par.bpos =
+		    j->bootstrap_pos != NULL ? xstrdup(j->bootstrap_pos) : NULL;
 	}
 	a->par.seq = w->seq;
 	a->next = w->seq + 1;

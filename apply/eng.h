@@ -43,16 +43,16 @@ struct plan {
 
 /* One primary key of a table, folded over the group. */
 struct ent {
-	size_t key;	  /* arena offset of the key's SQL text */
-	size_t val;	  /* arena offset of the after-image "(v,...)" */
+	size_t key; /* arena offset of the key's SQL text */
+	size_t val; /* arena offset of the after-image "(v,...)" */
 	uint32_t keylen;
 	uint32_t vallen;
 	uint32_t plan;
-	uint8_t before;	  /* the row existed before the group */
-	uint8_t after;	  /* ... and exists after it, as val */
-	uint8_t move;	  /* MOVE_FROM, MOVE_TO: the two keys of a move */
-	uint8_t lax;	  /* val holds an ENUM "": written in a lax mode */
-	uint32_t mvto;	  /* 1 + index of the move into this key, or 0 */
+	uint8_t before; /* the row existed before the group */
+	uint8_t after;  /* ... and exists after it, as val */
+	uint8_t move;   /* MOVE_FROM, MOVE_TO: the two keys of a move */
+	uint8_t lax;    /* val holds an ENUM "": written in a lax mode */
+	uint32_t mvto;  /* 1 + index of the move into this key, or 0 */
 };
 
 /* A primary-key change of a parent of an ON UPDATE rule (see "Moves"):
@@ -73,7 +73,7 @@ struct op {
 	uint32_t plan;
 	size_t where, val; /* arena offsets */
 	uint32_t wherelen, vallen;
-	size_t ts;	/* T_VUPDATE, T_VDELETE: @@timestamp */
+	size_t ts; /* T_VUPDATE, T_VDELETE: @@timestamp */
 	uint32_t tslen;
 };
 
@@ -101,11 +101,10 @@ struct tab {
 	int bulk;
 	uint32_t bulkplan;
 	long long nafter, nupd; /* after-images; of keys that existed */
-	struct buf cells;	/* its values, as struct bulk_cell, row-major,
+	struct buf cells;       /* its values, as struct bulk_cell, row-major,
 				 * over the arena's bytes */
-	struct buf text, fix;	/* bulk_text's decoded strings; their cells */
+	struct buf text, fix;   /* bulk_text's decoded strings; their cells */
 };
-
 
 #define TBUCKETS 64
 
@@ -118,13 +117,13 @@ struct eng {
 	struct tab *hash[TBUCKETS];
 	struct tab *last;
 	unsigned long line;
-	struct scanner sc;	 /* row records: no jansson tree */
+	struct scanner sc;         /* row records: no jansson tree */
 	struct buf tmp, sdb, stab; /* decoded strings */
-	int merged;		   /* engine_run_many of more than one */
+	int merged;                /* engine_run_many of more than one */
 	/* The tables copied again whose older changes are skipped
 	 * (recopy.c), or NULL */
 	const struct recopy_list *recopied;
-	int lax;		   /* literal() wrote an ENUM "" since reset */
+	int lax; /* literal() wrote an ENUM "" since reset */
 	/* In source order (see "Cascades"): the rows go one by one, as
 	 * they come; an INSERT is kept open for the next row of its table
 	 * and plan (on rows so far, otab NULL when none). */
@@ -134,7 +133,6 @@ struct eng {
 	int onofk;
 	long long on;
 };
-
 
 /* run_payload's answer, inside the engine only: a row that needs the
  * wagon in source order came while folding (see "Cascades"). */
@@ -156,16 +154,15 @@ int emit_load(struct eng *e, struct tab *t, int *loaded);
 
 /* ddl.c: runs "ddl" record rec, the idx-th (from 0) of e->w, with mark
  * called around it (apply.h, ddl_mark_fn). */
-int run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark,
-    void *arg);
+int run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg);
 
 /* peek.c: eng_next_line gives the next line of a payload, [*line,
  * returned end), NULL at its end, *trunc set for a last line without its
  * newline; eng_parse parses record s..z and checks it (record_check),
  * its type in *type: NULL with *rc = eng_bad(...) when malformed. */
-const char *eng_next_line(const char **p, const char *end,
-    const char **line, int *trunc);
-json_t *eng_parse(struct eng *e, const char *s, const char *z,
-    const char **type, int *rc);
+const char *eng_next_line(
+    const char **p, const char *end, const char **line, int *trunc);
+json_t *eng_parse(
+    struct eng *e, const char *s, const char *z, const char **type, int *rc);
 
 #endif

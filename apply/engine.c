@@ -93,8 +93,8 @@ eng_bad(struct eng *e, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(e->d->err, sizeof e->d->err, "payload line %lu: ",
-	    e->line);
+	n = snprintf(
+	    e->d->err, sizeof e->d->err, "payload line %lu: ", e->line);
 	va_start(ap, fmt);
 	vsnprintf(e->d->err + n, sizeof e->d->err - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -252,7 +252,7 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 	if (db == NULL || name == NULL || r->pk.p == NULL ||
 	    r->pk.p[0] != '[') {
 		*rc = eng_bad(e, "row record without \"db\", \"table\" or "
-		    "\"pk\"");
+		                 "\"pk\"");
 		return NULL;
 	}
 	t = e->last;
@@ -280,9 +280,11 @@ tab_get(struct eng *e, const struct rec *r, int *rc)
 		return NULL;
 	}
 	if (!t->ti->exists) {
-		snprintf(e->d->err, sizeof e->d->err, "table %s does not exist "
+		snprintf(e->d->err, sizeof e->d->err,
+		    "table %s does not exist "
 		    "on the target: create it, or initialise it with "
-		    "srdf-bootstrap", t->label);
+		    "srdf-bootstrap",
+		    t->label);
 		e->d->errnum = ER_NO_SUCH_TABLE;
 		tab_free(t);
 		*rc = DB_FAIL;
@@ -357,8 +359,8 @@ plan_get(struct eng *e, struct tab *t, struct img img)
 		if (same)
 			return t->curplan = c;
 	}
-	if ((t->plans = realloc(t->plans, (t->nplans + 1) * sizeof *t->plans)) ==
-	    NULL)
+	if ((t->plans = realloc(
+	         t->plans, (t->nplans + 1) * sizeof *t->plans)) == NULL)
 		die(EX_OSERR, "out of memory");
 	p = &t->plans[t->nplans];
 	p->n = n;
@@ -429,8 +431,9 @@ literal(struct eng *e, struct tab *t, const char *col, struct jspan v,
 	/* An ENUM's error value, the number 0 (a record of srdf 0.1: ""
 	 * into an ENUM that lacks it), which only a lax session may write
 	 * (APPLY_LAX_SQL_MODE); a WHERE finds it by "<=> 0". */
-	if ((flags & COL_ENUM) && ((v.n == 2 && v.p[0] == '"' &&
-	    v.p[1] == '"') || (v.n == 1 && v.p[0] == '0')))
+	if ((flags & COL_ENUM) &&
+	    ((v.n == 2 && v.p[0] == '"' && v.p[1] == '"') ||
+	        (v.n == 1 && v.p[0] == '0')))
 		e->lax = 1;
 	if ((flags & COL_INT) && v.p != NULL && v.p[0] == '"') {
 		struct jstr j;
@@ -476,8 +479,8 @@ img_get(struct eng *e, struct img img, const char *name)
 
 /* The key of an image: "v" or "(v1,v2)". */
 static int
-render_key(struct eng *e, struct tab *t, struct img img, size_t *off,
-    uint32_t *len)
+render_key(
+    struct eng *e, struct tab *t, struct img img, size_t *off, uint32_t *len)
 {
 	struct buf *b = &e->arena;
 	int rc;
@@ -500,8 +503,8 @@ render_key(struct eng *e, struct tab *t, struct img img, size_t *off,
 
 /* "`k1`=v1,`k2`=v2": the primary key of an image as a SET list. */
 static int
-render_key_set(struct eng *e, struct tab *t, struct img img, size_t *off,
-    uint32_t *len)
+render_key_set(
+    struct eng *e, struct tab *t, struct img img, size_t *off, uint32_t *len)
 {
 	struct buf *b = &e->arena;
 	int rc;
@@ -549,7 +552,8 @@ render_ref_set(struct eng *e, struct tab *t, uint32_t plan, struct img before,
 		if (!(p->flags[i] & COL_REFERENCED) || is_pk(t, p->names[i]))
 			continue;
 		v = img_get(e, before, p->names[i]);
-		changed |= v.p == NULL || v.n != a.n || memcmp(v.p, a.p, a.n) != 0;
+		changed |=
+		    v.p == NULL || v.n != a.n || memcmp(v.p, a.p, a.n) != 0;
 		if (b->len > *off)
 			buf_putc(b, ',');
 		sql_ident(b, p->names[i]);
@@ -715,7 +719,8 @@ ent_get(struct eng *e, struct tab *t, size_t off, uint32_t len, int *isnew)
 	while (t->slot[i] != 0) {
 		x = &t->ent[t->slot[i] - 1];
 		if (x->keylen == len && memcmp(a + x->key, a + off, len) == 0) {
-			e->arena.len = off; /* the key is known: drop the copy */
+			e->arena.len =
+			    off; /* the key is known: drop the copy */
 			*isnew = 0;
 			return x;
 		}
@@ -798,8 +803,8 @@ versioned_current(struct eng *e, struct tab *t, struct img img)
  * old version as history, a DELETE as an update that ends the current
  * row, DELETE HISTORY as deletes of history rows. */
 static int
-versioned_row(struct eng *e, struct tab *t, int type, struct img before,
-    struct img after)
+versioned_row(
+    struct eng *e, struct tab *t, int type, struct img before, struct img after)
 {
 	int b = type != T_INSERT && versioned_current(e, t, before);
 	int a = type != T_DELETE && versioned_current(e, t, after);
@@ -905,8 +910,8 @@ history_col(unsigned f, int cur)
 /* "(`a`,...,`start`[,`end`]) VALUES (v,...)" of img into the arena, its
  * ROW END replaced by end when given (end.p != NULL). */
 static int
-history_values(struct eng *e, struct tab *t, struct img img, struct jspan end,
-    int cur)
+history_values(
+    struct eng *e, struct tab *t, struct img img, struct jspan end, int cur)
 {
 	struct buf *b = &e->arena;
 	uint32_t plan = plan_get(e, t, img); /* before t->plans is read */
@@ -959,8 +964,9 @@ history_cols(struct eng *e, struct tab *t, struct img img, int set)
 	int rc;
 
 	for (size_t i = 0; i < img.n; i++) {
-		if ((p->flags[i] & (COL_ROW_START | COL_ROW_END |
-		        COL_GENERATED)) || (set && (p->flags[i] & COL_OMIT)))
+		if ((p->flags[i] &
+		        (COL_ROW_START | COL_ROW_END | COL_GENERATED)) ||
+		    (set && (p->flags[i] & COL_OMIT)))
 			continue;
 		if (n++ > 0)
 			buf_puts(b, set ? "," : " AND ");
@@ -1028,7 +1034,8 @@ versioned_insert(struct eng *e, struct tab *t, struct img after, int a,
 		o = op_add(t, T_VDELETE);
 		o->ts = e->arena.len;
 		if (stamp(e, s0) != 0)
-			return eng_bad(e, "no period for a row of %s", t->label);
+			return eng_bad(
+			    e, "no period for a row of %s", t->label);
 		o->tslen = (uint32_t)(e->arena.len - o->ts);
 		o->where = e->arena.len;
 		if ((rc = history_cols(e, t, after, 0)) != DB_OK)
@@ -1061,7 +1068,7 @@ versioned_end(struct eng *e, struct tab *t, int type, struct img before,
 	 * which keeps an empty period as history where the source kept
 	 * none (srdf-apply(1), CAVEATS). */
 	s1 = type == T_DELETE ? img_get(e, before, sname)
-			      : img_get(e, after, a ? sname : ename);
+	                      : img_get(e, after, a ? sname : ename);
 	*op = o = op_add(t, a ? T_VUPDATE : T_VDELETE);
 	o->ts = e->arena.len;
 	if (sname == NULL || stamp(e, s1) != 0)
@@ -1096,8 +1103,8 @@ versioned_end(struct eng *e, struct tab *t, int type, struct img before,
 /* A change to system-versioned table t as the source made it (see
  * above), queued in t->op in its order. */
 static int
-versioned_add(struct eng *e, struct tab *t, int type, struct img before,
-    struct img after)
+versioned_add(
+    struct eng *e, struct tab *t, int type, struct img before, struct img after)
 {
 	struct tinfo *ti = t->ti;
 	int b = type != T_INSERT && versioned_current(e, t, before);
@@ -1117,12 +1124,14 @@ versioned_add(struct eng *e, struct tab *t, int type, struct img before,
 	else if (type == T_DELETE) {
 		o = op_add(t, T_VPURGE);
 		o->val = e->arena.len;
-		rc = literal(e, t, ename, img_get(e, before, ename),
-		    COL_ROW_END, 0);
+		rc = literal(
+		    e, t, ename, img_get(e, before, ename), COL_ROW_END, 0);
 		o->vallen = (uint32_t)(e->arena.len - o->val);
 	} else
-		rc = eng_bad(e, "a%s %s of %s row of system-versioned %s, "
-		    "which no statement makes", type == T_UPDATE ? "n" : "",
+		rc = eng_bad(e,
+		    "a%s %s of %s row of system-versioned %s, "
+		    "which no statement makes",
+		    type == T_UPDATE ? "n" : "",
 		    type == T_UPDATE ? "update" : "delete",
 		    b ? "a current" : "a history", t->label);
 	if (rc == DB_OK && o != NULL) {
@@ -1138,7 +1147,8 @@ static int
 versioned_emit(struct eng *e, struct tab *t, const struct op *o)
 {
 	static const char *const kind[] = {[T_VINSERT] = "versioned insert",
-	    [T_VUPDATE] = "versioned update", [T_VDELETE] = "versioned delete",
+	    [T_VUPDATE] = "versioned update",
+	    [T_VDELETE] = "versioned delete",
 	    [T_VPURGE] = "DELETE HISTORY"};
 	struct db *d = e->d;
 	struct buf *q = &d->q;
@@ -1201,8 +1211,8 @@ add_move(struct eng *e, struct tab *t, uint32_t from, uint32_t to,
 	if (from != to)
 		rc = render_key_set(e, t, after, &set, &len);
 	else
-		rc = render_ref_set(e, t, plan_get(e, t, after), before, after,
-		    &set, &len);
+		rc = render_ref_set(
+		    e, t, plan_get(e, t, after), before, after, &set, &len);
 	if (rc != DB_OK || len == 0)
 		return rc;
 	for (size_t i = t->nmv; from == to && i-- > 0;)
@@ -1232,8 +1242,8 @@ static void pk_columns(struct buf *q, const struct tab *t);
  * referenced column of the parent of an ON UPDATE rule (or of the key of
  * any parent).  Then the wagon goes in source order (see "Cascades"). */
 static int
-cascades(struct eng *e, struct tab *t, int type, struct img before,
-    struct img after)
+cascades(
+    struct eng *e, struct tab *t, int type, struct img before, struct img after)
 {
 	const struct tinfo *ti = t->ti;
 	const struct plan *p;
@@ -1282,8 +1292,8 @@ ordered_close(struct eng *e)
 	if (n == 0)
 		return DB_OK;
 	e->on = 0;
-	return db_stmt_close(e->d, "insert", e->otab->label,
-	    e->w->idem ? -1 : n);
+	return db_stmt_close(
+	    e->d, "insert", e->otab->label, e->w->idem ? -1 : n);
 }
 
 /* One row change in source order, with foreign_key_checks=1 so that the
@@ -1309,8 +1319,8 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	uint32_t len, wlen = 0, plan;
 	int rc, lax, idem = e->w->idem;
 
-	if (idem && (type == T_INSERT ||
-	    !(t->ti->cascade || t->ti->upd_cascade)))
+	if (idem &&
+	    (type == T_INSERT || !(t->ti->cascade || t->ti->upd_cascade)))
 		nofk = 1;
 	if (type == T_INSERT) {
 		plan = plan_get(e, t, after);
@@ -1319,17 +1329,17 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 		    DB_OK)
 			return rc;
 		lax = e->lax;
-		if (e->on > 0 && (e->otab != t || e->oplan != plan || lax ||
-		                     e->onofk != nofk ||
-		                     e->on == ROWS_PER_STMT ||
-		                     db_stmt_len(d) >= db_row_limit(d)) &&
+		if (e->on > 0 &&
+		    (e->otab != t || e->oplan != plan || lax ||
+		        e->onofk != nofk || e->on == ROWS_PER_STMT ||
+		        db_stmt_len(d) >= db_row_limit(d)) &&
 		    (rc = ordered_close(e)) != DB_OK)
 			return rc;
 		if (e->on == 0) {
 			db_stmt_open(d);
 			ordered_prefix(q, nofk, lax);
 			buf_lit(q, idem && t->npk > 0 ? "REPLACE INTO "
-						      : "INSERT INTO ");
+			                              : "INSERT INTO ");
 			buf_puts(q, t->qname);
 			buf_putc(q, ' ');
 			buf_puts(q, t->plans[plan].cols);
@@ -1348,11 +1358,11 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 		return rc;
 	plan = plan_get(e, t, before);
 	rc = t->npk > 0 ? render_key(e, t, before, &woff, &wlen)
-			: render_where(e, t, plan, before, &woff, &wlen);
+	                : render_where(e, t, plan, before, &woff, &wlen);
 	e->lax = 0;
 	if (rc == DB_OK && type == T_UPDATE)
-		rc = render_set(e, t, plan_get(e, t, after), after, 0, 0, &off,
-		    &len);
+		rc = render_set(
+		    e, t, plan_get(e, t, after), after, 0, 0, &off, &len);
 	if (rc != DB_OK)
 		return rc;
 	db_stmt_open(d);
@@ -1374,8 +1384,8 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	buf_add(q, e->arena.p + woff, wlen);
 	if (t->npk == 0)
 		buf_lit(q, " LIMIT 1");
-	rc = db_stmt_close(d, type == T_UPDATE ? "update" : "delete",
-	    t->label, idem ? -1 : 1);
+	rc = db_stmt_close(
+	    d, type == T_UPDATE ? "update" : "delete", t->label, idem ? -1 : 1);
 	if (rc == DB_OK && idem && type == T_UPDATE && t->npk > 0) {
 		plan = plan_get(e, t, after);
 		e->lax = 0;
@@ -1398,8 +1408,8 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 
 /* A row change of t, a table without a primary key: one op, in order. */
 static int
-keyless_row(struct eng *e, struct tab *t, int type, struct img before,
-    struct img after)
+keyless_row(
+    struct eng *e, struct tab *t, int type, struct img before, struct img after)
 {
 	struct op *o;
 	int rc;
@@ -1408,21 +1418,19 @@ keyless_row(struct eng *e, struct tab *t, int type, struct img before,
 	if (type == T_INSERT) {
 		o->plan = plan_get(e, t, after);
 		e->lax = 0;
-		rc = render_values(e, t, o->plan, after, &o->val,
-		    &o->vallen);
+		rc = render_values(e, t, o->plan, after, &o->val, &o->vallen);
 		o->lax = (uint8_t)e->lax;
 		return rc;
 	}
 	o->plan = plan_get(e, t, before);
-	if ((rc = render_where(e, t, o->plan, before, &o->where,
-	         &o->wherelen)) != DB_OK)
+	if ((rc = render_where(
+	         e, t, o->plan, before, &o->where, &o->wherelen)) != DB_OK)
 		return rc;
 	if (type == T_DELETE)
 		return DB_OK;
 	o->plan = plan_get(e, t, after);
 	e->lax = 0;
-	rc = render_set(e, t, o->plan, after, 0, 0, &o->val,
-	    &o->vallen);
+	rc = render_set(e, t, o->plan, after, 0, 0, &o->val, &o->vallen);
 	o->lax = (uint8_t)e->lax;
 	return rc;
 }
@@ -1431,8 +1439,8 @@ keyless_row(struct eng *e, struct tab *t, int type, struct img before,
  * entries of its keys (a move when the key of a parent of an ON UPDATE
  * rule changes). */
 static int
-keyed_row(struct eng *e, struct tab *t, int type, struct img before,
-    struct img after)
+keyed_row(
+    struct eng *e, struct tab *t, int type, struct img before, struct img after)
 {
 	long xb, xa;
 	int rc;
@@ -1463,8 +1471,8 @@ keyed_row(struct eng *e, struct tab *t, int type, struct img before,
 		         &m->pre, &m->prelen)) != DB_OK)
 			return rc;
 	}
-	rc = render_values(e, t, t->ent[xa].plan, after, &t->ent[xa].val,
-	    &t->ent[xa].vallen);
+	rc = render_values(
+	    e, t, t->ent[xa].plan, after, &t->ent[xa].val, &t->ent[xa].vallen);
 	t->ent[xa].lax = (uint8_t)e->lax;
 	return rc;
 }
@@ -1477,15 +1485,17 @@ add_row(struct eng *e, int type, const struct rec *r)
 {
 	struct img before = {r->mem[IMG_BEFORE], r->nmem[IMG_BEFORE]};
 	struct img after = {r->mem[IMG_AFTER], r->nmem[IMG_AFTER]};
-	int isb = r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
+	int isb =
+	    r->img[IMG_BEFORE].p != NULL && r->img[IMG_BEFORE].p[0] == '{';
 	int isa = r->img[IMG_AFTER].p != NULL && r->img[IMG_AFTER].p[0] == '{';
 	struct tab *t;
 	int rc;
 
 	if ((type != T_DELETE && !isa) || (type != T_INSERT && !isb))
 		return eng_bad(e, "%s record without its %s image",
-		    type == T_INSERT ? "insert" : type == T_UPDATE ? "update"
-								   : "delete",
+		    type == T_INSERT   ? "insert"
+		    : type == T_UPDATE ? "update"
+		                       : "delete",
 		    type == T_INSERT ? "after" : "before");
 	/* A table srdf-bootstrap copied again after this wagon (recopy.c). */
 	if (e->recopied != NULL && e->recopied->n > 0 &&
@@ -1516,7 +1526,8 @@ add_row(struct eng *e, int type, const struct rec *r)
 	e->w->rows++;
 	if (e->ordered)
 		return ordered_row(e, t, type, before, after,
-		    r->fk_checks.n == 5 && memcmp(r->fk_checks.p, "false", 5) == 0);
+		    r->fk_checks.n == 5 &&
+		        memcmp(r->fk_checks.p, "false", 5) == 0);
 	if (cascades(e, t, type, before, after))
 		return ENG_REORDER;
 	if (t->npk == 0)
@@ -1566,8 +1577,9 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 	for (size_t i = 0; i < t->nent; i++) {
 		struct ent *x = &t->ent[i];
 		int deferred = cascade && !x->after;
-		int want = phase == 0 ? !deferred && !(t->bulk && x->after)
-		    : phase == 1 ? deferred : x->after;
+		int want = phase == 0   ? !deferred && !(t->bulk && x->after)
+		           : phase == 1 ? deferred
+		                        : x->after;
 
 		if (phase == 3) {
 			if (x->move != MOVE_TO)
@@ -1594,7 +1606,8 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 	}
 	if (n > 0) {
 		buf_putc(q, ')');
-		return db_stmt_close(d, "delete", t->label, e->w->idem ? -1 : n);
+		return db_stmt_close(
+		    d, "delete", t->label, e->w->idem ? -1 : n);
 	}
 	return DB_OK;
 }
@@ -1721,9 +1734,9 @@ emit_ops(struct eng *e, struct tab *t)
 		buf_lit(q, " WHERE ");
 		buf_add(q, e->arena.p + o->where, o->wherelen);
 		buf_lit(q, " LIMIT 1");
-		if ((rc = db_stmt_close(d, o->type == T_UPDATE ? "update"
-		                                                : "delete",
-		         t->label, 1)) != DB_OK)
+		if ((rc = db_stmt_close(d,
+		         o->type == T_UPDATE ? "update" : "delete", t->label,
+		         1)) != DB_OK)
 			return rc;
 	}
 	return n > 0 ? db_stmt_close(d, "insert", t->label, -1) : DB_OK;
@@ -1749,11 +1762,12 @@ moves_mark(struct tab *t)
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->nmv; i++) {
-		struct ent *a = &t->ent[t->mv[i].from], *b = &t->ent[t->mv[i].to];
+		struct ent *a = &t->ent[t->mv[i].from],
+		           *b = &t->ent[t->mv[i].to];
 
 		if (a == b ? !a->before || !a->after || a->move
-			   : !a->before || a->after || b->before || !b->after ||
-			    a->move || b->move) {
+		           : !a->before || a->after || b->before || !b->after ||
+		                 a->move || b->move) {
 			t->mv[i].setlen = 0;
 			continue;
 		}
@@ -1826,8 +1840,9 @@ emit_moves(struct eng *e, struct tab *t)
 	for (size_t i = 0; i < t->nmv; i++) {
 		const struct move *m = &t->mv[i];
 
-		if (m->setlen > 0 && (rc = move_update(e, t, m, m->set,
-		        m->setlen, e->w->idem ? -1 : 1)) != DB_OK)
+		if (m->setlen > 0 &&
+		    (rc = move_update(e, t, m, m->set, m->setlen,
+		         e->w->idem ? -1 : 1)) != DB_OK)
 			return rc;
 	}
 	if ((rc = eng_stmt(d, "session", "SET SESSION foreign_key_checks=0")) !=
@@ -1889,7 +1904,8 @@ flush_rows(struct eng *e)
 			rc = emit_deletes(e, t, 1);
 	}
 	if (cascades && rc == DB_OK)
-		rc = eng_stmt(e->d, "session", "SET SESSION foreign_key_checks=0");
+		rc = eng_stmt(
+		    e->d, "session", "SET SESSION foreign_key_checks=0");
 	tabs_clear(e);
 	return rc;
 }
@@ -1908,8 +1924,8 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 	/* group_begin: engine_peek read it */
 	eng_next_line(&p, end, &s, &trunc);
 	e->line = 1;
-	while (rc == DB_OK &&
-	    (z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
+	while (
+	    rc == DB_OK && (z = eng_next_line(&p, end, &s, &trunc)) != NULL) {
 		struct rec r;
 
 		e->line++;
@@ -1941,19 +1957,21 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 		}
 		if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
 			break;
-		if (strcmp(type, "insert") == 0 || strcmp(type, "update") == 0 ||
+		if (strcmp(type, "insert") == 0 ||
+		    strcmp(type, "update") == 0 ||
 		    strcmp(type, "delete") == 0) {
 			/* jansson takes what the scanner refused: a NUL byte
 			 * after a number or a literal. */
 			rc = eng_bad(e, "malformed record: a NUL byte in it");
 		} else if (strcmp(type, "ddl") == 0) {
 			if (*rows)
-				rc = eng_bad(e, "a DDL after row changes in one "
+				rc = eng_bad(e,
+				    "a DDL after row changes in one "
 				    "group: they would commit with it, before "
 				    "the checkpoint");
 			else if (mark == NULL)
 				rc = eng_bad(e, "a DDL in a wagon applied on a "
-				    "parallel connection");
+				                "parallel connection");
 			else
 				rc = run_ddl(e, rec, ddl++, mark, arg);
 		} else if (strcmp(type, "group_end") == 0) {
@@ -1966,7 +1984,8 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 			/* xa.c runs an XA PREPARE group's rows with its
 			 * XA COMMIT, never otherwise */
 			if (w->xa == XA_NONE)
-				rc = eng_bad(e, "an XA record in a wagon that was "
+				rc = eng_bad(e,
+				    "an XA record in a wagon that was "
 				    "not read as XA");
 		} else if (strcmp(type, "begin") != 0 &&
 		           strcmp(type, "commit") != 0) {
@@ -1978,12 +1997,11 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 }
 
 int
-engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
-    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark,
-    void *arg)
+engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws, size_t n,
+    const struct recopy_list *recopied, ddl_mark_fn mark, void *arg)
 {
-	struct eng e = {.d = d, .w = ws[0], .merged = n > 1,
-	    .recopied = recopied};
+	struct eng e = {
+	    .d = d, .w = ws[0], .merged = n > 1, .recopied = recopied};
 	int rc = DB_OK, rows = 0;
 	size_t len = 0;
 
@@ -2023,8 +2041,9 @@ engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
 			rc = ordered_close(&e);
 		if (rc == DB_OK)
 			log_debug("wagon %" PRIu64 ": applied in source order: "
-				  "it deletes or changes the parent of a "
-				  "cascading foreign key", ws[0]->seq);
+			          "it deletes or changes the parent of a "
+			          "cascading foreign key",
+			    ws[0]->seq);
 	} else if (rc == DB_OK)
 		rc = flush_rows(&e);
 	tabs_clear(&e);

@@ -43,8 +43,7 @@ int engine_run(struct db *d, struct buf *kept, struct inwagon *w,
  * parent's delete and re-insert across groups would lose the cascade.
  * Each wagon's rows count lands in its own ws[i]->rows. */
 int engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws,
-    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark,
-    void *arg);
+    size_t n, const struct recopy_list *recopied, ddl_mark_fn mark, void *arg);
 /* inwagon_free frees what load() and engine_peek allocated in w (records,
  * gtid_pos, snapshot) and leaves them NULL; w itself is the caller's. */
 void inwagon_free(struct inwagon *w);

@@ -88,8 +88,8 @@ load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 	}
 	if (rc != 0)
 		return rc;
-	rc = wagon_open_tagged(p, len, a->cf->key, &w->h, &w->records,
-	    &w->len, why, sizeof why);
+	rc = wagon_open_tagged(
+	    p, len, a->cf->key, &w->h, &w->records, &w->len, why, sizeof why);
 	munmap(p, len ? len : 1);
 	if (rc != 0) {
 		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);
@@ -102,8 +102,10 @@ load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 		return -1;
 	}
 	if (strcmp(hex, a->src) != 0) {
-		snprintf(err, errlen, "wagon %s/%s comes from source %s, but "
-		    "this directory applies source %s", sub, name, hex, a->src);
+		snprintf(err, errlen,
+		    "wagon %s/%s comes from source %s, but "
+		    "this directory applies source %s",
+		    sub, name, hex, a->src);
 		return -1;
 	}
 	if (engine_peek(w, why, sizeof why) != 0) {
@@ -111,10 +113,11 @@ load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 		return -1;
 	}
 	if (strcmp(sub, "cur") == 0 && warn_cur)
-		log_warn("applying wagon %" PRIu64 " again from %s/cur: the "
+		log_warn(
+		    "applying wagon %" PRIu64 " again from %s/cur: the "
 		    "target lost transactions it had committed (restored from "
-		    "a backup? innodb_flush_log_at_trx_commit not 1?)", seq,
-		    a->cf->inbox);
+		    "a backup? innodb_flush_log_at_trx_commit not 1?)",
+		    seq, a->cf->inbox);
 	return 0;
 }
 
@@ -173,8 +176,10 @@ look_inbox(struct applier *a, int waiting)
 			 * written: move_done moves it after the flush. */
 			if (pending_done(a, s))
 				continue;
-			log_info("wagon %" PRIu64 " is at or below the checkpoint "
-			    "(%" PRIu64 "): already applied", s, a->cp.seq);
+			log_info("wagon %" PRIu64
+			         " is at or below the checkpoint "
+			         "(%" PRIu64 "): already applied",
+			    s, a->cp.seq);
 			spool_move(a->cf->inbox, "new", "cur", names[i]);
 		} else if (s > a->next)
 			later++;
@@ -184,6 +189,7 @@ look_inbox(struct applier *a, int waiting)
 		return;
 	if (later > 0 && !a->gap_logged)
 		log_notice("waiting for wagon %" PRIu64 ": %zu later wagon%s "
-		    "in the inbox", a->next, later, later == 1 ? " is" : "s are");
+		           "in the inbox",
+		    a->next, later, later == 1 ? " is" : "s are");
 	a->gap_logged = later > 0;
 }

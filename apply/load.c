@@ -105,11 +105,21 @@ bulk_field(struct eng *e, struct tab *t, const char **p, unsigned f)
 				if (*s == '\'')
 					break;
 				switch (*++s) {
-				case '0': buf_putc(&t->text, '\0'); break;
-				case 'n': buf_putc(&t->text, '\n'); break;
-				case 'r': buf_putc(&t->text, '\r'); break;
-				case 'Z': buf_putc(&t->text, '\032'); break;
-				default: buf_putc(&t->text, *s); break;
+				case '0':
+					buf_putc(&t->text, '\0');
+					break;
+				case 'n':
+					buf_putc(&t->text, '\n');
+					break;
+				case 'r':
+					buf_putc(&t->text, '\r');
+					break;
+				case 'Z':
+					buf_putc(&t->text, '\032');
+					break;
+				default:
+					buf_putc(&t->text, *s);
+					break;
 				}
 				s++;
 			}
@@ -119,7 +129,8 @@ bulk_field(struct eng *e, struct tab *t, const char **p, unsigned f)
 		}
 		*p = s + 1;
 	} else {
-		if (!(f & COL_BULK_NUM) || (*s != '-' && (*s < '0' || *s > '9')))
+		if (!(f & COL_BULK_NUM) ||
+		    (*s != '-' && (*s < '0' || *s > '9')))
 			return -1; /* X'...', or a number where a date goes */
 		for (; *s != ',' && *s != ')'; s++)
 			if (*s != '-' && *s != '.' && (*s < '0' || *s > '9'))
@@ -143,8 +154,10 @@ bulk_text(struct eng *e, struct tab *t, uint32_t plan, long long *rows)
 	size_t base, nfix;
 
 	for (size_t i = 0; i < p->n; i++)
-		if (!(p->flags[i] & COL_GENERATED) && !(p->flags[i] & COL_BULK)) {
-			log_debug("%s: column %s: by INSERT", t->label, p->names[i]);
+		if (!(p->flags[i] & COL_GENERATED) &&
+		    !(p->flags[i] & COL_BULK)) {
+			log_debug(
+			    "%s: column %s: by INSERT", t->label, p->names[i]);
 			return -1;
 		}
 	t->text.len = 0;

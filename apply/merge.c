@@ -19,11 +19,10 @@ static int
 merge_ok(const struct applier *a, const struct inwagon *w)
 {
 	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->og.open &&
-	    a->fail.seq == 0 && w->seq > a->par.merge_off_until &&
-	    w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
-	    w->xa == XA_NONE &&
-	    !(w->h.flags & WAGON_F_BOOTSTRAP) &&
-	    !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
+	       a->fail.seq == 0 && w->seq > a->par.merge_off_until &&
+	       w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
+	       w->xa == XA_NONE && !(w->h.flags & WAGON_F_BOOTSTRAP) &&
+	       !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
 }
 
 /* The wagons after w that are in the inbox already and may go with it,
@@ -80,8 +79,7 @@ apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more,
 	ws[0] = w;
 	for (size_t i = 0; i < n; i++)
 		ws[i + 1] = &more[i];
-	rc = engine_run_many(&a->db, &a->arena, ws, n + 1, NULL, ddl_mark,
-	    a);
+	rc = engine_run_many(&a->db, &a->arena, ws, n + 1, NULL, ddl_mark, a);
 	if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, a->cp.seq, z->seq,
 		    z->last_gtid, z->gtid_pos, NULL, NULL, z->last_ts);
@@ -96,10 +94,13 @@ apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more,
 			    z->seq, a->db.err);
 			return S_GONE;
 		}
-		log_notice("wagons %" PRIu64 "..%" PRIu64 " in one transaction: "
-		    "%s; applying them one by one", w->seq, z->seq,
+		log_notice("wagons %" PRIu64 "..%" PRIu64
+		           " in one transaction: "
+		           "%s; applying them one by one",
+		    w->seq, z->seq,
 		    rc == DB_SPLIT ? "a table of theirs is the parent of a "
-		    "cascading foreign key" : a->db.err);
+		                     "cascading foreign key"
+		                   : a->db.err);
 		a->par.merge_off_until = z->seq;
 		inwagon_free(&a->par.held);
 		a->par.held = *w;
@@ -109,8 +110,10 @@ apply_merged(struct applier *a, struct inwagon *w, struct inwagon *more,
 	for (size_t i = 0; i <= n; i++)
 		rows += ws[i]->rows;
 	log_info("wagons %" PRIu64 "..%" PRIu64 " applied in one transaction "
-	    "(a backlog, its row changes folded together): %" PRIu64 " row "
-	    "changes, %lld ms", w->seq, z->seq, rows, clock_mono_ms() - t0);
+	         "(a backlog, its row changes folded together): %" PRIu64
+	         " row "
+	         "changes, %lld ms",
+	    w->seq, z->seq, rows, clock_mono_ms() - t0);
 	rc = S_PROGRESS;
 	for (size_t i = 0; i <= n && rc != S_FATAL; i++) {
 		a->next = ws[i]->seq + 1;

@@ -88,8 +88,8 @@ note_applied(struct applier *a, uint64_t from, uint64_t to, uint64_t first,
 
 	if (a->cf->dry_run)
 		return;
-	a->done.v = xgrow(a->done.v, &a->done.cap, a->done.n + 1,
-	    sizeof *a->done.v);
+	a->done.v =
+	    xgrow(a->done.v, &a->done.cap, a->done.n + 1, sizeof *a->done.v);
 	if (a->done.n == 0)
 		a->done.since = clock_mono_ms();
 	d = &a->done.v[a->done.n++];
@@ -122,8 +122,9 @@ flush_applied(struct applier *a)
 		for (uint64_t s = d->from; s <= d->to && rc == 0; s++) {
 			if ((w = wrec(t, s, &rc)) == NULL)
 				break;
-			audit_wagon(0, s, json_string_value(json_object_get(w,
-			    "state")), "applied", "GTID %s%s", d->gtid,
+			audit_wagon(0, s,
+			    json_string_value(json_object_get(w, "state")),
+			    "applied", "GTID %s%s", d->gtid,
 			    s < d->first ? ", an abandoned chunk" : "");
 			json_object_set_new(w, "state", json_string("applied"));
 			json_object_set_new(w, "applied_at", json_real(d->at));
@@ -131,13 +132,14 @@ flush_applied(struct applier *a)
 			json_object_del(w, "ddl_inflight");
 			json_object_del(w, "ddl_done");
 			if (s < d->first) {
-				json_object_set_new(w, "abandoned", json_true());
+				json_object_set_new(
+				    w, "abandoned", json_true());
 			} else {
 				json_int_t n = json_integer_value(
 				    json_object_get(w, "attempts"));
 
-				json_object_set_new(w, "attempts",
-				    json_integer(n + 1));
+				json_object_set_new(
+				    w, "attempts", json_integer(n + 1));
 			}
 			if (s == d->to) {
 				json_object_set_new(w, "rows",
@@ -147,10 +149,12 @@ flush_applied(struct applier *a)
 					    json_integer((json_int_t)d->ddls));
 				if (d->missing > 0)
 					json_object_set_new(w, "missing_rows",
-					    json_integer((json_int_t)d->missing));
+					    json_integer(
+					        (json_int_t)d->missing));
 				if (d->last_ts > 0)
 					json_object_set_new(w, "last_ts",
-					    json_integer((json_int_t)d->last_ts));
+					    json_integer(
+					        (json_int_t)d->last_ts));
 			}
 			rc = put_with_ack(a, t, s, w, 1, d->gtid, NULL, d->at);
 			json_decref(w);
@@ -180,8 +184,8 @@ flush_applied(struct applier *a)
  * failures that pass, srdf-apply(1) "Failures, retries, the dead
  * letter"). */
 static int
-record_failed(struct applier *a, uint64_t seq, const char *msg,
-    int transient, int *attempts, int *dead)
+record_failed(struct applier *a, uint64_t seq, const char *msg, int transient,
+    int *attempts, int *dead)
 {
 	struct ledger_txn *t;
 	json_t *w;
@@ -288,10 +292,10 @@ ddl_progress(struct applier *a, struct inwagon *wg)
 	if (a->l == NULL || ledger_txn_begin(a->l, LEDGER_RDONLY, &t) != 0)
 		return;
 	if (ledger_wagon_get(t, wg->seq, &w) == 0 && w != NULL) {
-		wg->ddl_done = (int)json_integer_value(
-		    json_object_get(w, "ddl_done"));
-		wg->ddl_inflight = (int)json_integer_value(
-		    json_object_get(w, "ddl_inflight"));
+		wg->ddl_done =
+		    (int)json_integer_value(json_object_get(w, "ddl_done"));
+		wg->ddl_inflight =
+		    (int)json_integer_value(json_object_get(w, "ddl_inflight"));
 	}
 	json_decref(w);
 	ledger_txn_abort(t);
@@ -313,16 +317,18 @@ failed(struct applier *a, uint64_t seq, const char *msg, int transient)
 		    attempts, a->cf->nretry + 1, msg);
 	else
 		log_err("wagon %" PRIu64 " failed again (attempt %d, the retry "
-		    "policy allows %d): %s", seq, attempts, a->cf->nretry + 1,
-		    msg);
+		        "policy allows %d): %s",
+		    seq, attempts, a->cf->nretry + 1, msg);
 	a->fail.seq = seq;
 	a->fail.attempts = attempts;
 	a->fail.dead = dead;
 	if (dead && !a->cf->dry_run)
-		log_err("wagon %" PRIu64 " is dead-lettered: srdf-apply stops "
+		log_err(
+		    "wagon %" PRIu64 " is dead-lettered: srdf-apply stops "
 		    "here rather than skip it; fix the cause and send SIGHUP "
 		    "(or restart), or skip it with --skip %" PRIu64 " (its "
-		    "changes will then be missing on the target)", seq, seq);
+		    "changes will then be missing on the target)",
+		    seq, seq);
 	else if (!dead) {
 		/* Out of space, locks: past the schedule, its last wait
 		 * (or a minute) again and again. */
@@ -354,7 +360,8 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 	 * reconcile() repairs that at the next start. */
 	if (a->crash_after > 0 && ++a->commits == a->crash_after) {
 		log_notice("SRDF_APPLY_CRASH_AFTER_COMMIT: exiting after the "
-		    "COMMIT of wagon %" PRIu64, seq);
+		           "COMMIT of wagon %" PRIu64,
+		    seq);
 		_exit(137);
 	}
 	from = a->cp.seq + 1;
@@ -363,7 +370,8 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 	a->og.open = 0;
 	if (a->fail.seq != 0 && a->fail.seq <= seq) {
 		log_notice("wagon %" PRIu64 " applied after %d failed "
-		    "attempt%s", a->fail.seq, a->fail.attempts,
+		           "attempt%s",
+		    a->fail.seq, a->fail.attempts,
 		    a->fail.attempts == 1 ? "" : "s");
 		a->fail.seq = 0;
 		a->fail.dead = 0;
@@ -376,13 +384,14 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 		rc = flush_applied(a);
 	if (worker > 0)
 		log_info("applied wagon %" PRIu64 " on connection %d: %" PRIu64
-		    " row change%s, GTID %s, %lld ms", seq, worker, w->rows,
-		    w->rows == 1 ? "" : "s", w->last_gtid,
+		         " row change%s, GTID %s, %lld ms",
+		    seq, worker, w->rows, w->rows == 1 ? "" : "s", w->last_gtid,
 		    clock_mono_ms() - t0);
 	else
 		log_info("%s wagon %" PRIu64 "%s: %s%" PRIu64 " row change%s, "
-		    "GTID %s, %lld ms", a->cf->dry_run ? "printed" : "applied",
-		    seq, first < seq ? " (last chunk)" : "",
+		         "GTID %s, %lld ms",
+		    a->cf->dry_run ? "printed" : "applied", seq,
+		    first < seq ? " (last chunk)" : "",
 		    w->ddls ? "DDL and " : "", w->rows, w->rows == 1 ? "" : "s",
 		    w->last_gtid, clock_mono_ms() - t0);
 	return rc;

@@ -36,11 +36,11 @@ struct worker {
 	struct par *p;
 	pthread_t th;
 	struct db db;
-	struct buf arena;   /* the engine's, between wagons (engine_run) */
+	struct buf arena; /* the engine's, between wagons (engine_run) */
 	int connected;
-	int id;		  /* 1.., for messages */
+	int id;              /* 1.., for messages */
 	struct par_job *job; /* the job it runs, or NULL when idle */
-	unsigned gen;	  /* p->gen its schema cache is of */
+	unsigned gen;        /* p->gen its schema cache is of */
 };
 
 struct par {
@@ -56,11 +56,11 @@ struct par {
 	size_t head, count;
 	struct par_job **queue; /* submitted, not yet taken by a worker */
 	size_t qhead, qcount;
-	uint64_t last_ok;	/* the last wagon committed, in order */
-	uint64_t failed;	/* the first wagon that failed, or 0: those
+	uint64_t last_ok; /* the last wagon committed, in order */
+	uint64_t failed;  /* the first wagon that failed, or 0: those
 				 * after it roll back */
-	uint64_t *execd;	/* [seq % (2n)] = seq once its DDL ran */
-	unsigned gen;		/* DDL run so far: schema caches older are
+	uint64_t *execd;  /* [seq % (2n)] = seq once its DDL ran */
+	unsigned gen;     /* DDL run so far: schema caches older are
 				 * forgotten */
 };
 
@@ -83,9 +83,9 @@ deps_met(const struct par *p, const struct par_job *j)
  * which then goes again alone: two wagons that wait for each other (one
  * for a row lock, the other for its turn to commit) are a deadlock the
  * server cannot see. */
-#define WORKER_LOCK_WAIT "SET SESSION innodb_lock_wait_timeout = 10, " \
+#define WORKER_LOCK_WAIT \
+	"SET SESSION innodb_lock_wait_timeout = 10, " \
 	"lock_wait_timeout = 10"
-
 
 /* One wagon on the worker's connection: its rows, then the checkpoint
  * and COMMIT in one round trip.  Sets job->rc and job->err. */
@@ -119,7 +119,8 @@ run_job(struct worker *wk, struct par_job *j)
 	gen = p->gen;
 	if (!deps_met(p, j)) {
 		pthread_mutex_unlock(&p->mu);
-		snprintf(d->err, sizeof d->err, "not run: a wagon before it "
+		snprintf(d->err, sizeof d->err,
+		    "not run: a wagon before it "
 		    "failed");
 		rc = DB_FAIL;
 		pthread_mutex_lock(&p->mu);
@@ -147,10 +148,11 @@ run_job(struct worker *wk, struct par_job *j)
 	/* Its turn to commit: once the wagon before it has. */
 	pthread_mutex_lock(&p->mu);
 	while (rc == DB_OK && p->last_ok != j->from &&
-	    (p->failed == 0 || p->failed > j->w.seq))
+	       (p->failed == 0 || p->failed > j->w.seq))
 		pthread_cond_wait(&p->done, &p->mu);
 	if (rc == DB_OK && p->last_ok != j->from) {
-		snprintf(d->err, sizeof d->err, "not committed: a wagon before "
+		snprintf(d->err, sizeof d->err,
+		    "not committed: a wagon before "
 		    "it failed");
 		rc = DB_FAIL;
 	}
@@ -237,7 +239,8 @@ par_new(const struct config *cf, int n)
 	for (int i = 0; i < n; i++) {
 		p->w[i].p = p;
 		p->w[i].id = i + 1;
-		if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0)
+		if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) !=
+		    0)
 			die(EX_OSERR, "cannot start apply worker %d", i + 1);
 	}
 	return p;

@@ -22,22 +22,22 @@
 #define PAR_EXEC_DEPS 4
 struct par_job {
 	struct inwagon w;
-	uint64_t from;		/* the checkpoint it moves from */
-	char *bootstrap_pos;	/* srdf.applied.bootstrap_pos to set, or NULL */
+	uint64_t from;       /* the checkpoint it moves from */
+	char *bootstrap_pos; /* srdf.applied.bootstrap_pos to set, or NULL */
 	/* What must be done before it starts (par_deps): the wagons up to
 	 * wait_commit committed, and the DDL of wait_exec[] run. */
 	uint64_t wait_commit;
 	uint64_t wait_exec[PAR_EXEC_DEPS];
 	int nwait_exec;
-	int rows_job;		/* a wagon of rows, not of DDL */
-	ddl_mark_fn mark;	/* for its DDL (engine_run) */
+	int rows_job;     /* a wagon of rows, not of DDL */
+	ddl_mark_fn mark; /* for its DDL (engine_run) */
 	void *mark_arg;
 	/* set by the worker */
 	int finished;
-	int rc;			/* DB_*: DB_OK means committed */
-	int worker;		/* 1.. */
+	int rc;     /* DB_*: DB_OK means committed */
+	int worker; /* 1.. */
 	uint64_t missing;
-	long long t0;		/* clock_mono_ms() when the worker took it */
+	long long t0; /* clock_mono_ms() when the worker took it */
 	char err[2048];
 };
 struct par;

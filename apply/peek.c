@@ -44,15 +44,15 @@ eng_next_line(const char **p, const char *end, const char **line, int *trunc)
 }
 
 json_t *
-eng_parse(struct eng *e, const char *s, const char *z, const char **type,
-    int *rc)
+eng_parse(
+    struct eng *e, const char *s, const char *z, const char **type, int *rc)
 {
 	json_error_t je;
 	char why[256];
 	json_t *rec;
 
-	rec = json_loadb(s, (size_t)(z - s), JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &je);
+	rec = json_loadb(
+	    s, (size_t)(z - s), JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (rec == NULL) {
 		*rc = eng_bad(e, "malformed record: %s", je.text);
 		return NULL;
@@ -142,8 +142,8 @@ row_table(struct inwagon *w, const char *s, const char *z, struct buf *tmp)
 		return -1;
 	d = p + 7;
 	if ((e = memchr(d, '"', (size_t)(z - d))) == NULL ||
-	    memchr(d, '\\', (size_t)(e - d)) != NULL ||
-	    (size_t)(z - e) < 11 || memcmp(e, "\",\"table\":\"", 11) != 0)
+	    memchr(d, '\\', (size_t)(e - d)) != NULL || (size_t)(z - e) < 11 ||
+	    memcmp(e, "\",\"table\":\"", 11) != 0)
 		return -1;
 	tmp->len = 0;
 	buf_add(tmp, d, (size_t)(e - d));
@@ -213,9 +213,11 @@ xa_record(struct eng *e, const char *s, const char *z)
 	xid = json_string_value(json_object_get(rec, "xa"));
 	outcome = json_string_value(json_object_get(rec, "outcome"));
 	if (strcmp(type, "xa_end") == 0)
-		kind = outcome != NULL && strcmp(outcome, "commit") == 0 ?
-		    XA_COMMIT : outcome != NULL &&
-		    strcmp(outcome, "rollback") == 0 ? XA_ROLLBACK : -1;
+		kind = outcome != NULL && strcmp(outcome, "commit") == 0
+		           ? XA_COMMIT
+		       : outcome != NULL && strcmp(outcome, "rollback") == 0
+		           ? XA_ROLLBACK
+		           : -1;
 	else if ((strcmp(type, "begin") == 0 && xid != NULL) ||
 	         strcmp(type, "xa_prepare") == 0)
 		kind = XA_PREPARED;
@@ -226,8 +228,10 @@ xa_record(struct eng *e, const char *s, const char *z)
 	if (kind < 0 || xid == NULL || strlen(xid) > 300 ||
 	    (w->xa != XA_NONE && (w->xa != kind || strcmp(w->xid, xid) != 0))) {
 		json_decref(rec);
-		eng_bad(e, "%s: an XA record without its \"xa\" id or outcome, or "
-		    "of another XA transaction than the group's", type);
+		eng_bad(e,
+		    "%s: an XA record without its \"xa\" id or outcome, or "
+		    "of another XA transaction than the group's",
+		    type);
 		return -1;
 	}
 	if (w->xa == XA_NONE) {
@@ -272,8 +276,10 @@ peek_begin(struct eng *e, const char *s, const char *z)
 	    get_u64(rec, "group", &w->group) != 0 ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != w->h.chunk) {
 		json_decref(rec);
-		return eng_bad(e, "the payload does not begin with the "
-		    "group_begin of chunk %" PRIu32, w->h.chunk);
+		return eng_bad(e,
+		    "the payload does not begin with the "
+		    "group_begin of chunk %" PRIu32,
+		    w->h.chunk);
 	}
 	json_decref(rec);
 	w->chunk = (uint32_t)chunk;
@@ -288,8 +294,8 @@ peek_begin(struct eng *e, const char *s, const char *z)
  * records; the last line in *last..*lastz (NULL for none).  DB_OK or
  * eng_bad's DB_FAIL. */
 static int
-peek_lines(struct eng *e, const char **p, const char *end,
-    const char **last, const char **lastz)
+peek_lines(struct eng *e, const char **p, const char *end, const char **last,
+    const char **lastz)
 {
 	struct inwagon *w = e->w;
 	const char *s, *z;
@@ -317,13 +323,13 @@ peek_lines(struct eng *e, const char **p, const char *end,
 			w->has_ddl = 1;
 			ddl_tables(e, s, z);
 		} else if (memmem(s, (size_t)(z - s), "\"xa", 3) != NULL &&
-		    (rc = xa_record(e, s, z)) != 0) {
+		           (rc = xa_record(e, s, z)) != 0) {
 			if (rc < 0)
 				return DB_FAIL;
 		} else if (!w->tabs_all && row_table(w, s, z, &e->tmp) == 0) {
 			/* up to the table's closing quote */
-			const char *q = memmem(s, (size_t)(z - s),
-			    "\",\"table\":\"", 11);
+			const char *q =
+			    memmem(s, (size_t)(z - s), "\",\"table\":\"", 11);
 
 			q = memchr(q + 11, '"', (size_t)(z - q - 11));
 			rowhead = (size_t)(q - s) + 1;
@@ -361,8 +367,10 @@ peek_end(struct eng *e, const char *s, const char *z)
 		w->last_ts = (uint64_t)json_integer_value(j);
 	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
 		json_decref(rec);
-		return eng_bad(e, "group_end says last=%s, the header the "
-		    "opposite", w->last ? "true" : "false");
+		return eng_bad(e,
+		    "group_end says last=%s, the header the "
+		    "opposite",
+		    w->last ? "true" : "false");
 	}
 	if ((j = json_object_get(rec, "gtid_pos")) != NULL && json_is_string(j))
 		w->gtid_pos = xstrdup(json_string_value(j));
@@ -372,18 +380,19 @@ peek_end(struct eng *e, const char *s, const char *z)
 		w->snapshot = xstrdup(json_string_value(j));
 	if (w->snapshot != NULL && !gtid_pos_valid(w->snapshot)) {
 		json_decref(rec);
-		return eng_bad(e, "group_end's \"snapshot_gtid\" is not a GTID "
-		    "position: %.200s", w->snapshot);
+		return eng_bad(e,
+		    "group_end's \"snapshot_gtid\" is not a GTID "
+		    "position: %.200s",
+		    w->snapshot);
 	}
-	if (w->snapshot != NULL &&
-	    (j = json_object_get(rec, "redo")) != NULL) {
+	if (w->snapshot != NULL && (j = json_object_get(rec, "redo")) != NULL) {
 		const char *rdb = json_string_value(json_object_get(j, "db"));
 		const char *rt = json_string_value(json_object_get(j, "table"));
 
 		if (rdb == NULL || rt == NULL) {
 			json_decref(rec);
 			return eng_bad(e, "group_end's \"redo\" is not "
-			    "{\"db\": ..., \"table\": ...}");
+			                  "{\"db\": ..., \"table\": ...}");
 		}
 		w->recopy_db = xstrdup(rdb);
 		w->recopy_table = xstrdup(rt);
@@ -404,8 +413,8 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 
 	peek_reset(w);
 	if ((z = eng_next_line(&p, end, &s, &trunc)) == NULL || trunc) {
-		snprintf(err, errlen, "payload line 1: %s", z == NULL ?
-		    "empty payload" : "truncated record");
+		snprintf(err, errlen, "payload line 1: %s",
+		    z == NULL ? "empty payload" : "truncated record");
 		return -1;
 	}
 	if ((rc = peek_begin(&e, s, z)) == DB_OK &&

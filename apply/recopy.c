@@ -41,8 +41,8 @@ recopy_free(struct recopy_list *l)
 }
 
 void
-recopy_add(struct recopy_list *l, const char *db, const char *table,
-    const char *pos)
+recopy_add(
+    struct recopy_list *l, const char *db, const char *table, const char *pos)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].db, db) == 0 &&
@@ -75,7 +75,8 @@ recopy_parse(const char *text, struct recopy_list *l)
 		json_decref(a);
 		return -1;
 	}
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		const char *db = json_string_value(json_array_get(e, 0));
 		const char *t = json_string_value(json_array_get(e, 1));
 		const char *p = json_string_value(json_array_get(e, 2));
@@ -99,8 +100,8 @@ recopy_format(const struct recopy_list *l)
 	char *s;
 
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_pack("[sss]", l->v[i].db,
-		    l->v[i].table, l->v[i].pos));
+		json_array_append_new(a,
+		    json_pack("[sss]", l->v[i].db, l->v[i].table, l->v[i].pos));
 	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
 		die(EX_OSERR, "out of memory");
 	json_decref(a);
@@ -164,9 +165,9 @@ recopy_find(const struct recopy_list *l, const struct inwagon *w,
 		const struct recopy_entry *e = &l->v[i];
 
 		if ((icase ? strcasecmp(e->db, db) == 0 &&
-			    strcasecmp(e->table, table) == 0
-			   : strcmp(e->db, db) == 0 &&
-			    strcmp(e->table, table) == 0) &&
+		                 strcasecmp(e->table, table) == 0
+		           : strcmp(e->db, db) == 0 &&
+		                 strcmp(e->table, table) == 0) &&
 		    gtid_within(w->h.last_gtid, e->pos))
 			return e;
 	}

@@ -42,8 +42,8 @@ struct recopy_list {
  * NULL.  See recopy.c and srdf-apply(1), "Tables copied again". */
 int recopy_parse(const char *text, struct recopy_list *l);
 char *recopy_format(const struct recopy_list *l);
-void recopy_add(struct recopy_list *l, const char *db, const char *table,
-    const char *pos);
+void recopy_add(
+    struct recopy_list *l, const char *db, const char *table, const char *pos);
 void recopy_copy(struct recopy_list *to, const struct recopy_list *from);
 void recopy_free(struct recopy_list *l);
 size_t recopy_prune(struct recopy_list *l, const struct inwagon *w);

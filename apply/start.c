@@ -50,9 +50,9 @@ collect_lagging(uint64_t seq, json_t *w, void *arg)
 
 	if (seq > (*v)[0])
 		return 1;
-	if (st != NULL && (strcmp(st, "received") == 0 ||
-	                      strcmp(st, "failed") == 0 ||
-	                      strcmp(st, "dead") == 0))
+	if (st != NULL &&
+	    (strcmp(st, "received") == 0 || strcmp(st, "failed") == 0 ||
+	        strcmp(st, "dead") == 0))
 		lag_add(v, seq);
 	return 0;
 }
@@ -109,8 +109,9 @@ reconcile(struct applier *a)
 
 		if (w == NULL)
 			break;
-		audit_wagon(0, lag[2 + i], json_string_value(json_object_get(w,
-		    "state")), "applied", "committed before a crash");
+		audit_wagon(0, lag[2 + i],
+		    json_string_value(json_object_get(w, "state")), "applied",
+		    "committed before a crash");
 		json_object_set_new(w, "state", json_string("applied"));
 		json_object_set_new(w, "applied_at", json_real(clock_wall()));
 		json_object_del(w, "last_error");
@@ -121,9 +122,10 @@ reconcile(struct applier *a)
 	}
 	if (L > a->cp.seq)
 		log_warn("the target's checkpoint is at wagon %" PRIu64 ", the "
-		    "ledger says %" PRIu64 " were applied: the target lost "
-		    "commits; applying again from %" PRIu64, a->cp.seq, L,
-		    a->cp.seq + 1);
+		         "ledger says %" PRIu64
+		         " were applied: the target lost "
+		         "commits; applying again from %" PRIu64,
+		    a->cp.seq, L, a->cp.seq + 1);
 	snprintf(buf, sizeof buf, "%" PRIu64, a->cp.seq);
 	if (rc == 0 && L != a->cp.seq)
 		rc = ledger_meta_put(t, "last_applied_seq", buf);
@@ -135,8 +137,8 @@ reconcile(struct applier *a)
 	}
 	if (n > 0)
 		log_notice("recorded %zu wagon%s up to %" PRIu64 " as applied: "
-		    "the target committed them before a crash", n,
-		    n == 1 ? "" : "s", a->cp.seq);
+		           "the target committed them before a crash",
+		    n, n == 1 ? "" : "s", a->cp.seq);
 	for (size_t i = 0; i < n; i++)
 		acks_enqueue(a->acks, lag[2 + i]);
 	free(lag);
@@ -159,28 +161,31 @@ skip(struct applier *a)
 		return S_FATAL;
 	if (s <= a->cp.seq) {
 		log_notice("--skip %" PRIu64 ": the checkpoint is already at "
-		    "%" PRIu64 ": nothing to skip", s, a->cp.seq);
+		           "%" PRIu64 ": nothing to skip",
+		    s, a->cp.seq);
 		return S_PROGRESS;
 	}
 	if (s != a->cp.seq + 1) {
 		log_err("--skip %" PRIu64 ": only the next wagon, %" PRIu64 ", "
-		    "can be skipped (the checkpoint is at %" PRIu64 ")", s,
-		    a->cp.seq + 1, a->cp.seq);
+		        "can be skipped (the checkpoint is at %" PRIu64 ")",
+		    s, a->cp.seq + 1, a->cp.seq);
 		a->fatal = EX_USAGE;
 		return S_FATAL;
 	}
-	snprintf(msg, sizeof msg, "skipped by the operator (srdf-apply --skip "
-	    "%" PRIu64 "): not applied", s);
+	snprintf(msg, sizeof msg,
+	    "skipped by the operator (srdf-apply --skip "
+	    "%" PRIu64 "): not applied",
+	    s);
 	if (a->cf->dry_run) {
 		printf("-- wagon %" PRIu64 ": skipped (--skip)\n", s);
-		db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL,
-		    NULL, 0);
+		db_commit_at(
+		    &a->db, a->src, a->cp.seq, s, NULL, NULL, NULL, NULL, 0);
 		a->cp.seq = s;
 		a->next = s + 1;
 		return S_PROGRESS;
 	}
-	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL,
-	         NULL, NULL, 0)) != DB_OK) {
+	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL,
+	         NULL, 0)) != DB_OK) {
 		db_rollback(&a->db);
 		log_err("--skip %" PRIu64 ": %s", s, a->db.err);
 		if (rc == DB_GONE)
@@ -195,8 +200,8 @@ skip(struct applier *a)
 		ledger_txn_abort(t);
 		return ledger_fail(a, "the skipped wagon", rc);
 	}
-	audit_wagon(AUDIT_OPERATOR, s, json_string_value(json_object_get(w,
-	    "state")), "dead", "%s", msg);
+	audit_wagon(AUDIT_OPERATOR, s,
+	    json_string_value(json_object_get(w, "state")), "dead", "%s", msg);
 	json_object_set_new(w, "state", json_string("dead"));
 	json_object_set_new(w, "skipped", json_true());
 	json_object_set_new(w, "skipped_at", json_real(clock_wall()));
@@ -216,7 +221,8 @@ skip(struct applier *a)
 	if (access(path, F_OK) == 0)
 		spool_bad(a->cf->inbox, "new", name, msg);
 	log_warn("skipped wagon %" PRIu64 " at the operator's request: its "
-	    "changes are NOT on the target", s);
+	         "changes are NOT on the target",
+	    s);
 	if (a->fail.seq == s)
 		a->fail.seq = 0;
 	return S_PROGRESS;
@@ -280,7 +286,8 @@ start_source(struct applier *a)
 			struct ledger_txn *t;
 
 			if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
-			    (rc = ledger_meta_put(t, "source_id", a->src)) != 0 ||
+			    (rc = ledger_meta_put(t, "source_id", a->src)) !=
+			        0 ||
 			    (rc = ledger_txn_commit(t)) != 0) {
 				ledger_txn_abort(t);
 				return ledger_fail(a, "the source id", rc);
@@ -289,8 +296,8 @@ start_source(struct applier *a)
 		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);
 	}
-	if ((rc = db_apply_lock(&a->db, a->src, APPLY_LOCK_WAIT_S,
-	         lock_waiting, a)) != DB_OK ||
+	if ((rc = db_apply_lock(&a->db, a->src, APPLY_LOCK_WAIT_S, lock_waiting,
+	         a)) != DB_OK ||
 	    (rc = db_checkpoint_init(&a->db, a->src, &a->cp)) != DB_OK) {
 		if (stopping)
 			return S_IDLE;
@@ -306,9 +313,11 @@ start_source(struct applier *a)
 			return S_GONE;
 		}
 		if (rc != DB_OK)
-			log_warn("%s: triggers that an earlier srdf-apply "
+			log_warn(
+			    "%s: triggers that an earlier srdf-apply "
 			    "guarded with @srdf_apply keep that guard, which "
-			    "any session can set", a->db.err);
+			    "any session can set",
+			    a->db.err);
 		a->triggers_upgraded = 1;
 	}
 	a->next = a->cp.seq + 1;
@@ -322,8 +331,7 @@ start_source(struct applier *a)
 	}
 	if ((rc = reconcile(a)) != S_PROGRESS)
 		return rc;
-	if (a->cf->has_skip && !a->skip_done &&
-	    (rc = skip(a)) != S_PROGRESS)
+	if (a->cf->has_skip && !a->skip_done && (rc = skip(a)) != S_PROGRESS)
 		return rc;
 	log_info("target checkpoint: wagon %" PRIu64 "%s%s", a->cp.seq,
 	    a->cp.last_gtid[0] ? ", GTID " : "", a->cp.last_gtid);

@@ -42,16 +42,18 @@ take(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
  * *first, the group's first wagon, and returns 0; -1 with err when w is
  * not the chunk that may come now (the open transaction rolled back). */
 static int
-chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first,
-    char *err, size_t errlen)
+chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first, char *err,
+    size_t errlen)
 {
 	if (w->chunk == 1) {
 		if (a->og.open) {
-			log_warn("group %" PRIu64 " was abandoned upstream after "
-			    "chunk %" PRIu32 " (wagons %" PRIu64 "..%" PRIu64 "): "
-			    "rolled back; its changes come again in later "
-			    "wagons", a->og.group, a->og.chunk,
-			    a->og.first, w->seq - 1);
+			log_warn("group %" PRIu64
+			         " was abandoned upstream after "
+			         "chunk %" PRIu32 " (wagons %" PRIu64
+			         "..%" PRIu64 "): "
+			         "rolled back; its changes come again in later "
+			         "wagons",
+			    a->og.group, a->og.chunk, a->og.first, w->seq - 1);
 			db_rollback(&a->db);
 			a->og.open = 0;
 		}
@@ -59,18 +61,20 @@ chunk_begin(struct applier *a, struct inwagon *w, uint64_t *first,
 	} else if (!a->og.open || a->og.group != w->group ||
 	           w->chunk != a->og.chunk + 1) {
 		if (a->og.open) {
-			snprintf(err, errlen, "chunk %" PRIu32 " of group "
-			    "%" PRIu64 " while chunk %" PRIu32 " of group %"
-			    PRIu64 " is open", w->chunk, w->group, a->og.chunk,
-			    a->og.group);
+			snprintf(err, errlen,
+			    "chunk %" PRIu32 " of group "
+			    "%" PRIu64 " while chunk %" PRIu32
+			    " of group %" PRIu64 " is open",
+			    w->chunk, w->group, a->og.chunk, a->og.group);
 			db_rollback(&a->db);
 			a->og.open = 0;
 			a->next = a->cp.seq + 1;
 		} else
-			snprintf(err, errlen, "chunk %" PRIu32 " of group "
+			snprintf(err, errlen,
+			    "chunk %" PRIu32 " of group "
 			    "%" PRIu64 " without the chunks before it (was one "
-			    "skipped? skip the rest of the group too)", w->chunk,
-			    w->group);
+			    "skipped? skip the rest of the group too)",
+			    w->chunk, w->group);
 		return -1;
 	} else
 		*first = a->og.first;
@@ -96,18 +100,19 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 
 	if (a->cf->dry_run)
 		printf("-- wagon %" PRIu64 ": group %" PRIu64 " chunk %" PRIu32
-		    "%s, GTID %s..%s\n", w->seq, w->group, w->chunk,
-		    w->last ? " (last)" : "", w->h.first_gtid, w->h.last_gtid);
+		       "%s, GTID %s..%s\n",
+		    w->seq, w->group, w->chunk, w->last ? " (last)" : "",
+		    w->h.first_gtid, w->h.last_gtid);
 	ddl_progress(a, w);
 	/* srdf-bootstrap(1), "What srdf-apply does with it": changes the
 	 * copy may already hold are applied idempotently. */
 	w->idem = !(w->h.flags & WAGON_F_BOOTSTRAP) &&
-	    gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
+	          gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
 	/* (A DDL wagon has no rows to be idempotent about: not said.) */
 	if (w->idem && w->chunk == 1 && !w->has_ddl)
 		log_info("wagon %" PRIu64 " (GTID %s) is within the window of "
-		    "srdf-bootstrap's copy (%s): applied idempotently", w->seq,
-		    w->h.first_gtid, a->cp.bootstrap_pos);
+		         "srdf-bootstrap's copy (%s): applied idempotently",
+		    w->seq, w->h.first_gtid, a->cp.bootstrap_pos);
 	if (w->snapshot != NULL)
 		newpos = gtid_merge(a->cp.bootstrap_pos, w->snapshot);
 	/* Tables copied again (recopy.c): this wagon's copy adds one; those
@@ -115,7 +120,8 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 	 * position has changes to skip (the others: not a look per row). */
 	recopy_copy(&recopied, &a->cp.recopied);
 	if (recopy_prune(&recopied, w) > 0 || w->recopy_db != NULL) {
-		if (w->recopy_db != NULL) /* with a snapshot_gtid: engine_peek */
+		if (w->recopy_db !=
+		    NULL) /* with a snapshot_gtid: engine_peek */
 			recopy_add(&recopied, w->recopy_db, w->recopy_table,
 			    w->snapshot);
 		newrecopied = recopy_format(&recopied);
@@ -141,8 +147,9 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 		memset(&recopied, 0, sizeof recopied);
 	}
 	if (rc == DB_OK && w->skipped > 0)
-		log_notice("wagon %" PRIu64 ": %" PRIu64 " row change(s) skipped: "
-		    "srdf-bootstrap copied their table again after them",
+		log_notice("wagon %" PRIu64 ": %" PRIu64
+		           " row change(s) skipped: "
+		           "srdf-bootstrap copied their table again after them",
 		    w->seq, w->skipped);
 	recopy_free(&recopied);
 	free(newrecopied);
@@ -165,7 +172,8 @@ apply_failed(struct applier *a, uint64_t seq, int rc)
 	case DB_RETRY:
 		if (++a->fail.immediate <= IMMEDIATE_RETRIES) {
 			log_notice("wagon %" PRIu64 ": %s; trying again "
-			    "now", seq, a->db.err);
+			           "now",
+			    seq, a->db.err);
 			return S_PROGRESS;
 		}
 		a->fail.immediate = 0;
@@ -179,24 +187,26 @@ apply_failed(struct applier *a, uint64_t seq, int rc)
 /* w applied: a chunk leaves its group's transaction open; a last chunk
  * committed it.  An S_* code. */
 static int
-applied(struct applier *a, const struct inwagon *w, uint64_t first,
-    long long t0)
+applied(
+    struct applier *a, const struct inwagon *w, uint64_t first, long long t0)
 {
 	a->fail.immediate = 0;
 	if (!w->last) {
 		if (w->chunk == 1) {
 			a->og.first = w->seq;
 			free(a->og.xid);
-			a->og.xid = w->xa == XA_PREPARED ? xstrdup(w->xid) :
-			    NULL;
+			a->og.xid =
+			    w->xa == XA_PREPARED ? xstrdup(w->xid) : NULL;
 		}
 		a->og.open = 1;
 		a->og.group = w->group;
 		a->og.chunk = w->chunk;
 		a->next = w->seq + 1;
-		log_info("wagon %" PRIu64 ": chunk %" PRIu32 " of group %" PRIu64
-		    " applied, %" PRIu64 " row changes; the group commits with "
-		    "its last chunk", w->seq, w->chunk, w->group, w->rows);
+		log_info("wagon %" PRIu64 ": chunk %" PRIu32
+		         " of group %" PRIu64 " applied, %" PRIu64
+		         " row changes; the group commits with "
+		         "its last chunk",
+		    w->seq, w->chunk, w->group, w->rows);
 		return S_PROGRESS;
 	}
 	a->next = w->seq + 1;

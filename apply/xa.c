@@ -28,37 +28,47 @@ apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
 		if (!w->last)
 			return DB_OK;
 		if (first == w->seq)
-			log_notice("wagon %" PRIu64 ": XA transaction %s was "
+			log_notice(
+			    "wagon %" PRIu64 ": XA transaction %s was "
 			    "prepared on the source: its rows wait for its XA "
-			    "COMMIT", w->seq, w->xid);
+			    "COMMIT",
+			    w->seq, w->xid);
 		else
-			log_notice("wagons %" PRIu64 "..%" PRIu64 ": XA "
+			log_notice(
+			    "wagons %" PRIu64 "..%" PRIu64 ": XA "
 			    "transaction %s was prepared on the source: its "
-			    "rows wait for its XA COMMIT", first, w->seq, w->xid);
+			    "rows wait for its XA COMMIT",
+			    first, w->seq, w->xid);
 		return db_xa_put(&a->db, a->src, w->xid, first, w->seq);
 	}
 	if (a->cf->dry_run) {
-		printf("-- XA %s %s: %s\n", w->xa == XA_COMMIT ? "COMMIT" :
-		    "ROLLBACK", w->xid, w->xa == XA_COMMIT ? "the rows of its "
-		    "prepared wagons (srdf.xa_pending) are applied here" :
-		    "its prepared rows are dropped");
+		printf("-- XA %s %s: %s\n",
+		    w->xa == XA_COMMIT ? "COMMIT" : "ROLLBACK", w->xid,
+		    w->xa == XA_COMMIT
+		        ? "the rows of its "
+		          "prepared wagons (srdf.xa_pending) are applied here"
+		        : "its prepared rows are dropped");
 		return DB_OK;
 	}
 	if ((rc = db_xa_get(&a->db, a->src, w->xid, &p0, &p1)) != DB_OK)
 		return rc;
 	if (w->xa == XA_ROLLBACK) {
-		log_notice("wagon %" PRIu64 ": XA ROLLBACK %s on the source: %s",
-		    w->seq, w->xid, p0 ? "its prepared rows are dropped" :
-		    "nothing of it was pending");
+		log_notice("wagon %" PRIu64
+		           ": XA ROLLBACK %s on the source: %s",
+		    w->seq, w->xid,
+		    p0 ? "its prepared rows are dropped"
+		       : "nothing of it was pending");
 		return p0 ? db_xa_del(&a->db, a->src, w->xid) : DB_OK;
 	}
 	if (p0 == 0) {
-		snprintf(a->db.err, sizeof a->db.err, "XA COMMIT %s: its "
+		snprintf(a->db.err, sizeof a->db.err,
+		    "XA COMMIT %s: its "
 		    "prepared rows are not pending on the target "
 		    "(srdf.xa_pending): it was prepared before the GTID "
 		    "position srdf-capture started from, or its wagon was "
 		    "skipped; the target lacks them (copy them by hand, then "
-		    "--skip this wagon)", w->xid);
+		    "--skip this wagon)",
+		    w->xid);
 		a->db.errnum = 0;
 		return DB_FAIL;
 	}
@@ -67,9 +77,11 @@ apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
 		char err[1024];
 
 		if (load_wagon(a, s, &pw, err, sizeof err, 0) != 0) {
-			snprintf(a->db.err, sizeof a->db.err, "XA COMMIT %s: "
+			snprintf(a->db.err, sizeof a->db.err,
+			    "XA COMMIT %s: "
 			    "wagon %" PRIu64 " of its prepared rows cannot be "
-			    "read: %s", w->xid, s, err);
+			    "read: %s",
+			    w->xid, s, err);
 			a->db.errnum = 0;
 			inwagon_free(&pw);
 			return DB_FAIL;
@@ -85,7 +97,8 @@ apply_xa(struct applier *a, struct inwagon *w, uint64_t first,
 	if (rc == DB_OK)
 		rc = db_xa_del(&a->db, a->src, w->xid);
 	if (rc == DB_OK)
-		log_notice("wagon %" PRIu64 ": XA COMMIT %s: the %" PRIu64 " row "
+		log_notice(
+		    "wagon %" PRIu64 ": XA COMMIT %s: the %" PRIu64 " row "
 		    "change(s) prepared in wagon%s %" PRIu64 "%s applied",
 		    w->seq, w->xid, w->rows, p0 == p1 ? "" : "s", p0,
 		    p0 == p1 ? "" : " and after");

@@ -106,10 +106,10 @@
 #define DEFAULT_CHUNK_ROWS 10000
 #define DEFAULT_CHUNK_BYTES (32ULL << 20)
 #define MAX_PARALLEL 64
-#define SNAPSHOT_TRIES 20   /* to get all --parallel snapshots at one position */
-#define PLAN_TRIES 5	    /* a DDL between the two definition reads */
-#define MAX_START_OVERS 5   /* a DDL during the copy: rounds of each kind */
-#define RING 64		    /* chunks remembered per table */
+#define SNAPSHOT_TRIES 20 /* to get all --parallel snapshots at one position */
+#define PLAN_TRIES 5      /* a DDL between the two definition reads */
+#define MAX_START_OVERS 5 /* a DDL during the copy: rounds of each kind */
+#define RING 64           /* chunks remembered per table */
 #define START_OVER (-1)
 
 atomic_int stopping;
@@ -117,12 +117,12 @@ static volatile sig_atomic_t signalled;
 
 struct bootstrap {
 	const struct config *cf;
-	MYSQL *meta;	     /* autocommit, utf8mb4 results */
+	MYSQL *meta; /* autocommit, utf8mb4 results */
 	struct ledger *l;
-	json_t *prog;	     /* meta "bootstrap_progress" */
-	const char *gtid1;   /* where capture starts (in prog) */
-	char first[48];	     /* first_gtid/last_gtid of every group */
-	char *snap;	     /* this run's snapshot position */
+	json_t *prog;      /* meta "bootstrap_progress" */
+	const char *gtid1; /* where capture starts (in prog) */
+	char first[48];    /* first_gtid/last_gtid of every group */
+	char *snap;        /* this run's snapshot position */
 	time_t ts;
 	int next_group;
 	int force_fresh;
@@ -202,8 +202,7 @@ jstr(json_t *o, const char *key)
  * errors), so that main() does not add its signal notice to the
  * message.
  */
-static int
-fail(struct bootstrap *b, int ex, const char *fmt, ...)
+static int fail(struct bootstrap *b, int ex, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -227,9 +226,10 @@ out(struct bootstrap *b, const void *p, size_t n)
 {
 	if (write_all(STDOUT_FILENO, p, n) < 0)
 		return fail(b, EX_IOERR, "cannot write records to stdout: %s%s",
-		    strerror(errno), errno == EPIPE ? " (the reader of stdout "
-						      "has gone: srdf-seal died?)"
-						    : "");
+		    strerror(errno),
+		    errno == EPIPE ? " (the reader of stdout "
+		                     "has gone: srdf-seal died?)"
+		                   : "");
 	return 0;
 }
 
@@ -239,8 +239,9 @@ group_begin(struct bootstrap *b, int g, const struct ttable *t)
 	struct buf *l = &b->line;
 
 	l->len = 0;
-	buf_printf(l, "{\"v\":1,\"type\":\"group_begin\",\"group\":%d,"
-		      "\"chunk\":1,\"first_gtid\":\"%s\",\"bootstrap\":true",
+	buf_printf(l,
+	    "{\"v\":1,\"type\":\"group_begin\",\"group\":%d,"
+	    "\"chunk\":1,\"first_gtid\":\"%s\",\"bootstrap\":true",
 	    g, b->first);
 	if (t != NULL) {
 		buf_lit(l, ",\"db\":");
@@ -261,14 +262,16 @@ group_end(struct bootstrap *b, int g, uint64_t events, const char *reason,
 	struct buf *l = &b->line;
 
 	l->len = 0;
-	buf_printf(l, "{\"v\":1,\"type\":\"group_end\",\"group\":%d,\"chunk\":1,"
-		      "\"last\":true,\"first_gtid\":\"%s\",\"last_gtid\":\"%s\","
-		      "\"gtid_pos\":",
+	buf_printf(l,
+	    "{\"v\":1,\"type\":\"group_end\",\"group\":%d,\"chunk\":1,"
+	    "\"last\":true,\"first_gtid\":\"%s\",\"last_gtid\":\"%s\","
+	    "\"gtid_pos\":",
 	    g, b->first, b->first);
 	buf_json_str(l, b->gtid1, strlen(b->gtid1));
-	buf_printf(l, ",\"trx\":0,\"events_in\":%" PRIu64 ",\"events_out\":%"
-		      PRIu64 ",\"reason\":\"%s\",\"first_ts\":%lld,"
-		      "\"last_ts\":%lld,\"bootstrap\":true,\"snapshot_gtid\":",
+	buf_printf(l,
+	    ",\"trx\":0,\"events_in\":%" PRIu64 ",\"events_out\":%" PRIu64
+	    ",\"reason\":\"%s\",\"first_ts\":%lld,"
+	    "\"last_ts\":%lld,\"bootstrap\":true,\"snapshot_gtid\":",
 	    events, events, reason, (long long)b->ts, (long long)b->ts);
 	buf_json_str(l, b->snap, strlen(b->snap));
 	if (redo != NULL) {
@@ -290,7 +293,8 @@ write_ddl_record(struct bootstrap *b, const char *rec, size_t len,
 	int g = b->next_group++, ex;
 
 	if (signalled)
-		return fail(b, EX_TEMPFAIL, "stopped by a signal; run "
+		return fail(b, EX_TEMPFAIL,
+		    "stopped by a signal; run "
 		    "srdf-bootstrap again to resume the copy");
 	if ((ex = group_begin(b, g, NULL)) != 0 ||
 	    (ex = out(b, rec, len)) != 0 ||
@@ -345,16 +349,18 @@ meta_json(struct bootstrap *b, const char *key, json_t **j)
 		if (!json_is_object(*j)) {
 			json_decref(*j);
 			*j = NULL;
-			return fail(b, EX_DATAERR, "the ledger's %s is not a "
-			    "JSON object; use --restart to copy afresh", key);
+			return fail(b, EX_DATAERR,
+			    "the ledger's %s is not a "
+			    "JSON object; use --restart to copy afresh",
+			    key);
 		}
 	}
 	return 0;
 }
 
 static int
-meta_put_json(struct bootstrap *b, struct ledger_txn *t, const char *key,
-    json_t *j)
+meta_put_json(
+    struct bootstrap *b, struct ledger_txn *t, const char *key, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
 	int rc;
@@ -426,8 +432,8 @@ struct scan {
 	const char *first;
 	int64_t sealed;
 	int foreign;
-	uint64_t from;	/* the first sequence looked at */
-	int purged;	/* the records from there on are gone: confirmed
+	uint64_t from; /* the first sequence looked at */
+	int purged;    /* the records from there on are gone: confirmed
 			 * long enough ago, srdf-ackd removed them */
 };
 
@@ -445,7 +451,7 @@ scan_wagon(uint64_t seq, json_t *w, void *arg)
 		s->purged = 1;
 	s->from = UINT64_MAX;
 	ours = reason != NULL && first != NULL &&
-	    (strcmp(reason, "bootstrap") == 0 || strcmp(reason, "ddl") == 0);
+	       (strcmp(reason, "bootstrap") == 0 || strcmp(reason, "ddl") == 0);
 	if (ours && strcmp(first, s->first) == 0 && g == 1) {
 		s->sealed = 1; /* the numbering begins (again): a copy that
 				* started over in the same process */
@@ -520,7 +526,7 @@ source_connect(struct bootstrap *b, MYSQL **my)
 	int ex;
 
 	if ((*my = maria_connect(b->cf->defaults_file, b->cf->group,
-	    "the source", 0, &ex)) == NULL) {
+	         "the source", 0, &ex)) == NULL) {
 		b->failed = 1; /* maria_connect logged why */
 		return ex;
 	}
@@ -536,14 +542,16 @@ reader_connect(struct bootstrap *b, MYSQL **my)
 	int ex;
 
 	if ((ex = source_connect(b, my)) != 0 ||
-	    (ex = exec(b, *my, "SET SESSION TRANSACTION ISOLATION LEVEL "
-			      "REPEATABLE READ")) != 0 ||
-	    (ex = exec(b, *my, "SET SESSION time_zone='+00:00', "
-			      "sql_mode='NO_ENGINE_SUBSTITUTION', "
-			      "character_set_results=binary, "
-			      "net_write_timeout=3600, net_read_timeout=3600, "
-			      "wait_timeout=604800, "
-			      "max_statement_time=0")) != 0)
+	    (ex = exec(b, *my,
+	         "SET SESSION TRANSACTION ISOLATION LEVEL "
+	         "REPEATABLE READ")) != 0 ||
+	    (ex = exec(b, *my,
+	         "SET SESSION time_zone='+00:00', "
+	         "sql_mode='NO_ENGINE_SUBSTITUTION', "
+	         "character_set_results=binary, "
+	         "net_write_timeout=3600, net_read_timeout=3600, "
+	         "wait_timeout=604800, "
+	         "max_statement_time=0")) != 0)
 		return ex;
 	return 0;
 }
@@ -566,7 +574,8 @@ snapshot_take(void *arg)
 	s->ok = 0;
 	if (s->bar != NULL)
 		pthread_barrier_wait(s->bar);
-	if (mysql_query(s->my, "START TRANSACTION WITH CONSISTENT SNAPSHOT") != 0)
+	if (mysql_query(s->my, "START TRANSACTION WITH CONSISTENT SNAPSHOT") !=
+	    0)
 		return NULL;
 	if (mysql_query(s->my, "SHOW STATUS LIKE 'binlog_snapshot_%'") != 0 ||
 	    (r = mysql_store_result(s->my)) == NULL)
@@ -590,7 +599,7 @@ static int
 same_pos(const struct snapshot *a, const struct snapshot *b)
 {
 	return a->ok && b->ok && a->pos == b->pos &&
-	    strcmp(a->file, b->file) == 0;
+	       strcmp(a->file, b->file) == 0;
 }
 
 static void
@@ -631,13 +640,15 @@ xa_prepared(MYSQL *my, const char *pos)
 	mysql_free_result(r);
 	if (n > 0) {
 		buf_putc(&l, '\0');
-		log_warn("%lu XA transaction%s prepared on the source at the "
+		log_warn(
+		    "%lu XA transaction%s prepared on the source at the "
 		    "snapshot (%s%s): one prepared before GTID position '%s' "
 		    "is not in the copy, and its XA COMMIT will stop "
 		    "srdf-apply; if so, commit or roll it back on the source "
 		    "and run "
-		    "srdf-bootstrap --restart", n, n == 1 ? " is" : "s are",
-		    l.p, l.len > 200 ? "; ..." : "", pos);
+		    "srdf-bootstrap --restart",
+		    n, n == 1 ? " is" : "s are", l.p,
+		    l.len > 200 ? "; ..." : "", pos);
 	}
 	buf_free(&l);
 }
@@ -649,8 +660,8 @@ xa_prepared(MYSQL *my, const char *pos)
  * threads started then wait at the barrier until the process exits, so
  * s and the barrier are left allocated. */
 static int
-snapshot_round(struct bootstrap *b, struct snapshot *s, pthread_t *tid,
-    int n, int *bestn)
+snapshot_round(
+    struct bootstrap *b, struct snapshot *s, pthread_t *tid, int n, int *bestn)
 {
 	pthread_barrier_t *bar;
 	int best = -1;
@@ -662,8 +673,8 @@ snapshot_round(struct bootstrap *b, struct snapshot *s, pthread_t *tid,
 		pthread_barrier_init(bar, NULL, (unsigned)n);
 		for (int i = 0; i < n; i++) {
 			s[i].bar = bar;
-			if (pthread_create(&tid[i], NULL, snapshot_take,
-			    &s[i]) != 0) {
+			if (pthread_create(
+			        &tid[i], NULL, snapshot_take, &s[i]) != 0) {
 				fail(b, EX_OSERR, "cannot start a thread");
 				return -2;
 			}
@@ -702,13 +713,15 @@ snapshot_gtid(struct bootstrap *b, const struct snapshot *s)
 	buf_putc(&q, '\0');
 	g = maria_query_one(b->rd[0].my, q.p);
 	if (g == NULL)
-		ex = fail(b, EX_UNAVAILABLE, "%s: %s", q.p,
-		    mysql_error(b->rd[0].my));
+		ex = fail(
+		    b, EX_UNAVAILABLE, "%s: %s", q.p, mysql_error(b->rd[0].my));
 	else if (*g == '\0')
-		ex = fail(b, EX_CONFIG, "the source's binlog holds no GTID at "
+		ex = fail(b, EX_CONFIG,
+		    "the source's binlog holds no GTID at "
 		    "%s:%llu yet, so there is no position for srdf-capture to "
 		    "continue from: commit one transaction on the source and "
-		    "run srdf-bootstrap again", s->file, s->pos);
+		    "run srdf-bootstrap again",
+		    s->file, s->pos);
 	buf_free(&q);
 	if (ex != 0) {
 		free(g);
@@ -740,7 +753,8 @@ snapshots(struct bootstrap *b)
 		if (best < 0)
 			ex = fail(b, EX_UNAVAILABLE,
 			    "cannot start a consistent "
-			    "snapshot on the source: %s", mysql_error(s[0].my));
+			    "snapshot on the source: %s",
+			    mysql_error(s[0].my));
 		else if (bestn == n || attempt >= SNAPSHOT_TRIES)
 			break;
 		else
@@ -757,8 +771,8 @@ snapshots(struct bootstrap *b)
 	}
 	if (bestn < n)
 		log_notice("%d of %d connections share one snapshot after %d "
-			   "tries (the source commits between them): copying "
-			   "with %d reader%s",
+		           "tries (the source commits between them): copying "
+		           "with %d reader%s",
 		    bestn, n, SNAPSHOT_TRIES, bestn, bestn == 1 ? "" : "s");
 	b->nrd = 0;
 	b->rd = xcalloc((size_t)bestn, sizeof *b->rd);
@@ -844,7 +858,7 @@ versioned_by_trx(MYSQL *my, const char *db, const char *name)
 	int yes;
 
 	buf_lit(&q, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE "
-		    "GENERATION_EXPRESSION = 'ROW END' AND ");
+	            "GENERATION_EXPRESSION = 'ROW END' AND ");
 	maria_table_where(&q, db, name);
 	buf_putc(&q, '\0');
 	v = maria_query_one(my, q.p);
@@ -863,34 +877,39 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 	size_t cap = (size_t)*n; /* *v holds exactly *n */
 	int ex;
 
-	if (mysql_query(b->meta, "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
-				 "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
-				 "information_schema.TABLES WHERE TABLE_TYPE IN "
-				 "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
-				 "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
+	if (mysql_query(b->meta,
+	        "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, "
+	        "TABLE_ROWS, DATA_LENGTH, TABLE_TYPE FROM "
+	        "information_schema.TABLES WHERE TABLE_TYPE IN "
+	        "('BASE TABLE','SEQUENCE','SYSTEM VERSIONED') "
+	        "ORDER BY TABLE_TYPE <> 'SEQUENCE', 1, 2") != 0 ||
 	    (r = mysql_store_result(b->meta)) == NULL)
-		return fail(b, maria_exit_for(mysql_errno(b->meta)), "cannot "
-		    "list the source's tables: %s", mysql_error(b->meta));
+		return fail(b, maria_exit_for(mysql_errno(b->meta)),
+		    "cannot "
+		    "list the source's tables: %s",
+		    mysql_error(b->meta));
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct ttable *t;
 		char key[300];
 		unsigned e;
 
 		if (!maria_selected(cf->databases, cf->include, cf->ninclude,
-			cf->exclude, cf->nexclude, row[0], row[1]))
+		        cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
 		if (row[2] != NULL && strcasecmp(row[2], "InnoDB") != 0)
-			log_warn("%s.%s uses %s, not InnoDB: the snapshot does "
-				 "not cover it, its rows are copied as they are "
-				 "when read", row[0], row[1], row[2]);
+			log_warn(
+			    "%s.%s uses %s, not InnoDB: the snapshot does "
+			    "not cover it, its rows are copied as they are "
+			    "when read",
+			    row[0], row[1], row[2]);
 		if (row[5] != NULL && strcmp(row[5], "SYSTEM VERSIONED") == 0 &&
 		    versioned_by_trx(b->meta, row[0], row[1]))
 			log_warn("%s.%s is system-versioned by transaction "
-				 "id: MariaDB writes its changes to the binlog "
-				 "as statements, which srdf-capture refuses; "
-				 "leave it out with --exclude '%s.%s' here and "
-				 "for srdf-capture", row[0], row[1], row[0],
-			    row[1]);
+			         "id: MariaDB writes its changes to the binlog "
+			         "as statements, which srdf-capture refuses; "
+			         "leave it out with --exclude '%s.%s' here and "
+			         "for srdf-capture",
+			    row[0], row[1], row[0], row[1]);
 		t = xcalloc(1, sizeof *t);
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		t->key = xstrdup(key);
@@ -899,8 +918,8 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 		t->est_rows = row[3] ? strtoull(row[3], NULL, 10) : 0;
 		t->est_bytes = row[4] ? strtoull(row[4], NULL, 10) : 0;
 		{
-			char *h = table_def(b->meta, row[0], row[1], &t->create,
-			    &e);
+			char *h =
+			    table_def(b->meta, row[0], row[1], &t->create, &e);
 
 			if (h == NULL) {
 				if (e == ER_NO_SUCH_TABLE) { /* dropped now */
@@ -910,9 +929,10 @@ plan_list_into(struct bootstrap *b, struct ttable ***v, int *n)
 					free(t);
 					continue;
 				}
-				ex = fail(b, maria_exit_for(e), "cannot read the "
-				    "definition of %s: %s", key,
-				    mysql_error(b->meta));
+				ex = fail(b, maria_exit_for(e),
+				    "cannot read the "
+				    "definition of %s: %s",
+				    key, mysql_error(b->meta));
 				free(t->key);
 				free(t->m.db);
 				free(t->m.name);
@@ -950,8 +970,9 @@ period_columns(struct bootstrap *b, struct maria_table *m)
 		struct buf q = {0};
 		char *v;
 
-		buf_printf(&q, "SELECT COLUMN_NAME FROM information_schema."
-			       "COLUMNS WHERE GENERATION_EXPRESSION = '%s' AND ",
+		buf_printf(&q,
+		    "SELECT COLUMN_NAME FROM information_schema."
+		    "COLUMNS WHERE GENERATION_EXPRESSION = '%s' AND ",
 		    gen[i]);
 		maria_table_where(&q, m->db, m->name);
 		buf_putc(&q, '\0');
@@ -985,7 +1006,8 @@ table_columns(struct bootstrap *b, struct ttable *t, char *db, char *name)
 	    0) {
 		free(db);
 		free(name);
-		return fail(b, e ? maria_exit_for(e) : EX_UNAVAILABLE, "%s", err);
+		return fail(
+		    b, e ? maria_exit_for(e) : EX_UNAVAILABLE, "%s", err);
 	}
 	if (t->m.versioned)
 		period_columns(b, &t->m);
@@ -1019,7 +1041,7 @@ ddl_list_same(const struct ddl_list *a, const struct ddl_list *b)
 		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
 		    strcmp(a->v[i].sql, b->v[i].sql) != 0 ||
 		    strcmp(a->v[i].tz ? a->v[i].tz : "",
-			b->v[i].tz ? b->v[i].tz : "") != 0 ||
+		        b->v[i].tz ? b->v[i].tz : "") != 0 ||
 		    a->v[i].sql_mode != b->v[i].sql_mode)
 			return 0;
 	return 1;
@@ -1049,8 +1071,8 @@ plan_confirm(struct bootstrap *b)
 		return ex;
 	if (!same) {
 		log_notice("a table of the selection was created, dropped or "
-			   "renamed while the snapshot was taken; taking it "
-			   "again");
+		           "renamed while the snapshot was taken; taking it "
+		           "again");
 		return -1;
 	}
 	for (int i = 0; i < b->nt; i++) {
@@ -1061,7 +1083,8 @@ plan_confirm(struct bootstrap *b)
 		h = table_def(b->meta, db, name, NULL, &e);
 		if (h == NULL || strcmp(h, t->def) != 0) {
 			log_notice("%s changed while the snapshot was taken; "
-				   "taking it again", t->key);
+			           "taking it again",
+			    t->key);
 			free(h);
 			return -1;
 		}
@@ -1120,8 +1143,7 @@ new_table_record(const struct ttable *t)
 
 /* ---- resume -------------------------------------------------------------- */
 
-static void
-set_fresh(struct bootstrap *b, const char *fmt, ...)
+static void set_fresh(struct bootstrap *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -1147,9 +1169,10 @@ same_names(struct bootstrap *b, json_t *names)
 
 	if (json_array_size(names) != (size_t)b->nt)
 		return 0;
-	json_array_foreach(names, i, v) {
-		if (!json_is_string(v) || plan_find(b, json_string_value(v)) ==
-		    NULL)
+	json_array_foreach(names, i, v)
+	{
+		if (!json_is_string(v) ||
+		    plan_find(b, json_string_value(v)) == NULL)
 			return 0;
 	}
 	return 1;
@@ -1159,14 +1182,14 @@ same_names(struct bootstrap *b, json_t *names)
  * group `sealed'): the copy goes on after the last key of it, or starts
  * t over (whole, or replacing what the target has). */
 static void
-resume_chunks(struct ttable *t, json_t *rec, json_int_t first,
-    int64_t sealed)
+resume_chunks(struct ttable *t, json_t *rec, json_int_t first, int64_t sealed)
 {
 	json_t *chunks = json_object_get(rec, "chunks"), *c, *keep;
 	size_t j;
 
 	keep = json_array();
-	json_array_foreach(chunks, j, c) {
+	json_array_foreach(chunks, j, c)
+	{
 		if (json_integer_value(json_array_get(c, 0)) <= sealed)
 			json_array_append(keep, c);
 	}
@@ -1187,8 +1210,8 @@ resume_chunks(struct ttable *t, json_t *rec, json_int_t first,
 
 		if (json_array_size(lits) != (size_t)t->m.npk) {
 			t->recreate = 1;
-			json_object_set_new(rec, "first_group",
-			    json_integer(0));
+			json_object_set_new(
+			    rec, "first_group", json_integer(0));
 			json_array_clear(keep);
 		} else {
 			t->after = xcalloc((size_t)t->m.npk, sizeof *t->after);
@@ -1215,8 +1238,8 @@ resume_chunks(struct ttable *t, json_t *rec, json_int_t first,
  * plan's table of that name, or NULL); same: the plan's tables are the
  * copy's by name.  Calls set_fresh when the copy cannot go on. */
 static int
-resume_table(struct bootstrap *b, const char *key, struct ttable *t,
-    int same, int64_t sealed)
+resume_table(struct bootstrap *b, const char *key, struct ttable *t, int same,
+    int64_t sealed)
 {
 	json_t *rec;
 	char k[700];
@@ -1248,26 +1271,31 @@ resume_table(struct bootstrap *b, const char *key, struct ttable *t,
 		return 0;
 	}
 	if ((strcmp(jstr(rec, "def"), t->def) != 0 ||
-	    json_integer_value(json_object_get(rec, "redo_group")) > sealed) &&
+	        json_integer_value(json_object_get(rec, "redo_group")) >
+	            sealed) &&
 	    t->m.npk > 0 && same) {
 		log_notice("%s is copied again whole at the new snapshot (%s)",
-		    key, strcmp(jstr(rec, "def"), t->def) != 0
-			     ? "a DDL reached it since the copy began"
-			     : "its copy again had only begun");
+		    key,
+		    strcmp(jstr(rec, "def"), t->def) != 0
+		        ? "a DDL reached it since the copy began"
+		        : "its copy again had only begun");
 		json_decref(rec);
 		t->prog = new_table_record(t);
 		t->recreate = t->redo = 1;
 		return 0;
 	}
 	if (strcmp(jstr(rec, "def"), t->def) != 0) {
-		set_fresh(b, "the definition of %s changed since the copy "
-			     "began", key);
+		set_fresh(b,
+		    "the definition of %s changed since the copy "
+		    "began",
+		    key);
 		json_decref(rec);
 		return 0;
 	}
 	if (t->m.npk == 0) {
-		set_fresh(b, "%s has no primary key and was not finished: its "
-			     "rows can only be copied at the first snapshot",
+		set_fresh(b,
+		    "%s has no primary key and was not finished: its "
+		    "rows can only be copied at the first snapshot",
 		    key);
 		json_decref(rec);
 		return 0;
@@ -1289,13 +1317,14 @@ resume_plan(struct bootstrap *b, json_t *old, int64_t sealed)
 	int same = same_names(b, names), ex;
 	size_t i;
 
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		const char *key = json_string_value(v);
 
 		if (key == NULL)
 			continue;
-		if ((ex = resume_table(b, key, plan_find(b, key), same,
-		    sealed)) != 0)
+		if ((ex = resume_table(
+		         b, key, plan_find(b, key), same, sealed)) != 0)
 			return ex;
 		if (b->fresh_why != NULL)
 			return 0;
@@ -1334,14 +1363,15 @@ report(struct bootstrap *b, int final)
 		snprintf(eta, sizeof eta, ", ETA %.0f s",
 		    ceil((double)(b->est_rows - b->rows) / rate));
 	log_info("%s%d/%d tables, %s rows of ~%s (%.0f%%), %.1f MB, "
-		 "%.0f rows/s, %.1f MB/s%s",
+	         "%.0f rows/s, %.1f MB/s%s",
 	    final ? "copied " : "", b->tables_done, b->nt,
 	    human((double)b->rows, r1, sizeof r1),
 	    human((double)(b->est_rows > b->rows ? b->est_rows : b->rows), r2,
-		sizeof r2),
-	    b->est_rows ? 100.0 * (double)b->rows /
-			(double)(b->est_rows > b->rows ? b->est_rows : b->rows)
-			: 100.0,
+	        sizeof r2),
+	    b->est_rows
+	        ? 100.0 * (double)b->rows /
+	              (double)(b->est_rows > b->rows ? b->est_rows : b->rows)
+	        : 100.0,
 	    (double)b->bytes / 1e6, rate, mbs, eta);
 }
 
@@ -1362,22 +1392,25 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 		t->bytes += c->body.len;
 		if (c->lits != NULL)
 			for (int i = 0; i < t->m.npk; i++)
-				json_array_append_new(lits,
-				    json_string(c->lits[i]));
-		json_array_append_new(chunks, json_pack("[i,I,I,o]", g,
-		    (json_int_t)t->rows, (json_int_t)t->bytes, lits));
+				json_array_append_new(
+				    lits, json_string(c->lits[i]));
+		json_array_append_new(
+		    chunks, json_pack("[i,I,I,o]", g, (json_int_t)t->rows,
+		                (json_int_t)t->bytes, lits));
 		while (json_array_size(chunks) > RING)
 			json_array_remove(chunks, 0);
-		if (json_integer_value(json_object_get(rec, "first_group")) == 0)
-			json_object_set_new(rec, "first_group", json_integer(g));
+		if (json_integer_value(json_object_get(rec, "first_group")) ==
+		    0)
+			json_object_set_new(
+			    rec, "first_group", json_integer(g));
 		t->last_group = g;
 	}
 	json_object_set_new(rec, "rows", json_integer((json_int_t)t->rows));
 	json_object_set_new(rec, "bytes", json_integer((json_int_t)t->bytes));
 	if (c->last) {
 		json_object_set_new(rec, "state", json_string("done"));
-		json_object_set_new(rec, "done_group",
-		    json_integer(t->last_group));
+		json_object_set_new(
+		    rec, "done_group", json_integer(t->last_group));
 	} else
 		json_object_set_new(rec, "state", json_string("copying"));
 	if ((ex = save(b, &t, 1, 0)) != 0)
@@ -1394,7 +1427,8 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 		t->done = 1;
 		b->tables_done++;
 		log_info("copied %s: %" PRIu64 " rows in this run, %" PRIu64
-			 " in all", t->key, t->run_rows, t->rows);
+		         " in all",
+		    t->key, t->run_rows, t->rows);
 	}
 	report(b, 0);
 	return 0;
@@ -1437,7 +1471,8 @@ pipe_open(struct bootstrap *b)
 		}
 		table_set_query(t);
 		p->todo[p->ntodo++] = t;
-		b->est_rows += t->est_rows > t->rows ? t->est_rows - t->rows : 0;
+		b->est_rows +=
+		    t->est_rows > t->rows ? t->est_rows - t->rows : 0;
 	}
 	qsort(p->todo, (size_t)p->ntodo, sizeof *p->todo, by_order);
 }
@@ -1528,7 +1563,7 @@ copy_rows(struct bootstrap *b)
 	for (started = 0; started < b->nrd; started++) {
 		b->rd[started].p = p;
 		if (pthread_create(&b->rd[started].tid, NULL, reader_main,
-		    &b->rd[started]) != 0) {
+		        &b->rd[started]) != 0) {
 			ex = fail(b, EX_OSERR, "cannot start a reader thread");
 			pipe_stop(p);
 			break;
@@ -1545,8 +1580,8 @@ copy_rows(struct bootstrap *b)
 	if (rex != 0)
 		return rex;
 	for (int i = 0; i < b->nt; i++)
-		changed |= b->t[i]->changed &&
-		    (b->t[i]->whole || b->t[i]->m.npk == 0);
+		changed |=
+		    b->t[i]->changed && (b->t[i]->whole || b->t[i]->m.npk == 0);
 	if (signalled)
 		return EX_TEMPFAIL;
 	if (changed)
@@ -1568,8 +1603,9 @@ redo_ddl(struct bootstrap *b, struct ttable *t)
 	int ex;
 
 	buf_lit(&s, "CREATE OR REPLACE TABLE ");
-	buf_puts(&s, t->create + (strncmp(t->create, "CREATE TABLE ", 13) == 0 ?
-	    13 : 0));
+	buf_puts(
+	    &s, t->create +
+	            (strncmp(t->create, "CREATE TABLE ", 13) == 0 ? 13 : 0));
 	buf_putc(&s, '\0');
 	ddl_add(&l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
 	json_object_set_new(t->prog, "redo_group", json_integer(b->next_group));
@@ -1658,8 +1694,8 @@ redo_snapshot(struct bootstrap *b)
 			return ex;
 		if (!same) {
 			log_notice("a table of the selection was created, "
-				   "dropped or renamed while the copy ran: the "
-				   "copy starts over");
+			           "dropped or renamed while the copy ran: the "
+			           "copy starts over");
 			return START_OVER;
 		}
 		if ((ex = snapshots(b)) != 0)
@@ -1667,7 +1703,8 @@ redo_snapshot(struct bootstrap *b)
 		if ((ex = redo_confirm(b)) >= 0)
 			return ex;
 		if (tries == PLAN_TRIES)
-			return fail(b, EX_TEMPFAIL, "the tables to copy "
+			return fail(b, EX_TEMPFAIL,
+			    "the tables to copy "
 			    "again keep changing (DDL); run srdf-bootstrap "
 			    "again when the schema is quiet (it resumes)");
 	}
@@ -1683,7 +1720,8 @@ redo_round(struct bootstrap *b)
 	for (int i = 0; i < b->nt; i++)
 		if (b->t[i]->changed && b->t[i]->m.npk == 0) {
 			log_notice("%s has no primary key now: the copy "
-				   "starts over", b->t[i]->key);
+			           "starts over",
+			    b->t[i]->key);
 			close_readers(b);
 			return START_OVER;
 		}
@@ -1698,9 +1736,12 @@ redo_round(struct bootstrap *b)
 		table_reset(t);
 		t->prog = new_table_record(t);
 		log_notice("%s is copied again, alone, at the snapshot '%s' (a "
-			   "DDL reached it during its copy)", t->key, b->snap);
-		audit_event(0, "bootstrap", "copying", "copying", "%s copied "
-		    "again at snapshot GTID %s after a DDL", t->key, b->snap);
+		           "DDL reached it during its copy)",
+		    t->key, b->snap);
+		audit_event(0, "bootstrap", "copying", "copying",
+		    "%s copied "
+		    "again at snapshot GTID %s after a DDL",
+		    t->key, b->snap);
 		if ((ex = redo_ddl(b, t)) != 0)
 			return ex;
 	}
@@ -1736,7 +1777,8 @@ redo_changed(struct bootstrap *b)
 		if (n == 0)
 			return 0;
 		if (round > MAX_START_OVERS)
-			return fail(b, EX_TEMPFAIL, "a DDL reached the tables "
+			return fail(b, EX_TEMPFAIL,
+			    "a DDL reached the tables "
 			    "copied again %d times; run srdf-bootstrap again "
 			    "when the schema is quiet (it resumes the copy)",
 			    MAX_START_OVERS);
@@ -1771,28 +1813,30 @@ load_old(struct bootstrap *b, json_t **old, int64_t *sealed, int *complete)
 	mine = selection(b->cf);
 	if (sel == NULL || strcmp(sel, mine) != 0) {
 		free(mine);
-		return fail(b, EX_USAGE, "%s/ledger holds a copy with another "
+		return fail(b, EX_USAGE,
+		    "%s/ledger holds a copy with another "
 		    "selection (%s); run with the same options to resume it, "
-		    "or add --restart to copy afresh", b->cf->dir,
-		    sel ? sel : "?");
+		    "or add --restart to copy afresh",
+		    b->cf->dir, sel ? sel : "?");
 	}
 	free(mine);
-	if ((ex = sealed_groups(b, (uint64_t)json_integer_value(
-	    json_object_get(*old, "base_seq")), first ? first : "", sealed,
-	    &foreign, &purged)) != 0)
+	if ((ex = sealed_groups(b,
+	         (uint64_t)json_integer_value(
+	             json_object_get(*old, "base_seq")),
+	         first ? first : "", sealed, &foreign, &purged)) != 0)
 		return ex;
 	/* A copy done whose wagons were purged since was sealed whole. */
 	if (strcmp(jstr(*old, "state"), "done") == 0 &&
-	    (purged || *sealed >= json_integer_value(json_object_get(*old,
-	    "last_group")))) {
+	    (purged || *sealed >= json_integer_value(
+	                              json_object_get(*old, "last_group")))) {
 		*complete = 1;
 		return 0;
 	}
 	if (foreign)
 		set_fresh(b, "wagons that are not the copy's were sealed after "
-			     "it (srdf-capture ran?)");
-	else if (*sealed < json_integer_value(json_object_get(*old,
-			       "ddl_groups")))
+		             "it (srdf-capture ran?)");
+	else if (*sealed <
+	         json_integer_value(json_object_get(*old, "ddl_groups")))
 		set_fresh(b, "its schema was not all sealed");
 	return 0;
 }
@@ -1807,7 +1851,8 @@ set_first(struct bootstrap *b)
 	else {
 		comma = strchr(g, ',');
 		snprintf(b->first, sizeof b->first, "%.*s",
-		    (int)(comma ? (size_t)(comma - g) : sizeof b->first - 1), g);
+		    (int)(comma ? (size_t)(comma - g) : sizeof b->first - 1),
+		    g);
 	}
 }
 
@@ -1836,10 +1881,11 @@ schema_drops(struct bootstrap *b, json_t *old, struct ddl_list *l)
 
 	for (int k = 0; k < 2; k++) {
 		json_t *v, *tables = k == 0 ? json_object_get(old, "tables")
-					    : b->abandoned;
+		                            : b->abandoned;
 		size_t i;
 
-		json_array_foreach(tables, i, v) {
+		json_array_foreach(tables, i, v)
+		{
 			const char *key = json_string_value(v), *dot;
 			char db[300];
 
@@ -1877,10 +1923,13 @@ keep_triggers(struct bootstrap *b)
 		s.len = 0;
 		ddl_record(&s, d);
 		if ((x = json_pack("{s:s,s:s%}", "name", d->name, "record", s.p,
-		    s.len)) == NULL || json_array_append_new(json_object_get(
-		    b->trig_rec, "triggers"), x) != 0)
-			ex = fail(b, EX_SOFTWARE, "cannot keep trigger %s in "
-			    "the ledger (its name is not UTF-8?)", d->name);
+		         s.len)) == NULL ||
+		    json_array_append_new(
+		        json_object_get(b->trig_rec, "triggers"), x) != 0)
+			ex = fail(b, EX_SOFTWARE,
+			    "cannot keep trigger %s in "
+			    "the ledger (its name is not UTF-8?)",
+			    d->name);
 	}
 	buf_free(&s);
 	return ex;
@@ -1902,10 +1951,10 @@ new_progress(struct bootstrap *b, int ngroups, json_t *names)
 	sel = selection(b->cf);
 	json_decref(b->prog);
 	b->prog = json_pack("{s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:i,s:s,s:o,s:I}",
-	    "v", 1, "state", "copying", "first_gtid", b->snap,
-	    "snapshot_gtid", b->snap, "base_seq", (json_int_t)base,
-	    "ddl_groups", ngroups, "last_group", 0, "runs", 1, "selection",
-	    sel, "tables", names, "started", (json_int_t)time(NULL));
+	    "v", 1, "state", "copying", "first_gtid", b->snap, "snapshot_gtid",
+	    b->snap, "base_seq", (json_int_t)base, "ddl_groups", ngroups,
+	    "last_group", 0, "runs", 1, "selection", sel, "tables", names,
+	    "started", (json_int_t)time(NULL));
 	free(sel);
 	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
 	set_first(b);
@@ -1948,14 +1997,17 @@ emit_schema(struct bootstrap *b, json_t *old)
 	names = NULL;
 	if (ex != 0 || (ex = save(b, b->t, b->nt, 1)) != 0)
 		goto out;
-	audit_event(0, "bootstrap", NULL, "copying", "snapshot GTID %s, %d "
-	    "tables", b->snap, b->nt);
+	audit_event(0, "bootstrap", NULL, "copying",
+	    "snapshot GTID %s, %d "
+	    "tables",
+	    b->snap, b->nt);
 	b->next_group = 1;
 	for (int i = 0; i < l.n && ex == 0; i++)
 		ex = write_ddl(b, &l.v[i], NULL);
 	if (ex == 0)
 		log_info("schema: %d statements (databases, tables, routines, "
-			 "views, events)", l.n);
+		         "views, events)",
+		    l.n);
 out:
 	json_decref(names);
 	ddl_list_free(&l);
@@ -1984,11 +2036,11 @@ take_snapshot(struct bootstrap *b)
 			if ((ex = objects_read(b, &b->objs, &b->trig)) != 0)
 				goto fail;
 			same = ddl_list_same(&o, &b->objs) &&
-			    ddl_list_same(&trg, &b->trig);
+			       ddl_list_same(&trg, &b->trig);
 			if (!same)
 				log_notice("a routine, view, event or trigger "
-					   "changed while the snapshot was "
-					   "taken; taking it again");
+				           "changed while the snapshot was "
+				           "taken; taking it again");
 		}
 		ddl_list_free(&o);
 		ddl_list_free(&trg);
@@ -1997,11 +2049,12 @@ take_snapshot(struct bootstrap *b)
 		close_readers(b);
 		plan_free(b);
 		if (tries == PLAN_TRIES)
-			return fail(b, EX_TEMPFAIL, "the source's tables keep "
+			return fail(b, EX_TEMPFAIL,
+			    "the source's tables keep "
 			    "changing (DDL) while the snapshot is taken; try "
 			    "later");
 		continue;
-fail:
+	fail:
 		ddl_list_free(&o);
 		ddl_list_free(&trg);
 		return ex;
@@ -2015,7 +2068,8 @@ named(json_t *names, const char *key)
 	json_t *v;
 	size_t k;
 
-	json_array_foreach(names, k, v) {
+	json_array_foreach(names, k, v)
+	{
 		const char *n = json_string_value(v);
 
 		if (n != NULL && strcmp(n, key) == 0)
@@ -2038,7 +2092,8 @@ resume_creates(struct bootstrap *b, json_t *names, struct ddl_list *l)
 
 		if (!named(names, t->key)) {
 			log_info("%s is new since the copy began: srdf-capture "
-				 "brings it", t->key);
+			         "brings it",
+			    t->key);
 			t->done = 1;
 			t->prog = new_table_record(t);
 			continue;
@@ -2047,10 +2102,12 @@ resume_creates(struct bootstrap *b, json_t *names, struct ddl_list *l)
 			s.len = 0;
 			buf_lit(&s, "CREATE OR REPLACE TABLE ");
 			buf_puts(&s, t->create + (strncmp(t->create,
-			    "CREATE TABLE ", 13) == 0 ? 13 : 0));
+			                              "CREATE TABLE ", 13) == 0
+			                                 ? 13
+			                                 : 0));
 			buf_putc(&s, '\0');
-			ddl_add(l, t->m.db, s.p, TABLE_SQL_MODE, "table",
-			    t->key);
+			ddl_add(
+			    l, t->m.db, s.p, TABLE_SQL_MODE, "table", t->key);
 		}
 	}
 	buf_free(&s);
@@ -2069,15 +2126,17 @@ resume_copy(struct bootstrap *b, json_t *old, int64_t sealed)
 	b->gtid1 = json_string_value(json_object_get(b->prog, "first_gtid"));
 	json_object_set_new(b->prog, "snapshot_gtid", json_string(b->snap));
 	json_object_set_new(b->prog, "state", json_string("copying"));
-	json_object_set_new(b->prog, "runs", json_integer(
-	    json_integer_value(json_object_get(b->prog, "runs")) + 1));
+	json_object_set_new(b->prog, "runs",
+	    json_integer(
+	        json_integer_value(json_object_get(b->prog, "runs")) + 1));
 	resume_creates(b, json_object_get(old, "tables"), &l);
 	b->next_group = (int)sealed + 1;
 	set_first(b);
 	if ((ex = save(b, b->t, b->nt, 1)) == 0) {
-		audit_event(0, "bootstrap", "copying", "copying", "resumed at "
-		    "snapshot GTID %s; the copy began at %s", b->snap,
-		    b->gtid1);
+		audit_event(0, "bootstrap", "copying", "copying",
+		    "resumed at "
+		    "snapshot GTID %s; the copy began at %s",
+		    b->snap, b->gtid1);
 		for (int i = 0; i < l.n && ex == 0; i++)
 			ex = write_ddl(b, &l.v[i], NULL);
 		for (int i = 0; i < b->nt && ex == 0; i++)
@@ -2087,9 +2146,11 @@ resume_copy(struct bootstrap *b, json_t *old, int64_t sealed)
 	ddl_list_free(&l);
 	if (ex == 0)
 		log_notice("resuming the copy begun at GTID position '%s' "
-			   "(run %lld): %lld groups were sealed", b->gtid1,
-		    (long long)json_integer_value(json_object_get(b->prog,
-		    "runs")), (long long)sealed);
+		           "(run %lld): %lld groups were sealed",
+		    b->gtid1,
+		    (long long)json_integer_value(
+		        json_object_get(b->prog, "runs")),
+		    (long long)sealed);
 	return ex;
 }
 
@@ -2103,14 +2164,14 @@ emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
 	int ex;
 
 	if (tr == NULL) {
-		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt,
-		    l)) != 0) {
+		if ((ex = schema_triggers(b->meta, b->cf, b->t, b->nt, l)) !=
+		    0) {
 			b->failed = 1; /* schema.c logged why */
 			return ex;
 		}
 		log_info("the ledger holds no triggers of the copy's snapshot "
-			 "(a copy begun by an older srdf-bootstrap): reading "
-			 "them now");
+		         "(a copy begun by an older srdf-bootstrap): reading "
+		         "them now");
 	} else if (!json_is_array(a))
 		return fail(b, EX_DATAERR,
 		    "the ledger's bootstrap_triggers has "
@@ -2121,21 +2182,26 @@ emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
 	json_object_set_new(b->prog, "state", json_string("done"));
 	if ((ex = save(b, NULL, 0, 1)) != 0)
 		return ex;
-	audit_event(0, "bootstrap", "copying", "done", "%" PRIu64 " rows in %d "
-	    "tables; srdf-capture continues from %s", b->rows, b->nt, b->gtid1);
+	audit_event(0, "bootstrap", "copying", "done",
+	    "%" PRIu64 " rows in %d "
+	    "tables; srdf-capture continues from %s",
+	    b->rows, b->nt, b->gtid1);
 	for (int k = 0; k < l->n; k++)
 		if ((ex = write_ddl(b, &l->v[k], NULL)) != 0)
 			return ex;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *name = jstr(v, "name");
 		json_t *rec = json_object_get(v, "record");
 
 		if (!json_is_string(rec))
-			return fail(b, EX_DATAERR, "the ledger's "
+			return fail(b, EX_DATAERR,
+			    "the ledger's "
 			    "bootstrap_triggers: trigger %s has no record; use "
-			    "--restart to copy afresh", name);
+			    "--restart to copy afresh",
+			    name);
 		if ((ex = write_ddl_record(b, json_string_value(rec),
-		    json_string_length(rec), "trigger", name, NULL)) != 0)
+		         json_string_length(rec), "trigger", name, NULL)) != 0)
 			return ex;
 	}
 	if (n > 0)
@@ -2162,7 +2228,8 @@ finish(struct bootstrap *b)
 		return ex;
 	report(b, 1);
 	log_notice("the copy is complete; srdf-capture continues from GTID "
-		   "position '%s'", b->gtid1);
+	           "position '%s'",
+	    b->gtid1);
 	return 0;
 }
 
@@ -2178,10 +2245,12 @@ run(struct bootstrap *b)
 	b->fresh_why = NULL;
 	if ((ex = load_old(b, &old, &sealed, &complete)) != 0 || complete) {
 		if (complete)
-			log_notice("the copy in %s is complete (snapshot '%s'): "
-				   "nothing to do; --restart copies afresh",
-			    b->cf->dir, json_string_value(json_object_get(old,
-			    "snapshot_gtid")));
+			log_notice(
+			    "the copy in %s is complete (snapshot '%s'): "
+			    "nothing to do; --restart copies afresh",
+			    b->cf->dir,
+			    json_string_value(
+			        json_object_get(old, "snapshot_gtid")));
 		json_decref(old);
 		return ex;
 	}
@@ -2195,9 +2264,11 @@ run(struct bootstrap *b)
 		ex = resume_plan(b, old, sealed);
 	if (ex == 0 && (old == NULL || b->fresh_why != NULL)) {
 		if (b->fresh_why != NULL)
-			log_notice("the copy in progress cannot be resumed (%s): "
-				   "copying everything again at the new "
-				   "snapshot", b->fresh_why);
+			log_notice(
+			    "the copy in progress cannot be resumed (%s): "
+			    "copying everything again at the new "
+			    "snapshot",
+			    b->fresh_why);
 		for (int i = 0; i < b->nt; i++)
 			table_reset(b->t[i]);
 		ex = emit_schema(b, old);
@@ -2250,17 +2321,27 @@ parse_options(int argc, char **argv, struct config *cf)
 		case 'B':
 			if (parse_size(optarg, &cf->chunk_bytes) != 0 ||
 			    cf->chunk_bytes < 4096)
-				die(EX_USAGE, "bad --chunk-bytes %s (a size of "
-				    "4K or more)", optarg);
+				die(EX_USAGE,
+				    "bad --chunk-bytes %s (a size of "
+				    "4K or more)",
+				    optarg);
 			break;
 		case 'c':
-			cf->chunk_rows = opt_count(optarg, "--chunk-rows", 1,
-			    100000000);
+			cf->chunk_rows =
+			    opt_count(optarg, "--chunk-rows", 1, 100000000);
 			break;
-		case 'D': cf->databases = optarg; break;
-		case 'F': cf->defaults_file = optarg; break;
-		case 'G': cf->group = optarg; break;
-		case 'd': cf->dir = optarg; break;
+		case 'D':
+			cf->databases = optarg;
+			break;
+		case 'F':
+			cf->defaults_file = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
 		case 'i':
 			cf->include = xgrow(cf->include, &incap,
 			    (size_t)cf->ninclude + 1, sizeof *cf->include);
@@ -2272,15 +2353,27 @@ parse_options(int argc, char **argv, struct config *cf)
 			cf->exclude[cf->nexclude++] = optarg;
 			break;
 		case 'p':
-			cf->parallel = (int)opt_count(optarg, "--parallel", 1,
-			    MAX_PARALLEL);
+			cf->parallel = (int)opt_count(
+			    optarg, "--parallel", 1, MAX_PARALLEL);
 			break;
-		case 'R': cf->restart = 1; break;
-		case 'r': cf->skip_routines = 1; break;
-		case 't': cf->skip_triggers = 1; break;
-		case 'w': cf->skip_views = 1; break;
-		case 'e': cf->skip_events = 1; break;
-		case 'v': log_set_verbose(1); break;
+		case 'R':
+			cf->restart = 1;
+			break;
+		case 'r':
+			cf->skip_routines = 1;
+			break;
+		case 't':
+			cf->skip_triggers = 1;
+			break;
+		case 'w':
+			cf->skip_views = 1;
+			break;
+		case 'e':
+			cf->skip_events = 1;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-bootstrap", usage);
 		}
@@ -2331,14 +2424,16 @@ source_open(struct bootstrap *b)
 	/* UTC, as the readers: SHOW CREATE TABLE writes a TIMESTAMP
 	 * default in the session's time zone, which the "ddl" records
 	 * name (schema.c, ddl_record). */
-	if ((ex = exec(b, b->meta, "SET SESSION wait_timeout=604800, "
-				   "max_statement_time=0, "
-				   "time_zone='+00:00'")) != 0)
+	if ((ex = exec(b, b->meta,
+	         "SET SESSION wait_timeout=604800, "
+	         "max_statement_time=0, "
+	         "time_zone='+00:00'")) != 0)
 		return ex;
 	v = maria_query_one(b->meta, "SELECT @@log_bin");
 	if (v == NULL || strcmp(v, "1") != 0) {
 		free(v);
-		return fail(b, EX_CONFIG, "the source has no binlog (log_bin): "
+		return fail(b, EX_CONFIG,
+		    "the source has no binlog (log_bin): "
 		    "there is no position srdf-capture could continue from");
 	}
 	free(v);
@@ -2361,14 +2456,15 @@ copy(struct bootstrap *b)
 			return fail(b, EX_TEMPFAIL,
 			    "a DDL reached a table during "
 			    "the copy %d times; run srdf-bootstrap again when "
-			    "the schema is quiet", MAX_START_OVERS);
+			    "the schema is quiet",
+			    MAX_START_OVERS);
 		log_notice("a DDL reached a table during its copy: the copy "
-			   "starts over at a new snapshot");
+		           "starts over at a new snapshot");
 		if (b->abandoned == NULL)
 			b->abandoned = json_array();
 		for (int i = 0; i < b->nt; i++)
-			json_array_append_new(b->abandoned,
-			    json_string(b->t[i]->key));
+			json_array_append_new(
+			    b->abandoned, json_string(b->t[i]->key));
 		plan_free(b);
 		atomic_store(&stopping, 0);
 		b->force_fresh = 1;
@@ -2411,7 +2507,8 @@ main(int argc, char **argv)
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
 	parse_options(argc, argv, &cf);
 	if (isatty(STDOUT_FILENO))
-		die(EX_USAGE, "stdout is a terminal: pipe the records into "
+		die(EX_USAGE,
+		    "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
 		    "--key-file KEY)");
 
@@ -2426,7 +2523,7 @@ main(int argc, char **argv)
 	heartbeat_stop(rc);
 	if (rc == EX_TEMPFAIL && signalled && !b.failed)
 		log_notice("stopped by a signal; run srdf-bootstrap again to "
-			   "resume the copy");
+		           "resume the copy");
 	bootstrap_free(&b);
 	free(cf.include);
 	free(cf.exclude);

@@ -41,27 +41,28 @@ struct config {
 /* One table of the plan. */
 struct ttable {
 	struct maria_table m;
-	char *key;	  /* "db.table", the ledger key's suffix */
-	char *create;	  /* SHOW CREATE TABLE as read for the plan */
-	char def[33];	  /* hash of it without AUTO_INCREMENT=n */
+	char *key;    /* "db.table", the ledger key's suffix */
+	char *create; /* SHOW CREATE TABLE as read for the plan */
+	char def[33]; /* hash of it without AUTO_INCREMENT=n */
 	uint64_t est_rows, est_bytes;
-	struct buf head;  /* {"v":1,"type":"insert","db":..,"pk":[..],"after":{ */
+	struct buf
+	    head; /* {"v":1,"type":"insert","db":..,"pk":[..],"after":{ */
 	struct buf *jname; /* per column: "name": */
-	struct buf query; /* SELECT ... FROM `db`.`t` [WHERE ...] [ORDER BY] */
+	struct buf query;  /* SELECT ... FROM `db`.`t` [WHERE ...] [ORDER BY] */
 
 	/* Main thread only. */
-	json_t *prog;	 /* its ledger record (see bootstrap.c) */
-	int done;	 /* every row emitted */
-	int recreate;	 /* emit CREATE OR REPLACE TABLE again first */
-	char **after;	 /* resume after this key (literals), or NULL */
-	uint64_t rows;	 /* rows emitted, all runs */
-	uint64_t bytes;	 /* record bytes emitted, all runs */
+	json_t *prog;   /* its ledger record (see bootstrap.c) */
+	int done;       /* every row emitted */
+	int recreate;   /* emit CREATE OR REPLACE TABLE again first */
+	char **after;   /* resume after this key (literals), or NULL */
+	uint64_t rows;  /* rows emitted, all runs */
+	uint64_t bytes; /* record bytes emitted, all runs */
 	uint64_t run_rows;
-	int last_group;	 /* group of its last chunk, 0 for none */
-	int redo;	 /* its CREATE OR REPLACE names it as copied again
+	int last_group; /* group of its last chunk, 0 for none */
+	int redo;       /* its CREATE OR REPLACE names it as copied again
 			  * ("redo"): srdf-apply skips its older changes */
-	int changed;	 /* its definition moved: set by a reader */
-	int whole;	 /* and the whole copy must start over (the table
+	int changed;    /* its definition moved: set by a reader */
+	int whole;      /* and the whole copy must start over (the table
 			  * is gone, or the reader's snapshot ended) */
 };
 
@@ -70,8 +71,8 @@ struct chunk {
 	struct ttable *t;
 	struct buf body; /* the insert records */
 	uint64_t rows;
-	char **lits;	 /* key literals of its last row (keyset tables) */
-	int last;	 /* the table's last chunk (may hold no row) */
+	char **lits; /* key literals of its last row (keyset tables) */
+	int last;    /* the table's last chunk (may hold no row) */
 	struct chunk *next;
 };
 
@@ -81,7 +82,7 @@ struct pipe {
 	pthread_cond_t cv;
 	struct chunk *head, *tail;
 	int n, max;
-	int readers; /* still running */
+	int readers;          /* still running */
 	struct ttable **todo; /* tables still to copy, in order */
 	int ntodo, next;
 };
@@ -91,10 +92,10 @@ extern atomic_int stopping; /* a signal, an error or a DDL: stop reading */
 /* rows.c */
 struct reader {
 	const struct config *cf;
-	MYSQL *my;		/* inside the snapshot */
+	MYSQL *my; /* inside the snapshot */
 	struct pipe *p;
 	pthread_t tid;
-	int failed;		/* exit code, 0 if none */
+	int failed; /* exit code, 0 if none */
 	unsigned long long rows;
 };
 void table_prepare(struct ttable *t);
@@ -111,8 +112,8 @@ struct ddl {
 	uint64_t sql_mode;
 	const char *object; /* database, table, routine, view, trigger,
 			     * event */
-	char *name;	    /* db.name, for messages */
-	char *tz;	    /* the time zone of its text, NULL: +00:00 (the
+	char *name;         /* db.name, for messages */
+	char *tz;           /* the time zone of its text, NULL: +00:00 (the
 			     * session's); an event's own */
 };
 struct ddl_list {
@@ -129,8 +130,8 @@ int schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l);
 int schema_check_triggers(MYSQL *my, const struct config *cf);
-int schema_triggers(MYSQL *my, const struct config *cf,
-    struct ttable **tables, int ntables, struct ddl_list *l);
+int schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
+    int ntables, struct ddl_list *l);
 uint64_t sql_mode_bits(const char *names);
 int db_selected(const struct config *cf, const char *db);
 

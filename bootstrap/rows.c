@@ -47,16 +47,16 @@ put_text(struct buf *b, int cls, const char *s, unsigned long n)
 static int
 is_enum(const struct maria_col *c)
 {
-	return c->kind == MARIA_K_ENUMSET && (strcmp(c->data_type, "enum") == 0 ||
-	    c->empty_member);
+	return c->kind == MARIA_K_ENUMSET &&
+	       (strcmp(c->data_type, "enum") == 0 || c->empty_member);
 }
 
 /* One value v[0..n) (NUL-terminated by the client library) of column c
  * as srdf-record(5) JSON; an ENUM's as table_set_query selects it,
  * "index:bytes". */
 static void
-put_value(struct buf *b, const struct maria_col *c, const char *v,
-    unsigned long n)
+put_value(
+    struct buf *b, const struct maria_col *c, const char *v, unsigned long n)
 {
 	uint64_t u = 0;
 
@@ -107,8 +107,9 @@ put_value(struct buf *b, const struct maria_col *c, const char *v,
 		if (is_enum(c)) {
 			const char *sep = memchr(v, ':', n);
 
-			if (sep == NULL || (sep - v == 1 && v[0] == '0' &&
-			    strcmp(c->data_type, "enum") == 0)) {
+			if (sep == NULL ||
+			    (sep - v == 1 && v[0] == '0' &&
+			        strcmp(c->data_type, "enum") == 0)) {
 				buf_putc(b, '0'); /* the error value */
 				break;
 			}
@@ -222,8 +223,8 @@ table_set_query(struct ttable *t)
  * *create (when create is not NULL), or NULL with the server's error
  * number in *myerr. */
 char *
-table_def(MYSQL *my, const char *db, const char *name, char **create,
-    unsigned *myerr)
+table_def(
+    MYSQL *my, const char *db, const char *name, char **create, unsigned *myerr)
 {
 	struct buf q = {0}, s = {0};
 	MYSQL_RES *r;
@@ -259,14 +260,15 @@ table_def(MYSQL *my, const char *db, const char *name, char **create,
 		if (len[1] - i > sizeof ai - 1 &&
 		    memcmp(row[1] + i, ai, sizeof ai - 1) == 0) {
 			i += sizeof ai - 1;
-			while (i < len[1] && row[1][i] >= '0' && row[1][i] <= '9')
+			while (
+			    i < len[1] && row[1][i] >= '0' && row[1][i] <= '9')
 				i++;
 			continue;
 		}
 		buf_putc(&s, row[1][i++]);
 	}
-	crypto_generichash(h, sizeof h, (const unsigned char *)s.p, s.len, NULL,
-	    0);
+	crypto_generichash(
+	    h, sizeof h, (const unsigned char *)s.p, s.len, NULL, 0);
 	hex = xcalloc(2 * sizeof h + 1, 1);
 	sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
 	if (create != NULL) {
@@ -385,8 +387,8 @@ same_def(struct reader *r, struct ttable *t, const char *when)
 		return 0;
 	}
 	if (h == NULL || strcmp(h, t->def) != 0) {
-		snprintf(why, sizeof why, "%s %s", h ? "definition differs"
-						     : "table gone", when);
+		snprintf(why, sizeof why, "%s %s",
+		    h ? "definition differs" : "table gone", when);
 		table_changed(t, why, h == NULL);
 		free(h);
 		return 0;
@@ -458,8 +460,9 @@ sqlerr:
 		/* The reader goes on with other tables only inside its
 		 * snapshot: should the error have ended the transaction,
 		 * what it read next would not be as of the snapshot. */
-		in = e == ER_NO_SUCH_TABLE ? NULL :
-		    maria_query_one(r->my, "SELECT @@in_transaction");
+		in = e == ER_NO_SUCH_TABLE
+		         ? NULL
+		         : maria_query_one(r->my, "SELECT @@in_transaction");
 		table_changed(t, why, in == NULL || strcmp(in, "1") != 0);
 		free(in);
 		return;

@@ -57,8 +57,8 @@ sql_mode_bits(const char *names)
 }
 
 void
-ddl_add(struct ddl_list *l, const char *db, const char *sql,
-    uint64_t sql_mode, const char *object, const char *name)
+ddl_add(struct ddl_list *l, const char *db, const char *sql, uint64_t sql_mode,
+    const char *object, const char *name)
 {
 	struct ddl *d;
 
@@ -188,7 +188,6 @@ show_create(MYSQL *my, const char *kind, const char *db, const char *name,
 	return 0;
 }
 
-
 int
 schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
 {
@@ -197,8 +196,10 @@ schema_databases(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	struct buf q = {0};
 	int ex;
 
-	if ((ex = query(my, "SELECT SCHEMA_NAME FROM information_schema."
-			    "SCHEMATA ORDER BY SCHEMA_NAME", &r)) != 0)
+	if ((ex = query(my,
+	         "SELECT SCHEMA_NAME FROM information_schema."
+	         "SCHEMATA ORDER BY SCHEMA_NAME",
+	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		if (!db_selected(cf, row[0]))
@@ -235,19 +236,20 @@ schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l)
 
 	if (cf->skip_routines)
 		return 0;
-	if ((ex = query(my, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE "
-			    "FROM information_schema.ROUTINES WHERE ROUTINE_TYPE "
-			    "IN ('PROCEDURE','FUNCTION') ORDER BY 1, 3, 2",
-		 &r)) != 0)
+	if ((ex = query(my,
+	         "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE "
+	         "FROM information_schema.ROUTINES WHERE ROUTINE_TYPE "
+	         "IN ('PROCEDURE','FUNCTION') ORDER BY 1, 3, 2",
+	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		if (!db_selected(cf, row[0]))
 			continue;
 		if ((ex = show_create(my, row[2], row[0], row[1], 2, 0,
-		    "routine", l)) == 1) {
+		         "routine", l)) == 1) {
 			log_err("cannot read the %s %s.%s: the source account "
-				"needs SELECT on mysql.proc (or SHOW CREATE "
-				"ROUTINE); or use --skip-routines",
+			        "needs SELECT on mysql.proc (or SHOW CREATE "
+			        "ROUTINE); or use --skip-routines",
 			    row[2], row[0], row[1]);
 			ex = EX_NOPERM;
 		}
@@ -273,15 +275,17 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 
 	if (cf->skip_views)
 		return 0;
-	if ((ex = query(my, "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
-			    "information_schema.TABLES WHERE TABLE_TYPE='VIEW' "
-			    "ORDER BY 1, 2", &r)) != 0)
+	if ((ex = query(my,
+	         "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+	         "information_schema.TABLES WHERE TABLE_TYPE='VIEW' "
+	         "ORDER BY 1, 2",
+	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		char name[300], *sql;
 
 		if (!maria_selected(cf->databases, cf->include, cf->ninclude,
-			cf->exclude, cf->nexclude, row[0], row[1]))
+		        cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
 		q.len = 0;
 		buf_lit(&q, "SHOW CREATE VIEW ");
@@ -295,10 +299,11 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			unsigned e = mysql_errno(my);
 
 			log_err("cannot read the view %s: %s%s", name,
-			    mysql_error(my), maria_exit_for(e) == EX_NOPERM
-				? " (grant the source account SHOW VIEW, or "
-				  "use --skip-views)"
-				: "");
+			    mysql_error(my),
+			    maria_exit_for(e) == EX_NOPERM
+			        ? " (grant the source account SHOW VIEW, or "
+			          "use --skip-views)"
+			        : "");
 			ex = maria_exit_for(e);
 			break;
 		}
@@ -306,8 +311,7 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			sql = after_create(row2[1], "OR REPLACE");
 			ddl_add(&v, row[0], sql, TABLE_SQL_MODE, "view", name);
 			free(sql);
-			qname = xgrow(qname, &qcap, (size_t)v.n,
-			    sizeof *qname);
+			qname = xgrow(qname, &qcap, (size_t)v.n, sizeof *qname);
 			q.len = 0;
 			sql_ident(&q, row[0]);
 			buf_putc(&q, '.');
@@ -328,12 +332,13 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 
 				for (int j = 0; j < v.n && ready; j++)
 					if (j != i && !emitted[j] &&
-					    strstr(v.v[i].sql, qname[j]) != NULL)
+					    strstr(v.v[i].sql, qname[j]) !=
+					        NULL)
 						ready = 0;
 				if (!ready)
 					continue;
-				ddl_add(l, v.v[i].db, v.v[i].sql, v.v[i].sql_mode,
-				    "view", v.v[i].name);
+				ddl_add(l, v.v[i].db, v.v[i].sql,
+				    v.v[i].sql_mode, "view", v.v[i].name);
 				emitted[i] = 1;
 				left--;
 				progress = 1;
@@ -341,9 +346,9 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 			if (!progress) /* a cycle cannot be: emit the rest */
 				for (int i = 0; i < v.n; i++)
 					if (!emitted[i]) {
-						ddl_add(l, v.v[i].db, v.v[i].sql,
-						    v.v[i].sql_mode, "view",
-						    v.v[i].name);
+						ddl_add(l, v.v[i].db,
+						    v.v[i].sql, v.v[i].sql_mode,
+						    "view", v.v[i].name);
 						emitted[i] = 1;
 						left--;
 					}
@@ -357,7 +362,6 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	buf_free(&q);
 	return ex;
 }
-
 
 /* The events of the selected databases, from SHOW CREATE EVENT, each
  * with its own time zone (the text's STARTS, ENDS and AT are in it);
@@ -375,22 +379,25 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 		return 0;
 	if (!maria_has_privilege(my, "EVENT")) {
 		log_warn("the source account has no EVENT privilege, so it "
-			 "cannot see the events: they are not copied (GRANT "
-			 "EVENT ON *.* or on the copied databases, or "
-			 "--skip-events to say so)");
+		         "cannot see the events: they are not copied (GRANT "
+		         "EVENT ON *.* or on the copied databases, or "
+		         "--skip-events to say so)");
 		return 0;
 	}
-	if ((ex = query(my, "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
-			    "information_schema.EVENTS ORDER BY 1, 2", &r)) != 0)
+	if ((ex = query(my,
+	         "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
+	         "information_schema.EVENTS ORDER BY 1, 2",
+	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		if (!db_selected(cf, row[0]))
 			continue;
-		if ((ex = show_create(my, "EVENT", row[0], row[1], 3, 2, "event",
-		    l)) == 1) {
+		if ((ex = show_create(
+		         my, "EVENT", row[0], row[1], 3, 2, "event", l)) == 1) {
 			log_err("cannot read the event %s.%s: the source "
-				"account needs the EVENT privilege on %s; or "
-				"use --skip-events", row[0], row[1], row[0]);
+			        "account needs the EVENT privilege on %s; or "
+			        "use --skip-events",
+			    row[0], row[1], row[0]);
 			ex = EX_NOPERM;
 		}
 		if (ex != 0)
@@ -399,7 +406,6 @@ schema_events(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	mysql_free_result(r);
 	return ex;
 }
-
 
 /* The account needs the TRIGGER privilege to see triggers at all:
  * without it information_schema.TRIGGERS is silently empty.  Checked
@@ -410,8 +416,8 @@ schema_check_triggers(MYSQL *my, const struct config *cf)
 	if (cf->skip_triggers || maria_has_privilege(my, "TRIGGER"))
 		return 0;
 	log_err("the source account has no TRIGGER privilege, so it cannot "
-		"see the triggers: GRANT TRIGGER ON *.* (or on the copied "
-		"databases), or use --skip-triggers");
+	        "see the triggers: GRANT TRIGGER ON *.* (or on the copied "
+	        "databases), or use --skip-triggers");
 	return EX_NOPERM;
 }
 
@@ -426,12 +432,13 @@ schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
 
 	if (cf->skip_triggers)
 		return 0;
-	if ((ex = query(my, "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
-			    "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM "
-			    "information_schema.TRIGGERS ORDER BY "
-			    "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, "
-			    "EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER",
-		 &r)) != 0)
+	if ((ex = query(my,
+	         "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
+	         "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM "
+	         "information_schema.TRIGGERS ORDER BY "
+	         "EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, "
+	         "EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER",
+	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		int i;
@@ -442,7 +449,7 @@ schema_triggers(MYSQL *my, const struct config *cf, struct ttable **tables,
 				break;
 		/* 1: gone since it was listed, or not to be seen */
 		if (i < ntables && (ex = show_create(my, "TRIGGER", row[0],
-		    row[1], 2, 0, "trigger", l)) > 1)
+		                        row[1], 2, 0, "trigger", l)) > 1)
 			break;
 		ex = 0;
 	}

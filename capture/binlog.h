@@ -68,29 +68,52 @@ enum {
 
 /* Column types as they appear in TABLE_MAP (enum_field_types). */
 enum {
-	T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
-	T_DOUBLE = 5, T_NULL = 6, T_TIMESTAMP = 7, T_LONGLONG = 8,
-	T_INT24 = 9, T_DATE = 10, T_TIME = 11, T_DATETIME = 12, T_YEAR = 13,
-	T_NEWDATE = 14, T_VARCHAR = 15, T_BIT = 16, T_TIMESTAMP2 = 17,
-	T_DATETIME2 = 18, T_TIME2 = 19, T_BLOB_COMPRESSED = 140,
-	T_VARCHAR_COMPRESSED = 141, T_NEWDECIMAL = 246, T_ENUM = 247,
-	T_SET = 248, T_TINY_BLOB = 249, T_MEDIUM_BLOB = 250,
-	T_LONG_BLOB = 251, T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254,
+	T_DECIMAL = 0,
+	T_TINY = 1,
+	T_SHORT = 2,
+	T_LONG = 3,
+	T_FLOAT = 4,
+	T_DOUBLE = 5,
+	T_NULL = 6,
+	T_TIMESTAMP = 7,
+	T_LONGLONG = 8,
+	T_INT24 = 9,
+	T_DATE = 10,
+	T_TIME = 11,
+	T_DATETIME = 12,
+	T_YEAR = 13,
+	T_NEWDATE = 14,
+	T_VARCHAR = 15,
+	T_BIT = 16,
+	T_TIMESTAMP2 = 17,
+	T_DATETIME2 = 18,
+	T_TIME2 = 19,
+	T_BLOB_COMPRESSED = 140,
+	T_VARCHAR_COMPRESSED = 141,
+	T_NEWDECIMAL = 246,
+	T_ENUM = 247,
+	T_SET = 248,
+	T_TINY_BLOB = 249,
+	T_MEDIUM_BLOB = 250,
+	T_LONG_BLOB = 251,
+	T_BLOB = 252,
+	T_VAR_STRING = 253,
+	T_STRING = 254,
 	T_GEOMETRY = 255,
 };
 
 struct column {
-	uint8_t type;	   /* real type: STRING's metadata resolved */
-	uint8_t unsig;	   /* UNSIGNED numeric */
-	uint8_t text;	   /* CS_UTF8 or CS_ASCII: see struct charsets */
-	uint8_t binary;	   /* binary charset: pad BINARY with 0x00 */
-	uint16_t meta;	   /* length, pack length, fsp, or bits */
-	uint8_t prec;	   /* DECIMAL precision */
-	uint8_t scale;	   /* DECIMAL scale */
+	uint8_t type;      /* real type: STRING's metadata resolved */
+	uint8_t unsig;     /* UNSIGNED numeric */
+	uint8_t text;      /* CS_UTF8 or CS_ASCII: see struct charsets */
+	uint8_t binary;    /* binary charset: pad BINARY with 0x00 */
+	uint16_t meta;     /* length, pack length, fsp, or bits */
+	uint8_t prec;      /* DECIMAL precision */
+	uint8_t scale;     /* DECIMAL scale */
 	uint32_t charset;  /* collation id, 0 if not a character column */
-	char *name;	   /* column name, NUL-terminated */
-	uint32_t nelem;	   /* ENUM/SET members */
-	char **elem;	   /* member texts, NUL-terminated */
+	char *name;        /* column name, NUL-terminated */
+	uint32_t nelem;    /* ENUM/SET members */
+	char **elem;       /* member texts, NUL-terminated */
 	uint32_t *elemlen; /* their lengths in bytes */
 };
 
@@ -101,10 +124,10 @@ struct table {
 	uint32_t ncols;
 	struct column *col;
 	uint32_t npk;
-	uint32_t *pk;	  /* column indexes in key order */
-	int captured;	  /* passes the --include/--exclude filters */
-	int cascade;	  /* the parent of a cascading foreign key */
-	struct buf head;  /* "db":"..","table":"..","pk":[..] */
+	uint32_t *pk;      /* column indexes in key order */
+	int captured;      /* passes the --include/--exclude filters */
+	int cascade;       /* the parent of a cascading foreign key */
+	struct buf head;   /* "db":"..","table":"..","pk":[..] */
 	struct buf *cname; /* per column: "name": */
 };
 

@@ -61,7 +61,7 @@ struct config {
 	const char *from_gtid;
 	int until_end;
 	uint32_t server_id;
-	int heartbeat;	  /* seconds */
+	int heartbeat;    /* seconds */
 	int read_timeout; /* seconds; invariant: > heartbeat */
 	char **include;
 	int ninclude;
@@ -94,13 +94,13 @@ struct capture {
 	struct tentry *tab[TBUCKETS];
 
 	char file[512]; /* binlog file being read */
-	uint64_t pos;	/* end of the last event in it */
-	int crc;	/* events carry a CRC32 */
-	int phl[256];	/* post-header length per event type */
+	uint64_t pos;   /* end of the last event in it */
+	int crc;        /* events carry a CRC32 */
+	int phl[256];   /* post-header length per event type */
 
 	/* The group (transaction) being read. */
 	int in_group;
-	uint32_t gts;	 /* its GTID event's timestamp and position */
+	uint32_t gts; /* its GTID event's timestamp and position */
 	uint64_t gstart;
 	struct gtid cur;
 	uint8_t gflags;
@@ -111,7 +111,7 @@ struct capture {
 	struct savepoint {
 		char name[256];
 		size_t off;
-	} *sp;
+	} * sp;
 	size_t nsp, spcap;
 
 	struct gtid_pos state; /* resume position: one GTID per domain */
@@ -157,8 +157,7 @@ usage(FILE *f)
  * main() writes no last heartbeat beat, as when the process died there.
  * srdf-capture(1), EXIT STATUS, lists the codes.
  */
-static int
-fail(struct capture *c, int ex, const char *fmt, ...)
+static int fail(struct capture *c, int ex, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -211,7 +210,8 @@ flush_out(struct capture *c)
 		if (errno == EPIPE)
 			return fail(c, EX_IOERR,
 			    "cannot write records: the reader of "
-			    "stdout has gone (%s)", strerror(errno));
+			    "stdout has gone (%s)",
+			    strerror(errno));
 		return fail(c, EX_IOERR, "cannot write records to stdout: %s",
 		    strerror(errno));
 	}
@@ -258,8 +258,8 @@ emit_begin(struct capture *c, uint32_t ts, uint64_t start)
 
 	buf_lit(b, "{\"v\":1,\"type\":\"begin\",\"gtid\":");
 	put_gtid(b, &c->cur);
-	buf_printf(b, ",\"server_id\":%" PRIu32 ",\"ts\":%" PRIu32, c->cur.server,
-	    ts);
+	buf_printf(
+	    b, ",\"server_id\":%" PRIu32 ",\"ts\":%" PRIu32, c->cur.server, ts);
 	put_coords(b, c, start);
 	if (c->gflags & GTID_FL_PREPARED_XA) {
 		buf_lit(b, ",\"xa\":");
@@ -271,8 +271,8 @@ emit_begin(struct capture *c, uint32_t ts, uint64_t start)
 /* Ends the group: "commit" (or "xa_prepare"), then the resume position
  * moves past it.  0, or flush_out's error. */
 static int
-emit_end(struct capture *c, const char *type, uint32_t ts, uint64_t xid,
-    int has_xid)
+emit_end(
+    struct capture *c, const char *type, uint32_t ts, uint64_t xid, int has_xid)
 {
 	struct buf *b = &c->out;
 
@@ -321,15 +321,26 @@ table_captured(const struct config *cf, const char *db, const char *tbl)
 static int
 ddl_captured(const struct config *cf, const char *db)
 {
-	return maria_db_selected(NULL, cf->include, cf->ninclude, cf->exclude,
-	    cf->nexclude, db);
+	return maria_db_selected(
+	    NULL, cf->include, cf->ninclude, cf->exclude, cf->nexclude, db);
 }
 
 /* ---- statements in QUERY events ------------------------------------ */
 
-enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_IGNORE, S_XA_COMMIT,
-	S_XA_ROLLBACK, S_DML, S_SKIP, S_DDL, S_SAVEPOINT, S_ROLLBACK_TO,
-	S_RELEASE };
+enum stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_IGNORE,
+	S_XA_COMMIT,
+	S_XA_ROLLBACK,
+	S_DML,
+	S_SKIP,
+	S_DDL,
+	S_SAVEPOINT,
+	S_ROLLBACK_TO,
+	S_RELEASE
+};
 
 static enum stmt
 classify(const char *q, size_t n)
@@ -377,8 +388,10 @@ classify(const char *q, size_t n)
 	}
 	/* CREATE/ALTER/DROP/RENAME USER and ROLE are account management. */
 	s = q;
-	if (sql_word(&s, end, "CREATE") || (s = q, sql_word(&s, end, "ALTER")) ||
-	    (s = q, sql_word(&s, end, "DROP")) || (s = q, sql_word(&s, end, "RENAME"))) {
+	if (sql_word(&s, end, "CREATE") ||
+	    (s = q, sql_word(&s, end, "ALTER")) ||
+	    (s = q, sql_word(&s, end, "DROP")) ||
+	    (s = q, sql_word(&s, end, "RENAME"))) {
 		const char *t = s;
 
 		if (!(sql_word(&t, end, "OR") && sql_word(&t, end, "REPLACE")))
@@ -399,8 +412,8 @@ classify(const char *q, size_t n)
 static void
 ddl_db(const char *q, size_t n, const char *deflt, char *out, size_t outlen)
 {
-	static const char *const verbs[] = {"CREATE", "ALTER", "DROP",
-	    "RENAME", "TRUNCATE"};
+	static const char *const verbs[] = {
+	    "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE"};
 	static const char *const noise[] = {"OR", "REPLACE", "TEMPORARY",
 	    "ONLINE", "IGNORE", "IF", "NOT", "EXISTS"};
 	static const char *const kinds[] = {"TABLE", "DATABASE", "SCHEMA",
@@ -437,8 +450,8 @@ ddl_db(const char *q, size_t n, const char *deflt, char *out, size_t outlen)
 			s++;
 	} else {
 		id = s;
-		while (s < end && (isalnum((unsigned char)*s) || *s == '_' ||
-				      *s == '$'))
+		while (s < end &&
+		       (isalnum((unsigned char)*s) || *s == '_' || *s == '$'))
 			s++;
 		len = (size_t)(s - id);
 	}
@@ -509,8 +522,9 @@ cascade_parent(const struct capture *c, const char *db, const char *table)
 	/* c->known is sorted (known_tables): a source of many tables costs
 	 * a search, not a scan, for each of them at every reload. */
 	return c->fk_unknown || maria_fk_parent(&c->fk, db, table) != NULL ||
-	    c->known.n == 0 || bsearch(&k, c->known.p, c->known.n,
-	    sizeof *c->known.p, known_cmp) == NULL;
+	       c->known.n == 0 ||
+	       bsearch(&k, c->known.p, c->known.n, sizeof *c->known.p,
+	           known_cmp) == NULL;
 }
 
 /* The source's tables now, into c->known (emptied first); 0, or -1 with
@@ -519,8 +533,8 @@ static int
 known_tables(struct capture *c, MYSQL *my)
 {
 	static const char q[] = "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
-				"information_schema.TABLES WHERE TABLE_TYPE <> "
-				"'VIEW'";
+	                        "information_schema.TABLES WHERE TABLE_TYPE <> "
+	                        "'VIEW'";
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
@@ -553,8 +567,8 @@ known_tables(struct capture *c, MYSQL *my)
 static int
 cascade_ddl(const char *sql, size_t n)
 {
-	static const char *const words[] = {"FOREIGN", "REFERENCES", "RENAME",
-	    "CREATE"};
+	static const char *const words[] = {
+	    "FOREIGN", "REFERENCES", "RENAME", "CREATE"};
 
 	for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
 		size_t k = strlen(words[w]);
@@ -578,8 +592,9 @@ cascade_read(struct capture *c, MYSQL *my, const char *when)
 	if (my == NULL || maria_fk_parents(my, &c->fk) != 0 ||
 	    known_tables(c, my) != 0) {
 		log_warn("cannot read the source's foreign keys %s%s%s: every "
-			 "group is written unfolded until they can be read",
-		    when, my != NULL ? ": " : "", my != NULL ? mysql_error(my) : "");
+		         "group is written unfolded until they can be read",
+		    when, my != NULL ? ": " : "",
+		    my != NULL ? mysql_error(my) : "");
 		c->fk_unknown = 1;
 		rc = -1;
 	} else
@@ -624,8 +639,8 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	int phl = c->phl[EV_TABLE_MAP] ? c->phl[EV_TABLE_MAP] : 8;
 
 	if (n < (size_t)phl)
-		return fail(c, EX_DATAERR,
-		    "TABLE_MAP event too short, %s", at(c, start));
+		return fail(c, EX_DATAERR, "TABLE_MAP event too short, %s",
+		    at(c, start));
 	id = phl == 6 ? le32(p) : le48(p);
 	e = table_find(c, id);
 	/* The same table is mapped again in every transaction: reuse the
@@ -657,7 +672,7 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
 	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
-			 "was binlog_row_metadata FULL when it was written?",
+		         "was binlog_row_metadata FULL when it was written?",
 		    e->t.db, e->t.name, at(c, start));
 	return 0;
 }
@@ -667,8 +682,8 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
  * event with its rows uncompressed.  Compression starts after the column
  * bitmaps. */
 static int
-rows_compressed(struct capture *c, struct table *t, const uint8_t *p,
-    size_t n, int phl, int v2, int kind, uint64_t start)
+rows_compressed(struct capture *c, struct table *t, const uint8_t *p, size_t n,
+    int phl, int v2, int kind, uint64_t start)
 {
 	const uint8_t *q = p + phl, *end = p + n;
 	struct buf whole = {0};
@@ -679,8 +694,10 @@ rows_compressed(struct capture *c, struct table *t, const uint8_t *p,
 
 	if (v2 && phl == 8) {
 		if (end - q < 2)
-			return fail(c, EX_DATAERR, "corrupt compressed ROWS "
-			    "event, %s", at(c, start));
+			return fail(c, EX_DATAERR,
+			    "corrupt compressed ROWS "
+			    "event, %s",
+			    at(c, start));
 		q += le16(q);
 	}
 	if ((k = lenenc(q, (size_t)(end - q), &w)) == 0)
@@ -706,8 +723,7 @@ rows_compressed(struct capture *c, struct table *t, const uint8_t *p,
 }
 
 static int
-on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
-    uint64_t start)
+on_rows(struct capture *c, int type, const uint8_t *p, size_t n, uint64_t start)
 {
 	char err[512];
 	struct tentry *e;
@@ -741,25 +757,25 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n,
 	}
 	phl = c->phl[type] ? c->phl[type] : (v2 ? 10 : 8);
 	if (n < (size_t)phl)
-		return fail(c, EX_DATAERR,
-		    "ROWS event too short, %s", at(c, start));
+		return fail(
+		    c, EX_DATAERR, "ROWS event too short, %s", at(c, start));
 	id = le48(p);
 	if (!c->in_group)
 		return fail(c, EX_DATAERR,
-		    "row event outside a transaction, %s",
-		    at(c, start));
+		    "row event outside a transaction, %s", at(c, start));
 	if ((e = table_find(c, id)) == NULL)
 		return fail(c, EX_DATAERR,
 		    "row event for table id %" PRIu64 " that no "
-		    "TABLE_MAP announced, %s", id, at(c, start));
+		    "TABLE_MAP announced, %s",
+		    id, at(c, start));
 	if (!e->t.captured)
 		return 0;
 	if (compressed) {
-		if ((ex = rows_compressed(c, &e->t, p, n, phl, v2, kind,
-		    start)) != 0)
+		if ((ex = rows_compressed(
+		         c, &e->t, p, n, phl, v2, kind, start)) != 0)
 			return ex;
 	} else if (rows_emit(p, n, phl == 10, kind, &e->t, &c->out, err,
-		       sizeof err) < 0)
+	               sizeof err) < 0)
 		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	c->nrows++;
 	/* A huge transaction must not grow memory without bound, unless a
@@ -788,7 +804,8 @@ binlog_uncompress(const uint8_t *p, size_t n, struct buf *out)
 	buf_grow(out, want + 1);
 	got = want;
 	if (uncompress((Bytef *)out->p, &got, p + 1 + lenlen,
-		(uLong)(n - 1 - lenlen)) != Z_OK || got != want)
+	        (uLong)(n - 1 - lenlen)) != Z_OK ||
+	    got != want)
 		return -1;
 	out->len = got;
 	return 0;
@@ -808,20 +825,26 @@ query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset,
 		int code = *s++;
 
 		switch (code) {
-		case 0: s += 4; break;		/* FLAGS2 */
-		case 1:				/* SQL_MODE */
+		case 0:
+			s += 4;
+			break; /* FLAGS2 */
+		case 1:        /* SQL_MODE */
 			if (end - s >= 8)
 				*sql_mode = le64(s);
 			s += 8;
 			break;
-		case 2: s += 1 + (s < end ? s[0] : 0) + 1; break;
-		case 3: s += 4; break;
-		case 4:				/* CHARSET */
+		case 2:
+			s += 1 + (s < end ? s[0] : 0) + 1;
+			break;
+		case 3:
+			s += 4;
+			break;
+		case 4: /* CHARSET */
 			if (end - s >= 6)
 				*cset = le16(s);
 			s += 6;
 			break;
-		case 5:				/* TIME_ZONE */
+		case 5: /* TIME_ZONE */
 			if (s < end && (size_t)(end - s) > s[0] &&
 			    s[0] < tzsize) {
 				memcpy(tz, s + 1, s[0]);
@@ -829,10 +852,19 @@ query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset,
 			}
 			s += 1 + (s < end ? s[0] : 0);
 			break;
-		case 6: s += 1 + (s < end ? s[0] : 0); break;
-		case 7: case 8: s += 2; break;
-		case 9: s += 8; break;
-		case 10: s += 4; break;
+		case 6:
+			s += 1 + (s < end ? s[0] : 0);
+			break;
+		case 7:
+		case 8:
+			s += 2;
+			break;
+		case 9:
+			s += 8;
+			break;
+		case 10:
+			s += 4;
+			break;
 		case 11:
 			s += 1 + (s < end ? s[0] : 0);
 			s += 1 + (s < end ? s[0] : 0);
@@ -849,12 +881,26 @@ query_status(const uint8_t *s, size_t n, uint64_t *sql_mode, uint32_t *cset,
 			}
 			break;
 		}
-		case 13: s += 3; break;
-		case 16: case 19: case 20: s += 1; break;
-		case 17: s += 8; break;
-		case 18: s += 2; break;
-		case 128: s += 3; break;
-		case 129: s += 8; break;
+		case 13:
+			s += 3;
+			break;
+		case 16:
+		case 19:
+		case 20:
+			s += 1;
+			break;
+		case 17:
+			s += 8;
+			break;
+		case 18:
+			s += 2;
+			break;
+		case 128:
+			s += 3;
+			break;
+		case 129:
+			s += 8;
+			break;
 		default:
 			return; /* unknown: the rest cannot be parsed */
 		}
@@ -893,7 +939,8 @@ savepoint_name(const char *sql, size_t len, char *name, size_t size)
 		}
 	} else {
 		for (; s < end && *s != ' ' && *s != ';' && *s != '\t' &&
-		     *s != '\n'; s++) {
+		       *s != '\n';
+		     s++) {
 			if (n + 1 >= size)
 				return -1;
 			name[n++] = (char)tolower((unsigned char)*s);
@@ -922,8 +969,8 @@ savepoint_find(const struct capture *c, const char *name)
  * Returns 0, or EX_DATAERR (fail()) for a rollback to a savepoint the
  * group never set. */
 static int
-on_savepoint(struct capture *c, enum stmt kind, const char *sql,
-    size_t len, uint64_t start)
+on_savepoint(struct capture *c, enum stmt kind, const char *sql, size_t len,
+    uint64_t start)
 {
 	char name[256];
 	long i;
@@ -933,7 +980,8 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 	if (savepoint_name(sql, len, name, sizeof name) < 0)
 		return fail(c, EX_DATAERR,
 		    "cannot read the savepoint name in \"%.*s\", "
-		    "%s", (int)(len > 80 ? 80 : len), sql, at(c, start));
+		    "%s",
+		    (int)(len > 80 ? 80 : len), sql, at(c, start));
 	i = savepoint_find(c, name);
 	switch (kind) {
 	case S_SAVEPOINT:
@@ -951,9 +999,10 @@ on_savepoint(struct capture *c, enum stmt kind, const char *sql,
 		if (i < 0)
 			return fail(c, EX_DATAERR,
 			    "ROLLBACK TO SAVEPOINT `%s` without its "
-			    "SAVEPOINT in the group %" PRIu32 "-%" PRIu32 "-%"
-			    PRIu64 ", %s", name, c->cur.domain, c->cur.server,
-			    c->cur.seq, at(c, start));
+			    "SAVEPOINT in the group %" PRIu32 "-%" PRIu32
+			    "-%" PRIu64 ", %s",
+			    name, c->cur.domain, c->cur.server, c->cur.seq,
+			    at(c, start));
 		/* Savepoints set after it are gone; it stays. */
 		c->out.len = c->sp[i].off;
 		c->nsp = (size_t)i + 1;
@@ -990,15 +1039,15 @@ query_parse(struct capture *c, int type, const uint8_t *p, size_t n,
 	size_t stlen;
 
 	if (n < 13)
-		return fail(c, EX_DATAERR, "QUERY event too short, %s",
-		    at(c, start));
+		return fail(
+		    c, EX_DATAERR, "QUERY event too short, %s", at(c, start));
 	memset(q, 0, sizeof *q);
 	q->dblen = p[8];
 	stlen = le16(p + 11);
 	s = p + 13;
 	if ((size_t)(end - s) < stlen + q->dblen + 1)
-		return fail(c, EX_DATAERR, "QUERY event is corrupt, %s",
-		    at(c, start));
+		return fail(
+		    c, EX_DATAERR, "QUERY event is corrupt, %s", at(c, start));
 	query_status(s, stlen, &q->sql_mode, &q->cset, q->tz, sizeof q->tz);
 	s += stlen;
 	memcpy(q->db, s, q->dblen);
@@ -1008,8 +1057,10 @@ query_parse(struct capture *c, int type, const uint8_t *p, size_t n,
 	q->sqllen = (size_t)(end - s);
 	if (type == EV_QUERY_COMPRESSED) {
 		if (binlog_uncompress(s, q->sqllen, &c->scratch) < 0)
-			return fail(c, EX_DATAERR, "cannot uncompress QUERY "
-			    "event, %s", at(c, start));
+			return fail(c, EX_DATAERR,
+			    "cannot uncompress QUERY "
+			    "event, %s",
+			    at(c, start));
 		q->sql = c->scratch.p;
 		q->sqllen = c->scratch.len;
 	}
@@ -1048,8 +1099,7 @@ on_rollback(struct capture *c, uint32_t ts)
 /* "XA COMMIT <xid> [ONE PHASE]" or "XA ROLLBACK <xid>" (kind): an
  * "xa_end" record with the xid text. */
 static int
-on_xa_end(struct capture *c, const struct query *q, enum stmt kind,
-    uint32_t ts)
+on_xa_end(struct capture *c, const struct query *q, enum stmt kind, uint32_t ts)
 {
 	const char *s = q->sql, *e = q->sql + q->sqllen, *x;
 	struct buf *b = &c->out;
@@ -1078,8 +1128,7 @@ on_xa_end(struct capture *c, const struct query *q, enum stmt kind,
  * that is not captured, which is passed over as its rows would be (a
  * table versioned by transaction id has its changes logged so). */
 static int
-on_dml(struct capture *c, const struct query *q, uint32_t ts,
-    uint64_t start)
+on_dml(struct capture *c, const struct query *q, uint32_t ts, uint64_t start)
 {
 	struct buf tn = {0};
 	char *sep;
@@ -1093,12 +1142,13 @@ on_dml(struct capture *c, const struct query *q, uint32_t ts,
 	buf_free(&tn);
 	if (left_out) {
 		log_debug("not captured (a statement on a table left out): "
-			  "%.*s", (int)(q->sqllen > 80 ? 80 : q->sqllen),
-		    q->sql);
+		          "%.*s",
+		    (int)(q->sqllen > 80 ? 80 : q->sqllen), q->sql);
 		return end_standalone(c, ts);
 	}
-	return fail(c, EX_DATAERR, "statement-based event at %s (GTID %" PRIu32
-	    "-%" PRIu32 "-%" PRIu64 "): \"%.*s\"; srdf needs row events: "
+	return fail(c, EX_DATAERR,
+	    "statement-based event at %s (GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64
+	    "): \"%.*s\"; srdf needs row events: "
 	    "set binlog_format=ROW globally and in every session, then "
 	    "re-bootstrap the affected tables with srdf-bootstrap (a "
 	    "table MariaDB always logs so, one versioned by transaction "
@@ -1141,8 +1191,8 @@ on_ddl(struct capture *c, const struct query *q, uint32_t ts)
 /* A QUERY event: transaction control, savepoints, XA, DDL; DML in
  * statement format is refused. */
 static int
-on_query(struct capture *c, int type, const uint8_t *p, size_t n,
-    uint32_t ts, uint64_t start)
+on_query(struct capture *c, int type, const uint8_t *p, size_t n, uint32_t ts,
+    uint64_t start)
 {
 	struct query q;
 	enum stmt kind;
@@ -1178,8 +1228,8 @@ on_query(struct capture *c, int type, const uint8_t *p, size_t n,
 }
 
 static void
-format_xid(char *out, size_t len, uint32_t fmt, const uint8_t *d,
-    unsigned gl, unsigned bl)
+format_xid(char *out, size_t len, uint32_t fmt, const uint8_t *d, unsigned gl,
+    unsigned bl)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -1206,8 +1256,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 	const uint8_t *q;
 
 	if (n < 13)
-		return fail(c, EX_DATAERR,
-		    "GTID event too short, %s", at(c, start));
+		return fail(
+		    c, EX_DATAERR, "GTID event too short, %s", at(c, start));
 	if (c->in_group)
 		emit_abort(c, "incomplete");
 	c->cur.seq = le64(p);
@@ -1222,8 +1272,7 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 		if ((size_t)(p + n - q) < 6 ||
 		    (size_t)(p + n - q) < 6u + q[4] + q[5])
 			return fail(c, EX_DATAERR,
-			    "GTID event XID is corrupt, %s",
-			    at(c, start));
+			    "GTID event XID is corrupt, %s", at(c, start));
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
 	c->in_group = 1;
@@ -1240,21 +1289,22 @@ struct event {
 	uint16_t flags;
 	int type;
 	const uint8_t *p; /* the body, after the header */
-	size_t n;	  /* its length, without a CRC32 */
-	uint64_t start;	  /* where the event begins in c->file */
+	size_t n;         /* its length, without a CRC32 */
+	uint64_t start;   /* where the event begins in c->file */
 };
 
 /* Reads the header of event ev (len bytes) into *e and checks its CRC32
  * (an artificial ROTATE's is checked by on_rotate). */
 static int
-event_header(struct capture *c, const uint8_t *ev, size_t len,
-    struct event *e)
+event_header(struct capture *c, const uint8_t *ev, size_t len, struct event *e)
 {
 	uint32_t evlen;
 
 	if (len < EV_HEADER_LEN)
-		return fail(c, EX_PROTOCOL, "short event packet (%zu bytes) "
-		    "after %s:%" PRIu64, len, c->file, c->pos);
+		return fail(c, EX_PROTOCOL,
+		    "short event packet (%zu bytes) "
+		    "after %s:%" PRIu64,
+		    len, c->file, c->pos);
 	e->ts = le32(ev);
 	e->type = ev[4];
 	e->server = le32(ev + 5);
@@ -1262,18 +1312,22 @@ event_header(struct capture *c, const uint8_t *ev, size_t len,
 	e->logpos = le32(ev + 13);
 	e->flags = (uint16_t)le16(ev + 17);
 	if (evlen != len)
-		return fail(c, EX_PROTOCOL, "event length %" PRIu32 " but "
-		    "packet of %zu bytes after %s:%" PRIu64, evlen, len,
-		    c->file, c->pos);
+		return fail(c, EX_PROTOCOL,
+		    "event length %" PRIu32 " but "
+		    "packet of %zu bytes after %s:%" PRIu64,
+		    evlen, len, c->file, c->pos);
 	e->start = e->logpos >= evlen ? e->logpos - evlen : c->pos;
 	if (e->type == EV_FORMAT_DESCRIPTION && len >= EV_HEADER_LEN + 57 + 5)
 		c->crc = ev[len - 5] == 1;
 	e->n = len - EV_HEADER_LEN;
 	if (c->crc && !(e->type == EV_ROTATE && e->ts == 0)) {
 		if (e->n < 4)
-			return fail(c, EX_DATAERR, "event without room for its "
-			    "CRC32, %s", at(c, e->start));
-		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) != le32(ev + len - 4))
+			return fail(c, EX_DATAERR,
+			    "event without room for its "
+			    "CRC32, %s",
+			    at(c, e->start));
+		if ((uint32_t)crc32(0, ev, (uInt)(len - 4)) !=
+		    le32(ev + len - 4))
 			return fail(c, EX_DATAERR,
 			    "CRC32 mismatch in a %d event "
 			    "at %s: the binlog or the network corrupted it; "
@@ -1292,12 +1346,12 @@ on_rotate(struct capture *c, const uint8_t *ev, size_t len, struct event *e)
 	if (e->n >= 8 && e->ts == 0 && c->crc) {
 		/* An artificial rotate may carry a CRC too. */
 		if (e->n >= 12 && (uint32_t)crc32(0, ev, (uInt)(len - 4)) ==
-		    le32(ev + len - 4))
+		                      le32(ev + len - 4))
 			e->n -= 4;
 	}
 	if (e->n < 8 || e->n - 8 >= sizeof c->file)
-		return fail(c, EX_PROTOCOL, "malformed ROTATE event after %s",
-		    c->file);
+		return fail(
+		    c, EX_PROTOCOL, "malformed ROTATE event after %s", c->file);
 	memcpy(c->file, e->p + 8, e->n - 8);
 	c->file[e->n - 8] = '\0';
 	c->pos = le64(e->p);
@@ -1311,7 +1365,8 @@ static int
 on_format_description(struct capture *c, const struct event *e)
 {
 	if (e->n < 57)
-		return fail(c, EX_PROTOCOL, "malformed FORMAT_DESCRIPTION "
+		return fail(c, EX_PROTOCOL,
+		    "malformed FORMAT_DESCRIPTION "
 		    "event");
 	memset(c->phl, 0, sizeof c->phl);
 	for (size_t i = 0; 57 + i < e->n - 1 && i < 255; i++)
@@ -1360,11 +1415,18 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 	case EV_TABLE_MAP:
 		ex = on_table_map(c, e.p, e.n, e.start);
 		break;
-	case EV_WRITE_ROWS_V1: case EV_UPDATE_ROWS_V1: case EV_DELETE_ROWS_V1:
-	case EV_WRITE_ROWS: case EV_UPDATE_ROWS: case EV_DELETE_ROWS:
-	case EV_WRITE_ROWS_COMPRESSED_V1: case EV_UPDATE_ROWS_COMPRESSED_V1:
-	case EV_DELETE_ROWS_COMPRESSED_V1: case EV_WRITE_ROWS_COMPRESSED:
-	case EV_UPDATE_ROWS_COMPRESSED: case EV_DELETE_ROWS_COMPRESSED:
+	case EV_WRITE_ROWS_V1:
+	case EV_UPDATE_ROWS_V1:
+	case EV_DELETE_ROWS_V1:
+	case EV_WRITE_ROWS:
+	case EV_UPDATE_ROWS:
+	case EV_DELETE_ROWS:
+	case EV_WRITE_ROWS_COMPRESSED_V1:
+	case EV_UPDATE_ROWS_COMPRESSED_V1:
+	case EV_DELETE_ROWS_COMPRESSED_V1:
+	case EV_WRITE_ROWS_COMPRESSED:
+	case EV_UPDATE_ROWS_COMPRESSED:
+	case EV_DELETE_ROWS_COMPRESSED:
 		ex = on_rows(c, e.type, e.p, e.n, e.start);
 		break;
 	case EV_XID:
@@ -1372,8 +1434,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 			c->pos = e.logpos;
 		if (!c->in_group)
 			return 0;
-		return emit_end(c, "commit", e.ts, e.n >= 8 ? le64(e.p) : 0,
-		    e.n >= 8);
+		return emit_end(
+		    c, "commit", e.ts, e.n >= 8 ? le64(e.p) : 0, e.n >= 8);
 	case EV_XA_PREPARE:
 		if (e.logpos)
 			c->pos = e.logpos;
@@ -1398,8 +1460,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 	default:
 		if (!(e.flags & 0x80)) /* LOG_EVENT_IGNORABLE_F */
 			return fail(c, EX_DATAERR,
-			    "unknown event type %d at %s",
-			    e.type, at(c, e.start));
+			    "unknown event type %d at %s", e.type,
+			    at(c, e.start));
 	}
 	if (ex != 0)
 		return ex;
@@ -1431,12 +1493,12 @@ check_source(struct capture *c)
 	} need[] = {
 	    {"@@log_bin", "1", "start the server with log_bin (log-bin=NAME)"},
 	    {"@@global.binlog_format", "ROW",
-		"SET GLOBAL binlog_format=ROW and binlog_format=ROW in my.cnf"},
+	        "SET GLOBAL binlog_format=ROW and binlog_format=ROW in my.cnf"},
 	    {"@@global.binlog_row_image", "FULL",
-		"SET GLOBAL binlog_row_image=FULL and in my.cnf"},
+	        "SET GLOBAL binlog_row_image=FULL and in my.cnf"},
 	    {"@@global.binlog_row_metadata", "FULL",
-		"SET GLOBAL binlog_row_metadata=FULL and in my.cnf (MariaDB "
-		"10.5 or later)"},
+	        "SET GLOBAL binlog_row_metadata=FULL and in my.cnf (MariaDB "
+	        "10.5 or later)"},
 	};
 	char *v;
 
@@ -1448,8 +1510,8 @@ check_source(struct capture *c)
 		if (v == NULL)
 			return fail(c, EX_CONFIG,
 			    "the source has no %s (%s): MariaDB 10.5 "
-			    "or later is needed", need[i].var + 2,
-			    mysql_error(my));
+			    "or later is needed",
+			    need[i].var + 2, mysql_error(my));
 		if (strcasecmp(v, need[i].want) != 0)
 			return fail(c, EX_CONFIG,
 			    "the source has %s=%s, srdf needs %s: %s",
@@ -1457,15 +1519,17 @@ check_source(struct capture *c)
 			    need[i].want, need[i].fix);
 		free(v);
 	}
-	if ((v = maria_query_one(my, "SELECT @@global.binlog_expire_logs_seconds")) !=
-	    NULL) {
+	if ((v = maria_query_one(
+	         my, "SELECT @@global.binlog_expire_logs_seconds")) != NULL) {
 		long s = atol(v);
 
 		if (s > 0 && s < 86400)
-			log_warn("binlog retention is %ld s "
-				 "(binlog_expire_logs_seconds): if srdf falls "
-				 "that far behind the binlog it needs is purged; "
-				 "keep at least a day", s);
+			log_warn(
+			    "binlog retention is %ld s "
+			    "(binlog_expire_logs_seconds): if srdf falls "
+			    "that far behind the binlog it needs is purged; "
+			    "keep at least a day",
+			    s);
 		free(v);
 	}
 	return 0;
@@ -1474,8 +1538,8 @@ check_source(struct capture *c)
 static int
 charset_class(const char *name)
 {
-	static const char *const wide[] = {"ucs2", "utf16", "utf16le",
-	    "utf32", "filename"};
+	static const char *const wide[] = {
+	    "ucs2", "utf16", "utf16le", "utf32", "filename"};
 
 	if (strcmp(name, "utf8mb4") == 0 || strcmp(name, "utf8mb3") == 0 ||
 	    strcmp(name, "utf8") == 0)
@@ -1530,7 +1594,7 @@ start_dump(struct capture *c, int first)
 	uint16_t flags = cf->until_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0;
 
 	if ((c->my = maria_connect(cf->defaults_file, cf->group, "the source",
-	    (unsigned)cf->read_timeout, &ex)) == NULL)
+	         (unsigned)cf->read_timeout, &ex)) == NULL)
 		return ex;
 	if ((ex = check_source(c)) != 0)
 		return ex;
@@ -1539,10 +1603,11 @@ start_dump(struct capture *c, int first)
 	if (first)
 		load_charsets(c);
 	gtid_state_str(c, &pos);
-	buf_printf(&q, "SET @master_binlog_checksum=@@global.binlog_checksum, "
-		       "@mariadb_slave_capability=4, "
-		       "@master_heartbeat_period=%lld, "
-		       "@slave_connect_state='%s'",
+	buf_printf(&q,
+	    "SET @master_binlog_checksum=@@global.binlog_checksum, "
+	    "@mariadb_slave_capability=4, "
+	    "@master_heartbeat_period=%lld, "
+	    "@slave_connect_state='%s'",
 	    (long long)cf->heartbeat * 1000000000LL, pos.p);
 	if (sql_exec(c->my, q.p) < 0) {
 		buf_free(&q);
@@ -1552,7 +1617,8 @@ start_dump(struct capture *c, int first)
 	buf_free(&q);
 	c->crc = 0;
 	{
-		char *v = maria_query_one(c->my, "SELECT @@global.binlog_checksum");
+		char *v =
+		    maria_query_one(c->my, "SELECT @@global.binlog_checksum");
 
 		c->crc = v != NULL && strcasecmp(v, "CRC32") == 0;
 		free(v);
@@ -1570,8 +1636,8 @@ start_dump(struct capture *c, int first)
 		return maria_exit_for(mysql_errno(c->my));
 	}
 	log_info("reading the binlog as replica %" PRIu32 " from GTID "
-		 "position '%s'%s", cf->server_id, pos.p,
-	    cf->until_end ? " to its current end" : "");
+	         "position '%s'%s",
+	    cf->server_id, pos.p, cf->until_end ? " to its current end" : "");
 	buf_free(&pos);
 	return 0;
 }
@@ -1603,20 +1669,24 @@ dump_error(struct capture *c)
 	gtid_state_str(c, &pos);
 	if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR ||
 	    e == ER_ACCESS_DENIED_ERROR) {
-		log_err("the source refused the binlog dump: %s; grant the "
-			"capture user REPLICATION SLAVE (GRANT REPLICATION SLAVE, "
-			"BINLOG MONITOR, SELECT ON *.* TO ...)", m);
+		log_err(
+		    "the source refused the binlog dump: %s; grant the "
+		    "capture user REPLICATION SLAVE (GRANT REPLICATION SLAVE, "
+		    "BINLOG MONITOR, SELECT ON *.* TO ...)",
+		    m);
 		ex = EX_NOPERM;
-	} else if (e == 1236 && (strstr(m, "purged") || strstr(m, "Could not "
-			      "find GTID state"))) {
-		log_err("the binlog holding GTID position '%s' is gone from the "
-			"source (%s); the changes after it cannot be read: "
-			"re-initialise the target with srdf-bootstrap",
+	} else if (e == 1236 &&
+	           (strstr(m, "purged") || strstr(m, "Could not "
+	                                             "find GTID state"))) {
+		log_err(
+		    "the binlog holding GTID position '%s' is gone from the "
+		    "source (%s); the changes after it cannot be read: "
+		    "re-initialise the target with srdf-bootstrap",
 		    pos.p, m);
 		ex = EX_NOINPUT;
 	} else if (e == 1236) {
-		log_err("the source cannot serve GTID position '%s': %s", pos.p,
-		    m);
+		log_err(
+		    "the source cannot serve GTID position '%s': %s", pos.p, m);
 		ex = EX_DATAERR;
 	} else {
 		/* Lost connection, server shutdown, killed thread: the
@@ -1662,7 +1732,8 @@ run(struct capture *c)
 			if (len < 9 && pk[0] == 0xfe)
 				goto done; /* EOF: end of binlog (non-block) */
 			if (pk[0] != 0)
-				return fail(c, EX_PROTOCOL, "unexpected packet "
+				return fail(c, EX_PROTOCOL,
+				    "unexpected packet "
 				    "0x%02x from the source after %s:%" PRIu64,
 				    pk[0], c->file, c->pos);
 			if ((ex = handle_event(c, pk + 1, len - 1)) != 0)
@@ -1678,7 +1749,7 @@ run(struct capture *c)
 			return ex;
 		if (c->cf->until_end || stopping)
 			return stopping ? 0 : rc;
-retry:
+	retry:
 		log_warn("reconnecting to the source in %d s", backoff);
 		sleep((unsigned)backoff);
 		if (stopping)
@@ -1695,10 +1766,10 @@ done:
 		struct buf pos = {0};
 
 		gtid_state_str(c, &pos);
-		log_info("stopped at %s:%" PRIu64 ", GTID position '%s': %" PRIu64
-			 " transactions, %" PRIu64 " row events, %" PRIu64
-			 " DDL", c->file, c->pos, pos.p, c->ntrx, c->nrows,
-		    c->nddl);
+		log_info(
+		    "stopped at %s:%" PRIu64 ", GTID position '%s': %" PRIu64
+		    " transactions, %" PRIu64 " row events, %" PRIu64 " DDL",
+		    c->file, c->pos, pos.p, c->ntrx, c->nrows, c->nddl);
 		buf_free(&pos);
 	}
 	return 0;
@@ -1748,7 +1819,8 @@ start_position(const struct config *cf, char **pos)
 	}
 	if (v != NULL)
 		log_info("starting after the GTID position '%s' recorded in "
-			 "%s/ledger", v, cf->dir);
+		         "%s/ledger",
+		    v, cf->dir);
 	*pos = v;
 	return 0;
 }
@@ -1779,17 +1851,25 @@ parse_options(int argc, char **argv, struct config *cf)
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf->defaults_file = optarg; break;
-		case 'G': cf->group = optarg; break;
-		case 'd': cf->dir = optarg; break;
-		case 'g': cf->from_gtid = optarg; break;
+		case 'F':
+			cf->defaults_file = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'g':
+			cf->from_gtid = optarg;
+			break;
 		case 'H':
-			cf->heartbeat = (int)opt_count(optarg, "--heartbeat", 1,
-			    3600);
+			cf->heartbeat =
+			    (int)opt_count(optarg, "--heartbeat", 1, 3600);
 			break;
 		case 'T':
-			cf->read_timeout = (int)opt_count(optarg,
-			    "--read-timeout", 2, 86400);
+			cf->read_timeout =
+			    (int)opt_count(optarg, "--read-timeout", 2, 86400);
 			break;
 		case 'i':
 			cf->include = xgrow(cf->include, &incap,
@@ -1805,10 +1885,14 @@ parse_options(int argc, char **argv, struct config *cf)
 			cf->server_id = (uint32_t)strtoul(optarg, NULL, 10);
 			if (cf->server_id == 0)
 				die(EX_USAGE, "--server-id must be a non-zero "
-				    "number unique in the topology");
+				              "number unique in the topology");
 			break;
-		case 'u': cf->until_end = 1; break;
-		case 'v': log_set_verbose(1); break;
+		case 'u':
+			cf->until_end = 1;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-capture", usage);
 		}
@@ -1859,18 +1943,23 @@ main(int argc, char **argv)
 	if (cf.read_timeout == 0)
 		cf.read_timeout = 3 * cf.heartbeat;
 	if (cf.read_timeout <= cf.heartbeat)
-		die(EX_USAGE, "--read-timeout (%d s) must exceed --heartbeat "
+		die(EX_USAGE,
+		    "--read-timeout (%d s) must exceed --heartbeat "
 		    "(%d s), or every quiet moment looks like a dead source",
 		    cf.read_timeout, cf.heartbeat);
 
 	if ((rc = start_position(&cf, &startpos)) != 0)
 		return rc;
 	if (startpos == NULL)
-		die(EX_USAGE, "no start position: give --from-gtid, or run "
-		    "srdf-bootstrap (or srdf-seal) with --dir %s first", cf.dir);
+		die(EX_USAGE,
+		    "no start position: give --from-gtid, or run "
+		    "srdf-bootstrap (or srdf-seal) with --dir %s first",
+		    cf.dir);
 	if (gtid_pos_parse(startpos, &c.state) != 0)
-		die(EX_USAGE, "'%s' is not a GTID position (domain-server-"
-		    "sequence, comma-separated, one per domain)", startpos);
+		die(EX_USAGE,
+		    "'%s' is not a GTID position (domain-server-"
+		    "sequence, comma-separated, one per domain)",
+		    startpos);
 	free(startpos);
 
 	catch_signals();
@@ -1879,8 +1968,8 @@ main(int argc, char **argv)
 	/* Beats come with the source's (--heartbeat); a --from-gtid run
 	 * without a state directory has no heartbeat file. */
 	if (access(cf.dir, F_OK) == 0)
-		heartbeat_start(cf.dir, "srdf-capture", cf.heartbeat,
-		    !cf.until_end);
+		heartbeat_start(
+		    cf.dir, "srdf-capture", cf.heartbeat, !cf.until_end);
 	rc = run(&c);
 	if (!c.failed)
 		beat(&c);

@@ -12,10 +12,10 @@
 
 #include "binlog.h"
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		snprintf(err, errlen, __VA_ARGS__);                            \
-		return -1;                                                     \
+#define FAIL(...) \
+	do { \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -1; \
 	} while (0)
 
 static inline uint64_t
@@ -84,7 +84,7 @@ decimal_size(int prec, int scale)
 	int intg = prec - scale;
 
 	return intg / 9 * 4 + dig2bytes[intg % 9] + scale / 9 * 4 +
-	    dig2bytes[scale % 9];
+	       dig2bytes[scale % 9];
 }
 
 /*
@@ -135,8 +135,7 @@ put_decimal(struct buf *b, const uint8_t *p, int prec, int scale)
 	if (scale > 0) {
 		out[n++] = '.';
 		for (i = 0; i < frac0; i++, pos += 4)
-			n += sprintf(out + n, "%09u",
-			    (uint32_t)be(d + pos, 4));
+			n += sprintf(out + n, "%09u", (uint32_t)be(d + pos, 4));
 		if (frac0x)
 			n += sprintf(out + n, "%0*u", frac0x,
 			    (uint32_t)be(d + pos, dig2bytes[frac0x]));
@@ -185,10 +184,10 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 	uint64_t u;
 	size_t len, lb;
 
-#define NEED(k)                                                                \
-	do {                                                                   \
-		if ((size_t)(k) > n)                                           \
-			return 0;                                              \
+#define NEED(k) \
+	do { \
+		if ((size_t)(k) > n) \
+			return 0; \
 	} while (0)
 
 	switch (c->type) {
@@ -344,9 +343,9 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 		NEED(8);
 		v = le64(p);
 		put_datetime(b, (unsigned)(v / 10000000000ULL),
-		    (unsigned)(v / 100000000 % 100), (unsigned)(v / 1000000 % 100),
-		    (unsigned)(v / 10000 % 100), (unsigned)(v / 100 % 100),
-		    (unsigned)(v % 100), 0, 0, 1);
+		    (unsigned)(v / 100000000 % 100),
+		    (unsigned)(v / 1000000 % 100), (unsigned)(v / 10000 % 100),
+		    (unsigned)(v / 100 % 100), (unsigned)(v % 100), 0, 0, 1);
 		return 8;
 	}
 	case T_DATETIME2: {
@@ -496,8 +495,10 @@ value(struct buf *b, const struct column *c, const uint8_t *p, size_t n)
 		if (lb < 1 || lb > 4)
 			return 0;
 		NEED(lb);
-		len = lb == 1 ? p[0] : lb == 2 ? le16(p) : lb == 3 ? le24(p)
-							      : le32(p);
+		len = lb == 1   ? p[0]
+		      : lb == 2 ? le16(p)
+		      : lb == 3 ? le24(p)
+		                : le32(p);
 		NEED(lb + len);
 		if (c->binary || c->type == T_GEOMETRY)
 			buf_json_b64(b, p + lb, len);
@@ -598,7 +599,8 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 		FAIL("row event for %s.%s does not carry every column: the "
 		     "session that wrote it had binlog_row_image other than "
 		     "FULL; set binlog_row_image=FULL globally and in every "
-		     "session", t->db, t->name);
+		     "session",
+		    t->db, t->name);
 	while (p < end) {
 		size_t start = out->len;
 
@@ -614,8 +616,8 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 			buf_lit(out, ",\"after\":");
 		else
 			buf_lit(out, ",\"before\":");
-		if ((k = image(out, t, before_map, nbefore, p, (size_t)(end - p),
-			 err, errlen)) == 0) {
+		if ((k = image(out, t, before_map, nbefore, p,
+		         (size_t)(end - p), err, errlen)) == 0) {
 			out->len = start;
 			return -1;
 		}
@@ -623,7 +625,7 @@ rows_emit(const uint8_t *p, size_t n, int v2, int kind, const struct table *t,
 		if (kind == 1) {
 			buf_lit(out, ",\"after\":");
 			if ((k = image(out, t, after_map, nafter, p,
-				 (size_t)(end - p), err, errlen)) == 0) {
+			         (size_t)(end - p), err, errlen)) == 0) {
 				out->len = start;
 				return -1;
 			}

@@ -70,9 +70,16 @@ static int
 is_numeric(int type)
 {
 	switch (type) {
-	case T_TINY: case T_SHORT: case T_INT24: case T_LONG:
-	case T_LONGLONG: case T_FLOAT: case T_DOUBLE: case T_NEWDECIMAL:
-	case T_DECIMAL: case T_YEAR: /* YEAR is an unsigned tiny integer */
+	case T_TINY:
+	case T_SHORT:
+	case T_INT24:
+	case T_LONG:
+	case T_LONGLONG:
+	case T_FLOAT:
+	case T_DOUBLE:
+	case T_NEWDECIMAL:
+	case T_DECIMAL:
+	case T_YEAR: /* YEAR is an unsigned tiny integer */
 		return 1;
 	}
 	return 0;
@@ -85,8 +92,13 @@ static int
 is_character(int type)
 {
 	switch (type) {
-	case T_STRING: case T_VAR_STRING: case T_VARCHAR: case T_BLOB:
-	case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
+	case T_STRING:
+	case T_VAR_STRING:
+	case T_VARCHAR:
+	case T_BLOB:
+	case T_TINY_BLOB:
+	case T_MEDIUM_BLOB:
+	case T_LONG_BLOB:
 	case T_GEOMETRY:
 		return 1;
 	}
@@ -125,10 +137,10 @@ table_free(struct table *t)
 	memset(t, 0, sizeof *t);
 }
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		snprintf(err, errlen, __VA_ARGS__);                            \
-		return -1;                                                     \
+#define FAIL(...) \
+	do { \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -1; \
 	} while (0)
 
 /* Apply a list of charsets to the columns selected by pick(). */
@@ -254,16 +266,25 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 
 		c->type = types[i];
 		switch (c->type) {
-		case T_FLOAT: case T_DOUBLE: case T_BLOB: case T_GEOMETRY:
-		case T_TIMESTAMP2: case T_DATETIME2: case T_TIME2:
-		case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
+		case T_FLOAT:
+		case T_DOUBLE:
+		case T_BLOB:
+		case T_GEOMETRY:
+		case T_TIMESTAMP2:
+		case T_DATETIME2:
+		case T_TIME2:
+		case T_TINY_BLOB:
+		case T_MEDIUM_BLOB:
+		case T_LONG_BLOB:
 		case T_BLOB_COMPRESSED:
 			mused = 1;
 			if (m + 1 > meta + mlen)
 				break;
 			c->meta = m[0];
 			break;
-		case T_VARCHAR: case T_VAR_STRING: case T_VARCHAR_COMPRESSED:
+		case T_VARCHAR:
+		case T_VAR_STRING:
+		case T_VARCHAR_COMPRESSED:
 			mused = 2;
 			if (m + 2 > meta + mlen)
 				break;
@@ -282,37 +303,50 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 			c->prec = m[0];
 			c->scale = m[1];
 			break;
-		case T_STRING: case T_ENUM: case T_SET:
+		case T_STRING:
+		case T_ENUM:
+		case T_SET:
 			mused = 2;
 			if (m + 2 > meta + mlen)
 				break;
 			if ((m[0] & 0x30) != 0x30) {
-				c->meta = (uint16_t)(m[1] |
-				    (((m[0] & 0x30) ^ 0x30) << 4));
+				c->meta =
+				    (uint16_t)(m[1] |
+				               (((m[0] & 0x30) ^ 0x30) << 4));
 				c->type = (uint8_t)(m[0] | 0x30);
 			} else {
 				c->type = m[0];
 				c->meta = m[1];
 			}
 			break;
-		case T_TINY: case T_SHORT: case T_INT24: case T_LONG:
-		case T_LONGLONG: case T_YEAR: case T_DATE: case T_NEWDATE:
-		case T_TIME: case T_DATETIME: case T_TIMESTAMP: case T_NULL:
+		case T_TINY:
+		case T_SHORT:
+		case T_INT24:
+		case T_LONG:
+		case T_LONGLONG:
+		case T_YEAR:
+		case T_DATE:
+		case T_NEWDATE:
+		case T_TIME:
+		case T_DATETIME:
+		case T_TIMESTAMP:
+		case T_NULL:
 			break;
 		default:
 			FAIL("column %u of %s.%s has column type %u, which "
-			     "srdf-capture cannot decode", i + 1, t->db,
-			     t->name, types[i]);
+			     "srdf-capture cannot decode",
+			    i + 1, t->db, t->name, types[i]);
 		}
 		if (m + mused > meta + mlen)
-			FAIL("TABLE_MAP metadata of %s.%s is too short",
-			    t->db, t->name);
+			FAIL("TABLE_MAP metadata of %s.%s is too short", t->db,
+			    t->name);
 		meta += mused;
 		if (c->type == T_BLOB_COMPRESSED ||
 		    c->type == T_VARCHAR_COMPRESSED)
-			FAIL("column %u of %s.%s uses COMPRESSED column storage, "
-			     "which srdf-capture does not decode yet; drop the "
-			     "COMPRESSED attribute or exclude the table",
+			FAIL(
+			    "column %u of %s.%s uses COMPRESSED column storage, "
+			    "which srdf-capture does not decode yet; drop the "
+			    "COMPRESSED attribute or exclude the table",
 			    i + 1, t->db, t->name);
 	}
 
@@ -341,26 +375,30 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 		case OM_DEFAULT_CHARSET:
 		case OM_COLUMN_CHARSET:
 			if (set_charsets(t, p, rest, ot == OM_DEFAULT_CHARSET,
-				is_character, cs) < 0)
+			        is_character, cs) < 0)
 				FAIL("TABLE_MAP charsets of %s.%s are corrupt",
 				    t->db, t->name);
 			break;
 		case OM_ENUM_AND_SET_DEFAULT_CHARSET:
 		case OM_ENUM_AND_SET_COLUMN_CHARSET:
 			if (set_charsets(t, p, rest,
-				ot == OM_ENUM_AND_SET_DEFAULT_CHARSET,
-				is_enum_set, cs) < 0)
+			        ot == OM_ENUM_AND_SET_DEFAULT_CHARSET,
+			        is_enum_set, cs) < 0)
 				FAIL("TABLE_MAP ENUM/SET charsets of %s.%s are "
-				     "corrupt", t->db, t->name);
+				     "corrupt",
+				    t->db, t->name);
 			break;
 		case OM_COLUMN_NAME: {
 			size_t used = 0;
 
 			for (i = 0; i < ncols && used < rest; i++) {
 				if ((k = lenenc(p + used, rest - used, &v)) ==
-					0 || v > rest - used - k)
-					FAIL("TABLE_MAP column names of %s.%s are "
-					     "corrupt", t->db, t->name);
+				        0 ||
+				    v > rest - used - k)
+					FAIL(
+					    "TABLE_MAP column names of %s.%s are "
+					    "corrupt",
+					    t->db, t->name);
 				used += k;
 				t->col[i].name = xstrndup(p + used, v);
 				used += v;
@@ -370,9 +408,10 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 		case OM_SET_STR_VALUE:
 		case OM_ENUM_STR_VALUE:
 			if (set_members(t, p, rest,
-				ot == OM_SET_STR_VALUE ? T_SET : T_ENUM) < 0)
+			        ot == OM_SET_STR_VALUE ? T_SET : T_ENUM) < 0)
 				FAIL("TABLE_MAP ENUM/SET values of %s.%s are "
-				     "corrupt", t->db, t->name);
+				     "corrupt",
+				    t->db, t->name);
 			break;
 		case OM_SIMPLE_PRIMARY_KEY:
 		case OM_PRIMARY_KEY_WITH_PREFIX: {
@@ -381,14 +420,17 @@ tablemap_parse(const uint8_t *p, size_t n, int phl, const struct charsets *cs,
 			t->pk = xcalloc(ncols, sizeof *t->pk);
 			while (used < rest && t->npk < ncols) {
 				if ((k = lenenc(p + used, rest - used, &v)) ==
-					0 || v >= ncols)
-					FAIL("TABLE_MAP primary key of %s.%s is "
-					     "corrupt", t->db, t->name);
+				        0 ||
+				    v >= ncols)
+					FAIL(
+					    "TABLE_MAP primary key of %s.%s is "
+					    "corrupt",
+					    t->db, t->name);
 				used += k;
 				t->pk[t->npk++] = (uint32_t)v;
 				if (ot == OM_PRIMARY_KEY_WITH_PREFIX) {
 					if ((k = lenenc(p + used, rest - used,
-						 &v)) == 0)
+					         &v)) == 0)
 						FAIL("TABLE_MAP key prefix of "
 						     "%s.%s is corrupt",
 						    t->db, t->name);

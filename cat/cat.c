@@ -70,8 +70,7 @@ out(struct status *st, const void *p, size_t len)
 	if (st->ex != 0)
 		return;
 	if (write_all(STDOUT_FILENO, p, len) != 0) {
-		log_err("cannot write to standard output: %s",
-		    strerror(errno));
+		log_err("cannot write to standard output: %s", strerror(errno));
 		st->ex = EX_IOERR;
 	}
 }
@@ -85,8 +84,7 @@ hex(const uint8_t *p, size_t n, char *buf)
 
 static void
 print_header(const char *path, const struct wagon_header *h,
-             const uint8_t *file, size_t len, int authenticated,
-             struct status *st)
+    const uint8_t *file, size_t len, int authenticated, struct status *st)
 {
 	char buf[2 * WAGON_SUM_LEN + 1], when[64]; /* the longest hex field */
 	struct tm tm;
@@ -97,52 +95,47 @@ print_header(const char *path, const struct wagon_header *h,
 	gmtime_r(&sec, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof when - strlen(when),
-	         ".%06" PRIu64 "Z", h->created_us % 1000000);
+	    ".%06" PRIu64 "Z", h->created_us % 1000000);
 
 	json_object_set_new(j, "file", json_string(path));
 	json_object_set_new(j, "version", json_integer(h->version));
-	json_object_set_new(
-	    j, "source_id",
+	json_object_set_new(j, "source_id",
 	    json_string(hex(h->source_id, sizeof h->source_id, buf)));
 	json_object_set_new(j, "seq", json_integer((json_int_t)h->seq));
 	json_object_set_new(j, "chunk", json_integer(h->chunk));
 	json_object_set_new(j, "chunks", json_integer(h->chunks));
-	json_object_set_new(j, "last",
-	                    json_boolean(h->flags & WAGON_F_LAST_CHUNK));
+	json_object_set_new(
+	    j, "last", json_boolean(h->flags & WAGON_F_LAST_CHUNK));
 	json_object_set_new(j, "ddl", json_boolean(h->flags & WAGON_F_DDL));
-	json_object_set_new(j, "bootstrap",
-	                    json_boolean(h->flags & WAGON_F_BOOTSTRAP));
+	json_object_set_new(
+	    j, "bootstrap", json_boolean(h->flags & WAGON_F_BOOTSTRAP));
 	json_object_set_new(j, "flags", json_integer(h->flags));
 	json_object_set_new(j, "first_gtid", json_string(h->first_gtid));
 	json_object_set_new(j, "last_gtid", json_string(h->last_gtid));
-	json_object_set_new(j, "events_in",
-	                    json_integer((json_int_t)h->events_in));
-	json_object_set_new(j, "events_out",
-	                    json_integer((json_int_t)h->events_out));
+	json_object_set_new(
+	    j, "events_in", json_integer((json_int_t)h->events_in));
+	json_object_set_new(
+	    j, "events_out", json_integer((json_int_t)h->events_out));
 	json_object_set_new(j, "raw_len", json_integer((json_int_t)h->raw_len));
-	json_object_set_new(j, "comp_len",
-	                    json_integer((json_int_t)h->comp_len));
+	json_object_set_new(
+	    j, "comp_len", json_integer((json_int_t)h->comp_len));
 	json_object_set_new(j, "wagon_bytes", json_integer((json_int_t)len));
-	json_object_set_new(
-	    j, "codec",
+	json_object_set_new(j, "codec",
 	    json_string(h->codec == WAGON_CODEC_ZSTD ? "zstd" : "?"));
-	json_object_set_new(
-	    j, "cipher",
+	json_object_set_new(j, "cipher",
 	    json_string(h->cipher == WAGON_CIPHER_XCHACHA20POLY1305
 	                    ? "xchacha20poly1305-ietf"
 	                    : "?"));
-	json_object_set_new(j, "key_id",
-	                    json_string(hex(h->key_id, sizeof h->key_id, buf)));
-	json_object_set_new(j, "nonce",
-	                    json_string(hex(h->nonce, sizeof h->nonce, buf)));
+	json_object_set_new(
+	    j, "key_id", json_string(hex(h->key_id, sizeof h->key_id, buf)));
+	json_object_set_new(
+	    j, "nonce", json_string(hex(h->nonce, sizeof h->nonce, buf)));
 	json_object_set_new(j, "created", json_string(when));
-	json_object_set_new(j, "created_us",
-	                    json_integer((json_int_t)h->created_us));
 	json_object_set_new(
-	    j, "sha256",
+	    j, "created_us", json_integer((json_int_t)h->created_us));
+	json_object_set_new(j, "sha256",
 	    json_string(hex(file + len - WAGON_SUM_LEN, WAGON_SUM_LEN, buf)));
-	json_object_set_new(
-	    j, "verified",
+	json_object_set_new(j, "verified",
 	    json_string(authenticated ? "authenticated" : "checksum"));
 	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
 		log_err("out of memory");
@@ -212,8 +205,8 @@ cat_wagon(const struct config *cf, const char *path, struct status *st)
 		return;
 	}
 	if (cf->key != NULL)
-		rc = wagon_open(file, len, cf->key, &h, &rec, &rlen, err,
-		                sizeof err);
+		rc = wagon_open(
+		    file, len, cf->key, &h, &rec, &rlen, err, sizeof err);
 	else
 		rc = wagon_peek(file, len, &h, err, sizeof err);
 	if (rc != 0) {
@@ -258,7 +251,7 @@ cat_dir(const struct config *cf, const char *dir, struct status *st)
 		}
 		for (i = 0; i < n && st->ex == 0; i++)
 			if (snprintf(path, sizeof path, "%s/%s", sub,
-			             names[i]) < (int)sizeof path)
+			        names[i]) < (int)sizeof path)
 				cat_wagon(cf, path, st);
 		spool_list_free(names, n);
 		return;
@@ -272,7 +265,7 @@ cat_dir(const struct config *cf, const char *dir, struct status *st)
 	}
 	for (j = 0; j < k; j++) {
 		if (st->ex == 0 && snprintf(path, sizeof path, "%s/%s", dir,
-		    de[j]->d_name) < (int)sizeof path)
+		                       de[j]->d_name) < (int)sizeof path)
 			cat_wagon(cf, path, st);
 		free(de[j]);
 	}
@@ -289,7 +282,7 @@ run(const struct config *cf, char **operands, int n)
 	for (i = 0; i < n && st.ex == 0; i++) {
 		if (stat(operands[i], &sb) != 0) {
 			log_err("%s: cannot open: %s", operands[i],
-			        strerror(errno));
+			    strerror(errno));
 			st.unopened = 1;
 		} else if (S_ISDIR(sb.st_mode))
 			cat_dir(cf, operands[i], &st);

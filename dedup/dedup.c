@@ -83,7 +83,7 @@ struct trec {
 	size_t off;
 	uint32_t len;
 	uint8_t nokey;
-	uint8_t order;	/* an update or delete of a cascade parent */
+	uint8_t order; /* an update or delete of a cascade parent */
 	size_t key;
 	uint32_t kbn, kan;
 };
@@ -95,12 +95,12 @@ struct trx {
 	struct gtid gtid;
 	uint64_t ts, end_ts;
 	unsigned long line; /* of its begin */
-	int xa_begin;	    /* an XA PREPARE group */
-	int xa, ddl;	    /* a barrier */
+	int xa_begin;       /* an XA PREPARE group */
+	int xa, ddl;        /* a barrier */
 	struct buf arena, keys;
 	struct trec *rec;
 	size_t nrec, caprec;
-	uint64_t bytes;	 /* input bytes, begin to commit */
+	uint64_t bytes;  /* input bytes, begin to commit */
 	uint64_t ebytes; /* those of records a chunk would carry */
 	uint64_t rows;
 	/* streamed in chunks (larger than --max-bytes) */
@@ -157,8 +157,8 @@ usage(FILE *f)
 }
 
 /* Bad input: one line naming it, then exit 65 (run() returns -1). */
-static int
-bad(struct dedup *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct dedup *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 bad(struct dedup *d, const char *fmt, ...)
@@ -254,7 +254,8 @@ flush_out(struct dedup *d)
 	if (d->err == 0 && write_all(STDOUT_FILENO, d->out.p, d->out.len) < 0) {
 		if (errno == EPIPE)
 			log_err("cannot write groups: the reader of stdout "
-			    "has gone (%s)", strerror(errno));
+			        "has gone (%s)",
+			    strerror(errno));
 		else
 			log_err("cannot write groups to stdout: %s",
 			    strerror(errno));
@@ -264,8 +265,8 @@ flush_out(struct dedup *d)
 }
 
 static void
-put_group_begin(struct buf *b, uint64_t group, uint32_t chunk,
-    const struct gtid *first)
+put_group_begin(
+    struct buf *b, uint64_t group, uint32_t chunk, const struct gtid *first)
 {
 	buf_lit(b, "{\"v\":1,\"type\":\"group_begin\",\"group\":");
 	buf_u64(b, group);
@@ -279,7 +280,7 @@ put_group_begin(struct buf *b, uint64_t group, uint32_t chunk,
 struct gend {
 	uint64_t group;
 	uint32_t chunk;
-	int last;		/* the group's last chunk: a consistent point */
+	int last; /* the group's last chunk: a consistent point */
 	const struct gtid *first, *lastg;
 	uint64_t trx, in, out;
 	const char *reason;
@@ -326,9 +327,10 @@ static void
 group_written(struct dedup *d, const struct gend *g)
 {
 	log_debug("group %" PRIu64 " chunk %" PRIu32 "%s: %" PRIu64
-		  " transactions, %" PRIu64 " row changes in, %" PRIu64
-		  " out, sealed by %s", g->group, g->chunk,
-	    g->last ? "" : " (more chunks)", g->trx, g->in, g->out, g->reason);
+	          " transactions, %" PRIu64 " row changes in, %" PRIu64
+	          " out, sealed by %s",
+	    g->group, g->chunk, g->last ? "" : " (more chunks)", g->trx, g->in,
+	    g->out, g->reason);
 	if (g->last)
 		d->tot_groups++;
 	d->tot_trx += g->trx;
@@ -383,10 +385,11 @@ drop_trx(struct dedup *d, const char *why)
 	struct trx *t = &d->t;
 
 	log_warn("dropped the incomplete transaction %" PRIu32 "-%" PRIu32
-		 "-%" PRIu64 " (begin at stdin:%lu): %s%s", t->gtid.domain,
-	    t->gtid.server, t->gtid.seq, t->line, why,
+	         "-%" PRIu64 " (begin at stdin:%lu): %s%s",
+	    t->gtid.domain, t->gtid.server, t->gtid.seq, t->line, why,
 	    t->chunked ? "; its chunks written so far end without the last "
-			 "one, and a consumer rolls them back" : "");
+	                 "one, and a consumer rolls them back"
+	               : "");
 	d->dropped++;
 	trx_reset(t);
 }
@@ -395,7 +398,7 @@ static int
 emittable(const struct trx *t, const struct trec *r)
 {
 	return t->xa_begin || (r->type != R_BEGIN && r->type != R_COMMIT &&
-				  r->type != R_XA_PREPARE);
+	                          r->type != R_XA_PREPARE);
 }
 
 static int
@@ -520,10 +523,10 @@ begin_trx(struct dedup *d, const char *p, size_t n)
 
 	if (parse_gtid(d, d->r.gtid, &t->gtid) != 0)
 		return bad(d, "begin record without a \"gtid\" "
-			      "(domain-server-sequence)");
+		              "(domain-server-sequence)");
 	if (parse_ts(d->r.ts, &t->ts) != 0)
 		return bad(d, "begin record whose \"ts\" is not a number of "
-			      "seconds");
+		              "seconds");
 	t->end_ts = t->ts;
 	t->open = 1;
 	t->line = d->line;
@@ -542,8 +545,8 @@ add_record(struct dedup *d, const char *p, size_t n)
 	int keyed = 0;
 
 	if (is_row(d->r.type)) {
-		keyed = row_keys(&d->fold, &d->r, &t->keys, &kbn, &kan, err,
-		    sizeof err);
+		keyed = row_keys(
+		    &d->fold, &d->r, &t->keys, &kbn, &kan, err, sizeof err);
 		if (keyed < 0)
 			return bad(d, "%s", err);
 		t->rows++;
@@ -554,8 +557,9 @@ add_record(struct dedup *d, const char *p, size_t n)
 	}
 	push_rec(t, d->r.type, p, n);
 	t->rec[t->nrec - 1].nokey = keyed == 0;
-	t->rec[t->nrec - 1].order = d->r.type != R_INSERT && is_row(d->r.type) &&
-	    d->r.cascade.n == 4 && memcmp(d->r.cascade.p, "true", 4) == 0;
+	t->rec[t->nrec - 1].order = d->r.type != R_INSERT &&
+	                            is_row(d->r.type) && d->r.cascade.n == 4 &&
+	                            memcmp(d->r.cascade.p, "true", 4) == 0;
 	t->rec[t->nrec - 1].key = k;
 	t->rec[t->nrec - 1].kbn = (uint32_t)kbn;
 	t->rec[t->nrec - 1].kan = (uint32_t)kan;
@@ -609,18 +613,23 @@ end_trx(struct dedup *d, const char *p, size_t n)
 	long long now;
 
 	if (parse_gtid(d, d->r.gtid, &g) != 0)
-		return bad(d, "%s record without a \"gtid\" "
-			      "(domain-server-sequence)", type_name(d->r.type));
+		return bad(d,
+		    "%s record without a \"gtid\" "
+		    "(domain-server-sequence)",
+		    type_name(d->r.type));
 	if (g.domain != t->gtid.domain || g.server != t->gtid.server ||
 	    g.seq != t->gtid.seq)
-		return bad(d, "%s of GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64
-			      " ends the transaction of GTID %" PRIu32 "-%" PRIu32
-			      "-%" PRIu64 " (begin at line %lu)",
+		return bad(d,
+		    "%s of GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64
+		    " ends the transaction of GTID %" PRIu32 "-%" PRIu32
+		    "-%" PRIu64 " (begin at line %lu)",
 		    type_name(d->r.type), g.domain, g.server, g.seq,
 		    t->gtid.domain, t->gtid.server, t->gtid.seq, t->line);
 	if (parse_ts(d->r.ts, &t->end_ts) != 0)
-		return bad(d, "%s record whose \"ts\" is not a number of "
-			      "seconds", type_name(d->r.type));
+		return bad(d,
+		    "%s record whose \"ts\" is not a number of "
+		    "seconds",
+		    type_name(d->r.type));
 	if (d->r.ts.p == NULL)
 		t->end_ts = t->ts;
 	if (d->r.type == R_XA_PREPARE)
@@ -693,8 +702,8 @@ bad_record(struct dedup *d, const char *p, size_t n)
 
 	j = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (j == NULL) {
-		log_err("stdin:%lu:%d: malformed record: %s", d->line, je.column,
-		    je.text);
+		log_err("stdin:%lu:%d: malformed record: %s", d->line,
+		    je.column, je.text);
 		return -1;
 	}
 	if ((type = record_check(j, why, sizeof why)) == NULL) {
@@ -703,13 +712,16 @@ bad_record(struct dedup *d, const char *p, size_t n)
 	}
 	json_decref(j);
 	if (strcmp(type, "group_begin") == 0 || strcmp(type, "group_end") == 0)
-		return bad(d, "a %s record: srdf-dedup reads srdf-capture's "
-			      "transactions, not consistency groups", type);
+		return bad(d,
+		    "a %s record: srdf-dedup reads srdf-capture's "
+		    "transactions, not consistency groups",
+		    type);
 	if (memchr(p, '\0', n) != NULL)
 		return bad(d, "malformed record: a NUL byte (which JSON only "
-			      "allows escaped, as \\u0000)");
+		              "allows escaped, as \\u0000)");
 	log_err("stdin:%lu: internal error: the record scanner refused a "
-	    "record that jansson accepts", d->line);
+	        "record that jansson accepts",
+	    d->line);
 	d->err = EX_SOFTWARE;
 	return -1;
 }
@@ -724,8 +736,8 @@ verify_record(struct dedup *d, const char *p, size_t n)
 	j = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (j == NULL || record_check(j, why, sizeof why) == NULL) {
 		log_err("stdin:%lu: internal error: the record scanner "
-		    "accepted a record that jansson refuses (%s)", d->line,
-		    j == NULL ? je.text : why);
+		        "accepted a record that jansson refuses (%s)",
+		    d->line, j == NULL ? je.text : why);
 		json_decref(j);
 		d->err = EX_SOFTWARE;
 		return -1;
@@ -751,7 +763,8 @@ on_line(struct dedup *d, const char *p, size_t n)
 		return begin_trx(d, p, n);
 	case R_ABORT:
 		if (t->open)
-			drop_trx(d, "srdf-capture aborted it and sends it again");
+			drop_trx(
+			    d, "srdf-capture aborted it and sends it again");
 		return 0;
 	case R_COMMIT:
 	case R_XA_PREPARE:
@@ -775,22 +788,27 @@ lines(struct dedup *d)
 	size_t n;
 
 	while (!stopping) {
-		nl = d->scan < d->inlen ? memchr(d->in + d->scan, '\n',
-		    d->inlen - d->scan) : NULL;
+		nl = d->scan < d->inlen
+		         ? memchr(d->in + d->scan, '\n', d->inlen - d->scan)
+		         : NULL;
 		if (nl == NULL) {
 			d->scan = d->inlen;
 			if (d->inlen - d->inpos >= RECORD_MAX) {
 				d->line++;
-				return bad(d, "record longer than the limit of "
-					      "%lu bytes", RECORD_MAX);
+				return bad(d,
+				    "record longer than the limit of "
+				    "%lu bytes",
+				    RECORD_MAX);
 			}
 			break;
 		}
 		n = (size_t)(nl - (d->in + d->inpos));
 		if (n + 1 > RECORD_MAX) {
 			d->line++;
-			return bad(d, "record of %zu bytes is longer than the "
-				      "limit", n + 1);
+			return bad(d,
+			    "record of %zu bytes is longer than the "
+			    "limit",
+			    n + 1);
 		}
 		if (on_line(d, d->in + d->inpos, n) < 0)
 			return -1;
@@ -850,7 +868,8 @@ run(struct dedup *d)
 				seal(d, "window");
 				continue;
 			}
-			rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+			rc =
+			    poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 			if (rc == 0 && d->deadline <= clock_mono_ms())
 				seal(d, "window");
 			if (rc <= 0)
@@ -868,8 +887,9 @@ run(struct dedup *d)
 		return EX_DATAERR;
 	}
 	if (d->t.open)
-		drop_trx(d, stopping ? "stopped by a signal" : "the input "
-		    "ended before its commit");
+		drop_trx(d, stopping ? "stopped by a signal"
+		                     : "the input "
+		                       "ended before its commit");
 	seal(d, "eof");
 	return d->err;
 }
@@ -901,19 +921,25 @@ parse_options(int argc, char **argv, struct config *cf)
 		case 'b':
 			if (parse_size(optarg, &cf->max_bytes) != 0 ||
 			    cf->max_bytes == 0)
-				die(EX_USAGE, "--max-bytes wants a size such as "
-				    "32M (at least 1 byte), not '%s'", optarg);
+				die(EX_USAGE,
+				    "--max-bytes wants a size such as "
+				    "32M (at least 1 byte), not '%s'",
+				    optarg);
 			break;
 		case 'e':
 			if (parse_u64(optarg, &cf->max_events) != 0 ||
 			    cf->max_events == 0)
-				die(EX_USAGE, "--max-events wants a number of row "
-				    "changes from 1, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--max-events wants a number of row "
+				    "changes from 1, not '%s'",
+				    optarg);
 			break;
 		case 'w':
 			if (parse_duration_ms(optarg, &cf->window_ms) != 0)
-				die(EX_USAGE, "--window wants a duration such as "
-				    "1s or 250ms, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--window wants a duration such as "
+				    "1s or 250ms, not '%s'",
+				    optarg);
 			break;
 		case 'v':
 			log_set_verbose(1);
@@ -970,8 +996,9 @@ main(int argc, char **argv)
 	rc = run(&d);
 	if (rc == 0)
 		log_info("end of input: %" PRIu64 " groups, %" PRIu64
-			 " transactions, %" PRIu64 " row changes in, %" PRIu64
-			 " out%s", d.tot_groups, d.tot_trx, d.tot_in, d.tot_out,
+		         " transactions, %" PRIu64 " row changes in, %" PRIu64
+		         " out%s",
+		    d.tot_groups, d.tot_trx, d.tot_in, d.tot_out,
 		    d.dropped ? ", incomplete transactions dropped" : "");
 	dedup_free(&d);
 	return rc;

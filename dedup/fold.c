@@ -225,13 +225,15 @@ one_key(struct fold *f, const struct rec *r, int img, const struct jstr *db,
 		if (m == r->nmem[img]) {
 			f->tmp.len = 0;
 			jstr_decode(&f->pk[i], &f->tmp);
-			snprintf(err, errlen, "primary-key column \"%.*s\" is "
-			    "missing from the %s image", (int)(f->tmp.len > 64 ?
-				64 : f->tmp.len), f->tmp.p, img_name(img));
+			snprintf(err, errlen,
+			    "primary-key column \"%.*s\" is "
+			    "missing from the %s image",
+			    (int)(f->tmp.len > 64 ? 64 : f->tmp.len), f->tmp.p,
+			    img_name(img));
 			return -1;
 		}
-		canon(r->mem[img][m].val.p, r->mem[img][m].val.p +
-		    r->mem[img][m].val.n, key);
+		canon(r->mem[img][m].val.p,
+		    r->mem[img][m].val.p + r->mem[img][m].val.n, key);
 	}
 	return 0;
 }
@@ -243,8 +245,8 @@ one_key(struct fold *f, const struct rec *r, int img, const struct jstr *db,
 static int
 ts_max(struct jspan v)
 {
-	static const char *const max[] = {"\"2038-01-19 03:14:07.999999\"",
-	    "\"2106-02-07 06:28:15.999999\""};
+	static const char *const max[] = {
+	    "\"2038-01-19 03:14:07.999999\"", "\"2106-02-07 06:28:15.999999\""};
 
 	for (size_t i = 0; i < sizeof max / sizeof max[0]; i++)
 		if (v.n == strlen(max[i]) && memcmp(v.p, max[i], v.n) == 0)
@@ -272,9 +274,9 @@ versioned(struct fold *f, const struct rec *r, const char *key, size_t len)
 	for (int img = 0; img < 2 && !seen; img++)
 		for (size_t m = 0; m < r->nmem[img] && !seen; m++)
 			for (size_t i = 0; i < f->npk && !seen; i++)
-				seen = jstr_equal(f, &f->pk[i],
-				           &r->mem[img][m].key) &&
-				    ts_max(r->mem[img][m].val);
+				seen = jstr_equal(
+				           f, &f->pk[i], &r->mem[img][m].key) &&
+				       ts_max(r->mem[img][m].val);
 	if (seen) {
 		n = (uint32_t)len;
 		buf_add(&f->vers, &n, 4);
@@ -288,7 +290,8 @@ row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
     size_t *kan, char *err, size_t errlen)
 {
 	static const char *const tn[] = {[R_INSERT] = "insert",
-	    [R_UPDATE] = "update", [R_DELETE] = "delete"};
+	    [R_UPDATE] = "update",
+	    [R_DELETE] = "delete"};
 	struct jstr db, table;
 	int need[2];
 	size_t at, start;
@@ -298,20 +301,24 @@ row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
 	need[IMG_BEFORE] = r->type != R_INSERT;
 	need[IMG_AFTER] = r->type != R_DELETE;
 	if (jspan_str(r->db, &db) != 0 || jspan_str(r->table, &table) != 0) {
-		snprintf(err, errlen, "%s record without \"db\" and \"table\" "
-		    "strings", tn[r->type]);
+		snprintf(err, errlen,
+		    "%s record without \"db\" and \"table\" "
+		    "strings",
+		    tn[r->type]);
 		return -1;
 	}
 	if (pk_names(f, r->pk) != 0) {
-		snprintf(err, errlen, "%s record whose \"pk\" is not an array "
-		    "of column names", tn[r->type]);
+		snprintf(err, errlen,
+		    "%s record whose \"pk\" is not an array "
+		    "of column names",
+		    tn[r->type]);
 		return -1;
 	}
 	for (int i = 0; i < 2; i++)
 		if (need[i] && (r->img[i].p == NULL || r->img[i].p[0] != '{')) {
 			snprintf(err, errlen, "%s record without %s image",
-			    tn[r->type], i == IMG_BEFORE ? "a \"before\"" :
-			    "an \"after\"");
+			    tn[r->type],
+			    i == IMG_BEFORE ? "a \"before\"" : "an \"after\"");
 			return -1;
 		}
 	if (f->npk == 0)
@@ -426,7 +433,8 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 		}
 	}
 	idx_grow(f);
-	f->slots = xgrow(f->slots, &f->capslots, f->nslots + 1, sizeof *f->slots);
+	f->slots =
+	    xgrow(f->slots, &f->capslots, f->nslots + 1, sizeof *f->slots);
 	s = &f->slots[f->nslots];
 	s->hash = h;
 	s->key = f->keys.len;
@@ -452,8 +460,8 @@ fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
 	uint32_t len = (uint32_t)n;
 
 	buf_add(&f->arena, line, n);
-	f->lines = xgrow(f->lines, &f->caplines, f->nlines + 2,
-	    sizeof *f->lines);
+	f->lines =
+	    xgrow(f->lines, &f->caplines, f->nlines + 2, sizeof *f->lines);
 	f->lines[f->nlines++] = off;
 	f->lines[f->nlines++] = n;
 	if (nokey) {
@@ -476,10 +484,10 @@ fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
 			 * nothing else touches either row (fold_emit), so
 			 * that srdf-apply can make the target's ON UPDATE
 			 * CASCADE act. */
-			uint32_t a = contribute(f, kb, kbn, off, len, 1, 0,
-			    RAW_MOVE);
-			uint32_t b = contribute(f, ka, kan, off, len, 0, 1,
-			    RAW_MOVE);
+			uint32_t a =
+			    contribute(f, kb, kbn, off, len, 1, 0, RAW_MOVE);
+			uint32_t b =
+			    contribute(f, ka, kan, off, len, 0, 1, RAW_MOVE);
 
 			if (f->slots[a].n == 1 && f->slots[b].n == 1) {
 				f->slots[a].pair = b;
@@ -496,7 +504,7 @@ rescan(struct fold *f, size_t off, uint32_t len, struct rec *r)
 {
 	if (scan_record(&f->sc, f->arena.p + off, len, r) != 0)
 		die(EX_SOFTWARE, "internal error: a stored record no longer "
-		    "scans");
+		                 "scans");
 }
 
 static void
@@ -580,7 +588,8 @@ fold_emit(struct fold *f, struct buf *out)
 			/* An untouched move: its record once, where the
 			 * old row's first appears. */
 			if (s->before) {
-				buf_add(out, f->arena.p + s->first, s->firstlen);
+				buf_add(
+				    out, f->arena.p + s->first, s->firstlen);
 				buf_putc(out, '\n');
 				n++;
 			}

@@ -72,8 +72,8 @@ struct fold {
  * column.  Returns 1, 0 when the table has no primary key or is
  * system-versioned (no key made), or -1 with the reason in err.
  */
-int row_keys(struct fold *f, const struct rec *r, struct buf *keys,
-    size_t *kbn, size_t *kan, char *err, size_t errlen);
+int row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
+    size_t *kan, char *err, size_t errlen);
 
 /*
  * Adds one row record (its input line without the newline) to the group.

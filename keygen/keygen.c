@@ -66,10 +66,12 @@ write_key(int fd, const char *path, const char *line)
 	 * was readable by others from its creation on: one of them may
 	 * hold it open already, and fchmod cannot take that back. */
 	if (path == NULL && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
-		log_err("standard output is a file group or others can read "
+		log_err(
+		    "standard output is a file group or others can read "
 		    "(mode %04o), which one of them may have opened already: "
 		    "the key is not written there; use srdf-keygen -o FILE "
-		    "(or umask 077 first)", (unsigned)(st.st_mode & 07777));
+		    "(or umask 077 first)",
+		    (unsigned)(st.st_mode & 07777));
 		return EX_CANTCREAT;
 	}
 	/* Before the first byte: a file that others can read must not
@@ -130,12 +132,15 @@ replace_file(const char *path, const struct stat *st, const char *buf,
 		snprintf(err, errlen, "%s: name too long", path);
 		return -1;
 	}
-	fd = f_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	fd = f_open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s%s", tmp,
-		    strerror(errno), errno == EEXIST ? " (left by an "
-		    "interrupted srdf-keygen? check it and remove it)" : "");
+		    strerror(errno),
+		    errno == EEXIST
+		        ? " (left by an "
+		          "interrupted srdf-keygen? check it and remove it)"
+		        : "");
 		return -1;
 	}
 	if ((fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM) ||
@@ -149,8 +154,8 @@ replace_file(const char *path, const struct stat *st, const char *buf,
 	if (close(fd) != 0 || f_rename(tmp, path) != 0) {
 		e = errno;
 		unlink(tmp);
-		snprintf(err, errlen, "cannot replace %s: %s", path,
-		    strerror(e));
+		snprintf(
+		    err, errlen, "cannot replace %s: %s", path, strerror(e));
 		return -1;
 	}
 	snprintf(dir, sizeof dir, "%s", path);
@@ -187,8 +192,9 @@ run_ring(const struct config *cf)
 		goto out;
 	}
 	if (cf->retire != NULL) {
-		if (strlen(cf->retire) != 16 || sodium_hex2bin(skip, 8,
-		    cf->retire, 16, NULL, NULL, NULL) != 0 ||
+		if (strlen(cf->retire) != 16 ||
+		    sodium_hex2bin(skip, 8, cf->retire, 16, NULL, NULL, NULL) !=
+		        0 ||
 		    key_find(ring, skip) == NULL) {
 			key_ring_ids(ring, ids, sizeof ids);
 			log_err("%s holds no key id %s (it holds %s)", path,
@@ -197,16 +203,19 @@ run_ring(const struct config *cf)
 		}
 		if (memcmp(ring->id, skip, 8) == 0) {
 			log_err("key id %s is the newest key of %s: it seals "
-			    "and signs; add a newer one first (--rotate)",
+			        "and signs; add a newer one first (--rotate)",
 			    cf->retire, path);
 			goto out;
 		}
 		len = ring_lines(ring, skip, buf);
 	} else {
-		if (ring_lines(ring, NULL, buf) >= KEY_RING_MAX * KEY_LINE_LEN) {
-			log_err("%s holds %d keys already: retire the oldest "
+		if (ring_lines(ring, NULL, buf) >=
+		    KEY_RING_MAX * KEY_LINE_LEN) {
+			log_err(
+			    "%s holds %d keys already: retire the oldest "
 			    "first (--retire KEYID, once srdf-status says no "
-			    "wagon or ACK uses it)", path, KEY_RING_MAX);
+			    "wagon or ACK uses it)",
+			    path, KEY_RING_MAX);
 			goto out;
 		}
 		if ((key = key_new()) == NULL) {
@@ -241,12 +250,12 @@ out:
 static int
 create_out(const char *path)
 {
-	int fd = f_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	int fd = f_open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0 && errno == EEXIST)
-		log_err("%s exists: srdf-keygen never overwrites a key file",
-		    path);
+		log_err(
+		    "%s exists: srdf-keygen never overwrites a key file", path);
 	else if (fd < 0)
 		log_err("cannot create %s: %s", path, strerror(errno));
 	return fd;

@@ -14,12 +14,18 @@
 
 #include "ack.h"
 
-#define ACK_MAX 65536	  /* body; an error message is cut well below */
-#define ACK_GTID_MAX 47	  /* as in the wagon header (WAGON_GTID_LEN - 1) */
+#define ACK_MAX 65536      /* body; an error message is cut well below */
+#define ACK_GTID_MAX 47    /* as in the wagon header (WAGON_GTID_LEN - 1) */
 #define ACK_ERROR_MAX 8192 /* bytes of the target's error text */
 
 static const char *const keys[] = {
-    "v", "source_id", "seq", "status", "last_gtid", "time", "error",
+    "v",
+    "source_id",
+    "seq",
+    "status",
+    "last_gtid",
+    "time",
+    "error",
 };
 
 /* The error text as a JSON string the decoder accepts: cut to
@@ -64,8 +70,7 @@ ack_encode(const struct ack *a)
 	    a->applied ? "applied" : "failed", "last_gtid",
 	    a->last_gtid ? json_string(a->last_gtid) : json_null(), "time",
 	    a->time, "error",
-	    a->applied ? json_null()
-	               : error_string(a->error ? a->error : ""));
+	    a->applied ? json_null() : error_string(a->error ? a->error : ""));
 	if (o == NULL)
 		return NULL;
 	/* 16 significant digits: a Unix time keeps its microseconds' ms. */
@@ -87,7 +92,8 @@ is_hex32(const char *s)
 	size_t i;
 
 	for (i = 0; i < 32; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[32] == '\0';
 }
@@ -104,8 +110,8 @@ is_gtid(const char *s)
 }
 
 int
-ack_decode(const char *body, size_t len, struct ack *a, char *err,
-    size_t errlen)
+ack_decode(
+    const char *body, size_t len, struct ack *a, char *err, size_t errlen)
 {
 	json_t *o, *v;
 	json_error_t je;
@@ -127,7 +133,8 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 		fail(err, errlen, "not a JSON object");
 		goto out;
 	}
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -137,7 +144,8 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 		}
 	}
 	if (json_object_size(o) != sizeof keys / sizeof keys[0]) {
-		fail(err, errlen, "missing key (want v, source_id, seq, "
+		fail(err, errlen,
+		    "missing key (want v, source_id, seq, "
 		    "status, last_gtid, time, error)");
 		goto out;
 	}
@@ -148,7 +156,8 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 	}
 	v = json_object_get(o, "source_id");
 	if (!json_is_string(v) || !is_hex32(json_string_value(v))) {
-		fail(err, errlen, "\"source_id\" is not 32 lowercase hex "
+		fail(err, errlen,
+		    "\"source_id\" is not 32 lowercase hex "
 		    "digits");
 		goto out;
 	}
@@ -164,7 +173,8 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 	if (status != NULL && strcmp(status, "applied") == 0)
 		a->applied = 1;
 	else if (status == NULL || strcmp(status, "failed") != 0) {
-		fail(err, errlen, "\"status\" is not \"applied\" or "
+		fail(err, errlen,
+		    "\"status\" is not \"applied\" or "
 		    "\"failed\"");
 		goto out;
 	}
@@ -175,7 +185,8 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 			goto out;
 		}
 	} else if (!json_is_null(v)) {
-		fail(err, errlen, "\"last_gtid\" is neither null nor a GTID "
+		fail(err, errlen,
+		    "\"last_gtid\" is neither null nor a GTID "
 		    "(digits, '-' and ',', at most 47)");
 		goto out;
 	}
@@ -189,14 +200,16 @@ ack_decode(const char *body, size_t len, struct ack *a, char *err,
 	v = json_object_get(o, "error");
 	if (a->applied) {
 		if (!json_is_null(v)) {
-			fail(err, errlen, "\"error\" must be null when status "
+			fail(err, errlen,
+			    "\"error\" must be null when status "
 			    "is \"applied\"");
 			goto out;
 		}
 	} else {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > ACK_ERROR_MAX) {
-			fail(err, errlen, "\"error\" must be a non-empty "
+			fail(err, errlen,
+			    "\"error\" must be a non-empty "
 			    "string of at most 8192 bytes when status is "
 			    "\"failed\"");
 			goto out;

@@ -21,15 +21,15 @@
 struct ack {
 	char source_id[33];
 	uint64_t seq;
-	int applied;	 /* 1 applied, 0 failed */
+	int applied;     /* 1 applied, 0 failed */
 	char *last_gtid; /* may be NULL */
 	double time;
-	char *error;	 /* NULL when applied */
+	char *error; /* NULL when applied */
 };
 
 char *ack_encode(const struct ack *a);
-int ack_decode(const char *body, size_t len, struct ack *a, char *err,
-    size_t errlen);
+int ack_decode(
+    const char *body, size_t len, struct ack *a, char *err, size_t errlen);
 void ack_free(struct ack *a);
 
 #endif

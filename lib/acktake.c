@@ -36,8 +36,8 @@ refusal(const struct ack *a, const char *peer, const char *sid, json_t *w,
 
 	if (sid == NULL || strcmp(sid, a->source_id) != 0) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: source "
-		    "%s is not this source (%s)", a->seq, peer, a->source_id,
-		    sid ? sid : "none yet");
+		         "%s is not this source (%s)",
+		    a->seq, peer, a->source_id, sid ? sid : "none yet");
 		snprintf(why, wl, "ACK for source %s; this is source %s",
 		    a->source_id, sid ? sid : "(none yet)");
 		return ACKTAKE_REJECTED;
@@ -46,27 +46,34 @@ refusal(const struct ack *a, const char *peer, const char *sid, json_t *w,
 		/* Only the sweep removes records, of confirmed wagons, and
 		 * never the newest: this one was confirmed, then purged. */
 		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: "
-		    "confirmed and purged already", a->seq, peer);
-		snprintf(why, wl, "wagon %" PRIu64 " is confirmed and purged "
-		    "already", a->seq);
+		         "confirmed and purged already",
+		    a->seq, peer);
+		snprintf(why, wl,
+		    "wagon %" PRIu64 " is confirmed and purged "
+		    "already",
+		    a->seq);
 		return ACKTAKE_DUPLICATE;
 	}
 	if (w == NULL) {
 		log_warn("ACK of wagon %" PRIu64 " from %s: rejected: no such "
-		    "wagon in the ledger", a->seq, peer);
-		snprintf(why, wl, "wagon %" PRIu64 " is not in this source's "
-		    "ledger", a->seq);
+		         "wagon in the ledger",
+		    a->seq, peer);
+		snprintf(why, wl,
+		    "wagon %" PRIu64 " is not in this source's "
+		    "ledger",
+		    a->seq);
 		return ACKTAKE_REJECTED;
 	}
 	old = state_of(w);
 	err = json_string_value(json_object_get(w, "last_error"));
-	if (strcmp(old, "confirmed") == 0 || (!a->applied &&
-	    strcmp(old, "failed") == 0 && err != NULL &&
-	    strcmp(err, a->error) == 0)) {
+	if (strcmp(old, "confirmed") == 0 ||
+	    (!a->applied && strcmp(old, "failed") == 0 && err != NULL &&
+	        strcmp(err, a->error) == 0)) {
 		log_info("ACK of wagon %" PRIu64 " from %s: duplicate: %s "
-		    "already", a->seq, peer, old);
-		snprintf(why, wl, "wagon %" PRIu64 " is %s already", a->seq,
-		    old);
+		         "already",
+		    a->seq, peer, old);
+		snprintf(
+		    why, wl, "wagon %" PRIu64 " is %s already", a->seq, old);
 		return ACKTAKE_DUPLICATE;
 	}
 	return -1;
@@ -80,37 +87,39 @@ move_state(json_t *w, const struct ack *a)
 		json_object_set_new(w, "state", json_string("confirmed"));
 		json_object_set_new(w, "applied_at", json_real(a->time));
 		json_object_set_new(w, "confirmed_at", json_real(clock_wall()));
-		json_object_set_new(w, "applied_gtid", a->last_gtid
-		    ? json_string(a->last_gtid) : json_null());
+		json_object_set_new(w, "applied_gtid",
+		    a->last_gtid ? json_string(a->last_gtid) : json_null());
 		json_object_set_new(w, "last_error", json_null());
 	} else {
 		json_object_set_new(w, "state", json_string("failed"));
 		json_object_set_new(w, "failed_at", json_real(a->time));
 		json_object_set_new(w, "last_error", json_string(a->error));
-		json_object_set_new(w, "apply_failures", json_integer(
-		    json_integer_value(json_object_get(w, "apply_failures")) +
-		    1));
+		json_object_set_new(w, "apply_failures",
+		    json_integer(json_integer_value(
+		                     json_object_get(w, "apply_failures")) +
+		                 1));
 	}
 }
 
 /* The audit line and log line of the ACK a (from peer) taken for source
  * sid: wagon a->seq moved from state from. */
 static void
-say_ack(const struct ack *a, const char *peer, const char *sid,
-    const char *from)
+say_ack(
+    const struct ack *a, const char *peer, const char *sid, const char *from)
 {
 	audit_source(sid);
 	if (a->applied)
-		audit_wagon(0, a->seq, from, "confirmed", "ACK from %s: applied "
-		    "on the target, GTID %s", peer, a->last_gtid ? a->last_gtid
-		    : "-");
+		audit_wagon(0, a->seq, from, "confirmed",
+		    "ACK from %s: applied "
+		    "on the target, GTID %s",
+		    peer, a->last_gtid ? a->last_gtid : "-");
 	else
 		audit_wagon(0, a->seq, from, "failed", "ACK from %s: %s", peer,
 		    a->error);
 	if (a->applied)
 		log_info("wagon %" PRIu64 ": %s -> confirmed (applied on the "
-		    "target, GTID %s)", a->seq, from,
-		    a->last_gtid ? a->last_gtid : "-");
+		         "target, GTID %s)",
+		    a->seq, from, a->last_gtid ? a->last_gtid : "-");
 	else
 		log_warn("wagon %" PRIu64 ": %s -> failed on the target: %s",
 		    a->seq, from, a->error);
@@ -151,7 +160,8 @@ acktake(struct ledger *l, const struct ack *a, const char *peer, char *why,
 	return ACKTAKE_CHANGED;
 fail:
 	log_err("cannot record the ACK of wagon %" PRIu64 " in the source "
-	    "ledger: %s", a->seq, ledger_strerror(rc));
+	        "ledger: %s",
+	    a->seq, ledger_strerror(rc));
 	snprintf(why, wl, "cannot record it in the ledger");
 	res = ACKTAKE_BUSY;
 abort:

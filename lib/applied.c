@@ -33,8 +33,8 @@ take_row(MYSQL_ROW row, struct applied *a)
 }
 
 int
-applied_read(MYSQL *my, const char *source, struct applied_rows *out,
-    char *err, size_t errlen)
+applied_read(MYSQL *my, const char *source, struct applied_rows *out, char *err,
+    size_t errlen)
 {
 	struct buf q = {0};
 	MYSQL_RES *r;
@@ -50,8 +50,7 @@ applied_read(MYSQL *my, const char *source, struct applied_rows *out,
 	}
 	buf_puts(&q, " ORDER BY applied_at DESC");
 	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
+	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL) {
 		snprintf(err, errlen, "%s (error %u)", mysql_error(my),
 		    mysql_errno(my));
 		buf_free(&q);

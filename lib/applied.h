@@ -29,14 +29,14 @@
 #include <mysql.h>
 
 #define APPLIED_TABLE "srdf.applied"
-#define APPLIED_COLUMNS                                                      \
+#define APPLIED_COLUMNS \
 	"source_id, seq, last_gtid, gtid_pos, UNIX_TIMESTAMP(applied_at)"
 
 struct applied {
 	char source_id[33]; /* hex, "" when the row's is not 32 characters */
-	uint64_t seq;	    /* the last wagon applied */
+	uint64_t seq;       /* the last wagon applied */
 	char *last_gtid;    /* its last source GTID, or NULL */
-	char *gtid_pos;	    /* the source's GTID position after it, or NULL */
+	char *gtid_pos;     /* the source's GTID position after it, or NULL */
 	double applied_at;  /* when, Unix seconds; < 0 unknown */
 };
 

@@ -17,10 +17,10 @@
 
 /* Process-wide like log.c's name: set once by main(), read by all. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static char path[PATH_MAX];	/* "" until audit_open */
+static char path[PATH_MAX]; /* "" until audit_open */
 static char host[256];
 static char source[65];
-static unsigned long lost;	/* lines not written since the last one */
+static unsigned long lost; /* lines not written since the last one */
 static int warned;
 
 void
@@ -150,8 +150,10 @@ append(unsigned flags, const char *item, int has_seq, uint64_t seq,
 	}
 	if (e != 0) {
 		if (!warned)
-			log_warn("cannot append to %s: %s; the audit trail has a "
-			    "gap (the ledger is unaffected)", path, strerror(e));
+			log_warn(
+			    "cannot append to %s: %s; the audit trail has a "
+			    "gap (the ledger is unaffected)",
+			    path, strerror(e));
 		warned = 1;
 		lost++;
 	} else if (lost > 0) {
@@ -177,8 +179,8 @@ audit_wagon(unsigned flags, uint64_t seq, const char *from, const char *to,
 }
 
 void
-audit_event(unsigned flags, const char *item, const char *from,
-    const char *to, const char *fmt, ...)
+audit_event(unsigned flags, const char *item, const char *from, const char *to,
+    const char *fmt, ...)
 {
 	va_list ap;
 

@@ -64,11 +64,9 @@ struct ledger;
 void audit_open(const char *dir);
 void audit_source(const char *source_id);
 void audit_source_of(struct ledger *l);
-void audit_wagon(unsigned flags, uint64_t seq, const char *from,
-                 const char *to, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void audit_wagon(unsigned flags, uint64_t seq, const char *from, const char *to,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void audit_event(unsigned flags, const char *item, const char *from,
-                 const char *to, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    const char *to, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

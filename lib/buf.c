@@ -18,7 +18,8 @@ buf_grow(struct buf *b, size_t need)
 
 	while (cap - b->len < need) {
 		if (cap > SIZE_MAX / 2)
-			die(EX_OSERR, "buffer of %zu bytes is too large", b->len);
+			die(EX_OSERR, "buffer of %zu bytes is too large",
+			    b->len);
 		cap *= 2;
 	}
 	if ((p = realloc(b->p, cap)) == NULL)
@@ -181,9 +182,54 @@ buf_json_float(struct buf *b, float f)
 
 /* 1 for the bytes JSON requires escaped: controls, '"' and '\\'. */
 static const unsigned char json_esc[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
     ['\\'] = 1,
 };
 

@@ -21,8 +21,14 @@ static const struct {
 	const char *name;
 	int err;
 } errnames[] = {
-    {"EACCES", EACCES}, {"EDQUOT", EDQUOT}, {"EINTR", EINTR}, {"EIO", EIO},
-    {"EMFILE", EMFILE}, {"ENOSPC", ENOSPC}, {"EROFS", EROFS}, {"EXDEV", EXDEV},
+    {"EACCES", EACCES},
+    {"EDQUOT", EDQUOT},
+    {"EINTR", EINTR},
+    {"EIO", EIO},
+    {"EMFILE", EMFILE},
+    {"ENOSPC", ENOSPC},
+    {"EROFS", EROFS},
+    {"EXDEV", EXDEV},
 };
 
 /* Invariant: MAXSPEC is more than any test needs; more is a bad spec. */

@@ -159,8 +159,8 @@ bad:
 void
 gtid_format(const struct gtid *g, struct buf *b)
 {
-	buf_printf(b, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g->domain,
-	    g->server, g->seq);
+	buf_printf(b, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g->domain, g->server,
+	    g->seq);
 	buf_grow(b, 1);
 	b->p[b->len] = '\0';
 }

@@ -83,11 +83,11 @@ mac(const struct srdf_key *key, int sub, uint8_t out[SIG_LEN], ...)
 	va_start(ap, out);
 	for (part = va_arg(ap, const char *); part != NULL; part = next) {
 		next = va_arg(ap, const char *);
-		crypto_auth_hmacsha256_update(&st, (const uint8_t *)part,
-		    strlen(part));
+		crypto_auth_hmacsha256_update(
+		    &st, (const uint8_t *)part, strlen(part));
 		if (next != NULL)
-			crypto_auth_hmacsha256_update(&st,
-			    (const uint8_t *)"\n", 1);
+			crypto_auth_hmacsha256_update(
+			    &st, (const uint8_t *)"\n", 1);
 	}
 	va_end(ap);
 	crypto_auth_hmacsha256_final(&st, out);
@@ -123,8 +123,10 @@ hauth_sign(const struct srdf_key *key, int to, const char *method,
 	sodium_bin2hex(sumhex, sizeof sumhex, sum, sizeof sum);
 	request_mac(key, to, method, path, ts, nhex, lbuf, sumhex, sig);
 	sodium_bin2hex(shex, sizeof shex, sig, sizeof sig);
-	snprintf(value, HAUTH_VALUE_LEN, "v2 keyid=%s ts=%s nonce=%s len=%s "
-	    "sum=%s sig=%s", kid, ts, nhex, lbuf, sumhex, shex);
+	snprintf(value, HAUTH_VALUE_LEN,
+	    "v2 keyid=%s ts=%s nonce=%s len=%s "
+	    "sum=%s sig=%s",
+	    kid, ts, nhex, lbuf, sumhex, shex);
 }
 
 static void
@@ -142,8 +144,8 @@ answer_mac(const struct srdf_key *key, const char *nonce, long status,
 }
 
 void
-hauth_sign_answer(const struct srdf_key *key, const char *nonce,
-    long status, const void *body, size_t len, char value[HAUTH_VALUE_LEN])
+hauth_sign_answer(const struct srdf_key *key, const char *nonce, long status,
+    const void *body, size_t len, char value[HAUTH_VALUE_LEN])
 {
 	uint8_t sig[SIG_LEN];
 	char kid[17], shex[2 * SIG_LEN + 1];
@@ -312,7 +314,7 @@ find(const struct hauth_cache *c, const uint8_t *nonce)
 	size_t i = bucket(c, nonce);
 
 	while (c->slot[i] != 0 &&
-	    memcmp(c->ring[c->slot[i] - 1].nonce, nonce, NONCE_LEN) != 0)
+	       memcmp(c->ring[c->slot[i] - 1].nonce, nonce, NONCE_LEN) != 0)
 		i = (i + 1) & (c->nslot - 1);
 	return i;
 }
@@ -416,10 +418,9 @@ out:
 /* ---- verifying ------------------------------------------------------------ */
 
 int
-hauth_verify_head(const struct srdf_key *key, int to,
-    struct hauth_cache *cache, const char *method, const char *path,
-    const char *value, time_t now, struct hauth_head *h, char *err,
-    size_t errlen)
+hauth_verify_head(const struct srdf_key *key, int to, struct hauth_cache *cache,
+    const char *method, const char *path, const char *value, time_t now,
+    struct hauth_head *h, char *err, size_t errlen)
 {
 	uint8_t sig[SIG_LEN], want[SIG_LEN], nonce[NONCE_LEN], kid[8];
 	struct parsed p;
@@ -431,31 +432,39 @@ hauth_verify_head(const struct srdf_key *key, int to,
 		return HAUTH_EMISSING;
 	}
 	if (parse(value, &p) != 0) {
-		snprintf(err, errlen, "malformed %s header (want \"v2 "
+		snprintf(err, errlen,
+		    "malformed %s header (want \"v2 "
 		    "keyid=HEX16 ts=SECONDS nonce=HEX32 len=BYTES sum=HEX64 "
-		    "sig=HEX64\"%s)", HAUTH_HEADER, strncmp(value, "v1 ", 3)
-		    == 0 ? "; v1 is the signature of srdf 0.1: upgrade the "
-		    "sender" : "");
+		    "sig=HEX64\"%s)",
+		    HAUTH_HEADER,
+		    strncmp(value, "v1 ", 3) == 0
+		        ? "; v1 is the signature of srdf 0.1: upgrade the "
+		          "sender"
+		        : "");
 		return HAUTH_EFORMAT;
 	}
 	sodium_hex2bin(kid, sizeof kid, p.kid, 16, NULL, NULL, NULL);
 	if ((key = key_find(key, kid)) == NULL) {
-		snprintf(err, errlen, "unknown key id %s (not in the key "
-		    "file's ring)", p.kid);
+		snprintf(err, errlen,
+		    "unknown key id %s (not in the key "
+		    "file's ring)",
+		    p.kid);
 		return HAUTH_EKEY;
 	}
 	skew = p.tsv - (long long)now;
 	if (skew > HAUTH_SKEW || skew < -HAUTH_SKEW) {
-		snprintf(err, errlen, "timestamp %lld is %lld s %s this "
-		    "host's clock (at most %d s allowed)", p.tsv,
-		    skew < 0 ? -skew : skew, skew < 0 ? "behind" : "ahead of",
-		    HAUTH_SKEW);
+		snprintf(err, errlen,
+		    "timestamp %lld is %lld s %s this "
+		    "host's clock (at most %d s allowed)",
+		    p.tsv, skew < 0 ? -skew : skew,
+		    skew < 0 ? "behind" : "ahead of", HAUTH_SKEW);
 		return HAUTH_ESKEW;
 	}
 	sodium_hex2bin(sig, sizeof sig, p.sig, 2 * SIG_LEN, NULL, NULL, NULL);
 	request_mac(key, to, method, path, p.ts, p.nonce, p.len, p.sum, want);
 	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
-		snprintf(err, errlen, "signature mismatch (wrong key, a "
+		snprintf(err, errlen,
+		    "signature mismatch (wrong key, a "
 		    "request meant for the other service, or the method, "
 		    "path or body was altered)");
 		return HAUTH_ESIG;
@@ -464,14 +473,15 @@ hauth_verify_head(const struct srdf_key *key, int to,
 	 * replay checks say "not now". */
 	h->key = key;
 	h->len = (uint64_t)p.lenv;
-	sodium_hex2bin(h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL,
-	    NULL, NULL);
+	sodium_hex2bin(
+	    h->sum, sizeof h->sum, p.sum, 2 * HAUTH_SUM_LEN, NULL, NULL, NULL);
 	memcpy(h->nonce, p.nonce, sizeof h->nonce);
 	if (cache != NULL && p.tsv <= cache->not_before) {
-		snprintf(err, errlen, "signed at %lld, not after this "
+		snprintf(err, errlen,
+		    "signed at %lld, not after this "
 		    "verifier started (%lld): it may be a replay of a request "
-		    "its predecessor took; sign it again", p.tsv,
-		    (long long)cache->not_before);
+		    "its predecessor took; sign it again",
+		    p.tsv, (long long)cache->not_before);
 		return HAUTH_EBUSY;
 	}
 	if (cache != NULL) {
@@ -479,10 +489,13 @@ hauth_verify_head(const struct srdf_key *key, int to,
 		    NULL, NULL, NULL);
 		rc = remember(cache, nonce, (int64_t)now);
 		if (rc == HAUTH_EREPLAY)
-			snprintf(err, errlen, "replayed request (nonce %s "
-			    "already seen)", p.nonce);
+			snprintf(err, errlen,
+			    "replayed request (nonce %s "
+			    "already seen)",
+			    p.nonce);
 		else if (rc == HAUTH_EBUSY)
-			snprintf(err, errlen, "too many requests in the replay "
+			snprintf(err, errlen,
+			    "too many requests in the replay "
 			    "window (%zu nonces in %d s); try again later",
 			    HAUTH_CACHE_MAX, 2 * HAUTH_SKEW);
 		if (rc != HAUTH_OK)
@@ -492,16 +505,17 @@ hauth_verify_head(const struct srdf_key *key, int to,
 }
 
 int
-hauth_verify_body(const struct hauth_head *h,
-    const uint8_t sum[HAUTH_SUM_LEN], size_t len, char *err, size_t errlen)
+hauth_verify_body(const struct hauth_head *h, const uint8_t sum[HAUTH_SUM_LEN],
+    size_t len, char *err, size_t errlen)
 {
 	if (h->len != (uint64_t)len) {
-		snprintf(err, errlen, "body of %zu bytes, signed as %llu",
-		    len, (unsigned long long)h->len);
+		snprintf(err, errlen, "body of %zu bytes, signed as %llu", len,
+		    (unsigned long long)h->len);
 		return HAUTH_EBODY;
 	}
 	if (sodium_memcmp(h->sum, sum, HAUTH_SUM_LEN) != 0) {
-		snprintf(err, errlen, "the body is not the one signed (its "
+		snprintf(err, errlen,
+		    "the body is not the one signed (its "
 		    "SHA-256 differs): altered on the way");
 		return HAUTH_EBODY;
 	}
@@ -517,8 +531,8 @@ hauth_verify(const struct srdf_key *key, int to, struct hauth_cache *cache,
 	uint8_t sum[HAUTH_SUM_LEN];
 	int rc;
 
-	rc = hauth_verify_head(key, to, cache, method, path, value, now, &h,
-	    err, errlen);
+	rc = hauth_verify_head(
+	    key, to, cache, method, path, value, now, &h, err, errlen);
 	if (rc != HAUTH_OK)
 		return rc;
 	crypto_hash_sha256(sum, body, len);
@@ -526,37 +540,40 @@ hauth_verify(const struct srdf_key *key, int to, struct hauth_cache *cache,
 }
 
 int
-hauth_verify_answer(const struct srdf_key *key, const char *nonce,
-    long status, const void *body, size_t len, const char *value, char *err,
-    size_t errlen)
+hauth_verify_answer(const struct srdf_key *key, const char *nonce, long status,
+    const void *body, size_t len, const char *value, char *err, size_t errlen)
 {
 	uint8_t sig[SIG_LEN], want[SIG_LEN], kid[8];
 	char khex[17], shex[2 * SIG_LEN + 1];
 	const char *v = value;
 
 	if (v == NULL) {
-		snprintf(err, errlen, "no %s header: not an srdf server, or "
+		snprintf(err, errlen,
+		    "no %s header: not an srdf server, or "
 		    "one that did not authenticate the request",
 		    HAUTH_ANSWER_HEADER);
 		return HAUTH_EANSWER;
 	}
-	if (strncmp(v, "v2 ", 3) != 0 || (v += 3,
-	    hex_token(&v, "keyid", 16, khex) != 0) || *v++ != ' ' ||
+	if (strncmp(v, "v2 ", 3) != 0 ||
+	    (v += 3, hex_token(&v, "keyid", 16, khex) != 0) || *v++ != ' ' ||
 	    hex_token(&v, "sig", 2 * SIG_LEN, shex) != 0 || *v != '\0') {
-		snprintf(err, errlen, "malformed %s header",
-		    HAUTH_ANSWER_HEADER);
+		snprintf(
+		    err, errlen, "malformed %s header", HAUTH_ANSWER_HEADER);
 		return HAUTH_EANSWER;
 	}
 	sodium_hex2bin(kid, sizeof kid, khex, 16, NULL, NULL, NULL);
 	if ((key = key_find(key, kid)) == NULL) {
-		snprintf(err, errlen, "answer signed with key id %s, not "
-		    "ours", khex);
+		snprintf(err, errlen,
+		    "answer signed with key id %s, not "
+		    "ours",
+		    khex);
 		return HAUTH_EANSWER;
 	}
 	sodium_hex2bin(sig, sizeof sig, shex, 2 * SIG_LEN, NULL, NULL, NULL);
 	answer_mac(key, nonce, status, body, len, want);
 	if (sodium_memcmp(sig, want, SIG_LEN) != 0) {
-		snprintf(err, errlen, "answer signature mismatch (a forged or "
+		snprintf(err, errlen,
+		    "answer signature mismatch (a forged or "
 		    "altered answer, or one to another request)");
 		return HAUTH_EANSWER;
 	}

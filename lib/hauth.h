@@ -89,15 +89,15 @@ enum {
 enum {
 	HAUTH_OK = 0,
 	HAUTH_EMISSING = 1, /* no header */
-	HAUTH_EFORMAT,	    /* malformed header */
-	HAUTH_EKEY,	    /* unknown key id */
-	HAUTH_ESKEW,	    /* timestamp outside the window */
-	HAUTH_ESIG,	    /* signature mismatch */
-	HAUTH_EREPLAY,	    /* nonce already seen */
-	HAUTH_EBUSY,	    /* not now (retry): the replay cache is full,
+	HAUTH_EFORMAT,      /* malformed header */
+	HAUTH_EKEY,         /* unknown key id */
+	HAUTH_ESKEW,        /* timestamp outside the window */
+	HAUTH_ESIG,         /* signature mismatch */
+	HAUTH_EREPLAY,      /* nonce already seen */
+	HAUTH_EBUSY,        /* not now (retry): the replay cache is full,
 			       or signed before the verifier started */
-	HAUTH_EBODY,	    /* the body is not the one signed */
-	HAUTH_EANSWER,	    /* an answer without a good signature */
+	HAUTH_EBODY,        /* the body is not the one signed */
+	HAUTH_EANSWER,      /* an answer without a good signature */
 };
 
 struct hauth_cache; /* accepted nonces, expiring after 2 × HAUTH_SKEW */
@@ -135,14 +135,13 @@ int hauth_verify_head(const struct srdf_key *key, int to,
 
 /* HAUTH_OK when the body that arrived (len bytes, SHA-256 sum) is the
  * one h promised, else HAUTH_EBODY with a reason in err. */
-int hauth_verify_body(const struct hauth_head *h, const uint8_t
-    sum[HAUTH_SUM_LEN], size_t len, char *err, size_t errlen);
+int hauth_verify_body(const struct hauth_head *h,
+    const uint8_t sum[HAUTH_SUM_LEN], size_t len, char *err, size_t errlen);
 
 /* hauth_verify_head, then hauth_verify_body on body (len bytes). */
-int hauth_verify(const struct srdf_key *key, int to,
-    struct hauth_cache *cache, const char *method, const char *path,
-    const void *body, size_t len, const char *value, time_t now, char *err,
-    size_t errlen);
+int hauth_verify(const struct srdf_key *key, int to, struct hauth_cache *cache,
+    const char *method, const char *path, const void *body, size_t len,
+    const char *value, time_t now, char *err, size_t errlen);
 
 /* The nonce of a request header value this module made (any value that
  * parses), into nonce; 0, or -1 when value is not one. */

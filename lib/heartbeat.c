@@ -79,7 +79,8 @@ write_file(int ex)
 	}
 	if (e != 0 && !warned) {
 		log_warn("cannot write %s: %s; srdf-status will not see this "
-		    "process", file, strerror(e));
+		         "process",
+		    file, strerror(e));
 		warned = 1;
 	}
 	last_ms = clock_mono_ms();
@@ -105,7 +106,8 @@ heartbeat_start(const char *dir, const char *tool, int every, int daemon)
 	}
 	if (mkdir(rundir, 0750) != 0 && errno != EEXIST) {
 		log_warn("cannot create %s: %s; srdf-status will not see this "
-		    "process", rundir, strerror(errno));
+		         "process",
+		    rundir, strerror(errno));
 		file[0] = '\0';
 		goto out;
 	}

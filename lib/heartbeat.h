@@ -54,8 +54,8 @@
 #define HEARTBEAT_INTERVAL 5
 #define HEARTBEAT_INTERVAL_MS (HEARTBEAT_INTERVAL * 1000)
 
-void heartbeat_start(const char *dir, const char *tool, int interval,
-    int daemon);
+void heartbeat_start(
+    const char *dir, const char *tool, int interval, int daemon);
 int heartbeat_due(void);
 void heartbeat_beat(uint64_t seq, const char *gtid);
 void heartbeat_stop(int ex);

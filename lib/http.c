@@ -49,11 +49,11 @@ struct request {
 	uint8_t *body;
 	size_t len, cap;
 	size_t reserved; /* bytes counted in s->mem */
-	int counted;	 /* in s->in_flight */
-	int authed;	 /* the header verified: answers are signed */
+	int counted;     /* in s->in_flight */
+	int authed;      /* the header verified: answers are signed */
 	struct hauth_head auth;
 	char target[HTTP_TARGET_MAX + 1]; /* as sent, maybe cut short */
-	int target_long;		  /* longer than HTTP_TARGET_MAX */
+	int target_long;                  /* longer than HTTP_TARGET_MAX */
 	char peer[64];
 };
 
@@ -89,8 +89,8 @@ peer_name(struct MHD_Connection *c, char *out, size_t len)
 	if (ci == NULL || ci->client_addr == NULL)
 		return;
 	sl = ci->client_addr->sa_family == AF_INET6
-	    ? sizeof(struct sockaddr_in6)
-	    : sizeof(struct sockaddr_in);
+	         ? sizeof(struct sockaddr_in6)
+	         : sizeof(struct sockaddr_in);
 	if (getnameinfo(ci->client_addr, sl, host, sizeof host, serv,
 	        sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(out, len, "%.46s:%.8s", host, serv);
@@ -126,12 +126,13 @@ respond(const struct http_server *sv, struct MHD_Connection *c,
 		free(s);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
+	MHD_add_response_header(
+	    r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (rq != NULL && rq->authed) {
-		hauth_sign_answer(rq->auth.key, rq->auth.nonce, status, s, n, sig);
+		hauth_sign_answer(
+		    rq->auth.key, rq->auth.nonce, status, s, n, sig);
 		MHD_add_response_header(r, HAUTH_ANSWER_HEADER, sig);
 	}
 	ret = MHD_queue_response(c, (unsigned)status, r);
@@ -142,13 +143,12 @@ respond(const struct http_server *sv, struct MHD_Connection *c,
 /* A refusal the server makes itself: logged, then answered. */
 static enum MHD_Result
 refuse(const struct http_server *s, struct MHD_Connection *c,
-    const struct request *rq, const char *method, const char *url,
-    int status, const char *word, const char *reason)
+    const struct request *rq, const char *method, const char *url, int status,
+    const char *word, const char *reason)
 {
 	log_notice("%s %.200s from %s: %d %s: %s", method, url, rq->peer,
 	    status, word, reason);
-	return respond(s, c, rq, status, http_answer(word, "%s", reason),
-	    NULL);
+	return respond(s, c, rq, status, http_answer(word, "%s", reason), NULL);
 }
 
 /* Counts the request headers named name (case-insensitively). */
@@ -158,8 +158,8 @@ struct hcount {
 };
 
 static enum MHD_Result
-count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+count_header(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct hcount *h = cls;
 
@@ -204,7 +204,8 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 	 * two must be the same bytes. */
 	if (rq->target_long || strcmp(rq->target, url) != 0)
 		return refuse(s, c, rq, method, rq->target,
-		    MHD_HTTP_BAD_REQUEST, "rejected", "the request target "
+		    MHD_HTTP_BAD_REQUEST, "rejected",
+		    "the request target "
 		    "must be a plain path: no query string, no %-escape");
 	rc = hauth_verify_head(s->o.key, s->o.to, s->o.cache, method, url,
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER),
@@ -225,17 +226,20 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		if (strcmp(method, s->o.routes[i].method) == 0)
 			rt = &s->o.routes[i];
 		else if (strlen(allow) + strlen(s->o.routes[i].method) + 3 <
-		    sizeof allow)
-			snprintf(allow + strlen(allow), sizeof allow -
-			    strlen(allow), "%s%s", *allow ? ", " : "",
-			    s->o.routes[i].method);
+		         sizeof allow)
+			snprintf(allow + strlen(allow),
+			    sizeof allow - strlen(allow), "%s%s",
+			    *allow ? ", " : "", s->o.routes[i].method);
 	}
 	if (rt == NULL && *allow != '\0') {
-		log_notice("%s %.200s from %s: 405 rejected", method, url,
-		    rq->peer);
+		log_notice(
+		    "%s %.200s from %s: 405 rejected", method, url, rq->peer);
 		return respond(s, c, rq, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    http_answer("rejected", "method %s not allowed here "
-		    "(allowed: %s)", method, allow), allow);
+		    http_answer("rejected",
+		        "method %s not allowed here "
+		        "(allowed: %s)",
+		        method, allow),
+		    allow);
 	}
 	if (rt == NULL)
 		return refuse(s, c, rq, method, url, MHD_HTTP_NOT_FOUND,
@@ -245,14 +249,15 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "draining",
 		    "the server is stopping; try again later");
-	te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	cl = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
 	if (te != NULL || (cl == NULL && strcmp(method, "POST") == 0))
 		return refuse(s, c, rq, method, url, MHD_HTTP_LENGTH_REQUIRED,
-		    "invalid_payload", "a body needs Content-Length, "
+		    "invalid_payload",
+		    "a body needs Content-Length, "
 		    "not Transfer-Encoding or the end of the connection");
 	if (hc.n > 1)
 		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
@@ -261,27 +266,31 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
 		    "invalid_payload", "malformed Content-Length");
 	if (len != rq->auth.len) {
-		snprintf(why, sizeof why, "Content-Length %llu, signed as "
-		    "%llu", (unsigned long long)len,
-		    (unsigned long long)rq->auth.len);
+		snprintf(why, sizeof why,
+		    "Content-Length %llu, signed as "
+		    "%llu",
+		    (unsigned long long)len, (unsigned long long)rq->auth.len);
 		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
 		    "invalid_payload", why);
 	}
 	if (len > s->o.max_body) {
-		snprintf(why, sizeof why, "body of %llu bytes is over the "
-		    "limit of %zu (--max-body)", (unsigned long long)len,
-		    s->o.max_body);
-		return refuse(s, c, rq, method, url,
-		    MHD_HTTP_CONTENT_TOO_LARGE, "rejected", why);
+		snprintf(why, sizeof why,
+		    "body of %llu bytes is over the "
+		    "limit of %zu (--max-body)",
+		    (unsigned long long)len, s->o.max_body);
+		return refuse(s, c, rq, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "rejected", why);
 	}
 	/* Reserve the whole body now, or refuse it now: only a holder of
 	 * the key gets this far. */
 	cur = atomic_load(&s->mem);
 	do {
 		if (cur + len > s->o.max_memory) {
-			snprintf(why, sizeof why, "%zu bytes of requests in "
+			snprintf(why, sizeof why,
+			    "%zu bytes of requests in "
 			    "flight, %llu more would pass --max-memory; try "
-			    "again later", cur, (unsigned long long)len);
+			    "again later",
+			    cur, (unsigned long long)len);
 			return refuse(s, c, rq, method, url,
 			    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", why);
 		}
@@ -325,8 +334,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->len != rq->cap)
 		return MHD_NO;
-	wagon_sums(rq->body ? rq->body : (const uint8_t *)"", rq->len, head,
-	    whole);
+	wagon_sums(
+	    rq->body ? rq->body : (const uint8_t *)"", rq->len, head, whole);
 	if (hauth_verify_body(&rq->auth, whole, rq->len, err, sizeof err) !=
 	    HAUTH_OK)
 		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
@@ -360,8 +369,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (rq == NULL)
 		return;
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-		log_notice("request from %s: closed after %u s idle",
-		    rq->peer, s->o.idle_timeout);
+		log_notice("request from %s: closed after %u s idle", rq->peer,
+		    s->o.idle_timeout);
 	else if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT)
 		log_info("request from %s: the client went away", rq->peer);
 	atomic_fetch_sub(&s->mem, rq->reserved);
@@ -394,14 +403,14 @@ slurp(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > 1024 * 1024) {
-		snprintf(err, errlen, "%s is not a PEM file of at most 1 MiB",
-		    path);
+		snprintf(
+		    err, errlen, "%s is not a PEM file of at most 1 MiB", path);
 		close(fd);
 		return NULL;
 	}
@@ -460,8 +469,8 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6,
 	freeaddrinfo(ai);
 	return 0;
 bad:
-	snprintf(err, errlen, "--listen %s is not HOST:PORT or [V6]:PORT",
-	    listen);
+	snprintf(
+	    err, errlen, "--listen %s is not HOST:PORT or [V6]:PORT", listen);
 	return -1;
 }
 
@@ -484,25 +493,25 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	}
 	s->o = *o;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG;
+	        MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	/* The logger first, so that MHD never prints on its own. */
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
-	    (intptr_t)on_mhd_log, s};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-	    (intptr_t)o->max_conn, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-	    (intptr_t)o->idle_timeout, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (intptr_t)(32 * 1024), NULL};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_conn, NULL};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->idle_timeout, NULL};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(32 * 1024), NULL};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (intptr_t)o->max_peer_conn, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-	    (intptr_t)on_completed, s};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
-	    (intptr_t)on_uri, s};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
 	if (o->threads > 1)
 		ops[n++] = (struct MHD_OptionItem){
 		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
@@ -516,17 +525,18 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 			goto fail;
 		/* Group may read it (Debian's ssl-cert group); others not. */
 		if (stat(o->tls_key, &st) == 0 && (st.st_mode & 007) != 0) {
-			snprintf(err, errlen, "--tls-key %s has mode %04o: "
+			snprintf(err, errlen,
+			    "--tls-key %s has mode %04o: "
 			    "every user of this host can read the TLS private "
-			    "key; chmod o-rwx it", o->tls_key,
-			    (unsigned)(st.st_mode & 07777));
+			    "key; chmod o-rwx it",
+			    o->tls_key, (unsigned)(st.st_mode & 07777));
 			goto fail;
 		}
 		flags |= MHD_USE_TLS;
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT,
-		    0, s->cert};
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-		    s->key};
+		ops[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+		ops[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES,
 		    0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
 	}
@@ -534,7 +544,8 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (s->d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (address in use, "
+		snprintf(err, errlen,
+		    "cannot listen on %s (address in use, "
 		    "or the certificate and key do not load; see above)",
 		    o->listen);
 		goto fail;
@@ -635,9 +646,11 @@ http_base_check(const char *base, int insecure, char *err, size_t errlen)
 		rest = base + 8;
 	else if (strncmp(base, "http://", 7) == 0) {
 		if (!insecure) {
-			snprintf(err, errlen, "%s is plain http: wagons and "
+			snprintf(err, errlen,
+			    "%s is plain http: wagons and "
 			    "keys' signatures would travel in clear; use "
-			    "https, or say --insecure", base);
+			    "https, or say --insecure",
+			    base);
 			return -1;
 		}
 		rest = base + 7;
@@ -652,8 +665,10 @@ http_base_check(const char *base, int insecure, char *err, size_t errlen)
 	for (p = rest; *p != '\0'; p++)
 		if (*p == '@' || *p == '?' || *p == '#' || *p == ' ' ||
 		    (*p == '/' && p[1] != '\0')) {
-			snprintf(err, errlen, "%s: give scheme://host:port "
-			    "only (no user, path or query)", base);
+			snprintf(err, errlen,
+			    "%s: give scheme://host:port "
+			    "only (no user, path or query)",
+			    base);
 			return -1;
 		}
 	return 0;
@@ -672,8 +687,8 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 int
-http_call_init(struct http_call *c, const struct http_client_opts *o,
-    char *err, size_t errlen)
+http_call_init(struct http_call *c, const struct http_client_opts *o, char *err,
+    size_t errlen)
 {
 	long secs = (o->timeout_ms + 999) / 1000;
 
@@ -690,8 +705,8 @@ http_call_init(struct http_call *c, const struct http_client_opts *o,
 	curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR,
 	    o->insecure ? "http,https" : "https");
-	curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION,
-	    (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(
+	    c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->ca_file != NULL)
@@ -727,8 +742,10 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 	curl_slist_free_all(c->hdrs);
 	c->hdrs = NULL;
 
-	snprintf(url, sizeof url, "%.*s%s", (int)(strlen(c->o->base) -
-	    (c->o->base[strlen(c->o->base) - 1] == '/')), c->o->base, path);
+	snprintf(url, sizeof url, "%.*s%s",
+	    (int)(strlen(c->o->base) -
+	          (c->o->base[strlen(c->o->base) - 1] == '/')),
+	    c->o->base, path);
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	memcpy(auth, HAUTH_HEADER ": ", sizeof HAUTH_HEADER + 1);
 	hauth_sign(c->o->key, c->o->to, method, path, body ? body : "", len,
@@ -744,15 +761,15 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 	 * per 100 KiB of body; no progress at all for timeout_ms (the low
 	 * speed limit) ends it sooner.  curl averages speed over seconds, so
 	 * a silent peer after the upload is caught by the first rule. */
-	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS,
-	    c->o->timeout_ms + (long)(len / 100));
+	curl_easy_setopt(
+	    c->easy, CURLOPT_TIMEOUT_MS, c->o->timeout_ms + (long)(len / 100));
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
 	} else {
 		curl_easy_setopt(c->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)len);
+		curl_easy_setopt(
+		    c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
 }
 
@@ -770,22 +787,25 @@ http_call_done(struct http_call *c, CURLcode rc)
 		snprintf(c->error, sizeof c->error, "%s",
 		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		if (rc == CURLE_WRITE_ERROR)
-			snprintf(c->error, sizeof c->error, "answer longer "
-			    "than %d bytes", HTTP_ANSWER_MAX);
+			snprintf(c->error, sizeof c->error,
+			    "answer longer "
+			    "than %d bytes",
+			    HTTP_ANSWER_MAX);
 		else if (rc == CURLE_OPERATION_TIMEDOUT)
-			snprintf(c->error, sizeof c->error, "timed out after "
-			    "%.0f ms (--timeout %ld ms): %s", c->latency_ms,
-			    c->o->timeout_ms, c->errbuf);
+			snprintf(c->error, sizeof c->error,
+			    "timed out after "
+			    "%.0f ms (--timeout %ld ms): %s",
+			    c->latency_ms, c->o->timeout_ms, c->errbuf);
 		return -1;
 	}
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
 	/* An answer counts only when the server proves it holds the key. */
-	if (curl_easy_header(c->easy, HAUTH_ANSWER_HEADER, 0, CURLH_HEADER,
-	    -1, &h) != CURLHE_OK)
+	if (curl_easy_header(c->easy, HAUTH_ANSWER_HEADER, 0, CURLH_HEADER, -1,
+	        &h) != CURLHE_OK)
 		h = NULL;
 	if (hauth_verify_answer(c->o->key, c->nonce, c->status,
-	    c->resp.p ? c->resp.p : "", c->resp.len, h ? h->value : NULL, why,
-	    sizeof why) != HAUTH_OK) {
+	        c->resp.p ? c->resp.p : "", c->resp.len, h ? h->value : NULL,
+	        why, sizeof why) != HAUTH_OK) {
 		unsigned i, n = 0;
 
 		for (i = 0; i < c->resp.len && n < 160; i++)
@@ -793,22 +813,24 @@ http_call_done(struct http_call *c, CURLcode rc)
 			    c->resp.p[i] != '\\')
 				excerpt[n++] = c->resp.p[i];
 		excerpt[n] = '\0';
-		snprintf(c->error, sizeof c->error, "HTTP %ld answer not "
-		    "believed, %s; it said: %s", c->status, why,
-		    n ? excerpt : "(nothing)");
+		snprintf(c->error, sizeof c->error,
+		    "HTTP %ld answer not "
+		    "believed, %s; it said: %s",
+		    c->status, why, n ? excerpt : "(nothing)");
 		c->unsigned_status = c->status;
 		c->status = 0;
 		return -1;
 	}
-	c->answer = json_loadb(c->resp.p ? c->resp.p : "", c->resp.len, 0,
-	    NULL);
+	c->answer =
+	    json_loadb(c->resp.p ? c->resp.p : "", c->resp.len, 0, NULL);
 	if (c->answer != NULL && !json_is_object(c->answer)) {
 		json_decref(c->answer);
 		c->answer = NULL;
 	}
 	if (c->answer != NULL) {
 		s = json_object_get(c->answer, "status");
-		c->answer_status = json_is_string(s) ? json_string_value(s) : "";
+		c->answer_status =
+		    json_is_string(s) ? json_string_value(s) : "";
 		s = json_object_get(c->answer, "reason");
 		c->reason = json_is_string(s) ? json_string_value(s) : "";
 	}

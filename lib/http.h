@@ -100,8 +100,7 @@ struct http_req {
 };
 
 /* Returns the HTTP status and sets *answer to a new JSON object. */
-typedef int (*http_fn)(void *arg, const struct http_req *req,
-    json_t **answer);
+typedef int (*http_fn)(void *arg, const struct http_req *req, json_t **answer);
 
 struct http_route {
 	const char *method; /* "GET" or "POST" */
@@ -110,14 +109,14 @@ struct http_route {
 };
 
 struct http_server_opts {
-	const char *listen;  /* "127.0.0.1:8443", "[::1]:8443", port 0 ok */
-	const char *cert;    /* PEM files; both NULL for plain HTTP */
+	const char *listen; /* "127.0.0.1:8443", "[::1]:8443", port 0 ok */
+	const char *cert;   /* PEM files; both NULL for plain HTTP */
 	const char *tls_key;
-	size_t max_body;     /* bytes of one request body */
-	size_t max_memory;   /* bytes of all bodies in flight, >= max_body */
+	size_t max_body;   /* bytes of one request body */
+	size_t max_memory; /* bytes of all bodies in flight, >= max_body */
 	unsigned max_conn;
 	unsigned max_peer_conn; /* of those, from one IP address */
-	unsigned idle_timeout; /* seconds */
+	unsigned idle_timeout;  /* seconds */
 	unsigned threads;
 	const struct srdf_key *key;
 	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD: which requests we take */
@@ -127,9 +126,8 @@ struct http_server_opts {
 	void *arg; /* passed to the handlers */
 };
 
-
-struct http_server *http_start(const struct http_server_opts *o, char *err,
-    size_t errlen);
+struct http_server *http_start(
+    const struct http_server_opts *o, char *err, size_t errlen);
 unsigned http_port(const struct http_server *s);
 /* "https://127.0.0.1:PORT" with the bound port, for the log line that
  * tells a supervisor (and the tests) that the server is up. */
@@ -146,23 +144,22 @@ void http_drain_wait(struct http_server *s, long long grace_ms, int sigfd);
 
 /* {"status":status,"reason":reason}, a new reference (never NULL). */
 json_t *http_answer(const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- client ------------------------------------------------------------ */
 
 struct http_client_opts {
-	const char *base;   /* "https://host:port", no path */
+	const char *base;    /* "https://host:port", no path */
 	const char *ca_file; /* NULL: the system's CAs */
-	int insecure;	     /* allow http:// */
+	int insecure;        /* allow http:// */
 	long timeout_ms;     /* no progress for this long: give up */
 	const struct srdf_key *key;
-	int to;		     /* HAUTH_TO_RECV or HAUTH_TO_ACKD */
+	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD */
 };
 
 /* 0 when base is a URL the client accepts (scheme, no path, query or
  * user), else -1 with the reason in err. */
-int http_base_check(const char *base, int insecure, char *err,
-    size_t errlen);
+int http_base_check(const char *base, int insecure, char *err, size_t errlen);
 
 struct http_call {
 	CURL *easy;
@@ -182,8 +179,8 @@ struct http_call {
 
 int http_call_init(struct http_call *c, const struct http_client_opts *o,
     char *err, size_t errlen);
-void http_call_setup(struct http_call *c, const char *method,
-    const char *path, const void *body, size_t len, const char *ctype);
+void http_call_setup(struct http_call *c, const char *method, const char *path,
+    const void *body, size_t len, const char *ctype);
 int http_call_done(struct http_call *c, CURLcode rc);
 int http_call_run(struct http_call *c, const char *method, const char *path,
     const void *body, size_t len, const char *ctype);

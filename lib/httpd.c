@@ -15,20 +15,30 @@ int
 httpd_option(int ch, const char *arg, struct httpd_cf *cf)
 {
 	switch (ch) {
-	case 'c': cf->cert = arg; break;
-	case 't': cf->tls_key = arg; break;
-	case 'k': cf->insecure = 1; break;
-	case 'l': cf->listen = arg; break;
+	case 'c':
+		cf->cert = arg;
+		break;
+	case 't':
+		cf->tls_key = arg;
+		break;
+	case 'k':
+		cf->insecure = 1;
+		break;
+	case 'l':
+		cf->listen = arg;
+		break;
 	case 'C':
 		cf->max_conn = opt_count(arg, "--max-connections", 1, 10000);
 		break;
 	case 'P':
-		cf->max_peer_conn = opt_count(arg, "--max-peer-connections", 1,
-		    10000);
+		cf->max_peer_conn =
+		    opt_count(arg, "--max-peer-connections", 1, 10000);
 		break;
 	case 'I':
-		cf->idle_timeout = (unsigned)(opt_duration(arg,
-		    "--idle-timeout", 1000, LLONG_MAX) / 1000);
+		cf->idle_timeout =
+		    (unsigned)(opt_duration(
+		                   arg, "--idle-timeout", 1000, LLONG_MAX) /
+		               1000);
 		break;
 	case 'g':
 		cf->grace_ms = opt_duration(arg, "--grace", 0, LLONG_MAX);
@@ -66,9 +76,9 @@ drain(struct http_server *hs, long long grace_ms, int sigfd)
 }
 
 int
-http_serve(const struct httpd_cf *cf, struct http_server_opts *ho,
-    int sigfd, int (*wait)(void *arg, int sigfd), void *arg,
-    const char *what, char *err, size_t errlen)
+http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
+    int (*wait)(void *arg, int sigfd), void *arg, const char *what, char *err,
+    size_t errlen)
 {
 	struct http_server *hs;
 	char url[300];

@@ -58,7 +58,7 @@ struct httpd_cf {
 int httpd_option(int ch, const char *arg, struct httpd_cf *cf);
 const char *httpd_check(const struct httpd_cf *cf);
 int http_serve(const struct httpd_cf *cf, struct http_server_opts *ho,
-    int sigfd, int (*wait)(void *arg, int sigfd), void *arg,
-    const char *what, char *err, size_t errlen);
+    int sigfd, int (*wait)(void *arg, int sigfd), void *arg, const char *what,
+    char *err, size_t errlen);
 
 #endif

@@ -32,7 +32,7 @@
 #define KEY_PREFIX "srdf-key-v1 "
 
 _Static_assert(KEY_LINE_LEN == sizeof KEY_PREFIX - 1 + 16 + 1 + 64 + 1,
-               "KEY_LINE_LEN is prefix, id, space, key, newline");
+    "KEY_LINE_LEN is prefix, id, space, key, newline");
 
 static void
 derive_id(const uint8_t key[32], uint8_t id[8])
@@ -127,7 +127,7 @@ hex_field(const char *s, size_t n, uint8_t *bin)
 
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return -1;
 	return sodium_hex2bin(bin, n / 2, s, n, NULL, &got, NULL) == 0 &&
 	               got == n / 2
@@ -138,8 +138,8 @@ hex_field(const char *s, size_t n, uint8_t *bin)
 /* One key line (KEY_LINE_LEN bytes, newline included) of path, line
  * lineno, into a new key; NULL with the reason in err. */
 static struct srdf_key *
-key_parse(const char *path, int lineno, const char *line, char *err,
-    size_t errlen)
+key_parse(
+    const char *path, int lineno, const char *line, char *err, size_t errlen)
 {
 	struct srdf_key *key;
 	uint8_t id[8];
@@ -154,7 +154,8 @@ key_parse(const char *path, int lineno, const char *line, char *err,
 	    line[KEY_LINE_LEN - 1] != '\n' ||
 	    hex_field(line + sizeof KEY_PREFIX - 1, 16, id) != 0 ||
 	    hex_field(line + sizeof KEY_PREFIX - 1 + 17, 64, key->key) != 0) {
-		snprintf(err, errlen, "key file %s line %d is not "
+		snprintf(err, errlen,
+		    "key file %s line %d is not "
 		    "\"srdf-key-v1 KEYID KEY\" as srdf-keygen writes it",
 		    path, lineno);
 		key_free(key);
@@ -162,8 +163,10 @@ key_parse(const char *path, int lineno, const char *line, char *err,
 	}
 	derive_id(key->key, key->id);
 	if (memcmp(id, key->id, sizeof id) != 0) {
-		snprintf(err, errlen, "key file %s line %d: the key id does "
-		    "not match the key (was the file edited?)", path, lineno);
+		snprintf(err, errlen,
+		    "key file %s line %d: the key id does "
+		    "not match the key (was the file edited?)",
+		    path, lineno);
 		key_free(key);
 		return NULL;
 	}
@@ -180,7 +183,8 @@ key_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
 	ssize_t n, got = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0) {
 		snprintf(err, errlen, "cannot open key file %s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -190,17 +194,18 @@ key_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
 		    strerror(errno));
 		got = -1;
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "key file %s is not a regular file",
-		    path);
+		snprintf(
+		    err, errlen, "key file %s is not a regular file", path);
 		got = -1;
 	} else if (st.st_mode & 077) {
-		snprintf(err, errlen, "key file %s has mode %04o: it must not "
+		snprintf(err, errlen,
+		    "key file %s has mode %04o: it must not "
 		    "be readable or writable by group or others; chmod 600 %s",
 		    path, (unsigned)(st.st_mode & 07777), path);
 		got = -1;
 	}
 	while (got >= 0 && (size_t)got < cap &&
-	    (n = read(fd, buf + got, cap - (size_t)got)) != 0) {
+	       (n = read(fd, buf + got, cap - (size_t)got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -226,22 +231,25 @@ key_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	if (n == 0 || n % KEY_LINE_LEN != 0 ||
 	    n > KEY_RING_MAX * KEY_LINE_LEN) {
-		snprintf(err, errlen, "key file %s is not 1 to %d lines "
+		snprintf(err, errlen,
+		    "key file %s is not 1 to %d lines "
 		    "\"srdf-key-v1 KEYID KEY\" as srdf-keygen writes them",
 		    path, KEY_RING_MAX);
 		goto fail;
 	}
 	for (i = 0; i < n / KEY_LINE_LEN; i++) {
-		key = key_parse(path, i + 1, buf + i * KEY_LINE_LEN, err,
-		    errlen);
+		key =
+		    key_parse(path, i + 1, buf + i * KEY_LINE_LEN, err, errlen);
 		if (key == NULL)
 			goto fail;
 		if (key_find(ring, key->id) != NULL) {
 			char hex[17];
 
 			key_id_hex(key->id, hex);
-			snprintf(err, errlen, "key file %s holds key id %s "
-			    "twice (line %d)", path, hex, i + 1);
+			snprintf(err, errlen,
+			    "key file %s holds key id %s "
+			    "twice (line %d)",
+			    path, hex, i + 1);
 			key_free(key);
 			goto fail;
 		}
@@ -278,8 +286,8 @@ key_ring_ids(const struct srdf_key *ring, char *out, size_t len)
 		out[0] = '\0';
 	for (; ring != NULL && at < len; ring = ring->older) {
 		key_id_hex(ring->id, hex);
-		at += (size_t)snprintf(out + at, len - at, "%s%s",
-		    at ? ", " : "", hex);
+		at += (size_t)snprintf(
+		    out + at, len - at, "%s%s", at ? ", " : "", hex);
 	}
 }
 
@@ -289,6 +297,6 @@ key_subkey(const struct srdf_key *key, int purpose, uint8_t out[32])
 	_Static_assert(crypto_kdf_KEYBYTES == sizeof key->key, "kdf key");
 	_Static_assert(crypto_kdf_CONTEXTBYTES == 8, "kdf context");
 
-	crypto_kdf_derive_from_key(out, 32, (uint64_t)purpose, "srdf-key",
-	    key->key);
+	crypto_kdf_derive_from_key(
+	    out, 32, (uint64_t)purpose, "srdf-key", key->key);
 }

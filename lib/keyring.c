@@ -16,8 +16,8 @@
 struct keyring {
 	char *path;
 	_Atomic(struct srdf_key *) cur;
-	pthread_mutex_t mu;	     /* reloads */
-	long long missed_ms;	     /* of the last read for a missing id */
+	pthread_mutex_t mu;  /* reloads */
+	long long missed_ms; /* of the last read for a missing id */
 	struct srdf_key *old[KEYRING_KEEP]; /* replaced rings, kept */
 	size_t nold;
 };
@@ -77,15 +77,15 @@ reload_locked(struct keyring *kr, char *err, size_t errlen)
 		 * oldest kept ring is one no signer has held for 63
 		 * reloads. */
 		key_free(kr->old[0]);
-		memmove(kr->old, kr->old + 1, (KEYRING_KEEP - 1) *
-		    sizeof kr->old[0]);
+		memmove(kr->old, kr->old + 1,
+		    (KEYRING_KEEP - 1) * sizeof kr->old[0]);
 		kr->nold--;
 	}
 	kr->old[kr->nold++] = cur;
 	atomic_store(&kr->cur, ring);
 	key_ring_ids(ring, ids, sizeof ids);
-	log_notice("read key file %s again: key ids %s (newest first)",
-	    kr->path, ids);
+	log_notice(
+	    "read key file %s again: key ids %s (newest first)", kr->path, ids);
 	return 1;
 }
 

@@ -22,7 +22,13 @@ struct ledger_txn {
 };
 
 static const char *const states[] = {
-    "sealed", "sending", "received", "applied", "confirmed", "failed", "dead",
+    "sealed",
+    "sending",
+    "received",
+    "applied",
+    "confirmed",
+    "failed",
+    "dead",
 };
 
 static void
@@ -126,8 +132,8 @@ ledger_txn_begin(struct ledger *l, unsigned flags, struct ledger_txn **out)
 	if ((t = malloc(sizeof *t)) == NULL)
 		return ENOMEM;
 	t->l = l;
-	rc = mdb_txn_begin(l->env, NULL, flags & LEDGER_RDONLY ? MDB_RDONLY : 0,
-	                   &t->txn);
+	rc = mdb_txn_begin(
+	    l->env, NULL, flags & LEDGER_RDONLY ? MDB_RDONLY : 0, &t->txn);
 	if (rc != 0) {
 		free(t);
 		return rc;
@@ -201,8 +207,8 @@ decode(const MDB_val *v, json_t **out)
 
 /* Stores object j under key in dbi. */
 static int
-encode_put(struct ledger_txn *t, MDB_dbi dbi, MDB_val *k, json_t *j,
-           unsigned flags)
+encode_put(
+    struct ledger_txn *t, MDB_dbi dbi, MDB_val *k, json_t *j, unsigned flags)
 {
 	MDB_val v;
 	char *s;
@@ -274,8 +280,7 @@ ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq)
 
 int
 ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
-    int (*fn)(uint64_t seq, const char *json, size_t len, void *arg),
-    void *arg)
+    int (*fn)(uint64_t seq, const char *json, size_t len, void *arg), void *arg)
 {
 	unsigned char key[8];
 	MDB_cursor *c;
@@ -292,8 +297,8 @@ ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
 			rc = LEDGER_CORRUPT;
 			break;
 		}
-		if ((rc = fn(get_be64(k.mv_data), v.mv_data, v.mv_size,
-		    arg)) != 0)
+		if ((rc = fn(get_be64(k.mv_data), v.mv_data, v.mv_size, arg)) !=
+		    0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -324,7 +329,7 @@ tree_visit(uint64_t seq, const char *json, size_t len, void *arg)
 
 int
 ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
-                     int (*fn)(uint64_t seq, json_t *w, void *arg), void *arg)
+    int (*fn)(uint64_t seq, json_t *w, void *arg), void *arg)
 {
 	struct tree_walk tw = {fn, arg};
 
@@ -360,8 +365,8 @@ ledger_wagon_del(struct ledger_txn *t, uint64_t seq)
 }
 
 int
-ledger_attempt_add(struct ledger_txn *t, uint64_t seq, uint32_t attempt,
-                   json_t *a)
+ledger_attempt_add(
+    struct ledger_txn *t, uint64_t seq, uint32_t attempt, json_t *a)
 {
 	unsigned char key[12];
 	MDB_val k = {sizeof key, key};

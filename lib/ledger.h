@@ -133,13 +133,12 @@ int ledger_wagon_put(struct ledger_txn *t, uint64_t seq, json_t *w);
 int ledger_wagon_del(struct ledger_txn *t, uint64_t seq);
 int ledger_wagon_last_seq(struct ledger_txn *t, uint64_t *seq);
 int ledger_wagon_foreach(struct ledger_txn *t, uint64_t from,
-                         int (*fn)(uint64_t seq, json_t *w, void *arg),
-                         void *arg);
+    int (*fn)(uint64_t seq, json_t *w, void *arg), void *arg);
 int ledger_wagon_foreach_raw(struct ledger_txn *t, uint64_t from,
     int (*fn)(uint64_t seq, const char *json, size_t len, void *arg),
     void *arg);
 
-int ledger_attempt_add(struct ledger_txn *t, uint64_t seq, uint32_t attempt,
-                       json_t *a);
+int ledger_attempt_add(
+    struct ledger_txn *t, uint64_t seq, uint32_t attempt, json_t *a);
 
 #endif

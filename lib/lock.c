@@ -55,15 +55,16 @@ lock_dir_or_die(const char *dir, const char *tool)
 		 * nothing in it is for every user of the host. */
 		if (stat(dir, &st) == 0 && (st.st_mode & 007) != 0) {
 			if (chmod(dir, st.st_mode & 0770) != 0)
-				die(EX_NOPERM, "%s has mode %04o, open to every "
+				die(EX_NOPERM,
+				    "%s has mode %04o, open to every "
 				    "user of this host, and cannot be made "
-				    "%04o: %s; chmod o-rwx it", dir,
-				    (unsigned)(st.st_mode & 07777),
+				    "%04o: %s; chmod o-rwx it",
+				    dir, (unsigned)(st.st_mode & 07777),
 				    (unsigned)(st.st_mode & 0770),
 				    strerror(errno));
 			log_notice("%s had mode %04o, open to every user of "
-			    "this host: now %04o", dir,
-			    (unsigned)(st.st_mode & 07777),
+			           "this host: now %04o",
+			    dir, (unsigned)(st.st_mode & 07777),
 			    (unsigned)(st.st_mode & 0770));
 		}
 		return fd;

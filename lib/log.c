@@ -32,7 +32,7 @@ stderr_is_journal(void)
 	if (fstat(STDERR_FILENO, &st) != 0)
 		return 0;
 	return (unsigned long long)st.st_dev == dev &&
-	    (unsigned long long)st.st_ino == ino;
+	       (unsigned long long)st.st_ino == ino;
 }
 
 void
@@ -79,10 +79,10 @@ vlog(int prio, const char *fmt, va_list ap)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		n += (int)strftime(buf + n, sizeof buf - n, "%Y-%m-%dT%H:%M:%S",
-		    &tm);
-		n += snprintf(buf + n, sizeof buf - n, ".%06ldZ ",
-		    ts.tv_nsec / 1000);
+		n += (int)strftime(
+		    buf + n, sizeof buf - n, "%Y-%m-%dT%H:%M:%S", &tm);
+		n += snprintf(
+		    buf + n, sizeof buf - n, ".%06ldZ ", ts.tv_nsec / 1000);
 	}
 	n += snprintf(buf + n, sizeof buf - n, "%s: ", progname);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -103,13 +103,13 @@ vlog(int prio, const char *fmt, va_list ap)
 		return;
 }
 
-#define LOGFN(name, prio)                                                      \
-	void name(const char *fmt, ...)                                        \
-	{                                                                      \
-		va_list ap;                                                    \
-		va_start(ap, fmt);                                             \
-		vlog(prio, fmt, ap);                                           \
-		va_end(ap);                                                    \
+#define LOGFN(name, prio) \
+	void name(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
+		vlog(prio, fmt, ap); \
+		va_end(ap); \
 	}
 
 LOGFN(log_err, 3)

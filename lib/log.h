@@ -43,6 +43,6 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * for one that crashed.  NULL: none. */
 void log_on_die(void (*fn)(int ex));
 void die(int ex, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+    __attribute__((format(printf, 2, 3), noreturn));
 
 #endif

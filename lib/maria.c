@@ -52,8 +52,8 @@ maria_connect(const char *defaults_file, const char *group, const char *what,
 		    defaults_file ? " with " : "",
 		    defaults_file ? defaults_file : "", mysql_error(my),
 		    e == ER_ACCESS_DENIED_ERROR
-			? " (check user and password in the option file)"
-			: "");
+		        ? " (check user and password in the option file)"
+		        : "");
 		mysql_close(my);
 		return NULL;
 	}
@@ -79,8 +79,8 @@ maria_query_one(MYSQL *my, const char *q)
 int
 maria_system_schema(const char *db)
 {
-	static const char *const sys[] = {"mysql", "information_schema",
-	    "performance_schema", "sys", "srdf"};
+	static const char *const sys[] = {
+	    "mysql", "information_schema", "performance_schema", "sys", "srdf"};
 
 	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
 		if (strcmp(db, sys[i]) == 0)
@@ -154,8 +154,8 @@ maria_db_selected(const char *databases, char *const *include, int ninclude,
 int
 maria_charset_class(const char *name)
 {
-	static const char *const wide[] = {"ucs2", "utf16", "utf16le",
-	    "utf32", "filename"};
+	static const char *const wide[] = {
+	    "ucs2", "utf16", "utf16le", "utf32", "filename"};
 
 	if (name == NULL || strcmp(name, "binary") == 0)
 		return MARIA_CS_BINARY;
@@ -202,22 +202,23 @@ in_list(const char *s, const char *const *list)
 static void
 col_kind(struct maria_col *c, const char *coltype, const char *octets)
 {
-	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-	    "int", "bigint", NULL};
-	static const char *const temporal[] = {"date", "datetime",
-	    "timestamp", "time", NULL};
+	static const char *const ints[] = {
+	    "tinyint", "smallint", "mediumint", "int", "bigint", NULL};
+	static const char *const temporal[] = {
+	    "date", "datetime", "timestamp", "time", NULL};
 	static const char *const text[] = {"char", "varchar", "tinytext",
 	    "text", "mediumtext", "longtext", "json", NULL};
 	static const char *const bytes[] = {"binary", "varbinary", "tinyblob",
-	    "blob", "mediumblob", "longblob", "geometry", "point",
-	    "linestring", "polygon", "multipoint", "multilinestring",
-	    "multipolygon", "geometrycollection", NULL};
+	    "blob", "mediumblob", "longblob", "geometry", "point", "linestring",
+	    "polygon", "multipoint", "multilinestring", "multipolygon",
+	    "geometrycollection", NULL};
 	const char *dt = c->data_type;
 
 	c->zerofill = strstr(coltype, "zerofill") != NULL;
 	c->cls = maria_charset_class(c->charset);
 	if (in_list(dt, ints))
-		c->kind = strstr(coltype, "unsigned") ? MARIA_K_UINT : MARIA_K_INT;
+		c->kind =
+		    strstr(coltype, "unsigned") ? MARIA_K_UINT : MARIA_K_INT;
 	else if (strcmp(dt, "year") == 0)
 		c->kind = MARIA_K_YEAR;
 	else if (strcmp(dt, "bit") == 0)
@@ -235,9 +236,8 @@ col_kind(struct maria_col *c, const char *coltype, const char *octets)
 		/* COLUMN_TYPE "set('','x')": a member '' (quotes inside
 		 * a member are doubled, so '' stands alone there) */
 		c->empty_member = strstr(coltype, "(''") != NULL ||
-		    strstr(coltype, ",''") != NULL;
-	}
-	else if (strcmp(dt, "inet6") == 0 || strcmp(dt, "uuid") == 0) {
+		                  strstr(coltype, ",''") != NULL;
+	} else if (strcmp(dt, "inet6") == 0 || strcmp(dt, "uuid") == 0) {
 		c->kind = MARIA_K_FIXBIN;
 		c->fixlen = 16;
 	} else if (strcmp(dt, "inet4") == 0) {
@@ -271,10 +271,11 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 	/* A system-versioned table's period columns are left out: their
 	 * values are each side's own (the target stamps the rows as it
 	 * writes them), and a SELECT gives current rows only. */
-	buf_lit(&q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
-		    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
-		    "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
-		    "information_schema.COLUMNS WHERE ");
+	buf_lit(&q,
+	    "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
+	    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
+	    "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
+	    "information_schema.COLUMNS WHERE ");
 	maria_table_where(&q, db, name);
 	buf_lit(&q, " ORDER BY ORDINAL_POSITION");
 	buf_putc(&q, '\0');
@@ -311,22 +312,22 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 		/* WITH SYSTEM VERSIONING alone: hidden period columns */
 		q.len = 0;
 		buf_lit(&q, "SELECT COUNT(*) FROM information_schema.TABLES "
-			    "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
+		            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
 		maria_table_where(&q, db, name);
 		buf_putc(&q, '\0');
 		if (mysql_query(my, q.p) != 0 ||
 		    (r = mysql_store_result(my)) == NULL)
 			goto sqlfail;
 		row = mysql_fetch_row(r);
-		t->versioned = row != NULL && row[0] != NULL &&
-		    strcmp(row[0], "0") != 0;
+		t->versioned =
+		    row != NULL && row[0] != NULL && strcmp(row[0], "0") != 0;
 		mysql_free_result(r);
 		r = NULL;
 	}
 
 	q.len = 0;
 	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
-		    "STATISTICS WHERE ");
+	            "STATISTICS WHERE ");
 	maria_table_where(&q, db, name);
 	buf_lit(&q, " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
 	buf_putc(&q, '\0');
@@ -343,14 +344,16 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 		if (i == t->ncols && t->versioned)
 			continue;
 		if (i == t->ncols) {
-			snprintf(err, errlen, "%s.%s: primary key column %s "
-			    "is not among the columns (changed meanwhile?)", db,
-			    name, row[0]);
+			snprintf(err, errlen,
+			    "%s.%s: primary key column %s "
+			    "is not among the columns (changed meanwhile?)",
+			    db, name, row[0]);
 			goto fail;
 		}
 		t->pk[t->npk++] = i;
 		if (row[1] != NULL) {
-			t->col[i].sub_part = (unsigned)strtoul(row[1], NULL, 10);
+			t->col[i].sub_part =
+			    (unsigned)strtoul(row[1], NULL, 10);
 			t->keyset = 0;
 		}
 		if (t->col[i].kind == MARIA_K_ENUMSET)
@@ -423,8 +426,8 @@ hex(struct buf *b, const char *v, unsigned long n)
 }
 
 void
-maria_literal(struct buf *b, const struct maria_col *c, const char *v,
-    unsigned long n)
+maria_literal(
+    struct buf *b, const struct maria_col *c, const char *v, unsigned long n)
 {
 	uint64_t u = 0;
 
@@ -509,8 +512,8 @@ grant_names(const char *line, const char *priv)
 	const char *p, *end, *on;
 	size_t n = strlen(priv);
 
-	if (strncmp(line, "GRANT ", 6) != 0 || (on = strstr(line, " ON ")) ==
-	    NULL)
+	if (strncmp(line, "GRANT ", 6) != 0 ||
+	    (on = strstr(line, " ON ")) == NULL)
 		return 0;
 	for (p = line + 6; p < on; p = end + 1) {
 		while (*p == ' ')
@@ -519,15 +522,15 @@ grant_names(const char *line, const char *priv)
 			end = on;
 		if (((size_t)(end - p) == n && strncasecmp(p, priv, n) == 0) ||
 		    ((size_t)(end - p) == 14 &&
-			strncasecmp(p, "ALL PRIVILEGES", 14) == 0))
+		        strncasecmp(p, "ALL PRIVILEGES", 14) == 0))
 			return 1;
 	}
 	return 0;
 }
 
 const struct maria_fk_parent *
-maria_fk_parent(const struct maria_fk_parents *l, const char *db,
-    const char *name)
+maria_fk_parent(
+    const struct maria_fk_parents *l, const char *db, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcasecmp(l->p[i].name, name) == 0 &&
@@ -557,8 +560,8 @@ maria_fk_parents(MYSQL *my, struct maria_fk_parents *l)
 
 		if (row[0] == NULL || row[1] == NULL)
 			continue;
-		if ((f = (struct maria_fk_parent *)maria_fk_parent(l, row[0],
-		         row[1])) == NULL) {
+		if ((f = (struct maria_fk_parent *)maria_fk_parent(
+		         l, row[0], row[1])) == NULL) {
 			l->p = xgrow(l->p, &l->cap, l->n + 1, sizeof *l->p);
 			f = &l->p[l->n++];
 			f->db = xstrdup(row[0]);
@@ -582,7 +585,6 @@ maria_fk_parents_free(struct maria_fk_parents *l)
 	free(l->p);
 	memset(l, 0, sizeof *l);
 }
-
 
 int
 maria_has_privilege(MYSQL *my, const char *priv)

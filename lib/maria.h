@@ -97,20 +97,29 @@ enum { MARIA_CS_OTHER, MARIA_CS_UTF8, MARIA_CS_BINARY, MARIA_CS_ASCII };
  * failed: err holds the server's message and *myerr its number).
  */
 enum maria_kind {
-	MARIA_K_INT, MARIA_K_UINT, MARIA_K_YEAR, MARIA_K_BIT, MARIA_K_DECIMAL,
-	MARIA_K_FLOAT, MARIA_K_DOUBLE, MARIA_K_TEMPORAL, MARIA_K_TEXT, MARIA_K_BYTES,
-	MARIA_K_FIXBIN, MARIA_K_ENUMSET,
+	MARIA_K_INT,
+	MARIA_K_UINT,
+	MARIA_K_YEAR,
+	MARIA_K_BIT,
+	MARIA_K_DECIMAL,
+	MARIA_K_FLOAT,
+	MARIA_K_DOUBLE,
+	MARIA_K_TEMPORAL,
+	MARIA_K_TEXT,
+	MARIA_K_BYTES,
+	MARIA_K_FIXBIN,
+	MARIA_K_ENUMSET,
 };
 
 struct maria_col {
 	char *name;
 	char *data_type; /* information_schema DATA_TYPE, lower case */
-	char *charset;	 /* CHARACTER_SET_NAME, NULL for binary types */
-	int kind;	 /* enum maria_kind */
-	int cls;	 /* MARIA_CS_* of charset */
+	char *charset;   /* CHARACTER_SET_NAME, NULL for binary types */
+	int kind;        /* enum maria_kind */
+	int cls;         /* MARIA_CS_* of charset */
 	int zerofill;
-	unsigned padlen; /* BINARY(n): n, else 0 */
-	unsigned fixlen; /* MARIA_K_FIXBIN: 16 (INET6, UUID) or 4 (INET4) */
+	unsigned padlen;   /* BINARY(n): n, else 0 */
+	unsigned fixlen;   /* MARIA_K_FIXBIN: 16 (INET6, UUID) or 4 (INET4) */
 	unsigned sub_part; /* key prefix length, 0 when whole */
 	int empty_member;  /* ENUM or SET with a member '' */
 };
@@ -131,8 +140,8 @@ int maria_table_load(MYSQL *my, const char *db, const char *name,
     struct maria_table *t, unsigned *myerr, char *err, size_t errlen);
 void maria_table_free(struct maria_table *t);
 void maria_select_expr(struct buf *b, const struct maria_col *c);
-void maria_literal(struct buf *b, const struct maria_col *c, const char *v,
-    unsigned long n);
+void maria_literal(
+    struct buf *b, const struct maria_col *c, const char *v, unsigned long n);
 void maria_key_cond(struct buf *b, const struct maria_table *t,
     char *const *lits, const char *op);
 
@@ -158,15 +167,15 @@ struct maria_fk_parents {
 	size_t n, cap;
 };
 int maria_fk_parents(MYSQL *my, struct maria_fk_parents *l);
-const struct maria_fk_parent *maria_fk_parent(const struct maria_fk_parents *l,
-    const char *db, const char *name);
+const struct maria_fk_parent *maria_fk_parent(
+    const struct maria_fk_parents *l, const char *db, const char *name);
 void maria_fk_parents_free(struct maria_fk_parents *l);
 
 int maria_system_schema(const char *db);
 int maria_selected(const char *databases, char *const *include, int ninclude,
     char *const *exclude, int nexclude, const char *db, const char *table);
-int maria_db_selected(const char *databases, char *const *include,
-    int ninclude, char *const *exclude, int nexclude, const char *db);
+int maria_db_selected(const char *databases, char *const *include, int ninclude,
+    char *const *exclude, int nexclude, const char *db);
 
 int maria_charset_class(const char *name);
 

@@ -21,10 +21,10 @@
 #include "notify.h"
 
 static int inited;
-static int enabled;	     /* NOTIFY_SOCKET is set */
-static long long every_ms;   /* half the watchdog interval; 0: none */
-static long long last_ms;    /* of the last ping */
-static int said;	     /* a failed send was logged */
+static int enabled;        /* NOTIFY_SOCKET is set */
+static long long every_ms; /* half the watchdog interval; 0: none */
+static long long last_ms;  /* of the last ping */
+static int said;           /* a failed send was logged */
 
 static void
 init(void)
@@ -53,8 +53,8 @@ say(const char *msg)
 		return;
 	if ((rc = sd_notify(0, msg)) < 0 && !said) {
 		said = 1;
-		log_notice("cannot notify systemd (%s): %s", msg,
-		    strerror(-rc));
+		log_notice(
+		    "cannot notify systemd (%s): %s", msg, strerror(-rc));
 	}
 }
 

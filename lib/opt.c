@@ -68,7 +68,11 @@ parse_duration_ms(const char *s, long long *ms)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-	    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	    {"", 1000},
+	    {"ms", 1},
+	    {"s", 1000},
+	    {"m", 60000},
+	    {"h", 3600000},
 	    {"d", 86400000},
 	};
 	const char *end;
@@ -190,8 +194,8 @@ long long
 opt_duration(const char *s, const char *opt, long long lo, long long hi)
 {
 	static const char *const names[] = {"ms", "s", "m", "h", "d"};
-	static const unsigned long long mult[] = {1, 1000, 60000, 3600000,
-	    86400000};
+	static const unsigned long long mult[] = {
+	    1, 1000, 60000, 3600000, 86400000};
 	char w[80];
 	long long v;
 
@@ -207,8 +211,8 @@ opt_size(const char *s, const char *opt, unsigned long long lo,
     unsigned long long hi)
 {
 	static const char *const names[] = {"", "K", "M", "G"};
-	static const unsigned long long mult[] = {1, 1ULL << 10, 1ULL << 20,
-	    1ULL << 30};
+	static const unsigned long long mult[] = {
+	    1, 1ULL << 10, 1ULL << 20, 1ULL << 30};
 	char w[80];
 	unsigned long long v;
 

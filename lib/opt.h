@@ -51,8 +51,8 @@ int parse_size(const char *s, unsigned long long *bytes);
  * bound, said "(want at least LO)".
  */
 unsigned opt_count(const char *s, const char *opt, unsigned lo, unsigned hi);
-long long opt_duration(const char *s, const char *opt, long long lo,
-    long long hi);
+long long opt_duration(
+    const char *s, const char *opt, long long lo, long long hi);
 unsigned long long opt_size(const char *s, const char *opt,
     unsigned long long lo, unsigned long long hi);
 

@@ -25,7 +25,7 @@ struct scan {
 	json_int_t ev_in[PURGE_BATCH], ev_out[PURGE_BATCH];
 	json_int_t attempts[PURGE_BATCH];
 	uint64_t below;
-	double last_ts;		/* of the newest purged, when it says */
+	double last_ts; /* of the newest purged, when it says */
 	char last_gtid[256];
 	size_t n;
 	int low_fixed;
@@ -62,15 +62,19 @@ scan_one(uint64_t seq, json_t *w, void *arg)
 	if (!json_is_number(at) || json_number_value(at) > sc->cutoff)
 		return 0;
 	sc->state[sc->n] = sc->p->states[i];
-	sc->bytes[sc->n] = json_integer_value(json_object_get(w, "wagon_bytes"));
+	sc->bytes[sc->n] =
+	    json_integer_value(json_object_get(w, "wagon_bytes"));
 	sc->ev_in[sc->n] = json_integer_value(json_object_get(w, "events_in"));
-	sc->ev_out[sc->n] = json_integer_value(json_object_get(w, "events_out"));
-	sc->attempts[sc->n] = json_integer_value(json_object_get(w, "attempts"));
+	sc->ev_out[sc->n] =
+	    json_integer_value(json_object_get(w, "events_out"));
+	sc->attempts[sc->n] =
+	    json_integer_value(json_object_get(w, "attempts"));
 	sc->seq[sc->n++] = seq;
 	sc->last_ts = json_number_value(json_object_get(w, "last_ts"));
 	snprintf(sc->last_gtid, sizeof sc->last_gtid, "%s",
-	    json_string_value(json_object_get(w, "last_gtid")) ?
-	    json_string_value(json_object_get(w, "last_gtid")) : "");
+	    json_string_value(json_object_get(w, "last_gtid"))
+	        ? json_string_value(json_object_get(w, "last_gtid"))
+	        : "");
 	return sc->n == PURGE_BATCH;
 }
 
@@ -150,8 +154,8 @@ newest_put(struct ledger_txn *t, const struct scan *sc)
 	snprintf(buf, sizeof buf, "%.6f", sc->last_ts);
 	if ((rc = ledger_meta_put(t, "purged_last_ts", buf)) != 0)
 		return rc;
-	return ledger_meta_put(t, "purged_last_gtid", sc->last_gtid[0] ?
-	    sc->last_gtid : "-");
+	return ledger_meta_put(
+	    t, "purged_last_gtid", sc->last_gtid[0] ? sc->last_gtid : "-");
 }
 
 long
@@ -197,7 +201,8 @@ purge_sweep(struct purge *p)
 	}
 	if ((fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (fsync(fd) != 0)
-			log_warn("cannot fsync %s: %s", p->dir, strerror(errno));
+			log_warn(
+			    "cannot fsync %s: %s", p->dir, strerror(errno));
 		close(fd);
 	}
 	t = NULL;
@@ -222,8 +227,8 @@ purge_sweep(struct purge *p)
 			    "%s", p->why);
 	if (sc->n > 0)
 		log_info("purged %zu wagons from %s (%" PRIu64 "..%" PRIu64
-		    "): %s", sc->n, p->dir, sc->seq[0], sc->seq[sc->n - 1],
-		    p->why);
+		         "): %s",
+		    sc->n, p->dir, sc->seq[0], sc->seq[sc->n - 1], p->why);
 	n = (long)sc->n;
 	free(sc);
 	return n;

@@ -39,13 +39,13 @@
 
 struct purge {
 	struct ledger *l;
-	const char *dir;	   /* where the wagon files are */
+	const char *dir;           /* where the wagon files are */
 	const char *const *states; /* NULL-terminated: the states purgeable */
-	const char *at;		   /* the record's field of the time to age */
-	uint64_t below;		   /* only sequences below this */
+	const char *at;            /* the record's field of the time to age */
+	uint64_t below;            /* only sequences below this */
 	long long keep_ms;
-	const char *why;	   /* the audit reason */
-	uint64_t low;		   /* no record below is kept (internal) */
+	const char *why; /* the audit reason */
+	uint64_t low;    /* no record below is kept (internal) */
 };
 
 long purge_sweep(struct purge *p);

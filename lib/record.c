@@ -27,7 +27,8 @@ record_reader_free(struct record_reader *r)
 const char *
 record_check(json_t *rec, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(rec, "v"), *t = json_object_get(rec, "type");
+	json_t *v = json_object_get(rec, "v"),
+	       *t = json_object_get(rec, "type");
 	const char *type;
 
 	if (!json_is_object(rec)) {
@@ -35,7 +36,8 @@ record_check(json_t *rec, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		snprintf(err, errlen, "unknown record version (\"v\" must be 1)");
+		snprintf(
+		    err, errlen, "unknown record version (\"v\" must be 1)");
 		return NULL;
 	}
 	if (!json_is_string(t)) {
@@ -59,8 +61,9 @@ record_read_line(struct record_reader *r)
 	n = getline(&r->buf, &r->cap, r->f);
 	if (n < 0) {
 		if (ferror(r->f)) {
-			snprintf(r->err, sizeof r->err, "%s:%lu: read error: %s",
-			    r->name, r->line + 1, strerror(errno));
+			snprintf(r->err, sizeof r->err,
+			    "%s:%lu: read error: %s", r->name, r->line + 1,
+			    strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -68,13 +71,17 @@ record_read_line(struct record_reader *r)
 	r->line++;
 	r->len = (size_t)n;
 	if (r->buf[n - 1] != '\n') {
-		snprintf(r->err, sizeof r->err, "%s:%lu: truncated record (%zd "
-		    "bytes without the final newline)", r->name, r->line, n);
+		snprintf(r->err, sizeof r->err,
+		    "%s:%lu: truncated record (%zd "
+		    "bytes without the final newline)",
+		    r->name, r->line, n);
 		return -1;
 	}
 	if ((size_t)n > RECORD_MAX) {
-		snprintf(r->err, sizeof r->err, "%s:%lu: record of %zd bytes is "
-		    "longer than the limit", r->name, r->line, n);
+		snprintf(r->err, sizeof r->err,
+		    "%s:%lu: record of %zd bytes is "
+		    "longer than the limit",
+		    r->name, r->line, n);
 		return -1;
 	}
 	return 1;
@@ -86,16 +93,17 @@ record_parse(struct record_reader *r, json_t **rec)
 	json_error_t je;
 	char why[256];
 
-	*rec = json_loadb(r->buf, r->len - 1,
-	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	*rec = json_loadb(
+	    r->buf, r->len - 1, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (*rec == NULL) {
-		snprintf(r->err, sizeof r->err, "%s:%lu:%d: malformed record: %s",
-		    r->name, r->line, je.column, je.text);
+		snprintf(r->err, sizeof r->err,
+		    "%s:%lu:%d: malformed record: %s", r->name, r->line,
+		    je.column, je.text);
 		return -1;
 	}
 	if (record_check(*rec, why, sizeof why) == NULL) {
-		snprintf(r->err, sizeof r->err, "%s:%lu: %s", r->name, r->line,
-		    why);
+		snprintf(
+		    r->err, sizeof r->err, "%s:%lu: %s", r->name, r->line, why);
 		json_decref(*rec);
 		*rec = NULL;
 		return -1;

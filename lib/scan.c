@@ -20,25 +20,268 @@
 /* Bytes inside a string: 0 plain, 1 quote, 2 backslash, 3 control,
  * 4 start of a multi-byte UTF-8 sequence (or not UTF-8). */
 static const uint8_t strclass[256] = {
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
 };
 
-#define KIND(s) {s, sizeof(s) - 1}
+#define KIND(s) \
+	{ \
+		s, sizeof(s) - 1 \
+	}
 static const struct {
 	const char *name;
 	size_t len;
@@ -108,7 +351,7 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 			__m128i x = _mm_loadu_si128((const __m128i *)q);
 			int m = _mm_movemask_epi8(_mm_or_si128(
 			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
 			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
 
 			if (m != 0) {
@@ -123,7 +366,8 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 
 			memcpy(&w, q, 8);
 			m = ((w - ONES * 0x20) | ((w ^ ONES * '"') - ONES) |
-			    ((w ^ ONES * '\\') - ONES) | w) & ONES * 0x80;
+			        ((w ^ ONES * '\\') - ONES) | w) &
+			    ONES * 0x80;
 			if (m != 0)
 				break;
 			q += 8;
@@ -140,8 +384,14 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 			if (++q >= end)
 				return NULL;
 			switch (*q) {
-			case '"': case '\\': case '/': case 'b': case 'f':
-			case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				q++;
 				break;
 			case 'u':
@@ -149,7 +399,8 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 					return NULL;
 				q += 5;
 				if (v >= 0xD800 && v <= 0xDBFF) {
-					if (end - q < 2 || q[0] != '\\' || q[1] != 'u')
+					if (end - q < 2 || q[0] != '\\' ||
+					    q[1] != 'u')
 						return NULL;
 					v2 = hex4(q + 2, end);
 					if (v2 < 0xDC00 || v2 > 0xDFFF)
@@ -249,8 +500,10 @@ scan_number(const char *p, const char *e)
 	if (!real) {
 		if (nd > 19)
 			return NULL;
-		if (nd == 19 && memcmp(d, *s == '-' ? "9223372036854775808" :
-			"9223372036854775807", 19) > 0)
+		if (nd == 19 && memcmp(d,
+		                    *s == '-' ? "9223372036854775808"
+		                              : "9223372036854775807",
+		                    19) > 0)
 			return NULL;
 	} else if (exp || p - s > 300) {
 		char small[64], *t = small;
@@ -279,7 +532,8 @@ jstr_same(struct scanner *s, const struct jstr *a, const struct jstr *b)
 	s->t1.len = s->t2.len = 0;
 	jstr_decode(a, &s->t1);
 	jstr_decode(b, &s->t2);
-	return s->t1.len == s->t2.len && memcmp(s->t1.p, s->t2.p, s->t1.len) == 0;
+	return s->t1.len == s->t2.len &&
+	       memcmp(s->t1.p, s->t2.p, s->t1.len) == 0;
 }
 
 static uint32_t
@@ -305,10 +559,13 @@ duplicates(struct scanner *s, size_t base)
 	if (n <= 16) {
 		for (i = 1; i < n; i++)
 			for (j = 0; j < i; j++)
-				if (k[i].esc || k[j].esc ? jstr_same(s, &k[i], &k[j])
-				    : k[i].n == k[j].n && (k[i].n == 0 ||
-					(k[i].p[0] == k[j].p[0] &&
-					memcmp(k[i].p, k[j].p, k[i].n) == 0)))
+				if (k[i].esc || k[j].esc
+				        ? jstr_same(s, &k[i], &k[j])
+				        : k[i].n == k[j].n &&
+				              (k[i].n == 0 ||
+				                  (k[i].p[0] == k[j].p[0] &&
+				                      memcmp(k[i].p, k[j].p,
+				                          k[i].n) == 0)))
 					return 1;
 		return 0;
 	}
@@ -334,14 +591,14 @@ duplicates(struct scanner *s, size_t base)
 	return 0;
 }
 
-static const char *scan_value(struct scanner *, const char *, const char *,
-    int);
+static const char *scan_value(
+    struct scanner *, const char *, const char *, int);
 
 /* An object at p ('{'); with img >= 0 its members are kept in
  * s->mem[img]. */
 static const char *
-scan_object(struct scanner *s, const char *p, const char *e, int depth,
-    int img, size_t *nmem)
+scan_object(struct scanner *s, const char *p, const char *e, int depth, int img,
+    size_t *nmem)
 {
 	size_t base = s->nkeys;
 	struct jstr k;
@@ -355,7 +612,8 @@ scan_object(struct scanner *s, const char *p, const char *e, int depth,
 			return NULL;
 		if ((p = scan_str(p + 1, e, &k, 1)) == NULL)
 			return NULL;
-		s->keys = xgrow(s->keys, &s->capkeys, s->nkeys + 1, sizeof *s->keys);
+		s->keys =
+		    xgrow(s->keys, &s->capkeys, s->nkeys + 1, sizeof *s->keys);
 		s->keys[s->nkeys++] = k;
 		p = json_ws(p, e);
 		if (p >= e || *p != ':')
@@ -439,8 +697,21 @@ scan_value(struct scanner *s, const char *p, const char *e, int depth)
 }
 
 /* Which top-level member a key names. */
-enum { K_OTHER, K_V, K_TYPE, K_DB, K_TABLE, K_PK, K_BEFORE, K_AFTER, K_GTID,
-	K_TS, K_XA, K_CASCADE, K_FK_CHECKS };
+enum {
+	K_OTHER,
+	K_V,
+	K_TYPE,
+	K_DB,
+	K_TABLE,
+	K_PK,
+	K_BEFORE,
+	K_AFTER,
+	K_GTID,
+	K_TS,
+	K_XA,
+	K_CASCADE,
+	K_FK_CHECKS
+};
 
 static int
 top_key(struct scanner *s, const struct jstr *k)
@@ -456,19 +727,31 @@ top_key(struct scanner *s, const struct jstr *k)
 	}
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, n) == 0)
 	switch (n > 0 ? p[0] : 0) {
-	case 'v': return IS("v") ? K_V : K_OTHER;
+	case 'v':
+		return IS("v") ? K_V : K_OTHER;
 	case 't':
-		return IS("type") ? K_TYPE : IS("table") ? K_TABLE :
-		    IS("ts") ? K_TS : K_OTHER;
-	case 'd': return IS("db") ? K_DB : K_OTHER;
-	case 'f': return IS("fk_checks") ? K_FK_CHECKS : K_OTHER;
-	case 'c': return IS("cascade") ? K_CASCADE : K_OTHER;
-	case 'p': return IS("pk") ? K_PK : K_OTHER;
-	case 'b': return IS("before") ? K_BEFORE : K_OTHER;
-	case 'a': return IS("after") ? K_AFTER : K_OTHER;
-	case 'g': return IS("gtid") ? K_GTID : K_OTHER;
-	case 'x': return IS("xa") ? K_XA : K_OTHER;
-	default: return K_OTHER;
+		return IS("type")    ? K_TYPE
+		       : IS("table") ? K_TABLE
+		       : IS("ts")    ? K_TS
+		                     : K_OTHER;
+	case 'd':
+		return IS("db") ? K_DB : K_OTHER;
+	case 'f':
+		return IS("fk_checks") ? K_FK_CHECKS : K_OTHER;
+	case 'c':
+		return IS("cascade") ? K_CASCADE : K_OTHER;
+	case 'p':
+		return IS("pk") ? K_PK : K_OTHER;
+	case 'b':
+		return IS("before") ? K_BEFORE : K_OTHER;
+	case 'a':
+		return IS("after") ? K_AFTER : K_OTHER;
+	case 'g':
+		return IS("gtid") ? K_GTID : K_OTHER;
+	case 'x':
+		return IS("xa") ? K_XA : K_OTHER;
+	default:
+		return K_OTHER;
 	}
 #undef IS
 }
@@ -513,7 +796,9 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 		if (p >= e)
 			return -1;
 		v = p;
-		img = id == K_BEFORE ? IMG_BEFORE : id == K_AFTER ? IMG_AFTER : -1;
+		img = id == K_BEFORE  ? IMG_BEFORE
+		      : id == K_AFTER ? IMG_AFTER
+		                      : -1;
 		if (img >= 0 && *p == '{') {
 			nmem[img] = 0;
 			p = scan_object(s, p, e, 2, img, &nmem[img]);
@@ -522,19 +807,44 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 		if (p == NULL)
 			return -1;
 		switch (id) {
-		case K_V: dst = &ver; break;
-		case K_TYPE: dst = &type; break;
-		case K_DB: dst = &r->db; break;
-		case K_TABLE: dst = &r->table; break;
-		case K_PK: dst = &r->pk; break;
-		case K_BEFORE: dst = &r->img[IMG_BEFORE]; break;
-		case K_AFTER: dst = &r->img[IMG_AFTER]; break;
-		case K_GTID: dst = &r->gtid; break;
-		case K_TS: dst = &r->ts; break;
-		case K_XA: dst = &r->xa; break;
-		case K_CASCADE: dst = &r->cascade; break;
-		case K_FK_CHECKS: dst = &r->fk_checks; break;
-		default: dst = NULL;
+		case K_V:
+			dst = &ver;
+			break;
+		case K_TYPE:
+			dst = &type;
+			break;
+		case K_DB:
+			dst = &r->db;
+			break;
+		case K_TABLE:
+			dst = &r->table;
+			break;
+		case K_PK:
+			dst = &r->pk;
+			break;
+		case K_BEFORE:
+			dst = &r->img[IMG_BEFORE];
+			break;
+		case K_AFTER:
+			dst = &r->img[IMG_AFTER];
+			break;
+		case K_GTID:
+			dst = &r->gtid;
+			break;
+		case K_TS:
+			dst = &r->ts;
+			break;
+		case K_XA:
+			dst = &r->xa;
+			break;
+		case K_CASCADE:
+			dst = &r->cascade;
+			break;
+		case K_FK_CHECKS:
+			dst = &r->fk_checks;
+			break;
+		default:
+			dst = NULL;
 		}
 		if (dst != NULL) {
 			dst->p = v;
@@ -566,11 +876,13 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 		t.esc = 0;
 	}
 	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		if (t.n == kinds[i].len && memcmp(t.p, kinds[i].name, t.n) == 0) {
+		if (t.n == kinds[i].len &&
+		    memcmp(t.p, kinds[i].name, t.n) == 0) {
 			r->type = (enum rec_type)i;
 			for (int j = 0; j < 2; j++) {
 				r->mem[j] = r->img[j].p && r->img[j].p[0] == '{'
-				    ? s->mem[j] : NULL;
+				                ? s->mem[j]
+				                : NULL;
 				r->nmem[j] = r->mem[j] ? nmem[j] : 0;
 			}
 			return 0;
@@ -633,22 +945,34 @@ jstr_decode(const struct jstr *j, struct buf *b)
 		if ((q = r) >= e)
 			break;
 		switch (q[1]) {
-		case 'b': buf_putc(b, '\b'); break;
-		case 'f': buf_putc(b, '\f'); break;
-		case 'n': buf_putc(b, '\n'); break;
-		case 'r': buf_putc(b, '\r'); break;
-		case 't': buf_putc(b, '\t'); break;
+		case 'b':
+			buf_putc(b, '\b');
+			break;
+		case 'f':
+			buf_putc(b, '\f');
+			break;
+		case 'n':
+			buf_putc(b, '\n');
+			break;
+		case 'r':
+			buf_putc(b, '\r');
+			break;
+		case 't':
+			buf_putc(b, '\t');
+			break;
 		case 'u':
 			v = hex4(q + 2, e);
 			if (v >= 0xD800 && v <= 0xDBFF) {
 				v2 = hex4(q + 8, e);
-				v = ((v - 0xD800) << 10) + (v2 - 0xDC00) + 0x10000;
+				v = ((v - 0xD800) << 10) + (v2 - 0xDC00) +
+				    0x10000;
 				q += 6;
 			}
 			put_utf8(b, (unsigned long)v);
 			q += 4;
 			break;
-		default: buf_putc(b, (char)q[1]); /* " \ / */
+		default:
+			buf_putc(b, (char)q[1]); /* " \ / */
 		}
 		q += 2;
 	}
@@ -678,19 +1002,22 @@ json_skip(const char *p, const char *e)
 					p++;
 			p++;
 			break;
-		case '{': case '[':
+		case '{':
+		case '[':
 			depth++;
 			p++;
 			break;
-		case '}': case ']':
+		case '}':
+		case ']':
 			depth--;
 			p++;
 			break;
 		default:
 			p++;
-			while (p < e && depth == 0 && (isdig(*p) || *p == '.' ||
-			    *p == 'e' || *p == 'E' || *p == '+' || *p == '-' ||
-			    (*p >= 'a' && *p <= 'z')))
+			while (p < e && depth == 0 &&
+			       (isdig(*p) || *p == '.' || *p == 'e' ||
+			           *p == 'E' || *p == '+' || *p == '-' ||
+			           (*p >= 'a' && *p <= 'z')))
 				p++;
 		}
 	} while (depth > 0 && p < e);

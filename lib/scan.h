@@ -41,8 +41,15 @@
 
 /* Record kinds, in the order of lib/record.c. */
 enum rec_type {
-	R_BEGIN, R_COMMIT, R_ABORT, R_INSERT, R_UPDATE, R_DELETE, R_DDL,
-	R_XA_PREPARE, R_XA_END
+	R_BEGIN,
+	R_COMMIT,
+	R_ABORT,
+	R_INSERT,
+	R_UPDATE,
+	R_DELETE,
+	R_DDL,
+	R_XA_PREPARE,
+	R_XA_END
 };
 
 /* The text of one JSON value: p == NULL when the member is absent. */
@@ -71,9 +78,9 @@ struct rec {
 	enum rec_type type;
 	/* top-level members dedup reads (absent: p == NULL) */
 	struct jspan db, table, pk, gtid, ts, xa;
-	struct jspan cascade;	/* a row of a cascade parent: "true" */
+	struct jspan cascade;   /* a row of a cascade parent: "true" */
 	struct jspan fk_checks; /* written with foreign_key_checks=0: "false" */
-	struct jspan img[2]; /* "before", "after" */
+	struct jspan img[2];    /* "before", "after" */
 	/* the members of "before"/"after" when they are objects */
 	struct jmember *mem[2];
 	size_t nmem[2];

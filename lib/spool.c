@@ -29,7 +29,7 @@ mkpath(char *buf, const char *dir, const char *sub, const char *name)
 	if (n < 0 || n >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		log_err("cannot use %s/%s/%s: %s", dir, sub, name ? name : "",
-		        strerror(errno));
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -126,8 +126,8 @@ spool_init(const char *dir)
 
 /* Starts DIR/tmp/NAME, to be renamed to DIR/SUB/NAME by spool_commit. */
 static int
-open_in(struct spool_file *f, const char *dir, const char *sub,
-        const char *name)
+open_in(
+    struct spool_file *f, const char *dir, const char *sub, const char *name)
 {
 	f->fd = -1;
 	f->tmp[0] = '\0';
@@ -181,8 +181,8 @@ spool_commit(struct spool_file *f)
 	}
 	if (f_rename(f->tmp, f->dst) != 0) {
 		e = errno;
-		log_err("cannot rename %s to %s: %s", f->tmp, f->dst,
-		        strerror(e));
+		log_err(
+		    "cannot rename %s to %s: %s", f->tmp, f->dst, strerror(e));
 		goto fail;
 	}
 	f->tmp[0] = '\0';
@@ -295,7 +295,7 @@ spool_list_free(char **names, size_t n)
 /* Renames DIR/FROM/NAME to DIR/TO/TONAME and makes it durable. */
 static int
 move_as(const char *dir, const char *from, const char *name, const char *to,
-        const char *toname)
+    const char *toname)
 {
 	char src[PATH_MAX], dst[PATH_MAX];
 
@@ -303,8 +303,8 @@ move_as(const char *dir, const char *from, const char *name, const char *to,
 	    mkpath(dst, dir, to, toname) != 0)
 		return -1;
 	if (f_rename(src, dst) != 0) {
-		log_err("cannot rename %s to %s: %s", src, dst,
-		        strerror(errno));
+		log_err(
+		    "cannot rename %s to %s: %s", src, dst, strerror(errno));
 		return -1;
 	}
 	return sync_dir_of(dst);
@@ -334,8 +334,8 @@ exists(const char *dir, const char *sub, const char *name)
 }
 
 int
-spool_bad(const char *dir, const char *sub, const char *name,
-          const char *reason)
+spool_bad(
+    const char *dir, const char *sub, const char *name, const char *reason)
 {
 	char bname[NAME_MAX + 1], rname[NAME_MAX + 1];
 	struct spool_file f;
@@ -353,7 +353,7 @@ spool_bad(const char *dir, const char *sub, const char *name,
 		        (int)sizeof rname) {
 			errno = ENAMETOOLONG;
 			log_err("cannot use %s/bad/%s: %s", dir, name,
-			        strerror(errno));
+			    strerror(errno));
 			return -1;
 		}
 		if ((r = exists(dir, "bad", bname)) == 0)
@@ -374,7 +374,7 @@ spool_bad(const char *dir, const char *sub, const char *name,
 	if (spool_commit(&f) != 0 || move_as(dir, sub, name, "bad", bname) != 0)
 		return -1;
 	log_warn("moved %s/%s/%s to %s/bad/%s: %s", dir, sub, name, dir, bname,
-	         reason);
+	    reason);
 	return 0;
 }
 

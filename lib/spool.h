@@ -63,10 +63,10 @@ void spool_abort(struct spool_file *f);
 
 int spool_list(const char *dir, const char *sub, char ***names, size_t *n);
 void spool_list_free(char **names, size_t n);
-int spool_move(const char *dir, const char *from, const char *to,
-               const char *name);
-int spool_bad(const char *dir, const char *sub, const char *name,
-              const char *reason);
+int spool_move(
+    const char *dir, const char *from, const char *to, const char *name);
+int spool_bad(
+    const char *dir, const char *sub, const char *name, const char *reason);
 int spool_free_ok(const char *dir, unsigned long long min_free);
 
 #endif

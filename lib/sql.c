@@ -39,12 +39,24 @@ quote(struct buf *b, const char *s, size_t n)
 		if ((i = run) == n)
 			break;
 		switch (s[i++]) {
-		case '\0': buf_lit(b, "\\0"); break;
-		case '\'': buf_lit(b, "\\'"); break;
-		case '\\': buf_lit(b, "\\\\"); break;
-		case '\n': buf_lit(b, "\\n"); break;
-		case '\r': buf_lit(b, "\\r"); break;
-		default: buf_lit(b, "\\Z"); break;
+		case '\0':
+			buf_lit(b, "\\0");
+			break;
+		case '\'':
+			buf_lit(b, "\\'");
+			break;
+		case '\\':
+			buf_lit(b, "\\\\");
+			break;
+		case '\n':
+			buf_lit(b, "\\n");
+			break;
+		case '\r':
+			buf_lit(b, "\\r");
+			break;
+		default:
+			buf_lit(b, "\\Z");
+			break;
 		}
 	}
 	buf_putc(b, '\'');
@@ -95,7 +107,7 @@ sql_literal(struct buf *b, json_t *v)
 		if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
 			return -1;
 		if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL,
-			&outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		        &outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(bin);
 			return -1;
 		}
@@ -185,7 +197,7 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 		if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
 			return -1;
 		if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL,
-			&outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		        &outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
 			free(bin);
 			return -1;
 		}
@@ -193,10 +205,20 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 		free(bin);
 		return 0;
 	}
-	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
-	case '6': case '7': case '8': case '9':
-		if (memchr(v.p, '.', v.n) == NULL && memchr(v.p, 'e', v.n) ==
-		    NULL && memchr(v.p, 'E', v.n) == NULL) {
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
+		if (memchr(v.p, '.', v.n) == NULL &&
+		    memchr(v.p, 'e', v.n) == NULL &&
+		    memchr(v.p, 'E', v.n) == NULL) {
 			span_int(b, v.p, v.n, tmp);
 			return 0;
 		}

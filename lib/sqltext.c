@@ -10,8 +10,8 @@ const char *
 sql_skip_blank(const char *s, const char *end)
 {
 	for (;;) {
-		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
-				      *s == '\r'))
+		while (s < end &&
+		       (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
 			s++;
 		/* "/ *!...", "/ *M!...": executable comments, which the
 		 * server runs (MariaDB Knowledge Base, "Comment Syntax") */
@@ -58,7 +58,7 @@ static int
 word_byte(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+	       (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
 }
 
 /* An identifier at *s (after blanks): `quoted` (`` inside is one `) or
@@ -111,8 +111,8 @@ ident(const char **s, const char *end, struct buf *out)
 /* A table name, `db`.`t` or t (then in db), to out as "db\037t\0",
  * lowercased unless asis. */
 static int
-table_name_as(const char **s, const char *end, const char *db,
-    struct buf *out, int asis)
+table_name_as(
+    const char **s, const char *end, const char *db, struct buf *out, int asis)
 {
 	struct buf a = {0};
 	const char *p;
@@ -133,7 +133,8 @@ table_name_as(const char **s, const char *end, const char *db,
 			goto out;
 		for (const char *c = db; *c; c++) {
 			char l = *c >= 'A' && *c <= 'Z' && !asis
-			    ? (char)(*c - 'A' + 'a') : *c;
+			             ? (char)(*c - 'A' + 'a')
+			             : *c;
 			buf_add(out, &l, 1);
 		}
 	}
@@ -157,14 +158,16 @@ static int
 has_word(const char *sql, const char *end, const char *const *words)
 {
 	for (const char *p = sql; p < end; p++) {
-		if (p > sql && ((p[-1] >= 'a' && p[-1] <= 'z') ||
-		    (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
-		    (p[-1] >= '0' && p[-1] <= '9')))
+		if (p > sql &&
+		    ((p[-1] >= 'a' && p[-1] <= 'z') ||
+		        (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
+		        (p[-1] >= '0' && p[-1] <= '9')))
 			continue;
 		for (const char *const *w = words; *w; w++) {
 			const char *q = p;
 
-			if (sql_word(&q, end, *w) && q - p == (ptrdiff_t)strlen(*w))
+			if (sql_word(&q, end, *w) &&
+			    q - p == (ptrdiff_t)strlen(*w))
 				return 1;
 		}
 	}
@@ -178,11 +181,11 @@ static int
 index_on(const char **s, const char *end, struct buf *junk)
 {
 	(void)(sql_word(s, end, "UNIQUE") || sql_word(s, end, "FULLTEXT") ||
-	    sql_word(s, end, "SPATIAL"));
+	       sql_word(s, end, "SPATIAL"));
 	if (!sql_word(s, end, "INDEX"))
 		return -1;
-	if (sql_word(s, end, "IF") && !(sql_word(s, end, "NOT") &&
-	    sql_word(s, end, "EXISTS")))
+	if (sql_word(s, end, "IF") &&
+	    !(sql_word(s, end, "NOT") && sql_word(s, end, "EXISTS")))
 		return -1;
 	if (ident(s, end, junk) != 0)
 		return -1;
@@ -204,8 +207,8 @@ sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
 	if (has_word(sql, end, unsure) || !sql_word(&s, end, "CREATE"))
 		return -1;
 	if (sql_word(&s, end, "TABLE")) {
-		if (sql_word(&s, end, "IF") && !(sql_word(&s, end, "NOT") &&
-		    sql_word(&s, end, "EXISTS")))
+		if (sql_word(&s, end, "IF") &&
+		    !(sql_word(&s, end, "NOT") && sql_word(&s, end, "EXISTS")))
 			goto out;
 	} else if (index_on(&s, end, &junk) != 0)
 		goto out;
@@ -225,14 +228,15 @@ renames_table(const char *sql, const char *end)
 	for (const char *p = sql; p < end; p++) {
 		const char *q = p;
 
-		if ((*p != 'R' && *p != 'r') || (p > sql &&
-		    ((p[-1] >= 'a' && p[-1] <= 'z') ||
-		        (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
-		        (p[-1] >= '0' && p[-1] <= '9'))) ||
+		if ((*p != 'R' && *p != 'r') ||
+		    (p > sql &&
+		        ((p[-1] >= 'a' && p[-1] <= 'z') ||
+		            (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_' ||
+		            (p[-1] >= '0' && p[-1] <= '9'))) ||
 		    !sql_word(&q, end, "RENAME"))
 			continue;
-		if (!sql_word(&q, end, "COLUMN") && !sql_word(&q, end, "INDEX") &&
-		    !sql_word(&q, end, "KEY"))
+		if (!sql_word(&q, end, "COLUMN") &&
+		    !sql_word(&q, end, "INDEX") && !sql_word(&q, end, "KEY"))
 			return 1;
 	}
 	return 0;
@@ -245,8 +249,7 @@ sql_renames_table(const char *sql, size_t len)
 }
 
 int
-sql_ddl_table_of(const char *sql, size_t len, const char *db,
-    struct buf *out)
+sql_ddl_table_of(const char *sql, size_t len, const char *db, struct buf *out)
 {
 	static const char *const unsure[] = {"EXCHANGE", NULL};
 	const char *s = sql, *end = sql + len, *p;
@@ -266,29 +269,34 @@ sql_ddl_table_of(const char *sql, size_t len, const char *db,
 	} else if (sql_word(&s, end, "TRUNCATE")) {
 		(void)sql_word(&s, end, "TABLE");
 	} else if (sql_word(&s, end, "OPTIMIZE") ||
-	           sql_word(&s, end, "ANALYZE") || sql_word(&s, end, "REPAIR")) {
+	           sql_word(&s, end, "ANALYZE") ||
+	           sql_word(&s, end, "REPAIR")) {
 		(void)(sql_word(&s, end, "NO_WRITE_TO_BINLOG") ||
-		    sql_word(&s, end, "LOCAL"));
+		       sql_word(&s, end, "LOCAL"));
 		if (!sql_word(&s, end, "TABLE"))
 			goto out;
 	} else if (sql_word(&s, end, "DROP")) {
 		if (sql_word(&s, end, "INDEX")) {
-			if (sql_word(&s, end, "IF") && !sql_word(&s, end, "EXISTS"))
+			if (sql_word(&s, end, "IF") &&
+			    !sql_word(&s, end, "EXISTS"))
 				goto out;
-			if (ident(&s, end, &junk) != 0 || !sql_word(&s, end, "ON"))
+			if (ident(&s, end, &junk) != 0 ||
+			    !sql_word(&s, end, "ON"))
 				goto out;
 		} else {
 			if (!sql_word(&s, end, "TABLE"))
 				goto out;
-			if (sql_word(&s, end, "IF") && !sql_word(&s, end, "EXISTS"))
+			if (sql_word(&s, end, "IF") &&
+			    !sql_word(&s, end, "EXISTS"))
 				goto out;
 		}
 	} else if (sql_word(&s, end, "CREATE")) {
 		if (sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
 			goto out;
 		if (sql_word(&s, end, "TABLE")) {
-			if (sql_word(&s, end, "IF") && !(sql_word(&s, end,
-			    "NOT") && sql_word(&s, end, "EXISTS")))
+			if (sql_word(&s, end, "IF") &&
+			    !(sql_word(&s, end, "NOT") &&
+			        sql_word(&s, end, "EXISTS")))
 				goto out;
 		} else if (index_on(&s, end, &junk) != 0)
 			goto out;
@@ -322,8 +330,8 @@ dml_tail(const char **s, const char *end, int update)
 		return sql_word(s, end, "SET");
 	p = sql_skip_blank(*s, end);
 	return p == end || *p == ';' || sql_word(s, end, "WHERE") ||
-	    sql_word(s, end, "ORDER") || sql_word(s, end, "LIMIT") ||
-	    sql_word(s, end, "RETURNING") || sql_word(s, end, "BEFORE");
+	       sql_word(s, end, "ORDER") || sql_word(s, end, "LIMIT") ||
+	       sql_word(s, end, "RETURNING") || sql_word(s, end, "BEFORE");
 }
 
 int
@@ -336,8 +344,8 @@ sql_dml_table(const char *sql, size_t len, const char *db, struct buf *out)
 
 	if (sql_word(&s, end, "INSERT") || sql_word(&s, end, "REPLACE")) {
 		(void)(sql_word(&s, end, "LOW_PRIORITY") ||
-		    sql_word(&s, end, "DELAYED") ||
-		    sql_word(&s, end, "HIGH_PRIORITY"));
+		       sql_word(&s, end, "DELAYED") ||
+		       sql_word(&s, end, "HIGH_PRIORITY"));
 		(void)sql_word(&s, end, "IGNORE");
 		(void)sql_word(&s, end, "INTO");
 	} else if (sql_word(&s, end, "UPDATE")) {
@@ -375,7 +383,6 @@ out:
 
 /* ---- CREATE TRIGGER ---------------------------------------------------- */
 
-
 /* Blanks and comments, "-- " ones too. */
 static const char *
 skip_all_blank(const char *s, const char *end)
@@ -384,7 +391,7 @@ skip_all_blank(const char *s, const char *end)
 		s = sql_skip_blank(s, end);
 		if (end - s < 3 || s[0] != '-' || s[1] != '-' ||
 		    (s[2] != ' ' && s[2] != '\t' && s[2] != '\n' &&
-			s[2] != '\r'))
+		        s[2] != '\r'))
 			return s;
 		while (s < end && *s != '\n')
 			s++;
@@ -400,8 +407,8 @@ token(const char **s, const char *end)
 {
 	const char *p = skip_all_blank(*s, end), *t = p;
 
-	if (p >= end || (end - p >= 3 && p[0] == '/' && p[1] == '*' &&
-	    p[2] == '!'))
+	if (p >= end ||
+	    (end - p >= 3 && p[0] == '/' && p[1] == '*' && p[2] == '!'))
 		return NULL;
 	if (*p == '`' || *p == '\'' || *p == '"') {
 		char q = *p++;
@@ -485,8 +492,8 @@ sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp)
 		w[0] = w[1], wz[0] = wz[1];
 		w[1] = w[2], wz[1] = wz[2];
 		w[2] = t, wz[2] = s;
-		if (is_word(w[0], wz[0], "FOR") && is_word(w[1], wz[1], "EACH") &&
-		    is_word(w[2], wz[2], "ROW"))
+		if (is_word(w[0], wz[0], "FOR") &&
+		    is_word(w[1], wz[1], "EACH") && is_word(w[2], wz[2], "ROW"))
 			break;
 	}
 	tp->row = (size_t)(s - sql);
@@ -498,8 +505,10 @@ sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp)
 		s = p;
 	}
 	body = skip_all_blank(s, end);
-	for (z = end; z > body && (z[-1] == ';' || z[-1] == ' ' ||
-	    z[-1] == '\t' || z[-1] == '\n' || z[-1] == '\r'); z--)
+	for (z = end;
+	     z > body && (z[-1] == ';' || z[-1] == ' ' || z[-1] == '\t' ||
+	                     z[-1] == '\n' || z[-1] == '\r');
+	     z--)
 		;
 	if (body == z)
 		return -2;
@@ -509,8 +518,8 @@ sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp)
 }
 
 int
-sql_trigger_guard(const char *sql, size_t len, const char *cond,
-    struct buf *out)
+sql_trigger_guard(
+    const char *sql, size_t len, const char *cond, struct buf *out)
 {
 	const char *end = sql + len, *p, *body;
 	struct sql_trigger tp;
@@ -543,10 +552,12 @@ int
 sql_trigger_unguarded(const char *body, size_t len, const char *cond,
     const char **inner, size_t *n)
 {
-	static const char head[] = "IF ", mid[] = " THEN ", tail[] = "\n; END IF";
+	static const char head[] = "IF ", mid[] = " THEN ",
+	                  tail[] = "\n; END IF";
 	size_t c = strlen(cond), h = sizeof head - 1 + c + sizeof mid - 1;
 
-	if (len < h + sizeof tail - 1 || memcmp(body, head, sizeof head - 1) != 0 ||
+	if (len < h + sizeof tail - 1 ||
+	    memcmp(body, head, sizeof head - 1) != 0 ||
 	    memcmp(body + sizeof head - 1, cond, c) != 0 ||
 	    memcmp(body + sizeof head - 1 + c, mid, sizeof mid - 1) != 0 ||
 	    memcmp(body + len - (sizeof tail - 1), tail, sizeof tail - 1) != 0)

@@ -95,7 +95,8 @@
  * session with CREATE TEMPORARY TABLES could fill with its own id, is
  * never partitioned: PARTITION (p) makes reading it an error (1747)
  * instead of a way around the trigger.  One primary-key look-up a row. */
-#define SQL_TRIGGER_GUARD "NOT EXISTS (SELECT 1 FROM srdf.apply_sessions " \
+#define SQL_TRIGGER_GUARD \
+	"NOT EXISTS (SELECT 1 FROM srdf.apply_sessions " \
 	"PARTITION (p) WHERE id = CONNECTION_ID())"
 /* The guard earlier builds of srdf-apply wrote, which any session passes
  * by setting @srdf_apply: srdf-apply replaces it with SQL_TRIGGER_GUARD
@@ -109,18 +110,17 @@ struct sql_trigger {
 
 const char *sql_skip_blank(const char *s, const char *end);
 int sql_word(const char **s, const char *end, const char *w);
-int sql_ddl_tables(const char *sql, size_t len, const char *db,
-    struct buf *out);
-int sql_dml_table(const char *sql, size_t len, const char *db,
-    struct buf *out);
-int sql_trigger_guard(const char *sql, size_t len, const char *cond,
-    struct buf *out);
+int sql_ddl_tables(
+    const char *sql, size_t len, const char *db, struct buf *out);
+int sql_dml_table(const char *sql, size_t len, const char *db, struct buf *out);
+int sql_trigger_guard(
+    const char *sql, size_t len, const char *cond, struct buf *out);
 int sql_trigger_parts(const char *sql, size_t len, struct sql_trigger *tp);
 int sql_trigger_unguarded(const char *body, size_t len, const char *cond,
     const char **inner, size_t *n);
 int sql_event_replica(const char *sql, size_t len, struct buf *out);
 int sql_renames_table(const char *sql, size_t len);
-int sql_ddl_table_of(const char *sql, size_t len, const char *db,
-    struct buf *out);
+int sql_ddl_table_of(
+    const char *sql, size_t len, const char *db, struct buf *out);
 
 #endif

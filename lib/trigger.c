@@ -35,8 +35,8 @@ lost(MYSQL *my)
 	unsigned e = mysql_errno(my);
 
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
-	    e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
-	    e == CR_COMMANDS_OUT_OF_SYNC;
+	       e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+	       e == CR_COMMANDS_OUT_OF_SYNC;
 }
 
 /* Runs q (n bytes), which returns no rows; 0 or -1. */
@@ -67,9 +67,9 @@ save(MYSQL *my, struct saved *s)
 	MYSQL_ROW row;
 
 	if (mysql_query(my, "SELECT @@SESSION.sql_mode, "
-	        "@@SESSION.character_set_client, "
-	        "@@SESSION.character_set_results, "
-	        "@@SESSION.collation_connection") != 0 ||
+	                    "@@SESSION.character_set_client, "
+	                    "@@SESSION.character_set_results, "
+	                    "@@SESSION.collation_connection") != 0 ||
 	    (r = mysql_store_result(my)) == NULL)
 		return -1;
 	if ((row = mysql_fetch_row(r)) == NULL || row[0] == NULL ||
@@ -133,7 +133,7 @@ neighbour(MYSQL *my, MYSQL_ROW row, struct buf *clause)
 	char *before = NULL, *after = NULL;
 
 	buf_lit(&q, "SELECT TRIGGER_NAME, ACTION_ORDER FROM "
-	    "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA=");
+	            "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA=");
 	lit(&q, row[0]);
 	buf_lit(&q, " AND EVENT_OBJECT_TABLE=");
 	lit(&q, row[2]);
@@ -212,12 +212,11 @@ rewrite(MYSQL *my, MYSQL_ROW row, const char *const *from, const char *to,
 	len = mysql_fetch_lengths(r);
 	stmt = sc[2];
 	if (sql_trigger_parts(stmt, len[2], &tp) != 1) {
-		snprintf(err, errlen, "its statement cannot be read: %.200s",
-		    stmt);
+		snprintf(
+		    err, errlen, "its statement cannot be read: %.200s", stmt);
 		goto out;
 	}
-	if (!guarded(stmt + tp.body, tp.body_end - tp.body, from, &inner,
-	        &n)) {
+	if (!guarded(stmt + tp.body, tp.body_end - tp.body, from, &inner, &n)) {
 		rc = 1; /* written again since the listing */
 		goto out;
 	}
@@ -249,8 +248,8 @@ rewrite(MYSQL *my, MYSQL_ROW row, const char *const *from, const char *to,
 	rc = 0;
 	goto out;
 server:
-	snprintf(err, errlen, "%s (error %u)", mysql_error(my),
-	    mysql_errno(my));
+	snprintf(
+	    err, errlen, "%s (error %u)", mysql_error(my), mysql_errno(my));
 out:
 	if (r != NULL)
 		mysql_free_result(r);
@@ -260,8 +259,8 @@ out:
 }
 
 int
-trigger_rewrite(MYSQL *my, const char *const *from, const char *to,
-    int dry, trigger_done_fn *done, void *arg)
+trigger_rewrite(MYSQL *my, const char *const *from, const char *to, int dry,
+    trigger_done_fn *done, void *arg)
 {
 	struct saved s = {0};
 	MYSQL_RES *r;
@@ -271,7 +270,8 @@ trigger_rewrite(MYSQL *my, const char *const *from, const char *to,
 	size_t n;
 	int failed = 0, rc;
 
-	if (mysql_query(my, "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
+	if (mysql_query(my,
+	        "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
 	        "EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, "
 	        "ACTION_ORDER, CHARACTER_SET_CLIENT, ACTION_STATEMENT FROM "
 	        "information_schema.TRIGGERS WHERE ACTION_STATEMENT LIKE "

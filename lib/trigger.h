@@ -32,10 +32,10 @@
 
 #include <mysql.h>
 
-typedef void trigger_done_fn(void *arg, const char *db, const char *name,
-    const char *err);
+typedef void trigger_done_fn(
+    void *arg, const char *db, const char *name, const char *err);
 
-int trigger_rewrite(MYSQL *my, const char *const *from, const char *to,
-    int dry, trigger_done_fn *done, void *arg);
+int trigger_rewrite(MYSQL *my, const char *const *from, const char *to, int dry,
+    trigger_done_fn *done, void *arg);
 
 #endif

@@ -47,20 +47,20 @@ enum {
 };
 
 _Static_assert(OFF_RESERVED + RESERVED_LEN == WAGON_HEADER_LEN,
-               "the header fields fill exactly WAGON_HEADER_LEN bytes");
-_Static_assert(WAGON_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES,
-               "tag length");
+    "the header fields fill exactly WAGON_HEADER_LEN bytes");
+_Static_assert(
+    WAGON_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag length");
 _Static_assert(WAGON_NONCE_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-               "nonce length");
+    "nonce length");
 _Static_assert(WAGON_SUM_LEN == crypto_hash_sha256_BYTES, "sum length");
 _Static_assert(sizeof(((struct srdf_key *)0)->key) ==
                    crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
-               "key length");
+    "key length");
 
 #define KNOWN_FLAGS (WAGON_F_LAST_CHUNK | WAGON_F_DDL | WAGON_F_BOOTSTRAP)
 #define MIN_FILE (WAGON_HEADER_LEN + WAGON_TAG_LEN + WAGON_SUM_LEN)
-#define SUM_MISMATCH                                                           \
-	"checksum mismatch: the file is damaged (its SHA-256 differs from "    \
+#define SUM_MISMATCH \
+	"checksum mismatch: the file is damaged (its SHA-256 differs from " \
 	"the trailer)"
 
 static void
@@ -96,9 +96,9 @@ encode(const struct wagon_header *h, uint8_t *p)
 	/* strnlen: a GTID of 48 characters has no room for its NUL and is
 	 * caught by check_header's "not NUL-terminated". */
 	memcpy(p + OFF_FIRST_GTID, h->first_gtid,
-	       strnlen(h->first_gtid, WAGON_GTID_LEN));
+	    strnlen(h->first_gtid, WAGON_GTID_LEN));
 	memcpy(p + OFF_LAST_GTID, h->last_gtid,
-	       strnlen(h->last_gtid, WAGON_GTID_LEN));
+	    strnlen(h->last_gtid, WAGON_GTID_LEN));
 	put_le(p + OFF_EVENTS_IN, h->events_in, 8);
 	put_le(p + OFF_EVENTS_OUT, h->events_out, 8);
 	put_le(p + OFF_RAW_LEN, h->raw_len, 8);
@@ -166,24 +166,24 @@ check_header(const uint8_t *p, char *err, size_t errlen)
 	int i;
 
 	if (p[OFF_CODEC] != WAGON_CODEC_ZSTD) {
-		snprintf(err, errlen, "bad header: unknown codec %u",
-		         p[OFF_CODEC]);
+		snprintf(
+		    err, errlen, "bad header: unknown codec %u", p[OFF_CODEC]);
 		return WAGON_EHEADER;
 	}
 	if (p[OFF_CIPHER] != WAGON_CIPHER_XCHACHA20POLY1305) {
 		snprintf(err, errlen, "bad header: unknown cipher %u",
-		         p[OFF_CIPHER]);
+		    p[OFF_CIPHER]);
 		return WAGON_EHEADER;
 	}
 	if (flags & ~(uint32_t)KNOWN_FLAGS) {
 		snprintf(err, errlen, "bad header: unknown flags 0x%" PRIx32,
-		         flags & ~(uint32_t)KNOWN_FLAGS);
+		    flags & ~(uint32_t)KNOWN_FLAGS);
 		return WAGON_EHEADER;
 	}
 	if (get_le(p + OFF_SEQ, 8) == 0) {
 		snprintf(err, errlen,
-		         "bad header: sequence 0 (they start "
-		         "at 1)");
+		    "bad header: sequence 0 (they start "
+		    "at 1)");
 		return WAGON_EHEADER;
 	}
 	if (chunk == 0) {
@@ -192,11 +192,10 @@ check_header(const uint8_t *p, char *err, size_t errlen)
 	}
 	if ((flags & WAGON_F_LAST_CHUNK) ? chunks != chunk : chunks != 0) {
 		snprintf(err, errlen,
-		         "bad header: chunk %" PRIu32 " with "
-		         "chunk count %" PRIu32
-		         " (the count is 0 except on the "
-		         "last chunk, where it equals the chunk number)",
-		         chunk, chunks);
+		    "bad header: chunk %" PRIu32 " with "
+		    "chunk count %" PRIu32 " (the count is 0 except on the "
+		    "last chunk, where it equals the chunk number)",
+		    chunk, chunks);
 		return WAGON_EHEADER;
 	}
 	if ((why = check_gtid(p + OFF_FIRST_GTID)) != NULL) {
@@ -209,24 +208,24 @@ check_header(const uint8_t *p, char *err, size_t errlen)
 	}
 	if (raw > WAGON_RAW_MAX) {
 		snprintf(err, errlen,
-		         "bad header: raw length %" PRIu64
-		         " is over the limit of %" PRIu64 " bytes",
-		         raw, WAGON_RAW_MAX);
+		    "bad header: raw length %" PRIu64
+		    " is over the limit of %" PRIu64 " bytes",
+		    raw, WAGON_RAW_MAX);
 		return WAGON_EHEADER;
 	}
 	if (comp > ZSTD_compressBound((size_t)raw)) {
 		snprintf(err, errlen,
-		         "bad header: compressed length %" PRIu64
-		         " is more than zstd makes of %" PRIu64 " bytes",
-		         comp, raw);
+		    "bad header: compressed length %" PRIu64
+		    " is more than zstd makes of %" PRIu64 " bytes",
+		    comp, raw);
 		return WAGON_EHEADER;
 	}
 	for (i = 0; i < RESERVED_LEN; i++)
 		if (p[OFF_RESERVED + i] != 0) {
 			snprintf(err, errlen,
-			         "bad header: reserved byte %d is "
-			         "not zero",
-			         OFF_RESERVED + i);
+			    "bad header: reserved byte %d is "
+			    "not zero",
+			    OFF_RESERVED + i);
 			return WAGON_EHEADER;
 		}
 	return 0;
@@ -295,8 +294,8 @@ wagon_compress(const void *records, size_t len, int level, struct buf *out)
 	if ((cc = ZSTD_createCCtx_advanced(wipe_mem)) == NULL)
 		die(EX_OSERR, "out of memory for zstd");
 	/* Straight into the payload's place, behind the header's. */
-	comp = ZSTD_compressCCtx(cc, out->p + WAGON_HEADER_LEN, bound, records,
-	                         len, level);
+	comp = ZSTD_compressCCtx(
+	    cc, out->p + WAGON_HEADER_LEN, bound, records, len, level);
 	ZSTD_freeCCtx(cc);
 	if (ZSTD_isError(comp)) {
 		errno = EINVAL;
@@ -320,7 +319,7 @@ cipher_key(const struct srdf_key *key, unsigned version, uint8_t k[32])
 
 int
 wagon_finish(struct wagon_header *hdr, size_t raw_len,
-             const struct srdf_key *key, struct buf *out)
+    const struct srdf_key *key, struct buf *out)
 {
 	uint8_t k[32];
 	uint8_t *p, *payload;
@@ -361,20 +360,19 @@ wagon_finish(struct wagon_header *hdr, size_t raw_len,
 	 * associated data: a byte changed in it fails authentication. */
 	cipher_key(key, hdr->version, k);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(payload, NULL, payload, comp,
-	                                           p, WAGON_HEADER_LEN, NULL,
-	                                           hdr->nonce, k);
+	    p, WAGON_HEADER_LEN, NULL, hdr->nonce, k);
 	sodium_memzero(k, sizeof k);
 
 	/* 3. checksum over everything before it. */
 	crypto_hash_sha256(payload + comp + WAGON_TAG_LEN, p,
-	                   WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
+	    WAGON_HEADER_LEN + comp + WAGON_TAG_LEN);
 	out->len = WAGON_HEADER_LEN + comp + WAGON_TAG_LEN + WAGON_SUM_LEN;
 	return 0;
 }
 
 int
 wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
-           const struct srdf_key *key, int level, struct buf *out)
+    const struct srdf_key *key, int level, struct buf *out)
 {
 	if (wagon_compress(records, len, level, out) != 0)
 		return -1;
@@ -383,7 +381,7 @@ wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
 
 void
 wagon_sums(const uint8_t *file, size_t len, uint8_t head[WAGON_SUM_LEN],
-           uint8_t whole[WAGON_SUM_LEN])
+    uint8_t whole[WAGON_SUM_LEN])
 {
 	crypto_hash_sha256_state st, rest;
 	size_t n = len < WAGON_SUM_LEN ? 0 : len - WAGON_SUM_LEN;
@@ -416,7 +414,7 @@ length_matches(const uint8_t *file, size_t len)
  * when check_sum is 0 (wagon_open_tagged). */
 static int
 peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
-     struct wagon_header *hdr, char *err, size_t errlen)
+    struct wagon_header *hdr, char *err, size_t errlen)
 {
 	uint8_t own[WAGON_SUM_LEN];
 	uint64_t comp, want;
@@ -434,13 +432,13 @@ peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
 	if (len < MIN_FILE) {
 		if (!magic_ok) {
 			snprintf(err, errlen, "not a wagon file (no %s magic)",
-			         WAGON_MAGIC);
+			    WAGON_MAGIC);
 			return WAGON_EMAGIC;
 		}
 		snprintf(err, errlen,
-		         "truncated: %zu bytes, less than the "
-		         "smallest wagon (%d bytes)",
-		         len, MIN_FILE);
+		    "truncated: %zu bytes, less than the "
+		    "smallest wagon (%d bytes)",
+		    len, MIN_FILE);
 		return WAGON_ETRUNC;
 	}
 	comp = get_le(file + OFF_COMP_LEN, 8);
@@ -448,20 +446,20 @@ peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
 	if (want != len) {
 		if (!magic_ok) {
 			snprintf(err, errlen, "not a wagon file (no %s magic)",
-			         WAGON_MAGIC);
+			    WAGON_MAGIC);
 			return WAGON_EMAGIC;
 		}
 		if (len < want) {
 			snprintf(err, errlen,
-			         "truncated: %zu bytes, the "
-			         "header says %" PRIu64,
-			         len, want);
+			    "truncated: %zu bytes, the "
+			    "header says %" PRIu64,
+			    len, want);
 			return WAGON_ETRUNC;
 		}
 		snprintf(err, errlen,
-		         "bad header: the file has %zu bytes, "
-		         "the header says %" PRIu64,
-		         len, want);
+		    "bad header: the file has %zu bytes, "
+		    "the header says %" PRIu64,
+		    len, want);
 		return WAGON_EHEADER;
 	}
 	if (check_sum) {
@@ -469,23 +467,23 @@ peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
 			crypto_hash_sha256(own, file, len - WAGON_SUM_LEN);
 			sum = own;
 		}
-		if (sodium_memcmp(sum, file + len - WAGON_SUM_LEN,
-		                  WAGON_SUM_LEN)) {
+		if (sodium_memcmp(
+		        sum, file + len - WAGON_SUM_LEN, WAGON_SUM_LEN)) {
 			snprintf(err, errlen, "%s", SUM_MISMATCH);
 			return WAGON_ESUM;
 		}
 	}
 	if (!magic_ok) {
-		snprintf(err, errlen, "not a wagon file (no %s magic)",
-		         WAGON_MAGIC);
+		snprintf(
+		    err, errlen, "not a wagon file (no %s magic)", WAGON_MAGIC);
 		return WAGON_EMAGIC;
 	}
 	version = (uint16_t)get_le(file + OFF_VERSION, 2);
 	if (version < WAGON_VERSION_MIN || version > WAGON_VERSION) {
 		snprintf(err, errlen,
-		         "unknown wagon format version %u (this "
-		         "srdf reads versions %d to %d)",
-		         version, WAGON_VERSION_MIN, WAGON_VERSION);
+		    "unknown wagon format version %u (this "
+		    "srdf reads versions %d to %d)",
+		    version, WAGON_VERSION_MIN, WAGON_VERSION);
 		return WAGON_EMAGIC;
 	}
 	if ((rc = check_header(file, err, errlen)) != 0)
@@ -496,23 +494,23 @@ peek(const uint8_t *file, size_t len, const uint8_t *sum, int check_sum,
 
 int
 wagon_peek(const uint8_t *file, size_t len, struct wagon_header *hdr, char *err,
-           size_t errlen)
+    size_t errlen)
 {
 	return peek(file, len, NULL, 1, hdr, err, errlen);
 }
 
 int
 wagon_peek_summed(const uint8_t *file, size_t len,
-                  const uint8_t sum[WAGON_SUM_LEN], struct wagon_header *hdr,
-                  char *err, size_t errlen)
+    const uint8_t sum[WAGON_SUM_LEN], struct wagon_header *hdr, char *err,
+    size_t errlen)
 {
 	return peek(file, len, sum, 1, hdr, err, errlen);
 }
 
 int
 wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
-           struct wagon_header *hdr, char **records, size_t *rlen, char *err,
-           size_t errlen)
+    struct wagon_header *hdr, char **records, size_t *rlen, char *err,
+    size_t errlen)
 {
 	int rc;
 
@@ -520,14 +518,14 @@ wagon_open(const uint8_t *file, size_t len, const struct srdf_key *key,
 	*rlen = 0;
 	if ((rc = wagon_peek(file, len, hdr, err, errlen)) != 0)
 		return rc;
-	return wagon_open_peeked(file, len, key, hdr, records, rlen, err,
-	                         errlen);
+	return wagon_open_peeked(
+	    file, len, key, hdr, records, rlen, err, errlen);
 }
 
 int
 wagon_open_tagged(const uint8_t *file, size_t len, const struct srdf_key *key,
-                  struct wagon_header *hdr, char **records, size_t *rlen,
-                  char *err, size_t errlen)
+    struct wagon_header *hdr, char **records, size_t *rlen, char *err,
+    size_t errlen)
 {
 	uint8_t sum[WAGON_SUM_LEN];
 	int rc;
@@ -536,8 +534,8 @@ wagon_open_tagged(const uint8_t *file, size_t len, const struct srdf_key *key,
 	*rlen = 0;
 	rc = peek(file, len, NULL, 0, hdr, err, errlen);
 	if (rc == 0)
-		rc = wagon_open_peeked(file, len, key, hdr, records, rlen, err,
-		                       errlen);
+		rc = wagon_open_peeked(
+		    file, len, key, hdr, records, rlen, err, errlen);
 	if (rc == 0 || rc == WAGON_ENOMEM || !length_matches(file, len))
 		return rc;
 	/* Refused past the length check: a damaged file says so, as
@@ -552,8 +550,8 @@ wagon_open_tagged(const uint8_t *file, size_t len, const struct srdf_key *key,
 
 int
 wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
-                  const struct wagon_header *hdr, char **records,
-                  size_t *rlen, char *err, size_t errlen)
+    const struct wagon_header *hdr, char **records, size_t *rlen, char *err,
+    size_t errlen)
 {
 	const struct srdf_key *key = ring;
 	char have[17], want[KEY_RING_MAX * 18];
@@ -572,8 +570,10 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
 	if ((key = key_find(key, hdr->key_id)) == NULL) {
 		key_id_hex(hdr->key_id, have);
 		key_ring_ids(ring, want, sizeof want);
-		snprintf(err, errlen, "sealed with key id %s, the key file "
-		    "holds %s", have, want);
+		snprintf(err, errlen,
+		    "sealed with key id %s, the key file "
+		    "holds %s",
+		    have, want);
 		return WAGON_EKEY;
 	}
 	if ((comp = malloc(hdr->comp_len ? hdr->comp_len : 1)) == NULL) {
@@ -582,15 +582,14 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
 	}
 	raw = NULL; /* raw_len is believed only once the tag is checked */
 	cipher_key(key, hdr->version, k);
-	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-	    comp, &clen, NULL, file + WAGON_HEADER_LEN,
-	    hdr->comp_len + WAGON_TAG_LEN, file, WAGON_HEADER_LEN,
-	    hdr->nonce, k);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(comp, &clen, NULL,
+	    file + WAGON_HEADER_LEN, hdr->comp_len + WAGON_TAG_LEN, file,
+	    WAGON_HEADER_LEN, hdr->nonce, k);
 	sodium_memzero(k, sizeof k);
 	if (rc != 0) {
 		snprintf(err, errlen,
-		         "authentication failed: the header or "
-		         "payload was altered or swapped");
+		    "authentication failed: the header or "
+		    "payload was altered or swapped");
 		rc = WAGON_EAUTH;
 		goto fail;
 	}
@@ -598,9 +597,9 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
 	if (fsize != ZSTD_CONTENTSIZE_UNKNOWN &&
 	    fsize != ZSTD_CONTENTSIZE_ERROR && fsize != hdr->raw_len) {
 		snprintf(err, errlen,
-		         "decompression: the payload holds %llu "
-		         "bytes, the header says %" PRIu64,
-		         fsize, hdr->raw_len);
+		    "decompression: the payload holds %llu "
+		    "bytes, the header says %" PRIu64,
+		    fsize, hdr->raw_len);
 		rc = WAGON_ECODEC;
 		goto fail;
 	}
@@ -614,15 +613,15 @@ wagon_open_peeked(const uint8_t *file, size_t len, const struct srdf_key *ring,
 	ZSTD_freeDCtx(dc);
 	if (ZSTD_isError(n)) {
 		snprintf(err, errlen, "decompression failed: %s",
-		         ZSTD_getErrorName(n));
+		    ZSTD_getErrorName(n));
 		rc = WAGON_ECODEC;
 		goto fail;
 	}
 	if (n != hdr->raw_len) {
 		snprintf(err, errlen,
-		         "decompression: the payload holds %zu "
-		         "bytes, the header says %" PRIu64,
-		         n, hdr->raw_len);
+		    "decompression: the payload holds %zu "
+		    "bytes, the header says %" PRIu64,
+		    n, hdr->raw_len);
 		rc = WAGON_ECODEC;
 		goto fail;
 	}

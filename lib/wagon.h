@@ -41,39 +41,39 @@
 #include "buf.h"
 
 #define WAGON_MAGIC "SRDFWAG1"
-#define WAGON_VERSION 2	  /* written; 2: encrypted under the wagon subkey */
+#define WAGON_VERSION 2     /* written; 2: encrypted under the wagon subkey */
 #define WAGON_VERSION_MIN 1 /* read; 1: under the pre-shared key (srdf 0.1) */
 #define WAGON_HEADER_LEN 256
 #define WAGON_TAG_LEN 16
 #define WAGON_SUM_LEN 32
 #define WAGON_NONCE_LEN 24
-#define WAGON_GTID_LEN 48   /* NUL-padded "domain-server-seq" */
+#define WAGON_GTID_LEN 48 /* NUL-padded "domain-server-seq" */
 #define WAGON_CODEC_ZSTD 1
 #define WAGON_CIPHER_XCHACHA20POLY1305 1
 
 /* flags */
 #define WAGON_F_LAST_CHUNK 0x1 /* the group's last (or only) chunk */
-#define WAGON_F_DDL 0x2	       /* the group is a DDL barrier */
+#define WAGON_F_DDL 0x2        /* the group is a DDL barrier */
 #define WAGON_F_BOOTSTRAP 0x4  /* rows from srdf-bootstrap */
 
 struct wagon_header {
 	uint16_t version;
 	uint32_t flags;
 	uint8_t source_id[16];
-	uint64_t seq;	      /* gap-free per source, from 1 */
-	uint32_t chunk;	      /* from 1 */
-	uint32_t chunks;      /* 0 until the last chunk, which holds the count */
+	uint64_t seq;    /* gap-free per source, from 1 */
+	uint32_t chunk;  /* from 1 */
+	uint32_t chunks; /* 0 until the last chunk, which holds the count */
 	char first_gtid[WAGON_GTID_LEN];
 	char last_gtid[WAGON_GTID_LEN];
-	uint64_t events_in;   /* row changes before folding */
-	uint64_t events_out;  /* after folding */
-	uint64_t raw_len;     /* serialized records */
-	uint64_t comp_len;    /* compressed, = ciphertext - tag */
+	uint64_t events_in;  /* row changes before folding */
+	uint64_t events_out; /* after folding */
+	uint64_t raw_len;    /* serialized records */
+	uint64_t comp_len;   /* compressed, = ciphertext - tag */
 	uint8_t codec;
 	uint8_t cipher;
 	uint8_t key_id[8];
 	uint8_t nonce[WAGON_NONCE_LEN];
-	uint64_t created_us;  /* Unix time in microseconds */
+	uint64_t created_us; /* Unix time in microseconds */
 };
 
 /* Only ever in key_load's or key_new's memory (below), by pointer.  A
@@ -88,13 +88,13 @@ struct srdf_key {
 
 enum {
 	WAGON_OK = 0,
-	WAGON_ETRUNC = 1,   /* shorter than its header says */
-	WAGON_ESUM,	    /* SHA-256 mismatch: the file is damaged */
-	WAGON_EMAGIC,	    /* not a wagon, or an unknown version */
-	WAGON_EHEADER,	    /* a header field out of range */
-	WAGON_EKEY,	    /* sealed under another key id */
-	WAGON_EAUTH,	    /* authentication failed: tampered or swapped */
-	WAGON_ECODEC,	    /* decompression failed or wrong raw length */
+	WAGON_ETRUNC = 1, /* shorter than its header says */
+	WAGON_ESUM,       /* SHA-256 mismatch: the file is damaged */
+	WAGON_EMAGIC,     /* not a wagon, or an unknown version */
+	WAGON_EHEADER,    /* a header field out of range */
+	WAGON_EKEY,       /* sealed under another key id */
+	WAGON_EAUTH,      /* authentication failed: tampered or swapped */
+	WAGON_ECODEC,     /* decompression failed or wrong raw length */
 	WAGON_ENOMEM,
 };
 
@@ -127,8 +127,7 @@ int wagon_seal(struct wagon_header *hdr, const void *records, size_t len,
  * then wagon_finish(h, n, k, o), byte for byte.  zstd's own buffers,
  * which hold pieces of the records, are wiped before they are freed;
  * out and records are the caller's to wipe (buf_free_wiped). */
-int wagon_compress(const void *records, size_t len, int level,
-    struct buf *out);
+int wagon_compress(const void *records, size_t len, int level, struct buf *out);
 int wagon_finish(struct wagon_header *hdr, size_t raw_len,
     const struct srdf_key *key, struct buf *out);
 
@@ -174,8 +173,8 @@ int wagon_open_tagged(const uint8_t *file, size_t len,
  * SHA-256 is not computed twice.  Returns 0, WAGON_EKEY, WAGON_EAUTH,
  * WAGON_ECODEC or WAGON_ENOMEM, as wagon_open. */
 int wagon_open_peeked(const uint8_t *file, size_t len,
-    const struct srdf_key *key, const struct wagon_header *hdr,
-    char **records, size_t *rlen, char *err, size_t errlen);
+    const struct srdf_key *key, const struct wagon_header *hdr, char **records,
+    size_t *rlen, char *err, size_t errlen);
 
 /* Wipes records (rlen bytes and the NUL after them, as wagon_open
  * returned them: rlen is that length, whatever the caller did to the
@@ -216,8 +215,8 @@ uint64_t wagon_name_seq(const char *name);
  * of its ring; key_free(NULL) does nothing.
  */
 struct srdf_key *key_load(const char *path, char *err, size_t errlen);
-const struct srdf_key *key_find(const struct srdf_key *ring,
-    const uint8_t id[8]);
+const struct srdf_key *key_find(
+    const struct srdf_key *ring, const uint8_t id[8]);
 void key_ring_ids(const struct srdf_key *ring, char *out, size_t len);
 void key_free(struct srdf_key *key);
 void key_id_hex(const uint8_t id[8], char out[17]);

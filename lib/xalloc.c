@@ -47,7 +47,7 @@ xstrdup(const char *s)
  * DEFAULT_MMAP_THRESHOLD_MAX) and the free memory kept at the heap's top:
  * a merged backlog (srdf-apply --merge-bytes) is at most 256 MiB. */
 #define XALLOC_MAP_ABOVE (32 << 20)
-#define XALLOC_KEEP	 (256 << 20)
+#define XALLOC_KEEP (256 << 20)
 
 void
 xalloc_big_buffers(void)

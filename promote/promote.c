@@ -96,21 +96,21 @@ struct config {
 
 /* What the target holds, and what lies beyond it. */
 struct state {
-	char src[33];		/* source id, "" when the ledger has none */
-	char *promoted;		/* the ledger's "promoted" time, or NULL */
+	char src[33];   /* source id, "" when the ledger has none */
+	char *promoted; /* the ledger's "promoted" time, or NULL */
 	/* srdf.applied */
 	int has_row;
 	uint64_t seq;
 	char *gtid;
 	double applied_at, commit_ts; /* Unix s; < 0 unknown */
 	/* inbox/new above the checkpoint */
-	uint64_t nnew, lo, hi;	/* count, lowest, highest */
-	uint64_t run_end;	/* C+1..run_end present in sequence */
+	uint64_t nnew, lo, hi;   /* count, lowest, highest */
+	uint64_t run_end;        /* C+1..run_end present in sequence */
 	uint64_t gap_lo, gap_hi; /* the first missing range, 0 none */
-	uint64_t block_seq;	/* C+1 when it is failed, dead or stuck */
+	uint64_t block_seq;      /* C+1 when it is failed, dead or stuck */
 	char *block_state, *block_error;
-	int incomplete;		/* C+1..run_end: a group without its end */
-	uint64_t will_reach;	/* dry run: where the apply step gets */
+	int incomplete;      /* C+1..run_end: a group without its end */
+	uint64_t will_reach; /* dry run: where the apply step gets */
 	char will_gtid[WAGON_GTID_LEN];
 	/* the source ledger, with --source-dir */
 	int src_read;
@@ -158,12 +158,14 @@ apply_lock(const struct config *cf, const char *when, int *fd)
 	if ((*fd = lock_dir(cf->dir, APPLY)) >= 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
-		return fail(EX_TEMPFAIL, "srdf-apply is running on %s%s (it "
+		return fail(EX_TEMPFAIL,
+		    "srdf-apply is running on %s%s (it "
 		    "holds %s/lock/srdf-apply): stop it first (systemctl stop "
 		    "srdf-apply), then run srdf-promote again; nothing was "
-		    "promoted", cf->dir, when, cf->dir);
-	return fail(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s",
-	    cf->dir, strerror(errno));
+		    "promoted",
+		    cf->dir, when, cf->dir);
+	return fail(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s", cf->dir,
+	    strerror(errno));
 }
 
 /* ---- the apply step ---------------------------------------------------- */
@@ -209,7 +211,8 @@ run_apply(const struct config *cf)
 	argv[n] = NULL;
 	fflush(stdout);
 	if ((pid = fork()) < 0) {
-		log_err("cannot fork for %s: %s", cf->apply_bin, strerror(errno));
+		log_err(
+		    "cannot fork for %s: %s", cf->apply_bin, strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -240,8 +243,10 @@ open_ledger(const char *dir, unsigned flags, struct ledger **l)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		return fail(EX_NOINPUT, "%s: no ledger (%s: %s): not a state "
-		    "directory of srdf", dir, path, strerror(errno));
+		return fail(EX_NOINPUT,
+		    "%s: no ledger (%s: %s): not a state "
+		    "directory of srdf",
+		    dir, path, strerror(errno));
 	if ((rc = ledger_open(dir, flags, l)) != 0)
 		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
 		    ledger_strerror(rc));
@@ -325,22 +330,22 @@ xa_pending(MYSQL *my, const struct state *s)
 	MYSQL_ROW row;
 
 	buf_lit(&q, "SELECT COUNT(*), GROUP_CONCAT(xid SEPARATOR ' ') FROM "
-	    "srdf.xa_pending WHERE source_id='");
+	            "srdf.xa_pending WHERE source_id='");
 	maria_escape(&q, s->src);
 	buf_lit(&q, "'");
 	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 ||
-	    (r = mysql_store_result(my)) == NULL) {
+	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL) {
 		buf_free(&q);
 		return; /* no table: no XA ever prepared */
 	}
 	buf_free(&q);
 	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
 	    strcmp(row[0], "0") != 0)
-		log_warn("%s XA transaction(s) prepared on the source without "
+		log_warn(
+		    "%s XA transaction(s) prepared on the source without "
 		    "an XA COMMIT or ROLLBACK received: their rows are not "
-		    "applied (srdf.xa_pending): %.300s", row[0],
-		    row[1] ? row[1] : "");
+		    "applied (srdf.xa_pending): %.300s",
+		    row[0], row[1] ? row[1] : "");
 	mysql_free_result(r);
 }
 
@@ -357,8 +362,8 @@ read_wagon(const struct config *cf, uint64_t seq, uint8_t **p, size_t *len)
 	*p = NULL;
 	wagon_name(seq, name);
 	for (size_t i = 0; i < 2 && fd < 0; i++) {
-		snprintf(path, sizeof path, "%s/%s/%s", cf->inbox, subs[i],
-		    name);
+		snprintf(
+		    path, sizeof path, "%s/%s/%s", cf->inbox, subs[i], name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size <= 0 ||
@@ -392,8 +397,8 @@ commit_ts(const struct config *cf, uint64_t seq)
 
 	if (read_wagon(cf, seq, &p, &len) != 0)
 		return -1;
-	if (wagon_open(p, len, cf->key, &h, &rec, &rlen, err,
-	        sizeof err) != 0) {
+	if (wagon_open(p, len, cf->key, &h, &rec, &rlen, err, sizeof err) !=
+	    0) {
 		log_warn("wagon %" PRIu64 ": %s: its commit time is unknown",
 		    seq, err);
 		goto out;
@@ -479,14 +484,14 @@ scan_inbox(const struct config *cf, struct state *s)
 		    cf->dir, ledger_strerror(rc));
 	}
 	/* The first wagon after the checkpoint, when it is here. */
-	if (s->run_end > s->seq &&
-	    ledger_wagon_get(t, s->seq + 1, &w) == 0 && w != NULL) {
+	if (s->run_end > s->seq && ledger_wagon_get(t, s->seq + 1, &w) == 0 &&
+	    w != NULL) {
 		const char *st = json_string_value(json_object_get(w, "state"));
-		const char *e = json_string_value(
-		    json_object_get(w, "last_error"));
+		const char *e =
+		    json_string_value(json_object_get(w, "last_error"));
 
-		if (st != NULL && (strcmp(st, "failed") == 0 ||
-		                      strcmp(st, "dead") == 0)) {
+		if (st != NULL &&
+		    (strcmp(st, "failed") == 0 || strcmp(st, "dead") == 0)) {
 			s->block_seq = s->seq + 1;
 			s->block_state = xstrdup(st);
 			s->block_error = e ? xstrdup(e) : NULL;
@@ -496,8 +501,8 @@ scan_inbox(const struct config *cf, struct state *s)
 	}
 	/* The last of the run: a group's end, or chunks waiting for it. */
 	s->will_reach = s->seq;
-	snprintf(s->will_gtid, sizeof s->will_gtid, "%s",
-	    s->gtid ? s->gtid : "");
+	snprintf(
+	    s->will_gtid, sizeof s->will_gtid, "%s", s->gtid ? s->gtid : "");
 	for (uint64_t q = s->seq + 1; q <= s->run_end && q > s->seq; q++) {
 		char g[WAGON_GTID_LEN] = "";
 
@@ -542,14 +547,14 @@ read_source(const struct config *cf, struct state *s)
 	}
 	if (v != NULL && s->src[0] != '\0' && strcmp(v, s->src) != 0)
 		log_warn("--source-dir %s holds source %s, the target applies "
-		    "source %s: its figures are not this target's",
+		         "source %s: its figures are not this target's",
 		    cf->source_dir, v, s->src);
 	free(v);
 	s->src_ts = -1;
 	if (s->src_seq > 0 && ledger_wagon_get(t, s->src_seq, &w) == 0 &&
 	    w != NULL) {
-		const char *g = json_string_value(
-		    json_object_get(w, "last_gtid"));
+		const char *g =
+		    json_string_value(json_object_get(w, "last_gtid"));
 		json_t *ts = json_object_get(w, "last_ts");
 
 		s->src_gtid = g ? xstrdup(g) : NULL;
@@ -571,7 +576,8 @@ report(const struct config *cf, const struct state *s, double now)
 
 	if (!s->has_row || s->seq == 0)
 		printf("recovery point: none: the target has applied no wagon "
-		    "of source %s\n", s->src[0] ? s->src : "(unknown)");
+		       "of source %s\n",
+		    s->src[0] ? s->src : "(unknown)");
 	else {
 		printf("recovery point: wagon %" PRIu64 ", GTID %s\n", s->seq,
 		    s->gtid ? s->gtid : "(none)");
@@ -581,8 +587,8 @@ report(const struct config *cf, const struct state *s, double now)
 			    now - s->commit_ts);
 		else
 			printf("source commit time: unknown (wagon %" PRIu64
-			    " is not in %s or has no last_ts)\n", s->seq,
-			    cf->inbox);
+			       " is not in %s or has no last_ts)\n",
+			    s->seq, cf->inbox);
 		if (s->applied_at > 0)
 			printf("applied at: %s\n",
 			    clock_iso(s->applied_at, 'T', c, sizeof c));
@@ -591,8 +597,8 @@ report(const struct config *cf, const struct state *s, double now)
 		printf("beyond it in the inbox: nothing\n");
 	else
 		printf("beyond it in the inbox: %" PRIu64 " wagon%s received "
-		    "and not applied, %" PRIu64 "..%" PRIu64 "\n", s->nnew,
-		    s->nnew == 1 ? "" : "s", s->lo, s->hi);
+		       "and not applied, %" PRIu64 "..%" PRIu64 "\n",
+		    s->nnew, s->nnew == 1 ? "" : "s", s->lo, s->hi);
 	if (s->gap_lo == s->gap_hi && s->gap_lo != 0)
 		printf("gap: wagon %" PRIu64 " missing\n", s->gap_lo);
 	else if (s->gap_lo != 0)
@@ -600,22 +606,27 @@ report(const struct config *cf, const struct state *s, double now)
 		    s->gap_lo, s->gap_hi);
 	if (s->block_seq != 0)
 		printf("%s: wagon %" PRIu64 ": %s\n", s->block_state,
-		    s->block_seq, s->block_error ? s->block_error : "no error "
-		    "recorded");
+		    s->block_seq,
+		    s->block_error ? s->block_error
+		                   : "no error "
+		                     "recorded");
 	if (s->incomplete)
 		printf("incomplete group: wagons %" PRIu64 "..%" PRIu64 " are "
-		    "chunks of a group whose last chunk was not received\n",
+		       "chunks of a group whose last chunk was not received\n",
 		    s->will_reach + 1, s->run_end);
 	if (s->src_read) {
 		if (s->src_seq <= s->seq)
-			printf("source sealed: wagon %" PRIu64 ": nothing beyond "
-			    "the recovery point\n", s->src_seq);
+			printf("source sealed: wagon %" PRIu64
+			       ": nothing beyond "
+			       "the recovery point\n",
+			    s->src_seq);
 		else {
-			printf("source sealed: wagon %" PRIu64 ", GTID %s: %"
-			    PRIu64 " wagon%s beyond the recovery point", s->src_seq,
-			    s->src_gtid ? s->src_gtid : "(none)",
-			    s->src_seq - s->seq, s->src_seq - s->seq == 1 ? "" :
-			    "s");
+			printf("source sealed: wagon %" PRIu64
+			       ", GTID %s: %" PRIu64
+			       " wagon%s beyond the recovery point",
+			    s->src_seq, s->src_gtid ? s->src_gtid : "(none)",
+			    s->src_seq - s->seq,
+			    s->src_seq - s->seq == 1 ? "" : "s");
 			if (s->src_ts > 0 && s->commit_ts > 0)
 				printf(", %.0f s of source commits (to %s)",
 				    s->src_ts - s->commit_ts,
@@ -637,47 +648,55 @@ blocked(const struct config *cf, const struct state *s)
 	if (cf->dry_run ? s->will_reach == 0 : !s->has_row || s->seq == 0) {
 		if (f == NULL)
 			log_err("the target has applied no wagon of source %s: "
-			    "promoting it would start from an empty copy; "
-			    "bootstrap it first, or promote it anyway with "
-			    "--force", s->src[0] ? s->src : "(unknown)");
+			        "promoting it would start from an empty copy; "
+			        "bootstrap it first, or promote it anyway with "
+			        "--force",
+			    s->src[0] ? s->src : "(unknown)");
 		ex = EX_DATAERR;
 	}
 	if (s->gap_lo != 0) {
 		if (f == NULL)
-			log_err("the inbox has a gap: wagon %" PRIu64 "%s is "
+			log_err(
+			    "the inbox has a gap: wagon %" PRIu64 "%s is "
 			    "missing while %" PRIu64 " was received; wait for "
 			    "srdf-ship to deliver it (srdf-status on the "
 			    "source), copy it from the source's outbox "
 			    "(srdf-ship --to dir:%s/new), or promote without "
 			    "it and every wagon after it with --force",
-			    s->gap_lo, s->gap_hi > s->gap_lo ? " (and more)"
-			    : "", s->hi, cf->inbox);
+			    s->gap_lo,
+			    s->gap_hi > s->gap_lo ? " (and more)" : "", s->hi,
+			    cf->inbox);
 		else
 			log_warn("%s: the wagons from %" PRIu64 " on are given "
-			    "up (a gap at %" PRIu64 ")", f, s->seq + 1,
-			    s->gap_lo);
+			         "up (a gap at %" PRIu64 ")",
+			    f, s->seq + 1, s->gap_lo);
 		ex = ex ? ex : EX_TEMPFAIL;
 	}
 	if (s->block_seq != 0 && !cf->dry_run) {
 		if (f == NULL)
-			log_err("wagon %" PRIu64 " is %s and blocks the apply: "
+			log_err(
+			    "wagon %" PRIu64 " is %s and blocks the apply: "
 			    "%s; fix the cause and run srdf-promote again, skip "
 			    "the wagon (srdf-apply --skip %" PRIu64 ": its "
-			    "changes will be missing), or promote at wagon %"
-			    PRIu64 " with --force", s->block_seq,
-			    s->block_state, s->block_error ? s->block_error :
-			    "no error recorded", s->block_seq, s->seq);
+			    "changes will be missing), or promote at wagon %" PRIu64
+			    " with --force",
+			    s->block_seq, s->block_state,
+			    s->block_error ? s->block_error
+			                   : "no error recorded",
+			    s->block_seq, s->seq);
 		else
 			log_warn("%s: wagon %" PRIu64 " (%s) and every wagon "
-			    "after it are given up", f, s->block_seq,
-			    s->block_state);
+			         "after it are given up",
+			    f, s->block_seq, s->block_state);
 		ex = EX_DATAERR;
 	} else if (!cf->dry_run && s->run_end > s->seq && !s->incomplete) {
 		if (f == NULL)
-			log_err("wagon %" PRIu64 " is in the inbox but was not "
+			log_err(
+			    "wagon %" PRIu64 " is in the inbox but was not "
 			    "applied (see srdf-apply's messages above); run "
 			    "srdf-promote again, or promote at wagon %" PRIu64
-			    " with --force", s->seq + 1, s->seq);
+			    " with --force",
+			    s->seq + 1, s->seq);
 		ex = EX_DATAERR;
 	}
 	return cf->force ? 0 : ex;
@@ -708,9 +727,10 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 		if (t != NULL && rc != 0)
 			ledger_txn_abort(t);
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot record the promotion in the "
-		    "ledger of %s: %s; the target is still read-only", cf->dir,
-		    ledger_strerror(rc));
+		return fail(EX_IOERR,
+		    "cannot record the promotion in the "
+		    "ledger of %s: %s; the target is still read-only",
+		    cf->dir, ledger_strerror(rc));
 	}
 	ledger_close(l);
 	return 0;
@@ -764,7 +784,8 @@ set_writable(MYSQL *my, int dry)
 			continue;
 		if (dry) {
 			if (is_on(before[i]))
-				printf("would run: SET GLOBAL %s=OFF (now ON)\n",
+				printf(
+				    "would run: SET GLOBAL %s=OFF (now ON)\n",
 				    vars[i]);
 			else
 				printf("%s: OFF already\n", vars[i]);
@@ -773,19 +794,20 @@ set_writable(MYSQL *my, int dry)
 		if (is_on(before[i])) {
 			snprintf(q, sizeof q, "SET GLOBAL %s=OFF", vars[i]);
 			if (mysql_query(my, q) != 0) {
-				log_err("%s on the target: %s (error %u); the "
+				log_err(
+				    "%s on the target: %s (error %u); the "
 				    "promotion is recorded: run srdf-promote "
 				    "again once this is fixed (the user needs "
 				    "READ ONLY ADMIN, or SUPER before MariaDB "
-				    "10.11)", q, mysql_error(my),
-				    mysql_errno(my));
+				    "10.11)",
+				    q, mysql_error(my), mysql_errno(my));
 				ex = maria_exit_for(mysql_errno(my));
 				break;
 			}
 		}
 		after = global_var(my, vars[i], &ex);
-		printf("%s: %s -> %s\n", vars[i], before[i],
-		    after ? after : "?");
+		printf(
+		    "%s: %s -> %s\n", vars[i], before[i], after ? after : "?");
 		if (ex == 0 && is_on(after)) {
 			log_err("%s is still ON on the target", vars[i]);
 			ex = EX_UNAVAILABLE;
@@ -816,15 +838,16 @@ enable_events(MYSQL *my, int dry)
 	 * and no error either. */
 	if (!maria_has_privilege(my, "EVENT")) {
 		printf("events: not looked at: the account has no EVENT "
-		    "privilege\n");
-		log_warn("the account has no EVENT privilege: the events "
+		       "privilege\n");
+		log_warn(
+		    "the account has no EVENT privilege: the events "
 		    "srdf-apply created DISABLE ON SLAVE stay disabled; GRANT "
 		    "EVENT and run srdf-promote again, or enable them by hand");
 		return 0;
 	}
 	if (mysql_query(my, "SELECT EVENT_SCHEMA, EVENT_NAME FROM "
-			    "information_schema.EVENTS WHERE STATUS = "
-			    "'SLAVESIDE_DISABLED' ORDER BY 1, 2") != 0 ||
+	                    "information_schema.EVENTS WHERE STATUS = "
+	                    "'SLAVESIDE_DISABLED' ORDER BY 1, 2") != 0 ||
 	    (r = mysql_store_result(my)) == NULL) {
 		log_err("cannot list the target's events: %s (error %u)",
 		    mysql_error(my), mysql_errno(my));
@@ -849,10 +872,10 @@ enable_events(MYSQL *my, int dry)
 		printf("event %s.%s: not enabled: %s\n", row[0], row[1],
 		    mysql_error(my));
 		log_err("ALTER EVENT %s.%s ENABLE on the target: %s (error "
-		    "%u); the promotion stands: enable it by hand, or run "
-		    "srdf-promote again once this is fixed (the user needs "
-		    "the EVENT privilege)", row[0], row[1], mysql_error(my),
-		    mysql_errno(my));
+		        "%u); the promotion stands: enable it by hand, or run "
+		        "srdf-promote again once this is fixed (the user needs "
+		        "the EVENT privilege)",
+		    row[0], row[1], mysql_error(my), mysql_errno(my));
 		ex = maria_exit_for(mysql_errno(my));
 	}
 	mysql_free_result(r);
@@ -860,7 +883,8 @@ enable_events(MYSQL *my, int dry)
 	if (n > 0 && (sched = global_var(my, "event_scheduler", &ex)) != NULL) {
 		if (!is_on(sched))
 			printf("event_scheduler: %s on the target: the events "
-			    "run once it is ON\n", sched);
+			       "run once it is ON\n",
+			    sched);
 		free(sched);
 	}
 	return ex;
@@ -879,10 +903,12 @@ restored(void *arg, const char *db, const char *name, const char *err)
 		    name);
 	else {
 		printf("trigger %s.%s: not restored: %s\n", db, name, err);
-		log_err("restoring trigger %s.%s on the target: %s; the "
+		log_err(
+		    "restoring trigger %s.%s on the target: %s; the "
 		    "promotion stands: run srdf-promote again once this is "
 		    "fixed (the user needs the TRIGGER privilege, and SET USER "
-		    "for another definer)", db, name, err);
+		    "for another definer)",
+		    db, name, err);
 	}
 }
 
@@ -895,23 +921,24 @@ restored(void *arg, const char *db, const char *name, const char *err)
 static int
 restore_triggers(MYSQL *my, int dry)
 {
-	static const char *const from[] = {SQL_TRIGGER_GUARD,
-	    SQL_TRIGGER_GUARD_V1, NULL};
+	static const char *const from[] = {
+	    SQL_TRIGGER_GUARD, SQL_TRIGGER_GUARD_V1, NULL};
 	int n;
 
 	/* The server shows an account without TRIGGER no trigger, and no
 	 * error either. */
 	if (!maria_has_privilege(my, "TRIGGER")) {
 		printf("triggers: not looked at: the account has no TRIGGER "
-		    "privilege\n");
-		log_warn("the account has no TRIGGER privilege: the triggers "
+		       "privilege\n");
+		log_warn(
+		    "the account has no TRIGGER privilege: the triggers "
 		    "srdf-apply guarded keep their guard; GRANT TRIGGER and "
 		    "run srdf-promote again");
 		return 0;
 	}
 	if ((n = trigger_rewrite(my, from, NULL, dry, restored, &dry)) < 0) {
 		log_err("cannot restore the target's triggers: %s (error %u); "
-		    "the promotion stands: run srdf-promote again",
+		        "the promotion stands: run srdf-promote again",
 		    mysql_error(my), mysql_errno(my));
 		return maria_exit_for(mysql_errno(my));
 	}
@@ -967,16 +994,18 @@ audit_promotion(const struct config *cf, const struct state *s, double rto)
 	if (s->commit_ts > 0)
 		clock_iso(s->commit_ts, 'T', at, sizeof at);
 	if (s->nnew > 0)
-		snprintf(beyond, sizeof beyond, ", %" PRIu64 " received wagon%s "
-		    "not applied (%" PRIu64 "..%" PRIu64 ")", s->nnew,
-		    s->nnew == 1 ? "" : "s", s->lo, s->hi);
+		snprintf(beyond, sizeof beyond,
+		    ", %" PRIu64 " received wagon%s "
+		    "not applied (%" PRIu64 "..%" PRIu64 ")",
+		    s->nnew, s->nnew == 1 ? "" : "s", s->lo, s->hi);
 	if (s->src[0] != '\0')
 		audit_source(s->src);
 	audit_event(AUDIT_OPERATOR, "target",
 	    s->promoted != NULL ? "promoted" : "replica", "promoted",
 	    "recovery point wagon %" PRIu64 ", GTID %s, source commit %s%s, "
-	    "RTO %.3f s%s%s%s", s->seq, s->gtid != NULL ? s->gtid : "none",
-	    at, beyond, rto, cf->force ? ", forced" : "",
+	    "RTO %.3f s%s%s%s",
+	    s->seq, s->gtid != NULL ? s->gtid : "none", at, beyond, rto,
+	    cf->force ? ", forced" : "",
 	    s->promoted != NULL ? ", finishing the promotion of " : "",
 	    s->promoted != NULL ? s->promoted : "");
 }
@@ -1017,7 +1046,8 @@ apply_step(const struct config *cf, const struct state *s, int *fd)
 		printf("dry run: nothing is changed\n");
 	if (s->promoted != NULL) {
 		log_notice("%s was promoted at %s already: finishing that "
-		    "promotion (no wagon is applied)", cf->dir, s->promoted);
+		           "promotion (no wagon is applied)",
+		    cf->dir, s->promoted);
 		return 0;
 	}
 	if (cf->dry_run) {
@@ -1030,14 +1060,19 @@ apply_step(const struct config *cf, const struct state *s, int *fd)
 	close(*fd);
 	log_info("applying the inbox: %s --once", cf->apply_bin);
 	rc = run_apply(cf);
-	if ((ex = apply_lock(cf, " (it started while srdf-promote applied "
-	    "the inbox)", fd)) != 0)
+	if ((ex = apply_lock(cf,
+	         " (it started while srdf-promote applied "
+	         "the inbox)",
+	         fd)) != 0)
 		return ex;
 	if (rc < 0 || (rc != 0 && rc != EX_DATAERR && rc != EX_TEMPFAIL)) {
 		log_err("the apply step failed (%s exited %d): see its "
-		    "messages above; nothing was promoted", cf->apply_bin, rc);
+		        "messages above; nothing was promoted",
+		    cf->apply_bin, rc);
 		return rc == EX_NOPERM || rc == EX_UNAVAILABLE ||
-		    rc == EX_CONFIG ? rc : EX_SOFTWARE;
+		               rc == EX_CONFIG
+		           ? rc
+		           : EX_SOFTWARE;
 	}
 	return 0;
 }
@@ -1049,8 +1084,8 @@ gather(const struct config *cf, struct state *s, MYSQL **my)
 {
 	int ex = 0;
 
-	if ((*my = maria_connect(cf->defaults_file, cf->group, "the target", 30,
-	         &ex)) == NULL)
+	if ((*my = maria_connect(
+	         cf->defaults_file, cf->group, "the target", 30, &ex)) == NULL)
 		return ex;
 	if (s->src[0] == '\0' && (ex = read_marks(cf, s)) != 0)
 		return ex;
@@ -1073,7 +1108,8 @@ dry_run_end(const struct config *cf, const struct state *s, MYSQL *my)
 
 	if (s->promoted == NULL)
 		printf("would record: promoted in the ledger of %s (then "
-		    "srdf-apply refuses)\n", cf->dir);
+		       "srdf-apply refuses)\n",
+		    cf->dir);
 	ex = set_writable(my, 1);
 	if (ex == 0)
 		ex = enable_events(my, 1);
@@ -1089,8 +1125,8 @@ dry_run_end(const struct config *cf, const struct state *s, MYSQL *my)
  * events and triggers enabled, the audit line, the hook.  *my is closed.
  * 0, or an exit status (logged). */
 static int
-promote_now(const struct config *cf, struct state *s, MYSQL **my,
-    double now, long long t0)
+promote_now(const struct config *cf, struct state *s, MYSQL **my, double now,
+    long long t0)
 {
 	double rto;
 	int ex, rc;
@@ -1110,7 +1146,8 @@ promote_now(const struct config *cf, struct state *s, MYSQL **my,
 	audit_promotion(cf, s, rto);
 	printf("promoted: %s is writable\n", cf->dir);
 	printf("RTO: %.3f s (from the start of srdf-promote to the target "
-	    "writable)\n", rto);
+	       "writable)\n",
+	    rto);
 	if (cf->hook != NULL) {
 		rc = run_hook(cf, s, rto);
 		if (rc == 0)
@@ -1118,12 +1155,13 @@ promote_now(const struct config *cf, struct state *s, MYSQL **my,
 		else {
 			printf("hook: exited %d (the promotion stands)\n", rc);
 			log_err("the hook failed (exit %d): %s; the target is "
-			    "promoted and writable all the same", rc, cf->hook);
+			        "promoted and writable all the same",
+			    rc, cf->hook);
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return fail(EX_IOERR, "writing the report: %s",
-		    strerror(errno));
+		return fail(
+		    EX_IOERR, "writing the report: %s", strerror(errno));
 	return ex;
 }
 
@@ -1142,7 +1180,8 @@ run(const struct config *cf, struct state *s, int *fd, long long t0)
 	now = clock_wall();
 	if (cf->dry_run && s->promoted == NULL && s->will_reach > s->seq)
 		printf("would apply: wagons %" PRIu64 "..%" PRIu64 " (recovery "
-		    "point then wagon %" PRIu64 ", GTID %s, if they apply)\n",
+		       "point then wagon %" PRIu64
+		       ", GTID %s, if they apply)\n",
 		    s->seq + 1, s->will_reach, s->will_reach, s->will_gtid);
 	report(cf, s, now);
 	if (s->promoted == NULL && (ex = blocked(cf, s)) != 0) {
@@ -1183,15 +1222,34 @@ parse_options(int argc, char **argv, struct config *cf)
 	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf->defaults_file = optarg; break;
-		case 'G': cf->group = optarg; break;
-		case 'd': cf->dir = optarg; break;
-		case 'n': cf->dry_run = 1; break;
-		case 'f': cf->force = 1; break;
-		case 'H': cf->hook = optarg; break;
-		case 'k': cf->key_file = optarg; break;
-		case 's': cf->source_dir = optarg; break;
-		case 'v': cf->verbose = 1; log_set_verbose(1); break;
+		case 'F':
+			cf->defaults_file = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'n':
+			cf->dry_run = 1;
+			break;
+		case 'f':
+			cf->force = 1;
+			break;
+		case 'H':
+			cf->hook = optarg;
+			break;
+		case 'k':
+			cf->key_file = optarg;
+			break;
+		case 's':
+			cf->source_dir = optarg;
+			break;
+		case 'v':
+			cf->verbose = 1;
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-promote", usage);
 		}
@@ -1199,7 +1257,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	opt_no_operands(argc, usage);
 	if (cf->key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
-		    "wagons (srdf-keygen(1))");
+		              "wagons (srdf-keygen(1))");
 	if (strlen(cf->dir) + sizeof "/inbox" > sizeof cf->inbox)
 		die(EX_USAGE, "--dir %s: path too long", cf->dir);
 }

@@ -93,7 +93,11 @@ struct config {
 enum verdict { V_ACCEPTED, V_DUPLICATE, V_INVALID, V_REJECTED, V_BUSY };
 
 static const char *const vword[] = {
-    "accepted", "duplicate", "invalid_payload", "rejected", "busy",
+    "accepted",
+    "duplicate",
+    "invalid_payload",
+    "rejected",
+    "busy",
 };
 static const int vstatus[] = {201, 200, 400, 409, 503};
 
@@ -102,8 +106,8 @@ struct recv {
 	struct srdf_key *key;
 	char inbox[PATH_MAX];
 	struct ledger *l;
-	pthread_mutex_t mu;  /* storing; and source_hex */
-	char source_hex[33]; /* pinned source, "" while none */
+	pthread_mutex_t mu;                  /* storing; and source_hex */
+	char source_hex[33];                 /* pinned source, "" while none */
 	_Atomic unsigned long long decoding; /* bytes wagon_open holds */
 	int sigfd;
 };
@@ -148,8 +152,10 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 	int rc, v = -1;
 
 	if (r->source_hex[0] != '\0' && strcmp(src, r->source_hex) != 0) {
-		snprintf(why, wl, "unknown source %s (this receiver takes "
-		    "wagons from %s)", src, r->source_hex);
+		snprintf(why, wl,
+		    "unknown source %s (this receiver takes "
+		    "wagons from %s)",
+		    src, r->source_hex);
 		return V_REJECTED;
 	}
 	if ((rc = ledger_txn_begin(r->l, LEDGER_RDONLY, &t)) != 0 ||
@@ -168,7 +174,8 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 	/* After a failover this host is the production database: the old
 	 * source must not go on filling its inbox (srdf-promote(1)). */
 	if (promoted != NULL) {
-		snprintf(why, wl, "this target was promoted at %s "
+		snprintf(why, wl,
+		    "this target was promoted at %s "
 		    "(srdf-promote): it takes no more wagons; stop srdf-ship "
 		    "on the old source, or point it at a new DR site",
 		    promoted);
@@ -183,23 +190,28 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
 	if (w != NULL) {
 		have = json_string_value(json_object_get(w, "sha256"));
 		if (have != NULL && strcmp(have, sum) == 0) {
-			snprintf(why, wl, "wagon %" PRIu64 " was received "
-			    "before (state %s)", h->seq,
+			snprintf(why, wl,
+			    "wagon %" PRIu64 " was received "
+			    "before (state %s)",
+			    h->seq,
 			    json_string_value(json_object_get(w, "state")));
 			v = V_DUPLICATE;
 		} else {
-			snprintf(why, wl, "wagon %" PRIu64 " was received "
+			snprintf(why, wl,
+			    "wagon %" PRIu64 " was received "
 			    "before with different content (SHA-256 %.16s..., "
-			    "this one %.16s...)", h->seq, have ? have : "?",
-			    sum);
+			    "this one %.16s...)",
+			    h->seq, have ? have : "?", sum);
 			v = V_REJECTED;
 		}
 		json_decref(w);
 		return v;
 	}
 	if (h->seq <= last) {
-		snprintf(why, wl, "wagon %" PRIu64 " is at or below the last "
-		    "applied sequence %" PRIu64, h->seq, last);
+		snprintf(why, wl,
+		    "wagon %" PRIu64 " is at or below the last "
+		    "applied sequence %" PRIu64,
+		    h->seq, last);
 		return V_DUPLICATE;
 	}
 	return -1;
@@ -222,12 +234,11 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 
 	key_id_hex(h->key_id, kid);
 	w = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, "
-	    "s:I, s:s, s:I, s:f}",
-	    "state", "received", "source_id", src, "sha256", sum,
-	    "wagon_bytes", (json_int_t)len, "raw_bytes",
-	    (json_int_t)h->raw_len, "events_in", (json_int_t)h->events_in,
-	    "events_out", (json_int_t)h->events_out, "first_gtid",
-	    h->first_gtid, "last_gtid", h->last_gtid, "chunk",
+	              "s:I, s:s, s:I, s:f}",
+	    "state", "received", "source_id", src, "sha256", sum, "wagon_bytes",
+	    (json_int_t)len, "raw_bytes", (json_int_t)h->raw_len, "events_in",
+	    (json_int_t)h->events_in, "events_out", (json_int_t)h->events_out,
+	    "first_gtid", h->first_gtid, "last_gtid", h->last_gtid, "chunk",
 	    (json_int_t)h->chunk, "chunks", (json_int_t)h->chunks, "key_id",
 	    kid, "flags", (json_int_t)h->flags, "received_at", clock_wall());
 	if (w == NULL)
@@ -257,12 +268,15 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 	if ((rc = ledger_txn_commit(t)) == 0 && r->source_hex[0] == '\0') {
 		memcpy(r->source_hex, src, 33);
 		log_notice("source %s pinned: wagons from other sources are "
-		    "rejected from now on", src);
+		           "rejected from now on",
+		    src);
 	}
 	if (rc == 0) {
 		audit_source(src);
-		audit_wagon(0, h->seq, NULL, "received", "%zu bytes, GTID "
-		    "%s..%s", len, h->first_gtid, h->last_gtid);
+		audit_wagon(0, h->seq, NULL, "received",
+		    "%zu bytes, GTID "
+		    "%s..%s",
+		    len, h->first_gtid, h->last_gtid);
 		heartbeat_beat(h->seq, h->last_gtid);
 	}
 out:
@@ -287,28 +301,30 @@ authenticate(struct recv *r, const uint8_t *body, size_t len,
 	int rc;
 
 	if (need > r->cf->max_memory) {
-		snprintf(why, wl, "opening it takes %llu bytes, over "
-		    "--max-memory %llu", need, r->cf->max_memory);
+		snprintf(why, wl,
+		    "opening it takes %llu bytes, over "
+		    "--max-memory %llu",
+		    need, r->cf->max_memory);
 		return V_REJECTED;
 	}
 	cur = atomic_load(&r->decoding);
 	do {
 		if (cur + need > r->cf->max_memory) {
-			snprintf(why, wl, "too many bytes being opened "
+			snprintf(why, wl,
+			    "too many bytes being opened "
 			    "(--max-memory); try again later");
 			return V_BUSY;
 		}
-	} while (!atomic_compare_exchange_weak(&r->decoding, &cur,
-	    cur + need));
-	rc = wagon_open_peeked(body, len, r->key, h, &records, &rlen, err,
-	    sizeof err);
+	} while (!atomic_compare_exchange_weak(&r->decoding, &cur, cur + need));
+	rc = wagon_open_peeked(
+	    body, len, r->key, h, &records, &rlen, err, sizeof err);
 	wagon_records_free(records, rlen);
 	atomic_fetch_sub(&r->decoding, need);
 	if (rc == 0)
 		return -1;
 	snprintf(why, wl, "%s", err);
 	return rc == WAGON_ENOMEM ? V_BUSY
-	    : rc == WAGON_EKEY    ? V_REJECTED
+	       : rc == WAGON_EKEY ? V_REJECTED
 	                          : V_INVALID;
 }
 
@@ -317,8 +333,8 @@ authenticate(struct recv *r, const uint8_t *body, size_t len,
  * source and checksum in hex).  Returns the verdict, with why. */
 static enum verdict
 store(struct recv *r, const uint8_t *body, size_t len,
-    const struct wagon_header *h, const char *src, const char *sum,
-    char *why, size_t wl)
+    const struct wagon_header *h, const char *src, const char *sum, char *why,
+    size_t wl)
 {
 	char name[WAGON_NAME_LEN];
 	int rc, v, ok;
@@ -330,8 +346,10 @@ store(struct recv *r, const uint8_t *body, size_t len,
 	v = V_BUSY;
 	ok = spool_free_ok(r->inbox, r->cf->min_free + len);
 	if (ok <= 0) {
-		snprintf(why, wl, ok < 0 ? "cannot check the free space of %s"
-		    : "the disk of %s is nearly full (--min-free)", r->inbox);
+		snprintf(why, wl,
+		    ok < 0 ? "cannot check the free space of %s"
+		           : "the disk of %s is nearly full (--min-free)",
+		    r->inbox);
 		goto out;
 	}
 	wagon_name(h->seq, name);
@@ -343,7 +361,8 @@ store(struct recv *r, const uint8_t *body, size_t len,
 		/* Stored but not recorded: the sender will retry, and the
 		 * retry stores it again (spool_put replaces) and records it. */
 		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
-		    "%s", h->seq, r->cf->dir, ledger_strerror(rc));
+		        "%s",
+		    h->seq, r->cf->dir, ledger_strerror(rc));
 		snprintf(why, wl, "cannot record it in the ledger");
 		goto out;
 	}
@@ -377,8 +396,8 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 
 	*seq = 0;
 	rc = head_sum != NULL
-	    ? wagon_peek_summed(body, len, head_sum, &h, err, sizeof err)
-	    : wagon_peek(body, len, &h, err, sizeof err);
+	         ? wagon_peek_summed(body, len, head_sum, &h, err, sizeof err)
+	         : wagon_peek(body, len, &h, err, sizeof err);
 	if (rc != 0) {
 		snprintf(why, wl, "%s", err);
 		return rc == WAGON_ENOMEM ? V_BUSY : V_INVALID;
@@ -389,8 +408,10 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	if (memcmp(h.key_id, r->key->id, sizeof r->key->id) != 0) {
 		key_id_hex(h.key_id, kh);
 		key_id_hex(r->key->id, kw);
-		snprintf(why, wl, "sealed under unknown key id %s (this "
-		    "receiver holds %s)", kh, kw);
+		snprintf(why, wl,
+		    "sealed under unknown key id %s (this "
+		    "receiver holds %s)",
+		    kh, kw);
 		return V_REJECTED;
 	}
 	pthread_mutex_lock(&r->mu);
@@ -404,8 +425,8 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 }
 
 static void
-log_verdict(enum verdict v, uint64_t seq, const char *from, size_t len,
-    const char *why)
+log_verdict(
+    enum verdict v, uint64_t seq, const char *from, size_t len, const char *why)
 {
 	char s[32] = "?";
 
@@ -435,12 +456,13 @@ post_wagon(void *arg, const struct http_req *req, json_t **answer)
 	enum verdict v;
 	uint64_t seq;
 
-	v = receive(r, req->body, req->len, req->head_sum, &seq, why,
-	    sizeof why);
+	v = receive(
+	    r, req->body, req->len, req->head_sum, &seq, why, sizeof why);
 	log_verdict(v, seq, req->peer, req->len, why);
 	*answer = http_answer(vword[v], "%s", why);
 	if (seq != 0)
-		json_object_set_new(*answer, "seq", json_integer((json_int_t)seq));
+		json_object_set_new(
+		    *answer, "seq", json_integer((json_int_t)seq));
 	return vstatus[v];
 }
 
@@ -503,7 +525,7 @@ health(void *arg, const struct http_req *req, json_t **answer)
 		status = "busy";
 		reason = "the disk is nearly full (--min-free)";
 	} else if (http_memory_used(req->server) + r->cf->max_body >
-	    r->cf->max_memory) {
+	           r->cf->max_memory) {
 		status = "busy";
 		reason = "too many bytes in flight (--max-memory)";
 	}
@@ -533,8 +555,8 @@ read_item(const char *dir, const char *name, unsigned long long max,
 	snprintf(path, sizeof path, "%s/new/%s", dir, name);
 	/* O_NONBLOCK: a FIFO put there must not hang the import (it is
 	 * refused below, as not a regular file). */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) <
+	    0) {
 		int e = errno;
 		snprintf(why, wl, "cannot open %.300s: %s", path, strerror(e));
 		errno = e;
@@ -546,8 +568,10 @@ read_item(const char *dir, const char *name, unsigned long long max,
 		return NULL;
 	}
 	if ((unsigned long long)st.st_size > max) {
-		snprintf(why, wl, "%lld bytes is over the limit of %llu "
-		    "(--max-body)", (long long)st.st_size, max);
+		snprintf(why, wl,
+		    "%lld bytes is over the limit of %llu "
+		    "(--max-body)",
+		    (long long)st.st_size, max);
 		close(fd);
 		return NULL;
 	}
@@ -557,7 +581,7 @@ read_item(const char *dir, const char *name, unsigned long long max,
 		return NULL;
 	}
 	while (got < (size_t)st.st_size &&
-	    (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
+	       (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -606,16 +630,15 @@ import_pass(struct recv *r, int sigfd)
 		snprintf(from, sizeof from, "%s/new/%s", dir, names[i]);
 		len = 0;
 		errno = 0;
-		body = read_item(dir, names[i], r->cf->max_body, &len, why,
-		    sizeof why);
+		body = read_item(
+		    dir, names[i], r->cf->max_body, &len, why, sizeof why);
 		if (body == NULL && errno == ENOENT)
 			continue; /* taken away meanwhile */
 		if (body == NULL) {
 			v = V_REJECTED;
 			seq = 0;
 		} else {
-			v = receive(r, body, len, NULL, &seq, why,
-			    sizeof why);
+			v = receive(r, body, len, NULL, &seq, why, sizeof why);
 			free(body);
 		}
 		log_verdict(v, seq, from, len, why);
@@ -669,7 +692,8 @@ pin_source(struct recv *r)
 	}
 	if (have != NULL && want != NULL && strcmp(have, want) != 0) {
 		log_err("--source-id %s, but %s has received wagons from "
-		    "source %s", want, r->cf->dir, have);
+		        "source %s",
+		    want, r->cf->dir, have);
 		ex = EX_CONFIG;
 	} else if (have == NULL && want != NULL) {
 		if ((rc = ledger_meta_put(t, "source_id", want)) != 0)
@@ -678,14 +702,16 @@ pin_source(struct recv *r)
 			rc = ledger_txn_commit(t);
 		t = NULL;
 		if (rc != 0) {
-			log_err("cannot write the ledger in %s: %s",
-			    r->cf->dir, ledger_strerror(rc));
+			log_err("cannot write the ledger in %s: %s", r->cf->dir,
+			    ledger_strerror(rc));
 			ex = EX_CANTCREAT;
 		}
 	}
 	ledger_txn_abort(t);
 	snprintf(r->source_hex, sizeof r->source_hex, "%s",
-	    have ? have : want ? want : "");
+	    have   ? have
+	    : want ? want
+	           : "");
 	free(have);
 	return ex;
 }
@@ -740,8 +766,8 @@ recover(struct recv *r)
 		if (rc == 0)
 			wagon_name(h.seq, name);
 		if (rc == 0 && strcmp(name, names[i]) != 0) {
-			snprintf(why, sizeof why, "holds wagon %" PRIu64,
-			    h.seq);
+			snprintf(
+			    why, sizeof why, "holds wagon %" PRIu64, h.seq);
 			rc = -1;
 		}
 		if (rc != 0) {
@@ -755,7 +781,8 @@ recover(struct recv *r)
 				ex = EX_CANTCREAT;
 			} else
 				log_notice("recorded wagon %" PRIu64 ", stored "
-				    "before a crash", h.seq);
+				           "before a crash",
+				    h.seq);
 		}
 		free(body);
 	}
@@ -854,26 +881,36 @@ parse_options(int argc, char **argv, struct config *cf)
 		if (httpd_option(ch, optarg, &cf->srv))
 			continue;
 		switch (ch) {
-		case 'd': cf->dir = optarg; break;
-		case 'i': cf->import = optarg; break;
-		case 'K': cf->key_file = optarg; break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'i':
+			cf->import = optarg;
+			break;
+		case 'K':
+			cf->key_file = optarg;
+			break;
 		case 'B':
-			cf->max_body = opt_size(optarg, "--max-body", 1024,
-			    WAGON_RAW_MAX * 2);
+			cf->max_body = opt_size(
+			    optarg, "--max-body", 1024, WAGON_RAW_MAX * 2);
 			break;
 		case 'M':
-			cf->max_memory = opt_size(optarg, "--max-memory", 0,
-			    ULLONG_MAX);
+			cf->max_memory =
+			    opt_size(optarg, "--max-memory", 0, ULLONG_MAX);
 			break;
 		case 'F':
-			cf->min_free = opt_size(optarg, "--min-free", 0,
-			    ULLONG_MAX);
+			cf->min_free =
+			    opt_size(optarg, "--min-free", 0, ULLONG_MAX);
 			break;
-		case 's': cf->source_id = optarg; break;
+		case 's':
+			cf->source_id = optarg;
+			break;
 		case 'T':
 			cf->threads = opt_count(optarg, "--threads", 1, 64);
 			break;
-		case 'v': log_set_verbose(1); break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-recv", usage);
 		}
@@ -898,8 +935,10 @@ check_options(const struct config *cf, char *why, size_t len)
 		e = "--max-memory must be at least --max-body, or no wagon of "
 		    "the largest size could ever be taken in";
 	else if (cf->source_id != NULL && bad_source_id(cf->source_id)) {
-		snprintf(why, len, "--source-id %s is not 32 lowercase hex "
-		    "digits", cf->source_id);
+		snprintf(why, len,
+		    "--source-id %s is not 32 lowercase hex "
+		    "digits",
+		    cf->source_id);
 		return -1;
 	}
 	if (e == NULL)
@@ -958,8 +997,8 @@ open_state(struct recv *r, const struct config *cf)
 		return ex;
 	audit_open(cf->dir);
 	audit_source(r->source_hex[0] ? r->source_hex : NULL);
-	heartbeat_start(cf->dir, "srdf-recv", cf->srv.listen ?
-	    HEARTBEAT_INTERVAL : 0, cf->srv.listen != NULL);
+	heartbeat_start(cf->dir, "srdf-recv",
+	    cf->srv.listen ? HEARTBEAT_INTERVAL : 0, cf->srv.listen != NULL);
 	if ((ex = recover(r)) != 0)
 		return ex;
 	return cf->import != NULL ? import_dirs(cf->import) : 0;
@@ -975,27 +1014,34 @@ serve(struct recv *r, char *err, size_t errlen)
 	    {"GET", "/v1/acks/pending", get_acks},
 	    {"POST", "/v1/acks/taken", post_taken},
 	};
-	struct http_server_opts ho = {
-	    .max_body = r->cf->max_body, .max_memory = r->cf->max_memory,
-	    .threads = r->cf->threads, .key = r->key, .to = HAUTH_TO_RECV,
-	    .routes = routes, .nroutes = sizeof routes / sizeof routes[0],
+	struct http_server_opts ho = {.max_body = r->cf->max_body,
+	    .max_memory = r->cf->max_memory,
+	    .threads = r->cf->threads,
+	    .key = r->key,
+	    .to = HAUTH_TO_RECV,
+	    .routes = routes,
+	    .nroutes = sizeof routes / sizeof routes[0],
 	    .arg = r};
 	char what[PATH_MAX + 128];
 
 	snprintf(what, sizeof what, "inbox %s, source %s, max body %llu",
 	    r->inbox, r->source_hex[0] ? r->source_hex : "not pinned yet",
 	    r->cf->max_body);
-	return http_serve(&r->cf->srv, &ho, r->sigfd, run, r, what, err,
-	    errlen);
+	return http_serve(
+	    &r->cf->srv, &ho, r->sigfd, run, r, what, err, errlen);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct config cf = {.max_body = 64ULL << 20,
-	    .max_memory = 256ULL << 20, .min_free = 256ULL << 20, .threads = 4,
+	    .max_memory = 256ULL << 20,
+	    .min_free = 256ULL << 20,
+	    .threads = 4,
 	    /* ship --pipeline 64, health, spare */
-	    .srv = {.max_conn = 256, .max_peer_conn = 72, .idle_timeout = 30,
+	    .srv = {.max_conn = 256,
+	        .max_peer_conn = 72,
+	        .idle_timeout = 30,
 	        .grace_ms = 10000}};
 	struct recv r = {0};
 	char err[512];

@@ -107,7 +107,7 @@ struct group {
 struct job {
 	struct group *g;
 	struct wagon_header h;
-	json_t *w; /* its ledger record, without seq and sizes yet */
+	json_t *w;         /* its ledger record, without seq and sizes yet */
 	struct buf *wagon; /* its records compressed (wagon_compress) */
 };
 
@@ -163,9 +163,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: srdf-seal [-v] [--dir dir] --key-file file [--level n] "
-	        "[--min-free size]\n"
-	        "       srdf-seal --help | --version\n");
+	    "usage: srdf-seal [-v] [--dir dir] --key-file file [--level n] "
+	    "[--min-free size]\n"
+	    "       srdf-seal --help | --version\n");
 }
 
 /* ---- input ---------------------------------------------------------- */
@@ -209,9 +209,8 @@ static void drain(struct seal *s);
  * The groups before it are sealed first, as if they had been sealed one
  * by one: a failure there is the first error, and it wins (the sealing
  * thread ends the process). */
-static int __attribute__((format(printf, 4, 5)))
-bad_input(struct seal *s, const struct record_reader *r, const struct group *g,
-          const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5))) bad_input(struct seal *s,
+    const struct record_reader *r, const struct group *g, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -222,7 +221,7 @@ bad_input(struct seal *s, const struct record_reader *r, const struct group *g,
 	va_end(ap);
 	if (g != NULL)
 		log_err("%s:%lu: %s; nothing sealed from group %" PRIu64
-		    " chunk %" PRIu32 " (begun on line %lu)",
+		        " chunk %" PRIu32 " (begun on line %lu)",
 		    r->name, r->line, msg, g->group, g->chunk, g->line);
 	else
 		log_err("%s:%lu: %s", r->name, r->line, msg);
@@ -237,13 +236,13 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	const char *first;
 
 	if (get_u64(rec, "group", &g->group) != 0)
-		return bad_input(s, r, NULL,
-		    "group_begin without a valid \"group\"");
+		return bad_input(
+		    s, r, NULL, "group_begin without a valid \"group\"");
 	if (get_u64(rec, "chunk", &chunk) != 0 || chunk == 0 ||
 	    chunk > UINT32_MAX)
 		return bad_input(s, r, NULL,
-		          "group_begin without a valid \"chunk\" "
-		          "(1 or more)");
+		    "group_begin without a valid \"chunk\" "
+		    "(1 or more)");
 	g->chunk = (uint32_t)chunk;
 	g->line = r->line;
 	g->ddl = 0;
@@ -252,8 +251,8 @@ begin_group(struct seal *s, const struct record_reader *r, json_t *rec)
 		if ((first = get_gtid(rec, "first_gtid", WAGON_GTID_LEN)) ==
 		    NULL)
 			return bad_input(s, r, NULL,
-			          "group_begin with a bad "
-			          "\"first_gtid\"");
+			    "group_begin with a bad "
+			    "\"first_gtid\"");
 		snprintf(g->first_gtid, sizeof g->first_gtid, "%s", first);
 	}
 	g->lines.len = 0;
@@ -273,7 +272,7 @@ struct group_end {
  * or EX_DATAERR after logging why (bad_input). */
 static int
 end_group(struct seal *s, const struct record_reader *r, json_t *rec,
-          struct group_end *e)
+    struct group_end *e)
 {
 	const struct group *g = &s->g[s->cur];
 	uint64_t group, chunk, trx, ein, eout;
@@ -284,11 +283,11 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 
 	if (get_u64(rec, "group", &group) != 0 || group != g->group ||
 	    get_u64(rec, "chunk", &chunk) != 0 || chunk != g->chunk)
-		return bad_input(s, r, g,
-		    "group_end does not close the open group");
+		return bad_input(
+		    s, r, g, "group_end does not close the open group");
 	if (!json_is_boolean(lastv))
-		return bad_input(s, r, g,
-		    "group_end without a boolean \"last\"");
+		return bad_input(
+		    s, r, g, "group_end without a boolean \"last\"");
 	/* A chunk before the last lies inside one transaction: srdf-dedup
 	 * gives it no last_gtid and no gtid_pos (it is no point to resume
 	 * from); its wagon header names first_gtid twice. */
@@ -305,15 +304,16 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		    WAGON_GTID_LEN - 1);
 	if (g->first_gtid[0] != '\0' && strcmp(first, g->first_gtid) != 0)
 		return bad_input(s, r, g,
-		          "group_end first_gtid %s differs from "
-		          "group_begin's %s",
-		          first, g->first_gtid);
+		    "group_end first_gtid %s differs from "
+		    "group_begin's %s",
+		    first, g->first_gtid);
 	if (!last_chunk && json_object_get(rec, "gtid_pos") == NULL)
 		pos = NULL;
 	else if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
-	    gtid_pos_parse(pos, &check) != 0) {
+	         gtid_pos_parse(pos, &check) != 0) {
 		gtid_pos_free(&check);
-		return bad_input(s, r, g, "group_end without a valid "
+		return bad_input(s, r, g,
+		    "group_end without a valid "
 		    "\"gtid_pos\" (a GTID position: domain-server-seq, one "
 		    "per domain)");
 	}
@@ -322,14 +322,19 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	    get_u64(rec, "events_in", &ein) != 0 ||
 	    get_u64(rec, "events_out", &eout) != 0)
 		return bad_input(s, r, g,
-		          "group_end without valid \"trx\", "
-		          "\"events_in\" and \"events_out\"");
+		    "group_end without valid \"trx\", "
+		    "\"events_in\" and \"events_out\"");
 	reason = json_string_value(json_object_get(rec, "reason"));
 	if (reason == NULL || *reason == '\0' || strlen(reason) > MAX_REASON)
-		return bad_input(s, r, g,
-		    "group_end without a valid \"reason\"");
-	*e = (struct group_end){.first = first, .last = last, .pos = pos,
-	    .reason = reason, .trx = trx, .ein = ein, .eout = eout,
+		return bad_input(
+		    s, r, g, "group_end without a valid \"reason\"");
+	*e = (struct group_end){.first = first,
+	    .last = last,
+	    .pos = pos,
+	    .reason = reason,
+	    .trx = trx,
+	    .ein = ein,
+	    .eout = eout,
 	    .last_chunk = last_chunk};
 	return 0;
 }
@@ -338,7 +343,7 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
  * group, closed by the group_end rec (e: its fields, checked). */
 static void
 describe(const struct seal *s, json_t *rec, const struct group_end *e,
-         struct wagon_header *h, json_t *w)
+    struct wagon_header *h, json_t *w)
 {
 	const struct group *g = &s->g[s->cur];
 
@@ -367,19 +372,17 @@ describe(const struct seal *s, json_t *rec, const struct group_end *e,
 	json_object_set_new(w, "last", json_boolean(e->last_chunk));
 	json_object_set_new(w, "first_gtid", json_string(e->first));
 	json_object_set_new(w, "last_gtid", json_string(e->last));
-	json_object_set_new(w, "gtid_pos",
-	                    e->pos ? json_string(e->pos) : json_null());
+	json_object_set_new(
+	    w, "gtid_pos", e->pos ? json_string(e->pos) : json_null());
 	json_object_set_new(w, "trx", json_integer((json_int_t)e->trx));
-	json_object_set_new(w, "events_in",
-	                    json_integer((json_int_t)e->ein));
-	json_object_set_new(w, "events_out",
-	                    json_integer((json_int_t)e->eout));
+	json_object_set_new(w, "events_in", json_integer((json_int_t)e->ein));
+	json_object_set_new(w, "events_out", json_integer((json_int_t)e->eout));
 	json_object_set_new(w, "reason", json_string(e->reason));
 	/* Copies: w goes to the sealing thread, rec stays here. */
-	json_object_set_new(w, "first_ts",
-	                    json_deep_copy(json_object_get(rec, "first_ts")));
-	json_object_set_new(w, "last_ts",
-	                    json_deep_copy(json_object_get(rec, "last_ts")));
+	json_object_set_new(
+	    w, "first_ts", json_deep_copy(json_object_get(rec, "first_ts")));
+	json_object_set_new(
+	    w, "last_ts", json_deep_copy(json_object_get(rec, "last_ts")));
 }
 
 /* ---- sealing -------------------------------------------------------- */
@@ -407,7 +410,8 @@ merged_position(struct ledger_txn *t, const char *pos, struct buf *out)
 		return rc;
 	if (old != NULL && gtid_pos_parse(old, &stored) != 0)
 		log_warn("the ledger's last_sealed_gtid '%s' is not a GTID "
-		         "position; replacing it", old);
+		         "position; replacing it",
+		    old);
 	free(old);
 	if (gtid_pos_parse(pos, &group) != 0) {
 		gtid_pos_free(&stored);
@@ -438,7 +442,7 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 	j->h.seq = seq;
 	if (wagon_finish(&j->h, g->lines.len, s->key, wagon) != 0) {
 		log_err("cannot seal group %" PRIu64 " chunk %" PRIu32
-		    " as wagon %" PRIu64 ": %s",
+		        " as wagon %" PRIu64 ": %s",
 		    g->group, g->chunk, seq, strerror(errno));
 		return EX_SOFTWARE;
 	}
@@ -450,17 +454,19 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 		return EX_IOERR;
 	}
 	if (ok == 0) {
-		log_err("%s has less than %s free: free space there "
+		log_err(
+		    "%s has less than %s free: free space there "
 		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
 		    "again; group %" PRIu64 " was not sealed",
 		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
 		return EX_TEMPFAIL;
 	}
 	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0) {
-		ok = errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR;
+		ok =
+		    errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR;
 		log_err("cannot store wagon %" PRIu64 " in %s/new: nothing "
-		    "sealed from group %" PRIu64 " chunk %" PRIu32 "; the "
-		    "ledger is unchanged",
+		        "sealed from group %" PRIu64 " chunk %" PRIu32 "; the "
+		        "ledger is unchanged",
 		    seq, cf->outbox, g->group, g->chunk);
 		return ok;
 	}
@@ -473,7 +479,7 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
  * the ledger's error in *lrc. */
 static int
 commit_wagon(struct seal *s, const struct wagon_header *h, uint64_t seq,
-             json_t *w, int *lrc)
+    json_t *w, int *lrc)
 {
 	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
 	struct buf merged = {0};
@@ -488,8 +494,8 @@ commit_wagon(struct seal *s, const struct wagon_header *h, uint64_t seq,
 	if (cur != s->last_seq) {
 		ledger_txn_abort(t);
 		log_err("the ledger's last wagon is %" PRIu64 ", srdf-seal "
-		    "expected %" PRIu64 ": another writer? wagon %" PRIu64
-		    " stays in %s/new uncommitted",
+		        "expected %" PRIu64 ": another writer? wagon %" PRIu64
+		        " stays in %s/new uncommitted",
 		    cur, s->last_seq, seq, s->cf->outbox);
 		return EX_SOFTWARE;
 	}
@@ -497,10 +503,10 @@ commit_wagon(struct seal *s, const struct wagon_header *h, uint64_t seq,
 	    (rc = merged_position(t, pos, &merged)) != 0)
 		goto abort;
 	if ((s->source_new &&
-	     (rc = ledger_meta_put(t, "source_id", s->source_hex)) != 0) ||
+	        (rc = ledger_meta_put(t, "source_id", s->source_hex)) != 0) ||
 	    (rc = ledger_wagon_put(t, seq, w)) != 0 ||
 	    (h->flags & WAGON_F_LAST_CHUNK &&
-	     (rc = ledger_meta_put(t, "last_sealed_gtid", merged.p)) != 0))
+	        (rc = ledger_meta_put(t, "last_sealed_gtid", merged.p)) != 0))
 		goto abort;
 	buf_free(&merged);
 	if ((rc = ledger_txn_commit(t)) != 0)
@@ -534,38 +540,39 @@ seal_group(struct seal *s, struct job *j)
 		return rc;
 	json_object_set_new(w, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(w, "file", json_string(name));
-	json_object_set_new(w, "raw_bytes",
-	                    json_integer((json_int_t)h->raw_len));
-	json_object_set_new(w, "wagon_bytes",
-	                    json_integer((json_int_t)j->wagon->len));
+	json_object_set_new(
+	    w, "raw_bytes", json_integer((json_int_t)h->raw_len));
+	json_object_set_new(
+	    w, "wagon_bytes", json_integer((json_int_t)j->wagon->len));
 	json_object_set_new(w, "attempts", json_integer(0));
-	json_object_set_new(w, "sealed_at",
-	                    json_real((double)h->created_us / 1e6));
+	json_object_set_new(
+	    w, "sealed_at", json_real((double)h->created_us / 1e6));
 	if ((rc = commit_wagon(s, h, seq, w, &lrc)) > 0)
 		return rc;
 	if (rc < 0) {
 		/* Not recorded: take the file back out of new/ (best
 		 * effort; the next start removes an orphan anyway) so
 		 * srdf-ship cannot see it. */
-		if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox,
-		             name) < (int)sizeof path)
+		if (snprintf(path, sizeof path, "%s/new/%s", cf->outbox, name) <
+		    (int)sizeof path)
 			unlink(path);
 		log_err("cannot record wagon %" PRIu64 " in the ledger of %s: "
-		    "%s; removed it from the outbox, nothing sealed from "
-		    "group %" PRIu64, seq, cf->dir, ledger_strerror(lrc),
-		    g->group);
+		        "%s; removed it from the outbox, nothing sealed from "
+		        "group %" PRIu64,
+		    seq, cf->dir, ledger_strerror(lrc), g->group);
 		return EX_IOERR;
 	}
 	s->source_new = 0;
 	s->last_seq = seq;
 	s->nsealed++;
-	audit_wagon(0, seq, NULL, "sealed", "group %" PRIu64 " chunk %" PRIu32
-	    ", GTID %s..%s", g->group, g->chunk, h->first_gtid, h->last_gtid);
+	audit_wagon(0, seq, NULL, "sealed",
+	    "group %" PRIu64 " chunk %" PRIu32 ", GTID %s..%s", g->group,
+	    g->chunk, h->first_gtid, h->last_gtid);
 	heartbeat_beat(seq, h->last_gtid);
-	log_info(
-	    "sealed wagon %" PRIu64 " (group %" PRIu64 " chunk %" PRIu32
-	    "%s): %" PRIu64 " events -> %" PRIu64 ", %" PRIu64 " -> %zu bytes"
-	    ", GTID %s..%s%s%s",
+	log_info("sealed wagon %" PRIu64 " (group %" PRIu64 " chunk %" PRIu32
+	         "%s): %" PRIu64 " events -> %" PRIu64 ", %" PRIu64
+	         " -> %zu bytes"
+	         ", GTID %s..%s%s%s",
 	    seq, g->group, g->chunk,
 	    h->flags & WAGON_F_LAST_CHUNK ? ", last" : "", h->events_in,
 	    h->events_out, h->raw_len, j->wagon->len, h->first_gtid,
@@ -613,10 +620,9 @@ sealer(void *arg)
 		last = s->last_seq;
 		/* The group is committed: a stop asked for meanwhile, with
 		 * no group open, ends the process here (see on_signal). */
-		if (atomic_fetch_sub(&busy, 1) == 1 &&
-		    atomic_load(&stopping)) {
-			log_notice("stopped by a signal after wagon %" PRIu64,
-			           last);
+		if (atomic_fetch_sub(&busy, 1) == 1 && atomic_load(&stopping)) {
+			log_notice(
+			    "stopped by a signal after wagon %" PRIu64, last);
 			_exit(0);
 		}
 		pthread_mutex_lock(&s->mu);
@@ -708,7 +714,7 @@ sealer_stop(struct seal *s)
  * r->err set (record_parse). */
 static int
 classify(struct record_reader *r, struct scanner *sc, json_t **rec,
-         const char **type)
+    const char **type)
 {
 	struct rec sr;
 
@@ -751,12 +757,13 @@ close_group(struct seal *s, const struct record_reader *r, json_t *rec)
 	}
 	describe(s, rec, &e, &h, w);
 	if (wagon_compress(g->lines.p, g->lines.len, s->cf->level,
-	                   &s->wagon[s->cur]) != 0) {
+	        &s->wagon[s->cur]) != 0) {
 		rc = errno;
 		json_decref(w);
 		drain(s);
 		log_err("cannot compress group %" PRIu64 " chunk %" PRIu32
-		        ": %s", g->group, g->chunk, strerror(rc));
+		        ": %s",
+		    g->group, g->chunk, strerror(rc));
 		return EX_SOFTWARE;
 	}
 	/* busy stays counted: the group goes on being sealed. */
@@ -769,7 +776,7 @@ close_group(struct seal *s, const struct record_reader *r, json_t *rec)
  * Returns 0, or an exit status after logging why. */
 static int
 take_line(struct seal *s, const struct record_reader *r, json_t *rec,
-          const char *type, int *in_group)
+    const char *type, int *in_group)
 {
 	struct group *g = &s->g[s->cur];
 	int rc;
@@ -777,9 +784,9 @@ take_line(struct seal *s, const struct record_reader *r, json_t *rec,
 	if (!*in_group) {
 		if (strcmp(type, "group_begin") != 0)
 			return bad_input(s, r, NULL,
-			                 "a \"%s\" record outside a group: "
-			                 "srdf-seal reads srdf-dedup's groups",
-			                 type);
+			    "a \"%s\" record outside a group: "
+			    "srdf-seal reads srdf-dedup's groups",
+			    type);
 		atomic_fetch_add(&busy, 1);
 		if ((rc = begin_group(s, r, rec)) != 0)
 			return rc;
@@ -788,10 +795,10 @@ take_line(struct seal *s, const struct record_reader *r, json_t *rec,
 		return bad_input(s, r, g, "group_begin inside the open group");
 	if (g->lines.len + r->len > WAGON_RAW_MAX)
 		return bad_input(s, r, g,
-		                 "the group is larger than a wagon holds "
-		                 "(%" PRIu64 " bytes): lower srdf-dedup "
-		                 "--max-bytes",
-		                 WAGON_RAW_MAX);
+		    "the group is larger than a wagon holds "
+		    "(%" PRIu64 " bytes): lower srdf-dedup "
+		    "--max-bytes",
+		    WAGON_RAW_MAX);
 	buf_add(&g->lines, r->buf, r->len);
 	if (strcmp(type, "ddl") == 0)
 		g->ddl = 1;
@@ -807,8 +814,8 @@ take_line(struct seal *s, const struct record_reader *r, json_t *rec,
  * error), the sealing thread drained.  Returns 0 or an exit status after
  * logging why. */
 static int
-end_of_input(struct seal *s, const struct record_reader *r, int rc,
-             int in_group)
+end_of_input(
+    struct seal *s, const struct record_reader *r, int rc, int in_group)
 {
 	const struct group *g = &s->g[s->cur];
 
@@ -822,24 +829,24 @@ end_of_input(struct seal *s, const struct record_reader *r, int rc,
 		log_notice("stopped by a signal inside group %" PRIu64
 		           " chunk %" PRIu32
 		           ", not sealed; it is read again after the restart",
-		           g->group, g->chunk);
+		    g->group, g->chunk);
 		return 0;
 	}
 	if (rc < 0) {
 		log_err("%s%s", r->err,
-		        in_group ? "; nothing sealed from the open group" : "");
+		    in_group ? "; nothing sealed from the open group" : "");
 		return EX_DATAERR;
 	}
 	if (in_group) {
 		log_err("stdin: end of input inside group %" PRIu64
 		        " chunk %" PRIu32 " (begun on line %lu): group %" PRIu64
 		        " truncated, nothing sealed from it",
-		        g->group, g->chunk, g->line, g->group);
+		    g->group, g->chunk, g->line, g->group);
 		return EX_DATAERR;
 	}
 	log_info("end of input; wagons sealed: %" PRIu64
 	         ", the last is %" PRIu64,
-	         s->nsealed, s->last_seq);
+	    s->nsealed, s->last_seq);
 	return 0;
 }
 
@@ -871,7 +878,7 @@ run(struct seal *s)
 		if (atomic_load(&stopping) && !in_group) {
 			drain(s);
 			log_notice("stopped by a signal after wagon %" PRIu64,
-			           s->last_seq);
+			    s->last_seq);
 			break;
 		}
 	}
@@ -914,16 +921,17 @@ read_ledger(struct seal *s)
 	if (id == NULL) {
 		randombytes_buf(s->source_id, sizeof s->source_id);
 		sodium_bin2hex(s->source_hex, sizeof s->source_hex,
-		               s->source_id, sizeof s->source_id);
+		    s->source_id, sizeof s->source_id);
 		s->source_new = 1;
 		return 0;
 	}
 	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
 	    sodium_hex2bin(s->source_id, sizeof s->source_id, id, 32, NULL, &n,
-	                   NULL) != 0 ||
+	        NULL) != 0 ||
 	    n != sizeof s->source_id) {
 		log_err("the ledger of %s holds a bad source_id \"%.40s\""
-		    " (32 hex digits expected)", s->cf->dir, id);
+		        " (32 hex digits expected)",
+		    s->cf->dir, id);
 		free(id);
 		return EX_SOFTWARE;
 	}
@@ -956,25 +964,27 @@ remove_orphans(const struct seal *s)
 			continue;
 		if (seq != s->last_seq + 1) {
 			log_err("%s/new/%s is beyond the ledger's last wagon, "
-			    "%" PRIu64 ": the ledger in %s does not belong to "
-			    "this outbox; nothing removed", s->cf->outbox,
-			    names[i], s->last_seq, s->cf->dir);
+			        "%" PRIu64
+			        ": the ledger in %s does not belong to "
+			        "this outbox; nothing removed",
+			    s->cf->outbox, names[i], s->last_seq, s->cf->dir);
 			ex = EX_SOFTWARE;
 		}
 		orphan = names[i];
 	}
 	if (ex == 0 && orphan != NULL) {
-		k = snprintf(path, sizeof path, "%s/new/%s", s->cf->outbox,
-		             orphan);
+		k = snprintf(
+		    path, sizeof path, "%s/new/%s", s->cf->outbox, orphan);
 		if (k < 0 || k >= (int)sizeof path) {
-			log_err("%s/new/%s: path too long", s->cf->outbox,
-			    orphan);
+			log_err(
+			    "%s/new/%s: path too long", s->cf->outbox, orphan);
 			ex = EX_SOFTWARE;
 		} else if (unlink(path) != 0) {
 			log_err("cannot remove %s: %s", path, strerror(errno));
 			ex = EX_IOERR;
 		} else
-			log_notice("removed %s: stored by a run that died "
+			log_notice(
+			    "removed %s: stored by a run that died "
 			    "before its ledger commit; it is sealed again",
 			    path);
 	}
@@ -999,17 +1009,23 @@ parse_options(int argc, char **argv, struct config *cf)
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': cf->dir = optarg; break;
-		case 'k': cf->key_file = optarg; break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'k':
+			cf->key_file = optarg;
+			break;
 		case 'l':
-			cf->level = (int)opt_count(optarg, "--level", 1,
-			    (unsigned)ZSTD_maxCLevel());
+			cf->level = (int)opt_count(
+			    optarg, "--level", 1, (unsigned)ZSTD_maxCLevel());
 			break;
 		case 'm':
-			cf->min_free = opt_size(optarg, "--min-free", 0,
-			    ULLONG_MAX);
+			cf->min_free =
+			    opt_size(optarg, "--min-free", 0, ULLONG_MAX);
 			break;
-		case 'v': log_set_verbose(1); break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-seal", usage);
 		}
@@ -1048,7 +1064,8 @@ open_state(struct seal *s, const struct config *cf)
 		return EX_IOERR;
 	}
 	if (rc == 0) {
-		log_err("%s has less than %s free: free space there "
+		log_err(
+		    "%s has less than %s free: free space there "
 		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
 		    "again; nothing was sealed",
 		    cf->outbox, mib(cf->min_free, buf, sizeof buf));
@@ -1060,12 +1077,11 @@ open_state(struct seal *s, const struct config *cf)
 int
 main(int argc, char **argv)
 {
-	struct config cf = {.level = DEFAULT_LEVEL,
-	    .min_free = DEFAULT_MIN_FREE};
+	struct config cf = {
+	    .level = DEFAULT_LEVEL, .min_free = DEFAULT_MIN_FREE};
 	struct seal s = {0};
 	struct srdf_key *key;
-	struct sigaction sa = {.sa_handler = on_signal,
-	    .sa_flags = SA_RESTART};
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	char err[512];
 	int rc;
 
@@ -1084,7 +1100,8 @@ main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 		log_info("ready: reading groups on stdin, the next wagon is "
-		         "%" PRIu64 " in %s/new", s.last_seq + 1, cf.outbox);
+		         "%" PRIu64 " in %s/new",
+		    s.last_seq + 1, cf.outbox);
 		rc = run(&s);
 	}
 	heartbeat_stop(rc);

@@ -112,16 +112,16 @@ struct config {
 	unsigned pipeline;
 	long long timeout_ms;
 	int retry_dead;
-	int ack_pull;	   /* --ack-pull: ACKs fetched from srdf-recv */
+	int ack_pull;      /* --ack-pull: ACKs fetched from srdf-recv */
 	long long keep_ms; /* --keep, with --ack-pull */
 };
 
 /* A wagon to send, from its ledger record. */
 struct cand {
 	uint64_t seq;
-	int sealed;	   /* state "sealed": mark it "sending" first */
+	int sealed;         /* state "sealed": mark it "sending" first */
 	long long failures; /* consecutive failed attempts */
-	double next_at;	   /* not before (Unix seconds) */
+	double next_at;     /* not before (Unix seconds) */
 	uint8_t *body;
 	size_t len;
 };
@@ -134,15 +134,20 @@ struct cand {
  * last step and stays there, never dead — nobody without the key may
  * decide a wagon's fate. */
 enum outcome {
-	O_DELIVERED, O_RETRY, O_BUSY, O_REFUSED, O_DAMAGED, O_UNBELIEVED
+	O_DELIVERED,
+	O_RETRY,
+	O_BUSY,
+	O_REFUSED,
+	O_DAMAGED,
+	O_UNBELIEVED
 };
 
 struct result {
 	enum outcome o;
-	long status;	    /* HTTP status, 0 when none */
+	long status;        /* HTTP status, 0 when none */
 	const char *answer; /* the answer's word, or "" */
 	double latency_ms;
-	char error[512];    /* "" when delivered */
+	char error[512]; /* "" when delivered */
 };
 
 struct ship {
@@ -190,7 +195,7 @@ struct scan {
 	struct cand *c;
 	size_t n, max;
 	int low_fixed;
-	uint64_t dead;	     /* first dead wagon met, 0 when none */
+	uint64_t dead; /* first dead wagon met, 0 when none */
 	char dead_err[512];
 };
 
@@ -292,7 +297,8 @@ fail:
 	json_decref(w);
 	ledger_txn_abort(t);
 	log_err("cannot mark wagon %" PRIu64 " sending in the ledger in %s: "
-	    "%s", seq, s->cf->dir, ledger_strerror(rc));
+	        "%s",
+	    seq, s->cf->dir, ledger_strerror(rc));
 	return -1;
 }
 
@@ -326,12 +332,14 @@ move_state(const struct config *cf, json_t *w, const struct result *r,
 		json_object_set_new(w, "last_error", json_null());
 		break;
 	case O_BUSY:
-		*wait = (double)cf->retry[*failures < cf->nretry ? *failures :
-		    cf->nretry - 1] / 1000.0;
+		*wait =
+		    (double)cf->retry[*failures < cf->nretry ? *failures
+		                                             : cf->nretry - 1] /
+		    1000.0;
 		json_object_set_new(w, "state", json_string("sending"));
 		json_object_set_new(w, "last_error", json_string(r->error));
-		json_object_set_new(w, "next_attempt_at",
-		    json_real(now + *wait));
+		json_object_set_new(
+		    w, "next_attempt_at", json_real(now + *wait));
 		break;
 	case O_RETRY:
 	case O_UNBELIEVED:
@@ -343,17 +351,17 @@ move_state(const struct config *cf, json_t *w, const struct result *r,
 		json_object_set_new(w, "failures", json_integer(*failures));
 		json_object_set_new(w, "last_error", json_string(r->error));
 		json_object_set_new(w, "state", json_string("sending"));
-		json_object_set_new(w, "next_attempt_at",
-		    json_real(now + *wait));
+		json_object_set_new(
+		    w, "next_attempt_at", json_real(now + *wait));
 		*quiet = *failures == (json_int_t)cf->nretry &&
-		    attempts > (json_int_t)cf->nretry + 1 &&
-		    (attempts & (attempts - 1)) != 0;
+		         attempts > (json_int_t)cf->nretry + 1 &&
+		         (attempts & (attempts - 1)) != 0;
 		break;
 	case O_REFUSED:
 	case O_DAMAGED:
 		json_object_set_new(w, "state", json_string("dead"));
-		json_object_set_new(w, "dead_cause", json_string(
-		    r->o == O_REFUSED ? "refused" : "damaged"));
+		json_object_set_new(w, "dead_cause",
+		    json_string(r->o == O_REFUSED ? "refused" : "damaged"));
 		json_object_set_new(w, "dead_at", json_real(now));
 		json_object_set_new(w, "last_error", json_string(r->error));
 		json_object_del(w, "next_attempt_at");
@@ -366,41 +374,47 @@ move_state(const struct config *cf, json_t *w, const struct result *r,
  * number attempts.  failures, wait and quiet as move_state left them. */
 static void
 say_attempt(const struct ship *s, uint64_t seq, const struct result *r,
-    size_t len, json_t *w, const char *from, int moved,
-    json_int_t attempts, json_int_t failures, double wait, int quiet)
+    size_t len, json_t *w, const char *from, int moved, json_int_t attempts,
+    json_int_t failures, double wait, int quiet)
 {
 	if (moved && r->o == O_DELIVERED)
-		audit_wagon(0, seq, from, "received", "attempt %lld: %s, HTTP "
-		    "%ld, %.1f ms", (long long)attempts, r->answer, r->status,
-		    r->latency_ms);
+		audit_wagon(0, seq, from, "received",
+		    "attempt %lld: %s, HTTP "
+		    "%ld, %.1f ms",
+		    (long long)attempts, r->answer, r->status, r->latency_ms);
 	else if (moved && !quiet)
-		audit_wagon(0, seq, from, is_state(w, "dead") ? "dead" :
-		    "sending", "attempt %lld failed: %s%s", (long long)attempts,
-		    r->error, is_state(w, "dead") ? "" : "; retried later");
+		audit_wagon(0, seq, from,
+		    is_state(w, "dead") ? "dead" : "sending",
+		    "attempt %lld failed: %s%s", (long long)attempts, r->error,
+		    is_state(w, "dead") ? "" : "; retried later");
 	if (moved && r->o == O_DELIVERED)
 		heartbeat_beat(seq, NULL);
 	if (!moved)
 		log_info("wagon %" PRIu64 ": attempt %lld: %s, but it is "
-		    "%s already", seq, (long long)attempts,
+		         "%s already",
+		    seq, (long long)attempts,
 		    r->o == O_DELIVERED ? r->answer : r->error, from);
 	else if (r->o == O_DELIVERED)
 		log_info("wagon %" PRIu64 ": received (%s, %zu bytes, "
-		    "%.1f ms, attempt %lld)", seq, r->answer, len,
-		    r->latency_ms, (long long)attempts);
+		         "%.1f ms, attempt %lld)",
+		    seq, r->answer, len, r->latency_ms, (long long)attempts);
 	else if (is_state(w, "dead"))
 		log_err("wagon %" PRIu64 ": dead after attempt %lld: %s", seq,
 		    (long long)attempts, r->error);
 	else if (quiet)
 		log_debug("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
+		          "%.3g s",
+		    seq, (long long)attempts, r->error, wait);
 	else if (failures == (json_int_t)s->cf->nretry && r->o != O_BUSY)
 		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; retried "
-		    "every %.3g s until it goes, whatever it takes (said "
-		    "again at attempt %lld)", seq, (long long)attempts,
-		    r->error, wait, pow2_above(attempts));
+		         "every %.3g s until it goes, whatever it takes (said "
+		         "again at attempt %lld)",
+		    seq, (long long)attempts, r->error, wait,
+		    pow2_above(attempts));
 	else
 		log_warn("wagon %" PRIu64 ": attempt %lld failed: %s; next in "
-		    "%.3g s", seq, (long long)attempts, r->error, wait);
+		         "%.3g s",
+		    seq, (long long)attempts, r->error, wait);
 }
 
 /* One attempt's record, and the wagon's state after it, in one
@@ -419,11 +433,12 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 
 	a = json_pack("{s:f, s:s, s:i, s:s, s:f, s:s?}", "time", now, "to",
 	    s->cf->to, "http_status", (int)r->status, "answer", r->answer,
-	    "latency_ms", (double)(long long)(r->latency_ms * 1000 + 0.5) / 1000, "error",
+	    "latency_ms",
+	    (double)(long long)(r->latency_ms * 1000 + 0.5) / 1000, "error",
 	    r->o == O_DELIVERED ? NULL : r->error);
 	if (a == NULL)
-		a = json_pack("{s:f, s:s}", "time", now, "error",
-		    "(not representable)");
+		a = json_pack(
+		    "{s:f, s:s}", "time", now, "error", "(not representable)");
 	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0 ||
 	    (rc = ledger_wagon_get(t, seq, &w)) != 0)
 		goto fail;
@@ -441,8 +456,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	/* Only ship's own states move; srdf-ackd may have been faster. */
 	if (strcmp(st, "sealed") == 0 || strcmp(st, "sending") == 0) {
 		moved = 1;
-		move_state(s->cf, w, r, now, attempts, &failures, &wait,
-		    &quiet);
+		move_state(
+		    s->cf, w, r, now, attempts, &failures, &wait, &quiet);
 	}
 	if (json_object_get(w, "last_error") == NULL)
 		json_object_set_new(w, "last_error", json_null());
@@ -452,8 +467,8 @@ record(struct ship *s, uint64_t seq, const struct result *r, size_t len)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
-	say_attempt(s, seq, r, len, w, from, moved, attempts, failures, wait,
-	    quiet);
+	say_attempt(
+	    s, seq, r, len, w, from, moved, attempts, failures, wait, quiet);
 	json_decref(w);
 	json_decref(a);
 	return 0;
@@ -462,7 +477,8 @@ fail:
 	json_decref(a);
 	ledger_txn_abort(t);
 	log_err("cannot record an attempt of wagon %" PRIu64 " in the ledger "
-	    "in %s: %s", seq, s->cf->dir, ledger_strerror(rc));
+	        "in %s: %s",
+	    seq, s->cf->dir, ledger_strerror(rc));
 	return -1;
 }
 
@@ -479,11 +495,10 @@ static int
 revive_one(uint64_t seq, json_t *w, void *arg)
 {
 	struct revival *rv = arg;
-	const char *cause = json_string_value(json_object_get(w,
-	    "dead_cause"));
+	const char *cause = json_string_value(json_object_get(w, "dead_cause"));
 
-	if (is_state(w, "dead") && (rv->all || (cause != NULL &&
-	    strcmp(cause, "retries spent") == 0)))
+	if (is_state(w, "dead") &&
+	    (rv->all || (cause != NULL && strcmp(cause, "retries spent") == 0)))
 		json_array_append_new(rv->list, json_integer((json_int_t)seq));
 	return 0;
 }
@@ -494,16 +509,19 @@ revive(struct ship *s, int all)
 	struct ledger_txn *t;
 	struct revival rv = {json_array(), all};
 	json_t *list = rv.list, *w = NULL, *v;
-	const char *why = all ? "--retry-dead" : "dead after a transient "
-	    "failure by an earlier srdf-ship; such failures are retried for "
-	    "ever now";
+	const char *why =
+	    all ? "--retry-dead"
+	        : "dead after a transient "
+	          "failure by an earlier srdf-ship; such failures are retried for "
+	          "ever now";
 	size_t i;
 	int rc;
 
 	if ((rc = ledger_txn_begin(s->l, 0, &t)) != 0 ||
 	    (rc = ledger_wagon_foreach(t, 0, revive_one, &rv)) != 0)
 		goto fail;
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		uint64_t seq = (uint64_t)json_integer_value(v);
 
 		if ((rc = ledger_wagon_get(t, seq, &w)) != 0 || w == NULL)
@@ -523,19 +541,19 @@ revive(struct ship *s, int all)
 	t = NULL;
 	if (rc != 0)
 		goto fail;
-	json_array_foreach(list, i, v)
-		audit_wagon(all ? AUDIT_OPERATOR : 0,
-		    (uint64_t)json_integer_value(v), "dead", "sending",
-		    all ? "srdf-ship --retry-dead" : "srdf-ship: dead after a "
-		    "transient failure by an earlier srdf-ship");
+	json_array_foreach(list, i, v) audit_wagon(all ? AUDIT_OPERATOR : 0,
+	    (uint64_t)json_integer_value(v), "dead", "sending",
+	    all ? "srdf-ship --retry-dead"
+	        : "srdf-ship: dead after a "
+	          "transient failure by an earlier srdf-ship");
 	json_decref(list);
 	return 0;
 fail:
 	json_decref(w);
 	json_decref(list);
 	ledger_txn_abort(t);
-	log_err("cannot revive dead wagons in the ledger in %s: %s",
-	    s->cf->dir, ledger_strerror(rc));
+	log_err("cannot revive dead wagons in the ledger in %s: %s", s->cf->dir,
+	    ledger_strerror(rc));
 	return -1;
 }
 
@@ -553,8 +571,8 @@ check(struct ship *s, struct cand *c, struct result *r)
 	wagon_name(c->seq, name);
 	rc = wagon_peek(c->body, c->len, &h, err, sizeof err);
 	if (rc == 0 && h.seq != c->seq) {
-		snprintf(err, sizeof err, "holds wagon %" PRIu64 ", not %" PRIu64,
-		    h.seq, c->seq);
+		snprintf(err, sizeof err,
+		    "holds wagon %" PRIu64 ", not %" PRIu64, h.seq, c->seq);
 		rc = -1;
 	}
 	if (rc == 0)
@@ -583,8 +601,10 @@ load(struct ship *s, struct cand *c, struct result *r)
 	r->answer = "";
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		r->o = errno == ENOENT ? O_DAMAGED : O_RETRY;
-		snprintf(r->error, sizeof r->error, "cannot open outbox/new/%s: "
-		    "%s", name, strerror(errno));
+		snprintf(r->error, sizeof r->error,
+		    "cannot open outbox/new/%s: "
+		    "%s",
+		    name, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -596,13 +616,15 @@ load(struct ship *s, struct cand *c, struct result *r)
 		return -1;
 	}
 	while (got < (size_t)st.st_size &&
-	    (n = read(fd, c->body + got, (size_t)st.st_size - got)) != 0) {
+	       (n = read(fd, c->body + got, (size_t)st.st_size - got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			r->o = O_RETRY;
-			snprintf(r->error, sizeof r->error, "cannot read "
-			    "outbox/new/%s: %s", name, strerror(errno));
+			snprintf(r->error, sizeof r->error,
+			    "cannot read "
+			    "outbox/new/%s: %s",
+			    name, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -637,12 +659,16 @@ classify(const struct http_call *c, uint64_t seq, struct result *r)
 		 * file that holds another wagon must not count as this one. */
 		as = c->answer ? json_object_get(c->answer, "seq") : NULL;
 		if (seq != 0 && (!json_is_integer(as) ||
-		        (uint64_t)json_integer_value(as) != seq)) {
+		                    (uint64_t)json_integer_value(as) != seq)) {
 			r->o = O_DAMAGED;
-			snprintf(r->error, sizeof r->error, "the receiver took "
+			snprintf(r->error, sizeof r->error,
+			    "the receiver took "
 			    "outbox/new's file of wagon %" PRIu64 " as wagon "
-			    "%lld", seq, json_is_integer(as)
-			        ? (long long)json_integer_value(as) : -1LL);
+			    "%lld",
+			    seq,
+			    json_is_integer(as)
+			        ? (long long)json_integer_value(as)
+			        : -1LL);
 			return;
 		}
 		r->o = O_DELIVERED;
@@ -651,7 +677,7 @@ classify(const struct http_call *c, uint64_t seq, struct result *r)
 	/* Refusals that no retry can change; a receiver that says "not
 	 * now"; everything else. */
 	r->o = c->status == 409 || c->status == 413 ? O_REFUSED
-	    : c->status == 503                      ? O_BUSY
+	       : c->status == 503                   ? O_BUSY
 	                                            : O_RETRY;
 	snprintf(r->error, sizeof r->error, "HTTP %ld %s: %s", c->status,
 	    *r->answer ? r->answer : "(no srdf answer)",
@@ -669,7 +695,7 @@ health_http(struct ship *s, struct result *r)
 	    strcmp(r->answer, "ready") == 0)
 		return 0;
 	r->o = c->error[0] == '\0' && c->status == 503 ? O_BUSY
-	    : c->unsigned_status != 0                  ? O_UNBELIEVED
+	       : c->unsigned_status != 0               ? O_UNBELIEVED
 	                                               : O_RETRY;
 	if (c->error[0] == '\0')
 		snprintf(r->error, sizeof r->error, "health: HTTP %ld %s: %s",
@@ -693,13 +719,17 @@ health_dir(struct ship *s, struct result *r)
 	snprintf(path, sizeof path, "%s/new", s->cf->dest);
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    access(path, W_OK) != 0) {
-		snprintf(r->error, sizeof r->error, "health: %.300s is not a "
-		    "writable directory: %s", path, strerror(errno));
+		snprintf(r->error, sizeof r->error,
+		    "health: %.300s is not a "
+		    "writable directory: %s",
+		    path, strerror(errno));
 		return -1;
 	}
 	if (spool_free_ok(s->cf->dest, 64ULL << 20) == 0) {
-		snprintf(r->error, sizeof r->error, "health: less than 64 MiB "
-		    "free in %.300s", s->cf->dest);
+		snprintf(r->error, sizeof r->error,
+		    "health: less than 64 MiB "
+		    "free in %.300s",
+		    s->cf->dest);
 		return -1;
 	}
 	return 0;
@@ -716,8 +746,9 @@ deliver_dir(struct ship *s, struct cand *c, struct result *r)
 	if (spool_put(s->cf->dest, name, c->body, c->len) != 0) {
 		r->o = O_RETRY;
 		r->answer = "";
-		snprintf(r->error, sizeof r->error, "cannot store %s in %.300s: %s",
-		    name, s->cf->dest, strerror(errno));
+		snprintf(r->error, sizeof r->error,
+		    "cannot store %s in %.300s: %s", name, s->cf->dest,
+		    strerror(errno));
 	} else {
 		r->o = O_DELIVERED;
 		r->answer = "accepted";
@@ -739,8 +770,8 @@ deliver_http(struct ship *s, struct cand *c, size_t n)
 	for (i = 0; i < n; i++) {
 		http_call_setup(&s->calls[i], "POST", "/v1/wagons", c[i].body,
 		    c[i].len, "application/octet-stream");
-		curl_easy_setopt(s->calls[i].easy, CURLOPT_PRIVATE,
-		    (void *)&c[i]);
+		curl_easy_setopt(
+		    s->calls[i].easy, CURLOPT_PRIVATE, (void *)&c[i]);
 		curl_multi_add_handle(s->multi, s->calls[i].easy);
 	}
 	do {
@@ -749,8 +780,8 @@ deliver_http(struct ship *s, struct cand *c, size_t n)
 		while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-			    &priv);
+			curl_easy_getinfo(
+			    m->easy_handle, CURLINFO_PRIVATE, &priv);
 			i = (size_t)((struct cand *)priv - c);
 			http_call_done(&s->calls[i], m->data.result);
 			curl_multi_remove_handle(s->multi, m->easy_handle);
@@ -889,9 +920,11 @@ run(struct ship *s)
 		if (scan(s, c, s->cf->pipeline, &sc) != 0)
 			return EX_SOFTWARE;
 		if (sc.n == 0 && sc.dead != 0) {
-			log_err("wagon %" PRIu64 " is dead (%s): nothing after "
+			log_err(
+			    "wagon %" PRIu64 " is dead (%s): nothing after "
 			    "it is shipped; fix the cause, then run srdf-ship "
-			    "--retry-dead", sc.dead, sc.dead_err);
+			    "--retry-dead",
+			    sc.dead, sc.dead_err);
 			return EX_DATAERR;
 		}
 		if (sc.n == 0) {
@@ -899,8 +932,8 @@ run(struct ship *s)
 				if (pull_drain(s->pull) != 0)
 					return EX_SOFTWARE;
 				log_info("nothing left to ship: %llu wagons, "
-				    "%llu bytes delivered", s->delivered,
-				    s->bytes);
+				         "%llu bytes delivered",
+				    s->delivered, s->bytes);
 				return 0;
 			}
 			/* The ledger's last write (its meta page) wakes us a
@@ -908,7 +941,8 @@ run(struct ship *s)
 			 * readers, in the lock file, which inotify does not
 			 * see: after an event that showed nothing, look once
 			 * more SETTLE_MS later. */
-			wake = wait_event(s, wake == WAKE_EVENT ? SETTLE_MS : -1);
+			wake =
+			    wait_event(s, wake == WAKE_EVENT ? SETTLE_MS : -1);
 			if (wake == WAKE_SIGNAL)
 				return 0;
 			continue;
@@ -921,13 +955,15 @@ run(struct ship *s)
 		if (k == 0) {
 			earliest = c[0].next_at;
 			if (s->cf->once) {
-				log_notice("wagon %" PRIu64 " waits until %.3f "
+				log_notice(
+				    "wagon %" PRIu64 " waits until %.3f "
 				    "(back-off, %.1f s from now); try again "
-				    "then", c[0].seq, earliest, earliest - now);
+				    "then",
+				    c[0].seq, earliest, earliest - now);
 				return EX_TEMPFAIL;
 			}
-			wake = wait_event(s, (long long)((earliest - now) *
-			    1000) + 1);
+			wake = wait_event(
+			    s, (long long)((earliest - now) * 1000) + 1);
 			if (wake == WAKE_SIGNAL)
 				return 0;
 			continue;
@@ -952,8 +988,8 @@ parse_retry(struct config *cf, const char *arg)
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (cf->nretry == MAX_RETRY)
 			die(EX_USAGE, "--retry: at most %d steps", MAX_RETRY);
-		cf->retry[cf->nretry++] = opt_duration(tok, "--retry step", 1,
-		    7LL * 24 * 3600 * 1000);
+		cf->retry[cf->nretry++] = opt_duration(
+		    tok, "--retry step", 1, 7LL * 24 * 3600 * 1000);
 	}
 	free(copy);
 	if (cf->nretry == 0)
@@ -985,28 +1021,48 @@ parse_options(int argc, char **argv, struct config *cf)
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'A': cf->ack_pull = 1; break;
-		case 'C': cf->ca_file = optarg; break;
-		case 'd': cf->dir = optarg; break;
+		case 'A':
+			cf->ack_pull = 1;
+			break;
+		case 'C':
+			cf->ca_file = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
 		case 'e':
-			cf->keep_ms = opt_duration(optarg, "--keep", 0,
-			    LLONG_MAX);
+			cf->keep_ms =
+			    opt_duration(optarg, "--keep", 0, LLONG_MAX);
 			break;
-		case 'k': cf->insecure = 1; break;
-		case 'K': cf->key_file = optarg; break;
-		case 'o': cf->once = 1; break;
+		case 'k':
+			cf->insecure = 1;
+			break;
+		case 'K':
+			cf->key_file = optarg;
+			break;
+		case 'o':
+			cf->once = 1;
+			break;
 		case 'p':
-			cf->pipeline = opt_count(optarg, "--pipeline", 1,
-			    MAX_PIPELINE);
+			cf->pipeline =
+			    opt_count(optarg, "--pipeline", 1, MAX_PIPELINE);
 			break;
-		case 'r': parse_retry(cf, optarg); break;
-		case 'R': cf->retry_dead = 1; break;
+		case 'r':
+			parse_retry(cf, optarg);
+			break;
+		case 'R':
+			cf->retry_dead = 1;
+			break;
 		case 'T':
-			cf->timeout_ms = opt_duration(optarg, "--timeout",
-			    1000, LLONG_MAX);
+			cf->timeout_ms =
+			    opt_duration(optarg, "--timeout", 1000, LLONG_MAX);
 			break;
-		case 't': cf->to = optarg; break;
-		case 'v': log_set_verbose(1); break;
+		case 't':
+			cf->to = optarg;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-ship", usage);
 		}
@@ -1022,26 +1078,30 @@ check_to(struct config *cf, char *why, size_t len)
 	char err[512];
 
 	if (cf->to == NULL)
-		snprintf(why, len, "--to is required (https://host:port or "
+		snprintf(why, len,
+		    "--to is required (https://host:port or "
 		    "dir:/path)");
 	else if (strncmp(cf->to, "dir:", 4) == 0) {
 		cf->dest = cf->to + 4;
 		if (*cf->dest == '\0')
 			snprintf(why, len, "--to dir: needs a path");
 		else if (cf->pipeline > 1)
-			snprintf(why, len, "--pipeline is for HTTP; dir: copies "
+			snprintf(why, len,
+			    "--pipeline is for HTTP; dir: copies "
 			    "one wagon at a time");
 		else if (cf->ack_pull)
-			snprintf(why, len, "--ack-pull fetches ACKs from "
+			snprintf(why, len,
+			    "--ack-pull fetches ACKs from "
 			    "srdf-recv over HTTP; with --to dir: run srdf-ackd");
 		else
 			return 0;
-	} else if (http_base_check(cf->to, cf->insecure, err,
-	    sizeof err) != 0)
+	} else if (http_base_check(cf->to, cf->insecure, err, sizeof err) != 0)
 		snprintf(why, len, "--to: %s", err);
 	else if (cf->key_file == NULL)
-		snprintf(why, len, "--key-file is required with --to %s "
-		    "(requests are signed)", cf->to);
+		snprintf(why, len,
+		    "--key-file is required with --to %s "
+		    "(requests are signed)",
+		    cf->to);
 	else
 		return 0;
 	return -1;
@@ -1056,7 +1116,8 @@ open_dest(const char *dest)
 
 	if (stat(dest, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		log_err("--to dir:%s is not a directory (a mounted volume "
-		    "must be mounted)", dest);
+		        "must be mounted)",
+		    dest);
 		return EX_CANTCREAT;
 	}
 	if (spool_init(dest) != 0) {
@@ -1145,18 +1206,22 @@ open_http(struct ship *s)
 		return EX_OSERR;
 	}
 	s->co = (struct http_client_opts){.base = cf->to,
-	    .ca_file = cf->ca_file, .insecure = cf->insecure,
-	    .timeout_ms = cf->timeout_ms, .key = s->key, .to = HAUTH_TO_RECV};
+	    .ca_file = cf->ca_file,
+	    .insecure = cf->insecure,
+	    .timeout_ms = cf->timeout_ms,
+	    .key = s->key,
+	    .to = HAUTH_TO_RECV};
 	if (cf->dest != NULL)
 		return 0;
 	if ((s->multi = curl_multi_init()) == NULL) {
 		log_err("cannot start libcurl");
 		return EX_OSERR;
 	}
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-	    (long)cf->pipeline);
+	curl_multi_setopt(
+	    s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cf->pipeline);
 	for (i = 0; i < cf->pipeline; i++, s->ncalls++)
-		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) != 0) {
+		if (http_call_init(&s->calls[i], &s->co, err, sizeof err) !=
+		    0) {
 			log_err("%s", err);
 			return EX_OSERR;
 		}
@@ -1178,8 +1243,8 @@ close_http(struct ship *s)
 int
 main(int argc, char **argv)
 {
-	struct config cf = {.pipeline = 1, .timeout_ms = 60000,
-	    .keep_ms = 7LL * 86400000};
+	struct config cf = {
+	    .pipeline = 1, .timeout_ms = 60000, .keep_ms = 7LL * 86400000};
 	struct ship s = {.sigfd = -1, .inot = -1};
 	char why[PATH_MAX + 128], pulled[PATH_MAX + 32];
 	int rc;
@@ -1202,8 +1267,10 @@ main(int argc, char **argv)
 		s.low = 1;
 		s.need_health = 1;
 		log_notice("shipping %s to %s%s%s", s.outbox, cf.to,
-		    cf.once ? " (once)" : "", cf.ack_pull ? ", fetching its "
-		    "ACKs (--ack-pull)" : "");
+		    cf.once ? " (once)" : "",
+		    cf.ack_pull ? ", fetching its "
+		                  "ACKs (--ack-pull)"
+		                : "");
 		rc = run(&s);
 	}
 	heartbeat_stop(rc);

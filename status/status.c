@@ -74,16 +74,34 @@
 enum fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
 enum side { SIDE_SOURCE, SIDE_TARGET };
 
-enum { ST_SEALED, ST_SENDING, ST_RECEIVED, ST_APPLIED, ST_CONFIRMED,
-       ST_FAILED, ST_DEAD, ST_OTHER, NSTATES };
+enum {
+	ST_SEALED,
+	ST_SENDING,
+	ST_RECEIVED,
+	ST_APPLIED,
+	ST_CONFIRMED,
+	ST_FAILED,
+	ST_DEAD,
+	ST_OTHER,
+	NSTATES
+};
 static const char *const state_names[NSTATES] = {
-    "sealed", "sending", "received", "applied", "confirmed", "failed",
-    "dead", "other",
+    "sealed",
+    "sending",
+    "received",
+    "applied",
+    "confirmed",
+    "failed",
+    "dead",
+    "other",
 };
 
 enum { SG_SEALED, SG_RECEIVED, SG_APPLIED, SG_CONFIRMED, NSTAGES };
 static const char *const stage_names[NSTAGES] = {
-    "sealed", "received", "applied", "confirmed",
+    "sealed",
+    "received",
+    "applied",
+    "confirmed",
 };
 
 struct config {
@@ -106,15 +124,15 @@ struct proc {
 	char *host;
 	char *state; /* "running", "stopped"; NULL: unreadable file */
 	char *gtid;
-	char *why;   /* why the file is unreadable */
+	char *why; /* why the file is unreadable */
 	long pid;
-	int exit;    /* -1: none */
+	int exit; /* -1: none */
 	int interval;
 	double started_at, time, progress_at; /* < 0: absent */
 	uint64_t seq;
-	int alive;   /* 1 yes, 0 gone, -1 unknown (another host) */
+	int alive;        /* 1 yes, 0 gone, -1 unknown (another host) */
 	const char *flag; /* NULL, "dead", "stale", "down", "unreadable" */
-	int daemon;	  /* the run was meant to go on until stopped */
+	int daemon;       /* the run was meant to go on until stopped */
 };
 
 struct status {
@@ -130,24 +148,24 @@ struct status {
 	 * meta counters): what the Prometheus counters add up. */
 	uint64_t ev_in, ev_out, attempts, retries;
 	uint64_t p_ev_in, p_ev_out, p_attempts, p_retries;
-	uint64_t p_confirmed; /* purged wagons that were confirmed */
-	double pending_since;	   /* the oldest wagon waiting; < 0 none */
-	char *promoted;		   /* the target's meta "promoted" */
-	char *realdir;		   /* the state directory, absolute */
-	double fs_avail, fs_size;  /* its file system; < 0 unknown */
+	uint64_t p_confirmed;     /* purged wagons that were confirmed */
+	double pending_since;     /* the oldest wagon waiting; < 0 none */
+	char *promoted;           /* the target's meta "promoted" */
+	char *realdir;            /* the state directory, absolute */
+	double fs_avail, fs_size; /* its file system; < 0 unknown */
 	struct stage last[NSTAGES];
-	const char *spool; /* "outbox" or "inbox" */
+	const char *spool;         /* "outbox" or "inbox" */
 	long spool_new, spool_bad; /* -1: no such directory */
-	double rpo;		   /* < 0: unknown */
+	double rpo;                /* < 0: unknown */
 	uint64_t rpo_seq;
-	uint64_t conf_seq;	   /* the newest confirmed record (source) */
-	uint64_t unconf_seq;	   /* the oldest record not confirmed, 0 none */
-	int rpo_caught_up;	   /* rpo from srdf-capture's heartbeat */
-	int rpo_unconfirmed;	   /* rpo from the oldest wagon not confirmed */
+	uint64_t conf_seq;   /* the newest confirmed record (source) */
+	uint64_t unconf_seq; /* the oldest record not confirmed, 0 none */
+	int rpo_caught_up;   /* rpo from srdf-capture's heartbeat */
+	int rpo_unconfirmed; /* rpo from the oldest wagon not confirmed */
 	/* target: the newest applied wagon's last source commit (Unix s)
 	 * and when it was applied; < 0 unknown */
 	double applied_ts, applied_at;
-	char *sealed_pos;	   /* meta last_sealed_gtid */
+	char *sealed_pos; /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
 	uint64_t err_seq;
 	char *err_state, *err_text;
@@ -158,8 +176,8 @@ struct status {
 	char *db_gtid;
 	double db_applied_at;
 	char *db_error;
-	long long xa_pending;	   /* srdf.xa_pending rows, -1 unknown */
-	uint64_t xa_first;	   /* the lowest first wagon among them */
+	long long xa_pending; /* srdf.xa_pending rows, -1 unknown */
+	uint64_t xa_first;    /* the lowest first wagon among them */
 	struct proc *proc;
 	size_t nproc;
 	size_t capproc; /* room in proc */
@@ -348,7 +366,8 @@ count_record(struct status *st, uint64_t seq, int s, const struct counted *r)
 	/* Pending: sealed on the source and not received, or received on
 	 * the target and not applied; stale after --stale s. */
 	if (((src && (s == ST_SEALED || s == ST_SENDING)) ||
-	     (!src && s == ST_RECEIVED)) && since > 0) {
+	        (!src && s == ST_RECEIVED)) &&
+	    since > 0) {
 		if (st->pending_since < 0 || since < st->pending_since)
 			st->pending_since = since;
 		if (st->now - since > st->cf->stale && st->stale++ == 0)
@@ -422,10 +441,12 @@ visit(uint64_t seq, json_t *w, void *arg)
 	const char *err = json_string_value(json_object_get(w, "last_error"));
 	int s = state_index(state ? state : "");
 	struct counted r = {
-	    u64_field(w, "wagon_bytes"), u64_field(w, "events_in"),
-	    u64_field(w, "events_out"), u64_field(w, "attempts"),
-	    time_field(w, st->side == SIDE_SOURCE ? "sealed_at" :
-	    "received_at"),
+	    u64_field(w, "wagon_bytes"),
+	    u64_field(w, "events_in"),
+	    u64_field(w, "events_out"),
+	    u64_field(w, "attempts"),
+	    time_field(
+	        w, st->side == SIDE_SOURCE ? "sealed_at" : "received_at"),
 	};
 
 	count_record(st, seq, s, &r);
@@ -494,15 +515,14 @@ raw_fields(const char *p, size_t n, struct fields *f)
 	if (kn == sizeof name - 1 && memcmp(k, name, kn) == 0) \
 		f->m = (struct jspan){v, (size_t)(p - v)};
 		FIELD("state", state)
-		else FIELD("wagon_bytes", bytes)
-		else FIELD("last_error", err)
-		else FIELD("sealed_at", sealed_at)
-		else FIELD("received_at", received_at)
-		else FIELD("events_in", ev_in)
-		else FIELD("events_out", ev_out)
-		else FIELD("attempts", attempts)
+		else FIELD("wagon_bytes", bytes) else FIELD(
+		    "last_error", err) else FIELD("sealed_at",
+		    sealed_at) else FIELD("received_at",
+		    received_at) else FIELD("events_in",
+		    ev_in) else FIELD("events_out",
+		    ev_out) else FIELD("attempts", attempts)
 #undef FIELD
-		p = skip_ws(p, e);
+		    p = skip_ws(p, e);
 		if (p < e && *p == ',')
 			p = skip_ws(p + 1, e);
 		else if (p < e && *p == '}')
@@ -551,11 +571,11 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	json_t *w;
 	int rc;
 
-	if (raw_fields(p, n, &f) != 0 || f.state.p == NULL ||
-	    f.state.n < 2 || f.state.n - 2 >= sizeof state ||
-	    f.state.p[0] != '"' || memchr(f.state.p, '\\', f.state.n) ||
+	if (raw_fields(p, n, &f) != 0 || f.state.p == NULL || f.state.n < 2 ||
+	    f.state.n - 2 >= sizeof state || f.state.p[0] != '"' ||
+	    memchr(f.state.p, '\\', f.state.n) ||
 	    (f.err.p != NULL && !(f.err.n == 2 && f.err.p[0] == '"') &&
-	     !(f.err.n == 4 && memcmp(f.err.p, "null", 4) == 0))) {
+	        !(f.err.n == 4 && memcmp(f.err.p, "null", 4) == 0))) {
 		if ((w = json_loadb(p, n, 0, NULL)) == NULL ||
 		    !json_is_object(w)) {
 			json_decref(w);
@@ -571,8 +591,8 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	r.ev_in = span_count(f.ev_in);
 	r.ev_out = span_count(f.ev_out);
 	r.attempts = span_count(f.attempts);
-	r.since = span_num(st->side == SIDE_SOURCE ? f.sealed_at :
-	    f.received_at);
+	r.since =
+	    span_num(st->side == SIDE_SOURCE ? f.sealed_at : f.received_at);
 	count_record(st, seq, state_index(state), &r);
 	return 0;
 }
@@ -681,8 +701,9 @@ which_side(const char *dir, struct ledger_txn *t)
 		return SIDE_SOURCE;
 	if (is_dir(dir, "inbox"))
 		return SIDE_TARGET;
-	side = ledger_meta_get(t, "last_applied_seq", &v) == 0 && v != NULL ?
-	    SIDE_TARGET : SIDE_SOURCE;
+	side = ledger_meta_get(t, "last_applied_seq", &v) == 0 && v != NULL
+	           ? SIDE_TARGET
+	           : SIDE_SOURCE;
 	free(v);
 	return side;
 }
@@ -701,8 +722,8 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	st->side = which_side(dir, t);
 	if (st->side == SIDE_SOURCE &&
 	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
-		return fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s",
-		    dir, ledger_strerror(rc));
+		return fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s", dir,
+		    ledger_strerror(rc));
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
@@ -740,9 +761,10 @@ read_ledger(struct status *st)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		return fail(EX_NOINPUT, "%s: no ledger (%s/ledger/data.mdb: "
-		    "%s): not a state directory of srdf", dir, dir,
-		    strerror(errno));
+		return fail(EX_NOINPUT,
+		    "%s: no ledger (%s/ledger/data.mdb: "
+		    "%s): not a state directory of srdf",
+		    dir, dir, strerror(errno));
 	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
 		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
 		    ledger_strerror(rc));
@@ -798,18 +820,30 @@ exit_words(int ex)
 	static char buf[64];
 
 	switch (ex) {
-	case 0: return "exit 0, a clean stop";
-	case EX_USAGE: return "exit 64: a usage error";
-	case EX_DATAERR: return "exit 65: a data error";
-	case EX_NOINPUT: return "exit 66: an input is missing";
-	case EX_UNAVAILABLE: return "exit 69: a service is unavailable";
-	case EX_SOFTWARE: return "exit 70: an internal error";
-	case EX_OSERR: return "exit 71: an operating-system error";
-	case EX_CANTCREAT: return "exit 73: cannot create a file";
-	case EX_IOERR: return "exit 74: an I/O error";
-	case EX_TEMPFAIL: return "exit 75: a temporary failure";
-	case EX_NOPERM: return "exit 77: no permission";
-	case EX_CONFIG: return "exit 78: a configuration error";
+	case 0:
+		return "exit 0, a clean stop";
+	case EX_USAGE:
+		return "exit 64: a usage error";
+	case EX_DATAERR:
+		return "exit 65: a data error";
+	case EX_NOINPUT:
+		return "exit 66: an input is missing";
+	case EX_UNAVAILABLE:
+		return "exit 69: a service is unavailable";
+	case EX_SOFTWARE:
+		return "exit 70: an internal error";
+	case EX_OSERR:
+		return "exit 71: an operating-system error";
+	case EX_CANTCREAT:
+		return "exit 73: cannot create a file";
+	case EX_IOERR:
+		return "exit 74: an I/O error";
+	case EX_TEMPFAIL:
+		return "exit 75: a temporary failure";
+	case EX_NOPERM:
+		return "exit 77: no permission";
+	case EX_CONFIG:
+		return "exit 78: a configuration error";
 	}
 	snprintf(buf, sizeof buf, "exit %d", ex);
 	return buf;
@@ -841,8 +875,9 @@ read_proc(struct status *st, struct proc *p, const char *path)
 		return;
 	}
 	name = p->tool;
-	p->tool = json_is_string(json_object_get(o, "tool")) ?
-	    jdup(o, "tool") : xstrdup(name ? name : "?");
+	p->tool = json_is_string(json_object_get(o, "tool"))
+	              ? jdup(o, "tool")
+	              : xstrdup(name ? name : "?");
 	free(name);
 	p->host = jdup(o, "host");
 	p->state = jdup(o, "state");
@@ -875,7 +910,7 @@ read_proc(struct status *st, struct proc *p, const char *path)
 	if (p->alive == 0)
 		p->flag = "dead";
 	else if (p->interval > 0 && age > st->cf->stale &&
-	    age > 3.0 * p->interval)
+	         age > 3.0 * p->interval)
 		p->flag = "stale";
 }
 
@@ -884,8 +919,13 @@ static int
 tool_rank(const char *t)
 {
 	static const char *const order[] = {
-	    "srdf-bootstrap", "srdf-capture", "srdf-seal", "srdf-ship",
-	    "srdf-ackd", "srdf-recv", "srdf-apply",
+	    "srdf-bootstrap",
+	    "srdf-capture",
+	    "srdf-seal",
+	    "srdf-ship",
+	    "srdf-ackd",
+	    "srdf-recv",
+	    "srdf-apply",
 	};
 
 	for (size_t i = 0; i < sizeof order / sizeof *order; i++)
@@ -923,8 +963,8 @@ read_procs(struct status *st)
 		if (e->d_name[0] == '.' || len <= sizeof ext - 1 ||
 		    strcmp(e->d_name + len - (sizeof ext - 1), ext) != 0)
 			continue;
-		st->proc = xgrow(st->proc, &st->capproc, st->nproc + 1,
-		    sizeof *st->proc);
+		st->proc = xgrow(
+		    st->proc, &st->capproc, st->nproc + 1, sizeof *st->proc);
 		p = &st->proc[st->nproc++];
 		memset(p, 0, sizeof *p);
 		p->tool = strndup(e->d_name, len - (sizeof ext - 1));
@@ -952,7 +992,7 @@ read_target_db(struct status *st)
 	int ex = 0;
 
 	if ((my = maria_connect(st->cf->defaults_file, st->cf->group,
-	    "the target", 10, &ex)) == NULL) {
+	         "the target", 10, &ex)) == NULL) {
 		st->db_error = xstrdup("cannot connect to the target");
 		return ex;
 	}
@@ -970,13 +1010,13 @@ read_target_db(struct status *st)
 		st->db_applied_at = rows.v[0].applied_at;
 	} else {
 		st->db_error = xstrdup("srdf.applied has no row for this "
-		    "source");
+		                       "source");
 	}
 	applied_free(&rows);
 	/* XA transactions prepared on the source whose rows wait for their
 	 * XA COMMIT (srdf-apply(1)); no such table: none ever. */
 	buf_puts(&q, "SELECT COUNT(*), IFNULL(MIN(first_seq), 0) FROM "
-	    "srdf.xa_pending");
+	             "srdf.xa_pending");
 	if (st->source_id != NULL) {
 		buf_puts(&q, " WHERE source_id='");
 		maria_escape(&q, st->source_id);
@@ -1021,26 +1061,30 @@ json_counts(const struct status *st, json_t *o)
 	for (int i = 0; i < NSTATES; i++) {
 		if (i == ST_OTHER && st->count[i] == 0)
 			continue;
-		json_object_set_new(w, state_names[i], json_pack("{s:I, s:I}",
-		    "count", (json_int_t)st->count[i], "bytes",
-		    (json_int_t)st->bytes[i]));
+		json_object_set_new(w, state_names[i],
+		    json_pack("{s:I, s:I}", "count", (json_int_t)st->count[i],
+		        "bytes", (json_int_t)st->bytes[i]));
 	}
-	json_object_set_new(w, "purged", json_pack("{s:I, s:I}", "count",
-	    (json_int_t)st->purged, "bytes", (json_int_t)st->purged_bytes));
-	json_object_set_new(w, "total", json_pack("{s:I, s:I}", "count",
-	    (json_int_t)st->total, "bytes", (json_int_t)st->total_bytes));
+	json_object_set_new(w, "purged",
+	    json_pack("{s:I, s:I}", "count", (json_int_t)st->purged, "bytes",
+	        (json_int_t)st->purged_bytes));
+	json_object_set_new(w, "total",
+	    json_pack("{s:I, s:I}", "count", (json_int_t)st->total, "bytes",
+	        (json_int_t)st->total_bytes));
 	json_object_set_new(o, "wagons", w);
 	sp = json_object();
 	json_object_set_new(sp, "name", json_string(st->spool));
-	json_object_set_new(sp, "new", st->spool_new < 0 ? json_null() :
-	    json_integer(st->spool_new));
-	json_object_set_new(sp, "bad", st->spool_bad < 0 ? json_null() :
-	    json_integer(st->spool_bad));
+	json_object_set_new(sp, "new",
+	    st->spool_new < 0 ? json_null() : json_integer(st->spool_new));
+	json_object_set_new(sp, "bad",
+	    st->spool_bad < 0 ? json_null() : json_integer(st->spool_bad));
 	json_object_set_new(o, "spool", sp);
 	for (int i = 0; i < NSTAGES; i++)
-		json_object_set_new(last, stage_names[i], st->last[i].seq ?
-		    json_pack("{s:I, s:o}", "seq", (json_int_t)st->last[i].seq,
-		    "gtid", jstr(st->last[i].gtid)) : json_null());
+		json_object_set_new(last, stage_names[i],
+		    st->last[i].seq ? json_pack("{s:I, s:o}", "seq",
+		                          (json_int_t)st->last[i].seq, "gtid",
+		                          jstr(st->last[i].gtid))
+		                    : json_null());
 	json_object_set_new(o, "last", last);
 }
 
@@ -1051,25 +1095,25 @@ json_proc(const struct status *st, const struct proc *p)
 
 	json_object_set_new(po, "tool", jstr(p->tool));
 	json_object_set_new(po, "host", jstr(p->host));
-	json_object_set_new(po, "pid", p->pid > 0 ?
-	    json_integer(p->pid) : json_null());
+	json_object_set_new(
+	    po, "pid", p->pid > 0 ? json_integer(p->pid) : json_null());
 	json_object_set_new(po, "state", jstr(p->state));
-	json_object_set_new(po, "exit", p->exit >= 0 ?
-	    json_integer(p->exit) : json_null());
-	json_object_set_new(po, "alive", p->state == NULL ||
-	    p->alive < 0 ? json_null() : json_boolean(p->alive));
-	json_object_set_new(po, "started_at", p->started_at >= 0 ?
-	    json_real(p->started_at) : json_null());
-	json_object_set_new(po, "heartbeat_at", p->time >= 0 ?
-	    json_real(p->time) : json_null());
-	json_object_set_new(po, "heartbeat_age_seconds", p->time >= 0 ?
-	    json_real(st->now - p->time) : json_null());
-	json_object_set_new(po, "interval_seconds",
-	    json_integer(p->interval));
+	json_object_set_new(
+	    po, "exit", p->exit >= 0 ? json_integer(p->exit) : json_null());
+	json_object_set_new(po, "alive",
+	    p->state == NULL || p->alive < 0 ? json_null()
+	                                     : json_boolean(p->alive));
+	json_object_set_new(po, "started_at",
+	    p->started_at >= 0 ? json_real(p->started_at) : json_null());
+	json_object_set_new(po, "heartbeat_at",
+	    p->time >= 0 ? json_real(p->time) : json_null());
+	json_object_set_new(po, "heartbeat_age_seconds",
+	    p->time >= 0 ? json_real(st->now - p->time) : json_null());
+	json_object_set_new(po, "interval_seconds", json_integer(p->interval));
 	json_object_set_new(po, "seq", jseq(p->seq));
 	json_object_set_new(po, "gtid", jstr(p->gtid));
-	json_object_set_new(po, "progress_at", p->progress_at >= 0 ?
-	    json_real(p->progress_at) : json_null());
+	json_object_set_new(po, "progress_at",
+	    p->progress_at >= 0 ? json_real(p->progress_at) : json_null());
 	json_object_set_new(po, "flag", jstr(p->flag));
 	json_object_set_new(po, "daemon", json_boolean(p->daemon));
 	if (p->why != NULL)
@@ -1084,23 +1128,22 @@ json_db(const struct status *st)
 
 	db = json_object();
 	if (st->db_read) {
-		json_object_set_new(db, "seq", json_integer(
-		    (json_int_t)st->db_seq));
+		json_object_set_new(
+		    db, "seq", json_integer((json_int_t)st->db_seq));
 		json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
 		json_object_set_new(db, "applied_at",
-		    st->db_applied_at >= 0 ?
-		    json_real(st->db_applied_at) : json_null());
+		    st->db_applied_at >= 0 ? json_real(st->db_applied_at)
+		                           : json_null());
 	}
 	if (st->xa_pending >= 0) {
-		json_object_set_new(db, "xa_pending", json_integer(
-		    (json_int_t)st->xa_pending));
+		json_object_set_new(
+		    db, "xa_pending", json_integer((json_int_t)st->xa_pending));
 		if (st->xa_pending > 0)
 			json_object_set_new(db, "xa_pending_first_seq",
 			    json_integer((json_int_t)st->xa_first));
 	}
 	if (st->db_error)
-		json_object_set_new(db, "error",
-		    json_string(st->db_error));
+		json_object_set_new(db, "error", json_string(st->db_error));
 	return db;
 }
 
@@ -1111,35 +1154,38 @@ print_json(const struct status *st)
 	char *s;
 
 	json_object_set_new(o, "dir", json_string(st->cf->dir));
-	json_object_set_new(o, "side", json_string(
-	    st->side == SIDE_SOURCE ? "source" : "target"));
+	json_object_set_new(o, "side",
+	    json_string(st->side == SIDE_SOURCE ? "source" : "target"));
 	json_object_set_new(o, "source_id", jstr(st->source_id));
 	json_object_set_new(o, "now", json_real(st->now));
 	json_counts(st, o);
-	json_object_set_new(o, "rpo_seconds", st->rpo >= 0 ?
-	    json_real(st->rpo) : json_null());
+	json_object_set_new(
+	    o, "rpo_seconds", st->rpo >= 0 ? json_real(st->rpo) : json_null());
 	json_object_set_new(o, "rpo_seq", jseq(st->rpo_seq));
-	json_object_set_new(o, "rpo_caught_up",
-	    json_boolean(st->rpo_caught_up));
-	json_object_set_new(o, "rpo_unconfirmed",
-	    json_boolean(st->rpo_unconfirmed));
+	json_object_set_new(
+	    o, "rpo_caught_up", json_boolean(st->rpo_caught_up));
+	json_object_set_new(
+	    o, "rpo_unconfirmed", json_boolean(st->rpo_unconfirmed));
 	if (st->side == SIDE_TARGET)
-		json_object_set_new(o, "apply_lag", st->applied_ts > 0 &&
-		    st->applied_at > 0 ? json_pack("{s:I, s:f, s:f, s:f}",
-		    "seq", (json_int_t)st->last[SG_APPLIED].seq,
-		    "source_commit_at", st->applied_ts, "lag_seconds",
-		    st->applied_at - st->applied_ts > 0 ?
-		    st->applied_at - st->applied_ts : 0.0,
-		    "source_commit_age_seconds", st->now - st->applied_ts) :
-		    json_null());
+		json_object_set_new(o, "apply_lag",
+		    st->applied_ts > 0 && st->applied_at > 0
+		        ? json_pack("{s:I, s:f, s:f, s:f}", "seq",
+		              (json_int_t)st->last[SG_APPLIED].seq,
+		              "source_commit_at", st->applied_ts, "lag_seconds",
+		              st->applied_at - st->applied_ts > 0
+		                  ? st->applied_at - st->applied_ts
+		                  : 0.0,
+		              "source_commit_age_seconds",
+		              st->now - st->applied_ts)
+		        : json_null());
 	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
 	    "first_seq", jseq(st->stale_first), "threshold_seconds",
 	    st->cf->stale);
 	json_object_set_new(o, "stale", stale);
-	json_object_set_new(o, "failed",
-	    json_integer((json_int_t)st->count[ST_FAILED]));
-	json_object_set_new(o, "dead",
-	    json_integer((json_int_t)st->count[ST_DEAD]));
+	json_object_set_new(
+	    o, "failed", json_integer((json_int_t)st->count[ST_FAILED]));
+	json_object_set_new(
+	    o, "dead", json_integer((json_int_t)st->count[ST_DEAD]));
 	if (st->err_seq)
 		e = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)st->err_seq,
 		    "state", st->err_state, "error", st->err_text);
@@ -1148,8 +1194,8 @@ print_json(const struct status *st)
 	for (size_t i = 0; i < st->nproc; i++)
 		json_array_append_new(procs, json_proc(st, &st->proc[i]));
 	json_object_set_new(o, "processes", procs);
-	json_object_set_new(o, "flagged_processes",
-	    json_integer((json_int_t)st->flagged));
+	json_object_set_new(
+	    o, "flagged_processes", json_integer((json_int_t)st->flagged));
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
 		json_object_set_new(o, "target_db", json_db(st));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -1194,8 +1240,8 @@ prom_head(const char *name, const char *type, const char *help)
 /* NAME{source_id="..",side="..",state_dir="..",K="V"...} VALUE; the
  * extra labels as key, value pairs ending with NULL. */
 static void
-prom_vseries(const struct status *st, const char *name, const char *value,
-    va_list ap)
+prom_vseries(
+    const struct status *st, const char *name, const char *value, va_list ap)
 {
 	const char *k;
 
@@ -1214,9 +1260,9 @@ prom_vseries(const struct status *st, const char *name, const char *value,
 }
 
 static void prom_u(const struct status *, const char *, uint64_t, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 static void prom_f(const struct status *, const char *, double, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 static void
 prom_u(const struct status *st, const char *name, uint64_t v, ...)
@@ -1245,7 +1291,12 @@ prom_f(const struct status *st, const char *name, double v, ...)
 /* A process's one state for srdf_process_state: its flag, else what its
  * file says. */
 static const char *const proc_states[] = {
-    "running", "stopped", "down", "dead", "stale", "unreadable",
+    "running",
+    "stopped",
+    "down",
+    "dead",
+    "stale",
+    "unreadable",
 };
 
 static const char *
@@ -1253,8 +1304,8 @@ proc_state(const struct proc *p)
 {
 	if (p->flag != NULL)
 		return p->flag;
-	return p->state != NULL && strcmp(p->state, "running") == 0 ?
-	    "running" : "stopped";
+	return p->state != NULL && strcmp(p->state, "running") == 0 ? "running"
+	                                                            : "stopped";
 }
 
 /* The counters: wagons, bytes, row changes and attempts through each
@@ -1338,8 +1389,8 @@ prom_counters(const struct status *st)
 	prom_head("srdf_row_changes_out_total", "counter",
 	    "Row changes in the wagons sealed (source) or received "
 	    "(target), after srdf-dedup folded them.");
-	prom_u(st, "srdf_row_changes_out_total", st->ev_out + st->p_ev_out,
-	    NULL);
+	prom_u(
+	    st, "srdf_row_changes_out_total", st->ev_out + st->p_ev_out, NULL);
 }
 
 static void
@@ -1350,26 +1401,30 @@ prom_procs(const struct status *st)
 
 	if (st->nproc == 0)
 		return;
-	prom_head("srdf_process_up", "gauge", "1 while the tool's process "
+	prom_head("srdf_process_up", "gauge",
+	    "1 while the tool's process "
 	    "runs: its heartbeat file says running and its pid is alive.");
 	for (p = st->proc; p < st->proc + st->nproc; p++)
-		prom_u(st, "srdf_process_up", p->state != NULL &&
-		    strcmp(p->state, "running") == 0 && p->alive != 0,
+		prom_u(st, "srdf_process_up",
+		    p->state != NULL && strcmp(p->state, "running") == 0 &&
+		        p->alive != 0,
 		    "tool", p->tool, NULL);
-	prom_head("srdf_process_state", "gauge", "1 for the state of the "
+	prom_head("srdf_process_state", "gauge",
+	    "1 for the state of the "
 	    "tool's process, 0 for the others: running, stopped (a run that "
 	    "ends by itself, ended), down (a daemon stopped), dead (killed), "
 	    "stale (hung), unreadable.");
 	for (p = st->proc; p < st->proc + st->nproc; p++)
 		for (i = 0; i < sizeof proc_states / sizeof *proc_states; i++)
 			prom_u(st, "srdf_process_state",
-			    strcmp(proc_state(p), proc_states[i]) == 0,
-			    "tool", p->tool, "state", proc_states[i], NULL);
-	prom_head("srdf_process_flagged", "gauge", "1 when the process is "
+			    strcmp(proc_state(p), proc_states[i]) == 0, "tool",
+			    p->tool, "state", proc_states[i], NULL);
+	prom_head("srdf_process_flagged", "gauge",
+	    "1 when the process is "
 	    "down, dead, stale or its heartbeat file unreadable.");
 	for (p = st->proc; p < st->proc + st->nproc; p++)
-		prom_u(st, "srdf_process_flagged", p->flag != NULL,
-		    "tool", p->tool, NULL);
+		prom_u(st, "srdf_process_flagged", p->flag != NULL, "tool",
+		    p->tool, NULL);
 	prom_head("srdf_process_heartbeat_age_seconds", "gauge",
 	    "Seconds since the process's last heartbeat.");
 	for (p = st->proc; p < st->proc + st->nproc; p++)
@@ -1406,14 +1461,14 @@ prom_wagons(const struct status *st)
 	for (int i = 0; i < ST_OTHER; i++)
 		prom_u(st, "srdf_wagon_bytes", st->bytes[i], "state",
 		    state_names[i], NULL);
-	prom_head("srdf_spool_depth", "gauge",
-	    "Items in the spool's new/ and bad/.");
+	prom_head(
+	    "srdf_spool_depth", "gauge", "Items in the spool's new/ and bad/.");
 	if (st->spool_new >= 0)
-		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_new,
-		    "spool", st->spool, "subdir", "new", NULL);
+		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_new, "spool",
+		    st->spool, "subdir", "new", NULL);
 	if (st->spool_bad >= 0)
-		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_bad,
-		    "spool", st->spool, "subdir", "bad", NULL);
+		prom_u(st, "srdf_spool_depth", (uint64_t)st->spool_bad, "spool",
+		    st->spool, "subdir", "bad", NULL);
 	prom_head("srdf_last_sequence", "gauge",
 	    "The newest wagon sequence that reached each stage; 0: none.");
 	for (int i = 0; i < NSTAGES; i++)
@@ -1425,21 +1480,26 @@ static void
 prom_lag(const struct status *st)
 {
 	if (st->rpo >= 0) {
-		prom_head("srdf_rpo_seconds", "gauge", "Recovery point "
+		prom_head("srdf_rpo_seconds", "gauge",
+		    "Recovery point "
 		    "(source): seconds since the oldest source commit not yet "
 		    "confirmed, or less when caught up.");
 		prom_f(st, "srdf_rpo_seconds", st->rpo, NULL);
 	}
 	if (st->side == SIDE_TARGET && st->applied_ts > 0 &&
 	    st->applied_at > 0) {
-		prom_head("srdf_apply_lag_seconds", "gauge", "Target: how long "
+		prom_head("srdf_apply_lag_seconds", "gauge",
+		    "Target: how long "
 		    "after its last source commit the newest applied wagon "
 		    "was applied.");
-		prom_f(st, "srdf_apply_lag_seconds", st->applied_at -
-		    st->applied_ts > 0 ? st->applied_at - st->applied_ts : 0.0,
+		prom_f(st, "srdf_apply_lag_seconds",
+		    st->applied_at - st->applied_ts > 0
+		        ? st->applied_at - st->applied_ts
+		        : 0.0,
 		    NULL);
 		prom_head("srdf_applied_source_commit_timestamp_seconds",
-		    "gauge", "Target: the source commit time of the last "
+		    "gauge",
+		    "Target: the source commit time of the last "
 		    "transaction applied (Unix seconds).");
 		prom_f(st, "srdf_applied_source_commit_timestamp_seconds",
 		    st->applied_ts, NULL);
@@ -1448,7 +1508,8 @@ prom_lag(const struct status *st)
 	prom_u(st, "srdf_failed_wagons", st->count[ST_FAILED], NULL);
 	prom_head("srdf_dead_wagons", "gauge", "Wagons in state dead.");
 	prom_u(st, "srdf_dead_wagons", st->count[ST_DEAD], NULL);
-	prom_head("srdf_stale_wagons", "gauge", "Wagons waiting longer than "
+	prom_head("srdf_stale_wagons", "gauge",
+	    "Wagons waiting longer than "
 	    "--stale: sealed and not received (source), received and not "
 	    "applied (target).");
 	prom_u(st, "srdf_stale_wagons", st->stale, NULL);
@@ -1456,8 +1517,10 @@ prom_lag(const struct status *st)
 	    "Seconds the oldest wagon sealed and not received (source), "
 	    "received and not applied (target) has waited; 0: none.");
 	prom_f(st, "srdf_oldest_pending_wagon_age_seconds",
-	    st->pending_since >= 0 && st->now > st->pending_since ?
-	    st->now - st->pending_since : 0, NULL);
+	    st->pending_since >= 0 && st->now > st->pending_since
+	        ? st->now - st->pending_since
+	        : 0,
+	    NULL);
 }
 
 static void
@@ -1466,7 +1529,8 @@ prom_fs(const struct status *st)
 	double t;
 
 	if (st->fs_avail >= 0) {
-		prom_head("srdf_filesystem_avail_bytes", "gauge", "Bytes "
+		prom_head("srdf_filesystem_avail_bytes", "gauge",
+		    "Bytes "
 		    "free to unprivileged users on the state directory's file "
 		    "system.");
 		prom_u(st, "srdf_filesystem_avail_bytes",
@@ -1477,7 +1541,8 @@ prom_fs(const struct status *st)
 		    NULL);
 	}
 	if (st->side == SIDE_TARGET) {
-		prom_head("srdf_promoted", "gauge", "1 when srdf-promote made "
+		prom_head("srdf_promoted", "gauge",
+		    "1 when srdf-promote made "
 		    "the target writable (target).");
 		prom_u(st, "srdf_promoted", st->promoted != NULL, NULL);
 		if ((t = clock_iso_parse(st->promoted)) >= 0) {
@@ -1499,7 +1564,8 @@ prom_db(const struct status *st)
 		prom_u(st, "srdf_target_applied_sequence", st->db_seq, NULL);
 		if (st->db_applied_at >= 0) {
 			prom_head("srdf_target_applied_timestamp_seconds",
-			    "gauge", "When srdf.applied last moved (Unix "
+			    "gauge",
+			    "When srdf.applied last moved (Unix "
 			    "time).");
 			prom_f(st, "srdf_target_applied_timestamp_seconds",
 			    st->db_applied_at, NULL);
@@ -1517,7 +1583,8 @@ prom_db(const struct status *st)
 static void
 print_prom(const struct status *st)
 {
-	prom_head("srdf_info", "gauge", "Always 1: the state directory's "
+	prom_head("srdf_info", "gauge",
+	    "Always 1: the state directory's "
 	    "source id, side and path, and the srdf version.");
 	prom_u(st, "srdf_info", 1, "version", SRDF_VERSION, NULL);
 	prom_head("srdf_status_timestamp_seconds", "gauge",
@@ -1565,8 +1632,8 @@ table_counts(const struct status *st)
 			printf("last %-10s -\n", stage_names[i]);
 		else
 			printf("last %-10s %" PRIu64 " (%s)\n", stage_names[i],
-			    st->last[i].seq, st->last[i].gtid ?
-			    st->last[i].gtid : "no GTID");
+			    st->last[i].seq,
+			    st->last[i].gtid ? st->last[i].gtid : "no GTID");
 	}
 }
 
@@ -1576,21 +1643,23 @@ table_lag(const struct status *st)
 	if (st->side == SIDE_SOURCE) {
 		if (st->rpo >= 0 && st->rpo_caught_up)
 			printf("rpo: %.0f s (caught up: every wagon confirmed, "
-			    "srdf-capture at the sealed position)\n", st->rpo);
+			       "srdf-capture at the sealed position)\n",
+			    st->rpo);
 		else if (st->rpo >= 0 && st->rpo_unconfirmed)
 			printf("rpo: %.0f s (the first commit of wagon %" PRIu64
-			    ", the oldest not confirmed)\n", st->rpo,
-			    st->rpo_seq);
+			       ", the oldest not confirmed)\n",
+			    st->rpo, st->rpo_seq);
 		else if (st->rpo >= 0)
 			printf("rpo: %.0f s (wagon %" PRIu64 ")\n", st->rpo,
 			    st->rpo_seq);
 		else
 			printf("rpo: unknown (no confirmed wagon with a "
-			    "commit time)\n");
+			       "commit time)\n");
 		if (st->stale > 0)
 			printf("STALE: %" PRIu64 " wagon(s) sealed more than "
-			    "%d s ago and not received, the first %" PRIu64
-			    "\n", st->stale, st->cf->stale, st->stale_first);
+			       "%d s ago and not received, the first %" PRIu64
+			       "\n",
+			    st->stale, st->cf->stale, st->stale_first);
 		if (st->cf->max_rpo >= 0 && st->rpo > st->cf->max_rpo)
 			printf("RPO: %.0f s, over --max-rpo %.0f s\n", st->rpo,
 			    st->cf->max_rpo);
@@ -1598,15 +1667,19 @@ table_lag(const struct status *st)
 		if (st->applied_ts > 0 && st->applied_at > 0) {
 			double lag = st->applied_at - st->applied_ts;
 
-			printf("apply lag: %.0f s (wagon %" PRIu64 ", applied "
+			printf(
+			    "apply lag: %.0f s (wagon %" PRIu64 ", applied "
 			    "that long after its last source commit, which is "
-			    "%.0f s old)\n", lag > 0 ? lag : 0.0,
-			    st->last[SG_APPLIED].seq, st->now - st->applied_ts);
+			    "%.0f s old)\n",
+			    lag > 0 ? lag : 0.0, st->last[SG_APPLIED].seq,
+			    st->now - st->applied_ts);
 		}
 		if (st->stale > 0)
-			printf("STALE: %" PRIu64 " wagon(s) received more "
+			printf(
+			    "STALE: %" PRIu64 " wagon(s) received more "
 			    "than %d s ago and not applied, the first %" PRIu64
-			    "\n", st->stale, st->cf->stale, st->stale_first);
+			    "\n",
+			    st->stale, st->cf->stale, st->stale_first);
 	}
 	if (st->count[ST_FAILED] > 0)
 		printf("FAILED: %" PRIu64 " wagon(s)\n", st->count[ST_FAILED]);
@@ -1622,8 +1695,8 @@ static void
 table_procs(const struct status *st)
 {
 	if (st->nproc > 0)
-		printf("  %-15s %8s %-10s %9s  %s\n", "process", "pid",
-		    "state", "heartbeat", "progress");
+		printf("  %-15s %8s %-10s %9s  %s\n", "process", "pid", "state",
+		    "heartbeat", "progress");
 	for (const struct proc *p = st->proc; p < st->proc + st->nproc; p++) {
 		char ps[32], hb[32], pr[300], sb[32];
 
@@ -1633,9 +1706,10 @@ table_procs(const struct status *st)
 		if (p->state == NULL)
 			snprintf(sb, sizeof sb, "UNREADABLE");
 		else if (p->flag != NULL)
-			snprintf(sb, sizeof sb, "%s", strcmp(p->flag, "dead") ==
-			    0 ? "DEAD" : strcmp(p->flag, "down") == 0 ? "DOWN" :
-			    "STALE");
+			snprintf(sb, sizeof sb, "%s",
+			    strcmp(p->flag, "dead") == 0   ? "DEAD"
+			    : strcmp(p->flag, "down") == 0 ? "DOWN"
+			                                   : "STALE");
 		else if (p->exit >= 0)
 			snprintf(sb, sizeof sb, "%s(%d)", p->state, p->exit);
 		else
@@ -1661,21 +1735,26 @@ table_flags(const struct status *st)
 		if (p->flag == NULL)
 			continue;
 		if (strcmp(p->flag, "dead") == 0)
-			printf("DEAD: %s (pid %ld) ended without a clean stop "
+			printf(
+			    "DEAD: %s (pid %ld) ended without a clean stop "
 			    "(killed or died on an error; see its log), last "
-			    "heartbeat %.0f s ago\n", p->tool, p->pid,
-			    st->now - p->time);
+			    "heartbeat %.0f s ago\n",
+			    p->tool, p->pid, st->now - p->time);
 		else if (strcmp(p->flag, "stale") == 0)
-			printf("STALE: %s (pid %ld) runs but its last heartbeat "
+			printf(
+			    "STALE: %s (pid %ld) runs but its last heartbeat "
 			    "is %.0f s old (promised every %d s): hung or "
-			    "blocked\n", p->tool, p->pid, st->now - p->time,
-			    p->interval);
+			    "blocked\n",
+			    p->tool, p->pid, st->now - p->time, p->interval);
 		else if (strcmp(p->flag, "down") == 0)
 			printf("DOWN: %s, which ran as a daemon, %s %.0f s ago "
-			    "(%s); its stage does nothing until it runs "
-			    "again\n", p->tool, refused(p->exit) ? "refused "
-			    "to start" : "stopped", st->now - p->time,
-			    exit_words(p->exit));
+			       "(%s); its stage does nothing until it runs "
+			       "again\n",
+			    p->tool,
+			    refused(p->exit) ? "refused "
+			                       "to start"
+			                     : "stopped",
+			    st->now - p->time, exit_words(p->exit));
 		else
 			printf("UNREADABLE: %s/run/%s.heartbeat: %s\n",
 			    st->cf->dir, p->tool, p->why ? p->why : "?");
@@ -1684,8 +1763,9 @@ table_flags(const struct status *st)
 		if (p->flag == NULL && p->state != NULL && p->exit != 0 &&
 		    p->exit >= 0)
 			printf("note: the last run of %s %s %.0f s ago (%s)\n",
-			    p->tool, refused(p->exit) ? "refused to start" :
-			    "ended", st->now - p->time, exit_words(p->exit));
+			    p->tool,
+			    refused(p->exit) ? "refused to start" : "ended",
+			    st->now - p->time, exit_words(p->exit));
 }
 
 static void
@@ -1696,14 +1776,17 @@ table_db(const struct status *st)
 	if (st->db_read)
 		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
-		    st->db_applied_at >= 0 ?
-		    clock_iso(st->db_applied_at, ' ', tb, sizeof tb) : "?");
+		    st->db_applied_at >= 0
+		        ? clock_iso(st->db_applied_at, ' ', tb, sizeof tb)
+		        : "?");
 	else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
 	if (st->xa_pending > 0)
-		printf("target XA pending: %lld prepared on the source, waiting "
+		printf(
+		    "target XA pending: %lld prepared on the source, waiting "
 		    "for their XA COMMIT (srdf.xa_pending; from wagon %" PRIu64
-		    ")\n", st->xa_pending, st->xa_first);
+		    ")\n",
+		    st->xa_pending, st->xa_first);
 }
 
 static void
@@ -1779,19 +1862,33 @@ parse_options(int argc, char **argv, struct config *cf)
 	cf->max_rpo = -1;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'F': cf->defaults_file = optarg; break;
-		case 'G': cf->group = optarg; break;
-		case 'd': cf->dir = optarg; break;
-		case 'j': cf->fmt = FMT_JSON; nfmt++; break;
-		case 'p': cf->fmt = FMT_PROM; nfmt++; break;
+		case 'F':
+			cf->defaults_file = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
+		case 'd':
+			cf->dir = optarg;
+			break;
+		case 'j':
+			cf->fmt = FMT_JSON;
+			nfmt++;
+			break;
+		case 'p':
+			cf->fmt = FMT_PROM;
+			nfmt++;
+			break;
 		case 'r':
-			cf->max_rpo = int_arg(optarg, "--max-rpo", 0,
-			    86400 * 365);
+			cf->max_rpo =
+			    int_arg(optarg, "--max-rpo", 0, 86400 * 365);
 			break;
 		case 's':
 			cf->stale = int_arg(optarg, "--stale", 1, 86400 * 365);
 			break;
-		case 'v': log_set_verbose(1); break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		default:
 			opt_std(ch, "srdf-status", usage);
 		}
@@ -1826,7 +1923,7 @@ gather(struct status *st, const struct config *cf, int *db_ex)
 			*db_ex = read_target_db(st);
 		else
 			log_warn("%s is a source directory: --defaults-file "
-			    "is for the target's srdf.applied, ignored",
+			         "is for the target's srdf.applied, ignored",
 			    cf->dir);
 	}
 	return 0;
@@ -1837,9 +1934,15 @@ static int
 report(const struct status *st)
 {
 	switch (st->cf->fmt) {
-	case FMT_JSON: print_json(st); break;
-	case FMT_PROM: print_prom(st); break;
-	default: print_table(st); break;
+	case FMT_JSON:
+		print_json(st);
+		break;
+	case FMT_PROM:
+		print_prom(st);
+		break;
+	default:
+		print_table(st);
+		break;
 	}
 	return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
 }
@@ -1861,8 +1964,10 @@ main(int argc, char **argv)
 		die(EX_IOERR, "writing the report: %s", strerror(errno));
 	if ((ex = db_ex) == 0)
 		ex = st.count[ST_FAILED] + st.count[ST_DEAD] > 0 ||
-		    st.flagged > 0 || st.stale > 0 ||
-		    (st.cf->max_rpo >= 0 && st.rpo > st.cf->max_rpo) ? 1 : 0;
+		             st.flagged > 0 || st.stale > 0 ||
+		             (st.cf->max_rpo >= 0 && st.rpo > st.cf->max_rpo)
+		         ? 1
+		         : 0;
 	status_free(&st);
 	return ex;
 }

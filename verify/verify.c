@@ -84,17 +84,17 @@ struct chunk {
 struct vtable {
 	struct maria_table m;
 	char *key;
-	int missing;	   /* not on the target */
-	char *problem;	   /* a reason it could not be compared normally */
-	char *indexes;	   /* how the indexes differ, or NULL */
+	int missing;   /* not on the target */
+	char *problem; /* a reason it could not be compared normally */
+	char *indexes; /* how the indexes differ, or NULL */
 	struct chunk *ch;
 	int nch;
-	char ***bounds;	   /* boundary key literals */
+	char ***bounds; /* boundary key literals */
 	int nbounds;
-	size_t capbounds;  /* room in bounds */
-	struct buf hash;   /* the row hash expression */
-	struct buf cols;   /* the column list, to compare definitions */
-	int ck;		   /* compared by CHECKSUM TABLE */
+	size_t capbounds; /* room in bounds */
+	struct buf hash;  /* the row hash expression */
+	struct buf cols;  /* the column list, to compare definitions */
+	int ck;           /* compared by CHECKSUM TABLE */
 	uint64_t rows;
 	json_t *missing_keys, *extra_keys, *changed_keys;
 	int differs;
@@ -106,16 +106,16 @@ struct verify {
 	char *src_pos;
 	struct vtable **t;
 	int nt;
-	size_t capt;	     /* room in t */
-	int err;	     /* once a query failed: the exit status */
+	size_t capt; /* room in t */
+	int err;     /* once a query failed: the exit status */
 	json_t *extra_tables;
 	int waited;
 	char *dst_pos;
-	json_t *objects;     /* the views, triggers... that differ */
-	size_t nobjects;     /* how many were compared */
-	json_t *not_compared; /* the kinds an account cannot see */
-	json_t *accounts;    /* --accounts: those that differ, or NULL */
-	size_t naccounts;    /* how many were compared */
+	json_t *objects;          /* the views, triggers... that differ */
+	size_t nobjects;          /* how many were compared */
+	json_t *not_compared;     /* the kinds an account cannot see */
+	json_t *accounts;         /* --accounts: those that differ, or NULL */
+	size_t naccounts;         /* how many were compared */
 	const char *accounts_not; /* why they were not compared, or NULL */
 };
 
@@ -144,10 +144,10 @@ open_side(const struct config *cf, const char *file, const char *what)
 	if ((my = maria_connect(file, cf->group, what, 0, &ex)) == NULL)
 		exit(ex);
 	if (mysql_query(my, "SET SESSION time_zone='+00:00', "
-			    "sql_mode='NO_ENGINE_SUBSTITUTION', "
-			    "character_set_results=binary, "
-			    "max_statement_time=0, wait_timeout=86400, "
-			    "group_concat_max_len=1048576") != 0)
+	                    "sql_mode='NO_ENGINE_SUBSTITUTION', "
+	                    "character_set_results=binary, "
+	                    "max_statement_time=0, wait_timeout=86400, "
+	                    "group_concat_max_len=1048576") != 0)
 		die(maria_exit_for(mysql_errno(my)), "%s: %s", what,
 		    mysql_error(my));
 	return my;
@@ -210,16 +210,19 @@ target_position(struct verify *v, char **pos, struct gtid_pos *p)
 		return -1;
 	}
 	for (size_t i = 0; i < rows.n && rc >= 0; i++) {
-		const char *s = rows.v[i].gtid_pos != NULL ?
-		    rows.v[i].gtid_pos : rows.v[i].last_gtid;
+		const char *s = rows.v[i].gtid_pos != NULL
+		                    ? rows.v[i].gtid_pos
+		                    : rows.v[i].last_gtid;
 
 		if (s == NULL)
 			continue;
 		buf_printf(&text, "%s%s", text.len ? "," : "", s);
 		if (gtid_pos_parse(s, &one) != 0) {
-			log_err("the target's checkpoint (srdf.applied) holds "
+			log_err(
+			    "the target's checkpoint (srdf.applied) holds "
 			    "'%s', which is not a GTID position: not counted "
-			    "as reaching the source's", s);
+			    "as reaching the source's",
+			    s);
 			rc = -1;
 		} else {
 			gtid_pos_max(p, &one);
@@ -249,18 +252,19 @@ await_target(struct verify *v)
 
 	if (gtid_pos_parse(v->src_pos, &want) != 0) {
 		log_err("the source's @@gtid_binlog_pos '%s' is not a GTID "
-			"position: not waiting for the target", v->src_pos);
+		        "position: not waiting for the target",
+		    v->src_pos);
 		return 0;
 	}
 	for (;;) {
 		if ((rc = target_position(v, &pos, &have)) == 1) {
 			log_debug("the target has no srdf.applied checkpoint: "
-				  "checking again at once");
+			          "checking again at once");
 			break;
 		}
 		if (rc == 0 && gtid_pos_reached(&have, &want)) {
-			log_debug("the target reached '%s' ('%s')", v->src_pos,
-			    pos);
+			log_debug(
+			    "the target reached '%s' ('%s')", v->src_pos, pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
 			v->waited = 1;
@@ -268,11 +272,12 @@ await_target(struct verify *v)
 		}
 		if (rc < 0 || time(NULL) >= end) {
 			if (rc == 0)
-				log_warn("the target did not reach the source's "
-					 "GTID position '%s' within %d s (it is "
-					 "at '%s'): what differs may be changes "
-					 "still on their way", v->src_pos,
-				    v->cf->wait_s, pos);
+				log_warn(
+				    "the target did not reach the source's "
+				    "GTID position '%s' within %d s (it is "
+				    "at '%s'): what differs may be changes "
+				    "still on their way",
+				    v->src_pos, v->cf->wait_s, pos);
 			free(v->dst_pos);
 			v->dst_pos = pos;
 			rc = -1;
@@ -343,13 +348,14 @@ index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	buf_lit(&q, "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, GROUP_CONCAT("
-		    "COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), ''), "
-		    "IF(COLLATION = 'D', ' DESC', '') ORDER BY SEQ_IN_INDEX "
-		    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE ");
+	buf_lit(&q,
+	    "SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, GROUP_CONCAT("
+	    "COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), ''), "
+	    "IF(COLLATION = 'D', ' DESC', '') ORDER BY SEQ_IN_INDEX "
+	    "SEPARATOR ', ') FROM information_schema.STATISTICS WHERE ");
 	maria_table_where(&q, db, name);
 	buf_lit(&q, " GROUP BY INDEX_NAME, NON_UNIQUE, INDEX_TYPE "
-		    "ORDER BY INDEX_NAME");
+	            "ORDER BY INDEX_NAME");
 	buf_putc(&q, '\0');
 	if ((r = query(v, my, what, q.p)) == NULL) {
 		buf_putc(b, '\0');
@@ -358,8 +364,9 @@ index_sig(struct verify *v, MYSQL *my, const char *what, const char *db,
 	}
 	while ((row = mysql_fetch_row(r)) != NULL)
 		buf_printf(b, "%s%s %s%s (%s)", b->len > 0 ? "; " : "",
-		    row[0] ? row[0] : "", row[1] && strcmp(row[1], "0") == 0 ?
-		    "UNIQUE " : "", row[2] ? row[2] : "", row[3] ? row[3] : "");
+		    row[0] ? row[0] : "",
+		    row[1] && strcmp(row[1], "0") == 0 ? "UNIQUE " : "",
+		    row[2] ? row[2] : "", row[3] ? row[3] : "");
 	buf_putc(b, '\0');
 	mysql_free_result(r);
 	buf_free(&q);
@@ -393,8 +400,10 @@ compare_defs(struct verify *v, struct vtable *t, struct maria_table *dm,
 		index_sig(v, v->dst, "cannot read the target's indexes", db,
 		    name, &b);
 		if (strcmp(a.p, b.p) != 0) {
-			buf_printf(&p, "the indexes differ: source (%s), "
-			    "target (%s)", a.p, b.p);
+			buf_printf(&p,
+			    "the indexes differ: source (%s), "
+			    "target (%s)",
+			    a.p, b.p);
 			buf_putc(&p, '\0');
 			t->indexes = xstrdup(p.p);
 		}
@@ -415,7 +424,7 @@ load_tables(struct verify *v)
 	MYSQL_ROW row;
 
 	if ((r = query(v, v->src, "cannot list the source's tables",
-	    list_tables)) == NULL)
+	         list_tables)) == NULL)
 		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct vtable *t;
@@ -431,14 +440,14 @@ load_tables(struct verify *v)
 		v->t = xgrow(v->t, &v->capt, (size_t)v->nt + 1, sizeof *v->t);
 		v->t[v->nt++] = t; /* verify_free's, from here on */
 		if (maria_table_load(v->src, row[0], row[1], &t->m, &e, err,
-			sizeof err) != 0) {
+		        sizeof err) != 0) {
 			log_err("source: %s", err);
 			v->err = e ? maria_exit_for(e) : EX_UNAVAILABLE;
 			break;
 		}
 		build_exprs(t);
 		if (maria_table_load(v->dst, row[0], row[1], &dm, &e, err,
-			sizeof err) != 0) {
+		        sizeof err) != 0) {
 			if (e != 0) {
 				log_err("target: %s", err);
 				v->err = maria_exit_for(e);
@@ -460,7 +469,7 @@ load_tables(struct verify *v)
 	/* Tables only the target has, in the selection. */
 	v->extra_tables = json_array();
 	if ((r = query(v, v->dst, "cannot list the target's tables",
-	    list_tables)) == NULL)
+	         list_tables)) == NULL)
 		return;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		char key[300];
@@ -472,7 +481,8 @@ load_tables(struct verify *v)
 		for (int i = 0; i < v->nt && !known; i++)
 			known = strcmp(v->t[i]->key, key) == 0;
 		if (!known)
-			json_array_append_new(v->extra_tables, json_string(key));
+			json_array_append_new(
+			    v->extra_tables, json_string(key));
 	}
 	mysql_free_result(r);
 }
@@ -590,10 +600,10 @@ query_both(struct verify *v, const char *q, MYSQL_RES **rs, MYSQL_RES **rd)
 	else if (mysql_send_query(v->dst, q, n) != 0)
 		fail_sql(v, v->dst, "target", q);
 	else if (mysql_read_query_result(v->src) != 0 ||
-	    (*rs = mysql_store_result(v->src)) == NULL)
+	         (*rs = mysql_store_result(v->src)) == NULL)
 		fail_sql(v, v->src, "source", q);
 	else if (mysql_read_query_result(v->dst) != 0 ||
-	    (*rd = mysql_store_result(v->dst)) == NULL)
+	         (*rd = mysql_store_result(v->dst)) == NULL)
 		fail_sql(v, v->dst, "target", q);
 	if (v->err == 0)
 		return 0;
@@ -624,8 +634,8 @@ chunk_sums(struct verify *v, const struct vtable *t, struct chunk *c)
 	MYSQL_RES *rs, *rd;
 
 	buf_lit(&q, "SELECT COUNT(*), COALESCE(BIT_XOR(CAST(CONV(LEFT(h,16),"
-		    "16,10) AS UNSIGNED)),0), COALESCE(BIT_XOR(CAST(CONV("
-		    "RIGHT(h,16),16,10) AS UNSIGNED)),0) FROM (SELECT ");
+	            "16,10) AS UNSIGNED)),0), COALESCE(BIT_XOR(CAST(CONV("
+	            "RIGHT(h,16),16,10) AS UNSIGNED)),0) FROM (SELECT ");
 	buf_add(&q, t->hash.p, t->hash.len);
 	buf_lit(&q, " AS h");
 	table_from(&q, t);
@@ -705,7 +715,7 @@ check(struct verify *v, struct vtable *t, int only_differing)
 		else
 			chunk_sums(v, t, c);
 		c->differs = c->src_rows != c->dst_rows ||
-		    strcmp(c->src_sum, c->dst_sum) != 0;
+		             strcmp(c->src_sum, c->dst_sum) != 0;
 		t->differs |= c->differs;
 	}
 	if (!only_differing) {
@@ -753,7 +763,8 @@ show_value(const struct maria_col *c, const char *v, unsigned long n)
 		return json_integer((json_int_t)u);
 	}
 	if ((c->kind == MARIA_K_INT || c->kind == MARIA_K_UINT ||
-		c->kind == MARIA_K_YEAR) && n < 16)
+	        c->kind == MARIA_K_YEAR) &&
+	    n < 16)
 		return json_integer((json_int_t)strtoll(v, NULL, 10));
 	if (c->kind != MARIA_K_BYTES && c->kind != MARIA_K_FIXBIN &&
 	    utf8_valid((const unsigned char *)v, n) &&
@@ -866,8 +877,8 @@ compare_rows(struct verify *v, struct vtable *t, const struct chunk *c)
 /* One schema object, as information_schema shows it. */
 struct obj {
 	char *kind, *db, *name; /* kind: "view", "trigger", "procedure"... */
-	char *head;		/* what defines it besides its body */
-	char *body;		/* NULL: the account cannot see it */
+	char *head;             /* what defines it besides its body */
+	char *body;             /* NULL: the account cannot see it */
 };
 
 /* A kind of object: who may see them all, and the query that lists
@@ -880,22 +891,22 @@ static const struct objkind {
 	const char *what, *priv, *q;
 } objkinds[] = {
     {"views", "SHOW VIEW",
-	"SELECT 'view', TABLE_SCHEMA, TABLE_NAME, TABLE_NAME, CONCAT_WS(' ', "
-	"CHECK_OPTION, SECURITY_TYPE, ALGORITHM), VIEW_DEFINITION FROM "
-	"information_schema.VIEWS"},
+        "SELECT 'view', TABLE_SCHEMA, TABLE_NAME, TABLE_NAME, CONCAT_WS(' ', "
+        "CHECK_OPTION, SECURITY_TYPE, ALGORITHM), VIEW_DEFINITION FROM "
+        "information_schema.VIEWS"},
     {"triggers", "TRIGGER",
-	"SELECT 'trigger', TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, "
-	"CONCAT_WS(' ', ACTION_TIMING, EVENT_MANIPULATION, 'ON', "
-	"EVENT_OBJECT_TABLE, 'ORDER', ACTION_ORDER), ACTION_STATEMENT FROM "
-	"information_schema.TRIGGERS"},
+        "SELECT 'trigger', TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, "
+        "CONCAT_WS(' ', ACTION_TIMING, EVENT_MANIPULATION, 'ON', "
+        "EVENT_OBJECT_TABLE, 'ORDER', ACTION_ORDER), ACTION_STATEMENT FROM "
+        "information_schema.TRIGGERS"},
     {"routines", NULL,
-	"SELECT LOWER(ROUTINE_TYPE), ROUTINE_SCHEMA, ROUTINE_NAME, NULL, "
-	"CONCAT_WS(' ', DTD_IDENTIFIER, IS_DETERMINISTIC, SQL_DATA_ACCESS, "
-	"SECURITY_TYPE), ROUTINE_DEFINITION FROM information_schema.ROUTINES"},
+        "SELECT LOWER(ROUTINE_TYPE), ROUTINE_SCHEMA, ROUTINE_NAME, NULL, "
+        "CONCAT_WS(' ', DTD_IDENTIFIER, IS_DETERMINISTIC, SQL_DATA_ACCESS, "
+        "SECURITY_TYPE), ROUTINE_DEFINITION FROM information_schema.ROUTINES"},
     {"events", "EVENT",
-	"SELECT 'event', EVENT_SCHEMA, EVENT_NAME, NULL, CONCAT_WS(' ', "
-	"EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
-	"ON_COMPLETION), EVENT_DEFINITION FROM information_schema.EVENTS"},
+        "SELECT 'event', EVENT_SCHEMA, EVENT_NAME, NULL, CONCAT_WS(' ', "
+        "EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
+        "ON_COMPLETION), EVENT_DEFINITION FROM information_schema.EVENTS"},
 };
 
 static int
@@ -923,8 +934,9 @@ obj_body(const char *kind, const char *s)
 	if (strcmp(kind, "trigger") == 0 &&
 	    !sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD, &in, &n))
 		sql_trigger_unguarded(s, n, SQL_TRIGGER_GUARD_V1, &in, &n);
-	while (n > 0 && (in[n - 1] == ';' || in[n - 1] == ' ' ||
-	    in[n - 1] == '\t' || in[n - 1] == '\n' || in[n - 1] == '\r'))
+	while (n > 0 &&
+	       (in[n - 1] == ';' || in[n - 1] == ' ' || in[n - 1] == '\t' ||
+	           in[n - 1] == '\n' || in[n - 1] == '\r'))
 		n--;
 	b = xcalloc(n + 1, 1);
 	memcpy(b, in, n);
@@ -949,9 +961,10 @@ objects_of(struct verify *v, MYSQL *my, const char *side,
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct obj *x;
 
-		if (row[3] != NULL ? !selected(cf, row[1], row[3]) :
-		    !maria_db_selected(cf->databases, cf->include, cf->ninclude,
-			cf->exclude, cf->nexclude, row[1]))
+		if (row[3] != NULL
+		        ? !selected(cf, row[1], row[3])
+		        : !maria_db_selected(cf->databases, cf->include,
+		              cf->ninclude, cf->exclude, cf->nexclude, row[1]))
 			continue;
 		x = &o[(*n)++];
 		x->kind = xstrdup(row[0]);
@@ -996,23 +1009,27 @@ compare_objects(struct verify *v)
 		struct obj *a, *b;
 		size_t na, nb, i = 0, j = 0;
 
-		if (ok->priv != NULL && (!maria_has_privilege(v->src, ok->priv) ||
-		    !maria_has_privilege(v->dst, ok->priv))) {
+		if (ok->priv != NULL &&
+		    (!maria_has_privilege(v->src, ok->priv) ||
+		        !maria_has_privilege(v->dst, ok->priv))) {
 			log_warn("%s not compared: the %s account has no %s "
-				 "privilege", ok->what,
+			         "privilege",
+			    ok->what,
 			    !maria_has_privilege(v->src, ok->priv) ? "source"
-								 : "target",
+			                                           : "target",
 			    ok->priv);
-			json_array_append_new(v->not_compared,
-			    json_string(ok->what));
+			json_array_append_new(
+			    v->not_compared, json_string(ok->what));
 			continue;
 		}
-		a = objects_of(v, v->src, "cannot list the source's objects",
-		    ok, &na);
-		b = objects_of(v, v->dst, "cannot list the target's objects",
-		    ok, &nb);
+		a = objects_of(
+		    v, v->src, "cannot list the source's objects", ok, &na);
+		b = objects_of(
+		    v, v->dst, "cannot list the target's objects", ok, &nb);
 		while (i < na || j < nb) {
-			int c = i == na ? 1 : j == nb ? -1 : obj_cmp(&a[i], &b[j]);
+			int c = i == na   ? 1
+			        : j == nb ? -1
+			                  : obj_cmp(&a[i], &b[j]);
 			const struct obj *x = c <= 0 ? &a[i] : &b[j];
 			const char *st = NULL;
 
@@ -1021,14 +1038,15 @@ compare_objects(struct verify *v)
 			else if (c > 0)
 				st = "extra";
 			else if (strcmp(a[i].head, b[j].head) != 0 ||
-			    (a[i].body != NULL && b[j].body != NULL &&
-				strcmp(a[i].body, b[j].body) != 0))
+			         (a[i].body != NULL && b[j].body != NULL &&
+			             strcmp(a[i].body, b[j].body) != 0))
 				st = "definition";
 			v->nobjects++;
 			if (st != NULL)
-				json_array_append_new(v->objects, json_pack(
-				    "{s:s,s:s,s:s,s:s}", "type", x->kind, "db",
-				    x->db, "name", x->name, "status", st));
+				json_array_append_new(v->objects,
+				    json_pack("{s:s,s:s,s:s,s:s}", "type",
+				        x->kind, "db", x->db, "name", x->name,
+				        "status", st));
 			i += c <= 0;
 			j += c >= 0;
 		}
@@ -1048,8 +1066,8 @@ struct acct {
 static int
 acct_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct acct *)a)->name,
-	    ((const struct acct *)b)->name);
+	return strcmp(
+	    ((const struct acct *)a)->name, ((const struct acct *)b)->name);
 }
 
 /* The accounts and roles of one side, sorted; *n of them, or NULL (with
@@ -1064,10 +1082,10 @@ accounts_of(MYSQL *my, size_t *n, const char **why)
 
 	*n = 0;
 	if (mysql_query(my, "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) "
-	    "FROM mysql.global_priv") != 0 ||
+	                    "FROM mysql.global_priv") != 0 ||
 	    (r = mysql_store_result(my)) == NULL) {
 		*why = "cannot read mysql.global_priv (grant SELECT ON mysql.* "
-		    "to both accounts)";
+		       "to both accounts)";
 		return NULL;
 	}
 	a = xcalloc(mysql_num_rows(r) + 1, sizeof *a);
@@ -1140,13 +1158,14 @@ compare_accounts(struct verify *v)
 		else if (c > 0)
 			st = "extra";
 		else if ((a[i].grants == NULL) != (b[j].grants == NULL) ||
-		    (a[i].grants != NULL &&
-			strcmp(a[i].grants, b[j].grants) != 0))
+		         (a[i].grants != NULL &&
+		             strcmp(a[i].grants, b[j].grants) != 0))
 			st = "grants"; /* unreadable on both: not compared */
 		v->naccounts++;
 		if (st != NULL)
-			json_array_append_new(v->accounts, json_pack(
-			    "{s:s,s:s}", "account", x->name, "status", st));
+			json_array_append_new(
+			    v->accounts, json_pack("{s:s,s:s}", "account",
+			                     x->name, "status", st));
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -1175,8 +1194,8 @@ bound_json(const struct vtable *t, char **lits)
 		return json_null();
 	o = json_object();
 	for (int i = 0; i < t->m.npk; i++)
-		json_object_set_new(o, t->m.col[t->m.pk[i]].name,
-		    json_string(lits[i]));
+		json_object_set_new(
+		    o, t->m.col[t->m.pk[i]].name, json_string(lits[i]));
 	return o;
 }
 
@@ -1197,35 +1216,39 @@ report_json(struct verify *v, int drift)
 			if (!c->differs)
 				continue;
 			ndiff++;
-			json_array_append_new(chunks, json_pack(
-			    "{s:i,s:o,s:o,s:{s:I,s:s},s:{s:I,s:s}}", "chunk",
-			    k + 1, "lower", bound_json(t, c->lo), "upper",
-			    bound_json(t, c->hi), "source", "rows",
-			    (json_int_t)c->src_rows, "checksum", c->src_sum,
-			    "target", "rows", (json_int_t)c->dst_rows,
-			    "checksum", c->dst_sum));
+			json_array_append_new(chunks,
+			    json_pack("{s:i,s:o,s:o,s:{s:I,s:s},s:{s:I,s:s}}",
+			        "chunk", k + 1, "lower", bound_json(t, c->lo),
+			        "upper", bound_json(t, c->hi), "source", "rows",
+			        (json_int_t)c->src_rows, "checksum", c->src_sum,
+			        "target", "rows", (json_int_t)c->dst_rows,
+			        "checksum", c->dst_sum));
 		}
 		json_object_set_new(o, "db", json_string(t->m.db));
 		json_object_set_new(o, "table", json_string(t->m.name));
 		json_object_set_new(o, "status", json_string(status(t)));
-		json_object_set_new(o, "method", json_string(t->ck ?
-			"checksum-table" : "chunks"));
-		json_object_set_new(o, "rows", json_integer((json_int_t)t->rows));
+		json_object_set_new(o, "method",
+		    json_string(t->ck ? "checksum-table" : "chunks"));
+		json_object_set_new(
+		    o, "rows", json_integer((json_int_t)t->rows));
 		json_object_set_new(o, "chunks", json_integer(t->nch));
 		json_object_set_new(o, "differing_chunks", chunks);
-		json_object_set_new(o, "missing_on_target",
-		    json_incref(t->missing_keys));
-		json_object_set_new(o, "extra_on_target",
-		    json_incref(t->extra_keys));
+		json_object_set_new(
+		    o, "missing_on_target", json_incref(t->missing_keys));
+		json_object_set_new(
+		    o, "extra_on_target", json_incref(t->extra_keys));
 		json_object_set_new(o, "changed", json_incref(t->changed_keys));
 		if (t->problem)
-			json_object_set_new(o, "problem", json_string(t->problem));
+			json_object_set_new(
+			    o, "problem", json_string(t->problem));
 		if (t->indexes)
-			json_object_set_new(o, "indexes", json_string(t->indexes));
+			json_object_set_new(
+			    o, "indexes", json_string(t->indexes));
 		if (t->m.npk == 0 && t->differs)
-			json_object_set_new(o, "problem", json_string(
-			    "no primary key: the differing rows cannot be "
-			    "named"));
+			json_object_set_new(o, "problem",
+			    json_string(
+			        "no primary key: the differing rows cannot be "
+			        "named"));
 		(void)ndiff;
 		json_array_append_new(tabs, o);
 	}
@@ -1234,18 +1257,19 @@ report_json(struct verify *v, int drift)
 	json_object_set_new(doc, "target_gtid",
 	    v->dst_pos ? json_string(v->dst_pos) : json_null());
 	json_object_set_new(doc, "tables", tabs);
-	json_object_set_new(doc, "extra_tables_on_target",
-	    json_incref(v->extra_tables));
-	json_object_set_new(doc, "objects_compared",
-	    json_integer((json_int_t)v->nobjects));
+	json_object_set_new(
+	    doc, "extra_tables_on_target", json_incref(v->extra_tables));
+	json_object_set_new(
+	    doc, "objects_compared", json_integer((json_int_t)v->nobjects));
 	json_object_set_new(doc, "objects", json_incref(v->objects));
-	json_object_set_new(doc, "objects_not_compared",
-	    json_incref(v->not_compared));
+	json_object_set_new(
+	    doc, "objects_not_compared", json_incref(v->not_compared));
 	if (v->cf->accounts) {
-		json_object_set_new(doc, "accounts_compared", v->accounts ?
-		    json_integer((json_int_t)v->naccounts) : json_null());
-		json_object_set_new(doc, "accounts", v->accounts ?
-		    json_incref(v->accounts) : json_null());
+		json_object_set_new(doc, "accounts_compared",
+		    v->accounts ? json_integer((json_int_t)v->naccounts)
+		                : json_null());
+		json_object_set_new(doc, "accounts",
+		    v->accounts ? json_incref(v->accounts) : json_null());
 	}
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL)
@@ -1266,7 +1290,8 @@ print_keys(const char *label, json_t *a)
 	if (json_array_size(a) == 0)
 		return;
 	printf("    %s:", label);
-	json_array_foreach(a, i, k) {
+	json_array_foreach(a, i, k)
+	{
 		const char *name;
 		json_t *val;
 		int first = 1;
@@ -1278,7 +1303,8 @@ print_keys(const char *label, json_t *a)
 		printf(" ");
 		if (json_object_size(k) > 1)
 			printf("(");
-		json_object_foreach(k, name, val) {
+		json_object_foreach(k, name, val)
+		{
 			s = json_dumps(val, JSON_ENCODE_ANY);
 			printf("%s%s=%s", first ? "" : ",", name, s ? s : "?");
 			free(s);
@@ -1320,10 +1346,11 @@ report_text(struct verify *v, int drift)
 			nd += t->ch[c].differs;
 		print_name(t->key, 40);
 		printf(" %12" PRIu64 " %8d  %s", t->rows, t->nch,
-		    t->missing ? "MISSING on the target"
+		    t->missing   ? "MISSING on the target"
 		    : t->problem ? "DEFINITION differs"
 		    : t->differs ? "DRIFT"
-		    : t->indexes ? "DEFINITION differs" : "equal");
+		    : t->indexes ? "DEFINITION differs"
+		                 : "equal");
 		if (t->differs && !t->missing && !t->problem)
 			printf(" (%d of %d chunk%s%s)", nd, t->nch,
 			    t->nch == 1 ? "" : "s",
@@ -1337,12 +1364,15 @@ report_text(struct verify *v, int drift)
 		print_keys("extra on the target", t->extra_keys);
 		print_keys("changed", t->changed_keys);
 	}
-	json_array_foreach(v->extra_tables, i, e) {
+	json_array_foreach(v->extra_tables, i, e)
+	{
 		print_name(json_string_value(e), 40);
 		printf(" %12s %8s  %s\n", "-", "-", "EXTRA on the target");
 	}
-	json_array_foreach(v->objects, i, e) {
-		const char *st = json_string_value(json_object_get(e, "status"));
+	json_array_foreach(v->objects, i, e)
+	{
+		const char *st =
+		    json_string_value(json_object_get(e, "status"));
 		char name[300];
 
 		snprintf(name, sizeof name, "%s %s.%s",
@@ -1353,19 +1383,21 @@ report_text(struct verify *v, int drift)
 		printf(" %12s %8s  %s\n", "-", "-",
 		    strcmp(st, "missing") == 0 ? "MISSING on the target"
 		    : strcmp(st, "extra") == 0 ? "EXTRA on the target"
-					       : "DEFINITION differs");
+		                               : "DEFINITION differs");
 	}
 	printf("views, triggers, routines, events: %zu compared, %zu "
-	       "differ%s\n", v->nobjects, json_array_size(v->objects),
+	       "differ%s\n",
+	    v->nobjects, json_array_size(v->objects),
 	    json_array_size(v->not_compared) > 0 ? " (some kinds not "
-						   "compared: see the warnings)"
-						 : "");
+	                                           "compared: see the warnings)"
+	                                         : "");
 	if (v->cf->accounts && v->accounts == NULL)
 		printf("accounts: not compared: %s\n", v->accounts_not);
 	else if (v->cf->accounts) {
-		json_array_foreach(v->accounts, i, e) {
-			const char *st = json_string_value(json_object_get(e,
-			    "status"));
+		json_array_foreach(v->accounts, i, e)
+		{
+			const char *st =
+			    json_string_value(json_object_get(e, "status"));
 			char name[300];
 
 			snprintf(name, sizeof name, "account %s",
@@ -1373,12 +1405,13 @@ report_text(struct verify *v, int drift)
 			print_name(name, 40);
 			printf(" %12s %8s  %s\n", "-", "-",
 			    strcmp(st, "missing") == 0 ? "MISSING on the target"
-			    : strcmp(st, "extra") == 0 ? "EXTRA on the target"
-			    : "GRANTS or password differ");
+			    : strcmp(st, "extra") == 0
+			        ? "EXTRA on the target"
+			        : "GRANTS or password differ");
 		}
 		printf("accounts and roles: %zu compared, %zu differ (not "
-		       "replicated; not counted as drift)\n", v->naccounts,
-		    json_array_size(v->accounts));
+		       "replicated; not counted as drift)\n",
+		    v->naccounts, json_array_size(v->accounts));
 	}
 	printf("%s: source at GTID position '%s'%s%s%s\n",
 	    drift ? "DRIFT" : "equal", v->src_pos,
@@ -1420,12 +1453,20 @@ parse_options(int argc, char **argv, struct config *cf)
 		case 'c':
 			if (parse_u64(optarg, &cf->chunk_rows) != 0 ||
 			    cf->chunk_rows == 0 || cf->chunk_rows > 100000000)
-				die(EX_USAGE, "--chunk-rows wants a number from "
-				    "1 to 100000000, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--chunk-rows wants a number from "
+				    "1 to 100000000, not '%s'",
+				    optarg);
 			break;
-		case 'A': cf->accounts = 1; break;
-		case 'D': cf->databases = optarg; break;
-		case 'G': cf->group = optarg; break;
+		case 'A':
+			cf->accounts = 1;
+			break;
+		case 'D':
+			cf->databases = optarg;
+			break;
+		case 'G':
+			cf->group = optarg;
+			break;
 		case 'i':
 			cf->include = xgrow(cf->include, &capi,
 			    (size_t)cf->ninclude + 1, sizeof *cf->include);
@@ -1436,14 +1477,24 @@ parse_options(int argc, char **argv, struct config *cf)
 			    (size_t)cf->nexclude + 1, sizeof *cf->exclude);
 			cf->exclude[cf->nexclude++] = optarg;
 			break;
-		case 'j': cf->json = 1; break;
-		case 's': cf->source = optarg; break;
-		case 't': cf->target = optarg; break;
-		case 'v': log_set_verbose(1); break;
+		case 'j':
+			cf->json = 1;
+			break;
+		case 's':
+			cf->source = optarg;
+			break;
+		case 't':
+			cf->target = optarg;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
 		case 'w':
 			if (parse_u64(optarg, &n) != 0 || n > 86400)
-				die(EX_USAGE, "--wait-seconds wants a number "
-				    "from 0 to 86400, not '%s'", optarg);
+				die(EX_USAGE,
+				    "--wait-seconds wants a number "
+				    "from 0 to 86400, not '%s'",
+				    optarg);
 			cf->wait_s = (int)n;
 			break;
 		default:
@@ -1465,8 +1516,8 @@ setup(struct verify *v, const struct config *cf)
 	v->cf = cf;
 	v->src = open_side(cf, cf->source, "the source");
 	v->dst = open_side(cf, cf->target, "the target");
-	if ((v->src_pos = maria_query_one(v->src, "SELECT @@gtid_binlog_pos")) ==
-	    NULL)
+	if ((v->src_pos = maria_query_one(
+	         v->src, "SELECT @@gtid_binlog_pos")) == NULL)
 		v->src_pos = xstrdup("");
 	load_tables(v);
 }

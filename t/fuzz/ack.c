@@ -21,7 +21,7 @@ static int
 same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) ||
-	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 int
@@ -39,8 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (strlen(a.source_id) != 32 ||
 	    strspn(a.source_id, "0123456789abcdef") != 32 || a.seq < 1 ||
-	    !isfinite(a.time) || a.time < 0 ||
-	    (a.applied != (a.error == NULL)))
+	    !isfinite(a.time) || a.time < 0 || (a.applied != (a.error == NULL)))
 		abort();
 	if ((enc = ack_encode(&a)) == NULL)
 		abort();

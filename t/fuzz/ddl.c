@@ -91,15 +91,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	out.len = 1;
 	if (sql_trigger_unguarded(sql, size, SQL_TRIGGER_GUARD, &inner, &n) ==
-	    1 && (inner < sql || inner + n > end))
+	        1 &&
+	    (inner < sql || inner + n > end))
 		abort();
 
 	rc = sql_event_replica(sql, size, &out);
 	if (rc < -2 || rc > 1 || (rc != 1 && out.len != 1))
 		abort();
-	if (rc == 1 && (out.len - 1 < size + 10 ||
-	                   memmem(out.p + 1, out.len - 1, "DISABLE ON SLAVE",
-	                       16) == NULL))
+	if (rc == 1 &&
+	    (out.len - 1 < size + 10 ||
+	        memmem(out.p + 1, out.len - 1, "DISABLE ON SLAVE", 16) == NULL))
 		abort();
 
 	buf_free(&out);

@@ -51,8 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* refused without a reason */
 	if (rc == HAUTH_OK && strstr(value, "keyid=cb2f5160fc1f7e05") == NULL)
 		abort(); /* accepted a key id it does not hold */
-	if (rc == HAUTH_OK && hauth_verify(key, HAUTH_TO_ACKD, NULL, "POST",
-	    "/v1/wagons", body, blen, value, now, err, sizeof err) == HAUTH_OK)
+	if (rc == HAUTH_OK &&
+	    hauth_verify(key, HAUTH_TO_ACKD, NULL, "POST", "/v1/wagons", body,
+	        blen, value, now, err, sizeof err) == HAUTH_OK)
 		abort(); /* a request for srdf-recv is none for srdf-ackd */
 	rc = hauth_verify(key, HAUTH_TO_RECV, NULL, "GET", "/v1/wagons", body,
 	    blen, value, now, err, sizeof err);
@@ -61,8 +62,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hauth_nonce(value, nonce) != 0)
 		memcpy(nonce, "00000000000000000000000000000000", sizeof nonce);
 	if (hauth_verify_answer(key, nonce, 201, body, blen, value, err,
-	        sizeof err) == HAUTH_OK && strncmp(value, "v2 keyid="
-	        "cb2f5160fc1f7e05 sig=", 31) != 0)
+	        sizeof err) == HAUTH_OK &&
+	    strncmp(value,
+	        "v2 keyid="
+	        "cb2f5160fc1f7e05 sig=",
+	        31) != 0)
 		abort(); /* an answer it did not sign */
 
 	hauth_sign(key, HAUTH_TO_RECV, "POST", "/v1/wagons", body, blen,

@@ -49,14 +49,14 @@ same_string(const struct jstr *js, json_t *v, struct buf *k)
 	k->len = 0;
 	jstr_decode(js, k);
 	return k->len == json_string_length(v) &&
-	    memcmp(k->p ? k->p : "", json_string_value(v), k->len) == 0;
+	       memcmp(k->p ? k->p : "", json_string_value(v), k->len) == 0;
 }
 
 static void
 check_spans(const struct rec *r, json_t *j)
 {
-	static const char *const names[] = {"db", "table", "pk", "gtid", "ts",
-	    "xa", "before", "after"};
+	static const char *const names[] = {
+	    "db", "table", "pk", "gtid", "ts", "xa", "before", "after"};
 	const struct jspan sp[] = {r->db, r->table, r->pk, r->gtid, r->ts,
 	    r->xa, r->img[0], r->img[1]};
 	struct buf k = {0};
@@ -116,8 +116,8 @@ one_line(struct scanner *sc, const uint8_t *p, size_t n)
 	j = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	type = j ? record_check(j, why, sizeof why) : NULL;
 	/* A raw NUL: the scanner refuses it where jansson may skip it. */
-	ok_ref = type != NULL && scanned_kind(type) &&
-	    memchr(line, '\0', n) == NULL;
+	ok_ref =
+	    type != NULL && scanned_kind(type) && memchr(line, '\0', n) == NULL;
 	if (ok_scan != ok_ref)
 		abort();
 	if (ok_scan) {

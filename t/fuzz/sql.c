@@ -36,8 +36,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-struct tinfo *__wrap_db_table(struct db *d, const char *db, const char *name,
-    int *rc);
+struct tinfo *__wrap_db_table(
+    struct db *d, const char *db, const char *name, int *rc);
 
 static const struct {
 	const char *name;
@@ -131,9 +131,10 @@ check_quotes(const char *s, size_t n)
 		}
 		if (c == '\'' || c == '"' || c == '`')
 			q = c;
-		else if (c == '#' || (c == '/' && i + 1 < n && s[i + 1] == '*') ||
-		    (c == '-' && i + 2 < n && s[i + 1] == '-' &&
-		        (s[i + 2] == ' ' || s[i + 2] == '\n')))
+		else if (c == '#' ||
+		         (c == '/' && i + 1 < n && s[i + 1] == '*') ||
+		         (c == '-' && i + 2 < n && s[i + 1] == '-' &&
+		             (s[i + 2] == ' ' || s[i + 2] == '\n')))
 			abort();
 	}
 	if (q != 0)
@@ -184,8 +185,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		db_flush(&d);
 	fflush(stdout);
 	if (!w.has_ddl && (len = lseek(out_fd, 0, SEEK_CUR)) > 0) {
-		char *text = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED,
-		    out_fd, 0);
+		char *text =
+		    mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, out_fd, 0);
 
 		if (text == MAP_FAILED)
 			abort();

@@ -54,10 +54,10 @@ open_all(const uint8_t *f, size_t len)
 	peek2 = wagon_peek_summed(f, len, head, &h2, err, sizeof err);
 	if (peek2 != peek)
 		abort();
-	if (peek == 0 && (h1.seq == 0 || h1.chunk == 0 ||
-	                     h1.raw_len > WAGON_RAW_MAX ||
-	                     h1.comp_len + MIN_FILE != len ||
-	                     memcmp(&h1, &h2, sizeof h1) != 0))
+	if (peek == 0 &&
+	    (h1.seq == 0 || h1.chunk == 0 || h1.raw_len > WAGON_RAW_MAX ||
+	        h1.comp_len + MIN_FILE != len ||
+	        memcmp(&h1, &h2, sizeof h1) != 0))
 		abort();
 
 	rc1 = wagon_open(f, len, key, &h1, &r1, &n1, err, sizeof err);
@@ -69,8 +69,8 @@ open_all(const uint8_t *f, size_t len)
 	if ((rc1 != 0 && r1 != NULL) || (rc2 != 0 && r2 != NULL))
 		abort();
 	if (peek == 0) {
-		rc3 = wagon_open_peeked(f, len, key, &h1, &r3, &n3, err,
-		    sizeof err);
+		rc3 = wagon_open_peeked(
+		    f, len, key, &h1, &r3, &n3, err, sizeof err);
 		if (rc3 != rc1)
 			abort();
 	} else {

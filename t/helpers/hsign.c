@@ -32,7 +32,7 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	if (argc != 5 && argc != 6)
 		die(EX_USAGE, "usage: hsign KEYFILE METHOD PATH BODYFILE "
-		    "[UNIXTIME]");
+		              "[UNIXTIME]");
 	if ((k = key_load(argv[1], err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (argc == 6 && parse_u64(argv[5], &ts) != 0)
@@ -41,8 +41,9 @@ main(int argc, char **argv)
 		if ((f = fopen(argv[4], "rb")) == NULL)
 			die(EX_NOINPUT, "%s: %s", argv[4], strerror(errno));
 		for (;;) {
-			if (len == cap && (body = realloc(body,
-			    cap = cap ? 2 * cap : 65536)) == NULL)
+			if (len == cap &&
+			    (body = realloc(
+			         body, cap = cap ? 2 * cap : 65536)) == NULL)
 				die(EX_OSERR, "out of memory");
 			if ((n = fread(body + len, 1, cap - len, f)) == 0)
 				break;
@@ -51,10 +52,12 @@ main(int argc, char **argv)
 		fclose(f);
 	}
 	to = strcmp(argv[3], "/v1/acks") == 0 ||
-	    (getenv("HSIGN_TO") && strcmp(getenv("HSIGN_TO"), "ackd") == 0)
-	    ? HAUTH_TO_ACKD : HAUTH_TO_RECV;
-	hauth_sign(k, to, argv[2], argv[3], body ? body : "", len,
-	    (time_t)ts, value);
+	             (getenv("HSIGN_TO") &&
+	                 strcmp(getenv("HSIGN_TO"), "ackd") == 0)
+	         ? HAUTH_TO_ACKD
+	         : HAUTH_TO_RECV;
+	hauth_sign(
+	    k, to, argv[2], argv[3], body ? body : "", len, (time_t)ts, value);
 	puts(value);
 	free(body);
 	return 0;

@@ -64,7 +64,8 @@ where(struct buf *b, json_t *rec, json_t *img)
 
 	buf_lit(b, " WHERE ");
 	if (json_array_size(pk) > 0) {
-		json_array_foreach(pk, i, v) {
+		json_array_foreach(pk, i, v)
+		{
 			k = json_string_value(v);
 			if (!first)
 				buf_lit(b, " AND ");
@@ -76,7 +77,8 @@ where(struct buf *b, json_t *rec, json_t *img)
 		}
 		return;
 	}
-	json_object_foreach(img, k, v) {
+	json_object_foreach(img, k, v)
+	{
 		if (!first)
 			buf_lit(b, " AND ");
 		first = 0;
@@ -96,7 +98,8 @@ set(struct buf *b, json_t *img)
 	int first = 1;
 
 	buf_lit(b, " SET ");
-	json_object_foreach(img, k, v) {
+	json_object_foreach(img, k, v)
+	{
 		if (!first)
 			buf_putc(b, ',');
 		first = 0;
@@ -111,11 +114,12 @@ static int
 same_key(json_t *rec)
 {
 	json_t *pk = json_object_get(rec, "pk"), *v;
-	json_t *bf = json_object_get(rec, "before"), *af = json_object_get(rec,
-	    "after");
+	json_t *bf = json_object_get(rec, "before"),
+	       *af = json_object_get(rec, "after");
 	size_t i;
 
-	json_array_foreach(pk, i, v) {
+	json_array_foreach(pk, i, v)
+	{
 		const char *k = json_string_value(v);
 
 		if (!json_equal(json_object_get(bf, k), json_object_get(af, k)))
@@ -147,27 +151,28 @@ main(int argc, char **argv)
 		haspk = json_array_size(json_object_get(rec, "pk")) > 0;
 		b.len = 0;
 		if (strcmp(type, "begin") == 0) {
-			idem = within(json_string_value(json_object_get(rec,
-			    "gtid")), pos);
+			idem = within(
+			    json_string_value(json_object_get(rec, "gtid")),
+			    pos);
 			buf_lit(&b, "START TRANSACTION;\n");
 		} else if (strcmp(type, "commit") == 0)
 			buf_lit(&b, "COMMIT;\n");
 		else if (strcmp(type, "abort") == 0)
 			buf_lit(&b, "ROLLBACK;\n");
 		else if (strcmp(type, "ddl") == 0) {
-			const char *db = json_string_value(json_object_get(rec,
-			    "db"));
+			const char *db =
+			    json_string_value(json_object_get(rec, "db"));
 
 			if (db != NULL && *db != '\0') {
 				buf_lit(&b, "USE ");
 				sql_ident(&b, db);
 				buf_lit(&b, ";\n");
 			}
-			buf_printf(&b, "%s;\n", json_string_value(
-			    json_object_get(rec, "sql")));
+			buf_printf(&b, "%s;\n",
+			    json_string_value(json_object_get(rec, "sql")));
 		} else if (strcmp(type, "insert") == 0) {
-			buf_puts(&b, idem && haspk ? "REPLACE INTO "
-						   : "INSERT INTO ");
+			buf_puts(&b,
+			    idem && haspk ? "REPLACE INTO " : "INSERT INTO ");
 			table(&b, rec);
 			set(&b, json_object_get(rec, "after"));
 			buf_lit(&b, ";\n");

@@ -32,7 +32,8 @@ main(int argc, char **argv)
 	seq = strtoull(argv[2], &end, 10);
 	if (*argv[2] == '\0' || *end != '\0')
 		die(EX_USAGE, "seq: not a number: %s", argv[2]);
-	if ((set = json_loads(argv[3], 0, NULL)) == NULL || !json_is_object(set))
+	if ((set = json_loads(argv[3], 0, NULL)) == NULL ||
+	    !json_is_object(set))
 		die(EX_USAGE, "json: not a JSON object: %s", argv[3]);
 	if ((rc = ledger_open(argv[1], 0, &l)) != 0 ||
 	    (rc = ledger_txn_begin(l, 0, &t)) != 0)
@@ -41,7 +42,8 @@ main(int argc, char **argv)
 		die(EX_IOERR, "%s: %s", argv[1], ledger_strerror(rc));
 	if (w == NULL)
 		w = json_object();
-	json_object_foreach(set, k, v) {
+	json_object_foreach(set, k, v)
+	{
 		if (json_is_null(v))
 			json_object_del(w, k);
 		else

@@ -67,11 +67,11 @@ attempts(const char *dir)
 		if (k.mv_size != 12 ||
 		    (o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
 			die(EX_DATAERR, "bad attempt record");
-		json_object_set_new(o, "seq",
-		    json_integer((json_int_t)be(k.mv_data, 8)));
+		json_object_set_new(
+		    o, "seq", json_integer((json_int_t)be(k.mv_data, 8)));
 		json_object_set_new(o, "attempt",
-		    json_integer((json_int_t)be((unsigned char *)k.mv_data + 8,
-		    4)));
+		    json_integer(
+		        (json_int_t)be((unsigned char *)k.mv_data + 8, 4)));
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		puts(s);
 		free(s);

@@ -22,7 +22,7 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	if (argc < 4 || argc > 6)
 		die(EX_USAGE, "usage: mkack SOURCE_HEX SEQ applied|failed "
-		    "[GTID [ERROR]]");
+		              "[GTID [ERROR]]");
 	snprintf(a.source_id, sizeof a.source_id, "%s", argv[1]);
 	if (parse_u64(argv[2], &a.seq) != 0)
 		die(EX_USAGE, "bad SEQ %s", argv[2]);

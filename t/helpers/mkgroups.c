@@ -29,7 +29,7 @@ rows(uint64_t seq, const char *reason)
 		printf("{\"v\":1,\"type\":\"ddl\",\"db\":\"d\",\"sql\":\"ALTER "
 		       "TABLE t ADD c%" PRIu64 " INT\",\"sql_mode\":1411383296,"
 		       "\"charset\":45}\n",
-		       seq);
+		    seq);
 		return;
 	}
 	printf("{\"v\":1,\"type\":\"insert\",\"db\":\"d\",\"table\":\"t\","
@@ -37,11 +37,11 @@ rows(uint64_t seq, const char *reason)
 	       ",\"txt\":\"\xc3\xa9t\xc3\xa9 "
 	       "\\\"q\\\" \\u0000 \\\\\",\"u\":\"18446744073709551615\","
 	       "\"b\":{\"b64\":\"AP8=\"},\"n\":null}}\n",
-	       seq);
+	    seq);
 	printf("{\"v\":1,\"type\":\"update\",\"db\":\"d\",\"table\":\"t\","
 	       "\"pk\":[\"id\"],\"before\":{\"id\":1,\"v\":%" PRIu64 "},"
 	       "\"after\":{\"id\":1,\"v\":%" PRIu64 "}}\n",
-	       seq - 1, seq);
+	    seq - 1, seq);
 }
 
 int
@@ -82,7 +82,7 @@ main(int argc, char **argv)
 			       "%" PRIu64 ","
 			       "\"chunk\":%" PRIu64
 			       ",\"first_gtid\":\"0-1-%" PRIu64 "\"}\n",
-			       group, c, seq);
+			    group, c, seq);
 			rows(seq, reason);
 			printf(
 			    "{\"v\":1,\"type\":\"group_end\",\"group\":%" PRIu64

@@ -91,10 +91,10 @@ seal_one(const struct srdf_key *k, const uint8_t src[16], uint64_t seq,
 	h->seq = seq;
 	h->chunk = 1;
 	h->chunks = 1;
-	snprintf(h->first_gtid, sizeof h->first_gtid, "0-1-%" PRIu64,
-	    seq * 10 + 1);
-	snprintf(h->last_gtid, sizeof h->last_gtid, "0-1-%" PRIu64,
-	    seq * 10 + 10);
+	snprintf(
+	    h->first_gtid, sizeof h->first_gtid, "0-1-%" PRIu64, seq * 10 + 1);
+	snprintf(
+	    h->last_gtid, sizeof h->last_gtid, "0-1-%" PRIu64, seq * 10 + 10);
 	h->events_in = 20;
 	h->events_out = 10;
 	/* base64 of random bytes compresses to about 0.79 with zstd -1
@@ -122,7 +122,7 @@ cmd_seal(int argc, char **argv)
 
 	if (argc < 5 || argc > 7)
 		die(EX_USAGE, "usage: mkwagons seal DIR KEYFILE COUNT "
-		    "[BYTES [FIRST]]");
+		              "[BYTES [FIRST]]");
 	k = load(argv[3]);
 	count = num(argv[4], "COUNT");
 	if (argc > 5)
@@ -145,8 +145,9 @@ cmd_seal(int argc, char **argv)
 		sodium_bin2hex(hex, sizeof hex, src, sizeof src);
 		if ((rc = ledger_meta_put(t, "source_id", hex)) != 0)
 			die(EX_SOFTWARE, "ledger: %s", ledger_strerror(rc));
-	} else if (sodium_hex2bin(src, sizeof src, sid, strlen(sid), NULL,
-	               &bin, NULL) != 0 || bin != 16)
+	} else if (sodium_hex2bin(src, sizeof src, sid, strlen(sid), NULL, &bin,
+	               NULL) != 0 ||
+	           bin != 16)
 		die(EX_DATAERR, "meta source_id %s is not 32 hex digits", sid);
 	if ((rc = ledger_txn_commit(t)) != 0)
 		die(EX_SOFTWARE, "ledger: %s", ledger_strerror(rc));
@@ -159,17 +160,17 @@ cmd_seal(int argc, char **argv)
 		if (spool_put(outbox, name, out.p, out.len) != 0)
 			die(EX_IOERR, "cannot store %s", name);
 		w = json_pack("{s:s, s:i, s:n, s:I, s:I, s:I, s:I, s:s, s:s, "
-		    "s:i, s:i, s:f}", "state", "sealed", "attempts", 0,
-		    "last_error", "raw_bytes", (json_int_t)h.raw_len,
-		    "wagon_bytes", (json_int_t)out.len, "events_in",
-		    (json_int_t)h.events_in, "events_out",
+		              "s:i, s:i, s:f}",
+		    "state", "sealed", "attempts", 0, "last_error", "raw_bytes",
+		    (json_int_t)h.raw_len, "wagon_bytes", (json_int_t)out.len,
+		    "events_in", (json_int_t)h.events_in, "events_out",
 		    (json_int_t)h.events_out, "first_gtid", h.first_gtid,
 		    "last_gtid", h.last_gtid, "chunk", 1, "chunks", 1,
 		    "sealed_at", (double)time(NULL));
 		if ((rc = ledger_txn_begin(l, 0, &t)) != 0 ||
 		    (rc = ledger_wagon_put(t, i, w)) != 0 ||
-		    (rc = ledger_meta_put(t, "last_sealed_gtid",
-		         h.last_gtid)) != 0 ||
+		    (rc = ledger_meta_put(
+		         t, "last_sealed_gtid", h.last_gtid)) != 0 ||
 		    (rc = ledger_txn_commit(t)) != 0)
 			die(EX_SOFTWARE, "ledger: %s", ledger_strerror(rc));
 		json_decref(w);
@@ -191,14 +192,15 @@ cmd_one(int argc, char **argv)
 
 	if (argc < 4 || argc > 6)
 		die(EX_USAGE, "usage: mkwagons one KEYFILE SEQ [BYTES "
-		    "[SOURCE_HEX]]");
+		              "[SOURCE_HEX]]");
 	k = load(argv[2]);
 	seq = num(argv[3], "SEQ");
 	if (argc > 4)
 		bytes = num(argv[4], "BYTES");
 	if (argc > 5) {
 		if (sodium_hex2bin(src, sizeof src, argv[5], strlen(argv[5]),
-		        NULL, &bin, NULL) != 0 || bin != 16)
+		        NULL, &bin, NULL) != 0 ||
+		    bin != 16)
 			die(EX_USAGE, "SOURCE_HEX must be 32 hex digits");
 	} else
 		memset(src, 0x42, sizeof src);

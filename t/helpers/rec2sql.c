@@ -43,7 +43,8 @@ where(struct buf *b, json_t *rec, json_t *img)
 
 	buf_lit(b, " WHERE ");
 	if (json_array_size(pk) > 0) {
-		json_array_foreach(pk, i, v) {
+		json_array_foreach(pk, i, v)
+		{
 			k = json_string_value(v);
 			if (!first)
 				buf_lit(b, " AND ");
@@ -55,7 +56,8 @@ where(struct buf *b, json_t *rec, json_t *img)
 		}
 		return;
 	}
-	json_object_foreach(img, k, v) {
+	json_object_foreach(img, k, v)
+	{
 		if (!first)
 			buf_lit(b, " AND ");
 		first = 0;
@@ -92,7 +94,8 @@ set_list(struct buf *b, json_t *img)
 	const char *k;
 	int first = 1;
 
-	json_object_foreach(img, k, v) {
+	json_object_foreach(img, k, v)
+	{
 		if (!first)
 			buf_putc(b, ',');
 		first = 0;
@@ -166,8 +169,9 @@ chunk_apply(struct buf *b, struct chunk *c, int net_delta)
 
 	if (!net_delta) {
 		for (i = 0; i < c->n; i++)
-			stmt(b, c->rec[i], json_string_value(
-			    json_object_get(c->rec[i], "type")));
+			stmt(b, c->rec[i],
+			    json_string_value(
+			        json_object_get(c->rec[i], "type")));
 		return;
 	}
 	for (i = 0; i < c->n; i++) {
@@ -182,8 +186,9 @@ chunk_apply(struct buf *b, struct chunk *c, int net_delta)
 	}
 	for (i = 0; i < c->n; i++)
 		if (!keyed(c->rec[i]))
-			stmt(b, c->rec[i], json_string_value(
-			    json_object_get(c->rec[i], "type")));
+			stmt(b, c->rec[i],
+			    json_string_value(
+			        json_object_get(c->rec[i], "type")));
 }
 
 static void
@@ -216,7 +221,8 @@ main(int argc, char **argv)
 		b.len = 0;
 		flush = 0;
 		if (strcmp(type, "group_begin") == 0) {
-			if (json_integer_value(json_object_get(rec, "chunk")) == 1) {
+			if (json_integer_value(json_object_get(rec, "chunk")) ==
+			    1) {
 				if (open_txn)
 					buf_lit(&b, "ROLLBACK;\n");
 				buf_lit(&b, "START TRANSACTION;\n");
@@ -227,8 +233,8 @@ main(int argc, char **argv)
 			json_decref(rec);
 		} else if (strcmp(type, "group_end") == 0) {
 			int last = json_is_true(json_object_get(rec, "last"));
-			int one = last && json_integer_value(
-			    json_object_get(rec, "chunk")) == 1;
+			int one = last && json_integer_value(json_object_get(
+			                      rec, "chunk")) == 1;
 
 			chunk_apply(&b, &c, one && c.rows_only);
 			chunk_clear(&c);
@@ -244,7 +250,8 @@ main(int argc, char **argv)
 			    strcmp(type, "update") == 0 ||
 			    strcmp(type, "delete") == 0 ||
 			    strcmp(type, "ddl") == 0) {
-				c.rec = realloc(c.rec, sizeof *c.rec * (c.n + 1));
+				c.rec =
+				    realloc(c.rec, sizeof *c.rec * (c.n + 1));
 				if (c.rec == NULL)
 					die(EX_OSERR, "out of memory");
 				c.rec[c.n++] = rec;
@@ -264,7 +271,7 @@ main(int argc, char **argv)
 			else
 				stmt(&b, rec, type);
 			flush = strcmp(type, "commit") == 0 ||
-			    strcmp(type, "abort") == 0;
+			        strcmp(type, "abort") == 0;
 			json_decref(rec);
 		}
 		fwrite(b.p, 1, b.len, stdout);

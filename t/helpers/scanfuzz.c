@@ -36,18 +36,75 @@ rnd(uint32_t n)
 }
 
 static const char *const tokens[] = {
-    "\\u0000", "\\ud800", "\\udc00", "\\ud83d\\ude00", "\\ud83d\\u0041",
-    "\\u00e9", "\\\"", "\\\\", "\\/", "\\b", "\\x", "\\u12", "\xc3\xa9",
-    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc0\x80", "\xe0\x80\x80",
-    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5", "\xff", "\x80", "\x7f",
-    "\x01", "\t", "\r", " ", "1e400", "-1e400", "1e-400", "4.9e-324",
-    "-0", "01", "1.", ".5", "1e", "1e+", "-", "9223372036854775807",
-    "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-    "12345678901234567890", "true", "false", "null", "tru", "nul",
-    "{}", "[]", "[", "]", "{", "}", ",", ":", "\"", "\"v\":1,",
-    "\"type\":\"insert\",", "\"type\":\"begin\",", ",\"a\":1", ",\"v\":1",
-    ",\"db\":\"d\"", ",\"typ\\u0065\":\"ddl\"", "\"v\":1.0", "\"v\":\"1\"",
-    "{\"b64\":\"AA==\"}", ",\"x\":{\"a\":1,\"a\":2}", "\"\\u0061\"",
+    "\\u0000",
+    "\\ud800",
+    "\\udc00",
+    "\\ud83d\\ude00",
+    "\\ud83d\\u0041",
+    "\\u00e9",
+    "\\\"",
+    "\\\\",
+    "\\/",
+    "\\b",
+    "\\x",
+    "\\u12",
+    "\xc3\xa9",
+    "\xe2\x82\xac",
+    "\xf0\x9f\x98\x80",
+    "\xc0\x80",
+    "\xe0\x80\x80",
+    "\xed\xa0\x80",
+    "\xf4\x90\x80\x80",
+    "\xf5",
+    "\xff",
+    "\x80",
+    "\x7f",
+    "\x01",
+    "\t",
+    "\r",
+    " ",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "4.9e-324",
+    "-0",
+    "01",
+    "1.",
+    ".5",
+    "1e",
+    "1e+",
+    "-",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "12345678901234567890",
+    "true",
+    "false",
+    "null",
+    "tru",
+    "nul",
+    "{}",
+    "[]",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "\"",
+    "\"v\":1,",
+    "\"type\":\"insert\",",
+    "\"type\":\"begin\",",
+    ",\"a\":1",
+    ",\"v\":1",
+    ",\"db\":\"d\"",
+    ",\"typ\\u0065\":\"ddl\"",
+    "\"v\":1.0",
+    "\"v\":\"1\"",
+    "{\"b64\":\"AA==\"}",
+    ",\"x\":{\"a\":1,\"a\":2}",
+    "\"\\u0061\"",
 };
 
 static const char *const seeds[] = {
@@ -83,9 +140,9 @@ static const char *const seeds[] = {
 static void
 gen_string(struct buf *b)
 {
-	static const char *const ch[] = {"a", "Z", "~", " ", "\\n",
-	    "\\u00e9", "\\\\", "\\\"", "\xc3\xa9", "\xe2\x82\xac",
-	    "\xf0\x9f\x98\x80", "\x7f", "/"};
+	static const char *const ch[] = {"a", "Z", "~", " ", "\\n", "\\u00e9",
+	    "\\\\", "\\\"", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	    "\x7f", "/"};
 	int n = (int)rnd(41);
 
 	buf_putc(b, '"');
@@ -140,8 +197,10 @@ gen_record(struct buf *b)
 	static const char *const types[] = {"insert", "update", "delete",
 	    "begin", "commit", "ddl", "group_begin", "inse\\u0072t"};
 
-	buf_printf(b, "{\"v\":1,\"type\":\"%s\",\"db\":\"d%u\",\"table\":"
-		      "\"t\",\"pk\":[\"a\"]", types[rnd(8)], rnd(3));
+	buf_printf(b,
+	    "{\"v\":1,\"type\":\"%s\",\"db\":\"d%u\",\"table\":"
+	    "\"t\",\"pk\":[\"a\"]",
+	    types[rnd(8)], rnd(3));
 	for (int i = 0; i < 2; i++) {
 		/* narrow images, or wide ones (the hashed duplicate check) */
 		int n = rnd(4) ? (int)rnd(5) : 15 + (int)rnd(30);
@@ -149,8 +208,8 @@ gen_record(struct buf *b)
 		buf_printf(b, ",\"%s\":{", i ? "after" : "before");
 		for (int j = 0; j < n; j++) {
 			if (n < 15)
-				buf_printf(b, "%s\"%c\":", j ? "," : "",
-				    'a' + rnd(6));
+				buf_printf(
+				    b, "%s\"%c\":", j ? "," : "", 'a' + rnd(6));
 			else
 				buf_printf(b, "%s\"%s%u\":", j ? "," : "",
 				    rnd(8) ? "c" : "\\u0063", rnd(200));
@@ -230,8 +289,8 @@ same_value(struct jspan s, json_t *v)
 static int
 check_spans(struct scanner *s, const struct rec *r, json_t *j)
 {
-	static const char *const names[] = {"db", "table", "pk", "gtid", "ts",
-	    "xa", "before", "after"};
+	static const char *const names[] = {
+	    "db", "table", "pk", "gtid", "ts", "xa", "before", "after"};
 	const struct jspan sp[] = {r->db, r->table, r->pk, r->gtid, r->ts,
 	    r->xa, r->img[0], r->img[1]};
 	struct buf k = {0};
@@ -263,7 +322,8 @@ check_spans(struct scanner *s, const struct rec *r, json_t *j)
 				k.len = 0;
 				jstr_decode(&js, &k);
 				if (k.len != json_string_length(v) ||
-				    memcmp(k.p, json_string_value(v), k.len) != 0)
+				    memcmp(k.p, json_string_value(v), k.len) !=
+				        0)
 					return -1;
 			}
 		}
@@ -330,10 +390,11 @@ main(int argc, char **argv)
 		/* A raw NUL: the scanner refuses it where jansson 2.14
 		 * may skip it (scan.h). */
 		ok_ref = type != NULL && dedup_kind(type) &&
-		    memchr(b.p ? b.p : "", '\0', b.len) == NULL;
+		         memchr(b.p ? b.p : "", '\0', b.len) == NULL;
 		if (ok_scan != ok_ref) {
-			show(ok_scan ? "scanner accepts, jansson refuses" :
-				       "scanner refuses, jansson accepts", &b);
+			show(ok_scan ? "scanner accepts, jansson refuses"
+			             : "scanner refuses, jansson accepts",
+			    &b);
 			return 1;
 		}
 		if (ok_scan) {
@@ -347,7 +408,8 @@ main(int argc, char **argv)
 		json_decref(j);
 	}
 	printf("scanfuzz: %llu cases, %llu accepted, %llu refused, no "
-	       "disagreement\n", count, acc, count - acc);
+	       "disagreement\n",
+	    count, acc, count - acc);
 	scanner_free(&s);
 	buf_free(&b);
 	return 0;

@@ -36,12 +36,12 @@ main(void)
 	    {"plain ascii, long enough for the 8-byte path", 45, 1},
 	    {"\xc3\xa9", 2, 1},
 	    {"\xf0\x9f\x98\x80", 4, 1},
-	    {"\xc0\xaf", 2, 0},		/* overlong '/' */
-	    {"\xe0\x80\xaf", 3, 0},	/* overlong */
-	    {"\xed\xa0\x80", 3, 0},	/* surrogate */
+	    {"\xc0\xaf", 2, 0},         /* overlong '/' */
+	    {"\xe0\x80\xaf", 3, 0},     /* overlong */
+	    {"\xed\xa0\x80", 3, 0},     /* surrogate */
 	    {"\xf4\x90\x80\x80", 4, 0}, /* above U+10FFFF */
-	    {"abcdefgh\xe9", 9, 0},	/* latin1 after 8 ASCII */
-	    {"\xe2\x82", 2, 0},		/* truncated */
+	    {"abcdefgh\xe9", 9, 0},     /* latin1 after 8 ASCII */
+	    {"\xe2\x82", 2, 0},         /* truncated */
 	    {"", 0, 1},
 	};
 	struct buf b = {0};
@@ -70,14 +70,15 @@ main(void)
 			raw[k] = (unsigned char)randombytes_uniform(128);
 		b.len = 0;
 		buf_json_str(&b, (const char *)raw, len);
-		j = json_loadb(b.p, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-		    NULL);
+		j = json_loadb(
+		    b.p, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (j == NULL || json_string_length(j) != len ||
 		    memcmp(json_string_value(j), raw, len) != 0)
 			good = 0;
 		json_decref(j);
 	}
-	ok(good, "2000 random ASCII strings (controls, quotes, NUL) round-trip");
+	ok(good,
+	    "2000 random ASCII strings (controls, quotes, NUL) round-trip");
 
 	good = 1;
 	for (i = 0; i < 300 && good; i++) {
@@ -90,8 +91,8 @@ main(void)
 		v = json_object_get(j, "b64");
 		if (v == NULL ||
 		    sodium_base642bin(back, sizeof back, json_string_value(v),
-			json_string_length(v), NULL, &blen, NULL,
-			sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		        json_string_length(v), NULL, &blen, NULL,
+		        sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    blen != i || memcmp(back, raw, i) != 0)
 			good = 0;
 		json_decref(j);
@@ -106,7 +107,7 @@ main(void)
 	buf_json_i64(&b, 9007199254740991LL);
 	buf_putc(&b, '\0');
 	ok(strcmp(b.p, "\"18446744073709551615\" \"-9007199254740992\" "
-		       "9007199254740991") == 0,
+	               "9007199254740991") == 0,
 	    "integers at or beyond 2^53 are strings");
 
 	b.len = 0;
@@ -146,7 +147,8 @@ main(void)
 			good = 0;
 		}
 	}
-	ok(good, "FLOAT: 200000 bit patterns read back exactly, within FLT_MAX");
+	ok(good,
+	    "FLOAT: 200000 bit patterns read back exactly, within FLT_MAX");
 	buf_free(&b);
 	return failed ? 1 : 0;
 }

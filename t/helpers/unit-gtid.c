@@ -60,7 +60,7 @@ test_parse(void)
 	    {"0-1-100,1-2-7", "0-1-100,1-2-7"},
 	    {"0-1-100, 1-2-7", "0-1-100,1-2-7"},
 	    {"4294967295-4294967295-18446744073709551615",
-		"4294967295-4294967295-18446744073709551615"},
+	        "4294967295-4294967295-18446744073709551615"},
 	    {"007-1-2", "7-1-2"}};
 	struct gtid g;
 
@@ -79,12 +79,14 @@ test_parse(void)
 		free(r);
 	}
 	ok(gtid_parse("3-4-5", &g) == 0 && g.domain == 3 && g.server == 4 &&
-	    g.seq == 5, "gtid_parse: one GTID");
+	        g.seq == 5,
+	    "gtid_parse: one GTID");
 	ok(gtid_parse("3-4-5,6-7-8", &g) != 0 && gtid_parse("", &g) != 0 &&
-	    gtid_parse(NULL, &g) != 0 && gtid_parse(" 3-4-5", &g) != 0,
+	        gtid_parse(NULL, &g) != 0 && gtid_parse(" 3-4-5", &g) != 0,
 	    "gtid_parse: a position, nothing or a space is not one GTID");
 	ok(gtid_pos_valid("0-1-1,2-2-2") && !gtid_pos_valid("0-1-1,") &&
-	    !gtid_pos_valid(NULL), "gtid_pos_valid");
+	        !gtid_pos_valid(NULL),
+	    "gtid_pos_valid");
 }
 
 static void
@@ -102,8 +104,9 @@ test_many_domains(void)
 	    "200 domains parse, none dropped (%d)", p.n);
 	gtid_pos_format(&p, &out);
 	ok(strcmp(out.p, in.p) == 0, "200 domains format as they came");
-	ok(gtid_pos_covers(&p, &g) && !gtid_pos_covers(&p,
-	    &(struct gtid){199, 1, 201}), "domain 199 covered up to 200");
+	ok(gtid_pos_covers(&p, &g) &&
+	        !gtid_pos_covers(&p, &(struct gtid){199, 1, 201}),
+	    "domain 199 covered up to 200");
 	m = gtid_merge("0-1-1", in.p);
 	ok(m != NULL && strcmp(m, in.p) == 0, "gtid_merge keeps 200 domains");
 	free(m);
@@ -146,16 +149,18 @@ test_ops(void)
 	ok(strcmp(out.p, "0-1-3,1-2-9,2-2-1,7-5-2") == 0,
 	    "advance: never backwards, new domains added (%s)", out.p);
 	ok(gtid_cmp(&(struct gtid){0, 1, 5}, &(struct gtid){0, 2, 6}) < 0 &&
-	    gtid_cmp(&(struct gtid){0, 1, 5}, &(struct gtid){0, 2, 5}) == 0 &&
-	    gtid_cmp(&(struct gtid){1, 1, 1}, &(struct gtid){0, 1, 9}) > 0,
+	        gtid_cmp(&(struct gtid){0, 1, 5}, &(struct gtid){0, 2, 5}) ==
+	            0 &&
+	        gtid_cmp(&(struct gtid){1, 1, 1}, &(struct gtid){0, 1, 9}) > 0,
 	    "compare: by domain, then sequence number; the server aside");
 	ok(gtid_within("0-1-3", "0-1-3") && !gtid_within("0-1-4", "0-1-3") &&
-	    !gtid_within("1-1-1", "0-1-3") && !gtid_within(NULL, "0-1-3") &&
-	    !gtid_within("0-1-1", NULL),
+	        !gtid_within("1-1-1", "0-1-3") && !gtid_within(NULL, "0-1-3") &&
+	        !gtid_within("0-1-1", NULL),
 	    "gtid_within: same domain, sequence at most the position's");
 	ok(!gtid_within("0-1-1", "0-1--1") && !gtid_within("0-1-1", "0-1-9x") &&
-	    !gtid_within("0-1-1", "garbage,0-1-9") && !gtid_within("0-1-1x",
-	    "0-1-9"), "gtid_within: malformed input is never within");
+	        !gtid_within("0-1-1", "garbage,0-1-9") &&
+	        !gtid_within("0-1-1x", "0-1-9"),
+	    "gtid_within: malformed input is never within");
 	m = gtid_merge("0-1-5,1-1-1", "1-2-4,0-2-3");
 	ok(m != NULL && strcmp(m, "0-1-5,1-2-4") == 0, "gtid_merge (%s)", m);
 	free(m);
@@ -163,7 +168,7 @@ test_ops(void)
 	ok(m != NULL && strcmp(m, "0-1-5") == 0, "gtid_merge from NULL");
 	free(m);
 	ok(gtid_merge("0-1-5", "0-1-x") == NULL &&
-	    gtid_merge("0-1-5,", "0-1-6") == NULL,
+	        gtid_merge("0-1-5,", "0-1-6") == NULL,
 	    "gtid_merge: malformed input gives NULL, not a partial position");
 	gtid_pos_free(&a);
 	gtid_pos_free(&b);

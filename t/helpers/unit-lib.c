@@ -103,9 +103,9 @@ opt_child(int kind, const char *s, long long lo, long long hi)
 		if (kind == 'd')
 			printf("%lld\n", opt_duration(s, "--grace", lo, hi));
 		else
-			printf("%llu\n", opt_size(s, "--max-body",
-			    (unsigned long long)lo, hi < 0 ? ULLONG_MAX :
-			    (unsigned long long)hi));
+			printf("%llu\n",
+			    opt_size(s, "--max-body", (unsigned long long)lo,
+			        hi < 0 ? ULLONG_MAX : (unsigned long long)hi));
 		_exit(0);
 	}
 	if (waitpid(pid, &st, 0) != pid)
@@ -127,8 +127,7 @@ test_opt_die(void)
 	    {'d', "500ms", 1000, LLONG_MAX,
 	        "bad --grace 500ms (want at least 1s)"},
 	    {'d', "8d", 1, 7LL * 86400000, "bad --grace 8d (want 1ms to 7d)"},
-	    {'d', "3h", 60000, 7200000,
-	        "bad --grace 3h (want 1m to 2h)"},
+	    {'d', "3h", 60000, 7200000, "bad --grace 3h (want 1m to 2h)"},
 	    {'d', "7d", 1, 7LL * 86400000, NULL},
 	    {'s', "10", 1024, 2LL << 30, "bad --max-body 10 (want 1K to 2G)"},
 	    {'s', "1X", 0, -1, "bad --max-body 1X (want at least 0)"},
@@ -143,10 +142,10 @@ test_opt_die(void)
 		e = slurp("opt.err");
 		if (c[i].err == NULL)
 			ok(rc == 0 && e != NULL && *e == '\0',
-			   "opt: %s accepted", c[i].s);
+			    "opt: %s accepted", c[i].s);
 		else
 			ok(rc == 64 && e != NULL && strstr(e, c[i].err) != NULL,
-			   "opt: %s dies 64 with \"%s\"", c[i].s, c[i].err);
+			    "opt: %s dies 64 with \"%s\"", c[i].s, c[i].err);
 	}
 }
 
@@ -220,8 +219,8 @@ case_fault_rename(void)
 	a = f_rename("f.rename", "f.renamed");
 	e = errno;
 	b = f_rename("f.rename", "f.renamed");
-	return !(a == -1 && e == EIO && b == 0 &&
-	         access("f.renamed", F_OK) == 0);
+	return !(
+	    a == -1 && e == EIO && b == 0 && access("f.renamed", F_OK) == 0);
 }
 
 static int
@@ -338,26 +337,26 @@ test_fault(void)
 	int fd = f_open("f.plain", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	ok(fd >= 0 && write_all(fd, "xyz", 3) == 0 && f_fsync(fd) == 0 &&
-	       close(fd) == 0 && f_rename("f.plain", "f.plain2") == 0 &&
-	       strcmp(slurp("f.plain2"), "xyz") == 0,
-	   "fault: without SRDF_FAULT every call goes through");
+	        close(fd) == 0 && f_rename("f.plain", "f.plain2") == 0 &&
+	        strcmp(slurp("f.plain2"), "xyz") == 0,
+	    "fault: without SRDF_FAULT every call goes through");
 	ok(run_case("open:1:EACCES", "fault-open") == 0,
-	   "fault: open:1:EACCES fails the 1st open only");
+	    "fault: open:1:EACCES fails the 1st open only");
 	ok(run_case("write:2:ENOSPC", "fault-write") == 0,
-	   "fault: write:2:ENOSPC fails the 2nd write only");
+	    "fault: write:2:ENOSPC fails the 2nd write only");
 	ok(run_case("fsync:3", "fault-fsync") == 0,
-	   "fault: fsync:3 fails the 3rd fsync with EIO");
+	    "fault: fsync:3 fails the 3rd fsync with EIO");
 	ok(run_case("rename:1", "fault-rename") == 0,
-	   "fault: rename:1 fails the 1st rename");
+	    "fault: rename:1 fails the 1st rename");
 	ok(run_case("write:1:EINTR", "fault-eintr") == 0,
-	   "fault: write_all retries after EINTR");
+	    "fault: write_all retries after EINTR");
 	ok(run_case("fsync:9,rename:1", "fault-rename") == 0,
-	   "fault: a list of specs is honoured");
+	    "fault: a list of specs is honoured");
 	ok(run_case("fsync:0", "fault-bad") == EX_USAGE &&
-	       run_case("fsync", "fault-bad") == EX_USAGE &&
-	       run_case("sync:1", "fault-bad") == EX_USAGE &&
-	       run_case("write:1:EWHAT", "fault-bad") == EX_USAGE,
-	   "fault: a malformed SRDF_FAULT dies with EX_USAGE");
+	        run_case("fsync", "fault-bad") == EX_USAGE &&
+	        run_case("sync:1", "fault-bad") == EX_USAGE &&
+	        run_case("write:1:EWHAT", "fault-bad") == EX_USAGE,
+	    "fault: a malformed SRDF_FAULT dies with EX_USAGE");
 }
 
 static void
@@ -369,19 +368,19 @@ test_lock(void)
 		perror("mkdir st");
 	fd = lock_dir("st", "srdf-test");
 	ok(fd >= 0 && mode_is("st/lock", 0700) &&
-	       mode_is("st/lock/srdf-test", 0600),
-	   "lock: DIR/lock/TOOL taken, modes 0700 and 0600");
+	        mode_is("st/lock/srdf-test", 0600),
+	    "lock: DIR/lock/TOOL taken, modes 0700 and 0600");
 	ok(run_case("", "lock-held") == 0,
-	   "lock: a second process gets EWOULDBLOCK");
+	    "lock: a second process gets EWOULDBLOCK");
 	ok(run_case("", "lock-die") == EX_TEMPFAIL,
-	   "lock: lock_dir_or_die exits EX_TEMPFAIL when held");
+	    "lock: lock_dir_or_die exits EX_TEMPFAIL when held");
 	ok(run_case("", "lock-other") == 0,
-	   "lock: another tool locks the same DIR");
+	    "lock: another tool locks the same DIR");
 	close(fd);
 	ok(run_case("", "lock-free") == 0,
-	   "lock: released when the holder closes it");
+	    "lock: released when the holder closes it");
 	ok(lock_dir("st", "a/b") == -1 && errno == EINVAL,
-	   "lock: a tool name with '/' is refused");
+	    "lock: a tool name with '/' is refused");
 }
 
 static void
@@ -393,98 +392,99 @@ test_spool(void)
 	int fd;
 
 	ok(spool_init("sp") == 0 && mode_is("sp", 0700) &&
-	       mode_is("sp/tmp", 0700) && mode_is("sp/new", 0700) &&
-	       mode_is("sp/cur", 0700) && mode_is("sp/bad", 0700),
-	   "spool: init makes tmp new cur bad, mode 0700");
+	        mode_is("sp/tmp", 0700) && mode_is("sp/new", 0700) &&
+	        mode_is("sp/cur", 0700) && mode_is("sp/bad", 0700),
+	    "spool: init makes tmp new cur bad, mode 0700");
 	fd = open("sp/tmp/litter", O_WRONLY | O_CREAT, 0600);
 	close(fd);
 	ok(spool_init("sp") == 0 && count("sp", "tmp") == 0,
-	   "spool: init removes tmp/ litter");
+	    "spool: init removes tmp/ litter");
 
 	ok(spool_put("sp", "00000000000000000010.w", "ten", 3) == 0 &&
-	       spool_put("sp", "00000000000000000002.w", "two", 3) == 0 &&
-	       spool_put("sp", "00000000000000000009.w", "nine", 4) == 0,
-	   "spool: put three items");
+	        spool_put("sp", "00000000000000000002.w", "two", 3) == 0 &&
+	        spool_put("sp", "00000000000000000009.w", "nine", 4) == 0,
+	    "spool: put three items");
 	ok(strcmp(slurp("sp/new/00000000000000000010.w"), "ten") == 0 &&
-	       count("sp", "tmp") == 0,
-	   "spool: put item complete in new/, tmp/ empty");
+	        count("sp", "tmp") == 0,
+	    "spool: put item complete in new/, tmp/ empty");
 	ok(spool_list("sp", "new", &v, &n) == 0 && n == 3 &&
-	       strcmp(v[0], "00000000000000000002.w") == 0 &&
-	       strcmp(v[1], "00000000000000000009.w") == 0 &&
-	       strcmp(v[2], "00000000000000000010.w") == 0,
-	   "spool: list in name order");
+	        strcmp(v[0], "00000000000000000002.w") == 0 &&
+	        strcmp(v[1], "00000000000000000009.w") == 0 &&
+	        strcmp(v[2], "00000000000000000010.w") == 0,
+	    "spool: list in name order");
 	spool_list_free(v, n);
 	ok(spool_put("sp", "00000000000000000002.w", "TWO", 3) == 0 &&
-	       strcmp(slurp("sp/new/00000000000000000002.w"), "TWO") == 0,
-	   "spool: put of a name in new/ replaces it");
+	        strcmp(slurp("sp/new/00000000000000000002.w"), "TWO") == 0,
+	    "spool: put of a name in new/ replaces it");
 	ok(spool_put("sp", "../x", "x", 1) == -1 && errno == EINVAL &&
-	       spool_put("sp", ".x", "x", 1) == -1 &&
-	       spool_put("sp", "", "x", 1) == -1,
-	   "spool: bad names refused");
+	        spool_put("sp", ".x", "x", 1) == -1 &&
+	        spool_put("sp", "", "x", 1) == -1,
+	    "spool: bad names refused");
 
 	ok(spool_move("sp", "new", "cur", "00000000000000000002.w") == 0 &&
-	       count("sp", "new") == 2 &&
-	       strcmp(slurp("sp/cur/00000000000000000002.w"), "TWO") == 0,
-	   "spool: move new -> cur");
+	        count("sp", "new") == 2 &&
+	        strcmp(slurp("sp/cur/00000000000000000002.w"), "TWO") == 0,
+	    "spool: move new -> cur");
 	ok(spool_move("sp", "new", "cur", "00000000000000000002.w") == -1 &&
-	       errno == ENOENT,
-	   "spool: a second claim of the same item fails with ENOENT");
+	        errno == ENOENT,
+	    "spool: a second claim of the same item fails with ENOENT");
 
 	ok(spool_bad("sp", "cur", "00000000000000000002.w", "bad checksum") ==
-	           0 &&
-	       count("sp", "cur") == 0 &&
-	       strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
-	       strcmp(slurp("sp/bad/00000000000000000002.w.reason"),
-	              "bad checksum\n") == 0,
-	   "spool: bad moves the item and writes NAME.reason");
+	            0 &&
+	        count("sp", "cur") == 0 &&
+	        strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
+	        strcmp(slurp("sp/bad/00000000000000000002.w.reason"),
+	            "bad checksum\n") == 0,
+	    "spool: bad moves the item and writes NAME.reason");
 	ok(spool_put("sp", "00000000000000000002.w", "2nd", 3) == 0 &&
-	       spool_bad("sp", "new", "00000000000000000002.w", "again") == 0 &&
-	       strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
-	       strcmp(slurp("sp/bad/00000000000000000002.w.1"), "2nd") == 0 &&
-	       strcmp(slurp("sp/bad/00000000000000000002.w.1.reason"),
-	              "again\n") == 0,
-	   "spool: a second bad copy of a name keeps the first");
+	        spool_bad("sp", "new", "00000000000000000002.w", "again") ==
+	            0 &&
+	        strcmp(slurp("sp/bad/00000000000000000002.w"), "TWO") == 0 &&
+	        strcmp(slurp("sp/bad/00000000000000000002.w.1"), "2nd") == 0 &&
+	        strcmp(slurp("sp/bad/00000000000000000002.w.1.reason"),
+	            "again\n") == 0,
+	    "spool: a second bad copy of a name keeps the first");
 
 	ok(spool_open(&f, "sp", "big") == 0 &&
-	       spool_write(&f, "part1,", 6) == 0 &&
-	       access("sp/new/big", F_OK) != 0 &&
-	       spool_write(&f, "part2", 5) == 0 && spool_commit(&f) == 0 &&
-	       strcmp(slurp("sp/new/big"), "part1,part2") == 0 &&
-	       count("sp", "tmp") == 0,
-	   "spool: streaming put appears in new/ only at commit");
+	        spool_write(&f, "part1,", 6) == 0 &&
+	        access("sp/new/big", F_OK) != 0 &&
+	        spool_write(&f, "part2", 5) == 0 && spool_commit(&f) == 0 &&
+	        strcmp(slurp("sp/new/big"), "part1,part2") == 0 &&
+	        count("sp", "tmp") == 0,
+	    "spool: streaming put appears in new/ only at commit");
 	spool_abort(&f); /* after commit: does nothing */
 	ok(spool_open(&f, "sp", "gone") == 0 && spool_write(&f, "x", 1) == 0 &&
-	       (spool_abort(&f), 1) && access("sp/new/gone", F_OK) != 0 &&
-	       count("sp", "tmp") == 0,
-	   "spool: abort leaves nothing");
+	        (spool_abort(&f), 1) && access("sp/new/gone", F_OK) != 0 &&
+	        count("sp", "tmp") == 0,
+	    "spool: abort leaves nothing");
 	ok(spool_open(&f, "sp", "twice") == 0 &&
-	       spool_open(&g, "sp", "twice") == -1 && errno == EEXIST,
-	   "spool: tmp/ file created with O_EXCL");
+	        spool_open(&g, "sp", "twice") == -1 && errno == EEXIST,
+	    "spool: tmp/ file created with O_EXCL");
 	spool_abort(&g);
 	spool_abort(&f);
 
 	ok(run_case("fsync:1", "sp-fsync-file") == 0,
-	   "spool: failed file fsync leaves nothing in new/ or tmp/");
+	    "spool: failed file fsync leaves nothing in new/ or tmp/");
 	ok(run_case("fsync:2", "sp-fsync-dir") == 0,
-	   "spool: failed directory fsync leaves nothing in new/ or tmp/");
+	    "spool: failed directory fsync leaves nothing in new/ or tmp/");
 	ok(run_case("rename:1", "sp-rename") == 0,
-	   "spool: failed rename leaves nothing in new/ or tmp/");
+	    "spool: failed rename leaves nothing in new/ or tmp/");
 	ok(run_case("write:1:ENOSPC", "sp-write") == 0,
-	   "spool: failed write leaves nothing in new/ or tmp/");
+	    "spool: failed write leaves nothing in new/ or tmp/");
 	ok(run_case("open:1:EMFILE", "sp-open") == 0,
-	   "spool: failed open leaves nothing in new/ or tmp/");
+	    "spool: failed open leaves nothing in new/ or tmp/");
 
 	ok(spool_free_ok("sp", 0) == 1 && spool_free_ok("sp", ULLONG_MAX) == 0,
-	   "spool: free_ok compares statvfs with the minimum");
+	    "spool: free_ok compares statvfs with the minimum");
 	ok(spool_list("nowhere", "new", &v, &n) == -1 && errno == ENOENT,
-	   "spool: list of a missing spool fails with ENOENT");
+	    "spool: list of a missing spool fails with ENOENT");
 }
 
 static json_t *
 wagon(const char *state, const char *last_gtid)
 {
 	return json_pack("{s:s, s:i, s:s, s:f}", "state", state, "attempts", 0,
-	                 "last_gtid", last_gtid, "sealed_at", 1732200000.25);
+	    "last_gtid", last_gtid, "sealed_at", 1732200000.25);
 }
 
 static int
@@ -533,63 +533,63 @@ test_ledger(void)
 	int rc;
 
 	ok(ledger_open("nowhere", LEDGER_RDONLY, &l) == ENOENT && l == NULL,
-	   "ledger: read-only open of a missing ledger is ENOENT");
+	    "ledger: read-only open of a missing ledger is ENOENT");
 	if (mkdir("lg", 0700) != 0)
 		perror("mkdir lg");
 	rc = ledger_open("lg", 0, &l);
 	ok(rc == 0 && mode_is("lg/ledger", 0700) &&
-	       access("lg/ledger/data.mdb", F_OK) == 0,
-	   "ledger: open creates DIR/ledger/ (%s)", ledger_strerror(rc));
+	        access("lg/ledger/data.mdb", F_OK) == 0,
+	    "ledger: open creates DIR/ledger/ (%s)", ledger_strerror(rc));
 	if (rc != 0)
 		return;
 
 	ok(ledger_txn_begin(l, 0, &t) == 0 &&
-	       ledger_meta_put(t, "source_id", "src1") == 0 &&
-	       ledger_txn_commit(t) == 0,
-	   "ledger: meta put");
+	        ledger_meta_put(t, "source_id", "src1") == 0 &&
+	        ledger_txn_commit(t) == 0,
+	    "ledger: meta put");
 	ok(ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
-	       ledger_meta_get(t, "source_id", &val) == 0 && val != NULL &&
-	       strcmp(val, "src1") == 0,
-	   "ledger: meta get");
+	        ledger_meta_get(t, "source_id", &val) == 0 && val != NULL &&
+	        strcmp(val, "src1") == 0,
+	    "ledger: meta get");
 	free(val);
 	ok(ledger_meta_get(t, "bootstrap_gtid", &val) == 0 && val == NULL,
-	   "ledger: absent meta key is NULL, not an error");
+	    "ledger: absent meta key is NULL, not an error");
 	ok(ledger_meta_put(t, "x", "y") != 0,
-	   "ledger: no write in a read-only transaction");
+	    "ledger: no write in a read-only transaction");
 	ledger_txn_abort(t);
 
 	w = wagon("sealed", "0-1-42");
 	ok(ledger_txn_begin(l, 0, &t) == 0 && ledger_wagon_put(t, 1, w) == 0 &&
-	       ledger_meta_put(t, "last_sealed_gtid", "0-1-42") == 0 &&
-	       ledger_txn_commit(t) == 0,
-	   "ledger: wagon 1 and last_sealed_gtid in one transaction");
+	        ledger_meta_put(t, "last_sealed_gtid", "0-1-42") == 0 &&
+	        ledger_txn_commit(t) == 0,
+	    "ledger: wagon 1 and last_sealed_gtid in one transaction");
 	json_decref(w);
 
 	w = wagon("sealed", "0-1-50,1-2-7");
 	ok(ledger_txn_begin(l, 0, &t) == 0 && ledger_wagon_put(t, 2, w) == 0 &&
-	       ledger_meta_put(t, "last_sealed_gtid", "0-1-50,1-2-7") == 0,
-	   "ledger: wagon 2 and last_sealed_gtid written");
+	        ledger_meta_put(t, "last_sealed_gtid", "0-1-50,1-2-7") == 0,
+	    "ledger: wagon 2 and last_sealed_gtid written");
 	ledger_txn_abort(t);
 	json_decref(w);
 
 	ledger_close(l);
 	rc = ledger_open("lg", LEDGER_RDONLY, &l);
 	ok(rc == 0 && ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
-	       ledger_meta_get(t, "last_sealed_gtid", &val) == 0 &&
-	       val != NULL && strcmp(val, "0-1-42") == 0 &&
-	       ledger_wagon_get(t, 1, &w) == 0 && w != NULL &&
-	       strcmp(json_string_value(json_object_get(w, "last_gtid")),
-	              "0-1-42") == 0 &&
-	       json_real_value(json_object_get(w, "sealed_at")) ==
-	           1732200000.25,
-	   "ledger: committed wagon and meta survive a reopen");
+	        ledger_meta_get(t, "last_sealed_gtid", &val) == 0 &&
+	        val != NULL && strcmp(val, "0-1-42") == 0 &&
+	        ledger_wagon_get(t, 1, &w) == 0 && w != NULL &&
+	        strcmp(json_string_value(json_object_get(w, "last_gtid")),
+	            "0-1-42") == 0 &&
+	        json_real_value(json_object_get(w, "sealed_at")) ==
+	            1732200000.25,
+	    "ledger: committed wagon and meta survive a reopen");
 	free(val);
 	json_decref(w);
 	ok(ledger_wagon_get(t, 2, &w) == 0 && w == NULL,
-	   "ledger: aborted transaction left no wagon 2");
+	    "ledger: aborted transaction left no wagon 2");
 	ledger_txn_abort(t);
 	ok(ledger_txn_begin(l, 0, &t) != 0,
-	   "ledger: read-only ledger refuses a write transaction");
+	    "ledger: read-only ledger refuses a write transaction");
 	ledger_close(l);
 
 	if (ledger_open("lg", 0, &l) != 0)
@@ -602,51 +602,50 @@ test_ledger(void)
 	}
 	w = json_pack("{s:s}", "state", "shipped");
 	ok(ledger_wagon_put(t, 3, w) == LEDGER_BADREC,
-	   "ledger: wagon with an unknown state refused");
+	    "ledger: wagon with an unknown state refused");
 	json_decref(w);
 	a = json_pack("{s:f, s:i, s:s, s:i, s:n}", "time", 1732200001.5,
-	              "http_status", 503, "answer", "", "latency_ms", 12,
-	              "error");
+	    "http_status", 503, "answer", "", "latency_ms", 12, "error");
 	ok(ledger_attempt_add(t, 7, 1, a) == 0 &&
-	       ledger_attempt_add(t, 7, 2, a) == 0 &&
-	       ledger_attempt_add(t, 7, 1, a) == MDB_KEYEXIST,
-	   "ledger: attempts added, never replaced");
+	        ledger_attempt_add(t, 7, 2, a) == 0 &&
+	        ledger_attempt_add(t, 7, 1, a) == MDB_KEYEXIST,
+	    "ledger: attempts added, never replaced");
 	json_decref(a);
 	ok(ledger_txn_commit(t) == 0, "ledger: commit");
 
 	ok(ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
-	       ledger_wagon_last_seq(t, &last) == 0 && last == 65536,
-	   "ledger: last sequence is 65536");
+	        ledger_wagon_last_seq(t, &last) == 0 && last == 65536,
+	    "ledger: last sequence is 65536");
 	order[0] = '\0';
 	ok(ledger_wagon_foreach(t, 0, collect, order) == 42 &&
-	       strcmp(order, "1,2,7,256,65536,") == 0,
-	   "ledger: foreach in sequence order, stopped by fn (%s)", order);
+	        strcmp(order, "1,2,7,256,65536,") == 0,
+	    "ledger: foreach in sequence order, stopped by fn (%s)", order);
 	order[0] = '\0';
 	ok(ledger_wagon_foreach(t, 3, collect, order) == 42 &&
-	       strcmp(order, "7,256,65536,") == 0,
-	   "ledger: foreach from a sequence (%s)", order);
+	        strcmp(order, "7,256,65536,") == 0,
+	    "ledger: foreach from a sequence (%s)", order);
 	ledger_txn_abort(t);
 	ledger_close(l);
 
 	ok(corrupt_wagon7() == 0 && ledger_open("lg", 0, &l) == 0 &&
-	       ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
-	       ledger_wagon_get(t, 7, &w) == LEDGER_CORRUPT && w == NULL &&
-	       ledger_wagon_foreach(t, 0, collect, order) == LEDGER_CORRUPT,
-	   "ledger: a record that is not JSON is LEDGER_CORRUPT");
+	        ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	        ledger_wagon_get(t, 7, &w) == LEDGER_CORRUPT && w == NULL &&
+	        ledger_wagon_foreach(t, 0, collect, order) == LEDGER_CORRUPT,
+	    "ledger: a record that is not JSON is LEDGER_CORRUPT");
 	ledger_txn_abort(t);
 	ledger_close(l);
 
 	if (mkdir("empty", 0700) != 0)
 		perror("mkdir empty");
 	ok(ledger_open("empty", 0, &l) == 0 &&
-	       ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
-	       ledger_wagon_last_seq(t, &last) == 0 && last == 0,
-	   "ledger: last sequence of an empty ledger is 0");
+	        ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	        ledger_wagon_last_seq(t, &last) == 0 && last == 0,
+	    "ledger: last sequence of an empty ledger is 0");
 	ledger_txn_abort(t);
 	ledger_close(l);
 	ok(strcmp(ledger_strerror(LEDGER_CORRUPT), ledger_strerror(0)) != 0 &&
-	       strcmp(ledger_strerror(ENOENT), strerror(ENOENT)) == 0,
-	   "ledger: ledger_strerror covers own, LMDB and errno codes");
+	        strcmp(ledger_strerror(ENOENT), strerror(ENOENT)) == 0,
+	    "ledger: ledger_strerror covers own, LMDB and errno codes");
 }
 
 static void
@@ -730,27 +729,27 @@ test_opt(void)
 		errno = 0;
 		rc = parse_duration_ms(dur[i].s, &ms);
 		ok(rc == dur[i].rc &&
-		       (rc == 0 ? ms == dur[i].ms
-		                : errno == dur[i].ms && ms == -7),
-		   "opt: duration \"%s\"", dur[i].s);
+		        (rc == 0 ? ms == dur[i].ms
+		                 : errno == dur[i].ms && ms == -7),
+		    "opt: duration \"%s\"", dur[i].s);
 	}
 	for (i = 0; i < sizeof size / sizeof size[0]; i++) {
 		b = 7;
 		errno = 0;
 		rc = parse_size(size[i].s, &b);
 		ok(rc == size[i].rc &&
-		       (rc == 0 ? b == size[i].v
-		                : errno == (int)size[i].v && b == 7),
-		   "opt: size \"%s\"", size[i].s);
+		        (rc == 0 ? b == size[i].v
+		                 : errno == (int)size[i].v && b == 7),
+		    "opt: size \"%s\"", size[i].s);
 	}
 	for (i = 0; i < sizeof u64 / sizeof u64[0]; i++) {
 		v = 7;
 		errno = 0;
 		rc = parse_u64(u64[i].s, &v);
 		ok(rc == u64[i].rc &&
-		       (rc == 0 ? v == u64[i].v
-		                : errno == (int)u64[i].v && v == 7),
-		   "opt: u64 \"%s\"", u64[i].s);
+		        (rc == 0 ? v == u64[i].v
+		                 : errno == (int)u64[i].v && v == 7),
+		    "opt: u64 \"%s\"", u64[i].s);
 	}
 }
 
@@ -792,14 +791,15 @@ test_ddl_tables(void)
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct buf out = {0};
-		int n = sql_ddl_tables(c[i].sql, strlen(c[i].sql), c[i].db, &out);
+		int n =
+		    sql_ddl_tables(c[i].sql, strlen(c[i].sql), c[i].db, &out);
 
 		if (c[i].want == NULL)
 			ok(n == -1 && out.len == 0, "sql_ddl_tables(%s): -1",
 			    c[i].sql);
 		else
 			ok(n == 1 && out.len == strlen(c[i].want) + 1 &&
-			    memcmp(out.p, c[i].want, out.len) == 0,
+			        memcmp(out.p, c[i].want, out.len) == 0,
 			    "sql_ddl_tables(%s): %s", c[i].sql, c[i].want);
 		free(out.p);
 	}
@@ -843,15 +843,15 @@ test_ddl_table_of(void)
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct buf out = {0};
-		int n = sql_ddl_table_of(c[i].sql, strlen(c[i].sql), c[i].db,
-		    &out);
+		int n =
+		    sql_ddl_table_of(c[i].sql, strlen(c[i].sql), c[i].db, &out);
 
 		if (c[i].want == NULL)
 			ok(n == -1 && out.len == 0, "sql_ddl_table_of(%s): -1",
 			    c[i].sql);
 		else
 			ok(n == 1 && out.len == strlen(c[i].want) + 1 &&
-			    memcmp(out.p, c[i].want, out.len) == 0,
+			        memcmp(out.p, c[i].want, out.len) == 0,
 			    "sql_ddl_table_of(%s): %s", c[i].sql, c[i].want);
 		free(out.p);
 	}
@@ -918,11 +918,13 @@ test_trigger_guard(void)
 	        "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW IF "
 	        "@srdf_apply IS NULL THEN `l`: BEGIN END l\n; END IF"},
 	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW "
-	     "if @srdf_apply is null then set new.a = 1\n; end if", ""},
+	     "if @srdf_apply is null then set new.a = 1\n; end if",
+	        ""},
 	    {"CREATE TABLE t (a INT)", NULL},
 	    {"CREATE OR REPLACE VIEW v AS SELECT 1", NULL},
 	    {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 "
-	     "TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a=1 */", NULL},
+	     "TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a=1 */",
+	        NULL},
 	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", "-2"},
 	    {"CREATE TRIGGER `tr BEFORE INSERT ON t FOR EACH ROW SET @a = 1",
 	        "-2"},
@@ -936,17 +938,23 @@ test_trigger_guard(void)
 		int n = sql_trigger_guard(c[i].sql, strlen(c[i].sql), g, &out);
 
 		if (c[i].want == NULL)
-			ok(n == -1 && out.len == 0, "sql_trigger_guard, case "
-			    "%zu: -1", i + 1);
+			ok(n == -1 && out.len == 0,
+			    "sql_trigger_guard, case "
+			    "%zu: -1",
+			    i + 1);
 		else if (strcmp(c[i].want, "-2") == 0)
-			ok(n == -2 && out.len == 0, "sql_trigger_guard, case "
-			    "%zu: -2", i + 1);
+			ok(n == -2 && out.len == 0,
+			    "sql_trigger_guard, case "
+			    "%zu: -2",
+			    i + 1);
 		else if (*c[i].want == '\0')
-			ok(n == 0 && out.len == 0, "sql_trigger_guard, case "
-			    "%zu: guarded already", i + 1);
+			ok(n == 0 && out.len == 0,
+			    "sql_trigger_guard, case "
+			    "%zu: guarded already",
+			    i + 1);
 		else
 			ok(n == 1 && out.len == strlen(c[i].want) &&
-			    memcmp(out.p, c[i].want, out.len) == 0,
+			        memcmp(out.p, c[i].want, out.len) == 0,
 			    "sql_trigger_guard, case %zu: the body guarded",
 			    i + 1);
 		free(out.p);
@@ -994,7 +1002,7 @@ test_dml_table(void)
 			    c[i].sql);
 		else
 			ok(n == 1 && out.len == strlen(c[i].want) + 1 &&
-			    memcmp(out.p, c[i].want, out.len) == 0,
+			        memcmp(out.p, c[i].want, out.len) == 0,
 			    "sql_dml_table(%s)", c[i].sql);
 		free(out.p);
 	}
@@ -1007,7 +1015,8 @@ static void
 test_trigger_unguarded(void)
 {
 	static const char g[] = "IF " SQL_TRIGGER_GUARD " THEN ";
-	static const char create[] = "CREATE TRIGGER t BEFORE INSERT ON t "
+	static const char create[] =
+	    "CREATE TRIGGER t BEFORE INSERT ON t "
 	    "FOR EACH ROW SET NEW.a = 1;"; /* the body at 49 */
 	static const struct {
 		const char *body, *want; /* want NULL: 0 */
@@ -1016,8 +1025,10 @@ test_trigger_unguarded(void)
 	    {"IF @srdf_apply IS NULL THEN SET NEW.v = NEW.v * 10\n; END IF",
 	        "SET NEW.v = NEW.v * 10", 1},
 	    {"IF @srdf_apply IS NULL THEN BEGIN\n  INSERT INTO log VALUES "
-	     "('x;'); END\n; END IF", "BEGIN\n  INSERT INTO log VALUES "
-	     "('x;'); END", 1},
+	     "('x;'); END\n; END IF",
+	        "BEGIN\n  INSERT INTO log VALUES "
+	        "('x;'); END",
+	        1},
 	    {"SET NEW.v = NEW.v * 10", NULL, 1},
 	    {"IF @srdf_apply IS NULL THEN SET @a = 1", NULL, 1},
 	    {"IF @other IS NULL THEN SET @a = 1\n; END IF", NULL, 1},
@@ -1028,7 +1039,8 @@ test_trigger_unguarded(void)
 	     "WHERE id = CONNECTION_ID()) THEN SET @a = 1\n; END IF",
 	        "SET @a = 1", 0},
 	    {"IF NOT EXISTS (SELECT 1 FROM srdf.apply_sessions WHERE id = "
-	     "CONNECTION_ID()) THEN SET @a = 1\n; END IF", NULL, 0},
+	     "CONNECTION_ID()) THEN SET @a = 1\n; END IF",
+	        NULL, 0},
 	};
 	struct buf out = {0};
 	const char *in = NULL;
@@ -1043,14 +1055,15 @@ test_trigger_unguarded(void)
 			ok(r == 0, "sql_trigger_unguarded, case %zu: 0", i + 1);
 		else
 			ok(r == 1 && n == strlen(c[i].want) &&
-			    memcmp(in, c[i].want, n) == 0,
+			        memcmp(in, c[i].want, n) == 0,
 			    "sql_trigger_unguarded, case %zu: the body", i + 1);
 	}
 	/* What sql_trigger_guard writes with SQL_TRIGGER_GUARD, read back. */
 	sql_trigger_guard(create, strlen(create), SQL_TRIGGER_GUARD, &out);
 	ok(out.len > 49 + strlen(g) && memcmp(out.p + 49, g, strlen(g)) == 0 &&
-	    sql_trigger_unguarded(out.p + 49, out.len - 49, SQL_TRIGGER_GUARD,
-	        &in, &n) == 1 && n == 13 && memcmp(in, "SET NEW.a = 1", 13) == 0,
+	        sql_trigger_unguarded(out.p + 49, out.len - 49,
+	            SQL_TRIGGER_GUARD, &in, &n) == 1 &&
+	        n == 13 && memcmp(in, "SET NEW.a = 1", 13) == 0,
 	    "sql_trigger_unguarded reads what sql_trigger_guard writes");
 	free(out.p);
 }
@@ -1067,11 +1080,12 @@ test_trigger_parts(void)
 		const char *head, *row, *body; /* what follows each offset */
 	} c[] = {
 	    {"CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON "
-	     "t1 FOR EACH ROW SET NEW.v = 1", 1,
-	        " DEFINER=`root`@`localhost` TRIGGER", " SET NEW.v", "SET NEW"},
+	     "t1 FOR EACH ROW SET NEW.v = 1",
+	        1, " DEFINER=`root`@`localhost` TRIGGER", " SET NEW.v",
+	        "SET NEW"},
 	    {"create or replace trigger x after update on t for each row "
-	     "follows `y` begin end ;\n", 1, " trigger x", " follows",
-	        "begin end"},
+	     "follows `y` begin end ;\n",
+	        1, " trigger x", " follows", "begin end"},
 	    {"CREATE TABLE t (a INT)", -1, NULL, NULL, NULL},
 	    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW ;", -2, NULL,
 	        NULL, NULL},
@@ -1083,15 +1097,17 @@ test_trigger_parts(void)
 		int r = sql_trigger_parts(s, strlen(s), &tp);
 
 		if (c[i].rc != 1) {
-			ok(r == c[i].rc, "sql_trigger_parts, case %zu: %d", i + 1,
-			    c[i].rc);
+			ok(r == c[i].rc, "sql_trigger_parts, case %zu: %d",
+			    i + 1, c[i].rc);
 			continue;
 		}
 		ok(r == 1 &&
-		    strncmp(s + tp.head, c[i].head, strlen(c[i].head)) == 0 &&
-		    strncmp(s + tp.row, c[i].row, strlen(c[i].row)) == 0 &&
-		    strncmp(s + tp.body, c[i].body, strlen(c[i].body)) == 0 &&
-		    (s[tp.body_end] == '\0' || s[tp.body_end] == ' '),
+		        strncmp(s + tp.head, c[i].head, strlen(c[i].head)) ==
+		            0 &&
+		        strncmp(s + tp.row, c[i].row, strlen(c[i].row)) == 0 &&
+		        strncmp(s + tp.body, c[i].body, strlen(c[i].body)) ==
+		            0 &&
+		        (s[tp.body_end] == '\0' || s[tp.body_end] == ' '),
 		    "sql_trigger_parts, case %zu", i + 1);
 	}
 }
@@ -1141,17 +1157,23 @@ test_event_replica(void)
 		int n = sql_event_replica(c[i].sql, strlen(c[i].sql), &out);
 
 		if (c[i].want == NULL)
-			ok(n == -1 && out.len == 0, "sql_event_replica, case "
-			    "%zu: -1", i + 1);
+			ok(n == -1 && out.len == 0,
+			    "sql_event_replica, case "
+			    "%zu: -1",
+			    i + 1);
 		else if (strcmp(c[i].want, "-2") == 0)
-			ok(n == -2 && out.len == 0, "sql_event_replica, case "
-			    "%zu: -2", i + 1);
+			ok(n == -2 && out.len == 0,
+			    "sql_event_replica, case "
+			    "%zu: -2",
+			    i + 1);
 		else if (*c[i].want == '\0')
-			ok(n == 0 && out.len == 0, "sql_event_replica, case "
-			    "%zu: as written", i + 1);
+			ok(n == 0 && out.len == 0,
+			    "sql_event_replica, case "
+			    "%zu: as written",
+			    i + 1);
 		else
 			ok(n == 1 && out.len == strlen(c[i].want) &&
-			    memcmp(out.p, c[i].want, out.len) == 0,
+			        memcmp(out.p, c[i].want, out.len) == 0,
 			    "sql_event_replica, case %zu: DISABLE ON SLAVE (%.*s)",
 			    i + 1, (int)out.len, out.p ? out.p : "");
 		free(out.p);

@@ -33,7 +33,8 @@ same(const char *text, size_t len)
 {
 	struct buf a = {0}, b = {0}, tmp = {0};
 	json_error_t je;
-	json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	json_t *v =
+	    json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	int ra, rb, r;
 
 	total++;
@@ -43,12 +44,13 @@ same(const char *text, size_t len)
 	}
 	ra = sql_literal(&a, v);
 	rb = sql_literal_span(&b, (struct jspan){text, len}, &tmp);
-	r = ra == rb && (ra != 0 || (a.len == b.len &&
-	    memcmp(a.p, b.p, a.len) == 0));
+	r = ra == rb &&
+	    (ra != 0 || (a.len == b.len && memcmp(a.p, b.p, a.len) == 0));
 	if (!r)
 		printf("# %.*s: sql_literal %d \"%.*s\", sql_literal_span %d "
-		    "\"%.*s\"\n", (int)len, text, ra, (int)a.len, a.p ? a.p : "",
-		    rb, (int)b.len, b.p ? b.p : "");
+		       "\"%.*s\"\n",
+		    (int)len, text, ra, (int)a.len, a.p ? a.p : "", rb,
+		    (int)b.len, b.p ? b.p : "");
 	agree += r;
 	json_decref(v);
 	buf_free(&a);
@@ -90,23 +92,62 @@ int
 main(void)
 {
 	static const char *edge[] = {
-	    "null", "true", "false", "[]", "[1]", "{}", "0", "-0", "1", "-1",
-	    "9007199254740992", "-9007199254740992", "9007199254740993",
-	    "-9007199254740993", "9223372036854775807",
-	    "-9223372036854775808", "0.1", "-0.0", "-0e0", "1e-320",
-	    "4.9e-324", "2.2250738585072014e-308", "3.4028234663852886e38",
-	    "1.7976931348623157e308", "1E2", "1e+2", "-1.5E-7", "123.456e3",
-	    "0.30000000000000004", "100000000000000000000.0",
-	    "\"\"", "\"a\"", "\"it's\"", "\"back\\\\slash\"", "\"q\\\"uote\"",
-	    "\"nul\\u0000byte\"", "\"\\n\\r\\t\\b\\f\\/\"", "\"\\u001a\"",
-	    "\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\"", "\"\\u00e9\\ud83d\\ude00\"",
+	    "null",
+	    "true",
+	    "false",
+	    "[]",
+	    "[1]",
+	    "{}",
+	    "0",
+	    "-0",
+	    "1",
+	    "-1",
+	    "9007199254740992",
+	    "-9007199254740992",
+	    "9007199254740993",
+	    "-9007199254740993",
+	    "9223372036854775807",
+	    "-9223372036854775808",
+	    "0.1",
+	    "-0.0",
+	    "-0e0",
+	    "1e-320",
+	    "4.9e-324",
+	    "2.2250738585072014e-308",
+	    "3.4028234663852886e38",
+	    "1.7976931348623157e308",
+	    "1E2",
+	    "1e+2",
+	    "-1.5E-7",
+	    "123.456e3",
+	    "0.30000000000000004",
+	    "100000000000000000000.0",
+	    "\"\"",
+	    "\"a\"",
+	    "\"it's\"",
+	    "\"back\\\\slash\"",
+	    "\"q\\\"uote\"",
+	    "\"nul\\u0000byte\"",
+	    "\"\\n\\r\\t\\b\\f\\/\"",
+	    "\"\\u001a\"",
+	    "\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\"",
+	    "\"\\u00e9\\ud83d\\ude00\"",
 	    "\"12345678901234567890123456789012345678901234567890\"",
-	    "\"-00012\"", "\"'\\\\'\\u0000\\u001a\\r\\n\"",
-	    "{\"b64\":\"\"}", "{\"b64\":\"AA==\"}", "{\"b64\":\"AAEC/w==\"}",
-	    "{\"b64\":\"3q2+7w==\"}", "{ \"b64\" : \"3q2+7w==\" }",
-	    "{\"b\\u0036\\u0034\":\"AA==\"}", "{\"b64\":\"A\\u0041==\"}",
-	    "{\"b64\":\"AA=\"}", "{\"b64\":\"!!!!\"}", "{\"b64\":1}",
-	    "{\"b64\":null}", "{\"b64\":\"AA==\",\"x\":1}", "{\"c64\":\"AA==\"}",
+	    "\"-00012\"",
+	    "\"'\\\\'\\u0000\\u001a\\r\\n\"",
+	    "{\"b64\":\"\"}",
+	    "{\"b64\":\"AA==\"}",
+	    "{\"b64\":\"AAEC/w==\"}",
+	    "{\"b64\":\"3q2+7w==\"}",
+	    "{ \"b64\" : \"3q2+7w==\" }",
+	    "{\"b\\u0036\\u0034\":\"AA==\"}",
+	    "{\"b64\":\"A\\u0041==\"}",
+	    "{\"b64\":\"AA=\"}",
+	    "{\"b64\":\"!!!!\"}",
+	    "{\"b64\":1}",
+	    "{\"b64\":null}",
+	    "{\"b64\":\"AA==\",\"x\":1}",
+	    "{\"c64\":\"AA==\"}",
 	    "{\"b64\":\"AA\\u0000==\"}",
 	};
 	char text[512];
@@ -120,7 +161,7 @@ main(void)
 	for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
 		all &= same_s(edge[i]);
 	ok(all, "edge values: null, integers at +-2^53 and +-2^63, reals, "
-	    "strings with escapes and NUL, b64 (empty, bad, escaped)");
+	        "strings with escapes and NUL, b64 (empty, bad, escaped)");
 
 	all = 1;
 	for (int i = 0; i < 300; i++) {
@@ -144,7 +185,8 @@ main(void)
 		all &= same_json(json_real(d));
 		snprintf(text, sizeof text, "%.*e", (int)(rnd() % 20), d);
 		all &= same_s(text);
-		snprintf(text, sizeof text, "%.3f", (double)(int64_t)rnd() / 1e6);
+		snprintf(
+		    text, sizeof text, "%.3f", (double)(int64_t)rnd() / 1e6);
 		all &= same_s(text);
 	}
 	ok(all, "random reals, shortest and cut texts");
@@ -157,8 +199,9 @@ main(void)
 		for (size_t k = 0; k < len; k++) {
 			static const char pick[] = "a0'\"\\\n\r\032\t\x01 Z`";
 
-			s[k] = (char)(rnd() % 4 == 0 ? '\0' :
-			    pick[rnd() % (sizeof pick - 1)]);
+			s[k] = (char)(rnd() % 4 == 0
+			                  ? '\0'
+			                  : pick[rnd() % (sizeof pick - 1)]);
 		}
 		all &= same_json(json_stringn(s, len));
 	}
@@ -185,8 +228,8 @@ main(void)
 
 		for (size_t k = 0; k < len; k++)
 			bin[k] = (unsigned char)rnd();
-		sodium_bin2base64(b64, sizeof b64, bin, len,
-		    sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(
+		    b64, sizeof b64, bin, len, sodium_base64_VARIANT_ORIGINAL);
 		snprintf(text, sizeof text, "{\"b64\":\"%s\"}", b64);
 		all &= same_s(text);
 		all &= same_json(json_pack("{s:s}", "b64", b64));
