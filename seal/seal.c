@@ -531,7 +531,7 @@ seal_group(struct seal *s, struct job *j)
 	const struct wagon_header *h = &j->h;
 	json_t *w = j->w;
 	const char *pos = json_string_value(json_object_get(w, "gtid_pos"));
-	char name[WAGON_NAME_LEN], path[PATH_MAX];
+	char name[WAGON_NAME_LEN], path[PATH_MAX], kid[17];
 	uint64_t seq = s->last_seq + 1;
 	int rc, lrc = 0;
 
@@ -547,6 +547,11 @@ seal_group(struct seal *s, struct job *j)
 	json_object_set_new(w, "attempts", json_integer(0));
 	json_object_set_new(
 	    w, "sealed_at", json_real((double)h->created_us / 1e6));
+	/* The key it was sealed with (wagon_finish set the header's): what
+	 * srdf-status counts before a key of the ring may be retired
+	 * (srdf-keygen(1) KEY ROTATION). */
+	key_id_hex(h->key_id, kid);
+	json_object_set_new(w, "key_id", json_string(kid));
 	if ((rc = commit_wagon(s, h, seq, w, &lrc)) > 0)
 		return rc;
 	if (rc < 0) {

@@ -67,6 +67,7 @@
 #include "opt.h"
 #include "maria.h"
 #include "scan.h"
+#include "wagon.h"
 #include "xalloc.h"
 
 #define DEFAULT_STALE 60
@@ -108,6 +109,7 @@ struct config {
 	const char *dir;
 	const char *defaults_file;
 	const char *group;
+	const char *key_file; /* --key-file: the ring to judge; NULL none */
 	enum fmt fmt;
 	int stale;
 	double max_rpo; /* seconds; < 0: no threshold */
@@ -116,6 +118,13 @@ struct config {
 struct stage {
 	uint64_t seq; /* 0: none */
 	char *gtid;
+};
+
+/* One key id that a wagon kept names, or that --key-file's ring holds. */
+struct keyuse {
+	char id[17];     /* 16 hexadecimal digits */
+	uint64_t wagons; /* ledger records kept that name it */
+	int ring;        /* its place in the ring, 0 newest; -1 not in it */
 };
 
 /* A process's heartbeat file, DIR/run/TOOL.heartbeat (heartbeat.h). */
@@ -182,6 +191,13 @@ struct status {
 	size_t nproc;
 	size_t capproc; /* room in proc */
 	size_t flagged;
+	/* The keys section: key ids in the order of their oldest wagon
+	 * kept, then the ring's keys that no wagon names. */
+	struct keyuse *keys;
+	size_t nkeys, capkeys, lastkey;
+	uint64_t key_unknown; /* records kept that name no key */
+	uint64_t acks;        /* target: pending ACKs */
+	int nring;            /* keys of --key-file's ring; 0: none read */
 };
 
 /*
@@ -225,6 +241,7 @@ usage(FILE *f)
 	    "                   [--defaults-file file] [--defaults-group group]"
 	    "\n"
 	    "                   [--stale seconds] [--max-rpo seconds]\n"
+	    "                   [--key-file file]\n"
 	    "       srdf-status --help | --version\n");
 }
 
@@ -433,12 +450,101 @@ finish_stages(struct status *st, struct ledger_txn *t)
 	return 0;
 }
 
+/* ---- keys -------------------------------------------------------------
+ *
+ * Which keys of a key ring the kept wagons still need (srdf-keygen(1)
+ * KEY ROTATION): a key may leave the ring once no wagon kept on either
+ * side was sealed with it and no pending ACK will be signed with it.
+ * Each wagon record names its key ("key_id", 16 hexadecimal digits:
+ * srdf-seal(1) and srdf-recv(1) FILES).  The spools hold the files of
+ * those records only (purge.h unlinks a file before it removes its
+ * record, and a start removes an orphan), so the records kept are what
+ * is counted; one written by an older srdf names no key and is counted
+ * apart, as unknown.  An ACK body names no key (srdf-ack(5)): a pending
+ * ACK, a target record holding "ack" (apply/acks.c, recv/acks.c), is
+ * signed when it is sent, with the newest key the sender then holds,
+ * which is the key file's newest once the tools read it again (KEY
+ * ROTATION step 2).  So with --key-file the pending ACKs count against
+ * the ring's newest key, which is never retirable; without, they are a
+ * count with no key id.
+ */
+
+/* The entry of key id (16 hexadecimal digits and a NUL), added with no
+ * wagon when it is new.  Consecutive wagons mostly share a key: the last
+ * one found is tried first. */
+static struct keyuse *
+key_entry(struct status *st, const char *id)
+{
+	struct keyuse *k;
+
+	if (st->lastkey < st->nkeys &&
+	    strcmp(st->keys[st->lastkey].id, id) == 0)
+		return &st->keys[st->lastkey];
+	for (st->lastkey = 0; st->lastkey < st->nkeys; st->lastkey++)
+		if (strcmp(st->keys[st->lastkey].id, id) == 0)
+			return &st->keys[st->lastkey];
+	st->keys =
+	    xgrow(st->keys, &st->capkeys, st->nkeys + 1, sizeof *st->keys);
+	k = &st->keys[st->nkeys++];
+	memset(k, 0, sizeof *k);
+	memcpy(k->id, id, sizeof k->id);
+	k->ring = -1;
+	return k;
+}
+
+/* One record kept: its "key_id" (n bytes at id, without the quotes; id
+ * NULL when absent or not a string) and whether it holds a pending ACK
+ * (the target's "ack"). */
+static void
+key_record(struct status *st, const char *id, size_t n, int ack)
+{
+	char hex[17];
+	size_t i;
+
+	if (st->side == SIDE_TARGET && ack)
+		st->acks++;
+	for (i = 0; id != NULL && i < n && i < 16; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		        (id[i] >= 'a' && id[i] <= 'f')))
+			break;
+	if (id == NULL || n != 16 || i != 16) {
+		st->key_unknown++;
+		return;
+	}
+	memcpy(hex, id, 16);
+	hex[16] = '\0';
+	key_entry(st, hex)->wagons++;
+}
+
+/* Whether key k may be retired now: with --key-file, an older key of the
+ * ring that no wagon kept names (the pending ACKs count against the
+ * newest, see above). */
+static int
+key_retirable(const struct status *st, const struct keyuse *k)
+{
+	return st->nring > 0 && k->ring > 0 && k->wagons == 0;
+}
+
+/* The pending ACKs that use key k: all of them for the ring's newest,
+ * none for the others; -1 when unknown (no --key-file).  0 on the
+ * source, whose ledger holds none. */
+static long long
+key_acks(const struct status *st, const struct keyuse *k)
+{
+	if (st->side == SIDE_SOURCE)
+		return 0;
+	if (st->nring == 0)
+		return -1;
+	return k->ring == 0 ? (long long)st->acks : 0;
+}
+
 static int
 visit(uint64_t seq, json_t *w, void *arg)
 {
 	struct status *st = arg;
 	const char *state = json_string_value(json_object_get(w, "state"));
 	const char *err = json_string_value(json_object_get(w, "last_error"));
+	const char *kid = json_string_value(json_object_get(w, "key_id"));
 	int s = state_index(state ? state : "");
 	struct counted r = {
 	    u64_field(w, "wagon_bytes"),
@@ -450,6 +556,8 @@ visit(uint64_t seq, json_t *w, void *arg)
 	};
 
 	count_record(st, seq, s, &r);
+	key_record(st, kid, kid ? strlen(kid) : 0,
+	    json_is_string(json_object_get(w, "ack")));
 	/* The last error: a failed or dead wagon's before any other's, the
 	 * newest of equal rank. */
 	if (err != NULL && *err != '\0') {
@@ -474,6 +582,7 @@ visit(uint64_t seq, json_t *w, void *arg)
 struct fields {
 	struct jspan state, bytes, err, sealed_at, received_at;
 	struct jspan ev_in, ev_out, attempts;
+	struct jspan key_id, ack;
 };
 
 static const char *
@@ -520,7 +629,9 @@ raw_fields(const char *p, size_t n, struct fields *f)
 		    sealed_at) else FIELD("received_at",
 		    received_at) else FIELD("events_in",
 		    ev_in) else FIELD("events_out",
-		    ev_out) else FIELD("attempts", attempts)
+		    ev_out) else FIELD("attempts",
+		    attempts) else FIELD("key_id", key_id) else FIELD("ack",
+		    ack)
 #undef FIELD
 		    p = skip_ws(p, e);
 		if (p < e && *p == ',')
@@ -594,6 +705,11 @@ visit_raw(uint64_t seq, const char *p, size_t n, void *arg)
 	r.since =
 	    span_num(st->side == SIDE_SOURCE ? f.sealed_at : f.received_at);
 	count_record(st, seq, state_index(state), &r);
+	if (f.key_id.n >= 2 && f.key_id.p[0] == '"')
+		key_record(st, f.key_id.p + 1, f.key_id.n - 2,
+		    f.ack.n > 0 && f.ack.p[0] == '"');
+	else
+		key_record(st, NULL, 0, f.ack.n > 0 && f.ack.p[0] == '"');
 	return 0;
 }
 
@@ -777,6 +893,28 @@ read_ledger(struct status *st)
 	ledger_txn_abort(t);
 	ledger_close(l);
 	return ex;
+}
+
+/* --key-file's ring: each key's place in it, the keys no wagon names
+ * added oldest first.  Only the ids are kept; the keys are wiped at once
+ * (key_free).  0, or EX_CONFIG (logged) when key_load refuses the file. */
+static int
+read_key_file(struct status *st)
+{
+	const struct srdf_key *k;
+	struct srdf_key *ring;
+	char err[512], ids[KEY_RING_MAX][17];
+	int n = 0;
+
+	if ((ring = key_load(st->cf->key_file, err, sizeof err)) == NULL)
+		return fail(EX_CONFIG, "%s", err);
+	for (k = ring; k != NULL && n < KEY_RING_MAX; k = k->older)
+		key_id_hex(k->id, ids[n++]);
+	key_free(ring);
+	for (int i = n - 1; i >= 0; i--)
+		key_entry(st, ids[i])->ring = i;
+	st->nring = n;
+	return 0;
 }
 
 /* ---- processes -------------------------------------------------------- */
@@ -1147,6 +1285,51 @@ json_db(const struct status *st)
 	return db;
 }
 
+/* The keys section (see ---- keys): per key id its wagons kept, pending
+ * ACKs (null: unknown), and with --key-file its place in the ring and
+ * whether it is retirable (null without). */
+static json_t *
+json_keys(const struct status *st)
+{
+	json_t *o = json_object(), *ids = json_object(), *ret = json_array();
+	const struct keyuse *k;
+	const char *newest = NULL;
+	long long a;
+
+	for (k = st->keys; k < st->keys + st->nkeys; k++) {
+		a = key_acks(st, k);
+		json_object_set_new(ids, k->id,
+		    json_pack("{s:I, s:o, s:o, s:o, s:o}", "wagons",
+		        (json_int_t)k->wagons, "pending_acks",
+		        a < 0 ? json_null() : json_integer((json_int_t)a),
+		        "in_key_file",
+		        st->nring ? json_boolean(k->ring >= 0) : json_null(),
+		        "newest",
+		        st->nring ? json_boolean(k->ring == 0) : json_null(),
+		        "retirable",
+		        st->nring ? json_boolean(key_retirable(st, k))
+		                  : json_null()));
+		if (k->ring == 0)
+			newest = k->id;
+		if (key_retirable(st, k))
+			json_array_append_new(ret, json_string(k->id));
+	}
+	json_object_set_new(o, "key_file", jstr(st->cf->key_file));
+	json_object_set_new(o, "newest", jstr(newest));
+	json_object_set_new(o, "ids", ids);
+	json_object_set_new(
+	    o, "unknown_wagons", json_integer((json_int_t)st->key_unknown));
+	json_object_set_new(o, "pending_acks",
+	    st->side == SIDE_TARGET ? json_integer((json_int_t)st->acks)
+	                            : json_null());
+	if (st->nring == 0) {
+		json_decref(ret);
+		ret = json_null();
+	}
+	json_object_set_new(o, "retirable", ret);
+	return o;
+}
+
 static void
 print_json(const struct status *st)
 {
@@ -1198,6 +1381,7 @@ print_json(const struct status *st)
 	    o, "flagged_processes", json_integer((json_int_t)st->flagged));
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
 		json_object_set_new(o, "target_db", json_db(st));
+	json_object_set_new(o, "keys", json_keys(st));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	puts(s);
 	free(s);
@@ -1580,6 +1764,41 @@ prom_db(const struct status *st)
 	}
 }
 
+/* The keys section: the wagons kept per key id (key_id "unknown": the
+ * records that name none), the target's pending ACKs, and with
+ * --key-file which keys of the ring are retirable. */
+static void
+prom_keys(const struct status *st)
+{
+	const struct keyuse *k;
+
+	prom_head("srdf_key_wagons", "gauge",
+	    "Wagons kept (ledger records not purged) per key id that sealed "
+	    "them; key_id \"unknown\": records that name none.");
+	for (k = st->keys; k < st->keys + st->nkeys; k++)
+		prom_u(st, "srdf_key_wagons", k->wagons, "key_id", k->id, NULL);
+	if (st->key_unknown > 0 || st->nkeys == 0)
+		prom_u(st, "srdf_key_wagons", st->key_unknown, "key_id",
+		    "unknown", NULL);
+	if (st->nring > 0) {
+		prom_head("srdf_key_retirable", "gauge",
+		    "With --key-file, per key of the ring: 1 when no wagon "
+		    "kept and no pending ACK uses it and it is not the "
+		    "newest.");
+		for (k = st->keys; k < st->keys + st->nkeys; k++)
+			if (k->ring >= 0)
+				prom_u(st, "srdf_key_retirable",
+				    (uint64_t)key_retirable(st, k), "key_id",
+				    k->id, NULL);
+	}
+	if (st->side == SIDE_TARGET) {
+		prom_head("srdf_pending_acks", "gauge",
+		    "Target: ACKs queued in the ledger and not yet taken by "
+		    "the source.");
+		prom_u(st, "srdf_pending_acks", st->acks, NULL);
+	}
+}
+
 static void
 print_prom(const struct status *st)
 {
@@ -1596,6 +1815,7 @@ print_prom(const struct status *st)
 	prom_fs(st);
 	prom_procs(st);
 	prom_db(st);
+	prom_keys(st);
 }
 
 /* print_table's parts, in their order: the counts, RPO or lag, the
@@ -1789,6 +2009,57 @@ table_db(const struct status *st)
 		    st->xa_pending, st->xa_first);
 }
 
+/* The keys section: one line per key id, its wagons kept, on the target
+ * its pending ACKs ("-": unknown without --key-file), and with
+ * --key-file what may be done with it. */
+static void
+table_keys(const struct status *st)
+{
+	const struct keyuse *k;
+	const char *what;
+	char acks[32];
+	long long a;
+	int tgt = st->side == SIDE_TARGET;
+
+	if (st->nring > 0)
+		printf("keys: wagons kept per key id; the ring of %s has %d\n",
+		    st->cf->key_file, st->nring);
+	else
+		printf("keys: wagons kept per key id\n");
+	if (st->nkeys == 0 && st->key_unknown == 0) {
+		printf("  none kept\n");
+		return;
+	}
+	printf("  %-18s %10s%s\n", "key id", "wagons",
+	    tgt ? "  pending ACKs" : "");
+	for (k = st->keys; k < st->keys + st->nkeys; k++) {
+		a = key_acks(st, k);
+		snprintf(acks, sizeof acks, a < 0 ? "-" : "%lld", a);
+		if (st->nring == 0)
+			what = "";
+		else if (k->ring < 0)
+			what = "NOT IN THE KEY FILE";
+		else if (k->ring == 0)
+			what = "newest";
+		else if (key_retirable(st, k))
+			what = "retirable";
+		else
+			what = "in use";
+		printf("  %-18s %10" PRIu64, k->id, k->wagons);
+		if (tgt)
+			printf(" %13s", acks);
+		printf("%s%s\n", *what ? "  " : "", what);
+	}
+	if (st->key_unknown > 0)
+		printf("  %-18s %10" PRIu64 "  records that name no key "
+		       "(an older srdf); srdf-cat --header shows it\n",
+		    "unknown", st->key_unknown);
+	if (tgt && st->acks > 0 && st->nring == 0)
+		printf("pending ACKs: %" PRIu64 ", signed when sent with the "
+		       "newest key (--key-file names it)\n",
+		    st->acks);
+}
+
 static void
 print_table(const struct status *st)
 {
@@ -1797,6 +2068,7 @@ print_table(const struct status *st)
 	table_procs(st);
 	table_flags(st);
 	table_db(st);
+	table_keys(st);
 }
 
 static int
@@ -1835,6 +2107,7 @@ status_free(struct status *st)
 		free(st->proc[i].why);
 	}
 	free(st->proc);
+	free(st->keys);
 }
 
 /* The options into *cf; exits on a usage error, --help, --version. */
@@ -1847,6 +2120,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"key-file", required_argument, NULL, 'k'},
 	    {"max-rpo", required_argument, NULL, 'r'},
 	    {"prometheus", no_argument, NULL, 'p'},
 	    {"stale", required_argument, NULL, 's'},
@@ -1874,6 +2148,9 @@ parse_options(int argc, char **argv, struct config *cf)
 		case 'j':
 			cf->fmt = FMT_JSON;
 			nfmt++;
+			break;
+		case 'k':
+			cf->key_file = optarg;
 			break;
 		case 'p':
 			cf->fmt = FMT_PROM;
@@ -1913,7 +2190,8 @@ gather(struct status *st, const struct config *cf, int *db_ex)
 	st->applied_ts = st->applied_at = -1;
 	st->xa_pending = -1;
 	st->pending_since = -1;
-	if ((ex = read_ledger(st)) != 0)
+	if ((ex = read_ledger(st)) != 0 ||
+	    (cf->key_file != NULL && (ex = read_key_file(st)) != 0))
 		return ex;
 	read_fs(st);
 	read_procs(st);
