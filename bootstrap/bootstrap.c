@@ -2022,6 +2022,7 @@ main(int argc, char **argv)
 	mysql_close(b.meta);
 	json_decref(b.prog);
 	json_decref(b.trig_rec);
+	json_decref(b.abandoned);
 	ddl_list_free(&b.objs);
 	ddl_list_free(&b.trig);
 	free(b.snap);
