@@ -67,14 +67,21 @@ $(foreach t,$(TOOLS),$(eval $(patsubst %.c,%.o,$(wildcard $(t)/*.c)): \
 check: all
 	prove -j2 t/
 
-# The unit tests and srdf-capture's tests (real servers) under
-# AddressSanitizer, LeakSanitizer and UBSan; rebuilds from clean before
-# and after so sanitized and normal objects never mix.
+# The whole suite, tools and t/helpers alike, under AddressSanitizer,
+# LeakSanitizer and UBSan; rebuilds from clean before and after so
+# sanitized and normal objects never mix.  The reports go to files in
+# t/sanitizer/, not to stderr: a daemon that a test stops without looking
+# at its exit status (or its stderr) fails the target all the same.
+SAN_LOG := log_path=$(CURDIR)/t/sanitizer/report
 check-asan:
 	$(MAKE) -s clean
 	$(MAKE) WERROR=1 CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 prove t/0*.t t/1*.t
+	rm -rf t/sanitizer && mkdir t/sanitizer
+	rc=0; ASAN_OPTIONS=detect_leaks=1:$(SAN_LOG) \
+		UBSAN_OPTIONS=print_stacktrace=1:$(SAN_LOG) prove -j2 t/ || rc=$$?; \
+	for f in t/sanitizer/*; do [ -e "$$f" ] || break; cat "$$f"; rc=1; done; \
+	exit $$rc
 	$(MAKE) -s clean
 
 # The libFuzzer harnesses, t/fuzz/README.  lib/ (and, for the sql
@@ -206,7 +213,7 @@ deb:
 
 clean:
 	rm -f lib/*.o lib/libsrdf.a */*.o $(HELPERS)
-	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work
+	rm -rf bin t/fuzz/obj t/fuzz/bin t/fuzz/work t/sanitizer
 
 .PHONY: difftest all check check-asan bench soak demo lint format format-check install clean \
 	fuzz fuzz-build units deb

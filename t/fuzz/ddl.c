@@ -36,8 +36,10 @@ check_name(int rc, const struct buf *out, size_t before)
 			abort();
 		return;
 	}
+	/* The separator is sought after the first byte: a quoted db may
+	 * begin with \037 itself. */
 	if (rc != 1 || n < 3 || p[n - 1] != '\0' ||
-	    (sep = memchr(p, '\037', n)) == NULL || sep == p ||
+	    (sep = memchr(p + 1, '\037', n - 1)) == NULL ||
 	    sep + 2 > p + n - 1 || strlen(p) != n - 1)
 		abort();
 }
