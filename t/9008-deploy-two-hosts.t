@@ -312,8 +312,11 @@ test_expect_success 'DR host: systemctl enable --now srdf-dr.target (its service
 		unit_start dr "$u" || return 1
 	done &&
 	test_wait_until 20 "grep -qs \"listening on\" srdf-recv.service.err" &&
-	cat srdf-recv.service.err srdf-apply.service.err &&
-	test_pid_alive "$(cat srdf-apply.service.pid)"
+	test_pid_alive "$(cat srdf-apply.service.pid)" &&
+	# The DBA'\''s grant of srdf-apply(1) EXAMPLES, once it has connected.
+	test_wait_until 20 "dst_sql \"SELECT 1 FROM srdf.apply_sessions LIMIT 0\" 2>/dev/null" &&
+	dst_sql "GRANT SELECT ON srdf.apply_sessions TO PUBLIC" &&
+	cat srdf-recv.service.err srdf-apply.service.err
 '
 
 test_expect_success 'source host: systemctl start srdf-bootstrap@shop.service, the copy sealed' '
