@@ -73,6 +73,7 @@ test_expect_success 'postinst: sysusers, then tmpfiles, and nothing enabled or s
 # On CI (a throwaway root machine) the package is installed for real,
 # checked, and purged; elsewhere the host is left alone.
 if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+	test_lock_host
 	if dpkg-query -W -f='${Status}' srdf 2>/dev/null | grep -q "ok installed"; then
 		skip_ci="an srdf package is installed on this machine already"
 	fi
@@ -91,8 +92,9 @@ test_expect_success 'dpkg -i: the srdf user, /var/lib/srdf 0700, nothing enabled
 	for u in srdf-source.target srdf-dr.target srdf-verify.timer; do
 		test "$(systemctl is-enabled $u 2>/dev/null)" = disabled || return 1
 	done &&
-	(cd /lib/systemd/system && SYSTEMD_LOG_COLOR=0 systemd-analyze verify \
-		srdf-*.service srdf-*.target srdf-verify.timer) >verify.out 2>&1 &&
+	SYSTEMD_LOG_COLOR=0 systemd-analyze verify /lib/systemd/system/srdf-*.service \
+		/lib/systemd/system/srdf-*.target \
+		/lib/systemd/system/srdf-verify.timer >verify.out 2>&1 &&
 	cat verify.out &&
 	test ! -s verify.out
 '

@@ -38,6 +38,7 @@ command -v openssl >/dev/null || skip_all "openssl is not installed"
 command -v ss >/dev/null || skip_all "ss is not installed (package iproute2)"
 
 if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ]; then
+	test_lock_host
 	dpkg-query -W -f='${Status}' srdf 2>/dev/null | grep -q "ok installed" &&
 		skip_all "an srdf package is installed on this machine already"
 	installed=1

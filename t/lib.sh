@@ -251,6 +251,15 @@ test_cmp() {
 }
 
 # test_wait_until SECONDS 'shell condition': polls every 0.1 s.
+# test_lock_host: for a test that changes the host itself (dpkg -i of the
+# package, the srdf user, /etc/srdf: only with CI=true), waits until no
+# other such test runs -- make check and make check-asan run side by side
+# in CI, each with prove -j2 -- and holds the lock until the test exits.
+test_lock_host() {
+	exec 9>>/tmp/srdf-host-tests.lock
+	flock -w 900 9 || error "another test has changed the host for 15 minutes (/tmp/srdf-host-tests.lock)"
+}
+
 # untime [FILE...]: log lines without the RFC 3339 time a tool writes
 # when standard error is not the journal (srdf(7) Log lines), so a test can
 # compare whole lines: "<3>2026-12-07T13:45:01.123456Z srdf-x: m" becomes
