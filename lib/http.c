@@ -191,7 +191,9 @@ static enum MHD_Result
 first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
     const char *method, struct request *rq)
 {
-	const char *cl, *te;
+	const char *cl, *te, *hv;
+	const struct srdf_key *key;
+	uint8_t kid[8];
 	const struct http_route *rt = NULL;
 	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
 	char why[512], allow[64] = "";
@@ -207,9 +209,17 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		    MHD_HTTP_BAD_REQUEST, "rejected",
 		    "the request target "
 		    "must be a plain path: no query string, no %-escape");
-	rc = hauth_verify_head(s->o.key, s->o.to, s->o.cache, method, url,
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER),
+	hv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER);
+	key = s->o.ring != NULL ? keyring_key(s->o.ring) : s->o.key;
+	rc = hauth_verify_head(key, s->o.to, s->o.cache, method, url, hv,
 	    time(NULL), &rq->auth, why, sizeof why);
+	/* A key id we lack: the key file may hold it by now (srdf-keygen(1)
+	 * KEY ROTATION). */
+	if (rc == HAUTH_EKEY && s->o.ring != NULL &&
+	    hauth_key_id(hv, kid) == 0 &&
+	    (key = keyring_find(s->o.ring, kid)) != NULL)
+		rc = hauth_verify_head(key, s->o.to, s->o.cache, method, url,
+		    hv, time(NULL), &rq->auth, why, sizeof why);
 	/* "Not now" goes to a holder of the key: signed, so that the
 	 * sender waits instead of doubting the answer. */
 	if (rc == HAUTH_OK || rc == HAUTH_EBUSY)
@@ -748,8 +758,10 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 	    c->o->base, path);
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	memcpy(auth, HAUTH_HEADER ": ", sizeof HAUTH_HEADER + 1);
-	hauth_sign(c->o->key, c->o->to, method, path, body ? body : "", len,
-	    time(NULL), auth + sizeof HAUTH_HEADER + 1);
+	c->signed_with =
+	    c->o->ring != NULL ? keyring_key(c->o->ring) : c->o->key;
+	hauth_sign(c->signed_with, c->o->to, method, path, body ? body : "",
+	    len, time(NULL), auth + sizeof HAUTH_HEADER + 1);
 	hauth_nonce(auth + sizeof HAUTH_HEADER + 1, c->nonce);
 	c->hdrs = curl_slist_append(c->hdrs, auth);
 	if (ctype != NULL) {
@@ -771,6 +783,22 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 		curl_easy_setopt(
 		    c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
+}
+
+/* Whether the answer is signed with a key of the ring that its request
+ * did not use: one the key file holds now (keyring_find). */
+static int
+answer_in_ring(struct http_call *c, const char *value)
+{
+	const struct srdf_key *k;
+	uint8_t kid[8];
+	char why[256];
+
+	return c->o->ring != NULL && hauth_key_id(value, kid) == 0 &&
+	       (k = keyring_find(c->o->ring, kid)) != NULL &&
+	       hauth_verify_answer(k, c->nonce, c->status,
+	           c->resp.p ? c->resp.p : "", c->resp.len, value, why,
+	           sizeof why) == HAUTH_OK;
 }
 
 int
@@ -803,9 +831,10 @@ http_call_done(struct http_call *c, CURLcode rc)
 	if (curl_easy_header(c->easy, HAUTH_ANSWER_HEADER, 0, CURLH_HEADER, -1,
 	        &h) != CURLHE_OK)
 		h = NULL;
-	if (hauth_verify_answer(c->o->key, c->nonce, c->status,
+	if (hauth_verify_answer(c->signed_with, c->nonce, c->status,
 	        c->resp.p ? c->resp.p : "", c->resp.len, h ? h->value : NULL,
-	        why, sizeof why) != HAUTH_OK) {
+	        why, sizeof why) != HAUTH_OK &&
+	    !answer_in_ring(c, h ? h->value : NULL)) {
 		unsigned i, n = 0;
 
 		for (i = 0; i < c->resp.len && n < 160; i++)

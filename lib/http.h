@@ -78,6 +78,7 @@
 
 #include "buf.h"
 #include "hauth.h"
+#include "keyring.h"
 
 #define HTTP_ANSWER_MAX 65536
 #define HTTP_TARGET_MAX 256 /* a longer request target is refused */
@@ -119,6 +120,9 @@ struct http_server_opts {
 	unsigned idle_timeout;  /* seconds */
 	unsigned threads;
 	const struct srdf_key *key;
+	/* When not NULL, used instead of key (keyring.h): a request under a
+	 * key id the ring lacks is checked again after keyring_find. */
+	struct keyring *ring;
 	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD: which requests we take */
 	struct hauth_cache *cache;
 	const struct http_route *routes;
@@ -154,6 +158,10 @@ struct http_client_opts {
 	int insecure;        /* allow http:// */
 	long timeout_ms;     /* no progress for this long: give up */
 	const struct srdf_key *key;
+	/* When not NULL, used instead of key (keyring.h): requests are
+	 * signed with keyring_key's newest key, answers checked against the
+	 * ring the request was signed with, then keyring_find. */
+	struct keyring *ring;
 	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD */
 };
 
@@ -169,6 +177,7 @@ struct http_call {
 	long status;
 	long unsigned_status; /* an answer's status that was not believed */
 	char nonce[HAUTH_NONCE_HEX]; /* of the request, to check the answer */
+	const struct srdf_key *signed_with; /* the ring the request used */
 	double latency_ms;
 	char error[CURL_ERROR_SIZE + 64];
 	json_t *answer;

@@ -9,7 +9,9 @@
 #include "hauth.h"
 #include "httpd.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
+#include "tool.h"
 
 int
 httpd_option(int ch, const char *arg, struct httpd_cf *cf)
@@ -60,18 +62,17 @@ httpd_check(const struct httpd_cf *cf)
 	return NULL;
 }
 
-/* Reads the signal that ended the main loop, and lets the requests in
- * flight finish: a wagon being stored is stored and answered; a second
- * signal or --grace cuts it short. */
+/* Lets the requests in flight finish once the main loop ended (on the
+ * signal tool_signal read, or an error): a wagon being stored is stored
+ * and answered; a second signal or --grace cuts it short. */
 static void
 drain(struct http_server *hs, long long grace_ms, int sigfd)
 {
-	struct signalfd_siginfo si;
+	int sig = tool_stop_signal();
 
-	if (read(sigfd, &si, sizeof si) != sizeof si)
-		si.ssi_signo = SIGTERM;
+	notify_stopping();
 	log_notice("%s: draining (%u requests in flight)",
-	    strsignal((int)si.ssi_signo), http_in_flight(hs));
+	    sig ? strsignal(sig) : "stopping", http_in_flight(hs));
 	http_drain_wait(hs, grace_ms, sigfd);
 }
 
@@ -100,6 +101,7 @@ http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
 	}
 	http_url(hs, url, sizeof url);
 	log_notice("listening on %s: %s", url, what);
+	notify_ready("listening on %s", url);
 	rc = wait(arg, sigfd);
 	drain(hs, cf->grace_ms, sigfd);
 	http_stop(hs);

@@ -21,14 +21,15 @@
  *	--insecure, is needed (only when --listen is given); --cert and
  *	--tls-key go together.
  * http_serve(cf, ho, sigfd, wait, arg, what, err, errlen): copies cf into
- *	*ho (whose body limits, threads, key, to, routes and arg the caller
- *	has set; ho->cache is made here), starts the server, logs
- *	"listening on URL: WHAT" at notice level (the line supervisors and
- *	tests wait for), and calls wait(arg, sigfd), the tool's main loop,
- *	which returns an exit status (0, or a sysexits code after logging
- *	why) once sigfd (tool_signals) is readable or it cannot go on.
- *	Then it reads the signal, logs "SIGNAL: draining (N requests in
- *	flight)", lets the requests in flight finish (http_drain_wait:
+ *	*ho (whose body limits, threads, key or ring, to, routes and arg
+ *	the caller has set; ho->cache is made here), starts the server,
+ *	logs "listening on URL: WHAT" at notice level (the line supervisors
+ *	and tests wait for) and sends READY=1 (notify.h), and calls
+ *	wait(arg, sigfd), the tool's main loop, which returns an exit
+ *	status (0, or a sysexits code after logging why) once
+ *	tool_signal(sigfd, ...) returned a stop signal (SIGHUP is the
+ *	loop's to handle, tool.h) or it cannot go on.  Then it sends
+ *	STOPPING=1, logs "SIGNAL: draining (N requests in flight)", lets the requests in flight finish (http_drain_wait:
  *	cf->grace_ms at most, a second signal cuts it short), stops the
  *	server and frees the cache.
  *
