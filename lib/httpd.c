@@ -70,7 +70,8 @@ drain(struct http_server *hs, long long grace_ms, int sigfd)
 {
 	int sig = tool_stop_signal();
 
-	notify_stopping();
+	if (sig == 0) /* tool_signal said it on a signal */
+		notify_stopping();
 	log_notice("%s: draining (%u requests in flight)",
 	    sig ? strsignal(sig) : "stopping", http_in_flight(hs));
 	http_drain_wait(hs, grace_ms, sigfd);

@@ -1296,7 +1296,6 @@ main(int argc, char **argv)
 		                : "");
 		notify_ready("shipping %s to %s", s.outbox, cf.to);
 		rc = run(&s);
-		notify_stopping();
 	}
 	heartbeat_stop(rc);
 	if (rc == 0 && !cf.once)
