@@ -106,6 +106,7 @@ test_expect_success 'round 2, source first: what the source signs with the new k
 	srdf-keygen --rotate skey 2>/dev/null && newest skey >k3 &&
 	hup_source && sleep 4 &&
 	! applied_under "$(cat k3)" &&
+	grep -q "unknown key id $(cat k3)" recv.err &&
 	no_dead &&
 	cpkey skey tkey && hup_target &&
 	test_wait_until 60 "applied_under $(cat k3)" &&
