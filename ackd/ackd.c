@@ -165,7 +165,8 @@ sweep(struct ackd *d)
 
 /* ---- main ------------------------------------------------------------------- */
 
-/* SIGHUP (tool_signal): the key file read again. */
+/* SIGHUP (tool_signal): the key file read again, and the TLS
+ * certificate and key (httpd_reload). */
 static void
 reload(void *arg)
 {
@@ -174,6 +175,7 @@ reload(void *arg)
 
 	if (keyring_reload(d->kr, err, sizeof err) < 0)
 		log_err("%s; the keys read before stay in use", err);
+	httpd_reload();
 }
 
 /* The main loop (http_serve's wait): sweeps every --sweep-interval

@@ -136,6 +136,13 @@ unsigned http_port(const struct http_server *s);
 /* "https://127.0.0.1:PORT" with the bound port, for the log line that
  * tells a supervisor (and the tests) that the server is up. */
 void http_url(const struct http_server *s, char *buf, size_t len);
+/* Reads the certificate and key files again (srdf(7) SIGNALS): when
+ * they changed, a new daemon serves the same listening socket with them
+ * and the old one, accepting nothing more, finishes the connections it
+ * holds (stopped by http_stop).  Returns 1 when the new ones are in use,
+ * 0 when there is no TLS or nothing changed, -1 with err when they
+ * cannot be read or do not load: the ones read before stay in use. */
+int http_reload_tls(struct http_server *s, char *err, size_t errlen);
 void http_drain(struct http_server *s);
 int http_draining(const struct http_server *s);
 unsigned http_in_flight(const struct http_server *s);

@@ -77,6 +77,24 @@ drain(struct http_server *hs, long long grace_ms, int sigfd)
 	http_drain_wait(hs, grace_ms, sigfd);
 }
 
+static struct http_server *serving; /* http_serve's, for httpd_reload */
+static const struct httpd_cf *serving_cf;
+
+void
+httpd_reload(void)
+{
+	char err[512];
+	int rc;
+
+	if (serving == NULL)
+		return;
+	if ((rc = http_reload_tls(serving, err, sizeof err)) < 0)
+		log_err("%s", err);
+	else if (rc > 0)
+		log_notice("read the TLS certificate %s and key %s again",
+		    serving_cf->cert, serving_cf->tls_key);
+}
+
 int
 http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
     int (*wait)(void *arg, int sigfd), void *arg, const char *what, char *err,
@@ -100,11 +118,14 @@ http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
 		hauth_cache_free(ho->cache);
 		return -1;
 	}
+	serving = hs;
+	serving_cf = cf;
 	http_url(hs, url, sizeof url);
 	log_notice("listening on %s: %s", url, what);
 	notify_ready("listening on %s", url);
 	rc = wait(arg, sigfd);
 	drain(hs, cf->grace_ms, sigfd);
+	serving = NULL;
 	http_stop(hs);
 	hauth_cache_free(ho->cache);
 	return rc;

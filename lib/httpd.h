@@ -33,6 +33,12 @@
  *	cf->grace_ms at most, a second signal cuts it short), stops the
  *	server and frees the cache.
  *
+ * httpd_reload(): from the main loop's SIGHUP handling (tool_signal):
+ *	reads --cert and --tls-key again for the server http_serve runs
+ *	(http_reload_tls): accepted requests are answered by the daemon
+ *	that took them; a certificate that does not load is logged at
+ *	error level and the old one stays.  Nothing without --cert.
+ *
  * Error handling: http_serve returns wait's status, or -1 with err set
  * (EX_CONFIG material: a bad --listen, unreadable PEM files, a port in
  * use) when the server cannot start, or EX_OSERR after logging "out of
@@ -58,6 +64,7 @@ struct httpd_cf {
 
 int httpd_option(int ch, const char *arg, struct httpd_cf *cf);
 const char *httpd_check(const struct httpd_cf *cf);
+void httpd_reload(void);
 int http_serve(const struct httpd_cf *cf, struct http_server_opts *ho,
     int sigfd, int (*wait)(void *arg, int sigfd), void *arg, const char *what,
     char *err, size_t errlen);

@@ -606,7 +606,8 @@ read_item(const char *dir, const char *name, unsigned long long max,
 	return p;
 }
 
-/* SIGHUP (tool_signal): the key file read again. */
+/* SIGHUP (tool_signal): the key file read again, and the TLS
+ * certificate and key (httpd_reload). */
 static void
 reload(void *arg)
 {
@@ -615,6 +616,7 @@ reload(void *arg)
 
 	if (keyring_reload(r->kr, err, sizeof err) < 0)
 		log_err("%s; the keys read before stay in use", err);
+	httpd_reload();
 }
 
 static int

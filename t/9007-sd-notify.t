@@ -108,6 +108,18 @@ test_expect_success 'srdf-seal idle on its input: READY=1, pings while no line c
 	grep -q "SIGHUP: reloading" seal.err
 '
 
+test_expect_success 'srdf-recv with TLS: SIGHUP reads the certificate again, on the same port, same process' '
+	make_cert old && make_cert new && cp old.crt tls.crt && cp old.key tls.key &&
+	daemon_start tls srdf-recv --dir tlsdst --key-file key --listen 127.0.0.1:0 \
+		--cert tls.crt --tls-key tls.key &&
+	got=$(CURL_CA=old.crt req_started GET /v1/health -) && test "$got" = 200 &&
+	cp new.crt tls.crt && cp new.key tls.key && kill -HUP "$(cat tls.pid)" &&
+	test_wait_until 5 "grep -q \"read the TLS certificate tls.crt and key tls.key again\" tls.err" &&
+	got=$(CURL_CA=new.crt req GET /v1/health -) && test "$got" = 200 &&
+	! CURL_CA=old.crt req GET /v1/health - >/dev/null &&
+	alive_pid tls && test_bg_stop tls
+'
+
 test_expect_success 'SIGTERM: STOPPING=1 and exit 0 (recv, ship, seal)' '
 	test_bg_stop ship && test "$(count ship STOPPING=1)" = 1 &&
 	test_bg_stop recv && test "$(count recv STOPPING=1)" = 1 &&
