@@ -120,6 +120,46 @@ test_expect_success 'srdf-recv with TLS: SIGHUP reads the certificate again, on 
 	alive_pid tls && test_bg_stop tls
 '
 
+# supervise NAME CMD...: what systemd does for a Type=notify unit with
+# WatchdogSec=2s and Restart=on-failure: CMD under NAME (under), and
+# when READY=1 or WATCHDOG=1 has not come for 2 s, kill -ABRT (then
+# SIGCONT, as systemd sends) and start it again; a line in NAME.starts per start.  Until NAME.halt exists.
+supervise() {
+	local name=$1 pid last
+	shift
+	while [ ! -e "$name.halt" ]; do
+		under "$name" "$@" && pid=$(cat "$name.pid") && echo "$pid" >>"$name.starts" &&
+		sleep 2.5 &&
+		while kill -0 "$pid" 2>/dev/null; do
+			last=$(awk "\$2 ~ /^(READY|WATCHDOG)=1/ { t = \$1 } END { print t + 0 }" "$name.msgs") &&
+			if python3 -c "import sys, time; sys.exit(time.monotonic() - $last < 2)"; then
+				echo "no ping for 2 s: SIGABRT to $pid" >>"$name.starts" &&
+				kill -ABRT "$pid" && kill -CONT "$pid"
+			fi
+			sleep 0.2
+		done
+		wait "$pid" 2>/dev/null
+	done
+}
+
+test_expect_success 'a supervisor with the watchdog rule: a srdf-recv stopped with SIGSTOP is killed and restarted, srdf-ship goes on' '
+	mkwagons seal src2 key 3 && listen sup && port=$(free_port) &&
+	test_bg supervisor supervise sup srdf-recv --dir dst2 --key-file key \
+		--listen 127.0.0.1:$port --insecure &&
+	test_wait_until 10 "test \$(count sup READY=1) = 1" &&
+	test_bg ship2 srdf-ship --dir src2 --to http://127.0.0.1:$port --key-file key \
+		--insecure --retry 200ms,500ms &&
+	test_wait_until 10 "test \"\$(states src2 | paste -sd \" \")\" = \"received 3\"" &&
+	kill -STOP "$(head -n 1 sup.starts)" &&
+	test_wait_until 10 "grep -q \"no ping for 2 s\" sup.starts" &&
+	test_wait_until 10 "test \$(count sup READY=1) = 2" &&
+	test "$(grep -c "^[0-9]" sup.starts)" = 2 &&
+	mkwagons seal src2 key 3 &&
+	test_wait_until 20 "test \"\$(states src2 | paste -sd \" \")\" = \"received 6\"" &&
+	touch sup.halt && test_bg_stop ship2 &&
+	kill "$(tail -n 1 sup.starts)"
+'
+
 test_expect_success 'SIGTERM: STOPPING=1 and exit 0 (recv, ship, seal)' '
 	test_bg_stop ship && test "$(count ship STOPPING=1)" = 1 &&
 	test_bg_stop recv && test "$(count recv STOPPING=1)" = 1 &&
