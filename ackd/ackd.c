@@ -85,6 +85,7 @@ struct ackd {
 	struct ledger *l;
 	struct purge purge; /* the sweep's, over outbox/new */
 	char newdir[PATH_MAX + 8], why[128];
+	struct http_server *hs; /* while serving, for SIGHUP */
 };
 
 static void
@@ -175,20 +176,22 @@ reload(void *arg)
 
 	if (keyring_reload(d->kr, err, sizeof err) < 0)
 		log_err("%s; the keys read before stay in use", err);
-	httpd_reload();
+	if (d->hs != NULL)
+		httpd_reload(d->hs, &d->cf->srv);
 }
 
 /* The main loop (http_serve's wait): sweeps every --sweep-interval
  * until a stop signal came (SIGHUP reads the key file again:
  * tool_signal), and pings the watchdog (notify.h). */
 static int
-run(void *arg, int sigfd)
+run(void *arg, int sigfd, struct http_server *hs)
 {
 	struct ackd *d = arg;
 	struct pollfd p = {sigfd, POLLIN, 0};
 	double next, left;
 	long n;
 
+	d->hs = hs;
 	for (;;) {
 		/* A full batch means more is due now. */
 		do {

@@ -77,28 +77,23 @@ drain(struct http_server *hs, long long grace_ms, int sigfd)
 	http_drain_wait(hs, grace_ms, sigfd);
 }
 
-static struct http_server *serving; /* http_serve's, for httpd_reload */
-static const struct httpd_cf *serving_cf;
-
 void
-httpd_reload(void)
+httpd_reload(struct http_server *hs, const struct httpd_cf *cf)
 {
 	char err[512];
 	int rc;
 
-	if (serving == NULL)
-		return;
-	if ((rc = http_reload_tls(serving, err, sizeof err)) < 0)
+	if ((rc = http_reload_tls(hs, err, sizeof err)) < 0)
 		log_err("%s", err);
 	else if (rc > 0)
 		log_notice("read the TLS certificate %s and key %s again",
-		    serving_cf->cert, serving_cf->tls_key);
+		    cf->cert, cf->tls_key);
 }
 
 int
 http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
-    int (*wait)(void *arg, int sigfd), void *arg, const char *what, char *err,
-    size_t errlen)
+    int (*wait)(void *arg, int sigfd, struct http_server *hs), void *arg,
+    const char *what, char *err, size_t errlen)
 {
 	struct http_server *hs;
 	char url[300];
@@ -118,14 +113,11 @@ http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
 		hauth_cache_free(ho->cache);
 		return -1;
 	}
-	serving = hs;
-	serving_cf = cf;
 	http_url(hs, url, sizeof url);
 	log_notice("listening on %s: %s", url, what);
 	notify_ready("listening on %s", url);
-	rc = wait(arg, sigfd);
+	rc = wait(arg, sigfd, hs);
 	drain(hs, cf->grace_ms, sigfd);
-	serving = NULL;
 	http_stop(hs);
 	hauth_cache_free(ho->cache);
 	return rc;

@@ -112,6 +112,7 @@ struct recv {
 	char source_hex[33];                 /* pinned source, "" while none */
 	_Atomic unsigned long long decoding; /* bytes wagon_open holds */
 	int sigfd;
+	struct http_server *hs; /* while serving, for SIGHUP */
 };
 
 static void
@@ -616,7 +617,8 @@ reload(void *arg)
 
 	if (keyring_reload(r->kr, err, sizeof err) < 0)
 		log_err("%s; the keys read before stay in use", err);
-	httpd_reload();
+	if (r->hs != NULL)
+		httpd_reload(r->hs, &r->cf->srv);
 }
 
 static int
@@ -835,13 +837,14 @@ watch_import(const char *dir)
  * arrives in the import directory when watched; EX_OSERR after logging
  * why when it cannot watch or poll. */
 static int
-run(void *arg, int sigfd)
+run(void *arg, int sigfd, struct http_server *hs)
 {
 	struct recv *r = arg;
 	struct pollfd pfd[2];
 	char evbuf[4096];
 	int in = -1, nfd = 1, rc = 0;
 
+	r->hs = hs;
 	pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
 	if (r->cf->import != NULL) {
 		if ((in = watch_import(r->cf->import)) < 0)
