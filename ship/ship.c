@@ -182,7 +182,7 @@ usage(FILE *f)
 	    "       srdf-ship --help | --version\n");
 }
 
-static int revive(struct ship *s, int all);
+static int revive(struct ship *s, int all, const char *by);
 
 /* SIGHUP (tool_signal): the key file read again, and the dead wagons
  * sent again as --retry-dead does. */
@@ -194,7 +194,7 @@ reload(void *arg)
 
 	if (s->kr != NULL && keyring_reload(s->kr, err, sizeof err) < 0)
 		log_err("%s; the keys read before stay in use", err);
-	if (revive(s, 1) != 0)
+	if (revive(s, 1, "SIGHUP") != 0)
 		log_err("cannot revive dead wagons (see above)");
 }
 
@@ -500,10 +500,11 @@ fail:
 	return -1;
 }
 
-/* dead -> sending, failures forgotten: the operator's --retry-dead
- * (all), or at every start the wagons an earlier srdf-ship made dead when
- * its retry policy was spent (all 0): a failure that may pass no longer
- * makes a wagon dead (srdf-ship(1), "Back-off and dead letters"). */
+/* dead -> sending, failures forgotten: the operator's --retry-dead or
+ * SIGHUP (all; by says which), or at every start the wagons an earlier
+ * srdf-ship made dead when its retry policy was spent (all 0): a failure
+ * that may pass no longer makes a wagon dead (srdf-ship(1), "Back-off
+ * and dead letters"). */
 struct revival {
 	json_t *list;
 	int all;
@@ -522,13 +523,13 @@ revive_one(uint64_t seq, json_t *w, void *arg)
 }
 
 static int
-revive(struct ship *s, int all)
+revive(struct ship *s, int all, const char *by)
 {
 	struct ledger_txn *t;
 	struct revival rv = {json_array(), all};
 	json_t *list = rv.list, *w = NULL, *v;
 	const char *why =
-	    all ? "--retry-dead"
+	    all ? by
 	        : "dead after a transient "
 	          "failure by an earlier srdf-ship; such failures are retried for "
 	          "ever now";
@@ -561,7 +562,8 @@ revive(struct ship *s, int all)
 		goto fail;
 	json_array_foreach(list, i, v) audit_wagon(all ? AUDIT_OPERATOR : 0,
 	    (uint64_t)json_integer_value(v), "dead", "sending",
-	    all ? "srdf-ship --retry-dead"
+	    all ? (strcmp(by, "SIGHUP") == 0 ? "srdf-ship: SIGHUP"
+	                                     : "srdf-ship --retry-dead")
 	        : "srdf-ship: dead after a "
 	          "transient failure by an earlier srdf-ship");
 	json_decref(list);
@@ -1186,7 +1188,7 @@ open_state(struct ship *s, const struct config *cf)
 	audit_open(cf->dir);
 	audit_source_of(s->l);
 	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);
-	if (revive(s, cf->retry_dead) != 0) {
+	if (revive(s, cf->retry_dead, "--retry-dead") != 0) {
 		log_err("cannot revive dead wagons (see above)");
 		return EX_SOFTWARE;
 	}
