@@ -120,6 +120,18 @@ test_expect_success 'srdf-recv with TLS: SIGHUP reads the certificate again, on 
 	alive_pid tls && test_bg_stop tls
 '
 
+test_expect_success 'srdf-ackd: READY=1 once it listens, pings, SIGHUP reloads, SIGTERM says STOPPING=1 and exits 0' '
+	listen ackd &&
+	under ackd srdf-ackd --dir src --key-file key --listen 127.0.0.1:0 --insecure &&
+	test_wait_until 10 "test \$(count ackd READY=1) = 1" &&
+	grep -q "listening on" ackd.err &&
+	t0=$(now) && sleep 2.5 && test "$(count ackd WATCHDOG=1 "$t0")" -ge 2 &&
+	kill -HUP "$(cat ackd.pid)" &&
+	test_wait_until 5 "test \$(count ackd READY=1) = 2" &&
+	test "$(count ackd RELOADING=1)" = 1 && alive_pid ackd &&
+	test_bg_stop ackd && test "$(count ackd STOPPING=1)" = 1
+'
+
 # supervise NAME CMD...: what systemd does for a Type=notify unit with
 # WatchdogSec=2s and Restart=on-failure: CMD under NAME (under), and
 # when READY=1 or WATCHDOG=1 has not come for 2 s, kill -ABRT (then
