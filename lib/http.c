@@ -31,6 +31,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "wagon.h"
 
@@ -805,6 +806,18 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A transfer is a wait of the caller's loop, bounded by the timeouts
+ * above (which may pass the watchdog's interval): libcurl calls this
+ * about once a second from the thread that runs the transfer, which
+ * pings the watchdog for it (notify.h). */
+static int
+on_progress(
+    void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	notify_watchdog();
+	return 0;
+}
+
 int
 http_call_init(struct http_call *c, const struct http_client_opts *o, char *err,
     size_t errlen)
@@ -838,6 +851,8 @@ http_call_init(struct http_call *c, const struct http_client_opts *o, char *err,
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, secs > 0 ? secs : 1L);
 	curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "srdf/" SRDF_VERSION);
+	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
 	return 0;
 }
 

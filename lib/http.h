@@ -62,6 +62,8 @@
  *	        status is then c.unsigned_status and never c.status)
  *	  c.latency_ms in both cases.
  *	http_call_cleanup(&c);
+ * A transfer pings the systemd watchdog about once a second
+ * (notify_watchdog, notify.h): run it from the thread whose loop pings.
  * The client follows no redirects, verifies the server's certificate and
  * host name (with ca_file, or the system's CAs), speaks plain http only
  * when opts.insecure is set, and reads at most HTTP_ANSWER_MAX bytes of
