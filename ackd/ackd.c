@@ -60,8 +60,10 @@
 #include "heartbeat.h"
 #include "http.h"
 #include "httpd.h"
+#include "keyring.h"
 #include "ledger.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "purge.h"
 #include "tool.h"
@@ -78,11 +80,12 @@ struct config {
 
 struct ackd {
 	const struct config *cf;
-	struct srdf_key *key;
+	struct keyring *kr; /* NULL with --once */
 	char outbox[PATH_MAX];
 	struct ledger *l;
 	struct purge purge; /* the sweep's, over outbox/new */
 	char newdir[PATH_MAX + 8], why[128];
+	struct http_server *hs; /* while serving, for SIGHUP */
 };
 
 static void
@@ -163,29 +166,50 @@ sweep(struct ackd *d)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* SIGHUP (tool_signal): the key file read again, and the TLS
+ * certificate and key (httpd_reload). */
+static void
+reload(void *arg)
+{
+	struct ackd *d = arg;
+	char err[512];
+
+	if (keyring_reload(d->kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	if (d->hs != NULL)
+		httpd_reload(d->hs, &d->cf->srv);
+}
+
 /* The main loop (http_serve's wait): sweeps every --sweep-interval
- * until sigfd is readable (the signal is left for http_serve). */
+ * until a stop signal came (SIGHUP reads the key file again:
+ * tool_signal), and pings the watchdog (notify.h). */
 static int
-run(void *arg, int sigfd)
+run(void *arg, int sigfd, struct http_server *hs)
 {
 	struct ackd *d = arg;
 	struct pollfd p = {sigfd, POLLIN, 0};
 	double next, left;
 	long n;
 
+	d->hs = hs;
 	for (;;) {
 		/* A full batch means more is due now. */
-		do
+		do {
 			n = sweep(d);
-		while (n == PURGE_BATCH && poll(&p, 1, 0) == 0);
+			notify_watchdog();
+		} while (
+		    n == PURGE_BATCH && tool_signal(sigfd, reload, d) == 0);
 		/* Awake for the heartbeat's promise (heartbeat.h). */
 		for (next = clock_wall() + (double)d->cf->sweep_ms / 1000;
 		     (left = next - clock_wall()) > 0;) {
 			heartbeat_beat(0, NULL);
+			notify_watchdog();
 			if (poll(&p, 1,
-			        left * 1000 > HEARTBEAT_INTERVAL_MS
-			            ? HEARTBEAT_INTERVAL_MS
-			            : (int)(left * 1000) + 1) > 0)
+			        (int)notify_wait_ms(
+			            left * 1000 > HEARTBEAT_INTERVAL_MS
+			                ? HEARTBEAT_INTERVAL_MS
+			                : (int)(left * 1000) + 1)) > 0 &&
+			    tool_signal(sigfd, reload, d) != 0)
 				return 0;
 		}
 	}
@@ -270,7 +294,7 @@ open_state(struct ackd *d, const struct config *cf)
 
 	d->cf = cf;
 	if (cf->key_file != NULL &&
-	    (d->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+	    (d->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
@@ -324,7 +348,7 @@ serve(struct ackd *d, char *err, size_t errlen)
 	struct http_server_opts ho = {.max_body = 65536,
 	    .max_memory = 4 << 20,
 	    .threads = 2,
-	    .key = d->key,
+	    .ring = d->kr,
 	    .to = HAUTH_TO_ACKD,
 	    .routes = routes,
 	    .nroutes = sizeof routes / sizeof routes[0],
@@ -370,6 +394,6 @@ main(int argc, char **argv)
 		log_notice("stopped");
 	}
 	ledger_close(d.l);
-	key_free(d.key);
+	keyring_close(d.kr);
 	return rc;
 }

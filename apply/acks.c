@@ -143,7 +143,7 @@ acks_new(const struct config *cf, struct ledger *l)
 	a->o.ca_file = cf->ca_file;
 	a->o.insecure = cf->insecure;
 	a->o.timeout_ms = ACK_TIMEOUT_MS;
-	a->o.key = cf->key;
+	a->o.ring = cf->kr;
 	a->o.to = HAUTH_TO_ACKD;
 	if ((a->multi = curl_multi_init()) == NULL)
 		die(EX_OSERR, "cannot start libcurl");

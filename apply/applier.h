@@ -182,7 +182,9 @@ int step(struct applier *a);
 
 /* inbox.c: load_wagon opens wagon seq (inbox/new, else inbox/cur),
  * opened with the key and peeked (engine_peek), into *w, which the
- * caller frees (inwagon_free): 0, 1 when it is not there, -1 with err;
+ * caller frees (inwagon_free): 0, 1 when it is not there, -1 with err,
+ * -2 with err when it is sealed under a key id the key file lacks even
+ * read again (keyring_find: a transient failure, retried);
  * load does so and logs a gap once.  map_file maps DIR/inbox/SUB/NAME:
  * 0, 1 when missing, -1 with err.  move_done moves the files of wagons
  * from..to to inbox/cur; look_inbox says what is missing. */

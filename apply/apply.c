@@ -68,8 +68,10 @@
 #include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
+#include "keyring.h"
 #include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "xalloc.h"
 
@@ -120,12 +122,28 @@ drain(int fd)
 		;
 }
 
+/* Every wait of the loop: the watchdog is pinged (notify.h) before, and
+ * the wait ends in time for the next ping. */
 static void
 wait_events(struct applier *a, long timeout_ms)
 {
-	acks_wait(a->acks, a->ino, a->sig[0], timeout_ms);
+	notify_watchdog();
+	acks_wait(a->acks, a->ino, a->sig[0], (long)notify_wait_ms(timeout_ms));
 	drain(a->ino);
 	drain(a->sig[0]);
+}
+
+/* SIGHUP: the key file read again (srdf-keygen(1) KEY ROTATION). */
+static void
+reload(struct applier *a)
+{
+	char err[512];
+
+	log_notice("SIGHUP: reloading");
+	notify_reloading();
+	if (keyring_reload(a->cf->kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	notify_ready(NULL);
 }
 
 /* Connects, retrying with backoff unless --once; 0 or an exit code. */
@@ -219,10 +237,13 @@ run(struct applier *a)
 	log_info("%s: applying the wagons %s %s",
 	    a->cf->dry_run ? "dry run" : "started",
 	    a->cf->once ? "ready in" : "as they come into", a->cf->inbox);
+	notify_ready("applying the wagons of %s", a->cf->inbox);
 	for (;;) {
 		heartbeat_beat(
 		    a->cp.seq, a->cp.last_gtid[0] ? a->cp.last_gtid : NULL);
+		notify_watchdog();
 		if (stopping) {
+			notify_stopping();
 			/* What the workers have begun commits or fails. */
 			if (par_drain(a) == S_FATAL)
 				ex = a->fatal;
@@ -230,6 +251,7 @@ run(struct applier *a)
 		}
 		if (hup) {
 			hup = 0;
+			reload(a);
 			if (a->fail.seq != 0) {
 				log_notice("SIGHUP: trying wagon %" PRIu64
 				           " again",
@@ -513,7 +535,7 @@ parse_options(struct config *cf, int argc, char **argv)
 	if (strlen(cf->dir) + sizeof "/inbox" > sizeof cf->inbox)
 		die(EX_USAGE, "--dir %s: path too long", cf->dir);
 	snprintf(cf->inbox, sizeof cf->inbox, "%s/inbox", cf->dir);
-	if ((cf->key = key_load(cf->key_file, err, sizeof err)) == NULL)
+	if ((cf->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 }
 
@@ -655,6 +677,6 @@ main(int argc, char **argv)
 		json_object_seed(0);
 	}
 	rc = finish(&a, run(&a));
-	key_free(cf.key);
+	keyring_close(cf.kr);
 	return rc;
 }

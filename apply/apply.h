@@ -44,7 +44,7 @@ struct config {
 	const char *dir;
 	char inbox[PATH_MAX - 64]; /* DIR/inbox: room for /new/NAME */
 	const char *key_file;
-	struct srdf_key *key;
+	struct keyring *kr; /* the key file, read again on SIGHUP */
 	const char *defaults_file;
 	const char *group;  /* option-file group, "srdf-apply" */
 	const char *ack_to; /* https://host:port of srdf-ackd, or NULL */

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "applier.h"
+#include "keyring.h"
 #include "log.h"
 #include "spool.h"
 
@@ -68,12 +69,14 @@ map_file(const struct config *cf, const char *sub, const char *name,
 
 /* Opens wagon seq from inbox/new (or inbox/cur, when the target lost
  * commits that the inbox had seen).  0 with w filled, 1 when it is not
- * there, -1 when it cannot be used (err). */
+ * there, -1 when it cannot be used (err), -2 when its key id is not in
+ * the key file yet (err). */
 int
 load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
     size_t errlen, int warn_cur)
 {
 	char name[WAGON_NAME_LEN], why[512], hex[33];
+	const struct srdf_key *key;
 	const char *sub = "new";
 	uint8_t *p;
 	size_t len;
@@ -88,12 +91,21 @@ load_wagon(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 	}
 	if (rc != 0)
 		return rc;
-	rc = wagon_open_tagged(
-	    p, len, a->cf->key, &w->h, &w->records, &w->len, why, sizeof why);
+	rc = wagon_open_tagged(p, len, keyring_key(a->cf->kr), &w->h,
+	    &w->records, &w->len, why, sizeof why);
+	/* A key id the ring lacks: the key file may hold it by now
+	 * (srdf-keygen(1) KEY ROTATION); wagon_open_tagged filled w->h. */
+	if (rc == WAGON_EKEY && (key = keyring_find(a->cf->kr, w->h.key_id)))
+		rc = wagon_open_tagged(
+		    p, len, key, &w->h, &w->records, &w->len, why, sizeof why);
 	munmap(p, len ? len : 1);
 	if (rc != 0) {
-		snprintf(err, errlen, "wagon %s/%s: %s", sub, name, why);
-		return -1;
+		snprintf(err, errlen, "wagon %s/%s: %s%s", sub, name, why,
+		    rc == WAGON_EKEY ? "; retried until the key file holds "
+		                       "that key: see srdf-keygen(1) KEY "
+		                       "ROTATION"
+		                     : "");
+		return rc == WAGON_EKEY ? -2 : -1;
 	}
 	src_hex(w->h.source_id, hex);
 	if (w->h.seq != seq) {

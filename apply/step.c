@@ -260,7 +260,7 @@ step(struct applier *a)
 			a->og.open = 0;
 			a->next = a->cp.seq + 1;
 		}
-		return failed(a, seq, err, 0);
+		return failed(a, seq, err, rc == -2);
 	}
 	if ((rc = merged(a, &w, t0)) >= 0)
 		return rc;

@@ -31,13 +31,22 @@
 
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "wagon.h"
+
+#define OLD_MAX 8 /* daemons replaced by http_reload_tls, still serving */
 
 struct http_server {
 	struct http_server_opts o;
 	struct MHD_Daemon *d;
 	char *cert, *key; /* PEM, in memory for MHD */
+	unsigned flags;   /* MHD_start_daemon's */
+	/* Replaced by http_reload_tls: they accept nothing, and finish the
+	 * connections they hold; stopped by http_stop, with their PEM. */
+	struct MHD_Daemon *old[OLD_MAX];
+	char *old_cert[OLD_MAX], *old_key[OLD_MAX];
+	size_t nold;
 	_Atomic int draining;
 	_Atomic unsigned in_flight;
 	_Atomic size_t mem;
@@ -191,7 +200,9 @@ static enum MHD_Result
 first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
     const char *method, struct request *rq)
 {
-	const char *cl, *te;
+	const char *cl, *te, *hv;
+	const struct srdf_key *key;
+	uint8_t kid[8];
 	const struct http_route *rt = NULL;
 	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
 	char why[512], allow[64] = "";
@@ -207,9 +218,17 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		    MHD_HTTP_BAD_REQUEST, "rejected",
 		    "the request target "
 		    "must be a plain path: no query string, no %-escape");
-	rc = hauth_verify_head(s->o.key, s->o.to, s->o.cache, method, url,
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER),
+	hv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HAUTH_HEADER);
+	key = s->o.ring != NULL ? keyring_key(s->o.ring) : s->o.key;
+	rc = hauth_verify_head(key, s->o.to, s->o.cache, method, url, hv,
 	    time(NULL), &rq->auth, why, sizeof why);
+	/* A key id we lack: the key file may hold it by now (srdf-keygen(1)
+	 * KEY ROTATION). */
+	if (rc == HAUTH_EKEY && s->o.ring != NULL &&
+	    hauth_key_id(hv, kid) == 0 &&
+	    (key = keyring_find(s->o.ring, kid)) != NULL)
+		rc = hauth_verify_head(key, s->o.to, s->o.cache, method, url,
+		    hv, time(NULL), &rq->auth, why, sizeof why);
 	/* "Not now" goes to a holder of the key: signed, so that the
 	 * sender waits instead of doubting the answer. */
 	if (rc == HAUTH_OK || rc == HAUTH_EBUSY)
@@ -474,32 +493,62 @@ bad:
 	return -1;
 }
 
-struct http_server *
-http_start(const struct http_server_opts *o, char *err, size_t errlen)
+static void
+free_pem(char *cert, char *key)
 {
-	struct sockaddr_storage ss;
-	struct stat st;
-	struct http_server *s;
-	const union MHD_DaemonInfo *di;
-	struct MHD_OptionItem ops[16];
-	unsigned flags;
-	int v6, n = 0;
+	if (key != NULL)
+		sodium_memzero(key, strlen(key));
+	free(cert);
+	free(key);
+}
 
-	if (parse_listen(o->listen, &ss, &v6, err, errlen) != 0)
-		return NULL;
-	if ((s = calloc(1, sizeof *s)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+/* Reads o->cert and o->tls_key into *cert and *key (malloc'd): 0, or -1
+ * with err (and nothing to free). */
+static int
+read_tls(const struct http_server_opts *o, char **cert, char **key, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	*cert = *key = NULL;
+	if ((*cert = slurp(o->cert, err, errlen)) == NULL ||
+	    (*key = slurp(o->tls_key, err, errlen)) == NULL)
+		goto fail;
+	/* Group may read it (Debian's ssl-cert group); others not. */
+	if (stat(o->tls_key, &st) == 0 && (st.st_mode & 007) != 0) {
+		snprintf(err, errlen,
+		    "--tls-key %s has mode %04o: "
+		    "every user of this host can read the TLS private "
+		    "key; chmod o-rwx it",
+		    o->tls_key, (unsigned)(st.st_mode & 07777));
+		goto fail;
 	}
-	s->o = *o;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-	        MHD_USE_ERROR_LOG;
-	if (v6)
-		flags |= MHD_USE_IPv6;
+	return 0;
+fail:
+	free_pem(*cert, *key);
+	*cert = *key = NULL;
+	return -1;
+}
+
+/* An MHD daemon for s with this certificate and key (NULL: plain HTTP),
+ * bound to ss, or taking over the listening socket fd when fd >= 0. */
+static struct MHD_Daemon *
+start_daemon(struct http_server *s, const struct sockaddr_storage *ss,
+    MHD_socket fd, char *cert, char *key)
+{
+	const struct http_server_opts *o = &s->o;
+	struct MHD_OptionItem ops[16];
+	int n = 0;
+
 	/* The logger first, so that MHD never prints on its own. */
 	ops[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+	if (fd != MHD_INVALID_SOCKET)
+		ops[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_LISTEN_SOCKET, (intptr_t)fd, NULL};
+	else
+		ops[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_SOCK_ADDR, 0, (void *)ss};
 	ops[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_conn, NULL};
 	ops[n++] = (struct MHD_OptionItem){
@@ -515,34 +564,50 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	if (o->threads > 1)
 		ops[n++] = (struct MHD_OptionItem){
 		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
+	if (cert != NULL) {
+		ops[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+		ops[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES,
+		    0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+	}
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	return MHD_start_daemon(s->flags, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
+struct http_server *
+http_start(const struct http_server_opts *o, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct http_server *s;
+	const union MHD_DaemonInfo *di;
+	unsigned flags;
+	int v6;
+
+	if (parse_listen(o->listen, &ss, &v6, err, errlen) != 0)
+		return NULL;
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->o = *o;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	        MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
 	if (o->cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			snprintf(err, errlen, "this libmicrohttpd has no TLS");
 			goto fail;
 		}
-		if ((s->cert = slurp(o->cert, err, errlen)) == NULL ||
-		    (s->key = slurp(o->tls_key, err, errlen)) == NULL)
+		if (read_tls(o, &s->cert, &s->key, err, errlen) != 0)
 			goto fail;
-		/* Group may read it (Debian's ssl-cert group); others not. */
-		if (stat(o->tls_key, &st) == 0 && (st.st_mode & 007) != 0) {
-			snprintf(err, errlen,
-			    "--tls-key %s has mode %04o: "
-			    "every user of this host can read the TLS private "
-			    "key; chmod o-rwx it",
-			    o->tls_key, (unsigned)(st.st_mode & 07777));
-			goto fail;
-		}
 		flags |= MHD_USE_TLS;
-		ops[n++] = (struct MHD_OptionItem){
-		    MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
-		ops[n++] = (struct MHD_OptionItem){
-		    MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES,
-		    0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
 	}
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	s->flags = flags;
+	s->d = start_daemon(s, &ss, MHD_INVALID_SOCKET, s->cert, s->key);
 	if (s->d == NULL) {
 		snprintf(err, errlen,
 		    "cannot listen on %s (address in use, "
@@ -554,12 +619,66 @@ http_start(const struct http_server_opts *o, char *err, size_t errlen)
 	s->port = di ? di->port : 0;
 	return s;
 fail:
-	if (s->key != NULL)
-		sodium_memzero(s->key, strlen(s->key));
-	free(s->cert);
-	free(s->key);
+	free_pem(s->cert, s->key);
 	free(s);
 	return NULL;
+}
+
+int
+http_reload_tls(struct http_server *s, char *err, size_t errlen)
+{
+	const union MHD_DaemonInfo *di;
+	struct MHD_Daemon *d;
+	char *cert, *key;
+	MHD_socket fd, q;
+
+	if (s->o.cert == NULL || atomic_load(&s->draining))
+		return 0;
+	if (read_tls(&s->o, &cert, &key, err, errlen) != 0)
+		return -1;
+	if (strcmp(cert, s->cert) == 0 && strcmp(key, s->key) == 0) {
+		free_pem(cert, key);
+		return 0;
+	}
+	/* The new daemon listens on a copy of the socket before the old
+	 * one stops accepting: no connection is refused meanwhile, and a
+	 * certificate that does not load leaves the old daemon as it was. */
+	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_LISTEN_FD);
+	if (di == NULL || (fd = dup(di->listen_fd)) < 0) {
+		snprintf(err, errlen, "cannot reload the TLS certificate: %s",
+		    di == NULL ? "no listening socket" : strerror(errno));
+		free_pem(cert, key);
+		return -1;
+	}
+	if ((d = start_daemon(s, NULL, fd, cert, key)) == NULL) {
+		close(fd);
+		free_pem(cert, key);
+		snprintf(err, errlen,
+		    "the certificate %s and key %s do not load (see above): "
+		    "the ones read before stay in use",
+		    s->o.cert, s->o.tls_key);
+		return -1;
+	}
+	if (s->nold == OLD_MAX) {
+		/* Its connections were idle for 7 reloads at least. */
+		MHD_stop_daemon(s->old[0]);
+		free_pem(s->old_cert[0], s->old_key[0]);
+		memmove(s->old, s->old + 1, (OLD_MAX - 1) * sizeof s->old[0]);
+		memmove(s->old_cert, s->old_cert + 1,
+		    (OLD_MAX - 1) * sizeof s->old_cert[0]);
+		memmove(s->old_key, s->old_key + 1,
+		    (OLD_MAX - 1) * sizeof s->old_key[0]);
+		s->nold--;
+	}
+	if ((q = MHD_quiesce_daemon(s->d)) != MHD_INVALID_SOCKET)
+		close(q);
+	s->old[s->nold] = s->d;
+	s->old_cert[s->nold] = s->cert;
+	s->old_key[s->nold++] = s->key;
+	s->d = d;
+	s->cert = cert;
+	s->key = key;
+	return 1;
 }
 
 unsigned
@@ -628,10 +747,11 @@ http_stop(struct http_server *s)
 	if (s == NULL)
 		return;
 	MHD_stop_daemon(s->d);
-	if (s->key != NULL)
-		sodium_memzero(s->key, strlen(s->key));
-	free(s->cert);
-	free(s->key);
+	for (size_t i = 0; i < s->nold; i++) {
+		MHD_stop_daemon(s->old[i]);
+		free_pem(s->old_cert[i], s->old_key[i]);
+	}
+	free_pem(s->cert, s->key);
 	free(s);
 }
 
@@ -686,6 +806,18 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A transfer is a wait of the caller's loop, bounded by the timeouts
+ * above (which may pass the watchdog's interval): libcurl calls this
+ * about once a second from the thread that runs the transfer, which
+ * pings the watchdog for it (notify.h). */
+static int
+on_progress(
+    void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	notify_watchdog();
+	return 0;
+}
+
 int
 http_call_init(struct http_call *c, const struct http_client_opts *o, char *err,
     size_t errlen)
@@ -719,6 +851,8 @@ http_call_init(struct http_call *c, const struct http_client_opts *o, char *err,
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, secs > 0 ? secs : 1L);
 	curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "srdf/" SRDF_VERSION);
+	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
 	return 0;
 }
 
@@ -748,8 +882,10 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 	    c->o->base, path);
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	memcpy(auth, HAUTH_HEADER ": ", sizeof HAUTH_HEADER + 1);
-	hauth_sign(c->o->key, c->o->to, method, path, body ? body : "", len,
-	    time(NULL), auth + sizeof HAUTH_HEADER + 1);
+	c->signed_with =
+	    c->o->ring != NULL ? keyring_key(c->o->ring) : c->o->key;
+	hauth_sign(c->signed_with, c->o->to, method, path, body ? body : "",
+	    len, time(NULL), auth + sizeof HAUTH_HEADER + 1);
 	hauth_nonce(auth + sizeof HAUTH_HEADER + 1, c->nonce);
 	c->hdrs = curl_slist_append(c->hdrs, auth);
 	if (ctype != NULL) {
@@ -771,6 +907,22 @@ http_call_setup(struct http_call *c, const char *method, const char *path,
 		curl_easy_setopt(
 		    c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
+}
+
+/* Whether the answer is signed with a key of the ring that its request
+ * did not use: one the key file holds now (keyring_find). */
+static int
+answer_in_ring(struct http_call *c, const char *value)
+{
+	const struct srdf_key *k;
+	uint8_t kid[8];
+	char why[256];
+
+	return c->o->ring != NULL && hauth_key_id(value, kid) == 0 &&
+	       (k = keyring_find(c->o->ring, kid)) != NULL &&
+	       hauth_verify_answer(k, c->nonce, c->status,
+	           c->resp.p ? c->resp.p : "", c->resp.len, value, why,
+	           sizeof why) == HAUTH_OK;
 }
 
 int
@@ -803,9 +955,10 @@ http_call_done(struct http_call *c, CURLcode rc)
 	if (curl_easy_header(c->easy, HAUTH_ANSWER_HEADER, 0, CURLH_HEADER, -1,
 	        &h) != CURLHE_OK)
 		h = NULL;
-	if (hauth_verify_answer(c->o->key, c->nonce, c->status,
+	if (hauth_verify_answer(c->signed_with, c->nonce, c->status,
 	        c->resp.p ? c->resp.p : "", c->resp.len, h ? h->value : NULL,
-	        why, sizeof why) != HAUTH_OK) {
+	        why, sizeof why) != HAUTH_OK &&
+	    !answer_in_ring(c, h ? h->value : NULL)) {
 		unsigned i, n = 0;
 
 		for (i = 0; i < c->resp.len && n < 160; i++)

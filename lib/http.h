@@ -62,6 +62,8 @@
  *	        status is then c.unsigned_status and never c.status)
  *	  c.latency_ms in both cases.
  *	http_call_cleanup(&c);
+ * A transfer pings the systemd watchdog about once a second
+ * (notify_watchdog, notify.h): run it from the thread whose loop pings.
  * The client follows no redirects, verifies the server's certificate and
  * host name (with ca_file, or the system's CAs), speaks plain http only
  * when opts.insecure is set, and reads at most HTTP_ANSWER_MAX bytes of
@@ -78,6 +80,7 @@
 
 #include "buf.h"
 #include "hauth.h"
+#include "keyring.h"
 
 #define HTTP_ANSWER_MAX 65536
 #define HTTP_TARGET_MAX 256 /* a longer request target is refused */
@@ -119,6 +122,9 @@ struct http_server_opts {
 	unsigned idle_timeout;  /* seconds */
 	unsigned threads;
 	const struct srdf_key *key;
+	/* When not NULL, used instead of key (keyring.h): a request under a
+	 * key id the ring lacks is checked again after keyring_find. */
+	struct keyring *ring;
 	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD: which requests we take */
 	struct hauth_cache *cache;
 	const struct http_route *routes;
@@ -132,6 +138,13 @@ unsigned http_port(const struct http_server *s);
 /* "https://127.0.0.1:PORT" with the bound port, for the log line that
  * tells a supervisor (and the tests) that the server is up. */
 void http_url(const struct http_server *s, char *buf, size_t len);
+/* Reads the certificate and key files again (srdf(7) SIGNALS): when
+ * they changed, a new daemon serves the same listening socket with them
+ * and the old one, accepting nothing more, finishes the connections it
+ * holds (stopped by http_stop).  Returns 1 when the new ones are in use,
+ * 0 when there is no TLS or nothing changed, -1 with err when they
+ * cannot be read or do not load: the ones read before stay in use. */
+int http_reload_tls(struct http_server *s, char *err, size_t errlen);
 void http_drain(struct http_server *s);
 int http_draining(const struct http_server *s);
 unsigned http_in_flight(const struct http_server *s);
@@ -154,6 +167,10 @@ struct http_client_opts {
 	int insecure;        /* allow http:// */
 	long timeout_ms;     /* no progress for this long: give up */
 	const struct srdf_key *key;
+	/* When not NULL, used instead of key (keyring.h): requests are
+	 * signed with keyring_key's newest key, answers checked against the
+	 * ring the request was signed with, then keyring_find. */
+	struct keyring *ring;
 	int to; /* HAUTH_TO_RECV or HAUTH_TO_ACKD */
 };
 
@@ -169,6 +186,7 @@ struct http_call {
 	long status;
 	long unsigned_status; /* an answer's status that was not believed */
 	char nonce[HAUTH_NONCE_HEX]; /* of the request, to check the answer */
+	const struct srdf_key *signed_with; /* the ring the request used */
 	double latency_ms;
 	char error[CURL_ERROR_SIZE + 64];
 	json_t *answer;

@@ -9,7 +9,9 @@
 #include "hauth.h"
 #include "httpd.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
+#include "tool.h"
 
 int
 httpd_option(int ch, const char *arg, struct httpd_cf *cf)
@@ -60,25 +62,38 @@ httpd_check(const struct httpd_cf *cf)
 	return NULL;
 }
 
-/* Reads the signal that ended the main loop, and lets the requests in
- * flight finish: a wagon being stored is stored and answered; a second
- * signal or --grace cuts it short. */
+/* Lets the requests in flight finish once the main loop ended (on the
+ * signal tool_signal read, or an error): a wagon being stored is stored
+ * and answered; a second signal or --grace cuts it short. */
 static void
 drain(struct http_server *hs, long long grace_ms, int sigfd)
 {
-	struct signalfd_siginfo si;
+	int sig = tool_stop_signal();
 
-	if (read(sigfd, &si, sizeof si) != sizeof si)
-		si.ssi_signo = SIGTERM;
+	if (sig == 0) /* tool_signal said it on a signal */
+		notify_stopping();
 	log_notice("%s: draining (%u requests in flight)",
-	    strsignal((int)si.ssi_signo), http_in_flight(hs));
+	    sig ? strsignal(sig) : "stopping", http_in_flight(hs));
 	http_drain_wait(hs, grace_ms, sigfd);
+}
+
+void
+httpd_reload(struct http_server *hs, const struct httpd_cf *cf)
+{
+	char err[512];
+	int rc;
+
+	if ((rc = http_reload_tls(hs, err, sizeof err)) < 0)
+		log_err("%s", err);
+	else if (rc > 0)
+		log_notice("read the TLS certificate %s and key %s again",
+		    cf->cert, cf->tls_key);
 }
 
 int
 http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
-    int (*wait)(void *arg, int sigfd), void *arg, const char *what, char *err,
-    size_t errlen)
+    int (*wait)(void *arg, int sigfd, struct http_server *hs), void *arg,
+    const char *what, char *err, size_t errlen)
 {
 	struct http_server *hs;
 	char url[300];
@@ -100,7 +115,8 @@ http_serve(const struct httpd_cf *cf, struct http_server_opts *ho, int sigfd,
 	}
 	http_url(hs, url, sizeof url);
 	log_notice("listening on %s: %s", url, what);
-	rc = wait(arg, sigfd);
+	notify_ready("listening on %s", url);
+	rc = wait(arg, sigfd, hs);
 	drain(hs, cf->grace_ms, sigfd);
 	http_stop(hs);
 	hauth_cache_free(ho->cache);

@@ -21,16 +21,24 @@
  *	--insecure, is needed (only when --listen is given); --cert and
  *	--tls-key go together.
  * http_serve(cf, ho, sigfd, wait, arg, what, err, errlen): copies cf into
- *	*ho (whose body limits, threads, key, to, routes and arg the caller
- *	has set; ho->cache is made here), starts the server, logs
- *	"listening on URL: WHAT" at notice level (the line supervisors and
- *	tests wait for), and calls wait(arg, sigfd), the tool's main loop,
- *	which returns an exit status (0, or a sysexits code after logging
- *	why) once sigfd (tool_signals) is readable or it cannot go on.
- *	Then it reads the signal, logs "SIGNAL: draining (N requests in
- *	flight)", lets the requests in flight finish (http_drain_wait:
+ *	*ho (whose body limits, threads, key or ring, to, routes and arg
+ *	the caller has set; ho->cache is made here), starts the server,
+ *	logs "listening on URL: WHAT" at notice level (the line supervisors
+ *	and tests wait for) and sends READY=1 (notify.h), and calls
+ *	wait(arg, sigfd, hs), the tool's main loop (hs: the server, for
+ *	httpd_reload), which returns an exit
+ *	status (0, or a sysexits code after logging why) once
+ *	tool_signal(sigfd, ...) returned a stop signal (SIGHUP is the
+ *	loop's to handle, tool.h) or it cannot go on.  Then it sends
+ *	STOPPING=1, logs "SIGNAL: draining (N requests in flight)", lets the requests in flight finish (http_drain_wait:
  *	cf->grace_ms at most, a second signal cuts it short), stops the
  *	server and frees the cache.
+ *
+ * httpd_reload(hs, cf): from the main loop's SIGHUP handling
+ *	(tool_signal): reads --cert and --tls-key again for hs, the server
+ *	http_serve passed to wait (http_reload_tls): accepted requests are answered by the daemon
+ *	that took them; a certificate that does not load is logged at
+ *	error level and the old one stays.  Nothing without --cert.
  *
  * Error handling: http_serve returns wait's status, or -1 with err set
  * (EX_CONFIG material: a bad --listen, unreadable PEM files, a port in
@@ -57,8 +65,9 @@ struct httpd_cf {
 
 int httpd_option(int ch, const char *arg, struct httpd_cf *cf);
 const char *httpd_check(const struct httpd_cf *cf);
+void httpd_reload(struct http_server *hs, const struct httpd_cf *cf);
 int http_serve(const struct httpd_cf *cf, struct http_server_opts *ho,
-    int sigfd, int (*wait)(void *arg, int sigfd), void *arg, const char *what,
-    char *err, size_t errlen);
+    int sigfd, int (*wait)(void *arg, int sigfd, struct http_server *hs),
+    void *arg, const char *what, char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
  * libsystemd): the units of examples/systemd are Type=notify with
  * WatchdogSec=, so a stage that never gets ready fails its start, and
  * one that stops making progress (wedged, or stopped with SIGSTOP) is
- * killed and restarted (srdf(7) SIGNALS AND SUPERVISION).
+ * killed and restarted (srdf(7) SIGNALS, Supervision).
  *
  * Outside systemd (no NOTIFY_SOCKET in the environment) every call does
  * nothing and costs a branch.  A message that cannot be sent is no

@@ -4,13 +4,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "tool.h"
 
 const char *
@@ -66,4 +69,34 @@ tool_signals(int flags)
 	if ((fd = signalfd(-1, &mask, SFD_CLOEXEC | flags)) < 0)
 		die(EX_OSERR, "signalfd: %s", strerror(errno));
 	return fd;
+}
+
+static int stop_signo;
+
+int
+tool_signal(int sigfd, void (*reload)(void *arg), void *arg)
+{
+	struct pollfd p = {sigfd, POLLIN, 0};
+	struct signalfd_siginfo si;
+
+	while (stop_signo == 0 && poll(&p, 1, 0) > 0 &&
+	       read(sigfd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo != SIGHUP) {
+			stop_signo = (int)si.ssi_signo;
+			notify_stopping();
+			break;
+		}
+		log_notice("SIGHUP: reloading");
+		notify_reloading();
+		if (reload != NULL)
+			reload(arg);
+		notify_ready(NULL);
+	}
+	return stop_signo;
+}
+
+int
+tool_stop_signal(void)
+{
+	return stop_signo;
 }

@@ -19,6 +19,13 @@
  *	returns a signalfd(2) for the three, opened with SFD_CLOEXEC and
  *	FLAGS (e.g. SFD_NONBLOCK): the main loop polls it, and a signal
  *	is noticed only there, at a safe point.
+ * tool_signal:      reads the signals pending on SIGFD without waiting
+ *	(srdf(7) SIGNALS): SIGHUP calls RELOAD(ARG) between
+ *	notify_reloading() and notify_ready(NULL) (notify.h) and is then
+ *	forgotten; SIGTERM or SIGINT is remembered, notify_stopping() sent,
+ *	and returned by this and every later call.  Returns that signal,
+ *	or 0 while none came.  RELOAD may be NULL.
+ * tool_stop_signal: the signal tool_signal remembered, or 0.
  *
  * Calling sequence, in main() after the options and before the spool
  * and the ledger are opened:
@@ -44,5 +51,7 @@ void tool_path(char *out, size_t len, const char *dir, const char *sub);
 int tool_lock(const char *dir, const char *tool, int create);
 void tool_outbox(char *out, size_t len, const char *dir);
 int tool_signals(int flags);
+int tool_signal(int sigfd, void (*reload)(void *arg), void *arg);
+int tool_stop_signal(void);
 
 #endif

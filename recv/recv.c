@@ -70,8 +70,10 @@
 #include "heartbeat.h"
 #include "http.h"
 #include "httpd.h"
+#include "keyring.h"
 #include "ledger.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "spool.h"
 #include "tool.h"
@@ -103,13 +105,14 @@ static const int vstatus[] = {201, 200, 400, 409, 503};
 
 struct recv {
 	const struct config *cf;
-	struct srdf_key *key;
+	struct keyring *kr;
 	char inbox[PATH_MAX];
 	struct ledger *l;
 	pthread_mutex_t mu;                  /* storing; and source_hex */
 	char source_hex[33];                 /* pinned source, "" while none */
 	_Atomic unsigned long long decoding; /* bytes wagon_open holds */
 	int sigfd;
+	struct http_server *hs; /* while serving, for SIGHUP */
 };
 
 static void
@@ -292,8 +295,8 @@ out:
  * wagon that compresses well may be much larger open than sent.
  * Returns -1 when it opened, else the verdict with why. */
 static int
-authenticate(struct recv *r, const uint8_t *body, size_t len,
-    const struct wagon_header *h, char *why, size_t wl)
+authenticate(struct recv *r, const struct srdf_key *key, const uint8_t *body,
+    size_t len, const struct wagon_header *h, char *why, size_t wl)
 {
 	unsigned long long need = h->comp_len + h->raw_len + 1, cur;
 	char err[256], *records = NULL;
@@ -317,7 +320,7 @@ authenticate(struct recv *r, const uint8_t *body, size_t len,
 		}
 	} while (!atomic_compare_exchange_weak(&r->decoding, &cur, cur + need));
 	rc = wagon_open_peeked(
-	    body, len, r->key, h, &records, &rlen, err, sizeof err);
+	    body, len, key, h, &records, &rlen, err, sizeof err);
 	wagon_records_free(records, rlen);
 	atomic_fetch_sub(&r->decoding, need);
 	if (rc == 0)
@@ -376,7 +379,8 @@ out:
 /*
  * The checks, in order (each answer in srdf-recv(1)):
  *	checksum and header (wagon_peek)          -> invalid_payload
- *	key id, pinned source                      -> rejected
+ *	key id not in the key file (keyring_find)  -> busy
+ *	pinned source                              -> rejected
  *	ledger: same sequence, same SHA-256        -> duplicate
  *	        same sequence, other content       -> rejected
  *	        at or below last_applied_seq       -> duplicate
@@ -391,6 +395,7 @@ receive(struct recv *r, const uint8_t *body, size_t len,
     const uint8_t *head_sum, uint64_t *seq, char *why, size_t wl)
 {
 	struct wagon_header h;
+	const struct srdf_key *key;
 	char err[256], src[33], sum[65], kh[17], kw[17];
 	int rc, v;
 
@@ -405,21 +410,25 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	*seq = h.seq;
 	hex(h.source_id, 16, src);
 	hex(body + len - WAGON_SUM_LEN, WAGON_SUM_LEN, sum);
-	if (memcmp(h.key_id, r->key->id, sizeof r->key->id) != 0) {
+	/* A key id the ring lacks even after reading the key file again
+	 * is a rotation half done (srdf-keygen(1) KEY ROTATION): the
+	 * sender retries until this host holds the key. */
+	if ((key = keyring_find(r->kr, h.key_id)) == NULL) {
 		key_id_hex(h.key_id, kh);
-		key_id_hex(r->key->id, kw);
+		key_id_hex(keyring_key(r->kr)->id, kw);
 		snprintf(why, wl,
-		    "sealed under unknown key id %s (this "
-		    "receiver holds %s)",
-		    kh, kw);
-		return V_REJECTED;
+		    "sealed under key id %s, which the key file %s does not "
+		    "hold (newest here: %s); retry once this host holds it: "
+		    "see srdf-keygen(1) KEY ROTATION",
+		    kh, keyring_path(r->kr), kw);
+		return V_BUSY;
 	}
 	pthread_mutex_lock(&r->mu);
 	v = known(r, &h, src, sum, why, wl);
 	pthread_mutex_unlock(&r->mu);
 	if (v >= 0)
 		return (enum verdict)v;
-	if ((v = authenticate(r, body, len, &h, why, wl)) >= 0)
+	if ((v = authenticate(r, key, body, len, &h, why, wl)) >= 0)
 		return (enum verdict)v;
 	return store(r, body, len, &h, src, sum, why, wl);
 }
@@ -598,12 +607,25 @@ read_item(const char *dir, const char *name, unsigned long long max,
 	return p;
 }
 
-static int
-stop_requested(int sigfd)
+/* SIGHUP (tool_signal): the key file read again, and the TLS
+ * certificate and key (httpd_reload). */
+static void
+reload(void *arg)
 {
-	struct pollfd pfd = {sigfd, POLLIN, 0};
+	struct recv *r = arg;
+	char err[512];
 
-	return poll(&pfd, 1, 0) > 0;
+	if (keyring_reload(r->kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	if (r->hs != NULL)
+		httpd_reload(r->hs, &r->cf->srv);
+}
+
+static int
+stop_requested(struct recv *r, int sigfd)
+{
+	notify_watchdog();
+	return tool_signal(sigfd, reload, r) != 0;
 }
 
 /* One pass over IMPORT/new: 0 when every item was stored or a duplicate,
@@ -623,7 +645,7 @@ import_pass(struct recv *r, int sigfd)
 	if (spool_list(dir, "new", &names, &n) != 0)
 		return EX_TEMPFAIL;
 	for (i = 0; i < n; i++) {
-		if (stop_requested(sigfd)) {
+		if (stop_requested(r, sigfd)) {
 			ex = EX_TEMPFAIL;
 			break;
 		}
@@ -809,18 +831,20 @@ watch_import(const char *dir)
 	return in;
 }
 
-/* The main loop (http_serve's wait): returns 0 when sigfd is readable
- * (the signal is left for http_serve to read), and imports what
+/* The main loop (http_serve's wait): returns 0 when a stop signal came
+ * (SIGHUP reads the key file again: tool_signal), pings the watchdog
+ * (notify.h), and imports what
  * arrives in the import directory when watched; EX_OSERR after logging
  * why when it cannot watch or poll. */
 static int
-run(void *arg, int sigfd)
+run(void *arg, int sigfd, struct http_server *hs)
 {
 	struct recv *r = arg;
 	struct pollfd pfd[2];
 	char evbuf[4096];
 	int in = -1, nfd = 1, rc = 0;
 
+	r->hs = hs;
 	pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
 	if (r->cf->import != NULL) {
 		if ((in = watch_import(r->cf->import)) < 0)
@@ -830,14 +854,16 @@ run(void *arg, int sigfd)
 	}
 	for (;;) {
 		heartbeat_beat(0, NULL);
-		if (poll(pfd, (nfds_t)nfd, HEARTBEAT_INTERVAL_MS) < 0) {
+		notify_watchdog();
+		if (poll(pfd, (nfds_t)nfd,
+		        (int)notify_wait_ms(HEARTBEAT_INTERVAL_MS)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
 			rc = EX_OSERR;
 			break;
 		}
-		if (pfd[0].revents & POLLIN)
+		if ((pfd[0].revents & POLLIN) && stop_requested(r, sigfd))
 			break;
 		if (nfd > 1 && (pfd[1].revents & POLLIN)) {
 			while (read(in, evbuf, sizeof evbuf) > 0)
@@ -977,7 +1003,7 @@ open_state(struct recv *r, const struct config *cf)
 	int ex;
 
 	r->cf = cf;
-	if ((r->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+	if ((r->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
@@ -1017,7 +1043,7 @@ serve(struct recv *r, char *err, size_t errlen)
 	struct http_server_opts ho = {.max_body = r->cf->max_body,
 	    .max_memory = r->cf->max_memory,
 	    .threads = r->cf->threads,
-	    .key = r->key,
+	    .ring = r->kr,
 	    .to = HAUTH_TO_RECV,
 	    .routes = routes,
 	    .nroutes = sizeof routes / sizeof routes[0],
@@ -1058,6 +1084,7 @@ main(int argc, char **argv)
 		heartbeat_stop(ex);
 	else if (cf.srv.listen == NULL) {
 		ex = import_pass(&r, tool_signals(0));
+		notify_stopping();
 		heartbeat_stop(ex);
 	} else {
 		r.sigfd = tool_signals(0);
@@ -1067,6 +1094,6 @@ main(int argc, char **argv)
 		log_notice("stopped");
 	}
 	ledger_close(r.l);
-	key_free(r.key);
+	keyring_close(r.kr);
 	return ex;
 }

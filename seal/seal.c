@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -65,8 +66,10 @@
 #include "audit.h"
 #include "buf.h"
 #include "heartbeat.h"
+#include "keyring.h"
 #include "ledger.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "gtid.h"
 #include "record.h"
@@ -113,7 +116,7 @@ struct job {
 
 struct seal {
 	const struct config *cf;
-	const struct srdf_key *key;
+	struct keyring *kr; /* the key file, read again on SIGHUP */
 	/* Read and written by the sealing thread only, once it runs; the
 	 * reader looks at last_seq and nsealed after drain(). */
 	struct ledger *l;
@@ -149,11 +152,17 @@ struct seal {
  * sequentially consistent atomics, so one of them sees the other.  Only
  * the reader (main) thread takes the signals. */
 static atomic_int stopping, busy;
+/* SIGHUP: the key file is read again by the reader between two lines,
+ * or at once when it waits for input (wait_input). */
+static atomic_int hup;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP) {
+		atomic_store(&hup, 1);
+		return;
+	}
 	atomic_store(&stopping, 1);
 	if (atomic_load(&busy) == 0)
 		_exit(0);
@@ -440,7 +449,7 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 	int ok;
 
 	j->h.seq = seq;
-	if (wagon_finish(&j->h, g->lines.len, s->key, wagon) != 0) {
+	if (wagon_finish(&j->h, g->lines.len, keyring_key(s->kr), wagon) != 0) {
 		log_err("cannot seal group %" PRIu64 " chunk %" PRIu32
 		        " as wagon %" PRIu64 ": %s",
 		    g->group, g->chunk, seq, strerror(errno));
@@ -682,6 +691,7 @@ sealer_start(struct seal *s)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
 	e = pthread_create(&s->sealer, NULL, sealer, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -855,6 +865,58 @@ end_of_input(
 	return 0;
 }
 
+/* SIGHUP, in the reader: the next wagons are sealed with the newest key
+ * of the key file (srdf-keygen(1) KEY ROTATION). */
+static void
+reload(struct seal *s)
+{
+	char err[512];
+
+	log_notice("SIGHUP: reloading");
+	notify_reloading();
+	if (keyring_reload(s->kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	notify_ready(NULL);
+}
+
+/* Before each line: pings the watchdog (notify.h), takes a SIGHUP, and
+ * when stdin's buffer is empty (glibc's FILE read pointers) waits for
+ * input in ppoll(2), which a signal always interrupts (signal(7)), with
+ * SIGHUP blocked but there: a seal idle for lack of input stays alive
+ * for the watchdog and reloads its key at once. */
+static void
+wait_input(struct seal *s)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	struct timespec ts, *tp;
+	sigset_t hupset, old;
+	long long ms;
+
+	sigemptyset(&hupset);
+	sigaddset(&hupset, SIGHUP);
+	for (;;) {
+		notify_watchdog();
+		if (atomic_exchange(&hup, 0))
+			reload(s);
+		if (stdin->_IO_read_ptr < stdin->_IO_read_end ||
+		    atomic_load(&stopping))
+			return;
+		pthread_sigmask(SIG_BLOCK, &hupset, &old);
+		if (atomic_load(&hup)) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			continue;
+		}
+		ms = notify_wait_ms(-1);
+		ts = (struct timespec){ms / 1000, ms % 1000 * 1000000};
+		tp = ms < 0 ? NULL : &ts;
+		if (ppoll(&p, 1, tp, &old) > 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			return;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+}
+
 /* Reads groups on stdin and hands them to the sealing thread until the
  * end of the input or a signal.  Returns 0, or an exit status after
  * logging why. */
@@ -871,7 +933,7 @@ run(struct seal *s)
 	record_reader_init(&r, stdin, "stdin");
 	if ((ex = sealer_start(s)) != 0)
 		goto out;
-	while ((rc = record_read_line(&r)) == 1) {
+	while ((wait_input(s), rc = record_read_line(&r)) == 1) {
 		if (classify(&r, &sc, &rec, &type) != 0) {
 			rc = -1;
 			break;
@@ -881,6 +943,7 @@ run(struct seal *s)
 		if (ex != 0)
 			break;
 		if (atomic_load(&stopping) && !in_group) {
+			notify_stopping();
 			drain(s);
 			log_notice("stopped by a signal after wagon %" PRIu64,
 			    s->last_seq);
@@ -1085,7 +1148,6 @@ main(int argc, char **argv)
 	struct config cf = {
 	    .level = DEFAULT_LEVEL, .min_free = DEFAULT_MIN_FREE};
 	struct seal s = {0};
-	struct srdf_key *key;
 	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	char err[512];
 	int rc;
@@ -1097,13 +1159,16 @@ main(int argc, char **argv)
 	if (cf.key_file == NULL)
 		die(EX_USAGE, "no --key-file: wagons are always encrypted");
 	tool_path(cf.outbox, sizeof cf.outbox, cf.dir, "outbox");
-	if ((key = key_load(cf.key_file, err, sizeof err)) == NULL)
+	if ((s.kr = keyring_open(cf.key_file, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 
-	s.key = key;
 	if ((rc = open_state(&s, &cf)) == 0) {
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		notify_ready("reading groups on stdin, the next wagon is "
+		             "%" PRIu64,
+		    s.last_seq + 1);
 		log_info("ready: reading groups on stdin, the next wagon is "
 		         "%" PRIu64 " in %s/new",
 		    s.last_seq + 1, cf.outbox);
@@ -1112,7 +1177,7 @@ main(int argc, char **argv)
 	heartbeat_stop(rc);
 	if (s.l != NULL)
 		ledger_close(s.l);
-	key_free(key);
+	keyring_close(s.kr);
 	/* The records in clear, and a wagon that failed before it was
 	 * encrypted. */
 	buf_free_wiped(&s.g[0].lines);

@@ -79,8 +79,10 @@
 #include "clock.h"
 #include "heartbeat.h"
 #include "http.h"
+#include "keyring.h"
 #include "ledger.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "pull.h"
 #include "spool.h"
@@ -152,7 +154,7 @@ struct result {
 
 struct ship {
 	const struct config *cf;
-	struct srdf_key *key;
+	struct keyring *kr; /* NULL without --key-file */
 	char outbox[PATH_MAX];
 	struct ledger *l;
 	struct http_client_opts co;
@@ -180,12 +182,28 @@ usage(FILE *f)
 	    "       srdf-ship --help | --version\n");
 }
 
-static int
-stop_pending(const struct ship *s)
-{
-	struct pollfd p = {s->sigfd, POLLIN, 0};
+static int revive(struct ship *s, int all, const char *by);
 
-	return poll(&p, 1, 0) > 0;
+/* SIGHUP (tool_signal): the key file read again, and the dead wagons
+ * sent again as --retry-dead does. */
+static void
+reload(void *arg)
+{
+	struct ship *s = arg;
+	char err[512];
+
+	if (s->kr != NULL && keyring_reload(s->kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	if (revive(s, 1, "SIGHUP") != 0)
+		log_err("cannot revive dead wagons (see above)");
+}
+
+/* Whether a stop signal came (SIGHUP is handled here: reload). */
+static int
+stop_pending(struct ship *s)
+{
+	notify_watchdog();
+	return tool_signal(s->sigfd, reload, s) != 0;
 }
 
 /* ---- the ledger ---------------------------------------------------------- */
@@ -482,10 +500,11 @@ fail:
 	return -1;
 }
 
-/* dead -> sending, failures forgotten: the operator's --retry-dead
- * (all), or at every start the wagons an earlier srdf-ship made dead when
- * its retry policy was spent (all 0): a failure that may pass no longer
- * makes a wagon dead (srdf-ship(1), "Back-off and dead letters"). */
+/* dead -> sending, failures forgotten: the operator's --retry-dead or
+ * SIGHUP (all; by says which), or at every start the wagons an earlier
+ * srdf-ship made dead when its retry policy was spent (all 0): a failure
+ * that may pass no longer makes a wagon dead (srdf-ship(1), "Back-off
+ * and dead letters"). */
 struct revival {
 	json_t *list;
 	int all;
@@ -504,13 +523,13 @@ revive_one(uint64_t seq, json_t *w, void *arg)
 }
 
 static int
-revive(struct ship *s, int all)
+revive(struct ship *s, int all, const char *by)
 {
 	struct ledger_txn *t;
 	struct revival rv = {json_array(), all};
 	json_t *list = rv.list, *w = NULL, *v;
 	const char *why =
-	    all ? "--retry-dead"
+	    all ? by
 	        : "dead after a transient "
 	          "failure by an earlier srdf-ship; such failures are retried for "
 	          "ever now";
@@ -543,7 +562,8 @@ revive(struct ship *s, int all)
 		goto fail;
 	json_array_foreach(list, i, v) audit_wagon(all ? AUDIT_OPERATOR : 0,
 	    (uint64_t)json_integer_value(v), "dead", "sending",
-	    all ? "srdf-ship --retry-dead"
+	    all ? (strcmp(by, "SIGHUP") == 0 ? "srdf-ship: SIGHUP"
+	                                     : "srdf-ship --retry-dead")
 	        : "srdf-ship: dead after a "
 	          "transient failure by an earlier srdf-ship");
 	json_decref(list);
@@ -799,8 +819,10 @@ deliver_http(struct ship *s, struct cand *c, size_t n)
 			if (record(s, c[i].seq, &r, c[i].len) != 0)
 				fatal = 1;
 		}
+		notify_watchdog();
 		if (running > 0)
-			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+			curl_multi_poll(
+			    s->multi, NULL, 0, (int)notify_wait_ms(1000), NULL);
 		heartbeat_beat(0, NULL);
 	} while (running > 0);
 	return fatal ? -1 : failed;
@@ -883,14 +905,17 @@ wait_event(struct ship *s, long long timeout_ms)
 	/* Awake for the heartbeat's promise (heartbeat.h). */
 	if (timeout_ms > HEARTBEAT_INTERVAL_MS)
 		timeout_ms = HEARTBEAT_INTERVAL_MS;
-	if (poll(p, 2, (int)timeout_ms) < 0 && errno != EINTR)
+	notify_watchdog();
+	if (poll(p, 2, (int)notify_wait_ms(timeout_ms)) < 0 && errno != EINTR)
 		log_warn("poll: %s", strerror(errno));
 	/* Drain before the next scan: a change after it wakes us again. */
 	while (read(s->inot, ev, sizeof ev) > 0)
 		;
-	if (p[0].revents & POLLIN)
+	if ((p[0].revents & POLLIN) && stop_pending(s))
 		return WAKE_SIGNAL;
-	return (p[1].revents & POLLIN) ? WAKE_EVENT : 0;
+	/* A SIGHUP may have revived wagons: scan again at once. */
+	return (p[0].revents & POLLIN) || (p[1].revents & POLLIN) ? WAKE_EVENT
+	                                                          : 0;
 }
 
 static void
@@ -1139,7 +1164,7 @@ open_state(struct ship *s, const struct config *cf)
 
 	s->cf = cf;
 	if (cf->key_file != NULL &&
-	    (s->key = key_load(cf->key_file, err, sizeof err)) == NULL) {
+	    (s->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
@@ -1163,7 +1188,7 @@ open_state(struct ship *s, const struct config *cf)
 	audit_open(cf->dir);
 	audit_source_of(s->l);
 	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);
-	if (revive(s, cf->retry_dead) != 0) {
+	if (revive(s, cf->retry_dead, "--retry-dead") != 0) {
 		log_err("cannot revive dead wagons (see above)");
 		return EX_SOFTWARE;
 	}
@@ -1209,7 +1234,7 @@ open_http(struct ship *s)
 	    .ca_file = cf->ca_file,
 	    .insecure = cf->insecure,
 	    .timeout_ms = cf->timeout_ms,
-	    .key = s->key,
+	    .ring = s->kr,
 	    .to = HAUTH_TO_RECV};
 	if (cf->dest != NULL)
 		return 0;
@@ -1271,6 +1296,7 @@ main(int argc, char **argv)
 		    cf.ack_pull ? ", fetching its "
 		                  "ACKs (--ack-pull)"
 		                : "");
+		notify_ready("shipping %s to %s", s.outbox, cf.to);
 		rc = run(&s);
 	}
 	heartbeat_stop(rc);
@@ -1281,6 +1307,6 @@ main(int argc, char **argv)
 	close_http(&s);
 	if (s.l != NULL)
 		ledger_close(s.l);
-	key_free(s.key);
+	keyring_close(s.kr);
 	return rc;
 }
