@@ -1308,6 +1308,53 @@ proc_state(const struct proc *p)
 	                                                            : "stopped";
 }
 
+/* The six counters named for each side's stages, source then target
+ * (prom_side). */
+static const struct {
+	const char *name, *help;
+} side_ctr[2][6] = {
+    {
+        {"srdf_wagons_sealed_total", "Wagons sealed (source)."},
+        {"srdf_sealed_bytes_total", "Bytes of the wagons sealed (source)."},
+        {"srdf_wagons_shipped_total",
+            "Wagons delivered to the target (source)."},
+        {"srdf_shipped_bytes_total",
+            "Bytes of the wagons delivered to the target (source)."},
+        {"srdf_ship_attempts_total",
+            "Delivery attempts of srdf-ship (source)."},
+        {"srdf_ship_retries_total",
+            "Delivery attempts after a wagon's first, each one after "
+            "a failed attempt (source)."},
+    },
+    {
+        {"srdf_wagons_received_total", "Wagons received (target)."},
+        {"srdf_received_bytes_total", "Bytes of the wagons received (target)."},
+        {"srdf_wagons_applied_total",
+            "Wagons applied to the target database (target)."},
+        {"srdf_applied_bytes_total", "Bytes of the wagons applied (target)."},
+        {"srdf_apply_attempts_total", "Apply attempts of srdf-apply (target)."},
+        {"srdf_apply_retries_total",
+            "Apply attempts after a wagon's first, each one after a "
+            "failed attempt (target)."},
+    },
+};
+
+/* The side's six counters: wagons and bytes sealed or received, past
+ * the delivery or the apply (n wagons, b bytes), attempts and retries. */
+static void
+prom_side(const struct status *st, uint64_t n, uint64_t b)
+{
+	const uint64_t v[6] = {st->total, st->total_bytes, n, b,
+	    st->attempts + st->p_attempts, st->retries + st->p_retries};
+	int side = st->side == SIDE_SOURCE ? 0 : 1;
+
+	for (size_t i = 0; i < 6; i++) {
+		prom_head(
+		    side_ctr[side][i].name, "counter", side_ctr[side][i].help);
+		prom_u(st, side_ctr[side][i].name, v[i], NULL);
+	}
+}
+
 /* The counters: wagons, bytes, row changes and attempts through each
  * stage of the side, the records kept plus the ones purged. */
 static void
@@ -1327,51 +1374,7 @@ prom_counters(const struct status *st)
 		n += st->count[past[i]];
 		b += st->bytes[past[i]];
 	}
-	if (src) {
-		prom_head("srdf_wagons_sealed_total", "counter",
-		    "Wagons sealed (source).");
-		prom_u(st, "srdf_wagons_sealed_total", st->total, NULL);
-		prom_head("srdf_sealed_bytes_total", "counter",
-		    "Bytes of the wagons sealed (source).");
-		prom_u(st, "srdf_sealed_bytes_total", st->total_bytes, NULL);
-		prom_head("srdf_wagons_shipped_total", "counter",
-		    "Wagons delivered to the target (source).");
-		prom_u(st, "srdf_wagons_shipped_total", n, NULL);
-		prom_head("srdf_shipped_bytes_total", "counter",
-		    "Bytes of the wagons delivered to the target (source).");
-		prom_u(st, "srdf_shipped_bytes_total", b, NULL);
-		prom_head("srdf_ship_attempts_total", "counter",
-		    "Delivery attempts of srdf-ship (source).");
-		prom_u(st, "srdf_ship_attempts_total",
-		    st->attempts + st->p_attempts, NULL);
-		prom_head("srdf_ship_retries_total", "counter",
-		    "Delivery attempts after a wagon's first, each one after "
-		    "a failed attempt (source).");
-		prom_u(st, "srdf_ship_retries_total",
-		    st->retries + st->p_retries, NULL);
-	} else {
-		prom_head("srdf_wagons_received_total", "counter",
-		    "Wagons received (target).");
-		prom_u(st, "srdf_wagons_received_total", st->total, NULL);
-		prom_head("srdf_received_bytes_total", "counter",
-		    "Bytes of the wagons received (target).");
-		prom_u(st, "srdf_received_bytes_total", st->total_bytes, NULL);
-		prom_head("srdf_wagons_applied_total", "counter",
-		    "Wagons applied to the target database (target).");
-		prom_u(st, "srdf_wagons_applied_total", n, NULL);
-		prom_head("srdf_applied_bytes_total", "counter",
-		    "Bytes of the wagons applied (target).");
-		prom_u(st, "srdf_applied_bytes_total", b, NULL);
-		prom_head("srdf_apply_attempts_total", "counter",
-		    "Apply attempts of srdf-apply (target).");
-		prom_u(st, "srdf_apply_attempts_total",
-		    st->attempts + st->p_attempts, NULL);
-		prom_head("srdf_apply_retries_total", "counter",
-		    "Apply attempts after a wagon's first, each one after a "
-		    "failed attempt (target).");
-		prom_u(st, "srdf_apply_retries_total",
-		    st->retries + st->p_retries, NULL);
-	}
+	prom_side(st, n, b);
 	prom_head("srdf_wagons_confirmed_total", "counter",
 	    "Wagons whose ACK of their apply the source took.");
 	prom_u(st, "srdf_wagons_confirmed_total",
