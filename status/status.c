@@ -657,23 +657,6 @@ purged_sums(struct status *st, struct ledger_txn *t)
 
 /* The state directory as a label (absolute, so that two `--dir .` differ)
  * and its file system's space, from statvfs(2). */
-/* Logs the error; returns ex, the exit status it calls for. */
-static int fail(int ex, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int ex, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	return ex;
-}
-
 static void
 read_fs(struct status *st)
 {
@@ -717,34 +700,35 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	int rc;
 
 	if ((rc = ledger_meta_get(t, "source_id", &st->source_id)) != 0)
-		return fail(EX_DATAERR, "%s: reading source_id: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading source_id: %s", dir,
 		    ledger_strerror(rc));
 	st->side = which_side(dir, t);
 	if (st->side == SIDE_SOURCE &&
 	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
-		return fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s",
+		    dir, ledger_strerror(rc));
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
 	if ((rc = meta_u64(t, "purged_wagons", &st->purged)) != 0 ||
 	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0 ||
 	    (rc = purged_sums(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the purge counters: %s",
-		    dir, ledger_strerror(rc));
+		return log_fail(EX_DATAERR,
+		    "%s: reading the purge counters: %s", dir,
+		    ledger_strerror(rc));
 	if (st->side == SIDE_TARGET &&
 	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
-		return fail(EX_DATAERR, "%s: reading promoted: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
 	    (rc = finish_stages(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the wagons: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading the wagons: %s", dir,
 		    ledger_strerror(rc));
 	if ((rc = purged_newest(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the purge marks: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_DATAERR, "%s: reading the purge marks: %s",
+		    dir, ledger_strerror(rc));
 	return 0;
 }
 
@@ -761,17 +745,17 @@ read_ledger(struct status *st)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		return fail(EX_NOINPUT,
+		return log_fail(EX_NOINPUT,
 		    "%s: no ledger (%s/ledger/data.mdb: "
 		    "%s): not a state directory of srdf",
 		    dir, dir, strerror(errno));
 	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
-		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_NOINPUT, "cannot open the ledger of %s: %s",
+		    dir, ledger_strerror(rc));
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot read the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		    dir, ledger_strerror(rc));
 	}
 	ex = read_ledger_txn(st, t);
 	ledger_txn_abort(t);
