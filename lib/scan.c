@@ -327,6 +327,112 @@ hex4(const unsigned char *q, const unsigned char *e)
 	return v;
 }
 
+/* The first byte at or after q (before end) that is not plain ASCII: a
+ * byte below 0x20, a quote, a backslash or one with the high bit set;
+ * end if none is.  The hot loop: sixteen bytes at a time with SSE2
+ * (every x86-64 has it), then eight (as a signed byte, one with the high
+ * bit set is below 0x20 too). */
+static inline __attribute__((always_inline)) const unsigned char *
+plain_run(const unsigned char *q, const unsigned char *end)
+{
+#ifdef __SSE2__
+	while (end - q >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)q);
+		int m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+
+		if (m != 0)
+			return q + __builtin_ctz((unsigned)m);
+		q += 16;
+	}
+#endif
+	while (end - q >= 8) {
+		uint64_t w, m;
+
+		memcpy(&w, q, 8);
+		m = ((w - ONES * 0x20) | ((w ^ ONES * '"') - ONES) |
+		        ((w ^ ONES * '\\') - ONES) | w) &
+		    ONES * 0x80;
+		if (m != 0)
+			break;
+		q += 8;
+	}
+	while (q < end && strclass[*q] == 0)
+		q++;
+	return q;
+}
+
+/* The escape after the backslash at q[-1]: returns the byte after it, or
+ * NULL when it is not a JSON escape (a lone or misordered surrogate
+ * included; \u0000 too in a key). */
+static const unsigned char *
+escape(const unsigned char *q, const unsigned char *end, int key)
+{
+	long v, v2;
+
+	if (q >= end)
+		return NULL;
+	switch (*q) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return q + 1;
+	case 'u':
+		if ((v = hex4(q + 1, end)) < 0)
+			return NULL;
+		q += 5;
+		if (v >= 0xD800 && v <= 0xDBFF) {
+			if (end - q < 2 || q[0] != '\\' || q[1] != 'u')
+				return NULL;
+			v2 = hex4(q + 2, end);
+			if (v2 < 0xDC00 || v2 > 0xDFFF)
+				return NULL;
+			q += 6;
+		} else if (v >= 0xDC00 && v <= 0xDFFF)
+			return NULL;
+		else if (v == 0 && key)
+			return NULL;
+		return q;
+	default:
+		return NULL;
+	}
+}
+
+/* The UTF-8 sequence whose lead byte (0x80 or above) is at q: returns the
+ * byte after it, or NULL when it is not valid (RFC 3629, as jansson's
+ * utf8_check_full). */
+static const unsigned char *
+utf8_seq(const unsigned char *q, const unsigned char *end)
+{
+	unsigned c = q[0];
+	int n;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 3;
+	else
+		return NULL;
+	if (end - q <= n)
+		return NULL;
+	for (int i = 1; i <= n; i++)
+		if ((q[i] & 0xC0) != 0x80)
+			return NULL;
+	if ((c == 0xE0 && q[1] < 0xA0) || (c == 0xED && q[1] > 0x9F) ||
+	    (c == 0xF0 && q[1] < 0x90) || (c == 0xF4 && q[1] > 0x8F))
+		return NULL;
+	return q + n + 1;
+}
+
 /*
  * A string whose opening quote is at p[-1].  Returns the byte after the
  * closing quote, or NULL.  A key may not hold U+0000 (jansson: "NUL byte
@@ -338,111 +444,24 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 	const unsigned char *q = (const unsigned char *)p;
 	const unsigned char *end = (const unsigned char *)e;
 	uint8_t esc = 0;
-	long v, v2;
 
 	for (;;) {
-		/* The hot loop: runs of plain ASCII, sixteen bytes at a time
-		 * with SSE2 (every x86-64 has it), then eight (a byte below
-		 * 0x20, a quote, a backslash or one with the high bit set
-		 * stops it: as a signed byte, that last one is below 0x20
-		 * too). */
-#ifdef __SSE2__
-		while (end - q >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)q);
-			int m = _mm_movemask_epi8(_mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
-
-			if (m != 0) {
-				q += __builtin_ctz((unsigned)m);
-				break;
-			}
-			q += 16;
-		}
-#endif
-		while (end - q >= 8) {
-			uint64_t w, m;
-
-			memcpy(&w, q, 8);
-			m = ((w - ONES * 0x20) | ((w ^ ONES * '"') - ONES) |
-			        ((w ^ ONES * '\\') - ONES) | w) &
-			    ONES * 0x80;
-			if (m != 0)
-				break;
-			q += 8;
-		}
-		while (q < end && strclass[*q] == 0)
-			q++;
-		if (q >= end)
+		if ((q = plain_run(q, end)) >= end)
 			return NULL;
 		switch (strclass[*q]) {
 		case 1:
 			goto done;
 		case 2:
 			esc = 1;
-			if (++q >= end)
-				return NULL;
-			switch (*q) {
-			case '"':
-			case '\\':
-			case '/':
-			case 'b':
-			case 'f':
-			case 'n':
-			case 'r':
-			case 't':
-				q++;
-				break;
-			case 'u':
-				if ((v = hex4(q + 1, end)) < 0)
-					return NULL;
-				q += 5;
-				if (v >= 0xD800 && v <= 0xDBFF) {
-					if (end - q < 2 || q[0] != '\\' ||
-					    q[1] != 'u')
-						return NULL;
-					v2 = hex4(q + 2, end);
-					if (v2 < 0xDC00 || v2 > 0xDFFF)
-						return NULL;
-					q += 6;
-				} else if (v >= 0xDC00 && v <= 0xDFFF)
-					return NULL;
-				else if (v == 0 && key)
-					return NULL;
-				break;
-			default:
-				return NULL;
-			}
+			q = escape(q + 1, end, key);
 			break;
 		case 3:
 			return NULL;
-		default: {
-			/* RFC 3629, as jansson's utf8_check_full. */
-			unsigned c = q[0];
-			int n;
-
-			if (c >= 0xC2 && c <= 0xDF)
-				n = 1;
-			else if (c >= 0xE0 && c <= 0xEF)
-				n = 2;
-			else if (c >= 0xF0 && c <= 0xF4)
-				n = 3;
-			else
-				return NULL;
-			if (end - q <= n)
-				return NULL;
-			for (int i = 1; i <= n; i++)
-				if ((q[i] & 0xC0) != 0x80)
-					return NULL;
-			if ((c == 0xE0 && q[1] < 0xA0) ||
-			    (c == 0xED && q[1] > 0x9F) ||
-			    (c == 0xF0 && q[1] < 0x90) ||
-			    (c == 0xF4 && q[1] > 0x8F))
-				return NULL;
-			q += n + 1;
+		default:
+			q = utf8_seq(q, end);
 		}
-		}
+		if (q == NULL)
+			return NULL;
 	}
 done:
 	if ((size_t)((const char *)q - p) > UINT32_MAX)
