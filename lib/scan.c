@@ -775,12 +775,84 @@ top_key(struct scanner *s, const struct jstr *k)
 #undef IS
 }
 
+/* Where a top-level member's value goes: r's span for the key id, ver
+ * and type for "v" and "type", NULL for a key scan_record keeps not. */
+static inline struct jspan *
+member_span(struct rec *r, int id, struct jspan *ver, struct jspan *type)
+{
+	switch (id) {
+	case K_V:
+		return ver;
+	case K_TYPE:
+		return type;
+	case K_DB:
+		return &r->db;
+	case K_TABLE:
+		return &r->table;
+	case K_PK:
+		return &r->pk;
+	case K_BEFORE:
+		return &r->img[IMG_BEFORE];
+	case K_AFTER:
+		return &r->img[IMG_AFTER];
+	case K_GTID:
+		return &r->gtid;
+	case K_TS:
+		return &r->ts;
+	case K_XA:
+		return &r->xa;
+	case K_CASCADE:
+		return &r->cascade;
+	case K_FK_CHECKS:
+		return &r->fk_checks;
+	default:
+		return NULL;
+	}
+}
+
+/* As record_check(): "v" the integer 1, "type" a known kind, which
+ * becomes r->type; then r's member arrays of the images (nmem members
+ * each).  0, or -1. */
+static int
+record_kind(struct scanner *s, struct jspan ver, struct jspan type,
+    const size_t nmem[2], struct rec *r)
+{
+	struct jstr t;
+
+	if (ver.n != 1 || ver.p[0] != '1')
+		return -1;
+	if (type.p == NULL || jspan_str(type, &t) != 0)
+		return -1;
+	if (t.esc) {
+		/* record_check() compares C strings: "insert\u0000x" is an
+		 * insert there, so here too. */
+		s->t1.len = 0;
+		jstr_decode(&t, &s->t1);
+		t.p = s->t1.p;
+		t.n = (uint32_t)strnlen(s->t1.p, s->t1.len);
+		t.esc = 0;
+	}
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (t.n == kinds[i].len &&
+		    memcmp(t.p, kinds[i].name, t.n) == 0) {
+			r->type = (enum rec_type)i;
+			for (int j = 0; j < 2; j++) {
+				r->mem[j] = r->img[j].p && r->img[j].p[0] == '{'
+				                ? s->mem[j]
+				                : NULL;
+				r->nmem[j] = r->mem[j] ? nmem[j] : 0;
+			}
+			return 0;
+		}
+	return -1;
+}
+
 int
 scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 {
 	const char *e = p + n, *v;
 	struct jspan ver = {0}, type = {0}, *dst;
-	struct jstr k, t;
+	struct jstr k;
 	size_t nmem[2] = {0, 0};
 	unsigned seen = 0;
 	int id, img;
@@ -825,47 +897,7 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 			p = scan_value(s, p, e, 2);
 		if (p == NULL)
 			return -1;
-		switch (id) {
-		case K_V:
-			dst = &ver;
-			break;
-		case K_TYPE:
-			dst = &type;
-			break;
-		case K_DB:
-			dst = &r->db;
-			break;
-		case K_TABLE:
-			dst = &r->table;
-			break;
-		case K_PK:
-			dst = &r->pk;
-			break;
-		case K_BEFORE:
-			dst = &r->img[IMG_BEFORE];
-			break;
-		case K_AFTER:
-			dst = &r->img[IMG_AFTER];
-			break;
-		case K_GTID:
-			dst = &r->gtid;
-			break;
-		case K_TS:
-			dst = &r->ts;
-			break;
-		case K_XA:
-			dst = &r->xa;
-			break;
-		case K_CASCADE:
-			dst = &r->cascade;
-			break;
-		case K_FK_CHECKS:
-			dst = &r->fk_checks;
-			break;
-		default:
-			dst = NULL;
-		}
-		if (dst != NULL) {
+		if ((dst = member_span(r, id, &ver, &type)) != NULL) {
 			dst->p = v;
 			dst->n = (size_t)(p - v);
 		}
@@ -880,33 +912,7 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 	}
 	if (duplicates(s, 0) || json_ws(p + 1, e) != e)
 		return -1;
-	/* record_check(): "v" the integer 1, "type" a known kind. */
-	if (ver.n != 1 || ver.p[0] != '1')
-		return -1;
-	if (type.p == NULL || jspan_str(type, &t) != 0)
-		return -1;
-	if (t.esc) {
-		/* record_check() compares C strings: "insert\u0000x" is an
-		 * insert there, so here too. */
-		s->t1.len = 0;
-		jstr_decode(&t, &s->t1);
-		t.p = s->t1.p;
-		t.n = (uint32_t)strnlen(s->t1.p, s->t1.len);
-		t.esc = 0;
-	}
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		if (t.n == kinds[i].len &&
-		    memcmp(t.p, kinds[i].name, t.n) == 0) {
-			r->type = (enum rec_type)i;
-			for (int j = 0; j < 2; j++) {
-				r->mem[j] = r->img[j].p && r->img[j].p[0] == '{'
-				                ? s->mem[j]
-				                : NULL;
-				r->nmem[j] = r->mem[j] ? nmem[j] : 0;
-			}
-			return 0;
-		}
-	return -1;
+	return record_kind(s, ver, type, nmem, r);
 }
 
 void
