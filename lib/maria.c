@@ -258,6 +258,22 @@ col_kind(struct maria_col *c, const char *coltype, const char *octets)
  * error is on the connection), or another failure (in err). */
 enum { LOAD_OK = 0, LOAD_SQL = -1, LOAD_ERR = -2 };
 
+/* Runs head, maria_table_where(db, name), then tail (q holds the text):
+ * the stored result, or NULL after a failed query (the error on my). */
+static MYSQL_RES *
+table_query(MYSQL *my, struct buf *q, const char *head, const char *db,
+    const char *name, const char *tail)
+{
+	q->len = 0;
+	buf_add(q, head, strlen(head));
+	maria_table_where(q, db, name);
+	buf_add(q, tail, strlen(tail));
+	buf_putc(q, '\0');
+	if (mysql_query(my, q->p) != 0)
+		return NULL;
+	return mysql_store_result(my);
+}
+
 /* The columns of db.name into t->col (the query text built in q). */
 static int
 load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
@@ -269,15 +285,12 @@ load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 	/* A system-versioned table's period columns are left out: their
 	 * values are each side's own (the target stamps the rows as it
 	 * writes them), and a SELECT gives current rows only. */
-	q->len = 0;
-	buf_lit(q, "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
-	           "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
-	           "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
-	           "information_schema.COLUMNS WHERE ");
-	maria_table_where(q, db, name);
-	buf_lit(q, " ORDER BY ORDINAL_POSITION");
-	buf_putc(q, '\0');
-	if (mysql_query(my, q->p) != 0 || (r = mysql_store_result(my)) == NULL)
+	if ((r = table_query(my, q,
+	         "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
+	         "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
+	         "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
+	         "information_schema.COLUMNS WHERE ",
+	         db, name, " ORDER BY ORDINAL_POSITION")) == NULL)
 		return LOAD_SQL;
 	if (mysql_num_rows(r) == 0) {
 		snprintf(err, errlen, "no table %s.%s", db, name);
@@ -317,12 +330,10 @@ load_versioned(MYSQL *my, const char *db, const char *name,
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	q->len = 0;
-	buf_lit(q, "SELECT COUNT(*) FROM information_schema.TABLES "
-	           "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
-	maria_table_where(q, db, name);
-	buf_putc(q, '\0');
-	if (mysql_query(my, q->p) != 0 || (r = mysql_store_result(my)) == NULL)
+	if ((r = table_query(my, q,
+	         "SELECT COUNT(*) FROM information_schema.TABLES "
+	         "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ",
+	         db, name, "")) == NULL)
 		return LOAD_SQL;
 	row = mysql_fetch_row(r);
 	t->versioned =
@@ -341,13 +352,11 @@ load_pk(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 	MYSQL_ROW row;
 	int i;
 
-	q->len = 0;
-	buf_lit(q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
-	           "STATISTICS WHERE ");
-	maria_table_where(q, db, name);
-	buf_lit(q, " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
-	buf_putc(q, '\0');
-	if (mysql_query(my, q->p) != 0 || (r = mysql_store_result(my)) == NULL)
+	if ((r = table_query(my, q,
+	         "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
+	         "STATISTICS WHERE ",
+	         db, name,
+	         " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX")) == NULL)
 		return LOAD_SQL;
 	t->pk = xcalloc(mysql_num_rows(r) + 1, sizeof *t->pk);
 	t->keyset = 1;
