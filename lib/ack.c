@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -241,4 +242,21 @@ ack_free(struct ack *a)
 	free(a->error);
 	a->last_gtid = NULL;
 	a->error = NULL;
+}
+
+int
+ack_taken(json_t *w)
+{
+	const char *st;
+	struct timespec ts;
+
+	json_object_del(w, "ack");
+	st = json_string_value(json_object_get(w, "state"));
+	if (st == NULL || strcmp(st, "applied") != 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(w, "state", json_string("confirmed"));
+	json_object_set_new(
+	    w, "confirmed_at", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	return 1;
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "ack.h"
 #include "acks.h"
 #include "audit.h"
 #include "log.h"
@@ -171,7 +172,7 @@ take_one(struct ledger_txn *t, json_t *e, uint64_t *conf, size_t *nconf,
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	uint64_t seq = (uint64_t)json_integer_value(json_object_get(e, "seq"));
 	char have[65];
-	const char *ack, *st;
+	const char *ack;
 	json_t *w = NULL;
 	int rc;
 
@@ -188,17 +189,8 @@ take_one(struct ledger_txn *t, json_t *e, uint64_t *conf, size_t *nconf,
 		json_decref(w);
 		return 0;
 	}
-	json_object_del(w, "ack");
-	st = json_string_value(json_object_get(w, "state"));
-	if (st != NULL && strcmp(st, "applied") == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		json_object_set_new(w, "state", json_string("confirmed"));
-		json_object_set_new(w, "confirmed_at",
-		    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	if (ack_taken(w))
 		conf[(*nconf)++] = seq;
-	}
 	rc = ledger_wagon_put(t, seq, w);
 	json_decref(w);
 	if (rc == 0)
