@@ -195,8 +195,8 @@ struct refusal {
 	char reason[512];
 };
 
-static int __attribute__((format(printf, 4, 5)))
-refusal(struct refusal *rf, int status, const char *word, const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5))) set_refusal(
+    struct refusal *rf, int status, const char *word, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -246,21 +246,22 @@ body_length(const struct http_server *s, struct MHD_Connection *c,
 	*len = 0;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
 	if (te != NULL || (cl == NULL && strcmp(method, "POST") == 0))
-		return refusal(rf, MHD_HTTP_LENGTH_REQUIRED, "invalid_payload",
+		return set_refusal(rf, MHD_HTTP_LENGTH_REQUIRED,
+		    "invalid_payload",
 		    "a body needs Content-Length, "
 		    "not Transfer-Encoding or the end of the connection");
 	if (hc.n > 1)
-		return refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
 		    "more than one Content-Length");
 	if (cl != NULL && parse_u64(cl, len) != 0)
-		return refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
 		    "malformed Content-Length");
 	if (*len != rq->auth.len)
-		return refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
 		    "Content-Length %llu, signed as %llu",
 		    (unsigned long long)*len, (unsigned long long)rq->auth.len);
 	if (*len > s->o.max_body)
-		return refusal(rf, MHD_HTTP_CONTENT_TOO_LARGE, "rejected",
+		return set_refusal(rf, MHD_HTTP_CONTENT_TOO_LARGE, "rejected",
 		    "body of %llu bytes is over the limit of %zu (--max-body)",
 		    (unsigned long long)*len, s->o.max_body);
 	return 0;
@@ -276,7 +277,8 @@ reserve_body(
 
 	do {
 		if (cur + len > s->o.max_memory)
-			return refusal(rf, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			return set_refusal(rf, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "busy",
 			    "%zu bytes of requests in flight, %llu more would "
 			    "pass --max-memory; try again later",
 			    cur, (unsigned long long)len);
@@ -284,7 +286,7 @@ reserve_body(
 	rq->reserved = len;
 	rq->cap = len;
 	if (len > 0 && (rq->body = malloc(len)) == NULL)
-		return refusal(
+		return set_refusal(
 		    rf, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "out of memory");
 	return 0;
 }
