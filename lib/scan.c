@@ -529,8 +529,8 @@ scan_number(const char *p, const char *e)
 		size_t n = (size_t)(p - s);
 		double x;
 
-		if (n >= sizeof small && (t = malloc(n + 1)) == NULL)
-			die(EX_OSERR, "out of memory");
+		if (n >= sizeof small)
+			t = xcalloc(n + 1, 1);
 		memcpy(t, s, n);
 		t[n] = '\0';
 		errno = 0;
