@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "ack.h"
 #include "acks.h"
 #include "audit.h"
 #include "clock.h"
@@ -226,7 +227,7 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 {
 	struct ledger_txn *t;
 	json_t *w = NULL;
-	const char *st, *ack;
+	const char *ack;
 	char low[24];
 	int rc, confirmed = 0;
 
@@ -235,18 +236,7 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 		goto fail;
 	ack = w != NULL ? json_string_value(json_object_get(w, "ack")) : NULL;
 	if (ack != NULL && strcmp(ack, body) == 0) {
-		json_object_del(w, "ack");
-		st = json_string_value(json_object_get(w, "state"));
-		if (st != NULL && strcmp(st, "applied") == 0) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			json_object_set_new(
-			    w, "state", json_string("confirmed"));
-			confirmed = 1;
-			json_object_set_new(w, "confirmed_at",
-			    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
-		}
+		confirmed = ack_taken(w);
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
 			goto fail;
 		q_del(a, seq);

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <mysqld_error.h>
 
+#include "applied.h"
 #include "apply.h"
 #include "db.h"
 #include "recopy.h"
@@ -729,19 +730,7 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 
 	if (!d->dry) {
 		buf_lit(&q,
-		    "CREATE DATABASE IF NOT EXISTS srdf;"
-		    "CREATE TABLE IF NOT EXISTS srdf.applied ("
-		    "source_id CHAR(32) CHARACTER SET ascii PRIMARY KEY, "
-		    "seq BIGINT UNSIGNED NOT NULL, "
-		    "last_gtid VARCHAR(64), "
-		    "gtid_pos VARCHAR(1024), "
-		    "applied_at DATETIME(6) NOT NULL, "
-		    "bootstrap_pos VARCHAR(1024), redo_tables TEXT) "
-		    "ENGINE=InnoDB;"
-		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
-		    "redo_tables TEXT;"
-		    "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS "
-		    "source_commit_at DATETIME(6);"
+		    "CREATE DATABASE IF NOT EXISTS srdf;" APPLIED_DDL
 		    "CREATE TABLE IF NOT EXISTS srdf.xa_pending ("
 		    "source_id CHAR(32) CHARACTER SET ascii, "
 		    "xid VARCHAR(300) CHARACTER SET ascii COLLATE ascii_bin, "
@@ -749,7 +738,7 @@ db_checkpoint_init(struct db *d, const char *src, struct checkpoint *cp)
 		    "last_seq BIGINT UNSIGNED NOT NULL, "
 		    "prepared_at DATETIME(6) NOT NULL, "
 		    "PRIMARY KEY (source_id, xid)) ENGINE=InnoDB;"
-		    "INSERT IGNORE INTO srdf.applied (source_id, seq, "
+		    "INSERT IGNORE INTO " APPLIED_TABLE " (source_id, seq, "
 		    "applied_at) VALUES (");
 		quote_str(&q, src);
 		buf_lit(&q, ", 0, NOW(6));COMMIT");

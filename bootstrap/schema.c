@@ -260,18 +260,113 @@ schema_routines(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	return ex;
 }
 
+/* Views read so far: their DDL, and each one's quoted `db`.`name`
+ * (qname[i] for v.v[i]) to find it in another's text. */
+struct views {
+	struct ddl_list v;
+	char **qname;
+	size_t qcap;
+};
+
+/* Appends "`db`.`name`" to q. */
+static void
+quoted_name(struct buf *q, const char *db, const char *name)
+{
+	sql_ident(q, db);
+	buf_putc(q, '.');
+	sql_ident(q, name);
+}
+
+/* SHOW CREATE VIEW db.view into vs (q for the query text): 0, or the exit
+ * status after logging the server's reason. */
+static int
+read_view(MYSQL *my, const char *db, const char *view, struct buf *q,
+    struct views *vs)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char name[300], *sql;
+
+	q->len = 0;
+	buf_lit(q, "SHOW CREATE VIEW ");
+	quoted_name(q, db, view);
+	buf_putc(q, '\0');
+	snprintf(name, sizeof name, "%s.%s", db, view);
+	if (mysql_query(my, q->p) != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		unsigned e = mysql_errno(my);
+
+		log_err("cannot read the view %s: %s%s", name, mysql_error(my),
+		    maria_exit_for(e) == EX_NOPERM
+		        ? " (grant the source account SHOW VIEW, or "
+		          "use --skip-views)"
+		        : "");
+		return maria_exit_for(e);
+	}
+	if ((row = mysql_fetch_row(r)) != NULL && row[1] != NULL) {
+		sql = after_create(row[1], "OR REPLACE");
+		ddl_add(&vs->v, db, sql, TABLE_SQL_MODE, "view", name);
+		free(sql);
+		vs->qname = xgrow(
+		    vs->qname, &vs->qcap, (size_t)vs->v.n, sizeof *vs->qname);
+		q->len = 0;
+		quoted_name(q, db, view);
+		buf_putc(q, '\0');
+		vs->qname[vs->v.n - 1] = xstrdup(q->p);
+	}
+	mysql_free_result(r);
+	return 0;
+}
+
+/* The views of vs onto l, each after every other view its text names (a
+ * cycle cannot be: the rest then in their order). */
+static void
+order_views(const struct views *vs, struct ddl_list *l)
+{
+	const struct ddl_list *v = &vs->v;
+	int *emitted = xcalloc((size_t)v->n, sizeof *emitted), left;
+
+	for (left = v->n; left > 0;) {
+		int progress = 0;
+
+		for (int i = 0; i < v->n; i++) {
+			int ready = !emitted[i];
+
+			for (int j = 0; j < v->n && ready; j++)
+				if (j != i && !emitted[j] &&
+				    strstr(v->v[i].sql, vs->qname[j]) != NULL)
+					ready = 0;
+			if (!ready)
+				continue;
+			ddl_add(l, v->v[i].db, v->v[i].sql, v->v[i].sql_mode,
+			    "view", v->v[i].name);
+			emitted[i] = 1;
+			left--;
+			progress = 1;
+		}
+		if (!progress) /* a cycle cannot be: emit the rest */
+			for (int i = 0; i < v->n; i++)
+				if (!emitted[i]) {
+					ddl_add(l, v->v[i].db, v->v[i].sql,
+					    v->v[i].sql_mode, "view",
+					    v->v[i].name);
+					emitted[i] = 1;
+					left--;
+				}
+	}
+	free(emitted);
+}
+
 /* Views, each after the views it reads: SHOW CREATE VIEW names every
  * table and view it uses as `db`.`name`. */
 int
 schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 {
-	MYSQL_RES *r, *r2;
-	MYSQL_ROW row, row2;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
 	struct buf q = {0};
-	struct ddl_list v = {0};
-	char **qname = NULL;
-	size_t qcap = 0;
-	int ex, *emitted = NULL, left;
+	struct views vs = {0};
+	int ex;
 
 	if (cf->skip_views)
 		return 0;
@@ -282,83 +377,19 @@ schema_views(MYSQL *my, const struct config *cf, struct ddl_list *l)
 	         &r)) != 0)
 		return ex;
 	while ((row = mysql_fetch_row(r)) != NULL) {
-		char name[300], *sql;
-
 		if (!maria_selected(cf->databases, cf->include, cf->ninclude,
 		        cf->exclude, cf->nexclude, row[0], row[1]))
 			continue;
-		q.len = 0;
-		buf_lit(&q, "SHOW CREATE VIEW ");
-		sql_ident(&q, row[0]);
-		buf_putc(&q, '.');
-		sql_ident(&q, row[1]);
-		buf_putc(&q, '\0');
-		snprintf(name, sizeof name, "%s.%s", row[0], row[1]);
-		if (mysql_query(my, q.p) != 0 ||
-		    (r2 = mysql_store_result(my)) == NULL) {
-			unsigned e = mysql_errno(my);
-
-			log_err("cannot read the view %s: %s%s", name,
-			    mysql_error(my),
-			    maria_exit_for(e) == EX_NOPERM
-			        ? " (grant the source account SHOW VIEW, or "
-			          "use --skip-views)"
-			        : "");
-			ex = maria_exit_for(e);
+		if ((ex = read_view(my, row[0], row[1], &q, &vs)) != 0)
 			break;
-		}
-		if ((row2 = mysql_fetch_row(r2)) != NULL && row2[1] != NULL) {
-			sql = after_create(row2[1], "OR REPLACE");
-			ddl_add(&v, row[0], sql, TABLE_SQL_MODE, "view", name);
-			free(sql);
-			qname = xgrow(qname, &qcap, (size_t)v.n, sizeof *qname);
-			q.len = 0;
-			sql_ident(&q, row[0]);
-			buf_putc(&q, '.');
-			sql_ident(&q, row[1]);
-			buf_putc(&q, '\0');
-			qname[v.n - 1] = xstrdup(q.p);
-		}
-		mysql_free_result(r2);
 	}
 	mysql_free_result(r);
-	if (ex == 0 && v.n > 0) {
-		emitted = xcalloc((size_t)v.n, sizeof *emitted);
-		for (left = v.n; left > 0;) {
-			int progress = 0;
-
-			for (int i = 0; i < v.n; i++) {
-				int ready = !emitted[i];
-
-				for (int j = 0; j < v.n && ready; j++)
-					if (j != i && !emitted[j] &&
-					    strstr(v.v[i].sql, qname[j]) !=
-					        NULL)
-						ready = 0;
-				if (!ready)
-					continue;
-				ddl_add(l, v.v[i].db, v.v[i].sql,
-				    v.v[i].sql_mode, "view", v.v[i].name);
-				emitted[i] = 1;
-				left--;
-				progress = 1;
-			}
-			if (!progress) /* a cycle cannot be: emit the rest */
-				for (int i = 0; i < v.n; i++)
-					if (!emitted[i]) {
-						ddl_add(l, v.v[i].db,
-						    v.v[i].sql, v.v[i].sql_mode,
-						    "view", v.v[i].name);
-						emitted[i] = 1;
-						left--;
-					}
-		}
-	}
-	for (int i = 0; i < v.n; i++)
-		free(qname[i]);
-	free(qname);
-	free(emitted);
-	ddl_list_free(&v);
+	if (ex == 0 && vs.v.n > 0)
+		order_views(&vs, l);
+	for (int i = 0; i < vs.v.n; i++)
+		free(vs.qname[i]);
+	free(vs.qname);
+	ddl_list_free(&vs.v);
 	buf_free(&q);
 	return ex;
 }

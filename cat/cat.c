@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "fault.h"
+#include "file.h"
 #include "log.h"
 #include "opt.h"
 #include "spool.h"
@@ -148,58 +149,17 @@ print_header(const char *path, const struct wagon_header *h,
 	json_decref(j);
 }
 
-/* Reads the whole file: a malloc'd buffer, or NULL with errno set. */
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *p;
-	size_t got = 0;
-	ssize_t n;
-	int fd, e;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL)
-		goto fail;
-	while (got < (size_t)st.st_size &&
-	       (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			free(p);
-			errno = e;
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return p;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return NULL;
-}
-
 static void
 cat_wagon(const struct config *cf, const char *path, struct status *st)
 {
 	struct wagon_header h;
 	char err[256], *rec = NULL;
+	enum file_step step;
 	size_t len, rlen;
 	uint8_t *file;
 	int rc;
 
-	if ((file = slurp(path, &len)) == NULL) {
+	if ((file = file_read(path, 0, SIZE_MAX, &len, &step)) == NULL) {
 		log_err("%s: cannot read: %s", path, strerror(errno));
 		st->unopened = 1;
 		return;

@@ -184,24 +184,6 @@ type_name(enum rec_type t)
 
 /* ---- GTIDs --------------------------------------------------------- */
 
-static int
-parse_u(const char **s, uint64_t max, uint64_t *v)
-{
-	const char *p = *s;
-	uint64_t x = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (x > (max - (uint64_t)(*p - '0')) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*p - '0');
-	}
-	*s = p;
-	*v = x;
-	return 0;
-}
-
 /* A "gtid" member: domain-server-seq (lib/gtid.h). */
 static int
 parse_gtid(struct dedup *d, struct jspan v, struct gtid *g)
@@ -224,7 +206,6 @@ static int
 parse_ts(struct jspan v, uint64_t *ts)
 {
 	char t[24];
-	const char *s = t;
 
 	*ts = 0;
 	if (v.p == NULL)
@@ -233,7 +214,7 @@ parse_ts(struct jspan v, uint64_t *ts)
 		return -1;
 	memcpy(t, v.p, v.n);
 	t[v.n] = '\0';
-	return parse_u(&s, UINT64_MAX, ts) == 0 && *s == '\0' ? 0 : -1;
+	return parse_u64(t, ts);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -109,16 +110,110 @@ is_gtid(const char *s)
 	return i > 0 && i <= ACK_GTID_MAX;
 }
 
+/* o is an object holding exactly the keys of an ACK: 0, or -1 with
+ * err. */
+static int
+check_keys(json_t *o, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(err, errlen, "not a JSON object");
+	json_object_foreach(o, k, v)
+	{
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (i == sizeof keys / sizeof keys[0]) {
+			snprintf(err, errlen, "unknown key \"%.64s\"", k);
+			return -1;
+		}
+	}
+	if (json_object_size(o) != sizeof keys / sizeof keys[0])
+		return fail(err, errlen,
+		    "missing key (want v, source_id, seq, "
+		    "status, last_gtid, time, error)");
+	return 0;
+}
+
+/* v, source_id, seq and status of o into *a: 0, or -1 with err. */
+static int
+decode_which(json_t *o, struct ack *a, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, "v");
+	const char *status;
+
+	if (!json_is_integer(v) || json_integer_value(v) != 1)
+		return fail(err, errlen, "\"v\" is not 1");
+	v = json_object_get(o, "source_id");
+	if (!json_is_string(v) || !is_hex32(json_string_value(v)))
+		return fail(err, errlen,
+		    "\"source_id\" is not 32 lowercase hex "
+		    "digits");
+	memcpy(a->source_id, json_string_value(v), 33);
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return fail(err, errlen, "\"seq\" is not an integer >= 1");
+	a->seq = (uint64_t)json_integer_value(v);
+	status = json_string_value(json_object_get(o, "status"));
+	if (status != NULL && strcmp(status, "applied") == 0)
+		a->applied = 1;
+	else if (status == NULL || strcmp(status, "failed") != 0)
+		return fail(err, errlen,
+		    "\"status\" is not \"applied\" or "
+		    "\"failed\"");
+	return 0;
+}
+
+/* last_gtid, time and error of o into *a (status already decoded): 0,
+ * or -1 with err. */
+static int
+decode_outcome(json_t *o, struct ack *a, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, "last_gtid");
+	double t;
+
+	if (json_is_string(v) && is_gtid(json_string_value(v))) {
+		if ((a->last_gtid = strdup(json_string_value(v))) == NULL)
+			return fail(err, errlen, "out of memory");
+	} else if (!json_is_null(v))
+		return fail(err, errlen,
+		    "\"last_gtid\" is neither null nor a GTID "
+		    "(digits, '-' and ',', at most 47)");
+	v = json_object_get(o, "time");
+	t = json_number_value(v);
+	if (!json_is_number(v) || !isfinite(t) || t < 0)
+		return fail(
+		    err, errlen, "\"time\" is not a number of seconds >= 0");
+	a->time = t;
+	v = json_object_get(o, "error");
+	if (a->applied) {
+		if (!json_is_null(v))
+			return fail(err, errlen,
+			    "\"error\" must be null when status "
+			    "is \"applied\"");
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > ACK_ERROR_MAX)
+		return fail(err, errlen,
+		    "\"error\" must be a non-empty "
+		    "string of at most 8192 bytes when status is "
+		    "\"failed\"");
+	if ((a->error = strdup(json_string_value(v))) == NULL)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
 int
 ack_decode(
     const char *body, size_t len, struct ack *a, char *err, size_t errlen)
 {
-	json_t *o, *v;
+	json_t *o;
 	json_error_t je;
-	const char *k, *status;
-	size_t i;
-	double t;
-	int rc = -1;
+	int rc;
 
 	memset(a, 0, sizeof *a);
 	if (len > ACK_MAX)
@@ -129,98 +224,11 @@ ack_decode(
 		    je.position);
 		return -1;
 	}
-	if (!json_is_object(o)) {
-		fail(err, errlen, "not a JSON object");
-		goto out;
-	}
-	json_object_foreach(o, k, v)
-	{
-		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			if (strcmp(k, keys[i]) == 0)
-				break;
-		if (i == sizeof keys / sizeof keys[0]) {
-			snprintf(err, errlen, "unknown key \"%.64s\"", k);
-			goto out;
-		}
-	}
-	if (json_object_size(o) != sizeof keys / sizeof keys[0]) {
-		fail(err, errlen,
-		    "missing key (want v, source_id, seq, "
-		    "status, last_gtid, time, error)");
-		goto out;
-	}
-	v = json_object_get(o, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		fail(err, errlen, "\"v\" is not 1");
-		goto out;
-	}
-	v = json_object_get(o, "source_id");
-	if (!json_is_string(v) || !is_hex32(json_string_value(v))) {
-		fail(err, errlen,
-		    "\"source_id\" is not 32 lowercase hex "
-		    "digits");
-		goto out;
-	}
-	memcpy(a->source_id, json_string_value(v), 33);
-	v = json_object_get(o, "seq");
-	if (!json_is_integer(v) || json_integer_value(v) < 1) {
-		fail(err, errlen, "\"seq\" is not an integer >= 1");
-		goto out;
-	}
-	a->seq = (uint64_t)json_integer_value(v);
-	v = json_object_get(o, "status");
-	status = json_string_value(v);
-	if (status != NULL && strcmp(status, "applied") == 0)
-		a->applied = 1;
-	else if (status == NULL || strcmp(status, "failed") != 0) {
-		fail(err, errlen,
-		    "\"status\" is not \"applied\" or "
-		    "\"failed\"");
-		goto out;
-	}
-	v = json_object_get(o, "last_gtid");
-	if (json_is_string(v) && is_gtid(json_string_value(v))) {
-		if ((a->last_gtid = strdup(json_string_value(v))) == NULL) {
-			fail(err, errlen, "out of memory");
-			goto out;
-		}
-	} else if (!json_is_null(v)) {
-		fail(err, errlen,
-		    "\"last_gtid\" is neither null nor a GTID "
-		    "(digits, '-' and ',', at most 47)");
-		goto out;
-	}
-	v = json_object_get(o, "time");
-	t = json_number_value(v);
-	if (!json_is_number(v) || !isfinite(t) || t < 0) {
-		fail(err, errlen, "\"time\" is not a number of seconds >= 0");
-		goto out;
-	}
-	a->time = t;
-	v = json_object_get(o, "error");
-	if (a->applied) {
-		if (!json_is_null(v)) {
-			fail(err, errlen,
-			    "\"error\" must be null when status "
-			    "is \"applied\"");
-			goto out;
-		}
-	} else {
-		if (!json_is_string(v) || json_string_length(v) == 0 ||
-		    json_string_length(v) > ACK_ERROR_MAX) {
-			fail(err, errlen,
-			    "\"error\" must be a non-empty "
-			    "string of at most 8192 bytes when status is "
-			    "\"failed\"");
-			goto out;
-		}
-		if ((a->error = strdup(json_string_value(v))) == NULL) {
-			fail(err, errlen, "out of memory");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
+	rc = check_keys(o, err, errlen) != 0 ||
+	             decode_which(o, a, err, errlen) != 0 ||
+	             decode_outcome(o, a, err, errlen) != 0
+	         ? -1
+	         : 0;
 	json_decref(o);
 	if (rc != 0)
 		ack_free(a);
@@ -234,4 +242,21 @@ ack_free(struct ack *a)
 	free(a->error);
 	a->last_gtid = NULL;
 	a->error = NULL;
+}
+
+int
+ack_taken(json_t *w)
+{
+	const char *st;
+	struct timespec ts;
+
+	json_object_del(w, "ack");
+	st = json_string_value(json_object_get(w, "state"));
+	if (st == NULL || strcmp(st, "applied") != 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(w, "state", json_string("confirmed"));
+	json_object_set_new(
+	    w, "confirmed_at", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	return 1;
 }

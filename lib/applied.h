@@ -6,7 +6,10 @@
  * and srdf-verify read it through this.
  *
  * APPLIED_TABLE is the table's name; APPLIED_COLUMNS the columns the
- * reader selects, in struct applied's order.
+ * reader selects, in struct applied's order; APPLIED_DDL the statements
+ * (';'-separated, for a multi-statement connection) that create the table
+ * and add the columns later versions brought, which srdf-apply runs
+ * (apply/db.c).
  *
  * applied_read(my, source, out, err, errlen): the rows of srdf.applied on
  * the connection my into *out (replacing its contents): with source (32
@@ -31,6 +34,19 @@
 #define APPLIED_TABLE "srdf.applied"
 #define APPLIED_COLUMNS \
 	"source_id, seq, last_gtid, gtid_pos, UNIX_TIMESTAMP(applied_at)"
+#define APPLIED_DDL \
+	"CREATE TABLE IF NOT EXISTS " APPLIED_TABLE " (" \
+	"source_id CHAR(32) CHARACTER SET ascii PRIMARY KEY, " \
+	"seq BIGINT UNSIGNED NOT NULL, " \
+	"last_gtid VARCHAR(64), " \
+	"gtid_pos VARCHAR(1024), " \
+	"applied_at DATETIME(6) NOT NULL, " \
+	"bootstrap_pos VARCHAR(1024), redo_tables TEXT) " \
+	"ENGINE=InnoDB;" \
+	"ALTER TABLE " APPLIED_TABLE " ADD COLUMN IF NOT EXISTS " \
+	"redo_tables TEXT;" \
+	"ALTER TABLE " APPLIED_TABLE " ADD COLUMN IF NOT EXISTS " \
+	"source_commit_at DATETIME(6);"
 
 struct applied {
 	char source_id[33]; /* hex, "" when the row's is not 32 characters */

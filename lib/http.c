@@ -196,18 +196,121 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return rq;
 }
 
+/* Why a request is refused, for refuse(): the HTTP status, the answer's
+ * status word and the reason. */
+struct refusal {
+	int status;
+	const char *word;
+	char reason[512];
+};
+
+static int __attribute__((format(printf, 4, 5))) set_refusal(
+    struct refusal *rf, int status, const char *word, const char *fmt, ...)
+{
+	va_list ap;
+
+	rf->status = status;
+	rf->word = word;
+	va_start(ap, fmt);
+	vsnprintf(rf->reason, sizeof rf->reason, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The route of method on url, or NULL; allow (allowlen bytes) then lists
+ * the methods the path has, ", "-separated ("" for no such path). */
+static const struct http_route *
+find_route(const struct http_server *s, const char *method, const char *url,
+    char *allow, size_t allowlen)
+{
+	const struct http_route *rt = NULL;
+
+	for (size_t i = 0; i < s->o.nroutes; i++) {
+		if (strcmp(url, s->o.routes[i].path) != 0)
+			continue;
+		if (strcmp(method, s->o.routes[i].method) == 0)
+			rt = &s->o.routes[i];
+		else if (strlen(allow) + strlen(s->o.routes[i].method) + 3 <
+		         allowlen)
+			snprintf(allow + strlen(allow),
+			    allowlen - strlen(allow), "%s%s",
+			    *allow ? ", " : "", s->o.routes[i].method);
+	}
+	return rt;
+}
+
+/* The body's length from c's headers, checked against the length rq's
+ * signature covers and --max-body: 0 with *len, or -1 with *rf. */
+static int
+body_length(const struct http_server *s, struct MHD_Connection *c,
+    const struct request *rq, const char *method, uint64_t *len,
+    struct refusal *rf)
+{
+	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
+	const char *te = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	*len = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
+	if (te != NULL || (cl == NULL && strcmp(method, "POST") == 0))
+		return set_refusal(rf, MHD_HTTP_LENGTH_REQUIRED,
+		    "invalid_payload",
+		    "a body needs Content-Length, "
+		    "not Transfer-Encoding or the end of the connection");
+	if (hc.n > 1)
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		    "more than one Content-Length");
+	if (cl != NULL && parse_u64(cl, len) != 0)
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		    "malformed Content-Length");
+	if (*len != rq->auth.len)
+		return set_refusal(rf, MHD_HTTP_BAD_REQUEST, "invalid_payload",
+		    "Content-Length %llu, signed as %llu",
+		    (unsigned long long)*len, (unsigned long long)rq->auth.len);
+	if (*len > s->o.max_body)
+		return set_refusal(rf, MHD_HTTP_CONTENT_TOO_LARGE, "rejected",
+		    "body of %llu bytes is over the limit of %zu (--max-body)",
+		    (unsigned long long)*len, s->o.max_body);
+	return 0;
+}
+
+/* Reserves len bytes of --max-memory for rq's body and allocates it: 0,
+ * or -1 with *rf.  Only a holder of the key gets this far. */
+static int
+reserve_body(
+    struct http_server *s, struct request *rq, uint64_t len, struct refusal *rf)
+{
+	size_t cur = atomic_load(&s->mem);
+
+	do {
+		if (cur + len > s->o.max_memory)
+			return set_refusal(rf, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "busy",
+			    "%zu bytes of requests in flight, %llu more would "
+			    "pass --max-memory; try again later",
+			    cur, (unsigned long long)len);
+	} while (!atomic_compare_exchange_weak(&s->mem, &cur, cur + len));
+	rq->reserved = len;
+	rq->cap = len;
+	if (len > 0 && (rq->body = malloc(len)) == NULL)
+		return set_refusal(
+		    rf, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "out of memory");
+	return 0;
+}
+
 static enum MHD_Result
 first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
     const char *method, struct request *rq)
 {
-	const char *cl, *te, *hv;
+	const char *hv;
 	const struct srdf_key *key;
 	uint8_t kid[8];
-	const struct http_route *rt = NULL;
-	struct hcount hc = {MHD_HTTP_HEADER_CONTENT_LENGTH, 0};
+	const struct http_route *rt;
+	struct refusal rf;
 	char why[512], allow[64] = "";
-	uint64_t len = 0;
-	size_t i, cur;
+	uint64_t len;
 	int rc;
 
 	/* What is signed is the target as sent; what is routed is MHD's
@@ -239,17 +342,7 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 	if (rc != HAUTH_OK)
 		return refuse(s, c, rq, method, url, MHD_HTTP_UNAUTHORIZED,
 		    "rejected", why);
-	for (i = 0; i < s->o.nroutes; i++) {
-		if (strcmp(url, s->o.routes[i].path) != 0)
-			continue;
-		if (strcmp(method, s->o.routes[i].method) == 0)
-			rt = &s->o.routes[i];
-		else if (strlen(allow) + strlen(s->o.routes[i].method) + 3 <
-		         sizeof allow)
-			snprintf(allow + strlen(allow),
-			    sizeof allow - strlen(allow), "%s%s",
-			    *allow ? ", " : "", s->o.routes[i].method);
-	}
+	rt = find_route(s, method, url, allow, sizeof allow);
 	if (rt == NULL && *allow != '\0') {
 		log_notice(
 		    "%s %.200s from %s: 405 rejected", method, url, rq->peer);
@@ -268,57 +361,10 @@ first_call(struct http_server *s, struct MHD_Connection *c, const char *url,
 		return refuse(s, c, rq, method, url,
 		    MHD_HTTP_SERVICE_UNAVAILABLE, "draining",
 		    "the server is stopping; try again later");
-	te = MHD_lookup_connection_value(
-	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	cl = MHD_lookup_connection_value(
-	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
-	if (te != NULL || (cl == NULL && strcmp(method, "POST") == 0))
-		return refuse(s, c, rq, method, url, MHD_HTTP_LENGTH_REQUIRED,
-		    "invalid_payload",
-		    "a body needs Content-Length, "
-		    "not Transfer-Encoding or the end of the connection");
-	if (hc.n > 1)
-		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
-		    "invalid_payload", "more than one Content-Length");
-	if (cl != NULL && parse_u64(cl, &len) != 0)
-		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
-		    "invalid_payload", "malformed Content-Length");
-	if (len != rq->auth.len) {
-		snprintf(why, sizeof why,
-		    "Content-Length %llu, signed as "
-		    "%llu",
-		    (unsigned long long)len, (unsigned long long)rq->auth.len);
-		return refuse(s, c, rq, method, url, MHD_HTTP_BAD_REQUEST,
-		    "invalid_payload", why);
-	}
-	if (len > s->o.max_body) {
-		snprintf(why, sizeof why,
-		    "body of %llu bytes is over the "
-		    "limit of %zu (--max-body)",
-		    (unsigned long long)len, s->o.max_body);
-		return refuse(s, c, rq, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "rejected", why);
-	}
-	/* Reserve the whole body now, or refuse it now: only a holder of
-	 * the key gets this far. */
-	cur = atomic_load(&s->mem);
-	do {
-		if (cur + len > s->o.max_memory) {
-			snprintf(why, sizeof why,
-			    "%zu bytes of requests in "
-			    "flight, %llu more would pass --max-memory; try "
-			    "again later",
-			    cur, (unsigned long long)len);
-			return refuse(s, c, rq, method, url,
-			    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", why);
-		}
-	} while (!atomic_compare_exchange_weak(&s->mem, &cur, cur + len));
-	rq->reserved = len;
-	rq->cap = len;
-	if (len > 0 && (rq->body = malloc(len)) == NULL)
-		return refuse(s, c, rq, method, url,
-		    MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "out of memory");
+	if (body_length(s, c, rq, method, &len, &rf) != 0 ||
+	    reserve_body(s, rq, len, &rf) != 0)
+		return refuse(
+		    s, c, rq, method, url, rf.status, rf.word, rf.reason);
 	return MHD_YES;
 }
 

@@ -129,6 +129,17 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_fail(int ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(3, fmt, ap);
+	va_end(ap);
+	return ex;
+}
+
 static void (*_Atomic die_hook)(int);
 
 void

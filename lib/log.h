@@ -36,6 +36,12 @@ void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* log_fail: logs at <3>, as log_err, and returns ex: the run-time
+ * counterpart of die(), for a function that hands the exit status back
+ * to main() ("return log_fail(EX_TEMPFAIL, ...)"). */
+int log_fail(int ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Logs at <3> and exits with the sysexits(3) code ex.  Only main() and the
  * functions it calls before run() should use it. */
 /* fn(ex) runs in die() before exit(ex), once: heartbeat.c records the

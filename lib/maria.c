@@ -69,9 +69,8 @@ maria_query_one(MYSQL *my, const char *q)
 
 	if (mysql_query(my, q) != 0 || (r = mysql_store_result(my)) == NULL)
 		return NULL;
-	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
-	    (v = strdup(row[0])) == NULL)
-		die(EX_OSERR, "out of memory");
+	if ((row = mysql_fetch_row(r)) != NULL)
+		v = xstrdup(row[0]);
 	mysql_free_result(r);
 	return v;
 }
@@ -255,38 +254,50 @@ col_kind(struct maria_col *c, const char *coltype, const char *octets)
 		c->padlen = (unsigned)strtoul(octets, NULL, 10);
 }
 
-int
-maria_table_load(MYSQL *my, const char *db, const char *name,
-    struct maria_table *t, unsigned *myerr, char *err, size_t errlen)
-{
-	struct buf q = {0};
-	MYSQL_RES *r = NULL;
-	MYSQL_ROW row;
-	int i;
+/* What a step of maria_table_load returns: done, a failed query (the
+ * error is on the connection), or another failure (in err). */
+enum { LOAD_OK = 0, LOAD_SQL = -1, LOAD_ERR = -2 };
 
-	memset(t, 0, sizeof *t);
-	t->db = xstrdup(db);
-	t->name = xstrdup(name);
-	*myerr = 0;
+/* Runs head, maria_table_where(db, name), then tail (q holds the text):
+ * the stored result, or NULL after a failed query (the error on my). */
+static MYSQL_RES *
+table_query(MYSQL *my, struct buf *q, const char *head, const char *db,
+    const char *name, const char *tail)
+{
+	q->len = 0;
+	buf_add(q, head, strlen(head));
+	maria_table_where(q, db, name);
+	buf_add(q, tail, strlen(tail));
+	buf_putc(q, '\0');
+	if (mysql_query(my, q->p) != 0)
+		return NULL;
+	return mysql_store_result(my);
+}
+
+/* The columns of db.name into t->col (the query text built in q). */
+static int
+load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
+    struct buf *q, char *err, size_t errlen)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
 	/* A system-versioned table's period columns are left out: their
 	 * values are each side's own (the target stamps the rows as it
 	 * writes them), and a SELECT gives current rows only. */
-	buf_lit(&q,
-	    "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
-	    "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
-	    "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
-	    "information_schema.COLUMNS WHERE ");
-	maria_table_where(&q, db, name);
-	buf_lit(&q, " ORDER BY ORDINAL_POSITION");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
-		goto sqlfail;
+	if ((r = table_query(my, q,
+	         "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
+	         "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
+	         "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
+	         "information_schema.COLUMNS WHERE ",
+	         db, name, " ORDER BY ORDINAL_POSITION")) == NULL)
+		return LOAD_SQL;
 	if (mysql_num_rows(r) == 0) {
 		snprintf(err, errlen, "no table %s.%s", db, name);
-		goto fail;
+		mysql_free_result(r);
+		return LOAD_ERR;
 	}
-	if ((t->col = calloc(mysql_num_rows(r), sizeof *t->col)) == NULL)
-		die(EX_OSERR, "out of memory");
+	t->col = xcalloc(mysql_num_rows(r), sizeof *t->col);
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		struct maria_col *c;
 		char *p;
@@ -307,34 +318,47 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 		col_kind(c, row[3] ? row[3] : "", row[4]);
 	}
 	mysql_free_result(r);
-	r = NULL;
-	if (!t->versioned) {
-		/* WITH SYSTEM VERSIONING alone: hidden period columns */
-		q.len = 0;
-		buf_lit(&q, "SELECT COUNT(*) FROM information_schema.TABLES "
-		            "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ");
-		maria_table_where(&q, db, name);
-		buf_putc(&q, '\0');
-		if (mysql_query(my, q.p) != 0 ||
-		    (r = mysql_store_result(my)) == NULL)
-			goto sqlfail;
-		row = mysql_fetch_row(r);
-		t->versioned =
-		    row != NULL && row[0] != NULL && strcmp(row[0], "0") != 0;
-		mysql_free_result(r);
-		r = NULL;
-	}
+	return LOAD_OK;
+}
 
-	q.len = 0;
-	buf_lit(&q, "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
-	            "STATISTICS WHERE ");
-	maria_table_where(&q, db, name);
-	buf_lit(&q, " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX");
-	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL)
-		goto sqlfail;
-	if ((t->pk = calloc(mysql_num_rows(r) + 1, sizeof *t->pk)) == NULL)
-		die(EX_OSERR, "out of memory");
+/* t->versioned for a table WITH SYSTEM VERSIONING alone (hidden period
+ * columns, which load_columns does not see). */
+static int
+load_versioned(MYSQL *my, const char *db, const char *name,
+    struct maria_table *t, struct buf *q)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	if ((r = table_query(my, q,
+	         "SELECT COUNT(*) FROM information_schema.TABLES "
+	         "WHERE TABLE_TYPE='SYSTEM VERSIONED' AND ",
+	         db, name, "")) == NULL)
+		return LOAD_SQL;
+	row = mysql_fetch_row(r);
+	t->versioned =
+	    row != NULL && row[0] != NULL && strcmp(row[0], "0") != 0;
+	mysql_free_result(r);
+	return LOAD_OK;
+}
+
+/* The primary key of db.name into t->pk, t->npk and t->keyset (the
+ * columns loaded first). */
+static int
+load_pk(MYSQL *my, const char *db, const char *name, struct maria_table *t,
+    struct buf *q, char *err, size_t errlen)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int i;
+
+	if ((r = table_query(my, q,
+	         "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
+	         "STATISTICS WHERE ",
+	         db, name,
+	         " AND INDEX_NAME='PRIMARY' ORDER BY SEQ_IN_INDEX")) == NULL)
+		return LOAD_SQL;
+	t->pk = xcalloc(mysql_num_rows(r) + 1, sizeof *t->pk);
 	t->keyset = 1;
 	while ((row = mysql_fetch_row(r)) != NULL) {
 		for (i = 0; i < t->ncols; i++)
@@ -348,7 +372,8 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 			    "%s.%s: primary key column %s "
 			    "is not among the columns (changed meanwhile?)",
 			    db, name, row[0]);
-			goto fail;
+			mysql_free_result(r);
+			return LOAD_ERR;
 		}
 		t->pk[t->npk++] = i;
 		if (row[1] != NULL) {
@@ -362,16 +387,32 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 	if (t->npk == 0)
 		t->keyset = 0;
 	mysql_free_result(r);
+	return LOAD_OK;
+}
+
+int
+maria_table_load(MYSQL *my, const char *db, const char *name,
+    struct maria_table *t, unsigned *myerr, char *err, size_t errlen)
+{
+	struct buf q = {0};
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->db = xstrdup(db);
+	t->name = xstrdup(name);
+	*myerr = 0;
+	if ((rc = load_columns(my, db, name, t, &q, err, errlen)) == LOAD_OK &&
+	    (t->versioned ||
+	        (rc = load_versioned(my, db, name, t, &q)) == LOAD_OK))
+		rc = load_pk(my, db, name, t, &q, err, errlen);
 	buf_free(&q);
-	return 0;
-sqlfail:
-	*myerr = mysql_errno(my);
-	snprintf(err, errlen, "cannot read the columns of %s.%s: %s", db, name,
-	    mysql_error(my));
-fail:
-	if (r != NULL)
-		mysql_free_result(r);
-	buf_free(&q);
+	if (rc == LOAD_OK)
+		return 0;
+	if (rc == LOAD_SQL) {
+		*myerr = mysql_errno(my);
+		snprintf(err, errlen, "cannot read the columns of %s.%s: %s",
+		    db, name, mysql_error(my));
+	}
 	maria_table_free(t);
 	return -1;
 }

@@ -327,6 +327,112 @@ hex4(const unsigned char *q, const unsigned char *e)
 	return v;
 }
 
+/* The first byte at or after q (before end) that is not plain ASCII: a
+ * byte below 0x20, a quote, a backslash or one with the high bit set;
+ * end if none is.  The hot loop: sixteen bytes at a time with SSE2
+ * (every x86-64 has it), then eight (as a signed byte, one with the high
+ * bit set is below 0x20 too). */
+static inline __attribute__((always_inline)) const unsigned char *
+plain_run(const unsigned char *q, const unsigned char *end)
+{
+#ifdef __SSE2__
+	while (end - q >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)q);
+		int m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+
+		if (m != 0)
+			return q + __builtin_ctz((unsigned)m);
+		q += 16;
+	}
+#endif
+	while (end - q >= 8) {
+		uint64_t w, m;
+
+		memcpy(&w, q, 8);
+		m = ((w - ONES * 0x20) | ((w ^ ONES * '"') - ONES) |
+		        ((w ^ ONES * '\\') - ONES) | w) &
+		    ONES * 0x80;
+		if (m != 0)
+			break;
+		q += 8;
+	}
+	while (q < end && strclass[*q] == 0)
+		q++;
+	return q;
+}
+
+/* The escape after the backslash at q[-1]: returns the byte after it, or
+ * NULL when it is not a JSON escape (a lone or misordered surrogate
+ * included; \u0000 too in a key). */
+static const unsigned char *
+escape(const unsigned char *q, const unsigned char *end, int key)
+{
+	long v, v2;
+
+	if (q >= end)
+		return NULL;
+	switch (*q) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return q + 1;
+	case 'u':
+		if ((v = hex4(q + 1, end)) < 0)
+			return NULL;
+		q += 5;
+		if (v >= 0xD800 && v <= 0xDBFF) {
+			if (end - q < 2 || q[0] != '\\' || q[1] != 'u')
+				return NULL;
+			v2 = hex4(q + 2, end);
+			if (v2 < 0xDC00 || v2 > 0xDFFF)
+				return NULL;
+			q += 6;
+		} else if (v >= 0xDC00 && v <= 0xDFFF)
+			return NULL;
+		else if (v == 0 && key)
+			return NULL;
+		return q;
+	default:
+		return NULL;
+	}
+}
+
+/* The UTF-8 sequence whose lead byte (0x80 or above) is at q: returns the
+ * byte after it, or NULL when it is not valid (RFC 3629, as jansson's
+ * utf8_check_full). */
+static const unsigned char *
+utf8_seq(const unsigned char *q, const unsigned char *end)
+{
+	unsigned c = q[0];
+	int n;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 3;
+	else
+		return NULL;
+	if (end - q <= n)
+		return NULL;
+	for (int i = 1; i <= n; i++)
+		if ((q[i] & 0xC0) != 0x80)
+			return NULL;
+	if ((c == 0xE0 && q[1] < 0xA0) || (c == 0xED && q[1] > 0x9F) ||
+	    (c == 0xF0 && q[1] < 0x90) || (c == 0xF4 && q[1] > 0x8F))
+		return NULL;
+	return q + n + 1;
+}
+
 /*
  * A string whose opening quote is at p[-1].  Returns the byte after the
  * closing quote, or NULL.  A key may not hold U+0000 (jansson: "NUL byte
@@ -338,111 +444,24 @@ scan_str(const char *p, const char *e, struct jstr *out, int key)
 	const unsigned char *q = (const unsigned char *)p;
 	const unsigned char *end = (const unsigned char *)e;
 	uint8_t esc = 0;
-	long v, v2;
 
 	for (;;) {
-		/* The hot loop: runs of plain ASCII, sixteen bytes at a time
-		 * with SSE2 (every x86-64 has it), then eight (a byte below
-		 * 0x20, a quote, a backslash or one with the high bit set
-		 * stops it: as a signed byte, that last one is below 0x20
-		 * too). */
-#ifdef __SSE2__
-		while (end - q >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)q);
-			int m = _mm_movemask_epi8(_mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
-
-			if (m != 0) {
-				q += __builtin_ctz((unsigned)m);
-				break;
-			}
-			q += 16;
-		}
-#endif
-		while (end - q >= 8) {
-			uint64_t w, m;
-
-			memcpy(&w, q, 8);
-			m = ((w - ONES * 0x20) | ((w ^ ONES * '"') - ONES) |
-			        ((w ^ ONES * '\\') - ONES) | w) &
-			    ONES * 0x80;
-			if (m != 0)
-				break;
-			q += 8;
-		}
-		while (q < end && strclass[*q] == 0)
-			q++;
-		if (q >= end)
+		if ((q = plain_run(q, end)) >= end)
 			return NULL;
 		switch (strclass[*q]) {
 		case 1:
 			goto done;
 		case 2:
 			esc = 1;
-			if (++q >= end)
-				return NULL;
-			switch (*q) {
-			case '"':
-			case '\\':
-			case '/':
-			case 'b':
-			case 'f':
-			case 'n':
-			case 'r':
-			case 't':
-				q++;
-				break;
-			case 'u':
-				if ((v = hex4(q + 1, end)) < 0)
-					return NULL;
-				q += 5;
-				if (v >= 0xD800 && v <= 0xDBFF) {
-					if (end - q < 2 || q[0] != '\\' ||
-					    q[1] != 'u')
-						return NULL;
-					v2 = hex4(q + 2, end);
-					if (v2 < 0xDC00 || v2 > 0xDFFF)
-						return NULL;
-					q += 6;
-				} else if (v >= 0xDC00 && v <= 0xDFFF)
-					return NULL;
-				else if (v == 0 && key)
-					return NULL;
-				break;
-			default:
-				return NULL;
-			}
+			q = escape(q + 1, end, key);
 			break;
 		case 3:
 			return NULL;
-		default: {
-			/* RFC 3629, as jansson's utf8_check_full. */
-			unsigned c = q[0];
-			int n;
-
-			if (c >= 0xC2 && c <= 0xDF)
-				n = 1;
-			else if (c >= 0xE0 && c <= 0xEF)
-				n = 2;
-			else if (c >= 0xF0 && c <= 0xF4)
-				n = 3;
-			else
-				return NULL;
-			if (end - q <= n)
-				return NULL;
-			for (int i = 1; i <= n; i++)
-				if ((q[i] & 0xC0) != 0x80)
-					return NULL;
-			if ((c == 0xE0 && q[1] < 0xA0) ||
-			    (c == 0xED && q[1] > 0x9F) ||
-			    (c == 0xF0 && q[1] < 0x90) ||
-			    (c == 0xF4 && q[1] > 0x8F))
-				return NULL;
-			q += n + 1;
+		default:
+			q = utf8_seq(q, end);
 		}
-		}
+		if (q == NULL)
+			return NULL;
 	}
 done:
 	if ((size_t)((const char *)q - p) > UINT32_MAX)
@@ -510,8 +529,8 @@ scan_number(const char *p, const char *e)
 		size_t n = (size_t)(p - s);
 		double x;
 
-		if (n >= sizeof small && (t = malloc(n + 1)) == NULL)
-			die(EX_OSERR, "out of memory");
+		if (n >= sizeof small)
+			t = xcalloc(n + 1, 1);
 		memcpy(t, s, n);
 		t[n] = '\0';
 		errno = 0;
@@ -756,12 +775,84 @@ top_key(struct scanner *s, const struct jstr *k)
 #undef IS
 }
 
+/* Where a top-level member's value goes: r's span for the key id, ver
+ * and type for "v" and "type", NULL for a key scan_record keeps not. */
+static inline struct jspan *
+member_span(struct rec *r, int id, struct jspan *ver, struct jspan *type)
+{
+	switch (id) {
+	case K_V:
+		return ver;
+	case K_TYPE:
+		return type;
+	case K_DB:
+		return &r->db;
+	case K_TABLE:
+		return &r->table;
+	case K_PK:
+		return &r->pk;
+	case K_BEFORE:
+		return &r->img[IMG_BEFORE];
+	case K_AFTER:
+		return &r->img[IMG_AFTER];
+	case K_GTID:
+		return &r->gtid;
+	case K_TS:
+		return &r->ts;
+	case K_XA:
+		return &r->xa;
+	case K_CASCADE:
+		return &r->cascade;
+	case K_FK_CHECKS:
+		return &r->fk_checks;
+	default:
+		return NULL;
+	}
+}
+
+/* As record_check(): "v" the integer 1, "type" a known kind, which
+ * becomes r->type; then r's member arrays of the images (nmem members
+ * each).  0, or -1. */
+static int
+record_kind(struct scanner *s, struct jspan ver, struct jspan type,
+    const size_t nmem[2], struct rec *r)
+{
+	struct jstr t;
+
+	if (ver.n != 1 || ver.p[0] != '1')
+		return -1;
+	if (type.p == NULL || jspan_str(type, &t) != 0)
+		return -1;
+	if (t.esc) {
+		/* record_check() compares C strings: "insert\u0000x" is an
+		 * insert there, so here too. */
+		s->t1.len = 0;
+		jstr_decode(&t, &s->t1);
+		t.p = s->t1.p;
+		t.n = (uint32_t)strnlen(s->t1.p, s->t1.len);
+		t.esc = 0;
+	}
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (t.n == kinds[i].len &&
+		    memcmp(t.p, kinds[i].name, t.n) == 0) {
+			r->type = (enum rec_type)i;
+			for (int j = 0; j < 2; j++) {
+				r->mem[j] = r->img[j].p && r->img[j].p[0] == '{'
+				                ? s->mem[j]
+				                : NULL;
+				r->nmem[j] = r->mem[j] ? nmem[j] : 0;
+			}
+			return 0;
+		}
+	return -1;
+}
+
 int
 scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 {
 	const char *e = p + n, *v;
 	struct jspan ver = {0}, type = {0}, *dst;
-	struct jstr k, t;
+	struct jstr k;
 	size_t nmem[2] = {0, 0};
 	unsigned seen = 0;
 	int id, img;
@@ -806,47 +897,7 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 			p = scan_value(s, p, e, 2);
 		if (p == NULL)
 			return -1;
-		switch (id) {
-		case K_V:
-			dst = &ver;
-			break;
-		case K_TYPE:
-			dst = &type;
-			break;
-		case K_DB:
-			dst = &r->db;
-			break;
-		case K_TABLE:
-			dst = &r->table;
-			break;
-		case K_PK:
-			dst = &r->pk;
-			break;
-		case K_BEFORE:
-			dst = &r->img[IMG_BEFORE];
-			break;
-		case K_AFTER:
-			dst = &r->img[IMG_AFTER];
-			break;
-		case K_GTID:
-			dst = &r->gtid;
-			break;
-		case K_TS:
-			dst = &r->ts;
-			break;
-		case K_XA:
-			dst = &r->xa;
-			break;
-		case K_CASCADE:
-			dst = &r->cascade;
-			break;
-		case K_FK_CHECKS:
-			dst = &r->fk_checks;
-			break;
-		default:
-			dst = NULL;
-		}
-		if (dst != NULL) {
+		if ((dst = member_span(r, id, &ver, &type)) != NULL) {
 			dst->p = v;
 			dst->n = (size_t)(p - v);
 		}
@@ -861,33 +912,7 @@ scan_record(struct scanner *s, const char *p, size_t n, struct rec *r)
 	}
 	if (duplicates(s, 0) || json_ws(p + 1, e) != e)
 		return -1;
-	/* record_check(): "v" the integer 1, "type" a known kind. */
-	if (ver.n != 1 || ver.p[0] != '1')
-		return -1;
-	if (type.p == NULL || jspan_str(type, &t) != 0)
-		return -1;
-	if (t.esc) {
-		/* record_check() compares C strings: "insert\u0000x" is an
-		 * insert there, so here too. */
-		s->t1.len = 0;
-		jstr_decode(&t, &s->t1);
-		t.p = s->t1.p;
-		t.n = (uint32_t)strnlen(s->t1.p, s->t1.len);
-		t.esc = 0;
-	}
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		if (t.n == kinds[i].len &&
-		    memcmp(t.p, kinds[i].name, t.n) == 0) {
-			r->type = (enum rec_type)i;
-			for (int j = 0; j < 2; j++) {
-				r->mem[j] = r->img[j].p && r->img[j].p[0] == '{'
-				                ? s->mem[j]
-				                : NULL;
-				r->nmem[j] = r->mem[j] ? nmem[j] : 0;
-			}
-			return 0;
-		}
-	return -1;
+	return record_kind(s, ver, type, nmem, r);
 }
 
 void

@@ -131,23 +131,6 @@ usage(FILE *f)
 	    "       srdf-promote --help | --version\n");
 }
 
-/* Logs the error; returns ex, the exit status it calls for. */
-static int fail(int ex, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int ex, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	return ex;
-}
-
 /* ---- the srdf-apply lock ------------------------------------------------ */
 
 /* Takes DIR/lock/srdf-apply into *fd: 0, or an exit status (logged:
@@ -158,14 +141,14 @@ apply_lock(const struct config *cf, const char *when, int *fd)
 	if ((*fd = lock_dir(cf->dir, APPLY)) >= 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
-		return fail(EX_TEMPFAIL,
+		return log_fail(EX_TEMPFAIL,
 		    "srdf-apply is running on %s%s (it "
 		    "holds %s/lock/srdf-apply): stop it first (systemctl stop "
 		    "srdf-apply), then run srdf-promote again; nothing was "
 		    "promoted",
 		    cf->dir, when, cf->dir);
-	return fail(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s", cf->dir,
-	    strerror(errno));
+	return log_fail(EX_CANTCREAT, "cannot lock %s/lock/srdf-apply: %s",
+	    cf->dir, strerror(errno));
 }
 
 /* ---- the apply step ---------------------------------------------------- */
@@ -243,13 +226,13 @@ open_ledger(const char *dir, unsigned flags, struct ledger **l)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		return fail(EX_NOINPUT,
+		return log_fail(EX_NOINPUT,
 		    "%s: no ledger (%s: %s): not a state "
 		    "directory of srdf",
 		    dir, path, strerror(errno));
 	if ((rc = ledger_open(dir, flags, l)) != 0)
-		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_NOINPUT, "cannot open the ledger of %s: %s",
+		    dir, ledger_strerror(rc));
 	return 0;
 }
 
@@ -260,8 +243,8 @@ meta(struct ledger_txn *t, const char *dir, const char *key, char **v)
 
 	*v = NULL;
 	if ((rc = ledger_meta_get(t, key, v)) != 0)
-		return fail(EX_DATAERR, "%s: reading %s in the ledger: %s", dir,
-		    key, ledger_strerror(rc));
+		return log_fail(EX_DATAERR, "%s: reading %s in the ledger: %s",
+		    dir, key, ledger_strerror(rc));
 	return 0;
 }
 
@@ -278,7 +261,7 @@ read_marks(const struct config *cf, struct state *s)
 		return ex;
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		return log_fail(EX_IOERR, "cannot read the ledger of %s: %s",
 		    cf->dir, ledger_strerror(rc));
 	}
 	if ((ex = meta(t, cf->dir, "source_id", &v)) == 0 && v != NULL &&
@@ -456,7 +439,7 @@ scan_inbox(const struct config *cf, struct state *s)
 	int rc;
 
 	if (spool_list(cf->inbox, "new", &names, &n) != 0)
-		return fail(EX_IOERR, "cannot read %s/new", cf->inbox);
+		return log_fail(EX_IOERR, "cannot read %s/new", cf->inbox);
 	next = s->seq + 1;
 	s->run_end = s->seq;
 	for (size_t i = 0; i < n; i++) {
@@ -480,7 +463,7 @@ scan_inbox(const struct config *cf, struct state *s)
 		return rc;
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		return log_fail(EX_IOERR, "cannot read the ledger of %s: %s",
 		    cf->dir, ledger_strerror(rc));
 	}
 	/* The first wagon after the checkpoint, when it is here. */
@@ -532,12 +515,12 @@ read_source(const struct config *cf, struct state *s)
 		return rc;
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		return log_fail(EX_IOERR, "cannot read the ledger of %s: %s",
 		    cf->source_dir, ledger_strerror(rc));
 	}
 	if ((ex = meta(t, cf->source_dir, "source_id", &v)) == 0 &&
 	    (rc = ledger_wagon_last_seq(t, &s->src_seq)) != 0)
-		ex = fail(EX_DATAERR, "%s: reading the wagons: %s",
+		ex = log_fail(EX_DATAERR, "%s: reading the wagons: %s",
 		    cf->source_dir, ledger_strerror(rc));
 	if (ex != 0) {
 		free(v);
@@ -727,7 +710,7 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 		if (t != NULL && rc != 0)
 			ledger_txn_abort(t);
 		ledger_close(l);
-		return fail(EX_IOERR,
+		return log_fail(EX_IOERR,
 		    "cannot record the promotion in the "
 		    "ledger of %s: %s; the target is still read-only",
 		    cf->dir, ledger_strerror(rc));
@@ -1160,7 +1143,7 @@ promote_now(const struct config *cf, struct state *s, MYSQL **my, double now,
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return fail(
+		return log_fail(
 		    EX_IOERR, "writing the report: %s", strerror(errno));
 	return ex;
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "ack.h"
 #include "acks.h"
 #include "audit.h"
 #include "log.h"
@@ -159,15 +160,72 @@ first_ack(uint64_t seq, json_t *w, void *arg)
 	return 1;
 }
 
+/* One entry e of a taken list ({seq, sha256}) in the transaction t:
+ * when the wagon still holds an ACK of that SHA-256, the ACK is removed
+ * (*removed counted) and an applied wagon becomes confirmed (its seq
+ * appended to conf[*nconf]).  Returns 0 (a stale entry is skipped), or
+ * a ledger error. */
+static int
+take_one(struct ledger_txn *t, json_t *e, uint64_t *conf, size_t *nconf,
+    size_t *removed)
+{
+	unsigned char sum[crypto_hash_sha256_BYTES];
+	uint64_t seq = (uint64_t)json_integer_value(json_object_get(e, "seq"));
+	char have[65];
+	const char *ack;
+	json_t *w = NULL;
+	int rc;
+
+	if ((rc = ledger_wagon_get(t, seq, &w)) != 0)
+		return rc;
+	ack = w != NULL ? json_string_value(json_object_get(w, "ack")) : NULL;
+	if (ack != NULL) {
+		crypto_hash_sha256(
+		    sum, (const unsigned char *)ack, strlen(ack));
+		sodium_bin2hex(have, sizeof have, sum, sizeof sum);
+	}
+	if (ack == NULL || strcmp(have, json_string_value(json_object_get(
+	                                    e, "sha256"))) != 0) {
+		json_decref(w);
+		return 0;
+	}
+	if (ack_taken(w))
+		conf[(*nconf)++] = seq;
+	rc = ledger_wagon_put(t, seq, w);
+	json_decref(w);
+	if (rc == 0)
+		(*removed)++;
+	return rc;
+}
+
+/* The "ack_low" hint in t: the first wagon, from the last hint on, that
+ * still holds an ACK (the last wagon + 1 when none does).  0 or a ledger
+ * error. */
+static int
+put_ack_low(struct ledger_txn *t)
+{
+	uint64_t from, next;
+	char low[24];
+	int rc;
+
+	if ((rc = ack_low(t, &from)) != 0 ||
+	    (rc = ledger_wagon_last_seq(t, &next)) != 0)
+		return rc;
+	next++;
+	rc = ledger_wagon_foreach(t, from, first_ack, &next);
+	if (rc != 0 && rc != 1)
+		return rc;
+	snprintf(low, sizeof low, "%" PRIu64, next);
+	return ledger_meta_put(t, "ack_low", low);
+}
+
 int
 recv_acks_taken(struct ledger *l, const struct http_req *req, json_t **answer)
 {
 	struct ledger_txn *t = NULL;
-	json_t *root = NULL, *list, *e, *w = NULL;
-	char why[256], have[65], low[24];
-	const char *ack, *st;
-	unsigned char sum[crypto_hash_sha256_BYTES];
-	uint64_t seq, *conf = NULL, from, next;
+	json_t *root = NULL, *list, *e;
+	char why[256];
+	uint64_t *conf = NULL;
 	size_t i, nconf = 0, removed = 0;
 	int rc;
 
@@ -187,51 +245,10 @@ recv_acks_taken(struct ledger *l, const struct http_req *req, json_t **answer)
 		goto fail;
 	json_array_foreach(list, i, e)
 	{
-		seq = (uint64_t)json_integer_value(json_object_get(e, "seq"));
-		if ((rc = ledger_wagon_get(t, seq, &w)) != 0)
+		if ((rc = take_one(t, e, conf, &nconf, &removed)) != 0)
 			goto fail;
-		ack = w != NULL ? json_string_value(json_object_get(w, "ack"))
-		                : NULL;
-		if (ack != NULL) {
-			crypto_hash_sha256(
-			    sum, (const unsigned char *)ack, strlen(ack));
-			sodium_bin2hex(have, sizeof have, sum, sizeof sum);
-		}
-		if (ack == NULL ||
-		    strcmp(have,
-		        json_string_value(json_object_get(e, "sha256"))) != 0) {
-			json_decref(w);
-			w = NULL;
-			continue;
-		}
-		json_object_del(w, "ack");
-		st = json_string_value(json_object_get(w, "state"));
-		if (st != NULL && strcmp(st, "applied") == 0) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			json_object_set_new(
-			    w, "state", json_string("confirmed"));
-			json_object_set_new(w, "confirmed_at",
-			    json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
-			conf[nconf++] = seq;
-		}
-		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
-			goto fail;
-		json_decref(w);
-		w = NULL;
-		removed++;
 	}
-	/* The "ack_low" hint up to the first ACK still pending. */
-	if ((rc = ack_low(t, &from)) != 0 ||
-	    (rc = ledger_wagon_last_seq(t, &next)) != 0)
-		goto fail;
-	next++;
-	rc = ledger_wagon_foreach(t, from, first_ack, &next);
-	if (rc != 0 && rc != 1)
-		goto fail;
-	snprintf(low, sizeof low, "%" PRIu64, next);
-	if ((rc = ledger_meta_put(t, "ack_low", low)) != 0)
+	if ((rc = put_ack_low(t)) != 0)
 		goto fail;
 	rc = ledger_txn_commit(t);
 	t = NULL;
@@ -255,7 +272,6 @@ recv_acks_taken(struct ledger *l, const struct http_req *req, json_t **answer)
 	return 200;
 fail:
 	ledger_txn_abort(t);
-	json_decref(w);
 	json_decref(root);
 	free(conf);
 	log_err("ACKs taken by %s: cannot record them in the ledger: %s",

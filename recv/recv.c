@@ -66,6 +66,7 @@
 #include "acks.h"
 #include "audit.h"
 #include "clock.h"
+#include "file.h"
 #include "hauth.h"
 #include "heartbeat.h"
 #include "http.h"
@@ -549,62 +550,37 @@ health(void *arg, const struct http_req *req, json_t **answer)
 
 /* ---- import -------------------------------------------------------------- */
 
-/* Reads DIR/new/NAME whole; NULL with why. */
+/* Reads DIR/new/NAME whole (lib/file.h: a FIFO or a link put there is
+ * refused, not followed or waited on); NULL with why and errno (ENOENT:
+ * taken away meanwhile). */
 static uint8_t *
 read_item(const char *dir, const char *name, unsigned long long max,
     size_t *len, char *why, size_t wl)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	enum file_step step;
 	uint8_t *p;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	int e;
 
 	snprintf(path, sizeof path, "%s/new/%s", dir, name);
-	/* O_NONBLOCK: a FIFO put there must not hang the import (it is
-	 * refused below, as not a regular file). */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) <
-	    0) {
-		int e = errno;
+	if ((p = file_read(path, 1, max, len, &step)) != NULL)
+		return p;
+	e = errno;
+	if (step == FILE_OPEN)
 		snprintf(why, wl, "cannot open %.300s: %s", path, strerror(e));
-		errno = e;
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	else if (step == FILE_STAT)
 		snprintf(why, wl, "%.300s is not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((unsigned long long)st.st_size > max) {
+	else if (step == FILE_SIZE)
 		snprintf(why, wl,
 		    "%lld bytes is over the limit of %llu "
 		    "(--max-body)",
-		    (long long)st.st_size, max);
-		close(fd);
-		return NULL;
-	}
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
+		    (long long)*len, max);
+	else if (step == FILE_ALLOC)
 		snprintf(why, wl, "out of memory");
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size &&
-	       (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, wl, "cannot read %.300s: %s", path,
-			    strerror(errno));
-			free(p);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return p;
+	else
+		snprintf(why, wl, "cannot read %.300s: %s", path, strerror(e));
+	errno = e;
+	return NULL;
 }
 
 /* SIGHUP (tool_signal): the key file read again, and the TLS

@@ -196,18 +196,36 @@ get_u64(json_t *rec, const char *key, uint64_t *out)
 	return -1;
 }
 
-/* A GTID or GTID position string field that fits max - 1 bytes (0 for no
- * limit): the string, else NULL. */
+/* A GTID string field (one domain-server-seq, lib/gtid.h) that fits
+ * max - 1 bytes: the string, else NULL.  Digits, '-' and ',' only (no
+ * space, which gtid_parse would let by), then strictly parsed: "0-1" or
+ * a number out of range is refused. */
 static const char *
 get_gtid(json_t *rec, const char *key, size_t max)
 {
 	const char *s = json_string_value(json_object_get(rec, key));
+	struct gtid g;
 	size_t n;
 
 	if (s == NULL || *s == '\0')
 		return NULL;
 	n = strspn(s, "0123456789-,");
-	if (s[n] != '\0' || (max != 0 && n >= max))
+	if (s[n] != '\0' || n >= max || gtid_parse(s, &g) != 0)
+		return NULL;
+	return s;
+}
+
+/* A GTID position string field (one GTID per domain, comma-separated,
+ * lib/gtid.h), not empty: the string, else NULL.  Same characters as
+ * get_gtid, then gtid_pos_valid. */
+static const char *
+get_pos(json_t *rec, const char *key)
+{
+	const char *s = json_string_value(json_object_get(rec, key));
+
+	if (s == NULL || *s == '\0')
+		return NULL;
+	if (s[strspn(s, "0123456789-,")] != '\0' || !gtid_pos_valid(s))
 		return NULL;
 	return s;
 }
@@ -286,7 +304,6 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 	const struct group *g = &s->g[s->cur];
 	uint64_t group, chunk, trx, ein, eout;
 	const char *first, *last, *pos, *reason;
-	struct gtid_pos check = {0};
 	json_t *lastv = json_object_get(rec, "last");
 	int last_chunk;
 
@@ -318,15 +335,11 @@ end_group(struct seal *s, const struct record_reader *r, json_t *rec,
 		    first, g->first_gtid);
 	if (!last_chunk && json_object_get(rec, "gtid_pos") == NULL)
 		pos = NULL;
-	else if ((pos = get_gtid(rec, "gtid_pos", 0)) == NULL ||
-	         gtid_pos_parse(pos, &check) != 0) {
-		gtid_pos_free(&check);
+	else if ((pos = get_pos(rec, "gtid_pos")) == NULL)
 		return bad_input(s, r, g,
 		    "group_end without a valid "
 		    "\"gtid_pos\" (a GTID position: domain-server-seq, one "
 		    "per domain)");
-	}
-	gtid_pos_free(&check);
 	if (get_u64(rec, "trx", &trx) != 0 ||
 	    get_u64(rec, "events_in", &ein) != 0 ||
 	    get_u64(rec, "events_out", &eout) != 0)

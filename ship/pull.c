@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pull.h"
 #include "purge.h"
+#include "xalloc.h"
 
 #define PULL_REFUSED 16 /* refused ACKs remembered, to be said rarely */
 
@@ -47,10 +48,8 @@ struct pull *
 pull_new(struct ledger *l, struct http_call *call, const char *to,
     long long keep_ms, const char *outbox_new)
 {
-	struct pull *p = calloc(1, sizeof *p);
+	struct pull *p = xcalloc(1, sizeof *p);
 
-	if (p == NULL)
-		die(EX_OSERR, "out of memory");
 	p->l = l;
 	p->c = call;
 	p->to = to;
@@ -157,37 +156,45 @@ failed(struct pull *p, const char *what)
 	p->failing = 1;
 }
 
-/* One fetch: 1 when the answer said "more", 0 done (or failed, retried
- * later), -1 on a ledger error. */
-static int
-fetch(struct pull *p)
+/* GET /v1/acks/pending: the answer's "acks" array (borrowed from
+ * p->c->answer), or NULL after logging the failure (failed()). */
+static json_t *
+get_pending(struct pull *p)
 {
-	json_t *acks, *v, *taken = json_array();
-	uint8_t sum[crypto_hash_sha256_BYTES];
-	char what[600], err[256], why[512], hex[65], *body = NULL;
-	struct ack a;
-	size_t i, nchanged = 0, ntaken;
-	uint64_t seq;
-	int rc, more, fatal = 0, busy = 0, ok = 1;
+	char what[600];
+	json_t *acks;
 
-	if (http_call_run(p->c, "GET", "/v1/acks/pending", NULL, 0, NULL) !=
-	        0 ||
-	    p->c->status != 200 ||
-	    !json_is_array(acks = json_object_get(p->c->answer, "acks"))) {
-		if (p->c->error[0] != '\0')
-			snprintf(what, sizeof what, "%s", p->c->error);
-		else
-			snprintf(what, sizeof what, "HTTP %ld %s: %s",
-			    p->c->status,
-			    *p->c->answer_status ? p->c->answer_status
-			                         : "(no srdf answer)",
-			    *p->c->reason ? p->c->reason : "-");
-		failed(p, what);
-		json_decref(taken);
-		return 0;
-	}
-	p->fetches++;
-	more = json_is_true(json_object_get(p->c->answer, "more"));
+	if (http_call_run(p->c, "GET", "/v1/acks/pending", NULL, 0, NULL) ==
+	        0 &&
+	    p->c->status == 200 &&
+	    json_is_array(acks = json_object_get(p->c->answer, "acks")))
+		return acks;
+	if (p->c->error[0] != '\0')
+		snprintf(what, sizeof what, "%s", p->c->error);
+	else
+		snprintf(what, sizeof what, "HTTP %ld %s: %s", p->c->status,
+		    *p->c->answer_status ? p->c->answer_status
+		                         : "(no srdf answer)",
+		    *p->c->reason ? p->c->reason : "-");
+	failed(p, what);
+	return NULL;
+}
+
+/* Takes each ACK of acks (strings, srdf-ack(5)) into the ledger
+ * (acktake), appending {seq, sha256} to taken for each one taken.
+ * *nchanged counts those that changed a wagon.  Returns 1 when the ledger
+ * was busy (the rest left for the next fetch), else 0. */
+static int
+take_all(struct pull *p, json_t *acks, json_t *taken, size_t *nchanged)
+{
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	char err[256], why[512], hex[65];
+	struct ack a;
+	size_t i;
+	uint64_t seq;
+	json_t *v;
+	int rc;
+
 	json_array_foreach(acks, i, v)
 	{
 		const char *s = json_string_value(v);
@@ -209,46 +216,70 @@ fetch(struct pull *p)
 		rc = acktake(p->l, &a, p->peer, why, sizeof why);
 		seq = a.seq;
 		ack_free(&a);
-		if (rc == ACKTAKE_BUSY) {
-			busy = 1;
-			break;
-		}
+		if (rc == ACKTAKE_BUSY)
+			return 1;
 		if (rc == ACKTAKE_REJECTED) {
 			refused_lately(p, sum, 1);
 			continue;
 		}
-		nchanged += rc == ACKTAKE_CHANGED;
+		*nchanged += rc == ACKTAKE_CHANGED;
 		sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
 		json_array_append_new(
 		    taken, json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
 		               "sha256", hex));
 	}
-	/* "more" is worth asking for only when this answer moved something:
-	 * ACKs refused here stay first in line on the target. */
-	if ((ntaken = json_array_size(taken)) == 0)
-		more = 0;
-	if (ntaken > 0) {
-		json_t *o = json_pack("{s:i, s:O}", "v", 1, "taken", taken);
+	return 0;
+}
 
-		if (o == NULL || (body = json_dumps(o, JSON_COMPACT)) == NULL)
-			die(EX_OSERR, "out of memory");
-		json_decref(o);
-	}
-	if (body != NULL) {
-		if (http_call_run(p->c, "POST", "/v1/acks/taken", body,
-		        strlen(body), "application/json") != 0 ||
-		    p->c->status != 200) {
-			/* Taken here, not forgotten there: offered again, a
-			 * duplicate then, and confirmed to it then. */
-			snprintf(what, sizeof what, "%s",
-			    p->c->error[0] != '\0' ? p->c->error
-			                           : p->c->reason);
-			failed(p, what);
-			more = 0;
-			ok = 0;
-		}
+/* POST /v1/acks/taken with the taken list (not empty): 0, or -1 after
+ * logging the failure (failed()). */
+static int
+post_taken(struct pull *p, json_t *taken)
+{
+	json_t *o = json_pack("{s:i, s:O}", "v", 1, "taken", taken);
+	char what[600], *body;
+	int rc = 0;
+
+	if (o == NULL || (body = json_dumps(o, JSON_COMPACT)) == NULL)
+		die(EX_OSERR, "out of memory");
+	json_decref(o);
+	if (http_call_run(p->c, "POST", "/v1/acks/taken", body, strlen(body),
+	        "application/json") != 0 ||
+	    p->c->status != 200) {
+		/* Taken here, not forgotten there: offered again, a
+		 * duplicate then, and confirmed to it then. */
+		snprintf(what, sizeof what, "%s",
+		    p->c->error[0] != '\0' ? p->c->error : p->c->reason);
+		failed(p, what);
+		rc = -1;
 	}
 	free(body);
+	return rc;
+}
+
+/* One fetch: 1 when the answer said "more", 0 done (or failed, retried
+ * later), -1 on a ledger error. */
+static int
+fetch(struct pull *p)
+{
+	json_t *acks, *taken;
+	size_t nchanged = 0;
+	int more, fatal = 0, busy, ok = 1;
+
+	if ((acks = get_pending(p)) == NULL)
+		return 0;
+	p->fetches++;
+	more = json_is_true(json_object_get(p->c->answer, "more"));
+	taken = json_array();
+	busy = take_all(p, acks, taken, &nchanged);
+	/* "more" is worth asking for only when this answer moved something:
+	 * ACKs refused here stay first in line on the target. */
+	if (json_array_size(taken) == 0)
+		more = 0;
+	else if (post_taken(p, taken) != 0) {
+		more = 0;
+		ok = 0;
+	}
 	json_decref(taken);
 	if (busy) {
 		failed(p, "the source ledger is busy");

@@ -773,23 +773,6 @@ purged_sums(struct status *st, struct ledger_txn *t)
 
 /* The state directory as a label (absolute, so that two `--dir .` differ)
  * and its file system's space, from statvfs(2). */
-/* Logs the error; returns ex, the exit status it calls for. */
-static int fail(int ex, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int ex, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	return ex;
-}
-
 static void
 read_fs(struct status *st)
 {
@@ -833,34 +816,35 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	int rc;
 
 	if ((rc = ledger_meta_get(t, "source_id", &st->source_id)) != 0)
-		return fail(EX_DATAERR, "%s: reading source_id: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading source_id: %s", dir,
 		    ledger_strerror(rc));
 	st->side = which_side(dir, t);
 	if (st->side == SIDE_SOURCE &&
 	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
-		return fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s",
+		    dir, ledger_strerror(rc));
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
 	if ((rc = meta_u64(t, "purged_wagons", &st->purged)) != 0 ||
 	    (rc = meta_u64(t, "purged_bytes", &st->purged_bytes)) != 0 ||
 	    (rc = purged_sums(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the purge counters: %s",
-		    dir, ledger_strerror(rc));
+		return log_fail(EX_DATAERR,
+		    "%s: reading the purge counters: %s", dir,
+		    ledger_strerror(rc));
 	if (st->side == SIDE_TARGET &&
 	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
-		return fail(EX_DATAERR, "%s: reading promoted: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
 	    (rc = finish_stages(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the wagons: %s", dir,
+		return log_fail(EX_DATAERR, "%s: reading the wagons: %s", dir,
 		    ledger_strerror(rc));
 	if ((rc = purged_newest(st, t)) != 0)
-		return fail(EX_DATAERR, "%s: reading the purge marks: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_DATAERR, "%s: reading the purge marks: %s",
+		    dir, ledger_strerror(rc));
 	return 0;
 }
 
@@ -877,17 +861,17 @@ read_ledger(struct status *st)
 
 	snprintf(path, sizeof path, "%s/ledger/data.mdb", dir);
 	if (stat(path, &sb) != 0)
-		return fail(EX_NOINPUT,
+		return log_fail(EX_NOINPUT,
 		    "%s: no ledger (%s/ledger/data.mdb: "
 		    "%s): not a state directory of srdf",
 		    dir, dir, strerror(errno));
 	if ((rc = ledger_open(dir, LEDGER_RDONLY, &l)) != 0)
-		return fail(EX_NOINPUT, "cannot open the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_NOINPUT, "cannot open the ledger of %s: %s",
+		    dir, ledger_strerror(rc));
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		ledger_close(l);
-		return fail(EX_IOERR, "cannot read the ledger of %s: %s", dir,
-		    ledger_strerror(rc));
+		return log_fail(EX_IOERR, "cannot read the ledger of %s: %s",
+		    dir, ledger_strerror(rc));
 	}
 	ex = read_ledger_txn(st, t);
 	ledger_txn_abort(t);
@@ -1492,6 +1476,53 @@ proc_state(const struct proc *p)
 	                                                            : "stopped";
 }
 
+/* The six counters named for each side's stages, source then target
+ * (prom_side). */
+static const struct {
+	const char *name, *help;
+} side_ctr[2][6] = {
+    {
+        {"srdf_wagons_sealed_total", "Wagons sealed (source)."},
+        {"srdf_sealed_bytes_total", "Bytes of the wagons sealed (source)."},
+        {"srdf_wagons_shipped_total",
+            "Wagons delivered to the target (source)."},
+        {"srdf_shipped_bytes_total",
+            "Bytes of the wagons delivered to the target (source)."},
+        {"srdf_ship_attempts_total",
+            "Delivery attempts of srdf-ship (source)."},
+        {"srdf_ship_retries_total",
+            "Delivery attempts after a wagon's first, each one after "
+            "a failed attempt (source)."},
+    },
+    {
+        {"srdf_wagons_received_total", "Wagons received (target)."},
+        {"srdf_received_bytes_total", "Bytes of the wagons received (target)."},
+        {"srdf_wagons_applied_total",
+            "Wagons applied to the target database (target)."},
+        {"srdf_applied_bytes_total", "Bytes of the wagons applied (target)."},
+        {"srdf_apply_attempts_total", "Apply attempts of srdf-apply (target)."},
+        {"srdf_apply_retries_total",
+            "Apply attempts after a wagon's first, each one after a "
+            "failed attempt (target)."},
+    },
+};
+
+/* The side's six counters: wagons and bytes sealed or received, past
+ * the delivery or the apply (n wagons, b bytes), attempts and retries. */
+static void
+prom_side(const struct status *st, uint64_t n, uint64_t b)
+{
+	const uint64_t v[6] = {st->total, st->total_bytes, n, b,
+	    st->attempts + st->p_attempts, st->retries + st->p_retries};
+	int side = st->side == SIDE_SOURCE ? 0 : 1;
+
+	for (size_t i = 0; i < 6; i++) {
+		prom_head(
+		    side_ctr[side][i].name, "counter", side_ctr[side][i].help);
+		prom_u(st, side_ctr[side][i].name, v[i], NULL);
+	}
+}
+
 /* The counters: wagons, bytes, row changes and attempts through each
  * stage of the side, the records kept plus the ones purged. */
 static void
@@ -1511,51 +1542,7 @@ prom_counters(const struct status *st)
 		n += st->count[past[i]];
 		b += st->bytes[past[i]];
 	}
-	if (src) {
-		prom_head("srdf_wagons_sealed_total", "counter",
-		    "Wagons sealed (source).");
-		prom_u(st, "srdf_wagons_sealed_total", st->total, NULL);
-		prom_head("srdf_sealed_bytes_total", "counter",
-		    "Bytes of the wagons sealed (source).");
-		prom_u(st, "srdf_sealed_bytes_total", st->total_bytes, NULL);
-		prom_head("srdf_wagons_shipped_total", "counter",
-		    "Wagons delivered to the target (source).");
-		prom_u(st, "srdf_wagons_shipped_total", n, NULL);
-		prom_head("srdf_shipped_bytes_total", "counter",
-		    "Bytes of the wagons delivered to the target (source).");
-		prom_u(st, "srdf_shipped_bytes_total", b, NULL);
-		prom_head("srdf_ship_attempts_total", "counter",
-		    "Delivery attempts of srdf-ship (source).");
-		prom_u(st, "srdf_ship_attempts_total",
-		    st->attempts + st->p_attempts, NULL);
-		prom_head("srdf_ship_retries_total", "counter",
-		    "Delivery attempts after a wagon's first, each one after "
-		    "a failed attempt (source).");
-		prom_u(st, "srdf_ship_retries_total",
-		    st->retries + st->p_retries, NULL);
-	} else {
-		prom_head("srdf_wagons_received_total", "counter",
-		    "Wagons received (target).");
-		prom_u(st, "srdf_wagons_received_total", st->total, NULL);
-		prom_head("srdf_received_bytes_total", "counter",
-		    "Bytes of the wagons received (target).");
-		prom_u(st, "srdf_received_bytes_total", st->total_bytes, NULL);
-		prom_head("srdf_wagons_applied_total", "counter",
-		    "Wagons applied to the target database (target).");
-		prom_u(st, "srdf_wagons_applied_total", n, NULL);
-		prom_head("srdf_applied_bytes_total", "counter",
-		    "Bytes of the wagons applied (target).");
-		prom_u(st, "srdf_applied_bytes_total", b, NULL);
-		prom_head("srdf_apply_attempts_total", "counter",
-		    "Apply attempts of srdf-apply (target).");
-		prom_u(st, "srdf_apply_attempts_total",
-		    st->attempts + st->p_attempts, NULL);
-		prom_head("srdf_apply_retries_total", "counter",
-		    "Apply attempts after a wagon's first, each one after a "
-		    "failed attempt (target).");
-		prom_u(st, "srdf_apply_retries_total",
-		    st->retries + st->p_retries, NULL);
-	}
+	prom_side(st, n, b);
 	prom_head("srdf_wagons_confirmed_total", "counter",
 	    "Wagons whose ACK of their apply the source took.");
 	prom_u(st, "srdf_wagons_confirmed_total",

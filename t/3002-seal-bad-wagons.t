@@ -243,6 +243,17 @@ test_expect_success 'seal: a group_end without gtid_pos, or with a bad GTID' '
 	seal_refuses "without a valid \"first_gtid\" and \"last_gtid\""
 '
 
+test_expect_success 'seal: a GTID of the right characters but not domain-server-seq, or out of range' '
+	mkgroups -g 3 102 1 | sed "4s/\"last_gtid\":\"[^\"]*\"/\"last_gtid\":\"0-102\"/" >bad.in &&
+	seal_refuses "stdin:4: group_end without a valid \"first_gtid\" and \"last_gtid\"" &&
+	mkgroups -g 3 102 1 | sed "4s/\"last_gtid\":\"[^\"]*\"/\"last_gtid\":\"0-1-102,1-2-9\"/" >bad.in &&
+	seal_refuses "stdin:4: group_end without a valid \"first_gtid\" and \"last_gtid\"" &&
+	mkgroups -g 3 102 1 | sed "4s/\"last_gtid\":\"[^\"]*\"/\"last_gtid\":\"4294967296-1-102\"/" >bad.in &&
+	seal_refuses "stdin:4: group_end without a valid \"first_gtid\" and \"last_gtid\"" &&
+	mkgroups -g 3 102 1 | sed "1s/\"first_gtid\":\"[^\"]*\"/\"first_gtid\":\"0--102\"/" >bad.in &&
+	seal_refuses "stdin:1: group_begin with a bad \"first_gtid\""
+'
+
 test_expect_success 'seal: an unknown record version' '
 	mkgroups -g 3 102 1 | sed "2s/\"v\":1/\"v\":2/" >bad.in &&
 	seal_refuses "stdin:2: unknown record version"
