@@ -891,7 +891,7 @@ read_key_file(struct status *st)
 	int n = 0;
 
 	if ((ring = key_load(st->cf->key_file, err, sizeof err)) == NULL)
-		return fail(EX_CONFIG, "%s", err);
+		return log_fail(EX_CONFIG, "%s", err);
 	for (k = ring; k != NULL && n < KEY_RING_MAX; k = k->older)
 		key_id_hex(k->id, ids[n++]);
 	key_free(ring);
