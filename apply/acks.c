@@ -229,7 +229,7 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 	json_t *w = NULL;
 	const char *ack;
 	char low[24];
-	int rc, confirmed = 0;
+	int rc, confirmed = 0, taken = 0;
 
 	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
 	    (rc = ledger_wagon_get(t, seq, &w)) != 0)
@@ -240,11 +240,13 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 		if ((rc = ledger_wagon_put(t, seq, w)) != 0)
 			goto fail;
 		q_del(a, seq);
+		taken = 1;
 	}
 	snprintf(low, sizeof low, "%" PRIu64, a->nq > 0 ? a->q[0] : seq + 1);
 	if ((rc = ledger_meta_put(t, "ack_low", low)) != 0)
 		goto fail;
 	json_decref(w);
+	w = NULL;
 	if ((rc = ledger_txn_commit(t)) != 0) {
 		t = NULL;
 		goto fail;
@@ -258,8 +260,10 @@ delivered(struct acks *a, uint64_t seq, const char *body)
 fail:
 	json_decref(w);
 	ledger_txn_abort(t);
-	/* Delivered but not recorded: it is sent again later, which
-	 * srdf-ackd takes as a duplicate. */
+	/* Delivered but not recorded: it stays queued and is sent again,
+	 * which srdf-ackd takes as a duplicate. */
+	if (taken)
+		q_add(a, seq);
 	log_err("cannot record the delivered ACK of wagon %" PRIu64 ": %s", seq,
 	    ledger_strerror(rc));
 }
