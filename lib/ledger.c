@@ -51,6 +51,28 @@ get_be64(const unsigned char *p)
 	return v;
 }
 
+/* The ledger's "format" in meta: LEDGER_FORMAT, or none yet (a new
+ * ledger, or one of an srdf before the key existed, which wrote format
+ * 1), which a writer records; another value is LEDGER_NEWER. */
+static int
+check_format(struct ledger *l, MDB_txn *txn, int rdonly)
+{
+	MDB_val k = {sizeof "format" - 1, "format"};
+	MDB_val v = {sizeof LEDGER_FORMAT - 1, LEDGER_FORMAT};
+	MDB_val got;
+	int rc;
+
+	rc = mdb_get(txn, l->meta, &k, &got);
+	if (rc == MDB_NOTFOUND)
+		return rdonly ? 0 : mdb_put(txn, l->meta, &k, &v, 0);
+	if (rc != 0)
+		return rc;
+	if (got.mv_size != v.mv_size ||
+	    memcmp(got.mv_data, v.mv_data, v.mv_size) != 0)
+		return LEDGER_NEWER;
+	return 0;
+}
+
 int
 ledger_open(const char *dir, unsigned flags, struct ledger **out)
 {
@@ -85,7 +107,8 @@ ledger_open(const char *dir, unsigned flags, struct ledger **out)
 		goto fail;
 	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &l->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "wagons", dbflags, &l->wagons)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "attempts", dbflags, &l->attempts)) != 0) {
+	    (rc = mdb_dbi_open(txn, "attempts", dbflags, &l->attempts)) != 0 ||
+	    (rc = check_format(l, txn, flags & LEDGER_RDONLY)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -117,6 +140,9 @@ ledger_strerror(int rc)
 		return "ledger record is not a JSON object";
 	case LEDGER_BADREC:
 		return "invalid ledger record or key";
+	case LEDGER_NEWER:
+		return "the ledger is of a format this srdf does not know (a "
+		       "newer srdf wrote it): upgrade srdf on this host";
 	default:
 		return mdb_strerror(rc);
 	}

@@ -5,7 +5,10 @@
  * The environment is DIR/ledger/ (data.mdb, lock.mdb), map size
  * LEDGER_MAPSIZE, with three named databases:
  *
- *	meta      string key -> string value.  Keys: "source_id";
+ *	meta      string key -> string value.  Keys: "format", the
+ *	          ledger's format version, "1" (LEDGER_FORMAT; written by
+ *	          the first writer that opens a ledger without it, which an
+ *	          srdf before 0.2 made: that is format 1 too); "source_id";
  *	          "last_sealed_gtid" (a MariaDB GTID position, "0-1-42" or
  *	          "0-1-42,1-2-7"), where srdf-capture resumes;
  *	          "bootstrap_gtid", the snapshot position of srdf-bootstrap;
@@ -113,6 +116,10 @@
 /* Below LMDB's range, MDB_KEYEXIST (-30799) .. MDB_LAST_ERRCODE. */
 #define LEDGER_CORRUPT (-31001)
 #define LEDGER_BADREC (-31002)
+/* ledger_open: the ledger's "format" is not LEDGER_FORMAT: a newer srdf
+ * wrote it (srdf-deploy(7), "Upgrading srdf"). */
+#define LEDGER_NEWER (-31003)
+#define LEDGER_FORMAT "1"
 
 struct ledger;
 struct ledger_txn;

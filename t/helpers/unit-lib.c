@@ -520,6 +520,35 @@ corrupt_wagon7(void)
 	       (mdb_env_close(env), 0);
 }
 
+/* Puts meta "format" back to LEDGER_FORMAT with LMDB itself, since
+ * ledger_open refuses the ledger as it is. */
+static int
+ledger_open_raw_format_reset(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = {6, "format"},
+	        v = {sizeof LEDGER_FORMAT - 1, LEDGER_FORMAT};
+	char path[256];
+	int rc;
+
+	snprintf(path, sizeof path, "%s/ledger", dir);
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	mdb_env_set_maxdbs(env, 8);
+	if ((rc = mdb_env_open(env, path, 0, 0600)) == 0 &&
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)) == 0 &&
+		    (rc = mdb_put(txn, meta, &k, &v, 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
 static void
 test_ledger(void)
 {
@@ -543,6 +572,27 @@ test_ledger(void)
 	if (rc != 0)
 		return;
 
+	ok(ledger_txn_begin(l, LEDGER_RDONLY, &t) == 0 &&
+	        ledger_meta_get(t, "format", &val) == 0 && val != NULL &&
+	        strcmp(val, LEDGER_FORMAT) == 0,
+	    "ledger: a new ledger records its format, " LEDGER_FORMAT);
+	free(val);
+	ledger_txn_abort(t);
+	ok(ledger_txn_begin(l, 0, &t) == 0 &&
+	        ledger_meta_put(t, "format", "2") == 0 &&
+	        ledger_txn_commit(t) == 0,
+	    "ledger: (setup) a format this srdf does not know");
+	ledger_close(l);
+	rc = ledger_open("lg", 0, &l);
+	ok(rc == LEDGER_NEWER && l == NULL &&
+	        strstr(ledger_strerror(rc), "upgrade srdf") != NULL,
+	    "ledger: a newer format is refused: %s", ledger_strerror(rc));
+	rc = ledger_open("lg", LEDGER_RDONLY, &l);
+	ok(rc == LEDGER_NEWER && l == NULL, "ledger: read-only too");
+	ok(ledger_open_raw_format_reset("lg") == 0,
+	    "ledger: (setup) its format put back to " LEDGER_FORMAT);
+	if (ledger_open("lg", 0, &l) != 0)
+		return;
 	ok(ledger_txn_begin(l, 0, &t) == 0 &&
 	        ledger_meta_put(t, "source_id", "src1") == 0 &&
 	        ledger_txn_commit(t) == 0,
