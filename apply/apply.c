@@ -399,6 +399,59 @@ make_inbox(const char *inbox)
 	}
 }
 
+/* The options that only set a field of *cf: 1 when ch is one of them,
+ * else 0. */
+static int
+flag_option(struct config *cf, int ch, char *arg)
+{
+	switch (ch) {
+	case 'A':
+		cf->ack_pull = 1;
+		break;
+	case 'a':
+		cf->ack_to = arg;
+		break;
+	case 'C':
+		cf->ca_file = arg;
+		break;
+	case 'c':
+		cf->create_databases = 1;
+		break;
+	case 'F':
+		cf->defaults_file = arg;
+		break;
+	case 'G':
+		cf->group = arg;
+		break;
+	case 'd':
+		cf->dir = arg;
+		break;
+	case 'n':
+		cf->dry_run = 1;
+		break;
+	case 'I':
+		cf->insecure = 1;
+		break;
+	case 'k':
+		cf->key_file = arg;
+		break;
+	case 'B':
+		cf->no_bulk_load = 1;
+		break;
+	case 'T':
+		cf->fire_triggers = 1;
+		break;
+	case 'o':
+		cf->once = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+static void check_options(struct config *cf);
+
 /* Options and operands into *cf, a configuration from then on read
  * only; the key is loaded.  Dies on a usage or configuration error. */
 static void
@@ -428,8 +481,6 @@ parse_options(struct config *cf, int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	char err[512];
-	uint64_t n;
 	int ch;
 
 	cf->parallel = DEFAULT_PARALLEL;
@@ -439,67 +490,20 @@ parse_options(struct config *cf, int argc, char **argv)
 	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	parse_retry(cf, "10s,30s,2m,10m,1h");
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (flag_option(cf, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'A':
-			cf->ack_pull = 1;
-			break;
-		case 'a':
-			cf->ack_to = optarg;
-			break;
-		case 'C':
-			cf->ca_file = optarg;
-			break;
-		case 'c':
-			cf->create_databases = 1;
-			break;
-		case 'F':
-			cf->defaults_file = optarg;
-			break;
-		case 'G':
-			cf->group = optarg;
-			break;
-		case 'd':
-			cf->dir = optarg;
-			break;
-		case 'n':
-			cf->dry_run = 1;
-			break;
-		case 'I':
-			cf->insecure = 1;
-			break;
-		case 'k':
-			cf->key_file = optarg;
-			break;
-		case 'B':
-			cf->no_bulk_load = 1;
-			break;
-		case 'T':
-			cf->fire_triggers = 1;
-			break;
-		case 'o':
-			cf->once = 1;
-			break;
 		case 'K':
-			if (parse_duration_ms(optarg, &cf->keep_ms) != 0)
-				die(EX_USAGE,
-				    "--keep wants a duration such as "
-				    "7d, 12h or 0, not '%s'",
-				    optarg);
+			cf->keep_ms =
+			    opt_duration(optarg, "--keep", 0, LLONG_MAX);
 			break;
 		case 'M':
-			if (parse_size(optarg, &cf->merge_bytes) != 0)
-				die(EX_USAGE,
-				    "--merge-bytes wants a size "
-				    "(e.g. 128M, or 0 for never), not '%s'",
-				    optarg);
+			cf->merge_bytes =
+			    opt_size(optarg, "--merge-bytes", 0, ULLONG_MAX);
 			break;
 		case 'P':
-			if (parse_u64(optarg, &n) != 0 || n < 1 || n > 64)
-				die(EX_USAGE,
-				    "--parallel wants 1 to 64 "
-				    "connections, not '%s'",
-				    optarg);
-			cf->parallel = (int)n;
+			cf->parallel =
+			    (int)opt_count(optarg, "--parallel", 1, 64);
 			break;
 		case 'r':
 			parse_retry(cf, optarg);
@@ -507,8 +511,8 @@ parse_options(struct config *cf, int argc, char **argv)
 		case 's':
 			if (parse_u64(optarg, &cf->skip) != 0 || cf->skip == 0)
 				die(EX_USAGE,
-				    "--skip wants a wagon sequence "
-				    "number, not '%s'",
+				    "bad --skip %s (want a wagon sequence "
+				    "number, 1 or more)",
 				    optarg);
 			cf->has_skip = 1;
 			break;
@@ -520,6 +524,16 @@ parse_options(struct config *cf, int argc, char **argv)
 		}
 	}
 	opt_no_operands(argc, usage);
+	check_options(cf);
+}
+
+/* What the options say together, and the key file opened.  Dies on a
+ * usage or configuration error. */
+static void
+check_options(struct config *cf)
+{
+	char err[512];
+
 	if (cf->key_file == NULL)
 		die(EX_USAGE, "--key-file is required: the key that opens the "
 		              "wagons (srdf-keygen(1))");

@@ -187,7 +187,7 @@ test_expect_success '--keep: applied wagons older than it leave inbox/cur and th
 	test "$(wagon_state $n)" = applied &&
 	test -e "$D/inbox/cur/$(wagon_name $n)" &&
 	test_expect_code 64 srdf-apply --dir "$D" --key-file key --keep 2x 2>err &&
-	grep -q "keep wants a duration" err
+	grep -q "bad --keep 2x (want at least 0ms)" err
 '
 
 test_done

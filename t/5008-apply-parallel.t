@@ -138,7 +138,7 @@ test_expect_success '--parallel 1 applies every wagon on one connection; a bad c
 	checksum_both pp.a pp.b pp.seq &&
 	! grep -q "on connection" apply.err &&
 	test_expect_code 64 apply_once --parallel 0 &&
-	grep -q "parallel wants 1 to 64 connections" apply.err
+	grep -q "bad --parallel 0 (want 1 to 64)" apply.err
 '
 
 test_done

@@ -133,7 +133,7 @@ test_expect_success '--merge-bytes 0: every wagon in a transaction of its own; a
 	test "$(grep -c "^<6>\([0-9TZ:.-]* \)\?srdf-apply: applied wagon" apply.err)" = 3 &&
 	checksum_both w.cnt w.hot w.journal w.t &&
 	test_expect_code 64 srdf-apply --key-file key --merge-bytes lots 2>err &&
-	grep -q "merge-bytes wants a size" err
+	grep -q "bad --merge-bytes lots (want at least 0)" err
 '
 
 test_expect_success '--merge-bytes smaller than two wagons: never merged' '
