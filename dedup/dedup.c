@@ -900,27 +900,16 @@ parse_options(int argc, char **argv, struct config *cf)
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (parse_size(optarg, &cf->max_bytes) != 0 ||
-			    cf->max_bytes == 0)
-				die(EX_USAGE,
-				    "--max-bytes wants a size such as "
-				    "32M (at least 1 byte), not '%s'",
-				    optarg);
+			cf->max_bytes =
+			    opt_size(optarg, "--max-bytes", 1, ULLONG_MAX);
 			break;
 		case 'e':
-			if (parse_u64(optarg, &cf->max_events) != 0 ||
-			    cf->max_events == 0)
-				die(EX_USAGE,
-				    "--max-events wants a number of row "
-				    "changes from 1, not '%s'",
-				    optarg);
+			cf->max_events =
+			    opt_count(optarg, "--max-events", 1, UINT_MAX);
 			break;
 		case 'w':
-			if (parse_duration_ms(optarg, &cf->window_ms) != 0)
-				die(EX_USAGE,
-				    "--window wants a duration such as "
-				    "1s or 250ms, not '%s'",
-				    optarg);
+			cf->window_ms =
+			    opt_duration(optarg, "--window", 0, LLONG_MAX);
 			break;
 		case 'v':
 			log_set_verbose(1);

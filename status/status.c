@@ -2058,20 +2058,6 @@ print_table(const struct status *st)
 	table_keys(st);
 }
 
-static int
-int_arg(const char *s, const char *opt, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		die(EX_USAGE, "%s wants a number from %ld to %ld, not \"%s\"",
-		    opt, lo, hi, s);
-	return (int)v;
-}
-
 /* Frees what read_ledger, read_procs and read_target_db allocated. */
 static void
 status_free(struct status *st)
@@ -2145,10 +2131,11 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'r':
 			cf->max_rpo =
-			    int_arg(optarg, "--max-rpo", 0, 86400 * 365);
+			    (int)opt_count(optarg, "--max-rpo", 0, 86400 * 365);
 			break;
 		case 's':
-			cf->stale = int_arg(optarg, "--stale", 1, 86400 * 365);
+			cf->stale =
+			    (int)opt_count(optarg, "--stale", 1, 86400 * 365);
 			break;
 		case 'v':
 			log_set_verbose(1);

@@ -1442,7 +1442,6 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {NULL, 0, NULL, 0},
 	};
 	size_t capi = 0, capx = 0;
-	uint64_t n;
 	int ch;
 
 	cf->group = "srdf-verify";
@@ -1451,12 +1450,8 @@ parse_options(int argc, char **argv, struct config *cf)
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (parse_u64(optarg, &cf->chunk_rows) != 0 ||
-			    cf->chunk_rows == 0 || cf->chunk_rows > 100000000)
-				die(EX_USAGE,
-				    "--chunk-rows wants a number from "
-				    "1 to 100000000, not '%s'",
-				    optarg);
+			cf->chunk_rows =
+			    opt_count(optarg, "--chunk-rows", 1, 100000000);
 			break;
 		case 'A':
 			cf->accounts = 1;
@@ -1490,12 +1485,8 @@ parse_options(int argc, char **argv, struct config *cf)
 			log_set_verbose(1);
 			break;
 		case 'w':
-			if (parse_u64(optarg, &n) != 0 || n > 86400)
-				die(EX_USAGE,
-				    "--wait-seconds wants a number "
-				    "from 0 to 86400, not '%s'",
-				    optarg);
-			cf->wait_s = (int)n;
+			cf->wait_s =
+			    (int)opt_count(optarg, "--wait-seconds", 0, 86400);
 			break;
 		default:
 			opt_std(ch, "srdf-verify", usage);
