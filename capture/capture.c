@@ -1512,11 +1512,15 @@ check_source(struct capture *c)
 			    "the source has no %s (%s): MariaDB 10.5 "
 			    "or later is needed",
 			    need[i].var + 2, mysql_error(my));
-		if (strcasecmp(v, need[i].want) != 0)
-			return fail(c, EX_CONFIG,
+		if (strcasecmp(v, need[i].want) != 0) {
+			int ex = fail(c, EX_CONFIG,
 			    "the source has %s=%s, srdf needs %s: %s",
 			    need[i].var + (need[i].var[2] == 'g' ? 9 : 2), v,
 			    need[i].want, need[i].fix);
+
+			free(v);
+			return ex;
+		}
 		free(v);
 	}
 	if ((v = maria_query_one(
