@@ -202,22 +202,7 @@ jstr(json_t *o, const char *key)
  * errors), so that main() does not add its signal notice to the
  * message.
  */
-static int fail(struct bootstrap *b, int ex, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct bootstrap *b, int ex, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	b->failed = 1;
-	return ex;
-}
+#define fail(b, ex, ...) ((b)->failed = 1, log_fail((ex), __VA_ARGS__))
 
 /* ---- output ------------------------------------------------------------ */
 

@@ -157,22 +157,7 @@ usage(FILE *f)
  * main() writes no last heartbeat beat, as when the process died there.
  * srdf-capture(1), EXIT STATUS, lists the codes.
  */
-static int fail(struct capture *c, int ex, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct capture *c, int ex, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	c->failed = 1;
-	return ex;
-}
+#define fail(c, ex, ...) ((c)->failed = 1, log_fail((ex), __VA_ARGS__))
 
 /* ---- GTID positions ------------------------------------------------ */
 
