@@ -167,17 +167,13 @@ sweep(struct ackd *d)
 /* ---- main ------------------------------------------------------------------- */
 
 /* SIGHUP (tool_signal): the key file read again, and the TLS
- * certificate and key (httpd_reload). */
+ * certificate and key (httpd_sighup). */
 static void
 reload(void *arg)
 {
 	struct ackd *d = arg;
-	char err[512];
 
-	if (keyring_reload(d->kr, err, sizeof err) < 0)
-		log_err("%s; the keys read before stay in use", err);
-	if (d->hs != NULL)
-		httpd_reload(d->hs, &d->cf->srv);
+	httpd_sighup(d->kr, d->hs, &d->cf->srv);
 }
 
 /* The main loop (http_serve's wait): sweeps every --sweep-interval

@@ -584,17 +584,13 @@ read_item(const char *dir, const char *name, unsigned long long max,
 }
 
 /* SIGHUP (tool_signal): the key file read again, and the TLS
- * certificate and key (httpd_reload). */
+ * certificate and key (httpd_sighup). */
 static void
 reload(void *arg)
 {
 	struct recv *r = arg;
-	char err[512];
 
-	if (keyring_reload(r->kr, err, sizeof err) < 0)
-		log_err("%s; the keys read before stay in use", err);
-	if (r->hs != NULL)
-		httpd_reload(r->hs, &r->cf->srv);
+	httpd_sighup(r->kr, r->hs, &r->cf->srv);
 }
 
 static int
