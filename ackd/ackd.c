@@ -285,23 +285,17 @@ check_options(const struct config *cf)
 static int
 open_state(struct ackd *d, const struct config *cf)
 {
-	char err[512];
 	int rc;
 
 	d->cf = cf;
 	if (cf->key_file != NULL &&
-	    (d->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
-		log_err("%s", err);
-		return EX_CONFIG;
-	}
+	    (rc = tool_keyring(cf->key_file, &d->kr)) != 0)
+		return rc;
 	tool_path(d->outbox, sizeof d->outbox, cf->dir, "outbox");
 	tool_lock(cf->dir, "srdf-ackd", 0);
 	tool_outbox(d->outbox, sizeof d->outbox, cf->dir);
-	if ((rc = ledger_open(cf->dir, 0, &d->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_NOINPUT;
-	}
+	if ((rc = tool_ledger(cf->dir, 0, &d->l, EX_NOINPUT)) != 0)
+		return rc;
 	audit_open(cf->dir);
 	audit_source_of(d->l);
 	snprintf(d->newdir, sizeof d->newdir, "%s/new", d->outbox);

@@ -48,6 +48,7 @@
 #include "opt.h"
 #include "maria.h"
 #include "sqltext.h"
+#include "tool.h"
 #include "xalloc.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
@@ -1782,11 +1783,8 @@ start_position(const struct config *cf, char **pos)
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
 		return 0;
-	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_NOINPUT;
-	}
+	if ((rc = tool_ledger(cf->dir, LEDGER_RDONLY, &l, EX_NOINPUT)) != 0)
+		return rc;
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		log_err("cannot read the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));

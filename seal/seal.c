@@ -1130,11 +1130,8 @@ open_state(struct seal *s, const struct config *cf)
 		log_err("cannot set up the outbox %s", cf->outbox);
 		return EX_CANTCREAT;
 	}
-	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_CANTCREAT;
-	}
+	if ((rc = tool_ledger(cf->dir, 0, &s->l, EX_CANTCREAT)) != 0)
+		return rc;
 	if ((rc = read_ledger(s)) != 0 || (rc = remove_orphans(s)) != 0)
 		return rc;
 	audit_open(cf->dir);
