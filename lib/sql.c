@@ -196,15 +196,7 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 		p = json_ws(q, e);
 		if (p >= e || *p != '}' || json_ws(p + 1, e) != e)
 			return -1;
-		if (s.esc) {
-			tmp->len = 0;
-			jstr_decode(&s, tmp);
-			in = tmp->p;
-			inlen = tmp->len;
-		} else {
-			in = s.p;
-			inlen = s.n;
-		}
+		in = jstr_bytes(&s, tmp, &inlen);
 		return b64_literal(b, in, inlen);
 	}
 	case '-':
