@@ -101,6 +101,7 @@
 #include "log.h"
 #include "opt.h"
 #include "sql.h"
+#include "tool.h"
 #include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
@@ -2385,18 +2386,6 @@ open_dir_or_die(const struct config *cf, struct bootstrap *b)
 	heartbeat_start(cf->dir, "srdf-bootstrap", 0, 0);
 }
 
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* The main connection, b->meta, to a source that can be copied. */
 static int
 source_open(struct bootstrap *b)
@@ -2499,7 +2488,7 @@ main(int argc, char **argv)
 
 	b.cf = &cf;
 	open_dir_or_die(&cf, &b);
-	catch_signals();
+	tool_catch(on_signal);
 	if ((rc = source_open(&b)) == 0) {
 		b.force_fresh = cf.restart;
 		b.t0 = now();

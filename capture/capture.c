@@ -1884,18 +1884,6 @@ parse_options(int argc, char **argv, struct config *cf)
 }
 
 static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: reads return EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static void
 capture_free(struct capture *c)
 {
 	stop_dump(c);
@@ -1945,7 +1933,7 @@ main(int argc, char **argv)
 		    startpos);
 	free(startpos);
 
-	catch_signals();
+	tool_catch(on_signal); /* reads return EINTR */
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
 	/* Beats come with the source's (--heartbeat); a --from-gtid run

@@ -123,3 +123,15 @@ tool_ledger(const char *dir, unsigned flags, struct ledger **l, int ex)
 		    ledger_strerror(rc));
 	return 0;
 }
+
+void
+tool_catch(void (*on_stop)(int sig))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

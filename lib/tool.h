@@ -26,6 +26,11 @@
  *	and returned by this and every later call.  Returns that signal,
  *	or 0 while none came.  RELOAD may be NULL.
  * tool_stop_signal: the signal tool_signal remembered, or 0.
+ * tool_catch:       SIGTERM and SIGINT call ON_STOP (sigaction(2) without
+ *	SA_RESTART: a blocking read or poll returns EINTR), SIGPIPE is
+ *	ignored (a reader gone is a write error): the stop of the tools
+ *	that read a stream (srdf-capture, srdf-dedup, srdf-bootstrap)
+ *	and keep their own stop flag, which ON_STOP sets.
  * tool_keyring:     *KR = keyring_open(PATH) (keyring.h), the --key-file
  *	of srdf-recv, srdf-ship and srdf-ackd.  Returns 0, or EX_CONFIG
  *	after logging keyring_open's reason at <3>.
@@ -62,6 +67,7 @@ void tool_outbox(char *out, size_t len, const char *dir);
 int tool_signals(int flags);
 int tool_signal(int sigfd, void (*reload)(void *arg), void *arg);
 int tool_stop_signal(void);
+void tool_catch(void (*on_stop)(int sig));
 int tool_keyring(const char *path, struct keyring **kr);
 int tool_ledger(const char *dir, unsigned flags, struct ledger **l, int ex);
 
