@@ -167,17 +167,13 @@ sweep(struct ackd *d)
 /* ---- main ------------------------------------------------------------------- */
 
 /* SIGHUP (tool_signal): the key file read again, and the TLS
- * certificate and key (httpd_reload). */
+ * certificate and key (httpd_sighup). */
 static void
 reload(void *arg)
 {
 	struct ackd *d = arg;
-	char err[512];
 
-	if (keyring_reload(d->kr, err, sizeof err) < 0)
-		log_err("%s; the keys read before stay in use", err);
-	if (d->hs != NULL)
-		httpd_reload(d->hs, &d->cf->srv);
+	httpd_sighup(d->kr, d->hs, &d->cf->srv);
 }
 
 /* The main loop (http_serve's wait): sweeps every --sweep-interval
@@ -289,23 +285,17 @@ check_options(const struct config *cf)
 static int
 open_state(struct ackd *d, const struct config *cf)
 {
-	char err[512];
 	int rc;
 
 	d->cf = cf;
 	if (cf->key_file != NULL &&
-	    (d->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
-		log_err("%s", err);
-		return EX_CONFIG;
-	}
+	    (rc = tool_keyring(cf->key_file, &d->kr)) != 0)
+		return rc;
 	tool_path(d->outbox, sizeof d->outbox, cf->dir, "outbox");
 	tool_lock(cf->dir, "srdf-ackd", 0);
 	tool_outbox(d->outbox, sizeof d->outbox, cf->dir);
-	if ((rc = ledger_open(cf->dir, 0, &d->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_NOINPUT;
-	}
+	if ((rc = tool_ledger(cf->dir, 0, &d->l, EX_NOINPUT)) != 0)
+		return rc;
 	audit_open(cf->dir);
 	audit_source_of(d->l);
 	snprintf(d->newdir, sizeof d->newdir, "%s/new", d->outbox);

@@ -186,15 +186,9 @@ span_cstr(struct jspan v, struct buf *b)
 static int
 key_is(struct eng *e, const struct jstr *k, const char *name)
 {
-	const char *p = k->p;
-	size_t n = k->n;
+	size_t n;
+	const char *p = jstr_bytes(k, &e->tmp, &n);
 
-	if (k->esc) {
-		e->tmp.len = 0;
-		jstr_decode(k, &e->tmp);
-		p = e->tmp.p;
-		n = e->tmp.len;
-	}
 	return strlen(name) == n && memcmp(p, name, n) == 0;
 }
 

@@ -101,6 +101,7 @@
 #include "log.h"
 #include "opt.h"
 #include "sql.h"
+#include "tool.h"
 #include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
@@ -202,22 +203,7 @@ jstr(json_t *o, const char *key)
  * errors), so that main() does not add its signal notice to the
  * message.
  */
-static int fail(struct bootstrap *b, int ex, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct bootstrap *b, int ex, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	b->failed = 1;
-	return ex;
-}
+#define fail(b, ex, ...) ((b)->failed = 1, log_fail((ex), __VA_ARGS__))
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -2400,18 +2386,6 @@ open_dir_or_die(const struct config *cf, struct bootstrap *b)
 	heartbeat_start(cf->dir, "srdf-bootstrap", 0, 0);
 }
 
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* The main connection, b->meta, to a source that can be copied. */
 static int
 source_open(struct bootstrap *b)
@@ -2514,7 +2488,7 @@ main(int argc, char **argv)
 
 	b.cf = &cf;
 	open_dir_or_die(&cf, &b);
-	catch_signals();
+	tool_catch(on_signal);
 	if ((rc = source_open(&b)) == 0) {
 		b.force_fresh = cf.restart;
 		b.t0 = now();

@@ -48,6 +48,7 @@
 #include "opt.h"
 #include "maria.h"
 #include "sqltext.h"
+#include "tool.h"
 #include "xalloc.h"
 
 #define DEFAULT_SERVER_ID 4202004242u
@@ -157,22 +158,7 @@ usage(FILE *f)
  * main() writes no last heartbeat beat, as when the process died there.
  * srdf-capture(1), EXIT STATUS, lists the codes.
  */
-static int fail(struct capture *c, int ex, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct capture *c, int ex, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_err("%s", msg);
-	c->failed = 1;
-	return ex;
-}
+#define fail(c, ex, ...) ((c)->failed = 1, log_fail((ex), __VA_ARGS__))
 
 /* ---- GTID positions ------------------------------------------------ */
 
@@ -1801,11 +1787,8 @@ start_position(const struct config *cf, char **pos)
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
 		return 0;
-	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_NOINPUT;
-	}
+	if ((rc = tool_ledger(cf->dir, LEDGER_RDONLY, &l, EX_NOINPUT)) != 0)
+		return rc;
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		log_err("cannot read the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
@@ -1905,18 +1888,6 @@ parse_options(int argc, char **argv, struct config *cf)
 }
 
 static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: reads return EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static void
 capture_free(struct capture *c)
 {
 	stop_dump(c);
@@ -1966,7 +1937,7 @@ main(int argc, char **argv)
 		    startpos);
 	free(startpos);
 
-	catch_signals();
+	tool_catch(on_signal); /* reads return EINTR */
 	c.cf = &cf;
 	strcpy(c.file, "(start)");
 	/* Beats come with the source's (--heartbeat); a --from-gtid run

@@ -64,6 +64,7 @@
 #include "opt.h"
 #include "record.h"
 #include "scan.h"
+#include "tool.h"
 #include "xalloc.h"
 
 #define IN_START (4UL << 20) /* input buffer; grows for longer records */
@@ -923,20 +924,6 @@ parse_options(int argc, char **argv, struct config *cf)
 	cf->verify = env != NULL && *env != '\0' && strcmp(env, "0") != 0;
 }
 
-/* SIGTERM and SIGINT end the run at a group boundary (on_signal); a
- * reader of stdout that goes is a write error, not a signal. */
-static void
-signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: poll and read return */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static void
 dedup_free(struct dedup *d)
 {
@@ -961,7 +948,9 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	xalloc_big_buffers();
 	parse_options(argc, argv, &cf);
-	signals();
+	/* SIGTERM and SIGINT end the run at a group boundary (on_signal);
+	 * a reader of stdout that goes is a write error, not a signal. */
+	tool_catch(on_signal);
 	d.cf = &cf;
 	rc = run(&d);
 	if (rc == 0)

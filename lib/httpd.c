@@ -8,6 +8,7 @@
 
 #include "hauth.h"
 #include "httpd.h"
+#include "keyring.h"
 #include "log.h"
 #include "notify.h"
 #include "opt.h"
@@ -88,6 +89,18 @@ httpd_reload(struct http_server *hs, const struct httpd_cf *cf)
 	else if (rc > 0)
 		log_notice("read the TLS certificate %s and key %s again",
 		    cf->cert, cf->tls_key);
+}
+
+void
+httpd_sighup(
+    struct keyring *kr, struct http_server *hs, const struct httpd_cf *cf)
+{
+	char err[512];
+
+	if (keyring_reload(kr, err, sizeof err) < 0)
+		log_err("%s; the keys read before stay in use", err);
+	if (hs != NULL)
+		httpd_reload(hs, cf);
 }
 
 int

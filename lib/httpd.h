@@ -39,6 +39,12 @@
  *	http_serve passed to wait (http_reload_tls): accepted requests are answered by the daemon
  *	that took them; a certificate that does not load is logged at
  *	error level and the old one stays.  Nothing without --cert.
+ * httpd_sighup(kr, hs, cf): the whole SIGHUP of srdf-recv and srdf-ackd
+ *	(srdf-recv(1), srdf-ackd(1) SIGNALS): reads the key file of kr
+ *	again (keyring_reload; when it does not load, the reason is logged
+ *	at error level with "; the keys read before stay in use"), then
+ *	httpd_reload(hs, cf) unless hs is NULL (the server not started
+ *	yet).  kr and hs stay the caller's.
  *
  * Error handling: http_serve returns wait's status, or -1 with err set
  * (EX_CONFIG material: a bad --listen, unreadable PEM files, a port in
@@ -51,6 +57,8 @@
 #include <stddef.h>
 
 #include "http.h"
+
+struct keyring;
 
 struct httpd_cf {
 	const char *listen;
@@ -66,6 +74,8 @@ struct httpd_cf {
 int httpd_option(int ch, const char *arg, struct httpd_cf *cf);
 const char *httpd_check(const struct httpd_cf *cf);
 void httpd_reload(struct http_server *hs, const struct httpd_cf *cf);
+void httpd_sighup(
+    struct keyring *kr, struct http_server *hs, const struct httpd_cf *cf);
 int http_serve(const struct httpd_cf *cf, struct http_server_opts *ho,
     int sigfd, int (*wait)(void *arg, int sigfd, struct http_server *hs),
     void *arg, const char *what, char *err, size_t errlen);

@@ -21,7 +21,7 @@ struct ledger_txn {
 	MDB_txn *txn;
 };
 
-static const char *const states[] = {
+const char *const ledger_states[LEDGER_NSTATES] = {
     "sealed",
     "sending",
     "received",
@@ -273,10 +273,10 @@ ledger_wagon_put(struct ledger_txn *t, uint64_t seq, json_t *w)
 	const char *state = json_string_value(json_object_get(w, "state"));
 	size_t i;
 
-	for (i = 0; state != NULL && i < sizeof states / sizeof states[0]; i++)
-		if (strcmp(state, states[i]) == 0)
+	for (i = 0; state != NULL && i < LEDGER_NSTATES; i++)
+		if (strcmp(state, ledger_states[i]) == 0)
 			break;
-	if (state == NULL || i == sizeof states / sizeof states[0])
+	if (state == NULL || i == LEDGER_NSTATES)
 		return LEDGER_BADREC;
 	put_be(key, seq, 8);
 	return encode_put(t, t->l->wagons, &k, w, 0);

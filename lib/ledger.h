@@ -121,6 +121,12 @@
 #define LEDGER_NEWER (-31003)
 #define LEDGER_FORMAT "1"
 
+/* The wagon states of the table above, in the order of the lifecycle:
+ * ledger_states[0] is "sealed", [LEDGER_NSTATES - 1] "dead"; the only
+ * values ledger_wagon_put takes for "state". */
+#define LEDGER_NSTATES 7
+extern const char *const ledger_states[LEDGER_NSTATES];
+
 struct ledger;
 struct ledger_txn;
 

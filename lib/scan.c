@@ -735,15 +735,9 @@ enum {
 static int
 top_key(struct scanner *s, const struct jstr *k)
 {
-	const char *p = k->p;
-	size_t n = k->n;
+	size_t n;
+	const char *p = jstr_bytes(k, &s->t1, &n);
 
-	if (k->esc) {
-		s->t1.len = 0;
-		jstr_decode(k, &s->t1);
-		p = s->t1.p;
-		n = s->t1.len;
-	}
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, n) == 0)
 	switch (n > 0 ? p[0] : 0) {
 	case 'v':
@@ -950,6 +944,19 @@ put_utf8(struct buf *b, unsigned long c)
 		u[3] = (char)(0x80 | (c & 0x3F));
 		buf_add(b, u, 4);
 	}
+}
+
+const char *
+jstr_bytes(const struct jstr *j, struct buf *tmp, size_t *n)
+{
+	if (!j->esc) {
+		*n = j->n;
+		return j->p;
+	}
+	tmp->len = 0;
+	jstr_decode(j, tmp);
+	*n = tmp->len;
+	return tmp->p;
 }
 
 void

@@ -103,6 +103,10 @@ const char *rec_type_name(enum rec_type t);
 
 /* Appends the value of a JSON string (escapes decoded) to b. */
 void jstr_decode(const struct jstr *j, struct buf *b);
+/* The value of a JSON string as bytes: j's own (no escape), or decoded
+ * into tmp (its old content dropped, jstr_decode); *n is their number.
+ * The pointer is valid while j's text and tmp are unchanged. */
+const char *jstr_bytes(const struct jstr *j, struct buf *tmp, size_t *n);
 
 /* A string span (quotes included, as in struct jspan) as a jstr; 0, or
  * -1 when the span is not a string. */

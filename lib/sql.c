@@ -77,6 +77,28 @@ bytes_literal(struct buf *b, const unsigned char *p, size_t n)
 	quote(b, (const char *)p, n);
 }
 
+/* The {"b64": "..."} of a binary value (srdf-record(5)): in, inlen
+ * bytes of base64 (RFC 4648, padded), decoded and appended as
+ * bytes_literal.  Returns 0, or -1 (not base64, out of memory) with
+ * nothing appended. */
+static int
+b64_literal(struct buf *b, const char *in, size_t inlen)
+{
+	unsigned char *bin;
+	size_t outlen;
+
+	if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
+		return -1;
+	if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL, &outlen,
+	        NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(bin);
+		return -1;
+	}
+	bytes_literal(b, bin, outlen);
+	free(bin);
+	return 0;
+}
+
 int
 sql_literal(struct buf *b, json_t *v)
 {
@@ -97,23 +119,13 @@ sql_literal(struct buf *b, json_t *v)
 	case JSON_OBJECT: {
 		json_t *s = json_object_get(v, "b64");
 		const char *in;
-		size_t inlen, outlen;
-		unsigned char *bin;
+		size_t inlen;
 
 		if (!json_is_string(s) || json_object_size(v) != 1)
 			return -1;
 		in = json_string_value(s);
 		inlen = json_string_length(s);
-		if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
-			return -1;
-		if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL,
-		        &outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
-			free(bin);
-			return -1;
-		}
-		bytes_literal(b, bin, outlen);
-		free(bin);
-		return 0;
+		return b64_literal(b, in, inlen);
 	}
 	default:
 		return -1;
@@ -156,8 +168,7 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 	case '{': {
 		const char *p = v.p, *e = v.p + v.n, *q;
 		const char *in;
-		size_t inlen, outlen;
-		unsigned char *bin;
+		size_t inlen;
 		struct jstr k;
 
 		p = json_ws(p + 1, e);
@@ -185,25 +196,8 @@ sql_literal_span(struct buf *b, struct jspan v, struct buf *tmp)
 		p = json_ws(q, e);
 		if (p >= e || *p != '}' || json_ws(p + 1, e) != e)
 			return -1;
-		if (s.esc) {
-			tmp->len = 0;
-			jstr_decode(&s, tmp);
-			in = tmp->p;
-			inlen = tmp->len;
-		} else {
-			in = s.p;
-			inlen = s.n;
-		}
-		if ((bin = malloc(inlen / 4 * 3 + 3)) == NULL)
-			return -1;
-		if (sodium_base642bin(bin, inlen / 4 * 3 + 3, in, inlen, NULL,
-		        &outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
-			free(bin);
-			return -1;
-		}
-		bytes_literal(b, bin, outlen);
-		free(bin);
-		return 0;
+		in = jstr_bytes(&s, tmp, &inlen);
+		return b64_literal(b, in, inlen);
 	}
 	case '-':
 	case '0':

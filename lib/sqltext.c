@@ -194,6 +194,19 @@ index_on(const char **s, const char *end, struct buf *junk)
 	return sql_word(s, end, "ON") ? 0 : -1;
 }
 
+/* After CREATE [OR REPLACE]: TABLE [IF NOT EXISTS], or an index
+ * (index_on, its name into junk); 0, or -1 when the text is neither. */
+static int
+create_target(const char **s, const char *end, struct buf *junk)
+{
+	if (!sql_word(s, end, "TABLE"))
+		return index_on(s, end, junk);
+	if (sql_word(s, end, "IF") &&
+	    !(sql_word(s, end, "NOT") && sql_word(s, end, "EXISTS")))
+		return -1;
+	return 0;
+}
+
 int
 sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
 {
@@ -206,11 +219,7 @@ sql_ddl_tables(const char *sql, size_t len, const char *db, struct buf *out)
 
 	if (has_word(sql, end, unsure) || !sql_word(&s, end, "CREATE"))
 		return -1;
-	if (sql_word(&s, end, "TABLE")) {
-		if (sql_word(&s, end, "IF") &&
-		    !(sql_word(&s, end, "NOT") && sql_word(&s, end, "EXISTS")))
-			goto out;
-	} else if (index_on(&s, end, &junk) != 0)
+	if (create_target(&s, end, &junk) != 0)
 		goto out;
 	if (table_name(&s, end, db, out) == 0)
 		rc = 1;
@@ -293,12 +302,7 @@ sql_ddl_table_of(const char *sql, size_t len, const char *db, struct buf *out)
 	} else if (sql_word(&s, end, "CREATE")) {
 		if (sql_word(&s, end, "OR") && !sql_word(&s, end, "REPLACE"))
 			goto out;
-		if (sql_word(&s, end, "TABLE")) {
-			if (sql_word(&s, end, "IF") &&
-			    !(sql_word(&s, end, "NOT") &&
-			        sql_word(&s, end, "EXISTS")))
-				goto out;
-		} else if (index_on(&s, end, &junk) != 0)
+		if (create_target(&s, end, &junk) != 0)
 			goto out;
 	} else
 		goto out;

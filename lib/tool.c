@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keyring.h"
+#include "ledger.h"
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
@@ -99,4 +101,37 @@ int
 tool_stop_signal(void)
 {
 	return stop_signo;
+}
+
+int
+tool_keyring(const char *path, struct keyring **kr)
+{
+	char err[512];
+
+	if ((*kr = keyring_open(path, err, sizeof err)) == NULL)
+		return log_fail(EX_CONFIG, "%s", err);
+	return 0;
+}
+
+int
+tool_ledger(const char *dir, unsigned flags, struct ledger **l, int ex)
+{
+	int rc;
+
+	if ((rc = ledger_open(dir, flags, l)) != 0)
+		return log_fail(ex, "cannot open the ledger in %s: %s", dir,
+		    ledger_strerror(rc));
+	return 0;
+}
+
+void
+tool_catch(void (*on_stop)(int sig))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }

@@ -26,6 +26,17 @@
  *	and returned by this and every later call.  Returns that signal,
  *	or 0 while none came.  RELOAD may be NULL.
  * tool_stop_signal: the signal tool_signal remembered, or 0.
+ * tool_catch:       SIGTERM and SIGINT call ON_STOP (sigaction(2) without
+ *	SA_RESTART: a blocking read or poll returns EINTR), SIGPIPE is
+ *	ignored (a reader gone is a write error): the stop of the tools
+ *	that read a stream (srdf-capture, srdf-dedup, srdf-bootstrap)
+ *	and keep their own stop flag, which ON_STOP sets.
+ * tool_keyring:     *KR = keyring_open(PATH) (keyring.h), the --key-file
+ *	of srdf-recv, srdf-ship and srdf-ackd.  Returns 0, or EX_CONFIG
+ *	after logging keyring_open's reason at <3>.
+ * tool_ledger:      *L = ledger_open(DIR, FLAGS) (ledger.h).  Returns 0,
+ *	or EX (the caller's exit status for it) after logging "cannot open
+ *	the ledger in DIR: " and ledger_strerror's reason at <3>.
  *
  * Calling sequence, in main() after the options and before the spool
  * and the ledger are opened:
@@ -46,6 +57,9 @@
 
 #include <stddef.h>
 
+struct keyring;
+struct ledger;
+
 const char *tool_dir_default(void);
 void tool_path(char *out, size_t len, const char *dir, const char *sub);
 int tool_lock(const char *dir, const char *tool, int create);
@@ -53,5 +67,8 @@ void tool_outbox(char *out, size_t len, const char *dir);
 int tool_signals(int flags);
 int tool_signal(int sigfd, void (*reload)(void *arg), void *arg);
 int tool_stop_signal(void);
+void tool_catch(void (*on_stop)(int sig));
+int tool_keyring(const char *path, struct keyring **kr);
+int tool_ledger(const char *dir, unsigned flags, struct ledger **l, int ex);
 
 #endif

@@ -584,17 +584,13 @@ read_item(const char *dir, const char *name, unsigned long long max,
 }
 
 /* SIGHUP (tool_signal): the key file read again, and the TLS
- * certificate and key (httpd_reload). */
+ * certificate and key (httpd_sighup). */
 static void
 reload(void *arg)
 {
 	struct recv *r = arg;
-	char err[512];
 
-	if (keyring_reload(r->kr, err, sizeof err) < 0)
-		log_err("%s; the keys read before stay in use", err);
-	if (r->hs != NULL)
-		httpd_reload(r->hs, &r->cf->srv);
+	httpd_sighup(r->kr, r->hs, &r->cf->srv);
 }
 
 static int
@@ -975,25 +971,19 @@ import_dirs(const char *dir)
 static int
 open_state(struct recv *r, const struct config *cf)
 {
-	char err[512];
 	int ex;
 
 	r->cf = cf;
-	if ((r->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
-		log_err("%s", err);
-		return EX_CONFIG;
-	}
+	if ((ex = tool_keyring(cf->key_file, &r->kr)) != 0)
+		return ex;
 	tool_path(r->inbox, sizeof r->inbox, cf->dir, "inbox");
 	tool_lock(cf->dir, "srdf-recv", 1);
 	if (spool_init(r->inbox) != 0) {
 		log_err("cannot set up the inbox %s", r->inbox);
 		return EX_CANTCREAT;
 	}
-	if ((ex = ledger_open(cf->dir, 0, &r->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(ex));
-		return EX_CANTCREAT;
-	}
+	if ((ex = tool_ledger(cf->dir, 0, &r->l, EX_CANTCREAT)) != 0)
+		return ex;
 	pthread_mutex_init(&r->mu, NULL);
 	if ((ex = pin_source(r)) != 0)
 		return ex;

@@ -416,6 +416,33 @@ mib(unsigned long long n, char *buf, size_t len)
 	return buf;
 }
 
+/* Whether the outbox has need bytes free (spool_free_ok, --min-free):
+ * 0, or EX_IOERR when that cannot be checked, or EX_TEMPFAIL when it
+ * has not, after logging why and what was not sealed: group g, or
+ * nothing when g is NULL. */
+static int
+check_free(const char *outbox, unsigned long long need, const struct group *g)
+{
+	char free_s[32], lost[64];
+	int ok;
+
+	if ((ok = spool_free_ok(outbox, need)) < 0)
+		return log_fail(
+		    EX_IOERR, "cannot check the free space of %s", outbox);
+	if (ok > 0)
+		return 0;
+	if (g != NULL)
+		snprintf(lost, sizeof lost, "group %" PRIu64 " was not sealed",
+		    g->group);
+	else
+		snprintf(lost, sizeof lost, "nothing was sealed");
+	return log_fail(EX_TEMPFAIL,
+	    "%s has less than %s free: free space there "
+	    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
+	    "again; %s",
+	    outbox, mib(need, free_s, sizeof free_s), lost);
+}
+
 /*
  * The resume position after a group: the stored last_sealed_gtid with
  * the group's gtid_pos merged in domain by domain (srdf-dedup names only
@@ -458,7 +485,6 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 	const struct group *g = j->g;
 	struct buf *wagon = j->wagon;
 	unsigned long long need;
-	char free_s[32];
 	int ok;
 
 	j->h.seq = seq;
@@ -471,18 +497,8 @@ store_wagon(struct seal *s, struct job *j, uint64_t seq, const char *name)
 	need = 2ULL * wagon->len;
 	if (need < cf->min_free)
 		need = cf->min_free;
-	if ((ok = spool_free_ok(cf->outbox, need)) < 0) {
-		log_err("cannot check the free space of %s", cf->outbox);
-		return EX_IOERR;
-	}
-	if (ok == 0) {
-		log_err(
-		    "%s has less than %s free: free space there "
-		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
-		    "again; group %" PRIu64 " was not sealed",
-		    cf->outbox, mib(need, free_s, sizeof free_s), g->group);
-		return EX_TEMPFAIL;
-	}
+	if ((ok = check_free(cf->outbox, need, g)) != 0)
+		return ok;
 	if (spool_put(cf->outbox, name, wagon->p, wagon->len) != 0) {
 		ok =
 		    errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL : EX_IOERR;
@@ -1121,7 +1137,6 @@ parse_options(int argc, char **argv, struct config *cf)
 static int
 open_state(struct seal *s, const struct config *cf)
 {
-	char buf[64];
 	int rc;
 
 	s->cf = cf;
@@ -1130,28 +1145,15 @@ open_state(struct seal *s, const struct config *cf)
 		log_err("cannot set up the outbox %s", cf->outbox);
 		return EX_CANTCREAT;
 	}
-	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_CANTCREAT;
-	}
+	if ((rc = tool_ledger(cf->dir, 0, &s->l, EX_CANTCREAT)) != 0)
+		return rc;
 	if ((rc = read_ledger(s)) != 0 || (rc = remove_orphans(s)) != 0)
 		return rc;
 	audit_open(cf->dir);
 	audit_source(s->source_hex);
 	heartbeat_start(cf->dir, "srdf-seal", 0, 0);
-	if ((rc = spool_free_ok(cf->outbox, cf->min_free)) < 0) {
-		log_err("cannot check the free space of %s", cf->outbox);
-		return EX_IOERR;
-	}
-	if (rc == 0) {
-		log_err(
-		    "%s has less than %s free: free space there "
-		    "(srdf-ackd purges confirmed wagons), then start srdf-seal "
-		    "again; nothing was sealed",
-		    cf->outbox, mib(cf->min_free, buf, sizeof buf));
-		return EX_TEMPFAIL;
-	}
+	if ((rc = check_free(cf->outbox, cf->min_free, NULL)) != 0)
+		return rc;
 	return 0;
 }
 

@@ -1159,15 +1159,12 @@ open_dest(const char *dest)
 static int
 open_state(struct ship *s, const struct config *cf)
 {
-	char err[512];
 	int rc;
 
 	s->cf = cf;
 	if (cf->key_file != NULL &&
-	    (s->kr = keyring_open(cf->key_file, err, sizeof err)) == NULL) {
-		log_err("%s", err);
-		return EX_CONFIG;
-	}
+	    (rc = tool_keyring(cf->key_file, &s->kr)) != 0)
+		return rc;
 	if (cf->ca_file != NULL && access(cf->ca_file, R_OK) != 0) {
 		log_err("cannot read --ca-file %s: %s", cf->ca_file,
 		    strerror(errno));
@@ -1180,11 +1177,8 @@ open_state(struct ship *s, const struct config *cf)
 	tool_outbox(s->outbox, sizeof s->outbox, cf->dir);
 	if (cf->dest != NULL && (rc = open_dest(cf->dest)) != 0)
 		return rc;
-	if ((rc = ledger_open(cf->dir, 0, &s->l)) != 0) {
-		log_err("cannot open the ledger in %s: %s", cf->dir,
-		    ledger_strerror(rc));
-		return EX_NOINPUT;
-	}
+	if ((rc = tool_ledger(cf->dir, 0, &s->l, EX_NOINPUT)) != 0)
+		return rc;
 	audit_open(cf->dir);
 	audit_source_of(s->l);
 	heartbeat_start(cf->dir, "srdf-ship", HEARTBEAT_INTERVAL, !cf->once);

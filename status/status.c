@@ -86,16 +86,7 @@ enum {
 	ST_OTHER,
 	NSTATES
 };
-static const char *const state_names[NSTATES] = {
-    "sealed",
-    "sending",
-    "received",
-    "applied",
-    "confirmed",
-    "failed",
-    "dead",
-    "other",
-};
+_Static_assert(ST_OTHER == LEDGER_NSTATES, "ST_ follows ledger_states");
 
 enum { SG_SEALED, SG_RECEIVED, SG_APPLIED, SG_CONFIRMED, NSTAGES };
 static const char *const stage_names[NSTAGES] = {
@@ -249,9 +240,16 @@ static int
 state_index(const char *s)
 {
 	for (int i = 0; i < ST_OTHER; i++)
-		if (strcmp(s, state_names[i]) == 0)
+		if (strcmp(s, ledger_states[i]) == 0)
 			return i;
 	return ST_OTHER;
+}
+
+/* The name of ST_ state i: ledger.h's, or "other". */
+static const char *
+state_name(int i)
+{
+	return i < ST_OTHER ? ledger_states[i] : "other";
 }
 
 static uint64_t
@@ -1183,7 +1181,7 @@ json_counts(const struct status *st, json_t *o)
 	for (int i = 0; i < NSTATES; i++) {
 		if (i == ST_OTHER && st->count[i] == 0)
 			continue;
-		json_object_set_new(w, state_names[i],
+		json_object_set_new(w, state_name(i),
 		    json_pack("{s:I, s:I}", "count", (json_int_t)st->count[i],
 		        "bytes", (json_int_t)st->bytes[i]));
 	}
@@ -1625,13 +1623,13 @@ prom_wagons(const struct status *st)
 	prom_head("srdf_wagons", "gauge",
 	    "Wagons whose ledger record is kept, by state.");
 	for (int i = 0; i < ST_OTHER; i++)
-		prom_u(st, "srdf_wagons", st->count[i], "state", state_names[i],
+		prom_u(st, "srdf_wagons", st->count[i], "state", state_name(i),
 		    NULL);
 	prom_head("srdf_wagon_bytes", "gauge",
 	    "Bytes of the wagons whose ledger record is kept, by state.");
 	for (int i = 0; i < ST_OTHER; i++)
 		prom_u(st, "srdf_wagon_bytes", st->bytes[i], "state",
-		    state_names[i], NULL);
+		    state_name(i), NULL);
 	prom_head(
 	    "srdf_spool_depth", "gauge", "Items in the spool's new/ and bad/.");
 	if (st->spool_new >= 0)
@@ -1817,7 +1815,7 @@ table_counts(const struct status *st)
 	for (int i = 0; i < NSTATES; i++) {
 		if (i == ST_OTHER && st->count[i] == 0)
 			continue;
-		printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", state_names[i],
+		printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", state_name(i),
 		    st->count[i], st->bytes[i]);
 	}
 	printf("  %-10s %10" PRIu64 " %14" PRIu64 "\n", "purged", st->purged,
