@@ -154,7 +154,7 @@ supervise() {
 	done
 }
 
-test_expect_success 'a supervisor with the watchdog rule: a srdf-recv stopped with SIGSTOP is killed and restarted, srdf-ship goes on' '
+test_expect_success 'a supervisor with the watchdog rule: a srdf-recv stopped with SIGSTOP is killed and restarted, one killed with SIGKILL is restarted, srdf-ship goes on' '
 	mkwagons seal src2 key 3 && listen sup && port=$(free_port) &&
 	test_bg supervisor supervise sup srdf-recv --dir dst2 --key-file key \
 		--listen 127.0.0.1:$port --insecure &&
@@ -168,8 +168,13 @@ test_expect_success 'a supervisor with the watchdog rule: a srdf-recv stopped wi
 	test "$(grep -c "^[0-9]" sup.starts)" = 2 &&
 	mkwagons seal src2 key 3 &&
 	test_wait_until 20 "test \"\$(states src2 | paste -sd \" \")\" = \"received 6\"" &&
+	kill -KILL "$(grep "^[0-9]" sup.starts | tail -n 1)" &&
+	test_wait_until 10 "test \$(count sup READY=1) = 3" &&
+	test "$(grep -c "^[0-9]" sup.starts)" = 3 &&
+	mkwagons seal src2 key 3 &&
+	test_wait_until 20 "test \"\$(states src2 | paste -sd \" \")\" = \"received 9\"" &&
 	touch sup.halt && test_bg_stop ship2 &&
-	kill "$(tail -n 1 sup.starts)"
+	kill "$(grep "^[0-9]" sup.starts | tail -n 1)"
 '
 
 test_expect_success 'SIGTERM: STOPPING=1 and exit 0 (recv, ship, seal)' '
