@@ -79,6 +79,7 @@ test_expect_success 'the daemons start: capture | dedup | seal, ship --ack-pull,
 	test_bg recv srdf-recv --dir "$D" --key-file tkey --listen 127.0.0.1:0 --insecure &&
 	listening recv >recv.url &&
 	test_bg chain bash -c "set -o pipefail; srdf-capture --defaults-file \"$SRC_CNF\" --dir \"$S\" --heartbeat 1 2>capture.err | srdf-dedup --window 300ms 2>dedup.err | srdf-seal --dir \"$S\" --key-file skey 2>seal.err" &&
+	test_wait_until 30 "test -d \"$S/outbox/new\"" &&
 	test_bg ship srdf-ship --dir "$S" --to "$(cat recv.url)" --key-file skey --insecure \
 		--ack-pull --retry 200ms,500ms,1s &&
 	test_bg apply srdf-apply --dir "$D" --key-file tkey --defaults-file "$DST_CNF" \
