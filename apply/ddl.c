@@ -30,6 +30,9 @@
 #include "sqltext.h"
 #include "xalloc.h"
 
+/* Replayable DDL (replayable()) recorded as done every this many. */
+#define REPLAY_MARK 64
+
 /* What a replica makes of a DDL (srdf-apply(1), "Triggers", "Events"):
  * a trigger leaves the rows srdf-apply writes alone, since the source's
  * trigger did its work there and its rows are in the wagons; an event
@@ -250,6 +253,31 @@ ddl_session(struct db *d, json_t *rec)
 	return rc;
 }
 
+/* Whether rec, statement x, is one srdf-bootstrap wrote that gives the
+ * same result when run again: CREATE OR REPLACE, CREATE DATABASE IF
+ * NOT EXISTS, DROP ... IF EXISTS.  Its progress need not be recorded
+ * before and after each one (srdf-apply(1), "DDL"). */
+static int
+replayable(json_t *rec, const struct ddl *x)
+{
+	const char *s = x->sql, *end = x->sql + x->len;
+
+	if (!json_is_true(json_object_get(rec, "bootstrap")))
+		return 0;
+	if (sql_word(&s, end, "DROP")) {
+		if (!sql_word(&s, end, "TABLE") && !sql_word(&s, end, "VIEW"))
+			return 0;
+		return sql_word(&s, end, "IF") && sql_word(&s, end, "EXISTS");
+	}
+	if (!sql_word(&s, end, "CREATE"))
+		return 0;
+	if (sql_word(&s, end, "OR"))
+		return sql_word(&s, end, "REPLACE");
+	return (sql_word(&s, end, "DATABASE") || sql_word(&s, end, "SCHEMA")) &&
+	       sql_word(&s, end, "IF") && sql_word(&s, end, "NOT") &&
+	       sql_word(&s, end, "EXISTS");
+}
+
 /* Runs x, the idx-th DDL of e->w (record rec): as written when the
  * target refuses its replica's form; again after creating a database it
  * names that the target lacks (--create-databases); an error that says
@@ -350,7 +378,7 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 	struct ddl x = {.db = json_string_value(json_object_get(rec, "db"))};
 	struct buf guarded = {0};
 	unsigned char *bin = NULL;
-	int rc;
+	int rc, again;
 
 	if (idx < w->ddl_done) {
 		log_notice("wagon %" PRIu64
@@ -371,13 +399,17 @@ run_ddl(struct eng *e, json_t *rec, int idx, ddl_mark_fn mark, void *arg)
 		x.sql = guarded.p;
 		x.len = guarded.len;
 	}
-	if (mark != NULL)
+	/* A statement that gives the same result run again is recorded as
+	 * done every REPLAY_MARK of them: after a crash, those since run
+	 * again, in order, before anything that comes after them. */
+	again = replayable(rec, &x);
+	if (mark != NULL && !again)
 		mark(arg, w, idx, 0);
 	if ((rc = db_flush(d)) == DB_OK && (rc = ddl_use(d, &x)) == DB_OK &&
 	    (rc = ddl_session(d, rec)) == DB_OK &&
 	    (rc = ddl_exec(e, rec, idx, &x)) == DB_OK) {
 		w->ddls++;
-		if (mark != NULL)
+		if (mark != NULL && (!again || (idx + 1) % REPLAY_MARK == 0))
 			mark(arg, w, idx, 1);
 	}
 	rc = ddl_restore(d, rc);

@@ -116,6 +116,16 @@
 atomic_int stopping;
 static volatile sig_atomic_t signalled;
 
+/* Chunks of small tables gathered into one group (emit_chunk). */
+struct rowpack {
+	struct buf body;   /* their insert records */
+	uint64_t rows;     /* ... how many */
+	int g;             /* its group number, 0: none taken yet */
+	struct ttable **t; /* the tables whose records go with it */
+	int nt, ntables;   /* how many; how many with rows in it */
+	size_t cap;
+};
+
 struct bootstrap {
 	const struct config *cf;
 	MYSQL *meta; /* autocommit, utf8mb4 results */
@@ -142,6 +152,8 @@ struct bootstrap {
 	struct reader *rd;
 	int nrd;
 	struct pipe pipe;
+
+	struct rowpack rp; /* the group of small chunks (emit_chunk) */
 
 	struct buf line;
 	double t0, last_report;
@@ -288,6 +300,123 @@ write_ddl_record(struct bootstrap *b, const char *rec, size_t len,
 		return ex;
 	log_debug("group %d: %s %s", g, object, name);
 	return 0;
+}
+
+/* ---- packed DDL groups ------------------------------------------------ */
+
+/* Statements of the copy that need no group of their own (the schema,
+ * the tables recreated on resume, the triggers) go DDL_PACK to a group,
+ * at most DDL_PACK_BYTES of records: a source of 10,000 small tables
+ * makes 40 wagons of schema, not 10,000 (srdf-bootstrap(1), "Many
+ * small tables").  srdf-apply runs them in order and records how many
+ * of a wagon's statements were applied (srdf-apply(1), "DDL"). */
+#define DDL_PACK 256
+#define DDL_PACK_BYTES (1U << 20)
+
+struct ddlpack {
+	struct buf recs; /* the records of the group being filled */
+	int n;           /* ... how many */
+};
+
+/* Whether a record of len bytes starts a new group after n records of
+ * bytes bytes. */
+static int
+pack_full(int n, size_t bytes, size_t len)
+{
+	return n > 0 && (n >= DDL_PACK || bytes + len > DDL_PACK_BYTES);
+}
+
+/* The groups that records of lens[0..n) make, packed. */
+static int
+pack_groups(const size_t *lens, int n)
+{
+	size_t bytes = 0;
+	int groups = 0, k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (k == 0 || pack_full(k, bytes, lens[i])) {
+			groups++;
+			k = 0;
+			bytes = 0;
+		}
+		k++;
+		bytes += lens[i];
+	}
+	return groups;
+}
+
+/* The group being filled, written (nothing when empty). */
+static int
+pack_flush(struct bootstrap *b, struct ddlpack *p)
+{
+	int g, ex;
+
+	if (p->n == 0)
+		return 0;
+	if (signalled)
+		return fail(b, EX_TEMPFAIL,
+		    "stopped by a signal; run "
+		    "srdf-bootstrap again to resume the copy");
+	g = b->next_group++;
+	if ((ex = group_begin(b, g, NULL)) != 0 ||
+	    (ex = out(b, p->recs.p, p->recs.len)) != 0 ||
+	    (ex = group_end(b, g, (uint64_t)p->n, "ddl", NULL)) != 0)
+		return ex;
+	log_debug("group %d: %d statements of schema", g, p->n);
+	p->recs.len = 0;
+	p->n = 0;
+	return 0;
+}
+
+/* Record rec (len bytes with its newline) into the group being filled,
+ * which is written first when rec would not fit. */
+static int
+pack_add(struct bootstrap *b, struct ddlpack *p, const char *rec, size_t len)
+{
+	int ex;
+
+	if (pack_full(p->n, p->recs.len, len) && (ex = pack_flush(b, p)) != 0)
+		return ex;
+	buf_add(&p->recs, rec, len);
+	p->n++;
+	return 0;
+}
+
+/* The "ddl" records of l, one per statement, into recs (l->n of them,
+ * the caller's to free with recs_free) and their lengths into lens. */
+static void
+ddl_records(const struct ddl_list *l, struct buf **recs, size_t **lens)
+{
+	*recs = xcalloc((size_t)l->n + 1, sizeof **recs);
+	*lens = xcalloc((size_t)l->n + 1, sizeof **lens);
+	for (int i = 0; i < l->n; i++) {
+		ddl_record(&(*recs)[i], &l->v[i]);
+		(*lens)[i] = (*recs)[i].len;
+	}
+}
+
+static void
+recs_free(struct buf *recs, size_t *lens, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_free(&recs[i]);
+	free(recs);
+	free(lens);
+}
+
+/* The records recs[0..n), packed into groups. */
+static int
+write_packed(struct bootstrap *b, const struct buf *recs, int n)
+{
+	struct ddlpack p = {0};
+	int ex = 0;
+
+	for (int i = 0; i < n && ex == 0; i++)
+		ex = pack_add(b, &p, recs[i].p, recs[i].len);
+	if (ex == 0)
+		ex = pack_flush(b, &p);
+	buf_free(&p.recs);
+	return ex;
 }
 
 static int
@@ -1361,18 +1490,72 @@ report(struct bootstrap *b, int final)
 	    (double)b->bytes / 1e6, rate, mbs, eta);
 }
 
-/* Records c in its table's ledger record, then writes it as a group. */
+/* The rows of small tables share a group (srdf-bootstrap(1), "Many
+ * small tables"): the chunks smaller than --chunk-rows and
+ * --chunk-bytes are gathered in b->rp until the next would make it
+ * larger than one chunk, then the ledger records of every table in it
+ * go in one transaction, and only then the group to stdout, as for a
+ * chunk alone.  A full chunk still goes out by itself. */
+static int
+pack_rows_flush(struct bootstrap *b)
+{
+	struct rowpack *rp = &b->rp;
+	int ex;
+
+	if (rp->nt == 0)
+		return 0;
+	if ((ex = save(b, rp->t, rp->nt, 0)) != 0)
+		return ex;
+	if (rp->rows > 0) {
+		if ((ex = group_begin(
+		         b, rp->g, rp->ntables == 1 ? rp->t[0] : NULL)) != 0 ||
+		    (ex = out(b, rp->body.p, rp->body.len)) != 0 ||
+		    (ex = group_end(b, rp->g, rp->rows, "bootstrap", NULL)) !=
+		        0)
+			return ex;
+		log_debug("group %d: %" PRIu64 " rows of %d table%s", rp->g,
+		    rp->rows, rp->ntables, rp->ntables == 1 ? "" : "s");
+	}
+	rp->body.len = 0;
+	rp->rows = 0;
+	rp->nt = rp->ntables = 0;
+	rp->g = 0;
+	return 0;
+}
+
+/* Whether chunk c goes out in a group of its own: it is a full one. */
+static int
+chunk_alone(const struct bootstrap *b, const struct chunk *c)
+{
+	return c->rows >= b->cf->chunk_rows ||
+	       c->body.len >= b->cf->chunk_bytes;
+}
+
+/* Records c in its table's ledger record, then writes it as a group, or
+ * adds it to the group of small chunks (pack_rows_flush). */
 static int
 emit_chunk(struct bootstrap *b, struct chunk *c)
 {
 	struct ttable *t = c->t;
+	struct rowpack *rp = &b->rp;
 	json_t *rec = t->prog, *chunks = json_object_get(rec, "chunks");
-	int g = 0, ex;
+	int g = 0, ex, alone = chunk_alone(b, c);
 
+	if (c->rows > 0 &&
+	    (alone || rp->rows + c->rows > b->cf->chunk_rows ||
+	        rp->body.len + c->body.len > b->cf->chunk_bytes) &&
+	    (ex = pack_rows_flush(b)) != 0)
+		return ex;
 	if (c->rows > 0) {
 		json_t *lits = json_array();
 
-		g = b->next_group++;
+		if (alone)
+			g = b->next_group++;
+		else {
+			if (rp->g == 0)
+				rp->g = b->next_group++;
+			g = rp->g;
+		}
 		t->rows += c->rows;
 		t->run_rows += c->rows;
 		t->bytes += c->body.len;
@@ -1399,13 +1582,29 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 		    rec, "done_group", json_integer(t->last_group));
 	} else
 		json_object_set_new(rec, "state", json_string("copying"));
-	if ((ex = save(b, &t, 1, 0)) != 0)
-		return ex;
-	if (c->rows > 0) {
-		if ((ex = group_begin(b, g, t)) != 0 ||
-		    (ex = out(b, c->body.p, c->body.len)) != 0 ||
-		    (ex = group_end(b, g, c->rows, "bootstrap", NULL)) != 0)
+	if (alone || (c->rows == 0 && rp->nt == 0)) {
+		/* by itself, as every chunk was */
+		if ((ex = save(b, &t, 1, 0)) != 0)
 			return ex;
+		if (c->rows > 0 &&
+		    ((ex = group_begin(b, g, t)) != 0 ||
+		        (ex = out(b, c->body.p, c->body.len)) != 0 ||
+		        (ex = group_end(b, g, c->rows, "bootstrap", NULL)) !=
+		            0))
+			return ex;
+	} else {
+		/* the group of small chunks: t's record is saved with it */
+		if (rp->nt == 0 || rp->t[rp->nt - 1] != t) {
+			rp->t = xgrow(
+			    rp->t, &rp->cap, (size_t)rp->nt + 1, sizeof *rp->t);
+			rp->t[rp->nt++] = t;
+			if (c->rows > 0)
+				rp->ntables++;
+		}
+		buf_add(&rp->body, c->body.p, c->body.len);
+		rp->rows += c->rows;
+	}
+	if (c->rows > 0) {
 		b->rows += c->rows;
 		b->bytes += c->body.len;
 	}
@@ -1560,6 +1759,8 @@ copy_rows(struct bootstrap *b)
 			pipe_stop(p);
 		chunk_free(c);
 	}
+	if (ex == 0 && (ex = pack_rows_flush(b)) != 0)
+		pipe_stop(p);
 	rex = pipe_close(b, started);
 	if (ex != 0)
 		return ex;
@@ -1953,9 +2154,10 @@ static int
 emit_schema(struct bootstrap *b, json_t *old)
 {
 	struct ddl_list l = {0};
-	struct buf s = {0};
+	struct buf s = {0}, *recs = NULL;
+	size_t *lens = NULL;
 	json_t *names = json_array();
-	int ex;
+	int ex, groups;
 
 	schema_drops(b, old, &l);
 	if ((ex = schema_databases(b->meta, b->cf, &l)) != 0) {
@@ -1979,7 +2181,9 @@ emit_schema(struct bootstrap *b, json_t *old)
 	}
 	if ((ex = keep_triggers(b)) != 0)
 		goto out;
-	ex = new_progress(b, l.n, names);
+	ddl_records(&l, &recs, &lens);
+	groups = pack_groups(lens, l.n);
+	ex = new_progress(b, groups, names);
 	names = NULL;
 	if (ex != 0 || (ex = save(b, b->t, b->nt, 1)) != 0)
 		goto out;
@@ -1988,13 +2192,14 @@ emit_schema(struct bootstrap *b, json_t *old)
 	    "tables",
 	    b->snap, b->nt);
 	b->next_group = 1;
-	for (int i = 0; i < l.n && ex == 0; i++)
-		ex = write_ddl(b, &l.v[i], NULL);
+	ex = write_packed(b, recs, l.n);
 	if (ex == 0)
 		log_info("schema: %d statements (databases, tables, routines, "
-		         "views, events)",
-		    l.n);
+		         "views, events) in %d group%s",
+		    l.n, groups, groups == 1 ? "" : "s");
 out:
+	if (recs != NULL)
+		recs_free(recs, lens, l.n);
 	json_decref(names);
 	ddl_list_free(&l);
 	buf_free(&s);
@@ -2123,8 +2328,12 @@ resume_copy(struct bootstrap *b, json_t *old, int64_t sealed)
 		    "resumed at "
 		    "snapshot GTID %s; the copy began at %s",
 		    b->snap, b->gtid1);
-		for (int i = 0; i < l.n && ex == 0; i++)
-			ex = write_ddl(b, &l.v[i], NULL);
+		struct buf *recs;
+		size_t *lens;
+
+		ddl_records(&l, &recs, &lens);
+		ex = write_packed(b, recs, l.n);
+		recs_free(recs, lens, l.n);
 		for (int i = 0; i < b->nt && ex == 0; i++)
 			if (b->t[i]->redo)
 				ex = redo_ddl(b, b->t[i]);
@@ -2146,7 +2355,8 @@ static int
 emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
 {
 	json_t *a = json_object_get(tr, "triggers"), *v;
-	size_t i, n;
+	struct buf *recs;
+	size_t i, n, *lens;
 	int ex;
 
 	if (tr == NULL) {
@@ -2162,37 +2372,47 @@ emit_triggers(struct bootstrap *b, json_t *tr, struct ddl_list *l)
 		return fail(b, EX_DATAERR,
 		    "the ledger's bootstrap_triggers has "
 		    "no list of triggers; use --restart to copy afresh");
-	n = tr != NULL ? json_array_size(a) : (size_t)l->n;
+	if (tr != NULL) {
+		n = json_array_size(a);
+		recs = xcalloc(n + 1, sizeof *recs);
+		lens = xcalloc(n + 1, sizeof *lens);
+		json_array_foreach(a, i, v)
+		{
+			json_t *rec = json_object_get(v, "record");
+
+			if (!json_is_string(rec)) {
+				recs_free(recs, lens, (int)n);
+				return fail(b, EX_DATAERR,
+				    "the ledger's "
+				    "bootstrap_triggers: trigger %s has no "
+				    "record; use --restart to copy afresh",
+				    jstr(v, "name"));
+			}
+			buf_add(&recs[i], json_string_value(rec),
+			    json_string_length(rec));
+			lens[i] = recs[i].len;
+		}
+	} else {
+		n = (size_t)l->n;
+		ddl_records(l, &recs, &lens);
+	}
 	json_object_set_new(b->prog, "last_group",
-	    json_integer(b->next_group + (json_int_t)n - 1));
+	    json_integer(
+	        b->next_group + (json_int_t)pack_groups(lens, (int)n) - 1));
 	json_object_set_new(b->prog, "state", json_string("done"));
-	if ((ex = save(b, NULL, 0, 1)) != 0)
+	if ((ex = save(b, NULL, 0, 1)) != 0) {
+		recs_free(recs, lens, (int)n);
 		return ex;
+	}
 	audit_event(0, "bootstrap", "copying", "done",
 	    "%" PRIu64 " rows in %d "
 	    "tables; srdf-capture continues from %s",
 	    b->rows, b->nt, b->gtid1);
-	for (int k = 0; k < l->n; k++)
-		if ((ex = write_ddl(b, &l->v[k], NULL)) != 0)
-			return ex;
-	json_array_foreach(a, i, v)
-	{
-		const char *name = jstr(v, "name");
-		json_t *rec = json_object_get(v, "record");
-
-		if (!json_is_string(rec))
-			return fail(b, EX_DATAERR,
-			    "the ledger's "
-			    "bootstrap_triggers: trigger %s has no record; use "
-			    "--restart to copy afresh",
-			    name);
-		if ((ex = write_ddl_record(b, json_string_value(rec),
-		         json_string_length(rec), "trigger", name, NULL)) != 0)
-			return ex;
-	}
-	if (n > 0)
+	ex = write_packed(b, recs, (int)n);
+	recs_free(recs, lens, (int)n);
+	if (ex == 0 && n > 0)
 		log_info("triggers: %zu", n);
-	return 0;
+	return ex;
 }
 
 /* The end of the copy: the triggers as of the first snapshot, which
@@ -2462,6 +2682,8 @@ bootstrap_free(struct bootstrap *b)
 	free(b->snap);
 	free(b->fresh_why);
 	buf_free(&b->line);
+	buf_free(&b->rp.body);
+	free(b->rp.t);
 	ledger_close(b->l);
 }
 

@@ -52,7 +52,7 @@ test_expect_success 'changes after G1, then the copy at G2; capture made to star
 		srdf-seal --dir "$S" --key-file key 2>>seal.err &&
 	boot=$(wagon_count) &&
 	echo "$boot" >boot &&
-	test "$boot" -ge 8 &&
+	test "$boot" -ge 3 && # schema, rows of the small tables, triggers
 	ledger-meta "$S" last_sealed_gtid "$(cat g1)" &&
 	src_sql "UPDATE bs.t SET v = \"after\" WHERE id = 4; DELETE FROM bs.t WHERE id = 1;
 		INSERT INTO bs.n VALUES (2, \"y\");

@@ -89,7 +89,8 @@ test_expect_success 'killed after the DDL, resumed: the table is copied again wh
 	{ srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --databases e \
 		--chunk-rows 1000 >pipe2 2>resume1.err & echo $! >bs.pid; } &&
 	exec 8<pipe2 &&
-	head -c 100000 <&8 >run1.jsonl &&
+	# the schema is one group: 2 groups of rows (300 kB each) sealed too
+	head -c 700000 <&8 >run1.jsonl &&
 	src_sql "USE e; UPDATE small SET v = 10 WHERE id = 1;
 		ALTER TABLE small ADD COLUMN w INT DEFAULT 7; INSERT INTO small VALUES (3, 3, 3);
 		UPDATE big SET pad = \"q\" WHERE id = 29999" &&
