@@ -18,9 +18,15 @@
  * and points to srdf-bootstrap.  It never writes a state directory: the
  * resume point is srdf-seal's last sealed GTID, so what was in flight in
  * the pipe when something died is simply read again (srdf(7) "Exactly once").
+ * The one exception is --drop-from-selection, recorded in the ledger
+ * before anything is read (selection_check): the selection must agree
+ * with the tables srdf-bootstrap copied, or a table it leaves out would
+ * stay stale on the target, so a filter that does not is refused at
+ * start unless the operator dropped the table on purpose.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -47,6 +53,7 @@
 #include "log.h"
 #include "opt.h"
 #include "maria.h"
+#include "selection.h"
 #include "sqltext.h"
 #include "tool.h"
 #include "xalloc.h"
@@ -68,6 +75,8 @@ struct config {
 	int ninclude;
 	char **exclude;
 	int nexclude;
+	char **drop; /* --drop-from-selection */
+	int ndrop;
 };
 
 /* Tables by TABLE_MAP id: a small chained hash. */
@@ -142,7 +151,8 @@ usage(FILE *f)
 	    "[--server-id n]\n"
 	    "                    [--include pattern]... [--exclude pattern]... "
 	    "[--heartbeat seconds]\n"
-	    "                    [--read-timeout seconds]\n"
+	    "                    [--read-timeout seconds] "
+	    "[--drop-from-selection pattern]...\n"
 	    "       srdf-capture --help | --version\n");
 }
 
@@ -1812,6 +1822,213 @@ start_position(const struct config *cf, char **pos)
 	return 0;
 }
 
+/* ---- the selection of the copy ------------------------------------ */
+
+/* Whether copied table name ("db.table") passes --include/--exclude. */
+static int
+name_captured(const struct config *cf, const char *name)
+{
+	const char *dot = strchr(name, '.');
+	char db[300];
+
+	if (dot == NULL || (size_t)(dot - name) >= sizeof db)
+		return 1; /* not a name of ours: nothing to judge */
+	snprintf(db, sizeof db, "%.*s", (int)(dot - name), name);
+	return table_captured(cf, db, dot + 1);
+}
+
+/* The tables of copies[] that --drop-from-selection patterns name,
+ * recorded as dropped from copy `first' at position pos in t (not those
+ * dropped before); dies with EX_USAGE on a pattern that names a table
+ * the filters keep, or none of the copy. */
+static int
+drop_tables(const struct config *cf, struct ledger_txn *t, json_t *tables,
+    const char *first, json_t *dropped, const char *pos)
+{
+	json_t *v;
+	size_t i;
+	int rc;
+
+	for (int k = 0; k < cf->ndrop; k++) {
+		int matched = 0;
+
+		json_array_foreach(tables, i, v)
+		{
+			const char *name = json_string_value(v);
+
+			if (name == NULL || fnmatch(cf->drop[k], name, 0) != 0)
+				continue;
+			if (name_captured(cf, name))
+				die(EX_USAGE,
+				    "--drop-from-selection %s names %s, which "
+				    "--include and --exclude keep: only a "
+				    "table they leave out can be dropped from "
+				    "the selection",
+				    cf->drop[k], name);
+			matched++;
+			if (json_object_get(dropped, name) != NULL)
+				continue;
+			if ((rc = selection_drop(
+			         t, first, name, time(NULL), pos)) != 0)
+				return rc;
+			log_notice(
+			    "%s is dropped from the selection: "
+			    "srdf-capture leaves it out after GTID "
+			    "position '%s', and the target keeps its copy "
+			    "as of then, no longer kept in step "
+			    "(srdf-status lists it)",
+			    name, pos);
+		}
+		if (matched == 0)
+			die(EX_USAGE,
+			    "--drop-from-selection %s: no table of the copy "
+			    "recorded in %s/ledger matches it",
+			    cf->drop[k], cf->dir);
+	}
+	return 0;
+}
+
+/* Up to 10 of the names in a, comma-separated, into b. */
+static void
+some_names(struct buf *b, json_t *a)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+	{
+		if (i == 10) {
+			buf_lit(b, ", ...");
+			break;
+		}
+		if (i > 0)
+			buf_lit(b, ", ");
+		buf_puts(b, json_string_value(v));
+	}
+	buf_putc(b, '\0');
+}
+
+/* srdf-capture(1), "The selection of the copy": every table that
+ * srdf-bootstrap copied (the ledger's bootstrap_progress) passes
+ * --include and --exclude, unless it was dropped from the selection
+ * (--drop-from-selection, recorded now); a dropped one passes them no
+ * more.  pos: the start position.  0, or the exit status (logged). */
+static int
+selection_check(const struct config *cf, const char *pos)
+{
+	struct ledger *l;
+	struct ledger_txn *t = NULL;
+	json_t *tables = NULL, *dropped = NULL, *stale, *back, *v;
+	char *first = NULL, path[4096];
+	struct buf b = {0};
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/ledger", cf->dir);
+	if (access(path, F_OK) != 0) {
+		if (cf->ndrop > 0)
+			die(EX_USAGE,
+			    "--drop-from-selection: %s holds no ledger, so "
+			    "no copy of srdf-bootstrap to drop tables from",
+			    cf->dir);
+		return 0;
+	}
+	if ((rc = tool_ledger(cf->dir, cf->ndrop > 0 ? 0 : LEDGER_RDONLY, &l,
+	         EX_NOINPUT)) != 0)
+		return rc;
+	if ((rc = ledger_txn_begin(l, cf->ndrop > 0 ? 0 : LEDGER_RDONLY, &t)) !=
+	        0 ||
+	    (rc = selection_copy(t, &tables, &first)) != 0 ||
+	    (rc = selection_dropped(t, first, &dropped)) != 0)
+		goto fail;
+	if (cf->ndrop > 0 && tables == NULL)
+		die(EX_USAGE,
+		    "--drop-from-selection: %s/ledger holds no copy of "
+		    "srdf-bootstrap to drop tables from",
+		    cf->dir);
+	if (cf->ndrop > 0) {
+		if ((rc = drop_tables(cf, t, tables, first, dropped, pos)) != 0)
+			goto fail;
+		rc = ledger_txn_commit(t);
+		t = NULL;
+		json_decref(dropped);
+		dropped = NULL;
+		if (rc != 0 ||
+		    (rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0 ||
+		    (rc = selection_dropped(t, first, &dropped)) != 0)
+			goto fail;
+	}
+	if (t != NULL)
+		ledger_txn_abort(t);
+	ledger_close(l);
+	stale = json_array();
+	back = json_array();
+	json_array_foreach(tables, i, v)
+	{
+		const char *name = json_string_value(v);
+		int in, gone;
+
+		if (name == NULL)
+			continue;
+		in = name_captured(cf, name);
+		gone = json_object_get(dropped, name) != NULL;
+		if (!in && !gone)
+			json_array_append(stale, v);
+		else if (in && gone)
+			json_array_append(back, v);
+	}
+	rc = 0;
+	if (json_array_size(stale) == 1) {
+		const char *name = json_string_value(json_array_get(stale, 0));
+
+		rc = log_fail(EX_CONFIG,
+		    "--include/--exclude leave out %s, which srdf-bootstrap "
+		    "copied to the target (%s/ledger): its copy there would "
+		    "stay as it is for ever, stale; give srdf-capture the "
+		    "selection of the copy, or add --drop-from-selection %s "
+		    "to stop keeping it in step (srdf-status then lists it)",
+		    name, cf->dir, name);
+	} else if (json_array_size(stale) > 1) {
+		some_names(&b, stale);
+		rc = log_fail(EX_CONFIG,
+		    "--include/--exclude leave out %zu tables that "
+		    "srdf-bootstrap copied to the target (%s/ledger): %s; their "
+		    "copies there would stay as they are for ever, stale; give "
+		    "srdf-capture the selection of the copy, or add "
+		    "--drop-from-selection for them to stop keeping them in "
+		    "step (srdf-status then lists them)",
+		    json_array_size(stale), cf->dir, b.p);
+	} else if (json_array_size(back) > 0) {
+		const char *name = json_string_value(json_array_get(back, 0));
+		json_t *d = json_object_get(dropped, name);
+
+		rc = log_fail(EX_CONFIG,
+		    "--include/--exclude select %s, which was dropped from the "
+		    "selection after GTID position '%s' (--drop-from-selection): "
+		    "the target's copy of it missed the changes since; leave "
+		    "it out (--exclude %s), or copy it again with "
+		    "srdf-bootstrap",
+		    name, json_string_value(json_object_get(d, "gtid")), name);
+	}
+	buf_free(&b);
+	json_decref(stale);
+	json_decref(back);
+	json_decref(tables);
+	json_decref(dropped);
+	free(first);
+	return rc;
+fail:
+	if (t != NULL)
+		ledger_txn_abort(t);
+	ledger_close(l);
+	json_decref(tables);
+	json_decref(dropped);
+	free(first);
+	return log_fail(EX_NOINPUT,
+	    "cannot read the selection of the copy in %s/ledger: %s", cf->dir,
+	    ledger_strerror(rc));
+}
+
 /* Options and operands into *cf (srdf-capture(1), OPTIONS); dies with
  * EX_USAGE on a bad one. */
 static void
@@ -1821,6 +2038,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"defaults-file", required_argument, NULL, 'F'},
 	    {"defaults-group", required_argument, NULL, 'G'},
 	    {"dir", required_argument, NULL, 'd'},
+	    {"drop-from-selection", required_argument, NULL, 'D'},
 	    {"exclude", required_argument, NULL, 'x'},
 	    {"from-gtid", required_argument, NULL, 'g'},
 	    {"heartbeat", required_argument, NULL, 'H'},
@@ -1833,7 +2051,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	size_t incap = 0, excap = 0;
+	size_t incap = 0, excap = 0, dropcap = 0;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -1862,6 +2080,11 @@ parse_options(int argc, char **argv, struct config *cf)
 			cf->include = xgrow(cf->include, &incap,
 			    (size_t)cf->ninclude + 1, sizeof *cf->include);
 			cf->include[cf->ninclude++] = optarg;
+			break;
+		case 'D':
+			cf->drop = xgrow(cf->drop, &dropcap,
+			    (size_t)cf->ndrop + 1, sizeof *cf->drop);
+			cf->drop[cf->ndrop++] = optarg;
 			break;
 		case 'x':
 			cf->exclude = xgrow(cf->exclude, &excap,
@@ -1935,7 +2158,6 @@ main(int argc, char **argv)
 		    "'%s' is not a GTID position (domain-server-"
 		    "sequence, comma-separated, one per domain)",
 		    startpos);
-	free(startpos);
 
 	tool_catch(on_signal); /* reads return EINTR */
 	c.cf = &cf;
@@ -1945,12 +2167,17 @@ main(int argc, char **argv)
 	if (access(cf.dir, F_OK) == 0)
 		heartbeat_start(
 		    cf.dir, "srdf-capture", cf.heartbeat, !cf.until_end);
-	rc = run(&c);
+	if ((rc = selection_check(&cf, startpos)) == 0)
+		rc = run(&c);
+	else
+		c.failed = 1; /* selection_check logged why */
+	free(startpos);
 	if (!c.failed)
 		beat(&c);
 	heartbeat_stop(rc);
 	capture_free(&c);
 	free(cf.include);
 	free(cf.exclude);
+	free(cf.drop);
 	return rc;
 }

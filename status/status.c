@@ -67,6 +67,7 @@
 #include "opt.h"
 #include "maria.h"
 #include "scan.h"
+#include "selection.h"
 #include "wagon.h"
 #include "xalloc.h"
 
@@ -189,6 +190,9 @@ struct status {
 	uint64_t key_unknown; /* records kept that name no key */
 	uint64_t acks;        /* target: pending ACKs */
 	int nring;            /* keys of --key-file's ring; 0: none read */
+	/* source: the tables of srdf-bootstrap's copy dropped from the
+	 * selection (selection.h), keyed "db.table"; NULL: none read */
+	json_t *dropped;
 };
 
 /*
@@ -821,6 +825,21 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	    (rc = ledger_meta_get(t, "last_sealed_gtid", &st->sealed_pos)) != 0)
 		return log_fail(EX_DATAERR, "%s: reading last_sealed_gtid: %s",
 		    dir, ledger_strerror(rc));
+	if (st->side == SIDE_SOURCE) {
+		json_t *tables = NULL;
+		char *first = NULL;
+
+		rc = selection_copy(t, &tables, &first);
+		if (rc == 0)
+			rc = selection_dropped(t, first, &st->dropped);
+		json_decref(tables);
+		free(first);
+		if (rc != 0)
+			return log_fail(EX_DATAERR,
+			    "%s: reading the tables dropped from the "
+			    "selection: %s",
+			    dir, ledger_strerror(rc));
+	}
 	st->spool = st->side == SIDE_SOURCE ? "outbox" : "inbox";
 	st->spool_new = count_items(dir, st->spool, "new");
 	st->spool_bad = count_items(dir, st->spool, "bad");
@@ -1364,6 +1383,10 @@ print_json(const struct status *st)
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
 		json_object_set_new(o, "target_db", json_db(st));
 	json_object_set_new(o, "keys", json_keys(st));
+	if (st->side == SIDE_SOURCE)
+		json_object_set_new(o, "dropped_from_selection",
+		    st->dropped != NULL ? json_incref(st->dropped)
+		                        : json_object());
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	puts(s);
 	free(s);
@@ -2045,6 +2068,29 @@ table_keys(const struct status *st)
 		    st->acks);
 }
 
+/* The tables of the copy that srdf-capture no longer keeps in step
+ * (srdf-capture(1) --drop-from-selection). */
+static void
+table_dropped(const struct status *st)
+{
+	const char *name;
+	json_t *v;
+	char tb[64];
+
+	if (json_object_size(st->dropped) == 0)
+		return;
+	printf("tables no longer kept in step (dropped from the selection; "
+	       "the target keeps a copy as of the GTID position shown):\n");
+	json_object_foreach(st->dropped, name, v)
+	{
+		printf("  %s  since '%s' (%s)\n", name,
+		    json_string_value(json_object_get(v, "gtid")),
+		    clock_iso(
+		        (double)json_integer_value(json_object_get(v, "at")),
+		        ' ', tb, sizeof tb));
+	}
+}
+
 static void
 print_table(const struct status *st)
 {
@@ -2052,6 +2098,7 @@ print_table(const struct status *st)
 	table_lag(st);
 	table_procs(st);
 	table_flags(st);
+	table_dropped(st);
 	table_db(st);
 	table_keys(st);
 }
@@ -2079,6 +2126,7 @@ status_free(struct status *st)
 	}
 	free(st->proc);
 	free(st->keys);
+	json_decref(st->dropped);
 }
 
 /* The options into *cf; exits on a usage error, --help, --version. */
