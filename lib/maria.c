@@ -274,6 +274,35 @@ table_query(MYSQL *my, struct buf *q, const char *head, const char *db,
 	return mysql_store_result(my);
 }
 
+/* One row of the COLUMNS query (COLUMNS_SELECT) into t, whose t->col
+ * has room for it. */
+static void
+column_row(struct maria_table *t, MYSQL_ROW row)
+{
+	struct maria_col *c;
+	char *p;
+
+	if (row[5] != NULL && strcmp(row[5], "1") == 0) {
+		t->versioned = 1;
+		return;
+	}
+	if (row[6] != NULL && strcmp(row[6], "1") == 0)
+		t->nvirtual++;
+	c = &t->col[t->ncols++];
+	c->name = xstrdup(row[0]);
+	c->data_type = xstrdup(row[1] ? row[1] : "");
+	for (p = c->data_type; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	c->charset = xstrdup(row[2]);
+	col_kind(c, row[3] ? row[3] : "", row[4]);
+}
+
+#define COLUMNS_SELECT \
+	"COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, " \
+	"COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION " \
+	"IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%'"
+
 /* The columns of db.name into t->col (the query text built in q). */
 static int
 load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
@@ -286,9 +315,7 @@ load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 	 * values are each side's own (the target stamps the rows as it
 	 * writes them), and a SELECT gives current rows only. */
 	if ((r = table_query(my, q,
-	         "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, "
-	         "COLUMN_TYPE, CHARACTER_OCTET_LENGTH, GENERATION_EXPRESSION "
-	         "IN ('ROW START','ROW END'), EXTRA LIKE 'VIRTUAL%' FROM "
+	         "SELECT " COLUMNS_SELECT " FROM "
 	         "information_schema.COLUMNS WHERE ",
 	         db, name, " ORDER BY ORDINAL_POSITION")) == NULL)
 		return LOAD_SQL;
@@ -298,25 +325,8 @@ load_columns(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 		return LOAD_ERR;
 	}
 	t->col = xcalloc(mysql_num_rows(r), sizeof *t->col);
-	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct maria_col *c;
-		char *p;
-
-		if (row[5] != NULL && strcmp(row[5], "1") == 0) {
-			t->versioned = 1;
-			continue;
-		}
-		if (row[6] != NULL && strcmp(row[6], "1") == 0)
-			t->nvirtual++;
-		c = &t->col[t->ncols++];
-		c->name = xstrdup(row[0]);
-		c->data_type = xstrdup(row[1] ? row[1] : "");
-		for (p = c->data_type; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		c->charset = xstrdup(row[2]);
-		col_kind(c, row[3] ? row[3] : "", row[4]);
-	}
+	while ((row = mysql_fetch_row(r)) != NULL)
+		column_row(t, row);
 	mysql_free_result(r);
 	return LOAD_OK;
 }
@@ -342,6 +352,36 @@ load_versioned(MYSQL *my, const char *db, const char *name,
 	return LOAD_OK;
 }
 
+/* One row (COLUMN_NAME, SUB_PART) of the primary key of t, in key
+ * order, into t->pk (room for it) and t->keyset (1 before the first). */
+static int
+pk_row(struct maria_table *t, MYSQL_ROW row, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->col[i].name, row[0]) == 0)
+			break;
+	/* ROW END is in every unique key of a versioned table */
+	if (i == t->ncols && t->versioned)
+		return LOAD_OK;
+	if (i == t->ncols) {
+		snprintf(err, errlen,
+		    "%s.%s: primary key column %s "
+		    "is not among the columns (changed meanwhile?)",
+		    t->db, t->name, row[0]);
+		return LOAD_ERR;
+	}
+	t->pk[t->npk++] = i;
+	if (row[1] != NULL) {
+		t->col[i].sub_part = (unsigned)strtoul(row[1], NULL, 10);
+		t->keyset = 0;
+	}
+	if (t->col[i].kind == MARIA_K_ENUMSET)
+		t->keyset = 0;
+	return LOAD_OK;
+}
+
 /* The primary key of db.name into t->pk, t->npk and t->keyset (the
  * columns loaded first). */
 static int
@@ -350,7 +390,6 @@ load_pk(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 {
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	int i;
 
 	if ((r = table_query(my, q,
 	         "SELECT COLUMN_NAME, SUB_PART FROM information_schema."
@@ -360,30 +399,11 @@ load_pk(MYSQL *my, const char *db, const char *name, struct maria_table *t,
 		return LOAD_SQL;
 	t->pk = xcalloc(mysql_num_rows(r) + 1, sizeof *t->pk);
 	t->keyset = 1;
-	while ((row = mysql_fetch_row(r)) != NULL) {
-		for (i = 0; i < t->ncols; i++)
-			if (strcmp(t->col[i].name, row[0]) == 0)
-				break;
-		/* ROW END is in every unique key of a versioned table */
-		if (i == t->ncols && t->versioned)
-			continue;
-		if (i == t->ncols) {
-			snprintf(err, errlen,
-			    "%s.%s: primary key column %s "
-			    "is not among the columns (changed meanwhile?)",
-			    db, name, row[0]);
+	while ((row = mysql_fetch_row(r)) != NULL)
+		if (pk_row(t, row, err, errlen) != LOAD_OK) {
 			mysql_free_result(r);
 			return LOAD_ERR;
 		}
-		t->pk[t->npk++] = i;
-		if (row[1] != NULL) {
-			t->col[i].sub_part =
-			    (unsigned)strtoul(row[1], NULL, 10);
-			t->keyset = 0;
-		}
-		if (t->col[i].kind == MARIA_K_ENUMSET)
-			t->keyset = 0;
-	}
 	if (t->npk == 0)
 		t->keyset = 0;
 	mysql_free_result(r);
@@ -414,6 +434,157 @@ maria_table_load(MYSQL *my, const char *db, const char *name,
 		    db, name, mysql_error(my));
 	}
 	maria_table_free(t);
+	return -1;
+}
+
+/* The index of name in the n tables ts, sorted by name (by_name), or
+ * -1. */
+static int
+find_table(struct maria_table **ts, int n, const char *name)
+{
+	int lo = 0, hi = n - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(ts[mid]->name, name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct maria_table *const *)a)->name,
+	    (*(struct maria_table *const *)b)->name);
+}
+
+/* Query q (the '\0' after it) on my: the stored result, or NULL. */
+static MYSQL_RES *
+run_query(MYSQL *my, struct buf *q)
+{
+	buf_putc(q, '\0');
+	if (mysql_query(my, q->p) != 0)
+		return NULL;
+	return mysql_store_result(my);
+}
+
+/* The three queries of maria_tables_load, rows dispatched to ts (sorted
+ * by name). */
+static int
+load_many(MYSQL *my, const char *db, struct maria_table **ts, int n,
+    struct buf *q, char *err, size_t errlen)
+{
+	size_t *cap = xcalloc((size_t)n, sizeof *cap);
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int i, rc = LOAD_OK;
+
+	q->len = 0;
+	buf_lit(q, "SELECT TABLE_NAME, " COLUMNS_SELECT
+	           " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='");
+	maria_escape(q, db);
+	buf_lit(q, "' ORDER BY ORDINAL_POSITION");
+	if ((r = run_query(my, q)) == NULL) {
+		free(cap);
+		return LOAD_SQL;
+	}
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		struct maria_table *t;
+
+		if (row[0] == NULL || (i = find_table(ts, n, row[0])) < 0)
+			continue;
+		t = ts[i];
+		t->col = xgrow(
+		    t->col, &cap[i], (size_t)t->ncols + 1, sizeof *t->col);
+		memset(&t->col[t->ncols], 0, sizeof *t->col);
+		column_row(t, row + 1);
+	}
+	mysql_free_result(r);
+	free(cap);
+	for (i = 0; i < n; i++)
+		if (ts[i]->ncols == 0 && !ts[i]->versioned) {
+			snprintf(
+			    err, errlen, "no table %s.%s", db, ts[i]->name);
+			return LOAD_ERR;
+		}
+	q->len = 0;
+	buf_lit(q, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+	           "TABLE_TYPE='SYSTEM VERSIONED' AND TABLE_SCHEMA='");
+	maria_escape(q, db);
+	buf_putc(q, '\'');
+	if ((r = run_query(my, q)) == NULL)
+		return LOAD_SQL;
+	while ((row = mysql_fetch_row(r)) != NULL)
+		if (row[0] != NULL && (i = find_table(ts, n, row[0])) >= 0)
+			ts[i]->versioned = 1;
+	mysql_free_result(r);
+	q->len = 0;
+	buf_lit(q, "SELECT TABLE_NAME, COLUMN_NAME, SUB_PART FROM "
+	           "information_schema.STATISTICS WHERE INDEX_NAME='PRIMARY' "
+	           "AND TABLE_SCHEMA='");
+	maria_escape(q, db);
+	buf_lit(q, "' ORDER BY SEQ_IN_INDEX");
+	if ((r = run_query(my, q)) == NULL)
+		return LOAD_SQL;
+	for (i = 0; i < n; i++) {
+		ts[i]->pk =
+		    xcalloc((size_t)ts[i]->ncols + 3, sizeof *ts[i]->pk);
+		ts[i]->keyset = 1;
+	}
+	while (rc == LOAD_OK && (row = mysql_fetch_row(r)) != NULL) {
+		if (row[0] == NULL || (i = find_table(ts, n, row[0])) < 0)
+			continue;
+		if (ts[i]->npk >= ts[i]->ncols + 2) {
+			snprintf(err, errlen,
+			    "%s.%s: more primary key columns than "
+			    "columns (changed meanwhile?)",
+			    db, ts[i]->name);
+			rc = LOAD_ERR;
+		} else
+			rc = pk_row(ts[i], row + 1, err, errlen);
+	}
+	mysql_free_result(r);
+	for (i = 0; i < n; i++)
+		if (ts[i]->npk == 0)
+			ts[i]->keyset = 0;
+	return rc;
+}
+
+int
+maria_tables_load(MYSQL *my, const char *db, char *const *names,
+    struct maria_table **ts, int n, unsigned *myerr, char *err, size_t errlen)
+{
+	struct maria_table **sorted = xcalloc((size_t)n + 1, sizeof *sorted);
+	struct buf q = {0};
+	int rc;
+
+	for (int i = 0; i < n; i++) {
+		memset(ts[i], 0, sizeof *ts[i]);
+		ts[i]->db = xstrdup(db);
+		ts[i]->name = xstrdup(names[i]);
+		sorted[i] = ts[i];
+	}
+	qsort(sorted, (size_t)n, sizeof *sorted, by_name);
+	*myerr = 0;
+	rc = load_many(my, db, sorted, n, &q, err, errlen);
+	buf_free(&q);
+	free(sorted);
+	if (rc == LOAD_OK)
+		return 0;
+	if (rc == LOAD_SQL) {
+		*myerr = mysql_errno(my);
+		snprintf(err, errlen,
+		    "cannot read the columns of the tables of %s: %s", db,
+		    mysql_error(my));
+	}
+	for (int i = 0; i < n; i++)
+		maria_table_free(ts[i]);
 	return -1;
 }
 

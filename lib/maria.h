@@ -138,6 +138,13 @@ struct maria_table {
 
 int maria_table_load(MYSQL *my, const char *db, const char *name,
     struct maria_table *t, unsigned *myerr, char *err, size_t errlen);
+/* maria_table_load of the n tables names[i] of database db into *ts[i],
+ * with three queries for them all (information_schema by schema), not
+ * three per table: for a database of many small tables.  Every name
+ * must be a table of db with distinct names; on an error none is
+ * loaded (each *ts[i] freed). */
+int maria_tables_load(MYSQL *my, const char *db, char *const *names,
+    struct maria_table **ts, int n, unsigned *myerr, char *err, size_t errlen);
 void maria_table_free(struct maria_table *t);
 void maria_select_expr(struct buf *b, const struct maria_col *c);
 void maria_literal(
