@@ -1063,6 +1063,62 @@ referenced_columns(struct db *d, struct tinfo *t)
 	return 0;
 }
 
+/* One row (COLUMN_NAME, IS_GENERATED, DATA_TYPE, GENERATION_EXPRESSION)
+ * of information_schema.COLUMNS into t->col, which has room for it. */
+static void
+tinfo_col(struct tinfo *t, MYSQL_ROW row)
+{
+	struct col *c = &t->col[t->ncol++];
+
+	c->name = xstrdup(row[0] ? row[0] : "");
+	if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
+		c->flags |= COL_GENERATED;
+	if (c->flags & COL_GENERATED &&
+	    (row[3] == NULL || (strcmp(row[3], "ROW START") != 0 &&
+	                           strcmp(row[3], "ROW END") != 0)))
+		t->genexpr = 1;
+	if (row[3] != NULL && strcmp(row[3], "ROW START") == 0)
+		c->flags |= COL_ROW_START;
+	if (row[3] != NULL && strcmp(row[3], "ROW END") == 0) {
+		c->flags |= COL_ROW_END;
+		t->row_end = t->ncol - 1;
+	}
+	if (row[2] != NULL && strcmp(row[2], "float") == 0)
+		c->flags |= COL_FLOAT;
+	if (row[2] != NULL &&
+	    (strcmp(row[2], "bigint") == 0 || strcmp(row[2], "bit") == 0))
+		c->flags |= COL_INT;
+	if (row[2] != NULL && strcmp(row[2], "enum") == 0)
+		c->flags |= COL_ENUM;
+	if (row[2] != NULL &&
+	    (strcmp(row[2], "char") == 0 || strcmp(row[2], "varchar") == 0 ||
+	        strstr(row[2], "text") != NULL))
+		c->flags |= COL_TEXT;
+	if (row[2] != NULL && geometry_type(row[2]))
+		c->flags |= COL_GEOM;
+	if (row[2] != NULL)
+		c->flags |= bulk_flags(row[2]);
+}
+
+/* The rest of t once its columns and t->versioned are read: its
+ * period columns, its foreign-key rules (fk_parents read first).  0, or
+ * -1 with the connection's error. */
+static int
+tinfo_finish(struct db *d, struct tinfo *t)
+{
+	const struct maria_fk_parent *fk;
+
+	if (t->versioned)
+		period_columns(t);
+	if ((fk = maria_fk_parent(&d->fk, t->db, t->name)) != NULL) {
+		t->cascade = fk->on_delete;
+		t->upd_cascade = fk->on_update;
+	}
+	if (t->upd_cascade && referenced_columns(d, t) != 0)
+		return -1;
+	return 0;
+}
+
 /* What the target says about db.name: its columns (generated, FLOAT,
  * period), whether it exists, is system-versioned, whether deleting
  * from it or changing a key of it cascades.  Asked once per table until
@@ -1071,7 +1127,6 @@ struct tinfo *
 db_table(struct db *d, const char *db, const char *name, int *rc)
 {
 	struct tinfo *t;
-	const struct maria_fk_parent *fk;
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
@@ -1099,38 +1154,8 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 		goto fail;
 	/* + 2: the hidden period columns of a system-versioned table */
 	t->col = xcalloc(mysql_num_rows(r) + 3, sizeof *t->col);
-	while ((row = mysql_fetch_row(r)) != NULL) {
-		struct col *c = &t->col[t->ncol++];
-
-		c->name = xstrdup(row[0] ? row[0] : "");
-		if (row[1] != NULL && strcmp(row[1], "ALWAYS") == 0)
-			c->flags |= COL_GENERATED;
-		if (c->flags & COL_GENERATED &&
-		    (row[3] == NULL || (strcmp(row[3], "ROW START") != 0 &&
-		                           strcmp(row[3], "ROW END") != 0)))
-			t->genexpr = 1;
-		if (row[3] != NULL && strcmp(row[3], "ROW START") == 0)
-			c->flags |= COL_ROW_START;
-		if (row[3] != NULL && strcmp(row[3], "ROW END") == 0) {
-			c->flags |= COL_ROW_END;
-			t->row_end = t->ncol - 1;
-		}
-		if (row[2] != NULL && strcmp(row[2], "float") == 0)
-			c->flags |= COL_FLOAT;
-		if (row[2] != NULL && (strcmp(row[2], "bigint") == 0 ||
-		                          strcmp(row[2], "bit") == 0))
-			c->flags |= COL_INT;
-		if (row[2] != NULL && strcmp(row[2], "enum") == 0)
-			c->flags |= COL_ENUM;
-		if (row[2] != NULL && (strcmp(row[2], "char") == 0 ||
-		                          strcmp(row[2], "varchar") == 0 ||
-		                          strstr(row[2], "text") != NULL))
-			c->flags |= COL_TEXT;
-		if (row[2] != NULL && geometry_type(row[2]))
-			c->flags |= COL_GEOM;
-		if (row[2] != NULL)
-			c->flags |= bulk_flags(row[2]);
-	}
+	while ((row = mysql_fetch_row(r)) != NULL)
+		tinfo_col(t, row);
 	mysql_free_result(r);
 	t->exists = t->ncol > 0;
 	if (mysql_next_result(d->my) != 0 ||
@@ -1139,15 +1164,9 @@ db_table(struct db *d, const char *db, const char *name, int *rc)
 	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
 		t->versioned = atoi(row[0]) > 0;
 	mysql_free_result(r);
-	if (t->versioned)
-		period_columns(t);
-	if ((fk = maria_fk_parent(&d->fk, db, name)) != NULL) {
-		t->cascade = fk->on_delete;
-		t->upd_cascade = fk->on_update;
-	}
 	while (mysql_next_result(d->my) == 0)
 		;
-	if (t->upd_cascade && referenced_columns(d, t) != 0)
+	if (tinfo_finish(d, t) != 0)
 		goto fail;
 	buf_free(&q);
 	t->next = d->tabs;
@@ -1163,6 +1182,181 @@ fail:
 	free(t->col);
 	free(t);
 	return NULL;
+}
+
+/* The lowercased "db\037table" names of w's tables in database db
+ * (lowercased), sorted, into *v (the caller frees the array; the names
+ * point into w->tabs); returns how many. */
+static size_t
+wagon_tables_of(const struct inwagon *w, const char *db, const char ***v)
+{
+	const char *p = w->tabs.p, *end = w->tabs.p + w->tabs.len;
+	size_t n = 0, dl = strlen(db);
+
+	*v = xcalloc(w->ntabs + 1, sizeof **v);
+	for (; p < end; p += strlen(p) + 1)
+		if (strncmp(p, db, dl) == 0 && p[dl] == '\037')
+			(*v)[n++] = p + dl + 1;
+	return n;
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether lowercased name is among the n sorted v. */
+static int
+among(const char **v, size_t n, const char *name)
+{
+	char low[256];
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof low - 1; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z')
+		                    ? name[i] - 'A' + 'a'
+		                    : name[i]);
+	low[i] = '\0';
+	return bsearch(&(const char *){low}, v, n, sizeof *v, by_str) != NULL;
+}
+
+/* Whether db.name is in the cache. */
+static int
+cached(const struct db *d, const char *db, const char *name)
+{
+	for (const struct tinfo *t = d->tabs; t != NULL; t = t->next)
+		if (strcasecmp(t->name, name) == 0 &&
+		    strcasecmp(t->db, db) == 0)
+			return 1;
+	return 0;
+}
+
+/* db_tables_prefetch for database db, whose tables of w are v (n,
+ * sorted): one query for them all. */
+static int
+prefetch_db(struct db *d, const char *db, const char **v, size_t n)
+{
+	struct tinfo *head = NULL, *t;
+	struct buf q = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t cap = 0;
+	char last[256] = "";
+	int take = 0;
+
+	buf_lit(&q, "SELECT TABLE_NAME, COLUMN_NAME, IS_GENERATED, DATA_TYPE, "
+	            "GENERATION_EXPRESSION FROM information_schema.COLUMNS "
+	            "WHERE TABLE_SCHEMA=");
+	quote_str(&q, db);
+	buf_lit(&q, " ORDER BY CAST(TABLE_NAME AS BINARY), ORDINAL_POSITION;"
+	            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+	            "TABLE_TYPE='SYSTEM VERSIONED' AND TABLE_SCHEMA=");
+	quote_str(&q, db);
+	if (fk_parents(d) != 0 || mysql_real_query(d->my, q.p, q.len) != 0 ||
+	    (r = mysql_store_result(d->my)) == NULL) {
+		buf_free(&q);
+		return -1;
+	}
+	buf_free(&q);
+	/* The rows of a table come together, in column order. */
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		if (row[0] == NULL)
+			continue;
+		if (strcmp(last, row[0]) != 0) {
+			snprintf(last, sizeof last, "%s", row[0]);
+			take = among(v, n, row[0]) && !cached(d, db, row[0]);
+			if (take) {
+				t = xcalloc(1, sizeof *t);
+				t->db = xstrdup(db);
+				t->name = xstrdup(row[0]);
+				t->next = head;
+				head = t;
+				cap = 0;
+			}
+		}
+		if (!take)
+			continue;
+		/* + 3: room for the hidden period columns */
+		head->col =
+		    xgrow(head->col, &cap, head->ncol + 3, sizeof *head->col);
+		memset(&head->col[head->ncol], 0, 3 * sizeof *head->col);
+		tinfo_col(head, row + 1);
+	}
+	mysql_free_result(r);
+	if (mysql_next_result(d->my) == 0 &&
+	    (r = mysql_store_result(d->my)) != NULL) {
+		while ((row = mysql_fetch_row(r)) != NULL)
+			for (t = head; t != NULL; t = t->next)
+				if (row[0] != NULL &&
+				    strcmp(t->name, row[0]) == 0)
+					t->versioned = 1;
+		mysql_free_result(r);
+	}
+	while (mysql_next_result(d->my) == 0)
+		;
+	while (head != NULL) {
+		t = head;
+		head = t->next;
+		t->exists = t->ncol > 0;
+		if (tinfo_finish(d, t) != 0) {
+			t->next = head;
+			head = t;
+			break;
+		}
+		t->next = d->tabs;
+		d->tabs = t;
+	}
+	while (head != NULL) { /* after an error: not cached */
+		t = head;
+		head = t->next;
+		for (size_t i = 0; i < t->ncol; i++)
+			free(t->col[i].name);
+		free(t->col);
+		free(t->db);
+		free(t->name);
+		free(t);
+	}
+	return mysql_errno(d->my) != 0 ? -1 : 0;
+}
+
+void
+db_tables_prefetch(struct db *d, const struct inwagon *w)
+{
+	const char *p, *end, *sep;
+	char db[256];
+	struct buf seen = {0}; /* the databases done, "\037db\037" each */
+
+	if (d->dry || w->tabs_all || w->has_ddl || w->ntabs < PREFETCH_MIN)
+		return;
+	end = w->tabs.p + w->tabs.len;
+	for (p = w->tabs.p; p < end; p += strlen(p) + 1) {
+		const char **v;
+		size_t n, miss = 0;
+
+		if ((sep = strchr(p, '\037')) == NULL ||
+		    (size_t)(sep - p) >= sizeof db - 2)
+			continue;
+		snprintf(db, sizeof db, "\037%.*s\037", (int)(sep - p), p);
+		buf_putc(&seen, '\0');
+		seen.len--;
+		if (seen.len > 0 && strstr(seen.p, db) != NULL)
+			continue;
+		buf_puts(&seen, db);
+		snprintf(db, sizeof db, "%.*s", (int)(sep - p), p);
+		n = wagon_tables_of(w, db, &v);
+		for (size_t i = 0; i < n && miss < PREFETCH_MIN; i++)
+			miss += !cached(d, db, v[i]);
+		if (miss >= PREFETCH_MIN) {
+			qsort(v, n, sizeof *v, by_str);
+			if (prefetch_db(d, db, v, n) != 0)
+				log_debug("reading the tables of %s at once: "
+				          "%s; one by one instead",
+				    db, mysql_error(d->my));
+		}
+		free(v);
+	}
+	buf_free(&seen);
 }
 
 int

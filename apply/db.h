@@ -241,6 +241,12 @@ int db_bulk(struct db *d, const char *sql, size_t sqllen,
 int db_exec(struct db *d, const char *kind, const char *sql, size_t len);
 
 struct tinfo *db_table(struct db *d, const char *db, const char *name, int *rc);
+/* What db_table would ask of each table of w not yet cached, for every
+ * database of which w touches PREFETCH_MIN tables or more not cached
+ * (a wagon of srdf-bootstrap's small tables): one query per database,
+ * not one per table.  A table it cannot read so is left to db_table. */
+#define PREFETCH_MIN 32
+void db_tables_prefetch(struct db *d, const struct inwagon *w);
 void db_tables_forget(struct db *d);
 int db_create_database(struct db *d, const char *name);
 int db_classify(struct db *d, const char *kind, const char *table);

@@ -2019,6 +2019,7 @@ engine_run_many(struct db *d, struct buf *kept, struct inwagon **ws, size_t n,
 	}
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		e.w = ws[i];
+		db_tables_prefetch(d, ws[i]);
 		rc = run_payload(&e, mark, arg, &rows);
 	}
 	if (rc == ENG_REORDER && n > 1) {
