@@ -1151,6 +1151,8 @@ schema_columns(struct bootstrap *b, struct ttable **v, int n)
 	for (int i = 0; i < n; i++) {
 		names[i] = v[i]->m.name;
 		ms[i] = &v[i]->m;
+		if (i > 0)
+			free(v[i]->m.db);
 		v[i]->m.db = v[i]->m.name = NULL;
 	}
 	/* each m is filled afresh (its own db and name), or left empty */
@@ -1666,7 +1668,8 @@ emit_chunk(struct bootstrap *b, struct chunk *c)
 			if (c->rows > 0)
 				rp->ntables++;
 		}
-		buf_add(&rp->body, c->body.p, c->body.len);
+		if (c->body.len > 0)
+			buf_add(&rp->body, c->body.p, c->body.len);
 		rp->rows += c->rows;
 	}
 	if (c->rows > 0) {
