@@ -31,7 +31,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS)) -llmdb -lz
 
 # A tool is built once its directory holds sources.
 ALL_TOOLS := capture dedup seal keygen cat ship recv ackd apply bootstrap \
-	verify status promote
+	verify status promote failback
 TOOLS := $(foreach d,$(ALL_TOOLS),$(if $(wildcard $(d)/*.c),$(d)))
 BINS := $(TOOLS:%=bin/srdf-%)
 LIB_SRC := $(wildcard lib/*.c)
