@@ -148,6 +148,16 @@ struct db {
 	 * the wagon is tried again at once, the rows of such tables written
 	 * without strict mode; cleared at the next commit. */
 	int genlax;
+	/* srdf-rewind(1): every row a statement must touch (expect >= 0)
+	 * is touched, or the batch fails (DB_FAIL, mismatch set); the
+	 * engine deletes a keyed row by all its values, not its key alone
+	 * (engine.c, "Exact undo"). */
+	int exact;
+	int mismatch;
+	/* The server's last error text in full, the row values it quotes
+	 * included (d->err withholds them): for srdf-rewind's refusal,
+	 * which names the key on the operator's terminal. */
+	char errfull[1024];
 	char err[2048];
 };
 
