@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
@@ -1789,8 +1790,16 @@ start_position(const struct config *cf, char **pos)
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
 		goto start;
-	if ((rc = tool_ledger(cf->dir, LEDGER_RDONLY, &l, EX_NOINPUT)) != 0)
-		return rc;
+	/* A ledger srdf-seal is creating this moment (a new state
+	 * directory, started beside us) has no tables yet: no position. */
+	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) == MDB_NOTFOUND ||
+	    rc == ENOENT)
+		goto start;
+	if (rc != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+		return EX_NOINPUT;
+	}
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		log_err("cannot read the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));

@@ -69,8 +69,8 @@
 #include "xalloc.h"
 
 #define TOOL "srdf-failback"
+#define FAILBACK_DB "CREATE DATABASE IF NOT EXISTS srdf"
 #define FAILBACK_DDL \
-	"CREATE DATABASE IF NOT EXISTS srdf; " \
 	"CREATE TABLE IF NOT EXISTS srdf.failback (" \
 	"recovery_point VARCHAR(1024) CHARACTER SET ascii NOT NULL, " \
 	"promoted_pos VARCHAR(1024) CHARACTER SET ascii NOT NULL, " \
@@ -771,10 +771,9 @@ mark_done(MYSQL *my, const struct config *cf, size_t undone)
 
 	if ((ex = query(
 	         my, "SET SESSION sql_log_bin=0", "SET sql_log_bin=0")) != 0 ||
+	    (ex = query(my, FAILBACK_DB, "creating srdf.failback")) != 0 ||
 	    (ex = query(my, FAILBACK_DDL, "creating srdf.failback")) != 0)
 		return ex;
-	while (mysql_next_result(my) == 0)
-		;
 	snprintf(n, sizeof n, "%zu", undone);
 	buf_lit(&q, "INSERT INTO srdf.failback VALUES ('");
 	maria_escape(&q, cf->recovery_point);
