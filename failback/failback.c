@@ -27,12 +27,15 @@
  *	   R, or nothing is undone;
  *	4. the report (JSON lines, one lost transaction each) is written
  *	   and flushed before anything changes;
- *	5. srdf-rewind --records; then every row the tail touched is
+ *	5. A made a target (not logged): its triggers guarded, so that
+ *	   neither the undo nor srdf-apply fires them again, its enabled
+ *	   events DISABLE ON SLAVE;
+ *	6. srdf-rewind --records; then every row the tail touched is
  *	   checked to hold its value before the tail (or to be absent);
- *	6. a row in srdf.failback (sql_log_bin=0) marks the failback to R
+ *	7. a row in srdf.failback (sql_log_bin=0) marks the failback to R
  *	   done, so that a second run, after srdf-apply has started writing
  *	   B's changes on A, never takes those for a lost tail.
- * A run cut short anywhere before 6 is run again from the start: the
+ * A run cut short anywhere before 7 is run again from the start: the
  * binlog beyond R is the same (the undo is not logged and A is
  * read-only), and srdf-rewind resumes where it stopped.
  *
@@ -66,9 +69,12 @@
 #include "maria.h"
 #include "opt.h"
 #include "sql.h"
+#include "sqltext.h"
+#include "trigger.h"
 #include "xalloc.h"
 
 #define TOOL "srdf-failback"
+#define FAILBACK_SERVER_ID "4202004243" /* srdf-capture's default + 1 */
 #define FAILBACK_DB "CREATE DATABASE IF NOT EXISTS srdf"
 #define FAILBACK_DDL \
 	"CREATE TABLE IF NOT EXISTS srdf.failback (" \
@@ -699,7 +705,7 @@ verify(MYSQL *my, struct tail *t)
 static int
 read_binlog(const struct config *cf)
 {
-	const char *argv[12];
+	const char *argv[16];
 	int n = 0, fd, rc;
 
 	argv[n++] = "srdf-capture";
@@ -712,6 +718,11 @@ read_binlog(const struct config *cf)
 	argv[n++] = "--from-gtid";
 	argv[n++] = cf->recovery_point;
 	argv[n++] = "--until-end";
+	/* Not the id of the old primary's own srdf-capture, which a
+	 * restarted source host may run again: the server would cut one
+	 * of the two off. */
+	argv[n++] = "--server-id";
+	argv[n++] = FAILBACK_SERVER_ID;
 	if (cf->verbose)
 		argv[n++] = "-v";
 	argv[n] = NULL;
@@ -759,6 +770,84 @@ rewind_tail(const struct config *cf)
 		    "the cause and run srdf-failback again",
 		    cf->records, rc);
 	return 0;
+}
+
+/* One trigger of guard_triggers, printed. */
+static void
+guarded_one(void *arg, const char *db, const char *name, const char *err)
+{
+	int *failed = arg;
+
+	if (err == NULL) {
+		printf("trigger %s.%s: guarded (srdf-apply's rows do not fire "
+		       "it)\n",
+		    db, name);
+		return;
+	}
+	printf("trigger %s.%s: not guarded: %s\n", db, name, err);
+	log_err("guarding trigger %s.%s on the old primary: %s; it would "
+	        "fire for the rows srdf-apply writes: fix this and run "
+	        "srdf-failback again",
+	    db, name, err);
+	(*failed)++;
+}
+
+/* The old primary made a target as srdf-apply(1) keeps one, not
+ * logged: its triggers guarded ("Triggers"), its enabled events
+ * DISABLE ON SLAVE ("Events"), which srdf-promote undoes when it is
+ * promoted again.  0, or an exit status (logged). */
+static int
+make_target(MYSQL *my)
+{
+	static const char *const q =
+	    "SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS "
+	    "WHERE STATUS = 'ENABLED' ORDER BY 1, 2";
+	struct buf a = {0};
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int failed = 0, ex;
+
+	if ((ex = query(my, "SET SESSION sql_log_bin=0",
+	         "SET sql_log_bin=0 (the user needs BINLOG ADMIN or SUPER)")) !=
+	    0)
+		return ex;
+	if (!maria_has_privilege(my, "TRIGGER"))
+		log_warn("the account has no TRIGGER privilege: the old "
+		         "primary's triggers are not looked at, and would fire "
+		         "for the rows srdf-apply writes");
+	else if (trigger_rewrite(
+	             my, NULL, SQL_TRIGGER_GUARD, 0, guarded_one, &failed) < 0)
+		return query(my, "SELECT 1 FROM information_schema.TRIGGERS",
+		    "guarding the triggers");
+	if (failed)
+		return EX_UNAVAILABLE;
+	if (!maria_has_privilege(my, "EVENT")) {
+		log_warn(
+		    "the account has no EVENT privilege: the old "
+		    "primary's enabled events are not looked at, and would "
+		    "run beside the changes that srdf-apply applies");
+		return 0;
+	}
+	if ((ex = query(my, q, "listing the events")) != 0)
+		return ex;
+	if ((r = mysql_store_result(my)) == NULL)
+		return 0;
+	while (ex == 0 && (row = mysql_fetch_row(r)) != NULL) {
+		a.len = 0;
+		buf_lit(&a, "ALTER EVENT ");
+		sql_ident(&a, row[0]);
+		buf_putc(&a, '.');
+		sql_ident(&a, row[1]);
+		buf_lit(&a, " DISABLE ON SLAVE");
+		buf_putc(&a, '\0');
+		if ((ex = query(my, a.p, "disabling an event")) == 0)
+			printf("event %s.%s: DISABLE ON SLAVE (srdf-promote "
+			       "enables it)\n",
+			    row[0], row[1]);
+	}
+	mysql_free_result(r);
+	buf_free(&a);
+	return ex;
 }
 
 /* The failback to R marked done on the old primary, not logged. */
@@ -816,6 +905,7 @@ run(const struct config *cf)
 	struct tail t = {0};
 	struct gtid_pos end = {0};
 	char at[64];
+	long long ms[4];
 	MYSQL *my;
 	int ex = 0, rc;
 
@@ -837,10 +927,12 @@ run(const struct config *cf)
 	}
 	printf("recovery point: %s\n", cf->recovery_point);
 	printf("new primary's binlog starts at: %s\n", cf->promoted_pos);
+	ms[0] = clock_mono_ms();
 	if ((ex = make_read_only(my)) != 0 ||
 	    (ex = binlog_end(my, cf, &end)) != 0 ||
 	    (ex = read_binlog(cf)) != 0 || (ex = read_tail(cf, &t)) != 0)
 		goto out;
+	ms[1] = clock_mono_ms();
 	printf("report: %s (one JSON line per lost transaction), %s (the "
 	       "same as text)\n",
 	    cf->report, cf->text);
@@ -855,6 +947,11 @@ run(const struct config *cf)
 		    t.refuse);
 		goto out;
 	}
+	/* Guarded before the undo: srdf-rewind's sessions are srdf-apply's
+	 * (srdf.apply_sessions), and a trigger must not fire again for the
+	 * rows it puts back; what the triggers wrote is in the tail. */
+	if ((ex = make_target(my)) != 0)
+		goto out;
 	if (t.ntrx == 0)
 		printf("undone: nothing (the old primary is at the recovery "
 		       "point)\n");
@@ -864,8 +961,17 @@ run(const struct config *cf)
 		printf("undone: %zu transactions, %zu row changes, newest "
 		       "first\n",
 		    t.ntrx, t.nrows);
-	if ((ex = verify(my, &t)) != 0 || (ex = mark_done(my, cf, t.ntrx)) != 0)
+	ms[2] = clock_mono_ms();
+	if ((ex = verify(my, &t)) != 0)
 		goto out;
+	ms[3] = clock_mono_ms();
+	if ((ex = mark_done(my, cf, t.ntrx)) != 0)
+		goto out;
+	printf("time: %.3f s: reading and reporting %.3f s, undoing %.3f s, "
+	       "checking %.3f s\n",
+	    (double)(clock_mono_ms() - ms[0]) / 1e3,
+	    (double)(ms[1] - ms[0]) / 1e3, (double)(ms[2] - ms[1]) / 1e3,
+	    (double)(ms[3] - ms[2]) / 1e3);
 	printf("failed back: the old primary is at %s, read-only, ready to "
 	       "apply the new primary's changes from %s\n",
 	    cf->recovery_point, cf->promoted_pos);

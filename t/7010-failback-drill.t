@@ -10,7 +10,7 @@ A_CNF=$SRC_ADMIN_CNF
 B_CNF=$DST_ADMIN_CNF
 a_sql() { src_sql "$@"; }
 b_sql() { dst_sql "$@"; }
-TABLES="drill.c drill.acct drill.nokey"
+TABLES="drill.c drill.acct drill.nokey drill.log"
 
 # pipeline N FROM_CNF TO_CNF [--start-gtid POS]: capture | dedup | seal
 # into state directory sN (from FROM_CNF), srdf-ship to srdf-recv into
@@ -42,7 +42,12 @@ equal() {
 		a=$(mariadb --defaults-file="$1" -N -B -e "CHECKSUM TABLE $t" | cut -f2) &&
 		b=$(mariadb --defaults-file="$2" -N -B -e "CHECKSUM TABLE $t" | cut -f2) &&
 		test -n "$a" && test "$a" != NULL && test "$a" = "$b" ||
-			{ echo "$t: $a vs $b"; return 1; }
+			{
+				echo "$t: $a vs $b"
+				diff <(mariadb --defaults-file="$1" -N -B -e "SELECT * FROM $t ORDER BY 1, 2") \
+					<(mariadb --defaults-file="$2" -N -B -e "SELECT * FROM $t ORDER BY 1, 2") | head -n 20
+				return 1
+			}
 	done
 }
 
@@ -67,6 +72,11 @@ test_expect_success 'setup: A and B with binlogs, the schema, the key' '
 		CREATE TABLE drill.c (n INT PRIMARY KEY, at DATETIME(6) NOT NULL, v VARCHAR(64));
 		CREATE TABLE drill.acct (id INT PRIMARY KEY, bal BIGINT NOT NULL);
 		CREATE TABLE drill.nokey (a INT, b VARCHAR(8));
+		CREATE TABLE drill.log (id INT AUTO_INCREMENT PRIMARY KEY, n INT);
+		CREATE TRIGGER drill.c_log AFTER INSERT ON drill.c FOR EACH ROW
+			INSERT INTO drill.log (n) VALUES (NEW.n);
+		CREATE EVENT drill.tick ON SCHEDULE EVERY 1 HOUR DO
+			DELETE FROM drill.log WHERE n IS NULL;
 		INSERT INTO drill.acct SELECT seq, 0 FROM drill.seq_0_to_9" &&
 	b_sql "SET GLOBAL read_only = ON"
 '
@@ -134,10 +144,14 @@ test_expect_success 'srdf-failback on A: read-only, the report of exactly the lo
 	jq -r .gtid lost.jsonl >lost.actual &&
 	test_cmp lost.expect lost.actual &&
 	grep -x "lost transactions: $(wc -l <lost.expect) (the binlog beyond the recovery point: $(wc -l <lost.expect)), [0-9]* row changes" fb.out &&
-	test "$(jq "select(.gtid == \"$(sed -n 2p lost.expect)\") | .changes | map(.op) == [\"insert\", \"update\"] and .[1].before.bal + 402 == .[1].after.bal" lost.jsonl)" = true &&
+	test "$(jq "select(.gtid == \"$(sed -n 2p lost.expect)\") | .changes | map(.op + \" \" + .table) == [\"insert c\", \"insert log\", \"update acct\"] and .[2].before.bal + 402 == .[2].after.bal" lost.jsonl)" = true &&
 	jq -s -e "map(select(.changes[0].op == \"insert\")) | length == 300 and all(.changes[0].table == \"c\" and .changes[0].after.n > 400)" lost.jsonl &&
 	grep -A4 "^transaction $(tail -n 1 lost.expect), committed 20.*, server 1, 9 changes$" lost.jsonl.txt | grep "^    before: {\"a\":" &&
 	grep "^verified: [0-9]* rows as at the recovery point$" fb.out &&
+	grep -x "trigger drill.c_log: guarded (srdf-apply.s rows do not fire it)" fb.out &&
+	grep -x "event drill.tick: DISABLE ON SLAVE (srdf-promote enables it)" fb.out &&
+	a_sql "SHOW CREATE TRIGGER drill.c_log" | grep -q "srdf.apply_sessions" &&
+	test "$(a_sql "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_NAME = \"tick\"")" = SLAVESIDE_DISABLED &&
 	grep "^failed back: " fb.out
 '
 
@@ -179,6 +193,8 @@ test_expect_success 'planned switch-back: B read-only, A drains everything B sea
 	sed -n "s/^new primary.s binlog starts at: //p" promote2.out >P2 &&
 	test "$(cat R2)" = "$(cat b.final)" &&
 	test "$(a_sql "SELECT @@read_only")" = 0 &&
+	! a_sql "SHOW CREATE TRIGGER drill.c_log" | grep -q "srdf.apply_sessions" &&
+	test "$(a_sql "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_NAME = \"tick\"")" = ENABLED &&
 	equal "$A_CNF" "$B_CNF"
 '
 
@@ -189,6 +205,8 @@ test_expect_success 'srdf-failback on B: nothing to undo' '
 	grep -x "read_only: ON -> ON" fb2.out &&
 	grep -x "lost transactions: 0 (the binlog beyond the recovery point: 0), 0 row changes" fb2.out &&
 	grep -x "undone: nothing (the old primary is at the recovery point)" fb2.out &&
+	grep -x "trigger drill.c_log: guarded (srdf-apply.s rows do not fire it)" fb2.out &&
+	test "$(b_sql "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_NAME = \"tick\"")" = SLAVESIDE_DISABLED &&
 	test_cmp /dev/null lost2.jsonl
 '
 
@@ -201,6 +219,7 @@ test_expect_success 'A is the primary again, B follows, equal; nothing committed
 	test "$(a_sql "SELECT COUNT(*) FROM drill.c WHERE n < 0")" = 180 &&
 	test "$(a_sql "SELECT COUNT(*) FROM drill.c WHERE n BETWEEN 1 AND 400")" = "$(b_sql "SELECT COUNT(*) FROM drill.c WHERE n BETWEEN 1 AND 400")" &&
 	test "$(a_sql "SELECT COUNT(*) FROM drill.c WHERE n BETWEEN 401 AND 700")" = 0 &&
+	test "$(b_sql "SELECT COUNT(*) FROM drill.log WHERE n BETWEEN 3001 AND 3100")" = 100 &&
 	stop apply3 cap3 ship3 recv3
 '
 
