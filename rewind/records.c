@@ -310,13 +310,14 @@ rewind_records(struct rwconf *cf)
 		         k)) != DB_OK) {
 			db_rollback(&d);
 			if (d.mismatch || d.errnum == 1062)
-				log_err("transaction %s of %s: %s%s%s: the "
-				        "row on the server is not the one the "
-				        "transaction left (written since?); "
-				        "nothing of it was undone; %" PRIu64
-				        " of %zu transactions are (srdf.rewound): "
-				        "reconcile the row, then run srdf-rewind "
-				        "again",
+				log_err(
+				    "transaction %s of %s: %s%s%s: the "
+				    "row on the server is not the one the "
+				    "transaction left (written since?); "
+				    "nothing of it was undone; %" PRIu64
+				    " of %zu transactions are (srdf.rewound): "
+				    "reconcile the row, then run srdf-rewind "
+				    "again",
 				    x->gtid, cf->records, d.err,
 				    d.errnum == 1062 ? ": " : "",
 				    d.errnum == 1062 ? d.errfull : "", k - 1,
@@ -333,7 +334,8 @@ rewind_records(struct rwconf *cf)
 		}
 		log_info("transaction %s undone (%" PRIu64 " of %zu)", x->gtid,
 		    k, n);
-		if (cf->crash_after > 0 && (uint64_t)cf->crash_after == k - done)
+		if (cf->crash_after > 0 &&
+		    (uint64_t)cf->crash_after == k - done)
 			_exit(137);
 	}
 	log_notice("%s: %zu transaction%s undone: the server is as it was "
