@@ -571,9 +571,8 @@ open_target(struct rwconf *cf, struct applier *a)
 		                     : EX_UNAVAILABLE;
 	}
 	if ((rc = db_apply_lock(&a->db, a->src, 5, NULL, NULL)) != DB_OK) {
-		log_err("%s: srdf-apply is applying on the target (it holds "
-		        "GET_LOCK('srdf_apply_%s')): stop it first",
-		    a->db.err, a->src);
+		log_err("%s; nothing was rewound: stop srdf-apply first",
+		    a->db.err);
 		return rc == DB_GONE ? EX_UNAVAILABLE : EX_TEMPFAIL;
 	}
 	if ((rc = db_checkpoint_read(&a->db, a->src, &a->cp)) != DB_OK) {
