@@ -156,6 +156,20 @@ test_expect_success 'a wagon no longer kept (purged by --keep), and a point befo
 	test "$(dst_sql "SELECT v FROM r.k WHERE id = 5")" = f
 '
 
+test_expect_success '--to TIME (@unix-seconds, ISO 8601): the last group committed at or before it' '
+	src_sql "UPDATE r.k SET v = \"t1\" WHERE id = 5" && sleep 1.1 &&
+	t=$(date +%s) && sleep 1.1 &&
+	src_sql "UPDATE r.k SET v = \"t2\" WHERE id = 5" &&
+	src_sql "UPDATE r.k SET v = \"t3\" WHERE id = 5" &&
+	seal_new --max-events 1 && deliver && apply_once &&
+	test "$(dst_sql "SELECT v FROM r.k WHERE id = 5")" = t3 &&
+	rewind "@$t" --dry-run >plan 2>err &&
+	grep "^checkpoint: wagon $(wagon_count) (GTID .*); back to wagon $(($(wagon_count) - 2)) (GTID .*), 2 groups undone, newest first:" plan &&
+	rewind "$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)" 2>err &&
+	test "$(dst_sql "SELECT v FROM r.k WHERE id = 5")" = t1 &&
+	apply_once && checksum_both r.k r.n
+'
+
 test_expect_success 'bad --to: exit 64' '
 	test_expect_code 64 rewind "yesterday" 2>err &&
 	grep "srdf-rewind: bad --to yesterday (want a GTID such as 0-1-42, an ISO 8601 UTC time such as 2026-12-07T14:03:00Z, or @unix-seconds)" err
