@@ -43,8 +43,8 @@ writer() {
 }
 
 test_expect_success 'the mistake under load: DELETE FROM r.a, between two writers, applied on the target' '
-	writer 1 150 & w1=$! &&
-	writer 2 150 & w2=$! &&
+	{ writer 1 150 & } && w1=$! &&
+	{ writer 2 150 & } && w2=$! &&
 	sleep 0.4 &&
 	src_sql "DELETE FROM r.a; SELECT @@last_gtid" >bad &&
 	g=$(cat bad) && echo "${g%-*}-$((${g##*-} - 1))" >before &&
