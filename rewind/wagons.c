@@ -504,6 +504,40 @@ undo_group(struct applier *a, const struct unit *u)
 	return rc;
 }
 
+/* srdf.applied.part (srdf-apply --until inside a split group): the
+ * leading transactions of the wagon after the checkpoint applied.  This
+ * version undoes whole groups only: such a checkpoint is refused.  A
+ * table without the column (an older srdf-apply's) is part 0.  0, or an
+ * exit code. */
+static int
+checkpoint_part(struct applier *a)
+{
+	char q[160], *v;
+	long part;
+
+	snprintf(q, sizeof q,
+	    "SELECT part FROM srdf.applied WHERE source_id='%s'", a->src);
+	v = maria_query_one(a->db.my, q);
+	if (v == NULL && mysql_errno(a->db.my) != 0 &&
+	    mysql_errno(a->db.my) != ER_BAD_FIELD_ERROR) {
+		log_err("reading srdf.applied.part: %s", mysql_error(a->db.my));
+		return EX_UNAVAILABLE;
+	}
+	part = v != NULL ? strtol(v, NULL, 10) : 0;
+	free(v);
+	mysql_query(a->db.my, "COMMIT");
+	if (part == 0)
+		return 0;
+	log_err("the checkpoint is inside wagon %" PRIu64 ": its first %ld "
+	        "transaction%s applied (srdf-apply --until stopped there), "
+	        "and this srdf-rewind undoes whole groups; nothing was "
+	        "rewound: let srdf-apply apply the rest of the group "
+	        "(started without --until, or --until its last GTID), then "
+	        "rewind",
+	    a->cp.seq + 1, part, part == 1 ? " is" : "s are");
+	return EX_DATAERR;
+}
+
 /* Step 1: the locks, the ledger, the source id, the checkpoint.  0, or
  * an exit code. */
 static int
@@ -580,7 +614,7 @@ open_target(struct rwconf *cf, struct applier *a)
 		return rc == DB_GONE ? EX_UNAVAILABLE
 		                     : maria_exit_for(a->db.errnum);
 	}
-	return 0;
+	return checkpoint_part(a);
 }
 
 /* A failed undo of group u (rc, a->db.err): logged with what to do;

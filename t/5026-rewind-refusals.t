@@ -170,6 +170,14 @@ test_expect_success '--to TIME (@unix-seconds, ISO 8601): the last group committ
 	apply_once && checksum_both r.k r.n
 '
 
+test_expect_success 'a checkpoint inside a group (srdf.applied.part, srdf-apply --until): refused' '
+	dst_sql "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS part INT NOT NULL DEFAULT 0;
+		UPDATE srdf.applied SET part = 2" &&
+	test_expect_code 65 rewind "$(cat p10)" 2>err &&
+	grep "srdf-rewind: the checkpoint is inside wagon $(($(applied_seq) + 1)): its first 2 transactions are applied (srdf-apply --until stopped there), and this srdf-rewind undoes whole groups; nothing was rewound: let srdf-apply apply the rest of the group (started without --until, or --until its last GTID), then rewind" err &&
+	dst_sql "UPDATE srdf.applied SET part = 0"
+'
+
 test_expect_success 'bad --to: exit 64' '
 	test_expect_code 64 rewind "yesterday" 2>err &&
 	grep "srdf-rewind: bad --to yesterday (want a GTID such as 0-1-42, an ISO 8601 UTC time such as 2026-12-07T14:03:00Z, or @unix-seconds)" err
