@@ -309,3 +309,52 @@ rev_plan_free(struct rev_plan *pl)
 	free(pl->t);
 	memset(pl, 0, sizeof *pl);
 }
+
+void
+rev_trx_list(
+    const char *p, size_t len, struct rev_trx **v, size_t *n, int *split)
+{
+	struct scanner sc = {0};
+	struct buf tmp = {0};
+	const char *end = p + len, *s, *nl;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	*split = 0;
+	for (s = p; s < end; s = nl + 1) {
+		struct rec r;
+		unsigned long long ts = 0;
+
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		if (nl == s)
+			continue;
+		if (scan_record(&sc, s, (size_t)(nl - s), &r) == 0) {
+			if (r.type != R_TRX)
+				continue;
+			*v = xgrow(*v, &cap, *n + 1, sizeof **v);
+			memset(&(*v)[*n], 0, sizeof **v);
+			span_gtid(
+			    r.gtid, (*v)[*n].gtid, sizeof(*v)[*n].gtid, &tmp);
+			if (r.ts.p != NULL && sscanf(r.ts.p, "%llu", &ts) == 1)
+				(*v)[*n].ts = ts;
+			(*v)[*n].end = (size_t)(nl - p) + (nl < end);
+			(*n)++;
+			continue;
+		}
+		{
+			json_t *rec = json_loadb(
+			    s, (size_t)(nl - s), JSON_ALLOW_NUL, NULL);
+			const char *t =
+			    json_string_value(json_object_get(rec, "type"));
+
+			if (t != NULL && strcmp(t, "group_end") == 0)
+				*split =
+				    json_is_true(json_object_get(rec, "split"));
+			json_decref(rec);
+		}
+	}
+	buf_free(&tmp);
+	scanner_free(&sc);
+}

@@ -58,7 +58,7 @@ struct rev_plan {
 	size_t n, cap;
 	uint64_t rows, trx;
 	uint64_t first_ts; /* the earliest source commit time, 0 unknown */
-	char first_gtid[64], last_gtid[64]; /* of its transactions */
+	char first_gtid[WAGON_GTID_LEN], last_gtid[WAGON_GTID_LEN];
 };
 
 /* rev_payload: the row records of payload p (len bytes: srdf-record(5)
@@ -69,6 +69,20 @@ struct rev_plan {
  * deleted or updated ("cascade":true), a line that is no record. */
 int rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
     char *why, size_t whylen);
+/* One trx record of a group (srdf-record(5)): the transaction's GTID,
+ * its commit time, and the payload offset just past its line. */
+struct rev_trx {
+	char gtid[WAGON_GTID_LEN];
+	uint64_t ts;
+	size_t end;
+};
+
+/* rev_trx_list: the trx records of payload p (len bytes) in order into
+ * *v (n of them, malloc'd, the caller frees), *split set when its
+ * group_end says "split":true (srdf-dedup(1): each is a boundary where
+ * the group can be cut). */
+void rev_trx_list(
+    const char *p, size_t len, struct rev_trx **v, size_t *n, int *split);
 /* rev_plan_print: pl's tables, one line each, on stdout, indented;
  * rev_plan_free: its memory. */
 void rev_plan_print(const struct rev_plan *pl);

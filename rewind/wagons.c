@@ -44,10 +44,22 @@
 #include "spool.h"
 #include "xalloc.h"
 
+#define APPLIED_PART_DDL \
+	"ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS " \
+	"part INT NOT NULL DEFAULT 0"
+
 /* One group to undo: wagons first..last, and the checkpoint it leaves:
  * the wagon before first, its last GTID, position and commit time. */
 struct unit {
 	uint64_t first, last, group;
+	/* A group cut at transaction boundaries (a split group): only the
+	 * records from payload offset cut_off up to cut_end (0: its end)
+	 * are undone, the transactions after the from_part-th (0: from the
+	 * first) up to the cut-th; the checkpoint moves from (last,
+	 * from_part) to (to, cut), srdf.applied.part.  All 0: the whole
+	 * group, from part 0 to part 0. */
+	int cut, from_part;
+	size_t cut_off, cut_end;
 	char first_gtid[WAGON_GTID_LEN], last_gtid[WAGON_GTID_LEN];
 	struct rev_plan pl;
 	uint64_t to;
@@ -288,15 +300,162 @@ open_wagon(struct applier *a, uint64_t seq, struct inwagon *w)
 	return rc == -2 ? EX_CONFIG : EX_DATAERR;
 }
 
+/* The point p inside wagon w (a group of one chunk whose group_end says
+ * "split"): the number k of its leading transactions that stay,
+ * 1 <= k < n, with the k-th's GTID, commit time and end in *x, and the
+ * transactions after it (their number, first and last GTID) in *pl; 0
+ * when p is at none of its boundaries (or the group is not split). */
+static int
+cut_point(const struct inwagon *w, const struct point *p, struct rev_trx *x,
+    struct rev_plan *pl)
+{
+	struct rev_trx *v;
+	size_t n;
+	int split, k = 0;
+
+	if (w->chunk != 1 || !w->last)
+		return 0;
+	rev_trx_list(w->records, w->len, &v, &n, &split);
+	for (size_t i = 0; split && i + 1 < n; i++) {
+		struct gtid g;
+
+		if (p->is_time ? v[i].ts != 0 && v[i].ts <= p->t
+		               : gtid_parse(v[i].gtid, &g) == 0 &&
+		                     gtid_cmp(&g, &p->g) == 0)
+			k = (int)i + 1;
+	}
+	if (k > 0) {
+		*x = v[k - 1];
+		/* what the cut leaves to undo: transactions k+1..n */
+		pl->trx = n - (size_t)k;
+		snprintf(
+		    pl->first_gtid, sizeof pl->first_gtid, "%s", v[k].gtid);
+		snprintf(
+		    pl->last_gtid, sizeof pl->last_gtid, "%s", v[n - 1].gtid);
+	}
+	free(v);
+	return k;
+}
+
+/* The GTID position after the first k transactions of wagon s (w): the
+ * position after wagon s - 1 advanced by their GTIDs (lib/gtid), into
+ * *pos (malloc'd).  0, or an exit code (wagon s - 1 not kept). */
+static int
+cut_pos(
+    struct applier *a, uint64_t s, const struct inwagon *w, int k, char **pos)
+{
+	struct gtid_pos gp = {0};
+	struct inwagon prev;
+	struct rev_trx *v;
+	struct buf b = {0};
+	size_t n;
+	int split, rc;
+
+	if (s > 1) {
+		if ((rc = open_wagon(a, s - 1, &prev)) != 0)
+			return rc;
+		gtid_pos_parse(prev.gtid_pos ? prev.gtid_pos : "", &gp);
+		inwagon_free(&prev);
+	}
+	rev_trx_list(w->records, w->len, &v, &n, &split);
+	for (int i = 0; i < k && (size_t)i < n; i++) {
+		struct gtid g;
+
+		if (gtid_parse(v[i].gtid, &g) == 0)
+			gtid_pos_advance(&gp, &g);
+	}
+	free(v);
+	gtid_pos_format(&gp, &b);
+	gtid_pos_free(&gp);
+	*pos = b.p != NULL ? b.p : xstrdup("");
+	return 0;
+}
+
+/* The checkpoint inside wagon s = cp.seq + 1 at part (srdf-apply
+ * --until stopped in a split group): its leading transactions, the
+ * first unit, undone down to the point when it is among them, else all
+ * (the unit's checkpoint then the end of wagon cp.seq, which
+ * plan_groups fills in).  0, -1 when nothing is left to plan (the point
+ * reached, or nothing to do: *n 0), or an exit code. */
+static int
+plan_leading(struct applier *a, int part, const struct point *p,
+    struct unit **units, size_t *n)
+{
+	uint64_t s = a->cp.seq + 1;
+	struct inwagon w;
+	struct rev_trx *v;
+	struct buf rev = {0};
+	struct unit *u;
+	size_t nt, cap = 0;
+	char why[1024];
+	int split, rc, k = 0;
+
+	if ((rc = open_wagon(a, s, &w)) != 0)
+		return rc;
+	rev_trx_list(w.records, w.len, &v, &nt, &split);
+	if (!split || (size_t)part >= nt) {
+		inwagon_free(&w);
+		free(v);
+		return refuse(s,
+		    "srdf.applied.part says the checkpoint is inside it, "
+		    "but it is not a split group of that many transactions",
+		    "the checkpoint row was written by hand?");
+	}
+	for (int i = 0; i < part; i++) {
+		struct gtid g;
+
+		if (p->is_time ? v[i].ts != 0 && v[i].ts <= p->t
+		               : gtid_parse(v[i].gtid, &g) == 0 &&
+		                     gtid_cmp(&g, &p->g) == 0)
+			k = i + 1;
+	}
+	if (k == part) { /* at the point already */
+		inwagon_free(&w);
+		free(v);
+		return -1;
+	}
+	*units = xgrow(*units, &cap, 1, sizeof **units);
+	u = &(*units)[(*n)++];
+	memset(u, 0, sizeof *u);
+	u->first = u->last = s;
+	u->group = w.group;
+	u->from_part = part;
+	u->cut = k;
+	u->cut_off = k > 0 ? v[k - 1].end : 0;
+	u->cut_end = v[part - 1].end;
+	u->to = a->cp.seq;
+	rc = rev_payload(w.records + u->cut_off, u->cut_end - u->cut_off, &rev,
+	    &u->pl, why, sizeof why);
+	buf_free(&rev);
+	if (rc == 0)
+		rc = refused(a, &w, u, why, sizeof why);
+	if (rc != 0) {
+		inwagon_free(&w);
+		free(v);
+		return refuse(s, why, "rewind no further than its group");
+	}
+	u->pl.trx = (uint64_t)(part - k);
+	snprintf(u->first_gtid, sizeof u->first_gtid, "%s", v[k].gtid);
+	snprintf(u->last_gtid, sizeof u->last_gtid, "%s", v[part - 1].gtid);
+	if (k > 0) {
+		snprintf(u->to_gtid, sizeof u->to_gtid, "%s", v[k - 1].gtid);
+		u->to_ts = v[k - 1].ts;
+		rc = cut_pos(a, s, &w, k, &u->to_pos);
+	}
+	inwagon_free(&w);
+	free(v);
+	return rc != 0 ? rc : k > 0 ? -1 : 0;
+}
+
 /* The groups from the checkpoint down to the point p, each checked, into
  * *units (newest first).  0 (*n 0: the target is at the point already),
  * or an exit code after a refusal. */
 static int
-plan_groups(struct applier *a, const struct point *p, const char *to,
+plan_groups(struct applier *a, int part, const struct point *p, const char *to,
     struct unit **units, size_t *n)
 {
 	struct gtid_pos cpos = {0};
-	size_t cap = 0;
+	size_t cap = *n;
 	uint64_t s = a->cp.seq;
 	struct inwagon w;
 	char why[1024];
@@ -315,6 +474,8 @@ plan_groups(struct applier *a, const struct point *p, const char *to,
 		return EX_DATAERR;
 	}
 	gtid_pos_free(&cpos);
+	if (part > 0 && (rc = plan_leading(a, part, p, units, n)) != 0)
+		return rc < 0 ? 0 : rc;
 	if (s == 0) {
 		log_err("the target has applied no wagon: nothing to rewind");
 		return EX_DATAERR;
@@ -323,6 +484,9 @@ plan_groups(struct applier *a, const struct point *p, const char *to,
 		struct unit *u;
 		uint64_t last = s;
 		struct gtid lg;
+		struct rev_trx x;
+		struct rev_plan cutpl = {0};
+		int k;
 
 		if ((rc = open_wagon(a, s, &w)) != 0)
 			return rc;
@@ -356,6 +520,52 @@ plan_groups(struct applier *a, const struct point *p, const char *to,
 			}
 			inwagon_free(&w);
 			return 0;
+		}
+		/* The point inside a split group: cut it there. */
+		if ((p->is_time || inside(&w, &p->g)) &&
+		    (k = cut_point(&w, p, &x, &cutpl)) > 0) {
+			struct buf rev = {0};
+
+			if (*n > 0) {
+				u = &(*units)[*n - 1];
+				u->to = s;
+				snprintf(u->to_gtid, sizeof u->to_gtid, "%s",
+				    w.last_gtid);
+				u->to_pos =
+				    w.gtid_pos ? xstrdup(w.gtid_pos) : NULL;
+				u->to_ts = w.last_ts;
+			}
+			*units = xgrow(*units, &cap, *n + 1, sizeof **units);
+			u = &(*units)[(*n)++];
+			memset(u, 0, sizeof *u);
+			u->first = u->last = s;
+			u->group = w.group;
+			u->cut = k;
+			u->cut_off = x.end;
+			snprintf(u->last_gtid, sizeof u->last_gtid, "%s",
+			    w.last_gtid);
+			rc = rev_payload(w.records + x.end, w.len - x.end, &rev,
+			    &u->pl, why, sizeof why);
+			buf_free(&rev);
+			u->pl.trx = cutpl.trx;
+			snprintf(u->pl.first_gtid, sizeof u->pl.first_gtid,
+			    "%s", cutpl.first_gtid);
+			if (rc == 0)
+				rc = refused(a, &w, u, why, sizeof why);
+			if (rc != 0) {
+				inwagon_free(&w);
+				return refuse(s, why,
+				    "rewind no further than the group "
+				    "after it");
+			}
+			snprintf(u->first_gtid, sizeof u->first_gtid, "%s",
+			    cutpl.first_gtid);
+			u->to = s - 1;
+			snprintf(u->to_gtid, sizeof u->to_gtid, "%s", x.gtid);
+			u->to_ts = x.ts;
+			rc = cut_pos(a, s, &w, k, &u->to_pos);
+			inwagon_free(&w);
+			return rc;
 		}
 		if (!p->is_time && inside(&w, &p->g)) {
 			snprintf(why, sizeof why,
@@ -455,8 +665,61 @@ print_plan(const struct applier *a, const struct unit *u, size_t n)
 		    u[i].group, u[i].pl.trx, u[i].pl.trx == 1 ? "" : "s",
 		    u[i].first_gtid, u[i].last_gtid, u[i].pl.rows,
 		    u[i].pl.rows == 1 ? "" : "s");
+		if (u[i].from_part > 0)
+			printf("    the first %d transactions of the group, "
+			       "which srdf-apply --until applied, undone down "
+			       "to part %d\n",
+			    u[i].from_part, u[i].cut);
+		else if (u[i].cut > 0)
+			printf("    the transactions after the first %d "
+			       "(GTID %s) undone: the checkpoint stays inside "
+			       "the group, srdf.applied.part %d\n",
+			    u[i].cut, u[i].to_gtid, u[i].cut);
 		rev_plan_print(&u[i].pl);
 	}
+}
+
+/* The checkpoint of a cut group u moved from (u->last, part 0), or
+ * (u->last - 1, u->from_part) for the leading transactions of wagon
+ * u->last that srdf-apply --until applied, to (u->to, part u->cut), its last GTID, position and commit time those
+ * of the cut-th transaction, and COMMIT: srdf-apply's own UPDATE
+ * (db_commit_at) with srdf.applied.part (srdf-apply(1), "Order and the
+ * checkpoint"), whose IF stops the batch before the COMMIT when the row
+ * moved.  DB_*. */
+static int
+commit_part(struct applier *a, const struct unit *u)
+{
+	struct db *d = &a->db;
+	struct buf *b = &d->q;
+	int rc;
+
+	db_stmt_open(d);
+	buf_printf(b, "UPDATE srdf.applied SET seq=%" PRIu64 ", part=%d", u->to,
+	    u->cut);
+	buf_lit(b, ", last_gtid='");
+	maria_escape(b, u->to_gtid);
+	buf_lit(b, "', gtid_pos='");
+	maria_escape(b, u->to_pos ? u->to_pos : "");
+	buf_putc(b, '\'');
+	if (u->to_ts != 0)
+		buf_printf(b, ", source_commit_at=FROM_UNIXTIME(%" PRIu64 ")",
+		    u->to_ts);
+	buf_printf(b,
+	    ", applied_at=NOW(6) WHERE source_id='%s' AND seq=%" PRIu64
+	    " AND part=%d",
+	    a->src, u->from_part ? u->last - 1 : u->last, u->from_part);
+	if ((rc = db_stmt_close(d, "checkpoint", "srdf.applied", -1)) != DB_OK)
+		return rc;
+	db_stmt_open(d);
+	buf_lit(b, "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' "
+	           "SET MESSAGE_TEXT = 'srdf: the checkpoint moved'; END IF");
+	if ((rc = db_stmt_close(d, "checkpoint", "srdf.applied", -1)) != DB_OK)
+		return rc;
+	db_stmt_open(d);
+	buf_lit(b, "COMMIT");
+	if ((rc = db_stmt_close(d, "commit", NULL, -1)) != DB_OK)
+		return rc;
+	return db_flush(d);
 }
 
 /* Group u undone on the target in one transaction with the checkpoint
@@ -477,8 +740,9 @@ undo_group(struct applier *a, const struct unit *u)
 			inwagon_free(&w);
 			return DB_FAIL;
 		}
-		if (rev_payload(
-		        w.records, w.len, &rev, NULL, why, sizeof why) != 0) {
+		if (rev_payload(w.records + u->cut_off,
+		        (u->cut_end ? u->cut_end : w.len) - u->cut_off, &rev,
+		        NULL, why, sizeof why) != 0) {
 			snprintf(a->db.err, sizeof a->db.err, "%s", why);
 			rc = DB_FAIL;
 		} else {
@@ -498,22 +762,22 @@ undo_group(struct applier *a, const struct unit *u)
 	/* Every row checked before the COMMIT is sent (records.c). */
 	if (rc == DB_OK)
 		rc = db_flush(&a->db);
-	if (rc == DB_OK)
+	if (rc == DB_OK && (u->cut > 0 || u->from_part > 0))
+		rc = commit_part(a, u);
+	else if (rc == DB_OK)
 		rc = db_commit_at(&a->db, a->src, u->last, u->to, u->to_gtid,
 		    u->to_pos, NULL, NULL, u->to_ts);
 	return rc;
 }
 
-/* srdf.applied.part (srdf-apply --until inside a split group): the
- * leading transactions of the wagon after the checkpoint applied.  This
- * version undoes whole groups only: such a checkpoint is refused.  A
+/* srdf.applied.part into *part (srdf-apply --until inside a split group):
+ * the leading transactions of the wagon after the checkpoint applied.  A
  * table without the column (an older srdf-apply's) is part 0.  0, or an
  * exit code. */
 static int
-checkpoint_part(struct applier *a)
+checkpoint_part(struct applier *a, int *part)
 {
 	char q[160], *v;
-	long part;
 
 	snprintf(q, sizeof q,
 	    "SELECT part FROM srdf.applied WHERE source_id='%s'", a->src);
@@ -523,25 +787,16 @@ checkpoint_part(struct applier *a)
 		log_err("reading srdf.applied.part: %s", mysql_error(a->db.my));
 		return EX_UNAVAILABLE;
 	}
-	part = v != NULL ? strtol(v, NULL, 10) : 0;
+	*part = v != NULL ? atoi(v) : 0;
 	free(v);
 	mysql_query(a->db.my, "COMMIT");
-	if (part == 0)
-		return 0;
-	log_err("the checkpoint is inside wagon %" PRIu64 ": its first %ld "
-	        "transaction%s applied (srdf-apply --until stopped there), "
-	        "and this srdf-rewind undoes whole groups; nothing was "
-	        "rewound: let srdf-apply apply the rest of the group "
-	        "(started without --until, or --until its last GTID), then "
-	        "rewind",
-	    a->cp.seq + 1, part, part == 1 ? " is" : "s are");
-	return EX_DATAERR;
+	return 0;
 }
 
 /* Step 1: the locks, the ledger, the source id, the checkpoint.  0, or
  * an exit code. */
 static int
-open_target(struct rwconf *cf, struct applier *a)
+open_target(struct rwconf *cf, struct applier *a, int *part)
 {
 	char path[PATH_MAX], err[512], *v = NULL, *promoted = NULL;
 	struct ledger_txn *t;
@@ -614,7 +869,7 @@ open_target(struct rwconf *cf, struct applier *a)
 		return rc == DB_GONE ? EX_UNAVAILABLE
 		                     : maria_exit_for(a->db.errnum);
 	}
-	return checkpoint_part(a);
+	return checkpoint_part(a, part);
 }
 
 /* A failed undo of group u (rc, a->db.err): logged with what to do;
@@ -688,7 +943,7 @@ rewind_wagons(struct rwconf *cf)
 	uint64_t from_seq, rows = 0;
 	long long t0;
 	size_t n = 0, i;
-	int ex;
+	int ex, part = 0;
 
 	if (parse_point(cf->to, &p) != 0) {
 		log_err("bad --to %s (want a GTID such as 0-1-42, an ISO 8601 "
@@ -699,11 +954,11 @@ rewind_wagons(struct rwconf *cf)
 	}
 	a.cf = &cf->ap;
 	cf->ap.key_file = cf->key_file;
-	if ((ex = open_target(cf, &a)) != 0)
+	if ((ex = open_target(cf, &a, &part)) != 0)
 		goto out;
 	if (!cf->dry_run && (ex = settle_above(&a)) != 0)
 		goto out;
-	if ((ex = plan_groups(&a, &p, cf->to, &u, &n)) != 0)
+	if ((ex = plan_groups(&a, part, &p, cf->to, &u, &n)) != 0)
 		goto out;
 	if (n == 0) {
 		log_notice("the target is at --to %s already (wagon %" PRIu64
@@ -718,6 +973,15 @@ rewind_wagons(struct rwconf *cf)
 	from_seq = a.cp.seq;
 	snprintf(from_gtid, sizeof from_gtid, "%s", a.cp.last_gtid);
 	snprintf(why, sizeof why, "rewound by srdf-rewind --to %.100s", cf->to);
+	/* srdf.applied.part, as srdf-apply adds it, for a cut group (a DDL:
+	 * it commits by itself, before the first group's transaction). */
+	if ((u[n - 1].cut > 0 || u[0].from_part > 0) &&
+	    db_exec(&a.db, "adding srdf.applied.part", APPLIED_PART_DDL,
+	        sizeof APPLIED_PART_DDL - 1) != DB_OK) {
+		log_err("%s; nothing was rewound", a.db.err);
+		ex = EX_UNAVAILABLE;
+		goto out;
+	}
 	a.db.exact = 1;
 	t0 = clock_mono_ms();
 	for (i = 0; i < n; i++) {

@@ -170,12 +170,32 @@ test_expect_success '--to TIME (@unix-seconds, ISO 8601): the last group committ
 	apply_once && checksum_both r.k r.n
 '
 
-test_expect_success 'a checkpoint inside a group (srdf.applied.part, srdf-apply --until): refused' '
-	dst_sql "ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS part INT NOT NULL DEFAULT 0;
-		UPDATE srdf.applied SET part = 2" &&
-	test_expect_code 65 rewind "$(cat p10)" 2>err &&
-	grep "srdf-rewind: the checkpoint is inside wagon $(($(applied_seq) + 1)): its first 2 transactions are applied (srdf-apply --until stopped there), and this srdf-rewind undoes whole groups; nothing was rewound: let srdf-apply apply the rest of the group (started without --until, or --until its last GTID), then rewind" err &&
-	dst_sql "UPDATE srdf.applied SET part = 0"
+test_expect_success 'a point inside a split group: the group cut there, the checkpoint left at its part' '
+	gtid >p10b && src_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >at-p10b &&
+	src_sql "UPDATE r.k SET v = \"s1\" WHERE id = 3" && gtid >p11 &&
+	src_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >at-p11 &&
+	src_sql "UPDATE r.k SET v = \"s2\" WHERE id = 4" &&
+	src_sql "INSERT INTO r.n VALUES (7, \"s\")" &&
+	seal_new && deliver && apply_once && n=$(wagon_count) &&
+	srdf-cat --key-file key "$D/inbox/cur/$(wagon_name $n)" >w.jsonl &&
+	jq -e "select(.type == \"group_end\") | .split == true and .trx == 3" w.jsonl &&
+	rewind "$(cat p11)" --dry-run >plan 2>err &&
+	g11=$(cat p11) &&
+	grep "^  wagon $n: group [0-9]*, 2 transactions (GTID 0-1-$((${g11##*-} + 1))..0-1-$((${g11##*-} + 2))), 2 row changes$" plan &&
+	grep "the transactions after the first 1 (GTID $(cat p11)) undone: the checkpoint stays inside the group, srdf.applied.part 1" plan &&
+	rewind "$(cat p11)" 2>err &&
+	dst_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >now && test_cmp at-p11 now &&
+	test "$(dst_sql "SELECT seq, part, last_gtid FROM srdf.applied")" = "$((n - 1))	1	$(cat p11)" &&
+	test "$(wagon_state $n)" = received && test -e "$D/inbox/new/$(wagon_name $n)"
+'
+
+test_expect_success 'from a checkpoint inside a group: its leading transactions undone first, then on' '
+	n=$(wagon_count) &&
+	rewind "$(cat p10b)" --dry-run >plan 2>err &&
+	grep "the first 1 transactions of the group, which srdf-apply --until applied, undone down to part 0" plan &&
+	rewind "$(cat p10b)" 2>err &&
+	dst_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >now && test_cmp at-p10b now &&
+	test "$(dst_sql "SELECT seq, part, last_gtid FROM srdf.applied")" = "$((n - 1))	0	$(cat p10b)"
 '
 
 test_expect_success 'bad --to: exit 64' '
