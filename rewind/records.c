@@ -282,7 +282,6 @@ rewind_records(struct rwconf *cf)
 		ex = rc == DB_FAIL ? maria_exit_for(d.errnum) : EX_UNAVAILABLE;
 		goto out;
 	}
-	d.exact = 1;
 	if ((rc = db_exec(&d, "creating srdf.rewound", REWOUND_DB,
 	         sizeof REWOUND_DB - 1)) != DB_OK ||
 	    (rc = db_exec(&d, "creating srdf.rewound", REWOUND_DDL,
@@ -306,8 +305,18 @@ rewind_records(struct rwconf *cf)
 		const struct trx *x = &v[n - k];
 
 		d.mismatch = 0;
+		d.exact = DB_EXACT_BATCH;
 		if ((rc = undo_one(&d, &arena, (const char *)p, x, v, n, id,
-		         k)) != DB_OK) {
+		         k)) != DB_OK &&
+		    d.mismatch) {
+			/* again a row a statement, to name the key */
+			db_rollback(&d);
+			d.mismatch = 0;
+			d.exact = DB_EXACT_ROW;
+			rc = undo_one(
+			    &d, &arena, (const char *)p, x, v, n, id, k);
+		}
+		if (rc != DB_OK) {
 			db_rollback(&d);
 			if (d.mismatch || d.errnum == 1062)
 				log_err(

@@ -982,13 +982,21 @@ rewind_wagons(struct rwconf *cf)
 		ex = EX_UNAVAILABLE;
 		goto out;
 	}
-	a.db.exact = 1;
 	t0 = clock_mono_ms();
 	for (i = 0; i < n; i++) {
 		int rc;
 
 		a.db.mismatch = 0;
-		if ((rc = undo_group(&a, &u[i])) != DB_OK) {
+		a.db.exact = DB_EXACT_BATCH;
+		if ((rc = undo_group(&a, &u[i])) != DB_OK && a.db.mismatch) {
+			/* Again a row a statement: the key of the row that
+			 * differs (engine.c, "Exact undo"). */
+			db_rollback(&a.db);
+			a.db.mismatch = 0;
+			a.db.exact = DB_EXACT_ROW;
+			rc = undo_group(&a, &u[i]);
+		}
+		if (rc != DB_OK) {
 			ex = undo_failed(&a, &u[i], rc);
 			break;
 		}
