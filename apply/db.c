@@ -479,6 +479,12 @@ send(struct db *d, size_t n)
 	for (i = 0; i < n; i++) {
 		MYSQL_RES *r;
 
+		if (rc != 0 && differs) {
+			/* srdf-rewind: the row that differed first is the
+			 * cause (a key it left in place, say, taken again) */
+			rc = DB_OK;
+			break;
+		}
 		if (rc != 0) {
 			rc = db_classify(d, d->st[i].kind,
 			    *d->st[i].table ? d->st[i].table : NULL);

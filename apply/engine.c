@@ -54,10 +54,12 @@
  * Exact undo.  srdf-rewind(1) runs a group reversed through this engine
  * with db.exact set: a row step 1 deletes must then be, in every
  * column, the before-image the group has for it (the after-image it
- * undoes), not only hold its key: each such row is deleted by all its
- * values, one statement per row that must touch exactly one (db.c fails
- * the batch otherwise), and a row in source order is found the same
- * way.  Someone who wrote on the copy since makes the undo fail rather
+ * undoes), not only hold its key: the rows are deleted by all their
+ * values, "(row) OR (row) ..." up to ROWS_PER_STMT a statement, which
+ * must touch them all (db.c fails the batch otherwise), and a row in
+ * source order is found the same way.  DB_EXACT_ROW deletes them one
+ * statement each, which names the key of the row that differs: the
+ * caller's second try of a group that failed so.  Someone who wrote on the copy since makes the undo fail rather
  * than lose that write unseen.  An insert whose key exists fails by
  * itself (a duplicate key).
  *
@@ -1605,7 +1607,7 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 {
 	struct db *d = e->d;
 	struct buf *q = &d->q;
-	long long n = 0;
+	long long n = 0, xn = 0;
 	int rc, cascade = t->ti->cascade;
 
 	for (size_t i = 0; i < t->nent; i++) {
@@ -1620,9 +1622,29 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 				continue;
 		} else if (!x->before || !want || x->move)
 			continue;
-		if (d->exact && x->bwlen > 0) {
+		if (d->exact == DB_EXACT_ROW && x->bwlen > 0) {
 			if ((rc = exact_delete(e, t, x)) != DB_OK)
 				return rc;
+			continue;
+		}
+		if (d->exact && x->bwlen > 0) {
+			/* "(row) OR (row) ...": all must be found */
+			if (xn == 0) {
+				db_stmt_open(d);
+				buf_lit(q, "DELETE FROM ");
+				buf_puts(q, t->qname);
+				buf_lit(q, " WHERE (");
+			} else
+				buf_lit(q, ") OR (");
+			buf_add(q, e->arena.p + x->bw, x->bwlen);
+			if (++xn == ROWS_PER_STMT ||
+			    db_stmt_len(d) >= db_row_limit(d)) {
+				buf_putc(q, ')');
+				if ((rc = db_stmt_close(
+				         d, "delete", t->label, xn)) != DB_OK)
+					return rc;
+				xn = 0;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -1642,6 +1664,11 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 				return rc;
 			n = 0;
 		}
+	}
+	if (xn > 0) {
+		buf_putc(q, ')');
+		if ((rc = db_stmt_close(d, "delete", t->label, xn)) != DB_OK)
+			return rc;
 	}
 	if (n > 0) {
 		buf_putc(q, ')');

@@ -282,7 +282,6 @@ rewind_records(struct rwconf *cf)
 		ex = rc == DB_FAIL ? maria_exit_for(d.errnum) : EX_UNAVAILABLE;
 		goto out;
 	}
-	d.exact = 1;
 	if ((rc = db_exec(&d, "creating srdf.rewound", REWOUND_DB,
 	         sizeof REWOUND_DB - 1)) != DB_OK ||
 	    (rc = db_exec(&d, "creating srdf.rewound", REWOUND_DDL,
@@ -306,17 +305,28 @@ rewind_records(struct rwconf *cf)
 		const struct trx *x = &v[n - k];
 
 		d.mismatch = 0;
+		d.exact = DB_EXACT_BATCH;
 		if ((rc = undo_one(&d, &arena, (const char *)p, x, v, n, id,
-		         k)) != DB_OK) {
+		         k)) != DB_OK &&
+		    d.mismatch) {
+			/* again a row a statement, to name the key */
+			db_rollback(&d);
+			d.mismatch = 0;
+			d.exact = DB_EXACT_ROW;
+			rc = undo_one(
+			    &d, &arena, (const char *)p, x, v, n, id, k);
+		}
+		if (rc != DB_OK) {
 			db_rollback(&d);
 			if (d.mismatch || d.errnum == 1062)
-				log_err("transaction %s of %s: %s%s%s: the "
-				        "row on the server is not the one the "
-				        "transaction left (written since?); "
-				        "nothing of it was undone; %" PRIu64
-				        " of %zu transactions are (srdf.rewound): "
-				        "reconcile the row, then run srdf-rewind "
-				        "again",
+				log_err(
+				    "transaction %s of %s: %s%s%s: the "
+				    "row on the server is not the one the "
+				    "transaction left (written since?); "
+				    "nothing of it was undone; %" PRIu64
+				    " of %zu transactions are (srdf.rewound): "
+				    "reconcile the row, then run srdf-rewind "
+				    "again",
 				    x->gtid, cf->records, d.err,
 				    d.errnum == 1062 ? ": " : "",
 				    d.errnum == 1062 ? d.errfull : "", k - 1,
@@ -333,7 +343,8 @@ rewind_records(struct rwconf *cf)
 		}
 		log_info("transaction %s undone (%" PRIu64 " of %zu)", x->gtid,
 		    k, n);
-		if (cf->crash_after > 0 && (uint64_t)cf->crash_after == k - done)
+		if (cf->crash_after > 0 &&
+		    (uint64_t)cf->crash_after == k - done)
 			_exit(137);
 	}
 	log_notice("%s: %zu transaction%s undone: the server is as it was "

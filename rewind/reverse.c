@@ -52,6 +52,20 @@ plan_table(struct rev_plan *pl, const struct rec *r, struct buf *tmp)
 	pl->t = xgrow(pl->t, &pl->cap, pl->n + 1, sizeof *pl->t);
 	memset(&pl->t[pl->n], 0, sizeof pl->t[pl->n]);
 	pl->t[pl->n].name = xstrdup(tmp->p);
+	{
+		struct jstr j;
+		struct buf b = {0};
+
+		if (jspan_str(r->db, &j) == 0)
+			jstr_decode(&j, &b);
+		buf_putc(&b, '\0');
+		pl->t[pl->n].db = b.p;
+		b = (struct buf){0};
+		if (jspan_str(r->table, &j) == 0)
+			jstr_decode(&j, &b);
+		buf_putc(&b, '\0');
+		pl->t[pl->n].tab = b.p;
+	}
 	return &pl->t[pl->n++];
 }
 
@@ -71,8 +85,9 @@ span_gtid(struct jspan g, char *out, size_t n, struct buf *tmp)
 static void
 put_reversed(struct buf *out, const struct rec *r)
 {
-	static const char *const name[] = {
-	    [R_INSERT] = "delete", [R_UPDATE] = "update", [R_DELETE] = "insert"};
+	static const char *const name[] = {[R_INSERT] = "delete",
+	    [R_UPDATE] = "update",
+	    [R_DELETE] = "insert"};
 
 	buf_lit(out, "{\"v\":1,\"type\":\"");
 	buf_puts(out, name[r->type]);
@@ -95,20 +110,51 @@ put_reversed(struct buf *out, const struct rec *r)
 	buf_lit(out, "}\n");
 }
 
-/* The type of a line the scanner does not take (a record kind it does
- * not know, as "group_begin"), into type (n bytes): 0, or -1 when the
- * line is no JSON object with a "type". */
+/* A transaction's commit time ts (a JSON number span) into pl. */
+static void
+plan_ts(struct rev_plan *pl, struct jspan ts)
+{
+	unsigned long long v;
+
+	if (pl == NULL || ts.p == NULL || sscanf(ts.p, "%llu", &v) != 1 ||
+	    v == 0)
+		return;
+	if (pl->first_ts == 0 || v < pl->first_ts)
+		pl->first_ts = v;
+}
+
+/* A line the scanner does not take (a record kind it does not know, as
+ * "group_begin"): a group_end's transactions into *gtrx, its GTIDs and
+ * first commit into pl.  0, or -1 when the line is no JSON object with
+ * a "type". */
 static int
-other_type(const char *s, size_t len, char *type, size_t n)
+other_line(const char *s, size_t len, struct rev_plan *pl, long long *gtrx)
 {
 	json_t *rec = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
 	const char *t = json_string_value(json_object_get(rec, "type"));
+	const char *g;
+	json_int_t v;
 
 	if (t == NULL) {
 		json_decref(rec);
 		return -1;
 	}
-	snprintf(type, n, "%s", t);
+	if (strcmp(t, "group_end") == 0 && pl != NULL) {
+		if (json_is_integer(json_object_get(rec, "trx")))
+			*gtrx +=
+			    json_integer_value(json_object_get(rec, "trx"));
+		if ((g = json_string_value(
+		         json_object_get(rec, "first_gtid"))) != NULL &&
+		    pl->first_gtid[0] == '\0')
+			snprintf(
+			    pl->first_gtid, sizeof pl->first_gtid, "%s", g);
+		if ((g = json_string_value(
+		         json_object_get(rec, "last_gtid"))) != NULL)
+			snprintf(pl->last_gtid, sizeof pl->last_gtid, "%s", g);
+		v = json_integer_value(json_object_get(rec, "first_ts"));
+		if (v > 0 && (pl->first_ts == 0 || (uint64_t)v < pl->first_ts))
+			pl->first_ts = (uint64_t)v;
+	}
 	json_decref(rec);
 	return 0;
 }
@@ -122,7 +168,7 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 	const char *end = p + len, *s, *nl;
 	size_t *rows = NULL, nrows = 0, caprows = 0;
 	unsigned long line = 0;
-	char type[32];
+	long long gtrx = -1, nbegin = 0;
 	int rc = 0;
 
 	/* The row records' offsets, in order. */
@@ -135,8 +181,9 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 		if (nl == s)
 			continue;
 		if (scan_record(&sc, s, (size_t)(nl - s), &r) != 0) {
-			if (other_type(s, (size_t)(nl - s), type, sizeof type) !=
-			    0) {
+			if (gtrx < 0)
+				gtrx = 0;
+			if (other_line(s, (size_t)(nl - s), pl, &gtrx) != 0) {
 				snprintf(why, whylen,
 				    "line %lu is no srdf-record(5) record",
 				    line);
@@ -166,8 +213,7 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			rows[nrows++] = (size_t)(s - p);
 			if (pl != NULL) {
-				struct rev_table *t =
-				    plan_table(pl, &r, &tmp);
+				struct rev_table *t = plan_table(pl, &r, &tmp);
 
 				if (r.type == R_INSERT)
 					t->del++;
@@ -188,12 +234,17 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 				break;
 			}
 			if (pl != NULL) {
-				if (pl->trx++ == 0)
+				if (pl->first_gtid[0] == '\0')
 					span_gtid(r.gtid, pl->first_gtid,
 					    sizeof pl->first_gtid, &tmp);
 				span_gtid(r.gtid, pl->last_gtid,
 				    sizeof pl->last_gtid, &tmp);
 			}
+			nbegin++;
+			plan_ts(pl, r.ts);
+			break;
+		case R_COMMIT:
+			plan_ts(pl, r.ts);
 			break;
 		case R_DDL:
 			snprintf(why, whylen,
@@ -212,6 +263,10 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 			break;
 		}
 	}
+	/* A wagon's group_end counts its transactions, which a folded
+	 * group no longer frames. */
+	if (pl != NULL)
+		pl->trx += (uint64_t)(gtrx > nbegin ? gtrx : nbegin);
 	if (rc == 0) {
 		buf_putc(out, '\n');
 		for (size_t i = nrows; i-- > 0;) {
@@ -246,8 +301,60 @@ rev_plan_print(const struct rev_plan *pl)
 void
 rev_plan_free(struct rev_plan *pl)
 {
-	for (size_t i = 0; i < pl->n; i++)
+	for (size_t i = 0; i < pl->n; i++) {
 		free(pl->t[i].name);
+		free(pl->t[i].db);
+		free(pl->t[i].tab);
+	}
 	free(pl->t);
 	memset(pl, 0, sizeof *pl);
+}
+
+void
+rev_trx_list(
+    const char *p, size_t len, struct rev_trx **v, size_t *n, int *split)
+{
+	struct scanner sc = {0};
+	struct buf tmp = {0};
+	const char *end = p + len, *s, *nl;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	*split = 0;
+	for (s = p; s < end; s = nl + 1) {
+		struct rec r;
+		unsigned long long ts = 0;
+
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		if (nl == s)
+			continue;
+		if (scan_record(&sc, s, (size_t)(nl - s), &r) == 0) {
+			if (r.type != R_TRX)
+				continue;
+			*v = xgrow(*v, &cap, *n + 1, sizeof **v);
+			memset(&(*v)[*n], 0, sizeof **v);
+			span_gtid(
+			    r.gtid, (*v)[*n].gtid, sizeof(*v)[*n].gtid, &tmp);
+			if (r.ts.p != NULL && sscanf(r.ts.p, "%llu", &ts) == 1)
+				(*v)[*n].ts = ts;
+			(*v)[*n].end = (size_t)(nl - p) + (nl < end);
+			(*n)++;
+			continue;
+		}
+		{
+			json_t *rec = json_loadb(
+			    s, (size_t)(nl - s), JSON_ALLOW_NUL, NULL);
+			const char *t =
+			    json_string_value(json_object_get(rec, "type"));
+
+			if (t != NULL && strcmp(t, "group_end") == 0)
+				*split =
+				    json_is_true(json_object_get(rec, "split"));
+			json_decref(rec);
+		}
+	}
+	buf_free(&tmp);
+	scanner_free(&sc);
 }

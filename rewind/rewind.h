@@ -47,7 +47,8 @@ struct rwconf {
 /* Row changes of one table in an undo: what the undo does (inserts are
  * the rows it puts back). */
 struct rev_table {
-	char *name; /* "db.table" */
+	char *name;     /* "db.table", for people */
+	char *db, *tab; /* its two names */
 	uint64_t ins, upd, del;
 };
 
@@ -56,7 +57,8 @@ struct rev_plan {
 	struct rev_table *t;
 	size_t n, cap;
 	uint64_t rows, trx;
-	char first_gtid[64], last_gtid[64]; /* of its transactions */
+	uint64_t first_ts; /* the earliest source commit time, 0 unknown */
+	char first_gtid[WAGON_GTID_LEN], last_gtid[WAGON_GTID_LEN];
 };
 
 /* rev_payload: the row records of payload p (len bytes: srdf-record(5)
@@ -65,8 +67,22 @@ struct rev_plan {
  * counted into pl when it is not NULL.  Returns 0, or -1 with why set to
  * the refusal: a DDL, an XA transaction, a row of a cascade parent
  * deleted or updated ("cascade":true), a line that is no record. */
-int rev_payload(const char *p, size_t len, struct buf *out,
-    struct rev_plan *pl, char *why, size_t whylen);
+int rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
+    char *why, size_t whylen);
+/* One trx record of a group (srdf-record(5)): the transaction's GTID,
+ * its commit time, and the payload offset just past its line. */
+struct rev_trx {
+	char gtid[WAGON_GTID_LEN];
+	uint64_t ts;
+	size_t end;
+};
+
+/* rev_trx_list: the trx records of payload p (len bytes) in order into
+ * *v (n of them, malloc'd, the caller frees), *split set when its
+ * group_end says "split":true (srdf-dedup(1): each is a boundary where
+ * the group can be cut). */
+void rev_trx_list(
+    const char *p, size_t len, struct rev_trx **v, size_t *n, int *split);
 /* rev_plan_print: pl's tables, one line each, on stdout, indented;
  * rev_plan_free: its memory. */
 void rev_plan_print(const struct rev_plan *pl);
