@@ -263,7 +263,19 @@ binlog_end(MYSQL *my, const struct config *cf, struct gtid_pos *pos)
 		    v);
 	else {
 		gtid_pos_parse(cf->recovery_point, &r);
-		if (!gtid_pos_reached(pos, &r))
+		for (int i = 0; i < pos->n && ex == 0; i++)
+			if (gtid_pos_find(&r, pos->g[i].domain) == NULL)
+				ex = log_fail(EX_DATAERR,
+				    "the old primary's binlog has domain %" PRIu32
+				    ", the recovery point %s names none: "
+				    "srdf-capture would read that domain from "
+				    "its first binlog and every transaction of "
+				    "it would be undone; give the recovery point "
+				    "with every domain (the new primary's "
+				    "srdf.applied.gtid_pos, with the domains "
+				    "its bootstrap_pos adds)",
+				    pos->g[i].domain, cf->recovery_point);
+		if (ex == 0 && !gtid_pos_reached(pos, &r))
 			ex = log_fail(EX_DATAERR,
 			    "the old primary's binlog ends at %s, before the "
 			    "recovery point %s: it lacks transactions the new "
@@ -271,7 +283,7 @@ binlog_end(MYSQL *my, const struct config *cf, struct gtid_pos *pos)
 			    "it cannot be failed back, copy it again with "
 			    "srdf-bootstrap",
 			    v, cf->recovery_point);
-		else
+		else if (ex == 0)
 			printf("old primary's binlog ends at: %s\n", v);
 	}
 	gtid_pos_free(&r);

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-failback refuses, changing nothing, what it cannot undo exactly: a DDL in the tail, a binlog that does not reach the recovery point, a server without a binlog, an account that cannot set read_only, a row someone changed since; and undoes a plain tail'
+test_description='srdf-failback refuses, changing nothing, what it cannot undo exactly: a DDL in the tail, a domain the recovery point does not name, a binlog that does not reach the recovery point, a server without a binlog, an account that cannot set read_only, a row someone changed since; and undoes a plain tail'
 . "$(dirname "$0")/lib.sh"
 srdf_servers_start
 
@@ -76,6 +76,13 @@ test_expect_success 'a DDL in the tail: refused before anything is undone' '
 	grep "holds DDL or an XA transaction, which cannot be undone from row images: nothing was undone" ddl.err &&
 	jq -s -e "map(select(.changes[0].op == \"ddl\")) | length == 1 and (.[0].changes[0].sql | test(\"CREATE TABLE\"))" ddl.jsonl &&
 	test "$(src_sql "SELECT COUNT(*) FROM f.t WHERE id = 9")" = 1
+'
+
+test_expect_success 'a domain of the binlog that the recovery point does not name: refused' '
+	src_sql "SET SESSION gtid_domain_id = 7; INSERT INTO f.t VALUES (10, \"ten\")" &&
+	test_expect_code 65 fb --recovery-point "$(cat end)" --report dom.jsonl 2>dom.err &&
+	grep "binlog has domain 7, the recovery point $(cat end) names none" dom.err &&
+	test ! -e dom.jsonl
 '
 
 test_done
