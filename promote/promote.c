@@ -1163,7 +1163,8 @@ report_failback(const struct state *s)
 
 	if (s->binlog_pos == NULL) {
 		printf("new primary's binlog starts at: unknown (no binary "
-		       "log at the promotion)\n");
+		       "log at the promotion, or promoted by an srdf that did "
+		       "not record it)\n");
 		return;
 	}
 	printf("new primary's binlog starts at: %s\n",
