@@ -7,7 +7,11 @@
 # sysbench oltp_write_only update (the schema and the prepare's inserts)
 # are applied untimed; that is the point P.  Then, $BENCH_REPEAT times:
 #
-#   srdf-apply --once            the rest applied forward from P
+#   srdf-apply --once            the rest applied forward from P, the
+#                                backlog merged (its default), and from
+#                                the second run on also --merge-bytes 0:
+#                                a transaction and checkpoint per wagon,
+#                                as srdf-rewind commits
 #   srdf-rewind --to P           the same wagons undone, newest group
 #                                first, each row removed checked in
 #                                every column (srdf-rewind(1))
@@ -70,13 +74,26 @@ done
 rows=
 fw_wall= rw_wall= fw_cpu= rw_cpu= rw_rss=
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
-for i in $(seq "$BENCH_REPEAT"); do
+# forward MERGE-BYTES: srdf-apply --once --merge-bytes MERGE-BYTES from
+# P, checked; sets w and c.
+forward() {
 	out=$(bench_measure "$rw/apply.err" bin/srdf-apply --dir "$rw/dst" \
-		--key-file "$rw/key" --defaults-file "$DST_CNF" --once) ||
+		--key-file "$rw/key" --defaults-file "$DST_CNF" --once \
+		--merge-bytes "$1") ||
 		{ tail -n 5 "$rw/apply.err" >&2; bench_die "srdf-apply run $i failed"; }
 	read -r w r c <<<"$out"
 	[ "$(target_sum)" = "$src_sum" ] || bench_die "srdf-apply run $i: the target differs from the source"
-	bench_log "rewind: srdf-apply forward from P, run $i: ${w} s, cpu ${c} s"
+	bench_log "rewind: srdf-apply --merge-bytes $1 forward from P, run $i: ${w} s, cpu ${c} s"
+}
+one_wall= one_cpu=
+for i in $(seq "$BENCH_REPEAT"); do
+	if [ "$i" -gt 1 ]; then
+		forward 0
+		[ "$(best "$one_wall" "$w")" = "$w" ] && one_wall=$w one_cpu=$c
+		bin/srdf-rewind --dir "$rw/dst" --key-file "$rw/key" --defaults-file "$DST_CNF" \
+			--to "$p_gtid" 2>"$rw/rewind0.err" || bench_die "srdf-rewind failed"
+	fi
+	forward 128M
 	[ "$(best "$fw_wall" "$w")" = "$w" ] && fw_wall=$w fw_cpu=$c
 	if [ -z "$rows" ]; then
 		bin/srdf-rewind --dir "$rw/dst" --key-file "$rw/key" --defaults-file "$DST_CNF" \
@@ -95,15 +112,18 @@ for i in $(seq "$BENCH_REPEAT"); do
 done
 
 fw_rps=$(bench_round "$rows / $fw_wall" 0)
+one_rps=$(bench_round "$rows / ${one_wall:-0}" 0 2>/dev/null || echo "-")
 rw_rps=$(bench_round "$rows / $rw_wall" 0)
 groups=$((wagons - p))
 bench_set rewind_wagons "$groups"
 bench_set rewind_row_changes "$rows"
 bench_set rewind_apply_rps "$fw_rps"
+[ -z "$one_wall" ] || bench_set rewind_apply_unmerged_rps "$one_rps"
 bench_set rewind_rewind_rps "$rw_rps"
 bench_set rewind_rewind_rss_kib "$rw_rss"
 
 printf '\n== rewind: %d wagons (%d row changes after folding) undone and applied again ==\n' "$groups" "$rows"
 printf '%-28s %10s %12s %10s\n' tool "wall s" "rows/s" "cpu s"
-printf '%-28s %10s %12s %10s\n' "srdf-apply --once (forward)" "$fw_wall" "$fw_rps" "$fw_cpu"
+printf '%-28s %10s %12s %10s\n' "srdf-apply (merged backlog)" "$fw_wall" "$fw_rps" "$fw_cpu"
+[ -z "$one_wall" ] || printf '%-28s %10s %12s %10s\n' "srdf-apply --merge-bytes 0" "$one_wall" "$one_rps" "$one_cpu"
 printf '%-28s %10s %12s %10s\n' "srdf-rewind --to P" "$rw_wall" "$rw_rps" "$rw_cpu"

@@ -44,6 +44,9 @@
 #include "spool.h"
 #include "xalloc.h"
 
+/* Groups undone between two writes of the ledger and the inbox. */
+#define SETTLE_EVERY 64
+
 #define APPLIED_PART_DDL \
 	"ALTER TABLE srdf.applied ADD COLUMN IF NOT EXISTS " \
 	"part INT NOT NULL DEFAULT 0"
@@ -940,7 +943,7 @@ rewind_wagons(struct rwconf *cf)
 	struct unit *u = NULL;
 	struct point p;
 	char from_gtid[WAGON_GTID_LEN], why[160];
-	uint64_t from_seq, rows = 0;
+	uint64_t from_seq, rows = 0, top = 0;
 	long long t0;
 	size_t n = 0, i;
 	int ex, part = 0;
@@ -1009,9 +1012,22 @@ rewind_wagons(struct rwconf *cf)
 		    u[i].group, u[i].pl.rows, u[i].to, u[i].to_gtid);
 		if (cf->crash_after > 0 && (size_t)cf->crash_after == i + 1)
 			_exit(137);
-		if ((ex = settle(&a, u[i].first, u[i].last, u[i].to, why)) != 0)
-			break;
+		/* The ledger and the inbox follow every SETTLE_EVERY groups
+		 * (one LMDB commit, fsync'd, each time): a crash before
+		 * leaves them behind the checkpoint, which the next run
+		 * (settle_above) and srdf-apply's start make good. */
+		if (top == 0)
+			top = u[i].last;
+		if ((i + 1) % SETTLE_EVERY == 0 || i + 1 == n) {
+			ex = settle(&a, u[i].first, top, u[i].to, why);
+			top = 0;
+			if (ex != 0)
+				break;
+		}
 	}
+	if (top != 0 && i > 0 &&
+	    settle(&a, u[i - 1].first, top, u[i - 1].to, why) != 0 && ex == 0)
+		ex = EX_IOERR;
 	if (i > 0) {
 		long long ms = clock_mono_ms() - t0;
 

@@ -198,6 +198,21 @@ test_expect_success 'from a checkpoint inside a group: its leading transactions 
 	test "$(dst_sql "SELECT seq, part, last_gtid FROM srdf.applied")" = "$((n - 1))	0	$(cat p10b)"
 '
 
+test_expect_success 'a group in chunks (a large transaction): its wagons undone together, in one transaction' '
+	apply_once && checksum_both r.k r.n &&
+	gtid >p12 && src_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >at-p12 &&
+	{ echo "BEGIN;" &&
+	  seq 100 160 | awk "{ printf \"INSERT INTO r.k VALUES (%d, \\\"c%d\\\", %d);\\n\", \$1, \$1, \$1 }" &&
+	  echo "UPDATE r.k SET v = \"C\" WHERE id = 1; DELETE FROM r.n WHERE a = 7; COMMIT;"; } | src_sql &&
+	seal_new --max-bytes 2000 && deliver && apply_once && n=$(wagon_count) &&
+	checksum_both r.k r.n &&
+	rewind "$(cat p12)" --dry-run >plan 2>err &&
+	grep "^  wagons [0-9]*..$n: group [0-9]*, 1 transaction (GTID .*), 63 row changes$" plan &&
+	rewind "$(cat p12)" 2>err &&
+	dst_sql "CHECKSUM TABLE r.k, r.n" | cut -f2 >now && test_cmp at-p12 now &&
+	test "$(dst_sql "SELECT last_gtid FROM srdf.applied")" = "$(cat p12)"
+'
+
 test_expect_success 'bad --to: exit 64' '
 	test_expect_code 64 rewind "yesterday" 2>err &&
 	grep "srdf-rewind: bad --to yesterday (want a GTID such as 0-1-42, an ISO 8601 UTC time such as 2026-12-07T14:03:00Z, or @unix-seconds)" err
