@@ -41,7 +41,9 @@ die() { say "error: $*"; exit 1; }
 W=$(mktemp -d /tmp/srdf-fb.XXXXXX)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; done
+	for p in "${pids[@]}"; do
+		kill $(pgrep -P "$p") "$p" 2>/dev/null || :
+	done
 	sleep 1
 	t/srdf-servers stop "$W/srv" >/dev/null 2>&1 || :
 	[ "${FB_KEEP:-0}" = 1 ] || rm -rf "$W"

@@ -30,9 +30,18 @@ pipeline() {
 	test_bg apply$n srdf-apply --dir "$PWD/d$n" --key-file key --defaults-file "$to" --ack-pull
 }
 
-# stop NAME...: the background processes, whatever their exit.
+# stop NAME...: the background processes, whatever their exit, and
+# what they started (the pipeline's capture, dedup and seal under sh).
 stop() {
-	for p; do test_bg_stop "$p" || :; done
+	local p kids
+	for p; do
+		kids=$(pgrep -P "$(cat "$p.pid")")
+		[ -z "$kids" ] || kill $kids 2>/dev/null
+		test_bg_stop "$p" || :
+		for k in $kids; do
+			test_wait_until 10 "! test_pid_alive $k" || kill -9 $k
+		done
+	done
 }
 
 # equal SQL_A_CNF SQL_B_CNF: CHECKSUM TABLE of every table the same on both
