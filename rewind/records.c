@@ -291,6 +291,19 @@ rewind_records(struct rwconf *cf)
 		ex = rc == DB_GONE ? EX_UNAVAILABLE : maria_exit_for(d.errnum);
 		goto out;
 	}
+	/* A system-versioned table's history cannot be taken back. */
+	for (size_t i = 0; i < pl.n; i++) {
+		struct tinfo *ti = db_table(&d, pl.t[i].db, pl.t[i].tab, &rc);
+
+		if (ti != NULL && ti->versioned) {
+			log_err("%s: its transactions change %s, a "
+			        "system-versioned table, whose history an undo "
+			        "cannot take back; nothing was undone",
+			    cf->records, pl.t[i].name);
+			ex = EX_DATAERR;
+			goto out;
+		}
+	}
 	if (done >= n) {
 		log_notice("%s: all %zu transactions are undone already "
 		           "(srdf.rewound): nothing to do",

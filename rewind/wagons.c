@@ -650,13 +650,18 @@ units_free(struct unit *u, size_t n)
 	free(u);
 }
 
+static const char *where(char *b, size_t n, uint64_t seq, int part);
+
 static void
-print_plan(const struct applier *a, const struct unit *u, size_t n)
+print_plan(const struct applier *a, int part, const struct unit *u, size_t n)
 {
-	printf("checkpoint: wagon %" PRIu64 " (GTID %s); back to wagon "
-	       "%" PRIu64 " (GTID %s), %zu group%s undone, newest first:\n",
-	    a->cp.seq, a->cp.last_gtid, u[n - 1].to, u[n - 1].to_gtid, n,
-	    n == 1 ? "" : "s");
+	char w1[64], w2[64];
+
+	printf("checkpoint: %s (GTID %s); back to %s (GTID %s), %zu group%s "
+	       "undone, newest first:\n",
+	    where(w1, sizeof w1, a->cp.seq, part), a->cp.last_gtid,
+	    where(w2, sizeof w2, u[n - 1].to, u[n - 1].cut), u[n - 1].to_gtid,
+	    n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		printf("  wagon%s %" PRIu64, u[i].first == u[i].last ? "" : "s",
 		    u[i].first);
@@ -908,8 +913,11 @@ undo_failed(struct applier *a, const struct unit *u, int rc)
 /* The rewind recorded: the ledger's meta last_rewind, an audit line. */
 static void
 record_rewind(struct applier *a, const char *to, uint64_t from_seq,
-    const char *from_gtid, const struct unit *end, uint64_t rows, size_t n)
+    int from_part, const char *from_gtid, const struct unit *end, uint64_t rows,
+    size_t n)
 {
+	char w1[64], w2[64];
+
 	struct ledger_txn *t;
 	char at[CLOCK_ISO_LEN];
 	json_t *j;
@@ -917,10 +925,11 @@ record_rewind(struct applier *a, const char *to, uint64_t from_seq,
 	int rc;
 
 	clock_iso(clock_wall(), 'T', at, sizeof at);
-	j = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:I}", "at", at, "to", to,
-	    "from_seq", (json_int_t)from_seq, "from_gtid", from_gtid, "to_seq",
-	    (json_int_t)end->to, "to_gtid", end->to_gtid, "groups",
-	    (json_int_t)n, "rows", (json_int_t)rows);
+	j = json_pack("{s:s,s:s,s:I,s:i,s:s,s:I,s:i,s:s,s:I,s:I}", "at", at,
+	    "to", to, "from_seq", (json_int_t)from_seq, "from_part", from_part,
+	    "from_gtid", from_gtid, "to_seq", (json_int_t)end->to, "to_part",
+	    end->cut, "to_gtid", end->to_gtid, "groups", (json_int_t)n, "rows",
+	    (json_int_t)rows);
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
@@ -930,10 +939,33 @@ record_rewind(struct applier *a, const char *to, uint64_t from_seq,
 		    a->cf->dir, ledger_strerror(rc));
 	free(s);
 	audit_event(AUDIT_OPERATOR, "target", "applied", "rewound",
-	    "--to %s: from wagon %" PRIu64 " (GTID %s) to wagon %" PRIu64
-	    " (GTID %s), %zu group%s, %" PRIu64 " row changes undone",
-	    to, from_seq, from_gtid, end->to, end->to_gtid, n,
+	    "--to %s: from %s (GTID %s) to %s (GTID %s), %zu group%s, %" PRIu64
+	    " row changes undone",
+	    to, where(w1, sizeof w1, from_seq, from_part), from_gtid,
+	    where(w2, sizeof w2, end->to, end->cut), end->to_gtid, n,
 	    n == 1 ? "" : "s", rows);
+}
+
+/* "wagon S", or "wagon S part K" inside a split group, into b. */
+static const char *
+where(char *b, size_t n, uint64_t seq, int part)
+{
+	if (part > 0)
+		snprintf(b, n, "wagon %" PRIu64 " part %d", seq, part);
+	else
+		snprintf(b, n, "wagon %" PRIu64, seq);
+	return b;
+}
+
+/* "F" or "F..L" into b. */
+static const char *
+span(char *b, size_t n, uint64_t first, uint64_t last)
+{
+	if (first == last)
+		snprintf(b, n, "%" PRIu64, first);
+	else
+		snprintf(b, n, "%" PRIu64 "..%" PRIu64, first, last);
+	return b;
 }
 
 int
@@ -942,7 +974,7 @@ rewind_wagons(struct rwconf *cf)
 	static struct applier a;
 	struct unit *u = NULL;
 	struct point p;
-	char from_gtid[WAGON_GTID_LEN], why[160];
+	char from_gtid[WAGON_GTID_LEN], why[160], w1[64], w2[64];
 	uint64_t from_seq, rows = 0, top = 0;
 	long long t0;
 	size_t n = 0, i;
@@ -970,7 +1002,7 @@ rewind_wagons(struct rwconf *cf)
 		goto out;
 	}
 	if (cf->dry_run) {
-		print_plan(&a, u, n);
+		print_plan(&a, part, u, n);
 		goto out;
 	}
 	from_seq = a.cp.seq;
@@ -1005,11 +1037,12 @@ rewind_wagons(struct rwconf *cf)
 		}
 		rows += u[i].pl.rows;
 		a.cp.seq = u[i].to;
-		log_info("wagon%s %" PRIu64 "..%" PRIu64 " undone (group "
-		         "%" PRIu64 ", %" PRIu64 " row changes): the target is "
-		         "at wagon %" PRIu64 " (GTID %s)",
-		    u[i].first == u[i].last ? "" : "s", u[i].first, u[i].last,
-		    u[i].group, u[i].pl.rows, u[i].to, u[i].to_gtid);
+		log_info("wagon%s %s undone (group %" PRIu64 ", %" PRIu64
+		         " row changes): the target is at %s (GTID %s)",
+		    u[i].first == u[i].last ? "" : "s",
+		    span(w1, sizeof w1, u[i].first, u[i].last), u[i].group,
+		    u[i].pl.rows, where(w2, sizeof w2, u[i].to, u[i].cut),
+		    u[i].to_gtid);
 		if (cf->crash_after > 0 && (size_t)cf->crash_after == i + 1)
 			_exit(137);
 		/* The ledger and the inbox follow every SETTLE_EVERY groups
@@ -1032,14 +1065,15 @@ rewind_wagons(struct rwconf *cf)
 		long long ms = clock_mono_ms() - t0;
 
 		record_rewind(
-		    &a, cf->to, from_seq, from_gtid, &u[i - 1], rows, i);
+		    &a, cf->to, from_seq, part, from_gtid, &u[i - 1], rows, i);
 		log_notice(
-		    "rewound from wagon %" PRIu64 " (GTID %s) to wagon "
-		    "%" PRIu64 " (GTID %s): %zu group%s, %" PRIu64
-		    " row changes undone in %.3f s (%.0f row changes/s); "
-		    "srdf-apply applies them again when started",
-		    from_seq, from_gtid, u[i - 1].to, u[i - 1].to_gtid, i,
-		    i == 1 ? "" : "s", rows, ms / 1000.0,
+		    "rewound from %s (GTID %s) to %s (GTID %s): %zu "
+		    "group%s, %" PRIu64 " row changes undone in %.3f s "
+		    "(%.0f row changes/s); srdf-apply applies them again "
+		    "when started",
+		    where(w1, sizeof w1, from_seq, part), from_gtid,
+		    where(w2, sizeof w2, u[i - 1].to, u[i - 1].cut),
+		    u[i - 1].to_gtid, i, i == 1 ? "" : "s", rows, ms / 1000.0,
 		    ms > 0 ? rows * 1000.0 / ms : 0.0);
 	}
 out:

@@ -80,4 +80,14 @@ test_expect_success 'a DDL in the stream: refused before anything is undone' '
 	test "$(src_sql "SELECT COUNT(*) FROM r.k WHERE id = 5")" = 1
 '
 
+test_expect_success 'a system-versioned table in the stream: refused before anything is undone' '
+	src_sql "CREATE TABLE r.v (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING" &&
+	src_sql "SELECT @@gtid_binlog_pos" >p3 &&
+	src_sql "INSERT INTO r.v VALUES (1, 1)" &&
+	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "$(cat p3)" --until-end >tail3 2>capture.err &&
+	test_expect_code 65 srdf-rewind --records tail3 --defaults-file "$SRC_ADMIN_CNF" 2>err8 &&
+	grep "srdf-rewind: tail3: its transactions change r.v, a system-versioned table, whose history an undo cannot take back; nothing was undone" err8 &&
+	test "$(src_sql "SELECT COUNT(*) FROM r.v")" = 1
+'
+
 test_done

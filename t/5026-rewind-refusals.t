@@ -106,6 +106,18 @@ refused_at() {
 	unchanged
 }
 
+test_expect_success 'a time inside a group that cannot be split (one row changed twice, folded)' '
+	src_sql "UPDATE r.k SET v = \"f1\" WHERE id = 3" && sleep 1.1 &&
+	t=$(date +%s) && sleep 1.1 &&
+	src_sql "UPDATE r.k SET v = \"f2\" WHERE id = 3" &&
+	seal_new && deliver && apply_once && state state && n=$(wagon_count) &&
+	srdf-cat --key-file key "$D/inbox/cur/$(wagon_name $n)" |
+		jq -e "select(.type == \"group_end\") | .trx == 2 and .split != true" &&
+	test_expect_code 65 rewind "@$t" 2>err &&
+	grep "srdf-rewind: wagon $n: --to @$t is inside its group [0-9]* (GTID .*), whose transactions cannot be told apart; nothing was rewound: rewind to before the group" err &&
+	unchanged
+'
+
 test_expect_success 'a DDL in the range' '
 	src_sql "ALTER TABLE r.k ADD COLUMN w INT" &&
 	seal_new --max-events 1 && n=$(wagon_count) &&
