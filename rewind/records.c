@@ -170,38 +170,46 @@ read_done(struct db *d, const char *id, uint64_t *done)
 	return db_exec(d, "commit", "COMMIT", 6);
 }
 
-/* Transaction x (the k-th undone, from 1) undone in the open server
- * transaction, the count moved from k-1 to k, committed.  DB_*. */
+/* Transactions k .. k+m-1 of the undo (from 1, newest first: x = v[n-k]
+ * is the k-th) undone in the open server transaction, each through the
+ * engine in turn, the count moved from k-1 to k+m-1, committed.  DB_*. */
 static int
-undo_one(struct db *d, struct buf *arena, const char *p, const struct trx *x,
-    const struct trx *v, size_t n, const char *id, uint64_t k)
+undo_run(struct db *d, struct buf *arena, const char *p, const struct trx *v,
+    size_t n, const char *id, uint64_t k, uint64_t m)
 {
-	struct inwagon w = {.seq = k, .chunk = 1, .last = 1, .xa = XA_NONE};
 	struct buf rev = {0};
 	char why[512];
-	int rc;
+	int rc = DB_OK;
 
-	if (rev_payload(p + x->off, x->end - x->off, &rev, NULL, why,
-	        sizeof why) != 0) {
-		snprintf(d->err, sizeof d->err, "%s", why);
-		buf_free(&rev);
-		return DB_FAIL;
+	for (uint64_t j = 0; j < m && rc == DB_OK; j++) {
+		const struct trx *x = &v[n - (k + j)];
+		struct inwagon w = {
+		    .seq = k + j, .chunk = 1, .last = 1, .xa = XA_NONE};
+
+		rev.len = 0;
+		if (rev_payload(p + x->off, x->end - x->off, &rev, NULL, why,
+		        sizeof why) != 0) {
+			snprintf(d->err, sizeof d->err, "%s", why);
+			rc = DB_FAIL;
+			break;
+		}
+		w.records = rev.p;
+		w.len = rev.len;
+		rc = engine_run(d, arena, &w, NULL, NULL, NULL);
 	}
-	w.records = rev.p;
-	w.len = rev.len;
-	rc = engine_run(d, arena, &w, NULL, NULL, NULL);
 	buf_free(&rev);
 	/* Every row checked before the COMMIT is sent: the server runs a
 	 * batch to its end, a COMMIT in it too, whatever a statement
 	 * touched. */
 	if (rc != DB_OK || (rc = db_flush(d)) != DB_OK)
 		return rc;
+	k += m - 1;
 	db_stmt_open(d);
-	if (k == 1) {
+	if (k == m) {
 		buf_lit(&d->q, "INSERT INTO srdf.rewound (id, done, total, "
 		               "first_gtid, last_gtid, rewound_at) VALUES (");
 		quote(&d->q, id);
-		buf_printf(&d->q, ", 1, %zu, ", n);
+		buf_printf(&d->q, ", %" PRIu64 ", %zu, ", k, n);
 		quote(&d->q, v[0].gtid);
 		buf_lit(&d->q, ", ");
 		quote(&d->q, v[n - 1].gtid);
@@ -212,7 +220,7 @@ undo_one(struct db *d, struct buf *arena, const char *p, const struct trx *x,
 		    ", rewound_at=NOW(6) WHERE id=",
 		    k);
 		quote(&d->q, id);
-		buf_printf(&d->q, " AND done=%" PRIu64, k - 1);
+		buf_printf(&d->q, " AND done=%" PRIu64, k - m);
 	}
 	if ((rc = db_stmt_close(d, "progress", "srdf.rewound", 1)) != DB_OK)
 		return rc;
@@ -232,7 +240,7 @@ rewind_records(struct rwconf *cf)
 	struct rev_plan pl = {0};
 	enum file_step step;
 	size_t len, n = 0;
-	uint64_t done = 0, k;
+	uint64_t done = 0, k, m, commits = 0, slow = 0;
 	char why[512], id[65];
 	uint8_t *p;
 	int rc, ex = 0;
@@ -314,21 +322,45 @@ rewind_records(struct rwconf *cf)
 		log_notice("%s: %" PRIu64 " of %zu transactions were undone by "
 		           "an earlier run: going on from there",
 		    cf->records, done, n);
-	for (k = done + 1; k <= n; k++) {
+	for (k = done + 1; k <= n; k += m) {
 		const struct trx *x = &v[n - k];
 
+		/* Up to --batch transactions a commit; a batch that fails is
+		 * undone again one transaction a commit, so that the one that
+		 * fails is named and those before it stay undone. */
+		m = n - k + 1 < cf->batch ? n - k + 1 : cf->batch;
 		d.mismatch = 0;
 		d.exact = DB_EXACT_BATCH;
-		if ((rc = undo_one(&d, &arena, (const char *)p, x, v, n, id,
-		         k)) != DB_OK &&
+		if (m > 1 && k > slow) {
+			if ((rc = undo_run(&d, &arena, (const char *)p, v, n,
+			         id, k, m)) == DB_OK) {
+				log_info("transactions %s..%s undone (%" PRIu64
+				         " to %" PRIu64 " of %zu)",
+				    x->gtid, v[n - (k + m - 1)].gtid, k,
+				    k + m - 1, n);
+				if (cf->crash_after > 0 &&
+				    (uint64_t)cf->crash_after == ++commits)
+					_exit(137);
+				continue;
+			}
+			db_rollback(&d);
+			if (rc == DB_GONE && !d.mismatch)
+				goto failed;
+			d.mismatch = 0;
+			slow = k + m - 1;
+		}
+		m = 1;
+		if ((rc = undo_run(&d, &arena, (const char *)p, v, n, id, k,
+		         1)) != DB_OK &&
 		    d.mismatch) {
 			/* again a row a statement, to name the key */
 			db_rollback(&d);
 			d.mismatch = 0;
 			d.exact = DB_EXACT_ROW;
-			rc = undo_one(
-			    &d, &arena, (const char *)p, x, v, n, id, k);
+			rc = undo_run(
+			    &d, &arena, (const char *)p, v, n, id, k, 1);
 		}
+	failed:
 		if (rc != DB_OK) {
 			db_rollback(&d);
 			if (d.mismatch || d.errnum == 1062)
@@ -357,7 +389,7 @@ rewind_records(struct rwconf *cf)
 		log_info("transaction %s undone (%" PRIu64 " of %zu)", x->gtid,
 		    k, n);
 		if (cf->crash_after > 0 &&
-		    (uint64_t)cf->crash_after == k - done)
+		    (uint64_t)cf->crash_after == ++commits)
 			_exit(137);
 	}
 	log_notice("%s: %zu transaction%s undone: the server is as it was "

@@ -45,7 +45,7 @@ usage(FILE *f)
 	    "[--dry-run]\n"
 	    "       srdf-rewind [-v] --records file --defaults-file file "
 	    "[--defaults-group group]\n"
-	    "                   [--dry-run]\n"
+	    "                   [--batch n] [--dry-run]\n"
 	    "       srdf-rewind --help | --version\n");
 }
 
@@ -53,6 +53,7 @@ static void
 parse_options(struct rwconf *cf, int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"batch", required_argument, NULL, 'b'},
 	    {"defaults-file", required_argument, NULL, 'F'},
 	    {"defaults-group", required_argument, NULL, 'G'},
 	    {"dir", required_argument, NULL, 'd'},
@@ -71,8 +72,12 @@ parse_options(struct rwconf *cf, int argc, char **argv)
 	/* The undo checks every row it removes: never a bulk REPLACE. */
 	cf->ap.no_bulk_load = 1;
 	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
+	cf->batch = 1000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'b':
+			cf->batch = opt_count(optarg, "--batch", 1, 1000000);
+			break;
 		case 'F':
 			cf->ap.defaults_file = optarg;
 			break;

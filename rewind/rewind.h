@@ -40,6 +40,7 @@ struct rwconf {
 	const char *to;      /* --to GTID|TIME */
 	const char *records; /* --records FILE */
 	int dry_run;
+	unsigned batch;  /* --batch: transactions of --records a commit */
 	int crash_after; /* SRDF_REWIND_CRASH_AFTER_COMMIT: _exit(137)
 			  * after this many commits (tests) */
 };

@@ -51,10 +51,10 @@ test_expect_success 'a row written since the tail: refused, naming the transacti
 	src_sql "SET sql_log_bin = 0; UPDATE r.c SET z = 3 WHERE x = 2"
 '
 
-test_expect_success 'a kill -9 after the second transaction, then the run again: the state at P, and nothing in the binlog' '
+test_expect_success 'a kill -9 after the second transaction (--batch 1: a commit each), then the run again: the state at P, and nothing in the binlog' '
 	pos=$(src_sql "SELECT @@gtid_binlog_pos") &&
 	test_expect_code 137 env SRDF_REWIND_CRASH_AFTER_COMMIT=2 \
-		srdf-rewind --records tail --defaults-file "$SRC_ADMIN_CNF" 2>crash5 &&
+		srdf-rewind --records tail --batch 1 --defaults-file "$SRC_ADMIN_CNF" 2>crash5 &&
 	test "$(src_sql "SELECT done FROM srdf.rewound")" = 3 &&
 	test "$(grep -c "undone (" crash5)" = 2 &&
 	srdf-rewind --records tail --defaults-file "$SRC_ADMIN_CNF" 2>err5 &&
