@@ -67,7 +67,9 @@
 #define LEDGER_BATCH 64
 #define LEDGER_LAG_MS 250
 
-enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
+/* S_DELAY: the next wagon waits for --delay (a->delay_due); S_STOP:
+ * the --until point is reached (a->stop says where). */
+enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL, S_DELAY, S_STOP };
 
 /* Where a wagon goes (sched(), srdf-apply(1), "Parallel apply"). */
 enum sched {
@@ -172,6 +174,10 @@ struct applier {
 	int crash_after; /* test hook: _exit(137) after this COMMIT */
 	int commits;
 	uint64_t napplied;
+	/* --delay: when the wagon held back is due (clock_mono_ms), and
+	 * the last wagon said to wait (said once) */
+	long long delay_due;
+	uint64_t delay_said;
 };
 
 /* Set by SIGTERM and SIGINT (apply.c): the loop ends. */
@@ -232,6 +238,11 @@ int beside_workers(struct applier *a, struct inwagon *w, int rc);
 int dispatch(struct applier *a, struct inwagon *w);
 int par_drain(struct applier *a);
 int to_worker(struct applier *a, const struct inwagon *w);
+
+/* step.c: delay_left_ms says how long wagon w still waits for --delay
+ * (0: it is due, also without --delay, for srdf-bootstrap's wagons and
+ * for a wagon without a source commit time). */
+long long delay_left_ms(const struct applier *a, const struct inwagon *w);
 
 /* merge.c: w and the wagons after it applied together; an S_* code,
  * or -1 when w goes alone. */

@@ -67,9 +67,19 @@ struct config {
 				  * row wagons; 1 applies all on one */
 	int has_skip;
 	uint64_t skip;
+	long long delay_ms; /* --delay: a wagon waits until its last source
+			     * commit is this old; 0 none */
+	/* --until / --until-before (srdf-apply(1), "Delayed apply and
+	 * stop points"): where to stop, UNTIL_NONE for nowhere */
+	int until;
+	struct gtid until_gtid; /* UNTIL_GTID, UNTIL_BEFORE */
+	uint64_t until_ts;      /* UNTIL_TIME: Unix seconds */
+	const char *until_arg;  /* as given, for messages */
 	long long retry_ms[16]; /* delays between attempts */
 	int nretry;
 };
+
+enum { UNTIL_NONE, UNTIL_GTID, UNTIL_BEFORE, UNTIL_TIME };
 
 enum {
 	DB_OK = 0,

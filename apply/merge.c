@@ -51,7 +51,10 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 			inwagon_free(&x);
 			break;
 		}
-		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes) {
+		/* --delay: a wagon not yet due ends the run (its turn holds
+		 * it back); --until: one its stop point may cut, too. */
+		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes ||
+		    delay_left_ms(a, &x) > 0) {
 			a->par.held = x;
 			break;
 		}
