@@ -178,6 +178,10 @@ struct applier {
 	 * the last wagon said to wait (said once) */
 	long long delay_due;
 	uint64_t delay_said;
+	/* --until: the wagon after whose commit the stop point is reached
+	 * (until_step), 0 none */
+	uint64_t until_after;
+	int until_checked; /* until_start ran */
 };
 
 /* Set by SIGTERM and SIGINT (apply.c): the loop ends. */
@@ -243,6 +247,23 @@ int to_worker(struct applier *a, const struct inwagon *w);
  * (0: it is due, also without --delay, for srdf-bootstrap's wagons and
  * for a wagon without a source commit time). */
 long long delay_left_ms(const struct applier *a, const struct inwagon *w);
+
+/* until.c: --until and --until-before (S_* codes, S_STOP: stopped, the
+ * stop recorded).  until_start checks the checkpoint against the point
+ * once it is read; until_resume cuts off the transactions of w that a
+ * checkpoint inside it (srdf.applied.part) says are applied (0, or -1
+ * with err); until_step decides for w, taken: -1 to apply it as usual,
+ * or an S_* code when it stopped there (w freed), having applied the
+ * transactions of w before the point when its group can be cut;
+ * until_reached, after a commit, stops when the point was the last
+ * transaction of the wagon committed; until_free says whether w may be
+ * merged with others or go to a worker. */
+int until_start(struct applier *a);
+int until_resume(
+    struct applier *a, struct inwagon *w, char *err, size_t errlen);
+int until_step(struct applier *a, struct inwagon *w);
+int until_reached(struct applier *a);
+int until_free(const struct applier *a, const struct inwagon *w);
 
 /* merge.c: w and the wagons after it applied together; an S_* code,
  * or -1 when w goes alone. */

@@ -233,7 +233,7 @@ purge_applied(struct applier *a, int now)
 static int
 run(struct applier *a)
 {
-	int rc, ex = 0;
+	int rc, ex = 0, stopped = 0;
 
 	if ((ex = connect_target(a)) != 0 || stopping)
 		return ex;
@@ -311,6 +311,7 @@ run(struct applier *a)
 			}
 			continue;
 		case S_STOP:
+			stopped = 1;
 			goto out;
 		case S_WAIT:
 			wait_events(
@@ -337,7 +338,7 @@ out:
 		db_rollback(&a->db);
 		a->og.open = 0;
 	}
-	if (a->cf->once && !stopping && ex != EX_IOERR)
+	if ((a->cf->once || stopped) && !stopping && ex != EX_IOERR)
 		acks_drain(a->acks, ACK_DRAIN_MS);
 	if (!a->cf->dry_run)
 		log_info("%s: %" PRIu64 " wagon%s applied, checkpoint %" PRIu64

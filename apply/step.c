@@ -180,8 +180,9 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 	else
 		rc = engine_run(&a->db, &a->arena, w, skip, ddl_mark, a);
 	if (rc == DB_OK && w->last) {
-		rc = db_commit_at(&a->db, a->src, a->cp.seq, w->seq,
-		    w->last_gtid, w->gtid_pos, newpos, newrecopied, w->last_ts);
+		rc = db_commit_part(&a->db, a->src, a->cp.seq, a->cp.part,
+		    w->seq, 0, w->last_gtid, w->gtid_pos, newpos, newrecopied,
+		    w->last_ts);
 	} else if (rc == DB_OK)
 		rc = db_flush(&a->db);
 	if (rc == DB_OK && w->last && newpos != NULL) {
@@ -287,8 +288,19 @@ step(struct applier *a)
 	    (a->fail.dead || t0 < a->fail.due))
 		return S_WAIT;
 	rc = take(a, seq, &w, err, sizeof err);
+	/* A checkpoint inside it (a stop point): what is left of it. */
+	if (rc == 0 && until_resume(a, &w, err, sizeof err) != 0) {
+		inwagon_free(&w);
+		return failed(a, seq, err, 0);
+	}
 	if (rc == 0 && (rc = delayed(a, &w)) != 0)
 		return rc;
+	if (rc == 0 && a->cf->until != UNTIL_NONE) {
+		int u = until_step(a, &w);
+
+		if (u >= 0)
+			return u;
+	}
 	if (a->par.p != NULL && par_inflight(a->par.p) > 0)
 		return beside_workers(a, &w, rc);
 	if (rc == 1) {
@@ -324,5 +336,7 @@ step(struct applier *a)
 	}
 	rc = applied(a, &w, first, t0);
 	inwagon_free(&w);
+	if (rc == S_PROGRESS)
+		rc = until_reached(a);
 	return rc;
 }

@@ -186,6 +186,7 @@ struct status {
 	/* srdf.applied on the target, with --defaults-file */
 	int db_read;
 	uint64_t db_seq;
+	int db_part; /* srdf.applied.part */
 	char *db_gtid;
 	double db_applied_at;
 	char *db_error;
@@ -1206,6 +1207,7 @@ read_target_db(struct status *st)
 	if (rows.n > 0) {
 		st->db_read = 1;
 		st->db_seq = rows.v[0].seq;
+		st->db_part = rows.v[0].part;
 		st->db_gtid = xstrdup(rows.v[0].last_gtid);
 		st->db_applied_at = rows.v[0].applied_at;
 	} else {
@@ -1330,6 +1332,7 @@ json_db(const struct status *st)
 	if (st->db_read) {
 		json_object_set_new(
 		    db, "seq", json_integer((json_int_t)st->db_seq));
+		json_object_set_new(db, "part", json_integer(st->db_part));
 		json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
 		json_object_set_new(db, "applied_at",
 		    st->db_applied_at >= 0 ? json_real(st->db_applied_at)
@@ -2153,13 +2156,19 @@ table_db(const struct status *st)
 {
 	char tb[64];
 
-	if (st->db_read)
-		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
+	if (st->db_read) {
+		printf("target srdf.applied: %" PRIu64 " (%s) at %s%s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
 		    st->db_applied_at >= 0
 		        ? clock_iso(st->db_applied_at, ' ', tb, sizeof tb)
-		        : "?");
-	else if (st->db_error)
+		        : "?",
+		    st->db_part > 0 ? ", and part of the next wagon" : "");
+		if (st->db_read && st->db_part > 0)
+			printf("target srdf.applied part: %d (the first %d "
+			       "transaction%s of wagon %" PRIu64 " applied)\n",
+			    st->db_part, st->db_part,
+			    st->db_part == 1 ? "" : "s", st->db_seq + 1);
+	} else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
 	if (st->xa_pending > 0)
 		printf(
