@@ -1940,6 +1940,7 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 				*rows = 1;
 				continue;
 			case R_COMMIT:
+			case R_TRX: /* a boundary; the caller cut there */
 				continue;
 			case R_BEGIN:
 				if (r.xa.p == NULL)
@@ -1982,7 +1983,8 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 				    "an XA record in a wagon that was "
 				    "not read as XA");
 		} else if (strcmp(type, "begin") != 0 &&
-		           strcmp(type, "commit") != 0) {
+		           strcmp(type, "commit") != 0 &&
+		           strcmp(type, "trx") != 0) {
 			rc = eng_bad(e, "a \"%s\" record inside a group", type);
 		}
 		json_decref(rec);

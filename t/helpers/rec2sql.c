@@ -257,6 +257,9 @@ main(int argc, char **argv)
 				c.rec[c.n++] = rec;
 				if (strcmp(type, "ddl") == 0)
 					c.rows_only = 0;
+			} else if (strcmp(type, "trx") == 0) {
+				json_decref(
+				    rec); /* a boundary: nothing to do */
 			} else {
 				c.rows_only = 0; /* an XA group: in order */
 				json_decref(rec);
