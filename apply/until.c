@@ -217,8 +217,8 @@ cut(struct inwagon *w, size_t skip, size_t keep, char *err, size_t errlen)
 	w->records = b.p;
 	w->len = b.len - 1;
 	if (engine_peek(w, why, sizeof why) != 0) {
-		snprintf(err, errlen, "wagon %" PRIu64 " cut at a transaction: %s",
-		    w->seq, why);
+		snprintf(err, errlen,
+		    "wagon %" PRIu64 " cut at a transaction: %s", w->seq, why);
 		return -1;
 	}
 	return 0;
@@ -370,9 +370,9 @@ until_step(struct applier *a, struct inwagon *w)
 			return rc;
 		}
 		snprintf(msg, sizeof msg,
-		    "the first %d transactions of wagon %" PRIu64
+		    "the first %d transaction%s of wagon %" PRIu64
 		    " applied, the rest not (srdf.applied.part %d)",
-		    a->cp.part, w->seq, a->cp.part);
+		    a->cp.part, a->cp.part == 1 ? "" : "s", w->seq, a->cp.part);
 	} else {
 		snprintf(msg, sizeof msg,
 		    "wagon %" PRIu64 " holds the point inside a group that "
@@ -381,7 +381,7 @@ until_step(struct applier *a, struct inwagon *w)
 		    w->seq,
 		    w->chunk != 1 || !w->last ? "a group in chunks"
 		    : w->ntrx == 0            ? "no trx records"
-		                              : "folded across its transactions",
+		                   : "folded across its transactions",
 		    what, a->cf->dir, name);
 	}
 	inwagon_free(w);
@@ -412,6 +412,5 @@ until_free(const struct applier *a, const struct inwagon *w)
 {
 	int holds;
 
-	return w->part0 == 0 && a->cp.part == 0 &&
-	       until_at(a, w, &holds) < 0;
+	return w->part0 == 0 && a->cp.part == 0 && until_at(a, w, &holds) < 0;
 }
