@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -320,6 +321,14 @@ apply_prefix(struct applier *a, struct inwagon *w, size_t k)
 		}
 		return failed(a, w->seq, a->db.err, rc == DB_RETRY);
 	}
+	/* The test hook of committed() (outcome.c): a crash right after
+	 * the COMMIT, before the stop is recorded. */
+	if (a->crash_after > 0 && ++a->commits == a->crash_after) {
+		log_notice("SRDF_APPLY_CRASH_AFTER_COMMIT: exiting after the "
+		           "COMMIT of part %d of wagon %" PRIu64,
+		    part, w->seq);
+		_exit(137);
+	}
 	a->cp.part = part;
 	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", last.gtid);
 	free(a->cp.gtid_pos);
@@ -364,7 +373,9 @@ until_step(struct applier *a, struct inwagon *w)
 		snprintf(msg, sizeof msg,
 		    "wagon %" PRIu64 " (%s) is beyond the point, not applied",
 		    w->seq, what);
-	} else if (!holds && splittable(w)) {
+	} else if (!holds && splittable(w) &&
+	           !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) &&
+	           !recopy_due(&a->cp.recopied, w)) {
 		if ((rc = apply_prefix(a, w, (size_t)k)) != S_PROGRESS) {
 			inwagon_free(w);
 			return rc;
@@ -381,7 +392,8 @@ until_step(struct applier *a, struct inwagon *w)
 		    w->seq,
 		    w->chunk != 1 || !w->last ? "a group in chunks"
 		    : w->ntrx == 0            ? "no trx records"
-		                   : "folded across its transactions",
+		    : !splittable(w)          ? "folded across its transactions"
+		                     : "within srdf-bootstrap's window or copy",
 		    what, a->cf->dir, name);
 	}
 	inwagon_free(w);

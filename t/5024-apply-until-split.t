@@ -49,10 +49,13 @@ test_expect_success 'a split group: --until-before its third transaction applies
 	srdf-cat --key-file key "$D/inbox/new/$(wagon_name $n)" >cat.out &&
 	grep -q "\"split\":true" cat.out &&
 	test "$(grep -c "\"type\":\"trx\"" cat.out)" = 4 &&
+	SRDF_APPLY_CRASH_AFTER_COMMIT=1 test_expect_code 137 until_apply --until-before "$g3" &&
+	grep -q "exiting after the COMMIT of part 2 of wagon $n" apply.err &&
+	test "$(part)" = 2 && test ! -s until.out &&
 	until_apply --until-before "$g3" &&
 	cat until.out &&
 	test "$(wc -l <until.out)" = 1 &&
-	grep -q "^stopped at --until-before $g3: checkpoint wagon $((n - 1)), part 2, GTID $g2: the first 2 transactions of wagon $n applied" until.out &&
+	grep -q "^stopped at --until-before $g3: checkpoint wagon $((n - 1)), part 2, GTID $g2: wagon $n (2 transactions, GTID $g3..$g4) is beyond the point" until.out &&
 	grep -q "stopped at --until-before $g3: checkpoint wagon $((n - 1)), part 2" apply.err &&
 	target_rows >actual && test_cmp at2 actual &&
 	test "$(part)" = 2 &&
@@ -86,8 +89,11 @@ test_expect_success '--until its third transaction (inclusive): part 3; an earli
 	grep -q "until-before $g2: the target applied that transaction already" apply.err
 '
 
-test_expect_success 'restarted without --until: the rest of the wagon as a group, then on; equal to the source, part 0' '
-	: >apply.err && apply_once &&
+test_expect_success 'restarted without --until: the rest of the wagon as a group, then on; equal to the source, part 0 (also after a crash right after that COMMIT)' '
+	: >apply.err &&
+	SRDF_APPLY_CRASH_AFTER_COMMIT=1 test_expect_code 137 apply_once &&
+	test "$(part)" = 0 && test "$(applied_seq)" = "$n" &&
+	apply_once &&
 	grep -q "wagon $n: its first 3 transactions were applied before (a stop point, srdf.applied.part): applying the other 1" apply.err &&
 	checksum_both u.t && test "$(part)" = 0 &&
 	test "$(applied_seq)" = "$n" && test "$(wagon_state $n)" = applied &&
