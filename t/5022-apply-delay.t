@@ -6,15 +6,12 @@ srdf_servers_start
 
 DELAY=5
 
-# receive: the wagons sealed since the last call, through srdf-recv
+# receive: the wagons sealed since the last call, shipped (srdf-ship --to
+# dir:, the source's ledger says received) and taken in by srdf-recv
 # --import as a transport would leave them (inbox/new, ledger received).
 receive() {
-	local f n
-	mkdir -p xfer/new &&
-	for f in "$S"/outbox/new/*.wagon; do
-		n=${f##*/}
-		[ -e "xfer/cur/$n" ] || [ -e "xfer/new/$n" ] || cp "$f" xfer/new/ || return
-	done &&
+	mkdir -p xfer &&
+	srdf-ship --dir "$S" --to dir:xfer --once 2>>ship.err &&
 	srdf-recv --dir "$D" --key-file key --import xfer 2>>recv.err
 }
 
@@ -63,6 +60,10 @@ test_expect_success 'srdf-status on the target: received up to and applied up to
 	jq -e ".received_upto.seq == $n and .applied_upto.seq == $((n - 1)) and
 		.apply_delay_seconds == $DELAY and
 		.received_upto.source_commit_at == $(wagon_field $n last_ts)" st.json &&
+	srdf-status --dir "$S" >src.txt; cat src.txt &&
+	grep -q "^rpo: [0-9]* s (the first commit of wagon [0-9]*, the oldest not confirmed)" src.txt &&
+	grep -q "^off-site: [0-9] s (every wagon received; the last commit of the newest)" src.txt &&
+	srdf-status --dir "$S" --json | jq -e ".offsite_seconds < 10 and .offsite_seq == null" &&
 	test_wait_until 15 "test \"\$(row 2)\" = 2"
 '
 
