@@ -85,6 +85,24 @@ test_expect_success 'a backlog that would merge: each wagon waits for its own co
 	checksum_both d.t
 '
 
+test_expect_success '--parallel: a wagon of rows before a DDL wagon goes to a worker once due; the DDL and the rows after it wait for their own time' '
+	first=$(($(wagon_count) + 1)) &&
+	src_sql "INSERT INTO d.t VALUES (7, 7)" && seal_new && sleep 2 &&
+	src_sql "CREATE TABLE d.u (id INT PRIMARY KEY, v INT)" && seal_new && sleep 2 &&
+	src_sql "INSERT INTO d.t VALUES (8, 8)" && seal_new &&
+	last=$(wagon_count) && test $((last - first)) = 2 &&
+	receive &&
+	test_wait_until 20 "test \"\$(row 8)\" = 8" &&
+	test_wait_until 5 "test \"\$(wagon_state $last)\" = applied" &&
+	grep -q "applied wagon $first on connection" apply.err &&
+	for s in $(seq "$first" "$last"); do
+		ts=$(wagon_field $s last_ts) && at=$(wagon_field $s applied_at) &&
+		echo "wagon $s: commit $ts, applied $at" &&
+		awk "BEGIN { exit !($at - $ts >= $DELAY) }" || return 1
+	done &&
+	checksum_both d.t d.u
+'
+
 test_expect_success 'waiting: no busy loop, SIGHUP answered, SIGTERM ends it at once, exit 0, the wagon left for later' '
 	src_sql "INSERT INTO d.t VALUES (6, 6)" && seal_new &&
 	n=$(wagon_count) && receive &&
