@@ -41,7 +41,7 @@ test_expect_success 'setup: a table, applied' '
 '
 
 test_expect_success 'a split group: --until-before its third transaction applies the first two and stops, part 2' '
-	g1=$(trx "UPDATE u.t SET v = 1 WHERE id = 1") &&
+	g1=$(trx "INSERT INTO u.t VALUES (50, 50)") &&
 	g2=$(trx "UPDATE u.t SET v = 2 WHERE id = 2") && snapshot at2 &&
 	g3=$(trx "UPDATE u.t SET v = 3 WHERE id = 3") &&
 	g4=$(trx "DELETE FROM u.t WHERE id = 4") &&
