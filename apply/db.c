@@ -613,17 +613,30 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	int rc = DB_OK;
+	int rc = DB_OK, old = 0;
 
 	checkpoint_free(cp);
-	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, "
-	            "redo_tables, part FROM srdf.applied WHERE source_id=");
+again:
+	q.len = 0;
+	/* A dry run does not add the columns a table of an older srdf-apply
+	 * lacks (db_checkpoint_init): read as 0 there. */
+	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, ");
+	if (old)
+		buf_lit(&q, "NULL, 0, NULL ");
+	else
+		buf_lit(
+		    &q, "redo_tables, part, UNIX_TIMESTAMP(source_commit_at) ");
+	buf_lit(&q, "FROM srdf.applied WHERE source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	if (mysql_query(d->my, q.p) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL) {
 		unsigned e = mysql_errno(d->my);
 
+		if (d->dry && !old && e == ER_BAD_FIELD_ERROR) {
+			old = 1;
+			goto again;
+		}
 		buf_free(&q);
 		/* A dry run on a target srdf never wrote: nothing applied. */
 		if (d->dry && (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR))
@@ -647,6 +660,7 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 			cp->bootstrap_pos = NULL;
 		}
 		cp->part = row[5] != NULL ? atoi(row[5]) : 0;
+		cp->source_ts = row[6] != NULL ? strtoull(row[6], NULL, 10) : 0;
 		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn(
 			    "srdf.applied.redo_tables is not what srdf-apply "

@@ -154,6 +154,7 @@ struct db {
 struct checkpoint {
 	uint64_t seq;
 	int part; /* transactions of wagon seq + 1 applied (srdf.applied.part) */
+	uint64_t source_ts; /* source_commit_at as read (Unix s), 0 unknown */
 	char last_gtid[WAGON_GTID_LEN];
 	char *gtid_pos;      /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's

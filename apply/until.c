@@ -162,6 +162,19 @@ until_start(struct applier *a)
 	const struct config *cf = a->cf;
 	char msg[512];
 
+	if (cf->until == UNTIL_TIME && a->cp.source_ts > cf->until_ts) {
+		log_err(
+		    "--until %s: the target applied transactions committed "
+		    "after it already (checkpoint wagon %" PRIu64
+		    ", part %d, GTID %s, source commit %" PRIu64 "): "
+		    "srdf-apply only goes forward; srdf-rewind(1) takes the "
+		    "target back",
+		    cf->until_arg, a->cp.seq, a->cp.part,
+		    a->cp.last_gtid[0] ? a->cp.last_gtid : "-",
+		    a->cp.source_ts);
+		a->fatal = EX_USAGE;
+		return S_FATAL;
+	}
 	if (cf->until == UNTIL_NONE || cf->until == UNTIL_TIME ||
 	    !gtid_within(cf->until_arg, a->cp.gtid_pos))
 		return S_PROGRESS;

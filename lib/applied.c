@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mysqld_error.h>
+
 #include "applied.h"
 #include "buf.h"
 #include "maria.h"
@@ -57,7 +59,7 @@ again:
 	buf_puts(&q, " ORDER BY applied_at DESC");
 	buf_putc(&q, '\0');
 	if (mysql_query(my, q.p) != 0 && !old &&
-	    mysql_errno(my) == 1054 /* ER_BAD_FIELD_ERROR: no part yet */) {
+	    mysql_errno(my) == ER_BAD_FIELD_ERROR /* no part yet */) {
 		old = 1;
 		goto again;
 	}

@@ -126,7 +126,18 @@ test_expect_success 'a stop point in time: --until @T applies the transactions c
 	iso=$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ) &&
 	until_apply --until "$iso" &&
 	grep -q "^stopped at --until $iso: checkpoint wagon $before, part 1" until.out &&
-	apply_once && checksum_both u.t
+	apply_once && checksum_both u.t &&
+	test_expect_code 64 until_apply --until "@$t" &&
+	grep -q "until @$t: the target applied transactions committed after it already" apply.err
+'
+
+test_expect_success 'a checkpoint table of an older srdf-apply, without part: read as part 0 (srdf-status, --dry-run); srdf-apply adds the column' '
+	dst_sql "ALTER TABLE srdf.applied DROP COLUMN part" &&
+	srdf-status --dir "$D" --defaults-file "$DST_CNF" --json >old.json &&
+	jq -e ".target_db.part == 0 and .target_db.seq == $(wagon_count)" old.json &&
+	srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" --dry-run >dry.out 2>dry.err &&
+	apply_once &&
+	test "$(part)" = 0
 '
 
 test_expect_success 'bad stop points are refused' '
