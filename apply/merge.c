@@ -53,7 +53,8 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 			break;
 		}
 		/* --delay: a wagon not yet due ends the run (its turn holds
-		 * it back); --until: one its stop point may cut, too. */
+		 * it back); so does one a --until point falls in or right
+		 * after (merge_ok: until_free). */
 		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes ||
 		    delay_left_ms(a, &x) > 0) {
 			a->par.held = x;
