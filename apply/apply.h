@@ -75,6 +75,9 @@ struct config {
 	struct gtid until_gtid; /* UNTIL_GTID, UNTIL_BEFORE */
 	uint64_t until_ts;      /* UNTIL_TIME: Unix seconds */
 	const char *until_arg;  /* as given, for messages */
+	int no_binlog; /* srdf-rewind --records: the session writes nothing
+			* to the server's binlog (sql_log_bin=0), its
+			* registration in srdf.apply_sessions included */
 	long long retry_ms[16]; /* delays between attempts */
 	int nretry;
 };
