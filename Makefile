@@ -107,7 +107,8 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=t/fuzz/obj/%.o)
 # applier, apply/applier.h): the sql harness renders wagons as
 # srdf-apply --dry-run does.
 APPLY_LOOP_SRC := apply/apply.c apply/start.c apply/step.c apply/inbox.c \
-	apply/outcome.c apply/prefetch.c apply/dispatch.c apply/merge.c apply/xa.c
+	apply/outcome.c apply/prefetch.c apply/dispatch.c apply/merge.c apply/xa.c \
+	apply/until.c
 FUZZ_APPLY_OBJ := $(patsubst %.c,t/fuzz/obj/%.o,$(filter-out \
 	$(APPLY_LOOP_SRC),$(wildcard apply/*.c)))
 FUZZ_BINS := $(FUZZ:%=t/fuzz/bin/%)

@@ -636,17 +636,30 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	int rc = DB_OK;
+	int rc = DB_OK, old = 0;
 
 	checkpoint_free(cp);
-	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, "
-	            "redo_tables FROM srdf.applied WHERE source_id=");
+again:
+	q.len = 0;
+	/* A dry run does not add the columns a table of an older srdf-apply
+	 * lacks (db_checkpoint_init): read as 0 there. */
+	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, ");
+	if (old)
+		buf_lit(&q, "NULL, 0, NULL ");
+	else
+		buf_lit(
+		    &q, "redo_tables, part, UNIX_TIMESTAMP(source_commit_at) ");
+	buf_lit(&q, "FROM srdf.applied WHERE source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	if (mysql_query(d->my, q.p) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL) {
 		unsigned e = mysql_errno(d->my);
 
+		if (d->dry && !old && e == ER_BAD_FIELD_ERROR) {
+			old = 1;
+			goto again;
+		}
 		buf_free(&q);
 		/* A dry run on a target srdf never wrote: nothing applied. */
 		if (d->dry && (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR))
@@ -669,6 +682,8 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 			free(cp->bootstrap_pos);
 			cp->bootstrap_pos = NULL;
 		}
+		cp->part = row[5] != NULL ? atoi(row[5]) : 0;
+		cp->source_ts = row[6] != NULL ? strtoull(row[6], NULL, 10) : 0;
 		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn(
 			    "srdf.applied.redo_tables is not what srdf-apply "
@@ -820,11 +835,21 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
     const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos,
     const char *redo_tables, uint64_t source_ts)
 {
+	return db_commit_part(d, src, from, 0, to, 0, last_gtid, gtid_pos,
+	    bootstrap_pos, redo_tables, source_ts);
+}
+
+int
+db_commit_part(struct db *d, const char *src, uint64_t from, int from_part,
+    uint64_t to, int to_part, const char *last_gtid, const char *gtid_pos,
+    const char *bootstrap_pos, const char *redo_tables, uint64_t source_ts)
+{
 	struct buf *b = &d->q;
 	int rc;
 
 	db_stmt_open(d);
-	buf_printf(b, "UPDATE srdf.applied SET seq=%" PRIu64, to);
+	buf_printf(
+	    b, "UPDATE srdf.applied SET seq=%" PRIu64 ", part=%d", to, to_part);
 	if (last_gtid != NULL && *last_gtid != '\0') {
 		buf_lit(b, ", last_gtid=");
 		quote_str(b, last_gtid);
@@ -847,7 +872,7 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 		    source_ts);
 	buf_lit(b, ", applied_at=NOW(6) WHERE source_id=");
 	quote_str(b, src);
-	buf_printf(b, " AND seq=%" PRIu64, from);
+	buf_printf(b, " AND seq=%" PRIu64 " AND part=%d", from, from_part);
 	push(d, "checkpoint", "srdf.applied", -1);
 	/* Not in a dry run: mariadb(1) would cut the IF at its ';'. */
 	if (!d->dry) {

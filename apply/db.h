@@ -166,6 +166,8 @@ struct db {
 
 struct checkpoint {
 	uint64_t seq;
+	int part; /* transactions of wagon seq + 1 applied (srdf.applied.part) */
+	uint64_t source_ts; /* source_commit_at as read (Unix s), 0 unknown */
 	char last_gtid[WAGON_GTID_LEN];
 	char *gtid_pos;      /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
@@ -209,6 +211,15 @@ int db_checkpoint_read(
 int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
     uint64_t to, const char *last_gtid, const char *gtid_pos,
     const char *bootstrap_pos, const char *redo_tables, uint64_t source_ts);
+/* db_commit_part is db_commit_at from checkpoint (from, from_part) to
+ * (to, to_part): part is srdf.applied.part, the leading transactions of
+ * wagon seq + 1 applied (a split group cut at a --until point,
+ * srdf-apply(1) "Delayed apply and stop points"); db_commit_at moves
+ * from part 0 to part 0. */
+int db_commit_part(struct db *d, const char *source_hex, uint64_t from,
+    int from_part, uint64_t to, int to_part, const char *last_gtid,
+    const char *gtid_pos, const char *bootstrap_pos, const char *redo_tables,
+    uint64_t source_ts);
 void checkpoint_free(struct checkpoint *cp);
 /* srdf.xa_pending: the XA transactions prepared on the source whose
  * rows wait, in wagons first..last of the inbox, for their XA COMMIT
