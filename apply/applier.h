@@ -67,7 +67,9 @@
 #define LEDGER_BATCH 64
 #define LEDGER_LAG_MS 250
 
-enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL };
+/* S_DELAY: the next wagon waits for --delay (a->delay_due); S_STOP:
+ * the --until point is reached (a->stop says where). */
+enum { S_PROGRESS, S_IDLE, S_WAIT, S_FAILED, S_GONE, S_FATAL, S_DELAY, S_STOP };
 
 /* Where a wagon goes (sched(), srdf-apply(1), "Parallel apply"). */
 enum sched {
@@ -172,6 +174,14 @@ struct applier {
 	int crash_after; /* test hook: _exit(137) after this COMMIT */
 	int commits;
 	uint64_t napplied;
+	/* --delay: when the wagon held back is due (clock_mono_ms), and
+	 * the last wagon said to wait (said once) */
+	long long delay_due;
+	uint64_t delay_said;
+	/* --until: the wagon after whose commit the stop point is reached
+	 * (until_step), 0 none */
+	uint64_t until_after;
+	int until_checked; /* until_start ran */
 };
 
 /* Set by SIGTERM and SIGINT (apply.c): the loop ends. */
@@ -232,6 +242,28 @@ int beside_workers(struct applier *a, struct inwagon *w, int rc);
 int dispatch(struct applier *a, struct inwagon *w);
 int par_drain(struct applier *a);
 int to_worker(struct applier *a, const struct inwagon *w);
+
+/* step.c: delay_left_ms says how long wagon w still waits for --delay
+ * (0: it is due, also without --delay, for srdf-bootstrap's wagons and
+ * for a wagon without a source commit time). */
+long long delay_left_ms(const struct applier *a, const struct inwagon *w);
+
+/* until.c: --until and --until-before (S_* codes, S_STOP: stopped, the
+ * stop recorded).  until_start checks the checkpoint against the point
+ * once it is read; until_resume cuts off the transactions of w that a
+ * checkpoint inside it (srdf.applied.part) says are applied (0, or -1
+ * with err); until_step decides for w, taken: -1 to apply it as usual,
+ * or an S_* code when it stopped there (w freed), having applied the
+ * transactions of w before the point when its group can be cut;
+ * until_reached, after a commit, stops when the point was the last
+ * transaction of the wagon committed; until_free says whether w may be
+ * merged with others or go to a worker. */
+int until_start(struct applier *a);
+int until_resume(
+    struct applier *a, struct inwagon *w, char *err, size_t errlen);
+int until_step(struct applier *a, struct inwagon *w);
+int until_reached(struct applier *a);
+int until_free(const struct applier *a, const struct inwagon *w);
 
 /* merge.c: w and the wagons after it applied together; an S_* code,
  * or -1 when w goes alone. */

@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -108,6 +109,8 @@ usage(FILE *f)
 	    "[--parallel n]\n"
 	    "                  [--merge-bytes size] [--keep time] "
 	    "[--fire-triggers]\n"
+	    "                  [--delay time] [--until gtid|time | "
+	    "--until-before gtid]\n"
 	    "       srdf-apply --help | --version\n");
 }
 
@@ -230,7 +233,7 @@ purge_applied(struct applier *a, int now)
 static int
 run(struct applier *a)
 {
-	int rc, ex = 0;
+	int rc, ex = 0, stopped = 0;
 
 	if ((ex = connect_target(a)) != 0 || stopping)
 		return ex;
@@ -294,6 +297,22 @@ run(struct applier *a)
 				goto out;
 			wait_events(a, HEARTBEAT_INTERVAL_MS);
 			continue;
+		case S_DELAY:
+			purge_applied(a, 0);
+			if (a->cf->once)
+				goto out;
+			{
+				long long left = a->delay_due - clock_mono_ms();
+
+				wait_events(a, left > HEARTBEAT_INTERVAL_MS
+				                   ? HEARTBEAT_INTERVAL_MS
+				               : left > 0 ? (long)left
+				                          : 0);
+			}
+			continue;
+		case S_STOP:
+			stopped = 1;
+			goto out;
 		case S_WAIT:
 			wait_events(
 			    a, a->fail.dead || a->fail.due - clock_mono_ms() >
@@ -319,7 +338,7 @@ out:
 		db_rollback(&a->db);
 		a->og.open = 0;
 	}
-	if (a->cf->once && !stopping && ex != EX_IOERR)
+	if ((a->cf->once || stopped) && !stopping && ex != EX_IOERR)
 		acks_drain(a->acks, ACK_DRAIN_MS);
 	if (!a->cf->dry_run)
 		log_info("%s: %" PRIu64 " wagon%s applied, checkpoint %" PRIu64
@@ -452,6 +471,46 @@ flag_option(struct config *cf, int ch, char *arg)
 
 static void check_options(struct config *cf);
 
+/* --until GTID|TIME, --until-before GTID (before set) into cf: TIME is
+ * ISO 8601 UTC, 2026-12-07T16:00:00Z, or @ and Unix seconds.  Dies on a
+ * bad value or a second stop point. */
+static void
+parse_until(struct config *cf, int before, const char *arg)
+{
+	const char *opt = before ? "--until-before" : "--until";
+	struct tm tm;
+	const char *e;
+	uint64_t u;
+
+	if (cf->until != UNTIL_NONE)
+		die(EX_USAGE,
+		    "%s %s: one stop point only (--until or "
+		    "--until-before, once)",
+		    opt, arg);
+	cf->until_arg = arg;
+	if (gtid_parse(arg, &cf->until_gtid) == 0) {
+		cf->until = before ? UNTIL_BEFORE : UNTIL_GTID;
+		return;
+	}
+	if (before)
+		die(EX_USAGE,
+		    "bad --until-before %s (want a GTID such as 0-1-105)", arg);
+	if (arg[0] == '@' && parse_u64(arg + 1, &u) == 0) {
+		cf->until = UNTIL_TIME;
+		cf->until_ts = u;
+		return;
+	}
+	memset(&tm, 0, sizeof tm);
+	e = strptime(arg, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (e == NULL || strcmp(e, "Z") != 0)
+		die(EX_USAGE,
+		    "bad --until %s (want a GTID such as 0-1-105, a UTC time "
+		    "such as 2026-12-07T16:00:00Z, or @ and Unix seconds)",
+		    arg);
+	cf->until = UNTIL_TIME;
+	cf->until_ts = (uint64_t)timegm(&tm);
+}
+
 /* Options and operands into *cf, a configuration from then on read
  * only; the key is loaded.  Dies on a usage or configuration error. */
 static void
@@ -474,6 +533,9 @@ parse_options(struct config *cf, int argc, char **argv)
 	    {"once", no_argument, NULL, 'o'},
 	    {"merge-bytes", required_argument, NULL, 'M'},
 	    {"keep", required_argument, NULL, 'K'},
+	    {"delay", required_argument, NULL, 'D'},
+	    {"until", required_argument, NULL, 'U'},
+	    {"until-before", required_argument, NULL, 'b'},
 	    {"parallel", required_argument, NULL, 'P'},
 	    {"retry", required_argument, NULL, 'r'},
 	    {"skip", required_argument, NULL, 's'},
@@ -496,6 +558,14 @@ parse_options(struct config *cf, int argc, char **argv)
 		case 'K':
 			cf->keep_ms =
 			    opt_duration(optarg, "--keep", 0, LLONG_MAX);
+			break;
+		case 'D':
+			cf->delay_ms = opt_duration(
+			    optarg, "--delay", 0, 366LL * 86400000);
+			break;
+		case 'U':
+		case 'b':
+			parse_until(cf, ch == 'b', optarg);
 			break;
 		case 'M':
 			cf->merge_bytes =
@@ -539,6 +609,11 @@ check_options(struct config *cf)
 		              "wagons (srdf-keygen(1))");
 	if (cf->dry_run)
 		cf->once = 1;
+	if (cf->until != UNTIL_NONE && cf->dry_run)
+		die(EX_USAGE,
+		    "--%s and --dry-run: a stop point cuts wagons "
+		    "and moves the checkpoint; a dry run cannot",
+		    cf->until == UNTIL_BEFORE ? "until-before" : "until");
 	if (cf->ack_to != NULL && cf->ack_pull)
 		die(EX_USAGE,
 		    "--ack-to sends the ACKs, --ack-pull leaves them "
@@ -600,6 +675,32 @@ open_state(struct applier *a)
 	snprintf(path, sizeof path, "%s/new", cf->inbox);
 	if (access(path, F_OK) != 0)
 		die(EX_NOINPUT, "no inbox in %s: %s", cf->dir, strerror(errno));
+}
+
+/* What srdf-status shows of this run (srdf-status(1)): meta
+ * "apply_delay_ms", the --delay in force; "until_stop", a stop point
+ * this run has not reached (one reached is written by step.c), cleared.
+ * Dies when the ledger cannot be written. */
+static void
+note_run(struct applier *a)
+{
+	struct ledger_txn *t;
+	char v[32];
+	int rc;
+
+	if (a->l == NULL || a->cf->dry_run)
+		return;
+	snprintf(v, sizeof v, "%lld", a->cf->delay_ms);
+	if ((rc = ledger_txn_begin(a->l, 0, &t)) == 0) {
+		if ((rc = ledger_meta_put(t, "apply_delay_ms", v)) != 0 ||
+		    (rc = ledger_meta_put(t, "until_stop", "")) != 0)
+			ledger_txn_abort(t);
+		else
+			rc = ledger_txn_commit(t);
+	}
+	if (rc != 0)
+		die(EX_IOERR, "cannot write the ledger in %s: %s", a->cf->dir,
+		    ledger_strerror(rc));
 }
 
 /* Readiness: the self-pipe of the signals and the inotify watch of
@@ -679,6 +780,7 @@ main(int argc, char **argv)
 		a.crash_after = atoi(hook);
 	open_state(&a);
 	refuse_promoted(a.l, cf.dir);
+	note_run(&a);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		die(EX_OSERR, "cannot start libcurl");
 	/* A dry run sends no ACK (a.acks NULL: acks.c does nothing). */

@@ -67,9 +67,22 @@ struct config {
 				  * row wagons; 1 applies all on one */
 	int has_skip;
 	uint64_t skip;
+	long long delay_ms; /* --delay: a wagon waits until its last source
+			     * commit is this old; 0 none */
+	/* --until / --until-before (srdf-apply(1), "Delayed apply and
+	 * stop points"): where to stop, UNTIL_NONE for nowhere */
+	int until;
+	struct gtid until_gtid; /* UNTIL_GTID, UNTIL_BEFORE */
+	uint64_t until_ts;      /* UNTIL_TIME: Unix seconds */
+	const char *until_arg;  /* as given, for messages */
+	int no_binlog; /* srdf-rewind --records: the session writes nothing
+			* to the server's binlog (sql_log_bin=0), its
+			* registration in srdf.apply_sessions included */
 	long long retry_ms[16]; /* delays between attempts */
 	int nretry;
 };
+
+enum { UNTIL_NONE, UNTIL_GTID, UNTIL_BEFORE, UNTIL_TIME };
 
 enum {
 	DB_OK = 0,
@@ -85,6 +98,14 @@ enum {
  * one that was XA PREPAREd (a group that begins with "xa" or ends with
  * xa_prepare); its XA COMMIT or XA ROLLBACK (xa_end). */
 enum { XA_NONE, XA_PREPARED, XA_COMMIT, XA_ROLLBACK };
+
+/* A transaction's end inside a group: its "trx" record (srdf-record(5),
+ * srdf-dedup(1) "Groups"), and where the payload goes on after it. */
+struct trx_mark {
+	char gtid[WAGON_GTID_LEN];
+	uint64_t ts;
+	size_t end; /* offset of the line after the trx record */
+};
 
 /* One wagon in hand. */
 struct inwagon {
@@ -113,6 +134,17 @@ struct inwagon {
 	uint64_t rows;    /* row changes applied */
 	uint64_t ddls;    /* DDL statements run */
 	int has_ddl;      /* a "ddl" record in the payload (engine_peek) */
+	/* Its transactions (engine_peek): the trx records, in order, ntrx
+	 * of them (0: a wagon sealed before srdf-dedup wrote them); split:
+	 * group_end's "split", every trx record a boundary; first_ts:
+	 * group_end's "first_ts" or 0.  part0: the leading transactions of
+	 * the wagon that are not in records any more (cut off: applied
+	 * before, srdf.applied.part). */
+	struct trx_mark *trx;
+	size_t ntrx;
+	int split;
+	uint64_t first_ts;
+	int part0;
 	/* The tables it touches (engine_peek): "db\037table\0" each,
 	 * lowercased, ntabs of them; tabs_all when it cannot tell (a
 	 * record it does not know, a DDL sql_ddl_tables cannot read). */

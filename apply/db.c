@@ -205,6 +205,9 @@ db_session(struct db *d)
 
 	if ((rc = simple(d, "session setup", session_sql)) != DB_OK)
 		return rc;
+	if (d->cf->no_binlog && (rc = simple(d, "session setup",
+	                             "SET SESSION sql_log_bin=0")) != DB_OK)
+		return rc;
 	if (!d->dry && (rc = simple(d,
 	                    "registering the session in "
 	                    "srdf.apply_sessions",
@@ -335,6 +338,7 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 {
 	char safe[1024];
 
+	snprintf(d->errfull, sizeof d->errfull, "%s", m);
 	if (redact(m, safe, sizeof safe))
 		log_debug("%s%s%s: error %u in full: %s", kind,
 		    table ? " on " : "", table ? table : "", e, m);
@@ -463,7 +467,7 @@ send(struct db *d, size_t n)
 {
 	size_t len = d->st[n - 1].end, i;
 	long long got;
-	int rc;
+	int rc, differs = 0;
 
 	if (d->dry) {
 		fwrite(d->q.p, 1, len, stdout);
@@ -475,6 +479,12 @@ send(struct db *d, size_t n)
 	for (i = 0; i < n; i++) {
 		MYSQL_RES *r;
 
+		if (rc != 0 && differs) {
+			/* srdf-rewind: the row that differed first is the
+			 * cause (a key it left in place, say, taken again) */
+			rc = DB_OK;
+			break;
+		}
 		if (rc != 0) {
 			rc = db_classify(d, d->st[i].kind,
 			    *d->st[i].table ? d->st[i].table : NULL);
@@ -483,7 +493,15 @@ send(struct db *d, size_t n)
 		if ((r = mysql_store_result(d->my)) != NULL)
 			mysql_free_result(r);
 		got = (long long)mysql_affected_rows(d->my);
-		if (d->st[i].expect >= 0 && got < d->st[i].expect) {
+		if (d->exact && d->st[i].expect >= 0 &&
+		    got != d->st[i].expect && !differs) {
+			/* srdf-rewind: the first row not as the undo needs it;
+			 * the rest of the batch ran and is rolled back. */
+			differs = 1;
+			snprintf(d->err, sizeof d->err,
+			    "%s on %s touched %lld of %lld rows", d->st[i].kind,
+			    d->st[i].table, got, d->st[i].expect);
+		} else if (d->st[i].expect >= 0 && got < d->st[i].expect) {
 			log_warn("%s on %s touched %lld of %lld rows: the "
 			         "target differs from the source",
 			    d->st[i].kind, d->st[i].table, got,
@@ -510,6 +528,11 @@ send(struct db *d, size_t n)
 			    n);
 			rc = DB_GONE;
 		}
+	}
+	if (rc == DB_OK && differs) {
+		d->mismatch = 1;
+		d->errnum = 0;
+		rc = DB_FAIL;
 	}
 	if (rc != DB_OK) {
 		/* The server skipped the rest of the batch: nothing of it may
@@ -613,17 +636,30 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 	struct buf q = {0};
 	MYSQL_RES *r;
 	MYSQL_ROW row;
-	int rc = DB_OK;
+	int rc = DB_OK, old = 0;
 
 	checkpoint_free(cp);
-	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, "
-	            "redo_tables FROM srdf.applied WHERE source_id=");
+again:
+	q.len = 0;
+	/* A dry run does not add the columns a table of an older srdf-apply
+	 * lacks (db_checkpoint_init): read as 0 there. */
+	buf_lit(&q, "SELECT seq, last_gtid, gtid_pos, bootstrap_pos, ");
+	if (old)
+		buf_lit(&q, "NULL, 0, NULL ");
+	else
+		buf_lit(
+		    &q, "redo_tables, part, UNIX_TIMESTAMP(source_commit_at) ");
+	buf_lit(&q, "FROM srdf.applied WHERE source_id=");
 	quote_str(&q, src);
 	buf_putc(&q, '\0');
 	if (mysql_query(d->my, q.p) != 0 ||
 	    (r = mysql_store_result(d->my)) == NULL) {
 		unsigned e = mysql_errno(d->my);
 
+		if (d->dry && !old && e == ER_BAD_FIELD_ERROR) {
+			old = 1;
+			goto again;
+		}
 		buf_free(&q);
 		/* A dry run on a target srdf never wrote: nothing applied. */
 		if (d->dry && (e == ER_NO_SUCH_TABLE || e == ER_BAD_DB_ERROR))
@@ -646,6 +682,8 @@ db_checkpoint_read(struct db *d, const char *src, struct checkpoint *cp)
 			free(cp->bootstrap_pos);
 			cp->bootstrap_pos = NULL;
 		}
+		cp->part = row[5] != NULL ? atoi(row[5]) : 0;
+		cp->source_ts = row[6] != NULL ? strtoull(row[6], NULL, 10) : 0;
 		if (recopy_parse(row[4], &cp->recopied) != 0)
 			log_warn(
 			    "srdf.applied.redo_tables is not what srdf-apply "
@@ -797,11 +835,21 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
     const char *last_gtid, const char *gtid_pos, const char *bootstrap_pos,
     const char *redo_tables, uint64_t source_ts)
 {
+	return db_commit_part(d, src, from, 0, to, 0, last_gtid, gtid_pos,
+	    bootstrap_pos, redo_tables, source_ts);
+}
+
+int
+db_commit_part(struct db *d, const char *src, uint64_t from, int from_part,
+    uint64_t to, int to_part, const char *last_gtid, const char *gtid_pos,
+    const char *bootstrap_pos, const char *redo_tables, uint64_t source_ts)
+{
 	struct buf *b = &d->q;
 	int rc;
 
 	db_stmt_open(d);
-	buf_printf(b, "UPDATE srdf.applied SET seq=%" PRIu64, to);
+	buf_printf(
+	    b, "UPDATE srdf.applied SET seq=%" PRIu64 ", part=%d", to, to_part);
 	if (last_gtid != NULL && *last_gtid != '\0') {
 		buf_lit(b, ", last_gtid=");
 		quote_str(b, last_gtid);
@@ -824,7 +872,7 @@ db_commit_at(struct db *d, const char *src, uint64_t from, uint64_t to,
 		    source_ts);
 	buf_lit(b, ", applied_at=NOW(6) WHERE source_id=");
 	quote_str(b, src);
-	buf_printf(b, " AND seq=%" PRIu64, from);
+	buf_printf(b, " AND seq=%" PRIu64 " AND part=%d", from, from_part);
 	push(d, "checkpoint", "srdf.applied", -1);
 	/* Not in a dry run: mariadb(1) would cut the IF at its ';'. */
 	if (!d->dry) {

@@ -113,6 +113,8 @@ struct stmt {
 #define APPLY_LAX_SQL_MODE \
 	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES"
 
+enum { DB_EXACT_BATCH = 1, DB_EXACT_ROW = 2 };
+
 struct db {
 	const struct config *cf;
 	MYSQL *my;
@@ -148,11 +150,24 @@ struct db {
 	 * the wagon is tried again at once, the rows of such tables written
 	 * without strict mode; cleared at the next commit. */
 	int genlax;
+	/* srdf-rewind(1): every row a statement must touch (expect >= 0)
+	 * is touched, or the batch fails (DB_FAIL, mismatch set); the
+	 * engine deletes a keyed row by all its values, not its key alone
+	 * (engine.c, "Exact undo"): DB_EXACT_BATCH many rows a statement,
+	 * DB_EXACT_ROW one, so that a failure names its key; 0 off. */
+	int exact;
+	int mismatch;
+	/* The server's last error text in full, the row values it quotes
+	 * included (d->err withholds them): for srdf-rewind's refusal,
+	 * which names the key on the operator's terminal. */
+	char errfull[1024];
 	char err[2048];
 };
 
 struct checkpoint {
 	uint64_t seq;
+	int part; /* transactions of wagon seq + 1 applied (srdf.applied.part) */
+	uint64_t source_ts; /* source_commit_at as read (Unix s), 0 unknown */
 	char last_gtid[WAGON_GTID_LEN];
 	char *gtid_pos;      /* malloc'd, may be NULL */
 	char *bootstrap_pos; /* the highest snapshot_gtid of srdf-bootstrap's
@@ -196,6 +211,15 @@ int db_checkpoint_read(
 int db_commit_at(struct db *d, const char *source_hex, uint64_t from,
     uint64_t to, const char *last_gtid, const char *gtid_pos,
     const char *bootstrap_pos, const char *redo_tables, uint64_t source_ts);
+/* db_commit_part is db_commit_at from checkpoint (from, from_part) to
+ * (to, to_part): part is srdf.applied.part, the leading transactions of
+ * wagon seq + 1 applied (a split group cut at a --until point,
+ * srdf-apply(1) "Delayed apply and stop points"); db_commit_at moves
+ * from part 0 to part 0. */
+int db_commit_part(struct db *d, const char *source_hex, uint64_t from,
+    int from_part, uint64_t to, int to_part, const char *last_gtid,
+    const char *gtid_pos, const char *bootstrap_pos, const char *redo_tables,
+    uint64_t source_ts);
 void checkpoint_free(struct checkpoint *cp);
 /* srdf.xa_pending: the XA transactions prepared on the source whose
  * rows wait, in wagons first..last of the inbox, for their XA COMMIT

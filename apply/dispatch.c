@@ -37,7 +37,7 @@ sched(struct applier *a, const struct inwagon *w)
 
 	if (a->cf->parallel < 2 || a->cf->dry_run || a->par.broken ||
 	    a->og.open || a->fail.seq != 0 || w->seq <= a->par.off_until ||
-	    w->chunk != 1 || !w->last)
+	    w->chunk != 1 || !w->last || !until_free(a, w))
 		return SCHED_ALONE;
 	boot_rows = (w->h.flags & WAGON_F_BOOTSTRAP) && !w->has_ddl;
 	inflight = a->par.p != NULL && par_inflight(a->par.p) > 0;

@@ -22,7 +22,8 @@ merge_ok(const struct applier *a, const struct inwagon *w)
 	       a->fail.seq == 0 && w->seq > a->par.merge_off_until &&
 	       w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
 	       w->xa == XA_NONE && !(w->h.flags & WAGON_F_BOOTSTRAP) &&
-	       !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos);
+	       !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) &&
+	       until_free(a, w);
 }
 
 /* The wagons after w that are in the inbox already and may go with it,
@@ -51,7 +52,11 @@ gather(struct applier *a, const struct inwagon *w, struct inwagon *more)
 			inwagon_free(&x);
 			break;
 		}
-		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes) {
+		/* --delay: a wagon not yet due ends the run (its turn holds
+		 * it back); so does one a --until point falls in or right
+		 * after (merge_ok: until_free). */
+		if (!merge_ok(a, &x) || bytes + x.len > a->cf->merge_bytes ||
+		    delay_left_ms(a, &x) > 0) {
 			a->par.held = x;
 			break;
 		}

@@ -366,6 +366,7 @@ committed(struct applier *a, uint64_t seq, uint64_t first,
 	}
 	from = a->cp.seq + 1;
 	a->cp.seq = seq;
+	a->cp.part = 0;
 	snprintf(a->cp.last_gtid, sizeof a->cp.last_gtid, "%s", w->last_gtid);
 	a->og.open = 0;
 	if (a->fail.seq != 0 && a->fail.seq <= seq) {

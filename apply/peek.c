@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "eng.h"
+#include "log.h"
 #include "engine.h"
 #include "record.h"
 #include "sqltext.h"
@@ -87,7 +88,7 @@ static int
 other_record(const char *s, const char *z)
 {
 	static const char *const types[] = {"begin\"", "commit\"",
-	    "group_end\"", "heartbeat\"", "gtid\"", NULL};
+	    "group_end\"", "heartbeat\"", "gtid\"", "trx\"", NULL};
 	static const char head[] = "{\"v\":1,\"type\":\"";
 
 	if ((size_t)(z - s) < sizeof head + 10 ||
@@ -243,6 +244,45 @@ xa_record(struct eng *e, const char *s, const char *z)
 	return 1;
 }
 
+/* A "trx" record s..z (srdf-record(5)) into e->w's transactions: 1 when
+ * it is one, 0 when not, -1 (bad) when it is malformed. */
+static int
+trx_record(struct eng *e, const char *s, const char *z)
+{
+	struct inwagon *w = e->w;
+	const char *type, *g;
+	struct gtid gt;
+	json_t *rec, *ts;
+	int rc;
+
+	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
+		return -1;
+	if (strcmp(type, "trx") != 0) {
+		json_decref(rec);
+		return 0;
+	}
+	g = json_string_value(json_object_get(rec, "gtid"));
+	ts = json_object_get(rec, "ts");
+	if (g == NULL || gtid_parse(g, &gt) != 0 ||
+	    strlen(g) >= sizeof w->trx->gtid ||
+	    (ts != NULL && !json_is_integer(ts))) {
+		json_decref(rec);
+		eng_bad(e, "a \"trx\" record without its GTID or with a bad "
+		           "\"ts\"");
+		return -1;
+	}
+	if ((w->trx = realloc(w->trx, (w->ntrx + 1) * sizeof *w->trx)) == NULL)
+		die(EX_OSERR, "out of memory");
+	snprintf(w->trx[w->ntrx].gtid, sizeof w->trx->gtid, "%s", g);
+	w->trx[w->ntrx].ts = ts != NULL && json_integer_value(ts) > 0
+	                         ? (uint64_t)json_integer_value(ts)
+	                         : 0;
+	w->trx[w->ntrx].end = (size_t)(z - w->records) + 1;
+	w->ntrx++;
+	json_decref(rec);
+	return 1;
+}
+
 /* What engine_peek sets, back to nothing. */
 static void
 peek_reset(struct inwagon *w)
@@ -257,6 +297,11 @@ peek_reset(struct inwagon *w)
 	w->recopy_db = w->recopy_table = w->xid = NULL;
 	w->xa = XA_NONE;
 	w->last_ts = 0;
+	w->first_ts = 0;
+	free(w->trx);
+	w->trx = NULL;
+	w->ntrx = 0;
+	w->split = 0;
 }
 
 /* The group_begin s..z: the group, and the chunk the header says.  DB_OK
@@ -316,6 +361,16 @@ peek_lines(struct eng *e, const char **p, const char *end, const char **last,
 			continue;
 		}
 		rowhead = 0;
+		/* A transaction's end (a row's value holding the word is
+		 * not one: trx_record reads the record's type). */
+		if (memmem(s, (size_t)(z - s), "\"trx\"", 5) != NULL &&
+		    (rc = trx_record(e, s, z)) != 0) {
+			if (rc < 0)
+				return DB_FAIL;
+			*last = s;
+			*lastz = z;
+			continue;
+		}
 		/* Any "ddl" record, however it is spaced, names its type
 		 * before a row could: a line without the word has none. */
 		if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
@@ -365,6 +420,10 @@ peek_end(struct eng *e, const char *s, const char *z)
 	if (json_is_integer(j = json_object_get(rec, "last_ts")) &&
 	    json_integer_value(j) > 0)
 		w->last_ts = (uint64_t)json_integer_value(j);
+	if (json_is_integer(j = json_object_get(rec, "first_ts")) &&
+	    json_integer_value(j) > 0)
+		w->first_ts = (uint64_t)json_integer_value(j);
+	w->split = json_is_true(json_object_get(rec, "split"));
 	if (w->last != !!(w->h.flags & WAGON_F_LAST_CHUNK)) {
 		json_decref(rec);
 		return eng_bad(e,
@@ -441,6 +500,9 @@ inwagon_free(struct inwagon *w)
 	free(w->recopy_db);
 	free(w->recopy_table);
 	free(w->xid);
+	free(w->trx);
+	w->trx = NULL;
+	w->ntrx = 0;
 	w->records = NULL;
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;

@@ -57,8 +57,12 @@ prefetch(struct applier *a, uint64_t seq)
 		a->pf.started = 1;
 	}
 	pthread_mutex_lock(&a->pf.mu);
-	a->pf.want = seq;
-	pthread_cond_signal(&a->pf.cv);
+	/* Read already (a wagon held back for --delay is taken again at
+	 * every turn): not read again. */
+	if (a->pf.busy || a->pf.w.records == NULL || a->pf.w.seq != seq) {
+		a->pf.want = seq;
+		pthread_cond_signal(&a->pf.cv);
+	}
 	pthread_mutex_unlock(&a->pf.mu);
 }
 

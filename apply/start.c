@@ -184,8 +184,8 @@ skip(struct applier *a)
 		a->next = s + 1;
 		return S_PROGRESS;
 	}
-	if ((rc = db_commit_at(&a->db, a->src, a->cp.seq, s, NULL, NULL, NULL,
-	         NULL, 0)) != DB_OK) {
+	if ((rc = db_commit_part(&a->db, a->src, a->cp.seq, a->cp.part, s, 0,
+	         NULL, NULL, NULL, NULL, 0)) != DB_OK) {
 		db_rollback(&a->db);
 		log_err("--skip %" PRIu64 ": %s", s, a->db.err);
 		if (rc == DB_GONE)
@@ -194,6 +194,7 @@ skip(struct applier *a)
 		return S_FATAL;
 	}
 	a->cp.seq = s;
+	a->cp.part = 0;
 	a->next = s + 1;
 	if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
 	    (w = wrec(t, s, &rc)) == NULL) {
@@ -335,6 +336,14 @@ start_source(struct applier *a)
 		return rc;
 	log_info("target checkpoint: wagon %" PRIu64 "%s%s", a->cp.seq,
 	    a->cp.last_gtid[0] ? ", GTID " : "", a->cp.last_gtid);
+	if (a->cp.part > 0)
+		log_info("target checkpoint: and the first %d transaction%s of "
+		         "wagon %" PRIu64 " (a stop point, srdf.applied.part)",
+		    a->cp.part, a->cp.part == 1 ? "" : "s", a->cp.seq + 1);
 	a->ready = 1;
+	if (!a->until_checked) {
+		a->until_checked = 1;
+		return until_start(a);
+	}
 	return S_PROGRESS;
 }

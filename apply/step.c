@@ -38,6 +38,54 @@ take(struct applier *a, uint64_t seq, struct inwagon *w, char *err,
 	return rc;
 }
 
+long long
+delay_left_ms(const struct applier *a, const struct inwagon *w)
+{
+	long long now, due;
+
+	if (a->cf->delay_ms <= 0 || w->last_ts == 0 ||
+	    (w->h.flags & WAGON_F_BOOTSTRAP))
+		return 0;
+	/* Binlog times are whole seconds: the commit came at last_ts or
+	 * up to a second later, so it is surely that old one second on. */
+	now = (long long)(clock_wall() * 1000.0);
+	due = ((long long)w->last_ts + 1) * 1000 + a->cf->delay_ms;
+	return now >= due ? 0 : due - now;
+}
+
+/* --delay: w, taken, waits when its last source commit is not yet
+ * cf->delay_ms old.  It is then held (a->par.held, taken again at the
+ * next turn) once the workers' jobs before it are done, a->delay_due
+ * says when, and S_DELAY is returned (S_FATAL from par_drain); else 0. */
+static int
+delayed(struct applier *a, struct inwagon *w)
+{
+	long long left = delay_left_ms(a, w);
+	int rc = S_DELAY;
+
+	if (left == 0)
+		return 0;
+	if (a->par.p != NULL && par_inflight(a->par.p) > 0 &&
+	    par_drain(a) == S_FATAL)
+		rc = S_FATAL;
+	if (a->delay_said != w->seq) {
+		log_info("wagon %" PRIu64 " (GTID %s, last source commit "
+		         "%" PRIu64 " s ago) waits %lld s more for --delay "
+		         "%lld s",
+		    w->seq, w->h.last_gtid,
+		    (uint64_t)clock_wall() > w->last_ts
+		        ? (uint64_t)clock_wall() - w->last_ts
+		        : 0,
+		    (left + 999) / 1000, a->cf->delay_ms / 1000);
+		a->delay_said = w->seq;
+	}
+	inwagon_free(&a->par.held);
+	a->par.held = *w;
+	memset(w, 0, sizeof *w);
+	a->delay_due = clock_mono_ms() + left;
+	return rc;
+}
+
 /* Chunks: a group's transaction stays open until its last one.  Sets
  * *first, the group's first wagon, and returns 0; -1 with err when w is
  * not the chunk that may come now (the open transaction rolled back). */
@@ -132,8 +180,9 @@ apply_one(struct applier *a, struct inwagon *w, uint64_t first)
 	else
 		rc = engine_run(&a->db, &a->arena, w, skip, ddl_mark, a);
 	if (rc == DB_OK && w->last) {
-		rc = db_commit_at(&a->db, a->src, a->cp.seq, w->seq,
-		    w->last_gtid, w->gtid_pos, newpos, newrecopied, w->last_ts);
+		rc = db_commit_part(&a->db, a->src, a->cp.seq, a->cp.part,
+		    w->seq, 0, w->last_gtid, w->gtid_pos, newpos, newrecopied,
+		    w->last_ts);
 	} else if (rc == DB_OK)
 		rc = db_flush(&a->db);
 	if (rc == DB_OK && w->last && newpos != NULL) {
@@ -239,6 +288,19 @@ step(struct applier *a)
 	    (a->fail.dead || t0 < a->fail.due))
 		return S_WAIT;
 	rc = take(a, seq, &w, err, sizeof err);
+	/* A checkpoint inside it (a stop point): what is left of it. */
+	if (rc == 0 && until_resume(a, &w, err, sizeof err) != 0) {
+		inwagon_free(&w);
+		return failed(a, seq, err, 0);
+	}
+	if (rc == 0 && (rc = delayed(a, &w)) != 0)
+		return rc;
+	if (rc == 0 && a->cf->until != UNTIL_NONE) {
+		int u = until_step(a, &w);
+
+		if (u >= 0)
+			return u;
+	}
 	if (a->par.p != NULL && par_inflight(a->par.p) > 0)
 		return beside_workers(a, &w, rc);
 	if (rc == 1) {
@@ -274,5 +336,7 @@ step(struct applier *a)
 	}
 	rc = applied(a, &w, first, t0);
 	inwagon_free(&w);
+	if (rc == S_PROGRESS)
+		rc = until_reached(a);
 	return rc;
 }

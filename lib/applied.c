@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mysqld_error.h>
+
 #include "applied.h"
 #include "buf.h"
 #include "maria.h"
@@ -30,6 +32,7 @@ take_row(MYSQL_ROW row, struct applied *a)
 	a->last_gtid = xstrdup(row[2]);
 	a->gtid_pos = xstrdup(row[3]);
 	a->applied_at = row[4] ? strtod(row[4], NULL) : -1;
+	a->part = row[5] ? atoi(row[5]) : 0;
 }
 
 int
@@ -40,9 +43,14 @@ applied_read(MYSQL *my, const char *source, struct applied_rows *out, char *err,
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 	size_t cap = 0;
+	int old = 0;
 
 	applied_free(out);
-	buf_puts(&q, "SELECT " APPLIED_COLUMNS " FROM " APPLIED_TABLE);
+again:
+	q.len = 0;
+	buf_puts(&q, old ? "SELECT " APPLIED_COLUMNS_V1 ", 0"
+	                 : "SELECT " APPLIED_COLUMNS);
+	buf_puts(&q, " FROM " APPLIED_TABLE);
 	if (source != NULL) {
 		buf_puts(&q, " WHERE source_id='");
 		maria_escape(&q, source);
@@ -50,7 +58,12 @@ applied_read(MYSQL *my, const char *source, struct applied_rows *out, char *err,
 	}
 	buf_puts(&q, " ORDER BY applied_at DESC");
 	buf_putc(&q, '\0');
-	if (mysql_query(my, q.p) != 0 || (r = mysql_store_result(my)) == NULL) {
+	if (mysql_query(my, q.p) != 0 && !old &&
+	    mysql_errno(my) == ER_BAD_FIELD_ERROR /* no part yet */) {
+		old = 1;
+		goto again;
+	}
+	if (mysql_errno(my) != 0 || (r = mysql_store_result(my)) == NULL) {
 		snprintf(err, errlen, "%s (error %u)", mysql_error(my),
 		    mysql_errno(my));
 		buf_free(&q);

@@ -18,7 +18,8 @@
  * or -1 after a failed query, the table or its database missing
  * included: err then holds "<server's message> (error <n>)" and
  * mysql_errno(my) still gives the error number (ER_NO_SUCH_TABLE,
- * ER_BAD_DB_ERROR: nothing was ever applied there).
+ * ER_BAD_DB_ERROR: nothing was ever applied there).  A table an older
+ * srdf-apply created, without the column part, is read as part 0.
  * applied_free(out): frees the rows; out is then empty.
  * Memory: the strings of a row belong to *out; allocation failure dies
  * (lib/xalloc.h).
@@ -32,8 +33,11 @@
 #include <mysql.h>
 
 #define APPLIED_TABLE "srdf.applied"
-#define APPLIED_COLUMNS \
+#define APPLIED_COLUMNS_V1 \
 	"source_id, seq, last_gtid, gtid_pos, UNIX_TIMESTAMP(applied_at)"
+#define APPLIED_COLUMNS \
+	"source_id, seq, last_gtid, gtid_pos, UNIX_TIMESTAMP(applied_at), " \
+	"part"
 #define APPLIED_DDL \
 	"CREATE TABLE IF NOT EXISTS " APPLIED_TABLE " (" \
 	"source_id CHAR(32) CHARACTER SET ascii PRIMARY KEY, " \
@@ -46,7 +50,9 @@
 	"ALTER TABLE " APPLIED_TABLE " ADD COLUMN IF NOT EXISTS " \
 	"redo_tables TEXT;" \
 	"ALTER TABLE " APPLIED_TABLE " ADD COLUMN IF NOT EXISTS " \
-	"source_commit_at DATETIME(6);"
+	"source_commit_at DATETIME(6);" \
+	"ALTER TABLE " APPLIED_TABLE " ADD COLUMN IF NOT EXISTS " \
+	"part INT NOT NULL DEFAULT 0;"
 
 struct applied {
 	char source_id[33]; /* hex, "" when the row's is not 32 characters */
@@ -54,6 +60,9 @@ struct applied {
 	char *last_gtid;    /* its last source GTID, or NULL */
 	char *gtid_pos;     /* the source's GTID position after it, or NULL */
 	double applied_at;  /* when, Unix seconds; < 0 unknown */
+	int part; /* leading transactions of wagon seq + 1 applied (a stop
+		   * point inside a split group); 0 on a table without the
+		   * column (an older srdf-apply's) */
 };
 
 struct applied_rows {

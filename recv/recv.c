@@ -229,7 +229,7 @@ known(struct recv *r, const struct wagon_header *h, const char *src,
  * an applied wagon back to "received" for good. */
 static int
 record(struct recv *r, const struct wagon_header *h, size_t len,
-    const char *src, const char *sum)
+    const char *src, const char *sum, const uint64_t ts[2])
 {
 	struct ledger_txn *t;
 	char kid[17];
@@ -247,6 +247,14 @@ record(struct recv *r, const struct wagon_header *h, size_t len,
 	    kid, "flags", (json_int_t)h->flags, "received_at", clock_wall());
 	if (w == NULL)
 		return ENOMEM;
+	/* The source commit times srdf-status shows of what is received
+	 * (srdf-status(1)); the group_end's, when it has them. */
+	if (ts[0] > 0)
+		json_object_set_new(
+		    w, "first_ts", json_integer((json_int_t)ts[0]));
+	if (ts[1] > 0)
+		json_object_set_new(
+		    w, "last_ts", json_integer((json_int_t)ts[1]));
 	if ((rc = ledger_txn_begin(r->l, 0, &t)) != 0)
 		goto out;
 	if ((rc = ledger_wagon_get(t, h->seq, &old)) != 0) {
@@ -290,14 +298,40 @@ out:
 
 /* ---- receiving one wagon -------------------------------------------------- */
 
+/* The source commit times of a payload's group_end (its last line,
+ * srdf-record(5)): ts[0] first_ts, ts[1] last_ts, 0 when absent. */
+static void
+end_times(const char *records, size_t len, uint64_t ts[2])
+{
+	const char *e = records + len, *s;
+	json_t *j, *v;
+
+	ts[0] = ts[1] = 0;
+	while (e > records && e[-1] == '\n')
+		e--;
+	for (s = e; s > records && s[-1] != '\n'; s--)
+		;
+	if (s == e || (j = json_loadb(s, (size_t)(e - s), 0, NULL)) == NULL)
+		return;
+	if (json_is_integer(v = json_object_get(j, "first_ts")) &&
+	    json_integer_value(v) > 0)
+		ts[0] = (uint64_t)json_integer_value(v);
+	if (json_is_integer(v = json_object_get(j, "last_ts")) &&
+	    json_integer_value(v) > 0)
+		ts[1] = (uint64_t)json_integer_value(v);
+	json_decref(j);
+}
+
 /* Opens the wagon (h: its header, peeked) with the key, outside the
- * lock, and keeps nothing of it.  What opening takes (ciphertext copy
+ * lock, and keeps nothing of it but the source commit times of its
+ * group_end (end_times: ts).  What opening takes (ciphertext copy
  * and plaintext) is counted against --max-memory, like the bodies: a
  * wagon that compresses well may be much larger open than sent.
  * Returns -1 when it opened, else the verdict with why. */
 static int
 authenticate(struct recv *r, const struct srdf_key *key, const uint8_t *body,
-    size_t len, const struct wagon_header *h, char *why, size_t wl)
+    size_t len, const struct wagon_header *h, uint64_t ts[2], char *why,
+    size_t wl)
 {
 	unsigned long long need = h->comp_len + h->raw_len + 1, cur;
 	char err[256], *records = NULL;
@@ -322,6 +356,8 @@ authenticate(struct recv *r, const struct srdf_key *key, const uint8_t *body,
 	} while (!atomic_compare_exchange_weak(&r->decoding, &cur, cur + need));
 	rc = wagon_open_peeked(
 	    body, len, key, h, &records, &rlen, err, sizeof err);
+	if (rc == 0)
+		end_times(records, rlen, ts);
 	wagon_records_free(records, rlen);
 	atomic_fetch_sub(&r->decoding, need);
 	if (rc == 0)
@@ -337,8 +373,8 @@ authenticate(struct recv *r, const struct srdf_key *key, const uint8_t *body,
  * source and checksum in hex).  Returns the verdict, with why. */
 static enum verdict
 store(struct recv *r, const uint8_t *body, size_t len,
-    const struct wagon_header *h, const char *src, const char *sum, char *why,
-    size_t wl)
+    const struct wagon_header *h, const char *src, const char *sum,
+    const uint64_t ts[2], char *why, size_t wl)
 {
 	char name[WAGON_NAME_LEN];
 	int rc, v, ok;
@@ -361,7 +397,7 @@ store(struct recv *r, const uint8_t *body, size_t len,
 		snprintf(why, wl, "cannot store it: %s", strerror(errno));
 		goto out;
 	}
-	if ((rc = record(r, h, len, src, sum)) != 0) {
+	if ((rc = record(r, h, len, src, sum, ts)) != 0) {
 		/* Stored but not recorded: the sender will retry, and the
 		 * retry stores it again (spool_put replaces) and records it. */
 		log_err("cannot record wagon %" PRIu64 " in the ledger in %s: "
@@ -398,6 +434,7 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	struct wagon_header h;
 	const struct srdf_key *key;
 	char err[256], src[33], sum[65], kh[17], kw[17];
+	uint64_t ts[2] = {0, 0};
 	int rc, v;
 
 	*seq = 0;
@@ -429,9 +466,9 @@ receive(struct recv *r, const uint8_t *body, size_t len,
 	pthread_mutex_unlock(&r->mu);
 	if (v >= 0)
 		return (enum verdict)v;
-	if ((v = authenticate(r, key, body, len, &h, why, wl)) >= 0)
+	if ((v = authenticate(r, key, body, len, &h, ts, why, wl)) >= 0)
 		return (enum verdict)v;
-	return store(r, body, len, &h, src, sum, why, wl);
+	return store(r, body, len, &h, src, sum, ts, why, wl);
 }
 
 static void
@@ -769,7 +806,9 @@ recover(struct recv *r)
 		} else {
 			hex(h.source_id, 16, src);
 			hex(body + len - WAGON_SUM_LEN, WAGON_SUM_LEN, sum);
-			if ((rc = record(r, &h, len, src, sum)) != 0) {
+			/* (not opened again: no commit times) */
+			if ((rc = record(r, &h, len, src, sum,
+			         (const uint64_t[2]){0, 0})) != 0) {
 				log_err("cannot write the ledger in %s: %s",
 				    r->cf->dir, ledger_strerror(rc));
 				ex = EX_CANTCREAT;

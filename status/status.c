@@ -149,9 +149,12 @@ struct status {
 	 * meta counters): what the Prometheus counters add up. */
 	uint64_t ev_in, ev_out, attempts, retries;
 	uint64_t p_ev_in, p_ev_out, p_attempts, p_retries;
-	uint64_t p_confirmed;     /* purged wagons that were confirmed */
-	double pending_since;     /* the oldest wagon waiting; < 0 none */
-	char *promoted;           /* the target's meta "promoted" */
+	uint64_t p_confirmed; /* purged wagons that were confirmed */
+	double pending_since; /* the oldest wagon waiting; < 0 none */
+	char *promoted;       /* the target's meta "promoted" */
+	/* and the promotion's facts (srdf-promote(1)), NULL when absent:
+	 * promoted_seq, promoted_gtid, promoted_gtid_pos, promoted_pos */
+	char *prom[4];
 	char *realdir;            /* the state directory, absolute */
 	double fs_avail, fs_size; /* its file system; < 0 unknown */
 	struct stage last[NSTAGES];
@@ -166,6 +169,19 @@ struct status {
 	/* target: the newest applied wagon's last source commit (Unix s)
 	 * and when it was applied; < 0 unknown */
 	double applied_ts, applied_at;
+	/* target: the newest received wagon's last source commit (from
+	 * srdf-recv's record), < 0 unknown; srdf-apply's --delay (meta
+	 * apply_delay_ms), < 0 unknown; the --until stop it reached (meta
+	 * until_stop: a JSON object), NULL for none */
+	double received_ts;
+	long long delay_ms;
+	json_t *until_stop;
+	/* source: off-site, the age of the oldest source commit not yet
+	 * received by the target (< 0 unknown), its wagon (0: every wagon
+	 * sealed is received, and offsite is then the newest one's age);
+	 * the oldest wagon not received and the newest received */
+	double offsite;
+	uint64_t offsite_seq, unrecv_seq, recv_seq;
 	char *sealed_pos; /* meta last_sealed_gtid */
 	uint64_t stale, stale_first;
 	uint64_t err_seq;
@@ -174,6 +190,7 @@ struct status {
 	/* srdf.applied on the target, with --defaults-file */
 	int db_read;
 	uint64_t db_seq;
+	int db_part; /* srdf.applied.part */
 	char *db_gtid;
 	double db_applied_at;
 	char *db_error;
@@ -304,6 +321,28 @@ meta_u64(struct ledger_txn *t, const char *key, uint64_t *v)
 	return rc;
 }
 
+/* Target: srdf-apply's --delay and the --until stop point it reached
+ * (meta apply_delay_ms, until_stop; srdf-apply(1)). */
+static int
+apply_run(struct status *st, struct ledger_txn *t)
+{
+	char *v = NULL;
+	int rc;
+
+	if ((rc = ledger_meta_get(t, "apply_delay_ms", &v)) != 0)
+		return rc;
+	if (v != NULL && *v != '\0')
+		st->delay_ms = atoll(v);
+	free(v);
+	v = NULL;
+	if ((rc = ledger_meta_get(t, "until_stop", &v)) != 0)
+		return rc;
+	if (v != NULL && *v != '\0')
+		st->until_stop = json_loads(v, 0, NULL);
+	free(v);
+	return 0;
+}
+
 /* The newest purged wagon (purge.h) went through every stage that
  * purged it (the source purges confirmed wagons, the target applied
  * ones): when no record kept is further, the stages and the source's
@@ -376,6 +415,13 @@ count_record(struct status *st, uint64_t seq, int s, const struct counted *r)
 			st->conf_seq = seq;
 	} else if (src && (st->unconf_seq == 0 || seq < st->unconf_seq))
 		st->unconf_seq = seq;
+	/* Off-site: stored by srdf-recv (received; failed and confirmed
+	 * came back from the target, which had it). */
+	if (src && (s == ST_SEALED || s == ST_SENDING || s == ST_DEAD)) {
+		if (st->unrecv_seq == 0 || seq < st->unrecv_seq)
+			st->unrecv_seq = seq;
+	} else if (src && seq > st->recv_seq)
+		st->recv_seq = seq;
 	for (int i = 0; i < n; i++)
 		if (seq >= st->last[sg[i]].seq) {
 			st->last[sg[i]].seq = seq;
@@ -392,6 +438,31 @@ count_record(struct status *st, uint64_t seq, int s, const struct counted *r)
 		if (st->now - since > st->cf->stale && st->stale++ == 0)
 			st->stale_first = seq;
 	}
+}
+
+/* The source's off-site figure (srdf-status(1)): the first commit of
+ * the oldest wagon not received by the target, or when every wagon is,
+ * the last commit of the newest (never more than the RPO, which counts
+ * fewer wagons as safe). */
+static int
+offsite(struct status *st, struct ledger_txn *t)
+{
+	uint64_t seq = st->unrecv_seq ? st->unrecv_seq : st->recv_seq;
+	json_t *w;
+	double ts;
+	int rc;
+
+	if (seq == 0)
+		return 0;
+	if ((rc = ledger_wagon_get(t, seq, &w)) != 0)
+		return rc;
+	ts = time_field(w, st->unrecv_seq ? "first_ts" : "last_ts");
+	if (w != NULL && ts > 0) {
+		st->offsite = st->now - ts > 0 ? st->now - ts : 0;
+		st->offsite_seq = st->unrecv_seq;
+	}
+	json_decref(w);
+	return 0;
 }
 
 /* After the walk: each stage's GTID, and the source's RPO from the
@@ -422,6 +493,16 @@ finish_stages(struct status *st, struct ledger_txn *t)
 		}
 		json_decref(w);
 	}
+	if (st->side == SIDE_TARGET && st->last[SG_RECEIVED].seq != 0) {
+		if ((rc = ledger_wagon_get(t, st->last[SG_RECEIVED].seq, &w)) !=
+		    0)
+			return rc;
+		if (w != NULL)
+			st->received_ts = time_field(w, "last_ts");
+		json_decref(w);
+	}
+	if (st->side == SIDE_SOURCE && (rc = offsite(st, t)) != 0)
+		return rc;
 	/* What a disaster now would lose begins with the first commit of
 	 * the oldest wagon not confirmed (first_ts; binlog timestamps are
 	 * whole seconds, so this errs by less than one, high). */
@@ -811,6 +892,10 @@ which_side(const char *dir, struct ledger_txn *t)
 
 /* What the ledger says, in the read transaction t; 0, or an exit
  * status (logged). */
+/* The promotion's meta keys, in struct status's prom[] order. */
+static const char *const prom_meta[4] = {
+    "promoted_seq", "promoted_gtid", "promoted_gtid_pos", "promoted_pos"};
+
 static int
 read_ledger_txn(struct status *st, struct ledger_txn *t)
 {
@@ -853,6 +938,13 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
 		return log_fail(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
+	if (st->side == SIDE_TARGET && (rc = apply_run(st, t)) != 0)
+		return log_fail(EX_DATAERR, "%s: reading srdf-apply's run: %s",
+		    dir, ledger_strerror(rc));
+	for (int i = 0; st->promoted != NULL && i < 4; i++)
+		if ((rc = ledger_meta_get(t, prom_meta[i], &st->prom[i])) != 0)
+			return log_fail(EX_DATAERR, "%s: reading %s: %s", dir,
+			    prom_meta[i], ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
@@ -1145,6 +1237,7 @@ read_target_db(struct status *st)
 	if (rows.n > 0) {
 		st->db_read = 1;
 		st->db_seq = rows.v[0].seq;
+		st->db_part = rows.v[0].part;
 		st->db_gtid = xstrdup(rows.v[0].last_gtid);
 		st->db_applied_at = rows.v[0].applied_at;
 	} else {
@@ -1269,6 +1362,7 @@ json_db(const struct status *st)
 	if (st->db_read) {
 		json_object_set_new(
 		    db, "seq", json_integer((json_int_t)st->db_seq));
+		json_object_set_new(db, "part", json_integer(st->db_part));
 		json_object_set_new(db, "last_gtid", jstr(st->db_gtid));
 		json_object_set_new(db, "applied_at",
 		    st->db_applied_at >= 0 ? json_real(st->db_applied_at)
@@ -1331,6 +1425,17 @@ json_keys(const struct status *st)
 	return o;
 }
 
+/* {seq, gtid, source_commit_at} of stage sg, or null. */
+static json_t *
+upto_json(const struct status *st, int sg, double ts)
+{
+	if (st->last[sg].seq == 0)
+		return json_null();
+	return json_pack("{s:I, s:o, s:o}", "seq", (json_int_t)st->last[sg].seq,
+	    "gtid", jstr(st->last[sg].gtid), "source_commit_at",
+	    ts > 0 ? json_real(ts) : json_null());
+}
+
 static void
 print_json(const struct status *st)
 {
@@ -1362,6 +1467,21 @@ print_json(const struct status *st)
 		              "source_commit_age_seconds",
 		              st->now - st->applied_ts)
 		        : json_null());
+	if (st->side == SIDE_SOURCE) {
+		json_object_set_new(o, "offsite_seconds",
+		    st->offsite >= 0 ? json_real(st->offsite) : json_null());
+		json_object_set_new(o, "offsite_seq", jseq(st->offsite_seq));
+	} else {
+		json_object_set_new(o, "received_upto",
+		    upto_json(st, SG_RECEIVED, st->received_ts));
+		json_object_set_new(o, "applied_upto",
+		    upto_json(st, SG_APPLIED, st->applied_ts));
+		json_object_set_new(o, "apply_delay_seconds",
+		    st->delay_ms >= 0 ? json_real((double)st->delay_ms / 1000)
+		                      : json_null());
+		json_object_set_new(o, "until_stop",
+		    st->until_stop ? json_incref(st->until_stop) : json_null());
+	}
 	stale = json_pack("{s:I, s:o, s:i}", "count", (json_int_t)st->stale,
 	    "first_seq", jseq(st->stale_first), "threshold_seconds",
 	    st->cf->stale);
@@ -1382,6 +1502,14 @@ print_json(const struct status *st)
 	    o, "flagged_processes", json_integer((json_int_t)st->flagged));
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
 		json_object_set_new(o, "target_db", json_db(st));
+	if (st->side == SIDE_TARGET)
+		json_object_set_new(o, "promoted",
+		    st->promoted == NULL
+		        ? json_null()
+		        : json_pack("{s:s, s:o, s:o, s:o, s:o}", "at",
+		              st->promoted, "seq", jstr(st->prom[0]), "gtid",
+		              jstr(st->prom[1]), "gtid_pos", jstr(st->prom[2]),
+		              "binlog_pos", jstr(st->prom[3])));
 	json_object_set_new(o, "keys", json_keys(st));
 	if (st->side == SIDE_SOURCE)
 		json_object_set_new(o, "dropped_from_selection",
@@ -1678,6 +1806,19 @@ prom_lag(const struct status *st)
 		    "confirmed, or less when caught up.");
 		prom_f(st, "srdf_rpo_seconds", st->rpo, NULL);
 	}
+	if (st->side == SIDE_SOURCE && st->offsite >= 0) {
+		prom_head("srdf_offsite_seconds", "gauge",
+		    "Source: seconds since the oldest source commit not yet "
+		    "received by the target (stored at the DR site).");
+		prom_f(st, "srdf_offsite_seconds", st->offsite, NULL);
+	}
+	if (st->side == SIDE_TARGET && st->delay_ms >= 0) {
+		prom_head("srdf_apply_delay_seconds", "gauge",
+		    "Target: srdf-apply's --delay, how old a wagon's last "
+		    "source commit must be before it is applied.");
+		prom_f(st, "srdf_apply_delay_seconds",
+		    (double)st->delay_ms / 1000, NULL);
+	}
 	if (st->side == SIDE_TARGET && st->applied_ts > 0 &&
 	    st->applied_at > 0) {
 		prom_head("srdf_apply_lag_seconds", "gauge",
@@ -1865,6 +2006,53 @@ table_counts(const struct status *st)
 	}
 }
 
+/* "received up to" (wagon, GTID, source commit time) and "applied up
+ * to", the apply delay and the --until stop of a target. */
+static void
+upto(const struct status *st, const char *what, int sg, double ts)
+{
+	char tb[64];
+
+	if (st->last[sg].seq == 0)
+		return;
+	printf("%s up to: wagon %" PRIu64 ", GTID %s", what, st->last[sg].seq,
+	    st->last[sg].gtid ? st->last[sg].gtid : "-");
+	if (ts > 0)
+		printf(", source commit %s (%.0f s ago)",
+		    clock_iso(ts, 'T', tb, sizeof tb), st->now - ts);
+	putchar('\n');
+}
+
+static void
+table_upto(const struct status *st)
+{
+	json_t *u = st->until_stop;
+
+	upto(st, "received", SG_RECEIVED, st->received_ts);
+	upto(st, "applied", SG_APPLIED, st->applied_ts);
+	if (st->delay_ms > 0)
+		printf("apply delay: --delay %lld s (srdf-apply applies a "
+		       "wagon once its last source commit is that old)\n",
+		    st->delay_ms / 1000);
+	if (u != NULL)
+		printf("stopped at wagon %" PRIu64 " part %" PRIu64
+		       ", GTID %s (--%s %s): %s\n",
+		    (uint64_t)json_integer_value(json_object_get(u, "seq")),
+		    (uint64_t)json_integer_value(json_object_get(u, "part")),
+		    json_string_value(json_object_get(u, "gtid"))
+		        ? json_string_value(json_object_get(u, "gtid"))
+		        : "-",
+		    json_string_value(json_object_get(u, "option"))
+		        ? json_string_value(json_object_get(u, "option"))
+		        : "until",
+		    json_string_value(json_object_get(u, "point"))
+		        ? json_string_value(json_object_get(u, "point"))
+		        : "?",
+		    json_string_value(json_object_get(u, "why"))
+		        ? json_string_value(json_object_get(u, "why"))
+		        : "");
+}
+
 static void
 table_lag(const struct status *st)
 {
@@ -1888,10 +2076,19 @@ table_lag(const struct status *st)
 			       "%d s ago and not received, the first %" PRIu64
 			       "\n",
 			    st->stale, st->cf->stale, st->stale_first);
+		if (st->offsite >= 0 && st->offsite_seq != 0)
+			printf("off-site: %.0f s (the first commit of wagon "
+			       "%" PRIu64 ", the oldest not received)\n",
+			    st->offsite, st->offsite_seq);
+		else if (st->offsite >= 0)
+			printf("off-site: %.0f s (every wagon received; the "
+			       "last commit of the newest)\n",
+			    st->offsite);
 		if (st->cf->max_rpo >= 0 && st->rpo > st->cf->max_rpo)
 			printf("RPO: %.0f s, over --max-rpo %.0f s\n", st->rpo,
 			    st->cf->max_rpo);
 	} else {
+		table_upto(st);
 		if (st->applied_ts > 0 && st->applied_at > 0) {
 			double lag = st->applied_at - st->applied_ts;
 
@@ -2001,13 +2198,19 @@ table_db(const struct status *st)
 {
 	char tb[64];
 
-	if (st->db_read)
-		printf("target srdf.applied: %" PRIu64 " (%s) at %s\n",
+	if (st->db_read) {
+		printf("target srdf.applied: %" PRIu64 " (%s) at %s%s\n",
 		    st->db_seq, st->db_gtid ? st->db_gtid : "no GTID",
 		    st->db_applied_at >= 0
 		        ? clock_iso(st->db_applied_at, ' ', tb, sizeof tb)
-		        : "?");
-	else if (st->db_error)
+		        : "?",
+		    st->db_part > 0 ? ", and part of the next wagon" : "");
+		if (st->db_read && st->db_part > 0)
+			printf("target srdf.applied part: %d (the first %d "
+			       "transaction%s of wagon %" PRIu64 " applied)\n",
+			    st->db_part, st->db_part,
+			    st->db_part == 1 ? "" : "s", st->db_seq + 1);
+	} else if (st->db_error)
 		printf("target srdf.applied: %s\n", st->db_error);
 	if (st->xa_pending > 0)
 		printf(
@@ -2091,6 +2294,26 @@ table_dropped(const struct status *st)
 	}
 }
 
+/* A promoted target: the recovery point, and where its own binlog
+ * starts, the facts srdf-failback(1) takes. */
+static void
+table_promoted(const struct status *st)
+{
+	const char *r = st->prom[2] ? st->prom[2] : st->prom[1];
+
+	if (st->promoted == NULL)
+		return;
+	printf("promoted at %s: recovery point wagon %s, GTID %s\n",
+	    st->promoted, st->prom[0] ? st->prom[0] : "?",
+	    st->prom[1] ? st->prom[1] : "?");
+	printf("new primary's binlog starts at: %s\n",
+	    st->prom[3] ? st->prom[3] : "unknown (not recorded)");
+	if (r != NULL && st->prom[3] != NULL && st->prom[3][0])
+		printf("failback: srdf-failback --recovery-point %s "
+		       "--promoted-pos %s\n",
+		    r, st->prom[3]);
+}
+
 static void
 print_table(const struct status *st)
 {
@@ -2100,6 +2323,7 @@ print_table(const struct status *st)
 	table_flags(st);
 	table_dropped(st);
 	table_db(st);
+	table_promoted(st);
 	table_keys(st);
 }
 
@@ -2110,6 +2334,9 @@ status_free(struct status *st)
 	free(st->source_id);
 	free(st->sealed_pos);
 	free(st->promoted);
+	json_decref(st->until_stop);
+	for (int i = 0; i < 4; i++)
+		free(st->prom[i]);
 	free(st->realdir);
 	free(st->err_state);
 	free(st->err_text);
@@ -2208,6 +2435,8 @@ gather(struct status *st, const struct config *cf, int *db_ex)
 	st->now = clock_wall();
 	st->rpo = -1;
 	st->applied_ts = st->applied_at = -1;
+	st->received_ts = st->offsite = -1;
+	st->delay_ms = -1;
 	st->xa_pending = -1;
 	st->pending_since = -1;
 	if ((ex = read_ledger(st)) != 0 ||
