@@ -1964,6 +1964,13 @@ print_prom(const struct status *st)
 	prom_fs(st);
 	prom_procs(st);
 	prom_db(st);
+	if (st->side == SIDE_SOURCE) {
+		prom_head("srdf_selection_dropped_tables", "gauge",
+		    "Tables of srdf-bootstrap's copy that srdf-capture no "
+		    "longer keeps in step (--drop-from-selection).");
+		prom_u(st, "srdf_selection_dropped_tables",
+		    (uint64_t)json_object_size(st->dropped), NULL);
+	}
 	prom_keys(st);
 }
 

@@ -75,7 +75,9 @@ test_expect_success 'srdf-status lists the table no longer kept in step' '
 	grep -F "tables no longer kept in step (dropped from the selection; the target keeps a copy as of the GTID position shown):" status.out &&
 	grep "^  t1.tmp_x  since '"'"'$(ledger-meta "$S" selection_dropped | jq -r ".tables[\"t1.tmp_x\"].gtid")'"'"' (20" status.out &&
 	{ srdf-status --dir "$S" --json >status.json; test $? -le 1; } &&
-	jq -e ".dropped_from_selection | keys == [\"t1.tmp_x\"]" status.json
+	jq -e ".dropped_from_selection | keys == [\"t1.tmp_x\"]" status.json &&
+	{ srdf-status --dir "$S" --prometheus >status.prom; test $? -le 1; } &&
+	grep "^srdf_selection_dropped_tables{.*} 1$" status.prom
 '
 
 test_expect_success 'selecting a dropped table again is refused: its copy missed changes' '
