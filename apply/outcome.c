@@ -249,9 +249,7 @@ ddl_mark(void *arg, struct inwagon *wg, int i, int done)
 		json_object_set_new(w, "ddl_inflight", json_integer(i + 1));
 	rc = ledger_wagon_put(t, wg->seq, w);
 	json_decref(w);
-	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
-		if (rc != 0)
-			ledger_txn_abort(t);
+	if ((rc = ledger_txn_end(t, rc)) != 0) {
 		log_err("cannot record DDL progress of wagon %" PRIu64 ": %s",
 		    wg->seq, ledger_strerror(rc));
 	}
@@ -276,11 +274,8 @@ ddl_forget_inflight(struct applier *a, uint64_t seq)
 	json_object_del(w, "ddl_inflight");
 	rc = ledger_wagon_put(t, seq, w);
 	json_decref(w);
-	if (rc != 0 || ledger_txn_commit(t) != 0) {
-		if (rc != 0)
-			ledger_txn_abort(t);
+	if (ledger_txn_end(t, rc) != 0)
 		log_err("cannot record DDL progress of wagon %" PRIu64, seq);
-	}
 }
 
 void

@@ -61,7 +61,7 @@ collect_lagging(uint64_t seq, json_t *w, void *arg)
 static int
 reconcile(struct applier *a)
 {
-	struct ledger_txn *t;
+	struct ledger_txn *t = NULL;
 	uint64_t L = 0, *lag;
 	char *v = NULL, buf[24];
 	size_t n;
@@ -129,9 +129,7 @@ reconcile(struct applier *a)
 	snprintf(buf, sizeof buf, "%" PRIu64, a->cp.seq);
 	if (rc == 0 && L != a->cp.seq)
 		rc = ledger_meta_put(t, "last_applied_seq", buf);
-	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
-		if (rc != 0)
-			ledger_txn_abort(t);
+	if ((rc = ledger_txn_end(t, rc)) != 0) {
 		free(lag);
 		return ledger_fail(a, "the checkpoint", rc);
 	}
@@ -152,7 +150,7 @@ skip(struct applier *a)
 {
 	uint64_t s = a->cf->skip;
 	char name[WAGON_NAME_LEN], path[PATH_MAX], msg[256];
-	struct ledger_txn *t;
+	struct ledger_txn *t = NULL;
 	json_t *w;
 	int rc;
 
@@ -211,11 +209,8 @@ skip(struct applier *a)
 	snprintf(name, sizeof name, "%" PRIu64, s);
 	if (rc == 0)
 		rc = ledger_meta_put(t, "last_applied_seq", name);
-	if (rc != 0 || (rc = ledger_txn_commit(t)) != 0) {
-		if (rc != 0)
-			ledger_txn_abort(t);
+	if ((rc = ledger_txn_end(t, rc)) != 0)
 		return ledger_fail(a, "the skipped wagon", rc);
-	}
 	acks_enqueue(a->acks, s);
 	wagon_name(s, name);
 	snprintf(path, sizeof path, "%s/new/%s", a->cf->inbox, name);
@@ -251,7 +246,7 @@ start_source(struct applier *a)
 	int rc;
 
 	if (a->src[0] == '\0' && a->l != NULL) {
-		struct ledger_txn *t;
+		struct ledger_txn *t = NULL;
 		char *v = NULL;
 
 		if (ledger_txn_begin(a->l, LEDGER_RDONLY, &t) == 0) {
@@ -284,15 +279,13 @@ start_source(struct applier *a)
 		if (a->src[0] == '\0')
 			return S_IDLE;
 		if (a->l != NULL) {
-			struct ledger_txn *t;
+			struct ledger_txn *t = NULL;
 
-			if ((rc = ledger_txn_begin(a->l, 0, &t)) != 0 ||
-			    (rc = ledger_meta_put(t, "source_id", a->src)) !=
-			        0 ||
-			    (rc = ledger_txn_commit(t)) != 0) {
-				ledger_txn_abort(t);
+			if ((rc = ledger_txn_begin(a->l, 0, &t)) == 0)
+				rc = ledger_txn_end(
+				    t, ledger_meta_put(t, "source_id", a->src));
+			if (rc != 0)
 				return ledger_fail(a, "the source id", rc);
-			}
 		}
 		audit_source(a->src);
 		log_info("applying the wagons of source %s", a->src);

@@ -177,6 +177,16 @@ ledger_txn_commit(struct ledger_txn *t)
 	return rc;
 }
 
+int
+ledger_txn_end(struct ledger_txn *t, int rc)
+{
+	if (rc != 0) {
+		ledger_txn_abort(t);
+		return rc;
+	}
+	return ledger_txn_commit(t);
+}
+
 void
 ledger_txn_abort(struct ledger_txn *t)
 {

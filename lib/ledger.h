@@ -137,6 +137,11 @@ const char *ledger_strerror(int rc);
 int ledger_txn_begin(struct ledger *l, unsigned flags, struct ledger_txn **out);
 int ledger_txn_commit(struct ledger_txn *t);
 void ledger_txn_abort(struct ledger_txn *t);
+/* ledger_txn_end ends t: commits it when rc is 0, else aborts it (t may
+ * be NULL then).  Returns rc, or the commit's error; t is freed either
+ * way, so the caller's "rc = put(...); rc = ledger_txn_end(t, rc)" never
+ * touches t after a failed commit. */
+int ledger_txn_end(struct ledger_txn *t, int rc);
 
 int ledger_meta_get(struct ledger_txn *t, const char *key, char **val);
 int ledger_meta_put(struct ledger_txn *t, const char *key, const char *val);

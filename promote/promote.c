@@ -711,19 +711,19 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 	snprintf(seq, sizeof seq, "%" PRIu64, s->seq);
 	if ((rc = open_ledger(cf->dir, 0, &l)) != 0)
 		return rc;
-	if ((rc = ledger_txn_begin(l, 0, &t)) != 0 ||
-	    (rc = ledger_meta_put(t, "promoted", at)) != 0 ||
-	    (rc = ledger_meta_put(t, "promoted_seq", seq)) != 0 ||
-	    (s->gtid != NULL &&
-	        (rc = ledger_meta_put(t, "promoted_gtid", s->gtid)) != 0) ||
-	    (s->gtid_pos != NULL &&
-	        (rc = ledger_meta_put(t, "promoted_gtid_pos", s->gtid_pos)) !=
-	            0) ||
-	    (s->binlog_pos != NULL && (rc = ledger_meta_put(t, "promoted_pos",
-	                                   s->binlog_pos)) != 0) ||
-	    (rc = ledger_txn_commit(t)) != 0) {
-		if (t != NULL && rc != 0)
-			ledger_txn_abort(t);
+	if ((rc = ledger_txn_begin(l, 0, &t)) == 0) {
+		if ((rc = ledger_meta_put(t, "promoted", at)) == 0)
+			rc = ledger_meta_put(t, "promoted_seq", seq);
+		if (rc == 0 && s->gtid != NULL)
+			rc = ledger_meta_put(t, "promoted_gtid", s->gtid);
+		if (rc == 0 && s->gtid_pos != NULL)
+			rc = ledger_meta_put(
+			    t, "promoted_gtid_pos", s->gtid_pos);
+		if (rc == 0 && s->binlog_pos != NULL)
+			rc = ledger_meta_put(t, "promoted_pos", s->binlog_pos);
+		rc = ledger_txn_end(t, rc);
+	}
+	if (rc != 0) {
 		ledger_close(l);
 		return log_fail(EX_IOERR,
 		    "cannot record the promotion in the "
