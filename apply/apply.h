@@ -113,6 +113,8 @@ struct inwagon {
 	uint64_t rows;    /* row changes applied */
 	uint64_t ddls;    /* DDL statements run */
 	int has_ddl;      /* a "ddl" record in the payload (engine_peek) */
+	int has_range;    /* a "range" record: srdf-bootstrap --resync's
+			   * chunk, applied alone (engine_peek) */
 	/* The tables it touches (engine_peek): "db\037table\0" each,
 	 * lowercased, ntabs of them; tabs_all when it cannot tell (a
 	 * record it does not know, a DDL sql_ddl_tables cannot read). */

@@ -170,6 +170,9 @@ usage(FILE *f)
 	    "[--chunk-bytes size] [--restart]\n"
 	    "                      [--skip-routines] [--skip-triggers] "
 	    "[--skip-views] [--skip-events]\n"
+	    "       srdf-bootstrap [-v] [--defaults-file file] [--dir dir] "
+	    "[--chunk-rows n]\n"
+	    "                      [--resync-spool n] --resync db.table\n"
 	    "       srdf-bootstrap --help | --version\n");
 }
 
@@ -2291,6 +2294,8 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"include", required_argument, NULL, 'i'},
 	    {"parallel", required_argument, NULL, 'p'},
 	    {"restart", no_argument, NULL, 'R'},
+	    {"resync", required_argument, NULL, 'Y'},
+	    {"resync-spool", required_argument, NULL, 'S'},
 	    {"skip-events", no_argument, NULL, 'e'},
 	    {"skip-routines", no_argument, NULL, 'r'},
 	    {"skip-triggers", no_argument, NULL, 't'},
@@ -2313,6 +2318,7 @@ parse_options(int argc, char **argv, struct config *cf)
 				    optarg);
 			break;
 		case 'c':
+			cf->chunk_rows_set = 1;
 			cf->chunk_rows =
 			    opt_count(optarg, "--chunk-rows", 1, 100000000);
 			break;
@@ -2344,6 +2350,13 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'R':
 			cf->restart = 1;
+			break;
+		case 'Y':
+			cf->resync = optarg;
+			break;
+		case 'S':
+			cf->resync_spool =
+			    (int)opt_count(optarg, "--resync-spool", 1, 1000);
 			break;
 		case 'r':
 			cf->skip_routines = 1;
@@ -2479,8 +2492,15 @@ main(int argc, char **argv)
 	cf.parallel = 1;
 	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
+	cf.resync_spool = 8;
 	parse_options(argc, argv, &cf);
-	if (isatty(STDOUT_FILENO))
+	if (cf.resync != NULL && cf.restart)
+		die(EX_USAGE, "--resync and --restart do not go together: "
+		              "--resync copies one table again into a running "
+		              "pipeline, --restart everything afresh");
+	if (cf.resync != NULL && !cf.chunk_rows_set)
+		cf.chunk_rows = 1000; /* short locks (resync.c) */
+	if (cf.resync == NULL && isatty(STDOUT_FILENO))
 		die(EX_USAGE,
 		    "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
@@ -2489,7 +2509,10 @@ main(int argc, char **argv)
 	b.cf = &cf;
 	open_dir_or_die(&cf, &b);
 	tool_catch(on_signal);
-	if ((rc = source_open(&b)) == 0) {
+	if (cf.resync != NULL) {
+		if ((rc = source_connect(&b, &b.meta)) == 0)
+			rc = resync_table(&cf, b.l, b.meta, cf.resync);
+	} else if ((rc = source_open(&b)) == 0) {
 		b.force_fresh = cf.restart;
 		b.t0 = now();
 		rc = copy(&b);

@@ -21,6 +21,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -37,6 +38,8 @@
 #include <errmsg.h>
 #include <mariadb_rpl.h>
 #include <zlib.h>
+
+#include <jansson.h>
 
 #include "binlog.h"
 #include "buf.h"
@@ -116,6 +119,11 @@ struct capture {
 	size_t nsp, spcap;
 
 	struct gtid_pos state; /* resume position: one GTID per domain */
+
+	/* The resync chunks the open group's srdf.resync rows name, as
+	 * "db\0table\0file\0" triples (see "Resync chunks"). */
+	struct buf resync;
+	size_t nresync;
 
 	struct buf out;
 	struct buf scratch;
@@ -655,6 +663,8 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	}
 	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
+	e->t.resync =
+	    strcmp(e->t.db, "srdf") == 0 && strcmp(e->t.name, "resync") == 0;
 	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
 	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
@@ -708,6 +718,143 @@ rows_compressed(struct capture *c, struct table *t, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/* ---- resync chunks ------------------------------------------------- */
+
+/*
+ * Resync chunks (srdf-bootstrap(1), "Copying a table again online").
+ * srdf-bootstrap --resync reads one key range of a table with a locking
+ * read (LOCK IN SHARE MODE: no other transaction can change the range
+ * until it commits), writes the rows to a chunk file under DIR/resync/,
+ * and in the same transaction updates its row of srdf.resync, naming the
+ * file.  The range is therefore exactly as that transaction's place in
+ * the binlog leaves it: every change to it before is in the chunk, every
+ * change after comes after it.  capture writes the chunk file's records
+ * (a "range" record and the rows' inserts, srdf-record(5)) into that
+ * transaction's group, before its commit, so the chunk travels in the
+ * change stream at the watermark, through dedup (a group of its own),
+ * seal and apply like any change.  A restart reads the binlog again
+ * from the last sealed GTID and finds the same file: srdf-bootstrap
+ * removes a chunk file only once a wagon beyond its watermark is sealed.
+ */
+
+/* srdf.resync's rows of one ROWS event: the chunk files they name are
+ * kept for the group's end.  0, or an exit code through fail(). */
+static int
+on_resync_rows(struct capture *c, struct table *t, const uint8_t *p, size_t n,
+    int phl, int v2, int compressed, int kind, uint64_t start)
+{
+	struct buf rows = {0};
+	char err[512];
+	const char *s, *nl;
+	int rc;
+
+	if (compressed)
+		return fail(c, EX_DATAERR,
+		    "srdf.resync's row event is compressed, which "
+		    "srdf-capture does not read for it, %s",
+		    at(c, start));
+	rc = rows_emit(p, n, v2 && phl == 10, kind, t, &rows, err, sizeof err);
+	if (rc < 0) {
+		buf_free(&rows);
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
+	}
+	for (s = rows.p; s != NULL && s < rows.p + rows.len; s = nl + 1) {
+		json_t *rec, *a;
+		const char *db, *tb, *file;
+
+		nl = memchr(s, '\n', (size_t)(rows.p + rows.len - s));
+		if (nl == NULL)
+			break;
+		rec = json_loadb(s, (size_t)(nl - s), 0, NULL);
+		a = json_object_get(rec, "after");
+		db = json_string_value(json_object_get(a, "db"));
+		tb = json_string_value(json_object_get(a, "tbl"));
+		file = json_string_value(json_object_get(a, "file"));
+		if (rec == NULL || db == NULL || tb == NULL) {
+			json_decref(rec);
+			buf_free(&rows);
+			return fail(c, EX_DATAERR,
+			    "srdf.resync's row is not srdf-bootstrap's "
+			    "(db, tbl, file), %s",
+			    at(c, start));
+		}
+		if (file != NULL && *file != '\0') {
+			buf_add(&c->resync, db, strlen(db) + 1);
+			buf_add(&c->resync, tb, strlen(tb) + 1);
+			buf_add(&c->resync, file, strlen(file) + 1);
+			c->nresync++;
+		}
+		json_decref(rec);
+	}
+	buf_free(&rows);
+	return 0;
+}
+
+/* The chunk files the open group named, their records into the group
+ * (before its commit).  0, or an exit code through fail(). */
+static int
+resync_emit(struct capture *c)
+{
+	const char *p = c->resync.p;
+
+	for (size_t i = 0; i < c->nresync; i++) {
+		const char *db = p, *tb = db + strlen(db) + 1,
+		           *file = tb + strlen(tb) + 1;
+		char path[4096], blk[65536];
+		ssize_t got;
+		int fd, ex;
+		char lastc = '\n';
+
+		p = file + strlen(file) + 1;
+		if (strchr(file, '/') != NULL || file[0] == '.')
+			return fail(c, EX_DATAERR,
+			    "srdf.resync names the chunk file '%s', "
+			    "which is not a file name, at GTID %" PRIu32
+			    "-%" PRIu32 "-%" PRIu64,
+			    file, c->cur.domain, c->cur.server, c->cur.seq);
+		if (!table_captured(c->cf, db, tb)) {
+			log_warn("a resync chunk of %s.%s at GTID %" PRIu32
+			         "-%" PRIu32 "-%" PRIu64 " is left out: "
+			         "srdf-capture's filters do not capture the "
+			         "table",
+			    db, tb, c->cur.domain, c->cur.server, c->cur.seq);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/resync/%s", c->cf->dir, file);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return fail(c, EX_DATAERR,
+			    "cannot open the resync chunk of %s.%s that "
+			    "GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64
+			    " names, %s: %s; srdf-bootstrap removes one only "
+			    "once a wagon beyond it is sealed: was capture "
+			    "started before the last sealed GTID?  Run "
+			    "srdf-bootstrap --resync %s.%s again after it",
+			    db, tb, c->cur.domain, c->cur.server, c->cur.seq,
+			    path, strerror(errno), db, tb);
+		while ((got = read(fd, blk, sizeof blk)) > 0) {
+			buf_add(&c->out, blk, (size_t)got);
+			lastc = blk[got - 1];
+			if (c->out.len >= 4 * FLUSH_BYTES &&
+			    (ex = flush_out(c)) != 0) {
+				close(fd);
+				return ex;
+			}
+		}
+		close(fd);
+		if (got < 0 || lastc != '\n')
+			return fail(c, EX_DATAERR,
+			    "cannot read the resync chunk %s%s%s", path,
+			    got < 0 ? ": " : " (its last line is cut)",
+			    got < 0 ? strerror(errno) : "");
+		log_debug("resync chunk %s of %s.%s written at GTID %" PRIu32
+		          "-%" PRIu32 "-%" PRIu64,
+		    file, db, tb, c->cur.domain, c->cur.server, c->cur.seq);
+	}
+	c->resync.len = 0;
+	c->nresync = 0;
+	return 0;
+}
+
 static int
 on_rows(struct capture *c, int type, const uint8_t *p, size_t n, uint64_t start)
 {
@@ -754,6 +901,9 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n, uint64_t start)
 		    "row event for table id %" PRIu64 " that no "
 		    "TABLE_MAP announced, %s",
 		    id, at(c, start));
+	if (e->t.resync && kind != 2)
+		return on_resync_rows(
+		    c, &e->t, p, n, phl, v2, compressed, kind, start);
 	if (!e->t.captured)
 		return 0;
 	if (compressed) {
@@ -1262,6 +1412,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
 	c->in_group = 1;
+	c->resync.len = 0;
+	c->nresync = 0;
 	c->gts = ts;
 	c->gstart = start;
 	emit_begin(c, ts, start);
@@ -1420,6 +1572,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 			c->pos = e.logpos;
 		if (!c->in_group)
 			return 0;
+		if (c->nresync > 0 && (ex = resync_emit(c)) != 0)
+			return ex;
 		return emit_end(
 		    c, "commit", e.ts, e.n >= 8 ? le64(e.p) : 0, e.n >= 8);
 	case EV_XA_PREPARE:
@@ -1896,6 +2050,7 @@ capture_free(struct capture *c)
 	gtid_pos_free(&c->state);
 	buf_free(&c->out);
 	buf_free(&c->scratch);
+	buf_free(&c->resync);
 	free(c->sp);
 	maria_fk_parents_free(&c->known);
 	maria_fk_parents_free(&c->fk);

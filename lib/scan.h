@@ -49,7 +49,8 @@ enum rec_type {
 	R_DELETE,
 	R_DDL,
 	R_XA_PREPARE,
-	R_XA_END
+	R_XA_END,
+	R_RANGE
 };
 
 /* The text of one JSON value: p == NULL when the member is absent. */

@@ -1,0 +1,667 @@
+/*
+ * resync.c — srdf-bootstrap --resync db.table: one table copied again
+ * into a running pipeline, while srdf-capture goes on (srdf-bootstrap(1),
+ * "Copying a table again online").
+ *
+ * The table is read in primary-key chunks, each in a short transaction
+ * of its own on the source:
+ *	SELECT ... WHERE key > last ORDER BY key LIMIT n LOCK IN SHARE MODE
+ *	(the rows into a chunk file DIR/resync/NAME, fsync'd, renamed)
+ *	UPDATE srdf.resync SET file=NAME, last key, ... (the watermark)
+ *	COMMIT
+ * The locking read (REPEATABLE READ: next-key locks, the gaps too) keeps
+ * every other transaction off the range (last, key of the chunk's last
+ * row] until the COMMIT, so the chunk is exactly the range's state at
+ * the watermark's place in the binlog.  srdf-capture writes the chunk
+ * file's records into that transaction's group (capture.c, "Resync
+ * chunks"): a "range" record, which makes srdf-apply delete the
+ * target's rows of the range, then the chunk's rows as inserts, inside
+ * the wagon's transaction and checkpoint like any change.  No snapshot
+ * is held for the whole table; a chunk's locks last as long as its read.
+ *
+ * Crash safety: the source's srdf.resync row is the truth of how far
+ * the copy is, as it commits with the watermark.  A chunk file is
+ * written before the COMMIT under a name no other attempt uses, so a
+ * COMMIT that did not happen leaves an orphan (removed at the end), and
+ * one that did finds its file.  A run resumes after the last committed
+ * key.  Chunk files are removed once the ledger's last_sealed_gtid covers
+ * their watermark's GTID (srdf-capture restarts from there and will not
+ * read them again); at most --resync-spool files wait, so the copy goes
+ * at the pipeline's pace and the disk holds a bounded amount.
+ *
+ * Error handling: returns an exit status (sysexits) after logging why;
+ * a deadlock or lock wait timeout on a chunk tries it again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <dirent.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysqld_error.h>
+#include <sodium.h>
+
+#include "bootstrap.h"
+#include "audit.h"
+#include "fault.h"
+#include "gtid.h"
+#include "ledger.h"
+#include "log.h"
+#include "sql.h"
+#include "xalloc.h"
+
+#define CHUNK_TRIES 20
+
+/* A chunk whose file waits for its watermark to be sealed. */
+struct pending {
+	char *file;
+	char *gtid;
+};
+
+struct resync {
+	const struct config *cf;
+	struct ledger *l;
+	MYSQL *my;
+	struct ttable t;
+	char dir[4096];
+	char prefix[64]; /* of its chunk files: "r<hash>-" */
+	char *qdb, *qtb; /* db and table as SQL string literals */
+	uint64_t chunk, rows, bytes, est_rows, run_rows;
+	struct buf lo;   /* the last key copied as a key image, or empty */
+	json_t *lits;    /* ... as SQL literals (array), or NULL */
+	struct pending *pend;
+	size_t npend, cappend;
+	double t0, last_report, last_wait_note;
+};
+
+/* s as a '...' SQL string literal. */
+static void
+sqlstr(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	maria_escape(b, s);
+	buf_putc(b, '\'');
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+q_err(struct resync *r, const char *what)
+{
+	log_err("%s.%s: cannot %s: %s", r->t.m.db, r->t.m.name, what,
+	    mysql_error(r->my));
+	return maria_exit_for(mysql_errno(r->my));
+}
+
+static int
+q(struct resync *r, const char *sql, const char *what)
+{
+	if (mysql_query(r->my, sql) != 0)
+		return q_err(r, what);
+	return 0;
+}
+
+/* The ledger's last_sealed_gtid (malloc'd), or NULL. */
+static char *
+sealed_pos(struct resync *r)
+{
+	struct ledger_txn *x = NULL;
+	char *v = NULL;
+
+	if (ledger_txn_begin(r->l, LEDGER_RDONLY, &x) != 0)
+		return NULL;
+	if (ledger_meta_get(x, "last_sealed_gtid", &v) != 0)
+		v = NULL;
+	ledger_txn_abort(x);
+	return v;
+}
+
+/* The chunk files whose watermark is sealed, removed.  Their number
+ * left waiting. */
+static size_t
+reap(struct resync *r)
+{
+	char *pos = sealed_pos(r), path[4200];
+	size_t j = 0;
+
+	for (size_t i = 0; i < r->npend; i++) {
+		struct pending *p = &r->pend[i];
+
+		if (pos != NULL && gtid_within(p->gtid, pos)) {
+			snprintf(path, sizeof path, "%s/%s", r->dir, p->file);
+			if (unlink(path) != 0 && errno != ENOENT)
+				log_warn("cannot remove %s: %s", path,
+				    strerror(errno));
+			free(p->file);
+			free(p->gtid);
+		} else
+			r->pend[j++] = *p;
+	}
+	r->npend = j;
+	free(pos);
+	return j;
+}
+
+static void
+report(struct resync *r, int final)
+{
+	double t = mono(), el = t - r->t0, rate;
+	char eta[64] = "";
+
+	if (!final && t - r->last_report < 1.0)
+		return;
+	r->last_report = t;
+	rate = el > 0 ? (double)r->run_rows / el : 0;
+	if (!final && rate > 0 && r->est_rows > r->rows)
+		snprintf(eta, sizeof eta, ", ETA %.0f s",
+		    ceil((double)(r->est_rows - r->rows) / rate));
+	log_info("%s%s.%s: %" PRIu64 " rows of ~%" PRIu64
+	         " (%.0f%%) in %" PRIu64 " chunks, %.1f MB, %.0f rows/s, "
+	         "%.1f MB/s%s",
+	    final ? "resync copied " : "resync ", r->t.m.db, r->t.m.name,
+	    r->rows, r->est_rows > r->rows ? r->est_rows : r->rows,
+	    r->est_rows ? 100.0 * (double)r->rows /
+	                      (double)(r->est_rows > r->rows ? r->est_rows
+	                                                     : r->rows)
+	                : 100.0,
+	    r->chunk, (double)r->bytes / 1e6, rate,
+	    el > 0 ? (double)r->bytes / el / 1e6 : 0, eta);
+}
+
+/* Waits while more than max chunk files wait for their watermark to be
+ * sealed (max 0: until none does).  0, or EX_TEMPFAIL when stopped. */
+static int
+wait_sealed(struct resync *r, size_t max)
+{
+	while (reap(r) > max) {
+		if (atomic_load(&stopping))
+			return EX_TEMPFAIL;
+		if (mono() - r->last_wait_note >= 10) {
+			if (r->last_wait_note > 0)
+				log_notice("%s.%s: %zu resync chunks wait for "
+				           "srdf-capture and srdf-seal "
+				           "(--dir %s) to seal them: are they "
+				           "running?",
+				    r->t.m.db, r->t.m.name, r->npend,
+				    r->cf->dir);
+			r->last_wait_note = mono();
+		}
+		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+/* Writes the chunk file name (range record head, then body) whole and
+ * durably: a temporary name, fsync, rename, fsync of the directory. */
+static int
+write_chunk(struct resync *r, const char *name, const struct buf *body)
+{
+	char tmp[4200], path[4200];
+	int fd, dfd, rc = 0;
+
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
+	snprintf(path, sizeof path, "%s/%s", r->dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	    0) {
+		log_err("cannot create %s: %s", tmp, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if (write_all(fd, body->p, body->len) != 0 || fsync(fd) != 0) {
+		log_err("cannot write %s: %s", tmp, strerror(errno));
+		rc = EX_IOERR;
+	}
+	if (close(fd) != 0 && rc == 0) {
+		log_err("cannot write %s: %s", tmp, strerror(errno));
+		rc = EX_IOERR;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		log_err("cannot rename %s: %s", tmp, strerror(errno));
+		rc = EX_IOERR;
+	}
+	if (rc == 0 && (dfd = open(r->dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		if (fsync(dfd) != 0) {
+			log_err("cannot sync %s: %s", r->dir, strerror(errno));
+			rc = EX_IOERR;
+		}
+		close(dfd);
+	}
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Every file of this table's resync in the spool, removed (the end:
+ * the last watermark is sealed, so every earlier one is too). */
+static void
+remove_all(struct resync *r)
+{
+	DIR *d = opendir(r->dir);
+	struct dirent *e;
+	char path[4400];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, r->prefix, strlen(r->prefix)) == 0 ||
+		    (e->d_name[0] == '.' &&
+		        strncmp(e->d_name + 1, r->prefix, strlen(r->prefix)) ==
+		            0)) {
+			snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
+/* The watermark table and this table's row in it: a copy in progress
+ * is resumed after its last key, any other started afresh. */
+static int
+watermark_open(struct resync *r)
+{
+	struct buf s = {0};
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int ex;
+
+	if ((ex = q(r, "CREATE DATABASE IF NOT EXISTS srdf",
+	         "create the database srdf")) != 0 ||
+	    (ex = q(r,
+	         "CREATE TABLE IF NOT EXISTS srdf.resync ("
+	         "db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, "
+	         "state VARCHAR(16) NOT NULL, "
+	         "chunk BIGINT UNSIGNED NOT NULL DEFAULT 0, "
+	         "file VARCHAR(255) NULL, "
+	         "last_key LONGTEXT NULL, last_lits LONGTEXT NULL, "
+	         "rows_copied BIGINT UNSIGNED NOT NULL DEFAULT 0, "
+	         "bytes_copied BIGINT UNSIGNED NOT NULL DEFAULT 0, "
+	         "started DATETIME(6) NULL, "
+	         "PRIMARY KEY (db, tbl)) ENGINE=InnoDB",
+	         "create srdf.resync")) != 0)
+		return ex;
+	buf_printf(&s,
+	    "SELECT state, chunk, last_key, last_lits, rows_copied, "
+	    "bytes_copied FROM srdf.resync WHERE db=%s AND tbl=%s",
+	    r->qdb, r->qtb);
+	buf_putc(&s, '\0');
+	if (mysql_query(r->my, s.p) != 0 ||
+	    (res = mysql_store_result(r->my)) == NULL) {
+		buf_free(&s);
+		return q_err(r, "read srdf.resync");
+	}
+	row = mysql_fetch_row(res);
+	if (row != NULL && row[0] != NULL && strcmp(row[0], "copying") == 0) {
+		r->chunk = strtoull(row[1], NULL, 10);
+		if (row[2] != NULL && row[3] != NULL) {
+			buf_puts(&r->lo, row[2]);
+			r->lits = json_loads(row[3], 0, NULL);
+			if (!json_is_array(r->lits) ||
+			    json_array_size(r->lits) != (size_t)r->t.m.npk) {
+				mysql_free_result(res);
+				buf_free(&s);
+				log_err("srdf.resync's last key of %s.%s is "
+				        "damaged; delete its row there to copy "
+				        "the table again from its start",
+				    r->t.m.db, r->t.m.name);
+				return EX_DATAERR;
+			}
+		}
+		r->rows = strtoull(row[4], NULL, 10);
+		r->bytes = strtoull(row[5], NULL, 10);
+		log_notice("%s.%s: resuming the resync after chunk %" PRIu64
+		           " (%" PRIu64 " rows copied)",
+		    r->t.m.db, r->t.m.name, r->chunk, r->rows);
+		audit_event(0, "resync", "copying", "copying",
+		    "%s.%s resumed after chunk %" PRIu64,
+		    r->t.m.db, r->t.m.name, r->chunk);
+		mysql_free_result(res);
+		buf_free(&s);
+		return 0;
+	}
+	mysql_free_result(res);
+	s.len = 0;
+	buf_printf(&s,
+	    "REPLACE INTO srdf.resync (db, tbl, state, started) "
+	    "VALUES (%s, %s, 'copying', UTC_TIMESTAMP(6))",
+	    r->qdb, r->qtb);
+	buf_putc(&s, '\0');
+	ex = q(r, s.p, "start its row of srdf.resync");
+	buf_free(&s);
+	if (ex == 0)
+		audit_event(0, "resync", NULL, "copying", "%s.%s",
+		    r->t.m.db, r->t.m.name);
+	return ex;
+}
+
+/* One chunk: read, written to its file, watermarked, committed.  *last
+ * set when it was the table's last.  0, 1 to try it again (deadlock,
+ * lock wait timeout), or an exit status. */
+static int
+one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
+{
+	struct ttable *t = &r->t;
+	char name[128] = "", **after = NULL;
+	struct buf hi = {0};
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned long *len = NULL;
+	uint64_t n = 0, limit = r->cf->chunk_rows;
+	json_t *lits = NULL;
+	char *g, *litstr = NULL;
+	unsigned e;
+	int ex = 0;
+
+	/* The SELECT after the last key. */
+	if (r->lits != NULL) {
+		size_t i;
+		json_t *v;
+
+		after = xcalloc((size_t)t->m.npk, sizeof *after);
+		json_array_foreach(r->lits, i, v) after[i] =
+		    (char *)json_string_value(v);
+	}
+	t->after = after;
+	table_set_query(t);
+	t->after = NULL;
+	free(after);
+	sql->len = 0;
+	buf_add(sql, t->query.p, t->query.len);
+	buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
+	if ((ex = q(r, "START TRANSACTION", "start a transaction")) != 0)
+		return ex;
+	if (mysql_real_query(r->my, sql->p, sql->len) != 0 ||
+	    (res = mysql_store_result(r->my)) == NULL)
+		goto sqlerr;
+	body->len = 0;
+	/* the range record first: its hi comes from the last row */
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		len = mysql_fetch_lengths(res);
+		row_record(body, t, row, len);
+		n++;
+		if (n == limit) {
+			row_key_image(&hi, t, row, len);
+			{
+				char **l = key_literals(&t->m, row, len);
+
+				lits = json_array();
+				for (int i = 0; i < t->m.npk; i++) {
+					json_array_append_new(
+					    lits, json_string(l[i]));
+					free(l[i]);
+				}
+				free(l);
+			}
+		}
+	}
+	mysql_free_result(res);
+	*last = n < limit;
+	{
+		struct buf rec = {0};
+
+		buf_lit(&rec, "{\"v\":1,\"type\":\"range\",\"db\":");
+		buf_json_str(&rec, t->m.db, strlen(t->m.db));
+		buf_lit(&rec, ",\"table\":");
+		buf_json_str(&rec, t->m.name, strlen(t->m.name));
+		buf_lit(&rec, ",\"pk\":[");
+		for (int i = 0; i < t->m.npk; i++) {
+			const char *c = t->m.col[t->m.pk[i]].name;
+
+			if (i > 0)
+				buf_putc(&rec, ',');
+			buf_json_str(&rec, c, strlen(c));
+		}
+		buf_lit(&rec, "],\"lo\":");
+		if (r->lo.len > 0)
+			buf_add(&rec, r->lo.p, r->lo.len);
+		else
+			buf_lit(&rec, "null");
+		buf_lit(&rec, ",\"hi\":");
+		if (!*last)
+			buf_add(&rec, hi.p, hi.len);
+		else
+			buf_lit(&rec, "null");
+		buf_lit(&rec, "}\n");
+		buf_add(&rec, body->p, body->len);
+		buf_free(body);
+		*body = rec;
+	}
+	snprintf(name, sizeof name, "%s%" PRIu64 "-%ld.chunk", r->prefix,
+	    r->chunk + 1, (long)getpid());
+	if ((ex = write_chunk(r, name, body)) != 0) {
+		mysql_query(r->my, "ROLLBACK");
+		goto out;
+	}
+	sql->len = 0;
+	buf_printf(sql, "UPDATE srdf.resync SET state='%s', chunk=%" PRIu64 ", file='%s', last_key=",
+	    *last ? "done" : "copying", r->chunk + 1, name);
+	if (*last)
+		buf_lit(sql, "NULL, last_lits=NULL");
+	else {
+		litstr = json_dumps(lits, JSON_COMPACT);
+		buf_putc(&hi, '\0');
+		hi.len--;
+		sqlstr(sql, hi.p);
+		buf_lit(sql, ", last_lits=");
+		sqlstr(sql, litstr);
+	}
+	buf_printf(sql,
+	    ", rows_copied=rows_copied+%" PRIu64
+	    ", bytes_copied=bytes_copied+%zu WHERE db=%s AND tbl=%s",
+	    n, body->len, r->qdb, r->qtb);
+	if (mysql_real_query(r->my, sql->p, sql->len) != 0 ||
+	    mysql_query(r->my, "COMMIT") != 0)
+		goto sqlerr;
+	/* Committed: the watermark is in the binlog. */
+	if ((g = maria_query_one(r->my, "SELECT @@last_gtid")) == NULL ||
+	    !gtid_pos_valid(g)) {
+		free(g);
+		ex = q_err(r, "read the watermark's GTID (@@last_gtid)");
+		goto out;
+	}
+	r->pend = xgrow(r->pend, &r->cappend, r->npend + 1, sizeof *r->pend);
+	r->pend[r->npend].file = xstrdup(name);
+	r->pend[r->npend].gtid = g;
+	r->npend++;
+	r->chunk++;
+	r->rows += n;
+	r->run_rows += n;
+	r->bytes += body->len;
+	r->lo.len = 0;
+	if (!*last)
+		buf_add(&r->lo, hi.p, hi.len);
+	json_decref(r->lits);
+	r->lits = lits;
+	lits = NULL;
+	goto out;
+sqlerr:
+	e = mysql_errno(r->my);
+	if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
+		log_debug("%s.%s: chunk %" PRIu64 " tried again: %s", t->m.db,
+		    t->m.name, r->chunk + 1, mysql_error(r->my));
+		mysql_query(r->my, "ROLLBACK");
+		ex = 1;
+	} else {
+		ex = q_err(r, "copy a chunk");
+		mysql_query(r->my, "ROLLBACK");
+	}
+	if (name[0] != '\0' && ex != 0) {
+		char path[4200];
+
+		snprintf(path, sizeof path, "%s/%s", r->dir, name);
+		unlink(path);
+	}
+out:
+	json_decref(lits);
+	free(litstr);
+	buf_free(&hi);
+	return ex;
+}
+
+/* The table to copy again, db.table, with its columns: one with a
+ * primary key that can be read in key ranges. */
+static int
+load_table(struct resync *r, const char *name)
+{
+	const char *dot = strchr(name, '.');
+	char err[512], *db, *tb, *est;
+	struct buf s = {0};
+	unsigned e;
+
+	if (dot == NULL || dot == name || dot[1] == '\0') {
+		log_err("--resync %s: give the table as db.table", name);
+		return EX_USAGE;
+	}
+	db = xstrdup(name);
+	db[dot - name] = '\0';
+	tb = xstrdup(dot + 1);
+	if (!maria_selected(r->cf->databases, r->cf->include, r->cf->ninclude,
+	        r->cf->exclude, r->cf->nexclude, db, tb)) {
+		log_err("--resync %s: the table is not in the selection "
+		        "(--databases, --include, --exclude, or a system "
+		        "schema)",
+		    name);
+		free(db);
+		free(tb);
+		return EX_USAGE;
+	}
+	if (maria_table_load(r->my, db, tb, &r->t.m, &e, err, sizeof err) !=
+	    0) {
+		log_err("--resync %s: %s", name, err);
+		free(db);
+		free(tb);
+		return e ? maria_exit_for(e) : EX_UNAVAILABLE;
+	}
+	free(db);
+	free(tb);
+	if (r->t.m.npk == 0 || !r->t.m.keyset || r->t.m.versioned) {
+		log_err("--resync %s: the table has no primary key that can "
+		        "be read in ranges (or is system-versioned): copy it "
+		        "with a whole srdf-bootstrap --restart",
+		    name);
+		return EX_USAGE;
+	}
+	table_prepare(&r->t);
+	sqlstr(&s, r->t.m.db);
+	buf_putc(&s, '\0');
+	r->qdb = xstrdup(s.p);
+	s.len = 0;
+	sqlstr(&s, r->t.m.name);
+	buf_putc(&s, '\0');
+	r->qtb = xstrdup(s.p);
+	s.len = 0;
+	buf_printf(&s,
+	    "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE "
+	    "TABLE_SCHEMA=%s AND TABLE_NAME=%s",
+	    r->qdb, r->qtb);
+	buf_putc(&s, '\0');
+	est = maria_query_one(r->my, s.p);
+	r->est_rows = est != NULL ? strtoull(est, NULL, 10) : 0;
+	free(est);
+	buf_free(&s);
+	return 0;
+}
+
+int
+resync_table(const struct config *cf, struct ledger *l, MYSQL *my,
+    const char *name)
+{
+	struct resync r = {.cf = cf, .l = l, .my = my};
+	struct buf body = {0}, sql = {0};
+	unsigned char h[8];
+	char hex[17];
+	int ex, last = 0, tries = 0;
+
+	r.t0 = r.last_report = mono();
+	if ((ex = load_table(&r, name)) != 0)
+		goto out;
+	crypto_generichash(h, sizeof h, (const unsigned char *)name,
+	    strlen(name), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	snprintf(r.prefix, sizeof r.prefix, "r%s-", hex);
+	snprintf(r.dir, sizeof r.dir, "%s/resync", cf->dir);
+	if (mkdir(r.dir, 0700) != 0 && errno != EEXIST) {
+		log_err("cannot create %s: %s", r.dir, strerror(errno));
+		ex = EX_CANTCREAT;
+		goto out;
+	}
+	if ((ex = q(&r,
+	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	         "set REPEATABLE READ")) != 0 ||
+	    (ex = q(&r,
+	         "SET SESSION time_zone='+00:00', "
+	         "sql_mode='NO_ENGINE_SUBSTITUTION', "
+	         "character_set_results=binary, innodb_lock_wait_timeout=5, "
+	         "wait_timeout=604800, max_statement_time=0",
+	         "set the session")) != 0 ||
+	    (ex = watermark_open(&r)) != 0)
+		goto out;
+	while (!last) {
+		if (atomic_load(&stopping)) {
+			ex = EX_TEMPFAIL;
+			goto out;
+		}
+		if ((ex = wait_sealed(&r, (size_t)cf->resync_spool)) != 0)
+			goto out;
+		ex = one_chunk(&r, &last, &body, &sql);
+		if (ex == 1 && ++tries < CHUNK_TRIES) {
+			usleep((useconds_t)(10000 * tries));
+			continue;
+		}
+		if (ex == 1) {
+			log_err("%s: a chunk met a deadlock or a lock wait "
+			        "timeout %d times; run srdf-bootstrap --resync "
+			        "%s again (it resumes)",
+			    name, CHUNK_TRIES, name);
+			ex = EX_TEMPFAIL;
+		}
+		if (ex != 0)
+			goto out;
+		tries = 0;
+		report(&r, 0);
+	}
+	report(&r, 1);
+	log_info("%s: waiting for the last chunk to be sealed", name);
+	if ((ex = wait_sealed(&r, 0)) != 0)
+		goto out;
+	remove_all(&r);
+	audit_event(0, "resync", "copying", "done",
+	    "%s.%s: %" PRIu64 " rows in %" PRIu64 " chunks",
+	    r.t.m.db, r.t.m.name, r.rows, r.chunk);
+out:
+	for (size_t i = 0; i < r.npend; i++) {
+		free(r.pend[i].file);
+		free(r.pend[i].gtid);
+	}
+	free(r.pend);
+	json_decref(r.lits);
+	buf_free(&r.lo);
+	buf_free(&body);
+	buf_free(&sql);
+	free(r.qdb);
+	free(r.qtb);
+	buf_free(&r.t.head);
+	if (r.t.jname != NULL)
+		for (int i = 0; i < r.t.m.ncols; i++)
+			buf_free(&r.t.jname[i]);
+	free(r.t.jname);
+	buf_free(&r.t.query);
+	maria_table_free(&r.t.m);
+	if (ex == EX_TEMPFAIL && atomic_load(&stopping))
+		log_notice("stopped; run srdf-bootstrap --resync %s again to "
+		           "resume",
+		    name);
+	return ex;
+}
