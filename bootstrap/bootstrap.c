@@ -172,7 +172,8 @@ usage(FILE *f)
 	    "[--skip-views] [--skip-events]\n"
 	    "       srdf-bootstrap [-v] [--defaults-file file] [--dir dir] "
 	    "[--chunk-rows n]\n"
-	    "                      [--resync-spool n] --resync db.table\n"
+	    "                      [--resync-spool n] --resync db.table | "
+	    "--add pattern\n"
 	    "       srdf-bootstrap --help | --version\n");
 }
 
@@ -2295,6 +2296,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"parallel", required_argument, NULL, 'p'},
 	    {"restart", no_argument, NULL, 'R'},
 	    {"resync", required_argument, NULL, 'Y'},
+	    {"add", required_argument, NULL, 'A'},
 	    {"resync-spool", required_argument, NULL, 'S'},
 	    {"skip-events", no_argument, NULL, 'e'},
 	    {"skip-routines", no_argument, NULL, 'r'},
@@ -2353,6 +2355,9 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'Y':
 			cf->resync = optarg;
+			break;
+		case 'A':
+			cf->add = optarg;
 			break;
 		case 'S':
 			cf->resync_spool =
@@ -2494,13 +2499,18 @@ main(int argc, char **argv)
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
 	cf.resync_spool = 8;
 	parse_options(argc, argv, &cf);
-	if (cf.resync != NULL && cf.restart)
-		die(EX_USAGE, "--resync and --restart do not go together: "
-		              "--resync copies one table again into a running "
-		              "pipeline, --restart everything afresh");
-	if (cf.resync != NULL && !cf.chunk_rows_set)
+	if ((cf.resync != NULL || cf.add != NULL) && cf.restart)
+		die(EX_USAGE,
+		    "--%s and --restart do not go together: "
+		    "--%s copies into a running pipeline, --restart "
+		    "everything afresh",
+		    cf.resync ? "resync" : "add", cf.resync ? "resync" : "add");
+	if (cf.resync != NULL && cf.add != NULL)
+		die(EX_USAGE, "--resync and --add do not go together: run one, "
+		              "then the other");
+	if ((cf.resync != NULL || cf.add != NULL) && !cf.chunk_rows_set)
 		cf.chunk_rows = 1000; /* short locks (resync.c) */
-	if (cf.resync == NULL && isatty(STDOUT_FILENO))
+	if (cf.resync == NULL && cf.add == NULL && isatty(STDOUT_FILENO))
 		die(EX_USAGE,
 		    "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
@@ -2509,9 +2519,11 @@ main(int argc, char **argv)
 	b.cf = &cf;
 	open_dir_or_die(&cf, &b);
 	tool_catch(on_signal);
-	if (cf.resync != NULL) {
+	if (cf.resync != NULL || cf.add != NULL) {
 		if ((rc = source_connect(&b, &b.meta)) == 0)
-			rc = resync_table(&cf, b.l, b.meta, cf.resync);
+			rc = cf.resync != NULL
+			         ? resync_table(&cf, b.l, b.meta, cf.resync)
+			         : add_tables(&cf, b.l, b.meta, cf.add);
 	} else if ((rc = source_open(&b)) == 0) {
 		b.force_fresh = cf.restart;
 		b.t0 = now();

@@ -38,6 +38,7 @@ struct config {
 	int restart;
 	int skip_views, skip_triggers, skip_routines, skip_events;
 	const char *resync; /* --resync db.table (resync.c) */
+	const char *add;    /* --add pattern (resync.c) */
 	int resync_spool;   /* chunk files waiting to be sealed, at most */
 };
 
@@ -126,6 +127,14 @@ char *table_def(MYSQL *my, const char *db, const char *name, char **create,
 struct ledger;
 int resync_table(
     const struct config *cf, struct ledger *l, MYSQL *my, const char *name);
+/* add_tables: --add pattern, the base tables it matches put into the
+ * selection of the running pipeline (srdf-bootstrap(1), "Adding tables
+ * online"): their schema into the stream, the pattern into the ledger's
+ * selection_added and srdf-capture's filters, then their rows as by
+ * resync_table.  Returns 0 once done, or an exit status after logging
+ * why. */
+int add_tables(
+    const struct config *cf, struct ledger *l, MYSQL *my, const char *pattern);
 
 /* schema.c: DDL records, one per group. */
 struct ddl {

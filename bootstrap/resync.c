@@ -75,8 +75,8 @@ struct resync {
 	char prefix[64]; /* of its chunk files: "r<hash>-" */
 	char *qdb, *qtb; /* db and table as SQL string literals */
 	uint64_t chunk, rows, bytes, est_rows, run_rows;
-	struct buf lo;   /* the last key copied as a key image, or empty */
-	json_t *lits;    /* ... as SQL literals (array), or NULL */
+	struct buf lo; /* the last key copied as a key image, or empty */
+	json_t *lits;  /* ... as SQL literals (array), or NULL */
 	struct pending *pend;
 	size_t npend, cappend;
 	double t0, last_report, last_wait_note;
@@ -175,10 +175,10 @@ report(struct resync *r, int final)
 	         "%.1f MB/s%s",
 	    final ? "resync copied " : "resync ", r->t.m.db, r->t.m.name,
 	    r->rows, r->est_rows > r->rows ? r->est_rows : r->rows,
-	    r->est_rows ? 100.0 * (double)r->rows /
-	                      (double)(r->est_rows > r->rows ? r->est_rows
-	                                                     : r->rows)
-	                : 100.0,
+	    r->est_rows
+	        ? 100.0 * (double)r->rows /
+	              (double)(r->est_rows > r->rows ? r->est_rows : r->rows)
+	        : 100.0,
 	    r->chunk, (double)r->bytes / 1e6, rate,
 	    el > 0 ? (double)r->bytes / el / 1e6 : 0, eta);
 }
@@ -258,23 +258,18 @@ remove_all(struct resync *r)
 		return;
 	while ((e = readdir(d)) != NULL)
 		if (strncmp(e->d_name, r->prefix, strlen(r->prefix)) == 0 ||
-		    (e->d_name[0] == '.' &&
-		        strncmp(e->d_name + 1, r->prefix, strlen(r->prefix)) ==
-		            0)) {
+		    (e->d_name[0] == '.' && strncmp(e->d_name + 1, r->prefix,
+		                                strlen(r->prefix)) == 0)) {
 			snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
 			unlink(path);
 		}
 	closedir(d);
 }
 
-/* The watermark table and this table's row in it: a copy in progress
- * is resumed after its last key, any other started afresh. */
+/* The watermark table, srdf.resync, created when missing. */
 static int
-watermark_open(struct resync *r)
+watermark_table(struct resync *r)
 {
-	struct buf s = {0};
-	MYSQL_RES *res;
-	MYSQL_ROW row;
 	int ex;
 
 	if ((ex = q(r, "CREATE DATABASE IF NOT EXISTS srdf",
@@ -291,6 +286,21 @@ watermark_open(struct resync *r)
 	         "started DATETIME(6) NULL, "
 	         "PRIMARY KEY (db, tbl)) ENGINE=InnoDB",
 	         "create srdf.resync")) != 0)
+		return ex;
+	return 0;
+}
+
+/* This table's row in srdf.resync: a copy in progress is resumed after
+ * its last key, any other started afresh. */
+static int
+watermark_open(struct resync *r)
+{
+	struct buf s = {0};
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int ex;
+
+	if ((ex = watermark_table(r)) != 0)
 		return ex;
 	buf_printf(&s,
 	    "SELECT state, chunk, last_key, last_lits, rows_copied, "
@@ -325,8 +335,8 @@ watermark_open(struct resync *r)
 		           " (%" PRIu64 " rows copied)",
 		    r->t.m.db, r->t.m.name, r->chunk, r->rows);
 		audit_event(0, "resync", "copying", "copying",
-		    "%s.%s resumed after chunk %" PRIu64,
-		    r->t.m.db, r->t.m.name, r->chunk);
+		    "%s.%s resumed after chunk %" PRIu64, r->t.m.db,
+		    r->t.m.name, r->chunk);
 		mysql_free_result(res);
 		buf_free(&s);
 		return 0;
@@ -341,8 +351,8 @@ watermark_open(struct resync *r)
 	ex = q(r, s.p, "start its row of srdf.resync");
 	buf_free(&s);
 	if (ex == 0)
-		audit_event(0, "resync", NULL, "copying", "%s.%s",
-		    r->t.m.db, r->t.m.name);
+		audit_event(0, "resync", NULL, "copying", "%s.%s", r->t.m.db,
+		    r->t.m.name);
 	return ex;
 }
 
@@ -445,7 +455,9 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		goto out;
 	}
 	sql->len = 0;
-	buf_printf(sql, "UPDATE srdf.resync SET state='%s', chunk=%" PRIu64 ", file='%s', last_key=",
+	buf_printf(sql,
+	    "UPDATE srdf.resync SET state='%s', chunk=%" PRIu64
+	    ", file='%s', last_key=",
 	    *last ? "done" : "copying", r->chunk + 1, name);
 	if (*last)
 		buf_lit(sql, "NULL, last_lits=NULL");
@@ -575,8 +587,8 @@ load_table(struct resync *r, const char *name)
 }
 
 int
-resync_table(const struct config *cf, struct ledger *l, MYSQL *my,
-    const char *name)
+resync_table(
+    const struct config *cf, struct ledger *l, MYSQL *my, const char *name)
 {
 	struct resync r = {.cf = cf, .l = l, .my = my};
 	struct buf body = {0}, sql = {0};
@@ -587,8 +599,8 @@ resync_table(const struct config *cf, struct ledger *l, MYSQL *my,
 	r.t0 = r.last_report = mono();
 	if ((ex = load_table(&r, name)) != 0)
 		goto out;
-	crypto_generichash(h, sizeof h, (const unsigned char *)name,
-	    strlen(name), NULL, 0);
+	crypto_generichash(
+	    h, sizeof h, (const unsigned char *)name, strlen(name), NULL, 0);
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	snprintf(r.prefix, sizeof r.prefix, "r%s-", hex);
 	snprintf(r.dir, sizeof r.dir, "%s/resync", cf->dir);
@@ -638,8 +650,8 @@ resync_table(const struct config *cf, struct ledger *l, MYSQL *my,
 		goto out;
 	remove_all(&r);
 	audit_event(0, "resync", "copying", "done",
-	    "%s.%s: %" PRIu64 " rows in %" PRIu64 " chunks",
-	    r.t.m.db, r.t.m.name, r.rows, r.chunk);
+	    "%s.%s: %" PRIu64 " rows in %" PRIu64 " chunks", r.t.m.db,
+	    r.t.m.name, r.rows, r.chunk);
 out:
 	for (size_t i = 0; i < r.npend; i++) {
 		free(r.pend[i].file);
@@ -663,5 +675,376 @@ out:
 		log_notice("stopped; run srdf-bootstrap --resync %s again to "
 		           "resume",
 		    name);
+	return ex;
+}
+
+/* ---- --add ------------------------------------------------------------ */
+
+/* Waits until the ledger's last_sealed_gtid covers gtid.  0, or
+ * EX_TEMPFAIL when stopped. */
+static int
+wait_gtid_sealed(const struct config *cf, struct ledger *l, const char *gtid)
+{
+	struct resync r = {.cf = cf, .l = l};
+	double note = mono();
+
+	for (;;) {
+		char *pos = sealed_pos(&r);
+		int ok = pos != NULL && gtid_within(gtid, pos);
+
+		free(pos);
+		if (ok)
+			return 0;
+		if (atomic_load(&stopping))
+			return EX_TEMPFAIL;
+		if (mono() - note >= 10) {
+			log_notice("waiting for srdf-capture and srdf-seal "
+			           "(--dir %s) to seal GTID %s: are they "
+			           "running?",
+			    cf->dir, gtid);
+			note = mono();
+		}
+		usleep(50 * 1000);
+	}
+}
+
+/* pattern into the ledger's selection_added (JSON array), which
+ * srdf-capture reads at its start. */
+static int
+ledger_add_pattern(struct ledger *l, const char *pattern)
+{
+	struct ledger_txn *x = NULL;
+	char *v = NULL, *out;
+	json_t *a = NULL, *e;
+	size_t i;
+	int rc, have = 0;
+
+	if ((rc = ledger_txn_begin(l, 0, &x)) != 0 ||
+	    (rc = ledger_meta_get(x, "selection_added", &v)) != 0)
+		goto fail;
+	a = v != NULL ? json_loads(v, 0, NULL) : json_array();
+	free(v);
+	if (!json_is_array(a)) {
+		json_decref(a);
+		a = json_array();
+	}
+	json_array_foreach(
+	    a, i, e) if (json_is_string(e) &&
+	                 strcmp(json_string_value(e), pattern) == 0) have = 1;
+	if (!have)
+		json_array_append_new(a, json_string(pattern));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	rc = ledger_meta_put(x, "selection_added", out);
+	free(out);
+	if (rc != 0)
+		goto fail;
+	rc = ledger_txn_commit(x);
+	x = NULL;
+	if (rc != 0)
+		goto fail;
+	return 0;
+fail:
+	if (x != NULL)
+		ledger_txn_abort(x);
+	log_err("cannot record the selection in the ledger of the state "
+	        "directory: %s",
+	    ledger_strerror(rc));
+	return EX_IOERR;
+}
+
+struct addtab {
+	char *db, *name, *key, *def;
+};
+
+/* The base tables pattern matches: each with a primary key, or none. */
+static int
+add_list(MYSQL *my, const char *pattern, struct addtab **v, size_t *n)
+{
+	char *const pats[1] = {(char *)pattern};
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t cap = 0;
+	int bad = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (mysql_query(my, "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+	                    "information_schema.TABLES WHERE TABLE_TYPE = "
+	                    "'BASE TABLE' ORDER BY 1, 2") != 0 ||
+	    (res = mysql_store_result(my)) == NULL) {
+		log_err("cannot list the source's tables: %s", mysql_error(my));
+		return maria_exit_for(mysql_errno(my));
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		struct maria_table m = {0};
+		char err[512], key[300];
+		unsigned e;
+
+		if (!maria_selected(NULL, pats, 1, NULL, 0, row[0], row[1]))
+			continue;
+		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
+		if (maria_table_load(
+		        my, row[0], row[1], &m, &e, err, sizeof err) != 0 ||
+		    m.npk == 0 || !m.keyset || m.versioned) {
+			log_err("--add %s: %s has no primary key that can be "
+			        "read in ranges (or is system-versioned, or "
+			        "cannot be read): leave it out of the pattern",
+			    pattern, key);
+			bad = 1;
+		}
+		maria_table_free(&m);
+		*v = xgrow(*v, &cap, *n + 1, sizeof **v);
+		(*v)[*n].db = xstrdup(row[0]);
+		(*v)[*n].name = xstrdup(row[1]);
+		(*v)[*n].key = xstrdup(key);
+		(*v)[*n].def = NULL;
+		(*n)++;
+	}
+	mysql_free_result(res);
+	if (bad)
+		return EX_USAGE;
+	if (*n == 0) {
+		log_err("--add %s: no table of the source matches", pattern);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* The transaction that puts the tables' schema into the stream (W0):
+ * their metadata locked by a read, CREATE DATABASE IF NOT EXISTS and
+ * CREATE OR REPLACE TABLE into a chunk file named by the job's row
+ * (state "schema").  Its GTID into *gtid (malloc'd). */
+static int
+add_schema(const struct config *cf, MYSQL *my, const char *pattern,
+    const char *qpat, struct addtab *v, size_t n, char **gtid)
+{
+	char *const pats[1] = {(char *)pattern};
+	struct config dcf = {.include = (char **)pats, .ninclude = 1};
+	struct ddl_list l = {0};
+	struct buf body = {0}, s = {0};
+	struct resync r = {.cf = cf, .my = my};
+	char name[128];
+	int ex = 0;
+
+	snprintf(r.dir, sizeof r.dir, "%s/resync", cf->dir);
+	r.t.m.db = "";
+	r.t.m.name = (char *)pattern;
+	if ((ex = q(&r, "START TRANSACTION", "start a transaction")) != 0)
+		return ex;
+	for (size_t i = 0; i < n && ex == 0; i++) {
+		s.len = 0;
+		buf_lit(&s, "SELECT 1 FROM ");
+		sql_ident(&s, v[i].db);
+		buf_putc(&s, '.');
+		sql_ident(&s, v[i].name);
+		buf_lit(&s, " LIMIT 0");
+		buf_putc(&s, '\0');
+		if (mysql_query(my, s.p) != 0)
+			ex = q_err(&r, "lock a table's definition");
+		else
+			mysql_free_result(mysql_store_result(my));
+	}
+	if (ex == 0)
+		ex = schema_databases(my, &dcf, &l);
+	for (size_t i = 0; i < n && ex == 0; i++) {
+		char *create = NULL, *h;
+		unsigned e;
+
+		free(v[i].def);
+		if ((h = table_def(my, v[i].db, v[i].name, &create, &e)) ==
+		    NULL) {
+			ex = q_err(&r, "read a table's definition");
+			break;
+		}
+		v[i].def = h;
+		s.len = 0;
+		buf_lit(&s, "CREATE OR REPLACE TABLE ");
+		buf_puts(&s,
+		    create +
+		        (strncmp(create, "CREATE TABLE ", 13) == 0 ? 13 : 0));
+		buf_putc(&s, '\0');
+		ddl_add(&l, v[i].db, s.p, TABLE_SQL_MODE, "table", v[i].key);
+		free(create);
+	}
+	for (int i = 0; i < l.n && ex == 0; i++)
+		ddl_record(&body, &l.v[i]);
+	snprintf(name, sizeof name, "a%08x-%ld.ddl", (unsigned)(mono() * 1000),
+	    (long)getpid());
+	if (ex == 0)
+		ex = write_chunk(&r, name, &body);
+	if (ex == 0) {
+		s.len = 0;
+		buf_printf(&s,
+		    "REPLACE INTO srdf.resync (db, tbl, state, file, "
+		    "started) VALUES ('', %s, 'schema', '%s', "
+		    "UTC_TIMESTAMP(6))",
+		    qpat, name);
+		buf_putc(&s, '\0');
+		if (mysql_query(my, s.p) != 0 || mysql_query(my, "COMMIT") != 0)
+			ex = q_err(&r, "write the schema's watermark");
+	}
+	if (ex != 0)
+		mysql_query(my, "ROLLBACK");
+	else if ((*gtid = maria_query_one(my, "SELECT @@last_gtid")) == NULL)
+		ex = q_err(&r, "read the watermark's GTID (@@last_gtid)");
+	ddl_list_free(&l);
+	buf_free(&body);
+	buf_free(&s);
+	return ex;
+}
+
+/* Whether a table's definition moved since add_schema read it. */
+static int
+add_changed(MYSQL *my, const struct addtab *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned e;
+		char *h = table_def(my, v[i].db, v[i].name, NULL, &e);
+		int same =
+		    h != NULL && v[i].def != NULL && strcmp(h, v[i].def) == 0;
+
+		free(h);
+		if (!same) {
+			log_notice("%s changed while it was added: its schema "
+			           "goes into the stream again",
+			    v[i].key);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+add_tables(
+    const struct config *cf, struct ledger *l, MYSQL *my, const char *pattern)
+{
+	struct resync r = {.cf = cf, .l = l, .my = my};
+	struct addtab *v = NULL;
+	struct buf s = {0};
+	char *state = NULL, *gtid = NULL;
+	size_t n = 0;
+	int ex, rounds = 0;
+
+	r.t.m.db = "";
+	r.t.m.name = (char *)pattern;
+	snprintf(r.dir, sizeof r.dir, "%s/resync", cf->dir);
+	if (mkdir(r.dir, 0700) != 0 && errno != EEXIST) {
+		log_err("cannot create %s: %s", r.dir, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if ((ex = add_list(my, pattern, &v, &n)) != 0)
+		goto out;
+	if ((ex = q(&r,
+	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	         "set REPEATABLE READ")) != 0 ||
+	    (ex = q(&r,
+	         "SET SESSION time_zone='+00:00', "
+	         "sql_mode='NO_ENGINE_SUBSTITUTION', "
+	         "character_set_results=binary, innodb_lock_wait_timeout=5, "
+	         "wait_timeout=604800, max_statement_time=0",
+	         "set the session")) != 0 ||
+	    (ex = watermark_table(&r)) != 0)
+		goto out;
+	sqlstr(&s, pattern);
+	buf_putc(&s, '\0');
+	{
+		struct buf w = {0};
+
+		buf_printf(&w,
+		    "SELECT state FROM srdf.resync WHERE db = '' "
+		    "AND tbl = %s",
+		    s.p);
+		buf_putc(&w, '\0');
+		state = maria_query_one(my, w.p);
+		buf_free(&w);
+	}
+	if (state != NULL && strcmp(state, "including") == 0) {
+		log_notice("--add %s: resuming: its tables are in the "
+		           "selection, their rows are being copied",
+		    pattern);
+	} else {
+		/* The schema (W0), sealed; the pattern into the ledger; then
+		 * the watermark from which capture takes the tables' changes
+		 * (W1), once no DDL moved them in between. */
+		do {
+			if (++rounds > 5) {
+				log_err(
+				    "--add %s: a DDL kept changing its tables; "
+				    "run it again when the schema is quiet",
+				    pattern);
+				ex = EX_TEMPFAIL;
+				goto out;
+			}
+			free(gtid);
+			gtid = NULL;
+			if ((ex = add_schema(
+			         cf, my, pattern, s.p, v, n, &gtid)) != 0 ||
+			    (ex = wait_gtid_sealed(cf, l, gtid)) != 0)
+				goto out;
+		} while (add_changed(my, v, n));
+		if ((ex = ledger_add_pattern(l, pattern)) != 0)
+			goto out;
+		{
+			struct buf w = {0};
+
+			buf_printf(&w,
+			    "UPDATE srdf.resync SET state = 'including', "
+			    "file = NULL WHERE db = '' AND tbl = %s",
+			    s.p);
+			buf_putc(&w, '\0');
+			ex = q(&r, w.p, "write the selection's watermark");
+			buf_free(&w);
+			if (ex != 0)
+				goto out;
+		}
+		audit_event(0, "selection", NULL, "added", "%s: %zu tables",
+		    pattern, n);
+		log_info("--add %s: %zu tables in the selection; copying their "
+		         "rows",
+		    pattern, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((ex = resync_table(cf, l, my, v[i].key)) != 0)
+			goto out;
+	{
+		struct buf w = {0};
+
+		buf_printf(&w,
+		    "UPDATE srdf.resync SET state = 'done' WHERE db = '' "
+		    "AND tbl = %s",
+		    s.p);
+		buf_putc(&w, '\0');
+		ex = q(&r, w.p, "end the --add");
+		buf_free(&w);
+	}
+	if (ex == 0) {
+		/* the schema's file too: its watermark is long sealed */
+		DIR *d = opendir(r.dir);
+		struct dirent *e;
+		char path[4400];
+
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (e->d_name[0] == 'a' &&
+			    strstr(e->d_name, ".ddl") != NULL) {
+				snprintf(path, sizeof path, "%s/%s", r.dir,
+				    e->d_name);
+				unlink(path);
+			}
+		if (d != NULL)
+			closedir(d);
+		log_info("--add %s: done, %zu tables", pattern, n);
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].db);
+		free(v[i].name);
+		free(v[i].key);
+		free(v[i].def);
+	}
+	free(v);
+	free(state);
+	free(gtid);
+	buf_free(&s);
 	return ex;
 }

@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -124,6 +125,10 @@ struct capture {
 	 * "db\0table\0file\0" triples (see "Resync chunks"). */
 	struct buf resync;
 	size_t nresync;
+	/* Patterns srdf-bootstrap --add put into the selection: captured
+	 * whatever --include and --exclude say ("Tables added online"). */
+	char **added;
+	size_t nadded, capadded;
 
 	struct buf out;
 	struct buf scratch;
@@ -302,21 +307,68 @@ emit_abort(struct capture *c, const char *reason)
 
 /* ---- filters ------------------------------------------------------- */
 
+/* Whether db.tbl matches a pattern srdf-bootstrap --add added (dbonly:
+ * whether db matches a pattern's database part). */
 static int
-table_captured(const struct config *cf, const char *db, const char *tbl)
+added_match(const struct capture *c, const char *db, const char *tbl)
 {
+	char name[600], pat[600], *dot;
+
+	if (maria_system_schema(db))
+		return 0;
+	snprintf(name, sizeof name, "%s.%s", db, tbl != NULL ? tbl : "");
+	for (size_t i = 0; i < c->nadded; i++) {
+		if (tbl != NULL) {
+			if (fnmatch(c->added[i], name, 0) == 0)
+				return 1;
+			continue;
+		}
+		snprintf(pat, sizeof pat, "%s", c->added[i]);
+		if ((dot = strchr(pat, '.')) != NULL)
+			*dot = '\0';
+		if (fnmatch(pat, db, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+table_captured(const struct capture *c, const char *db, const char *tbl)
+{
+	const struct config *cf = c->cf;
+
 	return maria_selected(NULL, cf->include, cf->ninclude, cf->exclude,
-	    cf->nexclude, db, tbl);
+	           cf->nexclude, db, tbl) ||
+	       added_match(c, db, tbl);
 }
 
 /* A DDL is filtered by its default database (maria_db_selected): it passes
  * an --include whose database part matches, and is stopped by an
  * --exclude of the form "db.*". */
 static int
-ddl_captured(const struct config *cf, const char *db)
+ddl_captured(const struct capture *c, const char *db)
 {
-	return maria_db_selected(
-	    NULL, cf->include, cf->ninclude, cf->exclude, cf->nexclude, db);
+	const struct config *cf = c->cf;
+
+	return maria_db_selected(NULL, cf->include, cf->ninclude, cf->exclude,
+	           cf->nexclude, db) ||
+	       added_match(c, db, NULL);
+}
+
+/* Pattern p added to the selection (once); the tables already mapped
+ * are judged again. */
+static void
+add_pattern(struct capture *c, const char *p)
+{
+	for (size_t i = 0; i < c->nadded; i++)
+		if (strcmp(c->added[i], p) == 0)
+			return;
+	c->added =
+	    xgrow(c->added, &c->capadded, c->nadded + 1, sizeof *c->added);
+	c->added[c->nadded++] = xstrdup(p);
+	for (size_t b = 0; b < TBUCKETS; b++)
+		for (struct tentry *e = c->tab[b]; e != NULL; e = e->next)
+			e->t.captured = table_captured(c, e->t.db, e->t.name);
 }
 
 /* ---- statements in QUERY events ------------------------------------ */
@@ -662,7 +714,7 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		free(e);
 		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	}
-	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
+	e->t.captured = table_captured(c, e->t.db, e->t.name);
 	e->t.resync =
 	    strcmp(e->t.db, "srdf") == 0 && strcmp(e->t.name, "resync") == 0;
 	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
@@ -760,7 +812,7 @@ on_resync_rows(struct capture *c, struct table *t, const uint8_t *p, size_t n,
 	}
 	for (s = rows.p; s != NULL && s < rows.p + rows.len; s = nl + 1) {
 		json_t *rec, *a;
-		const char *db, *tb, *file;
+		const char *db, *tb, *file, *state;
 
 		nl = memchr(s, '\n', (size_t)(rows.p + rows.len - s));
 		if (nl == NULL)
@@ -770,6 +822,7 @@ on_resync_rows(struct capture *c, struct table *t, const uint8_t *p, size_t n,
 		db = json_string_value(json_object_get(a, "db"));
 		tb = json_string_value(json_object_get(a, "tbl"));
 		file = json_string_value(json_object_get(a, "file"));
+		state = json_string_value(json_object_get(a, "state"));
 		if (rec == NULL || db == NULL || tb == NULL) {
 			json_decref(rec);
 			buf_free(&rows);
@@ -777,6 +830,16 @@ on_resync_rows(struct capture *c, struct table *t, const uint8_t *p, size_t n,
 			    "srdf.resync's row is not srdf-bootstrap's "
 			    "(db, tbl, file), %s",
 			    at(c, start));
+		}
+		/* srdf-bootstrap --add's row (db ""): from here on, its
+		 * pattern tbl is captured. */
+		if (*db == '\0' && state != NULL &&
+		    strcmp(state, "including") == 0) {
+			log_notice("%s is in the selection from GTID %" PRIu32
+			           "-%" PRIu32 "-%" PRIu64
+			           " on (srdf-bootstrap --add)",
+			    tb, c->cur.domain, c->cur.server, c->cur.seq);
+			add_pattern(c, tb);
 		}
 		if (file != NULL && *file != '\0') {
 			buf_add(&c->resync, db, strlen(db) + 1);
@@ -812,7 +875,7 @@ resync_emit(struct capture *c)
 			    "which is not a file name, at GTID %" PRIu32
 			    "-%" PRIu32 "-%" PRIu64,
 			    file, c->cur.domain, c->cur.server, c->cur.seq);
-		if (!table_captured(c->cf, db, tb)) {
+		if (*db != '\0' && !table_captured(c, db, tb)) {
 			log_warn("a resync chunk of %s.%s at GTID %" PRIu32
 			         "-%" PRIu32 "-%" PRIu64 " is left out: "
 			         "srdf-capture's filters do not capture the "
@@ -1273,7 +1336,7 @@ on_dml(struct capture *c, const struct query *q, uint32_t ts, uint64_t start)
 	if (sql_dml_table(q->sql, q->sqllen, q->db, &tn) == 1 &&
 	    (sep = strchr(tn.p, '\037')) != NULL) {
 		*sep = '\0';
-		left_out = !table_captured(c->cf, tn.p, sep + 1);
+		left_out = !table_captured(c, tn.p, sep + 1);
 	}
 	buf_free(&tn);
 	if (left_out) {
@@ -1304,7 +1367,7 @@ on_ddl(struct capture *c, const struct query *q, uint32_t ts)
 	ddl_db(q->sql, q->sqllen, q->db, target, sizeof target);
 	if (cascade_ddl(q->sql, q->sqllen))
 		cascade_reload(c);
-	if (ddl_captured(c->cf, target)) {
+	if (ddl_captured(c, target)) {
 		buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
 		buf_json_str(b, q->db, q->dblen);
 		buf_lit(b, ",\"sql\":");
@@ -1925,7 +1988,7 @@ done:
  * when there is none): --from-gtid, else the ledger's last_sealed_gtid,
  * else its bootstrap_gtid.  0, or EX_NOINPUT with the reason logged. */
 static int
-start_position(const struct config *cf, char **pos)
+start_position(const struct config *cf, char **pos, char **added)
 {
 	struct ledger *l;
 	char *v = NULL;
@@ -1934,6 +1997,7 @@ start_position(const struct config *cf, char **pos)
 	int rc;
 
 	*pos = NULL;
+	*added = NULL;
 	if (cf->from_gtid != NULL) {
 		*pos = xstrdup(cf->from_gtid);
 		return 0;
@@ -1951,6 +2015,8 @@ start_position(const struct config *cf, char **pos)
 	}
 	if ((rc = ledger_meta_get(t, "last_sealed_gtid", &v)) == 0 && v == NULL)
 		rc = ledger_meta_get(t, "bootstrap_gtid", &v);
+	if (rc == 0)
+		rc = ledger_meta_get(t, "selection_added", added);
 	ledger_txn_abort(t);
 	ledger_close(l);
 	if (rc != 0) {
@@ -2051,6 +2117,9 @@ capture_free(struct capture *c)
 	buf_free(&c->out);
 	buf_free(&c->scratch);
 	buf_free(&c->resync);
+	for (size_t i = 0; i < c->nadded; i++)
+		free(c->added[i]);
+	free(c->added);
 	free(c->sp);
 	maria_fk_parents_free(&c->known);
 	maria_fk_parents_free(&c->fk);
@@ -2061,7 +2130,7 @@ main(int argc, char **argv)
 {
 	struct config cf = {0};
 	struct capture c = {0};
-	char *startpos;
+	char *startpos, *added;
 	int rc;
 
 	log_init(argv[0]);
@@ -2078,7 +2147,7 @@ main(int argc, char **argv)
 		    "(%d s), or every quiet moment looks like a dead source",
 		    cf.read_timeout, cf.heartbeat);
 
-	if ((rc = start_position(&cf, &startpos)) != 0)
+	if ((rc = start_position(&cf, &startpos, &added)) != 0)
 		return rc;
 	if (startpos == NULL)
 		die(EX_USAGE,
@@ -2094,6 +2163,21 @@ main(int argc, char **argv)
 
 	tool_catch(on_signal); /* reads return EINTR */
 	c.cf = &cf;
+	if (added != NULL) {
+		/* srdf-bootstrap --add's patterns, sealed before the start */
+		json_t *a = json_loads(added, 0, NULL), *p;
+		size_t i;
+
+		if (!json_is_array(a))
+			die(EX_DATAERR,
+			    "the ledger's selection_added in %s is not a "
+			    "JSON array of patterns",
+			    cf.dir);
+		json_array_foreach(a, i, p) if (json_is_string(p))
+		    add_pattern(&c, json_string_value(p));
+		json_decref(a);
+		free(added);
+	}
 	strcpy(c.file, "(start)");
 	/* Beats come with the source's (--heartbeat); a --from-gtid run
 	 * without a state directory has no heartbeat file. */

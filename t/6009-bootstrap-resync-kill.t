@@ -13,9 +13,8 @@ drift() {
 		INSERT IGNORE INTO r.t SELECT seq, 0, \"extra\" FROM r.seq_30001_to_30020"
 }
 
-# chunk: how many chunks of r.t's resync the source committed.
 chunk() {
-	src_sql "SELECT IF(state = \"copying\", chunk, 0) FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"" 2>/dev/null || echo 0
+	resync_chunk r t
 }
 
 resync_bg() {
