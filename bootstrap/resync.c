@@ -372,7 +372,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	json_t *lits = NULL;
 	char *g, *litstr = NULL;
 	unsigned e;
-	int ex = 0;
+	int ex = 0, cut = 0;
 
 	/* The SELECT after the last key. */
 	if (r->lits != NULL) {
@@ -392,32 +392,37 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
 	if ((ex = q(r, "START TRANSACTION", "start a transaction")) != 0)
 		return ex;
+	/* Rows are read as they come: a chunk also ends at --chunk-bytes,
+	 * after its row that reaches them (its range ends there; the
+	 * locks taken on the rows after it do no harm). */
 	if (mysql_real_query(r->my, sql->p, sql->len) != 0 ||
-	    (res = mysql_store_result(r->my)) == NULL)
+	    (res = mysql_use_result(r->my)) == NULL)
 		goto sqlerr;
 	body->len = 0;
-	/* the range record first: its hi comes from the last row */
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		len = mysql_fetch_lengths(res);
 		row_record(body, t, row, len);
 		n++;
-		if (n == limit) {
-			row_key_image(&hi, t, row, len);
-			{
-				char **l = key_literals(&t->m, row, len);
+		if (n == limit || body->len >= r->cf->chunk_bytes) {
+			char **l = key_literals(&t->m, row, len);
 
-				lits = json_array();
-				for (int i = 0; i < t->m.npk; i++) {
-					json_array_append_new(
-					    lits, json_string(l[i]));
-					free(l[i]);
-				}
-				free(l);
+			row_key_image(&hi, t, row, len);
+			lits = json_array();
+			for (int i = 0; i < t->m.npk; i++) {
+				json_array_append_new(lits, json_string(l[i]));
+				free(l[i]);
 			}
+			free(l);
+			cut = 1;
+			break;
 		}
 	}
-	mysql_free_result(res);
-	*last = n < limit;
+	if (!cut && mysql_errno(r->my) != 0) {
+		mysql_free_result(res);
+		goto sqlerr;
+	}
+	mysql_free_result(res); /* reads what is left: locked already */
+	*last = !cut;
 	{
 		struct buf rec = {0};
 

@@ -75,6 +75,16 @@ test_expect_success 'resync of the counter table itself under the load: equal, n
 	no_failures
 '
 
+test_expect_success '--chunk-bytes bounds a chunk whatever --chunk-rows says' '
+	dst_sql "SET sql_log_bin = 0; DELETE FROM r.t WHERE id % 7 = 0" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.t \
+		--chunk-rows 1000000 --chunk-bytes 64K 2>resync3.err &&
+	cat resync3.err &&
+	grep -q "resync copied r.t: .* in 1[0-9] chunks, 0.7 MB" resync3.err &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt
+'
+
 test_expect_success 'refusals: a table without a primary key, a name without db., --restart beside it' '
 	src_sql "CREATE TABLE r.nopk (a INT)" &&
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
