@@ -2298,6 +2298,8 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"resync", required_argument, NULL, 'Y'},
 	    {"add", required_argument, NULL, 'A'},
 	    {"resync-spool", required_argument, NULL, 'S'},
+	    {"resync-after", required_argument, NULL, 'a'},
+	    {"resync-upto", required_argument, NULL, 'u'},
 	    {"skip-events", no_argument, NULL, 'e'},
 	    {"skip-routines", no_argument, NULL, 'r'},
 	    {"skip-triggers", no_argument, NULL, 't'},
@@ -2358,6 +2360,12 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'A':
 			cf->add = optarg;
+			break;
+		case 'a':
+			cf->resync_after = optarg;
+			break;
+		case 'u':
+			cf->resync_upto = optarg;
 			break;
 		case 'S':
 			cf->resync_spool =
@@ -2505,6 +2513,10 @@ main(int argc, char **argv)
 		    "--%s copies into a running pipeline, --restart "
 		    "everything afresh",
 		    cf.resync ? "resync" : "add", cf.resync ? "resync" : "add");
+	if ((cf.resync_after != NULL || cf.resync_upto != NULL) &&
+	    cf.resync == NULL)
+		die(EX_USAGE,
+		    "--resync-after and --resync-upto go with --resync");
 	if (cf.resync != NULL && cf.add != NULL)
 		die(EX_USAGE, "--resync and --add do not go together: run one, "
 		              "then the other");

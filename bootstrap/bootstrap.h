@@ -39,7 +39,9 @@ struct config {
 	int skip_views, skip_triggers, skip_routines, skip_events;
 	const char *resync; /* --resync db.table (resync.c) */
 	const char *add;    /* --add pattern (resync.c) */
-	int resync_spool;   /* chunk files waiting to be sealed, at most */
+	const char *resync_after, *resync_upto; /* JSON arrays of key
+						 * literals, or NULL */
+	int resync_spool; /* chunk files waiting to be sealed, at most */
 };
 
 /* One table of the plan. */
@@ -59,6 +61,7 @@ struct ttable {
 	int done;       /* every row emitted */
 	int recreate;   /* emit CREATE OR REPLACE TABLE again first */
 	char **after;   /* resume after this key (literals), or NULL */
+	char **upto;    /* and read up to this one, or NULL (resync.c) */
 	uint64_t rows;  /* rows emitted, all runs */
 	uint64_t bytes; /* record bytes emitted, all runs */
 	uint64_t run_rows;

@@ -75,8 +75,10 @@ struct resync {
 	char prefix[64]; /* of its chunk files: "r<hash>-" */
 	char *qdb, *qtb; /* db and table as SQL string literals */
 	uint64_t chunk, rows, bytes, est_rows, run_rows;
-	struct buf lo; /* the last key copied as a key image, or empty */
-	json_t *lits;  /* ... as SQL literals (array), or NULL */
+	struct buf lo;       /* the last key copied as a key image, or empty */
+	json_t *lits;        /* ... as SQL literals (array), or NULL */
+	char **upto;         /* --resync-upto: the range's last key, literals */
+	struct buf upto_img; /* ... as a key image */
 	struct pending *pend;
 	size_t npend, cappend;
 	double t0, last_report, last_wait_note;
@@ -356,6 +358,100 @@ watermark_open(struct resync *r)
 	return ex;
 }
 
+/* A JSON array of npk SQL literals (a key of the table), as strings
+ * (malloc'd, NULL-terminated array), or NULL when text is not one. */
+static char **
+lits_parse(const char *text, int npk)
+{
+	json_t *a = json_loads(text, 0, NULL), *e;
+	char **l;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) != (size_t)npk) {
+		json_decref(a);
+		return NULL;
+	}
+	l = xcalloc((size_t)npk + 1, sizeof *l);
+	json_array_foreach(a, i, e)
+	{
+		if (!json_is_string(e)) {
+			for (size_t k = 0; k < i; k++)
+				free(l[k]);
+			free(l);
+			json_decref(a);
+			return NULL;
+		}
+		l[i] = xstrdup(json_string_value(e));
+	}
+	json_decref(a);
+	return l;
+}
+
+static void
+lits_free(char **l)
+{
+	for (size_t i = 0; l != NULL && l[i] != NULL; i++)
+		free(l[i]);
+	free(l);
+}
+
+/* The key of the table's row nearest to lits (op "<=": the last at or
+ * before it, ">=": the first at or after it), as literals (*out, JSON
+ * array) and key image (img); 1 when there is no such row, 0, or an
+ * exit status.  A bound of --resync-after/--resync-upto that names no
+ * row any more widens the range to the next row's key, which copies a
+ * little more and is as correct. */
+static int
+bound_row(struct resync *r, char **lits, const char *op, struct buf *img,
+    json_t **out)
+{
+	struct ttable *t = &r->t;
+	struct buf q = {0};
+	const char *ob;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int found = 0;
+
+	t->after = t->upto = NULL;
+	table_set_query(t);
+	ob = strstr(t->query.p, " ORDER BY ");
+	buf_add(&q, t->query.p,
+	    ob != NULL ? (size_t)(ob - t->query.p) : t->query.len);
+	buf_lit(&q, " WHERE ");
+	maria_key_cond(&q, &t->m, lits, op);
+	buf_lit(&q, " ORDER BY ");
+	for (int i = 0; i < t->m.npk; i++) {
+		if (i > 0)
+			buf_putc(&q, ',');
+		sql_ident(&q, t->m.col[t->m.pk[i]].name);
+		if (op[0] == '<')
+			buf_lit(&q, " DESC");
+	}
+	buf_lit(&q, " LIMIT 1");
+	if (mysql_real_query(r->my, q.p, q.len) != 0 ||
+	    (res = mysql_store_result(r->my)) == NULL) {
+		buf_free(&q);
+		return q_err(r, "find a bound's row");
+	}
+	buf_free(&q);
+	if ((row = mysql_fetch_row(res)) != NULL) {
+		unsigned long *len = mysql_fetch_lengths(res);
+		char **l = key_literals(&t->m, row, len);
+
+		img->len = 0;
+		row_key_image(img, t, row, len);
+		*out = json_array();
+		for (int i = 0; i < t->m.npk; i++) {
+			json_array_append_new(*out, json_string(l[i]));
+			free(l[i]);
+		}
+		free(l);
+		found = 1;
+	}
+	mysql_free_result(res);
+	return found ? 0 : 1;
+}
+
 /* One chunk: read, written to its file, watermarked, committed.  *last
  * set when it was the table's last.  0, 1 to try it again (deadlock,
  * lock wait timeout), or an exit status. */
@@ -384,12 +480,15 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		    (char *)json_string_value(v);
 	}
 	t->after = after;
+	t->upto = r->upto;
 	table_set_query(t);
-	t->after = NULL;
+	t->after = t->upto = NULL;
 	free(after);
 	sql->len = 0;
 	buf_add(sql, t->query.p, t->query.len);
 	buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
+	log_debug("%s.%s: chunk %" PRIu64 ": %.*s", t->m.db, t->m.name,
+	    r->chunk + 1, (int)sql->len, sql->p);
 	if ((ex = q(r, "START TRANSACTION", "start a transaction")) != 0)
 		return ex;
 	/* Rows are read as they come: a chunk also ends at --chunk-bytes,
@@ -410,10 +509,20 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 			lits = json_array();
 			for (int i = 0; i < t->m.npk; i++) {
 				json_array_append_new(lits, json_string(l[i]));
-				free(l[i]);
 			}
-			free(l);
+			/* The range's last key (--resync-upto): nothing
+			 * follows, this chunk is the last. */
 			cut = 1;
+			if (r->upto != NULL) {
+				int same = 1;
+
+				for (int i = 0; i < t->m.npk; i++)
+					same &= strcmp(l[i], r->upto[i]) == 0;
+				cut = !same;
+			}
+			for (int i = 0; i < t->m.npk; i++)
+				free(l[i]);
+			free(l);
 			break;
 		}
 	}
@@ -446,6 +555,8 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		buf_lit(&rec, ",\"hi\":");
 		if (!*last)
 			buf_add(&rec, hi.p, hi.len);
+		else if (r->upto != NULL)
+			buf_add(&rec, r->upto_img.p, r->upto_img.len);
 		else
 			buf_lit(&rec, "null");
 		buf_lit(&rec, "}\n");
@@ -625,6 +736,48 @@ resync_table(
 	         "set the session")) != 0 ||
 	    (ex = watermark_open(&r)) != 0)
 		goto out;
+	/* A key range only (srdf-verify --repair): after one key, up to
+	 * another, each widened to the nearest row of the source. */
+	if (cf->resync_after != NULL && r.chunk == 0 && r.lits == NULL) {
+		char **kl = lits_parse(cf->resync_after, r.t.m.npk);
+
+		if (kl == NULL) {
+			log_err("--resync-after %s: not a JSON array of %d SQL "
+			        "literals",
+			    cf->resync_after, r.t.m.npk);
+			ex = EX_USAGE;
+			goto out;
+		}
+		ex = bound_row(&r, kl, "<=", &r.lo, &r.lits);
+		lits_free(kl);
+		if (ex > 1)
+			goto out;
+		ex = 0;
+	}
+	if (cf->resync_upto != NULL) {
+		char **kl = lits_parse(cf->resync_upto, r.t.m.npk);
+		json_t *j = NULL;
+
+		if (kl == NULL) {
+			log_err("--resync-upto %s: not a JSON array of %d SQL "
+			        "literals",
+			    cf->resync_upto, r.t.m.npk);
+			ex = EX_USAGE;
+			goto out;
+		}
+		ex = bound_row(&r, kl, ">=", &r.upto_img, &j);
+		lits_free(kl);
+		if (ex > 1)
+			goto out;
+		if (ex == 0) {
+			char *txt = json_dumps(j, JSON_COMPACT);
+
+			r.upto = lits_parse(txt, r.t.m.npk);
+			free(txt);
+		}
+		json_decref(j);
+		ex = 0;
+	}
 	while (!last) {
 		if (atomic_load(&stopping)) {
 			ex = EX_TEMPFAIL;
@@ -665,6 +818,8 @@ out:
 	free(r.pend);
 	json_decref(r.lits);
 	buf_free(&r.lo);
+	lits_free(r.upto);
+	buf_free(&r.upto_img);
 	buf_free(&body);
 	buf_free(&sql);
 	free(r.qdb);

@@ -206,6 +206,11 @@ table_set_query(struct ttable *t)
 			buf_lit(&t->query, " WHERE ");
 			maria_key_cond(&t->query, m, t->after, ">");
 		}
+		if (t->upto != NULL) {
+			buf_puts(
+			    &t->query, t->after != NULL ? " AND " : " WHERE ");
+			maria_key_cond(&t->query, m, t->upto, "<=");
+		}
 		buf_lit(&t->query, " ORDER BY ");
 		for (int i = 0; i < m->npk; i++) {
 			if (i > 0)
