@@ -832,7 +832,8 @@ chunk_rows(struct verify *vf, MYSQL *my, const char *what,
 		fail_sql(vf, my, what, q.p);
 	mysql_free_result(r);
 	buf_free(&q);
-	qsort(v, k, sizeof *v, krow_cmp);
+	if (k > 1) /* v is NULL for none: qsort's argument must not be */
+		qsort(v, k, sizeof *v, krow_cmp);
 	*n = k;
 	return v;
 }
