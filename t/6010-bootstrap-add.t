@@ -77,6 +77,34 @@ test_expect_success 'after the add, DDL and rows of the added table replicate; m
 	test "$(dst_sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = \"m\"")" = 1
 '
 
+test_expect_success '--add p.* with a kill -9 of srdf-bootstrap, then of srdf-apply, during its copy: run again, it resumes; equal' '
+	src_sql "CREATE DATABASE p;
+		CREATE TABLE p.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(60));
+		INSERT INTO p.t SELECT seq, seq, \"p\" FROM r.seq_1_to_8000" &&
+	load_start 6012 p.t &&
+	test_bg add2 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--add "p.*" --chunk-rows 100 --resync-spool 4 &&
+	test_wait_until 30 "test \$(resync_chunk p t) -ge 10" &&
+	kill -9 "$(cat add2.pid)" && { wait "$(cat add2.pid)"; true; } &&
+	echo "srdf-bootstrap killed at chunk $(resync_chunk p t)" &&
+	test_bg add3 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--add "p.*" --chunk-rows 100 --resync-spool 4 &&
+	test_wait_until 30 "test \$(resync_chunk p t) -ge 40" &&
+	kill -9 "$(cat apply.pid)" && { wait "$(cat apply.pid)"; true; } &&
+	echo "srdf-apply killed at chunk $(resync_chunk p t)" &&
+	cat apply.err >>apply-killed.err && apply_start &&
+	wait "$(cat add3.pid)" &&
+	cat add3.err &&
+	grep -q -- "--add p.\*: resuming: its tables are in the selection" add3.err &&
+	grep -q "r.t: resuming the resync after chunk\|p.t: resuming the resync after chunk" add3.err &&
+	grep -q -- "--add p.\*: done" add3.err &&
+	sleep 1 && load_stop &&
+	test_wait_until 60 caught_up &&
+	checksum_both p.t m.one n.t n.b r.cnt &&
+	test "$(src_sql "SELECT SUM(n) FROM r.cnt")" = "$(dst_sql "SELECT SUM(n) FROM r.cnt")" &&
+	no_failures
+'
+
 test_expect_success 'refusals: a pattern without a table, a table without a primary key' '
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
 		--add "nothing.*" 2>none.err &&
