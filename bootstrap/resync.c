@@ -53,6 +53,7 @@
 #include "audit.h"
 #include "fault.h"
 #include "gtid.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "log.h"
 #include "sql.h"
@@ -604,6 +605,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	r->pend[r->npend].gtid = g;
 	r->npend++;
 	r->chunk++;
+	heartbeat_beat(r->chunk, g); /* srdf-status: chunks, watermark */
 	r->rows += n;
 	r->run_rows += n;
 	r->bytes += body->len;

@@ -38,6 +38,10 @@ test_expect_success 'srdf-bootstrap --resync r.t under a write load: chunks in t
 	test $((${g1##*-} - ${g0##*-})) -ge 100 &&
 	grep -q "resync copied r.t: .* rows of .* in [23][0-9] chunks" resync.err &&
 	test "$(src_sql "SELECT state FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" = done &&
+	srdf-status --dir "$S" --json >status.json &&
+	jq -c ".processes[] | select(.tool == \"srdf-bootstrap\") | [.seq, .gtid]" status.json >progress &&
+	cat progress &&
+	test "$(jq ".[0]" progress)" = "$(src_sql "SELECT chunk FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" &&
 	test -z "$(ls "$S/resync")" &&
 	test "$(wc -l <load.batches)" -ge 2
 '
