@@ -2314,6 +2314,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'B':
+			cf->chunk_bytes_set = 1;
 			if (parse_size(optarg, &cf->chunk_bytes) != 0 ||
 			    cf->chunk_bytes < 4096)
 				die(EX_USAGE,
@@ -2522,6 +2523,8 @@ main(int argc, char **argv)
 		              "then the other");
 	if ((cf.resync != NULL || cf.add != NULL) && !cf.chunk_rows_set)
 		cf.chunk_rows = 1000; /* short locks (resync.c) */
+	if ((cf.resync != NULL || cf.add != NULL) && !cf.chunk_bytes_set)
+		cf.chunk_bytes = 4ULL << 20;
 	if (cf.resync == NULL && cf.add == NULL && isatty(STDOUT_FILENO))
 		die(EX_USAGE,
 		    "stdout is a terminal: pipe the records into "

@@ -33,7 +33,8 @@ struct config {
 	int nexclude;
 	int parallel;
 	uint64_t chunk_rows;
-	int chunk_rows_set; /* --chunk-rows was given */
+	int chunk_rows_set;  /* --chunk-rows was given */
+	int chunk_bytes_set; /* --chunk-bytes was given */
 	unsigned long long chunk_bytes;
 	int restart;
 	int skip_views, skip_triggers, skip_routines, skip_events;
