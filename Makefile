@@ -31,7 +31,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS)) -llmdb -lz
 
 # A tool is built once its directory holds sources.
 ALL_TOOLS := capture dedup seal keygen cat ship recv ackd apply bootstrap \
-	verify status promote
+	verify status promote rewind failback
 TOOLS := $(foreach d,$(ALL_TOOLS),$(if $(wildcard $(d)/*.c),$(d)))
 BINS := $(TOOLS:%=bin/srdf-%)
 LIB_SRC := $(wildcard lib/*.c)
@@ -45,9 +45,14 @@ all: $(BINS) $(HELPERS)
 lib/libsrdf.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-# One rule per tool: all .c files of its directory.
+# srdf-rewind runs its undo through srdf-apply's engine: it links
+# srdf-apply's objects but the one with main().
+rewind_EXTRA := $(filter-out apply/apply.o,$(patsubst %.c,%.o,$(wildcard apply/*.c)))
+rewind/%.o: CPPFLAGS += -Iapply
+
+# One rule per tool: all .c files of its directory (and $(d)_EXTRA).
 define tool_rule
-bin/srdf-$(1): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) lib/libsrdf.a
+bin/srdf-$(1): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) $$($(1)_EXTRA) lib/libsrdf.a
 	@mkdir -p bin
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef

@@ -67,6 +67,9 @@ struct config {
 				  * row wagons; 1 applies all on one */
 	int has_skip;
 	uint64_t skip;
+	int no_binlog; /* srdf-rewind --records: the session writes nothing
+			* to the server's binlog (sql_log_bin=0), its
+			* registration in srdf.apply_sessions included */
 	long long retry_ms[16]; /* delays between attempts */
 	int nretry;
 };

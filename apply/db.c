@@ -205,6 +205,9 @@ db_session(struct db *d)
 
 	if ((rc = simple(d, "session setup", session_sql)) != DB_OK)
 		return rc;
+	if (d->cf->no_binlog && (rc = simple(d, "session setup",
+	                             "SET SESSION sql_log_bin=0")) != DB_OK)
+		return rc;
 	if (!d->dry && (rc = simple(d,
 	                    "registering the session in "
 	                    "srdf.apply_sessions",
@@ -335,6 +338,7 @@ classify(struct db *d, const char *kind, const char *table, unsigned e,
 {
 	char safe[1024];
 
+	snprintf(d->errfull, sizeof d->errfull, "%s", m);
 	if (redact(m, safe, sizeof safe))
 		log_debug("%s%s%s: error %u in full: %s", kind,
 		    table ? " on " : "", table ? table : "", e, m);
@@ -463,7 +467,7 @@ send(struct db *d, size_t n)
 {
 	size_t len = d->st[n - 1].end, i;
 	long long got;
-	int rc;
+	int rc, differs = 0;
 
 	if (d->dry) {
 		fwrite(d->q.p, 1, len, stdout);
@@ -475,6 +479,12 @@ send(struct db *d, size_t n)
 	for (i = 0; i < n; i++) {
 		MYSQL_RES *r;
 
+		if (rc != 0 && differs) {
+			/* srdf-rewind: the row that differed first is the
+			 * cause (a key it left in place, say, taken again) */
+			rc = DB_OK;
+			break;
+		}
 		if (rc != 0) {
 			rc = db_classify(d, d->st[i].kind,
 			    *d->st[i].table ? d->st[i].table : NULL);
@@ -483,7 +493,15 @@ send(struct db *d, size_t n)
 		if ((r = mysql_store_result(d->my)) != NULL)
 			mysql_free_result(r);
 		got = (long long)mysql_affected_rows(d->my);
-		if (d->st[i].expect >= 0 && got < d->st[i].expect) {
+		if (d->exact && d->st[i].expect >= 0 &&
+		    got != d->st[i].expect && !differs) {
+			/* srdf-rewind: the first row not as the undo needs it;
+			 * the rest of the batch ran and is rolled back. */
+			differs = 1;
+			snprintf(d->err, sizeof d->err,
+			    "%s on %s touched %lld of %lld rows", d->st[i].kind,
+			    d->st[i].table, got, d->st[i].expect);
+		} else if (d->st[i].expect >= 0 && got < d->st[i].expect) {
 			log_warn("%s on %s touched %lld of %lld rows: the "
 			         "target differs from the source",
 			    d->st[i].kind, d->st[i].table, got,
@@ -510,6 +528,11 @@ send(struct db *d, size_t n)
 			    n);
 			rc = DB_GONE;
 		}
+	}
+	if (rc == DB_OK && differs) {
+		d->mismatch = 1;
+		d->errnum = 0;
+		rc = DB_FAIL;
 	}
 	if (rc != DB_OK) {
 		/* The server skipped the rest of the batch: nothing of it may

@@ -113,6 +113,8 @@ struct stmt {
 #define APPLY_LAX_SQL_MODE \
 	"NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES"
 
+enum { DB_EXACT_BATCH = 1, DB_EXACT_ROW = 2 };
+
 struct db {
 	const struct config *cf;
 	MYSQL *my;
@@ -148,6 +150,17 @@ struct db {
 	 * the wagon is tried again at once, the rows of such tables written
 	 * without strict mode; cleared at the next commit. */
 	int genlax;
+	/* srdf-rewind(1): every row a statement must touch (expect >= 0)
+	 * is touched, or the batch fails (DB_FAIL, mismatch set); the
+	 * engine deletes a keyed row by all its values, not its key alone
+	 * (engine.c, "Exact undo"): DB_EXACT_BATCH many rows a statement,
+	 * DB_EXACT_ROW one, so that a failure names its key; 0 off. */
+	int exact;
+	int mismatch;
+	/* The server's last error text in full, the row values it quotes
+	 * included (d->err withholds them): for srdf-rewind's refusal,
+	 * which names the key on the operator's terminal. */
+	char errfull[1024];
 	char err[2048];
 };
 

@@ -53,6 +53,11 @@ struct ent {
 	uint8_t move;   /* MOVE_FROM, MOVE_TO: the two keys of a move */
 	uint8_t lax;    /* val holds an ENUM "": written in a lax mode */
 	uint32_t mvto;  /* 1 + index of the move into this key, or 0 */
+	/* An exact undo (db.exact, engine.c "Exact undo"): the row as
+	 * the first before-image of the key has it, "`a`<=>v AND ...",
+	 * arena offset and length (0 when not before) */
+	size_t bw;
+	uint32_t bwlen;
 };
 
 /* A primary-key change of a parent of an ON UPDATE rule (see "Moves"):

@@ -51,6 +51,18 @@
  * new ones by an UPDATE with foreign_key_checks=1; then the row is
  * deleted and written as the group left it.
  *
+ * Exact undo.  srdf-rewind(1) runs a group reversed through this engine
+ * with db.exact set: a row step 1 deletes must then be, in every
+ * column, the before-image the group has for it (the after-image it
+ * undoes), not only hold its key: the rows are deleted by all their
+ * values, "(row) OR (row) ..." up to ROWS_PER_STMT a statement, which
+ * must touch them all (db.c fails the batch otherwise), and a row in
+ * source order is found the same way.  DB_EXACT_ROW deletes them one
+ * statement each, which names the key of the row that differs: the
+ * caller's second try of a group that failed so.  Someone who wrote on the copy since makes the undo fail rather
+ * than lose that write unseen.  An insert whose key exists fails by
+ * itself (a duplicate key).
+ *
  * DDL (ddl.c) runs at its place in the record order; the inserts of a
  * big table may go as one bulk load (load.c); the payload's framing and
  * what a wagon touches are read by peek.c.
@@ -746,6 +758,16 @@ keyed(struct eng *e, struct tab *t, struct img img, int before, int *rc)
 	x = ent_get(e, t, off, len, &isnew);
 	if (isnew)
 		x->before = (uint8_t)before;
+	if (isnew && before && e->d->exact) {
+		uint32_t plan = plan_get(e, t, img);
+		long i = (long)(x - t->ent);
+
+		/* render_where may grow the arena, never t->ent */
+		if ((*rc = render_where(e, t, plan, img, &off, &len)) != DB_OK)
+			return -1;
+		t->ent[i].bw = off;
+		t->ent[i].bwlen = len;
+	}
 	return (long)(x - t->ent);
 }
 
@@ -1351,8 +1373,9 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 	if ((rc = ordered_close(e)) != DB_OK)
 		return rc;
 	plan = plan_get(e, t, before);
-	rc = t->npk > 0 ? render_key(e, t, before, &woff, &wlen)
-	                : render_where(e, t, plan, before, &woff, &wlen);
+	rc = t->npk > 0 && !d->exact
+	         ? render_key(e, t, before, &woff, &wlen)
+	         : render_where(e, t, plan, before, &woff, &wlen);
 	e->lax = 0;
 	if (rc == DB_OK && type == T_UPDATE)
 		rc = render_set(
@@ -1371,12 +1394,12 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 		buf_puts(q, t->qname);
 	}
 	buf_lit(q, " WHERE ");
-	if (t->npk > 0) {
+	if (t->npk > 0 && !d->exact) {
 		pk_columns(q, t);
 		buf_putc(q, '=');
 	}
 	buf_add(q, e->arena.p + woff, wlen);
-	if (t->npk == 0)
+	if (t->npk == 0 || d->exact)
 		buf_lit(q, " LIMIT 1");
 	rc = db_stmt_close(
 	    d, type == T_UPDATE ? "update" : "delete", t->label, idem ? -1 : 1);
@@ -1555,6 +1578,25 @@ pk_columns(struct buf *q, const struct tab *t)
 		buf_putc(q, ')');
 }
 
+/* One row of t deleted by all its values, the first before-image of
+ * x (see "Exact undo"): it must touch exactly that row. */
+static int
+exact_delete(struct eng *e, struct tab *t, const struct ent *x)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	char label[sizeof d->st[0].table];
+
+	db_stmt_open(d);
+	buf_lit(q, "DELETE FROM ");
+	buf_puts(q, t->qname);
+	buf_lit(q, " WHERE ");
+	buf_add(q, e->arena.p + x->bw, x->bwlen);
+	snprintf(label, sizeof label, "%s key %.*s", t->label, (int)x->keylen,
+	    e->arena.p + x->key);
+	return db_stmt_close(d, "delete", label, 1);
+}
+
 /* Deletes the keys of t that existed before the group; phase 0 all but
  * the cascading deletes and those a bulk REPLACE replaces, phase 1 the
  * cascading ones, phase 2 those of the REPLACE (when it did not run);
@@ -1565,7 +1607,7 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 {
 	struct db *d = e->d;
 	struct buf *q = &d->q;
-	long long n = 0;
+	long long n = 0, xn = 0;
 	int rc, cascade = t->ti->cascade;
 
 	for (size_t i = 0; i < t->nent; i++) {
@@ -1580,6 +1622,31 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 				continue;
 		} else if (!x->before || !want || x->move)
 			continue;
+		if (d->exact == DB_EXACT_ROW && x->bwlen > 0) {
+			if ((rc = exact_delete(e, t, x)) != DB_OK)
+				return rc;
+			continue;
+		}
+		if (d->exact && x->bwlen > 0) {
+			/* "(row) OR (row) ...": all must be found */
+			if (xn == 0) {
+				db_stmt_open(d);
+				buf_lit(q, "DELETE FROM ");
+				buf_puts(q, t->qname);
+				buf_lit(q, " WHERE (");
+			} else
+				buf_lit(q, ") OR (");
+			buf_add(q, e->arena.p + x->bw, x->bwlen);
+			if (++xn == ROWS_PER_STMT ||
+			    db_stmt_len(d) >= db_row_limit(d)) {
+				buf_putc(q, ')');
+				if ((rc = db_stmt_close(
+				         d, "delete", t->label, xn)) != DB_OK)
+					return rc;
+				xn = 0;
+			}
+			continue;
+		}
 		if (n == 0) {
 			db_stmt_open(d);
 			buf_lit(q, "DELETE FROM ");
@@ -1597,6 +1664,11 @@ emit_deletes(struct eng *e, struct tab *t, int phase)
 				return rc;
 			n = 0;
 		}
+	}
+	if (xn > 0) {
+		buf_putc(q, ')');
+		if ((rc = db_stmt_close(d, "delete", t->label, xn)) != DB_OK)
+			return rc;
 	}
 	if (n > 0) {
 		buf_putc(q, ')');
@@ -2062,6 +2134,7 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 				           : run_range(e, &r, s, z);
 				continue;
 			case R_COMMIT:
+			case R_TRX: /* a boundary; the caller cut there */
 				continue;
 			case R_BEGIN:
 				if (r.xa.p == NULL)
@@ -2104,7 +2177,8 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 				    "an XA record in a wagon that was "
 				    "not read as XA");
 		} else if (strcmp(type, "begin") != 0 &&
-		           strcmp(type, "commit") != 0) {
+		           strcmp(type, "commit") != 0 &&
+		           strcmp(type, "trx") != 0) {
 			rc = eng_bad(e, "a \"%s\" record inside a group", type);
 		}
 		json_decref(rec);

@@ -122,7 +122,7 @@ static int
 other_record(const char *s, const char *z)
 {
 	static const char *const types[] = {"begin\"", "commit\"",
-	    "group_end\"", "heartbeat\"", "gtid\"", NULL};
+	    "group_end\"", "heartbeat\"", "gtid\"", "trx\"", NULL};
 	static const char head[] = "{\"v\":1,\"type\":\"";
 
 	if ((size_t)(z - s) < sizeof head + 10 ||

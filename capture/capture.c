@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
@@ -64,6 +65,7 @@ struct config {
 	const char *group;
 	const char *dir;
 	const char *from_gtid;
+	const char *start_gtid; /* when the ledger has no position yet */
 	int until_end;
 	uint32_t server_id;
 	int heartbeat;    /* seconds */
@@ -148,15 +150,15 @@ on_signal(int sig)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-	    "usage: srdf-capture [-v] [--defaults-file file] "
-	    "[--defaults-group group] [--dir dir]\n"
-	    "                    [--from-gtid gtid-list] [--until-end] "
-	    "[--server-id n]\n"
-	    "                    [--include pattern]... [--exclude pattern]... "
-	    "[--heartbeat seconds]\n"
-	    "                    [--read-timeout seconds]\n"
-	    "       srdf-capture --help | --version\n");
+	fprintf(f, "usage: srdf-capture [-v] [--defaults-file file] "
+	           "[--defaults-group group] [--dir dir]\n"
+	           "                    [--from-gtid gtid-list] [--start-gtid "
+	           "gtid-list] [--until-end]\n"
+	           "                    [--server-id n] "
+	           "[--include pattern]... [--exclude pattern]...\n"
+	           "                    [--heartbeat seconds] [--read-timeout "
+	           "seconds]\n"
+	           "       srdf-capture --help | --version\n");
 }
 
 /* ---- errors -------------------------------------------------------- */
@@ -1986,7 +1988,8 @@ done:
 
 /* The GTID position to start from, into *pos (the caller frees it; NULL
  * when there is none): --from-gtid, else the ledger's last_sealed_gtid,
- * else its bootstrap_gtid.  0, or EX_NOINPUT with the reason logged. */
+ * else its bootstrap_gtid, else --start-gtid.  0, or EX_NOINPUT with the
+ * reason logged. */
 static int
 start_position(const struct config *cf, char **pos, char **added)
 {
@@ -2004,9 +2007,17 @@ start_position(const struct config *cf, char **pos, char **added)
 	}
 	snprintf(path, sizeof path, "%s/ledger", cf->dir);
 	if (access(path, F_OK) != 0)
-		return 0;
-	if ((rc = tool_ledger(cf->dir, LEDGER_RDONLY, &l, EX_NOINPUT)) != 0)
-		return rc;
+		goto start;
+	/* A ledger srdf-seal is creating this moment (a new state
+	 * directory, started beside us) has no tables yet: no position. */
+	if ((rc = ledger_open(cf->dir, LEDGER_RDONLY, &l)) == MDB_NOTFOUND ||
+	    rc == ENOENT)
+		goto start;
+	if (rc != 0) {
+		log_err("cannot open the ledger in %s: %s", cf->dir,
+		    ledger_strerror(rc));
+		return EX_NOINPUT;
+	}
 	if ((rc = ledger_txn_begin(l, LEDGER_RDONLY, &t)) != 0) {
 		log_err("cannot read the ledger in %s: %s", cf->dir,
 		    ledger_strerror(rc));
@@ -2024,11 +2035,20 @@ start_position(const struct config *cf, char **pos, char **added)
 		    cf->dir, ledger_strerror(rc));
 		return EX_NOINPUT;
 	}
-	if (v != NULL)
+	if (v != NULL) {
 		log_info("starting after the GTID position '%s' recorded in "
 		         "%s/ledger",
 		    v, cf->dir);
-	*pos = v;
+		*pos = v;
+		return 0;
+	}
+start:
+	if (cf->start_gtid != NULL) {
+		log_info("starting after --start-gtid '%s': %s/ledger has no "
+		         "position yet",
+		    cf->start_gtid, cf->dir);
+		*pos = xstrdup(cf->start_gtid);
+	}
 	return 0;
 }
 
@@ -2048,6 +2068,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"include", required_argument, NULL, 'i'},
 	    {"read-timeout", required_argument, NULL, 'T'},
 	    {"server-id", required_argument, NULL, 's'},
+	    {"start-gtid", required_argument, NULL, 'S'},
 	    {"until-end", no_argument, NULL, 'u'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
@@ -2069,6 +2090,9 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'g':
 			cf->from_gtid = optarg;
+			break;
+		case 'S':
+			cf->start_gtid = optarg;
 			break;
 		case 'H':
 			cf->heartbeat =
@@ -2151,8 +2175,8 @@ main(int argc, char **argv)
 		return rc;
 	if (startpos == NULL)
 		die(EX_USAGE,
-		    "no start position: give --from-gtid, or run "
-		    "srdf-bootstrap (or srdf-seal) with --dir %s first",
+		    "no start position: give --from-gtid or --start-gtid, "
+		    "or run srdf-bootstrap (or srdf-seal) with --dir %s first",
 		    cf.dir);
 	if (gtid_pos_parse(startpos, &c.state) != 0)
 		die(EX_USAGE,

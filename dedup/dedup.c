@@ -74,6 +74,7 @@ struct config {
 	long long window_ms;
 	uint64_t max_events;
 	unsigned long long max_bytes;
+	uint64_t solo_rows; /* 0: off */
 	int verify; /* SRDF_DEDUP_VERIFY: jansson re-reads every record */
 };
 
@@ -154,7 +155,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: srdf-dedup [-v] [--window duration] [--max-events n] "
-	    "[--max-bytes size]\n"
+	    "[--max-bytes size] [--solo-rows n]\n"
 	    "       srdf-dedup --help | --version\n");
 }
 
@@ -179,7 +180,7 @@ static const char *
 type_name(enum rec_type t)
 {
 	static const char *const n[] = {"begin", "commit", "abort", "insert",
-	    "update", "delete", "ddl", "xa_prepare", "xa_end", "range"};
+	    "update", "delete", "ddl", "xa_prepare", "xa_end", "trx", "range"};
 
 	return n[t];
 }
@@ -263,7 +264,8 @@ put_group_begin(
 struct gend {
 	uint64_t group;
 	uint32_t chunk;
-	int last; /* the group's last chunk: a consistent point */
+	int last;  /* the group's last chunk: a consistent point */
+	int split; /* its trx records are transaction boundaries */
 	const struct gtid *first, *lastg;
 	uint64_t trx, in, out;
 	const char *reason;
@@ -293,6 +295,8 @@ put_group_end(struct dedup *d, const struct gend *g)
 	}
 	buf_lit(b, ",\"trx\":");
 	buf_u64(b, g->trx);
+	if (g->split)
+		buf_lit(b, ",\"split\":true");
 	buf_lit(b, ",\"events_in\":");
 	buf_u64(b, g->in);
 	buf_lit(b, ",\"events_out\":");
@@ -304,6 +308,17 @@ put_group_end(struct dedup *d, const struct gend *g)
 	buf_lit(b, ",\"last_ts\":");
 	buf_u64(b, g->last_ts);
 	buf_lit(b, "}\n");
+}
+
+/* A transaction's trx record (srdf-record(5)), without its newline. */
+static void
+put_trx(struct buf *b, const struct gtid *g, uint64_t ts)
+{
+	buf_lit(b, "{\"v\":1,\"type\":\"trx\",\"gtid\":");
+	put_gtid(b, g);
+	buf_lit(b, ",\"ts\":");
+	buf_u64(b, ts);
+	buf_putc(b, '}');
 }
 
 static void
@@ -342,6 +357,7 @@ seal(struct dedup *d, const char *reason)
 	d->out.len = 0;
 	put_group_begin(&d->out, g.group, 1, &d->first);
 	g.out = fold_emit(&d->fold, &d->out);
+	g.split = fold_split(&d->fold);
 	put_group_end(d, &g);
 	flush_out(d);
 	group_written(d, &g);
@@ -411,9 +427,14 @@ emit_chunk(struct dedup *d, size_t from, size_t to, int last)
 		buf_putc(&d->out, '\n');
 		rows += is_row(r->type);
 	}
+	if (last) {
+		put_trx(&d->out, &t->gtid, t->end_ts);
+		buf_putc(&d->out, '\n');
+	}
 	g.group = t->group;
 	g.chunk = t->chunk;
 	g.last = last;
+	g.split = last;
 	g.first = &t->gtid;
 	g.lastg = &t->gtid;
 	g.trx = last ? 1 : 0;
@@ -573,6 +594,7 @@ emit_barrier(struct dedup *d, const char *reason)
 	g.last = 1;
 	g.first = g.lastg = &t->gtid;
 	g.trx = 1;
+	g.split = 1;
 	g.in = g.out = t->rows;
 	g.reason = reason;
 	g.first_ts = t->ts;
@@ -587,6 +609,8 @@ emit_barrier(struct dedup *d, const char *reason)
 			buf_putc(&d->out, '\n');
 		}
 	}
+	put_trx(&d->out, &t->gtid, t->end_ts);
+	buf_putc(&d->out, '\n');
 	put_group_end(d, &g);
 	flush_out(d);
 	group_written(d, &g);
@@ -598,6 +622,7 @@ end_trx(struct dedup *d, const char *p, size_t n)
 	struct trx *t = &d->t;
 	struct gtid g;
 	long long now;
+	int solo;
 
 	if (parse_gtid(d, d->r.gtid, &g) != 0)
 		return bad(d,
@@ -643,6 +668,9 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		return 0;
 	}
 
+	solo = d->cf->solo_rows > 0 && t->rows >= d->cf->solo_rows;
+	if (solo)
+		seal(d, "solo");
 	now = clock_mono_ms();
 	if (d->ntrx == 0) {
 		d->first = t->gtid;
@@ -659,6 +687,9 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		if (r->order)
 			d->fold.ordered = 1;
 	}
+	d->tmp.len = 0;
+	put_trx(&d->tmp, &t->gtid, t->end_ts);
+	fold_trx(&d->fold, d->tmp.p, d->tmp.len);
 	d->ntrx++;
 	d->events_in += t->rows;
 	d->bytes += t->bytes;
@@ -666,7 +697,9 @@ end_trx(struct dedup *d, const char *p, size_t n)
 	d->last_ts = t->end_ts;
 	gtid_pos_set(&d->pos, &t->gtid);
 	trx_reset(t);
-	if (d->events_in >= d->cf->max_events)
+	if (solo)
+		seal(d, "solo");
+	else if (d->events_in >= d->cf->max_events)
 		seal(d, "max-events");
 	else if (d->bytes >= d->cf->max_bytes)
 		seal(d, "max-bytes");
@@ -753,6 +786,9 @@ on_line(struct dedup *d, const char *p, size_t n)
 			drop_trx(
 			    d, "srdf-capture aborted it and sends it again");
 		return 0;
+	case R_TRX:
+		return bad(d, "a trx record: srdf-dedup reads srdf-capture's "
+		              "transactions, not consistency groups");
 	case R_COMMIT:
 	case R_XA_PREPARE:
 		if (!t->open)
@@ -892,6 +928,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-bytes", required_argument, NULL, 'b'},
 	    {"max-events", required_argument, NULL, 'e'},
+	    {"solo-rows", required_argument, NULL, 's'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"window", required_argument, NULL, 'w'},
@@ -903,6 +940,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	cf->window_ms = 1000;
 	cf->max_events = 100000;
 	cf->max_bytes = 16ULL << 20;
+	cf->solo_rows = 1000;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -912,6 +950,10 @@ parse_options(int argc, char **argv, struct config *cf)
 		case 'e':
 			cf->max_events =
 			    opt_count(optarg, "--max-events", 1, UINT_MAX);
+			break;
+		case 's':
+			cf->solo_rows =
+			    opt_count(optarg, "--solo-rows", 0, UINT_MAX);
 			break;
 		case 'w':
 			cf->window_ms =

@@ -10,6 +10,7 @@
 #include "xalloc.h"
 
 #define NO_SLOT UINT32_MAX
+#define MARK_SLOT (UINT32_MAX - 1) /* a trx record */
 
 /* One output position: a slot's row, or (slot NO_SLOT) a row of a table
  * without a primary key, written as it came. */
@@ -31,6 +32,7 @@ struct fold_slot {
 	uint32_t keylen;
 	uint32_t n;
 	uint32_t pair;
+	uint32_t trx; /* the group's transaction that changed it last */
 	size_t first, last;
 	uint32_t firstlen, lastlen;
 	uint8_t before, after, raw;
@@ -424,6 +426,9 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 		s = &f->slots[f->idx[i].slot];
 		if (s->hash == h && s->keylen == keylen &&
 		    memcmp(f->keys.p + s->key, key, keylen) == 0) {
+			if (s->trx != f->trx)
+				f->crossed = 1;
+			s->trx = f->trx;
 			s->last = off;
 			s->lastlen = len;
 			s->after = (uint8_t)after;
@@ -447,6 +452,7 @@ contribute(struct fold *f, const char *key, size_t keylen, size_t off,
 	s->raw = (uint8_t)raw;
 	s->n = 1;
 	s->pair = NO_SLOT;
+	s->trx = f->trx;
 	idx_insert(f, (uint32_t)f->nslots);
 	add_ent(f, 0, 0, (uint32_t)f->nslots);
 	return (uint32_t)f->nslots++;
@@ -495,6 +501,27 @@ fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
 			}
 		}
 	}
+}
+
+void
+fold_trx(struct fold *f, const char *line, size_t n)
+{
+	size_t off = f->arena.len;
+
+	buf_add(&f->arena, line, n);
+	f->lines =
+	    xgrow(f->lines, &f->caplines, f->nlines + 2, sizeof *f->lines);
+	f->lines[f->nlines++] = off;
+	f->lines[f->nlines++] = n;
+	add_ent(f, off, (uint32_t)n, MARK_SLOT);
+	f->nmarks++;
+	f->trx++;
+}
+
+int
+fold_split(const struct fold *f)
+{
+	return f->ordered || !f->crossed;
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -570,16 +597,16 @@ fold_emit(struct fold *f, struct buf *out)
 			buf_add(out, f->arena.p + f->lines[i], f->lines[i + 1]);
 			buf_putc(out, '\n');
 		}
-		return f->nlines / 2;
+		return f->nlines / 2 - f->nmarks;
 	}
 	for (size_t i = 0; i < f->nents; i++) {
 		const struct fold_ent *e = &f->ents[i];
 		const struct fold_slot *s;
 
-		if (e->slot == NO_SLOT) {
+		if (e->slot == NO_SLOT || e->slot == MARK_SLOT) {
 			buf_add(out, f->arena.p + e->off, e->len);
 			buf_putc(out, '\n');
-			n++;
+			n += e->slot == NO_SLOT;
 			continue;
 		}
 		s = &f->slots[e->slot];
@@ -612,6 +639,9 @@ fold_reset(struct fold *f)
 	f->nslots = 0;
 	f->nlines = 0;
 	f->ordered = 0;
+	f->trx = 0;
+	f->crossed = 0;
+	f->nmarks = 0;
 	if (++f->gen == 0) {
 		if (f->idx != NULL)
 			memset(f->idx, 0, f->idxcap * sizeof *f->idx);

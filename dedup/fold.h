@@ -17,8 +17,10 @@
  * appearance.
  *
  * Calling sequence: struct fold f = {0}; per committed transaction,
- * fold_row() for each row record in order; fold_emit() writes the
- * group's records; fold_reset() starts the next group; fold_free().
+ * fold_row() for each row record in order, then fold_trx() with its trx
+ * record; fold_emit() writes the group's records; fold_split() says
+ * whether its trx records are boundaries; fold_reset() starts the next
+ * group; fold_free().
  * Memory: the group's row lines (bounded by --max-bytes), a slot and
  * its key per distinct row, an index twice the slots.
  *
@@ -58,6 +60,12 @@ struct fold {
 	int ordered;
 	size_t *lines; /* with ordered: each row's arena offset and length */
 	size_t nlines, caplines;
+	/* Transaction boundaries: trx is the group's transaction being
+	 * added (from 0, one more after each fold_trx); crossed once a row
+	 * is changed by two of them; nmarks the trx records added. */
+	uint32_t trx;
+	int crossed;
+	size_t nmarks;
 	/* The system-versioned tables seen (versioned() in fold.c), kept
 	 * over groups: a length, then a key's "d" and "t" fields */
 	struct buf vers;
@@ -83,7 +91,24 @@ int row_keys(struct fold *f, const struct rec *r, struct buf *keys, size_t *kbn,
 void fold_row(struct fold *f, enum rec_type type, const char *line, size_t n,
     int nokey, const char *kb, size_t kbn, const char *ka, size_t kan);
 
-/* Appends the group's folded records to out; returns how many. */
+/*
+ * Ends the transaction whose rows fold_row() added last: its trx record
+ * (line, n bytes without the newline; srdf-record(5)) is written by
+ * fold_emit after them.
+ */
+void fold_trx(struct fold *f, const char *line, size_t n);
+
+/*
+ * 1 when every trx record of the group is a transaction boundary in
+ * fold_emit's output: no row was changed by two of its transactions
+ * (then each row stands among its own transaction's), or the group is
+ * written unfolded in source order (ordered); 0 when a row folded
+ * across transactions (srdf-dedup(1), "Transaction boundaries").
+ */
+int fold_split(const struct fold *f);
+
+/* Appends the group's folded records, and its trx records, to out;
+ * returns how many row records. */
 uint64_t fold_emit(struct fold *f, struct buf *out);
 
 void fold_reset(struct fold *f);

@@ -7,7 +7,7 @@
 
 static const char *const kinds[] = {"begin", "commit", "abort", "insert",
     "update", "delete", "ddl", "xa_prepare", "xa_end", "range", "group_begin",
-    "group_end"};
+    "group_end", "trx"};
 
 void
 record_reader_init(struct record_reader *r, FILE *f, const char *name)

@@ -107,11 +107,21 @@ restore(MYSQL *my, const struct saved *s)
 	return rc;
 }
 
-/* The body inside one of the guards of from: 1 with *inner, *n set. */
+/* The body inside one of the guards of from: 1 with *inner, *n set.
+ * With from NULL, the whole body of a trigger that to does not guard
+ * yet. */
 static int
-guarded(const char *body, size_t len, const char *const *from,
+guarded(const char *body, size_t len, const char *const *from, const char *to,
     const char **inner, size_t *n)
 {
+	if (from == NULL) {
+		if (to == NULL ||
+		    sql_trigger_unguarded(body, len, to, inner, n))
+			return 0;
+		*inner = body;
+		*n = len;
+		return 1;
+	}
 	for (; *from != NULL; from++)
 		if (sql_trigger_unguarded(body, len, *from, inner, n))
 			return 1;
@@ -216,7 +226,8 @@ rewrite(MYSQL *my, MYSQL_ROW row, const char *const *from, const char *to,
 		    err, errlen, "its statement cannot be read: %.200s", stmt);
 		goto out;
 	}
-	if (!guarded(stmt + tp.body, tp.body_end - tp.body, from, &inner, &n)) {
+	if (!guarded(
+	        stmt + tp.body, tp.body_end - tp.body, from, to, &inner, &n)) {
 		rc = 1; /* written again since the listing */
 		goto out;
 	}
@@ -271,11 +282,16 @@ trigger_rewrite(MYSQL *my, const char *const *from, const char *to, int dry,
 	int failed = 0, rc;
 
 	if (mysql_query(my,
-	        "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
-	        "EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, "
-	        "ACTION_ORDER, CHARACTER_SET_CLIENT, ACTION_STATEMENT FROM "
-	        "information_schema.TRIGGERS WHERE ACTION_STATEMENT LIKE "
-	        "'IF %' ORDER BY 1, 3, 4, 5, 6") != 0 ||
+	        from == NULL
+	            ? "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
+	              "EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, "
+	              "ACTION_ORDER, CHARACTER_SET_CLIENT, ACTION_STATEMENT "
+	              "FROM information_schema.TRIGGERS ORDER BY 1, 3, 4, 5, 6"
+	            : "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, "
+	              "EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, "
+	              "ACTION_ORDER, CHARACTER_SET_CLIENT, ACTION_STATEMENT "
+	              "FROM information_schema.TRIGGERS WHERE ACTION_STATEMENT "
+	              "LIKE 'IF %' ORDER BY 1, 3, 4, 5, 6") != 0 ||
 	    (r = mysql_store_result(my)) == NULL)
 		return -1;
 	if (save(my, &s) != 0) {
@@ -288,7 +304,7 @@ trigger_rewrite(MYSQL *my, const char *const *from, const char *to, int dry,
 		if (row[0] == NULL || row[1] == NULL || row[2] == NULL ||
 		    row[3] == NULL || row[4] == NULL || row[5] == NULL ||
 		    row[6] == NULL || row[7] == NULL ||
-		    !guarded(row[7], len[7], from, &inner, &n))
+		    !guarded(row[7], len[7], from, to, &inner, &n))
 			continue;
 		if (dry) {
 			done(arg, row[0], row[1], NULL);

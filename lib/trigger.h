@@ -2,7 +2,8 @@
  * trigger.h — the triggers srdf-apply guarded on the target
  * (srdf-apply(1), "Triggers"), created again in their place with another
  * body: srdf-apply gives those of the guard its earlier builds wrote its
- * own, srdf-promote(1) gives every one back the body the source wrote.
+ * own, srdf-promote(1) gives every one back the body the source wrote,
+ * srdf-failback(1) guards every trigger of the old primary.
  *
  * trigger_rewrite: every trigger the session sees
  * (information_schema.TRIGGERS: those of the tables on which it has the
@@ -12,7 +13,9 @@
  * it in the action order (or PRECEDES the one after it), so that it
  * keeps its place, with its definer, sql_mode, character set and
  * collation, and the body inner, or "IF to THEN inner\n; END IF" when to
- * is not NULL.  Each trigger is one statement: a run cut short leaves
+ * is not NULL.  With from NULL, every trigger whose body to does not
+ * guard yet is created again with its whole body guarded by to
+ * (srdf-failback(1): the old primary becomes a target).  Each trigger is one statement: a run cut short leaves
  * each trigger either as it was or done, and the next run does the rest.
  * With dry set nothing is changed.  done(arg, db, name, err) is called
  * for each trigger, err NULL when it was (dry: would be) written again,

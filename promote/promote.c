@@ -102,7 +102,11 @@ struct state {
 	int has_row;
 	uint64_t seq;
 	char *gtid;
+	char *gtid_pos;               /* the source's position after it */
 	double applied_at, commit_ts; /* Unix s; < 0 unknown */
+	/* The target's own binlog at the promotion: where its changes as
+	 * the primary begin (srdf-failback(1)); NULL without log_bin. */
+	char *binlog_pos;
 	/* inbox/new above the checkpoint */
 	uint64_t nnew, lo, hi;   /* count, lowest, highest */
 	uint64_t run_end;        /* C+1..run_end present in sequence */
@@ -269,8 +273,12 @@ read_marks(const struct config *cf, struct state *s)
 		memcpy(s->src, v, 33);
 	free(v);
 	free(s->promoted);
+	free(s->binlog_pos);
+	s->binlog_pos = NULL;
 	if (ex == 0)
 		ex = meta(t, cf->dir, "promoted", &s->promoted);
+	if (ex == 0)
+		ex = meta(t, cf->dir, "promoted_pos", &s->binlog_pos);
 	ledger_txn_abort(t);
 	ledger_close(l);
 	return ex;
@@ -295,6 +303,8 @@ read_checkpoint(MYSQL *my, struct state *s)
 		s->has_row = 1;
 		s->seq = rows.v[0].seq;
 		s->gtid = xstrdup(rows.v[0].last_gtid);
+		if (rows.v[0].gtid_pos != NULL && rows.v[0].gtid_pos[0])
+			s->gtid_pos = xstrdup(rows.v[0].gtid_pos);
 		s->applied_at = rows.v[0].applied_at;
 	}
 	applied_free(&rows);
@@ -706,6 +716,11 @@ mark_promoted(const struct config *cf, const struct state *s, double now)
 	    (rc = ledger_meta_put(t, "promoted_seq", seq)) != 0 ||
 	    (s->gtid != NULL &&
 	        (rc = ledger_meta_put(t, "promoted_gtid", s->gtid)) != 0) ||
+	    (s->gtid_pos != NULL &&
+	        (rc = ledger_meta_put(t, "promoted_gtid_pos", s->gtid_pos)) !=
+	            0) ||
+	    (s->binlog_pos != NULL && (rc = ledger_meta_put(t, "promoted_pos",
+	                                   s->binlog_pos)) != 0) ||
 	    (rc = ledger_txn_commit(t)) != 0) {
 		if (t != NULL && rc != 0)
 			ledger_txn_abort(t);
@@ -998,6 +1013,8 @@ state_free(struct state *s)
 {
 	free(s->promoted);
 	free(s->gtid);
+	free(s->gtid_pos);
+	free(s->binlog_pos);
 	free(s->block_state);
 	free(s->block_error);
 	free(s->src_gtid);
@@ -1104,6 +1121,60 @@ dry_run_end(const struct config *cf, const struct state *s, MYSQL *my)
 	return ex;
 }
 
+/* The target's own binlog position, read while it is still read-only
+ * and srdf-apply cannot run, into s->binlog_pos: the GTID position after
+ * which its binlog holds the new primary's changes only, where
+ * srdf-failback(1) starts the reverse replication.  NULL (a warning)
+ * when the target has no binlog.  0, or an exit status (logged). */
+static int
+binlog_start(MYSQL *my, struct state *s)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	if (mysql_query(
+	        my, "SELECT @@GLOBAL.log_bin, @@GLOBAL.gtid_binlog_pos") != 0 ||
+	    (r = mysql_store_result(my)) == NULL) {
+		log_err(
+		    "reading @@gtid_binlog_pos on the target: %s (error %u); "
+		    "nothing was promoted",
+		    mysql_error(my), mysql_errno(my));
+		return maria_exit_for(mysql_errno(my));
+	}
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL &&
+	    strcmp(row[0], "1") == 0)
+		s->binlog_pos = xstrdup(row[1] ? row[1] : "");
+	else
+		log_warn("the target has no binary log (log_bin=OFF): it can "
+		         "be promoted, but it cannot be the source of a "
+		         "failback (srdf-failback(1)) until it runs with "
+		         "log_bin and the settings srdf-capture(1) checks; "
+		         "the old primary then needs srdf-bootstrap");
+	mysql_free_result(r);
+	return 0;
+}
+
+/* The lines a DBA carries to the old primary's host: where the new
+ * primary's binlog starts, and the srdf-failback command line. */
+static void
+report_failback(const struct state *s)
+{
+	const char *r = s->gtid_pos != NULL ? s->gtid_pos : s->gtid;
+
+	if (s->binlog_pos == NULL) {
+		printf("new primary's binlog starts at: unknown (no binary "
+		       "log at the promotion, or promoted by an srdf that did "
+		       "not record it)\n");
+		return;
+	}
+	printf("new primary's binlog starts at: %s\n",
+	    s->binlog_pos[0] ? s->binlog_pos : "(empty)");
+	if (r != NULL && s->binlog_pos[0])
+		printf("failback: srdf-failback --recovery-point %s "
+		       "--promoted-pos %s\n",
+		    r, s->binlog_pos);
+}
+
 /* The promotion: recorded in the ledger, the target made writable, its
  * events and triggers enabled, the audit line, the hook.  *my is closed.
  * 0, or an exit status (logged). */
@@ -1115,7 +1186,8 @@ promote_now(const struct config *cf, struct state *s, MYSQL **my, double now,
 	int ex, rc;
 
 	audit_open(cf->dir);
-	if (s->promoted == NULL && (ex = mark_promoted(cf, s, now)) != 0)
+	if (s->promoted == NULL && ((ex = binlog_start(*my, s)) != 0 ||
+	                               (ex = mark_promoted(cf, s, now)) != 0))
 		return ex;
 	if ((ex = set_writable(*my, 0)) != 0)
 		return ex;
@@ -1128,6 +1200,7 @@ promote_now(const struct config *cf, struct state *s, MYSQL **my, double now,
 	*my = NULL;
 	audit_promotion(cf, s, rto);
 	printf("promoted: %s is writable\n", cf->dir);
+	report_failback(s);
 	printf("RTO: %.3f s (from the start of srdf-promote to the target "
 	       "writable)\n",
 	    rto);

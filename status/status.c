@@ -148,9 +148,12 @@ struct status {
 	 * meta counters): what the Prometheus counters add up. */
 	uint64_t ev_in, ev_out, attempts, retries;
 	uint64_t p_ev_in, p_ev_out, p_attempts, p_retries;
-	uint64_t p_confirmed;     /* purged wagons that were confirmed */
-	double pending_since;     /* the oldest wagon waiting; < 0 none */
-	char *promoted;           /* the target's meta "promoted" */
+	uint64_t p_confirmed; /* purged wagons that were confirmed */
+	double pending_since; /* the oldest wagon waiting; < 0 none */
+	char *promoted;       /* the target's meta "promoted" */
+	/* and the promotion's facts (srdf-promote(1)), NULL when absent:
+	 * promoted_seq, promoted_gtid, promoted_gtid_pos, promoted_pos */
+	char *prom[4];
 	char *realdir;            /* the state directory, absolute */
 	double fs_avail, fs_size; /* its file system; < 0 unknown */
 	struct stage last[NSTAGES];
@@ -807,6 +810,10 @@ which_side(const char *dir, struct ledger_txn *t)
 
 /* What the ledger says, in the read transaction t; 0, or an exit
  * status (logged). */
+/* The promotion's meta keys, in struct status's prom[] order. */
+static const char *const prom_meta[4] = {
+    "promoted_seq", "promoted_gtid", "promoted_gtid_pos", "promoted_pos"};
+
 static int
 read_ledger_txn(struct status *st, struct ledger_txn *t)
 {
@@ -834,6 +841,10 @@ read_ledger_txn(struct status *st, struct ledger_txn *t)
 	    (rc = ledger_meta_get(t, "promoted", &st->promoted)) != 0)
 		return log_fail(EX_DATAERR, "%s: reading promoted: %s", dir,
 		    ledger_strerror(rc));
+	for (int i = 0; st->promoted != NULL && i < 4; i++)
+		if ((rc = ledger_meta_get(t, prom_meta[i], &st->prom[i])) != 0)
+			return log_fail(EX_DATAERR, "%s: reading %s: %s", dir,
+			    prom_meta[i], ledger_strerror(rc));
 	st->total = st->purged;
 	st->total_bytes = st->purged_bytes;
 	if ((rc = ledger_wagon_foreach_raw(t, 0, visit_raw, st)) != 0 ||
@@ -1363,6 +1374,14 @@ print_json(const struct status *st)
 	    o, "flagged_processes", json_integer((json_int_t)st->flagged));
 	if (st->cf->defaults_file != NULL && st->side == SIDE_TARGET)
 		json_object_set_new(o, "target_db", json_db(st));
+	if (st->side == SIDE_TARGET)
+		json_object_set_new(o, "promoted",
+		    st->promoted == NULL
+		        ? json_null()
+		        : json_pack("{s:s, s:o, s:o, s:o, s:o}", "at",
+		              st->promoted, "seq", jstr(st->prom[0]), "gtid",
+		              jstr(st->prom[1]), "gtid_pos", jstr(st->prom[2]),
+		              "binlog_pos", jstr(st->prom[3])));
 	json_object_set_new(o, "keys", json_keys(st));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	puts(s);
@@ -2045,6 +2064,26 @@ table_keys(const struct status *st)
 		    st->acks);
 }
 
+/* A promoted target: the recovery point, and where its own binlog
+ * starts, the facts srdf-failback(1) takes. */
+static void
+table_promoted(const struct status *st)
+{
+	const char *r = st->prom[2] ? st->prom[2] : st->prom[1];
+
+	if (st->promoted == NULL)
+		return;
+	printf("promoted at %s: recovery point wagon %s, GTID %s\n",
+	    st->promoted, st->prom[0] ? st->prom[0] : "?",
+	    st->prom[1] ? st->prom[1] : "?");
+	printf("new primary's binlog starts at: %s\n",
+	    st->prom[3] ? st->prom[3] : "unknown (not recorded)");
+	if (r != NULL && st->prom[3] != NULL && st->prom[3][0])
+		printf("failback: srdf-failback --recovery-point %s "
+		       "--promoted-pos %s\n",
+		    r, st->prom[3]);
+}
+
 static void
 print_table(const struct status *st)
 {
@@ -2053,6 +2092,7 @@ print_table(const struct status *st)
 	table_procs(st);
 	table_flags(st);
 	table_db(st);
+	table_promoted(st);
 	table_keys(st);
 }
 
@@ -2063,6 +2103,8 @@ status_free(struct status *st)
 	free(st->source_id);
 	free(st->sealed_pos);
 	free(st->promoted);
+	for (int i = 0; i < 4; i++)
+		free(st->prom[i]);
 	free(st->realdir);
 	free(st->err_state);
 	free(st->err_text);

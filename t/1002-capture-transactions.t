@@ -134,7 +134,7 @@ test_expect_success 'a GTID position is validated' '
 
 test_expect_success 'without --from-gtid and without a ledger it refuses' '
 	test_expect_code 64 srdf-capture --defaults-file "$SRC_CNF" --dir "$PWD/nostate" --until-end 2>err &&
-	grep "no start position: give --from-gtid, or run srdf-bootstrap" err
+	grep "no start position: give --from-gtid or --start-gtid, or run srdf-bootstrap" err
 '
 
 test_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='srdf-capture: starts after the ledger last sealed GTID, else the bootstrap GTID'
+test_description='srdf-capture: starts after the ledger last sealed GTID, else the bootstrap GTID, else --start-gtid'
 . "$(dirname "$0")/lib.sh"
 srdf_servers_start
 
@@ -9,6 +9,14 @@ test_expect_success 'setup: five transactions' '
 	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "" --until-end >all 2>/dev/null &&
 	jq -r "select(.type==\"commit\") | .gtid" all >gtids &&
 	test "$(wc -l <gtids)" = 7
+'
+
+test_expect_success '--start-gtid starts a state directory that has no ledger yet' '
+	srdf-capture --defaults-file "$SRC_CNF" --dir fresh --start-gtid "$(sed -n 2p gtids)" --until-end >out 2>err &&
+	jq -r "select(.type==\"commit\") | .gtid" out >actual &&
+	sed -n "3,\$p" gtids >expect &&
+	test_cmp expect actual &&
+	grep "starting after --start-gtid .$(sed -n 2p gtids).: fresh/ledger has no position yet" err
 '
 
 test_expect_success 'the bootstrap GTID is a start position' '
@@ -24,6 +32,13 @@ test_expect_success 'the bootstrap GTID is a start position' '
 test_expect_success 'the last sealed GTID wins over the bootstrap GTID' '
 	ledger-meta state last_sealed_gtid "$(sed -n 5p gtids)" &&
 	SRDF_DIR=state srdf-capture --defaults-file "$SRC_CNF" --until-end >out 2>err &&
+	jq -r "select(.type==\"commit\") | .gtid" out >actual &&
+	sed -n "6,\$p" gtids >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--start-gtid gives way to the ledger' '
+	srdf-capture --defaults-file "$SRC_CNF" --dir state --start-gtid "$(sed -n 1p gtids)" --until-end >out 2>err &&
 	jq -r "select(.type==\"commit\") | .gtid" out >actual &&
 	sed -n "6,\$p" gtids >expect &&
 	test_cmp expect actual

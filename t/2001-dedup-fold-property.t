@@ -40,7 +40,7 @@ grouping() {
 	shift
 	dst_sql <reset.sql &&
 	SRDF_DEDUP_VERIFY=1 srdf-dedup --window 1h "$@" <records >groups.$name 2>dedup.$name.err &&
-	rec2sql <groups.$name >apply.$name.sql || return 1
+	rec2sql $REC2SQL_OPTS <groups.$name >apply.$name.sql 2>rec2sql.$name.err || return 1
 	if ! dst_sql <apply.$name.sql; then
 		echo "FOLD_SEED=$seed FOLD_CASES=$cases: srdf-dedup $*: the target refused the groups (the database is named above)"
 		return 1
@@ -65,6 +65,18 @@ test_expect_success 'groups of at most 3 row changes (then the transaction bound
 
 test_expect_success 'groups of 7 row changes' '
 	grouping e7 --max-events 7
+'
+
+# Split groups cut at every trx record, each piece applied as a group of
+# its own: the pieces are the states srdf-apply --until and srdf-rewind
+# stop at, so each must be exact (srdf-dedup(1), "Transaction boundaries").
+test_expect_success 'groups of 7 row changes cut at every boundary of a "split" group' '
+	REC2SQL_OPTS=--split grouping s7 --max-events 7 &&
+	cuts=$(sed -n "s/^rec2sql: \([0-9]*\) cuts$/\1/p" rec2sql.s7.err) &&
+	split=$(jq -c "select(.type==\"group_end\" and .split and .trx > 1)" groups.s7 | wc -l) &&
+	crossed=$(jq -c "select(.type==\"group_end\" and (.split | not))" groups.s7 | wc -l) &&
+	echo "$split split groups of 2 transactions or more, $cuts cuts; $crossed not split" &&
+	test "$split" -gt $((cases / 20)) && test "$cuts" -ge "$split" && test "$crossed" -gt 0
 '
 
 test_expect_success 'groups of 50 row changes: most folding' '

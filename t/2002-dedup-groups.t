@@ -95,9 +95,9 @@ test_expect_success 'a DDL is a barrier: the group before it seals, the DDL trav
 	EOF
 	test_cmp expect actual &&
 	jq -c "select(.type!=\"group_begin\" and .type!=\"group_end\") | .type" out | paste -sd " " >actual &&
-	echo "\"insert\" \"ddl\" \"insert\"" >expect &&
+	echo "\"insert\" \"trx\" \"ddl\" \"trx\" \"insert\" \"trx\"" >expect &&
 	test_cmp expect actual &&
-	sed -n 5p out >actual &&
+	sed -n 6p out >actual &&
 	sed -n 5p records >expect &&
 	test_cmp expect actual
 '
@@ -157,10 +157,10 @@ test_expect_success 'XA PREPARE and XA COMMIT transactions are barriers, passed 
 	5 1 true 1 1 1 eof 0-1-5 0-1-5 0-1-5
 	EOF
 	test_cmp expect actual &&
-	sed -n 4,6p records >expect &&
+	{ sed -n 4,6p records && echo "{\"v\":1,\"type\":\"trx\",\"gtid\":\"0-1-2\",\"ts\":2}"; } >expect &&
 	sed -n "/\"group\":2,/,/\"group\":2,/p" out | sed -e 1d -e \$d >actual &&
 	test_cmp expect actual &&
-	sed -n 10,12p records >expect &&
+	{ sed -n 10,12p records && echo "{\"v\":1,\"type\":\"trx\",\"gtid\":\"0-1-4\",\"ts\":5}"; } >expect &&
 	sed -n "/\"group\":4,/,/\"group\":4,/p" out | sed -e 1d -e \$d >actual &&
 	test_cmp expect actual
 '
@@ -170,6 +170,72 @@ test_expect_success 'group numbers ascend; stdout is JSON lines only' '
 	echo "1 2 3 4 5" >expect &&
 	test_cmp expect actual &&
 	jq -c . out >/dev/null
+'
+
+# upd ID V0 V1: an update of row ID from V0 to V1.
+upd() { printf '{"v":1,"type":"update","db":"d","table":"t","pk":["id"],"before":{"id":%s,"v":%s},"after":{"id":%s,"v":%s}}' "$1" "$2" "$1" "$3"; }
+
+test_expect_success 'trx records end each transaction; "split" when no row folds across two' '
+	{
+		trx 0-1-1 "$(row 1)" "$(row 2)" &&
+		trx 0-1-2 "$(upd 3 0 1)" &&
+		trx 0-1-3
+	} | srdf-dedup --window 1h >out 2>err &&
+	jq -c "select(.type!=\"group_begin\" and .type!=\"group_end\") | [.type, .gtid, .ts, .after.id]" out >actual &&
+	cat >expect <<-\EOF &&
+	["insert",null,null,1]
+	["insert",null,null,2]
+	["trx","0-1-1",2,null]
+	["update",null,null,3]
+	["trx","0-1-2",3,null]
+	["trx","0-1-3",4,null]
+	EOF
+	test_cmp expect actual &&
+	tail -n 1 out | jq -e ".split == true and .trx == 3 and .events_out == 3" &&
+	{
+		trx 0-1-1 "$(upd 3 0 1)" &&
+		trx 0-1-2 "$(row 1)" &&
+		trx 0-1-3 "$(upd 3 1 2)"
+	} | srdf-dedup --window 1h >out 2>err &&
+	jq -c "select(.type!=\"group_begin\" and .type!=\"group_end\") | [.type, .gtid, .before.v, .after.v]" out >actual &&
+	cat >expect <<-\EOF &&
+	["update",null,0,2]
+	["trx","0-1-1",null,null]
+	["insert",null,null,null]
+	["trx","0-1-2",null,null]
+	["trx","0-1-3",null,null]
+	EOF
+	test_cmp expect actual &&
+	tail -n 1 out | jq -e "has(\"split\") | not"
+'
+
+test_expect_success '--solo-rows: a transaction of that many rows travels alone' '
+	{
+		trx 0-1-1 "$(upd 3 0 1)" &&
+		trx 0-1-2 "$(row 1)" "$(row 2)" "$(upd 3 1 2)" &&
+		trx 0-1-3 "$(row 4)"
+	} >records &&
+	srdf-dedup --window 1h --solo-rows 3 <records >out 2>err &&
+	ends out >actual &&
+	cat >expect <<-\EOF &&
+	1 1 true 1 1 1 solo 0-1-1 0-1-1 0-1-1
+	2 1 true 1 3 3 solo 0-1-2 0-1-2 0-1-2
+	3 1 true 1 1 1 eof 0-1-3 0-1-3 0-1-3
+	EOF
+	test_cmp expect actual &&
+	srdf-dedup --window 1h --solo-rows 0 <records >out 2>err &&
+	ends out >actual &&
+	echo "1 1 true 3 5 4 eof 0-1-1 0-1-3 0-1-3" >expect &&
+	test_cmp expect actual &&
+	srdf-dedup --window 1h <records >out 2>err &&
+	ends out >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a trx record in the input is refused: groups are not srdf-dedup input' '
+	{ trx 0-1-1 "$(row 1)" && echo "{\"v\":1,\"type\":\"trx\",\"gtid\":\"0-1-1\",\"ts\":1}"; } >records &&
+	test_expect_code 65 srdf-dedup <records >out 2>err &&
+	grep "stdin:4: a trx record: srdf-dedup reads srdf-capture.s transactions, not consistency groups" err
 '
 
 test_expect_success '--help, --version and usage errors' '

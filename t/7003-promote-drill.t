@@ -153,6 +153,10 @@ test_expect_success '--force promotes at the recovery point: writable, RTO, audi
 	grep "^read_only: ON -> OFF$" promote.out &&
 	grep "^RTO: [0-9]*\.[0-9]* s" promote.out &&
 	grep "^hook: exited 3 (the promotion stands)" promote.out &&
+	grep "^new primary.s binlog starts at: unknown (no binary log at the promotion" promote.out &&
+	! grep "^failback:" promote.out &&
+	grep "has no binary log (log_bin=OFF): it can be promoted, but it cannot be the source of a failback" promote.err &&
+	test_must_fail ledger-meta "$D" promoted_pos &&
 	grep "given up" promote.err &&
 	test "$(dst_sql "SELECT @@read_only")" = 0 &&
 	ledger-meta "$D" promoted | grep "^20..-..-..T..:..:..Z$" &&

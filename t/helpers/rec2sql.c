@@ -21,6 +21,12 @@
  * xa_prepare, xa_end) are skipped — XA is not modelled here.  The
  * session runs with foreign_key_checks=0, so the order inside a group
  * does not matter for foreign keys.
+ *
+ * With --split, a group whose group_end says "split":true is applied as
+ * its pieces between trx records, each a net delta in a transaction of
+ * its own: what srdf-apply --until and srdf-rewind rely on when they
+ * cut a group at a transaction boundary (srdf-dedup(1), "Transaction
+ * boundaries").  The number of cuts made goes to stderr.
  * Exit 65 on a malformed record.
  */
 #include <stdio.h>
@@ -161,34 +167,66 @@ struct chunk {
 	int rows_only; /* nothing but row records */
 };
 
+static int
+is_trx(json_t *rec)
+{
+	return strcmp(json_string_value(json_object_get(rec, "type")), "trx") ==
+	       0;
+}
+
+/* The records [from, to) of c, trx records skipped. */
 static void
-chunk_apply(struct buf *b, struct chunk *c, int net_delta)
+range_apply(
+    struct buf *b, struct chunk *c, size_t from, size_t to, int net_delta)
 {
 	const char *type;
 	size_t i;
 
 	if (!net_delta) {
-		for (i = 0; i < c->n; i++)
-			stmt(b, c->rec[i],
-			    json_string_value(
-			        json_object_get(c->rec[i], "type")));
+		for (i = from; i < to; i++)
+			if (!is_trx(c->rec[i]))
+				stmt(b, c->rec[i],
+				    json_string_value(
+				        json_object_get(c->rec[i], "type")));
 		return;
 	}
-	for (i = 0; i < c->n; i++) {
+	for (i = from; i < to; i++) {
 		type = json_string_value(json_object_get(c->rec[i], "type"));
-		if (keyed(c->rec[i]) && strcmp(type, "insert") != 0)
+		if (!is_trx(c->rec[i]) && keyed(c->rec[i]) &&
+		    strcmp(type, "insert") != 0)
 			del_row(b, c->rec[i]);
 	}
-	for (i = 0; i < c->n; i++) {
+	for (i = from; i < to; i++) {
 		type = json_string_value(json_object_get(c->rec[i], "type"));
-		if (keyed(c->rec[i]) && strcmp(type, "delete") != 0)
+		if (!is_trx(c->rec[i]) && keyed(c->rec[i]) &&
+		    strcmp(type, "delete") != 0)
 			ins_row(b, c->rec[i]);
 	}
-	for (i = 0; i < c->n; i++)
-		if (!keyed(c->rec[i]))
+	for (i = from; i < to; i++)
+		if (!is_trx(c->rec[i]) && !keyed(c->rec[i]))
 			stmt(b, c->rec[i],
 			    json_string_value(
 			        json_object_get(c->rec[i], "type")));
+}
+
+static unsigned long cuts;
+
+/* The chunk; with split, each piece up to a trx record committed on its
+ * own. */
+static void
+chunk_apply(struct buf *b, struct chunk *c, int net_delta, int split)
+{
+	size_t from = 0;
+
+	if (split)
+		for (size_t i = 0; i + 1 < c->n; i++)
+			if (is_trx(c->rec[i])) {
+				range_apply(b, c, from, i + 1, net_delta);
+				buf_lit(b, "COMMIT;\nSTART TRANSACTION;\n");
+				from = i + 1;
+				cuts++;
+			}
+	range_apply(b, c, from, c->n, net_delta);
 }
 
 static void
@@ -208,10 +246,10 @@ main(int argc, char **argv)
 	struct chunk c = {0};
 	json_t *rec;
 	const char *type;
-	int rc, in_group = 0, open_txn = 0, flush;
+	int rc, in_group = 0, open_txn = 0, flush, split;
 
 	log_init(argv[0]);
-	(void)argc;
+	split = argc > 1 && strcmp(argv[1], "--split") == 0;
 	c.rows_only = 1;
 	puts("SET time_zone='+00:00', sql_mode='NO_AUTO_VALUE_ON_ZERO,"
 	     "NO_ENGINE_SUBSTITUTION', foreign_key_checks=0, NAMES utf8mb4;");
@@ -236,7 +274,9 @@ main(int argc, char **argv)
 			int one = last && json_integer_value(json_object_get(
 			                      rec, "chunk")) == 1;
 
-			chunk_apply(&b, &c, one && c.rows_only);
+			chunk_apply(&b, &c, one && c.rows_only,
+			    split && one &&
+			        json_is_true(json_object_get(rec, "split")));
 			chunk_clear(&c);
 			if (last) {
 				buf_lit(&b, "COMMIT;\n");
@@ -249,7 +289,8 @@ main(int argc, char **argv)
 			if (strcmp(type, "insert") == 0 ||
 			    strcmp(type, "update") == 0 ||
 			    strcmp(type, "delete") == 0 ||
-			    strcmp(type, "ddl") == 0) {
+			    strcmp(type, "ddl") == 0 ||
+			    strcmp(type, "trx") == 0) {
 				c.rec =
 				    realloc(c.rec, sizeof *c.rec * (c.n + 1));
 				if (c.rec == NULL)
@@ -280,6 +321,8 @@ main(int argc, char **argv)
 	}
 	if (rc < 0)
 		die(EX_DATAERR, "%s", r.err);
+	if (split)
+		fprintf(stderr, "rec2sql: %lu cuts\n", cuts);
 	chunk_clear(&c);
 	free(c.rec);
 	record_reader_free(&r);
