@@ -90,6 +90,17 @@ test_expect_success '--chunk-bytes bounds a chunk whatever --chunk-rows says' '
 	checksum_both r.t r.cnt
 '
 
+test_expect_success 'srdf-rewind refuses to undo a chunk: the rows it replaced are not in the wagon' '
+	test_bg_stop apply &&
+	sums=$(dst_sql "CHECKSUM TABLE r.t, r.cnt") &&
+	test_expect_code 65 srdf-rewind --dir "$D" --key-file key \
+		--defaults-file "$DST_CNF" --to "$g0" 2>rewind.err &&
+	cat rewind.err &&
+	grep -q "it holds a key range copied again by srdf-bootstrap --resync or --add: the target.s rows it replaced are not in the wagon, so it cannot be undone; nothing was rewound" rewind.err &&
+	test "$(dst_sql "CHECKSUM TABLE r.t, r.cnt")" = "$sums" &&
+	apply_start
+'
+
 test_expect_success 'refusals: a table without a primary key, a name without db., --restart beside it' '
 	src_sql "CREATE TABLE r.nopk (a INT)" &&
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
