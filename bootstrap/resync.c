@@ -29,6 +29,21 @@
  * read them again); at most --resync-spool files wait, so the copy goes
  * at the pipeline's pace and the disk holds a bounded amount.
  *
+ * --resync-after/--resync-upto (srdf-verify --repair) copy one key range
+ * only: its bounds are taken from the source's nearest rows (bound_row),
+ * and its last chunk's range ends at the upper bound instead of +inf.
+ *
+ * --add pattern (add_tables, "Adding tables online" there): a first
+ * watermark (the job's row, db "", state "schema") names a file of DDL
+ * records, written while a read of each table holds its metadata lock;
+ * once it is sealed, the pattern goes into the ledger's selection_added
+ * (srdf-capture reads it at start) and a second watermark (state
+ * "including") makes the running capture take the tables from there
+ * on; then each table is copied as by --resync.
+ *
+ * Calling sequence: resync_table() or add_tables() from main(), after
+ * the state directory is locked and the source connected.
+ *
  * Error handling: returns an exit status (sysexits) after logging why;
  * a deadlock or lock wait timeout on a chunk tries it again.
  */
