@@ -145,6 +145,8 @@ struct inwagon {
 	int split;
 	uint64_t first_ts;
 	int part0;
+	int has_range; /* a "range" record: srdf-bootstrap --resync's
+			   * chunk, applied alone (engine_peek) */
 	/* The tables it touches (engine_peek): "db\037table\0" each,
 	 * lowercased, ntabs of them; tabs_all when it cannot tell (a
 	 * record it does not know, a DDL sql_ddl_tables cannot read). */

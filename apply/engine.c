@@ -1976,6 +1976,122 @@ flush_rows(struct eng *e)
 	return rc;
 }
 
+/* "(k1 OP1 v1 OR (k1 = v1 AND (k2 OP v2)))": the primary key of t against
+ * the key literals lits[i] (offsets into e->arena, lens), lexicographic,
+ * OP ">" or "<=" for the last column and the strict one before it. */
+static void
+range_cond(struct eng *e, struct tab *t, const size_t *lits,
+    const uint32_t *lens, const char *op)
+{
+	struct buf *q = &e->d->q;
+	const char *strict = op[0] == '>' ? ">" : "<";
+
+	buf_putc(q, '(');
+	for (size_t i = 0; i < t->npk; i++) {
+		if (i > 0)
+			buf_lit(q, " AND (");
+		sql_ident(q, t->pk[i]);
+		buf_printf(q, " %s ", i == t->npk - 1 ? op : strict);
+		buf_add(q, e->arena.p + lits[i], lens[i]);
+		if (i < t->npk - 1) {
+			buf_lit(q, " OR (");
+			sql_ident(q, t->pk[i]);
+			buf_lit(q, " = ");
+			buf_add(q, e->arena.p + lits[i], lens[i]);
+		}
+	}
+	for (size_t i = 0; i < t->npk; i++)
+		buf_putc(q, ')');
+	for (size_t i = 1; i < t->npk; i++)
+		buf_putc(q, ')');
+}
+
+/* The key image bound ({"k": v, ...}) of a "range" record as literals
+ * into e->arena: lits[i], lens[i] per primary-key column of t. */
+static int
+range_bound(
+    struct eng *e, struct tab *t, json_t *bound, size_t *lits, uint32_t *lens)
+{
+	for (size_t i = 0; i < t->npk; i++) {
+		json_t *v = json_object_get(bound, t->pk[i]);
+		char *text;
+		int rc;
+
+		if (v == NULL || json_is_null(v))
+			return eng_bad(e,
+			    "range record of %s without its key "
+			    "column %s",
+			    t->label, t->pk[i]);
+		if ((text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
+		    NULL)
+			return eng_bad(e, "out of memory");
+		lits[i] = e->arena.len;
+		rc = literal(e, t, t->pk[i], (struct jspan){text, strlen(text)},
+		    t->pkflags[i], 1);
+		free(text);
+		if (rc != DB_OK)
+			return rc;
+		lens[i] = (uint32_t)(e->arena.len - lits[i]);
+	}
+	return DB_OK;
+}
+
+/* A "range" record (srdf-record(5)): srdf-bootstrap --resync's chunk
+ * holds every row of its table's key range (lo, hi] as the source had
+ * them at the chunk's watermark, so the target's rows in the range go
+ * first, by one DELETE in the wagon's transaction; the chunk's inserts
+ * that follow then fill the range.  lo or hi null: the range is open on
+ * that side. */
+static int
+run_range(struct eng *e, const struct rec *r, const char *s, const char *z)
+{
+	size_t lo[64], hi[64];
+	uint32_t lolen[64], hilen[64];
+	const char *type;
+	json_t *rec, *jlo, *jhi;
+	struct tab *t;
+	int rc;
+
+	if ((t = tab_get(e, r, &rc)) == NULL)
+		return rc;
+	if (t->npk == 0 || t->npk > 64)
+		return eng_bad(e,
+		    "a range record of %s, a table without a "
+		    "primary key on the target",
+		    t->label);
+	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
+		return rc;
+	jlo = json_object_get(rec, "lo");
+	jhi = json_object_get(rec, "hi");
+	if ((jlo != NULL && !json_is_object(jlo) && !json_is_null(jlo)) ||
+	    (jhi != NULL && !json_is_object(jhi) && !json_is_null(jhi))) {
+		json_decref(rec);
+		return eng_bad(e, "range record whose \"lo\" or \"hi\" is "
+		                  "not a key image or null");
+	}
+	rc = DB_OK;
+	if (json_is_object(jlo))
+		rc = range_bound(e, t, jlo, lo, lolen);
+	if (rc == DB_OK && json_is_object(jhi))
+		rc = range_bound(e, t, jhi, hi, hilen);
+	if (rc == DB_OK) {
+		db_stmt_open(e->d);
+		buf_lit(&e->d->q, "DELETE FROM ");
+		buf_puts(&e->d->q, t->qname);
+		if (json_is_object(jlo) || json_is_object(jhi))
+			buf_lit(&e->d->q, " WHERE ");
+		if (json_is_object(jlo))
+			range_cond(e, t, lo, lolen, ">");
+		if (json_is_object(jlo) && json_is_object(jhi))
+			buf_lit(&e->d->q, " AND ");
+		if (json_is_object(jhi))
+			range_cond(e, t, hi, hilen, "<=");
+		rc = db_stmt_close(e->d, "delete", t->label, -1);
+	}
+	json_decref(rec);
+	return rc;
+}
+
 /* One wagon's payload, after its group_begin, up to its group_end, into
  * e (the rows are queued, the DDL run).  *rows: whether rows came. */
 static int
@@ -2010,6 +2126,12 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 			case R_DELETE:
 				rc = add_row(e, T_DELETE, &r);
 				*rows = 1;
+				continue;
+			case R_RANGE:
+				rc = *rows ? eng_bad(e,
+				                 "a range record after row "
+				                 "changes in one group")
+				           : run_range(e, &r, s, z);
 				continue;
 			case R_COMMIT:
 			case R_TRX: /* a boundary; the caller cut there */

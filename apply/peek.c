@@ -82,6 +82,41 @@ is_ddl(struct eng *e, const char *s, const char *z)
 	return yes;
 }
 
+static void add_table(struct inwagon *w, const char *name, size_t len);
+
+/* 1 when the record s..z is a "range" one (srdf-bootstrap --resync's
+ * chunk), whose table goes into w's tables; it makes the wagon go alone:
+ * never merged with others, nor beside them on another connection. */
+static int
+is_range(struct eng *e, const char *s, const char *z)
+{
+	const char *type, *db, *t;
+	json_t *rec;
+	int rc, yes;
+
+	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
+		return 0; /* engine_run says what is wrong with it */
+	if ((yes = strcmp(type, "range") == 0)) {
+		db = json_string_value(json_object_get(rec, "db"));
+		t = json_string_value(json_object_get(rec, "table"));
+		e->w->has_range = 1;
+		e->w->tabs_all = 1;
+		if (db != NULL && t != NULL) {
+			e->tmp.len = 0;
+			buf_puts(&e->tmp, db);
+			buf_add(&e->tmp, "\037", 1);
+			buf_puts(&e->tmp, t);
+			for (size_t i = 0; i < e->tmp.len; i++)
+				if (e->tmp.p[i] >= 'A' && e->tmp.p[i] <= 'Z')
+					e->tmp.p[i] =
+					    (char)(e->tmp.p[i] - 'A' + 'a');
+			add_table(e->w, e->tmp.p, e->tmp.len);
+		}
+	}
+	json_decref(rec);
+	return yes;
+}
+
 /* 1 for a record that touches no table: begin, commit, group_end,
  * heartbeat and the like, as srdf-capture writes them. */
 static int
@@ -329,6 +364,7 @@ peek_begin(struct eng *e, const char *s, const char *z)
 	json_decref(rec);
 	w->chunk = (uint32_t)chunk;
 	w->has_ddl = 0;
+	w->has_range = 0;
 	w->tabs.len = 0;
 	w->ntabs = 0;
 	w->tabs_all = 0;
@@ -373,8 +409,11 @@ peek_lines(struct eng *e, const char **p, const char *end, const char **last,
 		}
 		/* Any "ddl" record, however it is spaced, names its type
 		 * before a row could: a line without the word has none. */
-		if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
-		    is_ddl(e, s, z)) {
+		if (memmem(s, (size_t)(z - s), "\"range\"", 7) != NULL &&
+		    is_range(e, s, z)) {
+			/* w->tabs_all: the wagon goes alone */
+		} else if (memmem(s, (size_t)(z - s), "\"ddl\"", 5) != NULL &&
+		           is_ddl(e, s, z)) {
 			w->has_ddl = 1;
 			ddl_tables(e, s, z);
 		} else if (memmem(s, (size_t)(z - s), "\"xa", 3) != NULL &&

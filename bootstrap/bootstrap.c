@@ -182,6 +182,10 @@ usage(FILE *f)
 	    "[--chunk-bytes size] [--restart]\n"
 	    "                      [--skip-routines] [--skip-triggers] "
 	    "[--skip-views] [--skip-events]\n"
+	    "       srdf-bootstrap [-v] [--defaults-file file] [--dir dir] "
+	    "[--chunk-rows n]\n"
+	    "                      [--resync-spool n] --resync db.table | "
+	    "--add pattern\n"
 	    "       srdf-bootstrap --help | --version\n");
 }
 
@@ -2579,6 +2583,11 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"include", required_argument, NULL, 'i'},
 	    {"parallel", required_argument, NULL, 'p'},
 	    {"restart", no_argument, NULL, 'R'},
+	    {"resync", required_argument, NULL, 'Y'},
+	    {"add", required_argument, NULL, 'A'},
+	    {"resync-spool", required_argument, NULL, 'S'},
+	    {"resync-after", required_argument, NULL, 'a'},
+	    {"resync-upto", required_argument, NULL, 'u'},
 	    {"skip-events", no_argument, NULL, 'e'},
 	    {"skip-routines", no_argument, NULL, 'r'},
 	    {"skip-triggers", no_argument, NULL, 't'},
@@ -2593,6 +2602,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'B':
+			cf->chunk_bytes_set = 1;
 			if (parse_size(optarg, &cf->chunk_bytes) != 0 ||
 			    cf->chunk_bytes < 4096)
 				die(EX_USAGE,
@@ -2601,6 +2611,7 @@ parse_options(int argc, char **argv, struct config *cf)
 				    optarg);
 			break;
 		case 'c':
+			cf->chunk_rows_set = 1;
 			cf->chunk_rows =
 			    opt_count(optarg, "--chunk-rows", 1, 100000000);
 			break;
@@ -2632,6 +2643,22 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'R':
 			cf->restart = 1;
+			break;
+		case 'Y':
+			cf->resync = optarg;
+			break;
+		case 'A':
+			cf->add = optarg;
+			break;
+		case 'a':
+			cf->resync_after = optarg;
+			break;
+		case 'u':
+			cf->resync_upto = optarg;
+			break;
+		case 'S':
+			cf->resync_spool =
+			    (int)opt_count(optarg, "--resync-spool", 1, 1000);
 			break;
 		case 'r':
 			cf->skip_routines = 1;
@@ -2769,8 +2796,26 @@ main(int argc, char **argv)
 	cf.parallel = 1;
 	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
+	cf.resync_spool = 8;
 	parse_options(argc, argv, &cf);
-	if (isatty(STDOUT_FILENO))
+	if ((cf.resync != NULL || cf.add != NULL) && cf.restart)
+		die(EX_USAGE,
+		    "--%s and --restart do not go together: "
+		    "--%s copies into a running pipeline, --restart "
+		    "everything afresh",
+		    cf.resync ? "resync" : "add", cf.resync ? "resync" : "add");
+	if ((cf.resync_after != NULL || cf.resync_upto != NULL) &&
+	    cf.resync == NULL)
+		die(EX_USAGE,
+		    "--resync-after and --resync-upto go with --resync");
+	if (cf.resync != NULL && cf.add != NULL)
+		die(EX_USAGE, "--resync and --add do not go together: run one, "
+		              "then the other");
+	if ((cf.resync != NULL || cf.add != NULL) && !cf.chunk_rows_set)
+		cf.chunk_rows = 1000; /* short locks (resync.c) */
+	if ((cf.resync != NULL || cf.add != NULL) && !cf.chunk_bytes_set)
+		cf.chunk_bytes = 4ULL << 20;
+	if (cf.resync == NULL && cf.add == NULL && isatty(STDOUT_FILENO))
 		die(EX_USAGE,
 		    "stdout is a terminal: pipe the records into "
 		    "srdf-seal (srdf-bootstrap ... | srdf-seal --dir DIR "
@@ -2779,7 +2824,12 @@ main(int argc, char **argv)
 	b.cf = &cf;
 	open_dir_or_die(&cf, &b);
 	tool_catch(on_signal);
-	if ((rc = source_open(&b)) == 0) {
+	if (cf.resync != NULL || cf.add != NULL) {
+		if ((rc = source_connect(&b, &b.meta)) == 0)
+			rc = cf.resync != NULL
+			         ? resync_table(&cf, b.l, b.meta, cf.resync)
+			         : add_tables(&cf, b.l, b.meta, cf.add);
+	} else if ((rc = source_open(&b)) == 0) {
 		b.force_fresh = cf.restart;
 		b.t0 = now();
 		rc = copy(&b);

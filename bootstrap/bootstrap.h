@@ -33,9 +33,16 @@ struct config {
 	int nexclude;
 	int parallel;
 	uint64_t chunk_rows;
+	int chunk_rows_set;  /* --chunk-rows was given */
+	int chunk_bytes_set; /* --chunk-bytes was given */
 	unsigned long long chunk_bytes;
 	int restart;
 	int skip_views, skip_triggers, skip_routines, skip_events;
+	const char *resync; /* --resync db.table (resync.c) */
+	const char *add;    /* --add pattern (resync.c) */
+	const char *resync_after, *resync_upto; /* JSON arrays of key
+						 * literals, or NULL */
+	int resync_spool; /* chunk files waiting to be sealed, at most */
 };
 
 /* One table of the plan. */
@@ -55,6 +62,7 @@ struct ttable {
 	int done;       /* every row emitted */
 	int recreate;   /* emit CREATE OR REPLACE TABLE again first */
 	char **after;   /* resume after this key (literals), or NULL */
+	char **upto;    /* and read up to this one, or NULL (resync.c) */
 	uint64_t rows;  /* rows emitted, all runs */
 	uint64_t bytes; /* record bytes emitted, all runs */
 	uint64_t run_rows;
@@ -99,11 +107,38 @@ struct reader {
 	unsigned long long rows;
 };
 void table_prepare(struct ttable *t);
+/* row_record appends row (lengths len, as the SELECT of table_set_query
+ * returns it) as t's "insert" record line; row_key_image its primary key
+ * as a key image {"k":v,...} (srdf-record(5) values); key_literals the
+ * key's SQL literals (npk strings, malloc'd), which maria_key_cond
+ * takes. */
+void row_record(struct buf *b, const struct ttable *t, MYSQL_ROW row,
+    const unsigned long *len);
+void row_key_image(struct buf *b, const struct ttable *t, MYSQL_ROW row,
+    const unsigned long *len);
+char **key_literals(
+    const struct maria_table *m, MYSQL_ROW row, unsigned long *len);
 void table_set_query(struct ttable *t);
 void *reader_main(void *arg);
 void chunk_free(struct chunk *c);
 char *table_def(MYSQL *my, const char *db, const char *name, char **create,
     unsigned *myerr);
+
+/* resync.c: --resync db.table copied again online into the running
+ * pipeline, through l (the ledger of cf->dir) and my (a connection to
+ * the source).  Returns 0 once every chunk is sealed, or an exit status
+ * after logging why (srdf-bootstrap(1), EXIT STATUS). */
+struct ledger;
+int resync_table(
+    const struct config *cf, struct ledger *l, MYSQL *my, const char *name);
+/* add_tables: --add pattern, the base tables it matches put into the
+ * selection of the running pipeline (srdf-bootstrap(1), "Adding tables
+ * online"): their schema into the stream, the pattern into the ledger's
+ * selection_added and srdf-capture's filters, then their rows as by
+ * resync_table.  Returns 0 once done, or an exit status after logging
+ * why. */
+int add_tables(
+    const struct config *cf, struct ledger *l, MYSQL *my, const char *pattern);
 
 /* schema.c: DDL records, one per group. */
 struct ddl {

@@ -206,6 +206,11 @@ table_set_query(struct ttable *t)
 			buf_lit(&t->query, " WHERE ");
 			maria_key_cond(&t->query, m, t->after, ">");
 		}
+		if (t->upto != NULL) {
+			buf_puts(
+			    &t->query, t->after != NULL ? " AND " : " WHERE ");
+			maria_key_cond(&t->query, m, t->upto, "<=");
+		}
 		buf_lit(&t->query, " ORDER BY ");
 		for (int i = 0; i < m->npk; i++) {
 			if (i > 0)
@@ -340,7 +345,38 @@ chunk_new(struct ttable *t)
 	return c;
 }
 
-static char **
+void
+row_record(struct buf *b, const struct ttable *t, MYSQL_ROW row,
+    const unsigned long *len)
+{
+	buf_add(b, t->head.p, t->head.len);
+	for (int i = 0; i < t->m.ncols; i++) {
+		buf_add(b, t->jname[i].p, t->jname[i].len);
+		put_value(b, &t->m.col[i], row[i], len[i]);
+	}
+	buf_lit(b, "}}\n");
+}
+
+void
+row_key_image(struct buf *b, const struct ttable *t, MYSQL_ROW row,
+    const unsigned long *len)
+{
+	const struct maria_table *m = &t->m;
+
+	buf_putc(b, '{');
+	for (int i = 0; i < m->npk; i++) {
+		int k = m->pk[i];
+
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_json_str(b, m->col[k].name, strlen(m->col[k].name));
+		buf_putc(b, ':');
+		put_value(b, &m->col[k], row[k], len[k]);
+	}
+	buf_putc(b, '}');
+}
+
+char **
 key_literals(const struct maria_table *m, MYSQL_ROW row, unsigned long *len)
 {
 	char **l = xcalloc((size_t)m->npk, sizeof *l);

@@ -127,6 +127,8 @@ struct table {
 	uint32_t *pk;      /* column indexes in key order */
 	int captured;      /* passes the --include/--exclude filters */
 	int cascade;       /* the parent of a cascading foreign key */
+	int resync;        /* srdf.resync: srdf-bootstrap --resync's
+			    * watermarks (capture.c, "Resync chunks") */
 	struct buf head;   /* "db":"..","table":"..","pk":[..] */
 	struct buf *cname; /* per column: "name": */
 };

@@ -26,6 +26,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -44,6 +45,8 @@
 #include <errmsg.h>
 #include <mariadb_rpl.h>
 #include <zlib.h>
+
+#include <jansson.h>
 
 #include "binlog.h"
 #include "buf.h"
@@ -127,6 +130,15 @@ struct capture {
 	size_t nsp, spcap;
 
 	struct gtid_pos state; /* resume position: one GTID per domain */
+
+	/* The resync chunks the open group's srdf.resync rows name, as
+	 * "db\0table\0file\0" triples (see "Resync chunks"). */
+	struct buf resync;
+	size_t nresync;
+	/* Patterns srdf-bootstrap --add put into the selection: captured
+	 * whatever --include and --exclude say ("Tables added online"). */
+	char **added;
+	size_t nadded, capadded;
 
 	struct buf out;
 	struct buf scratch;
@@ -306,21 +318,68 @@ emit_abort(struct capture *c, const char *reason)
 
 /* ---- filters ------------------------------------------------------- */
 
+/* Whether db.tbl matches a pattern srdf-bootstrap --add added (dbonly:
+ * whether db matches a pattern's database part). */
 static int
-table_captured(const struct config *cf, const char *db, const char *tbl)
+added_match(const struct capture *c, const char *db, const char *tbl)
 {
+	char name[600], pat[600], *dot;
+
+	if (maria_system_schema(db))
+		return 0;
+	snprintf(name, sizeof name, "%s.%s", db, tbl != NULL ? tbl : "");
+	for (size_t i = 0; i < c->nadded; i++) {
+		if (tbl != NULL) {
+			if (fnmatch(c->added[i], name, 0) == 0)
+				return 1;
+			continue;
+		}
+		snprintf(pat, sizeof pat, "%s", c->added[i]);
+		if ((dot = strchr(pat, '.')) != NULL)
+			*dot = '\0';
+		if (fnmatch(pat, db, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+table_captured(const struct capture *c, const char *db, const char *tbl)
+{
+	const struct config *cf = c->cf;
+
 	return maria_selected(NULL, cf->include, cf->ninclude, cf->exclude,
-	    cf->nexclude, db, tbl);
+	           cf->nexclude, db, tbl) ||
+	       added_match(c, db, tbl);
 }
 
 /* A DDL is filtered by its default database (maria_db_selected): it passes
  * an --include whose database part matches, and is stopped by an
  * --exclude of the form "db.*". */
 static int
-ddl_captured(const struct config *cf, const char *db)
+ddl_captured(const struct capture *c, const char *db)
 {
-	return maria_db_selected(
-	    NULL, cf->include, cf->ninclude, cf->exclude, cf->nexclude, db);
+	const struct config *cf = c->cf;
+
+	return maria_db_selected(NULL, cf->include, cf->ninclude, cf->exclude,
+	           cf->nexclude, db) ||
+	       added_match(c, db, NULL);
+}
+
+/* Pattern p added to the selection (once); the tables already mapped
+ * are judged again. */
+static void
+add_pattern(struct capture *c, const char *p)
+{
+	for (size_t i = 0; i < c->nadded; i++)
+		if (strcmp(c->added[i], p) == 0)
+			return;
+	c->added =
+	    xgrow(c->added, &c->capadded, c->nadded + 1, sizeof *c->added);
+	c->added[c->nadded++] = xstrdup(p);
+	for (size_t b = 0; b < TBUCKETS; b++)
+		for (struct tentry *e = c->tab[b]; e != NULL; e = e->next)
+			e->t.captured = table_captured(c, e->t.db, e->t.name);
 }
 
 /* ---- statements in QUERY events ------------------------------------ */
@@ -666,7 +725,9 @@ on_table_map(struct capture *c, const uint8_t *p, size_t n, uint64_t start)
 		free(e);
 		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
 	}
-	e->t.captured = table_captured(c->cf, e->t.db, e->t.name);
+	e->t.captured = table_captured(c, e->t.db, e->t.name);
+	e->t.resync =
+	    strcmp(e->t.db, "srdf") == 0 && strcmp(e->t.name, "resync") == 0;
 	e->t.cascade = cascade_parent(c, e->t.db, e->t.name);
 	if (e->t.captured && e->t.ncols > 0 && e->t.col[0].name[0] == '@')
 		log_warn("%s.%s has no column names in its TABLE_MAP (%s): "
@@ -720,6 +781,154 @@ rows_compressed(struct capture *c, struct table *t, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/* ---- resync chunks ------------------------------------------------- */
+
+/*
+ * Resync chunks (srdf-bootstrap(1), "Copying a table again online").
+ * srdf-bootstrap --resync reads one key range of a table with a locking
+ * read (LOCK IN SHARE MODE: no other transaction can change the range
+ * until it commits), writes the rows to a chunk file under DIR/resync/,
+ * and in the same transaction updates its row of srdf.resync, naming the
+ * file.  The range is therefore exactly as that transaction's place in
+ * the binlog leaves it: every change to it before is in the chunk, every
+ * change after comes after it.  capture writes the chunk file's records
+ * (a "range" record and the rows' inserts, srdf-record(5)) into that
+ * transaction's group, before its commit, so the chunk travels in the
+ * change stream at the watermark, through dedup (a group of its own),
+ * seal and apply like any change.  A restart reads the binlog again
+ * from the last sealed GTID and finds the same file: srdf-bootstrap
+ * removes a chunk file only once a wagon beyond its watermark is sealed.
+ */
+
+/* srdf.resync's rows of one ROWS event: the chunk files they name are
+ * kept for the group's end.  0, or an exit code through fail(). */
+static int
+on_resync_rows(struct capture *c, struct table *t, const uint8_t *p, size_t n,
+    int phl, int v2, int compressed, int kind, uint64_t start)
+{
+	struct buf rows = {0};
+	char err[512];
+	const char *s, *nl;
+	int rc;
+
+	if (compressed)
+		return fail(c, EX_DATAERR,
+		    "srdf.resync's row event is compressed, which "
+		    "srdf-capture does not read for it, %s",
+		    at(c, start));
+	rc = rows_emit(p, n, v2 && phl == 10, kind, t, &rows, err, sizeof err);
+	if (rc < 0) {
+		buf_free(&rows);
+		return fail(c, EX_DATAERR, "%s, %s", err, at(c, start));
+	}
+	for (s = rows.p; s != NULL && s < rows.p + rows.len; s = nl + 1) {
+		json_t *rec, *a;
+		const char *db, *tb, *file, *state;
+
+		nl = memchr(s, '\n', (size_t)(rows.p + rows.len - s));
+		if (nl == NULL)
+			break;
+		rec = json_loadb(s, (size_t)(nl - s), 0, NULL);
+		a = json_object_get(rec, "after");
+		db = json_string_value(json_object_get(a, "db"));
+		tb = json_string_value(json_object_get(a, "tbl"));
+		file = json_string_value(json_object_get(a, "file"));
+		state = json_string_value(json_object_get(a, "state"));
+		if (rec == NULL || db == NULL || tb == NULL) {
+			json_decref(rec);
+			buf_free(&rows);
+			return fail(c, EX_DATAERR,
+			    "srdf.resync's row is not srdf-bootstrap's "
+			    "(db, tbl, file), %s",
+			    at(c, start));
+		}
+		/* srdf-bootstrap --add's row (db ""): from here on, its
+		 * pattern tbl is captured. */
+		if (*db == '\0' && state != NULL &&
+		    strcmp(state, "including") == 0) {
+			log_notice("%s is in the selection from GTID %" PRIu32
+			           "-%" PRIu32 "-%" PRIu64
+			           " on (srdf-bootstrap --add)",
+			    tb, c->cur.domain, c->cur.server, c->cur.seq);
+			add_pattern(c, tb);
+		}
+		if (file != NULL && *file != '\0') {
+			buf_add(&c->resync, db, strlen(db) + 1);
+			buf_add(&c->resync, tb, strlen(tb) + 1);
+			buf_add(&c->resync, file, strlen(file) + 1);
+			c->nresync++;
+		}
+		json_decref(rec);
+	}
+	buf_free(&rows);
+	return 0;
+}
+
+/* The chunk files the open group named, their records into the group
+ * (before its commit).  0, or an exit code through fail(). */
+static int
+resync_emit(struct capture *c)
+{
+	const char *p = c->resync.p;
+
+	for (size_t i = 0; i < c->nresync; i++) {
+		const char *db = p, *tb = db + strlen(db) + 1,
+		           *file = tb + strlen(tb) + 1;
+		char path[4096], blk[65536];
+		ssize_t got;
+		int fd, ex;
+		char lastc = '\n';
+
+		p = file + strlen(file) + 1;
+		if (strchr(file, '/') != NULL || file[0] == '.')
+			return fail(c, EX_DATAERR,
+			    "srdf.resync names the chunk file '%s', "
+			    "which is not a file name, at GTID %" PRIu32
+			    "-%" PRIu32 "-%" PRIu64,
+			    file, c->cur.domain, c->cur.server, c->cur.seq);
+		if (*db != '\0' && !table_captured(c, db, tb)) {
+			log_warn("a resync chunk of %s.%s at GTID %" PRIu32
+			         "-%" PRIu32 "-%" PRIu64 " is left out: "
+			         "srdf-capture's filters do not capture the "
+			         "table",
+			    db, tb, c->cur.domain, c->cur.server, c->cur.seq);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/resync/%s", c->cf->dir, file);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return fail(c, EX_DATAERR,
+			    "cannot open the resync chunk of %s.%s that "
+			    "GTID %" PRIu32 "-%" PRIu32 "-%" PRIu64
+			    " names, %s: %s; srdf-bootstrap removes one only "
+			    "once a wagon beyond it is sealed: was capture "
+			    "started before the last sealed GTID?  Run "
+			    "srdf-bootstrap --resync %s.%s again after it",
+			    db, tb, c->cur.domain, c->cur.server, c->cur.seq,
+			    path, strerror(errno), db, tb);
+		while ((got = read(fd, blk, sizeof blk)) > 0) {
+			buf_add(&c->out, blk, (size_t)got);
+			lastc = blk[got - 1];
+			if (c->out.len >= 4 * FLUSH_BYTES &&
+			    (ex = flush_out(c)) != 0) {
+				close(fd);
+				return ex;
+			}
+		}
+		close(fd);
+		if (got < 0 || lastc != '\n')
+			return fail(c, EX_DATAERR,
+			    "cannot read the resync chunk %s%s%s", path,
+			    got < 0 ? ": " : " (its last line is cut)",
+			    got < 0 ? strerror(errno) : "");
+		log_debug("resync chunk %s of %s.%s written at GTID %" PRIu32
+		          "-%" PRIu32 "-%" PRIu64,
+		    file, db, tb, c->cur.domain, c->cur.server, c->cur.seq);
+	}
+	c->resync.len = 0;
+	c->nresync = 0;
+	return 0;
+}
+
 static int
 on_rows(struct capture *c, int type, const uint8_t *p, size_t n, uint64_t start)
 {
@@ -766,6 +975,9 @@ on_rows(struct capture *c, int type, const uint8_t *p, size_t n, uint64_t start)
 		    "row event for table id %" PRIu64 " that no "
 		    "TABLE_MAP announced, %s",
 		    id, at(c, start));
+	if (e->t.resync && kind != 2)
+		return on_resync_rows(
+		    c, &e->t, p, n, phl, v2, compressed, kind, start);
 	if (!e->t.captured)
 		return 0;
 	if (compressed) {
@@ -1135,7 +1347,7 @@ on_dml(struct capture *c, const struct query *q, uint32_t ts, uint64_t start)
 	if (sql_dml_table(q->sql, q->sqllen, q->db, &tn) == 1 &&
 	    (sep = strchr(tn.p, '\037')) != NULL) {
 		*sep = '\0';
-		left_out = !table_captured(c->cf, tn.p, sep + 1);
+		left_out = !table_captured(c, tn.p, sep + 1);
 	}
 	buf_free(&tn);
 	if (left_out) {
@@ -1166,7 +1378,7 @@ on_ddl(struct capture *c, const struct query *q, uint32_t ts)
 	ddl_db(q->sql, q->sqllen, q->db, target, sizeof target);
 	if (cascade_ddl(q->sql, q->sqllen))
 		cascade_reload(c);
-	if (ddl_captured(c->cf, target)) {
+	if (ddl_captured(c, target)) {
 		buf_lit(b, "{\"v\":1,\"type\":\"ddl\",\"db\":");
 		buf_json_str(b, q->db, q->dblen);
 		buf_lit(b, ",\"sql\":");
@@ -1274,6 +1486,8 @@ on_gtid(struct capture *c, const uint8_t *p, size_t n, uint32_t server,
 		format_xid(c->xid, sizeof c->xid, le32(q), q + 6, q[4], q[5]);
 	}
 	c->in_group = 1;
+	c->resync.len = 0;
+	c->nresync = 0;
 	c->gts = ts;
 	c->gstart = start;
 	emit_begin(c, ts, start);
@@ -1432,6 +1646,8 @@ handle_event(struct capture *c, const uint8_t *ev, size_t len)
 			c->pos = e.logpos;
 		if (!c->in_group)
 			return 0;
+		if (c->nresync > 0 && (ex = resync_emit(c)) != 0)
+			return ex;
 		return emit_end(
 		    c, "commit", e.ts, e.n >= 8 ? le64(e.p) : 0, e.n >= 8);
 	case EV_XA_PREPARE:
@@ -1784,7 +2000,7 @@ done:
  * else its bootstrap_gtid, else --start-gtid.  0, or EX_NOINPUT with the
  * reason logged. */
 static int
-start_position(const struct config *cf, char **pos)
+start_position(const struct config *cf, char **pos, char **added)
 {
 	struct ledger *l;
 	char *v = NULL;
@@ -1793,6 +2009,7 @@ start_position(const struct config *cf, char **pos)
 	int rc;
 
 	*pos = NULL;
+	*added = NULL;
 	if (cf->from_gtid != NULL) {
 		*pos = xstrdup(cf->from_gtid);
 		return 0;
@@ -1818,6 +2035,8 @@ start_position(const struct config *cf, char **pos)
 	}
 	if ((rc = ledger_meta_get(t, "last_sealed_gtid", &v)) == 0 && v == NULL)
 		rc = ledger_meta_get(t, "bootstrap_gtid", &v);
+	if (rc == 0)
+		rc = ledger_meta_get(t, "selection_added", added);
 	ledger_txn_abort(t);
 	ledger_close(l);
 	if (rc != 0) {
@@ -1844,9 +2063,10 @@ start:
 
 /* ---- the selection of the copy ------------------------------------ */
 
-/* Whether copied table name ("db.table") passes --include/--exclude. */
+/* Whether copied table name ("db.table") passes --include/--exclude or
+ * a pattern srdf-bootstrap --add put into the selection. */
 static int
-name_captured(const struct config *cf, const char *name)
+name_captured(const struct capture *c, const char *name)
 {
 	const char *dot = strchr(name, '.');
 	char db[300];
@@ -1854,7 +2074,7 @@ name_captured(const struct config *cf, const char *name)
 	if (dot == NULL || (size_t)(dot - name) >= sizeof db)
 		return 1; /* not a name of ours: nothing to judge */
 	snprintf(db, sizeof db, "%.*s", (int)(dot - name), name);
-	return table_captured(cf, db, dot + 1);
+	return table_captured(c, db, dot + 1);
 }
 
 /* The tables of copies[] that --drop-from-selection patterns name,
@@ -1862,9 +2082,10 @@ name_captured(const struct config *cf, const char *name)
  * dropped before); dies with EX_USAGE on a pattern that names a table
  * the filters keep, or none of the copy. */
 static int
-drop_tables(const struct config *cf, struct ledger_txn *t, json_t *tables,
+drop_tables(const struct capture *c, struct ledger_txn *t, json_t *tables,
     const char *first, json_t *dropped, const char *pos)
 {
+	const struct config *cf = c->cf;
 	json_t *v;
 	size_t i;
 	int rc;
@@ -1878,7 +2099,7 @@ drop_tables(const struct config *cf, struct ledger_txn *t, json_t *tables,
 
 			if (name == NULL || fnmatch(cf->drop[k], name, 0) != 0)
 				continue;
-			if (name_captured(cf, name))
+			if (name_captured(c, name))
 				die(EX_USAGE,
 				    "--drop-from-selection %s names %s, which "
 				    "--include and --exclude keep: only a "
@@ -1934,8 +2155,9 @@ some_names(struct buf *b, json_t *a)
  * (--drop-from-selection, recorded now); a dropped one passes them no
  * more.  pos: the start position.  0, or the exit status (logged). */
 static int
-selection_check(const struct config *cf, const char *pos)
+selection_check(const struct capture *c, const char *pos)
 {
+	const struct config *cf = c->cf;
 	struct ledger *l;
 	struct ledger_txn *t = NULL;
 	json_t *tables = NULL, *dropped = NULL, *stale, *back, *v;
@@ -1967,7 +2189,7 @@ selection_check(const struct config *cf, const char *pos)
 		    "srdf-bootstrap to drop tables from",
 		    cf->dir);
 	if (cf->ndrop > 0) {
-		if ((rc = drop_tables(cf, t, tables, first, dropped, pos)) != 0)
+		if ((rc = drop_tables(c, t, tables, first, dropped, pos)) != 0)
 			goto fail;
 		rc = ledger_txn_commit(t);
 		t = NULL;
@@ -1990,7 +2212,7 @@ selection_check(const struct config *cf, const char *pos)
 
 		if (name == NULL)
 			continue;
-		in = name_captured(cf, name);
+		in = name_captured(c, name);
 		gone = json_object_get(dropped, name) != NULL;
 		if (!in && !gone)
 			json_array_append(stale, v);
@@ -2143,6 +2365,10 @@ capture_free(struct capture *c)
 	gtid_pos_free(&c->state);
 	buf_free(&c->out);
 	buf_free(&c->scratch);
+	buf_free(&c->resync);
+	for (size_t i = 0; i < c->nadded; i++)
+		free(c->added[i]);
+	free(c->added);
 	free(c->sp);
 	maria_fk_parents_free(&c->known);
 	maria_fk_parents_free(&c->fk);
@@ -2153,7 +2379,7 @@ main(int argc, char **argv)
 {
 	struct config cf = {0};
 	struct capture c = {0};
-	char *startpos;
+	char *startpos, *added;
 	int rc;
 
 	log_init(argv[0]);
@@ -2170,7 +2396,7 @@ main(int argc, char **argv)
 		    "(%d s), or every quiet moment looks like a dead source",
 		    cf.read_timeout, cf.heartbeat);
 
-	if ((rc = start_position(&cf, &startpos)) != 0)
+	if ((rc = start_position(&cf, &startpos, &added)) != 0)
 		return rc;
 	if (startpos == NULL)
 		die(EX_USAGE,
@@ -2185,13 +2411,28 @@ main(int argc, char **argv)
 
 	tool_catch(on_signal); /* reads return EINTR */
 	c.cf = &cf;
+	if (added != NULL) {
+		/* srdf-bootstrap --add's patterns, sealed before the start */
+		json_t *a = json_loads(added, 0, NULL), *p;
+		size_t i;
+
+		if (!json_is_array(a))
+			die(EX_DATAERR,
+			    "the ledger's selection_added in %s is not a "
+			    "JSON array of patterns",
+			    cf.dir);
+		json_array_foreach(a, i, p) if (json_is_string(p))
+		    add_pattern(&c, json_string_value(p));
+		json_decref(a);
+		free(added);
+	}
 	strcpy(c.file, "(start)");
 	/* Beats come with the source's (--heartbeat); a --from-gtid run
 	 * without a state directory has no heartbeat file. */
 	if (access(cf.dir, F_OK) == 0)
 		heartbeat_start(
 		    cf.dir, "srdf-capture", cf.heartbeat, !cf.until_end);
-	if ((rc = selection_check(&cf, startpos)) == 0)
+	if ((rc = selection_check(&c, startpos)) == 0)
 		rc = run(&c);
 	else
 		c.failed = 1; /* selection_check logged why */

@@ -99,6 +99,7 @@ struct trx {
 	unsigned long line; /* of its begin */
 	int xa_begin;       /* an XA PREPARE group */
 	int xa, ddl;        /* a barrier */
+	int range;          /* a resync chunk ("range" record): a barrier */
 	struct buf arena, keys;
 	struct trec *rec;
 	size_t nrec, caprec;
@@ -179,7 +180,7 @@ static const char *
 type_name(enum rec_type t)
 {
 	static const char *const n[] = {"begin", "commit", "abort", "insert",
-	    "update", "delete", "ddl", "xa_prepare", "xa_end", "trx"};
+	    "update", "delete", "ddl", "xa_prepare", "xa_end", "trx", "range"};
 
 	return n[t];
 }
@@ -369,7 +370,7 @@ seal(struct dedup *d, const char *reason)
 static void
 trx_reset(struct trx *t)
 {
-	t->open = t->xa_begin = t->xa = t->ddl = t->chunked = 0;
+	t->open = t->xa_begin = t->xa = t->ddl = t->range = t->chunked = 0;
 	t->arena.len = t->keys.len = 0;
 	t->nrec = 0;
 	t->bytes = t->ebytes = t->rows = 0;
@@ -555,6 +556,10 @@ add_record(struct dedup *d, const char *p, size_t n)
 		t->rows++;
 	} else if (d->r.type == R_DDL) {
 		t->ddl = 1;
+	} else if (d->r.type == R_RANGE) {
+		/* srdf-bootstrap --resync's chunk: the range's state at the
+		 * watermark, never folded with changes around it. */
+		t->range = 1;
 	} else {
 		t->xa = 1;
 	}
@@ -653,8 +658,8 @@ end_trx(struct dedup *d, const char *p, size_t n)
 		trx_reset(t);
 		return 0;
 	}
-	if (t->xa || t->ddl) {
-		const char *reason = t->xa ? "xa" : "ddl";
+	if (t->xa || t->ddl || t->range) {
+		const char *reason = t->xa ? "xa" : t->ddl ? "ddl" : "resync";
 
 		seal(d, reason);
 		gtid_pos_set(&d->pos, &t->gtid);

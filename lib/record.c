@@ -6,7 +6,7 @@
 #include "record.h"
 
 static const char *const kinds[] = {"begin", "commit", "abort", "insert",
-    "update", "delete", "ddl", "xa_prepare", "xa_end", "group_begin",
+    "update", "delete", "ddl", "xa_prepare", "xa_end", "range", "group_begin",
     "group_end", "trx"};
 
 void

@@ -287,7 +287,7 @@ static const struct {
 	size_t len;
 } kinds[] = {KIND("begin"), KIND("commit"), KIND("abort"), KIND("insert"),
     KIND("update"), KIND("delete"), KIND("ddl"), KIND("xa_prepare"),
-    KIND("xa_end"), KIND("trx")};
+    KIND("xa_end"), KIND("trx"), KIND("range")};
 
 const char *
 json_ws(const char *p, const char *e)

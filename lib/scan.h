@@ -50,7 +50,8 @@ enum rec_type {
 	R_DDL,
 	R_XA_PREPARE,
 	R_XA_END,
-	R_TRX /* a transaction's end inside a group (srdf-dedup(1)) */
+	R_TRX,  /* a transaction's end inside a group (srdf-dedup(1)) */
+	R_RANGE /* a key range copied again (srdf-bootstrap --resync) */
 };
 
 /* The text of one JSON value: p == NULL when the member is absent. */

@@ -259,6 +259,14 @@ rev_payload(const char *p, size_t len, struct buf *out, struct rev_plan *pl,
 			    "cannot be undone");
 			rc = -1;
 			break;
+		case R_RANGE:
+			snprintf(why, whylen,
+			    "it holds a key range copied again by "
+			    "srdf-bootstrap --resync or --add: the target's "
+			    "rows it replaced are not in the wagon, so it "
+			    "cannot be undone");
+			rc = -1;
+			break;
 		default:
 			break;
 		}

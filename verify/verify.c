@@ -41,6 +41,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <sysexits.h>
 
 #include <jansson.h>
 #include <mysql.h>
@@ -71,6 +73,8 @@ struct config {
 	int accounts; /* --accounts */
 	uint64_t chunk_rows;
 	int wait_s;
+	int repair;      /* --repair */
+	const char *dir; /* --dir: the source state directory */
 };
 
 /* A range of primary keys: lo < key <= hi; lo NULL is -inf, hi NULL +inf. */
@@ -129,6 +133,7 @@ usage(FILE *f)
 	    "[--exclude pattern]...\n"
 	    "                   [--chunk-rows n] [--wait-seconds s] "
 	    "[--accounts] [--json]\n"
+	    "                   [--repair [--dir dir]]\n"
 	    "       srdf-verify --help | --version\n");
 }
 
@@ -827,7 +832,8 @@ chunk_rows(struct verify *vf, MYSQL *my, const char *what,
 		fail_sql(vf, my, what, q.p);
 	mysql_free_result(r);
 	buf_free(&q);
-	qsort(v, k, sizeof *v, krow_cmp);
+	if (k > 1) /* v is NULL for none: qsort's argument must not be */
+		qsort(v, k, sizeof *v, krow_cmp);
 	*n = k;
 	return v;
 }
@@ -1439,12 +1445,15 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"wait-seconds", required_argument, NULL, 'w'},
+	    {"repair", no_argument, NULL, 'R'},
+	    {"dir", required_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
 	size_t capi = 0, capx = 0;
 	int ch;
 
 	cf->group = "srdf-verify";
+	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf->chunk_rows = DEFAULT_CHUNK_ROWS;
 	cf->wait_s = DEFAULT_WAIT;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -1455,6 +1464,12 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'A':
 			cf->accounts = 1;
+			break;
+		case 'R':
+			cf->repair = 1;
+			break;
+		case 'd':
+			cf->dir = optarg;
 			break;
 		case 'D':
 			cf->databases = optarg;
@@ -1567,8 +1582,10 @@ second_pass(struct verify *v)
 /* The comparison and its report on stdout; returns the exit status: 1
  * drift, 0 equal, or that of a query that failed (v->err, no report),
  * EX_IOERR when the report cannot be written (both logged). */
+static int report_out(struct verify *v, int drift);
+
 static int
-run(struct verify *v)
+run(struct verify *v, int report)
 {
 	int drift = 0, suspects;
 
@@ -1587,6 +1604,14 @@ run(struct verify *v)
 		drift |= v->t[i]->differs || v->t[i]->indexes != NULL;
 	drift |= json_array_size(v->extra_tables) > 0;
 	drift |= json_array_size(v->objects) > 0;
+	return report ? report_out(v, drift) : drift;
+}
+
+/* The report of drift (1 or 0) on stdout; returns drift, or EX_IOERR
+ * when it cannot be written (logged). */
+static int
+report_out(struct verify *v, int drift)
+{
 	if (v->cf->json)
 		report_json(v, drift);
 	else
@@ -1596,6 +1621,136 @@ run(struct verify *v)
 		return EX_IOERR;
 	}
 	return drift;
+}
+
+/* ---- --repair ---------------------------------------------------------- */
+
+/* The path of srdf-bootstrap: beside this program, else on PATH. */
+static const char *
+bootstrap_path(char *buf, size_t n)
+{
+	ssize_t k = readlink("/proc/self/exe", buf, n - 32);
+	char *slash;
+
+	if (k > 0) {
+		buf[k] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL) {
+			strcpy(slash + 1, "srdf-bootstrap");
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return "srdf-bootstrap";
+}
+
+/* key literals lits (npk of them) as a JSON array text (malloc'd). */
+static char *
+lits_json(const struct vtable *t, char **lits)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (int i = 0; i < t->m.npk; i++)
+		json_array_append_new(a, json_string(lits[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+/* srdf-bootstrap --resync of t's range c (all of t when c is NULL or
+ * unbounded): 0, or its exit status (-1: it could not be run). */
+static int
+repair_range(struct verify *v, const struct vtable *t, const struct chunk *c)
+{
+	char path[4096], *after = NULL, *upto = NULL;
+	const char *argv[20];
+	int n = 0, st = 0;
+	pid_t pid;
+
+	argv[n++] = bootstrap_path(path, sizeof path);
+	argv[n++] = "--defaults-file";
+	argv[n++] = v->cf->source;
+	argv[n++] = "--defaults-group";
+	argv[n++] = v->cf->group;
+	argv[n++] = "--dir";
+	argv[n++] = v->cf->dir;
+	argv[n++] = "--resync";
+	argv[n++] = t->key;
+	if (c != NULL && c->lo != NULL) {
+		after = lits_json(t, c->lo);
+		argv[n++] = "--resync-after";
+		argv[n++] = after;
+	}
+	if (c != NULL && c->hi != NULL) {
+		upto = lits_json(t, c->hi);
+		argv[n++] = "--resync-upto";
+		argv[n++] = upto;
+	}
+	argv[n] = NULL;
+	log_info("repairing %s%s%s%s%s", t->key, after ? " after " : "",
+	    after ? after : "", upto ? " up to " : "", upto ? upto : "");
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		log_err("cannot start %s: %s", argv[0], strerror(errno));
+		st = -1;
+	} else if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		log_err("cannot run %s: %s", argv[0], strerror(errno));
+		_exit(EX_UNAVAILABLE);
+	} else if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st)) {
+		log_err("%s did not end normally", argv[0]);
+		st = -1;
+	} else
+		st = WEXITSTATUS(st);
+	free(after);
+	free(upto);
+	return st;
+}
+
+/* The chunks that still differ, copied again through the pipeline by
+ * srdf-bootstrap --resync, one key range each (srdf-verify(1),
+ * "Repair").  Returns how many were, or -1 when one could not be (the
+ * rest are not tried); *left counts what cannot be repaired so. */
+static int
+repair(struct verify *v, int *left)
+{
+	int n = 0;
+
+	*left = 0;
+	for (int i = 0; i < v->nt; i++) {
+		struct vtable *t = v->t[i];
+
+		if (!t->differs)
+			continue;
+		if (t->missing || t->problem || t->m.npk == 0 || t->ck ||
+		    t->m.versioned) {
+			log_warn(
+			    "%s cannot be repaired by key ranges (%s): "
+			    "copy it with srdf-bootstrap --restart, or put "
+			    "it right by hand",
+			    t->key,
+			    t->missing       ? "missing on the target"
+			    : t->problem     ? t->problem
+			    : t->m.versioned ? "system-versioned"
+			                     : "no primary key");
+			(*left)++;
+			continue;
+		}
+		for (int k = 0; k < t->nch; k++) {
+			int st;
+
+			if (!t->ch[k].differs)
+				continue;
+			if ((st = repair_range(v, t, &t->ch[k])) != 0) {
+				log_err("srdf-bootstrap --resync %s failed "
+				        "(%d): the repair stops",
+				    t->key, st);
+				return -1;
+			}
+			n++;
+		}
+	}
+	return n;
 }
 
 static void
@@ -1646,7 +1801,20 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	parse_options(argc, argv, &cf);
 	setup(&v, &cf);
-	ex = run(&v);
+	ex = run(&v, 1);
+	if (cf.repair && ex == 1) {
+		int left, n = repair(&v, &left);
+
+		if (n > 0) {
+			log_info("%d chunk(s) copied again through the "
+			         "pipeline%s; comparing again",
+			    n, left ? " (some tables cannot be)" : "");
+			verify_free(&v);
+			memset(&v, 0, sizeof v);
+			setup(&v, &cf);
+			ex = run(&v, 1);
+		}
+	}
 	verify_free(&v);
 	free(cf.include);
 	free(cf.exclude);

@@ -93,7 +93,7 @@ check_spans(const struct rec *r, json_t *j)
 static int
 scanned_kind(const char *t)
 {
-	for (int k = R_BEGIN; k <= R_XA_END; k++)
+	for (int k = R_BEGIN; k <= R_RANGE; k++)
 		if (strcmp(t, rec_type_name((enum rec_type)k)) == 0)
 			return 1;
 	return 0;

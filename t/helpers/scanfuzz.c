@@ -337,7 +337,7 @@ static int
 dedup_kind(const char *t)
 {
 	static const char *const k[] = {"begin", "commit", "abort", "insert",
-	    "update", "delete", "ddl", "xa_prepare", "xa_end"};
+	    "update", "delete", "ddl", "xa_prepare", "xa_end", "range"};
 
 	for (size_t i = 0; i < sizeof k / sizeof *k; i++)
 		if (strcmp(t, k[i]) == 0)

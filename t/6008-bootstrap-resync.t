@@ -1,0 +1,117 @@
+#!/bin/bash
+test_description='srdf-bootstrap --resync: a table the target had corrupted is copied again in key chunks into the running pipeline, under a write load on it; the target ends equal and nothing is applied twice'
+. "$(dirname "$0")/lib.sh"
+. "$top/t/5-apply-lib.sh"
+. "$top/t/6-resync-lib.sh"
+srdf_servers_start
+
+test_expect_success 'setup: a running pipeline creates r.t (6000 rows) and r.cnt on the target' '
+	resync_setup &&
+	chain_start && deliver_start && apply_start &&
+	src_sql "CREATE DATABASE r;
+		CREATE TABLE r.t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(60));
+		INSERT INTO r.t SELECT seq, seq, REPEAT(\"p\", seq % 50) FROM r.seq_1_to_6000;
+		CREATE TABLE r.cnt (id INT PRIMARY KEY, n BIGINT NOT NULL);
+		INSERT INTO r.cnt SELECT seq, 0 FROM r.seq_0_to_9" &&
+	test_wait_until 30 caught_up &&
+	checksum_both r.t r.cnt
+'
+
+test_expect_success 'the target drifts: rows changed, deleted and added there' '
+	dst_sql "SET sql_log_bin = 0;
+		UPDATE r.t SET v = -1 WHERE id % 97 = 0;
+		DELETE FROM r.t WHERE id % 89 = 0 OR id IN (1, 6000);
+		INSERT INTO r.t SELECT seq, 0, \"extra\" FROM r.seq_9001_to_9050" &&
+	test_must_fail srdf-verify --source "$SRC_CNF" --target "$DST_CNF" \
+		--databases r >verify0.out 2>verify0.err &&
+	grep -q "^r.t .*DRIFT" verify0.out &&
+	grep -q "extra on the target: id=9001" verify0.out
+'
+
+test_expect_success 'srdf-bootstrap --resync r.t under a write load: chunks in the stream, progress on stderr' '
+	load_start 6008 &&
+	g0=$(src_sql "SELECT @@gtid_binlog_pos") &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.t \
+		--chunk-rows 200 2>resync.err &&
+	g1=$(src_sql "SELECT @@gtid_binlog_pos") &&
+	cat resync.err && echo "source GTID $g0 .. $g1 during the copy" &&
+	test $((${g1##*-} - ${g0##*-})) -ge 100 &&
+	grep -q "resync copied r.t: .* rows of .* in [23][0-9] chunks" resync.err &&
+	test "$(src_sql "SELECT state FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" = done &&
+	srdf-status --dir "$S" --json >status.json &&
+	jq -c ".processes[] | select(.tool == \"srdf-bootstrap\") | [.seq, .gtid]" status.json >progress &&
+	cat progress &&
+	test "$(jq ".[0]" progress)" = "$(src_sql "SELECT chunk FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" &&
+	test -z "$(ls "$S/resync")" &&
+	test "$(wc -l <load.batches)" -ge 2
+'
+
+test_expect_success 'the load stops; the pipeline catches up: r.t and r.cnt equal, nothing applied twice' '
+	load_stop &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt &&
+	test "$(src_sql "SELECT SUM(n) FROM r.cnt")" = "$(dst_sql "SELECT SUM(n) FROM r.cnt")" &&
+	test "$(dst_sql "SELECT SUM(n) FROM r.cnt")" -gt 0 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM r.t WHERE id > 9000")" = 0 &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases r >verify.out &&
+	grep -q "^equal:" verify.out &&
+	no_failures
+'
+
+test_expect_success 'the chunks travelled as wagons of their own: ranges that tile the key space' '
+	for f in "$S"/outbox/new/*.wagon; do srdf-cat --key-file key "$f"; done >all.jsonl &&
+	jq -s -c "[.[] | select(.type == \"range\" and .table == \"t\") | [.lo.id, .hi.id]]" all.jsonl >ranges &&
+	cat ranges &&
+	jq -e "length >= 20 and .[0][0] == null and .[-1][1] == null and
+		([range(1; length) as \$i | .[\$i][0] == .[\$i - 1][1]] | all)" ranges &&
+	test "$(jq -r "select(.type == \"group_end\" and .reason == \"resync\") | .reason" all.jsonl | wc -l)" -ge 10
+'
+
+test_expect_success 'resync of the counter table itself under the load: equal, no increment lost or doubled' '
+	load_start 6018 &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.cnt \
+		--chunk-rows 3 2>resync2.err &&
+	grep -q "resync copied r.cnt: 10 rows" resync2.err &&
+	load_stop &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt &&
+	test "$(src_sql "SELECT SUM(n) FROM r.cnt")" = "$(dst_sql "SELECT SUM(n) FROM r.cnt")" &&
+	no_failures
+'
+
+test_expect_success '--chunk-bytes bounds a chunk whatever --chunk-rows says' '
+	dst_sql "SET sql_log_bin = 0; DELETE FROM r.t WHERE id % 7 = 0" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.t \
+		--chunk-rows 1000000 --chunk-bytes 64K 2>resync3.err &&
+	cat resync3.err &&
+	chunks=$(sed -n "s/.*resync copied r.t: .* in \([0-9]*\) chunks, .*/\1/p" resync3.err) &&
+	test "$chunks" -ge 8 && test "$chunks" -le 14 &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt
+'
+
+test_expect_success 'srdf-rewind refuses to undo a chunk: the rows it replaced are not in the wagon' '
+	test_bg_stop apply &&
+	sums=$(dst_sql "CHECKSUM TABLE r.t, r.cnt") &&
+	test_expect_code 65 srdf-rewind --dir "$D" --key-file key \
+		--defaults-file "$DST_CNF" --to "$g0" 2>rewind.err &&
+	cat rewind.err &&
+	grep -q "it holds a key range copied again by srdf-bootstrap --resync or --add: the target.s rows it replaced are not in the wagon, so it cannot be undone; nothing was rewound" rewind.err &&
+	test "$(dst_sql "CHECKSUM TABLE r.t, r.cnt")" = "$sums" &&
+	apply_start
+'
+
+test_expect_success 'refusals: a table without a primary key, a name without db., --restart beside it' '
+	src_sql "CREATE TABLE r.nopk (a INT)" &&
+	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync r.nopk 2>nopk.err &&
+	grep -q "no primary key" nopk.err &&
+	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync nodot 2>nodot.err &&
+	grep -q "give the table as db.table" nodot.err &&
+	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync r.t --restart 2>both.err &&
+	grep -q "do not go together" both.err
+'
+
+test_done
