@@ -49,7 +49,8 @@ buf_putc(struct buf *b, char c)
 }
 
 /* Appends a string literal; its length is known at compile time. */
-#define buf_lit(b, lit) buf_add((b), (lit), sizeof(lit) - 1)
+/* lit: a string literal only (the "" makes anything else an error). */
+#define buf_lit(b, lit) buf_add((b), "" lit, sizeof(lit) - 1)
 
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
