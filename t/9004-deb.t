@@ -5,7 +5,7 @@ test_description='the Debian package: built by make deb, lintian clean, programs
 command -v dpkg-buildpackage >/dev/null ||
 	skip_all "dpkg-buildpackage is not installed (package dpkg-dev)"
 
-programs='ackd apply bootstrap capture cat dedup keygen promote recv seal ship status verify'
+programs='ackd apply bootstrap capture cat dedup failback keygen promote recv rewind seal ship status verify'
 
 test_expect_success 'make deb builds the package' '
 	make -C "$top" deb >build.log 2>&1 &&
@@ -31,7 +31,7 @@ test_expect_success 'the programs, the man pages, the examples' '
 	for p in $programs; do
 		test -x root/usr/bin/srdf-$p || { echo "no srdf-$p"; return 1; }
 	done &&
-	test "$(ls root/usr/bin | wc -l)" = 13 &&
+	test "$(ls root/usr/bin | wc -l)" = "$(echo $programs | wc -w)" &&
 	root/usr/bin/srdf-ship --version | grep -q "^srdf-ship " &&
 	for m in srdf.7 srdf-deploy.7 srdf-recv.1 srdf-wagon.5; do
 		test -f root/usr/share/man/man${m##*.}/$m.gz || { echo "no $m"; return 1; }
