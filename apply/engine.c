@@ -1190,7 +1190,8 @@ versioned_emit(struct eng *e, struct tab *t, const struct op *o)
 		buf_lit(q, ",sql_mode='" APPLY_LAX_SQL_MODE "'");
 	buf_lit(q, " FOR ");
 	if (o->type == T_VINSERT) {
-		buf_puts(q, e->w->idem ? "INSERT IGNORE INTO " : "INSERT INTO ");
+		buf_puts(
+		    q, e->w->idem ? "INSERT IGNORE INTO " : "INSERT INTO ");
 		buf_puts(q, t->qname);
 		buf_putc(q, ' ');
 		buf_add(q, a + o->val, o->vallen);
@@ -1355,7 +1356,7 @@ ordered_row(struct eng *e, struct tab *t, int type, struct img before,
 			db_stmt_open(d);
 			ordered_prefix(q, nofk, lax);
 			buf_puts(q, idem && t->npk > 0 ? "REPLACE INTO "
-			                              : "INSERT INTO ");
+			                               : "INSERT INTO ");
 			buf_puts(q, t->qname);
 			buf_putc(q, ' ');
 			buf_puts(q, t->plans[plan].cols);
