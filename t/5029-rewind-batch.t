@@ -76,6 +76,19 @@ test_expect_success 'a row written on the copy under the middle of a batch: the 
 	test "$(dst_sql "SELECT last_gtid FROM srdf.applied")" = "$(cat p0)"
 '
 
+test_expect_success 'a row written on the copy under a key the batch puts back and removes again (101: inserted, moved, deleted in each round): refused as a group at a time finds it, the key taken' '
+	apply_once && checksum_both r.t r.q &&
+	dst_sql "INSERT INTO r.t VALUES (101, \"hand\", 0)" &&
+	test_expect_code 65 rewind "$(cat pmid)" 2>err &&
+	grep "srdf-rewind: wagons [0-9]*\.\.[0-9]* ([0-9]* groups) in one transaction: delete on r.t touched 1 of 0 rows; undoing them one group a commit" err &&
+	grep "srdf-rewind: wagon [0-9]* (group [0-9]*, GTID [0-9-]*\.\.[0-9-]*): insert on r.t: Duplicate entry (value withheld) for key .PRIMARY. (error 1062): Duplicate entry .101. for key .PRIMARY.: the target.s row is not the one the wagon left" err &&
+	test "$(dst_sql "SELECT v FROM r.t WHERE id = 101")" = hand &&
+	test "$(applied_seq)" -lt "$(wagon_count)" && test "$(applied_seq)" -gt "$(cat seqmid)" &&
+	dst_sql "DELETE FROM r.t WHERE id = 101" &&
+	rewind "$(cat pmid)" 2>err &&
+	sums >now && test_cmp smid now
+'
+
 test_expect_success '--merge-bytes 1: a group a commit, --batch 4: four; a kill -9 after the third commit, then after the second: the checkpoint there; the rewind again, and forward' '
 	apply_once && checksum_both r.t r.q &&
 	last=$(applied_seq) &&
