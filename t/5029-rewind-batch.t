@@ -103,6 +103,24 @@ test_expect_success '--merge-bytes 1: a group a commit, --batch 4: four; a kill 
 	test "$(applied_seq)" = "$(wagon_count)"
 '
 
+test_expect_success 'the parent of a cascading foreign key among the groups of a batch: not folded, its wagons undone one after the other in the one transaction; the target as it was' '
+	src_sql "CREATE TABLE r.p (id INT PRIMARY KEY) ENGINE=InnoDB;
+		CREATE TABLE r.c (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES r.p (id) ON DELETE CASCADE) ENGINE=InnoDB" &&
+	seal_new --max-events 1 && deliver && apply_once &&
+	gtid >pf && dst_sql "CHECKSUM TABLE r.t, r.q, r.p, r.c" >sf &&
+	src_sql "INSERT INTO r.p VALUES (1)" && src_sql "INSERT INTO r.c VALUES (10, 1)" &&
+	src_sql "INSERT INTO r.p VALUES (2)" && src_sql "UPDATE r.c SET p = 2 WHERE id = 10" &&
+	src_sql "DELETE FROM r.c WHERE id = 10" && src_sql "INSERT INTO r.c VALUES (20, 1)" &&
+	seal_new --max-events 1 && deliver && apply_once && checksum_both r.p r.c &&
+	SRDF_REWIND_CRASH_AFTER_COMMIT=1 test_expect_code 137 rewind "$(cat pf)" 2>err &&
+	grep "srdf-rewind: wagons [0-9]*\.\.[0-9]*: a table of theirs is the parent of a cascading foreign key: not folded, undone one after the other in the one transaction" err &&
+	! grep "one group a commit" err &&
+	dst_sql "CHECKSUM TABLE r.t, r.q, r.p, r.c" >now && test_cmp sf now &&
+	test "$(dst_sql "SELECT last_gtid FROM srdf.applied")" = "$(cat pf)" &&
+	rewind "$(cat pf)" 2>err &&
+	apply_once && checksum_both r.t r.q r.p r.c
+'
+
 test_expect_success 'a bad --merge-bytes: the option error' '
 	test_expect_code 64 rewind "$(cat pmid)" --merge-bytes lots 2>err &&
 	grep "srdf-rewind: bad --merge-bytes lots" err
