@@ -59,9 +59,12 @@
  * must touch them all (db.c fails the batch otherwise), and a row in
  * source order is found the same way.  DB_EXACT_ROW deletes them one
  * statement each, which names the key of the row that differs: the
- * caller's second try of a group that failed so.  Someone who wrote on the copy since makes the undo fail rather
- * than lose that write unseen.  An insert whose key exists fails by
- * itself (a duplicate key).
+ * caller's second try of a group that failed so.  Someone who wrote on
+ * the copy since makes the undo fail rather than lose that write unseen.
+ * An insert whose key exists fails by itself (a duplicate key); a key
+ * that groups folded together put back and remove again is deleted by
+ * itself, a statement that must touch no row (exact_absent), so that a
+ * row written there fails the undo as the groups one by one would.
  *
  * DDL (ddl.c) runs at its place in the record order; the inserts of a
  * big table may go as one bulk load (load.c); the payload's framing and
@@ -1598,6 +1601,62 @@ exact_delete(struct eng *e, struct tab *t, const struct ent *x)
 	return db_stmt_close(d, "delete", label, 1);
 }
 
+/* An exact undo (see "Exact undo") of groups folded together: the keys
+ * they put back and remove again (the row neither before nor after
+ * them) must be free on the target, as the groups one by one would find
+ * them (their insert would meet a duplicate key): a row there was
+ * written on the copy.  Each is deleted, a statement of up to
+ * ROWS_PER_STMT keys that must touch none (db.c fails the batch
+ * otherwise), or with DB_EXACT_ROW one a statement, which names it.
+ * Returns a DB_* code. */
+static int
+exact_absent(struct eng *e, struct tab *t)
+{
+	struct db *d = e->d;
+	struct buf *q = &d->q;
+	char label[sizeof d->st[0].table];
+	long long n = 0;
+	int rc;
+
+	for (size_t i = 0; i < t->nent; i++) {
+		const struct ent *x = &t->ent[i];
+
+		if (x->before || x->after || x->move)
+			continue;
+		if (n == 0) {
+			db_stmt_open(d);
+			buf_lit(q, "DELETE FROM ");
+			buf_puts(q, t->qname);
+			buf_lit(q, " WHERE ");
+			pk_columns(q, t);
+			buf_lit(q, " IN (");
+		} else
+			buf_putc(q, ',');
+		buf_add(q, e->arena.p + x->key, x->keylen);
+		if (d->exact == DB_EXACT_ROW) {
+			buf_putc(q, ')');
+			snprintf(label, sizeof label, "%s key %.*s", t->label,
+			    (int)x->keylen, e->arena.p + x->key);
+			if ((rc = db_stmt_close(d, "delete", label, 0)) !=
+			    DB_OK)
+				return rc;
+			continue;
+		}
+		if (++n == ROWS_PER_STMT || db_stmt_len(d) >= db_row_limit(d)) {
+			buf_putc(q, ')');
+			if ((rc = db_stmt_close(d, "delete", t->label, 0)) !=
+			    DB_OK)
+				return rc;
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		buf_putc(q, ')');
+		return db_stmt_close(d, "delete", t->label, 0);
+	}
+	return DB_OK;
+}
+
 /* Deletes the keys of t that existed before the group; phase 0 all but
  * the cascading deletes and those a bulk REPLACE replaces, phase 1 the
  * cascading ones, phase 2 those of the REPLACE (when it did not run);
@@ -1944,6 +2003,9 @@ flush_rows(struct eng *e)
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->npk > 0)
 			rc = emit_deletes(e, e->tabs[i], 0);
+	for (i = 0; i < e->ntab && rc == DB_OK && e->d->exact; i++)
+		if (e->tabs[i]->npk > 0)
+			rc = exact_absent(e, e->tabs[i]);
 	for (i = 0; i < e->ntab && rc == DB_OK; i++)
 		if (e->tabs[i]->nmoved > 0)
 			rc = emit_move_preps(e, e->tabs[i]);

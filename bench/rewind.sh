@@ -13,7 +13,8 @@
 #                                a transaction and checkpoint per wagon,
 #                                as srdf-rewind commits
 #   srdf-rewind --to P           the same wagons undone, newest group
-#                                first, each row removed checked in
+#                                first, in batches of groups (its
+#                                default), each row removed checked in
 #                                every column (srdf-rewind(1))
 #
 # After each rewind the target's sbtest tables must equal their state at

@@ -203,8 +203,13 @@ undo_run(struct db *d, struct buf *arena, const char *p, const struct trx *v,
 	 * against the image the newest undone change left. */
 	if (rc == DB_OK)
 		rc = engine_run_many(d, arena, ws, m, NULL, NULL, NULL);
-	for (uint64_t j = 0; j < m && rc == DB_SPLIT; j++)
-		rc = engine_run(d, arena, ws[j], NULL, NULL, NULL);
+	/* A cascade parent among them (nothing was sent yet): each
+	 * transaction in turn, all of them, in the one transaction. */
+	if (rc == DB_SPLIT) {
+		rc = DB_OK;
+		for (uint64_t j = 0; j < m && rc == DB_OK; j++)
+			rc = engine_run(d, arena, ws[j], NULL, NULL, NULL);
+	}
 	for (uint64_t j = 0; j < m; j++)
 		buf_free(&rev[j]);
 	free(rev);

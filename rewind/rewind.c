@@ -22,6 +22,7 @@
  * the checkpoint; cut a group that cannot be split.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,8 @@ usage(FILE *f)
 	    "usage: srdf-rewind [-v] [--dir dir] --key-file file "
 	    "[--defaults-file file]\n"
 	    "                   [--defaults-group group] --to gtid|time "
-	    "[--dry-run]\n"
+	    "[--batch n]\n"
+	    "                   [--merge-bytes size] [--dry-run]\n"
 	    "       srdf-rewind [-v] --records file --defaults-file file "
 	    "[--defaults-group group]\n"
 	    "                   [--batch n] [--dry-run]\n"
@@ -60,6 +62,7 @@ parse_options(struct rwconf *cf, int argc, char **argv)
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"key-file", required_argument, NULL, 'k'},
+	    {"merge-bytes", required_argument, NULL, 'M'},
 	    {"records", required_argument, NULL, 'R'},
 	    {"to", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -73,6 +76,7 @@ parse_options(struct rwconf *cf, int argc, char **argv)
 	cf->ap.no_bulk_load = 1;
 	cf->dir = getenv("SRDF_DIR") ? getenv("SRDF_DIR") : "/var/lib/srdf";
 	cf->batch = 1000;
+	cf->merge_bytes = 128ULL << 20; /* srdf-apply's --merge-bytes */
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -92,6 +96,10 @@ parse_options(struct rwconf *cf, int argc, char **argv)
 			break;
 		case 'k':
 			cf->key_file = optarg;
+			break;
+		case 'M':
+			cf->merge_bytes =
+			    opt_size(optarg, "--merge-bytes", 0, ULLONG_MAX);
 			break;
 		case 'R':
 			cf->records = optarg;

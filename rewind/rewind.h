@@ -5,7 +5,8 @@
  *	           in reverse order, insert<->delete, update's images
  *	           swapped; what it holds, per table (the plan)
  *	wagons.c   --to: the kept wagons of DIR undone, newest group first,
- *	           each with the checkpoint moved back
+ *	           a batch of groups a transaction with the checkpoint
+ *	           moved back
  *	records.c  --records: the transactions of an srdf-record(5) stream
  *	           undone, newest first, with a progress row
  * Both modes run the reversed rows through srdf-apply's engine
@@ -40,7 +41,11 @@ struct rwconf {
 	const char *to;      /* --to GTID|TIME */
 	const char *records; /* --records FILE */
 	int dry_run;
-	unsigned batch;  /* --batch: transactions of --records a commit */
+	unsigned batch; /* --batch: transactions of --records, or groups of
+			 * --to, a commit */
+	unsigned long long merge_bytes; /* --merge-bytes: with --to, the
+					 * payload bytes of the groups of
+					 * one commit at most */
 	int crash_after; /* SRDF_REWIND_CRASH_AFTER_COMMIT: _exit(137)
 			  * after this many commits (tests) */
 };

@@ -12,11 +12,18 @@
  *	3. the plan (plan_groups): from the checkpoint down to the point,
  *	   group by group, every wagon opened and every refusal checked,
  *	   before anything changes; --dry-run prints it and ends;
- *	4. per group: its wagons reversed (reverse.c) and run by srdf-apply's
- *	   engine in exact mode, newest first, in one transaction that moves
- *	   the checkpoint from the group's last wagon to the wagon before its
- *	   first (db_commit_at, srdf-apply's own UPDATE ... WHERE seq = S);
- *	   then the ledger and the inbox (settle), as in 2.
+ *	4. per batch of up to --batch consecutive whole groups (and
+ *	   --merge-bytes of payload): their wagons reversed (reverse.c), newest
+ *	   first, and run by srdf-apply's engine in exact mode as one net
+ *	   delta (engine_run_many, as srdf-apply merges a backlog), in one
+ *	   transaction that moves the checkpoint from the batch's last wagon
+ *	   to the wagon before its first (db_commit_at, srdf-apply's own
+ *	   UPDATE ... WHERE seq = S); a batch that fails is rolled back and
+ *	   undone again one group a commit, so that the failing group is
+ *	   named and those before it stay undone; a group cut at a
+ *	   transaction boundary is a batch by itself (commit_part); then,
+ *	   every SETTLE_EVERY groups, the ledger and the inbox (settle), as
+ *	   in 2.
  * The target's checkpoint is the authority at every moment: a crash
  * anywhere leaves a group undone or not, and the next run starts from
  * what the checkpoint says.
@@ -63,6 +70,7 @@ struct unit {
 	 * group, from part 0 to part 0. */
 	int cut, from_part;
 	size_t cut_off, cut_end;
+	size_t bytes; /* the payload bytes of its wagons */
 	char first_gtid[WAGON_GTID_LEN], last_gtid[WAGON_GTID_LEN];
 	struct rev_plan pl;
 	uint64_t to;
@@ -621,6 +629,7 @@ plan_groups(struct applier *a, int part, const struct point *p, const char *to,
 			}
 			snprintf(u->first_gtid, sizeof u->first_gtid, "%s",
 			    w.h.first_gtid);
+			u->bytes += w.len;
 			if (w.chunk <= 1 || s <= 1)
 				break;
 			inwagon_free(&w);
@@ -730,52 +739,103 @@ commit_part(struct applier *a, const struct unit *u)
 	return db_flush(d);
 }
 
-/* Group u undone on the target in one transaction with the checkpoint
- * moved back.  DB_*, the reason in a->db.err. */
+/* The m consecutive groups u[0..m-1] (newest first: u[j].to is
+ * u[j + 1].last) undone on the target in one transaction with the
+ * checkpoint moved back from u[0].last to u[m - 1].to.  One group (m 1) is run wagon by wagon, as
+ * its chunks come; more (whole groups only, never a cut one) as one net
+ * delta folded across them (engine_run_many), each row removed still
+ * checked against the image the newest undone change left.  DB_*, the
+ * reason in a->db.err. */
 static int
-undo_group(struct applier *a, const struct unit *u)
+undo_units(struct applier *a, const struct unit *u, size_t m)
 {
+	uint64_t hi = u[0].last, lo = u[m - 1].first, nw = hi - lo + 1;
+	const struct unit *z = &u[m - 1];
+	struct buf *rev = xcalloc(nw, sizeof *rev);
+	struct inwagon *fw = xcalloc(nw, sizeof *fw),
+	               **ws = xcalloc(nw, sizeof *ws);
 	char why[1024];
 	int rc = DB_OK;
 
-	for (uint64_t s = u->last; s >= u->first && rc == DB_OK; s--) {
-		struct inwagon w, fw;
-		struct buf rev = {0};
+	for (uint64_t j = 0; j < nw && rc == DB_OK; j++) {
+		uint64_t s = hi - j;
+		struct inwagon w;
 		char err[1024];
 
 		if (load_wagon(a, s, &w, err, sizeof err, 0) != 0) {
 			snprintf(a->db.err, sizeof a->db.err, "%s", err);
 			inwagon_free(&w);
-			return DB_FAIL;
+			rc = DB_FAIL;
+			break;
 		}
 		if (rev_payload(w.records + u->cut_off,
-		        (u->cut_end ? u->cut_end : w.len) - u->cut_off, &rev,
+		        (u->cut_end ? u->cut_end : w.len) - u->cut_off, &rev[j],
 		        NULL, why, sizeof why) != 0) {
 			snprintf(a->db.err, sizeof a->db.err, "%s", why);
 			rc = DB_FAIL;
-		} else {
-			memset(&fw, 0, sizeof fw);
-			fw.seq = s;
-			fw.chunk = 1;
-			fw.last = 1;
-			fw.xa = XA_NONE;
-			fw.records = rev.p;
-			fw.len = rev.len;
-			rc = engine_run(
-			    &a->db, &a->arena, &fw, NULL, NULL, NULL);
 		}
-		buf_free(&rev);
 		inwagon_free(&w);
+		fw[j] = (struct inwagon){
+		    .seq = s, .chunk = 1, .last = 1, .xa = XA_NONE};
+		fw[j].records = rev[j].p;
+		fw[j].len = rev[j].len;
+		ws[j] = &fw[j];
+		/* One group: each wagon run as it is reversed. */
+		if (rc == DB_OK && m == 1)
+			rc = engine_run(
+			    &a->db, &a->arena, ws[j], NULL, NULL, NULL);
+		if (m == 1)
+			buf_free(&rev[j]);
 	}
+	if (rc == DB_OK && m > 1) {
+		rc = engine_run_many(
+		    &a->db, &a->arena, ws, (size_t)nw, NULL, NULL, NULL);
+		/* (a cascade parent among them: nothing was sent yet; the
+		 * wagons one after the other, still one transaction) */
+		if (rc == DB_SPLIT) {
+			log_info("wagons %" PRIu64 "..%" PRIu64
+			         ": a table of theirs is the parent of a "
+			         "cascading foreign key: not folded, undone "
+			         "one after the other in the one transaction",
+			    lo, hi);
+			rc = DB_OK;
+			for (uint64_t j = 0; j < nw && rc == DB_OK; j++)
+				rc = engine_run(
+				    &a->db, &a->arena, ws[j], NULL, NULL, NULL);
+		}
+	}
+	for (uint64_t j = 0; j < nw; j++)
+		buf_free(&rev[j]);
+	free(rev);
+	free(fw);
+	free(ws);
 	/* Every row checked before the COMMIT is sent (records.c). */
 	if (rc == DB_OK)
 		rc = db_flush(&a->db);
-	if (rc == DB_OK && (u->cut > 0 || u->from_part > 0))
+	if (rc == DB_OK && m == 1 && (u->cut > 0 || u->from_part > 0))
 		rc = commit_part(a, u);
 	else if (rc == DB_OK)
-		rc = db_commit_at(&a->db, a->src, u->last, u->to, u->to_gtid,
-		    u->to_pos, NULL, NULL, u->to_ts);
+		rc = db_commit_at(&a->db, a->src, u[0].last, z->to, z->to_gtid,
+		    z->to_pos, NULL, NULL, z->to_ts);
 	return rc;
+}
+
+/* How many groups from u[i] on (of n) go in one transaction: up to
+ * batch whole groups of at most bytes payload bytes together (always
+ * one at least); a group cut at a transaction boundary goes alone. */
+static size_t
+batch_of(const struct unit *u, size_t n, size_t i, unsigned batch,
+    unsigned long long bytes)
+{
+	unsigned long long sum = u[i].bytes;
+	size_t m = 1;
+
+	if (u[i].cut > 0 || u[i].from_part > 0)
+		return 1;
+	while (i + m < n && m < batch && u[i + m].cut == 0 &&
+	       u[i + m].from_part == 0 && sum + u[i + m].bytes <= bytes)
+		sum += u[i + m++].bytes;
+	return m;
 }
 
 /* srdf.applied.part into *part (srdf-apply --until inside a split group):
@@ -975,9 +1035,9 @@ rewind_wagons(struct rwconf *cf)
 	struct unit *u = NULL;
 	struct point p;
 	char from_gtid[WAGON_GTID_LEN], why[160], w1[64], w2[64];
-	uint64_t from_seq, rows = 0, top = 0;
+	uint64_t from_seq, rows = 0, top = 0, commits = 0;
 	long long t0;
-	size_t n = 0, i;
+	size_t n = 0, i, m = 1, slow = 0;
 	int ex, part = 0;
 
 	if (parse_point(cf->to, &p) != 0) {
@@ -1018,44 +1078,83 @@ rewind_wagons(struct rwconf *cf)
 		goto out;
 	}
 	t0 = clock_mono_ms();
-	for (i = 0; i < n; i++) {
-		int rc;
+	for (i = 0; i < n; i += m) {
+		const struct unit *z;
+		uint64_t r;
+		size_t j;
+		int rc = DB_OK;
 
+		/* Up to --batch groups a commit; a batch that fails is undone
+		 * again one group a commit (up to its end, slow), so that the
+		 * group that fails is named and those before it stay undone
+		 * (records.c does the same). */
+		m = i < slow ? 1
+		             : batch_of(u, n, i, cf->batch, cf->merge_bytes);
 		a.db.mismatch = 0;
 		a.db.exact = DB_EXACT_BATCH;
-		if ((rc = undo_group(&a, &u[i])) != DB_OK && a.db.mismatch) {
+		if (m > 1 && (rc = undo_units(&a, &u[i], m)) != DB_OK) {
+			db_rollback(&a.db);
+			if (rc == DB_GONE && !a.db.mismatch) {
+				ex = undo_failed(&a, &u[i], rc);
+				break;
+			}
+			log_notice("wagons %" PRIu64 "..%" PRIu64
+			           " (%zu groups) in one transaction: %s; "
+			           "undoing them one group a commit",
+			    u[i + m - 1].first, u[i].last, m, a.db.err);
+			a.db.mismatch = 0;
+			slow = i + m;
+			m = 1;
+		}
+		if (m == 1 && (rc = undo_units(&a, &u[i], 1)) != DB_OK &&
+		    a.db.mismatch) {
 			/* Again a row a statement: the key of the row that
 			 * differs (engine.c, "Exact undo"). */
 			db_rollback(&a.db);
 			a.db.mismatch = 0;
 			a.db.exact = DB_EXACT_ROW;
-			rc = undo_group(&a, &u[i]);
+			rc = undo_units(&a, &u[i], 1);
 		}
 		if (rc != DB_OK) {
 			ex = undo_failed(&a, &u[i], rc);
 			break;
 		}
-		rows += u[i].pl.rows;
-		a.cp.seq = u[i].to;
-		log_info("wagon%s %s undone (group %" PRIu64 ", %" PRIu64
-		         " row changes): the target is at %s (GTID %s)",
-		    u[i].first == u[i].last ? "" : "s",
-		    span(w1, sizeof w1, u[i].first, u[i].last), u[i].group,
-		    u[i].pl.rows, where(w2, sizeof w2, u[i].to, u[i].cut),
-		    u[i].to_gtid);
-		if (cf->crash_after > 0 && (size_t)cf->crash_after == i + 1)
+		for (j = i, r = 0; j < i + m; j++)
+			r += u[j].pl.rows;
+		rows += r;
+		z = &u[i + m - 1];
+		if (m == 1)
+			log_info("wagon%s %s undone (group %" PRIu64
+			         ", %" PRIu64 " row changes): the target is at "
+			         "%s (GTID %s)",
+			    z->first == z->last ? "" : "s",
+			    span(w1, sizeof w1, z->first, z->last), z->group, r,
+			    where(w2, sizeof w2, z->to, z->cut), z->to_gtid);
+		else
+			log_info("wagons %s undone in one transaction (%zu "
+			         "groups, %" PRIu64 "..%" PRIu64 ", %" PRIu64
+			         " row changes): the target is at %s (GTID %s)",
+			    span(w1, sizeof w1, z->first, u[i].last), m,
+			    z->group, u[i].group, r,
+			    where(w2, sizeof w2, z->to, z->cut), z->to_gtid);
+		a.cp.seq = z->to;
+		if (cf->crash_after > 0 &&
+		    (uint64_t)cf->crash_after == ++commits)
 			_exit(137);
-		/* The ledger and the inbox follow every SETTLE_EVERY groups
-		 * (one LMDB commit, fsync'd, each time): a crash before
-		 * leaves them behind the checkpoint, which the next run
-		 * (settle_above) and srdf-apply's start make good. */
+		/* The ledger and the inbox follow every SETTLE_EVERY groups,
+		 * at the first commit after (one LMDB commit, fsync'd, each
+		 * time): a crash before leaves them behind the checkpoint,
+		 * which the next run (settle_above) and srdf-apply's start
+		 * make good. */
 		if (top == 0)
 			top = u[i].last;
-		if ((i + 1) % SETTLE_EVERY == 0 || i + 1 == n) {
-			ex = settle(&a, u[i].first, top, u[i].to, why);
+		if ((i + m) / SETTLE_EVERY != i / SETTLE_EVERY || i + m == n) {
+			ex = settle(&a, z->first, top, z->to, why);
 			top = 0;
-			if (ex != 0)
+			if (ex != 0) {
+				i += m;
 				break;
+			}
 		}
 	}
 	if (top != 0 && i > 0 &&

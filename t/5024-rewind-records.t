@@ -90,4 +90,19 @@ test_expect_success 'a system-versioned table in the stream: refused before anyt
 	test "$(src_sql "SELECT COUNT(*) FROM r.v")" = 1
 '
 
+test_expect_success 'the parent of a cascading foreign key in a batch: every transaction of it undone, each in turn (not folded), and counted' '
+	src_sql "CREATE TABLE r.p (id INT PRIMARY KEY) ENGINE=InnoDB;
+		CREATE TABLE r.ch (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES r.p (id) ON DELETE CASCADE) ENGINE=InnoDB" &&
+	src_sql "SELECT @@gtid_binlog_pos" >p4 &&
+	src_sql "CHECKSUM TABLE r.p, r.ch" >at-p4 &&
+	src_sql "INSERT INTO r.p VALUES (1)" && src_sql "INSERT INTO r.ch VALUES (10, 1)" &&
+	src_sql "INSERT INTO r.p VALUES (2)" && src_sql "UPDATE r.ch SET p = 2 WHERE id = 10" &&
+	src_sql "DELETE FROM r.ch WHERE id = 10" && src_sql "INSERT INTO r.ch VALUES (20, 1)" &&
+	srdf-capture --defaults-file "$SRC_CNF" --from-gtid "$(cat p4)" --until-end >tail4 2>capture.err &&
+	test "$(grep -c "\"type\":\"commit\"" tail4)" = 6 &&
+	srdf-rewind --records tail4 --defaults-file "$SRC_ADMIN_CNF" 2>err9 &&
+	src_sql "CHECKSUM TABLE r.p, r.ch" >now && test_cmp at-p4 now &&
+	test "$(src_sql "SELECT done FROM srdf.rewound ORDER BY rewound_at DESC LIMIT 1")" = 6
+'
+
 test_done
