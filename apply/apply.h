@@ -141,7 +141,7 @@ struct inwagon {
 	 * the wagon that are not in records any more (cut off: applied
 	 * before, srdf.applied.part). */
 	struct trx_mark *trx;
-	size_t ntrx;
+	size_t ntrx, captrx;
 	int split;
 	uint64_t first_ts;
 	int part0;

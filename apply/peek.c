@@ -18,6 +18,7 @@
 
 #include "eng.h"
 #include "log.h"
+#include "opt.h"
 #include "engine.h"
 #include "record.h"
 #include "sqltext.h"
@@ -287,9 +288,44 @@ trx_record(struct eng *e, const char *s, const char *z)
 	struct inwagon *w = e->w;
 	const char *type, *g;
 	struct gtid gt;
+	struct rec r;
+	struct jstr j;
 	json_t *rec, *ts;
+	char t[24];
 	int rc;
 
+	/* One a source transaction, as many as the rows: read by the
+	 * scanner, without a tree (jansson words the error of a line the
+	 * scanner refuses). */
+	if (scan_record(&e->sc, s, (size_t)(z - s), &r) == 0) {
+		uint64_t v = 0;
+		int ok;
+
+		if (r.type != R_TRX)
+			return 0;
+		ok = jspan_str(r.gtid, &j) == 0 && !j.esc &&
+		     j.n < sizeof w->trx->gtid && r.ts.n < sizeof t;
+		if (ok) {
+			memcpy(t, r.ts.p != NULL ? r.ts.p : "0",
+			    r.ts.p != NULL ? r.ts.n : 1);
+			t[r.ts.p != NULL ? r.ts.n : 1] = '\0';
+			w->trx = xgrow(
+			    w->trx, &w->captrx, w->ntrx + 1, sizeof *w->trx);
+			memcpy(w->trx[w->ntrx].gtid, j.p, j.n);
+			w->trx[w->ntrx].gtid[j.n] = '\0';
+			ok = gtid_parse(w->trx[w->ntrx].gtid, &gt) == 0 &&
+			     parse_u64(t, &v) == 0;
+		}
+		if (!ok) {
+			eng_bad(e, "a \"trx\" record without its GTID or "
+			           "with a bad \"ts\"");
+			return -1;
+		}
+		w->trx[w->ntrx].ts = v;
+		w->trx[w->ntrx].end = (size_t)(z - w->records) + 1;
+		w->ntrx++;
+		return 1;
+	}
 	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
 		return -1;
 	if (strcmp(type, "trx") != 0) {
@@ -306,8 +342,7 @@ trx_record(struct eng *e, const char *s, const char *z)
 		           "\"ts\"");
 		return -1;
 	}
-	if ((w->trx = realloc(w->trx, (w->ntrx + 1) * sizeof *w->trx)) == NULL)
-		die(EX_OSERR, "out of memory");
+	w->trx = xgrow(w->trx, &w->captrx, w->ntrx + 1, sizeof *w->trx);
 	snprintf(w->trx[w->ntrx].gtid, sizeof w->trx->gtid, "%s", g);
 	w->trx[w->ntrx].ts = ts != NULL && json_integer_value(ts) > 0
 	                         ? (uint64_t)json_integer_value(ts)
@@ -335,7 +370,7 @@ peek_reset(struct inwagon *w)
 	w->first_ts = 0;
 	free(w->trx);
 	w->trx = NULL;
-	w->ntrx = 0;
+	w->ntrx = w->captrx = 0;
 	w->split = 0;
 }
 
@@ -521,6 +556,7 @@ engine_peek(struct inwagon *w, char *err, size_t errlen)
 		rc = peek_end(&e, last, lastz);
 	}
 	buf_free(&e.tmp);
+	scanner_free(&e.sc);
 	if (rc != DB_OK) {
 		snprintf(err, errlen, "%s", dummy.err);
 		return -1;
@@ -541,7 +577,7 @@ inwagon_free(struct inwagon *w)
 	free(w->xid);
 	free(w->trx);
 	w->trx = NULL;
-	w->ntrx = 0;
+	w->ntrx = w->captrx = 0;
 	w->records = NULL;
 	w->gtid_pos = NULL;
 	w->snapshot = NULL;
