@@ -114,6 +114,7 @@ test_expect_success 'kill -9 while wagons are applied in parallel, six times: eq
 	for i in $(seq 6); do
 		test_bg daemon srdf-apply --dir kdst --key-file key \
 			--defaults-file "$DST_CNF" --parallel 3 &&
+		test_wait_until 60 "grep -q \"target checkpoint\" daemon.err" &&
 		sleep "0.$(printf %02d $((RANDOM % 15 + 5)))" &&
 		kill -9 "$(cat daemon.pid)" &&
 		{ wait "$(cat daemon.pid)"; true; } &&
