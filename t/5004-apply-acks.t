@@ -5,11 +5,13 @@ test_description='srdf-apply: signed ACKs to srdf-ackd, queued while it is away,
 srdf_servers_start
 
 # ackd_start NAME [LISTEN]: srdf-ackd on the source's directory; waits for
-# its "listening on" line and sets URL.
+# its "listening on" line and sets URL.  The port is not an ephemeral one:
+# the tests stop srdf-ackd and start it again on the same port, which an
+# outgoing connection of another test could take meanwhile.
 ackd_start() {
 	local name=$1
 	test_bg "$name" srdf-ackd --dir "$S" --key-file key --insecure \
-		--listen "${2:-127.0.0.1:0}" &&
+		--listen "${2:-127.0.0.1:$(test_free_port)}" &&
 	test_wait_until 10 "grep -q 'listening on' $name.err" &&
 	URL=$(sed -n 's|.*listening on \(http://[0-9.]*:[0-9]*\).*|\1|p' "$name.err") &&
 	test -n "$URL"

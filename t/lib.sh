@@ -250,7 +250,14 @@ test_cmp() {
 	diff -u "$@"
 }
 
-# test_wait_until SECONDS 'shell condition': polls every 0.1 s.
+# test_free_port: a TCP port of 127.0.0.1 nothing listens on, below the
+# ephemeral range (t/srdf-servers free-port), so that a listener the test
+# stops and starts again on it does not find it taken by some outgoing
+# connection of the tests running beside it.
+test_free_port() {
+	"$top/t/srdf-servers" free-port
+}
+
 # test_lock_host: for a test that changes the host itself (dpkg -i of the
 # package, the srdf user, /etc/srdf: only with CI=true), waits until no
 # other such test runs -- make check and make check-asan run side by side
