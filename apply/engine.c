@@ -2155,6 +2155,24 @@ run_range(struct eng *e, const struct rec *r, const char *s, const char *z)
 	return rc;
 }
 
+/* A range record where it comes: first in its group (own: rows of this
+ * wagon came before it), after the rows of the wagons merged before
+ * this one (queued: rows came), which go to the target first so that
+ * the range's DELETE comes after them, as on the source. */
+static int
+run_range_at(struct eng *e, const struct rec *r, const char *s, const char *z,
+    int own, int queued)
+{
+	int rc;
+
+	if (own)
+		return eng_bad(e, "a range record after row changes in one "
+		                  "group");
+	if (queued && (rc = flush_rows(e)) != DB_OK)
+		return rc;
+	return run_range(e, r, s, z);
+}
+
 /* One wagon's payload, after its group_begin, up to its group_end, into
  * e (the rows are queued, the DDL run).  *rows: whether rows came. */
 static int
@@ -2164,7 +2182,7 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 	const char *p = w->records, *end = w->records + w->len, *s, *z;
 	const char *type;
 	json_t *rec;
-	int trunc, rc = DB_OK, ddl = 0;
+	int trunc, rc = DB_OK, ddl = 0, own = 0;
 
 	/* group_begin: engine_peek read it */
 	eng_next_line(&p, end, &s, &trunc);
@@ -2180,21 +2198,18 @@ run_payload(struct eng *e, ddl_mark_fn mark, void *arg, int *rows)
 			switch (r.type) {
 			case R_INSERT:
 				rc = add_row(e, T_INSERT, &r);
-				*rows = 1;
+				*rows = own = 1;
 				continue;
 			case R_UPDATE:
 				rc = add_row(e, T_UPDATE, &r);
-				*rows = 1;
+				*rows = own = 1;
 				continue;
 			case R_DELETE:
 				rc = add_row(e, T_DELETE, &r);
-				*rows = 1;
+				*rows = own = 1;
 				continue;
 			case R_RANGE:
-				rc = *rows ? eng_bad(e,
-				                 "a range record after row "
-				                 "changes in one group")
-				           : run_range(e, &r, s, z);
+				rc = run_range_at(e, &r, s, z, own, *rows);
 				continue;
 			case R_COMMIT:
 			case R_TRX: /* a boundary; the caller cut there */

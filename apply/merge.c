@@ -20,9 +20,8 @@ merge_ok(const struct applier *a, const struct inwagon *w)
 {
 	return a->cf->merge_bytes > 0 && !a->cf->dry_run && !a->og.open &&
 	       a->fail.seq == 0 && w->seq > a->par.merge_off_until &&
-	       w->chunk == 1 && w->last && !w->has_ddl && !w->has_range &&
-	       w->snapshot == NULL && w->xa == XA_NONE &&
-	       !(w->h.flags & WAGON_F_BOOTSTRAP) &&
+	       w->chunk == 1 && w->last && !w->has_ddl && w->snapshot == NULL &&
+	       w->xa == XA_NONE && !(w->h.flags & WAGON_F_BOOTSTRAP) &&
 	       !gtid_within(w->h.first_gtid, a->cp.bootstrap_pos) &&
 	       until_free(a, w);
 }

@@ -86,8 +86,9 @@ is_ddl(struct eng *e, const char *s, const char *z)
 static void add_table(struct inwagon *w, const char *name, size_t len);
 
 /* 1 when the record s..z is a "range" one (srdf-bootstrap --resync's
- * chunk), whose table goes into w's tables; it makes the wagon go alone:
- * never merged with others, nor beside them on another connection. */
+ * chunk), whose table goes into w's tables; it keeps the wagon from
+ * going beside others on another connection (merge.c merges it, in
+ * order: engine.c run_range_at). */
 static int
 is_range(struct eng *e, const char *s, const char *z)
 {

@@ -80,6 +80,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -105,6 +106,7 @@
 #include "xalloc.h"
 
 #define DEFAULT_CHUNK_ROWS 10000
+#define DEFAULT_MAX_LAG_MS 1000 /* --max-lag (resync.c) */
 #define DEFAULT_CHUNK_BYTES (32ULL << 20)
 #define MAX_PARALLEL 64
 #define SNAPSHOT_TRIES 20 /* to get all --parallel snapshots at one position */
@@ -184,8 +186,8 @@ usage(FILE *f)
 	    "[--skip-views] [--skip-events]\n"
 	    "       srdf-bootstrap [-v] [--defaults-file file] [--dir dir] "
 	    "[--chunk-rows n]\n"
-	    "                      [--resync-spool n] --resync db.table | "
-	    "--add pattern\n"
+	    "                      [--resync-spool n] [--max-lag time] "
+	    "--resync db.table | --add pattern\n"
 	    "       srdf-bootstrap --help | --version\n");
 }
 
@@ -2581,6 +2583,7 @@ parse_options(int argc, char **argv, struct config *cf)
 	    {"exclude", required_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"include", required_argument, NULL, 'i'},
+	    {"max-lag", required_argument, NULL, 'L'},
 	    {"parallel", required_argument, NULL, 'p'},
 	    {"restart", no_argument, NULL, 'R'},
 	    {"resync", required_argument, NULL, 'Y'},
@@ -2655,6 +2658,10 @@ parse_options(int argc, char **argv, struct config *cf)
 			break;
 		case 'u':
 			cf->resync_upto = optarg;
+			break;
+		case 'L':
+			cf->max_lag_ms =
+			    opt_duration(optarg, "--max-lag", 0, LLONG_MAX);
 			break;
 		case 'S':
 			cf->resync_spool =
@@ -2797,6 +2804,7 @@ main(int argc, char **argv)
 	cf.chunk_rows = DEFAULT_CHUNK_ROWS;
 	cf.chunk_bytes = DEFAULT_CHUNK_BYTES;
 	cf.resync_spool = 8;
+	cf.max_lag_ms = DEFAULT_MAX_LAG_MS;
 	parse_options(argc, argv, &cf);
 	if ((cf.resync != NULL || cf.add != NULL) && cf.restart)
 		die(EX_USAGE,

@@ -42,7 +42,9 @@ struct config {
 	const char *add;    /* --add pattern (resync.c) */
 	const char *resync_after, *resync_upto; /* JSON arrays of key
 						 * literals, or NULL */
-	int resync_spool; /* chunk files waiting to be sealed, at most */
+	int resync_spool;     /* chunk files waiting to be sealed, at most */
+	long long max_lag_ms; /* --max-lag: pause the online copy while the
+	                       * oldest wagon not confirmed is older; 0 off */
 };
 
 /* One table of the plan. */

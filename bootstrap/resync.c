@@ -66,6 +66,7 @@
 
 #include "bootstrap.h"
 #include "audit.h"
+#include "clock.h"
 #include "fault.h"
 #include "gtid.h"
 #include "heartbeat.h"
@@ -98,6 +99,11 @@ struct resync {
 	struct pending *pend;
 	size_t npend, cappend;
 	double t0, last_report, last_wait_note;
+	/* --max-lag (pace): the first wagon the last walk found not
+	 * confirmed, whether ACKs were ever seen, the seconds paused. */
+	uint64_t unconf_from;
+	int acks_seen, pace_noted;
+	double paused, last_pace_note;
 };
 
 /* s as a '...' SQL string literal. */
@@ -220,6 +226,105 @@ wait_sealed(struct resync *r, size_t max)
 			r->last_wait_note = mono();
 		}
 		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+/* The oldest wagon of the source's ledger that srdf-ackd has not
+ * confirmed, as pace() walks to it. */
+struct unconf {
+	uint64_t seq; /* 0: none */
+	double sealed_at;
+	char state[16];
+	int confirmed; /* a confirmed wagon came before it */
+};
+
+static int
+unconf_visit(uint64_t seq, json_t *w, void *arg)
+{
+	struct unconf *u = arg;
+	const char *st = json_string_value(json_object_get(w, "state"));
+
+	if (st != NULL && strcmp(st, "confirmed") == 0) {
+		u->confirmed = 1;
+		return 0;
+	}
+	u->seq = seq;
+	u->sealed_at = json_number_value(json_object_get(w, "sealed_at"));
+	snprintf(u->state, sizeof u->state, "%s", st != NULL ? st : "?");
+	return 1; /* found: the walk stops */
+}
+
+/* How far behind the target is, as the source can tell: the seconds
+ * since the oldest wagon not confirmed was sealed (0 when none waits),
+ * into *u; -1 when nothing says ACKs come back (no wagon ever confirmed
+ * nor purged), or the ledger cannot be read.  Wagons never leave
+ * confirmed (ledger.h), so each walk starts where the last one stopped. */
+static double
+backlog(struct resync *r, struct unconf *u)
+{
+	struct ledger_txn *x = NULL;
+	char *purged = NULL;
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	if (ledger_txn_begin(r->l, LEDGER_RDONLY, &x) != 0)
+		return -1;
+	rc = ledger_wagon_foreach(x, r->unconf_from, unconf_visit, u);
+	if (!r->acks_seen && ledger_meta_get(x, "purged_seq", &purged) == 0 &&
+	    purged != NULL)
+		r->acks_seen = 1;
+	free(purged);
+	ledger_txn_abort(x);
+	if (rc != 0 && rc != 1)
+		return -1;
+	if (u->confirmed)
+		r->acks_seen = 1;
+	if (u->seq != 0)
+		r->unconf_from = u->seq;
+	if (!r->acks_seen)
+		return -1;
+	if (u->seq == 0 || u->sealed_at <= 0)
+		return 0;
+	return clock_wall() - u->sealed_at > 0 ? clock_wall() - u->sealed_at
+	                                       : 0;
+}
+
+/* --max-lag: waits before a chunk while the pipeline is further behind
+ * than that (srdf-bootstrap(1), "Copying a table again online": the copy
+ * takes the pipeline's spare capacity, not the live changes' place).  0,
+ * or EX_TEMPFAIL when stopped. */
+static int
+pace(struct resync *r)
+{
+	struct unconf u;
+	double lag, t0 = 0;
+
+	if (r->cf->max_lag_ms <= 0)
+		return 0;
+	while ((lag = backlog(r, &u)) * 1000 > (double)r->cf->max_lag_ms) {
+		if (atomic_load(&stopping))
+			return EX_TEMPFAIL;
+		if (t0 == 0)
+			t0 = mono();
+		if (mono() - r->last_pace_note >= 10) {
+			log_notice("%s.%s: the copy waits: wagon %" PRIu64
+			           " (%s), sealed %.1f s ago, is not "
+			           "confirmed yet (--max-lag %.1f s)",
+			    r->t.m.db, r->t.m.name, u.seq, u.state, lag,
+			    (double)r->cf->max_lag_ms / 1000);
+			r->last_pace_note = mono();
+		}
+		usleep(20 * 1000);
+	}
+	if (t0 > 0)
+		r->paused += mono() - t0;
+	if (lag < 0 && !r->pace_noted) {
+		log_notice("%s.%s: no wagon of %s was ever confirmed by "
+		           "srdf-ackd: the copy is not paced by the "
+		           "pipeline's lag (--max-lag)",
+		    r->t.m.db, r->t.m.name, r->cf->dir);
+		r->pace_noted = 1;
 	}
 	return 0;
 }
@@ -800,7 +905,8 @@ resync_table(
 			ex = EX_TEMPFAIL;
 			goto out;
 		}
-		if ((ex = wait_sealed(&r, (size_t)cf->resync_spool)) != 0)
+		if ((ex = wait_sealed(&r, (size_t)cf->resync_spool)) != 0 ||
+		    (ex = pace(&r)) != 0)
 			goto out;
 		ex = one_chunk(&r, &last, &body, &sql);
 		if (ex == 1 && ++tries < CHUNK_TRIES) {
@@ -820,6 +926,10 @@ resync_table(
 		report(&r, 0);
 	}
 	report(&r, 1);
+	if (r.paused >= 0.05)
+		log_info("%s: paused %.1f s of it for the pipeline's lag "
+		         "(--max-lag %.1f s)",
+		    name, r.paused, (double)cf->max_lag_ms / 1000);
 	log_info("%s: waiting for the last chunk to be sealed", name);
 	if ((ex = wait_sealed(&r, 0)) != 0)
 		goto out;

@@ -79,6 +79,43 @@ test_expect_success 'resync of the counter table itself under the load: equal, n
 	no_failures
 '
 
+# srdf-apply(1) "Applying a backlog": chunks merged with the live wagons
+# around them, each range's DELETE after the rows of the wagons before it.
+test_expect_success 'a backlog of chunks between live wagons is applied in merged transactions: equal, the counters once' '
+	test_bg_stop apply &&
+	dst_sql "SET sql_log_bin = 0; UPDATE r.t SET v = -2 WHERE id % 11 = 0" &&
+	load_start 6028 &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.t \
+		--chunk-rows 500 2>resync4.err &&
+	load_stop &&
+	test_wait_until 30 "test \"\$(ledger-meta \"\$S\" last_sealed_gtid)\" = \"\$(src_sql \"SELECT @@gtid_binlog_pos\")\"" &&
+	test_wait_until 30 "test \$((\$(ls \"\$D/inbox/new\" | wc -l) + \$(applied_seq))) = \$(wagon_count)" &&
+	for f in "$D"/inbox/new/*.wagon; do
+		if srdf-cat --key-file key "$f" | grep -q "\"type\":\"range\""; then
+			echo $((10#$(basename "$f" .wagon)))
+		fi
+	done >range.seqs &&
+	test "$(wc -l <range.seqs)" -ge 10 &&
+	: >apply.err &&
+	apply_start &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt &&
+	test "$(src_sql "SELECT SUM(n) FROM r.cnt")" = "$(dst_sql "SELECT SUM(n) FROM r.cnt")" &&
+	sed -n "s/.*wagons \([0-9]*\)\.\.\([0-9]*\) applied in one transaction.*/\1 \2/p" apply.err >merged &&
+	cat merged &&
+	# a chunk inside a merged run, after live wagons
+	while read -r lo hi; do
+		while read -r r; do
+			if [ "$r" -gt "$lo" ] && [ "$r" -le "$hi" ]; then
+				echo "$r"
+			fi
+		done <range.seqs
+	done <merged >inside &&
+	test "$(wc -l <inside)" -ge 5 &&
+	{ ! grep "differs from the source" apply.err; } &&
+	no_failures
+'
+
 test_expect_success '--chunk-bytes bounds a chunk whatever --chunk-rows says' '
 	dst_sql "SET sql_log_bin = 0; DELETE FROM r.t WHERE id % 7 = 0" &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.t \
@@ -98,6 +135,41 @@ test_expect_success 'srdf-rewind refuses to undo a chunk: the rows it replaced a
 	cat rewind.err &&
 	grep -q "it holds a key range copied again by srdf-bootstrap --resync or --add: the target.s rows it replaced are not in the wagon, so it cannot be undone; nothing was rewound" rewind.err &&
 	test "$(dst_sql "CHECKSUM TABLE r.t, r.cnt")" = "$sums" &&
+	apply_start
+'
+
+# srdf-bootstrap(1) --max-lag: the copy waits while a wagon sealed longer
+# ago than that is not confirmed; real ACKs through srdf-ackd.
+test_expect_success '--max-lag: srdf-ackd away, the copy waits for the pipeline; back, it goes on and ends equal' '
+	port=$(test_free_port) &&
+	test_bg ackd srdf-ackd --dir "$S" --key-file key --insecure \
+		--listen 127.0.0.1:$port &&
+	test_wait_until 10 "grep -q \"listening on\" ackd.err" &&
+	test_bg_stop apply &&
+	test_bg apply srdf-apply --dir "$D" --key-file key --defaults-file "$DST_CNF" \
+		--ack-to http://127.0.0.1:$port --insecure &&
+	src_sql "UPDATE r.cnt SET n = n + 1 WHERE id = 1" &&
+	test_wait_until 30 caught_up &&
+	test_wait_until 30 "test -z \"\$(ledger-wagons \"\$S\" | jq -r \"select(.state != \\\"confirmed\\\") | .seq\")\"" &&
+	test_bg_stop ackd &&
+	dst_sql "SET sql_log_bin = 0; UPDATE r.t SET v = -3 WHERE id % 13 = 0" &&
+	test_bg copy srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync r.t --chunk-rows 50 --max-lag 100ms &&
+	test_wait_until 30 "grep -q \"the copy waits: wagon [0-9]* (sealed\\|sending\\|received\\|confirmed\\|failed), sealed [0-9.]* s ago, is not confirmed yet (--max-lag 0.1 s)\" copy.err" &&
+	c1=$(resync_chunk r t) && sleep 2 &&
+	test "$(resync_chunk r t)" = "$c1" && test "$c1" -ge 1 &&
+	test "$(src_sql "SELECT state FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" = copying &&
+	test_bg ackd2 srdf-ackd --dir "$S" --key-file key --insecure \
+		--listen 127.0.0.1:$port &&
+	test_wait_until 90 "! kill -0 \$(cat copy.pid) 2>/dev/null" &&
+	test_bg_stop copy &&
+	cat copy.err | grep -v "resync r.t:" &&
+	grep -q "r.t: paused [0-9.]* s of it for the pipeline.s lag (--max-lag 0.1 s)" copy.err &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.t r.cnt &&
+	no_failures &&
+	test_bg_stop ackd2 &&
+	test_bg_stop apply &&
 	apply_start
 '
 
