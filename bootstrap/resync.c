@@ -185,7 +185,7 @@ static void
 report(struct resync *r, int final)
 {
 	double t = mono(), el = t - r->t0, rate;
-	char eta[64] = "";
+	char eta[64] = "", line[HEARTBEAT_DETAIL_MAX];
 
 	if (!final && t - r->last_report < 1.0)
 		return;
@@ -194,9 +194,9 @@ report(struct resync *r, int final)
 	if (!final && rate > 0 && r->est_rows > r->rows)
 		snprintf(eta, sizeof eta, ", ETA %.0f s",
 		    ceil((double)(r->est_rows - r->rows) / rate));
-	log_info("%s%s.%s: %" PRIu64 " rows of ~%" PRIu64
-	         " (%.0f%%) in %" PRIu64 " chunks, %.1f MB, %.0f rows/s, "
-	         "%.1f MB/s%s",
+	snprintf(line, sizeof line,
+	    "%s%s.%s: %" PRIu64 " rows of ~%" PRIu64 " (%.0f%%) in %" PRIu64
+	    " chunks, %.1f MB, %.0f rows/s, %.1f MB/s%s",
 	    final ? "resync copied " : "resync ", r->t.m.db, r->t.m.name,
 	    r->rows, r->est_rows > r->rows ? r->est_rows : r->rows,
 	    r->est_rows
@@ -205,6 +205,12 @@ report(struct resync *r, int final)
 	        : 100.0,
 	    r->chunk, (double)r->bytes / 1e6, rate,
 	    el > 0 ? (double)r->bytes / el / 1e6 : 0, eta);
+	log_info("%s", line);
+	/* srdf-status: the same words, and the time paced (--max-lag) */
+	if (r->paused >= 1)
+		snprintf(line + strlen(line), sizeof line - strlen(line),
+		    ", %.0f s paused for the lag", r->paused);
+	heartbeat_detail(line);
 }
 
 /* Waits while more than max chunk files wait for their watermark to be
@@ -308,11 +314,16 @@ pace(struct resync *r)
 		if (t0 == 0)
 			t0 = mono();
 		if (mono() - r->last_pace_note >= 10) {
-			log_notice("%s.%s: the copy waits: wagon %" PRIu64
-			           " (%s), sealed %.1f s ago, is not "
-			           "confirmed yet (--max-lag %.1f s)",
+			char line[HEARTBEAT_DETAIL_MAX];
+
+			snprintf(line, sizeof line,
+			    "%s.%s: the copy waits: wagon %" PRIu64
+			    " (%s), sealed %.1f s ago, is not confirmed yet "
+			    "(--max-lag %.1f s)",
 			    r->t.m.db, r->t.m.name, u.seq, u.state, lag,
 			    (double)r->cf->max_lag_ms / 1000);
+			log_notice("%s", line);
+			heartbeat_detail(line);
 			r->last_pace_note = mono();
 		}
 		usleep(20 * 1000);

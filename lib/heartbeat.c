@@ -24,6 +24,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char file[PATH_MAX], tmp[PATH_MAX]; /* "" until heartbeat_start */
 static char tool_name[64], host[256], gtid[256];
+static char detail[HEARTBEAT_DETAIL_MAX];
 static int interval, warned, dirty;
 static uint64_t seq;
 static double started_at, progress_at;
@@ -58,6 +59,10 @@ write_file(int ex)
 	}
 	if (progress_at > 0)
 		buf_printf(&b, ",\"progress_at\":%.6f", progress_at);
+	if (detail[0] != '\0') {
+		buf_lit(&b, ",\"detail\":");
+		buf_json_str(&b, detail, strlen(detail));
+	}
 	buf_lit(&b, "}\n");
 
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) <
@@ -158,6 +163,19 @@ heartbeat_beat(uint64_t s, const char *g)
 		if (g != NULL)
 			snprintf(gtid, sizeof gtid, "%s", g);
 		progress_at = clock_wall();
+		dirty = 1;
+	}
+	if (due())
+		write_file(-1);
+	pthread_mutex_unlock(&mu);
+}
+
+void
+heartbeat_detail(const char *text)
+{
+	pthread_mutex_lock(&mu);
+	if (strcmp(detail, text != NULL ? text : "") != 0) {
+		snprintf(detail, sizeof detail, "%s", text != NULL ? text : "");
 		dirty = 1;
 	}
 	if (due())

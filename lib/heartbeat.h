@@ -7,7 +7,7 @@
  *	{"v":1,"tool":"srdf-apply","host":"db2","pid":4242,
  *	 "state":"running","daemon":true,"started_at":1763764201.5,
  *	 "time":1763764261.2,"interval":5,"seq":42,"gtid":"0-1-97",
- *	 "progress_at":1763764260.9}
+ *	 "progress_at":1763764260.9,"detail":"r.t: 4200 rows of ..."}
  *
  * times in Unix seconds; "state" is "running", or "stopped" with "exit"
  * (the exit status) once the tool ended through main()'s return or die()
@@ -18,7 +18,8 @@
  * least every that many seconds while the process is alive, 0 when the
  * tool beats only when it progresses (srdf-seal waits on its input and
  * has no timer).  "seq" and "gtid" are the last progress (the newest
- * wagon or GTID the tool handled), absent before any.
+ * wagon or GTID the tool handled), absent before any; "detail" the same
+ * in words (heartbeat_detail), absent unless the tool gives one.
  *
  * It is rewritten whole (DIR/run/.TOOL.heartbeat.tmp, then rename(2)), so
  * a reader sees an old or a new file, never a mix; without fsync, since
@@ -58,6 +59,13 @@ void heartbeat_start(
     const char *dir, const char *tool, int interval, int daemon);
 int heartbeat_due(void);
 void heartbeat_beat(uint64_t seq, const char *gtid);
+/* heartbeat_detail(text): one line of progress in words for srdf-status
+ * (the file's "detail", e.g. srdf-bootstrap --resync's "db.t: 4200000
+ * rows of ~10000000 (42%), ..."), up to HEARTBEAT_DETAIL_MAX - 1 bytes
+ * (cut beyond), copied; NULL or "" removes it.  Written with the next
+ * beat, at most once a second. */
+#define HEARTBEAT_DETAIL_MAX 512
+void heartbeat_detail(const char *text);
 void heartbeat_stop(int ex);
 
 #endif

@@ -125,7 +125,8 @@ struct proc {
 	char *host;
 	char *state; /* "running", "stopped"; NULL: unreadable file */
 	char *gtid;
-	char *why; /* why the file is unreadable */
+	char *detail; /* its progress in words, or NULL */
+	char *why;    /* why the file is unreadable */
 	long pid;
 	int exit; /* -1: none */
 	int interval;
@@ -1113,6 +1114,7 @@ read_proc(struct status *st, struct proc *p, const char *path)
 	p->host = jdup(o, "host");
 	p->state = jdup(o, "state");
 	p->gtid = jdup(o, "gtid");
+	p->detail = jdup(o, "detail");
 	p->pid = (long)json_integer_value(json_object_get(o, "pid"));
 	if (json_is_integer(v = json_object_get(o, "exit")))
 		p->exit = (int)json_integer_value(v);
@@ -1346,6 +1348,7 @@ json_proc(const struct status *st, const struct proc *p)
 	json_object_set_new(po, "gtid", jstr(p->gtid));
 	json_object_set_new(po, "progress_at",
 	    p->progress_at >= 0 ? json_real(p->progress_at) : json_null());
+	json_object_set_new(po, "detail", jstr(p->detail));
 	json_object_set_new(po, "flag", jstr(p->flag));
 	json_object_set_new(po, "daemon", json_boolean(p->daemon));
 	if (p->why != NULL)
@@ -2157,6 +2160,9 @@ table_procs(const struct status *st)
 		else
 			snprintf(pr, sizeof pr, "-");
 		printf("  %-15s %8s %-10s %9s  %s\n", p->tool, ps, sb, hb, pr);
+		if (p->detail != NULL && p->detail[0] != '\0')
+			printf("  %-15s %8s %-10s %9s  %s\n", "", "", "", "",
+			    p->detail);
 	}
 }
 
@@ -2356,6 +2362,7 @@ status_free(struct status *st)
 		free(st->proc[i].host);
 		free(st->proc[i].state);
 		free(st->proc[i].gtid);
+		free(st->proc[i].detail);
 		free(st->proc[i].why);
 	}
 	free(st->proc);

@@ -42,6 +42,10 @@ test_expect_success 'srdf-bootstrap --resync r.t under a write load: chunks in t
 	jq -c ".processes[] | select(.tool == \"srdf-bootstrap\") | [.seq, .gtid]" status.json >progress &&
 	cat progress &&
 	test "$(jq ".[0]" progress)" = "$(src_sql "SELECT chunk FROM srdf.resync WHERE db = \"r\" AND tbl = \"t\"")" &&
+	jq -r ".processes[] | select(.tool == \"srdf-bootstrap\") | .detail" status.json >detail &&
+	grep -q "^resync copied r.t: [0-9]* rows of ~[0-9]* ([0-9]*%) in [0-9]* chunks, [0-9.]* MB, [0-9]* rows/s" detail &&
+	srdf-status --dir "$S" >status.txt &&
+	grep -qF "$(cat detail)" status.txt &&
 	test -z "$(ls "$S/resync")" &&
 	test "$(wc -l <load.batches)" -ge 2
 '
