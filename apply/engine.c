@@ -2104,7 +2104,7 @@ range_bound(
  * them at the chunk's watermark, so the target's rows in the range go
  * first, by one DELETE in the wagon's transaction; the chunk's inserts
  * that follow then fill the range.  lo or hi null: the range is open on
- * that side. */
+ * that side (both, for a table without a primary key: all its rows). */
 static int
 run_range(struct eng *e, const struct rec *r, const char *s, const char *z)
 {
@@ -2117,10 +2117,10 @@ run_range(struct eng *e, const struct rec *r, const char *s, const char *z)
 
 	if ((t = tab_get(e, r, &rc)) == NULL)
 		return rc;
-	if (t->npk == 0 || t->npk > 64)
+	if (t->npk > 64)
 		return eng_bad(e,
-		    "a range record of %s, a table without a "
-		    "primary key on the target",
+		    "a range record of %s, whose primary key "
+		    "has more than 64 columns",
 		    t->label);
 	if ((rec = eng_parse(e, s, z, &type, &rc)) == NULL)
 		return rc;
@@ -2131,6 +2131,14 @@ run_range(struct eng *e, const struct rec *r, const char *s, const char *z)
 		json_decref(rec);
 		return eng_bad(e, "range record whose \"lo\" or \"hi\" is "
 		                  "not a key image or null");
+	}
+	/* A table without a primary key is copied whole: both open. */
+	if (t->npk == 0 && (json_is_object(jlo) || json_is_object(jhi))) {
+		json_decref(rec);
+		return eng_bad(e,
+		    "a range record of %s with key bounds, a table "
+		    "without a primary key on the target",
+		    t->label);
 	}
 	rc = DB_OK;
 	if (json_is_object(jlo))

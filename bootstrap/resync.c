@@ -104,6 +104,9 @@ struct resync {
 	uint64_t unconf_from;
 	int acks_seen, pace_noted;
 	double paused, last_pace_note;
+	/* No primary key that orders ranges: the table in one chunk whose
+	 * range is the whole table, up to --chunk-bytes. */
+	int whole;
 };
 
 /* s as a '...' SQL string literal. */
@@ -618,7 +621,10 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	free(after);
 	sql->len = 0;
 	buf_add(sql, t->query.p, t->query.len);
-	buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
+	if (r->whole)
+		buf_lit(sql, " LOCK IN SHARE MODE");
+	else
+		buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
 	log_debug("%s.%s: chunk %" PRIu64 ": %.*s", t->m.db, t->m.name,
 	    r->chunk + 1, (int)sql->len, sql->p);
 	if ((ex = q(r, "START TRANSACTION", "start a transaction")) != 0)
@@ -634,6 +640,21 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		len = mysql_fetch_lengths(res);
 		row_record(body, t, row, len);
 		n++;
+		if (r->whole && body->len > r->cf->chunk_bytes) {
+			mysql_free_result(res);
+			mysql_query(r->my, "ROLLBACK");
+			log_err("%s.%s has no primary key that orders key "
+			        "ranges, so it is copied in one chunk, and it "
+			        "holds more than --chunk-bytes (%llu bytes "
+			        "after %" PRIu64 " rows): add a primary key, "
+			        "or give a --chunk-bytes it fits in (the chunk "
+			        "is held in memory on both sides and is one "
+			        "wagon)",
+			    t->m.db, t->m.name, r->cf->chunk_bytes, n);
+			return EX_DATAERR;
+		}
+		if (r->whole)
+			continue;
 		if (n == limit || body->len >= r->cf->chunk_bytes) {
 			char **l = key_literals(&t->m, row, len);
 
@@ -771,8 +792,8 @@ out:
 	return ex;
 }
 
-/* The table to copy again, db.table, with its columns: one with a
- * primary key that can be read in key ranges. */
+/* The table to copy again, db.table, with its columns; r->whole when
+ * it has no primary key that can be read in key ranges. */
 static int
 load_table(struct resync *r, const char *name)
 {
@@ -807,10 +828,19 @@ load_table(struct resync *r, const char *name)
 	}
 	free(db);
 	free(tb);
-	if (r->t.m.npk == 0 || !r->t.m.keyset || r->t.m.versioned) {
-		log_err("--resync %s: the table has no primary key that can "
-		        "be read in ranges (or is system-versioned): copy it "
+	if (r->t.m.versioned) {
+		log_err("--resync %s: the table is system-versioned (its "
+		        "history cannot be copied again online): copy it "
 		        "with a whole srdf-bootstrap --restart",
+		    name);
+		return EX_USAGE;
+	}
+	r->whole = r->t.m.npk == 0 || !r->t.m.keyset;
+	if (r->whole &&
+	    (r->cf->resync_after != NULL || r->cf->resync_upto != NULL)) {
+		log_err("--resync %s: the table has no primary key that "
+		        "orders key ranges: it is copied whole, not "
+		        "--resync-after or --resync-upto a key",
 		    name);
 		return EX_USAGE;
 	}
@@ -1055,7 +1085,7 @@ struct addtab {
 	char *db, *name, *key, *def;
 };
 
-/* The base tables pattern matches: each with a primary key, or none. */
+/* The base tables pattern matches, none system-versioned, or none. */
 static int
 add_list(MYSQL *my, const char *pattern, struct addtab **v, size_t *n)
 {
@@ -1068,8 +1098,9 @@ add_list(MYSQL *my, const char *pattern, struct addtab **v, size_t *n)
 	*v = NULL;
 	*n = 0;
 	if (mysql_query(my, "SELECT TABLE_SCHEMA, TABLE_NAME FROM "
-	                    "information_schema.TABLES WHERE TABLE_TYPE = "
-	                    "'BASE TABLE' ORDER BY 1, 2") != 0 ||
+	                    "information_schema.TABLES WHERE TABLE_TYPE IN "
+	                    "('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1, "
+	                    "2") != 0 ||
 	    (res = mysql_store_result(my)) == NULL) {
 		log_err("cannot list the source's tables: %s", mysql_error(my));
 		return maria_exit_for(mysql_errno(my));
@@ -1083,11 +1114,14 @@ add_list(MYSQL *my, const char *pattern, struct addtab **v, size_t *n)
 			continue;
 		snprintf(key, sizeof key, "%s.%s", row[0], row[1]);
 		if (maria_table_load(
-		        my, row[0], row[1], &m, &e, err, sizeof err) != 0 ||
-		    m.npk == 0 || !m.keyset || m.versioned) {
-			log_err("--add %s: %s has no primary key that can be "
-			        "read in ranges (or is system-versioned, or "
-			        "cannot be read): leave it out of the pattern",
+		        my, row[0], row[1], &m, &e, err, sizeof err) != 0) {
+			log_err("--add %s: %s cannot be read: %s", pattern, key,
+			    err);
+			bad = 1;
+		} else if (m.versioned) {
+			log_err("--add %s: %s is system-versioned (its history "
+			        "cannot be copied online): leave it out of the "
+			        "pattern",
 			    pattern, key);
 			bad = 1;
 		}

@@ -105,14 +105,24 @@ test_expect_success '--add p.* with a kill -9 of srdf-bootstrap, then of srdf-ap
 	no_failures
 '
 
-test_expect_success 'refusals: a pattern without a table, a table without a primary key' '
+test_expect_success 'refusals: a pattern without a table, a system-versioned table' '
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
 		--add "nothing.*" 2>none.err &&
 	grep -q "no table of the source matches" none.err &&
-	src_sql "CREATE DATABASE k; CREATE TABLE k.nopk (a INT)" &&
+	src_sql "CREATE DATABASE v; CREATE TABLE v.h (id INT PRIMARY KEY) WITH SYSTEM VERSIONING" &&
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
-		--add "k.*" 2>nopk.err &&
-	grep -q "k.nopk has no primary key" nopk.err
+		--add "v.*" 2>vers.err &&
+	grep -q "v.h is system-versioned" vers.err
+'
+
+test_expect_success '--add of a database whose table has no primary key: copied whole, followed after; equal' '
+	src_sql "CREATE DATABASE k; CREATE TABLE k.nopk (a INT, b TEXT);
+		INSERT INTO k.nopk SELECT seq % 10, \"x\" FROM k.seq_1_to_300" &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --add "k.*" 2>nopk.err &&
+	src_sql "UPDATE k.nopk SET b = \"y\" WHERE a = 2 LIMIT 4; INSERT INTO k.nopk VALUES (2, \"y\")" &&
+	test_wait_until 60 caught_up &&
+	checksum_both k.nopk &&
+	test "$(dst_sql "SELECT COUNT(*) FROM k.nopk WHERE b = \"y\"")" = 5
 '
 
 test_done

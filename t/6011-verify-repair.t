@@ -59,4 +59,21 @@ test_expect_success 'only the differing chunks travelled: a few ranges, not the 
 	test "$copied" -le 10000
 '
 
+test_expect_success 'a table without a primary key that drifted is repaired whole, in one chunk' '
+	src_sql "CREATE TABLE r.log (a INT, msg VARCHAR(30));
+		INSERT INTO r.log SELECT seq % 20, \"m\" FROM r.seq_1_to_400" &&
+	test_wait_until 60 caught_up &&
+	dst_sql "SET sql_log_bin = 0; DELETE FROM r.log WHERE a = 3 LIMIT 2;
+		INSERT INTO r.log VALUES (5, \"m\")" &&
+	test_expect_code 1 srdf-verify --source "$SRC_CNF" --target "$DST_CNF" \
+		--databases r >verify2.out &&
+	grep -q "^r.log .*DRIFT" verify2.out &&
+	srdf-verify --source "$SRC_CNF" --target "$DST_CNF" --databases r \
+		--repair --dir "$S" >repair2.out 2>repair2.err &&
+	grep -q "repairing r.log$" repair2.err &&
+	grep -q "resync copied r.log: 400 rows of ~[0-9]* ([0-9]*%) in 1 chunks" repair2.err &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.log r.t r.cnt
+'
+
 test_done

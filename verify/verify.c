@@ -1722,18 +1722,30 @@ repair(struct verify *v, int *left)
 
 		if (!t->differs)
 			continue;
-		if (t->missing || t->problem || t->m.npk == 0 || t->ck ||
-		    t->m.versioned) {
+		if (t->missing || t->problem || t->m.versioned) {
 			log_warn(
-			    "%s cannot be repaired by key ranges (%s): "
-			    "copy it with srdf-bootstrap --restart, or put "
-			    "it right by hand",
+			    "%s cannot be repaired online (%s): copy it with "
+			    "srdf-bootstrap --restart, or put it right by "
+			    "hand",
 			    t->key,
-			    t->missing       ? "missing on the target"
-			    : t->problem     ? t->problem
-			    : t->m.versioned ? "system-versioned"
-			                     : "no primary key");
+			    t->missing   ? "missing on the target"
+			    : t->problem ? t->problem
+			                 : "system-versioned");
 			(*left)++;
+			continue;
+		}
+		/* No key ranges (no primary key, or compared whole): the
+		 * table again, whole, in one chunk. */
+		if (t->m.npk == 0 || !t->m.keyset) {
+			int st;
+
+			if ((st = repair_range(v, t, NULL)) != 0) {
+				log_err("srdf-bootstrap --resync %s failed "
+				        "(%d): the repair stops",
+				    t->key, st);
+				return -1;
+			}
+			n++;
 			continue;
 		}
 		for (int k = 0; k < t->nch; k++) {
