@@ -1152,7 +1152,14 @@ add_schema(const struct config *cf, MYSQL *my, const char *pattern,
     const char *qpat, struct addtab *v, size_t n, char **gtid)
 {
 	char *const pats[1] = {(char *)pattern};
-	struct config dcf = {.include = (char **)pats, .ninclude = 1};
+	struct config dcf = {.include = (char **)pats,
+	    .ninclude = 1,
+	    .skip_routines = cf->skip_routines,
+	    .skip_views = cf->skip_views,
+	    .skip_events = cf->skip_events,
+	    .skip_triggers = cf->skip_triggers};
+	struct ttable *tv = xcalloc(n, sizeof *tv),
+	              **tp = xcalloc(n, sizeof *tp);
 	struct ddl_list l = {0};
 	struct buf body = {0}, s = {0};
 	struct resync r = {.cf = cf, .my = my};
@@ -1199,6 +1206,20 @@ add_schema(const struct config *cf, MYSQL *my, const char *pattern,
 		ddl_add(&l, v[i].db, s.p, TABLE_SQL_MODE, "table", v[i].key);
 		free(create);
 	}
+	/* The objects of what the pattern selects, after the tables, as
+	 * srdf-bootstrap's own copy has them (schema.c): srdf-capture
+	 * follows their DDL from the watermark on. */
+	for (size_t i = 0; i < n; i++) {
+		tv[i].m.db = v[i].db;
+		tv[i].m.name = v[i].name;
+		tp[i] = &tv[i];
+	}
+	if (ex == 0 && (ex = schema_routines(my, &dcf, &l)) == 0 &&
+	    (ex = schema_views(my, &dcf, &l)) == 0 &&
+	    (ex = schema_events(my, &dcf, &l)) == 0)
+		ex = schema_triggers(my, &dcf, tp, (int)n, &l);
+	if (ex != 0)
+		mysql_query(my, "ROLLBACK");
 	for (int i = 0; i < l.n && ex == 0; i++)
 		ddl_record(&body, &l.v[i]);
 	snprintf(name, sizeof name, "a%08x-%ld.ddl", (unsigned)(mono() * 1000),
@@ -1221,6 +1242,8 @@ add_schema(const struct config *cf, MYSQL *my, const char *pattern,
 	else if ((*gtid = maria_query_one(my, "SELECT @@last_gtid")) == NULL)
 		ex = q_err(&r, "read the watermark's GTID (@@last_gtid)");
 	ddl_list_free(&l);
+	free(tv);
+	free(tp);
 	buf_free(&body);
 	buf_free(&s);
 	return ex;
@@ -1265,7 +1288,8 @@ add_tables(
 		log_err("cannot create %s: %s", r.dir, strerror(errno));
 		return EX_CANTCREAT;
 	}
-	if ((ex = add_list(my, pattern, &v, &n)) != 0)
+	if ((ex = add_list(my, pattern, &v, &n)) != 0 ||
+	    (ex = schema_check_triggers(my, cf)) != 0)
 		goto out;
 	if ((ex = q(&r,
 	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",

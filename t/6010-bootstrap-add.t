@@ -115,14 +115,22 @@ test_expect_success 'refusals: a pattern without a table, a system-versioned tab
 	grep -q "v.h is system-versioned" vers.err
 '
 
-test_expect_success '--add of a database whose table has no primary key: copied whole, followed after; equal' '
+test_expect_success '--add of a database with a table without a primary key, a view, a routine and a trigger: all there, the table copied whole, followed after; equal' '
 	src_sql "CREATE DATABASE k; CREATE TABLE k.nopk (a INT, b TEXT);
-		INSERT INTO k.nopk SELECT seq % 10, \"x\" FROM k.seq_1_to_300" &&
+		CREATE TABLE k.audit (id INT AUTO_INCREMENT PRIMARY KEY, a INT);
+		INSERT INTO k.nopk SELECT seq % 10, \"x\" FROM k.seq_1_to_300;
+		CREATE VIEW k.twos AS SELECT a, b FROM k.nopk WHERE a = 2;
+		CREATE FUNCTION k.twice (x INT) RETURNS INT DETERMINISTIC RETURN 2 * x;
+		CREATE TRIGGER k.nopk_ai AFTER INSERT ON k.nopk FOR EACH ROW
+			INSERT INTO k.audit (a) VALUES (NEW.a)" &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --add "k.*" 2>nopk.err &&
 	src_sql "UPDATE k.nopk SET b = \"y\" WHERE a = 2 LIMIT 4; INSERT INTO k.nopk VALUES (2, \"y\")" &&
 	test_wait_until 60 caught_up &&
-	checksum_both k.nopk &&
-	test "$(dst_sql "SELECT COUNT(*) FROM k.nopk WHERE b = \"y\"")" = 5
+	checksum_both k.nopk k.audit &&
+	test "$(dst_sql "SELECT COUNT(*) FROM k.twos WHERE b = \"y\"")" = 5 &&
+	test "$(dst_sql "SELECT k.twice(21)")" = 42 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = \"k\" AND TRIGGER_NAME = \"nopk_ai\"")" = 1 &&
+	test "$(dst_sql "SELECT COUNT(*) FROM k.audit")" = 1
 '
 
 test_done
