@@ -185,17 +185,25 @@ run() {
 # source alone (sql_log_bin=0), so that the --resync copy is the one copy
 # of its rows.
 
-# rss_watch NAME PID: PID's VmHWM (peak RSS, kB) into $lw/rss.NAME every
-# 0.5 s while it runs, until $lw/rss.stop exists.
+# rss_watch NAME PID: "VMHWM RSSANON" (kB) into $lw/rss.NAME every 0.5 s
+# while PID runs, until $lw/rss.stop exists: its peak RSS (VmHWM) and
+# the largest RssAnon seen (its own memory, without the file pages it
+# maps: the ledger's LMDB map, the binaries).
 rss_watch() {
-	local k v u h
-	while [ ! -e "$lw/rss.stop" ]; do
-		h=
+	set +e
+	local k v u h a hm=0 am=0
+	while [ ! -e "$lw/rss.stop" ] && [ -e "/proc/$2/status" ]; do
+		h= a=
 		while read -r k v u; do
-			[ "$k" != VmHWM: ] || { h=$v; break; }
-		done 2>/dev/null <"/proc/$2/status" || break
+			case $k in
+			VmHWM:) h=$v ;;
+			RssAnon:) a=$v ;;
+			esac
+		done 2>/dev/null <"/proc/$2/status"
 		[ -n "$h" ] || break # a zombie has none
-		echo "$h" >"$lw/rss.$1"
+		[ "$h" -le "$hm" ] || hm=$h
+		[ -z "$a" ] || [ "$a" -le "$am" ] || am=$a
+		echo "$hm $am" >"$lw/rss.$1.tmp" && mv -f "$lw/rss.$1.tmp" "$lw/rss.$1"
 		sleep 0.5
 	done
 }
@@ -231,7 +239,7 @@ progress() {
 
 large_step() {
 	local n=$1 lw=$ow/large b at=0 i t0 t1 t2 t3 t4 k1_rows k1_s k2_s ck cr p sp
-	local res_chunk= res_rows= big_mb nm tables
+	local res_chunk= res_rows= big_mb nm tables hwm anon
 	mkdir -p "$lw"
 	bench_log "online: large: onl.big created empty through the pipeline, $n rows loaded on the source alone"
 	src_sql "CREATE TABLE onl.big (id INT NOT NULL AUTO_INCREMENT,
@@ -331,7 +339,10 @@ large_step() {
 	bench_set online_large_applied_rows_per_s "$(bench_round "$n / ($t4 - $t1)" 0)"
 	for nm in bootstrap-killed bootstrap-resumed capture dedup seal ship recv apply ackd \
 		mariadbd-source mariadbd-target; do
-		[ ! -s "$lw/rss.$nm" ] || bench_set "online_large_rss_kib_${nm//-/_}" "$(cat "$lw/rss.$nm")"
+		[ -s "$lw/rss.$nm" ] || continue
+		read -r hwm anon <"$lw/rss.$nm"
+		bench_set "online_large_rss_kib_${nm//-/_}" "$hwm"
+		bench_set "online_large_anon_kib_${nm//-/_}" "$anon"
 	done
 
 	echo "online, large: onl.big, $n rows ($big_mb MB on the source), created empty through the pipeline and copied by srdf-bootstrap --resync under sysbench --rate=100 on lagsb; kill -9 at 40 %, run again"
@@ -351,11 +362,14 @@ large_step() {
 		grep 'resync copied onl\.big' "$lw/resync2.log"
 		grep 'paused' "$lw/resync2.log" || true
 	} | sed 's/^/    /'
-	printf '  %-28s %14s %14s\n' "peak RSS (VmHWM)" "this step MB" "before MB"
+	printf '  %-20s %12s %12s %12s\n' "peak RSS MB" "VmHWM" "RssAnon" "VmHWM before"
 	for nm in bootstrap-killed bootstrap-resumed capture dedup seal ship recv apply ackd \
 		mariadbd-source mariadbd-target; do
-		printf '  %-28s %14s %14s\n' "$nm" \
-			"$([ -s "$lw/rss.$nm" ] && bench_round "$(cat "$lw/rss.$nm") / 1024" 1 || echo ?)" \
+		hwm=? anon=?
+		[ ! -s "$lw/rss.$nm" ] || read -r hwm anon <"$lw/rss.$nm"
+		printf '  %-20s %12s %12s %12s\n' "$nm" \
+			"$([ "$hwm" = "?" ] && echo ? || bench_round "$hwm / 1024" 1)" \
+			"$([ "$anon" = "?" ] && echo ? || bench_round "$anon / 1024" 1)" \
 			"$([ -s "$lw/rss0.$nm" ] && bench_round "$(cat "$lw/rss0.$nm") / 1024" 1 || echo -)"
 	done
 	echo "  the table: $big_mb MB; the pipeline's directories at the end: $(du -sm "$pipe/src" | cut -f 1) MB (source), $(du -sm "$pipe/dst" | cut -f 1) MB (target)"
