@@ -191,18 +191,19 @@ run() {
 # maps: the ledger's LMDB map, the binaries).
 rss_watch() {
 	set +e
-	local k v u h a hm=0 am=0
-	while [ ! -e "$lw/rss.stop" ] && [ -e "/proc/$2/status" ]; do
-		h= a=
-		while read -r k v u; do
-			case $k in
-			VmHWM:) h=$v ;;
-			RssAnon:) a=$v ;;
-			esac
-		done 2>/dev/null <"/proc/$2/status"
-		[ -n "$h" ] || break # a zombie has none
+	local h a st hm=0 am=0
+	while [ ! -e "$lw/rss.stop" ]; do
+		# awk, one read(2) of the file: bash's read takes a line at a
+		# time, seeking back after each, and the kernel makes the file
+		# again at each read, so a line that grew in between shifts the
+		# next ones: now and then it found no VmHWM in the status of a
+		# busy srdf-ship or srdf-apply, and the watch ended.
+		read -r h a st < <(awk '/^VmHWM:/ { h = $2 } /^RssAnon:/ { a = $2 }
+			/^State:/ { s = $2 } END { print h + 0, a + 0, s }' \
+			"/proc/$2/status" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] || break # gone, or a zombie
 		[ "$h" -le "$hm" ] || hm=$h
-		[ -z "$a" ] || [ "$a" -le "$am" ] || am=$a
+		[ "$a" -le "$am" ] || am=$a
 		echo "$hm $am" >"$lw/rss.$1.tmp" && mv -f "$lw/rss.$1.tmp" "$lw/rss.$1"
 		sleep 0.5
 	done
