@@ -193,11 +193,12 @@ rss_watch() {
 	set +e
 	local h a st hm=0 am=0
 	while [ ! -e "$lw/rss.stop" ]; do
-		# awk, one read(2) of the file: bash's read takes a line at a
-		# time, seeking back after each, and the kernel makes the file
-		# again at each read, so a line that grew in between shifts the
-		# next ones: now and then it found no VmHWM in the status of a
-		# busy srdf-ship or srdf-apply, and the watch ended.
+		# awk, one read(2) of the file.  With bash's read, a line at a
+		# time and a seek back after each (the kernel makes the file
+		# again at each read), the watch of a busy srdf-ship or
+		# srdf-apply found no VmHWM now and then, the process still
+		# there, and ended (a line that grew in between would shift
+		# the next ones; not reproduced on an idle process).
 		read -r h a st < <(awk '/^VmHWM:/ { h = $2 } /^RssAnon:/ { a = $2 }
 			/^State:/ { s = $2 } END { print h + 0, a + 0, s }' \
 			"/proc/$2/status" 2>/dev/null)
