@@ -279,6 +279,16 @@ large_step() {
 	rss_start apply "$BENCH_PIPE_APPLY_PID"
 	rss_start ackd "$BENCH_PIPE_ACKD_PID"
 
+	# resync_big LOG RSS-NAME: srdf-bootstrap --resync onl.big in the
+	# background (its pid in p, stderr to $lw/LOG.log), its RSS watched.
+	resync_big() {
+		"$top/bin/srdf-bootstrap" --dir "$pipe/src" --defaults-file "$SRC_ADMIN_CNF" \
+			--resync onl.big 2>"$lw/$1.log" &
+		p=$!
+		bg_pids+=("$p")
+		rss_watch "$2" "$p" &
+		bg_pids+=($!)
+	}
 	bench_log "online: large: sysbench --rate=100 on lagsb, srdf-bootstrap --resync onl.big, kill -9 at 40 %"
 	"${sb[@]}" --threads=2 --rate=100 --time=86400 --report-interval=0 run \
 		>"$lw/sysbench.log" 2>&1 &
@@ -286,12 +296,7 @@ large_step() {
 	bg_pids+=("$sp")
 	sleep 1
 	t1=$EPOCHREALTIME
-	"$top/bin/srdf-bootstrap" --dir "$pipe/src" --defaults-file "$SRC_ADMIN_CNF" \
-		--resync onl.big 2>"$lw/resync1.log" &
-	p=$!
-	bg_pids+=("$p")
-	rss_watch bootstrap-killed "$p" &
-	bg_pids+=($!)
+	resync_big resync1 bootstrap-killed
 	while kill -0 "$p" 2>/dev/null; do
 		at=$(progress "$lw/resync1.log")
 		[ "$at" -lt $((n * 2 / 5)) ] || break
@@ -309,12 +314,7 @@ large_step() {
 	[ -n "${ck:-}" ] || bench_die "large: no copy in progress in srdf.resync after the kill"
 	bench_log "online: large: killed at $k1_rows rows (progress line); srdf.resync: chunk $ck, $cr rows"
 
-	"$top/bin/srdf-bootstrap" --dir "$pipe/src" --defaults-file "$SRC_ADMIN_CNF" \
-		--resync onl.big 2>"$lw/resync2.log" &
-	p=$!
-	bg_pids+=("$p")
-	rss_watch bootstrap-resumed "$p" &
-	bg_pids+=($!)
+	resync_big resync2 bootstrap-resumed
 	wait "$p" || { tail -n 5 "$lw/resync2.log" >&2; bench_die "large: the second srdf-bootstrap --resync failed"; }
 	t3=$EPOCHREALTIME
 	k2_s=$(bench_calc "$t3 - $t2")

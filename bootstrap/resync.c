@@ -403,6 +403,26 @@ remove_all(struct resync *r)
 	closedir(d);
 }
 
+/* The copy's session: REPEATABLE READ (the chunks' next-key locks), UTC,
+ * bytes as stored, short lock waits (a chunk is tried again), no
+ * statement or idle timeout.  0, or an exit status. */
+static int
+session_setup(struct resync *r)
+{
+	int ex;
+
+	if ((ex = q(r,
+	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	         "set REPEATABLE READ")) != 0)
+		return ex;
+	return q(r,
+	    "SET SESSION time_zone='+00:00', "
+	    "sql_mode='NO_ENGINE_SUBSTITUTION', "
+	    "character_set_results=binary, innodb_lock_wait_timeout=5, "
+	    "wait_timeout=604800, max_statement_time=0",
+	    "set the session");
+}
+
 /* The watermark table, srdf.resync, created when missing. */
 static int
 watermark_table(struct resync *r)
@@ -888,16 +908,7 @@ resync_table(
 		ex = EX_CANTCREAT;
 		goto out;
 	}
-	if ((ex = q(&r,
-	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-	         "set REPEATABLE READ")) != 0 ||
-	    (ex = q(&r,
-	         "SET SESSION time_zone='+00:00', "
-	         "sql_mode='NO_ENGINE_SUBSTITUTION', "
-	         "character_set_results=binary, innodb_lock_wait_timeout=5, "
-	         "wait_timeout=604800, max_statement_time=0",
-	         "set the session")) != 0 ||
-	    (ex = watermark_open(&r)) != 0)
+	if ((ex = session_setup(&r)) != 0 || (ex = watermark_open(&r)) != 0)
 		goto out;
 	/* A key range only (srdf-verify --repair): after one key, up to
 	 * another, each widened to the nearest row of the source. */
@@ -1291,16 +1302,7 @@ add_tables(
 	if ((ex = add_list(my, pattern, &v, &n)) != 0 ||
 	    (ex = schema_check_triggers(my, cf)) != 0)
 		goto out;
-	if ((ex = q(&r,
-	         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-	         "set REPEATABLE READ")) != 0 ||
-	    (ex = q(&r,
-	         "SET SESSION time_zone='+00:00', "
-	         "sql_mode='NO_ENGINE_SUBSTITUTION', "
-	         "character_set_results=binary, innodb_lock_wait_timeout=5, "
-	         "wait_timeout=604800, max_statement_time=0",
-	         "set the session")) != 0 ||
-	    (ex = watermark_table(&r)) != 0)
+	if ((ex = session_setup(&r)) != 0 || (ex = watermark_table(&r)) != 0)
 		goto out;
 	sqlstr(&s, pattern);
 	buf_putc(&s, '\0');
