@@ -91,7 +91,8 @@ struct resync {
 	char dir[4096];
 	char prefix[64]; /* of its chunk files: "r<hash>-" */
 	char *qdb, *qtb; /* db and table as SQL string literals */
-	uint64_t chunk, rows, bytes, est_rows, run_rows;
+	uint64_t chunk, rows, bytes, est_rows;
+	uint64_t run_rows, run_bytes; /* this run's, for its rates */
 	struct buf lo;       /* the last key copied as a key image, or empty */
 	json_t *lits;        /* ... as SQL literals (array), or NULL */
 	char **upto;         /* --resync-upto: the range's last key, literals */
@@ -207,7 +208,7 @@ report(struct resync *r, int final)
 	              (double)(r->est_rows > r->rows ? r->est_rows : r->rows)
 	        : 100.0,
 	    r->chunk, (double)r->bytes / 1e6, rate,
-	    el > 0 ? (double)r->bytes / el / 1e6 : 0, eta);
+	    el > 0 ? (double)r->run_bytes / el / 1e6 : 0, eta);
 	log_info("%s", line);
 	/* srdf-status: the same words, and the time paced (--max-lag) */
 	if (r->paused >= 1)
@@ -781,6 +782,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	r->rows += n;
 	r->run_rows += n;
 	r->bytes += body->len;
+	r->run_bytes += body->len;
 	r->lo.len = 0;
 	if (!*last)
 		buf_add(&r->lo, hi.p, hi.len);
