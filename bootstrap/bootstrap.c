@@ -2076,8 +2076,11 @@ load_old(struct bootstrap *b, json_t **old, int64_t *sealed, int *complete)
 		free(mine);
 		return fail(b, EX_USAGE,
 		    "%s/ledger holds a copy with another "
-		    "selection (%s); run with the same options to resume it, "
-		    "or add --restart to copy afresh",
+		    "selection (%s); run with the same options to resume it; "
+		    "to add databases or tables to the running pipeline, "
+		    "copy them online with srdf-bootstrap --add 'db.*' "
+		    "(srdf-bootstrap(1), Adding tables online); --restart "
+		    "copies everything afresh",
 		    b->cf->dir, sel ? sel : "?");
 	}
 	free(mine);

@@ -123,7 +123,11 @@ test_expect_success 'a complete copy whose wagons were confirmed and purged sinc
 	srdf-ackd --dir E --once --keep 0 2>eackd.err &&
 	test "$(ledger-wagons E | jq -s length)" = 1 &&
 	srdf-bootstrap --defaults-file "$SRC_CNF" --dir E --include "d.*" >e2.jsonl 2>e2.err &&
-	grep -q "is complete" e2.err && test ! -s e2.jsonl
+	grep -q "is complete" e2.err && test ! -s e2.jsonl &&
+	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir E \
+		--include "d.*" --include "sbtest.*" >e3.jsonl 2>e3.err &&
+	test ! -s e3.jsonl &&
+	grep -q "ledger holds a copy with another selection (.*); run with the same options to resume it; to add databases or tables to the running pipeline, copy them online with srdf-bootstrap --add .db\.\*. (srdf-bootstrap(1), Adding tables online); --restart copies everything afresh" e3.err
 '
 
 test_done
