@@ -10,7 +10,8 @@
 #	                         (--max-bytes N makes chunks of a big
 #	                         transaction)
 #	deliver [SEQ...]         copies wagons (all not yet delivered, or
-#	                         the given sequences) into $D/inbox/new
+#	                         the given sequences) into $D/inbox/new, each
+#	                         whole (a copy beside it, then a rename)
 #	apply_once [opts]        srdf-apply --once on $D (stderr to apply.err)
 #	wagon_count              wagons sealed so far
 #	wagon_state SEQ          the target ledger's state of wagon SEQ
@@ -42,11 +43,19 @@ wagon_name() {
 	printf '%020d.wagon' "$1"
 }
 
+# deliver_one FILE: into $D/inbox/new whole, as srdf-recv stores a wagon
+# (a copy beside it, then a rename): srdf-apply, watching new/, never
+# reads a wagon cut short.
+deliver_one() {
+	cp "$1" "$D.deliver.$BASHPID" &&
+	mv "$D.deliver.$BASHPID" "$D/inbox/new/${1##*/}"
+}
+
 deliver() {
 	local f n
 	if [ $# -gt 0 ]; then
 		for n; do
-			cp "$S/outbox/new/$(wagon_name "$n")" "$D/inbox/new/" || return
+			deliver_one "$S/outbox/new/$(wagon_name "$n")" || return
 		done
 		return 0
 	fi
@@ -54,7 +63,7 @@ deliver() {
 		[ -e "$f" ] || continue
 		n=${f##*/}
 		[ -e "$D/inbox/cur/$n" ] || [ -e "$D/inbox/new/$n" ] ||
-			cp "$f" "$D/inbox/new/" || return
+			deliver_one "$f" || return
 	done
 }
 

@@ -1,4 +1,4 @@
-# t/6-resync-lib.sh — sourced by the online copy tests (t/6008, t/6009)
+# t/6-resync-lib.sh — sourced by the online copy tests (t/6008 to t/6013)
 # after t/lib.sh, t/5-apply-lib.sh and srdf_servers_start: a running
 # pipeline (capture | dedup | seal on the source state directory $S,
 # wagons copied into $D/inbox/new, srdf-apply as a daemon) and a write
@@ -17,6 +17,19 @@
 #	                         to 4000) and increments of r.cnt (n = n + 1,
 #	                         not idempotent), until SIGTERM
 #	load_stop
+#	sb_prepare DB N ROWS     creates DB and sysbench's DB.sbtest1..N of
+#	                         ROWS rows each (sysbench oltp_write_only
+#	                         prepare; a test using it first does
+#	                         command -v sysbench || skip_all)
+#	sb_start DB N SEED CNT   sysbench oltp_write_only on DB.sbtest1..N
+#	                         (2 threads, --rate $SB_RATE (200), --rand-seed
+#	                         SEED, errors ignored) and count.sh beside it:
+#	                         transactions of one increment of CNT (n = n +
+#	                         1, not idempotent); both until sb_stop
+#	sb_deletes               the source's Com_delete: sysbench's
+#	                         transactions so far (one DELETE each;
+#	                         count.sh and srdf-bootstrap delete nothing)
+#	sb_stop                  fails when sysbench had stopped before it
 #	resync_chunk DB TBL      the chunks of DB.TBL's copy in progress
 #	                         the source committed (0 when none is)
 #	caught_up                everything the source did is sealed and
@@ -99,6 +112,52 @@ load_start() {
 
 load_stop() {
 	test_bg_stop load || true
+}
+
+sb_prepare() {
+	src_sql "CREATE DATABASE $1" &&
+	sysbench oltp_write_only --db-driver=mysql --mysql-socket="$SRC_SOCK" \
+		--mysql-user=root --mysql-db="$1" --tables="$2" --table-size="$3" \
+		prepare >"sb-$1.prepare"
+}
+
+cat >count.sh <<'SH'
+# count.sh SEED TABLE: batches of 20 transactions, each an increment of a
+# counter of TABLE (ids 0 to 9; n = n + 1, so a change applied twice or
+# lost shows in SUM(n)), until SIGTERM.
+RANDOM=$1
+trap 'exit 0' TERM
+while :; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		echo "UPDATE $2 SET n = n + 1 WHERE id = $((RANDOM % 10));"
+	done | mariadb --defaults-file="$SRC_ADMIN_CNF" --force 2>/dev/null
+	echo batch >>count.batches
+	sleep 0.05
+done
+SH
+
+sb_start() {
+	rm -f count.batches
+	test_bg sysbench sysbench oltp_write_only --db-driver=mysql \
+		--mysql-socket="$SRC_SOCK" --mysql-user=root --mysql-db="$1" \
+		--tables="$2" --rand-seed="$3" --threads=2 --rate="${SB_RATE:-200}" --time=0 \
+		--mysql-ignore-errors=all --report-interval=0 run &&
+	test_bg count bash count.sh "$3" "$4" &&
+	test_wait_until 20 "test -s count.batches"
+}
+
+sb_deletes() {
+	src_sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+		WHERE VARIABLE_NAME = 'COM_DELETE'"
+}
+
+sb_stop() {
+	local ec=0
+	kill -0 "$(cat sysbench.pid)" 2>/dev/null ||
+		{ echo "sysbench had stopped" && cat sysbench.err; ec=1; }
+	test_bg_stop count || true
+	test_bg_stop sysbench || true
+	return $ec
 }
 
 resync_chunk() {
