@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <dirent.h>
@@ -108,7 +109,24 @@ struct resync {
 	/* No primary key that orders ranges: the table in one chunk whose
 	 * range is the whole table, up to --chunk-bytes. */
 	int whole;
+	/* Not InnoDB: a locking read holds off no writer until the
+	 * watermark commits, so each chunk is read under LOCK TABLES READ
+	 * (chunk_begin, chunk_end). */
+	int locked;
+	char *qname; /* `db`.`table` */
 };
+
+/* A chunk's read begins: a transaction whose locking read keeps writers
+ * off the range (InnoDB), or LOCK TABLES READ on the table, srdf.resync
+ * WRITE for the watermark (another engine: no writer until UNLOCK
+ * TABLES, after the watermark's autocommitted UPDATE).  0, 1 to try
+ * again (a lock wait timeout), or an exit status. */
+static int chunk_begin(struct resync *r);
+
+/* Ends it: ok, the watermark commits (COMMIT, or UNLOCK TABLES after the
+ * UPDATE that autocommitted); else it is rolled back.  0, or -1 when the
+ * COMMIT failed (mysql_errno says why). */
+static int chunk_end(struct resync *r, int ok);
 
 /* s as a '...' SQL string literal. */
 static void
@@ -424,6 +442,49 @@ session_setup(struct resync *r)
 	    "set the session");
 }
 
+static int
+chunk_begin(struct resync *r)
+{
+	struct buf s = {0};
+	int ex = 0;
+
+	if (!r->locked)
+		return q(r, "START TRANSACTION", "start a transaction");
+	buf_printf(&s, "LOCK TABLES %s READ, srdf.resync WRITE", r->qname);
+	buf_putc(&s, '\0');
+	if (mysql_query(r->my, s.p) != 0) {
+		unsigned e = mysql_errno(r->my);
+
+		if (e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK)
+			ex = 1;
+		else {
+			log_err("%s.%s: cannot LOCK TABLES ... READ (a table "
+			        "not in InnoDB is copied online under a table "
+			        "read lock, so the account needs the LOCK "
+			        "TABLES privilege on its database and on "
+			        "srdf): %s",
+			    r->t.m.db, r->t.m.name, mysql_error(r->my));
+			ex = maria_exit_for(e);
+		}
+	}
+	buf_free(&s);
+	return ex;
+}
+
+static int
+chunk_end(struct resync *r, int ok)
+{
+	int rc = 0;
+
+	if (ok && mysql_query(r->my, "COMMIT") != 0)
+		rc = -1;
+	if (!ok || rc != 0)
+		mysql_query(r->my, "ROLLBACK");
+	if (r->locked)
+		mysql_query(r->my, "UNLOCK TABLES");
+	return rc;
+}
+
 /* The watermark table, srdf.resync, created when missing. */
 static int
 watermark_table(struct resync *r)
@@ -642,13 +703,13 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	free(after);
 	sql->len = 0;
 	buf_add(sql, t->query.p, t->query.len);
-	if (r->whole)
+	if (!r->whole)
+		buf_printf(sql, " LIMIT %" PRIu64, limit);
+	if (!r->locked)
 		buf_lit(sql, " LOCK IN SHARE MODE");
-	else
-		buf_printf(sql, " LIMIT %" PRIu64 " LOCK IN SHARE MODE", limit);
 	log_debug("%s.%s: chunk %" PRIu64 ": %.*s", t->m.db, t->m.name,
 	    r->chunk + 1, (int)sql->len, sql->p);
-	if ((ex = q(r, "START TRANSACTION", "start a transaction")) != 0)
+	if ((ex = chunk_begin(r)) != 0)
 		return ex;
 	/* Rows are read as they come: a chunk also ends at --chunk-bytes,
 	 * after its row that reaches them (its range ends there; the
@@ -663,7 +724,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		n++;
 		if (r->whole && body->len > r->cf->chunk_bytes) {
 			mysql_free_result(res);
-			mysql_query(r->my, "ROLLBACK");
+			chunk_end(r, 0);
 			log_err("%s.%s has no primary key that orders key "
 			        "ranges, so it is copied in one chunk, and it "
 			        "holds more than --chunk-bytes (%llu bytes "
@@ -741,7 +802,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	snprintf(name, sizeof name, "%s%" PRIu64 "-%ld.chunk", r->prefix,
 	    r->chunk + 1, (long)getpid());
 	if ((ex = write_chunk(r, name, body)) != 0) {
-		mysql_query(r->my, "ROLLBACK");
+		chunk_end(r, 0);
 		goto out;
 	}
 	sql->len = 0;
@@ -764,7 +825,7 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	    ", bytes_copied=bytes_copied+%zu WHERE db=%s AND tbl=%s",
 	    n, body->len, r->qdb, r->qtb);
 	if (mysql_real_query(r->my, sql->p, sql->len) != 0 ||
-	    mysql_query(r->my, "COMMIT") != 0)
+	    chunk_end(r, 1) != 0)
 		goto sqlerr;
 	/* Committed: the watermark is in the binlog. */
 	if ((g = maria_query_one(r->my, "SELECT @@last_gtid")) == NULL ||
@@ -795,11 +856,11 @@ sqlerr:
 	if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
 		log_debug("%s.%s: chunk %" PRIu64 " tried again: %s", t->m.db,
 		    t->m.name, r->chunk + 1, mysql_error(r->my));
-		mysql_query(r->my, "ROLLBACK");
+		chunk_end(r, 0);
 		ex = 1;
 	} else {
 		ex = q_err(r, "copy a chunk");
-		mysql_query(r->my, "ROLLBACK");
+		chunk_end(r, 0);
 	}
 	if (name[0] != '\0' && ex != 0) {
 		char path[4200];
@@ -883,6 +944,26 @@ load_table(struct resync *r, const char *name)
 	est = maria_query_one(r->my, s.p);
 	r->est_rows = est != NULL ? strtoull(est, NULL, 10) : 0;
 	free(est);
+	s.len = 0;
+	buf_printf(&s,
+	    "SELECT ENGINE FROM information_schema.TABLES WHERE "
+	    "TABLE_SCHEMA=%s AND TABLE_NAME=%s",
+	    r->qdb, r->qtb);
+	buf_putc(&s, '\0');
+	est = maria_query_one(r->my, s.p);
+	r->locked = est == NULL || strcasecmp(est, "InnoDB") != 0;
+	if (r->locked)
+		log_notice("%s is %s, not InnoDB: each chunk is read under "
+		           "LOCK TABLES ... READ, which holds its writers "
+		           "off until the chunk's watermark commits",
+		    name, est != NULL ? est : "of an unknown engine");
+	free(est);
+	s.len = 0;
+	sql_ident(&s, r->t.m.db);
+	buf_putc(&s, '.');
+	sql_ident(&s, r->t.m.name);
+	buf_putc(&s, '\0');
+	r->qname = xstrdup(s.p);
 	buf_free(&s);
 	return 0;
 }
@@ -1005,6 +1086,7 @@ out:
 	buf_free(&sql);
 	free(r.qdb);
 	free(r.qtb);
+	free(r.qname);
 	buf_free(&r.t.head);
 	if (r.t.jname != NULL)
 		for (int i = 0; i < r.t.m.ncols; i++)

@@ -214,6 +214,28 @@ test_expect_success 'a table without a primary key larger than --chunk-bytes is 
 	checksum_both r.nopk
 '
 
+# A MyISAM table: a locking read holds no writer off until the watermark
+# commits, so srdf-bootstrap takes LOCK TABLES ... READ per chunk.
+test_expect_success 'a MyISAM table under a write load is copied chunk by chunk under LOCK TABLES READ: equal' '
+	src_sql "CREATE TABLE r.m (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(60)) ENGINE=MyISAM;
+		INSERT INTO r.m SELECT seq, seq, \"p\" FROM r.seq_1_to_4000" &&
+	test_wait_until 60 caught_up &&
+	dst_sql "UPDATE r.m SET v = -1 WHERE id % 10 = 0" &&
+	test_expect_code 77 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync r.m 2>nolock.err &&
+	grep -q "r.m: cannot LOCK TABLES ... READ (a table not in InnoDB is copied online under a table read lock, so the account needs the LOCK TABLES privilege on its database and on srdf)" nolock.err &&
+	src_sql "SET sql_log_bin = 0; GRANT LOCK TABLES ON r.* TO srdf@\"127.0.0.1\", srdf@localhost;
+		GRANT LOCK TABLES ON srdf.* TO srdf@\"127.0.0.1\", srdf@localhost" &&
+	load_start 6048 r.m &&
+	srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" --resync r.m \
+		--chunk-rows 20 2>myisam.err &&
+	grep -q "r.m is MyISAM, not InnoDB: each chunk is read under LOCK TABLES ... READ" myisam.err &&
+	sleep 1 && load_stop &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.m r.cnt &&
+	no_failures
+'
+
 test_expect_success 'refusals: a name without db., --restart beside it' '
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
 		--resync nodot 2>nodot.err &&
