@@ -113,7 +113,10 @@ struct resync {
 	 * watermark commits, so each chunk is read under LOCK TABLES READ
 	 * (chunk_begin, chunk_end). */
 	int locked;
-	char *qname; /* `db`.`table` */
+	char *qname;      /* `db`.`table` */
+	const char *name; /* db.table as given */
+	char *def;        /* its definition's hash (table_def) as read by
+	                   * def_check under a chunk's lock, NULL before */
 };
 
 /* A chunk's read begins: a transaction whose locking read keeps writers
@@ -127,6 +130,9 @@ static int chunk_begin(struct resync *r);
  * UPDATE that autocommitted); else it is rolled back.  0, or -1 when the
  * COMMIT failed (mysql_errno says why). */
 static int chunk_end(struct resync *r, int ok);
+
+static int load_table(struct resync *r, const char *name);
+static void unload_table(struct resync *r);
 
 /* s as a '...' SQL string literal. */
 static void
@@ -485,6 +491,74 @@ chunk_end(struct resync *r, int ok)
 	return rc;
 }
 
+/* Under the chunk's lock (chunk_begin), whose metadata lock keeps DDL
+ * off the table until the watermark commits: the table's definition is
+ * the one the chunk reads by, so the chunk's rows have the columns the
+ * target's table has at the watermark.  A DDL since (srdf-capture
+ * carries it before the watermark): the table is read again, and a new
+ * primary key starts the copy over from the first key.  The first check
+ * reads the table again too (load_table ran before the lock).  0, 2 to
+ * try the chunk again (it was ended), or an exit status. */
+static int
+def_check(struct resync *r)
+{
+	struct buf s = {0};
+	char **oldpk = NULL, *h;
+	int ex = 0, oldn = r->t.m.npk, samepk;
+	unsigned e;
+
+	buf_printf(&s, "SELECT 1 FROM %s LIMIT 0", r->qname);
+	buf_putc(&s, '\0');
+	if (mysql_query(r->my, s.p) != 0) {
+		buf_free(&s);
+		ex = q_err(r, "read the table");
+		chunk_end(r, 0);
+		return ex;
+	}
+	buf_free(&s);
+	mysql_free_result(mysql_store_result(r->my));
+	if ((h = table_def(r->my, r->t.m.db, r->t.m.name, NULL, &e)) == NULL) {
+		ex = q_err(r, "read the table's definition");
+		chunk_end(r, 0);
+		return ex;
+	}
+	if (r->def != NULL && strcmp(h, r->def) == 0) {
+		free(h);
+		return 0;
+	}
+	chunk_end(r, 0);
+	if (r->def != NULL)
+		log_notice("%s: its definition changed during the copy (a "
+		           "DDL): the copy goes on with the new one",
+		    r->name);
+	oldpk = xcalloc((size_t)oldn + 1, sizeof *oldpk);
+	for (int i = 0; i < oldn; i++)
+		oldpk[i] = xstrdup(r->t.m.col[r->t.m.pk[i]].name);
+	unload_table(r);
+	if ((ex = load_table(r, r->name)) == 0) {
+		samepk = r->t.m.npk == oldn;
+		for (int i = 0; samepk && i < oldn; i++)
+			samepk = strcmp(oldpk[i],
+			             r->t.m.col[r->t.m.pk[i]].name) == 0;
+		if (!samepk && (r->lo.len > 0 || r->lits != NULL)) {
+			log_notice("%s: its primary key changed: the copy "
+			           "starts over from the first key",
+			    r->name);
+			r->lo.len = 0;
+			json_decref(r->lits);
+			r->lits = NULL;
+		}
+		r->def = h;
+		h = NULL;
+		ex = 2;
+	}
+	for (int i = 0; i < oldn; i++)
+		free(oldpk[i]);
+	free(oldpk);
+	free(h);
+	return ex;
+}
+
 /* The watermark table, srdf.resync, created when missing. */
 static int
 watermark_table(struct resync *r)
@@ -671,7 +745,8 @@ bound_row(struct resync *r, char **lits, const char *op, struct buf *img,
 
 /* One chunk: read, written to its file, watermarked, committed.  *last
  * set when it was the table's last.  0, 1 to try it again (deadlock,
- * lock wait timeout), or an exit status. */
+ * lock wait timeout), 2 to try it again at once (the table's definition
+ * changed: def_check), or an exit status. */
 static int
 one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 {
@@ -687,6 +762,8 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 	unsigned e;
 	int ex = 0, cut = 0;
 
+	if ((ex = chunk_begin(r)) != 0 || (ex = def_check(r)) != 0)
+		return ex;
 	/* The SELECT after the last key. */
 	if (r->lits != NULL) {
 		size_t i;
@@ -709,8 +786,6 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		buf_lit(sql, " LOCK IN SHARE MODE");
 	log_debug("%s.%s: chunk %" PRIu64 ": %.*s", t->m.db, t->m.name,
 	    r->chunk + 1, (int)sql->len, sql->p);
-	if ((ex = chunk_begin(r)) != 0)
-		return ex;
 	/* Rows are read as they come: a chunk also ends at --chunk-bytes,
 	 * after its row that reaches them (its range ends there; the
 	 * locks taken on the rows after it do no harm). */
@@ -968,11 +1043,30 @@ load_table(struct resync *r, const char *name)
 	return 0;
 }
 
+/* What load_table allocated, freed; r->t zeroed. */
+static void
+unload_table(struct resync *r)
+{
+	free(r->qdb);
+	free(r->qtb);
+	free(r->qname);
+	free(r->def);
+	r->qdb = r->qtb = r->qname = r->def = NULL;
+	buf_free(&r->t.head);
+	if (r->t.jname != NULL)
+		for (int i = 0; i < r->t.m.ncols; i++)
+			buf_free(&r->t.jname[i]);
+	free(r->t.jname);
+	buf_free(&r->t.query);
+	maria_table_free(&r->t.m);
+	memset(&r->t, 0, sizeof r->t);
+}
+
 int
 resync_table(
     const struct config *cf, struct ledger *l, MYSQL *my, const char *name)
 {
-	struct resync r = {.cf = cf, .l = l, .my = my};
+	struct resync r = {.cf = cf, .l = l, .my = my, .name = name};
 	struct buf body = {0}, sql = {0};
 	unsigned char h[8];
 	char hex[17];
@@ -1044,6 +1138,8 @@ resync_table(
 		    (ex = pace(&r)) != 0)
 			goto out;
 		ex = one_chunk(&r, &last, &body, &sql);
+		if (ex == 2)
+			continue; /* a new definition: the chunk again */
 		if (ex == 1 && ++tries < CHUNK_TRIES) {
 			usleep((useconds_t)(10000 * tries));
 			continue;
@@ -1084,16 +1180,7 @@ out:
 	buf_free(&r.upto_img);
 	buf_free(&body);
 	buf_free(&sql);
-	free(r.qdb);
-	free(r.qtb);
-	free(r.qname);
-	buf_free(&r.t.head);
-	if (r.t.jname != NULL)
-		for (int i = 0; i < r.t.m.ncols; i++)
-			buf_free(&r.t.jname[i]);
-	free(r.t.jname);
-	buf_free(&r.t.query);
-	maria_table_free(&r.t.m);
+	unload_table(&r);
 	if (ex == EX_TEMPFAIL && atomic_load(&stopping))
 		log_notice("stopped; run srdf-bootstrap --resync %s again to "
 		           "resume",

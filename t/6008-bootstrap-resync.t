@@ -236,6 +236,32 @@ test_expect_success 'a MyISAM table under a write load is copied chunk by chunk 
 	no_failures
 '
 
+# A DDL on the table during its copy: srdf-bootstrap reads the
+# definition under each chunk's lock and goes on with the new columns;
+# a new primary key starts it over.
+test_expect_success 'ALTER TABLE during the copy: a new column, values set in it, then a new primary key; equal' '
+	src_sql "CREATE TABLE r.d (id INT PRIMARY KEY, v INT NOT NULL);
+		INSERT INTO r.d SELECT seq, seq FROM r.seq_1_to_3000" &&
+	test_wait_until 60 caught_up &&
+	dst_sql "UPDATE r.d SET v = -1 WHERE id % 3 = 0" &&
+	test_bg ddlcopy srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
+		--resync r.d --chunk-rows 5 --resync-spool 1 &&
+	test_wait_until 30 "test \$(resync_chunk r d) -ge 20" &&
+	src_sql "ALTER TABLE r.d ADD COLUMN c INT NOT NULL DEFAULT 7;
+		UPDATE r.d SET c = id % 5 WHERE id > 2000" &&
+	test_wait_until 30 "test \$(resync_chunk r d) -ge 300" &&
+	src_sql "ALTER TABLE r.d DROP PRIMARY KEY, ADD PRIMARY KEY (v, id)" &&
+	test_wait_until 60 "! kill -0 \$(cat ddlcopy.pid) 2>/dev/null" &&
+	test_bg_stop ddlcopy &&
+	grep "definition changed\|primary key changed\|resync copied" ddlcopy.err &&
+	grep -q "r.d: its definition changed during the copy (a DDL): the copy goes on with the new one" ddlcopy.err &&
+	grep -q "r.d: its primary key changed: the copy starts over from the first key" ddlcopy.err &&
+	test_wait_until 60 caught_up &&
+	checksum_both r.d &&
+	test "$(dst_sql "SELECT COUNT(*) FROM r.d WHERE c = 7")" = 2000 &&
+	no_failures
+'
+
 test_expect_success 'refusals: a name without db., --restart beside it' '
 	test_expect_code 64 srdf-bootstrap --defaults-file "$SRC_CNF" --dir "$S" \
 		--resync nodot 2>nodot.err &&
