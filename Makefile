@@ -145,7 +145,7 @@ soak: all
 		t/8004-wan-partition-dr-restart.t t/8005-wan-soak.t
 
 # The seeded random differential tester of the whole pipeline
-# (t/difftest/README): make difftest SEEDS=1-30 MODE=a|b|c|v|all.
+# (t/difftest/README): make difftest SEEDS=1-30 MODE=a|b|c|v|o|all.
 SEEDS ?= 1-30
 MODE ?= all
 difftest: all

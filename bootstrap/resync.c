@@ -115,6 +115,7 @@ struct resync {
 	int locked;
 	char *qname;      /* `db`.`table` */
 	const char *name; /* db.table as given */
+	int engine_noted; /* load_table said it is not InnoDB */
 	char *def;        /* its definition's hash (table_def) as read by
 	                   * def_check under a chunk's lock, NULL before */
 };
@@ -1027,7 +1028,7 @@ load_table(struct resync *r, const char *name)
 	buf_putc(&s, '\0');
 	est = maria_query_one(r->my, s.p);
 	r->locked = est == NULL || strcasecmp(est, "InnoDB") != 0;
-	if (r->locked)
+	if (r->locked && !r->engine_noted++)
 		log_notice("%s is %s, not InnoDB: each chunk is read under "
 		           "LOCK TABLES ... READ, which holds its writers "
 		           "off until the chunk's watermark commits",

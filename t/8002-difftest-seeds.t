@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='the differential tester (t/difftest) on 30 fixed seeds over modes a, b and c, and srdf-verify on planted divergences'
+test_description='the differential tester (t/difftest) on 30 fixed seeds over modes a, b and c, 6 of online copies (mode o), and srdf-verify on planted divergences'
 . "$(dirname "$0")/lib.sh"
 
 # Feature classes of the generator that still hit open bugs; drop a name
@@ -24,6 +24,11 @@ difftest() {
 test_expect_success 'seeds 1-30, mode a, b or c by seed (seed % 3)' '
 	difftest --seeds 1-30 --mode all &&
 	grep -qx "30 passed, 0 failed" out
+'
+
+test_expect_success 'seeds 61-66, mode o: every table copied again online under the load' '
+	difftest --seeds 61-66 --mode o &&
+	grep -qx "6 passed, 0 failed" out
 '
 
 test_expect_success 'srdf-verify reports every planted divergence (mode v)' '

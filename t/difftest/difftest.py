@@ -796,6 +796,31 @@ def apply_errors(w):
     return out
 
 
+def wait_target(w, d, secs):
+    """Waits for the target to reach the source's last GTID, through the
+    daemons d; a Failure when a wagon is dead, a stage exited by itself
+    or secs passed."""
+    deadline = time.time() + secs
+    while True:
+        want, got = check_caught_up(w)
+        if want == got:
+            return
+        bad = d.dead_chain()
+        errs = apply_errors(w)
+        led = subprocess.run(['ledger-wagons', w.D], env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True).stdout
+        if '"dead"' in led or bad or time.time() > deadline:
+            det = errs + ['kills: ' + ' '.join(d.kills)]
+            if bad:
+                det.append('%s exited %s by itself' % bad)
+                det += tail(os.path.join(w.dir, bad[0] + '.err'))
+            raise Failure('apply' if errs or '"dead"' in led else 'converge',
+                          'target at %s, source at %s%s' % (
+                              got, want, ' (a wagon is dead)' if '"dead"' in led
+                              else ''), det)
+        time.sleep(0.2)
+
+
 def mode_b(w, g, o, script, nunits, kills=True):
     ops = w.ops
     set_start(w)
@@ -828,26 +853,7 @@ def mode_b(w, g, o, script, nunits, kills=True):
             stop.set()
             if kills:
                 kt.join()
-        # Wait for the target to reach the source's last GTID.
-        deadline = time.time() + 60 + (5 if o['window'] == '5s' else 0)
-        while True:
-            want, got = check_caught_up(w)
-            if want == got:
-                break
-            bad = d.dead_chain()
-            errs = apply_errors(w)
-            led = subprocess.run(['ledger-wagons', w.D], env=ENV, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True).stdout
-            if '"dead"' in led or bad or time.time() > deadline:
-                det = errs + ['kills: ' + ' '.join(d.kills)]
-                if bad:
-                    det.append('%s exited %s by itself' % bad)
-                    det += tail(os.path.join(w.dir, bad[0] + '.err'))
-                raise Failure('apply' if errs or '"dead"' in led else 'converge',
-                              'target at %s, source at %s%s' % (
-                                  got, want, ' (a wagon is dead)' if '"dead"' in led
-                                  else ''), det)
-            time.sleep(0.2)
+        wait_target(w, d, 60 + (5 if o['window'] == '5s' else 0))
     finally:
         d.stop_all()
     w.kills = d.kills
@@ -908,6 +914,119 @@ def mode_c(w, g, o, script, nunits):
     if want != got:
         raise Failure('apply', 'target at %s, source at %s after catch-up'
                       % (got, want), tail(os.path.join(w.dir, 'apply.err')))
+
+
+def mode_o(w, g, o, script, nunits):
+    """Online copies: mode b's daemons (no kills); once the schema and
+    its rows are on the target, the target drifts (rows deleted behind
+    srdf's back, in tables no foreign key or trigger ties), and while the workload runs every table is copied
+    again online, one after the other (srdf-bootstrap --resync,
+    srdf-bootstrap(1) "Copying a table again online")."""
+    ops = w.ops
+    set_start(w)
+    d = Daemons(w, '100ms')
+    d.start_source()
+    if not g.on('bootstrap_ddl'):
+        g.no_ddl = True
+    try:
+        src = w.srv.conn('src')
+        try:
+            # The watermarks (srdf.resync), and LOCK TABLES for the
+            # tables not in InnoDB; not binlogged.
+            qall(src, 'SET SESSION sql_log_bin = 0')
+            for h in ('127.0.0.1', 'localhost'):
+                qall(src, "GRANT ALL ON srdf.* TO 'srdf'@'%s'" % h)
+                qall(src, "GRANT LOCK TABLES ON `%s`.* TO 'srdf'@'%s'" % (w.db, h))
+            qall(src, 'SET SESSION sql_log_bin = 1')
+            for u in g.schema_units(w.db):
+                exec_unit(src, u, script)
+                if u[0].startswith('CREATE DATABASE'):
+                    qall(src, 'USE `%s`' % w.db)
+            d.start_rest()
+            for u in g.seed_rows():
+                exec_unit(src, u, script)
+        finally:
+            src.close()
+        wait_target(w, d, 60)
+        dst = w.srv.conn('dst', w.db)
+        try:
+            # Drift as rows lost behind srdf's back: no cascade, and no
+            # trigger fires (the session is one of srdf-apply's for the
+            # guard, srdf-apply(1) "Triggers"), or its rows would be
+            # drift the workload's own inserts then collide with.
+            qall(dst, 'SET SESSION foreign_key_checks = 0')
+            qall(dst, "REPLACE INTO srdf.apply_sessions VALUES "
+                 "(CONNECTION_ID(), 'difftest', NOW(6))")
+            # Only tables no foreign key nor trigger ties to others: a
+            # parent's row gone would fail a later child insert, a
+            # trigger log's an insert of its key, before the table's
+            # copy comes (the drift a copy repairs, not drift that
+            # stops srdf-apply first).
+            for (t,) in qall(dst, "SELECT TABLE_NAME FROM information_schema.TABLES "
+                             "WHERE TABLE_SCHEMA = DATABASE() AND "
+                             "TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT LIKE 'log%' "
+                             "AND TABLE_NAME NOT IN (SELECT TABLE_NAME FROM "
+                             "information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                             "CONSTRAINT_SCHEMA = DATABASE() UNION SELECT "
+                             "REFERENCED_TABLE_NAME FROM "
+                             "information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                             "CONSTRAINT_SCHEMA = DATABASE() UNION SELECT "
+                             "EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "
+                             "WHERE TRIGGER_SCHEMA = DATABASE()) ORDER BY 1"):
+                try:
+                    qall(dst, 'DELETE FROM `%s` LIMIT %d' % (t, ops.choice([1, 2, 5])))
+                except pymysql.err.MySQLError:
+                    pass
+            qall(dst, 'DELETE FROM srdf.apply_sessions WHERE id = CONNECTION_ID()')
+        finally:
+            dst.close()
+        c = w.srv.conn('src', w.db)
+        try:
+            tables = [r[0] for r in qall(c, "SELECT TABLE_NAME FROM "
+                                         "information_schema.TABLES WHERE TABLE_SCHEMA "
+                                         "= DATABASE() AND TABLE_TYPE = 'BASE TABLE' "
+                                         "ORDER BY 1")]
+        finally:
+            c.close()
+        ops.shuffle(tables)
+        load_err = []
+
+        def load():
+            lc = w.srv.conn('src', w.db)
+            try:
+                run_units(lc, g, nunits, script, pause=max(0.002, 2.0 / nunits))
+            except Exception as e:  # noqa: BLE001
+                load_err.append(repr(e))
+            finally:
+                lc.close()
+        lt = threading.Thread(target=load, daemon=True)
+        lt.start()
+        o['resync'] = []
+        for t in tables:
+            k = ops.choice([1, 3, 7, 50, 1000])
+            o['resync'].append('%s/%d' % (t, k))
+            rc = run(['srdf-bootstrap', '--defaults-file', w.srv.env['SRC_CNF'],
+                      '--dir', w.S, '--resync', '%s.%s' % (w.db, t), '--chunk-rows',
+                      str(k)], w.dir, 'resync')
+            if rc != 0:
+                c = w.srv.conn('src', w.db)
+                try:
+                    gone = q1(c, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                              "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s'" % t) == 0
+                finally:
+                    c.close()
+                if not gone:
+                    raise Failure('pipeline', 'srdf-bootstrap --resync %s.%s exited %d'
+                                  % (w.db, t, rc), tail(os.path.join(w.dir, 'resync.err')))
+        lt.join()
+        if load_err:
+            raise Failure('harness', 'the load failed: ' + load_err[0])
+        wait_target(w, d, 60)
+    finally:
+        d.stop_all()
+    errs = apply_errors(w)
+    if errs:
+        raise Failure('apply', 'srdf-apply logged failed wagons', errs)
 
 
 # ---- srdf-verify's own test: planted divergences --------------------------
@@ -1007,7 +1126,7 @@ def mode_v(w, g, o, script, nunits):
         raise Failure('verify', '; '.join(problems), [])
 
 
-MODES = {'a': mode_a, 'b': mode_b, 'c': mode_c, 'v': mode_v}
+MODES = {'a': mode_a, 'b': mode_b, 'c': mode_c, 'v': mode_v, 'o': mode_o}
 
 
 def run_seed(srv, seed, mode, args, base):
@@ -1214,7 +1333,7 @@ def main():
     global VERBOSE
     ap = argparse.ArgumentParser(prog='t/difftest/run', description=__doc__)
     ap.add_argument('--seeds', default='1-10', help='e.g. 1-100 or 3,7,9-12')
-    ap.add_argument('--mode', default='a', help='a, b, c, v, or all (a b c), or a '
+    ap.add_argument('--mode', default='a', help='a, b, c, v, o, or all (a b c), or a '
                     'comma list; with all, seed N runs in mode "abc"[N %% 3]')
     ap.add_argument('--only', default='', help='features to use, comma-separated '
                     '(default: a random subset per seed)')
