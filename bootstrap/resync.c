@@ -1341,8 +1341,7 @@ add_schema(const struct config *cf, MYSQL *my, const char *pattern,
 	    .skip_views = cf->skip_views,
 	    .skip_events = cf->skip_events,
 	    .skip_triggers = cf->skip_triggers};
-	struct ttable *tv = xcalloc(n, sizeof *tv),
-	              **tp = xcalloc(n, sizeof *tp);
+	struct ttable *tv, **tp;
 	struct ddl_list l = {0};
 	struct buf body = {0}, s = {0};
 	struct resync r = {.cf = cf, .my = my};
@@ -1354,6 +1353,8 @@ add_schema(const struct config *cf, MYSQL *my, const char *pattern,
 	r.t.m.name = (char *)pattern;
 	if ((ex = q(&r, "START TRANSACTION", "start a transaction")) != 0)
 		return ex;
+	tv = xcalloc(n, sizeof *tv);
+	tp = xcalloc(n, sizeof *tp);
 	for (size_t i = 0; i < n && ex == 0; i++) {
 		s.len = 0;
 		buf_lit(&s, "SELECT 1 FROM ");
