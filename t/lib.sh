@@ -316,6 +316,10 @@ test_bg() {
 	{ local -; set +x; } 2>/dev/null
 	local name=$1
 	shift
+	# Emptied here, not only by the background shell's redirections:
+	# a caller that waits for a line in NAME.err must not find it in
+	# the file of an earlier process of that name.
+	: >"$name.out" && : >"$name.err" || return
 	"$@" </dev/null >"$name.out" 2>"$name.err" 9<&- &
 	echo $! >"$name.pid"
 	_tl_bg_pids+=($!)
