@@ -871,7 +871,8 @@ one_chunk(struct resync *r, int *last, struct buf *body, struct buf *sql)
 		else
 			buf_lit(&rec, "null");
 		buf_lit(&rec, "}\n");
-		buf_add(&rec, body->p, body->len);
+		if (body->len > 0) /* an empty table's: body->p may be NULL */
+			buf_add(&rec, body->p, body->len);
 		buf_free(body);
 		*body = rec;
 	}
