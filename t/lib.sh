@@ -318,8 +318,13 @@ test_bg() {
 	shift
 	# Emptied here, not only by the background shell's redirections:
 	# a caller that waits for a line in NAME.err must not find it in
-	# the file of an earlier process of that name.
-	: >"$name.out" && : >"$name.err" || return
+	# the file of an earlier process of that name.  Not a FIFO (a test
+	# may pipe NAME.out into the next stage): opening it would block,
+	# or end its reader's input.
+	local f
+	for f in "$name.out" "$name.err"; do
+		[ -p "$f" ] || : >"$f" || return
+	done
 	"$@" </dev/null >"$name.out" 2>"$name.err" 9<&- &
 	echo $! >"$name.pid"
 	_tl_bg_pids+=($!)
